@@ -1,0 +1,44 @@
+# Thin wrapper around CMake and CTest. `make run` and `make test` do all
+# set-up on a fresh Debian 12 machine (deploy/install-deps.sh first).
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+CONFIG ?= config/node.yaml
+CMAKE_FLAGS ?=
+# Integration tests start real processes: keep them from fighting over 2 cores.
+CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
+
+.PHONY: all deps configure build run test unit-test integration-test bench format clean
+
+all: build
+
+deps:
+	@./deploy/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@$(BUILD_DIR)/node/bsmd --config $(CONFIG)
+
+test: build
+	@cd $(BUILD_DIR) && ctest $(CTEST_FLAGS)
+
+unit-test: build
+	@cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -L unit
+
+integration-test: build
+	@cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -L integration
+
+bench: build
+	@./bench/run.sh $(BUILD_DIR)
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	@rm -rf $(BUILD_DIR)

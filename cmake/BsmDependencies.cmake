@@ -1,0 +1,19 @@
+# Third-party libraries, all from Debian 12 packages (deploy/install-deps.sh).
+find_package(Threads REQUIRED)
+find_package(Protobuf 3.21 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+
+# CAF 0.17.6 ships no CMake package in Debian: import its libraries by hand.
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+foreach(component core io)
+  find_library(CAF_${component}_LIBRARY caf_${component} REQUIRED)
+  add_library(CAF::${component} SHARED IMPORTED)
+  set_target_properties(CAF::${component} PROPERTIES
+    IMPORTED_LOCATION "${CAF_${component}_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES Threads::Threads)
+endforeach()
+set_property(TARGET CAF::io APPEND PROPERTY INTERFACE_LINK_LIBRARIES CAF::core)

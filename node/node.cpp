@@ -1,0 +1,202 @@
+#include "node/node.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/node_info_actor.hpp"
+#include "runtime/error.hpp"
+#include "runtime/supervision/supervisor.hpp"
+
+namespace bsm {
+
+namespace {
+
+// How long start() waits for the root to answer; children spawn
+// asynchronously, so the first answer proves the tree came up.
+constexpr auto start_timeout = std::chrono::seconds{30};
+
+supervisor_options root_options(const supervision_options& sup) {
+  supervisor_options opts;
+  opts.strategy = restart_strategy::one_for_one;
+  opts.max_restarts = sup.max_restarts;
+  opts.period = sup.period;
+  opts.backoff_initial = sup.backoff_initial;
+  opts.backoff_max = sup.backoff_max;
+  return opts;
+}
+
+child_spec node_info_child(const node_config& cfg,
+                           std::chrono::steady_clock::time_point started_at) {
+  child_spec spec;
+  spec.name = "node_info";
+  spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
+  node_info_options opts{cfg.node.name, started_at};
+  spec.start = [opts](caf::actor_system& sys,
+                      const std::string&) -> caf::expected<caf::actor> {
+    return caf::actor_cast<caf::actor>(sys.spawn(node_info, opts));
+  };
+  return spec;
+}
+
+caf::error create_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return make_error(errc::unavailable, "cannot create data dir '"
+                                           + dir.string()
+                                           + "': " + ec.message());
+  return caf::none;
+}
+
+void render_tree(const v1::TreeNode& x, int depth, std::ostringstream& out) {
+  out << std::string(static_cast<size_t>(depth) * 2, ' ') << x.name();
+  if (x.strategy() != v1::RESTART_STRATEGY_UNSPECIFIED)
+    out << " [" << v1::RestartStrategy_Name(x.strategy()) << "]";
+  if (x.state() != v1::CHILD_STATE_UNSPECIFIED)
+    out << " " << v1::ChildState_Name(x.state());
+  if (x.restarts() > 0)
+    out << " restarts=" << x.restarts();
+  out << '\n';
+  for (const auto& child : x.children())
+    render_tree(child, depth + 1, out);
+}
+
+} // namespace
+
+std::string render_tree(const v1::TreeNode& root) {
+  std::ostringstream out;
+  render_tree(root, 0, out);
+  return out.str();
+}
+
+node::node(node_config cfg) : cfg_(std::move(cfg)) {
+}
+
+node::~node() {
+  if (root_) {
+    stop();
+  }
+}
+
+caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
+  if (auto err = create_data_dir(cfg.node.data_dir))
+    return err;
+  std::unique_ptr<node> result{new node(std::move(cfg))};
+  auto& n = *result;
+  auto logger = make_node_logger(n.cfg_.logging, n.cfg_.node.name);
+  if (!logger)
+    return logger.error();
+  n.logger_ = std::move(*logger);
+  n.metrics_ = std::make_unique<metrics::registry>();
+  n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
+  n.names_ = std::make_shared<name_registry>();
+  n.system_cfg_ = std::make_unique<system_config>(n.cfg_.scheduler,
+                                                  n.stats_.get());
+  n.system_cfg_->load<caf::io::middleman>();
+  n.system_ = std::make_unique<caf::actor_system>(*n.system_cfg_);
+  return result;
+}
+
+caf::error node::start() {
+  started_at_ = std::chrono::steady_clock::now();
+  auto opts = root_options(cfg_.supervision);
+  opts.children.push_back(node_info_child(cfg_, started_at_));
+  supervision_env env;
+  env.names = names_;
+  env.log = logger_.log;
+  env.restarts = &metrics_->counter_family(
+    "bsm_supervisor_restarts_total", "Child restarts, by supervisor and child.",
+    {"supervisor", "child"});
+  auto root = spawn_supervisor(*system_, std::move(opts), std::move(env));
+  if (!root)
+    return root.error();
+  root_ = std::move(*root);
+  if (auto err = log_tree())
+    return err;
+  if (auto err = open_listeners())
+    return err;
+  if (auto err = write_ports_file())
+    return err;
+  logger_.log->info("bsmd {} node={} data_dir={} listening cluster={}",
+                    BSM_VERSION, cfg_.node.name, cfg_.node.data_dir.string(),
+                    addresses_.cluster);
+  return caf::none;
+}
+
+void node::stop() {
+  if (!root_)
+    return;
+  caf::anon_send_exit(root_, caf::exit_reason::user_shutdown);
+  await_root();
+}
+
+caf::error node::await_root() {
+  if (!root_)
+    return caf::none;
+  caf::error result;
+  {
+    caf::scoped_actor self{*system_};
+    self->monitor(root_);
+    self->receive([&](caf::down_msg& msg) { result = msg.reason; });
+  }
+  root_ = nullptr;
+  logger_.log->info("supervision tree stopped: {}",
+                    result ? render(result) : "normal");
+  logger_.log->flush();
+  return result;
+}
+
+caf::error node::open_listeners() {
+  const auto& listen = cfg_.cluster.listen;
+  auto port = system_->middleman().open(listen.port, listen.host.c_str());
+  if (!port)
+    return make_error(errc::unavailable,
+                      "cannot listen on cluster address " + to_string(listen)
+                        + ": " + system_->render(port.error()));
+  addresses_.cluster = to_string(listen_address{listen.host, *port});
+  return caf::none;
+}
+
+caf::error node::write_ports_file() const {
+  auto path = cfg_.node.data_dir / "ports.json";
+  auto tmp = path;
+  tmp += ".tmp";
+  nlohmann::json doc{{"cluster", addresses_.cluster}};
+  {
+    std::ofstream out{tmp, std::ios::trunc};
+    out << doc.dump() << '\n';
+    if (!out)
+      return make_error(errc::unavailable,
+                        "cannot write '" + tmp.string() + "'");
+  }
+  // Rename so that a reader never sees a half-written file.
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec)
+    return make_error(errc::unavailable, "cannot write '" + path.string()
+                                           + "': " + ec.message());
+  return caf::none;
+}
+
+caf::error node::log_tree() {
+  caf::error result;
+  caf::scoped_actor self{*system_};
+  self->request(root_, start_timeout, v1::TreeRequest{})
+    .receive(
+      [&](v1::TreeResponse& resp) {
+        logger_.log->info("supervision tree:\n{}", render_tree(resp.root()));
+      },
+      [&](caf::error& err) {
+        result = make_error(errc::failed_precondition,
+                            "supervision tree did not start: "
+                              + system_->render(err));
+      });
+  return result;
+}
+
+} // namespace bsm

@@ -1,0 +1,101 @@
+#pragma once
+
+// The one object that holds a node's top-level state (no singletons): the
+// config, the logger, the metrics registry, the name registry, the actor
+// system and the root of the supervision tree.
+
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "runtime/config/node_config.hpp"
+#include "runtime/logging/logger.hpp"
+#include "runtime/metrics/actor_stats.hpp"
+#include "runtime/metrics/registry.hpp"
+#include "runtime/naming/name_registry.hpp"
+#include "runtime/system_config.hpp"
+
+namespace bsm {
+
+/// Addresses the node actually bound (port 0 resolved).
+struct bound_addresses {
+  std::string cluster;
+};
+
+class node {
+public:
+  /// Builds a node from a validated config. Starts no actor yet.
+  /// Errors: `unavailable` if the data dir or log file cannot be created.
+  [[nodiscard]] static caf::expected<std::unique_ptr<node>>
+  make(node_config cfg);
+
+  ~node();
+
+  /// Starts the supervision tree and the listeners, then writes
+  /// `<data_dir>/ports.json` and logs the addresses and the tree.
+  /// Errors: `unavailable` for a port that cannot be bound; the start error
+  /// of any child.
+  [[nodiscard]] caf::error start();
+
+  /// Stops the tree in reverse start order and waits for it.
+  void stop();
+
+  /// Blocks the calling (non-scheduler) thread until the root supervisor
+  /// terminates; returns its exit reason (none after a clean stop).
+  caf::error await_root();
+
+  /// The root supervisor (invalid before start()).
+  const caf::actor& root() const noexcept {
+    return root_;
+  }
+
+  const node_config& config() const noexcept {
+    return cfg_;
+  }
+
+  const bound_addresses& addresses() const noexcept {
+    return addresses_;
+  }
+
+  caf::actor_system& system() noexcept {
+    return *system_;
+  }
+
+  metrics::registry& metrics() noexcept {
+    return *metrics_;
+  }
+
+  name_registry& names() noexcept {
+    return *names_;
+  }
+
+  spdlog::logger& log() noexcept {
+    return *logger_.log;
+  }
+
+private:
+  explicit node(node_config cfg);
+
+  caf::error open_listeners();
+  caf::error write_ports_file() const;
+  caf::error log_tree();
+
+  node_config cfg_;
+  node_logger logger_;
+  std::unique_ptr<metrics::registry> metrics_;
+  std::unique_ptr<metrics::actor_stats_collector> stats_;
+  std::shared_ptr<name_registry> names_;
+  std::unique_ptr<system_config> system_cfg_;
+  std::unique_ptr<caf::actor_system> system_;
+  caf::actor root_;
+  bound_addresses addresses_;
+  std::chrono::steady_clock::time_point started_at_;
+};
+
+/// Renders a supervision tree as indented lines, one per node.
+std::string render_tree(const v1::TreeNode& root);
+
+} // namespace bsm

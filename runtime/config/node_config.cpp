@@ -1,0 +1,677 @@
+#include "runtime/config/node_config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <system_error>
+
+#include <yaml-cpp/yaml.h>
+
+#include "runtime/config/yaml_reader.hpp"
+#include "runtime/error.hpp"
+
+namespace bsm {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+using detail::assign;
+using detail::located_error;
+using detail::quote;
+using detail::yaml_field;
+using detail::yaml_source;
+
+namespace fs = std::filesystem;
+
+// -- value rules ---------------------------------------------------------------
+
+constexpr size_t max_name_length = 64;
+constexpr int64_t max_restarts_limit = 10'000;
+constexpr int64_t max_threads = 256;
+constexpr int64_t max_port = 65'535;
+
+constexpr std::pair<std::string_view, durability> durability_names[] = {
+  {"none", durability::none},
+  {"os", durability::os},
+  {"fsync", durability::fsync},
+};
+
+constexpr std::pair<std::string_view, log_format> format_names[] = {
+  {"text", log_format::text},
+  {"json", log_format::json},
+};
+
+constexpr std::string_view level_names[] = {
+  "trace", "debug", "info", "warn", "error", "critical", "off",
+};
+
+constexpr bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+         || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+std::string name_problem(std::string_view x) {
+  if (x.empty())
+    return "must not be empty";
+  if (x.size() > max_name_length)
+    return quote(x) + " is longer than 64 characters";
+  if (!std::all_of(x.begin(), x.end(), is_name_char))
+    return quote(x) + " may only contain A-Z, a-z, 0-9, '.', '_' and '-'";
+  return {};
+}
+
+std::string level_problem(std::string_view x) {
+  auto i = std::find(std::begin(level_names), std::end(level_names), x);
+  if (i != std::end(level_names))
+    return {};
+  auto self = [](std::string_view name) { return std::string{name}; };
+  return "expected one of " + detail::join(level_names, "|", self) + ", got "
+         + quote(x);
+}
+
+std::string membership_problem(std::string_view x) {
+  constexpr std::string_view redis = "redis://";
+  if (x == "static" || (x.size() > redis.size() && x.substr(0, 8) == redis))
+    return {};
+  return "expected 'static' or a redis:// URL, got " + quote(x);
+}
+
+// IPv6 hosts need brackets, else the port would be ambiguous.
+std::optional<std::pair<std::string_view, std::string_view>>
+split_host_port(std::string_view x) {
+  if (!x.empty() && x.front() == '[') {
+    auto close = x.find(']');
+    if (close == x.npos || x.substr(close + 1, 1) != ":")
+      return std::nullopt;
+    return std::pair{x.substr(1, close - 1), x.substr(close + 2)};
+  }
+  auto colon = x.find(':');
+  if (colon == x.npos || x.find(':', colon + 1) != x.npos)
+    return std::nullopt;
+  return std::pair{x.substr(0, colon), x.substr(colon + 1)};
+}
+
+std::string parse_address(std::string_view x, listen_address& out) {
+  auto parts = split_host_port(x);
+  if (!parts || parts->first.empty() || parts->second.empty())
+    return "expected host:port, got " + quote(x);
+  auto [host, port_str] = *parts;
+  const auto* last = port_str.data() + port_str.size();
+  uint32_t port = 0;
+  auto [end, ec] = std::from_chars(port_str.data(), last, port);
+  if (ec == std::errc::invalid_argument || end != last)
+    return "expected host:port, got " + quote(x);
+  if (ec == std::errc::result_out_of_range || port > max_port)
+    return "port " + detail::out_of_range(port_str, 0, max_port);
+  out = listen_address{std::string{host}, static_cast<uint16_t>(port)};
+  return {};
+}
+
+// Seeds stay strings (the cluster module resolves them) but must parse.
+std::string parse_seed(std::string_view x, std::string& out) {
+  listen_address ignored;
+  auto problem = parse_address(x, ignored);
+  if (problem.empty())
+    out = std::string{x};
+  return problem;
+}
+
+// -- cross-checks shared by validate() and load_node_config() ------------------
+
+/// A broken rule, with the key to blame and one it depends on.
+struct problem {
+  problem(std::string key, std::string text, std::string related = {})
+    : key(std::move(key)), text(std::move(text)), related(std::move(related)) {
+    // nop
+  }
+
+  std::string key;
+  std::string text;
+  /// Locates the problem when `key` kept its default.
+  std::string related;
+};
+
+using maybe_problem = std::optional<problem>;
+
+maybe_problem check(std::string key, std::string text) {
+  if (text.empty())
+    return std::nullopt;
+  return problem{std::move(key), std::move(text)};
+}
+
+maybe_problem check_at_least(std::string key, std::chrono::milliseconds x,
+                             std::chrono::milliseconds min) {
+  if (x >= min)
+    return std::nullopt;
+  return problem{std::move(key), detail::render_duration(x)
+                                   + " is below the minimum of "
+                                   + detail::render_duration(min)};
+}
+
+maybe_problem check_at_most(std::string key, uint32_t x, int64_t max) {
+  if (x <= max)
+    return std::nullopt;
+  return problem{std::move(key),
+                 detail::out_of_range(std::to_string(x), 0, max)};
+}
+
+maybe_problem check_listen(std::string key, const listen_address& x) {
+  return check(std::move(key), x.host.empty() ? "the host is empty" : "");
+}
+
+maybe_problem check_node(const node_options& x) {
+  if (auto p = check("node.name", name_problem(x.name)))
+    return p;
+  return check("node.data_dir", x.data_dir.empty() ? "must not be empty" : "");
+}
+
+maybe_problem check_cluster(const cluster_options& x) {
+  if (auto p = check_listen("cluster.listen", x.listen))
+    return p;
+  std::string ignored;
+  for (const auto& seed : x.seeds)
+    if (auto p = check("cluster.seeds", parse_seed(seed, ignored)))
+      return p;
+  return check("cluster.membership", membership_problem(x.membership));
+}
+
+maybe_problem check_backoff(const supervision_options& x) {
+  if (auto p = check_at_least("supervision.backoff_initial", x.backoff_initial,
+                              0ms))
+    return p;
+  if (x.backoff_max >= x.backoff_initial)
+    return std::nullopt;
+  return problem{"supervision.backoff_max",
+                 detail::render_duration(x.backoff_max)
+                   + " is less than supervision.backoff_initial ("
+                   + detail::render_duration(x.backoff_initial) + ")",
+                 "supervision.backoff_initial"};
+}
+
+maybe_problem check_supervision(const supervision_options& x) {
+  if (auto p = check_at_most("supervision.max_restarts", x.max_restarts,
+                             max_restarts_limit))
+    return p;
+  if (auto p = check_at_least("supervision.period", x.period, 1ms))
+    return p;
+  if (auto p = check_backoff(x))
+    return p;
+  return check_at_least("supervision.shutdown_timeout", x.shutdown_timeout,
+                        1ms);
+}
+
+maybe_problem first_problem(const node_config& cfg) {
+  if (auto p = check_node(cfg.node))
+    return p;
+  if (auto p = check_listen("http.listen", cfg.http.listen))
+    return p;
+  if (auto p = check_cluster(cfg.cluster))
+    return p;
+  if (auto p = check("logging.level", level_problem(cfg.logging.level)))
+    return p;
+  if (auto p = check_supervision(cfg.supervision))
+    return p;
+  return check_at_most("scheduler.threads", cfg.scheduler.threads,
+                       max_threads);
+}
+
+// -- schema ----------------------------------------------------------------------
+
+using field_reader = caf::error (*)(const yaml_field&, node_config&);
+
+struct field_spec {
+  std::string_view name;
+  field_reader read;
+  /// Takes a sequence; decides how `--set` parses its value.
+  bool sequence;
+};
+
+struct section_spec {
+  std::string_view name;
+  std::vector<field_spec> fields;
+};
+
+// The single list of keys: reading, unknown-key errors and `--set` use it.
+const std::vector<section_spec>& schema() {
+  static const std::vector<section_spec> result{
+    {"node",
+     {{"name", [](auto& in, auto& cfg) { return in.text(cfg.node.name); },
+       false},
+      {"data_dir",
+       [](auto& in, auto& cfg) {
+         return in.parsed(cfg.node.data_dir, assign<fs::path>);
+       },
+       false}}},
+    {"http",
+     {{"listen",
+       [](auto& in, auto& cfg) {
+         return in.parsed(cfg.http.listen, parse_address);
+       },
+       false}}},
+    {"cluster",
+     {{"listen",
+       [](auto& in, auto& cfg) {
+         return in.parsed(cfg.cluster.listen, parse_address);
+       },
+       false},
+      {"seeds",
+       [](auto& in, auto& cfg) {
+         return in.sequence(cfg.cluster.seeds, parse_seed);
+       },
+       true},
+      {"membership",
+       [](auto& in, auto& cfg) { return in.text(cfg.cluster.membership); },
+       false}}},
+    {"store",
+     {{"durability",
+       [](auto& in, auto& cfg) {
+         return in.one_of(cfg.store.durability, durability_names);
+       },
+       false}}},
+    {"security",
+     {{"enabled",
+       [](auto& in, auto& cfg) { return in.boolean(cfg.security.enabled); },
+       false}}},
+    {"logging",
+     {{"level", [](auto& in, auto& cfg) { return in.text(cfg.logging.level); },
+       false},
+      {"format",
+       [](auto& in, auto& cfg) {
+         return in.one_of(cfg.logging.format, format_names);
+       },
+       false},
+      {"file",
+       [](auto& in, auto& cfg) {
+         return in.parsed(cfg.logging.file, assign<fs::path>);
+       },
+       false}}},
+    {"supervision",
+     {{"max_restarts",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.supervision.max_restarts, 0,
+                           max_restarts_limit);
+       },
+       false},
+      {"period",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.supervision.period);
+       },
+       false},
+      {"backoff_initial",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.supervision.backoff_initial);
+       },
+       false},
+      {"backoff_max",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.supervision.backoff_max);
+       },
+       false},
+      {"shutdown_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.supervision.shutdown_timeout);
+       },
+       false}}},
+    {"scheduler",
+     {{"threads",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.scheduler.threads, 0, max_threads);
+       },
+       false}}},
+    {"agents",
+     {{"paths",
+       [](auto& in, auto& cfg) {
+         return in.sequence(cfg.agents.paths, assign<fs::path>);
+       },
+       true}}},
+  };
+  return result;
+}
+
+const section_spec* find_section(std::string_view name) {
+  const auto& xs = schema();
+  auto i = std::find_if(xs.begin(), xs.end(),
+                        [name](const auto& x) { return x.name == name; });
+  return i != xs.end() ? &*i : nullptr;
+}
+
+const field_spec* find_field(const section_spec& section,
+                             std::string_view name) {
+  const auto& xs = section.fields;
+  auto i = std::find_if(xs.begin(), xs.end(),
+                        [name](const auto& x) { return x.name == name; });
+  return i != xs.end() ? &*i : nullptr;
+}
+
+constexpr auto name_of = [](const auto& x) { return std::string{x.name}; };
+
+std::string key_text(const YAML::Node& key) {
+  return key.IsScalar() ? key.Scalar() : "<" + detail::describe(key) + ">";
+}
+
+std::string unknown_section(std::string_view name) {
+  return "unknown section " + quote(name) + " (known sections: "
+         + detail::join(schema(), ", ", name_of) + ")";
+}
+
+std::string unknown_key(const section_spec& section, std::string_view key) {
+  return "unknown key " + quote(key) + " (known keys: "
+         + detail::join(section.fields, ", ", name_of) + ")";
+}
+
+// -- overrides -----------------------------------------------------------------
+
+std::string override_arg(const config_override& x) {
+  return "--set " + x.key + "=" + x.value;
+}
+
+/// Where in the tree an override goes.
+struct override_target {
+  std::string section;
+  std::string field;
+  const field_spec* spec;
+};
+
+caf::expected<override_target> resolve(const std::string& key) {
+  auto dot = std::min(key.find('.'), key.size());
+  auto section_name = key.substr(0, dot);
+  const auto* section = find_section(section_name);
+  if (section == nullptr)
+    return located_error("--set " + key, unknown_section(section_name));
+  auto field_name = key.substr(std::min(dot + 1, key.size()));
+  const auto* field = find_field(*section, field_name);
+  if (field == nullptr)
+    return located_error("--set " + key, unknown_key(*section, key));
+  return override_target{section_name, field_name, field};
+}
+
+// A key that takes one value gets text that is not one YAML value verbatim,
+// so "--set http.listen=[::1]:8080" stays an address instead of a list.
+caf::expected<YAML::Node> override_value(const config_override& x,
+                                         bool sequence) {
+  try {
+    auto node = YAML::Load(x.value);
+    if (sequence || node.IsScalar())
+      return node;
+  } catch (const YAML::ParserException& ex) {
+    if (sequence)
+      return located_error(override_arg(x), detail::syntax_error(ex));
+  }
+  return YAML::Node{x.value};
+}
+
+// -- loading ---------------------------------------------------------------------
+
+caf::error file_error(const fs::path& file, const std::string& what) {
+  return make_error(errc::invalid_argument,
+                    "config file " + quote(file.string()) + what);
+}
+
+caf::expected<YAML::Node> parse_document(const fs::path& file,
+                                         std::istream& in) {
+  try {
+    auto docs = YAML::LoadAll(in);
+    if (docs.size() > 1)
+      return file_error(file, ": expected one YAML document, found "
+                                + std::to_string(docs.size()));
+    return docs.empty() ? YAML::Node{} : docs.front();
+  } catch (const YAML::ParserException& ex) {
+    return file_error(file, ": " + detail::syntax_error(ex));
+  }
+}
+
+// An empty path means no file: the defaults plus the overrides.
+caf::expected<YAML::Node> read_document(const fs::path& file) {
+  if (file.empty())
+    return YAML::Node{};
+  std::error_code ec;
+  auto status = fs::status(file, ec);
+  if (status.type() == fs::file_type::not_found)
+    return file_error(file, " not found");
+  if (ec)
+    return file_error(file, " cannot be read: " + ec.message());
+  if (fs::is_directory(status))
+    return file_error(file, " is a directory");
+  std::ifstream in{file};
+  if (!in)
+    return file_error(file, " cannot be opened");
+  return parse_document(file, in);
+}
+
+/// Applies overrides to the YAML tree of one file and reads it into a
+/// `node_config`, remembering where each value came from.
+class config_reader {
+public:
+  config_reader(const fs::path& file, YAML::Node root)
+    : source_(file.string()), root_(std::move(root)) {
+    // nop
+  }
+
+  caf::error prepare(const std::vector<config_override>& overrides);
+
+  caf::error read(node_config& cfg);
+
+  /// Renders `x` at the place that set its key.
+  [[nodiscard]] caf::error locate(const problem& x) const;
+
+private:
+  std::string where_set(const problem& x) const;
+
+  caf::error check_root() const;
+
+  caf::error apply(const config_override& x);
+
+  caf::error check_section(const std::string& name) const;
+
+  caf::error expect_map(const YAML::Node& key, const YAML::Node& value) const;
+
+  caf::error check_duplicates(const YAML::Node& map,
+                              const std::string& prefix) const;
+
+  caf::expected<const section_spec*> section_of(const YAML::Node& key,
+                                                const YAML::Node& value) const;
+
+  caf::error read_section(const YAML::Node& key, const YAML::Node& value,
+                          node_config& cfg);
+
+  caf::error read_field(const section_spec& section, const YAML::Node& key,
+                        const YAML::Node& value, node_config& cfg);
+
+  yaml_source source_;
+  YAML::Node root_;
+  /// Where each key that was read came from.
+  std::map<std::string, std::string> seen_;
+};
+
+caf::error
+config_reader::prepare(const std::vector<config_override>& overrides) {
+  if (auto err = check_root())
+    return err;
+  for (const auto& x : overrides)
+    if (auto err = apply(x))
+      return err;
+  return {};
+}
+
+caf::error config_reader::read(node_config& cfg) {
+  if (auto err = check_duplicates(root_, ""))
+    return err;
+  for (const auto& entry : root_)
+    if (auto err = read_section(entry.first, entry.second, cfg))
+      return err;
+  return {};
+}
+
+caf::error config_reader::locate(const problem& x) const {
+  return located_error(where_set(x), "key " + quote(x.key) + ": " + x.text);
+}
+
+std::string config_reader::where_set(const problem& x) const {
+  for (const auto* key : {&x.key, &x.related})
+    if (auto i = seen_.find(*key); i != seen_.end())
+      return i->second;
+  // Both keys kept their defaults: nothing more precise to point at.
+  return source_.file().empty() ? std::string{"config"} : source_.file();
+}
+
+caf::error config_reader::check_root() const {
+  if (root_.IsMap() || root_.IsNull())
+    return {};
+  return located_error(source_.at(root_.Mark()),
+                       "expected a map of sections, got "
+                         + detail::describe(root_));
+}
+
+caf::error config_reader::apply(const config_override& x) {
+  auto target = resolve(x.key);
+  if (!target)
+    return target.error();
+  auto value = override_value(x, target->spec->sequence);
+  if (!value)
+    return value.error();
+  if (auto err = check_section(target->section))
+    return err;
+  root_[target->section][target->field] = *value;
+  source_.set_override(x.key, override_arg(x));
+  return {};
+}
+
+// Overrides go into the file's section, so it must be a map already.
+caf::error config_reader::check_section(const std::string& name) const {
+  for (const auto& entry : root_)
+    if (key_text(entry.first) == name)
+      return expect_map(entry.first, entry.second);
+  return {};
+}
+
+caf::error config_reader::expect_map(const YAML::Node& key,
+                                     const YAML::Node& value) const {
+  if (value.IsMap() || value.IsNull())
+    return {};
+  return located_error(source_.at(key.Mark()),
+                       "section " + quote(key_text(key))
+                         + ": expected a map, got " + detail::describe(value));
+}
+
+// yaml-cpp keeps repeated keys, and all but the first would go unread.
+caf::error config_reader::check_duplicates(const YAML::Node& map,
+                                           const std::string& prefix) const {
+  std::set<std::string> keys;
+  for (const auto& entry : map) {
+    auto key = prefix + key_text(entry.first);
+    if (!keys.insert(key).second)
+      return located_error(source_.at(entry.first.Mark()),
+                           "duplicate key " + quote(key));
+  }
+  return {};
+}
+
+caf::expected<const section_spec*>
+config_reader::section_of(const YAML::Node& key,
+                          const YAML::Node& value) const {
+  const auto* section = find_section(key_text(key));
+  if (section == nullptr)
+    return located_error(source_.at(key.Mark()),
+                         unknown_section(key_text(key)));
+  if (auto err = expect_map(key, value))
+    return err;
+  if (auto err = check_duplicates(value, key_text(key) + "."))
+    return err;
+  return section;
+}
+
+caf::error config_reader::read_section(const YAML::Node& key,
+                                       const YAML::Node& value,
+                                       node_config& cfg) {
+  auto section = section_of(key, value);
+  if (!section)
+    return section.error();
+  for (const auto& entry : value)
+    if (auto err = read_field(**section, entry.first, entry.second, cfg))
+      return err;
+  return {};
+}
+
+caf::error config_reader::read_field(const section_spec& section,
+                                     const YAML::Node& key,
+                                     const YAML::Node& value,
+                                     node_config& cfg) {
+  auto dotted = std::string{section.name} + "." + key_text(key);
+  const auto* field = find_field(section, key_text(key));
+  if (field == nullptr)
+    return located_error(source_.at(key.Mark()),
+                         unknown_key(section, dotted));
+  yaml_field in{source_, dotted, value, key.Mark()};
+  seen_[dotted] = in.where();
+  return field->read(in, cfg);
+}
+
+caf::expected<node_config>
+load(const fs::path& file, const std::vector<config_override>& overrides) {
+  auto root = read_document(file);
+  if (!root)
+    return root.error();
+  config_reader reader{file, std::move(*root)};
+  if (auto err = reader.prepare(overrides))
+    return err;
+  node_config cfg;
+  cfg.source = file;
+  if (auto err = reader.read(cfg))
+    return err;
+  if (auto p = first_problem(cfg))
+    return reader.locate(*p);
+  return cfg;
+}
+
+caf::error override_error(const std::string& arg, const std::string& what) {
+  return make_error(errc::invalid_argument, "--set " + quote(arg) + ": "
+                                              + what
+                                              + ", expected section.key=value");
+}
+
+} // namespace
+
+std::string to_string(const listen_address& x) {
+  auto port = std::to_string(x.port);
+  if (x.host.find(':') != std::string::npos)
+    return "[" + x.host + "]:" + port;
+  return x.host + ":" + port;
+}
+
+caf::expected<config_override> parse_override(const std::string& arg) {
+  auto eq = arg.find('=');
+  if (eq == std::string::npos)
+    return override_error(arg, "missing '='");
+  auto key = arg.substr(0, eq);
+  if (key.empty())
+    return override_error(arg, "empty key");
+  auto dot = key.find('.');
+  if (dot == 0 || dot == std::string::npos || dot + 1 == key.size())
+    return override_error(arg, "no section in key " + quote(key));
+  return config_override{std::move(key), arg.substr(eq + 1)};
+}
+
+caf::expected<node_config>
+load_node_config(const fs::path& file,
+                 const std::vector<config_override>& overrides) {
+  // yaml-cpp reports misuse by exceptions; none may cross this boundary.
+  try {
+    return load(file, overrides);
+  } catch (const std::exception& ex) {
+    return file_error(file, std::string{": "} + ex.what());
+  }
+}
+
+caf::error validate(const node_config& cfg) {
+  if (auto p = first_problem(cfg))
+    return make_error(errc::invalid_argument,
+                      "key " + quote(p->key) + ": " + p->text);
+  return {};
+}
+
+} // namespace bsm

@@ -1,0 +1,141 @@
+#pragma once
+
+// The node's configuration as plain option structs. `load_node_config`
+// parses a YAML file plus `--set` overrides into these once at start-up;
+// afterwards they are passed by value. Actors never read files themselves.
+// The keys node.*, http.listen, cluster.*, store.durability,
+// security.enabled, logging.* and agents.paths are a contract (DESIGN.md).
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+namespace bsm {
+
+/// A host and port to listen on. Port 0 binds any free port.
+struct listen_address {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+};
+
+/// Renders "host:port" (IPv6 hosts in brackets).
+std::string to_string(const listen_address& x);
+
+struct node_options {
+  /// Unique name of this node in the cluster. Default: "node-a".
+  std::string name = "node-a";
+  /// RocksDB and everything else the node keeps. Default: ./data/node-a.
+  std::filesystem::path data_dir = "./data/node-a";
+};
+
+struct http_options {
+  /// Address of the HTTP bridge. Default: 127.0.0.1:8080.
+  listen_address listen{"127.0.0.1", 8080};
+};
+
+struct cluster_options {
+  /// Address of the CAF middleman (BASP). Default: 127.0.0.1:7100.
+  listen_address listen{"127.0.0.1", 7100};
+  /// host:port of other nodes. Default: none.
+  std::vector<std::string> seeds;
+  /// "static" or a redis:// URL. Default: "static".
+  std::string membership = "static";
+};
+
+enum class durability {
+  /// Nothing survives a crash.
+  none,
+  /// Survives a process crash, not a power loss.
+  os,
+  /// Survives a power loss (one fsync per group commit).
+  fsync,
+};
+
+struct store_options {
+  /// Default: os.
+  bsm::durability durability = durability::os;
+};
+
+struct security_options {
+  /// Default: false (embedded default on loopback).
+  bool enabled = false;
+};
+
+enum class log_format { text, json };
+
+struct logging_options {
+  /// trace, debug, info, warn, error, critical or off. Default: info.
+  std::string level = "info";
+  /// Default: text.
+  log_format format = log_format::text;
+  /// Log file; empty means standard error. Default: empty.
+  std::filesystem::path file;
+};
+
+/// Defaults for every supervisor of the node (DESIGN.md, "Supervision").
+struct supervision_options {
+  /// At most this many restarts ... Default: 5. Range: 0..10000.
+  uint32_t max_restarts = 5;
+  /// ... within this period, else the supervisor escalates. Default: 10s.
+  std::chrono::milliseconds period{10'000};
+  /// Backoff before the first restart; doubles per recent restart.
+  /// Default: 100ms.
+  std::chrono::milliseconds backoff_initial{100};
+  /// Cap of the restart backoff. Default: 10s.
+  std::chrono::milliseconds backoff_max{10'000};
+  /// Time a child gets to stop before it is killed. Default: 5s.
+  std::chrono::milliseconds shutdown_timeout{5'000};
+};
+
+struct scheduler_options {
+  /// CAF worker threads; 0 means one per core. Default: 0. Range: 0..256.
+  uint32_t threads = 0;
+};
+
+struct agents_options {
+  /// Agent definition files or folders. Default: [agents/].
+  std::vector<std::filesystem::path> paths{"agents/"};
+};
+
+/// Everything a node reads from its config file.
+struct node_config {
+  /// The file the config was read from; empty for pure defaults.
+  std::filesystem::path source;
+  node_options node;
+  http_options http;
+  cluster_options cluster;
+  store_options store;
+  security_options security;
+  logging_options logging;
+  supervision_options supervision;
+  scheduler_options scheduler;
+  agents_options agents;
+};
+
+/// One `--set key.path=value` from the command line.
+struct config_override {
+  std::string key;
+  std::string value;
+};
+
+/// Parses "a.b=value". Errors: `invalid_argument` without '=' or key.
+[[nodiscard]] caf::expected<config_override>
+parse_override(const std::string& arg);
+
+/// Reads `file`, applies `overrides` on top, and validates the result.
+/// Errors (all `invalid_argument`, with one line naming file, line and key):
+/// a missing or unreadable file, a YAML syntax error, an unknown key, a
+/// value of the wrong type, a value out of range. Relative paths in the
+/// file stay relative to the working directory, as the operator typed them.
+[[nodiscard]] caf::expected<node_config>
+load_node_config(const std::filesystem::path& file,
+                 const std::vector<config_override>& overrides);
+
+/// Checks cross-field rules (for example backoff_initial <= backoff_max).
+[[nodiscard]] caf::error validate(const node_config& cfg);
+
+} // namespace bsm

@@ -1,0 +1,73 @@
+#include "runtime/error.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/sec.hpp>
+
+namespace bsm {
+
+namespace {
+
+std::string render_context(const caf::message& ctx) {
+  if (ctx.empty())
+    return {};
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return caf::to_string(ctx);
+}
+
+std::string render_bsm(uint8_t code, const caf::message& ctx) {
+  std::string result = to_string(static_cast<errc>(code));
+  auto what = render_context(ctx);
+  if (!what.empty())
+    result += ": " + what;
+  return result;
+}
+
+} // namespace
+
+const char* to_string(errc x) {
+  switch (x) {
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::not_found: return "not_found";
+    case errc::already_exists: return "already_exists";
+    case errc::failed_precondition: return "failed_precondition";
+    case errc::unavailable: return "unavailable";
+    case errc::deadline_exceeded: return "deadline_exceeded";
+    case errc::aborted: return "aborted";
+    case errc::resource_exhausted: return "resource_exhausted";
+    case errc::permission_denied: return "permission_denied";
+    case errc::unauthenticated: return "unauthenticated";
+    case errc::internal: return "internal";
+  }
+  return "unknown";
+}
+
+bool is(const caf::error& err, errc code) {
+  return err.category() == errc_category
+         && err.code() == static_cast<uint8_t>(code);
+}
+
+std::string render(const caf::error& err) {
+  if (!err)
+    return "none";
+  if (err.category() == errc_category)
+    return render_bsm(err.code(), err.context());
+  if (err.category() == caf::atom("system")) {
+    std::string result = caf::to_string(static_cast<caf::sec>(err.code()));
+    auto what = render_context(err.context());
+    return what.empty() ? result : result + ": " + what;
+  }
+  if (err.category() == caf::atom("exit"))
+    return caf::to_string(static_cast<caf::exit_reason>(err.code()));
+  return caf::to_string(err);
+}
+
+void add_error_category(caf::actor_system_config& cfg) {
+  cfg.add_error_category(errc_category,
+                         [](uint8_t code, caf::atom_value,
+                            const caf::message& ctx) {
+                           return render_bsm(code, ctx);
+                         });
+}
+
+} // namespace bsm

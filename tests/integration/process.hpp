@@ -1,0 +1,72 @@
+#pragma once
+
+// A child process for integration tests: started with fork/exec, its
+// stdout and stderr captured to files, stopped by its process id.
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace bsm::test {
+
+class process {
+public:
+  /// Starts `argv[0]` with `argv`. Output goes to files under `dir`.
+  process(std::vector<std::string> argv, const std::filesystem::path& dir);
+
+  /// Kills the process (SIGKILL) if it still runs.
+  ~process();
+
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  pid_t pid() const noexcept {
+    return pid_;
+  }
+
+  void signal(int sig) const;
+
+  /// Waits up to `timeout` for the exit; returns the exit code, or
+  /// 128 + signal for a killed process, or nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+
+  std::string out() const;
+  std::string err() const;
+
+private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::filesystem::path out_;
+  std::filesystem::path err_;
+};
+
+/// Runs a command to completion (at most `timeout`) and returns its result.
+struct run_result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+run_result run(std::vector<std::string> argv, const std::filesystem::path& dir,
+               std::chrono::milliseconds timeout = std::chrono::seconds{30});
+
+/// A fresh directory under the system temp dir, removed on destruction.
+class temp_dir {
+public:
+  temp_dir();
+  ~temp_dir();
+  const std::filesystem::path& path() const noexcept {
+    return path_;
+  }
+
+private:
+  std::filesystem::path path_;
+};
+
+/// Reads a whole file; empty if it does not exist.
+std::string read_file(const std::filesystem::path& path);
+
+} // namespace bsm::test
