@@ -4,7 +4,7 @@ add_library(bsm::internal ALIAS bsm_internal)
 target_compile_features(bsm_internal INTERFACE cxx_std_17)
 target_compile_options(bsm_internal INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-  -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wformat=2)
+  -Wcast-align -Woverloaded-virtual -Wformat=2)
 if(BSM_WARNINGS_AS_ERRORS)
   target_compile_options(bsm_internal INTERFACE -Werror)
 endif()

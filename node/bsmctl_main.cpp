@@ -34,8 +34,11 @@ int ports(const std::vector<std::string>& args) {
   std::string dir = "./data/node-a";
   std::string key;
   for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "--data-dir" || args[i] == "--key") && i + 1 < args.size())
-      (args[i] == "--key" ? key : dir) = args[++i];
+    bool has_value = i + 1 < args.size();
+    if (args[i] == "--data-dir" && has_value)
+      dir = args[++i];
+    else if (args[i] == "--key" && has_value)
+      key = args[++i];
     else
       return usage_error("unknown argument '" + args[i] + "'");
   }

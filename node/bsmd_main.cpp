@@ -6,6 +6,8 @@
 #include <iostream>
 #include <thread>
 
+#include <caf/send.hpp>
+
 #include "node/bsmd_args.hpp"
 #include "node/node.hpp"
 #include "runtime/error.hpp"

@@ -11,6 +11,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "protocols/caf_types.hpp"
 #include "runtime/config/node_config.hpp"
 #include "runtime/logging/logger.hpp"
 #include "runtime/metrics/actor_stats.hpp"

@@ -28,7 +28,7 @@ using detail::yaml_source;
 
 namespace fs = std::filesystem;
 
-// -- value rules ---------------------------------------------------------------
+// -- value rules --------------------------------------------------------------
 
 constexpr size_t max_name_length = 64;
 constexpr int64_t max_restarts_limit = 10'000;
@@ -59,7 +59,8 @@ std::string name_problem(std::string_view x) {
   if (x.empty())
     return "must not be empty";
   if (x.size() > max_name_length)
-    return quote(x) + " is longer than 64 characters";
+    return quote(x) + " is longer than " + std::to_string(max_name_length)
+           + " characters";
   if (!std::all_of(x.begin(), x.end(), is_name_char))
     return quote(x) + " may only contain A-Z, a-z, 0-9, '.', '_' and '-'";
   return {};
@@ -69,14 +70,17 @@ std::string level_problem(std::string_view x) {
   auto i = std::find(std::begin(level_names), std::end(level_names), x);
   if (i != std::end(level_names))
     return {};
-  auto self = [](std::string_view name) { return std::string{name}; };
+  auto self = [](std::string_view name) {
+    return std::string{name};
+  };
   return "expected one of " + detail::join(level_names, "|", self) + ", got "
          + quote(x);
 }
 
 std::string membership_problem(std::string_view x) {
   constexpr std::string_view redis = "redis://";
-  if (x == "static" || (x.size() > redis.size() && x.substr(0, 8) == redis))
+  if (x == "static"
+      || (x.size() > redis.size() && x.substr(0, redis.size()) == redis))
     return {};
   return "expected 'static' or a redis:// URL, got " + quote(x);
 }
@@ -112,7 +116,7 @@ std::string parse_address(std::string_view x, listen_address& out) {
   return {};
 }
 
-// Seeds stay strings (the cluster module resolves them) but must parse.
+// Seeds stay strings in node_config, but each must be a valid host:port.
 std::string parse_seed(std::string_view x, std::string& out) {
   listen_address ignored;
   auto problem = parse_address(x, ignored);
@@ -121,15 +125,10 @@ std::string parse_seed(std::string_view x, std::string& out) {
   return problem;
 }
 
-// -- cross-checks shared by validate() and load_node_config() ------------------
+// -- cross-checks shared by validate() and load_node_config() -----------------
 
 /// A broken rule, with the key to blame and one it depends on.
 struct problem {
-  problem(std::string key, std::string text, std::string related = {})
-    : key(std::move(key)), text(std::move(text)), related(std::move(related)) {
-    // nop
-  }
-
   std::string key;
   std::string text;
   /// Locates the problem when `key` kept its default.
@@ -141,23 +140,24 @@ using maybe_problem = std::optional<problem>;
 maybe_problem check(std::string key, std::string text) {
   if (text.empty())
     return std::nullopt;
-  return problem{std::move(key), std::move(text)};
+  return problem{std::move(key), std::move(text), {}};
 }
 
 maybe_problem check_at_least(std::string key, std::chrono::milliseconds x,
                              std::chrono::milliseconds min) {
   if (x >= min)
     return std::nullopt;
-  return problem{std::move(key), detail::render_duration(x)
-                                   + " is below the minimum of "
-                                   + detail::render_duration(min)};
+  return problem{std::move(key),
+                 detail::render_duration(x) + " is below the minimum of "
+                   + detail::render_duration(min),
+                 {}};
 }
 
 maybe_problem check_at_most(std::string key, uint32_t x, int64_t max) {
   if (x <= max)
     return std::nullopt;
-  return problem{std::move(key),
-                 detail::out_of_range(std::to_string(x), 0, max)};
+  return problem{
+    std::move(key), detail::out_of_range(std::to_string(x), 0, max), {}};
 }
 
 maybe_problem check_listen(std::string key, const listen_address& x) {
@@ -181,8 +181,8 @@ maybe_problem check_cluster(const cluster_options& x) {
 }
 
 maybe_problem check_backoff(const supervision_options& x) {
-  if (auto p = check_at_least("supervision.backoff_initial", x.backoff_initial,
-                              0ms))
+  if (auto p
+      = check_at_least("supervision.backoff_initial", x.backoff_initial, 0ms))
     return p;
   if (x.backoff_max >= x.backoff_initial)
     return std::nullopt;
@@ -216,11 +216,10 @@ maybe_problem first_problem(const node_config& cfg) {
     return p;
   if (auto p = check_supervision(cfg.supervision))
     return p;
-  return check_at_most("scheduler.threads", cfg.scheduler.threads,
-                       max_threads);
+  return check_at_most("scheduler.threads", cfg.scheduler.threads, max_threads);
 }
 
-// -- schema ----------------------------------------------------------------------
+// -- schema -------------------------------------------------------------------
 
 using field_reader = caf::error (*)(const yaml_field&, node_config&);
 
@@ -228,7 +227,7 @@ struct field_spec {
   std::string_view name;
   field_reader read;
   /// Takes a sequence; decides how `--set` parses its value.
-  bool sequence;
+  bool sequence = false;
 };
 
 struct section_spec {
@@ -240,89 +239,82 @@ struct section_spec {
 const std::vector<section_spec>& schema() {
   static const std::vector<section_spec> result{
     {"node",
-     {{"name", [](auto& in, auto& cfg) { return in.text(cfg.node.name); },
-       false},
+     {{"name",
+       [](auto& in, auto& cfg) {
+         return in.text(cfg.node.name);
+       }},
       {"data_dir",
        [](auto& in, auto& cfg) {
          return in.parsed(cfg.node.data_dir, assign<fs::path>);
-       },
-       false}}},
+       }}}},
     {"http",
      {{"listen",
        [](auto& in, auto& cfg) {
          return in.parsed(cfg.http.listen, parse_address);
-       },
-       false}}},
+       }}}},
     {"cluster",
      {{"listen",
        [](auto& in, auto& cfg) {
          return in.parsed(cfg.cluster.listen, parse_address);
-       },
-       false},
+       }},
       {"seeds",
        [](auto& in, auto& cfg) {
          return in.sequence(cfg.cluster.seeds, parse_seed);
        },
        true},
       {"membership",
-       [](auto& in, auto& cfg) { return in.text(cfg.cluster.membership); },
-       false}}},
+       [](auto& in, auto& cfg) {
+         return in.text(cfg.cluster.membership);
+       }}}},
     {"store",
      {{"durability",
        [](auto& in, auto& cfg) {
          return in.one_of(cfg.store.durability, durability_names);
-       },
-       false}}},
+       }}}},
     {"security",
      {{"enabled",
-       [](auto& in, auto& cfg) { return in.boolean(cfg.security.enabled); },
-       false}}},
+       [](auto& in, auto& cfg) {
+         return in.boolean(cfg.security.enabled);
+       }}}},
     {"logging",
-     {{"level", [](auto& in, auto& cfg) { return in.text(cfg.logging.level); },
-       false},
+     {{"level",
+       [](auto& in, auto& cfg) {
+         return in.text(cfg.logging.level);
+       }},
       {"format",
        [](auto& in, auto& cfg) {
          return in.one_of(cfg.logging.format, format_names);
-       },
-       false},
+       }},
       {"file",
        [](auto& in, auto& cfg) {
          return in.parsed(cfg.logging.file, assign<fs::path>);
-       },
-       false}}},
+       }}}},
     {"supervision",
      {{"max_restarts",
        [](auto& in, auto& cfg) {
-         return in.integer(cfg.supervision.max_restarts, 0,
-                           max_restarts_limit);
-       },
-       false},
+         return in.integer(cfg.supervision.max_restarts, 0, max_restarts_limit);
+       }},
       {"period",
        [](auto& in, auto& cfg) {
          return in.duration(cfg.supervision.period);
-       },
-       false},
+       }},
       {"backoff_initial",
        [](auto& in, auto& cfg) {
          return in.duration(cfg.supervision.backoff_initial);
-       },
-       false},
+       }},
       {"backoff_max",
        [](auto& in, auto& cfg) {
          return in.duration(cfg.supervision.backoff_max);
-       },
-       false},
+       }},
       {"shutdown_timeout",
        [](auto& in, auto& cfg) {
          return in.duration(cfg.supervision.shutdown_timeout);
-       },
-       false}}},
+       }}}},
     {"scheduler",
      {{"threads",
        [](auto& in, auto& cfg) {
          return in.integer(cfg.scheduler.threads, 0, max_threads);
-       },
-       false}}},
+       }}}},
     {"agents",
      {{"paths",
        [](auto& in, auto& cfg) {
@@ -348,23 +340,25 @@ const field_spec* find_field(const section_spec& section,
   return i != xs.end() ? &*i : nullptr;
 }
 
-constexpr auto name_of = [](const auto& x) { return std::string{x.name}; };
+constexpr auto name_of = [](const auto& x) {
+  return std::string{x.name};
+};
 
 std::string key_text(const YAML::Node& key) {
   return key.IsScalar() ? key.Scalar() : "<" + detail::describe(key) + ">";
 }
 
 std::string unknown_section(std::string_view name) {
-  return "unknown section " + quote(name) + " (known sections: "
-         + detail::join(schema(), ", ", name_of) + ")";
+  return "unknown section " + quote(name)
+         + " (known sections: " + detail::join(schema(), ", ", name_of) + ")";
 }
 
 std::string unknown_key(const section_spec& section, std::string_view key) {
-  return "unknown key " + quote(key) + " (known keys: "
-         + detail::join(section.fields, ", ", name_of) + ")";
+  return "unknown key " + quote(key)
+         + " (known keys: " + detail::join(section.fields, ", ", name_of) + ")";
 }
 
-// -- overrides -----------------------------------------------------------------
+// -- overrides ----------------------------------------------------------------
 
 std::string override_arg(const config_override& x) {
   return "--set " + x.key + "=" + x.value;
@@ -405,7 +399,7 @@ caf::expected<YAML::Node> override_value(const config_override& x,
   return YAML::Node{x.value};
 }
 
-// -- loading ---------------------------------------------------------------------
+// -- loading ------------------------------------------------------------------
 
 caf::error file_error(const fs::path& file, const std::string& what) {
   return make_error(errc::invalid_argument,
@@ -452,8 +446,10 @@ public:
     // nop
   }
 
+  /// Checks the shape of the root and applies `overrides` to the tree.
   caf::error prepare(const std::vector<config_override>& overrides);
 
+  /// Reads the tree into `cfg`; call after `prepare`.
   caf::error read(node_config& cfg);
 
   /// Renders `x` at the place that set its key.
@@ -553,9 +549,9 @@ caf::error config_reader::expect_map(const YAML::Node& key,
                                      const YAML::Node& value) const {
   if (value.IsMap() || value.IsNull())
     return {};
-  return located_error(source_.at(key.Mark()),
-                       "section " + quote(key_text(key))
-                         + ": expected a map, got " + detail::describe(value));
+  return located_error(source_.at(key.Mark()), "section " + quote(key_text(key))
+                                                 + ": expected a map, got "
+                                                 + detail::describe(value));
 }
 
 // yaml-cpp keeps repeated keys, and all but the first would go unread.
@@ -604,15 +600,14 @@ caf::error config_reader::read_field(const section_spec& section,
   auto dotted = std::string{section.name} + "." + key_text(key);
   const auto* field = find_field(section, key_text(key));
   if (field == nullptr)
-    return located_error(source_.at(key.Mark()),
-                         unknown_key(section, dotted));
+    return located_error(source_.at(key.Mark()), unknown_key(section, dotted));
   yaml_field in{source_, dotted, value, key.Mark()};
   seen_[dotted] = in.where();
   return field->read(in, cfg);
 }
 
-caf::expected<node_config>
-load(const fs::path& file, const std::vector<config_override>& overrides) {
+caf::expected<node_config> load(const fs::path& file,
+                                const std::vector<config_override>& overrides) {
   auto root = read_document(file);
   if (!root)
     return root.error();
@@ -629,8 +624,7 @@ load(const fs::path& file, const std::vector<config_override>& overrides) {
 }
 
 caf::error override_error(const std::string& arg, const std::string& what) {
-  return make_error(errc::invalid_argument, "--set " + quote(arg) + ": "
-                                              + what
+  return make_error(errc::invalid_argument, "--set " + quote(arg) + ": " + what
                                               + ", expected section.key=value");
 }
 

@@ -123,6 +123,9 @@ struct config_override {
 };
 
 /// Parses "a.b=value". Errors: `invalid_argument` without '=' or key.
+/// Also fails for a key without a section ("name=x"). Splits at the first
+/// '='; the value stays text here and `load_node_config` parses it as YAML
+/// (`[a:1,b:2]` is a list, `true` a boolean).
 [[nodiscard]] caf::expected<config_override>
 parse_override(const std::string& arg);
 
@@ -131,11 +134,17 @@ parse_override(const std::string& arg);
 /// a missing or unreadable file, a YAML syntax error, an unknown key, a
 /// value of the wrong type, a value out of range. Relative paths in the
 /// file stay relative to the working directory, as the operator typed them.
+/// An empty `file` means no file: the defaults plus `overrides`. An override
+/// of a key that takes one value uses its text verbatim when the text is not
+/// a single YAML value, so `--set http.listen=[::1]:8080` is an address.
+/// Errors at an override name it instead of a file line.
 [[nodiscard]] caf::expected<node_config>
 load_node_config(const std::filesystem::path& file,
                  const std::vector<config_override>& overrides);
 
 /// Checks cross-field rules (for example backoff_initial <= backoff_max).
+/// Also checks every single-key rule, for configs built in code. Errors
+/// name the key but no file: "key 'scheduler.threads': 300 is out of ...".
 [[nodiscard]] caf::error validate(const node_config& cfg);
 
 } // namespace bsm

@@ -69,16 +69,18 @@ std::optional<milliseconds> parse_duration(std::string_view x) {
   auto [end, ec] = std::from_chars(x.data(), last, count);
   if (ec != std::errc{})
     return std::nullopt;
-  auto factor = unit_factor(std::string_view{end, static_cast<size_t>(last - end)});
-  constexpr auto max = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  auto factor
+    = unit_factor(std::string_view{end, static_cast<size_t>(last - end)});
+  constexpr auto max
+    = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   if (!factor || count > max / static_cast<uint64_t>(*factor))
     return std::nullopt;
   return milliseconds{static_cast<int64_t>(count) * *factor};
 }
 
 std::string render_duration(milliseconds x) {
-  constexpr std::pair<int64_t, const char*> units[] = {
-    {3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}};
+  constexpr std::pair<int64_t, const char*> units[]
+    = {{3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}};
   for (const auto& [factor, unit] : units)
     if (x.count() != 0 && x.count() % factor == 0)
       return std::to_string(x.count() / factor) + unit;
@@ -122,9 +124,7 @@ std::string yaml_source::at(const YAML::Mark& mark) const {
 
 yaml_field::yaml_field(const yaml_source& source, std::string key,
                        YAML::Node value, const YAML::Mark& mark)
-  : source_(&source),
-    key_(std::move(key)),
-    value_(std::move(value)),
+  : source_(&source), key_(std::move(key)), value_(std::move(value)),
     where_(source.where(key_, mark)) {
   // nop
 }

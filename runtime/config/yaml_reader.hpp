@@ -141,7 +141,9 @@ public:
           out = value;
           return {};
         }
-    auto first = [](const auto& x) { return std::string{x.first}; };
+    auto first = [](const auto& x) {
+      return std::string{x.first};
+    };
     return expected("one of " + join(names, "|", first));
   }
 

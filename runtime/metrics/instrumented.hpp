@@ -43,7 +43,9 @@ public:
 
   caf::invoke_message_result consume(caf::mailbox_element& x) override {
     auto result = Base::consume(x);
-    if (stats_) {
+    // Skipped messages come back later; dropped ones (stale timeouts) are
+    // CAF's bookkeeping, not work.
+    if (stats_ && result == caf::invoke_message_result::consumed) {
       // One clock read per message: a message's time runs from the end of
       // the previous one (or the start of the run) and so includes dequeue.
       auto now = clock::now();

@@ -15,7 +15,7 @@
 #include <caf/expected.hpp>
 #include <spdlog/logger.h>
 
-#include "bsm/v1/runtime.pb.h"
+#include "protocols/caf_types.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/naming/name_registry.hpp"
 

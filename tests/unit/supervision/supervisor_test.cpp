@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <deque>
 #include <map>
 
 #include <caf/actor_system.hpp>
@@ -44,6 +45,8 @@ protected:
     = std::make_shared<bsm::name_registry>();
   std::map<std::string, std::shared_ptr<std::atomic<int>>> starts;
   std::vector<event> seen;
+  /// Events received but not yet matched by an `await`.
+  std::deque<event> unmatched;
 
   bsm::supervision_env env() {
     bsm::supervision_env result;
@@ -91,6 +94,16 @@ protected:
   /// Collects events until one of `kind` about `child` arrives.
   event await(event::Kind kind, const std::string& child,
               caf::duration timeout = caf::duration{5s}) {
+    auto matches = [&](const event& ev) {
+      return ev.kind() == kind && (child.empty() || ev.child() == child);
+    };
+    for (auto i = unmatched.begin(); i != unmatched.end(); ++i) {
+      if (matches(*i)) {
+        auto ev = *i;
+        unmatched.erase(i);
+        return ev;
+      }
+    }
     for (;;) {
       event ev;
       bool timed_out = false;
@@ -101,8 +114,9 @@ protected:
         return {};
       }
       seen.push_back(ev);
-      if (ev.kind() == kind && (child.empty() || ev.child() == child))
+      if (matches(ev))
         return ev;
+      unmatched.push_back(ev);
     }
   }
 
@@ -171,6 +185,7 @@ TEST_F(Supervisor, OneForAllStopsOthersNewestFirstAndRestartsAllInOrder) {
                            {child("a"), child("b"), child("c")}));
   start_all({"sup/a", "sup/b", "sup/c"});
   seen.clear();
+  unmatched.clear();
   crash("sup/b");
   await(event::KIND_CHILD_STARTED, "sup/c");
   EXPECT_EQ(seen_of(event::KIND_CHILD_STOPPED),
@@ -188,6 +203,7 @@ TEST_F(Supervisor, RestForOneRestartsTheFailedChildAndThoseStartedAfterIt) {
                            {child("a"), child("b"), child("c")}));
   start_all({"sup/a", "sup/b", "sup/c"});
   seen.clear();
+  unmatched.clear();
   crash("sup/b");
   await(event::KIND_CHILD_STARTED, "sup/c");
   EXPECT_EQ(seen_of(event::KIND_CHILD_STOPPED),
@@ -278,6 +294,7 @@ TEST_F(Supervisor, EscalationRestartsTheFailedSupervisorInItsParent) {
   auto crashed = await(event::KIND_CHILD_CRASHED, "outer/inner");
   EXPECT_NE(crashed.reason().find("restart intensity"), std::string::npos);
   await(event::KIND_CHILD_STARTED, "outer/inner");
+  await(event::KIND_CHILD_STARTED, "outer/inner/w");
   EXPECT_EQ(*starts["w"], 3);
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
   EXPECT_TRUE(bsm::is_normal_exit(await_exit(sup)));

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Prints a Google Benchmark JSON result as a table of medians, and each
+runtime figure as a ratio of the raw baseline measured in the same run."""
+import json
+import sys
+
+# runtime benchmark -> (raw baseline, which way is better)
+PAIRS = {
+    "BM_RuntimeTypedThroughput": ("BM_RawCafThroughput", "items_per_second"),
+    "BM_RuntimeTypedRoundTrip": ("BM_RawCafRoundTrip", "real_time"),
+}
+
+
+def medians(doc):
+    result = {}
+    for b in doc["benchmarks"]:
+        if b.get("aggregate_name", "median") != "median":
+            continue
+        result[b.get("run_name", b["name"])] = b
+    return result
+
+
+def main(path):
+    with open(path) as f:
+        doc = json.load(f)
+    med = medians(doc)
+    ctx = doc["context"]
+    print(f"host: {ctx.get('host_name')}, {ctx.get('num_cpus')} cpus, "
+          f"{ctx.get('mhz_per_cpu')} MHz; median of "
+          f"{doc['benchmarks'][0].get('repetitions', 1)} repetitions")
+    print(f"{'benchmark':32} {'time':>14} {'items/s':>14} {'vs raw':>8}")
+    for name, b in med.items():
+        ips = b.get("items_per_second")
+        ratio = ""
+        if name in PAIRS and PAIRS[name][0] in med:
+            base = med[PAIRS[name][0]]
+            if PAIRS[name][1] == "items_per_second":
+                ratio = f"{ips / base['items_per_second']:.1%}"
+            else:  # latency: raw time over runtime time, higher is better
+                ratio = f"{base['real_time'] / b['real_time']:.1%}"
+        ips_text = f"{ips:,.0f}" if ips else ""
+        print(f"{name:32} {b['real_time']:>11.2f} {b['time_unit']:>2} "
+              f"{ips_text:>14} {ratio:>8}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,688 @@
+#include "runtime/config/node_config.hpp"
+
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "runtime/error.hpp"
+
+#ifndef BSM_SOURCE_DIR
+#  define BSM_SOURCE_DIR "."
+#endif
+
+namespace fs = std::filesystem;
+
+using namespace std::chrono_literals;
+
+using bsm::config_override;
+using bsm::load_node_config;
+using bsm::node_config;
+
+namespace {
+
+constexpr std::string_view known_sections
+  = "(known sections: node, http, cluster, store, security, logging, "
+    "supervision, scheduler, agents)";
+
+/// A fresh directory per test, removed with everything in it afterwards.
+class temp_dir {
+public:
+  temp_dir() {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    auto name = "bsm-node-config-" + std::string{info->name()} + "-"
+                + std::to_string(std::random_device{}());
+    path_ = fs::temp_directory_path() / name;
+    fs::create_directories(path_);
+  }
+
+  ~temp_dir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+
+  temp_dir(const temp_dir&) = delete;
+
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  const fs::path& path() const {
+    return path_;
+  }
+
+  /// Writes `text` to a file named `name` in the directory.
+  fs::path write(const std::string& name, const std::string& text) const {
+    auto file = path_ / name;
+    std::ofstream{file} << text;
+    return file;
+  }
+
+private:
+  fs::path path_;
+};
+
+node_config load_ok(const fs::path& file,
+                    const std::vector<config_override>& overrides = {}) {
+  auto cfg = load_node_config(file, overrides);
+  if (!cfg) {
+    ADD_FAILURE() << bsm::render(cfg.error());
+    return {};
+  }
+  return std::move(*cfg);
+}
+
+// Strips "invalid_argument: " after checking the code and the one-line rule.
+std::string message_of(const caf::error& err) {
+  EXPECT_TRUE(bsm::is(err, bsm::errc::invalid_argument)) << bsm::render(err);
+  auto msg = bsm::render(err);
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  constexpr std::string_view prefix = "invalid_argument: ";
+  return msg.substr(std::min(prefix.size(), msg.size()));
+}
+
+std::string load_error(const fs::path& file,
+                       const std::vector<config_override>& overrides = {}) {
+  auto cfg = load_node_config(file, overrides);
+  if (cfg) {
+    ADD_FAILURE() << "loading " << file << " succeeded";
+    return {};
+  }
+  return message_of(cfg.error());
+}
+
+/// Writes `text` to node.yaml and returns the load error.
+std::string error_for(const temp_dir& dir, const std::string& text,
+                      const std::vector<config_override>& overrides = {}) {
+  return load_error(dir.write("node.yaml", text), overrides);
+}
+
+testing::AssertionResult contains(const std::string& text,
+                                  std::string_view part) {
+  if (text.find(part) != std::string::npos)
+    return testing::AssertionSuccess();
+  return testing::AssertionFailure()
+         << "'" << text << "' does not contain '" << part << "'";
+}
+
+config_override set(std::string key, std::string value) {
+  return config_override{std::move(key), std::move(value)};
+}
+
+void expect_same(const node_config& x, const node_config& y) {
+  EXPECT_EQ(x.node.name, y.node.name);
+  EXPECT_EQ(x.node.data_dir, y.node.data_dir);
+  EXPECT_EQ(to_string(x.http.listen), to_string(y.http.listen));
+  EXPECT_EQ(to_string(x.cluster.listen), to_string(y.cluster.listen));
+  EXPECT_EQ(x.cluster.seeds, y.cluster.seeds);
+  EXPECT_EQ(x.cluster.membership, y.cluster.membership);
+  EXPECT_EQ(x.store.durability, y.store.durability);
+  EXPECT_EQ(x.security.enabled, y.security.enabled);
+  EXPECT_EQ(x.logging.level, y.logging.level);
+  EXPECT_EQ(x.logging.format, y.logging.format);
+  EXPECT_EQ(x.logging.file, y.logging.file);
+  EXPECT_EQ(x.supervision.max_restarts, y.supervision.max_restarts);
+  EXPECT_EQ(x.supervision.period, y.supervision.period);
+  EXPECT_EQ(x.supervision.backoff_initial, y.supervision.backoff_initial);
+  EXPECT_EQ(x.supervision.backoff_max, y.supervision.backoff_max);
+  EXPECT_EQ(x.supervision.shutdown_timeout, y.supervision.shutdown_timeout);
+  EXPECT_EQ(x.scheduler.threads, y.scheduler.threads);
+  EXPECT_EQ(x.agents.paths, y.agents.paths);
+}
+
+} // namespace
+
+// -- defaults -----------------------------------------------------------------
+
+TEST(NodeConfig, HasDocumentedDefaults) {
+  node_config cfg;
+  EXPECT_EQ(cfg.node.name, "node-a");
+  EXPECT_EQ(cfg.node.data_dir, "./data/node-a");
+  EXPECT_EQ(to_string(cfg.http.listen), "127.0.0.1:8080");
+  EXPECT_EQ(to_string(cfg.cluster.listen), "127.0.0.1:7100");
+  EXPECT_EQ(cfg.store.durability, bsm::durability::os);
+  EXPECT_EQ(cfg.logging.level, "info");
+  EXPECT_EQ(cfg.logging.format, bsm::log_format::text);
+  EXPECT_EQ(bsm::validate(cfg), caf::error{});
+}
+
+TEST(NodeConfig, LoadsDefaultsFromEmptyFile) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "");
+  auto cfg = load_ok(file);
+  expect_same(cfg, node_config{});
+  EXPECT_EQ(cfg.source, file);
+}
+
+TEST(NodeConfig, LoadsDefaultsFromCommentsAndEmptySections) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "# nothing\nnode:\nhttp: {}\n"));
+  expect_same(cfg, node_config{});
+}
+
+TEST(NodeConfig, LoadsShippedConfigWithDefaults) {
+  auto file = fs::path{BSM_SOURCE_DIR} / "config" / "node.yaml";
+  auto cfg = load_ok(file);
+  expect_same(cfg, node_config{});
+  EXPECT_EQ(cfg.source, file);
+}
+
+// -- reading keys -------------------------------------------------------------
+
+TEST(NodeConfig, ReadsNodeSection) {
+  temp_dir dir;
+  auto cfg = load_ok(
+    dir.write("node.yaml", "node:\n  name: node-b.eu_1\n  data_dir: /var/b\n"));
+  EXPECT_EQ(cfg.node.name, "node-b.eu_1");
+  EXPECT_EQ(cfg.node.data_dir, "/var/b");
+}
+
+TEST(NodeConfig, ReadsHttpAndClusterSections) {
+  temp_dir dir;
+  auto cfg
+    = load_ok(dir.write("node.yaml", "http:\n"
+                                     "  listen: 0.0.0.0:0\n"
+                                     "cluster:\n"
+                                     "  listen: node-b:7200\n"
+                                     "  seeds: [node-a:7100]\n"
+                                     "  membership: redis://r:6379/0\n"));
+  EXPECT_EQ(cfg.http.listen.host, "0.0.0.0");
+  EXPECT_EQ(cfg.http.listen.port, 0);
+  EXPECT_EQ(cfg.cluster.listen.host, "node-b");
+  EXPECT_EQ(cfg.cluster.listen.port, 7200);
+  EXPECT_EQ(cfg.cluster.seeds, std::vector<std::string>{"node-a:7100"});
+  EXPECT_EQ(cfg.cluster.membership, "redis://r:6379/0");
+}
+
+TEST(NodeConfig, ReadsBlockSequenceOfSeeds) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write(
+    "node.yaml", "cluster:\n  seeds:\n    - a:1\n    - \"[::1]:2\"\n"));
+  EXPECT_EQ(cfg.cluster.seeds, (std::vector<std::string>{"a:1", "[::1]:2"}));
+}
+
+TEST(NodeConfig, ReadsIpv6Address) {
+  temp_dir dir;
+  auto cfg
+    = load_ok(dir.write("node.yaml", "http:\n  listen: \"[::1]:65535\"\n"));
+  EXPECT_EQ(cfg.http.listen.host, "::1");
+  EXPECT_EQ(cfg.http.listen.port, 65535);
+  EXPECT_EQ(to_string(cfg.http.listen), "[::1]:65535");
+}
+
+TEST(NodeConfig, ReadsStoreSecurityAndLogging) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "store:\n"
+                                            "  durability: fsync\n"
+                                            "security:\n"
+                                            "  enabled: true\n"
+                                            "logging:\n"
+                                            "  level: debug\n"
+                                            "  format: json\n"
+                                            "  file: logs/node.log\n"));
+  EXPECT_EQ(cfg.store.durability, bsm::durability::fsync);
+  EXPECT_TRUE(cfg.security.enabled);
+  EXPECT_EQ(cfg.logging.level, "debug");
+  EXPECT_EQ(cfg.logging.format, bsm::log_format::json);
+  EXPECT_EQ(cfg.logging.file, "logs/node.log");
+}
+
+TEST(NodeConfig, ReadsEveryDurabilityAndLevel) {
+  temp_dir dir;
+  for (auto [name, value] : {std::pair{"none", bsm::durability::none},
+                             std::pair{"os", bsm::durability::os}}) {
+    auto text = std::string{"store:\n  durability: "} + name + "\n";
+    EXPECT_EQ(load_ok(dir.write("node.yaml", text)).store.durability, value);
+  }
+  for (auto level : {"trace", "info", "warn", "error", "critical", "off"}) {
+    auto text = std::string{"logging:\n  level: "} + level + "\n";
+    EXPECT_EQ(load_ok(dir.write("node.yaml", text)).logging.level, level);
+  }
+}
+
+TEST(NodeConfig, ReadsSupervisionSection) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "supervision:\n"
+                                            "  max_restarts: 10000\n"
+                                            "  period: 2m\n"
+                                            "  backoff_initial: 0\n"
+                                            "  backoff_max: 1h\n"
+                                            "  shutdown_timeout: 250ms\n"));
+  EXPECT_EQ(cfg.supervision.max_restarts, 10000u);
+  EXPECT_EQ(cfg.supervision.period, 2min);
+  EXPECT_EQ(cfg.supervision.backoff_initial, 0ms);
+  EXPECT_EQ(cfg.supervision.backoff_max, 1h);
+  EXPECT_EQ(cfg.supervision.shutdown_timeout, 250ms);
+}
+
+TEST(NodeConfig, ReadsPlainIntegerDurationsAsMilliseconds) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write(
+    "node.yaml", "supervision:\n  period: 1500\n  backoff_max: 3s\n"));
+  EXPECT_EQ(cfg.supervision.period, 1500ms);
+  EXPECT_EQ(cfg.supervision.backoff_max, 3s);
+}
+
+TEST(NodeConfig, ReadsSchedulerAndAgents) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "scheduler:\n"
+                                            "  threads: 256\n"
+                                            "agents:\n"
+                                            "  paths: [a/, ../b.yaml]\n"));
+  EXPECT_EQ(cfg.scheduler.threads, 256u);
+  EXPECT_EQ(cfg.agents.paths, (std::vector<fs::path>{"a/", "../b.yaml"}));
+}
+
+TEST(NodeConfig, ReadsEmptySequenceAsNoEntries) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "agents:\n  paths:\n"));
+  EXPECT_TRUE(cfg.agents.paths.empty());
+}
+
+// -- errors in the file -------------------------------------------------------
+
+TEST(NodeConfig, RejectsUnknownKeyWithFileAndLine) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "# comment\nnode:\n  nmae: a\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":3: unknown key 'node.nmae' (known keys: name, data_dir)");
+}
+
+TEST(NodeConfig, RejectsUnknownSectionWithFileAndLine) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "node:\n  name: a\nnodes:\n  name: b\n");
+  EXPECT_EQ(load_error(file), file.string() + ":3: unknown section 'nodes' "
+                                + std::string{known_sections});
+}
+
+TEST(NodeConfig, RejectsStringWhereIntegerExpected) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "supervision:\n  max_restarts: many\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'supervision.max_restarts': expected an integer, "
+                "got 'many'");
+}
+
+TEST(NodeConfig, RejectsMapWhereScalarExpected) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "http:\n  listen:\n    port: 1\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'http.listen': expected a string, got a map");
+}
+
+TEST(NodeConfig, RejectsEmptyValueAtItsKeyLine) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "node:\n  name:\nhttp: {}\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'node.name': expected a string, got an empty value");
+}
+
+TEST(NodeConfig, RejectsScalarWhereSequenceExpected) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "agents:\n  paths: agents/\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'agents.paths': expected a sequence, got 'agents/'");
+}
+
+TEST(NodeConfig, RejectsNonBoolean) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "\n\n\nsecurity:\n  enabled: maybe\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":5: key 'security.enabled': expected a boolean, got 'maybe'");
+  // YAML 1.1 spellings are refused rather than guessed.
+  EXPECT_TRUE(contains(error_for(dir, "security:\n  enabled: yes\n"),
+                       "expected a boolean, got 'yes'"));
+}
+
+TEST(NodeConfig, RejectsOutOfRangeIntegers) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "supervision:\n  max_restarts: 20000\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'supervision.max_restarts': 20000 is out of range "
+                "0..10000");
+  EXPECT_TRUE(
+    contains(error_for(dir, "scheduler:\n  threads: -1\n"),
+             ":2: key 'scheduler.threads': -1 is out of range 0..256"));
+  EXPECT_TRUE(
+    contains(error_for(dir, "scheduler:\n  threads: 99999999999999999999\n"),
+             "99999999999999999999 is out of range 0..256"));
+}
+
+TEST(NodeConfig, RejectsBadEnumValues) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "store:\n  durability: disk\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'store.durability': expected one of none|os|fsync, "
+                "got 'disk'");
+  EXPECT_TRUE(contains(error_for(dir, "logging:\n  format: xml\n"),
+                       ":2: key 'logging.format': expected one of text|json, "
+                       "got 'xml'"));
+  EXPECT_TRUE(contains(error_for(dir, "logging:\n  level: verbose\n"),
+                       ":2: key 'logging.level': expected one of "
+                       "trace|debug|info|warn|error|critical|off, got "
+                       "'verbose'"));
+}
+
+TEST(NodeConfig, RejectsBadAddresses) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "http:\n  listen: localhost\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'http.listen': expected host:port, got 'localhost'");
+  for (auto bad : {"\":80\"", "\"host:\"", "\"::1:80\"", "\"[::1]\"",
+                   "\"[::1]80\"", "h:8o"})
+    EXPECT_TRUE(
+      contains(error_for(dir, std::string{"cluster:\n  listen: "} + bad + "\n"),
+               ":2: key 'cluster.listen': expected host:port"));
+  EXPECT_TRUE(contains(error_for(dir, "http:\n  listen: h:70000\n"),
+                       ":2: key 'http.listen': port 70000 is out of range "
+                       "0..65535"));
+}
+
+TEST(NodeConfig, RejectsBadSeedAtItsLine) {
+  temp_dir dir;
+  auto file
+    = dir.write("node.yaml", "cluster:\n  seeds:\n    - a:1\n    - b\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":4: key 'cluster.seeds': expected host:port, got 'b'");
+}
+
+TEST(NodeConfig, RejectsBadDurations) {
+  temp_dir dir;
+  for (auto bad : {"10 s", "-5s", "1.5s", "10d", "s", "\"\""}) {
+    auto msg
+      = error_for(dir, std::string{"supervision:\n  period: "} + bad + "\n");
+    EXPECT_TRUE(contains(msg, ":2: key 'supervision.period': expected a "
+                              "duration such as 250ms, 10s, 2m or 1h, got "));
+  }
+}
+
+TEST(NodeConfig, RejectsTooShortDurations) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "supervision:\n  period: 0s\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'supervision.period': 0ms is below the minimum of "
+                "1ms");
+  EXPECT_TRUE(
+    contains(error_for(dir, "supervision:\n\n  shutdown_timeout: 0\n"),
+             ":3: key 'supervision.shutdown_timeout': 0ms is below the "
+             "minimum of 1ms"));
+}
+
+TEST(NodeConfig, RejectsBadNodeNames) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "node:\n  name: my node\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'node.name': 'my node' may only contain A-Z, a-z, "
+                "0-9, '.', '_' and '-'");
+  EXPECT_TRUE(contains(error_for(dir, "node:\n  name: \"\"\n"),
+                       ":2: key 'node.name': must not be empty"));
+  auto long_name = std::string(65, 'a');
+  EXPECT_TRUE(contains(error_for(dir, "node:\n  name: " + long_name + "\n"),
+                       "is longer than 64 characters"));
+}
+
+TEST(NodeConfig, RejectsBadMembership) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "cluster:\n  membership: etcd://x\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'cluster.membership': expected 'static' or a "
+                "redis:// URL, got 'etcd://x'");
+}
+
+TEST(NodeConfig, RejectsBackoffInitialAboveMax) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "supervision:\n"
+                                     "  backoff_initial: 5s\n"
+                                     "  backoff_max: 1s\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":3: key 'supervision.backoff_max': 1s is less than "
+                "supervision.backoff_initial (5s)");
+}
+
+TEST(NodeConfig, RejectsBackoffInitialAboveDefaultMaxAtItsLine) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "supervision:\n  backoff_initial: 20s\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'supervision.backoff_max': 10s is less than "
+                "supervision.backoff_initial (20s)");
+}
+
+TEST(NodeConfig, RejectsDuplicateKey) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "node:\n  name: a\n  name: b\n");
+  EXPECT_EQ(load_error(file), file.string() + ":3: duplicate key 'node.name'");
+}
+
+TEST(NodeConfig, RejectsNonMapTopLevel) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "- node\n- http\n");
+  EXPECT_EQ(load_error(file),
+            file.string() + ":1: expected a map of sections, got a sequence");
+  EXPECT_TRUE(contains(error_for(dir, "just text\n"),
+                       ":1: expected a map of sections, got 'just text'"));
+}
+
+TEST(NodeConfig, RejectsNonMapSection) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "node:\n  name: a\nhttp: 8080\n");
+  EXPECT_EQ(load_error(file),
+            file.string() + ":3: section 'http': expected a map, got '8080'");
+}
+
+TEST(NodeConfig, RejectsMissingFile) {
+  temp_dir dir;
+  auto file = dir.path() / "x.yaml";
+  EXPECT_EQ(load_error(file), "config file '" + file.string() + "' not found");
+}
+
+TEST(NodeConfig, RejectsDirectoryAsFile) {
+  temp_dir dir;
+  EXPECT_EQ(load_error(dir.path()),
+            "config file '" + dir.path().string() + "' is a directory");
+}
+
+TEST(NodeConfig, RejectsYamlSyntaxError) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "node:\n  name: a\n  data_dir: [x\n");
+  auto msg = load_error(file);
+  EXPECT_TRUE(contains(msg, "config file '" + file.string()
+                              + "': YAML syntax error at line "));
+  EXPECT_TRUE(contains(msg, ", column "));
+}
+
+TEST(NodeConfig, RejectsMultipleDocuments) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "node: {}\n---\nhttp: {}\n");
+  EXPECT_EQ(load_error(file), "config file '" + file.string()
+                                + "': expected one YAML document, found 2");
+}
+
+// -- parse_override -----------------------------------------------------------
+
+TEST(NodeConfig, ParseOverrideSplitsAtFirstEquals) {
+  auto x = bsm::parse_override("node.name=a=b");
+  ASSERT_TRUE(x) << bsm::render(x.error());
+  EXPECT_EQ(x->key, "node.name");
+  EXPECT_EQ(x->value, "a=b");
+  auto empty = bsm::parse_override("logging.file=");
+  ASSERT_TRUE(empty) << bsm::render(empty.error());
+  EXPECT_EQ(empty->value, "");
+}
+
+TEST(NodeConfig, ParseOverrideRejectsMissingEquals) {
+  auto x = bsm::parse_override("node.name");
+  ASSERT_FALSE(x);
+  EXPECT_EQ(message_of(x.error()),
+            "--set 'node.name': missing '=', expected section.key=value");
+}
+
+TEST(NodeConfig, ParseOverrideRejectsEmptyKey) {
+  auto x = bsm::parse_override("=a");
+  ASSERT_FALSE(x);
+  EXPECT_EQ(message_of(x.error()),
+            "--set '=a': empty key, expected section.key=value");
+}
+
+TEST(NodeConfig, ParseOverrideRejectsKeyWithoutSection) {
+  for (auto arg : {"name=a", ".name=a", "node.=a"}) {
+    auto x = bsm::parse_override(arg);
+    ASSERT_FALSE(x) << arg;
+    EXPECT_TRUE(contains(message_of(x.error()), "no section in key"));
+  }
+}
+
+// -- overrides ----------------------------------------------------------------
+
+TEST(NodeConfig, OverrideReplacesScalars) {
+  temp_dir dir;
+  auto file
+    = dir.write("node.yaml", "node:\n  name: a\nsecurity:\n  enabled: false\n");
+  auto cfg
+    = load_ok(file, {set("node.name", "b"), set("security.enabled", "true")});
+  EXPECT_EQ(cfg.node.name, "b");
+  EXPECT_TRUE(cfg.security.enabled);
+}
+
+TEST(NodeConfig, OverrideSetsSequence) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "cluster:\n  seeds: [x:9]\n"),
+                     {set("cluster.seeds", "[a:1,b:2]")});
+  EXPECT_EQ(cfg.cluster.seeds, (std::vector<std::string>{"a:1", "b:2"}));
+}
+
+TEST(NodeConfig, OverrideSetsKeyAbsentFromFile) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "node:\n  name: a\nhttp:\n");
+  auto cfg = load_ok(file, {set("node.data_dir", "/d"),
+                            set("http.listen", "0.0.0.0:80"),
+                            set("supervision.period", "2m")});
+  EXPECT_EQ(cfg.node.name, "a");
+  EXPECT_EQ(cfg.node.data_dir, "/d");
+  EXPECT_EQ(to_string(cfg.http.listen), "0.0.0.0:80");
+  EXPECT_EQ(cfg.supervision.period, 2min);
+}
+
+TEST(NodeConfig, OverrideTakesIpv6AddressLiterally) {
+  temp_dir dir;
+  auto cfg
+    = load_ok(dir.write("node.yaml", ""), {set("http.listen", "[::1]:8080")});
+  EXPECT_EQ(cfg.http.listen.host, "::1");
+  EXPECT_EQ(cfg.http.listen.port, 8080);
+}
+
+TEST(NodeConfig, LaterOverrideWins) {
+  temp_dir dir;
+  auto cfg
+    = load_ok(dir.write("node.yaml", ""),
+              {set("scheduler.threads", "2"), set("scheduler.threads", "4")});
+  EXPECT_EQ(cfg.scheduler.threads, 4u);
+}
+
+TEST(NodeConfig, OverrideReplacesBadFileValue) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "supervision:\n  max_restarts: abc\n");
+  auto cfg = load_ok(file, {set("supervision.max_restarts", "3")});
+  EXPECT_EQ(cfg.supervision.max_restarts, 3u);
+}
+
+TEST(NodeConfig, OverridesWithoutFileApplyToDefaults) {
+  auto cfg = load_ok(fs::path{}, {set("node.name", "solo")});
+  EXPECT_EQ(cfg.node.name, "solo");
+  EXPECT_TRUE(cfg.source.empty());
+}
+
+TEST(NodeConfig, RejectsOverrideOfUnknownKey) {
+  temp_dir dir;
+  EXPECT_EQ(error_for(dir, "node:\n  name: a\n", {set("node.nmae", "b")}),
+            "--set node.nmae: unknown key 'node.nmae' (known keys: name, "
+            "data_dir)");
+  EXPECT_EQ(error_for(dir, "", {set("node.name.first", "b")}),
+            "--set node.name.first: unknown key 'node.name.first' (known "
+            "keys: name, data_dir)");
+}
+
+TEST(NodeConfig, RejectsOverrideOfUnknownSection) {
+  temp_dir dir;
+  EXPECT_EQ(error_for(dir, "", {set("nodes.name", "b")}),
+            "--set nodes.name: unknown section 'nodes' "
+              + std::string{known_sections});
+}
+
+TEST(NodeConfig, RejectsBadOverrideValue) {
+  temp_dir dir;
+  EXPECT_EQ(error_for(dir, "supervision:\n  max_restarts: 3\n",
+                      {set("supervision.max_restarts", "abc")}),
+            "--set supervision.max_restarts=abc: key "
+            "'supervision.max_restarts': expected an integer, got 'abc'");
+  EXPECT_EQ(error_for(dir, "", {set("cluster.seeds", "[a:1, b]")}),
+            "--set cluster.seeds=[a:1, b]: key 'cluster.seeds': expected "
+            "host:port, got 'b'");
+}
+
+TEST(NodeConfig, RejectsOverrideWithYamlSyntaxError) {
+  temp_dir dir;
+  auto msg = error_for(dir, "", {set("cluster.seeds", "[a:1")});
+  EXPECT_TRUE(contains(msg, "--set cluster.seeds=[a:1: YAML syntax error at "));
+}
+
+TEST(NodeConfig, RejectsOverrideIntoNonMapSection) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "node: a\n");
+  EXPECT_EQ(load_error(file, {set("node.name", "b")}),
+            file.string() + ":1: section 'node': expected a map, got 'a'");
+}
+
+TEST(NodeConfig, RejectsOverrideBreakingBackoffOrder) {
+  temp_dir dir;
+  EXPECT_EQ(error_for(dir, "", {set("supervision.backoff_initial", "20s")}),
+            "--set supervision.backoff_initial=20s: key "
+            "'supervision.backoff_max': 10s is less than "
+            "supervision.backoff_initial (20s)");
+}
+
+// -- validate and to_string ---------------------------------------------------
+
+TEST(NodeConfig, ValidateRejectsBackoffInitialAboveMax) {
+  node_config cfg;
+  cfg.supervision.backoff_initial = 5s;
+  cfg.supervision.backoff_max = 1s;
+  EXPECT_EQ(message_of(bsm::validate(cfg)),
+            "key 'supervision.backoff_max': 1s is less than "
+            "supervision.backoff_initial (5s)");
+}
+
+TEST(NodeConfig, ValidateRejectsValuesBuiltInCode) {
+  node_config cfg;
+  cfg.scheduler.threads = 300;
+  EXPECT_EQ(message_of(bsm::validate(cfg)),
+            "key 'scheduler.threads': 300 is out of range 0..256");
+  cfg = node_config{};
+  cfg.supervision.shutdown_timeout = 0ms;
+  EXPECT_EQ(message_of(bsm::validate(cfg)),
+            "key 'supervision.shutdown_timeout': 0ms is below the minimum of "
+            "1ms");
+  cfg = node_config{};
+  cfg.cluster.seeds = {"nowhere"};
+  EXPECT_EQ(message_of(bsm::validate(cfg)),
+            "key 'cluster.seeds': expected host:port, got 'nowhere'");
+}
+
+TEST(NodeConfig, ToStringRendersIpv4AndIpv6) {
+  EXPECT_EQ(to_string(bsm::listen_address{"10.0.0.1", 80}), "10.0.0.1:80");
+  EXPECT_EQ(to_string(bsm::listen_address{"::1", 8080}), "[::1]:8080");
+}
