@@ -4,11 +4,8 @@ runtime figure as a ratio of the raw baseline measured in the same run."""
 import json
 import sys
 
-# runtime benchmark -> (raw baseline, which way is better)
-PAIRS = {
-    "BM_RuntimeTypedThroughput": ("BM_RawCafThroughput", "items_per_second"),
-    "BM_RuntimeTypedRoundTrip": ("BM_RawCafRoundTrip", "real_time"),
-}
+# A runtime benchmark's baseline has the same arguments and this prefix.
+RUNTIME, RAW = "BM_RuntimeTyped", "BM_RawCaf"
 
 
 def medians(doc):
@@ -28,18 +25,18 @@ def main(path):
     print(f"host: {ctx.get('host_name')}, {ctx.get('num_cpus')} cpus, "
           f"{ctx.get('mhz_per_cpu')} MHz; median of "
           f"{doc['benchmarks'][0].get('repetitions', 1)} repetitions")
-    print(f"{'benchmark':32} {'time':>14} {'items/s':>14} {'vs raw':>8}")
+    print(f"{'benchmark':48} {'time':>14} {'items/s':>14} {'vs raw':>8}")
     for name, b in med.items():
         ips = b.get("items_per_second")
         ratio = ""
-        if name in PAIRS and PAIRS[name][0] in med:
-            base = med[PAIRS[name][0]]
-            if PAIRS[name][1] == "items_per_second":
+        base = med.get(name.replace(RUNTIME, RAW)) if name.startswith(RUNTIME) else None
+        if base:
+            if ips:
                 ratio = f"{ips / base['items_per_second']:.1%}"
             else:  # latency: raw time over runtime time, higher is better
                 ratio = f"{base['real_time'] / b['real_time']:.1%}"
         ips_text = f"{ips:,.0f}" if ips else ""
-        print(f"{name:32} {b['real_time']:>11.2f} {b['time_unit']:>2} "
+        print(f"{name:48} {b['real_time']:>11.2f} {b['time_unit']:>2} "
               f"{ips_text:>14} {ratio:>8}")
 
 

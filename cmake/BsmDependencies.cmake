@@ -17,3 +17,14 @@ foreach(component core io)
     INTERFACE_LINK_LIBRARIES Threads::Threads)
 endforeach()
 set_property(TARGET CAF::io APPEND PROPERTY INTERFACE_LINK_LIBRARIES CAF::core)
+
+# tcmalloc (gperftools) for the daemon and the benchmarks: protobuf keeps
+# every string field behind its own heap allocation, often freed on another
+# core than the one that made it; glibc's malloc is slow at exactly that.
+option(BSM_USE_TCMALLOC "Link bsmd and the benchmarks with tcmalloc" ON)
+add_library(bsm_allocator INTERFACE)
+add_library(bsm::allocator ALIAS bsm_allocator)
+if(BSM_USE_TCMALLOC)
+  find_library(TCMALLOC_LIBRARY tcmalloc_minimal REQUIRED)
+  target_link_libraries(bsm_allocator INTERFACE "${TCMALLOC_LIBRARY}")
+endif()

@@ -10,7 +10,7 @@ packages=(
   # runtime libraries
   libcaf-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev libspdlog-dev
   libfmt-dev nlohmann-json3-dev librocksdb-dev libhiredis-dev libssl-dev
-  libboost-dev libboost-system-dev libcurl4-openssl-dev
+  libboost-dev libboost-system-dev libcurl4-openssl-dev libgoogle-perftools-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus python3 curl
 )

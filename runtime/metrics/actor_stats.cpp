@@ -29,7 +29,7 @@ actor_stats_collector::actor_stats_collector(registry& reg)
                                   {"actor"})),
     processing_(reg.histogram_family(
       "bsm_actor_processing_seconds",
-      "Time from dequeue to the end of the handler, by actor type.", {"actor"},
+      "Handler time of sampled messages (1 in 16), by actor type.", {"actor"},
       bounds_in_seconds())),
     mailbox_depth_(reg.gauge_family(
       "bsm_actor_mailbox_depth",
