@@ -26,7 +26,7 @@ def main(path):
           f"{ctx.get('mhz_per_cpu')} MHz; median of "
           f"{doc['benchmarks'][0].get('repetitions', 1)} repetitions")
     print(f"{'benchmark':48} {'time':>14} {'items/s':>14} {'vs raw':>8}")
-    for name, b in med.items():
+    for name, b in sorted(med.items()):
         ips = b.get("items_per_second")
         ratio = ""
         base = med.get(name.replace(RUNTIME, RAW)) if name.startswith(RUNTIME) else None
