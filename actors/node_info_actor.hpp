@@ -25,12 +25,11 @@ struct node_info_state {
   v1::NodeInfoResponse info() const;
 };
 
-using node_info_pointer
-  = caf::stateful_actor<node_info_state,
-                        typed_actor_base<caf::replies_to<v1::PingRequest>::with<
-                                           v1::PingResponse>,
-                                         caf::replies_to<v1::NodeInfoRequest>::
-                                           with<v1::NodeInfoResponse>>>*;
+using node_info_pointer = caf::stateful_actor<
+  node_info_state,
+  typed_actor_base<
+    caf::replies_to<v1::PingRequest>::with<v1::PingResponse>,
+    caf::replies_to<v1::NodeInfoRequest>::with<v1::NodeInfoResponse>>>*;
 
 node_info_actor::behavior_type node_info(node_info_pointer self,
                                          node_info_options opts);

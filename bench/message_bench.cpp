@@ -117,8 +117,7 @@ caf::behavior runtime_sender(bsm::stateful_actor<sender_state>* self,
 /// A node's actor system: bsm types, error category, per-actor statistics.
 struct runtime_env {
   explicit runtime_env(uint32_t threads)
-    : cfg(bsm::scheduler_options{threads}, &collector) {
-  }
+    : cfg(bsm::scheduler_options{threads}, &collector) {}
   bsm::metrics::registry registry;
   bsm::metrics::actor_stats_collector collector{registry};
   bsm::system_config cfg;
@@ -198,9 +197,15 @@ void bench_args(benchmark::internal::Benchmark* b) {
 
 } // namespace
 
-BENCHMARK(BM_RawCafThroughput)->Apply(bench_args)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_RuntimeTypedThroughput)->Apply(bench_args)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RawCafThroughput)
+  ->Apply(bench_args)
+  ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RuntimeTypedThroughput)
+  ->Apply(bench_args)
+  ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RawCafRoundTrip)->Apply(bench_args)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_RuntimeTypedRoundTrip)->Apply(bench_args)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RuntimeTypedRoundTrip)
+  ->Apply(bench_args)
+  ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

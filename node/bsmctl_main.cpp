@@ -45,7 +45,8 @@ int ports(const std::vector<std::string>& args) {
   auto path = dir + "/ports.json";
   std::ifstream in{path};
   if (!in) {
-    std::cerr << "bsmctl: no node has written " << path << " (is it running?)\n";
+    std::cerr << "bsmctl: no node has written " << path
+              << " (is it running?)\n";
     return exit_failure;
   }
   auto doc = nlohmann::json::parse(in, nullptr, false);

@@ -69,12 +69,15 @@ int run(const bsm::bsmd_args& args) {
   if (auto err = (*n)->start())
     return fail(exit_failure, bsm::render(err));
   std::atomic<bool> done{false};
-  std::thread signals{[&] { watch_signals(**n, done); }};
+  std::thread signals{[&] {
+    watch_signals(**n, done);
+  }};
   auto reason = (*n)->await_root();
   done = true;
   signals.join();
   if (!bsm::is_normal_exit(reason))
-    return fail(exit_failure, "supervision tree failed: " + bsm::render(reason));
+    return fail(exit_failure,
+                "supervision tree failed: " + bsm::render(reason));
   return exit_ok;
 }
 

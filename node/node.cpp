@@ -74,8 +74,7 @@ std::string render_tree(const v1::TreeNode& root) {
   return out.str();
 }
 
-node::node(node_config cfg) : cfg_(std::move(cfg)) {
-}
+node::node(node_config cfg) : cfg_(std::move(cfg)) {}
 
 node::~node() {
   if (root_) {
@@ -95,8 +94,8 @@ caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
   n.metrics_ = std::make_unique<metrics::registry>();
   n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
   n.names_ = std::make_shared<name_registry>();
-  n.system_cfg_ = std::make_unique<system_config>(n.cfg_.scheduler,
-                                                  n.stats_.get());
+  n.system_cfg_
+    = std::make_unique<system_config>(n.cfg_.scheduler, n.stats_.get());
   n.system_cfg_->load<caf::io::middleman>();
   n.system_ = std::make_unique<caf::actor_system>(*n.system_cfg_);
   return result;
@@ -155,9 +154,9 @@ caf::error node::open_listeners() {
   const auto& listen = cfg_.cluster.listen;
   auto port = system_->middleman().open(listen.port, listen.host.c_str());
   if (!port)
-    return make_error(errc::unavailable,
-                      "cannot listen on cluster address " + to_string(listen)
-                        + ": " + system_->render(port.error()));
+    return make_error(errc::unavailable, "cannot listen on cluster address "
+                                           + to_string(listen) + ": "
+                                           + system_->render(port.error()));
   addresses_.cluster = to_string(listen_address{listen.host, *port});
   return caf::none;
 }
@@ -178,8 +177,8 @@ caf::error node::write_ports_file() const {
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec)
-    return make_error(errc::unavailable, "cannot write '" + path.string()
-                                           + "': " + ec.message());
+    return make_error(errc::unavailable,
+                      "cannot write '" + path.string() + "': " + ec.message());
   return caf::none;
 }
 

@@ -16,12 +16,10 @@ template <class... Ts>
 struct type_list {};
 
 /// Every message type of package bsm.v1. Add new types here.
-using bsm_v1_types = type_list<
-  v1::Envelope,
-  v1::PingRequest, v1::PingResponse,
-  v1::NodeInfoRequest, v1::NodeInfoResponse,
-  v1::TreeRequest, v1::TreeResponse, v1::TreeNode,
-  v1::SupervisionEvent>;
+using bsm_v1_types
+  = type_list<v1::Envelope, v1::PingRequest, v1::PingResponse,
+              v1::NodeInfoRequest, v1::NodeInfoResponse, v1::TreeRequest,
+              v1::TreeResponse, v1::TreeNode, v1::SupervisionEvent>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

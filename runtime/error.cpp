@@ -63,11 +63,10 @@ std::string render(const caf::error& err) {
 }
 
 void add_error_category(caf::actor_system_config& cfg) {
-  cfg.add_error_category(errc_category,
-                         [](uint8_t code, caf::atom_value,
-                            const caf::message& ctx) {
-                           return render_bsm(code, ctx);
-                         });
+  cfg.add_error_category(
+    errc_category, [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+      return render_bsm(code, ctx);
+    });
 }
 
 } // namespace bsm

@@ -25,8 +25,7 @@ std::string utc_timestamp(spdlog::log_clock::time_point tp) {
 } // namespace
 
 json_formatter::json_formatter(std::string node_name)
-  : node_name_(std::move(node_name)) {
-}
+  : node_name_(std::move(node_name)) {}
 
 void json_formatter::format(const spdlog::details::log_msg& msg,
                             spdlog::memory_buf_t& dest) {
@@ -39,8 +38,8 @@ void json_formatter::format(const spdlog::details::log_msg& msg,
     {"msg", std::string(msg.payload.data(), msg.payload.size())},
   };
   // Replace rather than throw: a log line must never take the node down.
-  auto text = line.dump(-1, ' ', false,
-                        nlohmann::json::error_handler_t::replace);
+  auto text
+    = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text += '\n';
   dest.append(text.data(), text.data() + text.size());
 }

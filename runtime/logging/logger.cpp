@@ -35,8 +35,8 @@ size_t node_logger::dropped() const {
   return tp ? tp->overrun_counter() : 0;
 }
 
-caf::expected<node_logger>
-make_node_logger(const logging_options& opts, const std::string& node_name) {
+caf::expected<node_logger> make_node_logger(const logging_options& opts,
+                                            const std::string& node_name) {
   auto level = spdlog::level::from_str(opts.level);
   if (level == spdlog::level::off && opts.level != "off")
     return make_error(errc::invalid_argument,
@@ -48,8 +48,7 @@ make_node_logger(const logging_options& opts, const std::string& node_name) {
     (*sink)->set_formatter(std::make_unique<json_formatter>(node_name));
   else
     (*sink)->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
-  auto pool = std::make_shared<spdlog::details::thread_pool>(queue_capacity,
-                                                             1);
+  auto pool = std::make_shared<spdlog::details::thread_pool>(queue_capacity, 1);
   // overrun_oldest: when the writer falls behind, drop records instead of
   // blocking the (scheduler) thread that logs.
   auto log = std::make_shared<spdlog::async_logger>(

@@ -50,9 +50,9 @@ type_registry::decode_json(std::string_view type_name,
   auto st = google::protobuf::util::JsonStringToMessage(
     google::protobuf::StringPiece{json.data(), json.size()}, msg.get(), opts);
   if (!st.ok())
-    return make_error(errc::invalid_argument,
-                      "payload is not a valid " + std::string{type_name}
-                        + ": " + std::string{st.message()});
+    return make_error(errc::invalid_argument, "payload is not a valid "
+                                                + std::string{type_name} + ": "
+                                                + std::string{st.message()});
   return (*e)->from_proto(*msg);
 }
 
@@ -75,8 +75,8 @@ type_registry::encode_json(const caf::message& msg) const {
   encoded_message result{proto.GetDescriptor()->full_name(), {}};
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
-  auto st = google::protobuf::util::MessageToJsonString(proto, &result.bytes,
-                                                        opts);
+  auto st
+    = google::protobuf::util::MessageToJsonString(proto, &result.bytes, opts);
   if (!st.ok())
     return make_error(errc::internal, std::string{st.message()});
   return result;

@@ -19,8 +19,7 @@ bool should_restart(restart_type type, const caf::error& reason) {
 }
 
 restart_window::restart_window(std::chrono::milliseconds period)
-  : period_(period) {
-}
+  : period_(period) {}
 
 size_t restart_window::record(steady_time now) {
   expire(now);

@@ -22,10 +22,8 @@ int64_t unix_ms_now() {
 
 v1::RestartStrategy to_proto(restart_strategy x) {
   switch (x) {
-    case restart_strategy::one_for_one:
-      return v1::RESTART_STRATEGY_ONE_FOR_ONE;
-    case restart_strategy::one_for_all:
-      return v1::RESTART_STRATEGY_ONE_FOR_ALL;
+    case restart_strategy::one_for_one: return v1::RESTART_STRATEGY_ONE_FOR_ONE;
+    case restart_strategy::one_for_all: return v1::RESTART_STRATEGY_ONE_FOR_ALL;
     case restart_strategy::rest_for_one:
       return v1::RESTART_STRATEGY_REST_FOR_ONE;
   }
@@ -96,8 +94,9 @@ void supervisor_state::on_child_down(const caf::down_msg& msg) {
       stop_next();
     return;
   }
-  auto kind = is_normal_exit(msg.reason) ? v1::SupervisionEvent::KIND_CHILD_STOPPED
-                                         : v1::SupervisionEvent::KIND_CHILD_CRASHED;
+  auto kind = is_normal_exit(msg.reason)
+                ? v1::SupervisionEvent::KIND_CHILD_STOPPED
+                : v1::SupervisionEvent::KIND_CHILD_CRASHED;
   emit(kind, child, msg.reason);
   if (shutting_down)
     return;
@@ -202,9 +201,7 @@ void supervisor_state::restart_group(uint64_t token) {
 std::vector<size_t> supervisor_state::restart_group_of(size_t index) const {
   std::vector<size_t> result;
   switch (opts.strategy) {
-    case restart_strategy::one_for_one:
-      result.push_back(index);
-      break;
+    case restart_strategy::one_for_one: result.push_back(index); break;
     case restart_strategy::one_for_all:
       for (size_t i = 0; i < children.size(); ++i)
         result.push_back(i);
@@ -231,8 +228,8 @@ void supervisor_state::stop_children(std::vector<size_t> newest_first,
     stopping->then = std::move(then);
     return;
   }
-  stopping = stop_sequence{{newest_first.begin(), newest_first.end()},
-                           std::nullopt, std::move(then)};
+  stopping = stop_sequence{
+    {newest_first.begin(), newest_first.end()}, std::nullopt, std::move(then)};
   stop_next();
 }
 
@@ -250,8 +247,7 @@ void supervisor_state::stop_next() {
     auto generation = ++child.generation;
     self->send_exit(child.handle, caf::exit_reason::user_shutdown);
     self->delayed_send(self, child.spec.shutdown_timeout,
-                       atom::stop_timeout::value, uint64_t{index},
-                       generation);
+                       atom::stop_timeout::value, uint64_t{index}, generation);
     return;
   }
   auto then = std::move(stopping->then);
@@ -308,11 +304,10 @@ void supervisor_state::emit(v1::SupervisionEvent::Kind kind,
                      || kind == v1::SupervisionEvent::KIND_CHILD_KILLED
                    ? spdlog::level::warn
                    : spdlog::level::info;
-    env.log->log(level, "supervision: {} {}{}{}",
-                 v1::SupervisionEvent::Kind_Name(kind), child.path,
-                 ev.reason().empty() ? "" : " reason=" + ev.reason(),
-                 backoff_ms > 0 ? " backoff_ms=" + std::to_string(backoff_ms)
-                                : "");
+    env.log->log(
+      level, "supervision: {} {}{}{}", v1::SupervisionEvent::Kind_Name(kind),
+      child.path, ev.reason().empty() ? "" : " reason=" + ev.reason(),
+      backoff_ms > 0 ? " backoff_ms=" + std::to_string(backoff_ms) : "");
   }
   if (env.observer)
     self->send(env.observer, std::move(ev));
@@ -348,7 +343,8 @@ void supervisor_state::answer_tree(caf::response_promise rp) {
     if (!children[i].spec.is_supervisor || !children[i].handle)
       continue;
     ++*pending;
-    self->request(children[i].handle, std::chrono::seconds{5}, v1::TreeRequest{})
+    self
+      ->request(children[i].handle, std::chrono::seconds{5}, v1::TreeRequest{})
       .then(
         [result, i, finish](v1::TreeResponse& sub) mutable {
           auto* slot = result->mutable_children(static_cast<int>(i));
@@ -384,8 +380,14 @@ caf::behavior supervisor(supervisor_actor self, supervisor_options opts,
   st.self = self;
   st.intensity = restart_window{opts.period};
   for (auto& spec : opts.children) {
-    supervised_child child{std::move(spec), {}, {}, v1::CHILD_STATE_STOPPED,
-                           0, restart_window{opts.period}, 0, false};
+    supervised_child child{std::move(spec),
+                           {},
+                           {},
+                           v1::CHILD_STATE_STOPPED,
+                           0,
+                           restart_window{opts.period},
+                           0,
+                           false};
     child.path = child_path(opts.path, child.spec.name);
     st.children.push_back(std::move(child));
   }
@@ -411,9 +413,7 @@ caf::behavior supervisor(supervisor_actor self, supervisor_options opts,
                      [self, err] { self->quit(err); });
   }
   return {
-    [self](atom::restart, uint64_t token) {
-      self->state.restart_group(token);
-    },
+    [self](atom::restart, uint64_t token) { self->state.restart_group(token); },
     [self](atom::stop_timeout, uint64_t index, uint64_t generation) {
       self->state.on_stop_timeout(index, generation);
     },

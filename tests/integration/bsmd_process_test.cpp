@@ -25,8 +25,8 @@ using bsm::test::temp_dir;
 
 const std::string bsmd = BSMD_PATH;
 const std::string bsmctl = BSMCTL_PATH;
-const std::string default_config = std::string{BSM_SOURCE_DIR}
-                                   + "/config/node.yaml";
+const std::string default_config
+  = std::string{BSM_SOURCE_DIR} + "/config/node.yaml";
 
 std::vector<std::string> bsmd_args(const temp_dir& dir,
                                    std::vector<std::string> extra = {}) {
@@ -34,7 +34,8 @@ std::vector<std::string> bsmd_args(const temp_dir& dir,
                                 "--config",
                                 default_config,
                                 "--set",
-                                "node.data_dir=" + (dir.path() / "data").string(),
+                                "node.data_dir="
+                                  + (dir.path() / "data").string(),
                                 "--set",
                                 "cluster.listen=127.0.0.1:0"};
   args.insert(args.end(), extra.begin(), extra.end());
@@ -57,7 +58,8 @@ nlohmann::json await_ports(const temp_dir& dir, process& proc) {
 }
 
 uint16_t port_of(const std::string& address) {
-  return static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+  return static_cast<uint16_t>(
+    std::stoi(address.substr(address.rfind(':') + 1)));
 }
 
 bool can_connect(uint16_t port) {
@@ -134,10 +136,10 @@ TEST(Bsmctl, PrintsTheAddressesOfARunningNode) {
   temp_dir dir;
   process node{bsmd_args(dir), dir.path()};
   auto ports = await_ports(dir, node);
-  auto res = bsm::test::run({bsmctl, "ports", "--data-dir",
-                             (dir.path() / "data").string(), "--key",
-                             "cluster"},
-                            dir.path());
+  auto res
+    = bsm::test::run({bsmctl, "ports", "--data-dir",
+                      (dir.path() / "data").string(), "--key", "cluster"},
+                     dir.path());
   EXPECT_EQ(res.code, 0) << res.err;
   EXPECT_EQ(res.out, ports["cluster"].get<std::string>() + "\n");
   node.signal(SIGTERM);
@@ -146,9 +148,8 @@ TEST(Bsmctl, PrintsTheAddressesOfARunningNode) {
 
 TEST(Bsmctl, ReportsAMissingNodeAndBadUsage) {
   temp_dir dir;
-  auto missing = bsm::test::run({bsmctl, "ports", "--data-dir",
-                                 dir.path().string()},
-                                dir.path());
+  auto missing = bsm::test::run(
+    {bsmctl, "ports", "--data-dir", dir.path().string()}, dir.path());
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.err.find("is it running?"), std::string::npos);
   auto bad = bsm::test::run({bsmctl, "frobnicate"}, dir.path());
@@ -168,8 +169,8 @@ TEST(Bsmd, BadConfigExitsWithCodeTwoAndOneClearLine) {
 
 TEST(Bsmd, MissingConfigFileExitsWithCodeTwo) {
   temp_dir dir;
-  auto res = bsm::test::run({bsmd, "--config", "/nonexistent/node.yaml"},
-                            dir.path());
+  auto res
+    = bsm::test::run({bsmd, "--config", "/nonexistent/node.yaml"}, dir.path());
   EXPECT_EQ(res.code, 2);
   EXPECT_NE(res.err.find("/nonexistent/node.yaml"), std::string::npos);
   EXPECT_EQ(count_lines(res.err), 1u) << res.err;
@@ -194,9 +195,8 @@ TEST(Bsmd, UnknownArgumentExitsWithCodeTwo) {
 
 TEST(Bsmd, CheckConfigValidatesWithoutStarting) {
   temp_dir dir;
-  auto res = bsm::test::run({bsmd, "--config", default_config,
-                             "--check-config"},
-                            dir.path());
+  auto res = bsm::test::run(
+    {bsmd, "--config", default_config, "--check-config"}, dir.path());
   EXPECT_EQ(res.code, 0) << res.err;
   EXPECT_NE(res.out.find(": ok"), std::string::npos);
   auto version = bsm::test::run({bsmd, "--version"}, dir.path());
@@ -215,9 +215,8 @@ TEST(Bsmd, BusyClusterPortFailsWithAClearError) {
   socklen_t len = sizeof(addr);
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   auto port = std::to_string(ntohs(addr.sin_port));
-  auto res = bsm::test::run(bsmd_args(dir, {"--set",
-                                            "cluster.listen=127.0.0.1:" + port}),
-                            dir.path());
+  auto res = bsm::test::run(
+    bsmd_args(dir, {"--set", "cluster.listen=127.0.0.1:" + port}), dir.path());
   close(fd);
   EXPECT_EQ(res.code, 1);
   EXPECT_NE(res.err.find("cannot listen on cluster address 127.0.0.1:" + port),

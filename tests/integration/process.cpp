@@ -108,9 +108,9 @@ run_result run(std::vector<std::string> argv, const std::filesystem::path& dir,
 
 temp_dir::temp_dir() {
   std::random_device rd;
-  path_ = std::filesystem::temp_directory_path()
-          / ("bsm-test-" + std::to_string(getpid()) + "-"
-             + std::to_string(rd()));
+  path_
+    = std::filesystem::temp_directory_path()
+      / ("bsm-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
   std::filesystem::create_directories(path_);
 }
 

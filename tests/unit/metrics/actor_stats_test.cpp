@@ -5,7 +5,9 @@
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "promtool.hpp"
 #include "runtime/metrics/instrumented.hpp"
+#include "runtime/supervision/supervisor.hpp"
 #include "runtime/system_config.hpp"
 
 namespace {
@@ -16,7 +18,9 @@ struct counting_state {
 };
 
 caf::behavior counting(bsm::stateful_actor<counting_state>* self) {
-  return {[self](int x) { return self->state.seen += x; }};
+  return {[self](int x) {
+    return self->state.seen += x;
+  }};
 }
 
 std::string series(const std::string& text, const std::string& prefix) {
@@ -36,14 +40,16 @@ TEST(ActorStats, CountsMessagesAndTimePerActorType) {
     auto a = sys.spawn(counting);
     caf::scoped_actor self{sys};
     for (int i = 0; i < 40; ++i)
-      self->request(a, caf::infinite, 1).receive([](int) {},
-                                                 [](caf::error&) {});
+      self->request(a, caf::infinite, 1)
+        .receive([](int) {}, [](caf::error&) {});
     auto text = reg.to_text();
-    EXPECT_EQ(series(text, "bsm_actor_messages_processed_total{actor=\"counting\"}"),
-              "bsm_actor_messages_processed_total{actor=\"counting\"} 40");
+    EXPECT_EQ(
+      series(text, "bsm_actor_messages_processed_total{actor=\"counting\"}"),
+      "bsm_actor_messages_processed_total{actor=\"counting\"} 40");
     // Messages 1, 17 and 33 are timed.
-    EXPECT_EQ(series(text, "bsm_actor_processing_seconds_count{actor=\"counting\"}"),
-              "bsm_actor_processing_seconds_count{actor=\"counting\"} 3");
+    EXPECT_EQ(
+      series(text, "bsm_actor_processing_seconds_count{actor=\"counting\"}"),
+      "bsm_actor_processing_seconds_count{actor=\"counting\"} 3");
     EXPECT_NE(text.find("bsm_actor_mailbox_depth{actor=\"counting\"}"),
               std::string::npos);
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -51,10 +57,30 @@ TEST(ActorStats, CountsMessagesAndTimePerActorType) {
   // Totals of terminated actors survive them; the exit message counts too
   // (system messages are work: a supervisor's down messages, for example).
   auto text = reg.to_text();
-  EXPECT_EQ(series(text, "bsm_actor_messages_processed_total{actor=\"counting\"}"),
-            "bsm_actor_messages_processed_total{actor=\"counting\"} 41");
+  EXPECT_EQ(
+    series(text, "bsm_actor_messages_processed_total{actor=\"counting\"}"),
+    "bsm_actor_messages_processed_total{actor=\"counting\"} 41");
   EXPECT_EQ(series(text, "bsm_actor_mailbox_depth{actor=\"counting\"}"),
             "bsm_actor_mailbox_depth{actor=\"counting\"} 0");
+}
+
+TEST(ActorStats, NodeMetricsPassPromtoolCheck) {
+  bsm::metrics::registry reg;
+  bsm::metrics::actor_stats_collector collector{reg};
+  bsm::system_config cfg{{}, &collector};
+  caf::actor_system sys{cfg};
+  auto& restarts = reg.counter_family(
+    "bsm_supervisor_restarts_total", "Child restarts, by supervisor and child.",
+    {"supervisor", "child"});
+  restarts.with({"root", "agents/legal"}).inc();
+  auto a = sys.spawn(counting);
+  caf::scoped_actor self{sys};
+  for (int i = 0; i < 20; ++i)
+    self->request(a, caf::infinite, 1).receive([](int) {}, [](caf::error&) {});
+  auto res = bsm::test::promtool_check(reg.to_text());
+  EXPECT_EQ(res.code, 0) << res.out << res.err;
+  EXPECT_EQ(res.err, "");
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 TEST(ActorStats, RecordsIntoTheFirstBucketAtLeastTheBound) {
@@ -76,9 +102,14 @@ TEST(ActorStats, PlainCafActorsReportNothing) {
   bsm::metrics::actor_stats_collector collector{reg};
   bsm::system_config cfg{{}, &collector};
   caf::actor_system sys{cfg};
-  auto plain = sys.spawn([]() -> caf::behavior { return {[](int x) { return x; }}; });
+  auto plain = sys.spawn([]() -> caf::behavior {
+    return {[](int x) {
+      return x;
+    }};
+  });
   caf::scoped_actor self{sys};
-  self->request(plain, caf::infinite, 1).receive([](int) {}, [](caf::error&) {});
+  self->request(plain, caf::infinite, 1)
+    .receive([](int) {}, [](caf::error&) {});
   EXPECT_EQ(reg.to_text().find("actor=\""), std::string::npos);
   caf::anon_send_exit(plain, caf::exit_reason::user_shutdown);
 }

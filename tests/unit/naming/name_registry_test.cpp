@@ -12,7 +12,8 @@
 namespace {
 
 caf::behavior idle(caf::event_based_actor*) {
-  return {[](int) {}};
+  return {[](int) {
+  }};
 }
 
 class NameRegistry : public ::testing::Test {
@@ -45,8 +46,7 @@ TEST_F(NameRegistry, UnknownPathIsNotFound) {
 TEST_F(NameRegistry, RejectsMalformedPaths) {
   auto a = sys.spawn(idle);
   for (auto bad : {"", "/x", "x/", "a//b", "Upper", "sp ace", "ü"})
-    EXPECT_TRUE(bsm::is(names.put(bad, a), bsm::errc::invalid_argument))
-      << bad;
+    EXPECT_TRUE(bsm::is(names.put(bad, a), bsm::errc::invalid_argument)) << bad;
   EXPECT_TRUE(names.put("ok", caf::actor{}));
   EXPECT_FALSE(bsm::name_registry::validate_path("agents/legal-2.v1_x"));
 }

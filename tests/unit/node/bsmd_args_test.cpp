@@ -15,9 +15,9 @@ TEST(BsmdArgs, DefaultsToTheEmbeddedConfig) {
 }
 
 TEST(BsmdArgs, ReadsEveryOptionInBothSpellings) {
-  auto args = bsm::parse_bsmd_args({"--config", "a.yaml", "--set",
-                                    "node.name=x", "--set=http.listen=1.2.3.4:5",
-                                    "--check-config", "--version", "--help"});
+  auto args = bsm::parse_bsmd_args(
+    {"--config", "a.yaml", "--set", "node.name=x",
+     "--set=http.listen=1.2.3.4:5", "--check-config", "--version", "--help"});
   ASSERT_TRUE(args) << bsm::render(args.error());
   EXPECT_EQ(args->config, "a.yaml");
   ASSERT_EQ(args->overrides.size(), 2u);

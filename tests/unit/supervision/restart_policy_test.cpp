@@ -22,8 +22,8 @@ TEST(RestartPolicy, TransientRestartsOnlyAfterAbnormalExit) {
   EXPECT_FALSE(bsm::should_restart(transient, caf::exit_reason::normal));
   EXPECT_FALSE(bsm::should_restart(transient, caf::exit_reason::user_shutdown));
   EXPECT_TRUE(bsm::should_restart(transient, caf::exit_reason::kill));
-  EXPECT_TRUE(bsm::should_restart(transient,
-                                  bsm::make_error(bsm::errc::internal)));
+  EXPECT_TRUE(
+    bsm::should_restart(transient, bsm::make_error(bsm::errc::internal)));
 }
 
 TEST(RestartPolicy, TemporaryNeverRestarts) {

@@ -33,7 +33,8 @@ caf::behavior worker(caf::event_based_actor* self) {
 /// A worker that ignores exit requests (only a kill stops it).
 caf::behavior stubborn_worker(caf::event_based_actor* self) {
   self->set_exit_handler([](caf::exit_msg&) {});
-  return {[](finish_atom) {}};
+  return {[](finish_atom) {
+  }};
 }
 
 class Supervisor : public ::testing::Test {
@@ -55,17 +56,19 @@ protected:
     return result;
   }
 
-  bsm::child_spec child(const std::string& name,
-                        bsm::restart_type restart = bsm::restart_type::permanent,
-                        caf::behavior (*fun)(caf::event_based_actor*) = worker) {
+  bsm::child_spec
+  child(const std::string& name,
+        bsm::restart_type restart = bsm::restart_type::permanent,
+        caf::behavior (*fun)(caf::event_based_actor*) = worker) {
     auto counter = std::make_shared<std::atomic<int>>(0);
     starts[name] = counter;
     bsm::child_spec spec;
     spec.name = name;
     spec.restart = restart;
     spec.shutdown_timeout = 2s;
-    spec.start = [counter, fun](caf::actor_system& s, const std::string&)
-      -> caf::expected<caf::actor> {
+    spec.start
+      = [counter, fun](caf::actor_system& s,
+                       const std::string&) -> caf::expected<caf::actor> {
       ++*counter;
       return s.spawn(fun);
     };
@@ -152,10 +155,11 @@ protected:
           }
         },
         [&](event& ev) { seen.push_back(ev); },
-        caf::after(std::chrono::seconds{10}) >> [&] {
-          ADD_FAILURE() << "supervisor did not exit";
-          done = true;
-        });
+        caf::after(std::chrono::seconds{10}) >>
+          [&] {
+            ADD_FAILURE() << "supervisor did not exit";
+            done = true;
+          });
     return result;
   }
 
@@ -166,8 +170,8 @@ protected:
 };
 
 TEST_F(Supervisor, OneForOneRestartsOnlyTheFailedChild) {
-  auto sup = spawn(options(bsm::restart_strategy::one_for_one,
-                           {child("a"), child("b")}));
+  auto sup = spawn(
+    options(bsm::restart_strategy::one_for_one, {child("a"), child("b")}));
   start_all({"sup/a", "sup/b"});
   auto b_before = lookup("sup/b");
   crash("sup/a");
@@ -258,8 +262,8 @@ TEST_F(Supervisor, TemporaryChildIsNeverRestarted) {
 }
 
 TEST_F(Supervisor, ExceedingIntensityStopsChildrenAndFailsWithAborted) {
-  auto opts = options(bsm::restart_strategy::one_for_one,
-                      {child("a"), child("b")});
+  auto opts
+    = options(bsm::restart_strategy::one_for_one, {child("a"), child("b")});
   opts.max_restarts = 2;
   auto sup = spawn(std::move(opts));
   start_all({"sup/a", "sup/b"});
@@ -340,8 +344,8 @@ TEST_F(Supervisor, BackoffDoublesPerRecentRestartUpToTheCap) {
 TEST_F(Supervisor, ChildIgnoringStopIsKilledAfterItsTimeout) {
   auto stubborn = child("s", bsm::restart_type::permanent, stubborn_worker);
   stubborn.shutdown_timeout = 150ms;
-  auto sup = spawn(options(bsm::restart_strategy::one_for_one,
-                           {child("a"), stubborn}));
+  auto sup = spawn(
+    options(bsm::restart_strategy::one_for_one, {child("a"), stubborn}));
   start_all({"sup/a", "sup/s"});
   auto before = std::chrono::steady_clock::now();
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
@@ -393,8 +397,9 @@ TEST_F(Supervisor, RegistersChildrenByPathAndFollowsRestarts) {
 
 TEST_F(Supervisor, AnswersTreeRequestsWithNestedSubtrees) {
   auto inner = options(bsm::restart_strategy::rest_for_one, {child("w")});
-  auto outer = options(bsm::restart_strategy::one_for_all,
-                       {child("a"), bsm::supervisor_child("inner", inner, env())});
+  auto outer
+    = options(bsm::restart_strategy::one_for_all,
+              {child("a"), bsm::supervisor_child("inner", inner, env())});
   auto sup = spawn(std::move(outer));
   await(event::KIND_CHILD_STARTED, "sup/inner");
   bsm::v1::TreeResponse tree;
@@ -419,12 +424,12 @@ TEST_F(Supervisor, AnswersTreeRequestsWithNestedSubtrees) {
 TEST_F(Supervisor, FailsWhenAnInitialChildCannotStart) {
   bsm::child_spec broken;
   broken.name = "broken";
-  broken.start = [](caf::actor_system&, const std::string&)
-    -> caf::expected<caf::actor> {
+  broken.start
+    = [](caf::actor_system&, const std::string&) -> caf::expected<caf::actor> {
     return bsm::make_error(bsm::errc::unavailable, "port in use");
   };
-  auto sup = spawn(options(bsm::restart_strategy::one_for_one,
-                           {child("a"), broken}));
+  auto sup
+    = spawn(options(bsm::restart_strategy::one_for_one, {child("a"), broken}));
   auto reason = await_exit(sup);
   EXPECT_TRUE(bsm::is(reason, bsm::errc::failed_precondition));
   EXPECT_NE(bsm::render(reason).find("port in use"), std::string::npos);
@@ -436,8 +441,10 @@ TEST(SupervisorOptions, RejectsInvalidOptions) {
   bsm::supervisor_options opts;
   bsm::child_spec spec;
   spec.name = "a";
-  spec.start = [](caf::actor_system&, const std::string&)
-    -> caf::expected<caf::actor> { return caf::actor{}; };
+  spec.start
+    = [](caf::actor_system&, const std::string&) -> caf::expected<caf::actor> {
+    return caf::actor{};
+  };
   opts.children = {spec, spec};
   EXPECT_NE(bsm::render(bsm::validate(opts)).find("duplicate child"),
             std::string::npos);
