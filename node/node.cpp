@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/node_info_actor.hpp"
+#include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
@@ -56,9 +57,12 @@ caf::error create_data_dir(const std::filesystem::path& dir) {
 void render_tree(const v1::TreeNode& x, int depth, std::ostringstream& out) {
   out << std::string(static_cast<size_t>(depth) * 2, ' ') << x.name();
   if (x.strategy() != v1::RESTART_STRATEGY_UNSPECIFIED)
-    out << " [" << v1::RestartStrategy_Name(x.strategy()) << "]";
+    out << " ["
+        << enum_label(v1::RestartStrategy_Name(x.strategy()),
+                      "RESTART_STRATEGY_")
+        << "]";
   if (x.state() != v1::CHILD_STATE_UNSPECIFIED)
-    out << " " << v1::ChildState_Name(x.state());
+    out << " " << enum_label(v1::ChildState_Name(x.state()), "CHILD_STATE_");
   if (x.restarts() > 0)
     out << " restarts=" << x.restarts();
   out << '\n';

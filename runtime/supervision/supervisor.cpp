@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 
 #include "protocols/caf_types.hpp"
+#include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm {
@@ -305,8 +306,9 @@ void supervisor_state::emit(v1::SupervisionEvent::Kind kind,
                    ? spdlog::level::warn
                    : spdlog::level::info;
     env.log->log(
-      level, "supervision: {} {}{}{}", v1::SupervisionEvent::Kind_Name(kind),
-      child.path, ev.reason().empty() ? "" : " reason=" + ev.reason(),
+      level, "supervision: {} {}{}{}",
+      enum_label(v1::SupervisionEvent::Kind_Name(kind), "KIND_"), child.path,
+      ev.reason().empty() ? "" : " reason=" + ev.reason(),
       backoff_ms > 0 ? " backoff_ms=" + std::to_string(backoff_ms) : "");
   }
   if (env.observer)
