@@ -86,7 +86,8 @@ void supervisor_state::on_child_down(const caf::down_msg& msg) {
   if (env.names)
     env.names->erase(child.path, msg.source);
   child.handle = nullptr;
-  child.state = v1::CHILD_STATE_STOPPED;
+  child.state = child.restart_pending ? v1::CHILD_STATE_RESTARTING
+                                      : v1::CHILD_STATE_STOPPED;
   refresh_live();
   if (child.stop_requested) {
     child.stop_requested = false;
@@ -99,7 +100,9 @@ void supervisor_state::on_child_down(const caf::down_msg& msg) {
                 ? v1::SupervisionEvent::KIND_CHILD_STOPPED
                 : v1::SupervisionEvent::KIND_CHILD_CRASHED;
   emit(kind, child, msg.reason);
-  if (shutting_down)
+  // A child that dies while its group restart is already scheduled is
+  // restarted with the group; handling it again would restart twice.
+  if (shutting_down || child.restart_pending)
     return;
   if (stopping) {
     deferred.emplace_back(*index, msg.reason);
@@ -112,7 +115,7 @@ void supervisor_state::on_exit_request(const caf::exit_msg& msg) {
   if (shutting_down)
     return;
   shutting_down = true;
-  pending_restarts.clear();
+  cancel_pending_restarts();
   auto reason = msg.reason;
   stop_children(running_newest_first(), [this, reason] { self->quit(reason); });
 }
@@ -134,10 +137,10 @@ void supervisor_state::handle_failure(size_t index, const caf::error& reason) {
   auto group = restart_group_of(index);
   auto token = next_token++;
   pending_restarts[token] = group;
-  for (auto i : group)
-    if (i != index)
-      children[i].state = v1::CHILD_STATE_RESTARTING;
-  child.state = v1::CHILD_STATE_RESTARTING;
+  for (auto i : group) {
+    children[i].restart_pending = true;
+    children[i].state = v1::CHILD_STATE_RESTARTING;
+  }
   std::vector<size_t> others;
   for (auto i = group.rbegin(); i != group.rend(); ++i)
     if (*i != index && children[*i].handle)
@@ -151,7 +154,7 @@ void supervisor_state::handle_failure(size_t index, const caf::error& reason) {
 
 void supervisor_state::escalate(const caf::error& reason) {
   shutting_down = true;
-  pending_restarts.clear();
+  cancel_pending_restarts();
   auto why = make_error(errc::aborted,
                         "supervisor '" + display_path(opts.path)
                           + "' exceeded its restart intensity ("
@@ -178,6 +181,7 @@ void supervisor_state::restart_group(uint64_t token) {
   pending_restarts.erase(i);
   for (auto index : group) {
     auto& child = children[index];
+    child.restart_pending = false;
     if (child.handle)
       continue;
     if (child.spec.restart == restart_type::temporary) {
@@ -196,6 +200,15 @@ void supervisor_state::restart_group(uint64_t token) {
       return;
     }
     emit(v1::SupervisionEvent::KIND_CHILD_STARTED, child);
+  }
+}
+
+void supervisor_state::cancel_pending_restarts() {
+  pending_restarts.clear();
+  for (auto& child : children) {
+    child.restart_pending = false;
+    if (!child.handle)
+      child.state = v1::CHILD_STATE_STOPPED;
   }
 }
 
@@ -259,7 +272,7 @@ void supervisor_state::stop_next() {
   while (!stopping && !deferred.empty() && !shutting_down) {
     auto [index, reason] = deferred.front();
     deferred.pop_front();
-    if (children[index].state == v1::CHILD_STATE_STOPPED)
+    if (!children[index].restart_pending && !children[index].handle)
       handle_failure(index, reason);
   }
 }

@@ -47,6 +47,8 @@ struct supervised_child {
   uint64_t generation = 0;
   /// True while the supervisor itself asked the child to stop.
   bool stop_requested = false;
+  /// True while the child belongs to a scheduled group restart.
+  bool restart_pending = false;
 };
 
 /// Stops children one at a time, newest first, then runs a continuation.
@@ -88,6 +90,7 @@ struct supervisor_state {
   void escalate(const caf::error& reason);
   void restart_group(uint64_t token);
   caf::error start_child(size_t index);
+  void cancel_pending_restarts();
 
   /// The children a failure of `index` restarts, in start order.
   std::vector<size_t> restart_group_of(size_t index) const;

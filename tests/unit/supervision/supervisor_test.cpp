@@ -202,6 +202,28 @@ TEST_F(Supervisor, OneForAllStopsOthersNewestFirstAndRestartsAllInOrder) {
   await_exit(sup);
 }
 
+TEST_F(Supervisor, ChildCrashingDuringItsGroupRestartIsRestartedOnce) {
+  auto stubborn = child("s", bsm::restart_type::permanent, stubborn_worker);
+  stubborn.shutdown_timeout = 300ms;
+  auto sup = spawn(options(bsm::restart_strategy::one_for_all,
+                           {child("a"), child("c"), stubborn}));
+  start_all({"sup/a", "sup/c", "sup/s"});
+  crash("sup/a");
+  // While the supervisor waits for the stubborn child, c dies on its own.
+  await(event::KIND_CHILD_CRASHED, "sup/a");
+  crash("sup/c");
+  await(event::KIND_CHILD_CRASHED, "sup/c");
+  await(event::KIND_CHILD_KILLED, "sup/s");
+  for (auto path : {"sup/a", "sup/c", "sup/s"})
+    await(event::KIND_CHILD_STARTED, path);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  await_exit(sup);
+  EXPECT_EQ(seen_of(event::KIND_CHILD_RESTARTED),
+            (std::vector<std::string>{"sup/a"}));
+  for (auto name : {"a", "c", "s"})
+    EXPECT_EQ(*starts[name], 2) << name;
+}
+
 TEST_F(Supervisor, RestForOneRestartsTheFailedChildAndThoseStartedAfterIt) {
   auto sup = spawn(options(bsm::restart_strategy::rest_for_one,
                            {child("a"), child("b"), child("c")}));
