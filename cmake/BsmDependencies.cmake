@@ -5,6 +5,7 @@ find_package(yaml-cpp REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+find_package(RocksDB REQUIRED)
 
 # CAF 0.17.6 ships no CMake package in Debian: import its libraries by hand.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)

@@ -95,6 +95,10 @@ caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
   if (!logger)
     return logger.error();
   n.logger_ = std::move(*logger);
+  auto db = store::open(n.cfg_.node.data_dir / "store", n.cfg_.store);
+  if (!db)
+    return db.error();
+  n.store_ = std::move(*db);
   n.metrics_ = std::make_unique<metrics::registry>();
   n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
   n.names_ = std::make_shared<name_registry>();

@@ -17,6 +17,7 @@
 #include "runtime/metrics/actor_stats.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/naming/name_registry.hpp"
+#include "runtime/store/store.hpp"
 #include "runtime/system_config.hpp"
 
 namespace bsm {
@@ -28,8 +29,11 @@ struct bound_addresses {
 
 class node {
 public:
-  /// Builds a node from a validated config. Starts no actor yet.
-  /// Errors: `unavailable` if the data dir or log file cannot be created.
+  /// Builds a node from a validated config: data dir, logger, store (in
+  /// <data_dir>/store), metrics, actor system. Starts no actor yet.
+  /// Errors: `unavailable` if the data dir or log file cannot be created;
+  /// the store's open errors (another bsmd holds the data dir, a damaged
+  /// write-ahead log).
   [[nodiscard]] static caf::expected<std::unique_ptr<node>>
   make(node_config cfg);
 
@@ -73,6 +77,10 @@ public:
     return *names_;
   }
 
+  bsm::store& store() noexcept {
+    return *store_;
+  }
+
   spdlog::logger& log() noexcept {
     return *logger_.log;
   }
@@ -86,6 +94,8 @@ private:
 
   node_config cfg_;
   node_logger logger_;
+  // Declared before the actor system: actors may use it until they stop.
+  std::unique_ptr<bsm::store> store_;
   std::unique_ptr<metrics::registry> metrics_;
   std::unique_ptr<metrics::actor_stats_collector> stats_;
   std::shared_ptr<name_registry> names_;

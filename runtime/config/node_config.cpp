@@ -35,6 +35,13 @@ constexpr int64_t max_restarts_limit = 10'000;
 constexpr int64_t max_threads = 256;
 constexpr int64_t max_port = 65'535;
 
+constexpr std::pair<std::string_view, wal_recovery> wal_recovery_names[] = {
+  {"strict", wal_recovery::strict},
+  {"tolerant", wal_recovery::tolerant},
+};
+
+constexpr int64_t mib = int64_t{1} << 20;
+
 constexpr std::pair<std::string_view, durability> durability_names[] = {
   {"none", durability::none},
   {"os", durability::os},
@@ -270,6 +277,18 @@ const std::vector<section_spec>& schema() {
      {{"durability",
        [](auto& in, auto& cfg) {
          return in.one_of(cfg.store.durability, durability_names);
+       }},
+      {"block_cache_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.store.block_cache_bytes, mib, 65536 * mib);
+       }},
+      {"write_buffer_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.store.write_buffer_bytes, mib, 4096 * mib);
+       }},
+      {"wal_recovery",
+       [](auto& in, auto& cfg) {
+         return in.one_of(cfg.store.wal_recovery, wal_recovery_names);
        }}}},
     {"security",
      {{"enabled",

@@ -55,9 +55,24 @@ enum class durability {
   fsync,
 };
 
+/// What the store does when it finds a damaged write-ahead log at start.
+enum class wal_recovery {
+  /// Refuse to start and name the damaged file. The operator decides.
+  strict,
+  /// Recover up to the last consistent record; later records are lost.
+  tolerant,
+};
+
 struct store_options {
   /// Default: os.
   bsm::durability durability = durability::os;
+  /// RocksDB block cache. Default: 64 MiB. Range: 1 MiB..64 GiB.
+  uint64_t block_cache_bytes = 64ull << 20;
+  /// RocksDB write buffer (memtable) per column family. Default: 16 MiB.
+  /// Range: 1 MiB..4 GiB.
+  uint64_t write_buffer_bytes = 16ull << 20;
+  /// Default: strict.
+  bsm::wal_recovery wal_recovery = wal_recovery::strict;
 };
 
 struct security_options {

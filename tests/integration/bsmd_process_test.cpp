@@ -204,6 +204,20 @@ TEST(Bsmd, CheckConfigValidatesWithoutStarting) {
   EXPECT_EQ(version.out.rfind("bsmd ", 0), 0u);
 }
 
+TEST(Bsmd, SecondNodeOnTheSameDataDirNamesTheFirstOnesPid) {
+  temp_dir dir;
+  process first{bsmd_args(dir), dir.path()};
+  await_ports(dir, first);
+  auto second = bsm::test::run(bsmd_args(dir), dir.path());
+  EXPECT_EQ(second.code, 1);
+  EXPECT_NE(second.err.find("is held by another bsmd (pid "
+                            + std::to_string(first.pid()) + ")"),
+            std::string::npos)
+    << second.err;
+  first.signal(SIGTERM);
+  EXPECT_EQ(first.wait(20s), 0);
+}
+
 TEST(Bsmd, BusyClusterPortFailsWithAClearError) {
   temp_dir dir;
   int fd = socket(AF_INET, SOCK_STREAM, 0);

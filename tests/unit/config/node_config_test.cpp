@@ -355,6 +355,26 @@ TEST(NodeConfig, RejectsOutOfRangeIntegers) {
              "99999999999999999999 is out of range 0..256"));
 }
 
+TEST(NodeConfig, ReadsStoreTuning) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "store:\n"
+                                            "  block_cache_bytes: 8388608\n"
+                                            "  write_buffer_bytes: 2097152\n"
+                                            "  wal_recovery: tolerant\n"));
+  EXPECT_EQ(cfg.store.block_cache_bytes, 8388608u);
+  EXPECT_EQ(cfg.store.write_buffer_bytes, 2097152u);
+  EXPECT_EQ(cfg.store.wal_recovery, bsm::wal_recovery::tolerant);
+}
+
+TEST(NodeConfig, RejectsBadStoreTuning) {
+  temp_dir dir;
+  EXPECT_TRUE(contains(error_for(dir, "store:\n  block_cache_bytes: 1024\n"),
+                       ":2: key 'store.block_cache_bytes': 1024 is out of "
+                       "range 1048576..68719476736"));
+  EXPECT_TRUE(contains(error_for(dir, "store:\n  wal_recovery: maybe\n"),
+                       ":2: key 'store.wal_recovery'"));
+}
+
 TEST(NodeConfig, RejectsBadEnumValues) {
   temp_dir dir;
   auto file = dir.write("node.yaml", "store:\n  durability: disk\n");

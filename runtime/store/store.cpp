@@ -1,0 +1,184 @@
+#include "runtime/store/store.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "runtime/error.hpp"
+
+namespace bsm {
+
+namespace {
+
+constexpr const char* owner_file = "owner.pid";
+
+rocksdb::Options db_options(const store_options& opts, rocksdb::Env* env) {
+  rocksdb::Options result;
+  result.create_if_missing = true;
+  result.create_missing_column_families = true;
+  result.wal_recovery_mode = opts.wal_recovery == wal_recovery::strict
+                               ? rocksdb::WALRecoveryMode::kAbsoluteConsistency
+                               : rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  result.write_buffer_size = opts.write_buffer_bytes;
+  // Group commit: concurrent writers share one log write (and one fsync).
+  result.enable_pipelined_write = false;
+  result.IncreaseParallelism(2);
+  if (env != nullptr)
+    result.env = env;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(opts.block_cache_bytes);
+  result.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return result;
+}
+
+rocksdb::WriteOptions write_options_for(durability level) {
+  rocksdb::WriteOptions result;
+  result.disableWAL = level == durability::none;
+  result.sync = level == durability::fsync;
+  return result;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor>
+descriptors(const rocksdb::Options& opts) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> result;
+  result.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                      rocksdb::ColumnFamilyOptions{opts});
+  for (auto cf : all_columns)
+    result.emplace_back(to_string(cf), rocksdb::ColumnFamilyOptions{opts});
+  return result;
+}
+
+std::string read_owner(const std::filesystem::path& dir) {
+  std::ifstream in{dir / owner_file};
+  std::string pid;
+  in >> pid;
+  return pid;
+}
+
+void write_owner(const std::filesystem::path& dir) {
+  std::ofstream{dir / owner_file, std::ios::trunc} << getpid() << '\n';
+}
+
+bool is_lock_error(const rocksdb::Status& st) {
+  return st.IsIOError() && st.ToString().find("lock") != std::string::npos;
+}
+
+// RocksDB's corruption messages do not always name the log; the newest
+// log file is the one being replayed when replay fails.
+std::string newest_wal(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> logs;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator{dir, ec})
+    if (entry.path().extension() == ".log")
+      logs.push_back(entry.path());
+  if (logs.empty())
+    return {};
+  return std::max_element(logs.begin(), logs.end())->string();
+}
+
+caf::error open_error(const rocksdb::Status& st,
+                      const std::filesystem::path& dir) {
+  if (is_lock_error(st)) {
+    auto pid = read_owner(dir);
+    return make_error(errc::failed_precondition,
+                      "data dir '" + dir.string() + "' is held by another bsmd"
+                        + (pid.empty() ? "" : " (pid " + pid + ")"));
+  }
+  if (st.IsCorruption()) {
+    auto wal = newest_wal(dir);
+    return make_error(
+      errc::failed_precondition,
+      "store '" + dir.string() + "' has a damaged write-ahead log"
+        + (wal.empty() ? "" : " '" + wal + "'") + ": " + st.ToString()
+        + " (set store.wal_recovery: tolerant to recover up to "
+          "the last consistent record)");
+  }
+  return from_rocksdb(st, "cannot open store '" + dir.string() + "'");
+}
+
+} // namespace
+
+const char* to_string(column x) {
+  switch (x) {
+    case column::mailbox: return "mailbox";
+    case column::memory: return "memory";
+    case column::idempotency: return "idempotency";
+    case column::dead_letter: return "dead_letter";
+    case column::meta: return "meta";
+  }
+  return "unknown";
+}
+
+caf::error from_rocksdb(const rocksdb::Status& st, const std::string& what) {
+  if (st.ok())
+    return caf::none;
+  auto text = what + ": " + st.ToString();
+  if (st.IsCorruption())
+    return make_error(errc::failed_precondition, std::move(text));
+  if (st.IsIOError() || st.IsNoSpace() || st.IsBusy() || st.IsTimedOut()
+      || st.IsTryAgain() || st.IsIncomplete())
+    return make_error(errc::unavailable, std::move(text));
+  return make_error(errc::internal, std::move(text));
+}
+
+caf::expected<std::unique_ptr<store>>
+store::open(const std::filesystem::path& dir, const store_options& opts,
+            rocksdb::Env* env) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return make_error(errc::unavailable, "cannot create store dir '"
+                                           + dir.string()
+                                           + "': " + ec.message());
+  auto options = db_options(opts, env);
+  std::unique_ptr<store> result{new store};
+  result->dir_ = dir;
+  result->write_opts_ = write_options_for(opts.durability);
+  rocksdb::DB* db = nullptr;
+  auto st = rocksdb::DB::Open(options, dir.string(), descriptors(options),
+                              &result->handles_, &db);
+  if (!st.ok())
+    return open_error(st, dir);
+  result->db_.reset(db);
+  write_owner(dir);
+  return result;
+}
+
+store::~store() {
+  if (!db_)
+    return;
+  for (auto* h : handles_)
+    db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+  std::error_code ec;
+  std::filesystem::remove(dir_ / owner_file, ec);
+}
+
+caf::error store::write(rocksdb::WriteBatch& batch) {
+  return from_rocksdb(db_->Write(write_opts_, &batch), "store write failed");
+}
+
+caf::expected<std::optional<std::string>>
+store::get(column cf, std::string_view key) const {
+  std::string value;
+  auto st = db_->Get(rocksdb::ReadOptions{}, handle(cf),
+                     rocksdb::Slice{key.data(), key.size()}, &value);
+  if (st.IsNotFound())
+    return std::optional<std::string>{};
+  if (!st.ok())
+    return from_rocksdb(st, std::string{"store read from "} + to_string(cf)
+                              + " failed");
+  return std::optional<std::string>{std::move(value)};
+}
+
+rocksdb::ColumnFamilyHandle* store::handle(column cf) const {
+  // handles_[0] is RocksDB's default family; ours follow in enum order.
+  return handles_[static_cast<size_t>(cf) + 1];
+}
+
+} // namespace bsm

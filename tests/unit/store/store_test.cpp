@@ -1,0 +1,239 @@
+#include "runtime/store/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <random>
+
+#include <rocksdb/file_system.h>
+#include <rocksdb/write_batch.h>
+
+#include "runtime/error.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class temp_store_dir {
+public:
+  temp_store_dir() {
+    std::random_device rd;
+    path_ = fs::temp_directory_path()
+            / ("bsm-store-" + std::to_string(getpid()) + "-"
+               + std::to_string(rd()));
+  }
+  ~temp_store_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const {
+    return path_;
+  }
+
+private:
+  fs::path path_;
+};
+
+void put(bsm::store& s, bsm::column cf, const std::string& key,
+         const std::string& value) {
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(batch.Put(s.handle(cf), key, value).ok());
+  ASSERT_FALSE(s.write(batch));
+}
+
+std::string wal_of(const fs::path& dir) {
+  for (const auto& entry : fs::directory_iterator{dir})
+    if (entry.path().extension() == ".log")
+      return entry.path().string();
+  return {};
+}
+
+TEST(Store, KeepsEveryColumnFamilyAcrossReopen) {
+  temp_store_dir dir;
+  {
+    auto s = bsm::store::open(dir.path(), {});
+    ASSERT_TRUE(s) << bsm::render(s.error());
+    for (auto cf : bsm::all_columns)
+      put(**s, cf, "k", bsm::to_string(cf));
+  }
+  auto s = bsm::store::open(dir.path(), {});
+  ASSERT_TRUE(s) << bsm::render(s.error());
+  for (auto cf : bsm::all_columns) {
+    auto value = (*s)->get(cf, "k");
+    ASSERT_TRUE(value);
+    ASSERT_TRUE(value->has_value());
+    EXPECT_EQ(**value, bsm::to_string(cf));
+  }
+  auto missing = (*s)->get(bsm::column::meta, "nope");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST(Store, MapsDurabilityToWriteOptions) {
+  temp_store_dir dir;
+  bsm::store_options opts;
+  opts.durability = bsm::durability::none;
+  {
+    auto s = bsm::store::open(dir.path(), opts);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE((*s)->write_options().disableWAL);
+    EXPECT_FALSE((*s)->write_options().sync);
+  }
+  opts.durability = bsm::durability::os;
+  {
+    auto s = bsm::store::open(dir.path(), opts);
+    ASSERT_TRUE(s);
+    EXPECT_FALSE((*s)->write_options().disableWAL);
+    EXPECT_FALSE((*s)->write_options().sync);
+  }
+  opts.durability = bsm::durability::fsync;
+  auto s = bsm::store::open(dir.path(), opts);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE((*s)->write_options().sync);
+}
+
+TEST(Store, ReportsADirHeldByAnotherOwnerWithItsPid) {
+  temp_store_dir dir;
+  auto first = bsm::store::open(dir.path(), {});
+  ASSERT_TRUE(first);
+  auto second = bsm::store::open(dir.path(), {});
+  ASSERT_FALSE(second);
+  EXPECT_TRUE(bsm::is(second.error(), bsm::errc::failed_precondition));
+  auto text = bsm::render(second.error());
+  EXPECT_NE(
+    text.find("is held by another bsmd (pid " + std::to_string(getpid()) + ")"),
+    std::string::npos)
+    << text;
+}
+
+TEST(Store, RefusesADamagedWalNamingTheFileUnlessTolerant) {
+  temp_store_dir dir;
+  {
+    auto s = bsm::store::open(dir.path(), {});
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 100; ++i)
+      put(**s, bsm::column::mailbox, "key" + std::to_string(i),
+          std::string(100, 'v'));
+  }
+  auto wal = wal_of(dir.path());
+  ASSERT_FALSE(wal.empty());
+  ASSERT_GT(fs::file_size(wal), 4000u);
+  {
+    // Damage a record in the middle of the log.
+    std::fstream f{wal, std::ios::in | std::ios::out | std::ios::binary};
+    f.seekp(2000);
+    std::string garbage(64, '\xAB');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  auto strict = bsm::store::open(dir.path(), {});
+  ASSERT_FALSE(strict);
+  EXPECT_TRUE(bsm::is(strict.error(), bsm::errc::failed_precondition));
+  auto text = bsm::render(strict.error());
+  EXPECT_NE(text.find(wal), std::string::npos) << text;
+  EXPECT_NE(text.find("wal_recovery: tolerant"), std::string::npos) << text;
+  bsm::store_options tolerant;
+  tolerant.wal_recovery = bsm::wal_recovery::tolerant;
+  auto recovered = bsm::store::open(dir.path(), tolerant);
+  ASSERT_TRUE(recovered) << bsm::render(recovered.error());
+  auto first = (*recovered)->get(bsm::column::mailbox, "key0");
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->has_value());
+}
+
+TEST(Store, RefusesATruncatedWalUnlessTolerant) {
+  temp_store_dir dir;
+  {
+    auto s = bsm::store::open(dir.path(), {});
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 50; ++i)
+      put(**s, bsm::column::mailbox, "key" + std::to_string(i),
+          std::string(100, 'v'));
+  }
+  auto wal = wal_of(dir.path());
+  ASSERT_FALSE(wal.empty());
+  fs::resize_file(wal, fs::file_size(wal) - 37);
+  auto strict = bsm::store::open(dir.path(), {});
+  ASSERT_FALSE(strict);
+  EXPECT_NE(bsm::render(strict.error()).find(wal), std::string::npos)
+    << bsm::render(strict.error());
+  bsm::store_options tolerant;
+  tolerant.wal_recovery = bsm::wal_recovery::tolerant;
+  EXPECT_TRUE(bsm::store::open(dir.path(), tolerant));
+}
+
+/// A file system whose log writes fail on demand, like a full disk.
+class failing_fs : public rocksdb::FileSystemWrapper {
+public:
+  explicit failing_fs(std::shared_ptr<rocksdb::FileSystem> base)
+    : FileSystemWrapper(std::move(base)) {}
+
+  const char* Name() const override {
+    return "failing_fs";
+  }
+
+  rocksdb::IOStatus
+  NewWritableFile(const std::string& name, const rocksdb::FileOptions& opts,
+                  std::unique_ptr<rocksdb::FSWritableFile>* result,
+                  rocksdb::IODebugContext* dbg) override {
+    auto st = target()->NewWritableFile(name, opts, result, dbg);
+    if (st.ok() && name.size() > 4 && name.substr(name.size() - 4) == ".log")
+      *result = std::make_unique<failing_file>(std::move(*result), full);
+    return st;
+  }
+
+  std::shared_ptr<std::atomic<bool>> full
+    = std::make_shared<std::atomic<bool>>(false);
+
+private:
+  class failing_file : public rocksdb::FSWritableFileOwnerWrapper {
+  public:
+    failing_file(std::unique_ptr<rocksdb::FSWritableFile> file,
+                 std::shared_ptr<std::atomic<bool>> full)
+      : FSWritableFileOwnerWrapper(std::move(file)), full_(std::move(full)) {}
+
+    rocksdb::IOStatus Append(const rocksdb::Slice& data,
+                             const rocksdb::IOOptions& opts,
+                             rocksdb::IODebugContext* dbg) override {
+      if (*full_)
+        return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+      return FSWritableFileOwnerWrapper::Append(data, opts, dbg);
+    }
+
+    rocksdb::IOStatus Append(const rocksdb::Slice& data,
+                             const rocksdb::IOOptions& opts,
+                             const rocksdb::DataVerificationInfo& info,
+                             rocksdb::IODebugContext* dbg) override {
+      if (*full_)
+        return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+      return FSWritableFileOwnerWrapper::Append(data, opts, info, dbg);
+    }
+
+  private:
+    std::shared_ptr<std::atomic<bool>> full_;
+  };
+};
+
+TEST(Store, FailedWriteIsUnavailableAndNotAcknowledged) {
+  temp_store_dir dir;
+  auto fs_ptr = std::make_shared<failing_fs>(rocksdb::FileSystem::Default());
+  auto env = rocksdb::NewCompositeEnv(fs_ptr);
+  auto s = bsm::store::open(dir.path(), {}, env.get());
+  ASSERT_TRUE(s) << bsm::render(s.error());
+  put(**s, bsm::column::mailbox, "before", "ok");
+  *fs_ptr->full = true;
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(batch.Put((*s)->handle(bsm::column::mailbox), "after", "x").ok());
+  auto err = (*s)->write(batch);
+  ASSERT_TRUE(err);
+  EXPECT_TRUE(bsm::is(err, bsm::errc::unavailable)) << bsm::render(err);
+  EXPECT_NE(bsm::render(err).find("no space"), std::string::npos)
+    << bsm::render(err);
+  auto after = (*s)->get(bsm::column::mailbox, "after");
+  ASSERT_TRUE(after);
+  EXPECT_FALSE(after->has_value());
+}
+
+} // namespace
