@@ -4,8 +4,19 @@ runtime figure as a ratio of the raw baseline measured in the same run."""
 import json
 import sys
 
-# A runtime benchmark's baseline has the same arguments and this prefix.
-RUNTIME, RAW = "BM_RuntimeTyped", "BM_RawCaf"
+import re
+
+
+def baseline_for(name):
+    """The raw baseline measured in the same run, or None."""
+    if name.startswith("BM_RuntimeTyped"):
+        return name.replace("BM_RuntimeTyped", "BM_RawCaf")
+    m = re.match(r"BM_StoreWriterAppendAck/fsync:(\d)/senders:(\d+)/", name)
+    if m:
+        raw = "BM_RawRocksPutDelete" if m.group(2) == "1" else \
+            "BM_RawRocksBatchedPutDelete"
+        return f"{raw}/fsync:{m.group(1)}/real_time"
+    return None
 
 
 def medians(doc):
@@ -20,6 +31,7 @@ def medians(doc):
 def main(path):
     with open(path) as f:
         doc = json.load(f)
+    print(path)
     med = medians(doc)
     ctx = doc["context"]
     print(f"host: {ctx.get('host_name')}, {ctx.get('num_cpus')} cpus, "
@@ -29,7 +41,7 @@ def main(path):
     for name, b in sorted(med.items()):
         ips = b.get("items_per_second")
         ratio = ""
-        base = med.get(name.replace(RUNTIME, RAW)) if name.startswith(RUNTIME) else None
+        base = med.get(baseline_for(name) or "")
         if base:
             if ips:
                 ratio = f"{ips / base['items_per_second']:.1%}"
@@ -41,4 +53,6 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    for arg in sys.argv[1:]:
+        main(arg)
+        print()
