@@ -13,9 +13,10 @@ def baseline_for(name):
         return name.replace("BM_RuntimeTyped", "BM_RawCaf")
     m = re.match(r"BM_StoreWriterAppendAck/fsync:(\d)/senders:(\d+)/", name)
     if m:
-        raw = "BM_RawRocksPutDelete" if m.group(2) == "1" else \
-            "BM_RawRocksBatchedPutDelete"
-        return f"{raw}/fsync:{m.group(1)}/real_time"
+        # Baselines exist for one sender and for groups of 64.
+        raw = {"1": "BM_RawRocksPutDelete",
+               "64": "BM_RawRocksBatchedPutDelete"}.get(m.group(2))
+        return f"{raw}/fsync:{m.group(1)}/real_time" if raw else None
     return None
 
 
