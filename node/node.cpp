@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/memory_actor.hpp"
 #include "actors/node_info_actor.hpp"
 #include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
@@ -40,6 +41,20 @@ child_spec node_info_child(const node_config& cfg,
   spec.start = [opts](caf::actor_system& sys,
                       const std::string&) -> caf::expected<caf::actor> {
     return caf::actor_cast<caf::actor>(sys.spawn(node_info, opts));
+  };
+  return spec;
+}
+
+child_spec memory_child(const node_config& cfg, store* db) {
+  child_spec spec;
+  spec.name = "memory";
+  spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
+  spec.start =
+    [db, limits = cfg.memory](caf::actor_system& sys,
+                              const std::string&) -> caf::expected<caf::actor> {
+    // Detached: its store reads and writes block its own thread only.
+    return caf::actor_cast<caf::actor>(
+      sys.spawn<caf::detached>(memory, db, limits));
   };
   return spec;
 }
@@ -113,6 +128,7 @@ caf::error node::start() {
   started_at_ = std::chrono::steady_clock::now();
   auto opts = root_options(cfg_.supervision);
   opts.children.push_back(node_info_child(cfg_, started_at_));
+  opts.children.push_back(memory_child(cfg_, store_.get()));
   supervision_env env;
   env.names = names_;
   env.log = logger_.log;

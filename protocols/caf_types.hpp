@@ -7,6 +7,7 @@
 #include <caf/atom.hpp>
 
 #include "bsm/v1/envelope.pb.h"
+#include "bsm/v1/memory.pb.h"
 #include "bsm/v1/runtime.pb.h"
 #include "protocols/proto_inspect.hpp"
 

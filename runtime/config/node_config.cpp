@@ -290,6 +290,19 @@ const std::vector<section_spec>& schema() {
        [](auto& in, auto& cfg) {
          return in.one_of(cfg.store.wal_recovery, wal_recovery_names);
        }}}},
+    {"memory",
+     {{"max_key_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.memory.max_key_bytes, 1, 64 * 1024);
+       }},
+      {"max_value_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.memory.max_value_bytes, 1024, 64 * mib);
+       }},
+      {"max_turn_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.memory.max_turn_bytes, 1024, 64 * mib);
+       }}}},
     {"security",
      {{"enabled",
        [](auto& in, auto& cfg) {

@@ -75,6 +75,16 @@ struct store_options {
   bsm::wal_recovery wal_recovery = wal_recovery::strict;
 };
 
+/// Limits of agent memory (the memory actor).
+struct memory_options {
+  /// Longest key. Default: 1 KiB. Range: 1..64 KiB.
+  uint64_t max_key_bytes = 1024;
+  /// Largest value. Default: 1 MiB. Range: 1 KiB..64 MiB.
+  uint64_t max_value_bytes = 1ull << 20;
+  /// Largest session turn (content). Default: 256 KiB. Range: 1 KiB..64 MiB.
+  uint64_t max_turn_bytes = 256ull << 10;
+};
+
 struct security_options {
   /// Default: false (embedded default on loopback).
   bool enabled = false;
@@ -124,6 +134,7 @@ struct node_config {
   http_options http;
   cluster_options cluster;
   store_options store;
+  memory_options memory;
   security_options security;
   logging_options logging;
   supervision_options supervision;

@@ -100,6 +100,7 @@ TEST(Bsmd, StartsWritesPortsAndStopsCleanlyOnSigterm) {
   EXPECT_NE(log.find("listening cluster=" + cluster), std::string::npos) << log;
   EXPECT_NE(log.find("supervision tree:"), std::string::npos) << log;
   EXPECT_NE(log.find("node_info"), std::string::npos) << log;
+  EXPECT_NE(log.find("  memory running"), std::string::npos) << log;
   EXPECT_NE(log.find("supervision tree stopped"), std::string::npos) << log;
 }
 

@@ -24,7 +24,7 @@ using bsm::node_config;
 namespace {
 
 constexpr std::string_view known_sections
-  = "(known sections: node, http, cluster, store, security, logging, "
+  = "(known sections: node, http, cluster, store, memory, security, logging, "
     "supervision, scheduler, agents)";
 
 /// A fresh directory per test, removed with everything in it afterwards.
@@ -364,6 +364,19 @@ TEST(NodeConfig, ReadsStoreTuning) {
   EXPECT_EQ(cfg.store.block_cache_bytes, 8388608u);
   EXPECT_EQ(cfg.store.write_buffer_bytes, 2097152u);
   EXPECT_EQ(cfg.store.wal_recovery, bsm::wal_recovery::tolerant);
+}
+
+TEST(NodeConfig, ReadsMemoryLimits) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "memory:\n"
+                                            "  max_key_bytes: 256\n"
+                                            "  max_value_bytes: 4096\n"
+                                            "  max_turn_bytes: 8192\n"));
+  EXPECT_EQ(cfg.memory.max_key_bytes, 256u);
+  EXPECT_EQ(cfg.memory.max_value_bytes, 4096u);
+  EXPECT_EQ(cfg.memory.max_turn_bytes, 8192u);
+  EXPECT_TRUE(contains(error_for(dir, "memory:\n  max_value_bytes: 10\n"),
+                       ":2: key 'memory.max_value_bytes': 10 is out of range"));
 }
 
 TEST(NodeConfig, RejectsBadStoreTuning) {

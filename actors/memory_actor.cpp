@@ -1,0 +1,288 @@
+#include "actors/memory_actor.hpp"
+
+#include <chrono>
+#include <memory>
+
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
+
+#include "runtime/error.hpp"
+#include "runtime/naming/name_registry.hpp"
+
+namespace bsm {
+
+namespace {
+
+constexpr uint32_t default_list_limit = 100;
+constexpr uint32_t default_read_limit = 20;
+constexpr uint32_t max_page = 1000;
+constexpr size_t max_session_id = 128;
+
+std::string kv_prefix(const std::string& agent) {
+  return std::string{"kv\0", 3} + agent + '\0';
+}
+
+std::string session_prefix(const std::string& agent,
+                           const std::string& session) {
+  return std::string{"s\0", 2} + agent + '\0' + session + '\0';
+}
+
+std::string big_endian(uint64_t x) {
+  std::string result(8, '\0');
+  for (int i = 7; i >= 0; --i, x >>= 8)
+    result[static_cast<size_t>(i)] = static_cast<char>(x & 0xFF);
+  return result;
+}
+
+uint64_t from_big_endian(rocksdb::Slice bytes) {
+  uint64_t result = 0;
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i)
+    result = (result << 8) | static_cast<unsigned char>(bytes[i]);
+  return result;
+}
+
+caf::error check_agent(const std::string& agent) {
+  if (agent.size() > 128)
+    return make_error(errc::invalid_argument,
+                      "agent name longer than 128 characters");
+  return name_registry::validate_path(agent);
+}
+
+caf::error check_session(const std::string& id) {
+  if (id.empty() || id.size() > max_session_id)
+    return make_error(errc::invalid_argument,
+                      "session_id must have 1 to 128 characters");
+  for (auto c : id)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+      return make_error(errc::invalid_argument,
+                        "session_id holds a control character");
+  return caf::none;
+}
+
+caf::error check_role(const std::string& role) {
+  if (role == "system" || role == "user" || role == "assistant"
+      || role == "tool")
+    return caf::none;
+  return make_error(errc::invalid_argument,
+                    "role must be system, user, assistant or tool, got '" + role
+                      + "'");
+}
+
+caf::error too_large(const char* what, size_t size, uint64_t limit) {
+  return make_error(errc::resource_exhausted,
+                    std::string{what} + " of " + std::to_string(size)
+                      + " bytes exceeds the limit of " + std::to_string(limit)
+                      + " bytes");
+}
+
+uint32_t page_size(uint32_t requested, uint32_t fallback) {
+  return requested == 0 ? fallback : std::min(requested, max_page);
+}
+
+int64_t unix_ms_now() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+caf::error memory_state::check_key(const std::string& agent,
+                                   const std::string& key) const {
+  if (auto err = check_agent(agent))
+    return err;
+  if (key.empty() || key.find('\0') != std::string::npos)
+    return make_error(errc::invalid_argument,
+                      "key must be non-empty and hold no NUL byte");
+  if (key.size() > limits.max_key_bytes)
+    return too_large("key", key.size(), limits.max_key_bytes);
+  return caf::none;
+}
+
+caf::expected<v1::MemoryPutResponse>
+memory_state::put(const v1::MemoryPutRequest& req) {
+  if (auto err = check_key(req.agent(), req.key()))
+    return err;
+  if (req.value().size() > limits.max_value_bytes)
+    return too_large("value", req.value().size(), limits.max_value_bytes);
+  rocksdb::WriteBatch batch;
+  batch.Put(db->handle(column::memory), kv_prefix(req.agent()) + req.key(),
+            req.value());
+  if (auto err = db->write(batch))
+    return err;
+  return v1::MemoryPutResponse{};
+}
+
+caf::expected<v1::MemoryGetResponse>
+memory_state::get(const v1::MemoryGetRequest& req) {
+  if (auto err = check_key(req.agent(), req.key()))
+    return err;
+  auto value = db->get(column::memory, kv_prefix(req.agent()) + req.key());
+  if (!value)
+    return value.error();
+  v1::MemoryGetResponse result;
+  result.set_found(value->has_value());
+  if (*value)
+    result.set_value(std::move(**value));
+  return result;
+}
+
+caf::expected<v1::MemoryDeleteResponse>
+memory_state::erase(const v1::MemoryDeleteRequest& req) {
+  if (auto err = check_key(req.agent(), req.key()))
+    return err;
+  auto key = kv_prefix(req.agent()) + req.key();
+  auto old = db->get(column::memory, key);
+  if (!old)
+    return old.error();
+  v1::MemoryDeleteResponse result;
+  result.set_existed(old->has_value());
+  if (!*old)
+    return result;
+  rocksdb::WriteBatch batch;
+  batch.Delete(db->handle(column::memory), key);
+  if (auto err = db->write(batch))
+    return err;
+  return result;
+}
+
+caf::expected<v1::MemoryListResponse>
+memory_state::list(const v1::MemoryListRequest& req) {
+  if (auto err = check_agent(req.agent()))
+    return err;
+  auto base = kv_prefix(req.agent());
+  auto prefix = base + req.prefix();
+  auto limit = page_size(req.limit(), default_list_limit);
+  std::unique_ptr<rocksdb::Iterator> it{
+    db->db().NewIterator(rocksdb::ReadOptions{}, db->handle(column::memory))};
+  auto start = req.start_after().empty() ? prefix : base + req.start_after();
+  it->Seek(start);
+  if (!req.start_after().empty() && it->Valid() && it->key() == start)
+    it->Next();
+  v1::MemoryListResponse result;
+  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (static_cast<uint32_t>(result.entries_size()) == limit) {
+      result.set_more(true);
+      break;
+    }
+    auto* entry = result.add_entries();
+    entry->set_key(it->key().ToString().substr(base.size()));
+    entry->set_value(it->value().ToString());
+  }
+  if (auto err = from_rocksdb(it->status(), "memory list failed"))
+    return err;
+  return result;
+}
+
+caf::expected<uint64_t> memory_state::last_seq_of(const std::string& prefix) {
+  if (auto i = last_seq.find(prefix); i != last_seq.end())
+    return i->second;
+  std::unique_ptr<rocksdb::Iterator> it{
+    db->db().NewIterator(rocksdb::ReadOptions{}, db->handle(column::memory))};
+  it->SeekForPrev(prefix + big_endian(UINT64_MAX));
+  uint64_t result = 0;
+  if (it->Valid() && it->key().starts_with(prefix))
+    result
+      = from_big_endian(rocksdb::Slice{it->key().data() + prefix.size(), 8});
+  if (auto err = from_rocksdb(it->status(), "session read failed"))
+    return err;
+  last_seq[prefix] = result;
+  return result;
+}
+
+caf::expected<v1::SessionAppendResponse>
+memory_state::append(const v1::SessionAppendRequest& req) {
+  if (auto err = check_agent(req.agent()))
+    return err;
+  if (auto err = check_session(req.session_id()))
+    return err;
+  if (auto err = check_role(req.role()))
+    return err;
+  if (req.content().size() > limits.max_turn_bytes)
+    return too_large("turn", req.content().size(), limits.max_turn_bytes);
+  auto prefix = session_prefix(req.agent(), req.session_id());
+  auto last = last_seq_of(prefix);
+  if (!last)
+    return last.error();
+  v1::SessionTurn turn;
+  turn.set_seq(*last + 1);
+  turn.set_role(req.role());
+  turn.set_content(req.content());
+  turn.set_time_unix_ms(unix_ms_now());
+  rocksdb::WriteBatch batch;
+  batch.Put(db->handle(column::memory), prefix + big_endian(turn.seq()),
+            turn.SerializeAsString());
+  if (auto err = db->write(batch))
+    return err;
+  last_seq[prefix] = turn.seq();
+  v1::SessionAppendResponse result;
+  result.set_seq(turn.seq());
+  return result;
+}
+
+caf::expected<v1::SessionReadResponse>
+memory_state::read(const v1::SessionReadRequest& req) {
+  if (auto err = check_agent(req.agent()))
+    return err;
+  if (auto err = check_session(req.session_id()))
+    return err;
+  auto prefix = session_prefix(req.agent(), req.session_id());
+  auto limit = page_size(req.limit(), default_read_limit);
+  auto before = req.before_seq() == 0 ? UINT64_MAX : req.before_seq();
+  std::unique_ptr<rocksdb::Iterator> it{
+    db->db().NewIterator(rocksdb::ReadOptions{}, db->handle(column::memory))};
+  // Walk backwards from just before `before`, then reverse: oldest first.
+  it->SeekForPrev(prefix + big_endian(before - 1));
+  v1::SessionReadResponse result;
+  std::vector<v1::SessionTurn> turns;
+  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    if (turns.size() == limit) {
+      result.set_more(true);
+      break;
+    }
+    v1::SessionTurn turn;
+    if (!turn.ParseFromArray(it->value().data(),
+                             static_cast<int>(it->value().size())))
+      return make_error(errc::internal, "corrupt session turn in the store");
+    turns.push_back(std::move(turn));
+  }
+  if (auto err = from_rocksdb(it->status(), "session read failed"))
+    return err;
+  for (auto i = turns.rbegin(); i != turns.rend(); ++i)
+    *result.add_turns() = std::move(*i);
+  return result;
+}
+
+memory_actor::behavior_type memory(memory_pointer self, store* db,
+                                   memory_options limits) {
+  self->state.db = db;
+  self->state.limits = limits;
+  // Each handler answers with the value or the error of one state member.
+  auto reply = [](auto&& x) -> caf::result<std::decay_t<decltype(*x)>> {
+    if (!x)
+      return std::move(x.error());
+    return std::move(*x);
+  };
+  return {
+    [self, reply](const v1::MemoryPutRequest& req) {
+      return reply(self->state.put(req));
+    },
+    [self, reply](const v1::MemoryGetRequest& req) {
+      return reply(self->state.get(req));
+    },
+    [self, reply](const v1::MemoryDeleteRequest& req) {
+      return reply(self->state.erase(req));
+    },
+    [self, reply](const v1::MemoryListRequest& req) {
+      return reply(self->state.list(req));
+    },
+    [self, reply](const v1::SessionAppendRequest& req) {
+      return reply(self->state.append(req));
+    },
+    [self, reply](const v1::SessionReadRequest& req) {
+      return reply(self->state.read(req));
+    },
+  };
+}
+
+} // namespace bsm

@@ -1,0 +1,59 @@
+#pragma once
+
+// Agent memory in the node's store (column family `memory`):
+//   "kv" NUL agent NUL key                  -> value
+//   "s"  NUL agent NUL session NUL seq(BE64) -> bsm.v1.SessionTurn
+// The actor runs detached (its own thread): RocksDB reads and writes block,
+// and must never hold a CAF scheduler thread.
+
+#include <map>
+#include <string>
+
+#include <caf/expected.hpp>
+
+#include "actors/interfaces.hpp"
+#include "runtime/config/node_config.hpp"
+#include "runtime/metrics/instrumented.hpp"
+#include "runtime/store/store.hpp"
+
+namespace bsm {
+
+struct memory_state {
+  static constexpr const char* name = "memory";
+
+  /// REQUIRES: outlives the actor.
+  store* db = nullptr;
+  memory_options limits;
+  /// Last sequence number per session key prefix, loaded on first use.
+  std::map<std::string, uint64_t> last_seq;
+
+  caf::expected<v1::MemoryPutResponse> put(const v1::MemoryPutRequest& req);
+  caf::expected<v1::MemoryGetResponse> get(const v1::MemoryGetRequest& req);
+  caf::expected<v1::MemoryDeleteResponse>
+  erase(const v1::MemoryDeleteRequest& req);
+  caf::expected<v1::MemoryListResponse> list(const v1::MemoryListRequest& req);
+  caf::expected<v1::SessionAppendResponse>
+  append(const v1::SessionAppendRequest& req);
+  caf::expected<v1::SessionReadResponse>
+  read(const v1::SessionReadRequest& req);
+
+private:
+  caf::error check_key(const std::string& agent, const std::string& key) const;
+  caf::expected<uint64_t> last_seq_of(const std::string& session_prefix);
+};
+
+using memory_pointer = caf::stateful_actor<
+  memory_state,
+  typed_actor_base<
+    caf::replies_to<v1::MemoryPutRequest>::with<v1::MemoryPutResponse>,
+    caf::replies_to<v1::MemoryGetRequest>::with<v1::MemoryGetResponse>,
+    caf::replies_to<v1::MemoryDeleteRequest>::with<v1::MemoryDeleteResponse>,
+    caf::replies_to<v1::MemoryListRequest>::with<v1::MemoryListResponse>,
+    caf::replies_to<v1::SessionAppendRequest>::with<v1::SessionAppendResponse>,
+    caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>>>*;
+
+/// Spawn with `sys.spawn<caf::detached>(memory, &db, limits)`.
+memory_actor::behavior_type memory(memory_pointer self, store* db,
+                                   memory_options limits);
+
+} // namespace bsm

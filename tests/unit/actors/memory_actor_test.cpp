@@ -1,0 +1,238 @@
+#include "actors/memory_actor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <random>
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "runtime/error.hpp"
+#include "runtime/system_config.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class MemoryActor : public ::testing::Test {
+protected:
+  MemoryActor() {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path()
+           / ("bsm-memory-" + std::to_string(getpid()) + "-"
+              + std::to_string(rd()));
+    start();
+  }
+
+  ~MemoryActor() override {
+    stop();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void start() {
+    auto s = bsm::store::open(dir_, {});
+    ASSERT_TRUE(s) << bsm::render(s.error());
+    db = std::move(*s);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    mem = sys->spawn<caf::detached>(bsm::memory, db.get(), limits);
+  }
+
+  /// Stops the actor and closes the store, as a node restart does.
+  void stop() {
+    if (sys) {
+      caf::anon_send_exit(mem, caf::exit_reason::user_shutdown);
+      mem = nullptr;
+      sys.reset();
+    }
+    db.reset();
+  }
+
+  template <class Response, class Request>
+  caf::expected<Response> ask(const Request& req) {
+    caf::expected<Response> result{caf::error{}};
+    caf::scoped_actor self{*sys};
+    self->request(mem, caf::infinite, req)
+      .receive([&](Response& x) { result = std::move(x); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
+  caf::error put(const std::string& agent, const std::string& key,
+                 const std::string& value) {
+    bsm::v1::MemoryPutRequest req;
+    req.set_agent(agent);
+    req.set_key(key);
+    req.set_value(value);
+    auto res = ask<bsm::v1::MemoryPutResponse>(req);
+    return res ? caf::error{} : res.error();
+  }
+
+  caf::expected<bsm::v1::MemoryGetResponse> get(const std::string& agent,
+                                                const std::string& key) {
+    bsm::v1::MemoryGetRequest req;
+    req.set_agent(agent);
+    req.set_key(key);
+    return ask<bsm::v1::MemoryGetResponse>(req);
+  }
+
+  caf::expected<bsm::v1::SessionAppendResponse>
+  append(const std::string& session, const std::string& role,
+         const std::string& content) {
+    bsm::v1::SessionAppendRequest req;
+    req.set_agent("legal");
+    req.set_session_id(session);
+    req.set_role(role);
+    req.set_content(content);
+    return ask<bsm::v1::SessionAppendResponse>(req);
+  }
+
+  caf::expected<bsm::v1::SessionReadResponse>
+  read(const std::string& session, uint32_t limit, uint64_t before = 0) {
+    bsm::v1::SessionReadRequest req;
+    req.set_agent("legal");
+    req.set_session_id(session);
+    req.set_limit(limit);
+    req.set_before_seq(before);
+    return ask<bsm::v1::SessionReadResponse>(req);
+  }
+
+  fs::path dir_;
+  bsm::memory_options limits;
+  bsm::system_config cfg;
+  std::unique_ptr<bsm::store> db;
+  std::unique_ptr<caf::actor_system> sys;
+  bsm::memory_actor mem;
+};
+
+TEST_F(MemoryActor, PutsGetsAndDeletesValues) {
+  ASSERT_FALSE(put("legal", "contract/42", "signed"));
+  auto got = get("legal", "contract/42");
+  ASSERT_TRUE(got) << bsm::render(got.error());
+  EXPECT_TRUE(got->found());
+  EXPECT_EQ(got->value(), "signed");
+  bsm::v1::MemoryDeleteRequest del;
+  del.set_agent("legal");
+  del.set_key("contract/42");
+  auto deleted = ask<bsm::v1::MemoryDeleteResponse>(del);
+  ASSERT_TRUE(deleted);
+  EXPECT_TRUE(deleted->existed());
+  auto again = ask<bsm::v1::MemoryDeleteResponse>(del);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->existed());
+  auto gone = get("legal", "contract/42");
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->found());
+}
+
+TEST_F(MemoryActor, KeepsAgentsApart) {
+  ASSERT_FALSE(put("a", "k", "from a"));
+  ASSERT_FALSE(put("ab", "k", "from ab"));
+  EXPECT_EQ(get("a", "k")->value(), "from a");
+  EXPECT_EQ(get("ab", "k")->value(), "from ab");
+  bsm::v1::MemoryListRequest req;
+  req.set_agent("a");
+  auto listed = ask<bsm::v1::MemoryListResponse>(req);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->entries_size(), 1);
+  EXPECT_EQ(listed->entries(0).value(), "from a");
+}
+
+TEST_F(MemoryActor, ListsByPrefixInPagesInKeyOrder) {
+  for (auto key : {"doc/3", "doc/1", "doc/2", "note/1", "doc/4"})
+    ASSERT_FALSE(put("legal", key, std::string{"v-"} + key));
+  bsm::v1::MemoryListRequest req;
+  req.set_agent("legal");
+  req.set_prefix("doc/");
+  req.set_limit(3);
+  auto first = ask<bsm::v1::MemoryListResponse>(req);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->entries_size(), 3);
+  EXPECT_EQ(first->entries(0).key(), "doc/1");
+  EXPECT_EQ(first->entries(2).key(), "doc/3");
+  EXPECT_TRUE(first->more());
+  req.set_start_after(first->entries(2).key());
+  auto second = ask<bsm::v1::MemoryListResponse>(req);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->entries_size(), 1);
+  EXPECT_EQ(second->entries(0).key(), "doc/4");
+  EXPECT_EQ(second->entries(0).value(), "v-doc/4");
+  EXPECT_FALSE(second->more());
+}
+
+TEST_F(MemoryActor, ReadsTheLastTurnsOldestFirstAndPagesBackwards) {
+  for (int i = 1; i <= 5; ++i) {
+    auto seq
+      = append("s1", i % 2 ? "user" : "assistant", "turn " + std::to_string(i));
+    ASSERT_TRUE(seq) << bsm::render(seq.error());
+    EXPECT_EQ(seq->seq(), static_cast<uint64_t>(i));
+  }
+  ASSERT_TRUE(append("s2", "user", "other session"));
+  auto last = read("s1", 2);
+  ASSERT_TRUE(last);
+  ASSERT_EQ(last->turns_size(), 2);
+  EXPECT_EQ(last->turns(0).content(), "turn 4");
+  EXPECT_EQ(last->turns(1).content(), "turn 5");
+  EXPECT_EQ(last->turns(1).role(), "user");
+  EXPECT_TRUE(last->more());
+  auto older = read("s1", 10, last->turns(0).seq());
+  ASSERT_TRUE(older);
+  ASSERT_EQ(older->turns_size(), 3);
+  EXPECT_EQ(older->turns(0).content(), "turn 1");
+  EXPECT_FALSE(older->more());
+  auto empty = read("nobody", 10);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->turns_size(), 0);
+}
+
+TEST_F(MemoryActor, KeepsMemoryAndSessionsAcrossARestart) {
+  ASSERT_FALSE(put("legal", "k", "durable"));
+  ASSERT_TRUE(append("s1", "user", "hello"));
+  ASSERT_TRUE(append("s1", "assistant", "hi"));
+  stop();
+  start();
+  EXPECT_EQ(get("legal", "k")->value(), "durable");
+  auto next = append("s1", "user", "again");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->seq(), 3u);
+  auto all = read("s1", 10);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->turns_size(), 3);
+  EXPECT_EQ(all->turns(0).content(), "hello");
+}
+
+TEST_F(MemoryActor, RejectsBadInputWithClearErrors) {
+  auto expect
+    = [](const caf::error& err, bsm::errc code, const std::string& text) {
+        EXPECT_TRUE(bsm::is(err, code)) << bsm::render(err);
+        EXPECT_NE(bsm::render(err).find(text), std::string::npos)
+          << bsm::render(err);
+      };
+  expect(put("Bad Agent", "k", "v"), bsm::errc::invalid_argument,
+         "invalid actor path");
+  expect(put("legal", "", "v"), bsm::errc::invalid_argument, "non-empty");
+  expect(put("legal", std::string("a\0b", 3), "v"), bsm::errc::invalid_argument,
+         "NUL");
+  expect(put("legal", std::string(2000, 'k'), "v"),
+         bsm::errc::resource_exhausted, "key of 2000 bytes");
+  expect(put("legal", "k", std::string(limits.max_value_bytes + 1, 'v')),
+         bsm::errc::resource_exhausted, "exceeds the limit of 1048576");
+  expect(append("s", "robot", "x").error(), bsm::errc::invalid_argument,
+         "role must be");
+  expect(append("", "user", "x").error(), bsm::errc::invalid_argument,
+         "session_id");
+  expect(
+    append("s", "user", std::string(limits.max_turn_bytes + 1, 'x')).error(),
+    bsm::errc::resource_exhausted, "turn of");
+  // Nothing was written by the refused requests.
+  bsm::v1::MemoryListRequest req;
+  req.set_agent("legal");
+  auto listed = ask<bsm::v1::MemoryListResponse>(req);
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->entries_size(), 0);
+  EXPECT_EQ(read("s", 10)->turns_size(), 0);
+}
+
+} // namespace
