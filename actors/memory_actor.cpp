@@ -87,6 +87,11 @@ int64_t unix_ms_now() {
 
 } // namespace
 
+std::unique_ptr<rocksdb::Iterator> memory_state::iterator() const {
+  return std::unique_ptr<rocksdb::Iterator>{
+    db->db().NewIterator(rocksdb::ReadOptions{}, db->handle(column::memory))};
+}
+
 caf::error memory_state::check_key(const std::string& agent,
                                    const std::string& key) const {
   if (auto err = check_agent(agent))
@@ -153,8 +158,7 @@ memory_state::list(const v1::MemoryListRequest& req) {
   auto base = kv_prefix(req.agent());
   auto prefix = base + req.prefix();
   auto limit = page_size(req.limit(), default_list_limit);
-  std::unique_ptr<rocksdb::Iterator> it{
-    db->db().NewIterator(rocksdb::ReadOptions{}, db->handle(column::memory))};
+  auto it = iterator();
   auto start = req.start_after().empty() ? prefix : base + req.start_after();
   it->Seek(start);
   if (!req.start_after().empty() && it->Valid() && it->key() == start)
@@ -177,8 +181,7 @@ memory_state::list(const v1::MemoryListRequest& req) {
 caf::expected<uint64_t> memory_state::last_seq_of(const std::string& prefix) {
   if (auto i = last_seq.find(prefix); i != last_seq.end())
     return i->second;
-  std::unique_ptr<rocksdb::Iterator> it{
-    db->db().NewIterator(rocksdb::ReadOptions{}, db->handle(column::memory))};
+  auto it = iterator();
   it->SeekForPrev(prefix + big_endian(UINT64_MAX));
   uint64_t result = 0;
   if (it->Valid() && it->key().starts_with(prefix))
@@ -229,8 +232,7 @@ memory_state::read(const v1::SessionReadRequest& req) {
   auto prefix = session_prefix(req.agent(), req.session_id());
   auto limit = page_size(req.limit(), default_read_limit);
   auto before = req.before_seq() == 0 ? UINT64_MAX : req.before_seq();
-  std::unique_ptr<rocksdb::Iterator> it{
-    db->db().NewIterator(rocksdb::ReadOptions{}, db->handle(column::memory))};
+  auto it = iterator();
   // Walk backwards from just before `before`, then reverse: oldest first.
   it->SeekForPrev(prefix + big_endian(before - 1));
   v1::SessionReadResponse result;

@@ -7,9 +7,11 @@
 // and must never hold a CAF scheduler thread.
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include <caf/expected.hpp>
+#include <rocksdb/iterator.h>
 
 #include "actors/interfaces.hpp"
 #include "runtime/config/node_config.hpp"
@@ -38,6 +40,7 @@ struct memory_state {
   read(const v1::SessionReadRequest& req);
 
 private:
+  std::unique_ptr<rocksdb::Iterator> iterator() const;
   caf::error check_key(const std::string& agent, const std::string& key) const;
   caf::expected<uint64_t> last_seq_of(const std::string& session_prefix);
 };

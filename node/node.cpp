@@ -12,6 +12,7 @@
 #include "actors/node_info_actor.hpp"
 #include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
+#include "runtime/filesystem.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
 namespace bsm {
@@ -59,16 +60,6 @@ child_spec memory_child(const node_config& cfg, store* db) {
   return spec;
 }
 
-caf::error create_data_dir(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return make_error(errc::unavailable, "cannot create data dir '"
-                                           + dir.string()
-                                           + "': " + ec.message());
-  return caf::none;
-}
-
 void render_tree(const v1::TreeNode& x, int depth, std::ostringstream& out) {
   out << std::string(static_cast<size_t>(depth) * 2, ' ') << x.name();
   if (x.strategy() != v1::RESTART_STRATEGY_UNSPECIFIED)
@@ -102,7 +93,7 @@ node::~node() {
 }
 
 caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
-  if (auto err = create_data_dir(cfg.node.data_dir))
+  if (auto err = ensure_directory(cfg.node.data_dir, "data dir"))
     return err;
   std::unique_ptr<node> result{new node(std::move(cfg))};
   auto& n = *result;

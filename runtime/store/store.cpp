@@ -10,6 +10,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "runtime/error.hpp"
+#include "runtime/filesystem.hpp"
 
 namespace bsm {
 
@@ -129,12 +130,8 @@ caf::error from_rocksdb(const rocksdb::Status& st, const std::string& what) {
 caf::expected<std::unique_ptr<store>>
 store::open(const std::filesystem::path& dir, const store_options& opts,
             rocksdb::Env* env) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return make_error(errc::unavailable, "cannot create store dir '"
-                                           + dir.string()
-                                           + "': " + ec.message());
+  if (auto err = ensure_directory(dir, "store dir"))
+    return err;
   auto options = db_options(opts, env);
   std::unique_ptr<store> result{new store};
   result->dir_ = dir;

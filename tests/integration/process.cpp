@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -104,19 +103,6 @@ run_result run(std::vector<std::string> argv, const std::filesystem::path& dir,
   result.out = proc.out();
   result.err = proc.err();
   return result;
-}
-
-temp_dir::temp_dir() {
-  std::random_device rd;
-  path_
-    = std::filesystem::temp_directory_path()
-      / ("bsm-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-temp_dir::~temp_dir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
 }
 
 std::string read_file(const std::filesystem::path& path) {

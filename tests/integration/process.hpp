@@ -11,6 +11,8 @@
 
 #include <sys/types.h>
 
+#include "tests/common/temp_dir.hpp"
+
 namespace bsm::test {
 
 class process {
@@ -52,19 +54,6 @@ struct run_result {
 };
 run_result run(std::vector<std::string> argv, const std::filesystem::path& dir,
                std::chrono::milliseconds timeout = std::chrono::seconds{30});
-
-/// A fresh directory under the system temp dir, removed on destruction.
-class temp_dir {
-public:
-  temp_dir();
-  ~temp_dir();
-  const std::filesystem::path& path() const noexcept {
-    return path_;
-  }
-
-private:
-  std::filesystem::path path_;
-};
 
 /// Reads a whole file; empty if it does not exist.
 std::string read_file(const std::filesystem::path& path);

@@ -4,13 +4,12 @@
 
 #include <unistd.h>
 
-#include <random>
-
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include "runtime/error.hpp"
 #include "runtime/system_config.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace {
 
@@ -19,21 +18,15 @@ namespace fs = std::filesystem;
 class MemoryActor : public ::testing::Test {
 protected:
   MemoryActor() {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path()
-           / ("bsm-memory-" + std::to_string(getpid()) + "-"
-              + std::to_string(rd()));
     start();
   }
 
   ~MemoryActor() override {
     stop();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   void start() {
-    auto s = bsm::store::open(dir_, {});
+    auto s = bsm::store::open(dir_.path(), {});
     ASSERT_TRUE(s) << bsm::render(s.error());
     db = std::move(*s);
     sys = std::make_unique<caf::actor_system>(cfg);
@@ -99,7 +92,7 @@ protected:
     return ask<bsm::v1::SessionReadResponse>(req);
   }
 
-  fs::path dir_;
+  bsm::test::temp_dir dir_;
   bsm::memory_options limits;
   bsm::system_config cfg;
   std::unique_ptr<bsm::store> db;

@@ -45,7 +45,7 @@ private:
                              const rocksdb::IOOptions& opts,
                              rocksdb::IODebugContext* dbg) override {
       if (*full_)
-        return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+        return rocksdb::IOStatus::IOError("injected: no space left on device");
       return FSWritableFileOwnerWrapper::Append(data, opts, dbg);
     }
 
@@ -54,7 +54,7 @@ private:
                              const rocksdb::DataVerificationInfo& info,
                              rocksdb::IODebugContext* dbg) override {
       if (*full_)
-        return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+        return rocksdb::IOStatus::IOError("injected: no space left on device");
       return FSWritableFileOwnerWrapper::Append(data, opts, info, dbg);
     }
 

@@ -6,37 +6,19 @@
 
 #include <atomic>
 #include <fstream>
-#include <random>
 
 #include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
 
 #include "failing_fs.hpp"
 #include "runtime/error.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-class temp_store_dir {
-public:
-  temp_store_dir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path()
-            / ("bsm-store-" + std::to_string(getpid()) + "-"
-               + std::to_string(rd()));
-  }
-  ~temp_store_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const {
-    return path_;
-  }
-
-private:
-  fs::path path_;
-};
+using temp_store_dir = bsm::test::temp_dir;
 
 void put(bsm::store& s, bsm::column cf, const std::string& key,
          const std::string& value) {

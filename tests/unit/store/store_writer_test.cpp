@@ -7,10 +7,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
-#include <random>
 
 #include "failing_fs.hpp"
 #include "runtime/error.hpp"
+#include "tests/common/temp_dir.hpp"
 
 namespace {
 
@@ -19,23 +19,14 @@ using namespace std::chrono_literals;
 
 class StoreWriter : public ::testing::Test {
 protected:
-  StoreWriter() {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path()
-           / ("bsm-writer-" + std::to_string(getpid()) + "-"
-              + std::to_string(rd()));
-  }
-
   ~StoreWriter() override {
     writer.reset();
     db.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   void open(bsm::store_options opts = {}, rocksdb::Env* env = nullptr,
             bsm::store_writer_options wopts = {}) {
-    auto s = bsm::store::open(dir_, opts, env);
+    auto s = bsm::store::open(dir_.path(), opts, env);
     ASSERT_TRUE(s) << bsm::render(s.error());
     db = std::move(*s);
     writer = std::make_unique<bsm::store_writer>(*db, wopts);
@@ -100,7 +91,7 @@ protected:
     }
   };
 
-  fs::path dir_;
+  bsm::test::temp_dir dir_;
   std::unique_ptr<bsm::store> db;
   std::unique_ptr<bsm::store_writer> writer;
 };
