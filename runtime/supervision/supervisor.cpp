@@ -1,7 +1,6 @@
 #include "runtime/supervision/supervisor.hpp"
 
 #include <algorithm>
-#include <set>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>

@@ -14,6 +14,7 @@
 // error if an initial child fails to start.
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
