@@ -4,7 +4,6 @@
 #include <memory>
 
 #include <rocksdb/iterator.h>
-#include <rocksdb/write_batch.h>
 
 #include "runtime/error.hpp"
 #include "runtime/naming/name_registry.hpp"
@@ -68,6 +67,16 @@ caf::error check_role(const std::string& role) {
                       + "'");
 }
 
+/// Validates agent and session id and returns the session's key prefix.
+caf::expected<std::string> session_key(const std::string& agent,
+                                       const std::string& session) {
+  if (auto err = check_agent(agent))
+    return err;
+  if (auto err = check_session(session))
+    return err;
+  return session_prefix(agent, session);
+}
+
 caf::error too_large(const char* what, size_t size, uint64_t limit) {
   return make_error(errc::resource_exhausted,
                     std::string{what} + " of " + std::to_string(size)
@@ -110,10 +119,8 @@ memory_state::put(const v1::MemoryPutRequest& req) {
     return err;
   if (req.value().size() > limits.max_value_bytes)
     return too_large("value", req.value().size(), limits.max_value_bytes);
-  rocksdb::WriteBatch batch;
-  batch.Put(db->handle(column::memory), kv_prefix(req.agent()) + req.key(),
-            req.value());
-  if (auto err = db->write(batch))
+  if (auto err = db->put(column::memory, kv_prefix(req.agent()) + req.key(),
+                         req.value()))
     return err;
   return v1::MemoryPutResponse{};
 }
@@ -144,9 +151,7 @@ memory_state::erase(const v1::MemoryDeleteRequest& req) {
   result.set_existed(old->has_value());
   if (!*old)
     return result;
-  rocksdb::WriteBatch batch;
-  batch.Delete(db->handle(column::memory), key);
-  if (auto err = db->write(batch))
+  if (auto err = db->erase(column::memory, key))
     return err;
   return result;
 }
@@ -195,16 +200,14 @@ caf::expected<uint64_t> memory_state::last_seq_of(const std::string& prefix) {
 
 caf::expected<v1::SessionAppendResponse>
 memory_state::append(const v1::SessionAppendRequest& req) {
-  if (auto err = check_agent(req.agent()))
-    return err;
-  if (auto err = check_session(req.session_id()))
-    return err;
+  auto prefix = session_key(req.agent(), req.session_id());
+  if (!prefix)
+    return prefix.error();
   if (auto err = check_role(req.role()))
     return err;
   if (req.content().size() > limits.max_turn_bytes)
     return too_large("turn", req.content().size(), limits.max_turn_bytes);
-  auto prefix = session_prefix(req.agent(), req.session_id());
-  auto last = last_seq_of(prefix);
+  auto last = last_seq_of(*prefix);
   if (!last)
     return last.error();
   v1::SessionTurn turn;
@@ -212,12 +215,10 @@ memory_state::append(const v1::SessionAppendRequest& req) {
   turn.set_role(req.role());
   turn.set_content(req.content());
   turn.set_time_unix_ms(unix_ms_now());
-  rocksdb::WriteBatch batch;
-  batch.Put(db->handle(column::memory), prefix + big_endian(turn.seq()),
-            turn.SerializeAsString());
-  if (auto err = db->write(batch))
+  if (auto err = db->put(column::memory, *prefix + big_endian(turn.seq()),
+                         turn.SerializeAsString()))
     return err;
-  last_seq[prefix] = turn.seq();
+  last_seq[*prefix] = turn.seq();
   v1::SessionAppendResponse result;
   result.set_seq(turn.seq());
   return result;
@@ -225,19 +226,17 @@ memory_state::append(const v1::SessionAppendRequest& req) {
 
 caf::expected<v1::SessionReadResponse>
 memory_state::read(const v1::SessionReadRequest& req) {
-  if (auto err = check_agent(req.agent()))
-    return err;
-  if (auto err = check_session(req.session_id()))
-    return err;
-  auto prefix = session_prefix(req.agent(), req.session_id());
+  auto prefix = session_key(req.agent(), req.session_id());
+  if (!prefix)
+    return prefix.error();
   auto limit = page_size(req.limit(), default_read_limit);
   auto before = req.before_seq() == 0 ? UINT64_MAX : req.before_seq();
   auto it = iterator();
   // Walk backwards from just before `before`, then reverse: oldest first.
-  it->SeekForPrev(prefix + big_endian(before - 1));
+  it->SeekForPrev(*prefix + big_endian(before - 1));
   v1::SessionReadResponse result;
   std::vector<v1::SessionTurn> turns;
-  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+  for (; it->Valid() && it->key().starts_with(*prefix); it->Prev()) {
     if (turns.size() == limit) {
       result.set_more(true);
       break;

@@ -160,6 +160,23 @@ caf::error store::write(rocksdb::WriteBatch& batch) {
   return from_rocksdb(db_->Write(write_opts_, &batch), "store write failed");
 }
 
+caf::error store::put(column cf, std::string_view key, std::string_view value) {
+  rocksdb::WriteBatch batch;
+  auto st = batch.Put(handle(cf), rocksdb::Slice{key.data(), key.size()},
+                      rocksdb::Slice{value.data(), value.size()});
+  if (!st.ok())
+    return from_rocksdb(st, "store write failed");
+  return write(batch);
+}
+
+caf::error store::erase(column cf, std::string_view key) {
+  rocksdb::WriteBatch batch;
+  auto st = batch.Delete(handle(cf), rocksdb::Slice{key.data(), key.size()});
+  if (!st.ok())
+    return from_rocksdb(st, "store write failed");
+  return write(batch);
+}
+
 caf::expected<std::optional<std::string>>
 store::get(column cf, std::string_view key) const {
   std::string value;

@@ -74,6 +74,13 @@ public:
   /// Errors: `unavailable` (nothing of the batch is acknowledged).
   [[nodiscard]] caf::error write(rocksdb::WriteBatch& batch);
 
+  /// Writes one key (a batch of one). Errors: as for `write`.
+  [[nodiscard]] caf::error put(column cf, std::string_view key,
+                               std::string_view value);
+
+  /// Deletes one key (a batch of one). Errors: as for `write`.
+  [[nodiscard]] caf::error erase(column cf, std::string_view key);
+
   /// Reads one key. Errors: `unavailable`, `failed_precondition`.
   [[nodiscard]] caf::expected<std::optional<std::string>>
   get(column cf, std::string_view key) const;
