@@ -1,5 +1,6 @@
 #include "node/node.hpp"
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -106,6 +107,7 @@ caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
     return db.error();
   n.store_ = std::move(*db);
   n.metrics_ = std::make_unique<metrics::registry>();
+  n.add_log_metrics();
   n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
   n.names_ = std::make_shared<name_registry>();
   n.system_cfg_
@@ -113,6 +115,23 @@ caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
   n.system_cfg_->load<caf::io::middleman>();
   n.system_ = std::make_unique<caf::actor_system>(*n.system_cfg_);
   return result;
+}
+
+void node::add_log_metrics() {
+  // The series exists from the start, so a scrape shows 0, not nothing.
+  auto& dropped = metrics_
+                    ->counter_family(
+                      "bsm_log_records_dropped_total",
+                      "Log records dropped because the log writer fell behind.")
+                    .with();
+  // Collectors may run for overlapping scrapes: publish each drop once.
+  auto published = std::make_shared<std::atomic<size_t>>(0);
+  metrics_->add_collector([this, &dropped, published] {
+    auto now = logger_.dropped();
+    auto before = published->exchange(now);
+    if (now > before)
+      dropped.inc(now - before);
+  });
 }
 
 caf::error node::start() {

@@ -88,6 +88,8 @@ public:
 private:
   explicit node(node_config cfg);
 
+  /// Exports the log records the asynchronous logger dropped.
+  void add_log_metrics();
   caf::error open_listeners();
   caf::error write_ports_file() const;
   caf::error log_tree();
