@@ -31,4 +31,28 @@ using memory_actor = caf::typed_actor<
   /// Reads the last turns of a session, a page at a time.
   caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>>;
 
+/// The node's durable send: validates an envelope and hands it to the
+/// target's mailbox. Also what the cluster port serves to other processes.
+using mailbox_router_actor = caf::typed_actor<
+  /// Answers once the envelope is durable (or a duplicate); see
+  /// mailbox.proto for the errors.
+  caf::replies_to<v1::SendRequest>::with<v1::SendResponse>>;
+
+/// One target's durable mailbox (spawned by the router).
+using mailbox_actor = caf::typed_actor<
+  /// Appends, as for the router (which has validated the envelope).
+  caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
+  /// Internal, from the store writer: the append of `seq` is on disk, or
+  /// failed with the error; a duplicate carries the original's response.
+  caf::reacts_to<atom::committed, uint64_t, caf::error, v1::SendResponse>,
+  /// Internal timer: try the next delivery.
+  caf::reacts_to<atom::deliver>>;
+
+/// Blocking mailbox reads, on its own thread, for the mailboxes.
+using mailbox_reader_actor = caf::typed_actor<
+  caf::replies_to<v1::MailboxOpenRequest>::with<v1::MailboxOpenResponse>,
+  caf::replies_to<v1::MailboxReadRequest>::with<v1::MailboxReadResponse>,
+  caf::replies_to<v1::MailboxTargetsRequest>::with<
+    v1::MailboxTargetsResponse>>;
+
 } // namespace bsm

@@ -7,6 +7,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/naming/name_registry.hpp"
+#include "runtime/store/big_endian.hpp"
 
 namespace bsm {
 
@@ -27,16 +28,8 @@ std::string session_prefix(const std::string& agent,
 }
 
 std::string big_endian(uint64_t x) {
-  std::string result(8, '\0');
-  for (int i = 7; i >= 0; --i, x >>= 8)
-    result[static_cast<size_t>(i)] = static_cast<char>(x & 0xFF);
-  return result;
-}
-
-uint64_t from_big_endian(rocksdb::Slice bytes) {
-  uint64_t result = 0;
-  for (size_t i = 0; i < 8 && i < bytes.size(); ++i)
-    result = (result << 8) | static_cast<unsigned char>(bytes[i]);
+  std::string result;
+  append_big_endian(result, x);
   return result;
 }
 
@@ -191,7 +184,7 @@ caf::expected<uint64_t> memory_state::last_seq_of(const std::string& prefix) {
   uint64_t result = 0;
   if (it->Valid() && it->key().starts_with(prefix))
     result
-      = from_big_endian(rocksdb::Slice{it->key().data() + prefix.size(), 8});
+      = read_big_endian(std::string_view{it->key().data() + prefix.size(), 8});
   if (auto err = from_rocksdb(it->status(), "session read failed"))
     return err;
   last_seq[prefix] = result;

@@ -9,6 +9,8 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/cluster_ingress.hpp"
+#include "actors/mailbox_router.hpp"
 #include "actors/memory_actor.hpp"
 #include "actors/node_info_actor.hpp"
 #include "protocols/enum_label.hpp"
@@ -88,9 +90,8 @@ std::string render_tree(const v1::TreeNode& root) {
 node::node(node_config cfg) : cfg_(std::move(cfg)) {}
 
 node::~node() {
-  if (root_) {
-    stop();
-  }
+  stop();
+  writer_.reset();
 }
 
 caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
@@ -106,8 +107,14 @@ caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
   if (!db)
     return db.error();
   n.store_ = std::move(*db);
+  n.writer_ = std::make_unique<store_writer>(*n.store_);
+  n.types_
+    = std::make_unique<type_registry>(type_registry::with_bsm_v1_types());
   n.metrics_ = std::make_unique<metrics::registry>();
   n.add_log_metrics();
+  n.add_store_metrics();
+  n.mailbox_metrics_
+    = std::make_unique<mailbox_metrics>(mailbox_metrics::make(*n.metrics_));
   n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
   n.names_ = std::make_shared<name_registry>();
   n.system_cfg_
@@ -134,11 +141,56 @@ void node::add_log_metrics() {
   });
 }
 
-caf::error node::start() {
+void node::add_store_metrics() {
+  auto& writes = metrics_
+                   ->counter_family("bsm_store_group_commits_total",
+                                    "Store writes, each a group of batches.")
+                   .with();
+  auto& batches = metrics_
+                    ->counter_family("bsm_store_batches_total",
+                                     "Batches written by group commits.")
+                    .with();
+  // Publish the writer's running totals as increments, once per change.
+  auto published = std::make_shared<std::pair<std::atomic<uint64_t>,
+                                              std::atomic<uint64_t>>>(0, 0);
+  metrics_->add_collector([this, &writes, &batches, published] {
+    auto w = writer_->writes();
+    auto b = writer_->batches();
+    if (auto before = published->first.exchange(w); w > before)
+      writes.inc(w - before);
+    if (auto before = published->second.exchange(b); b > before)
+      batches.inc(b - before);
+  });
+}
+
+child_spec node::mailboxes_child() {
+  child_spec spec;
+  spec.name = mailbox_router_path;
+  spec.shutdown_timeout = cfg_.supervision.shutdown_timeout;
+  mailbox_env env;
+  env.db = store_.get();
+  env.writer = writer_.get();
+  env.types = types_.get();
+  env.names = names_;
+  env.opts = cfg_.mailbox;
+  env.log = logger_.log;
+  env.metrics = mailbox_metrics_.get();
+  spec.start = [env](caf::actor_system& sys,
+                     const std::string&) -> caf::expected<caf::actor> {
+    return caf::actor_cast<caf::actor>(sys.spawn(mailbox_router, env));
+  };
+  return spec;
+}
+
+caf::error node::start(std::vector<child_spec> extra) {
   started_at_ = std::chrono::steady_clock::now();
   auto opts = root_options(cfg_.supervision);
   opts.children.push_back(node_info_child(cfg_, started_at_));
   opts.children.push_back(memory_child(cfg_, store_.get()));
+  // After the actors it delivers to, so it stops before them.
+  opts.children.push_back(mailboxes_child());
+  for (auto& child : extra)
+    opts.children.push_back(std::move(child));
   supervision_env env;
   env.names = names_;
   env.log = logger_.log;
@@ -162,6 +214,10 @@ caf::error node::start() {
 }
 
 void node::stop() {
+  if (ingress_) {
+    caf::anon_send_exit(ingress_, caf::exit_reason::user_shutdown);
+    ingress_ = nullptr;
+  }
   if (!root_)
     return;
   caf::anon_send_exit(root_, caf::exit_reason::user_shutdown);
@@ -186,7 +242,10 @@ caf::error node::await_root() {
 
 caf::error node::open_listeners() {
   const auto& listen = cfg_.cluster.listen;
-  auto port = system_->middleman().open(listen.port, listen.host.c_str());
+  auto ingress = system_->spawn(cluster_ingress, names_);
+  ingress_ = caf::actor_cast<caf::actor>(ingress);
+  auto port = system_->middleman().publish(ingress, listen.port,
+                                           listen.host.c_str());
   if (!port)
     return make_error(errc::unavailable, "cannot listen on cluster address "
                                            + to_string(listen) + ": "

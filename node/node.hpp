@@ -14,10 +14,14 @@
 #include "protocols/caf_types.hpp"
 #include "runtime/config/node_config.hpp"
 #include "runtime/logging/logger.hpp"
+#include "runtime/mailbox/mailbox_metrics.hpp"
+#include "runtime/messages/type_registry.hpp"
 #include "runtime/metrics/actor_stats.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/naming/name_registry.hpp"
 #include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
+#include "runtime/supervision/child_spec.hpp"
 #include "runtime/system_config.hpp"
 
 namespace bsm {
@@ -41,9 +45,11 @@ public:
 
   /// Starts the supervision tree and the listeners, then writes
   /// `<data_dir>/ports.json` and logs the addresses and the tree.
-  /// Errors: `unavailable` for a port that cannot be bound; the start error
-  /// of any child.
-  [[nodiscard]] caf::error start();
+  /// `extra` children start under the root after the node's own (tests and
+  /// embedders add their actors here; they can receive durable sends by
+  /// their path). Errors: `unavailable` for a port that cannot be bound;
+  /// the start error of any child.
+  [[nodiscard]] caf::error start(std::vector<child_spec> extra = {});
 
   /// Stops the tree in reverse start order and waits for it.
   void stop();
@@ -81,6 +87,10 @@ public:
     return *store_;
   }
 
+  const type_registry& types() const noexcept {
+    return *types_;
+  }
+
   spdlog::logger& log() noexcept {
     return *logger_.log;
   }
@@ -90,6 +100,9 @@ private:
 
   /// Exports the log records the asynchronous logger dropped.
   void add_log_metrics();
+  /// Exports the group commit's writes and batches.
+  void add_store_metrics();
+  child_spec mailboxes_child();
   caf::error open_listeners();
   caf::error write_ports_file() const;
   caf::error log_tree();
@@ -98,12 +111,18 @@ private:
   node_logger logger_;
   // Declared before the actor system: actors may use it until they stop.
   std::unique_ptr<bsm::store> store_;
+  // Reset before the actor system: its completions message actors.
+  std::unique_ptr<store_writer> writer_;
+  std::unique_ptr<type_registry> types_;
   std::unique_ptr<metrics::registry> metrics_;
+  std::unique_ptr<mailbox_metrics> mailbox_metrics_;
   std::unique_ptr<metrics::actor_stats_collector> stats_;
   std::shared_ptr<name_registry> names_;
   std::unique_ptr<system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   caf::actor root_;
+  // Published on the cluster port; forwards to the mailbox router.
+  caf::actor ingress_;
   bound_addresses addresses_;
   std::chrono::steady_clock::time_point started_at_;
 };

@@ -7,6 +7,7 @@
 #include <caf/atom.hpp>
 
 #include "bsm/v1/envelope.pb.h"
+#include "bsm/v1/mailbox.pb.h"
 #include "bsm/v1/memory.pb.h"
 #include "bsm/v1/runtime.pb.h"
 #include "protocols/proto_inspect.hpp"
@@ -20,7 +21,17 @@ struct type_list {};
 using bsm_v1_types
   = type_list<v1::Envelope, v1::PingRequest, v1::PingResponse,
               v1::NodeInfoRequest, v1::NodeInfoResponse, v1::TreeRequest,
-              v1::TreeResponse, v1::TreeNode, v1::SupervisionEvent>;
+              v1::TreeResponse, v1::TreeNode, v1::SupervisionEvent,
+              v1::MemoryPutRequest, v1::MemoryPutResponse,
+              v1::MemoryGetRequest, v1::MemoryGetResponse,
+              v1::MemoryDeleteRequest, v1::MemoryDeleteResponse,
+              v1::MemoryListRequest, v1::MemoryListResponse,
+              v1::SessionAppendRequest, v1::SessionAppendResponse,
+              v1::SessionReadRequest, v1::SessionReadResponse,
+              v1::SendRequest, v1::SendResponse, v1::IdempotencyRecord,
+              v1::DeadLetter, v1::MailboxOpenRequest, v1::MailboxOpenResponse,
+              v1::MailboxReadRequest, v1::MailboxReadResponse,
+              v1::MailboxTargetsRequest, v1::MailboxTargetsResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>
@@ -43,5 +54,10 @@ namespace bsm::atom {
 using restart = caf::atom_constant<caf::atom("restart")>;
 /// A supervisor's timer: a stopping child's shutdown timeout ran out.
 using stop_timeout = caf::atom_constant<caf::atom("stoptmo")>;
+/// To a mailbox, from the store writer: an append reached the disk (or
+/// failed).
+using committed = caf::atom_constant<caf::atom("committed")>;
+/// A mailbox's timer: try the next delivery (target back, backoff over).
+using deliver = caf::atom_constant<caf::atom("deliver")>;
 
 } // namespace bsm::atom

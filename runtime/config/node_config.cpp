@@ -212,6 +212,26 @@ maybe_problem check_supervision(const supervision_options& x) {
                         1ms);
 }
 
+maybe_problem check_mailbox(const mailbox_options& x) {
+  if (auto p = check_at_least("mailbox.delivery_timeout", x.delivery_timeout,
+                              1ms))
+    return p;
+  if (auto p = check_at_least("mailbox.idempotency_ttl", x.idempotency_ttl,
+                              1s))
+    return p;
+  if (auto p = check_at_least("mailbox.redelivery_backoff_initial",
+                              x.redelivery_backoff_initial, 1ms))
+    return p;
+  if (x.redelivery_backoff_max >= x.redelivery_backoff_initial)
+    return std::nullopt;
+  return problem{"mailbox.redelivery_backoff_max",
+                 detail::render_duration(x.redelivery_backoff_max)
+                   + " is less than mailbox.redelivery_backoff_initial ("
+                   + detail::render_duration(x.redelivery_backoff_initial)
+                   + ")",
+                 "mailbox.redelivery_backoff_initial"};
+}
+
 maybe_problem first_problem(const node_config& cfg) {
   if (auto p = check_node(cfg.node))
     return p;
@@ -222,6 +242,8 @@ maybe_problem first_problem(const node_config& cfg) {
   if (auto p = check("logging.level", level_problem(cfg.logging.level)))
     return p;
   if (auto p = check_supervision(cfg.supervision))
+    return p;
+  if (auto p = check_mailbox(cfg.mailbox))
     return p;
   return check_at_most("scheduler.threads", cfg.scheduler.threads, max_threads);
 }
@@ -302,6 +324,35 @@ const std::vector<section_spec>& schema() {
       {"max_turn_bytes",
        [](auto& in, auto& cfg) {
          return in.integer(cfg.memory.max_turn_bytes, 1024, 64 * mib);
+       }}}},
+    {"mailbox",
+     {{"max_depth",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.mailbox.max_depth, 1, 100'000'000);
+       }},
+      {"max_deliveries",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.mailbox.max_deliveries, 1, 1000);
+       }},
+      {"delivery_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.mailbox.delivery_timeout);
+       }},
+      {"redelivery_backoff_initial",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.mailbox.redelivery_backoff_initial);
+       }},
+      {"redelivery_backoff_max",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.mailbox.redelivery_backoff_max);
+       }},
+      {"idempotency_ttl",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.mailbox.idempotency_ttl);
+       }},
+      {"max_envelope_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.mailbox.max_envelope_bytes, 1024, 64 * mib);
        }}}},
     {"security",
      {{"enabled",

@@ -85,6 +85,30 @@ struct memory_options {
   uint64_t max_turn_bytes = 256ull << 10;
 };
 
+/// Durable mailboxes (DESIGN.md, "Durable mailboxes and memory").
+struct mailbox_options {
+  /// Unacknowledged envelopes a mailbox holds before it refuses sends with
+  /// `unavailable`. Default: 100000. Range: 1..100000000.
+  uint64_t max_depth = 100'000;
+  /// Failed deliveries after which an envelope moves to dead letters.
+  /// Default: 5. Range: 1..1000.
+  uint32_t max_deliveries = 5;
+  /// Time a handler gets to finish (reply) before the delivery counts as
+  /// failed. Default: 5m. Range: 1ms..24h.
+  std::chrono::milliseconds delivery_timeout{300'000};
+  /// Wait before the first redelivery of a failed envelope; doubles per
+  /// failure. Default: 100ms.
+  std::chrono::milliseconds redelivery_backoff_initial{100};
+  /// Cap of the redelivery wait. Default: 5s.
+  std::chrono::milliseconds redelivery_backoff_max{5'000};
+  /// How long an idempotency key is remembered. Default: 24h.
+  /// Range: 1s..365 days.
+  std::chrono::milliseconds idempotency_ttl{24 * 3'600'000};
+  /// Largest envelope (payload and headers). Default: 1 MiB.
+  /// Range: 1 KiB..64 MiB.
+  uint64_t max_envelope_bytes = 1ull << 20;
+};
+
 struct security_options {
   /// Default: false (embedded default on loopback).
   bool enabled = false;
@@ -135,6 +159,7 @@ struct node_config {
   cluster_options cluster;
   store_options store;
   memory_options memory;
+  mailbox_options mailbox;
   security_options security;
   logging_options logging;
   supervision_options supervision;

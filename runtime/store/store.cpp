@@ -11,6 +11,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
+#include "runtime/store/expiring_value.hpp"
 
 namespace bsm {
 
@@ -44,13 +45,23 @@ rocksdb::WriteOptions write_options_for(durability level) {
   return result;
 }
 
+// One filter for the process: RocksDB keeps a raw pointer to it.
+const rocksdb::CompactionFilter* expiry_filter() {
+  static const auto filter = make_expiry_filter();
+  return filter.get();
+}
+
 std::vector<rocksdb::ColumnFamilyDescriptor>
 descriptors(const rocksdb::Options& opts) {
   std::vector<rocksdb::ColumnFamilyDescriptor> result;
   result.emplace_back(rocksdb::kDefaultColumnFamilyName,
                       rocksdb::ColumnFamilyOptions{opts});
-  for (auto cf : all_columns)
-    result.emplace_back(to_string(cf), rocksdb::ColumnFamilyOptions{opts});
+  for (auto cf : all_columns) {
+    rocksdb::ColumnFamilyOptions cf_opts{opts};
+    if (cf == column::idempotency)
+      cf_opts.compaction_filter = expiry_filter();
+    result.emplace_back(to_string(cf), cf_opts);
+  }
   return result;
 }
 

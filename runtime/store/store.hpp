@@ -30,6 +30,8 @@
 namespace bsm {
 
 /// Column families; later issues append (tasks, workflows, audit, ...).
+/// Values in `idempotency` are expiring values (expiring_value.hpp):
+/// compaction drops them once expired.
 enum class column {
   mailbox,
   memory,

@@ -24,8 +24,8 @@ using bsm::node_config;
 namespace {
 
 constexpr std::string_view known_sections
-  = "(known sections: node, http, cluster, store, memory, security, logging, "
-    "supervision, scheduler, agents)";
+  = "(known sections: node, http, cluster, store, memory, mailbox, security, "
+    "logging, supervision, scheduler, agents)";
 
 /// A fresh directory per test, removed with everything in it afterwards.
 class temp_dir {

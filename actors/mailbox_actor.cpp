@@ -1,0 +1,469 @@
+#include "actors/mailbox_actor.hpp"
+
+#include <algorithm>
+
+#include <caf/send.hpp>
+
+#include "runtime/clock.hpp"
+#include "runtime/error.hpp"
+#include "runtime/mailbox/mailbox_store.hpp"
+
+namespace bsm {
+
+namespace {
+
+using entry = mailbox_state::entry;
+
+// Envelopes asked from disk at once.
+constexpr uint32_t read_page = 256;
+
+rocksdb::Status status_of(const caf::error& err) {
+  return rocksdb::Status::IOError(render(err));
+}
+
+/// Errors that repeating the delivery cannot fix: the handler looked at
+/// the message and refused it, or the target does not take its type.
+bool is_permanent(const caf::error& err) {
+  if (err == caf::sec::unexpected_message)
+    return true;
+  if (err.category() != errc_category)
+    return false;
+  switch (static_cast<errc>(err.code())) {
+    case errc::invalid_argument:
+    case errc::not_found:
+    case errc::already_exists:
+    case errc::failed_precondition:
+    case errc::resource_exhausted:
+    case errc::permission_denied:
+    case errc::unauthenticated:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class mailbox_logic {
+public:
+  explicit mailbox_logic(mailbox_pointer self)
+    : self_(self), st_(self->state) {}
+
+  caf::result<v1::SendResponse> send(v1::SendRequest& req);
+  void committed(uint64_t seq, const caf::error& err,
+                 v1::SendResponse& duplicate);
+  void opened(const v1::MailboxOpenResponse& resp);
+  void try_deliver();
+  void target_down(const caf::down_msg& msg);
+  void resume();
+
+private:
+  void submit(store_writer::batch_fill fill, store_writer::completion done);
+  void keep(entry e);
+  void maybe_read();
+  void page_read(uint64_t to, v1::MailboxReadResponse& resp);
+  bool mark_head_attempt();
+  void answered(uint64_t token, const caf::error& err);
+  void acknowledge();
+  void failed(caf::error err);
+  void dead_letter(entry e, const caf::error& err);
+  void wait_then_deliver(std::chrono::milliseconds delay);
+
+  mailbox_pointer self_;
+  mailbox_state& st_;
+};
+
+caf::result<v1::SendResponse> mailbox_logic::send(v1::SendRequest& req) {
+  if (st_.depth >= st_.env.opts.max_depth) {
+    st_.env.metrics->rejected_full.inc();
+    return make_error(errc::unavailable,
+                      "mailbox '" + st_.target + "' is full ("
+                        + std::to_string(st_.env.opts.max_depth)
+                        + " unacknowledged envelopes)");
+  }
+  auto& envelope = *req.mutable_envelope();
+  envelope.set_attempt(0);
+  const auto& key = envelope.idempotency_key();
+  if (!key.empty()) {
+    auto i = st_.appending_keys.find(key);
+    if (i != st_.appending_keys.end()) {
+      auto rp = self_->make_response_promise<v1::SendResponse>();
+      st_.appending[i->second].duplicates.push_back(rp);
+      return rp;
+    }
+  }
+  auto seq = st_.next_seq++;
+  auto outcome = std::make_shared<v1::SendResponse>();
+  auto fill = [db = st_.env.db, target = st_.target, seq,
+               bytes = envelope.SerializeAsString(), key, id = envelope.id(),
+               ttl = st_.env.opts.idempotency_ttl,
+               outcome](rocksdb::WriteBatch& batch) {
+    if (!key.empty()) {
+      auto now = unix_now_ms();
+      auto found = mailbox::find_idempotency(*db, target, key, now);
+      if (!found)
+        return status_of(found.error());
+      if (*found) {
+        outcome->set_message_id((*found)->message_id());
+        outcome->set_seq((*found)->seq());
+        outcome->set_duplicate(true);
+        return rocksdb::Status::OK();
+      }
+      v1::IdempotencyRecord record;
+      record.set_message_id(id);
+      record.set_seq(seq);
+      auto st = mailbox::add_idempotency(*db, batch, target, key, record,
+                                         now + ttl.count());
+      if (!st.ok())
+        return st;
+    }
+    return mailbox::add_append(*db, batch, target, seq, bytes);
+  };
+  auto me = caf::actor_cast<mailbox_actor>(self_);
+  auto done = [me, seq, outcome](const caf::error& err) {
+    caf::anon_send(me, atom::committed::value, seq, err, std::move(*outcome));
+  };
+  if (auto err = st_.env.writer->submit(std::move(fill), std::move(done))) {
+    st_.env.metrics->rejected_store.inc();
+    return err;
+  }
+  ++st_.depth;
+  st_.env.metrics->pending.add(1);
+  if (!key.empty())
+    st_.appending_keys.emplace(key, seq);
+  auto rp = self_->make_response_promise<v1::SendResponse>();
+  st_.appending.emplace(seq, mailbox_state::append{rp, std::move(envelope), {}});
+  return rp;
+}
+
+void mailbox_logic::committed(uint64_t seq, const caf::error& err,
+                              v1::SendResponse& duplicate) {
+  st_.committed_end = std::max(st_.committed_end, seq + 1);
+  auto i = st_.appending.find(seq);
+  if (i == st_.appending.end())
+    return;
+  auto pending = std::move(i->second);
+  st_.appending.erase(i);
+  const auto& key = pending.envelope.idempotency_key();
+  if (!key.empty())
+    st_.appending_keys.erase(key);
+  if (err || duplicate.duplicate()) {
+    --st_.depth;
+    st_.env.metrics->pending.add(-1);
+    if (err) {
+      st_.env.metrics->rejected_store.inc();
+      pending.promise.deliver(err);
+      for (auto& rp : pending.duplicates)
+        rp.deliver(err);
+      return;
+    }
+    st_.env.metrics->duplicates.inc(1 + pending.duplicates.size());
+    pending.promise.deliver(duplicate);
+    for (auto& rp : pending.duplicates)
+      rp.deliver(duplicate);
+    return;
+  }
+  st_.env.metrics->appended.inc();
+  v1::SendResponse resp;
+  resp.set_message_id(pending.envelope.id());
+  resp.set_seq(seq);
+  pending.promise.deliver(resp);
+  if (!pending.duplicates.empty()) {
+    st_.env.metrics->duplicates.inc(pending.duplicates.size());
+    resp.set_duplicate(true);
+    for (auto& rp : pending.duplicates)
+      rp.deliver(resp);
+  }
+  keep(entry{seq, std::move(pending.envelope)});
+  try_deliver();
+}
+
+// A committed envelope stays in memory while the window has room and
+// nothing older waits on disk; otherwise the disk has it.
+void mailbox_logic::keep(entry e) {
+  if (!st_.disk_from && st_.queue.size() < st_.env.window)
+    st_.queue.push_back(std::move(e));
+  else if (!st_.disk_from)
+    st_.disk_from = e.seq;
+}
+
+void mailbox_logic::opened(const v1::MailboxOpenResponse& resp) {
+  st_.next_seq = resp.next_seq();
+  st_.committed_end = resp.next_seq();
+  if (resp.head_seq() < resp.next_seq()) {
+    st_.disk_from = resp.head_seq();
+    // An upper bound (failed appends leave gaps); it only tightens as the
+    // mailbox drains, and it bounds the disk like the true count.
+    st_.depth = resp.next_seq() - resp.head_seq();
+    st_.env.metrics->pending.add(static_cast<double>(st_.depth));
+    st_.head_suspect = true;
+  }
+  st_.backoff = st_.env.opts.redelivery_backoff_initial;
+  st_.ready = true;
+}
+
+void mailbox_logic::submit(store_writer::batch_fill fill,
+                           store_writer::completion done) {
+  if (auto err = st_.env.writer->submit(std::move(fill), std::move(done)))
+    // The envelope stays on disk as it was and is delivered again after a
+    // restart; at-least-once still holds.
+    st_.env.log->warn("mailbox {}: {}", st_.target, render(err));
+}
+
+void mailbox_logic::maybe_read() {
+  if (!st_.disk_from || st_.reading || st_.queue.size() >= st_.env.window / 2)
+    return;
+  st_.reading = true;
+  v1::MailboxReadRequest req;
+  req.set_target(st_.target);
+  req.set_from_seq(*st_.disk_from);
+  req.set_to_seq(st_.committed_end);
+  req.set_max_entries(read_page);
+  auto to = st_.committed_end;
+  self_->request(st_.reader, caf::infinite, std::move(req))
+    .then(
+      [self = self_, to](v1::MailboxReadResponse& resp) {
+        mailbox_logic{self}.page_read(to, resp);
+      },
+      [self = self_](caf::error& err) {
+        auto& st = self->state;
+        st.reading = false;
+        st.env.log->error("mailbox {}: cannot read pending envelopes: {}",
+                          st.target, render(err));
+        mailbox_logic{self}.wait_then_deliver(st.env.opts.redelivery_backoff_max);
+      });
+}
+
+void mailbox_logic::page_read(uint64_t to, v1::MailboxReadResponse& resp) {
+  st_.reading = false;
+  auto n = static_cast<uint32_t>(resp.entries_size());
+  auto next = to;
+  if (n == read_page)
+    next = resp.entries(resp.entries_size() - 1).seq() + 1;
+  for (auto& x : *resp.mutable_entries())
+    st_.queue.push_back(entry{x.seq(), std::move(*x.mutable_envelope())});
+  if (resp.corrupt() > 0) {
+    st_.depth -= std::min<uint64_t>(st_.depth, resp.corrupt());
+    st_.env.metrics->pending.add(-static_cast<double>(resp.corrupt()));
+    st_.env.metrics->dead_lettered.inc(resp.corrupt());
+    st_.env.log->error("mailbox {}: {} damaged envelopes moved to dead letters",
+                       st_.target, resp.corrupt());
+  }
+  if (next >= st_.committed_end)
+    st_.disk_from.reset();
+  else
+    st_.disk_from = next;
+  try_deliver();
+}
+
+void mailbox_logic::try_deliver() {
+  while (st_.ready && !st_.in_flight && !st_.waiting) {
+    if (st_.queue.empty()) {
+      maybe_read();
+      return;
+    }
+    auto handle = st_.env.names->get(st_.target);
+    if (!handle) {
+      // Not started yet, or restarting: look again after a while.
+      wait_then_deliver(st_.backoff);
+      return;
+    }
+    if (st_.head_suspect && mark_head_attempt())
+      continue; // moved to dead letters, or waiting for the write
+    auto e = std::move(st_.queue.front());
+    st_.queue.pop_front();
+    maybe_read();
+    auto msg = st_.env.types->decode(e.envelope.type_name(),
+                                     e.envelope.payload());
+    if (!msg) {
+      dead_letter(std::move(e), msg.error());
+      continue;
+    }
+    if (st_.monitored != handle->address()) {
+      if (st_.monitored)
+        self_->demonitor(st_.monitored);
+      self_->monitor(*handle);
+      st_.monitored = handle->address();
+    }
+    st_.in_flight = std::move(e);
+    auto token = ++st_.delivery_token;
+    st_.env.metrics->deliveries.inc();
+    auto& timeout = st_.env.opts.delivery_timeout;
+    self_->request(*handle, timeout, std::move(*msg))
+      .then([self = self_, token]() { mailbox_logic{self}.answered(token, {}); },
+            [self = self_, token](caf::error& err) {
+              mailbox_logic{self}.answered(token, err);
+            });
+    return;
+  }
+}
+
+// After a restart the head may have been in delivery when the node
+// stopped: count that delivery on disk before trying again. Returns true if
+// the caller must not deliver now.
+bool mailbox_logic::mark_head_attempt() {
+  st_.head_suspect = false;
+  auto& head = st_.queue.front();
+  head.envelope.set_attempt(head.envelope.attempt() + 1);
+  if (head.envelope.attempt() >= st_.env.opts.max_deliveries) {
+    auto err = make_error(errc::aborted,
+                          "the node stopped during each of "
+                            + std::to_string(head.envelope.attempt())
+                            + " deliveries");
+    auto e = std::move(head);
+    st_.queue.pop_front();
+    dead_letter(std::move(e), err);
+    return true;
+  }
+  st_.waiting = true;
+  auto me = caf::actor_cast<mailbox_actor>(self_);
+  submit(
+    [db = st_.env.db, target = st_.target, seq = head.seq,
+     bytes = head.envelope.SerializeAsString()](rocksdb::WriteBatch& batch) {
+      return mailbox::add_update(*db, batch, target, seq, bytes);
+    },
+    [me](const caf::error&) { caf::anon_send(me, atom::deliver::value); });
+  return true;
+}
+
+void mailbox_logic::answered(uint64_t token, const caf::error& err) {
+  if (!st_.in_flight || token != st_.delivery_token)
+    return; // the answer to a delivery already given up
+  // The handler answered with a type this side did not list: it finished.
+  if (!err || err == caf::sec::unexpected_response)
+    acknowledge();
+  else
+    failed(err);
+}
+
+void mailbox_logic::acknowledge() {
+  auto seq = st_.in_flight->seq;
+  st_.in_flight.reset();
+  --st_.depth;
+  st_.env.metrics->pending.add(-1);
+  st_.env.metrics->acknowledged.inc();
+  st_.backoff = st_.env.opts.redelivery_backoff_initial;
+  submit(
+    [db = st_.env.db, target = st_.target, seq](rocksdb::WriteBatch& batch) {
+      return mailbox::add_ack(*db, batch, target, seq);
+    },
+    nullptr);
+  try_deliver();
+}
+
+void mailbox_logic::failed(caf::error err) {
+  auto e = std::move(*st_.in_flight);
+  st_.in_flight.reset();
+  e.envelope.set_attempt(e.envelope.attempt() + 1);
+  if (is_permanent(err) || e.envelope.attempt() >= st_.env.opts.max_deliveries) {
+    dead_letter(std::move(e), err);
+    try_deliver();
+    return;
+  }
+  st_.env.metrics->redeliveries.inc();
+  st_.env.log->warn("mailbox {}: delivery {} of {} failed: {}; retrying in {}ms",
+                    st_.target, e.envelope.attempt(), e.envelope.id(),
+                    render(err), st_.backoff.count());
+  // The count survives a restart, so a message that keeps failing ends in
+  // dead letters however often the node restarts.
+  submit(
+    [db = st_.env.db, target = st_.target, seq = e.seq,
+     bytes = e.envelope.SerializeAsString()](rocksdb::WriteBatch& batch) {
+      return mailbox::add_update(*db, batch, target, seq, bytes);
+    },
+    nullptr);
+  st_.queue.push_front(std::move(e));
+  auto delay = st_.backoff;
+  st_.backoff = std::min(st_.backoff * 2, st_.env.opts.redelivery_backoff_max);
+  wait_then_deliver(delay);
+}
+
+void mailbox_logic::dead_letter(entry e, const caf::error& err) {
+  --st_.depth;
+  st_.env.metrics->pending.add(-1);
+  st_.env.metrics->dead_lettered.inc();
+  st_.env.log->warn("mailbox {}: envelope {} (seq {}) moved to dead letters "
+                    "after {} deliveries: {}",
+                    st_.target, e.envelope.id(), e.seq, e.envelope.attempt(),
+                    render(err));
+  v1::DeadLetter letter;
+  letter.set_seq(e.seq);
+  letter.set_error(render(err));
+  letter.set_dead_unix_ms(unix_now_ms());
+  *letter.mutable_envelope() = std::move(e.envelope);
+  submit(
+    [db = st_.env.db, target = st_.target,
+     letter = std::move(letter)](rocksdb::WriteBatch& batch) {
+      return mailbox::add_dead_letter(*db, batch, target, letter);
+    },
+    nullptr);
+}
+
+void mailbox_logic::wait_then_deliver(std::chrono::milliseconds delay) {
+  if (st_.waiting)
+    return;
+  st_.waiting = true;
+  self_->delayed_send(self_, delay, atom::deliver::value);
+}
+
+void mailbox_logic::resume() {
+  st_.waiting = false;
+  try_deliver();
+}
+
+void mailbox_logic::target_down(const caf::down_msg& msg) {
+  if (msg.source == st_.router) {
+    self_->quit(msg.reason);
+    return;
+  }
+  if (msg.source != st_.monitored)
+    return;
+  st_.monitored = caf::actor_addr{};
+  if (st_.in_flight)
+    failed(msg.reason ? msg.reason
+                      : make_error(errc::unavailable,
+                                   "'" + st_.target
+                                     + "' stopped during the delivery"));
+}
+
+} // namespace
+
+mailbox_actor::behavior_type durable_mailbox(mailbox_pointer self, mailbox_env env,
+                                     std::string target,
+                                     mailbox_reader_actor reader,
+                                     caf::actor_addr router) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  st.target = std::move(target);
+  st.reader = reader;
+  st.router = router;
+  if (auto r = caf::actor_cast<caf::actor>(router))
+    self->monitor(r);
+  self->set_down_handler(
+    [self](caf::down_msg& msg) { mailbox_logic{self}.target_down(msg); });
+  v1::MailboxOpenRequest req;
+  req.set_target(st.target);
+  // Sends wait in the actor's mailbox until the disk state is known.
+  self->request(reader, caf::infinite, std::move(req))
+    .await(
+      [self](v1::MailboxOpenResponse& resp) {
+        mailbox_logic logic{self};
+        logic.opened(resp);
+        logic.try_deliver();
+      },
+      [self](caf::error& err) {
+        self->state.env.log->error("mailbox {}: cannot open: {}",
+                                   self->state.target, render(err));
+        self->quit(err);
+      });
+  return {
+    [self](v1::SendRequest& req) -> caf::result<v1::SendResponse> {
+      return mailbox_logic{self}.send(req);
+    },
+    [self](atom::committed, uint64_t seq, caf::error& err,
+           v1::SendResponse& duplicate) {
+      mailbox_logic{self}.committed(seq, err, duplicate);
+    },
+    [self](atom::deliver) { mailbox_logic{self}.resume(); },
+  };
+}
+
+} // namespace bsm

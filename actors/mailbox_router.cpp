@@ -1,0 +1,101 @@
+#include "actors/mailbox_router.hpp"
+
+#include "actors/mailbox_reader.hpp"
+#include "runtime/error.hpp"
+#include "runtime/mailbox/message_id.hpp"
+
+namespace bsm {
+
+namespace {
+
+// Longest idempotency key; keys are part of a RocksDB key.
+constexpr size_t max_idempotency_key = 256;
+
+caf::error check(const mailbox_env& env, const v1::Envelope& x) {
+  if (auto err = name_registry::validate_path(x.target()))
+    return make_error(errc::invalid_argument,
+                      "bad target '" + x.target() + "': " + render(err));
+  if (!env.types->contains(x.type_name()))
+    return make_error(errc::invalid_argument,
+                      "unknown message type '" + x.type_name() + "'");
+  if (x.ByteSizeLong() > env.opts.max_envelope_bytes)
+    return make_error(errc::resource_exhausted,
+                      "envelope of " + std::to_string(x.ByteSizeLong())
+                        + " bytes is over mailbox.max_envelope_bytes ("
+                        + std::to_string(env.opts.max_envelope_bytes) + ")");
+  if (x.idempotency_key().size() > max_idempotency_key)
+    return make_error(errc::invalid_argument,
+                      "idempotency key is longer than "
+                        + std::to_string(max_idempotency_key) + " bytes");
+  if (auto msg = env.types->decode(x.type_name(), x.payload()); !msg)
+    return msg.error();
+  return caf::none;
+}
+
+mailbox_actor box_for(mailbox_router_pointer self, const std::string& target) {
+  auto& st = self->state;
+  auto i = st.boxes.find(target);
+  if (i != st.boxes.end())
+    return i->second;
+  auto box = self->spawn(durable_mailbox, st.env, target, st.reader, self->address());
+  self->monitor(box);
+  st.targets.emplace(box.address(), target);
+  st.boxes.emplace(target, box);
+  return box;
+}
+
+} // namespace
+
+mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
+                                                   mailbox_env env) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  // Detached: its reads block its own thread only. Linked: it stops with
+  // the router.
+  st.reader
+    = self->spawn<caf::detached + caf::linked>(mailbox_reader, st.env.db);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    auto i = st.targets.find(msg.source);
+    if (i == st.targets.end())
+      return;
+    auto target = std::move(i->second);
+    st.targets.erase(i);
+    st.boxes.erase(target);
+    // Only a crash ends a mailbox early. The next send to the target starts
+    // a new one, which recovers from disk; starting it here at once could
+    // loop on a store that keeps failing.
+    st.env.log->error("mailbox {} stopped: {}", target, render(msg.reason));
+  });
+  self->request(st.reader, caf::infinite, v1::MailboxTargetsRequest{})
+    .then(
+      [self](v1::MailboxTargetsResponse& resp) {
+        if (resp.targets_size() > 0)
+          self->state.env.log->info("{} mailboxes have pending envelopes",
+                                    resp.targets_size());
+        for (const auto& target : resp.targets())
+          box_for(self, target);
+      },
+      [self](caf::error& err) {
+        self->state.env.log->error("cannot list pending mailboxes: {}",
+                                   render(err));
+        self->quit(err);
+      });
+  return {
+    [self](v1::SendRequest& req) -> caf::result<v1::SendResponse> {
+      auto& st = self->state;
+      auto& envelope = *req.mutable_envelope();
+      if (auto err = check(st.env, envelope))
+        return err;
+      if (!st.boxes.count(envelope.target())
+          && !st.env.names->get(envelope.target()))
+        return make_error(errc::not_found,
+                          "no actor named '" + envelope.target() + "'");
+      if (envelope.id().empty())
+        envelope.set_id(new_message_id());
+      return self->delegate(box_for(self, envelope.target()), std::move(req));
+    },
+  };
+}
+
+} // namespace bsm

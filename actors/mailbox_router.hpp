@@ -1,0 +1,37 @@
+#pragma once
+
+// The node's durable send. Validates an envelope (target path, known type,
+// payload that parses, size, id) and delegates it to the target's mailbox,
+// spawning the mailbox on first use. At start it spawns a mailbox for every
+// target with envelopes left on disk, so they are delivered again without
+// waiting for a new send. A mailbox that crashed is spawned again by the
+// next send to its target (it recovers from disk), and the router's own
+// restart recovers every mailbox. The mailboxes and the reader stop with the
+// router.
+
+#include <string>
+#include <unordered_map>
+
+#include "actors/interfaces.hpp"
+#include "actors/mailbox_actor.hpp"
+
+namespace bsm {
+
+struct mailbox_router_state {
+  static constexpr const char* name = "mailbox_router";
+
+  mailbox_env env;
+  mailbox_reader_actor reader;
+  std::unordered_map<std::string, mailbox_actor> boxes;
+  std::unordered_map<caf::actor_addr, std::string> targets;
+};
+
+using mailbox_router_pointer = caf::stateful_actor<
+  mailbox_router_state,
+  typed_actor_base<
+    caf::replies_to<v1::SendRequest>::with<v1::SendResponse>>>*;
+
+mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
+                                                   mailbox_env env);
+
+} // namespace bsm
