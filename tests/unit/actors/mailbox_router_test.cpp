@@ -1,0 +1,435 @@
+// The durable mailbox end to end in one process: router, mailbox actors,
+// reader, store writer and a real RocksDB store, delivering to a sink actor
+// under a real supervisor.
+
+#include "actors/mailbox_router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <spdlog/sinks/null_sink.h>
+
+#include "runtime/error.hpp"
+#include "runtime/mailbox/mailbox_store.hpp"
+#include "runtime/supervision/supervisor.hpp"
+#include "runtime/system_config.hpp"
+#include "tests/common/temp_dir.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using bsm::v1::PingRequest;
+
+/// What the sink saw, shared with the test thread.
+struct sink_log {
+  std::mutex mtx;
+  /// Sequence numbers of PingRequests whose handler finished, in order.
+  std::vector<uint64_t> handled;
+  /// Deliveries per sequence number, finished or not.
+  std::map<uint64_t, int> deliveries;
+  std::atomic<int> starts{0};
+
+  std::vector<uint64_t> snapshot() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return handled;
+  }
+
+  int deliveries_of(uint64_t seq) {
+    std::lock_guard<std::mutex> guard{mtx};
+    return deliveries[seq];
+  }
+};
+
+// Payload "ok" answers at once; "fail:N" fails the first N deliveries with
+// `unavailable`; "throw" always throws (the actor crashes); "refuse" answers
+// `invalid_argument`; "later:MS" answers through a response promise MS
+// milliseconds on.
+caf::behavior sink(caf::event_based_actor* self, std::shared_ptr<sink_log> log) {
+  ++log->starts;
+  return {
+    [self, log](PingRequest& req) -> caf::result<bsm::v1::PingResponse> {
+      int n;
+      {
+        std::lock_guard<std::mutex> guard{log->mtx};
+        n = ++log->deliveries[req.sequence()];
+      }
+      const auto& mode = req.payload();
+      if (mode == "throw")
+        throw std::runtime_error("poison");
+      if (mode == "refuse")
+        return bsm::make_error(bsm::errc::invalid_argument, "refused");
+      if (mode.rfind("fail:", 0) == 0 && n <= std::stoi(mode.substr(5)))
+        return bsm::make_error(bsm::errc::unavailable, "not yet");
+      bsm::v1::PingResponse resp;
+      resp.set_sequence(req.sequence());
+      if (mode.rfind("later:", 0) == 0) {
+        auto rp = self->make_response_promise<bsm::v1::PingResponse>();
+        std::chrono::milliseconds delay{std::stoi(mode.substr(6))};
+        self->delayed_send(self, delay, caf::atom("later"), req.sequence());
+        self->become(caf::keep_behavior,
+                     [self, log, rp, resp](caf::atom_value, uint64_t seq) mutable {
+                       {
+                         std::lock_guard<std::mutex> guard{log->mtx};
+                         log->handled.push_back(seq);
+                       }
+                       rp.deliver(resp);
+                       self->unbecome();
+                     });
+        return rp;
+      }
+      std::lock_guard<std::mutex> guard{log->mtx};
+      log->handled.push_back(req.sequence());
+      return resp;
+    },
+  };
+}
+
+class MailboxRouter : public ::testing::Test {
+protected:
+  MailboxRouter() {
+    opts.redelivery_backoff_initial = 5ms;
+    opts.redelivery_backoff_max = 20ms;
+    opts.max_deliveries = 3;
+  }
+
+  ~MailboxRouter() override {
+    stop();
+  }
+
+  /// Opens the store and starts the router; the sink only if `with_sink`.
+  void start(bool with_sink = true, size_t window = 1024) {
+    auto s = bsm::store::open(dir_.path(), {});
+    ASSERT_TRUE(s) << bsm::render(s.error());
+    db = std::move(*s);
+    writer = std::make_unique<bsm::store_writer>(*db);
+    names = std::make_shared<bsm::name_registry>();
+    metrics = std::make_unique<bsm::metrics::registry>();
+    mm = std::make_unique<bsm::mailbox_metrics>(
+      bsm::mailbox_metrics::make(*metrics));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    bsm::mailbox_env env;
+    env.db = db.get();
+    env.writer = writer.get();
+    env.types = &types;
+    env.names = names;
+    env.opts = opts;
+    env.log = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::null_sink_mt>());
+    env.metrics = mm.get();
+    env.window = window;
+    router = sys->spawn(bsm::mailbox_router, env);
+    if (with_sink)
+      start_sink();
+  }
+
+  /// A supervisor that runs the sink as "sink" and restarts it.
+  void start_sink() {
+    bsm::supervisor_options sup;
+    sup.max_restarts = 100;
+    sup.backoff_initial = 1ms;
+    sup.backoff_max = 5ms;
+    bsm::child_spec spec;
+    spec.name = "sink";
+    spec.start = [log = log](caf::actor_system& s,
+                             const std::string&) -> caf::expected<caf::actor> {
+      return s.spawn(sink, log);
+    };
+    sup.children.push_back(spec);
+    bsm::supervision_env env;
+    env.names = names;
+    auto h = bsm::spawn_supervisor(*sys, sup, env);
+    ASSERT_TRUE(h) << bsm::render(h.error());
+    supervisor = *h;
+    // Children start asynchronously; sends to "sink" need it registered.
+    ASSERT_TRUE(eventually([&] { return static_cast<bool>(names->get("sink")); }));
+  }
+
+  /// Everything down and the store closed, as a node restart does.
+  void stop() {
+    if (sys) {
+      caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+      if (supervisor)
+        caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+      router = nullptr;
+      supervisor = nullptr;
+      sys.reset();
+    }
+    writer.reset();
+    db.reset();
+  }
+
+  static bsm::v1::SendRequest ping(uint64_t seq, const std::string& mode = "ok",
+                                   const std::string& key = "") {
+    PingRequest p;
+    p.set_sequence(seq);
+    p.set_payload(mode);
+    bsm::v1::SendRequest req;
+    auto& e = *req.mutable_envelope();
+    e.set_target("sink");
+    e.set_type_name("bsm.v1.PingRequest");
+    e.set_payload(p.SerializeAsString());
+    e.set_idempotency_key(key);
+    return req;
+  }
+
+  caf::expected<bsm::v1::SendResponse> send(const bsm::v1::SendRequest& req) {
+    caf::expected<bsm::v1::SendResponse> result{caf::error{}};
+    caf::scoped_actor self{*sys};
+    self->request(router, 10s, req)
+      .receive([&](bsm::v1::SendResponse& x) { result = std::move(x); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
+  /// Waits until `pred` holds, up to 10 s.
+  template <class Pred>
+  bool eventually(Pred pred) {
+    for (int i = 0; i < 1000; ++i) {
+      if (pred())
+        return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return pred();
+  }
+
+  size_t pending_on_disk() {
+    v1_read.set_target("sink");
+    v1_read.set_to_seq(UINT64_MAX);
+    v1_read.set_max_entries(1'000'000);
+    auto page = bsm::mailbox::read(*db, v1_read);
+    return page ? static_cast<size_t>(page->entries_size()) : SIZE_MAX;
+  }
+
+  bsm::test::temp_dir dir_;
+  bsm::mailbox_options opts;
+  bsm::system_config cfg;
+  bsm::type_registry types = bsm::type_registry::with_bsm_v1_types();
+  std::unique_ptr<bsm::store> db;
+  std::unique_ptr<bsm::store_writer> writer;
+  std::shared_ptr<bsm::name_registry> names;
+  std::unique_ptr<bsm::metrics::registry> metrics;
+  std::unique_ptr<bsm::mailbox_metrics> mm;
+  std::unique_ptr<caf::actor_system> sys;
+  bsm::mailbox_router_actor router;
+  caf::actor supervisor;
+  std::shared_ptr<sink_log> log = std::make_shared<sink_log>();
+  bsm::v1::MailboxReadRequest v1_read;
+};
+
+std::vector<uint64_t> iota(uint64_t first, uint64_t n) {
+  std::vector<uint64_t> result;
+  for (uint64_t i = 0; i < n; ++i)
+    result.push_back(first + i);
+  return result;
+}
+
+TEST_F(MailboxRouter, AnswersOnceDurableThenDeliversAndAcknowledges) {
+  start();
+  auto resp = send(ping(1));
+  ASSERT_TRUE(resp) << bsm::render(resp.error());
+  EXPECT_EQ(resp->message_id().size(), 26u);
+  EXPECT_EQ(resp->seq(), 0u);
+  EXPECT_FALSE(resp->duplicate());
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 1; }));
+  ASSERT_TRUE(eventually([&] { return mm->acknowledged.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return pending_on_disk() == 0; }));
+}
+
+TEST_F(MailboxRouter, DeliversInSendOrder) {
+  start();
+  for (uint64_t i = 0; i < 300; ++i)
+    ASSERT_TRUE(send(ping(i)));
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 300; }));
+  EXPECT_EQ(log->snapshot(), iota(0, 300));
+}
+
+TEST_F(MailboxRouter, AcknowledgesOnlyWhenAResponsePromiseIsFulfilled) {
+  start();
+  ASSERT_TRUE(send(ping(1, "later:50")));
+  ASSERT_TRUE(send(ping(2)));
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 2; }));
+  // The second waited for the first's promise: order held.
+  EXPECT_EQ(log->snapshot(), (std::vector<uint64_t>{1, 2}));
+}
+
+TEST_F(MailboxRouter, DuplicateIdempotencyKeyIsAnsweredWithTheOriginal) {
+  start();
+  auto first = send(ping(1, "ok", "key-1"));
+  ASSERT_TRUE(first);
+  auto second = send(ping(1, "ok", "key-1"));
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->duplicate());
+  EXPECT_EQ(second->message_id(), first->message_id());
+  EXPECT_EQ(second->seq(), first->seq());
+  ASSERT_TRUE(send(ping(2)));
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 2; }));
+  EXPECT_EQ(log->snapshot(), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(mm->duplicates.value(), 1u);
+}
+
+TEST_F(MailboxRouter, ConcurrentSendsWithOneKeyAppendOnce) {
+  start();
+  caf::scoped_actor self{*sys};
+  // Plain sends: both are in the mailbox before the first append is done.
+  self->send(router, ping(7, "ok", "same"));
+  self->send(router, ping(7, "ok", "same"));
+  std::vector<bsm::v1::SendResponse> answers;
+  for (int i = 0; i < 2; ++i)
+    self->receive([&](bsm::v1::SendResponse& x) { answers.push_back(x); },
+                  caf::after(10s) >> [] { FAIL() << "no answer"; });
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].message_id(), answers[1].message_id());
+  EXPECT_NE(answers[0].duplicate(), answers[1].duplicate());
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 1; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(log->snapshot().size(), 1u);
+  EXPECT_EQ(mm->appended.value(), 1u);
+}
+
+TEST_F(MailboxRouter, IdempotencyKeyIsRememberedAcrossRestarts) {
+  start();
+  auto first = send(ping(1, "ok", "k"));
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 1; }));
+  stop();
+  start();
+  auto again = send(ping(1, "ok", "k"));
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->duplicate());
+  EXPECT_EQ(again->message_id(), first->message_id());
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(log->snapshot().size(), 1u);
+}
+
+TEST_F(MailboxRouter, FullMailboxRefusesWithUnavailable) {
+  opts.max_depth = 2;
+  start();
+  ASSERT_TRUE(send(ping(1, "later:2000"))); // in delivery for 2 s
+  ASSERT_TRUE(send(ping(2)));
+  auto third = send(ping(3));
+  ASSERT_FALSE(third);
+  EXPECT_TRUE(bsm::is(third.error(), bsm::errc::unavailable));
+  EXPECT_NE(bsm::render(third.error()).find("full"), std::string::npos);
+  EXPECT_EQ(mm->rejected_full.value(), 1u);
+}
+
+TEST_F(MailboxRouter, FailedDeliveryIsRepeatedUntilTheHandlerSucceeds) {
+  start();
+  ASSERT_TRUE(send(ping(1, "fail:2")));
+  ASSERT_TRUE(send(ping(2)));
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 2; }));
+  EXPECT_EQ(log->snapshot(), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(log->deliveries_of(1), 3);
+  EXPECT_EQ(mm->redeliveries.value(), 2u);
+}
+
+TEST_F(MailboxRouter, MessageThatAlwaysThrowsReachesDeadLettersAndOthersFlow) {
+  start();
+  ASSERT_TRUE(send(ping(1, "throw")));
+  ASSERT_TRUE(send(ping(2)));
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 1; }));
+  EXPECT_EQ(log->snapshot(), (std::vector<uint64_t>{2}));
+  // Each delivery crashed the sink; its supervisor restarted it each time.
+  EXPECT_EQ(log->deliveries_of(1), 3);
+  EXPECT_GE(log->starts.load(), 3);
+  ASSERT_TRUE(eventually([&] { return mm->dead_lettered.value() == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    auto dead = bsm::mailbox::dead_letters(*db, "sink", 10);
+    return dead && dead->size() == 1;
+  }));
+  auto dead = bsm::mailbox::dead_letters(*db, "sink", 10);
+  EXPECT_EQ((*dead)[0].envelope().attempt(), 3u);
+  EXPECT_EQ((*dead)[0].seq(), 0u);
+  EXPECT_FALSE((*dead)[0].error().empty());
+}
+
+TEST_F(MailboxRouter, RefusedMessageGoesToDeadLettersAtOnce) {
+  start();
+  ASSERT_TRUE(send(ping(1, "refuse")));
+  ASSERT_TRUE(eventually([&] { return mm->dead_lettered.value() == 1; }));
+  EXPECT_EQ(log->deliveries_of(1), 1);
+  ASSERT_TRUE(eventually([&] {
+    auto dead = bsm::mailbox::dead_letters(*db, "sink", 10);
+    return dead && dead->size() == 1
+           && (*dead)[0].error().find("refused") != std::string::npos;
+  }));
+}
+
+TEST_F(MailboxRouter, PendingEnvelopesAreDeliveredAfterARestartInOrder) {
+  start();
+  ASSERT_TRUE(send(ping(0, "later:300"))); // still in delivery at the stop
+  for (uint64_t i = 1; i < 50; ++i)
+    ASSERT_TRUE(send(ping(i)));
+  stop();
+  EXPECT_EQ(log->snapshot().size(), 0u);
+  start(true, 8); // a small window: recovery pages through the disk
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 50; }));
+  EXPECT_EQ(log->snapshot(), iota(0, 50));
+  EXPECT_EQ(log->deliveries_of(0), 2);
+}
+
+TEST_F(MailboxRouter, SequenceNumbersNeverGoBackAfterEverythingIsAcknowledged) {
+  start();
+  for (uint64_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(send(ping(i)));
+  ASSERT_TRUE(eventually([&] { return pending_on_disk() == 0; }));
+  stop();
+  start();
+  auto next = send(ping(9));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->seq(), 3u);
+}
+
+TEST_F(MailboxRouter, SmallWindowSpillsToDiskAndKeepsOrder) {
+  start(true, 4);
+  ASSERT_TRUE(send(ping(0, "later:200"))); // the rest queue up meanwhile
+  for (uint64_t i = 1; i < 100; ++i)
+    ASSERT_TRUE(send(ping(i)));
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 100; }));
+  EXPECT_EQ(log->snapshot(), iota(0, 100));
+}
+
+TEST_F(MailboxRouter, RefusesBadEnvelopesWithClearErrors) {
+  start();
+  auto bad_target = ping(1);
+  bad_target.mutable_envelope()->set_target("Bad Target");
+  auto r = send(bad_target);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(bsm::is(r.error(), bsm::errc::invalid_argument));
+
+  auto unknown_type = ping(1);
+  unknown_type.mutable_envelope()->set_type_name("bsm.v1.Nope");
+  r = send(unknown_type);
+  ASSERT_FALSE(r);
+  EXPECT_NE(bsm::render(r.error()).find("bsm.v1.Nope"), std::string::npos);
+
+  auto garbage = ping(1);
+  garbage.mutable_envelope()->set_payload("\xff\xff\xff");
+  r = send(garbage);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(bsm::is(r.error(), bsm::errc::invalid_argument));
+
+  auto nobody = ping(1);
+  nobody.mutable_envelope()->set_target("nobody");
+  r = send(nobody);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(bsm::is(r.error(), bsm::errc::not_found));
+
+  auto huge = ping(1);
+  PingRequest p;
+  p.set_payload(std::string(opts.max_envelope_bytes, 'x'));
+  huge.mutable_envelope()->set_payload(p.SerializeAsString());
+  r = send(huge);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(bsm::is(r.error(), bsm::errc::resource_exhausted));
+  EXPECT_EQ(mm->appended.value(), 0u);
+}
+
+} // namespace
