@@ -1,0 +1,103 @@
+#include "node/bsmd_runner.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <caf/send.hpp>
+
+#include "node/bsmd_args.hpp"
+#include "node/node.hpp"
+#include "runtime/error.hpp"
+#include "runtime/supervision/restart_policy.hpp"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Waits for SIGINT/SIGTERM on its own thread (the signals are blocked in
+// every other thread): the first starts an ordered stop, a second one
+// forces the exit at once.
+void watch_signals(bsm::node& n, std::atomic<bool>& done) {
+  auto set = stop_signals();
+  bool stopping = false;
+  timespec poll{0, 200'000'000};
+  while (!done) {
+    int sig = sigtimedwait(&set, nullptr, &poll);
+    if (sig < 0)
+      continue;
+    if (stopping) {
+      std::fprintf(stderr, "bsmd: second signal %d, exiting at once\n", sig);
+      std::_Exit(128 + sig);
+    }
+    stopping = true;
+    n.log().info("signal {}: stopping the supervision tree", sig);
+    caf::anon_send_exit(n.root(), caf::exit_reason::user_shutdown);
+  }
+}
+
+int fail(int code, const std::string& what) {
+  std::cerr << "bsmd: " << what << '\n';
+  return code;
+}
+
+int run(const bsm::bsmd_args& args, std::vector<bsm::child_spec> extra) {
+  auto cfg = bsm::load_node_config(args.config, args.overrides);
+  if (!cfg)
+    return fail(exit_usage, bsm::render(cfg.error()));
+  if (args.check_config) {
+    std::cout << args.config.string() << ": ok\n";
+    return exit_ok;
+  }
+  auto set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto n = bsm::node::make(std::move(*cfg));
+  if (!n)
+    return fail(exit_failure, bsm::render(n.error()));
+  if (auto err = (*n)->start(std::move(extra)))
+    return fail(exit_failure, bsm::render(err));
+  std::atomic<bool> done{false};
+  std::thread signals{[&] {
+    watch_signals(**n, done);
+  }};
+  auto reason = (*n)->await_root();
+  done = true;
+  signals.join();
+  if (!bsm::is_normal_exit(reason))
+    return fail(exit_failure,
+                "supervision tree failed: " + bsm::render(reason));
+  return exit_ok;
+}
+
+} // namespace
+
+namespace bsm {
+
+int run_bsmd(int argc, char** argv, std::vector<child_spec> extra) {
+  auto args = parse_bsmd_args({argv + 1, argv + argc});
+  if (!args)
+    return fail(exit_usage, bsm::render(args.error()));
+  if (args->help) {
+    std::cout << bsmd_usage();
+    return exit_ok;
+  }
+  if (args->version) {
+    std::cout << "bsmd " << BSM_VERSION << '\n';
+    return exit_ok;
+  }
+  return run(*args, std::move(extra));
+}
+
+} // namespace bsm
