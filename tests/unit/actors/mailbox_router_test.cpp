@@ -21,6 +21,7 @@
 #include "runtime/supervision/supervisor.hpp"
 #include "runtime/system_config.hpp"
 #include "tests/common/temp_dir.hpp"
+#include "tests/unit/store/failing_fs.hpp"
 
 namespace {
 
@@ -105,7 +106,7 @@ protected:
 
   /// Opens the store and starts the router; the sink only if `with_sink`.
   void start(bool with_sink = true, size_t window = 1024) {
-    auto s = bsm::store::open(dir_.path(), {});
+    auto s = bsm::store::open(dir_.path(), {}, env.get());
     ASSERT_TRUE(s) << bsm::render(s.error());
     db = std::move(*s);
     writer = std::make_unique<bsm::store_writer>(*db);
@@ -208,6 +209,8 @@ protected:
   }
 
   bsm::test::temp_dir dir_;
+  /// Null for the default file system.
+  std::unique_ptr<rocksdb::Env> env;
   bsm::mailbox_options opts;
   bsm::system_config cfg;
   bsm::type_registry types = bsm::type_registry::with_bsm_v1_types();
@@ -394,6 +397,23 @@ TEST_F(MailboxRouter, SmallWindowSpillsToDiskAndKeepsOrder) {
     ASSERT_TRUE(send(ping(i)));
   ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 100; }));
   EXPECT_EQ(log->snapshot(), iota(0, 100));
+}
+
+TEST_F(MailboxRouter, FailingDiskRefusesTheSendAndDeliversNothing) {
+  auto fs = std::make_shared<bsm::test::failing_fs>(
+    rocksdb::FileSystem::Default());
+  env = rocksdb::NewCompositeEnv(fs);
+  start();
+  ASSERT_TRUE(send(ping(1)));
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 1; }));
+  *fs->full = true;
+  auto r = send(ping(2));
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(bsm::is(r.error(), bsm::errc::unavailable)) << bsm::render(r.error());
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(log->snapshot(), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(mm->rejected_store.value(), 1u);
+  stop();
 }
 
 TEST_F(MailboxRouter, RefusesBadEnvelopesWithClearErrors) {
