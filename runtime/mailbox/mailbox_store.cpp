@@ -91,6 +91,14 @@ rocksdb::Status add_ack(store& db, rocksdb::WriteBatch& batch,
                       slice(envelope_key(target, seq)));
 }
 
+rocksdb::Status add_purge(store& db, rocksdb::WriteBatch& batch,
+                          std::string_view target) {
+  auto end = target_prefix(target);
+  end.back() = '\x01'; // just past every key of `target`
+  return batch.DeleteRange(db.handle(column::mailbox),
+                           slice(target_prefix(target)), slice(end));
+}
+
 rocksdb::Status add_dead_letter(store& db, rocksdb::WriteBatch& batch,
                                 std::string_view target,
                                 const v1::DeadLetter& letter) {

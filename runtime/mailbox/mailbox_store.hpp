@@ -59,6 +59,11 @@ rocksdb::Status add_idempotency(store& db, rocksdb::WriteBatch& batch,
 rocksdb::Status add_ack(store& db, rocksdb::WriteBatch& batch,
                         std::string_view target, uint64_t seq);
 
+/// Removes every pending envelope of `target` (an operator's purge, while
+/// no mailbox actor runs for it). The counter stays: numbers go on from it.
+rocksdb::Status add_purge(store& db, rocksdb::WriteBatch& batch,
+                          std::string_view target);
+
 /// Moves the envelope at `letter.seq()` to dead letters.
 rocksdb::Status add_dead_letter(store& db, rocksdb::WriteBatch& batch,
                                 std::string_view target,

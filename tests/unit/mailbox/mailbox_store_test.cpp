@@ -89,6 +89,21 @@ TEST_F(MailboxStore, OpenFindsHeadAndNextAndNeverGoesBackAfterAcks) {
   EXPECT_EQ(open->head_seq(), 5u);
 }
 
+TEST_F(MailboxStore, SequenceGoesOnAfterAPurge) {
+  for (uint64_t i = 0; i < 5; ++i)
+    append("t", i);
+  append("t/other", 0);
+  rocksdb::WriteBatch batch;
+  ASSERT_TRUE(mb::add_purge(*db, batch, "t").ok());
+  ASSERT_FALSE(db->write(batch));
+  EXPECT_EQ(read("t", 0, UINT64_MAX).entries_size(), 0);
+  EXPECT_EQ(read("t/other", 0, UINT64_MAX).entries_size(), 1);
+  auto open = mb::open(*db, "t");
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->next_seq(), 5u);
+  EXPECT_EQ(open->head_seq(), 5u);
+}
+
 TEST_F(MailboxStore, ReadReturnsARangeInOrderAndHonoursTheLimit) {
   for (uint64_t i = 0; i < 10; ++i)
     append("t", i);
