@@ -52,7 +52,6 @@ using mailbox_actor = caf::typed_actor<
 using mailbox_reader_actor = caf::typed_actor<
   caf::replies_to<v1::MailboxOpenRequest>::with<v1::MailboxOpenResponse>,
   caf::replies_to<v1::MailboxReadRequest>::with<v1::MailboxReadResponse>,
-  caf::replies_to<v1::MailboxTargetsRequest>::with<
-    v1::MailboxTargetsResponse>>;
+  caf::replies_to<v1::MailboxTargetsRequest>::with<v1::MailboxTargetsResponse>>;
 
 } // namespace bsm

@@ -35,10 +35,8 @@ bool is_permanent(const caf::error& err) {
     case errc::failed_precondition:
     case errc::resource_exhausted:
     case errc::permission_denied:
-    case errc::unauthenticated:
-      return true;
-    default:
-      return false;
+    case errc::unauthenticated: return true;
+    default: return false;
   }
 }
 
@@ -130,7 +128,8 @@ caf::result<v1::SendResponse> mailbox_logic::send(v1::SendRequest& req) {
   if (!key.empty())
     st_.appending_keys.emplace(key, seq);
   auto rp = self_->make_response_promise<v1::SendResponse>();
-  st_.appending.emplace(seq, mailbox_state::append{rp, std::move(envelope), {}});
+  st_.appending.emplace(seq,
+                        mailbox_state::append{rp, std::move(envelope), {}});
   return rp;
 }
 
@@ -228,7 +227,8 @@ void mailbox_logic::maybe_read() {
         st.reading = false;
         st.env.log->error("mailbox {}: cannot read pending envelopes: {}",
                           st.target, render(err));
-        mailbox_logic{self}.wait_then_deliver(st.env.opts.redelivery_backoff_max);
+        mailbox_logic{self}.wait_then_deliver(
+          st.env.opts.redelivery_backoff_max);
       });
 }
 
@@ -271,8 +271,8 @@ void mailbox_logic::try_deliver() {
     auto e = std::move(st_.queue.front());
     st_.queue.pop_front();
     maybe_read();
-    auto msg = st_.env.types->decode(e.envelope.type_name(),
-                                     e.envelope.payload());
+    auto msg
+      = st_.env.types->decode(e.envelope.type_name(), e.envelope.payload());
     if (!msg) {
       dead_letter(std::move(e), msg.error());
       continue;
@@ -288,10 +288,11 @@ void mailbox_logic::try_deliver() {
     st_.env.metrics->deliveries.inc();
     auto& timeout = st_.env.opts.delivery_timeout;
     self_->request(*handle, timeout, std::move(*msg))
-      .then([self = self_, token]() { mailbox_logic{self}.answered(token, {}); },
-            [self = self_, token](caf::error& err) {
-              mailbox_logic{self}.answered(token, err);
-            });
+      .then(
+        [self = self_, token]() { mailbox_logic{self}.answered(token, {}); },
+        [self = self_, token](caf::error& err) {
+          mailbox_logic{self}.answered(token, err);
+        });
     return;
   }
 }
@@ -304,10 +305,10 @@ bool mailbox_logic::mark_head_attempt() {
   auto& head = st_.queue.front();
   head.envelope.set_attempt(head.envelope.attempt() + 1);
   if (head.envelope.attempt() >= st_.env.opts.max_deliveries) {
-    auto err = make_error(errc::aborted,
-                          "the node stopped during each of "
-                            + std::to_string(head.envelope.attempt())
-                            + " deliveries");
+    auto err
+      = make_error(errc::aborted, "the node stopped during each of "
+                                    + std::to_string(head.envelope.attempt())
+                                    + " deliveries");
     auto e = std::move(head);
     st_.queue.pop_front();
     dead_letter(std::move(e), err);
@@ -353,15 +354,16 @@ void mailbox_logic::failed(caf::error err) {
   auto e = std::move(*st_.in_flight);
   st_.in_flight.reset();
   e.envelope.set_attempt(e.envelope.attempt() + 1);
-  if (is_permanent(err) || e.envelope.attempt() >= st_.env.opts.max_deliveries) {
+  if (is_permanent(err)
+      || e.envelope.attempt() >= st_.env.opts.max_deliveries) {
     dead_letter(std::move(e), err);
     try_deliver();
     return;
   }
   st_.env.metrics->redeliveries.inc();
-  st_.env.log->warn("mailbox {}: delivery {} of {} failed: {}; retrying in {}ms",
-                    st_.target, e.envelope.attempt(), e.envelope.id(),
-                    render(err), st_.backoff.count());
+  st_.env.log->warn(
+    "mailbox {}: delivery {} of {} failed: {}; retrying in {}ms", st_.target,
+    e.envelope.attempt(), e.envelope.id(), render(err), st_.backoff.count());
   // The count survives a restart, so a message that keeps failing ends in
   // dead letters however often the node restarts.
   submit(
@@ -418,18 +420,17 @@ void mailbox_logic::target_down(const caf::down_msg& msg) {
     return;
   st_.monitored = caf::actor_addr{};
   if (st_.in_flight)
-    failed(msg.reason ? msg.reason
-                      : make_error(errc::unavailable,
-                                   "'" + st_.target
-                                     + "' stopped during the delivery"));
+    failed(msg.reason
+             ? msg.reason
+             : make_error(errc::unavailable,
+                          "'" + st_.target + "' stopped during the delivery"));
 }
 
 } // namespace
 
-mailbox_actor::behavior_type durable_mailbox(mailbox_pointer self, mailbox_env env,
-                                     std::string target,
-                                     mailbox_reader_actor reader,
-                                     caf::actor_addr router) {
+mailbox_actor::behavior_type
+durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
+                mailbox_reader_actor reader, caf::actor_addr router) {
   auto& st = self->state;
   st.env = std::move(env);
   st.target = std::move(target);
@@ -439,10 +440,10 @@ mailbox_actor::behavior_type durable_mailbox(mailbox_pointer self, mailbox_env e
     self->monitor(r);
   self->set_down_handler(
     [self](caf::down_msg& msg) { mailbox_logic{self}.target_down(msg); });
-  v1::MailboxOpenRequest req;
-  req.set_target(st.target);
+  v1::MailboxOpenRequest open;
+  open.set_target(st.target);
   // Sends wait in the actor's mailbox until the disk state is known.
-  self->request(reader, caf::infinite, std::move(req))
+  self->request(reader, caf::infinite, std::move(open))
     .await(
       [self](v1::MailboxOpenResponse& resp) {
         mailbox_logic logic{self};

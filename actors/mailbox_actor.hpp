@@ -106,9 +106,8 @@ using mailbox_pointer = caf::stateful_actor<
     caf::reacts_to<atom::deliver>>>*;
 
 /// Spawned by the mailbox router. Stops when `router` stops.
-mailbox_actor::behavior_type durable_mailbox(mailbox_pointer self, mailbox_env env,
-                                     std::string target,
-                                     mailbox_reader_actor reader,
-                                     caf::actor_addr router);
+mailbox_actor::behavior_type
+durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
+                mailbox_reader_actor reader, caf::actor_addr router);
 
 } // namespace bsm

@@ -14,17 +14,13 @@ struct mailbox_reader_state {
   static constexpr const char* name = "mailbox_reader";
 };
 
-using mailbox_reader_pointer
-  = caf::stateful_actor<mailbox_reader_state,
-                        typed_actor_base<caf::replies_to<
-                                           v1::MailboxOpenRequest>::
-                                           with<v1::MailboxOpenResponse>,
-                                         caf::replies_to<
-                                           v1::MailboxReadRequest>::
-                                           with<v1::MailboxReadResponse>,
-                                         caf::replies_to<
-                                           v1::MailboxTargetsRequest>::
-                                           with<v1::MailboxTargetsResponse>>>*;
+using mailbox_reader_pointer = caf::stateful_actor<
+  mailbox_reader_state,
+  typed_actor_base<
+    caf::replies_to<v1::MailboxOpenRequest>::with<v1::MailboxOpenResponse>,
+    caf::replies_to<v1::MailboxReadRequest>::with<v1::MailboxReadResponse>,
+    caf::replies_to<v1::MailboxTargetsRequest>::with<
+      v1::MailboxTargetsResponse>>>*;
 
 /// Spawn with `spawn<caf::detached>(mailbox_reader, &db)`.
 /// REQUIRES: `db` outlives the actor.

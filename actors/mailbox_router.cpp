@@ -37,7 +37,8 @@ mailbox_actor box_for(mailbox_router_pointer self, const std::string& target) {
   auto i = st.boxes.find(target);
   if (i != st.boxes.end())
     return i->second;
-  auto box = self->spawn(durable_mailbox, st.env, target, st.reader, self->address());
+  auto box
+    = self->spawn(durable_mailbox, st.env, target, st.reader, self->address());
   self->monitor(box);
   st.targets.emplace(box.address(), target);
   st.boxes.emplace(target, box);
@@ -48,12 +49,12 @@ mailbox_actor box_for(mailbox_router_pointer self, const std::string& target) {
 
 mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
                                                    mailbox_env env) {
-  auto& st = self->state;
-  st.env = std::move(env);
+  auto& state = self->state;
+  state.env = std::move(env);
   // Detached: its reads block its own thread only. Linked: it stops with
   // the router.
-  st.reader
-    = self->spawn<caf::detached + caf::linked>(mailbox_reader, st.env.db);
+  state.reader
+    = self->spawn<caf::detached + caf::linked>(mailbox_reader, state.env.db);
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     auto i = st.targets.find(msg.source);
@@ -67,7 +68,7 @@ mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
     // loop on a store that keeps failing.
     st.env.log->error("mailbox {} stopped: {}", target, render(msg.reason));
   });
-  self->request(st.reader, caf::infinite, v1::MailboxTargetsRequest{})
+  self->request(state.reader, caf::infinite, v1::MailboxTargetsRequest{})
     .then(
       [self](v1::MailboxTargetsResponse& resp) {
         if (resp.targets_size() > 0)

@@ -28,8 +28,7 @@ struct mailbox_router_state {
 
 using mailbox_router_pointer = caf::stateful_actor<
   mailbox_router_state,
-  typed_actor_base<
-    caf::replies_to<v1::SendRequest>::with<v1::SendResponse>>>*;
+  typed_actor_base<caf::replies_to<v1::SendRequest>::with<v1::SendResponse>>>*;
 
 mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
                                                    mailbox_env env);

@@ -151,8 +151,9 @@ void node::add_store_metrics() {
                                      "Batches written by group commits.")
                     .with();
   // Publish the writer's running totals as increments, once per change.
-  auto published = std::make_shared<std::pair<std::atomic<uint64_t>,
-                                              std::atomic<uint64_t>>>(0, 0);
+  auto published
+    = std::make_shared<std::pair<std::atomic<uint64_t>, std::atomic<uint64_t>>>(
+      0, 0);
   metrics_->add_collector([this, &writes, &batches, published] {
     auto w = writer_->writes();
     auto b = writer_->batches();
@@ -244,8 +245,8 @@ caf::error node::open_listeners() {
   const auto& listen = cfg_.cluster.listen;
   auto ingress = system_->spawn(cluster_ingress, names_);
   ingress_ = caf::actor_cast<caf::actor>(ingress);
-  auto port = system_->middleman().publish(ingress, listen.port,
-                                           listen.host.c_str());
+  auto port
+    = system_->middleman().publish(ingress, listen.port, listen.host.c_str());
   if (!port)
     return make_error(errc::unavailable, "cannot listen on cluster address "
                                            + to_string(listen) + ": "

@@ -18,20 +18,17 @@ template <class... Ts>
 struct type_list {};
 
 /// Every message type of package bsm.v1. Add new types here.
-using bsm_v1_types
-  = type_list<v1::Envelope, v1::PingRequest, v1::PingResponse,
-              v1::NodeInfoRequest, v1::NodeInfoResponse, v1::TreeRequest,
-              v1::TreeResponse, v1::TreeNode, v1::SupervisionEvent,
-              v1::MemoryPutRequest, v1::MemoryPutResponse,
-              v1::MemoryGetRequest, v1::MemoryGetResponse,
-              v1::MemoryDeleteRequest, v1::MemoryDeleteResponse,
-              v1::MemoryListRequest, v1::MemoryListResponse,
-              v1::SessionAppendRequest, v1::SessionAppendResponse,
-              v1::SessionReadRequest, v1::SessionReadResponse,
-              v1::SendRequest, v1::SendResponse, v1::IdempotencyRecord,
-              v1::DeadLetter, v1::MailboxOpenRequest, v1::MailboxOpenResponse,
-              v1::MailboxReadRequest, v1::MailboxReadResponse,
-              v1::MailboxTargetsRequest, v1::MailboxTargetsResponse>;
+using bsm_v1_types = type_list<
+  v1::Envelope, v1::PingRequest, v1::PingResponse, v1::NodeInfoRequest,
+  v1::NodeInfoResponse, v1::TreeRequest, v1::TreeResponse, v1::TreeNode,
+  v1::SupervisionEvent, v1::MemoryPutRequest, v1::MemoryPutResponse,
+  v1::MemoryGetRequest, v1::MemoryGetResponse, v1::MemoryDeleteRequest,
+  v1::MemoryDeleteResponse, v1::MemoryListRequest, v1::MemoryListResponse,
+  v1::SessionAppendRequest, v1::SessionAppendResponse, v1::SessionReadRequest,
+  v1::SessionReadResponse, v1::SendRequest, v1::SendResponse,
+  v1::IdempotencyRecord, v1::DeadLetter, v1::MailboxOpenRequest,
+  v1::MailboxOpenResponse, v1::MailboxReadRequest, v1::MailboxReadResponse,
+  v1::MailboxTargetsRequest, v1::MailboxTargetsResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

@@ -213,11 +213,10 @@ maybe_problem check_supervision(const supervision_options& x) {
 }
 
 maybe_problem check_mailbox(const mailbox_options& x) {
-  if (auto p = check_at_least("mailbox.delivery_timeout", x.delivery_timeout,
-                              1ms))
+  if (auto p
+      = check_at_least("mailbox.delivery_timeout", x.delivery_timeout, 1ms))
     return p;
-  if (auto p = check_at_least("mailbox.idempotency_ttl", x.idempotency_ttl,
-                              1s))
+  if (auto p = check_at_least("mailbox.idempotency_ttl", x.idempotency_ttl, 1s))
     return p;
   if (auto p = check_at_least("mailbox.redelivery_backoff_initial",
                               x.redelivery_backoff_initial, 1ms))

@@ -4,8 +4,8 @@
 
 #include <rocksdb/iterator.h>
 
-#include "runtime/store/big_endian.hpp"
 #include "runtime/clock.hpp"
+#include "runtime/store/big_endian.hpp"
 #include "runtime/store/expiring_value.hpp"
 
 namespace bsm::mailbox {
@@ -79,10 +79,9 @@ rocksdb::Status add_idempotency(store& db, rocksdb::WriteBatch& batch,
                                 std::string_view target, std::string_view key,
                                 const v1::IdempotencyRecord& record,
                                 int64_t expires_unix_ms) {
-  return batch.Put(db.handle(column::idempotency),
-                   slice(idempotency_key(target, key)),
-                   slice(make_expiring_value(expires_unix_ms,
-                                             record.SerializeAsString())));
+  return batch.Put(
+    db.handle(column::idempotency), slice(idempotency_key(target, key)),
+    slice(make_expiring_value(expires_unix_ms, record.SerializeAsString())));
 }
 
 rocksdb::Status add_ack(store& db, rocksdb::WriteBatch& batch,
@@ -111,8 +110,8 @@ rocksdb::Status add_dead_letter(store& db, rocksdb::WriteBatch& batch,
 }
 
 caf::expected<std::optional<v1::IdempotencyRecord>>
-find_idempotency(const store& db, std::string_view target,
-                 std::string_view key, int64_t now_unix_ms) {
+find_idempotency(const store& db, std::string_view target, std::string_view key,
+                 int64_t now_unix_ms) {
   auto value = db.get(column::idempotency, idempotency_key(target, key));
   if (!value)
     return value.error();
@@ -148,9 +147,8 @@ caf::expected<v1::MailboxOpenResponse> open(const store& db,
     // guard against a counter lost to a damaged meta record.
     it->SeekForPrev(slice(envelope_key(target, UINT64_MAX)));
     if (it->Valid() && it->key().starts_with(slice(prefix)))
-      next = std::max(next,
-                      read_big_endian({it->key().data() + prefix.size(), 8})
-                        + 1);
+      next = std::max(
+        next, read_big_endian({it->key().data() + prefix.size(), 8}) + 1);
   }
   if (auto err = from_rocksdb(it->status(), "cannot read mailbox"))
     return err;
@@ -159,8 +157,8 @@ caf::expected<v1::MailboxOpenResponse> open(const store& db,
   return result;
 }
 
-caf::expected<v1::MailboxReadResponse>
-read(store& db, const v1::MailboxReadRequest& req) {
+caf::expected<v1::MailboxReadResponse> read(store& db,
+                                            const v1::MailboxReadRequest& req) {
   v1::MailboxReadResponse result;
   auto prefix = target_prefix(req.target());
   auto end = envelope_key(req.target(), req.to_seq());

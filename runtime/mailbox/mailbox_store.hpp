@@ -69,12 +69,13 @@ rocksdb::Status add_dead_letter(store& db, rocksdb::WriteBatch& batch,
                                 std::string_view target,
                                 const v1::DeadLetter& letter);
 
-// -- blocking reads ------------------------------------------------------------
+// -- blocking reads
+// ------------------------------------------------------------
 
 /// The record of a live (not expired) idempotency key, if any.
 caf::expected<std::optional<v1::IdempotencyRecord>>
-find_idempotency(const store& db, std::string_view target,
-                 std::string_view key, int64_t now_unix_ms);
+find_idempotency(const store& db, std::string_view target, std::string_view key,
+                 int64_t now_unix_ms);
 
 /// Where `target`'s mailbox stands: next seq and lowest pending seq.
 caf::expected<v1::MailboxOpenResponse> open(const store& db,
@@ -83,8 +84,8 @@ caf::expected<v1::MailboxOpenResponse> open(const store& db,
 /// Pending envelopes in [from_seq, to_seq), at most max_entries, in order.
 /// An entry that does not parse is moved to dead letters (and counted in
 /// `corrupt`), so one damaged record never blocks a mailbox.
-caf::expected<v1::MailboxReadResponse>
-read(store& db, const v1::MailboxReadRequest& req);
+caf::expected<v1::MailboxReadResponse> read(store& db,
+                                            const v1::MailboxReadRequest& req);
 
 /// Every target with at least one pending envelope, in key order. Skips
 /// from target to target, so it costs one seek per target, not per

@@ -10,8 +10,8 @@ std::string new_message_id() {
   static constexpr char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   thread_local std::mt19937_64 rng{std::random_device{}()};
   auto time = static_cast<uint64_t>(unix_now_ms());
-  auto hi = rng() & 0xFFFF;    // 16 random bits
-  auto lo = rng();             // 64 random bits
+  auto hi = rng() & 0xFFFF; // 16 random bits
+  auto lo = rng();          // 64 random bits
   std::string result(26, '0');
   // 10 characters of time (50 bits, the top 2 are zero).
   for (int i = 9; i >= 0; --i, time >>= 5)

@@ -80,8 +80,8 @@ public:
       auto text = bsm::test::read_file(path);
       if (!text.empty() && text.back() == '\n') {
         auto addr = nlohmann::json::parse(text)["cluster"].get<std::string>();
-        auto port = static_cast<uint16_t>(
-          std::stoi(addr.substr(addr.rfind(':') + 1)));
+        auto port
+          = static_cast<uint16_t>(std::stoi(addr.substr(addr.rfind(':') + 1)));
         auto handle = sys_.middleman().remote_actor<bsm::mailbox_router_actor>(
           "127.0.0.1", port);
         if (!handle)
@@ -171,7 +171,7 @@ uint64_t run_sender(caf::actor_system& sys, node_under_test& node,
           if (resp.duplicate())
             ++duplicates;
         },
-               [&](caf::error&) {});
+        [&](caf::error&) {});
     if (acked)
       ++seq;
     else
@@ -214,13 +214,14 @@ TEST(CrashLedger, KillNineNeverLosesAnAcknowledgedMessage) {
     names.push_back("s" + std::to_string(i));
   for (int i = 0; i < senders; ++i) {
     threads.emplace_back([&, i] {
-      acked[static_cast<size_t>(i)]
-        = run_sender(sys, node, names[static_cast<size_t>(i)], per_sender,
-                     give_up);
+      acked[static_cast<size_t>(i)] = run_sender(
+        sys, node, names[static_cast<size_t>(i)], per_sender, give_up);
     });
   }
   // One message that crashes its handler every time.
-  std::thread poison{[&] { run_sender(sys, node, "poison", 1, give_up); }};
+  std::thread poison{[&] {
+    run_sender(sys, node, "poison", 1, give_up);
+  }};
 
   std::mt19937 rng{std::random_device{}()};
   std::uniform_int_distribution<int> uptime_ms{150, 700};
@@ -236,8 +237,8 @@ TEST(CrashLedger, KillNineNeverLosesAnAcknowledgedMessage) {
       node.kill();
       node.start();
     }
-    ASSERT_TRUE(node.connect()) << "cycle " << cycle << ": "
-                                << node.stderr_text();
+    ASSERT_TRUE(node.connect())
+      << "cycle " << cycle << ": " << node.stderr_text();
   }
 
   // Let the senders finish, then let the consumer drain.

@@ -21,8 +21,8 @@ namespace {
 class append_file {
 public:
   explicit append_file(const std::filesystem::path& path)
-    : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                 0644)) {
+    : fd_(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) {
     if (fd_ < 0)
       throw std::runtime_error("cannot open " + path.string());
   }

@@ -52,7 +52,8 @@ struct sink_log {
 // `unavailable`; "throw" always throws (the actor crashes); "refuse" answers
 // `invalid_argument`; "later:MS" answers through a response promise MS
 // milliseconds on.
-caf::behavior sink(caf::event_based_actor* self, std::shared_ptr<sink_log> log) {
+caf::behavior sink(caf::event_based_actor* self,
+                   std::shared_ptr<sink_log> log) {
   ++log->starts;
   return {
     [self, log](PingRequest& req) -> caf::result<bsm::v1::PingResponse> {
@@ -74,15 +75,16 @@ caf::behavior sink(caf::event_based_actor* self, std::shared_ptr<sink_log> log) 
         auto rp = self->make_response_promise<bsm::v1::PingResponse>();
         std::chrono::milliseconds delay{std::stoi(mode.substr(6))};
         self->delayed_send(self, delay, caf::atom("later"), req.sequence());
-        self->become(caf::keep_behavior,
-                     [self, log, rp, resp](caf::atom_value, uint64_t seq) mutable {
-                       {
-                         std::lock_guard<std::mutex> guard{log->mtx};
-                         log->handled.push_back(seq);
-                       }
-                       rp.deliver(resp);
-                       self->unbecome();
-                     });
+        self->become(
+          caf::keep_behavior,
+          [self, log, rp, resp](caf::atom_value, uint64_t seq) mutable {
+            {
+              std::lock_guard<std::mutex> guard{log->mtx};
+              log->handled.push_back(seq);
+            }
+            rp.deliver(resp);
+            self->unbecome();
+          });
         return rp;
       }
       std::lock_guard<std::mutex> guard{log->mtx};
@@ -115,17 +117,17 @@ protected:
     mm = std::make_unique<bsm::mailbox_metrics>(
       bsm::mailbox_metrics::make(*metrics));
     sys = std::make_unique<caf::actor_system>(cfg);
-    bsm::mailbox_env env;
-    env.db = db.get();
-    env.writer = writer.get();
-    env.types = &types;
-    env.names = names;
-    env.opts = opts;
-    env.log = std::make_shared<spdlog::logger>(
+    bsm::mailbox_env menv;
+    menv.db = db.get();
+    menv.writer = writer.get();
+    menv.types = &types;
+    menv.names = names;
+    menv.opts = opts;
+    menv.log = std::make_shared<spdlog::logger>(
       "test", std::make_shared<spdlog::sinks::null_sink_mt>());
-    env.metrics = mm.get();
-    env.window = window;
-    router = sys->spawn(bsm::mailbox_router, env);
+    menv.metrics = mm.get();
+    menv.window = window;
+    router = sys->spawn(bsm::mailbox_router, menv);
     if (with_sink)
       start_sink();
   }
@@ -143,13 +145,14 @@ protected:
       return s.spawn(sink, log);
     };
     sup.children.push_back(spec);
-    bsm::supervision_env env;
-    env.names = names;
-    auto h = bsm::spawn_supervisor(*sys, sup, env);
+    bsm::supervision_env senv;
+    senv.names = names;
+    auto h = bsm::spawn_supervisor(*sys, sup, senv);
     ASSERT_TRUE(h) << bsm::render(h.error());
     supervisor = *h;
     // Children start asynchronously; sends to "sink" need it registered.
-    ASSERT_TRUE(eventually([&] { return static_cast<bool>(names->get("sink")); }));
+    ASSERT_TRUE(
+      eventually([&] { return static_cast<bool>(names->get("sink")); }));
   }
 
   /// Everything down and the store closed, as a node restart does.
@@ -401,8 +404,8 @@ TEST_F(MailboxRouter, SmallWindowSpillsToDiskAndKeepsOrder) {
 }
 
 TEST_F(MailboxRouter, FailingDiskRefusesTheSendAndDeliversNothing) {
-  auto fs = std::make_shared<bsm::test::failing_fs>(
-    rocksdb::FileSystem::Default());
+  auto fs
+    = std::make_shared<bsm::test::failing_fs>(rocksdb::FileSystem::Default());
   env = rocksdb::NewCompositeEnv(fs);
   start();
   ASSERT_TRUE(send(ping(1)));
@@ -410,7 +413,8 @@ TEST_F(MailboxRouter, FailingDiskRefusesTheSendAndDeliversNothing) {
   *fs->full = true;
   auto r = send(ping(2));
   ASSERT_FALSE(r);
-  EXPECT_TRUE(bsm::is(r.error(), bsm::errc::unavailable)) << bsm::render(r.error());
+  EXPECT_TRUE(bsm::is(r.error(), bsm::errc::unavailable))
+    << bsm::render(r.error());
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(log->snapshot(), (std::vector<uint64_t>{1}));
   EXPECT_EQ(mm->rejected_store.value(), 1u);

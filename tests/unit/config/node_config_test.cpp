@@ -150,20 +150,23 @@ TEST(NodeConfig, LoadsDefaultsFromEmptyFile) {
   temp_dir dir;
   auto file = dir.write("node.yaml", "");
   auto cfg = load_ok(file);
-  expect_same(cfg, node_config{});
+  const node_config defaults;
+  expect_same(cfg, defaults);
   EXPECT_EQ(cfg.source, file);
 }
 
 TEST(NodeConfig, LoadsDefaultsFromCommentsAndEmptySections) {
   temp_dir dir;
   auto cfg = load_ok(dir.write("node.yaml", "# nothing\nnode:\nhttp: {}\n"));
-  expect_same(cfg, node_config{});
+  const node_config defaults;
+  expect_same(cfg, defaults);
 }
 
 TEST(NodeConfig, LoadsShippedConfigWithDefaults) {
   auto file = fs::path{BSM_SOURCE_DIR} / "config" / "node.yaml";
   auto cfg = load_ok(file);
-  expect_same(cfg, node_config{});
+  const node_config defaults;
+  expect_same(cfg, defaults);
   EXPECT_EQ(cfg.source, file);
 }
 
@@ -700,19 +703,24 @@ TEST(NodeConfig, ValidateRejectsBackoffInitialAboveMax) {
 }
 
 TEST(NodeConfig, ValidateRejectsValuesBuiltInCode) {
-  node_config cfg;
-  cfg.scheduler.threads = 300;
-  EXPECT_EQ(message_of(bsm::validate(cfg)),
+  node_config threads;
+  threads.scheduler.threads = 300;
+  EXPECT_EQ(message_of(bsm::validate(threads)),
             "key 'scheduler.threads': 300 is out of range 0..256");
-  cfg = node_config{};
-  cfg.supervision.shutdown_timeout = 0ms;
-  EXPECT_EQ(message_of(bsm::validate(cfg)),
+  node_config timeout;
+  timeout.supervision.shutdown_timeout = 0ms;
+  EXPECT_EQ(message_of(bsm::validate(timeout)),
             "key 'supervision.shutdown_timeout': 0ms is below the minimum of "
             "1ms");
-  cfg = node_config{};
-  cfg.cluster.seeds = {"nowhere"};
-  EXPECT_EQ(message_of(bsm::validate(cfg)),
+  node_config seeds;
+  seeds.cluster.seeds = {"nowhere"};
+  EXPECT_EQ(message_of(bsm::validate(seeds)),
             "key 'cluster.seeds': expected host:port, got 'nowhere'");
+  node_config backoff;
+  backoff.mailbox.redelivery_backoff_max = 1ms;
+  EXPECT_EQ(message_of(bsm::validate(backoff)),
+            "key 'mailbox.redelivery_backoff_max': 1ms is less than "
+            "mailbox.redelivery_backoff_initial (100ms)");
 }
 
 TEST(NodeConfig, ToStringRendersIpv4AndIpv6) {

@@ -149,7 +149,8 @@ TEST_F(MailboxStore, IdempotencyRecordsExpire) {
   record.set_seq(3);
   auto now = bsm::unix_now_ms();
   rocksdb::WriteBatch batch;
-  ASSERT_TRUE(mb::add_idempotency(*db, batch, "t", "k", record, now + 1000).ok());
+  ASSERT_TRUE(
+    mb::add_idempotency(*db, batch, "t", "k", record, now + 1000).ok());
   ASSERT_FALSE(db->write(batch));
   auto found = mb::find_idempotency(*db, "t", "k", now);
   ASSERT_TRUE(found);
@@ -168,19 +169,23 @@ TEST_F(MailboxStore, CompactionDropsExpiredIdempotencyRecords) {
   auto now = bsm::unix_now_ms();
   bsm::v1::IdempotencyRecord record;
   rocksdb::WriteBatch batch;
-  ASSERT_TRUE(mb::add_idempotency(*db, batch, "t", "old", record, now - 1).ok());
+  ASSERT_TRUE(
+    mb::add_idempotency(*db, batch, "t", "old", record, now - 1).ok());
   ASSERT_TRUE(
     mb::add_idempotency(*db, batch, "t", "new", record, now + 3'600'000).ok());
   ASSERT_FALSE(db->write(batch));
   auto* cf = db->handle(bsm::column::idempotency);
   ASSERT_TRUE(db->db().Flush(rocksdb::FlushOptions{}, cf).ok());
   ASSERT_TRUE(
-    db->db().CompactRange(rocksdb::CompactRangeOptions{}, cf, nullptr, nullptr)
+    db->db()
+      .CompactRange(rocksdb::CompactRangeOptions{}, cf, nullptr, nullptr)
       .ok());
-  auto old_raw = db->get(bsm::column::idempotency, mb::idempotency_key("t", "old"));
+  auto old_raw
+    = db->get(bsm::column::idempotency, mb::idempotency_key("t", "old"));
   ASSERT_TRUE(old_raw);
   EXPECT_FALSE(*old_raw);
-  auto new_raw = db->get(bsm::column::idempotency, mb::idempotency_key("t", "new"));
+  auto new_raw
+    = db->get(bsm::column::idempotency, mb::idempotency_key("t", "new"));
   ASSERT_TRUE(new_raw);
   EXPECT_TRUE(*new_raw);
 }
@@ -200,7 +205,8 @@ TEST(MessageId, IsAUlidThatSortsByTime) {
     ASSERT_EQ(id.size(), 26u);
     EXPECT_EQ(id.find_first_not_of("0123456789ABCDEFGHJKMNPQRSTVWXYZ"),
               std::string::npos);
-    EXPECT_GE(id.substr(0, 10), previous.substr(0, std::min<size_t>(10, previous.size())));
+    EXPECT_GE(id.substr(0, 10),
+              previous.substr(0, std::min<size_t>(10, previous.size())));
     previous = id;
     ids.insert(id);
   }
