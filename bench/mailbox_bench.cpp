@@ -1,0 +1,429 @@
+// Durable send throughput through the real components: senders -> mailbox
+// router -> durable mailbox (group commit through the store writer) ->
+// delivery to a sink actor -> acknowledgement (delete). Side by side with raw
+// RocksDB doing the store's share of the same work (one put and one delete
+// per message, same WriteOptions, envelope-sized values) in the same run.
+//
+// Each sender waits for the SendResponse of a message (the append is
+// durable) before it sends the next, as a client waiting for its ack does.
+// An iteration ends when every message of it has been acknowledged by the
+// mailbox, not merely appended.
+
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <rocksdb/write_batch.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include "actors/mailbox_router.hpp"
+#include "protocols/caf_types.hpp"
+#include "runtime/error.hpp"
+#include "runtime/mailbox/mailbox_metrics.hpp"
+#include "runtime/mailbox/mailbox_store.hpp"
+#include "runtime/messages/type_registry.hpp"
+#include "runtime/metrics/actor_stats.hpp"
+#include "runtime/metrics/registry.hpp"
+#include "runtime/naming/name_registry.hpp"
+#include "runtime/store/store.hpp"
+#include "runtime/store/store_writer.hpp"
+#include "runtime/system_config.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string sink_path = "bench/sink";
+
+/// Bytes of the PingRequest payload: with it, a serialised envelope (id,
+/// target, type name, payload) is about 140 bytes.
+constexpr size_t ping_payload_bytes = 64;
+
+/// Messages per iteration, spread over the senders.
+constexpr uint64_t messages_per_iteration = 4096;
+
+/// A serialised PingRequest as a sender puts it into an envelope.
+std::string ping_bytes(uint64_t sequence) {
+  bsm::v1::PingRequest ping;
+  ping.set_sequence(sequence);
+  ping.set_payload(std::string(ping_payload_bytes, 'p'));
+  return ping.SerializeAsString();
+}
+
+/// What the mailbox stores for one durable send (the router fills in the id).
+std::string sample_envelope() {
+  bsm::v1::Envelope e;
+  e.set_id("01JD0000000000000000000000"); // ULID-sized
+  e.set_target(sink_path);
+  e.set_type_name("bsm.v1.PingRequest");
+  e.set_payload(ping_bytes(123456));
+  return e.SerializeAsString();
+}
+
+const std::string envelope = sample_envelope();
+
+/// A fresh directory under BSM_BENCH_DIR (default: the system temp dir,
+/// which must be a real disk for the fsync figures to mean anything).
+class bench_dir {
+public:
+  bench_dir() {
+    const char* base = std::getenv("BSM_BENCH_DIR");
+    std::random_device rd;
+    path_
+      = fs::path{base != nullptr ? base : fs::temp_directory_path().string()}
+        / ("bsm-mailbox-bench-" + std::to_string(getpid()) + "-"
+           + std::to_string(rd()));
+  }
+
+  ~bench_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+
+  bench_dir(const bench_dir&) = delete;
+  bench_dir& operator=(const bench_dir&) = delete;
+
+  const fs::path& path() const noexcept {
+    return path_;
+  }
+
+private:
+  fs::path path_;
+};
+
+bsm::durability level_of(const benchmark::State& state) {
+  return state.range(0) == 0 ? bsm::durability::os : bsm::durability::fsync;
+}
+
+std::unique_ptr<bsm::store> open_store(const fs::path& dir,
+                                       bsm::durability level) {
+  bsm::store_options opts;
+  opts.durability = level;
+  auto s = bsm::store::open(dir, opts);
+  if (!s)
+    throw std::runtime_error(bsm::render(s.error()));
+  return std::move(*s);
+}
+
+// -- raw RocksDB -----------------------------------------------------------
+
+// One put and one delete per message, each its own write.
+void BM_RawRocksPutDelete(benchmark::State& state) {
+  bench_dir dir;
+  auto s = open_store(dir.path(), level_of(state));
+  auto& db = s->db();
+  auto* cf = s->handle(bsm::column::mailbox);
+  const auto& wo = s->write_options();
+  uint64_t seq = 0;
+  for (auto _ : state) {
+    auto key = bsm::mailbox::envelope_key(sink_path, ++seq);
+    if (!db.Put(wo, cf, key, envelope).ok() || !db.Delete(wo, cf, key).ok())
+      state.SkipWithError("write failed");
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["value_bytes"] = static_cast<double>(envelope.size());
+}
+
+// The puts of 64 messages in one batch, then their deletes in another: what
+// a perfect group commit of 64 senders would write.
+void BM_RawRocksBatchedPutDelete(benchmark::State& state) {
+  constexpr int group = 64;
+  bench_dir dir;
+  auto s = open_store(dir.path(), level_of(state));
+  auto& db = s->db();
+  auto* cf = s->handle(bsm::column::mailbox);
+  const auto& wo = s->write_options();
+  uint64_t seq = 0;
+  for (auto _ : state) {
+    rocksdb::WriteBatch appends;
+    rocksdb::WriteBatch acks;
+    for (int i = 0; i < group; ++i) {
+      auto key = bsm::mailbox::envelope_key(sink_path, ++seq);
+      appends.Put(cf, key, envelope);
+      acks.Delete(cf, key);
+    }
+    if (!db.Write(wo, &appends).ok() || !db.Write(wo, &acks).ok())
+      state.SkipWithError("write failed");
+  }
+  state.SetItemsProcessed(state.iterations() * group);
+  state.counters["value_bytes"] = static_cast<double>(envelope.size());
+}
+
+// -- durable send ------------------------------------------------------------
+
+/// Shared by the benchmark thread, the sink and the senders.
+struct progress {
+  std::mutex mtx;
+  std::condition_variable cv;
+  /// PingRequests the sink has answered, over all iterations.
+  std::atomic<uint64_t> handled{0};
+  /// `handled` at which the current iteration's deliveries are complete.
+  std::atomic<uint64_t> goal{0};
+  /// SendResponses (appends durable) left in the current iteration, and
+  /// when the last one arrived (steady clock, nanoseconds).
+  std::atomic<uint64_t> responses_left{0};
+  std::atomic<int64_t> appended_ns{0};
+  std::atomic<bool> failed{false};
+  std::string error; // guarded by mtx
+
+  void notify() {
+    std::lock_guard<std::mutex> guard{mtx};
+    cv.notify_all();
+  }
+
+  void fail(std::string what) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (error.empty())
+        error = std::move(what);
+    }
+    failed = true;
+    notify();
+  }
+};
+
+caf::behavior sink(caf::event_based_actor*, std::shared_ptr<progress> p) {
+  return {
+    [p](const bsm::v1::PingRequest& ping) {
+      bsm::v1::PingResponse resp;
+      resp.set_sequence(ping.sequence());
+      if (++p->handled == p->goal.load(std::memory_order_relaxed))
+        p->notify();
+      return resp;
+    },
+  };
+}
+
+using run_atom = caf::atom_constant<caf::atom("run")>;
+
+struct sender_state {
+  uint64_t left = 0;
+  uint64_t sequence = 0;
+};
+
+void send_next(caf::stateful_actor<sender_state>* self,
+               const bsm::mailbox_router_actor& router,
+               const std::shared_ptr<progress>& p) {
+  auto& st = self->state;
+  if (st.left == 0)
+    return;
+  --st.left;
+  bsm::v1::SendRequest req;
+  auto& e = *req.mutable_envelope();
+  e.set_target(sink_path);
+  e.set_type_name("bsm.v1.PingRequest");
+  e.set_payload(ping_bytes(++st.sequence));
+  self->request(router, caf::infinite, std::move(req))
+    .then(
+      [self, router, p](bsm::v1::SendResponse&) {
+        if (--p->responses_left == 0)
+          p->appended_ns
+            = std::chrono::steady_clock::now().time_since_epoch().count();
+        send_next(self, router, p);
+      },
+      [p](caf::error& err) { p->fail("send failed: " + bsm::render(err)); });
+}
+
+caf::behavior sender(caf::stateful_actor<sender_state>* self,
+                     bsm::mailbox_router_actor router,
+                     std::shared_ptr<progress> p) {
+  return {
+    [self, router, p](run_atom, uint64_t n) {
+      self->state.left = n;
+      send_next(self, router, p);
+    },
+  };
+}
+
+/// The runtime pieces of a node's durable mailboxes, built as node::make
+/// and node::mailboxes_child build them.
+class durable_env {
+public:
+  explicit durable_env(bsm::durability level) {
+    db_ = open_store(dir_.path(), level);
+    writer_ = std::make_unique<bsm::store_writer>(*db_);
+    mm_ = std::make_unique<bsm::mailbox_metrics>(
+      bsm::mailbox_metrics::make(registry_));
+    stats_ = std::make_unique<bsm::metrics::actor_stats_collector>(registry_);
+    cfg_ = std::make_unique<bsm::system_config>(bsm::scheduler_options{0},
+                                                stats_.get());
+    sys_ = std::make_unique<caf::actor_system>(*cfg_);
+    bsm::mailbox_env env;
+    env.db = db_.get();
+    env.writer = writer_.get();
+    env.types = &types_;
+    env.names = names_;
+    env.opts.max_depth = 100'000'000;
+    env.log = std::make_shared<spdlog::logger>(
+      "bench", std::make_shared<spdlog::sinks::null_sink_mt>());
+    env.metrics = mm_.get();
+    router_ = sys_->spawn(bsm::mailbox_router, env);
+    sink_ = sys_->spawn(sink, progress_);
+    if (auto err = names_->put(sink_path, sink_))
+      throw std::runtime_error(bsm::render(err));
+  }
+
+  ~durable_env() {
+    for (auto& s : senders_)
+      caf::anon_send_exit(s, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(sink_, caf::exit_reason::user_shutdown);
+    names_->erase(sink_path, sink_.address());
+    senders_.clear();
+    router_ = nullptr;
+    sink_ = nullptr;
+    sys_->await_all_actors_done();
+    // Its completions message actors: gone before the actor system.
+    writer_.reset();
+    sys_.reset();
+    db_.reset();
+  }
+
+  void add_senders(size_t n) {
+    while (senders_.size() < n)
+      senders_.push_back(sys_->spawn(sender, router_, progress_));
+  }
+
+  /// Sends `per_sender` messages from each sender and blocks until the
+  /// mailbox has acknowledged all of them. Returns false on a failure.
+  bool run(uint64_t per_sender) {
+    auto total = per_sender * senders_.size();
+    auto start = std::chrono::steady_clock::now();
+    progress_->responses_left = total;
+    progress_->goal = progress_->handled.load() + total;
+    auto acked_goal = mm_->acknowledged.value() + total;
+    for (auto& s : senders_)
+      caf::anon_send(s, run_atom::value, per_sender);
+    {
+      std::unique_lock<std::mutex> guard{progress_->mtx};
+      progress_->cv.wait(guard, [&] {
+        return progress_->failed
+               || progress_->handled.load() >= progress_->goal.load();
+      });
+    }
+    // The sink has answered the last one; the mailbox counts the
+    // acknowledgement when it receives that answer, microseconds later (and
+    // the last sender may still be on its way to see its SendResponse).
+    while (!progress_->failed
+           && (mm_->acknowledged.value() < acked_goal
+               || progress_->responses_left.load() != 0))
+      std::this_thread::yield();
+    auto end = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point appended{
+      std::chrono::steady_clock::duration{progress_->appended_ns.load()}};
+    append_time_ += appended - start;
+    total_time_ += end - start;
+    return !progress_->failed;
+  }
+
+  /// Share of the run time until the last append was answered; the rest
+  /// is deliveries catching up. Resets the clock.
+  double append_share() {
+    auto result = total_time_.count() > 0
+                    ? static_cast<double>(append_time_.count())
+                        / static_cast<double>(total_time_.count())
+                    : 0.0;
+    append_time_ = total_time_ = {};
+    return result;
+  }
+
+  std::string error() {
+    std::lock_guard<std::mutex> guard{progress_->mtx};
+    return progress_->error;
+  }
+
+  const bsm::store_writer& writer() const {
+    return *writer_;
+  }
+
+  const bsm::mailbox_metrics& metrics() const {
+    return *mm_;
+  }
+
+private:
+  bench_dir dir_;
+  std::unique_ptr<bsm::store> db_;
+  std::unique_ptr<bsm::store_writer> writer_;
+  bsm::type_registry types_ = bsm::type_registry::with_bsm_v1_types();
+  std::shared_ptr<bsm::name_registry> names_
+    = std::make_shared<bsm::name_registry>();
+  bsm::metrics::registry registry_;
+  std::unique_ptr<bsm::mailbox_metrics> mm_;
+  std::unique_ptr<bsm::metrics::actor_stats_collector> stats_;
+  std::unique_ptr<bsm::system_config> cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  std::shared_ptr<progress> progress_ = std::make_shared<progress>();
+  bsm::mailbox_router_actor router_;
+  caf::actor sink_;
+  std::vector<caf::actor> senders_;
+  std::chrono::steady_clock::duration append_time_{};
+  std::chrono::steady_clock::duration total_time_{};
+};
+
+// Arguments: durability (0 = os, 1 = fsync), concurrent senders.
+void BM_DurableSend(benchmark::State& state) {
+  auto senders = static_cast<uint64_t>(state.range(1));
+  auto per_sender = std::max<uint64_t>(1, messages_per_iteration / senders);
+  durable_env env{level_of(state)};
+  env.add_senders(senders);
+  // The mailbox is spawned by the first send; keep that out of the figure.
+  if (!env.run(1)) {
+    state.SkipWithError(env.error().c_str());
+    return;
+  }
+  env.append_share();
+  auto writes0 = env.writer().writes();
+  auto batches0 = env.writer().batches();
+  for (auto _ : state) {
+    if (!env.run(per_sender)) {
+      state.SkipWithError(env.error().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(
+    static_cast<int64_t>(state.iterations() * senders * per_sender));
+  auto writes = env.writer().writes() - writes0;
+  auto batches = env.writer().batches() - batches0;
+  if (writes > 0)
+    state.counters["mean_group"]
+      = static_cast<double>(batches) / static_cast<double>(writes);
+  // Below 1: the senders had all their appends answered before the mailbox
+  // had delivered and acknowledged everything (delivery is the bottleneck).
+  state.counters["append_share"] = env.append_share();
+  state.counters["redeliveries"]
+    = static_cast<double>(env.metrics().redeliveries.value());
+}
+
+} // namespace
+
+BENCHMARK(BM_RawRocksPutDelete)
+  ->ArgNames({"fsync"})
+  ->Arg(0)
+  ->Arg(1)
+  ->Unit(benchmark::kMicrosecond)
+  ->UseRealTime();
+BENCHMARK(BM_RawRocksBatchedPutDelete)
+  ->ArgNames({"fsync"})
+  ->Arg(0)
+  ->Arg(1)
+  ->Unit(benchmark::kMicrosecond)
+  ->UseRealTime();
+BENCHMARK(BM_DurableSend)
+  ->ArgNames({"fsync", "senders"})
+  ->ArgsProduct({{0, 1}, {1, 8, 64}})
+  ->Unit(benchmark::kMillisecond)
+  ->UseRealTime();
+
+BENCHMARK_MAIN();
