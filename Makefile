@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 # Integration tests start real processes: keep them from fighting over 2 cores.
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps configure build run test unit-test integration-test bench format clean
+.PHONY: all deps configure build run test unit-test integration-test bench bench-http format clean
 
 all: build
 
@@ -36,6 +36,9 @@ integration-test: build
 
 bench: build
 	@./bench/run.sh $(BUILD_DIR)
+
+bench-http: build
+	@./bench/http_bench.sh $(BUILD_DIR)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -54,4 +54,23 @@ using mailbox_reader_actor = caf::typed_actor<
   caf::replies_to<v1::MailboxReadRequest>::with<v1::MailboxReadResponse>,
   caf::replies_to<v1::MailboxTargetsRequest>::with<v1::MailboxTargetsResponse>>;
 
+/// The node's event bus: topics with wildcard subscriptions (events.proto).
+using event_bus_actor = caf::typed_actor<
+  /// Delivers the event to every matching subscriber; invalid ones are dropped.
+  caf::reacts_to<v1::PublishRequest>,
+  /// Subscribes the requesting actor to a topic pattern.
+  caf::replies_to<v1::SubscribeRequest>::with<v1::SubscribeResponse>,
+  /// Ends one subscription.
+  caf::replies_to<v1::UnsubscribeRequest>::with<v1::UnsubscribeResponse>>;
+
+/// The HTTP bridge's Idempotency-Key records; blocking store access, so
+/// it runs detached.
+using http_idempotency_actor = caf::typed_actor<
+  /// Reads the record of a scope (expired records are absent).
+  caf::replies_to<v1::HttpIdempotencyGetRequest>::with<
+    v1::HttpIdempotencyGetResponse>,
+  /// Stores a record for `ttl`.
+  caf::replies_to<v1::HttpIdempotencyPutRequest>::with<
+    v1::HttpIdempotencyPutResponse>>;
+
 } // namespace bsm

@@ -124,6 +124,7 @@ caf::result<v1::SendResponse> mailbox_logic::send(v1::SendRequest& req) {
     return err;
   }
   ++st_.depth;
+  st_.publish_depth();
   st_.env.metrics->pending.add(1);
   if (!key.empty())
     st_.appending_keys.emplace(key, seq);
@@ -146,6 +147,7 @@ void mailbox_logic::committed(uint64_t seq, const caf::error& err,
     st_.appending_keys.erase(key);
   if (err || duplicate.duplicate()) {
     --st_.depth;
+    st_.publish_depth();
     st_.env.metrics->pending.add(-1);
     if (err) {
       st_.env.metrics->rejected_store.inc();
@@ -192,6 +194,7 @@ void mailbox_logic::opened(const v1::MailboxOpenResponse& resp) {
     // An upper bound (failed appends leave gaps); it only tightens as the
     // mailbox drains, and it bounds the disk like the true count.
     st_.depth = resp.next_seq() - resp.head_seq();
+    st_.publish_depth();
     st_.env.metrics->pending.add(static_cast<double>(st_.depth));
     st_.head_suspect = true;
   }
@@ -242,6 +245,7 @@ void mailbox_logic::page_read(uint64_t to, v1::MailboxReadResponse& resp) {
     st_.queue.push_back(entry{x.seq(), std::move(*x.mutable_envelope())});
   if (resp.corrupt() > 0) {
     st_.depth -= std::min<uint64_t>(st_.depth, resp.corrupt());
+    st_.publish_depth();
     st_.env.metrics->pending.add(-static_cast<double>(resp.corrupt()));
     st_.env.metrics->dead_lettered.inc(resp.corrupt());
     st_.env.log->error("mailbox {}: {} damaged envelopes moved to dead letters",
@@ -339,6 +343,7 @@ void mailbox_logic::acknowledge() {
   auto seq = st_.in_flight->seq;
   st_.in_flight.reset();
   --st_.depth;
+  st_.publish_depth();
   st_.env.metrics->pending.add(-1);
   st_.env.metrics->acknowledged.inc();
   st_.backoff = st_.env.opts.redelivery_backoff_initial;
@@ -380,6 +385,7 @@ void mailbox_logic::failed(caf::error err) {
 
 void mailbox_logic::dead_letter(entry e, const caf::error& err) {
   --st_.depth;
+  st_.publish_depth();
   st_.env.metrics->pending.add(-1);
   st_.env.metrics->dead_lettered.inc();
   st_.env.log->warn("mailbox {}: envelope {} (seq {}) moved to dead letters "
@@ -436,6 +442,8 @@ durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
   st.target = std::move(target);
   st.reader = reader;
   st.router = router;
+  if (st.env.depths)
+    st.depth_slot = st.env.depths->slot_of(st.target);
   if (auto r = caf::actor_cast<caf::actor>(router))
     self->monitor(r);
   self->set_down_handler(

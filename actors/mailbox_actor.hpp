@@ -29,6 +29,7 @@
 
 #include "actors/interfaces.hpp"
 #include "runtime/config/node_config.hpp"
+#include "runtime/mailbox/mailbox_depths.hpp"
 #include "runtime/mailbox/mailbox_metrics.hpp"
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/metrics/instrumented.hpp"
@@ -48,6 +49,8 @@ struct mailbox_env {
   mailbox_options opts;
   std::shared_ptr<spdlog::logger> log;
   mailbox_metrics* metrics = nullptr;
+  /// Each mailbox's depth, for GET /v1/actors; may be null.
+  std::shared_ptr<mailbox_depths> depths;
   /// Envelopes a mailbox keeps in memory; the rest wait on disk.
   size_t window = 1024;
 };
@@ -79,6 +82,8 @@ struct mailbox_state {
   uint64_t committed_end = 0;
   /// Unacknowledged envelopes, appends on their way included.
   uint64_t depth = 0;
+  /// Where `depth` is published for readers on other threads.
+  mailbox_depths::slot depth_slot;
   std::map<uint64_t, append> appending;
   /// Idempotency key -> sequence number of the append carrying it.
   std::unordered_map<std::string, uint64_t> appending_keys;
@@ -96,6 +101,11 @@ struct mailbox_state {
   bool waiting = false;
   caf::actor_addr monitored;
   std::chrono::milliseconds backoff{0};
+
+  void publish_depth() {
+    if (depth_slot)
+      depth_slot->store(depth, std::memory_order_relaxed);
+  }
 };
 
 using mailbox_pointer = caf::stateful_actor<

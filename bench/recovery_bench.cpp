@@ -277,6 +277,7 @@ int run_recover(clock_type::time_point start, const fs::path& data_dir,
   cfg.node.name = "recovery-bench";
   cfg.node.data_dir = data_dir;
   cfg.cluster.listen.port = 0;
+  cfg.http.listen.port = 0;
   cfg.logging.level = "warn";
   cfg.mailbox.max_depth = std::max<uint64_t>(cfg.mailbox.max_depth, n);
   if (auto err = bsm::validate(cfg)) {

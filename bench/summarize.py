@@ -49,10 +49,63 @@ def medians(doc):
     return result
 
 
+# HTTP targets (bench/http_bench.sh): healthz against the raw Beast
+# baseline; durable tell absolute, at 64 connections.
+HTTP_HEALTHZ_MIN_RATIO = 0.70
+HTTP_TELL_MIN_RPS = 20000
+HTTP_TELL_MAX_P99_MS = 10.0
+
+
+def verdict(ok):
+    return "met" if ok else "NOT met"
+
+
+def summarize_http(doc):
+    """Prints an http_bench.sh result: a table, ratios and targets."""
+    s = doc["settings"]
+    print(f"host: {doc['host']}, {doc['cpus']} cpus shared by wrk and the "
+          f"servers, {doc['idle_before_percent']}% idle before; "
+          f"wrk -t{s['wrk_threads']}"
+          f" -c{s['connections']}, {s['duration_s']} s after "
+          f"{s['warmup_s']} s warm-up; {s['io_threads']} io thread(s) per "
+          f"server; durability {s['durability']}")
+    print(f"{'scenario':10} {'req/s':>10} {'p50 ms':>8} {'p90 ms':>8} "
+          f"{'p99 ms':>8} {'p99.9 ms':>9} {'non-2xx':>8} {'errors':>7}")
+    by_name = {sc["name"]: sc for sc in doc["scenarios"]}
+    for sc in doc["scenarios"]:
+        print(f"{sc['name']:10} {sc['rps']:>10,.0f} {sc['p50_ms']:>8.2f} "
+              f"{sc['p90_ms']:>8.2f} {sc['p99_ms']:>8.2f} "
+              f"{sc['p999_ms']:>9.2f} {sc['non_2xx']:>8} {sc['errors']:>7}")
+    base, health, tell = (by_name.get(n)
+                          for n in ("baseline", "healthz", "tell"))
+
+    def clean(sc):
+        return sc["non_2xx"] == 0 and sc["errors"] == 0
+
+    if base and health:
+        ratio = health["rps"] / base["rps"]
+        print(f"healthz / baseline: {ratio:.1%} (target >= "
+              f"{HTTP_HEALTHZ_MIN_RATIO:.0%}): "
+              f"{verdict(ratio >= HTTP_HEALTHZ_MIN_RATIO and clean(health))}")
+    if tell:
+        ok = (tell["rps"] >= HTTP_TELL_MIN_RPS
+              and tell["p99_ms"] < HTTP_TELL_MAX_P99_MS and clean(tell))
+        print(f"tell: {tell['rps']:,.0f} req/s, p99 {tell['p99_ms']:.2f} ms "
+              f"(target >= {HTTP_TELL_MIN_RPS:,} req/s and p99 < "
+              f"{HTTP_TELL_MAX_P99_MS:g} ms, no errors, at 64 connections): "
+              f"{verdict(ok and doc['settings']['connections'] == 64)}")
+    for sc in doc["scenarios"]:
+        if not clean(sc):
+            print(f"  {sc['name']}: {sc['non_2xx']} responses >= 400, "
+                  f"errors {sc['error_kinds']}")
+
+
 def main(path):
     with open(path) as f:
         doc = json.load(f)
     print(path)
+    if doc.get("kind") == "http":
+        return summarize_http(doc)
     med = medians(doc)
     ctx = doc["context"]
     print(f"host: {ctx.get('host_name')}, {ctx.get('num_cpus')} cpus, "

@@ -6,6 +6,10 @@ find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(RocksDB REQUIRED)
+find_package(CURL REQUIRED)
+# Beast and Asio are header-only (Boost.System too, since 1.69).
+find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
 
 # CAF 0.17.6 ships no CMake package in Debian: import its libraries by hand.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)

@@ -12,7 +12,7 @@ packages=(
   libfmt-dev nlohmann-json3-dev librocksdb-dev libhiredis-dev libssl-dev
   libboost-dev libboost-system-dev libcurl4-openssl-dev libgoogle-perftools-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev prometheus python3 curl
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus python3 curl wrk
 )
 
 missing=()

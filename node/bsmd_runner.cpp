@@ -30,22 +30,28 @@ sigset_t stop_signals() {
 // Waits for SIGINT/SIGTERM on its own thread (the signals are blocked in
 // every other thread): the first starts an ordered stop, a second one
 // forces the exit at once.
-void watch_signals(bsm::node& n, std::atomic<bool>& done) {
+void watch_signals(bsm::node& n, caf::actor root, std::atomic<bool>& done) {
   auto set = stop_signals();
-  bool stopping = false;
+  std::thread stopper;
   timespec poll{0, 200'000'000};
   while (!done) {
     int sig = sigtimedwait(&set, nullptr, &poll);
     if (sig < 0)
       continue;
-    if (stopping) {
+    if (stopper.joinable()) {
       std::fprintf(stderr, "bsmd: second signal %d, exiting at once\n", sig);
       std::_Exit(128 + sig);
     }
-    stopping = true;
-    n.log().info("signal {}: stopping the supervision tree", sig);
-    caf::anon_send_exit(n.root(), caf::exit_reason::user_shutdown);
+    n.log().info("signal {}: draining HTTP, then stopping the supervision tree",
+                 sig);
+    // On its own thread, so a second signal still finds this loop.
+    stopper = std::thread{[&n, root] {
+      n.drain_http();
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    }};
   }
+  if (stopper.joinable())
+    stopper.join();
 }
 
 int fail(int code, const std::string& what) {
@@ -69,8 +75,9 @@ int run(const bsm::bsmd_args& args, std::vector<bsm::child_spec> extra) {
   if (auto err = (*n)->start(std::move(extra)))
     return fail(exit_failure, bsm::render(err));
   std::atomic<bool> done{false};
-  std::thread signals{[&] {
-    watch_signals(**n, done);
+  // A copy: await_root() clears the node's handle when the tree stops.
+  std::thread signals{[&, root = (*n)->root()] {
+    watch_signals(**n, root, done);
   }};
   auto reason = (*n)->await_root();
   done = true;

@@ -10,6 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/cluster_ingress.hpp"
+#include "actors/event_bus.hpp"
+#include "actors/http/routes.hpp"
+#include "actors/supervision_relay.hpp"
 #include "actors/mailbox_router.hpp"
 #include "actors/memory_actor.hpp"
 #include "actors/node_info_actor.hpp"
@@ -115,6 +118,9 @@ caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
   n.add_store_metrics();
   n.mailbox_metrics_
     = std::make_unique<mailbox_metrics>(mailbox_metrics::make(*n.metrics_));
+  n.depths_ = std::make_shared<mailbox_depths>();
+  n.http_metrics_
+    = std::make_unique<http::http_metrics>(http::http_metrics::make(*n.metrics_));
   n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
   n.names_ = std::make_shared<name_registry>();
   n.system_cfg_
@@ -176,9 +182,36 @@ child_spec node::mailboxes_child() {
   env.opts = cfg_.mailbox;
   env.log = logger_.log;
   env.metrics = mailbox_metrics_.get();
+  env.depths = depths_;
   spec.start = [env](caf::actor_system& sys,
                      const std::string&) -> caf::expected<caf::actor> {
     return caf::actor_cast<caf::actor>(sys.spawn(mailbox_router, env));
+  };
+  return spec;
+}
+
+child_spec node::http_bridge_child() {
+  auto env = std::make_shared<http_bridge_env>();
+  env->node_name = cfg_.node.name;
+  env->started_at = started_at_;
+  env->opts = cfg_.http;
+  env->idempotency_ttl = cfg_.mailbox.idempotency_ttl;
+  env->types = types_.get();
+  env->names = names_;
+  env->depths = depths_;
+  env->metrics = metrics_.get();
+  env->log = logger_.log;
+  env->root = std::make_shared<caf::actor>();
+  env->draining = std::make_shared<std::atomic<bool>>(false);
+  http_env_ = env;
+  http_routes_ = make_http_routes();
+  child_spec spec;
+  spec.name = http_bridge_path;
+  spec.shutdown_timeout = cfg_.supervision.shutdown_timeout;
+  spec.start = [env, routes = http_routes_, db = store_.get()](
+                 caf::actor_system& sys,
+                 const std::string&) -> caf::expected<caf::actor> {
+    return sys.spawn(http_bridge, env, routes, db);
   };
   return spec;
 }
@@ -188,13 +221,22 @@ caf::error node::start(std::vector<child_spec> extra) {
   auto opts = root_options(cfg_.supervision);
   opts.children.push_back(node_info_child(cfg_, started_at_));
   opts.children.push_back(memory_child(cfg_, store_.get()));
+  auto events = event_metrics::make(*metrics_);
+  opts.children.push_back(event_bus_child(event_bus_options{}, events));
   // After the actors it delivers to, so it stops before them.
   opts.children.push_back(mailboxes_child());
+  opts.children.push_back(http_bridge_child());
   for (auto& child : extra)
     opts.children.push_back(std::move(child));
   supervision_env env;
   env.names = names_;
   env.log = logger_.log;
+  auto relay = spawn_supervision_relay(*system_, names_,
+                                       supervision_relay_options{}, events);
+  if (!relay)
+    return relay.error();
+  relay_ = *relay;
+  env.observer = relay_;
   env.restarts = &metrics_->counter_family(
     "bsm_supervisor_restarts_total", "Child restarts, by supervisor and child.",
     {"supervisor", "child"});
@@ -202,27 +244,42 @@ caf::error node::start(std::vector<child_spec> extra) {
   if (!root)
     return root.error();
   root_ = std::move(*root);
+  *http_env_->root = root_;
   if (auto err = log_tree())
     return err;
   if (auto err = open_listeners())
     return err;
   if (auto err = write_ports_file())
     return err;
-  logger_.log->info("bsmd {} node={} data_dir={} listening cluster={}",
+  logger_.log->info("bsmd {} node={} data_dir={} listening http={} cluster={}",
                     BSM_VERSION, cfg_.node.name, cfg_.node.data_dir.string(),
-                    addresses_.cluster);
+                    addresses_.http, addresses_.cluster);
   return caf::none;
 }
 
+void node::drain_http() {
+  std::lock_guard<std::mutex> guard{http_mtx_};
+  if (!http_server_)
+    return;
+  http_env_->draining->store(true);
+  http_server_->drain(cfg_.http.drain_timeout);
+  http_server_.reset();
+}
+
 void node::stop() {
+  drain_http();
   if (ingress_) {
     caf::anon_send_exit(ingress_, caf::exit_reason::user_shutdown);
     ingress_ = nullptr;
   }
-  if (!root_)
-    return;
-  caf::anon_send_exit(root_, caf::exit_reason::user_shutdown);
-  await_root();
+  if (root_) {
+    caf::anon_send_exit(root_, caf::exit_reason::user_shutdown);
+    await_root();
+  }
+  if (relay_) {
+    caf::anon_send_exit(relay_, caf::exit_reason::user_shutdown);
+    relay_ = nullptr;
+  }
 }
 
 caf::error node::await_root() {
@@ -252,6 +309,13 @@ caf::error node::open_listeners() {
                                            + to_string(listen) + ": "
                                            + system_->render(port.error()));
   addresses_.cluster = to_string(listen_address{listen.host, *port});
+  auto server = http::server::start(http::server_options::from(cfg_.http),
+                                    make_http_front(http_env_, http_routes_),
+                                    http_metrics_.get(), logger_.log);
+  if (!server)
+    return server.error();
+  http_server_ = std::move(*server);
+  addresses_.http = http_server_->address();
   return caf::none;
 }
 
@@ -259,7 +323,8 @@ caf::error node::write_ports_file() const {
   auto path = cfg_.node.data_dir / "ports.json";
   auto tmp = path;
   tmp += ".tmp";
-  nlohmann::json doc{{"cluster", addresses_.cluster}};
+  nlohmann::json doc{{"http", addresses_.http},
+                     {"cluster", addresses_.cluster}};
   {
     std::ofstream out{tmp, std::ios::trunc};
     out << doc.dump() << '\n';

@@ -5,15 +5,19 @@
 // system and the root of the supervision tree.
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/http_bridge.hpp"
 #include "protocols/caf_types.hpp"
+#include "runtime/http/server.hpp"
 #include "runtime/config/node_config.hpp"
 #include "runtime/logging/logger.hpp"
+#include "runtime/mailbox/mailbox_depths.hpp"
 #include "runtime/mailbox/mailbox_metrics.hpp"
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/metrics/actor_stats.hpp"
@@ -28,6 +32,7 @@ namespace bsm {
 
 /// Addresses the node actually bound (port 0 resolved).
 struct bound_addresses {
+  std::string http;
   std::string cluster;
 };
 
@@ -51,8 +56,15 @@ public:
   /// the start error of any child.
   [[nodiscard]] caf::error start(std::vector<child_spec> extra = {});
 
-  /// Stops the tree in reverse start order and waits for it.
+  /// Drains the HTTP bridge (no new requests, in-flight ones finish within
+  /// http.drain_timeout), then stops the tree in reverse start order and
+  /// waits for it.
   void stop();
+
+  /// Stops the HTTP bridge's listener: new requests get 503, in-flight ones
+  /// finish within http.drain_timeout, then the connections close. Blocks
+  /// the calling (non-scheduler) thread; idempotent and thread-safe.
+  void drain_http();
 
   /// Blocks the calling (non-scheduler) thread until the root supervisor
   /// terminates; returns its exit reason (none after a clean stop).
@@ -103,6 +115,7 @@ private:
   /// Exports the group commit's writes and batches.
   void add_store_metrics();
   child_spec mailboxes_child();
+  child_spec http_bridge_child();
   caf::error open_listeners();
   caf::error write_ports_file() const;
   caf::error log_tree();
@@ -116,13 +129,22 @@ private:
   std::unique_ptr<type_registry> types_;
   std::unique_ptr<metrics::registry> metrics_;
   std::unique_ptr<mailbox_metrics> mailbox_metrics_;
+  std::shared_ptr<mailbox_depths> depths_;
+  std::unique_ptr<http::http_metrics> http_metrics_;
+  std::shared_ptr<http_bridge_env> http_env_;
+  std::shared_ptr<const http_routes> http_routes_;
   std::unique_ptr<metrics::actor_stats_collector> stats_;
   std::shared_ptr<name_registry> names_;
   std::unique_ptr<system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   caf::actor root_;
+  // Turns supervision events into bus events; outside the tree it reports.
+  caf::actor relay_;
   // Published on the cluster port; forwards to the mailbox router.
   caf::actor ingress_;
+  // Stopped (drained) before the tree, so answers can still be made.
+  std::unique_ptr<http::server> http_server_;
+  std::mutex http_mtx_;
   bound_addresses addresses_;
   std::chrono::steady_clock::time_point started_at_;
 };

@@ -3,10 +3,15 @@
 // The one place that lists every bsm.v1 message type: CAF's type
 // registration and the runtime's type registry both walk this list.
 
+#include <memory>
+
 #include <caf/actor_system_config.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
 #include "bsm/v1/envelope.pb.h"
+#include "bsm/v1/events.pb.h"
+#include "bsm/v1/http.pb.h"
 #include "bsm/v1/mailbox.pb.h"
 #include "bsm/v1/memory.pb.h"
 #include "bsm/v1/runtime.pb.h"
@@ -28,7 +33,11 @@ using bsm_v1_types = type_list<
   v1::SessionReadResponse, v1::SendRequest, v1::SendResponse,
   v1::IdempotencyRecord, v1::DeadLetter, v1::MailboxOpenRequest,
   v1::MailboxOpenResponse, v1::MailboxReadRequest, v1::MailboxReadResponse,
-  v1::MailboxTargetsRequest, v1::MailboxTargetsResponse>;
+  v1::MailboxTargetsRequest, v1::MailboxTargetsResponse,
+  v1::Event, v1::PublishRequest, v1::SubscribeRequest, v1::SubscribeResponse,
+  v1::UnsubscribeRequest, v1::UnsubscribeResponse, v1::HttpIdempotencyRecord,
+  v1::HttpIdempotencyGetRequest, v1::HttpIdempotencyGetResponse,
+  v1::HttpIdempotencyPutRequest, v1::HttpIdempotencyPutResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>
@@ -56,5 +65,16 @@ using stop_timeout = caf::atom_constant<caf::atom("stoptmo")>;
 using committed = caf::atom_constant<caf::atom("committed")>;
 /// A mailbox's timer: try the next delivery (target back, backoff over).
 using deliver = caf::atom_constant<caf::atom("deliver")>;
+/// The supervision relay's timer: look up the event bus again and publish
+/// what is buffered.
+using flush_events = caf::atom_constant<caf::atom("flushevts")>;
 
 } // namespace bsm::atom
+
+namespace bsm::http {
+class exchange;
+} // namespace bsm::http
+
+// An HTTP request handed from the bridge's I/O threads to the bridge actor.
+// It never leaves the process (no serialization), hence "unsafe".
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<bsm::http::exchange>)

@@ -231,10 +231,32 @@ maybe_problem check_mailbox(const mailbox_options& x) {
                  "mailbox.redelivery_backoff_initial"};
 }
 
+maybe_problem check_http(const http_options& x) {
+  if (auto p = check_listen("http.listen", x.listen))
+    return p;
+  for (auto& [key, value] : {std::pair{"http.read_timeout", x.read_timeout},
+                             std::pair{"http.idle_timeout", x.idle_timeout},
+                             std::pair{"http.drain_timeout", x.drain_timeout},
+                             std::pair{"http.ask_timeout", x.ask_timeout},
+                             std::pair{"http.sse_heartbeat", x.sse_heartbeat}})
+    if (auto p = check_at_least(key, value, 1ms))
+      return p;
+  if (x.max_ask_timeout < x.ask_timeout)
+    return problem{"http.max_ask_timeout",
+                   detail::render_duration(x.max_ask_timeout)
+                     + " is less than http.ask_timeout ("
+                     + detail::render_duration(x.ask_timeout) + ")",
+                   "http.ask_timeout"};
+  for (const auto& origin : x.cors_allowed_origins)
+    if (origin.empty())
+      return problem{"http.cors_allowed_origins", "an origin is empty", {}};
+  return std::nullopt;
+}
+
 maybe_problem first_problem(const node_config& cfg) {
   if (auto p = check_node(cfg.node))
     return p;
-  if (auto p = check_listen("http.listen", cfg.http.listen))
+  if (auto p = check_http(cfg.http))
     return p;
   if (auto p = check_cluster(cfg.cluster))
     return p;
@@ -279,6 +301,64 @@ const std::vector<section_spec>& schema() {
      {{"listen",
        [](auto& in, auto& cfg) {
          return in.parsed(cfg.http.listen, parse_address);
+       }},
+      {"io_threads",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.http.io_threads, 1, 64);
+       }},
+      {"max_connections",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.http.max_connections, 1, 1'000'000);
+       }},
+      {"max_header_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.http.max_header_bytes, 1024, mib);
+       }},
+      {"max_uri_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.http.max_uri_bytes, 256, mib);
+       }},
+      {"max_body_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.http.max_body_bytes, 1024, 256 * mib);
+       }},
+      {"max_json_depth",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.http.max_json_depth, 1, 1000);
+       }},
+      {"read_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.http.read_timeout);
+       }},
+      {"idle_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.http.idle_timeout);
+       }},
+      {"drain_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.http.drain_timeout);
+       }},
+      {"ask_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.http.ask_timeout);
+       }},
+      {"max_ask_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.http.max_ask_timeout);
+       }},
+      {"cors_allowed_origins",
+       [](auto& in, auto& cfg) {
+         return in.sequence(cfg.http.cors_allowed_origins,
+                            assign<std::string>);
+       },
+       true},
+      {"sse_heartbeat",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.http.sse_heartbeat);
+       }},
+      {"sse_max_queued_bytes",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.http.sse_max_queued_bytes, 4096, 256 * mib);
        }}}},
     {"cluster",
      {{"listen",

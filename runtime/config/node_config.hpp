@@ -32,9 +32,49 @@ struct node_options {
   std::filesystem::path data_dir = "./data/node-a";
 };
 
+/// The HTTP bridge (API.md). Limits protect the node from slow, large or
+/// hostile clients; none can change at run time.
 struct http_options {
   /// Address of the HTTP bridge. Default: 127.0.0.1:8080.
   listen_address listen{"127.0.0.1", 8080};
+  /// Threads that run the sockets (parsing, writing). Default: 1.
+  /// Range: 1..64.
+  uint32_t io_threads = 1;
+  /// Open connections; further ones are closed at once. Default: 1024.
+  /// Range: 1..1000000.
+  uint64_t max_connections = 1024;
+  /// Request line plus headers, without the target (431 above it).
+  /// Default: 16 KiB. Range: 1 KiB..1 MiB.
+  uint64_t max_header_bytes = 16 * 1024;
+  /// Request target (path and query; 414 above it). Default: 8 KiB.
+  /// Range: 256 B..1 MiB.
+  uint64_t max_uri_bytes = 8 * 1024;
+  /// Request body (413 above it, decided from Content-Length before the
+  /// body is read). Default: 4 MiB. Range: 1 KiB..256 MiB.
+  uint64_t max_body_bytes = 4ull << 20;
+  /// Nesting of objects and arrays in a JSON body (400 above it).
+  /// Default: 64. Range: 1..1000.
+  uint32_t max_json_depth = 64;
+  /// Time a client has to send a whole request once it started (slow
+  /// clients are closed). Default: 10s.
+  std::chrono::milliseconds read_timeout{10'000};
+  /// Time a keep-alive connection may sit without a request. Default: 60s.
+  std::chrono::milliseconds idle_timeout{60'000};
+  /// On shutdown: time in-flight requests get to finish. Default: 10s.
+  std::chrono::milliseconds drain_timeout{10'000};
+  /// `ask` deadline when the request names none, and the largest one a
+  /// request may name. Default: 30s and 5m.
+  std::chrono::milliseconds ask_timeout{30'000};
+  std::chrono::milliseconds max_ask_timeout{300'000};
+  /// Origins allowed by CORS ("*" for any); empty disables CORS.
+  /// Default: none.
+  std::vector<std::string> cors_allowed_origins;
+  /// Comment line on idle event streams, so proxies keep them open and a
+  /// gone client is noticed. Default: 15s.
+  std::chrono::milliseconds sse_heartbeat{15'000};
+  /// Bytes an event stream may queue for a slow client before it is
+  /// closed. Default: 1 MiB. Range: 4 KiB..256 MiB.
+  uint64_t sse_max_queued_bytes = 1ull << 20;
 };
 
 struct cluster_options {

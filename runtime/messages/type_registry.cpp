@@ -38,9 +38,9 @@ type_registry::decode(std::string_view type_name,
   return (*e)->decode(bytes);
 }
 
-caf::expected<caf::message>
-type_registry::decode_json(std::string_view type_name,
-                           std::string_view json) const {
+caf::expected<std::unique_ptr<google::protobuf::Message>>
+type_registry::parse_json(std::string_view type_name,
+                          std::string_view json) const {
   auto e = find(type_name);
   if (!e)
     return e.error();
@@ -53,7 +53,25 @@ type_registry::decode_json(std::string_view type_name,
     return make_error(errc::invalid_argument, "payload is not a valid "
                                                 + std::string{type_name} + ": "
                                                 + std::string{st.message()});
-  return (*e)->from_proto(*msg);
+  return msg;
+}
+
+caf::expected<caf::message>
+type_registry::decode_json(std::string_view type_name,
+                           std::string_view json) const {
+  auto msg = parse_json(type_name, json);
+  if (!msg)
+    return msg.error();
+  return (*find(type_name))->from_proto(**msg);
+}
+
+caf::expected<std::string>
+type_registry::json_to_binary(std::string_view type_name,
+                              std::string_view json) const {
+  auto msg = parse_json(type_name, json);
+  if (!msg)
+    return msg.error();
+  return (*msg)->SerializeAsString();
 }
 
 caf::expected<encoded_message>

@@ -5,6 +5,7 @@
 // decode through here, so one path turns outside bytes into typed messages.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <typeindex>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include <caf/expected.hpp>
+#include <caf/behavior.hpp>
 #include <caf/message.hpp>
 #include <google/protobuf/message.h>
 
@@ -71,6 +73,11 @@ public:
   [[nodiscard]] caf::expected<caf::message>
   decode_json(std::string_view type_name, std::string_view json) const;
 
+  /// Parses the protobuf JSON mapping of `type_name` into its binary
+  /// encoding (what an Envelope carries). Errors as for `decode_json`.
+  [[nodiscard]] caf::expected<std::string>
+  json_to_binary(std::string_view type_name, std::string_view json) const;
+
   /// Encodes a message holding exactly one registered type.
   /// Errors: `invalid_argument` for any other message.
   [[nodiscard]] caf::expected<encoded_message>
@@ -90,6 +97,9 @@ private:
 
   static caf::error parse_error(const std::string& type_name);
 
+  caf::expected<std::unique_ptr<google::protobuf::Message>>
+  parse_json(std::string_view type_name, std::string_view json) const;
+
   void add(const std::string& name, std::type_index type, entry e);
 
   caf::expected<const entry*> find(std::string_view type_name) const;
@@ -99,5 +109,27 @@ private:
   std::unordered_map<std::string, entry> by_name_;
   std::unordered_map<std::type_index, std::string> name_by_type_;
 };
+
+namespace detail {
+
+template <class... Ts, class OnReply, class OnError>
+caf::behavior any_reply(type_list<Ts...>, OnReply on_reply,
+                        OnError on_error) {
+  return caf::behavior{
+    [on_reply](Ts& x) { on_reply(caf::make_message(std::move(x))); }...,
+    [on_error](caf::error& err) { on_error(err); }};
+}
+
+} // namespace detail
+
+/// A response handler for a request whose answer may be any registered
+/// bsm.v1 type: `on_reply(caf::message)` gets the answer, `on_error` an
+/// error (an answer of another type arrives as sec::unexpected_response).
+/// Install with `self->add_multiplexed_response_handler(handle.id(), ...)`.
+template <class OnReply, class OnError>
+caf::behavior any_bsm_v1_reply(OnReply on_reply, OnError on_error) {
+  return detail::any_reply(bsm_v1_types{}, std::move(on_reply),
+                           std::move(on_error));
+}
 
 } // namespace bsm

@@ -37,7 +37,9 @@ std::vector<std::string> bsmd_args(const temp_dir& dir,
                                 "node.data_dir="
                                   + (dir.path() / "data").string(),
                                 "--set",
-                                "cluster.listen=127.0.0.1:0"};
+                                "cluster.listen=127.0.0.1:0",
+                                "--set",
+                                "http.listen=127.0.0.1:0"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -88,16 +90,21 @@ TEST(Bsmd, StartsWritesPortsAndStopsCleanlyOnSigterm) {
   process node{bsmd_args(dir), dir.path()};
   auto ports = await_ports(dir, node);
   ASSERT_TRUE(ports.contains("cluster"));
+  ASSERT_TRUE(ports.contains("http"));
   auto cluster = ports["cluster"].get<std::string>();
+  auto http = ports["http"].get<std::string>();
   EXPECT_EQ(cluster.rfind("127.0.0.1:", 0), 0u) << cluster;
   EXPECT_GT(port_of(cluster), 0);
   EXPECT_TRUE(can_connect(port_of(cluster)));
+  EXPECT_TRUE(can_connect(port_of(http)));
   node.signal(SIGTERM);
   auto code = node.wait(20s);
   ASSERT_TRUE(code) << "bsmd did not stop";
   EXPECT_EQ(*code, 0) << node.err();
   auto log = node.err();
-  EXPECT_NE(log.find("listening cluster=" + cluster), std::string::npos) << log;
+  EXPECT_NE(log.find("listening http=" + http + " cluster=" + cluster),
+            std::string::npos)
+    << log;
   EXPECT_NE(log.find("supervision tree:"), std::string::npos) << log;
   EXPECT_NE(log.find("node_info"), std::string::npos) << log;
   EXPECT_NE(log.find("  memory running"), std::string::npos) << log;

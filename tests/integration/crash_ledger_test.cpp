@@ -65,7 +65,8 @@ public:
       std::vector<std::string>{
         ledger_node, "--config", default_config, "--set",
         "node.data_dir=" + data().string(), "--set",
-        "cluster.listen=127.0.0.1:0", "--set", "logging.level=warn", "--set",
+        "cluster.listen=127.0.0.1:0", "--set", "http.listen=127.0.0.1:0",
+        "--set", "logging.level=warn", "--set",
         "supervision.max_restarts=1000", "--set",
         "mailbox.max_deliveries=" + std::to_string(max_deliveries), "--set",
         "mailbox.redelivery_backoff_initial=5ms", "--set",

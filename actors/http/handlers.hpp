@@ -1,0 +1,39 @@
+#pragma once
+
+// The bridge's route handlers, by area. routes.cpp binds them to methods
+// and paths; each is a few lines that turn a request into a message and a
+// reply into an answer.
+
+#include "actors/http_bridge.hpp"
+
+namespace bsm::http_handlers {
+
+using ex_ptr = const http::exchange_ptr&;
+
+// -- health (health_routes.cpp) ----------------------------------------------
+
+/// GET /healthz, from memory: the process and its HTTP threads are alive.
+void healthz(const http_bridge_env& env, ex_ptr ex);
+/// GET /metrics, from memory: the Prometheus text format.
+void metrics(const http_bridge_env& env, ex_ptr ex);
+/// GET /readyz: every child of the root runs and the node is not draining.
+void readyz(http_bridge_pointer self, ex_ptr ex);
+
+// -- actors (actor_routes.cpp) ------------------------------------------------
+
+/// GET /v1/actors: named actors and mailboxes with their depth.
+void list_actors(http_bridge_pointer self, ex_ptr ex);
+/// GET /v1/tree: the supervision tree.
+void tree(http_bridge_pointer self, ex_ptr ex);
+
+// -- message injection (message_route.cpp) ------------------------------------
+
+/// POST /v1/actors/{name}/messages: tell (durable) or ask.
+void post_message(http_bridge_pointer self, ex_ptr ex);
+
+// -- events (event_route.cpp) -------------------------------------------------
+
+/// GET /v1/events?topic=PATTERN: Server-Sent Events.
+void events(http_bridge_pointer self, ex_ptr ex);
+
+} // namespace bsm::http_handlers

@@ -1,0 +1,36 @@
+#include "actors/http/routes.hpp"
+
+#include "actors/http/handlers.hpp"
+
+namespace bsm {
+
+namespace {
+
+http_route from_memory(
+  std::function<void(const http_bridge_env&, const http::exchange_ptr&)> f) {
+  return http_route{std::move(f), nullptr, false};
+}
+
+http_route by_actor(
+  std::function<void(http_bridge_pointer, const http::exchange_ptr&)> f) {
+  return http_route{nullptr, std::move(f), false};
+}
+
+} // namespace
+
+std::shared_ptr<const http_routes> make_http_routes() {
+  using boost::beast::http::verb;
+  namespace h = http_handlers;
+  auto routes = std::make_shared<http_routes>();
+  routes->add(verb::get, "/healthz", from_memory(h::healthz));
+  routes->add(verb::get, "/metrics", from_memory(h::metrics));
+  routes->add(verb::get, "/readyz", by_actor(h::readyz));
+  routes->add(verb::get, "/v1/actors", by_actor(h::list_actors));
+  routes->add(verb::post, "/v1/actors/{name}/messages",
+              by_actor(h::post_message));
+  routes->add(verb::get, "/v1/tree", by_actor(h::tree));
+  routes->add(verb::get, "/v1/events", by_actor(h::events));
+  return routes;
+}
+
+} // namespace bsm

@@ -1,0 +1,99 @@
+#pragma once
+
+// The HTTP bridge (API.md). Two halves:
+// - the front, on the HTTP server's I/O threads: CORS, route matching, 404
+//   and 405, draining, and the few answers made from memory (/healthz,
+//   /metrics); every other request becomes a message to
+// - the bridge actor, a supervised child named "http_bridge", which turns
+//   requests into typed messages to other actors and their replies into
+//   answers, without ever waiting on a thread.
+// Routes are listed in one place, actors/http/routes.cpp.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <spdlog/logger.h>
+
+#include "actors/interfaces.hpp"
+#include "runtime/config/node_config.hpp"
+#include "runtime/http/exchange.hpp"
+#include "runtime/http/route_table.hpp"
+#include "runtime/http/session.hpp"
+#include "runtime/mailbox/mailbox_depths.hpp"
+#include "runtime/messages/type_registry.hpp"
+#include "runtime/metrics/registry.hpp"
+#include "runtime/naming/name_registry.hpp"
+#include "runtime/store/store.hpp"
+
+namespace bsm {
+
+/// Registered path of the bridge actor.
+inline constexpr const char* http_bridge_path = "http_bridge";
+
+/// What the front and the bridge actor share. Every pointer must outlive
+/// both; `root` is set once the tree runs, before the first request.
+struct http_bridge_env {
+  std::string node_name;
+  std::chrono::steady_clock::time_point started_at;
+  http_options opts;
+  /// mailbox.idempotency_ttl: how long an Idempotency-Key is remembered.
+  std::chrono::milliseconds idempotency_ttl{24 * 3'600'000};
+  const type_registry* types = nullptr;
+  std::shared_ptr<name_registry> names;
+  std::shared_ptr<mailbox_depths> depths;
+  metrics::registry* metrics = nullptr;
+  std::shared_ptr<spdlog::logger> log;
+  /// The root supervisor (for /v1/tree and /readyz).
+  std::shared_ptr<caf::actor> root;
+  /// Set when the node begins to shut down.
+  std::shared_ptr<std::atomic<bool>> draining;
+};
+
+struct http_bridge_state;
+using http_bridge_pointer = caf::stateful_actor<http_bridge_state>*;
+
+/// How one route is answered.
+struct http_route {
+  /// On the I/O thread, from memory only (never blocks, never messages).
+  std::function<void(const http_bridge_env&, const http::exchange_ptr&)>
+    from_memory;
+  /// By the bridge actor.
+  std::function<void(http_bridge_pointer, const http::exchange_ptr&)> by_actor;
+  /// A dashboard page: gets the browser security headers.
+  bool dashboard = false;
+};
+
+using http_routes = http::route_table<http_route>;
+
+struct http_bridge_state {
+  static constexpr const char* name = "http_bridge";
+
+  http_bridge_pointer self = nullptr;
+  std::shared_ptr<const http_bridge_env> env;
+  std::shared_ptr<const http_routes> routes;
+  http_idempotency_actor idempotency;
+  /// Idempotency scopes whose first request is still being answered.
+  std::unordered_set<std::string> in_flight_keys;
+
+  void handle(const http::exchange_ptr& ex);
+};
+
+/// The bridge actor. Spawns its detached idempotency store as a linked
+/// helper.
+caf::behavior http_bridge(http_bridge_pointer self,
+                          std::shared_ptr<const http_bridge_env> env,
+                          std::shared_ptr<const http_routes> routes,
+                          store* db);
+
+/// The front: the HTTP server's dispatcher for `routes`. It finds the
+/// bridge actor by name at each request, so the actor may restart.
+http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
+                                 std::shared_ptr<const http_routes> routes);
+
+} // namespace bsm

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# HTTP benchmark: wrk against a minimal Beast server (the raw baseline) and
+# against bsmd's HTTP bridge, one scenario after the other in one run, all
+# on 127.0.0.1 and sharing this machine's cores with wrk.
+#   baseline  GET /        bsm_http_baseline_server, fixed 200 JSON body
+#   healthz   GET /healthz bsmd                      (target >= 70% of baseline)
+#   tell      POST /v1/actors/memory/messages, mode tell, a small
+#             MemoryPutRequest; 202 once durable     (target >= 20k req/s,
+#                                                     p99 < 10 ms)
+# Usage: bench/http_bench.sh [BUILD_DIR]   (make bench-http)
+# Environment (defaults in brackets):
+#   HTTP_BENCH_DURATION [10]       seconds per measured run
+#   HTTP_BENCH_WARMUP [2]          seconds of unrecorded load before each run
+#   HTTP_BENCH_CONNECTIONS [64]    wrk connections
+#   HTTP_BENCH_THREADS [2]         wrk threads
+#   HTTP_BENCH_IO_THREADS [1]      io threads of both servers (bsmd's
+#                                  http.io_threads)
+#   HTTP_BENCH_DURABILITY [os]     bsmd's store.durability (none|os|fsync)
+#   HTTP_BENCH_SCENARIOS ["baseline healthz tell"]
+# Writes bench/results/http-<stamp>.json (and http-latest.json) and prints
+# the summary of bench/summarize.py (also in http-summary-latest.txt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+duration=${HTTP_BENCH_DURATION:-10}
+warmup=${HTTP_BENCH_WARMUP:-2}
+connections=${HTTP_BENCH_CONNECTIONS:-64}
+threads=${HTTP_BENCH_THREADS:-2}
+io_threads=${HTTP_BENCH_IO_THREADS:-1}
+durability=${HTTP_BENCH_DURABILITY:-os}
+scenarios=${HTTP_BENCH_SCENARIOS:-baseline healthz tell}
+out=bench/results
+mkdir -p "$out"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bsm-http-bench.XXXXXX")
+pids=()
+
+# Stops a server by its pid: SIGTERM, then SIGKILL after 15 s.
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  for pid in "${pids[@]}"; do stop_pid "$pid"; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "http_bench: $*" >&2
+  exit 1
+}
+
+# Starts the baseline server; sets baseline_url.
+start_baseline() {
+  local bin="$build/bench/bsm_http_baseline_server"
+  [[ -x $bin ]] || fail "$bin not built (ninja -C $build bsm_http_baseline_server)"
+  "$bin" --port 0 --threads "$io_threads" >"$tmp/baseline.out" \
+    2>"$tmp/baseline.err" &
+  pids+=($!)
+  local pid=$! port=""
+  baseline_pid=$pid
+  for _ in $(seq 100); do
+    port=$(sed -n 's/^port=//p' "$tmp/baseline.out")
+    [[ -n $port ]] && break
+    kill -0 "$pid" 2>/dev/null || fail "baseline server died: $(cat "$tmp/baseline.err")"
+    sleep 0.1
+  done
+  [[ -n $port ]] || fail "baseline server printed no port"
+  baseline_url="http://127.0.0.1:$port"
+}
+
+# Starts bsmd on a fresh data dir; sets bsmd_url from ports.json's "http".
+start_bsmd() {
+  local bin="$build/node/bsmd" data="$tmp/data" ports="$tmp/data/ports.json"
+  [[ -x $bin ]] || fail "$bin not built"
+  "$bin" --config config/node.yaml --set "node.data_dir=$data" \
+    --set http.listen=127.0.0.1:0 --set cluster.listen=127.0.0.1:0 \
+    --set logging.level=warn --set "store.durability=$durability" \
+    --set "http.io_threads=$io_threads" \
+    >"$tmp/bsmd.out" 2>"$tmp/bsmd.err" &
+  pids+=($!)
+  local pid=$! addr=""
+  for _ in $(seq 300); do
+    if [[ -f $ports ]]; then
+      # The file is written once, by rename, with every address in it.
+      addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("http", ""))' "$ports")
+      [[ -n $addr ]] || fail "bsmd's ports.json has no \"http\" address (no HTTP bridge?): $(cat "$ports")"
+      break
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "bsmd died: $(cat "$tmp/bsmd.err")"
+    sleep 0.1
+  done
+  [[ -n $addr ]] || fail "bsmd wrote no ports.json within 30 s: $(cat "$tmp/bsmd.err")"
+  bsmd_url="http://$addr"
+  bsmd_pid=$pid
+}
+
+# Runs wrk with the given script and URL for $2 seconds; prints wrk's
+# JSON line (see bench/http/report.lua).
+run_wrk() {
+  local script=$1 seconds=$2 url=$3 log=$4
+  wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency \
+    -s "bench/http/$script" "$url" >"$log" 2>&1 \
+    || fail "wrk failed against $url: $(cat "$log")"
+  sed -n 's/^wrk_json=//p' "$log"
+}
+
+# One request with curl first: a route that does not answer 2xx is shown
+# with its body here (the run still happens, counting non_2xx).
+tell_body='{"type":"bsm.v1.MemoryPutRequest","payload":{"agent":"bench","key":"k","value":"dmFsdWU="},"mode":"tell"}' # as in post_tell.lua
+smoke_test() {
+  local name=$1 method=$2 url=$3 status
+  local args=(-sS -o "$tmp/$name.smoke" -w '%{http_code}' --max-time 10)
+  [[ $method == POST ]] && args+=(-H 'Content-Type: application/json' --data "$tell_body")
+  status=$(curl "${args[@]}" "$url" 2>&1) || true
+  [[ $status == 2?? ]] || echo "http_bench: warning: $method $url answered $status: $(head -c 500 "$tmp/$name.smoke" 2>/dev/null)" >&2
+}
+
+# Warms up, measures, and appends one scenario object to $tmp/scenarios.
+run_scenario() {
+  local name=$1 method=$2 script=$3 url=$4 server_pid=$5
+  smoke_test "$name" "$method" "$url"
+  run_wrk "$script" "$warmup" "$url" "$tmp/$name-warmup.txt" >/dev/null
+  local measured
+  measured=$(run_wrk "$script" "$duration" "$url" "$tmp/$name.txt")
+  [[ -n $measured ]] || fail "no result line from wrk: $(cat "$tmp/$name.txt")"
+  kill -0 "$server_pid" 2>/dev/null || fail "the server of '$name' died during its run"
+  cp "$tmp/$name.txt" "$out/http-$name-$stamp.txt"
+  python3 - "$name" "$method" "$url" "$measured" >>"$tmp/scenarios" <<'EOF'
+import json, sys
+name, method, url, w = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+print(json.dumps({
+    "name": name, "method": method, "url": url,
+    "rps": w["rps"], "requests": w["requests"], "duration_s": w["duration_s"],
+    "p50_ms": w["p50_ms"], "p90_ms": w["p90_ms"], "p99_ms": w["p99_ms"],
+    "p999_ms": w["p999_ms"], "max_ms": w["max_ms"], "mean_ms": w["mean_ms"],
+    "non_2xx": w["non_2xx"], "errors": sum(w["errors"].values()),
+    "error_kinds": w["errors"]}))
+EOF
+}
+
+# Share of CPU time idle over one second before the runs: the servers and
+# wrk need both cores, so a busy machine shows up here.
+cpu_idle_percent() {
+  local a b
+  read -ra a < <(head -1 /proc/stat)
+  sleep 1
+  read -ra b < <(head -1 /proc/stat)
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  echo $((100 * (b[4] - a[4]) / (total > 0 ? total : 1)))
+}
+idle_before=$(cpu_idle_percent)
+: >"$tmp/scenarios"
+for scenario in $scenarios; do
+  case $scenario in
+    baseline) [[ -v baseline_url ]] || start_baseline ;;
+    healthz | tell) [[ -v bsmd_url ]] || start_bsmd ;;
+    *) fail "unknown scenario '$scenario' (baseline, healthz, tell)" ;;
+  esac
+done
+for scenario in $scenarios; do
+  case $scenario in
+    baseline) run_scenario baseline GET get.lua "$baseline_url/" "$baseline_pid" ;;
+    healthz) run_scenario healthz GET get.lua "$bsmd_url/healthz" "$bsmd_pid" ;;
+    tell) run_scenario tell POST post_tell.lua "$bsmd_url/v1/actors/memory/messages" "$bsmd_pid" ;;
+  esac
+done
+
+json="$out/http-$stamp.json"
+python3 - "$tmp/scenarios" "$json" <<EOF
+import json, os, platform, sys
+scenarios = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+doc = {
+    "kind": "http", "date": "$stamp", "host": platform.node(),
+    "cpus": os.cpu_count(), "idle_before_percent": $idle_before,
+    "settings": {"connections": $connections, "wrk_threads": $threads,
+                 "duration_s": $duration, "warmup_s": $warmup,
+                 "io_threads": $io_threads,
+                 "durability": "$durability"},
+    "scenarios": scenarios,
+}
+with open(sys.argv[2], "w") as f:
+    json.dump(doc, f, indent=2)
+    f.write("\n")
+EOF
+cp "$json" "$out/http-latest.json"
+python3 bench/summarize.py "$json" | tee "$out/http-summary-latest.txt"

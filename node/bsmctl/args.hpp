@@ -1,0 +1,105 @@
+#pragma once
+
+// Command line of bsmctl, parsed strictly: an unknown option, a missing
+// value or a malformed argument is an `invalid_argument` error (exit 2).
+//
+//   bsmctl [GLOBAL...] COMMAND [ARGS...]    (global options may also follow)
+//
+// Parsing is pure: the environment comes in as `bsmctl_env`, and nothing
+// reads stdin or talks to a server here.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+namespace bsm::ctl {
+
+enum class output_format {
+  /// Compact JSON, one document per line, as the server sent it.
+  json,
+  /// Aligned, human-readable columns.
+  table,
+};
+
+/// What bsmctl takes from its environment.
+struct bsmctl_env {
+  /// $BSM_URL, if set and not empty.
+  std::optional<std::string> url;
+  /// $BSM_TOKEN, if set and not empty.
+  std::optional<std::string> token;
+};
+
+struct global_options {
+  /// Base URL of the node's HTTP bridge, without a trailing slash.
+  /// Default: $BSM_URL, then http://127.0.0.1:8080.
+  std::string url = "http://127.0.0.1:8080";
+  /// Sent as `Authorization: Bearer <token>` when not empty.
+  /// Default: $BSM_TOKEN, then none.
+  std::string token;
+  /// Default: json.
+  output_format output = output_format::json;
+};
+
+enum class command_kind {
+  help,
+  version,
+  send,
+  actors,
+  tree,
+  health,
+  events,
+  ports,
+};
+
+struct send_args {
+  /// Read one message per line from stdin instead of ACTOR TYPE [JSON].
+  bool batch = false;
+  std::string actor;
+  /// As given; `qualified_type` adds the "bsm.v1." prefix.
+  std::string type;
+  /// The payload JSON as given (validated to be an object). Default: {}.
+  std::string payload = "{}";
+  /// The payload argument was `-`: read it from stdin.
+  bool payload_from_stdin = false;
+  /// --ask: wait for the reply. For --batch, the mode of lines without one.
+  bool ask = false;
+  /// --idempotency-key; not allowed with --batch (lines carry their own).
+  std::string idempotency_key;
+  /// --timeout-ms: the server's deadline for an ask. Default: the server's.
+  std::optional<uint64_t> timeout_ms;
+};
+
+struct events_args {
+  /// Topic pattern: `*` is one segment, `#` the rest. Default: # (all).
+  std::string pattern = "#";
+  /// Stop after this many events. Default: stream until the server ends.
+  std::optional<uint64_t> count;
+};
+
+struct ports_args {
+  /// Default: ./data/node-a.
+  std::string data_dir = "./data/node-a";
+  /// Print only this address (e.g. "http"). Default: all of ports.json.
+  std::string key;
+};
+
+struct bsmctl_args {
+  global_options global;
+  command_kind command = command_kind::help;
+  send_args send;
+  events_args events;
+  ports_args ports;
+};
+
+/// Parses `args` (without argv[0]). Errors: `invalid_argument`, with a
+/// message naming the offending argument.
+[[nodiscard]] caf::expected<bsmctl_args>
+parse_bsmctl_args(const std::vector<std::string>& args, const bsmctl_env& env);
+
+/// The text of `bsmctl --help`.
+std::string bsmctl_usage();
+
+} // namespace bsm::ctl

@@ -1,0 +1,39 @@
+#pragma once
+
+// What every bsmctl command shares: the client, the global options, the
+// console, and one way to report failures (message on stderr, exit code).
+
+#include <string>
+
+#include <caf/error.hpp>
+
+#include "node/bsmctl/args.hpp"
+#include "node/bsmctl/commands.hpp"
+#include "node/bsmctl/http_client.hpp"
+
+namespace bsm::ctl {
+
+struct command_context {
+  const global_options& global;
+  const console& io;
+  http_client& client;
+
+  bool table() const {
+    return global.output == output_format::table;
+  }
+};
+
+/// True for a 2xx status.
+bool is_success(long status);
+
+/// Prints "bsmctl: <what>" to stderr and returns the error's exit code.
+int report(const caf::error& err, const console& io);
+
+/// Prints the server's error (message, code, HTTP status, request id) to
+/// stderr and returns `exit_failure`.
+int report_http_error(const http_response& res, const console& io);
+
+/// Writes `text` and a line end to stdout and flushes (for pipes).
+void print_line(const console& io, const std::string& text);
+
+} // namespace bsm::ctl

@@ -1,0 +1,144 @@
+#include "node/bsmctl/commands.hpp"
+
+#include <fstream>
+#include <ostream>
+
+#include "node/bsmctl/command_context.hpp"
+#include "node/bsmctl/events_command.hpp"
+#include "node/bsmctl/exit_code.hpp"
+#include "node/bsmctl/output.hpp"
+#include "node/bsmctl/send_command.hpp"
+
+namespace bsm::ctl {
+
+namespace {
+
+using table_renderer = std::string (*)(const ordered_json&);
+
+// GET `path` and print the body as JSON or through `to_table`.
+int get_and_print(command_context& ctx, const std::string& path,
+                  table_renderer to_table) {
+  http_request req;
+  req.path = path;
+  req.headers.push_back("Accept: application/json");
+  auto res = ctx.client.send(req);
+  if (!res)
+    return report(res.error(), ctx.io);
+  if (!is_success(res->status))
+    return report_http_error(*res, ctx.io);
+  auto doc = parse_body(res->body);
+  if (ctx.table() && doc)
+    ctx.io.out << to_table(*doc);
+  else
+    print_line(ctx.io, one_line(res->body));
+  return exit_ok;
+}
+
+// "status=ok node=a ..." for a table cell; "code: message" for errors.
+std::string health_detail(const http_response& res) {
+  if (!is_success(res.status))
+    return error_summary(res.body);
+  auto doc = parse_body(res.body);
+  if (!doc || !doc->is_object())
+    return one_line(res.body);
+  std::string out;
+  for (const auto& item : doc->items())
+    out += (out.empty() ? "" : " ") + item.key() + '=' + cell(item.value());
+  return out;
+}
+
+ordered_json body_json(const http_response& res) {
+  auto doc = parse_body(res.body);
+  return doc ? *doc : ordered_json(res.body);
+}
+
+void print_health(command_context& ctx, const http_response& live,
+                  const http_response& ready) {
+  if (!ctx.table()) {
+    ordered_json doc{{"healthz", body_json(live)},
+                     {"readyz", body_json(ready)},
+                     {"ready", is_success(ready.status)}};
+    print_line(ctx.io, compact(doc));
+    return;
+  }
+  ctx.io.out << format_table(
+    {{"CHECK", "STATUS", "DETAIL"},
+     {"healthz", std::to_string(live.status), health_detail(live)},
+     {"readyz", std::to_string(ready.status), health_detail(ready)}});
+}
+
+int run_health(command_context& ctx) {
+  http_request req;
+  req.path = "/healthz";
+  auto live = ctx.client.send(req);
+  if (!live)
+    return report(live.error(), ctx.io);
+  if (!is_success(live->status))
+    return report_http_error(*live, ctx.io);
+  req.path = "/readyz";
+  auto ready = ctx.client.send(req);
+  if (!ready)
+    return report(ready.error(), ctx.io);
+  print_health(ctx, *live, *ready);
+  if (!is_success(ready->status)) {
+    ctx.io.err << "bsmctl: not ready: " << error_summary(ready->body) << '\n';
+    return exit_failure;
+  }
+  return exit_ok;
+}
+
+// Reads DIR/ports.json, which a node writes once it listens.
+int run_ports(const ports_args& args, const console& io) {
+  auto path = args.data_dir + "/ports.json";
+  std::ifstream in{path};
+  if (!in) {
+    io.err << "bsmctl: no node has written " << path << " (is it running?)\n";
+    return exit_failure;
+  }
+  auto doc = ordered_json::parse(in, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    io.err << "bsmctl: " << path << " is not a JSON object\n";
+    return exit_failure;
+  }
+  if (args.key.empty()) {
+    io.out << doc.dump(2) << '\n';
+    return exit_ok;
+  }
+  if (!doc.contains(args.key) || !doc[args.key].is_string()) {
+    io.err << "bsmctl: " << path << " has no address '" << args.key << "'\n";
+    return exit_failure;
+  }
+  io.out << doc[args.key].get<std::string>() << '\n';
+  return exit_ok;
+}
+
+int run_http_command(const bsmctl_args& args, const console& io) {
+  http_client client{args.global.url, args.global.token};
+  command_context ctx{args.global, io, client};
+  switch (args.command) {
+    case command_kind::send:
+      return args.send.batch ? run_send_batch(ctx, args.send)
+                             : run_send(ctx, args.send);
+    case command_kind::actors:
+      return get_and_print(ctx, "/v1/actors", actors_table);
+    case command_kind::tree: return get_and_print(ctx, "/v1/tree", tree_lines);
+    case command_kind::health: return run_health(ctx);
+    case command_kind::events: return run_events(ctx, args.events);
+    default: io.err << "bsmctl: not an HTTP command\n"; return exit_usage;
+  }
+}
+
+} // namespace
+
+int run_command(const bsmctl_args& args, const console& io) {
+  switch (args.command) {
+    case command_kind::help: io.out << bsmctl_usage(); return exit_ok;
+    case command_kind::version:
+      io.out << "bsmctl " << BSM_VERSION << '\n';
+      return exit_ok;
+    case command_kind::ports: return run_ports(args.ports, io);
+    default: return run_http_command(args, io);
+  }
+}
+
+} // namespace bsm::ctl

@@ -1,0 +1,48 @@
+#include "node/bsmctl/events_command.hpp"
+
+#include <ostream>
+
+#include "node/bsmctl/exit_code.hpp"
+#include "node/bsmctl/message.hpp"
+#include "node/bsmctl/output.hpp"
+#include "node/bsmctl/sse.hpp"
+
+namespace bsm::ctl {
+
+namespace {
+
+std::string render_event(const command_context& ctx, const std::string& data) {
+  auto doc = parse_body(data);
+  if (!doc)
+    return one_line(data);
+  return ctx.table() ? event_line(*doc) : compact(*doc);
+}
+
+} // namespace
+
+int run_events(command_context& ctx, const events_args& args) {
+  sse_parser parser;
+  uint64_t seen = 0;
+  auto on_line = [&](std::string_view line) {
+    auto data = parser.feed(line);
+    if (!data)
+      return true;
+    print_line(ctx.io, render_event(ctx, *data));
+    ++seen;
+    return !args.count || seen < *args.count;
+  };
+  auto path = "/v1/events?topic=" + percent_encode(args.pattern);
+  auto res = ctx.client.stream_lines(path, "text/event-stream", on_line);
+  if (!res)
+    return report(res.error(), ctx.io);
+  if (!is_success(res->status))
+    return report_http_error(*res, ctx.io);
+  if (args.count && seen < *args.count) {
+    ctx.io.err << "bsmctl: the server ended the event stream after " << seen
+               << " of " << *args.count << " events\n";
+    return exit_failure;
+  }
+  return exit_ok;
+}
+
+} // namespace bsm::ctl

@@ -1,0 +1,153 @@
+#include "node/bsmctl/output.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace bsm::ctl {
+
+namespace {
+
+// "RESTART_STRATEGY_ONE_FOR_ONE" -> "one_for_one"; short names unchanged.
+std::string enum_name(const ordered_json& value, const std::string& prefix) {
+  if (!value.is_string())
+    return value.is_null() ? "" : cell(value);
+  auto text = value.get<std::string>();
+  if (text.rfind(prefix, 0) == 0)
+    text.erase(0, prefix.size());
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
+    return static_cast<char>(std::tolower(c));
+  });
+  return text;
+}
+
+// `doc[key]`, or null when missing.
+ordered_json member(const ordered_json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it == doc.end() ? ordered_json{} : *it;
+}
+
+void tree_node(const ordered_json& node, size_t depth, std::string& out) {
+  out.append(depth * 2, ' ');
+  out += text_of(node, "name", "?");
+  auto strategy = enum_name(member(node, "strategy"), "RESTART_STRATEGY_");
+  if (!strategy.empty() && strategy != "unspecified")
+    out += " [" + strategy + "]";
+  auto state = enum_name(member(node, "state"), "CHILD_STATE_");
+  out += ' ' + (state.empty() ? std::string{"unspecified"} : state);
+  out += " restarts=" + text_of(node, "restarts", "0") + '\n';
+  auto children = node.find("children");
+  if (children == node.end() || !children->is_array())
+    return;
+  for (const auto& child : *children)
+    if (child.is_object())
+      tree_node(child, depth + 1, out);
+}
+
+} // namespace
+
+std::string compact(const ordered_json& doc) {
+  return doc.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+std::optional<ordered_json> parse_body(const std::string& body) {
+  auto doc = ordered_json::parse(body, nullptr, false);
+  if (doc.is_discarded())
+    return std::nullopt;
+  return doc;
+}
+
+std::string one_line(const std::string& body) {
+  if (auto doc = parse_body(body))
+    return compact(*doc);
+  auto text = body;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    text.pop_back();
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  std::replace(text.begin(), text.end(), '\r', ' ');
+  return text;
+}
+
+std::string text_of(const ordered_json& doc, const char* key,
+                    const std::string& fallback) {
+  if (!doc.is_object())
+    return fallback;
+  auto it = doc.find(key);
+  if (it == doc.end() || it->is_null())
+    return fallback;
+  return cell(*it);
+}
+
+std::string cell(const ordered_json& value) {
+  if (value.is_string())
+    return value.get<std::string>();
+  return compact(value);
+}
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size())
+        out.append(widths[i] - row[i].size() + 2, ' ');
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string actors_table(const ordered_json& doc) {
+  const ordered_json* list = &doc;
+  if (doc.is_object() && doc.contains("actors"))
+    list = &doc["actors"];
+  std::vector<std::vector<std::string>> rows{{"NAME", "MAILBOX_DEPTH"}};
+  if (list->is_array())
+    for (const auto& actor : *list)
+      rows.push_back({text_of(actor, "name"), text_of(actor, "mailbox_depth")});
+  return format_table(rows);
+}
+
+std::string tree_lines(const ordered_json& doc) {
+  const ordered_json* root = &doc;
+  if (doc.is_object() && !doc.contains("name") && doc.contains("root"))
+    root = &doc["root"];
+  std::string out;
+  if (root->is_object())
+    tree_node(*root, 0, out);
+  return out;
+}
+
+std::string event_line(const ordered_json& event) {
+  std::string data = "-";
+  if (event.is_object() && event.contains("data"))
+    data = compact(event["data"]);
+  return text_of(event, "time") + ' ' + text_of(event, "topic") + ' '
+         + text_of(event, "source") + ' ' + data;
+}
+
+std::string fields_table(const ordered_json& doc) {
+  if (!doc.is_object())
+    return compact(doc) + '\n';
+  std::vector<std::vector<std::string>> rows{{"KEY", "VALUE"}};
+  for (const auto& item : doc.items())
+    rows.push_back({item.key(), cell(item.value())});
+  return format_table(rows);
+}
+
+std::string error_summary(const std::string& body) {
+  auto doc = parse_body(body);
+  if (doc && doc->is_object() && doc->contains("error")
+      && (*doc)["error"].is_object()) {
+    const auto& err = (*doc)["error"];
+    return text_of(err, "code", "error") + ": " + text_of(err, "message", "");
+  }
+  return one_line(body);
+}
+
+} // namespace bsm::ctl

@@ -1,0 +1,403 @@
+#include "runtime/http/session.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "runtime/http/error_response.hpp"
+#include "runtime/mailbox/message_id.hpp"
+
+namespace bsm::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// A client's X-Request-Id is echoed only if it is short and printable, so
+// it cannot smuggle anything into logs or headers.
+bool usable_request_id(beast::string_view id) {
+  if (id.empty() || id.size() > 128)
+    return false;
+  for (char c : id)
+    if (c <= 0x20 || c >= 0x7f)
+      return false;
+  return true;
+}
+
+rejection from_parse_error(const beast::error_code& ec) {
+  if (ec == bhttp::error::header_limit)
+    return {bhttp::status::request_header_fields_too_large,
+            "headers_too_large", "the request headers are too large"};
+  if (ec == bhttp::error::body_limit)
+    return {bhttp::status::payload_too_large, "payload_too_large",
+            "the body is larger than http.max_body_bytes"};
+  return {bhttp::status::bad_request, "invalid_argument",
+          "malformed request: " + ec.message()};
+}
+
+std::string chunk_of(const std::string& data) {
+  char size[32];
+  auto n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+  std::string out;
+  out.reserve(static_cast<size_t>(n) + data.size() + 2);
+  out.append(size, static_cast<size_t>(n));
+  out.append(data);
+  out.append("\r\n");
+  return out;
+}
+
+} // namespace
+
+session::session(net::ip::tcp::socket socket, const session_options& opts,
+                 dispatcher dispatch, http_metrics* metrics,
+                 std::function<void()> on_close)
+  : stream_(std::move(socket)),
+    opts_(opts),
+    dispatch_(std::move(dispatch)),
+    metrics_(metrics),
+    on_close_(std::move(on_close)),
+    heartbeat_(stream_.get_executor()),
+    handler_timer_(stream_.get_executor()) {
+}
+
+session::~session() {
+  if (on_close_)
+    on_close_();
+}
+
+void session::start() {
+  net::dispatch(stream_.get_executor(),
+                [self = shared_from_this()] { self->await_request(); });
+}
+
+void session::drain() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->draining_ = true;
+    if (self->streaming_)
+      self->end_stream();
+    else if (!self->current_ && !self->writing_)
+      self->close();
+  });
+}
+
+// -- reading ----------------------------------------------------------------
+
+void session::await_request() {
+  if (closed_)
+    return;
+  if (draining_)
+    return close();
+  parser_.emplace();
+  // The parser's own limit is a backstop; check_header() tells 414 from 431.
+  parser_->header_limit(static_cast<uint32_t>(opts_.limits.max_header_bytes
+                                              + opts_.limits.max_uri_bytes));
+  parser_->body_limit(opts_.limits.max_body_bytes);
+  if (buffer_.size() > 0)
+    return read_header();
+  stream_.expires_after(opts_.idle_timeout);
+  stream_.async_read_some(
+    buffer_.prepare(4096),
+    [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec)
+        return self->close();
+      self->buffer_.commit(n);
+      self->read_header();
+    });
+}
+
+void session::read_header() {
+  deadline_ = std::chrono::steady_clock::now() + opts_.read_timeout;
+  stream_.expires_at(deadline_);
+  bhttp::async_read_header(
+    stream_, buffer_, *parser_,
+    [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->on_header(ec);
+    });
+}
+
+void session::on_header(beast::error_code ec) {
+  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout
+      || ec == net::error::eof || ec == net::error::connection_reset)
+    return close();
+  if (ec)
+    return reject(from_parse_error(ec));
+  auto& header = parser_->get().base();
+  auto length = parser_->content_length();
+  if (auto why = check_header(header, length ? std::optional<uint64_t>{*length}
+                                             : std::nullopt,
+                              opts_.limits))
+    return reject(*why);
+  if (parser_->is_done())
+    return dispatch_request();
+  auto expect = header[bhttp::field::expect];
+  if (beast::iequals(expect, "100-continue")) {
+    // curl waits for this before it sends a larger body.
+    auto interim = std::make_shared<std::string>(
+      "HTTP/1.1 100 Continue\r\n\r\n");
+    return net::async_write(stream_, net::buffer(*interim),
+                            [self = shared_from_this(),
+                             interim](beast::error_code wec, size_t) {
+                              if (wec)
+                                return self->close();
+                              self->read_body();
+                            });
+  }
+  read_body();
+}
+
+void session::read_body() {
+  stream_.expires_at(deadline_);
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->on_body(ec);
+                    });
+}
+
+void session::on_body(beast::error_code ec) {
+  if (ec == beast::error::timeout || ec == net::error::eof
+      || ec == bhttp::error::partial_message
+      || ec == net::error::connection_reset)
+    return close();
+  if (ec)
+    return reject(from_parse_error(ec));
+  dispatch_request();
+}
+
+void session::dispatch_request() {
+  auto req = parser_->release();
+  parser_.reset();
+  keep_alive_ = req.keep_alive();
+  auto given = req["X-Request-Id"];
+  auto id = usable_request_id(given) ? std::string{given} : new_message_id();
+  current_ = std::make_shared<exchange>(std::move(req), std::move(id),
+                                        weak_from_this(), metrics_);
+  // Handlers have their own deadlines (an ask's timeout); this is the
+  // backstop.
+  stream_.expires_never();
+  arm_handler_timer();
+  watch_client();
+  dispatch_(current_);
+}
+
+void session::arm_handler_timer() {
+  handler_timer_.expires_after(opts_.handler_timeout);
+  handler_timer_.async_wait(
+    [self = shared_from_this(), ex = current_](beast::error_code ec) {
+      if (ec || !self->is_current(ex.get()) || ex->responded())
+        return;
+      respond_error(*ex, bhttp::status::gateway_timeout, "deadline_exceeded",
+                    "the request was not answered in time");
+    });
+}
+
+// A handler may take long (an ask); if the client hangs up meanwhile, its
+// exchange is cancelled. Pipelined bytes of the next request stay unread.
+void session::watch_client() {
+  if (watching_ || closed_)
+    return;
+  watching_ = true;
+  stream_.socket().async_wait(
+    net::ip::tcp::socket::wait_read,
+    net::bind_executor(stream_.get_executor(),
+                       [self = shared_from_this()](beast::error_code ec) {
+                         self->watching_ = false;
+                         self->on_client_readable(ec);
+                       }));
+}
+
+void session::on_client_readable(beast::error_code ec) {
+  if (closed_ || !current_)
+    return;
+  if (ec)
+    return close();
+  char probe[512];
+  auto fd = stream_.socket().native_handle();
+  auto n = ::recv(fd, probe, streaming_ ? sizeof(probe) : 1,
+                  streaming_ ? MSG_DONTWAIT : (MSG_PEEK | MSG_DONTWAIT));
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+    return close();
+  // A stream's client has nothing to say: discard and keep watching. Bytes
+  // of a pipelined request wait for their turn.
+  if (streaming_ || n < 0)
+    watch_client();
+}
+
+// -- writing ----------------------------------------------------------------
+
+void session::post_response(exchange* ex, response res) {
+  net::post(stream_.get_executor(),
+            [self = shared_from_this(), ex, res = std::move(res)]() mutable {
+              if (self->is_current(ex) && !self->closed_)
+                self->send(std::move(res));
+            });
+}
+
+void session::finish_headers(response& res, bool keep_alive) {
+  res.version(11);
+  res.set("X-Request-Id", current_->request_id());
+  for (auto& [name, value] : current_->take_response_headers())
+    res.set(name, value);
+  res.keep_alive(keep_alive);
+}
+
+void session::send(response res) {
+  handler_timer_.cancel();
+  bool keep_alive = keep_alive_ && !draining_;
+  finish_headers(res, keep_alive);
+  res.prepare_payload();
+  current_->record(res.result_int());
+  auto msg = std::make_shared<response>(std::move(res));
+  stream_.expires_after(opts_.read_timeout);
+  writing_ = true;
+  bhttp::async_write(
+    stream_, *msg,
+    [self = shared_from_this(), msg, keep_alive](beast::error_code ec, size_t) {
+      self->writing_ = false;
+      self->current_.reset();
+      if (ec || !keep_alive)
+        return self->close();
+      self->await_request();
+    });
+}
+
+// Refusals before the body is read close the connection: where the next
+// request would start is unknown.
+void session::reject(const rejection& why) {
+  bhttp::request<bhttp::string_body> req;
+  if (parser_ && parser_->is_header_done())
+    req.method(parser_->get().method());
+  parser_.reset();
+  keep_alive_ = false;
+  current_ = std::make_shared<exchange>(std::move(req), new_message_id(),
+                                        weak_from_this(), metrics_);
+  send(make_error_response(why.status, why.code, why.message,
+                           current_->request_id()));
+}
+
+void session::post_stream_head(exchange* ex, response head) {
+  net::post(stream_.get_executor(),
+            [self = shared_from_this(), ex, head = std::move(head)]() mutable {
+              if (self->is_current(ex) && !self->closed_)
+                self->start_stream(std::move(head));
+            });
+}
+
+void session::start_stream(response head) {
+  handler_timer_.cancel();
+  streaming_ = true;
+  stream_open_ = true;
+  finish_headers(head, false);
+  head.chunked(true);
+  current_->record(head.result_int());
+  std::string text;
+  text.reserve(256);
+  for (const auto& field : head.base())
+    text.append(field.name_string().data(), field.name_string().size())
+      .append(": ")
+      .append(field.value().data(), field.value().size())
+      .append("\r\n");
+  auto status_line = "HTTP/1.1 " + std::to_string(head.result_int()) + " "
+                     + std::string{bhttp::obsolete_reason(head.result())}
+                     + "\r\n";
+  enqueue(status_line + text + "\r\n");
+  schedule_heartbeat();
+}
+
+bool session::post_stream_data(exchange* ex, std::string chunk) {
+  if (!stream_open_.load())
+    return false;
+  auto size = chunk.size();
+  if (queued_bytes_.fetch_add(size) + size > opts_.sse_max_queued_bytes) {
+    // The client reads slower than events come: it loses the stream rather
+    // than the node its memory.
+    post_stream_end(ex);
+    return false;
+  }
+  net::post(stream_.get_executor(), [self = shared_from_this(), ex,
+                                     chunk = std::move(chunk)]() mutable {
+    if (!self->is_current(ex) || self->closed_ || !self->streaming_)
+      return;
+    self->wrote_since_heartbeat_ = true;
+    self->enqueue(chunk_of(chunk));
+  });
+  return true;
+}
+
+void session::post_stream_end(exchange* ex) {
+  net::post(stream_.get_executor(), [self = shared_from_this(), ex] {
+    if (self->is_current(ex) && self->streaming_)
+      self->end_stream();
+  });
+}
+
+void session::end_stream() {
+  if (!streaming_ || close_after_write_)
+    return;
+  stream_open_ = false;
+  heartbeat_.cancel();
+  close_after_write_ = true;
+  enqueue("0\r\n\r\n");
+}
+
+void session::schedule_heartbeat() {
+  heartbeat_.expires_after(opts_.sse_heartbeat);
+  heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->closed_ || !self->stream_open_)
+      return;
+    if (!self->wrote_since_heartbeat_)
+      self->enqueue(chunk_of(": keep-alive\n\n"));
+    self->wrote_since_heartbeat_ = false;
+    self->schedule_heartbeat();
+  });
+}
+
+void session::enqueue(std::string bytes) {
+  out_.push_back(std::move(bytes));
+  if (!writing_)
+    write_next();
+}
+
+void session::write_next() {
+  if (closed_)
+    return;
+  if (out_.empty()) {
+    if (close_after_write_)
+      close();
+    return;
+  }
+  writing_ = true;
+  stream_.expires_after(opts_.read_timeout);
+  net::async_write(
+    stream_, net::buffer(out_.front()),
+    [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->writing_ = false;
+      if (ec)
+        return self->close();
+      self->out_.pop_front();
+      // Only chunk payloads were counted; framing bytes make this inexact
+      // by a few bytes per chunk, which the limit tolerates.
+      auto queued = self->queued_bytes_.load();
+      self->queued_bytes_.fetch_sub(std::min<uint64_t>(queued, n));
+      self->write_next();
+    });
+}
+
+void session::close() {
+  if (closed_)
+    return;
+  closed_ = true;
+  stream_open_ = false;
+  heartbeat_.cancel();
+  handler_timer_.cancel();
+  if (current_ && (!current_->responded() || streaming_))
+    current_->cancel();
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+}
+
+} // namespace bsm::http
