@@ -279,6 +279,9 @@ void session::reject(const rejection& why) {
 }
 
 void session::post_stream_head(exchange* ex, response head) {
+  // Chunks written right after this call are posted after the head, so
+  // they may be accepted already.
+  stream_open_ = true;
   net::post(stream_.get_executor(),
             [self = shared_from_this(), ex, head = std::move(head)]() mutable {
               if (self->is_current(ex) && !self->closed_)
@@ -289,7 +292,6 @@ void session::post_stream_head(exchange* ex, response head) {
 void session::start_stream(response head) {
   handler_timer_.cancel();
   streaming_ = true;
-  stream_open_ = true;
   finish_headers(head, false);
   head.chunked(true);
   current_->record(head.result_int());
