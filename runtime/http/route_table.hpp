@@ -85,7 +85,7 @@ private:
   std::vector<route> routes_;
 };
 
-/// "GET, OPTIONS, POST" for an Allow header (OPTIONS is always allowed).
+/// "GET, POST, OPTIONS" for an Allow header (OPTIONS is always allowed).
 std::string allow_header(const std::vector<boost::beast::http::verb>& methods);
 
 } // namespace bsm::http

@@ -109,8 +109,9 @@ http_connection::fill(clock_type::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - clock_type::now());
     pollfd pfd{fd_, POLLIN, 0};
-    auto ready = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(
-                                   0, static_cast<int64_t>(left.count()))));
+    auto ready = ::poll(&pfd, 1,
+                        static_cast<int>(std::max<int64_t>(
+                          0, static_cast<int64_t>(left.count()))));
     if (ready < 0 && errno == EINTR)
       continue;
     if (ready < 0) {
@@ -234,15 +235,16 @@ make_request(std::string_view method, std::string_view target,
   for (const auto& [name, value] : headers)
     out.append(name).append(": ").append(value).append("\r\n");
   if (!body.empty() || method == "POST" || method == "PUT")
-    out.append("Content-Length: ").append(std::to_string(body.size())).append(
-      "\r\n");
+    out.append("Content-Length: ")
+      .append(std::to_string(body.size()))
+      .append("\r\n");
   out.append("\r\n").append(body);
   return out;
 }
 
-std::optional<http_response>
-http_exchange(uint16_t port, const std::string& request_bytes,
-              std::chrono::milliseconds timeout) {
+std::optional<http_response> http_exchange(uint16_t port,
+                                           const std::string& request_bytes,
+                                           std::chrono::milliseconds timeout) {
   http_connection conn{port};
   if (!conn.connected() || !conn.send(request_bytes))
     return std::nullopt;

@@ -34,9 +34,8 @@ struct http_response {
 class http_connection {
 public:
   /// Connects to 127.0.0.1:`port`. Check connected() (and error()).
-  explicit http_connection(uint16_t port,
-                           std::chrono::milliseconds timeout
-                           = std::chrono::seconds{5});
+  explicit http_connection(uint16_t port, std::chrono::milliseconds timeout
+                                          = std::chrono::seconds{5});
 
   ~http_connection();
 
@@ -59,13 +58,13 @@ public:
   /// or the time ran out first (error() tells which), or if the bytes are
   /// not a valid response. Bytes after the response stay buffered for the
   /// next call (pipelining).
-  std::optional<http_response>
-  read_response(std::chrono::milliseconds timeout = std::chrono::seconds{10});
+  std::optional<http_response> read_response(std::chrono::milliseconds timeout
+                                             = std::chrono::seconds{10});
 
   /// Reads only a response head (status line and headers), for a stream.
   /// The bytes after it stay buffered for read_until().
-  std::optional<http_response>
-  read_head(std::chrono::milliseconds timeout = std::chrono::seconds{10});
+  std::optional<http_response> read_head(std::chrono::milliseconds timeout
+                                         = std::chrono::seconds{10});
 
   /// Reads raw bytes until the buffered data contains `needle` (returns
   /// true; the data stays buffered) or the connection closes or the time
@@ -99,10 +98,11 @@ private:
 
 /// Builds request bytes: request line, Host, the given headers in order,
 /// Content-Length when there is a body, then the body.
-std::string make_request(
-  std::string_view method, std::string_view target,
-  const std::vector<std::pair<std::string, std::string>>& headers = {},
-  std::string_view body = {});
+std::string
+make_request(std::string_view method, std::string_view target,
+             const std::vector<std::pair<std::string, std::string>>& headers
+             = {},
+             std::string_view body = {});
 
 /// One request on a fresh connection; nullopt if no response came.
 std::optional<http_response>
