@@ -1,5 +1,6 @@
 #include "actors/http/routes.hpp"
 
+#include "actors/http/dashboard.hpp"
 #include "actors/http/handlers.hpp"
 
 namespace bsm {
@@ -30,6 +31,7 @@ std::shared_ptr<const http_routes> make_http_routes() {
               by_actor(h::post_message));
   routes->add(verb::get, "/v1/tree", by_actor(h::tree));
   routes->add(verb::get, "/v1/events", by_actor(h::events));
+  add_dashboard_routes(*routes);
   return routes;
 }
 
