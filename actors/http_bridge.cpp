@@ -39,18 +39,19 @@ bool origin_allowed(const http_options& opts, const std::string& origin) {
 /// preflight and has been answered.
 bool apply_cors(const http_bridge_env& env, const http::exchange_ptr& ex,
                 const std::vector<bhttp::verb>& methods) {
-  auto given = ex->req()[bhttp::field::origin];
-  if (given.empty() || env.opts.cors_allowed_origins.empty())
+  if (env.opts.cors_allowed_origins.empty())
     return false;
+  // Answers differ by Origin: caches must keep them apart.
+  ex->add_response_header("Vary", "Origin");
+  auto given = ex->req()[bhttp::field::origin];
   std::string origin{given};
-  if (!origin_allowed(env.opts, origin))
+  if (given.empty() || !origin_allowed(env.opts, origin))
     return false;
   ex->add_response_header("Access-Control-Allow-Origin", origin);
-  ex->add_response_header("Vary", "Origin");
   ex->add_response_header("Access-Control-Expose-Headers",
                           exposed_response_headers);
   bool preflight
-    = ex->req().method() == bhttp::verb::options
+    = !methods.empty() && ex->req().method() == bhttp::verb::options
       && ex->req().count(bhttp::field::access_control_request_method) > 0;
   if (!preflight)
     return false;

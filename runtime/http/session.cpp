@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <limits>
+
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -95,7 +97,10 @@ void session::await_request() {
   // The parser's own limit is a backstop; check_header() tells 414 from 431.
   parser_->header_limit(static_cast<uint32_t>(opts_.limits.max_header_bytes
                                               + opts_.limits.max_uri_bytes));
-  parser_->body_limit(opts_.limits.max_body_bytes);
+  // No body limit until check_header() ran: a Content-Length over it would
+  // fail the header's parse, and the 413 would lose the request's id. (Not
+  // boost::none: Beast 1.74 compares a Content-Length with it as "greater".)
+  parser_->body_limit(std::numeric_limits<uint64_t>::max());
   if (buffer_.size() > 0)
     return read_header();
   stream_.expires_after(opts_.idle_timeout);
@@ -131,6 +136,8 @@ void session::on_header(beast::error_code ec) {
                                              : std::nullopt,
                               opts_.limits))
     return reject(*why);
+  // Still bounds a chunked body.
+  parser_->body_limit(opts_.limits.max_body_bytes);
   if (parser_->is_done())
     return dispatch_request();
   auto expect = header[bhttp::field::expect];
@@ -268,12 +275,21 @@ void session::send(response res) {
 // request would start is unknown.
 void session::reject(const rejection& why) {
   bhttp::request<bhttp::string_body> req;
+  std::string id;
   if (parser_ && parser_->is_header_done())
     req.method(parser_->get().method());
+  if (parser_) {
+    // The fields read before the refusal are whole: a usable X-Request-Id
+    // among them is echoed like on any other answer.
+    auto given = parser_->get()["X-Request-Id"];
+    if (usable_request_id(given))
+      id = std::string{given};
+  }
   parser_.reset();
   keep_alive_ = false;
-  current_ = std::make_shared<exchange>(std::move(req), new_message_id(),
-                                        weak_from_this(), metrics_);
+  current_ = std::make_shared<exchange>(
+    std::move(req), id.empty() ? new_message_id() : std::move(id),
+    weak_from_this(), metrics_);
   send(make_error_response(why.status, why.code, why.message,
                            current_->request_id()));
 }

@@ -24,8 +24,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-std::string lowercase(std::string_view text) {
-  std::string result{text};
+std::string lowercase(std::string result) {
   std::transform(result.begin(), result.end(), result.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return result;
@@ -37,7 +36,8 @@ http_response to_response(Parser& parser) {
   http_response result;
   result.status = static_cast<int>(msg.result_int());
   for (const auto& field : msg.base())
-    result.headers[lowercase(field.name_string())] = std::string{field.value()};
+    result.headers[lowercase(std::string{field.name_string()})]
+      = std::string{field.value()};
   result.close = !msg.keep_alive();
   return result;
 }
@@ -45,12 +45,12 @@ http_response to_response(Parser& parser) {
 } // namespace
 
 std::string http_response::header(std::string_view name) const {
-  auto i = headers.find(lowercase(name));
+  auto i = headers.find(lowercase(std::string{name}));
   return i == headers.end() ? std::string{} : i->second;
 }
 
 bool http_response::has_header(std::string_view name) const {
-  return headers.count(lowercase(name)) > 0;
+  return headers.count(lowercase(std::string{name})) > 0;
 }
 
 http_connection::http_connection(uint16_t port,
