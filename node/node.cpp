@@ -3,6 +3,7 @@
 #include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
@@ -36,6 +37,17 @@ supervisor_options root_options(const supervision_options& sup) {
   opts.period = sup.period;
   opts.backoff_initial = sup.backoff_initial;
   opts.backoff_max = sup.backoff_max;
+  return opts;
+}
+
+// "One worker per core" leaves no core to the HTTP I/O threads, which
+// then wait behind actors; reserve theirs.
+scheduler_options scheduler_for(scheduler_options opts,
+                                const http_options& http) {
+  if (opts.threads > 0)
+    return opts;
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  opts.threads = cores > http.io_threads ? cores - http.io_threads : 1;
   return opts;
 }
 
@@ -119,12 +131,11 @@ caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
   n.mailbox_metrics_
     = std::make_unique<mailbox_metrics>(mailbox_metrics::make(*n.metrics_));
   n.depths_ = std::make_shared<mailbox_depths>();
-  n.http_metrics_
-    = std::make_unique<http::http_metrics>(http::http_metrics::make(*n.metrics_));
+  n.http_metrics_ = http::http_metrics::make(*n.metrics_);
   n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
   n.names_ = std::make_shared<name_registry>();
-  n.system_cfg_
-    = std::make_unique<system_config>(n.cfg_.scheduler, n.stats_.get());
+  n.system_cfg_ = std::make_unique<system_config>(
+    scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get());
   n.system_cfg_->load<caf::io::middleman>();
   n.system_ = std::make_unique<caf::actor_system>(*n.system_cfg_);
   return result;

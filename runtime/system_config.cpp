@@ -12,6 +12,9 @@ system_config::system_config(const scheduler_options& opts,
   bsm::add_error_category(*this);
   if (opts.threads > 0)
     set("scheduler.max-threads", static_cast<size_t>(opts.threads));
+  set("scheduler.policy", opts.policy == scheduler_policy::sharing
+                            ? caf::atom("sharing")
+                            : caf::atom("stealing"));
 }
 
 } // namespace bsm

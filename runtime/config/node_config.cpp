@@ -48,6 +48,11 @@ constexpr std::pair<std::string_view, durability> durability_names[] = {
   {"fsync", durability::fsync},
 };
 
+constexpr std::pair<std::string_view, scheduler_policy> policy_names[] = {
+  {"stealing", scheduler_policy::stealing},
+  {"sharing", scheduler_policy::sharing},
+};
+
 constexpr std::pair<std::string_view, log_format> format_names[] = {
   {"text", log_format::text},
   {"json", log_format::json},
@@ -476,6 +481,10 @@ const std::vector<section_spec>& schema() {
      {{"threads",
        [](auto& in, auto& cfg) {
          return in.integer(cfg.scheduler.threads, 0, max_threads);
+       }},
+      {"policy",
+       [](auto& in, auto& cfg) {
+         return in.one_of(cfg.scheduler.policy, policy_names);
        }}}},
     {"agents",
      {{"paths",

@@ -180,9 +180,21 @@ struct supervision_options {
   std::chrono::milliseconds shutdown_timeout{5'000};
 };
 
+/// How CAF's workers find work.
+enum class scheduler_policy {
+  /// Per-worker queues; idle workers poll, then sleep in short steps.
+  stealing,
+  /// One shared queue; idle workers block on a condition variable.
+  sharing,
+};
+
 struct scheduler_options {
-  /// CAF worker threads; 0 means one per core. Default: 0. Range: 0..256.
+  /// CAF worker threads; 0 means one per core not taken by the HTTP I/O
+  /// threads (at least one). Default: 0. Range: 0..256.
   uint32_t threads = 0;
+  /// Default: sharing. Measured on 2 cores (docs/BENCHMARKS.md): polling
+  /// idle workers (stealing) take the CPU the I/O threads need.
+  scheduler_policy policy = scheduler_policy::sharing;
 };
 
 struct agents_options {

@@ -166,8 +166,7 @@ void exchange::record(unsigned status) const {
   std::string method = verb == boost::beast::http::verb::unknown
                          ? "other"
                          : std::string{boost::beast::http::to_string(verb)};
-  metrics_->requests.with({route_, method, std::to_string(status)}).inc();
-  metrics_->duration.with({route_}).observe(elapsed);
+  metrics_->observe(route_, method, status, elapsed);
 }
 
 } // namespace bsm::http

@@ -185,9 +185,13 @@ void session::dispatch_request() {
   // Handlers have their own deadlines (an ask's timeout); this is the
   // backstop.
   stream_.expires_never();
+  auto ex = current_;
+  dispatch_(ex);
+  // Answers from memory are on their way already: no watch, no timer.
+  if (ex->responded())
+    return;
   arm_handler_timer();
   watch_client();
-  dispatch_(current_);
 }
 
 void session::arm_handler_timer() {
@@ -323,6 +327,8 @@ void session::start_stream(response head) {
                      + "\r\n";
   enqueue(status_line + text + "\r\n");
   schedule_heartbeat();
+  // A stream ends when its client goes away.
+  watch_client();
 }
 
 bool session::post_stream_data(exchange* ex, std::string chunk) {

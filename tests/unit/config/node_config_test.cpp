@@ -113,6 +113,20 @@ void expect_same(const node_config& x, const node_config& y) {
   EXPECT_EQ(x.node.name, y.node.name);
   EXPECT_EQ(x.node.data_dir, y.node.data_dir);
   EXPECT_EQ(to_string(x.http.listen), to_string(y.http.listen));
+  EXPECT_EQ(x.http.io_threads, y.http.io_threads);
+  EXPECT_EQ(x.http.max_connections, y.http.max_connections);
+  EXPECT_EQ(x.http.max_header_bytes, y.http.max_header_bytes);
+  EXPECT_EQ(x.http.max_uri_bytes, y.http.max_uri_bytes);
+  EXPECT_EQ(x.http.max_body_bytes, y.http.max_body_bytes);
+  EXPECT_EQ(x.http.max_json_depth, y.http.max_json_depth);
+  EXPECT_EQ(x.http.read_timeout, y.http.read_timeout);
+  EXPECT_EQ(x.http.idle_timeout, y.http.idle_timeout);
+  EXPECT_EQ(x.http.drain_timeout, y.http.drain_timeout);
+  EXPECT_EQ(x.http.ask_timeout, y.http.ask_timeout);
+  EXPECT_EQ(x.http.max_ask_timeout, y.http.max_ask_timeout);
+  EXPECT_EQ(x.http.cors_allowed_origins, y.http.cors_allowed_origins);
+  EXPECT_EQ(x.http.sse_heartbeat, y.http.sse_heartbeat);
+  EXPECT_EQ(x.http.sse_max_queued_bytes, y.http.sse_max_queued_bytes);
   EXPECT_EQ(to_string(x.cluster.listen), to_string(y.cluster.listen));
   EXPECT_EQ(x.cluster.seeds, y.cluster.seeds);
   EXPECT_EQ(x.cluster.membership, y.cluster.membership);
@@ -127,6 +141,7 @@ void expect_same(const node_config& x, const node_config& y) {
   EXPECT_EQ(x.supervision.backoff_max, y.supervision.backoff_max);
   EXPECT_EQ(x.supervision.shutdown_timeout, y.supervision.shutdown_timeout);
   EXPECT_EQ(x.scheduler.threads, y.scheduler.threads);
+  EXPECT_EQ(x.scheduler.policy, y.scheduler.policy);
   EXPECT_EQ(x.agents.paths, y.agents.paths);
 }
 
@@ -726,4 +741,23 @@ TEST(NodeConfig, ValidateRejectsValuesBuiltInCode) {
 TEST(NodeConfig, ToStringRendersIpv4AndIpv6) {
   EXPECT_EQ(to_string(bsm::listen_address{"10.0.0.1", 80}), "10.0.0.1:80");
   EXPECT_EQ(to_string(bsm::listen_address{"::1", 8080}), "[::1]:8080");
+}
+
+TEST(NodeConfig, ReadsHttpLimitsAndRefusesInconsistentOnes) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml",
+                               "http:\n"
+                               "  max_body_bytes: 2048\n"
+                               "  cors_allowed_origins: [http://app.example]\n"
+                               "  read_timeout: 2s\n"));
+  EXPECT_EQ(cfg.http.max_body_bytes, 2048u);
+  EXPECT_EQ(cfg.http.read_timeout, std::chrono::seconds{2});
+  ASSERT_EQ(cfg.http.cors_allowed_origins.size(), 1u);
+  EXPECT_EQ(cfg.http.cors_allowed_origins[0], "http://app.example");
+  contains(error_for(dir, "http:\n  max_body_bytes: 10\n"),
+           "http.max_body_bytes");
+  contains(error_for(dir, "http:\n  ask_timeout: 10m\n"),
+           "http.max_ask_timeout");
+  contains(error_for(dir, "scheduler:\n  policy: lazy\n"),
+           "scheduler.policy");
 }
