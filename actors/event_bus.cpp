@@ -6,17 +6,12 @@
 #include <caf/make_message.hpp>
 #include <nlohmann/json.hpp>
 
+#include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm {
 
 namespace {
-
-int64_t unix_ms_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 // `accept` checks the syntax (and UTF-8) without building a document; a
 // valid JSON text whose first character is '{' is an object.
@@ -176,7 +171,7 @@ caf::error event_bus_state::prepare(v1::Event& ev) {
                       "event data is not a JSON object");
   }
   if (ev.time_unix_ms() == 0)
-    ev.set_time_unix_ms(unix_ms_now());
+    ev.set_time_unix_ms(unix_now_ms());
   return caf::none;
 }
 

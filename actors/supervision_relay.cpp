@@ -4,17 +4,12 @@
 #include <nlohmann/json.hpp>
 
 #include "protocols/enum_label.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm {
 
 namespace {
-
-int64_t unix_ms_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// Publishes everything buffered if a bus is registered; else makes sure a
 /// timer will look again.
@@ -68,7 +63,7 @@ v1::Event to_bus_event(const v1::SupervisionEvent& ev) {
   v1::Event result;
   result.set_topic("supervision." + kind);
   result.set_time_unix_ms(ev.time_unix_ms() != 0 ? ev.time_unix_ms()
-                                                 : unix_ms_now());
+                                                 : unix_now_ms());
   result.set_source(supervisor);
   // Reasons are rendered errors and may hold any bytes; replace invalid
   // UTF-8 instead of throwing.

@@ -8,17 +8,12 @@
 
 #include "protocols/caf_types.hpp"
 #include "protocols/enum_label.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm {
 
 namespace {
-
-int64_t unix_ms_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
-}
 
 v1::RestartStrategy to_proto(restart_strategy x) {
   switch (x) {
@@ -164,7 +159,7 @@ void supervisor_state::escalate(const caf::error& reason) {
   ev.set_kind(v1::SupervisionEvent::KIND_ESCALATED);
   ev.set_supervisor(display_path(opts.path));
   ev.set_reason(render(why));
-  ev.set_time_unix_ms(unix_ms_now());
+  ev.set_time_unix_ms(unix_now_ms());
   if (env.log)
     env.log->error("supervision: {}", render(why));
   if (env.observer)
@@ -311,7 +306,7 @@ void supervisor_state::emit(v1::SupervisionEvent::Kind kind,
     ev.set_reason(render(reason));
   ev.set_backoff_ms(backoff_ms);
   ev.set_restarts(child.restarts);
-  ev.set_time_unix_ms(unix_ms_now());
+  ev.set_time_unix_ms(unix_now_ms());
   if (env.log) {
     auto level = kind == v1::SupervisionEvent::KIND_CHILD_CRASHED
                      || kind == v1::SupervisionEvent::KIND_CHILD_KILLED

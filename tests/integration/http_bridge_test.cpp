@@ -207,11 +207,13 @@ void expect_rejected_and_closed(test_node& node, const std::string& bytes) {
 
 // -- the shared node ----------------------------------------------------------
 
-class HttpBridge : public ::testing::Test {
+/// A fixture whose suite shares one node started with `Sets::get()`.
+template <class Sets>
+class configured_node : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
     dir_ = new temp_dir;
-    node_ = new test_node{dir_->path(), dir_->path() / "data", {}};
+    node_ = new test_node{dir_->path(), dir_->path() / "data", Sets::get()};
   }
 
   static void TearDownTestSuite() {
@@ -235,6 +237,15 @@ protected:
   static inline temp_dir* dir_ = nullptr;
   static inline test_node* node_ = nullptr;
 };
+
+/// The default configuration.
+struct no_sets {
+  static std::vector<std::string> get() {
+    return {};
+  }
+};
+
+using HttpBridge = configured_node<no_sets>;
 
 // -- success paths --
 
@@ -793,36 +804,6 @@ TEST_F(HttpBridge, PipelinedRequestsAreAnsweredInOrder) {
 
 // -- nodes with their own configuration ---------------------------------------
 
-/// A fixture whose suite shares one node started with `Sets::get()`.
-template <class Sets>
-class configured_node : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    dir_ = new temp_dir;
-    node_ = new test_node{dir_->path(), dir_->path() / "data", Sets::get()};
-  }
-
-  static void TearDownTestSuite() {
-    if (node_ != nullptr)
-      node_->stop();
-    delete node_;
-    delete dir_;
-    node_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(node_->port(), 0) << "bsmd did not listen; stderr:\n"
-                                << node_->proc().err();
-  }
-
-  static uint16_t port() {
-    return node_->port();
-  }
-
-  static inline temp_dir* dir_ = nullptr;
-  static inline test_node* node_ = nullptr;
-};
 
 struct short_timeouts {
   static std::vector<std::string> get() {
