@@ -21,8 +21,8 @@
 #include <nlohmann/json.hpp>
 
 #include "node/bsmctl/http_client.hpp"
-#include "runtime/error.hpp"
 #include "process.hpp"
+#include "runtime/error.hpp"
 
 namespace {
 
@@ -48,11 +48,18 @@ public:
   bool start(std::vector<std::string> extra = {}) {
     auto ports = dir_.path() / "data" / "ports.json";
     std::filesystem::remove(ports);
-    std::vector<std::string> args{
-      ledger_node, "--config", default_config, "--set",
-      "node.data_dir=" + (dir_.path() / "data").string(), "--set",
-      "cluster.listen=127.0.0.1:0", "--set", "http.listen=127.0.0.1:0",
-      "--set", "logging.level=warn"};
+    std::vector<std::string> args{ledger_node,
+                                  "--config",
+                                  default_config,
+                                  "--set",
+                                  "node.data_dir="
+                                    + (dir_.path() / "data").string(),
+                                  "--set",
+                                  "cluster.listen=127.0.0.1:0",
+                                  "--set",
+                                  "http.listen=127.0.0.1:0",
+                                  "--set",
+                                  "logging.level=warn"};
     args.insert(args.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<process>(std::move(args), dir_.path());
     for (int i = 0; i < 1500; ++i) {
@@ -176,8 +183,8 @@ TEST(HttpTellCrash, EveryAcceptedTellIsProcessedAfterKillNine) {
   std::vector<std::thread> threads;
   for (size_t i = 0; i < senders; ++i)
     threads.emplace_back([&, i] {
-      accepted[i] = run_sender(node, names[i], names_base64[i], stop, give_up,
-                               refused);
+      accepted[i]
+        = run_sender(node, names[i], names_base64[i], stop, give_up, refused);
     });
   std::mt19937 rng{std::random_device{}()};
   std::uniform_int_distribution<int> uptime_ms{200, 600};
@@ -260,7 +267,8 @@ TEST(HttpEvents, StreamsSupervisionEventsOfACrashingActor) {
   bsm::ctl::http_request req;
   req.method = "POST";
   req.path = "/v1/actors/ledger/messages";
-  req.body = R"({"type":"bsm.v1.PingRequest","payload":{"payload":"cG9pc29u"}})";
+  req.body
+    = R"({"type":"bsm.v1.PingRequest","payload":{"payload":"cG9pc29u"}})";
   auto res = client.send(req);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 202) << res->body;
@@ -271,6 +279,40 @@ TEST(HttpEvents, StreamsSupervisionEventsOfACrashingActor) {
   EXPECT_EQ(events[0]["data"]["child"], "ledger");
   EXPECT_TRUE(events[0]["time"].is_string());
   EXPECT_EQ(events[1]["topic"], "supervision.child_restarted") << events[1];
+  EXPECT_EQ(node.terminate(), 0) << node.stderr_text();
+}
+
+// An ask whose actor answers after its deadline is a 504; the same
+// Idempotency-Key while that request is in flight is a 409.
+TEST(HttpAsk, MissedDeadlineIs504AndItsKeyIsBusyMeanwhile) {
+  bsm::ctl::curl_global curl;
+  temp_dir dir;
+  http_node node{dir};
+  ASSERT_TRUE(node.start()) << node.stderr_text();
+  auto ask = [&](const std::string& key) {
+    bsm::ctl::http_client client{node.url(), ""};
+    bsm::ctl::http_request req;
+    req.method = "POST";
+    req.path = "/v1/actors/ledger/messages";
+    req.body = R"({"type":"bsm.v1.PingRequest","mode":"ask","timeout_ms":300,)"
+               R"("payload":{"payload":"c2xvdw=="}})";
+    req.headers.push_back("Idempotency-Key: " + key);
+    return client.send(req);
+  };
+  std::optional<caf::expected<bsm::ctl::http_response>> first;
+  std::thread slow{[&] {
+    first = ask("deadline-1");
+  }};
+  std::this_thread::sleep_for(100ms);
+  auto second = ask("deadline-1");
+  slow.join();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 409) << second->body;
+  EXPECT_EQ(nlohmann::json::parse(second->body)["error"]["code"], "conflict");
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->status, 504) << (*first)->body;
+  auto error = nlohmann::json::parse((*first)->body)["error"];
+  EXPECT_EQ(error["code"], "deadline_exceeded") << error;
   EXPECT_EQ(node.terminate(), 0) << node.stderr_text();
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -60,6 +61,13 @@ caf::behavior consumer(caf::event_based_actor*, std::filesystem::path dir) {
     [book](const v1::PingRequest& req) {
       if (req.payload() == "poison")
         throw std::runtime_error("poison message");
+      if (req.payload() == "slow") {
+        // For deadline tests; blocks only this detached actor's thread.
+        std::this_thread::sleep_for(std::chrono::seconds{1});
+        v1::PingResponse late;
+        late.set_sequence(req.sequence());
+        return late;
+      }
       auto entry = req.payload() + " " + std::to_string(req.sequence());
       book->deliveries.line(entry);
       if (book->applied.insert(entry).second)

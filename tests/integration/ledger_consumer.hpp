@@ -6,7 +6,8 @@
 // also appends one to `<dir>/effects.log`, remembering what it applied in
 // that file, so a redelivery after a crash has no second effect. Each line
 // is one write(2) with O_APPEND, so a kill -9 never tears one.
-// Payload "poison" throws: the actor crashes on every delivery.
+// Payload "poison" throws: the actor crashes on every delivery. Payload
+// "slow" is answered after one second and recorded nowhere.
 
 #include <filesystem>
 
