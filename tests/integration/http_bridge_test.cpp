@@ -46,23 +46,13 @@ public:
             const std::vector<std::string>& sets) {
     std::filesystem::create_directories(data_dir);
     std::filesystem::remove(data_dir / "ports.json");
-    std::vector<std::string> argv{bsmd,
-                                  "--config",
-                                  source_dir + "/config/node.yaml",
-                                  "--set",
-                                  "node.data_dir=" + data_dir.string(),
-                                  "--set",
-                                  "cluster.listen=127.0.0.1:0",
-                                  "--set",
-                                  "http.listen=127.0.0.1:0",
-                                  "--set",
-                                  "logging.level=warn"};
-    for (const auto& set : sets) {
-      argv.emplace_back("--set");
-      argv.push_back(set);
-    }
-    proc_ = std::make_unique<process>(std::move(argv), work);
-    port_ = await_port(data_dir / "ports.json");
+    proc_ = std::make_unique<process>(
+      bsm::test::node_argv(bsmd, source_dir + "/config/node.yaml", data_dir,
+                           sets),
+      work);
+    if (auto addr = bsm::test::await_http_address(data_dir, *proc_))
+      port_
+        = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
     if (port_ != 0)
       await_ready();
   }
@@ -86,21 +76,6 @@ public:
   }
 
 private:
-  uint16_t await_port(const std::filesystem::path& ports) {
-    for (int i = 0; i < 500; ++i) {
-      auto doc = json::parse(bsm::test::read_file(ports), nullptr, false);
-      if (!doc.is_discarded() && doc.contains("http")) {
-        auto addr = doc["http"].get<std::string>();
-        return static_cast<uint16_t>(
-          std::stoi(addr.substr(addr.rfind(':') + 1)));
-      }
-      if (!running())
-        break;
-      std::this_thread::sleep_for(20ms);
-    }
-    return 0;
-  }
-
   // The tree may trail the listening socket by a moment.
   void await_ready() {
     for (int i = 0; i < 100; ++i) {
@@ -803,7 +778,6 @@ TEST_F(HttpBridge, PipelinedRequestsAreAnsweredInOrder) {
 }
 
 // -- nodes with their own configuration ---------------------------------------
-
 
 struct short_timeouts {
   static std::vector<std::string> get() {

@@ -46,35 +46,17 @@ public:
 
   /// Starts the node and waits for its HTTP address; false if it died.
   bool start(std::vector<std::string> extra = {}) {
-    auto ports = dir_.path() / "data" / "ports.json";
-    std::filesystem::remove(ports);
-    std::vector<std::string> args{ledger_node,
-                                  "--config",
-                                  default_config,
-                                  "--set",
-                                  "node.data_dir="
-                                    + (dir_.path() / "data").string(),
-                                  "--set",
-                                  "cluster.listen=127.0.0.1:0",
-                                  "--set",
-                                  "http.listen=127.0.0.1:0",
-                                  "--set",
-                                  "logging.level=warn"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<process>(std::move(args), dir_.path());
-    for (int i = 0; i < 1500; ++i) {
-      auto text = bsm::test::read_file(ports);
-      if (!text.empty() && text.back() == '\n') {
-        auto addr = nlohmann::json::parse(text)["http"].get<std::string>();
-        std::lock_guard<std::mutex> guard{mtx_};
-        url_ = "http://" + addr;
-        return true;
-      }
-      if (proc_->wait(0ms))
-        return false;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
+    auto data = dir_.path() / "data";
+    std::filesystem::remove(data / "ports.json");
+    proc_ = std::make_unique<process>(
+      bsm::test::node_argv(ledger_node, default_config, data, extra),
+      dir_.path());
+    auto addr = bsm::test::await_http_address(data, *proc_);
+    if (!addr)
+      return false;
+    std::lock_guard<std::mutex> guard{mtx_};
+    url_ = "http://" + *addr;
+    return true;
   }
 
   void kill() {
@@ -241,8 +223,7 @@ TEST(HttpEvents, StreamsSupervisionEventsOfACrashingActor) {
   temp_dir dir;
   http_node node{dir};
   // Heartbeats let the reader give up in time if no event comes.
-  ASSERT_TRUE(node.start({"--set", "http.sse_heartbeat=200ms"}))
-    << node.stderr_text();
+  ASSERT_TRUE(node.start({"http.sse_heartbeat=200ms"})) << node.stderr_text();
   auto give_up_at = std::chrono::steady_clock::now() + 20s;
   std::vector<nlohmann::json> events;
   std::atomic<bool> subscribed{false};

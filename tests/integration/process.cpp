@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 namespace bsm::test {
 
 namespace {
@@ -110,6 +112,45 @@ std::string read_file(const std::filesystem::path& path) {
   std::stringstream buf;
   buf << in.rdbuf();
   return buf.str();
+}
+
+std::vector<std::string> node_argv(const std::string& binary,
+                                   const std::string& config,
+                                   const std::filesystem::path& data_dir,
+                                   const std::vector<std::string>& sets) {
+  std::vector<std::string> argv{binary,
+                                "--config",
+                                config,
+                                "--set",
+                                "node.data_dir=" + data_dir.string(),
+                                "--set",
+                                "cluster.listen=127.0.0.1:0",
+                                "--set",
+                                "http.listen=127.0.0.1:0",
+                                "--set",
+                                "logging.level=warn"};
+  for (const auto& set : sets) {
+    argv.emplace_back("--set");
+    argv.push_back(set);
+  }
+  return argv;
+}
+
+std::optional<std::string>
+await_http_address(const std::filesystem::path& data_dir, process& proc,
+                   std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    // Written once, by rename: a complete file or none.
+    auto doc = nlohmann::json::parse(read_file(data_dir / "ports.json"),
+                                     nullptr, false);
+    if (!doc.is_discarded() && doc.contains("http"))
+      return doc["http"].get<std::string>();
+    if (proc.wait(std::chrono::milliseconds{0}))
+      return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  return std::nullopt;
 }
 
 } // namespace bsm::test

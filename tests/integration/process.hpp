@@ -58,4 +58,19 @@ run_result run(std::vector<std::string> argv, const std::filesystem::path& dir,
 /// Reads a whole file; empty if it does not exist.
 std::string read_file(const std::filesystem::path& path);
 
+/// The command line of a node (`binary`: bsmd or a test node) on `config`
+/// and `data_dir`, with its HTTP and cluster ports on 127.0.0.1:0 and
+/// warnings-only logging; `sets` are further `--set` overrides.
+std::vector<std::string> node_argv(const std::string& binary,
+                                   const std::string& config,
+                                   const std::filesystem::path& data_dir,
+                                   const std::vector<std::string>& sets = {});
+
+/// The HTTP address ("127.0.0.1:PORT") from `<data_dir>/ports.json` once
+/// `proc` wrote it; nullopt if it exited first or `timeout` passed.
+std::optional<std::string>
+await_http_address(const std::filesystem::path& data_dir, process& proc,
+                   std::chrono::milliseconds timeout
+                   = std::chrono::seconds{15});
+
 } // namespace bsm::test
