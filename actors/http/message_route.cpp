@@ -150,7 +150,7 @@ caf::expected<injection> parse_injection(const http::exchange& ex,
 // An unknown type is the caller's mistake here (400), not a missing thing.
 caf::error as_bad_request(caf::error err) {
   if (is(err, errc::not_found))
-    return bad(render(err).substr(std::string{"not_found: "}.size()));
+    return bad(http::message_of(err));
   return err;
 }
 
