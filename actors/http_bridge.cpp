@@ -100,11 +100,13 @@ void answer_unrouted(const http::exchange_ptr& ex,
 void http_bridge_state::handle(const http::exchange_ptr& ex) {
   if (ex->cancelled())
     return; // nobody waits for the answer any more
-  auto found = routes->match(ex->req().method(), ex->path());
-  if (!found.found || !found.found->handler.by_actor)
+  // The front matched the route already.
+  const auto& table = routes->routes();
+  auto i = ex->route_index();
+  if (i >= table.size() || !table[i].handler.by_actor)
     return http::respond_error(*ex, bhttp::status::internal_server_error,
                                "internal", "route lost on its way");
-  found.found->handler.by_actor(self, ex);
+  table[i].handler.by_actor(self, ex);
 }
 
 caf::behavior http_bridge(http_bridge_pointer self,
@@ -135,7 +137,8 @@ http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
       return answer_unrouted(ex, methods);
     }
     const auto& route = *found.found;
-    ex->set_route(route.pattern.text(), std::move(found.params));
+    ex->set_route(static_cast<size_t>(found.found - routes->routes().data()),
+                  route.pattern.text(), std::move(found.params));
     apply_cors(*env, ex, {});
     if (route.handler.dashboard)
       add_security_headers(*ex);

@@ -39,8 +39,9 @@ caf::behavior sse_stream(caf::stateful_actor<sse_stream_state>* self,
                          http::exchange_ptr ex, event_bus_actor bus,
                          std::string pattern) {
   self->state.ex = ex;
-  // The client left: stop, which ends the subscription.
-  ex->on_cancel([addr = caf::actor_cast<caf::actor>(self)] {
+  // The client left: stop, which ends the subscription. A weak address:
+  // the exchange must not keep the actor alive.
+  ex->on_cancel([addr = self->address()] {
     caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
   });
   self->monitor(bus);

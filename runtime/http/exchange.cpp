@@ -81,8 +81,9 @@ std::optional<std::string> exchange::query_param(std::string_view name) const {
 }
 
 void exchange::set_route(
-  std::string pattern,
+  size_t index, std::string pattern,
   std::vector<std::pair<std::string, std::string>> params) {
+  route_index_ = index;
   route_ = std::move(pattern);
   params_ = std::move(params);
 }

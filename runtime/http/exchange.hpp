@@ -7,6 +7,7 @@
 // blocks and never waits for an actor.
 
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -53,10 +54,16 @@ public:
   /// The percent-decoded value of query parameter `name`, if present.
   std::optional<std::string> query_param(std::string_view name) const;
 
-  /// Set by the dispatcher: the matched route's pattern (a low-cardinality
-  /// metrics label) and its path parameters.
-  void set_route(std::string pattern,
+  /// Set by the dispatcher: the matched route's position in its table (so
+  /// a handler elsewhere need not match again), its pattern (a
+  /// low-cardinality metrics label) and its path parameters.
+  void set_route(size_t index, std::string pattern,
                  std::vector<std::pair<std::string, std::string>> params);
+
+  /// The matched route's position in its table; SIZE_MAX before set_route.
+  size_t route_index() const noexcept {
+    return route_index_;
+  }
 
   const std::string& route() const noexcept {
     return route_;
@@ -120,6 +127,7 @@ private:
   std::weak_ptr<session> owner_;
   http_metrics* metrics_;
   std::chrono::steady_clock::time_point started_;
+  size_t route_index_ = SIZE_MAX;
   std::string route_ = "unmatched";
   std::vector<std::pair<std::string, std::string>> params_;
   std::atomic<bool> responded_{false};
