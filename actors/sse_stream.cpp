@@ -30,8 +30,8 @@ std::string sse_frame(const v1::Event& event) {
                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   head.pop_back();
   // data_json is a JSON object the publisher built: splice it in.
-  const auto& data = event.data_json().empty() ? std::string{"{}"}
-                                               : event.data_json();
+  const auto& data
+    = event.data_json().empty() ? std::string{"{}"} : event.data_json();
   return "data: " + head + ",\"data\":" + data + "}\n\n";
 }
 

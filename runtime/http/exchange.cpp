@@ -46,12 +46,9 @@ std::optional<std::string> percent_decode(std::string_view in,
 
 exchange::exchange(request req, std::string request_id,
                    std::weak_ptr<session> owner, http_metrics* metrics)
-  : req_(std::move(req)),
-    request_id_(std::move(request_id)),
-    owner_(std::move(owner)),
-    metrics_(metrics),
-    started_(std::chrono::steady_clock::now()) {
-}
+  : req_(std::move(req)), request_id_(std::move(request_id)),
+    owner_(std::move(owner)), metrics_(metrics),
+    started_(std::chrono::steady_clock::now()) {}
 
 std::string_view exchange::path() const noexcept {
   std::string_view target{req_.target().data(), req_.target().size()};
@@ -158,9 +155,9 @@ void exchange::cancel() {
 void exchange::record(unsigned status) const {
   if (metrics_ == nullptr)
     return;
-  auto elapsed = std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - started_)
-                   .count();
+  auto elapsed
+    = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_)
+        .count();
   // Only known methods become label values: a client must not be able to
   // grow the series.
   auto verb = req_.method();

@@ -7,8 +7,8 @@
 // blocks and never waits for an actor.
 
 #include <atomic>
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -23,10 +23,8 @@
 
 namespace bsm::http {
 
-using request
-  = boost::beast::http::request<boost::beast::http::string_body>;
-using response
-  = boost::beast::http::response<boost::beast::http::string_body>;
+using request = boost::beast::http::request<boost::beast::http::string_body>;
+using response = boost::beast::http::response<boost::beast::http::string_body>;
 
 class session;
 struct http_metrics;
