@@ -26,12 +26,14 @@ run: build
 	@$(BUILD_DIR)/node/bsmd --config $(CONFIG)
 
 test: build
+	@./tests/peers/install.sh
 	@cd $(BUILD_DIR) && ctest $(CTEST_FLAGS)
 
 unit-test: build
 	@cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -L unit
 
 integration-test: build
+	@./tests/peers/install.sh
 	@cd $(BUILD_DIR) && ctest $(CTEST_FLAGS) -L integration
 
 bench: build

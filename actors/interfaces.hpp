@@ -2,6 +2,8 @@
 
 // Every typed actor interface of the hub, one comment line per handler.
 
+#include <string>
+
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -72,5 +74,51 @@ using http_idempotency_actor = caf::typed_actor<
   /// Stores a record for `ttl`.
   caf::replies_to<v1::HttpIdempotencyPutRequest>::with<
     v1::HttpIdempotencyPutResponse>>;
+
+/// Calls language models: the local provider inline, OpenAI-compatible
+/// upstreams on its own worker threads.
+using model_provider_actor = caf::typed_actor<
+  /// One completion.
+  caf::replies_to<v1::ModelRequest>::with<v1::ModelResponse>,
+  /// One completion, streamed: v1::ChatDelta messages go to the sink actor
+  /// as content arrives, in order, before the answer.
+  caf::replies_to<v1::ModelRequest, caf::actor>::with<v1::ModelResponse>>;
+
+/// Tools of MCP servers (and later plugins), under their prefixed names.
+using tool_host_actor = caf::typed_actor<
+  /// Every tool of every running server.
+  caf::replies_to<v1::ToolListRequest>::with<v1::ToolListResponse>,
+  /// Runs one tool; a tool that failed is a response with is_error.
+  caf::replies_to<v1::ToolCallRequest>::with<v1::ToolCallResponse>>;
+
+/// Results of completed tool calls by idempotency key, so a replayed turn
+/// does not repeat a side effect. Blocking store access: runs detached.
+using tool_ledger_actor = caf::typed_actor<
+  caf::replies_to<v1::ToolLedgerGetRequest>::with<v1::ToolLedgerGetResponse>,
+  caf::replies_to<v1::ToolLedgerPutRequest>::with<v1::ToolLedgerPutResponse>>;
+
+/// One agent: runs chat turns one at a time.
+using agent_actor = caf::typed_actor<
+  /// One turn.
+  caf::replies_to<v1::ChatRequest>::with<v1::ChatReply>,
+  /// One turn, streamed: v1::ChatDelta to the sink as the answer is produced.
+  caf::replies_to<v1::ChatRequest, caf::actor>::with<v1::ChatReply>>;
+
+/// The supervisor of all agents; agent `x` runs (is registered) at
+/// "agents/x".
+inline constexpr const char* agents_path = "agents";
+
+/// "agents/<name>".
+inline std::string agent_path(const std::string& name) {
+  return std::string{agents_path} + "/" + name;
+}
+
+/// Where the agent manager is registered.
+inline constexpr const char* agent_manager_path = "agent_manager";
+
+/// Keeps the agent definitions and reports the agents.
+using agent_manager_actor = caf::typed_actor<
+  caf::replies_to<v1::AgentListRequest>::with<v1::AgentListResponse>,
+  caf::replies_to<v1::AgentReloadRequest>::with<v1::AgentReloadResponse>>;
 
 } // namespace bsm

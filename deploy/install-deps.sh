@@ -21,6 +21,12 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+# Node.js and npm run the test peers (tests/peers/install.sh). Checked by
+# command, not package: a Node.js from elsewhere (nodesource ships npm inside
+# its nodejs package) is fine, and Debian's npm would conflict with it.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi

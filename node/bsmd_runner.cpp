@@ -24,10 +24,20 @@ sigset_t stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
-// Waits for SIGINT/SIGTERM on its own thread (the signals are blocked in
+// SIGHUP: read the agent definitions again; the node's log says what
+// changed (or why nothing did).
+void reload_agents(bsm::node& n) {
+  n.log().info("SIGHUP: reloading the agent definitions");
+  auto resp = n.reload_agents();
+  if (!resp)
+    n.log().error("agent reload failed: {}", bsm::render(resp.error()));
+}
+
+// Waits for SIGINT/SIGTERM/SIGHUP on its own thread (the signals are blocked in
 // every other thread): the first starts an ordered stop, a second one
 // forces the exit at once.
 void watch_signals(bsm::node& n, caf::actor root, std::atomic<bool>& done) {
@@ -38,6 +48,10 @@ void watch_signals(bsm::node& n, caf::actor root, std::atomic<bool>& done) {
     int sig = sigtimedwait(&set, nullptr, &poll);
     if (sig < 0)
       continue;
+    if (sig == SIGHUP) {
+      reload_agents(n);
+      continue;
+    }
     if (stopper.joinable()) {
       std::fprintf(stderr, "bsmd: second signal %d, exiting at once\n", sig);
       std::_Exit(128 + sig);
@@ -63,13 +77,17 @@ int run(const bsm::bsmd_args& args, std::vector<bsm::child_spec> extra) {
   auto cfg = bsm::load_node_config(args.config, args.overrides);
   if (!cfg)
     return fail(exit_usage, bsm::render(cfg.error()));
+  // Agent definitions are configuration too: a bad one is a usage error.
+  auto catalog = std::make_shared<bsm::agents::agent_catalog>(cfg->agents.paths);
+  if (auto loaded = catalog->load(); !loaded)
+    return fail(exit_usage, bsm::render(loaded.error()));
   if (args.check_config) {
     std::cout << args.config.string() << ": ok\n";
     return exit_ok;
   }
   auto set = stop_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  auto n = bsm::node::make(std::move(*cfg));
+  auto n = bsm::node::make(std::move(*cfg), std::move(catalog));
   if (!n)
     return fail(exit_failure, bsm::render(n.error()));
   if (auto err = (*n)->start(std::move(extra)))

@@ -16,7 +16,11 @@
 #include "actors/supervision_relay.hpp"
 #include "actors/mailbox_router.hpp"
 #include "actors/memory_actor.hpp"
+#include "actors/model_provider.hpp"
 #include "actors/node_info_actor.hpp"
+#include "actors/tool_host.hpp"
+#include "actors/tool_ledger.hpp"
+#include "agents/agent_manager.hpp"
 #include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
@@ -109,7 +113,13 @@ node::~node() {
   writer_.reset();
 }
 
-caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
+caf::expected<std::unique_ptr<node>>
+node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
+  if (!catalog) {
+    catalog = std::make_shared<agents::agent_catalog>(cfg.agents.paths);
+    if (auto diff = catalog->load(); !diff)
+      return diff.error();
+  }
   if (auto err = ensure_directory(cfg.node.data_dir, "data dir"))
     return err;
   std::unique_ptr<node> result{new node(std::move(cfg))};
@@ -134,6 +144,9 @@ caf::expected<std::unique_ptr<node>> node::make(node_config cfg) {
   n.http_metrics_ = http::http_metrics::make(*n.metrics_);
   n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
   n.names_ = std::make_shared<name_registry>();
+  n.catalog_ = std::move(catalog);
+  n.agent_metrics_ = std::make_unique<agents::agent_metrics>(
+    agents::agent_metrics::make(*n.metrics_));
   n.system_cfg_ = std::make_unique<system_config>(
     scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get());
   n.system_cfg_->load<caf::io::middleman>();
@@ -201,6 +214,56 @@ child_spec node::mailboxes_child() {
   return spec;
 }
 
+child_spec tool_ledger_child(const node_config& cfg, store* db) {
+  child_spec spec;
+  spec.name = tool_ledger_path;
+  spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
+  spec.start = [db, ttl = cfg.mailbox.idempotency_ttl](
+                 caf::actor_system& sys,
+                 const std::string&) -> caf::expected<caf::actor> {
+    // Detached: its store reads and writes block its own thread only.
+    return caf::actor_cast<caf::actor>(
+      sys.spawn<caf::detached>(tool_ledger, db, ttl));
+  };
+  return spec;
+}
+
+void node::add_agent_children(std::vector<child_spec>& children,
+                              const supervision_env& sup_env) {
+  children.push_back(tool_ledger_child(cfg_, store_.get()));
+  tool_host_options tools;
+  tools.tools = cfg_.tools;
+  tools.names = names_;
+  tools.log = logger_.log;
+  children.push_back(
+    tool_host_child(std::move(tools), cfg_.supervision, sup_env));
+  agents::agent_env env;
+  env.node_name = cfg_.node.name;
+  env.catalog = catalog_;
+  env.names = names_;
+  env.log = logger_.log;
+  env.metrics = agent_metrics_.get();
+  children.push_back(agents::agents_supervisor_child(
+    env, root_options(cfg_.supervision), sup_env,
+    cfg_.supervision.shutdown_timeout));
+  children.push_back(agents::agent_manager_child(
+    env, depths_, cfg_.supervision.shutdown_timeout));
+}
+
+caf::expected<v1::AgentReloadResponse> node::reload_agents() {
+  auto manager = names_->get(agent_manager_path);
+  if (!manager)
+    return manager.error();
+  caf::expected<v1::AgentReloadResponse> result{v1::AgentReloadResponse{}};
+  caf::scoped_actor self{*system_};
+  self
+    ->request(caf::actor_cast<agent_manager_actor>(*manager),
+              std::chrono::minutes{2}, v1::AgentReloadRequest{})
+    .receive([&](v1::AgentReloadResponse& resp) { result = std::move(resp); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
 child_spec node::http_bridge_child() {
   auto env = std::make_shared<http_bridge_env>();
   env->node_name = cfg_.node.name;
@@ -229,16 +292,7 @@ child_spec node::http_bridge_child() {
 
 caf::error node::start(std::vector<child_spec> extra) {
   started_at_ = std::chrono::steady_clock::now();
-  auto opts = root_options(cfg_.supervision);
-  opts.children.push_back(node_info_child(cfg_, started_at_));
-  opts.children.push_back(memory_child(cfg_, store_.get()));
   auto events = event_metrics::make(*metrics_);
-  opts.children.push_back(event_bus_child(event_bus_options{}, events));
-  // After the actors it delivers to, so it stops before them.
-  opts.children.push_back(mailboxes_child());
-  opts.children.push_back(http_bridge_child());
-  for (auto& child : extra)
-    opts.children.push_back(std::move(child));
   supervision_env env;
   env.names = names_;
   env.log = logger_.log;
@@ -251,6 +305,19 @@ caf::error node::start(std::vector<child_spec> extra) {
   env.restarts = &metrics_->counter_family(
     "bsm_supervisor_restarts_total", "Child restarts, by supervisor and child.",
     {"supervisor", "child"});
+  auto opts = root_options(cfg_.supervision);
+  opts.children.push_back(node_info_child(cfg_, started_at_));
+  opts.children.push_back(memory_child(cfg_, store_.get()));
+  opts.children.push_back(event_bus_child(event_bus_options{}, events));
+  // The environment is read here, once: actors read none (API keys).
+  opts.children.push_back(
+    model_provider_child(cfg_, read_environment(), *metrics_));
+  add_agent_children(opts.children, env);
+  // After the actors it delivers to, so it stops before them.
+  opts.children.push_back(mailboxes_child());
+  opts.children.push_back(http_bridge_child());
+  for (auto& child : extra)
+    opts.children.push_back(std::move(child));
   auto root = spawn_supervisor(*system_, std::move(opts), std::move(env));
   if (!root)
     return root.error();

@@ -13,6 +13,8 @@
 #include <caf/expected.hpp>
 
 #include "actors/http_bridge.hpp"
+#include "agents/agent_catalog.hpp"
+#include "agents/agent_metrics.hpp"
 #include "protocols/caf_types.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/config/node_config.hpp"
@@ -44,7 +46,8 @@ public:
   /// the store's open errors (another bsmd holds the data dir, a damaged
   /// write-ahead log).
   [[nodiscard]] static caf::expected<std::unique_ptr<node>>
-  make(node_config cfg);
+  make(node_config cfg,
+       std::shared_ptr<agents::agent_catalog> catalog = nullptr);
 
   ~node();
 
@@ -65,6 +68,11 @@ public:
   /// finish within http.drain_timeout, then the connections close. Blocks
   /// the calling (non-scheduler) thread; idempotent and thread-safe.
   void drain_http();
+
+  /// Reads the agent definitions again (SIGHUP): starts added agents,
+  /// stops removed ones; changed ones use their new definition from their
+  /// next turn. Blocks the calling (non-scheduler) thread until done.
+  caf::expected<v1::AgentReloadResponse> reload_agents();
 
   /// Blocks the calling (non-scheduler) thread until the root supervisor
   /// terminates; returns its exit reason (none after a clean stop).
@@ -116,6 +124,8 @@ private:
   void add_store_metrics();
   child_spec mailboxes_child();
   child_spec http_bridge_child();
+  void add_agent_children(std::vector<child_spec>& children,
+                          const supervision_env& sup_env);
   caf::error open_listeners();
   caf::error write_ports_file() const;
   caf::error log_tree();
@@ -135,6 +145,8 @@ private:
   std::shared_ptr<const http_routes> http_routes_;
   std::unique_ptr<metrics::actor_stats_collector> stats_;
   std::shared_ptr<name_registry> names_;
+  std::shared_ptr<agents::agent_catalog> catalog_;
+  std::unique_ptr<agents::agent_metrics> agent_metrics_;
   std::unique_ptr<system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   caf::actor root_;

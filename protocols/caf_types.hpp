@@ -9,6 +9,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
+#include "bsm/v1/agents.pb.h"
 #include "bsm/v1/envelope.pb.h"
 #include "bsm/v1/events.pb.h"
 #include "bsm/v1/http.pb.h"
@@ -37,7 +38,15 @@ using bsm_v1_types = type_list<
   v1::Event, v1::PublishRequest, v1::SubscribeRequest, v1::SubscribeResponse,
   v1::UnsubscribeRequest, v1::UnsubscribeResponse, v1::HttpIdempotencyRecord,
   v1::HttpIdempotencyGetRequest, v1::HttpIdempotencyGetResponse,
-  v1::HttpIdempotencyPutRequest, v1::HttpIdempotencyPutResponse>;
+  v1::HttpIdempotencyPutRequest, v1::HttpIdempotencyPutResponse,
+  v1::ToolCall, v1::ChatMessage, v1::ToolSpec, v1::KnowledgePassage,
+  v1::TokenUsage, v1::ModelSettings, v1::ModelRequest, v1::ModelResponse,
+  v1::ChatDelta, v1::ToolListRequest, v1::ToolListResponse,
+  v1::ToolCallRequest, v1::ToolCallResponse, v1::ChatRequest, v1::ChatStep,
+  v1::ChatReply, v1::AgentInfo, v1::AgentListRequest, v1::AgentListResponse,
+  v1::AgentReloadRequest, v1::AgentReloadResponse, v1::AgentDefinition,
+  v1::ToolLedgerGetRequest, v1::ToolLedgerGetResponse,
+  v1::ToolLedgerPutRequest, v1::ToolLedgerPutResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>
@@ -68,6 +77,14 @@ using deliver = caf::atom_constant<caf::atom("deliver")>;
 /// The supervision relay's timer: look up the event bus again and publish
 /// what is buffered.
 using flush_events = caf::atom_constant<caf::atom("flushevts")>;
+/// To a supervisor: start one more child (its spec follows).
+using add_child = caf::atom_constant<caf::atom("addchild")>;
+/// To a supervisor: stop the named child and forget it.
+using remove_child = caf::atom_constant<caf::atom("rmchild")>;
+/// An MCP server actor's timer: handle what its idle server sent.
+using mcp_poll = caf::atom_constant<caf::atom("mcppoll")>;
+/// To the tool host, from an MCP server actor: its tools, listed anew.
+using tools_changed = caf::atom_constant<caf::atom("toolschgd")>;
 
 } // namespace bsm::atom
 

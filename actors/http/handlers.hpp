@@ -36,4 +36,24 @@ void post_message(http_bridge_pointer self, ex_ptr ex);
 /// GET /v1/events?topic=PATTERN: Server-Sent Events.
 void events(http_bridge_pointer self, ex_ptr ex);
 
+// -- agents (agent_routes.cpp) --------------------------------------------------
+
+/// GET /v1/agents: every agent with its state.
+void list_agents(http_bridge_pointer self, ex_ptr ex);
+/// GET /v1/agents/{name}.
+void get_agent(http_bridge_pointer self, ex_ptr ex);
+/// POST /v1/agents/{name}/chat: one turn, in a session.
+void chat(http_bridge_pointer self, ex_ptr ex);
+/// Asks the agent manager for the agents (all if `name` is empty).
+void request_agents(http_bridge_pointer self, const std::string& name,
+                    std::function<void(v1::AgentListResponse&)> on_list,
+                    std::function<void(caf::error&)> on_error);
+
+// -- OpenAI-compatible (openai_routes.cpp) ------------------------------------
+
+/// GET /v1/models: the agents as models.
+void list_models(http_bridge_pointer self, ex_ptr ex);
+/// POST /v1/chat/completions: a turn in OpenAI's shape, streamed or not.
+void chat_completions(http_bridge_pointer self, ex_ptr ex);
+
 } // namespace bsm::http_handlers

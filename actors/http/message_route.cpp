@@ -1,17 +1,14 @@
 // POST /v1/actors/{name}/messages (API.md, "Message injection").
 
-#include <algorithm>
-#include <cctype>
-
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/http/handlers.hpp"
 #include "actors/http/idempotency.hpp"
+#include "actors/http/json_body.hpp"
 #include "actors/cluster_ingress.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
-#include "runtime/http/json_depth.hpp"
 
 namespace bsm::http_handlers {
 
@@ -36,18 +33,6 @@ caf::error bad(std::string what) {
   return make_error(errc::invalid_argument, std::move(what));
 }
 
-// "Application/JSON; charset=utf-8" -> "application/json".
-std::string media_type(const http::request& req) {
-  auto value = req[bhttp::field::content_type];
-  std::string result{value.substr(0, value.find(';'))};
-  result.erase(std::remove_if(result.begin(), result.end(),
-                              [](unsigned char c) { return std::isspace(c); }),
-               result.end());
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return result;
-}
-
 caf::error parse_mode(const std::string& mode, injection& out) {
   if (mode == "tell" || mode.empty())
     out.ask = false;
@@ -69,16 +54,10 @@ caf::error check_timeout(int64_t ms, const http_options& opts,
 
 caf::error parse_json_body(const http::request& req, const http_options& opts,
                            injection& out) {
-  const auto& body = req.body();
-  if (http::json_depth(body, opts.max_json_depth) > opts.max_json_depth)
-    return bad("the JSON body is nested deeper than "
-               + std::to_string(opts.max_json_depth) + " levels");
-  auto doc = nlohmann::json::parse(body, nullptr, false);
-  if (doc.is_discarded())
-    return bad("the body is not valid JSON");
-  if (!doc.is_object())
-    return bad("the body must be a JSON object");
-  for (const auto& [key, value] : doc.items()) {
+  auto doc = json_object_body(req, opts);
+  if (!doc)
+    return doc.error();
+  for (const auto& [key, value] : doc->items()) {
     if (key == "type" && value.is_string()) {
       out.type_name = value.get<std::string>();
     } else if (key == "payload" && value.is_object()) {

@@ -97,6 +97,16 @@ std::string membership_problem(std::string_view x) {
   return "expected 'static' or a redis:// URL, got " + quote(x);
 }
 
+constexpr int64_t max_model_retries = 10;
+constexpr int64_t max_model_concurrency = 256;
+
+std::string http_url_problem(std::string_view x) {
+  for (std::string_view scheme : {"http://", "https://"})
+    if (x.size() > scheme.size() && x.substr(0, scheme.size()) == scheme)
+      return {};
+  return "expected an http:// or https:// URL, got " + quote(x);
+}
+
 // IPv6 hosts need brackets, else the port would be ambiguous.
 std::optional<std::pair<std::string_view, std::string_view>>
 split_host_port(std::string_view x) {
@@ -135,6 +145,122 @@ std::string parse_seed(std::string_view x, std::string& out) {
   if (problem.empty())
     out = std::string{x};
   return problem;
+}
+
+// -- tools.mcp_servers: a sequence of maps
+// -------------------------------------
+
+constexpr size_t max_server_name_length = 32;
+
+constexpr std::string_view server_keys
+  = "(known keys: name, command, args, env, call_timeout)";
+
+constexpr bool is_server_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+         || c == '-';
+}
+
+// Server names become path segments ("tools/mcp_<name>") and tool name
+// prefixes ("<name>__<tool>"), where "__" ends the server part.
+std::string server_name_problem(std::string_view x) {
+  if (x.empty())
+    return "must not be empty";
+  if (x.size() > max_server_name_length)
+    return quote(x) + " is longer than "
+           + std::to_string(max_server_name_length) + " characters";
+  if (!std::all_of(x.begin(), x.end(), is_server_name_char))
+    return quote(x) + " may only contain a-z, 0-9, '_' and '-'";
+  if (x.find("__") != std::string_view::npos)
+    return quote(x)
+           + " must not contain '__' (it ends the server part of "
+             "tool names)";
+  return {};
+}
+
+std::string env_name_problem(std::string_view x) {
+  auto ok = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9') || c == '_';
+  };
+  if (x.empty() || (x.front() >= '0' && x.front() <= '9')
+      || !std::all_of(x.begin(), x.end(), ok))
+    return quote(x) + " is not a variable name ([A-Za-z_][A-Za-z0-9_]*)";
+  return {};
+}
+
+caf::error read_server_env(const yaml_field& in, mcp_server_config& out) {
+  std::map<std::string, std::string> env;
+  auto err = in.entries([&env](const yaml_field& var, const std::string& name) {
+    if (auto problem = env_name_problem(name); !problem.empty())
+      return var.fail(problem);
+    return var.text(env[name]);
+  });
+  if (!err)
+    out.env = std::move(env);
+  return err;
+}
+
+caf::error read_server_key(const yaml_field& in, const std::string& name,
+                           mcp_server_config& out) {
+  if (name == "name") {
+    if (auto err = in.text(out.name))
+      return err;
+    auto problem = server_name_problem(out.name);
+    return problem.empty() ? caf::error{} : in.fail(problem);
+  }
+  if (name == "command") {
+    if (auto err = in.text(out.command))
+      return err;
+    return out.command.empty() ? in.fail("must not be empty") : caf::error{};
+  }
+  if (name == "args")
+    return in.sequence(out.args, assign<std::string>);
+  if (name == "env")
+    return read_server_env(in, out);
+  if (name == "call_timeout") {
+    std::chrono::milliseconds timeout{0};
+    if (auto err = in.duration(timeout))
+      return err;
+    if (timeout < 1ms)
+      return in.fail(detail::render_duration(timeout)
+                     + " is below the minimum of 1ms");
+    out.call_timeout = timeout;
+    return {};
+  }
+  return located_error(in.where(), "unknown key " + quote(in.key()) + " "
+                                     + std::string{server_keys});
+}
+
+caf::error read_mcp_servers(const yaml_field& in, tools_options& out) {
+  std::vector<mcp_server_config> servers;
+  // Where each name was given, for duplicates.
+  std::map<std::string, std::string> names;
+  auto read_entry = [&](const yaml_field& entry) -> caf::error {
+    auto& server = servers.emplace_back();
+    std::set<std::string> given;
+    auto err = entry.entries([&](const yaml_field& x, const std::string& key) {
+      given.insert(key);
+      if (auto read_err = read_server_key(x, key, server))
+        return read_err;
+      if (key != "name")
+        return caf::error{};
+      auto [first, added] = names.emplace(server.name, x.where());
+      if (added)
+        return caf::error{};
+      return x.fail("duplicate server name " + quote(server.name)
+                    + " (first at " + first->second + ")");
+    });
+    if (err)
+      return err;
+    for (const auto* key : {"name", "command"})
+      if (given.count(key) == 0)
+        return entry.fail("missing key " + quote(key));
+    return caf::error{};
+  };
+  if (auto err = in.elements(read_entry))
+    return err;
+  out.mcp_servers = std::move(servers);
+  return {};
 }
 
 // -- cross-checks shared by validate() and load_node_config() -----------------
@@ -258,6 +384,67 @@ maybe_problem check_http(const http_options& x) {
   return std::nullopt;
 }
 
+maybe_problem check_openai(const openai_options& x) {
+  if (auto p = check("openai.base_url", http_url_problem(x.base_url)))
+    return p;
+  if (auto p = check_at_least("openai.timeout", x.timeout, 1ms))
+    return p;
+  if (auto p = check_at_least("openai.connect_timeout", x.connect_timeout, 1ms))
+    return p;
+  if (auto p
+      = check_at_most("openai.max_retries", x.max_retries, max_model_retries))
+    return p;
+  if (x.max_concurrency == 0 || x.max_concurrency > max_model_concurrency)
+    return problem{"openai.max_concurrency",
+                   detail::out_of_range(std::to_string(x.max_concurrency), 1,
+                                        max_model_concurrency),
+                   {}};
+  if (auto p = check_at_least("openai.retry_backoff_initial",
+                              x.retry_backoff_initial, 1ms))
+    return p;
+  if (x.retry_backoff_max >= x.retry_backoff_initial)
+    return std::nullopt;
+  return problem{"openai.retry_backoff_max",
+                 detail::render_duration(x.retry_backoff_max)
+                   + " is less than openai.retry_backoff_initial ("
+                   + detail::render_duration(x.retry_backoff_initial) + ")",
+                 "openai.retry_backoff_initial"};
+}
+
+maybe_problem check_mcp_server(const std::string& key,
+                               const mcp_server_config& x) {
+  if (auto p = check(key + ".name", server_name_problem(x.name)))
+    return p;
+  if (auto p
+      = check(key + ".command", x.command.empty() ? "must not be empty" : ""))
+    return p;
+  for (const auto& entry : x.env)
+    if (auto p
+        = check(key + ".env." + entry.first, env_name_problem(entry.first)))
+      return p;
+  if (x.call_timeout)
+    return check_at_least(key + ".call_timeout", *x.call_timeout, 1ms);
+  return std::nullopt;
+}
+
+maybe_problem check_tools(const tools_options& x) {
+  if (auto p = check_at_least("tools.call_timeout", x.call_timeout, 1ms))
+    return p;
+  if (auto p = check_at_least("tools.startup_timeout", x.startup_timeout, 1ms))
+    return p;
+  std::set<std::string> names;
+  for (size_t i = 0; i < x.mcp_servers.size(); ++i) {
+    auto key = "tools.mcp_servers[" + std::to_string(i) + "]";
+    const auto& server = x.mcp_servers[i];
+    if (auto p = check_mcp_server(key, server))
+      return p;
+    if (!names.insert(server.name).second)
+      return problem{
+        key + ".name", "duplicate server name " + quote(server.name), {}};
+  }
+  return std::nullopt;
+}
+
 maybe_problem first_problem(const node_config& cfg) {
   if (auto p = check_node(cfg.node))
     return p;
@@ -271,6 +458,10 @@ maybe_problem first_problem(const node_config& cfg) {
     return p;
   if (auto p = check_mailbox(cfg.mailbox))
     return p;
+  if (auto p = check_openai(cfg.openai))
+    return p;
+  if (auto p = check_tools(cfg.tools))
+    return p;
   return check_at_most("scheduler.threads", cfg.scheduler.threads, max_threads);
 }
 
@@ -283,6 +474,8 @@ struct field_spec {
   field_reader read;
   /// Takes a sequence; decides how `--set` parses its value.
   bool sequence = false;
+  /// Too structured for `--set` (a list of maps): only the file sets it.
+  bool file_only = false;
 };
 
 struct section_spec {
@@ -492,6 +685,56 @@ const std::vector<section_spec>& schema() {
          return in.sequence(cfg.agents.paths, assign<fs::path>);
        },
        true}}},
+    {"openai",
+     {{"base_url",
+       [](auto& in, auto& cfg) {
+         return in.text(cfg.openai.base_url);
+       }},
+      {"api_key",
+       [](auto& in, auto& cfg) {
+         return in.text(cfg.openai.api_key);
+       }},
+      {"api_key_env",
+       [](auto& in, auto& cfg) {
+         return in.text(cfg.openai.api_key_env);
+       }},
+      {"timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.openai.timeout);
+       }},
+      {"connect_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.openai.connect_timeout);
+       }},
+      {"max_retries",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.openai.max_retries, 0, max_model_retries);
+       }},
+      {"retry_backoff_initial",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.openai.retry_backoff_initial);
+       }},
+      {"retry_backoff_max",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.openai.retry_backoff_max);
+       }},
+      {"max_concurrency",
+       [](auto& in, auto& cfg) {
+         return in.integer(cfg.openai.max_concurrency, 1,
+                           max_model_concurrency);
+       }}}},
+    {"tools",
+     {{"call_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.tools.call_timeout);
+       }},
+      {"startup_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.tools.startup_timeout);
+       }},
+      {"mcp_servers",
+       [](auto& in, auto& cfg) { return read_mcp_servers(in, cfg.tools); },
+       true, true}}},
   };
   return result;
 }
@@ -542,6 +785,22 @@ struct override_target {
   const field_spec* spec;
 };
 
+// "tools.mcp_servers" and "tools.mcp_servers[0].command" alike.
+std::string file_only_problem(const section_spec& section,
+                              std::string_view field_name) {
+  for (const auto& field : section.fields) {
+    if (!field.file_only
+        || field_name.substr(0, field.name.size()) != field.name)
+      continue;
+    auto rest = field_name.substr(field.name.size());
+    if (rest.empty() || rest.front() == '[' || rest.front() == '.')
+      return "key "
+             + quote(std::string{section.name} + "." + std::string{field.name})
+             + " takes a list of maps and can only be set in the config file";
+  }
+  return {};
+}
+
 caf::expected<override_target> resolve(const std::string& key) {
   auto dot = std::min(key.find('.'), key.size());
   auto section_name = key.substr(0, dot);
@@ -549,6 +808,8 @@ caf::expected<override_target> resolve(const std::string& key) {
   if (section == nullptr)
     return located_error("--set " + key, unknown_section(section_name));
   auto field_name = key.substr(std::min(dot + 1, key.size()));
+  if (auto problem = file_only_problem(*section, field_name); !problem.empty())
+    return located_error("--set " + key, problem);
   const auto* field = find_field(*section, field_name);
   if (field == nullptr)
     return located_error("--set " + key, unknown_key(*section, key));

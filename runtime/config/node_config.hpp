@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -202,6 +204,61 @@ struct agents_options {
   std::vector<std::filesystem::path> paths{"agents/"};
 };
 
+/// OpenAI-compatible model upstreams (OpenAI, Ollama, vLLM, llama.cpp
+/// server): the defaults of agents whose model provider is "openai".
+struct openai_options {
+  /// Up to the API version; calls go to <base_url>/chat/completions.
+  /// Default: "https://api.openai.com/v1".
+  std::string base_url = "https://api.openai.com/v1";
+  /// The API key; empty means read it from `api_key_env` at node start
+  /// (keeps the key out of the file). Default: empty.
+  std::string api_key;
+  /// Environment variable holding the key. Default: "OPENAI_API_KEY".
+  std::string api_key_env = "OPENAI_API_KEY";
+  /// Deadline of one call including retries, when the agent names none.
+  /// Default: 60s.
+  std::chrono::milliseconds timeout{60'000};
+  /// Limit of one connection set-up. Default: 10s.
+  std::chrono::milliseconds connect_timeout{10'000};
+  /// Retries of 429, 5xx and connection failures. Default: 2. Range: 0..10.
+  uint32_t max_retries = 2;
+  /// Wait before the first retry; doubles per retry up to
+  /// retry_backoff_max. Default: 500ms and 8s.
+  std::chrono::milliseconds retry_backoff_initial{500};
+  std::chrono::milliseconds retry_backoff_max{8'000};
+  /// Upstream calls at once (worker threads). Default: 8. Range: 1..256.
+  uint32_t max_concurrency = 8;
+};
+
+/// One MCP tool server the node runs (stdio transport): a child process,
+/// restarted by its supervisor when it dies. Its tools reach models as
+/// "<name>__<tool>".
+struct mcp_server_config {
+  /// [a-z0-9_-], 1..32 characters, no "__"; unique among the servers.
+  std::string name;
+  /// The program: a path, or a name looked up in PATH. Required.
+  std::string command;
+  /// Its arguments. Default: none.
+  std::vector<std::string> args;
+  /// Variables added to the node's environment for the server. Names:
+  /// [A-Za-z_][A-Za-z0-9_]*. Default: none.
+  std::map<std::string, std::string> env;
+  /// Overrides tools.call_timeout for this server's tools. Default: unset.
+  std::optional<std::chrono::milliseconds> call_timeout;
+};
+
+/// Tools of agents: MCP servers run by the tool host (actors/tool_host.hpp).
+/// Nothing here changes at run time.
+struct tools_options {
+  /// Deadline of one tool call when the call names none. Default: 30s.
+  std::chrono::milliseconds call_timeout{30'000};
+  /// Time a server gets to start and answer the MCP handshake and the
+  /// first tool list. Default: 20s.
+  std::chrono::milliseconds startup_timeout{20'000};
+  /// Default: none. Only in the file (not `--set`).
+  std::vector<mcp_server_config> mcp_servers;
+};
+
 /// Everything a node reads from its config file.
 struct node_config {
   /// The file the config was read from; empty for pure defaults.
@@ -217,6 +274,8 @@ struct node_config {
   supervision_options supervision;
   scheduler_options scheduler;
   agents_options agents;
+  openai_options openai;
+  tools_options tools;
 };
 
 /// One `--set key.path=value` from the command line.

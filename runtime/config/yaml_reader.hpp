@@ -4,6 +4,7 @@
 // one line that names where the value came from ("file:line" or the `--set`
 // argument) and its full dotted key. Nothing here throws.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -175,6 +176,54 @@ public:
     }
     out = std::move(result);
     return {};
+  }
+
+  /// Reads a sequence of maps or other structures (an empty value counts as
+  /// an empty sequence): calls `read(element)` for each element as a field
+  /// keyed "<key>[i]" (from 0) at the element's line, and stops at the
+  /// first error it returns.
+  template <class Read>
+  [[nodiscard]] caf::error elements(Read read) const {
+    if (!value_.IsNull() && !value_.IsSequence())
+      return expected("a sequence");
+    size_t index = 0;
+    for (const auto& element : value_) {
+      yaml_field in{*source_, key_ + "[" + std::to_string(index++) + "]",
+                    element, element.Mark()};
+      if (auto err = read(in))
+        return err;
+    }
+    return {};
+  }
+
+  /// Reads a map (an empty value counts as an empty map): calls
+  /// `read(entry, name)` for each entry as a field keyed "<key>.<name>" at
+  /// the entry's key, and stops at the first error it returns. Errors: not
+  /// a map, a key that is not a scalar, a key given twice.
+  template <class Read>
+  [[nodiscard]] caf::error entries(Read read) const {
+    if (!value_.IsNull() && !value_.IsMap())
+      return expected("a map");
+    std::vector<std::string> names;
+    for (const auto& entry : value_) {
+      if (!entry.first.IsScalar())
+        return fail("expected a map with text keys, got a key that is "
+                    + describe(entry.first));
+      auto name = entry.first.Scalar();
+      yaml_field in{*source_, key_ + "." + name, entry.second,
+                    entry.first.Mark()};
+      if (std::find(names.begin(), names.end(), name) != names.end())
+        return located_error(in.where(), "duplicate key " + quote(in.key_));
+      names.push_back(name);
+      if (auto err = read(in, name))
+        return err;
+    }
+    return {};
+  }
+
+  /// The full dotted key ("tools.mcp_servers[0].command").
+  [[nodiscard]] const std::string& key() const noexcept {
+    return key_;
   }
 
 private:

@@ -12,6 +12,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/expected.hpp>
 #include <spdlog/logger.h>
 
@@ -102,3 +103,6 @@ struct supervisor_options {
 std::string child_path(const std::string& parent, const std::string& name);
 
 } // namespace bsm
+
+// Sent with atom::add_child to a supervisor; it never leaves the process.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(bsm::child_spec)

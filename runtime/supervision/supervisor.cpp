@@ -118,7 +118,7 @@ void supervisor_state::on_exit_request(const caf::exit_msg& msg) {
 
 void supervisor_state::handle_failure(size_t index, const caf::error& reason) {
   auto& child = children[index];
-  if (!should_restart(child.spec.restart, reason))
+  if (child.removed || !should_restart(child.spec.restart, reason))
     return;
   auto now = std::chrono::steady_clock::now();
   if (intensity.record(now) > opts.max_restarts) {
@@ -176,7 +176,7 @@ void supervisor_state::restart_group(uint64_t token) {
   for (auto index : group) {
     auto& child = children[index];
     child.restart_pending = false;
-    if (child.handle)
+    if (child.handle || child.removed)
       continue;
     if (child.spec.restart == restart_type::temporary) {
       child.state = v1::CHILD_STATE_STOPPED;
@@ -212,14 +212,76 @@ std::vector<size_t> supervisor_state::restart_group_of(size_t index) const {
     case restart_strategy::one_for_one: result.push_back(index); break;
     case restart_strategy::one_for_all:
       for (size_t i = 0; i < children.size(); ++i)
-        result.push_back(i);
+        if (!children[i].removed)
+          result.push_back(i);
       break;
     case restart_strategy::rest_for_one:
       for (size_t i = index; i < children.size(); ++i)
-        result.push_back(i);
+        if (!children[i].removed)
+          result.push_back(i);
       break;
   }
   return result;
+}
+
+// -- dynamic children ---------------------------------------------------------
+
+caf::error supervisor_state::add_child(child_spec spec) {
+  if (shutting_down)
+    return make_error(errc::unavailable, "supervisor is shutting down");
+  if (spec.name.empty() || spec.name.find('/') != std::string::npos
+      || !spec.start)
+    return make_error(errc::invalid_argument,
+                      "child name '" + spec.name
+                        + "' is not one path segment, or it has no factory");
+  if (auto err = name_registry::validate_path(spec.name))
+    return err;
+  if (find_live(spec.name))
+    return make_error(errc::already_exists,
+                      "child '" + spec.name + "' already exists");
+  auto path = child_path(opts.path, spec.name);
+  children.push_back(supervised_child{std::move(spec), std::move(path), {},
+                                      v1::CHILD_STATE_STOPPED, 0,
+                                      restart_window{opts.period}});
+  auto index = children.size() - 1;
+  if (auto err = start_child(index)) {
+    children[index].removed = true;
+    return make_error(errc::failed_precondition,
+                      "child '" + children[index].path
+                        + "' failed to start: " + render(err));
+  }
+  emit(v1::SupervisionEvent::KIND_CHILD_STARTED, children[index]);
+  return caf::none;
+}
+
+caf::error supervisor_state::remove_child(const std::string& child_name) {
+  auto index = find_live(child_name);
+  if (!index)
+    return make_error(errc::not_found, "no child '" + child_name + "'");
+  auto& child = children[*index];
+  child.removed = true;
+  child.restart_pending = false;
+  if (!child.handle) {
+    child.state = v1::CHILD_STATE_STOPPED;
+    return caf::none;
+  }
+  // Not through the stop sequence: a removal must not replace the
+  // continuation of a restart or shutdown that is stopping others.
+  child.stop_requested = true;
+  child.state = v1::CHILD_STATE_STOPPING;
+  auto generation = ++child.generation;
+  self->send_exit(child.handle, caf::exit_reason::user_shutdown);
+  self->delayed_send(self, child.spec.shutdown_timeout,
+                     atom::stop_timeout::value, uint64_t{*index}, generation);
+  return caf::none;
+}
+
+std::optional<size_t>
+supervisor_state::find_live(const std::string& child_name) const {
+  for (size_t i = 0; i < children.size(); ++i)
+    if (!children[i].removed && children[i].spec.name == child_name)
+      return i;
+  return std::nullopt;
 }
 
 // -- ordered stop -------------------------------------------------------------
@@ -328,6 +390,8 @@ v1::TreeNode supervisor_state::tree_node() const {
   node.set_strategy(to_proto(opts.strategy));
   node.set_state(v1::CHILD_STATE_RUNNING);
   for (const auto& child : children) {
+    if (child.removed)
+      continue;
     auto* x = node.add_children();
     x->set_name(child.path);
     x->set_restart(to_proto(child.spec.restart));
@@ -348,15 +412,19 @@ void supervisor_state::answer_tree(caf::response_promise rp) {
     }
   };
   ++*pending; // released below, after all requests are out
+  int slot_index = -1; // position in tree_node(), which skips removed ones
   for (size_t i = 0; i < children.size(); ++i) {
+    if (children[i].removed)
+      continue;
+    ++slot_index;
     if (!children[i].spec.is_supervisor || !children[i].handle)
       continue;
     ++*pending;
     self
       ->request(children[i].handle, std::chrono::seconds{5}, v1::TreeRequest{})
       .then(
-        [result, i, finish](v1::TreeResponse& sub) mutable {
-          auto* slot = result->mutable_children(static_cast<int>(i));
+        [result, slot_index, finish](v1::TreeResponse& sub) mutable {
+          auto* slot = result->mutable_children(slot_index);
           slot->set_strategy(sub.root().strategy());
           *slot->mutable_children() = sub.root().children();
           finish();
@@ -425,6 +493,17 @@ caf::behavior supervisor(supervisor_actor self, supervisor_options opts,
     [self](atom::restart, uint64_t token) { self->state.restart_group(token); },
     [self](atom::stop_timeout, uint64_t index, uint64_t generation) {
       self->state.on_stop_timeout(index, generation);
+    },
+    [self](atom::add_child, child_spec& spec) -> caf::result<void> {
+      if (auto err = self->state.add_child(std::move(spec)))
+        return err;
+      return caf::unit;
+    },
+    [self](atom::remove_child,
+           const std::string& child_name) -> caf::result<void> {
+      if (auto err = self->state.remove_child(child_name))
+        return err;
+      return caf::unit;
     },
     [self](const v1::TreeRequest&) -> caf::result<v1::TreeResponse> {
       auto rp = self->make_response_promise();

@@ -10,6 +10,10 @@
 // Messages it understands:
 //   bsm::v1::TreeRequest -> bsm::v1::TreeResponse (its subtree, recursively)
 //   exit_msg from anyone  -> ordered shutdown, then quit with that reason
+//   (atom::add_child, child_spec) -> starts one more child, last in start
+//     order; already_exists if a live child has that name
+//   (atom::remove_child, name)    -> stops that child (killed after its
+//     shutdown timeout) and never restarts it; not_found if unknown
 // It terminates with `errc::aborted` after escalating and with the start
 // error if an initial child fails to start.
 
@@ -50,6 +54,9 @@ struct supervised_child {
   bool stop_requested = false;
   /// True while the child belongs to a scheduled group restart.
   bool restart_pending = false;
+  /// True once removed: the slot stays (indices are kept in timers and
+  /// restart groups) but is never started or shown again.
+  bool removed = false;
 };
 
 /// Stops children one at a time, newest first, then runs a continuation.
@@ -92,6 +99,12 @@ struct supervisor_state {
   void restart_group(uint64_t token);
   caf::error start_child(size_t index);
   void cancel_pending_restarts();
+
+  // -- dynamic children ------------------------------------------------------
+
+  caf::error add_child(child_spec spec);
+  caf::error remove_child(const std::string& child_name);
+  std::optional<size_t> find_live(const std::string& child_name) const;
 
   /// The children a failure of `index` restarts, in start order.
   std::vector<size_t> restart_group_of(size_t index) const;

@@ -39,7 +39,8 @@ protected:
     node_ = new process{{bsmd, "--config", source_dir + "/config/node.yaml",
                          "--set", "node.data_dir=" + data_dir(), "--set",
                          "cluster.listen=127.0.0.1:0", "--set",
-                         "http.listen=127.0.0.1:0"},
+                         "http.listen=127.0.0.1:0", "--set",
+                         bsm::test::seed_agents_set()},
                         dir_->path()};
     url_ = new std::string{await_http_url()};
   }

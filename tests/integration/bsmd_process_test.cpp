@@ -39,7 +39,9 @@ std::vector<std::string> bsmd_args(const temp_dir& dir,
                                 "--set",
                                 "cluster.listen=127.0.0.1:0",
                                 "--set",
-                                "http.listen=127.0.0.1:0"};
+                                "http.listen=127.0.0.1:0",
+                                "--set",
+                                bsm::test::seed_agents_set()};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -204,7 +206,9 @@ TEST(Bsmd, UnknownArgumentExitsWithCodeTwo) {
 TEST(Bsmd, CheckConfigValidatesWithoutStarting) {
   temp_dir dir;
   auto res = bsm::test::run(
-    {bsmd, "--config", default_config, "--check-config"}, dir.path());
+    {bsmd, "--config", default_config, "--set", bsm::test::seed_agents_set(),
+     "--check-config"},
+    dir.path());
   EXPECT_EQ(res.code, 0) << res.err;
   EXPECT_NE(res.out.find(": ok"), std::string::npos);
   auto version = bsm::test::run({bsmd, "--version"}, dir.path());

@@ -70,7 +70,8 @@ public:
         "supervision.max_restarts=1000", "--set",
         "mailbox.max_deliveries=" + std::to_string(max_deliveries), "--set",
         "mailbox.redelivery_backoff_initial=5ms", "--set",
-        "mailbox.redelivery_backoff_max=50ms"},
+        "mailbox.redelivery_backoff_max=50ms", "--set",
+        bsm::test::seed_agents_set()},
       dir_.path());
   }
 

@@ -114,6 +114,10 @@ std::string read_file(const std::filesystem::path& path) {
   return buf.str();
 }
 
+std::string seed_agents_set() {
+  return std::string{"agents.paths=["} + BSM_SOURCE_DIR + "/agents]";
+}
+
 std::vector<std::string> node_argv(const std::string& binary,
                                    const std::string& config,
                                    const std::filesystem::path& data_dir,
@@ -128,7 +132,9 @@ std::vector<std::string> node_argv(const std::string& binary,
                                 "--set",
                                 "http.listen=127.0.0.1:0",
                                 "--set",
-                                "logging.level=warn"};
+                                "logging.level=warn",
+                                "--set",
+                                seed_agents_set()};
   for (const auto& set : sets) {
     argv.emplace_back("--set");
     argv.push_back(set);

@@ -58,6 +58,10 @@ run_result run(std::vector<std::string> argv, const std::filesystem::path& dir,
 /// Reads a whole file; empty if it does not exist.
 std::string read_file(const std::filesystem::path& path);
 
+/// `agents.paths=[<source>/agents]`: the seed agents, for nodes whose
+/// working directory is not the source tree.
+std::string seed_agents_set();
+
 /// The command line of a node (`binary`: bsmd or a test node) on `config`
 /// and `data_dir`, with its HTTP and cluster ports on 127.0.0.1:0 and
 /// warnings-only logging; `sets` are further `--set` overrides.

@@ -25,7 +25,7 @@ namespace {
 
 constexpr std::string_view known_sections
   = "(known sections: node, http, cluster, store, memory, mailbox, security, "
-    "logging, supervision, scheduler, agents)";
+    "logging, supervision, scheduler, agents, openai, tools)";
 
 /// A fresh directory per test, removed with everything in it afterwards.
 class temp_dir {
@@ -143,6 +143,18 @@ void expect_same(const node_config& x, const node_config& y) {
   EXPECT_EQ(x.scheduler.threads, y.scheduler.threads);
   EXPECT_EQ(x.scheduler.policy, y.scheduler.policy);
   EXPECT_EQ(x.agents.paths, y.agents.paths);
+  EXPECT_EQ(x.openai.base_url, y.openai.base_url);
+  EXPECT_EQ(x.openai.api_key, y.openai.api_key);
+  EXPECT_EQ(x.openai.api_key_env, y.openai.api_key_env);
+  EXPECT_EQ(x.openai.timeout, y.openai.timeout);
+  EXPECT_EQ(x.openai.connect_timeout, y.openai.connect_timeout);
+  EXPECT_EQ(x.openai.max_retries, y.openai.max_retries);
+  EXPECT_EQ(x.openai.retry_backoff_initial, y.openai.retry_backoff_initial);
+  EXPECT_EQ(x.openai.retry_backoff_max, y.openai.retry_backoff_max);
+  EXPECT_EQ(x.openai.max_concurrency, y.openai.max_concurrency);
+  EXPECT_EQ(x.tools.call_timeout, y.tools.call_timeout);
+  EXPECT_EQ(x.tools.startup_timeout, y.tools.startup_timeout);
+  EXPECT_EQ(x.tools.mcp_servers.size(), y.tools.mcp_servers.size());
 }
 
 } // namespace
@@ -760,4 +772,58 @@ TEST(NodeConfig, ReadsHttpLimitsAndRefusesInconsistentOnes) {
            "http.max_ask_timeout");
   contains(error_for(dir, "scheduler:\n  policy: lazy\n"),
            "scheduler.policy");
+}
+
+// -- openai -------------------------------------------------------------------
+
+TEST(NodeConfig, ReadsOpenAiSection) {
+  temp_dir dir;
+  auto cfg
+    = load_ok(dir.write("node.yaml", "openai:\n"
+                                     "  base_url: http://127.0.0.1:11434/v1\n"
+                                     "  api_key: sk-test\n"
+                                     "  api_key_env: OLLAMA_KEY\n"
+                                     "  timeout: 2m\n"
+                                     "  connect_timeout: 3s\n"
+                                     "  max_retries: 0\n"
+                                     "  retry_backoff_initial: 50ms\n"
+                                     "  retry_backoff_max: 1s\n"
+                                     "  max_concurrency: 256\n"));
+  EXPECT_EQ(cfg.openai.base_url, "http://127.0.0.1:11434/v1");
+  EXPECT_EQ(cfg.openai.api_key, "sk-test");
+  EXPECT_EQ(cfg.openai.api_key_env, "OLLAMA_KEY");
+  EXPECT_EQ(cfg.openai.timeout, 120s);
+  EXPECT_EQ(cfg.openai.connect_timeout, 3s);
+  EXPECT_EQ(cfg.openai.max_retries, 0u);
+  EXPECT_EQ(cfg.openai.retry_backoff_initial, 50ms);
+  EXPECT_EQ(cfg.openai.retry_backoff_max, 1s);
+  EXPECT_EQ(cfg.openai.max_concurrency, 256u);
+  const node_config defaults;
+  EXPECT_EQ(defaults.openai.base_url, "https://api.openai.com/v1");
+  EXPECT_EQ(defaults.openai.api_key_env, "OPENAI_API_KEY");
+  EXPECT_EQ(defaults.openai.timeout, 60s);
+  EXPECT_EQ(defaults.openai.max_concurrency, 8u);
+}
+
+TEST(NodeConfig, RejectsBadOpenAiSection) {
+  temp_dir dir;
+  EXPECT_TRUE(contains(error_for(dir, "openai:\n  max_concurrency: 0\n"),
+                       ":2: key 'openai.max_concurrency': 0 is out of range "
+                       "1..256"));
+  EXPECT_TRUE(contains(error_for(dir, "openai:\n  max_retries: 11\n"),
+                       ":2: key 'openai.max_retries': 11 is out of range"));
+  EXPECT_TRUE(contains(error_for(dir, "openai:\n  base_url: ftp://x/v1\n"),
+                       ":2: key 'openai.base_url': expected an http:// or "
+                       "https:// URL, got 'ftp://x/v1'"));
+  EXPECT_TRUE(contains(error_for(dir, "openai:\n  timeout: 0ms\n"),
+                       ":2: key 'openai.timeout': 0ms is below the minimum"));
+  EXPECT_TRUE(contains(error_for(dir, "openai:\n"
+                                      "  retry_backoff_initial: 2s\n"
+                                      "  retry_backoff_max: 1s\n"),
+                       ":3: key 'openai.retry_backoff_max': 1s is less than "
+                       "openai.retry_backoff_initial (2s)"));
+  node_config cfg;
+  cfg.openai.max_concurrency = 300;
+  EXPECT_TRUE(contains(message_of(bsm::validate(cfg)),
+                       "key 'openai.max_concurrency': 300 is out of range"));
 }

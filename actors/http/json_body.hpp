@@ -1,0 +1,24 @@
+#pragma once
+
+// Reading a JSON object from a request body, with the bridge's limits.
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "runtime/config/node_config.hpp"
+#include "runtime/http/exchange.hpp"
+
+namespace bsm::http_handlers {
+
+/// "Application/JSON; charset=utf-8" -> "application/json".
+std::string media_type(const http::request& req);
+
+/// True if the request says its body is JSON (or says nothing).
+bool is_json_request(const http::request& req);
+
+/// The body as a JSON object. Errors: invalid_argument for invalid JSON,
+/// another JSON type, or nesting deeper than `opts.max_json_depth`.
+caf::expected<nlohmann::json> json_object_body(const http::request& req,
+                                               const http_options& opts);
+
+} // namespace bsm::http_handlers

@@ -1,0 +1,60 @@
+#pragma once
+
+// The OpenAI Chat Completions shapes the bridge serves (ECOSYSTEM.md):
+// requests in, completions and stream chunks out, errors in OpenAI's shape.
+// Pure functions, so the wire format is tested without a node.
+
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+#include "protocols/caf_types.hpp"
+
+namespace bsm::openai_format {
+
+/// A request of POST /v1/chat/completions as the agent takes it.
+struct completion_request {
+  v1::ChatRequest chat;
+  bool stream = false;
+  bool include_usage = false;
+};
+
+/// Reads a request body. Errors: invalid_argument naming the field (no
+/// model, no messages, a bad message or tool, wrong types). Unknown fields
+/// are ignored, as clients echo fields such as `refusal`.
+caf::expected<completion_request> parse_request(const nlohmann::json& body);
+
+/// "chatcmpl-<turn id>".
+std::string completion_id(const v1::ChatReply& reply);
+
+/// A `chat.completion` object for a finished turn.
+nlohmann::json completion(const v1::ChatReply& reply, const std::string& model,
+                          int64_t created);
+
+/// A `chat.completion.chunk` with one choice carrying `delta` (and
+/// `finish_reason` when not empty).
+nlohmann::json chunk(const std::string& id, const std::string& model,
+                     int64_t created, nlohmann::json delta,
+                     const std::string& finish_reason = {});
+
+/// The last chunk with `include_usage`: no choices, the usage.
+nlohmann::json usage_chunk(const std::string& id, const std::string& model,
+                           int64_t created, const v1::TokenUsage& usage);
+
+/// The tool-call deltas of a turn that ended in client tool calls: one
+/// chunk per call with index, id, type, name and empty arguments, then one
+/// with the arguments.
+std::vector<nlohmann::json> tool_call_chunks(const std::string& id,
+                                             const std::string& model,
+                                             int64_t created,
+                                             const v1::ChatReply& reply);
+
+/// `{"error":{"message","type","param","code"}}` for `err`.
+nlohmann::json error_body(const caf::error& err);
+
+/// `data: <json>\n\n`.
+std::string sse_data(const nlohmann::json& x);
+
+} // namespace bsm::openai_format

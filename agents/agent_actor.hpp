@@ -1,0 +1,79 @@
+#pragma once
+
+// One agent as an actor: it runs chat turns (the turn loop) for one agent
+// definition, taken from the shared catalog at the start of every turn, so a
+// reloaded definition applies from the next turn and nothing queued is lost.
+//
+// A turn: context (system prompt, the session's history from the memory
+// actor or the client's messages, knowledge retrieved for the input) ->
+// model call -> for each tool call, run the tool (built-in, MCP through the
+// tool host, another agent) and feed the result back -> repeat up to
+// max_steps -> reply, and append the user input and the answer to the
+// session. Turns of one session run one after another; turns of different
+// sessions interleave. Every wait is a request with the turn's remaining
+// time, so nothing blocks and a turn past its timeout ends with
+// deadline_exceeded. Each step publishes agent.<name>.step, .tool_called,
+// .completed or .failed on the event bus.
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <spdlog/logger.h>
+
+#include "actors/interfaces.hpp"
+#include "agents/agent_catalog.hpp"
+#include "agents/agent_metrics.hpp"
+#include "runtime/naming/name_registry.hpp"
+
+namespace bsm::agents {
+
+/// What every agent of a node shares.
+struct agent_env {
+  std::string node_name;
+  std::shared_ptr<agent_catalog> catalog;
+  /// Finds the model provider, tool host, tool ledger, memory, event bus
+  /// and other agents by path.
+  std::shared_ptr<name_registry> names;
+  std::shared_ptr<spdlog::logger> log;
+  /// REQUIRES: outlives the actor, if set.
+  const agent_metrics* metrics = nullptr;
+};
+
+struct turn;
+
+/// A turn waiting for its session's previous turn.
+struct queued_turn {
+  v1::ChatRequest req;
+  caf::actor sink;
+  caf::typed_response_promise<v1::ChatReply> rp;
+};
+
+struct agent_state {
+  static constexpr const char* name = "agent";
+
+  agent_actor::stateful_pointer<agent_state> self = nullptr;
+  std::string agent;
+  agent_env env;
+  /// Sessions with a turn running; later turns wait in `waiting`.
+  std::set<std::string> busy_sessions;
+  std::map<std::string, std::deque<queued_turn>> waiting;
+
+  /// Starts a turn now, or queues it behind its session's running turn.
+  void submit(v1::ChatRequest req, caf::actor sink,
+              caf::typed_response_promise<v1::ChatReply> rp);
+
+  /// Called when a turn of `session` ended: starts the next one queued.
+  void release(const std::string& session);
+};
+
+/// REQUIRES: env.catalog and env.names are set.
+agent_actor::behavior_type
+agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
+      agent_env env);
+
+} // namespace bsm::agents

@@ -1,0 +1,296 @@
+// The `tools:` section of the node config: timeouts and the list of MCP
+// servers, a sequence of maps read with the same error quality as the
+// scalar keys (file:line and the dotted key of the entry).
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "runtime/config/node_config.hpp"
+#include "runtime/error.hpp"
+#include "tests/common/temp_dir.hpp"
+
+#ifndef BSM_SOURCE_DIR
+#  define BSM_SOURCE_DIR "."
+#endif
+
+namespace fs = std::filesystem;
+
+using namespace std::chrono_literals;
+
+using bsm::config_override;
+using bsm::load_node_config;
+using bsm::node_config;
+
+namespace {
+
+class McpConfig : public ::testing::Test {
+protected:
+  bsm::test::temp_dir dir;
+
+  fs::path write(const std::string& text) {
+    auto file = dir.path() / "node.yaml";
+    std::ofstream{file} << text;
+    return file;
+  }
+
+  node_config load_ok(const std::string& text,
+                      const std::vector<config_override>& overrides = {}) {
+    auto cfg = load_node_config(write(text), overrides);
+    if (!cfg) {
+      ADD_FAILURE() << bsm::render(cfg.error());
+      return {};
+    }
+    return std::move(*cfg);
+  }
+
+  /// The one-line error message without its "invalid_argument: " prefix,
+  /// the file's path (in the temp dir) shortened to "node.yaml".
+  std::string error_for(const std::string& text,
+                        const std::vector<config_override>& overrides = {}) {
+    auto file = write(text);
+    auto cfg = load_node_config(file, overrides);
+    if (cfg) {
+      ADD_FAILURE() << "loading succeeded";
+      return {};
+    }
+    EXPECT_TRUE(bsm::is(cfg.error(), bsm::errc::invalid_argument));
+    auto msg = bsm::render(cfg.error());
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    constexpr std::string_view prefix = "invalid_argument: ";
+    if (msg.compare(0, prefix.size(), prefix) == 0)
+      msg.erase(0, prefix.size());
+    for (auto pos = msg.find(file.string()); pos != std::string::npos;
+         pos = msg.find(file.string()))
+      msg.replace(pos, file.string().size(), "node.yaml");
+    return msg;
+  }
+};
+
+} // namespace
+
+// -- reading ------------------------------------------------------------------
+
+TEST_F(McpConfig, HasDocumentedDefaults) {
+  node_config cfg;
+  EXPECT_EQ(cfg.tools.call_timeout, 30s);
+  EXPECT_EQ(cfg.tools.startup_timeout, 20s);
+  EXPECT_TRUE(cfg.tools.mcp_servers.empty());
+}
+
+TEST_F(McpConfig, ReadsTimeoutsAndServers) {
+  auto cfg = load_ok("tools:\n"
+                     "  call_timeout: 5s\n"
+                     "  startup_timeout: 2m\n"
+                     "  mcp_servers:\n"
+                     "    - name: files\n"
+                     "      command: node\n"
+                     "      args: [index.js, /srv]\n"
+                     "    - name: every-thing_2\n"
+                     "      command: /usr/bin/node\n"
+                     "      args:\n"
+                     "        - index.js\n"
+                     "        - stdio\n"
+                     "      env:\n"
+                     "        LOG_LEVEL: warn\n"
+                     "        _X1: ''\n"
+                     "      call_timeout: 250ms\n");
+  EXPECT_EQ(cfg.tools.call_timeout, 5s);
+  EXPECT_EQ(cfg.tools.startup_timeout, 2min);
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 2u);
+  const auto& files = cfg.tools.mcp_servers[0];
+  EXPECT_EQ(files.name, "files");
+  EXPECT_EQ(files.command, "node");
+  EXPECT_EQ(files.args, (std::vector<std::string>{"index.js", "/srv"}));
+  EXPECT_TRUE(files.env.empty());
+  EXPECT_FALSE(files.call_timeout);
+  const auto& every = cfg.tools.mcp_servers[1];
+  EXPECT_EQ(every.name, "every-thing_2");
+  EXPECT_EQ(every.args, (std::vector<std::string>{"index.js", "stdio"}));
+  EXPECT_EQ(every.env, (std::map<std::string, std::string>{
+                         {"LOG_LEVEL", "warn"}, {"_X1", ""}}));
+  EXPECT_EQ(every.call_timeout, 250ms);
+}
+
+TEST_F(McpConfig, ReadsFlowStyleAndEmptyList) {
+  auto cfg = load_ok("tools:\n  mcp_servers: [{name: a, command: x}]\n");
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 1u);
+  EXPECT_EQ(cfg.tools.mcp_servers[0].command, "x");
+  EXPECT_TRUE(load_ok("tools:\n  mcp_servers: []\n").tools.mcp_servers.empty());
+  EXPECT_TRUE(load_ok("tools:\n  mcp_servers:\n").tools.mcp_servers.empty());
+}
+
+// The commented example in config/node.yaml must stay a valid config.
+TEST_F(McpConfig, ShippedExampleParsesOnceUncommented) {
+  std::ifstream in{fs::path{BSM_SOURCE_DIR} / "config" / "node.yaml"};
+  std::ostringstream out;
+  std::string line;
+  bool in_example = false;
+  while (std::getline(in, line)) {
+    if (line == "  mcp_servers: []")
+      continue;
+    if (line == "  # mcp_servers:")
+      in_example = true;
+    else if (in_example && line.compare(0, 5, "  #  ") != 0)
+      in_example = false;
+    if (in_example)
+      line.erase(2, 2);
+    out << line << '\n';
+  }
+  auto cfg = load_ok(out.str());
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 2u);
+  EXPECT_EQ(cfg.tools.mcp_servers[0].name, "files");
+  EXPECT_EQ(cfg.tools.mcp_servers[1].env.at("LOG_LEVEL"), "warn");
+  EXPECT_EQ(cfg.tools.mcp_servers[1].call_timeout, 10s);
+}
+
+// -- errors in the file -------------------------------------------------------
+
+TEST_F(McpConfig, RejectsUnknownKeyInsideEntryAtItsLine) {
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: a\n"
+                      "      command: x\n"
+                      "    - name: b\n"
+                      "      comand: y\n"),
+            "node.yaml:6: unknown key 'tools.mcp_servers[1].comand' (known "
+            "keys: name, command, args, env, call_timeout)");
+}
+
+TEST_F(McpConfig, RejectsMissingCommandOrName) {
+  EXPECT_EQ(error_for("tools:\n  mcp_servers:\n    - name: a\n"),
+            "node.yaml:3: key 'tools.mcp_servers[0]': missing key 'command'");
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: a\n"
+                      "      command: x\n"
+                      "    - command: y\n"),
+            "node.yaml:5: key 'tools.mcp_servers[1]': missing key 'name'");
+}
+
+TEST_F(McpConfig, RejectsDuplicateServerNameAtTheSecond) {
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: a\n"
+                      "      command: x\n"
+                      "    - command: y\n"
+                      "      name: a\n"),
+            "node.yaml:6: key 'tools.mcp_servers[1].name': duplicate server "
+            "name 'a' (first at node.yaml:3)");
+}
+
+TEST_F(McpConfig, RejectsBadServerNames) {
+  auto with_name = [](const std::string& name) {
+    return "tools:\n  mcp_servers:\n    - name: " + name
+           + "\n      command: x\n";
+  };
+  EXPECT_EQ(error_for(with_name("Files")),
+            "node.yaml:3: key 'tools.mcp_servers[0].name': 'Files' may only "
+            "contain a-z, 0-9, '_' and '-'");
+  EXPECT_EQ(error_for(with_name("a__b")),
+            "node.yaml:3: key 'tools.mcp_servers[0].name': 'a__b' must not "
+            "contain '__' (it ends the server part of tool names)");
+  EXPECT_EQ(error_for(with_name(std::string(33, 'a'))),
+            "node.yaml:3: key 'tools.mcp_servers[0].name': '"
+              + std::string(33, 'a') + "' is longer than 32 characters");
+  EXPECT_EQ(error_for(with_name("''")),
+            "node.yaml:3: key 'tools.mcp_servers[0].name': must not be empty");
+}
+
+TEST_F(McpConfig, RejectsWrongShapes) {
+  EXPECT_EQ(error_for("tools:\n  mcp_servers: files\n"),
+            "node.yaml:2: key 'tools.mcp_servers': expected a sequence, got "
+            "'files'");
+  EXPECT_EQ(error_for("tools:\n  mcp_servers:\n    - files\n"),
+            "node.yaml:3: key 'tools.mcp_servers[0]': expected a map, got "
+            "'files'");
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: a\n"
+                      "      command: [x]\n"),
+            "node.yaml:4: key 'tools.mcp_servers[0].command': expected a "
+            "string, got a sequence");
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: a\n"
+                      "      command: x\n"
+                      "      args: index.js\n"),
+            "node.yaml:5: key 'tools.mcp_servers[0].args': expected a "
+            "sequence, got 'index.js'");
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: a\n"
+                      "      command: x\n"
+                      "      env: [A]\n"),
+            "node.yaml:5: key 'tools.mcp_servers[0].env': expected a map, got "
+            "a sequence");
+}
+
+TEST_F(McpConfig, RejectsBadEnvironmentAndTimeouts) {
+  const std::string head = "tools:\n"
+                           "  mcp_servers:\n"
+                           "    - name: a\n"
+                           "      command: x\n";
+  EXPECT_EQ(error_for(head + "      env:\n        1X: y\n"),
+            "node.yaml:6: key 'tools.mcp_servers[0].env.1X': '1X' is not a "
+            "variable name ([A-Za-z_][A-Za-z0-9_]*)");
+  EXPECT_EQ(error_for(head + "      env:\n        A:\n          b: c\n"),
+            "node.yaml:6: key 'tools.mcp_servers[0].env.A': expected a "
+            "string, got a map");
+  EXPECT_EQ(error_for(head + "      call_timeout: 0ms\n"),
+            "node.yaml:5: key 'tools.mcp_servers[0].call_timeout': 0ms is "
+            "below the minimum of 1ms");
+  EXPECT_EQ(error_for(head + "      call_timeout: soon\n"),
+            "node.yaml:5: key 'tools.mcp_servers[0].call_timeout': expected a "
+            "duration such as 250ms, 10s, 2m or 1h, got 'soon'");
+  EXPECT_EQ(error_for("tools:\n  call_timeout: 0ms\n"),
+            "node.yaml:2: key 'tools.call_timeout': 0ms is below the minimum "
+            "of 1ms");
+}
+
+TEST_F(McpConfig, RejectsKeyGivenTwiceInEntry) {
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: a\n"
+                      "      command: x\n"
+                      "      command: y\n"),
+            "node.yaml:5: duplicate key 'tools.mcp_servers[0].command'");
+}
+
+// -- command line -------------------------------------------------------------
+
+TEST_F(McpConfig, OverridesTimeoutsButNotTheServerList) {
+  auto cfg = load_ok(
+    "", {{"tools.call_timeout", "5s"}, {"tools.startup_timeout", "1m"}});
+  EXPECT_EQ(cfg.tools.call_timeout, 5s);
+  EXPECT_EQ(cfg.tools.startup_timeout, 1min);
+  EXPECT_EQ(error_for("", {{"tools.mcp_servers", "[]"}}),
+            "--set tools.mcp_servers: key 'tools.mcp_servers' takes a list of "
+            "maps and can only be set in the config file");
+  EXPECT_EQ(error_for("", {{"tools.mcp_servers[0].command", "x"}}),
+            "--set tools.mcp_servers[0].command: key 'tools.mcp_servers' "
+            "takes a list of maps and can only be set in the config file");
+}
+
+// -- validate() ---------------------------------------------------------------
+
+TEST_F(McpConfig, ValidateChecksServersBuiltInCode) {
+  node_config cfg;
+  cfg.tools.mcp_servers.push_back({"a", "x", {}, {}, std::nullopt});
+  EXPECT_EQ(bsm::validate(cfg), caf::error{});
+  cfg.tools.mcp_servers.push_back({"a", "y", {}, {}, std::nullopt});
+  EXPECT_EQ(bsm::render(bsm::validate(cfg)),
+            "invalid_argument: key 'tools.mcp_servers[1].name': duplicate "
+            "server name 'a'");
+  cfg.tools.mcp_servers[1] = {"b", "", {}, {}, std::nullopt};
+  EXPECT_EQ(bsm::render(bsm::validate(cfg)),
+            "invalid_argument: key 'tools.mcp_servers[1].command': must not "
+            "be empty");
+  cfg.tools.mcp_servers[1] = {"b", "y", {}, {{"A=B", "c"}}, std::nullopt};
+  EXPECT_EQ(bsm::render(bsm::validate(cfg)),
+            "invalid_argument: key 'tools.mcp_servers[1].env.A=B': 'A=B' is "
+            "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+}
