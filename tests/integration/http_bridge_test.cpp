@@ -18,6 +18,7 @@
 #include "bsm/v1/runtime.pb.h"
 #include "http_client.hpp"
 #include "process.hpp"
+#include "test_node.hpp"
 #include "tests/unit/metrics/promtool.hpp"
 
 namespace {
@@ -31,92 +32,19 @@ using bsm::test::temp_dir;
 using json = nlohmann::json;
 using header_list = std::vector<std::pair<std::string, std::string>>;
 using opt_response = std::optional<http_response>;
+using bsm::test::body_of;
+using bsm::test::describe;
+using bsm::test::get;
+using bsm::test::post_json;
+using bsm::test::test_node;
 
 const std::string bsmd = BSMD_PATH;
 const std::string source_dir = BSM_SOURCE_DIR;
 
-// -- a node -------------------------------------------------------------------
-
-/// A bsmd on `data_dir` with its bridge and cluster port on 127.0.0.1:0 and
-/// `sets` as further --set overrides. port() is 0 if it never listened.
-class test_node {
-public:
-  test_node(const std::filesystem::path& work,
-            const std::filesystem::path& data_dir,
-            const std::vector<std::string>& sets) {
-    std::filesystem::create_directories(data_dir);
-    std::filesystem::remove(data_dir / "ports.json");
-    proc_ = std::make_unique<process>(
-      bsm::test::node_argv(bsmd, source_dir + "/config/node.yaml", data_dir,
-                           sets),
-      work);
-    if (auto addr = bsm::test::await_http_address(data_dir, *proc_))
-      port_
-        = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
-    if (port_ != 0)
-      await_ready();
-  }
-
-  uint16_t port() const noexcept {
-    return port_;
-  }
-
-  process& proc() noexcept {
-    return *proc_;
-  }
-
-  bool running() {
-    return !proc_->wait(0ms).has_value();
-  }
-
-  /// SIGTERM, then the exit code (nullopt if it did not exit in `timeout`).
-  std::optional<int> stop(std::chrono::milliseconds timeout = 20s) {
-    proc_->signal(SIGTERM);
-    return proc_->wait(timeout);
-  }
-
-private:
-  // The tree may trail the listening socket by a moment.
-  void await_ready() {
-    for (int i = 0; i < 100; ++i) {
-      auto res = bsm::test::http_exchange(
-        port_, make_request("GET", "/readyz", {{"Connection", "close"}}), 2s);
-      if (res && res->status == 200)
-        return;
-      std::this_thread::sleep_for(50ms);
-    }
-  }
-
-  std::unique_ptr<process> proc_;
-  uint16_t port_ = 0;
-};
-
 // -- requests and checks ------------------------------------------------------
-
-opt_response get(uint16_t port, const std::string& target,
-                 header_list headers = {}) {
-  return bsm::test::http_exchange(port, make_request("GET", target, headers));
-}
-
-opt_response post_json(uint16_t port, const std::string& target,
-                       const std::string& body, header_list headers = {}) {
-  headers.emplace_back("Content-Type", "application/json");
-  return bsm::test::http_exchange(port,
-                                  make_request("POST", target, headers, body));
-}
 
 std::string messages_of(const std::string& actor) {
   return "/v1/actors/" + actor + "/messages";
-}
-
-json body_of(const http_response& res) {
-  return json::parse(res.body, nullptr, false);
-}
-
-std::string describe(const opt_response& res) {
-  if (!res)
-    return "no response";
-  return std::to_string(res->status) + " " + res->body;
 }
 
 /// An answer with `status` and API.md's error shape carrying `code`, whose

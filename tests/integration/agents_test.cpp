@@ -1,0 +1,391 @@
+// Agents on real bsmd processes (API.md, "Agents"): the seed agents on the
+// local provider, sessions across kill -9, the turn loop's limits and tool
+// errors, delegation, events, metrics, bad definitions and SIGHUP reloads.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "test_node.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using bsm::test::body_of;
+using bsm::test::describe;
+using bsm::test::get;
+using bsm::test::opt_response;
+using bsm::test::post_json;
+using bsm::test::temp_dir;
+using bsm::test::test_node;
+using json = nlohmann::json;
+
+const std::string source_dir = BSM_SOURCE_DIR;
+const std::string local_marker = "(local provider:";
+
+opt_response chat(uint16_t port, const std::string& agent, json body) {
+  return post_json(port, "/v1/agents/" + agent + "/chat", body.dump());
+}
+
+// The turns the memory actor keeps for a session, through message injection.
+json session_turns(uint16_t port, const std::string& agent,
+                   const std::string& session) {
+  json req{{"type", "bsm.v1.SessionReadRequest"},
+           {"payload", {{"agent", agent}, {"session_id", session}}},
+           {"mode", "ask"}};
+  auto res = post_json(port, "/v1/actors/memory/messages", req.dump());
+  if (!res || res->status != 200)
+    return json::array();
+  auto doc = body_of(*res);
+  return doc["payload"].value("turns", json::array());
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out{path, std::ios::trunc};
+  out << text;
+}
+
+std::string agent_yaml(const std::string& name, const std::string& extra) {
+  return "name: " + name + "\ndescription: Test agent " + name
+         + ".\nsystem_prompt: You are a test agent.\n" + extra;
+}
+
+// Test agents beside the seed ones: tight limits, delegation to itself.
+void write_test_agents(const std::filesystem::path& dir) {
+  write_file(dir / "onestep.yaml",
+             agent_yaml("onestep", "tools: [current_time]\n"
+                                   "limits:\n  max_steps: 1\n"));
+  write_file(dir / "echoer.yaml",
+             agent_yaml("echoer", "tools: [ask_agent, memory_get]\n"));
+}
+
+// -- a node with the seed agents and the test agents --------------------------
+
+class Agents : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    dir_ = new temp_dir;
+    write_test_agents(dir_->path() / "test-agents");
+    node_ = new test_node{
+      dir_->path(), dir_->path() / "data",
+      {"agents.paths=[" + source_dir + "/agents,"
+       + (dir_->path() / "test-agents").string() + "]"}};
+  }
+
+  static void TearDownTestSuite() {
+    if (node_ != nullptr)
+      node_->stop();
+    delete node_;
+    delete dir_;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(node_->port(), 0) << "bsmd did not listen; stderr:\n"
+                                << node_->proc().err();
+  }
+
+  static uint16_t port() {
+    return node_->port();
+  }
+
+  static inline temp_dir* dir_ = nullptr;
+  static inline test_node* node_ = nullptr;
+};
+
+TEST_F(Agents, ListShowsEverySeedAgentWithItsFields) {
+  auto res = get(port(), "/v1/agents");
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  std::set<std::string> names;
+  for (const auto& x : doc["agents"]) {
+    names.insert(x["name"].get<std::string>());
+    for (const char* field : {"description", "node", "state", "model"})
+      EXPECT_TRUE(x[field].is_string()) << field << ": " << x;
+    EXPECT_TRUE(x["tools"].is_array()) << x;
+    EXPECT_TRUE(x["mailbox_depth"].is_number_integer()) << x;
+    EXPECT_TRUE(x["restarts"].is_number_integer()) << x;
+    EXPECT_EQ(x["state"], "running") << x;
+    EXPECT_EQ(x["node"], "node-a") << x;
+  }
+  for (const char* seed :
+       {"legal", "governance", "security", "architect", "runner", "ml"})
+    EXPECT_EQ(names.count(seed), 1u) << seed << " missing: " << res->body;
+}
+
+TEST_F(Agents, OneAgentByNameAnd404ForAnUnknownOne) {
+  auto res = get(port(), "/v1/agents/legal");
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  EXPECT_EQ(doc["name"], "legal");
+  EXPECT_EQ(doc["model"], "local/local");
+  auto missing = get(port(), "/v1/agents/nobody");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << missing->body;
+  EXPECT_EQ(body_of(*missing)["error"]["code"], "not_found");
+}
+
+TEST_F(Agents, EverySeedAgentAnswersARepresentativeQuestion) {
+  // Each question's answer must quote the file that covers it.
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases{
+    {"legal", "What must a GDPR data processing agreement contain?", ".md"},
+    {"governance", "Who approves a change and how is it recorded?", ".md"},
+    {"security", "How do we respond to a security incident?", ".md"},
+    {"architect", "Why does a supervisor restart a crashed actor?", ".md"},
+    {"runner", "How do I check that a node is healthy?", ".md"},
+    {"ml", "How do I evaluate a text classifier?", ".md"},
+  };
+  for (const auto& [agent, question, source] : cases) {
+    auto res = chat(port(), agent, {{"input", question}});
+    ASSERT_TRUE(res && res->status == 200) << agent << ": " << describe(res);
+    auto doc = body_of(*res);
+    auto output = doc["output"].get<std::string>();
+    EXPECT_EQ(doc["agent"], agent);
+    EXPECT_EQ(output.rfind(local_marker, 0), 0u) << agent << ": " << output;
+    EXPECT_NE(output.find("[1] "), std::string::npos)
+      << agent << " quoted no knowledge: " << output;
+    EXPECT_NE(output.find(source), std::string::npos) << agent << ": " << output;
+    EXPECT_FALSE(doc["session_id"].get<std::string>().empty());
+    EXPECT_GT(doc["usage"]["total_tokens"].get<int64_t>(), 0) << res->body;
+  }
+}
+
+TEST_F(Agents, ASessionKeepsItsTurnsInOrder) {
+  auto first = chat(port(), "runner", {{"input", "remember owner is alice"}});
+  ASSERT_TRUE(first && first->status == 200) << describe(first);
+  auto session = body_of(*first)["session_id"].get<std::string>();
+  ASSERT_FALSE(session.empty());
+  auto second
+    = chat(port(), "runner", {{"input", "recall owner"}, {"session_id", session}});
+  ASSERT_TRUE(second && second->status == 200) << describe(second);
+  auto doc = body_of(*second);
+  EXPECT_EQ(doc["session_id"], session);
+  ASSERT_EQ(doc["steps"].size(), 1u) << second->body;
+  EXPECT_EQ(doc["steps"][0]["tool"], "memory_get");
+  EXPECT_NE(doc["steps"][0]["result"].get<std::string>().find("alice"),
+            std::string::npos)
+    << second->body;
+  auto turns = session_turns(port(), "runner", session);
+  ASSERT_EQ(turns.size(), 4u) << turns;
+  EXPECT_EQ(turns[0]["role"], "user");
+  EXPECT_EQ(turns[0]["content"], "remember owner is alice");
+  EXPECT_EQ(turns[1]["role"], "assistant");
+  EXPECT_EQ(turns[2]["content"], "recall owner");
+  EXPECT_EQ(turns[3]["role"], "assistant");
+}
+
+TEST_F(Agents, AFailingToolGivesTheModelAnErrorResult) {
+  auto res = chat(port(), "echoer", {{"input", "call memory_get {}"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_TRUE(doc["steps"][0]["is_error"].get<bool>()) << res->body;
+  EXPECT_NE(doc["steps"][0]["result"].get<std::string>().find("key"),
+            std::string::npos)
+    << res->body;
+  EXPECT_FALSE(doc["output"].get<std::string>().empty());
+}
+
+TEST_F(Agents, AToolTheAgentMayNotUseIsAnErrorResult) {
+  auto res = chat(port(), "echoer", {{"input", "call current_time"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  // current_time is not in echoer's tools, so it is not even offered: the
+  // local provider then answers without calling it.
+  auto doc = body_of(*res);
+  for (const auto& step : doc["steps"])
+    EXPECT_NE(step["tool"], "current_time") << res->body;
+}
+
+TEST_F(Agents, TheStepLimitEndsTheTurnWithAClearError) {
+  auto res = chat(port(), "onestep", {{"input", "what time is it?"}});
+  ASSERT_TRUE(res) << "no response";
+  EXPECT_EQ(res->status, 400) << res->body;
+  auto doc = body_of(*res);
+  EXPECT_NE(doc["error"]["message"].get<std::string>().find("step limit"),
+            std::string::npos)
+    << res->body;
+}
+
+TEST_F(Agents, DelegatingToItselfIsRefusedAsALoop) {
+  auto res = chat(port(), "echoer", {{"input", "ask echoer: hello"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_EQ(doc["steps"][0]["tool"], "ask_agent");
+  EXPECT_TRUE(doc["steps"][0]["is_error"].get<bool>());
+  EXPECT_NE(doc["steps"][0]["result"].get<std::string>().find("loop"),
+            std::string::npos)
+    << res->body;
+}
+
+TEST_F(Agents, DelegatingToAnotherAgentReturnsItsAnswer) {
+  auto res = chat(port(), "architect",
+                  {{"input", "ask security: how should secrets be stored?"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_FALSE(doc["steps"][0]["is_error"].get<bool>()) << res->body;
+  EXPECT_NE(doc["steps"][0]["result"].get<std::string>().find("secret"),
+            std::string::npos)
+    << res->body;
+}
+
+TEST_F(Agents, BadChatRequestsAreRefused) {
+  auto unknown = chat(port(), "nobody", {{"input", "hi"}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+  auto empty = chat(port(), "legal", json::object());
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 400) << empty->body;
+  auto extra = chat(port(), "legal", {{"input", "hi"}, {"inptu", "typo"}});
+  ASSERT_TRUE(extra);
+  EXPECT_EQ(extra->status, 400) << extra->body;
+  auto not_json = post_json(port(), "/v1/agents/legal/chat", "{input:");
+  ASSERT_TRUE(not_json);
+  EXPECT_EQ(not_json->status, 400) << not_json->body;
+  auto text = bsm::test::http_exchange(
+    port(), bsm::test::make_request("POST", "/v1/agents/legal/chat",
+                                    {{"Content-Type", "text/plain"}}, "hi"));
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 415) << text->body;
+}
+
+TEST_F(Agents, TurnsAreCountedInTheMetrics) {
+  ASSERT_TRUE(chat(port(), "ml", {{"input", "what is a confusion matrix?"}}));
+  auto res = get(port(), "/metrics");
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  EXPECT_NE(res->body.find("bsm_agent_turns_total{agent=\"ml\",outcome=\"ok\"}"),
+            std::string::npos);
+  EXPECT_NE(res->body.find("bsm_agent_turn_overhead_seconds_bucket{agent=\"ml\""),
+            std::string::npos);
+  EXPECT_NE(res->body.find("bsm_agent_steps_total{agent=\"ml\"}"),
+            std::string::npos);
+}
+
+TEST_F(Agents, ATurnPublishesItsStepsOnTheEventBus) {
+  bsm::test::http_connection conn{port()};
+  ASSERT_TRUE(conn.connected()) << conn.error();
+  ASSERT_TRUE(conn.send(bsm::test::make_request(
+    "GET", "/v1/events?topic=agent.governance.%23", {})));
+  auto head = conn.read_head(5s);
+  ASSERT_TRUE(head && head->status == 200) << conn.error();
+  ASSERT_TRUE(conn.read_until(": subscribed", 5s)) << conn.buffered();
+  ASSERT_TRUE(chat(port(), "governance", {{"input", "call current_time"}}));
+  EXPECT_TRUE(conn.read_until("agent.governance.completed", 10s))
+    << conn.buffered();
+  const auto& seen = conn.buffered();
+  EXPECT_NE(seen.find("agent.governance.step"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("agent.governance.tool_called"), std::string::npos)
+    << seen;
+}
+
+// -- sessions across a crash ---------------------------------------------------
+
+TEST(AgentSessions, HistorySurvivesKill9) {
+  temp_dir dir;
+  auto data = dir.path() / "data";
+  std::string session;
+  {
+    test_node node{dir.path(), data, {}};
+    ASSERT_NE(node.port(), 0) << node.proc().err();
+    auto res = chat(node.port(), "legal",
+                    {{"input", "What is a limitation of liability?"},
+                     {"session_id", "case-42"}});
+    ASSERT_TRUE(res && res->status == 200) << describe(res);
+    session = body_of(*res)["session_id"].get<std::string>();
+    node.kill();
+  }
+  test_node node{dir.path(), data, {}};
+  ASSERT_NE(node.port(), 0) << node.proc().err();
+  auto res = chat(node.port(), "legal",
+                  {{"input", "And an indemnity?"}, {"session_id", session}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto turns = session_turns(node.port(), "legal", session);
+  ASSERT_EQ(turns.size(), 4u) << turns;
+  EXPECT_EQ(turns[0]["content"], "What is a limitation of liability?");
+  EXPECT_EQ(turns[2]["content"], "And an indemnity?");
+  // uint64 is a string in protobuf's JSON mapping.
+  EXPECT_LT(std::stoll(turns[1]["seq"].get<std::string>()),
+            std::stoll(turns[2]["seq"].get<std::string>()));
+  node.stop();
+}
+
+// -- definitions ---------------------------------------------------------------
+
+TEST(AgentDefinitions, ABadDefinitionStopsTheNodeWithFileLineAndKey) {
+  temp_dir dir;
+  write_file(dir.path() / "agents" / "bad.yaml",
+             agent_yaml("bad", "limits:\n  max_steps: 0\n"));
+  auto argv = bsm::test::node_argv(
+    BSMD_PATH, source_dir + "/config/node.yaml", dir.path() / "data",
+    {"agents.paths=[" + (dir.path() / "agents").string() + "]"});
+  auto res = bsm::test::run(argv, dir.path());
+  EXPECT_EQ(res.code, 2) << res.err;
+  EXPECT_NE(res.err.find("bad.yaml:5"), std::string::npos) << res.err;
+  EXPECT_NE(res.err.find("limits.max_steps"), std::string::npos) << res.err;
+}
+
+// Polls GET /v1/agents until `pred` holds for its names.
+template <class Pred>
+bool await_agents(uint16_t port, Pred pred) {
+  for (int i = 0; i < 100; ++i) {
+    auto res = get(port, "/v1/agents");
+    if (res && res->status == 200) {
+      std::set<std::string> names;
+      auto doc = body_of(*res);
+      for (const auto& x : doc["agents"])
+        if (x["state"] == "running")
+          names.insert(x["name"].get<std::string>());
+      if (pred(names))
+        return true;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+TEST(AgentDefinitions, SighupAddsChangesAndRemovesAgents) {
+  temp_dir dir;
+  auto agents = dir.path() / "agents";
+  write_file(agents / "alpha.yaml", agent_yaml("alpha", ""));
+  write_file(agents / "beta.yaml", agent_yaml("beta", ""));
+  test_node node{dir.path(),
+                 dir.path() / "data",
+                 {"agents.paths=[" + agents.string() + "]"}};
+  ASSERT_NE(node.port(), 0) << node.proc().err();
+  ASSERT_TRUE(await_agents(node.port(), [](const auto& names) {
+    return names == std::set<std::string>{"alpha", "beta"};
+  })) << describe(get(node.port(), "/v1/agents"));
+  write_file(agents / "gamma.yaml", agent_yaml("gamma", ""));
+  write_file(agents / "alpha.yaml",
+             "name: alpha\ndescription: Changed.\n");
+  std::filesystem::remove(agents / "beta.yaml");
+  node.proc().signal(SIGHUP);
+  EXPECT_TRUE(await_agents(node.port(), [](const auto& names) {
+    return names == std::set<std::string>{"alpha", "gamma"};
+  })) << describe(get(node.port(), "/v1/agents"));
+  auto alpha = get(node.port(), "/v1/agents/alpha");
+  ASSERT_TRUE(alpha && alpha->status == 200) << describe(alpha);
+  EXPECT_EQ(body_of(*alpha)["description"], "Changed.");
+  auto gamma = chat(node.port(), "gamma", {{"input", "hello"}});
+  EXPECT_TRUE(gamma && gamma->status == 200) << describe(gamma);
+  auto beta = chat(node.port(), "beta", {{"input", "hello"}});
+  ASSERT_TRUE(beta);
+  EXPECT_EQ(beta->status, 404) << beta->body;
+  // A broken file: nothing changes, the node keeps running.
+  write_file(agents / "broken.yaml", "name: [not, a, name]\n");
+  node.proc().signal(SIGHUP);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(await_agents(node.port(), [](const auto& names) {
+    return names == std::set<std::string>{"alpha", "gamma"};
+  }));
+  EXPECT_NE(node.proc().err().find("broken.yaml"), std::string::npos)
+    << node.proc().err();
+  EXPECT_EQ(node.stop(), 0);
+}
+
+} // namespace
