@@ -21,8 +21,8 @@ void chat_stream_state::finish(const v1::ChatReply& reply) {
   if (output.size() > streamed.size()
       && output.compare(0, streamed.size(), streamed) == 0)
     write_delta(output.substr(streamed.size()));
-  for (const auto& x : oaf::tool_call_chunks(id, opts.model, opts.created,
-                                             reply))
+  for (const auto& x :
+       oaf::tool_call_chunks(id, opts.model, opts.created, reply))
     ex->write(oaf::sse_data(x));
   auto reason = reply.finish_reason().empty() ? "stop" : reply.finish_reason();
   ex->write(oaf::sse_data(oaf::chunk(id, opts.model, opts.created,
@@ -58,8 +58,9 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
   head.set(bhttp::field::cache_control, "no-cache");
   head.set("X-Accel-Buffering", "no");
   ex->open_stream(std::move(head));
-  ex->write(oaf::sse_data(oaf::chunk(st.id, st.opts.model, st.opts.created,
-                                     {{"role", "assistant"}, {"content", ""}})));
+  ex->write(
+    oaf::sse_data(oaf::chunk(st.id, st.opts.model, st.opts.created,
+                             {{"role", "assistant"}, {"content", ""}})));
   self
     ->request(agent, st.opts.timeout, std::move(req),
               caf::actor_cast<caf::actor>(self))

@@ -22,8 +22,8 @@ tool_ledger_state::get(const v1::ToolLedgerGetRequest& req) const {
   auto payload = live_payload(**value, unix_now_ms());
   if (!payload)
     return resp;
-  if (!resp.mutable_result()->ParseFromArray(
-        payload->data(), static_cast<int>(payload->size())))
+  if (!resp.mutable_result()->ParseFromArray(payload->data(),
+                                             static_cast<int>(payload->size())))
     return make_error(errc::internal,
                       "damaged tool result for '" + req.key() + "'");
   resp.set_found(true);
@@ -34,7 +34,8 @@ caf::expected<v1::ToolLedgerPutResponse>
 tool_ledger_state::put(const v1::ToolLedgerPutRequest& req) const {
   auto expires = unix_now_ms() + ttl.count();
   auto value = make_expiring_value(expires, req.result().SerializeAsString());
-  if (auto err = db->put(column::idempotency, tool_ledger_key(req.key()), value))
+  if (auto err
+      = db->put(column::idempotency, tool_ledger_key(req.key()), value))
     return err;
   return v1::ToolLedgerPutResponse{};
 }

@@ -77,7 +77,8 @@ namespace {
 void call_model(self_pointer self, turn_ptr t);
 void run_tools(self_pointer self, turn_ptr t, size_t index);
 
-// -- small helpers -------------------------------------------------------------
+// -- small helpers
+// -------------------------------------------------------------
 
 v1::ChatMessage message(std::string role, std::string content) {
   v1::ChatMessage result;
@@ -133,11 +134,13 @@ void record_turn(self_pointer self, const turn& t, const char* outcome) {
   auto elapsed = std::chrono::duration<double>(steady::now() - t.started);
   m->turns->with({name, outcome}).inc();
   m->duration->with({name}).observe(elapsed.count());
-  auto overhead = elapsed.count() - static_cast<double>(t.provider_micros) / 1e6;
+  auto overhead
+    = elapsed.count() - static_cast<double>(t.provider_micros) / 1e6;
   m->overhead->with({name}).observe(std::max(0.0, overhead));
 }
 
-// -- the end of a turn ---------------------------------------------------------
+// -- the end of a turn
+// ---------------------------------------------------------
 
 void fail(self_pointer self, turn_ptr t, caf::error err) {
   if (t->done)
@@ -188,11 +191,12 @@ void remember(self_pointer self, turn_ptr t) {
         if (t->done)
           return;
         self->request(handle, t->remaining(), assistant)
-          .then([self, t](const v1::SessionAppendResponse&) {
-            if (!t->done)
-              deliver(self, t);
-          },
-                [self, t](caf::error& err) { fail(self, t, std::move(err)); });
+          .then(
+            [self, t](const v1::SessionAppendResponse&) {
+              if (!t->done)
+                deliver(self, t);
+            },
+            [self, t](caf::error& err) { fail(self, t, std::move(err)); });
       },
       [self, t](caf::error& err) { fail(self, t, std::move(err)); });
 }
@@ -204,7 +208,8 @@ void finish(self_pointer self, turn_ptr t, const v1::ChatMessage& answer,
   remember(self, t);
 }
 
-// -- tools ---------------------------------------------------------------------
+// -- tools
+// ---------------------------------------------------------------------
 
 // Feeds a tool's result back to the model and records the step.
 void tool_done(self_pointer self, turn_ptr t, size_t index,
@@ -240,8 +245,9 @@ void remember_result(self_pointer self, const std::string& key,
   v1::ToolLedgerPutRequest req;
   req.set_key(key);
   *req.mutable_result() = result;
-  self->request(caf::actor_cast<tool_ledger_actor>(*ledger),
-                std::chrono::seconds{10}, std::move(req))
+  self
+    ->request(caf::actor_cast<tool_ledger_actor>(*ledger),
+              std::chrono::seconds{10}, std::move(req))
     .then([](const v1::ToolLedgerPutResponse&) {},
           [self, key](caf::error& err) {
             if (self->state.env.log)
@@ -255,8 +261,8 @@ void ask_agent(self_pointer self, turn_ptr t, const nlohmann::json& args,
   auto target = string_argument(args, "agent");
   auto input = string_argument(args, "input");
   if (!target || !input)
-    return done(tool_result(render(!target ? target.error() : input.error()),
-                            true));
+    return done(
+      tool_result(render(!target ? target.error() : input.error()), true));
   std::vector<std::string> chain{t->req.delegation_chain().begin(),
                                  t->req.delegation_chain().end()};
   if (auto problem = delegation_problem(chain, self->state.agent, *target);
@@ -276,11 +282,8 @@ void ask_agent(self_pointer self, turn_ptr t, const nlohmann::json& args,
   self
     ->request(caf::actor_cast<agent_actor>(*handle), t->remaining(),
               std::move(req))
-    .then(
-      [done](v1::ChatReply& reply) {
-        done(tool_result(reply.output()));
-      },
-      [done](caf::error& err) { done(tool_result(render(err), true)); });
+    .then([done](v1::ChatReply& reply) { done(tool_result(reply.output())); },
+          [done](caf::error& err) { done(tool_result(render(err), true)); });
 }
 
 void memory_tool(self_pointer self, turn_ptr t, const std::string& tool,
@@ -374,9 +377,8 @@ void run_tool(self_pointer self, turn_ptr t, size_t index,
                 result.is_error() ? "error" : "ok");
     };
     if (!allows_tool(t->def(), call.name()))
-      return done(tool_result("tool '" + call.name()
-                                + "' is not available to this agent",
-                              true));
+      return done(tool_result(
+        "tool '" + call.name() + "' is not available to this agent", true));
     if (is_builtin_tool(call.name()))
       return builtin_tool(self, t, call, std::move(done));
     hosted_tool(self, t, call, key, std::move(done));
@@ -415,10 +417,9 @@ void run_tools(self_pointer self, turn_ptr t, size_t index) {
     return fail(self, t, make_error(errc::deadline_exceeded, "turn timeout"));
   // The calls being run are those of the last assistant message; their
   // results follow it in the context.
-  auto assistant = std::find_if(t->context.rbegin(), t->context.rend(),
-                                [](const auto& x) {
-                                  return x.role() == "assistant";
-                                });
+  auto assistant
+    = std::find_if(t->context.rbegin(), t->context.rend(),
+                   [](const auto& x) { return x.role() == "assistant"; });
   const auto& all = assistant->tool_calls();
   if (index >= static_cast<size_t>(all.size()))
     return call_model(self, t);
@@ -443,7 +444,8 @@ void run_tools(self_pointer self, turn_ptr t, size_t index) {
   run_tool(self, t, index, all[static_cast<int>(index)]);
 }
 
-// -- the model -----------------------------------------------------------------
+// -- the model
+// -----------------------------------------------------------------
 
 void on_model_response(self_pointer self, turn_ptr t, v1::ModelResponse resp) {
   if (t->done)
@@ -460,12 +462,11 @@ void on_model_response(self_pointer self, turn_ptr t, v1::ModelResponse resp) {
     t->reply.set_model(resp.model());
   auto budget = t->def().token_budget();
   if (budget > 0 && usage->total_tokens() > budget)
-    return fail(self, t,
-                make_error(errc::failed_precondition,
-                           "token budget (" + std::to_string(budget)
-                             + ") exceeded: "
-                             + std::to_string(usage->total_tokens())
-                             + " tokens used"));
+    return fail(
+      self, t,
+      make_error(errc::failed_precondition,
+                 "token budget (" + std::to_string(budget) + ") exceeded: "
+                   + std::to_string(usage->total_tokens()) + " tokens used"));
   auto& answer = *resp.mutable_message();
   answer.set_role("assistant");
   if (answer.tool_calls().empty())
@@ -501,7 +502,9 @@ void call_model(self_pointer self, turn_ptr t) {
   req.set_timeout_ms(static_cast<uint32_t>(t->remaining().count()));
   req.set_request_id(t->reply.turn_id());
   auto handle = caf::actor_cast<model_provider_actor>(*provider);
-  auto on_error = [self, t](caf::error& err) { fail(self, t, std::move(err)); };
+  auto on_error = [self, t](caf::error& err) {
+    fail(self, t, std::move(err));
+  };
   auto on_response = [self, t](v1::ModelResponse& resp) {
     on_model_response(self, t, std::move(resp));
   };
@@ -513,7 +516,8 @@ void call_model(self_pointer self, turn_ptr t) {
       .then(on_response, on_error);
 }
 
-// -- the start of a turn -------------------------------------------------------
+// -- the start of a turn
+// -------------------------------------------------------
 
 bool uses_hosted_tools(const v1::AgentDefinition& def) {
   for (const auto& x : def.tools())
@@ -552,9 +556,9 @@ void offer_tools(self_pointer self, turn_ptr t) {
       });
 }
 
-void build_context(self_pointer self, turn_ptr t,
-                   const google::protobuf::RepeatedPtrField<v1::SessionTurn>&
-                     history) {
+void build_context(
+  self_pointer self, turn_ptr t,
+  const google::protobuf::RepeatedPtrField<v1::SessionTurn>& history) {
   if (!t->def().system_prompt().empty())
     t->context.push_back(message("system", t->def().system_prompt()));
   for (const auto& x : history)
@@ -582,8 +586,8 @@ void start(self_pointer self, turn_ptr t) {
     limit = std::min(limit, std::chrono::milliseconds{t->req.timeout_ms()});
   t->deadline = t->started + limit;
   auto memory = self->state.env.names->get("memory");
-  if (t->new_session || t->session_id.empty()
-      || def.memory_history_turns() == 0 || !memory)
+  if (t->new_session || t->session_id.empty() || def.memory_history_turns() == 0
+      || !memory)
     return build_context(self, t, {});
   v1::SessionReadRequest req;
   req.set_agent(self->state.agent);
@@ -612,7 +616,8 @@ caf::error check_request(const v1::ChatRequest& req) {
 
 } // namespace
 
-// -- agent_state ---------------------------------------------------------------
+// -- agent_state
+// ---------------------------------------------------------------
 
 void agent_state::submit(v1::ChatRequest req, caf::actor sink,
                          caf::typed_response_promise<v1::ChatReply> rp) {
@@ -665,8 +670,9 @@ void agent_state::release(const std::string& session) {
   submit(std::move(next.req), std::move(next.sink), next.rp);
 }
 
-agent_actor::behavior_type agent(agent_actor::stateful_pointer<agent_state> self,
-                                 std::string name, agent_env env) {
+agent_actor::behavior_type
+agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
+      agent_env env) {
   self->state.self = self;
   self->state.agent = std::move(name);
   self->state.env = std::move(env);

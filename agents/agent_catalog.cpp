@@ -23,8 +23,7 @@ caf::expected<catalog_diff> agent_catalog::load() {
     auto index = knowledge::knowledge_index::load(folders);
     if (!index)
       return make_error(errc::invalid_argument,
-                        "agent '" + def.name() + "' ("
-                          + def.source_file()
+                        "agent '" + def.name() + "' (" + def.source_file()
                           + "): knowledge: " + render(index.error()));
     auto entry = std::make_shared<agent_entry>();
     entry->knowledge

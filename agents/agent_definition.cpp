@@ -48,9 +48,8 @@ struct reading {
 };
 
 // Reads the value of one key; `in` knows the dotted key and the line.
-using field_reader = std::function<caf::error(const yaml_field& in,
-                                              const YAML::Node& value,
-                                              reading& r)>;
+using field_reader = std::function<caf::error(
+  const yaml_field& in, const YAML::Node& value, reading& r)>;
 
 struct map_schema {
   std::vector<std::pair<std::string_view, field_reader>> fields;
@@ -106,8 +105,8 @@ const map_schema& model_schema() {
   static const map_schema result{{
     {"provider",
      [](const yaml_field& in, const YAML::Node&, reading& r) -> caf::error {
-       static const std::vector<std::pair<std::string_view, std::string>>
-         names{{"local", "local"}, {"openai", "openai"}};
+       static const std::vector<std::pair<std::string_view, std::string>> names{
+         {"local", "local"}, {"openai", "openai"}};
        std::string x;
        if (auto err = in.one_of(x, names))
          return err;
@@ -132,11 +131,10 @@ const map_schema& model_schema() {
          return in.expected("a number in 0..2");
        }
      }},
-    {"max_tokens", unsigned_field(
-                     [](reading& r, uint32_t x) {
-                       r.def.mutable_model()->set_max_tokens(x);
-                     },
-                     0, 1'000'000)},
+    {"max_tokens",
+     unsigned_field(
+       [](reading& r, uint32_t x) { r.def.mutable_model()->set_max_tokens(x); },
+       0, 1'000'000)},
     {"base_url",
      [](const yaml_field& in, const YAML::Node&, reading& r) {
        return in.text(*r.def.mutable_model()->mutable_base_url());
@@ -175,34 +173,31 @@ const map_schema& knowledge_schema() {
        }
        return {};
      }},
-    {"top_k", unsigned_field(
-                [](reading& r, uint32_t x) { r.def.set_knowledge_top_k(x); },
-                0, 50)},
+    {"top_k",
+     unsigned_field(
+       [](reading& r, uint32_t x) { r.def.set_knowledge_top_k(x); }, 0, 50)},
   }};
   return result;
 }
 
 const map_schema& memory_schema() {
   static const map_schema result{{
-    {"history_turns", unsigned_field(
-                        [](reading& r, uint32_t x) {
-                          r.def.set_memory_history_turns(x);
-                        },
-                        0, 1000)},
+    {"history_turns",
+     unsigned_field(
+       [](reading& r, uint32_t x) { r.def.set_memory_history_turns(x); }, 0,
+       1000)},
   }};
   return result;
 }
 
 const map_schema& limits_schema() {
   static const map_schema result{{
-    {"max_steps", unsigned_field(
-                    [](reading& r, uint32_t x) { r.def.set_max_steps(x); }, 1,
+    {"max_steps",
+     unsigned_field([](reading& r, uint32_t x) { r.def.set_max_steps(x); }, 1,
                     100)},
-    {"max_tool_calls", unsigned_field(
-                         [](reading& r, uint32_t x) {
-                           r.def.set_max_tool_calls(x);
-                         },
-                         0, 1000)},
+    {"max_tool_calls",
+     unsigned_field([](reading& r, uint32_t x) { r.def.set_max_tool_calls(x); },
+                    0, 1000)},
     {"timeout",
      [](const yaml_field& in, const YAML::Node&, reading& r) -> caf::error {
        std::chrono::milliseconds x{0};
@@ -353,8 +348,7 @@ load_definitions(const std::vector<fs::path>& paths) {
     auto [i, added] = seen.emplace(def->name(), file.string());
     if (!added)
       return file_error(file, ": agent " + quote(def->name())
-                                + " is already defined in "
-                                + quote(i->second));
+                                + " is already defined in " + quote(i->second));
     result.push_back(std::move(*def));
   }
   return result;

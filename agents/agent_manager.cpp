@@ -19,8 +19,8 @@ constexpr auto reload_timeout = std::chrono::minutes{2};
 caf::behavior reload_worker(caf::event_based_actor* self,
                             std::shared_ptr<agent_catalog> catalog) {
   return {
-    [self, catalog](const v1::AgentReloadRequest&)
-      -> caf::result<v1::AgentReloadResponse> {
+    [self, catalog](
+      const v1::AgentReloadRequest&) -> caf::result<v1::AgentReloadResponse> {
       self->quit();
       v1::AgentReloadResponse resp;
       auto diff = catalog->load();
@@ -90,10 +90,10 @@ child_spec agents_supervisor_child(agent_env env, supervisor_options opts,
   spec.is_supervisor = true;
   // Each agent may take its own shutdown timeout.
   spec.shutdown_timeout = shutdown_timeout * 2 + std::chrono::seconds{1};
-  spec.start = [env = std::move(env), opts = std::move(opts),
-                sup_env = std::move(sup_env), shutdown_timeout](
-                 caf::actor_system& sys,
-                 const std::string& path) -> caf::expected<caf::actor> {
+  spec.start =
+    [env = std::move(env), opts = std::move(opts), sup_env = std::move(sup_env),
+     shutdown_timeout](caf::actor_system& sys,
+                       const std::string& path) -> caf::expected<caf::actor> {
     auto sub = opts;
     sub.path = path;
     sub.children.clear();
@@ -111,26 +111,25 @@ child_spec agent_manager_child(agent_env env,
   child_spec spec;
   spec.name = agent_manager_path;
   spec.shutdown_timeout = shutdown_timeout;
-  spec.start = [env = std::move(env), depths = std::move(depths),
-                shutdown_timeout](
-                 caf::actor_system& sys,
-                 const std::string&) -> caf::expected<caf::actor> {
+  spec.start =
+    [env = std::move(env), depths = std::move(depths), shutdown_timeout](
+      caf::actor_system& sys, const std::string&) -> caf::expected<caf::actor> {
     return caf::actor_cast<caf::actor>(
       sys.spawn(agent_manager, env, depths, shutdown_timeout));
   };
   return spec;
 }
 
-agent_manager_actor::behavior_type agent_manager(
-  agent_manager_actor::stateful_pointer<agent_manager_state> self,
-  agent_env env, std::shared_ptr<mailbox_depths> depths,
-  std::chrono::milliseconds shutdown_timeout) {
+agent_manager_actor::behavior_type
+agent_manager(agent_manager_actor::stateful_pointer<agent_manager_state> self,
+              agent_env env, std::shared_ptr<mailbox_depths> depths,
+              std::chrono::milliseconds shutdown_timeout) {
   self->state.env = std::move(env);
   self->state.depths = std::move(depths);
   self->state.shutdown_timeout = shutdown_timeout;
   return {
-    [self](const v1::AgentListRequest& req)
-      -> caf::result<v1::AgentListResponse> {
+    [self](
+      const v1::AgentListRequest& req) -> caf::result<v1::AgentListResponse> {
       auto& st = self->state;
       std::vector<std::shared_ptr<const agent_entry>> entries;
       if (req.name().empty()) {
@@ -146,8 +145,8 @@ agent_manager_actor::behavior_type agent_manager(
                                             : std::map<std::string, uint64_t>{};
         v1::AgentListResponse resp;
         for (const auto& entry : entries)
-          *resp.add_agents() = describe(*entry, self->state.env, depth_map,
-                                        tree);
+          *resp.add_agents()
+            = describe(*entry, self->state.env, depth_map, tree);
         rp.deliver(std::move(resp));
       };
       auto sup = st.env.names->get(agents_path);
@@ -156,11 +155,9 @@ agent_manager_actor::behavior_type agent_manager(
         return rp;
       }
       self->request(*sup, tree_timeout, v1::TreeRequest{})
-        .then(
-          [answer](const v1::TreeResponse& tree) mutable {
-            answer(&tree.root());
-          },
-          [answer](caf::error&) mutable { answer(nullptr); });
+        .then([answer](
+                const v1::TreeResponse& tree) mutable { answer(&tree.root()); },
+              [answer](caf::error&) mutable { answer(nullptr); });
       return rp;
     },
     [self](const v1::AgentReloadRequest& req)
@@ -181,9 +178,9 @@ agent_manager_actor::behavior_type agent_manager(
               for (const auto& name : resp.removed())
                 caf::anon_send(*sup, atom::remove_child::value, name);
               for (const auto& name : resp.added())
-                caf::anon_send(*sup, atom::add_child::value,
-                               agent_child(name, mgr.env,
-                                           mgr.shutdown_timeout));
+                caf::anon_send(
+                  *sup, atom::add_child::value,
+                  agent_child(name, mgr.env, mgr.shutdown_timeout));
             }
             if (mgr.env.log)
               mgr.env.log->info(

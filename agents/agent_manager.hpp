@@ -50,9 +50,9 @@ child_spec agent_manager_child(agent_env env,
                                std::shared_ptr<mailbox_depths> depths,
                                std::chrono::milliseconds shutdown_timeout);
 
-agent_manager_actor::behavior_type agent_manager(
-  agent_manager_actor::stateful_pointer<agent_manager_state> self,
-  agent_env env, std::shared_ptr<mailbox_depths> depths,
-  std::chrono::milliseconds shutdown_timeout);
+agent_manager_actor::behavior_type
+agent_manager(agent_manager_actor::stateful_pointer<agent_manager_state> self,
+              agent_env env, std::shared_ptr<mailbox_depths> depths,
+              std::chrono::milliseconds shutdown_timeout);
 
 } // namespace bsm::agents

@@ -13,9 +13,9 @@ agent_metrics agent_metrics::make(metrics::registry& reg) {
     "bsm_agent_tool_calls_total",
     "Tool calls, by agent and outcome (ok, error, replayed).",
     {"agent", "outcome"});
-  result.tokens = &reg.counter_family(
-    "bsm_agent_tokens_total", "Tokens used, by agent and kind.",
-    {"agent", "kind"});
+  result.tokens
+    = &reg.counter_family("bsm_agent_tokens_total",
+                          "Tokens used, by agent and kind.", {"agent", "kind"});
   result.duration = &reg.histogram_family(
     "bsm_agent_turn_duration_seconds", "Time of a chat turn.", {"agent"},
     {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60});

@@ -110,15 +110,14 @@ v1::ToolCallResponse current_time_result() {
   std::strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &utc);
   char weekday[16];
   std::strftime(weekday, sizeof(weekday), "%A", &utc);
-  nlohmann::json out{{"utc", iso},
-                     {"unix", static_cast<int64_t>(secs)},
-                     {"weekday", weekday}};
+  nlohmann::json out{
+    {"utc", iso}, {"unix", static_cast<int64_t>(secs)}, {"weekday", weekday}};
   return tool_result(out.dump());
 }
 
-v1::ToolCallResponse knowledge_search_result(
-  const knowledge::knowledge_index& index, const nlohmann::json& args,
-  size_t default_top_k) {
+v1::ToolCallResponse
+knowledge_search_result(const knowledge::knowledge_index& index,
+                        const nlohmann::json& args, size_t default_top_k) {
   auto query = string_argument(args, "query");
   if (!query)
     return tool_result(render(query.error()), true);

@@ -47,9 +47,9 @@ v1::ToolCallResponse tool_result(std::string content, bool is_error = false);
 v1::ToolCallResponse current_time_result();
 
 /// knowledge_search {query, top_k?}: the best passages as JSON.
-v1::ToolCallResponse knowledge_search_result(
-  const knowledge::knowledge_index& index, const nlohmann::json& args,
-  size_t default_top_k);
+v1::ToolCallResponse
+knowledge_search_result(const knowledge::knowledge_index& index,
+                        const nlohmann::json& args, size_t default_top_k);
 
 /// Why `chain` + `from` may not delegate to `target`, or empty if it may
 /// (no agent twice, at most max_delegation_depth agents).

@@ -78,7 +78,8 @@ int run(const bsm::bsmd_args& args, std::vector<bsm::child_spec> extra) {
   if (!cfg)
     return fail(exit_usage, bsm::render(cfg.error()));
   // Agent definitions are configuration too: a bad one is a usage error.
-  auto catalog = std::make_shared<bsm::agents::agent_catalog>(cfg->agents.paths);
+  auto catalog
+    = std::make_shared<bsm::agents::agent_catalog>(cfg->agents.paths);
   if (auto loaded = catalog->load(); !loaded)
     return fail(exit_usage, bsm::render(loaded.error()));
   if (args.check_config) {

@@ -34,19 +34,19 @@ using bsm_v1_types = type_list<
   v1::SessionReadResponse, v1::SendRequest, v1::SendResponse,
   v1::IdempotencyRecord, v1::DeadLetter, v1::MailboxOpenRequest,
   v1::MailboxOpenResponse, v1::MailboxReadRequest, v1::MailboxReadResponse,
-  v1::MailboxTargetsRequest, v1::MailboxTargetsResponse,
-  v1::Event, v1::PublishRequest, v1::SubscribeRequest, v1::SubscribeResponse,
+  v1::MailboxTargetsRequest, v1::MailboxTargetsResponse, v1::Event,
+  v1::PublishRequest, v1::SubscribeRequest, v1::SubscribeResponse,
   v1::UnsubscribeRequest, v1::UnsubscribeResponse, v1::HttpIdempotencyRecord,
   v1::HttpIdempotencyGetRequest, v1::HttpIdempotencyGetResponse,
-  v1::HttpIdempotencyPutRequest, v1::HttpIdempotencyPutResponse,
-  v1::ToolCall, v1::ChatMessage, v1::ToolSpec, v1::KnowledgePassage,
-  v1::TokenUsage, v1::ModelSettings, v1::ModelRequest, v1::ModelResponse,
-  v1::ChatDelta, v1::ToolListRequest, v1::ToolListResponse,
-  v1::ToolCallRequest, v1::ToolCallResponse, v1::ChatRequest, v1::ChatStep,
-  v1::ChatReply, v1::AgentInfo, v1::AgentListRequest, v1::AgentListResponse,
+  v1::HttpIdempotencyPutRequest, v1::HttpIdempotencyPutResponse, v1::ToolCall,
+  v1::ChatMessage, v1::ToolSpec, v1::KnowledgePassage, v1::TokenUsage,
+  v1::ModelSettings, v1::ModelRequest, v1::ModelResponse, v1::ChatDelta,
+  v1::ToolListRequest, v1::ToolListResponse, v1::ToolCallRequest,
+  v1::ToolCallResponse, v1::ChatRequest, v1::ChatStep, v1::ChatReply,
+  v1::AgentInfo, v1::AgentListRequest, v1::AgentListResponse,
   v1::AgentReloadRequest, v1::AgentReloadResponse, v1::AgentDefinition,
-  v1::ToolLedgerGetRequest, v1::ToolLedgerGetResponse,
-  v1::ToolLedgerPutRequest, v1::ToolLedgerPutResponse>;
+  v1::ToolLedgerGetRequest, v1::ToolLedgerGetResponse, v1::ToolLedgerPutRequest,
+  v1::ToolLedgerPutResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

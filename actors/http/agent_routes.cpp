@@ -19,26 +19,27 @@ namespace {
 constexpr auto list_timeout = std::chrono::seconds{10};
 
 nlohmann::json agent_json(const v1::AgentInfo& x) {
-  return {{"name", x.name()},
-          {"description", x.description()},
-          {"node", x.node()},
-          {"state", x.state()},
-          {"model", x.model()},
-          {"tools", std::vector<std::string>{x.tools().begin(), x.tools().end()}},
-          {"mailbox_depth", x.mailbox_depth()},
-          {"restarts", x.restarts()}};
+  return {
+    {"name", x.name()},
+    {"description", x.description()},
+    {"node", x.node()},
+    {"state", x.state()},
+    {"model", x.model()},
+    {"tools", std::vector<std::string>{x.tools().begin(), x.tools().end()}},
+    {"mailbox_depth", x.mailbox_depth()},
+    {"restarts", x.restarts()}};
 }
 
 nlohmann::json chat_json(const v1::ChatReply& x) {
   auto steps = nlohmann::json::array();
   for (const auto& step : x.steps()) {
     auto args = nlohmann::json::parse(step.arguments_json(), nullptr, false);
-    steps.push_back({{"tool", step.tool()},
-                     {"arguments", args.is_discarded()
-                                     ? nlohmann::json(step.arguments_json())
-                                     : args},
-                     {"result", step.result()},
-                     {"is_error", step.is_error()}});
+    steps.push_back(
+      {{"tool", step.tool()},
+       {"arguments",
+        args.is_discarded() ? nlohmann::json(step.arguments_json()) : args},
+       {"result", step.result()},
+       {"is_error", step.is_error()}});
   }
   return {{"agent", x.agent()},
           {"session_id", x.session_id()},
@@ -119,8 +120,8 @@ void get_agent(http_bridge_pointer self, ex_ptr ex) {
       if (resp.agents().empty())
         return http::respond_error(*ex, bhttp::status::not_found, "not_found",
                                    "no agent '" + ex->param("name") + "'");
-      ex->respond(http::make_json_response(
-        bhttp::status::ok, agent_json(resp.agents(0)).dump()));
+      ex->respond(http::make_json_response(bhttp::status::ok,
+                                           agent_json(resp.agents(0)).dump()));
     },
     [ex](caf::error& err) { http::respond_error(*ex, err); });
 }
@@ -142,22 +143,23 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
   if (!agent)
     return http::respond_error(*ex, bhttp::status::not_found, "not_found",
                                "no agent '" + name + "'");
-  with_idempotency(self, ex, [self, ex, handle = *agent,
-                              req = std::move(*req)](responder respond) {
-    // The agent's own turn timeout ends a turn first; this only guards
-    // against an agent that never answers.
-    auto timeout = self->state.env->opts.max_ask_timeout;
-    self
-      ->request(caf::actor_cast<agent_actor>(handle), timeout, std::move(req))
-      .then(
-        [respond](v1::ChatReply& reply) {
-          respond(http::make_json_response(bhttp::status::ok,
-                                           chat_json(reply).dump()));
-        },
-        [ex, respond](caf::error& err) {
-          respond(http::make_error_response(err, ex->request_id()));
-        });
-  });
+  with_idempotency(
+    self, ex,
+    [self, ex, handle = *agent, req = std::move(*req)](responder respond) {
+      // The agent's own turn timeout ends a turn first; this only guards
+      // against an agent that never answers.
+      auto timeout = self->state.env->opts.max_ask_timeout;
+      self
+        ->request(caf::actor_cast<agent_actor>(handle), timeout, std::move(req))
+        .then(
+          [respond](v1::ChatReply& reply) {
+            respond(http::make_json_response(bhttp::status::ok,
+                                             chat_json(reply).dump()));
+          },
+          [ex, respond](caf::error& err) {
+            respond(http::make_error_response(err, ex->request_id()));
+          });
+    });
 }
 
 } // namespace bsm::http_handlers

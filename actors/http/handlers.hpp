@@ -36,7 +36,8 @@ void post_message(http_bridge_pointer self, ex_ptr ex);
 /// GET /v1/events?topic=PATTERN: Server-Sent Events.
 void events(http_bridge_pointer self, ex_ptr ex);
 
-// -- agents (agent_routes.cpp) --------------------------------------------------
+// -- agents (agent_routes.cpp)
+// --------------------------------------------------
 
 /// GET /v1/agents: every agent with its state.
 void list_agents(http_bridge_pointer self, ex_ptr ex);

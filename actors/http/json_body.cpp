@@ -37,8 +37,7 @@ caf::expected<nlohmann::json> json_object_body(const http::request& req,
   if (doc.is_discarded())
     return make_error(errc::invalid_argument, "the body is not valid JSON");
   if (!doc.is_object())
-    return make_error(errc::invalid_argument,
-                      "the body must be a JSON object");
+    return make_error(errc::invalid_argument, "the body must be a JSON object");
   return doc;
 }
 

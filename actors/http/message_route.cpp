@@ -3,10 +3,10 @@
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/cluster_ingress.hpp"
 #include "actors/http/handlers.hpp"
 #include "actors/http/idempotency.hpp"
 #include "actors/http/json_body.hpp"
-#include "actors/cluster_ingress.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 
@@ -43,8 +43,7 @@ caf::error parse_mode(const std::string& mode, injection& out) {
   return caf::none;
 }
 
-caf::error check_timeout(int64_t ms, const http_options& opts,
-                         injection& out) {
+caf::error check_timeout(int64_t ms, const http_options& opts, injection& out) {
   if (ms <= 0 || ms > opts.max_ask_timeout.count())
     return bad("timeout_ms must be between 1 and "
                + std::to_string(opts.max_ask_timeout.count()));
@@ -82,8 +81,8 @@ caf::error parse_json_body(const http::request& req, const http_options& opts,
   return caf::none;
 }
 
-caf::error parse_binary_body(const http::request& req,
-                             const http_options& opts, injection& out) {
+caf::error parse_binary_body(const http::request& req, const http_options& opts,
+                             injection& out) {
   out.type_name = std::string{req["X-Bsm-Type"]};
   if (out.type_name.empty())
     return bad("a protobuf body needs the X-Bsm-Type header");
@@ -142,17 +141,16 @@ caf::expected<caf::message> decode(const type_registry& types,
   return msg;
 }
 
-void tell(http_bridge_pointer self, const http::exchange_ptr& ex,
-          injection in, responder respond) {
+void tell(http_bridge_pointer self, const http::exchange_ptr& ex, injection in,
+          responder respond) {
   const auto& env = *self->state.env;
   v1::SendRequest req;
   auto& envelope = *req.mutable_envelope();
   if (in.payload_is_json) {
     auto bytes = env.types->json_to_binary(in.type_name, in.payload);
     if (!bytes)
-      return respond(
-        http::make_error_response(as_bad_request(bytes.error()),
-                                  ex->request_id()));
+      return respond(http::make_error_response(as_bad_request(bytes.error()),
+                                               ex->request_id()));
     envelope.set_payload(std::move(*bytes));
   } else {
     if (auto msg = decode(*env.types, in); !msg)

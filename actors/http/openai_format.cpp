@@ -151,10 +151,11 @@ std::vector<nlohmann::json> tool_call_chunks(const std::string& id,
   std::vector<nlohmann::json> result;
   int index = 0;
   for (const auto& call : reply.tool_calls()) {
-    nlohmann::json head{{"index", index},
-                        {"id", call.id()},
-                        {"type", "function"},
-                        {"function", {{"name", call.name()}, {"arguments", ""}}}};
+    nlohmann::json head{
+      {"index", index},
+      {"id", call.id()},
+      {"type", "function"},
+      {"function", {{"name", call.name()}, {"arguments", ""}}}};
     result.push_back(chunk(id, model, created,
                            {{"tool_calls", nlohmann::json::array({head})}}));
     nlohmann::json args{{"index", index},

@@ -240,8 +240,11 @@ caf::error supervisor_state::add_child(child_spec spec) {
     return make_error(errc::already_exists,
                       "child '" + spec.name + "' already exists");
   auto path = child_path(opts.path, spec.name);
-  children.push_back(supervised_child{std::move(spec), std::move(path), {},
-                                      v1::CHILD_STATE_STOPPED, 0,
+  children.push_back(supervised_child{std::move(spec),
+                                      std::move(path),
+                                      {},
+                                      v1::CHILD_STATE_STOPPED,
+                                      0,
                                       restart_window{opts.period}});
   auto index = children.size() - 1;
   if (auto err = start_child(index)) {
@@ -411,7 +414,7 @@ void supervisor_state::answer_tree(caf::response_promise rp) {
       rp.deliver(std::move(resp));
     }
   };
-  ++*pending; // released below, after all requests are out
+  ++*pending;          // released below, after all requests are out
   int slot_index = -1; // position in tree_node(), which skips removed ones
   for (size_t i = 0; i < children.size(); ++i) {
     if (children[i].removed)

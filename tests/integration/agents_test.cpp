@@ -71,10 +71,10 @@ protected:
   static void SetUpTestSuite() {
     dir_ = new temp_dir;
     write_test_agents(dir_->path() / "test-agents");
-    node_ = new test_node{
-      dir_->path(), dir_->path() / "data",
-      {"agents.paths=[" + source_dir + "/agents,"
-       + (dir_->path() / "test-agents").string() + "]"}};
+    node_ = new test_node{dir_->path(),
+                          dir_->path() / "data",
+                          {"agents.paths=[" + source_dir + "/agents,"
+                           + (dir_->path() / "test-agents").string() + "]"}};
   }
 
   static void TearDownTestSuite() {
@@ -148,7 +148,8 @@ TEST_F(Agents, EverySeedAgentAnswersARepresentativeQuestion) {
     EXPECT_EQ(output.rfind(local_marker, 0), 0u) << agent << ": " << output;
     EXPECT_NE(output.find("[1] "), std::string::npos)
       << agent << " quoted no knowledge: " << output;
-    EXPECT_NE(output.find(source), std::string::npos) << agent << ": " << output;
+    EXPECT_NE(output.find(source), std::string::npos)
+      << agent << ": " << output;
     EXPECT_FALSE(doc["session_id"].get<std::string>().empty());
     EXPECT_GT(doc["usage"]["total_tokens"].get<int64_t>(), 0) << res->body;
   }
@@ -159,8 +160,8 @@ TEST_F(Agents, ASessionKeepsItsTurnsInOrder) {
   ASSERT_TRUE(first && first->status == 200) << describe(first);
   auto session = body_of(*first)["session_id"].get<std::string>();
   ASSERT_FALSE(session.empty());
-  auto second
-    = chat(port(), "runner", {{"input", "recall owner"}, {"session_id", session}});
+  auto second = chat(port(), "runner",
+                     {{"input", "recall owner"}, {"session_id", session}});
   ASSERT_TRUE(second && second->status == 200) << describe(second);
   auto doc = body_of(*second);
   EXPECT_EQ(doc["session_id"], session);
@@ -258,10 +259,12 @@ TEST_F(Agents, TurnsAreCountedInTheMetrics) {
   ASSERT_TRUE(chat(port(), "ml", {{"input", "what is a confusion matrix?"}}));
   auto res = get(port(), "/metrics");
   ASSERT_TRUE(res && res->status == 200) << describe(res);
-  EXPECT_NE(res->body.find("bsm_agent_turns_total{agent=\"ml\",outcome=\"ok\"}"),
-            std::string::npos);
-  EXPECT_NE(res->body.find("bsm_agent_turn_overhead_seconds_bucket{agent=\"ml\""),
-            std::string::npos);
+  EXPECT_NE(
+    res->body.find("bsm_agent_turns_total{agent=\"ml\",outcome=\"ok\"}"),
+    std::string::npos);
+  EXPECT_NE(
+    res->body.find("bsm_agent_turn_overhead_seconds_bucket{agent=\"ml\""),
+    std::string::npos);
   EXPECT_NE(res->body.find("bsm_agent_steps_total{agent=\"ml\"}"),
             std::string::npos);
 }
@@ -283,7 +286,8 @@ TEST_F(Agents, ATurnPublishesItsStepsOnTheEventBus) {
     << seen;
 }
 
-// -- sessions across a crash ---------------------------------------------------
+// -- sessions across a crash
+// ---------------------------------------------------
 
 TEST(AgentSessions, HistorySurvivesKill9) {
   temp_dir dir;
@@ -314,7 +318,8 @@ TEST(AgentSessions, HistorySurvivesKill9) {
   node.stop();
 }
 
-// -- definitions ---------------------------------------------------------------
+// -- definitions
+// ---------------------------------------------------------------
 
 TEST(AgentDefinitions, ABadDefinitionStopsTheNodeWithFileLineAndKey) {
   temp_dir dir;
@@ -357,17 +362,22 @@ TEST(AgentDefinitions, SighupAddsChangesAndRemovesAgents) {
                  dir.path() / "data",
                  {"agents.paths=[" + agents.string() + "]"}};
   ASSERT_NE(node.port(), 0) << node.proc().err();
-  ASSERT_TRUE(await_agents(node.port(), [](const auto& names) {
-    return names == std::set<std::string>{"alpha", "beta"};
-  })) << describe(get(node.port(), "/v1/agents"));
+  ASSERT_TRUE(
+    await_agents(node.port(),
+                 [](const auto& names) {
+                   return names == std::set<std::string>{"alpha", "beta"};
+                 }))
+    << describe(get(node.port(), "/v1/agents"));
   write_file(agents / "gamma.yaml", agent_yaml("gamma", ""));
-  write_file(agents / "alpha.yaml",
-             "name: alpha\ndescription: Changed.\n");
+  write_file(agents / "alpha.yaml", "name: alpha\ndescription: Changed.\n");
   std::filesystem::remove(agents / "beta.yaml");
   node.proc().signal(SIGHUP);
-  EXPECT_TRUE(await_agents(node.port(), [](const auto& names) {
-    return names == std::set<std::string>{"alpha", "gamma"};
-  })) << describe(get(node.port(), "/v1/agents"));
+  EXPECT_TRUE(
+    await_agents(node.port(),
+                 [](const auto& names) {
+                   return names == std::set<std::string>{"alpha", "gamma"};
+                 }))
+    << describe(get(node.port(), "/v1/agents"));
   auto alpha = get(node.port(), "/v1/agents/alpha");
   ASSERT_TRUE(alpha && alpha->status == 200) << describe(alpha);
   EXPECT_EQ(body_of(*alpha)["description"], "Changed.");

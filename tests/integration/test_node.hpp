@@ -36,8 +36,7 @@ public:
     proc_ = std::make_unique<process>(
       bsm::test::node_argv(binary,
                            std::string{BSM_SOURCE_DIR} + "/config/node.yaml",
-                           data_dir,
-                           sets),
+                           data_dir, sets),
       work);
     if (auto addr = bsm::test::await_http_address(data_dir, *proc_))
       port_
@@ -65,7 +64,8 @@ public:
   }
 
   /// SIGTERM, then the exit code (nullopt if it did not exit in `timeout`).
-  std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds{20}) {
+  std::optional<int> stop(std::chrono::milliseconds timeout
+                          = std::chrono::seconds{20}) {
     proc_->signal(SIGTERM);
     return proc_->wait(timeout);
   }
@@ -88,12 +88,13 @@ private:
 };
 
 inline opt_response get(uint16_t port, const std::string& target,
-                 header_list headers = {}) {
+                        header_list headers = {}) {
   return bsm::test::http_exchange(port, make_request("GET", target, headers));
 }
 
 inline opt_response post_json(uint16_t port, const std::string& target,
-                       const std::string& body, header_list headers = {}) {
+                              const std::string& body,
+                              header_list headers = {}) {
   headers.emplace_back("Content-Type", "application/json");
   return bsm::test::http_exchange(port,
                                   make_request("POST", target, headers, body));

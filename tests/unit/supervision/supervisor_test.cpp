@@ -459,6 +459,68 @@ TEST_F(Supervisor, FailsWhenAnInitialChildCannotStart) {
             (std::vector<std::string>{"sup/a"}));
 }
 
+TEST_F(Supervisor, AddedChildStartsLastAndIsSupervised) {
+  auto sup = spawn(options(bsm::restart_strategy::one_for_one, {child("a")}));
+  start_all({"sup/a"});
+  caf::error added;
+  observer->request(sup, 5s, bsm::atom::add_child::value, child("b"))
+    .receive([] {}, [&](caf::error& err) { added = err; });
+  ASSERT_FALSE(added) << bsm::render(added);
+  await(event::KIND_CHILD_STARTED, "sup/b");
+  crash("sup/b");
+  await(event::KIND_CHILD_CRASHED, "sup/b");
+  await(event::KIND_CHILD_STARTED, "sup/b");
+  EXPECT_EQ(*starts["b"], 2);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  EXPECT_TRUE(bsm::is_normal_exit(await_exit(sup)));
+  // Stopped newest first: the added child before the initial one.
+  EXPECT_EQ(seen_of(event::KIND_CHILD_STOPPED),
+            (std::vector<std::string>{"sup/b", "sup/a"}));
+}
+
+TEST_F(Supervisor, AddingAChildWithALiveNameIsRefused) {
+  auto sup = spawn(options(bsm::restart_strategy::one_for_one, {child("a")}));
+  start_all({"sup/a"});
+  caf::error added;
+  observer->request(sup, 5s, bsm::atom::add_child::value, child("a"))
+    .receive([] {}, [&](caf::error& err) { added = err; });
+  EXPECT_TRUE(bsm::is(added, bsm::errc::already_exists)) << bsm::render(added);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  EXPECT_TRUE(bsm::is_normal_exit(await_exit(sup)));
+}
+
+TEST_F(Supervisor, RemovedChildStopsIsNotRestartedAndLeavesTheTree) {
+  auto sup = spawn(
+    options(bsm::restart_strategy::one_for_all, {child("a"), child("b")}));
+  start_all({"sup/a", "sup/b"});
+  caf::error removed;
+  observer->request(sup, 5s, bsm::atom::remove_child::value, std::string{"a"})
+    .receive([] {}, [&](caf::error& err) { removed = err; });
+  ASSERT_FALSE(removed) << bsm::render(removed);
+  await(event::KIND_CHILD_STOPPED, "sup/a");
+  EXPECT_FALSE(names->get("sup/a"));
+  // A crash of the other child restarts only what is left.
+  crash("sup/b");
+  await(event::KIND_CHILD_STARTED, "sup/b");
+  EXPECT_EQ(*starts["a"], 1);
+  bsm::v1::TreeResponse tree;
+  observer->request(sup, 5s, bsm::v1::TreeRequest{})
+    .receive([&](bsm::v1::TreeResponse& x) { tree = std::move(x); },
+             [](caf::error& err) { ADD_FAILURE() << bsm::render(err); });
+  ASSERT_EQ(tree.root().children_size(), 1);
+  EXPECT_EQ(tree.root().children(0).name(), "sup/b");
+  // The name is free again.
+  observer->request(sup, 5s, bsm::atom::add_child::value, child("a"))
+    .receive([] {}, [&](caf::error& err) { removed = err; });
+  EXPECT_FALSE(removed) << bsm::render(removed);
+  caf::error again;
+  observer->request(sup, 5s, bsm::atom::remove_child::value, std::string{"x"})
+    .receive([] {}, [&](caf::error& err) { again = err; });
+  EXPECT_TRUE(bsm::is(again, bsm::errc::not_found)) << bsm::render(again);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
+  EXPECT_TRUE(bsm::is_normal_exit(await_exit(sup)));
+}
+
 TEST(SupervisorOptions, RejectsInvalidOptions) {
   bsm::supervisor_options opts;
   bsm::child_spec spec;
