@@ -363,16 +363,33 @@ void hosted_tool(self_pointer self, turn_ptr t, const v1::ToolCall& call,
           [done](caf::error& err) { done(tool_result(render(err), true)); });
 }
 
+// The idempotency key of a call: the turn, the step, and what is called,
+// so a replay whose model asks for something else does not match.
+std::string call_key(const std::string& turn_id, uint32_t step,
+                     const v1::ToolCall& call) {
+  // FNV-1a: stable across processes and versions, unlike std::hash.
+  uint64_t hash = 1469598103934665603ull;
+  for (auto c : call.name() + '\0' + call.arguments_json()) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx",
+                static_cast<unsigned long long>(hash));
+  return turn_id + "/" + std::to_string(step) + "/" + hex;
+}
+
 // Runs one call (not a client tool), unless the ledger has its result.
 void run_tool(self_pointer self, turn_ptr t, size_t index,
               const v1::ToolCall& call) {
-  auto key = t->reply.turn_id() + "/" + std::to_string(t->steps) + "/"
-             + std::to_string(index);
+  auto key = call_key(t->reply.turn_id(), t->steps, call);
   auto run = [self, t, index, call, key] {
     auto done = [self, t, index, call, key](v1::ToolCallResponse result) {
       if (t->done)
         return;
-      remember_result(self, key, result);
+      // A failed call may succeed when the turn is replayed.
+      if (!result.is_error())
+        remember_result(self, key, result);
       tool_done(self, t, index, call, std::move(result),
                 result.is_error() ? "error" : "ok");
     };
@@ -579,6 +596,18 @@ void build_context(
   offer_tools(self, t);
 }
 
+// A turn of an existing session is "<session>#<its position>", so a turn
+// replayed after a crash (it was never appended) gets the same id and its
+// completed tool calls are found in the ledger. Other turns get a new id.
+void name_turn(turn& t, uint64_t last_seq) {
+  if (!t.reply.turn_id().empty())
+    return;
+  if (!t.session_id.empty() && !t.new_session)
+    t.reply.set_turn_id(t.session_id + "#" + std::to_string(last_seq + 1));
+  else
+    t.reply.set_turn_id("t-" + new_message_id());
+}
+
 void start(self_pointer self, turn_ptr t) {
   const auto& def = t->def();
   auto limit = std::chrono::milliseconds{def.timeout_ms()};
@@ -586,20 +615,26 @@ void start(self_pointer self, turn_ptr t) {
     limit = std::min(limit, std::chrono::milliseconds{t->req.timeout_ms()});
   t->deadline = t->started + limit;
   auto memory = self->state.env.names->get("memory");
-  if (t->new_session || t->session_id.empty() || def.memory_history_turns() == 0
-      || !memory)
+  if (t->new_session || t->session_id.empty() || !memory) {
+    name_turn(*t, 0);
     return build_context(self, t, {});
+  }
+  // Read at least the last turn: its position names this one.
   v1::SessionReadRequest req;
   req.set_agent(self->state.agent);
   req.set_session_id(t->session_id);
-  req.set_limit(def.memory_history_turns());
+  req.set_limit(std::max(def.memory_history_turns(), 1u));
   self
     ->request(caf::actor_cast<memory_actor>(*memory), t->remaining(),
               std::move(req))
     .then(
       [self, t](v1::SessionReadResponse& resp) {
-        if (!t->done)
-          build_context(self, t, resp.turns());
+        if (t->done)
+          return;
+        name_turn(*t, resp.turns().empty() ? 0 : resp.turns().rbegin()->seq());
+        if (t->def().memory_history_turns() == 0)
+          resp.clear_turns();
+        build_context(self, t, resp.turns());
       },
       [self, t](caf::error& err) { fail(self, t, std::move(err)); });
 }
@@ -649,8 +684,7 @@ void agent_state::submit(v1::ChatRequest req, caf::actor sink,
     busy_sessions.insert(t->session_id);
   t->reply.set_agent(agent);
   t->reply.set_session_id(t->session_id);
-  t->reply.set_turn_id(req.turn_id().empty() ? "t-" + new_message_id()
-                                             : req.turn_id());
+  t->reply.set_turn_id(req.turn_id()); // or named by start()
   t->reply.set_model(model_label(t->entry->def));
   t->req = std::move(req);
   start(self, std::move(t));
