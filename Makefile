@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 # Integration tests start real processes: keep them from fighting over 2 cores.
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps configure build run test unit-test integration-test bench bench-http format clean
+.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents format clean
 
 all: build
 
@@ -41,6 +41,9 @@ bench: build
 
 bench-http: build
 	@./bench/http_bench.sh $(BUILD_DIR)
+
+bench-agents: build
+	@./bench/agent_bench.sh $(BUILD_DIR)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -1,5 +1,7 @@
 #include "actors/model_provider.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <utility>
 
 #include <unistd.h> // environ
@@ -47,8 +49,7 @@ uint64_t micros_since(clock::time_point start) {
       .count());
 }
 
-// -- workers
-// ----------------------------------------------------------------------
+// -- workers ------------------------------------------------------------------
 
 /// A worker owns one connection, so calls on it reuse keep-alive sockets.
 struct model_worker_state {
@@ -94,8 +95,7 @@ caf::behavior model_worker(model_worker_pointer self,
   };
 }
 
-// -- the provider
-// -------------------------------------------------------------------
+// -- the provider -------------------------------------------------------------
 
 void finish(model_provider_pointer self, const std::string& provider,
             clock::time_point arrived, const caf::error& outcome) {
@@ -174,6 +174,16 @@ caf::result<v1::ModelResponse> answer_locally(model_provider_pointer self,
   return res;
 }
 
+// openai.timeout bounds every call; a request's own deadline can only
+// shorten it. Agents always name one (their turn's remaining time), so
+// without the cap the option would never apply to them.
+void cap_timeout(v1::ModelRequest& req, std::chrono::milliseconds limit) {
+  auto cap = static_cast<uint32_t>(
+    std::min<int64_t>(limit.count(), std::numeric_limits<uint32_t>::max()));
+  if (req.timeout_ms() == 0 || req.timeout_ms() > cap)
+    req.set_timeout_ms(cap);
+}
+
 caf::result<v1::ModelResponse> handle(model_provider_pointer self,
                                       v1::ModelRequest& req, caf::actor sink) {
   auto arrived = clock::now();
@@ -191,20 +201,24 @@ caf::result<v1::ModelResponse> handle(model_provider_pointer self,
                      "model.name is required for the openai provider");
   else if (auto ep = resolve_endpoint(self->state.env->opts, req.model()); !ep)
     err = std::move(ep.error());
-  if (!err) {
-    auto rp = self->make_response_promise<v1::ModelResponse>();
-    err = dispatch(self, job{std::move(req), std::move(sink), rp, arrived});
-    if (!err)
-      return rp;
+  if (err) {
+    finish(self, provider_label(provider), arrived, err);
+    return err;
   }
-  finish(self, provider_label(provider), arrived, err);
-  return err;
+  cap_timeout(req, self->state.env->opts.openai.timeout);
+  auto rp = self->make_response_promise<v1::ModelResponse>();
+  if (auto refused
+      = dispatch(self, job{std::move(req), std::move(sink), rp, arrived})) {
+    finish(self, "openai", arrived, refused);
+    // The promise owns the answer now: a returned error would be dropped.
+    rp.deliver(std::move(refused));
+  }
+  return rp;
 }
 
 } // namespace
 
-// -- options
-// --------------------------------------------------------------------------
+// -- options ------------------------------------------------------------------
 
 environment_map read_environment() {
   environment_map result;
@@ -280,8 +294,7 @@ resolve_endpoint(const model_provider_options& opts,
   return ep;
 }
 
-// -- metrics
-// --------------------------------------------------------------------------
+// -- metrics ------------------------------------------------------------------
 
 model_metrics model_metrics::make(metrics::registry& reg) {
   return model_metrics{
@@ -308,8 +321,7 @@ void model_metrics::record(const std::string& provider,
     .observe(std::chrono::duration<double>(elapsed).count());
 }
 
-// -- the actor
-// -------------------------------------------------------------------------
+// -- the actor ----------------------------------------------------------------
 
 model_provider_state::~model_provider_state() {
   // Workers may be blocked in a transfer for up to its deadline: make them

@@ -64,7 +64,8 @@ environment_map read_environment();
 
 struct model_provider_options {
   /// Defaults of every openai request, the API key already resolved.
-  /// Hot-reloadable: no.
+  /// `openai.timeout` bounds every call: a request's `timeout_ms` (an
+  /// agent's remaining turn time) can only shorten it. Hot-reloadable: no.
   models::openai_endpoint openai;
   /// Upstream calls at once (worker threads). Default: 8. Range: 1..256.
   uint32_t max_concurrency = 8;

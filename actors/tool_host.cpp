@@ -107,9 +107,12 @@ tool_host_state::resolve(const v1::ToolCallRequest& req) {
   if (!target)
     return make_error(errc::unavailable,
                       "MCP server '" + s->name + "' is restarting");
-  auto timeout = req.timeout_ms() > 0
-                   ? std::chrono::milliseconds{req.timeout_ms()}
-                   : s->call_timeout;
+  // The caller's deadline (an agent's time left) can only shorten the
+  // server's call_timeout.
+  auto timeout
+    = req.timeout_ms() > 0
+        ? std::min(std::chrono::milliseconds{req.timeout_ms()}, s->call_timeout)
+        : s->call_timeout;
   return route{std::move(*target), s->name, timeout};
 }
 

@@ -12,14 +12,14 @@
 //
 // Routing: a ToolCallRequest for "<server>__<tool>" goes to the actor
 // registered at "tools/mcp_<server>" (looked up per call, so a restarted
-// server is found again), with timeout_ms filled in (the server's
-// call_timeout, else tools.call_timeout). Errors: not_found for a name
-// without "__", an unknown server or an unknown tool; unavailable while the
-// server restarts or when it dies during the call; deadline_exceeded when
-// the call outlives its timeout. A tool that ran and failed is a response
-// with is_error. A call with an idempotency_key that completed before (on
-// this host incarnation, among the last 1024 keys) gets the recorded
-// response without running again.
+// server is found again), with timeout_ms set to the server's call_timeout
+// (else tools.call_timeout), or the request's own if that is shorter.
+// Errors: not_found for a name without "__", an unknown server or an
+// unknown tool; unavailable while the server restarts or when it dies
+// during the call; deadline_exceeded when the call outlives its timeout. A tool
+// that ran and failed is a response with is_error. A call with an
+// idempotency_key that completed before (on this host incarnation, among the
+// last 1024 keys) gets the recorded response without running again.
 //
 // Listing: ToolListRequest answers the tools of every running server in
 // config order, each already prefixed. Servers send their lists when they

@@ -77,8 +77,7 @@ namespace {
 void call_model(self_pointer self, turn_ptr t);
 void run_tools(self_pointer self, turn_ptr t, size_t index);
 
-// -- small helpers
-// -------------------------------------------------------------
+// -- small helpers ------------------------------------------------------------
 
 v1::ChatMessage message(std::string role, std::string content) {
   v1::ChatMessage result;
@@ -139,8 +138,7 @@ void record_turn(self_pointer self, const turn& t, const char* outcome) {
   m->overhead->with({name}).observe(std::max(0.0, overhead));
 }
 
-// -- the end of a turn
-// ---------------------------------------------------------
+// -- the end of a turn --------------------------------------------------------
 
 void fail(self_pointer self, turn_ptr t, caf::error err) {
   if (t->done)
@@ -208,8 +206,7 @@ void finish(self_pointer self, turn_ptr t, const v1::ChatMessage& answer,
   remember(self, t);
 }
 
-// -- tools
-// ---------------------------------------------------------------------
+// -- tools --------------------------------------------------------------------
 
 // Feeds a tool's result back to the model and records the step.
 void tool_done(self_pointer self, turn_ptr t, size_t index,
@@ -461,8 +458,7 @@ void run_tools(self_pointer self, turn_ptr t, size_t index) {
   run_tool(self, t, index, all[static_cast<int>(index)]);
 }
 
-// -- the model
-// -----------------------------------------------------------------
+// -- the model ----------------------------------------------------------------
 
 void on_model_response(self_pointer self, turn_ptr t, v1::ModelResponse resp) {
   if (t->done)
@@ -533,8 +529,7 @@ void call_model(self_pointer self, turn_ptr t) {
       .then(on_response, on_error);
 }
 
-// -- the start of a turn
-// -------------------------------------------------------
+// -- the start of a turn ------------------------------------------------------
 
 bool uses_hosted_tools(const v1::AgentDefinition& def) {
   for (const auto& x : def.tools())
@@ -651,8 +646,7 @@ caf::error check_request(const v1::ChatRequest& req) {
 
 } // namespace
 
-// -- agent_state
-// ---------------------------------------------------------------
+// -- agent_state --------------------------------------------------------------
 
 void agent_state::submit(v1::ChatRequest req, caf::actor sink,
                          caf::typed_response_promise<v1::ChatReply> rp) {

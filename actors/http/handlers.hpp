@@ -36,8 +36,7 @@ void post_message(http_bridge_pointer self, ex_ptr ex);
 /// GET /v1/events?topic=PATTERN: Server-Sent Events.
 void events(http_bridge_pointer self, ex_ptr ex);
 
-// -- agents (agent_routes.cpp)
-// --------------------------------------------------
+// -- agents (agent_routes.cpp) ------------------------------------------------
 
 /// GET /v1/agents: every agent with its state.
 void list_agents(http_bridge_pointer self, ex_ptr ex);
@@ -54,6 +53,8 @@ void request_agents(http_bridge_pointer self, const std::string& name,
 
 /// GET /v1/models: the agents as models.
 void list_models(http_bridge_pointer self, ex_ptr ex);
+/// GET /v1/models/{name}: one agent as a model, 404 if unknown.
+void get_model(http_bridge_pointer self, ex_ptr ex);
 /// POST /v1/chat/completions: a turn in OpenAI's shape, streamed or not.
 void chat_completions(http_bridge_pointer self, ex_ptr ex);
 

@@ -44,21 +44,40 @@ void respond_openai_error(const http::exchange_ptr& ex, const caf::error& err) {
   ex->respond(std::move(res));
 }
 
+nlohmann::json model_json(const v1::AgentInfo& x) {
+  return {{"id", x.name()},
+          {"object", "model"},
+          {"created", unix_now_s()},
+          {"owned_by", "bsm"}};
+}
+
 } // namespace
 
 void list_models(http_bridge_pointer self, ex_ptr ex) {
   request_agents(
     self, {},
-    [ex, started = self->state.env->started_at](v1::AgentListResponse& resp) {
+    [ex](v1::AgentListResponse& resp) {
       auto data = nlohmann::json::array();
       for (const auto& x : resp.agents())
-        data.push_back({{"id", x.name()},
-                        {"object", "model"},
-                        {"created", unix_now_s()},
-                        {"owned_by", "bsm"}});
+        data.push_back(model_json(x));
       ex->respond(http::make_json_response(
         bhttp::status::ok,
         nlohmann::json{{"object", "list"}, {"data", std::move(data)}}.dump()));
+    },
+    [ex](caf::error& err) { respond_openai_error(ex, err); });
+}
+
+void get_model(http_bridge_pointer self, ex_ptr ex) {
+  request_agents(
+    self, ex->param("name"),
+    [ex](v1::AgentListResponse& resp) {
+      if (resp.agents().empty())
+        return respond_openai_error(
+          ex, make_error(errc::not_found, "The model '" + ex->param("name")
+                                            + "' does not exist: it names "
+                                              "no agent of this node"));
+      ex->respond(http::make_json_response(bhttp::status::ok,
+                                           model_json(resp.agents(0)).dump()));
     },
     [ex](caf::error& err) { respond_openai_error(ex, err); });
 }

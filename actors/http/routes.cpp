@@ -35,6 +35,7 @@ std::shared_ptr<const http_routes> make_http_routes() {
   routes->add(verb::get, "/v1/agents/{name}", by_actor(h::get_agent));
   routes->add(verb::post, "/v1/agents/{name}/chat", by_actor(h::chat));
   routes->add(verb::get, "/v1/models", by_actor(h::list_models));
+  routes->add(verb::get, "/v1/models/{name}", by_actor(h::get_model));
   routes->add(verb::post, "/v1/chat/completions",
               by_actor(h::chat_completions));
   add_dashboard_routes(*routes);

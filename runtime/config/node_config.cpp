@@ -147,8 +147,7 @@ std::string parse_seed(std::string_view x, std::string& out) {
   return problem;
 }
 
-// -- tools.mcp_servers: a sequence of maps
-// -------------------------------------
+// -- tools.mcp_servers: a sequence of maps ------------------------------------
 
 constexpr size_t max_server_name_length = 32;
 

@@ -215,8 +215,8 @@ struct openai_options {
   std::string api_key;
   /// Environment variable holding the key. Default: "OPENAI_API_KEY".
   std::string api_key_env = "OPENAI_API_KEY";
-  /// Deadline of one call including retries, when the agent names none.
-  /// Default: 60s.
+  /// Deadline of one call including retries; the time left in an agent's
+  /// turn can only shorten it. Default: 60s.
   std::chrono::milliseconds timeout{60'000};
   /// Limit of one connection set-up. Default: 10s.
   std::chrono::milliseconds connect_timeout{10'000};

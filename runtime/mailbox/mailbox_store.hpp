@@ -69,8 +69,7 @@ rocksdb::Status add_dead_letter(store& db, rocksdb::WriteBatch& batch,
                                 std::string_view target,
                                 const v1::DeadLetter& letter);
 
-// -- blocking reads
-// ------------------------------------------------------------
+// -- blocking reads -----------------------------------------------------------
 
 /// The record of a live (not expired) idempotency key, if any.
 caf::expected<std::optional<v1::IdempotencyRecord>>

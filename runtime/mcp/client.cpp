@@ -309,9 +309,10 @@ caf::expected<client::reply> client::request(std::string_view method,
   if (auto err = send_line(std::move(line), deadline))
     return err;
   auto r = await_reply(id, deadline);
-  if (!r && is(r.error(), errc::deadline_exceeded) && !broken_) {
+  if (!r && is(r.error(), errc::deadline_exceeded) && !broken_
+      && method != "initialize") {
     // Best effort: the server may stop working on it; its late reply, if
-    // any, is dropped by id.
+    // any, is dropped by id. (The spec forbids cancelling initialize.)
     json cancel{{"requestId", id}, {"reason", "timeout"}};
     [[maybe_unused]] auto err
       = notify("notifications/cancelled", dump(cancel), clock::now() + 100ms);

@@ -112,8 +112,7 @@ milliseconds backoff(const openai_endpoint& ep, uint32_t retry,
   return milliseconds{static_cast<int64_t>(delay * jitter(rng))};
 }
 
-// -- one attempt
-// ----------------------------------------------------------------
+// -- one attempt --------------------------------------------------------------
 
 /// What one exchange collects; the user data of the curl callbacks.
 struct exchange_state {
@@ -323,8 +322,7 @@ attempt_result from_curl(CURLcode rc, const exchange_state& st,
 
 } // namespace
 
-// -- openai_connection
-// -------------------------------------------------------------
+// -- openai_connection --------------------------------------------------------
 
 namespace {
 

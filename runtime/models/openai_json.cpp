@@ -277,8 +277,7 @@ caf::expected<json> parse_object(std::string_view data, const char* what) {
 
 } // namespace
 
-// -- messages and tools
-// ---------------------------------------------------------
+// -- messages and tools -------------------------------------------------------
 
 json to_json(const v1::ChatMessage& msg) {
   json x{{"role", msg.role()}};
@@ -341,8 +340,7 @@ std::string render_knowledge(
   return out;
 }
 
-// -- requests and responses
-// ------------------------------------------------------
+// -- requests and responses ---------------------------------------------------
 
 json to_chat_request(const v1::ModelRequest& req, bool stream) {
   json body{{"model", req.model().name()}};
@@ -433,8 +431,7 @@ std::optional<std::string> upstream_error_message(const json& body) {
   return text;
 }
 
-// -- sse_parser
-// --------------------------------------------------------------------
+// -- sse_parser ---------------------------------------------------------------
 
 caf::expected<std::vector<std::string>>
 sse_parser::feed(std::string_view bytes) {
@@ -500,8 +497,7 @@ std::optional<std::string> sse_parser::finish() {
   return std::move(data_);
 }
 
-// -- stream_accumulator
-// ------------------------------------------------------------
+// -- stream_accumulator -------------------------------------------------------
 
 caf::expected<std::string> stream_accumulator::feed(std::string_view data) {
   if (done_)

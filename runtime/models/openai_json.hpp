@@ -27,8 +27,7 @@
 
 namespace bsm::models {
 
-// -- messages and tools
-// ---------------------------------------------------------
+// -- messages and tools -------------------------------------------------------
 
 /// One entry of `messages`: role and content; assistant tool calls as
 /// `{id, type:"function", function:{name, arguments}}` (content null when the
@@ -62,8 +61,7 @@ tool_from_json(const nlohmann::json& x);
 std::string render_knowledge(
   const google::protobuf::RepeatedPtrField<v1::KnowledgePassage>& passages);
 
-// -- requests and responses
-// ------------------------------------------------------
+// -- requests and responses ---------------------------------------------------
 
 /// The body of POST /chat/completions for `req`: model, messages (the
 /// knowledge as an extra system message after the leading system
@@ -89,8 +87,7 @@ from_chat_response(const nlohmann::json& x);
 /// The `message` of an OpenAI error body, if it has one.
 std::optional<std::string> upstream_error_message(const nlohmann::json& body);
 
-// -- streaming
-// --------------------------------------------------------------------
+// -- streaming ----------------------------------------------------------------
 
 /// Splits a text/event-stream body, fed in pieces of any size, into the data
 /// of its events (WHATWG "event stream interpretation"): `data:` lines of

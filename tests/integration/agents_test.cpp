@@ -286,8 +286,7 @@ TEST_F(Agents, ATurnPublishesItsStepsOnTheEventBus) {
     << seen;
 }
 
-// -- sessions across a crash
-// ---------------------------------------------------
+// -- sessions across a crash --------------------------------------------------
 
 TEST(AgentSessions, HistorySurvivesKill9) {
   temp_dir dir;
@@ -318,8 +317,56 @@ TEST(AgentSessions, HistorySurvivesKill9) {
   node.stop();
 }
 
-// -- definitions
-// ---------------------------------------------------------------
+// -- MCP tools
+// -----------------------------------------------------------------
+
+TEST(AgentMcpTools, AnAgentCallsARealMcpServersTool) {
+  temp_dir dir;
+  auto everything = std::filesystem::path{source_dir} / "tests" / "peers"
+                    / "node_modules" / "@modelcontextprotocol"
+                    / "server-everything" / "dist" / "index.js";
+  ASSERT_TRUE(std::filesystem::exists(everything))
+    << everything << " is missing: run tests/peers/install.sh";
+  auto config = dir.path() / "node.yaml";
+  write_file(config, "tools:\n  mcp_servers:\n    - name: every\n"
+                     "      command: node\n      args: ["
+                       + everything.string() + ", stdio]\n");
+  write_file(dir.path() / "agents" / "toolsmith.yaml",
+             agent_yaml("toolsmith", "tools: [every__*]\n"));
+  auto argv = bsm::test::node_argv(
+    BSMD_PATH, config.string(), dir.path() / "data",
+    {"agents.paths=[" + (dir.path() / "agents").string() + "]"});
+  bsm::test::process proc{argv, dir.path()};
+  auto addr = bsm::test::await_http_address(dir.path() / "data", proc);
+  ASSERT_TRUE(addr) << proc.err();
+  auto port
+    = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
+  // The server lists its tools once it has started.
+  opt_response res;
+  for (int i = 0; i < 100; ++i) {
+    res = chat(port, "toolsmith",
+               {{"input", "call every__get-sum {\"a\": 2, \"b\": 3}"}});
+    if (res && res->status == 200 && body_of(*res)["steps"].size() == 1)
+      break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(res && res->status == 200) << describe(res) << proc.err();
+  auto doc = body_of(*res);
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_EQ(doc["steps"][0]["tool"], "every__get-sum");
+  EXPECT_FALSE(doc["steps"][0]["is_error"].get<bool>()) << res->body;
+  EXPECT_NE(doc["steps"][0]["result"].get<std::string>().find("5"),
+            std::string::npos)
+    << res->body;
+  auto unknown = chat(port, "toolsmith", {{"input", "call every__nope {}"}});
+  ASSERT_TRUE(unknown && unknown->status == 200) << describe(unknown);
+  // every__nope is not listed, so it is not offered: no call is made.
+  EXPECT_TRUE(body_of(*unknown)["steps"].empty()) << unknown->body;
+  proc.signal(SIGTERM);
+  EXPECT_EQ(proc.wait(20s), 0) << proc.err();
+}
+
+// -- definitions --------------------------------------------------------------
 
 TEST(AgentDefinitions, ABadDefinitionStopsTheNodeWithFileLineAndKey) {
   temp_dir dir;

@@ -879,8 +879,7 @@ TEST_F(HttpBridgeMailboxFull, FullMailboxIs503WithRetryAfter) {
   EXPECT_TRUE(full) << "eight tells at once never found the mailbox full";
 }
 
-// -- restart and drain
-// ---------------------------------------------------------
+// -- restart and drain --------------------------------------------------------
 
 TEST(HttpBridgeRestart, IdempotencyKeyReplaysAcrossARestart) {
   temp_dir dir;

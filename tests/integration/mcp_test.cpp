@@ -49,8 +49,7 @@ using bsm::mcp::client;
 using bsm::mcp::spawn_options;
 using clock_type = std::chrono::steady_clock;
 
-// -- the peers
-// ------------------------------------------------------------------
+// -- the peers ----------------------------------------------------------------
 
 fs::path peers() {
   return fs::path{BSM_SOURCE_DIR} / "tests" / "peers";
@@ -155,8 +154,7 @@ bool is_reaped(pid_t pid) {
 
 } // namespace
 
-// -- McpClient: the client against the real servers
-// ------------------------------
+// -- McpClient: the client against the real servers ---------------------------
 
 TEST(McpClient, InitializesAndListsTheToolsOfServerEverything) {
   if (!peers_installed())
@@ -173,9 +171,11 @@ TEST(McpClient, InitializesAndListsTheToolsOfServerEverything) {
     names.insert(tool.name);
   EXPECT_EQ(names.count("echo"), 1u);
   EXPECT_EQ(names.count("get-sum"), 1u);
-  for (const auto& tool : *tools)
-    if (tool.name == "echo")
+  for (const auto& tool : *tools) {
+    if (tool.name == "echo") {
       EXPECT_TRUE(contains(tool.input_schema_json, "\"message\""));
+    }
+  }
 }
 
 TEST(McpClient, CallsEchoGetSumAndStructuredContent) {
@@ -274,6 +274,10 @@ TEST(McpClient, TimesOutAndStaysUsable) {
   EXPECT_TRUE(c->usable());
   EXPECT_EQ(call_ok(*c, "echo", R"({"message":"after"})").content,
             "Echo: after");
+  // The operation still runs in the server and keeps it from exiting when
+  // its stdin closes: SIGTERM ends it after the grace period.
+  auto status = c->shutdown(200ms);
+  EXPECT_EQ(status.signal, SIGTERM) << bsm::mcp::to_string(status);
 }
 
 TEST(McpClient, FailsWithUnavailableWhenTheServerIsKilledMidCall) {
@@ -389,10 +393,18 @@ TEST(McpClient, KeepsWorkingWhileTheServerFloodsStderr) {
   };
   auto c = connect(spawn);
   ASSERT_TRUE(c);
+  // Node writes stderr synchronously: the answer comes only after the
+  // whole flood went into the pipe, which the drain thread keeps empty.
   EXPECT_EQ(call_ok(*c, "stderr_flood", R"({"bytes":2000000})").content,
             "flooded");
-  EXPECT_TRUE(contains(c->process().stderr_tail(), "flood done"));
+  auto deadline = clock_type::now() + 5s;
+  while (bytes.load() < 2'000'000u && clock_type::now() < deadline)
+    std::this_thread::sleep_for(10ms);
   EXPECT_GE(bytes.load(), 2'000'000u);
+  while (!contains(c->process().stderr_tail(), "flood done")
+         && clock_type::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(contains(c->process().stderr_tail(), "flood done"));
 }
 
 TEST(McpClient, ReportsAMissingServerCommand) {
@@ -414,8 +426,7 @@ TEST(McpClient, ShutdownLeavesNoProcess) {
   EXPECT_TRUE(children_running("server-everything").empty());
 }
 
-// -- McpToolHost: the supervised subtree in a real actor system
-// -------------------
+// -- McpToolHost: the supervised subtree in a real actor system ---------------
 
 namespace {
 
@@ -441,6 +452,7 @@ protected:
       server("scripted", scripted()),
     };
     opts.poll_interval = 100ms;
+    opts.stop_grace = 300ms;
     opts.names = names;
     bsm::supervision_options sup;
     sup.backoff_initial = 50ms;
@@ -544,6 +556,9 @@ protected:
   }
 };
 
+/// The tests that wait for a supervised restart (over 2 s; label "slow").
+class McpToolHostRecovery : public McpToolHost {};
+
 } // namespace
 
 TEST_F(McpToolHost, ListsThePrefixedToolsOfEveryServer) {
@@ -613,14 +628,14 @@ TEST_F(McpToolHost, TimesOutAPerCallDeadline) {
   EXPECT_EQ(echo->content(), "Echo: still here");
 }
 
-TEST_F(McpToolHost, RestartsAKilledServerThatThenServesAgain) {
+TEST_F(McpToolHostRecovery, RestartsAKilledServerThatThenServesAgain) {
   auto pids = children_running("server-everything");
   ASSERT_EQ(pids.size(), 1u);
   caf::scoped_actor self{sys};
   auto pending = self->request(host(), 60s,
                                request("every__trigger-long-running-operation",
                                        R"({"duration":10,"steps":2})"));
-  std::this_thread::sleep_for(500ms);
+  std::this_thread::sleep_for(300ms);
   ::kill(pids.front(), SIGKILL);
   caf::error failure;
   pending.receive(
@@ -641,7 +656,7 @@ TEST_F(McpToolHost, RestartsAKilledServerThatThenServesAgain) {
   EXPECT_TRUE(await_tools({"every__get-sum"}));
 }
 
-TEST_F(McpToolHost, RestartsAServerThatExitsMidCall) {
+TEST_F(McpToolHostRecovery, RestartsAServerThatExitsMidCall) {
   auto exit = call(request("scripted__exit_now", R"({"code":5})"));
   ASSERT_FALSE(exit);
   EXPECT_TRUE(has_code(exit.error(), errc::unavailable));
@@ -665,7 +680,7 @@ TEST_F(McpToolHost, ListsFromItsCopyWhileAServerIsBusy) {
   caf::scoped_actor self{sys};
   auto pending = self->request(host(), 60s,
                                request("every__trigger-long-running-operation",
-                                       R"({"duration":2,"steps":1})"));
+                                       R"({"duration":1,"steps":1})"));
   std::this_thread::sleep_for(200ms);
   auto started = clock_type::now();
   EXPECT_EQ(tool_names().count("every__echo"), 1u);

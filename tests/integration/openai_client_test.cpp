@@ -1,22 +1,16 @@
 // The OpenAI-compatible client (runtime/models/openai_client.hpp) and the
-// model provider actor against a scripted upstream: the project's own HTTP
-// server on 127.0.0.1:0, answering each request with the next reply of a
-// script and recording what it saw.
+// model provider actor against a scripted upstream (scripted_upstream.hpp):
+// the project's own HTTP server on 127.0.0.1:0, answering each request with
+// the next reply of a script and recording what it saw.
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/field.hpp>
 
-#include <atomic>
 #include <chrono>
-#include <deque>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -26,165 +20,25 @@
 
 #include "actors/model_provider.hpp"
 #include "runtime/error.hpp"
-#include "runtime/http/server.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/models/local_model.hpp"
 #include "runtime/models/openai_client.hpp"
 #include "runtime/system_config.hpp"
 
+#include "scripted_upstream.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
-using bsm::http::exchange_ptr;
-namespace bhttp = boost::beast::http;
 namespace models = bsm::models;
 
-// -- the scripted upstream
-// -----------------------------------------------------------
-
-/// What the upstream saw of one request.
-struct seen_request {
-  std::string target;
-  std::string authorization;
-  std::string accept;
-  json body;
-};
-
-using reply = std::function<void(const exchange_ptr&)>;
-
-reply json_reply(unsigned status, json body,
-                 std::vector<std::pair<std::string, std::string>> headers
-                 = {}) {
-  return [status, body = std::move(body),
-          headers = std::move(headers)](const exchange_ptr& ex) {
-    bsm::http::response res{static_cast<bhttp::status>(status), 11};
-    res.set(bhttp::field::content_type, "application/json");
-    for (const auto& [name, value] : headers)
-      res.set(name, value);
-    res.body() = body.dump();
-    ex->respond(std::move(res));
-  };
-}
-
-/// A text/event-stream answer: each entry becomes "data: <entry>\n\n".
-reply sse_reply(std::vector<std::string> events) {
-  return [events = std::move(events)](const exchange_ptr& ex) {
-    bsm::http::response head{bhttp::status::ok, 11};
-    head.set(bhttp::field::content_type, "text/event-stream");
-    ex->open_stream(std::move(head));
-    for (const auto& data : events)
-      ex->write("data: " + data + "\n\n");
-    ex->end_stream();
-  };
-}
-
-json completion(const std::string& content) {
-  return {
-    {"id", "chatcmpl-1"},
-    {"object", "chat.completion"},
-    {"created", 1},
-    {"model", "scripted-model"},
-    {"choices",
-     {{{"index", 0},
-       {"message", {{"role", "assistant"}, {"content", content}}},
-       {"logprobs", nullptr},
-       {"finish_reason", "stop"}}}},
-    {"usage",
-     {{"prompt_tokens", 5}, {"completion_tokens", 2}, {"total_tokens", 7}}}};
-}
-
-json error_body(const std::string& message, const std::string& type) {
-  return {{"error",
-           {{"message", message},
-            {"type", type},
-            {"param", nullptr},
-            {"code", nullptr}}}};
-}
-
-std::string chunk(const json& delta, const json& finish = nullptr) {
-  return json{
-    {"id", "chatcmpl-s"},
-    {"object", "chat.completion.chunk"},
-    {"model", "scripted-model"},
-    {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}}
-    .dump();
-}
-
-class scripted_upstream {
-public:
-  scripted_upstream() {
-    bsm::http::server_options opts;
-    opts.listen = bsm::listen_address{"127.0.0.1", 0};
-    auto srv = bsm::http::server::start(
-      opts, [this](const exchange_ptr& ex) { on_request(ex); },
-      http_metrics_.get(), nullptr);
-    if (!srv)
-      throw std::runtime_error(bsm::render(srv.error()));
-    server_ = std::move(*srv);
-  }
-
-  ~scripted_upstream() {
-    for (auto& t : delayed_)
-      t.join();
-    server_->drain(1s);
-  }
-
-  std::string base_url() const {
-    return "http://" + server_->address() + "/v1";
-  }
-
-  void push(reply r) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    script_.push_back(std::move(r));
-  }
-
-  /// Answers with `r` after `delay`, from a thread of its own.
-  void push_delayed(std::chrono::milliseconds delay, reply r) {
-    push([this, delay, r = std::move(r)](const exchange_ptr& ex) {
-      delayed_.emplace_back([delay, r, ex] {
-        std::this_thread::sleep_for(delay);
-        r(ex);
-      });
-    });
-  }
-
-  std::vector<seen_request> seen() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return seen_;
-  }
-
-  size_t requests() const {
-    return seen().size();
-  }
-
-private:
-  void on_request(const exchange_ptr& ex) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    const auto& req = ex->req();
-    seen_.push_back(seen_request{std::string{req.target()},
-                                 std::string{req[bhttp::field::authorization]},
-                                 std::string{req[bhttp::field::accept]},
-                                 json::parse(req.body(), nullptr, false)});
-    if (script_.empty())
-      return json_reply(500,
-                        error_body("script exhausted", "server_error"))(ex);
-    auto next = std::move(script_.front());
-    script_.pop_front();
-    next(ex);
-  }
-
-  bsm::metrics::registry registry_;
-  std::unique_ptr<bsm::http::http_metrics> http_metrics_
-    = bsm::http::http_metrics::make(registry_);
-  mutable std::mutex mtx_;
-  std::deque<reply> script_;
-  std::vector<seen_request> seen_;
-  // Only touched under mtx_ (from on_request) and after the server's last
-  // request in the destructor.
-  std::vector<std::thread> delayed_;
-  std::unique_ptr<bsm::http::server> server_;
-};
+using bsm::test::chunk;
+using bsm::test::completion;
+using bsm::test::error_body;
+using bsm::test::json_reply;
+using bsm::test::scripted_upstream;
+using bsm::test::sse_reply;
 
 models::openai_endpoint endpoint_of(const scripted_upstream& up) {
   models::openai_endpoint ep;
@@ -222,8 +76,7 @@ uint16_t closed_port() {
 
 } // namespace
 
-// -- the client
-// ----------------------------------------------------------------------
+// -- the client ---------------------------------------------------------------
 
 TEST(OpenAiClient, ReturnsPlainCompletion) {
   scripted_upstream up;
@@ -435,8 +288,7 @@ TEST(OpenAiClient, RetriesAStreamThatFailedBeforeAnyContent) {
   EXPECT_EQ(up.requests(), 2u);
 }
 
-// -- the model provider actor
-// ----------------------------------------------------------
+// -- the model provider actor -------------------------------------------------
 
 namespace {
 

@@ -52,8 +52,7 @@ std::vector<std::string> feed_all(models::stream_accumulator& acc,
 
 } // namespace
 
-// -- messages and tools
-// ---------------------------------------------------------
+// -- messages and tools -------------------------------------------------------
 
 TEST(OpenAiJson, AssistantToolCallsHaveNullContentAndStringArguments) {
   auto msg = message("assistant", "");
@@ -162,8 +161,7 @@ TEST(OpenAiJson, RefusesBadClientTools) {
   EXPECT_EQ(none->parameters_json(), "{}");
 }
 
-// -- requests
-// ---------------------------------------------------------------------
+// -- requests -----------------------------------------------------------------
 
 TEST(OpenAiJson, RequestPutsKnowledgeAfterLeadingSystemMessages) {
   auto req = request_with_knowledge();
@@ -210,8 +208,7 @@ TEST(OpenAiJson, KnowledgeWithoutSystemMessageComesFirst) {
   EXPECT_EQ(body["messages"][1]["role"], "user");
 }
 
-// -- responses
-// --------------------------------------------------------------------
+// -- responses ----------------------------------------------------------------
 
 TEST(OpenAiJson, ReadsCompletionWithToolCallsAndUsage) {
   auto res = models::from_chat_response(json::parse(R"({
@@ -267,8 +264,7 @@ TEST(OpenAiJson, ErrorBodyBecomesItsError) {
             std::string::npos);
 }
 
-// -- SSE
-// --------------------------------------------------------------------------
+// -- SSE ----------------------------------------------------------------------
 
 TEST(OpenAiJson, SseParserJoinsPiecesAndMultiLineData) {
   models::sse_parser sse;
@@ -297,8 +293,7 @@ TEST(OpenAiJson, SseParserKeepsAnUnterminatedLastEventAndBoundsEvents) {
   EXPECT_FALSE(small.feed("data: " + std::string(32, 'x')));
 }
 
-// -- stream accumulator
-// ---------------------------------------------------------------
+// -- stream accumulator -------------------------------------------------------
 
 TEST(OpenAiJson, AccumulatesContentFinishReasonAndUsageChunk) {
   models::stream_accumulator acc;

@@ -1,0 +1,519 @@
+// The agent turn loop on a real bsmd whose agents use the openai provider
+// against a scripted upstream in the test process (scripted_upstream.hpp):
+// tool calls and their results, tool errors, the step limit, timeouts,
+// retries after 429, streaming, session history (also across kill -9), and
+// a turn replayed after a crash that answers a completed tool call from the
+// tool ledger instead of running it again (docs/ARCHITECTURE.md, "Tool
+// results"). Each test checks the HTTP answer and what the upstream saw.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scripted_upstream.hpp"
+#include "test_node.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using bsm::test::body_of;
+using bsm::test::chunk;
+using bsm::test::completion;
+using bsm::test::describe;
+using bsm::test::error_body;
+using bsm::test::get;
+using bsm::test::json_reply;
+using bsm::test::opt_response;
+using bsm::test::post_json;
+using bsm::test::scripted_upstream;
+using bsm::test::seen_request;
+using bsm::test::sse_reply;
+using bsm::test::temp_dir;
+using bsm::test::test_node;
+using bsm::test::tool_call;
+using bsm::test::tool_calls_completion;
+using json = nlohmann::json;
+using steady = std::chrono::steady_clock;
+
+// -- helpers ------------------------------------------------------------------
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out{path, std::ios::trunc};
+  out << text;
+}
+
+std::string agent_yaml(const std::string& name, const std::string& extra) {
+  return "name: " + name + "\ndescription: Test agent " + name
+         + ".\nsystem_prompt: You are " + name + ".\n" + extra;
+}
+
+const std::string openai_model
+  = "model: {provider: openai, name: test-model}\n";
+
+// main and slow talk to the upstream; helper (local provider) is the
+// delegate whose turns are counted.
+void write_agents(const std::filesystem::path& dir) {
+  const std::string tools
+    = "tools: [current_time, memory_put, memory_get, ask_agent]\n";
+  write_file(dir / "main.yaml",
+             agent_yaml("main", openai_model + tools
+                                  + "limits: {max_steps: 3, timeout: 10s}\n"));
+  write_file(
+    dir / "slow.yaml",
+    agent_yaml("slow", openai_model + tools + "limits: {timeout: 300ms}\n"));
+  write_file(dir / "helper.yaml", agent_yaml("helper", ""));
+}
+
+opt_response chat(uint16_t port, const std::string& agent, const json& body) {
+  return post_json(port, "/v1/agents/" + agent + "/chat", body.dump());
+}
+
+// Asks a named actor through message injection; the reply's payload, or
+// null.
+json ask_actor(uint16_t port, const std::string& actor, const std::string& type,
+               const json& payload) {
+  json req{{"type", type}, {"payload", payload}, {"mode", "ask"}};
+  auto res = post_json(port, "/v1/actors/" + actor + "/messages", req.dump());
+  if (!res || res->status != 200)
+    return nullptr;
+  return body_of(*res)["payload"];
+}
+
+// The value of one series in /metrics (e.g. `x_total{a="b"}`), if present.
+std::optional<double> metric(uint16_t port, const std::string& series) {
+  auto res = get(port, "/metrics");
+  if (!res || res->status != 200)
+    return std::nullopt;
+  std::istringstream lines{res->body};
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(series + " ", 0) == 0)
+      return std::stod(line.substr(series.size() + 1));
+  return std::nullopt;
+}
+
+// The idempotency key the agent gives a tool call (agents/agent_actor.cpp,
+// call_key): turn, step, FNV-1a of name NUL arguments.
+std::string call_key(const std::string& turn_id, int step,
+                     const std::string& name, const std::string& arguments) {
+  uint64_t hash = 1469598103934665603ull;
+  for (auto c : name + '\0' + arguments) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx",
+                static_cast<unsigned long long>(hash));
+  return turn_id + "/" + std::to_string(step) + "/" + hex;
+}
+
+// The roles and contents of the messages of a request the upstream saw.
+std::vector<std::pair<std::string, std::string>>
+conversation(const seen_request& req) {
+  std::vector<std::pair<std::string, std::string>> result;
+  for (const auto& x : req.body["messages"])
+    result.emplace_back(x["role"].get<std::string>(),
+                        x["content"].is_string()
+                          ? x["content"].get<std::string>()
+                          : std::string{});
+  return result;
+}
+
+// Decodes a chunked body (what follows the head of a stream).
+std::string dechunk(const std::string& raw) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < raw.size()) {
+    auto eol = raw.find("\r\n", pos);
+    if (eol == std::string::npos)
+      break;
+    auto size = std::stoul(raw.substr(pos, eol - pos), nullptr, 16);
+    if (size == 0)
+      break;
+    out += raw.substr(eol + 2, size);
+    pos = eol + 2 + size + 2;
+  }
+  return out;
+}
+
+// The payloads of the "data: " lines of an event stream, in order.
+std::vector<std::string> sse_data(const std::string& stream) {
+  std::vector<std::string> result;
+  std::istringstream lines{stream};
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("data: ", 0) == 0)
+      result.push_back(line.substr(6));
+  return result;
+}
+
+// -- the fixture --------------------------------------------------------------
+
+class AgentLoop : public ::testing::Test {
+protected:
+  void SetUp() override {
+    write_agents(dir_.path() / "agents");
+  }
+
+  void TearDown() override {
+    if (node_ && node_->running())
+      node_->stop();
+  }
+
+  // (Re)starts the node on the same data dir, its openai provider on the
+  // upstream with short retry backoffs; `sets` are further overrides.
+  void start(std::vector<std::string> sets = {}) {
+    std::vector<std::string> all{
+      "agents.paths=[" + (dir_.path() / "agents").string() + "]",
+      "openai.base_url=" + up_.base_url(), "openai.api_key=test",
+      "openai.retry_backoff_initial=10ms", "openai.retry_backoff_max=50ms"};
+    all.insert(all.end(), sets.begin(), sets.end());
+    node_.reset();
+    node_ = std::make_unique<test_node>(dir_.path(), dir_.path() / "data", all);
+    ASSERT_NE(node_->port(), 0) << "bsmd did not listen; stderr:\n"
+                                << node_->proc().err();
+  }
+
+  uint16_t port() const {
+    return node_->port();
+  }
+
+  temp_dir dir_;
+  scripted_upstream up_;
+  // Declared after the upstream: the node goes first.
+  std::unique_ptr<test_node> node_;
+};
+
+} // namespace
+
+// -- tools --------------------------------------------------------------------
+
+TEST_F(AgentLoop, AToolCallRunsAndItsResultGoesBackToTheModel) {
+  const std::string args = R"({"key":"owner","value":"alice"})";
+  up_.push(json_reply(
+    200, tool_calls_completion({tool_call("call_1", "memory_put", args)})));
+  up_.push(json_reply(200, completion("Stored: owner is alice.")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto res = chat(port(), "main", {{"input", "remember owner is alice"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  EXPECT_EQ(doc["output"], "Stored: owner is alice.");
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  const auto& step = doc["steps"][0];
+  EXPECT_EQ(step["tool"], "memory_put");
+  EXPECT_EQ(step["arguments"], json::parse(args));
+  EXPECT_FALSE(step["is_error"].get<bool>());
+  EXPECT_EQ(json::parse(step["result"].get<std::string>()),
+            (json{{"stored", "owner"}}));
+  // The tool's effect.
+  auto stored = ask_actor(port(), "memory", "bsm.v1.MemoryGetRequest",
+                          {{"agent", "main"}, {"key", "owner"}});
+  // bytes are base64 in protobuf's JSON mapping: "alice".
+  EXPECT_EQ(stored.value("value", ""), "YWxpY2U=") << stored;
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& x : seen) {
+    EXPECT_EQ(x.target, "/v1/chat/completions");
+    EXPECT_EQ(x.authorization, "Bearer test");
+    EXPECT_EQ(x.body["model"], "test-model");
+  }
+  std::vector<std::string> offered;
+  for (const auto& x : seen[0].body["tools"])
+    offered.push_back(x["function"]["name"].get<std::string>());
+  EXPECT_NE(std::find(offered.begin(), offered.end(), "memory_put"),
+            offered.end())
+    << seen[0].body["tools"];
+  // The second request: the conversation, the assistant's call, the result.
+  const auto& messages = seen[1].body["messages"];
+  ASSERT_EQ(messages.size(), 4u) << messages;
+  EXPECT_EQ(messages[0]["role"], "system");
+  EXPECT_EQ(messages[1]["content"], "remember owner is alice");
+  const auto& call = messages[2];
+  EXPECT_EQ(call["role"], "assistant");
+  ASSERT_EQ(call["tool_calls"].size(), 1u) << call;
+  EXPECT_EQ(call["tool_calls"][0]["id"], "call_1");
+  EXPECT_EQ(call["tool_calls"][0]["function"]["name"], "memory_put");
+  EXPECT_EQ(
+    json::parse(
+      call["tool_calls"][0]["function"]["arguments"].get<std::string>()),
+    json::parse(args));
+  const auto& result = messages[3];
+  EXPECT_EQ(result["role"], "tool");
+  EXPECT_EQ(result["tool_call_id"], "call_1");
+  EXPECT_EQ(result["content"], step["result"]);
+}
+
+TEST_F(AgentLoop, AFailingToolIsAToolMessageAndTheTurnStillAnswers) {
+  up_.push(json_reply(
+    200, tool_calls_completion({tool_call("call_a", "memory_get", "{}"),
+                                tool_call("call_b", "shell", R"({"c":1})")})));
+  up_.push(json_reply(200, completion("I could not do that.")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto res = chat(port(), "main", {{"input", "look something up"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  EXPECT_EQ(doc["output"], "I could not do that.");
+  ASSERT_EQ(doc["steps"].size(), 2u) << res->body;
+  EXPECT_TRUE(doc["steps"][0]["is_error"].get<bool>());
+  EXPECT_NE(doc["steps"][0]["result"].get<std::string>().find("key"),
+            std::string::npos)
+    << res->body;
+  EXPECT_TRUE(doc["steps"][1]["is_error"].get<bool>());
+  EXPECT_NE(doc["steps"][1]["result"].get<std::string>().find("not available"),
+            std::string::npos)
+    << res->body;
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  const auto& messages = seen[1].body["messages"];
+  ASSERT_EQ(messages.size(), 5u) << messages;
+  EXPECT_EQ(messages[3]["role"], "tool");
+  EXPECT_EQ(messages[3]["tool_call_id"], "call_a");
+  EXPECT_EQ(messages[3]["content"], doc["steps"][0]["result"]);
+  EXPECT_EQ(messages[4]["role"], "tool");
+  EXPECT_EQ(messages[4]["tool_call_id"], "call_b");
+  EXPECT_EQ(messages[4]["content"], doc["steps"][1]["result"]);
+  EXPECT_EQ(
+    metric(port(),
+           R"(bsm_agent_tool_calls_total{agent="main",outcome="error"})"),
+    2.0);
+}
+
+// -- limits -------------------------------------------------------------------
+
+TEST_F(AgentLoop, TheStepLimitEndsATurnOfEndlessToolCalls) {
+  up_.repeat(json_reply(
+    200, tool_calls_completion({tool_call("call_t", "current_time", "{}")})));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto res = chat(port(), "main", {{"input", "what time is it?"}});
+  ASSERT_TRUE(res) << "no response";
+  EXPECT_EQ(res->status, 400) << res->body;
+  auto doc = body_of(*res);
+  // failed_precondition is HTTP 400 with API.md's code invalid_argument.
+  EXPECT_EQ(doc["error"]["code"], "invalid_argument") << res->body;
+  EXPECT_NE(doc["error"]["message"].get<std::string>().find("step limit (3"),
+            std::string::npos)
+    << res->body;
+  EXPECT_EQ(up_.requests(), 3u);
+}
+
+TEST_F(AgentLoop, AnUpstreamSlowerThanTheTurnTimeoutIs504) {
+  up_.push_delayed(2s, json_reply(200, completion("too late")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto started = steady::now();
+  auto res = chat(port(), "slow", {{"input", "take your time"}});
+  auto elapsed = steady::now() - started;
+  ASSERT_TRUE(res) << "no response";
+  EXPECT_EQ(res->status, 504) << res->body;
+  EXPECT_EQ(body_of(*res)["error"]["code"], "deadline_exceeded") << res->body;
+  EXPECT_LT(elapsed, 1500ms);
+  EXPECT_EQ(up_.requests(), 1u);
+}
+
+TEST_F(AgentLoop, AnUpstreamSlowerThanTheOpenAiTimeoutIsAnError) {
+  up_.push_delayed(2s, json_reply(200, completion("too late")));
+  ASSERT_NO_FATAL_FAILURE(start({"openai.timeout=300ms"}));
+  auto started = steady::now();
+  // main's own turn timeout is 10s: the provider's call timeout ends it.
+  auto res = chat(port(), "main", {{"input", "take your time"}});
+  auto elapsed = steady::now() - started;
+  ASSERT_TRUE(res) << "no response";
+  EXPECT_EQ(res->status, 504) << res->body;
+  EXPECT_EQ(body_of(*res)["error"]["code"], "deadline_exceeded") << res->body;
+  EXPECT_LT(elapsed, 1500ms);
+  EXPECT_EQ(up_.requests(), 1u);
+}
+
+TEST_F(AgentLoop, A429WithRetryAfterIsRetriedAndTheChatSucceeds) {
+  up_.push(json_reply(429, error_body("Rate limit reached", "requests"),
+                      {{"Retry-After", "1"}}));
+  up_.push(json_reply(200, completion("after the wait")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto started = steady::now();
+  auto res = chat(port(), "main", {{"input", "hello"}});
+  auto elapsed = steady::now() - started;
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  EXPECT_EQ(body_of(*res)["output"], "after the wait");
+  EXPECT_EQ(up_.requests(), 2u);
+  // The backoff alone would be 10ms: the upstream's second was honoured.
+  EXPECT_GE(elapsed, 950ms);
+  EXPECT_EQ(metric(port(), R"(bsm_model_retries_total{provider="openai"})"),
+            1.0);
+}
+
+// -- streaming ----------------------------------------------------------------
+
+TEST_F(AgentLoop, AStreamedChatCarriesTheUpstreamDeltasInOrder) {
+  up_.push(sse_reply(
+    {chunk({{"role", "assistant"}, {"content", ""}}),
+     chunk({{"content", "one "}}), chunk({{"content", "two "}}),
+     chunk({{"content", "three"}}), chunk(json::object(), "stop"), "[DONE]"}));
+  ASSERT_NO_FATAL_FAILURE(start());
+  json body{{"model", "main"},
+            {"messages", {{{"role", "user"}, {"content", "count to three"}}}},
+            {"stream", true}};
+  bsm::test::http_connection conn{port()};
+  ASSERT_TRUE(conn.connected()) << conn.error();
+  ASSERT_TRUE(conn.send(bsm::test::make_request(
+    "POST", "/v1/chat/completions", {{"Content-Type", "application/json"}},
+    body.dump())));
+  auto head = conn.read_head(5s);
+  ASSERT_TRUE(head) << conn.error();
+  ASSERT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("Content-Type").rfind("text/event-stream", 0), 0u);
+  ASSERT_TRUE(conn.read_until("0\r\n\r\n", 10s)) << conn.buffered();
+  auto events = sse_data(dechunk(conn.buffered()));
+  ASSERT_FALSE(events.empty()) << conn.buffered();
+  EXPECT_EQ(events.back(), "[DONE]");
+  std::string deltas;
+  std::vector<std::string> pieces;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    auto x = json::parse(events[i], nullptr, false);
+    ASSERT_FALSE(x.is_discarded()) << events[i];
+    EXPECT_EQ(x["object"], "chat.completion.chunk") << x;
+    EXPECT_EQ(x["model"], "main") << x;
+    const auto& delta = x["choices"][0]["delta"];
+    if (delta.contains("content") && delta["content"].is_string()
+        && !delta["content"].get<std::string>().empty())
+      pieces.push_back(delta["content"].get<std::string>());
+  }
+  EXPECT_EQ(pieces, (std::vector<std::string>{"one ", "two ", "three"}));
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].body["stream"], true);
+  EXPECT_EQ(seen[0].accept, "text/event-stream");
+  EXPECT_EQ(conversation(seen[0]).back(),
+            (std::pair<std::string, std::string>{"user", "count to three"}));
+}
+
+// -- sessions -----------------------------------------------------------------
+
+TEST_F(AgentLoop, ASessionsHistoryReachesTheModel) {
+  up_.push(json_reply(200, completion("Hello Ada.")));
+  up_.push(json_reply(200, completion("You are Ada.")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto first
+    = chat(port(), "main", {{"input", "I am Ada"}, {"session_id", "conv-1"}});
+  ASSERT_TRUE(first && first->status == 200) << describe(first);
+  auto second
+    = chat(port(), "main", {{"input", "Who am I?"}, {"session_id", "conv-1"}});
+  ASSERT_TRUE(second && second->status == 200) << describe(second);
+  EXPECT_EQ(body_of(*second)["output"], "You are Ada.");
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  using turn = std::pair<std::string, std::string>;
+  EXPECT_EQ(conversation(seen[1]),
+            (std::vector<turn>{{"system", "You are main."},
+                               {"user", "I am Ada"},
+                               {"assistant", "Hello Ada."},
+                               {"user", "Who am I?"}}));
+}
+
+TEST_F(AgentLoop, ASessionsHistoryReachesTheModelAfterKill9) {
+  up_.push(json_reply(200, completion("Noted: the case is 42.")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto first = chat(port(), "main",
+                    {{"input", "The case is 42"}, {"session_id", "case-42"}});
+  ASSERT_TRUE(first && first->status == 200) << describe(first);
+  node_->kill();
+  up_.push(json_reply(200, completion("It is 42.")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto second = chat(port(), "main",
+                     {{"input", "Which case?"}, {"session_id", "case-42"}});
+  ASSERT_TRUE(second && second->status == 200) << describe(second);
+  EXPECT_EQ(body_of(*second)["output"], "It is 42.");
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  using turn = std::pair<std::string, std::string>;
+  EXPECT_EQ(conversation(seen[1]),
+            (std::vector<turn>{{"system", "You are main."},
+                               {"user", "The case is 42"},
+                               {"assistant", "Noted: the case is 42."},
+                               {"user", "Which case?"}}));
+}
+
+// -- replay after a crash -----------------------------------------------------
+
+TEST_F(AgentLoop, AReplayedTurnDoesNotRepeatACompletedToolCall) {
+  const std::string session = "replay-1";
+  const std::string args = R"({"agent":"helper","input":"What is BSM?"})";
+  const json ask = {{"input", "Ask the helper."}, {"session_id", session}};
+  // An earlier turn, so the next one is "replay-1#3" (positions 1 and 2).
+  up_.push(json_reply(200, completion("First answer.")));
+  // The turn: a delegation, then the model hangs until the node dies.
+  up_.push(json_reply(
+    200, tool_calls_completion({tool_call("call_h", "ask_agent", args)})));
+  up_.push_delayed(60s, json_reply(200, completion("never sent")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto first
+    = chat(port(), "main", {{"input", "Hello."}, {"session_id", session}});
+  ASSERT_TRUE(first && first->status == 200) << describe(first);
+  bsm::test::http_connection conn{port()};
+  ASSERT_TRUE(conn.connected()) << conn.error();
+  ASSERT_TRUE(conn.send(bsm::test::make_request(
+    "POST", "/v1/agents/main/chat", {{"Content-Type", "application/json"}},
+    ask.dump())));
+  ASSERT_TRUE(up_.await_requests(3, 10s)) << up_.requests();
+  // The ledger record is written while the model is asked again: wait for
+  // it, so the crash comes after the call completed and was recorded.
+  auto key = call_key(session + "#3", 1, "ask_agent", args);
+  json recorded;
+  for (int i = 0; i < 100; ++i) {
+    recorded = ask_actor(port(), "tool_ledger", "bsm.v1.ToolLedgerGetRequest",
+                         {{"key", key}});
+    if (recorded.value("found", false))
+      break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(recorded.value("found", false)) << key << ": " << recorded;
+  const auto helper_answer = recorded["result"].value("content", "");
+  EXPECT_FALSE(helper_answer.empty()) << recorded;
+  EXPECT_EQ(
+    metric(port(), R"(bsm_agent_turns_total{agent="helper",outcome="ok"})"),
+    1.0);
+  node_->kill();
+  // The same turn again: the model asks for the same call, then answers.
+  up_.push(json_reply(
+    200, tool_calls_completion({tool_call("call_h", "ask_agent", args)})));
+  up_.push(json_reply(200, completion("The helper says hi.")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto res = chat(port(), "main", ask);
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  EXPECT_EQ(doc["output"], "The helper says hi.");
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_EQ(doc["steps"][0]["tool"], "ask_agent");
+  EXPECT_FALSE(doc["steps"][0]["is_error"].get<bool>());
+  EXPECT_EQ(doc["steps"][0]["result"], helper_answer);
+  EXPECT_EQ(
+    metric(port(),
+           R"(bsm_agent_tool_calls_total{agent="main",outcome="replayed"})"),
+    1.0);
+  // The helper ran no turn in this process: the delegation was not repeated.
+  EXPECT_EQ(
+    metric(port(), R"(bsm_agent_turns_total{agent="helper",outcome="ok"})")
+      .value_or(0),
+    0.0);
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 5u);
+  const auto& messages = seen[4].body["messages"];
+  ASSERT_FALSE(messages.empty());
+  EXPECT_EQ(messages.back()["role"], "tool");
+  EXPECT_EQ(messages.back()["tool_call_id"], "call_h");
+  EXPECT_EQ(messages.back()["content"], helper_answer);
+  // The replayed turn is in the session once, after the earlier one.
+  auto turns = ask_actor(port(), "memory", "bsm.v1.SessionReadRequest",
+                         {{"agent", "main"}, {"session_id", session}});
+  ASSERT_EQ(turns.value("turns", json::array()).size(), 4u) << turns;
+  EXPECT_EQ(turns["turns"][2]["content"], "Ask the helper.");
+  EXPECT_EQ(turns["turns"][3]["content"], "The helper says hi.");
+}

@@ -1,0 +1,186 @@
+#include "scripted_upstream.hpp"
+
+#include <stdexcept>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include "runtime/error.hpp"
+
+namespace bsm::test {
+
+namespace bhttp = boost::beast::http;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+upstream_reply
+json_reply(unsigned status, json body,
+           std::vector<std::pair<std::string, std::string>> headers) {
+  return [status, body = std::move(body),
+          headers = std::move(headers)](const http::exchange_ptr& ex) {
+    http::response res{static_cast<bhttp::status>(status), 11};
+    res.set(bhttp::field::content_type, "application/json");
+    for (const auto& [name, value] : headers)
+      res.set(name, value);
+    res.body() = body.dump();
+    ex->respond(std::move(res));
+  };
+}
+
+upstream_reply sse_reply(std::vector<std::string> events) {
+  return [events = std::move(events)](const http::exchange_ptr& ex) {
+    http::response head{bhttp::status::ok, 11};
+    head.set(bhttp::field::content_type, "text/event-stream");
+    ex->open_stream(std::move(head));
+    for (const auto& data : events)
+      ex->write("data: " + data + "\n\n");
+    ex->end_stream();
+  };
+}
+
+json completion(const std::string& content) {
+  return {
+    {"id", "chatcmpl-1"},
+    {"object", "chat.completion"},
+    {"created", 1},
+    {"model", "scripted-model"},
+    {"choices",
+     {{{"index", 0},
+       {"message", {{"role", "assistant"}, {"content", content}}},
+       {"logprobs", nullptr},
+       {"finish_reason", "stop"}}}},
+    {"usage",
+     {{"prompt_tokens", 5}, {"completion_tokens", 2}, {"total_tokens", 7}}}};
+}
+
+json tool_call(const std::string& id, const std::string& name,
+               const std::string& arguments) {
+  return {{"id", id},
+          {"type", "function"},
+          {"function", {{"name", name}, {"arguments", arguments}}}};
+}
+
+json tool_calls_completion(json calls) {
+  auto result = completion("");
+  auto& choice = result["choices"][0];
+  choice["message"]["content"] = nullptr;
+  choice["message"]["tool_calls"] = std::move(calls);
+  choice["finish_reason"] = "tool_calls";
+  return result;
+}
+
+json error_body(const std::string& message, const std::string& type) {
+  return {{"error",
+           {{"message", message},
+            {"type", type},
+            {"param", nullptr},
+            {"code", nullptr}}}};
+}
+
+std::string chunk(const json& delta, const json& finish) {
+  return json{
+    {"id", "chatcmpl-s"},
+    {"object", "chat.completion.chunk"},
+    {"model", "scripted-model"},
+    {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}}
+    .dump();
+}
+
+// -- scripted_upstream --------------------------------------------------------
+
+scripted_upstream::scripted_upstream()
+  : http_metrics_(http::http_metrics::make(registry_)),
+    fallback_(json_reply(500, error_body("script exhausted", "server_error"))) {
+  http::server_options opts;
+  opts.listen = listen_address{"127.0.0.1", 0};
+  auto srv = http::server::start(
+    opts, [this](const http::exchange_ptr& ex) { on_request(ex); },
+    http_metrics_.get(), nullptr);
+  if (!srv)
+    throw std::runtime_error(render(srv.error()));
+  server_ = std::move(*srv);
+}
+
+scripted_upstream::~scripted_upstream() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopping_ = true;
+    threads.swap(delayed_);
+  }
+  changed_.notify_all();
+  for (auto& t : threads)
+    t.join();
+  server_->drain(1s);
+}
+
+std::string scripted_upstream::base_url() const {
+  return "http://" + server_->address() + "/v1";
+}
+
+void scripted_upstream::push(upstream_reply r) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  script_.push_back(std::move(r));
+}
+
+void scripted_upstream::push_delayed(std::chrono::milliseconds delay,
+                                     upstream_reply r) {
+  // Runs under mtx_ (from on_request); the thread waits on its own.
+  push([this, delay, r = std::move(r)](const http::exchange_ptr& ex) {
+    delayed_.emplace_back([this, delay, r, ex] {
+      ex->on_cancel([this] {
+        std::lock_guard<std::mutex> guard{mtx_};
+        changed_.notify_all();
+      });
+      {
+        std::unique_lock<std::mutex> lock{mtx_};
+        auto gone = [this, &ex] {
+          return stopping_ || ex->cancelled();
+        };
+        changed_.wait_for(lock, delay, gone);
+        if (gone())
+          return;
+      }
+      r(ex);
+    });
+  });
+}
+
+void scripted_upstream::repeat(upstream_reply r) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  fallback_ = std::move(r);
+}
+
+std::vector<seen_request> scripted_upstream::seen() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return seen_;
+}
+
+size_t scripted_upstream::requests() const {
+  return seen().size();
+}
+
+bool scripted_upstream::await_requests(
+  size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock{mtx_};
+  return changed_.wait_for(lock, timeout, [&] { return seen_.size() >= n; });
+}
+
+void scripted_upstream::on_request(const http::exchange_ptr& ex) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  const auto& req = ex->req();
+  seen_.push_back(seen_request{std::string{req.target()},
+                               std::string{req[bhttp::field::authorization]},
+                               std::string{req[bhttp::field::accept]},
+                               json::parse(req.body(), nullptr, false)});
+  changed_.notify_all();
+  if (stopping_)
+    return json_reply(503, error_body("stopping", "server_error"))(ex);
+  if (script_.empty())
+    return fallback_(ex);
+  auto next = std::move(script_.front());
+  script_.pop_front();
+  next(ex);
+}
+
+} // namespace bsm::test
