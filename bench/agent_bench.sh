@@ -37,6 +37,7 @@
 # output per run, and prints the summary (also agents-summary-latest.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/bsmd_lib.sh
 build=${1:-build}
 repetitions=${AGENT_BENCH_REPETITIONS:-3}
 duration=${AGENT_BENCH_DURATION:-10}
@@ -93,27 +94,7 @@ cp "$tmp/gbench.json" "$out/agents-provider-$stamp.json"
 # -- 2. the node -------------------------------------------------------------
 # Starts bsmd on a fresh data dir; sets bsmd_url from ports.json.
 start_bsmd() {
-  local bin="$build/node/bsmd" data="$tmp/data" ports="$tmp/data/ports.json"
-  [[ -x $bin ]] || fail "$bin not built"
-  "$bin" --config config/node.yaml --set "node.data_dir=$data" \
-    --set http.listen=127.0.0.1:0 --set cluster.listen=127.0.0.1:0 \
-    --set logging.level=warn --set "store.durability=$durability" \
-    --set "http.io_threads=$io_threads" \
-    >"$tmp/bsmd.out" 2>"$tmp/bsmd.err" &
-  bsmd_pid=$!
-  local addr=""
-  for _ in $(seq 300); do
-    if [[ -f $ports ]]; then
-      # Written once, by rename, with every address in it.
-      addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("http", ""))' "$ports")
-      [[ -n $addr ]] || fail "bsmd's ports.json has no \"http\" address: $(cat "$ports")"
-      break
-    fi
-    kill -0 "$bsmd_pid" 2>/dev/null || fail "bsmd died: $(cat "$tmp/bsmd.err")"
-    sleep 0.1
-  done
-  [[ -n $addr ]] || fail "bsmd wrote no ports.json within 30 s: $(cat "$tmp/bsmd.err")"
-  bsmd_url="http://$addr"
+  start_bsmd_node "store.durability=$durability" "http.io_threads=$io_threads"
   # The agents start with the tree, a moment after the socket.
   for _ in $(seq 100); do
     curl -fsS --max-time 2 "$bsmd_url/v1/agents/$agent" >/dev/null 2>&1 && return

@@ -35,6 +35,7 @@
 # the summary of bench/summarize.py (also in http-summary-latest.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/bsmd_lib.sh
 build=${1:-build}
 repetitions=${HTTP_BENCH_REPETITIONS:-3}
 duration=${HTTP_BENCH_DURATION:-10}
@@ -98,28 +99,9 @@ start_baseline() {
 # Starts bsmd on a fresh data dir; sets bsmd_url (from ports.json's "http")
 # and bsmd_pid.
 start_bsmd() {
-  local bin="$build/node/bsmd" data="$tmp/data" ports="$tmp/data/ports.json"
-  [[ -x $bin ]] || fail "$bin not built"
-  "$bin" --config config/node.yaml --set "node.data_dir=$data" \
-    --set http.listen=127.0.0.1:0 --set cluster.listen=127.0.0.1:0 \
-    --set logging.level=warn --set "store.durability=$durability" \
-    --set "http.io_threads=$io_threads" --set "mailbox.max_depth=$max_depth" \
-    >"$tmp/bsmd.out" 2>"$tmp/bsmd.err" &
-  pids+=($!)
-  local pid=$! addr=""
-  for _ in $(seq 300); do
-    if [[ -f $ports ]]; then
-      # The file is written once, by rename, with every address in it.
-      addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("http", ""))' "$ports")
-      [[ -n $addr ]] || fail "bsmd's ports.json has no \"http\" address (no HTTP bridge?): $(cat "$ports")"
-      break
-    fi
-    kill -0 "$pid" 2>/dev/null || fail "bsmd died: $(cat "$tmp/bsmd.err")"
-    sleep 0.1
-  done
-  [[ -n $addr ]] || fail "bsmd wrote no ports.json within 30 s: $(cat "$tmp/bsmd.err")"
-  bsmd_url="http://$addr"
-  bsmd_pid=$pid
+  start_bsmd_node "store.durability=$durability" "http.io_threads=$io_threads" \
+    "mailbox.max_depth=$max_depth"
+  pids+=("$bsmd_pid")
 }
 
 # Runs wrk with the given script and URL for $2 seconds; prints wrk's

@@ -1,0 +1,31 @@
+# Shared by the load benchmarks (sourced): starting a bsmd to measure.
+
+# start_bsmd_node [KEY=VALUE...]: starts $build/node/bsmd on config/node.yaml
+# with its data in $tmp/data, both ports on 127.0.0.1:0, warn-level logs and
+# the given --set overrides; sets bsmd_pid, and bsmd_url
+# ("http://127.0.0.1:PORT") once ports.json names the HTTP address.
+# Needs $build, $tmp and a fail() that exits.
+start_bsmd_node() {
+  local bin="$build/node/bsmd" data="$tmp/data" ports="$tmp/data/ports.json"
+  [[ -x $bin ]] || fail "$bin not built"
+  local sets=() x
+  for x in "$@"; do sets+=(--set "$x"); done
+  "$bin" --config config/node.yaml --set "node.data_dir=$data" \
+    --set http.listen=127.0.0.1:0 --set cluster.listen=127.0.0.1:0 \
+    --set logging.level=warn "${sets[@]}" \
+    >"$tmp/bsmd.out" 2>"$tmp/bsmd.err" &
+  bsmd_pid=$!
+  local addr=""
+  for _ in $(seq 300); do
+    if [[ -f $ports ]]; then
+      # Written once, by rename, with every address in it.
+      addr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("http", ""))' "$ports")
+      [[ -n $addr ]] || fail "bsmd's ports.json has no \"http\" address: $(cat "$ports")"
+      break
+    fi
+    kill -0 "$bsmd_pid" 2>/dev/null || fail "bsmd died: $(cat "$tmp/bsmd.err")"
+    sleep 0.1
+  done
+  [[ -n $addr ]] || fail "bsmd wrote no ports.json within 30 s: $(cat "$tmp/bsmd.err")"
+  bsmd_url="http://$addr"
+}
