@@ -72,6 +72,20 @@ struct turn {
 
 using turn_ptr = std::shared_ptr<turn>;
 
+std::string tool_call_key(const std::string& turn_id, uint32_t step,
+                          const v1::ToolCall& call) {
+  // FNV-1a: stable across processes and versions, unlike std::hash.
+  uint64_t hash = 1469598103934665603ull;
+  for (auto c : call.name() + '\0' + call.arguments_json()) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx",
+                static_cast<unsigned long long>(hash));
+  return turn_id + "/" + std::to_string(step) + "/" + hex;
+}
+
 namespace {
 
 void call_model(self_pointer self, turn_ptr t);
@@ -360,26 +374,10 @@ void hosted_tool(self_pointer self, turn_ptr t, const v1::ToolCall& call,
           [done](caf::error& err) { done(tool_result(render(err), true)); });
 }
 
-// The idempotency key of a call: the turn, the step, and what is called,
-// so a replay whose model asks for something else does not match.
-std::string call_key(const std::string& turn_id, uint32_t step,
-                     const v1::ToolCall& call) {
-  // FNV-1a: stable across processes and versions, unlike std::hash.
-  uint64_t hash = 1469598103934665603ull;
-  for (auto c : call.name() + '\0' + call.arguments_json()) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ull;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx",
-                static_cast<unsigned long long>(hash));
-  return turn_id + "/" + std::to_string(step) + "/" + hex;
-}
-
 // Runs one call (not a client tool), unless the ledger has its result.
 void run_tool(self_pointer self, turn_ptr t, size_t index,
               const v1::ToolCall& call) {
-  auto key = call_key(t->reply.turn_id(), t->steps, call);
+  auto key = tool_call_key(t->reply.turn_id(), t->steps, call);
   auto run = [self, t, index, call, key] {
     auto done = [self, t, index, call, key](v1::ToolCallResponse result) {
       if (t->done)

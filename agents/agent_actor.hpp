@@ -44,6 +44,12 @@ struct agent_env {
   const agent_metrics* metrics = nullptr;
 };
 
+/// The idempotency key of a tool call in the tool ledger: the turn, the
+/// step, and a stable hash (FNV-1a) of the tool's name and arguments, so a
+/// replay whose model asks for something else does not match.
+std::string tool_call_key(const std::string& turn_id, uint32_t step,
+                          const v1::ToolCall& call);
+
 struct turn;
 
 /// A turn waiting for its session's previous turn.

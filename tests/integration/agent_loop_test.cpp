@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agents/agent_actor.hpp"
 #include "scripted_upstream.hpp"
 #include "test_node.hpp"
 
@@ -103,19 +104,13 @@ std::optional<double> metric(uint16_t port, const std::string& series) {
   return std::nullopt;
 }
 
-// The idempotency key the agent gives a tool call (agents/agent_actor.cpp,
-// call_key): turn, step, FNV-1a of name NUL arguments.
-std::string call_key(const std::string& turn_id, int step,
+// The idempotency key the agent gives a tool call.
+std::string call_key(const std::string& turn_id, uint32_t step,
                      const std::string& name, const std::string& arguments) {
-  uint64_t hash = 1469598103934665603ull;
-  for (auto c : name + '\0' + arguments) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ull;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016llx",
-                static_cast<unsigned long long>(hash));
-  return turn_id + "/" + std::to_string(step) + "/" + hex;
+  bsm::v1::ToolCall call;
+  call.set_name(name);
+  call.set_arguments_json(arguments);
+  return bsm::agents::tool_call_key(turn_id, step, call);
 }
 
 // The roles and contents of the messages of a request the upstream saw.
