@@ -7,10 +7,18 @@
 
 namespace {
 
+// A node on `data_dir` without agents: the default agents.paths is
+// relative to the working directory, which a test does not choose.
+bsm::node_config config_on(const std::filesystem::path& data_dir) {
+  bsm::node_config cfg;
+  cfg.node.data_dir = data_dir;
+  cfg.agents.paths.clear();
+  return cfg;
+}
+
 TEST(Node, ExportsDroppedLogRecords) {
   bsm::test::temp_dir dir;
-  bsm::node_config cfg;
-  cfg.node.data_dir = dir.path() / "data";
+  auto cfg = config_on(dir.path() / "data");
   cfg.logging.file = dir.path() / "node.log";
   auto n = bsm::node::make(cfg);
   ASSERT_TRUE(n) << bsm::render(n.error());
@@ -23,13 +31,21 @@ TEST(Node, ExportsDroppedLogRecords) {
 }
 
 TEST(Node, RefusesADataDirThatCannotBeCreated) {
-  bsm::node_config cfg;
-  cfg.node.data_dir = "/proc/bsm-no-such-place/data";
-  auto n = bsm::node::make(cfg);
+  auto n = bsm::node::make(config_on("/proc/bsm-no-such-place/data"));
   ASSERT_FALSE(n);
   EXPECT_TRUE(bsm::is(n.error(), bsm::errc::unavailable));
   EXPECT_NE(bsm::render(n.error()).find("cannot create data dir"),
             std::string::npos);
+}
+
+TEST(Node, RefusesAnAgentsPathThatDoesNotExist) {
+  bsm::test::temp_dir dir;
+  auto cfg = config_on(dir.path() / "data");
+  cfg.agents.paths = {dir.path() / "no-agents"};
+  auto n = bsm::node::make(cfg);
+  ASSERT_FALSE(n);
+  EXPECT_TRUE(bsm::is(n.error(), bsm::errc::invalid_argument));
+  EXPECT_NE(bsm::render(n.error()).find("no-agents"), std::string::npos);
 }
 
 } // namespace
