@@ -1,8 +1,6 @@
 #include "actors/http_idempotency_store.hpp"
 
-#include "runtime/clock.hpp"
-#include "runtime/error.hpp"
-#include "runtime/store/expiring_value.hpp"
+#include "runtime/store/expiring_record.hpp"
 
 namespace bsm {
 
@@ -13,29 +11,21 @@ std::string http_idempotency_key(const std::string& scope) {
 
 caf::expected<v1::HttpIdempotencyGetResponse>
 http_idempotency_state::get(const v1::HttpIdempotencyGetRequest& req) const {
-  auto value = db->get(column::idempotency, http_idempotency_key(req.scope()));
-  if (!value)
-    return value.error();
   v1::HttpIdempotencyGetResponse resp;
-  if (!*value)
-    return resp;
-  auto payload = live_payload(**value, unix_now_ms());
-  if (!payload)
-    return resp;
-  if (!resp.mutable_record()->ParseFromArray(
-        payload->data(), static_cast<int>(payload->size())))
-    return make_error(errc::internal, "damaged idempotency record for '"
-                                        + req.scope() + "'");
-  resp.set_found(true);
+  auto found = get_live_record(*db, column::idempotency,
+                               http_idempotency_key(req.scope()),
+                               *resp.mutable_record());
+  if (!found)
+    return found.error();
+  resp.set_found(*found);
   return resp;
 }
 
 caf::expected<v1::HttpIdempotencyPutResponse>
 http_idempotency_state::put(const v1::HttpIdempotencyPutRequest& req) const {
-  auto expires = unix_now_ms() + ttl.count();
-  auto value = make_expiring_value(expires, req.record().SerializeAsString());
-  if (auto err
-      = db->put(column::idempotency, http_idempotency_key(req.scope()), value))
+  if (auto err = put_expiring_record(*db, column::idempotency,
+                                     http_idempotency_key(req.scope()),
+                                     req.record(), ttl))
     return err;
   return v1::HttpIdempotencyPutResponse{};
 }

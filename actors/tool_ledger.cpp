@@ -1,8 +1,6 @@
 #include "actors/tool_ledger.hpp"
 
-#include "runtime/clock.hpp"
-#include "runtime/error.hpp"
-#include "runtime/store/expiring_value.hpp"
+#include "runtime/store/expiring_record.hpp"
 
 namespace bsm {
 
@@ -13,29 +11,21 @@ std::string tool_ledger_key(const std::string& key) {
 
 caf::expected<v1::ToolLedgerGetResponse>
 tool_ledger_state::get(const v1::ToolLedgerGetRequest& req) const {
-  auto value = db->get(column::idempotency, tool_ledger_key(req.key()));
-  if (!value)
-    return value.error();
   v1::ToolLedgerGetResponse resp;
-  if (!*value)
-    return resp;
-  auto payload = live_payload(**value, unix_now_ms());
-  if (!payload)
-    return resp;
-  if (!resp.mutable_result()->ParseFromArray(payload->data(),
-                                             static_cast<int>(payload->size())))
-    return make_error(errc::internal,
-                      "damaged tool result for '" + req.key() + "'");
-  resp.set_found(true);
+  auto found
+    = get_live_record(*db, column::idempotency, tool_ledger_key(req.key()),
+                      *resp.mutable_result());
+  if (!found)
+    return found.error();
+  resp.set_found(*found);
   return resp;
 }
 
 caf::expected<v1::ToolLedgerPutResponse>
 tool_ledger_state::put(const v1::ToolLedgerPutRequest& req) const {
-  auto expires = unix_now_ms() + ttl.count();
-  auto value = make_expiring_value(expires, req.result().SerializeAsString());
   if (auto err
-      = db->put(column::idempotency, tool_ledger_key(req.key()), value))
+      = put_expiring_record(*db, column::idempotency,
+                            tool_ledger_key(req.key()), req.result(), ttl))
     return err;
   return v1::ToolLedgerPutResponse{};
 }

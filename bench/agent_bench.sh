@@ -63,16 +63,9 @@ fail() {
   exit 1
 }
 
-# SIGTERM, then SIGKILL after 15 s.
 stop_bsmd() {
   [[ -n $bsmd_pid ]] || return 0
-  kill -TERM "$bsmd_pid" 2>/dev/null || return 0
-  for _ in $(seq 150); do
-    kill -0 "$bsmd_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$bsmd_pid" 2>/dev/null || true
-  wait "$bsmd_pid" 2>/dev/null || true
+  stop_pid "$bsmd_pid"
 }
 cleanup() {
   stop_bsmd

@@ -29,3 +29,15 @@ start_bsmd_node() {
   [[ -n $addr ]] || fail "bsmd wrote no ports.json within 30 s: $(cat "$tmp/bsmd.err")"
   bsmd_url="http://$addr"
 }
+
+# stop_pid PID: SIGTERM, then SIGKILL after 15 s; reaps it.
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}

@@ -54,17 +54,6 @@ command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; e
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bsm-http-bench.XXXXXX")
 pids=()
 
-# Stops a server by its pid: SIGTERM, then SIGKILL after 15 s.
-stop_pid() {
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 150); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   for pid in "${pids[@]}"; do stop_pid "$pid"; done
   rm -rf "$tmp"

@@ -9,11 +9,7 @@
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local report = dofile(dir .. "report.lua")
 
-local function json_string(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    return string.format("\\u%04x", c:byte())
-  end) .. '"'
-end
+local json_string = report.json_string
 
 local agent = os.getenv("AGENT_BENCH_AGENT") or "legal"
 local input = os.getenv("AGENT_BENCH_INPUT") or "What should an NDA contain?"

@@ -1,5 +1,6 @@
--- Shared `done` for the wrk scripts of bench/http_bench.sh: prints one JSON
--- line, prefixed "wrk_json=", that the runner parses. Latencies in ms.
+-- Shared by the wrk scripts of bench/http_bench.sh and bench/agent_bench.sh:
+-- `done` prints one JSON line, prefixed "wrk_json=", that the runner parses
+-- (latencies in ms); `json_string` quotes a string for a request body.
 -- non_2xx is wrk's status error count, i.e. responses with status >= 400
 -- (wrk does not count 3xx; none of the benchmarked routes redirects).
 local report = {}
@@ -17,6 +18,12 @@ function report.done(summary, latency, requests)
     latency:percentile(99) / 1e3, latency:percentile(99.9) / 1e3,
     latency.max / 1e3, latency.mean / 1e3, e.status,
     e.connect, e.read, e.write, e.timeout))
+end
+
+function report.json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return string.format("\\u%04x", c:byte())
+  end) .. '"'
 end
 
 return report
