@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 # Integration tests start real processes: keep them from fighting over 2 cores.
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents format clean
+.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-cluster format clean
 
 all: build
 
@@ -44,6 +44,9 @@ bench-http: build
 
 bench-agents: build
 	@./bench/agent_bench.sh $(BUILD_DIR)
+
+bench-cluster: build
+	@./bench/cluster_bench.sh $(BUILD_DIR)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

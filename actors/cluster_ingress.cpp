@@ -1,23 +1,190 @@
 #include "actors/cluster_ingress.hpp"
 
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm {
 
-mailbox_router_actor::behavior_type
-cluster_ingress(mailbox_router_actor::pointer self,
-                std::shared_ptr<name_registry> names) {
+namespace {
+
+// The wait for the local router's append of one batch entry.
+constexpr auto append_timeout = std::chrono::seconds{30};
+
+caf::error not_a_member(const std::string& node, uint64_t incarnation) {
+  return make_error(errc::unavailable,
+                    "node " + node + " at incarnation "
+                      + std::to_string(incarnation)
+                      + " is not a live member here (not heard from yet, "
+                        "declared down, or stale)");
+}
+
+bool accepted(const cluster_ingress_env& env, const std::string& node,
+              uint64_t incarnation) {
+  return env.directory && env.directory->accepts(node, incarnation);
+}
+
+// What became of each entry of a batch, in order.
+struct batch_outcome {
+  v1::LinkBatch batch;
+  std::vector<std::optional<caf::error>> results;
+  size_t remaining = 0;
+  caf::typed_response_promise<v1::LinkAck> promise;
+
+  // Entries are acknowledged up to the first one that failed for a reason
+  // a retry can fix; those after it are sent again (and deduplicated).
+  void finish() {
+    v1::LinkAck ack;
+    for (size_t i = 0; i < results.size(); ++i) {
+      const auto& err = *results[i];
+      auto seq = batch.entries(static_cast<int>(i)).link_seq();
+      if (err && !is_permanent_error(err))
+        break;
+      if (err) {
+        auto* r = ack.add_refused();
+        r->set_link_seq(seq);
+        r->set_error(render(err));
+      }
+      ack.set_up_to_seq(seq);
+    }
+    promise.deliver(std::move(ack));
+  }
+};
+
+caf::result<v1::LinkAck> append_batch(cluster_ingress_actor::pointer self,
+                                      const cluster_ingress_env& env,
+                                      v1::LinkBatch& batch) {
+  if (!accepted(env, batch.from_node(), batch.from_incarnation()))
+    return not_a_member(batch.from_node(), batch.from_incarnation());
+  if (batch.entries_size() == 0)
+    return v1::LinkAck{};
+  auto router = env.names->get(mailbox_router_path);
+  if (!router)
+    return make_error(errc::unavailable, "the mailbox router is restarting");
+  auto out = std::make_shared<batch_outcome>();
+  out->promise = self->make_response_promise<v1::LinkAck>();
+  out->remaining = static_cast<size_t>(batch.entries_size());
+  out->results.resize(out->remaining);
+  // Requests to one actor arrive in the order they were sent, so the
+  // entries are appended in link order.
+  for (int i = 0; i < batch.entries_size(); ++i) {
+    v1::SendRequest req;
+    req.set_via_node(batch.from_node());
+    auto& envelope = *req.mutable_envelope();
+    envelope = batch.entries(i).envelope();
+    // A resent entry must be a duplicate: its id is unique and stable.
+    if (envelope.idempotency_key().empty())
+      envelope.set_idempotency_key("@" + envelope.id());
+    auto index = static_cast<size_t>(i);
+    auto done = [out, index](caf::error err) {
+      out->results[index] = std::move(err);
+      if (--out->remaining == 0)
+        out->finish();
+    };
+    self
+      ->request(caf::actor_cast<mailbox_router_actor>(*router), append_timeout,
+                std::move(req))
+      .then([done](v1::SendResponse&) { done(caf::error{}); },
+            [done](caf::error& err) { done(std::move(err)); });
+  }
+  out->batch = std::move(batch);
+  return out->promise;
+}
+
+caf::result<v1::RemoteAskResponse>
+ask_local(cluster_ingress_actor::pointer self, const cluster_ingress_env& env,
+          v1::RemoteAskRequest& req) {
+  if (!accepted(env, req.from_node(), req.from_incarnation()))
+    return not_a_member(req.from_node(), req.from_incarnation());
+  const auto& envelope = req.envelope();
+  auto msg = env.types->decode(envelope.type_name(), envelope.payload());
+  if (!msg)
+    return msg.error();
+  auto target = env.names->get(envelope.target());
+  if (!target)
+    return make_error(errc::not_found, "no actor named '" + envelope.target()
+                                         + "' on node "
+                                         + env.directory->self());
+  auto left = std::chrono::milliseconds{envelope.deadline_unix_ms()
+                                        - unix_now_ms()};
+  if (envelope.deadline_unix_ms() == 0)
+    left = env.max_ask_timeout;
+  if (left.count() <= 0)
+    return make_error(errc::deadline_exceeded,
+                      "the ask's deadline passed before it arrived");
+  left = std::min(left, env.max_ask_timeout);
+  auto rp = self->make_response_promise<v1::RemoteAskResponse>();
+  auto handle = self->request(*target, left, std::move(*msg));
+  self->add_multiplexed_response_handler(
+    handle.id(), any_bsm_v1_reply(
+                   [rp, types = env.types](caf::message reply) {
+                     auto promise = rp;
+                     auto encoded = types->encode(reply);
+                     if (!encoded) {
+                       promise.deliver(encoded.error());
+                       return;
+                     }
+                     v1::RemoteAskResponse resp;
+                     resp.mutable_reply()->set_type_name(
+                       std::move(encoded->type_name));
+                     resp.mutable_reply()->set_payload(
+                       std::move(encoded->bytes));
+                     promise.deliver(std::move(resp));
+                   },
+                   [rp](caf::error& err) {
+                     auto promise = rp;
+                     promise.deliver(err);
+                   }));
+  return rp;
+}
+
+void tell_local(const cluster_ingress_env& env, const v1::RemoteTell& tell) {
+  if (!accepted(env, tell.from_node(), tell.from_incarnation()))
+    return;
+  const auto& envelope = tell.envelope();
+  auto msg = env.types->decode(envelope.type_name(), envelope.payload());
+  auto target = env.names->get(envelope.target());
+  if (!msg || !target) {
+    env.log->debug("dropped a tell from {} to '{}': {}", tell.from_node(),
+                   envelope.target(),
+                   render(msg ? target.error() : msg.error()));
+    return;
+  }
+  caf::anon_send(*target, std::move(*msg));
+}
+
+} // namespace
+
+cluster_ingress_actor::behavior_type
+cluster_ingress(cluster_ingress_actor::pointer self, cluster_ingress_env env) {
   return {
-    [self, names](v1::SendRequest& req) -> caf::result<v1::SendResponse> {
-      auto router = names->get(mailbox_router_path);
+    [self, env](v1::SendRequest& req) -> caf::result<v1::SendResponse> {
+      auto router = env.names->get(mailbox_router_path);
       if (!router)
         return make_error(errc::unavailable,
                           "the mailbox router is not running");
       return self->delegate(caf::actor_cast<mailbox_router_actor>(*router),
                             std::move(req));
     },
+    [env](v1::Heartbeat& hb) {
+      if (auto membership = env.names->get(cluster_membership_path))
+        caf::anon_send(caf::actor_cast<cluster_membership_actor>(*membership),
+                       std::move(hb));
+    },
+    [self, env](v1::LinkBatch& batch) -> caf::result<v1::LinkAck> {
+      return append_batch(self, env, batch);
+    },
+    [self, env](
+      v1::RemoteAskRequest& req) -> caf::result<v1::RemoteAskResponse> {
+      return ask_local(self, env, req);
+    },
+    [env](v1::RemoteTell& tell) { tell_local(env, tell); },
   };
 }
 

@@ -1,13 +1,27 @@
 #pragma once
 
-// What the cluster port serves to other processes: durable sends, forwarded
-// to whichever incarnation of the mailbox router is registered, so a
-// restart of the router never invalidates the handle other processes hold.
-// Stateless; the node owns it for its whole life.
+// What the cluster port serves to other nodes and to tools in other
+// processes (published through CAF's middleman, BASP over TCP):
+// - durable sends (SendRequest), forwarded to whichever incarnation of the
+//   mailbox router is registered;
+// - heartbeats, forwarded to the membership actor;
+// - batches from other nodes' outboxes, appended to the local mailboxes in
+//   order (each entry deduplicated by its idempotency key, or its id), and
+//   acknowledged up to the last one that is durable here;
+// - asks and tells to local actors on behalf of other nodes.
+// Anything from a node that is not a live member at that incarnation is
+// refused, so a node that was declared down cannot act on what it held
+// before it rejoins. Stateless; the node owns it for its whole life, so the
+// handle other processes hold never goes stale.
 
+#include <chrono>
 #include <memory>
 
+#include <spdlog/logger.h>
+
 #include "actors/interfaces.hpp"
+#include "runtime/cluster/directory.hpp"
+#include "runtime/messages/type_registry.hpp"
 #include "runtime/naming/name_registry.hpp"
 
 namespace bsm {
@@ -15,8 +29,20 @@ namespace bsm {
 /// Path under which the router is registered.
 inline constexpr const char* mailbox_router_path = "mailboxes";
 
-mailbox_router_actor::behavior_type
-cluster_ingress(mailbox_router_actor::pointer self,
-                std::shared_ptr<name_registry> names);
+/// Path of the membership actor.
+inline constexpr const char* cluster_membership_path = "cluster";
+
+struct cluster_ingress_env {
+  std::shared_ptr<name_registry> names;
+  /// Null on a node started without the cluster layer (tools, tests).
+  std::shared_ptr<const cluster::directory> directory;
+  const type_registry* types = nullptr;
+  std::shared_ptr<spdlog::logger> log;
+  /// Longest ask accepted from another node.
+  std::chrono::milliseconds max_ask_timeout{std::chrono::minutes{5}};
+};
+
+cluster_ingress_actor::behavior_type
+cluster_ingress(cluster_ingress_actor::pointer self, cluster_ingress_env env);
 
 } // namespace bsm

@@ -21,6 +21,8 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
+#include "actors/remote_call.hpp"
+#include "runtime/cluster/directory.hpp"
 #include "runtime/config/node_config.hpp"
 #include "runtime/http/exchange.hpp"
 #include "runtime/http/route_table.hpp"
@@ -53,6 +55,13 @@ struct http_bridge_env {
   std::shared_ptr<caf::actor> root;
   /// Set when the node begins to shut down.
   std::shared_ptr<std::atomic<bool>> draining;
+  /// Where names live in the cluster; null without the cluster layer.
+  std::shared_ptr<const cluster::directory> directory;
+
+  /// For asks to a name wherever it lives.
+  remote_call_env call_env() const {
+    return remote_call_env{names, directory, types};
+  }
 };
 
 struct http_bridge_state;

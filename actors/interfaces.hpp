@@ -40,6 +40,35 @@ using mailbox_router_actor = caf::typed_actor<
   /// mailbox.proto for the errors.
   caf::replies_to<v1::SendRequest>::with<v1::SendResponse>>;
 
+/// What a node's cluster port (CAF BASP) serves to the other nodes and to
+/// tools in other processes.
+using cluster_ingress_actor = caf::typed_actor<
+  /// A durable send into this node (see mailbox_router_actor).
+  caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
+  /// Another member's heartbeat (one way).
+  caf::reacts_to<v1::Heartbeat>,
+  /// Envelopes from another node's outbox, appended here in order.
+  caf::replies_to<v1::LinkBatch>::with<v1::LinkAck>,
+  /// A request to a local actor on behalf of another node.
+  caf::replies_to<v1::RemoteAskRequest>::with<v1::RemoteAskResponse>,
+  /// A non-durable tell to a local actor from another node.
+  caf::reacts_to<v1::RemoteTell>>;
+
+/// The node's view of the cluster (path "cluster").
+using cluster_membership_actor = caf::typed_actor<
+  /// A heartbeat the cluster port received.
+  caf::reacts_to<v1::Heartbeat>,
+  /// Every member with its state (GET /v1/cluster).
+  caf::replies_to<v1::ClusterViewRequest>::with<v1::ClusterViewResponse>,
+  /// Internal timer: send heartbeats, age members, reconnect.
+  caf::reacts_to<atom::tick>>;
+
+/// The Redis membership table, run by a detached worker: in, a Heartbeat
+/// whose `from` is this node's record (written with a TTL); out, one whose
+/// `known` lists every live record. `leaving` removes this node's record.
+using cluster_table_actor
+  = caf::typed_actor<caf::replies_to<v1::Heartbeat>::with<v1::Heartbeat>>;
+
 /// One target's durable mailbox (spawned by the router).
 using mailbox_actor = caf::typed_actor<
   /// Appends, as for the router (which has validated the envelope).

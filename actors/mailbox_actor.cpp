@@ -12,6 +12,8 @@ namespace bsm {
 
 namespace {
 
+constexpr std::string_view outbox_prefix = "@link/";
+
 using entry = mailbox_state::entry;
 
 // Envelopes asked from disk at once.
@@ -21,24 +23,6 @@ rocksdb::Status status_of(const caf::error& err) {
   return rocksdb::Status::IOError(render(err));
 }
 
-/// Errors that repeating the delivery cannot fix: the handler looked at
-/// the message and refused it, or the target does not take its type.
-bool is_permanent(const caf::error& err) {
-  if (err == caf::sec::unexpected_message)
-    return true;
-  if (err.category() != errc_category)
-    return false;
-  switch (static_cast<errc>(err.code())) {
-    case errc::invalid_argument:
-    case errc::not_found:
-    case errc::already_exists:
-    case errc::failed_precondition:
-    case errc::resource_exhausted:
-    case errc::permission_denied:
-    case errc::unauthenticated: return true;
-    default: return false;
-  }
-}
 
 class mailbox_logic {
 public:
@@ -64,6 +48,11 @@ private:
   void failed(caf::error err);
   void dead_letter(entry e, const caf::error& err);
   void wait_then_deliver(std::chrono::milliseconds delay);
+  void try_send_batch();
+  void batch_acked(uint64_t token, const v1::LinkAck& ack);
+  void batch_failed(uint64_t token, const caf::error& err);
+  void requeue_batch();
+  std::chrono::milliseconds next_link_backoff();
 
   mailbox_pointer self_;
   mailbox_state& st_;
@@ -196,7 +185,9 @@ void mailbox_logic::opened(const v1::MailboxOpenResponse& resp) {
     st_.depth = resp.next_seq() - resp.head_seq();
     st_.publish_depth();
     st_.env.metrics->pending.add(static_cast<double>(st_.depth));
-    st_.head_suspect = true;
+    // An outbox's peer recognises a resent entry; a mailbox's target
+    // does not, so its head's delivery is counted.
+    st_.head_suspect = !st_.peer;
   }
   st_.backoff = st_.env.opts.redelivery_backoff_initial;
   st_.ready = true;
@@ -259,6 +250,10 @@ void mailbox_logic::page_read(uint64_t to, v1::MailboxReadResponse& resp) {
 }
 
 void mailbox_logic::try_deliver() {
+  if (st_.peer) {
+    try_send_batch();
+    return;
+  }
   while (st_.ready && !st_.in_flight && !st_.waiting) {
     if (st_.queue.empty()) {
       maybe_read();
@@ -359,7 +354,7 @@ void mailbox_logic::failed(caf::error err) {
   auto e = std::move(*st_.in_flight);
   st_.in_flight.reset();
   e.envelope.set_attempt(e.envelope.attempt() + 1);
-  if (is_permanent(err)
+  if (is_permanent_error(err)
       || e.envelope.attempt() >= st_.env.opts.max_deliveries) {
     dead_letter(std::move(e), err);
     try_deliver();
@@ -432,7 +427,139 @@ void mailbox_logic::target_down(const caf::down_msg& msg) {
                           "'" + st_.target + "' stopped during the delivery"));
 }
 
+// -- outboxes ----------------------------------------------------------------
+
+void mailbox_logic::try_send_batch() {
+  if (!st_.ready || !st_.batch_in_flight.empty() || st_.waiting)
+    return;
+  if (st_.queue.empty()) {
+    maybe_read();
+    return;
+  }
+  const auto& dir = *st_.env.directory;
+  auto member = dir.member(*st_.peer);
+  auto conn = dir.connection(*st_.peer);
+  if (!conn || !member
+      || (member->state != v1::MEMBER_STATE_UP
+          && member->state != v1::MEMBER_STATE_SUSPECT)) {
+    // The owner is down or not connected yet: the entries wait on disk.
+    wait_then_deliver(st_.env.link_poll);
+    return;
+  }
+  v1::LinkBatch batch;
+  batch.set_from_node(dir.self());
+  batch.set_from_incarnation(dir.incarnation());
+  while (!st_.queue.empty()
+         && st_.batch_in_flight.size() < st_.env.link_batch) {
+    auto& e = st_.queue.front();
+    auto* x = batch.add_entries();
+    x->set_link_seq(e.seq);
+    *x->mutable_envelope() = e.envelope;
+    st_.batch_in_flight.push_back(std::move(e));
+    st_.queue.pop_front();
+  }
+  maybe_read();
+  auto token = ++st_.delivery_token;
+  st_.env.metrics->deliveries.inc(st_.batch_in_flight.size());
+  self_->request(caf::actor_cast<cluster_ingress_actor>(conn),
+                 st_.env.link_ack_timeout, std::move(batch))
+    .then(
+      [self = self_, token](v1::LinkAck& ack) {
+        mailbox_logic{self}.batch_acked(token, ack);
+      },
+      [self = self_, token](caf::error& err) {
+        mailbox_logic{self}.batch_failed(token, err);
+      });
+}
+
+void mailbox_logic::batch_acked(uint64_t token, const v1::LinkAck& ack) {
+  if (token != st_.delivery_token || st_.batch_in_flight.empty())
+    return;
+  std::map<uint64_t, std::string> refused;
+  for (const auto& r : ack.refused())
+    refused.emplace(r.link_seq(), r.error());
+  std::vector<uint64_t> done;
+  std::vector<entry> rest;
+  for (auto& e : st_.batch_in_flight) {
+    if (e.seq > ack.up_to_seq()) {
+      rest.push_back(std::move(e));
+      continue;
+    }
+    if (auto i = refused.find(e.seq); i != refused.end()) {
+      dead_letter(std::move(e),
+                  make_error(errc::failed_precondition,
+                             "node " + *st_.peer + " refused it: " + i->second));
+      continue;
+    }
+    done.push_back(e.seq);
+  }
+  st_.batch_in_flight.clear();
+  st_.depth -= std::min<uint64_t>(st_.depth, done.size());
+  st_.publish_depth();
+  st_.env.metrics->pending.add(-static_cast<double>(done.size()));
+  st_.env.metrics->acknowledged.inc(done.size());
+  if (!done.empty())
+    submit(
+      [db = st_.env.db, target = st_.target,
+       done = std::move(done)](rocksdb::WriteBatch& batch) {
+        for (auto seq : done)
+          if (auto st = mailbox::add_ack(*db, batch, target, seq); !st.ok())
+            return st;
+        return rocksdb::Status::OK();
+      },
+      nullptr);
+  if (!rest.empty()) {
+    // The peer could not take all (a full mailbox there): resend the rest.
+    st_.batch_in_flight = std::move(rest);
+    requeue_batch();
+    st_.env.metrics->redeliveries.inc();
+    wait_then_deliver(next_link_backoff());
+    return;
+  }
+  st_.backoff = st_.env.opts.redelivery_backoff_initial;
+  try_send_batch();
+}
+
+void mailbox_logic::batch_failed(uint64_t token, const caf::error& err) {
+  if (token != st_.delivery_token || st_.batch_in_flight.empty())
+    return;
+  if (st_.backoff == st_.env.opts.redelivery_backoff_initial)
+    st_.env.log->warn("outbox to {}: {} envelopes not acknowledged: {}; "
+                      "sending again",
+                      *st_.peer, st_.batch_in_flight.size(), render(err));
+  requeue_batch();
+  st_.env.metrics->redeliveries.inc();
+  wait_then_deliver(next_link_backoff());
+}
+
+// A peer that refused a batch (it restarted and has not heard our
+// heartbeat yet, or it is overloaded) is tried again within a second.
+std::chrono::milliseconds mailbox_logic::next_link_backoff() {
+  auto delay = st_.backoff;
+  st_.backoff = std::min({st_.backoff * 2, st_.env.opts.redelivery_backoff_max,
+                          std::chrono::milliseconds{1000}});
+  return delay;
+}
+
+void mailbox_logic::requeue_batch() {
+  for (auto i = st_.batch_in_flight.rbegin(); i != st_.batch_in_flight.rend();
+       ++i)
+    st_.queue.push_front(std::move(*i));
+  st_.batch_in_flight.clear();
+}
+
 } // namespace
+
+std::string outbox_target(const std::string& peer) {
+  return std::string{outbox_prefix} + peer;
+}
+
+std::optional<std::string> outbox_peer(const std::string& target) {
+  if (target.size() <= outbox_prefix.size()
+      || target.compare(0, outbox_prefix.size(), outbox_prefix) != 0)
+    return std::nullopt;
+  return target.substr(outbox_prefix.size());
+}
 
 mailbox_actor::behavior_type
 durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
@@ -442,6 +569,8 @@ durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
   st.target = std::move(target);
   st.reader = reader;
   st.router = router;
+  if (st.env.directory)
+    st.peer = outbox_peer(st.target);
   if (st.env.depths)
     st.depth_slot = st.env.depths->slot_of(st.target);
   if (auto r = caf::actor_cast<caf::actor>(router))

@@ -14,6 +14,14 @@
 // the head may have been in delivery when the node stopped, so its delivery
 // count goes up (on disk) before it is delivered again: a message that
 // crashes the whole process also reaches dead letters.
+//
+// An outbox is the same mailbox under the target "@link/<peer>" (no
+// registered path starts with '@'): it holds durable sends to names that
+// another node owns, and delivers them to that node's cluster port in
+// batches (LinkBatch, link_seq = the outbox's seq) while the peer is up and
+// connected; the peer's LinkAck acknowledges a prefix. Unacknowledged
+// entries are sent again, for as long as it takes (the peer dedups them by
+// idempotency key), so they are delivered once and in order.
 
 #include <cstdint>
 #include <deque>
@@ -28,6 +36,7 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
+#include "runtime/cluster/directory.hpp"
 #include "runtime/config/node_config.hpp"
 #include "runtime/mailbox/mailbox_depths.hpp"
 #include "runtime/mailbox/mailbox_metrics.hpp"
@@ -53,7 +62,18 @@ struct mailbox_env {
   std::shared_ptr<mailbox_depths> depths;
   /// Envelopes a mailbox keeps in memory; the rest wait on disk.
   size_t window = 1024;
+  /// The cluster's view; null on a node without a cluster (all is local).
+  std::shared_ptr<const cluster::directory> directory;
+  /// Outboxes: most envelopes per batch, the wait for its ack, and how
+  /// often a waiting outbox looks for its peer.
+  size_t link_batch = 256;
+  std::chrono::milliseconds link_ack_timeout{10000};
+  std::chrono::milliseconds link_poll{100};
 };
+
+/// The outbox target for `peer`, and the peer of an outbox target.
+std::string outbox_target(const std::string& peer);
+std::optional<std::string> outbox_peer(const std::string& target);
 
 struct mailbox_state {
   static constexpr const char* name = "mailbox";
@@ -93,6 +113,9 @@ struct mailbox_state {
   std::optional<uint64_t> disk_from;
   bool reading = false;
   std::optional<entry> in_flight;
+  /// Outboxes only: the peer, and the batch waiting for its ack.
+  std::optional<std::string> peer;
+  std::vector<entry> batch_in_flight;
   /// Tells a delivery's answer from the answer to an older one.
   uint64_t delivery_token = 0;
   /// The head may have been in delivery when the node stopped.

@@ -45,6 +45,33 @@ mailbox_actor box_for(mailbox_router_pointer self, const std::string& target) {
   return box;
 }
 
+// The mailbox a send goes to: the target's own, or the outbox to the node
+// that owns the target. An envelope that came from another node's outbox
+// stays here.
+caf::expected<std::string> mailbox_of(mailbox_router_pointer self,
+                                      const v1::SendRequest& req) {
+  auto& st = self->state;
+  const auto& target = req.envelope().target();
+  auto here = [&st, &target]() -> caf::expected<std::string> {
+    if (st.boxes.count(target) || st.env.names->get(target))
+      return target;
+    return make_error(errc::not_found, "no actor named '" + target + "'");
+  };
+  const auto* dir = st.env.directory.get();
+  if (!dir || !req.via_node().empty())
+    return here();
+  // A mailbox here whose actor is restarting keeps its sends, unless the
+  // name is placed (then the placement decides).
+  if (st.boxes.count(target) && !dir->placement_of(target))
+    return target;
+  auto owner = dir->resolve(target);
+  if (!owner)
+    return owner.error();
+  if (owner->local)
+    return here();
+  return outbox_target(owner->node);
+}
+
 } // namespace
 
 mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
@@ -84,17 +111,15 @@ mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
       });
   return {
     [self](v1::SendRequest& req) -> caf::result<v1::SendResponse> {
-      auto& st = self->state;
       auto& envelope = *req.mutable_envelope();
-      if (auto err = check(st.env, envelope))
+      if (auto err = check(self->state.env, envelope))
         return err;
-      if (!st.boxes.count(envelope.target())
-          && !st.env.names->get(envelope.target()))
-        return make_error(errc::not_found,
-                          "no actor named '" + envelope.target() + "'");
+      auto box = mailbox_of(self, req);
+      if (!box)
+        return box.error();
       if (envelope.id().empty())
         envelope.set_id(new_message_id());
-      return self->delegate(box_for(self, envelope.target()), std::move(req));
+      return self->delegate(box_for(self, *box), std::move(req));
     },
   };
 }

@@ -9,6 +9,7 @@
 #include "actors/event_bus.hpp"
 #include "actors/memory_actor.hpp"
 #include "actors/model_provider.hpp"
+#include "actors/remote_call.hpp"
 #include "actors/tool_host.hpp"
 #include "actors/tool_ledger.hpp"
 #include "agents/agent_definition.hpp"
@@ -279,8 +280,7 @@ void ask_agent(self_pointer self, turn_ptr t, const nlohmann::json& args,
   if (auto problem = delegation_problem(chain, self->state.agent, *target);
       !problem.empty())
     return done(tool_result(problem, true));
-  auto handle = self->state.env.names->get(agent_path(*target));
-  if (!handle)
+  if (!self->state.env.names->get(agent_path(*target)))
     return done(tool_result("no agent '" + *target + "'", true));
   v1::ChatRequest req;
   req.set_agent(*target);
@@ -290,11 +290,17 @@ void ask_agent(self_pointer self, turn_ptr t, const nlohmann::json& args,
   req.add_delegation_chain(self->state.agent);
   req.set_timeout_ms(static_cast<uint32_t>(t->remaining().count()));
   req.set_turn_id(t->reply.turn_id() + "/" + *target);
-  self
-    ->request(caf::actor_cast<agent_actor>(*handle), t->remaining(),
-              std::move(req))
-    .then([done](v1::ChatReply& reply) { done(tool_result(reply.output())); },
-          [done](caf::error& err) { done(tool_result(render(err), true)); });
+  // The other agent may live on another node: the call goes there.
+  const auto& env = self->state.env;
+  ask_anywhere(
+    self, remote_call_env{env.names, env.directory, env.types},
+    agent_path(*target), caf::make_message(std::move(req)), t->remaining(),
+    [done](caf::message msg) {
+      if (!msg.match_elements<v1::ChatReply>())
+        return done(tool_result("the agent answered with another type", true));
+      done(tool_result(msg.get_as<v1::ChatReply>(0).output()));
+    },
+    [done](caf::error err) { done(tool_result(render(err), true)); });
 }
 
 void memory_tool(self_pointer self, turn_ptr t, const std::string& tool,

@@ -28,6 +28,8 @@
 #include "actors/interfaces.hpp"
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_metrics.hpp"
+#include "runtime/cluster/directory.hpp"
+#include "runtime/messages/type_registry.hpp"
 #include "runtime/naming/name_registry.hpp"
 
 namespace bsm::agents {
@@ -42,6 +44,10 @@ struct agent_env {
   std::shared_ptr<spdlog::logger> log;
   /// REQUIRES: outlives the actor, if set.
   const agent_metrics* metrics = nullptr;
+  /// Where other agents live in the cluster (null: all here), and the
+  /// types to encode a call to another node with.
+  std::shared_ptr<const cluster::directory> directory;
+  const type_registry* types = nullptr;
 };
 
 /// The idempotency key of a tool call in the tool ledger: the turn, the

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "runtime/config/node_config.hpp"
 #include "runtime/config/yaml_reader.hpp"
 #include "runtime/error.hpp"
 
@@ -221,6 +222,30 @@ const map_schema& limits_schema() {
   return result;
 }
 
+const map_schema& placement_schema() {
+  static const map_schema result{{
+    {"node",
+     [](const yaml_field& in, const YAML::Node&, reading& r) -> caf::error {
+       std::string x;
+       if (auto err = in.text(x))
+         return err;
+       if (auto problem = node_name_problem(x); !problem.empty())
+         return in.fail(problem);
+       r.def.set_placement_node(x);
+       return {};
+     }},
+    {"stateless",
+     [](const yaml_field& in, const YAML::Node&, reading& r) -> caf::error {
+       bool x = false;
+       if (auto err = in.boolean(x))
+         return err;
+       r.def.set_stateless(x);
+       return {};
+     }},
+  }};
+  return result;
+}
+
 const map_schema& definition_schema() {
   static const map_schema result{{
     {"name",
@@ -265,6 +290,7 @@ const map_schema& definition_schema() {
     {"knowledge", nested(knowledge_schema(), "knowledge")},
     {"memory", nested(memory_schema(), "memory")},
     {"limits", nested(limits_schema(), "limits")},
+    {"placement", nested(placement_schema(), "placement")},
   }};
   return result;
 }

@@ -16,6 +16,10 @@
 //   memory: {history_turns [20]}
 //   limits: {max_steps [6], max_tool_calls [12], timeout [60s],
 //            token_budget [0 = none]}
+//   placement: {node [empty = consistent hashing over the members]
+//               (a node.name: A-Z, a-z, 0-9, '.', '_', '-', 1..64),
+//               stateless [false] (true: runs on a live member while its
+//               owner is down)}
 
 #include <filesystem>
 #include <vector>

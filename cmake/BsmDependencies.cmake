@@ -33,3 +33,13 @@ if(BSM_USE_TCMALLOC)
   find_library(TCMALLOC_LIBRARY tcmalloc_minimal REQUIRED)
   target_link_libraries(bsm_allocator INTERFACE "${TCMALLOC_LIBRARY}")
 endif()
+
+# hiredis (the Redis membership table). Its pkg-config file puts hiredis/
+# itself on the include path, where read.h and sds.h would shadow other
+# headers; import it by hand so sources write <hiredis/hiredis.h>.
+find_path(HIREDIS_INCLUDE_DIR hiredis/hiredis.h REQUIRED)
+find_library(HIREDIS_LIBRARY hiredis REQUIRED)
+add_library(hiredis::hiredis UNKNOWN IMPORTED)
+set_target_properties(hiredis::hiredis PROPERTIES
+  IMPORTED_LOCATION "${HIREDIS_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${HIREDIS_INCLUDE_DIR}")

@@ -13,6 +13,7 @@ packages=(
   libboost-dev libboost-system-dev libcurl4-openssl-dev libgoogle-perftools-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus python3 curl wrk
+  redis-server
 )
 
 missing=()

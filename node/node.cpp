@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/cluster_ingress.hpp"
+#include "actors/cluster_membership.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/http/routes.hpp"
 #include "actors/mailbox_router.hpp"
@@ -24,6 +25,7 @@
 #include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
+#include "runtime/store/big_endian.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
 namespace bsm {
@@ -144,7 +146,12 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   n.http_metrics_ = http::http_metrics::make(*n.metrics_);
   n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
   n.names_ = std::make_shared<name_registry>();
+  n.directory_
+    = std::make_shared<cluster::directory>(n.cfg_.node.name, n.names_);
+  if (auto err = n.start_incarnation())
+    return err;
   n.catalog_ = std::move(catalog);
+  n.publish_placements();
   n.agent_metrics_ = std::make_unique<agents::agent_metrics>(
     agents::agent_metrics::make(*n.metrics_));
   n.system_cfg_ = std::make_unique<system_config>(
@@ -152,6 +159,49 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   n.system_cfg_->load<caf::io::middleman>();
   n.system_ = std::make_unique<caf::actor_system>(*n.system_cfg_);
   return result;
+}
+
+caf::error node::start_incarnation() {
+  auto stored = store_->get(column::meta, incarnation_key);
+  if (!stored)
+    return stored.error();
+  uint64_t last = 0;
+  if (*stored && (*stored)->size() == 8)
+    last = read_big_endian(**stored);
+  std::string next;
+  append_big_endian(next, last + 1);
+  if (auto err = store_->put(column::meta, incarnation_key, next))
+    return err;
+  directory_->set_incarnation(last + 1);
+  return caf::none;
+}
+
+void node::publish_placements() {
+  std::map<std::string, cluster::placement> rules;
+  for (const auto& entry : catalog_->all()) {
+    const auto& def = entry->def;
+    rules.emplace(agent_path(def.name()),
+                  cluster::placement{def.placement_node(), def.stateless()});
+  }
+  directory_->set_placements(std::move(rules));
+}
+
+child_spec node::cluster_child() {
+  child_spec spec;
+  spec.name = cluster_membership_path;
+  spec.shutdown_timeout = cfg_.supervision.shutdown_timeout;
+  cluster_membership_env env;
+  env.opts = cfg_.cluster;
+  env.directory = directory_;
+  env.names = names_;
+  env.log = logger_.log;
+  env.db = store_.get();
+  env.writer = writer_.get();
+  spec.start = [env](caf::actor_system& sys,
+                     const std::string&) -> caf::expected<caf::actor> {
+    return caf::actor_cast<caf::actor>(sys.spawn(cluster_membership, env));
+  };
+  return spec;
 }
 
 void node::add_log_metrics() {
@@ -207,6 +257,7 @@ child_spec node::mailboxes_child() {
   env.log = logger_.log;
   env.metrics = mailbox_metrics_.get();
   env.depths = depths_;
+  env.directory = directory_;
   spec.start = [env](caf::actor_system& sys,
                      const std::string&) -> caf::expected<caf::actor> {
     return caf::actor_cast<caf::actor>(sys.spawn(mailbox_router, env));
@@ -243,6 +294,8 @@ void node::add_agent_children(std::vector<child_spec>& children,
   env.names = names_;
   env.log = logger_.log;
   env.metrics = agent_metrics_.get();
+  env.directory = directory_;
+  env.types = types_.get();
   children.push_back(agents::agents_supervisor_child(
     env, root_options(cfg_.supervision), sup_env,
     cfg_.supervision.shutdown_timeout));
@@ -261,6 +314,8 @@ caf::expected<v1::AgentReloadResponse> node::reload_agents() {
               std::chrono::minutes{2}, v1::AgentReloadRequest{})
     .receive([&](v1::AgentReloadResponse& resp) { result = std::move(resp); },
              [&](caf::error& err) { result = std::move(err); });
+  if (result)
+    publish_placements();
   return result;
 }
 
@@ -277,6 +332,7 @@ child_spec node::http_bridge_child() {
   env->log = logger_.log;
   env->root = std::make_shared<caf::actor>();
   env->draining = std::make_shared<std::atomic<bool>>(false);
+  env->directory = directory_;
   http_env_ = env;
   http_routes_ = make_http_routes();
   child_spec spec;
@@ -309,6 +365,7 @@ caf::error node::start(std::vector<child_spec> extra) {
   opts.children.push_back(node_info_child(cfg_, started_at_));
   opts.children.push_back(memory_child(cfg_, store_.get()));
   opts.children.push_back(event_bus_child(event_bus_options{}, events));
+  opts.children.push_back(cluster_child());
   // The environment is read here, once: actors read none (API keys).
   opts.children.push_back(
     model_provider_child(cfg_, read_environment(), *metrics_));
@@ -378,10 +435,19 @@ caf::error node::await_root() {
 
 caf::error node::open_listeners() {
   const auto& listen = cfg_.cluster.listen;
-  auto ingress = system_->spawn(cluster_ingress, names_);
+  cluster_ingress_env ingress_env;
+  ingress_env.names = names_;
+  ingress_env.directory = directory_;
+  ingress_env.types = types_.get();
+  ingress_env.log = logger_.log;
+  ingress_env.max_ask_timeout = cfg_.http.max_ask_timeout;
+  auto ingress = system_->spawn(cluster_ingress, std::move(ingress_env));
   ingress_ = caf::actor_cast<caf::actor>(ingress);
   auto port
-    = system_->middleman().publish(ingress, listen.port, listen.host.c_str());
+    // reuse_addr: a node restarted at once takes its port back from the
+    // connections of its previous run that linger in TIME_WAIT.
+    = system_->middleman().publish(ingress, listen.port, listen.host.c_str(),
+                                   true);
   if (!port)
     return make_error(errc::unavailable, "cannot listen on cluster address "
                                            + to_string(listen) + ": "
@@ -394,6 +460,10 @@ caf::error node::open_listeners() {
     return server.error();
   http_server_ = std::move(*server);
   addresses_.http = http_server_->address();
+  directory_->set_self_addresses(cfg_.cluster.advertise.empty()
+                                   ? addresses_.cluster
+                                   : cfg_.cluster.advertise,
+                                 addresses_.http);
   return caf::none;
 }
 

@@ -16,6 +16,7 @@
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_metrics.hpp"
 #include "protocols/caf_types.hpp"
+#include "runtime/cluster/directory.hpp"
 #include "runtime/config/node_config.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/logging/logger.hpp"
@@ -111,6 +112,11 @@ public:
     return *types_;
   }
 
+  /// Where names live in the cluster (this node's view).
+  cluster::directory& directory() noexcept {
+    return *directory_;
+  }
+
   spdlog::logger& log() noexcept {
     return *logger_.log;
   }
@@ -122,6 +128,12 @@ private:
   void add_log_metrics();
   /// Exports the group commit's writes and batches.
   void add_store_metrics();
+  /// Raises the incarnation kept in the store; a node runs every start as
+  /// a new incarnation, so nothing of an earlier run is taken for current.
+  caf::error start_incarnation();
+  /// Agent placements from the catalog, for the directory.
+  void publish_placements();
+  child_spec cluster_child();
   child_spec mailboxes_child();
   child_spec http_bridge_child();
   void add_agent_children(std::vector<child_spec>& children,
@@ -145,6 +157,7 @@ private:
   std::shared_ptr<const http_routes> http_routes_;
   std::unique_ptr<metrics::actor_stats_collector> stats_;
   std::shared_ptr<name_registry> names_;
+  std::shared_ptr<cluster::directory> directory_;
   std::shared_ptr<agents::agent_catalog> catalog_;
   std::unique_ptr<agents::agent_metrics> agent_metrics_;
   std::unique_ptr<system_config> system_cfg_;

@@ -10,6 +10,7 @@
 #include <caf/atom.hpp>
 
 #include "bsm/v1/agents.pb.h"
+#include "bsm/v1/cluster.pb.h"
 #include "bsm/v1/envelope.pb.h"
 #include "bsm/v1/events.pb.h"
 #include "bsm/v1/http.pb.h"
@@ -46,7 +47,10 @@ using bsm_v1_types = type_list<
   v1::AgentInfo, v1::AgentListRequest, v1::AgentListResponse,
   v1::AgentReloadRequest, v1::AgentReloadResponse, v1::AgentDefinition,
   v1::ToolLedgerGetRequest, v1::ToolLedgerGetResponse, v1::ToolLedgerPutRequest,
-  v1::ToolLedgerPutResponse>;
+  v1::ToolLedgerPutResponse, v1::MemberRecord, v1::Heartbeat, v1::LinkEntry,
+  v1::LinkBatch, v1::LinkRefusal, v1::LinkAck, v1::RemoteAskRequest,
+  v1::RemoteAskResponse, v1::RemoteTell, v1::ClusterViewRequest,
+  v1::MemberView, v1::ClusterViewResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>
@@ -85,6 +89,9 @@ using remove_child = caf::atom_constant<caf::atom("rmchild")>;
 using mcp_poll = caf::atom_constant<caf::atom("mcppoll")>;
 /// To the tool host, from an MCP server actor: its tools, listed anew.
 using tools_changed = caf::atom_constant<caf::atom("toolschgd")>;
+/// Cluster timers: the membership's heartbeat tick, a link's flush.
+using tick = caf::atom_constant<caf::atom("tick")>;
+using flush = caf::atom_constant<caf::atom("flush")>;
 
 } // namespace bsm::atom
 

@@ -47,6 +47,23 @@ bool is(const caf::error& err, errc code) {
          && err.code() == static_cast<uint8_t>(code);
 }
 
+bool is_permanent_error(const caf::error& err) {
+  if (err == caf::sec::unexpected_message)
+    return true;
+  if (err.category() != errc_category)
+    return false;
+  switch (static_cast<errc>(err.code())) {
+    case errc::invalid_argument:
+    case errc::not_found:
+    case errc::already_exists:
+    case errc::failed_precondition:
+    case errc::resource_exhausted:
+    case errc::permission_denied:
+    case errc::unauthenticated: return true;
+    default: return false;
+  }
+}
+
 std::string render(const caf::error& err) {
   if (!err)
     return "none";

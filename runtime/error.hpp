@@ -60,6 +60,11 @@ inline caf::error make_error(errc code) {
 /// Returns true if `err` belongs to the bsm category and has code `code`.
 [[nodiscard]] bool is(const caf::error& err, errc code);
 
+/// True for errors that repeating a delivery cannot fix: the handler
+/// looked at the message and refused it, or the target does not take its
+/// type.
+[[nodiscard]] bool is_permanent_error(const caf::error& err);
+
 /// Renders any error as "code: context" without needing an actor system.
 std::string render(const caf::error& err);
 

@@ -18,11 +18,19 @@ namespace {
 
 constexpr auto list_timeout = std::chrono::seconds{10};
 
-nlohmann::json agent_json(const v1::AgentInfo& x) {
+// The node that owns the agent now, by the cluster's placement.
+std::string owner_of(const http_bridge_env& env, const v1::AgentInfo& x) {
+  if (!env.directory)
+    return x.node();
+  auto owner = env.directory->resolve(agent_path(x.name()));
+  return owner ? owner->node : x.node();
+}
+
+nlohmann::json agent_json(const http_bridge_env& env, const v1::AgentInfo& x) {
   return {
     {"name", x.name()},
     {"description", x.description()},
-    {"node", x.node()},
+    {"node", owner_of(env, x)},
     {"state", x.state()},
     {"model", x.model()},
     {"tools", std::vector<std::string>{x.tools().begin(), x.tools().end()}},
@@ -103,10 +111,10 @@ void request_agents(http_bridge_pointer self, const std::string& name,
 void list_agents(http_bridge_pointer self, ex_ptr ex) {
   request_agents(
     self, {},
-    [ex](v1::AgentListResponse& resp) {
+    [self, ex](v1::AgentListResponse& resp) {
       auto list = nlohmann::json::array();
       for (const auto& x : resp.agents())
-        list.push_back(agent_json(x));
+        list.push_back(agent_json(*self->state.env, x));
       ex->respond(http::make_json_response(
         bhttp::status::ok, nlohmann::json{{"agents", list}}.dump()));
     },
@@ -116,12 +124,13 @@ void list_agents(http_bridge_pointer self, ex_ptr ex) {
 void get_agent(http_bridge_pointer self, ex_ptr ex) {
   request_agents(
     self, ex->param("name"),
-    [ex](v1::AgentListResponse& resp) {
+    [self, ex](v1::AgentListResponse& resp) {
       if (resp.agents().empty())
         return http::respond_error(*ex, bhttp::status::not_found, "not_found",
                                    "no agent '" + ex->param("name") + "'");
-      ex->respond(http::make_json_response(bhttp::status::ok,
-                                           agent_json(resp.agents(0)).dump()));
+      ex->respond(http::make_json_response(
+        bhttp::status::ok,
+        agent_json(*self->state.env, resp.agents(0)).dump()));
     },
     [ex](caf::error& err) { http::respond_error(*ex, err); });
 }
@@ -139,26 +148,29 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
   auto req = parse_chat(*body, name);
   if (!req)
     return http::respond_error(*ex, req.error());
-  auto agent = env.names->get(agent_path(name));
-  if (!agent)
+  if (!env.names->get(agent_path(name)))
     return http::respond_error(*ex, bhttp::status::not_found, "not_found",
                                "no agent '" + name + "'");
   with_idempotency(
-    self, ex,
-    [self, ex, handle = *agent, req = std::move(*req)](responder respond) {
+    self, ex, [self, ex, name, req = std::move(*req)](responder respond) {
       // The agent's own turn timeout ends a turn first; this only guards
-      // against an agent that never answers.
+      // against an agent that never answers. The agent may live on
+      // another node: the call goes there.
       auto timeout = self->state.env->opts.max_ask_timeout;
-      self
-        ->request(caf::actor_cast<agent_actor>(handle), timeout, std::move(req))
-        .then(
-          [respond](v1::ChatReply& reply) {
-            respond(http::make_json_response(bhttp::status::ok,
-                                             chat_json(reply).dump()));
-          },
-          [ex, respond](caf::error& err) {
-            respond(http::make_error_response(err, ex->request_id()));
-          });
+      ask_anywhere(
+        self, self->state.env->call_env(), agent_path(name),
+        caf::make_message(std::move(req)), timeout,
+        [ex, respond](caf::message msg) {
+          if (!msg.match_elements<v1::ChatReply>())
+            return respond(http::make_error_response(
+              make_error(errc::internal, "the agent answered with another type"),
+              ex->request_id()));
+          respond(http::make_json_response(
+            bhttp::status::ok, chat_json(msg.get_as<v1::ChatReply>(0)).dump()));
+        },
+        [ex, respond](caf::error err) {
+          respond(http::make_error_response(err, ex->request_id()));
+        });
     });
 }
 

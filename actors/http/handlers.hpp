@@ -38,6 +38,9 @@ void events(http_bridge_pointer self, ex_ptr ex);
 
 // -- agents (agent_routes.cpp) ------------------------------------------------
 
+/// GET /v1/cluster: this node's view of the members.
+void cluster_view(http_bridge_pointer self, ex_ptr ex);
+
 /// GET /v1/agents: every agent with its state.
 void list_agents(http_bridge_pointer self, ex_ptr ex);
 /// GET /v1/agents/{name}.

@@ -55,6 +55,9 @@ void readyz(http_bridge_pointer self, ex_ptr ex) {
     return not_ready("the node is shutting down");
   if (!env.root || !*env.root)
     return not_ready("the supervision tree is starting");
+  if (env.directory && !env.directory->joined())
+    return not_ready("the node has not joined its cluster: no other member "
+                     "has answered yet");
   self->request(*env.root, readiness_timeout, v1::TreeRequest{})
     .then(
       [ex, node = env.node_name, not_ready](v1::TreeResponse& resp) {

@@ -185,16 +185,10 @@ void ask(http_bridge_pointer self, const http::exchange_ptr& ex,
   auto msg = decode(*env.types, in);
   if (!msg)
     return respond(http::make_error_response(msg.error(), ex->request_id()));
-  auto target = env.names->get(in.target);
-  if (!target)
-    return respond(http::make_error_response(
-      make_error(errc::not_found, "no actor named '" + in.target + "'"),
-      ex->request_id()));
-  auto handle = self->request(*target, in.timeout, std::move(*msg));
   auto types = env.types;
-  self->add_multiplexed_response_handler(
-    handle.id(),
-    any_bsm_v1_reply(
+  // The target may live on another node: the ask goes there.
+  ask_anywhere(
+    self, env.call_env(), in.target, std::move(*msg), in.timeout,
       [ex, respond, types](caf::message reply) {
         auto json = types->encode_json(reply);
         if (!json)
@@ -206,13 +200,13 @@ void ask(http_bridge_pointer self, const http::exchange_ptr& ex,
         body += ",\"payload\":" + json->bytes + "}";
         respond(http::make_json_response(bhttp::status::ok, std::move(body)));
       },
-      [ex, respond](caf::error& err) {
+      [ex, respond](caf::error err) {
         if (err == caf::sec::unexpected_response)
           err = make_error(errc::internal,
                            "the actor answered with a type that is not a "
                            "registered bsm.v1 message");
         respond(http::make_error_response(err, ex->request_id()));
-      }));
+      });
 }
 
 } // namespace

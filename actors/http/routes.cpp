@@ -31,6 +31,7 @@ std::shared_ptr<const http_routes> make_http_routes() {
               by_actor(h::post_message));
   routes->add(verb::get, "/v1/tree", by_actor(h::tree));
   routes->add(verb::get, "/v1/events", by_actor(h::events));
+  routes->add(verb::get, "/v1/cluster", by_actor(h::cluster_view));
   routes->add(verb::get, "/v1/agents", by_actor(h::list_agents));
   routes->add(verb::get, "/v1/agents/{name}", by_actor(h::get_agent));
   routes->add(verb::post, "/v1/agents/{name}/chat", by_actor(h::chat));

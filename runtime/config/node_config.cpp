@@ -89,12 +89,95 @@ std::string level_problem(std::string_view x) {
          + quote(x);
 }
 
+// -- cluster.membership: "static" or redis://host[:port][/db] ---------------
+
+constexpr std::string_view redis_scheme = "redis://";
+constexpr std::string_view redis_form = "redis://host[:port][/db]";
+constexpr int64_t max_redis_db = 2'147'483'647;
+
+/// The parts of a membership URL; only validated here, the membership
+/// component parses the URL again itself.
+struct redis_url {
+  std::string host;
+  uint16_t port = 6379;
+  uint32_t db = 0;
+};
+
+constexpr bool is_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+         || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+}
+
+constexpr bool is_ipv6_char(char c) {
+  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+         || (c >= '0' && c <= '9') || c == ':' || c == '.';
+}
+
+// A name or IPv4 address, or an IPv6 address in brackets. No user info:
+// a password does not belong in the config file.
+bool valid_redis_host(std::string_view x) {
+  if (x.size() > 2 && x.front() == '[' && x.back() == ']')
+    return std::all_of(x.begin() + 1, x.end() - 1, is_ipv6_char);
+  return !x.empty() && std::all_of(x.begin(), x.end(), is_host_char);
+}
+
+// Parses all of `x` as a decimal number in min..max.
+std::optional<int64_t> parse_number(std::string_view x, int64_t min,
+                                    int64_t max) {
+  int64_t result = 0;
+  const auto* last = x.data() + x.size();
+  auto [end, ec] = std::from_chars(x.data(), last, result);
+  if (x.empty() || x.front() == '-' || ec != std::errc{} || end != last
+      || result < min || result > max)
+    return std::nullopt;
+  return result;
+}
+
+std::string redis_problem(std::string_view url, std::string_view what) {
+  return std::string{what} + ", expected " + std::string{redis_form} + ", got "
+         + quote(url);
+}
+
+std::string parse_redis_url(std::string_view x, redis_url& out) {
+  auto rest = x.substr(redis_scheme.size());
+  auto slash = std::min(rest.find('/'), rest.size());
+  auto authority = rest.substr(0, slash);
+  // The last ':' outside brackets separates the port.
+  auto colon = authority.rfind(':');
+  if (colon != authority.npos && authority.find(']', colon) != authority.npos)
+    colon = authority.npos;
+  auto host = authority.substr(0, colon);
+  if (!valid_redis_host(host))
+    return redis_problem(x, "bad host " + quote(host));
+  redis_url result{std::string{host}};
+  if (colon != authority.npos) {
+    auto port_text = authority.substr(colon + 1);
+    auto port = parse_number(port_text, 1, max_port);
+    if (!port)
+      return redis_problem(x, "port " + quote(port_text)
+                                + " is not a number in 1..65535");
+    result.port = static_cast<uint16_t>(*port);
+  }
+  if (slash < rest.size()) {
+    auto db_text = rest.substr(slash + 1);
+    auto db = parse_number(db_text, 0, max_redis_db);
+    if (!db)
+      return redis_problem(x, "database " + quote(db_text)
+                                + " is not a number in 0.."
+                                + std::to_string(max_redis_db));
+    result.db = static_cast<uint32_t>(*db);
+  }
+  out = std::move(result);
+  return {};
+}
+
 std::string membership_problem(std::string_view x) {
-  constexpr std::string_view redis = "redis://";
-  if (x == "static"
-      || (x.size() > redis.size() && x.substr(0, redis.size()) == redis))
+  if (x == "static")
     return {};
-  return "expected 'static' or a redis:// URL, got " + quote(x);
+  if (x.substr(0, redis_scheme.size()) != redis_scheme)
+    return "expected 'static' or a redis:// URL, got " + quote(x);
+  redis_url ignored;
+  return parse_redis_url(x, ignored);
 }
 
 constexpr int64_t max_model_retries = 10;
@@ -145,6 +228,23 @@ std::string parse_seed(std::string_view x, std::string& out) {
   if (problem.empty())
     out = std::string{x};
   return problem;
+}
+
+// Like a seed, but others must be able to connect to it. Empty means
+// cluster.listen.
+std::string parse_advertise(std::string_view x, std::string& out) {
+  if (x.empty()) {
+    out.clear();
+    return {};
+  }
+  listen_address address;
+  if (auto problem = parse_address(x, address); !problem.empty())
+    return problem;
+  if (address.port == 0)
+    return "port 0 in " + quote(x)
+           + " cannot be reached, expected the port others connect to";
+  out = std::string{x};
+  return {};
 }
 
 // -- tools.mcp_servers: a sequence of maps ------------------------------------
@@ -307,14 +407,47 @@ maybe_problem check_node(const node_options& x) {
   return check("node.data_dir", x.data_dir.empty() ? "must not be empty" : "");
 }
 
+/// `key` (value `x`) must exceed `other` (value `y`).
+maybe_problem check_greater(std::string key, std::chrono::milliseconds x,
+                            std::string other, std::chrono::milliseconds y) {
+  if (x > y)
+    return std::nullopt;
+  auto text = detail::render_duration(x) + " is not greater than " + other
+              + " (" + detail::render_duration(y) + ")";
+  return problem{std::move(key), std::move(text), std::move(other)};
+}
+
+maybe_problem check_cluster_timing(const cluster_options& x) {
+  if (auto p = check_at_least("cluster.heartbeat_interval",
+                              x.heartbeat_interval, 50ms))
+    return p;
+  if (auto p
+      = check_greater("cluster.suspect_after", x.suspect_after,
+                      "cluster.heartbeat_interval", x.heartbeat_interval))
+    return p;
+  if (auto p = check_greater("cluster.down_after", x.down_after,
+                             "cluster.suspect_after", x.suspect_after))
+    return p;
+  if (auto p
+      = check_at_least("cluster.connect_timeout", x.connect_timeout, 100ms))
+    return p;
+  return check_greater("cluster.membership_ttl", x.membership_ttl,
+                       "cluster.heartbeat_interval", x.heartbeat_interval);
+}
+
 maybe_problem check_cluster(const cluster_options& x) {
   if (auto p = check_listen("cluster.listen", x.listen))
     return p;
   std::string ignored;
+  if (auto p
+      = check("cluster.advertise", parse_advertise(x.advertise, ignored)))
+    return p;
   for (const auto& seed : x.seeds)
     if (auto p = check("cluster.seeds", parse_seed(seed, ignored)))
       return p;
-  return check("cluster.membership", membership_problem(x.membership));
+  if (auto p = check("cluster.membership", membership_problem(x.membership)))
+    return p;
+  return check_cluster_timing(x);
 }
 
 maybe_problem check_backoff(const supervision_options& x) {
@@ -545,8 +678,7 @@ const std::vector<section_spec>& schema() {
        }},
       {"cors_allowed_origins",
        [](auto& in, auto& cfg) {
-         return in.sequence(cfg.http.cors_allowed_origins,
-                            assign<std::string>);
+         return in.sequence(cfg.http.cors_allowed_origins, assign<std::string>);
        },
        true},
       {"sse_heartbeat",
@@ -562,6 +694,10 @@ const std::vector<section_spec>& schema() {
        [](auto& in, auto& cfg) {
          return in.parsed(cfg.cluster.listen, parse_address);
        }},
+      {"advertise",
+       [](auto& in, auto& cfg) {
+         return in.parsed(cfg.cluster.advertise, parse_advertise);
+       }},
       {"seeds",
        [](auto& in, auto& cfg) {
          return in.sequence(cfg.cluster.seeds, parse_seed);
@@ -570,6 +706,26 @@ const std::vector<section_spec>& schema() {
       {"membership",
        [](auto& in, auto& cfg) {
          return in.text(cfg.cluster.membership);
+       }},
+      {"heartbeat_interval",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.cluster.heartbeat_interval);
+       }},
+      {"suspect_after",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.cluster.suspect_after);
+       }},
+      {"down_after",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.cluster.down_after);
+       }},
+      {"connect_timeout",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.cluster.connect_timeout);
+       }},
+      {"membership_ttl",
+       [](auto& in, auto& cfg) {
+         return in.duration(cfg.cluster.membership_ttl);
        }}}},
     {"store",
      {{"durability",
@@ -1079,6 +1235,10 @@ caf::expected<config_override> parse_override(const std::string& arg) {
   if (dot == 0 || dot == std::string::npos || dot + 1 == key.size())
     return override_error(arg, "no section in key " + quote(key));
   return config_override{std::move(key), arg.substr(eq + 1)};
+}
+
+std::string node_name_problem(std::string_view name) {
+  return name_problem(name);
 }
 
 caf::expected<node_config>

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -79,13 +80,38 @@ struct http_options {
   uint64_t sse_max_queued_bytes = 1ull << 20;
 };
 
+/// How this node finds and watches the other members of its cluster.
+/// Nothing here changes at run time. The timings must keep the order
+/// heartbeat_interval < suspect_after < down_after, and membership_ttl >
+/// heartbeat_interval (so a live node refreshes its record in time).
 struct cluster_options {
   /// Address of the CAF middleman (BASP). Default: 127.0.0.1:7100.
   listen_address listen{"127.0.0.1", 7100};
-  /// host:port of other nodes. Default: none.
+  /// host:port other nodes use to reach `listen`; needed when `listen` binds
+  /// 0.0.0.0 or sits behind NAT. Empty means `listen` itself. Port 0 is
+  /// refused (nobody can connect to it). Default: empty.
+  std::string advertise;
+  /// host:port of other nodes; a node skips its own address. Default: none.
   std::vector<std::string> seeds;
-  /// "static" or a redis:// URL. Default: "static".
+  /// "static" (the seeds) or redis://host[:port][/db] (port 1..65535,
+  /// default 6379; db a number, default 0). Default: "static".
   std::string membership = "static";
+  /// Time between two heartbeats to each peer. Default: 500ms.
+  /// Minimum: 50ms.
+  std::chrono::milliseconds heartbeat_interval{500};
+  /// Silence after which a peer counts as suspect (no new work placed on
+  /// it). Default: 1500ms. Must exceed heartbeat_interval.
+  std::chrono::milliseconds suspect_after{1'500};
+  /// Silence after which a peer counts as down (its agents move).
+  /// Default: 3s. Must exceed suspect_after.
+  std::chrono::milliseconds down_after{3'000};
+  /// Limit of one connection attempt to a peer. Default: 2s.
+  /// Minimum: 100ms.
+  std::chrono::milliseconds connect_timeout{2'000};
+  /// Time to live of this node's record in the Redis membership table
+  /// (refreshed every heartbeat; ignored with "static"). Default: 5s.
+  /// Must exceed heartbeat_interval.
+  std::chrono::milliseconds membership_ttl{5'000};
 };
 
 enum class durability {
@@ -303,6 +329,11 @@ parse_override(const std::string& arg);
 [[nodiscard]] caf::expected<node_config>
 load_node_config(const std::filesystem::path& file,
                  const std::vector<config_override>& overrides);
+
+/// Why `name` is not a valid node name (node.name; also an agent
+/// definition's placement.node), or an empty string if it is: 1..64
+/// characters of A-Z, a-z, 0-9, '.', '_' and '-'.
+[[nodiscard]] std::string node_name_problem(std::string_view name);
 
 /// Checks cross-field rules (for example backoff_initial <= backoff_max).
 /// Also checks every single-key rule, for configs built in code. Errors

@@ -84,7 +84,7 @@ public:
         auto addr = nlohmann::json::parse(text)["cluster"].get<std::string>();
         auto port
           = static_cast<uint16_t>(std::stoi(addr.substr(addr.rfind(':') + 1)));
-        auto handle = sys_.middleman().remote_actor<bsm::mailbox_router_actor>(
+        auto handle = sys_.middleman().remote_actor<bsm::cluster_ingress_actor>(
           "127.0.0.1", port);
         if (!handle)
           return false;

@@ -156,4 +156,69 @@ TEST_F(AgentDefinition, TheSeedAgentsLoad) {
   EXPECT_EQ(defs->size(), 6u);
 }
 
+TEST_F(AgentDefinition, ReadsPlacement) {
+  auto def = load_definition(write("a.yaml", "name: a\n"
+                                             "placement:\n"
+                                             "  node: node-c\n"
+                                             "  stateless: true\n"));
+  ASSERT_TRUE(def) << bsm::render(def.error());
+  EXPECT_EQ(def->placement_node(), "node-c");
+  EXPECT_TRUE(def->stateless());
+  auto node_only = load_definition(
+    write("b.yaml", "name: b\nplacement:\n  node: Node_B.eu-1\n"));
+  ASSERT_TRUE(node_only) << bsm::render(node_only.error());
+  EXPECT_EQ(node_only->placement_node(), "Node_B.eu-1");
+  EXPECT_FALSE(node_only->stateless());
+  auto stateless_only = load_definition(
+    write("c.yaml", "name: c\nplacement:\n  stateless: true\n"));
+  ASSERT_TRUE(stateless_only) << bsm::render(stateless_only.error());
+  EXPECT_EQ(stateless_only->placement_node(), "");
+  EXPECT_TRUE(stateless_only->stateless());
+}
+
+TEST_F(AgentDefinition, PlacementDefaultsToAnyNodeAndStateful) {
+  for (const auto* text :
+       {"name: a\n", "name: a\nplacement:\n", "name: a\nplacement: {}\n"}) {
+    auto def = load_definition(write("a.yaml", text));
+    ASSERT_TRUE(def) << bsm::render(def.error());
+    EXPECT_EQ(def->placement_node(), "") << text;
+    EXPECT_FALSE(def->stateless()) << text;
+  }
+}
+
+TEST_F(AgentDefinition, RefusesUnknownPlacementKeys) {
+  auto err = error_of("name: a\nplacement:\n  node: node-a\n  nodes: x\n");
+  EXPECT_NE(err.find("agent.yaml:4: unknown key 'placement.nodes' (known: "
+                     "node, stateless)"),
+            std::string::npos)
+    << err;
+}
+
+TEST_F(AgentDefinition, RefusesBadPlacementValues) {
+  auto bad_name = error_of("name: a\nplacement:\n  node: node c\n");
+  EXPECT_NE(bad_name.find("agent.yaml:3: key 'placement.node': 'node c' may "
+                          "only contain A-Z, a-z, 0-9, '.', '_' and '-'"),
+            std::string::npos)
+    << bad_name;
+  auto empty = error_of("name: a\nplacement:\n  node: \"\"\n");
+  EXPECT_NE(empty.find("agent.yaml:3: key 'placement.node': must not be empty"),
+            std::string::npos)
+    << empty;
+  auto too_long
+    = error_of("name: a\nplacement:\n  node: " + std::string(65, 'n') + "\n");
+  EXPECT_NE(too_long.find("is longer than 64 characters"), std::string::npos)
+    << too_long;
+  auto list = error_of("name: a\nplacement:\n  node: [a, b]\n");
+  EXPECT_NE(list.find("agent.yaml:3: key 'placement.node'"), std::string::npos)
+    << list;
+  auto not_bool = error_of("name: a\nplacement:\n  stateless: yes\n");
+  EXPECT_NE(not_bool.find("agent.yaml:3: key 'placement.stateless': expected"),
+            std::string::npos)
+    << not_bool;
+  auto not_map = error_of("name: a\nplacement: node-c\n");
+  EXPECT_NE(not_map.find("agent.yaml:2: key 'placement': expected a map"),
+            std::string::npos)
+    << not_map;
+}
+
 } // namespace

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,12 @@ void expect_same(const node_config& x, const node_config& y) {
   EXPECT_EQ(to_string(x.cluster.listen), to_string(y.cluster.listen));
   EXPECT_EQ(x.cluster.seeds, y.cluster.seeds);
   EXPECT_EQ(x.cluster.membership, y.cluster.membership);
+  EXPECT_EQ(x.cluster.advertise, y.cluster.advertise);
+  EXPECT_EQ(x.cluster.heartbeat_interval, y.cluster.heartbeat_interval);
+  EXPECT_EQ(x.cluster.suspect_after, y.cluster.suspect_after);
+  EXPECT_EQ(x.cluster.down_after, y.cluster.down_after);
+  EXPECT_EQ(x.cluster.connect_timeout, y.cluster.connect_timeout);
+  EXPECT_EQ(x.cluster.membership_ttl, y.cluster.membership_ttl);
   EXPECT_EQ(x.store.durability, y.store.durability);
   EXPECT_EQ(x.security.enabled, y.security.enabled);
   EXPECT_EQ(x.logging.level, y.logging.level);
@@ -770,8 +777,7 @@ TEST(NodeConfig, ReadsHttpLimitsAndRefusesInconsistentOnes) {
            "http.max_body_bytes");
   contains(error_for(dir, "http:\n  ask_timeout: 10m\n"),
            "http.max_ask_timeout");
-  contains(error_for(dir, "scheduler:\n  policy: lazy\n"),
-           "scheduler.policy");
+  contains(error_for(dir, "scheduler:\n  policy: lazy\n"), "scheduler.policy");
 }
 
 // -- openai -------------------------------------------------------------------
@@ -826,4 +832,236 @@ TEST(NodeConfig, RejectsBadOpenAiSection) {
   cfg.openai.max_concurrency = 300;
   EXPECT_TRUE(contains(message_of(bsm::validate(cfg)),
                        "key 'openai.max_concurrency': 300 is out of range"));
+}
+
+// -- cluster ------------------------------------------------------------------
+
+TEST(NodeConfig, ClusterOptionsHaveDocumentedDefaults) {
+  const node_config cfg;
+  EXPECT_EQ(cfg.cluster.advertise, "");
+  EXPECT_EQ(cfg.cluster.membership, "static");
+  EXPECT_EQ(cfg.cluster.heartbeat_interval, 500ms);
+  EXPECT_EQ(cfg.cluster.suspect_after, 1500ms);
+  EXPECT_EQ(cfg.cluster.down_after, 3s);
+  EXPECT_EQ(cfg.cluster.connect_timeout, 2s);
+  EXPECT_EQ(cfg.cluster.membership_ttl, 5s);
+}
+
+TEST(NodeConfig, ReadsClusterAdvertiseAndTimings) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "cluster:\n"
+                                            "  listen: 0.0.0.0:7100\n"
+                                            "  advertise: 10.0.0.5:7100\n"
+                                            "  heartbeat_interval: 50ms\n"
+                                            "  suspect_after: 200ms\n"
+                                            "  down_after: 1s\n"
+                                            "  connect_timeout: 100ms\n"
+                                            "  membership_ttl: 2m\n"));
+  EXPECT_EQ(cfg.cluster.advertise, "10.0.0.5:7100");
+  EXPECT_EQ(cfg.cluster.heartbeat_interval, 50ms);
+  EXPECT_EQ(cfg.cluster.suspect_after, 200ms);
+  EXPECT_EQ(cfg.cluster.down_after, 1s);
+  EXPECT_EQ(cfg.cluster.connect_timeout, 100ms);
+  EXPECT_EQ(cfg.cluster.membership_ttl, 2min);
+  auto empty = load_ok(dir.write("node.yaml", "cluster:\n  advertise: \"\"\n"));
+  EXPECT_EQ(empty.cluster.advertise, "");
+}
+
+TEST(NodeConfig, OverrideSetsClusterAdvertiseAndTimings) {
+  auto cfg = load_ok(fs::path{}, {set("cluster.advertise", "[::1]:7200"),
+                                  set("cluster.heartbeat_interval", "1s"),
+                                  set("cluster.suspect_after", "3s"),
+                                  set("cluster.down_after", "1h"),
+                                  set("cluster.connect_timeout", "250"),
+                                  set("cluster.membership_ttl", "10s")});
+  EXPECT_EQ(cfg.cluster.advertise, "[::1]:7200");
+  EXPECT_EQ(cfg.cluster.heartbeat_interval, 1s);
+  EXPECT_EQ(cfg.cluster.suspect_after, 3s);
+  EXPECT_EQ(cfg.cluster.down_after, 1h);
+  EXPECT_EQ(cfg.cluster.connect_timeout, 250ms);
+  EXPECT_EQ(cfg.cluster.membership_ttl, 10s);
+}
+
+TEST(NodeConfig, RejectsHeartbeatIntervalBelowMinimum) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "cluster:\n  heartbeat_interval: 49ms\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'cluster.heartbeat_interval': 49ms is below the "
+                "minimum of 50ms");
+}
+
+TEST(NodeConfig, RejectsSuspectAfterNotAboveHeartbeatInterval) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "cluster:\n"
+                                     "  heartbeat_interval: 1s\n"
+                                     "  suspect_after: 1s\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":3: key 'cluster.suspect_after': 1s is not greater than "
+                "cluster.heartbeat_interval (1s)");
+  // suspect_after kept its default: blame the line that broke the order.
+  EXPECT_EQ(error_for(dir, "cluster:\n\n  heartbeat_interval: 2s\n"),
+            dir.path().string()
+              + "/node.yaml:3: key 'cluster.suspect_after': 1500ms is not "
+                "greater than cluster.heartbeat_interval (2s)");
+}
+
+TEST(NodeConfig, RejectsDownAfterNotAboveSuspectAfter) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "cluster:\n  down_after: 1500ms\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'cluster.down_after': 1500ms is not greater than "
+                "cluster.suspect_after (1500ms)");
+}
+
+TEST(NodeConfig, RejectsConnectTimeoutBelowMinimum) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "cluster:\n  connect_timeout: 99ms\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'cluster.connect_timeout': 99ms is below the "
+                "minimum of 100ms");
+}
+
+TEST(NodeConfig, RejectsMembershipTtlNotAboveHeartbeatInterval) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "cluster:\n  membership_ttl: 500ms\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'cluster.membership_ttl': 500ms is not greater than "
+                "cluster.heartbeat_interval (500ms)");
+}
+
+TEST(NodeConfig, RejectsOverrideBreakingClusterTimingOrder) {
+  EXPECT_EQ(message_of(load_node_config(
+                         fs::path{}, {set("cluster.heartbeat_interval", "5s"),
+                                      set("cluster.suspect_after", "6s"),
+                                      set("cluster.down_after", "7s")})
+                         .error()),
+            "--set cluster.heartbeat_interval=5s: key "
+            "'cluster.membership_ttl': 5s is not greater than "
+            "cluster.heartbeat_interval (5s)");
+}
+
+TEST(NodeConfig, RejectsBadClusterDurations) {
+  temp_dir dir;
+  EXPECT_TRUE(contains(error_for(dir, "cluster:\n  down_after: soon\n"),
+                       ":2: key 'cluster.down_after': expected a duration"));
+  EXPECT_TRUE(
+    contains(error_for(dir, "", {set("cluster.membership_ttl", "-1s")}),
+             "--set cluster.membership_ttl=-1s: key 'cluster.membership_ttl': "
+             "expected a duration"));
+}
+
+TEST(NodeConfig, RejectsBadAdvertiseAddresses) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "cluster:\n  advertise: nowhere\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'cluster.advertise': expected host:port, got "
+                "'nowhere'");
+  EXPECT_TRUE(contains(error_for(dir, "cluster:\n  advertise: h:70000\n"),
+                       ":2: key 'cluster.advertise': port 70000 is out of "
+                       "range 0..65535"));
+  EXPECT_TRUE(contains(error_for(dir, "cluster:\n  advertise: 10.0.0.5:0\n"),
+                       ":2: key 'cluster.advertise': port 0 in '10.0.0.5:0' "
+                       "cannot be reached"));
+  EXPECT_EQ(error_for(dir, "", {set("cluster.advertise", "[::1]")}),
+            "--set cluster.advertise=[::1]: key 'cluster.advertise': "
+            "expected host:port, got '[::1]'");
+  node_config cfg;
+  cfg.cluster.advertise = "h:0";
+  EXPECT_TRUE(contains(message_of(bsm::validate(cfg)),
+                       "key 'cluster.advertise': port 0 in 'h:0'"));
+}
+
+TEST(NodeConfig, AcceptsRedisMembershipUrls) {
+  temp_dir dir;
+  for (auto url : {"redis://r", "redis://127.0.0.1:6379", "redis://r:1/0",
+                   "redis://redis.internal:65535/15", "redis://[::1]:6379/2",
+                   "redis://[::1]", "redis://my_redis-1/2147483647"}) {
+    auto cfg = load_ok(dir.write(
+      "node.yaml", std::string{"cluster:\n  membership: "} + url + "\n"));
+    EXPECT_EQ(cfg.cluster.membership, url);
+  }
+}
+
+TEST(NodeConfig, RejectsBadRedisMembershipUrls) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "cluster:\n  membership: redis://r:0/1\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'cluster.membership': port '0' is not a number in "
+                "1..65535, expected redis://host[:port][/db], got "
+                "'redis://r:0/1'");
+  struct bad_url {
+    const char* url;
+    const char* problem;
+  };
+  for (auto [url, problem] : {
+         bad_url{"redis://", "bad host ''"},
+         bad_url{"redis://:6379", "bad host ''"},
+         bad_url{"redis:///0", "bad host ''"},
+         bad_url{"redis://user:pw@r:6379", "bad host 'user:pw@r'"},
+         bad_url{"redis://r?x=1", "bad host 'r?x=1'"},
+         bad_url{"redis://[zz::1]:6379", "bad host '[zz::1]'"},
+         bad_url{"redis://r:", "port ''"},
+         bad_url{"redis://r:65536", "port '65536'"},
+         bad_url{"redis://r:-1", "port '-1'"},
+         bad_url{"redis://r:63x9", "port '63x9'"},
+         bad_url{"redis://r/", "database ''"},
+         bad_url{"redis://r/x", "database 'x'"},
+         bad_url{"redis://r/-1", "database '-1'"},
+         bad_url{"redis://r/0/1", "database '0/1'"},
+         bad_url{"redis://r/2147483648", "database '2147483648'"},
+       }) {
+    auto msg = error_for(dir, std::string{"cluster:\n  membership: \""} + url
+                                + "\"\n");
+    EXPECT_TRUE(
+      contains(msg, std::string{":2: key 'cluster.membership': "} + problem));
+    EXPECT_TRUE(contains(msg, "expected redis://host[:port][/db]"));
+  }
+  EXPECT_TRUE(
+    contains(error_for(dir, "", {set("cluster.membership", "redis://r:99999")}),
+             "--set cluster.membership=redis://r:99999: key "
+             "'cluster.membership': port '99999'"));
+  node_config cfg;
+  cfg.cluster.membership = "redis://r/db0";
+  EXPECT_TRUE(contains(message_of(bsm::validate(cfg)),
+                       "key 'cluster.membership': database 'db0'"));
+}
+
+TEST(NodeConfig, ShippedClusterConfigsValidateWithDistinctPorts) {
+  auto root = fs::path{BSM_SOURCE_DIR} / "config" / "cluster";
+  const std::vector<fs::path> files{
+    root / "node-a.yaml",           root / "node-b.yaml",
+    root / "node-c.yaml",           root / "redis" / "node-a.yaml",
+    root / "redis" / "node-b.yaml", root / "redis" / "node-c.yaml",
+  };
+  std::set<uint16_t> ports;
+  std::set<std::string> data_dirs;
+  for (const auto& file : files) {
+    SCOPED_TRACE(file.string());
+    auto cfg = load_node_config(file, {});
+    ASSERT_TRUE(cfg) << bsm::render(cfg.error());
+    EXPECT_EQ(bsm::validate(*cfg), caf::error{});
+    EXPECT_EQ(cfg->node.name, file.stem().string());
+    EXPECT_TRUE(ports.insert(cfg->http.listen.port).second);
+    EXPECT_TRUE(ports.insert(cfg->cluster.listen.port).second);
+    EXPECT_TRUE(data_dirs.insert(cfg->node.data_dir.string()).second);
+    EXPECT_EQ(cfg->agents.paths, std::vector<fs::path>{"agents/"});
+    auto redis = file.parent_path().filename() == "redis";
+    if (redis) {
+      EXPECT_EQ(cfg->cluster.membership, "redis://127.0.0.1:6379");
+      EXPECT_TRUE(cfg->cluster.seeds.empty());
+    } else {
+      EXPECT_EQ(cfg->cluster.membership, "static");
+      EXPECT_EQ(cfg->cluster.seeds,
+                (std::vector<std::string>{"127.0.0.1:7101", "127.0.0.1:7102",
+                                          "127.0.0.1:7103"}));
+    }
+  }
+  EXPECT_EQ(ports.size(), 12u);
 }

@@ -1,0 +1,372 @@
+#include "actors/cluster_membership.hpp"
+
+#include <algorithm>
+
+#include <caf/io/middleman.hpp>
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/cluster_ingress.hpp"
+#include "actors/cluster_table.hpp"
+#include "actors/event_bus.hpp"
+#include "protocols/enum_label.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/error.hpp"
+#include "runtime/store/big_endian.hpp"
+
+namespace bsm {
+
+namespace {
+
+using self_pointer = cluster_membership_pointer;
+using steady = std::chrono::steady_clock;
+
+std::string state_label(v1::MemberState x) {
+  return enum_label(v1::MemberState_Name(x), "MEMBER_STATE_");
+}
+
+v1::MemberRecord self_record(self_pointer self) {
+  const auto& dir = *self->state.env.directory;
+  v1::MemberRecord rec;
+  rec.set_name(dir.self());
+  rec.set_cluster_address(dir.self_cluster_address());
+  rec.set_http_address(dir.self_http_address());
+  rec.set_incarnation(dir.incarnation());
+  rec.set_agents(static_cast<uint32_t>(dir.owned_placements()));
+  for (auto& [path, handle] : self->state.env.names->list())
+    rec.add_names(path);
+  return rec;
+}
+
+void publish(self_pointer self, const std::string& topic,
+             nlohmann::json data) {
+  auto bus = self->state.env.names->get(event_bus_path);
+  if (!bus)
+    return;
+  v1::PublishRequest req;
+  auto* ev = req.mutable_event();
+  ev->set_topic(topic);
+  ev->set_time_unix_ms(unix_now_ms());
+  ev->set_source(cluster_membership_path);
+  ev->set_data_json(data.dump());
+  self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
+}
+
+void report(self_pointer self, const std::vector<cluster::transition>& ts) {
+  auto& st = self->state;
+  for (const auto& t : ts) {
+    auto to = state_label(t.to);
+    const auto* m = st.table->find(t.name);
+    auto address = m ? m->record.cluster_address() : std::string{};
+    if (t.to == v1::MEMBER_STATE_UP)
+      st.heard_any = true;
+    st.env.log->info("cluster: member {} ({}, incarnation {}) is {}",
+                     t.name, address, t.incarnation, to);
+    publish(self, "cluster.member." + to,
+            {{"name", t.name},
+             {"address", address},
+             {"incarnation", t.incarnation},
+             {"from", state_label(t.from)}});
+  }
+}
+
+// Writes the member table and the connections into the directory that
+// every send reads.
+void publish_view(self_pointer self) {
+  auto& st = self->state;
+  std::vector<cluster::member_info> members;
+  for (const auto& [name, m] : st.table->members()) {
+    cluster::member_info info;
+    info.record = m.record;
+    info.state = m.state;
+    info.last_seen_unix_ms = m.last_seen_unix_ms;
+    info.dead_up_to = m.dead_up_to;
+    members.push_back(std::move(info));
+  }
+  st.env.directory->set_members(std::move(members));
+  for (const auto& [address, p] : st.peers)
+    if (!p.name.empty())
+      st.env.directory->set_connection(p.name, p.handle);
+  bool has_peers = !st.env.opts.seeds.empty()
+                   || st.env.opts.membership != "static";
+  st.env.directory->set_joined(!has_peers || st.heard_any);
+}
+
+// A raised incarnation makes every member take this node as a new run.
+void raise_incarnation(self_pointer self, const std::string& why) {
+  auto& st = self->state;
+  auto next = st.env.directory->incarnation() + 1;
+  st.env.directory->set_incarnation(next);
+  st.env.log->warn("cluster: {}; incarnation is now {}", why, next);
+  publish(self, "cluster.self.rejoined",
+          {{"name", st.env.directory->self()},
+           {"incarnation", next},
+           {"reason", why}});
+  if (!st.env.writer)
+    return;
+  auto err = st.env.writer->submit(
+    [db = st.env.db, next](rocksdb::WriteBatch& batch) {
+      std::string value;
+      append_big_endian(value, next);
+      return batch.Put(db->handle(column::meta), incarnation_key, value);
+    },
+    [log = st.env.log, next](const caf::error& e) {
+      if (e)
+        log->error("cluster: cannot keep incarnation {}: {}", next, render(e));
+    });
+  if (err)
+    st.env.log->error("cluster: cannot keep incarnation {}: {}", next,
+                      render(err));
+}
+
+void learn_address(self_pointer self, const std::string& address) {
+  auto& st = self->state;
+  if (address.empty() || address == st.env.directory->self_cluster_address())
+    return;
+  st.peers.try_emplace(address);
+}
+
+void connect(self_pointer self, const std::string& address) {
+  auto& st = self->state;
+  auto& p = st.peers[address];
+  if (p.handle || p.connecting)
+    return;
+  auto hp = cluster::split_host_port(address);
+  if (!hp) {
+    st.env.log->error("cluster: cannot connect to '{}': not host:port",
+                      address);
+    return;
+  }
+  p.connecting = true;
+  auto mm = self->home_system().middleman().actor_handle();
+  self
+    ->request(mm, st.env.opts.connect_timeout, caf::connect_atom::value,
+              hp->first, hp->second)
+    .then(
+      [self, address](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                      const std::set<std::string>&) {
+        auto& peer = self->state.peers[address];
+        peer.connecting = false;
+        if (!ptr)
+          return;
+        peer.handle = caf::actor_cast<caf::actor>(ptr);
+        self->monitor(peer.handle);
+        self->state.env.log->debug("cluster: connected to {}", address);
+        publish_view(self);
+      },
+      [self, address](caf::error& err) {
+        self->state.peers[address].connecting = false;
+        self->state.env.log->debug("cluster: cannot connect to {}: {}",
+                                   address, render(err));
+      });
+}
+
+void send_heartbeats(self_pointer self, bool leaving) {
+  auto& st = self->state;
+  auto me = self_record(self);
+  v1::Heartbeat hb;
+  *hb.mutable_from() = me;
+  hb.set_leaving(leaving);
+  for (const auto& [name, m] : st.table->members()) {
+    auto* k = hb.add_known();
+    k->set_name(name);
+    k->set_cluster_address(m.record.cluster_address());
+    k->set_incarnation(m.record.incarnation());
+  }
+  for (const auto& [address, p] : st.peers) {
+    if (!p.handle)
+      continue;
+    auto copy = hb;
+    if (const auto* m = p.name.empty() ? nullptr : st.table->find(p.name)) {
+      copy.set_your_state(m->state);
+      copy.set_your_incarnation(m->record.incarnation());
+    }
+    caf::anon_send(caf::actor_cast<cluster_ingress_actor>(p.handle),
+                   std::move(copy));
+  }
+}
+
+void poll_table(self_pointer self) {
+  auto& st = self->state;
+  if (!st.redis || st.redis_busy)
+    return;
+  st.redis_busy = true;
+  v1::Heartbeat req;
+  *req.mutable_from() = self_record(self);
+  self->request(st.redis, st.env.opts.heartbeat_interval * 4, std::move(req))
+    .then(
+      [self](v1::Heartbeat& resp) {
+        auto& st = self->state;
+        st.redis_busy = false;
+        for (const auto& rec : resp.known()) {
+          st.table->learn(rec);
+          learn_address(self, rec.cluster_address());
+        }
+      },
+      [self](caf::error& err) {
+        self->state.redis_busy = false;
+        self->state.env.log->warn("cluster: membership table: {}",
+                                  render(err));
+      });
+}
+
+void tick(self_pointer self) {
+  auto& st = self->state;
+  auto now = steady::now();
+  auto late = now - st.last_tick;
+  st.last_tick = now;
+  self->delayed_send(self, st.env.opts.heartbeat_interval, atom::tick::value);
+  if (st.env.directory->self_cluster_address().empty())
+    return; // not listening yet
+  if (late > st.env.opts.down_after) {
+    // This node stalled for longer than the others wait: they have
+    // declared it down. Rejoin as a new incarnation.
+    st.table->forgive_silence(now);
+    raise_incarnation(
+      self, "this node stalled for "
+              + std::to_string(
+                std::chrono::duration_cast<std::chrono::milliseconds>(late)
+                  .count())
+              + " ms");
+  }
+  // A seed list may name this node itself.
+  st.peers.erase(st.env.directory->self_cluster_address());
+  std::vector<cluster::transition> ts;
+  st.table->tick(now, ts);
+  report(self, ts);
+  for (auto& [address, p] : st.peers)
+    if (!p.handle)
+      connect(self, address);
+  send_heartbeats(self, false);
+  poll_table(self);
+  publish_view(self);
+}
+
+void on_heartbeat(self_pointer self, const v1::Heartbeat& hb) {
+  auto& st = self->state;
+  const auto& from = hb.from();
+  if (from.name() == st.env.directory->self())
+    return; // a seed list naming this node itself
+  std::vector<cluster::transition> ts;
+  if (hb.leaving())
+    st.table->on_leave(from.name(), from.incarnation(), ts);
+  else
+    st.table->on_heartbeat(from, steady::now(), unix_now_ms(), ts);
+  // The sender declared this very incarnation down: anything this node
+  // sends under it is refused, so it becomes a new one.
+  if (hb.your_state() == v1::MEMBER_STATE_DOWN
+      && hb.your_incarnation() == st.env.directory->incarnation())
+    raise_incarnation(self, "node " + from.name() + " declared this node down");
+  if (!from.cluster_address().empty()) {
+    learn_address(self, from.cluster_address());
+    auto& p = st.peers[from.cluster_address()];
+    p.name = from.name();
+    if (!p.handle)
+      connect(self, from.cluster_address());
+  }
+  for (const auto& k : hb.known())
+    if (k.name() != st.env.directory->self() && st.table->learn(k))
+      learn_address(self, k.cluster_address());
+  report(self, ts);
+  publish_view(self);
+}
+
+void on_down(self_pointer self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  for (auto& [address, p] : st.peers) {
+    if (!p.handle || p.handle.address() != msg.source)
+      continue;
+    p.handle = nullptr;
+    if (!p.name.empty()) {
+      st.env.directory->set_connection(p.name, nullptr);
+      std::vector<cluster::transition> ts;
+      st.table->on_connection_lost(p.name, ts);
+      report(self, ts);
+    }
+  }
+  publish_view(self);
+}
+
+v1::ClusterViewResponse view(self_pointer self) {
+  auto& st = self->state;
+  v1::ClusterViewResponse resp;
+  resp.set_self(st.env.directory->self());
+  resp.set_joined(st.env.directory->joined());
+  auto* me = resp.add_members();
+  auto rec = self_record(self);
+  me->set_name(rec.name());
+  me->set_address(rec.cluster_address());
+  me->set_state(v1::MEMBER_STATE_UP);
+  me->set_agents(rec.agents());
+  me->set_last_seen_unix_ms(unix_now_ms());
+  me->set_incarnation(rec.incarnation());
+  me->set_http_address(rec.http_address());
+  for (const auto& [name, m] : st.table->members()) {
+    auto* x = resp.add_members();
+    x->set_name(name);
+    x->set_address(m.record.cluster_address());
+    x->set_state(m.state);
+    x->set_agents(m.record.agents());
+    x->set_last_seen_unix_ms(m.last_seen_unix_ms);
+    x->set_incarnation(m.record.incarnation());
+    x->set_http_address(m.record.http_address());
+  }
+  std::sort(resp.mutable_members()->begin(), resp.mutable_members()->end(),
+            [](const v1::MemberView& a, const v1::MemberView& b) {
+              return a.name() < b.name();
+            });
+  return resp;
+}
+
+} // namespace
+
+cluster_membership_actor::behavior_type
+cluster_membership(cluster_membership_pointer self,
+                   cluster_membership_env env) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  cluster::detector_options det;
+  det.suspect_after = st.env.opts.suspect_after;
+  det.down_after = st.env.opts.down_after;
+  st.table = std::make_unique<cluster::member_table>(st.env.directory->self(),
+                                                     det);
+  for (const auto& seed : st.env.opts.seeds)
+    st.peers.try_emplace(seed);
+  if (st.env.opts.membership != "static") {
+    auto url = cluster::parse_redis_url(st.env.opts.membership);
+    if (!url) {
+      st.env.log->error("cluster: {}", render(url.error()));
+    } else {
+      cluster_table_options table;
+      table.url = *url;
+      table.ttl = st.env.opts.membership_ttl;
+      table.timeout = st.env.opts.connect_timeout;
+      // Detached: hiredis blocks its own thread only.
+      st.redis = self->spawn<caf::detached>(cluster_table, table,
+                                            self->address());
+    }
+  }
+  st.last_tick = steady::now();
+  self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    // A clean stop: tell the others at once instead of letting them time
+    // out, and take this node out of the Redis table.
+    send_heartbeats(self, true);
+    if (self->state.redis) {
+      v1::Heartbeat bye;
+      *bye.mutable_from() = self_record(self);
+      bye.set_leaving(true);
+      caf::anon_send(self->state.redis, std::move(bye));
+    }
+    self->quit(msg.reason);
+  });
+  publish_view(self);
+  self->send(self, atom::tick::value);
+  return {
+    [self](v1::Heartbeat& hb) { on_heartbeat(self, hb); },
+    [self](v1::ClusterViewRequest&) { return view(self); },
+    [self](atom::tick) { tick(self); },
+  };
+}
+
+} // namespace bsm

@@ -1,0 +1,77 @@
+#pragma once
+
+// The node's view of the cluster (path "cluster"). Every
+// cluster.heartbeat_interval it:
+// - connects to every known member's cluster port it is not connected to
+//   (seeds, members learned from heartbeats or the Redis table) through the
+//   middleman's asynchronous connect, so no thread waits for a peer;
+// - sends each connected member a Heartbeat (this node's record, what it
+//   believes about the receiver, the members it knows);
+// - ages the members (member_table): up -> suspect -> down;
+// - publishes transitions as events cluster.member.up|suspect|down|left
+//   and its view to the directory that every send reads.
+// A dropped connection makes a member suspect at once. A tick that comes
+// far too late means this node itself stalled (SIGSTOP, a frozen VM): it
+// raises its incarnation, so the others accept it again as a new run and
+// nothing from before the stall is taken for current, and it does not
+// blame the others for its own silence. So does a heartbeat saying the
+// others declared it down. With `membership: redis://...` a detached worker
+// keeps this node's record in the Redis table (with a TTL) and reports the
+// others. On shutdown every member is told (leaving) and the record removed.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "actors/interfaces.hpp"
+#include "runtime/cluster/directory.hpp"
+#include "runtime/cluster/member_table.hpp"
+#include "runtime/config/node_config.hpp"
+#include "runtime/naming/name_registry.hpp"
+#include "runtime/store/store_writer.hpp"
+
+namespace bsm {
+
+struct cluster_membership_env {
+  cluster_options opts;
+  std::shared_ptr<cluster::directory> directory;
+  std::shared_ptr<name_registry> names;
+  std::shared_ptr<spdlog::logger> log;
+  /// Where a raised incarnation is kept (meta column).
+  store* db = nullptr;
+  store_writer* writer = nullptr;
+};
+
+/// The key of the node's incarnation in the meta column.
+inline constexpr const char* incarnation_key = "cluster.incarnation";
+
+struct cluster_membership_state {
+  static constexpr const char* name = "cluster_membership";
+
+  struct peer {
+    caf::actor handle;
+    std::string name;
+    bool connecting = false;
+  };
+
+  cluster_membership_env env;
+  std::unique_ptr<cluster::member_table> table;
+  /// By cluster address: seeds and learned members.
+  std::map<std::string, peer> peers;
+  cluster_table_actor redis;
+  bool redis_busy = false;
+  std::chrono::steady_clock::time_point last_tick;
+  bool heard_any = false;
+};
+
+using cluster_membership_pointer
+  = cluster_membership_actor::stateful_pointer<cluster_membership_state>;
+
+cluster_membership_actor::behavior_type
+cluster_membership(cluster_membership_pointer self,
+                   cluster_membership_env env);
+
+} // namespace bsm

@@ -1,0 +1,95 @@
+#pragma once
+
+// Asks an actor by path wherever it lives. A local owner gets the typed
+// message directly; another node's actor is asked through that node's
+// cluster port (RemoteAskRequest, the message as an Envelope), and its
+// answer comes back decoded. An owner that is down, or not connected yet,
+// fails at once with `unavailable`: no ask waits for a TCP timeout.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/message.hpp>
+
+#include "actors/interfaces.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/cluster/directory.hpp"
+#include "runtime/error.hpp"
+#include "runtime/messages/type_registry.hpp"
+#include "runtime/naming/name_registry.hpp"
+
+namespace bsm {
+
+struct remote_call_env {
+  std::shared_ptr<name_registry> names;
+  /// Null: every path is local.
+  std::shared_ptr<const cluster::directory> directory;
+  const type_registry* types = nullptr;
+};
+
+using reply_handler = std::function<void(caf::message)>;
+using error_handler = std::function<void(caf::error)>;
+
+/// Where `path` would be asked: errors not_found (nobody has it) or
+/// unavailable (its owner is down or not connected); `nullptr` handle with
+/// no error means local.
+struct call_route {
+  caf::actor local;
+  caf::actor remote;
+  std::string node;
+};
+
+caf::expected<call_route> route_call(const remote_call_env& env,
+                                     const std::string& path);
+
+/// Builds the RemoteAskRequest for `msg` (one registered bsm.v1 message).
+caf::expected<v1::RemoteAskRequest>
+make_remote_ask(const remote_call_env& env, const std::string& path,
+                const caf::message& msg, std::chrono::milliseconds timeout);
+
+/// Decodes a RemoteAskResponse's reply into its typed message.
+caf::expected<caf::message> decode_remote_reply(const remote_call_env& env,
+                                                const v1::RemoteAskResponse& r);
+
+/// Asks `path` with `msg` within `timeout`; exactly one of the handlers
+/// runs, in `self`'s context. An answer of an unregistered type is
+/// sec::unexpected_response.
+template <class Self>
+void ask_anywhere(Self* self, const remote_call_env& env,
+                  const std::string& path, caf::message msg,
+                  std::chrono::milliseconds timeout, reply_handler on_reply,
+                  error_handler on_error) {
+  auto route = route_call(env, path);
+  if (!route)
+    return on_error(route.error());
+  if (route->local) {
+    auto handle = self->request(route->local, timeout, std::move(msg));
+    self->add_multiplexed_response_handler(
+      handle.id(), any_bsm_v1_reply(std::move(on_reply), std::move(on_error)));
+    return;
+  }
+  auto req = make_remote_ask(env, path, msg, timeout);
+  if (!req)
+    return on_error(req.error());
+  self
+    ->request(caf::actor_cast<cluster_ingress_actor>(route->remote), timeout,
+              std::move(*req))
+    .then(
+      [env, on_reply, on_error](v1::RemoteAskResponse& resp) {
+        auto reply = decode_remote_reply(env, resp);
+        if (!reply)
+          return on_error(reply.error());
+        on_reply(std::move(*reply));
+      },
+      [on_error, node = route->node](caf::error& err) {
+        if (err == caf::sec::request_receiver_down
+            || err == caf::sec::remote_linking_failed)
+          err = make_error(errc::unavailable,
+                           "node " + node + " went away during the call");
+        on_error(std::move(err));
+      });
+}
+
+} // namespace bsm

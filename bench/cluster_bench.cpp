@@ -1,0 +1,159 @@
+// The cluster benchmark (bench/cluster_bench.sh): messaging between two
+// processes on 127.0.0.1.
+//
+//   bsm_cluster_bench raw [--messages N] [--payload-bytes B]
+//                         [--round-trips K] [--window W]
+//                         [--windows-in-flight F] [--warmup-messages M]
+//                         [--warmup-round-trips R] [--threads T]
+//                         [--policy sharing|stealing] [--timeout-s S]
+//       The raw CAF baseline (bench/cluster_raw.hpp): starts
+//       `bsm_cluster_bench peer` as a child, connects to its sink through
+//       CAF's middleman and measures one-way throughput and round trips.
+//       Prints {"raw_caf":{...}} on stdout, a table on stderr.
+//   bsm_cluster_bench peer [--port P] [--threads T] [--policy P]
+//       The other process of `raw`: publishes the sink, prints "PORT <n>",
+//       runs until stdin closes or SIGTERM.
+//
+// Defaults as in bsm::bench::raw_options.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/cluster_raw.hpp"
+#include "runtime/error.hpp"
+
+namespace {
+
+using bsm::bench::raw_options;
+
+int usage() {
+  std::cerr
+    << "usage: bsm_cluster_bench raw [--messages N] [--payload-bytes B]\n"
+       "                             [--round-trips K] [--window W]\n"
+       "                             [--windows-in-flight F]\n"
+       "                             [--warmup-messages M]\n"
+       "                             [--warmup-round-trips R] [--threads T]\n"
+       "                             [--policy sharing|stealing]\n"
+       "                             [--timeout-s S]\n"
+       "       bsm_cluster_bench peer [--port P] [--threads T] [--policy P]\n";
+  return 2;
+}
+
+/// "--name value" pairs; nullopt on a stray word or a missing value.
+std::optional<std::map<std::string, std::string>> parse_flags(int argc,
+                                                              char** argv) {
+  std::map<std::string, std::string> flags;
+  for (int i = 2; i < argc; i += 2) {
+    std::string name = argv[i];
+    if (name.rfind("--", 0) != 0 || i + 1 >= argc)
+      return std::nullopt;
+    flags[name.substr(2)] = argv[i + 1];
+  }
+  return flags;
+}
+
+std::optional<uint64_t> parse_u64(const std::string& text) {
+  if (text.empty() || text.front() == '-')
+    return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  auto x = std::strtoull(text.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0')
+    return std::nullopt;
+  return static_cast<uint64_t>(x);
+}
+
+/// Moves the flags into `opts`; false (and a message) on a bad one.
+bool apply_flags(const std::map<std::string, std::string>& flags,
+                 raw_options& opts, uint64_t& port) {
+  std::map<std::string, uint64_t*> numbers{
+    {"messages", &opts.messages},
+    {"round-trips", &opts.round_trips},
+    {"window", &opts.window},
+    {"windows-in-flight", &opts.windows_in_flight},
+    {"warmup-messages", &opts.warmup_messages},
+    {"warmup-round-trips", &opts.warmup_round_trips},
+    {"port", &port},
+  };
+  for (const auto& [name, value] : flags) {
+    if (name == "policy") {
+      if (value != "sharing" && value != "stealing") {
+        std::cerr << "--policy: sharing or stealing\n";
+        return false;
+      }
+      opts.scheduler.policy = value == "sharing"
+                                ? bsm::scheduler_policy::sharing
+                                : bsm::scheduler_policy::stealing;
+      continue;
+    }
+    auto x = parse_u64(value);
+    if (!x) {
+      std::cerr << "--" << name << ": not a number: " << value << '\n';
+      return false;
+    }
+    if (auto i = numbers.find(name); i != numbers.end())
+      *i->second = *x;
+    else if (name == "payload-bytes")
+      opts.payload_bytes = static_cast<size_t>(*x);
+    else if (name == "threads" && *x <= 256)
+      opts.scheduler.threads = static_cast<uint32_t>(*x);
+    else if (name == "timeout-s" && *x > 0)
+      opts.timeout = std::chrono::seconds{*x};
+    else {
+      std::cerr << "unknown or out-of-range flag --" << name << '\n';
+      return false;
+    }
+  }
+  if (port > 65535) {
+    std::cerr << "--port: at most 65535\n";
+    return false;
+  }
+  return true;
+}
+
+/// The path of this binary, for starting the peer.
+std::string self_path() {
+  char buf[PATH_MAX];
+  auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0)
+    return "/proc/self/exe";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+int run_raw_command(const raw_options& opts) {
+  auto result = bsm::bench::run_raw(self_path(), opts);
+  if (!result) {
+    std::cerr << "cluster_bench: " << bsm::render(result.error()) << '\n';
+    return 1;
+  }
+  bsm::bench::print_table(std::cerr, *result);
+  std::cout << "{\"raw_caf\":" << bsm::bench::to_json(*result) << '}'
+            << std::endl;
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2)
+    return usage();
+  std::string command = argv[1];
+  auto flags = parse_flags(argc, argv);
+  raw_options opts;
+  uint64_t port = 0;
+  if (!flags || !apply_flags(*flags, opts, port))
+    return usage();
+  if (command == "peer")
+    return bsm::bench::run_peer(static_cast<uint16_t>(port), opts.scheduler);
+  if (command == "raw")
+    return run_raw_command(opts);
+  return usage();
+}

@@ -1,0 +1,247 @@
+#include "runtime/cluster/directory.hpp"
+
+#include <mutex>
+
+#include "runtime/error.hpp"
+
+namespace bsm::cluster {
+
+namespace {
+
+// FNV-1a, then a 64-bit finalizer (splitmix64): FNV alone mixes the last
+// bytes poorly, and node names often differ only there.
+uint64_t weight(const std::string& key, const std::string& node) {
+  uint64_t h = 14695981039346656037ull;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(key);
+  h ^= 0xff;
+  h *= 1099511628211ull;
+  mix(node);
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  return h;
+}
+
+bool live(v1::MemberState x) {
+  return x == v1::MEMBER_STATE_UP || x == v1::MEMBER_STATE_SUSPECT;
+}
+
+} // namespace
+
+std::optional<std::pair<std::string, uint16_t>>
+split_host_port(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size())
+    return std::nullopt;
+  auto host = address.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  uint32_t port = 0;
+  for (size_t i = colon + 1; i < address.size(); ++i) {
+    auto c = address[i];
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    port = port * 10 + static_cast<uint32_t>(c - '0');
+    if (port > 65535)
+      return std::nullopt;
+  }
+  if (host.empty() || port == 0)
+    return std::nullopt;
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+const std::string&
+rendezvous_owner(const std::string& key,
+                 const std::vector<std::string>& candidates) {
+  const std::string* best = &candidates.front();
+  uint64_t best_weight = weight(key, *best);
+  for (const auto& c : candidates) {
+    auto w = weight(key, c);
+    // Ties (practically never) go to the smaller name, so every node
+    // picks the same one.
+    if (w > best_weight || (w == best_weight && c < *best)) {
+      best = &c;
+      best_weight = w;
+    }
+  }
+  return *best;
+}
+
+directory::directory(std::string self,
+                     std::shared_ptr<const name_registry> local)
+  : self_(std::move(self)), local_(std::move(local)) {}
+
+void directory::set_self_addresses(std::string cluster, std::string http) {
+  std::unique_lock guard{mtx_};
+  cluster_address_ = std::move(cluster);
+  http_address_ = std::move(http);
+}
+
+std::string directory::self_cluster_address() const {
+  std::shared_lock guard{mtx_};
+  return cluster_address_;
+}
+
+std::string directory::self_http_address() const {
+  std::shared_lock guard{mtx_};
+  return http_address_;
+}
+
+uint64_t directory::incarnation() const {
+  std::shared_lock guard{mtx_};
+  return incarnation_;
+}
+
+void directory::set_incarnation(uint64_t x) {
+  std::unique_lock guard{mtx_};
+  incarnation_ = x;
+}
+
+void directory::set_members(std::vector<member_info> members) {
+  std::map<std::string, member_info> by_name;
+  for (auto& m : members) {
+    auto name = m.record.name();
+    by_name.emplace(std::move(name), std::move(m));
+  }
+  std::unique_lock guard{mtx_};
+  members_ = std::move(by_name);
+}
+
+void directory::set_placements(std::map<std::string, placement> rules) {
+  std::unique_lock guard{mtx_};
+  placements_ = std::move(rules);
+}
+
+bool directory::joined() const {
+  std::shared_lock guard{mtx_};
+  return joined_;
+}
+
+void directory::set_joined(bool x) {
+  std::unique_lock guard{mtx_};
+  joined_ = x;
+}
+
+owner directory::make_owner(const std::string& node) const {
+  owner result;
+  result.node = node;
+  result.local = node == self_;
+  if (!result.local) {
+    auto i = members_.find(node);
+    result.state = i == members_.end() ? v1::MEMBER_STATE_DOWN : i->second.state;
+  }
+  return result;
+}
+
+caf::expected<owner>
+directory::resolve_placed(const std::string& path,
+                          const placement& rule) const {
+  auto usable = [this, &rule](const std::string& node) {
+    if (node == self_)
+      return true;
+    auto i = members_.find(node);
+    if (i == members_.end())
+      return false;
+    return rule.stateless ? live(i->second.state)
+                          : i->second.state != v1::MEMBER_STATE_LEFT;
+  };
+  if (!rule.node.empty() && (!rule.stateless || usable(rule.node)))
+    return make_owner(rule.node);
+  std::vector<std::string> candidates{self_};
+  for (const auto& [name, m] : members_)
+    if (usable(name))
+      candidates.push_back(name);
+  return make_owner(rendezvous_owner(path, candidates));
+}
+
+caf::expected<owner> directory::resolve(const std::string& path) const {
+  std::shared_lock guard{mtx_};
+  if (auto i = placements_.find(path); i != placements_.end())
+    return resolve_placed(path, i->second);
+  if (local_ && local_->get(path))
+    return make_owner(self_);
+  const member_info* found = nullptr;
+  for (const auto& [name, m] : members_) {
+    for (const auto& advertised : m.record.names()) {
+      if (advertised != path)
+        continue;
+      if (!found || (live(m.state) && !live(found->state)))
+        found = &m;
+      break;
+    }
+  }
+  if (found)
+    return make_owner(found->record.name());
+  return make_error(errc::not_found, "no actor named '" + path
+                                       + "' on any node of the cluster");
+}
+
+std::optional<placement>
+directory::placement_of(const std::string& path) const {
+  std::shared_lock guard{mtx_};
+  if (auto i = placements_.find(path); i != placements_.end())
+    return i->second;
+  return std::nullopt;
+}
+
+std::optional<member_info> directory::member(const std::string& name) const {
+  std::shared_lock guard{mtx_};
+  if (auto i = members_.find(name); i != members_.end())
+    return i->second;
+  return std::nullopt;
+}
+
+std::vector<member_info> directory::members() const {
+  std::shared_lock guard{mtx_};
+  std::vector<member_info> result;
+  result.reserve(members_.size());
+  for (const auto& [name, m] : members_)
+    result.push_back(m);
+  return result;
+}
+
+bool directory::accepts(const std::string& name, uint64_t incarnation) const {
+  std::shared_lock guard{mtx_};
+  auto i = members_.find(name);
+  if (i == members_.end())
+    return false;
+  const auto& m = i->second;
+  return live(m.state) && incarnation >= m.record.incarnation()
+         && incarnation > m.dead_up_to;
+}
+
+caf::actor directory::connection(const std::string& name) const {
+  std::shared_lock guard{mtx_};
+  if (auto i = connections_.find(name); i != connections_.end())
+    return i->second;
+  return nullptr;
+}
+
+void directory::set_connection(const std::string& name, caf::actor handle) {
+  std::unique_lock guard{mtx_};
+  if (handle)
+    connections_[name] = std::move(handle);
+  else
+    connections_.erase(name);
+}
+
+size_t directory::owned_placements() const {
+  std::shared_lock guard{mtx_};
+  size_t n = 0;
+  for (const auto& [path, rule] : placements_) {
+    auto o = resolve_placed(path, rule);
+    if (o && o->local)
+      ++n;
+  }
+  return n;
+}
+
+} // namespace bsm::cluster

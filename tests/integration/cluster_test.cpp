@@ -1,0 +1,583 @@
+// Three real bsmd processes on loopback, started from config files the test
+// writes: static seeds and Redis membership (a real redis-server), an agent
+// placed on node C chatted with through node A, `kill -9` of C under load
+// (down within the default 5 s, asks fail fast, durable sends wait in the
+// senders' outboxes and arrive once and in order after the restart),
+// SIGSTOP/SIGCONT, a rolling restart under load, and garbage on a cluster
+// port.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/common/temp_dir.hpp"
+#include "tests/integration/http_client.hpp"
+#include "tests/integration/process.hpp"
+#include "tests/integration/test_node.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using bsm::test::body_of;
+using bsm::test::describe;
+using bsm::test::get;
+using bsm::test::post_json;
+using bsm::test::process;
+using bsm::test::temp_dir;
+using steady = std::chrono::steady_clock;
+
+const std::string bsmd = BSMD_PATH;
+const std::string ledger_node = LEDGER_NODE_PATH;
+
+// The default failure detection must mark a dead node down within this.
+constexpr auto detection_limit = 5s;
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Protobuf's JSON mapping carries bytes fields as base64.
+std::string base64(const std::string& in) {
+  static const char* digits
+    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t bits = 0;
+  int n = 0;
+  for (unsigned char c : in) {
+    bits = (bits << 8) | c;
+    n += 8;
+    while (n >= 6) {
+      n -= 6;
+      out.push_back(digits[(bits >> n) & 0x3f]);
+    }
+  }
+  if (n > 0)
+    out.push_back(digits[(bits << (6 - n)) & 0x3f]);
+  while (out.size() % 4 != 0)
+    out.push_back('=');
+  return out;
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out{path, std::ios::trunc};
+  out << text;
+}
+
+// Agents of the test: one placed on node-c, one stateless placed there.
+void write_agents(const std::filesystem::path& dir) {
+  auto agent = [](const std::string& name, const std::string& placement) {
+    return "name: " + name
+           + "\n"
+             "description: A test agent that answers from its placement.\n"
+             "model:\n  provider: local\n  name: local\n"
+             "system_prompt: You answer briefly.\n"
+             "tools: [current_time]\n"
+             "memory:\n  history_turns: 4\n"
+           + placement;
+  };
+  write_file(dir / "courier.yaml",
+             agent("courier", "placement:\n  node: node-c\n"));
+  write_file(dir / "helper.yaml",
+             agent("helper", "placement:\n  node: node-c\n  stateless: true\n"));
+}
+
+/// One node of the cluster: its config file, its process, its HTTP port.
+class cluster_node {
+public:
+  cluster_node(std::filesystem::path work, std::string name, bool ledger)
+    : work_(std::move(work)), name_(std::move(name)), ledger_(ledger) {}
+
+  const std::string& name() const noexcept {
+    return name_;
+  }
+
+  std::filesystem::path data_dir() const {
+    return work_ / name_;
+  }
+
+  std::filesystem::path ledger_dir() const {
+    return work_ / (name_ + "-ledger");
+  }
+
+  std::filesystem::path config() const {
+    return work_ / (name_ + ".yaml");
+  }
+
+  /// Starts the node on its config file; false if it never listened.
+  bool start() {
+    std::filesystem::create_directories(ledger_dir());
+    std::filesystem::remove(data_dir() / "ports.json");
+    if (ledger_)
+      ::setenv("BSM_LEDGER_DIR", ledger_dir().c_str(), 1);
+    proc_ = std::make_unique<process>(
+      std::vector<std::string>{ledger_ ? ledger_node : bsmd, "--config",
+                               config().string()},
+      work_ / (name_ + "-out"));
+    auto addr = bsm::test::await_http_address(data_dir(), *proc_);
+    if (!addr)
+      return false;
+    http_port_
+      = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
+    return true;
+  }
+
+  uint16_t http() const noexcept {
+    return http_port_;
+  }
+
+  void signal(int sig) {
+    proc_->signal(sig);
+  }
+
+  void kill() {
+    proc_->signal(SIGKILL);
+    proc_->wait(10s);
+  }
+
+  std::optional<int> stop() {
+    proc_->signal(SIGTERM);
+    return proc_->wait(30s);
+  }
+
+  std::string log() const {
+    return proc_ ? proc_->err() : std::string{};
+  }
+
+private:
+  std::filesystem::path work_;
+  std::string name_;
+  bool ledger_;
+  std::unique_ptr<process> proc_;
+  uint16_t http_port_ = 0;
+};
+
+/// Member states as one node sees them ("" if it does not list the name).
+std::map<std::string, std::string> states_seen_by(const cluster_node& n) {
+  std::map<std::string, std::string> result;
+  auto res = get(n.http(), "/v1/cluster");
+  if (!res || res->status != 200)
+    return result;
+  auto view = body_of(*res);
+  for (const auto& m : view["members"])
+    result[m["name"].get<std::string>()] = m["state"].get<std::string>();
+  return result;
+}
+
+class ClusterTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    for (auto& p : ports_)
+      p = free_port();
+    write_agents(dir_.path() / "agents");
+  }
+
+  void TearDown() override {
+    for (auto& n : nodes_)
+      n->signal(SIGKILL);
+    if (redis_)
+      redis_->signal(SIGKILL);
+  }
+
+  std::string address(size_t i) const {
+    return "127.0.0.1:" + std::to_string(ports_[i]);
+  }
+
+  /// Writes the three config files and makes the nodes (C runs the ledger).
+  void configure(const std::string& membership) {
+    const char* names[] = {"node-a", "node-b", "node-c"};
+    for (size_t i = 0; i < 3; ++i) {
+      std::ostringstream yaml;
+      yaml << "node:\n  name: " << names[i] << "\n  data_dir: "
+           << (dir_.path() / names[i]).string() << "\n"
+           << "http:\n  listen: 127.0.0.1:0\n"
+           << "cluster:\n  listen: " << address(i) << "\n";
+      if (membership == "static")
+        yaml << "  seeds: [" << address(0) << ", " << address(1) << ", "
+             << address(2) << "]\n";
+      yaml << "  membership: " << membership << "\n"
+           << "logging:\n  level: warn\n"
+           << "agents:\n  paths: [" << BSM_SOURCE_DIR << "/agents, "
+           << (dir_.path() / "agents").string() << "]\n";
+      nodes_.push_back(
+        std::make_unique<cluster_node>(dir_.path(), names[i], i == 2));
+      write_file(nodes_.back()->config(), yaml.str());
+    }
+  }
+
+  void start_all() {
+    for (auto& n : nodes_)
+      ASSERT_TRUE(n->start()) << n->name() << ": " << n->log();
+  }
+
+  /// Waits until node `i` sees every name in `want` in that state.
+  bool await_states(size_t i, const std::map<std::string, std::string>& want,
+                    std::chrono::milliseconds timeout = 15s) {
+    auto until = steady::now() + timeout;
+    while (steady::now() < until) {
+      auto seen = states_seen_by(*nodes_[i]);
+      bool all = true;
+      for (const auto& [name, state] : want)
+        all = all && seen[name] == state;
+      if (all)
+        return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+
+  ::testing::AssertionResult await_all_up(std::chrono::milliseconds timeout
+                                          = 20s) {
+    std::map<std::string, std::string> up{
+      {"node-a", "up"}, {"node-b", "up"}, {"node-c", "up"}};
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (!await_states(i, up, timeout))
+        return ::testing::AssertionFailure()
+               << nodes_[i]->name() << " sees "
+               << describe(get(nodes_[i]->http(), "/v1/cluster")) << "\n"
+               << nodes_[i]->log();
+    return ::testing::AssertionSuccess();
+  }
+
+  /// A durable tell of a numbered PingRequest to the ledger on node C,
+  /// through node `via`. True if it was acknowledged (202).
+  bool tell_ledger(size_t via, const std::string& sender, int seq) {
+    nlohmann::json body{
+      {"type", "bsm.v1.PingRequest"},
+      {"payload",
+       {{"sequence", std::to_string(seq)}, {"payload", base64(sender)}}}};
+    auto res = post_json(
+      nodes_[via]->http(), "/v1/actors/ledger/messages", body.dump(),
+      {{"Idempotency-Key", sender + "-" + std::to_string(seq)}});
+    return res && res->status == 202;
+  }
+
+  /// Lines of the ledger's effects file, by sender, in order.
+  std::map<std::string, std::vector<int>> effects() const {
+    std::map<std::string, std::vector<int>> result;
+    std::istringstream in{
+      bsm::test::read_file(nodes_[2]->ledger_dir() / "effects.log")};
+    std::string sender;
+    int seq = 0;
+    while (in >> sender >> seq)
+      result[sender].push_back(seq);
+    return result;
+  }
+
+  /// Waits until the ledger applied every acknowledged message.
+  bool await_effects(const std::map<std::string, std::vector<int>>& acked,
+                     std::chrono::milliseconds timeout = 60s) {
+    auto until = steady::now() + timeout;
+    while (steady::now() < until) {
+      auto got = effects();
+      bool all = true;
+      for (const auto& [sender, seqs] : acked)
+        all = all && got[sender].size() >= seqs.size();
+      if (all)
+        return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  }
+
+  /// Every acknowledged message was applied exactly once, in order per
+  /// sender; nothing was applied that was not sent.
+  void expect_exactly_once_in_order(
+    const std::map<std::string, std::vector<int>>& acked,
+    const std::map<std::string, int>& sent) {
+    auto got = effects();
+    for (const auto& [sender, seqs] : acked) {
+      const auto& applied = got[sender];
+      std::set<int> unique(applied.begin(), applied.end());
+      EXPECT_EQ(unique.size(), applied.size()) << sender << ": applied twice";
+      EXPECT_TRUE(std::is_sorted(applied.begin(), applied.end()))
+        << sender << ": out of order";
+      for (int seq : seqs)
+        EXPECT_TRUE(unique.count(seq)) << sender << " " << seq << " was lost";
+      for (int seq : applied)
+        EXPECT_LT(seq, sent.at(sender)) << sender << " " << seq;
+    }
+  }
+
+  temp_dir dir_;
+  std::array<uint16_t, 3> ports_{};
+  std::vector<std::unique_ptr<cluster_node>> nodes_;
+  std::unique_ptr<process> redis_;
+};
+
+/// Sends numbered tells from one sender through one node until stopped.
+class sender_thread {
+public:
+  sender_thread(ClusterTest* test, size_t via, std::string name,
+                std::function<bool(size_t, const std::string&, int)> tell)
+    : name_(std::move(name)) {
+    thread_ = std::thread{[this, via, tell = std::move(tell)] {
+      int seq = 0;
+      while (!stop_) {
+        if (tell(via, name_, seq)) {
+          std::lock_guard<std::mutex> guard{mtx_};
+          acked_.push_back(seq);
+        }
+        ++seq;
+        sent_ = seq;
+        std::this_thread::sleep_for(5ms);
+      }
+    }};
+    (void) test;
+  }
+
+  ~sender_thread() {
+    finish();
+  }
+
+  void finish() {
+    stop_ = true;
+    if (thread_.joinable())
+      thread_.join();
+  }
+
+  std::vector<int> acked() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return acked_;
+  }
+
+  int sent() const {
+    return sent_;
+  }
+
+  const std::string& name() const {
+    return name_;
+  }
+
+private:
+  std::string name_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> sent_{0};
+  std::mutex mtx_;
+  std::vector<int> acked_;
+  std::thread thread_;
+};
+
+TEST_F(ClusterTest, NodesJoinFromSeedsAndAnAgentOnCAnswersThroughA) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up()) << nodes_[0]->log();
+  // Every node resolves the placed agent to node C.
+  for (auto& n : nodes_) {
+    auto res = get(n->http(), "/v1/agents/courier");
+    ASSERT_TRUE(res && res->status == 200) << describe(res);
+    EXPECT_EQ(body_of(*res)["node"], "node-c");
+    auto ready = get(n->http(), "/readyz");
+    EXPECT_TRUE(ready && ready->status == 200) << describe(ready);
+  }
+  auto first = post_json(nodes_[0]->http(), "/v1/agents/courier/chat",
+                         R"({"input":"remember that the code is 4711",)"
+                         R"("session_id":"s1"})");
+  ASSERT_TRUE(first && first->status == 200) << describe(first);
+  EXPECT_EQ(body_of(*first)["agent"], "courier");
+  // The turn ran on C: its session lives there, reached again through B.
+  auto second = post_json(nodes_[1]->http(), "/v1/agents/courier/chat",
+                          R"({"input":"what time is it","session_id":"s1"})");
+  ASSERT_TRUE(second && second->status == 200) << describe(second);
+  auto metrics_c = get(nodes_[2]->http(), "/metrics");
+  auto metrics_a = get(nodes_[0]->http(), "/metrics");
+  ASSERT_TRUE(metrics_c && metrics_a);
+  EXPECT_NE(metrics_c->body.find(
+              R"(bsm_agent_turns_total{agent="courier",outcome="ok"} 2)"),
+            std::string::npos);
+  EXPECT_EQ(metrics_a->body.find(R"(bsm_agent_turns_total{agent="courier")"),
+            std::string::npos);
+  // An ask through A to a name only C has (the ledger) is forwarded.
+  nlohmann::json ask{{"type", "bsm.v1.PingRequest"},
+                     {"mode", "ask"},
+                     {"payload", {{"sequence", "7"}, {"payload", base64("probe")}}}};
+  auto asked
+    = post_json(nodes_[0]->http(), "/v1/actors/ledger/messages", ask.dump());
+  ASSERT_TRUE(asked && asked->status == 200) << describe(asked);
+  EXPECT_EQ(body_of(*asked)["payload"]["sequence"], "7");
+}
+
+TEST_F(ClusterTest, KilledOwnerIsDownFastAsksFailFastAndQueuedSendsArriveOnce) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  auto tell = [this](size_t via, const std::string& s, int seq) {
+    return tell_ledger(via, s, seq);
+  };
+  sender_thread from_a{this, 0, "from-a", tell};
+  sender_thread from_b{this, 1, "from-b", tell};
+  std::this_thread::sleep_for(1s);
+  nodes_[2]->kill();
+  auto killed_at = steady::now();
+  // A and B mark C down within the default detection time.
+  ASSERT_TRUE(await_states(0, {{"node-c", "down"}}, 10s));
+  auto detected = steady::now() - killed_at;
+  EXPECT_LT(detected, detection_limit);
+  ASSERT_TRUE(await_states(1, {{"node-c", "down"}}, 1s));
+  // Asks to C's agent fail at once with 503.
+  auto asked_at = steady::now();
+  auto chat = post_json(nodes_[0]->http(), "/v1/agents/courier/chat",
+                        R"({"input":"hello"})");
+  ASSERT_TRUE(chat) << "no answer";
+  EXPECT_EQ(chat->status, 503) << chat->body;
+  EXPECT_LT(steady::now() - asked_at, 1s);
+  // A stateless agent placed on C is served by a live node meanwhile.
+  auto helper = post_json(nodes_[1]->http(), "/v1/agents/helper/chat",
+                          R"({"input":"what time is it"})");
+  ASSERT_TRUE(helper && helper->status == 200) << describe(helper);
+  // Durable sends keep being acknowledged: they wait in the outboxes.
+  auto before = from_a.acked().size();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_GT(from_a.acked().size(), before);
+  ASSERT_TRUE(nodes_[2]->start()) << nodes_[2]->log();
+  ASSERT_TRUE(await_all_up());
+  std::this_thread::sleep_for(1s);
+  from_a.finish();
+  from_b.finish();
+  std::map<std::string, std::vector<int>> acked{{"from-a", from_a.acked()},
+                                                {"from-b", from_b.acked()}};
+  ASSERT_TRUE(await_effects(acked))
+    << "applied " << effects()["from-a"].size() << " of "
+    << acked["from-a"].size() << " and " << effects()["from-b"].size()
+    << " of " << acked["from-b"].size();
+  expect_exactly_once_in_order(acked, {{"from-a", from_a.sent()},
+                                       {"from-b", from_b.sent()}});
+  std::cout << "[ cluster  ] node-c down after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(detected)
+                 .count()
+            << " ms; " << acked["from-a"].size() + acked["from-b"].size()
+            << " acknowledged sends applied once\n";
+}
+
+TEST_F(ClusterTest, StoppedNodeIsDownAndUpAgainWithANewIncarnation) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  auto incarnation_of_b = [this] {
+    auto res = get(nodes_[0]->http(), "/v1/cluster");
+    auto view = body_of(*res);
+    for (const auto& m : view["members"])
+      if (m["name"] == "node-b")
+        return m["incarnation"].get<uint64_t>();
+    return uint64_t{0};
+  };
+  auto before = incarnation_of_b();
+  nodes_[1]->signal(SIGSTOP);
+  auto stopped_at = steady::now();
+  ASSERT_TRUE(await_states(0, {{"node-b", "down"}}, 10s));
+  EXPECT_LT(steady::now() - stopped_at, detection_limit);
+  ASSERT_TRUE(await_states(2, {{"node-b", "down"}}, 2s));
+  nodes_[1]->signal(SIGCONT);
+  ASSERT_TRUE(await_all_up(15s)) << nodes_[1]->log();
+  // It came back as a new run: what it held before the pause is stale.
+  EXPECT_GT(incarnation_of_b(), before);
+  auto res = get(nodes_[1]->http(), "/readyz");
+  EXPECT_TRUE(res && res->status == 200) << describe(res);
+}
+
+TEST_F(ClusterTest, RollingRestartUnderLoadLosesNothing) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  // The sender goes through whichever of A and B is up.
+  std::atomic<size_t> via{0};
+  auto tell = [this, &via](size_t, const std::string& s, int seq) {
+    return tell_ledger(via.load(), s, seq);
+  };
+  sender_thread sender{this, 0, "rolling", tell};
+  for (size_t i : {size_t{0}, size_t{1}, size_t{2}}) {
+    std::this_thread::sleep_for(700ms);
+    via = i == 0 ? 1 : 0;
+    ASSERT_EQ(nodes_[i]->stop(), 0) << nodes_[i]->log();
+    ASSERT_TRUE(nodes_[i]->start()) << nodes_[i]->log();
+    ASSERT_TRUE(await_all_up()) << nodes_[i]->name();
+  }
+  std::this_thread::sleep_for(700ms);
+  sender.finish();
+  std::map<std::string, std::vector<int>> acked{{"rolling", sender.acked()}};
+  ASSERT_GT(acked["rolling"].size(), 50u);
+  ASSERT_TRUE(await_effects(acked))
+    << effects()["rolling"].size() << " of " << acked["rolling"].size();
+  expect_exactly_once_in_order(acked, {{"rolling", sender.sent()}});
+}
+
+TEST_F(ClusterTest, GarbageOnTheClusterPortIsDroppedAndTheNodeStaysUp) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  std::string junk = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  // A BASP-sized header announcing a huge payload, then random bytes.
+  std::string forged(64, '\xff');
+  std::string random;
+  for (int i = 0; i < 4096; ++i)
+    random.push_back(static_cast<char>((i * 7919) & 0xff));
+  for (const auto& bytes : {junk, forged, random}) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(ports_[0]);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+              0);
+    auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    (void) n;
+    std::this_thread::sleep_for(100ms);
+    ::close(fd);
+  }
+  std::this_thread::sleep_for(500ms);
+  auto health = get(nodes_[0]->http(), "/healthz");
+  ASSERT_TRUE(health && health->status == 200) << describe(health);
+  EXPECT_TRUE(await_all_up(5s));
+  EXPECT_TRUE(tell_ledger(0, "after-garbage", 0));
+}
+
+TEST_F(ClusterTest, RedisMembershipJoinsAndACleanStopLeaves) {
+  if (!std::filesystem::exists("/usr/bin/redis-server"))
+    GTEST_SKIP() << "redis-server is not installed";
+  auto redis_port = free_port();
+  std::filesystem::create_directories(dir_.path() / "redis");
+  redis_ = std::make_unique<process>(
+    std::vector<std::string>{"/usr/bin/redis-server", "--port",
+                             std::to_string(redis_port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no"},
+    dir_.path() / "redis");
+  configure("redis://127.0.0.1:" + std::to_string(redis_port));
+  start_all();
+  ASSERT_TRUE(await_all_up()) << nodes_[0]->log();
+  auto chat = post_json(nodes_[0]->http(), "/v1/agents/courier/chat",
+                        R"({"input":"what time is it"})");
+  ASSERT_TRUE(chat && chat->status == 200) << describe(chat);
+  ASSERT_EQ(nodes_[1]->stop(), 0);
+  EXPECT_TRUE(await_states(0, {{"node-b", "left"}}, 5s));
+  EXPECT_TRUE(await_states(2, {{"node-b", "left"}}, 5s));
+  ASSERT_TRUE(nodes_[1]->start());
+  EXPECT_TRUE(await_all_up());
+}
+
+} // namespace
