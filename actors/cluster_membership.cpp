@@ -196,10 +196,10 @@ void poll_table(self_pointer self) {
   self->request(st.redis, st.env.opts.heartbeat_interval * 4, std::move(req))
     .then(
       [self](v1::Heartbeat& resp) {
-        auto& st = self->state;
-        st.redis_busy = false;
+        auto& state = self->state;
+        state.redis_busy = false;
         for (const auto& rec : resp.known()) {
-          st.table->learn(rec);
+          state.table->learn(rec);
           learn_address(self, rec.cluster_address());
         }
       },

@@ -1,5 +1,7 @@
 #include "actors/remote_call.hpp"
 
+#include <caf/send.hpp>
+
 namespace bsm {
 
 caf::expected<call_route> route_call(const remote_call_env& env,
@@ -47,6 +49,30 @@ make_remote_ask(const remote_call_env& env, const std::string& path,
   envelope.set_payload(std::move(encoded->bytes));
   envelope.set_deadline_unix_ms(unix_now_ms() + timeout.count());
   return req;
+}
+
+caf::error tell_anywhere(const remote_call_env& env, const std::string& path,
+                         const caf::message& msg) {
+  auto route = route_call(env, path);
+  if (!route)
+    return route.error();
+  if (route->local) {
+    caf::anon_send(route->local, msg);
+    return caf::none;
+  }
+  auto encoded = env.types->encode(msg);
+  if (!encoded)
+    return encoded.error();
+  v1::RemoteTell tell;
+  tell.set_from_node(env.directory->self());
+  tell.set_from_incarnation(env.directory->incarnation());
+  auto& envelope = *tell.mutable_envelope();
+  envelope.set_target(path);
+  envelope.set_type_name(std::move(encoded->type_name));
+  envelope.set_payload(std::move(encoded->bytes));
+  caf::anon_send(caf::actor_cast<cluster_ingress_actor>(route->remote),
+                 std::move(tell));
+  return caf::none;
 }
 
 caf::expected<caf::message> decode_remote_reply(const remote_call_env& env,

@@ -53,6 +53,13 @@ make_remote_ask(const remote_call_env& env, const std::string& path,
 caf::expected<caf::message> decode_remote_reply(const remote_call_env& env,
                                                 const v1::RemoteAskResponse& r);
 
+/// Tells `path` `msg` wherever it lives, without durability: at most once,
+/// in order per sender (a local actor gets it directly, another node's
+/// through its cluster port as a RemoteTell). Errors: as for route_call;
+/// invalid_argument for a message that is not one registered bsm.v1 type.
+caf::error tell_anywhere(const remote_call_env& env, const std::string& path,
+                         const caf::message& msg);
+
 /// Asks `path` with `msg` within `timeout`; exactly one of the handlers
 /// runs, in `self`'s context. An answer of an unregistered type is
 /// sec::unexpected_response.

@@ -13,6 +13,13 @@
 //   bsm_cluster_bench peer [--port P] [--threads T] [--policy P]
 //       The other process of `raw`: publishes the sink, prints "PORT <n>",
 //       runs until stdin closes or SIGTERM.
+//   bsm_cluster_bench all [the flags of raw]
+//       Side by side in one run: the raw baseline, then the runtime's
+//       cross-node tell, durable send and ask, and the failure detection
+//       time (bench/cluster_runtime.hpp). Prints
+//       {"raw_caf":{...},"runtime":{...}}.
+//   bsm_cluster_bench node <bsmd arguments>
+//       Node B of `all`: bsmd plus a counting sink at "bench_sink".
 //
 // Defaults as in bsm::bench::raw_options.
 
@@ -28,6 +35,7 @@
 #include <vector>
 
 #include "bench/cluster_raw.hpp"
+#include "bench/cluster_runtime.hpp"
 #include "runtime/error.hpp"
 
 namespace {
@@ -43,7 +51,9 @@ int usage() {
        "                             [--warmup-round-trips R] [--threads T]\n"
        "                             [--policy sharing|stealing]\n"
        "                             [--timeout-s S]\n"
-       "       bsm_cluster_bench peer [--port P] [--threads T] [--policy P]\n";
+       "       bsm_cluster_bench peer [--port P] [--threads T] [--policy P]\n"
+       "       bsm_cluster_bench all [the flags of raw]\n"
+       "       bsm_cluster_bench node <bsmd arguments>\n";
   return 2;
 }
 
@@ -140,12 +150,34 @@ int run_raw_command(const raw_options& opts) {
   return 0;
 }
 
+int run_all_command(const raw_options& opts) {
+  auto raw = bsm::bench::run_raw(self_path(), opts);
+  if (!raw) {
+    std::cerr << "cluster_bench: raw: " << bsm::render(raw.error()) << '\n';
+    return 1;
+  }
+  auto rt = bsm::bench::run_runtime(self_path(), BSM_DEFAULT_CONFIG, opts);
+  if (!rt) {
+    std::cerr << "cluster_bench: runtime: " << bsm::render(rt.error())
+              << '\n';
+    return 1;
+  }
+  bsm::bench::print_table(std::cerr, *raw);
+  bsm::bench::print_table(std::cerr, *rt);
+  std::cout << "{\"raw_caf\":" << bsm::bench::to_json(*raw)
+            << ",\"runtime\":" << bsm::bench::to_json(*rt) << '}'
+            << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2)
     return usage();
   std::string command = argv[1];
+  if (command == "node")
+    return bsm::bench::run_bench_node(argc, argv);
   auto flags = parse_flags(argc, argv);
   raw_options opts;
   uint64_t port = 0;
@@ -155,5 +187,7 @@ int main(int argc, char** argv) {
     return bsm::bench::run_peer(static_cast<uint16_t>(port), opts.scheduler);
   if (command == "raw")
     return run_raw_command(opts);
+  if (command == "all")
+    return run_all_command(opts);
   return usage();
 }

@@ -372,6 +372,10 @@ void progress(const std::string& what) {
 
 } // namespace
 
+latency_result summarize_latency(std::vector<double> samples_us) {
+  return summarize(std::move(samples_us));
+}
+
 caf::error validate(const raw_options& opts) {
   if (opts.messages == 0)
     return make_error(errc::invalid_argument, "messages must be positive");

@@ -137,6 +137,9 @@ measure_round_trip(caf::actor_system& sys, const caf::actor& sink,
 [[nodiscard]] caf::expected<raw_result> run_raw(const std::string& exe,
                                                 const raw_options& opts);
 
+/// Percentiles, max and mean of round-trip samples (microseconds).
+latency_result summarize_latency(std::vector<double> samples_us);
+
 /// "sharing" or "stealing", as `bsm_cluster_bench --policy` takes it.
 const char* policy_name(scheduler_policy x);
 

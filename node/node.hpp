@@ -13,6 +13,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/http_bridge.hpp"
+#include "actors/remote_call.hpp"
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_metrics.hpp"
 #include "protocols/caf_types.hpp"
@@ -115,6 +116,11 @@ public:
   /// Where names live in the cluster (this node's view).
   cluster::directory& directory() noexcept {
     return *directory_;
+  }
+
+  /// For tells and asks to a name wherever it lives, from outside actors.
+  remote_call_env call_env() const {
+    return remote_call_env{names_, directory_, types_.get()};
   }
 
   spdlog::logger& log() noexcept {
