@@ -3,6 +3,7 @@
 #include <caf/send.hpp>
 
 #include "actors/http/openai_format.hpp"
+#include "runtime/error.hpp"
 #include "runtime/mailbox/message_id.hpp"
 
 namespace bsm {
@@ -61,6 +62,27 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
   ex->write(
     oaf::sse_data(oaf::chunk(st.id, st.opts.model, st.opts.created,
                              {{"role", "assistant"}, {"content", ""}})));
+  if (!agent) {
+    auto path = agent_path(req.agent());
+    ask_anywhere(
+      self, st.opts.remote, path, caf::make_message(std::move(req)),
+      st.opts.timeout,
+      [self](caf::message msg) {
+        if (msg.match_elements<v1::ChatReply>())
+          self->state.finish(msg.get_as<v1::ChatReply>(0));
+        else
+          self->state.fail(make_error(errc::internal,
+                                      "the agent answered with another type"));
+        self->quit();
+      },
+      [self](caf::error err) {
+        self->state.fail(err);
+        self->quit();
+      });
+    return {
+      [](const v1::ChatDelta&) {},
+    };
+  }
   self
     ->request(agent, st.opts.timeout, std::move(req),
               caf::actor_cast<caf::actor>(self))

@@ -6,7 +6,9 @@
 // `chat.completion.chunk`, then the tool calls, the finish reason, the
 // usage (if asked) and `data: [DONE]`. An error after the stream opened is
 // a `data: {"error":...}` event. The client leaving stops it; the turn
-// itself runs to its end (its effects are not undone).
+// itself runs to its end (its effects are not undone). An agent that lives
+// on another node is asked through the cluster without deltas: its whole
+// answer is written as one chunk when the turn ends.
 
 #include <string>
 
@@ -14,6 +16,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/interfaces.hpp"
+#include "actors/remote_call.hpp"
 #include "runtime/http/exchange.hpp"
 
 namespace bsm {
@@ -23,6 +26,8 @@ struct chat_stream_options {
   int64_t created = 0;
   bool include_usage = false;
   std::chrono::milliseconds timeout{0};
+  /// For an agent on another node (`agent` invalid): asked by path.
+  remote_call_env remote;
 };
 
 struct chat_stream_state {
@@ -42,6 +47,7 @@ struct chat_stream_state {
   void fail(const caf::error& err);
 };
 
+/// `agent` invalid: the agent lives on another node (see opts.remote).
 caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
                           http::exchange_ptr ex, agent_actor agent,
                           v1::ChatRequest req, chat_stream_options opts);

@@ -95,28 +95,36 @@ void chat_completions(http_bridge_pointer self, ex_ptr ex) {
   if (!in)
     return respond_openai_error(ex, in.error());
   const auto& model = in->chat.agent();
-  auto agent = env.names->get(agent_path(model));
-  if (!agent)
+  if (!env.names->get(agent_path(model)))
     return respond_openai_error(
       ex, make_error(errc::not_found, "The model '" + model
                                         + "' does not exist: it names no "
                                           "agent of this node"));
-  auto handle = caf::actor_cast<agent_actor>(*agent);
+  // The agent may live on another node; a down owner fails at once.
+  auto route = route_call(env.call_env(), agent_path(model));
+  if (!route)
+    return respond_openai_error(ex, route.error());
   auto created = unix_now_s();
   if (in->stream) {
     chat_stream_options opts{model, created, in->include_usage,
-                             env.opts.max_ask_timeout};
-    self->system().spawn(chat_stream, ex, handle, std::move(in->chat),
-                         std::move(opts));
+                             env.opts.max_ask_timeout, env.call_env()};
+    self->system().spawn(chat_stream, ex,
+                         caf::actor_cast<agent_actor>(route->local),
+                         std::move(in->chat), std::move(opts));
     return;
   }
-  self->request(handle, env.opts.max_ask_timeout, std::move(in->chat))
-    .then(
-      [ex, model, created](v1::ChatReply& reply) {
-        ex->respond(http::make_json_response(
-          bhttp::status::ok, oaf::completion(reply, model, created).dump()));
-      },
-      [ex](caf::error& err) { respond_openai_error(ex, err); });
+  ask_anywhere(
+    self, env.call_env(), agent_path(model),
+    caf::make_message(std::move(in->chat)), env.opts.max_ask_timeout,
+    [ex, model, created](caf::message msg) {
+      if (!msg.match_elements<v1::ChatReply>())
+        return respond_openai_error(
+          ex, make_error(errc::internal, "the agent answered with another type"));
+      ex->respond(http::make_json_response(
+        bhttp::status::ok,
+        oaf::completion(msg.get_as<v1::ChatReply>(0), model, created).dump()));
+    },
+    [ex](caf::error err) { respond_openai_error(ex, err); });
 }
 
 } // namespace bsm::http_handlers

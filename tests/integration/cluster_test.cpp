@@ -413,6 +413,18 @@ TEST_F(ClusterTest, NodesJoinFromSeedsAndAnAgentOnCAnswersThroughA) {
             std::string::npos);
   EXPECT_EQ(metrics_a->body.find(R"(bsm_agent_turns_total{agent="courier")"),
             std::string::npos);
+  // The OpenAI-compatible route reaches it too, plain and streamed.
+  auto completion = post_json(
+    nodes_[0]->http(), "/v1/chat/completions",
+    R"({"model":"courier","messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_TRUE(completion && completion->status == 200) << describe(completion);
+  EXPECT_EQ(body_of(*completion)["object"], "chat.completion");
+  auto streamed = post_json(nodes_[1]->http(), "/v1/chat/completions",
+                            R"({"model":"courier","stream":true,)"
+                            R"("messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_TRUE(streamed && streamed->status == 200) << describe(streamed);
+  EXPECT_NE(streamed->body.find("chat.completion.chunk"), std::string::npos);
+  EXPECT_NE(streamed->body.find("data: [DONE]"), std::string::npos);
   // An ask through A to a name only C has (the ledger) is forwarded.
   nlohmann::json ask{{"type", "bsm.v1.PingRequest"},
                      {"mode", "ask"},
