@@ -5,8 +5,13 @@
 #            actor sends N one-way Envelopes to a sink in the other process
 #            (the sink acks every W; at most F windows unacknowledged), then
 #            K sequential request/response round trips.
-# Runs `bsm_cluster_bench raw` (it starts its own peer process) several times
-# and reports the median run of each figure. Builds nothing.
+#   runtime  in the same run: node A in the measuring process, node B a real
+#            bsmd process; A sends to a name only B has (cluster_runtime.hpp):
+#            non-durable tells, durable sends (accepted into A's outbox, and
+#            delivered to B's sink), sequential asks, then B is killed and the
+#            time until A marks it down is taken.
+# Runs `bsm_cluster_bench all` (it starts its own peer processes) several
+# times and reports the median of each figure. Builds nothing.
 # Usage: bench/cluster_bench.sh [BUILD_DIR]   (make bench-cluster)
 # Environment (defaults in brackets):
 #   CLUSTER_BENCH_REPETITIONS [3]
@@ -42,7 +47,7 @@ load_before=$(loadavg)
 : >"$tmp/runs"
 for rep in $(seq "$repetitions"); do
   echo "cluster_bench: round $rep of $repetitions" >&2
-  "$bin" raw --messages "$messages" --payload-bytes "$payload" \
+  "$bin" all --messages "$messages" --payload-bytes "$payload" \
     --round-trips "$round_trips" "${extra[@]}" >>"$tmp/runs"
 done
 load_after=$(loadavg)
@@ -53,33 +58,44 @@ python3 - "$tmp/runs" "$json" "$stamp" "$load_before" "$load_after" \
 import json, os, platform, statistics, sys
 runs_file, out, stamp, load_before, load_after = sys.argv[1:6]
 runs = [json.loads(line) for line in open(runs_file) if line.strip()]
-# Every section of the output ("raw_caf", later the runtime's): the median
-# of each figure over the runs.
-medians = {}
-for section in dict.fromkeys(k for r in runs for k in r):
-    mine = [r[section] for r in runs if section in r]
-    medians[section] = {
-        "msgs_per_s": statistics.median(m["msgs_per_s"] for m in mine),
-        "msgs_per_s_runs": [m["msgs_per_s"] for m in mine],
-        "rtt_us": {q: statistics.median(m["rtt_us"][q] for m in mine)
-                   for q in ("p50", "p90", "p99")},
-        "rtt_p99_us_runs": [m["rtt_us"]["p99"] for m in mine],
-        "settings": {k: v for k, v in mine[0].items()
-                     if k not in ("msgs_per_s", "elapsed_s", "rtt_us")},
-    }
+med = lambda xs: statistics.median(list(xs))
+raw = [r["raw_caf"] for r in runs]
+rt = [r["runtime"] for r in runs]
+figures = {
+    "raw_msgs_per_s": med(x["msgs_per_s"] for x in raw),
+    "raw_rtt_p50_us": med(x["rtt_us"]["p50"] for x in raw),
+    "raw_rtt_p99_us": med(x["rtt_us"]["p99"] for x in raw),
+    "non_durable_msgs_per_s": med(x["non_durable"]["msgs_per_s"] for x in rt),
+    "durable_accepted_msgs_per_s":
+        med(x["durable_accepted"]["msgs_per_s"] for x in rt),
+    "durable_delivered_msgs_per_s":
+        med(x["durable_delivered"]["msgs_per_s"] for x in rt),
+    "ask_rtt_p50_us": med(x["ask_rtt_us"]["p50"] for x in rt),
+    "ask_rtt_p99_us": med(x["ask_rtt_us"]["p99"] for x in rt),
+    "detection_ms": med(x["detection_ms"] for x in rt),
+    # Per run, so both sides of a ratio saw the same machine state.
+    "non_durable_vs_raw": med(b["non_durable"]["msgs_per_s"] / a["msgs_per_s"]
+                              for a, b in zip(raw, rt)),
+}
 doc = {"kind": "cluster", "date": stamp, "host": platform.node(),
        "cpus": os.cpu_count(), "loadavg_before": load_before,
-       "loadavg_after": load_after, "median": medians, "runs": runs}
+       "loadavg_after": load_after, "median": figures, "runs": runs}
 with open(out, "w") as f:
     json.dump(doc, f, indent=2)
     f.write("\n")
+f = figures
 print(f"cluster benchmark {stamp}, median of {len(runs)} runs "
       f"(load before {load_before}, after {load_after})")
-print(f"{'section':<12} {'msg/s':>12} {'rtt p50 us':>11} {'rtt p90 us':>11} "
-      f"{'rtt p99 us':>11}")
-for section, m in medians.items():
-    r = m["rtt_us"]
-    print(f"{section:<12} {m['msgs_per_s']:>12.0f} {r['p50']:>11.1f} "
-          f"{r['p90']:>11.1f} {r['p99']:>11.1f}")
+print(f"raw CAF one-way            {f['raw_msgs_per_s']:>10.0f} msg/s")
+print(f"runtime non-durable tell   {f['non_durable_msgs_per_s']:>10.0f} msg/s"
+      f"  ({f['non_durable_vs_raw']:.0%} of raw, target >= 80%)")
+print(f"runtime durable, accepted  {f['durable_accepted_msgs_per_s']:>10.0f} msg/s")
+print(f"runtime durable, delivered {f['durable_delivered_msgs_per_s']:>10.0f} msg/s"
+      f"  (target >= 50000)")
+print(f"raw CAF round trip         p50 {f['raw_rtt_p50_us']:.0f} us, "
+      f"p99 {f['raw_rtt_p99_us']:.0f} us")
+print(f"runtime cross-node ask     p50 {f['ask_rtt_p50_us']:.0f} us, "
+      f"p99 {f['ask_rtt_p99_us']:.0f} us")
+print(f"failure detection (kill -9) {f['detection_ms']:.0f} ms")
 EOF
 cp "$json" "$out/cluster-latest.json"
