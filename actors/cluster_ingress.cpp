@@ -32,6 +32,7 @@ bool accepted(const cluster_ingress_env& env, const std::string& node,
 
 // What became of each entry of a batch, in order.
 struct batch_outcome {
+  cluster_ingress_pointer self;
   v1::LinkBatch batch;
   std::vector<std::optional<caf::error>> results;
   size_t remaining = 0;
@@ -44,8 +45,12 @@ struct batch_outcome {
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& err = *results[i];
       auto seq = batch.entries(static_cast<int>(i)).link_seq();
-      if (err && !is_permanent_error(err))
+      if (err && !is_permanent_error(err)) {
+        // The sender starts again from here; later batches must wait.
+        auto& next = self->state.next_link_seq[batch.from_node()];
+        next = std::min(next, seq);
         break;
+      }
       if (err) {
         auto* r = ack.add_refused();
         r->set_link_seq(seq);
@@ -57,7 +62,27 @@ struct batch_outcome {
   }
 };
 
-caf::result<v1::LinkAck> append_batch(cluster_ingress_actor::pointer self,
+// A batch that starts after a gap (an earlier batch in flight was refused)
+// must not overtake it.
+caf::error check_order(cluster_ingress_pointer self,
+                       const v1::LinkBatch& batch) {
+  auto first = batch.entries(0).link_seq();
+  auto last = batch.entries(batch.entries_size() - 1).link_seq();
+  auto& known = self->state.next_link_seq;
+  auto i = known.find(batch.from_node());
+  bool in_order = i == known.end() ? first == batch.oldest_unacked()
+                                   : first <= i->second;
+  if (!in_order)
+    return make_error(errc::unavailable,
+                      "batch from " + batch.from_node() + " starts at "
+                        + std::to_string(first)
+                        + " but an earlier one is missing");
+  auto& next = known[batch.from_node()];
+  next = std::max(next, last + 1);
+  return caf::none;
+}
+
+caf::result<v1::LinkAck> append_batch(cluster_ingress_pointer self,
                                       const cluster_ingress_env& env,
                                       v1::LinkBatch& batch) {
   if (!accepted(env, batch.from_node(), batch.from_incarnation()))
@@ -67,7 +92,10 @@ caf::result<v1::LinkAck> append_batch(cluster_ingress_actor::pointer self,
   auto router = env.names->get(mailbox_router_path);
   if (!router)
     return make_error(errc::unavailable, "the mailbox router is restarting");
+  if (auto err = check_order(self, batch))
+    return err;
   auto out = std::make_shared<batch_outcome>();
+  out->self = self;
   out->promise = self->make_response_promise<v1::LinkAck>();
   out->remaining = static_cast<size_t>(batch.entries_size());
   out->results.resize(out->remaining);
@@ -98,7 +126,7 @@ caf::result<v1::LinkAck> append_batch(cluster_ingress_actor::pointer self,
 }
 
 caf::result<v1::RemoteAskResponse>
-ask_local(cluster_ingress_actor::pointer self, const cluster_ingress_env& env,
+ask_local(cluster_ingress_pointer self, const cluster_ingress_env& env,
           v1::RemoteAskRequest& req) {
   if (!accepted(env, req.from_node(), req.from_incarnation()))
     return not_a_member(req.from_node(), req.from_incarnation());
@@ -161,8 +189,8 @@ void tell_local(const cluster_ingress_env& env, const v1::RemoteTell& tell) {
 
 } // namespace
 
-cluster_ingress_actor::behavior_type
-cluster_ingress(cluster_ingress_actor::pointer self, cluster_ingress_env env) {
+cluster_ingress_actor::behavior_type cluster_ingress(cluster_ingress_pointer self,
+                                                     cluster_ingress_env env) {
   return {
     [self, env](v1::SendRequest& req) -> caf::result<v1::SendResponse> {
       auto router = env.names->get(mailbox_router_path);

@@ -16,6 +16,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <unordered_map>
 
 #include <spdlog/logger.h>
 
@@ -42,7 +44,19 @@ struct cluster_ingress_env {
   std::chrono::milliseconds max_ask_timeout{std::chrono::minutes{5}};
 };
 
-cluster_ingress_actor::behavior_type
-cluster_ingress(cluster_ingress_actor::pointer self, cluster_ingress_env env);
+struct cluster_ingress_state {
+  static constexpr const char* name = "cluster_ingress";
+
+  /// Per sending node: the next link_seq a batch may start at (or
+  /// before). Unknown after a restart, when the sender's oldest
+  /// unacknowledged entry decides (LinkBatch.oldest_unacked).
+  std::unordered_map<std::string, uint64_t> next_link_seq;
+};
+
+using cluster_ingress_pointer
+  = cluster_ingress_actor::stateful_pointer<cluster_ingress_state>;
+
+cluster_ingress_actor::behavior_type cluster_ingress(cluster_ingress_pointer self,
+                                                     cluster_ingress_env env);
 
 } // namespace bsm

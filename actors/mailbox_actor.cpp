@@ -51,7 +51,7 @@ private:
   void try_send_batch();
   void batch_acked(uint64_t token, const v1::LinkAck& ack);
   void batch_failed(uint64_t token, const caf::error& err);
-  void requeue_batch();
+  void requeue_batches();
   std::chrono::milliseconds next_link_backoff();
 
   mailbox_pointer self_;
@@ -430,70 +430,76 @@ void mailbox_logic::target_down(const caf::down_msg& msg) {
 // -- outboxes ----------------------------------------------------------------
 
 void mailbox_logic::try_send_batch() {
-  if (!st_.ready || !st_.batch_in_flight.empty() || st_.waiting)
-    return;
-  if (st_.queue.empty()) {
+  while (st_.ready && !st_.waiting
+         && st_.batches_in_flight.size() < st_.env.link_pipeline) {
+    if (st_.queue.empty()) {
+      maybe_read();
+      return;
+    }
+    const auto& dir = *st_.env.directory;
+    auto member = dir.member(*st_.peer);
+    auto conn = dir.connection(*st_.peer);
+    if (!conn || !member
+        || (member->state != v1::MEMBER_STATE_UP
+            && member->state != v1::MEMBER_STATE_SUSPECT)) {
+      // The owner is down or not connected yet: the entries wait on disk.
+      if (st_.batches_in_flight.empty())
+        wait_then_deliver(st_.env.link_poll);
+      return;
+    }
+    v1::LinkBatch batch;
+    batch.set_from_node(dir.self());
+    batch.set_from_incarnation(dir.incarnation());
+    batch.set_oldest_unacked(st_.batches_in_flight.empty()
+                               ? st_.queue.front().seq
+                               : st_.batches_in_flight.begin()->second.front().seq);
+    auto token = ++st_.delivery_token;
+    auto& sent = st_.batches_in_flight[token];
+    while (!st_.queue.empty() && sent.size() < st_.env.link_batch) {
+      auto& e = st_.queue.front();
+      auto* x = batch.add_entries();
+      x->set_link_seq(e.seq);
+      *x->mutable_envelope() = e.envelope;
+      sent.push_back(std::move(e));
+      st_.queue.pop_front();
+    }
     maybe_read();
-    return;
+    st_.env.metrics->deliveries.inc(sent.size());
+    self_->request(caf::actor_cast<cluster_ingress_actor>(conn),
+                   st_.env.link_ack_timeout, std::move(batch))
+      .then(
+        [self = self_, token](v1::LinkAck& ack) {
+          mailbox_logic{self}.batch_acked(token, ack);
+        },
+        [self = self_, token](caf::error& err) {
+          mailbox_logic{self}.batch_failed(token, err);
+        });
   }
-  const auto& dir = *st_.env.directory;
-  auto member = dir.member(*st_.peer);
-  auto conn = dir.connection(*st_.peer);
-  if (!conn || !member
-      || (member->state != v1::MEMBER_STATE_UP
-          && member->state != v1::MEMBER_STATE_SUSPECT)) {
-    // The owner is down or not connected yet: the entries wait on disk.
-    wait_then_deliver(st_.env.link_poll);
-    return;
-  }
-  v1::LinkBatch batch;
-  batch.set_from_node(dir.self());
-  batch.set_from_incarnation(dir.incarnation());
-  while (!st_.queue.empty()
-         && st_.batch_in_flight.size() < st_.env.link_batch) {
-    auto& e = st_.queue.front();
-    auto* x = batch.add_entries();
-    x->set_link_seq(e.seq);
-    *x->mutable_envelope() = e.envelope;
-    st_.batch_in_flight.push_back(std::move(e));
-    st_.queue.pop_front();
-  }
-  maybe_read();
-  auto token = ++st_.delivery_token;
-  st_.env.metrics->deliveries.inc(st_.batch_in_flight.size());
-  self_->request(caf::actor_cast<cluster_ingress_actor>(conn),
-                 st_.env.link_ack_timeout, std::move(batch))
-    .then(
-      [self = self_, token](v1::LinkAck& ack) {
-        mailbox_logic{self}.batch_acked(token, ack);
-      },
-      [self = self_, token](caf::error& err) {
-        mailbox_logic{self}.batch_failed(token, err);
-      });
 }
 
 void mailbox_logic::batch_acked(uint64_t token, const v1::LinkAck& ack) {
-  if (token != st_.delivery_token || st_.batch_in_flight.empty())
-    return;
+  auto i = st_.batches_in_flight.find(token);
+  if (i == st_.batches_in_flight.end())
+    return; // given up on and requeued: the resend is a duplicate there
   std::map<uint64_t, std::string> refused;
   for (const auto& r : ack.refused())
     refused.emplace(r.link_seq(), r.error());
   std::vector<uint64_t> done;
   std::vector<entry> rest;
-  for (auto& e : st_.batch_in_flight) {
+  for (auto& e : i->second) {
     if (e.seq > ack.up_to_seq()) {
       rest.push_back(std::move(e));
       continue;
     }
-    if (auto i = refused.find(e.seq); i != refused.end()) {
+    if (auto r = refused.find(e.seq); r != refused.end()) {
       dead_letter(std::move(e),
                   make_error(errc::failed_precondition,
-                             "node " + *st_.peer + " refused it: " + i->second));
+                             "node " + *st_.peer + " refused it: " + r->second));
       continue;
     }
     done.push_back(e.seq);
   }
-  st_.batch_in_flight.clear();
+  st_.batches_in_flight.erase(i);
   st_.depth -= std::min<uint64_t>(st_.depth, done.size());
   st_.publish_depth();
   st_.env.metrics->pending.add(-static_cast<double>(done.size()));
@@ -509,9 +515,10 @@ void mailbox_logic::batch_acked(uint64_t token, const v1::LinkAck& ack) {
       },
       nullptr);
   if (!rest.empty()) {
-    // The peer could not take all (a full mailbox there): resend the rest.
-    st_.batch_in_flight = std::move(rest);
-    requeue_batch();
+    // The peer could not take all (a full mailbox there): send everything
+    // unacknowledged again, in order.
+    st_.batches_in_flight.emplace(token, std::move(rest));
+    requeue_batches();
     st_.env.metrics->redeliveries.inc();
     wait_then_deliver(next_link_backoff());
     return;
@@ -521,15 +528,30 @@ void mailbox_logic::batch_acked(uint64_t token, const v1::LinkAck& ack) {
 }
 
 void mailbox_logic::batch_failed(uint64_t token, const caf::error& err) {
-  if (token != st_.delivery_token || st_.batch_in_flight.empty())
+  auto i = st_.batches_in_flight.find(token);
+  if (i == st_.batches_in_flight.end())
     return;
   if (st_.backoff == st_.env.opts.redelivery_backoff_initial)
     st_.env.log->warn("outbox to {}: {} envelopes not acknowledged: {}; "
                       "sending again",
-                      *st_.peer, st_.batch_in_flight.size(), render(err));
-  requeue_batch();
+                      *st_.peer, i->second.size(), render(err));
+  requeue_batches();
   st_.env.metrics->redeliveries.inc();
   wait_then_deliver(next_link_backoff());
+}
+
+// Every batch still in flight goes back to the queue's front, in sequence
+// order; their late acks find no token and are ignored.
+void mailbox_logic::requeue_batches() {
+  std::vector<entry> all;
+  for (auto& [token, entries] : st_.batches_in_flight)
+    for (auto& e : entries)
+      all.push_back(std::move(e));
+  st_.batches_in_flight.clear();
+  std::sort(all.begin(), all.end(),
+            [](const entry& x, const entry& y) { return x.seq < y.seq; });
+  for (auto i = all.rbegin(); i != all.rend(); ++i)
+    st_.queue.push_front(std::move(*i));
 }
 
 // A peer that refused a batch (it restarted and has not heard our
@@ -541,12 +563,6 @@ std::chrono::milliseconds mailbox_logic::next_link_backoff() {
   return delay;
 }
 
-void mailbox_logic::requeue_batch() {
-  for (auto i = st_.batch_in_flight.rbegin(); i != st_.batch_in_flight.rend();
-       ++i)
-    st_.queue.push_front(std::move(*i));
-  st_.batch_in_flight.clear();
-}
 
 } // namespace
 

@@ -64,9 +64,11 @@ struct mailbox_env {
   size_t window = 1024;
   /// The cluster's view; null on a node without a cluster (all is local).
   std::shared_ptr<const cluster::directory> directory;
-  /// Outboxes: most envelopes per batch, the wait for its ack, and how
-  /// often a waiting outbox looks for its peer.
+  /// Outboxes: most envelopes per batch, batches sent before the first
+  /// ack (the link's pipeline), the wait for an ack, and how often a
+  /// waiting outbox looks for its peer.
   size_t link_batch = 256;
+  size_t link_pipeline = 4;
   std::chrono::milliseconds link_ack_timeout{10000};
   std::chrono::milliseconds link_poll{100};
 };
@@ -113,9 +115,10 @@ struct mailbox_state {
   std::optional<uint64_t> disk_from;
   bool reading = false;
   std::optional<entry> in_flight;
-  /// Outboxes only: the peer, and the batch waiting for its ack.
+  /// Outboxes only: the peer, and the batches waiting for their ack by
+  /// delivery token.
   std::optional<std::string> peer;
-  std::vector<entry> batch_in_flight;
+  std::map<uint64_t, std::vector<entry>> batches_in_flight;
   /// Tells a delivery's answer from the answer to an older one.
   uint64_t delivery_token = 0;
   /// The head may have been in delivery when the node stopped.
