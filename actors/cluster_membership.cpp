@@ -95,6 +95,7 @@ void publish_view(self_pointer self) {
 // A raised incarnation makes every member take this node as a new run.
 void raise_incarnation(self_pointer self, const std::string& why) {
   auto& st = self->state;
+  st.raised_at = steady::now();
   auto next = st.env.directory->incarnation() + 1;
   st.env.directory->set_incarnation(next);
   st.env.log->warn("cluster: {}; incarnation is now {}", why, next);
@@ -193,7 +194,10 @@ void poll_table(self_pointer self) {
   st.redis_busy = true;
   v1::Heartbeat req;
   *req.mutable_from() = self_record(self);
-  self->request(st.redis, st.env.opts.heartbeat_interval * 4, std::move(req))
+  // Longer than the worker's own worst case (a connect and a command, each
+  // bounded by connect_timeout, and one retry), so calls never pile up in
+  // its mailbox while Redis is unreachable.
+  self->request(st.redis, st.env.opts.connect_timeout * 5, std::move(req))
     .then(
       [self](v1::Heartbeat& resp) {
         auto& state = self->state;
@@ -220,14 +224,16 @@ void tick(self_pointer self) {
     return; // not listening yet
   if (late > st.env.opts.down_after) {
     // This node stalled for longer than the others wait: they have
-    // declared it down. Rejoin as a new incarnation.
+    // declared it down, and their silence was its own. Rejoin as a new
+    // incarnation, unless a heartbeat saying so already raised it.
     st.table->forgive_silence(now);
-    raise_incarnation(
-      self, "this node stalled for "
-              + std::to_string(
-                std::chrono::duration_cast<std::chrono::milliseconds>(late)
-                  .count())
-              + " ms");
+    if (now - st.raised_at > st.env.opts.down_after)
+      raise_incarnation(
+        self, "this node stalled for "
+                + std::to_string(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(late)
+                    .count())
+                + " ms");
   }
   // A seed list may name this node itself.
   st.peers.erase(st.env.directory->self_cluster_address());

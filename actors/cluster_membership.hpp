@@ -64,6 +64,8 @@ struct cluster_membership_state {
   cluster_table_actor redis;
   bool redis_busy = false;
   std::chrono::steady_clock::time_point last_tick;
+  /// When the incarnation was last raised.
+  std::chrono::steady_clock::time_point raised_at;
   bool heard_any = false;
 };
 

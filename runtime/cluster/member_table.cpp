@@ -45,8 +45,11 @@ void member_table::on_leave(const std::string& name, uint64_t incarnation,
   if (i == members_.end() || incarnation < i->second.record.incarnation()
       || incarnation <= i->second.dead_up_to)
     return;
-  i->second.record.set_incarnation(incarnation);
-  set_state(i->second, v1::MEMBER_STATE_LEFT, out);
+  auto& m = i->second;
+  m.record.set_incarnation(incarnation);
+  set_state(m, v1::MEMBER_STATE_LEFT, out);
+  // A goodbye proves the member ran, also one known only from gossip.
+  m.dead_up_to = std::max(m.dead_up_to, incarnation);
 }
 
 void member_table::on_connection_lost(const std::string& name,

@@ -74,8 +74,9 @@ public:
   void forgive_silence(steady_time now);
 
   /// True if a message from `name` at `incarnation` may be acted on: the
-  /// member is known, the incarnation is not older than the one known, and
-  /// it is not the incarnation that was declared down or left.
+  /// member is known and up or suspect, the incarnation is not older than
+  /// the one known, and it is not one that was declared down or left.
+  /// (Incarnations start at 1.)
   bool accepts(const std::string& name, uint64_t incarnation) const;
 
   /// Learns a member's address without marking it up (gossip, Redis).

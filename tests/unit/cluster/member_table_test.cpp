@@ -361,14 +361,10 @@ TEST_F(MemberTable, AcceptsFollowsTheMemberStateAndIncarnation) {
   EXPECT_FALSE(table.accepts("node-down", 4));
 }
 
-// BUG (not fixed here): on_heartbeat promises to refuse "the incarnation
-// that was declared down or left", and on_leave is a goodbye from the
-// member itself. But set_state only records dead_up_to for a member with
-// last_seen_unix_ms > 0, and on_leave does not set it, so a member first
-// learned from gossip or Redis whose first direct message is its goodbye
-// is left with dead_up_to == 0; a late or reordered heartbeat of that same
-// incarnation then brings it back up.
-TEST_F(MemberTable, DISABLED_LeftMemberLearnedFromGossipStaysLeft) {
+// A goodbye proves the member ran: a member known only from gossip or
+// Redis whose first direct message is its goodbye stays left at that
+// incarnation, so a late heartbeat of it does not bring it back.
+TEST_F(MemberTable, LeftMemberLearnedFromGossipStaysLeft) {
   ASSERT_TRUE(table.learn(record("node-b", 2)));
   table.on_leave("node-b", 2, ts);
   ASSERT_EQ(state_of("node-b"), left);
