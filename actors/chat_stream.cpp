@@ -71,8 +71,8 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
         if (msg.match_elements<v1::ChatReply>())
           self->state.finish(msg.get_as<v1::ChatReply>(0));
         else
-          self->state.fail(make_error(errc::internal,
-                                      "the agent answered with another type"));
+          self->state.fail(
+            make_error(errc::internal, "the agent answered with another type"));
         self->quit();
       },
       [self](caf::error err) {

@@ -70,13 +70,13 @@ caf::error check_order(cluster_ingress_pointer self,
   auto last = batch.entries(batch.entries_size() - 1).link_seq();
   auto& known = self->state.next_link_seq;
   auto i = known.find(batch.from_node());
-  bool in_order = i == known.end() ? first == batch.oldest_unacked()
-                                   : first <= i->second;
+  bool in_order
+    = i == known.end() ? first == batch.oldest_unacked() : first <= i->second;
   if (!in_order)
-    return make_error(errc::unavailable,
-                      "batch from " + batch.from_node() + " starts at "
-                        + std::to_string(first)
-                        + " but an earlier one is missing");
+    return make_error(errc::unavailable, "batch from " + batch.from_node()
+                                           + " starts at "
+                                           + std::to_string(first)
+                                           + " but an earlier one is missing");
   auto& next = known[batch.from_node()];
   next = std::max(next, last + 1);
   return caf::none;
@@ -125,9 +125,9 @@ caf::result<v1::LinkAck> append_batch(cluster_ingress_pointer self,
   return out->promise;
 }
 
-caf::result<v1::RemoteAskResponse>
-ask_local(cluster_ingress_pointer self, const cluster_ingress_env& env,
-          v1::RemoteAskRequest& req) {
+caf::result<v1::RemoteAskResponse> ask_local(cluster_ingress_pointer self,
+                                             const cluster_ingress_env& env,
+                                             v1::RemoteAskRequest& req) {
   if (!accepted(env, req.from_node(), req.from_incarnation()))
     return not_a_member(req.from_node(), req.from_incarnation());
   const auto& envelope = req.envelope();
@@ -139,8 +139,8 @@ ask_local(cluster_ingress_pointer self, const cluster_ingress_env& env,
     return make_error(errc::not_found, "no actor named '" + envelope.target()
                                          + "' on node "
                                          + env.directory->self());
-  auto left = std::chrono::milliseconds{envelope.deadline_unix_ms()
-                                        - unix_now_ms()};
+  auto left
+    = std::chrono::milliseconds{envelope.deadline_unix_ms() - unix_now_ms()};
   if (envelope.deadline_unix_ms() == 0)
     left = env.max_ask_timeout;
   if (left.count() <= 0)
@@ -150,25 +150,24 @@ ask_local(cluster_ingress_pointer self, const cluster_ingress_env& env,
   auto rp = self->make_response_promise<v1::RemoteAskResponse>();
   auto handle = self->request(*target, left, std::move(*msg));
   self->add_multiplexed_response_handler(
-    handle.id(), any_bsm_v1_reply(
-                   [rp, types = env.types](caf::message reply) {
-                     auto promise = rp;
-                     auto encoded = types->encode(reply);
-                     if (!encoded) {
-                       promise.deliver(encoded.error());
-                       return;
-                     }
-                     v1::RemoteAskResponse resp;
-                     resp.mutable_reply()->set_type_name(
-                       std::move(encoded->type_name));
-                     resp.mutable_reply()->set_payload(
-                       std::move(encoded->bytes));
-                     promise.deliver(std::move(resp));
-                   },
-                   [rp](caf::error& err) {
-                     auto promise = rp;
-                     promise.deliver(err);
-                   }));
+    handle.id(),
+    any_bsm_v1_reply(
+      [rp, types = env.types](caf::message reply) {
+        auto promise = rp;
+        auto encoded = types->encode(reply);
+        if (!encoded) {
+          promise.deliver(encoded.error());
+          return;
+        }
+        v1::RemoteAskResponse resp;
+        resp.mutable_reply()->set_type_name(std::move(encoded->type_name));
+        resp.mutable_reply()->set_payload(std::move(encoded->bytes));
+        promise.deliver(std::move(resp));
+      },
+      [rp](caf::error& err) {
+        auto promise = rp;
+        promise.deliver(err);
+      }));
   return rp;
 }
 
@@ -189,8 +188,8 @@ void tell_local(const cluster_ingress_env& env, const v1::RemoteTell& tell) {
 
 } // namespace
 
-cluster_ingress_actor::behavior_type cluster_ingress(cluster_ingress_pointer self,
-                                                     cluster_ingress_env env) {
+cluster_ingress_actor::behavior_type
+cluster_ingress(cluster_ingress_pointer self, cluster_ingress_env env) {
   return {
     [self, env](v1::SendRequest& req) -> caf::result<v1::SendResponse> {
       auto router = env.names->get(mailbox_router_path);
@@ -208,8 +207,8 @@ cluster_ingress_actor::behavior_type cluster_ingress(cluster_ingress_pointer sel
     [self, env](v1::LinkBatch& batch) -> caf::result<v1::LinkAck> {
       return append_batch(self, env, batch);
     },
-    [self, env](
-      v1::RemoteAskRequest& req) -> caf::result<v1::RemoteAskResponse> {
+    [self,
+     env](v1::RemoteAskRequest& req) -> caf::result<v1::RemoteAskResponse> {
       return ask_local(self, env, req);
     },
     [env](v1::RemoteTell& tell) { tell_local(env, tell); },

@@ -56,7 +56,7 @@ struct cluster_ingress_state {
 using cluster_ingress_pointer
   = cluster_ingress_actor::stateful_pointer<cluster_ingress_state>;
 
-cluster_ingress_actor::behavior_type cluster_ingress(cluster_ingress_pointer self,
-                                                     cluster_ingress_env env);
+cluster_ingress_actor::behavior_type
+cluster_ingress(cluster_ingress_pointer self, cluster_ingress_env env);
 
 } // namespace bsm

@@ -38,8 +38,7 @@ v1::MemberRecord self_record(self_pointer self) {
   return rec;
 }
 
-void publish(self_pointer self, const std::string& topic,
-             nlohmann::json data) {
+void publish(self_pointer self, const std::string& topic, nlohmann::json data) {
   auto bus = self->state.env.names->get(event_bus_path);
   if (!bus)
     return;
@@ -60,8 +59,8 @@ void report(self_pointer self, const std::vector<cluster::transition>& ts) {
     auto address = m ? m->record.cluster_address() : std::string{};
     if (t.to == v1::MEMBER_STATE_UP)
       st.heard_any = true;
-    st.env.log->info("cluster: member {} ({}, incarnation {}) is {}",
-                     t.name, address, t.incarnation, to);
+    st.env.log->info("cluster: member {} ({}, incarnation {}) is {}", t.name,
+                     address, t.incarnation, to);
     publish(self, "cluster.member." + to,
             {{"name", t.name},
              {"address", address},
@@ -87,8 +86,8 @@ void publish_view(self_pointer self) {
   for (const auto& [address, p] : st.peers)
     if (!p.name.empty())
       st.env.directory->set_connection(p.name, p.handle);
-  bool has_peers = !st.env.opts.seeds.empty()
-                   || st.env.opts.membership != "static";
+  bool has_peers
+    = !st.env.opts.seeds.empty() || st.env.opts.membership != "static";
   st.env.directory->set_joined(!has_peers || st.heard_any);
 }
 
@@ -157,8 +156,8 @@ void connect(self_pointer self, const std::string& address) {
       },
       [self, address](caf::error& err) {
         self->state.peers[address].connecting = false;
-        self->state.env.log->debug("cluster: cannot connect to {}: {}",
-                                   address, render(err));
+        self->state.env.log->debug("cluster: cannot connect to {}: {}", address,
+                                   render(err));
       });
 }
 
@@ -209,8 +208,7 @@ void poll_table(self_pointer self) {
       },
       [self](caf::error& err) {
         self->state.redis_busy = false;
-        self->state.env.log->warn("cluster: membership table: {}",
-                                  render(err));
+        self->state.env.log->warn("cluster: membership table: {}", render(err));
       });
 }
 
@@ -229,11 +227,11 @@ void tick(self_pointer self) {
     st.table->forgive_silence(now);
     if (now - st.raised_at > st.env.opts.down_after)
       raise_incarnation(
-        self, "this node stalled for "
-                + std::to_string(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(late)
-                    .count())
-                + " ms");
+        self,
+        "this node stalled for "
+          + std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(late).count())
+          + " ms");
   }
   // A seed list may name this node itself.
   st.peers.erase(st.env.directory->self_cluster_address());
@@ -334,8 +332,8 @@ cluster_membership(cluster_membership_pointer self,
   cluster::detector_options det;
   det.suspect_after = st.env.opts.suspect_after;
   det.down_after = st.env.opts.down_after;
-  st.table = std::make_unique<cluster::member_table>(st.env.directory->self(),
-                                                     det);
+  st.table
+    = std::make_unique<cluster::member_table>(st.env.directory->self(), det);
   for (const auto& seed : st.env.opts.seeds)
     st.peers.try_emplace(seed);
   if (st.env.opts.membership != "static") {
@@ -348,8 +346,8 @@ cluster_membership(cluster_membership_pointer self,
       table.ttl = st.env.opts.membership_ttl;
       table.timeout = st.env.opts.connect_timeout;
       // Detached: hiredis blocks its own thread only.
-      st.redis = self->spawn<caf::detached>(cluster_table, table,
-                                            self->address());
+      st.redis
+        = self->spawn<caf::detached>(cluster_table, table, self->address());
     }
   }
   st.last_tick = steady::now();

@@ -73,7 +73,6 @@ using cluster_membership_pointer
   = cluster_membership_actor::stateful_pointer<cluster_membership_state>;
 
 cluster_membership_actor::behavior_type
-cluster_membership(cluster_membership_pointer self,
-                   cluster_membership_env env);
+cluster_membership(cluster_membership_pointer self, cluster_membership_env env);
 
 } // namespace bsm

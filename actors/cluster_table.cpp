@@ -13,7 +13,8 @@ cluster_table(cluster_table_actor::pointer self, cluster_table_options opts,
               caf::actor_addr owner) {
   if (auto handle = caf::actor_cast<caf::actor>(owner))
     self->monitor(handle);
-  self->set_down_handler([self](caf::down_msg& msg) { self->quit(msg.reason); });
+  self->set_down_handler(
+    [self](caf::down_msg& msg) { self->quit(msg.reason); });
   auto client = std::make_shared<std::unique_ptr<cluster::redis_membership>>();
   auto connected = [client, opts]() -> caf::error {
     if (*client)

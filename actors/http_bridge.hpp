@@ -97,8 +97,7 @@ struct http_bridge_state {
 /// helper.
 caf::behavior http_bridge(http_bridge_pointer self,
                           std::shared_ptr<const http_bridge_env> env,
-                          std::shared_ptr<const http_routes> routes,
-                          store* db);
+                          std::shared_ptr<const http_routes> routes, store* db);
 
 /// The front: the HTTP server's dispatcher for `routes`. It finds the
 /// bridge actor by name at each request, so the actor may restart.

@@ -23,7 +23,6 @@ rocksdb::Status status_of(const caf::error& err) {
   return rocksdb::Status::IOError(render(err));
 }
 
-
 class mailbox_logic {
 public:
   explicit mailbox_logic(mailbox_pointer self)
@@ -450,9 +449,10 @@ void mailbox_logic::try_send_batch() {
     v1::LinkBatch batch;
     batch.set_from_node(dir.self());
     batch.set_from_incarnation(dir.incarnation());
-    batch.set_oldest_unacked(st_.batches_in_flight.empty()
-                               ? st_.queue.front().seq
-                               : st_.batches_in_flight.begin()->second.front().seq);
+    batch.set_oldest_unacked(
+      st_.batches_in_flight.empty()
+        ? st_.queue.front().seq
+        : st_.batches_in_flight.begin()->second.front().seq);
     auto token = ++st_.delivery_token;
     auto& sent = st_.batches_in_flight[token];
     while (!st_.queue.empty() && sent.size() < st_.env.link_batch) {
@@ -465,8 +465,9 @@ void mailbox_logic::try_send_batch() {
     }
     maybe_read();
     st_.env.metrics->deliveries.inc(sent.size());
-    self_->request(caf::actor_cast<cluster_ingress_actor>(conn),
-                   st_.env.link_ack_timeout, std::move(batch))
+    self_
+      ->request(caf::actor_cast<cluster_ingress_actor>(conn),
+                st_.env.link_ack_timeout, std::move(batch))
       .then(
         [self = self_, token](v1::LinkAck& ack) {
           mailbox_logic{self}.batch_acked(token, ack);
@@ -492,9 +493,9 @@ void mailbox_logic::batch_acked(uint64_t token, const v1::LinkAck& ack) {
       continue;
     }
     if (auto r = refused.find(e.seq); r != refused.end()) {
-      dead_letter(std::move(e),
-                  make_error(errc::failed_precondition,
-                             "node " + *st_.peer + " refused it: " + r->second));
+      dead_letter(std::move(e), make_error(errc::failed_precondition,
+                                           "node " + *st_.peer
+                                             + " refused it: " + r->second));
       continue;
     }
     done.push_back(e.seq);
@@ -562,7 +563,6 @@ std::chrono::milliseconds mailbox_logic::next_link_backoff() {
                           std::chrono::milliseconds{1000}});
   return delay;
 }
-
 
 } // namespace
 

@@ -75,8 +75,9 @@ caf::error tell_anywhere(const remote_call_env& env, const std::string& path,
   return caf::none;
 }
 
-caf::expected<caf::message> decode_remote_reply(const remote_call_env& env,
-                                                const v1::RemoteAskResponse& r) {
+caf::expected<caf::message>
+decode_remote_reply(const remote_call_env& env,
+                    const v1::RemoteAskResponse& r) {
   return env.types->decode(r.reply().type_name(), r.reply().payload());
 }
 

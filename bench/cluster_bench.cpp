@@ -158,15 +158,13 @@ int run_all_command(const raw_options& opts) {
   }
   auto rt = bsm::bench::run_runtime(self_path(), BSM_DEFAULT_CONFIG, opts);
   if (!rt) {
-    std::cerr << "cluster_bench: runtime: " << bsm::render(rt.error())
-              << '\n';
+    std::cerr << "cluster_bench: runtime: " << bsm::render(rt.error()) << '\n';
     return 1;
   }
   bsm::bench::print_table(std::cerr, *raw);
   bsm::bench::print_table(std::cerr, *rt);
   std::cout << "{\"raw_caf\":" << bsm::bench::to_json(*raw)
-            << ",\"runtime\":" << bsm::bench::to_json(*rt) << '}'
-            << std::endl;
+            << ",\"runtime\":" << bsm::bench::to_json(*rt) << '}' << std::endl;
   return 0;
 }
 

@@ -111,8 +111,8 @@ caf::expected<peer_node> start_peer_node(const std::string& exe,
       return peer;
     }
     if (peer.child->try_wait())
-      return make_error(errc::unavailable, "node b exited: "
-                                             + peer.child->stderr_tail());
+      return make_error(errc::unavailable,
+                        "node b exited: " + peer.child->stderr_tail());
     std::this_thread::sleep_for(50ms);
   }
   peer.child->terminate(2s);
@@ -142,8 +142,7 @@ caf::error await_route(node& a, std::chrono::milliseconds timeout) {
       return caf::none;
     std::this_thread::sleep_for(50ms);
   }
-  return make_error(errc::deadline_exceeded,
-                    "node a never saw node b's sink");
+  return make_error(errc::deadline_exceeded, "node a never saw node b's sink");
 }
 
 /// The sink's count, asked through the runtime.
@@ -205,8 +204,8 @@ caf::expected<throughput_result> non_durable(caf::scoped_actor& self, node& a,
     if (open >= std::max<uint64_t>(opts.windows_in_flight, 1)) {
       // Waiting for the count to reach an older window bounds what is
       // queued, like the raw sender's window acks.
-      auto got = await_count(self, a, base + sent - (open - 1) * window,
-                             opts.timeout);
+      auto got
+        = await_count(self, a, base + sent - (open - 1) * window, opts.timeout);
       if (!got)
         return got.error();
       open -= 1;
@@ -397,20 +396,19 @@ caf::expected<runtime_result> run_runtime(const std::string& exe,
 
 std::string to_json(const runtime_result& x) {
   std::ostringstream out;
-  out << std::fixed << std::setprecision(1)
-      << R"({"non_durable":)" << json_of(x.non_durable)
-      << R"(,"durable_accepted":)" << json_of(x.durable_accepted)
-      << R"(,"durable_delivered":)" << json_of(x.durable_delivered)
-      << R"(,"ask_rtt_us":{"p50":)" << x.ask.p50_us << R"(,"p90":)"
-      << x.ask.p90_us << R"(,"p99":)" << x.ask.p99_us << R"(,"max":)"
-      << x.ask.max_us << R"(},"detection_ms":)" << x.detection_ms << '}';
+  out << std::fixed << std::setprecision(1) << R"({"non_durable":)"
+      << json_of(x.non_durable) << R"(,"durable_accepted":)"
+      << json_of(x.durable_accepted) << R"(,"durable_delivered":)"
+      << json_of(x.durable_delivered) << R"(,"ask_rtt_us":{"p50":)"
+      << x.ask.p50_us << R"(,"p90":)" << x.ask.p90_us << R"(,"p99":)"
+      << x.ask.p99_us << R"(,"max":)" << x.ask.max_us << R"(},"detection_ms":)"
+      << x.detection_ms << '}';
   return out.str();
 }
 
 void print_table(std::ostream& out, const runtime_result& x) {
-  out << std::fixed << std::setprecision(0)
-      << "runtime non-durable tell   " << x.non_durable.msgs_per_s
-      << " msg/s\n"
+  out << std::fixed << std::setprecision(0) << "runtime non-durable tell   "
+      << x.non_durable.msgs_per_s << " msg/s\n"
       << "runtime durable (accepted) " << x.durable_accepted.msgs_per_s
       << " msg/s\n"
       << "runtime durable (delivered)" << x.durable_delivered.msgs_per_s

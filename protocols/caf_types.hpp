@@ -49,8 +49,8 @@ using bsm_v1_types = type_list<
   v1::ToolLedgerGetRequest, v1::ToolLedgerGetResponse, v1::ToolLedgerPutRequest,
   v1::ToolLedgerPutResponse, v1::MemberRecord, v1::Heartbeat, v1::LinkEntry,
   v1::LinkBatch, v1::LinkRefusal, v1::LinkAck, v1::RemoteAskRequest,
-  v1::RemoteAskResponse, v1::RemoteTell, v1::ClusterViewRequest,
-  v1::MemberView, v1::ClusterViewResponse>;
+  v1::RemoteAskResponse, v1::RemoteTell, v1::ClusterViewRequest, v1::MemberView,
+  v1::ClusterViewResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

@@ -163,7 +163,8 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
         [ex, respond](caf::message msg) {
           if (!msg.match_elements<v1::ChatReply>())
             return respond(http::make_error_response(
-              make_error(errc::internal, "the agent answered with another type"),
+              make_error(errc::internal,
+                         "the agent answered with another type"),
               ex->request_id()));
           respond(http::make_json_response(
             bhttp::status::ok, chat_json(msg.get_as<v1::ChatReply>(0)).dump()));

@@ -19,16 +19,16 @@ namespace {
 constexpr auto view_timeout = std::chrono::seconds{5};
 
 nlohmann::json member_json(const v1::MemberView& x) {
-  return {{"name", x.name()},
-          {"address", x.address()},
-          {"http_address", x.http_address()},
-          {"state", enum_label(v1::MemberState_Name(x.state()),
-                               "MEMBER_STATE_")},
-          {"agents", x.agents()},
-          {"incarnation", x.incarnation()},
-          {"last_seen", x.last_seen_unix_ms() > 0
-                          ? nlohmann::json(rfc3339_ms(x.last_seen_unix_ms()))
-                          : nlohmann::json(nullptr)}};
+  return {
+    {"name", x.name()},
+    {"address", x.address()},
+    {"http_address", x.http_address()},
+    {"state", enum_label(v1::MemberState_Name(x.state()), "MEMBER_STATE_")},
+    {"agents", x.agents()},
+    {"incarnation", x.incarnation()},
+    {"last_seen", x.last_seen_unix_ms() > 0
+                    ? nlohmann::json(rfc3339_ms(x.last_seen_unix_ms()))
+                    : nlohmann::json(nullptr)}};
 }
 
 } // namespace
@@ -38,7 +38,8 @@ void cluster_view(http_bridge_pointer self, ex_ptr ex) {
   auto membership = env.names->get(cluster_membership_path);
   if (!membership)
     return http::respond_error(
-      *ex, make_error(errc::unavailable, "the cluster membership is restarting"));
+      *ex,
+      make_error(errc::unavailable, "the cluster membership is restarting"));
   self
     ->request(caf::actor_cast<cluster_membership_actor>(*membership),
               view_timeout, v1::ClusterViewRequest{})

@@ -189,24 +189,24 @@ void ask(http_bridge_pointer self, const http::exchange_ptr& ex,
   // The target may live on another node: the ask goes there.
   ask_anywhere(
     self, env.call_env(), in.target, std::move(*msg), in.timeout,
-      [ex, respond, types](caf::message reply) {
-        auto json = types->encode_json(reply);
-        if (!json)
-          return respond(
-            http::make_error_response(json.error(), ex->request_id()));
-        // The payload is already JSON: splice it in, no second parse.
-        auto body = nlohmann::json{{"type", json->type_name}}.dump();
-        body.pop_back();
-        body += ",\"payload\":" + json->bytes + "}";
-        respond(http::make_json_response(bhttp::status::ok, std::move(body)));
-      },
-      [ex, respond](caf::error err) {
-        if (err == caf::sec::unexpected_response)
-          err = make_error(errc::internal,
-                           "the actor answered with a type that is not a "
-                           "registered bsm.v1 message");
-        respond(http::make_error_response(err, ex->request_id()));
-      });
+    [ex, respond, types](caf::message reply) {
+      auto json = types->encode_json(reply);
+      if (!json)
+        return respond(
+          http::make_error_response(json.error(), ex->request_id()));
+      // The payload is already JSON: splice it in, no second parse.
+      auto body = nlohmann::json{{"type", json->type_name}}.dump();
+      body.pop_back();
+      body += ",\"payload\":" + json->bytes + "}";
+      respond(http::make_json_response(bhttp::status::ok, std::move(body)));
+    },
+    [ex, respond](caf::error err) {
+      if (err == caf::sec::unexpected_response)
+        err = make_error(errc::internal,
+                         "the actor answered with a type that is not a "
+                         "registered bsm.v1 message");
+      respond(http::make_error_response(err, ex->request_id()));
+    });
 }
 
 } // namespace

@@ -119,7 +119,8 @@ void chat_completions(http_bridge_pointer self, ex_ptr ex) {
     [ex, model, created](caf::message msg) {
       if (!msg.match_elements<v1::ChatReply>())
         return respond_openai_error(
-          ex, make_error(errc::internal, "the agent answered with another type"));
+          ex,
+          make_error(errc::internal, "the agent answered with another type"));
       ex->respond(http::make_json_response(
         bhttp::status::ok,
         oaf::completion(msg.get_as<v1::ChatReply>(0), model, created).dump()));

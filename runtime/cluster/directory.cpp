@@ -136,14 +136,14 @@ owner directory::make_owner(const std::string& node) const {
   result.local = node == self_;
   if (!result.local) {
     auto i = members_.find(node);
-    result.state = i == members_.end() ? v1::MEMBER_STATE_DOWN : i->second.state;
+    result.state
+      = i == members_.end() ? v1::MEMBER_STATE_DOWN : i->second.state;
   }
   return result;
 }
 
-caf::expected<owner>
-directory::resolve_placed(const std::string& path,
-                          const placement& rule) const {
+caf::expected<owner> directory::resolve_placed(const std::string& path,
+                                               const placement& rule) const {
   auto usable = [this, &rule](const std::string& node) {
     if (node == self_)
       return true;
@@ -180,8 +180,8 @@ caf::expected<owner> directory::resolve(const std::string& path) const {
   }
   if (found)
     return make_owner(found->record.name());
-  return make_error(errc::not_found, "no actor named '" + path
-                                       + "' on any node of the cluster");
+  return make_error(errc::not_found,
+                    "no actor named '" + path + "' on any node of the cluster");
 }
 
 std::optional<placement>

@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 
 #include "runtime/error.hpp"
+#include "runtime/sigpipe_guard.hpp"
 
 namespace bsm::cluster {
 
@@ -109,35 +110,6 @@ std::string to_string(const redis_url& x) {
 // -- hiredis adapters -----------------------------------------------------
 
 namespace {
-
-// A write to a socket the server has closed raises SIGPIPE in the writing
-// thread (hiredis uses write(), not send() with MSG_NOSIGNAL); blocked here,
-// it stays pending and is consumed, so the process (which may not ignore
-// SIGPIPE) survives and hiredis sees EPIPE instead.
-class sigpipe_guard {
-public:
-  sigpipe_guard() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~sigpipe_guard() {
-    sigset_t pending;
-    sigpending(&pending);
-    if (sigismember(&pending, SIGPIPE) == 1
-        && sigismember(&old_, SIGPIPE) == 0) {
-      timespec zero{0, 0};
-      sigtimedwait(&pipe_, nullptr, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  sigpipe_guard(const sigpipe_guard&) = delete;
-  sigpipe_guard& operator=(const sigpipe_guard&) = delete;
-
-private:
-  sigset_t pipe_;
-  sigset_t old_;
-};
 
 timeval to_timeval(std::chrono::milliseconds x) {
   timeval tv{};

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.hpp"
+#include "runtime/sigpipe_guard.hpp"
 
 namespace bsm::mcp {
 
@@ -64,34 +65,6 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
     deadline - std::chrono::steady_clock::now());
   return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 60'000));
 }
-
-// A write to a pipe whose reader is gone raises SIGPIPE in the writing
-// thread; blocked here, it stays pending and is consumed, so the process
-// (which may not ignore SIGPIPE) survives and sees EPIPE instead.
-class sigpipe_guard {
-public:
-  sigpipe_guard() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~sigpipe_guard() {
-    sigset_t pending;
-    sigpending(&pending);
-    if (sigismember(&pending, SIGPIPE) == 1
-        && sigismember(&old_, SIGPIPE) == 0) {
-      timespec zero{0, 0};
-      sigtimedwait(&pipe_, nullptr, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  sigpipe_guard(const sigpipe_guard&) = delete;
-  sigpipe_guard& operator=(const sigpipe_guard&) = delete;
-
-private:
-  sigset_t pipe_;
-  sigset_t old_;
-};
 
 std::string render_part(const json& part) {
   auto type = string_member(part, "type");

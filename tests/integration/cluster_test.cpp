@@ -104,8 +104,9 @@ void write_agents(const std::filesystem::path& dir) {
   };
   write_file(dir / "courier.yaml",
              agent("courier", "placement:\n  node: node-c\n"));
-  write_file(dir / "helper.yaml",
-             agent("helper", "placement:\n  node: node-c\n  stateless: true\n"));
+  write_file(
+    dir / "helper.yaml",
+    agent("helper", "placement:\n  node: node-c\n  stateless: true\n"));
 }
 
 /// One node of the cluster: its config file, its process, its HTTP port.
@@ -214,8 +215,8 @@ protected:
     const char* names[] = {"node-a", "node-b", "node-c"};
     for (size_t i = 0; i < 3; ++i) {
       std::ostringstream yaml;
-      yaml << "node:\n  name: " << names[i] << "\n  data_dir: "
-           << (dir_.path() / names[i]).string() << "\n"
+      yaml << "node:\n  name: " << names[i]
+           << "\n  data_dir: " << (dir_.path() / names[i]).string() << "\n"
            << "http:\n  listen: 127.0.0.1:0\n"
            << "cluster:\n  listen: " << address(i) << "\n";
       if (membership == "static")
@@ -349,7 +350,7 @@ public:
         std::this_thread::sleep_for(5ms);
       }
     }};
-    (void) test;
+    (void)test;
   }
 
   ~sender_thread() {
@@ -426,9 +427,10 @@ TEST_F(ClusterTest, NodesJoinFromSeedsAndAnAgentOnCAnswersThroughA) {
   EXPECT_NE(streamed->body.find("chat.completion.chunk"), std::string::npos);
   EXPECT_NE(streamed->body.find("data: [DONE]"), std::string::npos);
   // An ask through A to a name only C has (the ledger) is forwarded.
-  nlohmann::json ask{{"type", "bsm.v1.PingRequest"},
-                     {"mode", "ask"},
-                     {"payload", {{"sequence", "7"}, {"payload", base64("probe")}}}};
+  nlohmann::json ask{
+    {"type", "bsm.v1.PingRequest"},
+    {"mode", "ask"},
+    {"payload", {{"sequence", "7"}, {"payload", base64("probe")}}}};
   auto asked
     = post_json(nodes_[0]->http(), "/v1/actors/ledger/messages", ask.dump());
   ASSERT_TRUE(asked && asked->status == 200) << describe(asked);
@@ -476,15 +478,15 @@ TEST_F(ClusterTest, KilledOwnerIsDownFastAsksFailFastAndQueuedSendsArriveOnce) {
                                                 {"from-b", from_b.acked()}};
   ASSERT_TRUE(await_effects(acked))
     << "applied " << effects()["from-a"].size() << " of "
-    << acked["from-a"].size() << " and " << effects()["from-b"].size()
-    << " of " << acked["from-b"].size();
-  expect_exactly_once_in_order(acked, {{"from-a", from_a.sent()},
-                                       {"from-b", from_b.sent()}});
-  std::cout << "[ cluster  ] node-c down after "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(detected)
-                 .count()
-            << " ms; " << acked["from-a"].size() + acked["from-b"].size()
-            << " acknowledged sends applied once\n";
+    << acked["from-a"].size() << " and " << effects()["from-b"].size() << " of "
+    << acked["from-b"].size();
+  expect_exactly_once_in_order(
+    acked, {{"from-a", from_a.sent()}, {"from-b", from_b.sent()}});
+  std::cout
+    << "[ cluster  ] node-c down after "
+    << std::chrono::duration_cast<std::chrono::milliseconds>(detected).count()
+    << " ms; " << acked["from-a"].size() + acked["from-b"].size()
+    << " acknowledged sends applied once\n";
 }
 
 TEST_F(ClusterTest, StoppedNodeIsDownAndUpAgainWithANewIncarnation) {
@@ -558,7 +560,7 @@ TEST_F(ClusterTest, GarbageOnTheClusterPortIsDroppedAndTheNodeStaysUp) {
     ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
               0);
     auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    (void) n;
+    (void)n;
     std::this_thread::sleep_for(100ms);
     ::close(fd);
   }

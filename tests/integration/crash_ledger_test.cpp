@@ -62,16 +62,28 @@ public:
   void start() {
     std::filesystem::remove(data() / "ports.json");
     proc_ = std::make_unique<process>(
-      std::vector<std::string>{
-        ledger_node, "--config", default_config, "--set",
-        "node.data_dir=" + data().string(), "--set",
-        "cluster.listen=127.0.0.1:0", "--set", "http.listen=127.0.0.1:0",
-        "--set", "logging.level=warn", "--set",
-        "supervision.max_restarts=1000", "--set",
-        "mailbox.max_deliveries=" + std::to_string(max_deliveries), "--set",
-        "mailbox.redelivery_backoff_initial=5ms", "--set",
-        "mailbox.redelivery_backoff_max=50ms", "--set",
-        bsm::test::seed_agents_set()},
+      std::vector<std::string>{ledger_node,
+                               "--config",
+                               default_config,
+                               "--set",
+                               "node.data_dir=" + data().string(),
+                               "--set",
+                               "cluster.listen=127.0.0.1:0",
+                               "--set",
+                               "http.listen=127.0.0.1:0",
+                               "--set",
+                               "logging.level=warn",
+                               "--set",
+                               "supervision.max_restarts=1000",
+                               "--set",
+                               "mailbox.max_deliveries="
+                                 + std::to_string(max_deliveries),
+                               "--set",
+                               "mailbox.redelivery_backoff_initial=5ms",
+                               "--set",
+                               "mailbox.redelivery_backoff_max=50ms",
+                               "--set",
+                               bsm::test::seed_agents_set()},
       dir_.path());
   }
 
