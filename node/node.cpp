@@ -152,6 +152,7 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
     return err;
   n.catalog_ = std::move(catalog);
   n.publish_placements();
+  n.add_cluster_metrics();
   n.agent_metrics_ = std::make_unique<agents::agent_metrics>(
     agents::agent_metrics::make(*n.metrics_));
   n.system_cfg_ = std::make_unique<system_config>(
@@ -202,6 +203,31 @@ child_spec node::cluster_child() {
     return caf::actor_cast<caf::actor>(sys.spawn(cluster_membership, env));
   };
   return spec;
+}
+
+void node::add_cluster_metrics() {
+  auto& members = metrics_->gauge_family(
+    "bsm_cluster_members",
+    "Other members of the cluster as this node sees them, by state.",
+    {"state"});
+  auto& incarnation = metrics_
+                        ->gauge_family("bsm_cluster_incarnation",
+                                       "This node's current incarnation.")
+                        .with();
+  // Every state has a series from the start, so a scrape shows 0s.
+  std::map<v1::MemberState, metrics::gauge*> by_state;
+  for (auto x : {v1::MEMBER_STATE_UP, v1::MEMBER_STATE_SUSPECT,
+                 v1::MEMBER_STATE_DOWN, v1::MEMBER_STATE_LEFT})
+    by_state[x]
+      = &members.with({enum_label(v1::MemberState_Name(x), "MEMBER_STATE_")});
+  metrics_->add_collector([dir = directory_, by_state, &incarnation] {
+    std::map<v1::MemberState, double> counts;
+    for (const auto& m : dir->members())
+      counts[m.state] += 1;
+    for (const auto& [state, g] : by_state)
+      g->set(counts[state]);
+    incarnation.set(static_cast<double>(dir->incarnation()));
+  });
 }
 
 void node::add_log_metrics() {

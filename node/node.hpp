@@ -134,6 +134,8 @@ private:
   void add_log_metrics();
   /// Exports the group commit's writes and batches.
   void add_store_metrics();
+  /// Exports the members by state and this node's incarnation.
+  void add_cluster_metrics();
   /// Raises the incarnation kept in the store; a node runs every start as
   /// a new incarnation, so nothing of an earlier run is taken for current.
   caf::error start_incarnation();
