@@ -63,16 +63,10 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
     oaf::sse_data(oaf::chunk(st.id, st.opts.model, st.opts.created,
                              {{"role", "assistant"}, {"content", ""}})));
   if (!agent) {
-    auto path = agent_path(req.agent());
-    ask_anywhere(
-      self, st.opts.remote, path, caf::make_message(std::move(req)),
-      st.opts.timeout,
-      [self](caf::message msg) {
-        if (msg.match_elements<v1::ChatReply>())
-          self->state.finish(msg.get_as<v1::ChatReply>(0));
-        else
-          self->state.fail(
-            make_error(errc::internal, "the agent answered with another type"));
+    ask_agent_anywhere(
+      self, st.opts.remote, std::move(req), st.opts.timeout,
+      [self](const v1::ChatReply& reply) {
+        self->state.finish(reply);
         self->quit();
       },
       [self](caf::error err) {

@@ -99,4 +99,22 @@ void ask_anywhere(Self* self, const remote_call_env& env,
       });
 }
 
+/// A turn of the agent `req.agent()` wherever it lives: `on_reply` gets
+/// its ChatReply; an answer of another type is an `internal` error.
+template <class Self, class OnReply>
+void ask_agent_anywhere(Self* self, const remote_call_env& env,
+                        v1::ChatRequest req, std::chrono::milliseconds timeout,
+                        OnReply on_reply, error_handler on_error) {
+  auto path = agent_path(req.agent());
+  ask_anywhere(
+    self, env, path, caf::make_message(std::move(req)), timeout,
+    [on_reply, on_error](caf::message msg) {
+      if (!msg.match_elements<v1::ChatReply>())
+        return on_error(
+          make_error(errc::internal, "the agent answered with another type"));
+      on_reply(msg.get_as<v1::ChatReply>(0));
+    },
+    on_error);
+}
+
 } // namespace bsm

@@ -292,14 +292,10 @@ void ask_agent(self_pointer self, turn_ptr t, const nlohmann::json& args,
   req.set_turn_id(t->reply.turn_id() + "/" + *target);
   // The other agent may live on another node: the call goes there.
   const auto& env = self->state.env;
-  ask_anywhere(
-    self, remote_call_env{env.names, env.directory, env.types},
-    agent_path(*target), caf::make_message(std::move(req)), t->remaining(),
-    [done](caf::message msg) {
-      if (!msg.match_elements<v1::ChatReply>())
-        return done(tool_result("the agent answered with another type", true));
-      done(tool_result(msg.get_as<v1::ChatReply>(0).output()));
-    },
+  ask_agent_anywhere(
+    self, remote_call_env{env.names, env.directory, env.types}, std::move(req),
+    t->remaining(),
+    [done](const v1::ChatReply& reply) { done(tool_result(reply.output())); },
     [done](caf::error err) { done(tool_result(render(err), true)); });
 }
 

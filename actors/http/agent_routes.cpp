@@ -152,22 +152,16 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
     return http::respond_error(*ex, bhttp::status::not_found, "not_found",
                                "no agent '" + name + "'");
   with_idempotency(
-    self, ex, [self, ex, name, req = std::move(*req)](responder respond) {
+    self, ex, [self, ex, req = std::move(*req)](responder respond) {
       // The agent's own turn timeout ends a turn first; this only guards
       // against an agent that never answers. The agent may live on
       // another node: the call goes there.
       auto timeout = self->state.env->opts.max_ask_timeout;
-      ask_anywhere(
-        self, self->state.env->call_env(), agent_path(name),
-        caf::make_message(std::move(req)), timeout,
-        [ex, respond](caf::message msg) {
-          if (!msg.match_elements<v1::ChatReply>())
-            return respond(http::make_error_response(
-              make_error(errc::internal,
-                         "the agent answered with another type"),
-              ex->request_id()));
-          respond(http::make_json_response(
-            bhttp::status::ok, chat_json(msg.get_as<v1::ChatReply>(0)).dump()));
+      ask_agent_anywhere(
+        self, self->state.env->call_env(), std::move(req), timeout,
+        [respond](const v1::ChatReply& reply) {
+          respond(http::make_json_response(bhttp::status::ok,
+                                           chat_json(reply).dump()));
         },
         [ex, respond](caf::error err) {
           respond(http::make_error_response(err, ex->request_id()));

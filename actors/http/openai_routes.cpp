@@ -113,17 +113,11 @@ void chat_completions(http_bridge_pointer self, ex_ptr ex) {
                          std::move(in->chat), std::move(opts));
     return;
   }
-  ask_anywhere(
-    self, env.call_env(), agent_path(model),
-    caf::make_message(std::move(in->chat)), env.opts.max_ask_timeout,
-    [ex, model, created](caf::message msg) {
-      if (!msg.match_elements<v1::ChatReply>())
-        return respond_openai_error(
-          ex,
-          make_error(errc::internal, "the agent answered with another type"));
+  ask_agent_anywhere(
+    self, env.call_env(), std::move(in->chat), env.opts.max_ask_timeout,
+    [ex, model, created](const v1::ChatReply& reply) {
       ex->respond(http::make_json_response(
-        bhttp::status::ok,
-        oaf::completion(msg.get_as<v1::ChatReply>(0), model, created).dump()));
+        bhttp::status::ok, oaf::completion(reply, model, created).dump()));
     },
     [ex](caf::error err) { respond_openai_error(ex, err); });
 }

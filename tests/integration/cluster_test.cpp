@@ -335,7 +335,7 @@ protected:
 /// Sends numbered tells from one sender through one node until stopped.
 class sender_thread {
 public:
-  sender_thread(ClusterTest* test, size_t via, std::string name,
+  sender_thread(size_t via, std::string name,
                 std::function<bool(size_t, const std::string&, int)> tell)
     : name_(std::move(name)) {
     thread_ = std::thread{[this, via, tell = std::move(tell)] {
@@ -350,7 +350,6 @@ public:
         std::this_thread::sleep_for(5ms);
       }
     }};
-    (void)test;
   }
 
   ~sender_thread() {
@@ -447,8 +446,8 @@ TEST_F(ClusterTest, KilledOwnerIsDownFastAsksFailFastAndQueuedSendsArriveOnce) {
   auto tell = [this](size_t via, const std::string& s, int seq) {
     return tell_ledger(via, s, seq);
   };
-  sender_thread from_a{this, 0, "from-a", tell};
-  sender_thread from_b{this, 1, "from-b", tell};
+  sender_thread from_a{0, "from-a", tell};
+  sender_thread from_b{1, "from-b", tell};
   std::this_thread::sleep_for(1s);
   nodes_[2]->kill();
   auto killed_at = steady::now();
@@ -527,7 +526,7 @@ TEST_F(ClusterTest, RollingRestartUnderLoadLosesNothing) {
   auto tell = [this, &via](size_t, const std::string& s, int seq) {
     return tell_ledger(via.load(), s, seq);
   };
-  sender_thread sender{this, 0, "rolling", tell};
+  sender_thread sender{0, "rolling", tell};
   for (size_t i : {size_t{0}, size_t{1}, size_t{2}}) {
     std::this_thread::sleep_for(700ms);
     via = i == 0 ? 1 : 0;
