@@ -7,7 +7,7 @@
 // - the bridge actor, a supervised child named "http_bridge", which turns
 //   requests into typed messages to other actors and their replies into
 //   answers, without ever waiting on a thread.
-// Routes are listed in one place, actors/http/routes.cpp.
+// Routes are listed in one place, http_api/routes.cpp.
 
 #include <atomic>
 #include <chrono>

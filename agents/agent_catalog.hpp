@@ -15,8 +15,8 @@
 
 #include <caf/expected.hpp>
 
+#include "agents/knowledge/knowledge_index.hpp"
 #include "protocols/caf_types.hpp"
-#include "runtime/knowledge/knowledge_index.hpp"
 
 namespace bsm::agents {
 

@@ -13,7 +13,7 @@
 //               the steady state of a long session
 // BSM_AGENT_BENCH_INPUT and BSM_AGENT_BENCH_AGENT override the input and
 // the agent (defaults as in bench/agent_bench.sh); BSM_AGENTS_DIR the
-// definitions folder (default: the source tree's agents/).
+// definitions folder (default: the source tree's agents/seed/).
 
 #include <benchmark/benchmark.h>
 
@@ -23,9 +23,9 @@
 
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_definition.hpp"
-#include "agents/builtin_tools.hpp"
+#include "agents/models/local_model.hpp"
+#include "agents/tools/builtin_tools.hpp"
 #include "runtime/error.hpp"
-#include "runtime/models/local_model.hpp"
 
 namespace {
 
@@ -43,7 +43,7 @@ const std::string& bench_input() {
 std::shared_ptr<const bsm::agents::agent_entry> bench_agent() {
   static const auto entry = [] {
     bsm::agents::agent_catalog catalog{
-      {env_or("BSM_AGENTS_DIR", BSM_SOURCE_DIR "/agents")}};
+      {env_or("BSM_AGENTS_DIR", BSM_SOURCE_DIR "/agents/seed")}};
     if (auto loaded = catalog.load(); !loaded)
       throw std::runtime_error("agent definitions: "
                                + bsm::render(loaded.error()));

@@ -24,8 +24,8 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "agents/mcp/child_process.hpp"
 #include "runtime/config/node_config.hpp"
-#include "runtime/mcp/child_process.hpp"
 
 namespace bsm::bench {
 

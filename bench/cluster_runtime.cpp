@@ -15,10 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/cluster_ingress.hpp"
+#include "agents/mcp/child_process.hpp"
 #include "node/bsmd_runner.hpp"
 #include "node/node.hpp"
 #include "runtime/error.hpp"
-#include "runtime/mcp/child_process.hpp"
 
 namespace bsm::bench {
 

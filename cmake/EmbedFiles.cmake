@@ -4,7 +4,7 @@
 file(GLOB files RELATIVE "${DIR}" "${DIR}/*")
 list(SORT files)
 set(body "// Generated from web/dashboard by cmake/EmbedFiles.cmake.\n")
-string(APPEND body "#include \"actors/http/dashboard.hpp\"\n\nnamespace bsm {\n\n")
+string(APPEND body "#include \"http_api/dashboard.hpp\"\n\nnamespace bsm {\n\n")
 string(APPEND body "const std::vector<static_asset>& dashboard_assets() {\n")
 string(APPEND body "  static const std::vector<static_asset> assets{\n")
 foreach(name IN LISTS files)

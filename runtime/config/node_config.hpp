@@ -227,7 +227,7 @@ struct scheduler_options {
 
 struct agents_options {
   /// Agent definition files or folders. Default: [agents/].
-  std::vector<std::filesystem::path> paths{"agents/"};
+  std::vector<std::filesystem::path> paths{"agents/seed/"};
 };
 
 /// OpenAI-compatible model upstreams (OpenAI, Ollama, vLLM, llama.cpp
@@ -273,8 +273,8 @@ struct mcp_server_config {
   std::optional<std::chrono::milliseconds> call_timeout;
 };
 
-/// Tools of agents: MCP servers run by the tool host (actors/tool_host.hpp).
-/// Nothing here changes at run time.
+/// Tools of agents: MCP servers run by the tool host
+/// (agents/tools/tool_host.hpp). Nothing here changes at run time.
 struct tools_options {
   /// Deadline of one tool call when the call names none. Default: 30s.
   std::chrono::milliseconds call_timeout{30'000};

@@ -18,11 +18,9 @@ status_and_code status_of_bsm(errc code) {
   switch (code) {
     case errc::invalid_argument:
       return {bhttp::status::bad_request, "invalid_argument"};
-    case errc::not_found:
-      return {bhttp::status::not_found, "not_found"};
+    case errc::not_found: return {bhttp::status::not_found, "not_found"};
     case errc::already_exists:
-    case errc::aborted:
-      return {bhttp::status::conflict, "conflict"};
+    case errc::aborted: return {bhttp::status::conflict, "conflict"};
     case errc::failed_precondition:
       return {bhttp::status::bad_request, "invalid_argument"};
     case errc::unavailable:
@@ -35,8 +33,7 @@ status_and_code status_of_bsm(errc code) {
       return {bhttp::status::forbidden, "permission_denied"};
     case errc::unauthenticated:
       return {bhttp::status::unauthorized, "unauthenticated"};
-    case errc::internal:
-      break;
+    case errc::internal: break;
   }
   return {bhttp::status::internal_server_error, "internal"};
 }
@@ -53,12 +50,12 @@ response make_json_response(bhttp::status status, std::string body) {
 response make_error_response(bhttp::status status, const std::string& code,
                              const std::string& message,
                              const std::string& request_id) {
-  nlohmann::json body{{"error",
-                       {{"code", code},
-                        {"message", message},
-                        {"request_id", request_id}}}};
+  nlohmann::json body{
+    {"error",
+     {{"code", code}, {"message", message}, {"request_id", request_id}}}};
   auto res = make_json_response(
-    status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    status,
+    body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (status == bhttp::status::service_unavailable
       || status == bhttp::status::too_many_requests)
     res.set(bhttp::field::retry_after, retry_after_seconds);
@@ -100,8 +97,8 @@ response make_error_response(const caf::error& err,
   return make_error_response(status, code, message_of(err), request_id);
 }
 
-void respond_error(exchange& ex, bhttp::status status,
-                   const std::string& code, const std::string& message) {
+void respond_error(exchange& ex, bhttp::status status, const std::string& code,
+                   const std::string& message) {
   ex.respond(make_error_response(status, code, message, ex.request_id()));
 }
 

@@ -36,12 +36,12 @@ std::unique_ptr<http_metrics> http_metrics::make(metrics::registry& reg) {
     reg.histogram_family("bsm_http_request_duration_seconds",
                          "Time from a request read to its answer sent.",
                          {"route"}, std::move(bounds)),
-    reg.gauge_family("bsm_http_open_connections",
-                     "HTTP connections open now.")
+    reg.gauge_family("bsm_http_open_connections", "HTTP connections open now.")
       .with(),
-    reg.counter_family("bsm_http_connections_refused_total",
-                       "Connections closed at once because "
-                       "http.max_connections were open.")
+    reg
+      .counter_family("bsm_http_connections_refused_total",
+                      "Connections closed at once because "
+                      "http.max_connections were open.")
       .with());
 }
 

@@ -16,11 +16,8 @@ struct http_metrics {
   http_metrics(metrics::family<metrics::counter>& requests_family,
                metrics::family<metrics::histogram>& duration_family,
                metrics::gauge& open, metrics::counter& refused)
-    : requests(requests_family),
-      duration(duration_family),
-      open_connections(open),
-      refused_connections(refused) {
-  }
+    : requests(requests_family), duration(duration_family),
+      open_connections(open), refused_connections(refused) {}
 
   /// bsm_http_requests_total{route,method,status}; route is the matched
   /// pattern ("/v1/actors/{name}/messages") or "unmatched".

@@ -18,9 +18,7 @@ uint32_t json_depth(std::string_view text, uint32_t limit) {
       continue;
     }
     switch (c) {
-      case '"':
-        in_string = true;
-        break;
+      case '"': in_string = true; break;
       case '{':
       case '[':
         if (++depth > deepest) {
@@ -34,8 +32,7 @@ uint32_t json_depth(std::string_view text, uint32_t limit) {
         if (depth > 0)
           --depth;
         break;
-      default:
-        break;
+      default: break;
     }
   }
   return deepest;

@@ -30,8 +30,8 @@ path_pattern::path_pattern(std::string pattern) : text_(std::move(pattern)) {
   if (text_.empty() || text_.front() != '/')
     throw std::invalid_argument("route pattern must start with '/': " + text_);
   for (auto segment : split_path(text_)) {
-    bool is_param = segment.size() > 2 && segment.front() == '{'
-                    && segment.back() == '}';
+    bool is_param
+      = segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
     if (is_param)
       segment = segment.substr(1, segment.size() - 2);
     segments_.emplace_back(std::string{segment}, is_param);

@@ -30,14 +30,10 @@ server_options server_options::from(const http_options& opts) {
 
 server::server(server_options opts, dispatcher dispatch, http_metrics* metrics,
                std::shared_ptr<spdlog::logger> log)
-  : opts_(std::move(opts)),
-    dispatch_(std::move(dispatch)),
-    metrics_(metrics),
-    log_(std::move(log)),
-    ioc_(static_cast<int>(opts_.io_threads)),
+  : opts_(std::move(opts)), dispatch_(std::move(dispatch)), metrics_(metrics),
+    log_(std::move(log)), ioc_(static_cast<int>(opts_.io_threads)),
     acceptor_(net::make_strand(ioc_)),
-    open_count_(std::make_shared<std::atomic<size_t>>(0)),
-    open_(*open_count_) {
+    open_count_(std::make_shared<std::atomic<size_t>>(0)), open_(*open_count_) {
 }
 
 caf::expected<std::unique_ptr<server>>
@@ -60,8 +56,8 @@ caf::error server::bind() {
                                            + ec.message());
   };
   boost::system::error_code ec;
-  auto host = opts_.listen.host == "localhost" ? "127.0.0.1"
-                                               : opts_.listen.host;
+  auto host
+    = opts_.listen.host == "localhost" ? "127.0.0.1" : opts_.listen.host;
   auto addr = net::ip::make_address(host, ec);
   if (ec)
     return fail(ec);
@@ -81,16 +77,15 @@ caf::error server::bind() {
 }
 
 void server::accept() {
-  acceptor_.async_accept(net::make_strand(ioc_),
-                         [this](boost::system::error_code ec,
-                                tcp::socket socket) {
-                           if (ec == net::error::operation_aborted
-                               || draining_)
-                             return;
-                           if (!ec)
-                             on_accept(std::move(socket));
-                           accept();
-                         });
+  acceptor_.async_accept(
+    net::make_strand(ioc_),
+    [this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || draining_)
+        return;
+      if (!ec)
+        on_accept(std::move(socket));
+      accept();
+    });
 }
 
 void server::on_accept(tcp::socket socket) {

@@ -32,8 +32,8 @@ bool usable_request_id(beast::string_view id) {
 
 rejection from_parse_error(const beast::error_code& ec) {
   if (ec == bhttp::error::header_limit)
-    return {bhttp::status::request_header_fields_too_large,
-            "headers_too_large", "the request headers are too large"};
+    return {bhttp::status::request_header_fields_too_large, "headers_too_large",
+            "the request headers are too large"};
   if (ec == bhttp::error::body_limit)
     return {bhttp::status::payload_too_large, "payload_too_large",
             "the body is larger than http.max_body_bytes"};
@@ -57,13 +57,9 @@ std::string chunk_of(const std::string& data) {
 session::session(net::ip::tcp::socket socket, const session_options& opts,
                  dispatcher dispatch, http_metrics* metrics,
                  std::function<void()> on_close)
-  : stream_(std::move(socket)),
-    opts_(opts),
-    dispatch_(std::move(dispatch)),
-    metrics_(metrics),
-    on_close_(std::move(on_close)),
-    heartbeat_(stream_.get_executor()),
-    handler_timer_(stream_.get_executor()) {
+  : stream_(std::move(socket)), opts_(opts), dispatch_(std::move(dispatch)),
+    metrics_(metrics), on_close_(std::move(on_close)),
+    heartbeat_(stream_.get_executor()), handler_timer_(stream_.get_executor()) {
 }
 
 session::~session() {
@@ -132,9 +128,9 @@ void session::on_header(beast::error_code ec) {
     return reject(from_parse_error(ec));
   auto& header = parser_->get().base();
   auto length = parser_->content_length();
-  if (auto why = check_header(header, length ? std::optional<uint64_t>{*length}
-                                             : std::nullopt,
-                              opts_.limits))
+  if (auto why = check_header(
+        header, length ? std::optional<uint64_t>{*length} : std::nullopt,
+        opts_.limits))
     return reject(*why);
   // Still bounds a chunked body.
   parser_->body_limit(opts_.limits.max_body_bytes);
@@ -143,15 +139,15 @@ void session::on_header(beast::error_code ec) {
   auto expect = header[bhttp::field::expect];
   if (beast::iequals(expect, "100-continue")) {
     // curl waits for this before it sends a larger body.
-    auto interim = std::make_shared<std::string>(
-      "HTTP/1.1 100 Continue\r\n\r\n");
-    return net::async_write(stream_, net::buffer(*interim),
-                            [self = shared_from_this(),
-                             interim](beast::error_code wec, size_t) {
-                              if (wec)
-                                return self->close();
-                              self->read_body();
-                            });
+    auto interim
+      = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+    return net::async_write(
+      stream_, net::buffer(*interim),
+      [self = shared_from_this(), interim](beast::error_code wec, size_t) {
+        if (wec)
+          return self->close();
+        self->read_body();
+      });
   }
   read_body();
 }
@@ -395,19 +391,20 @@ void session::write_next() {
   }
   writing_ = true;
   stream_.expires_after(opts_.read_timeout);
-  net::async_write(
-    stream_, net::buffer(out_.front()),
-    [self = shared_from_this()](beast::error_code ec, size_t n) {
-      self->writing_ = false;
-      if (ec)
-        return self->close();
-      self->out_.pop_front();
-      // Only chunk payloads were counted; framing bytes make this inexact
-      // by a few bytes per chunk, which the limit tolerates.
-      auto queued = self->queued_bytes_.load();
-      self->queued_bytes_.fetch_sub(std::min<uint64_t>(queued, n));
-      self->write_next();
-    });
+  net::async_write(stream_, net::buffer(out_.front()),
+                   [self = shared_from_this()](beast::error_code ec, size_t n) {
+                     self->writing_ = false;
+                     if (ec)
+                       return self->close();
+                     self->out_.pop_front();
+                     // Only chunk payloads were counted; framing bytes make
+                     // this inexact by a few bytes per chunk, which the limit
+                     // tolerates.
+                     auto queued = self->queued_bytes_.load();
+                     self->queued_bytes_.fetch_sub(
+                       std::min<uint64_t>(queued, n));
+                     self->write_next();
+                   });
 }
 
 void session::close() {

@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include <caf/expected.hpp>
 #include <caf/behavior.hpp>
+#include <caf/expected.hpp>
 #include <caf/message.hpp>
 #include <google/protobuf/message.h>
 
@@ -113,11 +113,13 @@ private:
 namespace detail {
 
 template <class... Ts, class OnReply, class OnError>
-caf::behavior any_reply(type_list<Ts...>, OnReply on_reply,
-                        OnError on_error) {
-  return caf::behavior{
-    [on_reply](Ts& x) { on_reply(caf::make_message(std::move(x))); }...,
-    [on_error](caf::error& err) { on_error(err); }};
+caf::behavior any_reply(type_list<Ts...>, OnReply on_reply, OnError on_error) {
+  return caf::behavior{[on_reply](Ts& x) {
+                         on_reply(caf::make_message(std::move(x)));
+                       }...,
+                       [on_error](caf::error& err) {
+                         on_error(err);
+                       }};
 }
 
 } // namespace detail

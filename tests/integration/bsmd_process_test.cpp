@@ -205,10 +205,9 @@ TEST(Bsmd, UnknownArgumentExitsWithCodeTwo) {
 
 TEST(Bsmd, CheckConfigValidatesWithoutStarting) {
   temp_dir dir;
-  auto res = bsm::test::run(
-    {bsmd, "--config", default_config, "--set", bsm::test::seed_agents_set(),
-     "--check-config"},
-    dir.path());
+  auto res = bsm::test::run({bsmd, "--config", default_config, "--set",
+                             bsm::test::seed_agents_set(), "--check-config"},
+                            dir.path());
   EXPECT_EQ(res.code, 0) << res.err;
   EXPECT_NE(res.out.find(": ok"), std::string::npos);
   auto version = bsm::test::run({bsmd, "--version"}, dir.path());

@@ -224,7 +224,7 @@ protected:
              << address(2) << "]\n";
       yaml << "  membership: " << membership << "\n"
            << "logging:\n  level: warn\n"
-           << "agents:\n  paths: [" << BSM_SOURCE_DIR << "/agents, "
+           << "agents:\n  paths: [" << BSM_SOURCE_DIR << "/agents/seed, "
            << (dir_.path() / "agents").string() << "]\n";
       nodes_.push_back(
         std::make_unique<cluster_node>(dir_.path(), names[i], i == 2));

@@ -1,8 +1,8 @@
 // MCP tool servers as agent tools, against real servers from npm
 // (tests/peers: server-everything, server-filesystem, and
 // scripted_server.mjs built on the official SDK) run with the node binary
-// from PATH. McpClient drives runtime/mcp/client.hpp directly; McpToolHost
-// runs the "tools" supervision subtree (actors/tool_host.hpp) in a real
+// from PATH. McpClient drives agents/mcp/client.hpp directly; McpToolHost
+// runs the "tools" supervision subtree (agents/tools/tool_host.hpp) in a real
 // actor system and goes through the tool host actor.
 
 #include <algorithm>
@@ -27,10 +27,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/tool_host.hpp"
+#include "agents/mcp/client.hpp"
+#include "agents/tools/tool_host.hpp"
+#include "agents/tools/tool_names.hpp"
 #include "runtime/error.hpp"
-#include "runtime/mcp/client.hpp"
-#include "runtime/mcp/tool_names.hpp"
 #include "runtime/supervision/supervisor.hpp"
 #include "runtime/system_config.hpp"
 #include "tests/common/temp_dir.hpp"

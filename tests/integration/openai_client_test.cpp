@@ -1,4 +1,4 @@
-// The OpenAI-compatible client (runtime/models/openai_client.hpp) and the
+// The OpenAI-compatible client (agents/models/openai_client.hpp) and the
 // model provider actor against a scripted upstream (scripted_upstream.hpp):
 // the project's own HTTP server on 127.0.0.1:0, answering each request with
 // the next reply of a script and recording what it saw.
@@ -18,11 +18,11 @@
 #include <caf/scoped_actor.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/model_provider.hpp"
+#include "agents/models/local_model.hpp"
+#include "agents/models/model_provider.hpp"
+#include "agents/models/openai_client.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/registry.hpp"
-#include "runtime/models/local_model.hpp"
-#include "runtime/models/openai_client.hpp"
 #include "runtime/system_config.hpp"
 
 #include "scripted_upstream.hpp"

@@ -115,7 +115,7 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 std::string seed_agents_set() {
-  return std::string{"agents.paths=["} + BSM_SOURCE_DIR + "/agents]";
+  return std::string{"agents.paths=["} + BSM_SOURCE_DIR + "/agents/seed]";
 }
 
 std::vector<std::string> node_argv(const std::string& binary,

@@ -151,7 +151,7 @@ TEST_F(AgentDefinition, FoldersAreReadSortedAndNamesMustBeUnique) {
 }
 
 TEST_F(AgentDefinition, TheSeedAgentsLoad) {
-  auto defs = load_definitions({fs::path{BSM_SOURCE_DIR} / "agents"});
+  auto defs = load_definitions({fs::path{BSM_SOURCE_DIR} / "agents" / "seed"});
   ASSERT_TRUE(defs) << bsm::render(defs.error());
   EXPECT_EQ(defs->size(), 6u);
 }

@@ -1,4 +1,4 @@
-#include "agents/builtin_tools.hpp"
+#include "agents/tools/builtin_tools.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1051,7 +1051,7 @@ TEST(NodeConfig, ShippedClusterConfigsValidateWithDistinctPorts) {
     EXPECT_TRUE(ports.insert(cfg->http.listen.port).second);
     EXPECT_TRUE(ports.insert(cfg->cluster.listen.port).second);
     EXPECT_TRUE(data_dirs.insert(cfg->node.data_dir.string()).second);
-    EXPECT_EQ(cfg->agents.paths, std::vector<fs::path>{"agents/"});
+    EXPECT_EQ(cfg->agents.paths, std::vector<fs::path>{"agents/seed/"});
     auto redis = file.parent_path().filename() == "redis";
     if (redis) {
       EXPECT_EQ(cfg->cluster.membership, "redis://127.0.0.1:6379");

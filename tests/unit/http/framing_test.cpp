@@ -60,7 +60,8 @@ TEST(Framing, RefusesATransferEncodingThatDoesNotEndInChunked) {
 
 TEST(Framing, RefusesControlCharactersInHeaderValues) {
   auto h = get();
-  h.set("X-Test", std::string{"a\x01" "b"});
+  h.set("X-Test", std::string{"a\x01"
+                              "b"});
   EXPECT_TRUE(check_header(h, std::nullopt, framing_limits{}));
   h.set("X-Test", "a\tb");
   EXPECT_FALSE(check_header(h, std::nullopt, framing_limits{}));
@@ -70,8 +71,8 @@ TEST(Framing, TellsALongUriFromLargeHeaders) {
   framing_limits limits;
   limits.max_uri_bytes = 300;
   limits.max_header_bytes = 1024;
-  auto why = check_header(get("/" + std::string(400, 'a')), std::nullopt,
-                          limits);
+  auto why
+    = check_header(get("/" + std::string(400, 'a')), std::nullopt, limits);
   ASSERT_TRUE(why);
   EXPECT_EQ(why->status, bhttp::status::uri_too_long);
   auto h = get();

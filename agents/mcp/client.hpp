@@ -1,0 +1,190 @@
+#pragma once
+
+// A blocking MCP client over stdio (spec 2025-11-25): newline-delimited
+// JSON-RPC 2.0 with one tool server in a child process. It knows nothing of
+// actors; the node runs one per server in a detached actor.
+//
+// Replies are matched by id. Whatever else arrives while a call waits is
+// handled in passing: notifications are skipped (a tools/list_changed is
+// remembered for `take_tools_changed`), requests from the server are
+// answered (`ping` with {}, anything else with error -32601), replies to
+// calls that already timed out are dropped.
+//
+// Errors, for every call:
+// - `unavailable`: the server exited or closed its stdout (the message
+//   names its exit status and last stderr line); every later call fails
+//   the same way. The owner should shut the client down and start anew.
+// - `deadline_exceeded`: no reply in time. The client stays usable; it sends
+//   notifications/cancelled and drops the late reply.
+// - `resource_exhausted`: the server wrote a line longer than
+//   `max_line_bytes`; the stream is unusable afterwards (as unavailable).
+// - `internal`: a JSON-RPC error reply, or a reply of the wrong shape.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "agents/mcp/child_process.hpp"
+
+namespace bsm::mcp {
+
+/// The protocol version the client asks for.
+inline constexpr std::string_view protocol_version = "2025-11-25";
+
+/// Versions the client accepts when a server counters with another; their
+/// tools/list and tools/call are the same as far as this client goes.
+inline constexpr std::array<std::string_view, 4> known_protocol_versions
+  = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+
+struct client_options {
+  /// Sent as clientInfo. Default: "bsm-agentos", "0".
+  std::string name = "bsm-agentos";
+  std::string version = "0";
+  /// Longest line accepted from the server. Default: 16 MiB.
+  size_t max_line_bytes = size_t{16} << 20;
+  /// Receives one line per protocol oddity (a line that is not JSON, a late
+  /// reply) and each notifications/message of the server. May be empty.
+  std::function<void(std::string_view)> log;
+};
+
+/// What the server said about itself in the handshake.
+struct server_info {
+  /// The protocol version both sides use from now on.
+  std::string protocol_version;
+  std::string name;
+  std::string version;
+  /// The server's `capabilities` as JSON text.
+  std::string capabilities_json;
+};
+
+/// One tool as the server lists it.
+struct tool_info {
+  std::string name;
+  std::string description;
+  /// The JSON Schema of the arguments, as JSON text ("{}" if none).
+  std::string input_schema_json;
+};
+
+/// The outcome of a tool that ran (or that the server refused to run).
+struct tool_result {
+  /// The text parts of the content joined by newlines; other parts as
+  /// "[image image/png]" and the like. The structured content's JSON if
+  /// there is nothing else.
+  std::string content;
+  /// The tool failed (isError), or the server refused the call with
+  /// JSON-RPC error -32602 (unknown tool, bad arguments).
+  bool is_error = false;
+  /// structuredContent as JSON text; empty if the tool sent none.
+  std::string structured_json;
+};
+
+/// REQUIRES: one thread at a time (not thread-safe).
+class client {
+public:
+  using duration = std::chrono::milliseconds;
+
+  /// Takes over a started server process; call `initialize` next.
+  explicit client(std::unique_ptr<child_process> proc,
+                  client_options opts = {});
+
+  /// Shuts the server down (`shutdown(2s)`).
+  ~client();
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// Spawns the server and runs `initialize` within `timeout`.
+  /// Errors: those of child_process::spawn and initialize.
+  [[nodiscard]] static caf::expected<std::unique_ptr<client>>
+  connect(spawn_options spawn, client_options opts, duration timeout);
+
+  /// The handshake: initialize, then notifications/initialized.
+  /// Errors: `failed_precondition` if the server counters with a protocol
+  /// version not in `known_protocol_versions` (the caller should shut it
+  /// down); the common ones.
+  [[nodiscard]] caf::expected<server_info> initialize(duration timeout);
+
+  /// Every tool, following nextCursor (at most 1000 pages) within `timeout`.
+  /// Errors: `internal` for a repeated cursor; the common ones.
+  [[nodiscard]] caf::expected<std::vector<tool_info>>
+  list_tools(duration timeout);
+
+  /// Runs a tool. `arguments_json` is a JSON object in text; empty means {}.
+  /// Errors: `invalid_argument` for arguments that are not a JSON object;
+  /// the common ones (JSON-RPC error -32602 is a result with is_error).
+  [[nodiscard]] caf::expected<tool_result>
+  call_tool(const std::string& name, const std::string& arguments_json,
+            duration timeout);
+
+  /// Handles what the server sent meanwhile, without blocking: answers its
+  /// requests, notes list changes, notices an exit. Errors: the common
+  /// ones but `deadline_exceeded`.
+  [[nodiscard]] caf::error poll();
+
+  /// True if the server announced a changed tool list since the last call.
+  bool take_tools_changed() noexcept;
+
+  /// False once the stream is unusable (the server exited, an over-long
+  /// line, `shutdown`): every call fails from then on.
+  bool usable() const noexcept {
+    return !broken_;
+  }
+
+  /// The server process (its pid, its stderr tail).
+  child_process& process() noexcept {
+    return *proc_;
+  }
+
+  /// What the server said in the handshake (empty before `initialize`).
+  const server_info& server() const noexcept {
+    return server_;
+  }
+
+  /// Stops the server (child_process::terminate) and fails later calls.
+  exit_status shutdown(duration grace);
+
+private:
+  using clock = std::chrono::steady_clock;
+
+  struct reply;
+
+  caf::expected<reply> request(std::string_view method, std::string params,
+                               clock::time_point deadline);
+  caf::error notify(std::string_view method, std::string params,
+                    clock::time_point deadline);
+  caf::expected<reply> await_reply(int64_t id, clock::time_point deadline);
+  caf::error handle_line(const std::string& line, std::optional<int64_t> want,
+                         std::optional<reply>& out, clock::time_point deadline);
+  caf::error answer(const std::string& id_json, std::string_view method,
+                    clock::time_point deadline);
+  caf::error send_line(std::string line, clock::time_point deadline);
+  caf::error read_some(int timeout_ms);
+  std::optional<std::string> next_line();
+  caf::error fail(caf::error err);
+  caf::error gone();
+  void log(std::string_view what) const;
+
+  std::unique_ptr<child_process> proc_;
+  client_options opts_;
+  server_info server_;
+  int64_t next_id_ = 1;
+  std::string in_;
+  /// Bytes of `in_` already known to hold no line break.
+  size_t scanned_ = 0;
+  /// Set once the stream is unusable; every later call returns it.
+  caf::error broken_;
+  bool tools_changed_ = false;
+  /// The request in progress, or "idle", for error messages.
+  std::string activity_ = "idle";
+};
+
+} // namespace bsm::mcp

@@ -1,0 +1,510 @@
+#include "agents/models/local_model.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agents/tools/tool_names.hpp"
+#include "runtime/http/json_depth.hpp"
+
+namespace bsm::models {
+
+namespace {
+
+// -- limits of an answer ------------------------------------------------------
+
+// Passages quoted in a knowledge answer, and bytes of each.
+constexpr size_t max_quoted_passages = 3;
+constexpr size_t max_quote_bytes = 600;
+// Passages and bytes each after tool results.
+constexpr size_t max_related_passages = 2;
+constexpr size_t max_related_bytes = 300;
+// Bytes of one tool result repeated in the answer.
+constexpr size_t max_result_bytes = 1500;
+// A passage scoring below this share of the best is not worth quoting.
+constexpr double min_relative_score = 0.25;
+// Nesting accepted in explicit call arguments.
+constexpr uint32_t max_argument_depth = 32;
+
+// -- text helpers -------------------------------------------------------------
+
+std::string lower(std::string_view x) {
+  std::string result{x};
+  for (auto& c : result)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return result;
+}
+
+std::string_view trim(std::string_view x) {
+  auto first = x.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos)
+    return {};
+  auto last = x.find_last_not_of(" \t\r\n");
+  return x.substr(first, last - first + 1);
+}
+
+// Drops trailing sentence punctuation and blanks: "recall colour?" asks
+// for "colour".
+std::string_view trim_end_punct(std::string_view x) {
+  x = trim(x);
+  while (!x.empty() && (x.back() == '?' || x.back() == '.' || x.back() == '!'))
+    x.remove_suffix(1);
+  return trim(x);
+}
+
+bool starts_with(std::string_view x, std::string_view prefix) {
+  return x.substr(0, prefix.size()) == prefix;
+}
+
+// Cuts `x` to at most `n` bytes at a UTF-8 character boundary.
+std::string_view cut_utf8(std::string_view x, size_t n) {
+  if (x.size() <= n)
+    return x;
+  while (n > 0 && (static_cast<unsigned char>(x[n]) & 0xC0) == 0x80)
+    --n;
+  return x.substr(0, n);
+}
+
+// Cuts `x` to about `n` bytes at a word boundary, marking the cut.
+std::string excerpt(std::string_view x, size_t n) {
+  x = trim(x);
+  if (x.size() <= n)
+    return std::string{x};
+  auto cut = cut_utf8(x, n);
+  if (auto space = cut.find_last_of(" \n\t");
+      space != std::string_view::npos && space > n / 2)
+    cut = cut.substr(0, space);
+  return std::string{trim(cut)} + " …";
+}
+
+std::string to_json(const nlohmann::json& x) {
+  return x.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// -- the request --------------------------------------------------------------
+
+bool has_tool(const v1::ModelRequest& req, std::string_view name) {
+  return std::any_of(req.tools().begin(), req.tools().end(),
+                     [&](const auto& x) { return x.name() == name; });
+}
+
+// Index of the last user message, or -1.
+int last_user_index(const v1::ModelRequest& req) {
+  for (int i = req.messages_size() - 1; i >= 0; --i)
+    if (req.messages(i).role() == "user")
+      return i;
+  return -1;
+}
+
+// True if a tool result follows the last user message.
+bool in_answer_phase(const v1::ModelRequest& req, int last_user) {
+  for (int i = last_user + 1; i < req.messages_size(); ++i)
+    if (req.messages(i).role() == "tool")
+      return true;
+  return false;
+}
+
+// -- rules --------------------------------------------------------------------
+
+struct tool_request {
+  std::string name;
+  std::string arguments_json;
+};
+
+// What the rules made of the input: a tool call, a direct answer, or
+// nothing (then notes say which rules matched without their tool).
+struct rule_outcome {
+  std::optional<tool_request> call;
+  std::string answer;
+  std::vector<std::string> notes;
+};
+
+std::string_view without_please(std::string_view input) {
+  input = trim(input);
+  if (starts_with(lower(input.substr(0, 7)), "please "))
+    input = trim(input.substr(7));
+  return input;
+}
+
+// "call <tool> [with] {json}", "use <tool> [with] {json}", "call <tool>".
+bool explicit_call(const v1::ModelRequest& req, std::string_view input,
+                   rule_outcome& out) {
+  auto l = lower(input);
+  size_t pos;
+  if (starts_with(l, "call "))
+    pos = 5;
+  else if (starts_with(l, "use "))
+    pos = 4;
+  else
+    return false;
+  auto rest = trim(input.substr(pos));
+  auto end = rest.find_first_of(" \t\r\n{");
+  auto args = end == std::string_view::npos ? std::string_view{}
+                                            : trim(rest.substr(end));
+  // "call current_time." names current_time.
+  auto name
+    = std::string{args.empty() ? trim_end_punct(rest) : rest.substr(0, end)};
+  if (starts_with(lower(args.substr(0, 5)), "with ") || lower(args) == "with")
+    args = trim(args.substr(4));
+  bool json_like = !args.empty() && (args[0] == '{' || args[0] == '[');
+  if (!has_tool(req, name)) {
+    if (json_like)
+      out.notes.push_back("This agent has no tool named '" + name + "'.");
+    return false;
+  }
+  if (trim_end_punct(args).empty()) {
+    out.call = tool_request{name, "{}"};
+    return true;
+  }
+  if (!json_like)
+    return false;
+  std::string text{args};
+  if (args[0] == '{'
+      && http::json_depth(text, max_argument_depth) <= max_argument_depth
+      && nlohmann::json::accept(text)) {
+    out.call = tool_request{name, std::move(text)};
+    return true;
+  }
+  out.answer
+    = "The arguments for " + name + " must be a JSON object, for example: call "
+      + name + " {\"key\": \"value\"}. This is not one: " + excerpt(args, 200);
+  return true;
+}
+
+std::optional<tool_request> time_question(std::string_view input) {
+  auto l = lower(input);
+  // Curly apostrophes as typed on phones: "what’s the time".
+  for (size_t i = l.find("\xE2\x80\x99"); i != std::string::npos;
+       i = l.find("\xE2\x80\x99"))
+    l.replace(i, 3, "'");
+  static constexpr std::array<std::string_view, 14> phrases{
+    {"what time is it", "what's the time", "what is the time", "current time",
+     "time is it", "time now", "what's the date", "what is the date",
+     "today's date", "current date", "what date is it", "what day is it",
+     "date today", "what's today"}};
+  auto asked = std::any_of(phrases.begin(), phrases.end(), [&](auto phrase) {
+    return l.find(phrase) != std::string::npos;
+  });
+  if (!asked)
+    return std::nullopt;
+  return tool_request{agents::current_time_tool, "{}"};
+}
+
+// Memory keys are compared lowercase and without a leading article.
+std::string memory_key(std::string_view x) {
+  auto key = lower(trim_end_punct(x));
+  if (starts_with(key, "the "))
+    key = std::string{trim(std::string_view{key}.substr(4))};
+  return key;
+}
+
+std::optional<tool_request> remember(std::string_view input) {
+  auto l = lower(input);
+  if (!starts_with(l, "remember "))
+    return std::nullopt;
+  size_t pos = 9;
+  if (starts_with(std::string_view{l}.substr(pos), "that "))
+    pos += 5;
+  auto split = l.find(" is ", pos);
+  size_t gap = 4;
+  if (split == std::string::npos) {
+    split = l.find(':', pos);
+    gap = 1;
+  }
+  if (split == std::string::npos)
+    return std::nullopt;
+  auto key = memory_key(input.substr(pos, split - pos));
+  auto value = trim_end_punct(input.substr(split + gap));
+  if (key.empty() || value.empty())
+    return std::nullopt;
+  return tool_request{agents::memory_put_tool,
+                      to_json({{"key", key}, {"value", std::string{value}}})};
+}
+
+std::optional<tool_request> recall(std::string_view input) {
+  auto l = lower(input);
+  std::string_view rest;
+  for (std::string_view prefix :
+       {"recall ", "what do you remember about ", "do you remember "})
+    if (starts_with(l, prefix)) {
+      rest = input.substr(prefix.size());
+      break;
+    }
+  auto key = memory_key(rest);
+  if (key.empty())
+    return std::nullopt;
+  return tool_request{agents::memory_get_tool, to_json({{"key", key}})};
+}
+
+bool is_agent_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+         || c == '-';
+}
+
+// "ask <agent>: <question>", "ask the <agent> agent <question>", "ask
+// <agent> to <task>", "ask <agent> about <topic>".
+std::optional<tool_request> ask(std::string_view input) {
+  auto l = lower(input);
+  if (!starts_with(l, "ask "))
+    return std::nullopt;
+  size_t pos = 4;
+  bool formal = false;
+  if (starts_with(std::string_view{l}.substr(pos), "the ")) {
+    pos += 4;
+    formal = true;
+  }
+  auto end = pos;
+  while (end < l.size() && is_agent_char(l[end]))
+    ++end;
+  auto agent = l.substr(pos, end - pos);
+  static constexpr std::array<std::string_view, 12> not_agents{
+    {"me", "you", "him", "her", "them", "us", "for", "about", "if", "whether",
+     "a", "an"}};
+  if (agent.empty() || agent.size() > 64
+      || std::find(not_agents.begin(), not_agents.end(), agent)
+           != not_agents.end())
+    return std::nullopt;
+  auto rest = std::string_view{input}.substr(end);
+  auto lrest = std::string_view{l}.substr(end);
+  if (starts_with(lrest, " agent")
+      && (lrest.size() == 6 || lrest[6] == ' ' || lrest[6] == ':'
+          || lrest[6] == ',')) {
+    rest = rest.substr(6);
+    lrest = lrest.substr(6);
+    formal = true;
+  }
+  std::string_view question;
+  if (starts_with(lrest, ":") || starts_with(lrest, ","))
+    question = rest.substr(1);
+  else if (starts_with(lrest, " to "))
+    question = rest.substr(4);
+  else if (starts_with(lrest, " about "))
+    question = rest.substr(7);
+  else if (formal && starts_with(lrest, " "))
+    question = rest;
+  question = trim(question);
+  if (question.empty())
+    return std::nullopt;
+  return tool_request{
+    agents::ask_agent_tool,
+    to_json({{"agent", agent}, {"input", std::string{question}}})};
+}
+
+std::optional<tool_request> search(std::string_view input) {
+  auto l = lower(input);
+  std::string_view rest;
+  for (std::string_view prefix : {"search the knowledge for ", "search for ",
+                                  "search ", "look up ", "lookup "})
+    if (starts_with(l, prefix)) {
+      rest = input.substr(prefix.size());
+      break;
+    }
+  auto query = trim_end_punct(rest);
+  if (query.empty())
+    return std::nullopt;
+  return tool_request{agents::knowledge_search_tool,
+                      to_json({{"query", std::string{query}}})};
+}
+
+rule_outcome match_rules(const v1::ModelRequest& req, std::string_view raw) {
+  rule_outcome out;
+  auto input = without_please(raw);
+  if (explicit_call(req, input, out))
+    return out;
+  struct named_rule {
+    const char* tool;
+    const char* missing;
+    std::optional<tool_request> (*match)(std::string_view);
+  };
+  // Anchored forms first, so "ask legal: what time is it?" asks legal.
+  static constexpr std::array<named_rule, 5> rules{
+    {{agents::memory_put_tool,
+      "This agent has no memory_put tool, so it cannot remember things.",
+      remember},
+     {agents::memory_get_tool,
+      "This agent has no memory_get tool, so it cannot recall things.", recall},
+     {agents::ask_agent_tool,
+      "This agent has no ask_agent tool, so it cannot ask other agents.", ask},
+     {agents::knowledge_search_tool,
+      "This agent has no knowledge_search tool; it answers from the passages "
+      "retrieved for the question.",
+      search},
+     {agents::current_time_tool,
+      "This agent has no current_time tool, so it cannot tell the time.",
+      time_question}}};
+  // The first rule whose form matches decides: its tool, or a note.
+  for (const auto& rule : rules) {
+    auto call = rule.match(input);
+    if (!call)
+      continue;
+    if (has_tool(req, rule.tool))
+      out.call = std::move(call);
+    else
+      out.notes.emplace_back(rule.missing);
+    return out;
+  }
+  return out;
+}
+
+// -- answers ------------------------------------------------------------------
+
+std::string citation(size_t n, const v1::KnowledgePassage& passage) {
+  auto line = "[" + std::to_string(n) + "] " + passage.source();
+  if (!passage.title().empty())
+    line += " — " + passage.title();
+  return line;
+}
+
+// The passages worth quoting: the best `n`, without those far below the
+// best score (when scores are known).
+std::vector<const v1::KnowledgePassage*> quotable(const v1::ModelRequest& req,
+                                                  size_t n) {
+  std::vector<const v1::KnowledgePassage*> result;
+  double best = 0;
+  for (const auto& x : req.knowledge())
+    best = std::max(best, x.score());
+  for (const auto& x : req.knowledge()) {
+    if (result.size() == n)
+      break;
+    if (best <= 0 || x.score() >= best * min_relative_score)
+      result.push_back(&x);
+  }
+  return result;
+}
+
+std::string capabilities(const v1::ModelRequest& req) {
+  if (req.tools().empty())
+    return "This agent has no tools.";
+  std::string text = "What this agent can do:";
+  for (const auto& tool : req.tools()) {
+    text += "\n- " + tool.name();
+    if (!tool.description().empty())
+      text += ": " + excerpt(tool.description(), 160);
+  }
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 5>
+    examples{{{agents::knowledge_search_tool, "\"search <words>\""},
+              {agents::memory_put_tool, "\"remember <key> is <value>\""},
+              {agents::memory_get_tool, "\"recall <key>\""},
+              {agents::ask_agent_tool, "\"ask <agent>: <question>\""},
+              {agents::current_time_tool, "\"what time is it?\""}}};
+  std::string phrases;
+  for (auto [tool, phrase] : examples)
+    if (has_tool(req, tool))
+      phrases += std::string{phrases.empty() ? "" : ", "} + std::string{phrase};
+  text += "\nTry " + (phrases.empty() ? std::string{} : phrases + ", or ")
+          + "\"call <tool> {json arguments}\".";
+  return text;
+}
+
+std::string knowledge_answer(const v1::ModelRequest& req,
+                             const rule_outcome& rules) {
+  std::string text{honesty_marker};
+  text += '\n';
+  for (const auto& note : rules.notes)
+    text += note + '\n';
+  auto passages = quotable(req, max_quoted_passages);
+  if (passages.empty()) {
+    text += "I found nothing in this agent's knowledge about that.\n";
+    text += capabilities(req);
+    return text;
+  }
+  text += "From this agent's knowledge:";
+  for (size_t i = 0; i < passages.size(); ++i)
+    text += "\n\n" + citation(i + 1, *passages[i]) + "\n"
+            + excerpt(passages[i]->text(), max_quote_bytes);
+  return text;
+}
+
+std::string results_answer(const v1::ModelRequest& req, int last_user) {
+  std::map<std::string, std::string> names;
+  for (int i = last_user + 1; i < req.messages_size(); ++i)
+    for (const auto& call : req.messages(i).tool_calls())
+      names[call.id()] = call.name();
+  std::string text{honesty_marker};
+  for (int i = last_user + 1; i < req.messages_size(); ++i) {
+    const auto& msg = req.messages(i);
+    if (msg.role() != "tool")
+      continue;
+    auto name = msg.name();
+    if (name.empty()) {
+      auto known = names.find(msg.tool_call_id());
+      name = known != names.end() ? known->second : "a tool";
+    }
+    auto result = excerpt(msg.content(), max_result_bytes);
+    if (result.empty())
+      result = "(nothing)";
+    text += "\n" + name + " returned:"
+            + (result.find('\n') == std::string::npos ? " " : "\n") + result;
+  }
+  auto passages = quotable(req, max_related_passages);
+  if (!passages.empty())
+    text += "\n\nRelated knowledge:";
+  for (size_t i = 0; i < passages.size(); ++i)
+    text += "\n" + citation(i + 1, *passages[i]) + "\n"
+            + excerpt(passages[i]->text(), max_related_bytes);
+  return text;
+}
+
+uint64_t prompt_tokens(const v1::ModelRequest& req) {
+  uint64_t n = 0;
+  for (const auto& msg : req.messages())
+    n += approximate_tokens(msg.content());
+  return n;
+}
+
+} // namespace
+
+uint64_t approximate_tokens(std::string_view text) {
+  return (text.size() + 3) / 4;
+}
+
+v1::ModelResponse complete_locally(const v1::ModelRequest& req) {
+  v1::ModelResponse resp;
+  resp.set_model("local");
+  auto* msg = resp.mutable_message();
+  msg->set_role("assistant");
+  auto last_user = last_user_index(req);
+  std::string input
+    = last_user >= 0 ? req.messages(last_user).content() : std::string{};
+  std::string content;
+  if (in_answer_phase(req, last_user)) {
+    content = results_answer(req, last_user);
+  } else if (auto rules = match_rules(req, input); rules.call) {
+    auto* call = msg->add_tool_calls();
+    call->set_id("call_" + std::to_string(req.messages_size()) + "_0");
+    call->set_name(rules.call->name);
+    call->set_arguments_json(rules.call->arguments_json);
+    resp.set_finish_reason("tool_calls");
+  } else if (!rules.answer.empty()) {
+    content = std::string{honesty_marker} + "\n" + rules.answer;
+  } else {
+    content = knowledge_answer(req, rules);
+  }
+  if (resp.finish_reason().empty()) {
+    resp.set_finish_reason("stop");
+    auto limit = static_cast<size_t>(req.model().max_tokens()) * 4;
+    if (limit > 0 && content.size() > limit) {
+      content = std::string{cut_utf8(content, limit)};
+      resp.set_finish_reason("length");
+    }
+  }
+  msg->set_content(std::move(content));
+  uint64_t completion = approximate_tokens(msg->content());
+  for (const auto& call : msg->tool_calls())
+    completion += approximate_tokens(call.name())
+                  + approximate_tokens(call.arguments_json());
+  auto* usage = resp.mutable_usage();
+  usage->set_prompt_tokens(prompt_tokens(req));
+  usage->set_completion_tokens(completion);
+  usage->set_total_tokens(usage->prompt_tokens() + completion);
+  return resp;
+}
+
+} // namespace bsm::models

@@ -1,0 +1,293 @@
+#include "agents/tools/tool_host.hpp"
+
+#include <algorithm>
+
+#include <spdlog/sinks/null_sink.h>
+
+#include "agents/mcp/mcp_server.hpp"
+#include "agents/tools/tool_names.hpp"
+#include "runtime/error.hpp"
+
+namespace bsm {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Extra time the host gives a call on top of its timeout, so the server's
+/// own, more precise deadline_exceeded usually arrives first.
+constexpr auto call_margin = 1s;
+
+std::string parent_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string{} : path.substr(0, slash);
+}
+
+std::string milliseconds_text(std::chrono::milliseconds x) {
+  return std::to_string(x.count()) + "ms";
+}
+
+/// CAF's errors of a request, in the host's words.
+caf::error call_error(const caf::error& err, const std::string& tool,
+                      const std::string& server,
+                      std::chrono::milliseconds timeout) {
+  if (err == caf::sec::request_timeout)
+    return make_error(errc::deadline_exceeded, "tool '" + tool
+                                                 + "' did not finish within "
+                                                 + milliseconds_text(timeout));
+  if (err == caf::sec::request_receiver_down)
+    return make_error(errc::unavailable, "MCP server '" + server
+                                           + "' stopped during the call of '"
+                                           + tool + "'");
+  return err;
+}
+
+/// Gathers the lists of all servers for one ToolListRequest.
+struct list_gather {
+  caf::typed_response_promise<v1::ToolListResponse> rp;
+  std::vector<std::optional<v1::ToolListResponse>> parts;
+  size_t pending = 0;
+
+  void finish() {
+    v1::ToolListResponse result;
+    for (auto& part : parts)
+      if (part)
+        for (auto& tool : *part->mutable_tools())
+          *result.add_tools() = std::move(tool);
+    rp.deliver(std::move(result));
+  }
+};
+
+spdlog::logger& null_logger() {
+  static const auto log = std::make_shared<spdlog::logger>(
+    "null", std::make_shared<spdlog::sinks::null_sink_mt>());
+  return *log;
+}
+
+} // namespace
+
+std::string mcp_server_child_name(const std::string& server) {
+  return "mcp_" + server;
+}
+
+// -- state --------------------------------------------------------------------
+
+void tool_host_state::init(tool_host_options options, const std::string& path) {
+  opts = std::move(options);
+  auto parent = parent_of(path);
+  servers.clear();
+  for (const auto& cfg : opts.tools.mcp_servers)
+    servers.push_back(
+      server{cfg.name,
+             child_path(parent, mcp_server_child_name(cfg.name)),
+             cfg.call_timeout.value_or(opts.tools.call_timeout),
+             std::nullopt,
+             {}});
+}
+
+tool_host_state::server* tool_host_state::find(const std::string& server_name) {
+  auto i = std::find_if(servers.begin(), servers.end(),
+                        [&](const server& s) { return s.name == server_name; });
+  return i != servers.end() ? &*i : nullptr;
+}
+
+caf::expected<tool_host_state::route>
+tool_host_state::resolve(const v1::ToolCallRequest& req) {
+  auto parts = mcp::split_tool_name(req.name());
+  if (!parts)
+    return make_error(errc::not_found,
+                      "no tool '" + req.name()
+                        + "' (tool names are <server>__<tool>)");
+  auto* s = find(std::string{parts->first});
+  if (s == nullptr)
+    return make_error(errc::not_found, "no MCP server '"
+                                         + std::string{parts->first}
+                                         + "' for tool '" + req.name() + "'");
+  auto target = opts.names->get(s->path);
+  if (!target)
+    return make_error(errc::unavailable,
+                      "MCP server '" + s->name + "' is restarting");
+  // The caller's deadline (an agent's time left) can only shorten the
+  // server's call_timeout.
+  auto timeout
+    = req.timeout_ms() > 0
+        ? std::min(std::chrono::milliseconds{req.timeout_ms()}, s->call_timeout)
+        : s->call_timeout;
+  return route{std::move(*target), s->name, timeout};
+}
+
+const v1::ToolCallResponse*
+tool_host_state::recorded(const std::string& key) const {
+  if (key.empty())
+    return nullptr;
+  auto i = done.find(key);
+  return i != done.end() ? &i->second : nullptr;
+}
+
+void tool_host_state::record(const std::string& key,
+                             const v1::ToolCallResponse& resp) {
+  if (key.empty() || !done.emplace(key, resp).second)
+    return;
+  done_order.push_back(key);
+  if (done_order.size() > max_remembered) {
+    done.erase(done_order.front());
+    done_order.pop_front();
+  }
+}
+
+void tool_host_state::keep(const std::string& server_name,
+                           const caf::actor_addr& from,
+                           v1::ToolListResponse tools) {
+  if (auto* s = find(server_name)) {
+    s->tools = std::move(tools);
+    s->listed_by = from;
+  }
+}
+
+const v1::ToolListResponse*
+tool_host_state::cached(const server& s, const caf::actor& running) const {
+  if (!s.tools || s.listed_by != running.address())
+    return nullptr;
+  return &*s.tools;
+}
+
+spdlog::logger& tool_host_state::log() const {
+  return opts.log ? *opts.log : null_logger();
+}
+
+// -- behavior -----------------------------------------------------------------
+
+namespace {
+
+caf::result<v1::ToolListResponse> list_tools(tool_host_pointer self) {
+  auto& st = self->state;
+  auto gather = std::make_shared<list_gather>();
+  gather->rp = self->make_response_promise<v1::ToolListResponse>();
+  gather->parts.resize(st.servers.size());
+  for (size_t i = 0; i < st.servers.size(); ++i) {
+    const auto& s = st.servers[i];
+    auto running = st.opts.names->get(s.path);
+    if (!running)
+      continue; // restarting: its tools come back with it
+    if (const auto* tools = st.cached(s, *running)) {
+      gather->parts[i] = *tools;
+      continue;
+    }
+    ++gather->pending;
+    auto from = running->address();
+    self
+      ->request(caf::actor_cast<mcp_server_actor>(*running),
+                st.opts.tools.startup_timeout, v1::ToolListRequest{})
+      .then(
+        [self, gather, i, from, name = s.name](v1::ToolListResponse& resp) {
+          self->state.keep(name, from, resp);
+          gather->parts[i] = std::move(resp);
+          if (--gather->pending == 0)
+            gather->finish();
+        },
+        [self, gather, name = s.name](caf::error& err) {
+          self->state.log().warn("MCP server '{}' did not list its tools: {}",
+                                 name, render(err));
+          if (--gather->pending == 0)
+            gather->finish();
+        });
+  }
+  if (gather->pending == 0)
+    gather->finish();
+  return gather->rp;
+}
+
+caf::result<v1::ToolCallResponse> call_tool(tool_host_pointer self,
+                                            v1::ToolCallRequest req) {
+  auto& st = self->state;
+  if (const auto* resp = st.recorded(req.idempotency_key()))
+    return *resp;
+  auto route = st.resolve(req);
+  if (!route)
+    return std::move(route.error());
+  req.set_timeout_ms(static_cast<uint32_t>(route->timeout.count()));
+  auto rp = self->make_response_promise<v1::ToolCallResponse>();
+  auto key = req.idempotency_key();
+  auto tool = req.name();
+  self
+    ->request(caf::actor_cast<mcp_server_actor>(route->target),
+              route->timeout + call_margin, std::move(req))
+    .then(
+      [self, rp, key](v1::ToolCallResponse& resp) mutable {
+        self->state.record(key, resp);
+        rp.deliver(std::move(resp));
+      },
+      [rp, tool, server = route->server,
+       timeout = route->timeout](caf::error& err) mutable {
+        rp.deliver(call_error(err, tool, server, timeout));
+      });
+  return rp;
+}
+
+} // namespace
+
+tool_host_internal_actor::behavior_type
+tool_host(tool_host_pointer self, tool_host_options opts, std::string path) {
+  self->state.init(std::move(opts), path);
+  return {
+    [self](const v1::ToolListRequest&) { return list_tools(self); },
+    [self](const v1::ToolCallRequest& req) { return call_tool(self, req); },
+    [self](atom::tools_changed, const std::string& name,
+           v1::ToolListResponse& tools) {
+      auto from = caf::actor_cast<caf::actor_addr>(self->current_sender());
+      self->state.keep(name, from, std::move(tools));
+    },
+  };
+}
+
+// -- supervision --------------------------------------------------------------
+
+child_spec tool_host_child(tool_host_options opts,
+                           const supervision_options& sup,
+                           supervision_env env) {
+  supervisor_options tools;
+  tools.strategy = restart_strategy::one_for_one;
+  // Never escalate: tool servers restart with backoff for as long as they
+  // fail, and the rest of the node keeps running.
+  tools.max_restarts = 10'000;
+  tools.period = std::chrono::minutes{1};
+  tools.backoff_initial = sup.backoff_initial;
+  tools.backoff_max = sup.backoff_max;
+  // A server stops in at most two grace periods; a start in progress
+  // (up to startup_timeout) finishes first.
+  auto server_stop = 2 * opts.stop_grace + opts.tools.startup_timeout + 1s;
+  for (const auto& cfg : opts.tools.mcp_servers) {
+    mcp_server_options server;
+    server.server = cfg;
+    server.call_timeout = cfg.call_timeout.value_or(opts.tools.call_timeout);
+    server.startup_timeout = opts.tools.startup_timeout;
+    server.stop_grace = opts.stop_grace;
+    server.poll_interval = opts.poll_interval;
+    server.names = opts.names;
+    server.log = opts.log;
+    child_spec spec;
+    spec.name = mcp_server_child_name(cfg.name);
+    spec.shutdown_timeout = std::max(sup.shutdown_timeout, server_stop);
+    spec.start
+      = [server](caf::actor_system& sys,
+                 const std::string& path) -> caf::expected<caf::actor> {
+      auto with_host = server;
+      with_host.host_path = child_path(parent_of(path), tool_host_name);
+      return caf::actor_cast<caf::actor>(
+        spawn_mcp_server(sys, std::move(with_host)));
+    };
+    tools.children.push_back(std::move(spec));
+  }
+  child_spec host;
+  host.name = tool_host_name;
+  host.shutdown_timeout = sup.shutdown_timeout;
+  host.start = [opts](caf::actor_system& sys,
+                      const std::string& path) -> caf::expected<caf::actor> {
+    return caf::actor_cast<caf::actor>(sys.spawn(tool_host, opts, path));
+  };
+  tools.children.push_back(std::move(host));
+  return supervisor_child(tools_supervisor_name, std::move(tools),
+                          std::move(env));
+}
+
+} // namespace bsm

@@ -1,0 +1,172 @@
+// GET /v1/agents, GET /v1/agents/{name}, POST /v1/agents/{name}/chat
+// (API.md, "Agents").
+
+#include <caf/event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "http_api/handlers.hpp"
+#include "http_api/idempotency.hpp"
+#include "http_api/json_body.hpp"
+#include "runtime/error.hpp"
+#include "runtime/http/error_response.hpp"
+
+namespace bsm::http_handlers {
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr auto list_timeout = std::chrono::seconds{10};
+
+// The node that owns the agent now, by the cluster's placement.
+std::string owner_of(const http_bridge_env& env, const v1::AgentInfo& x) {
+  if (!env.directory)
+    return x.node();
+  auto owner = env.directory->resolve(agent_path(x.name()));
+  return owner ? owner->node : x.node();
+}
+
+nlohmann::json agent_json(const http_bridge_env& env, const v1::AgentInfo& x) {
+  return {
+    {"name", x.name()},
+    {"description", x.description()},
+    {"node", owner_of(env, x)},
+    {"state", x.state()},
+    {"model", x.model()},
+    {"tools", std::vector<std::string>{x.tools().begin(), x.tools().end()}},
+    {"mailbox_depth", x.mailbox_depth()},
+    {"restarts", x.restarts()}};
+}
+
+nlohmann::json chat_json(const v1::ChatReply& x) {
+  auto steps = nlohmann::json::array();
+  for (const auto& step : x.steps()) {
+    auto args = nlohmann::json::parse(step.arguments_json(), nullptr, false);
+    steps.push_back(
+      {{"tool", step.tool()},
+       {"arguments",
+        args.is_discarded() ? nlohmann::json(step.arguments_json()) : args},
+       {"result", step.result()},
+       {"is_error", step.is_error()}});
+  }
+  return {{"agent", x.agent()},
+          {"session_id", x.session_id()},
+          {"output", x.output()},
+          {"steps", std::move(steps)},
+          {"usage",
+           {{"prompt_tokens", x.usage().prompt_tokens()},
+            {"completion_tokens", x.usage().completion_tokens()},
+            {"total_tokens", x.usage().total_tokens()}}},
+          {"finish_reason", x.finish_reason()},
+          {"model", x.model()}};
+}
+
+caf::error bad(std::string what) {
+  return make_error(errc::invalid_argument, std::move(what));
+}
+
+// {"input": "...", "session_id": "optional"}.
+caf::expected<v1::ChatRequest> parse_chat(const nlohmann::json& body,
+                                          const std::string& agent) {
+  v1::ChatRequest req;
+  req.set_agent(agent);
+  for (const auto& [key, value] : body.items()) {
+    if (key == "input" && value.is_string())
+      req.set_input(value.get<std::string>());
+    else if (key == "session_id" && value.is_string())
+      req.set_session_id(value.get<std::string>());
+    else if (key == "session_id" && value.is_null())
+      continue;
+    else if (key == "input" || key == "session_id")
+      return bad("field '" + key + "' must be a string");
+    else
+      return bad("unknown field '" + key + "'");
+  }
+  if (req.input().empty())
+    return bad("field 'input' is missing or empty");
+  if (req.session_id().size() > 128)
+    return bad("'session_id' is longer than 128 characters");
+  return req;
+}
+
+} // namespace
+
+void request_agents(http_bridge_pointer self, const std::string& name,
+                    std::function<void(v1::AgentListResponse&)> on_list,
+                    std::function<void(caf::error&)> on_error) {
+  const auto& env = *self->state.env;
+  auto manager = env.names->get(agent_manager_path);
+  if (!manager) {
+    auto err = make_error(errc::unavailable, "the agent manager is restarting");
+    return on_error(err);
+  }
+  v1::AgentListRequest req;
+  req.set_name(name);
+  self
+    ->request(caf::actor_cast<agent_manager_actor>(*manager), list_timeout,
+              std::move(req))
+    .then(std::move(on_list), std::move(on_error));
+}
+
+void list_agents(http_bridge_pointer self, ex_ptr ex) {
+  request_agents(
+    self, {},
+    [self, ex](v1::AgentListResponse& resp) {
+      auto list = nlohmann::json::array();
+      for (const auto& x : resp.agents())
+        list.push_back(agent_json(*self->state.env, x));
+      ex->respond(http::make_json_response(
+        bhttp::status::ok, nlohmann::json{{"agents", list}}.dump()));
+    },
+    [ex](caf::error& err) { http::respond_error(*ex, err); });
+}
+
+void get_agent(http_bridge_pointer self, ex_ptr ex) {
+  request_agents(
+    self, ex->param("name"),
+    [self, ex](v1::AgentListResponse& resp) {
+      if (resp.agents().empty())
+        return http::respond_error(*ex, bhttp::status::not_found, "not_found",
+                                   "no agent '" + ex->param("name") + "'");
+      ex->respond(http::make_json_response(
+        bhttp::status::ok,
+        agent_json(*self->state.env, resp.agents(0)).dump()));
+    },
+    [ex](caf::error& err) { http::respond_error(*ex, err); });
+}
+
+void chat(http_bridge_pointer self, ex_ptr ex) {
+  const auto& env = *self->state.env;
+  if (!is_json_request(ex->req()))
+    return http::respond_error(*ex, bhttp::status::unsupported_media_type,
+                               "unsupported_media_type",
+                               "a chat takes application/json");
+  const auto& name = ex->param("name");
+  auto body = json_object_body(ex->req(), env.opts);
+  if (!body)
+    return http::respond_error(*ex, body.error());
+  auto req = parse_chat(*body, name);
+  if (!req)
+    return http::respond_error(*ex, req.error());
+  if (!env.names->get(agent_path(name)))
+    return http::respond_error(*ex, bhttp::status::not_found, "not_found",
+                               "no agent '" + name + "'");
+  with_idempotency(
+    self, ex, [self, ex, req = std::move(*req)](responder respond) {
+      // The agent's own turn timeout ends a turn first; this only guards
+      // against an agent that never answers. The agent may live on
+      // another node: the call goes there.
+      auto timeout = self->state.env->opts.max_ask_timeout;
+      ask_agent_anywhere(
+        self, self->state.env->call_env(), std::move(req), timeout,
+        [respond](const v1::ChatReply& reply) {
+          respond(http::make_json_response(bhttp::status::ok,
+                                           chat_json(reply).dump()));
+        },
+        [ex, respond](caf::error err) {
+          respond(http::make_error_response(err, ex->request_id()));
+        });
+    });
+}
+
+} // namespace bsm::http_handlers

@@ -1,0 +1,44 @@
+#include "http_api/json_body.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "runtime/error.hpp"
+#include "runtime/http/json_depth.hpp"
+
+namespace bsm::http_handlers {
+
+namespace bhttp = boost::beast::http;
+
+std::string media_type(const http::request& req) {
+  auto value = req[bhttp::field::content_type];
+  std::string result{value.substr(0, value.find(';'))};
+  result.erase(std::remove_if(result.begin(), result.end(),
+                              [](unsigned char c) { return std::isspace(c); }),
+               result.end());
+  std::transform(result.begin(), result.end(), result.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return result;
+}
+
+bool is_json_request(const http::request& req) {
+  auto type = media_type(req);
+  return type.empty() || type == "application/json";
+}
+
+caf::expected<nlohmann::json> json_object_body(const http::request& req,
+                                               const http_options& opts) {
+  const auto& body = req.body();
+  if (http::json_depth(body, opts.max_json_depth) > opts.max_json_depth)
+    return make_error(errc::invalid_argument,
+                      "the JSON body is nested deeper than "
+                        + std::to_string(opts.max_json_depth) + " levels");
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_discarded())
+    return make_error(errc::invalid_argument, "the body is not valid JSON");
+  if (!doc.is_object())
+    return make_error(errc::invalid_argument, "the body must be a JSON object");
+  return doc;
+}
+
+} // namespace bsm::http_handlers
