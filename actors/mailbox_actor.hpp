@@ -37,9 +37,9 @@
 
 #include "actors/interfaces.hpp"
 #include "runtime/cluster/directory.hpp"
-#include "runtime/config/node_config.hpp"
 #include "runtime/mailbox/mailbox_depths.hpp"
 #include "runtime/mailbox/mailbox_metrics.hpp"
+#include "runtime/mailbox/mailbox_options.hpp"
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/naming/name_registry.hpp"

@@ -21,6 +21,7 @@
 #include "agents/models/local_model.hpp"
 #include "agents/models/model_provider.hpp"
 #include "agents/models/openai_client.hpp"
+#include "node/node_config.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/system_config.hpp"
@@ -493,17 +494,17 @@ TEST(ModelProvider, OptionsComeFromTheConfigAndTheEnvironment) {
   cfg.openai.max_concurrency = 3;
   cfg.openai.max_retries = 4;
   auto opts = bsm::model_provider_options::from(
-    cfg, {{"MY_OPENAI_KEY", "sk-from-env"}});
+    cfg.openai, {{"MY_OPENAI_KEY", "sk-from-env"}});
   EXPECT_EQ(opts.openai.base_url, "http://127.0.0.1:8000/v1");
   EXPECT_EQ(opts.openai.api_key, "sk-from-env");
   EXPECT_EQ(opts.openai.max_retries, 4u);
   EXPECT_EQ(opts.max_concurrency, 3u);
   EXPECT_EQ(bsm::validate(opts), caf::error{});
   cfg.openai.api_key = "sk-from-file";
-  EXPECT_EQ(
-    bsm::model_provider_options::from(cfg, {{"MY_OPENAI_KEY", "sk-from-env"}})
-      .openai.api_key,
-    "sk-from-file");
+  EXPECT_EQ(bsm::model_provider_options::from(
+              cfg.openai, {{"MY_OPENAI_KEY", "sk-from-env"}})
+              .openai.api_key,
+            "sk-from-file");
   opts.max_concurrency = 0;
   EXPECT_NE(bsm::validate(opts), caf::error{});
 }

@@ -179,7 +179,7 @@ TEST(RedisUrl, ParsesHostPortAndDatabase) {
 }
 
 TEST(RedisUrl, DefaultsToPort6379AndDatabaseZero) {
-  for (auto text : {"redis://cache.local", "redis://cache.local/"}) {
+  for (auto text : {"redis://cache.local", "redis://cache.local:6379/0"}) {
     auto url = parse_redis_url(text);
     ASSERT_TRUE(url) << text << ": " << bsm::render(url.error());
     EXPECT_EQ(url->host, "cache.local");
@@ -207,19 +207,22 @@ TEST(RedisUrl, RejectsMalformedUrlsNamingTheProblem) {
     const char* says;
   };
   for (auto [text, says] : {
-         bad_case{"http://x", "redis://"},
-         bad_case{"rediss://x", "redis://"},
-         bad_case{"redis://", "no host"},
-         bad_case{"redis://:6379", "no host"},
+         bad_case{"http://x", "not a redis:// URL"},
+         bad_case{"rediss://x", "not a redis:// URL"},
+         bad_case{"redis://", "bad host ''"},
+         bad_case{"redis://:6379", "bad host ''"},
          bad_case{"redis://h:99999", "port '99999'"},
          bad_case{"redis://h:0", "port '0'"},
-         bad_case{"redis://h:", "empty port"},
+         bad_case{"redis://h:", "port ''"},
          bad_case{"redis://h:12ab", "port '12ab'"},
          bad_case{"redis://h:1/x", "database 'x'"},
          bad_case{"redis://h:1/-1", "database '-1'"},
-         bad_case{"redis://[::1", "']'"},
-         bad_case{"redis://[::1]x", "':' after ']'"},
-         bad_case{"redis://user:pw@h:1", "credentials"},
+         bad_case{"redis://[::1", "bad host '[:'"},
+         bad_case{"redis://[::1]x", "bad host '[::1]x'"},
+         bad_case{"redis://user:pw@h:1", "bad host 'user:pw@h'"},
+         bad_case{"redis://h/", "database ''"},
+         bad_case{"redis://my host", "bad host 'my host'"},
+         bad_case{"redis://[zz::1]", "bad host '[zz::1]'"},
        }) {
     auto url = parse_redis_url(text);
     ASSERT_FALSE(url) << text << " parsed";

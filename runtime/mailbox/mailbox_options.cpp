@@ -1,0 +1,48 @@
+#include "runtime/mailbox/mailbox_options.hpp"
+
+#include "runtime/config/config_fields.hpp"
+
+namespace bsm {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int64_t mib = int64_t{1} << 20;
+
+config::maybe_problem check_mailbox(const mailbox_options& x) {
+  if (auto p
+      = config::at_least("mailbox.delivery_timeout", x.delivery_timeout, 1ms))
+    return p;
+  if (auto p
+      = config::at_least("mailbox.idempotency_ttl", x.idempotency_ttl, 1s))
+    return p;
+  if (auto p = config::at_least("mailbox.redelivery_backoff_initial",
+                                x.redelivery_backoff_initial, 1ms))
+    return p;
+  return config::not_less(
+    "mailbox.redelivery_backoff_max", x.redelivery_backoff_max,
+    "mailbox.redelivery_backoff_initial", x.redelivery_backoff_initial);
+}
+
+} // namespace
+
+const config::section<mailbox_options>& mailbox_section() {
+  static const config::section<mailbox_options> result{
+    "mailbox",
+    {config::integer("max_depth", &mailbox_options::max_depth, 1, 100'000'000),
+     config::integer("max_deliveries", &mailbox_options::max_deliveries, 1,
+                     1000),
+     config::duration("delivery_timeout", &mailbox_options::delivery_timeout),
+     config::duration("redelivery_backoff_initial",
+                      &mailbox_options::redelivery_backoff_initial),
+     config::duration("redelivery_backoff_max",
+                      &mailbox_options::redelivery_backoff_max),
+     config::duration("idempotency_ttl", &mailbox_options::idempotency_ttl),
+     config::integer("max_envelope_bytes", &mailbox_options::max_envelope_bytes,
+                     1024, 64 * mib)},
+    check_mailbox};
+  return result;
+}
+
+} // namespace bsm
