@@ -73,7 +73,7 @@ protected:
     write_test_agents(dir_->path() / "test-agents");
     node_ = new test_node{dir_->path(),
                           dir_->path() / "data",
-                          {"agents.paths=[" + source_dir + "/agents,"
+                          {"agents.paths=[" + source_dir + "/agents/seed,"
                            + (dir_->path() / "test-agents").string() + "]"}};
   }
 
