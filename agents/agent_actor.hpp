@@ -14,11 +14,12 @@
 // time, so nothing blocks and a turn past its timeout ends with
 // deadline_exceeded. Each step publishes agent.<name>.step, .tool_called,
 // .completed or .failed on the event bus.
+//
+// The decisions are the turn plan's (turn_plan.hpp: what comes next) and
+// the session queue's (session_queue.hpp: which turn runs); the actor sends
+// the messages they ask for and feeds the answers back.
 
-#include <deque>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 #include <caf/stateful_actor.hpp>
@@ -28,6 +29,7 @@
 #include "actors/interfaces.hpp"
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_metrics.hpp"
+#include "agents/session_queue.hpp"
 #include "runtime/cluster/directory.hpp"
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/naming/name_registry.hpp"
@@ -50,14 +52,6 @@ struct agent_env {
   const type_registry* types = nullptr;
 };
 
-/// The idempotency key of a tool call in the tool ledger: the turn, the
-/// step, and a stable hash (FNV-1a) of the tool's name and arguments, so a
-/// replay whose model asks for something else does not match.
-std::string tool_call_key(const std::string& turn_id, uint32_t step,
-                          const v1::ToolCall& call);
-
-struct turn;
-
 /// A turn waiting for its session's previous turn.
 struct queued_turn {
   v1::ChatRequest req;
@@ -65,15 +59,20 @@ struct queued_turn {
   caf::typed_response_promise<v1::ChatReply> rp;
 };
 
+/// Turns one session may have waiting behind its running turn; more are
+/// refused with unavailable. Above what the mailbox window (1024) and the
+/// HTTP connections (1024) can have in flight together, so only a runaway
+/// caller meets it.
+inline constexpr size_t max_waiting_turns_per_session = 4096;
+
 struct agent_state {
   static constexpr const char* name = "agent";
 
   agent_actor::stateful_pointer<agent_state> self = nullptr;
   std::string agent;
   agent_env env;
-  /// Sessions with a turn running; later turns wait in `waiting`.
-  std::set<std::string> busy_sessions;
-  std::map<std::string, std::deque<queued_turn>> waiting;
+  /// Sessions with a turn running, and the turns waiting for them.
+  session_queue<queued_turn> sessions{max_waiting_turns_per_session};
 
   /// Starts a turn now, or queues it behind its session's running turn.
   void submit(v1::ChatRequest req, caf::actor sink,

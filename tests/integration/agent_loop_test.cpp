@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agents/agent_actor.hpp"
+#include "agents/turn_plan.hpp"
 #include "scripted_upstream.hpp"
 #include "test_node.hpp"
 
