@@ -125,7 +125,9 @@ void remember(self_pointer self, turn_ptr t) {
   if (appends.empty() || !memory)
     return deliver(self, t);
   auto handle = caf::actor_cast<memory_actor>(*memory);
-  auto on_error = [self, t](caf::error& err) { fail(self, t, std::move(err)); };
+  auto on_error = [self, t](caf::error& err) {
+    fail(self, t, std::move(err));
+  };
   self->request(handle, remaining(*t), std::move(appends[0]))
     .then(
       [self, t, handle, on_error,
@@ -245,15 +247,13 @@ void builtin_tool(self_pointer self, turn_ptr t, const run_tool_step& step,
   if (!args)
     return done(tool_result(render(args.error()), true));
   switch (step.route) {
-    case tool_route::current_time:
-      return done(current_time_result());
+    case tool_route::current_time: return done(current_time_result());
     case tool_route::knowledge_search:
       return done(knowledge_search_result(*t->plan.entry().knowledge, *args,
                                           t->plan.def().knowledge_top_k()));
     case tool_route::ask_agent:
       return ask_agent(self, t, *args, std::move(done));
-    default:
-      return memory_tool(self, t, step.route, *args, std::move(done));
+    default: return memory_tool(self, t, step.route, *args, std::move(done));
   }
 }
 
@@ -286,12 +286,9 @@ void run_tool_now(self_pointer self, turn_ptr t, const run_tool_step& step) {
     tool_done(self, t, step.call, std::move(result), outcome);
   };
   switch (step.route) {
-    case tool_route::refused:
-      return done(tool_result(step.refusal, true));
-    case tool_route::hosted:
-      return hosted_tool(self, t, step, std::move(done));
-    default:
-      return builtin_tool(self, t, step, std::move(done));
+    case tool_route::refused: return done(tool_result(step.refusal, true));
+    case tool_route::hosted: return hosted_tool(self, t, step, std::move(done));
+    default: return builtin_tool(self, t, step, std::move(done));
   }
 }
 
@@ -343,15 +340,13 @@ void call_model(self_pointer self, turn_ptr t) {
     if (t->done)
       return;
     count_tokens(self, resp.usage());
-    advance(self, t,
-            t->plan.on_model_response(std::move(resp), steady::now()));
+    advance(self, t, t->plan.on_model_response(std::move(resp), steady::now()));
   };
   if (t->sink)
     self->request(handle, timeout, std::move(req), t->sink)
       .then(on_response, on_error);
   else
-    self->request(handle, timeout, std::move(req))
-      .then(on_response, on_error);
+    self->request(handle, timeout, std::move(req)).then(on_response, on_error);
 }
 
 // -- what the plan asks for ---------------------------------------------------
@@ -426,8 +421,8 @@ void start_turn(self_pointer self, std::string queued_as, queued_turn q,
                 std::shared_ptr<const agent_entry> entry) {
   auto& st = self->state;
   auto t = std::make_shared<turn>(
-    turn{turn_plan{st.agent, std::move(q.req), std::move(entry),
-                   steady::now(), new_message_id},
+    turn{turn_plan{st.agent, std::move(q.req), std::move(entry), steady::now(),
+                   new_message_id},
          std::move(q.sink), q.rp, std::move(queued_as)});
   start(self, std::move(t));
 }

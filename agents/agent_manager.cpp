@@ -100,11 +100,11 @@ caf::result<v1::AgentListResponse> list(manager_pointer self,
   if (!entries)
     return entries.error();
   auto rp = self->make_response_promise<v1::AgentListResponse>();
-  auto answer = [self, rp,
-                 entries = std::move(*entries)](const v1::TreeNode* tree) mutable {
+  auto answer = [self, rp, entries = std::move(*entries)](
+                  const v1::TreeNode* tree) mutable {
     auto& mgr = self->state;
-    auto depth_map = mgr.depths ? mgr.depths->snapshot()
-                                : std::map<std::string, uint64_t>{};
+    auto depth_map
+      = mgr.depths ? mgr.depths->snapshot() : std::map<std::string, uint64_t>{};
     rp.deliver(list_agents(entries, mgr.env.node_name, depth_map, tree));
   };
   auto sup = st.env.names->get(agents_path);
@@ -113,9 +113,9 @@ caf::result<v1::AgentListResponse> list(manager_pointer self,
     return rp;
   }
   self->request(*sup, tree_timeout, v1::TreeRequest{})
-    .then([answer](
-            const v1::TreeResponse& tree) mutable { answer(&tree.root()); },
-          [answer](caf::error&) mutable { answer(nullptr); });
+    .then(
+      [answer](const v1::TreeResponse& tree) mutable { answer(&tree.root()); },
+      [answer](caf::error&) mutable { answer(nullptr); });
   return rp;
 }
 
@@ -136,8 +136,8 @@ void apply(manager_pointer self, const v1::AgentReloadResponse& resp) {
     st.env.log->error("agents reload: {}", err);
 }
 
-caf::result<v1::AgentReloadResponse>
-reload(manager_pointer self, const v1::AgentReloadRequest& req) {
+caf::result<v1::AgentReloadResponse> reload(manager_pointer self,
+                                            const v1::AgentReloadRequest& req) {
   auto& st = self->state;
   if (auto err = st.reload.enter())
     return err;

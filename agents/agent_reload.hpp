@@ -22,8 +22,7 @@ namespace bsm::agents {
 reload_response(caf::expected<catalog_diff> diff);
 
 /// The log line of a reload's outcome.
-[[nodiscard]] std::string
-reload_summary(const v1::AgentReloadResponse& resp);
+[[nodiscard]] std::string reload_summary(const v1::AgentReloadResponse& resp);
 
 /// One reload at a time.
 class reload_gate {

@@ -21,8 +21,7 @@ template <class Turn>
 class session_queue {
 public:
   /// REQUIRES: max_waiting > 0.
-  explicit session_queue(size_t max_waiting) : max_waiting_(max_waiting) {
-  }
+  explicit session_queue(size_t max_waiting) : max_waiting_(max_waiting) {}
 
   /// True if a turn of `session` may start now; the session is then busy
   /// until release(). The empty session (no session) is never busy.

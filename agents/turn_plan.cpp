@@ -51,12 +51,8 @@ caf::error check_chat_request(const v1::ChatRequest& req) {
 turn_plan::turn_plan(std::string agent, v1::ChatRequest req,
                      std::shared_ptr<const agent_entry> entry, steady_time now,
                      id_source new_id)
-  : agent_(std::move(agent)),
-    req_(std::move(req)),
-    entry_(std::move(entry)),
-    new_id_(std::move(new_id)),
-    session_id_(req_.session_id()),
-    started_(now) {
+  : agent_(std::move(agent)), req_(std::move(req)), entry_(std::move(entry)),
+    new_id_(std::move(new_id)), session_id_(req_.session_id()), started_(now) {
   if (session_id_.empty() && req_.messages().empty()) {
     session_id_ = "s-" + new_id_();
     new_session_ = true;
@@ -160,10 +156,10 @@ turn_step turn_plan::on_model_response(v1::ModelResponse resp,
     reply_.set_model(resp.model());
   auto budget = def().token_budget();
   if (budget > 0 && usage->total_tokens() > budget)
-    return stop_step{make_error(
-      errc::failed_precondition,
-      "token budget (" + std::to_string(budget) + ") exceeded: "
-        + std::to_string(usage->total_tokens()) + " tokens used")};
+    return stop_step{
+      make_error(errc::failed_precondition,
+                 "token budget (" + std::to_string(budget) + ") exceeded: "
+                   + std::to_string(usage->total_tokens()) + " tokens used")};
   auto& said = *resp.mutable_message();
   said.set_role("assistant");
   if (said.tool_calls().empty())
@@ -261,10 +257,10 @@ std::string turn_plan::input() const {
 
 turn_step turn_plan::model_step() {
   if (steps_ >= def().max_steps())
-    return stop_step{
-      make_error(errc::failed_precondition,
-                 "step limit (" + std::to_string(def().max_steps())
-                   + " model calls) reached without an answer")};
+    return stop_step{make_error(errc::failed_precondition,
+                                "step limit ("
+                                  + std::to_string(def().max_steps())
+                                  + " model calls) reached without an answer")};
   ++steps_;
   return call_model_step{};
 }
@@ -287,10 +283,10 @@ turn_step turn_plan::tool_step(steady_time now) {
     return answer(context_[assistant_].content(), "tool_calls");
   }
   if (tool_calls_ >= def().max_tool_calls())
-    return stop_step{
-      make_error(errc::failed_precondition,
-                 "tool call limit (" + std::to_string(def().max_tool_calls())
-                   + ") reached")};
+    return stop_step{make_error(errc::failed_precondition,
+                                "tool call limit ("
+                                  + std::to_string(def().max_tool_calls())
+                                  + ") reached")};
   ++tool_calls_;
   run_tool_step step;
   step.call = calls[next_call_];

@@ -116,8 +116,8 @@ public:
   /// the knowledge retrieved for the input. A turn of an existing session
   /// is "<session>#<position>", so a turn replayed after a crash gets the
   /// same id; other turns get "t-<id>", unless the request named it.
-  void begin(
-    const google::protobuf::RepeatedPtrField<v1::SessionTurn>& history = {});
+  void begin(const google::protobuf::RepeatedPtrField<v1::SessionTurn>& history
+             = {});
 
   /// True if the definition allows tools the tool host serves.
   [[nodiscard]] bool wants_hosted_tools() const;
@@ -125,8 +125,9 @@ public:
   /// Offers the model the built-in tools the definition allows, the
   /// client's tools and the allowed ones of `hosted`. Returns the first
   /// step.
-  [[nodiscard]] turn_step offer_tools(
-    const google::protobuf::RepeatedPtrField<v1::ToolSpec>& hosted = {});
+  [[nodiscard]] turn_step
+  offer_tools(const google::protobuf::RepeatedPtrField<v1::ToolSpec>& hosted
+              = {});
 
   // -- the loop ---------------------------------------------------------------
 

@@ -83,9 +83,9 @@ TEST_F(AgentManager, AnAgentShowsItsDefinitionDepthStateAndRestarts) {
   child->set_name("agents/legal");
   child->set_state(v1::CHILD_STATE_RESTARTING);
   child->set_restarts(2);
-  auto info = describe_agent(*catalog->find("legal"), env.node_name,
-                             {{"agents/legal", 3}, {"agents/runner", 9}},
-                             &tree);
+  auto info
+    = describe_agent(*catalog->find("legal"), env.node_name,
+                     {{"agents/legal", 3}, {"agents/runner", 9}}, &tree);
   EXPECT_EQ(info.name(), "legal");
   EXPECT_EQ(info.description(), "The legal agent.");
   EXPECT_EQ(info.node(), "node-a");
@@ -116,7 +116,7 @@ TEST_F(AgentManager, AnAgentOutsideTheTreeIsStopped) {
 
 TEST_F(AgentManager, AReloadNamesWhatWasAddedUpdatedAndRemoved) {
   write("legal", "tools: [knowledge_search]\n"); // changed
-  write("security", "");                          // new
+  write("security", "");                         // new
   fs::remove(dir.path() / "runner.yaml");
   auto resp = reload_response(catalog->load());
   EXPECT_EQ(strings(resp.added()), (std::vector<std::string>{"security"}));

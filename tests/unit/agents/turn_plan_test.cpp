@@ -23,8 +23,8 @@ v1::AgentDefinition definition() {
   def.set_system_prompt("You are main.");
   def.mutable_model()->set_provider("openai");
   def.mutable_model()->set_name("test-model");
-  for (const auto* x : {"current_time", "memory_put", "memory_get",
-                        "ask_agent", "everything__*"})
+  for (const auto* x : {"current_time", "memory_put", "memory_get", "ask_agent",
+                        "everything__*"})
     def.add_tools(x);
   def.set_memory_history_turns(20);
   def.set_max_steps(3);
@@ -51,7 +51,9 @@ v1::ChatRequest chat(const std::string& input,
 // Ids "1", "2", ... in the order the plan asks for them.
 turn_plan::id_source counter() {
   auto n = std::make_shared<int>(0);
-  return [n] { return std::to_string(++*n); };
+  return [n] {
+    return std::to_string(++*n);
+  };
 }
 
 turn_plan plan_for(v1::ChatRequest req,
@@ -89,8 +91,8 @@ v1::ToolCallResponse result(const std::string& content, bool error = false) {
   return x;
 }
 
-google::protobuf::RepeatedPtrField<v1::SessionTurn> history(
-  std::vector<std::pair<std::string, std::string>> turns) {
+google::protobuf::RepeatedPtrField<v1::SessionTurn>
+history(std::vector<std::pair<std::string, std::string>> turns) {
   google::protobuf::RepeatedPtrField<v1::SessionTurn> result;
   uint64_t seq = 0;
   for (auto& [role, content] : turns) {
@@ -189,8 +191,7 @@ TEST(TurnPlan, AnAgentThatKeepsNoHistoryStillReadsTheLastPosition) {
 
 TEST(TurnPlan, ClientMessagesKeepNoSessionAndDeveloperIsSystem) {
   v1::ChatRequest req;
-  for (auto [role, content] :
-       std::vector<std::pair<const char*, const char*>>{
+  for (auto [role, content] : std::vector<std::pair<const char*, const char*>>{
          {"developer", "Be brief."},
          {"user", "first"},
          {"assistant", "ok"},
@@ -275,8 +276,8 @@ TEST(TurnPlan, AnUpstreamFinishReasonIsKept) {
   auto plan = started(chat("x"));
   auto resp = says("cut");
   resp.set_finish_reason("length");
-  ASSERT_TRUE(std::holds_alternative<answer_step>(
-    plan.on_model_response(resp, t0)));
+  ASSERT_TRUE(
+    std::holds_alternative<answer_step>(plan.on_model_response(resp, t0)));
   EXPECT_EQ(plan.reply().finish_reason(), "length");
 }
 
@@ -375,8 +376,8 @@ TEST(TurnPlan, AReplayedTurnLooksUpTheSameLedgerKey) {
     auto plan = plan_for(chat("Ask the helper.", "replay-1"));
     plan.begin(history({{"user", "Hello."}, {"assistant", "First answer."}}));
     ASSERT_TRUE(std::holds_alternative<call_model_step>(plan.offer_tools()));
-    auto next
-      = plan.on_model_response(says("", {tool_call(id, "ask_agent", args)}), t0);
+    auto next = plan.on_model_response(
+      says("", {tool_call(id, "ask_agent", args)}), t0);
     keys.push_back(std::get<run_tool_step>(next).ledger_key);
     next = plan.on_tool_result(result("The helper says hi."), t0);
     EXPECT_TRUE(std::holds_alternative<call_model_step>(next));
@@ -414,8 +415,8 @@ TEST(TurnPlan, TheStepLimitEndsATurnOfEndlessToolCalls) {
   int model_calls = 0;
   while (std::holds_alternative<call_model_step>(next)) {
     ++model_calls;
-    next = plan.on_model_response(says("", {tool_call("t", "current_time")}),
-                                  t0);
+    next
+      = plan.on_model_response(says("", {tool_call("t", "current_time")}), t0);
     ASSERT_TRUE(std::holds_alternative<run_tool_step>(next));
     next = plan.on_tool_result(result("noon"), t0);
   }
@@ -487,8 +488,8 @@ TEST(TurnPlan, DelegationCarriesTheChainTheTurnAndTheTimeLeft) {
   auto req = chat("x");
   req.add_delegation_chain("governance");
   auto plan = started(req);
-  auto call = plan.delegate({{"agent", "helper"}, {"input", "What is BSM?"}},
-                            t0 + 3s);
+  auto call
+    = plan.delegate({{"agent", "helper"}, {"input", "What is BSM?"}}, t0 + 3s);
   EXPECT_EQ(call.refusal, "");
   EXPECT_EQ(call.request.agent(), "helper");
   EXPECT_EQ(call.request.input(), "What is BSM?");
