@@ -25,18 +25,18 @@ namespace bsm::agents {
 using steady = std::chrono::steady_clock;
 using self_pointer = agent_actor::stateful_pointer<agent_state>;
 
-/// One turn in progress: its plan and whom to answer. Continuations hold it
-/// by shared pointer; `done` makes late answers (after a timeout) harmless.
+namespace {
+
+// One turn in progress: its plan and whom to answer. Continuations hold it
+// by shared pointer; `done` makes late answers (after a timeout) harmless.
 struct turn {
   turn_plan plan;
   caf::actor sink;
   caf::typed_response_promise<v1::ChatReply> rp;
-  /// The session it holds in the queue: the one the client named.
+  // The session it holds in the queue: the one the client named.
   std::string queued_as;
   bool done = false;
 };
-
-namespace {
 
 using turn_ptr = std::shared_ptr<turn>;
 using tool_done_fn = std::function<void(v1::ToolCallResponse)>;

@@ -74,7 +74,9 @@ struct agent_state {
   /// Sessions with a turn running, and the turns waiting for them.
   session_queue<queued_turn> sessions{max_waiting_turns_per_session};
 
-  /// Starts a turn now, or queues it behind its session's running turn.
+  /// Starts a turn now, queues it behind its session's running turn, or
+  /// refuses it (unavailable) when its session has
+  /// max_waiting_turns_per_session turns waiting.
   void submit(v1::ChatRequest req, caf::actor sink,
               caf::typed_response_promise<v1::ChatReply> rp);
 
