@@ -173,7 +173,7 @@ void remember_result(self_pointer self, const std::string& key,
   *req.mutable_result() = result;
   self
     ->request(caf::actor_cast<tool_ledger_actor>(*ledger),
-              std::chrono::seconds{10}, std::move(req))
+              self->state.env.ledger_timeout, std::move(req))
     .then([](const v1::ToolLedgerPutResponse&) {},
           [self, key](caf::error& err) {
             if (self->state.env.log)
@@ -447,7 +447,7 @@ void agent_state::submit(v1::ChatRequest req, caf::actor sink,
   if (sessions.full(session)) {
     rp.deliver(make_error(errc::unavailable,
                           "session '" + session + "' has "
-                            + std::to_string(max_waiting_turns_per_session)
+                            + std::to_string(env.opts.max_waiting_turns)
                             + " turns waiting"));
     return;
   }
@@ -469,6 +469,8 @@ agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
   self->state.self = self;
   self->state.agent = std::move(name);
   self->state.env = std::move(env);
+  self->state.sessions
+    = session_queue<queued_turn>{self->state.env.opts.max_waiting_turns};
   return {
     [self](v1::ChatRequest& req) -> caf::result<v1::ChatReply> {
       auto rp = self->make_response_promise<v1::ChatReply>();

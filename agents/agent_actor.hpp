@@ -19,6 +19,7 @@
 // the session queue's (session_queue.hpp: which turn runs); the actor sends
 // the messages they ask for and feeds the answers back.
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -29,7 +30,9 @@
 #include "actors/interfaces.hpp"
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_metrics.hpp"
+#include "agents/agents_options.hpp"
 #include "agents/session_queue.hpp"
+#include "agents/tools/tools_options.hpp"
 #include "runtime/cluster/directory.hpp"
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/naming/name_registry.hpp"
@@ -50,6 +53,10 @@ struct agent_env {
   /// types to encode a call to another node with.
   std::shared_ptr<const cluster::directory> directory;
   const type_registry* types = nullptr;
+  /// The config's `agents:` section (queue bound, manager timeouts).
+  agents_options opts;
+  /// Time the tool ledger gets to keep a result (tools.ledger_timeout).
+  std::chrono::milliseconds ledger_timeout = tools_options{}.ledger_timeout;
 };
 
 /// A turn waiting for its session's previous turn.
@@ -59,24 +66,19 @@ struct queued_turn {
   caf::typed_response_promise<v1::ChatReply> rp;
 };
 
-/// Turns one session may have waiting behind its running turn; more are
-/// refused with unavailable. Above what the mailbox window (1024) and the
-/// HTTP connections (1024) can have in flight together, so only a runaway
-/// caller meets it.
-inline constexpr size_t max_waiting_turns_per_session = 4096;
-
 struct agent_state {
   static constexpr const char* name = "agent";
 
   agent_actor::stateful_pointer<agent_state> self = nullptr;
   std::string agent;
   agent_env env;
-  /// Sessions with a turn running, and the turns waiting for them.
-  session_queue<queued_turn> sessions{max_waiting_turns_per_session};
+  /// Sessions with a turn running, and the turns waiting for them (at most
+  /// env.opts.max_waiting_turns each; set when the actor starts).
+  session_queue<queued_turn> sessions{1};
 
   /// Starts a turn now, queues it behind its session's running turn, or
   /// refuses it (unavailable) when its session has
-  /// max_waiting_turns_per_session turns waiting.
+  /// env.opts.max_waiting_turns turns waiting.
   void submit(v1::ChatRequest req, caf::actor sink,
               caf::typed_response_promise<v1::ChatReply> rp);
 

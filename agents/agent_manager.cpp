@@ -10,9 +10,6 @@ namespace bsm::agents {
 
 namespace {
 
-constexpr auto tree_timeout = std::chrono::seconds{5};
-constexpr auto reload_timeout = std::chrono::minutes{2};
-
 // Reloads the catalog on its own thread (file reads, index builds), answers
 // the one request and quits.
 caf::behavior reload_worker(caf::event_based_actor* self,
@@ -112,7 +109,7 @@ caf::result<v1::AgentListResponse> list(manager_pointer self,
     answer(nullptr);
     return rp;
   }
-  self->request(*sup, tree_timeout, v1::TreeRequest{})
+  self->request(*sup, st.env.opts.list_timeout, v1::TreeRequest{})
     .then(
       [answer](const v1::TreeResponse& tree) mutable { answer(&tree.root()); },
       [answer](caf::error&) mutable { answer(nullptr); });
@@ -144,7 +141,7 @@ caf::result<v1::AgentReloadResponse> reload(manager_pointer self,
   auto rp = self->make_response_promise<v1::AgentReloadResponse>();
   auto worker
     = self->home_system().spawn<caf::detached>(reload_worker, st.env.catalog);
-  self->request(worker, reload_timeout, req)
+  self->request(worker, st.env.opts.reload_timeout, req)
     .then(
       [self, rp](v1::AgentReloadResponse& resp) mutable {
         self->state.reload.leave();

@@ -321,6 +321,8 @@ void node::add_agent_children(std::vector<child_spec>& children,
   env.metrics = agent_metrics_.get();
   env.directory = directory_;
   env.types = types_.get();
+  env.opts = cfg_.agents;
+  env.ledger_timeout = cfg_.tools.ledger_timeout;
   children.push_back(agents::agents_supervisor_child(
     env, root_options(cfg_.supervision), sup_env,
     cfg_.supervision.shutdown_timeout));

@@ -39,6 +39,9 @@ struct tools_options {
   /// Time a server gets to start and answer the MCP handshake and the
   /// first tool list.
   std::chrono::milliseconds startup_timeout{20'000};
+  /// Time the tool ledger gets to keep a completed call's result (the turn
+  /// does not wait for it; a result not kept is logged).
+  std::chrono::milliseconds ledger_timeout{10'000};
   /// Only in the file (not `--set`).
   std::vector<mcp_server_config> mcp_servers;
 };
