@@ -70,11 +70,10 @@ void mailbox_logic::deliver(mailbox::entry e, const caf::actor& handle) {
   auto token = queue_.start(std::move(e));
   core_.env().metrics->deliveries.inc();
   self_->request(handle, core_.env().opts.delivery_timeout, std::move(*msg))
-    .then(
-      [self = self_, token]() { mailbox_logic{self}.answered(token, {}); },
-      [self = self_, token](caf::error& err) {
-        mailbox_logic{self}.answered(token, err);
-      });
+    .then([self = self_, token]() { mailbox_logic{self}.answered(token, {}); },
+          [self = self_, token](caf::error& err) {
+            mailbox_logic{self}.answered(token, err);
+          });
 }
 
 void mailbox_logic::watch(const caf::actor& handle) {
@@ -94,14 +93,9 @@ void mailbox_logic::answered(uint64_t token, const caf::error& err) {
 void mailbox_logic::apply(mailbox::delivery_outcome out,
                           const caf::error& err) {
   switch (out.what) {
-    case kind::stale:
-      return;
-    case kind::acknowledged:
-      core_.acknowledge({out.e.seq});
-      break;
-    case kind::dead_letter:
-      core_.bury(std::move(out.e), err);
-      break;
+    case kind::stale: return;
+    case kind::acknowledged: core_.acknowledge({out.e.seq}); break;
+    case kind::dead_letter: core_.bury(std::move(out.e), err); break;
     case kind::redeliver:
       core_.env().metrics->redeliveries.inc();
       core_.env().log->warn(
@@ -109,12 +103,11 @@ void mailbox_logic::apply(mailbox::delivery_outcome out,
         core_.target(), out.e.envelope.attempt(), out.e.envelope.id(),
         render(err), out.delay.count());
       core_.rewrite(out.e);
-      core_.sync_depth();
       core_.wait_then_deliver(out.delay);
       return;
   }
-  core_.sync_depth();
   try_deliver();
+  core_.sync_depth();
 }
 
 void mailbox_logic::down(const caf::down_msg& msg) {
@@ -126,10 +119,11 @@ void mailbox_logic::down(const caf::down_msg& msg) {
   monitored = caf::actor_addr{};
   if (!queue_.in_flight())
     return;
-  auto err = msg.reason ? msg.reason
-                        : make_error(errc::unavailable,
-                                     "'" + core_.target()
-                                       + "' stopped during the delivery");
+  auto err
+    = msg.reason
+        ? msg.reason
+        : make_error(errc::unavailable,
+                     "'" + core_.target() + "' stopped during the delivery");
   apply(queue_.failed(err), err);
 }
 

@@ -53,8 +53,8 @@ void mailbox_core::start(mailbox_base* self, mailbox_env env,
       [this, opened = std::move(opened)](v1::MailboxOpenResponse& resp) {
         opened(resp.head_seq(), resp.next_seq());
         ready_ = true;
-        sync_depth();
         deliver_();
+        sync_depth();
       },
       [this](caf::error& err) {
         env_.log->error("mailbox {}: cannot open: {}", target_, render(err));
@@ -74,17 +74,19 @@ mailbox_actor::behavior_type mailbox_core::behavior() {
       committed(seq, err, duplicate);
       sync_depth();
     },
-    [this](atom::deliver) { resume(); },
+    [this](atom::deliver) {
+      resume();
+      sync_depth();
+    },
   };
 }
 
 caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
   if (pending_->full()) {
     env_.metrics->rejected_full.inc();
-    return make_error(errc::unavailable,
-                      "mailbox '" + target_ + "' is full ("
-                        + std::to_string(env_.opts.max_depth)
-                        + " unacknowledged envelopes)");
+    return make_error(errc::unavailable, "mailbox '" + target_ + "' is full ("
+                                           + std::to_string(env_.opts.max_depth)
+                                           + " unacknowledged envelopes)");
   }
   auto& envelope = *req.mutable_envelope();
   envelope.set_attempt(0);
@@ -96,31 +98,31 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
   }
   auto seq = pending_->take_seq();
   auto outcome = std::make_shared<v1::SendResponse>();
-  auto fill = [db = env_.db, target = target_, seq,
-               bytes = envelope.SerializeAsString(), key, id = envelope.id(),
-               ttl = env_.opts.idempotency_ttl,
-               outcome](rocksdb::WriteBatch& batch) {
-    if (!key.empty()) {
-      auto now = unix_now_ms();
-      auto found = mailbox::find_idempotency(*db, target, key, now);
-      if (!found)
-        return status_of(found.error());
-      if (*found) {
-        outcome->set_message_id((*found)->message_id());
-        outcome->set_seq((*found)->seq());
-        outcome->set_duplicate(true);
-        return rocksdb::Status::OK();
-      }
-      v1::IdempotencyRecord record;
-      record.set_message_id(id);
-      record.set_seq(seq);
-      auto st = mailbox::add_idempotency(*db, batch, target, key, record,
-                                         now + ttl.count());
-      if (!st.ok())
-        return st;
-    }
-    return mailbox::add_append(*db, batch, target, seq, bytes);
-  };
+  auto fill
+    = [db = env_.db, target = target_, seq,
+       bytes = envelope.SerializeAsString(), key, id = envelope.id(),
+       ttl = env_.opts.idempotency_ttl, outcome](rocksdb::WriteBatch& batch) {
+        if (!key.empty()) {
+          auto now = unix_now_ms();
+          auto found = mailbox::find_idempotency(*db, target, key, now);
+          if (!found)
+            return status_of(found.error());
+          if (*found) {
+            outcome->set_message_id((*found)->message_id());
+            outcome->set_seq((*found)->seq());
+            outcome->set_duplicate(true);
+            return rocksdb::Status::OK();
+          }
+          v1::IdempotencyRecord record;
+          record.set_message_id(id);
+          record.set_seq(seq);
+          auto st = mailbox::add_idempotency(*db, batch, target, key, record,
+                                             now + ttl.count());
+          if (!st.ok())
+            return st;
+        }
+        return mailbox::add_append(*db, batch, target, seq, bytes);
+      };
   auto me = caf::actor_cast<mailbox_actor>(self_);
   auto done = [me, seq, outcome](const caf::error& err) {
     caf::anon_send(me, atom::committed::value, seq, err, std::move(*outcome));
@@ -188,8 +190,8 @@ void mailbox_core::maybe_read() {
     .then(
       [this, page = *page](v1::MailboxReadResponse& resp) {
         page_read(page, resp);
-        sync_depth();
         deliver_();
+        sync_depth();
       },
       [this](caf::error& err) {
         pending_->read_failed();

@@ -40,10 +40,10 @@ mailbox_actor box_for(mailbox_router_pointer self, const std::string& target) {
   if (i != st.boxes.end())
     return i->second;
   auto peer = st.env.directory ? outbox_peer(target) : std::nullopt;
-  auto box = peer ? self->spawn(outbox, st.env, *peer, st.reader,
-                                self->address())
-                  : self->spawn(durable_mailbox, st.env, target, st.reader,
-                                self->address());
+  auto box = peer
+               ? self->spawn(outbox, st.env, *peer, st.reader, self->address())
+               : self->spawn(durable_mailbox, st.env, target, st.reader,
+                             self->address());
   self->monitor(box);
   st.targets.emplace(box.address(), target);
   st.boxes.emplace(target, box);

@@ -9,9 +9,7 @@ namespace {
 class outbox_logic {
 public:
   explicit outbox_logic(outbox_pointer self)
-    : self_(self),
-      core_(self->state.core),
-      window_(self->state.window),
+    : self_(self), core_(self->state.core), window_(self->state.window),
       peer_(self->state.peer) {}
 
   void try_send();
@@ -66,13 +64,11 @@ void outbox_logic::send(caf::actor conn) {
   self_
     ->request(caf::actor_cast<cluster_ingress_actor>(conn),
               window_.options().ack_timeout, std::move(out.batch))
-    .then(
-      [self = self_, token = out.token](v1::LinkAck& ack) {
-        outbox_logic{self}.acked(token, ack);
-      },
-      [self = self_, token = out.token](caf::error& err) {
-        outbox_logic{self}.failed(token, err);
-      });
+    .then([self = self_, token = out.token](
+            v1::LinkAck& ack) { outbox_logic{self}.acked(token, ack); },
+          [self = self_, token = out.token](caf::error& err) {
+            outbox_logic{self}.failed(token, err);
+          });
 }
 
 void outbox_logic::acked(uint64_t token, const v1::LinkAck& ack) {
@@ -84,13 +80,13 @@ void outbox_logic::acked(uint64_t token, const v1::LinkAck& ack) {
                make_error(errc::failed_precondition,
                           "node " + peer_ + " refused it: " + why));
   core_.acknowledge(std::move(out.done));
-  core_.sync_depth();
   if (out.retry_after) {
     core_.env().metrics->redeliveries.inc();
     core_.wait_then_deliver(*out.retry_after);
-    return;
+  } else {
+    try_send();
   }
-  try_send();
+  core_.sync_depth();
 }
 
 void outbox_logic::failed(uint64_t token, const caf::error& err) {

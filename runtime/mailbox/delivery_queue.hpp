@@ -40,7 +40,7 @@ struct delivery_outcome {
     /// Rewrite `e` with its new count and deliver it again after `delay`;
     /// it is back at the queue's head.
     redeliver,
-      /// Move `e` to dead letters with the error; it left the depth.
+    /// Move `e` to dead letters with the error; it left the depth.
     dead_letter,
   };
   kind what = kind::stale;
@@ -51,8 +51,8 @@ struct delivery_outcome {
 /// The head after a restart, its count raised.
 struct recount {
   /// True if the count reached max_deliveries: `e` left the queue (and the
-  /// depth) and is a dead letter. Else `e` is a copy of the head to rewrite before it is
-  /// delivered.
+  /// depth) and is a dead letter. Else `e` is a copy of the head to rewrite
+  /// before it is delivered.
   bool dead = false;
   entry e;
 };

@@ -39,8 +39,8 @@ void deterministic_mailbox::leave_on_disk(const std::string& target,
     e.set_target(target);
     e.set_type_name("bsm.v1.PingRequest");
     e.set_payload(ping.SerializeAsString());
-    auto st = mailbox::add_append(*db, batch, target, seq,
-                                  e.SerializeAsString());
+    auto st
+      = mailbox::add_append(*db, batch, target, seq, e.SerializeAsString());
     if (!st.ok())
       throw std::runtime_error(st.ToString());
   }

@@ -25,6 +25,8 @@ struct sink_log {
   std::vector<caf::typed_response_promise<PingResponse>> held;
 };
 
+// Requests are held; ("answer", i, err) answers the i-th (counting from
+// 0), with `err` if set. Promises are delivered in the sink's own context.
 caf::behavior sink(caf::event_based_actor* self,
                    std::shared_ptr<sink_log> log) {
   return {
@@ -32,6 +34,15 @@ caf::behavior sink(caf::event_based_actor* self,
       log->delivered.push_back(req.sequence());
       log->held.push_back(self->make_response_promise<PingResponse>());
       return log->held.back();
+    },
+    [log](caf::atom_value, uint64_t i, caf::error& err) {
+      if (err) {
+        log->held[i].deliver(std::move(err));
+        return;
+      }
+      PingResponse resp;
+      resp.set_sequence(log->delivered[i]);
+      log->held[i].deliver(resp);
     },
   };
 }
@@ -57,15 +68,9 @@ protected:
   }
 
   /// Answers delivery `i` (counting from 0), with `err` if set.
-  void answer(size_t i, caf::error err = {}) {
+  void answer(uint64_t i, caf::error err = {}) {
     ASSERT_LT(i, log->held.size());
-    if (err) {
-      log->held[i].deliver(std::move(err));
-    } else {
-      PingResponse resp;
-      resp.set_sequence(log->delivered[i]);
-      log->held[i].deliver(resp);
-    }
+    caf::anon_send(target, caf::atom("answer"), i, std::move(err));
     settle();
   }
 
@@ -122,7 +127,8 @@ TEST_F(MailboxActor, AHandlerThatDoesNotAnswerInTimeIsDeliveredAgain) {
   EXPECT_EQ(metrics.acknowledged.value(), 1u);
 }
 
-TEST_F(MailboxActor, AfterMaxDeliveriesTheEnvelopeIsADeadLetterAndTheNextFollows) {
+TEST_F(MailboxActor,
+       AfterMaxDeliveriesTheEnvelopeIsADeadLetterAndTheNextFollows) {
   start(2);
   // Restart counted the head once already: two failures reach the limit.
   answer(0, bsm::make_error(bsm::errc::unavailable, "no"));

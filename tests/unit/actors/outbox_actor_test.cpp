@@ -26,6 +26,8 @@ struct peer_log {
   std::vector<caf::typed_response_promise<LinkAck>> held;
 };
 
+// Batches are held; ("ack", i, ack) answers the i-th (counting from 0).
+// Promises are delivered in the peer's own context.
 caf::behavior peer(caf::event_based_actor* self,
                    std::shared_ptr<peer_log> log) {
   return {
@@ -33,6 +35,9 @@ caf::behavior peer(caf::event_based_actor* self,
       log->batches.push_back(batch);
       log->held.push_back(self->make_response_promise<LinkAck>());
       return log->held.back();
+    },
+    [log](caf::atom_value, uint64_t i, LinkAck& ack) {
+      log->held[i].deliver(std::move(ack));
     },
   };
 }
@@ -67,7 +72,8 @@ protected:
   }
 
   /// Leaves `n` entries in the outbox to node-b on disk and starts it.
-  void start(uint64_t n, bsm::v1::MemberState state = bsm::v1::MEMBER_STATE_UP) {
+  void start(uint64_t n,
+             bsm::v1::MemberState state = bsm::v1::MEMBER_STATE_UP) {
     leave_on_disk(bsm::outbox_target("node-b"), 0, n);
     ingress = sys.spawn(peer, log);
     directory->set_incarnation(7);
@@ -79,10 +85,12 @@ protected:
     settle();
   }
 
-  void ack(size_t i, uint64_t up_to) {
+  /// Acknowledges batch `i` (counting from 0) up to `up_to`.
+  void ack(uint64_t i, uint64_t up_to) {
+    ASSERT_LT(i, log->held.size());
     LinkAck a;
     a.set_up_to_seq(up_to);
-    log->held[i].deliver(a);
+    caf::anon_send(ingress, caf::atom("ack"), i, std::move(a));
     settle();
   }
 

@@ -106,8 +106,8 @@ TEST_F(DeliveryQueue, FailuresAreRepeatedAfterADoublingCappedBackoff) {
     EXPECT_EQ(q.pending().depth(), 2u);
     delays.push_back(out.delay);
   }
-  EXPECT_EQ(delays, (std::vector<std::chrono::milliseconds>{100ms, 200ms,
-                                                            350ms, 350ms}));
+  EXPECT_EQ(delays, (std::vector<std::chrono::milliseconds>{100ms, 200ms, 350ms,
+                                                            350ms}));
   EXPECT_EQ(q.backoff(), 350ms);
 }
 
@@ -138,8 +138,8 @@ TEST_F(DeliveryQueue, AfterMaxDeliveriesTheEnvelopeIsADeadLetter) {
 
 TEST_F(DeliveryQueue, AnErrorARetryCannotFixIsADeadLetterAtOnce) {
   commit(1);
-  auto out = q.answered(start_next(),
-                        make_error(errc::invalid_argument, "refused"));
+  auto out
+    = q.answered(start_next(), make_error(errc::invalid_argument, "refused"));
   ASSERT_EQ(out.what, kind::dead_letter);
   EXPECT_EQ(out.e.envelope.attempt(), 1u);
   EXPECT_EQ(q.pending().depth(), 0u);

@@ -169,8 +169,8 @@ TEST_F(LinkWindow, TheResendBackoffDoublesUpToASecond) {
     delays.push_back(out.retry_after);
     firsts.push_back(out.first);
   }
-  EXPECT_EQ(delays, (std::vector<ms>{100ms, 200ms, 400ms, 800ms, 1000ms,
-                                     1000ms}));
+  EXPECT_EQ(delays,
+            (std::vector<ms>{100ms, 200ms, 400ms, 800ms, 1000ms, 1000ms}));
   EXPECT_EQ(firsts,
             (std::vector<bool>{true, false, false, false, false, false}));
 }
