@@ -15,7 +15,10 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 
@@ -34,6 +37,35 @@
 #pragma pop_macro("FAIL")
 
 namespace bsm::test {
+
+/// What a `holder` got: the requests, and their promises until answered.
+template <class Request, class Response>
+struct held_requests {
+  std::vector<Request> got;
+  std::vector<caf::typed_response_promise<Response>> held;
+};
+
+/// Stands in for the actor a mailbox delivers to (a local target, a
+/// peer's cluster port): holds each `Request` until the test answers it
+/// with ("answer", i, Response or caf::error), i counting from 0. The
+/// promise is delivered in this actor's own context, as CAF requires.
+template <class Request, class Response>
+caf::behavior holder(caf::event_based_actor* self,
+                     std::shared_ptr<held_requests<Request, Response>> log) {
+  return {
+    [self, log](Request& req) -> caf::result<Response> {
+      log->got.push_back(std::move(req));
+      log->held.push_back(self->make_response_promise<Response>());
+      return log->held.back();
+    },
+    [log](caf::atom_value, uint64_t i, Response& resp) {
+      log->held.at(i).deliver(std::move(resp));
+    },
+    [log](caf::atom_value, uint64_t i, caf::error& err) {
+      log->held.at(i).deliver(std::move(err));
+    },
+  };
+}
 
 class deterministic_mailbox
   : public ::testing::Test,
@@ -57,6 +89,13 @@ protected:
 
   /// Everything the mailbox environment needs, over this fixture.
   mailbox_env make_env();
+
+  /// Answers request `i` held by the holder `hdl`, then settles.
+  template <class Answer>
+  void answer(const caf::actor& hdl, uint64_t i, Answer x) {
+    caf::anon_send(hdl, caf::atom("answer"), i, std::move(x));
+    settle();
+  }
 
   /// Stops `hdl` and lets it go.
   template <class Handle>

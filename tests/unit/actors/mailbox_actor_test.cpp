@@ -19,33 +19,7 @@ using namespace std::chrono_literals;
 using bsm::v1::PingRequest;
 using bsm::v1::PingResponse;
 
-/// What the sink got; the test answers each delivery when it wants.
-struct sink_log {
-  std::vector<uint64_t> delivered;
-  std::vector<caf::typed_response_promise<PingResponse>> held;
-};
-
-// Requests are held; ("answer", i, err) answers the i-th (counting from
-// 0), with `err` if set. Promises are delivered in the sink's own context.
-caf::behavior sink(caf::event_based_actor* self,
-                   std::shared_ptr<sink_log> log) {
-  return {
-    [self, log](PingRequest& req) -> caf::result<PingResponse> {
-      log->delivered.push_back(req.sequence());
-      log->held.push_back(self->make_response_promise<PingResponse>());
-      return log->held.back();
-    },
-    [log](caf::atom_value, uint64_t i, caf::error& err) {
-      if (err) {
-        log->held[i].deliver(std::move(err));
-        return;
-      }
-      PingResponse resp;
-      resp.set_sequence(log->delivered[i]);
-      log->held[i].deliver(resp);
-    },
-  };
-}
+using sink_log = bsm::test::held_requests<PingRequest, PingResponse>;
 
 class MailboxActor : public bsm::test::deterministic_mailbox {
 protected:
@@ -60,18 +34,32 @@ protected:
   /// mailbox, and lets them run.
   void start(uint64_t n) {
     leave_on_disk("sink", 0, n);
-    target = sys.spawn(sink, log);
+    target = sys.spawn(bsm::test::holder<PingRequest, PingResponse>, log);
     ASSERT_FALSE(names->put("sink", target));
     box = sys.spawn(bsm::durable_mailbox, make_env(), "sink", reader,
                     caf::actor_addr{});
     settle();
   }
 
-  /// Answers delivery `i` (counting from 0), with `err` if set.
+  /// Answers delivery `i` (counting from 0): with `err` if set, else as
+  /// the handler would.
   void answer(uint64_t i, caf::error err = {}) {
     ASSERT_LT(i, log->held.size());
-    caf::anon_send(target, caf::atom("answer"), i, std::move(err));
-    settle();
+    if (err) {
+      deterministic_mailbox::answer(target, i, std::move(err));
+      return;
+    }
+    PingResponse resp;
+    resp.set_sequence(log->got[i].sequence());
+    deterministic_mailbox::answer(target, i, std::move(resp));
+  }
+
+  /// The sequence numbers delivered, in delivery order.
+  std::vector<uint64_t> delivered() const {
+    std::vector<uint64_t> result;
+    for (const auto& req : log->got)
+      result.push_back(req.sequence());
+    return result;
   }
 
   std::shared_ptr<sink_log> log = std::make_shared<sink_log>();
@@ -82,12 +70,12 @@ protected:
 TEST_F(MailboxActor, DeliversWhatWasLeftOnDiskOneAtATimeInOrder) {
   start(3);
   // The next delivery waits for the handler's answer.
-  EXPECT_EQ(log->delivered, (std::vector<uint64_t>{0}));
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0}));
   answer(0);
-  EXPECT_EQ(log->delivered, (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 1}));
   answer(1);
   answer(2);
-  EXPECT_EQ(log->delivered, (std::vector<uint64_t>{0, 1, 2}));
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 1, 2}));
   EXPECT_EQ(metrics.acknowledged.value(), 3u);
   EXPECT_EQ(metrics.deliveries.value(), 3u);
 }
@@ -97,17 +85,17 @@ TEST_F(MailboxActor, AFailedDeliveryIsRepeatedAfterTheBackoffAndNotBefore) {
   start(2);
   answer(0, bsm::make_error(bsm::errc::unavailable, "not yet"));
   pass(99ms);
-  EXPECT_EQ(log->delivered, (std::vector<uint64_t>{0}));
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0}));
   pass(1ms);
-  EXPECT_EQ(log->delivered, (std::vector<uint64_t>{0, 0}));
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 0}));
   // The second failure waits twice as long.
   answer(1, bsm::make_error(bsm::errc::unavailable, "not yet"));
   pass(199ms);
-  EXPECT_EQ(log->delivered.size(), 2u);
+  EXPECT_EQ(log->got.size(), 2u);
   pass(1ms);
-  EXPECT_EQ(log->delivered, (std::vector<uint64_t>{0, 0, 0}));
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 0, 0}));
   answer(2);
-  EXPECT_EQ(log->delivered, (std::vector<uint64_t>{0, 0, 0, 1}));
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 0, 0, 1}));
   EXPECT_EQ(metrics.redeliveries.value(), 2u);
 }
 
@@ -115,11 +103,11 @@ TEST_F(MailboxActor, AHandlerThatDoesNotAnswerInTimeIsDeliveredAgain) {
   opts.delivery_timeout = 1s;
   start(1);
   pass(999ms);
-  EXPECT_EQ(log->delivered.size(), 1u);
+  EXPECT_EQ(log->got.size(), 1u);
   pass(1ms); // the delivery times out; the retry waits the backoff
-  EXPECT_EQ(log->delivered.size(), 1u);
+  EXPECT_EQ(log->got.size(), 1u);
   pass(100ms);
-  EXPECT_EQ(log->delivered, (std::vector<uint64_t>{0, 0}));
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 0}));
   // The late answer to the first delivery acknowledges nothing.
   answer(0);
   EXPECT_EQ(metrics.acknowledged.value(), 0u);
@@ -134,7 +122,7 @@ TEST_F(MailboxActor,
   answer(0, bsm::make_error(bsm::errc::unavailable, "no"));
   pass(100ms);
   answer(1, bsm::make_error(bsm::errc::unavailable, "no"));
-  EXPECT_EQ(log->delivered, (std::vector<uint64_t>{0, 0, 1}));
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 0, 1}));
   EXPECT_EQ(metrics.dead_lettered.value(), 1u);
 }
 

@@ -20,27 +20,7 @@ using namespace std::chrono_literals;
 using bsm::v1::LinkAck;
 using bsm::v1::LinkBatch;
 
-/// What the peer's cluster port got; the test answers each batch.
-struct peer_log {
-  std::vector<LinkBatch> batches;
-  std::vector<caf::typed_response_promise<LinkAck>> held;
-};
-
-// Batches are held; ("ack", i, ack) answers the i-th (counting from 0).
-// Promises are delivered in the peer's own context.
-caf::behavior peer(caf::event_based_actor* self,
-                   std::shared_ptr<peer_log> log) {
-  return {
-    [self, log](LinkBatch& batch) -> caf::result<LinkAck> {
-      log->batches.push_back(batch);
-      log->held.push_back(self->make_response_promise<LinkAck>());
-      return log->held.back();
-    },
-    [log](caf::atom_value, uint64_t i, LinkAck& ack) {
-      log->held[i].deliver(std::move(ack));
-    },
-  };
-}
+using peer_log = bsm::test::held_requests<LinkBatch, LinkAck>;
 
 std::vector<uint64_t> seqs_of(const LinkBatch& b) {
   std::vector<uint64_t> result;
@@ -75,7 +55,7 @@ protected:
   void start(uint64_t n,
              bsm::v1::MemberState state = bsm::v1::MEMBER_STATE_UP) {
     leave_on_disk(bsm::outbox_target("node-b"), 0, n);
-    ingress = sys.spawn(peer, log);
+    ingress = sys.spawn(bsm::test::holder<LinkBatch, LinkAck>, log);
     directory->set_incarnation(7);
     directory->set_connection("node-b", ingress);
     set_peer_state(state);
@@ -90,8 +70,7 @@ protected:
     ASSERT_LT(i, log->held.size());
     LinkAck a;
     a.set_up_to_seq(up_to);
-    caf::anon_send(ingress, caf::atom("ack"), i, std::move(a));
-    settle();
+    answer(ingress, i, std::move(a));
   }
 
   std::shared_ptr<bsm::cluster::directory> directory
@@ -103,33 +82,33 @@ protected:
 
 TEST_F(OutboxActor, SendsBatchesUpToThePipelineAndNoMore) {
   start(7);
-  ASSERT_EQ(log->batches.size(), 2u);
-  EXPECT_EQ(seqs_of(log->batches[0]), (std::vector<uint64_t>{0, 1}));
-  EXPECT_EQ(seqs_of(log->batches[1]), (std::vector<uint64_t>{2, 3}));
-  EXPECT_EQ(log->batches[1].oldest_unacked(), 0u);
-  EXPECT_EQ(log->batches[0].from_node(), "node-a");
-  EXPECT_EQ(log->batches[0].from_incarnation(), 7u);
+  ASSERT_EQ(log->got.size(), 2u);
+  EXPECT_EQ(seqs_of(log->got[0]), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(seqs_of(log->got[1]), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(log->got[1].oldest_unacked(), 0u);
+  EXPECT_EQ(log->got[0].from_node(), "node-a");
+  EXPECT_EQ(log->got[0].from_incarnation(), 7u);
   ack(0, 1);
-  ASSERT_EQ(log->batches.size(), 3u);
-  EXPECT_EQ(seqs_of(log->batches[2]), (std::vector<uint64_t>{4, 5}));
-  EXPECT_EQ(log->batches[2].oldest_unacked(), 2u);
+  ASSERT_EQ(log->got.size(), 3u);
+  EXPECT_EQ(seqs_of(log->got[2]), (std::vector<uint64_t>{4, 5}));
+  EXPECT_EQ(log->got[2].oldest_unacked(), 2u);
   EXPECT_EQ(metrics.acknowledged.value(), 2u);
 }
 
 TEST_F(OutboxActor, ABatchNotAcknowledgedInTimeIsSentAgainInOrder) {
   start(3);
-  ASSERT_EQ(log->batches.size(), 2u);
+  ASSERT_EQ(log->got.size(), 2u);
   pass(9'999ms);
-  EXPECT_EQ(log->batches.size(), 2u);
+  EXPECT_EQ(log->got.size(), 2u);
   pass(1ms); // both batches time out; the resend waits the backoff
-  EXPECT_EQ(log->batches.size(), 2u);
+  EXPECT_EQ(log->got.size(), 2u);
   pass(99ms);
-  EXPECT_EQ(log->batches.size(), 2u);
+  EXPECT_EQ(log->got.size(), 2u);
   pass(1ms);
-  ASSERT_EQ(log->batches.size(), 4u);
-  EXPECT_EQ(seqs_of(log->batches[2]), (std::vector<uint64_t>{0, 1}));
-  EXPECT_EQ(seqs_of(log->batches[3]), (std::vector<uint64_t>{2}));
-  EXPECT_EQ(log->batches[2].oldest_unacked(), 0u);
+  ASSERT_EQ(log->got.size(), 4u);
+  EXPECT_EQ(seqs_of(log->got[2]), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(seqs_of(log->got[3]), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(log->got[2].oldest_unacked(), 0u);
   // A late ack of a batch given up on acknowledges nothing.
   ack(0, 1);
   EXPECT_EQ(metrics.acknowledged.value(), 0u);
@@ -140,15 +119,15 @@ TEST_F(OutboxActor, ABatchNotAcknowledgedInTimeIsSentAgainInOrder) {
 
 TEST_F(OutboxActor, WaitsForItsPeerToComeUp) {
   start(1, bsm::v1::MEMBER_STATE_DOWN);
-  EXPECT_TRUE(log->batches.empty());
+  EXPECT_TRUE(log->got.empty());
   pass(100ms);
-  EXPECT_TRUE(log->batches.empty());
+  EXPECT_TRUE(log->got.empty());
   set_peer_state(bsm::v1::MEMBER_STATE_UP);
   pass(99ms);
-  EXPECT_TRUE(log->batches.empty());
+  EXPECT_TRUE(log->got.empty());
   pass(1ms);
-  ASSERT_EQ(log->batches.size(), 1u);
-  EXPECT_EQ(seqs_of(log->batches[0]), (std::vector<uint64_t>{0}));
+  ASSERT_EQ(log->got.size(), 1u);
+  EXPECT_EQ(seqs_of(log->got[0]), (std::vector<uint64_t>{0}));
 }
 
 } // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/error.hpp"
+#include "tests/unit/mailbox/committed_entries.hpp"
 
 namespace {
 
@@ -34,16 +35,7 @@ protected:
 
   /// Sends and commits envelopes `0..n-1`.
   void commit(uint64_t n) {
-    auto& p = q.pending();
-    for (uint64_t i = 0; i < n; ++i) {
-      auto seq = p.take_seq();
-      p.appending(seq, "");
-      p.append_done(seq, "");
-      entry e;
-      e.seq = seq;
-      e.envelope.set_id("id-" + std::to_string(seq));
-      p.keep(std::move(e));
-    }
+    bsm::test::commit(q.pending(), n);
   }
 
   /// Starts the delivery of the head; returns its token.

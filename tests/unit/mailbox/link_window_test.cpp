@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "tests/unit/mailbox/committed_entries.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -45,16 +47,7 @@ protected:
 
   /// Sends and commits envelopes `0..n-1`.
   void commit(uint64_t n) {
-    auto& p = w.pending();
-    for (uint64_t i = 0; i < n; ++i) {
-      auto seq = p.take_seq();
-      p.appending(seq, "");
-      p.append_done(seq, "");
-      entry e;
-      e.seq = seq;
-      e.envelope.set_id("id-" + std::to_string(seq));
-      p.keep(std::move(e));
-    }
+    bsm::test::commit(w.pending(), n);
   }
 
   std::vector<uint64_t> queued() {

@@ -9,35 +9,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "tests/unit/mailbox/committed_entries.hpp"
+
 namespace {
 
 using bsm::mailbox::entry;
 using bsm::mailbox::page_request;
 using bsm::mailbox::pending_queue;
-
-entry make_entry(uint64_t seq) {
-  entry e;
-  e.seq = seq;
-  e.envelope.set_id("id-" + std::to_string(seq));
-  return e;
-}
-
-std::vector<entry> entries(uint64_t from, uint64_t to) {
-  std::vector<entry> result;
-  for (auto seq = from; seq < to; ++seq)
-    result.push_back(make_entry(seq));
-  return result;
-}
-
-/// Appends and commits `n` envelopes, as the mailbox does for sends.
-void commit(pending_queue& q, uint64_t n) {
-  for (uint64_t i = 0; i < n; ++i) {
-    auto seq = q.take_seq();
-    q.appending(seq, "");
-    q.append_done(seq, "");
-    q.keep(make_entry(seq));
-  }
-}
+using bsm::test::commit;
+using bsm::test::make_entries;
 
 std::vector<uint64_t> drain(pending_queue& q) {
   std::vector<uint64_t> seqs;
@@ -104,7 +84,7 @@ TEST(PendingQueue, BeyondTheWindowEnvelopesWaitOnDiskAndAreReadInOrder) {
   EXPECT_EQ(page->max_entries, pending_queue::read_page);
   // One read at a time.
   EXPECT_FALSE(q.next_read());
-  q.page_read(*page, entries(4, 10), 0);
+  q.page_read(*page, make_entries(4, 10), 0);
   EXPECT_FALSE(q.disk_from());
   EXPECT_EQ(drain(q), (std::vector<uint64_t>{3, 4, 5, 6, 7, 8, 9}));
 }
@@ -129,7 +109,7 @@ TEST(PendingQueue, AFullPageContinuesFromItsLastEntry) {
   q.pop_front();
   auto page = q.next_read();
   ASSERT_TRUE(page);
-  q.page_read(*page, entries(2, 258), 0);
+  q.page_read(*page, make_entries(2, 258), 0);
   ASSERT_TRUE(q.disk_from());
   EXPECT_EQ(*q.disk_from(), 258u);
   EXPECT_EQ(q.size(), 256u);
@@ -142,7 +122,7 @@ TEST(PendingQueue, DamagedEnvelopesLeaveTheDepth) {
   q.pop_front();
   auto page = q.next_read();
   ASSERT_TRUE(page);
-  q.page_read(*page, entries(3, 4), 1); // seq 2 did not parse
+  q.page_read(*page, make_entries(3, 4), 1); // seq 2 did not parse
   EXPECT_EQ(q.depth(), 3u);
   EXPECT_FALSE(q.disk_from());
 }
