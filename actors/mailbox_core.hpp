@@ -24,9 +24,9 @@
 
 #include "actors/interfaces.hpp"
 #include "runtime/cluster/directory.hpp"
-#include "runtime/mailbox/mailbox_options.hpp"
 #include "runtime/mailbox/mailbox_depths.hpp"
 #include "runtime/mailbox/mailbox_metrics.hpp"
+#include "runtime/mailbox/mailbox_options.hpp"
 #include "runtime/mailbox/pending_queue.hpp"
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/metrics/instrumented.hpp"
