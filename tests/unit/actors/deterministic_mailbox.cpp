@@ -50,21 +50,27 @@ void deterministic_mailbox::leave_on_disk(const std::string& target,
 }
 
 void deterministic_mailbox::settle() {
+  // One message at a time, each after a barrier write: the writer thread
+  // only enqueues to an idle actor, so it never touches the scheduler's
+  // queue while this thread runs it.
   for (;;) {
-    sched.run();
-    // Every write submitted so far, and its completion, is done once this
-    // one's completion ran: the writer runs them in order on one thread.
-    std::promise<void> done;
-    auto barrier = done.get_future();
-    auto err = writer->submit(
-      [](rocksdb::WriteBatch&) { return rocksdb::Status::OK(); },
-      [&done](const caf::error&) { done.set_value(); });
-    if (err)
-      throw std::runtime_error(render(err));
-    barrier.wait();
-    if (!sched.has_job())
+    wait_for_writer();
+    if (!sched.try_run_once())
       return;
   }
+}
+
+void deterministic_mailbox::wait_for_writer() {
+  // Every write submitted so far, and its completion, is done once this
+  // one's completion ran: the writer runs them in order on one thread.
+  std::promise<void> done;
+  auto barrier = done.get_future();
+  auto err
+    = writer->submit([](rocksdb::WriteBatch&) { return rocksdb::Status::OK(); },
+                     [&done](const caf::error&) { done.set_value(); });
+  if (err)
+    throw std::runtime_error(render(err));
+  barrier.wait();
 }
 
 void deterministic_mailbox::pass(std::chrono::milliseconds d) {

@@ -6,9 +6,9 @@
 // mailbox reader. The reader runs on the same deterministic scheduler.
 //
 // The store writer runs on its own thread and some of its completions send
-// a message to the mailbox; `settle()` therefore waits for the writer
-// (a barrier write) before it runs the scheduler again, so the writer never
-// enqueues while the test thread runs the scheduler.
+// a message to the mailbox; `settle()` therefore waits for the writer (a
+// barrier write) before each message it lets an actor handle, so the writer
+// never enqueues while the test thread runs the scheduler.
 
 #include <chrono>
 #include <cstdint>
@@ -83,6 +83,10 @@ protected:
   /// Handles messages until nothing is left to do without time passing,
   /// including what the store writer sends back meanwhile.
   void settle();
+
+  /// Returns once every write submitted so far is done and its
+  /// completion ran.
+  void wait_for_writer();
 
   /// Lets `d` pass on the actors' clock, then settles.
   void pass(std::chrono::milliseconds d);
