@@ -145,13 +145,9 @@ durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
                                      delivery_options_of(env)};
   self->set_down_handler(
     [self](caf::down_msg& msg) { mailbox_logic{self}.down(msg); });
-  st.core.start(
-    self, std::move(env), std::move(target), std::move(reader),
-    std::move(router), st.queue.pending(),
-    [self](uint64_t head, uint64_t next) {
-      self->state.queue.opened(head, next);
-    },
-    [self] { mailbox_logic{self}.try_deliver(); });
+  st.core.start(self, std::move(env), std::move(target), std::move(reader),
+                std::move(router), st.queue,
+                [self] { mailbox_logic{self}.try_deliver(); });
   return st.core.behavior();
 }
 

@@ -94,6 +94,20 @@ public:
              mailbox::pending_queue& pending, open_hook opened,
              std::function<void()> deliver);
 
+  /// As above, over the decisions `d` of the caller's state (a
+  /// delivery_queue or a link_window), which recover through
+  /// `d.opened(head_seq, next_seq)`.
+  template <class Decisions>
+  void start(mailbox_base* self, mailbox_env env, std::string target,
+             mailbox_reader_actor reader, caf::actor_addr router, Decisions& d,
+             std::function<void()> deliver) {
+    start(
+      self, std::move(env), std::move(target), std::move(reader),
+      std::move(router), d.pending(),
+      [&d](uint64_t head, uint64_t next) { d.opened(head, next); },
+      std::move(deliver));
+  }
+
   /// The handlers both kinds of mailbox answer.
   mailbox_actor::behavior_type behavior();
 

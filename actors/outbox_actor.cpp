@@ -124,13 +124,9 @@ mailbox_actor::behavior_type outbox(outbox_pointer self, mailbox_env env,
   st.peer = peer;
   self->set_down_handler(
     [self](caf::down_msg& msg) { self->state.core.router_down(msg); });
-  st.core.start(
-    self, std::move(env), outbox_target(peer), std::move(reader),
-    std::move(router), st.window.pending(),
-    [self](uint64_t head, uint64_t next) {
-      self->state.window.opened(head, next);
-    },
-    [self] { outbox_logic{self}.try_send(); });
+  st.core.start(self, std::move(env), outbox_target(peer), std::move(reader),
+                std::move(router), st.window,
+                [self] { outbox_logic{self}.try_send(); });
   return st.core.behavior();
 }
 
