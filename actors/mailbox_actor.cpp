@@ -141,7 +141,7 @@ mailbox_actor::behavior_type
 durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
                 mailbox_reader_actor reader, caf::actor_addr router) {
   auto& st = self->state;
-  st.queue = mailbox::delivery_queue{env.tunables.window, env.opts.max_depth,
+  st.queue = mailbox::delivery_queue{env.opts.window, env.opts.max_depth,
                                      delivery_options_of(env)};
   self->set_down_handler(
     [self](caf::down_msg& msg) { mailbox_logic{self}.down(msg); });

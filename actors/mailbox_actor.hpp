@@ -33,7 +33,7 @@ struct mailbox_state {
 
 using mailbox_pointer = caf::stateful_actor<mailbox_state, mailbox_base>*;
 
-/// The decisions' tunables, from the mailbox environment.
+/// The decisions' tunables, from the config (mailbox_options).
 mailbox::delivery_options delivery_options_of(const mailbox_env& env);
 
 /// Spawned by the mailbox router for a local target. Stops when `router`

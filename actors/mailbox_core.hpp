@@ -36,20 +36,6 @@
 
 namespace bsm {
 
-/// The mailboxes' tunables that are not (yet) in the config file, kept in
-/// one struct so that they move together.
-struct mailbox_tunables {
-  /// Envelopes a mailbox keeps in memory; the rest wait on disk.
-  size_t window = 1024;
-  /// Outboxes: most envelopes per batch, batches sent before the first
-  /// ack (the link's pipeline), the wait for an ack, and how often a
-  /// waiting outbox looks for its peer.
-  size_t link_batch = 256;
-  size_t link_pipeline = 4;
-  std::chrono::milliseconds link_ack_timeout{10000};
-  std::chrono::milliseconds link_poll{100};
-};
-
 /// What the router and its mailboxes share. Every pointer must outlive
 /// the actors.
 struct mailbox_env {
@@ -64,7 +50,6 @@ struct mailbox_env {
   std::shared_ptr<mailbox_depths> depths;
   /// The cluster's view; null on a node without a cluster (all is local).
   std::shared_ptr<const cluster::directory> directory;
-  mailbox_tunables tunables;
 };
 
 /// The outbox target for `peer`, and the peer of an outbox target.

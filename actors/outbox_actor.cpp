@@ -1,5 +1,7 @@
 #include "actors/outbox_actor.hpp"
 
+#include <algorithm>
+
 #include "runtime/error.hpp"
 
 namespace bsm {
@@ -105,12 +107,13 @@ void outbox_logic::failed(uint64_t token, const caf::error& err) {
 
 mailbox::link_options link_options_of(const mailbox_env& env) {
   mailbox::link_options opts;
-  opts.batch = env.tunables.link_batch;
-  opts.pipeline = env.tunables.link_pipeline;
-  opts.ack_timeout = env.tunables.link_ack_timeout;
-  opts.poll = env.tunables.link_poll;
+  opts.batch = env.opts.link_batch;
+  opts.pipeline = env.opts.link_pipeline;
+  opts.ack_timeout = env.opts.link_ack_timeout;
+  opts.poll = env.opts.link_poll;
   opts.backoff_initial = env.opts.redelivery_backoff_initial;
-  opts.backoff_max = env.opts.redelivery_backoff_max;
+  opts.backoff_max
+    = std::min(env.opts.redelivery_backoff_max, env.opts.link_backoff_max);
   return opts;
 }
 
@@ -119,7 +122,7 @@ mailbox_actor::behavior_type outbox(outbox_pointer self, mailbox_env env,
                                     mailbox_reader_actor reader,
                                     caf::actor_addr router) {
   auto& st = self->state;
-  st.window = mailbox::link_window{env.tunables.window, env.opts.max_depth,
+  st.window = mailbox::link_window{env.opts.window, env.opts.max_depth,
                                    link_options_of(env)};
   st.peer = peer;
   self->set_down_handler(

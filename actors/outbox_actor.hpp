@@ -29,7 +29,7 @@ struct outbox_state {
 
 using outbox_pointer = caf::stateful_actor<outbox_state, mailbox_base>*;
 
-/// The decisions' tunables, from the mailbox environment.
+/// The decisions' tunables, from the config (mailbox_options).
 mailbox::link_options link_options_of(const mailbox_env& env);
 
 /// Spawned by the mailbox router for the target `outbox_target(peer)`.

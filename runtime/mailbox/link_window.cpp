@@ -87,7 +87,7 @@ void link_window::requeue_all() {
 
 std::chrono::milliseconds link_window::next_backoff() {
   auto delay = backoff_;
-  backoff_ = std::min({backoff_ * 2, opts_.backoff_max, max_link_backoff});
+  backoff_ = std::min(backoff_ * 2, opts_.backoff_max);
   return delay;
 }
 

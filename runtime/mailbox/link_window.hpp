@@ -37,15 +37,11 @@ struct link_options {
   std::chrono::milliseconds ack_timeout{10'000};
   /// How often an outbox with nothing in flight looks for its peer.
   std::chrono::milliseconds poll{100};
-  /// Wait before the window is sent again; doubles per failure up to the
-  /// smaller of backoff_max and max_link_backoff.
+  /// Wait before the window is sent again; doubles per failure up to
+  /// backoff_max.
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5'000};
 };
-
-/// A peer that refused a batch (it restarted and has not heard this node's
-/// heartbeat yet, or it is overloaded) is tried again within a second.
-constexpr std::chrono::milliseconds max_link_backoff{1'000};
 
 /// A batch to send: `batch` lacks only the sender's name and incarnation.
 struct outgoing_batch {

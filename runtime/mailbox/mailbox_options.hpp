@@ -29,6 +29,18 @@ struct mailbox_options {
   std::chrono::milliseconds idempotency_ttl{24 * 3'600'000};
   /// Largest envelope (payload and headers).
   uint64_t max_envelope_bytes = 1ull << 20;
+  /// Envelopes a mailbox keeps in memory; the rest wait on disk.
+  uint64_t window = 1024;
+  /// Outboxes to other nodes: most envelopes per batch, batches sent before
+  /// the first ack (the link's pipeline), the wait for an ack, how often a
+  /// waiting outbox looks for its peer, and the cap of the resend backoff
+  /// (a peer that refused a batch, because it restarted or is overloaded,
+  /// is tried again within it; also capped by redelivery_backoff_max).
+  uint64_t link_batch = 256;
+  uint64_t link_pipeline = 4;
+  std::chrono::milliseconds link_ack_timeout{10'000};
+  std::chrono::milliseconds link_poll{100};
+  std::chrono::milliseconds link_backoff_max{1'000};
 };
 
 /// The `mailbox:` section.

@@ -88,7 +88,6 @@ mailbox_env deterministic_mailbox::make_env() {
   env.log = std::make_shared<spdlog::logger>(
     "test", std::make_shared<spdlog::sinks::null_sink_mt>());
   env.metrics = &metrics;
-  env.tunables = tunables;
   return env;
 }
 

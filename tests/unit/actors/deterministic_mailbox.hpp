@@ -117,7 +117,6 @@ protected:
   metrics::registry registry;
   mailbox_metrics metrics = mailbox_metrics::make(registry);
   mailbox_options opts;
-  mailbox_tunables tunables;
   mailbox_reader_actor reader;
 };
 

@@ -126,7 +126,7 @@ protected:
     menv.log = std::make_shared<spdlog::logger>(
       "test", std::make_shared<spdlog::sinks::null_sink_mt>());
     menv.metrics = mm.get();
-    menv.tunables.window = window;
+    menv.opts.window = window;
     router = sys->spawn(bsm::mailbox_router, menv);
     if (with_sink)
       start_sink();

@@ -32,8 +32,8 @@ std::vector<uint64_t> seqs_of(const LinkBatch& b) {
 class OutboxActor : public bsm::test::deterministic_mailbox {
 protected:
   OutboxActor() {
-    tunables.link_batch = 2;
-    tunables.link_pipeline = 2;
+    opts.link_batch = 2;
+    opts.link_pipeline = 2;
   }
 
   ~OutboxActor() override {

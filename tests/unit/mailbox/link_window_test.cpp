@@ -41,7 +41,7 @@ protected:
     opts.batch = 3;
     opts.pipeline = 2;
     opts.backoff_initial = 100ms;
-    opts.backoff_max = 5'000ms;
+    opts.backoff_max = 1'000ms;
     w = link_window{64, 1000, opts};
   }
 
