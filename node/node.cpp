@@ -42,6 +42,7 @@ supervisor_options root_options(const supervision_options& sup) {
   opts.period = sup.period;
   opts.backoff_initial = sup.backoff_initial;
   opts.backoff_max = sup.backoff_max;
+  opts.tree_timeout = sup.tree_timeout;
   return opts;
 }
 

@@ -26,7 +26,10 @@ config::maybe_problem check_supervision(const supervision_options& x) {
   if (auto p = config::at_least("supervision.shutdown_timeout",
                                 x.shutdown_timeout, 1ms))
     return p;
-  return config::at_least("supervision.start_timeout", x.start_timeout, 1ms);
+  if (auto p
+      = config::at_least("supervision.start_timeout", x.start_timeout, 1ms))
+    return p;
+  return config::at_least("supervision.tree_timeout", x.tree_timeout, 1ms);
 }
 
 } // namespace
@@ -41,7 +44,8 @@ const config::section<supervision_options>& supervision_section() {
      config::duration("backoff_max", &supervision_options::backoff_max),
      config::duration("shutdown_timeout",
                       &supervision_options::shutdown_timeout),
-     config::duration("start_timeout", &supervision_options::start_timeout)},
+     config::duration("start_timeout", &supervision_options::start_timeout),
+     config::duration("tree_timeout", &supervision_options::tree_timeout)},
     check_supervision};
   return result;
 }

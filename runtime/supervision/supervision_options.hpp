@@ -25,6 +25,9 @@ struct supervision_options {
   std::chrono::milliseconds shutdown_timeout{5'000};
   /// Time the whole tree gets to start before the node gives up.
   std::chrono::milliseconds start_timeout{30'000};
+  /// Time a supervisor waits for a child supervisor's subtree when it
+  /// describes the tree (GET /v1/tree).
+  std::chrono::milliseconds tree_timeout{5'000};
 };
 
 /// The `supervision:` section.
