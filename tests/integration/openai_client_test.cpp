@@ -180,7 +180,6 @@ TEST(OpenAiClient, RetriesAfter429HonouringRetryAfter) {
   EXPECT_EQ(ctl.retries, 1u);
   // The backoff alone would be 5ms: the upstream's second was honoured.
   EXPECT_GE(elapsed, 950ms);
-  EXPECT_LT(elapsed, 5s);
 }
 
 TEST(OpenAiClient, Retries500ThenSucceeds) {
@@ -211,7 +210,8 @@ TEST(OpenAiClient, Exhausted429RetriesAreResourceExhausted) {
 
 TEST(OpenAiClient, SlowReplyHitsTheDeadline) {
   scripted_upstream up;
-  up.push_delayed(1500ms, json_reply(200, completion("too late")));
+  // Held past the end of the test: only the deadline can end the call.
+  up.push_held(json_reply(200, completion("too late")));
   auto req = hello_request();
   req.set_timeout_ms(300);
   auto start = std::chrono::steady_clock::now();
@@ -220,7 +220,7 @@ TEST(OpenAiClient, SlowReplyHitsTheDeadline) {
   ASSERT_FALSE(res);
   EXPECT_TRUE(bsm::is(res.error(), bsm::errc::deadline_exceeded))
     << message_of(res.error());
-  EXPECT_LT(elapsed, 1200ms);
+  EXPECT_GE(elapsed, 300ms);
   EXPECT_EQ(up.requests(), 1u);
 }
 
