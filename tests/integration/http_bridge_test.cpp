@@ -802,9 +802,9 @@ TEST_F(HttpBridgeConnectionLimit, ThirdConnectionIsClosedAtOnce) {
     auto res = conn->read_response(5s);
     ASSERT_TRUE(res && res->status == 200) << conn->error();
   }
-  ASSERT_TRUE(a.send(make_request("GET", "/metrics"))) << a.error();
-  auto metrics = a.read_response(5s);
-  ASSERT_TRUE(metrics && metrics->status == 200) << a.error();
+  ASSERT_TRUE(a->send(make_request("GET", "/metrics"))) << a->error();
+  auto metrics = a->read_response(5s);
+  ASSERT_TRUE(metrics && metrics->status == 200) << a->error();
   EXPECT_EQ(metrics->body.find("\nbsm_http_connections_refused_total 0\n"),
             std::string::npos);
   EXPECT_NE(metrics->body.find("\nbsm_http_connections_refused_total "),

@@ -716,9 +716,9 @@ TEST_F(McpToolHost, ListsFromItsCopyWhileAServerIsBusy) {
   auto pending
     = self->request(host(), 60s, request("scripted__hold", hold.args()));
   ASSERT_NE(hold.await_inside(), -1) << "the server never entered the call";
-  auto names = tool_names();
-  EXPECT_EQ(names.count("scripted__echo"), 1u);
-  EXPECT_EQ(names.count("every__echo"), 1u);
+  auto listed = tool_names();
+  EXPECT_EQ(listed.count("scripted__echo"), 1u);
+  EXPECT_EQ(listed.count("every__echo"), 1u);
   EXPECT_TRUE(self->mailbox().empty()) << "the call ended before the list";
   hold.let_go();
   pending.receive(
