@@ -303,19 +303,16 @@ TEST_F(AgentLoop, TheStepLimitEndsATurnOfEndlessToolCalls) {
 }
 
 // The upstream holds its answer past the end of these tests: only a
-// timeout can end the turn, and the error's message says which one did.
+// timeout can end the turn.
 TEST_F(AgentLoop, AnUpstreamSlowerThanTheTurnTimeoutIs504) {
   up_.push_held(json_reply(200, completion("too late")));
-  ASSERT_NO_FATAL_FAILURE(start());
+  // The provider would wait an hour and the bridge five minutes: an answer
+  // before chat() gives up (10 s) means slow's 300ms turn timeout ended it.
+  ASSERT_NO_FATAL_FAILURE(start({"openai.timeout=1h"}));
   auto res = chat(port(), "slow", {{"input", "take your time"}});
   ASSERT_TRUE(res) << "no response";
   EXPECT_EQ(res->status, 504) << res->body;
-  auto error = body_of(*res)["error"];
-  EXPECT_EQ(error["code"], "deadline_exceeded") << res->body;
-  EXPECT_NE(error["message"].get<std::string>().find(
-              "the turn did not finish within 300ms"),
-            std::string::npos)
-    << res->body;
+  EXPECT_EQ(body_of(*res)["error"]["code"], "deadline_exceeded") << res->body;
   EXPECT_EQ(up_.requests(), 1u);
 }
 
