@@ -267,7 +267,8 @@ TEST_F(HttpBridge, ToldPutIsDurableAndFoundByALaterAsk) {
                          R"("payload":{"agent":"http-test","key":"told"}})");
     got = res && res->status == 200 ? body_of(*res)
                                     : json{{"answer", describe(res)}};
-    return got["payload"].value("found", false);
+    return got.is_object() && got["payload"].is_object()
+           && got["payload"].value("found", false);
   });
   EXPECT_EQ(got["type"], "bsm.v1.MemoryGetResponse") << got;
   EXPECT_EQ(got["payload"].value("found", false), true) << got;
