@@ -180,7 +180,6 @@ TEST(OpenAiClient, RetriesAfter429HonouringRetryAfter) {
   EXPECT_EQ(ctl.retries, 1u);
   // The backoff alone would be 5ms: the upstream's second was honoured.
   EXPECT_GE(elapsed, 950ms);
-  EXPECT_LT(elapsed, 5s);
 }
 
 TEST(OpenAiClient, Retries500ThenSucceeds) {
@@ -211,16 +210,17 @@ TEST(OpenAiClient, Exhausted429RetriesAreResourceExhausted) {
 
 TEST(OpenAiClient, SlowReplyHitsTheDeadline) {
   scripted_upstream up;
-  up.push_delayed(1500ms, json_reply(200, completion("too late")));
+  // Held past the end of the test: only a deadline can end the call, and
+  // the endpoint's own would outlast the test's timeout.
+  up.push_held(json_reply(200, completion("too late")));
+  auto ep = endpoint_of(up);
+  ep.timeout = 1h;
   auto req = hello_request();
   req.set_timeout_ms(300);
-  auto start = std::chrono::steady_clock::now();
-  auto res = models::complete(endpoint_of(up), req, {});
-  auto elapsed = std::chrono::steady_clock::now() - start;
+  auto res = models::complete(ep, req, {});
   ASSERT_FALSE(res);
   EXPECT_TRUE(bsm::is(res.error(), bsm::errc::deadline_exceeded))
     << message_of(res.error());
-  EXPECT_LT(elapsed, 1200ms);
   EXPECT_EQ(up.requests(), 1u);
 }
 

@@ -26,6 +26,7 @@
 #include <hiredis/hiredis.h>
 
 #include "runtime/error.hpp"
+#include "tests/common/poll.hpp"
 
 extern char** environ;
 
@@ -237,9 +238,8 @@ TEST(RedisUrl, RejectsMalformedUrlsNamingTheProblem) {
 TEST(RedisMembershipConnect, FailsFastWithUnavailableWhenNothingListens) {
   auto port = free_port();
   ASSERT_NE(port, 0);
-  auto start = clock_type::now();
-  auto client = redis_membership::connect({"127.0.0.1", port, 0}, 2s);
-  auto elapsed = clock_type::now() - start;
+  // The refusal ends the attempt, not the connect timeout.
+  auto client = redis_membership::connect({"127.0.0.1", port, 0}, 10min);
   ASSERT_FALSE(client);
   EXPECT_TRUE(bsm::is(client.error(), errc::unavailable))
     << bsm::render(client.error());
@@ -247,7 +247,9 @@ TEST(RedisMembershipConnect, FailsFastWithUnavailableWhenNothingListens) {
     bsm::render(client.error()).find("127.0.0.1:" + std::to_string(port)),
     std::string::npos)
     << bsm::render(client.error());
-  EXPECT_LT(elapsed, 1s);
+  EXPECT_NE(bsm::render(client.error()).find("Connection refused"),
+            std::string::npos)
+    << bsm::render(client.error());
 }
 
 TEST(RedisMembershipConnect, RejectsTimeoutBelowOneMillisecond) {
@@ -385,17 +387,16 @@ TEST_F(RedisMembership, RecordExpiresAfterItsTtlAndLeavesTheSet) {
   ASSERT_FALSE(a->announce(make_record("node-a"), 300ms));
   ASSERT_FALSE(b->announce(make_record("node-b"), 10s));
   auto members = b->members();
-  ASSERT_TRUE(members) << bsm::render(members.error());
-  ASSERT_EQ(members->size(), 2u) << "expired before the first look";
-  auto deadline = start + 3s;
-  while (clock_type::now() < deadline && members && members->size() == 2) {
-    std::this_thread::sleep_for(25ms);
-    members = b->members();
-  }
-  auto elapsed = clock_type::now() - start;
+  EXPECT_TRUE(bsm::test::poll_until(
+    [&] {
+      members = b->members();
+      return !members || members->size() < 2;
+    },
+    bsm::test::generous_deadline, 25ms));
+  // Gone, but not before its TTL (a slow machine only looks later).
+  EXPECT_GE(clock_type::now() - start, 290ms);
   ASSERT_TRUE(members) << bsm::render(members.error());
   EXPECT_EQ(names_of(*members), std::vector<std::string>{"node-b"});
-  EXPECT_GE(elapsed, 290ms);
   EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "node-a"}), "0");
   EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "node-b"}), "1");
 }
