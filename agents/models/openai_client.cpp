@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agents/models/openai_json.hpp"
+#include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm::models {
@@ -57,13 +58,6 @@ bool is_success(long status) {
 bool is_retryable_status(long status) {
   return status == 429 || status == 500 || status == 502 || status == 503
          || status == 504;
-}
-
-std::string lower(std::string_view x) {
-  std::string result{x};
-  for (auto& c : result)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
 }
 
 std::string_view trim(std::string_view x) {
@@ -151,16 +145,16 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto colon = line.find(':');
   if (colon == std::string_view::npos)
     return line.size();
-  auto name = lower(trim(line.substr(0, colon)));
+  auto name = ascii_lower(trim(line.substr(0, colon)));
   auto value = trim(line.substr(colon + 1));
   if (name == "content-type")
-    st.content_type = lower(value);
+    st.content_type = ascii_lower(value);
   else if (name == "retry-after-ms")
     st.retry_after = parse_wait(value, 1.0);
   else if (name == "retry-after" && !st.retry_after)
     st.retry_after = parse_wait(value, 1000.0);
   else if (name == "x-should-retry")
-    st.should_retry = lower(value) == "true";
+    st.should_retry = ascii_lower(value) == "true";
   return line.size();
 }
 

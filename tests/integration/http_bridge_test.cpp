@@ -537,6 +537,18 @@ TEST_F(HttpBridge, SameIdempotencyKeyWithAnotherBodyIs422) {
   EXPECT_TRUE(is_error(other, 422, "idempotency_key_mismatch"));
 }
 
+TEST_F(HttpBridge, IdempotencyKeyOf255CharactersIsTakenAnd256Refused) {
+  const std::string body
+    = R"({"type":"bsm.v1.MemoryPutRequest","mode":"tell",)"
+      R"("payload":{"agent":"http-idem","key":"long","value":"YQ=="}})";
+  auto longest = post_json(port(), messages_of("memory"), body,
+                           {{"Idempotency-Key", std::string(255, 'k')}});
+  EXPECT_TRUE(longest && longest->status == 202) << describe(longest);
+  auto over = post_json(port(), messages_of("memory"), body,
+                        {{"Idempotency-Key", std::string(256, 'k')}});
+  EXPECT_TRUE(is_error(over, 400, "invalid_argument"));
+}
+
 // Two requests with one key sent at the same moment: the second usually
 // reaches the bridge while the first still waits for the idempotency store
 // and the mailbox. Timing decides, so each outcome is checked and the test
