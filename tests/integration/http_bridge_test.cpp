@@ -229,6 +229,16 @@ TEST_F(HttpBridge, TreeShowsTheRootWithItsChildren) {
       << want << " missing from " << res->body;
 }
 
+TEST_F(HttpBridge, TreeAsTextForAcceptTextPlain) {
+  auto res = get(port(), "/v1/tree", {{"Accept", "text/plain"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  EXPECT_EQ(res->header("Content-Type").rfind("text/plain", 0), 0u);
+  EXPECT_EQ(res->body.rfind("root [one_for_one] running restarts=", 0), 0u)
+    << res->body;
+  EXPECT_NE(res->body.find("\n  memory running restarts="), std::string::npos)
+    << res->body;
+}
+
 TEST_F(HttpBridge, AskPingAnswersWithThePingResponse) {
   auto res = post_json(
     port(), messages_of("node_info"),
