@@ -56,9 +56,8 @@ struct expiring_record_state {
   /// Stores `req`'s record for `ttl`. Errors: those of put_expiring_record.
   caf::expected<typename Kind::put_response>
   put(const typename Kind::put_request& req) const {
-    if (auto err = put_expiring_record(*db, column::idempotency,
-                                       store_key(req), Kind::record_of(req),
-                                       ttl))
+    if (auto err = put_expiring_record(*db, column::idempotency, store_key(req),
+                                       Kind::record_of(req), ttl))
       return err;
     return typename Kind::put_response{};
   }

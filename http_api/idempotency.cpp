@@ -88,7 +88,8 @@ idempotency_key_of(const http::request& req) {
   auto key = it->value();
   bool printable = std::all_of(key.begin(), key.end(),
                                [](char c) { return c >= 0x20 && c < 0x7f; });
-  if (key.empty() || key.size() > mailbox::max_idempotency_key_bytes || !printable)
+  if (key.empty() || key.size() > mailbox::max_idempotency_key_bytes
+      || !printable)
     return make_error(errc::invalid_argument,
                       "Idempotency-Key must be 1 to "
                         + std::to_string(mailbox::max_idempotency_key_bytes)

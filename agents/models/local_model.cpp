@@ -144,7 +144,8 @@ bool explicit_call(const v1::ModelRequest& req, std::string_view input,
   // "call current_time." names current_time.
   auto name
     = std::string{args.empty() ? trim_end_punct(rest) : rest.substr(0, end)};
-  if (starts_with(ascii_lower(args.substr(0, 5)), "with ") || ascii_lower(args) == "with")
+  if (starts_with(ascii_lower(args.substr(0, 5)), "with ")
+      || ascii_lower(args) == "with")
     args = trim(args.substr(4));
   bool json_like = !args.empty() && (args[0] == '{' || args[0] == '[');
   if (!has_tool(req, name)) {

@@ -50,8 +50,8 @@ int get_and_print(command_context& ctx, const std::string& path,
 int run_tree(command_context& ctx) {
   bool text = ctx.table();
   http_response res;
-  if (auto failed = get(ctx, "/v1/tree",
-                        text ? "text/plain" : "application/json", res))
+  if (auto failed
+      = get(ctx, "/v1/tree", text ? "text/plain" : "application/json", res))
     return *failed;
   if (text)
     ctx.io.out << res.body;

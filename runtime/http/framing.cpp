@@ -38,8 +38,7 @@ std::string last_transfer_coding(boost::beast::string_view value) {
     return {};
   auto begin = value.find_last_of(", \t", end);
   begin = begin == boost::beast::string_view::npos ? 0 : begin + 1;
-  return ascii_lower(
-    std::string_view{value.data() + begin, end - begin + 1});
+  return ascii_lower(std::string_view{value.data() + begin, end - begin + 1});
 }
 
 std::optional<rejection> check_header(const request_header& header,

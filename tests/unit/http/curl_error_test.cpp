@@ -13,10 +13,10 @@ TEST(CurlError, TimeoutIsDeadlineExceeded) {
 }
 
 TEST(CurlError, ConnectionFailuresAreUnavailable) {
-  for (auto rc : {CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST,
-                  CURLE_COULDNT_RESOLVE_PROXY, CURLE_SEND_ERROR,
-                  CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE,
-                  CURLE_SSL_CONNECT_ERROR})
+  for (auto rc :
+       {CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST,
+        CURLE_COULDNT_RESOLVE_PROXY, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
+        CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_SSL_CONNECT_ERROR})
     EXPECT_EQ(curl_error_code(rc), errc::unavailable) << rc;
 }
 

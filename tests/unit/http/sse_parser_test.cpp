@@ -50,8 +50,8 @@ TEST(SseParser, SkipsCommentsAndOtherFields) {
 
 TEST(SseParser, JoinsMultiLineDataAndDropsOneSpaceAfterTheColon) {
   sse_parser sse;
-  auto out = feed_in_pieces(sse, "data: line1\ndata:line2\ndata:  line3\ndata\n\n",
-                            1);
+  auto out
+    = feed_in_pieces(sse, "data: line1\ndata:line2\ndata:  line3\ndata\n\n", 1);
   EXPECT_EQ(out, (events{"line1\nline2\n line3\n"}));
 }
 
