@@ -36,20 +36,25 @@ protected:
     return put;
   }
 
+  // The answer of `state` to `req`; an empty one (and a failure) on error.
+  template <class State, class Request>
+  static auto get(const State& state, const Request& req) {
+    using response = typename decltype(state.get(req))::value_type;
+    auto resp = state.get(req);
+    EXPECT_TRUE(resp) << bsm::render(resp.error());
+    return resp ? *resp : response{};
+  }
+
   bsm::v1::ToolLedgerGetResponse ledger_get(const std::string& key) {
     bsm::v1::ToolLedgerGetRequest req;
     req.set_key(key);
-    auto resp = ledger.get(req);
-    EXPECT_TRUE(resp) << bsm::render(resp.error());
-    return resp ? *resp : bsm::v1::ToolLedgerGetResponse{};
+    return get(ledger, req);
   }
 
   bsm::v1::HttpIdempotencyGetResponse answer_get(const std::string& scope) {
     bsm::v1::HttpIdempotencyGetRequest req;
     req.set_scope(scope);
-    auto resp = answers.get(req);
-    EXPECT_TRUE(resp) << bsm::render(resp.error());
-    return resp ? *resp : bsm::v1::HttpIdempotencyGetResponse{};
+    return get(answers, req);
   }
 
   bsm::test::temp_dir dir_;
