@@ -1,0 +1,258 @@
+// The cluster port's refusals and forwarding in one process: the ingress
+// actor with a real directory, name registry and type registry, asking the
+// real node_info actor. What other nodes send is built by hand, so each
+// error path (a stranger, a stale incarnation, a passed deadline, an
+// unknown type or target, a router that is not running) is hit on purpose.
+
+#include "actors/cluster_ingress.hpp"
+
+#include <gtest/gtest.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <spdlog/sinks/null_sink.h>
+
+#include "actors/node_info_actor.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/error.hpp"
+#include "runtime/system_config.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr uint64_t peer_incarnation = 3;
+
+class ClusterIngress : public ::testing::Test {
+protected:
+  ClusterIngress() {
+    bsm::cluster::member_info peer;
+    peer.record.set_name("node-b");
+    peer.record.set_incarnation(peer_incarnation);
+    peer.state = bsm::v1::MEMBER_STATE_UP;
+    bsm::cluster::member_info gone = peer;
+    gone.record.set_name("node-c");
+    gone.state = bsm::v1::MEMBER_STATE_DOWN;
+    directory->set_members({peer, gone});
+    bsm::cluster_ingress_env env;
+    env.names = names;
+    env.directory = directory;
+    env.types = &types;
+    env.log = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::null_sink_mt>());
+    env.max_ask_timeout = 10s;
+    ingress = sys.spawn(bsm::cluster_ingress, env);
+    bsm::node_info_options info;
+    info.node_name = "node-a";
+    node_info = sys.spawn(bsm::node_info, info);
+    EXPECT_FALSE(names->put("node_info", caf::actor_cast<caf::actor>(node_info)));
+  }
+
+  ~ClusterIngress() override {
+    caf::anon_send_exit(ingress, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(node_info, caf::exit_reason::user_shutdown);
+  }
+
+  template <class Response, class Request>
+  caf::expected<Response> ask(const Request& req) {
+    caf::expected<Response> result{caf::error{}};
+    caf::scoped_actor self{sys};
+    self->request(ingress, 10s, req)
+      .receive([&](Response& x) { result = std::move(x); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
+  /// A ping for `target` as node `from` at `incarnation` would forward it.
+  template <class Message>
+  static Message ping_from(const std::string& from, uint64_t incarnation,
+                           const std::string& target = "node_info") {
+    bsm::v1::PingRequest ping;
+    ping.set_sequence(7);
+    ping.set_payload("hello");
+    Message msg;
+    msg.set_from_node(from);
+    msg.set_from_incarnation(incarnation);
+    auto& envelope = *msg.mutable_envelope();
+    envelope.set_target(target);
+    envelope.set_type_name("bsm.v1.PingRequest");
+    envelope.set_payload(ping.SerializeAsString());
+    return msg;
+  }
+
+  static bsm::v1::RemoteAskRequest
+  ask_from(const std::string& from, uint64_t incarnation,
+           const std::string& target = "node_info") {
+    auto req = ping_from<bsm::v1::RemoteAskRequest>(from, incarnation, target);
+    req.mutable_envelope()->set_deadline_unix_ms(bsm::unix_now_ms() + 10'000);
+    return req;
+  }
+
+  /// Registers a blocking actor of the test under `path`.
+  void register_probe(caf::scoped_actor& probe, const std::string& path) {
+    ASSERT_FALSE(names->put(path, caf::actor_cast<caf::actor>(probe)));
+  }
+
+  bsm::system_config cfg;
+  caf::actor_system sys{cfg};
+  std::shared_ptr<bsm::name_registry> names
+    = std::make_shared<bsm::name_registry>();
+  std::shared_ptr<bsm::cluster::directory> directory
+    = std::make_shared<bsm::cluster::directory>("node-a", names);
+  bsm::type_registry types = bsm::type_registry::with_bsm_v1_types();
+  bsm::cluster_ingress_actor ingress;
+  bsm::node_info_actor node_info;
+};
+
+TEST_F(ClusterIngress, AnswersAnAskFromALiveMember) {
+  auto resp = ask<bsm::v1::RemoteAskResponse>(
+    ask_from("node-b", peer_incarnation));
+  ASSERT_TRUE(resp) << bsm::render(resp.error());
+  EXPECT_EQ(resp->reply().type_name(), "bsm.v1.PingResponse");
+  bsm::v1::PingResponse pong;
+  ASSERT_TRUE(pong.ParseFromString(resp->reply().payload()));
+  EXPECT_EQ(pong.sequence(), 7u);
+  EXPECT_EQ(pong.node(), "node-a");
+}
+
+TEST_F(ClusterIngress, AnAskWithoutDeadlineGetsTheLongestAllowed) {
+  auto req = ask_from("node-b", peer_incarnation);
+  req.mutable_envelope()->set_deadline_unix_ms(0);
+  auto resp = ask<bsm::v1::RemoteAskResponse>(req);
+  ASSERT_TRUE(resp) << bsm::render(resp.error());
+  EXPECT_EQ(resp->reply().type_name(), "bsm.v1.PingResponse");
+}
+
+TEST_F(ClusterIngress, RefusesAsksFromStrangersDownMembersAndStaleIncarnations) {
+  for (auto [node, incarnation] :
+       {std::pair{"node-x", peer_incarnation}, std::pair{"node-c", peer_incarnation},
+        std::pair{"node-b", peer_incarnation - 1}}) {
+    auto resp = ask<bsm::v1::RemoteAskResponse>(ask_from(node, incarnation));
+    ASSERT_FALSE(resp) << node;
+    EXPECT_TRUE(bsm::is(resp.error(), bsm::errc::unavailable))
+      << bsm::render(resp.error());
+  }
+}
+
+TEST_F(ClusterIngress, RefusesAnAskForAnUnknownTypeOrTarget) {
+  auto req = ask_from("node-b", peer_incarnation);
+  req.mutable_envelope()->set_type_name("bsm.v1.NoSuchMessage");
+  auto unknown_type = ask<bsm::v1::RemoteAskResponse>(req);
+  ASSERT_FALSE(unknown_type);
+  EXPECT_TRUE(bsm::is(unknown_type.error(), bsm::errc::not_found))
+    << bsm::render(unknown_type.error());
+  auto nobody
+    = ask<bsm::v1::RemoteAskResponse>(ask_from("node-b", peer_incarnation, "nobody"));
+  ASSERT_FALSE(nobody);
+  EXPECT_TRUE(bsm::is(nobody.error(), bsm::errc::not_found))
+    << bsm::render(nobody.error());
+}
+
+TEST_F(ClusterIngress, RefusesAnAskWhoseDeadlinePassedOnTheWay) {
+  auto req = ask_from("node-b", peer_incarnation);
+  req.mutable_envelope()->set_deadline_unix_ms(bsm::unix_now_ms() - 1);
+  auto resp = ask<bsm::v1::RemoteAskResponse>(req);
+  ASSERT_FALSE(resp);
+  EXPECT_TRUE(bsm::is(resp.error(), bsm::errc::deadline_exceeded))
+    << bsm::render(resp.error());
+}
+
+TEST_F(ClusterIngress, PassesTheTargetsErrorBack) {
+  // A probe that answers every ping with an error, as a failing handler does.
+  auto failing = sys.spawn([]() -> caf::behavior {
+    return {[](bsm::v1::PingRequest&) -> caf::result<bsm::v1::PingResponse> {
+      return bsm::make_error(bsm::errc::failed_precondition, "not today");
+    }};
+  });
+  ASSERT_FALSE(names->put("failing", failing));
+  auto resp = ask<bsm::v1::RemoteAskResponse>(
+    ask_from("node-b", peer_incarnation, "failing"));
+  ASSERT_FALSE(resp);
+  EXPECT_TRUE(bsm::is(resp.error(), bsm::errc::failed_precondition))
+    << bsm::render(resp.error());
+  caf::anon_send_exit(failing, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(ClusterIngress, DeliversTellsOfLiveMembersAndDropsTheRest) {
+  caf::scoped_actor probe{sys};
+  register_probe(probe, "probe");
+  // Dropped, in order before the one that arrives: a stranger, a stale
+  // incarnation, an unknown type, an unknown target.
+  caf::anon_send(ingress,
+                 ping_from<bsm::v1::RemoteTell>("node-x", peer_incarnation, "probe"));
+  caf::anon_send(ingress, ping_from<bsm::v1::RemoteTell>(
+                            "node-b", peer_incarnation - 1, "probe"));
+  auto bad_type
+    = ping_from<bsm::v1::RemoteTell>("node-b", peer_incarnation, "probe");
+  bad_type.mutable_envelope()->set_type_name("bsm.v1.NoSuchMessage");
+  caf::anon_send(ingress, bad_type);
+  caf::anon_send(ingress,
+                 ping_from<bsm::v1::RemoteTell>("node-b", peer_incarnation, "nobody"));
+  auto good = ping_from<bsm::v1::RemoteTell>("node-b", peer_incarnation, "probe");
+  good.mutable_envelope()->set_payload([] {
+    bsm::v1::PingRequest ping;
+    ping.set_sequence(42);
+    return ping.SerializeAsString();
+  }());
+  caf::anon_send(ingress, good);
+  uint64_t seen = 0;
+  probe->receive([&](bsm::v1::PingRequest& ping) { seen = ping.sequence(); },
+                 caf::after(30s) >> [] {});
+  EXPECT_EQ(seen, 42u);
+}
+
+TEST_F(ClusterIngress, ForwardsHeartbeatsToTheMembershipWhenItRuns) {
+  bsm::v1::Heartbeat lost;
+  lost.mutable_from()->set_name("lost");
+  // No membership actor yet: the heartbeat goes nowhere, and the ingress
+  // keeps serving.
+  caf::anon_send(ingress, lost);
+  ASSERT_TRUE(ask<bsm::v1::RemoteAskResponse>(ask_from("node-b", peer_incarnation)));
+  caf::scoped_actor membership{sys};
+  register_probe(membership, bsm::cluster_membership_path);
+  bsm::v1::Heartbeat hb;
+  hb.mutable_from()->set_name("node-b");
+  caf::anon_send(ingress, hb);
+  std::string from;
+  membership->receive([&](bsm::v1::Heartbeat& x) { from = x.from().name(); },
+                      caf::after(30s) >> [] {});
+  EXPECT_EQ(from, "node-b");
+}
+
+TEST_F(ClusterIngress, RefusesSendsAndBatchesWhileTheRouterIsNotRunning) {
+  bsm::v1::SendRequest send;
+  send.mutable_envelope()->set_target("node_info");
+  auto sent = ask<bsm::v1::SendResponse>(send);
+  ASSERT_FALSE(sent);
+  EXPECT_TRUE(bsm::is(sent.error(), bsm::errc::unavailable))
+    << bsm::render(sent.error());
+  bsm::v1::LinkBatch batch;
+  batch.set_from_node("node-b");
+  batch.set_from_incarnation(peer_incarnation);
+  auto* entry = batch.add_entries();
+  entry->set_link_seq(1);
+  entry->mutable_envelope()->set_target("node_info");
+  batch.set_oldest_unacked(1);
+  auto acked = ask<bsm::v1::LinkAck>(batch);
+  ASSERT_FALSE(acked);
+  EXPECT_TRUE(bsm::is(acked.error(), bsm::errc::unavailable))
+    << bsm::render(acked.error());
+}
+
+TEST_F(ClusterIngress, RefusesBatchesFromStrangersAndAcksAnEmptyOne) {
+  bsm::v1::LinkBatch batch;
+  batch.set_from_node("node-x");
+  batch.set_from_incarnation(peer_incarnation);
+  auto refused = ask<bsm::v1::LinkAck>(batch);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(bsm::is(refused.error(), bsm::errc::unavailable))
+    << bsm::render(refused.error());
+  batch.set_from_node("node-b");
+  auto empty = ask<bsm::v1::LinkAck>(batch);
+  ASSERT_TRUE(empty) << bsm::render(empty.error());
+  EXPECT_EQ(empty->up_to_seq(), 0u);
+  EXPECT_EQ(empty->refused_size(), 0);
+}
+
+} // namespace
