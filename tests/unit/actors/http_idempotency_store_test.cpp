@@ -28,6 +28,8 @@ protected:
   ~HttpIdempotencyStore() override {
     if (idem)
       caf::anon_send_exit(idem, caf::exit_reason::user_shutdown);
+    // A detached actor's thread ends only once no handle refers to it.
+    idem = nullptr;
     sys.reset();
     db.reset();
   }
