@@ -13,10 +13,14 @@
 #include <caf/send.hpp>
 #include <spdlog/sinks/null_sink.h>
 
+#include "actors/mailbox_router.hpp"
 #include "actors/node_info_actor.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
+#include "runtime/mailbox/mailbox_store.hpp"
 #include "runtime/system_config.hpp"
+#include "tests/common/temp_dir.hpp"
+#include "tests/unit/store/failing_fs.hpp"
 
 namespace {
 
@@ -253,6 +257,147 @@ TEST_F(ClusterIngress, RefusesBatchesFromStrangersAndAcksAnEmptyOne) {
   ASSERT_TRUE(empty) << bsm::render(empty.error());
   EXPECT_EQ(empty->up_to_seq(), 0u);
   EXPECT_EQ(empty->refused_size(), 0);
+}
+
+// -- batches from another node's outbox, into the real mailbox router ------
+
+class ClusterIngressBatches : public ClusterIngress {
+protected:
+  ClusterIngressBatches() {
+    env = rocksdb::NewCompositeEnv(fs);
+    auto s = bsm::store::open(dir_.path(), {}, env.get());
+    EXPECT_TRUE(s) << bsm::render(s.error());
+    if (!s)
+      return;
+    db = std::move(*s);
+    writer = std::make_unique<bsm::store_writer>(*db);
+    mm = std::make_unique<bsm::mailbox_metrics>(
+      bsm::mailbox_metrics::make(metrics));
+    bsm::mailbox_env menv;
+    menv.db = db.get();
+    menv.writer = writer.get();
+    menv.types = &types;
+    menv.names = names;
+    menv.log = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::null_sink_mt>());
+    menv.metrics = mm.get();
+    router = sys.spawn(bsm::mailbox_router, menv);
+    EXPECT_FALSE(names->put(bsm::mailbox_router_path,
+                            caf::actor_cast<caf::actor>(router)));
+  }
+
+  ~ClusterIngressBatches() override {
+    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    // The router's mailboxes use the store until they stop.
+    caf::scoped_actor self{sys};
+    self->wait_for(router);
+  }
+
+  /// A batch from node-b of pings to "inbox", one per link_seq in
+  /// [first, last]; `oldest_unacked` as the sender would say.
+  static bsm::v1::LinkBatch batch(uint64_t first, uint64_t last,
+                                  uint64_t oldest_unacked) {
+    bsm::v1::LinkBatch b;
+    b.set_from_node("node-b");
+    b.set_from_incarnation(peer_incarnation);
+    b.set_oldest_unacked(oldest_unacked);
+    for (auto seq = first; seq <= last; ++seq) {
+      bsm::v1::PingRequest ping;
+      ping.set_sequence(seq);
+      auto* entry = b.add_entries();
+      entry->set_link_seq(seq);
+      auto& e = *entry->mutable_envelope();
+      e.set_id("node-b-" + std::to_string(seq));
+      e.set_target("inbox");
+      e.set_type_name("bsm.v1.PingRequest");
+      e.set_payload(ping.SerializeAsString());
+    }
+    return b;
+  }
+
+  /// Sequence numbers of the pings in the "inbox" mailbox on disk.
+  std::vector<uint64_t> inbox() {
+    bsm::v1::MailboxReadRequest req;
+    req.set_target("inbox");
+    req.set_to_seq(UINT64_MAX);
+    req.set_max_entries(1000);
+    std::vector<uint64_t> result;
+    auto page = bsm::mailbox::read(*db, req);
+    if (!page)
+      return result;
+    for (const auto& entry : page->entries()) {
+      bsm::v1::PingRequest ping;
+      ping.ParseFromString(entry.envelope().payload());
+      result.push_back(ping.sequence());
+    }
+    return result;
+  }
+
+  bsm::test::temp_dir dir_;
+  std::shared_ptr<bsm::test::failing_fs> fs
+    = std::make_shared<bsm::test::failing_fs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env;
+  std::unique_ptr<bsm::store> db;
+  std::unique_ptr<bsm::store_writer> writer;
+  bsm::metrics::registry metrics;
+  std::unique_ptr<bsm::mailbox_metrics> mm;
+  bsm::mailbox_router_actor router;
+};
+
+TEST_F(ClusterIngressBatches, AppendsABatchInLinkOrderAndAcksItsLastEntry) {
+  auto ack = ask<bsm::v1::LinkAck>(batch(1, 3, 1));
+  ASSERT_TRUE(ack) << bsm::render(ack.error());
+  EXPECT_EQ(ack->up_to_seq(), 3u);
+  EXPECT_EQ(ack->refused_size(), 0);
+  // Sent again (the ack was lost): duplicates, appended once.
+  auto again = ask<bsm::v1::LinkAck>(batch(1, 3, 1));
+  ASSERT_TRUE(again) << bsm::render(again.error());
+  EXPECT_EQ(again->up_to_seq(), 3u);
+  EXPECT_EQ(inbox(), (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST_F(ClusterIngressBatches, RefusesEntriesNoRetryCanFixAndTakesTheRest) {
+  auto b = batch(1, 3, 1);
+  b.mutable_entries(1)->mutable_envelope()->set_type_name("bsm.v1.Nope");
+  auto ack = ask<bsm::v1::LinkAck>(b);
+  ASSERT_TRUE(ack) << bsm::render(ack.error());
+  EXPECT_EQ(ack->up_to_seq(), 3u);
+  ASSERT_EQ(ack->refused_size(), 1);
+  EXPECT_EQ(ack->refused(0).link_seq(), 2u);
+  EXPECT_NE(ack->refused(0).error().find("bsm.v1.Nope"), std::string::npos)
+    << ack->refused(0).error();
+  EXPECT_EQ(inbox(), (std::vector<uint64_t>{1, 3}));
+}
+
+TEST_F(ClusterIngressBatches, ABatchAfterAGapWaitsForTheEarlierOne) {
+  // Nothing taken from node-b yet: only a batch at its oldest unacked.
+  auto early = ask<bsm::v1::LinkAck>(batch(4, 5, 1));
+  ASSERT_FALSE(early);
+  EXPECT_TRUE(bsm::is(early.error(), bsm::errc::unavailable))
+    << bsm::render(early.error());
+  ASSERT_TRUE(ask<bsm::v1::LinkAck>(batch(1, 2, 1)));
+  // 3 is next; a batch starting at 5 would overtake 3 and 4.
+  auto gap = ask<bsm::v1::LinkAck>(batch(5, 6, 3));
+  ASSERT_FALSE(gap);
+  EXPECT_TRUE(bsm::is(gap.error(), bsm::errc::unavailable));
+  auto next = ask<bsm::v1::LinkAck>(batch(3, 6, 3));
+  ASSERT_TRUE(next) << bsm::render(next.error());
+  EXPECT_EQ(next->up_to_seq(), 6u);
+  EXPECT_EQ(inbox(), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST_F(ClusterIngressBatches, AFullDiskAcksNothingAndLaterBatchesWaitForTheResend) {
+  *fs->full = true;
+  auto failed = ask<bsm::v1::LinkAck>(batch(1, 2, 1));
+  ASSERT_TRUE(failed) << bsm::render(failed.error());
+  // Nothing durable, nothing refused for good: the sender resends from 1.
+  EXPECT_EQ(failed->up_to_seq(), 0u);
+  EXPECT_EQ(failed->refused_size(), 0);
+  // A batch in flight behind the failed one must not overtake it.
+  auto behind = ask<bsm::v1::LinkAck>(batch(3, 4, 1));
+  ASSERT_FALSE(behind);
+  EXPECT_TRUE(bsm::is(behind.error(), bsm::errc::unavailable))
+    << bsm::render(behind.error());
 }
 
 } // namespace
