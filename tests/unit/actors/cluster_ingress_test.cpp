@@ -54,8 +54,18 @@ protected:
   }
 
   ~ClusterIngress() override {
+    stop();
+  }
+
+  /// Stops the actors and waits until they are gone.
+  void stop() {
+    if (!ingress)
+      return;
     caf::anon_send_exit(ingress, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(node_info, caf::exit_reason::user_shutdown);
+    ingress = nullptr;
+    node_info = nullptr;
+    sys.await_all_actors_done();
   }
 
   template <class Response, class Request>
@@ -287,10 +297,10 @@ protected:
   }
 
   ~ClusterIngressBatches() override {
-    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
     // The router's mailboxes use the store until they stop.
-    caf::scoped_actor self{sys};
-    self->wait_for(router);
+    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    router = nullptr;
+    stop();
   }
 
   /// A batch from node-b of pings to "inbox", one per link_seq in
