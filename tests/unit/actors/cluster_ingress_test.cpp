@@ -294,10 +294,15 @@ protected:
     router = sys.spawn(bsm::mailbox_router, menv);
     EXPECT_FALSE(names->put(bsm::mailbox_router_path,
                             caf::actor_cast<caf::actor>(router)));
+    // The target never answers, so every appended entry stays on disk.
+    inbox_actor = std::make_unique<caf::scoped_actor>(sys);
+    EXPECT_FALSE(
+      names->put("inbox", caf::actor_cast<caf::actor>(*inbox_actor)));
   }
 
   ~ClusterIngressBatches() override {
     // The router's mailboxes use the store until they stop.
+    inbox_actor.reset();
     caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
     router = nullptr;
     stop();
@@ -352,6 +357,8 @@ protected:
   bsm::metrics::registry metrics;
   std::unique_ptr<bsm::mailbox_metrics> mm;
   bsm::mailbox_router_actor router;
+  /// A scoped actor counts as running: it goes before the others stop.
+  std::unique_ptr<caf::scoped_actor> inbox_actor;
 };
 
 TEST_F(ClusterIngressBatches, AppendsABatchInLinkOrderAndAcksItsLastEntry) {
