@@ -6,7 +6,9 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CONFIG ?= config/node.yaml
 CMAKE_FLAGS ?=
-# Integration tests start real processes: keep them from fighting over 2 cores.
+# ctest fills $(JOBS) processor slots, one per core; a test that starts
+# several nodes claims several slots (ctest's PROCESSORS property, set in
+# tests/CMakeLists.txt), so integration tests do not fight over 2 cores.
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 # `make coverage` builds apart from `make test` (its own dir and flags).
 COVERAGE_DIR ?= build-coverage

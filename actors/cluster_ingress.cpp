@@ -14,9 +14,6 @@ namespace bsm {
 
 namespace {
 
-// The wait for the local router's append of one batch entry.
-constexpr auto append_timeout = std::chrono::seconds{30};
-
 caf::error not_a_member(const std::string& node, uint64_t incarnation) {
   return make_error(errc::unavailable,
                     "node " + node + " at incarnation "
@@ -116,8 +113,8 @@ caf::result<v1::LinkAck> append_batch(cluster_ingress_pointer self,
         out->finish();
     };
     self
-      ->request(caf::actor_cast<mailbox_router_actor>(*router), append_timeout,
-                std::move(req))
+      ->request(caf::actor_cast<mailbox_router_actor>(*router),
+                env.append_timeout, std::move(req))
       .then([done](v1::SendResponse&) { done(caf::error{}); },
             [done](caf::error& err) { done(std::move(err)); });
   }

@@ -22,7 +22,9 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
+#include "runtime/cluster/cluster_options.hpp"
 #include "runtime/cluster/directory.hpp"
+#include "runtime/http/http_options.hpp"
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/naming/name_registry.hpp"
 
@@ -40,8 +42,11 @@ struct cluster_ingress_env {
   std::shared_ptr<const cluster::directory> directory;
   const type_registry* types = nullptr;
   std::shared_ptr<spdlog::logger> log;
-  /// Longest ask accepted from another node.
-  std::chrono::milliseconds max_ask_timeout{std::chrono::minutes{5}};
+  /// Longest ask accepted from another node (http.max_ask_timeout).
+  std::chrono::milliseconds max_ask_timeout = http_options{}.max_ask_timeout;
+  /// The wait for the local router's append of one batch entry
+  /// (cluster.append_timeout).
+  std::chrono::milliseconds append_timeout = cluster_options{}.append_timeout;
 };
 
 struct cluster_ingress_state {

@@ -329,9 +329,8 @@ cluster_membership(cluster_membership_pointer self,
                    cluster_membership_env env) {
   auto& st = self->state;
   st.env = std::move(env);
-  cluster::detector_options det;
-  det.suspect_after = st.env.opts.suspect_after;
-  det.down_after = st.env.opts.down_after;
+  cluster::detector_options det{st.env.opts.suspect_after,
+                                st.env.opts.down_after};
   st.table
     = std::make_unique<cluster::member_table>(st.env.directory->self(), det);
   for (const auto& seed : st.env.opts.seeds)

@@ -27,9 +27,9 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
+#include "runtime/cluster/cluster_options.hpp"
 #include "runtime/cluster/directory.hpp"
 #include "runtime/cluster/member_table.hpp"
-#include "runtime/config/node_config.hpp"
 #include "runtime/naming/name_registry.hpp"
 #include "runtime/store/store_writer.hpp"
 

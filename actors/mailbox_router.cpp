@@ -1,6 +1,8 @@
 #include "actors/mailbox_router.hpp"
 
+#include "actors/mailbox_actor.hpp"
 #include "actors/mailbox_reader.hpp"
+#include "actors/outbox_actor.hpp"
 #include "runtime/error.hpp"
 #include "runtime/mailbox/message_id.hpp"
 
@@ -37,8 +39,11 @@ mailbox_actor box_for(mailbox_router_pointer self, const std::string& target) {
   auto i = st.boxes.find(target);
   if (i != st.boxes.end())
     return i->second;
-  auto box
-    = self->spawn(durable_mailbox, st.env, target, st.reader, self->address());
+  auto peer = st.env.directory ? outbox_peer(target) : std::nullopt;
+  auto box = peer
+               ? self->spawn(outbox, st.env, *peer, st.reader, self->address())
+               : self->spawn(durable_mailbox, st.env, target, st.reader,
+                             self->address());
   self->monitor(box);
   st.targets.emplace(box.address(), target);
   st.boxes.emplace(target, box);

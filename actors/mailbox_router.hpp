@@ -13,7 +13,7 @@
 #include <unordered_map>
 
 #include "actors/interfaces.hpp"
-#include "actors/mailbox_actor.hpp"
+#include "actors/mailbox_core.hpp"
 
 namespace bsm {
 

@@ -14,7 +14,7 @@
 #include <rocksdb/iterator.h>
 
 #include "actors/interfaces.hpp"
-#include "runtime/config/node_config.hpp"
+#include "actors/memory_options.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/store/store.hpp"
 

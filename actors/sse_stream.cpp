@@ -37,7 +37,8 @@ std::string sse_frame(const v1::Event& event) {
 
 caf::behavior sse_stream(caf::stateful_actor<sse_stream_state>* self,
                          http::exchange_ptr ex, event_bus_actor bus,
-                         std::string pattern) {
+                         std::string pattern,
+                         std::chrono::milliseconds subscribe_timeout) {
   self->state.ex = ex;
   // The client left: stop, which ends the subscription. A weak address:
   // the exchange must not keep the actor alive.
@@ -52,7 +53,7 @@ caf::behavior sse_stream(caf::stateful_actor<sse_stream_state>* self,
   self->attach_functor([ex] { ex->end_stream(); });
   v1::SubscribeRequest req;
   req.set_pattern(std::move(pattern));
-  self->request(bus, std::chrono::seconds{5}, std::move(req))
+  self->request(bus, subscribe_timeout, std::move(req))
     .then(
       [self](v1::SubscribeResponse&) {
         http::response head{bhttp::status::ok, 11};

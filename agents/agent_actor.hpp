@@ -14,11 +14,13 @@
 // time, so nothing blocks and a turn past its timeout ends with
 // deadline_exceeded. Each step publishes agent.<name>.step, .tool_called,
 // .completed or .failed on the event bus.
+//
+// The decisions are the turn plan's (turn_plan.hpp: what comes next) and
+// the session queue's (session_queue.hpp: which turn runs); the actor sends
+// the messages they ask for and feeds the answers back.
 
-#include <deque>
-#include <map>
+#include <chrono>
 #include <memory>
-#include <set>
 #include <string>
 
 #include <caf/stateful_actor.hpp>
@@ -28,6 +30,9 @@
 #include "actors/interfaces.hpp"
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_metrics.hpp"
+#include "agents/agents_options.hpp"
+#include "agents/session_queue.hpp"
+#include "agents/tools/tools_options.hpp"
 #include "runtime/cluster/directory.hpp"
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/naming/name_registry.hpp"
@@ -48,15 +53,11 @@ struct agent_env {
   /// types to encode a call to another node with.
   std::shared_ptr<const cluster::directory> directory;
   const type_registry* types = nullptr;
+  /// The config's `agents:` section (queue bound, manager timeouts).
+  agents_options opts;
+  /// Time the tool ledger gets to keep a result (tools.ledger_timeout).
+  std::chrono::milliseconds ledger_timeout = tools_options{}.ledger_timeout;
 };
-
-/// The idempotency key of a tool call in the tool ledger: the turn, the
-/// step, and a stable hash (FNV-1a) of the tool's name and arguments, so a
-/// replay whose model asks for something else does not match.
-std::string tool_call_key(const std::string& turn_id, uint32_t step,
-                          const v1::ToolCall& call);
-
-struct turn;
 
 /// A turn waiting for its session's previous turn.
 struct queued_turn {
@@ -71,11 +72,13 @@ struct agent_state {
   agent_actor::stateful_pointer<agent_state> self = nullptr;
   std::string agent;
   agent_env env;
-  /// Sessions with a turn running; later turns wait in `waiting`.
-  std::set<std::string> busy_sessions;
-  std::map<std::string, std::deque<queued_turn>> waiting;
+  /// Sessions with a turn running, and the turns waiting for them (at most
+  /// env.opts.max_waiting_turns each; set when the actor starts).
+  session_queue<queued_turn> sessions{1};
 
-  /// Starts a turn now, or queues it behind its session's running turn.
+  /// Starts a turn now, queues it behind its session's running turn, or
+  /// refuses it (unavailable) when its session has
+  /// env.opts.max_waiting_turns turns waiting.
   void submit(v1::ChatRequest req, caf::actor sink,
               caf::typed_response_promise<v1::ChatReply> rp);
 

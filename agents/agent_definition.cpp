@@ -6,7 +6,7 @@
 #include <functional>
 #include <map>
 
-#include "runtime/config/node_config.hpp"
+#include "runtime/cluster/node_name.hpp"
 #include "runtime/config/yaml_reader.hpp"
 #include "runtime/error.hpp"
 

@@ -25,7 +25,7 @@
 #include <caf/expected.hpp>
 
 #include "agents/mcp/child_process.hpp"
-#include "runtime/config/node_config.hpp"
+#include "runtime/scheduler_options.hpp"
 
 namespace bsm::bench {
 

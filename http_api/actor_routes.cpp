@@ -13,8 +13,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr auto tree_timeout = std::chrono::seconds{5};
-
 // API.md: {"name","strategy","children":[...],"restarts","state"}.
 nlohmann::json tree_json(const v1::TreeNode& node) {
   nlohmann::json children = nlohmann::json::array();
@@ -59,7 +57,7 @@ void tree(http_bridge_pointer self, ex_ptr ex) {
   if (!env.root || !*env.root)
     return http::respond_error(*ex, bhttp::status::service_unavailable,
                                "unavailable", "the tree is starting");
-  self->request(*env.root, tree_timeout, v1::TreeRequest{})
+  self->request(*env.root, env.opts.internal_timeout, v1::TreeRequest{})
     .then(
       [ex](v1::TreeResponse& resp) {
         ex->respond(http::make_json_response(bhttp::status::ok,

@@ -16,8 +16,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr auto list_timeout = std::chrono::seconds{10};
-
 // The node that owns the agent now, by the cluster's placement.
 std::string owner_of(const http_bridge_env& env, const v1::AgentInfo& x) {
   if (!env.directory)
@@ -103,8 +101,8 @@ void request_agents(http_bridge_pointer self, const std::string& name,
   v1::AgentListRequest req;
   req.set_name(name);
   self
-    ->request(caf::actor_cast<agent_manager_actor>(*manager), list_timeout,
-              std::move(req))
+    ->request(caf::actor_cast<agent_manager_actor>(*manager),
+              self->state.env->opts.internal_timeout, std::move(req))
     .then(std::move(on_list), std::move(on_error));
 }
 

@@ -16,8 +16,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr auto view_timeout = std::chrono::seconds{5};
-
 nlohmann::json member_json(const v1::MemberView& x) {
   return {
     {"name", x.name()},
@@ -42,7 +40,7 @@ void cluster_view(http_bridge_pointer self, ex_ptr ex) {
       make_error(errc::unavailable, "the cluster membership is restarting"));
   self
     ->request(caf::actor_cast<cluster_membership_actor>(*membership),
-              view_timeout, v1::ClusterViewRequest{})
+              self->state.env->opts.internal_timeout, v1::ClusterViewRequest{})
     .then(
       [ex](v1::ClusterViewResponse& resp) {
         auto members = nlohmann::json::array();

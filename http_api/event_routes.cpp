@@ -26,7 +26,7 @@ void events(http_bridge_pointer self, ex_ptr ex) {
                                "unavailable", "the event bus is restarting");
   // Not linked to the bridge: a stream outlives a bridge restart.
   self->system().spawn(sse_stream, ex, caf::actor_cast<event_bus_actor>(*bus),
-                       std::move(pattern));
+                       std::move(pattern), env.opts.internal_timeout);
 }
 
 } // namespace bsm::http_handlers

@@ -26,12 +26,14 @@ void list_actors(http_bridge_pointer self, ex_ptr ex);
 /// GET /v1/tree: the supervision tree.
 void tree(http_bridge_pointer self, ex_ptr ex);
 
-// -- message injection (message_route.cpp) ------------------------------------
+// -- message injection (message_routes.cpp)
+// ------------------------------------
 
 /// POST /v1/actors/{name}/messages: tell (durable) or ask.
 void post_message(http_bridge_pointer self, ex_ptr ex);
 
-// -- events (event_route.cpp) -------------------------------------------------
+// -- events (event_routes.cpp)
+// -------------------------------------------------
 
 /// GET /v1/events?topic=PATTERN: Server-Sent Events.
 void events(http_bridge_pointer self, ex_ptr ex);

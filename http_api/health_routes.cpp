@@ -11,8 +11,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr auto readiness_timeout = std::chrono::seconds{2};
-
 // The first child below `node` that does not run, as "path (state)".
 std::optional<std::string> first_not_running(const v1::TreeNode& node) {
   for (const auto& child : node.children()) {
@@ -58,7 +56,7 @@ void readyz(http_bridge_pointer self, ex_ptr ex) {
   if (env.directory && !env.directory->joined())
     return not_ready("the node has not joined its cluster: no other member "
                      "has answered yet");
-  self->request(*env.root, readiness_timeout, v1::TreeRequest{})
+  self->request(*env.root, env.opts.readiness_timeout, v1::TreeRequest{})
     .then(
       [ex, node = env.node_name, not_ready](v1::TreeResponse& resp) {
         if (auto why = first_not_running(resp.root()))

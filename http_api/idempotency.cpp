@@ -13,7 +13,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr auto store_timeout = std::chrono::seconds{10};
 constexpr size_t max_key_bytes = 255;
 
 // What defines the request besides its path: the body and the headers
@@ -64,7 +63,9 @@ responder storing_responder(http_bridge_pointer self,
     record.set_content_type(std::string{res[bhttp::field::content_type]});
     record.set_body(res.body());
     auto shared = std::make_shared<http::response>(std::move(res));
-    self->request(self->state.idempotency, store_timeout, std::move(put))
+    self
+      ->request(self->state.idempotency, self->state.env->opts.internal_timeout,
+                std::move(put))
       .then([done, shared](
               v1::HttpIdempotencyPutResponse&) { done(std::move(*shared)); },
             [self, done, shared, scope](caf::error& err) {
@@ -113,7 +114,9 @@ void with_idempotency(http_bridge_pointer self, const http::exchange_ptr& ex,
   in_flight.emplace(scope);
   v1::HttpIdempotencyGetRequest get;
   get.set_scope(scope);
-  self->request(self->state.idempotency, store_timeout, std::move(get))
+  self
+    ->request(self->state.idempotency, self->state.env->opts.internal_timeout,
+              std::move(get))
     .then(
       [self, ex, scope, hash, work](v1::HttpIdempotencyGetResponse& resp) {
         if (!resp.found())

@@ -5,8 +5,8 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
-#include "runtime/config/node_config.hpp"
 #include "runtime/http/exchange.hpp"
+#include "runtime/http/http_options.hpp"
 
 namespace bsm::http_handlers {
 

@@ -16,8 +16,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr auto send_timeout = std::chrono::seconds{30};
-
 /// A message as the request describes it.
 struct injection {
   std::string target;
@@ -167,7 +165,7 @@ void tell(http_bridge_pointer self, const http::exchange_ptr& ex, injection in,
     return respond(http::make_error_response(
       make_error(errc::unavailable, "the mailboxes are restarting"),
       ex->request_id()));
-  self->request(*router, send_timeout, std::move(req))
+  self->request(*router, self->state.env->opts.send_timeout, std::move(req))
     .then(
       [ex, respond](v1::SendResponse& resp) {
         nlohmann::json body{{"message_id", resp.message_id()},

@@ -9,7 +9,7 @@
 
 #include <caf/expected.hpp>
 
-#include "runtime/config/node_config.hpp"
+#include "node/node_config.hpp"
 
 namespace bsm {
 

@@ -34,7 +34,6 @@ namespace {
 
 // How long start() waits for the root to answer; children spawn
 // asynchronously, so the first answer proves the tree came up.
-constexpr auto start_timeout = std::chrono::seconds{30};
 
 supervisor_options root_options(const supervision_options& sup) {
   supervisor_options opts;
@@ -43,6 +42,7 @@ supervisor_options root_options(const supervision_options& sup) {
   opts.period = sup.period;
   opts.backoff_initial = sup.backoff_initial;
   opts.backoff_max = sup.backoff_max;
+  opts.tree_timeout = sup.tree_timeout;
   return opts;
 }
 
@@ -322,6 +322,8 @@ void node::add_agent_children(std::vector<child_spec>& children,
   env.metrics = agent_metrics_.get();
   env.directory = directory_;
   env.types = types_.get();
+  env.opts = cfg_.agents;
+  env.ledger_timeout = cfg_.tools.ledger_timeout;
   children.push_back(agents::agents_supervisor_child(
     env, root_options(cfg_.supervision), sup_env,
     cfg_.supervision.shutdown_timeout));
@@ -394,7 +396,8 @@ caf::error node::start(std::vector<child_spec> extra) {
   opts.children.push_back(cluster_child());
   // The environment is read here, once: actors read none (API keys).
   opts.children.push_back(
-    model_provider_child(cfg_, read_environment(), *metrics_));
+    model_provider_child(cfg_.openai, read_environment(), *metrics_,
+                         cfg_.supervision.shutdown_timeout));
   add_agent_children(opts.children, env);
   // After the actors it delivers to, so it stops before them.
   opts.children.push_back(mailboxes_child());
@@ -467,6 +470,7 @@ caf::error node::open_listeners() {
   ingress_env.types = types_.get();
   ingress_env.log = logger_.log;
   ingress_env.max_ask_timeout = cfg_.http.max_ask_timeout;
+  ingress_env.append_timeout = cfg_.cluster.append_timeout;
   auto ingress = system_->spawn(cluster_ingress, std::move(ingress_env));
   ingress_ = caf::actor_cast<caf::actor>(ingress);
   auto port
@@ -518,7 +522,7 @@ caf::error node::write_ports_file() const {
 caf::error node::log_tree() {
   caf::error result;
   caf::scoped_actor self{*system_};
-  self->request(root_, start_timeout, v1::TreeRequest{})
+  self->request(root_, cfg_.supervision.start_timeout, v1::TreeRequest{})
     .receive(
       [&](v1::TreeResponse& resp) {
         logger_.log->info("supervision tree:\n{}", render_tree(resp.root()));

@@ -2,7 +2,7 @@
 
 #include <caf/actor_system_config.hpp>
 
-#include "runtime/config/node_config.hpp"
+#include "runtime/scheduler_options.hpp"
 
 namespace bsm::metrics {
 class actor_stats_collector;

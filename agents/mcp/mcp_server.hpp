@@ -36,7 +36,7 @@
 
 #include "actors/interfaces.hpp"
 #include "agents/mcp/client.hpp"
-#include "runtime/config/node_config.hpp"
+#include "agents/tools/tools_options.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/naming/name_registry.hpp"
 

@@ -232,10 +232,9 @@ environment_map read_environment() {
   return result;
 }
 
-model_provider_options model_provider_options::from(const node_config& cfg,
+model_provider_options model_provider_options::from(const openai_options& x,
                                                     environment_map env) {
   model_provider_options opts;
-  const auto& x = cfg.openai;
   opts.openai.base_url = x.base_url;
   opts.openai.api_key = x.api_key;
   if (opts.openai.api_key.empty() && !x.api_key_env.empty())
@@ -370,12 +369,13 @@ child_spec model_provider_child(model_provider_options opts,
   return spec;
 }
 
-child_spec model_provider_child(const node_config& cfg, environment_map env,
-                                metrics::registry& reg) {
+child_spec model_provider_child(const openai_options& openai,
+                                environment_map env, metrics::registry& reg,
+                                std::chrono::milliseconds shutdown_timeout) {
   auto spec
-    = model_provider_child(model_provider_options::from(cfg, std::move(env)),
+    = model_provider_child(model_provider_options::from(openai, std::move(env)),
                            model_metrics::make(reg));
-  spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
+  spec.shutdown_timeout = shutdown_timeout;
   return spec;
 }
 

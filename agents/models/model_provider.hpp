@@ -45,7 +45,7 @@
 
 #include "actors/interfaces.hpp"
 #include "agents/models/openai_client.hpp"
-#include "runtime/config/node_config.hpp"
+#include "agents/models/openai_options.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/supervision/child_spec.hpp"
@@ -79,7 +79,7 @@ struct model_provider_options {
   /// The options of the config's `openai` section. The key is
   /// `openai.api_key`, or else `env[openai.api_key_env]` (may be empty:
   /// local upstreams such as Ollama need none).
-  static model_provider_options from(const node_config& cfg,
+  static model_provider_options from(const openai_options& openai,
                                      environment_map env);
 };
 
@@ -165,9 +165,11 @@ spawn_model_provider(caf::actor_system& sys, model_provider_options opts,
 child_spec model_provider_child(model_provider_options opts,
                                 model_metrics metrics);
 
-/// The provider of a node: options from `cfg` and `env` (see
-/// `model_provider_options::from`), metrics registered in `reg`.
-child_spec model_provider_child(const node_config& cfg, environment_map env,
-                                metrics::registry& reg);
+/// The provider of a node: options from `openai` and `env` (see
+/// `model_provider_options::from`), metrics registered in `reg`, stopped
+/// within `shutdown_timeout`.
+child_spec model_provider_child(const openai_options& openai,
+                                environment_map env, metrics::registry& reg,
+                                std::chrono::milliseconds shutdown_timeout);
 
 } // namespace bsm

@@ -253,6 +253,7 @@ child_spec tool_host_child(tool_host_options opts,
   tools.period = std::chrono::minutes{1};
   tools.backoff_initial = sup.backoff_initial;
   tools.backoff_max = sup.backoff_max;
+  tools.tree_timeout = sup.tree_timeout;
   // A server stops in at most two grace periods; a start in progress
   // (up to startup_timeout) finishes first.
   auto server_stop = 2 * opts.stop_grace + opts.tools.startup_timeout + 1s;

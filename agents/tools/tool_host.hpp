@@ -43,9 +43,10 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
-#include "runtime/config/node_config.hpp"
+#include "agents/tools/tools_options.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/naming/name_registry.hpp"
+#include "runtime/supervision/supervision_options.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
 namespace bsm {

@@ -24,9 +24,11 @@ namespace bsm::cluster {
 
 using steady_time = std::chrono::steady_clock::time_point;
 
+/// When silence makes a member suspect and then down (from
+/// cluster_options; the defaults live there).
 struct detector_options {
-  std::chrono::milliseconds suspect_after{1500};
-  std::chrono::milliseconds down_after{3000};
+  std::chrono::milliseconds suspect_after;
+  std::chrono::milliseconds down_after;
 };
 
 struct member_entry {
@@ -49,7 +51,7 @@ struct transition {
 
 class member_table {
 public:
-  explicit member_table(std::string self, detector_options opts = {});
+  member_table(std::string self, detector_options opts);
 
   /// A heartbeat from `from` arrived. Returns false (and changes nothing)
   /// for a stale incarnation or for the incarnation that was declared down

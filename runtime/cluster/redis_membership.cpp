@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <csignal>
 #include <limits>
 #include <optional>
@@ -18,94 +17,6 @@
 #include "runtime/sigpipe_guard.hpp"
 
 namespace bsm::cluster {
-
-// -- URL parsing ----------------------------------------------------------
-
-namespace {
-
-constexpr std::string_view redis_scheme = "redis://";
-
-caf::error bad_url(std::string_view url, const std::string& what) {
-  return make_error(errc::invalid_argument,
-                    "redis url '" + std::string{url} + "': " + what);
-}
-
-template <class T>
-std::optional<T> parse_number(std::string_view str) {
-  T result{};
-  auto [end, ec] = std::from_chars(str.data(), str.data() + str.size(), result);
-  if (str.empty() || ec != std::errc{} || end != str.data() + str.size())
-    return std::nullopt;
-  return result;
-}
-
-// Splits "host[:port]" or "[v6]:port" into host and port text (empty port
-// text if none).
-caf::expected<std::pair<std::string_view, std::string_view>>
-split_authority(std::string_view url, std::string_view authority) {
-  std::string_view host;
-  std::string_view rest;
-  if (!authority.empty() && authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos)
-      return bad_url(url, "IPv6 host without closing ']'");
-    host = authority.substr(1, close - 1);
-    rest = authority.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':')
-      return bad_url(url, "expected ':' after ']'");
-  } else {
-    auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    rest = colon == std::string_view::npos ? std::string_view{}
-                                           : authority.substr(colon);
-  }
-  if (host.empty())
-    return bad_url(url, "no host");
-  if (!rest.empty() && rest.size() == 1)
-    return bad_url(url, "empty port after ':'");
-  return std::make_pair(host, rest.empty() ? rest : rest.substr(1));
-}
-
-} // namespace
-
-caf::expected<redis_url> parse_redis_url(std::string_view url) {
-  if (url.substr(0, redis_scheme.size()) != redis_scheme)
-    return bad_url(url, "must start with redis:// (rediss:// and other "
-                        "schemes are not supported)");
-  auto rest = url.substr(redis_scheme.size());
-  if (rest.find_first_of("@?#") != std::string_view::npos)
-    return bad_url(url, "credentials, query and fragment are not supported");
-  auto slash = rest.find('/');
-  auto authority = rest.substr(0, slash);
-  auto parts = split_authority(url, authority);
-  if (!parts)
-    return parts.error();
-  redis_url result;
-  result.host = std::string{parts->first};
-  if (!parts->second.empty()) {
-    auto port = parse_number<uint16_t>(parts->second);
-    if (!port || *port == 0)
-      return bad_url(url, "port '" + std::string{parts->second}
-                            + "' is not a number in 1..65535");
-    result.port = *port;
-  }
-  if (slash != std::string_view::npos && slash + 1 < rest.size()) {
-    auto db_text = rest.substr(slash + 1);
-    auto db = parse_number<int>(db_text);
-    if (!db || *db < 0)
-      return bad_url(url, "database '" + std::string{db_text}
-                            + "' is not a non-negative number");
-    result.db = *db;
-  }
-  return result;
-}
-
-std::string to_string(const redis_url& x) {
-  auto port = std::to_string(x.port);
-  if (x.host.find(':') != std::string::npos)
-    return "[" + x.host + "]:" + port;
-  return x.host + ":" + port;
-}
 
 // -- hiredis adapters -----------------------------------------------------
 

@@ -18,8 +18,8 @@
 #include <caf/expected.hpp>
 #include <spdlog/logger.h>
 
-#include "runtime/config/node_config.hpp"
 #include "runtime/http/http_metrics.hpp"
+#include "runtime/http/http_options.hpp"
 #include "runtime/http/session.hpp"
 
 namespace bsm::http {

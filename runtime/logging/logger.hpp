@@ -10,7 +10,7 @@
 #include <caf/expected.hpp>
 #include <spdlog/logger.h>
 
-#include "runtime/config/node_config.hpp"
+#include "runtime/logging/logging_options.hpp"
 
 namespace bsm {
 

@@ -25,7 +25,7 @@
 #include <rocksdb/env.h>
 #include <rocksdb/status.h>
 
-#include "runtime/config/node_config.hpp"
+#include "runtime/store/store_options.hpp"
 
 namespace bsm {
 

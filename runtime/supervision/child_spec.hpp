@@ -91,6 +91,9 @@ struct supervisor_options {
   /// within `period`), at most backoff_max. Default: 100ms, 10s.
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{10'000};
+  /// Time a child supervisor gets to describe its subtree (TreeRequest)
+  /// before the tree shows it without children. Default: 5s.
+  std::chrono::milliseconds tree_timeout{5'000};
   /// Started in this order, stopped in reverse.
   std::vector<child_spec> children;
 };

@@ -423,8 +423,7 @@ void supervisor_state::answer_tree(caf::response_promise rp) {
     if (!children[i].spec.is_supervisor || !children[i].handle)
       continue;
     ++*pending;
-    self
-      ->request(children[i].handle, std::chrono::seconds{5}, v1::TreeRequest{})
+    self->request(children[i].handle, opts.tree_timeout, v1::TreeRequest{})
       .then(
         [result, slot_index, finish](v1::TreeResponse& sub) mutable {
           auto* slot = result->mutable_children(slot_index);

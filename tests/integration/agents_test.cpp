@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_node.hpp"
+#include "tests/common/poll.hpp"
 
 namespace {
 
@@ -73,7 +74,7 @@ protected:
     write_test_agents(dir_->path() / "test-agents");
     node_ = new test_node{dir_->path(),
                           dir_->path() / "data",
-                          {"agents.paths=[" + source_dir + "/agents,"
+                          {"agents.paths=[" + source_dir + "/agents/seed,"
                            + (dir_->path() / "test-agents").string() + "]"}};
   }
 
@@ -343,13 +344,13 @@ TEST(AgentMcpTools, AnAgentCallsARealMcpServersTool) {
     = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
   // The server lists its tools once it has started.
   opt_response res;
-  for (int i = 0; i < 100; ++i) {
-    res = chat(port, "toolsmith",
-               {{"input", "call every__get-sum {\"a\": 2, \"b\": 3}"}});
-    if (res && res->status == 200 && body_of(*res)["steps"].size() == 1)
-      break;
-    std::this_thread::sleep_for(100ms);
-  }
+  (void)bsm::test::poll_until(
+    [&] {
+      res = chat(port, "toolsmith",
+                 {{"input", "call every__get-sum {\"a\": 2, \"b\": 3}"}});
+      return res && res->status == 200 && body_of(*res)["steps"].size() == 1;
+    },
+    bsm::test::generous_deadline, 100ms);
   ASSERT_TRUE(res && res->status == 200) << describe(res) << proc.err();
   auto doc = body_of(*res);
   ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
@@ -384,20 +385,17 @@ TEST(AgentDefinitions, ABadDefinitionStopsTheNodeWithFileLineAndKey) {
 // Polls GET /v1/agents until `pred` holds for its names.
 template <class Pred>
 bool await_agents(uint16_t port, Pred pred) {
-  for (int i = 0; i < 100; ++i) {
+  return bsm::test::poll_until([&] {
     auto res = get(port, "/v1/agents");
-    if (res && res->status == 200) {
-      std::set<std::string> names;
-      auto doc = body_of(*res);
-      for (const auto& x : doc["agents"])
-        if (x["state"] == "running")
-          names.insert(x["name"].get<std::string>());
-      if (pred(names))
-        return true;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
+    if (!res || res->status != 200)
+      return false;
+    std::set<std::string> names;
+    auto doc = body_of(*res);
+    for (const auto& x : doc["agents"])
+      if (x["state"] == "running")
+        names.insert(x["name"].get<std::string>());
+    return pred(names);
+  });
 }
 
 TEST(AgentDefinitions, SighupAddsChangesAndRemovesAgents) {
@@ -436,12 +434,13 @@ TEST(AgentDefinitions, SighupAddsChangesAndRemovesAgents) {
   // A broken file: nothing changes, the node keeps running.
   write_file(agents / "broken.yaml", "name: [not, a, name]\n");
   node.proc().signal(SIGHUP);
-  std::this_thread::sleep_for(500ms);
+  // The reload is over once it named the file it refused.
+  ASSERT_TRUE(bsm::test::poll_until(
+    [&] { return node.proc().err().find("broken.yaml") != std::string::npos; }))
+    << node.proc().err();
   EXPECT_TRUE(await_agents(node.port(), [](const auto& names) {
     return names == std::set<std::string>{"alpha", "gamma"};
   }));
-  EXPECT_NE(node.proc().err().find("broken.yaml"), std::string::npos)
-    << node.proc().err();
   EXPECT_EQ(node.stop(), 0);
 }
 

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "process.hpp"
+#include "tests/common/poll.hpp"
 
 namespace {
 
@@ -121,12 +122,14 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 TEST_F(BsmctlAgainstNode, HealthIsOkOnAReadyNode) {
-  // Ready may trail the listening socket by a moment: poll briefly.
-  auto res = ctl({"health"});
-  for (int i = 0; i < 50 && res.code == 1; ++i) {
-    std::this_thread::sleep_for(100ms);
-    res = ctl({"health"});
-  }
+  // Ready may trail the listening socket by a moment: poll.
+  bsm::test::run_result res;
+  (void)bsm::test::poll_until(
+    [&] {
+      res = ctl({"health"});
+      return res.code != 1;
+    },
+    bsm::test::generous_deadline, 100ms);
   EXPECT_EQ(res.code, 0) << res.err;
   auto doc = parse_line(res.out);
   EXPECT_EQ(doc["healthz"]["status"], "ok") << res.out;
@@ -156,16 +159,16 @@ TEST_F(BsmctlAgainstNode, ToldPutIsFoundByALaterAsk) {
   EXPECT_EQ(ack["durable"], true) << put.out;
   // A tell is processed after its 202: poll briefly.
   json got;
-  for (int i = 0; i < 50; ++i) {
-    auto res
-      = ctl_with_input({"send", "memory", "MemoryGetRequest", "-", "--ask"},
-                       R"({"agent":"ctl","key":"k1"})");
-    ASSERT_EQ(res.code, 0) << res.err;
-    got = parse_line(res.out);
-    if (got["payload"].value("found", false))
-      break;
-    std::this_thread::sleep_for(100ms);
-  }
+  (void)bsm::test::poll_until(
+    [&] {
+      auto res
+        = ctl_with_input({"send", "memory", "MemoryGetRequest", "-", "--ask"},
+                         R"({"agent":"ctl","key":"k1"})");
+      got = res.code == 0 ? parse_line(res.out) : json{{"error", res.err}};
+      return got.is_object() && got["payload"].is_object()
+             && got["payload"].value("found", false);
+    },
+    bsm::test::generous_deadline, 100ms);
   EXPECT_EQ(got["type"], "bsm.v1.MemoryGetResponse") << got;
   EXPECT_EQ(got["payload"].value("found", false), true) << got;
   EXPECT_EQ(got["payload"].value("value", ""), "aGVsbG8=") << got;

@@ -1,17 +1,20 @@
 // Three real bsmd processes on loopback, started from config files the test
 // writes: static seeds and Redis membership (a real redis-server), an agent
 // placed on node C chatted with through node A, `kill -9` of C under load
-// (down within the default 5 s, asks fail fast, durable sends wait in the
-// senders' outboxes and arrive once and in order after the restart),
-// SIGSTOP/SIGCONT, a rolling restart under load, and garbage on a cluster
-// port.
+// (marked down, asks refused as unavailable instead of waiting, durable
+// sends wait in the senders' outboxes and arrive once and in order after
+// the restart), SIGSTOP/SIGCONT, a rolling restart under load, and garbage
+// on a cluster port. How fast a dead node is marked down is measured by
+// bench/cluster_bench, not asserted here: waits are generous polls.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -27,6 +30,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/common/poll.hpp"
 #include "tests/common/temp_dir.hpp"
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/process.hpp"
@@ -37,7 +41,9 @@ namespace {
 using namespace std::chrono_literals;
 using bsm::test::body_of;
 using bsm::test::describe;
+using bsm::test::generous_deadline;
 using bsm::test::get;
+using bsm::test::poll_until;
 using bsm::test::post_json;
 using bsm::test::process;
 using bsm::test::temp_dir;
@@ -45,9 +51,6 @@ using steady = std::chrono::steady_clock;
 
 const std::string bsmd = BSMD_PATH;
 const std::string ledger_node = LEDGER_NODE_PATH;
-
-// The default failure detection must mark a dead node down within this.
-constexpr auto detection_limit = 5s;
 
 uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -60,6 +63,18 @@ uint16_t free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+/// Reads (and discards) from `fd` until the peer closes it; false if it is
+/// still open after a generous deadline.
+bool closed_by_peer(int fd) {
+  return poll_until([fd] {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0)
+      return false;
+    char buf[4096];
+    return ::recv(fd, buf, sizeof(buf), 0) <= 0;
+  });
 }
 
 // Protobuf's JSON mapping carries bytes fields as base64.
@@ -238,27 +253,22 @@ protected:
   }
 
   /// Waits until node `i` sees every name in `want` in that state.
-  bool await_states(size_t i, const std::map<std::string, std::string>& want,
-                    std::chrono::milliseconds timeout = 15s) {
-    auto until = steady::now() + timeout;
-    while (steady::now() < until) {
-      auto seen = states_seen_by(*nodes_[i]);
-      bool all = true;
-      for (const auto& [name, state] : want)
-        all = all && seen[name] == state;
-      if (all)
-        return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
+  bool await_states(size_t i, const std::map<std::string, std::string>& want) {
+    return poll_until(
+      [&] {
+        auto seen = states_seen_by(*nodes_[i]);
+        return std::all_of(want.begin(), want.end(), [&](const auto& x) {
+          return seen[x.first] == x.second;
+        });
+      },
+      generous_deadline, 100ms);
   }
 
-  ::testing::AssertionResult await_all_up(std::chrono::milliseconds timeout
-                                          = 20s) {
+  ::testing::AssertionResult await_all_up() {
     std::map<std::string, std::string> up{
       {"node-a", "up"}, {"node-b", "up"}, {"node-c", "up"}};
     for (size_t i = 0; i < nodes_.size(); ++i)
-      if (!await_states(i, up, timeout))
+      if (!await_states(i, up))
         return ::testing::AssertionFailure()
                << nodes_[i]->name() << " sees "
                << describe(get(nodes_[i]->http(), "/v1/cluster")) << "\n"
@@ -292,19 +302,15 @@ protected:
   }
 
   /// Waits until the ledger applied every acknowledged message.
-  bool await_effects(const std::map<std::string, std::vector<int>>& acked,
-                     std::chrono::milliseconds timeout = 60s) {
-    auto until = steady::now() + timeout;
-    while (steady::now() < until) {
-      auto got = effects();
-      bool all = true;
-      for (const auto& [sender, seqs] : acked)
-        all = all && got[sender].size() >= seqs.size();
-      if (all)
-        return true;
-      std::this_thread::sleep_for(200ms);
-    }
-    return false;
+  bool await_effects(const std::map<std::string, std::vector<int>>& acked) {
+    return poll_until(
+      [&] {
+        auto got = effects();
+        return std::all_of(acked.begin(), acked.end(), [&](const auto& x) {
+          return got[x.first].size() >= x.second.size();
+        });
+      },
+      generous_deadline, 200ms);
   }
 
   /// Every acknowledged message was applied exactly once, in order per
@@ -373,6 +379,12 @@ public:
 
   const std::string& name() const {
     return name_;
+  }
+
+  /// Waits until `n` more sends than now were acknowledged.
+  bool await_more_acked(size_t n) {
+    auto target = acked().size() + n;
+    return poll_until([&] { return acked().size() >= target; });
   }
 
 private:
@@ -448,32 +460,33 @@ TEST_F(ClusterTest, KilledOwnerIsDownFastAsksFailFastAndQueuedSendsArriveOnce) {
   };
   sender_thread from_a{0, "from-a", tell};
   sender_thread from_b{1, "from-b", tell};
-  std::this_thread::sleep_for(1s);
+  // C is killed under load: both senders got sends through.
+  ASSERT_TRUE(from_a.await_more_acked(10) && from_b.await_more_acked(10));
   nodes_[2]->kill();
   auto killed_at = steady::now();
-  // A and B mark C down within the default detection time.
-  ASSERT_TRUE(await_states(0, {{"node-c", "down"}}, 10s));
+  // A and B mark C down.
+  ASSERT_TRUE(await_states(0, {{"node-c", "down"}}));
   auto detected = steady::now() - killed_at;
-  EXPECT_LT(detected, detection_limit);
-  ASSERT_TRUE(await_states(1, {{"node-c", "down"}}, 1s));
-  // Asks to C's agent fail at once with 503.
-  auto asked_at = steady::now();
+  ASSERT_TRUE(await_states(1, {{"node-c", "down"}}));
+  // Asks to C's agent are refused at once as unavailable (503) because C
+  // is down, instead of waiting for an answer until a timeout (504).
   auto chat = post_json(nodes_[0]->http(), "/v1/agents/courier/chat",
                         R"({"input":"hello"})");
   ASSERT_TRUE(chat) << "no answer";
   EXPECT_EQ(chat->status, 503) << chat->body;
-  EXPECT_LT(steady::now() - asked_at, 1s);
+  EXPECT_NE(chat->body.find("lives on node node-c, which is down"),
+            std::string::npos)
+    << chat->body;
   // A stateless agent placed on C is served by a live node meanwhile.
   auto helper = post_json(nodes_[1]->http(), "/v1/agents/helper/chat",
                           R"({"input":"what time is it"})");
   ASSERT_TRUE(helper && helper->status == 200) << describe(helper);
   // Durable sends keep being acknowledged: they wait in the outboxes.
-  auto before = from_a.acked().size();
-  std::this_thread::sleep_for(1500ms);
-  EXPECT_GT(from_a.acked().size(), before);
+  EXPECT_TRUE(from_a.await_more_acked(10) && from_b.await_more_acked(10));
   ASSERT_TRUE(nodes_[2]->start()) << nodes_[2]->log();
   ASSERT_TRUE(await_all_up());
-  std::this_thread::sleep_for(1s);
+  // And after the restart.
+  EXPECT_TRUE(from_a.await_more_acked(10) && from_b.await_more_acked(10));
   from_a.finish();
   from_b.finish();
   std::map<std::string, std::vector<int>> acked{{"from-a", from_a.acked()},
@@ -505,12 +518,10 @@ TEST_F(ClusterTest, StoppedNodeIsDownAndUpAgainWithANewIncarnation) {
   };
   auto before = incarnation_of_b();
   nodes_[1]->signal(SIGSTOP);
-  auto stopped_at = steady::now();
-  ASSERT_TRUE(await_states(0, {{"node-b", "down"}}, 10s));
-  EXPECT_LT(steady::now() - stopped_at, detection_limit);
-  ASSERT_TRUE(await_states(2, {{"node-b", "down"}}, 2s));
+  ASSERT_TRUE(await_states(0, {{"node-b", "down"}}));
+  ASSERT_TRUE(await_states(2, {{"node-b", "down"}}));
   nodes_[1]->signal(SIGCONT);
-  ASSERT_TRUE(await_all_up(15s)) << nodes_[1]->log();
+  ASSERT_TRUE(await_all_up()) << nodes_[1]->log();
   // It came back as a new run: what it held before the pause is stale.
   EXPECT_GT(incarnation_of_b(), before);
   auto res = get(nodes_[1]->http(), "/readyz");
@@ -527,14 +538,15 @@ TEST_F(ClusterTest, RollingRestartUnderLoadLosesNothing) {
     return tell_ledger(via.load(), s, seq);
   };
   sender_thread sender{0, "rolling", tell};
+  // Each restart comes under load: sends got through before it.
   for (size_t i : {size_t{0}, size_t{1}, size_t{2}}) {
-    std::this_thread::sleep_for(700ms);
+    ASSERT_TRUE(sender.await_more_acked(20));
     via = i == 0 ? 1 : 0;
     ASSERT_EQ(nodes_[i]->stop(), 0) << nodes_[i]->log();
     ASSERT_TRUE(nodes_[i]->start()) << nodes_[i]->log();
     ASSERT_TRUE(await_all_up()) << nodes_[i]->name();
   }
-  std::this_thread::sleep_for(700ms);
+  ASSERT_TRUE(sender.await_more_acked(20));
   sender.finish();
   std::map<std::string, std::vector<int>> acked{{"rolling", sender.acked()}};
   ASSERT_GT(acked["rolling"].size(), 50u);
@@ -563,13 +575,15 @@ TEST_F(ClusterTest, GarbageOnTheClusterPortIsDroppedAndTheNodeStaysUp) {
               0);
     auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     (void)n;
-    std::this_thread::sleep_for(100ms);
+    // The stream ends after the garbage: once the node closed its end too,
+    // it has read all of it.
+    ::shutdown(fd, SHUT_WR);
+    EXPECT_TRUE(closed_by_peer(fd)) << bytes.size() << " bytes: still open";
     ::close(fd);
   }
-  std::this_thread::sleep_for(500ms);
   auto health = get(nodes_[0]->http(), "/healthz");
   ASSERT_TRUE(health && health->status == 200) << describe(health);
-  EXPECT_TRUE(await_all_up(5s));
+  EXPECT_TRUE(await_all_up());
   EXPECT_TRUE(tell_ledger(0, "after-garbage", 0));
 }
 
@@ -590,8 +604,8 @@ TEST_F(ClusterTest, RedisMembershipJoinsAndACleanStopLeaves) {
                         R"({"input":"what time is it"})");
   ASSERT_TRUE(chat && chat->status == 200) << describe(chat);
   ASSERT_EQ(nodes_[1]->stop(), 0);
-  EXPECT_TRUE(await_states(0, {{"node-b", "left"}}, 5s));
-  EXPECT_TRUE(await_states(2, {{"node-b", "left"}}, 5s));
+  EXPECT_TRUE(await_states(0, {{"node-b", "left"}}));
+  EXPECT_TRUE(await_states(2, {{"node-b", "left"}}));
   ASSERT_TRUE(nodes_[1]->start());
   EXPECT_TRUE(await_all_up());
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -23,6 +24,7 @@
 #include "node/bsmctl/http_client.hpp"
 #include "process.hpp"
 #include "runtime/error.hpp"
+#include "tests/common/poll.hpp"
 
 namespace {
 
@@ -263,36 +265,46 @@ TEST(HttpEvents, StreamsSupervisionEventsOfACrashingActor) {
   EXPECT_EQ(node.terminate(), 0) << node.stderr_text();
 }
 
-// An ask whose actor answers after its deadline is a 504; the same
-// Idempotency-Key while that request is in flight is a 409.
-TEST(HttpAsk, MissedDeadlineIs504AndItsKeyIsBusyMeanwhile) {
+// The same Idempotency-Key while an ask with it is in flight is a 409: the
+// ledger holds the first ask until the test lets it go. An ask whose actor
+// answers after its deadline is a 504.
+TEST(HttpAsk, ItsKeyIsBusyWhileInFlightAndAMissedDeadlineIs504) {
   bsm::ctl::curl_global curl;
   temp_dir dir;
   http_node node{dir};
   ASSERT_TRUE(node.start()) << node.stderr_text();
-  auto ask = [&](const std::string& key) {
-    bsm::ctl::http_client client{node.url(), ""};
-    bsm::ctl::http_request req;
-    req.method = "POST";
-    req.path = "/v1/actors/ledger/messages";
-    req.body = R"({"type":"bsm.v1.PingRequest","mode":"ask","timeout_ms":300,)"
-               R"("payload":{"payload":"c2xvdw=="}})";
-    req.headers.push_back("Idempotency-Key: " + key);
-    return client.send(req);
-  };
+  auto ask
+    = [&](const std::string& key, const std::string& payload, int timeout_ms) {
+        bsm::ctl::http_client client{node.url(), ""};
+        bsm::ctl::http_request req;
+        req.method = "POST";
+        req.path = "/v1/actors/ledger/messages";
+        req.body = R"({"type":"bsm.v1.PingRequest","mode":"ask","timeout_ms":)"
+                   + std::to_string(timeout_ms) + R"(,"payload":{"payload":")"
+                   + payload + R"("}})";
+        req.headers.push_back("Idempotency-Key: " + key);
+        return client.send(req);
+      };
   std::optional<caf::expected<bsm::ctl::http_response>> first;
-  std::thread slow{[&] {
-    first = ask("deadline-1");
+  std::thread held{[&] {
+    first = ask("busy-1", "aG9sZA==", 120'000); // "hold"
   }};
-  std::this_thread::sleep_for(100ms);
-  auto second = ask("deadline-1");
-  slow.join();
+  // The ledger is inside the first ask until `release` exists.
+  EXPECT_TRUE(bsm::test::poll_until(
+    [&] { return std::filesystem::exists(dir.path() / "holding"); }));
+  auto second = ask("busy-1", "aG9sZA==", 120'000);
+  std::ofstream{dir.path() / "release"} << "go\n";
+  held.join();
   ASSERT_TRUE(second);
   EXPECT_EQ(second->status, 409) << second->body;
   EXPECT_EQ(nlohmann::json::parse(second->body)["error"]["code"], "conflict");
   ASSERT_TRUE(first && *first);
-  EXPECT_EQ((*first)->status, 504) << (*first)->body;
-  auto error = nlohmann::json::parse((*first)->body)["error"];
+  EXPECT_EQ((*first)->status, 200) << (*first)->body;
+  // "slow" is answered after a second, past a deadline of 300 ms.
+  auto late = ask("deadline-1", "c2xvdw==", 300);
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 504) << late->body;
+  auto error = nlohmann::json::parse(late->body)["error"];
   EXPECT_EQ(error["code"], "deadline_exceeded") << error;
   EXPECT_EQ(node.terminate(), 0) << node.stderr_text();
 }

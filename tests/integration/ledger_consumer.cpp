@@ -55,12 +55,25 @@ struct ledger {
   std::set<std::string> applied;
 };
 
+// Blocks only this detached actor's thread.
+void hold(const std::filesystem::path& dir) {
+  std::ofstream{dir / "holding"} << "holding\n";
+  while (!std::filesystem::exists(dir / "release"))
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+}
+
 caf::behavior consumer(caf::event_based_actor*, std::filesystem::path dir) {
   auto book = std::make_shared<ledger>(dir);
   return {
-    [book](const v1::PingRequest& req) {
+    [book, dir](const v1::PingRequest& req) {
       if (req.payload() == "poison")
         throw std::runtime_error("poison message");
+      if (req.payload() == "hold") {
+        hold(dir);
+        v1::PingResponse released;
+        released.set_sequence(req.sequence());
+        return released;
+      }
       if (req.payload() == "slow") {
         // For deadline tests; blocks only this detached actor's thread.
         std::this_thread::sleep_for(std::chrono::seconds{1});

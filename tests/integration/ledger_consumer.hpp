@@ -7,7 +7,9 @@
 // that file, so a redelivery after a crash has no second effect. Each line
 // is one write(2) with O_APPEND, so a kill -9 never tears one.
 // Payload "poison" throws: the actor crashes on every delivery. Payload
-// "slow" is answered after one second and recorded nowhere.
+// "slow" is answered after one second and recorded nowhere. Payload "hold"
+// creates `<dir>/holding`, is answered once `<dir>/release` exists, and is
+// recorded nowhere: a request kept in flight for as long as a test wants.
 
 #include <filesystem>
 

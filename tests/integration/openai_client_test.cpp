@@ -21,6 +21,7 @@
 #include "agents/models/local_model.hpp"
 #include "agents/models/model_provider.hpp"
 #include "agents/models/openai_client.hpp"
+#include "node/node_config.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/system_config.hpp"
@@ -179,7 +180,6 @@ TEST(OpenAiClient, RetriesAfter429HonouringRetryAfter) {
   EXPECT_EQ(ctl.retries, 1u);
   // The backoff alone would be 5ms: the upstream's second was honoured.
   EXPECT_GE(elapsed, 950ms);
-  EXPECT_LT(elapsed, 5s);
 }
 
 TEST(OpenAiClient, Retries500ThenSucceeds) {
@@ -210,16 +210,17 @@ TEST(OpenAiClient, Exhausted429RetriesAreResourceExhausted) {
 
 TEST(OpenAiClient, SlowReplyHitsTheDeadline) {
   scripted_upstream up;
-  up.push_delayed(1500ms, json_reply(200, completion("too late")));
+  // Held past the end of the test: only a deadline can end the call, and
+  // the endpoint's own would outlast the test's timeout.
+  up.push_held(json_reply(200, completion("too late")));
+  auto ep = endpoint_of(up);
+  ep.timeout = 1h;
   auto req = hello_request();
   req.set_timeout_ms(300);
-  auto start = std::chrono::steady_clock::now();
-  auto res = models::complete(endpoint_of(up), req, {});
-  auto elapsed = std::chrono::steady_clock::now() - start;
+  auto res = models::complete(ep, req, {});
   ASSERT_FALSE(res);
   EXPECT_TRUE(bsm::is(res.error(), bsm::errc::deadline_exceeded))
     << message_of(res.error());
-  EXPECT_LT(elapsed, 1200ms);
   EXPECT_EQ(up.requests(), 1u);
 }
 
@@ -493,17 +494,17 @@ TEST(ModelProvider, OptionsComeFromTheConfigAndTheEnvironment) {
   cfg.openai.max_concurrency = 3;
   cfg.openai.max_retries = 4;
   auto opts = bsm::model_provider_options::from(
-    cfg, {{"MY_OPENAI_KEY", "sk-from-env"}});
+    cfg.openai, {{"MY_OPENAI_KEY", "sk-from-env"}});
   EXPECT_EQ(opts.openai.base_url, "http://127.0.0.1:8000/v1");
   EXPECT_EQ(opts.openai.api_key, "sk-from-env");
   EXPECT_EQ(opts.openai.max_retries, 4u);
   EXPECT_EQ(opts.max_concurrency, 3u);
   EXPECT_EQ(bsm::validate(opts), caf::error{});
   cfg.openai.api_key = "sk-from-file";
-  EXPECT_EQ(
-    bsm::model_provider_options::from(cfg, {{"MY_OPENAI_KEY", "sk-from-env"}})
-      .openai.api_key,
-    "sk-from-file");
+  EXPECT_EQ(bsm::model_provider_options::from(
+              cfg.openai, {{"MY_OPENAI_KEY", "sk-from-env"}})
+              .openai.api_key,
+            "sk-from-file");
   opts.max_concurrency = 0;
   EXPECT_NE(bsm::validate(opts), caf::error{});
 }

@@ -23,6 +23,7 @@
 
 #include "http_client.hpp"
 #include "process.hpp"
+#include "tests/common/poll.hpp"
 
 namespace {
 
@@ -77,17 +78,16 @@ sdk_run run_sdk_check() {
   auto port
     = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
   // The agents may trail the listening socket by a moment.
-  bool ready = false;
-  for (int i = 0; i < 100 && !ready; ++i) {
-    auto res = bsm::test::http_exchange(
-      port,
-      bsm::test::make_request("GET", "/v1/models/legal",
-                              {{"Connection", "close"}}),
-      2s);
-    ready = res && res->status == 200;
-    if (!ready)
-      std::this_thread::sleep_for(50ms);
-  }
+  auto ready = bsm::test::poll_until(
+    [&] {
+      auto res = bsm::test::http_exchange(
+        port,
+        bsm::test::make_request("GET", "/v1/models/legal",
+                                {{"Connection", "close"}}),
+        2s);
+      return res && res->status == 200;
+    },
+    bsm::test::generous_deadline, 50ms);
   if (!ready)
     return {{}, "bsmd never served GET /v1/models/legal: " + bsm_node.err()};
   auto script = source_dir / "tests/integration/openai_sdk_check.mjs";

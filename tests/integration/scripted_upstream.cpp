@@ -125,9 +125,28 @@ void scripted_upstream::push(upstream_reply r) {
 
 void scripted_upstream::push_delayed(std::chrono::milliseconds delay,
                                      upstream_reply r) {
+  push_waiting([] { return false; }, delay, std::move(r));
+}
+
+void scripted_upstream::push_held(upstream_reply r) {
+  // A day: far past any test, short enough for wait_for's arithmetic.
+  push_waiting([this] { return released_; }, std::chrono::hours{24},
+               std::move(r));
+}
+
+void scripted_upstream::release() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  released_ = true;
+  changed_.notify_all();
+}
+
+void scripted_upstream::push_waiting(std::function<bool()> ready,
+                                     std::chrono::milliseconds delay,
+                                     upstream_reply r) {
   // Runs under mtx_ (from on_request); the thread waits on its own.
-  push([this, delay, r = std::move(r)](const http::exchange_ptr& ex) {
-    delayed_.emplace_back([this, delay, r, ex] {
+  push([this, ready = std::move(ready), delay,
+        r = std::move(r)](const http::exchange_ptr& ex) {
+    delayed_.emplace_back([this, ready, delay, r, ex] {
       ex->on_cancel([this] {
         std::lock_guard<std::mutex> guard{mtx_};
         changed_.notify_all();
@@ -137,7 +156,7 @@ void scripted_upstream::push_delayed(std::chrono::milliseconds delay,
         auto gone = [this, &ex] {
           return stopping_ || ex->cancelled();
         };
-        changed_.wait_for(lock, delay, gone);
+        changed_.wait_for(lock, delay, [&] { return gone() || ready(); });
         if (gone())
           return;
       }

@@ -91,6 +91,14 @@ public:
   /// away (e.g. a killed node) or the upstream is destroyed.
   void push_delayed(std::chrono::milliseconds delay, upstream_reply r);
 
+  /// Appends a reply that answers with `r` only once release() was called,
+  /// so the request stays in flight as long as the test wants. Ends early
+  /// like push_delayed().
+  void push_held(upstream_reply r);
+
+  /// Lets held replies answer: those waiting now and those pushed later.
+  void release();
+
   /// The reply for every request once the script is empty. Default: a 500
   /// "script exhausted".
   void repeat(upstream_reply r);
@@ -105,6 +113,12 @@ public:
 private:
   void on_request(const http::exchange_ptr& ex);
 
+  /// Appends a reply that answers with `r` from a thread of its own once
+  /// `ready()` holds (checked under mtx_) or `delay` passed, whichever
+  /// comes first; nothing if the client or the upstream goes first.
+  void push_waiting(std::function<bool()> ready,
+                    std::chrono::milliseconds delay, upstream_reply r);
+
   metrics::registry registry_;
   std::unique_ptr<http::http_metrics> http_metrics_;
   mutable std::mutex mtx_;
@@ -113,6 +127,7 @@ private:
   upstream_reply fallback_;
   std::vector<seen_request> seen_;
   bool stopping_ = false;
+  bool released_ = false;
   // Only touched under mtx_ (from on_request) and after the server's last
   // request in the destructor.
   std::vector<std::thread> delayed_;

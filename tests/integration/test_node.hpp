@@ -17,6 +17,7 @@
 
 #include "http_client.hpp"
 #include "process.hpp"
+#include "tests/common/poll.hpp"
 
 namespace bsm::test {
 
@@ -71,16 +72,17 @@ public:
   }
 
 private:
-  // The tree may trail the listening socket by a moment.
+  // The tree may trail the listening socket by a moment. A node that never
+  // gets ready fails the test's first request.
   void await_ready() {
-    for (int i = 0; i < 100; ++i) {
-      auto res = bsm::test::http_exchange(
-        port_, make_request("GET", "/readyz", {{"Connection", "close"}}),
-        std::chrono::seconds{2});
-      if (res && res->status == 200)
-        return;
-      std::this_thread::sleep_for(std::chrono::milliseconds{50});
-    }
+    (void)poll_until(
+      [this] {
+        auto res = bsm::test::http_exchange(
+          port_, make_request("GET", "/readyz", {{"Connection", "close"}}),
+          std::chrono::seconds{2});
+        return res && res->status == 200;
+      },
+      generous_deadline, std::chrono::milliseconds{50});
   }
 
   std::unique_ptr<process> proc_;

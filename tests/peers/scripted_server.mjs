@@ -2,7 +2,8 @@
 // behaviours the reference servers do not show: unknown tools as JSON-RPC
 // error -32602, a server that exits mid-call, requests from the server to
 // the client, a paginated tool list, a tool list that changes, tool names a
-// model may not use, and a flood of stderr.
+// model may not use, a flood of stderr, and a call that stays busy until
+// the test lets it go (it says when it is inside the call).
 //
 //   node scripted_server.mjs              the SDK server described above
 //   node scripted_server.mjs version V    answers initialize with protocol
@@ -16,6 +17,7 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const mode = process.argv[2] ?? 'sdk';
@@ -58,6 +60,8 @@ async function runSdkServer() {
       inputSchema: object({ name: { type: 'string' } }) },
     { name: 'stderr_flood', description: 'Writes bytes to stderr, then answers',
       inputSchema: object({ bytes: { type: 'number' } }) },
+    { name: 'hold', description: 'Creates the file `inside`, answers once the file `release` exists',
+      inputSchema: object({ inside: { type: 'string' }, release: { type: 'string' } }) },
     { name: 'bad name!', description: 'A name a model may not use',
       inputSchema: object() },
     { name: 'x'.repeat(70), description: 'Too long once prefixed',
@@ -103,6 +107,11 @@ async function runSdkServer() {
       case 'stderr_flood':
         process.stderr.write('e'.repeat(args.bytes ?? 0) + '\nflood done\n');
         return text('flooded');
+      case 'hold':
+        writeFileSync(args.inside, `${process.pid}\n`);
+        while (!existsSync(args.release))
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        return text('released');
       default:
         if (tools.some((t) => t.name === req.params.name))
           return text(`ran ${req.params.name}`);

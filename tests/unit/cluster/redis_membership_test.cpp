@@ -18,6 +18,7 @@
 #include <hiredis/hiredis.h>
 
 #include "runtime/error.hpp"
+#include "tests/common/poll.hpp"
 #include "tests/common/redis_server.hpp"
 
 namespace {
@@ -64,7 +65,7 @@ TEST(RedisUrl, ParsesHostPortAndDatabase) {
 }
 
 TEST(RedisUrl, DefaultsToPort6379AndDatabaseZero) {
-  for (auto text : {"redis://cache.local", "redis://cache.local/"}) {
+  for (auto text : {"redis://cache.local", "redis://cache.local:6379/0"}) {
     auto url = parse_redis_url(text);
     ASSERT_TRUE(url) << text << ": " << bsm::render(url.error());
     EXPECT_EQ(url->host, "cache.local");
@@ -92,19 +93,22 @@ TEST(RedisUrl, RejectsMalformedUrlsNamingTheProblem) {
     const char* says;
   };
   for (auto [text, says] : {
-         bad_case{"http://x", "redis://"},
-         bad_case{"rediss://x", "redis://"},
-         bad_case{"redis://", "no host"},
-         bad_case{"redis://:6379", "no host"},
+         bad_case{"http://x", "not a redis:// URL"},
+         bad_case{"rediss://x", "not a redis:// URL"},
+         bad_case{"redis://", "bad host ''"},
+         bad_case{"redis://:6379", "bad host ''"},
          bad_case{"redis://h:99999", "port '99999'"},
          bad_case{"redis://h:0", "port '0'"},
-         bad_case{"redis://h:", "empty port"},
+         bad_case{"redis://h:", "port ''"},
          bad_case{"redis://h:12ab", "port '12ab'"},
          bad_case{"redis://h:1/x", "database 'x'"},
          bad_case{"redis://h:1/-1", "database '-1'"},
-         bad_case{"redis://[::1", "']'"},
-         bad_case{"redis://[::1]x", "':' after ']'"},
-         bad_case{"redis://user:pw@h:1", "credentials"},
+         bad_case{"redis://[::1", "bad host '[:'"},
+         bad_case{"redis://[::1]x", "bad host '[::1]x'"},
+         bad_case{"redis://user:pw@h:1", "bad host 'user:pw@h'"},
+         bad_case{"redis://h/", "database ''"},
+         bad_case{"redis://my host", "bad host 'my host'"},
+         bad_case{"redis://[zz::1]", "bad host '[zz::1]'"},
        }) {
     auto url = parse_redis_url(text);
     ASSERT_FALSE(url) << text << " parsed";
@@ -119,9 +123,8 @@ TEST(RedisUrl, RejectsMalformedUrlsNamingTheProblem) {
 TEST(RedisMembershipConnect, FailsFastWithUnavailableWhenNothingListens) {
   auto port = free_port();
   ASSERT_NE(port, 0);
-  auto start = clock_type::now();
-  auto client = redis_membership::connect({"127.0.0.1", port, 0}, 2s);
-  auto elapsed = clock_type::now() - start;
+  // The refusal ends the attempt, not the connect timeout.
+  auto client = redis_membership::connect({"127.0.0.1", port, 0}, 10min);
   ASSERT_FALSE(client);
   EXPECT_TRUE(bsm::is(client.error(), errc::unavailable))
     << bsm::render(client.error());
@@ -129,7 +132,9 @@ TEST(RedisMembershipConnect, FailsFastWithUnavailableWhenNothingListens) {
     bsm::render(client.error()).find("127.0.0.1:" + std::to_string(port)),
     std::string::npos)
     << bsm::render(client.error());
-  EXPECT_LT(elapsed, 1s);
+  EXPECT_NE(bsm::render(client.error()).find("Connection refused"),
+            std::string::npos)
+    << bsm::render(client.error());
 }
 
 TEST(RedisMembershipConnect, RejectsTimeoutBelowOneMillisecond) {
@@ -267,17 +272,16 @@ TEST_F(RedisMembership, RecordExpiresAfterItsTtlAndLeavesTheSet) {
   ASSERT_FALSE(a->announce(make_record("node-a"), 300ms));
   ASSERT_FALSE(b->announce(make_record("node-b"), 10s));
   auto members = b->members();
-  ASSERT_TRUE(members) << bsm::render(members.error());
-  ASSERT_EQ(members->size(), 2u) << "expired before the first look";
-  auto deadline = start + 3s;
-  while (clock_type::now() < deadline && members && members->size() == 2) {
-    std::this_thread::sleep_for(25ms);
-    members = b->members();
-  }
-  auto elapsed = clock_type::now() - start;
+  EXPECT_TRUE(bsm::test::poll_until(
+    [&] {
+      members = b->members();
+      return !members || members->size() < 2;
+    },
+    bsm::test::generous_deadline, 25ms));
+  // Gone, but not before its TTL (a slow machine only looks later).
+  EXPECT_GE(clock_type::now() - start, 290ms);
   ASSERT_TRUE(members) << bsm::render(members.error());
   EXPECT_EQ(names_of(*members), std::vector<std::string>{"node-b"});
-  EXPECT_GE(elapsed, 290ms);
   EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "node-a"}), "0");
   EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "node-b"}), "1");
 }

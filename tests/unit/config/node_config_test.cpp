@@ -1,12 +1,14 @@
-#include "runtime/config/node_config.hpp"
+#include "node/node_config.hpp"
 
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "runtime/error.hpp"
 
@@ -110,58 +112,10 @@ config_override set(std::string key, std::string value) {
   return config_override{std::move(key), std::move(value)};
 }
 
+// Every key, through the one list of keys: a new key is compared without
+// a change here.
 void expect_same(const node_config& x, const node_config& y) {
-  EXPECT_EQ(x.node.name, y.node.name);
-  EXPECT_EQ(x.node.data_dir, y.node.data_dir);
-  EXPECT_EQ(to_string(x.http.listen), to_string(y.http.listen));
-  EXPECT_EQ(x.http.io_threads, y.http.io_threads);
-  EXPECT_EQ(x.http.max_connections, y.http.max_connections);
-  EXPECT_EQ(x.http.max_header_bytes, y.http.max_header_bytes);
-  EXPECT_EQ(x.http.max_uri_bytes, y.http.max_uri_bytes);
-  EXPECT_EQ(x.http.max_body_bytes, y.http.max_body_bytes);
-  EXPECT_EQ(x.http.max_json_depth, y.http.max_json_depth);
-  EXPECT_EQ(x.http.read_timeout, y.http.read_timeout);
-  EXPECT_EQ(x.http.idle_timeout, y.http.idle_timeout);
-  EXPECT_EQ(x.http.drain_timeout, y.http.drain_timeout);
-  EXPECT_EQ(x.http.ask_timeout, y.http.ask_timeout);
-  EXPECT_EQ(x.http.max_ask_timeout, y.http.max_ask_timeout);
-  EXPECT_EQ(x.http.cors_allowed_origins, y.http.cors_allowed_origins);
-  EXPECT_EQ(x.http.sse_heartbeat, y.http.sse_heartbeat);
-  EXPECT_EQ(x.http.sse_max_queued_bytes, y.http.sse_max_queued_bytes);
-  EXPECT_EQ(to_string(x.cluster.listen), to_string(y.cluster.listen));
-  EXPECT_EQ(x.cluster.seeds, y.cluster.seeds);
-  EXPECT_EQ(x.cluster.membership, y.cluster.membership);
-  EXPECT_EQ(x.cluster.advertise, y.cluster.advertise);
-  EXPECT_EQ(x.cluster.heartbeat_interval, y.cluster.heartbeat_interval);
-  EXPECT_EQ(x.cluster.suspect_after, y.cluster.suspect_after);
-  EXPECT_EQ(x.cluster.down_after, y.cluster.down_after);
-  EXPECT_EQ(x.cluster.connect_timeout, y.cluster.connect_timeout);
-  EXPECT_EQ(x.cluster.membership_ttl, y.cluster.membership_ttl);
-  EXPECT_EQ(x.store.durability, y.store.durability);
-  EXPECT_EQ(x.security.enabled, y.security.enabled);
-  EXPECT_EQ(x.logging.level, y.logging.level);
-  EXPECT_EQ(x.logging.format, y.logging.format);
-  EXPECT_EQ(x.logging.file, y.logging.file);
-  EXPECT_EQ(x.supervision.max_restarts, y.supervision.max_restarts);
-  EXPECT_EQ(x.supervision.period, y.supervision.period);
-  EXPECT_EQ(x.supervision.backoff_initial, y.supervision.backoff_initial);
-  EXPECT_EQ(x.supervision.backoff_max, y.supervision.backoff_max);
-  EXPECT_EQ(x.supervision.shutdown_timeout, y.supervision.shutdown_timeout);
-  EXPECT_EQ(x.scheduler.threads, y.scheduler.threads);
-  EXPECT_EQ(x.scheduler.policy, y.scheduler.policy);
-  EXPECT_EQ(x.agents.paths, y.agents.paths);
-  EXPECT_EQ(x.openai.base_url, y.openai.base_url);
-  EXPECT_EQ(x.openai.api_key, y.openai.api_key);
-  EXPECT_EQ(x.openai.api_key_env, y.openai.api_key_env);
-  EXPECT_EQ(x.openai.timeout, y.openai.timeout);
-  EXPECT_EQ(x.openai.connect_timeout, y.openai.connect_timeout);
-  EXPECT_EQ(x.openai.max_retries, y.openai.max_retries);
-  EXPECT_EQ(x.openai.retry_backoff_initial, y.openai.retry_backoff_initial);
-  EXPECT_EQ(x.openai.retry_backoff_max, y.openai.retry_backoff_max);
-  EXPECT_EQ(x.openai.max_concurrency, y.openai.max_concurrency);
-  EXPECT_EQ(x.tools.call_timeout, y.tools.call_timeout);
-  EXPECT_EQ(x.tools.startup_timeout, y.tools.startup_timeout);
-  EXPECT_EQ(x.tools.mcp_servers.size(), y.tools.mcp_servers.size());
+  EXPECT_EQ(bsm::config_values(x), bsm::config_values(y));
 }
 
 } // namespace
@@ -194,6 +148,40 @@ TEST(NodeConfig, LoadsDefaultsFromCommentsAndEmptySections) {
   auto cfg = load_ok(dir.write("node.yaml", "# nothing\nnode:\nhttp: {}\n"));
   const node_config defaults;
   expect_same(cfg, defaults);
+}
+
+// config/node.yaml shows every key, in the order of the sections' lists.
+TEST(NodeConfig, ShippedConfigShowsEveryKey) {
+  auto file = fs::path{BSM_SOURCE_DIR} / "config" / "node.yaml";
+  auto root = YAML::LoadFile(file.string());
+  std::vector<std::string> shipped;
+  for (const auto& section : root)
+    for (const auto& key : section.second)
+      shipped.push_back(section.first.Scalar() + "." + key.first.Scalar());
+  std::vector<std::string> known;
+  for (const auto& [key, value] : bsm::config_values(node_config{}))
+    known.push_back(key);
+  EXPECT_EQ(shipped, known);
+}
+
+TEST(NodeConfig, RendersEveryKeyAsConfigText) {
+  node_config cfg;
+  cfg.http.listen = {"::1", 8081};
+  cfg.cluster.seeds = {"a:1", "b:2"};
+  cfg.store.durability = bsm::durability::fsync;
+  cfg.mailbox.delivery_timeout = std::chrono::minutes{2};
+  cfg.tools.mcp_servers.push_back({"fs", "npx", {}, {}, std::nullopt});
+  std::map<std::string, std::string> values;
+  for (const auto& [key, value] : bsm::config_values(cfg))
+    values[key] = value;
+  EXPECT_EQ(values["http.listen"], "[::1]:8081");
+  EXPECT_EQ(values["cluster.seeds"], "[a:1, b:2]");
+  EXPECT_EQ(values["store.durability"], "fsync");
+  EXPECT_EQ(values["mailbox.delivery_timeout"], "2m");
+  EXPECT_EQ(values["security.enabled"], "false");
+  EXPECT_EQ(values["agents.paths"], "[agents/seed/]");
+  EXPECT_EQ(values["tools.mcp_servers"], "[fs]");
+  EXPECT_EQ(values["http.max_body_bytes"], "4194304");
 }
 
 TEST(NodeConfig, LoadsShippedConfigWithDefaults) {

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/config/node_config.hpp"
+#include "node/node_config.hpp"
 #include "runtime/error.hpp"
 #include "tests/common/temp_dir.hpp"
 

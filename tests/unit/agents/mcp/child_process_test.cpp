@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/error.hpp"
+#include "tests/common/poll.hpp"
 
 namespace {
 
@@ -95,12 +96,11 @@ TEST(McpChildProcess, PipesStdinToStdoutAndExitsWhenStdinCloses) {
   proc->close_stdin();
   EXPECT_EQ(proc->stdin_fd(), -1);
   EXPECT_EQ(read_all(*proc), "hello\n");
-  auto started = clock_type::now();
-  auto status = proc->terminate(5s);
-  // Closing stdin was enough: no signal, no waiting for the grace period.
+  // Closing stdin was enough: no signal, and no waiting for the grace
+  // period (waiting out this one would exceed the test's timeout).
+  auto status = proc->terminate(10min);
   EXPECT_EQ(status.code, 0);
   EXPECT_EQ(status.signal, 0);
-  EXPECT_LT(clock_type::now() - started, 2s);
   EXPECT_TRUE(is_gone(proc->pid()));
 }
 
@@ -176,7 +176,6 @@ TEST(McpChildProcess, TerminateSendsSigtermAfterGraceEvenIfParentBlocksIt) {
   auto took = clock_type::now() - started;
   EXPECT_EQ(status.signal, SIGTERM) << bsm::mcp::to_string(status);
   EXPECT_GE(took, 200ms);
-  EXPECT_LT(took, 2s);
   EXPECT_TRUE(is_gone(proc->pid()));
 }
 
@@ -186,8 +185,7 @@ TEST(McpChildProcess, TerminateKillsAChildIgnoringSigtermAndItsGroup) {
   ASSERT_TRUE(proc);
   // The background sleep's pid, once the shell printed it.
   std::string line;
-  auto deadline = clock_type::now() + 5s;
-  while (line.find('\n') == std::string::npos && clock_type::now() < deadline) {
+  ASSERT_TRUE(bsm::test::poll_until([&] {
     char buf[64];
     pollfd fd{proc->stdout_fd(), POLLIN, 0};
     if (::poll(&fd, 1, 50) > 0) {
@@ -195,20 +193,17 @@ TEST(McpChildProcess, TerminateKillsAChildIgnoringSigtermAndItsGroup) {
       if (n > 0)
         line.append(buf, static_cast<size_t>(n));
     }
-  }
+    return line.find('\n') != std::string::npos;
+  }));
   auto helper = static_cast<pid_t>(std::stol(line));
   auto started = clock_type::now();
   auto status = proc->terminate(200ms);
   auto took = clock_type::now() - started;
   EXPECT_EQ(status.signal, SIGKILL) << bsm::mcp::to_string(status);
   EXPECT_GE(took, 400ms);
-  EXPECT_LT(took, 3s);
   EXPECT_TRUE(is_gone(proc->pid()));
   // The helper it started (same process group) died with it.
-  deadline = clock_type::now() + 2s;
-  while (!is_dead(helper) && clock_type::now() < deadline)
-    std::this_thread::sleep_for(10ms);
-  EXPECT_TRUE(is_dead(helper));
+  EXPECT_TRUE(bsm::test::poll_until([&] { return is_dead(helper); }));
 }
 
 TEST(McpChildProcess, ReapsAChildThatExitedOnItsOwn) {

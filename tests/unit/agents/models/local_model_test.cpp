@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <initializer_list>
 #include <string>
@@ -437,19 +436,6 @@ TEST(LocalModel, ApproximateTokensIsAboutFourBytesEach) {
   EXPECT_EQ(approximate_tokens("abcd"), 1u);
   EXPECT_EQ(approximate_tokens("abcde"), 2u);
   EXPECT_EQ(approximate_tokens(std::string(400, 'x')), 100u);
-}
-
-TEST(LocalModel, AnswersInMicrosecondsNotMilliseconds) {
-  auto req = request("How do I end a contract?");
-  for (int i = 0; i < 4; ++i)
-    add_passage(req, "contracts.md", "Termination",
-                std::string(800, 'x') + " notice", 1.0);
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 200; ++i)
-    complete_locally(req);
-  auto elapsed = std::chrono::steady_clock::now() - start;
-  // Generous for a shared machine: 200 answers, 5 ms each at most.
-  EXPECT_LT(elapsed, std::chrono::seconds{1});
 }
 
 // -- with real retrieval ------------------------------------------------------

@@ -127,14 +127,14 @@ TEST(ModelProviderOptions, ResolveEndpointKeepsTheNodesKeyForItsOwnUpstream) {
 }
 
 TEST(ModelProviderOptions, FromTakesTheKeyFromTheEnvironmentWhenTheConfigHasNone) {
-  bsm::node_config cfg;
-  cfg.openai.api_key_env = "BSM_TEST_KEY";
-  cfg.openai.max_concurrency = 3;
-  auto opts = bsm::model_provider_options::from(cfg, {{"BSM_TEST_KEY", "k"}});
+  bsm::openai_options openai;
+  openai.api_key_env = "BSM_TEST_KEY";
+  openai.max_concurrency = 3;
+  auto opts = bsm::model_provider_options::from(openai, {{"BSM_TEST_KEY", "k"}});
   EXPECT_EQ(opts.openai.api_key, "k");
   EXPECT_EQ(opts.max_concurrency, 3u);
-  cfg.openai.api_key = "configured";
-  EXPECT_EQ(bsm::model_provider_options::from(cfg, {{"BSM_TEST_KEY", "k"}})
+  openai.api_key = "configured";
+  EXPECT_EQ(bsm::model_provider_options::from(openai, {{"BSM_TEST_KEY", "k"}})
               .openai.api_key,
             "configured");
 }

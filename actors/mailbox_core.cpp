@@ -1,0 +1,310 @@
+#include "actors/mailbox_core.hpp"
+
+#include <caf/send.hpp>
+
+#include "runtime/clock.hpp"
+#include "runtime/error.hpp"
+#include "runtime/mailbox/mailbox_store.hpp"
+
+namespace bsm {
+
+namespace {
+
+constexpr std::string_view outbox_prefix = "@link/";
+
+rocksdb::Status status_of(const caf::error& err) {
+  return rocksdb::Status::IOError(render(err));
+}
+
+} // namespace
+
+std::string outbox_target(const std::string& peer) {
+  return std::string{outbox_prefix} + peer;
+}
+
+std::optional<std::string> outbox_peer(const std::string& target) {
+  if (target.size() <= outbox_prefix.size()
+      || target.compare(0, outbox_prefix.size(), outbox_prefix) != 0)
+    return std::nullopt;
+  return target.substr(outbox_prefix.size());
+}
+
+void mailbox_core::start(mailbox_base* self, mailbox_env env,
+                         std::string target, mailbox_reader_actor reader,
+                         caf::actor_addr router,
+                         mailbox::pending_queue& pending, open_hook opened,
+                         std::function<void()> deliver) {
+  self_ = self;
+  env_ = std::move(env);
+  target_ = std::move(target);
+  reader_ = std::move(reader);
+  router_ = std::move(router);
+  pending_ = &pending;
+  deliver_ = std::move(deliver);
+  if (env_.depths)
+    depth_slot_ = env_.depths->slot_of(target_);
+  if (auto r = caf::actor_cast<caf::actor>(router_))
+    self->monitor(r);
+  v1::MailboxOpenRequest open;
+  open.set_target(target_);
+  // Sends wait in the actor's mailbox until the disk state is known.
+  self->request(reader_, caf::infinite, std::move(open))
+    .await(
+      [this, opened = std::move(opened)](v1::MailboxOpenResponse& resp) {
+        opened(resp.head_seq(), resp.next_seq());
+        ready_ = true;
+        deliver_();
+        sync_depth();
+      },
+      [this](caf::error& err) {
+        env_.log->error("mailbox {}: cannot open: {}", target_, render(err));
+        self_->quit(err);
+      });
+}
+
+mailbox_actor::behavior_type mailbox_core::behavior() {
+  return {
+    [this](v1::SendRequest& req) -> caf::result<v1::SendResponse> {
+      auto result = send(req);
+      sync_depth();
+      return result;
+    },
+    [this](atom::committed, uint64_t seq, caf::error& err,
+           v1::SendResponse& duplicate) {
+      committed(seq, err, duplicate);
+      sync_depth();
+    },
+    [this](atom::deliver) {
+      resume();
+      sync_depth();
+    },
+  };
+}
+
+caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
+  if (pending_->full()) {
+    env_.metrics->rejected_full.inc();
+    return make_error(errc::unavailable, "mailbox '" + target_ + "' is full ("
+                                           + std::to_string(env_.opts.max_depth)
+                                           + " unacknowledged envelopes)");
+  }
+  auto& envelope = *req.mutable_envelope();
+  envelope.set_attempt(0);
+  const auto& key = envelope.idempotency_key();
+  if (auto seq = pending_->appending_with(key)) {
+    auto rp = self_->make_response_promise<v1::SendResponse>();
+    appending_[*seq].duplicates.push_back(rp);
+    return rp;
+  }
+  auto seq = pending_->take_seq();
+  auto outcome = std::make_shared<v1::SendResponse>();
+  auto fill
+    = [db = env_.db, target = target_, seq,
+       bytes = envelope.SerializeAsString(), key, id = envelope.id(),
+       ttl = env_.opts.idempotency_ttl, outcome](rocksdb::WriteBatch& batch) {
+        if (!key.empty()) {
+          auto now = unix_now_ms();
+          auto found = mailbox::find_idempotency(*db, target, key, now);
+          if (!found)
+            return status_of(found.error());
+          if (*found) {
+            outcome->set_message_id((*found)->message_id());
+            outcome->set_seq((*found)->seq());
+            outcome->set_duplicate(true);
+            return rocksdb::Status::OK();
+          }
+          v1::IdempotencyRecord record;
+          record.set_message_id(id);
+          record.set_seq(seq);
+          auto st = mailbox::add_idempotency(*db, batch, target, key, record,
+                                             now + ttl.count());
+          if (!st.ok())
+            return st;
+        }
+        return mailbox::add_append(*db, batch, target, seq, bytes);
+      };
+  auto me = caf::actor_cast<mailbox_actor>(self_);
+  auto done = [me, seq, outcome](const caf::error& err) {
+    caf::anon_send(me, atom::committed::value, seq, err, std::move(*outcome));
+  };
+  if (auto err = env_.writer->submit(std::move(fill), std::move(done))) {
+    env_.metrics->rejected_store.inc();
+    return err;
+  }
+  pending_->appending(seq, key);
+  auto rp = self_->make_response_promise<v1::SendResponse>();
+  appending_.emplace(seq, append{rp, std::move(envelope), {}});
+  return rp;
+}
+
+void mailbox_core::committed(uint64_t seq, const caf::error& err,
+                             v1::SendResponse& duplicate) {
+  auto i = appending_.find(seq);
+  if (i == appending_.end()) {
+    pending_->append_done(seq, {});
+    return;
+  }
+  auto pending = std::move(i->second);
+  appending_.erase(i);
+  pending_->append_done(seq, pending.envelope.idempotency_key());
+  if (err || duplicate.duplicate()) {
+    pending_->settle(1);
+    if (err) {
+      env_.metrics->rejected_store.inc();
+      pending.promise.deliver(err);
+      for (auto& rp : pending.duplicates)
+        rp.deliver(err);
+      return;
+    }
+    env_.metrics->duplicates.inc(1 + pending.duplicates.size());
+    pending.promise.deliver(duplicate);
+    for (auto& rp : pending.duplicates)
+      rp.deliver(duplicate);
+    return;
+  }
+  env_.metrics->appended.inc();
+  v1::SendResponse resp;
+  resp.set_message_id(pending.envelope.id());
+  resp.set_seq(seq);
+  pending.promise.deliver(resp);
+  if (!pending.duplicates.empty()) {
+    env_.metrics->duplicates.inc(pending.duplicates.size());
+    resp.set_duplicate(true);
+    for (auto& rp : pending.duplicates)
+      rp.deliver(resp);
+  }
+  pending_->keep(mailbox::entry{seq, std::move(pending.envelope)});
+  deliver_();
+}
+
+void mailbox_core::maybe_read() {
+  auto page = pending_->next_read();
+  if (!page)
+    return;
+  v1::MailboxReadRequest req;
+  req.set_target(target_);
+  req.set_from_seq(page->from_seq);
+  req.set_to_seq(page->to_seq);
+  req.set_max_entries(page->max_entries);
+  self_->request(reader_, caf::infinite, std::move(req))
+    .then(
+      [this, page = *page](v1::MailboxReadResponse& resp) {
+        page_read(page, resp);
+        deliver_();
+        sync_depth();
+      },
+      [this](caf::error& err) {
+        pending_->read_failed();
+        env_.log->error("mailbox {}: cannot read pending envelopes: {}",
+                        target_, render(err));
+        wait_then_deliver(env_.opts.redelivery_backoff_max);
+      });
+}
+
+void mailbox_core::page_read(const mailbox::page_request& req,
+                             v1::MailboxReadResponse& resp) {
+  std::vector<mailbox::entry> entries;
+  entries.reserve(resp.entries_size());
+  for (auto& x : *resp.mutable_entries())
+    entries.push_back({x.seq(), std::move(*x.mutable_envelope())});
+  pending_->page_read(req, std::move(entries), resp.corrupt());
+  if (resp.corrupt() > 0) {
+    env_.metrics->dead_lettered.inc(resp.corrupt());
+    env_.log->error("mailbox {}: {} damaged envelopes moved to dead letters",
+                    target_, resp.corrupt());
+  }
+}
+
+void mailbox_core::wait_then_deliver(std::chrono::milliseconds delay) {
+  if (waiting_)
+    return;
+  waiting_ = true;
+  self_->delayed_send(self_, delay, atom::deliver::value);
+}
+
+void mailbox_core::resume() {
+  waiting_ = false;
+  deliver_();
+}
+
+void mailbox_core::submit(store_writer::batch_fill fill,
+                          store_writer::completion done) {
+  if (auto err = env_.writer->submit(std::move(fill), std::move(done)))
+    // The envelope stays on disk as it was and is delivered again after a
+    // restart; at-least-once still holds.
+    env_.log->warn("mailbox {}: {}", target_, render(err));
+}
+
+void mailbox_core::rewrite(const mailbox::entry& e) {
+  submit(
+    [db = env_.db, target = target_, seq = e.seq,
+     bytes = e.envelope.SerializeAsString()](rocksdb::WriteBatch& batch) {
+      return mailbox::add_update(*db, batch, target, seq, bytes);
+    },
+    nullptr);
+}
+
+void mailbox_core::rewrite_then_deliver(const mailbox::entry& e) {
+  waiting_ = true;
+  auto me = caf::actor_cast<mailbox_actor>(self_);
+  submit(
+    [db = env_.db, target = target_, seq = e.seq,
+     bytes = e.envelope.SerializeAsString()](rocksdb::WriteBatch& batch) {
+      return mailbox::add_update(*db, batch, target, seq, bytes);
+    },
+    [me](const caf::error&) { caf::anon_send(me, atom::deliver::value); });
+}
+
+void mailbox_core::acknowledge(std::vector<uint64_t> seqs) {
+  if (seqs.empty())
+    return;
+  env_.metrics->acknowledged.inc(seqs.size());
+  submit(
+    [db = env_.db, target = target_,
+     seqs = std::move(seqs)](rocksdb::WriteBatch& batch) {
+      for (auto seq : seqs)
+        if (auto st = mailbox::add_ack(*db, batch, target, seq); !st.ok())
+          return st;
+      return rocksdb::Status::OK();
+    },
+    nullptr);
+}
+
+void mailbox_core::bury(mailbox::entry e, const caf::error& err) {
+  env_.metrics->dead_lettered.inc();
+  env_.log->warn("mailbox {}: envelope {} (seq {}) moved to dead letters "
+                 "after {} deliveries: {}",
+                 target_, e.envelope.id(), e.seq, e.envelope.attempt(),
+                 render(err));
+  v1::DeadLetter letter;
+  letter.set_seq(e.seq);
+  letter.set_error(render(err));
+  letter.set_dead_unix_ms(unix_now_ms());
+  *letter.mutable_envelope() = std::move(e.envelope);
+  submit(
+    [db = env_.db, target = target_,
+     letter = std::move(letter)](rocksdb::WriteBatch& batch) {
+      return mailbox::add_dead_letter(*db, batch, target, letter);
+    },
+    nullptr);
+}
+
+void mailbox_core::sync_depth() {
+  auto depth = pending_->depth();
+  if (depth == published_depth_)
+    return;
+  env_.metrics->pending.add(static_cast<double>(depth)
+                            - static_cast<double>(published_depth_));
+  published_depth_ = depth;
+  if (depth_slot_)
+    depth_slot_->store(depth, std::memory_order_relaxed);
+}
+
+bool mailbox_core::router_down(const caf::down_msg& msg) {
+  if (msg.source != router_)
+    return false;
+  self_->quit(msg.reason);
+  return true;
+}
+
+} // namespace bsm

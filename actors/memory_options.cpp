@@ -1,0 +1,28 @@
+#include "actors/memory_options.hpp"
+
+#include "runtime/config/config_fields.hpp"
+
+namespace bsm {
+
+namespace {
+
+constexpr int64_t mib = int64_t{1} << 20;
+
+} // namespace
+
+const config::section<memory_options>& memory_section() {
+  static const config::section<memory_options> result{
+    "memory",
+    {config::integer("max_key_bytes", &memory_options::max_key_bytes, 1,
+                     64 * 1024),
+     config::integer("max_value_bytes", &memory_options::max_value_bytes, 1024,
+                     64 * mib),
+     config::integer("max_turn_bytes", &memory_options::max_turn_bytes, 1024,
+                     64 * mib)},
+    [](const memory_options&) {
+      return config::maybe_problem{};
+    }};
+  return result;
+}
+
+} // namespace bsm

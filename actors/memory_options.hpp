@@ -1,0 +1,25 @@
+#pragma once
+
+// Limits of agent memory (section `memory:`, the memory actor). The
+// initialisers are the defaults; keys and ranges are in
+// memory_options.cpp. Reload: none; a change needs a restart.
+
+#include <cstdint>
+
+#include "runtime/config/config_section.hpp"
+
+namespace bsm {
+
+struct memory_options {
+  /// Longest key.
+  uint64_t max_key_bytes = 1024;
+  /// Largest value.
+  uint64_t max_value_bytes = 1ull << 20;
+  /// Largest session turn (content).
+  uint64_t max_turn_bytes = 256ull << 10;
+};
+
+/// The `memory:` section.
+const config::section<memory_options>& memory_section();
+
+} // namespace bsm

@@ -1,0 +1,191 @@
+#include "agents/tools/tools_options.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string_view>
+
+#include "runtime/config/config_fields.hpp"
+#include "runtime/error.hpp"
+
+namespace bsm {
+
+namespace {
+
+using namespace std::chrono_literals;
+using detail::assign;
+using detail::located_error;
+using detail::quote;
+using detail::yaml_field;
+
+constexpr size_t max_server_name_length = 32;
+
+constexpr std::string_view server_keys
+  = "(known keys: name, command, args, env, call_timeout)";
+
+constexpr bool is_server_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+         || c == '-';
+}
+
+// Server names become path segments ("tools/mcp_<name>") and tool name
+// prefixes ("<name>__<tool>"), where "__" ends the server part.
+std::string server_name_problem(std::string_view x) {
+  if (x.empty())
+    return "must not be empty";
+  if (x.size() > max_server_name_length)
+    return quote(x) + " is longer than "
+           + std::to_string(max_server_name_length) + " characters";
+  if (!std::all_of(x.begin(), x.end(), is_server_name_char))
+    return quote(x) + " may only contain a-z, 0-9, '_' and '-'";
+  if (x.find("__") != std::string_view::npos)
+    return quote(x)
+           + " must not contain '__' (it ends the server part of "
+             "tool names)";
+  return {};
+}
+
+std::string env_name_problem(std::string_view x) {
+  auto ok = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9') || c == '_';
+  };
+  if (x.empty() || (x.front() >= '0' && x.front() <= '9')
+      || !std::all_of(x.begin(), x.end(), ok))
+    return quote(x) + " is not a variable name ([A-Za-z_][A-Za-z0-9_]*)";
+  return {};
+}
+
+caf::error read_server_env(const yaml_field& in, mcp_server_config& out) {
+  std::map<std::string, std::string> env;
+  auto err = in.entries([&env](const yaml_field& var, const std::string& name) {
+    if (auto problem = env_name_problem(name); !problem.empty())
+      return var.fail(problem);
+    return var.text(env[name]);
+  });
+  if (!err)
+    out.env = std::move(env);
+  return err;
+}
+
+caf::error read_server_key(const yaml_field& in, const std::string& name,
+                           mcp_server_config& out) {
+  if (name == "name") {
+    if (auto err = in.text(out.name))
+      return err;
+    auto problem = server_name_problem(out.name);
+    return problem.empty() ? caf::error{} : in.fail(problem);
+  }
+  if (name == "command") {
+    if (auto err = in.text(out.command))
+      return err;
+    return out.command.empty() ? in.fail("must not be empty") : caf::error{};
+  }
+  if (name == "args")
+    return in.sequence(out.args, assign<std::string>);
+  if (name == "env")
+    return read_server_env(in, out);
+  if (name == "call_timeout") {
+    std::chrono::milliseconds timeout{0};
+    if (auto err = in.duration(timeout))
+      return err;
+    if (timeout < 1ms)
+      return in.fail(detail::render_duration(timeout)
+                     + " is below the minimum of 1ms");
+    out.call_timeout = timeout;
+    return {};
+  }
+  return located_error(in.where(), "unknown key " + quote(in.key()) + " "
+                                     + std::string{server_keys});
+}
+
+caf::error read_mcp_servers(const yaml_field& in, tools_options& out) {
+  std::vector<mcp_server_config> servers;
+  // Where each name was given, for duplicates.
+  std::map<std::string, std::string> names;
+  auto read_entry = [&](const yaml_field& entry) -> caf::error {
+    auto& server = servers.emplace_back();
+    std::set<std::string> given;
+    auto err = entry.entries([&](const yaml_field& x, const std::string& key) {
+      given.insert(key);
+      if (auto read_err = read_server_key(x, key, server))
+        return read_err;
+      if (key != "name")
+        return caf::error{};
+      auto [first, added] = names.emplace(server.name, x.where());
+      if (added)
+        return caf::error{};
+      return x.fail("duplicate server name " + quote(server.name)
+                    + " (first at " + first->second + ")");
+    });
+    if (err)
+      return err;
+    for (const auto* key : {"name", "command"})
+      if (given.count(key) == 0)
+        return entry.fail("missing key " + quote(key));
+    return caf::error{};
+  };
+  if (auto err = in.elements(read_entry))
+    return err;
+  out.mcp_servers = std::move(servers);
+  return {};
+}
+
+config::maybe_problem check_mcp_server(const std::string& key,
+                                       const mcp_server_config& x) {
+  if (auto p = config::check(key + ".name", server_name_problem(x.name)))
+    return p;
+  if (auto p = config::check(key + ".command",
+                             x.command.empty() ? "must not be empty" : ""))
+    return p;
+  for (const auto& entry : x.env)
+    if (auto p = config::check(key + ".env." + entry.first,
+                               env_name_problem(entry.first)))
+      return p;
+  if (x.call_timeout)
+    return config::at_least(key + ".call_timeout", *x.call_timeout, 1ms);
+  return std::nullopt;
+}
+
+config::maybe_problem check_tools(const tools_options& x) {
+  if (auto p = config::at_least("tools.call_timeout", x.call_timeout, 1ms))
+    return p;
+  if (auto p
+      = config::at_least("tools.startup_timeout", x.startup_timeout, 1ms))
+    return p;
+  if (auto p = config::at_least("tools.ledger_timeout", x.ledger_timeout, 1ms))
+    return p;
+  std::set<std::string> names;
+  for (size_t i = 0; i < x.mcp_servers.size(); ++i) {
+    auto key = "tools.mcp_servers[" + std::to_string(i) + "]";
+    const auto& server = x.mcp_servers[i];
+    if (auto p = check_mcp_server(key, server))
+      return p;
+    if (!names.insert(server.name).second)
+      return config::problem{
+        key + ".name", "duplicate server name " + quote(server.name), {}};
+  }
+  return std::nullopt;
+}
+
+// The servers by name; the file holds the rest.
+std::string render_servers(const tools_options& x) {
+  auto name = [](const mcp_server_config& server) {
+    return server.name;
+  };
+  return "[" + detail::join(x.mcp_servers, ", ", name) + "]";
+}
+
+} // namespace
+
+const config::section<tools_options>& tools_section() {
+  static const config::section<tools_options> result{
+    "tools",
+    {config::duration("call_timeout", &tools_options::call_timeout),
+     config::duration("startup_timeout", &tools_options::startup_timeout),
+     config::duration("ledger_timeout", &tools_options::ledger_timeout),
+     {"mcp_servers", read_mcp_servers, render_servers, true, true}},
+    check_tools};
+  return result;
+}
+
+} // namespace bsm

@@ -1,0 +1,52 @@
+#pragma once
+
+// Tools of agents (section `tools:`): call deadlines and the MCP servers
+// the tool host runs (agents/tools/tool_host.hpp). The initialisers are the
+// defaults; keys and rules are in tools_options.cpp. Reload: none; a change
+// needs a restart.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/config/config_section.hpp"
+
+namespace bsm {
+
+/// One MCP tool server the node runs (stdio transport): a child process,
+/// restarted by its supervisor when it dies. Its tools reach models as
+/// "<name>__<tool>".
+struct mcp_server_config {
+  /// [a-z0-9_-], 1..32 characters, no "__"; unique among the servers.
+  std::string name;
+  /// The program: a path, or a name looked up in PATH. Required.
+  std::string command;
+  /// Its arguments.
+  std::vector<std::string> args;
+  /// Variables added to the node's environment for the server. Names:
+  /// [A-Za-z_][A-Za-z0-9_]*.
+  std::map<std::string, std::string> env;
+  /// Overrides tools.call_timeout for this server's tools. Unset: no
+  /// override.
+  std::optional<std::chrono::milliseconds> call_timeout;
+};
+
+struct tools_options {
+  /// Deadline of one tool call when the call names none.
+  std::chrono::milliseconds call_timeout{30'000};
+  /// Time a server gets to start and answer the MCP handshake and the
+  /// first tool list.
+  std::chrono::milliseconds startup_timeout{20'000};
+  /// Time the tool ledger gets to keep a completed call's result (the turn
+  /// does not wait for it; a result not kept is logged).
+  std::chrono::milliseconds ledger_timeout{10'000};
+  /// Only in the file (not `--set`).
+  std::vector<mcp_server_config> mcp_servers;
+};
+
+/// The `tools:` section.
+const config::section<tools_options>& tools_section();
+
+} // namespace bsm
