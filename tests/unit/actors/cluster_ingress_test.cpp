@@ -50,7 +50,8 @@ protected:
     bsm::node_info_options info;
     info.node_name = "node-a";
     node_info = sys.spawn(bsm::node_info, info);
-    EXPECT_FALSE(names->put("node_info", caf::actor_cast<caf::actor>(node_info)));
+    EXPECT_FALSE(
+      names->put("node_info", caf::actor_cast<caf::actor>(node_info)));
   }
 
   ~ClusterIngress() override {
@@ -120,8 +121,8 @@ protected:
 };
 
 TEST_F(ClusterIngress, AnswersAnAskFromALiveMember) {
-  auto resp = ask<bsm::v1::RemoteAskResponse>(
-    ask_from("node-b", peer_incarnation));
+  auto resp
+    = ask<bsm::v1::RemoteAskResponse>(ask_from("node-b", peer_incarnation));
   ASSERT_TRUE(resp) << bsm::render(resp.error());
   EXPECT_EQ(resp->reply().type_name(), "bsm.v1.PingResponse");
   bsm::v1::PingResponse pong;
@@ -138,10 +139,11 @@ TEST_F(ClusterIngress, AnAskWithoutDeadlineGetsTheLongestAllowed) {
   EXPECT_EQ(resp->reply().type_name(), "bsm.v1.PingResponse");
 }
 
-TEST_F(ClusterIngress, RefusesAsksFromStrangersDownMembersAndStaleIncarnations) {
-  for (auto [node, incarnation] :
-       {std::pair{"node-x", peer_incarnation}, std::pair{"node-c", peer_incarnation},
-        std::pair{"node-b", peer_incarnation - 1}}) {
+TEST_F(ClusterIngress,
+       RefusesAsksFromStrangersDownMembersAndStaleIncarnations) {
+  for (auto [node, incarnation] : {std::pair{"node-x", peer_incarnation},
+                                   std::pair{"node-c", peer_incarnation},
+                                   std::pair{"node-b", peer_incarnation - 1}}) {
     auto resp = ask<bsm::v1::RemoteAskResponse>(ask_from(node, incarnation));
     ASSERT_FALSE(resp) << node;
     EXPECT_TRUE(bsm::is(resp.error(), bsm::errc::unavailable))
@@ -156,8 +158,8 @@ TEST_F(ClusterIngress, RefusesAnAskForAnUnknownTypeOrTarget) {
   ASSERT_FALSE(unknown_type);
   EXPECT_TRUE(bsm::is(unknown_type.error(), bsm::errc::not_found))
     << bsm::render(unknown_type.error());
-  auto nobody
-    = ask<bsm::v1::RemoteAskResponse>(ask_from("node-b", peer_incarnation, "nobody"));
+  auto nobody = ask<bsm::v1::RemoteAskResponse>(
+    ask_from("node-b", peer_incarnation, "nobody"));
   ASSERT_FALSE(nobody);
   EXPECT_TRUE(bsm::is(nobody.error(), bsm::errc::not_found))
     << bsm::render(nobody.error());
@@ -193,17 +195,18 @@ TEST_F(ClusterIngress, DeliversTellsOfLiveMembersAndDropsTheRest) {
   register_probe(probe, "probe");
   // Dropped, in order before the one that arrives: a stranger, a stale
   // incarnation, an unknown type, an unknown target.
-  caf::anon_send(ingress,
-                 ping_from<bsm::v1::RemoteTell>("node-x", peer_incarnation, "probe"));
+  caf::anon_send(ingress, ping_from<bsm::v1::RemoteTell>(
+                            "node-x", peer_incarnation, "probe"));
   caf::anon_send(ingress, ping_from<bsm::v1::RemoteTell>(
                             "node-b", peer_incarnation - 1, "probe"));
   auto bad_type
     = ping_from<bsm::v1::RemoteTell>("node-b", peer_incarnation, "probe");
   bad_type.mutable_envelope()->set_type_name("bsm.v1.NoSuchMessage");
   caf::anon_send(ingress, bad_type);
-  caf::anon_send(ingress,
-                 ping_from<bsm::v1::RemoteTell>("node-b", peer_incarnation, "nobody"));
-  auto good = ping_from<bsm::v1::RemoteTell>("node-b", peer_incarnation, "probe");
+  caf::anon_send(ingress, ping_from<bsm::v1::RemoteTell>(
+                            "node-b", peer_incarnation, "nobody"));
+  auto good
+    = ping_from<bsm::v1::RemoteTell>("node-b", peer_incarnation, "probe");
   good.mutable_envelope()->set_payload([] {
     bsm::v1::PingRequest ping;
     ping.set_sequence(42);
@@ -222,7 +225,8 @@ TEST_F(ClusterIngress, ForwardsHeartbeatsToTheMembershipWhenItRuns) {
   // No membership actor yet: the heartbeat goes nowhere, and the ingress
   // keeps serving.
   caf::anon_send(ingress, lost);
-  ASSERT_TRUE(ask<bsm::v1::RemoteAskResponse>(ask_from("node-b", peer_incarnation)));
+  ASSERT_TRUE(
+    ask<bsm::v1::RemoteAskResponse>(ask_from("node-b", peer_incarnation)));
   caf::scoped_actor membership{sys};
   register_probe(membership, bsm::cluster_membership_path);
   bsm::v1::Heartbeat hb;
@@ -403,7 +407,8 @@ TEST_F(ClusterIngressBatches, ABatchAfterAGapWaitsForTheEarlierOne) {
   EXPECT_EQ(inbox(), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6}));
 }
 
-TEST_F(ClusterIngressBatches, AFullDiskAcksNothingAndLaterBatchesWaitForTheResend) {
+TEST_F(ClusterIngressBatches,
+       AFullDiskAcksNothingAndLaterBatchesWaitForTheResend) {
   *fs->full = true;
   auto failed = ask<bsm::v1::LinkAck>(batch(1, 2, 1));
   ASSERT_TRUE(failed) << bsm::render(failed.error());

@@ -9,9 +9,9 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
 
 #include "runtime/error.hpp"
 #include "runtime/system_config.hpp"
@@ -136,7 +136,10 @@ TEST_F(ClusterTable, ARedisThatIsNotThereIsUnavailableUntilItIs) {
 }
 
 TEST_F(ClusterTable, StopsWhenItsOwnerStops) {
-  auto owner = sys.spawn([]() -> caf::behavior { return {[](int) {}}; });
+  auto owner = sys.spawn([]() -> caf::behavior {
+    return {[](int) {
+    }};
+  });
   auto a = spawn_table(owner.address());
   // Answered (unavailable: no Redis) once it runs, so it watches the owner.
   ASSERT_FALSE(ask(a, heartbeat("node-a")));

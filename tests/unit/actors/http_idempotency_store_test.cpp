@@ -40,7 +40,8 @@ protected:
     ASSERT_TRUE(s) << bsm::render(s.error());
     db = std::move(*s);
     sys = std::make_unique<caf::actor_system>(cfg);
-    idem = sys->spawn<caf::detached>(bsm::http_idempotency_store, db.get(), ttl);
+    idem
+      = sys->spawn<caf::detached>(bsm::http_idempotency_store, db.get(), ttl);
   }
 
   template <class Response, class Request>

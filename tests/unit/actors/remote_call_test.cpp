@@ -27,31 +27,32 @@ protected:
   RemoteCall() {
     dir_a->set_incarnation(5);
     dir_b->set_incarnation(3);
-    dir_a->set_members({member("node-b", 3, bsm::v1::MEMBER_STATE_UP,
-                               {"remote/info", "remote/probe"}),
-                        member("node-c", 1, bsm::v1::MEMBER_STATE_DOWN,
-                               {"down/info"}),
-                        member("node-d", 1, bsm::v1::MEMBER_STATE_UP,
-                               {"unconnected/info"})});
+    dir_a->set_members(
+      {member("node-b", 3, bsm::v1::MEMBER_STATE_UP,
+              {"remote/info", "remote/probe"}),
+       member("node-c", 1, bsm::v1::MEMBER_STATE_DOWN, {"down/info"}),
+       member("node-d", 1, bsm::v1::MEMBER_STATE_UP, {"unconnected/info"})});
     dir_b->set_members({member("node-a", 5, bsm::v1::MEMBER_STATE_UP, {})});
     ingress_b = sys.spawn(bsm::cluster_ingress, ingress_env(names_b, dir_b));
     dir_a->set_connection("node-b", caf::actor_cast<caf::actor>(ingress_b));
     bsm::node_info_options info;
     info.node_name = "node-b";
     info_b = sys.spawn(bsm::node_info, info);
-    EXPECT_FALSE(names_b->put("remote/info", caf::actor_cast<caf::actor>(info_b)));
+    EXPECT_FALSE(
+      names_b->put("remote/info", caf::actor_cast<caf::actor>(info_b)));
     info.node_name = "node-a";
     info_a = sys.spawn(bsm::node_info, info);
-    EXPECT_FALSE(names_a->put("local/info", caf::actor_cast<caf::actor>(info_a)));
+    EXPECT_FALSE(
+      names_a->put("local/info", caf::actor_cast<caf::actor>(info_a)));
     env_a.names = names_a;
     env_a.directory = dir_a;
     env_a.types = &types;
   }
 
   ~RemoteCall() override {
-    for (auto& handle :
-         {caf::actor_cast<caf::actor>(ingress_b),
-          caf::actor_cast<caf::actor>(info_a), caf::actor_cast<caf::actor>(info_b)})
+    for (auto& handle : {caf::actor_cast<caf::actor>(ingress_b),
+                         caf::actor_cast<caf::actor>(info_a),
+                         caf::actor_cast<caf::actor>(info_b)})
       caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
   }
 
@@ -107,10 +108,11 @@ protected:
     caf::expected<bsm::v1::PingResponse> result{caf::error{}};
     waiter->receive([&](bsm::v1::PingResponse& x) { result = std::move(x); },
                     [&](caf::error& err) { result = std::move(err); },
-                    caf::after(30s) >> [&] {
-                      result = bsm::make_error(bsm::errc::deadline_exceeded,
-                                               "no answer in the test");
-                    });
+                    caf::after(30s) >>
+                      [&] {
+                        result = bsm::make_error(bsm::errc::deadline_exceeded,
+                                                 "no answer in the test");
+                      });
     return result;
   }
 
@@ -177,8 +179,9 @@ TEST_F(RemoteCall, AsksAnotherNodesActorThroughItsClusterPort) {
 }
 
 TEST_F(RemoteCall, AnAskThatCannotBeRoutedFailsAtOnce) {
-  for (auto [path, code] : {std::pair{"down/info", bsm::errc::unavailable},
-                            std::pair{"nobody/anywhere", bsm::errc::not_found}}) {
+  for (auto [path, code] :
+       {std::pair{"down/info", bsm::errc::unavailable},
+        std::pair{"nobody/anywhere", bsm::errc::not_found}}) {
     auto failed = ask(path);
     ASSERT_FALSE(failed) << path;
     EXPECT_TRUE(bsm::is(failed.error(), code)) << bsm::render(failed.error());
@@ -191,8 +194,7 @@ TEST_F(RemoteCall, AnOwnerThatWentAwayDuringTheCallIsUnavailable) {
   self->monitor(ingress_b);
   caf::anon_send_exit(ingress_b, caf::exit_reason::kill);
   bool down = false;
-  self->receive([&](caf::down_msg&) { down = true; },
-                caf::after(30s) >> [] {});
+  self->receive([&](caf::down_msg&) { down = true; }, caf::after(30s) >> [] {});
   ASSERT_TRUE(down);
   auto failed = ask("remote/info");
   ASSERT_FALSE(failed);
@@ -203,8 +205,10 @@ TEST_F(RemoteCall, AnOwnerThatWentAwayDuringTheCallIsUnavailable) {
 TEST_F(RemoteCall, TellsLocalAndRemoteActors) {
   caf::scoped_actor probe_a{sys};
   caf::scoped_actor probe_b{sys};
-  ASSERT_FALSE(names_a->put("local/probe", caf::actor_cast<caf::actor>(probe_a)));
-  ASSERT_FALSE(names_b->put("remote/probe", caf::actor_cast<caf::actor>(probe_b)));
+  ASSERT_FALSE(
+    names_a->put("local/probe", caf::actor_cast<caf::actor>(probe_a)));
+  ASSERT_FALSE(
+    names_b->put("remote/probe", caf::actor_cast<caf::actor>(probe_b)));
   ASSERT_FALSE(bsm::tell_anywhere(env_a, "local/probe", ping(1)));
   ASSERT_FALSE(bsm::tell_anywhere(env_a, "remote/probe", ping(2)));
   uint64_t local = 0;

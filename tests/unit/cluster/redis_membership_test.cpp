@@ -28,10 +28,10 @@ using bsm::errc;
 using bsm::cluster::parse_redis_url;
 using bsm::cluster::redis_membership;
 using bsm::cluster::redis_url;
-using bsm::v1::MemberRecord;
 using bsm::test::free_port;
 using bsm::test::redis_process;
 using bsm::test::redis_server_path;
+using bsm::v1::MemberRecord;
 using clock_type = std::chrono::steady_clock;
 
 MemberRecord make_record(const std::string& name, uint64_t incarnation = 1) {

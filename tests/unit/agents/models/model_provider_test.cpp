@@ -33,8 +33,7 @@ public:
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof(addr);
-    if (fd_ >= 0
-        && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0
+    if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0
         && ::listen(fd_, 16) == 0
         && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
       port_ = ntohs(addr.sin_port);
@@ -126,11 +125,13 @@ TEST(ModelProviderOptions, ResolveEndpointKeepsTheNodesKeyForItsOwnUpstream) {
   EXPECT_TRUE(bsm::is(bad.error(), bsm::errc::invalid_argument));
 }
 
-TEST(ModelProviderOptions, FromTakesTheKeyFromTheEnvironmentWhenTheConfigHasNone) {
+TEST(ModelProviderOptions,
+     FromTakesTheKeyFromTheEnvironmentWhenTheConfigHasNone) {
   bsm::openai_options openai;
   openai.api_key_env = "BSM_TEST_KEY";
   openai.max_concurrency = 3;
-  auto opts = bsm::model_provider_options::from(openai, {{"BSM_TEST_KEY", "k"}});
+  auto opts
+    = bsm::model_provider_options::from(openai, {{"BSM_TEST_KEY", "k"}});
   EXPECT_EQ(opts.openai.api_key, "k");
   EXPECT_EQ(opts.max_concurrency, 3u);
   openai.api_key = "configured";
@@ -205,12 +206,12 @@ TEST_F(ModelProvider, StreamsALocalAnswerAsOneDelta) {
   msg->set_role("user");
   msg->set_content("hello");
   std::vector<std::string> seen;
-  self
-    ->request(provider, 10s, req, caf::actor_cast<caf::actor>(self))
-    .receive([&](bsm::v1::ModelResponse& res) {
-      seen.push_back("reply:" + res.message().content());
-    },
-             [&](caf::error& err) { seen.push_back(bsm::render(err)); });
+  self->request(provider, 10s, req, caf::actor_cast<caf::actor>(self))
+    .receive(
+      [&](bsm::v1::ModelResponse& res) {
+        seen.push_back("reply:" + res.message().content());
+      },
+      [&](caf::error& err) { seen.push_back(bsm::render(err)); });
   self->receive([&](bsm::v1::ChatDelta& d) { seen.push_back(d.content()); },
                 caf::after(0s) >> [] {});
   ASSERT_EQ(seen.size(), 2u);
