@@ -1,40 +1,41 @@
 #pragma once
 
-// Keeps the first answer to each Idempotency-Key of the HTTP bridge in the
-// store's "idempotency" column, under a prefix no mailbox target can start
-// with, as expiring values (compaction drops them after the TTL).
-// Spawn detached: every handler does a blocking RocksDB read or write.
+// Keeps the first answer to each Idempotency-Key of the HTTP bridge, by
+// scope ("<METHOD> <path>\n<key>"), as an expiring record (see
+// expiring_record_store.hpp). Spawn detached.
 
-#include <chrono>
-#include <string>
+#include <string_view>
 
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
-
+#include "actors/expiring_record_store.hpp"
 #include "actors/interfaces.hpp"
-#include "runtime/store/store.hpp"
 
 namespace bsm {
 
-struct http_idempotency_state {
+struct http_idempotency_kind {
+  using actor = http_idempotency_actor;
+  using get_request = v1::HttpIdempotencyGetRequest;
+  using get_response = v1::HttpIdempotencyGetResponse;
+  using put_request = v1::HttpIdempotencyPutRequest;
+  using put_response = v1::HttpIdempotencyPutResponse;
   static constexpr const char* name = "http_idempotency";
-
-  store* db = nullptr;
-  std::chrono::milliseconds ttl{0};
-
-  caf::expected<v1::HttpIdempotencyGetResponse>
-  get(const v1::HttpIdempotencyGetRequest& req) const;
-
-  caf::expected<v1::HttpIdempotencyPutResponse>
-  put(const v1::HttpIdempotencyPutRequest& req) const;
+  // Mailbox keys start with a target path ([a-z0-9_.-/]); \x01 cannot.
+  static constexpr std::string_view prefix{"\x01http\0", 6};
+  template <class Request>
+  static const std::string& id_of(const Request& req) {
+    return req.scope();
+  }
+  static auto* record_of(get_response& resp) {
+    return resp.mutable_record();
+  }
+  static const auto& record_of(const put_request& req) {
+    return req.record();
+  }
 };
 
-/// The store key of an idempotency scope.
-std::string http_idempotency_key(const std::string& scope);
+using http_idempotency_state = expiring_record_state<http_idempotency_kind>;
 
-/// REQUIRES: `db` outlives the actor.
-http_idempotency_actor::behavior_type http_idempotency_store(
-  http_idempotency_actor::stateful_pointer<http_idempotency_state> self,
-  store* db, std::chrono::milliseconds ttl);
+/// The store actor's behavior, for spawn(): (store* db, milliseconds ttl).
+inline constexpr auto http_idempotency_store
+  = &expiring_record_store<http_idempotency_kind>;
 
 } // namespace bsm

@@ -4,14 +4,12 @@
 #include "actors/mailbox_reader.hpp"
 #include "actors/outbox_actor.hpp"
 #include "runtime/error.hpp"
+#include "runtime/mailbox/mailbox_store.hpp"
 #include "runtime/mailbox/message_id.hpp"
 
 namespace bsm {
 
 namespace {
-
-// Longest idempotency key; keys are part of a RocksDB key.
-constexpr size_t max_idempotency_key = 256;
 
 caf::error check(const mailbox_env& env, const v1::Envelope& x) {
   if (auto err = name_registry::validate_path(x.target()))
@@ -25,10 +23,11 @@ caf::error check(const mailbox_env& env, const v1::Envelope& x) {
                       "envelope of " + std::to_string(x.ByteSizeLong())
                         + " bytes is over mailbox.max_envelope_bytes ("
                         + std::to_string(env.opts.max_envelope_bytes) + ")");
-  if (x.idempotency_key().size() > max_idempotency_key)
+  if (x.idempotency_key().size() > mailbox::max_idempotency_key_bytes)
     return make_error(errc::invalid_argument,
                       "idempotency key is longer than "
-                        + std::to_string(max_idempotency_key) + " bytes");
+                        + std::to_string(mailbox::max_idempotency_key_bytes)
+                        + " bytes");
   if (auto msg = env.types->decode(x.type_name(), x.payload()); !msg)
     return msg.error();
   return caf::none;

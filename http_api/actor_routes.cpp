@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http_api/handlers.hpp"
-#include "protocols/enum_label.hpp"
+#include "http_api/tree_format.hpp"
 #include "runtime/http/error_response.hpp"
 
 namespace bsm::http_handlers {
@@ -13,24 +13,11 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-// API.md: {"name","strategy","children":[...],"restarts","state"}.
-nlohmann::json tree_json(const v1::TreeNode& node) {
-  nlohmann::json children = nlohmann::json::array();
-  for (const auto& child : node.children())
-    children.push_back(tree_json(child));
-  nlohmann::json result{{"name", node.name().empty() ? "root" : node.name()},
-                        {"children", std::move(children)},
-                        {"restarts", node.restarts()}};
-  result["strategy"]
-    = node.strategy() == v1::RESTART_STRATEGY_UNSPECIFIED
-        ? nlohmann::json(nullptr)
-        : nlohmann::json(enum_label(v1::RestartStrategy_Name(node.strategy()),
-                                    "RESTART_STRATEGY_"));
-  result["state"]
-    = node.state() == v1::CHILD_STATE_UNSPECIFIED
-        ? std::string{"running"}
-        : enum_label(v1::ChildState_Name(node.state()), "CHILD_STATE_");
-  return result;
+http::response text_response(std::string text) {
+  http::response res{bhttp::status::ok, 11};
+  res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+  res.body() = std::move(text);
+  return res;
 }
 
 } // namespace
@@ -60,8 +47,13 @@ void tree(http_bridge_pointer self, ex_ptr ex) {
   self->request(*env.root, env.opts.internal_timeout, v1::TreeRequest{})
     .then(
       [ex](v1::TreeResponse& resp) {
-        ex->respond(http::make_json_response(bhttp::status::ok,
-                                             tree_json(resp.root()).dump()));
+        auto accept = ex->req()[bhttp::field::accept];
+        auto res = wants_text({accept.data(), accept.size()})
+                     ? text_response(tree_text(resp.root()))
+                     : http::make_json_response(bhttp::status::ok,
+                                                tree_json(resp.root()).dump());
+        res.set(bhttp::field::vary, "Accept");
+        ex->respond(std::move(res));
       },
       [ex](caf::error& err) { http::respond_error(*ex, err); });
 }

@@ -23,7 +23,8 @@ void readyz(http_bridge_pointer self, ex_ptr ex);
 
 /// GET /v1/actors: named actors and mailboxes with their depth.
 void list_actors(http_bridge_pointer self, ex_ptr ex);
-/// GET /v1/tree: the supervision tree.
+/// GET /v1/tree: the supervision tree, as JSON or, for `Accept: text/plain`,
+/// as text (tree_format.hpp).
 void tree(http_bridge_pointer self, ex_ptr ex);
 
 // -- message injection (message_routes.cpp)

@@ -6,14 +6,13 @@
 
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
+#include "runtime/mailbox/mailbox_store.hpp"
 
 namespace bsm::http_handlers {
 
 namespace bhttp = boost::beast::http;
 
 namespace {
-
-constexpr size_t max_key_bytes = 255;
 
 // What defines the request besides its path: the body and the headers
 // that change how the body is read.
@@ -89,10 +88,12 @@ idempotency_key_of(const http::request& req) {
   auto key = it->value();
   bool printable = std::all_of(key.begin(), key.end(),
                                [](char c) { return c >= 0x20 && c < 0x7f; });
-  if (key.empty() || key.size() > max_key_bytes || !printable)
+  if (key.empty() || key.size() > mailbox::max_idempotency_key_bytes
+      || !printable)
     return make_error(errc::invalid_argument,
-                      "Idempotency-Key must be 1 to 255 printable ASCII "
-                      "characters");
+                      "Idempotency-Key must be 1 to "
+                        + std::to_string(mailbox::max_idempotency_key_bytes)
+                        + " printable ASCII characters");
   return std::optional<std::string>{std::string{key}};
 }
 

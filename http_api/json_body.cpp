@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/json_depth.hpp"
 
@@ -16,9 +17,7 @@ std::string media_type(const http::request& req) {
   result.erase(std::remove_if(result.begin(), result.end(),
                               [](unsigned char c) { return std::isspace(c); }),
                result.end());
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return result;
+  return ascii_lower(result);
 }
 
 bool is_json_request(const http::request& req) {

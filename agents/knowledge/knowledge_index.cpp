@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "agents/knowledge/text_tokens.hpp"
+#include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
 
 namespace fs = std::filesystem;
@@ -251,11 +252,7 @@ private:
 };
 
 std::string lower_extension(const fs::path& file) {
-  auto ext = file.extension().string();
-  for (auto& c : ext)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return ext;
+  return ascii_lower(file.extension().string());
 }
 
 bool hidden(const fs::path& p) {

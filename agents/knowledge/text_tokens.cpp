@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "runtime/ascii.hpp"
+
 namespace bsm::knowledge {
 
 namespace {
@@ -10,11 +12,6 @@ namespace {
 bool is_ascii_alnum(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
          || (c >= '0' && c <= '9');
-}
-
-char lower(unsigned char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a')
-                              : static_cast<char>(c);
 }
 
 // The length of the UTF-8 punctuation sequence at `i`, or 0: Latin-1
@@ -129,7 +126,7 @@ std::vector<std::string> tokenize(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
     if (is_ascii_alnum(c)) {
-      word += lower(c);
+      word += ascii_lower(static_cast<char>(c));
       ++i;
     } else if (c >= 0x80) {
       if (auto n = punctuation_at(text, i); n > 0) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agents/tools/tool_names.hpp"
+#include "runtime/ascii.hpp"
 #include "runtime/http/json_depth.hpp"
 
 namespace bsm::models {
@@ -33,14 +34,6 @@ constexpr double min_relative_score = 0.25;
 constexpr uint32_t max_argument_depth = 32;
 
 // -- text helpers -------------------------------------------------------------
-
-std::string lower(std::string_view x) {
-  std::string result{x};
-  for (auto& c : result)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return result;
-}
 
 std::string_view trim(std::string_view x) {
   auto first = x.find_first_not_of(" \t\r\n");
@@ -128,7 +121,7 @@ struct rule_outcome {
 
 std::string_view without_please(std::string_view input) {
   input = trim(input);
-  if (starts_with(lower(input.substr(0, 7)), "please "))
+  if (starts_with(ascii_lower(input.substr(0, 7)), "please "))
     input = trim(input.substr(7));
   return input;
 }
@@ -136,7 +129,7 @@ std::string_view without_please(std::string_view input) {
 // "call <tool> [with] {json}", "use <tool> [with] {json}", "call <tool>".
 bool explicit_call(const v1::ModelRequest& req, std::string_view input,
                    rule_outcome& out) {
-  auto l = lower(input);
+  auto l = ascii_lower(input);
   size_t pos;
   if (starts_with(l, "call "))
     pos = 5;
@@ -151,7 +144,8 @@ bool explicit_call(const v1::ModelRequest& req, std::string_view input,
   // "call current_time." names current_time.
   auto name
     = std::string{args.empty() ? trim_end_punct(rest) : rest.substr(0, end)};
-  if (starts_with(lower(args.substr(0, 5)), "with ") || lower(args) == "with")
+  if (starts_with(ascii_lower(args.substr(0, 5)), "with ")
+      || ascii_lower(args) == "with")
     args = trim(args.substr(4));
   bool json_like = !args.empty() && (args[0] == '{' || args[0] == '[');
   if (!has_tool(req, name)) {
@@ -179,7 +173,7 @@ bool explicit_call(const v1::ModelRequest& req, std::string_view input,
 }
 
 std::optional<tool_request> time_question(std::string_view input) {
-  auto l = lower(input);
+  auto l = ascii_lower(input);
   // Curly apostrophes as typed on phones: "what’s the time".
   for (size_t i = l.find("\xE2\x80\x99"); i != std::string::npos;
        i = l.find("\xE2\x80\x99"))
@@ -199,14 +193,14 @@ std::optional<tool_request> time_question(std::string_view input) {
 
 // Memory keys are compared lowercase and without a leading article.
 std::string memory_key(std::string_view x) {
-  auto key = lower(trim_end_punct(x));
+  auto key = ascii_lower(trim_end_punct(x));
   if (starts_with(key, "the "))
     key = std::string{trim(std::string_view{key}.substr(4))};
   return key;
 }
 
 std::optional<tool_request> remember(std::string_view input) {
-  auto l = lower(input);
+  auto l = ascii_lower(input);
   if (!starts_with(l, "remember "))
     return std::nullopt;
   size_t pos = 9;
@@ -229,7 +223,7 @@ std::optional<tool_request> remember(std::string_view input) {
 }
 
 std::optional<tool_request> recall(std::string_view input) {
-  auto l = lower(input);
+  auto l = ascii_lower(input);
   std::string_view rest;
   for (std::string_view prefix :
        {"recall ", "what do you remember about ", "do you remember "})
@@ -251,7 +245,7 @@ bool is_agent_char(char c) {
 // "ask <agent>: <question>", "ask the <agent> agent <question>", "ask
 // <agent> to <task>", "ask <agent> about <topic>".
 std::optional<tool_request> ask(std::string_view input) {
-  auto l = lower(input);
+  auto l = ascii_lower(input);
   if (!starts_with(l, "ask "))
     return std::nullopt;
   size_t pos = 4;
@@ -298,7 +292,7 @@ std::optional<tool_request> ask(std::string_view input) {
 }
 
 std::optional<tool_request> search(std::string_view input) {
-  auto l = lower(input);
+  auto l = ascii_lower(input);
   std::string_view rest;
   for (std::string_view prefix : {"search the knowledge for ", "search for ",
                                   "search ", "look up ", "lookup "})

@@ -12,7 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "agents/models/openai_json.hpp"
+#include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
+#include "runtime/http/curl_error.hpp"
+#include "runtime/http/sse_parser.hpp"
 
 namespace bsm::models {
 
@@ -57,13 +60,6 @@ bool is_success(long status) {
 bool is_retryable_status(long status) {
   return status == 429 || status == 500 || status == 502 || status == 503
          || status == 504;
-}
-
-std::string lower(std::string_view x) {
-  std::string result{x};
-  for (auto& c : result)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
 }
 
 std::string_view trim(std::string_view x) {
@@ -129,7 +125,7 @@ struct exchange_state {
   long status = -1;
   bool event_stream = false;
   std::string body;
-  sse_parser sse;
+  http::sse_parser sse;
   stream_accumulator acc;
   caf::error failure; // set by a callback that stopped the transfer
 };
@@ -151,16 +147,16 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto colon = line.find(':');
   if (colon == std::string_view::npos)
     return line.size();
-  auto name = lower(trim(line.substr(0, colon)));
+  auto name = ascii_lower(trim(line.substr(0, colon)));
   auto value = trim(line.substr(colon + 1));
   if (name == "content-type")
-    st.content_type = lower(value);
+    st.content_type = ascii_lower(value);
   else if (name == "retry-after-ms")
     st.retry_after = parse_wait(value, 1.0);
   else if (name == "retry-after" && !st.retry_after)
     st.retry_after = parse_wait(value, 1000.0);
   else if (name == "x-should-retry")
-    st.should_retry = lower(value) == "true";
+    st.should_retry = ascii_lower(value) == "true";
   return line.size();
 }
 
@@ -292,32 +288,19 @@ attempt_result from_body(exchange_state& st, const std::string& url) {
 attempt_result from_curl(CURLcode rc, const exchange_state& st,
                          const char* detail, const std::string& url,
                          clock::time_point deadline) {
-  std::string what
-    = url + ": " + (detail[0] != '\0' ? detail : curl_easy_strerror(rc));
-  bool fresh = !st.acc.forwarded();
-  switch (rc) {
-    case CURLE_ABORTED_BY_CALLBACK:
-      return fail(make_error(errc::unavailable, url + ": cancelled"), false);
-    case CURLE_OPERATION_TIMEDOUT:
-      if (clock::now() + deadline_slack >= deadline)
-        return fail(make_error(errc::deadline_exceeded, what), false);
-      // The connect timeout, with time left: like a refused connection.
-      return fail(make_error(errc::unavailable, what), fresh);
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-      return fail(make_error(errc::unavailable, what), fresh);
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return fail(
-        make_error(errc::invalid_argument, "bad upstream URL " + what), false);
-    default: return fail(make_error(errc::unavailable, what), false);
-  }
+  if (rc == CURLE_ABORTED_BY_CALLBACK)
+    return fail(make_error(errc::unavailable, url + ": cancelled"), false);
+  auto code = http::curl_error_code(rc);
+  auto what = url + ": " + http::curl_error_text(rc, detail);
+  // A timeout with time left is the connect timeout: like a refused
+  // connection.
+  if (code == errc::deadline_exceeded
+      && clock::now() + deadline_slack < deadline)
+    code = errc::unavailable;
+  if (code == errc::invalid_argument)
+    what = "bad upstream URL " + what;
+  return fail(make_error(code, std::move(what)),
+              code == errc::unavailable && !st.acc.forwarded());
 }
 
 } // namespace

@@ -79,7 +79,8 @@ public:
   /// Errors: `invalid_argument` (a 4xx other than 429, with the upstream's
   /// message; a bad URL; a malformed answer), `resource_exhausted` (429
   /// after the retries), `unavailable` (5xx, connection failures, a
-  /// dropped stream, cancelled), `deadline_exceeded`.
+  /// dropped stream, cancelled), `deadline_exceeded`, `internal` (any other
+  /// libcurl failure; see runtime/http/curl_error.hpp).
   [[nodiscard]] caf::expected<v1::ModelResponse>
   complete(const openai_endpoint& ep, const v1::ModelRequest& req,
            const delta_handler& on_delta, completion_control* ctl = nullptr);

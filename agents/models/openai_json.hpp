@@ -89,36 +89,6 @@ std::optional<std::string> upstream_error_message(const nlohmann::json& body);
 
 // -- streaming ----------------------------------------------------------------
 
-/// Splits a text/event-stream body, fed in pieces of any size, into the data
-/// of its events (WHATWG "event stream interpretation"): `data:` lines of
-/// one event are joined with "\n", a blank line ends an event, lines
-/// starting with ':' (comments, heartbeats) and other fields are ignored.
-/// Accepts LF and CRLF line ends.
-class sse_parser {
-public:
-  /// Bound on one event (data plus the unfinished line). Default: 16 MiB.
-  explicit sse_parser(size_t max_event_bytes = 16u << 20)
-    : max_event_bytes_(max_event_bytes) {}
-
-  /// Consumes `bytes`; returns the data of every event they complete.
-  /// Errors: `invalid_argument` once an event grows over the bound (the
-  /// parser is then unusable).
-  [[nodiscard]] caf::expected<std::vector<std::string>>
-  feed(std::string_view bytes);
-
-  /// At the end of the body: the data of an event the server did not end
-  /// with a blank line (lenient: some servers omit the last one).
-  std::optional<std::string> finish();
-
-private:
-  void take_line(std::string_view line, std::vector<std::string>& out);
-
-  size_t max_event_bytes_;
-  std::string line_;
-  std::string data_;
-  bool has_data_ = false;
-};
-
 /// Assembles a streamed completion from the data of its events, one at a
 /// time: content deltas, tool calls by `index` (id, type and name in the
 /// first fragment, argument fragments appended), finish_reason, and usage

@@ -1,44 +1,45 @@
 #pragma once
 
 // The results of completed tool calls, by idempotency key (derived from the
-// turn and the call), in the store's "idempotency" column under a prefix of
-// their own, as expiring values. A turn replayed after a crash finds the
-// result of every call that completed and does not run it again.
-// Spawn detached: every handler does a blocking RocksDB read or write.
+// turn and the call), as expiring records (see
+// actors/expiring_record_store.hpp). A turn replayed after a crash finds
+// the result of every call that completed and does not run it again.
+// Spawn detached.
 
-#include <chrono>
-#include <string>
+#include <string_view>
 
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
-
+#include "actors/expiring_record_store.hpp"
 #include "actors/interfaces.hpp"
-#include "runtime/store/store.hpp"
 
 namespace bsm {
 
 /// The ledger's registered path.
 inline constexpr const char* tool_ledger_path = "tool_ledger";
 
-struct tool_ledger_state {
+struct tool_ledger_kind {
+  using actor = tool_ledger_actor;
+  using get_request = v1::ToolLedgerGetRequest;
+  using get_response = v1::ToolLedgerGetResponse;
+  using put_request = v1::ToolLedgerPutRequest;
+  using put_response = v1::ToolLedgerPutResponse;
   static constexpr const char* name = "tool_ledger";
-
-  store* db = nullptr;
-  std::chrono::milliseconds ttl{0};
-
-  caf::expected<v1::ToolLedgerGetResponse>
-  get(const v1::ToolLedgerGetRequest& req) const;
-
-  caf::expected<v1::ToolLedgerPutResponse>
-  put(const v1::ToolLedgerPutRequest& req) const;
+  // Mailbox keys start with a target path ([a-z0-9_.-/]); \x01 cannot.
+  static constexpr std::string_view prefix{"\x01tool\0", 6};
+  template <class Request>
+  static const std::string& id_of(const Request& req) {
+    return req.key();
+  }
+  static auto* record_of(get_response& resp) {
+    return resp.mutable_result();
+  }
+  static const auto& record_of(const put_request& req) {
+    return req.result();
+  }
 };
 
-/// The store key of a tool call's idempotency key.
-std::string tool_ledger_key(const std::string& key);
+using tool_ledger_state = expiring_record_state<tool_ledger_kind>;
 
-/// REQUIRES: `db` outlives the actor.
-tool_ledger_actor::behavior_type
-tool_ledger(tool_ledger_actor::stateful_pointer<tool_ledger_state> self,
-            store* db, std::chrono::milliseconds ttl);
+/// The ledger actor's behavior, for spawn(): (store* db, milliseconds ttl).
+inline constexpr auto tool_ledger = &expiring_record_store<tool_ledger_kind>;
 
 } // namespace bsm

@@ -1,6 +1,7 @@
 #include "node/bsmctl/commands.hpp"
 
 #include <fstream>
+#include <optional>
 #include <ostream>
 
 #include "node/bsmctl/command_context.hpp"
@@ -15,22 +16,47 @@ namespace {
 
 using table_renderer = std::string (*)(const ordered_json&);
 
+// GET `path` as `accept` into `res`; on failure, the exit code (the
+// failure printed).
+std::optional<int> get(command_context& ctx, const std::string& path,
+                       const std::string& accept, http_response& res) {
+  http_request req;
+  req.path = path;
+  req.headers.push_back("Accept: " + accept);
+  auto got = ctx.client.send(req);
+  if (!got)
+    return report(got.error(), ctx.io);
+  if (!is_success(got->status))
+    return report_http_error(*got, ctx.io);
+  res = std::move(*got);
+  return std::nullopt;
+}
+
 // GET `path` and print the body as JSON or through `to_table`.
 int get_and_print(command_context& ctx, const std::string& path,
                   table_renderer to_table) {
-  http_request req;
-  req.path = path;
-  req.headers.push_back("Accept: application/json");
-  auto res = ctx.client.send(req);
-  if (!res)
-    return report(res.error(), ctx.io);
-  if (!is_success(res->status))
-    return report_http_error(*res, ctx.io);
-  auto doc = parse_body(res->body);
+  http_response res;
+  if (auto failed = get(ctx, path, "application/json", res))
+    return *failed;
+  auto doc = parse_body(res.body);
   if (ctx.table() && doc)
     ctx.io.out << to_table(*doc);
   else
-    print_line(ctx.io, one_line(res->body));
+    print_line(ctx.io, one_line(res.body));
+  return exit_ok;
+}
+
+// The tree's table is the bridge's text (the dashboard shows the same).
+int run_tree(command_context& ctx) {
+  bool text = ctx.table();
+  http_response res;
+  if (auto failed
+      = get(ctx, "/v1/tree", text ? "text/plain" : "application/json", res))
+    return *failed;
+  if (text)
+    ctx.io.out << res.body;
+  else
+    print_line(ctx.io, one_line(res.body));
   return exit_ok;
 }
 
@@ -121,7 +147,7 @@ int run_http_command(const bsmctl_args& args, const console& io) {
                              : run_send(ctx, args.send);
     case command_kind::actors:
       return get_and_print(ctx, "/v1/actors", actors_table);
-    case command_kind::tree: return get_and_print(ctx, "/v1/tree", tree_lines);
+    case command_kind::tree: return run_tree(ctx);
     case command_kind::health: return run_health(ctx);
     case command_kind::events: return run_events(ctx, args.events);
     default: io.err << "bsmctl: not an HTTP command\n"; return exit_usage;

@@ -5,7 +5,7 @@
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/message.hpp"
 #include "node/bsmctl/output.hpp"
-#include "node/bsmctl/sse.hpp"
+#include "runtime/http/sse_parser.hpp"
 
 namespace bsm::ctl {
 
@@ -21,13 +21,19 @@ std::string render_event(const command_context& ctx, const std::string& data) {
 } // namespace
 
 int run_events(command_context& ctx, const events_args& args) {
-  sse_parser parser;
+  // An event the server did not end with a blank line is dropped (WHATWG).
+  http::sse_parser parser;
+  caf::error failure;
   uint64_t seen = 0;
   auto on_line = [&](std::string_view line) {
-    auto data = parser.feed(line);
-    if (!data)
+    auto data = parser.feed_line(line);
+    if (!data) {
+      failure = std::move(data.error());
+      return false;
+    }
+    if (!*data)
       return true;
-    print_line(ctx.io, render_event(ctx, *data));
+    print_line(ctx.io, render_event(ctx, **data));
     ++seen;
     return !args.count || seen < *args.count;
   };
@@ -35,6 +41,8 @@ int run_events(command_context& ctx, const events_args& args) {
   auto res = ctx.client.stream_lines(path, "text/event-stream", on_line);
   if (!res)
     return report(res.error(), ctx.io);
+  if (failure)
+    return report(failure, ctx.io);
   if (!is_success(res->status))
     return report_http_error(*res, ctx.io);
   if (args.count && seen < *args.count) {

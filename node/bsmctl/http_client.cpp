@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include "runtime/error.hpp"
+#include "runtime/http/curl_error.hpp"
 
 namespace bsm::ctl {
 
@@ -56,26 +57,11 @@ bool deliver_lines(detail::http_transfer& t) {
 }
 
 caf::error from_curl(CURLcode rc, const char* detail, const std::string& url) {
-  std::string what = "cannot reach " + url + ": "
-                     + (detail[0] != '\0' ? detail : curl_easy_strerror(rc));
-  switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return make_error(errc::deadline_exceeded, std::move(what));
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-      return make_error(errc::unavailable, std::move(what));
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return make_error(errc::invalid_argument,
-                        "bad URL " + url + ": " + curl_easy_strerror(rc));
-    default: return make_error(errc::internal, std::move(what));
-  }
+  auto code = http::curl_error_code(rc);
+  if (code == errc::invalid_argument)
+    return make_error(code, "bad URL " + url + ": " + curl_easy_strerror(rc));
+  return make_error(code, "cannot reach " + url + ": "
+                            + http::curl_error_text(rc, detail));
 }
 
 size_t on_write(char* data, size_t size, size_t count, void* user) {

@@ -1,49 +1,8 @@
 #include "node/bsmctl/output.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace bsm::ctl {
-
-namespace {
-
-// "RESTART_STRATEGY_ONE_FOR_ONE" -> "one_for_one"; short names unchanged.
-std::string enum_name(const ordered_json& value, const std::string& prefix) {
-  if (!value.is_string())
-    return value.is_null() ? "" : cell(value);
-  auto text = value.get<std::string>();
-  if (text.rfind(prefix, 0) == 0)
-    text.erase(0, prefix.size());
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  return text;
-}
-
-// `doc[key]`, or null when missing.
-ordered_json member(const ordered_json& doc, const char* key) {
-  auto it = doc.find(key);
-  return it == doc.end() ? ordered_json{} : *it;
-}
-
-void tree_node(const ordered_json& node, size_t depth, std::string& out) {
-  out.append(depth * 2, ' ');
-  out += text_of(node, "name", "?");
-  auto strategy = enum_name(member(node, "strategy"), "RESTART_STRATEGY_");
-  if (!strategy.empty() && strategy != "unspecified")
-    out += " [" + strategy + "]";
-  auto state = enum_name(member(node, "state"), "CHILD_STATE_");
-  out += ' ' + (state.empty() ? std::string{"unspecified"} : state);
-  out += " restarts=" + text_of(node, "restarts", "0") + '\n';
-  auto children = node.find("children");
-  if (children == node.end() || !children->is_array())
-    return;
-  for (const auto& child : *children)
-    if (child.is_object())
-      tree_node(child, depth + 1, out);
-}
-
-} // namespace
 
 std::string compact(const ordered_json& doc) {
   return doc.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
@@ -111,16 +70,6 @@ std::string actors_table(const ordered_json& doc) {
     for (const auto& actor : *list)
       rows.push_back({text_of(actor, "name"), text_of(actor, "mailbox_depth")});
   return format_table(rows);
-}
-
-std::string tree_lines(const ordered_json& doc) {
-  const ordered_json* root = &doc;
-  if (doc.is_object() && !doc.contains("name") && doc.contains("root"))
-    root = &doc["root"];
-  std::string out;
-  if (root->is_object())
-    tree_node(*root, 0, out);
-  return out;
 }
 
 std::string event_line(const ordered_json& event) {

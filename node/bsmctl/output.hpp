@@ -41,12 +41,6 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows);
 /// array; missing values print as "-".
 std::string actors_table(const ordered_json& doc);
 
-/// GET /v1/tree as one line per node, "name [strategy] state restarts=n",
-/// indented two spaces per level ("[strategy]" only for supervisors).
-/// Takes the node itself or {"root": node}; enum values may be short
-/// ("one_for_one") or protobuf names ("RESTART_STRATEGY_ONE_FOR_ONE").
-std::string tree_lines(const ordered_json& doc);
-
 /// One event of GET /v1/events as "time topic source data".
 std::string event_line(const ordered_json& event);
 

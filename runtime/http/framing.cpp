@@ -1,7 +1,8 @@
 #include "runtime/http/framing.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "runtime/ascii.hpp"
 
 namespace bsm::http {
 
@@ -37,10 +38,7 @@ std::string last_transfer_coding(boost::beast::string_view value) {
     return {};
   auto begin = value.find_last_of(", \t", end);
   begin = begin == boost::beast::string_view::npos ? 0 : begin + 1;
-  std::string result{value.substr(begin, end - begin + 1)};
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return result;
+  return ascii_lower(std::string_view{value.data() + begin, end - begin + 1});
 }
 
 std::optional<rejection> check_header(const request_header& header,

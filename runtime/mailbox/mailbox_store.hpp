@@ -35,6 +35,10 @@ parse_envelope_key(std::string_view key);
 
 std::string seq_key(std::string_view target);
 
+/// Longest idempotency key a send may carry, in bytes; the HTTP bridge's
+/// Idempotency-Key header has the same bound. Keys are part of a store key.
+inline constexpr size_t max_idempotency_key_bytes = 255;
+
 std::string idempotency_key(std::string_view target, std::string_view key);
 
 // -- batch edits (inside a store_writer fill) --------------------------------

@@ -236,6 +236,16 @@ TEST_F(HttpBridge, TreeShowsTheRootWithItsChildren) {
       << want << " missing from " << res->body;
 }
 
+TEST_F(HttpBridge, TreeAsTextForAcceptTextPlain) {
+  auto res = get(port(), "/v1/tree", {{"Accept", "text/plain"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  EXPECT_EQ(res->header("Content-Type").rfind("text/plain", 0), 0u);
+  EXPECT_EQ(res->body.rfind("root [one_for_one] running restarts=", 0), 0u)
+    << res->body;
+  EXPECT_NE(res->body.find("\n  memory running restarts="), std::string::npos)
+    << res->body;
+}
+
 TEST_F(HttpBridge, AskPingAnswersWithThePingResponse) {
   auto res = post_json(
     port(), messages_of("node_info"),
@@ -545,6 +555,18 @@ TEST(HttpBridgeIdempotency, SameIdempotencyKeyWhileInFlightIs409) {
   EXPECT_EQ(third->body, answer->body);
   EXPECT_EQ(up.requests(), 1u);
   EXPECT_EQ(node.stop(), 0) << node.proc().err();
+}
+
+TEST_F(HttpBridge, IdempotencyKeyOf255CharactersIsTakenAnd256Refused) {
+  const std::string body
+    = R"({"type":"bsm.v1.MemoryPutRequest","mode":"tell",)"
+      R"("payload":{"agent":"http-idem","key":"long","value":"YQ=="}})";
+  auto longest = post_json(port(), messages_of("memory"), body,
+                           {{"Idempotency-Key", std::string(255, 'k')}});
+  EXPECT_TRUE(longest && longest->status == 202) << describe(longest);
+  auto over = post_json(port(), messages_of("memory"), body,
+                        {{"Idempotency-Key", std::string(256, 'k')}});
+  EXPECT_TRUE(is_error(over, 400, "invalid_argument"));
 }
 
 // -- hostile framing --

@@ -9,13 +9,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+#include "runtime/ascii.hpp"
 
 namespace bsm::test {
 
@@ -24,19 +25,13 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-std::string lowercase(std::string result) {
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return result;
-}
-
 template <class Parser>
 http_response to_response(Parser& parser) {
   const auto& msg = parser.get();
   http_response result;
   result.status = static_cast<int>(msg.result_int());
   for (const auto& field : msg.base())
-    result.headers[lowercase(std::string{field.name_string()})]
+    result.headers[ascii_lower(std::string{field.name_string()})]
       = std::string{field.value()};
   result.close = !msg.keep_alive();
   return result;
@@ -45,12 +40,12 @@ http_response to_response(Parser& parser) {
 } // namespace
 
 std::string http_response::header(std::string_view name) const {
-  auto i = headers.find(lowercase(std::string{name}));
+  auto i = headers.find(ascii_lower(name));
   return i == headers.end() ? std::string{} : i->second;
 }
 
 bool http_response::has_header(std::string_view name) const {
-  return headers.count(lowercase(std::string{name})) > 0;
+  return headers.count(ascii_lower(name)) > 0;
 }
 
 http_connection::http_connection(uint16_t port,

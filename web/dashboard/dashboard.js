@@ -15,12 +15,10 @@ function setStatus(id, ok, text) {
   el.className = ok ? "ok" : "bad";
 }
 
-function renderTree(node, depth) {
-  let line = "  ".repeat(depth) + node.name;
-  if (node.strategy) line += " [" + node.strategy + "]";
-  line += " " + node.state;
-  if (node.restarts > 0) line += " restarts=" + node.restarts;
-  return [line].concat(...node.children.map((c) => renderTree(c, depth + 1)));
+// The bridge renders the tree as text (bsmctl tree prints the same).
+async function getText(path) {
+  const res = await fetch(path, { headers: { Accept: "text/plain" } });
+  return { ok: res.ok, body: await res.text() };
 }
 
 async function refresh() {
@@ -31,8 +29,8 @@ async function refresh() {
       : "unhealthy");
     const ready = await getJson("/readyz");
     setStatus("ready", ready.ok, ready.ok ? "ready" : ready.body.error.message);
-    const tree = await getJson("/v1/tree");
-    if (tree.ok) document.getElementById("tree").textContent = renderTree(tree.body, 0).join("\n");
+    const tree = await getText("/v1/tree");
+    if (tree.ok) document.getElementById("tree").textContent = tree.body;
     const actors = await getJson("/v1/actors");
     if (actors.ok) {
       const rows = actors.body.actors.map((a) => {

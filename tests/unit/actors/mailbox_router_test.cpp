@@ -280,6 +280,18 @@ TEST_F(MailboxRouter, DuplicateIdempotencyKeyIsAnsweredWithTheOriginal) {
   EXPECT_EQ(mm->duplicates.value(), 1u);
 }
 
+TEST_F(MailboxRouter, IdempotencyKeyOf255BytesIsTakenAnd256Refused) {
+  start();
+  auto longest = send(ping(1, "ok", std::string(255, 'k')));
+  ASSERT_TRUE(longest) << bsm::render(longest.error());
+  auto over = send(ping(2, "ok", std::string(256, 'k')));
+  ASSERT_FALSE(over);
+  EXPECT_TRUE(bsm::is(over.error(), bsm::errc::invalid_argument))
+    << bsm::render(over.error());
+  EXPECT_NE(bsm::render(over.error()).find("longer than 255 bytes"),
+            std::string::npos);
+}
+
 TEST_F(MailboxRouter, ConcurrentSendsWithOneKeyAppendOnce) {
   start();
   caf::scoped_actor self{*sys};

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "node/bsmctl/exit_code.hpp"
-#include "node/bsmctl/sse.hpp"
 
 namespace {
 
@@ -85,21 +84,6 @@ TEST(BsmctlMessage, NamesWhatIsWrongWithABatchLine) {
   EXPECT_NE(error_of(R"({"actor":"a","type":"T","paylaod":{}})")
               .find("unknown field \"paylaod\""),
             std::string::npos);
-}
-
-TEST(BsmctlSse, AssemblesEventsAndSkipsHeartbeatsAndOtherFields) {
-  bsm::ctl::sse_parser parser;
-  EXPECT_FALSE(parser.feed(": heartbeat"));
-  EXPECT_FALSE(parser.feed(""));
-  EXPECT_FALSE(parser.feed("event: supervision"));
-  EXPECT_FALSE(parser.feed("id: 4"));
-  EXPECT_FALSE(parser.feed(R"(data: {"topic":"a"})"));
-  EXPECT_EQ(parser.feed(""), std::optional<std::string>{R"({"topic":"a"})"});
-  EXPECT_FALSE(parser.feed("data:line1"));
-  EXPECT_FALSE(parser.feed("data:  line2"));
-  EXPECT_FALSE(parser.feed("data"));
-  EXPECT_EQ(parser.feed(""), std::optional<std::string>{"line1\n line2\n"});
-  EXPECT_FALSE(parser.feed(""));
 }
 
 } // namespace

@@ -29,24 +29,6 @@ TEST(BsmctlOutput, ListsActorsWithTheirMailboxDepth) {
                                           "x     0\n");
 }
 
-TEST(BsmctlOutput, IndentsTheTreeAndShortensEnumNames) {
-  auto doc = parse(R"({"root":{"name":"root",
-    "strategy":"RESTART_STRATEGY_ONE_FOR_ONE","state":"CHILD_STATE_RUNNING",
-    "children":[
-      {"name":"node_info","state":"CHILD_STATE_RUNNING","restarts":2},
-      {"name":"hub","strategy":"rest_for_one","state":"running","restarts":0,
-       "children":[{"name":"hub/task_queue","state":"restarting"}]}]}})");
-  EXPECT_EQ(bsm::ctl::tree_lines(doc),
-            "root [one_for_one] running restarts=0\n"
-            "  node_info running restarts=2\n"
-            "  hub [rest_for_one] running restarts=0\n"
-            "    hub/task_queue restarting restarts=0\n");
-  auto bare = parse(R"({"name":"root","strategy":"one_for_all",
-                        "state":"running","restarts":1,"children":[]})");
-  EXPECT_EQ(bsm::ctl::tree_lines(bare),
-            "root [one_for_all] running restarts=1\n");
-}
-
 TEST(BsmctlOutput, PrintsAnEventAsTimeTopicSourceData) {
   auto event = parse(R"({"topic":"supervision.child_restarted",
     "time":"2024-05-01T10:00:00Z","source":"node-a/root",

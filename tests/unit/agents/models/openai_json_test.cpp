@@ -264,35 +264,6 @@ TEST(OpenAiJson, ErrorBodyBecomesItsError) {
             std::string::npos);
 }
 
-// -- SSE ----------------------------------------------------------------------
-
-TEST(OpenAiJson, SseParserJoinsPiecesAndMultiLineData) {
-  models::sse_parser sse;
-  std::string body = ": heartbeat\r\ndata: {\"a\":1}\r\n\r\n"
-                     "event: x\ndata: line1\ndata:line2\nid: 7\n\n"
-                     "data: [DONE]\n\n";
-  std::vector<std::string> events;
-  // One byte at a time: every boundary falls somewhere awkward.
-  for (char c : body) {
-    auto out = sse.feed(std::string_view{&c, 1});
-    ASSERT_TRUE(out);
-    events.insert(events.end(), out->begin(), out->end());
-  }
-  EXPECT_EQ(events,
-            (std::vector<std::string>{R"({"a":1})", "line1\nline2", "[DONE]"}));
-  EXPECT_FALSE(sse.finish());
-}
-
-TEST(OpenAiJson, SseParserKeepsAnUnterminatedLastEventAndBoundsEvents) {
-  models::sse_parser sse;
-  auto out = sse.feed("data: tail");
-  ASSERT_TRUE(out);
-  EXPECT_TRUE(out->empty());
-  EXPECT_EQ(sse.finish(), std::optional<std::string>{"tail"});
-  models::sse_parser small{16};
-  EXPECT_FALSE(small.feed("data: " + std::string(32, 'x')));
-}
-
 // -- stream accumulator -------------------------------------------------------
 
 TEST(OpenAiJson, AccumulatesContentFinishReasonAndUsageChunk) {

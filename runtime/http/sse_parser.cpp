@@ -1,0 +1,92 @@
+#include "runtime/http/sse_parser.hpp"
+
+#include <utility>
+
+#include "runtime/error.hpp"
+
+namespace bsm::http {
+
+namespace {
+
+std::string_view without_cr(std::string_view line) {
+  if (!line.empty() && line.back() == '\r')
+    line.remove_suffix(1);
+  return line;
+}
+
+} // namespace
+
+caf::expected<std::vector<std::string>>
+sse_parser::feed(std::string_view bytes) {
+  std::vector<std::string> out;
+  while (!bytes.empty()) {
+    auto end = bytes.find('\n');
+    if (end == std::string_view::npos) {
+      line_.append(bytes.data(), bytes.size());
+      break;
+    }
+    line_.append(bytes.data(), end);
+    bytes.remove_prefix(end + 1);
+    take_line(without_cr(line_), out);
+    line_.clear();
+  }
+  if (auto err = check_bound())
+    return err;
+  return out;
+}
+
+caf::expected<std::optional<std::string>>
+sse_parser::feed_line(std::string_view line) {
+  std::vector<std::string> out;
+  take_line(line, out);
+  if (auto err = check_bound())
+    return err;
+  if (out.empty())
+    return std::optional<std::string>{};
+  return std::optional<std::string>{std::move(out.front())};
+}
+
+std::optional<std::string> sse_parser::finish() {
+  if (!line_.empty()) {
+    std::vector<std::string> ignored;
+    auto line = std::exchange(line_, std::string{});
+    take_line(without_cr(line), ignored);
+  }
+  if (!has_data_)
+    return std::nullopt;
+  has_data_ = false;
+  return std::exchange(data_, std::string{});
+}
+
+void sse_parser::take_line(std::string_view line,
+                           std::vector<std::string>& out) {
+  if (line.empty()) {
+    if (has_data_)
+      out.push_back(std::exchange(data_, std::string{}));
+    has_data_ = false;
+    return;
+  }
+  if (line.front() == ':')
+    return;
+  auto colon = line.find(':');
+  if (line.substr(0, colon) != "data")
+    return;
+  auto value = colon == std::string_view::npos ? std::string_view{}
+                                               : line.substr(colon + 1);
+  if (!value.empty() && value.front() == ' ')
+    value.remove_prefix(1);
+  if (has_data_)
+    data_ += '\n';
+  data_.append(value.data(), value.size());
+  has_data_ = true;
+}
+
+caf::error sse_parser::check_bound() const {
+  if (line_.size() + data_.size() <= max_event_bytes_)
+    return caf::none;
+  return make_error(errc::invalid_argument,
+                    "upstream sent an event of more than "
+                      + std::to_string(max_event_bytes_) + " bytes");
+}
+
+} // namespace bsm::http

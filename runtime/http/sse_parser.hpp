@@ -1,0 +1,53 @@
+#pragma once
+
+// The one reader of Server-Sent Events (text/event-stream), after the WHATWG
+// HTML "event stream interpretation": `data:` lines of one event are joined
+// with "\n" (one space after the colon is dropped), a blank line ends the
+// event, lines starting with ':' (comments, heartbeats) and other fields
+// (event, id, retry) are ignored, LF and CRLF line ends are accepted.
+// Used by bsmctl (`events`) and the OpenAI client (streamed completions).
+// Not thread-safe: one parser per stream.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+namespace bsm::http {
+
+class sse_parser {
+public:
+  /// Bound on one event (data plus the unfinished line). Default: 16 MiB.
+  explicit sse_parser(size_t max_event_bytes = 16u << 20)
+    : max_event_bytes_(max_event_bytes) {}
+
+  /// Consumes `bytes`, a piece of the body of any size; returns the data of
+  /// every event they complete. Errors: `invalid_argument` once an event
+  /// grows over the bound (the parser is then unusable).
+  [[nodiscard]] caf::expected<std::vector<std::string>>
+  feed(std::string_view bytes);
+
+  /// Consumes one line the caller split off, without its line end; returns
+  /// the data of the event it completes, if any. Errors as for feed().
+  [[nodiscard]] caf::expected<std::optional<std::string>>
+  feed_line(std::string_view line);
+
+  /// At the end of the body: the data of an event the server did not end
+  /// with a blank line (lenient: some servers omit the last one). Callers
+  /// that follow the WHATWG rule to the letter drop it by not calling this.
+  std::optional<std::string> finish();
+
+private:
+  void take_line(std::string_view line, std::vector<std::string>& out);
+  [[nodiscard]] caf::error check_bound() const;
+
+  size_t max_event_bytes_;
+  std::string line_;
+  std::string data_;
+  bool has_data_ = false;
+};
+
+} // namespace bsm::http
