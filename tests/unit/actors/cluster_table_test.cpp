@@ -15,6 +15,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/system_config.hpp"
+#include "tests/common/actor_down.hpp"
 #include "tests/common/redis_server.hpp"
 
 namespace {
@@ -73,16 +74,6 @@ protected:
     return result;
   }
 
-  /// True once `table` terminated (up to 30 s).
-  bool stops(const bsm::cluster_table_actor& table) {
-    caf::scoped_actor self{sys};
-    self->monitor(table);
-    bool down = false;
-    self->receive([&](caf::down_msg&) { down = true; },
-                  caf::after(30s) >> [] {});
-    return down;
-  }
-
   uint16_t port_ = 0;
   std::unique_ptr<bsm::test::redis_process> server_;
   bsm::system_config cfg;
@@ -112,7 +103,7 @@ TEST_F(ClusterTable, LeavingRemovesTheRecordAndStopsTheWorker) {
   ASSERT_TRUE(ask(a, heartbeat("node-a")));
   auto left = ask(a, heartbeat("node-a", true));
   ASSERT_TRUE(left) << bsm::render(left.error());
-  EXPECT_TRUE(stops(a));
+  EXPECT_TRUE(bsm::test::terminates(sys, a));
   auto view = ask(b, heartbeat("node-b"));
   ASSERT_TRUE(view) << bsm::render(view.error());
   EXPECT_TRUE(names(*view).empty());
@@ -144,7 +135,7 @@ TEST_F(ClusterTable, StopsWhenItsOwnerStops) {
   // Answered (unavailable: no Redis) once it runs, so it watches the owner.
   ASSERT_FALSE(ask(a, heartbeat("node-a")));
   caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
-  EXPECT_TRUE(stops(a));
+  EXPECT_TRUE(bsm::test::terminates(sys, a));
 }
 
 } // namespace

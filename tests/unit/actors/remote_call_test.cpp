@@ -17,6 +17,7 @@
 #include "actors/cluster_ingress.hpp"
 #include "actors/node_info_actor.hpp"
 #include "runtime/system_config.hpp"
+#include "tests/common/actor_down.hpp"
 
 namespace {
 
@@ -190,12 +191,8 @@ TEST_F(RemoteCall, AnAskThatCannotBeRoutedFailsAtOnce) {
 
 TEST_F(RemoteCall, AnOwnerThatWentAwayDuringTheCallIsUnavailable) {
   // The connection still names node B's cluster port, but it is gone.
-  caf::scoped_actor self{sys};
-  self->monitor(ingress_b);
   caf::anon_send_exit(ingress_b, caf::exit_reason::kill);
-  bool down = false;
-  self->receive([&](caf::down_msg&) { down = true; }, caf::after(30s) >> [] {});
-  ASSERT_TRUE(down);
+  ASSERT_TRUE(bsm::test::terminates(sys, ingress_b));
   auto failed = ask("remote/info");
   ASSERT_FALSE(failed);
   EXPECT_TRUE(bsm::is(failed.error(), bsm::errc::unavailable))

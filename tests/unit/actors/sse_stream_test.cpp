@@ -7,8 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
-
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -16,6 +14,7 @@
 #include "actors/event_bus.hpp"
 #include "runtime/error.hpp"
 #include "runtime/system_config.hpp"
+#include "tests/common/actor_down.hpp"
 
 namespace {
 
@@ -43,16 +42,6 @@ protected:
       std::move(req), "req-1", std::weak_ptr<bsm::http::session>{}, nullptr);
   }
 
-  /// True once `stream` terminated (up to 30 s).
-  bool stops(const caf::actor& stream) {
-    caf::scoped_actor self{sys};
-    self->monitor(stream);
-    bool down = false;
-    self->receive([&](caf::down_msg&) { down = true; },
-                  caf::after(30s) >> [] {});
-    return down;
-  }
-
   bsm::system_config cfg;
   caf::actor_system sys{cfg};
   bsm::metrics::registry reg;
@@ -64,25 +53,23 @@ TEST_F(SseStream, StopsWhenTheClientGoesAway) {
   auto ex = exchange();
   auto stream = sys.spawn(bsm::sse_stream, ex, bus, std::string{"#"}, 10s);
   ex->cancel();
-  EXPECT_TRUE(stops(stream));
+  EXPECT_TRUE(bsm::test::terminates(sys, stream));
 }
 
 TEST_F(SseStream, StopsWhenTheBusStops) {
   auto ex = exchange();
   auto stream = sys.spawn(bsm::sse_stream, ex, bus, std::string{"#"}, 10s);
   caf::anon_send_exit(bus, caf::exit_reason::user_shutdown);
-  EXPECT_TRUE(stops(stream));
+  EXPECT_TRUE(bsm::test::terminates(sys, stream));
 }
 
 TEST_F(SseStream, ARefusedSubscriptionIsAnErrorResponse) {
   auto first = exchange();
   auto open = sys.spawn(bsm::sse_stream, first, bus, std::string{"#"}, 10s);
-  for (int i = 0; i < 3000 && !first->responded(); ++i)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(first->responded());
+  ASSERT_TRUE(bsm::test::poll_until([&] { return first->responded(); }));
   auto second = exchange();
   auto refused = sys.spawn(bsm::sse_stream, second, bus, std::string{"#"}, 10s);
-  EXPECT_TRUE(stops(refused));
+  EXPECT_TRUE(bsm::test::terminates(sys, refused));
   EXPECT_TRUE(second->responded());
   caf::anon_send_exit(open, caf::exit_reason::user_shutdown);
 }
@@ -91,13 +78,11 @@ TEST_F(SseStream, StopsAtTheFirstEventItCannotWrite) {
   auto ex = exchange();
   auto stream = sys.spawn(bsm::sse_stream, ex, bus, std::string{"#"}, 10s);
   // The stream opens (its head goes nowhere) once the bus subscribed it.
-  for (int i = 0; i < 3000 && !ex->responded(); ++i)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(ex->responded());
+  ASSERT_TRUE(bsm::test::poll_until([&] { return ex->responded(); }));
   bsm::v1::PublishRequest pub;
   pub.mutable_event()->set_topic("test.event");
   caf::anon_send(bus, pub);
-  EXPECT_TRUE(stops(stream));
+  EXPECT_TRUE(bsm::test::terminates(sys, stream));
 }
 
 TEST(SseFrame, SplicesTheDataIntoOneLineWithAnRfc3339Time) {
