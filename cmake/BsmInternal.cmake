@@ -10,3 +10,10 @@ if(BSM_WARNINGS_AS_ERRORS)
 endif()
 target_compile_definitions(bsm_internal INTERFACE
   BSM_VERSION="${PROJECT_VERSION}")
+
+# Line and branch coverage (`make coverage`): every target links this one,
+# so all of them get instrumented. -O0 keeps the counters true to the source.
+if(BSM_COVERAGE)
+  target_compile_options(bsm_internal INTERFACE --coverage -O0 -g)
+  target_link_options(bsm_internal INTERFACE --coverage)
+endif()

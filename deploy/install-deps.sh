@@ -14,6 +14,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus python3 curl wrk
   redis-server
+  # make coverage
+  gcovr
 )
 
 missing=()

@@ -1,0 +1,106 @@
+// The HTTP bridge's Idempotency-Key store spawned detached on a real
+// RocksDB store, as the node runs it: a full disk or a damaged record is an
+// error, never a silent miss (expiring_record_store_test.cpp has the rest).
+
+#include "actors/http_idempotency_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "runtime/clock.hpp"
+#include "runtime/error.hpp"
+#include "runtime/store/expiring_value.hpp"
+#include "runtime/system_config.hpp"
+#include "tests/common/temp_dir.hpp"
+#include "tests/unit/store/failing_fs.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+class HttpIdempotencyStore : public ::testing::Test {
+protected:
+  ~HttpIdempotencyStore() override {
+    if (idem)
+      caf::anon_send_exit(idem, caf::exit_reason::user_shutdown);
+    // A detached actor's thread ends only once no handle refers to it.
+    idem = nullptr;
+    sys.reset();
+    db.reset();
+  }
+
+  void start(std::chrono::milliseconds ttl) {
+    env = rocksdb::NewCompositeEnv(fs);
+    auto s = bsm::store::open(dir_.path(), {}, env.get());
+    ASSERT_TRUE(s) << bsm::render(s.error());
+    db = std::move(*s);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    idem
+      = sys->spawn<caf::detached>(bsm::http_idempotency_store, db.get(), ttl);
+  }
+
+  template <class Response, class Request>
+  caf::expected<Response> ask(const Request& req) {
+    caf::expected<Response> result{caf::error{}};
+    caf::scoped_actor self{*sys};
+    self->request(idem, 10s, req)
+      .receive([&](Response& x) { result = std::move(x); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
+  caf::error put(const std::string& scope, uint32_t status) {
+    bsm::v1::HttpIdempotencyPutRequest req;
+    req.set_scope(scope);
+    req.mutable_record()->set_status(status);
+    req.mutable_record()->set_body("{\"ok\":true}");
+    auto resp = ask<bsm::v1::HttpIdempotencyPutResponse>(req);
+    return resp ? caf::error{} : resp.error();
+  }
+
+  caf::expected<bsm::v1::HttpIdempotencyGetResponse>
+  get(const std::string& scope) {
+    bsm::v1::HttpIdempotencyGetRequest req;
+    req.set_scope(scope);
+    return ask<bsm::v1::HttpIdempotencyGetResponse>(req);
+  }
+
+  bsm::test::temp_dir dir_;
+  std::shared_ptr<bsm::test::failing_fs> fs
+    = std::make_shared<bsm::test::failing_fs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env;
+  bsm::system_config cfg;
+  std::unique_ptr<bsm::store> db;
+  std::unique_ptr<caf::actor_system> sys;
+  bsm::http_idempotency_actor idem;
+};
+
+TEST_F(HttpIdempotencyStore, AFullDiskFailsThePutAndKeepsServingReads) {
+  start(1h);
+  ASSERT_FALSE(put("before", 200));
+  *fs->full = true;
+  auto err = put("during", 200);
+  EXPECT_TRUE(bsm::is(err, bsm::errc::unavailable)) << bsm::render(err);
+  auto before = get("before");
+  ASSERT_TRUE(before) << bsm::render(before.error());
+  EXPECT_TRUE(before->found());
+}
+
+TEST_F(HttpIdempotencyStore, ADamagedRecordIsAnInternalError) {
+  start(1h);
+  auto far = bsm::unix_now_ms() + 3'600'000;
+  bsm::v1::HttpIdempotencyGetRequest scope;
+  scope.set_scope("scope");
+  ASSERT_FALSE(db->put(bsm::column::idempotency,
+                       bsm::http_idempotency_state::store_key(scope),
+                       bsm::make_expiring_value(far, "\xff\xff\xff")));
+  auto got = get("scope");
+  ASSERT_FALSE(got);
+  EXPECT_TRUE(bsm::is(got.error(), bsm::errc::internal))
+    << bsm::render(got.error());
+}
+
+} // namespace
