@@ -418,6 +418,8 @@ caf::error node::start(std::vector<child_spec> extra) {
   logger_.log->info("bsmd {} node={} data_dir={} listening http={} cluster={}",
                     BSM_VERSION, cfg_.node.name, cfg_.node.data_dir.string(),
                     addresses_.http, addresses_.cluster);
+  if (auto warning = insecure_warning(cfg_); !warning.empty())
+    logger_.log->warn("{}", warning);
   return caf::none;
 }
 

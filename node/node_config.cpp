@@ -85,7 +85,8 @@ const config::section<node_options>& node_section() {
 const config::section<security_options>& security_section() {
   static const config::section<security_options> result{
     "security",
-    {config::boolean("enabled", &security_options::enabled)},
+    {config::boolean("enabled", &security_options::enabled),
+     config::boolean("allow_insecure", &security_options::allow_insecure)},
     [](const security_options&) {
       return maybe_problem{};
     }};
@@ -113,11 +114,41 @@ const std::vector<section_spec>& schema() {
   return result;
 }
 
+// The listeners that other machines could reach.
+std::vector<std::pair<std::string, const listen_address*>>
+exposed_listeners(const node_config& cfg) {
+  std::vector<std::pair<std::string, const listen_address*>> result;
+  for (auto x : {std::pair{std::string{"http.listen"}, &cfg.http.listen},
+                 std::pair{std::string{"cluster.listen"}, &cfg.cluster.listen}})
+    if (!config::is_loopback(*x.second))
+      result.push_back(x);
+  return result;
+}
+
+// Secure by default: nothing beyond loopback without credentials, unless
+// the operator says so.
+maybe_problem check_exposure(const node_config& cfg) {
+  if (cfg.security.allow_insecure)
+    return std::nullopt;
+  auto exposed = exposed_listeners(cfg);
+  if (exposed.empty())
+    return std::nullopt;
+  const auto& [key, address] = exposed.front();
+  return problem{key,
+                 to_string(*address)
+                   + " can be reached from other machines, and this node "
+                     "has no credentials or TLS to check who connects; "
+                     "listen on 127.0.0.1, or set "
+                     "security.allow_insecure: true to serve anyone who "
+                     "reaches it",
+                 "security.allow_insecure"};
+}
+
 maybe_problem first_problem(const node_config& cfg) {
   for (const auto& section : schema())
     if (auto p = section.check(cfg))
       return p;
-  return std::nullopt;
+  return check_exposure(cfg);
 }
 
 const section_spec* find_section(std::string_view name) {
@@ -485,6 +516,19 @@ config_values(const node_config& cfg) {
                             + std::string{field.name},
                           field.render(cfg));
   return result;
+}
+
+std::string insecure_warning(const node_config& cfg) {
+  if (!cfg.security.allow_insecure)
+    return {};
+  std::string listeners;
+  for (const auto& [key, address] : exposed_listeners(cfg))
+    listeners
+      += (listeners.empty() ? "" : ", ") + key + " " + to_string(*address);
+  if (listeners.empty())
+    return {};
+  return "security.allow_insecure is set: " + listeners
+         + " accept anyone who can reach them, without credentials";
 }
 
 caf::error validate(const node_config& cfg) {

@@ -39,9 +39,15 @@ struct node_options {
   std::filesystem::path data_dir = "./data/node-a";
 };
 
-/// Section `security:` (the security hub is an open issue). Reload: none.
+/// Section `security:` (the security hub is being built). Reload: none.
+/// Secure by default, like Redis' protected mode: until credentials or TLS
+/// can be configured, a node listens on loopback only, and listening
+/// beyond it (http.listen or cluster.listen) is a config error unless
+/// allow_insecure says so explicitly (then every start logs a warning).
 struct security_options {
   bool enabled = false;
+  /// Serve and accept cluster peers beyond loopback without credentials.
+  bool allow_insecure = false;
 };
 
 /// Everything a node reads from its config file.
@@ -88,6 +94,10 @@ parse_override(const std::string& arg);
 [[nodiscard]] caf::expected<node_config>
 load_node_config(const std::filesystem::path& file,
                  const std::vector<config_override>& overrides);
+
+/// The warning for a node that listens beyond loopback without
+/// credentials because security.allow_insecure is set, or empty.
+[[nodiscard]] std::string insecure_warning(const node_config& cfg);
 
 /// Checks every section's rules, for configs built in code. Errors name the
 /// key but no file: "key 'scheduler.threads': 300 is out of ...".

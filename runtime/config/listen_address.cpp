@@ -1,6 +1,8 @@
 #include "runtime/config/listen_address.hpp"
 
 #include <charconv>
+
+#include <boost/asio/ip/address.hpp>
 #include <optional>
 #include <utility>
 
@@ -53,6 +55,20 @@ std::string parse_address(std::string_view x, listen_address& out) {
     return "port " + detail::out_of_range(port_str, 0, max_port);
   out = listen_address{std::string{host}, static_cast<uint16_t>(port)};
   return {};
+}
+
+bool is_loopback(const listen_address& x) {
+  if (x.host == "localhost")
+    return true;
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(x.host, ec);
+  if (ec)
+    return false;
+  if (ip.is_v6() && ip.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped,
+                                            ip.to_v6())
+      .is_loopback();
+  return ip.is_loopback();
 }
 
 std::string address_problem(const listen_address& x) {

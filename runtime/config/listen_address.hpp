@@ -26,6 +26,11 @@ std::string parse_address(std::string_view x, listen_address& out);
 /// The problem of an address built in code (an empty host), or empty.
 std::string address_problem(const listen_address& x);
 
+/// True if only this machine can reach `x`: a loopback address (127.0.0.0/8,
+/// ::1, ::ffff:127.0.0.0/104) or "localhost". Any other name, a wildcard
+/// (0.0.0.0, ::) or another address may be reached from elsewhere.
+[[nodiscard]] bool is_loopback(const listen_address& x);
+
 } // namespace config
 
 } // namespace bsm

@@ -1,6 +1,7 @@
 // bsmd as a real process: start from a config, ports.json, clean stop on
 // signals, and clear errors with exit code 2 for bad configs and arguments.
 
+#include <filesystem>
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -194,6 +195,22 @@ TEST(Bsmd, BadOverrideExitsWithCodeTwo) {
   EXPECT_EQ(res.code, 2);
   EXPECT_NE(res.err.find("supervision.max_restarts"), std::string::npos)
     << res.err;
+}
+
+// Secure by default: a listener other machines could reach, without
+// credentials, is refused before anything binds.
+TEST(Bsmd, ListeningBeyondLoopbackWithoutCredentialsExitsWithCodeTwo) {
+  temp_dir dir;
+  auto res = bsm::test::run({bsmd, "--config", default_config, "--set",
+                             "http.listen=0.0.0.0:0", "--set",
+                             "node.data_dir=" + (dir.path() / "d").string()},
+                            dir.path());
+  EXPECT_EQ(res.code, 2);
+  EXPECT_EQ(count_lines(res.err), 1u) << res.err;
+  EXPECT_NE(res.err.find("key 'http.listen'"), std::string::npos) << res.err;
+  EXPECT_NE(res.err.find("security.allow_insecure"), std::string::npos)
+    << res.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "d")) << "nothing started";
 }
 
 TEST(Bsmd, UnknownArgumentExitsWithCodeTwo) {

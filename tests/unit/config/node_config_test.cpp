@@ -205,7 +205,9 @@ TEST(NodeConfig, ReadsNodeSection) {
 TEST(NodeConfig, ReadsHttpAndClusterSections) {
   temp_dir dir;
   auto cfg
-    = load_ok(dir.write("node.yaml", "http:\n"
+    = load_ok(dir.write("node.yaml", "security:\n"
+                                     "  allow_insecure: true\n"
+                                     "http:\n"
                                      "  listen: 0.0.0.0:0\n"
                                      "cluster:\n"
                                      "  listen: node-b:7200\n"
@@ -628,6 +630,7 @@ TEST(NodeConfig, OverrideSetsKeyAbsentFromFile) {
   auto file = dir.write("node.yaml", "node:\n  name: a\nhttp:\n");
   auto cfg = load_ok(file, {set("node.data_dir", "/d"),
                             set("http.listen", "0.0.0.0:80"),
+                            set("security.allow_insecure", "true"),
                             set("supervision.period", "2m")});
   EXPECT_EQ(cfg.node.name, "a");
   EXPECT_EQ(cfg.node.data_dir, "/d");
@@ -837,7 +840,9 @@ TEST(NodeConfig, ClusterOptionsHaveDocumentedDefaults) {
 
 TEST(NodeConfig, ReadsClusterAdvertiseAndTimings) {
   temp_dir dir;
-  auto cfg = load_ok(dir.write("node.yaml", "cluster:\n"
+  auto cfg = load_ok(dir.write("node.yaml", "security:\n"
+                                            "  allow_insecure: true\n"
+                                            "cluster:\n"
                                             "  listen: 0.0.0.0:7100\n"
                                             "  advertise: 10.0.0.5:7100\n"
                                             "  heartbeat_interval: 50ms\n"
@@ -1052,4 +1057,48 @@ TEST(NodeConfig, ShippedClusterConfigsValidateWithDistinctPorts) {
     }
   }
   EXPECT_EQ(ports.size(), 12u);
+}
+
+// -- secure by default
+// ----------------------------------------------------------
+
+TEST(NodeConfig, RefusesToListenBeyondLoopbackWithoutCredentials) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "http:\n  listen: 0.0.0.0:8080\n");
+  auto msg = load_error(file);
+  EXPECT_TRUE(contains(msg, file.string()
+                              + ":2: key 'http.listen': "
+                                "0.0.0.0:8080 can be reached from "
+                                "other machines"))
+    << msg;
+  EXPECT_TRUE(contains(msg, "security.allow_insecure: true")) << msg;
+  for (auto host : {"[::]:0", "10.0.0.5:0", "node-b:0", "[fe80::1]:0"})
+    EXPECT_TRUE(contains(error_for(dir, "", {set("cluster.listen", host)}),
+                         "key 'cluster.listen'"))
+      << host;
+}
+
+TEST(NodeConfig, LoopbackNeedsNoCredentials) {
+  temp_dir dir;
+  for (auto host : {"127.0.0.1:0", "127.9.8.7:0", "[::1]:0", "localhost:0",
+                    "[::ffff:127.0.0.1]:0"}) {
+    auto cfg = load_ok(dir.write("node.yaml", ""),
+                       {set("http.listen", host), set("cluster.listen", host)});
+    EXPECT_TRUE(bsm::insecure_warning(cfg).empty()) << host;
+  }
+}
+
+TEST(NodeConfig, AllowInsecureServesBeyondLoopbackWithAWarning) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "security:\n"
+                                            "  allow_insecure: true\n"
+                                            "http:\n"
+                                            "  listen: 0.0.0.0:8080\n"));
+  auto warning = bsm::insecure_warning(cfg);
+  EXPECT_TRUE(contains(warning, "http.listen 0.0.0.0:8080")) << warning;
+  EXPECT_FALSE(contains(warning, "cluster.listen")) << warning;
+  node_config code;
+  code.cluster.listen = {"0.0.0.0", 7100};
+  EXPECT_TRUE(contains(message_of(bsm::validate(code)),
+                       "key 'cluster.listen': 0.0.0.0:7100 can be reached"));
 }
