@@ -272,6 +272,10 @@ TEST_F(JwtVerifier, RefusesAlgNoneInAnySpelling) {
     auto input = base64url_encode(json{{"alg", none}}.dump()) + "."
                  + base64url_encode(payload().dump());
     expect_refused(input + ".");
+    // Refused as unsigned, not merely as an algorithm outside the set.
+    auto result = make().verify(input + ".", now);
+    ASSERT_FALSE(result);
+    EXPECT_NE(bsm::render(result.error()).find("alg none"), std::string::npos);
     // Even with an HMAC signature attached.
     expect_refused(
       input + "."
