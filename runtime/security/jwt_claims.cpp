@@ -1,0 +1,121 @@
+#include "runtime/security/jwt_claims.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "runtime/error.hpp"
+
+namespace bsm::security {
+
+namespace {
+
+caf::error refuse(std::string what) {
+  return make_error(errc::unauthenticated, std::move(what));
+}
+
+/// A NumericDate: any JSON number, fractions rounded down.
+caf::expected<std::optional<int64_t>> read_time(const nlohmann::json& payload,
+                                                const char* name) {
+  auto i = payload.find(name);
+  if (i == payload.end())
+    return std::optional<int64_t>{};
+  if (i->is_number_integer())
+    return std::optional<int64_t>{i->get<int64_t>()};
+  if (i->is_number_unsigned() || !i->is_number())
+    return refuse(std::string{"token claim "} + name + " is not a number");
+  auto value = std::floor(i->get<double>());
+  if (!std::isfinite(value)
+      || std::abs(value) > static_cast<double>(int64_t{1} << 62))
+    return refuse(std::string{"token claim "} + name + " is out of range");
+  return std::optional<int64_t>{static_cast<int64_t>(value)};
+}
+
+caf::expected<std::optional<std::string>>
+read_string(const nlohmann::json& payload, const char* name) {
+  auto i = payload.find(name);
+  if (i == payload.end())
+    return std::optional<std::string>{};
+  if (!i->is_string())
+    return refuse(std::string{"token claim "} + name + " is not a string");
+  return std::optional<std::string>{i->get<std::string>()};
+}
+
+caf::expected<std::vector<std::string>>
+read_audiences(const nlohmann::json& payload) {
+  std::vector<std::string> out;
+  auto i = payload.find("aud");
+  if (i == payload.end())
+    return out;
+  if (i->is_string()) {
+    out.push_back(i->get<std::string>());
+    return out;
+  }
+  if (!i->is_array())
+    return refuse("token claim aud is neither a string nor an array");
+  for (const auto& entry : *i) {
+    if (!entry.is_string())
+      return refuse("token claim aud holds a non-string");
+    out.push_back(entry.get<std::string>());
+  }
+  return out;
+}
+
+caf::error check_window(const jwt_claims& claims, const claim_rules& rules,
+                        int64_t now_unix) {
+  auto leeway = static_cast<int64_t>(rules.leeway.count());
+  if (claims.exp <= now_unix - leeway)
+    return refuse("token has expired");
+  if (claims.nbf && *claims.nbf > now_unix + leeway)
+    return refuse("token is not valid yet");
+  return {};
+}
+
+caf::error check_parties(const jwt_claims& claims, const claim_rules& rules) {
+  if (rules.issuer && claims.iss != rules.issuer)
+    return refuse("token issuer is not the accepted issuer");
+  if (rules.audiences.empty())
+    return {};
+  for (const auto& audience : claims.aud)
+    if (rules.audiences.count(audience) > 0)
+      return {};
+  return refuse("token audience is not an accepted audience");
+}
+
+} // namespace
+
+caf::expected<jwt_claims> read_claims(nlohmann::json payload,
+                                      const claim_rules& rules,
+                                      int64_t now_unix) {
+  if (!payload.is_object())
+    return refuse("token payload is not a JSON object");
+  auto exp = read_time(payload, "exp");
+  auto nbf = read_time(payload, "nbf");
+  auto iat = read_time(payload, "iat");
+  auto sub = read_string(payload, "sub");
+  auto iss = read_string(payload, "iss");
+  auto aud = read_audiences(payload);
+  if (!exp)
+    return exp.error();
+  if (!nbf)
+    return nbf.error();
+  if (!iat)
+    return iat.error();
+  if (!sub)
+    return sub.error();
+  if (!iss)
+    return iss.error();
+  if (!aud)
+    return aud.error();
+  if (!*exp)
+    return refuse("token has no exp claim");
+  jwt_claims claims{
+    std::move(*sub),   std::move(*iss), std::move(*aud), **exp, *nbf, *iat,
+    std::move(payload)};
+  if (auto err = check_window(claims, rules, now_unix))
+    return err;
+  if (auto err = check_parties(claims, rules))
+    return err;
+  return claims;
+}
+
+} // namespace bsm::security

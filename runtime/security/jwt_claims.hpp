@@ -1,0 +1,47 @@
+#pragma once
+
+// The registered claims of a JWT payload (RFC 7519 section 4.1) and the
+// checks on them that need no cryptography: types, time window, issuer
+// and audience. The clock is a parameter.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <nlohmann/json.hpp>
+
+namespace bsm::security {
+
+struct jwt_claims {
+  std::optional<std::string> sub;
+  std::optional<std::string> iss;
+  /// The audiences; a single string `aud` becomes one entry.
+  std::vector<std::string> aud;
+  /// Seconds since the epoch; always present in a verified token.
+  int64_t exp = 0;
+  std::optional<int64_t> nbf;
+  std::optional<int64_t> iat;
+  /// The whole payload, for the claims the verifier does not interpret.
+  nlohmann::json payload;
+};
+
+/// What the payload must satisfy.
+struct claim_rules {
+  /// The `iss` that must appear, if set.
+  std::optional<std::string> issuer;
+  /// `aud` must name one of these, if not empty.
+  std::set<std::string> audiences;
+  /// Clock skew allowed on `exp` and `nbf`.
+  std::chrono::seconds leeway{60};
+};
+
+/// Reads and checks the claims of `payload` at `now_unix`.
+/// Errors: unauthenticated, with a message that names the failed check.
+caf::expected<jwt_claims>
+read_claims(nlohmann::json payload, const claim_rules& rules, int64_t now_unix);
+
+} // namespace bsm::security

@@ -1,0 +1,45 @@
+#pragma once
+
+// Signs JWTs inside the tests with OpenSSL, so the verifier is checked
+// against real HS256, RS256 and ES256 signatures and fresh keys.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/security/jwt_verifier.hpp"
+
+namespace bsm::security::test {
+
+/// The signature bytes as JWS carries them (ES256: raw r||s).
+struct signer {
+  /// Generates an RSA-2048 and a P-256 key pair.
+  signer();
+
+  std::string rsa_public_pem() const;
+  std::string ec_public_pem() const;
+
+  /// Signs `input` with `alg`; HS256 uses `hmac_key`.
+  std::string sign(jwt_algorithm alg, std::string_view input,
+                   std::string_view hmac_key) const;
+
+  /// ES256 as OpenSSL gives it: DER, which JWS does not allow.
+  std::string es256_der(std::string_view input) const;
+
+  /// A compact token from `header` and `payload`, signed with `alg`.
+  std::string token(jwt_algorithm alg, const nlohmann::json& header,
+                    const nlohmann::json& payload,
+                    std::string_view hmac_key) const;
+
+private:
+  public_key rsa_;
+  public_key ec_;
+};
+
+/// "a.b.c" from already encoded parts.
+std::string join(std::string_view header, std::string_view payload,
+                 std::string_view signature);
+
+} // namespace bsm::security::test
