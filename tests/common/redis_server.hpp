@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/common/poll.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -84,19 +86,22 @@ public:
       return nullptr;
     }
     std::unique_ptr<redis_process> result{new redis_process(pid)};
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (accepts_connections(port))
-        return result;
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) {
-        result->pid_ = -1;
-        why = "redis-server exited at start (port " + port_text + " taken?)";
-        return nullptr;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    bool exited = false;
+    auto up = poll_until(
+      [&] {
+        int status = 0;
+        exited = ::waitpid(pid, &status, WNOHANG) == pid;
+        return exited || accepts_connections(port);
+      },
+      generous_deadline, std::chrono::milliseconds{10});
+    if (up && !exited)
+      return result;
+    if (exited) {
+      result->pid_ = -1;
+      why = "redis-server exited at start (port " + port_text + " taken?)";
+    } else {
+      why = "redis-server did not accept connections";
     }
-    why = "redis-server did not accept connections within 5s";
     return nullptr;
   }
 
@@ -108,15 +113,14 @@ public:
     if (pid_ < 0)
       return;
     ::kill(pid_, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{3};
     int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    auto pid = pid_;
+    auto reaped
+      = poll_until([&] { return ::waitpid(pid, &status, WNOHANG) != 0; },
+                   std::chrono::seconds{3}, std::chrono::milliseconds{5});
+    if (!reaped) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
     }
     pid_ = -1;
   }

@@ -14,6 +14,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include "protocols/caf_types.hpp"
+#include "tests/common/poll.hpp"
 
 namespace bsm::test {
 
@@ -55,11 +56,13 @@ struct ledger {
   std::set<std::string> applied;
 };
 
-// Blocks only this detached actor's thread.
+// Blocks only this detached actor's thread, until the test lets go (or
+// the generous deadline passes, so a failed test cannot hang the node).
 void hold(const std::filesystem::path& dir) {
   std::ofstream{dir / "holding"} << "holding\n";
-  while (!std::filesystem::exists(dir / "release"))
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  (void)bsm::test::poll_until(
+    [&] { return std::filesystem::exists(dir / "release"); },
+    bsm::test::generous_deadline, std::chrono::milliseconds{10});
 }
 
 caf::behavior consumer(caf::event_based_actor*, std::filesystem::path dir) {
