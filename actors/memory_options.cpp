@@ -18,10 +18,7 @@ const config::section<memory_options>& memory_section() {
      config::integer("max_value_bytes", &memory_options::max_value_bytes, 1024,
                      64 * mib),
      config::integer("max_turn_bytes", &memory_options::max_turn_bytes, 1024,
-                     64 * mib)},
-    [](const memory_options&) {
-      return config::maybe_problem{};
-    }};
+                     64 * mib)}};
   return result;
 }
 

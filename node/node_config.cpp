@@ -61,8 +61,15 @@ section_spec bind(Options node_config::*member,
          return render(cfg.*member);
        },
        field.sequence, field.file_only});
-  result.check = [member, check = section.check](const node_config& cfg) {
-    return check(cfg.*member);
+  result.check = [member, name = section.name, fields = section.fields,
+                  check = section.check](const node_config& cfg) {
+    const auto& x = cfg.*member;
+    for (const auto& field : fields)
+      if (field.limit)
+        if (auto text = field.limit(x); !text.empty())
+          return maybe_problem{problem{
+            std::string{name} + "." + std::string{field.name}, text, {}}};
+    return check ? check(x) : std::nullopt;
   };
   return result;
 }
@@ -86,10 +93,7 @@ const config::section<security_options>& security_section() {
   static const config::section<security_options> result{
     "security",
     {config::boolean("enabled", &security_options::enabled),
-     config::boolean("allow_insecure", &security_options::allow_insecure)},
-    [](const security_options&) {
-      return maybe_problem{};
-    }};
+     config::boolean("allow_insecure", &security_options::allow_insecure)}};
   return result;
 }
 

@@ -22,10 +22,7 @@ const config::section<scheduler_options>& scheduler_section() {
   static const config::section<scheduler_options> result{
     "scheduler",
     {config::integer("threads", &scheduler_options::threads, 0, max_threads),
-     config::one_of("policy", &scheduler_options::policy, policy_names)},
-    [](const scheduler_options& x) {
-      return config::in_range("scheduler.threads", x.threads, 0, max_threads);
-    }};
+     config::one_of("policy", &scheduler_options::policy, policy_names)}};
   return result;
 }
 

@@ -23,20 +23,6 @@ std::string http_url_problem(std::string_view x) {
 config::maybe_problem check_openai(const openai_options& x) {
   if (auto p = config::check("openai.base_url", http_url_problem(x.base_url)))
     return p;
-  if (auto p = config::at_least("openai.timeout", x.timeout, 1ms))
-    return p;
-  if (auto p
-      = config::at_least("openai.connect_timeout", x.connect_timeout, 1ms))
-    return p;
-  if (auto p
-      = config::in_range("openai.max_retries", x.max_retries, 0, max_retries))
-    return p;
-  if (auto p = config::in_range("openai.max_concurrency", x.max_concurrency, 1,
-                                max_concurrency))
-    return p;
-  if (auto p = config::at_least("openai.retry_backoff_initial",
-                                x.retry_backoff_initial, 1ms))
-    return p;
   return config::not_less("openai.retry_backoff_max", x.retry_backoff_max,
                           "openai.retry_backoff_initial",
                           x.retry_backoff_initial);
@@ -50,12 +36,12 @@ const config::section<openai_options>& openai_section() {
     {config::text("base_url", &openai_options::base_url),
      config::text("api_key", &openai_options::api_key),
      config::text("api_key_env", &openai_options::api_key_env),
-     config::duration("timeout", &openai_options::timeout),
-     config::duration("connect_timeout", &openai_options::connect_timeout),
+     config::duration("timeout", &openai_options::timeout, 1ms),
+     config::duration("connect_timeout", &openai_options::connect_timeout, 1ms),
      config::integer("max_retries", &openai_options::max_retries, 0,
                      max_retries),
      config::duration("retry_backoff_initial",
-                      &openai_options::retry_backoff_initial),
+                      &openai_options::retry_backoff_initial, 1ms),
      config::duration("retry_backoff_max", &openai_options::retry_backoff_max),
      config::integer("max_concurrency", &openai_options::max_concurrency, 1,
                      max_concurrency)},

@@ -147,13 +147,6 @@ config::maybe_problem check_mcp_server(const std::string& key,
 }
 
 config::maybe_problem check_tools(const tools_options& x) {
-  if (auto p = config::at_least("tools.call_timeout", x.call_timeout, 1ms))
-    return p;
-  if (auto p
-      = config::at_least("tools.startup_timeout", x.startup_timeout, 1ms))
-    return p;
-  if (auto p = config::at_least("tools.ledger_timeout", x.ledger_timeout, 1ms))
-    return p;
   std::set<std::string> names;
   for (size_t i = 0; i < x.mcp_servers.size(); ++i) {
     auto key = "tools.mcp_servers[" + std::to_string(i) + "]";
@@ -180,10 +173,10 @@ std::string render_servers(const tools_options& x) {
 const config::section<tools_options>& tools_section() {
   static const config::section<tools_options> result{
     "tools",
-    {config::duration("call_timeout", &tools_options::call_timeout),
-     config::duration("startup_timeout", &tools_options::startup_timeout),
-     config::duration("ledger_timeout", &tools_options::ledger_timeout),
-     {"mcp_servers", read_mcp_servers, render_servers, true, true}},
+    {config::duration("call_timeout", &tools_options::call_timeout, 1ms),
+     config::duration("startup_timeout", &tools_options::startup_timeout, 1ms),
+     config::duration("ledger_timeout", &tools_options::ledger_timeout, 1ms),
+     {"mcp_servers", read_mcp_servers, render_servers, {}, true, true}},
     check_tools};
   return result;
 }

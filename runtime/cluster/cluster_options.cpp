@@ -45,21 +45,12 @@ std::string membership_problem(std::string_view x) {
 }
 
 config::maybe_problem check_timing(const cluster_options& x) {
-  if (auto p = config::at_least("cluster.heartbeat_interval",
-                                x.heartbeat_interval, 50ms))
-    return p;
   if (auto p
       = config::greater("cluster.suspect_after", x.suspect_after,
                         "cluster.heartbeat_interval", x.heartbeat_interval))
     return p;
   if (auto p = config::greater("cluster.down_after", x.down_after,
                                "cluster.suspect_after", x.suspect_after))
-    return p;
-  if (auto p
-      = config::at_least("cluster.connect_timeout", x.connect_timeout, 100ms))
-    return p;
-  if (auto p
-      = config::at_least("cluster.append_timeout", x.append_timeout, 1ms))
     return p;
   return config::greater("cluster.membership_ttl", x.membership_ttl,
                          "cluster.heartbeat_interval", x.heartbeat_interval);
@@ -92,12 +83,13 @@ const config::section<cluster_options>& cluster_section() {
      config::sequence("seeds", &cluster_options::seeds, parse_seed),
      config::text("membership", &cluster_options::membership),
      config::duration("heartbeat_interval",
-                      &cluster_options::heartbeat_interval),
+                      &cluster_options::heartbeat_interval, 50ms),
      config::duration("suspect_after", &cluster_options::suspect_after),
      config::duration("down_after", &cluster_options::down_after),
-     config::duration("connect_timeout", &cluster_options::connect_timeout),
+     config::duration("connect_timeout", &cluster_options::connect_timeout,
+                      100ms),
      config::duration("membership_ttl", &cluster_options::membership_ttl),
-     config::duration("append_timeout", &cluster_options::append_timeout)},
+     config::duration("append_timeout", &cluster_options::append_timeout, 1ms)},
     check_cluster};
   return result;
 }

@@ -69,18 +69,25 @@ field<Options> integer(std::string_view name, Int Options::*member, int64_t min,
           [member, min, max](const yaml_field& in, Options& out) {
             return in.integer(out.*member, min, max);
           },
-          render_member(member)};
+          render_member(member),
+          [member, min, max](const Options& x) {
+            return outside_range(static_cast<int64_t>(x.*member), min, max);
+          }};
 }
 
-/// "250ms", "10s", "2m", "1h" or milliseconds; minimums are in `check`.
+/// "250ms", "10s", "2m", "1h" or milliseconds, at least `min`.
 template <class Options>
-field<Options> duration(std::string_view name,
-                        std::chrono::milliseconds Options::*member) {
+field<Options>
+duration(std::string_view name, std::chrono::milliseconds Options::*member,
+         std::chrono::milliseconds min = std::chrono::milliseconds{0}) {
   return {name,
           [member](const yaml_field& in, Options& out) {
             return in.duration(out.*member);
           },
-          render_member(member)};
+          render_member(member),
+          [member, min](const Options& x) {
+            return below_minimum(x.*member, min);
+          }};
 }
 
 /// One of `names` (a static array of name/value pairs).
@@ -121,6 +128,7 @@ field<Options> sequence(std::string_view name, std::vector<T> Options::*member,
           [member](const Options& x) {
             return "[" + detail::join(x.*member, ", ", render_value<T>) + "]";
           },
+          {},
           true};
 }
 

@@ -10,21 +10,23 @@ maybe_problem check(std::string key, std::string text) {
   return problem{std::move(key), std::move(text), {}};
 }
 
-maybe_problem at_least(std::string key, std::chrono::milliseconds x,
-                       std::chrono::milliseconds min) {
+std::string below_minimum(std::chrono::milliseconds x,
+                          std::chrono::milliseconds min) {
   if (x >= min)
-    return std::nullopt;
-  return problem{std::move(key),
-                 detail::render_duration(x) + " is below the minimum of "
-                   + detail::render_duration(min),
-                 {}};
+    return {};
+  return detail::render_duration(x) + " is below the minimum of "
+         + detail::render_duration(min);
 }
 
-maybe_problem in_range(std::string key, int64_t x, int64_t min, int64_t max) {
+std::string outside_range(int64_t x, int64_t min, int64_t max) {
   if (x >= min && x <= max)
-    return std::nullopt;
-  return problem{
-    std::move(key), detail::out_of_range(std::to_string(x), min, max), {}};
+    return {};
+  return detail::out_of_range(std::to_string(x), min, max);
+}
+
+maybe_problem at_least(std::string key, std::chrono::milliseconds x,
+                       std::chrono::milliseconds min) {
+  return check(std::move(key), below_minimum(x, min));
 }
 
 maybe_problem greater(std::string key, std::chrono::milliseconds x,

@@ -47,6 +47,9 @@ struct field {
   std::function<caf::error(const yaml_field&, Options&)> read;
   /// The value as config text (what the file would say).
   std::function<std::string(const Options&)> render;
+  /// The value's own limit (range, minimum), checked for structs from the
+  /// file and from code alike: the problem, or empty. May be empty.
+  std::function<std::string(const Options&)> limit = {};
   /// Takes a sequence; decides how `--set` parses its value.
   bool sequence = false;
   /// Too structured for `--set` (a list of maps): only the file sets it.
@@ -54,12 +57,13 @@ struct field {
 };
 
 /// The keys of one section and its rules. `check` sees a whole struct (from
-/// the file or built in code) and returns the first broken rule.
+/// the file or built in code) and returns the first broken rule across
+/// keys (each key's own limit is its field's); it may be empty.
 template <class Options>
 struct section {
   std::string_view name;
   std::vector<field<Options>> fields;
-  std::function<maybe_problem(const Options&)> check;
+  std::function<maybe_problem(const Options&)> check = {};
 };
 
 // -- rules --------------------------------------------------------------------
@@ -71,9 +75,12 @@ maybe_problem check(std::string key, std::string text);
 maybe_problem at_least(std::string key, std::chrono::milliseconds x,
                        std::chrono::milliseconds min);
 
-/// `x` must be in min..max (for structs built in code; the reader checks
-/// integers as it reads them).
-maybe_problem in_range(std::string key, int64_t x, int64_t min, int64_t max);
+/// "<x> is below the minimum of <min>", or empty if it is not.
+std::string below_minimum(std::chrono::milliseconds x,
+                          std::chrono::milliseconds min);
+
+/// "<x> is out of range <min>..<max>", or empty if it is in range.
+std::string outside_range(int64_t x, int64_t min, int64_t max);
 
 /// `x` (at `key`) must exceed `y` (at `other`).
 maybe_problem greater(std::string key, std::chrono::milliseconds x,

@@ -15,17 +15,6 @@ constexpr int64_t mib = int64_t{1} << 20;
 config::maybe_problem check_http(const http_options& x) {
   if (auto p = config::check("http.listen", config::address_problem(x.listen)))
     return p;
-  for (auto& [key, value] :
-       {std::pair{"http.read_timeout", x.read_timeout},
-        std::pair{"http.idle_timeout", x.idle_timeout},
-        std::pair{"http.drain_timeout", x.drain_timeout},
-        std::pair{"http.ask_timeout", x.ask_timeout},
-        std::pair{"http.send_timeout", x.send_timeout},
-        std::pair{"http.internal_timeout", x.internal_timeout},
-        std::pair{"http.readiness_timeout", x.readiness_timeout},
-        std::pair{"http.sse_heartbeat", x.sse_heartbeat}})
-    if (auto p = config::at_least(key, value, 1ms))
-      return p;
   if (auto p = config::not_less("http.max_ask_timeout", x.max_ask_timeout,
                                 "http.ask_timeout", x.ask_timeout))
     return p;
@@ -51,18 +40,19 @@ const config::section<http_options>& http_section() {
      config::integer("max_body_bytes", &http_options::max_body_bytes, 1024,
                      256 * mib),
      config::integer("max_json_depth", &http_options::max_json_depth, 1, 1000),
-     config::duration("read_timeout", &http_options::read_timeout),
-     config::duration("idle_timeout", &http_options::idle_timeout),
-     config::duration("drain_timeout", &http_options::drain_timeout),
-     config::duration("ask_timeout", &http_options::ask_timeout),
+     config::duration("read_timeout", &http_options::read_timeout, 1ms),
+     config::duration("idle_timeout", &http_options::idle_timeout, 1ms),
+     config::duration("drain_timeout", &http_options::drain_timeout, 1ms),
+     config::duration("ask_timeout", &http_options::ask_timeout, 1ms),
      config::duration("max_ask_timeout", &http_options::max_ask_timeout),
-     config::duration("send_timeout", &http_options::send_timeout),
-     config::duration("internal_timeout", &http_options::internal_timeout),
-     config::duration("readiness_timeout", &http_options::readiness_timeout),
+     config::duration("send_timeout", &http_options::send_timeout, 1ms),
+     config::duration("internal_timeout", &http_options::internal_timeout, 1ms),
+     config::duration("readiness_timeout", &http_options::readiness_timeout,
+                      1ms),
      config::sequence("cors_allowed_origins",
                       &http_options::cors_allowed_origins,
                       detail::assign<std::string>),
-     config::duration("sse_heartbeat", &http_options::sse_heartbeat),
+     config::duration("sse_heartbeat", &http_options::sse_heartbeat, 1ms),
      config::integer("sse_max_queued_bytes",
                      &http_options::sse_max_queued_bytes, 4096, 256 * mib)},
     check_http};

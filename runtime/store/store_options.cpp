@@ -33,10 +33,7 @@ const config::section<store_options>& store_section() {
      config::integer("write_buffer_bytes", &store_options::write_buffer_bytes,
                      mib, 4096 * mib),
      config::one_of("wal_recovery", &store_options::wal_recovery,
-                    wal_recovery_names)},
-    [](const store_options&) {
-      return config::maybe_problem{};
-    }};
+                    wal_recovery_names)}};
   return result;
 }
 
