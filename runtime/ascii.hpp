@@ -1,8 +1,9 @@
 #pragma once
 
-// ASCII case folding for protocol text (header names, media types, transfer
-// codings) and for matching words. Only 'A'..'Z' change: the result does not
-// depend on the C locale, and UTF-8 bytes pass through untouched.
+// ASCII case folding and trimming for protocol text (header names and
+// values, media types, transfer codings) and for matching words. Only ASCII
+// bytes are looked at: the result does not depend on the C locale, and
+// UTF-8 bytes pass through untouched.
 
 #include <string>
 #include <string_view>
@@ -20,6 +21,16 @@ inline std::string ascii_lower(std::string_view text) {
   for (auto& c : result)
     c = ascii_lower(c);
   return result;
+}
+
+/// `text` without leading and trailing spaces, tabs, CRs and LFs.
+constexpr std::string_view ascii_trim(std::string_view text) noexcept {
+  constexpr std::string_view space = " \t\r\n";
+  auto first = text.find_first_not_of(space);
+  if (first == std::string_view::npos)
+    return {};
+  auto last = text.find_last_not_of(space);
+  return text.substr(first, last - first + 1);
 }
 
 } // namespace bsm

@@ -28,14 +28,6 @@ constexpr size_t split_words = 150;
 // A section's last chunk shorter than this joins the one before it.
 constexpr size_t min_tail_words = 40;
 
-std::string trim(std::string_view x) {
-  auto first = x.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos)
-    return {};
-  auto last = x.find_last_not_of(" \t\r\n");
-  return std::string{x.substr(first, last - first + 1)};
-}
-
 size_t count_words(std::string_view text) {
   size_t n = 0;
   bool in_word = false;
@@ -56,13 +48,13 @@ void split_line(std::string_view line, std::vector<std::string>& pieces) {
   for (size_t i = 0; i < line.size(); ++i) {
     bool space = line[i] == ' ' || line[i] == '\t';
     if (!space && !in_word && words++ == split_words) {
-      pieces.push_back(trim(line.substr(start, i - start)));
+      pieces.emplace_back(ascii_trim(line.substr(start, i - start)));
       start = i;
       words = 1;
     }
     in_word = !space;
   }
-  pieces.push_back(trim(line.substr(start)));
+  pieces.emplace_back(ascii_trim(line.substr(start)));
 }
 
 // Cuts a paragraph longer than a passage (a long list or table, or one
@@ -161,14 +153,14 @@ std::pair<int, std::string> heading(std::string_view line) {
     level = rest.size();
   if (level > 6 || (level < rest.size() && rest[level] != ' '))
     return {0, {}};
-  auto text = trim(rest.substr(level));
+  auto text = std::string{ascii_trim(rest.substr(level))};
   while (!text.empty() && text.back() == '#')
     text.pop_back();
-  return {static_cast<int>(level), trim(text)};
+  return {static_cast<int>(level), std::string{ascii_trim(text)}};
 }
 
 bool is_fence(std::string_view line) {
-  auto x = trim(line);
+  auto x = ascii_trim(line);
   return x.rfind("```", 0) == 0 || x.rfind("~~~", 0) == 0;
 }
 
@@ -210,7 +202,7 @@ private:
         return;
       }
     }
-    if (trim(line).empty() && !in_fence_) {
+    if (ascii_trim(line).empty() && !in_fence_) {
       close_paragraph();
       return;
     }
@@ -220,7 +212,7 @@ private:
   }
 
   void close_paragraph() {
-    auto text = trim(para_);
+    auto text = std::string{ascii_trim(para_)};
     para_.clear();
     if (!text.empty())
       paragraphs_.push_back({text, count_words(text)});

@@ -35,21 +35,13 @@ constexpr uint32_t max_argument_depth = 32;
 
 // -- text helpers -------------------------------------------------------------
 
-std::string_view trim(std::string_view x) {
-  auto first = x.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos)
-    return {};
-  auto last = x.find_last_not_of(" \t\r\n");
-  return x.substr(first, last - first + 1);
-}
-
 // Drops trailing sentence punctuation and blanks: "recall colour?" asks
 // for "colour".
 std::string_view trim_end_punct(std::string_view x) {
-  x = trim(x);
+  x = ascii_trim(x);
   while (!x.empty() && (x.back() == '?' || x.back() == '.' || x.back() == '!'))
     x.remove_suffix(1);
-  return trim(x);
+  return ascii_trim(x);
 }
 
 bool starts_with(std::string_view x, std::string_view prefix) {
@@ -67,14 +59,14 @@ std::string_view cut_utf8(std::string_view x, size_t n) {
 
 // Cuts `x` to about `n` bytes at a word boundary, marking the cut.
 std::string excerpt(std::string_view x, size_t n) {
-  x = trim(x);
+  x = ascii_trim(x);
   if (x.size() <= n)
     return std::string{x};
   auto cut = cut_utf8(x, n);
   if (auto space = cut.find_last_of(" \n\t");
       space != std::string_view::npos && space > n / 2)
     cut = cut.substr(0, space);
-  return std::string{trim(cut)} + " …";
+  return std::string{ascii_trim(cut)} + " …";
 }
 
 std::string to_json(const nlohmann::json& x) {
@@ -120,9 +112,9 @@ struct rule_outcome {
 };
 
 std::string_view without_please(std::string_view input) {
-  input = trim(input);
+  input = ascii_trim(input);
   if (starts_with(ascii_lower(input.substr(0, 7)), "please "))
-    input = trim(input.substr(7));
+    input = ascii_trim(input.substr(7));
   return input;
 }
 
@@ -137,16 +129,16 @@ bool explicit_call(const v1::ModelRequest& req, std::string_view input,
     pos = 4;
   else
     return false;
-  auto rest = trim(input.substr(pos));
+  auto rest = ascii_trim(input.substr(pos));
   auto end = rest.find_first_of(" \t\r\n{");
   auto args = end == std::string_view::npos ? std::string_view{}
-                                            : trim(rest.substr(end));
+                                            : ascii_trim(rest.substr(end));
   // "call current_time." names current_time.
   auto name
     = std::string{args.empty() ? trim_end_punct(rest) : rest.substr(0, end)};
   if (starts_with(ascii_lower(args.substr(0, 5)), "with ")
       || ascii_lower(args) == "with")
-    args = trim(args.substr(4));
+    args = ascii_trim(args.substr(4));
   bool json_like = !args.empty() && (args[0] == '{' || args[0] == '[');
   if (!has_tool(req, name)) {
     if (json_like)
@@ -195,7 +187,7 @@ std::optional<tool_request> time_question(std::string_view input) {
 std::string memory_key(std::string_view x) {
   auto key = ascii_lower(trim_end_punct(x));
   if (starts_with(key, "the "))
-    key = std::string{trim(std::string_view{key}.substr(4))};
+    key = std::string{ascii_trim(std::string_view{key}.substr(4))};
   return key;
 }
 
@@ -283,7 +275,7 @@ std::optional<tool_request> ask(std::string_view input) {
     question = rest.substr(7);
   else if (formal && starts_with(lrest, " "))
     question = rest;
-  question = trim(question);
+  question = ascii_trim(question);
   if (question.empty())
     return std::nullopt;
   return tool_request{

@@ -62,18 +62,10 @@ bool is_retryable_status(long status) {
          || status == 504;
 }
 
-std::string_view trim(std::string_view x) {
-  while (!x.empty() && std::isspace(static_cast<unsigned char>(x.front())))
-    x.remove_prefix(1);
-  while (!x.empty() && std::isspace(static_cast<unsigned char>(x.back())))
-    x.remove_suffix(1);
-  return x;
-}
-
 // Retry-After in seconds or retry-after-ms; HTTP dates are not used by
 // OpenAI-compatible servers and are ignored.
 std::optional<milliseconds> parse_wait(std::string_view text, double unit_ms) {
-  std::string value{trim(text)};
+  std::string value{ascii_trim(text)};
   if (value.empty())
     return std::nullopt;
   char* end = nullptr;
@@ -147,8 +139,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto colon = line.find(':');
   if (colon == std::string_view::npos)
     return line.size();
-  auto name = ascii_lower(trim(line.substr(0, colon)));
-  auto value = trim(line.substr(colon + 1));
+  auto name = ascii_lower(ascii_trim(line.substr(0, colon)));
+  auto value = ascii_trim(line.substr(colon + 1));
   if (name == "content-type")
     st.content_type = ascii_lower(value);
   else if (name == "retry-after-ms")

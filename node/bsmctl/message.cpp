@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm::ctl {
@@ -22,11 +23,9 @@ bool unreserved(char c) {
 
 // The text for an error message: trimmed, at most 80 characters.
 std::string quote(const std::string& text) {
-  auto first = text.find_first_not_of(" \t\r\n");
-  auto last = text.find_last_not_of(" \t\r\n");
-  if (first == std::string::npos)
+  auto out = std::string{ascii_trim(text)};
+  if (out.empty())
     return "(empty)";
-  auto out = text.substr(first, last - first + 1);
   if (out.size() > 80)
     out = out.substr(0, 77) + "...";
   return "'" + out + "'";
