@@ -16,10 +16,9 @@ bool segment_char(char c) {
          || c == '@' || c == '-';
 }
 
-caf::error malformed(std::string_view text, const std::string& why) {
-  return make_error(errc::invalid_argument, "permission '"
-                                              + std::string{text.substr(0, 64)}
-                                              + "' is malformed: " + why);
+std::string malformed(std::string_view text, const std::string& why) {
+  return "permission '" + std::string{text.substr(0, 64)}
+         + "' is malformed: " + why;
 }
 
 std::vector<std::string_view> split(std::string_view text) {
@@ -57,34 +56,21 @@ bool resource_matches(std::string_view pattern, std::string_view resource) {
   return pattern == resource;
 }
 
-} // namespace
-
-std::string permission::to_string() const {
-  if (area == "*")
-    return "*";
-  std::string result = area;
-  if (!resource.empty())
-    result += ":" + resource;
-  result += ":" + action;
-  if (!qualifier.empty())
-    result += ":" + qualifier;
-  return result;
-}
-
-caf::expected<permission> parse_permission(std::string_view text,
-                                           bool required) {
+// The problem with `text`, or empty with `out` set.
+std::string read_permission(std::string_view text, bool required,
+                            permission& out) {
   if (text.size() > max_permission_size)
     return malformed(text, "longer than 512 characters");
   if (text == "*") {
     if (required)
       return malformed(text, "a required permission has no wildcard");
-    return permission{"*", "", "*", ""};
+    out = permission{"*", "", "*", ""};
+    return {};
   }
   auto parts = split(text);
   if (std::any_of(parts.begin(), parts.end(),
                   [](std::string_view x) { return x.empty(); }))
     return malformed(text, "a segment is empty");
-  bool grant = !required;
   permission result;
   switch (parts.size()) {
     case 2:
@@ -102,6 +88,7 @@ caf::expected<permission> parse_permission(std::string_view text,
       return malformed(text, "expected area:action, area:resource:action or "
                              "area:resource:action:qualifier");
   }
+  bool grant = !required;
   if (!valid_segment(result.area, false, false))
     return malformed(text, "the area must be letters, digits or ._/@-");
   if (!valid_segment(result.action, grant, false))
@@ -114,7 +101,36 @@ caf::expected<permission> parse_permission(std::string_view text,
   if (!result.qualifier.empty()
       && !valid_segment(result.qualifier, false, false))
     return malformed(text, "the qualifier must be a name");
+  out = std::move(result);
+  return {};
+}
+
+} // namespace
+
+std::string permission::to_string() const {
+  if (area == "*")
+    return "*";
+  std::string result = area;
+  if (!resource.empty())
+    result += ":" + resource;
+  result += ":" + action;
+  if (!qualifier.empty())
+    result += ":" + qualifier;
   return result;
+}
+
+caf::expected<permission> parse_permission(std::string_view text,
+                                           bool required) {
+  permission result;
+  auto problem = read_permission(text, required, result);
+  if (!problem.empty())
+    return make_error(errc::invalid_argument, std::move(problem));
+  return result;
+}
+
+std::string grant_problem(std::string_view text) {
+  permission ignored;
+  return read_permission(text, false, ignored);
 }
 
 bool covers(const permission& grant, const permission& required) {
@@ -124,13 +140,15 @@ bool covers(const permission& grant, const permission& required) {
     return false;
   if (grant.action != "*" && grant.action != required.action)
     return false;
-  // A grant with a resource covers only permissions on a resource.
-  if (!grant.resource.empty()
+  // A grant with a resource covers only permissions on a resource; a
+  // segment not known yet is assumed to be one the grant covers.
+  if (!grant.resource.empty() && required.resource != unknown_segment
       && (required.resource.empty()
             ? grant.resource != "*"
             : !resource_matches(grant.resource, required.resource)))
     return false;
-  return grant.qualifier.empty() || grant.qualifier == required.qualifier;
+  return grant.qualifier.empty() || required.qualifier == unknown_segment
+         || grant.qualifier == required.qualifier;
 }
 
 caf::expected<permission_set>

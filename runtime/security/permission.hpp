@@ -28,6 +28,11 @@
 
 namespace bsm::security {
 
+/// Stands for a resource or qualifier not known yet (the message type
+/// of an injection before its body is read): covers() then asks whether
+/// the grant could cover some value. Never parsed from text.
+inline constexpr const char* unknown_segment = "?";
+
 struct permission {
   std::string area;
   /// Empty: the permission has no resource (a grant: any resource).
@@ -44,6 +49,9 @@ struct permission {
 /// permission (no wildcards). Errors: invalid_argument naming the text.
 [[nodiscard]] caf::expected<permission> parse_permission(std::string_view text,
                                                          bool required = false);
+
+/// The problem with a grant's text (as in a role's list), or empty.
+[[nodiscard]] std::string grant_problem(std::string_view text);
 
 /// True if `grant` covers `required`.
 [[nodiscard]] bool covers(const permission& grant, const permission& required);

@@ -104,6 +104,23 @@ TEST(PermissionTest, MalformedRequiredTextIsDenied) {
   EXPECT_FALSE(grants({"*"}).allows("agents:le gal:chat"));
 }
 
+TEST(PermissionTest, UnknownSegmentsAskWhetherSomeValueCouldPass) {
+  permission inject_any_type{"actors", "agents/legal", "inject",
+                             unknown_segment};
+  EXPECT_TRUE(grants({"actors:agents/legal:inject:bsm.v1.ChatRequest"})
+                .allows(inject_any_type));
+  EXPECT_FALSE(grants({"actors:agents/finance:inject:bsm.v1.ChatRequest"})
+                 .allows(inject_any_type));
+  permission chat_some_agent{"agents", unknown_segment, "chat", ""};
+  EXPECT_TRUE(grants({"agents:legal:chat"}).allows(chat_some_agent));
+  EXPECT_FALSE(grants({"agents:legal:read"}).allows(chat_some_agent));
+}
+
+TEST(PermissionTest, GrantProblemExplains) {
+  EXPECT_EQ(grant_problem("agents:read"), "");
+  EXPECT_NE(grant_problem("agents").find("is malformed"), std::string::npos);
+}
+
 TEST(PermissionTest, ParseReportsTheFirstBadGrant) {
   auto set = permission_set::parse({"agents:read", "bad"});
   ASSERT_FALSE(set);
