@@ -89,14 +89,6 @@ const config::section<node_options>& node_section() {
   return result;
 }
 
-const config::section<security_options>& security_section() {
-  static const config::section<security_options> result{
-    "security",
-    {config::boolean("enabled", &security_options::enabled),
-     config::boolean("allow_insecure", &security_options::allow_insecure)}};
-  return result;
-}
-
 // The single list of sections: reading, unknown-key errors, `--set` and
 // validate() use it, in file order.
 const std::vector<section_spec>& schema() {

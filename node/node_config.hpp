@@ -26,6 +26,7 @@
 #include "runtime/logging/logging_options.hpp"
 #include "runtime/mailbox/mailbox_options.hpp"
 #include "runtime/scheduler_options.hpp"
+#include "runtime/security/security_options.hpp"
 #include "runtime/store/store_options.hpp"
 #include "runtime/supervision/supervision_options.hpp"
 
@@ -37,17 +38,6 @@ struct node_options {
   std::string name = "node-a";
   /// RocksDB and everything else the node keeps.
   std::filesystem::path data_dir = "./data/node-a";
-};
-
-/// Section `security:` (the security hub is being built). Reload: none.
-/// Secure by default, like Redis' protected mode: until credentials or TLS
-/// can be configured, a node listens on loopback only, and listening
-/// beyond it (http.listen or cluster.listen) is a config error unless
-/// allow_insecure says so explicitly (then every start logs a warning).
-struct security_options {
-  bool enabled = false;
-  /// Serve and accept cluster peers beyond loopback without credentials.
-  bool allow_insecure = false;
 };
 
 /// Everything a node reads from its config file.

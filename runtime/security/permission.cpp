@@ -167,6 +167,10 @@ void permission_set::add(permission grant) {
   grants_.push_back(std::move(grant));
 }
 
+void permission_set::merge(const permission_set& other) {
+  grants_.insert(grants_.end(), other.grants_.begin(), other.grants_.end());
+}
+
 bool permission_set::allows(const permission& required) const {
   return std::any_of(grants_.begin(), grants_.end(),
                      [&](const permission& g) { return covers(g, required); });

@@ -67,6 +67,9 @@ public:
 
   void add(permission grant);
 
+  /// Adds every grant of `other`.
+  void merge(const permission_set& other);
+
   /// True if some grant covers `required`.
   [[nodiscard]] bool allows(const permission& required) const;
 

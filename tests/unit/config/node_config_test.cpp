@@ -243,12 +243,27 @@ TEST(NodeConfig, ReadsStoreSecurityAndLogging) {
                                             "  durability: fsync\n"
                                             "security:\n"
                                             "  enabled: true\n"
+                                            "  jwt_hs256_key_file: k.key\n"
+                                            "  jwt_issuer: https://id\n"
+                                            "  jwt_audiences: [bsm, api]\n"
+                                            "  jwt_leeway: 5s\n"
+                                            "  metrics_open: true\n"
+                                            "  roles:\n"
+                                            "    auditor: [audit:read]\n"
                                             "logging:\n"
                                             "  level: debug\n"
                                             "  format: json\n"
                                             "  file: logs/node.log\n"));
   EXPECT_EQ(cfg.store.durability, bsm::durability::fsync);
   EXPECT_TRUE(cfg.security.enabled);
+  EXPECT_EQ(cfg.security.jwt_hs256_key_file, "k.key");
+  EXPECT_EQ(cfg.security.jwt_issuer, "https://id");
+  EXPECT_EQ(cfg.security.jwt_audiences,
+            (std::vector<std::string>{"bsm", "api"}));
+  EXPECT_EQ(cfg.security.jwt_leeway, std::chrono::seconds{5});
+  EXPECT_TRUE(cfg.security.metrics_open);
+  EXPECT_EQ(cfg.security.roles.at("auditor"),
+            std::vector<std::string>{"audit:read"});
   EXPECT_EQ(cfg.logging.level, "debug");
   EXPECT_EQ(cfg.logging.format, bsm::log_format::json);
   EXPECT_EQ(cfg.logging.file, "logs/node.log");
@@ -608,14 +623,30 @@ TEST(NodeConfig, ParseOverrideRejectsKeyWithoutSection) {
 
 // -- overrides ----------------------------------------------------------------
 
+TEST(NodeConfig, SecurityEnabledNeedsACredential) {
+  temp_dir dir;
+  auto msg = error_for(dir, "security:\n  enabled: true\n");
+  EXPECT_TRUE(contains(msg, "key 'security.enabled'")) << msg;
+  EXPECT_TRUE(contains(msg, "no credential is configured")) << msg;
+}
+
+TEST(NodeConfig, RoleGrantsMustParse) {
+  temp_dir dir;
+  auto msg = error_for(dir, "security:\n  roles:\n    x: [agents]\n");
+  EXPECT_TRUE(contains(msg, "key 'security.roles.x'")) << msg;
+  EXPECT_TRUE(contains(msg, "is malformed")) << msg;
+  msg = error_for(dir, "security:\n  roles:\n    'a b': [agents:read]\n");
+  EXPECT_TRUE(contains(msg, "role name")) << msg;
+}
+
 TEST(NodeConfig, OverrideReplacesScalars) {
   temp_dir dir;
   auto file
     = dir.write("node.yaml", "node:\n  name: a\nsecurity:\n  enabled: false\n");
-  auto cfg
-    = load_ok(file, {set("node.name", "b"), set("security.enabled", "true")});
+  auto cfg = load_ok(
+    file, {set("node.name", "b"), set("security.metrics_open", "true")});
   EXPECT_EQ(cfg.node.name, "b");
-  EXPECT_TRUE(cfg.security.enabled);
+  EXPECT_TRUE(cfg.security.metrics_open);
 }
 
 TEST(NodeConfig, OverrideSetsSequence) {

@@ -1,4 +1,5 @@
 #include "runtime/security/permission.hpp"
+#include "runtime/security/permission_template.hpp"
 
 #include <gtest/gtest.h>
 
@@ -125,6 +126,54 @@ TEST(PermissionTest, ParseReportsTheFirstBadGrant) {
   auto set = permission_set::parse({"agents:read", "bad"});
   ASSERT_FALSE(set);
   EXPECT_NE(render(set.error()).find("'bad'"), std::string::npos);
+}
+
+} // namespace
+} // namespace bsm::security
+
+namespace bsm::security {
+namespace {
+
+TEST(PermissionTemplateTest, OpenNeedsNothing) {
+  auto t = permission_template::parse("open");
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->open());
+}
+
+TEST(PermissionTemplateTest, FillsPathParameters) {
+  auto t = permission_template::parse("agents:{name}:chat");
+  ASSERT_TRUE(t);
+  EXPECT_FALSE(t->open());
+  auto p = t->resolve({{"name", "legal"}});
+  EXPECT_EQ(p.to_string(), "agents:legal:chat");
+}
+
+TEST(PermissionTemplateTest, ValuesCannotForgeSeparators) {
+  auto t = permission_template::parse("agents:{name}:chat");
+  ASSERT_TRUE(t);
+  auto p = t->resolve({{"name", "legal:read:x"}});
+  EXPECT_EQ(p.resource, "legal:read:x");
+  EXPECT_EQ(p.action, "chat");
+  permission_set set;
+  set.add(*parse_permission("agents:legal:read"));
+  EXPECT_FALSE(set.allows(p));
+}
+
+TEST(PermissionTemplateTest, LatePartsAreUnknownUntilGiven) {
+  auto t = permission_template::parse("actors:{name}:inject:<type>");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->late_parts(), std::vector<std::string>{"type"});
+  auto early = t->resolve({{"name", "agents/legal"}});
+  EXPECT_EQ(early.qualifier, unknown_segment);
+  auto late
+    = t->resolve({{"name", "agents/legal"}}, {{"type", "bsm.v1.ChatRequest"}});
+  EXPECT_EQ(late.to_string(), "actors:agents/legal:inject:bsm.v1.ChatRequest");
+}
+
+TEST(PermissionTemplateTest, RefusesBadTemplates) {
+  for (const char* text : {"", "agents", "{area}:read", "agents:{x}:{action}",
+                           "a:b:c:d:e", "agents:read:"})
+    EXPECT_FALSE(permission_template::parse(text)) << text;
 }
 
 } // namespace

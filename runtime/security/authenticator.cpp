@@ -1,0 +1,154 @@
+#include "runtime/security/authenticator.hpp"
+
+#include <fstream>
+#include <iterator>
+
+#include "runtime/ascii.hpp"
+#include "runtime/error.hpp"
+
+namespace bsm::security {
+
+const char* const protected_mode_refusal
+  = "this node has no credentials configured and serves loopback clients "
+    "only; configure security.jwt_hs256_key_file (or an RS256/ES256 public "
+    "key) and send Authorization: Bearer <token>";
+
+namespace {
+
+caf::error refuse(std::string what) {
+  return make_error(errc::unauthenticated, std::move(what));
+}
+
+caf::error bad_key(const std::string& key, const std::string& what) {
+  return make_error(errc::invalid_argument,
+                    "key 'security." + key + "': " + what);
+}
+
+// The file's bytes; a trailing line break (as editors and `echo` leave
+// it) is not part of the key.
+caf::expected<std::string> read_key_file(const std::string& key,
+                                         const std::filesystem::path& file) {
+  std::ifstream in{file, std::ios::binary};
+  if (!in)
+    return bad_key(key, "cannot read '" + file.string() + "'");
+  std::string bytes{std::istreambuf_iterator<char>{in}, {}};
+  while (!bytes.empty() && (bytes.back() == '\n' || bytes.back() == '\r'))
+    bytes.pop_back();
+  return bytes;
+}
+
+caf::expected<std::optional<jwt_verifier>>
+make_verifier(const security_options& opts) {
+  jwt_verifier_options vo;
+  struct source {
+    const char* key;
+    const std::filesystem::path* file;
+    jwt_algorithm alg;
+    std::string* pem;
+  };
+  for (const auto& s :
+       {source{"jwt_hs256_key_file", &opts.jwt_hs256_key_file,
+               jwt_algorithm::hs256, &vo.hs256_key},
+        source{"jwt_rs256_public_key_file", &opts.jwt_rs256_public_key_file,
+               jwt_algorithm::rs256, &vo.rs256_public_key_pem},
+        source{"jwt_es256_public_key_file", &opts.jwt_es256_public_key_file,
+               jwt_algorithm::es256, &vo.es256_public_key_pem}}) {
+    if (s.file->empty())
+      continue;
+    auto bytes = read_key_file(s.key, *s.file);
+    if (!bytes)
+      return std::move(bytes.error());
+    *s.pem = std::move(*bytes);
+    vo.algorithms.insert(s.alg);
+  }
+  if (vo.algorithms.empty())
+    return std::optional<jwt_verifier>{};
+  if (!opts.jwt_issuer.empty())
+    vo.claims.issuer = opts.jwt_issuer;
+  vo.claims.audiences.insert(opts.jwt_audiences.begin(),
+                             opts.jwt_audiences.end());
+  vo.claims.leeway
+    = std::chrono::duration_cast<std::chrono::seconds>(opts.jwt_leeway);
+  auto verifier = jwt_verifier::make(std::move(vo));
+  if (!verifier)
+    return bad_key("jwt_*", render(verifier.error()));
+  return std::optional<jwt_verifier>{std::move(*verifier)};
+}
+
+// The token of "Bearer <token>" (scheme case-insensitive, RFC 7235).
+std::optional<std::string_view> bearer_token(std::string_view header) {
+  constexpr std::string_view scheme = "bearer ";
+  if (header.size() <= scheme.size()
+      || ascii_lower(header.substr(0, scheme.size())) != scheme)
+    return std::nullopt;
+  auto token = header.substr(scheme.size());
+  while (!token.empty() && token.front() == ' ')
+    token.remove_prefix(1);
+  if (token.empty() || token.find(' ') != std::string_view::npos)
+    return std::nullopt;
+  return token;
+}
+
+} // namespace
+
+authenticator::authenticator(role_table roles,
+                             std::optional<jwt_verifier> verifier,
+                             bool protected_mode)
+  : roles_(std::move(roles)), verifier_(std::move(verifier)),
+    protected_mode_(protected_mode) {}
+
+caf::expected<authenticator> authenticator::make(const security_options& opts) {
+  auto roles = role_table::make(opts.roles);
+  if (!roles)
+    return bad_key("roles", render(roles.error()));
+  auto verifier = make_verifier(opts);
+  if (!verifier)
+    return std::move(verifier.error());
+  bool protected_mode = !opts.enabled && !verifier->has_value();
+  return authenticator{std::move(*roles), std::move(*verifier), protected_mode};
+}
+
+caf::expected<principal>
+authenticator::authenticate(std::string_view authorization,
+                            const client_facts& client,
+                            int64_t now_unix) const {
+  if (protected_mode_) {
+    if (client.loopback)
+      return local_admin();
+    return refuse(protected_mode_refusal);
+  }
+  if (authorization.empty())
+    return refuse("credentials missing: send Authorization: Bearer <token>");
+  auto token = bearer_token(authorization);
+  if (!token)
+    return refuse("the Authorization header is not \"Bearer <token>\"");
+  return from_token(*token, now_unix);
+}
+
+caf::expected<principal> authenticator::from_token(std::string_view token,
+                                                   int64_t now_unix) const {
+  if (!verifier_)
+    return refuse("this node accepts no bearer tokens");
+  auto claims = verifier_->verify(token, now_unix);
+  if (!claims)
+    return std::move(claims.error());
+  principal result;
+  result.kind = principal_kind::token;
+  result.name = claims->sub.value_or("");
+  if (result.name.empty())
+    return refuse("token claim sub is missing");
+  auto roles = claims->payload.find("roles");
+  if (roles != claims->payload.end()) {
+    if (!roles->is_array())
+      return refuse("token claim roles is not an array of role names");
+    for (const auto& role : *roles) {
+      if (!role.is_string())
+        return refuse("token claim roles is not an array of role names");
+      result.roles.push_back(role.get<std::string>());
+    }
+  }
+  result.permissions = roles_.grants_of(result.roles);
+  return result;
+}
+
+} // namespace bsm::security

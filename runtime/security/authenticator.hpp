@@ -1,0 +1,72 @@
+#pragma once
+
+// Who is calling: turns the credentials of a request into a principal.
+// One decision for the HTTP bridge (and, later, other ports), made from
+// the security options, the clock a parameter.
+//
+// Protected mode (no credential configured, security.enabled false): a
+// loopback client is the local admin, anyone else is refused with a
+// message that says how to configure access. Otherwise every caller needs
+// a credential: `Authorization: Bearer <JWT>`; the token's `roles` claim
+// names its roles.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <caf/expected.hpp>
+
+#include "runtime/security/jwt_verifier.hpp"
+#include "runtime/security/principal.hpp"
+#include "runtime/security/role_table.hpp"
+#include "runtime/security/security_options.hpp"
+
+namespace bsm::security {
+
+/// Who connected, as the transport saw it (never from headers such as
+/// X-Forwarded-For).
+struct client_facts {
+  /// 127.0.0.1 or ::1 (also as ::ffff:127.0.0.1); not 127.0.0.2.
+  bool loopback = false;
+};
+
+class authenticator {
+public:
+  /// Reads the key files of `opts` (blocking: at start-up only).
+  /// Errors: invalid_argument naming the key (a missing or unreadable
+  /// file, a short HMAC key, a key that does not load, a bad role grant).
+  [[nodiscard]] static caf::expected<authenticator>
+  make(const security_options& opts);
+
+  /// True when loopback clients are served without credentials.
+  bool protected_mode() const noexcept {
+    return protected_mode_;
+  }
+
+  /// The principal for the `Authorization` header value (empty if the
+  /// request has none) at `now_unix`. Errors: unauthenticated, with a
+  /// message that says which check failed.
+  [[nodiscard]] caf::expected<principal>
+  authenticate(std::string_view authorization, const client_facts& client,
+               int64_t now_unix) const;
+
+  const role_table& roles() const noexcept {
+    return roles_;
+  }
+
+private:
+  authenticator(role_table roles, std::optional<jwt_verifier> verifier,
+                bool protected_mode);
+
+  caf::expected<principal> from_token(std::string_view token,
+                                      int64_t now_unix) const;
+
+  role_table roles_;
+  std::optional<jwt_verifier> verifier_;
+  bool protected_mode_;
+};
+
+/// Text of a 401 for a client that protected mode does not serve.
+extern const char* const protected_mode_refusal;
+
+} // namespace bsm::security

@@ -1,0 +1,98 @@
+#include "runtime/security/security_options.hpp"
+
+#include <set>
+
+#include "runtime/config/config_fields.hpp"
+#include "runtime/security/permission.hpp"
+
+namespace bsm {
+
+namespace {
+
+namespace fs = std::filesystem;
+using detail::quote;
+using detail::yaml_field;
+using namespace std::chrono_literals;
+
+bool role_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+         || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+std::string role_name_problem(const std::string& name) {
+  if (name.empty() || name.size() > 64
+      || !std::all_of(name.begin(), name.end(), role_name_char))
+    return "role name " + quote(name)
+           + " must be 1..64 of A-Z, a-z, 0-9, '.', '_', '-'";
+  return {};
+}
+
+std::string permission_problem(std::string_view text, std::string& out) {
+  auto problem = security::grant_problem(text);
+  if (problem.empty())
+    out = std::string{text};
+  return problem;
+}
+
+caf::error read_roles(const yaml_field& in, security_options& out) {
+  std::map<std::string, std::vector<std::string>> roles;
+  auto err = in.entries([&](const yaml_field& entry, const std::string& name) {
+    if (auto problem = role_name_problem(name); !problem.empty())
+      return entry.fail(problem);
+    return entry.sequence(roles[name], permission_problem);
+  });
+  if (err)
+    return err;
+  out.roles = std::move(roles);
+  return {};
+}
+
+std::string render_roles(const security_options& x) {
+  auto role = [](const auto& entry) {
+    return entry.first + ": [" + detail::join(entry.second, ", ", quote) + "]";
+  };
+  return "{" + detail::join(x.roles, ", ", role) + "}";
+}
+
+config::maybe_problem check_security(const security_options& x) {
+  if (x.enabled && !has_configured_credentials(x))
+    return config::problem{
+      "security.enabled",
+      "is true, but no credential is configured: set "
+      "security.jwt_hs256_key_file, jwt_rs256_public_key_file or "
+      "jwt_es256_public_key_file",
+      {}};
+  return std::nullopt;
+}
+
+} // namespace
+
+bool has_configured_credentials(const security_options& x) {
+  return !x.jwt_hs256_key_file.empty() || !x.jwt_rs256_public_key_file.empty()
+         || !x.jwt_es256_public_key_file.empty();
+}
+
+const config::section<security_options>& security_section() {
+  static const config::section<security_options> result{
+    "security",
+    {config::boolean("enabled", &security_options::enabled),
+     config::boolean("allow_insecure", &security_options::allow_insecure),
+     config::parsed("jwt_hs256_key_file", &security_options::jwt_hs256_key_file,
+                    detail::assign<fs::path>),
+     config::parsed("jwt_rs256_public_key_file",
+                    &security_options::jwt_rs256_public_key_file,
+                    detail::assign<fs::path>),
+     config::parsed("jwt_es256_public_key_file",
+                    &security_options::jwt_es256_public_key_file,
+                    detail::assign<fs::path>),
+     config::text("jwt_issuer", &security_options::jwt_issuer),
+     config::sequence("jwt_audiences", &security_options::jwt_audiences,
+                      detail::assign<std::string>),
+     config::duration("jwt_leeway", &security_options::jwt_leeway, 0ms),
+     {"roles", read_roles, render_roles, {}, false, true},
+     config::boolean("metrics_open", &security_options::metrics_open)},
+    check_security};
+  return result;
+}
+
+} // namespace bsm

@@ -1,0 +1,54 @@
+#pragma once
+
+// Options of the security hub (section `security:`). The initialisers are
+// the defaults; keys and checks are in security_options.cpp. Reload: none;
+// a change needs a restart.
+//
+// Secure by default, after Redis' protected mode: with no credentials
+// configured, loopback clients are served as the local admin and everyone
+// else gets 401; once any credential exists, every route but the open ones
+// needs one. `enabled: true` asks for credentials from loopback too.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/config/config_section.hpp"
+
+namespace bsm {
+
+struct security_options {
+  /// Ask every client for credentials, loopback ones too (no local admin).
+  /// Needs a credential source configured.
+  bool enabled = false;
+  /// Serve and accept cluster peers beyond loopback without credentials.
+  bool allow_insecure = false;
+  /// JWT bearer tokens: the algorithms accepted are those with a key here.
+  /// HS256: a file holding the shared key (at least 32 bytes).
+  std::filesystem::path jwt_hs256_key_file;
+  /// RS256 and ES256: PEM files with the issuer's public key.
+  std::filesystem::path jwt_rs256_public_key_file;
+  std::filesystem::path jwt_es256_public_key_file;
+  /// The `iss` a token must carry; empty: any.
+  std::string jwt_issuer;
+  /// `aud` must name one of these; empty: any.
+  std::vector<std::string> jwt_audiences;
+  /// Clock skew allowed on exp, nbf and iat.
+  std::chrono::milliseconds jwt_leeway{30'000};
+  /// Roles and the permissions they grant (runtime/security/permission.hpp),
+  /// on top of the built-in roles (role_table.hpp); a role named here
+  /// replaces the built-in one of that name.
+  std::map<std::string, std::vector<std::string>> roles;
+  /// GET /metrics without credentials (for a Prometheus on a trusted
+  /// network); otherwise it needs metrics:read.
+  bool metrics_open = false;
+};
+
+/// True if some credential source is configured (JWT keys).
+bool has_configured_credentials(const security_options& x);
+
+const config::section<security_options>& security_section();
+
+} // namespace bsm
