@@ -1,7 +1,5 @@
 #include "actors/http_bridge.hpp"
 
-#include <algorithm>
-
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
@@ -11,91 +9,6 @@
 namespace bsm {
 
 namespace bhttp = boost::beast::http;
-
-namespace {
-
-constexpr const char* allowed_request_headers
-  = "Authorization, Content-Type, Idempotency-Key, X-Request-Id, X-Bsm-Type, "
-    "X-Bsm-Mode";
-constexpr const char* exposed_response_headers = "X-Request-Id, Retry-After";
-
-// Pages a browser renders get the usual hardening.
-void add_security_headers(http::exchange& ex) {
-  ex.add_response_header("Content-Security-Policy",
-                         "default-src 'self'; frame-ancestors 'none'");
-  ex.add_response_header("X-Content-Type-Options", "nosniff");
-  ex.add_response_header("X-Frame-Options", "DENY");
-  ex.add_response_header("Referrer-Policy", "no-referrer");
-}
-
-bool origin_allowed(const http_options& opts, const std::string& origin) {
-  const auto& xs = opts.cors_allowed_origins;
-  return std::any_of(xs.begin(), xs.end(), [&](const std::string& x) {
-    return x == "*" || x == origin;
-  });
-}
-
-/// Adds CORS headers for an allowed Origin. Returns true if `ex` was a
-/// preflight and has been answered.
-bool apply_cors(const http_bridge_env& env, const http::exchange_ptr& ex,
-                const std::vector<bhttp::verb>& methods) {
-  if (env.opts.cors_allowed_origins.empty())
-    return false;
-  // Answers differ by Origin: caches must keep them apart.
-  ex->add_response_header("Vary", "Origin");
-  auto given = ex->req()[bhttp::field::origin];
-  std::string origin{given};
-  if (given.empty() || !origin_allowed(env.opts, origin))
-    return false;
-  ex->add_response_header("Access-Control-Allow-Origin", origin);
-  ex->add_response_header("Access-Control-Expose-Headers",
-                          exposed_response_headers);
-  bool preflight
-    = !methods.empty() && ex->req().method() == bhttp::verb::options
-      && ex->req().count(bhttp::field::access_control_request_method) > 0;
-  if (!preflight)
-    return false;
-  ex->add_response_header("Access-Control-Allow-Methods",
-                          http::allow_header(methods));
-  ex->add_response_header("Access-Control-Allow-Headers",
-                          allowed_request_headers);
-  ex->add_response_header("Access-Control-Max-Age", "600");
-  http::response res{bhttp::status::no_content, 11};
-  ex->respond(std::move(res));
-  return true;
-}
-
-std::vector<bhttp::verb> methods_of(const http::route_table<http_route>& routes,
-                                    std::string_view path) {
-  std::vector<bhttp::verb> result;
-  for (const auto& r : routes.routes())
-    if (r.pattern.match(path))
-      result.push_back(r.method);
-  return result;
-}
-
-void answer_unrouted(const http::exchange_ptr& ex,
-                     const std::vector<bhttp::verb>& methods) {
-  if (methods.empty())
-    return http::respond_error(*ex, bhttp::status::not_found, "not_found",
-                               "no route for "
-                                 + std::string{ex->req().method_string()} + " "
-                                 + std::string{ex->path()});
-  if (ex->req().method() == bhttp::verb::options) {
-    http::response res{bhttp::status::no_content, 11};
-    res.set(bhttp::field::allow, http::allow_header(methods));
-    return ex->respond(std::move(res));
-  }
-  auto res = http::make_error_response(
-    bhttp::status::method_not_allowed, "method_not_allowed",
-    std::string{ex->req().method_string()} + " is not allowed on "
-      + std::string{ex->path()},
-    ex->request_id());
-  res.set(bhttp::field::allow, http::allow_header(methods));
-  ex->respond(std::move(res));
-}
-
-} // namespace
 
 void http_bridge_state::handle(const http::exchange_ptr& ex) {
   if (ex->cancelled())
@@ -122,37 +35,6 @@ caf::behavior http_bridge(http_bridge_pointer self,
     http_idempotency_store, db, st.env->idempotency_ttl);
   return {
     [self](const http::exchange_ptr& ex) { self->state.handle(ex); },
-  };
-}
-
-http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
-                                 std::shared_ptr<const http_routes> routes) {
-  return [env, routes](const http::exchange_ptr& ex) {
-    auto path = ex->path();
-    auto found = routes->match(ex->req().method(), path);
-    if (found.found == nullptr) {
-      auto methods = methods_of(*routes, path);
-      if (apply_cors(*env, ex, methods))
-        return;
-      return answer_unrouted(ex, methods);
-    }
-    const auto& route = *found.found;
-    ex->set_route(static_cast<size_t>(found.found - routes->routes().data()),
-                  route.pattern.text(), std::move(found.params));
-    apply_cors(*env, ex, {});
-    if (route.handler.dashboard)
-      add_security_headers(*ex);
-    if (route.handler.from_memory)
-      return route.handler.from_memory(*env, ex);
-    if (env->draining->load())
-      return http::respond_error(*ex, bhttp::status::service_unavailable,
-                                 "unavailable", "the node is shutting down");
-    auto bridge = env->names->get(http_bridge_path);
-    if (!bridge)
-      return http::respond_error(*ex, bhttp::status::service_unavailable,
-                                 "unavailable",
-                                 "the HTTP bridge is restarting");
-    caf::anon_send(*bridge, ex);
   };
 }
 

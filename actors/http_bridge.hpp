@@ -1,13 +1,15 @@
 #pragma once
 
 // The HTTP bridge (API.md). Two halves:
-// - the front, on the HTTP server's I/O threads: CORS, route matching, 404
-//   and 405, draining, and the few answers made from memory (/healthz,
-//   /metrics); every other request becomes a message to
+// - the front (http_api/front.hpp), on the HTTP server's I/O threads: path
+//   normalisation, CORS, access (who calls, with which permission), route
+//   matching, 404 and 405, draining, and the few answers made from memory
+//   (/healthz, /metrics); every other request becomes a message to
 // - the bridge actor, a supervised child named "http_bridge", which turns
 //   requests into typed messages to other actors and their replies into
 //   answers, without ever waiting on a thread.
-// Routes are listed in one place, http_api/routes.cpp.
+// Routes are listed in one place, http_api/routes.cpp, each with the one
+// permission it requires.
 
 #include <atomic>
 #include <chrono>
@@ -31,6 +33,8 @@
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/naming/name_registry.hpp"
+#include "runtime/security/authenticator.hpp"
+#include "runtime/security/permission_template.hpp"
 #include "runtime/store/store.hpp"
 
 namespace bsm {
@@ -57,6 +61,10 @@ struct http_bridge_env {
   std::shared_ptr<std::atomic<bool>> draining;
   /// Where names live in the cluster; null without the cluster layer.
   std::shared_ptr<const cluster::directory> directory;
+  /// Who calls: the authenticator in force.
+  std::shared_ptr<security::authenticator_slot> access;
+  /// GET /metrics without credentials (security.metrics_open).
+  bool metrics_open = false;
 
   /// For asks to a name wherever it lives.
   remote_call_env call_env() const {
@@ -69,6 +77,8 @@ using http_bridge_pointer = caf::stateful_actor<http_bridge_state>*;
 
 /// How one route is answered.
 struct http_route {
+  /// The one permission the route requires ("open" for none).
+  security::permission_template permission;
   /// On the I/O thread, from memory only (never blocks, never messages).
   std::function<void(const http_bridge_env&, const http::exchange_ptr&)>
     from_memory;
@@ -76,6 +86,9 @@ struct http_route {
   std::function<void(http_bridge_pointer, const http::exchange_ptr&)> by_actor;
   /// A dashboard page: gets the browser security headers.
   bool dashboard = false;
+  /// Answers an error in the route's own shape (OpenAI's); null: API.md's.
+  std::function<void(const http::exchange_ptr&, const caf::error&)>
+    respond_error;
 };
 
 using http_routes = http::route_table<http_route>;
@@ -98,10 +111,5 @@ struct http_bridge_state {
 caf::behavior http_bridge(http_bridge_pointer self,
                           std::shared_ptr<const http_bridge_env> env,
                           std::shared_ptr<const http_routes> routes, store* db);
-
-/// The front: the HTTP server's dispatcher for `routes`. It finds the
-/// bridge actor by name at each request, so the actor may restart.
-http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
-                                 std::shared_ptr<const http_routes> routes);
 
 } // namespace bsm

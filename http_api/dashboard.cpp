@@ -1,5 +1,7 @@
 #include "http_api/dashboard.hpp"
 
+#include "http_api/routes.hpp"
+
 namespace bsm {
 
 namespace {
@@ -8,6 +10,7 @@ namespace bhttp = boost::beast::http;
 
 http_route serve(const static_asset& asset) {
   http_route route;
+  route.permission = permission("dashboard:read");
   route.dashboard = true;
   route.from_memory
     = [&asset](const http_bridge_env&, const http::exchange_ptr& ex) {

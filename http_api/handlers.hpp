@@ -63,5 +63,15 @@ void list_models(http_bridge_pointer self, ex_ptr ex);
 void get_model(http_bridge_pointer self, ex_ptr ex);
 /// POST /v1/chat/completions: a turn in OpenAI's shape, streamed or not.
 void chat_completions(http_bridge_pointer self, ex_ptr ex);
+/// Answers `err` in OpenAI's error shape.
+void respond_openai_error(const http::exchange_ptr& ex, const caf::error& err);
+
+// -- access (access_gate.hpp) -------------------------------------------------
+
+/// Checks the `<late>` parts of the route's permission once the handler
+/// read them; answers the refusal itself (in the route's error shape) and
+/// returns false then.
+bool authorize_late(http_bridge_pointer self, ex_ptr ex,
+                    const std::map<std::string, std::string>& late);
 
 } // namespace bsm::http_handlers

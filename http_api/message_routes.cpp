@@ -219,6 +219,8 @@ void post_message(http_bridge_pointer self, ex_ptr ex) {
                                  http::message_of(in.error()));
     return http::respond_error(*ex, in.error());
   }
+  if (!authorize_late(self, ex, {{"type", in->type_name}}))
+    return;
   with_idempotency(self, ex, [self, ex, in = std::move(*in)](responder r) {
     if (in.ask)
       ask(self, ex, in, std::move(r));

@@ -171,8 +171,12 @@ nlohmann::json error_body(const caf::error& err) {
   auto [status, code] = http::status_of(err);
   std::string type = "server_error";
   auto value = static_cast<unsigned>(status);
-  if (value == 400 || value == 404 || value == 413 || value == 415)
+  if (value == 400 || value == 401 || value == 403 || value == 404
+      || value == 413 || value == 415)
     type = "invalid_request_error";
+  // OpenAI's clients know a bad key by this code.
+  if (value == 401)
+    code = "invalid_api_key";
   else if (value == 429)
     type = "rate_limit_error";
   else if (value == 504)

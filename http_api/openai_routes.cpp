@@ -33,6 +33,8 @@ bool retry_could_repeat_effects(bhttp::status status) {
   return x == 500 || x == 504;
 }
 
+} // namespace
+
 void respond_openai_error(const http::exchange_ptr& ex, const caf::error& err) {
   auto status = http::status_of(err).status;
   auto res = http::make_json_response(status, oaf::error_body(err).dump());
@@ -43,6 +45,8 @@ void respond_openai_error(const http::exchange_ptr& ex, const caf::error& err) {
     res.set("x-should-retry", "false");
   ex->respond(std::move(res));
 }
+
+namespace {
 
 nlohmann::json model_json(const v1::AgentInfo& x) {
   return {{"id", x.name()},
@@ -95,6 +99,8 @@ void chat_completions(http_bridge_pointer self, ex_ptr ex) {
   if (!in)
     return respond_openai_error(ex, in.error());
   const auto& model = in->chat.agent();
+  if (!authorize_late(self, ex, {{"model", model}}))
+    return;
   if (!env.names->get(agent_path(model)))
     return respond_openai_error(
       ex, make_error(errc::not_found, "The model '" + model

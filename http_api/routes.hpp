@@ -11,4 +11,9 @@ namespace bsm {
 
 std::shared_ptr<const http_routes> make_http_routes();
 
+/// A route's permission from its text (permission_template.hpp). A bad
+/// text is a bug in the table: throws std::invalid_argument, which the
+/// route table's test finds.
+security::permission_template permission(std::string_view text);
+
 } // namespace bsm

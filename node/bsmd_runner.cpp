@@ -11,6 +11,7 @@
 #include "node/bsmd_args.hpp"
 #include "node/node.hpp"
 #include "runtime/error.hpp"
+#include "runtime/security/authenticator.hpp"
 #include "runtime/supervision/restart_policy.hpp"
 
 namespace {
@@ -82,6 +83,9 @@ int run(const bsm::bsmd_args& args, std::vector<bsm::child_spec> extra) {
     = std::make_shared<bsm::agents::agent_catalog>(cfg->agents.paths);
   if (auto loaded = catalog->load(); !loaded)
     return fail(exit_usage, bsm::render(loaded.error()));
+  // So are the key files the security options name.
+  if (auto access = bsm::security::authenticator::make(cfg->security); !access)
+    return fail(exit_usage, bsm::render(access.error()));
   if (args.check_config) {
     std::cout << args.config.string() << ": ok\n";
     return exit_ok;

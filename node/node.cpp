@@ -21,6 +21,7 @@
 #include "agents/models/model_provider.hpp"
 #include "agents/tools/tool_host.hpp"
 #include "agents/tools/tool_ledger.hpp"
+#include "http_api/front.hpp"
 #include "http_api/routes.hpp"
 #include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
@@ -155,6 +156,12 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   n.add_cluster_metrics();
   n.agent_metrics_ = std::make_unique<agents::agent_metrics>(
     agents::agent_metrics::make(*n.metrics_));
+  auto access = security::authenticator::make(n.cfg_.security);
+  if (!access)
+    return access.error();
+  n.access_ = std::make_shared<security::authenticator_slot>();
+  n.access_->set(
+    std::make_shared<const security::authenticator>(std::move(*access)));
   n.system_cfg_ = std::make_unique<system_config>(
     scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get());
   n.system_cfg_->load<caf::io::middleman>();
@@ -361,6 +368,8 @@ child_spec node::http_bridge_child() {
   env->root = std::make_shared<caf::actor>();
   env->draining = std::make_shared<std::atomic<bool>>(false);
   env->directory = directory_;
+  env->access = access_;
+  env->metrics_open = cfg_.security.metrics_open;
   http_env_ = env;
   http_routes_ = make_http_routes();
   child_spec spec;

@@ -162,6 +162,8 @@ private:
   std::shared_ptr<mailbox_depths> depths_;
   std::unique_ptr<http::http_metrics> http_metrics_;
   std::shared_ptr<http_bridge_env> http_env_;
+  /// Who may call: read by the HTTP front on its threads.
+  std::shared_ptr<security::authenticator_slot> access_;
   std::shared_ptr<const http_routes> http_routes_;
   std::unique_ptr<metrics::actor_stats_collector> stats_;
   std::shared_ptr<name_registry> names_;

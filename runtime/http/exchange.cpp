@@ -21,6 +21,16 @@ const std::string empty_string;
 
 } // namespace
 
+bool exchange::client_is_loopback() const noexcept {
+  if (client_.is_v4())
+    return client_.to_v4() == boost::asio::ip::address_v4::loopback();
+  auto v6 = client_.to_v6();
+  if (v6.is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6)
+           == boost::asio::ip::address_v4::loopback();
+  return v6 == boost::asio::ip::address_v6::loopback();
+}
+
 std::optional<std::string> percent_decode(std::string_view in,
                                           bool plus_is_space) {
   std::string out;

@@ -18,8 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+namespace bsm::security {
+struct principal;
+} // namespace bsm::security
 
 namespace bsm::http {
 
@@ -49,6 +54,28 @@ public:
   /// The target without the query.
   std::string_view path() const noexcept;
 
+  /// The peer's address as the socket saw it (never from headers).
+  const boost::asio::ip::address& client() const noexcept {
+    return client_;
+  }
+
+  /// 127.0.0.1 or ::1 (also IPv4-mapped); 127.0.0.2 is another address.
+  bool client_is_loopback() const noexcept;
+
+  /// Set by the session before dispatch.
+  void set_client(boost::asio::ip::address address) {
+    client_ = std::move(address);
+  }
+
+  /// Who the request acts for; null until the front admitted it.
+  const std::shared_ptr<const security::principal>& principal() const noexcept {
+    return principal_;
+  }
+
+  void set_principal(std::shared_ptr<const security::principal> who) {
+    principal_ = std::move(who);
+  }
+
   /// The percent-decoded value of query parameter `name`, if present.
   std::optional<std::string> query_param(std::string_view name) const;
 
@@ -65,6 +92,12 @@ public:
 
   const std::string& route() const noexcept {
     return route_;
+  }
+
+  /// Every decoded path parameter, in pattern order.
+  const std::vector<std::pair<std::string, std::string>>&
+  params() const noexcept {
+    return params_;
   }
 
   /// The decoded path parameter `{name}`; empty if the route has none.
@@ -127,6 +160,8 @@ private:
   std::chrono::steady_clock::time_point started_;
   size_t route_index_ = SIZE_MAX;
   std::string route_ = "unmatched";
+  boost::asio::ip::address client_;
+  std::shared_ptr<const security::principal> principal_;
   std::vector<std::pair<std::string, std::string>> params_;
   std::atomic<bool> responded_{false};
   std::atomic<bool> cancelled_{false};

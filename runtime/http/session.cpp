@@ -60,6 +60,10 @@ session::session(net::ip::tcp::socket socket, const session_options& opts,
   : stream_(std::move(socket)), opts_(opts), dispatch_(std::move(dispatch)),
     metrics_(metrics), on_close_(std::move(on_close)),
     heartbeat_(stream_.get_executor()), handler_timer_(stream_.get_executor()) {
+  boost::system::error_code ec;
+  auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec)
+    client_ = peer.address();
 }
 
 session::~session() {
@@ -178,6 +182,7 @@ void session::dispatch_request() {
   auto id = usable_request_id(given) ? std::string{given} : new_message_id();
   current_ = std::make_shared<exchange>(std::move(req), std::move(id),
                                         weak_from_this(), metrics_);
+  current_->set_client(client_);
   // Handlers have their own deadlines (an ask's timeout); this is the
   // backstop.
   stream_.expires_never();

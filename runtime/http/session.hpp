@@ -96,6 +96,8 @@ private:
   }
 
   boost::beast::tcp_stream stream_;
+  /// The peer's address, read once at accept.
+  boost::asio::ip::address client_;
   session_options opts_;
   dispatcher dispatch_;
   http_metrics* metrics_;

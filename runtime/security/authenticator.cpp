@@ -94,8 +94,9 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
 authenticator::authenticator(role_table roles,
                              std::optional<jwt_verifier> verifier,
                              bool protected_mode)
-  : roles_(std::move(roles)), verifier_(std::move(verifier)),
-    protected_mode_(protected_mode) {}
+  : roles_(std::move(roles)),
+    local_admin_(std::make_shared<const principal>(local_admin())),
+    verifier_(std::move(verifier)), protected_mode_(protected_mode) {}
 
 caf::expected<authenticator> authenticator::make(const security_options& opts) {
   auto roles = role_table::make(opts.roles);
@@ -108,13 +109,13 @@ caf::expected<authenticator> authenticator::make(const security_options& opts) {
   return authenticator{std::move(*roles), std::move(*verifier), protected_mode};
 }
 
-caf::expected<principal>
+caf::expected<std::shared_ptr<const principal>>
 authenticator::authenticate(std::string_view authorization,
                             const client_facts& client,
                             int64_t now_unix) const {
   if (protected_mode_) {
     if (client.loopback)
-      return local_admin();
+      return local_admin_;
     return refuse(protected_mode_refusal);
   }
   if (authorization.empty())
@@ -125,8 +126,8 @@ authenticator::authenticate(std::string_view authorization,
   return from_token(*token, now_unix);
 }
 
-caf::expected<principal> authenticator::from_token(std::string_view token,
-                                                   int64_t now_unix) const {
+caf::expected<std::shared_ptr<const principal>>
+authenticator::from_token(std::string_view token, int64_t now_unix) const {
   if (!verifier_)
     return refuse("this node accepts no bearer tokens");
   auto claims = verifier_->verify(token, now_unix);
@@ -148,7 +149,7 @@ caf::expected<principal> authenticator::from_token(std::string_view token,
     }
   }
   result.permissions = roles_.grants_of(result.roles);
-  return result;
+  return std::make_shared<const principal>(std::move(result));
 }
 
 } // namespace bsm::security

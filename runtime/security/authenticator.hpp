@@ -10,6 +10,7 @@
 // a credential: `Authorization: Bearer <JWT>`; the token's `roles` claim
 // names its roles.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,7 +47,7 @@ public:
   /// The principal for the `Authorization` header value (empty if the
   /// request has none) at `now_unix`. Errors: unauthenticated, with a
   /// message that says which check failed.
-  [[nodiscard]] caf::expected<principal>
+  [[nodiscard]] caf::expected<std::shared_ptr<const principal>>
   authenticate(std::string_view authorization, const client_facts& client,
                int64_t now_unix) const;
 
@@ -58,12 +59,29 @@ private:
   authenticator(role_table roles, std::optional<jwt_verifier> verifier,
                 bool protected_mode);
 
-  caf::expected<principal> from_token(std::string_view token,
-                                      int64_t now_unix) const;
+  caf::expected<std::shared_ptr<const principal>>
+  from_token(std::string_view token, int64_t now_unix) const;
 
   role_table roles_;
+  std::shared_ptr<const principal> local_admin_;
   std::optional<jwt_verifier> verifier_;
   bool protected_mode_;
+};
+
+/// The authenticator in force, replaced as a whole when credentials change
+/// (readers on any thread get a consistent one).
+class authenticator_slot {
+public:
+  std::shared_ptr<const authenticator> get() const {
+    return std::atomic_load(&current_);
+  }
+
+  void set(std::shared_ptr<const authenticator> x) {
+    std::atomic_store(&current_, std::move(x));
+  }
+
+private:
+  std::shared_ptr<const authenticator> current_;
 };
 
 /// Text of a 401 for a client that protected mode does not serve.

@@ -43,9 +43,9 @@ TEST_F(AuthenticatorTest, ProtectedModeServesLoopbackAsTheLocalAdmin) {
   ASSERT_TRUE(auth);
   EXPECT_TRUE(auth->protected_mode());
   auto who = auth->authenticate("", {true}, now);
-  ASSERT_TRUE(who);
-  EXPECT_EQ(who->kind, principal_kind::local);
-  EXPECT_TRUE(who->permissions.allows("actors:memory:inject:bsm.v1.Ping"));
+  ASSERT_TRUE(who && *who);
+  EXPECT_EQ((*who)->kind, principal_kind::local);
+  EXPECT_TRUE((*who)->permissions.allows("actors:memory:inject:bsm.v1.Ping"));
 }
 
 TEST_F(AuthenticatorTest, ProtectedModeRefusesOtherAddressesSayingHow) {
@@ -79,12 +79,12 @@ TEST_F(AuthenticatorTest, ATokenGivesItsSubjectAndRoles) {
   auto auth = with_jwt();
   auto t = token({{"sub", "alice"}, {"exp", now + 60}, {"roles", {"chat"}}});
   auto who = auth.authenticate("Bearer " + t, {false}, now);
-  ASSERT_TRUE(who) << render(who.error());
-  EXPECT_EQ(who->name, "alice");
-  EXPECT_EQ(who->kind, principal_kind::token);
-  EXPECT_EQ(who->roles, std::vector<std::string>{"chat"});
-  EXPECT_TRUE(who->permissions.allows("agents:legal:chat"));
-  EXPECT_FALSE(who->permissions.allows("actors:memory:inject:bsm.v1.Ping"));
+  ASSERT_TRUE(who && *who) << render(who.error());
+  EXPECT_EQ((*who)->name, "alice");
+  EXPECT_EQ((*who)->kind, principal_kind::token);
+  EXPECT_EQ((*who)->roles, std::vector<std::string>{"chat"});
+  EXPECT_TRUE((*who)->permissions.allows("agents:legal:chat"));
+  EXPECT_FALSE((*who)->permissions.allows("actors:memory:inject:bsm.v1.Ping"));
 }
 
 TEST_F(AuthenticatorTest, TheSchemeIsCaseInsensitive) {
@@ -99,7 +99,7 @@ TEST_F(AuthenticatorTest, UnknownRolesGrantNothing) {
   auto t = token({{"sub", "bob"}, {"exp", now + 60}, {"roles", {"wizard"}}});
   auto who = auth.authenticate("Bearer " + t, {false}, now);
   ASSERT_TRUE(who);
-  EXPECT_TRUE(who->permissions.empty());
+  EXPECT_TRUE((*who)->permissions.empty());
 }
 
 TEST_F(AuthenticatorTest, ConfiguredRolesReplaceBuiltInOnes) {
@@ -111,9 +111,9 @@ TEST_F(AuthenticatorTest, ConfiguredRolesReplaceBuiltInOnes) {
     {{"sub", "carol"}, {"exp", now + 60}, {"roles", {"chat", "auditor"}}});
   auto who = auth.authenticate("Bearer " + t, {false}, now);
   ASSERT_TRUE(who);
-  EXPECT_TRUE(who->permissions.allows("agents:legal:chat"));
-  EXPECT_FALSE(who->permissions.allows("agents:finance:chat"));
-  EXPECT_TRUE(who->permissions.allows("audit:read"));
+  EXPECT_TRUE((*who)->permissions.allows("agents:legal:chat"));
+  EXPECT_FALSE((*who)->permissions.allows("agents:finance:chat"));
+  EXPECT_TRUE((*who)->permissions.allows("audit:read"));
 }
 
 TEST_F(AuthenticatorTest, RefusesBadHeadersAndClaims) {

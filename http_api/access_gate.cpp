@@ -1,0 +1,115 @@
+#include "http_api/access_gate.hpp"
+
+#include <chrono>
+
+#include "http_api/handlers.hpp"
+#include "runtime/error.hpp"
+#include "runtime/http/error_response.hpp"
+
+namespace bsm::http_access {
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// RFC 6750 section 3: no credentials get a bare challenge; bad ones say
+// invalid_token.
+void challenge(const http::exchange_ptr& ex) {
+  auto given = !ex->req()[bhttp::field::authorization].empty();
+  ex->add_response_header("WWW-Authenticate",
+                          given ? "Bearer error=\"invalid_token\"" : "Bearer");
+}
+
+bool open_route(const http_bridge_env& env, const http_route& route) {
+  return route.permission.open()
+         || (env.metrics_open && route.permission.text() == "metrics:read");
+}
+
+// "actors:agents/legal:inject:<type>" for a permission whose late parts
+// are not known yet.
+std::string
+describe(const http_route& route,
+         const std::vector<std::pair<std::string, std::string>>& params) {
+  std::map<std::string, std::string> shown;
+  for (const auto& name : route.permission.late_parts())
+    shown[name] = "<" + name + ">";
+  return route.permission.resolve(params, shown).to_string();
+}
+
+caf::error missing(const std::string& permission) {
+  return make_error(errc::permission_denied,
+                    "missing permission " + permission);
+}
+
+} // namespace
+
+void refuse(const http_route* route, const http::exchange_ptr& ex,
+            const caf::error& err) {
+  if (route && route->respond_error)
+    return route->respond_error(ex, err);
+  http::respond_error(*ex, err);
+}
+
+bool admit(const http_bridge_env& env, const http::exchange_ptr& ex,
+           const http_route* route,
+           const std::vector<std::pair<std::string, std::string>>& params) {
+  if (route && open_route(env, *route))
+    return true;
+  auto auth = env.access ? env.access->get() : nullptr;
+  if (!auth) {
+    refuse(route, ex,
+           make_error(errc::unavailable, "access control is not ready"));
+    return false;
+  }
+  auto header = ex->req()[bhttp::field::authorization];
+  auto who = auth->authenticate({header.data(), header.size()},
+                                {ex->client_is_loopback()}, unix_now());
+  if (!who) {
+    challenge(ex);
+    refuse(route, ex, who.error());
+    return false;
+  }
+  if (route && !(*who)->permissions.allows(route->permission.resolve(params))) {
+    refuse(route, ex, missing(describe(*route, params)));
+    return false;
+  }
+  ex->set_principal(std::move(*who));
+  return true;
+}
+
+caf::error authorize_late(const http_route& route, const http::exchange& ex,
+                          const std::map<std::string, std::string>& late) {
+  if (route.permission.open())
+    return {};
+  const auto& who = ex.principal();
+  auto need = route.permission.resolve(ex.params(), late);
+  if (who && who->permissions.allows(need))
+    return {};
+  return missing(need.to_string());
+}
+
+} // namespace bsm::http_access
+
+namespace bsm::http_handlers {
+
+bool authorize_late(http_bridge_pointer self, ex_ptr ex,
+                    const std::map<std::string, std::string>& late) {
+  const auto& table = self->state.routes->routes();
+  auto i = ex->route_index();
+  if (i >= table.size())
+    return false;
+  const auto& route = table[i].handler;
+  auto err = http_access::authorize_late(route, *ex, late);
+  if (!err)
+    return true;
+  http_access::refuse(&route, ex, err);
+  return false;
+}
+
+} // namespace bsm::http_handlers

@@ -1,0 +1,34 @@
+#pragma once
+
+// Access to the HTTP API: who calls (authenticator.hpp) and whether the
+// route's one permission allows it (routes.cpp). Runs in the front,
+// before routing answers anything, so without valid credentials every
+// path but the open ones is a 401, never a 404 or 405. Parts of a
+// permission that only the body names (the message type of an injection,
+// the model of a chat completion) are checked again by the handler with
+// authorize_late() once it has read them.
+
+#include <map>
+#include <string>
+
+#include "actors/http_bridge.hpp"
+
+namespace bsm::http_access {
+
+/// Decides for `ex` on `route` (null: no route matched, so only
+/// authentication counts). On refusal answers 401 or 403 and returns
+/// false; otherwise sets the exchange's principal and returns true.
+bool admit(const http_bridge_env& env, const http::exchange_ptr& ex,
+           const http_route* route,
+           const std::vector<std::pair<std::string, std::string>>& params);
+
+/// Answers `err` in the route's error shape (API.md's without a route).
+void refuse(const http_route* route, const http::exchange_ptr& ex,
+            const caf::error& err);
+
+/// The permission_denied error if the principal of `ex` lacks the route's
+/// permission with its `<late>` parts given; none otherwise.
+caf::error authorize_late(const http_route& route, const http::exchange& ex,
+                          const std::map<std::string, std::string>& late);
+
+} // namespace bsm::http_access
