@@ -49,7 +49,8 @@ bool http_response::has_header(std::string_view name) const {
 }
 
 http_connection::http_connection(uint16_t port,
-                                 std::chrono::milliseconds timeout) {
+                                 std::chrono::milliseconds timeout,
+                                 const std::string& source) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) {
     error_ = std::string{"socket: "} + std::strerror(errno);
@@ -62,6 +63,17 @@ http_connection::http_connection(uint16_t port,
   ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (!source.empty()) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source.c_str(), &from.sin_addr) != 1
+        || ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0) {
+      error_ = "bind " + source + ": " + std::strerror(errno);
+      ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -239,8 +251,9 @@ make_request(std::string_view method, std::string_view target,
 
 std::optional<http_response> http_exchange(uint16_t port,
                                            const std::string& request_bytes,
-                                           std::chrono::milliseconds timeout) {
-  http_connection conn{port};
+                                           std::chrono::milliseconds timeout,
+                                           const std::string& source) {
+  http_connection conn{port, std::chrono::seconds{5}, source};
   if (!conn.connected() || !conn.send(request_bytes))
     return std::nullopt;
   return conn.read_response(timeout);

@@ -33,9 +33,13 @@ struct http_response {
 
 class http_connection {
 public:
-  /// Connects to 127.0.0.1:`port`. Check connected() (and error()).
-  explicit http_connection(uint16_t port, std::chrono::milliseconds timeout
-                                          = std::chrono::seconds{5});
+  /// Connects to 127.0.0.1:`port`, from `source` if given (another
+  /// loopback address such as 127.0.0.2, to play a remote client). Check
+  /// connected() (and error()).
+  explicit http_connection(uint16_t port,
+                           std::chrono::milliseconds timeout
+                           = std::chrono::seconds{5},
+                           const std::string& source = {});
 
   ~http_connection();
 
@@ -104,9 +108,11 @@ make_request(std::string_view method, std::string_view target,
              = {},
              std::string_view body = {});
 
-/// One request on a fresh connection; nullopt if no response came.
+/// One request on a fresh connection (from `source`, if given); nullopt
+/// if no response came.
 std::optional<http_response>
 http_exchange(uint16_t port, const std::string& request_bytes,
-              std::chrono::milliseconds timeout = std::chrono::seconds{10});
+              std::chrono::milliseconds timeout = std::chrono::seconds{10},
+              const std::string& source = {});
 
 } // namespace bsm::test

@@ -31,14 +31,13 @@ public:
   test_node(const std::filesystem::path& work,
             const std::filesystem::path& data_dir,
             const std::vector<std::string>& sets,
-            const std::string& binary = BSMD_PATH) {
+            const std::string& binary = BSMD_PATH,
+            const std::string& config
+            = std::string{BSM_SOURCE_DIR} + "/config/node.yaml") {
     std::filesystem::create_directories(data_dir);
     std::filesystem::remove(data_dir / "ports.json");
     proc_ = std::make_unique<process>(
-      bsm::test::node_argv(binary,
-                           std::string{BSM_SOURCE_DIR} + "/config/node.yaml",
-                           data_dir, sets),
-      work);
+      bsm::test::node_argv(binary, config, data_dir, sets), work);
     if (auto addr = bsm::test::await_http_address(data_dir, *proc_))
       port_
         = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
