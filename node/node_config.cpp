@@ -110,14 +110,17 @@ const std::vector<section_spec>& schema() {
   return result;
 }
 
-// The listeners that other machines could reach.
+// The listeners that other machines could reach without a check of who
+// connects.
 std::vector<std::pair<std::string, const listen_address*>>
 exposed_listeners(const node_config& cfg) {
+  // The HTTP bridge checks credentials once any is configured.
+  bool http_guarded = has_configured_credentials(cfg.security);
   std::vector<std::pair<std::string, const listen_address*>> result;
-  for (auto x : {std::pair{std::string{"http.listen"}, &cfg.http.listen},
-                 std::pair{std::string{"cluster.listen"}, &cfg.cluster.listen}})
-    if (!config::is_loopback(*x.second))
-      result.push_back(x);
+  if (!http_guarded && !config::is_loopback(cfg.http.listen))
+    result.emplace_back("http.listen", &cfg.http.listen);
+  if (!config::is_loopback(cfg.cluster.listen))
+    result.emplace_back("cluster.listen", &cfg.cluster.listen);
   return result;
 }
 

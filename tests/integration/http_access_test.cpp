@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "process.hpp"
 #include "runtime/security/jwt_verifier.hpp"
 #include "test_node.hpp"
 #include "tests/common/temp_dir.hpp"
@@ -357,6 +358,29 @@ TEST_F(TokenAccess, AgentPermissionsNameTheAgent) {
   EXPECT_EQ(completion->status, 403) << completion->body;
   auto doc = json::parse(completion->body, nullptr, false);
   EXPECT_EQ(doc["error"]["code"], "permission_denied") << completion->body;
+}
+
+TEST_F(TokenAccess, BsmctlSendsItsTokenFromTheFlagOrTheEnvironment) {
+  auto url = "http://127.0.0.1:" + std::to_string(port());
+  auto t = token("ops", {"reader"});
+  auto with_flag = bsm::test::run(
+    {BSMCTL_PATH, "--url", url, "--token", t, "actors"}, dir_->path());
+  EXPECT_EQ(with_flag.code, 0) << with_flag.err;
+  auto with_env = bsm::test::run(
+    {"/usr/bin/env", "BSM_TOKEN=" + t, BSMCTL_PATH, "--url", url, "actors"},
+    dir_->path());
+  EXPECT_EQ(with_env.code, 0) << with_env.err;
+  auto without
+    = bsm::test::run({BSMCTL_PATH, "--url", url, "actors"}, dir_->path());
+  EXPECT_EQ(without.code, 1);
+  EXPECT_NE(without.err.find("credentials missing"), std::string::npos)
+    << without.err;
+  auto denied = bsm::test::run({BSMCTL_PATH, "--url", url, "--token", t, "send",
+                                "node_info", "PingRequest"},
+                               dir_->path());
+  EXPECT_EQ(denied.code, 1);
+  EXPECT_NE(denied.err.find("missing permission"), std::string::npos)
+    << denied.err;
 }
 
 } // namespace

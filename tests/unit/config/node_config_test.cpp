@@ -1109,6 +1109,19 @@ TEST(NodeConfig, RefusesToListenBeyondLoopbackWithoutCredentials) {
       << host;
 }
 
+TEST(NodeConfig, CredentialsLetTheBridgeListenBeyondLoopback) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "security:\n"
+                                            "  jwt_hs256_key_file: k.key\n"
+                                            "http:\n"
+                                            "  listen: 0.0.0.0:8080\n"));
+  EXPECT_TRUE(bsm::insecure_warning(cfg).empty());
+  // The cluster port checks no bearer tokens.
+  auto msg = error_for(dir, "security:\n  jwt_hs256_key_file: k.key\n"
+                            "cluster:\n  listen: 0.0.0.0:7100\n");
+  EXPECT_TRUE(contains(msg, "key 'cluster.listen'")) << msg;
+}
+
 TEST(NodeConfig, LoopbackNeedsNoCredentials) {
   temp_dir dir;
   for (auto host : {"127.0.0.1:0", "127.9.8.7:0", "[::1]:0", "localhost:0",
