@@ -34,6 +34,7 @@
 #include "runtime/metrics/registry.hpp"
 #include "runtime/naming/name_registry.hpp"
 #include "runtime/security/authenticator.hpp"
+#include "runtime/security/concurrency_limiter.hpp"
 #include "runtime/security/permission_template.hpp"
 #include "runtime/store/store.hpp"
 
@@ -65,6 +66,9 @@ struct http_bridge_env {
   std::shared_ptr<security::authenticator_slot> access;
   /// GET /metrics without credentials (security.metrics_open).
   bool metrics_open = false;
+  /// Per principal: chats in flight, open event streams.
+  std::shared_ptr<security::concurrency_limiter> chats;
+  std::shared_ptr<security::concurrency_limiter> streams;
 
   /// For asks to a name wherever it lives.
   remote_call_env call_env() const {
@@ -86,6 +90,8 @@ struct http_route {
   std::function<void(http_bridge_pointer, const http::exchange_ptr&)> by_actor;
   /// A dashboard page: gets the browser security headers.
   bool dashboard = false;
+  /// Which per-principal limit of concurrent exchanges the route counts in.
+  enum class concurrency { none, chat, stream } counts_in = concurrency::none;
   /// Answers an error in the route's own shape (OpenAI's); null: API.md's.
   std::function<void(const http::exchange_ptr&, const caf::error&)>
     respond_error;

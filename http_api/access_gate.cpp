@@ -83,6 +83,33 @@ bool admit(const http_bridge_env& env, const http::exchange_ptr& ex,
   return true;
 }
 
+bool hold_slot(const http_bridge_env& env, const http::exchange_ptr& ex,
+               const http_route& route) {
+  using kind = http_route::concurrency;
+  if (route.counts_in == kind::none || !ex->principal())
+    return true;
+  bool chat = route.counts_in == kind::chat;
+  const auto& limiter = chat ? env.chats : env.streams;
+  if (!limiter)
+    return true;
+  const auto& who = *ex->principal();
+  auto slot = limiter->try_acquire(who.kind + ":" + who.name);
+  if (slot) {
+    ex->keep(std::move(slot));
+    return true;
+  }
+  refuse(&route, ex,
+         make_error(errc::resource_exhausted,
+                    std::string{chat ? "too many chats in flight"
+                                     : "too many open event streams"}
+                      + " for this principal (at most "
+                      + std::to_string(limiter->per_key()) + ", "
+                      + (chat ? "security.max_concurrent_chats"
+                              : "security.max_open_streams")
+                      + ")"));
+  return false;
+}
+
 caf::error authorize_late(const http_route& route, const http::exchange& ex,
                           const std::map<std::string, std::string>& late) {
   if (route.permission.open())

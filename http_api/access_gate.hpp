@@ -22,6 +22,12 @@ bool admit(const http_bridge_env& env, const http::exchange_ptr& ex,
            const http_route* route,
            const std::vector<std::pair<std::string, std::string>>& params);
 
+/// Takes a slot of the route's concurrency limit for the exchange's
+/// principal (held as long as the exchange lives). On refusal answers 429
+/// and returns false.
+bool hold_slot(const http_bridge_env& env, const http::exchange_ptr& ex,
+               const http_route& route);
+
 /// Answers `err` in the route's error shape (API.md's without a route).
 void refuse(const http_route* route, const http::exchange_ptr& ex,
             const caf::error& err);

@@ -115,7 +115,8 @@ http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
     }
     const auto& route = *found.found;
     apply_cors(*env, ex, {});
-    if (!http_access::admit(*env, ex, &route.handler, found.params))
+    if (!http_access::admit(*env, ex, &route.handler, found.params)
+        || !http_access::hold_slot(*env, ex, route.handler))
       return;
     ex->set_route(static_cast<size_t>(found.found - routes->routes().data()),
                   route.pattern.text(), std::move(found.params));

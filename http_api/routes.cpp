@@ -28,6 +28,12 @@ http_route by_actor(
   return result;
 }
 
+// Counts in the principal's limit of concurrent chats or streams.
+http_route counted(http_route::concurrency group, http_route route) {
+  route.counts_in = group;
+  return route;
+}
+
 // The OpenAI-compatible routes answer errors in OpenAI's shape.
 http_route openai(http_route route) {
   route.respond_error = http_handlers::respond_openai_error;
@@ -57,20 +63,23 @@ std::shared_ptr<const http_routes> make_http_routes() {
   routes->add(verb::post, "/v1/actors/{name}/messages",
               by_actor("actors:{name}:inject:<type>", h::post_message));
   routes->add(verb::get, "/v1/tree", by_actor("actors:read", h::tree));
-  routes->add(verb::get, "/v1/events", by_actor("events:read", h::events));
+  using limit = http_route::concurrency;
+  routes->add(verb::get, "/v1/events",
+              counted(limit::stream, by_actor("events:read", h::events)));
   routes->add(verb::get, "/v1/cluster",
               by_actor("cluster:read", h::cluster_view));
   routes->add(verb::get, "/v1/agents", by_actor("agents:read", h::list_agents));
   routes->add(verb::get, "/v1/agents/{name}",
               by_actor("agents:{name}:read", h::get_agent));
   routes->add(verb::post, "/v1/agents/{name}/chat",
-              by_actor("agents:{name}:chat", h::chat));
+              counted(limit::chat, by_actor("agents:{name}:chat", h::chat)));
   routes->add(verb::get, "/v1/models",
               openai(by_actor("agents:read", h::list_models)));
   routes->add(verb::get, "/v1/models/{name}",
               openai(by_actor("agents:{name}:read", h::get_model)));
   routes->add(verb::post, "/v1/chat/completions",
-              openai(by_actor("agents:<model>:chat", h::chat_completions)));
+              counted(limit::chat, openai(by_actor("agents:<model>:chat",
+                                                   h::chat_completions))));
   add_dashboard_routes(*routes);
   return routes;
 }

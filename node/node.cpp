@@ -370,6 +370,10 @@ child_spec node::http_bridge_child() {
   env->directory = directory_;
   env->access = access_;
   env->metrics_open = cfg_.security.metrics_open;
+  env->chats
+    = security::concurrency_limiter::make(cfg_.security.max_concurrent_chats);
+  env->streams
+    = security::concurrency_limiter::make(cfg_.security.max_open_streams);
   http_env_ = env;
   http_routes_ = make_http_routes();
   child_spec spec;

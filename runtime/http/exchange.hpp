@@ -76,6 +76,11 @@ public:
     principal_ = std::move(who);
   }
 
+  /// Holds `x` (a limiter's slot) as long as the exchange lives.
+  void keep(std::shared_ptr<void> x) {
+    kept_.push_back(std::move(x));
+  }
+
   /// The percent-decoded value of query parameter `name`, if present.
   std::optional<std::string> query_param(std::string_view name) const;
 
@@ -162,6 +167,7 @@ private:
   std::string route_ = "unmatched";
   boost::asio::ip::address client_;
   std::shared_ptr<const security::principal> principal_;
+  std::vector<std::shared_ptr<void>> kept_;
   std::vector<std::pair<std::string, std::string>> params_;
   std::atomic<bool> responded_{false};
   std::atomic<bool> cancelled_{false};

@@ -90,7 +90,11 @@ const config::section<security_options>& security_section() {
                       detail::assign<std::string>),
      config::duration("jwt_leeway", &security_options::jwt_leeway, 0ms),
      {"roles", read_roles, render_roles, {}, false, true},
-     config::boolean("metrics_open", &security_options::metrics_open)},
+     config::boolean("metrics_open", &security_options::metrics_open),
+     config::integer("max_concurrent_chats",
+                     &security_options::max_concurrent_chats, 0, 100'000),
+     config::integer("max_open_streams", &security_options::max_open_streams, 0,
+                     100'000)},
     check_security};
   return result;
 }

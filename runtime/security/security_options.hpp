@@ -10,6 +10,7 @@
 // needs one. `enabled: true` asks for credentials from loopback too.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -44,6 +45,11 @@ struct security_options {
   /// GET /metrics without credentials (for a Prometheus on a trusted
   /// network); otherwise it needs metrics:read.
   bool metrics_open = false;
+  /// Per principal: chats in flight (POST /v1/agents/{name}/chat and
+  /// /v1/chat/completions) and open event streams; more are 429. 0: no
+  /// limit.
+  uint32_t max_concurrent_chats = 32;
+  uint32_t max_open_streams = 16;
 };
 
 /// True if some credential source is configured (JWT keys).

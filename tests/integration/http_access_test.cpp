@@ -133,6 +133,7 @@ protected:
       << "security:\n"
       << "  jwt_hs256_key_file: " << key.string() << "\n"
       << "  jwt_issuer: https://issuer.test\n"
+      << "  max_open_streams: 1\n"
       << "  roles:\n"
       << "    pinger: [\"actors:node_info:inject:bsm.v1.PingRequest\"]\n"
       << "    legal_only: [agents:legal:chat, agents:legal:read]\n";
@@ -358,6 +359,37 @@ TEST_F(TokenAccess, AgentPermissionsNameTheAgent) {
   EXPECT_EQ(completion->status, 403) << completion->body;
   auto doc = json::parse(completion->body, nullptr, false);
   EXPECT_EQ(doc["error"]["code"], "permission_denied") << completion->body;
+}
+
+// One principal's streams are limited while another's are served.
+TEST_F(TokenAccess, OpenStreamsAreLimitedPerPrincipal) {
+  auto alice = token("alice", {"reader"});
+  auto bob = token("bob", {"reader"});
+  auto open_stream = [](const std::string& t) {
+    auto conn = std::make_unique<bsm::test::http_connection>(port());
+    conn->send(make_request("GET", "/v1/events?topic=%23", bearer(t)));
+    return conn;
+  };
+  auto first = open_stream(alice);
+  auto head = first->read_head();
+  ASSERT_TRUE(head && head->status == 200) << describe(head);
+  auto second = send(port(), "GET", "/v1/events", bearer(alice));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 429) << second->body;
+  EXPECT_EQ(error_code(second), "rate_limited");
+  EXPECT_FALSE(second->header("Retry-After").empty());
+  auto other = open_stream(bob);
+  auto other_head = other->read_head();
+  ASSERT_TRUE(other_head && other_head->status == 200) << describe(other_head);
+  // Closing the stream gives the slot back.
+  first.reset();
+  EXPECT_TRUE(bsm::test::poll_until(
+    [&] {
+      auto again = open_stream(alice);
+      auto h = again->read_head(std::chrono::seconds{2});
+      return h && h->status == 200;
+    },
+    bsm::test::generous_deadline));
 }
 
 TEST_F(TokenAccess, BsmctlSendsItsTokenFromTheFlagOrTheEnvironment) {

@@ -45,14 +45,16 @@ TEST(HttpRoutes, EveryRouteHasItsPermission) {
 
 TEST(HttpRoutes, OnlyHealthAndReadinessAreOpen) {
   std::set<std::string> open;
-  for (const auto& r : make_http_routes()->routes())
+  auto routes = make_http_routes();
+  for (const auto& r : routes->routes())
     if (r.handler.permission.open())
       open.insert(describe(r));
   EXPECT_EQ(open, (std::set<std::string>{"GET /healthz", "GET /readyz"}));
 }
 
 TEST(HttpRoutes, ParametersInPermissionsNameParametersOfThePath) {
-  for (const auto& r : make_http_routes()->routes()) {
+  auto routes = make_http_routes();
+  for (const auto& r : routes->routes()) {
     const auto& text = r.handler.permission.text();
     for (size_t i = text.find('{'); i != std::string::npos;
          i = text.find('{', i + 1)) {
