@@ -1,7 +1,9 @@
 #pragma once
 
-// Signs JWTs inside the tests with OpenSSL, so the verifier is checked
-// against real HS256, RS256 and ES256 signatures and fresh keys.
+// Signs JWTs inside the tests with OpenSSL (through the signing functions
+// of jwt_signature.hpp), so the verifier is checked against real HS256,
+// RS256 and ES256 signatures and fresh keys, also in shapes jwt_signer
+// never makes.
 
 #include <memory>
 #include <string>
@@ -20,6 +22,8 @@ struct signer {
 
   std::string rsa_public_pem() const;
   std::string ec_public_pem() const;
+  std::string rsa_private_pem() const;
+  std::string ec_private_pem() const;
 
   /// Signs `input` with `alg`; HS256 uses `hmac_key`.
   std::string sign(jwt_algorithm alg, std::string_view input,
@@ -34,8 +38,8 @@ struct signer {
                     std::string_view hmac_key) const;
 
 private:
-  public_key rsa_;
-  public_key ec_;
+  private_key rsa_;
+  private_key ec_;
 };
 
 /// "a.b.c" from already encoded parts.
