@@ -212,6 +212,27 @@ TEST_F(JwtVerifierKeys, RefusesARepeatedClaimNameAtAnyDepth) {
   }
 }
 
+TEST_F(JwtVerifierKeys, RefusesADeeplyNestedHeaderBeforeAnySignatureCheck) {
+  // What fits in 8 KiB: thousands of levels, read before the signature is
+  // checked, so anyone can send it.
+  auto verifier = make();
+  for (const auto& [open, close] :
+       {std::pair{std::string{"["}, std::string{"]"}},
+        std::pair{std::string{"{\"a\":"}, std::string{"}"}}}) {
+    // base64url grows text by 4/3; leave room for the other two parts.
+    auto depth = (8 * 1024 - 16) * 3 / 4 / (open.size() + close.size());
+    std::string text;
+    for (size_t i = 0; i < depth; ++i)
+      text += open;
+    for (size_t i = 0; i < depth; ++i)
+      text += close;
+    auto token = base64url_encode(text) + ".e30.c2ln";
+    ASSERT_LE(token.size(), jwt_verifier::max_token_size);
+    auto message = refusal(verifier, token);
+    EXPECT_NE(message.find("header"), std::string::npos) << message;
+  }
+}
+
 TEST_F(JwtVerifierKeys, AcceptsTheSameNameInSeparateObjects) {
   auto body = payload();
   body["ext"] = {{{"a", 1}}, {{"a", 2}}, {{"sub", {{"a", 3}}}}};
