@@ -48,10 +48,9 @@ pem_pair generate(const char* type) {
   auto pem = [&](bool with_private) {
     std::unique_ptr<BIO, decltype(&BIO_free)> bio{BIO_new(BIO_s_mem()),
                                                   &BIO_free};
-    auto ok = with_private
-                ? PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr,
-                                           nullptr, 0, nullptr, nullptr)
-                : PEM_write_bio_PUBKEY(bio.get(), key.get());
+    auto ok = with_private ? PEM_write_bio_PrivateKey(
+                bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr)
+                           : PEM_write_bio_PUBKEY(bio.get(), key.get());
     if (ok != 1)
       throw std::runtime_error("PEM export failed");
     char* data = nullptr;
@@ -82,8 +81,8 @@ jwt_case make_case(jwt_algorithm alg) {
     = value_of(signer.issue({"alice", {"operator", "viewer"}, {}}, now));
   jwt_verifier_options opts;
   opts.algorithms = {alg};
-  opts.keys = {
-    {alg, "", alg == jwt_algorithm::hs256 ? hmac_key : pair.public_pem}};
+  opts.keys
+    = {{alg, "", alg == jwt_algorithm::hs256 ? hmac_key : pair.public_pem}};
   opts.claims.issuer = "bsm-node";
   opts.claims.audiences = {"bsm"};
   return {value_of(jwt_verifier::make(opts)), issued.token};
