@@ -28,7 +28,6 @@ using bsm::security::jwt_signer_options;
 using bsm::security::jwt_verifier;
 using bsm::security::jwt_verifier_options;
 using bsm::security::to_string;
-using bsm::security::test::signer;
 using nlohmann::json;
 
 // -- RFC 7515 Appendix A.1 ----------------------------------------------------
@@ -115,16 +114,12 @@ std::string python_with_pyjwt() {
   return {};
 }
 
-class JwtPyjwt : public ::testing::TestWithParam<jwt_algorithm> {
+class JwtPyjwt : public bsm::security::test::with_suite_keys<
+                   ::testing::TestWithParam<jwt_algorithm>> {
 protected:
   static void SetUpTestSuite() {
     python_ = python_with_pyjwt();
-    if (!python_.empty())
-      keys_ = std::make_unique<signer>();
-  }
-
-  static void TearDownTestSuite() {
-    keys_.reset();
+    with_suite_keys::SetUpTestSuite();
   }
 
   void SetUp() override {
@@ -142,21 +137,11 @@ protected:
   }
 
   static std::string private_key(jwt_algorithm alg) {
-    switch (alg) {
-      case jwt_algorithm::hs256: return hmac_key;
-      case jwt_algorithm::rs256: return keys_->rsa_private_pem();
-      case jwt_algorithm::es256: return keys_->ec_private_pem();
-    }
-    return {};
+    return keys().signing_key(alg, hmac_key);
   }
 
   static std::string public_key(jwt_algorithm alg) {
-    switch (alg) {
-      case jwt_algorithm::hs256: return hmac_key;
-      case jwt_algorithm::rs256: return keys_->rsa_public_pem();
-      case jwt_algorithm::es256: return keys_->ec_public_pem();
-    }
-    return {};
+    return keys().verifying_key(alg, hmac_key);
   }
 
   static run_result peer(const std::vector<std::string>& args) {
@@ -167,7 +152,6 @@ protected:
   }
 
   static inline std::string python_;
-  static inline std::unique_ptr<signer> keys_;
   bsm::test::temp_dir dir_;
 };
 

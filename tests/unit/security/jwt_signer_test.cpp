@@ -31,26 +31,12 @@ using nlohmann::json;
 constexpr int64_t now = 1'700'000'000;
 const std::string hmac_key = "0123456789abcdef0123456789abcdef";
 
-class JwtSigner : public ::testing::Test {
+class JwtSigner : public bsm::security::test::with_suite_keys<> {
 protected:
-  static void SetUpTestSuite() {
-    keys_ = std::make_unique<signer>();
-  }
-
-  static void TearDownTestSuite() {
-    keys_.reset();
-  }
-
-  static const signer& keys() {
-    return *keys_;
-  }
-
   static jwt_signer_options options(jwt_algorithm alg) {
     jwt_signer_options opts;
     opts.algorithm = alg;
-    opts.key = alg == jwt_algorithm::hs256   ? hmac_key
-               : alg == jwt_algorithm::rs256 ? keys().rsa_private_pem()
-                                             : keys().ec_private_pem();
+    opts.key = keys().signing_key(alg, hmac_key);
     opts.kid = "key-1";
     opts.issuer = "bsm-node";
     opts.audiences = {"bsm"};
@@ -67,10 +53,7 @@ protected:
   static jwt_verifier verifier_for(jwt_algorithm alg) {
     jwt_verifier_options opts;
     opts.algorithms = {alg};
-    auto material = alg == jwt_algorithm::hs256   ? hmac_key
-                    : alg == jwt_algorithm::rs256 ? keys().rsa_public_pem()
-                                                  : keys().ec_public_pem();
-    opts.keys = {{alg, "key-1", material}};
+    opts.keys = {{alg, "key-1", keys().verifying_key(alg, hmac_key)}};
     opts.claims.issuer = "bsm-node";
     opts.claims.audiences = {"bsm"};
     auto result = jwt_verifier::make(std::move(opts));
@@ -106,9 +89,6 @@ protected:
       EXPECT_EQ(message.find(secret.substr(at, 16)), std::string::npos)
         << message;
   }
-
-private:
-  static inline std::unique_ptr<signer> keys_;
 };
 
 class JwtSignerRoundTrip : public JwtSigner,

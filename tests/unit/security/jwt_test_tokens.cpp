@@ -69,6 +69,26 @@ std::string signer::ec_private_pem() const {
   return private_pem(ec_);
 }
 
+std::string signer::signing_key(jwt_algorithm alg,
+                                std::string_view hmac_key) const {
+  switch (alg) {
+    case jwt_algorithm::hs256: return std::string{hmac_key};
+    case jwt_algorithm::rs256: return rsa_private_pem();
+    case jwt_algorithm::es256: return ec_private_pem();
+  }
+  return {};
+}
+
+std::string signer::verifying_key(jwt_algorithm alg,
+                                  std::string_view hmac_key) const {
+  switch (alg) {
+    case jwt_algorithm::hs256: return std::string{hmac_key};
+    case jwt_algorithm::rs256: return rsa_public_pem();
+    case jwt_algorithm::es256: return ec_public_pem();
+  }
+  return {};
+}
+
 std::string signer::sign(jwt_algorithm alg, std::string_view input,
                          std::string_view hmac_key) const {
   switch (alg) {

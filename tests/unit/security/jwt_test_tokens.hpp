@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/security/jwt_verifier.hpp"
@@ -25,6 +26,12 @@ struct signer {
   std::string rsa_private_pem() const;
   std::string ec_private_pem() const;
 
+  /// What signs for `alg`: `hmac_key` for HS256, else the private PEM.
+  std::string signing_key(jwt_algorithm alg, std::string_view hmac_key) const;
+
+  /// What verifies for `alg`: `hmac_key` for HS256, else the public PEM.
+  std::string verifying_key(jwt_algorithm alg, std::string_view hmac_key) const;
+
   /// Signs `input` with `alg`; HS256 uses `hmac_key`.
   std::string sign(jwt_algorithm alg, std::string_view input,
                    std::string_view hmac_key) const;
@@ -40,6 +47,27 @@ struct signer {
 private:
   private_key rsa_;
   private_key ec_;
+};
+
+/// A fixture base whose tests share one signer, made once per suite (key
+/// generation takes a while).
+template <class Base = ::testing::Test>
+class with_suite_keys : public Base {
+public:
+  static void SetUpTestSuite() {
+    keys_ = std::make_unique<signer>();
+  }
+
+  static void TearDownTestSuite() {
+    keys_.reset();
+  }
+
+  static const signer& keys() {
+    return *keys_;
+  }
+
+private:
+  static inline std::unique_ptr<signer> keys_;
 };
 
 /// "a.b.c" from already encoded parts.

@@ -24,20 +24,8 @@ inline constexpr int64_t now = 1'700'000'000;
 inline const std::string hmac_key = "0123456789abcdef0123456789abcdef";
 inline const std::string issuer = "https://issuer.test";
 
-class JwtVerifier : public ::testing::Test {
+class JwtVerifier : public with_suite_keys<> {
 protected:
-  static void SetUpTestSuite() {
-    keys_ = std::make_unique<signer>();
-  }
-
-  static void TearDownTestSuite() {
-    keys_.reset();
-  }
-
-  static const signer& keys() {
-    return *keys_;
-  }
-
   static jwt_verifier_options all_algorithms() {
     jwt_verifier_options opts;
     opts.algorithms
@@ -116,9 +104,6 @@ protected:
   static void expect_refused(const std::string& token, int64_t at = now) {
     expect_refused(make(), token, at);
   }
-
-private:
-  static inline std::unique_ptr<signer> keys_;
 };
 
 } // namespace bsm::security::test
