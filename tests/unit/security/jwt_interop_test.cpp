@@ -151,49 +151,50 @@ protected:
     return run(argv);
   }
 
+  /// A token of jwt_signer for `alg` with a kid, issued now, and the file
+  /// with the key that verifies it.
+  std::pair<bsm::security::issued_jwt, std::string>
+  node_token(jwt_algorithm alg) const {
+    jwt_signer_options opts;
+    opts.algorithm = alg;
+    opts.key = private_key(alg);
+    opts.kid = "node-key";
+    opts.issuer = "bsm-node";
+    opts.audiences = {"bsm"};
+    auto signer = jwt_signer::make(opts);
+    if (!signer)
+      throw std::runtime_error(bsm::render(signer.error()));
+    auto issued
+      = signer->issue({"alice", {"admin"}, std::nullopt}, std::time(nullptr));
+    if (!issued)
+      throw std::runtime_error(bsm::render(issued.error()));
+    return {std::move(*issued), file("verify.key", public_key(alg))};
+  }
+
   static inline std::string python_;
   bsm::test::temp_dir dir_;
 };
 
 TEST_P(JwtPyjwt, VerifiesTokensOfJwtSigner) {
   auto alg = GetParam();
-  jwt_signer_options opts;
-  opts.algorithm = alg;
-  opts.key = private_key(alg);
-  opts.kid = "node-key";
-  opts.issuer = "bsm-node";
-  opts.audiences = {"bsm"};
-  auto signer = jwt_signer::make(opts);
-  ASSERT_TRUE(signer) << bsm::render(signer.error());
-  auto issued
-    = signer->issue({"alice", {"admin"}, std::nullopt}, std::time(nullptr));
-  ASSERT_TRUE(issued) << bsm::render(issued.error());
-  auto key_file = file("verify.key", public_key(alg));
-  auto result = peer({"verify", to_string(alg), key_file, issued->token});
+  auto [issued, key_file] = node_token(alg);
+  auto result = peer({"verify", to_string(alg), key_file, issued.token});
   ASSERT_TRUE(result.ok) << result.out;
   auto payload = json::parse(result.out);
   EXPECT_EQ(payload.at("sub"), "alice");
   EXPECT_EQ(payload.at("roles"), json::array({"admin"}));
-  EXPECT_EQ(payload.at("jti"), issued->id);
-  EXPECT_EQ(payload.at("exp"), issued->expires_at);
+  EXPECT_EQ(payload.at("jti"), issued.id);
+  EXPECT_EQ(payload.at("exp"), issued.expires_at);
 }
 
 TEST_P(JwtPyjwt, RefusesATamperedTokenOfJwtSigner) {
   // The peer is not blindly accepting: one changed signature character
   // makes PyJWT refuse.
   auto alg = GetParam();
-  jwt_signer_options opts;
-  opts.algorithm = alg;
-  opts.key = private_key(alg);
-  opts.issuer = "bsm-node";
-  opts.audiences = {"bsm"};
-  auto issued = jwt_signer::make(opts)->issue({"alice", {}, std::nullopt},
-                                              std::time(nullptr));
-  ASSERT_TRUE(issued);
-  auto token = issued->token;
+  auto [issued, key_file] = node_token(alg);
+  auto token = issued.token;
   auto at = token.rfind('.') + 5;
   token[at] = token[at] == 'A' ? 'B' : 'A';
-  auto key_file = file("verify.key", public_key(alg));
   auto result = peer({"verify", to_string(alg), key_file, token});
   EXPECT_FALSE(result.ok) << result.out;
 }
