@@ -213,8 +213,9 @@ caf::error jwt_verifier::check_signature(const header_choice& choice,
                                          std::string_view signature) const {
   bool candidate_found = false;
   for (const auto& key : keys_) {
+    // A kid names one key; keys without a kid answer to none (not even "").
     if (key.algorithm != choice.algorithm
-        || (choice.kid && key.kid != *choice.kid))
+        || (choice.kid && (key.kid.empty() || key.kid != *choice.kid)))
       continue;
     candidate_found = true;
     if (matches(key, signed_part, signature))

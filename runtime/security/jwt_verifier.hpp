@@ -32,7 +32,8 @@ const char* to_string(jwt_algorithm alg);
 struct jwt_key {
   jwt_algorithm algorithm = jwt_algorithm::hs256;
   /// The key's id. A token whose header names a `kid` is checked with the
-  /// key of that id only. Empty: the key has none.
+  /// key of that id only; a token without one with every key of its
+  /// algorithm. Empty: the key has none, and no token's kid selects it.
   std::string kid;
   /// HS256: the shared secret, at least 32 bytes. RS256 and ES256: a PEM
   /// public key ("-----BEGIN PUBLIC KEY-----"), RSA of at least 2048 bits
@@ -66,7 +67,8 @@ public:
   /// short HMAC key, an unusable public key).
   static caf::expected<jwt_verifier> make(jwt_verifier_options opts);
 
-  /// Checks `token` at `now_unix` (seconds since the epoch).
+  /// Checks `token` at `now_unix` (seconds since the epoch). Const and
+  /// safe to call from several threads at once; copies share the keys.
   /// Errors: unauthenticated.
   caf::expected<jwt_claims> verify(std::string_view token,
                                    int64_t now_unix) const;

@@ -127,6 +127,13 @@ TEST_F(JwtVerifierKeys, TriesEveryKeyOfItsAlgorithmWithoutAKid) {
             std::string::npos);
 }
 
+TEST_F(JwtVerifierKeys, RefusesAnEmptyKidEvenForKeysWithoutOne) {
+  auto token = keys().token(jwt_algorithm::rs256, header_with_kid("RS256", ""),
+                            payload(), "");
+  EXPECT_NE(refusal(rotating(), token).find("kid names no configured key"),
+            std::string::npos);
+}
+
 TEST_F(JwtVerifierKeys, RefusesAKidWhenTheKeysOfItsAlgorithmHaveNone) {
   // The RS256 key has no kid, so a token naming one finds no key.
   auto token = keys().token(jwt_algorithm::rs256,
