@@ -179,6 +179,18 @@ TEST(PasswordHash, RefusesParametersBeyondTheCapsBeforeAnyWork) {
   }
 }
 
+TEST(PasswordHash, ComputesTheLargestParametersWithinTheCaps) {
+  // OpenSSL refuses scrypt above a memory ceiling we pass; the ceiling must
+  // cover what the caps allow (64 MiB at ln=16, r=8).
+  password_hash_params largest;
+  largest.scrypt_ln = password_hash_limits::max_scrypt_ln;
+  largest.scrypt_r = password_hash_limits::max_scrypt_r;
+  largest.scrypt_p = password_hash_limits::max_scrypt_p;
+  auto phc = hashed(password, largest);
+  EXPECT_EQ(phc.rfind("$scrypt$ln=16,r=8,p=2$", 0), 0u) << phc;
+  EXPECT_EQ(verify_password(password, phc), true);
+}
+
 TEST(PasswordHash, HashingRefusesParametersBeyondTheCaps) {
   auto params = fast_scrypt();
   params.scrypt_ln = password_hash_limits::max_scrypt_ln + 1;
