@@ -14,6 +14,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus python3 curl wrk
   redis-server
+  # PyJWT, the JWT interoperability peer of the unit tests
+  python3-jwt python3-cryptography
   # make coverage
   gcovr
 )

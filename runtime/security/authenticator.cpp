@@ -44,21 +44,20 @@ make_verifier(const security_options& opts) {
     const char* key;
     const std::filesystem::path* file;
     jwt_algorithm alg;
-    std::string* pem;
   };
   for (const auto& s :
        {source{"jwt_hs256_key_file", &opts.jwt_hs256_key_file,
-               jwt_algorithm::hs256, &vo.hs256_key},
+               jwt_algorithm::hs256},
         source{"jwt_rs256_public_key_file", &opts.jwt_rs256_public_key_file,
-               jwt_algorithm::rs256, &vo.rs256_public_key_pem},
+               jwt_algorithm::rs256},
         source{"jwt_es256_public_key_file", &opts.jwt_es256_public_key_file,
-               jwt_algorithm::es256, &vo.es256_public_key_pem}}) {
+               jwt_algorithm::es256}}) {
     if (s.file->empty())
       continue;
     auto bytes = read_key_file(s.key, *s.file);
     if (!bytes)
       return std::move(bytes.error());
-    *s.pem = std::move(*bytes);
+    vo.keys.push_back({s.alg, "", std::move(*bytes)});
     vo.algorithms.insert(s.alg);
   }
   if (vo.algorithms.empty())
@@ -138,16 +137,8 @@ authenticator::from_token(std::string_view token, int64_t now_unix) const {
   result.name = claims->sub.value_or("");
   if (result.name.empty())
     return refuse("token claim sub is missing");
-  auto roles = claims->payload.find("roles");
-  if (roles != claims->payload.end()) {
-    if (!roles->is_array())
-      return refuse("token claim roles is not an array of role names");
-    for (const auto& role : *roles) {
-      if (!role.is_string())
-        return refuse("token claim roles is not an array of role names");
-      result.roles.push_back(role.get<std::string>());
-    }
-  }
+  // The verifier has checked that roles is an array of names.
+  result.roles = std::move(claims->roles);
   result.permissions = roles_.grants_of(result.roles);
   return std::make_shared<const principal>(std::move(result));
 }

@@ -7,13 +7,18 @@ namespace bsm::security {
 
 namespace {
 
-constexpr std::string_view alphabet
+constexpr std::string_view url_alphabet
   = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+constexpr std::string_view standard_alphabet
+  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr int8_t invalid = -1;
 
-constexpr std::array<int8_t, 256> make_reverse_table() {
-  std::array<int8_t, 256> table{};
+using reverse_table = std::array<int8_t, 256>;
+
+constexpr reverse_table make_reverse_table(std::string_view alphabet) {
+  reverse_table table{};
   for (auto& entry : table)
     entry = invalid;
   for (size_t i = 0; i < alphabet.size(); ++i)
@@ -21,11 +26,10 @@ constexpr std::array<int8_t, 256> make_reverse_table() {
   return table;
 }
 
-constexpr auto reverse_table = make_reverse_table();
+constexpr auto url_reverse = make_reverse_table(url_alphabet);
+constexpr auto standard_reverse = make_reverse_table(standard_alphabet);
 
-} // namespace
-
-std::string base64url_encode(std::string_view bytes) {
+std::string encode(std::string_view bytes, std::string_view alphabet) {
   std::string out;
   out.reserve((bytes.size() * 4 + 2) / 3);
   uint32_t bits = 0;
@@ -43,7 +47,8 @@ std::string base64url_encode(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
+std::optional<std::string> decode(std::string_view text,
+                                  const reverse_table& reverse) {
   // One leftover character carries only 6 bits: no whole byte.
   if (text.size() % 4 == 1)
     return std::nullopt;
@@ -52,7 +57,7 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   uint32_t bits = 0;
   int pending = 0;
   for (char c : text) {
-    auto value = reverse_table[static_cast<uint8_t>(c)];
+    auto value = reverse[static_cast<uint8_t>(c)];
     if (value == invalid)
       return std::nullopt;
     bits = (bits << 6) | static_cast<uint32_t>(value);
@@ -67,6 +72,24 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   if ((bits & ((1u << pending) - 1)) != 0)
     return std::nullopt;
   return out;
+}
+
+} // namespace
+
+std::string base64url_encode(std::string_view bytes) {
+  return encode(bytes, url_alphabet);
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  return decode(text, url_reverse);
+}
+
+std::string base64_unpadded_encode(std::string_view bytes) {
+  return encode(bytes, standard_alphabet);
+}
+
+std::optional<std::string> base64_unpadded_decode(std::string_view text) {
+  return decode(text, standard_reverse);
 }
 
 } // namespace bsm::security

@@ -40,24 +40,38 @@ read_string(const nlohmann::json& payload, const char* name) {
   return std::optional<std::string>{i->get<std::string>()};
 }
 
+/// The strings of the array `value`, the claim `name`.
 caf::expected<std::vector<std::string>>
-read_audiences(const nlohmann::json& payload) {
+read_string_array(const nlohmann::json& value, const std::string& name) {
   std::vector<std::string> out;
-  auto i = payload.find("aud");
-  if (i == payload.end())
-    return out;
-  if (i->is_string()) {
-    out.push_back(i->get<std::string>());
-    return out;
-  }
-  if (!i->is_array())
-    return refuse("token claim aud is neither a string nor an array");
-  for (const auto& entry : *i) {
+  for (const auto& entry : value) {
     if (!entry.is_string())
-      return refuse("token claim aud holds a non-string");
+      return refuse("token claim " + name + " holds a non-string");
     out.push_back(entry.get<std::string>());
   }
   return out;
+}
+
+caf::expected<std::vector<std::string>>
+read_audiences(const nlohmann::json& payload) {
+  auto i = payload.find("aud");
+  if (i == payload.end())
+    return std::vector<std::string>{};
+  if (i->is_string())
+    return std::vector<std::string>{i->get<std::string>()};
+  if (!i->is_array())
+    return refuse("token claim aud is neither a string nor an array");
+  return read_string_array(*i, "aud");
+}
+
+caf::expected<std::vector<std::string>>
+read_roles(const nlohmann::json& payload) {
+  auto i = payload.find("roles");
+  if (i == payload.end())
+    return std::vector<std::string>{};
+  if (!i->is_array())
+    return refuse("token claim roles is not an array of role names");
+  return read_string_array(*i, "roles");
 }
 
 caf::error check_window(const jwt_claims& claims, const claim_rules& rules,
@@ -67,6 +81,9 @@ caf::error check_window(const jwt_claims& claims, const claim_rules& rules,
     return refuse("token has expired");
   if (claims.nbf && *claims.nbf > now_unix + leeway)
     return refuse("token is not valid yet");
+  // A token from the future means a wrong clock or a forged iat.
+  if (claims.iat && *claims.iat > now_unix + leeway)
+    return refuse("token was issued in the future");
   return {};
 }
 
@@ -94,6 +111,7 @@ caf::expected<jwt_claims> read_claims(nlohmann::json payload,
   auto sub = read_string(payload, "sub");
   auto iss = read_string(payload, "iss");
   auto aud = read_audiences(payload);
+  auto roles = read_roles(payload);
   if (!exp)
     return exp.error();
   if (!nbf)
@@ -106,11 +124,19 @@ caf::expected<jwt_claims> read_claims(nlohmann::json payload,
     return iss.error();
   if (!aud)
     return aud.error();
+  if (!roles)
+    return roles.error();
   if (!*exp)
     return refuse("token has no exp claim");
-  jwt_claims claims{
-    std::move(*sub),   std::move(*iss), std::move(*aud), **exp, *nbf, *iat,
-    std::move(payload)};
+  jwt_claims claims;
+  claims.sub = std::move(*sub);
+  claims.iss = std::move(*iss);
+  claims.aud = std::move(*aud);
+  claims.exp = **exp;
+  claims.nbf = *nbf;
+  claims.iat = *iat;
+  claims.roles = std::move(*roles);
+  claims.payload = std::move(payload);
   if (auto err = check_window(claims, rules, now_unix))
     return err;
   if (auto err = check_parties(claims, rules))

@@ -1,8 +1,8 @@
 #pragma once
 
-// The registered claims of a JWT payload (RFC 7519 section 4.1) and the
-// checks on them that need no cryptography: types, time window, issuer
-// and audience. The clock is a parameter.
+// The registered claims of a JWT payload (RFC 7519 section 4.1), our
+// `roles` claim, and the checks on them that need no cryptography: types,
+// time window, issuer and audience. The clock is a parameter.
 
 #include <chrono>
 #include <cstdint>
@@ -25,6 +25,9 @@ struct jwt_claims {
   int64_t exp = 0;
   std::optional<int64_t> nbf;
   std::optional<int64_t> iat;
+  /// The role names of the `roles` claim (an array of strings); empty
+  /// when the claim is absent.
+  std::vector<std::string> roles;
   /// The whole payload, for the claims the verifier does not interpret.
   nlohmann::json payload;
 };
@@ -35,8 +38,9 @@ struct claim_rules {
   std::optional<std::string> issuer;
   /// `aud` must name one of these, if not empty.
   std::set<std::string> audiences;
-  /// Clock skew allowed on `exp` and `nbf`.
-  std::chrono::seconds leeway{60};
+  /// Clock skew allowed on `exp`, `nbf` and an `iat` in the future.
+  /// Default: 30 s.
+  std::chrono::seconds leeway{30};
 };
 
 /// Reads and checks the claims of `payload` at `now_unix`.

@@ -71,3 +71,25 @@ TEST(Base64url, DecodesTheEmptyText) {
 }
 
 } // namespace
+
+namespace {
+
+using bsm::security::base64_unpadded_decode;
+using bsm::security::base64_unpadded_encode;
+
+TEST(Base64Unpadded, UsesTheStandardAlphabetWithoutPadding) {
+  EXPECT_EQ(base64_unpadded_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_unpadded_encode("f"), "Zg");
+  EXPECT_EQ(base64_unpadded_encode("\xfb\xff"), "+/8");
+  EXPECT_EQ(base64_unpadded_decode("+/8"), std::string("\xfb\xff"));
+}
+
+TEST(Base64Unpadded, IsAsStrictAsBase64url) {
+  EXPECT_FALSE(base64_unpadded_decode("-_8"));
+  EXPECT_FALSE(base64_unpadded_decode("Zg=="));
+  EXPECT_FALSE(base64_unpadded_decode("Zh"));
+  EXPECT_FALSE(base64_unpadded_decode("Zm9v Zg"));
+  EXPECT_FALSE(base64_unpadded_decode("Z"));
+}
+
+} // namespace

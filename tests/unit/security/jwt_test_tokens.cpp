@@ -1,24 +1,17 @@
 #include "tests/unit/security/jwt_test_tokens.hpp"
 
-#include <array>
 #include <stdexcept>
 
 #include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include "runtime/error.hpp"
 #include "runtime/security/base64url.hpp"
 
 namespace bsm::security::test {
 
 namespace {
-
-const unsigned char* bytes(std::string_view text) {
-  return reinterpret_cast<const unsigned char*>(text.data());
-}
 
 public_key generate(EVP_PKEY* key) {
   if (key == nullptr)
@@ -26,47 +19,32 @@ public_key generate(EVP_PKEY* key) {
   return public_key{key, &EVP_PKEY_free};
 }
 
-std::string public_pem(const public_key& key) {
+template <class Write>
+std::string pem_of(Write write) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio{BIO_new(BIO_s_mem()),
                                                 &BIO_free};
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key.get()) != 1)
+  if (!bio || write(bio.get()) != 1)
     throw std::runtime_error("PEM export failed");
   char* data = nullptr;
   auto size = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(size));
 }
 
-std::string digest_sign(const public_key& key, std::string_view input) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(),
-                                                              &EVP_MD_CTX_free};
-  size_t size = 0;
-  if (!ctx
-      || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr,
-                            key.get())
-           != 1
-      || EVP_DigestSign(ctx.get(), nullptr, &size, bytes(input), input.size())
-           != 1)
-    throw std::runtime_error("signing failed");
-  std::string out(size, '\0');
-  auto* target = reinterpret_cast<unsigned char*>(out.data());
-  if (EVP_DigestSign(ctx.get(), target, &size, bytes(input), input.size()) != 1)
-    throw std::runtime_error("signing failed");
-  out.resize(size);
-  return out;
+std::string public_pem(const public_key& key) {
+  return pem_of([&](BIO* bio) { return PEM_write_bio_PUBKEY(bio, key.get()); });
 }
 
-std::string der_to_raw(const std::string& der) {
-  const auto* cursor = bytes(der);
-  std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig{
-    d2i_ECDSA_SIG(nullptr, &cursor, static_cast<long>(der.size())),
-    &ECDSA_SIG_free};
-  if (!sig)
-    throw std::runtime_error("bad DER signature");
-  std::string out(64, '\0');
-  auto* target = reinterpret_cast<unsigned char*>(out.data());
-  BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), target, 32);
-  BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), target + 32, 32);
-  return out;
+std::string private_pem(const private_key& key) {
+  return pem_of([&](BIO* bio) {
+    return PEM_write_bio_PrivateKey(bio, key.get(), nullptr, nullptr, 0,
+                                    nullptr, nullptr);
+  });
+}
+
+std::string value_of(caf::expected<std::string> signature) {
+  if (!signature)
+    throw std::runtime_error(render(signature.error()));
+  return std::move(*signature);
 }
 
 } // namespace
@@ -83,24 +61,46 @@ std::string signer::ec_public_pem() const {
   return public_pem(ec_);
 }
 
+std::string signer::rsa_private_pem() const {
+  return private_pem(rsa_);
+}
+
+std::string signer::ec_private_pem() const {
+  return private_pem(ec_);
+}
+
+std::string signer::signing_key(jwt_algorithm alg,
+                                std::string_view hmac_key) const {
+  switch (alg) {
+    case jwt_algorithm::hs256: return std::string{hmac_key};
+    case jwt_algorithm::rs256: return rsa_private_pem();
+    case jwt_algorithm::es256: return ec_private_pem();
+  }
+  return {};
+}
+
+std::string signer::verifying_key(jwt_algorithm alg,
+                                  std::string_view hmac_key) const {
+  switch (alg) {
+    case jwt_algorithm::hs256: return std::string{hmac_key};
+    case jwt_algorithm::rs256: return rsa_public_pem();
+    case jwt_algorithm::es256: return ec_public_pem();
+  }
+  return {};
+}
+
 std::string signer::sign(jwt_algorithm alg, std::string_view input,
                          std::string_view hmac_key) const {
   switch (alg) {
-    case jwt_algorithm::hs256: {
-      std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-      unsigned int size = 0;
-      HMAC(EVP_sha256(), hmac_key.data(), static_cast<int>(hmac_key.size()),
-           bytes(input), input.size(), mac.data(), &size);
-      return std::string(reinterpret_cast<char*>(mac.data()), size);
-    }
-    case jwt_algorithm::rs256: return digest_sign(rsa_, input);
-    case jwt_algorithm::es256: return der_to_raw(digest_sign(ec_, input));
+    case jwt_algorithm::hs256: return value_of(hs256_sign(hmac_key, input));
+    case jwt_algorithm::rs256: return value_of(rs256_sign(rsa_, input));
+    case jwt_algorithm::es256: return value_of(es256_sign(ec_, input));
   }
   return {};
 }
 
 std::string signer::es256_der(std::string_view input) const {
-  return digest_sign(ec_, input);
+  return value_of(es256_sign_der(ec_, input));
 }
 
 std::string signer::token(jwt_algorithm alg, const nlohmann::json& header,
