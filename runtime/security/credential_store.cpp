@@ -106,12 +106,34 @@ caf::error check_each(const std::vector<Record>& records,
   return caf::none;
 }
 
+caf::error room_for(size_t count, size_t adding, size_t max, const char* what) {
+  if (count + adding <= max)
+    return caf::none;
+  return make_error(errc::resource_exhausted,
+                    "at most " + std::to_string(max) + " " + what
+                      + " can be stored; delete one first");
+}
+
+// Whether a record is under `key`, without reading it as one (so that a
+// damaged record can still be replaced or deleted).
+caf::expected<bool> has_record(const store& db, const std::string& key) {
+  auto raw = db.get(column::credentials, key);
+  if (!raw)
+    return raw.error();
+  return raw->has_value();
+}
+
 std::string user_name_for(std::string_view name) {
   return "user '" + std::string{name} + "'";
 }
 
 std::string api_key_name_for(std::string_view id) {
   return "API key '" + std::string{id} + "'";
+}
+
+caf::error bad_api_key_id() {
+  return make_error(errc::invalid_argument,
+                    "API key ids must match [A-Za-z0-9_-]{1,64}");
 }
 
 caf::error bad_user_name() {
@@ -147,16 +169,17 @@ credential_store::open(store& db, credential_store_options opts) {
   return result;
 }
 
-caf::error credential_store::check_room(size_t users_to_add,
-                                        size_t keys_to_add) const {
-  if (user_count_ + users_to_add > opts_.max_users)
-    return make_error(errc::resource_exhausted,
-                      "at most " + std::to_string(opts_.max_users)
-                        + " users can be stored; delete one first");
-  if (api_key_count_ + keys_to_add > opts_.max_api_keys)
-    return make_error(errc::resource_exhausted,
-                      "at most " + std::to_string(opts_.max_api_keys)
-                        + " API keys can be stored; delete one first");
+caf::error credential_store::write_record(const std::string& db_key,
+                                          const std::string& value, bool is_new,
+                                          size_t& count, size_t max,
+                                          const char* what) {
+  if (is_new)
+    if (auto err = room_for(count, 1, max, what))
+      return err;
+  if (auto err = db_->put(column::credentials, db_key, value))
+    return err;
+  if (is_new)
+    ++count;
   return caf::none;
 }
 
@@ -166,17 +189,11 @@ caf::error credential_store::put_user(const user_record& user) {
   if (auto err = validate(user))
     return err;
   auto key = user_key(user.name);
-  auto existing = db_->get(column::credentials, key);
-  if (!existing)
-    return existing.error();
-  auto is_new = !existing->has_value();
-  if (auto err = check_room(is_new ? 1 : 0, 0))
-    return err;
-  if (auto err = db_->put(column::credentials, key, encode(user)))
-    return err;
-  if (is_new)
-    ++user_count_;
-  return caf::none;
+  auto exists = has_record(*db_, key);
+  if (!exists)
+    return exists.error();
+  return write_record(key, encode(user), !*exists, user_count_, opts_.max_users,
+                      "users");
 }
 
 caf::expected<user_record>
@@ -191,9 +208,13 @@ caf::expected<std::vector<user_record>> credential_store::list_users() const {
 }
 
 caf::error credential_store::delete_user(std::string_view name) {
-  auto user = get_user(name);
-  if (!user)
-    return user.error();
+  if (!is_valid_principal_name(name))
+    return bad_user_name();
+  auto exists = has_record(*db_, user_key(name));
+  if (!exists)
+    return exists.error();
+  if (!*exists)
+    return make_error(errc::not_found, user_name_for(name));
   auto keys = list_api_keys();
   if (!keys)
     return keys.error();
@@ -223,23 +244,16 @@ caf::error credential_store::put_api_key(const api_key_record& key) {
   auto is_new = !stored && is(stored.error(), errc::not_found);
   if (!stored && !is_new)
     return stored.error();
-  if (auto err = check_room(0, is_new ? 1 : 0))
-    return err;
   auto record = key;
   record.revoked = key.revoked || (stored && stored->revoked);
-  if (auto err
-      = db_->put(column::credentials, api_key_key(key.id), encode(record)))
-    return err;
-  if (is_new)
-    ++api_key_count_;
-  return caf::none;
+  return write_record(api_key_key(key.id), encode(record), is_new,
+                      api_key_count_, opts_.max_api_keys, "API keys");
 }
 
 caf::expected<api_key_record>
 credential_store::get_api_key(std::string_view id) const {
   if (!is_valid_api_key_id(id))
-    return make_error(errc::invalid_argument,
-                      "API key ids must match [A-Za-z0-9_-]{1,64}");
+    return bad_api_key_id();
   return load(*db_, api_key_key(id), api_key_name_for(id), decode_api_key);
 }
 
@@ -259,9 +273,13 @@ caf::error credential_store::revoke_api_key(std::string_view id) {
 }
 
 caf::error credential_store::delete_api_key(std::string_view id) {
-  auto key = get_api_key(id);
-  if (!key)
-    return key.error();
+  if (!is_valid_api_key_id(id))
+    return bad_api_key_id();
+  auto exists = has_record(*db_, api_key_key(id));
+  if (!exists)
+    return exists.error();
+  if (!*exists)
+    return make_error(errc::not_found, api_key_name_for(id));
   if (auto err = db_->erase(column::credentials, api_key_key(id)))
     return err;
   --api_key_count_;
@@ -284,7 +302,7 @@ caf::error credential_store::seed(const std::vector<user_record>& users,
       user.created_at = stored->created_at;
     else if (is(stored.error(), errc::not_found))
       ++new_users;
-    else
+    else if (!is(stored.error(), errc::failed_precondition))
       return stored.error();
     if (auto err = put_into(batch, *db_, user_key(user.name), encode(user)))
       return err;
@@ -303,7 +321,10 @@ caf::error credential_store::seed(const std::vector<user_record>& users,
     if (auto err = put_into(batch, *db_, api_key_key(key.id), encode(key)))
       return err;
   }
-  if (auto err = check_room(new_users, new_keys))
+  if (auto err = room_for(user_count_, new_users, opts_.max_users, "users"))
+    return err;
+  if (auto err
+      = room_for(api_key_count_, new_keys, opts_.max_api_keys, "API keys"))
     return err;
   if (auto err = db_->write(batch))
     return err;

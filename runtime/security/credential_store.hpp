@@ -48,7 +48,8 @@ public:
 
   // -- users ------------------------------------------------------------------
 
-  /// Creates `user` or replaces the user of that name.
+  /// Creates `user` or replaces the user of that name (also a damaged
+  /// record).
   /// Errors: invalid_argument (see validate), resource_exhausted when a new
   /// user would pass max_users, unavailable (store).
   [[nodiscard]] caf::error put_user(const user_record& user);
@@ -86,8 +87,8 @@ public:
   /// Errors: as for delete_user.
   [[nodiscard]] caf::error revoke_api_key(std::string_view id);
 
-  /// Deletes the key's record, making room under max_api_keys.
-  /// Errors: as for delete_user.
+  /// Deletes the key's record (also a damaged one), making room under
+  /// max_api_keys. Errors: not_found, invalid_argument, unavailable.
   [[nodiscard]] caf::error delete_api_key(std::string_view id);
 
   // -- seeding from the config file -------------------------------------------
@@ -95,7 +96,9 @@ public:
   /// Creates or updates the given users and keys (the config file's
   /// entries) in one write, keeping every record made over the API. An
   /// updated record keeps its stored created_at, and a key revoked over
-  /// the API stays revoked: revocation is final.
+  /// the API stays revoked: revocation is final. A damaged user record is
+  /// replaced; a damaged key is not (its revocation cannot be read), so
+  /// it fails the seed until deleted.
   /// Errors: invalid_argument (an invalid record, or a name or id twice),
   /// resource_exhausted (the new records would pass a limit; nothing is
   /// written), failed_precondition, unavailable.
@@ -113,7 +116,10 @@ public:
 private:
   credential_store(store& db, credential_store_options opts);
 
-  caf::error check_room(size_t users_to_add, size_t keys_to_add) const;
+  /// Writes one record, counted in `count` (at most `max`) if it is new.
+  caf::error write_record(const std::string& db_key, const std::string& value,
+                          bool is_new, size_t& count, size_t max,
+                          const char* what);
 
   store* db_;
   credential_store_options opts_;

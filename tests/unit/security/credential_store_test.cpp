@@ -294,6 +294,36 @@ TEST_F(CredentialStore, NeverPutsAHashIntoAnError) {
             std::string::npos);
 }
 
+TEST_F(CredentialStore, ReplacesOrDeletesADamagedRecord) {
+  ASSERT_FALSE(db_->put(bsm::column::credentials, "user/alice", "garbage"));
+  ASSERT_FALSE(db_->put(bsm::column::credentials, "api_key/k1", "garbage"));
+  reopen();
+  EXPECT_EQ(creds().user_count(), 1u);
+  EXPECT_TRUE(bsm::is(creds().list_users().error(), errc::failed_precondition));
+  ASSERT_FALSE(creds().put_user(make_user("alice")));
+  EXPECT_EQ(creds().user_count(), 1u);
+  EXPECT_TRUE(same(*creds().get_user("alice"), make_user("alice")));
+  // A key's stored revocation must be read before it is replaced, so a
+  // damaged key can only be deleted.
+  EXPECT_TRUE(
+    bsm::is(creds().put_api_key(make_key("k1")), errc::failed_precondition));
+  ASSERT_FALSE(creds().delete_api_key("k1"));
+  EXPECT_EQ(creds().api_key_count(), 0u);
+  ASSERT_FALSE(db_->put(bsm::column::credentials, "user/bob", "garbage"));
+  reopen();
+  ASSERT_FALSE(creds().delete_user("bob"));
+  EXPECT_EQ(creds().user_count(), 1u);
+  // Seeding replaces a damaged user, and refuses to guess about a key.
+  ASSERT_FALSE(db_->put(bsm::column::credentials, "user/carol", "garbage"));
+  ASSERT_FALSE(db_->put(bsm::column::credentials, "api_key/k2", "garbage"));
+  reopen();
+  EXPECT_TRUE(bsm::is(creds().seed({make_user("carol")}, {make_key("k2")}),
+                      errc::failed_precondition));
+  ASSERT_FALSE(creds().seed({make_user("carol")}, {}));
+  EXPECT_EQ(creds().user_count(), 2u);
+  EXPECT_TRUE(same(*creds().get_user("carol"), make_user("carol")));
+}
+
 TEST_F(CredentialStore, SeedsWithoutDroppingRecordsMadeOverTheApi) {
   ASSERT_FALSE(creds().put_user(make_user("made-over-api")));
   ASSERT_FALSE(creds().put_api_key(make_key("api1", "made-over-api")));
