@@ -123,6 +123,17 @@ caf::expected<bool> has_record(const store& db, const std::string& key) {
   return raw->has_value();
 }
 
+// not_found, naming `what`, unless a record is under `key`.
+caf::error require_record(const store& db, const std::string& key,
+                          std::string what) {
+  auto exists = has_record(db, key);
+  if (!exists)
+    return exists.error();
+  if (!*exists)
+    return make_error(errc::not_found, std::move(what));
+  return caf::none;
+}
+
 std::string user_name_for(std::string_view name) {
   return "user '" + std::string{name} + "'";
 }
@@ -210,11 +221,8 @@ caf::expected<std::vector<user_record>> credential_store::list_users() const {
 caf::error credential_store::delete_user(std::string_view name) {
   if (!is_valid_principal_name(name))
     return bad_user_name();
-  auto exists = has_record(*db_, user_key(name));
-  if (!exists)
-    return exists.error();
-  if (!*exists)
-    return make_error(errc::not_found, user_name_for(name));
+  if (auto err = require_record(*db_, user_key(name), user_name_for(name)))
+    return err;
   auto keys = list_api_keys();
   if (!keys)
     return keys.error();
@@ -275,11 +283,8 @@ caf::error credential_store::revoke_api_key(std::string_view id) {
 caf::error credential_store::delete_api_key(std::string_view id) {
   if (!is_valid_api_key_id(id))
     return bad_api_key_id();
-  auto exists = has_record(*db_, api_key_key(id));
-  if (!exists)
-    return exists.error();
-  if (!*exists)
-    return make_error(errc::not_found, api_key_name_for(id));
+  if (auto err = require_record(*db_, api_key_key(id), api_key_name_for(id)))
+    return err;
   if (auto err = db_->erase(column::credentials, api_key_key(id)))
     return err;
   --api_key_count_;
