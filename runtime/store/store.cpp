@@ -122,6 +122,7 @@ const char* to_string(column x) {
     case column::idempotency: return "idempotency";
     case column::dead_letter: return "dead_letter";
     case column::meta: return "meta";
+    case column::credentials: return "credentials";
   }
   return "unknown";
 }

@@ -31,18 +31,21 @@ namespace bsm {
 
 /// Column families; later issues append (tasks, workflows, audit, ...).
 /// Values in `idempotency` are expiring values (expiring_value.hpp):
-/// compaction drops them once expired.
+/// compaction drops them once expired. `credentials` holds users and API
+/// keys (security/credential_store.hpp). A store made before a family
+/// existed opens fine: RocksDB creates missing families.
 enum class column {
   mailbox,
   memory,
   idempotency,
   dead_letter,
   meta,
+  credentials,
 };
 
 inline constexpr column all_columns[]
-  = {column::mailbox, column::memory, column::idempotency, column::dead_letter,
-     column::meta};
+  = {column::mailbox,     column::memory, column::idempotency,
+     column::dead_letter, column::meta,   column::credentials};
 
 const char* to_string(column x);
 

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <fstream>
+#include <memory>
+#include <vector>
 
 #include <rocksdb/file_system.h>
 #include <rocksdb/write_batch.h>
@@ -53,6 +55,41 @@ TEST(Store, KeepsEveryColumnFamilyAcrossReopen) {
   auto missing = (*s)->get(bsm::column::meta, "nope");
   ASSERT_TRUE(missing);
   EXPECT_FALSE(missing->has_value());
+}
+
+// A store written before `credentials` existed (the families of the first
+// release) opens, keeps its data and gains the new family.
+TEST(Store, OpensAStoreMadeBeforeTheCredentialsFamily) {
+  temp_store_dir dir;
+  {
+    rocksdb::Options opts;
+    opts.create_if_missing = true;
+    opts.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name :
+         {rocksdb::kDefaultColumnFamilyName.c_str(), "mailbox", "memory",
+          "idempotency", "dead_letter", "meta"})
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions{});
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+      rocksdb::DB::Open(opts, dir.path().string(), families, &handles, &raw)
+        .ok());
+    std::unique_ptr<rocksdb::DB> db{raw};
+    ASSERT_TRUE(db->Put({}, handles.back(), "k", "old meta").ok());
+    for (auto* h : handles)
+      ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto s = bsm::store::open(dir.path(), {});
+  ASSERT_TRUE(s) << bsm::render(s.error());
+  auto meta = (*s)->get(bsm::column::meta, "k");
+  ASSERT_TRUE(meta && meta->has_value());
+  EXPECT_EQ(**meta, "old meta");
+  ASSERT_FALSE((*s)->put(bsm::column::credentials, "user/alice", "{}"));
+  auto creds = (*s)->get(bsm::column::credentials, "user/alice");
+  ASSERT_TRUE(creds && creds->has_value());
+  EXPECT_EQ(**creds, "{}");
 }
 
 TEST(Store, MapsDurabilityToWriteOptions) {
