@@ -36,6 +36,7 @@
 #include "runtime/security/authenticator.hpp"
 #include "runtime/security/concurrency_limiter.hpp"
 #include "runtime/security/permission_template.hpp"
+#include "runtime/security/request_limits.hpp"
 #include "runtime/store/store.hpp"
 
 namespace bsm {
@@ -69,6 +70,8 @@ struct http_bridge_env {
   /// Per principal: chats in flight, open event streams.
   std::shared_ptr<security::concurrency_limiter> chats;
   std::shared_ptr<security::concurrency_limiter> streams;
+  /// Request rates per address and per principal; null: none.
+  std::shared_ptr<security::request_limits> rates;
 
   /// For asks to a name wherever it lives.
   remote_call_env call_env() const {

@@ -150,4 +150,18 @@ using agent_manager_actor = caf::typed_actor<
   caf::replies_to<v1::AgentListRequest>::with<v1::AgentListResponse>,
   caf::replies_to<v1::AgentReloadRequest>::with<v1::AgentReloadResponse>>;
 
+/// Where the security hub is registered.
+inline constexpr const char* security_path = "security";
+
+/// The security hub's credentials: logins, users, API keys. Blocking store
+/// access and password hashing: runs detached.
+using security_hub_actor = caf::typed_actor<
+  caf::replies_to<v1::AuthTokenRequest>::with<v1::AuthTokenResponse>,
+  caf::replies_to<v1::UserPutRequest>::with<v1::UserPutResponse>,
+  caf::replies_to<v1::UserListRequest>::with<v1::UserListResponse>,
+  caf::replies_to<v1::UserDeleteRequest>::with<v1::UserDeleteResponse>,
+  caf::replies_to<v1::ApiKeyCreateRequest>::with<v1::ApiKeyCreateResponse>,
+  caf::replies_to<v1::ApiKeyListRequest>::with<v1::ApiKeyListResponse>,
+  caf::replies_to<v1::ApiKeyRevokeRequest>::with<v1::ApiKeyRevokeResponse>>;
+
 } // namespace bsm

@@ -83,6 +83,46 @@ bool admit(const http_bridge_env& env, const http::exchange_ptr& ex,
   return true;
 }
 
+namespace {
+
+bool throttled(const http_route* route, const http::exchange_ptr& ex,
+               const security::throttle_decision& d, const std::string& what) {
+  if (d.allowed)
+    return false;
+  ex->add_response_header("Retry-After", std::to_string(d.retry_after.count()));
+  refuse(route, ex, make_error(errc::resource_exhausted, what));
+  return true;
+}
+
+} // namespace
+
+bool within_address_rate(const http_bridge_env& env,
+                         const http::exchange_ptr& ex,
+                         const http_route* route) {
+  if (!env.rates)
+    return true;
+  auto d = env.rates->check_address(ex->client().to_string(),
+                                    std::chrono::steady_clock::now());
+  return !throttled(route, ex, d,
+                    "too many requests from this address "
+                    "(security.rate_per_address)");
+}
+
+bool within_principal_rate(const http_bridge_env& env,
+                           const http::exchange_ptr& ex,
+                           const http_route& route) {
+  const auto& who = ex->principal();
+  if (!env.rates || !who)
+    return true;
+  auto d = env.rates->check_principal(who->kind + ":" + who->name,
+                                      route.permission.area(),
+                                      std::chrono::steady_clock::now());
+  return !throttled(&route, ex, d,
+                    "too many requests from this principal to "
+                      + route.permission.area()
+                      + " routes (security.rate_per_principal)");
+}
+
 bool hold_slot(const http_bridge_env& env, const http::exchange_ptr& ex,
                const http_route& route) {
   using kind = http_route::concurrency;
@@ -98,6 +138,8 @@ bool hold_slot(const http_bridge_env& env, const http::exchange_ptr& ex,
     ex->keep(std::move(slot));
     return true;
   }
+  if (env.rates)
+    env.rates->count_refusal(chat ? "chats" : "streams");
   refuse(&route, ex,
          make_error(errc::resource_exhausted,
                     std::string{chat ? "too many chats in flight"

@@ -22,6 +22,16 @@ bool admit(const http_bridge_env& env, const http::exchange_ptr& ex,
            const http_route* route,
            const std::vector<std::pair<std::string, std::string>>& params);
 
+/// The per-address rate limit, before authentication. On refusal answers
+/// 429 with Retry-After and returns false.
+bool within_address_rate(const http_bridge_env& env,
+                         const http::exchange_ptr& ex, const http_route* route);
+
+/// The per-principal rate limit of the route's group, after admit().
+bool within_principal_rate(const http_bridge_env& env,
+                           const http::exchange_ptr& ex,
+                           const http_route& route);
+
 /// Takes a slot of the route's concurrency limit for the exchange's
 /// principal (held as long as the exchange lives). On refusal answers 429
 /// and returns false.

@@ -104,6 +104,9 @@ http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
     if (!path)
       return http::respond_error(*ex, path.error());
     auto found = routes->match(ex->req().method(), *path);
+    const auto* handler = found.found ? &found.found->handler : nullptr;
+    if (!http_access::within_address_rate(*env, ex, handler))
+      return;
     if (found.found == nullptr) {
       auto methods = methods_of(*routes, *path);
       // A browser's preflight carries no credentials.
@@ -116,6 +119,7 @@ http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
     const auto& route = *found.found;
     apply_cors(*env, ex, {});
     if (!http_access::admit(*env, ex, &route.handler, found.params)
+        || !http_access::within_principal_rate(*env, ex, route.handler)
         || !http_access::hold_slot(*env, ex, route.handler))
       return;
     ex->set_route(static_cast<size_t>(found.found - routes->routes().data()),

@@ -66,6 +66,21 @@ void chat_completions(http_bridge_pointer self, ex_ptr ex);
 /// Answers `err` in OpenAI's error shape.
 void respond_openai_error(const http::exchange_ptr& ex, const caf::error& err);
 
+// -- security hub (auth_routes.cpp) ------------------------------------------
+
+/// POST /v1/auth/token: a password or an API key for an access token.
+void auth_token(http_bridge_pointer self, ex_ptr ex);
+/// GET /v1/users, PUT and DELETE /v1/users/{name}.
+void list_users(http_bridge_pointer self, ex_ptr ex);
+void put_user(http_bridge_pointer self, ex_ptr ex);
+void delete_user(http_bridge_pointer self, ex_ptr ex);
+/// POST and GET /v1/api-keys, DELETE /v1/api-keys/{id} (revokes).
+void create_api_key(http_bridge_pointer self, ex_ptr ex);
+void list_api_keys(http_bridge_pointer self, ex_ptr ex);
+void revoke_api_key(http_bridge_pointer self, ex_ptr ex);
+/// GET /v1/roles, from memory: the roles in force and their permissions.
+void list_roles(const http_bridge_env& env, ex_ptr ex);
+
 // -- access (access_gate.hpp) -------------------------------------------------
 
 /// Checks the `<late>` parts of the route's permission once the handler

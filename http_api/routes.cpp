@@ -80,6 +80,21 @@ std::shared_ptr<const http_routes> make_http_routes() {
   routes->add(verb::post, "/v1/chat/completions",
               counted(limit::chat, openai(by_actor("agents:<model>:chat",
                                                    h::chat_completions))));
+  routes->add(verb::post, "/v1/auth/token", by_actor("open", h::auth_token));
+  routes->add(verb::get, "/v1/users",
+              by_actor("admin:users:read", h::list_users));
+  routes->add(verb::put, "/v1/users/{name}",
+              by_actor("admin:users:write", h::put_user));
+  routes->add(verb::delete_, "/v1/users/{name}",
+              by_actor("admin:users:write", h::delete_user));
+  routes->add(verb::get, "/v1/api-keys",
+              by_actor("admin:keys:read", h::list_api_keys));
+  routes->add(verb::post, "/v1/api-keys",
+              by_actor("admin:keys:write", h::create_api_key));
+  routes->add(verb::delete_, "/v1/api-keys/{id}",
+              by_actor("admin:keys:write", h::revoke_api_key));
+  routes->add(verb::get, "/v1/roles",
+              from_memory("admin:roles:read", h::list_roles));
   add_dashboard_routes(*routes);
   return routes;
 }

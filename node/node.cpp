@@ -16,6 +16,7 @@
 #include "actors/mailbox_router.hpp"
 #include "actors/memory_actor.hpp"
 #include "actors/node_info_actor.hpp"
+#include "actors/security_hub.hpp"
 #include "actors/supervision_relay.hpp"
 #include "agents/agent_manager.hpp"
 #include "agents/models/model_provider.hpp"
@@ -81,6 +82,22 @@ child_spec memory_child(const node_config& cfg, store* db) {
     // Detached: its store reads and writes block its own thread only.
     return caf::actor_cast<caf::actor>(
       sys.spawn<caf::detached>(memory, db, limits));
+  };
+  return spec;
+}
+
+child_spec security_child(const node_config& cfg, store* db,
+                          std::shared_ptr<security::authenticator_slot> access,
+                          std::shared_ptr<spdlog::logger> log) {
+  child_spec spec;
+  spec.name = security_path;
+  spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
+  spec.start = [opts = cfg.security, db, access,
+                log](caf::actor_system& sys,
+                     const std::string&) -> caf::expected<caf::actor> {
+    // Detached: the store and password hashing block its own thread only.
+    return caf::actor_cast<caf::actor>(
+      sys.spawn<caf::detached>(security_hub, opts, db, access, log));
   };
   return spec;
 }
@@ -374,6 +391,12 @@ child_spec node::http_bridge_child() {
     = security::concurrency_limiter::make(cfg_.security.max_concurrent_chats);
   env->streams
     = security::concurrency_limiter::make(cfg_.security.max_open_streams);
+  const auto& sec = cfg_.security;
+  env->rates = std::make_shared<security::request_limits>(
+    security::request_limit_options{sec.rate_per_address, sec.burst_per_address,
+                                    sec.rate_per_principal,
+                                    sec.burst_per_principal},
+    metrics_.get());
   http_env_ = env;
   http_routes_ = make_http_routes();
   child_spec spec;
@@ -405,6 +428,8 @@ caf::error node::start(std::vector<child_spec> extra) {
   auto opts = root_options(cfg_.supervision);
   opts.children.push_back(node_info_child(cfg_, started_at_));
   opts.children.push_back(memory_child(cfg_, store_.get()));
+  opts.children.push_back(
+    security_child(cfg_, store_.get(), access_, logger_.log));
   opts.children.push_back(event_bus_child(event_bus_options{}, events));
   opts.children.push_back(cluster_child());
   // The environment is read here, once: actors read none (API keys).

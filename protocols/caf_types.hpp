@@ -11,6 +11,7 @@
 
 #include "bsm/v1/agents.pb.h"
 #include "bsm/v1/cluster.pb.h"
+#include "bsm/v1/credentials.pb.h"
 #include "bsm/v1/envelope.pb.h"
 #include "bsm/v1/events.pb.h"
 #include "bsm/v1/http.pb.h"
@@ -50,7 +51,12 @@ using bsm_v1_types = type_list<
   v1::ToolLedgerPutResponse, v1::MemberRecord, v1::Heartbeat, v1::LinkEntry,
   v1::LinkBatch, v1::LinkRefusal, v1::LinkAck, v1::RemoteAskRequest,
   v1::RemoteAskResponse, v1::RemoteTell, v1::ClusterViewRequest, v1::MemberView,
-  v1::ClusterViewResponse>;
+  v1::ClusterViewResponse, v1::AuthTokenRequest, v1::AuthTokenResponse,
+  v1::UserInfo, v1::UserPutRequest, v1::UserPutResponse, v1::UserListRequest,
+  v1::UserListResponse, v1::UserDeleteRequest, v1::UserDeleteResponse,
+  v1::ApiKeyInfo, v1::ApiKeyCreateRequest, v1::ApiKeyCreateResponse,
+  v1::ApiKeyListRequest, v1::ApiKeyListResponse, v1::ApiKeyRevokeRequest,
+  v1::ApiKeyRevokeResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

@@ -5,6 +5,7 @@
 
 #include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
+#include "runtime/security/api_key.hpp"
 
 namespace bsm::security {
 
@@ -38,8 +39,13 @@ caf::expected<std::string> read_key_file(const std::string& key,
 }
 
 caf::expected<std::optional<jwt_verifier>>
-make_verifier(const security_options& opts) {
+make_verifier(const security_options& opts, const std::string& issuing_key) {
   jwt_verifier_options vo;
+  if (!issuing_key.empty()) {
+    vo.keys.push_back(
+      {jwt_algorithm::hs256, authenticator::node_kid, issuing_key});
+    vo.algorithms.insert(jwt_algorithm::hs256);
+  }
   struct source {
     const char* key;
     const std::filesystem::path* file;
@@ -92,20 +98,29 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
 
 authenticator::authenticator(role_table roles,
                              std::optional<jwt_verifier> verifier,
-                             bool protected_mode)
+                             credential_snapshot stored, bool protected_mode)
   : roles_(std::move(roles)),
     local_admin_(std::make_shared<const principal>(local_admin())),
-    verifier_(std::move(verifier)), protected_mode_(protected_mode) {}
+    verifier_(std::move(verifier)), stored_(std::move(stored)),
+    protected_mode_(protected_mode) {}
 
-caf::expected<authenticator> authenticator::make(const security_options& opts) {
+caf::expected<authenticator> authenticator::make(const security_options& opts,
+                                                 credential_snapshot stored) {
   auto roles = role_table::make(opts.roles);
   if (!roles)
     return bad_key("roles", render(roles.error()));
-  auto verifier = make_verifier(opts);
+  auto verifier = make_verifier(opts, stored.issuing_key);
   if (!verifier)
     return std::move(verifier.error());
-  bool protected_mode = !opts.enabled && !verifier->has_value();
-  return authenticator{std::move(*roles), std::move(*verifier), protected_mode};
+  bool protected_mode = !opts.enabled && !has_configured_credentials(opts)
+                        && stored.api_keys.empty() && !stored.has_users;
+  return authenticator{std::move(*roles), std::move(*verifier),
+                       std::move(stored), protected_mode};
+}
+
+caf::expected<std::string>
+authenticator::read_key(const std::filesystem::path& file) {
+  return read_key_file("jwt_hs256_key_file", file);
 }
 
 caf::expected<std::shared_ptr<const principal>>
@@ -122,7 +137,29 @@ authenticator::authenticate(std::string_view authorization,
   auto token = bearer_token(authorization);
   if (!token)
     return refuse("the Authorization header is not \"Bearer <token>\"");
+  if (token->substr(0, 4) == "bsm_")
+    return from_api_key(*token, now_unix);
   return from_token(*token, now_unix);
+}
+
+caf::expected<std::shared_ptr<const principal>>
+authenticator::from_api_key(std::string_view key, int64_t now_unix) const {
+  auto id = parse_api_key(key);
+  if (!id)
+    return refuse("the API key is malformed");
+  auto i = stored_.api_keys.find(*id);
+  // One message for an unknown id and a wrong secret.
+  if (i == stored_.api_keys.end() || !api_key_matches(key, i->second.key_hash))
+    return refuse("the API key is not valid");
+  const auto& record = i->second;
+  if (!is_usable(record, now_unix))
+    return refuse("the API key has expired or was revoked");
+  principal result;
+  result.kind = principal_kind::api_key;
+  result.name = record.principal;
+  result.roles = record.roles;
+  result.permissions = roles_.grants_of(result.roles);
+  return std::make_shared<const principal>(std::move(result));
 }
 
 caf::expected<std::shared_ptr<const principal>>

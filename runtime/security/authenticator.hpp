@@ -4,19 +4,23 @@
 // One decision for the HTTP bridge (and, later, other ports), made from
 // the security options, the clock a parameter.
 //
-// Protected mode (no credential configured, security.enabled false): a
-// loopback client is the local admin, anyone else is refused with a
-// message that says how to configure access. Otherwise every caller needs
-// a credential: `Authorization: Bearer <JWT>`; the token's `roles` claim
-// names its roles.
+// Protected mode (no credential configured or stored, security.enabled
+// false): a loopback client is the local admin, anyone else is refused
+// with a message that says how to configure access. Otherwise every
+// caller needs a credential: `Authorization: Bearer <JWT or API key>`. A
+// token's `roles` claim names its roles; an API key (`bsm_...`) has the
+// roles of its record. The security hub makes a new authenticator
+// whenever the stored credentials change (credentials snapshot below).
 
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <caf/expected.hpp>
 
+#include "runtime/security/credential_records.hpp"
 #include "runtime/security/jwt_verifier.hpp"
 #include "runtime/security/principal.hpp"
 #include "runtime/security/role_table.hpp"
@@ -31,13 +35,34 @@ struct client_facts {
   bool loopback = false;
 };
 
+/// What the store holds that the authenticator needs, kept in memory so
+/// that a request never waits for the disk.
+struct credential_snapshot {
+  /// API keys by id (revoked ones dropped).
+  std::unordered_map<std::string, api_key_record> api_keys;
+  /// Whether any user exists (ends protected mode).
+  bool has_users = false;
+  /// The node's own HS256 key for the tokens it issues (kid `node_kid`);
+  /// empty: none.
+  std::string issuing_key;
+};
+
 class authenticator {
 public:
-  /// Reads the key files of `opts` (blocking: at start-up only).
-  /// Errors: invalid_argument naming the key (a missing or unreadable
-  /// file, a short HMAC key, a key that does not load, a bad role grant).
+  /// The kid of the tokens the node issues itself.
+  static constexpr const char* node_kid = "bsm-node";
+
+  /// Reads the key files of `opts` (blocking: at start-up or off the
+  /// scheduler threads). Errors: invalid_argument naming the key (a
+  /// missing or unreadable file, a short HMAC key, a key that does not
+  /// load, a bad role grant).
   [[nodiscard]] static caf::expected<authenticator>
-  make(const security_options& opts);
+  make(const security_options& opts, credential_snapshot stored = {});
+
+  /// The HS256 key in `file` (security.jwt_hs256_key_file), as the
+  /// verifier reads it. Blocking. Errors: invalid_argument naming the key.
+  [[nodiscard]] static caf::expected<std::string>
+  read_key(const std::filesystem::path& file);
 
   /// True when loopback clients are served without credentials.
   bool protected_mode() const noexcept {
@@ -57,14 +82,18 @@ public:
 
 private:
   authenticator(role_table roles, std::optional<jwt_verifier> verifier,
-                bool protected_mode);
+                credential_snapshot stored, bool protected_mode);
 
   caf::expected<std::shared_ptr<const principal>>
   from_token(std::string_view token, int64_t now_unix) const;
 
+  caf::expected<std::shared_ptr<const principal>>
+  from_api_key(std::string_view key, int64_t now_unix) const;
+
   role_table roles_;
   std::shared_ptr<const principal> local_admin_;
   std::optional<jwt_verifier> verifier_;
+  credential_snapshot stored_;
   bool protected_mode_;
 };
 

@@ -88,6 +88,11 @@ permission permission_template::resolve(
   return result;
 }
 
+const std::string& permission_template::area() const noexcept {
+  static const std::string none;
+  return parts_.empty() ? none : parts_.front().text;
+}
+
 std::vector<std::string> permission_template::late_parts() const {
   std::vector<std::string> result;
   for (const auto& p : parts_)

@@ -45,6 +45,9 @@ public:
   resolve(const std::vector<std::pair<std::string, std::string>>& params,
           const std::map<std::string, std::string>& late = {}) const;
 
+  /// The area (the route group), empty for an open route.
+  const std::string& area() const noexcept;
+
   /// The names of the `<late>` parts.
   std::vector<std::string> late_parts() const;
 

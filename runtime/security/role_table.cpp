@@ -46,12 +46,19 @@ role_table::grants_of(const std::vector<std::string>& roles) const {
   return result;
 }
 
+std::map<std::string, std::vector<std::string>> role_table::list() const {
+  std::map<std::string, std::vector<std::string>> result;
+  for (const auto& [name, grants] : roles_)
+    result[name] = grants.to_strings();
+  return result;
+}
+
 const std::map<std::string, std::vector<std::string>>& role_table::builtin() {
   static const std::map<std::string, std::vector<std::string>> result{
     {"admin", {"*"}},
     {"operator",
-     {"agents:*", "actors:*", "events:*", "cluster:*", "metrics:read",
-      "tasks:*", "workflows:*"}},
+     {"agents:*", "actors:read", "actors:agents/*:inject", "events:*",
+      "cluster:*", "metrics:read", "tasks:*", "workflows:*"}},
     {"reader",
      {"agents:read", "actors:read", "events:read", "cluster:read",
       "metrics:read"}},

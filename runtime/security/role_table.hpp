@@ -29,6 +29,14 @@ public:
   [[nodiscard]] permission_set
   grants_of(const std::vector<std::string>& roles) const;
 
+  /// True if a role of that name exists.
+  [[nodiscard]] bool has(const std::string& role) const {
+    return roles_.count(role) > 0;
+  }
+
+  /// Every role with its grants, as text, by name.
+  [[nodiscard]] std::map<std::string, std::vector<std::string>> list() const;
+
   /// The built-in roles, as text: admin, operator, reader, chat.
   static const std::map<std::string, std::vector<std::string>>& builtin();
 

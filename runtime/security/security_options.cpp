@@ -55,6 +55,14 @@ std::string render_roles(const security_options& x) {
 }
 
 config::maybe_problem check_security(const security_options& x) {
+  if (x.rate_per_address > 0 && x.burst_per_address == 0)
+    return config::problem{"security.burst_per_address",
+                           "must be at least 1 when rate_per_address is set",
+                           "security.rate_per_address"};
+  if (x.rate_per_principal > 0 && x.burst_per_principal == 0)
+    return config::problem{"security.burst_per_principal",
+                           "must be at least 1 when rate_per_principal is set",
+                           "security.rate_per_principal"};
   if (x.enabled && !has_configured_credentials(x))
     return config::problem{
       "security.enabled",
@@ -89,12 +97,21 @@ const config::section<security_options>& security_section() {
      config::sequence("jwt_audiences", &security_options::jwt_audiences,
                       detail::assign<std::string>),
      config::duration("jwt_leeway", &security_options::jwt_leeway, 0ms),
+     config::duration("token_lifetime", &security_options::token_lifetime, 1s),
      {"roles", read_roles, render_roles, {}, false, true},
      config::boolean("metrics_open", &security_options::metrics_open),
      config::integer("max_concurrent_chats",
                      &security_options::max_concurrent_chats, 0, 100'000),
      config::integer("max_open_streams", &security_options::max_open_streams, 0,
-                     100'000)},
+                     100'000),
+     config::integer("rate_per_address", &security_options::rate_per_address,
+                     0, 1'000'000),
+     config::integer("burst_per_address", &security_options::burst_per_address,
+                     0, 1'000'000),
+     config::integer("rate_per_principal",
+                     &security_options::rate_per_principal, 0, 1'000'000),
+     config::integer("burst_per_principal",
+                     &security_options::burst_per_principal, 0, 1'000'000)},
     check_security};
   return result;
 }

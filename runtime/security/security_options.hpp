@@ -38,6 +38,8 @@ struct security_options {
   std::vector<std::string> jwt_audiences;
   /// Clock skew allowed on exp, nbf and iat.
   std::chrono::milliseconds jwt_leeway{30'000};
+  /// Lifetime of the access tokens POST /v1/auth/token issues.
+  std::chrono::milliseconds token_lifetime{15 * 60'000};
   /// Roles and the permissions they grant (runtime/security/permission.hpp),
   /// on top of the built-in roles (role_table.hpp); a role named here
   /// replaces the built-in one of that name.
@@ -50,6 +52,14 @@ struct security_options {
   /// limit.
   uint32_t max_concurrent_chats = 32;
   uint32_t max_open_streams = 16;
+  /// Token buckets: requests per second and burst per client address
+  /// (before authentication) and per principal and route group; over them
+  /// a 429 with Retry-After. Rate 0: no limit (the default; a node behind
+  /// a gateway that limits already needs none).
+  uint32_t rate_per_address = 0;
+  uint32_t burst_per_address = 0;
+  uint32_t rate_per_principal = 0;
+  uint32_t burst_per_principal = 0;
 };
 
 /// True if some credential source is configured (JWT keys).

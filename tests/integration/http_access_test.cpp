@@ -259,9 +259,10 @@ TEST_F(TokenAccess, TheRoleMatrix) {
     {"admin",
      {"agents:read", "agents:chat", "actors:read", "actors:inject",
       "cluster:read", "metrics:read"}},
+    // Operators inject into agents only, not into the hub's actors.
     {"operator",
-     {"agents:read", "agents:chat", "actors:read", "actors:inject",
-      "cluster:read", "metrics:read"}},
+     {"agents:read", "agents:chat", "actors:read", "cluster:read",
+      "metrics:read"}},
     {"reader", {"agents:read", "actors:read", "cluster:read", "metrics:read"}},
     {"chat", {"agents:read", "agents:chat"}},
     {"pinger", {"actors:inject"}},
@@ -390,6 +391,213 @@ TEST_F(TokenAccess, OpenStreamsAreLimitedPerPrincipal) {
       return h && h->status == 200;
     },
     bsm::test::generous_deadline));
+}
+
+// -- rate limits --------------------------------------------------------------
+
+// A node with small buckets: per principal (tokens for alice and bob) and
+// per address (127.0.0.1 and 127.0.0.2 are two addresses).
+class RateLimits : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto key = dir_.path() / "hs256.key";
+    std::ofstream{key} << hs256_key << "\n";
+    node_ = std::make_unique<test_node>(
+      BSM_SOURCE_DIR, dir_.path() / "data",
+      std::vector<std::string>{
+        "security.jwt_hs256_key_file=" + key.string(),
+        "security.rate_per_principal=1", "security.burst_per_principal=3",
+        "security.rate_per_address=1", "security.burst_per_address=8"});
+  }
+
+  std::string token(const std::string& sub) {
+    static const bsm::security::test::signer signer;
+    json claims{{"sub", sub}, {"exp", unix_now() + 300}, {"roles", {"reader"}}};
+    return signer.token(bsm::security::jwt_algorithm::hs256, {{"alg", "HS256"}},
+                        claims, hs256_key);
+  }
+
+  temp_dir dir_;
+  std::unique_ptr<test_node> node_;
+};
+
+TEST_F(RateLimits, ANoisyPrincipalIsLimitedWhileAnotherIsServed) {
+  auto port = node_->port();
+  ASSERT_NE(port, 0);
+  auto alice = token("alice");
+  opt_response refused;
+  for (int i = 0; i < 6 && !(refused && refused->status == 429); ++i)
+    refused
+      = send(port, "GET", "/v1/agents", {{"Authorization", "Bearer " + alice}});
+  ASSERT_TRUE(refused && refused->status == 429) << describe(refused);
+  EXPECT_EQ(error_code(refused), "rate_limited");
+  EXPECT_GE(std::stoi(refused->header("Retry-After")), 1);
+  EXPECT_NE(error_message(refused).find("security.rate_per_principal"),
+            std::string::npos);
+  // Another principal, and alice on another route group, are served.
+  auto bob = send(port, "GET", "/v1/agents",
+                  {{"Authorization", "Bearer " + token("bob")}});
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(bob->status, 200) << bob->body;
+  auto other_group
+    = send(port, "GET", "/v1/cluster", {{"Authorization", "Bearer " + alice}});
+  ASSERT_TRUE(other_group);
+  EXPECT_EQ(other_group->status, 200) << other_group->body;
+}
+
+TEST_F(RateLimits, ANoisyAddressIsLimitedBeforeCredentialsAreRead) {
+  auto port = node_->port();
+  opt_response refused;
+  for (int i = 0; i < 12 && !(refused && refused->status == 429); ++i)
+    refused = send(port, "GET", "/v1/agents",
+                   {{"Authorization", "Bearer not-a-token"}}, {}, "127.0.0.2");
+  ASSERT_TRUE(refused && refused->status == 429) << describe(refused);
+  EXPECT_NE(error_message(refused).find("security.rate_per_address"),
+            std::string::npos);
+  // 127.0.0.1 has its own bucket.
+  auto other = send(port, "GET", "/healthz");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+  auto metrics = send(port, "GET", "/metrics",
+                      {{"Authorization", "Bearer " + token("ops")}});
+  ASSERT_TRUE(metrics && metrics->status == 200) << describe(metrics);
+  EXPECT_NE(
+    metrics->body.find("bsm_http_rate_limited_total{scope=\"address\"}"),
+    std::string::npos)
+    << metrics->body.substr(0, 400);
+}
+
+// -- users, API keys, logins --------------------------------------------------
+
+// A node that starts in protected mode: its loopback admin creates the
+// first user, which ends protected mode (Redis' model).
+class Credentials : public ::testing::Test {
+protected:
+  void SetUp() override {
+    node_ = std::make_unique<test_node>(BSM_SOURCE_DIR, dir_.path() / "data",
+                                        std::vector<std::string>{});
+  }
+
+  uint16_t port() const {
+    return node_->port();
+  }
+
+  std::string login(const std::string& user, const std::string& password) {
+    auto res = send(port(), "POST", "/v1/auth/token", {},
+                    json{{"username", user}, {"password", password}}.dump());
+    if (!res || res->status != 200)
+      return {};
+    auto doc = json::parse(res->body, nullptr, false);
+    EXPECT_EQ(doc["token_type"], "Bearer") << res->body;
+    EXPECT_GT(doc["expires_in"].get<int64_t>(), 0) << res->body;
+    return doc.value("access_token", "");
+  }
+
+  temp_dir dir_;
+  std::unique_ptr<test_node> node_;
+};
+
+TEST_F(Credentials, TheFirstUserEndsProtectedModeAndLogsIn) {
+  ASSERT_NE(port(), 0);
+  auto created
+    = send(port(), "PUT", "/v1/users/alice", {},
+           json{{"password", "correct horse"}, {"roles", {"admin"}}}.dump());
+  ASSERT_TRUE(created && created->status == 201) << describe(created);
+  EXPECT_EQ(json::parse(created->body)["name"], "alice");
+  EXPECT_EQ(created->body.find("correct horse"), std::string::npos);
+  // Loopback needs credentials now.
+  auto anonymous = send(port(), "GET", "/v1/agents");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  EXPECT_EQ(login("alice", "wrong password"), "");
+  EXPECT_EQ(login("nobody", "correct horse"), "");
+  auto token = login("alice", "correct horse");
+  ASSERT_FALSE(token.empty());
+  auto with_token
+    = send(port(), "GET", "/v1/users", {{"Authorization", "Bearer " + token}});
+  ASSERT_TRUE(with_token && with_token->status == 200) << describe(with_token);
+  EXPECT_EQ(json::parse(with_token->body)["users"][0]["name"], "alice");
+  EXPECT_EQ(with_token->body.find("password"), std::string::npos);
+}
+
+TEST_F(Credentials, AnApiKeyIsShownOnceWorksAndCanBeRevoked) {
+  // The loopback admin makes an admin key; that ends protected mode.
+  auto root = send(port(), "POST", "/v1/api-keys", {},
+                   json{{"name", "root"}, {"roles", {"admin"}}}.dump());
+  ASSERT_TRUE(root && root->status == 201) << describe(root);
+  std::string admin = json::parse(root->body)["api_key"];
+  EXPECT_EQ(admin.rfind("bsm_", 0), 0u);
+  header_list as_admin{{"Authorization", "Bearer " + admin}};
+  auto anonymous
+    = send(port(), "POST", "/v1/api-keys", {}, json{{"name", "x"}}.dump());
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto made = send(port(), "POST", "/v1/api-keys", as_admin,
+                   json{{"name", "ci"}, {"roles", {"reader"}}}.dump());
+  ASSERT_TRUE(made && made->status == 201) << describe(made);
+  std::string key = json::parse(made->body)["api_key"];
+  std::string id = json::parse(made->body)["id"];
+  header_list as_ci{{"Authorization", "Bearer " + key}};
+  // The key works as a bearer credential, with its roles only.
+  auto read = send(port(), "GET", "/v1/agents", as_ci);
+  ASSERT_TRUE(read && read->status == 200) << describe(read);
+  auto denied = send(port(), "GET", "/v1/users", as_ci);
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403) << denied->body;
+  // It logs in for a token too.
+  auto exchanged
+    = send(port(), "POST", "/v1/auth/token", {}, json{{"api_key", key}}.dump());
+  ASSERT_TRUE(exchanged && exchanged->status == 200) << describe(exchanged);
+  // Listings never show a key again.
+  auto listed = send(port(), "GET", "/v1/api-keys", as_admin);
+  ASSERT_TRUE(listed && listed->status == 200) << describe(listed);
+  EXPECT_EQ(json::parse(listed->body)["api_keys"].size(), 2u);
+  EXPECT_EQ(listed->body.find("bsm_"), std::string::npos) << listed->body;
+  // Revoked, it is refused at once.
+  auto revoked = send(port(), "DELETE", "/v1/api-keys/" + id, as_admin);
+  ASSERT_TRUE(revoked);
+  EXPECT_EQ(revoked->status, 204) << revoked->body;
+  auto after = send(port(), "GET", "/v1/agents", as_ci);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 401) << after->body;
+  auto roles = send(port(), "GET", "/v1/roles", as_admin);
+  ASSERT_TRUE(roles && roles->status == 200) << describe(roles);
+  EXPECT_NE(roles->body.find("\"reader\""), std::string::npos);
+}
+
+TEST_F(Credentials, BadRequestsAreClearErrors) {
+  auto short_password = send(port(), "PUT", "/v1/users/bob", {},
+                             json{{"password", "short"}}.dump());
+  ASSERT_TRUE(short_password);
+  EXPECT_EQ(short_password->status, 400) << short_password->body;
+  auto unknown_role
+    = send(port(), "PUT", "/v1/users/bob", {},
+           json{{"password", "long enough"}, {"roles", {"wizard"}}}.dump());
+  ASSERT_TRUE(unknown_role);
+  EXPECT_EQ(unknown_role->status, 400) << unknown_role->body;
+  EXPECT_NE(unknown_role->body.find("unknown role"), std::string::npos);
+  auto both = send(
+    port(), "POST", "/v1/auth/token", {},
+    json{{"username", "a"}, {"password", "b"}, {"api_key", "bsm_x"}}.dump());
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->status, 400) << both->body;
+  auto extra = send(port(), "POST", "/v1/auth/token", {},
+                    json{{"username", "a"}, {"pin", "1"}}.dump());
+  ASSERT_TRUE(extra);
+  EXPECT_EQ(extra->status, 400) << extra->body;
+}
+
+TEST_F(Credentials, RepeatedFailuresBackOffWith429) {
+  auto created = send(port(), "PUT", "/v1/users/carol", {},
+                      json{{"password", "carol's secret"}}.dump());
+  ASSERT_TRUE(created && created->status == 201) << describe(created);
+  opt_response last;
+  for (int i = 0; i < 10 && !(last && last->status == 429); ++i)
+    last = send(port(), "POST", "/v1/auth/token", {},
+                json{{"username", "carol"}, {"password", "guess"}}.dump());
+  ASSERT_TRUE(last && last->status == 429) << describe(last);
+  EXPECT_GE(std::stoi(last->header("Retry-After")), 1);
+  EXPECT_EQ(error_code(last), "rate_limited");
 }
 
 TEST_F(TokenAccess, BsmctlSendsItsTokenFromTheFlagOrTheEnvironment) {

@@ -43,13 +43,14 @@ TEST(HttpRoutes, EveryRouteHasItsPermission) {
   }
 }
 
-TEST(HttpRoutes, OnlyHealthAndReadinessAreOpen) {
+TEST(HttpRoutes, OnlyHealthReadinessAndLoginAreOpen) {
   std::set<std::string> open;
   auto routes = make_http_routes();
   for (const auto& r : routes->routes())
     if (r.handler.permission.open())
       open.insert(describe(r));
-  EXPECT_EQ(open, (std::set<std::string>{"GET /healthz", "GET /readyz"}));
+  EXPECT_EQ(open, (std::set<std::string>{"GET /healthz", "GET /readyz",
+                                         "POST /v1/auth/token"}));
 }
 
 TEST(HttpRoutes, ParametersInPermissionsNameParametersOfThePath) {
