@@ -147,6 +147,17 @@ void remember(self_pointer self, turn_ptr t) {
 
 // -- tools --------------------------------------------------------------------
 
+// A call the agent's capabilities refuse: counted and logged; the model
+// gets `refusal` as the call's error result.
+void count_denial(self_pointer self, denial kind, const std::string& refusal) {
+  const auto& st = self->state;
+  if (st.env.metrics)
+    st.env.metrics->capability_denied->with({st.agent, to_string(kind)}).inc();
+  if (st.env.log)
+    st.env.log->warn("agent {}: {} denied: {}", st.agent, to_string(kind),
+                     refusal);
+}
+
 // Feeds a tool's result back to the plan and records the step.
 void tool_done(self_pointer self, turn_ptr t, const v1::ToolCall& call,
                v1::ToolCallResponse result, const char* outcome) {
@@ -185,6 +196,8 @@ void remember_result(self_pointer self, const std::string& key,
 void ask_agent(self_pointer self, turn_ptr t, const nlohmann::json& args,
                tool_done_fn done) {
   auto call = t->plan.delegate(args, steady::now());
+  if (call.denied != denial::none)
+    count_denial(self, call.denied, call.refusal);
   if (!call.refusal.empty())
     return done(tool_result(call.refusal, true));
   const auto& target = call.request.agent();
@@ -286,7 +299,9 @@ void run_tool_now(self_pointer self, turn_ptr t, const run_tool_step& step) {
     tool_done(self, t, step.call, std::move(result), outcome);
   };
   switch (step.route) {
-    case tool_route::refused: return done(tool_result(step.refusal, true));
+    case tool_route::refused:
+      count_denial(self, step.denied, step.refusal);
+      return done(tool_result(step.refusal, true));
     case tool_route::hosted: return hosted_tool(self, t, step, std::move(done));
     default: return builtin_tool(self, t, step, std::move(done));
   }
@@ -295,7 +310,9 @@ void run_tool_now(self_pointer self, turn_ptr t, const run_tool_step& step) {
 // Runs one call, unless the ledger has its result.
 void run_tool(self_pointer self, turn_ptr t, run_tool_step step) {
   auto ledger = self->state.env.names->get(tool_ledger_path);
-  if (!ledger)
+  // A refused call has nothing to replay, even if the definition allowed
+  // it when the turn first ran.
+  if (!ledger || step.route == tool_route::refused)
     return run_tool_now(self, t, step);
   v1::ToolLedgerGetRequest req;
   req.set_key(step.ledger_key);

@@ -287,6 +287,23 @@ const map_schema& definition_schema() {
          r.def.add_tools(std::move(x));
        return {};
      }},
+    {"delegates",
+     [](const yaml_field& in, const YAML::Node&, reading& r) -> caf::error {
+       std::vector<std::string> names;
+       auto parse = [](std::string_view x, std::string& out) -> std::string {
+         if (x != "*" && !is_agent_name(x))
+           return "expected an agent name of [a-z0-9_-] (1..64) or '*', got "
+                  + quote(x);
+         out = std::string{x};
+         return {};
+       };
+       if (auto err = in.sequence(names, parse))
+         return err;
+       r.def.clear_delegates();
+       for (auto& x : names)
+         r.def.add_delegates(std::move(x));
+       return {};
+     }},
     {"knowledge", nested(knowledge_schema(), "knowledge")},
     {"memory", nested(memory_schema(), "memory")},
     {"limits", nested(limits_schema(), "limits")},
@@ -390,6 +407,12 @@ bool allows_tool(const v1::AgentDefinition& def, const std::string& tool) {
     }
   }
   return false;
+}
+
+bool allows_delegation(const v1::AgentDefinition& def,
+                       const std::string& agent) {
+  return std::any_of(def.delegates().begin(), def.delegates().end(),
+                     [&](const auto& x) { return x == "*" || x == agent; });
 }
 
 std::string model_label(const v1::AgentDefinition& def) {

@@ -36,6 +36,14 @@ std::string tool_call_key(const std::string& turn_id, uint32_t step,
   return turn_id + "/" + std::to_string(step) + "/" + hex;
 }
 
+const char* to_string(denial x) {
+  switch (x) {
+    case denial::tool: return "tool";
+    case denial::delegation: return "delegation";
+    default: return "none";
+  }
+}
+
 caf::error check_chat_request(const v1::ChatRequest& req) {
   if (req.input().empty() && req.messages().empty())
     return make_error(errc::invalid_argument,
@@ -115,7 +123,7 @@ bool turn_plan::wants_hosted_tools() const {
 turn_step turn_plan::offer_tools(
   const google::protobuf::RepeatedPtrField<v1::ToolSpec>& hosted) {
   for (const auto& spec : builtin_tool_specs())
-    if (allows_tool(def(), spec.name()))
+    if (offers_builtin(spec.name()))
       tools_.push_back(spec);
   for (const auto& spec : req_.client_tools()) {
     client_tools_.insert(spec.name());
@@ -193,6 +201,12 @@ delegation turn_plan::delegate(const nlohmann::json& args,
   auto input = string_argument(args, "input");
   if (!target || !input) {
     result.refusal = render(!target ? target.error() : input.error());
+    return result;
+  }
+  if (!allows_delegation(def(), *target)) {
+    result.refusal = "agent '" + agent_ + "' may not ask agent '" + *target
+                     + "' (not among its delegates)";
+    result.denied = denial::delegation;
     return result;
   }
   std::vector<std::string> chain{req_.delegation_chain().begin(),
@@ -292,9 +306,11 @@ turn_step turn_plan::tool_step(steady_time now) {
   step.call = calls[next_call_];
   step.route = route(step.call.name());
   step.ledger_key = tool_call_key(reply_.turn_id(), steps_, step.call);
-  if (step.route == tool_route::refused)
+  if (step.route == tool_route::refused) {
     step.refusal
       = "tool '" + step.call.name() + "' is not available to this agent";
+    step.denied = denial::tool;
+  }
   return step;
 }
 
@@ -303,6 +319,13 @@ turn_step turn_plan::answer(const std::string& content,
   reply_.set_output(content);
   reply_.set_finish_reason(finish_reason.empty() ? "stop" : finish_reason);
   return answer_step{};
+}
+
+bool turn_plan::offers_builtin(const std::string& tool) const {
+  // An ask_agent with nobody to ask would only be refused.
+  if (tool == ask_agent_tool && def().delegates().empty())
+    return false;
+  return allows_tool(def(), tool);
 }
 
 tool_route turn_plan::route(const std::string& tool) const {

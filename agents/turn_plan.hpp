@@ -44,6 +44,19 @@ std::string tool_call_key(const std::string& turn_id, uint32_t step,
 
 // -- steps --------------------------------------------------------------------
 
+/// Which capability refused a call; the label `kind` of
+/// bsm_agent_capability_denied_total.
+enum class denial {
+  none,
+  /// The tool is not among the definition's `tools`.
+  tool,
+  /// The agent asked is not among the definition's `delegates`.
+  delegation,
+};
+
+/// "tool", "delegation" ("none" for none).
+[[nodiscard]] const char* to_string(denial x);
+
 /// How one tool call runs.
 enum class tool_route {
   /// Not among the agent's tools: an error result, nothing runs.
@@ -70,6 +83,8 @@ struct run_tool_step {
   std::string ledger_key;
   /// The error result of a refused call.
   std::string refusal;
+  /// Set for a call refused because the agent may not use the tool.
+  denial denied = denial::none;
 };
 
 /// The reply is complete: append session_appends() to the session, then
@@ -89,6 +104,9 @@ struct delegation {
   v1::ChatRequest request;
   /// Non-empty: the call is refused with this error result.
   std::string refusal;
+  /// Set when the refusal is the agent's capabilities (not bad arguments,
+  /// a loop or depth).
+  denial denied = denial::none;
 };
 
 // -- the plan -----------------------------------------------------------------
@@ -122,9 +140,9 @@ public:
   /// True if the definition allows tools the tool host serves.
   [[nodiscard]] bool wants_hosted_tools() const;
 
-  /// Offers the model the built-in tools the definition allows, the
-  /// client's tools and the allowed ones of `hosted`. Returns the first
-  /// step.
+  /// Offers the model the built-in tools the definition allows (ask_agent
+  /// only to an agent with delegates), the client's tools and the allowed
+  /// ones of `hosted`. Returns the first step.
   [[nodiscard]] turn_step
   offer_tools(const google::protobuf::RepeatedPtrField<v1::ToolSpec>& hosted
               = {});
@@ -147,7 +165,8 @@ public:
 
   /// The request of an ask_agent call with `args`: to `agent`, with
   /// `input`, this agent appended to the delegation chain, the time left.
-  /// Refused for bad arguments, a loop or a chain too deep.
+  /// Refused for bad arguments, an agent not among the definition's
+  /// delegates (denial::delegation), a loop or a chain too deep.
   [[nodiscard]] delegation delegate(const nlohmann::json& args,
                                     steady_time now) const;
 
@@ -224,6 +243,7 @@ private:
   turn_step tool_step(steady_time now);
   turn_step answer(const std::string& content,
                    const std::string& finish_reason);
+  bool offers_builtin(const std::string& tool) const;
   tool_route route(const std::string& tool) const;
   const google::protobuf::RepeatedPtrField<v1::ToolCall>& pending() const;
 

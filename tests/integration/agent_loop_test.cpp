@@ -65,10 +65,12 @@ const std::string openai_model
   = "model: {provider: openai, name: test-model}\n";
 
 // main and slow talk to the upstream; helper (local provider) is the
-// delegate whose turns are counted.
+// delegate whose turns are counted; narrow (upstream too) may use
+// current_time and ask helper, nothing else.
 void write_agents(const std::filesystem::path& dir) {
   const std::string tools
-    = "tools: [current_time, memory_put, memory_get, ask_agent]\n";
+    = "tools: [current_time, memory_put, memory_get, ask_agent]\n"
+      "delegates: [helper]\n";
   write_file(dir / "main.yaml",
              agent_yaml("main", openai_model + tools
                                   + "limits: {max_steps: 3, timeout: 10s}\n"));
@@ -76,6 +78,18 @@ void write_agents(const std::filesystem::path& dir) {
     dir / "slow.yaml",
     agent_yaml("slow", openai_model + tools + "limits: {timeout: 300ms}\n"));
   write_file(dir / "helper.yaml", agent_yaml("helper", ""));
+  write_file(dir / "narrow.yaml",
+             agent_yaml("narrow", openai_model
+                                    + "tools: [current_time, ask_agent]\n"
+                                      "delegates: [helper]\n"));
+}
+
+// The names of the tools a request the upstream saw offered.
+std::vector<std::string> offered_tools(const seen_request& req) {
+  std::vector<std::string> result;
+  for (const auto& x : req.body.value("tools", json::array()))
+    result.push_back(x["function"]["name"].get<std::string>());
+  return result;
 }
 
 opt_response chat(uint16_t port, const std::string& agent, const json& body) {
@@ -514,4 +528,98 @@ TEST_F(AgentLoop, AReplayedTurnDoesNotRepeatACompletedToolCall) {
   ASSERT_EQ(turns.value("turns", json::array()).size(), 4u) << turns;
   EXPECT_EQ(turns["turns"][2]["content"], "Ask the helper.");
   EXPECT_EQ(turns["turns"][3]["content"], "The helper says hi.");
+}
+
+// -- capabilities -------------------------------------------------------------
+
+TEST_F(AgentLoop, AToolTheAgentMayNotUseIsNotOfferedAndIsRefused) {
+  const std::string args = R"({"key":"owner","value":"mallory"})";
+  up_.push(json_reply(
+    200, tool_calls_completion({tool_call("call_m", "memory_put", args)})));
+  up_.push(json_reply(200, completion("I may not store that.")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto res = chat(port(), "narrow", {{"input", "remember owner is mallory"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  EXPECT_EQ(doc["output"], "I may not store that.");
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_EQ(doc["steps"][0]["tool"], "memory_put");
+  EXPECT_TRUE(doc["steps"][0]["is_error"].get<bool>());
+  EXPECT_EQ(doc["steps"][0]["result"],
+            "tool 'memory_put' is not available to this agent");
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(offered_tools(seen[0]),
+            (std::vector<std::string>{"ask_agent", "current_time"}));
+  // The model saw the refusal as the call's result.
+  const auto& messages = seen[1].body["messages"];
+  ASSERT_FALSE(messages.empty());
+  EXPECT_EQ(messages.back()["role"], "tool");
+  EXPECT_EQ(messages.back()["tool_call_id"], "call_m");
+  EXPECT_EQ(messages.back()["content"], doc["steps"][0]["result"]);
+  // Nothing was stored.
+  auto stored = ask_actor(port(), "memory", "bsm.v1.MemoryGetRequest",
+                          {{"agent", "narrow"}, {"key", "owner"}});
+  EXPECT_FALSE(stored.value("found", false)) << stored;
+  EXPECT_EQ(metric(port(),
+                   R"(bsm_agent_capability_denied_total{agent="narrow",)"
+                   R"(kind="tool"})"),
+            1.0);
+  EXPECT_TRUE(bsm::test::poll_until([&] {
+    return node_->proc().err().find(
+             "agent narrow: tool denied: tool 'memory_put'")
+           != std::string::npos;
+  })) << node_->proc().err();
+}
+
+TEST_F(AgentLoop, ADelegationOutsideTheAgentsDelegatesIsRefused) {
+  const std::string args = R"({"agent":"main","input":"What is BSM?"})";
+  up_.push(json_reply(
+    200, tool_calls_completion({tool_call("call_d", "ask_agent", args)})));
+  up_.push(json_reply(200, completion("I may not ask main.")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto res = chat(port(), "narrow", {{"input", "ask main about BSM"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  EXPECT_EQ(doc["output"], "I may not ask main.");
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_EQ(doc["steps"][0]["tool"], "ask_agent");
+  EXPECT_TRUE(doc["steps"][0]["is_error"].get<bool>());
+  EXPECT_EQ(doc["steps"][0]["result"],
+            "agent 'narrow' may not ask agent 'main' (not among its "
+            "delegates)");
+  // main ran no turn: the upstream saw narrow's two requests only.
+  EXPECT_EQ(up_.requests(), 2u);
+  EXPECT_EQ(
+    metric(port(), R"(bsm_agent_turns_total{agent="main",outcome="ok"})")
+      .value_or(0),
+    0.0);
+  EXPECT_EQ(metric(port(),
+                   R"(bsm_agent_capability_denied_total{agent="narrow",)"
+                   R"(kind="delegation"})"),
+            1.0);
+  EXPECT_TRUE(bsm::test::poll_until([&] {
+    return node_->proc().err().find("agent narrow: delegation denied")
+           != std::string::npos;
+  })) << node_->proc().err();
+}
+
+TEST_F(AgentLoop, ADelegationToADelegateRuns) {
+  const std::string args = R"({"agent":"helper","input":"What is BSM?"})";
+  up_.push(json_reply(
+    200, tool_calls_completion({tool_call("call_h", "ask_agent", args)})));
+  up_.push(json_reply(200, completion("The helper answered.")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto res = chat(port(), "narrow", {{"input", "ask the helper"}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto doc = body_of(*res);
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_FALSE(doc["steps"][0]["is_error"].get<bool>()) << res->body;
+  EXPECT_EQ(
+    metric(port(), R"(bsm_agent_turns_total{agent="helper",outcome="ok"})"),
+    1.0);
+  EXPECT_FALSE(metric(port(),
+                      R"(bsm_agent_capability_denied_total{agent="narrow",)"
+                      R"(kind="delegation"})")
+                 .has_value());
 }

@@ -62,7 +62,8 @@ void write_test_agents(const std::filesystem::path& dir) {
              agent_yaml("onestep", "tools: [current_time]\n"
                                    "limits:\n  max_steps: 1\n"));
   write_file(dir / "echoer.yaml",
-             agent_yaml("echoer", "tools: [ask_agent, memory_get]\n"));
+             agent_yaml("echoer", "tools: [ask_agent, memory_get]\n"
+                                  "delegates: [echoer]\n"));
 }
 
 // -- a node with the seed agents and the test agents --------------------------

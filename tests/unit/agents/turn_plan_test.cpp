@@ -1,5 +1,7 @@
 #include "agents/turn_plan.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <caf/sec.hpp>
@@ -26,6 +28,7 @@ v1::AgentDefinition definition() {
   for (const auto* x : {"current_time", "memory_put", "memory_get", "ask_agent",
                         "everything__*"})
     def.add_tools(x);
+  def.add_delegates("*");
   def.set_memory_history_turns(20);
   def.set_max_steps(3);
   def.set_max_tool_calls(4);
@@ -349,6 +352,7 @@ TEST(TurnPlan, AToolTheAgentMayNotUseIsRefused) {
   ASSERT_TRUE(run);
   EXPECT_EQ(run->route, tool_route::refused);
   EXPECT_EQ(run->refusal, "tool 'shell' is not available to this agent");
+  EXPECT_EQ(run->denied, denial::tool);
   // The refusal goes back to the model as the call's error result.
   next = plan.on_tool_result(result(run->refusal, true), t0);
   EXPECT_TRUE(std::holds_alternative<call_model_step>(next));
@@ -514,4 +518,73 @@ TEST(TurnPlan, DelegationRefusesLoopsDepthAndBadArguments) {
             "delegation too deep: at most 4 agents per turn");
   auto missing = plan.delegate({{"agent", "helper"}}, t0).refusal;
   EXPECT_NE(missing.find("input"), std::string::npos) << missing;
+}
+
+// -- capabilities -------------------------------------------------------------
+
+TEST(TurnPlan, AnAllowedCallIsNoDenial) {
+  auto plan = started(chat("x"));
+  auto next = plan.on_model_response(says("", {tool_call("t", "current_time")}),
+                                     t0);
+  EXPECT_EQ(std::get<run_tool_step>(next).denied, denial::none);
+  auto call = plan.delegate({{"agent", "helper"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(call.denied, denial::none);
+}
+
+TEST(TurnPlan, AToolOutsideTheDefinitionIsNeitherOfferedNorRun) {
+  auto def = definition();
+  def.clear_tools();
+  def.add_tools("current_time");
+  auto plan = started(chat("x"), def);
+  EXPECT_EQ(names(plan.tools()), (std::vector<std::string>{"current_time"}));
+  auto next = plan.on_model_response(
+    says("", {tool_call("m", "memory_put", R"({"key":"k","value":"v"})")}),
+    t0);
+  auto* run = std::get_if<run_tool_step>(&next);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->route, tool_route::refused);
+  EXPECT_EQ(run->denied, denial::tool);
+  EXPECT_EQ(run->refusal, "tool 'memory_put' is not available to this agent");
+}
+
+TEST(TurnPlan, AnAgentWithoutDelegatesIsNotOfferedAskAgent) {
+  auto def = definition();
+  def.clear_delegates();
+  auto plan = started(chat("x"), def);
+  auto offered = names(plan.tools());
+  EXPECT_EQ(std::count(offered.begin(), offered.end(), "ask_agent"), 0)
+    << ::testing::PrintToString(offered);
+  // A model that calls it anyway is refused as a delegation.
+  auto call = plan.delegate({{"agent", "helper"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(call.denied, denial::delegation);
+  EXPECT_EQ(call.refusal,
+            "agent 'main' may not ask agent 'helper' (not among its delegates)");
+}
+
+TEST(TurnPlan, DelegationGoesOnlyToTheDefinitionsDelegates) {
+  auto def = definition();
+  def.clear_delegates();
+  def.add_delegates("legal");
+  def.add_delegates("security");
+  auto plan = started(chat("x"), def);
+  auto offered = names(plan.tools());
+  EXPECT_EQ(std::count(offered.begin(), offered.end(), "ask_agent"), 1);
+  auto allowed = plan.delegate({{"agent", "legal"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(allowed.refusal, "");
+  EXPECT_EQ(allowed.denied, denial::none);
+  EXPECT_EQ(allowed.request.agent(), "legal");
+  auto denied = plan.delegate({{"agent", "ml"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(denied.denied, denial::delegation);
+  EXPECT_EQ(denied.refusal,
+            "agent 'main' may not ask agent 'ml' (not among its delegates)");
+  EXPECT_EQ(denied.request.agent(), "");
+  // Bad arguments are the model's mistake, not a capability denial.
+  auto bad = plan.delegate({{"agent", "ml"}}, t0);
+  EXPECT_NE(bad.refusal, "");
+  EXPECT_EQ(bad.denied, denial::none);
+}
+
+TEST(TurnPlan, DenialKindsHaveTheirMetricLabels) {
+  EXPECT_STREQ(to_string(denial::tool), "tool");
+  EXPECT_STREQ(to_string(denial::delegation), "delegation");
 }
