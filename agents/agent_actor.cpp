@@ -5,6 +5,7 @@
 #include <variant>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/local_actor.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/event_bus.hpp"
@@ -446,12 +447,14 @@ void start_turn(self_pointer self, std::string queued_as, queued_turn q,
 
 } // namespace
 
-void agent_state::submit(v1::ChatRequest req, caf::actor sink,
+void agent_state::submit(v1::ChatRequest req, request_origin origin,
+                         caf::actor sink,
                          caf::typed_response_promise<v1::ChatReply> rp) {
   if (auto err = check_chat_request(req)) {
     rp.deliver(std::move(err));
     return;
   }
+  settle_caller(req, origin);
   auto entry = env.catalog->find(agent);
   if (!entry) {
     rp.deliver(no_agent(agent));
@@ -480,6 +483,20 @@ void agent_state::release(const std::string& session) {
   }
 }
 
+namespace {
+
+// Where the message being handled came from (caller.hpp).
+request_origin current_origin(self_pointer self) {
+  const auto& sender = self->current_sender();
+  if (!sender)
+    return origin_of(false, false, {});
+  auto* local = dynamic_cast<const caf::local_actor*>(sender->get());
+  return origin_of(true, sender->node() == self->node(),
+                   local ? local->name() : "");
+}
+
+} // namespace
+
 agent_actor::behavior_type
 agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
       agent_env env) {
@@ -489,15 +506,18 @@ agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
   self->state.sessions
     = session_queue<queued_turn>{self->state.env.opts.max_waiting_turns};
   return {
+    // The origin first: a response promise takes the sender away.
     [self](v1::ChatRequest& req) -> caf::result<v1::ChatReply> {
+      auto origin = current_origin(self);
       auto rp = self->make_response_promise<v1::ChatReply>();
-      self->state.submit(std::move(req), caf::actor{}, rp);
+      self->state.submit(std::move(req), origin, caf::actor{}, rp);
       return rp;
     },
     [self](v1::ChatRequest& req,
            caf::actor& sink) -> caf::result<v1::ChatReply> {
+      auto origin = current_origin(self);
       auto rp = self->make_response_promise<v1::ChatReply>();
-      self->state.submit(std::move(req), std::move(sink), rp);
+      self->state.submit(std::move(req), origin, std::move(sink), rp);
       return rp;
     },
   };

@@ -15,8 +15,8 @@ agent_metrics agent_metrics::make(metrics::registry& reg) {
     {"agent", "outcome"});
   result.capability_denied = &reg.counter_family(
     "bsm_agent_capability_denied_total",
-    "Tool calls and delegations refused by the agent's capabilities, by "
-    "agent and kind (tool, delegation).",
+    "Tool calls and delegations refused by the agent's capabilities or its "
+    "caller's permissions, by agent and kind (tool, delegation, permission).",
     {"agent", "kind"});
   result.tokens
     = &reg.counter_family("bsm_agent_tokens_total",

@@ -6,6 +6,7 @@
 #include <caf/sec.hpp>
 
 #include "agents/agent_definition.hpp"
+#include "agents/caller.hpp"
 #include "agents/tools/builtin_tools.hpp"
 #include "runtime/error.hpp"
 
@@ -40,6 +41,7 @@ const char* to_string(denial x) {
   switch (x) {
     case denial::tool: return "tool";
     case denial::delegation: return "delegation";
+    case denial::permission: return "permission";
     default: return "none";
   }
 }
@@ -60,7 +62,8 @@ turn_plan::turn_plan(std::string agent, v1::ChatRequest req,
                      std::shared_ptr<const agent_entry> entry, steady_time now,
                      id_source new_id)
   : agent_(std::move(agent)), req_(std::move(req)), entry_(std::move(entry)),
-    new_id_(std::move(new_id)), session_id_(req_.session_id()), started_(now) {
+    new_id_(std::move(new_id)), session_id_(req_.session_id()),
+    caller_grants_(grants_of(req_.caller())), started_(now) {
   if (session_id_.empty() && req_.messages().empty()) {
     session_id_ = "s-" + new_id_();
     new_session_ = true;
@@ -209,6 +212,15 @@ delegation turn_plan::delegate(const nlohmann::json& args,
     result.denied = denial::delegation;
     return result;
   }
+  // The caller's rights travel with the turn: an agent may not ask on its
+  // behalf what the caller could not.
+  auto needed = chat_permission(*target);
+  if (!caller_grants_.allows(needed)) {
+    result.refusal = "the caller lacks permission '" + needed
+                     + "' to ask agent '" + *target + "'";
+    result.denied = denial::permission;
+    return result;
+  }
   std::vector<std::string> chain{req_.delegation_chain().begin(),
                                  req_.delegation_chain().end()};
   result.refusal = delegation_problem(chain, agent_, *target);
@@ -217,6 +229,7 @@ delegation turn_plan::delegate(const nlohmann::json& args,
   auto& req = result.request;
   req.set_agent(*target);
   req.set_input(*input);
+  *req.mutable_caller() = req_.caller();
   for (const auto& x : chain)
     req.add_delegation_chain(x);
   req.add_delegation_chain(agent_);

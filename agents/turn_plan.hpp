@@ -27,6 +27,7 @@
 
 #include "agents/agent_catalog.hpp"
 #include "protocols/caf_types.hpp"
+#include "runtime/security/permission.hpp"
 
 namespace bsm::agents {
 
@@ -52,9 +53,11 @@ enum class denial {
   tool,
   /// The agent asked is not among the definition's `delegates`.
   delegation,
+  /// The turn's caller lacks "agents:<agent asked>:chat".
+  permission,
 };
 
-/// "tool", "delegation" ("none" for none).
+/// "tool", "delegation", "permission" ("none" for none).
 [[nodiscard]] const char* to_string(denial x);
 
 /// How one tool call runs.
@@ -104,8 +107,8 @@ struct delegation {
   v1::ChatRequest request;
   /// Non-empty: the call is refused with this error result.
   std::string refusal;
-  /// Set when the refusal is the agent's capabilities (not bad arguments,
-  /// a loop or depth).
+  /// Set when the refusal is the agent's capabilities or its caller's
+  /// rights (not bad arguments, a loop or depth).
   denial denied = denial::none;
 };
 
@@ -117,7 +120,9 @@ public:
 
   /// A turn of `agent` (as `entry` defines it) for `req`, started at `now`.
   /// A request with neither a session nor messages opens a new session
-  /// ("s-<id>"). REQUIRES: `entry` is set; check_chat_request(req) is none.
+  /// ("s-<id>"). It acts for `req.caller()` (caller.hpp: settle_caller
+  /// first; unset, it has no permissions). REQUIRES: `entry` is set;
+  /// check_chat_request(req) is none.
   turn_plan(std::string agent, v1::ChatRequest req,
             std::shared_ptr<const agent_entry> entry, steady_time now,
             id_source new_id);
@@ -164,9 +169,11 @@ public:
                                          steady_time now);
 
   /// The request of an ask_agent call with `args`: to `agent`, with
-  /// `input`, this agent appended to the delegation chain, the time left.
-  /// Refused for bad arguments, an agent not among the definition's
-  /// delegates (denial::delegation), a loop or a chain too deep.
+  /// `input`, this turn's caller, this agent appended to the delegation
+  /// chain, the time left. Refused for bad arguments, an agent not among
+  /// the definition's delegates (denial::delegation), a caller whose
+  /// permissions do not allow "agents:<agent>:chat" (denial::permission; the
+  /// refusal names the permission), a loop or a chain too deep.
   [[nodiscard]] delegation delegate(const nlohmann::json& args,
                                     steady_time now) const;
 
@@ -253,6 +260,8 @@ private:
   id_source new_id_;
   std::string session_id_;
   bool new_session_ = false;
+  /// The grants of req_.caller(), parsed once.
+  security::permission_set caller_grants_;
   steady_time started_;
   steady_time deadline_;
   std::vector<v1::ChatMessage> context_;

@@ -569,7 +569,8 @@ TEST_F(AgentLoop, AToolTheAgentMayNotUseIsNotOfferedAndIsRefused) {
     return node_->proc().err().find(
              "agent narrow: tool denied: tool 'memory_put'")
            != std::string::npos;
-  })) << node_->proc().err();
+  }))
+    << node_->proc().err();
 }
 
 TEST_F(AgentLoop, ADelegationOutsideTheAgentsDelegatesIsRefused) {
@@ -601,7 +602,8 @@ TEST_F(AgentLoop, ADelegationOutsideTheAgentsDelegatesIsRefused) {
   EXPECT_TRUE(bsm::test::poll_until([&] {
     return node_->proc().err().find("agent narrow: delegation denied")
            != std::string::npos;
-  })) << node_->proc().err();
+  }))
+    << node_->proc().err();
 }
 
 TEST_F(AgentLoop, ADelegationToADelegateRuns) {
