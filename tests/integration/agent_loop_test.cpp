@@ -198,6 +198,44 @@ protected:
     return node_->port();
   }
 
+  // A turn of narrow whose model calls `tool` with `args` once, then
+  // answers: the turn's one step, or null (a failure is recorded).
+  json narrow_turn(const std::string& id, const std::string& tool,
+                   const std::string& args) {
+    up_.push(
+      json_reply(200, tool_calls_completion({tool_call(id, tool, args)})));
+    up_.push(json_reply(200, completion("Done.")));
+    start();
+    if (!node_ || node_->port() == 0)
+      return nullptr;
+    auto res = chat(port(), "narrow", {{"input", "go"}});
+    if (!res || res->status != 200) {
+      ADD_FAILURE() << describe(res);
+      return nullptr;
+    }
+    auto doc = body_of(*res);
+    EXPECT_EQ(doc["output"], "Done.");
+    if (doc["steps"].size() != 1u) {
+      ADD_FAILURE() << res->body;
+      return nullptr;
+    }
+    EXPECT_EQ(doc["steps"][0]["tool"], tool);
+    return doc["steps"][0];
+  }
+
+  // narrow's bsm_agent_capability_denied_total of `kind`, if counted.
+  std::optional<double> denials(const std::string& kind) const {
+    return metric(port(), R"(bsm_agent_capability_denied_total{agent="narrow",)"
+                          R"(kind=")"
+                            + kind + R"("})");
+  }
+
+  // True once the node's log has `text`.
+  bool logged(const std::string& text) {
+    return bsm::test::poll_until(
+      [&] { return node_->proc().err().find(text) != std::string::npos; });
+  }
+
   temp_dir dir_;
   scripted_upstream up_;
   // Declared after the upstream: the node goes first.
@@ -533,20 +571,11 @@ TEST_F(AgentLoop, AReplayedTurnDoesNotRepeatACompletedToolCall) {
 // -- capabilities -------------------------------------------------------------
 
 TEST_F(AgentLoop, AToolTheAgentMayNotUseIsNotOfferedAndIsRefused) {
-  const std::string args = R"({"key":"owner","value":"mallory"})";
-  up_.push(json_reply(
-    200, tool_calls_completion({tool_call("call_m", "memory_put", args)})));
-  up_.push(json_reply(200, completion("I may not store that.")));
-  ASSERT_NO_FATAL_FAILURE(start());
-  auto res = chat(port(), "narrow", {{"input", "remember owner is mallory"}});
-  ASSERT_TRUE(res && res->status == 200) << describe(res);
-  auto doc = body_of(*res);
-  EXPECT_EQ(doc["output"], "I may not store that.");
-  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
-  EXPECT_EQ(doc["steps"][0]["tool"], "memory_put");
-  EXPECT_TRUE(doc["steps"][0]["is_error"].get<bool>());
-  EXPECT_EQ(doc["steps"][0]["result"],
-            "tool 'memory_put' is not available to this agent");
+  auto step = narrow_turn("call_m", "memory_put",
+                          R"({"key":"owner","value":"mallory"})");
+  ASSERT_TRUE(step.is_object());
+  EXPECT_TRUE(step["is_error"].get<bool>());
+  EXPECT_EQ(step["result"], "tool 'memory_put' is not available to this agent");
   auto seen = up_.seen();
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(offered_tools(seen[0]),
@@ -556,72 +585,42 @@ TEST_F(AgentLoop, AToolTheAgentMayNotUseIsNotOfferedAndIsRefused) {
   ASSERT_FALSE(messages.empty());
   EXPECT_EQ(messages.back()["role"], "tool");
   EXPECT_EQ(messages.back()["tool_call_id"], "call_m");
-  EXPECT_EQ(messages.back()["content"], doc["steps"][0]["result"]);
+  EXPECT_EQ(messages.back()["content"], step["result"]);
   // Nothing was stored.
   auto stored = ask_actor(port(), "memory", "bsm.v1.MemoryGetRequest",
                           {{"agent", "narrow"}, {"key", "owner"}});
   EXPECT_FALSE(stored.value("found", false)) << stored;
-  EXPECT_EQ(metric(port(),
-                   R"(bsm_agent_capability_denied_total{agent="narrow",)"
-                   R"(kind="tool"})"),
-            1.0);
-  EXPECT_TRUE(bsm::test::poll_until([&] {
-    return node_->proc().err().find(
-             "agent narrow: tool denied: tool 'memory_put'")
-           != std::string::npos;
-  }))
+  EXPECT_EQ(denials("tool"), 1.0);
+  EXPECT_TRUE(logged("agent narrow: tool denied: tool 'memory_put'"))
     << node_->proc().err();
 }
 
 TEST_F(AgentLoop, ADelegationOutsideTheAgentsDelegatesIsRefused) {
-  const std::string args = R"({"agent":"main","input":"What is BSM?"})";
-  up_.push(json_reply(
-    200, tool_calls_completion({tool_call("call_d", "ask_agent", args)})));
-  up_.push(json_reply(200, completion("I may not ask main.")));
-  ASSERT_NO_FATAL_FAILURE(start());
-  auto res = chat(port(), "narrow", {{"input", "ask main about BSM"}});
-  ASSERT_TRUE(res && res->status == 200) << describe(res);
-  auto doc = body_of(*res);
-  EXPECT_EQ(doc["output"], "I may not ask main.");
-  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
-  EXPECT_EQ(doc["steps"][0]["tool"], "ask_agent");
-  EXPECT_TRUE(doc["steps"][0]["is_error"].get<bool>());
-  EXPECT_EQ(doc["steps"][0]["result"],
-            "agent 'narrow' may not ask agent 'main' (not among its "
-            "delegates)");
+  auto step = narrow_turn("call_d", "ask_agent",
+                          R"({"agent":"main","input":"What is BSM?"})");
+  ASSERT_TRUE(step.is_object());
+  EXPECT_TRUE(step["is_error"].get<bool>());
+  EXPECT_EQ(step["result"], "agent 'narrow' may not ask agent 'main' (not "
+                            "among its delegates)");
   // main ran no turn: the upstream saw narrow's two requests only.
   EXPECT_EQ(up_.requests(), 2u);
   EXPECT_EQ(
     metric(port(), R"(bsm_agent_turns_total{agent="main",outcome="ok"})")
       .value_or(0),
     0.0);
-  EXPECT_EQ(metric(port(),
-                   R"(bsm_agent_capability_denied_total{agent="narrow",)"
-                   R"(kind="delegation"})"),
-            1.0);
-  EXPECT_TRUE(bsm::test::poll_until([&] {
-    return node_->proc().err().find("agent narrow: delegation denied")
-           != std::string::npos;
-  }))
+  EXPECT_EQ(denials("delegation"), 1.0);
+  EXPECT_TRUE(logged("agent narrow: delegation denied: agent 'narrow' may "
+                     "not ask agent 'main'"))
     << node_->proc().err();
 }
 
 TEST_F(AgentLoop, ADelegationToADelegateRuns) {
-  const std::string args = R"({"agent":"helper","input":"What is BSM?"})";
-  up_.push(json_reply(
-    200, tool_calls_completion({tool_call("call_h", "ask_agent", args)})));
-  up_.push(json_reply(200, completion("The helper answered.")));
-  ASSERT_NO_FATAL_FAILURE(start());
-  auto res = chat(port(), "narrow", {{"input", "ask the helper"}});
-  ASSERT_TRUE(res && res->status == 200) << describe(res);
-  auto doc = body_of(*res);
-  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
-  EXPECT_FALSE(doc["steps"][0]["is_error"].get<bool>()) << res->body;
+  auto step = narrow_turn("call_h", "ask_agent",
+                          R"({"agent":"helper","input":"What is BSM?"})");
+  ASSERT_TRUE(step.is_object());
+  EXPECT_FALSE(step["is_error"].get<bool>()) << step;
   EXPECT_EQ(
     metric(port(), R"(bsm_agent_turns_total{agent="helper",outcome="ok"})"),
     1.0);
-  EXPECT_FALSE(metric(port(),
-                      R"(bsm_agent_capability_denied_total{agent="narrow",)"
-                      R"(kind="delegation"})")
-                 .has_value());
+  EXPECT_FALSE(denials("delegation").has_value());
 }
