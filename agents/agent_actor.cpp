@@ -5,6 +5,7 @@
 #include <variant>
 
 #include <caf/event_based_actor.hpp>
+#include <caf/local_actor.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/event_bus.hpp"
@@ -147,6 +148,17 @@ void remember(self_pointer self, turn_ptr t) {
 
 // -- tools --------------------------------------------------------------------
 
+// A call the agent's capabilities refuse: counted and logged; the model
+// gets `refusal` as the call's error result.
+void count_denial(self_pointer self, denial kind, const std::string& refusal) {
+  const auto& st = self->state;
+  if (st.env.metrics)
+    st.env.metrics->capability_denied->with({st.agent, to_string(kind)}).inc();
+  if (st.env.log)
+    st.env.log->warn("agent {}: {} denied: {}", st.agent, to_string(kind),
+                     refusal);
+}
+
 // Feeds a tool's result back to the plan and records the step.
 void tool_done(self_pointer self, turn_ptr t, const v1::ToolCall& call,
                v1::ToolCallResponse result, const char* outcome) {
@@ -185,6 +197,8 @@ void remember_result(self_pointer self, const std::string& key,
 void ask_agent(self_pointer self, turn_ptr t, const nlohmann::json& args,
                tool_done_fn done) {
   auto call = t->plan.delegate(args, steady::now());
+  if (call.denied != denial::none)
+    count_denial(self, call.denied, call.refusal);
   if (!call.refusal.empty())
     return done(tool_result(call.refusal, true));
   const auto& target = call.request.agent();
@@ -286,7 +300,9 @@ void run_tool_now(self_pointer self, turn_ptr t, const run_tool_step& step) {
     tool_done(self, t, step.call, std::move(result), outcome);
   };
   switch (step.route) {
-    case tool_route::refused: return done(tool_result(step.refusal, true));
+    case tool_route::refused:
+      count_denial(self, step.denied, step.refusal);
+      return done(tool_result(step.refusal, true));
     case tool_route::hosted: return hosted_tool(self, t, step, std::move(done));
     default: return builtin_tool(self, t, step, std::move(done));
   }
@@ -295,7 +311,9 @@ void run_tool_now(self_pointer self, turn_ptr t, const run_tool_step& step) {
 // Runs one call, unless the ledger has its result.
 void run_tool(self_pointer self, turn_ptr t, run_tool_step step) {
   auto ledger = self->state.env.names->get(tool_ledger_path);
-  if (!ledger)
+  // A refused call has nothing to replay, even if the definition allowed
+  // it when the turn first ran.
+  if (!ledger || step.route == tool_route::refused)
     return run_tool_now(self, t, step);
   v1::ToolLedgerGetRequest req;
   req.set_key(step.ledger_key);
@@ -429,12 +447,14 @@ void start_turn(self_pointer self, std::string queued_as, queued_turn q,
 
 } // namespace
 
-void agent_state::submit(v1::ChatRequest req, caf::actor sink,
+void agent_state::submit(v1::ChatRequest req, request_origin origin,
+                         caf::actor sink,
                          caf::typed_response_promise<v1::ChatReply> rp) {
   if (auto err = check_chat_request(req)) {
     rp.deliver(std::move(err));
     return;
   }
+  settle_caller(req, origin);
   auto entry = env.catalog->find(agent);
   if (!entry) {
     rp.deliver(no_agent(agent));
@@ -463,6 +483,20 @@ void agent_state::release(const std::string& session) {
   }
 }
 
+namespace {
+
+// Where the message being handled came from (caller.hpp).
+request_origin current_origin(self_pointer self) {
+  const auto& sender = self->current_sender();
+  if (!sender)
+    return origin_of(false, false, {});
+  auto* local = dynamic_cast<const caf::local_actor*>(sender->get());
+  return origin_of(true, sender->node() == self->node(),
+                   local ? local->name() : "");
+}
+
+} // namespace
+
 agent_actor::behavior_type
 agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
       agent_env env) {
@@ -472,15 +506,18 @@ agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
   self->state.sessions
     = session_queue<queued_turn>{self->state.env.opts.max_waiting_turns};
   return {
+    // The origin first: a response promise takes the sender away.
     [self](v1::ChatRequest& req) -> caf::result<v1::ChatReply> {
+      auto origin = current_origin(self);
       auto rp = self->make_response_promise<v1::ChatReply>();
-      self->state.submit(std::move(req), caf::actor{}, rp);
+      self->state.submit(std::move(req), origin, caf::actor{}, rp);
       return rp;
     },
     [self](v1::ChatRequest& req,
            caf::actor& sink) -> caf::result<v1::ChatReply> {
+      auto origin = current_origin(self);
       auto rp = self->make_response_promise<v1::ChatReply>();
-      self->state.submit(std::move(req), std::move(sink), rp);
+      self->state.submit(std::move(req), origin, std::move(sink), rp);
       return rp;
     },
   };

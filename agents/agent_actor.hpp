@@ -18,6 +18,13 @@
 // The decisions are the turn plan's (turn_plan.hpp: what comes next) and
 // the session queue's (session_queue.hpp: which turn runs); the actor sends
 // the messages they ask for and feeds the answers back.
+//
+// Capabilities: a tool outside the definition's `tools` is not offered and
+// a call of it is refused; ask_agent reaches only the definition's
+// `delegates`, and only agents the turn's caller may chat with (the caller
+// travels with every delegation, caller.hpp). Each refusal is the call's
+// error result for the model, a warning in the log and a count in
+// bsm_agent_capability_denied_total{agent,kind}.
 
 #include <chrono>
 #include <memory>
@@ -31,6 +38,7 @@
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_metrics.hpp"
 #include "agents/agents_options.hpp"
+#include "agents/caller.hpp"
 #include "agents/session_queue.hpp"
 #include "agents/tools/tools_options.hpp"
 #include "runtime/cluster/directory.hpp"
@@ -78,8 +86,9 @@ struct agent_state {
 
   /// Starts a turn now, queues it behind its session's running turn, or
   /// refuses it (unavailable) when its session has
-  /// env.opts.max_waiting_turns turns waiting.
-  void submit(v1::ChatRequest req, caf::actor sink,
+  /// env.opts.max_waiting_turns turns waiting. A request without a caller
+  /// gets one by its `origin` (caller.hpp).
+  void submit(v1::ChatRequest req, request_origin origin, caf::actor sink,
               caf::typed_response_promise<v1::ChatReply> rp);
 
   /// Called when a turn of `session` ended: starts the next one queued.

@@ -102,6 +102,36 @@ field_reader unsigned_field(std::function<void(reading&, uint32_t)> set,
   };
 }
 
+bool is_delegate(std::string_view x) {
+  return x == "*" || is_agent_name(x);
+}
+
+using string_list = google::protobuf::RepeatedPtrField<std::string>;
+
+// A key whose value is a list of names, each one `valid` (else the error
+// says what was `expected`), read into the list `field` gives.
+field_reader
+name_list(bool (*valid)(std::string_view), std::string expected,
+          std::function<string_list*(v1::AgentDefinition&)> field) {
+  return [valid, expected, field](const yaml_field& in, const YAML::Node&,
+                                  reading& r) -> caf::error {
+    std::vector<std::string> names;
+    auto parse = [&](std::string_view x, std::string& out) -> std::string {
+      if (!valid(x))
+        return "expected " + expected + ", got " + quote(x);
+      out = std::string{x};
+      return {};
+    };
+    if (auto err = in.sequence(names, parse))
+      return err;
+    auto* list = field(r.def);
+    list->Clear();
+    for (auto& x : names)
+      *list->Add() = std::move(x);
+    return {};
+  };
+}
+
 const map_schema& model_schema() {
   static const map_schema result{{
     {"provider",
@@ -270,23 +300,13 @@ const map_schema& definition_schema() {
        return in.text(*r.def.mutable_system_prompt());
      }},
     {"tools",
-     [](const yaml_field& in, const YAML::Node&, reading& r) -> caf::error {
-       std::vector<std::string> tools;
-       auto parse = [](std::string_view x, std::string& out) -> std::string {
-         if (!is_tool_pattern(x))
-           return "expected a tool name of [a-zA-Z0-9_-] (1..64, may end "
-                  "in '*'), got "
-                  + quote(x);
-         out = std::string{x};
-         return {};
-       };
-       if (auto err = in.sequence(tools, parse))
-         return err;
-       r.def.clear_tools();
-       for (auto& x : tools)
-         r.def.add_tools(std::move(x));
-       return {};
-     }},
+     name_list(is_tool_pattern,
+               "a tool name of [a-zA-Z0-9_-] (1..64, may end in '*')",
+               [](v1::AgentDefinition& def) { return def.mutable_tools(); })},
+    {"delegates",
+     name_list(
+       is_delegate, "an agent name of [a-z0-9_-] (1..64) or '*'",
+       [](v1::AgentDefinition& def) { return def.mutable_delegates(); })},
     {"knowledge", nested(knowledge_schema(), "knowledge")},
     {"memory", nested(memory_schema(), "memory")},
     {"limits", nested(limits_schema(), "limits")},
@@ -390,6 +410,12 @@ bool allows_tool(const v1::AgentDefinition& def, const std::string& tool) {
     }
   }
   return false;
+}
+
+bool allows_delegation(const v1::AgentDefinition& def,
+                       const std::string& agent) {
+  return std::any_of(def.delegates().begin(), def.delegates().end(),
+                     [&](const auto& x) { return x == "*" || x == agent; });
 }
 
 std::string model_label(const v1::AgentDefinition& def) {

@@ -12,6 +12,7 @@
 //           max_tokens [0], base_url, api_key_env}
 //   system_prompt: ...
 //   tools: [knowledge_search, ...]   # "server__*" allows a whole MCP server
+//   delegates: [legal, ...]     # agents ask_agent may ask; "*" any [none]
 //   knowledge: {paths: [dir, ...] (relative to the file), top_k [4]}
 //   memory: {history_turns [20]}
 //   limits: {max_steps [6], max_tool_calls [12], timeout [60s],
@@ -46,6 +47,11 @@ load_definitions(const std::vector<std::filesystem::path>& paths);
 /// pattern).
 [[nodiscard]] bool allows_tool(const v1::AgentDefinition& def,
                                const std::string& tool);
+
+/// True if `def.delegates()` lets the agent ask `agent` (its exact name,
+/// or "*").
+[[nodiscard]] bool allows_delegation(const v1::AgentDefinition& def,
+                                     const std::string& agent);
 
 /// "<provider>/<model name>", as GET /v1/agents shows it.
 [[nodiscard]] std::string model_label(const v1::AgentDefinition& def);

@@ -13,6 +13,11 @@ agent_metrics agent_metrics::make(metrics::registry& reg) {
     "bsm_agent_tool_calls_total",
     "Tool calls, by agent and outcome (ok, error, replayed).",
     {"agent", "outcome"});
+  result.capability_denied = &reg.counter_family(
+    "bsm_agent_capability_denied_total",
+    "Tool calls and delegations refused by the agent's capabilities or its "
+    "caller's permissions, by agent and kind (tool, delegation, permission).",
+    {"agent", "kind"});
   result.tokens
     = &reg.counter_family("bsm_agent_tokens_total",
                           "Tokens used, by agent and kind.", {"agent", "kind"});

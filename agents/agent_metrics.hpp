@@ -14,6 +14,10 @@ struct agent_metrics {
   metrics::family<metrics::counter>* steps = nullptr;
   /// bsm_agent_tool_calls_total{agent,outcome}: ok | error | replayed.
   metrics::family<metrics::counter>* tool_calls = nullptr;
+  /// bsm_agent_capability_denied_total{agent,kind}: calls refused because
+  /// the agent may not make them (kind tool | delegation) or its caller
+  /// may not (permission).
+  metrics::family<metrics::counter>* capability_denied = nullptr;
   /// bsm_agent_tokens_total{agent,kind}: prompt | completion.
   metrics::family<metrics::counter>* tokens = nullptr;
   /// bsm_agent_turn_duration_seconds{agent}.

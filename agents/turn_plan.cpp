@@ -6,6 +6,7 @@
 #include <caf/sec.hpp>
 
 #include "agents/agent_definition.hpp"
+#include "agents/caller.hpp"
 #include "agents/tools/builtin_tools.hpp"
 #include "runtime/error.hpp"
 
@@ -36,6 +37,15 @@ std::string tool_call_key(const std::string& turn_id, uint32_t step,
   return turn_id + "/" + std::to_string(step) + "/" + hex;
 }
 
+const char* to_string(denial x) {
+  switch (x) {
+    case denial::tool: return "tool";
+    case denial::delegation: return "delegation";
+    case denial::permission: return "permission";
+    default: return "none";
+  }
+}
+
 caf::error check_chat_request(const v1::ChatRequest& req) {
   if (req.input().empty() && req.messages().empty())
     return make_error(errc::invalid_argument,
@@ -52,7 +62,8 @@ turn_plan::turn_plan(std::string agent, v1::ChatRequest req,
                      std::shared_ptr<const agent_entry> entry, steady_time now,
                      id_source new_id)
   : agent_(std::move(agent)), req_(std::move(req)), entry_(std::move(entry)),
-    new_id_(std::move(new_id)), session_id_(req_.session_id()), started_(now) {
+    new_id_(std::move(new_id)), session_id_(req_.session_id()),
+    caller_grants_(grants_of(req_.caller())), started_(now) {
   if (session_id_.empty() && req_.messages().empty()) {
     session_id_ = "s-" + new_id_();
     new_session_ = true;
@@ -115,7 +126,7 @@ bool turn_plan::wants_hosted_tools() const {
 turn_step turn_plan::offer_tools(
   const google::protobuf::RepeatedPtrField<v1::ToolSpec>& hosted) {
   for (const auto& spec : builtin_tool_specs())
-    if (allows_tool(def(), spec.name()))
+    if (offers_builtin(spec.name()))
       tools_.push_back(spec);
   for (const auto& spec : req_.client_tools()) {
     client_tools_.insert(spec.name());
@@ -195,6 +206,21 @@ delegation turn_plan::delegate(const nlohmann::json& args,
     result.refusal = render(!target ? target.error() : input.error());
     return result;
   }
+  if (!allows_delegation(def(), *target)) {
+    result.refusal = "agent '" + agent_ + "' may not ask agent '" + *target
+                     + "' (not among its delegates)";
+    result.denied = denial::delegation;
+    return result;
+  }
+  // The caller's rights travel with the turn: an agent may not ask on its
+  // behalf what the caller could not.
+  auto needed = chat_permission(*target);
+  if (!caller_grants_.allows(needed)) {
+    result.refusal = "the caller lacks permission '" + needed
+                     + "' to ask agent '" + *target + "'";
+    result.denied = denial::permission;
+    return result;
+  }
   std::vector<std::string> chain{req_.delegation_chain().begin(),
                                  req_.delegation_chain().end()};
   result.refusal = delegation_problem(chain, agent_, *target);
@@ -203,6 +229,7 @@ delegation turn_plan::delegate(const nlohmann::json& args,
   auto& req = result.request;
   req.set_agent(*target);
   req.set_input(*input);
+  *req.mutable_caller() = req_.caller();
   for (const auto& x : chain)
     req.add_delegation_chain(x);
   req.add_delegation_chain(agent_);
@@ -292,9 +319,11 @@ turn_step turn_plan::tool_step(steady_time now) {
   step.call = calls[next_call_];
   step.route = route(step.call.name());
   step.ledger_key = tool_call_key(reply_.turn_id(), steps_, step.call);
-  if (step.route == tool_route::refused)
+  if (step.route == tool_route::refused) {
     step.refusal
       = "tool '" + step.call.name() + "' is not available to this agent";
+    step.denied = denial::tool;
+  }
   return step;
 }
 
@@ -303,6 +332,13 @@ turn_step turn_plan::answer(const std::string& content,
   reply_.set_output(content);
   reply_.set_finish_reason(finish_reason.empty() ? "stop" : finish_reason);
   return answer_step{};
+}
+
+bool turn_plan::offers_builtin(const std::string& tool) const {
+  // An ask_agent with nobody to ask would only be refused.
+  if (tool == ask_agent_tool && def().delegates().empty())
+    return false;
+  return allows_tool(def(), tool);
 }
 
 tool_route turn_plan::route(const std::string& tool) const {

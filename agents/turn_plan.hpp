@@ -27,6 +27,7 @@
 
 #include "agents/agent_catalog.hpp"
 #include "protocols/caf_types.hpp"
+#include "runtime/security/permission.hpp"
 
 namespace bsm::agents {
 
@@ -43,6 +44,21 @@ std::string tool_call_key(const std::string& turn_id, uint32_t step,
 [[nodiscard]] caf::error check_chat_request(const v1::ChatRequest& req);
 
 // -- steps --------------------------------------------------------------------
+
+/// Which capability refused a call; the label `kind` of
+/// bsm_agent_capability_denied_total.
+enum class denial {
+  none,
+  /// The tool is not among the definition's `tools`.
+  tool,
+  /// The agent asked is not among the definition's `delegates`.
+  delegation,
+  /// The turn's caller lacks "agents:<agent asked>:chat".
+  permission,
+};
+
+/// "tool", "delegation", "permission" ("none" for none).
+[[nodiscard]] const char* to_string(denial x);
 
 /// How one tool call runs.
 enum class tool_route {
@@ -70,6 +86,8 @@ struct run_tool_step {
   std::string ledger_key;
   /// The error result of a refused call.
   std::string refusal;
+  /// Set for a call refused because the agent may not use the tool.
+  denial denied = denial::none;
 };
 
 /// The reply is complete: append session_appends() to the session, then
@@ -89,6 +107,9 @@ struct delegation {
   v1::ChatRequest request;
   /// Non-empty: the call is refused with this error result.
   std::string refusal;
+  /// Set when the refusal is the agent's capabilities or its caller's
+  /// rights (not bad arguments, a loop or depth).
+  denial denied = denial::none;
 };
 
 // -- the plan -----------------------------------------------------------------
@@ -99,7 +120,9 @@ public:
 
   /// A turn of `agent` (as `entry` defines it) for `req`, started at `now`.
   /// A request with neither a session nor messages opens a new session
-  /// ("s-<id>"). REQUIRES: `entry` is set; check_chat_request(req) is none.
+  /// ("s-<id>"). It acts for `req.caller()` (caller.hpp: settle_caller
+  /// first; unset, it has no permissions). REQUIRES: `entry` is set;
+  /// check_chat_request(req) is none.
   turn_plan(std::string agent, v1::ChatRequest req,
             std::shared_ptr<const agent_entry> entry, steady_time now,
             id_source new_id);
@@ -122,9 +145,9 @@ public:
   /// True if the definition allows tools the tool host serves.
   [[nodiscard]] bool wants_hosted_tools() const;
 
-  /// Offers the model the built-in tools the definition allows, the
-  /// client's tools and the allowed ones of `hosted`. Returns the first
-  /// step.
+  /// Offers the model the built-in tools the definition allows (ask_agent
+  /// only to an agent with delegates), the client's tools and the allowed
+  /// ones of `hosted`. Returns the first step.
   [[nodiscard]] turn_step
   offer_tools(const google::protobuf::RepeatedPtrField<v1::ToolSpec>& hosted
               = {});
@@ -146,8 +169,11 @@ public:
                                          steady_time now);
 
   /// The request of an ask_agent call with `args`: to `agent`, with
-  /// `input`, this agent appended to the delegation chain, the time left.
-  /// Refused for bad arguments, a loop or a chain too deep.
+  /// `input`, this turn's caller, this agent appended to the delegation
+  /// chain, the time left. Refused for bad arguments, an agent not among
+  /// the definition's delegates (denial::delegation), a caller whose
+  /// permissions do not allow "agents:<agent>:chat" (denial::permission; the
+  /// refusal names the permission), a loop or a chain too deep.
   [[nodiscard]] delegation delegate(const nlohmann::json& args,
                                     steady_time now) const;
 
@@ -224,6 +250,7 @@ private:
   turn_step tool_step(steady_time now);
   turn_step answer(const std::string& content,
                    const std::string& finish_reason);
+  bool offers_builtin(const std::string& tool) const;
   tool_route route(const std::string& tool) const;
   const google::protobuf::RepeatedPtrField<v1::ToolCall>& pending() const;
 
@@ -233,6 +260,8 @@ private:
   id_source new_id_;
   std::string session_id_;
   bool new_session_ = false;
+  /// The grants of req_.caller(), parsed once.
+  security::permission_set caller_grants_;
   steady_time started_;
   steady_time deadline_;
   std::vector<v1::ChatMessage> context_;

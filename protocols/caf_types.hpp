@@ -18,6 +18,7 @@
 #include "bsm/v1/mailbox.pb.h"
 #include "bsm/v1/memory.pb.h"
 #include "bsm/v1/runtime.pb.h"
+#include "bsm/v1/security.pb.h"
 #include "protocols/proto_inspect.hpp"
 
 namespace bsm {

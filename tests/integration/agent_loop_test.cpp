@@ -65,10 +65,12 @@ const std::string openai_model
   = "model: {provider: openai, name: test-model}\n";
 
 // main and slow talk to the upstream; helper (local provider) is the
-// delegate whose turns are counted.
+// delegate whose turns are counted; narrow (upstream too) may use
+// current_time and ask helper, nothing else.
 void write_agents(const std::filesystem::path& dir) {
   const std::string tools
-    = "tools: [current_time, memory_put, memory_get, ask_agent]\n";
+    = "tools: [current_time, memory_put, memory_get, ask_agent]\n"
+      "delegates: [helper]\n";
   write_file(dir / "main.yaml",
              agent_yaml("main", openai_model + tools
                                   + "limits: {max_steps: 3, timeout: 10s}\n"));
@@ -76,6 +78,18 @@ void write_agents(const std::filesystem::path& dir) {
     dir / "slow.yaml",
     agent_yaml("slow", openai_model + tools + "limits: {timeout: 300ms}\n"));
   write_file(dir / "helper.yaml", agent_yaml("helper", ""));
+  write_file(dir / "narrow.yaml",
+             agent_yaml("narrow", openai_model
+                                    + "tools: [current_time, ask_agent]\n"
+                                      "delegates: [helper]\n"));
+}
+
+// The names of the tools a request the upstream saw offered.
+std::vector<std::string> offered_tools(const seen_request& req) {
+  std::vector<std::string> result;
+  for (const auto& x : req.body.value("tools", json::array()))
+    result.push_back(x["function"]["name"].get<std::string>());
+  return result;
 }
 
 opt_response chat(uint16_t port, const std::string& agent, const json& body) {
@@ -182,6 +196,44 @@ protected:
 
   uint16_t port() const {
     return node_->port();
+  }
+
+  // A turn of narrow whose model calls `tool` with `args` once, then
+  // answers: the turn's one step, or null (a failure is recorded).
+  json narrow_turn(const std::string& id, const std::string& tool,
+                   const std::string& args) {
+    up_.push(
+      json_reply(200, tool_calls_completion({tool_call(id, tool, args)})));
+    up_.push(json_reply(200, completion("Done.")));
+    start();
+    if (!node_ || node_->port() == 0)
+      return nullptr;
+    auto res = chat(port(), "narrow", {{"input", "go"}});
+    if (!res || res->status != 200) {
+      ADD_FAILURE() << describe(res);
+      return nullptr;
+    }
+    auto doc = body_of(*res);
+    EXPECT_EQ(doc["output"], "Done.");
+    if (doc["steps"].size() != 1u) {
+      ADD_FAILURE() << res->body;
+      return nullptr;
+    }
+    EXPECT_EQ(doc["steps"][0]["tool"], tool);
+    return doc["steps"][0];
+  }
+
+  // narrow's bsm_agent_capability_denied_total of `kind`, if counted.
+  std::optional<double> denials(const std::string& kind) const {
+    return metric(port(), R"(bsm_agent_capability_denied_total{agent="narrow",)"
+                          R"(kind=")"
+                            + kind + R"("})");
+  }
+
+  // True once the node's log has `text`.
+  bool logged(const std::string& text) {
+    return bsm::test::poll_until(
+      [&] { return node_->proc().err().find(text) != std::string::npos; });
   }
 
   temp_dir dir_;
@@ -514,4 +566,61 @@ TEST_F(AgentLoop, AReplayedTurnDoesNotRepeatACompletedToolCall) {
   ASSERT_EQ(turns.value("turns", json::array()).size(), 4u) << turns;
   EXPECT_EQ(turns["turns"][2]["content"], "Ask the helper.");
   EXPECT_EQ(turns["turns"][3]["content"], "The helper says hi.");
+}
+
+// -- capabilities -------------------------------------------------------------
+
+TEST_F(AgentLoop, AToolTheAgentMayNotUseIsNotOfferedAndIsRefused) {
+  auto step = narrow_turn("call_m", "memory_put",
+                          R"({"key":"owner","value":"mallory"})");
+  ASSERT_TRUE(step.is_object());
+  EXPECT_TRUE(step["is_error"].get<bool>());
+  EXPECT_EQ(step["result"], "tool 'memory_put' is not available to this agent");
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(offered_tools(seen[0]),
+            (std::vector<std::string>{"ask_agent", "current_time"}));
+  // The model saw the refusal as the call's result.
+  const auto& messages = seen[1].body["messages"];
+  ASSERT_FALSE(messages.empty());
+  EXPECT_EQ(messages.back()["role"], "tool");
+  EXPECT_EQ(messages.back()["tool_call_id"], "call_m");
+  EXPECT_EQ(messages.back()["content"], step["result"]);
+  // Nothing was stored.
+  auto stored = ask_actor(port(), "memory", "bsm.v1.MemoryGetRequest",
+                          {{"agent", "narrow"}, {"key", "owner"}});
+  EXPECT_FALSE(stored.value("found", false)) << stored;
+  EXPECT_EQ(denials("tool"), 1.0);
+  EXPECT_TRUE(logged("agent narrow: tool denied: tool 'memory_put'"))
+    << node_->proc().err();
+}
+
+TEST_F(AgentLoop, ADelegationOutsideTheAgentsDelegatesIsRefused) {
+  auto step = narrow_turn("call_d", "ask_agent",
+                          R"({"agent":"main","input":"What is BSM?"})");
+  ASSERT_TRUE(step.is_object());
+  EXPECT_TRUE(step["is_error"].get<bool>());
+  EXPECT_EQ(step["result"], "agent 'narrow' may not ask agent 'main' (not "
+                            "among its delegates)");
+  // main ran no turn: the upstream saw narrow's two requests only.
+  EXPECT_EQ(up_.requests(), 2u);
+  EXPECT_EQ(
+    metric(port(), R"(bsm_agent_turns_total{agent="main",outcome="ok"})")
+      .value_or(0),
+    0.0);
+  EXPECT_EQ(denials("delegation"), 1.0);
+  EXPECT_TRUE(logged("agent narrow: delegation denied: agent 'narrow' may "
+                     "not ask agent 'main'"))
+    << node_->proc().err();
+}
+
+TEST_F(AgentLoop, ADelegationToADelegateRuns) {
+  auto step = narrow_turn("call_h", "ask_agent",
+                          R"({"agent":"helper","input":"What is BSM?"})");
+  ASSERT_TRUE(step.is_object());
+  EXPECT_FALSE(step["is_error"].get<bool>()) << step;
+  EXPECT_EQ(
+    metric(port(), R"(bsm_agent_turns_total{agent="helper",outcome="ok"})"),
+    1.0);
+  EXPECT_FALSE(denials("delegation").has_value());
 }

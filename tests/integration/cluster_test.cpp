@@ -610,4 +610,97 @@ TEST_F(ClusterTest, RedisMembershipJoinsAndACleanStopLeaves) {
   EXPECT_TRUE(await_all_up());
 }
 
+// -- the caller's rights across nodes -----------------------------------------
+
+// front on A may ask relay on B, which may ask leaf on C (local provider:
+// "ask <agent>: <question>" is a delegation).
+void write_delegation_agents(const std::filesystem::path& dir) {
+  auto agent = [](const std::string& name, const std::string& node,
+                  const std::string& delegates) {
+    return "name: " + name
+           + "\n"
+             "description: A link of a delegation chain.\n"
+             "model:\n  provider: local\n  name: local\n"
+             "system_prompt: You pass questions on.\n"
+             "tools: [ask_agent]\n"
+             "delegates: ["
+           + delegates + "]\nplacement:\n  node: " + node + "\n";
+  };
+  write_file(dir / "front.yaml", agent("front", "node-a", "relay"));
+  write_file(dir / "relay.yaml", agent("relay", "node-b", "leaf"));
+  write_file(dir / "leaf.yaml", agent("leaf", "node-c", ""));
+}
+
+// A chat with front on node A for user alice, whose roles grant
+// `permissions`: a ChatRequest with its caller, injected; the ChatReply, or
+// the response as text.
+nlohmann::json chat_as_alice(uint16_t port,
+                             const std::vector<std::string>& permissions) {
+  nlohmann::json caller{{"name", "alice"},
+                        {"kind", "user"},
+                        {"roles", {"analyst"}},
+                        {"permissions", permissions}};
+  nlohmann::json req{
+    {"type", "bsm.v1.ChatRequest"},
+    {"payload", {{"input", "ask relay: ask leaf: hello"}, {"caller", caller}}},
+    {"mode", "ask"}};
+  auto res = post_json(port, "/v1/actors/agents%2Ffront/messages", req.dump());
+  if (!res || res->status != 200)
+    return describe(res);
+  return body_of(*res)["payload"];
+}
+
+TEST_F(ClusterTest, ADelegatedChatKeepsItsCallersRightsAcrossNodes) {
+  write_delegation_agents(dir_.path() / "agents");
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up()) << nodes_[0]->log();
+  for (const auto& [name, node] : std::map<std::string, std::string>{
+         {"front", "node-a"}, {"relay", "node-b"}, {"leaf", "node-c"}}) {
+    auto res = get(nodes_[0]->http(), "/v1/agents/" + name);
+    ASSERT_TRUE(res && res->status == 200) << describe(res);
+    EXPECT_EQ(body_of(*res)["node"], node) << name;
+  }
+  // Alice may chat with front and relay, not with leaf: relay, on B,
+  // refuses its delegation to leaf with the caller A's request carried.
+  auto refused = chat_as_alice(nodes_[0]->http(),
+                               {"agents:front:chat", "agents:relay:chat"});
+  ASSERT_TRUE(refused.is_object()) << refused;
+  ASSERT_EQ(refused["steps"].size(), 1u) << refused;
+  const auto& to_relay = refused["steps"][0];
+  EXPECT_EQ(to_relay["tool"], "ask_agent");
+  EXPECT_FALSE(to_relay.value("is_error", false)) << refused;
+  EXPECT_NE(to_relay["result"].get<std::string>().find(
+              "the caller lacks permission 'agents:leaf:chat' to ask agent "
+              "'leaf'"),
+            std::string::npos)
+    << refused;
+  auto metrics_b = get(nodes_[1]->http(), "/metrics");
+  ASSERT_TRUE(metrics_b && metrics_b->status == 200) << describe(metrics_b);
+  EXPECT_NE(metrics_b->body.find(R"(bsm_agent_capability_denied_total{)"
+                                 R"(agent="relay",kind="permission"} 1)"),
+            std::string::npos)
+    << nodes_[1]->log();
+  auto metrics_c = get(nodes_[2]->http(), "/metrics");
+  ASSERT_TRUE(metrics_c && metrics_c->status == 200) << describe(metrics_c);
+  EXPECT_EQ(metrics_c->body.find(R"(bsm_agent_turns_total{agent="leaf")"),
+            std::string::npos);
+  // With agents:leaf:chat the same chat reaches leaf on C.
+  auto allowed = chat_as_alice(
+    nodes_[0]->http(),
+    {"agents:front:chat", "agents:relay:chat", "agents:leaf:chat"});
+  ASSERT_TRUE(allowed.is_object()) << allowed;
+  ASSERT_EQ(allowed["steps"].size(), 1u) << allowed;
+  EXPECT_EQ(
+    allowed["steps"][0]["result"].get<std::string>().find("lacks permission"),
+    std::string::npos)
+    << allowed;
+  metrics_c = get(nodes_[2]->http(), "/metrics");
+  ASSERT_TRUE(metrics_c && metrics_c->status == 200) << describe(metrics_c);
+  EXPECT_NE(metrics_c->body.find(
+              R"(bsm_agent_turns_total{agent="leaf",outcome="ok"} 1)"),
+            std::string::npos)
+    << metrics_c->body;
+}
+
 } // namespace

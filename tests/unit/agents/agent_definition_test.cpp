@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "runtime/error.hpp"
 #include "tests/common/temp_dir.hpp"
@@ -219,6 +220,54 @@ TEST_F(AgentDefinition, RefusesBadPlacementValues) {
   EXPECT_NE(not_map.find("agent.yaml:2: key 'placement': expected a map"),
             std::string::npos)
     << not_map;
+}
+
+TEST_F(AgentDefinition, DelegatesListsTheAgentsItMayAsk) {
+  auto def = load_definition(
+    write("a.yaml", "name: a\ntools: [ask_agent]\ndelegates: [legal, "
+                    "security]\n"));
+  ASSERT_TRUE(def) << bsm::render(def.error());
+  EXPECT_TRUE(bsm::agents::allows_delegation(*def, "legal"));
+  EXPECT_TRUE(bsm::agents::allows_delegation(*def, "security"));
+  EXPECT_FALSE(bsm::agents::allows_delegation(*def, "legal2"));
+  EXPECT_FALSE(bsm::agents::allows_delegation(*def, "ml"));
+  auto any = load_definition(write("b.yaml", "name: b\ndelegates: ['*']\n"));
+  ASSERT_TRUE(any) << bsm::render(any.error());
+  EXPECT_TRUE(bsm::agents::allows_delegation(*any, "ml"));
+}
+
+TEST_F(AgentDefinition, WithoutDelegatesAnAgentMayAskNobody) {
+  auto def = load_definition(write("a.yaml", "name: a\ntools: [ask_agent]\n"));
+  ASSERT_TRUE(def) << bsm::render(def.error());
+  EXPECT_EQ(def->delegates_size(), 0);
+  EXPECT_FALSE(bsm::agents::allows_delegation(*def, "legal"));
+  EXPECT_FALSE(bsm::agents::allows_delegation(*def, "*"));
+}
+
+TEST_F(AgentDefinition, RefusesBadDelegates) {
+  auto pattern = error_of("name: a\ndelegates: [\"legal*\"]\n");
+  EXPECT_NE(pattern.find("agent.yaml:2: key 'delegates'"), std::string::npos)
+    << pattern;
+  EXPECT_NE(pattern.find("'legal*'"), std::string::npos) << pattern;
+  auto upper = error_of("name: a\ndelegates: [Legal]\n");
+  EXPECT_NE(upper.find("agent name"), std::string::npos) << upper;
+  auto scalar = error_of("name: a\ndelegates: legal\n");
+  EXPECT_NE(scalar.find("a sequence"), std::string::npos) << scalar;
+}
+
+TEST_F(AgentDefinition, SeedAgentsDelegateToTheAgentsTheirPromptsName) {
+  auto defs = load_definitions({fs::path{BSM_SOURCE_DIR} / "agents" / "seed"});
+  ASSERT_TRUE(defs) << bsm::render(defs.error());
+  std::map<std::string, std::vector<std::string>> delegates;
+  for (const auto& def : *defs)
+    delegates[def.name()] = {def.delegates().begin(), def.delegates().end()};
+  using names = std::vector<std::string>;
+  EXPECT_EQ(delegates["architect"], (names{"runner", "security"}));
+  EXPECT_EQ(delegates["governance"], (names{"legal", "security"}));
+  EXPECT_EQ(delegates["runner"], (names{"architect"}));
+  EXPECT_EQ(delegates["legal"], names{});
+  EXPECT_EQ(delegates["ml"], names{});
+  EXPECT_EQ(delegates["security"], names{});
 }
 
 } // namespace

@@ -1,9 +1,12 @@
 #include "agents/turn_plan.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <caf/sec.hpp>
 
+#include "agents/caller.hpp"
 #include "runtime/error.hpp"
 
 namespace {
@@ -26,6 +29,7 @@ v1::AgentDefinition definition() {
   for (const auto* x : {"current_time", "memory_put", "memory_get", "ask_agent",
                         "everything__*"})
     def.add_tools(x);
+  def.add_delegates("*");
   def.set_memory_history_turns(20);
   def.set_max_steps(3);
   def.set_max_tool_calls(4);
@@ -40,11 +44,27 @@ std::shared_ptr<const agent_entry> entry_of(v1::AgentDefinition def) {
   return entry;
 }
 
+// A chat of this node's own components (every permission), unless a test
+// sets another caller.
 v1::ChatRequest chat(const std::string& input,
                      const std::string& session = {}) {
   v1::ChatRequest req;
   req.set_input(input);
   req.set_session_id(session);
+  *req.mutable_caller() = local_principal();
+  return req;
+}
+
+// A chat of user alice, whose roles grant `permissions`.
+v1::ChatRequest chat_of_alice(std::vector<std::string> permissions) {
+  auto req = chat("x");
+  auto& caller = *req.mutable_caller();
+  caller.Clear();
+  caller.set_name("alice");
+  caller.set_kind("user");
+  caller.add_roles("analyst");
+  for (auto& x : permissions)
+    caller.add_permissions(std::move(x));
   return req;
 }
 
@@ -349,6 +369,7 @@ TEST(TurnPlan, AToolTheAgentMayNotUseIsRefused) {
   ASSERT_TRUE(run);
   EXPECT_EQ(run->route, tool_route::refused);
   EXPECT_EQ(run->refusal, "tool 'shell' is not available to this agent");
+  EXPECT_EQ(run->denied, denial::tool);
   // The refusal goes back to the model as the call's error result.
   next = plan.on_tool_result(result(run->refusal, true), t0);
   EXPECT_TRUE(std::holds_alternative<call_model_step>(next));
@@ -514,4 +535,134 @@ TEST(TurnPlan, DelegationRefusesLoopsDepthAndBadArguments) {
             "delegation too deep: at most 4 agents per turn");
   auto missing = plan.delegate({{"agent", "helper"}}, t0).refusal;
   EXPECT_NE(missing.find("input"), std::string::npos) << missing;
+}
+
+// -- capabilities -------------------------------------------------------------
+
+TEST(TurnPlan, AnAllowedCallIsNoDenial) {
+  auto plan = started(chat("x"));
+  auto next
+    = plan.on_model_response(says("", {tool_call("t", "current_time")}), t0);
+  EXPECT_EQ(std::get<run_tool_step>(next).denied, denial::none);
+  auto call = plan.delegate({{"agent", "helper"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(call.denied, denial::none);
+}
+
+TEST(TurnPlan, AToolOutsideTheDefinitionIsNeitherOfferedNorRun) {
+  auto def = definition();
+  def.clear_tools();
+  def.add_tools("current_time");
+  auto plan = started(chat("x"), def);
+  EXPECT_EQ(names(plan.tools()), (std::vector<std::string>{"current_time"}));
+  auto next = plan.on_model_response(
+    says("", {tool_call("m", "memory_put", R"({"key":"k","value":"v"})")}), t0);
+  auto* run = std::get_if<run_tool_step>(&next);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->route, tool_route::refused);
+  EXPECT_EQ(run->denied, denial::tool);
+  EXPECT_EQ(run->refusal, "tool 'memory_put' is not available to this agent");
+}
+
+TEST(TurnPlan, AnAgentWithoutDelegatesIsNotOfferedAskAgent) {
+  auto def = definition();
+  def.clear_delegates();
+  auto plan = started(chat("x"), def);
+  auto offered = names(plan.tools());
+  EXPECT_EQ(std::count(offered.begin(), offered.end(), "ask_agent"), 0)
+    << ::testing::PrintToString(offered);
+  // A model that calls it anyway is refused as a delegation.
+  auto call = plan.delegate({{"agent", "helper"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(call.denied, denial::delegation);
+  EXPECT_EQ(
+    call.refusal,
+    "agent 'main' may not ask agent 'helper' (not among its delegates)");
+}
+
+TEST(TurnPlan, DelegationGoesOnlyToTheDefinitionsDelegates) {
+  auto def = definition();
+  def.clear_delegates();
+  def.add_delegates("legal");
+  def.add_delegates("security");
+  auto plan = started(chat("x"), def);
+  auto offered = names(plan.tools());
+  EXPECT_EQ(std::count(offered.begin(), offered.end(), "ask_agent"), 1);
+  auto allowed = plan.delegate({{"agent", "legal"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(allowed.refusal, "");
+  EXPECT_EQ(allowed.denied, denial::none);
+  EXPECT_EQ(allowed.request.agent(), "legal");
+  auto denied = plan.delegate({{"agent", "ml"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(denied.denied, denial::delegation);
+  EXPECT_EQ(denied.refusal,
+            "agent 'main' may not ask agent 'ml' (not among its delegates)");
+  EXPECT_EQ(denied.request.agent(), "");
+  // Bad arguments are the model's mistake, not a capability denial.
+  auto bad = plan.delegate({{"agent", "ml"}}, t0);
+  EXPECT_NE(bad.refusal, "");
+  EXPECT_EQ(bad.denied, denial::none);
+}
+
+TEST(TurnPlan, DenialKindsHaveTheirMetricLabels) {
+  EXPECT_STREQ(to_string(denial::tool), "tool");
+  EXPECT_STREQ(to_string(denial::delegation), "delegation");
+  EXPECT_STREQ(to_string(denial::permission), "permission");
+}
+
+// -- the caller ---------------------------------------------------------------
+
+TEST(TurnPlan, ADelegationCarriesTheCallerUnchanged) {
+  auto req = chat_of_alice({"agents:legal:chat"});
+  auto plan = started(req);
+  auto call = plan.delegate({{"agent", "legal"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(call.refusal, "");
+  EXPECT_EQ(call.request.caller().SerializeAsString(),
+            req.caller().SerializeAsString());
+  EXPECT_EQ(call.request.caller().name(), "alice");
+}
+
+TEST(TurnPlan, ACallerWithoutTheAgentsChatPermissionIsRefused) {
+  auto plan = started(chat_of_alice({"agents:security:chat", "agents:read"}));
+  auto call = plan.delegate({{"agent", "legal"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(call.denied, denial::permission);
+  EXPECT_EQ(call.refusal, "the caller lacks permission 'agents:legal:chat' "
+                          "to ask agent 'legal'");
+  // The refusal names the permission, never the caller's roles.
+  EXPECT_EQ(call.refusal.find("analyst"), std::string::npos);
+  EXPECT_EQ(call.request.agent(), "");
+  EXPECT_EQ(plan.delegate({{"agent", "security"}, {"input", "hi"}}, t0).denied,
+            denial::none);
+}
+
+TEST(TurnPlan, WiderGrantsAllowADelegation) {
+  for (const auto* grant : {"*", "agents:*", "agents:chat", "agents:leg*:chat",
+                            "agents:legal:chat"})
+    EXPECT_EQ(started(chat_of_alice({grant}))
+                .delegate({{"agent", "legal"}, {"input", "hi"}}, t0)
+                .denied,
+              denial::none)
+      << grant;
+  for (const auto* grant :
+       {"agents:read", "agents:ml:chat", "agents:legal:read", "not a grant"})
+    EXPECT_EQ(started(chat_of_alice({grant}))
+                .delegate({{"agent", "legal"}, {"input", "hi"}}, t0)
+                .denied,
+              denial::permission)
+      << grant;
+}
+
+TEST(TurnPlan, ATurnWithoutACallerMayNotDelegate) {
+  auto req = chat("x");
+  req.clear_caller();
+  auto call = started(req).delegate({{"agent", "legal"}, {"input", "hi"}}, t0);
+  EXPECT_EQ(call.denied, denial::permission);
+}
+
+TEST(TurnPlan, TheAgentsDelegatesAreCheckedBeforeTheCallersRights) {
+  auto def = definition();
+  def.clear_delegates();
+  def.add_delegates("security");
+  auto plan = started(chat_of_alice({}), def);
+  EXPECT_EQ(plan.delegate({{"agent", "legal"}, {"input", "hi"}}, t0).denied,
+            denial::delegation);
+  EXPECT_EQ(plan.delegate({{"agent", "security"}, {"input", "hi"}}, t0).denied,
+            denial::permission);
 }
