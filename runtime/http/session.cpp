@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <limits>
 
 #include <boost/asio/post.hpp>
@@ -30,16 +31,10 @@ bool usable_request_id(beast::string_view id) {
   return true;
 }
 
-rejection from_parse_error(const beast::error_code& ec) {
-  if (ec == bhttp::error::header_limit)
-    return {bhttp::status::request_header_fields_too_large, "headers_too_large",
-            "the request headers are too large"};
-  if (ec == bhttp::error::body_limit)
-    return {bhttp::status::payload_too_large, "payload_too_large",
-            "the body is larger than http.max_body_bytes"};
-  return {bhttp::status::bad_request, "invalid_argument",
-          "malformed request: " + ec.message()};
-}
+// After a refusal the client may still be sending its request: what it
+// sends meanwhile is read and thrown away, up to these bounds.
+constexpr uint64_t linger_max_bytes = 1ull << 20;
+constexpr std::chrono::milliseconds linger_max_time{2'000};
 
 std::string chunk_of(const std::string& data) {
   char size[32];
@@ -59,6 +54,7 @@ session::session(net::ip::tcp::socket socket, const session_options& opts,
                  std::function<void()> on_close)
   : stream_(std::move(socket)), opts_(opts), dispatch_(std::move(dispatch)),
     metrics_(metrics), on_close_(std::move(on_close)),
+    buffer_(static_cast<size_t>(read_buffer_bytes(opts.limits))),
     heartbeat_(stream_.get_executor()), handler_timer_(stream_.get_executor()) {
   boost::system::error_code ec;
   auto peer = stream_.socket().remote_endpoint(ec);
@@ -95,8 +91,8 @@ void session::await_request() {
     return close();
   parser_.emplace();
   // The parser's own limit is a backstop; check_header() tells 414 from 431.
-  parser_->header_limit(static_cast<uint32_t>(opts_.limits.max_header_bytes
-                                              + opts_.limits.max_uri_bytes));
+  parser_->header_limit(
+    static_cast<uint32_t>(read_buffer_bytes(opts_.limits)));
   // No body limit until check_header() ran: a Content-Length over it would
   // fail the header's parse, and the 413 would lose the request's id. (Not
   // boost::none: Beast 1.74 compares a Content-Length with it as "greater".)
@@ -129,7 +125,11 @@ void session::on_header(beast::error_code ec) {
       || ec == net::error::eof || ec == net::error::connection_reset)
     return close();
   if (ec)
-    return reject(from_parse_error(ec));
+    return reject(refusal_for(ec,
+                              parser_->get().target().empty()
+                                ? read_stage::request_line
+                                : read_stage::headers,
+                              unparsed(), opts_.limits));
   auto& header = parser_->get().base();
   auto length = parser_->content_length();
   if (auto why = check_header(
@@ -138,6 +138,10 @@ void session::on_header(beast::error_code ec) {
     return reject(*why);
   // Still bounds a chunked body.
   parser_->body_limit(opts_.limits.max_body_bytes);
+  if (parser_->chunked())
+    header_section_ = header;
+  else
+    header_section_.reset();
   if (parser_->is_done())
     return dispatch_request();
   auto expect = header[bhttp::field::expect];
@@ -170,8 +174,20 @@ void session::on_body(beast::error_code ec) {
       || ec == net::error::connection_reset)
     return close();
   if (ec)
-    return reject(from_parse_error(ec));
+    return reject(refusal_for(ec, read_stage::body, unparsed(), opts_.limits));
+  if (header_section_) {
+    auto why
+      = drop_trailers(parser_->get().base(), *header_section_, opts_.limits);
+    header_section_.reset();
+    if (why)
+      return reject(*why);
+  }
   dispatch_request();
+}
+
+std::string_view session::unparsed() const {
+  auto data = buffer_.data();
+  return {static_cast<const char*>(data.data()), data.size()};
 }
 
 void session::dispatch_request() {
@@ -270,6 +286,8 @@ void session::send(response res) {
     [self = shared_from_this(), msg, keep_alive](beast::error_code ec, size_t) {
       self->writing_ = false;
       self->current_.reset();
+      if (!ec && self->linger_after_write_)
+        return self->linger_close();
       if (ec || !keep_alive)
         return self->close();
       self->await_request();
@@ -292,6 +310,7 @@ void session::reject(const rejection& why) {
   }
   parser_.reset();
   keep_alive_ = false;
+  linger_after_write_ = true;
   current_ = std::make_shared<exchange>(
     std::move(req), id.empty() ? new_message_id() : std::move(id),
     weak_from_this(), metrics_);
@@ -410,6 +429,31 @@ void session::write_next() {
                        std::min<uint64_t>(queued, n));
                      self->write_next();
                    });
+}
+
+// Closing a socket with unread bytes sends a reset, which can destroy the
+// refusal before the client reads it (RFC 9112 §9.6): stop sending, read
+// and discard for a bounded while, then close.
+void session::linger_close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  buffer_.consume(buffer_.size());
+  linger_left_ = linger_max_bytes;
+  stream_.expires_after(std::min(opts_.read_timeout, linger_max_time));
+  discard_until_closed();
+}
+
+void session::discard_until_closed() {
+  auto room = std::min<size_t>(4096, buffer_.max_size());
+  stream_.async_read_some(
+    buffer_.prepare(room),
+    [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->buffer_.consume(n);
+      if (ec || n >= self->linger_left_)
+        return self->close();
+      self->linger_left_ -= n;
+      self->discard_until_closed();
+    });
 }
 
 void session::close() {

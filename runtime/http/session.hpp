@@ -10,6 +10,11 @@
 // `read_timeout`; each write must finish within `read_timeout` too. While
 // a request is being handled, the session watches the socket so a client
 // that goes away cancels its exchange.
+//
+// Limits: the session holds at most read_buffer_bytes() of unparsed input
+// (read_limits.hpp) plus the body up to max_body_bytes; a request over a
+// limit gets its refusal, then the connection is closed after a short,
+// bounded read that discards the rest.
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -27,6 +33,7 @@
 
 #include "runtime/http/exchange.hpp"
 #include "runtime/http/framing.hpp"
+#include "runtime/http/read_limits.hpp"
 
 namespace bsm::http {
 
@@ -81,6 +88,10 @@ private:
   void arm_handler_timer();
   void on_client_readable(boost::beast::error_code ec);
 
+  std::string_view unparsed() const;
+  void linger_close();
+  void discard_until_closed();
+
   void send(response res);
   void reject(const rejection& why);
   void finish_headers(response& res, bool keep_alive);
@@ -102,11 +113,16 @@ private:
   dispatcher dispatch_;
   http_metrics* metrics_;
   std::function<void()> on_close_;
+  /// Bounded (read_buffer_bytes): a read that needs more fails.
   boost::beast::flat_buffer buffer_;
   std::optional<parser_type> parser_;
   std::chrono::steady_clock::time_point deadline_;
   exchange_ptr current_;
+  // A chunked request's header as read, before trailers join it.
+  std::optional<request_header> header_section_;
   bool keep_alive_ = false;
+  bool linger_after_write_ = false;
+  uint64_t linger_left_ = 0;
   bool draining_ = false;
   bool closed_ = false;
   bool watching_ = false;
