@@ -35,8 +35,7 @@ rejection overflow(read_stage stage, std::string_view unparsed,
               "the request line is longer than " + bytes + " bytes"};
     case read_stage::headers:
       return headers_too_large("the request headers are too large");
-    case read_stage::body:
-      break;
+    case read_stage::body: break;
   }
   if (starts_with_last_chunk(unparsed))
     return headers_too_large("the trailers are longer than " + bytes

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -36,20 +37,18 @@ const std::string chunked_head
 class HttpLimits : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    dir_ = new temp_dir;
+    dir_ = std::make_unique<temp_dir>();
     // A long read timeout: a node without the limits would keep reading
     // the whole flood instead of timing the request out.
-    node_ = new test_node{dir_->path(), dir_->path() / "data",
-                          {"http.read_timeout=120s"}};
+    node_ = std::make_unique<test_node>(
+      dir_->path(), dir_->path() / "data",
+      std::vector<std::string>{"http.read_timeout=120s"});
   }
 
   static void TearDownTestSuite() {
-    if (node_ != nullptr)
-      node_->stop();
-    delete node_;
-    delete dir_;
-    node_ = nullptr;
-    dir_ = nullptr;
+    node_->stop();
+    node_.reset();
+    dir_.reset();
   }
 
   void SetUp() override {
@@ -67,13 +66,12 @@ protected:
       << "RSS grew from " << rss_before_ << " to " << rss_after << " after "
       << result.sent << " bytes sent";
     auto health = bsm::test::get(node_->port(), "/healthz");
-    EXPECT_TRUE(health && health->status == 200)
-      << bsm::test::describe(health);
+    EXPECT_TRUE(health && health->status == 200) << bsm::test::describe(health);
     return result;
   }
 
-  static inline temp_dir* dir_ = nullptr;
-  static inline test_node* node_ = nullptr;
+  static inline std::unique_ptr<temp_dir> dir_;
+  static inline std::unique_ptr<test_node> node_;
   uint64_t rss_before_ = 0;
 };
 
@@ -87,12 +85,11 @@ protected:
            << " bytes; raw reply: " << result.reply.substr(0, 500);
   const auto& res = result.responses.front();
   if (res.status != status)
-    return ::testing::AssertionFailure()
-           << "status " << res.status << ", want " << status << ": "
-           << res.body;
+    return ::testing::AssertionFailure() << "status " << res.status << ", want "
+                                         << status << ": " << res.body;
   if (res.body.find("\"code\":\"" + code + "\"") == std::string::npos)
-    return ::testing::AssertionFailure() << "no code " << code << ": "
-                                         << res.body;
+    return ::testing::AssertionFailure()
+           << "no code " << code << ": " << res.body;
   if (!res.close)
     return ::testing::AssertionFailure() << "no Connection: close";
   if (!result.closed)
@@ -101,7 +98,8 @@ protected:
 }
 
 TEST_F(HttpLimits, EndlessChunkExtensionIs400WithoutHoldingIt) {
-  auto result = flood_node(chunked_head + "1;ext=", std::string(64 * 1024, 'a'));
+  auto result
+    = flood_node(chunked_head + "1;ext=", std::string(64 * 1024, 'a'));
   EXPECT_TRUE(refused(result, 400, "invalid_argument"));
   EXPECT_LT(result.sent, sent_at_most) << "the node read all of it";
 }
@@ -127,8 +125,9 @@ TEST_F(HttpLimits, EndlessRequestLineIs414) {
 }
 
 TEST_F(HttpLimits, EndlessHeaderIs431) {
-  auto result = flood_node("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ",
-                           std::string(64 * 1024, 'h'));
+  auto result
+    = flood_node("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ",
+                 std::string(64 * 1024, 'h'));
   EXPECT_TRUE(refused(result, 431, "headers_too_large"));
 }
 

@@ -154,23 +154,22 @@ public:
 
 private:
   void read_more() {
-    stream_.async_read_some(
-      net::buffer(buf_), [this](boost::system::error_code ec, size_t n) {
-        result_.reply.append(buf_, n);
-        if (!ec)
-          return read_more();
-        result_.closed = true;
-        boost::system::error_code ignored;
-        stream_.lowest_layer().close(ignored);
-      });
+    stream_.async_read_some(net::buffer(buf_),
+                            [this](boost::system::error_code ec, size_t n) {
+                              result_.reply.append(buf_, n);
+                              if (!ec)
+                                return read_more();
+                              result_.closed = true;
+                              boost::system::error_code ignored;
+                              stream_.lowest_layer().close(ignored);
+                            });
   }
 
   void write(const std::string& bytes) {
     if (result_.closed || result_.sent >= max_bytes_) {
       // Done sending: half-close, and read until the server closes.
       boost::system::error_code ignored;
-      stream_.lowest_layer().shutdown(net::socket_base::shutdown_send,
-                                      ignored);
+      stream_.lowest_layer().shutdown(net::socket_base::shutdown_send, ignored);
       return;
     }
     net::async_write(stream_, net::buffer(bytes),

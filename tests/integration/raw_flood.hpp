@@ -2,7 +2,8 @@
 
 // A hostile client for tests of the bridge's limits: it sends a request's
 // start and then the same filler over and over, at most a given number of
-// bytes, until the server closes. It reads what the server answers, and the server's resident memory can be read beside it.
+// bytes, until the server closes. It reads what the server answers, and the
+// server's resident memory can be read beside it.
 
 #include <sys/types.h>
 
@@ -38,7 +39,7 @@ flood_result tls_flood(uint16_t port, const std::string& ca_file,
                        const std::string& start, const std::string& filler,
                        uint64_t max_bytes);
 
-/// Parses `bytes` as consecutive HTTP responses.
+/// Parses `bytes` as consecutive HTTP responses, as far as they parse.
 std::vector<http_response> parse_responses(const std::string& bytes);
 
 /// VmRSS of process `pid` in bytes (/proc/<pid>/status); 0 if unknown.

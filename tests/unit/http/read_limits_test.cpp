@@ -55,15 +55,14 @@ TEST(ReadLimits, EndlessTrailersAre431) {
 }
 
 TEST(ReadLimits, AChunkedBodyOverItsLimitIs413) {
-  auto why = refusal_for(bhttp::error::body_limit, read_stage::body, "",
-                         limits);
+  auto why
+    = refusal_for(bhttp::error::body_limit, read_stage::body, "", limits);
   EXPECT_EQ(why.status, bhttp::status::payload_too_large);
   EXPECT_EQ(why.code, "payload_too_large");
 }
 
 TEST(ReadLimits, OtherParseErrorsAre400) {
-  auto why = refusal_for(bhttp::error::bad_chunk, read_stage::body, "",
-                         limits);
+  auto why = refusal_for(bhttp::error::bad_chunk, read_stage::body, "", limits);
   EXPECT_EQ(why.status, bhttp::status::bad_request);
   EXPECT_NE(why.message.find("malformed request"), std::string::npos);
 }
