@@ -455,10 +455,17 @@ caf::error node::start(std::vector<child_spec> extra) {
     return err;
   logger_.log->info("bsmd {} node={} data_dir={} listening http={} cluster={}",
                     BSM_VERSION, cfg_.node.name, cfg_.node.data_dir.string(),
-                    addresses_.http, addresses_.cluster);
+                    published_http_, addresses_.cluster);
   if (auto warning = insecure_warning(cfg_); !warning.empty())
     logger_.log->warn("{}", warning);
   return caf::none;
+}
+
+caf::error node::reload_http_tls() {
+  std::lock_guard<std::mutex> guard{http_mtx_};
+  if (!http_server_)
+    return caf::none;
+  return http_server_->reload_tls();
 }
 
 void node::drain_http() {
@@ -530,6 +537,7 @@ caf::error node::open_listeners() {
     return server.error();
   http_server_ = std::move(*server);
   addresses_.http = http_server_->address();
+  published_http_ = http_server_->published_address();
   directory_->set_self_addresses(cfg_.cluster.advertise.empty()
                                    ? addresses_.cluster
                                    : cfg_.cluster.advertise,
@@ -541,7 +549,7 @@ caf::error node::write_ports_file() const {
   auto path = cfg_.node.data_dir / "ports.json";
   auto tmp = path;
   tmp += ".tmp";
-  nlohmann::json doc{{"http", addresses_.http},
+  nlohmann::json doc{{"http", published_http_},
                      {"cluster", addresses_.cluster}};
   {
     std::ofstream out{tmp, std::ios::trunc};

@@ -76,6 +76,11 @@ public:
   /// next turn. Blocks the calling (non-scheduler) thread until done.
   caf::expected<v1::AgentReloadResponse> reload_agents();
 
+  /// Reads the HTTP bridge's TLS certificate and key again (SIGHUP): new
+  /// connections use the new pair; on an error the current pair stays.
+  /// Nothing to do without TLS. Thread-safe.
+  [[nodiscard]] caf::error reload_http_tls();
+
   /// Blocks the calling (non-scheduler) thread until the root supervisor
   /// terminates; returns its exit reason (none after a clean stop).
   caf::error await_root();
@@ -179,6 +184,8 @@ private:
   caf::actor ingress_;
   // Stopped (drained) before the tree, so answers can still be made.
   std::unique_ptr<http::server> http_server_;
+  // What ports.json and the log show: "https://host:port" with TLS.
+  std::string published_http_;
   std::mutex http_mtx_;
   bound_addresses addresses_;
   std::chrono::steady_clock::time_point started_at_;

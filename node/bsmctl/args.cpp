@@ -122,6 +122,8 @@ private:
       return take(result_.global.url, "--url");
     if (is_option(arg, "--token"))
       return take(result_.global.token, "--token");
+    if (is_option(arg, "--cacert"))
+      return take(result_.global.cacert, "--cacert");
     if (is_option(arg, "--output")) {
       std::string text;
       if (auto err = take(text, "--output"))
@@ -341,6 +343,8 @@ Global options (before or after the command; --opt=value works too):
   --url URL              the node (default: $BSM_URL, then
                          http://127.0.0.1:8080)
   --token TOKEN          sends Authorization: Bearer TOKEN (default: $BSM_TOKEN)
+  --cacert FILE          PEM CA certificates to check an https:// node's
+                         certificate with (default: the system's)
   --output json|table    json (default): compact JSON as the server sent it,
                          one document per line; table: aligned columns
   --help, --version

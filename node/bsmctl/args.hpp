@@ -39,6 +39,9 @@ struct global_options {
   /// Sent as `Authorization: Bearer <token>` when not empty.
   /// Default: $BSM_TOKEN, then none.
   std::string token;
+  /// PEM CA certificates that an https:// node's certificate is checked
+  /// against (libcurl CURLOPT_CAINFO); empty: the system's CAs.
+  std::string cacert;
   /// Default: json.
   output_format output = output_format::json;
 };

@@ -140,6 +140,7 @@ int run_ports(const ports_args& args, const console& io) {
 
 int run_http_command(const bsmctl_args& args, const console& io) {
   http_client client{args.global.url, args.global.token};
+  client.ca_file(args.global.cacert);
   command_context ctx{args.global, io, client};
   switch (args.command) {
     case command_kind::send:

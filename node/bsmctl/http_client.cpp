@@ -133,6 +133,8 @@ http_client::perform(const http_request& req, detail::http_transfer& state) {
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(req.timeout.count()));
   curl_easy_setopt(h, CURLOPT_USERAGENT, "bsmctl/" BSM_VERSION);
+  if (!ca_file_.empty())
+    curl_easy_setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
   bool has_body = req.method == "POST" || !req.body.empty();

@@ -63,6 +63,12 @@ public:
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
+  /// PEM CA certificates an https:// server's certificate must chain to
+  /// (CURLOPT_CAINFO). Default: empty, libcurl's system store.
+  void ca_file(std::string path) {
+    ca_file_ = std::move(path);
+  }
+
   /// Connection set-up limit for every request. Default: 5 s.
   void connect_timeout(std::chrono::milliseconds value) {
     connect_timeout_ = value;
@@ -93,6 +99,7 @@ private:
 
   std::string base_url_;
   std::string token_;
+  std::string ca_file_;
   std::chrono::milliseconds connect_timeout_{5'000};
   void* handle_ = nullptr; // CURL*, reused for keep-alive
 };

@@ -14,16 +14,14 @@ rejection bad_request(std::string message) {
   return {bhttp::status::bad_request, "invalid_argument", std::move(message)};
 }
 
-// Bytes of the request line without the target, plus the header fields, as
-// they came over the wire (name, ": ", value, CRLF).
+} // namespace
+
 uint64_t header_bytes(const request_header& header) {
   uint64_t n = header.method_string().size() + 1 + 1 + 8 + 2;
   for (const auto& field : header)
     n += field.name_string().size() + 2 + field.value().size() + 2;
   return n;
 }
-
-} // namespace
 
 bool has_control_characters(boost::beast::string_view value) {
   return std::any_of(value.begin(), value.end(), [](char c) {

@@ -42,6 +42,10 @@ std::optional<rejection> check_header(const request_header& header,
                                       std::optional<uint64_t> content_length,
                                       const framing_limits& limits);
 
+/// Bytes of the request line without the target, plus the header fields,
+/// as they came over the wire (name, ": ", value, CRLF).
+uint64_t header_bytes(const request_header& header);
+
 /// True if `value` holds a control character other than horizontal tab.
 bool has_control_characters(boost::beast::string_view value);
 

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "runtime/config/config_fields.hpp"
+#include "runtime/http/tls_context.hpp"
 
 namespace bsm {
 
@@ -11,6 +12,29 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr int64_t mib = int64_t{1} << 20;
+
+// Both files or neither; with both, they must make a context now, so a
+// bad file stops the start instead of every handshake.
+config::maybe_problem tls_problem(const http_options& x) {
+  if (x.tls_certificate.empty() != x.tls_key.empty())
+    return config::problem{x.tls_key.empty() ? "http.tls_key"
+                                             : "http.tls_certificate",
+                           "http.tls_certificate and http.tls_key go together",
+                           {}};
+  if (x.tls_certificate.empty()) {
+    if (!x.tls_client_ca.empty())
+      return config::problem{
+        "http.tls_client_ca",
+        "needs http.tls_certificate and http.tls_key (client certificates "
+        "are only asked for over TLS)",
+        {}};
+    return std::nullopt;
+  }
+  auto loaded = http::make_server_tls_context(tls_files_of(x));
+  if (!loaded)
+    return config::problem{loaded.failed_key, loaded.message, {}};
+  return std::nullopt;
+}
 
 config::maybe_problem check_http(const http_options& x) {
   if (auto p = config::check("http.listen", config::address_problem(x.listen)))
@@ -22,10 +46,14 @@ config::maybe_problem check_http(const http_options& x) {
     if (origin.empty())
       return config::problem{
         "http.cors_allowed_origins", "an origin is empty", {}};
-  return std::nullopt;
+  return tls_problem(x);
 }
 
 } // namespace
+
+http::tls_files tls_files_of(const http_options& x) {
+  return {x.tls_certificate, x.tls_key, x.tls_client_ca};
+}
 
 const config::section<http_options>& http_section() {
   static const config::section<http_options> result{
@@ -54,7 +82,13 @@ const config::section<http_options>& http_section() {
                       detail::assign<std::string>),
      config::duration("sse_heartbeat", &http_options::sse_heartbeat, 1ms),
      config::integer("sse_max_queued_bytes",
-                     &http_options::sse_max_queued_bytes, 4096, 256 * mib)},
+                     &http_options::sse_max_queued_bytes, 4096, 256 * mib),
+     config::parsed("tls_certificate", &http_options::tls_certificate,
+                    detail::assign<std::filesystem::path>),
+     config::parsed("tls_key", &http_options::tls_key,
+                    detail::assign<std::filesystem::path>),
+     config::parsed("tls_client_ca", &http_options::tls_client_ca,
+                    detail::assign<std::filesystem::path>)},
     check_http};
   return result;
 }

@@ -2,11 +2,13 @@
 
 // Options of the HTTP bridge (section `http:`). The initialisers are the
 // defaults; keys, types and ranges are in http_options.cpp. Limits protect
-// the node from slow, large or hostile clients. Reload: none; a change
-// needs a restart.
+// the node from slow, large or hostile clients. Reload: none, a change
+// needs a restart; only the contents of the TLS files are read again on
+// SIGHUP.
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,8 @@ struct http_options {
   /// Request target (path and query; 414 above it).
   uint64_t max_uri_bytes = 8 * 1024;
   /// Request body (413 above it, decided from Content-Length before the
-  /// body is read).
+  /// body is read; a chunked body's decoded bytes are counted as they
+  /// come).
   uint64_t max_body_bytes = 4ull << 20;
   /// Nesting of objects and arrays in a JSON body (400 above it).
   uint32_t max_json_depth = 64;
@@ -58,7 +61,22 @@ struct http_options {
   /// Bytes an event stream may queue for a slow client before it is
   /// closed.
   uint64_t sse_max_queued_bytes = 1ull << 20;
+  /// PEM certificate chain (leaf first) and its private key; with both the
+  /// bridge serves HTTPS only (TLS 1.2 or later). Both or neither; empty:
+  /// plain HTTP. Reloaded on SIGHUP (new connections use the new pair).
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_key;
+  /// PEM CA certificates; when set, every client must present a
+  /// certificate signed by one of them (mutual TLS). Needs the pair above.
+  std::filesystem::path tls_client_ca;
 };
+
+namespace http {
+struct tls_files;
+} // namespace http
+
+/// The TLS files of `x` (tls_context.hpp).
+http::tls_files tls_files_of(const http_options& x);
 
 /// The `http:` section.
 const config::section<http_options>& http_section();

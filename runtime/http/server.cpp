@@ -3,13 +3,18 @@
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "runtime/error.hpp"
+#include "runtime/http/stream_session.hpp"
 
 namespace bsm::http {
 
 namespace net = boost::asio;
+namespace beast = boost::beast;
 using tcp = net::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 server_options server_options::from(const http_options& opts) {
   server_options result;
@@ -25,6 +30,7 @@ server_options server_options::from(const http_options& opts) {
   result.session.sse_max_queued_bytes = opts.sse_max_queued_bytes;
   result.session.handler_timeout
     = opts.max_ask_timeout + std::chrono::seconds{10};
+  result.tls = tls_files_of(opts);
   return result;
 }
 
@@ -41,12 +47,35 @@ server::start(server_options opts, dispatcher dispatch, http_metrics* metrics,
               std::shared_ptr<spdlog::logger> log) {
   std::unique_ptr<server> result{
     new server(std::move(opts), std::move(dispatch), metrics, std::move(log))};
+  if (auto err = result->load_tls())
+    return err;
   if (auto err = result->bind())
     return err;
   result->accept();
   for (uint32_t i = 0; i < result->opts_.io_threads; ++i)
     result->threads_.emplace_back([s = result.get()] { s->ioc_.run(); });
   return result;
+}
+
+caf::error server::load_tls() {
+  if (!opts_.tls.enabled())
+    return caf::none;
+  auto loaded = make_server_tls_context(opts_.tls);
+  if (!loaded)
+    return make_error(errc::invalid_argument,
+                      loaded.failed_key + ": " + loaded.message);
+  std::lock_guard<std::mutex> guard{mtx_};
+  tls_ = std::move(loaded.context);
+  return caf::none;
+}
+
+caf::error server::reload_tls() {
+  return load_tls();
+}
+
+tls_context_ptr server::current_tls() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return tls_;
 }
 
 caf::error server::bind() {
@@ -104,8 +133,15 @@ void server::on_accept(tcp::socket socket) {
     --*count;
     metrics->open_connections.add(-1);
   };
-  auto s = std::make_shared<session>(std::move(socket), opts_.session,
-                                     dispatch_, metrics_, std::move(on_close));
+  std::shared_ptr<session> s;
+  if (auto tls = current_tls())
+    s = std::make_shared<stream_session<tls_stream>>(
+      tls_stream{std::move(socket), *tls}, tls, opts_.session, dispatch_,
+      metrics_, std::move(on_close));
+  else
+    s = std::make_shared<stream_session<beast::tcp_stream>>(
+      beast::tcp_stream{std::move(socket)}, nullptr, opts_.session, dispatch_,
+      metrics_, std::move(on_close));
   {
     std::lock_guard<std::mutex> guard{mtx_};
     forget_closed_sessions();

@@ -2,8 +2,9 @@
 
 // The HTTP listener: an Asio io_context on its own threads (never CAF's
 // scheduler threads), an acceptor that refuses connections beyond
-// max_connections, and the sessions. Requests go to the dispatcher; the
-// server knows nothing about routes or actors.
+// max_connections, and the sessions, over plain TCP or, with TLS files,
+// over TLS only. Requests go to the dispatcher; the server knows nothing
+// about routes or actors.
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +22,7 @@
 #include "runtime/http/http_metrics.hpp"
 #include "runtime/http/http_options.hpp"
 #include "runtime/http/session.hpp"
+#include "runtime/http/tls_context.hpp"
 
 namespace bsm::http {
 
@@ -29,6 +31,8 @@ struct server_options {
   uint32_t io_threads = 1;
   uint64_t max_connections = 1024;
   session_options session;
+  /// Set: HTTPS only.
+  tls_files tls;
 
   /// The server options of a node's http section.
   static server_options from(const http_options& opts);
@@ -37,7 +41,8 @@ struct server_options {
 class server {
 public:
   /// Binds `opts.listen` and starts serving on `opts.io_threads` threads.
-  /// Errors: `unavailable` if the address cannot be bound.
+  /// Errors: `unavailable` if the address cannot be bound;
+  /// `invalid_argument` if the TLS files make no context (naming the key).
   [[nodiscard]] static caf::expected<std::unique_ptr<server>>
   start(server_options opts, dispatcher dispatch, http_metrics* metrics,
         std::shared_ptr<spdlog::logger> log);
@@ -52,6 +57,16 @@ public:
   const std::string& address() const noexcept {
     return address_;
   }
+
+  /// "https://host:port" with TLS, else address().
+  std::string published_address() const {
+    return opts_.tls.enabled() ? "https://" + address_ : address_;
+  }
+
+  /// Reads the TLS files again; new connections use the new context. On
+  /// an error the current one stays (`invalid_argument`, naming the key).
+  /// Without TLS, nothing to do. Thread-safe.
+  [[nodiscard]] caf::error reload_tls();
 
   /// Stops accepting, lets in-flight requests finish for up to `timeout`,
   /// then closes every connection and stops the threads. Blocks the
@@ -71,6 +86,8 @@ private:
   server(server_options opts, dispatcher dispatch, http_metrics* metrics,
          std::shared_ptr<spdlog::logger> log);
 
+  caf::error load_tls();
+  tls_context_ptr current_tls();
   caf::error bind();
   void accept();
   void on_accept(boost::asio::ip::tcp::socket socket);
@@ -90,6 +107,8 @@ private:
   std::shared_ptr<std::atomic<size_t>> open_count_;
   std::atomic<size_t>& open_;
   std::mutex mtx_;
+  // Guarded by mtx_; replaced on reload, kept by each session that uses it.
+  tls_context_ptr tls_;
   std::vector<std::weak_ptr<session>> sessions_;
   size_t sweep_at_ = 64;
 };

@@ -92,6 +92,18 @@ TEST(BsmctlArgs, UrlAndTokenComeFromTheEnvironmentUnlessGiven) {
   EXPECT_TRUE(neither->global.token.empty());
 }
 
+TEST(BsmctlArgs, CacertNamesTheCaFileForAnHttpsNode) {
+  auto args = parse_bsmctl_args(
+    {"--url", "https://localhost:8443", "health", "--cacert", "ca.pem"}, {});
+  ASSERT_TRUE(args);
+  EXPECT_EQ(args->global.url, "https://localhost:8443");
+  EXPECT_EQ(args->global.cacert, "ca.pem");
+  auto none = parse_bsmctl_args({"health"}, {});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->global.cacert.empty());
+  EXPECT_FALSE(parse_bsmctl_args({"health", "--cacert"}, {}));
+}
+
 TEST(BsmctlArgs, EventsTakeAPatternAndACount) {
   auto all = parse_bsmctl_args({"events"}, {});
   ASSERT_TRUE(all);
@@ -146,9 +158,9 @@ TEST(BsmctlArgs, HelpWinsAnywhereAndVersionIsACommand) {
   ASSERT_TRUE(version);
   EXPECT_EQ(version->command, command_kind::version);
   auto usage = bsm::ctl::bsmctl_usage();
-  for (const char* word :
-       {"send", "--batch", "actors", "tree", "health", "events", "ports",
-        "--url", "--token", "--output", "BSM_URL", "BSM_TOKEN", "Exit codes"})
+  for (const char* word : {"send", "--batch", "actors", "tree", "health",
+                           "events", "ports", "--url", "--token", "--cacert",
+                           "--output", "BSM_URL", "BSM_TOKEN", "Exit codes"})
     EXPECT_NE(usage.find(word), std::string::npos) << word;
 }
 
