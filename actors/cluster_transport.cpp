@@ -20,6 +20,7 @@
 #include <caf/policy/tcp.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <openssl/err.h>
 
 #include "runtime/error.hpp"
 
@@ -35,15 +36,24 @@ using steady = std::chrono::steady_clock;
 
 // Reads and writes through a caf_openssl session: the TLS handshake (with
 // the peer's certificate checked against the cluster CA) comes first.
+//
+// Every call starts with an empty OpenSSL error queue. All sessions share
+// the multiplexer's thread, and SSL_get_error() reads that thread's queue:
+// caf_openssl drains it only where it logs, so without CAF's logging an
+// error one connection left behind (a peer that hung up mid-record) turned
+// the next "want read" of another connection into a failure and closed it.
+// Two TLS nodes lost each other every time one dialled the other back.
 struct tls_policy {
   explicit tls_policy(caf::openssl::session_ptr s) : session(std::move(s)) {}
 
   rw_state read_some(size_t& result, native_socket fd, void* buf, size_t len) {
+    ERR_clear_error();
     return session->read_some(result, fd, buf, len);
   }
 
   rw_state write_some(size_t& result, native_socket fd, const void* buf,
                       size_t len) {
+    ERR_clear_error();
     return session->write_some(result, fd, buf, len);
   }
 
@@ -214,6 +224,7 @@ public:
         mpx, fd, guard, weak_from_this());
     caf::io::network::nonblocking(fd, true);
     caf::openssl::session_ptr session;
+    ERR_clear_error();
     try {
       session
         = caf::openssl::make_session(sys, fd, side == basp_side::accepted);
