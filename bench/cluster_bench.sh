@@ -51,15 +51,17 @@ load_before=$(loadavg)
 : >"$tmp/runs"
 : >"$tmp/runs-tls"
 [[ $tls == 1 ]] && ./deploy/make-certs.sh "$tmp/certs" bench-a bench-b >/dev/null
+# One run of `bsm_cluster_bench all` with the given extra flags.
+run_all() {
+  "$bin" all --messages "$messages" --payload-bytes "$payload" \
+    --round-trips "$round_trips" "$@" "${extra[@]}"
+}
 for rep in $(seq "$repetitions"); do
   echo "cluster_bench: round $rep of $repetitions" >&2
-  "$bin" all --messages "$messages" --payload-bytes "$payload" \
-    --round-trips "$round_trips" "${extra[@]}" >>"$tmp/runs"
+  run_all >>"$tmp/runs"
   if [[ $tls == 1 ]]; then
     echo "cluster_bench: round $rep of $repetitions, mutual TLS" >&2
-    "$bin" all --messages "$messages" --payload-bytes "$payload" \
-      --round-trips "$round_trips" --tls-dir "$tmp/certs" "${extra[@]}" \
-      >>"$tmp/runs-tls"
+    run_all --tls-dir "$tmp/certs" >>"$tmp/runs-tls"
   fi
 done
 load_after=$(loadavg)

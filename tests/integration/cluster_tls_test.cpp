@@ -8,11 +8,7 @@
 // another CA, or none, cannot join, send or ask; `openssl s_client`
 // without a certificate is refused; bad TLS paths are config errors.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -28,18 +24,22 @@
 #include "tests/common/temp_dir.hpp"
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/process.hpp"
+#include "tests/integration/raw_peer.hpp"
 #include "tests/integration/test_node.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using bsm::test::body_of;
+using bsm::test::closed_by_peer;
+using bsm::test::connect_to_loopback;
 using bsm::test::describe;
 using bsm::test::get;
 using bsm::test::poll_until;
 using bsm::test::post_json;
 using bsm::test::temp_dir;
 using bsm::test::test_node;
+using bsm::test::write_file;
 
 const std::string bsmd = BSMD_PATH;
 
@@ -60,19 +60,6 @@ uint64_t rss_mib(pid_t pid) {
   return 0;
 }
 
-int connect_to(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // A BASP header as CAF 0.17.6 writes it: type, 3 bytes, payload length
 // (network byte order), then operation data and two actor ids.
 std::string basp_header(uint8_t type, uint32_t payload) {
@@ -81,24 +68,6 @@ std::string basp_header(uint8_t type, uint32_t payload) {
   for (int i = 0; i < 4; ++i)
     h[4 + i] = static_cast<char>((payload >> (24 - 8 * i)) & 0xff);
   return h;
-}
-
-/// Reads (and discards) until the peer closes; false if it is still open
-/// after a generous deadline.
-bool closed_by_peer(int fd) {
-  return poll_until([fd] {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0)
-      return false;
-    char buf[4096];
-    return ::recv(fd, buf, sizeof(buf), 0) <= 0;
-  });
-}
-
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream out{path, std::ios::trunc};
-  out << text;
 }
 
 // "state" of `name` in the node's cluster view ("" if not listed).
@@ -210,7 +179,7 @@ TEST_F(ClusterPortTest, Issue15HugeHeaderBeforeHandshakeIsRefusedUnallocated) {
   ASSERT_NE(a->port(), 0) << a->proc().err();
   auto port = cluster_port(dir_.path() / "node-a");
   auto before = rss_mib(a->proc().pid());
-  int fd = connect_to(port);
+  int fd = connect_to_loopback(port);
   ASSERT_GE(fd, 0);
   // A client handshake that announces 256 MiB, from a process that will
   // never send them.
@@ -239,14 +208,14 @@ TEST_F(ClusterPortTest, MessagesBeforeTheHandshakeAndSilentPeersAreDropped) {
   ASSERT_NE(a->port(), 0) << a->proc().err();
   auto port = cluster_port(dir_.path() / "node-a");
   // A heartbeat (type 6) where the client handshake belongs.
-  int early = connect_to(port);
+  int early = connect_to_loopback(port);
   ASSERT_GE(early, 0);
   auto header = basp_header(6, 0);
   ASSERT_EQ(::send(early, header.data(), header.size(), 0), 32);
   EXPECT_TRUE(closed_by_peer(early));
   ::close(early);
   // Connected, and never a byte.
-  int silent = connect_to(port);
+  int silent = connect_to_loopback(port);
   ASSERT_GE(silent, 0);
   EXPECT_TRUE(closed_by_peer(silent));
   ::close(silent);
@@ -315,7 +284,7 @@ TEST_F(ClusterPortTest, TlsRefusesForeignCaNoCertificateAndPlainBasp) {
   EXPECT_TRUE(own && own->status == 200) << describe(own);
   // A raw 256 MiB header on the TLS port is not TLS: dropped, unread.
   auto before = rss_mib(a->proc().pid());
-  int fd = connect_to(port);
+  int fd = connect_to_loopback(port);
   ASSERT_GE(fd, 0);
   auto header = basp_header(1, 256u << 20);
   ASSERT_EQ(::send(fd, header.data(), header.size(), 0), 32);
