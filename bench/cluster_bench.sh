@@ -74,19 +74,25 @@ runs_file, out, stamp, load_before, load_after, tls_file = sys.argv[1:7]
 runs = [json.loads(line) for line in open(runs_file) if line.strip()]
 tls_runs = [json.loads(line) for line in open(tls_file) if line.strip()]
 med = lambda xs: statistics.median(list(xs))
+def runtime_figures(rt, prefix):
+    """The runtime's medians, each name with `prefix`."""
+    return {prefix + k: v for k, v in {
+        "non_durable_msgs_per_s":
+            med(x["non_durable"]["msgs_per_s"] for x in rt),
+        "durable_accepted_msgs_per_s":
+            med(x["durable_accepted"]["msgs_per_s"] for x in rt),
+        "durable_delivered_msgs_per_s":
+            med(x["durable_delivered"]["msgs_per_s"] for x in rt),
+        "ask_rtt_p50_us": med(x["ask_rtt_us"]["p50"] for x in rt),
+        "ask_rtt_p99_us": med(x["ask_rtt_us"]["p99"] for x in rt),
+    }.items()}
 raw = [r["raw_caf"] for r in runs]
 rt = [r["runtime"] for r in runs]
 figures = {
     "raw_msgs_per_s": med(x["msgs_per_s"] for x in raw),
     "raw_rtt_p50_us": med(x["rtt_us"]["p50"] for x in raw),
     "raw_rtt_p99_us": med(x["rtt_us"]["p99"] for x in raw),
-    "non_durable_msgs_per_s": med(x["non_durable"]["msgs_per_s"] for x in rt),
-    "durable_accepted_msgs_per_s":
-        med(x["durable_accepted"]["msgs_per_s"] for x in rt),
-    "durable_delivered_msgs_per_s":
-        med(x["durable_delivered"]["msgs_per_s"] for x in rt),
-    "ask_rtt_p50_us": med(x["ask_rtt_us"]["p50"] for x in rt),
-    "ask_rtt_p99_us": med(x["ask_rtt_us"]["p99"] for x in rt),
+    **runtime_figures(rt, ""),
     "detection_ms": med(x["detection_ms"] for x in rt),
     # Per run, so both sides of a ratio saw the same machine state.
     "non_durable_vs_raw": med(b["non_durable"]["msgs_per_s"] / a["msgs_per_s"]
@@ -95,14 +101,7 @@ figures = {
 if tls_runs:
     tr = [r["runtime"] for r in tls_runs]
     figures.update({
-        "tls_non_durable_msgs_per_s":
-            med(x["non_durable"]["msgs_per_s"] for x in tr),
-        "tls_durable_accepted_msgs_per_s":
-            med(x["durable_accepted"]["msgs_per_s"] for x in tr),
-        "tls_durable_delivered_msgs_per_s":
-            med(x["durable_delivered"]["msgs_per_s"] for x in tr),
-        "tls_ask_rtt_p50_us": med(x["ask_rtt_us"]["p50"] for x in tr),
-        "tls_ask_rtt_p99_us": med(x["ask_rtt_us"]["p99"] for x in tr),
+        **runtime_figures(tr, "tls_"),
         # Per round: the plain and the TLS run of one round side by side.
         "tls_vs_plain_non_durable": med(
             b["non_durable"]["msgs_per_s"] / a["non_durable"]["msgs_per_s"]
