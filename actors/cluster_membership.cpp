@@ -138,7 +138,8 @@ void connect(self_pointer self, const std::string& address) {
     return;
   }
   p.connecting = true;
-  auto mm = self->home_system().middleman().actor_handle();
+  auto mm = st.env.transport ? st.env.transport
+                             : self->home_system().middleman().actor_handle();
   self
     ->request(mm, st.env.opts.connect_timeout, caf::connect_atom::value,
               hp->first, hp->second)

@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include <caf/io/middleman_actor.hpp>
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
@@ -43,6 +44,10 @@ struct cluster_membership_env {
   /// Where a raised incarnation is kept (meta column).
   store* db = nullptr;
   store_writer* writer = nullptr;
+  /// The cluster port's transport (actors/cluster_transport.hpp): connects
+  /// to peers through it, so outgoing connections are guarded and, with
+  /// cluster.tls_*, mutual TLS too. Default: CAF's own middleman.
+  caf::io::middleman_actor transport;
 };
 
 /// The key of the node's incarnation in the meta column.

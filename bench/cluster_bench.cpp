@@ -13,7 +13,9 @@
 //   bsm_cluster_bench peer [--port P] [--threads T] [--policy P]
 //       The other process of `raw`: publishes the sink, prints "PORT <n>",
 //       runs until stdin closes or SIGTERM.
-//   bsm_cluster_bench all [the flags of raw]
+//   bsm_cluster_bench all [the flags of raw] [--tls-dir DIR]
+//       (--tls-dir: the runtime's two nodes speak mutual TLS with the
+//       certificates in DIR, see raw_options::tls_dir)
 //       Side by side in one run: the raw baseline, then the runtime's
 //       cross-node tell, durable send and ask, and the failure detection
 //       time (bench/cluster_runtime.hpp). Prints
@@ -52,7 +54,7 @@ int usage() {
        "                             [--policy sharing|stealing]\n"
        "                             [--timeout-s S]\n"
        "       bsm_cluster_bench peer [--port P] [--threads T] [--policy P]\n"
-       "       bsm_cluster_bench all [the flags of raw]\n"
+       "       bsm_cluster_bench all [the flags of raw] [--tls-dir DIR]\n"
        "       bsm_cluster_bench node <bsmd arguments>\n";
   return 2;
 }
@@ -94,6 +96,10 @@ bool apply_flags(const std::map<std::string, std::string>& flags,
     {"port", &port},
   };
   for (const auto& [name, value] : flags) {
+    if (name == "tls-dir") {
+      opts.tls_dir = value;
+      continue;
+    }
     if (name == "policy") {
       if (value != "sharing" && value != "stealing") {
         std::cerr << "--policy: sharing or stealing\n";

@@ -58,6 +58,10 @@ struct raw_options {
   /// Longest wait for the peer to start and for each measurement.
   /// Default: 120 s.
   std::chrono::seconds timeout{120};
+  /// The runtime part only: a directory with ca.pem and bench-a/bench-b
+  /// .pem/.key (deploy/make-certs.sh DIR bench-a bench-b); both nodes then
+  /// speak mutual TLS (cluster.tls_*). Empty: plain BASP. Default: empty.
+  std::string tls_dir;
 };
 
 /// Errors: `invalid_argument` for zero messages or round trips, or a zero

@@ -73,9 +73,20 @@ struct peer_node {
   std::string cluster_address;
 };
 
+/// --set lines (or fields) for mutual TLS with `name`'s files in `dir`.
+std::vector<std::pair<std::string, std::string>>
+tls_settings(const std::string& dir, const std::string& name) {
+  if (dir.empty())
+    return {};
+  return {{"cluster.tls_certificate", dir + "/" + name + ".pem"},
+          {"cluster.tls_key", dir + "/" + name + ".key"},
+          {"cluster.tls_ca", dir + "/ca.pem"}};
+}
+
 caf::expected<peer_node> start_peer_node(const std::string& exe,
                                          const std::string& config,
-                                         const std::filesystem::path& data) {
+                                         const std::filesystem::path& data,
+                                         const std::string& tls_dir) {
   mcp::spawn_options so;
   so.command = exe;
   so.args = {"node",
@@ -95,6 +106,10 @@ caf::expected<peer_node> start_peer_node(const std::string& exe,
              "mailbox.max_depth=10000000",
              "--set",
              "logging.level=warn"};
+  for (const auto& [key, value] : tls_settings(tls_dir, peer_name)) {
+    so.args.push_back("--set");
+    so.args.push_back(key + "=" + value);
+  }
   so.on_stderr = [](std::string_view line) {
     std::cerr << "node b: " << line << '\n';
   };
@@ -131,6 +146,11 @@ node_config node_a_config(const std::filesystem::path& data,
   cfg.logging.level = "warn";
   cfg.mailbox.max_depth = 10'000'000;
   cfg.scheduler = opts.scheduler;
+  if (!opts.tls_dir.empty()) {
+    cfg.cluster.tls_certificate = opts.tls_dir + "/bench-a.pem";
+    cfg.cluster.tls_key = opts.tls_dir + "/bench-a.key";
+    cfg.cluster.tls_ca = opts.tls_dir + "/ca.pem";
+  }
   return cfg;
 }
 
@@ -368,7 +388,7 @@ caf::expected<runtime_result> run_runtime(const std::string& exe,
   if (::mkdtemp(tmpl) == nullptr)
     return make_error(errc::unavailable, "cannot make a temp dir");
   std::filesystem::path dir{tmpl};
-  auto b = start_peer_node(exe, config, dir / "b");
+  auto b = start_peer_node(exe, config, dir / "b", opts.tls_dir);
   if (!b)
     return b.error();
   caf::expected<runtime_result> result{runtime_result{}};

@@ -13,7 +13,7 @@ find_package(OpenSSL 3 REQUIRED)
 
 # CAF 0.17.6 ships no CMake package in Debian: import its libraries by hand.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
-foreach(component core io)
+foreach(component core io openssl)
   find_library(CAF_${component}_LIBRARY caf_${component} REQUIRED)
   add_library(CAF::${component} SHARED IMPORTED)
   set_target_properties(CAF::${component} PROPERTIES
@@ -22,6 +22,9 @@ foreach(component core io)
     INTERFACE_LINK_LIBRARIES Threads::Threads)
 endforeach()
 set_property(TARGET CAF::io APPEND PROPERTY INTERFACE_LINK_LIBRARIES CAF::core)
+# caf_openssl: TLS sessions for the cluster port (mutual TLS between nodes).
+set_property(TARGET CAF::openssl APPEND PROPERTY INTERFACE_LINK_LIBRARIES
+  CAF::io OpenSSL::SSL)
 
 # tcmalloc (gperftools) for the daemon and the benchmarks: protobuf keeps
 # every string field behind its own heap allocation, often freed on another

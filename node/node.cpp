@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,16 @@
 namespace bsm {
 
 namespace {
+
+cluster_transport_options transport_options(const cluster_options& x) {
+  cluster_transport_options result;
+  result.limits.max_frame_bytes = x.max_frame_bytes;
+  result.limits.max_handshake_bytes = x.max_handshake_bytes;
+  result.handshake_timeout = x.handshake_timeout;
+  result.max_pending_handshakes = x.max_pending_handshakes;
+  result.tls = tls_enabled(x);
+  return result;
+}
 
 // How long start() waits for the root to answer; children spawn
 // asynchronously, so the first answer proves the tree came up.
@@ -182,6 +193,13 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   n.system_cfg_ = std::make_unique<system_config>(
     scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get());
   n.system_cfg_->load<caf::io::middleman>();
+  if (tls_enabled(n.cfg_.cluster)) {
+    // caf_openssl reads these per TLS session (actors/cluster_transport).
+    n.system_cfg_->openssl_certificate = n.cfg_.cluster.tls_certificate;
+    n.system_cfg_->openssl_key = n.cfg_.cluster.tls_key;
+    n.system_cfg_->openssl_cafile = n.cfg_.cluster.tls_ca;
+    n.system_cfg_->load<caf::openssl::manager>();
+  }
   n.system_ = std::make_unique<caf::actor_system>(*n.system_cfg_);
   return result;
 }
@@ -222,6 +240,7 @@ child_spec node::cluster_child() {
   env.log = logger_.log;
   env.db = store_.get();
   env.writer = writer_.get();
+  env.transport = transport_;
   spec.start = [env](caf::actor_system& sys,
                      const std::string&) -> caf::expected<caf::actor> {
     return caf::actor_cast<caf::actor>(sys.spawn(cluster_membership, env));
@@ -252,6 +271,33 @@ void node::add_cluster_metrics() {
       g->set(counts[state]);
     incarnation.set(static_cast<double>(dir->incarnation()));
   });
+  add_transport_metrics();
+}
+
+void node::add_transport_metrics() {
+  auto& refused = metrics_->counter_family(
+    "bsm_cluster_peers_refused_total",
+    "Connections the cluster port closed before or at the handshake, by "
+    "reason: a frame over its limit or out of order, no handshake in time, "
+    "too many connections waiting for theirs, a handshake that failed "
+    "(with TLS: no certificate from the cluster CA).",
+    {"reason"});
+  using counter_field = std::atomic<uint64_t> cluster_transport_counters::*;
+  const std::pair<const char*, counter_field> reasons[]
+    = {{"frame", &cluster_transport_counters::refused_frames},
+       {"handshake_timeout", &cluster_transport_counters::handshake_timeouts},
+       {"pending_limit", &cluster_transport_counters::over_pending_limit},
+       {"handshake_failed", &cluster_transport_counters::handshake_failures}};
+  for (const auto& [label, field] : reasons) {
+    auto& series = refused.with({label});
+    auto published = std::make_shared<std::atomic<uint64_t>>(0);
+    metrics_->add_collector(
+      [counters = transport_counters_, &series, published, field = field] {
+        auto now = ((*counters).*field).load();
+        if (auto before = published->exchange(now); now > before)
+          series.inc(now - before);
+      });
+  }
 }
 
 void node::add_log_metrics() {
@@ -431,6 +477,9 @@ caf::error node::start(std::vector<child_spec> extra) {
   opts.children.push_back(
     security_child(cfg_, store_.get(), access_, logger_.log));
   opts.children.push_back(event_bus_child(event_bus_options{}, events));
+  transport_
+    = spawn_cluster_transport(*system_, transport_options(cfg_.cluster),
+                              logger_.log, transport_counters_);
   opts.children.push_back(cluster_child());
   // The environment is read here, once: actors read none (API keys).
   opts.children.push_back(
@@ -491,6 +540,10 @@ void node::stop() {
     caf::anon_send_exit(relay_, caf::exit_reason::user_shutdown);
     relay_ = nullptr;
   }
+  if (transport_) {
+    caf::anon_send_exit(transport_, caf::exit_reason::user_shutdown);
+    transport_ = nullptr;
+  }
 }
 
 caf::error node::await_root() {
@@ -520,11 +573,8 @@ caf::error node::open_listeners() {
   ingress_env.append_timeout = cfg_.cluster.append_timeout;
   auto ingress = system_->spawn(cluster_ingress, std::move(ingress_env));
   ingress_ = caf::actor_cast<caf::actor>(ingress);
-  auto port
-    // reuse_addr: a node restarted at once takes its port back from the
-    // connections of its previous run that linger in TIME_WAIT.
-    = system_->middleman().publish(ingress, listen.port, listen.host.c_str(),
-                                   true);
+  auto port = publish_on_cluster_port(*system_, transport_, ingress_,
+                                      system_->message_types(ingress), listen);
   if (!port)
     return make_error(errc::unavailable, "cannot listen on cluster address "
                                            + to_string(listen) + ": "

@@ -12,6 +12,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/cluster_transport.hpp"
 #include "actors/http_bridge.hpp"
 #include "actors/remote_call.hpp"
 #include "agents/agent_catalog.hpp"
@@ -139,8 +140,10 @@ private:
   void add_log_metrics();
   /// Exports the group commit's writes and batches.
   void add_store_metrics();
-  /// Exports the members by state and this node's incarnation.
+  /// Exports the members by state, this node's incarnation and the peers
+  /// the cluster port refused.
   void add_cluster_metrics();
+  void add_transport_metrics();
   /// Raises the incarnation kept in the store; a node runs every start as
   /// a new incarnation, so nothing of an earlier run is taken for current.
   caf::error start_incarnation();
@@ -182,6 +185,11 @@ private:
   caf::actor relay_;
   // Published on the cluster port; forwards to the mailbox router.
   caf::actor ingress_;
+  // Serves and connects the cluster port (guarded reads, mutual TLS);
+  // stopped after the tree, whose membership connects through it.
+  caf::io::middleman_actor transport_;
+  std::shared_ptr<cluster_transport_counters> transport_counters_
+    = std::make_shared<cluster_transport_counters>();
   // Stopped (drained) before the tree, so answers can still be made.
   std::unique_ptr<http::server> http_server_;
   // What ports.json and the log show: "https://host:port" with TLS.

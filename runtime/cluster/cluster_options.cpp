@@ -1,5 +1,6 @@
 #include "runtime/cluster/cluster_options.hpp"
 
+#include "runtime/cluster/cluster_tls_files.hpp"
 #include "runtime/cluster/redis_url.hpp"
 #include "runtime/config/config_fields.hpp"
 
@@ -70,10 +71,16 @@ config::maybe_problem check_cluster(const cluster_options& x) {
   if (auto p
       = config::check("cluster.membership", membership_problem(x.membership)))
     return p;
-  return check_timing(x);
+  if (auto p = check_timing(x))
+    return p;
+  return cluster::check_tls_files(x.tls_certificate, x.tls_key, x.tls_ca);
 }
 
 } // namespace
+
+bool tls_enabled(const cluster_options& x) {
+  return !x.tls_certificate.empty() && !x.tls_key.empty() && !x.tls_ca.empty();
+}
 
 const config::section<cluster_options>& cluster_section() {
   static const config::section<cluster_options> result{
@@ -89,7 +96,18 @@ const config::section<cluster_options>& cluster_section() {
      config::duration("connect_timeout", &cluster_options::connect_timeout,
                       100ms),
      config::duration("membership_ttl", &cluster_options::membership_ttl),
-     config::duration("append_timeout", &cluster_options::append_timeout, 1ms)},
+     config::duration("append_timeout", &cluster_options::append_timeout, 1ms),
+     config::integer("max_frame_bytes", &cluster_options::max_frame_bytes,
+                     64 * 1024, int64_t{1} << 30),
+     config::integer("max_handshake_bytes",
+                     &cluster_options::max_handshake_bytes, 1024, 1 << 20),
+     config::duration("handshake_timeout", &cluster_options::handshake_timeout,
+                      100ms),
+     config::integer("max_pending_handshakes",
+                     &cluster_options::max_pending_handshakes, 1, 65536),
+     config::text("tls_certificate", &cluster_options::tls_certificate),
+     config::text("tls_key", &cluster_options::tls_key),
+     config::text("tls_ca", &cluster_options::tls_ca)},
     check_cluster};
   return result;
 }

@@ -43,7 +43,37 @@ struct cluster_options {
   /// Time an envelope that arrived from another node gets to be appended
   /// to its local mailbox before the sender is told to retry.
   std::chrono::milliseconds append_timeout{30'000};
+
+  // -- what a peer may make this node hold (actors/cluster_transport.hpp) --
+
+  /// Largest BASP frame payload a member may send, in bytes; a peer that
+  /// announces more is disconnected before anything is allocated. A batch
+  /// of `mailbox.link_batch` envelopes must fit. Range: 64 KiB..1 GiB.
+  uint64_t max_frame_bytes = 64ull << 20;
+  /// Largest handshake payload a peer may announce before it is a member
+  /// (its first frame). Range: 1 KiB..1 MiB.
+  uint64_t max_handshake_bytes = 16 * 1024;
+  /// Time a peer has from connecting to a complete handshake (TLS, then
+  /// BASP) before it is disconnected. Minimum: 100ms.
+  std::chrono::milliseconds handshake_timeout{5'000};
+  /// Accepted connections that may wait for their handshake at once; more
+  /// are closed at once. Range: 1..65536.
+  uint64_t max_pending_handshakes = 64;
+
+  // -- mutual TLS between nodes: all three paths or none --
+
+  /// PEM certificate (chain) this node shows to its peers.
+  std::string tls_certificate;
+  /// PEM private key of tls_certificate (unencrypted; keep it mode 600).
+  std::string tls_key;
+  /// PEM CA certificate(s) a peer's certificate must chain to; peers
+  /// without one are refused, on accepted and outgoing connections alike.
+  std::string tls_ca;
 };
+
+/// True when the cluster port is served through mutual TLS (all three
+/// cluster.tls_* paths set; the section's check refuses one or two).
+bool tls_enabled(const cluster_options& x);
 
 /// The `cluster:` section.
 const config::section<cluster_options>& cluster_section();

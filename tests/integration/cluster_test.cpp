@@ -34,12 +34,14 @@
 #include "tests/common/temp_dir.hpp"
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/process.hpp"
+#include "tests/integration/raw_peer.hpp"
 #include "tests/integration/test_node.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using bsm::test::body_of;
+using bsm::test::closed_by_peer;
 using bsm::test::describe;
 using bsm::test::generous_deadline;
 using bsm::test::get;
@@ -47,6 +49,7 @@ using bsm::test::poll_until;
 using bsm::test::post_json;
 using bsm::test::process;
 using bsm::test::temp_dir;
+using bsm::test::write_file;
 using steady = std::chrono::steady_clock;
 
 const std::string bsmd = BSMD_PATH;
@@ -63,18 +66,6 @@ uint16_t free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
-}
-
-/// Reads (and discards) from `fd` until the peer closes it; false if it is
-/// still open after a generous deadline.
-bool closed_by_peer(int fd) {
-  return poll_until([fd] {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0)
-      return false;
-    char buf[4096];
-    return ::recv(fd, buf, sizeof(buf), 0) <= 0;
-  });
 }
 
 // Protobuf's JSON mapping carries bytes fields as base64.
@@ -97,12 +88,6 @@ std::string base64(const std::string& in) {
   while (out.size() % 4 != 0)
     out.push_back('=');
   return out;
-}
-
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream out{path, std::ios::trunc};
-  out << text;
 }
 
 // Agents of the test: one placed on node-c, one stateless placed there.
