@@ -94,10 +94,12 @@ start_baseline() {
   baseline_pid=$pid
 }
 
-# Starts bsmd on a fresh data dir; sets bsmd_url (from ports.json's "http")
-# and bsmd_pid.
+# The settings of both bsmd nodes.
 node_sets=("store.durability=$durability" "http.io_threads=$io_threads"
   "mailbox.max_depth=$max_depth")
+
+# Starts bsmd on a fresh data dir; sets bsmd_url (from ports.json's "http")
+# and bsmd_pid.
 start_bsmd() {
   start_bsmd_node "${node_sets[@]}"
   pids+=("$bsmd_pid")
