@@ -6,15 +6,27 @@
 # ("http://127.0.0.1:PORT") once ports.json names the HTTP address.
 # Needs $build, $tmp and a fail() that exits.
 start_bsmd_node() {
-  local bin="$build/node/bsmd" data="$tmp/data" ports="$tmp/data/ports.json"
+  start_bsmd_node_at data config/node.yaml "$@"
+  bsmd_pid=$started_pid
+  bsmd_url=$started_url
+}
+
+# start_bsmd_node_at NAME CONFIG [KEY=VALUE...]: the same on CONFIG with
+# its data in $tmp/NAME and its output in $tmp/NAME.out and NAME.err (so
+# that two nodes can run side by side); sets started_pid and started_url.
+start_bsmd_node_at() {
+  local name=$1 config=$2
+  shift 2
+  local bin="$build/node/bsmd" data="$tmp/$name" ports="$tmp/$name/ports.json"
+  local err="$tmp/$name.err"
   [[ -x $bin ]] || fail "$bin not built"
   local sets=() x
   for x in "$@"; do sets+=(--set "$x"); done
-  "$bin" --config config/node.yaml --set "node.data_dir=$data" \
+  "$bin" --config "$config" --set "node.data_dir=$data" \
     --set http.listen=127.0.0.1:0 --set cluster.listen=127.0.0.1:0 \
     --set logging.level=warn "${sets[@]}" \
-    >"$tmp/bsmd.out" 2>"$tmp/bsmd.err" &
-  bsmd_pid=$!
+    >"$tmp/$name.out" 2>"$err" &
+  started_pid=$!
   local addr=""
   for _ in $(seq 300); do
     if [[ -f $ports ]]; then
@@ -23,11 +35,11 @@ start_bsmd_node() {
       [[ -n $addr ]] || fail "bsmd's ports.json has no \"http\" address: $(cat "$ports")"
       break
     fi
-    kill -0 "$bsmd_pid" 2>/dev/null || fail "bsmd died: $(cat "$tmp/bsmd.err")"
+    kill -0 "$started_pid" 2>/dev/null || fail "bsmd died: $(cat "$err")"
     sleep 0.1
   done
-  [[ -n $addr ]] || fail "bsmd wrote no ports.json within 30 s: $(cat "$tmp/bsmd.err")"
-  bsmd_url="http://$addr"
+  [[ -n $addr ]] || fail "bsmd wrote no ports.json within 30 s: $(cat "$err")"
+  started_url="http://$addr"
 }
 
 # stop_pid PID: SIGTERM, then SIGKILL after 15 s; reaps it.

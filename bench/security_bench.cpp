@@ -2,22 +2,35 @@
 // each algorithm (and refusing one with a wrong signature), against the
 // bare HMAC-SHA256 over the same bytes as the floor; and checking a
 // password against a hash made with the default parameters (scrypt
-// ln=15,r=8,p=1 and PBKDF2-SHA256 with 600000 iterations).
+// ln=15,r=8,p=1 and PBKDF2-SHA256 with 600000 iterations). And what the
+// HTTP bridge's access gate does per tell (http_api/access_gate.cpp):
+// authenticate the bearer token and check the route's permission, before
+// and after the body names the message type; against the same steps for
+// a loopback client in protected mode (bench/http_bench.sh's pair).
 
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "runtime/error.hpp"
+#include "runtime/security/authenticator.hpp"
 #include "runtime/security/jwt_signer.hpp"
 #include "runtime/security/jwt_verifier.hpp"
 #include "runtime/security/password_hash.hpp"
+#include "runtime/security/permission_template.hpp"
 
 namespace {
 
@@ -130,6 +143,62 @@ void BM_RawHmacSha256(benchmark::State& state) {
     benchmark::DoNotOptimize(hs256_sign(hmac_key, signed_part));
 }
 
+/// The access gate's work for one tell to memory (authenticate, then the
+/// route's permission with and without the message type), as the node of
+/// bench/http_bench.sh's tell_auth (with `token`) or tell (protected mode,
+/// a loopback client) does it.
+struct gate_case {
+  authenticator auth;
+  std::string authorization;
+  bool loopback = false;
+};
+
+gate_case make_gate_case(bool with_token) {
+  bsm::security_options opts;
+  opts.roles
+    = {{"bench_tell",
+        {"actors:memory:inject:bsm.v1.MemoryPutRequest", "actors:read"}}};
+  if (!with_token)
+    return {value_of(authenticator::make(opts)), "", true};
+  // The authenticator reads its key from a file, at make() only.
+  auto key_file = std::filesystem::temp_directory_path()
+                  / ("bsm-security-bench-" + std::to_string(getpid()));
+  std::ofstream{key_file} << hmac_key << "\n";
+  opts.jwt_hs256_key_file = key_file;
+  auto made = authenticator::make(opts);
+  std::filesystem::remove(key_file);
+  jwt_signer_options signing;
+  signing.key = hmac_key;
+  auto signer = value_of(jwt_signer::make(signing));
+  auto issued = value_of(signer.issue({"http-bench", {"bench_tell"}, {}}, now));
+  return {value_of(std::move(made)), "Bearer " + issued.token, false};
+}
+
+void gate_loop(benchmark::State& state, bool with_token) {
+  auto c = make_gate_case(with_token);
+  auto route
+    = value_of(permission_template::parse("actors:{name}:inject:<type>"));
+  const std::vector<std::pair<std::string, std::string>> params{
+    {"name", "memory"}};
+  const std::map<std::string, std::string> late{
+    {"type", "bsm.v1.MemoryPutRequest"}};
+  for (auto _ : state) {
+    auto who = c.auth.authenticate(c.authorization, {c.loopback}, now);
+    if (!who || !(*who)->permissions.allows(route.resolve(params))
+        || !(*who)->permissions.allows(route.resolve(params, late)))
+      state.SkipWithError("tell refused");
+    benchmark::DoNotOptimize(who);
+  }
+}
+
+void BM_GateTellBearerHs256(benchmark::State& state) {
+  gate_loop(state, true);
+}
+
+void BM_GateTellProtectedMode(benchmark::State& state) {
+  gate_loop(state, false);
+}
+
 void password_loop(benchmark::State& state, password_kdf kdf) {
   password_hash_params defaults;
   defaults.kdf = kdf;
@@ -156,6 +225,8 @@ BENCHMARK(BM_JwtVerifyHs256);
 BENCHMARK(BM_JwtRefuseHs256BadSignature);
 BENCHMARK(BM_JwtVerifyRs256);
 BENCHMARK(BM_JwtVerifyEs256);
+BENCHMARK(BM_GateTellProtectedMode);
+BENCHMARK(BM_GateTellBearerHs256);
 BENCHMARK(BM_VerifyPasswordScryptDefault)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_VerifyPasswordPbkdf2Default)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

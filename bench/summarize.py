@@ -54,6 +54,9 @@ def medians(doc):
 HTTP_HEALTHZ_MIN_RATIO = 0.70
 HTTP_TELL_MIN_RPS = 20000
 HTTP_TELL_MAX_P99_MS = 10.0
+# A bearer token (HS256) and RBAC on every tell: at least this share of
+# the unauthenticated tell rate, both measured in the same run.
+HTTP_AUTH_TELL_MIN_RATIO = 0.90
 
 
 def verdict(ok):
@@ -63,21 +66,25 @@ def verdict(ok):
 def summarize_http(doc):
     """Prints an http_bench.sh result: medians, ratios and targets."""
     s = doc["settings"]
+    load = ""
+    if "load_before" in doc:
+        load = (f" (load average {doc['load_before']:.2f} before, "
+                f"{doc['load_after']:.2f} after)")
     print(f"host: {doc['host']}, {doc['cpus']} cpus shared by wrk and the "
           f"servers, {doc['idle_before_percent']}% idle before the run, "
-          f"{doc.get('idle_after_percent', '?')}% after; "
+          f"{doc.get('idle_after_percent', '?')}% after{load}; "
           f"wrk -t{s['wrk_threads']} -c{s['connections']}, "
           f"{s['duration_s']} s after {s['warmup_s']} s warm-up, median of "
           f"{s.get('repetitions', 1)}; {s['io_threads']} io thread(s) per "
           f"server; durability {s['durability']}; mailbox.max_depth "
           f"{s.get('mailbox_max_depth', 'default')}")
-    print(f"{'scenario':10} {'req/s':>10} {'p50 ms':>8} {'p90 ms':>8} "
+    print(f"{'scenario':12} {'req/s':>10} {'p50 ms':>8} {'p90 ms':>8} "
           f"{'p99 ms':>8} {'p99.9 ms':>9} {'non-2xx':>8} {'errors':>7}  "
           f"req/s of each run")
     by_name = {sc["name"]: sc for sc in doc["scenarios"]}
     for sc in doc["scenarios"]:
         each = ", ".join(f"{r:,.0f}" for r in sc.get("rps_runs", []))
-        print(f"{sc['name']:10} {sc['rps']:>10,.0f} {sc['p50_ms']:>8.2f} "
+        print(f"{sc['name']:12} {sc['rps']:>10,.0f} {sc['p50_ms']:>8.2f} "
               f"{sc['p90_ms']:>8.2f} {sc['p99_ms']:>8.2f} "
               f"{sc['p999_ms']:>9.2f} {sc['non_2xx']:>8} {sc['errors']:>7}  "
               f"{each}")
@@ -104,17 +111,68 @@ def summarize_http(doc):
               f"{sc['p99_ms']:.2f} ms; target >= {HTTP_TELL_MIN_RPS:,} req/s "
               f"and p99 < {HTTP_TELL_MAX_P99_MS:g} ms at 64 connections, no "
               f"errors: {verdict(ok)}")
-    if tell:
-        if tell.get("backlog") is not None and "drain_s" in tell:
-            drain = tell.get("drain_s")
+    for sc in (by_name.get(n) for n in ("tell", "tell_auth")):
+        if sc and sc.get("backlog") is not None and "drain_s" in sc:
+            drain = sc.get("drain_s")
             drained = (f"worked off in {drain} s" if drain is not None
                        else "not worked off within 300 s")
-            print(f"tell: {tell['backlog']:,} envelopes still queued for the "
-                  f"memory actor after that run, {drained}")
+            print(f"{sc['name']}: {sc['backlog']:,} envelopes still queued "
+                  f"for the memory actor after that run, {drained}")
+    summarize_auth(doc, by_name, clean)
     for sc in doc["scenarios"]:
         if not clean(sc):
             print(f"  {sc['name']}: {sc['non_2xx']} responses >= 400, "
                   f"errors {sc['error_kinds']}")
+
+
+def median(values):
+    values = sorted(values)
+    return values[(len(values) - 1) // 2] if values else None
+
+
+def runs_of(doc, name):
+    """The runs of scenario `name` by round: {rep: run}."""
+    return {r["rep"]: r for r in doc.get("runs", []) if r["name"] == name}
+
+
+def applied_line(doc, name):
+    """The median applied rate of a tell scenario and its runs, or None."""
+    runs = runs_of(doc, name)
+    applied = [r.get("applied_rps") for r in runs.values()]
+    if not runs or None in applied:
+        return None
+    growth = [r["backlog"] - r["backlog_before"] for r in runs.values()]
+    return median(applied), applied, growth
+
+
+def summarize_auth(doc, by_name, clean):
+    """Each *_auth scenario against its unauthenticated twin of the same
+    run: the ratio of the medians and of each round's pair."""
+    for name in ("healthz", "actors", "tell"):
+        plain, auth = by_name.get(name), by_name.get(name + "_auth")
+        if not plain or not auth:
+            continue
+        ratio = auth["rps"] / plain["rps"]
+        mine, theirs = runs_of(doc, name + "_auth"), runs_of(doc, name)
+        each = ", ".join(f"{mine[k]['rps'] / theirs[k]['rps']:.0%}"
+                         for k in sorted(mine) if k in theirs)
+        line = (f"{name}_auth / {name}: {ratio:.1%} of the medians (each "
+                f"round: {each})")
+        if name == "tell":
+            ok = ratio >= HTTP_AUTH_TELL_MIN_RATIO and clean(auth)
+            line += (f"; target >= {HTTP_AUTH_TELL_MIN_RATIO:.0%}: "
+                     f"{verdict(ok)}")
+        print(line)
+    if not (by_name.get("tell") and by_name.get("tell_auth")):
+        return
+    plain, auth = applied_line(doc, "tell"), applied_line(doc, "tell_auth")
+    if not plain or not auth:
+        return
+    for name, (med, each, growth) in (("tell", plain), ("tell_auth", auth)):
+        print(f"{name} applied by the memory actor: {med:,.0f} req/s median "
+              f"(each round: {', '.join(f'{a:,.0f}' for a in each)}); "
+              f"backlog growth per run: {', '.join(f'{g:+,}' for g in growth)}")
+    print(f"tell_auth / tell applied: {auth[0] / plain[0]:.1%} of the medians")
 
 
 def main(path):
