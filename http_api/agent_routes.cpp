@@ -4,6 +4,7 @@
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "http_api/caller_stamp.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/idempotency.hpp"
 #include "http_api/json_body.hpp"
@@ -146,6 +147,7 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
   auto req = parse_chat(*body, name);
   if (!req)
     return http::respond_error(*ex, req.error());
+  stamp_caller(*ex, *req);
   if (!env.names->get(agent_path(name)))
     return http::respond_error(*ex, bhttp::status::not_found, "not_found",
                                "no agent '" + name + "'");

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/cluster_ingress.hpp"
+#include "http_api/caller_stamp.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/idempotency.hpp"
 #include "http_api/json_body.hpp"
@@ -221,6 +222,11 @@ void post_message(http_bridge_pointer self, ex_ptr ex) {
   }
   if (!authorize_late(self, ex, {{"type", in->type_name}}))
     return;
+  // A chat acts for the caller the front authenticated, whatever the
+  // payload claims.
+  if (in->type_name == "bsm.v1.ChatRequest")
+    if (auto err = stamp_caller(*ex, in->payload, in->payload_is_json))
+      return http::respond_error(*ex, err);
   with_idempotency(self, ex, [self, ex, in = std::move(*in)](responder r) {
     if (in.ask)
       ask(self, ex, in, std::move(r));

@@ -6,6 +6,7 @@
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "http_api/caller_stamp.hpp"
 #include "http_api/chat_stream.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/json_body.hpp"
@@ -98,6 +99,7 @@ void chat_completions(http_bridge_pointer self, ex_ptr ex) {
   auto in = oaf::parse_request(*body);
   if (!in)
     return respond_openai_error(ex, in.error());
+  stamp_caller(*ex, in->chat);
   const auto& model = in->chat.agent();
   if (!authorize_late(self, ex, {{"model", model}}))
     return;

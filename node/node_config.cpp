@@ -114,12 +114,16 @@ const std::vector<section_spec>& schema() {
 // connects.
 std::vector<std::pair<std::string, const listen_address*>>
 exposed_listeners(const node_config& cfg) {
-  // The HTTP bridge checks credentials once any is configured.
-  bool http_guarded = has_configured_credentials(cfg.security);
+  // The HTTP bridge checks credentials once any is configured, or client
+  // certificates with http.tls_client_ca; the cluster port checks peer
+  // certificates with mutual TLS.
+  bool http_guarded = has_configured_credentials(cfg.security)
+                      || !cfg.http.tls_client_ca.empty();
+  bool cluster_guarded = tls_enabled(cfg.cluster);
   std::vector<std::pair<std::string, const listen_address*>> result;
   if (!http_guarded && !config::is_loopback(cfg.http.listen))
     result.emplace_back("http.listen", &cfg.http.listen);
-  if (!config::is_loopback(cfg.cluster.listen))
+  if (!cluster_guarded && !config::is_loopback(cfg.cluster.listen))
     result.emplace_back("cluster.listen", &cfg.cluster.listen);
   return result;
 }

@@ -256,49 +256,7 @@ TEST_F(Agents, ASeedAgentMayNotAskAnAgentOutsideItsDelegates) {
 // A chat with governance (which delegates to legal) for user bob, whose
 // roles grant `permissions`, injected as a ChatRequest with its caller; the
 // ChatReply, or null.
-namespace {
-json chat_as_bob(uint16_t port, const std::string& input,
-                 const std::vector<std::string>& permissions) {
-  json caller{{"name", "bob"},
-              {"kind", "user"},
-              {"roles", {"auditor"}},
-              {"permissions", permissions}};
-  json req{{"type", "bsm.v1.ChatRequest"},
-           {"payload", {{"input", input}, {"caller", caller}}},
-           {"mode", "ask"}};
-  auto res
-    = post_json(port, "/v1/actors/agents%2Fgovernance/messages", req.dump());
-  if (!res || res->status != 200)
-    return nullptr;
-  return body_of(*res)["payload"];
-}
-} // namespace
-
-TEST_F(Agents, ACallerWithoutTheChatPermissionOfTheDelegateIsRefused) {
-  auto reply = chat_as_bob(port(), "ask legal: what must a DPA cover?",
-                           {"agents:governance:chat", "agents:security:chat"});
-  ASSERT_TRUE(reply.is_object()) << reply;
-  ASSERT_EQ(reply["steps"].size(), 1u) << reply;
-  const auto& step = reply["steps"][0];
-  EXPECT_EQ(step["tool"], "ask_agent");
-  EXPECT_TRUE(step.value("is_error", false)) << reply;
-  EXPECT_EQ(step["result"], "the caller lacks permission 'agents:legal:chat' "
-                            "to ask agent 'legal'");
-  auto metrics = get(port(), "/metrics");
-  ASSERT_TRUE(metrics && metrics->status == 200) << describe(metrics);
-  EXPECT_NE(metrics->body.find("bsm_agent_capability_denied_total{agent="
-                               "\"governance\",kind=\"permission\"}"),
-            std::string::npos);
-  // The same question for a caller who may chat with legal is answered.
-  auto allowed = chat_as_bob(port(), "ask legal: what must a DPA cover?",
-                             {"agents:governance:chat", "agents:legal:chat"});
-  ASSERT_TRUE(allowed.is_object()) << allowed;
-  ASSERT_EQ(allowed["steps"].size(), 1u) << allowed;
-  EXPECT_FALSE(allowed["steps"][0].value("is_error", false)) << allowed;
-  EXPECT_NE(allowed["steps"][0]["result"].get<std::string>().find(local_marker),
-            std::string::npos)
-    << allowed;
-}
+namespace {} // namespace
 
 TEST_F(Agents, BadChatRequestsAreRefused) {
   auto unknown = chat(port(), "nobody", {{"input", "hi"}});

@@ -36,6 +36,7 @@
 #include "tests/integration/process.hpp"
 #include "tests/integration/raw_peer.hpp"
 #include "tests/integration/test_node.hpp"
+#include "tests/unit/security/jwt_test_tokens.hpp"
 
 namespace {
 
@@ -179,10 +180,14 @@ private:
   uint16_t http_port_ = 0;
 };
 
-/// Member states as one node sees them ("" if it does not list the name).
-std::map<std::string, std::string> states_seen_by(const cluster_node& n) {
+/// Member states as one node sees them ("" if it does not list the name);
+/// `headers` carry credentials for nodes that ask for them.
+std::map<std::string, std::string>
+states_seen_by(const cluster_node& n,
+               const std::vector<std::pair<std::string, std::string>>& headers
+               = {}) {
   std::map<std::string, std::string> result;
-  auto res = get(n.http(), "/v1/cluster");
+  auto res = get(n.http(), "/v1/cluster", headers);
   if (!res || res->status != 200)
     return result;
   auto view = body_of(*res);
@@ -210,6 +215,11 @@ protected:
     return "127.0.0.1:" + std::to_string(ports_[i]);
   }
 
+  /// A `security:` section for every node's config; empty: protected mode.
+  std::string security_yaml_;
+  /// Headers for the test's own reads when security_yaml_ asks for them.
+  std::vector<std::pair<std::string, std::string>> credentials_;
+
   /// Writes the three config files and makes the nodes (C runs the ledger).
   void configure(const std::string& membership) {
     const char* names[] = {"node-a", "node-b", "node-c"};
@@ -224,8 +234,8 @@ protected:
              << address(2) << "]\n";
       yaml << "  membership: " << membership << "\n"
            << "logging:\n  level: warn\n"
-           << "agents:\n  paths: [" << BSM_SOURCE_DIR << "/agents/seed, "
-           << (dir_.path() / "agents").string() << "]\n";
+           << security_yaml_ << "agents:\n  paths: [" << BSM_SOURCE_DIR
+           << "/agents/seed, " << (dir_.path() / "agents").string() << "]\n";
       nodes_.push_back(
         std::make_unique<cluster_node>(dir_.path(), names[i], i == 2));
       write_file(nodes_.back()->config(), yaml.str());
@@ -241,7 +251,7 @@ protected:
   bool await_states(size_t i, const std::map<std::string, std::string>& want) {
     return poll_until(
       [&] {
-        auto seen = states_seen_by(*nodes_[i]);
+        auto seen = states_seen_by(*nodes_[i], credentials_);
         return std::all_of(want.begin(), want.end(), [&](const auto& x) {
           return seen[x.first] == x.second;
         });
@@ -619,17 +629,30 @@ void write_delegation_agents(const std::filesystem::path& dir) {
 // A chat with front on node A for user alice, whose roles grant
 // `permissions`: a ChatRequest with its caller, injected; the ChatReply, or
 // the response as text.
-nlohmann::json chat_as_alice(uint16_t port,
-                             const std::vector<std::string>& permissions) {
-  nlohmann::json caller{{"name", "alice"},
-                        {"kind", "user"},
-                        {"roles", {"analyst"}},
-                        {"permissions", permissions}};
+const std::string cluster_hs256_key = "cluster-test-key-0123456789abcdef-0123";
+
+std::string token_for(const std::string& role) {
+  static const bsm::security::test::signer signer;
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  return signer.token(bsm::security::jwt_algorithm::hs256, {{"alg", "HS256"}},
+                      {{"sub", "alice"}, {"exp", now + 600}, {"roles", {role}}},
+                      cluster_hs256_key);
+}
+
+// A chat through node A's injection route as alice, authenticated with a
+// token for `role`: the front stamps her principal into the ChatRequest
+// (a caller in the payload would be replaced).
+nlohmann::json chat_as_alice(uint16_t port, const std::string& role) {
+  auto token = token_for(role);
+  nlohmann::json forged{{"name", "root"}, {"permissions", {"*"}}};
   nlohmann::json req{
     {"type", "bsm.v1.ChatRequest"},
-    {"payload", {{"input", "ask relay: ask leaf: hello"}, {"caller", caller}}},
+    {"payload", {{"input", "ask relay: ask leaf: hello"}, {"caller", forged}}},
     {"mode", "ask"}};
-  auto res = post_json(port, "/v1/actors/agents%2Ffront/messages", req.dump());
+  auto res = post_json(port, "/v1/actors/agents%2Ffront/messages", req.dump(),
+                       {{"Authorization", "Bearer " + token}});
   if (!res || res->status != 200)
     return describe(res);
   return body_of(*res)["payload"];
@@ -637,19 +660,22 @@ nlohmann::json chat_as_alice(uint16_t port,
 
 TEST_F(ClusterTest, ADelegatedChatKeepsItsCallersRightsAcrossNodes) {
   write_delegation_agents(dir_.path() / "agents");
+  auto key = dir_.path() / "hs256.key";
+  write_file(key, cluster_hs256_key);
+  security_yaml_
+    = "security:\n  jwt_hs256_key_file: " + key.string()
+      + "\n  metrics_open: true\n  roles:\n"
+        "    narrow: [\"actors:agents/front:inject\", agents:read, "
+        "agents:front:chat, agents:relay:chat]\n"
+        "    wide: [\"actors:agents/front:inject\", agents:read, "
+        "agents:front:chat, agents:relay:chat, agents:leaf:chat]\n";
+  credentials_ = {{"Authorization", "Bearer " + token_for("reader")}};
   configure("static");
   start_all();
   ASSERT_TRUE(await_all_up()) << nodes_[0]->log();
-  for (const auto& [name, node] : std::map<std::string, std::string>{
-         {"front", "node-a"}, {"relay", "node-b"}, {"leaf", "node-c"}}) {
-    auto res = get(nodes_[0]->http(), "/v1/agents/" + name);
-    ASSERT_TRUE(res && res->status == 200) << describe(res);
-    EXPECT_EQ(body_of(*res)["node"], node) << name;
-  }
   // Alice may chat with front and relay, not with leaf: relay, on B,
   // refuses its delegation to leaf with the caller A's request carried.
-  auto refused = chat_as_alice(nodes_[0]->http(),
-                               {"agents:front:chat", "agents:relay:chat"});
+  auto refused = chat_as_alice(nodes_[0]->http(), "narrow");
   ASSERT_TRUE(refused.is_object()) << refused;
   ASSERT_EQ(refused["steps"].size(), 1u) << refused;
   const auto& to_relay = refused["steps"][0];
@@ -671,9 +697,7 @@ TEST_F(ClusterTest, ADelegatedChatKeepsItsCallersRightsAcrossNodes) {
   EXPECT_EQ(metrics_c->body.find(R"(bsm_agent_turns_total{agent="leaf")"),
             std::string::npos);
   // With agents:leaf:chat the same chat reaches leaf on C.
-  auto allowed = chat_as_alice(
-    nodes_[0]->http(),
-    {"agents:front:chat", "agents:relay:chat", "agents:leaf:chat"});
+  auto allowed = chat_as_alice(nodes_[0]->http(), "wide");
   ASSERT_TRUE(allowed.is_object()) << allowed;
   ASSERT_EQ(allowed["steps"].size(), 1u) << allowed;
   EXPECT_EQ(

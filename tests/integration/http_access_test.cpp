@@ -136,7 +136,10 @@ protected:
       << "  max_open_streams: 1\n"
       << "  roles:\n"
       << "    pinger: [\"actors:node_info:inject:bsm.v1.PingRequest\"]\n"
-      << "    legal_only: [agents:legal:chat, agents:legal:read]\n";
+      << "    legal_only: [agents:legal:chat, agents:legal:read]\n"
+      << "    governance_only: [agents:governance:chat]\n"
+      << "    governance_and_legal: [agents:governance:chat, "
+         "agents:legal:chat]\n";
     node_ = new test_node(BSM_SOURCE_DIR, dir_->path() / "data",
                           {bsm::test::seed_agents_set()}, BSMD_PATH,
                           config.string());
@@ -363,6 +366,29 @@ TEST_F(TokenAccess, AgentPermissionsNameTheAgent) {
 }
 
 // One principal's streams are limited while another's are served.
+// A delegation acts with the rights of the caller the front
+// authenticated: governance may ask legal, but bob only if he may.
+TEST_F(TokenAccess, ADelegationNeedsTheCallersChatPermission) {
+  auto chat = [](const std::string& role) {
+    auto res
+      = send(port(), "POST", "/v1/agents/governance/chat",
+             bearer(token("bob", {role})),
+             json{{"input", "ask legal: what must a DPA cover?"}}.dump());
+    return res && res->status == 200 ? json::parse(res->body)
+                                     : json{{"error", describe(res)}};
+  };
+  auto refused = chat("governance_only");
+  ASSERT_EQ(refused["steps"].size(), 1u) << refused;
+  EXPECT_EQ(refused["steps"][0]["tool"], "ask_agent");
+  EXPECT_TRUE(refused["steps"][0].value("is_error", false)) << refused;
+  EXPECT_EQ(refused["steps"][0]["result"],
+            "the caller lacks permission 'agents:legal:chat' to ask agent "
+            "'legal'");
+  auto allowed = chat("governance_and_legal");
+  ASSERT_EQ(allowed["steps"].size(), 1u) << allowed;
+  EXPECT_FALSE(allowed["steps"][0].value("is_error", false)) << allowed;
+}
+
 TEST_F(TokenAccess, OpenStreamsAreLimitedPerPrincipal) {
   auto alice = token("alice", {"reader"});
   auto bob = token("bob", {"reader"});

@@ -1,0 +1,61 @@
+#include "http_api/caller_stamp.hpp"
+
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include "runtime/security/principal.hpp"
+
+namespace bsm::http_handlers {
+namespace {
+
+std::shared_ptr<http::exchange> exchange_for(const std::string& name,
+                                             std::vector<std::string> grants) {
+  auto ex = std::make_shared<http::exchange>(
+    http::request{}, "req-1", std::weak_ptr<http::session>{}, nullptr);
+  security::principal who;
+  who.name = name;
+  who.kind = security::principal_kind::token;
+  who.roles = {"chat"};
+  who.permissions = *security::permission_set::parse(grants);
+  ex->set_principal(std::make_shared<const security::principal>(who));
+  return ex;
+}
+
+TEST(CallerStamp, AChatRouteActsForTheAuthenticatedPrincipal) {
+  auto ex = exchange_for("alice", {"agents:legal:chat"});
+  v1::ChatRequest req;
+  stamp_caller(*ex, req);
+  EXPECT_EQ(req.caller().name(), "alice");
+  EXPECT_EQ(req.caller().kind(), "token");
+  ASSERT_EQ(req.caller().permissions_size(), 1);
+  EXPECT_EQ(req.caller().permissions(0), "agents:legal:chat");
+}
+
+TEST(CallerStamp, AForgedCallerInAnInjectedPayloadIsReplaced) {
+  auto ex = exchange_for("mallory", {"agents:legal:chat"});
+  std::string payload
+    = R"({"agent":"legal","input":"hi","caller":{"name":"root","permissions":["*"]}})";
+  ASSERT_FALSE(stamp_caller(*ex, payload, true));
+  v1::ChatRequest req;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(payload, &req).ok());
+  EXPECT_EQ(req.caller().name(), "mallory");
+  EXPECT_EQ(req.input(), "hi");
+  for (const auto& grant : req.caller().permissions())
+    EXPECT_NE(grant, "*");
+  v1::ChatRequest binary;
+  binary.mutable_caller()->add_permissions("*");
+  auto bytes = binary.SerializeAsString();
+  ASSERT_FALSE(stamp_caller(*ex, bytes, false));
+  ASSERT_TRUE(binary.ParseFromString(bytes));
+  EXPECT_EQ(binary.caller().name(), "mallory");
+  EXPECT_EQ(binary.caller().permissions_size(), 1);
+}
+
+TEST(CallerStamp, APayloadThatIsNoChatRequestIsRefused) {
+  auto ex = exchange_for("alice", {});
+  std::string payload = R"({"no_such_field":1})";
+  EXPECT_TRUE(stamp_caller(*ex, payload, true));
+}
+
+} // namespace
+} // namespace bsm::http_handlers
