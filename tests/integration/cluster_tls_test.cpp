@@ -312,9 +312,11 @@ TEST_F(ClusterPortTest, BadTlsFilesAreConfigErrorsNamingTheKey) {
   auto good = tls("ca-one", "node-a");
   auto other = tls("ca-one", "node-b");
   auto check = [&](std::vector<std::string> sets) {
-    std::vector<std::string> argv{bsmd, "--check-config", "--config",
-                                  std::string{BSM_SOURCE_DIR}
-                                    + "/config/node.yaml"};
+    // The seed agents by absolute path: the test may run from any folder.
+    std::vector<std::string> argv{
+      bsmd,       "--check-config",
+      "--config", std::string{BSM_SOURCE_DIR} + "/config/node.yaml",
+      "--set",    bsm::test::seed_agents_set()};
     for (const auto& s : sets) {
       argv.push_back("--set");
       argv.push_back(s);
