@@ -69,6 +69,15 @@ credentials_service::make(const security_options& opts, store& db,
   auto creds = credential_store::open(db, {});
   if (!creds)
     return std::move(creds.error());
+  auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  std::vector<user_record> seeded;
+  for (const auto& u : opts.users)
+    seeded.push_back(
+      user_record{u.name, u.password_hash, u.roles, now_unix, false});
+  if (auto err = creds->seed(seeded, {}))
+    return err;
   jwt_signer_options so;
   std::string issuing_key;
   if (!opts.jwt_hs256_key_file.empty()) {
@@ -106,15 +115,10 @@ credentials_service::credentials_service(
   security_options opts, credential_store creds, jwt_signer signer,
   std::string issuing_key, password_hash_params hashing, role_table roles,
   std::string dummy_hash)
-  : opts_(std::move(opts)),
-    creds_(std::move(creds)),
-    signer_(std::move(signer)),
-    issuing_key_(std::move(issuing_key)),
-    hashing_(hashing),
-    backoff_(login_backoff_options{}),
-    roles_(std::move(roles)),
-    dummy_hash_(std::move(dummy_hash)) {
-}
+  : opts_(std::move(opts)), creds_(std::move(creds)),
+    signer_(std::move(signer)), issuing_key_(std::move(issuing_key)),
+    hashing_(hashing), backoff_(login_backoff_options{}),
+    roles_(std::move(roles)), dummy_hash_(std::move(dummy_hash)) {}
 
 caf::expected<std::shared_ptr<const authenticator>>
 credentials_service::snapshot() const {

@@ -47,6 +47,52 @@ caf::error read_roles(const yaml_field& in, security_options& out) {
   return {};
 }
 
+caf::error read_user(const yaml_field& entry, seeded_user& out) {
+  std::set<std::string> given;
+  auto err = entry.entries([&](const yaml_field& x, const std::string& key) {
+    given.insert(key);
+    if (key == "name")
+      return x.text(out.name);
+    if (key == "password_hash") {
+      if (auto text_err = x.text(out.password_hash))
+        return text_err;
+      // A hash, never a password, belongs in a file.
+      if (out.password_hash.rfind("$scrypt$", 0) != 0
+          && out.password_hash.rfind("$pbkdf2-sha256$", 0) != 0)
+        return x.fail("expected a PHC hash ($scrypt$... or "
+                      "$pbkdf2-sha256$...), not a password");
+      return caf::error{};
+    }
+    if (key == "roles")
+      return x.sequence(out.roles, detail::assign<std::string>);
+    return x.fail("unknown key (known: name, password_hash, roles)");
+  });
+  if (err)
+    return err;
+  for (const auto* key : {"name", "password_hash"})
+    if (given.count(key) == 0)
+      return entry.fail("missing key " + quote(key));
+  return {};
+}
+
+caf::error read_users(const yaml_field& in, security_options& out) {
+  std::vector<seeded_user> users;
+  auto err = in.elements([&](const yaml_field& entry) {
+    return read_user(entry, users.emplace_back());
+  });
+  if (err)
+    return err;
+  out.users = std::move(users);
+  return {};
+}
+
+std::string render_users(const security_options& x) {
+  auto name = [](const seeded_user& u) {
+    return u.name;
+  };
+  return "[" + detail::join(x.users, ", ", name) + "]";
+}
+
 std::string render_roles(const security_options& x) {
   auto role = [](const auto& entry) {
     return entry.first + ": [" + detail::join(entry.second, ", ", quote) + "]";
@@ -68,7 +114,7 @@ config::maybe_problem check_security(const security_options& x) {
       "security.enabled",
       "is true, but no credential is configured: set "
       "security.jwt_hs256_key_file, jwt_rs256_public_key_file or "
-      "jwt_es256_public_key_file",
+      "jwt_es256_public_key_file, or seed security.users",
       {}};
   return std::nullopt;
 }
@@ -76,7 +122,8 @@ config::maybe_problem check_security(const security_options& x) {
 } // namespace
 
 bool has_configured_credentials(const security_options& x) {
-  return !x.jwt_hs256_key_file.empty() || !x.jwt_rs256_public_key_file.empty()
+  return !x.users.empty() || !x.jwt_hs256_key_file.empty()
+         || !x.jwt_rs256_public_key_file.empty()
          || !x.jwt_es256_public_key_file.empty();
 }
 
@@ -99,13 +146,14 @@ const config::section<security_options>& security_section() {
      config::duration("jwt_leeway", &security_options::jwt_leeway, 0ms),
      config::duration("token_lifetime", &security_options::token_lifetime, 1s),
      {"roles", read_roles, render_roles, {}, false, true},
+     {"users", read_users, render_users, {}, true, true},
      config::boolean("metrics_open", &security_options::metrics_open),
      config::integer("max_concurrent_chats",
                      &security_options::max_concurrent_chats, 0, 100'000),
      config::integer("max_open_streams", &security_options::max_open_streams, 0,
                      100'000),
-     config::integer("rate_per_address", &security_options::rate_per_address,
-                     0, 1'000'000),
+     config::integer("rate_per_address", &security_options::rate_per_address, 0,
+                     1'000'000),
      config::integer("burst_per_address", &security_options::burst_per_address,
                      0, 1'000'000),
      config::integer("rate_per_principal",

@@ -20,6 +20,17 @@
 
 namespace bsm {
 
+/// A user the config file seeds (security.users): created or updated in
+/// the store at every start; users made over the API are kept.
+struct seeded_user {
+  std::string name;
+  /// A PHC string (`$scrypt$...` or `$pbkdf2-sha256$...`), never a
+  /// password: make one with python3's hashlib, or create the user over
+  /// the API and copy nothing.
+  std::string password_hash;
+  std::vector<std::string> roles;
+};
+
 struct security_options {
   /// Ask every client for credentials, loopback ones too (no local admin).
   /// Needs a credential source configured.
@@ -44,6 +55,8 @@ struct security_options {
   /// on top of the built-in roles (role_table.hpp); a role named here
   /// replaces the built-in one of that name.
   std::map<std::string, std::vector<std::string>> roles;
+  /// Users seeded into the store at start (file only).
+  std::vector<seeded_user> users;
   /// GET /metrics without credentials (for a Prometheus on a trusted
   /// network); otherwise it needs metrics:read.
   bool metrics_open = false;
@@ -62,7 +75,7 @@ struct security_options {
   uint32_t burst_per_principal = 0;
 };
 
-/// True if some credential source is configured (JWT keys).
+/// True if some credential source is configured (JWT keys, seeded users).
 bool has_configured_credentials(const security_options& x);
 
 const config::section<security_options>& security_section();

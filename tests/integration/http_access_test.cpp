@@ -11,6 +11,7 @@
 
 #include "process.hpp"
 #include "runtime/security/jwt_verifier.hpp"
+#include "runtime/security/password_hash.hpp"
 #include "test_node.hpp"
 #include "tests/common/temp_dir.hpp"
 #include "tests/unit/security/jwt_test_tokens.hpp"
@@ -624,6 +625,35 @@ TEST_F(Credentials, RepeatedFailuresBackOffWith429) {
   ASSERT_TRUE(last && last->status == 429) << describe(last);
   EXPECT_GE(std::stoi(last->header("Retry-After")), 1);
   EXPECT_EQ(error_code(last), "rate_limited");
+}
+
+TEST(SeededUsers, AUserFromTheConfigFileLogsInWithItsRoles) {
+  temp_dir dir;
+  bsm::security::password_hash_params quick;
+  quick.scrypt_ln = 10; // fast for a test; the default is production strength
+  auto hash = bsm::security::hash_password("dave's password", quick);
+  ASSERT_TRUE(hash);
+  auto config = dir.path() / "node.yaml";
+  std::ofstream{config} << "security:\n  users:\n    - name: dave\n"
+                        << "      password_hash: '" << *hash << "'\n"
+                        << "      roles: [reader]\n";
+  test_node node{BSM_SOURCE_DIR,
+                 dir.path() / "data",
+                 {bsm::test::seed_agents_set()},
+                 BSMD_PATH,
+                 config.string()};
+  ASSERT_NE(node.port(), 0);
+  // A seeded user ends protected mode.
+  EXPECT_EQ(send(node.port(), "GET", "/v1/agents")->status, 401);
+  auto login
+    = send(node.port(), "POST", "/v1/auth/token", {},
+           json{{"username", "dave"}, {"password", "dave's password"}}.dump());
+  ASSERT_TRUE(login && login->status == 200) << describe(login);
+  header_list as_dave{
+    {"Authorization",
+     "Bearer " + json::parse(login->body)["access_token"].get<std::string>()}};
+  EXPECT_EQ(send(node.port(), "GET", "/v1/agents", as_dave)->status, 200);
+  EXPECT_EQ(send(node.port(), "GET", "/v1/users", as_dave)->status, 403);
 }
 
 TEST_F(TokenAccess, BsmctlSendsItsTokenFromTheFlagOrTheEnvironment) {

@@ -630,6 +630,23 @@ TEST(NodeConfig, SecurityEnabledNeedsACredential) {
   EXPECT_TRUE(contains(msg, "no credential is configured")) << msg;
 }
 
+TEST(NodeConfig, SeededUsersCarryAHashNeverAPassword) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write(
+    "node.yaml", "security:\n  users:\n    - name: dave\n"
+                 "      password_hash: '$scrypt$ln=10,r=8,p=1$c2FsdA$aGFzaA'\n"
+                 "      roles: [reader]\n"));
+  ASSERT_EQ(cfg.security.users.size(), 1u);
+  EXPECT_EQ(cfg.security.users[0].name, "dave");
+  EXPECT_EQ(cfg.security.users[0].roles, std::vector<std::string>{"reader"});
+  auto msg = error_for(dir, "security:\n  users:\n    - name: dave\n"
+                            "      password_hash: hunter22\n");
+  EXPECT_TRUE(contains(msg, "not a password")) << msg;
+  EXPECT_FALSE(contains(msg, "hunter22")) << msg;
+  msg = error_for(dir, "security:\n  users:\n    - name: dave\n");
+  EXPECT_TRUE(contains(msg, "missing key 'password_hash'")) << msg;
+}
+
 TEST(NodeConfig, RoleGrantsMustParse) {
   temp_dir dir;
   auto msg = error_for(dir, "security:\n  roles:\n    x: [agents]\n");
