@@ -330,10 +330,10 @@ private:
     auto& login = result_.login;
     size_t want = login.api_key ? 0 : 1;
     if (positionals_.size() > want)
-      return usage_error("unexpected argument '" + positionals_[want]
-                         + "' for 'login'"
-                         + (login.api_key ? " (the key comes from stdin)"
-                                          : " (the password comes from stdin)"));
+      return usage_error(
+        "unexpected argument '" + positionals_[want] + "' for 'login'"
+        + (login.api_key ? " (the key comes from stdin)"
+                         : " (the password comes from stdin)"));
     if (positionals_.size() < want)
       return usage_error("login needs USER (or --api-key)");
     if (!login.api_key) {
@@ -378,8 +378,8 @@ private:
 
   caf::error finish_users() {
     auto& users = result_.users;
-    if (auto err = admin_positionals("users", "set", "delete", users.action,
-                                     users.name))
+    if (auto err
+        = admin_positionals("users", "set", "delete", users.action, users.name))
       return err;
     if (users.action == admin_action::set && users.roles.empty())
       return usage_error("users set needs at least one --role");
@@ -390,14 +390,15 @@ private:
 
   caf::error finish_keys() {
     auto& keys = result_.keys;
-    if (auto err = admin_positionals("keys", "create", "revoke", keys.action,
-                                     keys.name))
+    if (auto err
+        = admin_positionals("keys", "create", "revoke", keys.action, keys.name))
       return err;
     bool create = keys.action == admin_action::set;
     if (create && keys.roles.empty())
       return usage_error("keys create needs at least one --role");
     if (!create
-        && (!keys.roles.empty() || keys.expires_in_s || !keys.principal.empty()))
+        && (!keys.roles.empty() || keys.expires_in_s
+            || !keys.principal.empty()))
       return usage_error("options --role, --principal and --expires-in-s are "
                          "only for 'keys create'");
     return caf::none;

@@ -35,9 +35,8 @@ private:
 
 } // namespace
 
-caf::expected<std::string> read_secret_line(std::istream& in,
-                                            const std::string& what,
-                                            size_t max_bytes) {
+caf::expected<std::string>
+read_secret_line(std::istream& in, const std::string& what, size_t max_bytes) {
   std::string line;
   for (int c = in.get(); c != std::char_traits<char>::eof() && c != '\n';
        c = in.get()) {
@@ -50,9 +49,9 @@ caf::expected<std::string> read_secret_line(std::istream& in,
   if (!line.empty() && line.back() == '\r')
     line.pop_back();
   if (line.size() > max_bytes)
-    return make_error(errc::invalid_argument,
-                      what + " on stdin is longer than "
-                        + std::to_string(max_bytes) + " bytes");
+    return make_error(errc::invalid_argument, what + " on stdin is longer than "
+                                                + std::to_string(max_bytes)
+                                                + " bytes");
   if (line.empty())
     return make_error(errc::invalid_argument,
                       "no " + what + " on stdin (one line expected)");

@@ -59,8 +59,7 @@ TEST(BsmctlAuthArgs, UsersActionsNeedTheirNamesAndRoles) {
   ASSERT_TRUE(set) << bsm::ctl::describe(set.error());
   EXPECT_EQ(set->users.action, admin_action::set);
   EXPECT_EQ(set->users.name, "bob");
-  EXPECT_EQ(set->users.roles,
-            (std::vector<std::string>{"operator", "viewer"}));
+  EXPECT_EQ(set->users.roles, (std::vector<std::string>{"operator", "viewer"}));
   auto del = parse_bsmctl_args({"users", "delete", "bob"}, {});
   ASSERT_TRUE(del);
   EXPECT_EQ(del->users.action, admin_action::remove);
@@ -70,8 +69,8 @@ TEST(BsmctlAuthArgs, UsersActionsNeedTheirNamesAndRoles) {
   EXPECT_TRUE(mentions(error_of({"users", "set", "bob"}), "--role"));
   EXPECT_TRUE(mentions(error_of({"users", "set", "--role", "admin"}),
                        "needs a non-empty NAME"));
-  EXPECT_TRUE(mentions(error_of({"users", "set", "bob", "--role="}),
-                       "non-empty role"));
+  EXPECT_TRUE(
+    mentions(error_of({"users", "set", "bob", "--role="}), "non-empty role"));
   EXPECT_TRUE(mentions(error_of({"users", "delete", "bob", "--role", "x"}),
                        "only for 'users set'"));
   EXPECT_TRUE(
@@ -81,10 +80,10 @@ TEST(BsmctlAuthArgs, UsersActionsNeedTheirNamesAndRoles) {
 }
 
 TEST(BsmctlAuthArgs, KeysCreateTakesRolesPrincipalAndExpiry) {
-  auto create = parse_bsmctl_args({"keys", "create", "ci", "--role", "operator",
-                                   "--expires-in-s", "3600", "--principal",
-                                   "bob"},
-                                  {});
+  auto create
+    = parse_bsmctl_args({"keys", "create", "ci", "--role", "operator",
+                         "--expires-in-s", "3600", "--principal", "bob"},
+                        {});
   ASSERT_TRUE(create) << bsm::ctl::describe(create.error());
   EXPECT_EQ(create->command, command_kind::keys);
   EXPECT_EQ(create->keys.action, admin_action::set);
@@ -161,9 +160,9 @@ TEST(BsmctlAuthOutput, TablesListUsersKeysAndRoles) {
   EXPECT_EQ(bsm::ctl::api_keys_table(keys),
             "ID  NAME  PRINCIPAL  ROLES     EXPIRES  REVOKED\n"
             "k1  ci    alice      operator  -        true\n");
-  auto roles = ordered_json::parse(
-    R"({"roles":[{"name":"admin","permissions":["*"]},)"
-    R"({"name":"none","permissions":[]}]})");
+  auto roles
+    = ordered_json::parse(R"({"roles":[{"name":"admin","permissions":["*"]},)"
+                          R"({"name":"none","permissions":[]}]})");
   EXPECT_EQ(bsm::ctl::roles_table(roles), "ROLE   PERMISSIONS\n"
                                           "admin  *\n"
                                           "none   -\n");
