@@ -7,7 +7,7 @@
 #include <signal.h>
 
 #include <fstream>
-#include <thread>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -16,47 +16,25 @@
 namespace {
 
 using namespace std::chrono_literals;
-using bsm::test::process;
-using bsm::test::run;
 using bsm::test::run_result;
-using bsm::test::temp_dir;
 using json = nlohmann::json;
-
-const std::string bsmd = BSMD_PATH;
-const std::string bsmctl = BSMCTL_PATH;
-const std::string source_dir = BSM_SOURCE_DIR;
 
 class BsmctlAuth : public ::testing::Test {
 protected:
   void SetUp() override {
-    node_ = std::make_unique<process>(
-      std::vector<std::string>{
-        bsmd, "--config", source_dir + "/config/node.yaml", "--set",
-        "node.data_dir=" + (dir_.path() / "data").string(), "--set",
-        "cluster.listen=127.0.0.1:0", "--set", "http.listen=127.0.0.1:0",
-        "--set", bsm::test::seed_agents_set()},
+    auto data_dir = dir_.path() / "data";
+    node_ = std::make_unique<bsm::test::process>(
+      bsm::test::node_argv(
+        BSMD_PATH, std::string{BSM_SOURCE_DIR} + "/config/node.yaml", data_dir),
       dir_.path());
-    url_ = await_http_url();
-    ASSERT_FALSE(url_.empty()) << "no HTTP address; bsmd stderr:\n"
-                               << node_->err();
+    auto address = bsm::test::await_http_address(data_dir, *node_);
+    ASSERT_TRUE(address) << "no HTTP address; bsmd stderr:\n" << node_->err();
+    url_ = "http://" + *address;
   }
 
   void TearDown() override {
     node_->signal(SIGTERM);
     node_->wait(20s);
-  }
-
-  std::string await_http_url() {
-    auto path = dir_.path() / "data" / "ports.json";
-    for (int i = 0; i < 500; ++i) {
-      auto doc = json::parse(bsm::test::read_file(path), nullptr, false);
-      if (!doc.is_discarded() && doc.contains("http"))
-        return "http://" + doc["http"].get<std::string>();
-      if (node_->wait(0ms))
-        break;
-      std::this_thread::sleep_for(20ms);
-    }
-    return {};
   }
 
   /// Runs bsmctl with --url (and --token unless empty), `input` on stdin
@@ -65,21 +43,21 @@ protected:
                  const std::string& token = "", const std::string& input = "") {
     auto file = dir_.path() / ("stdin" + std::to_string(++inputs_));
     std::ofstream{file} << input;
-    std::string cmd = "exec '" + bsmctl + "' --url '" + url_ + "'";
+    std::string cmd = "exec '" BSMCTL_PATH "' --url '" + url_ + "'";
     if (!token.empty())
       cmd += " --token '" + token + "'";
     for (const auto& arg : args)
       cmd += " '" + arg + "'";
     cmd += " < '" + file.string() + "'";
-    return run({"/bin/sh", "-c", cmd}, dir_.path());
+    return bsm::test::run({"/bin/sh", "-c", cmd}, dir_.path());
   }
 
   static std::string first_line(const std::string& text) {
     return text.substr(0, text.find('\n'));
   }
 
-  temp_dir dir_;
-  std::unique_ptr<process> node_;
+  bsm::test::temp_dir dir_;
+  std::unique_ptr<bsm::test::process> node_;
   std::string url_;
   int inputs_ = 0;
 };
