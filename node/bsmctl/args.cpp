@@ -52,6 +52,14 @@ std::optional<command_kind> command_named(const std::string& name) {
     return command_kind::events;
   if (name == "ports")
     return command_kind::ports;
+  if (name == "login")
+    return command_kind::login;
+  if (name == "users")
+    return command_kind::users;
+  if (name == "keys")
+    return command_kind::keys;
+  if (name == "roles")
+    return command_kind::roles;
   return std::nullopt;
 }
 
@@ -181,6 +189,17 @@ private:
         if (is_option(arg, "--count"))
           return take_number(result_.events.count, "--count");
         break;
+      case command_kind::login:
+        if (arg == "--api-key") {
+          result_.login.api_key = true;
+          return caf::none;
+        }
+        break;
+      case command_kind::users:
+        if (is_option(arg, "--role"))
+          return take_role(result_.users.roles);
+        break;
+      case command_kind::keys: return keys_option(arg);
       case command_kind::ports:
         if (is_option(arg, "--data-dir"))
           return take(result_.ports.data_dir, "--data-dir");
@@ -188,6 +207,32 @@ private:
           return take(result_.ports.key, "--key");
         break;
       default: break;
+    }
+    return unknown_option(arg);
+  }
+
+  caf::error take_role(std::vector<std::string>& roles) {
+    std::string role;
+    if (auto err = take(role, "--role"))
+      return err;
+    if (role.empty())
+      return usage_error("option --role needs a non-empty role");
+    roles.push_back(std::move(role));
+    return caf::none;
+  }
+
+  caf::error keys_option(const std::string& arg) {
+    auto& keys = result_.keys;
+    if (is_option(arg, "--role"))
+      return take_role(keys.roles);
+    if (is_option(arg, "--expires-in-s"))
+      return take_number(keys.expires_in_s, "--expires-in-s");
+    if (is_option(arg, "--principal")) {
+      if (auto err = take(keys.principal, "--principal"))
+        return err;
+      if (keys.principal.empty())
+        return usage_error("option --principal needs a non-empty name");
+      return caf::none;
     }
     return unknown_option(arg);
   }
@@ -224,6 +269,9 @@ private:
     switch (*command_) {
       case command_kind::send: return finish_send();
       case command_kind::events: return finish_events();
+      case command_kind::login: return finish_login();
+      case command_kind::users: return finish_users();
+      case command_kind::keys: return finish_keys();
       default:
         if (!positionals_.empty())
           return usage_error("unexpected argument '" + positionals_[0]
@@ -278,6 +326,84 @@ private:
     return caf::none;
   }
 
+  caf::error finish_login() {
+    auto& login = result_.login;
+    size_t want = login.api_key ? 0 : 1;
+    if (positionals_.size() > want)
+      return usage_error(
+        "unexpected argument '" + positionals_[want] + "' for 'login'"
+        + (login.api_key ? " (the key comes from stdin)"
+                         : " (the password comes from stdin)"));
+    if (positionals_.size() < want)
+      return usage_error("login needs USER (or --api-key)");
+    if (!login.api_key) {
+      login.username = positionals_[0];
+      if (login.username.empty())
+        return usage_error("login needs a non-empty USER");
+    }
+    return caf::none;
+  }
+
+  // ACTION [NAME]: which actions take a name, and the name it is.
+  caf::error admin_positionals(const std::string& command,
+                               const std::string& set_word,
+                               const std::string& remove_word,
+                               admin_action& action, std::string& name) {
+    if (positionals_.empty())
+      return usage_error(command + " needs list, " + set_word + " or "
+                         + remove_word);
+    const auto& word = positionals_[0];
+    size_t want = 2;
+    if (word == "list") {
+      action = admin_action::list;
+      want = 1;
+    } else if (word == set_word) {
+      action = admin_action::set;
+    } else if (word == remove_word) {
+      action = admin_action::remove;
+    } else {
+      return usage_error("unknown action '" + word + "' for '" + command
+                         + "' (list, " + set_word + ", " + remove_word + ")");
+    }
+    if (positionals_.size() > want)
+      return usage_error("unexpected argument '" + positionals_[want]
+                         + "' for '" + command + " " + word + "'");
+    if (want == 2) {
+      if (positionals_.size() < 2 || positionals_[1].empty())
+        return usage_error(command + " " + word + " needs a non-empty NAME");
+      name = positionals_[1];
+    }
+    return caf::none;
+  }
+
+  caf::error finish_users() {
+    auto& users = result_.users;
+    if (auto err
+        = admin_positionals("users", "set", "delete", users.action, users.name))
+      return err;
+    if (users.action == admin_action::set && users.roles.empty())
+      return usage_error("users set needs at least one --role");
+    if (users.action != admin_action::set && !users.roles.empty())
+      return usage_error("option --role is only for 'users set'");
+    return caf::none;
+  }
+
+  caf::error finish_keys() {
+    auto& keys = result_.keys;
+    if (auto err
+        = admin_positionals("keys", "create", "revoke", keys.action, keys.name))
+      return err;
+    bool create = keys.action == admin_action::set;
+    if (create && keys.roles.empty())
+      return usage_error("keys create needs at least one --role");
+    if (!create
+        && (!keys.roles.empty() || keys.expires_in_s
+            || !keys.principal.empty()))
+      return usage_error("options --role, --principal and --expires-in-s are "
+                         "only for 'keys create'");
+    return caf::none;
+  }
+
   static std::string command_word(command_kind kind) {
     switch (kind) {
       case command_kind::send: return "send";
@@ -286,6 +412,10 @@ private:
       case command_kind::health: return "health";
       case command_kind::events: return "events";
       case command_kind::ports: return "ports";
+      case command_kind::login: return "login";
+      case command_kind::users: return "users";
+      case command_kind::keys: return "keys";
+      case command_kind::roles: return "roles";
       case command_kind::version: return "--version";
       default: return "--help";
     }
@@ -338,6 +468,24 @@ Commands:
   ports [--data-dir DIR] [--key NAME]
       Prints the addresses a local node bound (DIR/ports.json, DIR defaults
       to ./data/node-a); --key http prints only the HTTP address.
+  login USER             reads USER's password from stdin (one line, not
+                         echoed on a terminal), POSTs /v1/auth/token and
+                         prints the access token: export
+                         BSM_TOKEN=$(bsmctl login alice < pwfile). Stores
+                         nothing on disk.
+  login --api-key        the same with an API key read from stdin
+  users list             GET /v1/users (table: NAME ROLES DISABLED CREATED)
+  users set NAME --role R [--role R...]
+                         PUT /v1/users/NAME with the password read from
+                         stdin (one line, 8 to 1024 bytes)
+  users delete NAME      DELETE /v1/users/NAME (revokes its API keys too)
+  keys list              GET /v1/api-keys (table: ID NAME PRINCIPAL ROLES
+                         EXPIRES REVOKED)
+  keys create NAME --role R [--role R...] [--principal P] [--expires-in-s N]
+                         POST /v1/api-keys; prints the record with the key
+                         (shown only this once; table: the key alone)
+  keys revoke ID         DELETE /v1/api-keys/ID
+  roles                  GET /v1/roles (table: ROLE PERMISSIONS)
 
 Global options (before or after the command; --opt=value works too):
   --url URL              the node (default: $BSM_URL, then

@@ -55,6 +55,10 @@ enum class command_kind {
   health,
   events,
   ports,
+  login,
+  users,
+  keys,
+  roles,
 };
 
 struct send_args {
@@ -89,12 +93,43 @@ struct ports_args {
   std::string key;
 };
 
+struct login_args {
+  /// The user to log in as; empty with --api-key.
+  std::string username;
+  /// --api-key: stdin holds an API key instead of USER's password.
+  bool api_key = false;
+};
+
+/// `users list|set|delete` and `keys list|create|revoke`.
+enum class admin_action { list, set, remove };
+
+struct users_args {
+  admin_action action = admin_action::list;
+  std::string name;
+  /// --role, repeatable; `set` needs at least one.
+  std::vector<std::string> roles;
+};
+
+struct keys_args {
+  admin_action action = admin_action::list;
+  /// The key's name for `create`, its id for `revoke`.
+  std::string name;
+  /// --role, repeatable; `create` needs at least one.
+  std::vector<std::string> roles;
+  /// --principal: whose key it is. Default: the server's (the caller).
+  std::string principal;
+  std::optional<uint64_t> expires_in_s;
+};
+
 struct bsmctl_args {
   global_options global;
   command_kind command = command_kind::help;
   send_args send;
   events_args events;
   ports_args ports;
+  login_args login;
+  users_args users;
+  keys_args keys;
 };
 
 /// Parses `args` (without argv[0]). Errors: `invalid_argument`, with a

@@ -4,6 +4,7 @@
 #include <optional>
 #include <ostream>
 
+#include "node/bsmctl/auth_commands.hpp"
 #include "node/bsmctl/command_context.hpp"
 #include "node/bsmctl/events_command.hpp"
 #include "node/bsmctl/exit_code.hpp"
@@ -151,6 +152,10 @@ int run_http_command(const bsmctl_args& args, const console& io) {
     case command_kind::tree: return run_tree(ctx);
     case command_kind::health: return run_health(ctx);
     case command_kind::events: return run_events(ctx, args.events);
+    case command_kind::login: return run_login(ctx, args.login);
+    case command_kind::users: return run_users(ctx, args.users);
+    case command_kind::keys: return run_keys(ctx, args.keys);
+    case command_kind::roles: return run_roles(ctx);
     default: io.err << "bsmctl: not an HTTP command\n"; return exit_usage;
   }
 }

@@ -28,7 +28,6 @@ using bsm::test::run_result;
 using bsm::test::temp_dir;
 using json = nlohmann::json;
 
-const std::string bsmd = BSMD_PATH;
 const std::string bsmctl = BSMCTL_PATH;
 const std::string source_dir = BSM_SOURCE_DIR;
 
@@ -37,12 +36,8 @@ class BsmctlAgainstNode : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
     dir_ = new temp_dir;
-    node_ = new process{{bsmd, "--config", source_dir + "/config/node.yaml",
-                         "--set", "node.data_dir=" + data_dir(), "--set",
-                         "cluster.listen=127.0.0.1:0", "--set",
-                         "http.listen=127.0.0.1:0", "--set",
-                         bsm::test::seed_agents_set()},
-                        dir_->path()};
+    node_ = new process{
+      bsm::test::node_argv(BSMD_PATH, config_file(), data_dir()), dir_->path()};
     url_ = new std::string{await_http_url()};
   }
 
@@ -68,18 +63,13 @@ protected:
     return (dir_->path() / "data").string();
   }
 
-  /// Waits for ports.json to name the HTTP address; "" if it never does.
   static std::string await_http_url() {
-    auto path = dir_->path() / "data" / "ports.json";
-    for (int i = 0; i < 500; ++i) {
-      auto doc = json::parse(bsm::test::read_file(path), nullptr, false);
-      if (!doc.is_discarded() && doc.contains("http"))
-        return "http://" + doc["http"].get<std::string>();
-      if (node_->wait(0ms))
-        break;
-      std::this_thread::sleep_for(20ms);
-    }
-    return {};
+    auto address = bsm::test::await_http_address(data_dir(), *node_);
+    return address ? "http://" + *address : std::string{};
+  }
+
+  static std::string config_file() {
+    return source_dir + "/config/node.yaml";
   }
 
   /// Runs bsmctl with --url of the node first.
