@@ -23,6 +23,17 @@ inline std::string ascii_lower(std::string_view text) {
   return result;
 }
 
+/// The value of hex digit `c` (either case), or -1.
+constexpr int ascii_hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 /// `text` without leading and trailing spaces, tabs, CRs and LFs.
 constexpr std::string_view ascii_trim(std::string_view text) noexcept {
   constexpr std::string_view space = " \t\r\n";

@@ -1,21 +1,12 @@
 #include "runtime/http/exchange.hpp"
 
+#include "runtime/ascii.hpp"
 #include "runtime/http/http_metrics.hpp"
 #include "runtime/http/session.hpp"
 
 namespace bsm::http {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 const std::string empty_string;
 
@@ -39,8 +30,8 @@ std::optional<std::string> percent_decode(std::string_view in,
     if (in[i] == '%') {
       if (i + 2 >= in.size())
         return std::nullopt;
-      auto hi = hex_value(in[i + 1]);
-      auto lo = hex_value(in[i + 2]);
+      auto hi = ascii_hex_value(in[i + 1]);
+      auto lo = ascii_hex_value(in[i + 2]);
       if (hi < 0 || lo < 0)
         return std::nullopt;
       out.push_back(static_cast<char>(hi * 16 + lo));

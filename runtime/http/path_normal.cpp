@@ -1,5 +1,6 @@
 #include "runtime/http/path_normal.hpp"
 
+#include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm::http {
@@ -8,16 +9,6 @@ namespace {
 
 caf::error refuse(const std::string& why) {
   return make_error(errc::invalid_argument, "request path " + why);
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 bool unreserved(char c) {
@@ -41,8 +32,8 @@ caf::expected<std::string> normalize_segment(std::string_view in) {
     }
     if (i + 2 >= in.size())
       return refuse("has a malformed %-escape");
-    auto hi = hex_value(in[i + 1]);
-    auto lo = hex_value(in[i + 2]);
+    auto hi = ascii_hex_value(in[i + 1]);
+    auto lo = ascii_hex_value(in[i + 2]);
     if (hi < 0 || lo < 0)
       return refuse("has a malformed %-escape");
     auto decoded = static_cast<char>(hi * 16 + lo);
