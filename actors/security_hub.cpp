@@ -2,17 +2,12 @@
 
 #include <chrono>
 
+#include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm {
 
 namespace {
-
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 template <class T>
 caf::result<T> reply(caf::expected<T> x) {
@@ -62,7 +57,7 @@ security_hub(security_hub_pointer self, security_options opts, store* db,
     [self](const v1::AuthTokenRequest& req) {
       int64_t retry_after = 0;
       auto result = self->state.service->login(
-        req, unix_now(), std::chrono::steady_clock::now(), retry_after);
+        req, unix_now_s(), std::chrono::steady_clock::now(), retry_after);
       if (!result && retry_after > 0) {
         // The bridge sets Retry-After from this.
         v1::AuthTokenResponse wait;
@@ -72,7 +67,7 @@ security_hub(security_hub_pointer self, security_options opts, store* db,
       return reply(std::move(result));
     },
     [self](const v1::UserPutRequest& req) {
-      return changed(self, self->state.service->put_user(req, unix_now()));
+      return changed(self, self->state.service->put_user(req, unix_now_s()));
     },
     [self](const v1::UserListRequest&) {
       return reply(self->state.service->list_users());
@@ -86,7 +81,7 @@ security_hub(security_hub_pointer self, security_options opts, store* db,
     },
     [self](const v1::ApiKeyCreateRequest& req) {
       return changed(self,
-                     self->state.service->create_api_key(req, unix_now()));
+                     self->state.service->create_api_key(req, unix_now_s()));
     },
     [self](const v1::ApiKeyListRequest&) {
       return reply(self->state.service->list_api_keys());

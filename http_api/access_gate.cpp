@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "http_api/handlers.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 
@@ -11,12 +12,6 @@ namespace bsm::http_access {
 namespace bhttp = boost::beast::http;
 
 namespace {
-
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 // RFC 6750 section 3: no credentials get a bare challenge; bad ones say
 // invalid_token.
@@ -69,7 +64,7 @@ bool admit(const http_bridge_env& env, const http::exchange_ptr& ex,
   }
   auto header = ex->req()[bhttp::field::authorization];
   auto who = auth->authenticate({header.data(), header.size()},
-                                {ex->client_is_loopback()}, unix_now());
+                                {ex->client_is_loopback()}, unix_now_s());
   if (!who) {
     challenge(ex);
     refuse(route, ex, who.error());
@@ -114,7 +109,7 @@ bool within_principal_rate(const http_bridge_env& env,
   const auto& who = ex->principal();
   if (!env.rates || !who)
     return true;
-  auto d = env.rates->check_principal(who->kind + ":" + who->name,
+  auto d = env.rates->check_principal(security::limit_key(*who),
                                       route.permission.area(),
                                       std::chrono::steady_clock::now());
   return !throttled(&route, ex, d,
@@ -133,7 +128,7 @@ bool hold_slot(const http_bridge_env& env, const http::exchange_ptr& ex,
   if (!limiter)
     return true;
   const auto& who = *ex->principal();
-  auto slot = limiter->try_acquire(who.kind + ":" + who.name);
+  auto slot = limiter->try_acquire(security::limit_key(who));
   if (slot) {
     ex->keep(std::move(slot));
     return true;

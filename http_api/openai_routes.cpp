@@ -11,6 +11,7 @@
 #include "http_api/handlers.hpp"
 #include "http_api/json_body.hpp"
 #include "http_api/openai_format.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 
@@ -20,12 +21,6 @@ namespace bhttp = boost::beast::http;
 namespace oaf = openai_format;
 
 namespace {
-
-int64_t unix_now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 // A failed turn may have run tools already: the official clients retry
 // 5xx, 408, 409 and 429 unless told not to.

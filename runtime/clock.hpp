@@ -13,4 +13,11 @@ inline int64_t unix_now_ms() {
     .count();
 }
 
+/// Seconds since the Unix epoch, from the system clock: for JWT claims and
+/// credential times.
+inline int64_t unix_now_s() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
 } // namespace bsm

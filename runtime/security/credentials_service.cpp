@@ -1,5 +1,6 @@
 #include "runtime/security/credentials_service.hpp"
 
+#include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/security/api_key.hpp"
 #include "runtime/security/random_bytes.hpp"
@@ -69,9 +70,7 @@ credentials_service::make(const security_options& opts, store& db,
   auto creds = credential_store::open(db, {});
   if (!creds)
     return std::move(creds.error());
-  auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+  auto now_unix = unix_now_s();
   std::vector<user_record> seeded;
   for (const auto& u : opts.users)
     seeded.push_back(

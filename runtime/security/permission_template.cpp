@@ -25,8 +25,8 @@ permission_template::parse(std::string_view text) {
     result.open_ = true;
     return result;
   }
-  // The literal parts must make a required permission: substitute a
-  // plain name for each placeholder and parse that.
+  // The literal parts must make a required permission: parse the text
+  // with a plain name standing in for each {param} and <late> part.
   std::string probe;
   size_t start = 0;
   for (;;) {

@@ -28,6 +28,11 @@ struct principal {
   permission_set permissions;
 };
 
+/// The key of a principal in per-principal limits ("token:alice").
+inline std::string limit_key(const principal& x) {
+  return x.kind + ":" + x.name;
+}
+
 /// The built-in local admin of protected mode: every permission.
 principal local_admin();
 
