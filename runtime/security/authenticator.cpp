@@ -101,7 +101,8 @@ authenticator::authenticator(role_table roles,
                              credential_snapshot stored, bool protected_mode)
   : roles_(std::move(roles)),
     local_admin_(std::make_shared<const principal>(local_admin())),
-    verifier_(std::move(verifier)), stored_(std::move(stored)),
+    verifier_(std::move(verifier)),
+    verified_(std::make_shared<verified_tokens>()), stored_(std::move(stored)),
     protected_mode_(protected_mode) {}
 
 caf::expected<authenticator> authenticator::make(const security_options& opts,
@@ -166,6 +167,13 @@ caf::expected<std::shared_ptr<const principal>>
 authenticator::from_token(std::string_view token, int64_t now_unix) const {
   if (!verifier_)
     return refuse("this node accepts no bearer tokens");
+  if (auto hit = verified_->find(token)) {
+    if (auto err = check_window(hit->window, verifier_->rules(), now_unix)) {
+      verified_->erase(token);
+      return err;
+    }
+    return std::move(hit->who);
+  }
   auto claims = verifier_->verify(token, now_unix);
   if (!claims)
     return std::move(claims.error());
@@ -177,7 +185,13 @@ authenticator::from_token(std::string_view token, int64_t now_unix) const {
   // The verifier has checked that roles is an array of names.
   result.roles = std::move(claims->roles);
   result.permissions = roles_.grants_of(result.roles);
-  return std::make_shared<const principal>(std::move(result));
+  auto who = std::make_shared<const principal>(std::move(result));
+  jwt_claims window;
+  window.exp = claims->exp;
+  window.nbf = claims->nbf;
+  window.iat = claims->iat;
+  verified_->put(token, {who, std::move(window)});
+  return who;
 }
 
 } // namespace bsm::security

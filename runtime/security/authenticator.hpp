@@ -25,6 +25,7 @@
 #include "runtime/security/principal.hpp"
 #include "runtime/security/role_table.hpp"
 #include "runtime/security/security_options.hpp"
+#include "runtime/security/verified_tokens.hpp"
 
 namespace bsm::security {
 
@@ -93,6 +94,8 @@ private:
   role_table roles_;
   std::shared_ptr<const principal> local_admin_;
   std::optional<jwt_verifier> verifier_;
+  /// Shared by copies: a cache, not part of the decision.
+  std::shared_ptr<verified_tokens> verified_;
   credential_snapshot stored_;
   bool protected_mode_;
 };

@@ -74,19 +74,6 @@ read_roles(const nlohmann::json& payload) {
   return read_string_array(*i, "roles");
 }
 
-caf::error check_window(const jwt_claims& claims, const claim_rules& rules,
-                        int64_t now_unix) {
-  auto leeway = static_cast<int64_t>(rules.leeway.count());
-  if (claims.exp <= now_unix - leeway)
-    return refuse("token has expired");
-  if (claims.nbf && *claims.nbf > now_unix + leeway)
-    return refuse("token is not valid yet");
-  // A token from the future means a wrong clock or a forged iat.
-  if (claims.iat && *claims.iat > now_unix + leeway)
-    return refuse("token was issued in the future");
-  return {};
-}
-
 caf::error check_parties(const jwt_claims& claims, const claim_rules& rules) {
   if (rules.issuer && claims.iss != rules.issuer)
     return refuse("token issuer is not the accepted issuer");
@@ -99,6 +86,19 @@ caf::error check_parties(const jwt_claims& claims, const claim_rules& rules) {
 }
 
 } // namespace
+
+caf::error check_window(const jwt_claims& claims, const claim_rules& rules,
+                        int64_t now_unix) {
+  auto leeway = static_cast<int64_t>(rules.leeway.count());
+  if (claims.exp <= now_unix - leeway)
+    return refuse("token has expired");
+  if (claims.nbf && *claims.nbf > now_unix + leeway)
+    return refuse("token is not valid yet");
+  // A token from the future means a wrong clock or a forged iat.
+  if (claims.iat && *claims.iat > now_unix + leeway)
+    return refuse("token was issued in the future");
+  return {};
+}
 
 caf::expected<jwt_claims> read_claims(nlohmann::json payload,
                                       const claim_rules& rules,

@@ -43,6 +43,11 @@ struct claim_rules {
   std::chrono::seconds leeway{30};
 };
 
+/// Checks `exp`, `nbf` and `iat` of `claims` at `now_unix`, with the
+/// leeway of `rules`. Errors: unauthenticated, naming the failed check.
+caf::error check_window(const jwt_claims& claims, const claim_rules& rules,
+                        int64_t now_unix);
+
 /// Reads and checks the claims of `payload` at `now_unix`.
 /// Errors: unauthenticated, with a message that names the failed check.
 caf::expected<jwt_claims>

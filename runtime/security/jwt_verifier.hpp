@@ -73,6 +73,11 @@ public:
   caf::expected<jwt_claims> verify(std::string_view token,
                                    int64_t now_unix) const;
 
+  /// Issuer, audiences and leeway every token must satisfy.
+  const claim_rules& rules() const noexcept {
+    return claims_;
+  }
+
 private:
   /// A configured key, ready to check signatures.
   struct loaded_key {

@@ -1,0 +1,73 @@
+#pragma once
+
+// Tokens this node has verified, so that a client sending the same bearer
+// token on every request pays for the signature and the JSON once. A hit
+// is exact (the whole token text compared, never a hash of it) and still
+// checks the token's time window against the clock, so an entry never
+// outlives its `exp`. Bounded in entries and in the size of a token kept;
+// the authenticator that owns it is replaced as a whole when credentials
+// or keys change, and its cache with it. Thread-safe: the HTTP I/O threads
+// share one authenticator.
+
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "runtime/security/jwt_claims.hpp"
+#include "runtime/security/principal.hpp"
+
+namespace bsm::security {
+
+class verified_tokens {
+public:
+  /// What a verified token proved: who it names and when it is valid
+  /// (`exp`, `nbf`, `iat`; the other fields of `window` stay empty).
+  struct entry {
+    std::shared_ptr<const principal> who;
+    jwt_claims window;
+  };
+
+  /// Default entries: at 2 KiB per token at most, about 2.5 MiB in all.
+  static constexpr size_t default_capacity = 1024;
+
+  /// Longest token kept; longer ones are verified on every request.
+  static constexpr size_t max_token_bytes = 2048;
+
+  /// REQUIRES: capacity > 0.
+  explicit verified_tokens(size_t capacity = default_capacity)
+    : capacity_(capacity) {}
+
+  /// The entry of `token`, if it was verified before and not evicted.
+  std::optional<entry> find(std::string_view token);
+
+  /// Remembers `token` (ignored when longer than max_token_bytes); when
+  /// full, forgets the entry used least recently.
+  void put(std::string_view token, entry x);
+
+  /// Forgets `token` (once its window has closed).
+  void erase(std::string_view token);
+
+  size_t size() const;
+
+private:
+  struct node {
+    std::string token;
+    entry value;
+  };
+
+  using list_type = std::list<node>;
+
+  size_t capacity_;
+  mutable std::mutex mtx_;
+  /// Most recently used first.
+  list_type order_;
+  /// Keys view the tokens in `order_`'s nodes, which never move.
+  std::unordered_map<std::string_view, list_type::iterator> index_;
+};
+
+} // namespace bsm::security
