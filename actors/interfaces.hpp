@@ -31,7 +31,10 @@ using memory_actor = caf::typed_actor<
   /// Appends a turn to a session.
   caf::replies_to<v1::SessionAppendRequest>::with<v1::SessionAppendResponse>,
   /// Reads the last turns of a session, a page at a time.
-  caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>>;
+  caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>,
+  /// The writes a batch of its mailbox's envelopes cause, none made
+  /// (mailbox.proto: exactly-once effects).
+  caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>>;
 
 /// The node's durable send: validates an envelope and hands it to the
 /// target's mailbox. Also what the cluster port serves to other processes.
@@ -76,6 +79,9 @@ using mailbox_actor = caf::typed_actor<
   /// Internal, from the store writer: the append of `seq` is on disk, or
   /// failed with the error; a duplicate carries the original's response.
   caf::reacts_to<atom::committed, uint64_t, caf::error, v1::SendResponse>,
+  /// Internal, from the store writer: the effects of the delivery with
+  /// this token, and its envelopes' removal, are on disk (or failed).
+  caf::reacts_to<atom::applied, uint64_t, caf::error>,
   /// Internal timer: try the next delivery.
   caf::reacts_to<atom::deliver>>;
 

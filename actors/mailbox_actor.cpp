@@ -15,10 +15,12 @@ public:
 
   void try_deliver();
   void answered(uint64_t token, const caf::error& err);
+  void effects_answered(uint64_t token, const v1::EffectResponse& effects);
   void down(const caf::down_msg& msg);
 
 private:
   void deliver(mailbox::entry e, const caf::actor& handle);
+  void deliver_batch(const caf::actor& handle);
   void apply(mailbox::delivery_outcome out, const caf::error& err);
   void watch(const caf::actor& handle);
 
@@ -52,10 +54,48 @@ void mailbox_logic::try_deliver() {
       core_.bury(std::move(head->e), err);
       continue;
     }
+    if (self_->state.store_backed) {
+      deliver_batch(*handle);
+      continue;
+    }
     auto e = queue_.take_next();
     core_.maybe_read();
     deliver(std::move(e), *handle);
   }
+}
+
+// A store-backed handler gets a batch and answers with its effects, which
+// are committed with the batch's removal before the next delivery: the
+// handler's view (a session's last turn number) never runs ahead of two
+// uncommitted batches, and a crash leaves each effect once or not at all.
+void mailbox_logic::deliver_batch(const caf::actor& handle) {
+  auto batch = queue_.take_batch();
+  core_.maybe_read();
+  v1::EffectRequest req;
+  req.set_target(core_.target());
+  for (const auto& e : batch) {
+    auto* x = req.add_entries();
+    x->set_seq(e.seq);
+    *x->mutable_envelope() = e.envelope;
+  }
+  watch(handle);
+  core_.env().metrics->deliveries.inc(batch.size());
+  auto token = queue_.start(std::move(batch));
+  self_->request(handle, core_.env().opts.delivery_timeout, std::move(req))
+    .then(
+      [self = self_, token](v1::EffectResponse& effects) {
+        mailbox_logic{self}.effects_answered(token, effects);
+      },
+      [self = self_, token](caf::error& err) {
+        mailbox_logic{self}.answered(token, err);
+      });
+}
+
+void mailbox_logic::effects_answered(uint64_t token,
+                                     const v1::EffectResponse& effects) {
+  if (!queue_.committing(token))
+    return;
+  core_.commit_effects(token, queue_.in_flight_batch(), effects);
 }
 
 void mailbox_logic::deliver(mailbox::entry e, const caf::actor& handle) {
@@ -94,7 +134,11 @@ void mailbox_logic::apply(mailbox::delivery_outcome out,
                           const caf::error& err) {
   switch (out.what) {
     case kind::stale: return;
-    case kind::acknowledged: core_.acknowledge({out.e.seq}); break;
+    case kind::acknowledged:
+      // A store-backed delivery's removal was part of its commit.
+      if (!self_->state.store_backed)
+        core_.acknowledge({out.e.seq});
+      break;
     case kind::dead_letter: core_.bury(std::move(out.e), err); break;
     case kind::redeliver:
       core_.env().metrics->redeliveries.inc();
@@ -134,6 +178,7 @@ mailbox::delivery_options delivery_options_of(const mailbox_env& env) {
   opts.max_deliveries = env.opts.max_deliveries;
   opts.backoff_initial = env.opts.redelivery_backoff_initial;
   opts.backoff_max = env.opts.redelivery_backoff_max;
+  opts.max_batch = env.opts.max_batch;
   return opts;
 }
 
@@ -143,8 +188,12 @@ durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
   auto& st = self->state;
   st.queue = mailbox::delivery_queue{env.opts.window, env.opts.max_depth,
                                      delivery_options_of(env)};
+  st.store_backed = env.store_backed.count(target) > 0;
   self->set_down_handler(
     [self](caf::down_msg& msg) { mailbox_logic{self}.down(msg); });
+  st.core.on_applied([self](uint64_t token, const caf::error& err) {
+    mailbox_logic{self}.answered(token, err);
+  });
   st.core.start(self, std::move(env), std::move(target), std::move(reader),
                 std::move(router), st.queue,
                 [self] { mailbox_logic{self}.try_deliver(); });

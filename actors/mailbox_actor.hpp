@@ -6,9 +6,13 @@
 // envelopes are delivered to the actor registered under the target path
 // one at a time, in sequence order, as a request, and acknowledged
 // (deleted) when the handler has answered, also later through a response
-// promise. A failed delivery (error reply, crash of the target, timeout) is
-// repeated after a backoff until `max_deliveries`, then the envelope moves
-// to dead letters and the next one follows.
+// promise. A store-backed target (memory) instead gets batches of up to
+// `mailbox.max_batch` envelopes as one EffectRequest and answers with the
+// writes they cause; the mailbox commits those with the batch's removal in
+// one atomic write, so each effect exists exactly once. A failed delivery
+// (error reply, crash of the target, timeout) is repeated after a backoff until
+// `max_deliveries`, then the envelope moves to dead letters and the next one
+// follows.
 //
 // Memory stays bounded: at most `window` envelopes are held in memory; the
 // rest wait on disk and are paged in by the mailbox reader, which is also
@@ -29,6 +33,8 @@ struct mailbox_state {
   mailbox::delivery_queue queue;
   /// The target actor watched during deliveries.
   caf::actor_addr monitored;
+  /// The target answers EffectRequest (mailbox_env::store_backed).
+  bool store_backed = false;
 };
 
 using mailbox_pointer = caf::stateful_actor<mailbox_state, mailbox_base>*;

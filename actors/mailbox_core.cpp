@@ -74,6 +74,11 @@ mailbox_actor::behavior_type mailbox_core::behavior() {
       committed(seq, err, duplicate);
       sync_depth();
     },
+    [this](atom::applied, uint64_t token, caf::error& err) {
+      if (applied_)
+        applied_(token, err);
+      sync_depth();
+    },
     [this](atom::deliver) {
       resume();
       sync_depth();
@@ -270,23 +275,82 @@ void mailbox_core::acknowledge(std::vector<uint64_t> seqs) {
     nullptr);
 }
 
-void mailbox_core::bury(mailbox::entry e, const caf::error& err) {
+v1::DeadLetter mailbox_core::dead_letter(mailbox::entry e,
+                                         const std::string& error) const {
   env_.metrics->dead_lettered.inc();
   env_.log->warn("mailbox {}: envelope {} (seq {}) moved to dead letters "
                  "after {} deliveries: {}",
-                 target_, e.envelope.id(), e.seq, e.envelope.attempt(),
-                 render(err));
+                 target_, e.envelope.id(), e.seq, e.envelope.attempt(), error);
   v1::DeadLetter letter;
   letter.set_seq(e.seq);
-  letter.set_error(render(err));
+  letter.set_error(error);
   letter.set_dead_unix_ms(unix_now_ms());
   *letter.mutable_envelope() = std::move(e.envelope);
+  return letter;
+}
+
+void mailbox_core::bury(mailbox::entry e, const caf::error& err) {
   submit(
     [db = env_.db, target = target_,
-     letter = std::move(letter)](rocksdb::WriteBatch& batch) {
+     letter
+     = dead_letter(std::move(e), render(err))](rocksdb::WriteBatch& batch) {
       return mailbox::add_dead_letter(*db, batch, target, letter);
     },
     nullptr);
+}
+
+namespace {
+
+rocksdb::Status add_effect(store& db, rocksdb::WriteBatch& batch,
+                           const v1::StoreWrite& w) {
+  if (w.column() != v1::EFFECT_COLUMN_MEMORY)
+    return rocksdb::Status::InvalidArgument("an effect may not write column "
+                                            + std::to_string(w.column()));
+  auto* cf = db.handle(column::memory);
+  return w.erase() ? batch.Delete(cf, w.key())
+                   : batch.Put(cf, w.key(), w.value());
+}
+
+} // namespace
+
+void mailbox_core::commit_effects(uint64_t token,
+                                  const std::vector<mailbox::entry>& batch,
+                                  const v1::EffectResponse& effects) {
+  std::map<uint64_t, const std::string*> refused;
+  for (const auto& r : effects.refused())
+    refused.emplace(r.seq(), &r.error());
+  std::vector<uint64_t> acks;
+  std::vector<v1::DeadLetter> letters;
+  for (const auto& e : batch) {
+    if (auto i = refused.find(e.seq); i != refused.end())
+      letters.push_back(dead_letter(e, *i->second));
+    else
+      acks.push_back(e.seq);
+  }
+  env_.metrics->acknowledged.inc(acks.size());
+  auto me = caf::actor_cast<mailbox_actor>(self_);
+  auto fill = [db = env_.db, target = target_, writes = effects.writes(),
+               acks = std::move(acks),
+               letters = std::move(letters)](rocksdb::WriteBatch& wb) {
+    for (const auto& w : writes)
+      if (auto st = add_effect(*db, wb, w); !st.ok())
+        return st;
+    for (auto seq : acks)
+      if (auto st = mailbox::add_ack(*db, wb, target, seq); !st.ok())
+        return st;
+    for (const auto& letter : letters)
+      if (auto st = mailbox::add_dead_letter(*db, wb, target, letter); !st.ok())
+        return st;
+    return rocksdb::Status::OK();
+  };
+  auto done = [me, token](const caf::error& err) {
+    caf::anon_send(me, atom::applied::value, token, err);
+  };
+  if (auto err = env_.writer->submit(std::move(fill), std::move(done))) {
+    // Nothing was written: the batch is delivered again.
+    env_.log->warn("mailbox {}: {}", target_, render(err));
+    caf::anon_send(me, atom::applied::value, token, err);
+  }
 }
 
 void mailbox_core::sync_depth() {

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct mailbox_env {
   std::shared_ptr<mailbox_depths> depths;
   /// The cluster's view; null on a node without a cluster (all is local).
   std::shared_ptr<const cluster::directory> directory;
+  /// Targets whose handler is store-backed: it answers an EffectRequest
+  /// with the writes its envelopes cause, which the mailbox commits with
+  /// their removal (exactly-once effects, mailbox.proto).
+  std::set<std::string> store_backed;
 };
 
 /// The outbox target for `peer`, and the peer of an outbox target.
@@ -60,6 +65,7 @@ std::optional<std::string> outbox_peer(const std::string& target);
 using mailbox_base = typed_actor_base<
   caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
   caf::reacts_to<atom::committed, uint64_t, caf::error, v1::SendResponse>,
+  caf::reacts_to<atom::applied, uint64_t, caf::error>,
   caf::reacts_to<atom::deliver>>;
 
 /// The shared half of a mailbox's state and its plumbing. Lives in the
@@ -135,6 +141,17 @@ public:
   /// Moves `e` to dead letters with `err` (it already left the depth).
   void bury(mailbox::entry e, const caf::error& err);
 
+  /// Commits, in one atomic batch, the writes of `effects` and the removal
+  /// of every envelope of `batch` (those it refused into dead letters);
+  /// then the hook of on_applied runs with `token` and the outcome.
+  void commit_effects(uint64_t token, const std::vector<mailbox::entry>& batch,
+                      const v1::EffectResponse& effects);
+
+  /// What runs when a commit_effects is on disk or failed.
+  void on_applied(std::function<void(uint64_t, const caf::error&)> hook) {
+    applied_ = std::move(hook);
+  }
+
   /// Publishes the depth (to the depth slot and the pending gauge) after
   /// it may have changed.
   void sync_depth();
@@ -157,6 +174,8 @@ private:
                  v1::MailboxReadResponse& resp);
   void resume();
   void submit(store_writer::batch_fill fill, store_writer::completion done);
+  /// `e` as a dead letter with `error`, counted and logged.
+  v1::DeadLetter dead_letter(mailbox::entry e, const std::string& error) const;
 
   mailbox_base* self_ = nullptr;
   mailbox_env env_;
@@ -165,6 +184,7 @@ private:
   caf::actor_addr router_;
   mailbox::pending_queue* pending_ = nullptr;
   std::function<void()> deliver_;
+  std::function<void(uint64_t, const caf::error&)> applied_;
   bool ready_ = false;
   /// A timer or a write is pending before the next delivery.
   bool waiting_ = false;

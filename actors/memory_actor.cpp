@@ -106,14 +106,28 @@ caf::error memory_state::check_key(const std::string& agent,
   return caf::none;
 }
 
-caf::expected<v1::MemoryPutResponse>
-memory_state::put(const v1::MemoryPutRequest& req) {
+caf::expected<memory_write>
+memory_state::put_write(const v1::MemoryPutRequest& req) const {
   if (auto err = check_key(req.agent(), req.key()))
     return err;
   if (req.value().size() > limits.max_value_bytes)
     return too_large("value", req.value().size(), limits.max_value_bytes);
-  if (auto err = db->put(column::memory, kv_prefix(req.agent()) + req.key(),
-                         req.value()))
+  return memory_write{kv_prefix(req.agent()) + req.key(), req.value(), false};
+}
+
+caf::expected<memory_write>
+memory_state::delete_write(const v1::MemoryDeleteRequest& req) const {
+  if (auto err = check_key(req.agent(), req.key()))
+    return err;
+  return memory_write{kv_prefix(req.agent()) + req.key(), {}, true};
+}
+
+caf::expected<v1::MemoryPutResponse>
+memory_state::put(const v1::MemoryPutRequest& req) {
+  auto write = put_write(req);
+  if (!write)
+    return write.error();
+  if (auto err = db->put(column::memory, write->key, write->value))
     return err;
   return v1::MemoryPutResponse{};
 }
@@ -134,9 +148,10 @@ memory_state::get(const v1::MemoryGetRequest& req) {
 
 caf::expected<v1::MemoryDeleteResponse>
 memory_state::erase(const v1::MemoryDeleteRequest& req) {
-  if (auto err = check_key(req.agent(), req.key()))
-    return err;
-  auto key = kv_prefix(req.agent()) + req.key();
+  auto write = delete_write(req);
+  if (!write)
+    return write.error();
+  const auto& key = write->key;
   auto old = db->get(column::memory, key);
   if (!old)
     return old.error();
@@ -191,8 +206,8 @@ caf::expected<uint64_t> memory_state::last_seq_of(const std::string& prefix) {
   return result;
 }
 
-caf::expected<v1::SessionAppendResponse>
-memory_state::append(const v1::SessionAppendRequest& req) {
+caf::expected<memory_state::planned_turn>
+memory_state::next_turn(const v1::SessionAppendRequest& req) {
   auto prefix = session_key(req.agent(), req.session_id());
   if (!prefix)
     return prefix.error();
@@ -208,12 +223,21 @@ memory_state::append(const v1::SessionAppendRequest& req) {
   turn.set_role(req.role());
   turn.set_content(req.content());
   turn.set_time_unix_ms(unix_ms_now());
-  if (auto err = db->put(column::memory, *prefix + big_endian(turn.seq()),
-                         turn.SerializeAsString()))
+  auto key = *prefix + big_endian(turn.seq());
+  return planned_turn{memory_write{std::move(key), turn.SerializeAsString()},
+                      turn.seq(), std::move(*prefix)};
+}
+
+caf::expected<v1::SessionAppendResponse>
+memory_state::append(const v1::SessionAppendRequest& req) {
+  auto next = next_turn(req);
+  if (!next)
+    return next.error();
+  if (auto err = db->put(column::memory, next->write.key, next->write.value))
     return err;
-  last_seq[*prefix] = turn.seq();
+  last_seq[next->session] = next->seq;
   v1::SessionAppendResponse result;
-  result.set_seq(turn.seq());
+  result.set_seq(next->seq);
   return result;
 }
 
@@ -247,6 +271,87 @@ memory_state::read(const v1::SessionReadRequest& req) {
   return result;
 }
 
+namespace {
+
+// Parses the payload of `envelope` as `T`.
+template <class T>
+caf::expected<T> payload_as(const v1::Envelope& envelope) {
+  T msg;
+  if (!msg.ParseFromString(envelope.payload()))
+    return make_error(errc::invalid_argument,
+                      "payload does not parse as " + envelope.type_name());
+  return msg;
+}
+
+template <class T>
+bool is_type(const v1::Envelope& envelope) {
+  return envelope.type_name() == T::descriptor()->full_name();
+}
+
+} // namespace
+
+caf::expected<std::vector<memory_write>>
+memory_state::effect_of(const v1::Envelope& envelope) {
+  using writes = std::vector<memory_write>;
+  auto one = [](caf::expected<memory_write> x) -> caf::expected<writes> {
+    if (!x)
+      return x.error();
+    return writes{std::move(*x)};
+  };
+  if (is_type<v1::MemoryPutRequest>(envelope)) {
+    auto req = payload_as<v1::MemoryPutRequest>(envelope);
+    return req ? one(put_write(*req)) : req.error();
+  }
+  if (is_type<v1::MemoryDeleteRequest>(envelope)) {
+    auto req = payload_as<v1::MemoryDeleteRequest>(envelope);
+    return req ? one(delete_write(*req)) : req.error();
+  }
+  if (is_type<v1::SessionAppendRequest>(envelope)) {
+    auto req = payload_as<v1::SessionAppendRequest>(envelope);
+    if (!req)
+      return req.error();
+    auto next = next_turn(*req);
+    if (!next)
+      return next.error();
+    // Handed out now: the next turn of this session, in this batch or a
+    // later one, is numbered after it.
+    last_seq[next->session] = next->seq;
+    return writes{std::move(next->write)};
+  }
+  // A read delivered through a mailbox has no effect; its answer would go
+  // nowhere.
+  if (is_type<v1::MemoryGetRequest>(envelope)
+      || is_type<v1::MemoryListRequest>(envelope)
+      || is_type<v1::SessionReadRequest>(envelope))
+    return writes{};
+  return make_error(errc::invalid_argument,
+                    "memory does not handle " + envelope.type_name());
+}
+
+caf::expected<v1::EffectResponse>
+memory_state::effects(const v1::EffectRequest& req) {
+  v1::EffectResponse result;
+  for (const auto& entry : req.entries()) {
+    auto writes = effect_of(entry.envelope());
+    if (!writes) {
+      if (!is_permanent_error(writes.error()))
+        return writes.error();
+      auto* refused = result.add_refused();
+      refused->set_seq(entry.seq());
+      refused->set_error(render(writes.error()));
+      continue;
+    }
+    for (auto& w : *writes) {
+      auto* out = result.add_writes();
+      out->set_column(v1::EFFECT_COLUMN_MEMORY);
+      out->set_key(std::move(w.key));
+      out->set_value(std::move(w.value));
+      out->set_erase(w.erase);
+    }
+  }
+  return result;
+}
+
 memory_actor::behavior_type memory(memory_pointer self, store* db,
                                    memory_options limits) {
   self->state.db = db;
@@ -275,6 +380,9 @@ memory_actor::behavior_type memory(memory_pointer self, store* db,
     },
     [self, reply](const v1::SessionReadRequest& req) {
       return reply(self->state.read(req));
+    },
+    [self, reply](const v1::EffectRequest& req) {
+      return reply(self->state.effects(req));
     },
   };
 }

@@ -354,6 +354,8 @@ child_spec node::mailboxes_child() {
   env.metrics = mailbox_metrics_.get();
   env.depths = depths_;
   env.directory = directory_;
+  // Store-backed handlers: their effects commit with their envelopes.
+  env.store_backed = {"memory"};
   spec.start = [env](caf::actor_system& sys,
                      const std::string&) -> caf::expected<caf::actor> {
     return caf::actor_cast<caf::actor>(sys.spawn(mailbox_router, env));

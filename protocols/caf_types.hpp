@@ -37,7 +37,8 @@ using bsm_v1_types = type_list<
   v1::SessionReadResponse, v1::SendRequest, v1::SendResponse,
   v1::IdempotencyRecord, v1::DeadLetter, v1::MailboxOpenRequest,
   v1::MailboxOpenResponse, v1::MailboxReadRequest, v1::MailboxReadResponse,
-  v1::MailboxTargetsRequest, v1::MailboxTargetsResponse, v1::Event,
+  v1::MailboxTargetsRequest, v1::MailboxTargetsResponse, v1::EffectRequest,
+  v1::StoreWrite, v1::EffectRefusal, v1::EffectResponse, v1::Event,
   v1::PublishRequest, v1::SubscribeRequest, v1::SubscribeResponse,
   v1::UnsubscribeRequest, v1::UnsubscribeResponse, v1::HttpIdempotencyRecord,
   v1::HttpIdempotencyGetRequest, v1::HttpIdempotencyGetResponse,
@@ -85,6 +86,8 @@ using stop_timeout = caf::atom_constant<caf::atom("stoptmo")>;
 using committed = caf::atom_constant<caf::atom("committed")>;
 /// A mailbox's timer: try the next delivery (target back, backoff over).
 using deliver = caf::atom_constant<caf::atom("deliver")>;
+/// A mailbox's commit of a delivery's effects is on disk, or failed.
+using applied = caf::atom_constant<caf::atom("applied")>;
 /// The supervision relay's timer: look up the event bus again and publish
 /// what is buffered.
 using flush_events = caf::atom_constant<caf::atom("flushevts")>;

@@ -31,6 +31,9 @@ struct mailbox_options {
   uint64_t max_envelope_bytes = 1ull << 20;
   /// Envelopes a mailbox keeps in memory; the rest wait on disk.
   uint64_t window = 1024;
+  /// Most envelopes in one delivery to a store-backed handler (memory),
+  /// whose effects and their removal are then committed in one write.
+  uint64_t max_batch = 64;
   /// Outboxes to other nodes: most envelopes per batch, batches sent before
   /// the first ack (the link's pipeline), the wait for an ack, how often a
   /// waiting outbox looks for its peer, and the cap of the resend backoff

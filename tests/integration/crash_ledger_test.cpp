@@ -3,7 +3,10 @@
 // moments, also during its own recovery, and restarted each time. The
 // consuming actor's ledger must then show every acknowledged message (lost
 // = 0), nothing that was never sent, first deliveries in order per sender,
-// one effect per message, and the poison message in dead letters.
+// one effect per message, and the poison message in dead letters. Journal
+// senders append a session turn per message through the memory actor (a
+// non-idempotent effect, committed with the envelope's removal): each turn
+// must exist exactly once.
 
 #include <gtest/gtest.h>
 
@@ -28,6 +31,7 @@
 #include "process.hpp"
 #include "runtime/error.hpp"
 #include "runtime/mailbox/mailbox_store.hpp"
+#include "runtime/store/store.hpp"
 #include "runtime/system_config.hpp"
 
 namespace {
@@ -147,7 +151,38 @@ private:
   bsm::mailbox_router_actor router_;
 };
 
+/// Journal senders append a session turn per message to the node's
+/// memory: a non-idempotent effect (an append, not a put), committed by
+/// the mailbox with the envelope's removal, so it must exist exactly once.
+bool is_journal(const std::string& sender) {
+  return sender.rfind("journal", 0) == 0;
+}
+
+const std::string journal_agent = "ledger";
+
+std::string journal_line(const std::string& sender, uint64_t seq) {
+  return sender + " " + std::to_string(seq);
+}
+
+bsm::v1::SendRequest journal_message(const std::string& sender, uint64_t seq) {
+  bsm::v1::SessionAppendRequest turn;
+  turn.set_agent(journal_agent);
+  turn.set_session_id(sender);
+  turn.set_role("user");
+  turn.set_content(journal_line(sender, seq));
+  bsm::v1::SendRequest req;
+  auto& e = *req.mutable_envelope();
+  e.set_target("memory");
+  e.set_sender(sender);
+  e.set_type_name("bsm.v1.SessionAppendRequest");
+  e.set_payload(turn.SerializeAsString());
+  e.set_idempotency_key(sender + "/" + std::to_string(seq));
+  return req;
+}
+
 bsm::v1::SendRequest message(const std::string& sender, uint64_t seq) {
+  if (is_journal(sender))
+    return journal_message(sender, seq);
   bsm::v1::PingRequest ping;
   ping.set_sequence(seq);
   ping.set_payload(sender);
@@ -194,6 +229,27 @@ uint64_t run_sender(caf::actor_system& sys, node_under_test& node,
   return seq;
 }
 
+/// The contents of a journal session's turns, in turn order, read from a
+/// stopped node's store.
+caf::expected<std::vector<std::string>>
+session_contents(bsm::store& db, const std::string& session) {
+  auto prefix = std::string{"s\0", 2} + journal_agent + '\0' + session + '\0';
+  std::unique_ptr<rocksdb::Iterator> it{db.db().NewIterator(
+    rocksdb::ReadOptions{}, db.handle(bsm::column::memory))};
+  std::vector<std::string> result;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    bsm::v1::SessionTurn turn;
+    if (!turn.ParseFromArray(it->value().data(),
+                             static_cast<int>(it->value().size())))
+      return bsm::make_error(bsm::errc::internal, "corrupt turn");
+    result.push_back(turn.content());
+  }
+  if (!it->status().ok())
+    return bsm::make_error(bsm::errc::internal, it->status().ToString());
+  return result;
+}
+
 struct ledger_lines {
   std::vector<std::pair<std::string, uint64_t>> entries;
 };
@@ -232,6 +288,14 @@ TEST(CrashLedger, KillNineNeverLosesAnAcknowledgedMessage) {
         sys, node, names[static_cast<size_t>(i)], per_sender, give_up);
     });
   }
+  // Non-idempotent consumers: session appends in the node's memory.
+  std::vector<std::string> journals{"journal0", "journal1"};
+  std::vector<uint64_t> journal_acked(journals.size(), 0);
+  for (size_t i = 0; i < journals.size(); ++i)
+    threads.emplace_back([&, i] {
+      journal_acked[i]
+        = run_sender(sys, node, journals[i], per_sender, give_up);
+    });
   // One message that crashes its handler every time.
   std::thread poison{[&] {
     run_sender(sys, node, "poison", 1, give_up);
@@ -269,6 +333,8 @@ TEST(CrashLedger, KillNineNeverLosesAnAcknowledgedMessage) {
   for (auto n : acked)
     total += n;
   ASSERT_EQ(total, senders * per_sender) << "senders did not finish in time";
+  for (auto n : journal_acked)
+    ASSERT_EQ(n, per_sender) << "journal senders did not finish in time";
   auto effects_path = dir.path() / "effects.log";
   while (read_ledger(effects_path).entries.size() < total && !give_up)
     std::this_thread::sleep_for(50ms);
@@ -328,6 +394,29 @@ TEST(CrashLedger, KillNineNeverLosesAnAcknowledgedMessage) {
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_EQ((*dead)[0].envelope().sender(), "poison");
   EXPECT_GE((*dead)[0].envelope().attempt(), max_deliveries);
+
+  // Every journal message appended exactly once: no loss, no duplicate,
+  // in order per session, across every kill.
+  for (const auto& journal : journals) {
+    auto turns = session_contents(**db, journal);
+    ASSERT_TRUE(turns) << bsm::render(turns.error());
+    std::map<std::string, int> count;
+    for (const auto& text : *turns)
+      ++count[text];
+    size_t missing = 0;
+    size_t repeated = 0;
+    for (uint64_t seq = 0; seq < per_sender; ++seq) {
+      auto n = count[journal_line(journal, seq)];
+      missing += n == 0 ? 1 : 0;
+      repeated += n > 1 ? static_cast<size_t>(n - 1) : 0;
+    }
+    EXPECT_EQ(missing, 0u) << journal;
+    EXPECT_EQ(repeated, 0u) << journal;
+    EXPECT_EQ(turns->size(), per_sender) << journal;
+    for (size_t i = 0; i < turns->size(); ++i)
+      ASSERT_EQ((*turns)[i], journal_line(journal, i))
+        << journal << " turn " << i;
+  }
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -127,3 +128,122 @@ TEST_F(MailboxActor,
 }
 
 } // namespace
+
+// -- a store-backed target: batches, effects committed with the removal ----
+
+using effect_log
+  = bsm::test::held_requests<bsm::v1::EffectRequest, bsm::v1::EffectResponse>;
+
+class StoreBackedMailbox : public bsm::test::deterministic_mailbox {
+protected:
+  ~StoreBackedMailbox() override {
+    if (box)
+      stop(box);
+    if (target)
+      stop(target);
+  }
+
+  void start(uint64_t n) {
+    leave_on_disk("journal", 0, n);
+    target = sys.spawn(
+      bsm::test::holder<bsm::v1::EffectRequest, bsm::v1::EffectResponse>, log);
+    ASSERT_FALSE(names->put("journal", target));
+    auto env = make_env();
+    env.store_backed = {"journal"};
+    box = sys.spawn(bsm::durable_mailbox, env, "journal", reader,
+                    caf::actor_addr{});
+    settle();
+  }
+
+  /// The seqs of delivery `i`.
+  std::vector<uint64_t> batch(size_t i) const {
+    std::vector<uint64_t> result;
+    for (const auto& e : log->got.at(i).entries())
+      result.push_back(e.seq());
+    return result;
+  }
+
+  /// Answers delivery `i` with one memory put per envelope ("k<seq>"),
+  /// refusing those in `refuse`.
+  void answer_effects(size_t i, const std::vector<uint64_t>& refuse = {}) {
+    bsm::v1::EffectResponse resp;
+    for (auto seq : batch(i)) {
+      if (std::count(refuse.begin(), refuse.end(), seq) > 0) {
+        auto* r = resp.add_refused();
+        r->set_seq(seq);
+        r->set_error("refused for good");
+        continue;
+      }
+      auto* w = resp.add_writes();
+      w->set_column(bsm::v1::EFFECT_COLUMN_MEMORY);
+      w->set_key("k" + std::to_string(seq));
+      w->set_value("v");
+    }
+    answer(target, i, std::move(resp));
+  }
+
+  bool stored(uint64_t seq) {
+    auto x = db->get(bsm::column::memory, "k" + std::to_string(seq));
+    return x && x->has_value();
+  }
+
+  bool pending(uint64_t seq) {
+    auto x = db->get(bsm::column::mailbox,
+                     bsm::mailbox::envelope_key("journal", seq));
+    return x && x->has_value();
+  }
+
+  std::shared_ptr<effect_log> log = std::make_shared<effect_log>();
+  caf::actor target;
+  bsm::mailbox_actor box;
+};
+
+TEST_F(StoreBackedMailbox, CommitsEffectsWithTheRemovalInBatches) {
+  opts.max_batch = 3;
+  start(7);
+  // After a restart, one at a time until a whole batch has passed.
+  for (uint64_t seq = 0; seq < 3; ++seq) {
+    ASSERT_EQ(log->got.size(), seq + 1);
+    EXPECT_EQ(batch(seq), std::vector<uint64_t>{seq});
+    EXPECT_FALSE(stored(seq));
+    answer_effects(seq);
+    EXPECT_TRUE(stored(seq));
+    EXPECT_FALSE(pending(seq));
+  }
+  ASSERT_EQ(log->got.size(), 4u);
+  EXPECT_EQ(batch(3), (std::vector<uint64_t>{3, 4, 5}));
+  // Nothing of a batch is written before its answer, all of it after.
+  EXPECT_FALSE(stored(3));
+  EXPECT_TRUE(pending(3));
+  answer_effects(3, {4});
+  EXPECT_TRUE(stored(3));
+  EXPECT_FALSE(stored(4));
+  EXPECT_TRUE(stored(5));
+  for (uint64_t seq = 3; seq < 6; ++seq)
+    EXPECT_FALSE(pending(seq));
+  auto dead = bsm::mailbox::dead_letters(*db, "journal", 10);
+  ASSERT_TRUE(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].seq(), 4u);
+  EXPECT_EQ((*dead)[0].error(), "refused for good");
+  ASSERT_EQ(log->got.size(), 5u);
+  EXPECT_EQ(batch(4), std::vector<uint64_t>{6});
+  answer_effects(4);
+  EXPECT_EQ(metrics.acknowledged.value(), 6u);
+  EXPECT_EQ(metrics.dead_lettered.value(), 1u);
+}
+
+TEST_F(StoreBackedMailbox, AFailedBatchWritesNothingAndComesBackOneAtATime) {
+  opts.max_batch = 2;
+  start(4);
+  answer_effects(0);
+  answer_effects(1);
+  ASSERT_EQ(batch(2), (std::vector<uint64_t>{2, 3}));
+  answer(target, 2, bsm::make_error(bsm::errc::invalid_argument, "bad batch"));
+  EXPECT_FALSE(stored(2));
+  EXPECT_TRUE(pending(2));
+  pass(100ms);
+  ASSERT_EQ(log->got.size(), 4u);
+  EXPECT_EQ(batch(3), std::vector<uint64_t>{2});
+  EXPECT_EQ(log->got[3].entries(0).envelope().attempt(), 0u);
+}

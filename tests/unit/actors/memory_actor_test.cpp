@@ -229,3 +229,80 @@ TEST_F(MemoryActor, RejectsBadInputWithClearErrors) {
 }
 
 } // namespace
+
+namespace {
+
+template <class T>
+bsm::v1::MailboxEntry entry_of(uint64_t seq, const T& msg) {
+  bsm::v1::MailboxEntry e;
+  e.set_seq(seq);
+  e.mutable_envelope()->set_type_name(T::descriptor()->full_name());
+  e.mutable_envelope()->set_payload(msg.SerializeAsString());
+  return e;
+}
+
+bsm::v1::SessionAppendRequest turn(const std::string& session,
+                                   const std::string& content) {
+  bsm::v1::SessionAppendRequest req;
+  req.set_agent("legal");
+  req.set_session_id(session);
+  req.set_role("user");
+  req.set_content(content);
+  return req;
+}
+
+} // namespace
+
+// Exactly-once effects: the actor answers an EffectRequest with the writes
+// its envelopes cause and makes none of them (the mailbox commits them).
+TEST_F(MemoryActor, AnswersEffectsWithoutMakingThem) {
+  ASSERT_TRUE(append("s1", "user", "stored directly"));
+  bsm::v1::EffectRequest req;
+  req.set_target("memory");
+  bsm::v1::MemoryPutRequest put_req;
+  put_req.set_agent("legal");
+  put_req.set_key("k");
+  put_req.set_value("v");
+  *req.add_entries() = entry_of(10, put_req);
+  *req.add_entries() = entry_of(11, turn("s1", "first"));
+  *req.add_entries() = entry_of(12, turn("s1", "second"));
+  bsm::v1::MemoryGetRequest a_read;
+  a_read.set_agent("legal");
+  a_read.set_key("k");
+  *req.add_entries() = entry_of(13, a_read);
+  *req.add_entries() = entry_of(14, turn("", "no session"));
+  auto bad = entry_of(15, put_req);
+  bad.mutable_envelope()->set_payload("\xff\xff not protobuf");
+  *req.add_entries() = bad;
+  auto ping = entry_of(16, bsm::v1::PingRequest{});
+  *req.add_entries() = ping;
+  auto effects = ask<bsm::v1::EffectResponse>(req);
+  ASSERT_TRUE(effects) << bsm::render(effects.error());
+  // A put and two turns, numbered after the stored one; the read has none.
+  ASSERT_EQ(effects->writes_size(), 3);
+  for (const auto& w : effects->writes()) {
+    EXPECT_EQ(w.column(), bsm::v1::EFFECT_COLUMN_MEMORY);
+    EXPECT_FALSE(w.erase());
+  }
+  EXPECT_EQ(effects->writes(0).value(), "v");
+  bsm::v1::SessionTurn t;
+  ASSERT_TRUE(t.ParseFromString(effects->writes(1).value()));
+  EXPECT_EQ(t.seq(), 2u);
+  ASSERT_TRUE(t.ParseFromString(effects->writes(2).value()));
+  EXPECT_EQ(t.seq(), 3u);
+  EXPECT_EQ(t.content(), "second");
+  // Refused for good: a bad session id, a payload that does not parse, a
+  // type memory does not handle.
+  ASSERT_EQ(effects->refused_size(), 3);
+  EXPECT_EQ(effects->refused(0).seq(), 14u);
+  EXPECT_NE(effects->refused(0).error().find("session_id"), std::string::npos);
+  EXPECT_EQ(effects->refused(1).seq(), 15u);
+  EXPECT_EQ(effects->refused(2).seq(), 16u);
+  EXPECT_NE(effects->refused(2).error().find("bsm.v1.PingRequest"),
+            std::string::npos);
+  // Nothing was written.
+  EXPECT_FALSE(get("legal", "k")->found());
+  EXPECT_EQ(read("s1", 10)->turns_size(), 1);
+  // A later turn is numbered after those handed out, never on top of one.
+  EXPECT_EQ(append("s1", "user", "after")->seq(), 4u);
+}

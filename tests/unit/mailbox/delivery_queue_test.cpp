@@ -198,3 +198,99 @@ TEST_F(DeliveryQueue, AnEnvelopeThatDoesNotDecodeLeavesTheDepth) {
 }
 
 } // namespace
+
+// -- batches, for store-backed handlers
+// ----------------------------------------
+
+class DeliveryBatches : public DeliveryQueue {
+protected:
+  DeliveryBatches() {
+    opts.max_batch = 4;
+    q = delivery_queue{16, 1000, opts};
+  }
+
+  std::vector<uint64_t> seqs_of(const std::vector<entry>& batch) {
+    std::vector<uint64_t> result;
+    for (const auto& e : batch)
+      result.push_back(e.seq);
+    return result;
+  }
+};
+
+TEST_F(DeliveryBatches, TakesUpToMaxBatchFromTheHeadInOrder) {
+  commit(6);
+  auto first = q.take_batch();
+  EXPECT_EQ(seqs_of(first), (std::vector<uint64_t>{0, 1, 2, 3}));
+  auto token = q.start(std::move(first));
+  ASSERT_TRUE(q.committing(token));
+  EXPECT_EQ(q.in_flight_batch().size(), 4u);
+  auto out = q.answered(token, {});
+  EXPECT_EQ(out.what, kind::acknowledged);
+  EXPECT_EQ(out.count, 4u);
+  EXPECT_EQ(q.pending().depth(), 2u);
+  EXPECT_EQ(seqs_of(q.take_batch()), (std::vector<uint64_t>{4, 5}));
+}
+
+TEST_F(DeliveryBatches, TheTargetStoppingDuringTheCommitDoesNotEndIt) {
+  commit(2);
+  auto token = q.start(q.take_batch());
+  ASSERT_TRUE(q.committing(token));
+  // The commit decides: a stop of the target now would otherwise redeliver
+  // envelopes whose effects are being written.
+  EXPECT_EQ(q.failed(transient).what, kind::stale);
+  EXPECT_TRUE(q.in_flight());
+  EXPECT_EQ(q.answered(token, {}).what, kind::acknowledged);
+  EXPECT_FALSE(q.committing(token)); // stale now
+}
+
+TEST_F(DeliveryBatches, AFailedCommitDeliversTheBatchAgain) {
+  commit(3);
+  auto token = q.start(q.take_batch());
+  ASSERT_TRUE(q.committing(token));
+  auto out = q.answered(token, make_error(errc::unavailable, "store busy"));
+  EXPECT_EQ(out.what, kind::redeliver);
+  EXPECT_EQ(q.pending().size(), 3u);
+  EXPECT_EQ(q.pending().front().seq, 0u);
+}
+
+TEST_F(DeliveryBatches, AFailedBatchIsSortedOutOneAtATimeJudgingNobody) {
+  commit(6);
+  auto token = q.start(q.take_batch());
+  auto out = q.answered(token, make_error(errc::invalid_argument, "bad"));
+  // A permanent error of a batch buries nobody: it goes back uncounted.
+  ASSERT_EQ(out.what, kind::redeliver);
+  EXPECT_EQ(out.count, 4u);
+  EXPECT_EQ(q.pending().front().envelope.attempt(), 0u);
+  EXPECT_EQ(q.pending().depth(), 6u);
+  // One at a time for the four of the failed batch.
+  for (uint64_t seq = 0; seq < 4; ++seq) {
+    auto one = q.take_batch();
+    ASSERT_EQ(seqs_of(one), std::vector<uint64_t>{seq});
+    auto t = q.start(std::move(one));
+    if (seq == 2) {
+      // Alone, the culprit is judged: a permanent error buries it.
+      EXPECT_EQ(q.answered(t, make_error(errc::invalid_argument, "bad")).what,
+                kind::dead_letter);
+      continue;
+    }
+    EXPECT_EQ(q.answered(t, {}).what, kind::acknowledged);
+  }
+  // Then batches again.
+  EXPECT_EQ(seqs_of(q.take_batch()), (std::vector<uint64_t>{4, 5}));
+}
+
+TEST_F(DeliveryBatches, AfterARestartOneAtATimeUntilAWholeBatchHasPassed) {
+  q.opened(0, 6); // a delivery (of a batch, perhaps) was interrupted
+  auto page = q.pending().next_read();
+  ASSERT_TRUE(page);
+  q.pending().page_read(*page, bsm::test::make_entries(0, 6), 0);
+  ASSERT_TRUE(q.recount_head());
+  // max_batch single deliveries: whichever envelope of the interrupted
+  // batch stopped the node is then delivered alone, and counted.
+  for (uint64_t seq = 0; seq < 4; ++seq) {
+    auto one = q.take_batch();
+    ASSERT_EQ(seqs_of(one), std::vector<uint64_t>{seq});
+    EXPECT_EQ(q.answered(q.start(std::move(one)), {}).what, kind::acknowledged);
+  }
+  EXPECT_EQ(seqs_of(q.take_batch()), (std::vector<uint64_t>{4, 5}));
+}
