@@ -289,7 +289,9 @@ TEST(CrashLedger, KillNineNeverLosesAnAcknowledgedMessage) {
     });
   }
   // Non-idempotent consumers: session appends in the node's memory.
-  std::vector<std::string> journals{"journal0", "journal1"};
+  std::vector<std::string> journals;
+  for (int i = 0; i < 8; ++i)
+    journals.push_back("journal" + std::to_string(i));
   std::vector<uint64_t> journal_acked(journals.size(), 0);
   for (size_t i = 0; i < journals.size(); ++i)
     threads.emplace_back([&, i] {
