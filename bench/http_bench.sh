@@ -15,7 +15,8 @@
 # makes in the run's temp dir. wrk keeps its connections open, so each
 # TLS handshake is paid once per connection and the req/s are those over
 # established TLS sessions; every run records how many TCP connections the
-# host accepted during it (PassiveOpens of /proc/net/snmp), which shows it.
+# host accepted during it (PassiveOpens of /proc/net/snmp), which shows it:
+# HTTP_BENCH_CONNECTIONS + 1, wrk's plain probe of the address included.
 # Those run on a node in protected mode (no credential: loopback is the
 # local admin). healthz_auth, actors_auth and tell_auth are the same on a
 # second node that has an HS256 key (made here with `openssl rand`), every

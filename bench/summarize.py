@@ -133,9 +133,10 @@ def summarize_http(doc):
 
 def summarize_connections(doc, connections):
     """For the HTTPS scenarios: TCP connections the host accepted during
-    each measured run, against wrk's connection count. About that many
-    means wrk kept them open: one TLS handshake per connection, the rest
-    requests over established sessions."""
+    each measured run, against wrk's connection count. wrk opens one more
+    than -c (a plain connect that probes the address, no handshake); that
+    many means wrk kept its connections open: one TLS handshake each, the
+    rest requests over established sessions."""
     for name in ("baseline_tls", "healthz_tls"):
         runs = runs_of(doc, name)
         opened = [runs[k].get("connections_opened") for k in sorted(runs)]
@@ -143,7 +144,8 @@ def summarize_connections(doc, connections):
             continue
         requests = sum(r["requests"] for r in runs.values())
         print(f"{name}: {', '.join(str(o) for o in opened)} TCP connections "
-              f"accepted on the host during its runs (wrk -c{connections}); "
+              f"accepted on the host during its runs (wrk -c{connections} "
+              f"and its address probe); "
               f"{requests / max(1, sum(opened)):,.0f} requests per "
               f"connection (TLS handshake)")
 
