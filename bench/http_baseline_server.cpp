@@ -94,12 +94,12 @@ private:
 
   void handshake() {
     tcp().expires_after(idle_timeout);
-    stream_.async_handshake(ssl::stream_base::server,
-                            [self = this->shared_from_this()](
-                              beast::error_code ec) {
-                              if (!ec)
-                                self->read();
-                            });
+    stream_.async_handshake(
+      ssl::stream_base::server,
+      [self = this->shared_from_this()](beast::error_code ec) {
+        if (!ec)
+          self->read();
+      });
   }
 
   void read() {
