@@ -147,7 +147,7 @@ def summarize_connections(doc, connections):
               f"accepted on the host during its runs (wrk -c{connections} "
               f"and its address probe); "
               f"{requests / max(1, sum(opened)):,.0f} requests per "
-              f"connection (TLS handshake)")
+              f"accepted connection")
 
 
 def median(values):
