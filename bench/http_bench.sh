@@ -8,6 +8,15 @@
 #             MemoryPutRequest; 202 once durable     (target >= 20k req/s,
 #                                                     p99 < 10 ms)
 #   actors    GET /v1/actors bsmd: a read route, answered without a mailbox
+#   baseline_tls  HTTPS GET /        the baseline server with --tls-cert
+#   healthz_tls   HTTPS GET /healthz a third bsmd with http.tls_certificate
+#                                    (target >= 70% of baseline_tls)
+# The HTTPS pair uses a CA and a certificate that deploy/make-certs.sh
+# makes in the run's temp dir. wrk keeps its connections open, so each
+# TLS handshake is paid once per connection and the req/s are those over
+# established TLS sessions; every run records how many TCP connections the
+# host accepted during it (PassiveOpens of /proc/net/snmp), which shows it:
+# HTTP_BENCH_CONNECTIONS + 1, wrk's plain probe of the address included.
 # Those run on a node in protected mode (no credential: loopback is the
 # local admin). healthz_auth, actors_auth and tell_auth are the same on a
 # second node that has an HS256 key (made here with `openssl rand`), every
@@ -36,7 +45,7 @@
 #                                  into 503s; the backlog left after the
 #                                  run is reported
 #   HTTP_BENCH_SCENARIOS ["baseline healthz healthz_auth actors actors_auth
-#                          tell tell_auth tell_ping"]
+#                          tell tell_auth tell_ping baseline_tls healthz_tls"]
 #                                  tell_ping: the same tell, of a PingRequest
 #                                  to node_info (a handler that costs
 #                                  nothing: the bridge and mailbox alone)
@@ -54,7 +63,7 @@ threads=${HTTP_BENCH_THREADS:-2}
 io_threads=${HTTP_BENCH_IO_THREADS:-1}
 durability=${HTTP_BENCH_DURABILITY:-os}
 max_depth=${HTTP_BENCH_MAX_DEPTH:-10000000}
-scenarios=${HTTP_BENCH_SCENARIOS:-baseline healthz healthz_auth actors actors_auth tell tell_auth tell_ping}
+scenarios=${HTTP_BENCH_SCENARIOS:-baseline healthz healthz_auth actors actors_auth tell tell_auth tell_ping baseline_tls healthz_tls}
 out=bench/results
 mkdir -p "$out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -62,6 +71,7 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bsm-http-bench.XXXXXX")
 pids=()
+certs=$tmp/certs
 
 cleanup() {
   for pid in "${pids[@]}"; do stop_pid "$pid"; done
@@ -75,23 +85,52 @@ fail() {
   exit 1
 }
 
-# Starts the baseline server; sets baseline_url and baseline_pid.
-start_baseline() {
+# start_baseline_server NAME SCHEME [ARG...]: starts the baseline server
+# with the given extra arguments, its output in $tmp/NAME.out and .err;
+# sets started_url (SCHEME://127.0.0.1:PORT) and started_pid.
+start_baseline_server() {
+  local name=$1 scheme=$2
+  shift 2
   local bin="$build/bench/bsm_http_baseline_server"
   [[ -x $bin ]] || fail "$bin not built (ninja -C $build bsm_http_baseline_server)"
-  "$bin" --port 0 --threads "$io_threads" >"$tmp/baseline.out" \
-    2>"$tmp/baseline.err" &
+  "$bin" --port 0 --threads "$io_threads" "$@" >"$tmp/$name.out" \
+    2>"$tmp/$name.err" &
   pids+=($!)
   local pid=$! port=""
   for _ in $(seq 100); do
-    port=$(sed -n 's/^port=//p' "$tmp/baseline.out")
+    port=$(sed -n 's/^port=//p' "$tmp/$name.out")
     [[ -n $port ]] && break
-    kill -0 "$pid" 2>/dev/null || fail "baseline server died: $(cat "$tmp/baseline.err")"
+    kill -0 "$pid" 2>/dev/null || fail "$name server died: $(cat "$tmp/$name.err")"
     sleep 0.1
   done
-  [[ -n $port ]] || fail "baseline server printed no port"
-  baseline_url="http://127.0.0.1:$port"
-  baseline_pid=$pid
+  [[ -n $port ]] || fail "$name server printed no port"
+  started_url="$scheme://127.0.0.1:$port"
+  started_pid=$pid
+}
+
+# Starts the plain baseline server; sets baseline_url and baseline_pid.
+start_baseline() {
+  start_baseline_server baseline http
+  baseline_url=$started_url
+  baseline_pid=$started_pid
+}
+
+# The test CA and the servers' certificate (SAN localhost, 127.0.0.1),
+# made once per run in the temp dir.
+make_certs() {
+  [[ -f $certs/bench.pem ]] && return
+  deploy/make-certs.sh "$certs" bench >"$tmp/make-certs.log" 2>&1 \
+    || fail "deploy/make-certs.sh failed: $(cat "$tmp/make-certs.log")"
+}
+
+# Starts the baseline server with TLS; sets tls_baseline_url and
+# tls_baseline_pid.
+start_tls_baseline() {
+  make_certs
+  start_baseline_server baseline_tls https \
+    --tls-cert "$certs/bench.pem" --tls-key "$certs/bench.key"
+  tls_baseline_url=$started_url
+  tls_baseline_pid=$started_pid
 }
 
 # The settings of both bsmd nodes.
@@ -152,6 +191,19 @@ start_auth_bsmd() {
   pids+=("$auth_pid")
 }
 
+# Starts a third bsmd, with the same settings and HTTPS on its HTTP port
+# (http.tls_certificate, http.tls_key); sets tls_url and tls_pid.
+start_tls_bsmd() {
+  make_certs
+  start_bsmd_node_at tls-data config/node.yaml "${node_sets[@]}" \
+    "http.tls_certificate=$certs/bench.pem" "http.tls_key=$certs/bench.key"
+  tls_pid=$started_pid
+  # ports.json names a TLS address with its scheme: "https://host:port".
+  tls_url=${started_url#http://}
+  [[ $tls_url == https://* ]] || tls_url=https://$tls_url
+  pids+=("$tls_pid")
+}
+
 # Runs wrk with the given script and URL for $2 seconds, with the header
 # line of file $5 if given; prints wrk's JSON line (see
 # bench/http/report.lua).
@@ -172,6 +224,7 @@ smoke_test() {
   local name=$1 method=$2 url=$3 header=${4:-} status body=$tell_body
   [[ $name == tell_ping ]] && body=$ping_body
   local args=(-sS -o "$tmp/$name.smoke" -w '%{http_code}' --max-time 10)
+  [[ $url == https://* ]] && args+=(--cacert "$certs/ca.pem")
   [[ -n $header ]] && args+=(-H "@$header")
   [[ $method == POST ]] && args+=(-H 'Content-Type: application/json' --data "$body")
   status=$(curl "${args[@]}" "$url" 2>&1) || true
@@ -219,7 +272,10 @@ run_scenario() {
   run_wrk "$script" "$warmup" "$url" "$tmp/$name-warmup.txt" "$header" >/dev/null
   local measured backlog_before=null backlog=null drain=null
   $tells && backlog_before=$(memory_backlog "$node_url" "$header")
+  local opens_before
+  opens_before=$(tcp_passive_opens)
   measured=$(run_wrk "$script" "$duration" "$url" "$tmp/$name.txt" "$header")
+  local opened=$(($(tcp_passive_opens) - opens_before))
   [[ -n $measured ]] || fail "no result line from wrk: $(cat "$tmp/$name.txt")"
   kill -0 "$server_pid" 2>/dev/null || fail "the server of '$name' died during its run"
   cp "$tmp/$name.txt" "$out/http-$name-$stamp-$rep.txt"
@@ -229,9 +285,10 @@ run_scenario() {
   fi
   python3 - "$name" "$method" "$url" "$measured" "$rep" "$backlog" "$drain" \
     "$backlog_before" "$([[ -n $header ]] && echo true || echo false)" \
-    >>"$tmp/runs" <<'EOF'
+    "$opened" >>"$tmp/runs" <<'EOF'
 import json, sys
-name, method, url, w, rep, backlog, drain, before, auth = sys.argv[1:10]
+name, method, url, w, rep, backlog, drain, before, auth, opened = \
+    sys.argv[1:11]
 w = json.loads(w)
 extra = {}
 if name in ("tell", "tell_auth"):
@@ -248,8 +305,16 @@ print(json.dumps({
     "p50_ms": w["p50_ms"], "p90_ms": w["p90_ms"], "p99_ms": w["p99_ms"],
     "p999_ms": w["p999_ms"], "max_ms": w["max_ms"], "mean_ms": w["mean_ms"],
     "non_2xx": w["non_2xx"], "errors": sum(w["errors"].values()),
-    "error_kinds": w["errors"], "bearer_token": auth == "true", **extra}))
+    "error_kinds": w["errors"], "bearer_token": auth == "true",
+    "connections_opened": int(opened), **extra}))
 EOF
+}
+
+# TCP connections this host (its network namespace) has accepted so far:
+# the difference over a run is the connections wrk opened, plus any other
+# process's on this host.
+tcp_passive_opens() {
+  awk '$1 == "Tcp:" && $7 ~ /^[0-9]+$/ { print $7 }' /proc/net/snmp
 }
 
 # Share of CPU time idle over one second before the runs: the servers and
@@ -297,7 +362,9 @@ for scenario in $scenarios; do
     baseline) [[ -v baseline_url ]] || start_baseline ;;
     healthz | actors | tell | tell_ping) [[ -v bsmd_url ]] || start_bsmd ;;
     healthz_auth | actors_auth | tell_auth) [[ -v auth_url ]] || start_auth_bsmd ;;
-    *) fail "unknown scenario '$scenario' (baseline, healthz, actors, tell, tell_ping, healthz_auth, actors_auth, tell_auth)" ;;
+    baseline_tls) [[ -v tls_baseline_url ]] || start_tls_baseline ;;
+    healthz_tls) [[ -v tls_url ]] || start_tls_bsmd ;;
+    *) fail "unknown scenario '$scenario' (baseline, healthz, actors, tell, tell_ping, healthz_auth, actors_auth, tell_auth, baseline_tls, healthz_tls)" ;;
   esac
 done
 for rep in $(seq "$repetitions"); do
@@ -311,6 +378,8 @@ for rep in $(seq "$repetitions"); do
       healthz_auth) run_scenario healthz_auth GET get.lua "$auth_url/healthz" "$auth_pid" "$rep" "$auth_header" ;;
       actors_auth) run_scenario actors_auth GET get.lua "$auth_url/v1/actors" "$auth_pid" "$rep" "$auth_header" ;;
       tell_auth) run_scenario tell_auth POST post_tell.lua "$auth_url/v1/actors/memory/messages" "$auth_pid" "$rep" "$auth_header" ;;
+      baseline_tls) run_scenario baseline_tls GET get.lua "$tls_baseline_url/" "$tls_baseline_pid" "$rep" ;;
+      healthz_tls) run_scenario healthz_tls GET get.lua "$tls_url/healthz" "$tls_pid" "$rep" ;;
     esac
   done
 done
