@@ -7,10 +7,13 @@
 // Protected mode (no credential configured or stored, security.enabled
 // false): a loopback client is the local admin, anyone else is refused
 // with a message that says how to configure access. Otherwise every
-// caller needs a credential: `Authorization: Bearer <JWT or API key>`. A
-// token's `roles` claim names its roles; an API key (`bsm_...`) has the
-// roles of its record. The security hub makes a new authenticator
-// whenever the stored credentials change (credentials snapshot below).
+// caller needs a credential: `Authorization: Bearer <JWT or API key>`, or
+// a verified client certificate when security.client_certificates is set
+// (certificate_principals.hpp). A token's `roles` claim names its roles;
+// an API key (`bsm_...`) has the roles of its record. A header wins over
+// the certificate: it is the more specific of the two. The security hub makes a
+// new authenticator whenever the stored credentials change (credentials
+// snapshot below).
 
 #include <memory>
 #include <optional>
@@ -20,6 +23,7 @@
 
 #include <caf/expected.hpp>
 
+#include "runtime/security/certificate_principals.hpp"
 #include "runtime/security/credential_records.hpp"
 #include "runtime/security/jwt_verifier.hpp"
 #include "runtime/security/principal.hpp"
@@ -33,6 +37,9 @@ namespace bsm::security {
 struct client_facts {
   /// 127.0.0.1 or ::1 (also as ::ffff:127.0.0.1); not 127.0.0.2.
   bool loopback = false;
+  /// The subject CN of the client certificate the TLS handshake verified;
+  /// empty: none (plain TCP, no client CA, or a CN that is no name).
+  std::string_view certificate_name;
 };
 
 /// What the store holds that the authenticator needs, kept in memory so
@@ -82,7 +89,8 @@ public:
 
 private:
   authenticator(role_table roles, std::optional<jwt_verifier> verifier,
-                credential_snapshot stored, bool protected_mode);
+                credential_snapshot stored, certificate_principals certificates,
+                bool protected_mode);
 
   caf::expected<std::shared_ptr<const principal>>
   from_token(std::string_view token, int64_t now_unix) const;
@@ -94,6 +102,7 @@ private:
   std::shared_ptr<const principal> local_admin_;
   std::optional<jwt_verifier> verifier_;
   credential_snapshot stored_;
+  certificate_principals certificates_;
   bool protected_mode_;
 };
 
