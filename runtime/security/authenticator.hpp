@@ -15,7 +15,10 @@
 // new authenticator whenever the stored credentials change (credentials
 // snapshot below).
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,7 +110,10 @@ private:
 };
 
 /// The authenticator in force, replaced as a whole when credentials change
-/// (readers on any thread get a consistent one).
+/// (readers on any thread get a consistent one). Empty until the security
+/// hub first publishes what the store holds; the front refuses with 503
+/// meanwhile, so stored keys are never missed and a node whose only
+/// credentials are stored never serves in protected mode.
 class authenticator_slot {
 public:
   std::shared_ptr<const authenticator> get() const {
@@ -116,10 +122,23 @@ public:
 
   void set(std::shared_ptr<const authenticator> x) {
     std::atomic_store(&current_, std::move(x));
+    std::lock_guard<std::mutex> guard{mtx_};
+    filled_ = true;
+    cv_.notify_all();
+  }
+
+  /// Blocks until the first set() or `timeout`; true if set. For the
+  /// node's start (never on a scheduler thread).
+  bool await_first(std::chrono::milliseconds timeout) const {
+    std::unique_lock<std::mutex> lock{mtx_};
+    return cv_.wait_for(lock, timeout, [this] { return filled_; });
   }
 
 private:
   std::shared_ptr<const authenticator> current_;
+  mutable std::mutex mtx_;
+  mutable std::condition_variable cv_;
+  bool filled_ = false;
 };
 
 /// Text of a 401 for a client that protected mode does not serve.

@@ -715,6 +715,29 @@ TEST(SeededApiKeys, AKeyFromTheConfigFileWorksAndSurvivesARestart) {
   }
 }
 
+// The port opens only once the stored credentials are in force: a key
+// made over the API in an earlier run ends protected mode from the first
+// request of the next.
+TEST(StoredApiKeys, WorkFromTheFirstRequestAfterARestart) {
+  temp_dir dir;
+  std::string key;
+  {
+    test_node node{BSM_SOURCE_DIR, dir.path() / "data", {}};
+    ASSERT_NE(node.port(), 0);
+    auto made = send(node.port(), "POST", "/v1/api-keys", {},
+                     json{{"name", "ops"}, {"roles", {"reader"}}}.dump());
+    ASSERT_TRUE(made && made->status == 201) << describe(made);
+    key = json::parse(made->body)["api_key"].get<std::string>();
+  }
+  test_node node{BSM_SOURCE_DIR, dir.path() / "data", {}};
+  ASSERT_NE(node.port(), 0);
+  EXPECT_EQ(send(node.port(), "GET", "/v1/agents")->status, 401);
+  auto res = send(node.port(), "GET", "/v1/agents",
+                  {{"Authorization", "Bearer " + key}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+}
+
 TEST(SeededApiKeys, ABadEntryStopsTheStartAtItsLine) {
   temp_dir dir;
   auto k = make_key_in_shell(dir.path());
@@ -724,7 +747,8 @@ TEST(SeededApiKeys, ABadEntryStopsTheStartAtItsLine) {
        {std::pair{seeded_key_config({k.key, k.sha256.substr(0, 40)}, "[]"),
                   config.string() + ":5: key 'security.api_keys[0].sha256'"},
         std::pair{seeded_key_config(k, "[wizard]"),
-                  "key 'security.api_keys': unknown role 'wizard'"}}) {
+                  std::string{"key 'security.api_keys': unknown role "
+                              "'wizard'"}}}) {
     std::ofstream{config} << text;
     auto res = bsm::test::run(
       bsm::test::node_argv(BSMD_PATH, config.string(), data_dir), dir.path());

@@ -1,5 +1,6 @@
 #include "node/node_config.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <random>
@@ -697,7 +698,7 @@ TEST(NodeConfig, BadSeededApiKeysFailAtTheirLine) {
     "node.yaml", entry("AbC123xyz789", seeded_key_hash, "[operator, wizard]"));
   msg = load_error(file);
   EXPECT_TRUE(contains(msg, file.string()
-                              + ":3: key 'security.api_keys': unknown role "
+                              + ":2: key 'security.api_keys': unknown role "
                                 "'wizard'"))
     << msg;
   // A role of security.roles is known.
@@ -714,6 +715,19 @@ TEST(NodeConfig, BadSeededApiKeysFailAtTheirLine) {
   EXPECT_TRUE(contains(msg, "'AbC123xyz789' appears twice")) << msg;
 }
 
+// HTTPS with client certificates from deploy/make-certs.sh in `dir`
+// (the files are loaded when the config is).
+std::vector<config_override> mutual_tls_sets(const temp_dir& dir) {
+  auto certs = dir.path() / "certs";
+  auto cmd = "/bin/bash " + std::string{BSM_SOURCE_DIR}
+             + "/deploy/make-certs.sh " + certs.string()
+             + " server >/dev/null 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  return {set("http.tls_certificate", (certs / "server.pem").string()),
+          set("http.tls_key", (certs / "server.key").string()),
+          set("http.tls_client_ca", (certs / "ca.pem").string())};
+}
+
 TEST(NodeConfig, ClientCertificatesMapCnsToRolesAndNeedAClientCa) {
   temp_dir dir;
   auto text = "security:\n  client_certificates:\n"
@@ -724,9 +738,7 @@ TEST(NodeConfig, ClientCertificatesMapCnsToRolesAndNeedAClientCa) {
                               + ":2: key 'security.client_certificates': "
                                 "needs http.tls_client_ca"))
     << msg;
-  auto cfg = load_ok(file, {set("http.tls_certificate", "s.pem"),
-                            set("http.tls_key", "s.key"),
-                            set("http.tls_client_ca", "ca.pem")});
+  auto cfg = load_ok(file, mutual_tls_sets(dir));
   EXPECT_EQ(cfg.security.client_certificates.at("ops-box"),
             std::vector<std::string>{"operator"});
   EXPECT_TRUE(cfg.security.client_certificates.at("build farm").empty());
@@ -1236,9 +1248,8 @@ TEST(NodeConfig, CredentialsLetTheBridgeListenBeyondLoopback) {
 
 TEST(NodeConfig, AClientCaAloneDoesNotGuardTheBridge) {
   temp_dir dir;
-  std::vector<config_override> tls{
-    set("http.tls_certificate", "s.pem"), set("http.tls_key", "s.key"),
-    set("http.tls_client_ca", "ca.pem"), set("http.listen", "0.0.0.0:8443")};
+  auto tls = mutual_tls_sets(dir);
+  tls.push_back(set("http.listen", "0.0.0.0:8443"));
   auto msg = error_for(dir, "", tls);
   EXPECT_TRUE(contains(msg, "key 'http.listen'")) << msg;
   auto cfg = load_ok(dir.write("node.yaml", "security:\n"

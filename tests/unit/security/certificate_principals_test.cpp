@@ -67,7 +67,7 @@ TEST(CertificateAuthentication, AMappingEndsProtectedMode) {
   ASSERT_TRUE(auth) << render(auth.error());
   EXPECT_FALSE(auth->protected_mode());
   // A loopback client without a certificate needs a credential now.
-  auto who = auth->authenticate("", {true, ""}, now);
+  auto who = auth->authenticate("", {true, {}}, now);
   ASSERT_FALSE(who);
   EXPECT_TRUE(is(who.error(), errc::unauthenticated));
 }

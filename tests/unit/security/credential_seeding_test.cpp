@@ -54,7 +54,7 @@ protected:
           int64_t at = now) {
     auto auth = service.snapshot();
     EXPECT_TRUE(auth) << render(auth.error());
-    return (*auth)->authenticate("Bearer " + key, {false, ""}, at);
+    return (*auth)->authenticate("Bearer " + key, {false, {}}, at);
   }
 
   test::temp_dir dir_;
