@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "runtime/ascii.hpp"
 #include "runtime/config/config_fields.hpp"
 #include "runtime/security/certificate_principals.hpp"
 #include "runtime/security/credential_records.hpp"
@@ -89,20 +90,10 @@ caf::error read_users(const yaml_field& in, security_options& out) {
   return {};
 }
 
-bool is_hex_digit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
-         || (c >= 'A' && c <= 'F');
-}
-
-bool is_key_id_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-         || (c >= '0' && c <= '9');
-}
-
 // The id of a key as api_key.cpp makes it: 12 of [A-Za-z0-9].
 std::string key_id_problem(std::string_view text, std::string& out) {
-  if (text.size() != 12
-      || !std::all_of(text.begin(), text.end(), is_key_id_char))
+  if (text.size() != 12 || !security::is_valid_api_key_id(text)
+      || text.find_first_of("_-") != std::string_view::npos)
     return "expected the key's id, the 12 characters [A-Za-z0-9] after "
            "'bsm_'";
   out = std::string{text};
@@ -118,12 +109,13 @@ std::string key_name_problem(std::string_view text, std::string& out) {
 
 // Lowercase, as api_key_digest() makes it and the store compares it.
 std::string sha256_problem(std::string_view text, std::string& out) {
-  if (text.size() != 64 || !std::all_of(text.begin(), text.end(), is_hex_digit))
+  auto is_hex = [](char c) {
+    return ascii_hex_value(c) >= 0;
+  };
+  if (text.size() != 64 || !std::all_of(text.begin(), text.end(), is_hex))
     return "expected the key's SHA-256 as 64 hex digits (printf %s \"$KEY\" "
            "| sha256sum), never the key itself";
-  out.clear();
-  for (char c : text)
-    out.push_back(static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c));
+  out = ascii_lower(text);
   return {};
 }
 
