@@ -183,7 +183,7 @@ void gate_loop(benchmark::State& state, bool with_token) {
   const std::map<std::string, std::string> late{
     {"type", "bsm.v1.MemoryPutRequest"}};
   for (auto _ : state) {
-    auto who = c.auth.authenticate(c.authorization, {c.loopback}, now);
+    auto who = c.auth.authenticate(c.authorization, {c.loopback, {}}, now);
     if (!who || !(*who)->permissions.allows(route.resolve(params))
         || !(*who)->permissions.allows(route.resolve(params, late)))
       state.SkipWithError("tell refused");

@@ -63,8 +63,10 @@ bool admit(const http_bridge_env& env, const http::exchange_ptr& ex,
     return false;
   }
   auto header = ex->req()[bhttp::field::authorization];
-  auto who = auth->authenticate({header.data(), header.size()},
-                                {ex->client_is_loopback()}, unix_now_s());
+  security::client_facts client{ex->client_is_loopback(),
+                                ex->client_certificate_name()};
+  auto who
+    = auth->authenticate({header.data(), header.size()}, client, unix_now_s());
   if (!who) {
     challenge(ex);
     refuse(route, ex, who.error());

@@ -184,12 +184,11 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   n.add_cluster_metrics();
   n.agent_metrics_ = std::make_unique<agents::agent_metrics>(
     agents::agent_metrics::make(*n.metrics_));
-  auto access = security::authenticator::make(n.cfg_.security);
-  if (!access)
+  // Checks the key files now; the slot is filled by the security hub
+  // once it has read the stored credentials too (await_access).
+  if (auto access = security::authenticator::make(n.cfg_.security); !access)
     return access.error();
   n.access_ = std::make_shared<security::authenticator_slot>();
-  n.access_->set(
-    std::make_shared<const security::authenticator>(std::move(*access)));
   n.system_cfg_ = std::make_unique<system_config>(
     scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get());
   n.system_cfg_->load<caf::io::middleman>();
@@ -500,6 +499,8 @@ caf::error node::start(std::vector<child_spec> extra) {
   *http_env_->root = root_;
   if (auto err = log_tree())
     return err;
+  if (auto err = await_access())
+    return err;
   if (auto err = open_listeners())
     return err;
   if (auto err = write_ports_file())
@@ -617,6 +618,17 @@ caf::error node::write_ports_file() const {
     return make_error(errc::unavailable,
                       "cannot write '" + path.string() + "': " + ec.message());
   return caf::none;
+}
+
+// The HTTP port opens once the security hub has published the
+// credentials in force (stored API keys and users included), so that no
+// request is decided without them.
+caf::error node::await_access() {
+  if (access_->await_first(cfg_.supervision.start_timeout))
+    return caf::none;
+  return make_error(errc::failed_precondition,
+                    "the security hub did not load the credentials within "
+                    "supervision.start_timeout");
 }
 
 caf::error node::log_tree() {

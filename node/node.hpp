@@ -157,6 +157,7 @@ private:
   caf::error open_listeners();
   caf::error write_ports_file() const;
   caf::error log_tree();
+  caf::error await_access();
 
   node_config cfg_;
   node_logger logger_;

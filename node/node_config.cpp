@@ -114,11 +114,11 @@ const std::vector<section_spec>& schema() {
 // connects.
 std::vector<std::pair<std::string, const listen_address*>>
 exposed_listeners(const node_config& cfg) {
-  // The HTTP bridge checks credentials once any is configured, or client
-  // certificates with http.tls_client_ca; the cluster port checks peer
-  // certificates with mutual TLS.
-  bool http_guarded = has_configured_credentials(cfg.security)
-                      || !cfg.http.tls_client_ca.empty();
+  // The HTTP bridge checks credentials once any is configured (mapped
+  // client certificates count; http.tls_client_ca alone does not, as a
+  // certificate then names nobody and its clients get only 401s); the
+  // cluster port checks peer certificates with mutual TLS.
+  bool http_guarded = has_configured_credentials(cfg.security);
   bool cluster_guarded = tls_enabled(cfg.cluster);
   std::vector<std::pair<std::string, const listen_address*>> result;
   if (!http_guarded && !config::is_loopback(cfg.http.listen))
@@ -147,10 +147,24 @@ maybe_problem check_exposure(const node_config& cfg) {
                  "security.allow_insecure"};
 }
 
+// Client certificates name principals only where the handshake asks for
+// and verifies them.
+maybe_problem check_client_certificates(const node_config& cfg) {
+  if (cfg.security.client_certificates.empty()
+      || !cfg.http.tls_client_ca.empty())
+    return std::nullopt;
+  return problem{"security.client_certificates",
+                 "needs http.tls_client_ca (the CA that signs the client "
+                 "certificates) and http.tls_certificate",
+                 "http.tls_client_ca"};
+}
+
 maybe_problem first_problem(const node_config& cfg) {
   for (const auto& section : schema())
     if (auto p = section.check(cfg))
       return p;
+  if (auto p = check_client_certificates(cfg))
+    return p;
   return check_exposure(cfg);
 }
 

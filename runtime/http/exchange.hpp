@@ -67,6 +67,17 @@ public:
     client_ = std::move(address);
   }
 
+  /// The subject CN of the client certificate the connection's TLS
+  /// handshake verified (read once per connection); empty: none.
+  const std::string& client_certificate_name() const noexcept {
+    return client_certificate_name_;
+  }
+
+  /// Set by the session before dispatch.
+  void set_client_certificate_name(std::string cn) {
+    client_certificate_name_ = std::move(cn);
+  }
+
   /// Who the request acts for; null until the front admitted it.
   const std::shared_ptr<const security::principal>& principal() const noexcept {
     return principal_;
@@ -166,6 +177,7 @@ private:
   size_t route_index_ = SIZE_MAX;
   std::string route_ = "unmatched";
   boost::asio::ip::address client_;
+  std::string client_certificate_name_;
   std::shared_ptr<const security::principal> principal_;
   std::vector<std::shared_ptr<void>> kept_;
   std::vector<std::pair<std::string, std::string>> params_;

@@ -14,6 +14,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "runtime/http/error_response.hpp"
+#include "runtime/http/tls_peer.hpp"
 #include "runtime/mailbox/message_id.hpp"
 
 namespace bsm::http {
@@ -105,6 +106,9 @@ void stream_session<Stream>::handshake() {
                             [self = shared_self()](beast::error_code ec) {
                               if (ec)
                                 return self->close();
+                              self->client_certificate_name_
+                                = verified_peer_name(
+                                  self->stream_.native_handle());
                               self->await_request();
                             });
   }
@@ -243,6 +247,7 @@ void stream_session<Stream>::dispatch_request() {
   current_ = std::make_shared<exchange>(std::move(req), std::move(id),
                                         weak_from_this(), metrics_);
   current_->set_client(client_);
+  current_->set_client_certificate_name(client_certificate_name_);
   // Handlers have their own deadlines (an ask's timeout); this is the
   // backstop.
   tcp().expires_never();

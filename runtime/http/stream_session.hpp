@@ -109,6 +109,8 @@ private:
   std::shared_ptr<void> tls_;
   /// The peer's address, read once at accept.
   boost::asio::ip::address client_;
+  /// The CN of the client certificate the handshake verified (tls_peer).
+  std::string client_certificate_name_;
   session_options opts_;
   dispatcher dispatch_;
   http_metrics* metrics_;

@@ -98,12 +98,14 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
 
 authenticator::authenticator(role_table roles,
                              std::optional<jwt_verifier> verifier,
-                             credential_snapshot stored, bool protected_mode)
+                             credential_snapshot stored,
+                             certificate_principals certificates,
+                             bool protected_mode)
   : roles_(std::move(roles)),
     local_admin_(std::make_shared<const principal>(local_admin())),
     verifier_(std::move(verifier)),
     verified_(std::make_shared<verified_tokens>()), stored_(std::move(stored)),
-    protected_mode_(protected_mode) {}
+    certificates_(std::move(certificates)), protected_mode_(protected_mode) {}
 
 caf::expected<authenticator> authenticator::make(const security_options& opts,
                                                  credential_snapshot stored) {
@@ -115,8 +117,10 @@ caf::expected<authenticator> authenticator::make(const security_options& opts,
     return std::move(verifier.error());
   bool protected_mode = !opts.enabled && !has_configured_credentials(opts)
                         && stored.api_keys.empty() && !stored.has_users;
+  certificate_principals certificates{opts.client_certificates, *roles};
   return authenticator{std::move(*roles), std::move(*verifier),
-                       std::move(stored), protected_mode};
+                       std::move(stored), std::move(certificates),
+                       protected_mode};
 }
 
 caf::expected<std::string>
@@ -133,8 +137,11 @@ authenticator::authenticate(std::string_view authorization,
       return local_admin_;
     return refuse(protected_mode_refusal);
   }
-  if (authorization.empty())
+  if (authorization.empty()) {
+    if (certificates_.enabled() && !client.certificate_name.empty())
+      return certificates_.of(client.certificate_name);
     return refuse("credentials missing: send Authorization: Bearer <token>");
+  }
   auto token = bearer_token(authorization);
   if (!token)
     return refuse("the Authorization header is not \"Bearer <token>\"");

@@ -7,12 +7,18 @@
 // Protected mode (no credential configured or stored, security.enabled
 // false): a loopback client is the local admin, anyone else is refused
 // with a message that says how to configure access. Otherwise every
-// caller needs a credential: `Authorization: Bearer <JWT or API key>`. A
-// token's `roles` claim names its roles; an API key (`bsm_...`) has the
-// roles of its record. The security hub makes a new authenticator
-// whenever the stored credentials change (credentials snapshot below).
+// caller needs a credential: `Authorization: Bearer <JWT or API key>`, or
+// a verified client certificate when security.client_certificates is set
+// (certificate_principals.hpp). A token's `roles` claim names its roles;
+// an API key (`bsm_...`) has the roles of its record. A header wins over
+// the certificate: it is the more specific of the two. The security hub makes a
+// new authenticator whenever the stored credentials change (credentials
+// snapshot below).
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +26,7 @@
 
 #include <caf/expected.hpp>
 
+#include "runtime/security/certificate_principals.hpp"
 #include "runtime/security/credential_records.hpp"
 #include "runtime/security/jwt_verifier.hpp"
 #include "runtime/security/principal.hpp"
@@ -34,6 +41,9 @@ namespace bsm::security {
 struct client_facts {
   /// 127.0.0.1 or ::1 (also as ::ffff:127.0.0.1); not 127.0.0.2.
   bool loopback = false;
+  /// The subject CN of the client certificate the TLS handshake verified;
+  /// empty: none (plain TCP, no client CA, or a CN that is no name).
+  std::string_view certificate_name;
 };
 
 /// What the store holds that the authenticator needs, kept in memory so
@@ -83,7 +93,8 @@ public:
 
 private:
   authenticator(role_table roles, std::optional<jwt_verifier> verifier,
-                credential_snapshot stored, bool protected_mode);
+                credential_snapshot stored, certificate_principals certificates,
+                bool protected_mode);
 
   caf::expected<std::shared_ptr<const principal>>
   from_token(std::string_view token, int64_t now_unix) const;
@@ -97,11 +108,15 @@ private:
   /// Shared by copies: a cache, not part of the decision.
   std::shared_ptr<verified_tokens> verified_;
   credential_snapshot stored_;
+  certificate_principals certificates_;
   bool protected_mode_;
 };
 
 /// The authenticator in force, replaced as a whole when credentials change
-/// (readers on any thread get a consistent one).
+/// (readers on any thread get a consistent one). Empty until the security
+/// hub first publishes what the store holds; the front refuses with 503
+/// meanwhile, so stored keys are never missed and a node whose only
+/// credentials are stored never serves in protected mode.
 class authenticator_slot {
 public:
   std::shared_ptr<const authenticator> get() const {
@@ -110,10 +125,23 @@ public:
 
   void set(std::shared_ptr<const authenticator> x) {
     std::atomic_store(&current_, std::move(x));
+    std::lock_guard<std::mutex> guard{mtx_};
+    filled_ = true;
+    cv_.notify_all();
+  }
+
+  /// Blocks until the first set() or `timeout`; true if set. For the
+  /// node's start (never on a scheduler thread).
+  bool await_first(std::chrono::milliseconds timeout) const {
+    std::unique_lock<std::mutex> lock{mtx_};
+    return cv_.wait_for(lock, timeout, [this] { return filled_; });
   }
 
 private:
   std::shared_ptr<const authenticator> current_;
+  mutable std::mutex mtx_;
+  mutable std::condition_variable cv_;
+  bool filled_ = false;
 };
 
 /// Text of a 401 for a client that protected mode does not serve.

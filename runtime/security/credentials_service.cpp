@@ -64,6 +64,32 @@ v1::ApiKeyInfo info_of(const api_key_record& x) {
 
 } // namespace
 
+std::vector<user_record> seeded_users(const security_options& opts,
+                                      int64_t now_unix) {
+  std::vector<user_record> result;
+  for (const auto& u : opts.users)
+    result.push_back(
+      user_record{u.name, u.password_hash, u.roles, now_unix, false});
+  return result;
+}
+
+std::vector<api_key_record> seeded_api_keys(const security_options& opts,
+                                            int64_t now_unix) {
+  std::vector<api_key_record> result;
+  for (const auto& k : opts.api_keys) {
+    api_key_record record;
+    record.id = k.id;
+    record.name = k.name;
+    record.key_hash = k.sha256;
+    record.principal = k.name;
+    record.roles = k.roles;
+    record.created_at = now_unix;
+    record.expires_at = k.expires_at;
+    result.push_back(std::move(record));
+  }
+  return result;
+}
+
 caf::expected<std::unique_ptr<credentials_service>>
 credentials_service::make(const security_options& opts, store& db,
                           password_hash_params hashing) {
@@ -71,11 +97,8 @@ credentials_service::make(const security_options& opts, store& db,
   if (!creds)
     return std::move(creds.error());
   auto now_unix = unix_now_s();
-  std::vector<user_record> seeded;
-  for (const auto& u : opts.users)
-    seeded.push_back(
-      user_record{u.name, u.password_hash, u.roles, now_unix, false});
-  if (auto err = creds->seed(seeded, {}))
+  if (auto err = creds->seed(seeded_users(opts, now_unix),
+                             seeded_api_keys(opts, now_unix)))
     return err;
   jwt_signer_options so;
   std::string issuing_key;

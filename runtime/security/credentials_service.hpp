@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -23,6 +24,14 @@
 #include "runtime/security/security_options.hpp"
 
 namespace bsm::security {
+
+/// The store's records for the users and API keys the config seeds
+/// (security.users, security.api_keys), made at `now_unix`. An API key
+/// acts for its name.
+std::vector<user_record> seeded_users(const security_options& opts,
+                                      int64_t now_unix);
+std::vector<api_key_record> seeded_api_keys(const security_options& opts,
+                                            int64_t now_unix);
 
 class credentials_service {
 public:

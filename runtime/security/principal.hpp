@@ -19,6 +19,8 @@ inline constexpr const char* local = "local";
 inline constexpr const char* token = "token";
 /// An API key.
 inline constexpr const char* api_key = "api_key";
+/// A verified TLS client certificate (security.client_certificates).
+inline constexpr const char* certificate = "certificate";
 } // namespace principal_kind
 
 struct principal {

@@ -2,8 +2,12 @@
 
 #include <set>
 
+#include "runtime/ascii.hpp"
 #include "runtime/config/config_fields.hpp"
+#include "runtime/security/certificate_principals.hpp"
+#include "runtime/security/credential_records.hpp"
 #include "runtime/security/permission.hpp"
+#include "runtime/security/role_table.hpp"
 
 namespace bsm {
 
@@ -86,6 +90,135 @@ caf::error read_users(const yaml_field& in, security_options& out) {
   return {};
 }
 
+// The id of a key as api_key.cpp makes it: 12 of [A-Za-z0-9].
+std::string key_id_problem(std::string_view text, std::string& out) {
+  if (text.size() != 12 || !security::is_valid_api_key_id(text)
+      || text.find_first_of("_-") != std::string_view::npos)
+    return "expected the key's id, the 12 characters [A-Za-z0-9] after "
+           "'bsm_'";
+  out = std::string{text};
+  return {};
+}
+
+std::string key_name_problem(std::string_view text, std::string& out) {
+  if (!security::is_valid_principal_name(text))
+    return "expected a name matching [A-Za-z0-9._@-]{1,64}";
+  out = std::string{text};
+  return {};
+}
+
+// Lowercase, as api_key_digest() makes it and the store compares it.
+std::string sha256_problem(std::string_view text, std::string& out) {
+  auto is_hex = [](char c) {
+    return ascii_hex_value(c) >= 0;
+  };
+  if (text.size() != 64 || !std::all_of(text.begin(), text.end(), is_hex))
+    return "expected the key's SHA-256 as 64 hex digits (printf %s \"$KEY\" "
+           "| sha256sum), never the key itself";
+  out = ascii_lower(text);
+  return {};
+}
+
+caf::error read_api_key(const yaml_field& entry, seeded_api_key& out) {
+  std::set<std::string> given;
+  auto err = entry.entries([&](const yaml_field& x, const std::string& key) {
+    given.insert(key);
+    if (key == "id")
+      return x.parsed(out.id, key_id_problem);
+    if (key == "name")
+      return x.parsed(out.name, key_name_problem);
+    if (key == "sha256")
+      return x.parsed(out.sha256, sha256_problem);
+    if (key == "roles")
+      return x.sequence(out.roles, detail::assign<std::string>);
+    if (key == "expires_at")
+      // Up to the year 9999.
+      return x.integer(out.expires_at, 0, 253'402'300'799);
+    return x.fail("unknown key (known: id, name, sha256, roles, expires_at)");
+  });
+  if (err)
+    return err;
+  for (const auto* key : {"id", "name", "sha256"})
+    if (given.count(key) == 0)
+      return entry.fail("missing key " + quote(key));
+  return {};
+}
+
+caf::error read_api_keys(const yaml_field& in, security_options& out) {
+  std::vector<seeded_api_key> keys;
+  std::set<std::string> ids;
+  auto err = in.elements([&](const yaml_field& entry) {
+    auto& key = keys.emplace_back();
+    if (auto key_err = read_api_key(entry, key))
+      return key_err;
+    if (!ids.insert(key.id).second)
+      return entry.fail("id " + quote(key.id) + " appears twice");
+    return caf::error{};
+  });
+  if (err)
+    return err;
+  out.api_keys = std::move(keys);
+  return {};
+}
+
+caf::error read_client_certificates(const yaml_field& in,
+                                    security_options& out) {
+  std::map<std::string, std::vector<std::string>> certificates;
+  auto err = in.entries([&](const yaml_field& entry, const std::string& cn) {
+    if (!security::is_certificate_name(cn))
+      return entry.fail("a certificate CN must be 1..64 printable ASCII "
+                        "characters");
+    return entry.sequence(certificates[cn], detail::assign<std::string>);
+  });
+  if (err)
+    return err;
+  out.client_certificates = std::move(certificates);
+  return {};
+}
+
+std::string render_api_keys(const security_options& x) {
+  // Ids and names only: a hash stays out of every output.
+  auto key = [](const seeded_api_key& k) {
+    return k.name + " (" + k.id + ")";
+  };
+  return "[" + detail::join(x.api_keys, ", ", key) + "]";
+}
+
+std::string
+render_role_map(const std::map<std::string, std::vector<std::string>>& xs) {
+  auto entry = [](const auto& x) {
+    return x.first + ": [" + detail::join(x.second, ", ", quote) + "]";
+  };
+  return "{" + detail::join(xs, ", ", entry) + "}";
+}
+
+// The first role in `names` that neither the built-in roles nor
+// security.roles define; empty if none.
+std::string unknown_role(const security_options& x,
+                         const std::vector<std::string>& names) {
+  const auto& builtin = security::role_table::builtin();
+  for (const auto& name : names)
+    if (builtin.count(name) == 0 && x.roles.count(name) == 0)
+      return name;
+  return {};
+}
+
+config::maybe_problem check_seeded_roles(const security_options& x) {
+  auto problem = [](const std::string& key, const std::string& role) {
+    return config::problem{key,
+                           "unknown role " + quote(role)
+                             + " (define it under security.roles)",
+                           {}};
+  };
+  for (const auto& key : x.api_keys)
+    if (auto role = unknown_role(x, key.roles); !role.empty())
+      return problem("security.api_keys", role);
+  for (const auto& [cn, roles] : x.client_certificates)
+    if (auto role = unknown_role(x, roles); !role.empty())
+      return problem("security.client_certificates", role);
+  return std::nullopt;
+}
+
 std::string render_users(const security_options& x) {
   auto name = [](const seeded_user& u) {
     return u.name;
@@ -94,10 +227,11 @@ std::string render_users(const security_options& x) {
 }
 
 std::string render_roles(const security_options& x) {
-  auto role = [](const auto& entry) {
-    return entry.first + ": [" + detail::join(entry.second, ", ", quote) + "]";
-  };
-  return "{" + detail::join(x.roles, ", ", role) + "}";
+  return render_role_map(x.roles);
+}
+
+std::string render_client_certificates(const security_options& x) {
+  return render_role_map(x.client_certificates);
 }
 
 config::maybe_problem check_security(const security_options& x) {
@@ -114,15 +248,17 @@ config::maybe_problem check_security(const security_options& x) {
       "security.enabled",
       "is true, but no credential is configured: set "
       "security.jwt_hs256_key_file, jwt_rs256_public_key_file or "
-      "jwt_es256_public_key_file, or seed security.users",
+      "jwt_es256_public_key_file, seed security.users or api_keys, or map "
+      "security.client_certificates",
       {}};
-  return std::nullopt;
+  return check_seeded_roles(x);
 }
 
 } // namespace
 
 bool has_configured_credentials(const security_options& x) {
-  return !x.users.empty() || !x.jwt_hs256_key_file.empty()
+  return !x.users.empty() || !x.api_keys.empty()
+         || !x.client_certificates.empty() || !x.jwt_hs256_key_file.empty()
          || !x.jwt_rs256_public_key_file.empty()
          || !x.jwt_es256_public_key_file.empty();
 }
@@ -147,6 +283,13 @@ const config::section<security_options>& security_section() {
      config::duration("token_lifetime", &security_options::token_lifetime, 1s),
      {"roles", read_roles, render_roles, {}, false, true},
      {"users", read_users, render_users, {}, true, true},
+     {"api_keys", read_api_keys, render_api_keys, {}, true, true},
+     {"client_certificates",
+      read_client_certificates,
+      render_client_certificates,
+      {},
+      false,
+      true},
      config::boolean("metrics_open", &security_options::metrics_open),
      config::integer("max_concurrent_chats",
                      &security_options::max_concurrent_chats, 0, 100'000),

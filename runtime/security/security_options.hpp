@@ -31,6 +31,24 @@ struct seeded_user {
   std::vector<std::string> roles;
 };
 
+/// An API key the config file seeds (security.api_keys): created or
+/// updated in the store at every start, like seeded users. The file holds
+/// the key's SHA-256, never the key.
+struct seeded_api_key {
+  /// The key's id: the 12 characters between "bsm_" and the next "_"
+  /// (not secret; it finds the record).
+  std::string id;
+  /// What the key is for; also the principal it acts for, so it follows
+  /// the rule of user names ([A-Za-z0-9._@-]{1,64}).
+  std::string name;
+  /// Lowercase hex SHA-256 of the whole key ("bsm_<id>_<secret>"), as
+  /// `printf %s "$KEY" | sha256sum` prints it.
+  std::string sha256;
+  std::vector<std::string> roles;
+  /// Seconds since the Unix epoch; 0: never expires.
+  int64_t expires_at = 0;
+};
+
 struct security_options {
   /// Ask every client for credentials, loopback ones too (no local admin).
   /// Needs a credential source configured.
@@ -57,6 +75,12 @@ struct security_options {
   std::map<std::string, std::vector<std::string>> roles;
   /// Users seeded into the store at start (file only).
   std::vector<seeded_user> users;
+  /// API keys seeded into the store at start (file only).
+  std::vector<seeded_api_key> api_keys;
+  /// Client certificates as principals (with http.tls_client_ca): the
+  /// subject CN of a verified client certificate -> its roles. A verified
+  /// certificate whose CN is not here authenticates with no roles (403).
+  std::map<std::string, std::vector<std::string>> client_certificates;
   /// GET /metrics without credentials (for a Prometheus on a trusted
   /// network); otherwise it needs metrics:read.
   bool metrics_open = false;
@@ -75,7 +99,8 @@ struct security_options {
   uint32_t burst_per_principal = 0;
 };
 
-/// True if some credential source is configured (JWT keys, seeded users).
+/// True if some credential source is configured (JWT keys, seeded users
+/// or API keys, client certificates).
 bool has_configured_credentials(const security_options& x);
 
 const config::section<security_options>& security_section();

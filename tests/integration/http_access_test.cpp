@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -654,6 +655,109 @@ TEST(SeededUsers, AUserFromTheConfigFileLogsInWithItsRoles) {
      "Bearer " + json::parse(login->body)["access_token"].get<std::string>()}};
   EXPECT_EQ(send(node.port(), "GET", "/v1/agents", as_dave)->status, 200);
   EXPECT_EQ(send(node.port(), "GET", "/v1/users", as_dave)->status, 403);
+}
+
+// A key and its hash made with the shell recipe docs/API.md gives.
+struct shell_key {
+  std::string key;
+  std::string sha256;
+};
+
+shell_key make_key_in_shell(const std::filesystem::path& dir) {
+  auto res = bsm::test::run(
+    {"/bin/sh", "-c",
+     "KEY=\"bsm_$(openssl rand -hex 6)_$(openssl rand 32 | basenc "
+     "--base64url | tr -d =)\"; printf '%s\\n' \"$KEY\"; printf %s "
+     "\"$KEY\" | sha256sum"},
+    dir);
+  EXPECT_EQ(res.code, 0) << res.err;
+  std::istringstream lines{res.out};
+  shell_key result;
+  lines >> result.key >> result.sha256;
+  return result;
+}
+
+std::string seeded_key_config(const shell_key& k, const std::string& roles) {
+  return "security:\n  api_keys:\n    - id: " + k.key.substr(4, 12)
+         + "\n      name: ci-deployer\n      sha256: " + k.sha256
+         + "\n      roles: " + roles + "\n";
+}
+
+TEST(SeededApiKeys, AKeyFromTheConfigFileWorksAndSurvivesARestart) {
+  temp_dir dir;
+  auto k = make_key_in_shell(dir.path());
+  ASSERT_EQ(k.key.size(), 60u) << k.key;
+  ASSERT_EQ(k.sha256.size(), 64u) << k.sha256;
+  auto config = dir.path() / "node.yaml";
+  std::ofstream{config} << seeded_key_config(k, "[reader]");
+  header_list as_key{{"Authorization", "Bearer " + k.key}};
+  for (int start = 0; start < 2; ++start) {
+    test_node node{BSM_SOURCE_DIR,
+                   dir.path() / "data",
+                   {bsm::test::seed_agents_set()},
+                   BSMD_PATH,
+                   config.string()};
+    ASSERT_NE(node.port(), 0) << "start " << start;
+    // A seeded key ends protected mode.
+    EXPECT_EQ(send(node.port(), "GET", "/v1/agents")->status, 401);
+    auto res = send(node.port(), "GET", "/v1/agents", as_key);
+    ASSERT_TRUE(res) << "start " << start;
+    EXPECT_EQ(res->status, 200) << "start " << start << ": " << res->body;
+    res = send(node.port(), "GET", "/v1/users", as_key);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 403) << res->body;
+    auto wrong = k.key;
+    wrong.back() = wrong.back() == 'A' ? 'Q' : 'A';
+    res = send(node.port(), "GET", "/v1/agents",
+               {{"Authorization", "Bearer " + wrong}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401) << res->body;
+  }
+}
+
+// The port opens only once the stored credentials are in force: a key
+// made over the API in an earlier run ends protected mode from the first
+// request of the next.
+TEST(StoredApiKeys, WorkFromTheFirstRequestAfterARestart) {
+  temp_dir dir;
+  std::string key;
+  {
+    test_node node{BSM_SOURCE_DIR, dir.path() / "data", {}};
+    ASSERT_NE(node.port(), 0);
+    auto made = send(node.port(), "POST", "/v1/api-keys", {},
+                     json{{"name", "ops"}, {"roles", {"reader"}}}.dump());
+    ASSERT_TRUE(made && made->status == 201) << describe(made);
+    key = json::parse(made->body)["api_key"].get<std::string>();
+  }
+  test_node node{BSM_SOURCE_DIR, dir.path() / "data", {}};
+  ASSERT_NE(node.port(), 0);
+  EXPECT_EQ(send(node.port(), "GET", "/v1/agents")->status, 401);
+  auto res = send(node.port(), "GET", "/v1/agents",
+                  {{"Authorization", "Bearer " + key}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+}
+
+TEST(SeededApiKeys, ABadEntryStopsTheStartAtItsLine) {
+  temp_dir dir;
+  auto k = make_key_in_shell(dir.path());
+  auto config = dir.path() / "node.yaml";
+  auto data_dir = dir.path() / "data";
+  for (const auto& [text, expected] :
+       {std::pair{seeded_key_config({k.key, k.sha256.substr(0, 40)}, "[]"),
+                  config.string() + ":5: key 'security.api_keys[0].sha256'"},
+        std::pair{seeded_key_config(k, "[wizard]"),
+                  std::string{"key 'security.api_keys': unknown role "
+                              "'wizard'"}}}) {
+    std::ofstream{config} << text;
+    auto res = bsm::test::run(
+      bsm::test::node_argv(BSMD_PATH, config.string(), data_dir), dir.path());
+    EXPECT_EQ(res.code, 2) << res.err;
+    EXPECT_NE(res.err.find(expected), std::string::npos) << res.err;
+    // Neither the hash nor a part of it is echoed.
+    EXPECT_EQ(res.err.find(k.sha256.substr(0, 40)), std::string::npos)
+      << res.err;
+  }
 }
 
 TEST_F(TokenAccess, BsmctlSendsItsTokenFromTheFlagOrTheEnvironment) {

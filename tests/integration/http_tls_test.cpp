@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -49,20 +50,19 @@ run_result shell(const std::string& command, const fs::path& dir) {
 }
 
 /// A bsmd serving HTTPS with `certs`/server.pem and .key, with `sets` as
-/// further overrides.
+/// further overrides of `config`.
 class tls_node {
 public:
   tls_node(const fs::path& work, const fs::path& certs,
-           std::vector<std::string> sets = {})
+           std::vector<std::string> sets = {},
+           const fs::path& config = source_dir / "config/node.yaml")
     : work_(work), certs_(certs) {
     auto data_dir = work / "data";
     fs::create_directories(data_dir);
     sets.push_back("http.tls_certificate=" + (certs / "server.pem").string());
     sets.push_back("http.tls_key=" + (certs / "server.key").string());
     proc_ = std::make_unique<process>(
-      bsm::test::node_argv(bsmd, (source_dir / "config/node.yaml").string(),
-                           data_dir, sets),
-      work);
+      bsm::test::node_argv(bsmd, config.string(), data_dir, sets), work);
     if (auto addr = bsm::test::await_http_address(data_dir, *proc_)) {
       address_ = *addr;
       port_
@@ -254,6 +254,102 @@ TEST(HttpTlsMutual, ClientWithoutCertificateIsRefusedAndOneFromTheCaServed) {
   EXPECT_NE(stranger.code, 0) << stranger.out;
   auto known = node.curl(with_cert + node.url() + "/healthz");
   EXPECT_EQ(known.out.substr(0, 3), "200") << known.out << known.err;
+}
+
+// Client certificates as principals: security.client_certificates maps
+// the CN of a verified certificate to roles.
+class HttpTlsCertificatePrincipals : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    dir_ = new temp_dir;
+    auto certs = dir_->path() / "certs";
+    make_certs(certs, {"server", "ops-box", "laptop"});
+    make_certs(dir_->path() / "other", {"ops-box"});
+    // An API key with the admin role, for a header beside a certificate.
+    auto key = shell("KEY=\"bsm_$(openssl rand -hex 6)_$(openssl rand 32 "
+                     "| basenc --base64url | tr -d =)\"; printf '%s\\n' "
+                     "\"$KEY\"; printf %s \"$KEY\" | sha256sum",
+                     dir_->path());
+    std::istringstream lines{key.out};
+    std::string sha256;
+    lines >> admin_key_ >> sha256;
+    auto config = dir_->path() / "node.yaml";
+    std::ofstream{config} << "security:\n"
+                          << "  client_certificates:\n"
+                          << "    ops-box: [reader]\n"
+                          << "  api_keys:\n"
+                          << "    - id: " << admin_key_.substr(4, 12) << "\n"
+                          << "      name: root-key\n"
+                          << "      sha256: " << sha256 << "\n"
+                          << "      roles: [admin]\n";
+    node_ = new tls_node{dir_->path(),
+                         certs,
+                         {"http.tls_client_ca=" + (certs / "ca.pem").string()},
+                         config};
+  }
+
+  static void TearDownTestSuite() {
+    delete node_;
+    delete dir_;
+  }
+
+  static std::string with_cert(const fs::path& dir, const std::string& name) {
+    return "--cert " + (dir / (name + ".pem")).string() + " --key "
+           + (dir / (name + ".key")).string() + " ";
+  }
+
+  static std::string as(const std::string& name) {
+    return with_cert(dir_->path() / "certs", name);
+  }
+
+  /// curl's status code for GET `path` with `args`.
+  static std::string status_of(const std::string& args,
+                               const std::string& path) {
+    return node_->curl(args + node_->url() + path).out.substr(0, 3);
+  }
+
+  static inline temp_dir* dir_ = nullptr;
+  static inline tls_node* node_ = nullptr;
+  static inline std::string admin_key_;
+};
+
+TEST_F(HttpTlsCertificatePrincipals, AMappedCertificateHasItsRolesRoutes) {
+  ASSERT_NE(node_->port(), 0) << node_->proc().err();
+  ASSERT_TRUE(bsm::test::poll_until(
+    [] { return status_of(as("ops-box"), "/readyz") == "200"; }))
+    << node_->proc().err();
+  EXPECT_EQ(status_of(as("ops-box"), "/v1/agents"), "200");
+  auto denied = node_->curl(as("ops-box") + node_->url() + "/v1/users");
+  EXPECT_EQ(denied.out.substr(0, 3), "403") << denied.out;
+  EXPECT_NE(denied.out.find("missing permission"), std::string::npos)
+    << denied.out;
+}
+
+TEST_F(HttpTlsCertificatePrincipals, AnUnmappedCertificateIsForbidden) {
+  ASSERT_NE(node_->port(), 0);
+  auto res = node_->curl(as("laptop") + node_->url() + "/v1/agents");
+  EXPECT_EQ(res.out.substr(0, 3), "403") << res.out << res.err;
+  // The open routes stay open to it.
+  EXPECT_EQ(status_of(as("laptop"), "/healthz"), "200");
+}
+
+TEST_F(HttpTlsCertificatePrincipals,
+       ACertificateFromAnotherCaFailsTheHandshake) {
+  ASSERT_NE(node_->port(), 0);
+  auto res = node_->curl(with_cert(dir_->path() / "other", "ops-box")
+                         + node_->url() + "/healthz");
+  EXPECT_NE(res.code, 0) << res.out;
+}
+
+TEST_F(HttpTlsCertificatePrincipals, ABearerCredentialBeatsTheCertificate) {
+  ASSERT_NE(node_->port(), 0);
+  ASSERT_EQ(admin_key_.size(), 60u) << admin_key_;
+  auto admin = "-H 'Authorization: Bearer " + admin_key_ + "' ";
+  EXPECT_EQ(status_of(as("laptop") + admin, "/v1/users"), "200");
+  // A bad header is not rescued by a good certificate.
+  EXPECT_EQ(status_of(as("ops-box") + "-H 'Authorization: Bearer nonsense' ",
+                      "/v1/agents"),
+            "401");
 }
 
 /// The serial of the certificate the node at `port` presents.

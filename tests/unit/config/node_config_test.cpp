@@ -1,5 +1,6 @@
 #include "node/node_config.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <random>
@@ -647,6 +648,112 @@ TEST(NodeConfig, SeededUsersCarryAHashNeverAPassword) {
   EXPECT_TRUE(contains(msg, "missing key 'password_hash'")) << msg;
 }
 
+const std::string seeded_key_hash(64, 'a');
+
+TEST(NodeConfig, SeededApiKeysCarryAHashNeverAKey) {
+  temp_dir dir;
+  auto cfg
+    = load_ok(dir.write("node.yaml", "security:\n  api_keys:\n"
+                                     "    - id: AbC123xyz789\n"
+                                     "      name: ci-deployer\n"
+                                     "      sha256: "
+                                       + std::string(64, 'A')
+                                       + "\n"
+                                         "      roles: [operator]\n"
+                                         "      expires_at: 1900000000\n"));
+  ASSERT_EQ(cfg.security.api_keys.size(), 1u);
+  const auto& key = cfg.security.api_keys[0];
+  EXPECT_EQ(key.id, "AbC123xyz789");
+  EXPECT_EQ(key.name, "ci-deployer");
+  // Lowercase, as the store keeps it.
+  EXPECT_EQ(key.sha256, seeded_key_hash);
+  EXPECT_EQ(key.roles, std::vector<std::string>{"operator"});
+  EXPECT_EQ(key.expires_at, 1'900'000'000);
+  EXPECT_TRUE(bsm::has_configured_credentials(cfg.security));
+}
+
+TEST(NodeConfig, BadSeededApiKeysFailAtTheirLine) {
+  temp_dir dir;
+  auto entry = [](const std::string& id, const std::string& hash,
+                  const std::string& roles) {
+    return "security:\n  api_keys:\n    - id: " + id + "\n      name: ci\n"
+           + "      sha256: " + hash + "\n      roles: " + roles + "\n";
+  };
+  auto file = dir.write("node.yaml", entry("AbC123xyz789", "abc123", "[]"));
+  auto msg = load_error(file);
+  EXPECT_TRUE(contains(msg, file.string()
+                              + ":5: key 'security.api_keys[0]"
+                                ".sha256': expected the key's "
+                                "SHA-256 as 64 hex digits"))
+    << msg;
+  EXPECT_FALSE(contains(msg, "abc123")) << msg;
+  // The key itself instead of its hash.
+  auto key = "bsm_AbC123xyz789_" + std::string(43, 'x');
+  msg = error_for(dir, entry("AbC123xyz789", key, "[]"));
+  EXPECT_TRUE(contains(msg, "never the key itself")) << msg;
+  EXPECT_FALSE(contains(msg, key)) << msg;
+  msg = error_for(dir, entry("short", seeded_key_hash, "[]"));
+  EXPECT_TRUE(contains(msg, "security.api_keys[0].id")) << msg;
+  file = dir.write(
+    "node.yaml", entry("AbC123xyz789", seeded_key_hash, "[operator, wizard]"));
+  msg = load_error(file);
+  EXPECT_TRUE(contains(msg, file.string()
+                              + ":2: key 'security.api_keys': unknown role "
+                                "'wizard'"))
+    << msg;
+  // A role of security.roles is known.
+  load_ok(
+    dir.write("node.yaml", entry("AbC123xyz789", seeded_key_hash, "[wizard]")
+                             + "  roles:\n    wizard: [agents:read]\n"));
+  msg = error_for(dir, "security:\n  api_keys:\n    - id: AbC123xyz789\n"
+                       "      name: ci\n");
+  EXPECT_TRUE(contains(msg, "missing key 'sha256'")) << msg;
+  auto twice = entry("AbC123xyz789", seeded_key_hash, "[]");
+  twice += "    - id: AbC123xyz789\n      name: cd\n      sha256: "
+           + seeded_key_hash + "\n";
+  msg = error_for(dir, twice);
+  EXPECT_TRUE(contains(msg, "'AbC123xyz789' appears twice")) << msg;
+}
+
+// HTTPS with client certificates from deploy/make-certs.sh in `dir`
+// (the files are loaded when the config is).
+std::vector<config_override> mutual_tls_sets(const temp_dir& dir) {
+  auto certs = dir.path() / "certs";
+  auto cmd = "/bin/bash " + std::string{BSM_SOURCE_DIR}
+             + "/deploy/make-certs.sh " + certs.string()
+             + " server >/dev/null 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  return {set("http.tls_certificate", (certs / "server.pem").string()),
+          set("http.tls_key", (certs / "server.key").string()),
+          set("http.tls_client_ca", (certs / "ca.pem").string())};
+}
+
+TEST(NodeConfig, ClientCertificatesMapCnsToRolesAndNeedAClientCa) {
+  temp_dir dir;
+  auto text = "security:\n  client_certificates:\n"
+              "    ops-box: [operator]\n    'build farm': []\n";
+  auto file = dir.write("node.yaml", text);
+  auto msg = load_error(file);
+  EXPECT_TRUE(contains(msg, file.string()
+                              + ":2: key 'security.client_certificates': "
+                                "needs http.tls_client_ca"))
+    << msg;
+  auto cfg = load_ok(file, mutual_tls_sets(dir));
+  EXPECT_EQ(cfg.security.client_certificates.at("ops-box"),
+            std::vector<std::string>{"operator"});
+  EXPECT_TRUE(cfg.security.client_certificates.at("build farm").empty());
+  EXPECT_TRUE(bsm::has_configured_credentials(cfg.security));
+  msg = error_for(dir, "security:\n  client_certificates:\n"
+                       "    ops-box: [wizard]\n");
+  EXPECT_TRUE(contains(msg, "key 'security.client_certificates': unknown "
+                            "role 'wizard'"))
+    << msg;
+  msg = error_for(dir, "security:\n  client_certificates:\n"
+                       "    '"
+                         + std::string(65, 'c') + "': []\n");
+  EXPECT_TRUE(contains(msg, "1..64 printable ASCII")) << msg;
+}
+
 TEST(NodeConfig, RoleGrantsMustParse) {
   temp_dir dir;
   auto msg = error_for(dir, "security:\n  roles:\n    x: [agents]\n");
@@ -1137,6 +1244,19 @@ TEST(NodeConfig, CredentialsLetTheBridgeListenBeyondLoopback) {
   auto msg = error_for(dir, "security:\n  jwt_hs256_key_file: k.key\n"
                             "cluster:\n  listen: 0.0.0.0:7100\n");
   EXPECT_TRUE(contains(msg, "key 'cluster.listen'")) << msg;
+}
+
+TEST(NodeConfig, AClientCaAloneDoesNotGuardTheBridge) {
+  temp_dir dir;
+  auto tls = mutual_tls_sets(dir);
+  tls.push_back(set("http.listen", "0.0.0.0:8443"));
+  auto msg = error_for(dir, "", tls);
+  EXPECT_TRUE(contains(msg, "key 'http.listen'")) << msg;
+  auto cfg = load_ok(dir.write("node.yaml", "security:\n"
+                                            "  client_certificates:\n"
+                                            "    ops-box: [operator]\n"),
+                     tls);
+  EXPECT_TRUE(bsm::insecure_warning(cfg).empty());
 }
 
 TEST(NodeConfig, LoopbackNeedsNoCredentials) {

@@ -42,7 +42,7 @@ TEST_F(AuthenticatorTest, ProtectedModeServesLoopbackAsTheLocalAdmin) {
   auto auth = authenticator::make({});
   ASSERT_TRUE(auth);
   EXPECT_TRUE(auth->protected_mode());
-  auto who = auth->authenticate("", {true}, now);
+  auto who = auth->authenticate("", {true, {}}, now);
   ASSERT_TRUE(who && *who);
   EXPECT_EQ((*who)->kind, principal_kind::local);
   EXPECT_TRUE((*who)->permissions.allows("actors:memory:inject:bsm.v1.Ping"));
@@ -51,7 +51,7 @@ TEST_F(AuthenticatorTest, ProtectedModeServesLoopbackAsTheLocalAdmin) {
 TEST_F(AuthenticatorTest, ProtectedModeRefusesOtherAddressesSayingHow) {
   auto auth = authenticator::make({});
   ASSERT_TRUE(auth);
-  auto who = auth->authenticate("Bearer whatever", {false}, now);
+  auto who = auth->authenticate("Bearer whatever", {false, {}}, now);
   ASSERT_FALSE(who);
   EXPECT_TRUE(is(who.error(), errc::unauthenticated));
   EXPECT_NE(render(who.error()).find("security.jwt_hs256_key_file"),
@@ -64,13 +64,13 @@ TEST_F(AuthenticatorTest, EnabledWithoutCredentialsIsNotProtectedMode) {
   auto auth = authenticator::make(opts);
   ASSERT_TRUE(auth);
   EXPECT_FALSE(auth->protected_mode());
-  EXPECT_FALSE(auth->authenticate("", {true}, now));
+  EXPECT_FALSE(auth->authenticate("", {true, {}}, now));
 }
 
 TEST_F(AuthenticatorTest, CredentialsEndProtectedModeForLoopbackToo) {
   auto auth = with_jwt();
   EXPECT_FALSE(auth.protected_mode());
-  auto who = auth.authenticate("", {true}, now);
+  auto who = auth.authenticate("", {true, {}}, now);
   ASSERT_FALSE(who);
   EXPECT_NE(render(who.error()).find("credentials missing"), std::string::npos);
 }
@@ -78,7 +78,7 @@ TEST_F(AuthenticatorTest, CredentialsEndProtectedModeForLoopbackToo) {
 TEST_F(AuthenticatorTest, ATokenGivesItsSubjectAndRoles) {
   auto auth = with_jwt();
   auto t = token({{"sub", "alice"}, {"exp", now + 60}, {"roles", {"chat"}}});
-  auto who = auth.authenticate("Bearer " + t, {false}, now);
+  auto who = auth.authenticate("Bearer " + t, {false, {}}, now);
   ASSERT_TRUE(who && *who) << render(who.error());
   EXPECT_EQ((*who)->name, "alice");
   EXPECT_EQ((*who)->kind, principal_kind::token);
@@ -90,14 +90,14 @@ TEST_F(AuthenticatorTest, ATokenGivesItsSubjectAndRoles) {
 TEST_F(AuthenticatorTest, TheSchemeIsCaseInsensitive) {
   auto auth = with_jwt();
   auto t = token({{"sub", "alice"}, {"exp", now + 60}});
-  EXPECT_TRUE(auth.authenticate("bearer " + t, {false}, now));
-  EXPECT_TRUE(auth.authenticate("BEARER  " + t, {false}, now));
+  EXPECT_TRUE(auth.authenticate("bearer " + t, {false, {}}, now));
+  EXPECT_TRUE(auth.authenticate("BEARER  " + t, {false, {}}, now));
 }
 
 TEST_F(AuthenticatorTest, UnknownRolesGrantNothing) {
   auto auth = with_jwt();
   auto t = token({{"sub", "bob"}, {"exp", now + 60}, {"roles", {"wizard"}}});
-  auto who = auth.authenticate("Bearer " + t, {false}, now);
+  auto who = auth.authenticate("Bearer " + t, {false, {}}, now);
   ASSERT_TRUE(who);
   EXPECT_TRUE((*who)->permissions.empty());
 }
@@ -109,7 +109,7 @@ TEST_F(AuthenticatorTest, ConfiguredRolesReplaceBuiltInOnes) {
   auto auth = with_jwt(opts);
   auto t = token(
     {{"sub", "carol"}, {"exp", now + 60}, {"roles", {"chat", "auditor"}}});
-  auto who = auth.authenticate("Bearer " + t, {false}, now);
+  auto who = auth.authenticate("Bearer " + t, {false, {}}, now);
   ASSERT_TRUE(who);
   EXPECT_TRUE((*who)->permissions.allows("agents:legal:chat"));
   EXPECT_FALSE((*who)->permissions.allows("agents:finance:chat"));
@@ -120,18 +120,18 @@ TEST_F(AuthenticatorTest, RefusesBadHeadersAndClaims) {
   auto auth = with_jwt();
   for (std::string header :
        {"Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearer a b", "token"}) {
-    auto who = auth.authenticate(header, {true}, now);
+    auto who = auth.authenticate(header, {true, {}}, now);
     ASSERT_FALSE(who) << header;
     EXPECT_TRUE(is(who.error(), errc::unauthenticated));
   }
   auto no_sub = token({{"exp", now + 60}});
-  EXPECT_FALSE(auth.authenticate("Bearer " + no_sub, {true}, now));
+  EXPECT_FALSE(auth.authenticate("Bearer " + no_sub, {true, {}}, now));
   auto bad_roles = token({{"sub", "x"}, {"exp", now + 60}, {"roles", "admin"}});
-  auto who = auth.authenticate("Bearer " + bad_roles, {true}, now);
+  auto who = auth.authenticate("Bearer " + bad_roles, {true, {}}, now);
   ASSERT_FALSE(who);
   EXPECT_NE(render(who.error()).find("roles"), std::string::npos);
   auto expired = token({{"sub", "x"}, {"exp", now - 3600}});
-  EXPECT_FALSE(auth.authenticate("Bearer " + expired, {true}, now));
+  EXPECT_FALSE(auth.authenticate("Bearer " + expired, {true, {}}, now));
 }
 
 TEST_F(AuthenticatorTest, ARepeatedTokenIsServedFromItsVerificationUntilExp) {
