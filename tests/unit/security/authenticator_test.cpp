@@ -137,31 +137,31 @@ TEST_F(AuthenticatorTest, RefusesBadHeadersAndClaims) {
 TEST_F(AuthenticatorTest, ARepeatedTokenIsServedFromItsVerificationUntilExp) {
   auto auth = with_jwt();
   auto t = token({{"sub", "alice"}, {"exp", now + 60}, {"roles", {"chat"}}});
-  auto first = auth.authenticate("Bearer " + t, {false}, now);
+  auto first = auth.authenticate("Bearer " + t, {false, {}}, now);
   ASSERT_TRUE(first) << render(first.error());
-  auto again = auth.authenticate("Bearer " + t, {false}, now + 30);
+  auto again = auth.authenticate("Bearer " + t, {false, {}}, now + 30);
   ASSERT_TRUE(again);
   EXPECT_EQ(first->get(), again->get()); // the same principal, not re-verified
   // The window is checked on every use: the leeway (30 s) past exp ends it.
-  auto late = auth.authenticate("Bearer " + t, {false}, now + 60 + 30);
+  auto late = auth.authenticate("Bearer " + t, {false, {}}, now + 60 + 30);
   ASSERT_FALSE(late);
   EXPECT_NE(render(late.error()).find("expired"), std::string::npos);
   // Any other token text is verified afresh: one flipped character fails.
   auto flipped = t;
   flipped[flipped.size() - 2] = flipped[flipped.size() - 2] == 'A' ? 'B' : 'A';
-  EXPECT_FALSE(auth.authenticate("Bearer " + flipped, {false}, now));
+  EXPECT_FALSE(auth.authenticate("Bearer " + flipped, {false, {}}, now));
 }
 
 TEST_F(AuthenticatorTest, ANewAuthenticatorForgetsTheTokensOfTheOld) {
   auto t = token({{"sub", "alice"}, {"exp", now + 60}});
   auto with_key = with_jwt();
-  ASSERT_TRUE(with_key.authenticate("Bearer " + t, {false}, now));
+  ASSERT_TRUE(with_key.authenticate("Bearer " + t, {false, {}}, now));
   // The key changes (the hub makes a new authenticator): the old token fails.
   security_options opts;
   opts.jwt_hs256_key_file = write_key("another-key-of-at-least-32-bytes-xx");
   auto rekeyed = authenticator::make(opts);
   ASSERT_TRUE(rekeyed);
-  EXPECT_FALSE(rekeyed->authenticate("Bearer " + t, {false}, now));
+  EXPECT_FALSE(rekeyed->authenticate("Bearer " + t, {false, {}}, now));
 }
 
 TEST_F(AuthenticatorTest, KeyFileProblemsNameTheKey) {
