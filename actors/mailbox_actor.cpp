@@ -66,8 +66,9 @@ void mailbox_logic::try_deliver() {
 
 // A store-backed handler gets a batch and answers with its effects, which
 // are committed with the batch's removal before the next delivery: the
-// handler's view (a session's last turn number) never runs ahead of two
-// uncommitted batches, and a crash leaves each effect once or not at all.
+// handler's view (a session's last turn number) runs ahead of the store by
+// one uncommitted batch at most, and a crash leaves each effect once or
+// not at all.
 void mailbox_logic::deliver_batch(const caf::actor& handle) {
   auto batch = queue_.take_batch();
   core_.maybe_read();

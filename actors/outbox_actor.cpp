@@ -108,6 +108,7 @@ void outbox_logic::failed(uint64_t token, const caf::error& err) {
 mailbox::link_options link_options_of(const mailbox_env& env) {
   mailbox::link_options opts;
   opts.batch = env.opts.link_batch;
+  opts.batch_bytes = env.opts.link_batch_bytes;
   opts.pipeline = env.opts.link_pipeline;
   opts.ack_timeout = env.opts.link_ack_timeout;
   opts.poll = env.opts.link_poll;

@@ -159,11 +159,31 @@ maybe_problem check_client_certificates(const node_config& cfg) {
                  "http.tls_client_ca"};
 }
 
+// An outbox batch is one cluster frame: the larger of its byte budget and
+// one envelope, with room for framing, must pass the peer's frame bound
+// (peers share a config in practice; this node checks its own).
+maybe_problem check_link_frames(const node_config& cfg) {
+  constexpr uint64_t framing = 1ull << 20;
+  auto largest
+    = std::max(cfg.mailbox.link_batch_bytes, cfg.mailbox.max_envelope_bytes);
+  if (largest + framing <= cfg.cluster.max_frame_bytes)
+    return std::nullopt;
+  return problem{"mailbox.link_batch_bytes",
+                 "an outbox batch of up to " + std::to_string(largest)
+                   + " bytes (the larger of mailbox.link_batch_bytes and "
+                     "mailbox.max_envelope_bytes) plus 1 MiB of framing "
+                     "must fit cluster.max_frame_bytes ("
+                   + std::to_string(cfg.cluster.max_frame_bytes) + ")",
+                 "cluster.max_frame_bytes"};
+}
+
 maybe_problem first_problem(const node_config& cfg) {
   for (const auto& section : schema())
     if (auto p = section.check(cfg))
       return p;
   if (auto p = check_client_certificates(cfg))
+    return p;
+  if (auto p = check_link_frames(cfg))
     return p;
   return check_exposure(cfg);
 }

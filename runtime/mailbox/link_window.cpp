@@ -19,7 +19,12 @@ outgoing_batch link_window::next_batch() {
                                  : in_flight_.begin()->second.front().seq);
   out.token = ++token_;
   auto& sent = in_flight_[out.token];
+  size_t bytes = 0;
   while (!pending_.empty() && sent.size() < opts_.batch) {
+    auto size = pending_.front().envelope.ByteSizeLong();
+    if (!sent.empty() && bytes + size > opts_.batch_bytes)
+      break;
+    bytes += size;
     auto e = pending_.pop_front();
     auto* x = out.batch.add_entries();
     x->set_link_seq(e.seq);

@@ -2,15 +2,16 @@
 
 // The decisions of an outbox (durable sends to names another node owns), as
 // pure state (no actors, no store, no clock): entries go to the peer in
-// batches of at most `batch`, at most `pipeline` batches unacknowledged at
-// once, each waiting at most `ack_timeout` for its LinkAck. An ack
-// acknowledges a prefix: entries up to its up_to_seq are done (or refused
-// for good: dead letters), the rest of that batch was not taken. Whatever is
-// not taken, and every batch whose ack failed or timed out, goes back to the
-// queue's head in sequence order and the whole window is sent again after a
-// backoff (capped at a second: the peer dedups resent entries by key), so
-// entries arrive once and in order. Late acks of batches given up on are
-// ignored.
+// batches of at most `batch` entries and `batch_bytes` envelope bytes (one
+// entry always fits, so a frame is at most the larger of the two), at most
+// `pipeline` batches unacknowledged at once, each waiting at most `ack_timeout`
+// for its LinkAck. An ack acknowledges a prefix: entries up to its up_to_seq
+// are done (or refused for good: dead letters), the rest of that batch was not
+// taken. Whatever is not taken, and every batch whose ack failed or timed out,
+// goes back to the queue's head in sequence order and the whole window is sent
+// again after a backoff (capped at a second: the peer dedups resent entries by
+// key), so entries arrive once and in order. Late acks of batches given up on
+// are ignored.
 //
 // The outbox actor (actors/outbox_actor) drives it from its own thread and
 // does the I/O each decision names.
@@ -31,6 +32,9 @@ namespace bsm::mailbox {
 struct link_options {
   /// Most entries per batch.
   size_t batch = 256;
+  /// Most envelope bytes per batch (a first entry goes alone if larger):
+  /// a batch is one frame, which the peer's cluster port bounds.
+  size_t batch_bytes = 16u << 20;
   /// Batches sent before the first ack.
   size_t pipeline = 4;
   /// Wait for a batch's ack before it counts as failed.

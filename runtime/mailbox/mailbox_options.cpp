@@ -36,6 +36,8 @@ const config::section<mailbox_options>& mailbox_section() {
      config::integer("window", &mailbox_options::window, 1, 1'000'000),
      config::integer("max_batch", &mailbox_options::max_batch, 1, 4096),
      config::integer("link_batch", &mailbox_options::link_batch, 1, 100'000),
+     config::integer("link_batch_bytes", &mailbox_options::link_batch_bytes,
+                     64 * 1024, 1024 * mib),
      config::integer("link_pipeline", &mailbox_options::link_pipeline, 1, 1024),
      config::duration("link_ack_timeout", &mailbox_options::link_ack_timeout,
                       1ms),

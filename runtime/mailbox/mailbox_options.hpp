@@ -40,6 +40,9 @@ struct mailbox_options {
   /// (a peer that refused a batch, because it restarted or is overloaded,
   /// is tried again within it; also capped by redelivery_backoff_max).
   uint64_t link_batch = 256;
+  /// Most envelope bytes per outbox batch: a batch is one frame, which must
+  /// stay within the peer's cluster.max_frame_bytes.
+  uint64_t link_batch_bytes = 16ull << 20;
   uint64_t link_pipeline = 4;
   std::chrono::milliseconds link_ack_timeout{10'000};
   std::chrono::milliseconds link_poll{100};

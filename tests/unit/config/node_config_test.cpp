@@ -754,6 +754,18 @@ TEST(NodeConfig, ClientCertificatesMapCnsToRolesAndNeedAClientCa) {
   EXPECT_TRUE(contains(msg, "1..64 printable ASCII")) << msg;
 }
 
+TEST(NodeConfig, AnOutboxBatchMustFitTheClusterFrameBound) {
+  temp_dir dir;
+  auto msg = error_for(dir, "mailbox:\n  link_batch_bytes: 67108864\n");
+  EXPECT_TRUE(contains(msg, ":2: key 'mailbox.link_batch_bytes': an outbox "
+                            "batch of up to 67108864 bytes"))
+    << msg;
+  EXPECT_TRUE(contains(msg, "cluster.max_frame_bytes (67108864)")) << msg;
+  auto file = dir.write("ok.yaml", "mailbox:\n  link_batch_bytes: 67108864\n"
+                                   "cluster:\n  max_frame_bytes: 134217728\n");
+  EXPECT_EQ(load_ok(file, {}).mailbox.link_batch_bytes, 67108864u);
+}
+
 TEST(NodeConfig, RoleGrantsMustParse) {
   temp_dir dir;
   auto msg = error_for(dir, "security:\n  roles:\n    x: [agents]\n");

@@ -76,6 +76,26 @@ TEST_F(LinkWindow, BatchesCarryAtMostBatchEntriesInOrder) {
   EXPECT_EQ(w.pending().size(), 1u);
 }
 
+TEST_F(LinkWindow, BatchesStayWithinTheirByteBudgetButTakeOneEntryAlways) {
+  opts.batch = 100;
+  opts.batch_bytes = 2000;
+  opts.pipeline = 10;
+  w = link_window{64, 1000, opts};
+  for (size_t size : {900, 900, 900, 5000, 10}) {
+    auto seq = w.pending().take_seq();
+    w.pending().appending(seq, "");
+    w.pending().append_done(seq, "");
+    auto e = bsm::test::make_entry(seq);
+    e.envelope.set_payload(std::string(size, 'x'));
+    w.pending().keep(std::move(e));
+  }
+  EXPECT_EQ(seqs_of(w.next_batch()), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(seqs_of(w.next_batch()), (std::vector<uint64_t>{2}));
+  // Larger than the budget on its own: it goes alone rather than never.
+  EXPECT_EQ(seqs_of(w.next_batch()), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(seqs_of(w.next_batch()), (std::vector<uint64_t>{4}));
+}
+
 TEST_F(LinkWindow, ThePipelineBoundsTheBatchesInFlight) {
   commit(10);
   EXPECT_TRUE(w.idle());
