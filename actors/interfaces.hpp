@@ -83,7 +83,9 @@ using mailbox_actor = caf::typed_actor<
   /// this token, and its envelopes' removal, are on disk (or failed).
   caf::reacts_to<atom::applied, uint64_t, caf::error>,
   /// Internal timer: try the next delivery.
-  caf::reacts_to<atom::deliver>>;
+  caf::reacts_to<atom::deliver>,
+  /// Internal timer: has the delivery in flight run out of time?
+  caf::reacts_to<atom::tick>>;
 
 /// Blocking mailbox reads, on its own thread, for the mailboxes.
 using mailbox_reader_actor = caf::typed_actor<

@@ -17,8 +17,10 @@ public:
   void answered(uint64_t token, const caf::error& err);
   void effects_answered(uint64_t token, const v1::EffectResponse& effects);
   void down(const caf::down_msg& msg);
+  void check_timeout();
 
 private:
+  void started();
   void deliver(mailbox::entry e, const caf::actor& handle);
   void deliver_batch(const caf::actor& handle);
   void apply(mailbox::delivery_outcome out, const caf::error& err);
@@ -82,7 +84,8 @@ void mailbox_logic::deliver_batch(const caf::actor& handle) {
   watch(handle);
   core_.env().metrics->deliveries.inc(batch.size());
   auto token = queue_.start(std::move(batch));
-  self_->request(handle, core_.env().opts.delivery_timeout, std::move(req))
+  started();
+  self_->request(handle, caf::infinite, std::move(req))
     .then(
       [self = self_, token](v1::EffectResponse& effects) {
         mailbox_logic{self}.effects_answered(token, effects);
@@ -110,11 +113,35 @@ void mailbox_logic::deliver(mailbox::entry e, const caf::actor& handle) {
   watch(handle);
   auto token = queue_.start(std::move(e));
   core_.env().metrics->deliveries.inc();
-  self_->request(handle, core_.env().opts.delivery_timeout, std::move(*msg))
+  started();
+  self_->request(handle, caf::infinite, std::move(*msg))
     .then([self = self_, token]() { mailbox_logic{self}.answered(token, {}); },
           [self = self_, token](caf::error& err) {
             mailbox_logic{self}.answered(token, err);
           });
+}
+
+// CAF 0.17 keeps a request's timeout in its clock until it fires, answered
+// or not: with delivery_timeout (minutes) that is one entry per delivery,
+// memory that grows with the delivery rate. Deliveries therefore have no
+// CAF timeout; one timer per mailbox checks the delivery in flight.
+void mailbox_logic::started() {
+  self_->state.delivery_started = self_->home_system().clock().now();
+  core_.arm_tick(core_.env().opts.delivery_timeout);
+}
+
+void mailbox_logic::check_timeout() {
+  if (!queue_.in_flight())
+    return;
+  auto deadline
+    = self_->state.delivery_started + core_.env().opts.delivery_timeout;
+  auto now = self_->home_system().clock().now();
+  if (now < deadline) {
+    core_.arm_tick(deadline - now);
+    return;
+  }
+  caf::error err{caf::sec::request_timeout};
+  apply(queue_.failed(err), err);
 }
 
 void mailbox_logic::watch(const caf::actor& handle) {
@@ -195,6 +222,7 @@ durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
   st.core.on_applied([self](uint64_t token, const caf::error& err) {
     mailbox_logic{self}.answered(token, err);
   });
+  st.core.on_tick([self] { mailbox_logic{self}.check_timeout(); });
   st.core.start(self, std::move(env), std::move(target), std::move(reader),
                 std::move(router), st.queue,
                 [self] { mailbox_logic{self}.try_deliver(); });

@@ -20,6 +20,8 @@
 
 #include <string>
 
+#include <caf/actor_clock.hpp>
+
 #include "actors/interfaces.hpp"
 #include "actors/mailbox_core.hpp"
 #include "runtime/mailbox/delivery_queue.hpp"
@@ -35,6 +37,8 @@ struct mailbox_state {
   caf::actor_addr monitored;
   /// The target answers EffectRequest (mailbox_env::store_backed).
   bool store_backed = false;
+  /// When the delivery in flight started, on the actor clock.
+  caf::actor_clock::time_point delivery_started;
 };
 
 using mailbox_pointer = caf::stateful_actor<mailbox_state, mailbox_base>*;

@@ -83,6 +83,12 @@ mailbox_actor::behavior_type mailbox_core::behavior() {
       resume();
       sync_depth();
     },
+    [this](atom::tick) {
+      tick_armed_ = false;
+      if (tick_)
+        tick_();
+      sync_depth();
+    },
   };
 }
 
@@ -225,6 +231,13 @@ void mailbox_core::wait_then_deliver(std::chrono::milliseconds delay) {
     return;
   waiting_ = true;
   self_->delayed_send(self_, delay, atom::deliver::value);
+}
+
+void mailbox_core::arm_tick(std::chrono::nanoseconds delay) {
+  if (tick_armed_)
+    return;
+  tick_armed_ = true;
+  self_->delayed_send(self_, delay, atom::tick::value);
 }
 
 void mailbox_core::resume() {

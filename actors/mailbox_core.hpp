@@ -66,7 +66,7 @@ using mailbox_base = typed_actor_base<
   caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
   caf::reacts_to<atom::committed, uint64_t, caf::error, v1::SendResponse>,
   caf::reacts_to<atom::applied, uint64_t, caf::error>,
-  caf::reacts_to<atom::deliver>>;
+  caf::reacts_to<atom::deliver>, caf::reacts_to<atom::tick>>;
 
 /// The shared half of a mailbox's state and its plumbing. Lives in the
 /// actor's state; every member runs on the actor's thread.
@@ -152,6 +152,15 @@ public:
     applied_ = std::move(hook);
   }
 
+  /// What runs when the timer of arm_tick fires.
+  void on_tick(std::function<void()> hook) {
+    tick_ = std::move(hook);
+  }
+
+  /// Fires the tick hook after `delay`, unless a tick is pending already:
+  /// one timer per mailbox at most, whatever the number of deliveries.
+  void arm_tick(std::chrono::nanoseconds delay);
+
   /// Publishes the depth (to the depth slot and the pending gauge) after
   /// it may have changed.
   void sync_depth();
@@ -185,6 +194,8 @@ private:
   mailbox::pending_queue* pending_ = nullptr;
   std::function<void()> deliver_;
   std::function<void(uint64_t, const caf::error&)> applied_;
+  std::function<void()> tick_;
+  bool tick_armed_ = false;
   bool ready_ = false;
   /// A timer or a write is pending before the next delivery.
   bool waiting_ = false;
