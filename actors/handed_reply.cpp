@@ -6,12 +6,8 @@ namespace bsm {
 
 handed_reply::handed_reply(caf::strong_actor_ptr self,
                            caf::response_promise& rp)
-  : self_(std::move(self)), id_(rp.id()) {
-  // A message that was sent, not requested, gets no answer.
-  if (!rp.async()) {
-    source_ = rp.source();
-    stages_ = rp.stages();
-  }
+  : self_(std::move(self)), source_(rp.source()), stages_(rp.stages()),
+    id_(rp.id()) {
   // The actor keeps no way to answer twice.
   rp = caf::response_promise{};
 }

@@ -164,11 +164,11 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
         }
         return mailbox::add_append(*db, batch, target, seq, bytes);
       };
-  auto done = [ticket, seq, finished = finished_,
-               box = caf::actor_cast<mailbox_actor>(self_)](
-                const caf::error& err) {
-    finish_append(*ticket, seq, err, *finished, box);
-  };
+  auto done
+    = [ticket, seq, finished = finished_,
+       box = caf::actor_cast<mailbox_actor>(self_)](const caf::error& err) {
+        finish_append(*ticket, seq, err, *finished, box);
+      };
   if (auto err = env_.writer->submit(std::move(fill), std::move(done))) {
     env_.metrics->rejected_store.inc();
     ticket->reply.deliver(err);

@@ -6,8 +6,8 @@
 // once durable straight from the writer's completion; the mailbox then
 // learns the entry through committed_appends, one message for all that
 // finished meanwhile; a second send with the key of an append on its way
-// waits for it), the paging of pending envelopes through the mailbox reader, the
-// writes that acknowledge, count or bury an envelope, the timer before the
+// waits for it), the paging of pending envelopes through the mailbox reader,
+// the writes that acknowledge, count or bury an envelope, the timer before the
 // next delivery, and the depth published for readers on other threads.
 // Each kind of mailbox decides how it delivers (its pure delivery_queue or
 // link_window) and plugs that in as `deliver`.
