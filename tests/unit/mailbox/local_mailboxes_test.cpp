@@ -18,7 +18,9 @@
 namespace {
 
 caf::behavior idle(caf::event_based_actor*) {
-  return {[](int x) { return x; }};
+  return {[](int x) {
+    return x;
+  }};
 }
 
 class LocalMailboxes : public ::testing::Test {
