@@ -29,6 +29,7 @@
 #include "runtime/http/http_options.hpp"
 #include "runtime/http/route_table.hpp"
 #include "runtime/http/session.hpp"
+#include "runtime/mailbox/local_mailboxes.hpp"
 #include "runtime/mailbox/mailbox_depths.hpp"
 #include "runtime/messages/type_registry.hpp"
 #include "runtime/metrics/registry.hpp"
@@ -55,6 +56,11 @@ struct http_bridge_env {
   const type_registry* types = nullptr;
   std::shared_ptr<name_registry> names;
   std::shared_ptr<mailbox_depths> depths;
+  /// Local targets' mailboxes: a tell to one skips the mailbox router. May
+  /// be null (every tell goes through the router).
+  std::shared_ptr<const local_mailboxes> mailboxes;
+  /// mailbox.max_envelope_bytes, checked on that shortcut.
+  size_t max_envelope_bytes = 0;
   metrics::registry* metrics = nullptr;
   std::shared_ptr<spdlog::logger> log;
   /// The root supervisor (for /v1/tree and /readyz).

@@ -76,9 +76,9 @@ using cluster_table_actor
 using mailbox_actor = caf::typed_actor<
   /// Appends, as for the router (which has validated the envelope).
   caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
-  /// Internal, from the store writer: the append of `seq` is on disk, or
-  /// failed with the error; a duplicate carries the original's response.
-  caf::reacts_to<atom::committed, uint64_t, caf::error, v1::SendResponse>,
+  /// Internal, from the store writer's completions: appends finished (on
+  /// disk, failed, or duplicates); the mailbox takes them all at once.
+  caf::reacts_to<atom::committed>,
   /// Internal, from the store writer: the effects of the delivery with
   /// this token, and its envelopes' removal, are on disk (or failed).
   caf::reacts_to<atom::applied, uint64_t, caf::error>,

@@ -2,6 +2,7 @@
 
 #include <caf/send.hpp>
 
+#include "actors/handed_reply.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/mailbox/mailbox_store.hpp"
@@ -69,9 +70,8 @@ mailbox_actor::behavior_type mailbox_core::behavior() {
       sync_depth();
       return result;
     },
-    [this](atom::committed, uint64_t seq, caf::error& err,
-           v1::SendResponse& duplicate) {
-      committed(seq, err, duplicate);
+    [this](atom::committed) {
+      committed();
       sync_depth();
     },
     [this](atom::applied, uint64_t token, caf::error& err) {
@@ -92,6 +92,38 @@ mailbox_actor::behavior_type mailbox_core::behavior() {
   };
 }
 
+namespace {
+
+/// What an append's batch fill and its completion share: the sender's
+/// answer (handed over by the mailbox, which never touches it again) and
+/// the original's answer if the key was on disk already.
+struct append_ticket {
+  handed_reply reply;
+  std::string message_id;
+  v1::SendResponse duplicate;
+};
+
+/// On the writer thread, once the append's group is written (or failed):
+/// answers the sender, then tells the mailbox.
+void finish_append(append_ticket& t, uint64_t seq, const caf::error& err,
+                   mailbox::committed_appends& finished,
+                   const mailbox_actor& box) {
+  if (err) {
+    t.reply.deliver(err);
+  } else if (t.duplicate.duplicate()) {
+    t.reply.deliver(t.duplicate);
+  } else {
+    v1::SendResponse resp;
+    resp.set_message_id(std::move(t.message_id));
+    resp.set_seq(seq);
+    t.reply.deliver(std::move(resp));
+  }
+  if (finished.push({seq, err, std::move(t.duplicate)}))
+    caf::anon_send(box, atom::committed::value);
+}
+
+} // namespace
+
 caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
   if (pending_->full()) {
     env_.metrics->rejected_full.inc();
@@ -108,20 +140,24 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
     return rp;
   }
   auto seq = pending_->take_seq();
-  auto outcome = std::make_shared<v1::SendResponse>();
+  auto rp = self_->make_response_promise<v1::SendResponse>();
+  auto ticket = std::make_shared<append_ticket>();
+  ticket->reply = handed_reply{self_->ctrl(), rp};
+  ticket->message_id = envelope.id();
   auto fill
     = [db = env_.db, target = target_, seq,
        bytes = envelope.SerializeAsString(), key, id = envelope.id(),
-       ttl = env_.opts.idempotency_ttl, outcome](rocksdb::WriteBatch& batch) {
+       ttl = env_.opts.idempotency_ttl, ticket](rocksdb::WriteBatch& batch) {
         if (!key.empty()) {
           auto now = unix_now_ms();
           auto found = mailbox::find_idempotency(*db, target, key, now);
           if (!found)
             return status_of(found.error());
           if (*found) {
-            outcome->set_message_id((*found)->message_id());
-            outcome->set_seq((*found)->seq());
-            outcome->set_duplicate(true);
+            auto& dup = ticket->duplicate;
+            dup.set_message_id((*found)->message_id());
+            dup.set_seq((*found)->seq());
+            dup.set_duplicate(true);
             return rocksdb::Status::OK();
           }
           v1::IdempotencyRecord record;
@@ -134,58 +170,64 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
         }
         return mailbox::add_append(*db, batch, target, seq, bytes);
       };
-  auto me = caf::actor_cast<mailbox_actor>(self_);
-  auto done = [me, seq, outcome](const caf::error& err) {
-    caf::anon_send(me, atom::committed::value, seq, err, std::move(*outcome));
-  };
+  auto done
+    = [ticket, seq, finished = finished_,
+       box = caf::actor_cast<mailbox_actor>(self_)](const caf::error& err) {
+        finish_append(*ticket, seq, err, *finished, box);
+      };
   if (auto err = env_.writer->submit(std::move(fill), std::move(done))) {
     env_.metrics->rejected_store.inc();
-    return err;
+    ticket->reply.deliver(err);
+    return caf::delegated<v1::SendResponse>{};
   }
   pending_->appending(seq, key);
-  auto rp = self_->make_response_promise<v1::SendResponse>();
-  appending_.emplace(seq, append{rp, std::move(envelope), {}});
-  return rp;
+  appending_.emplace(seq, append{std::move(envelope), {}});
+  return caf::delegated<v1::SendResponse>{};
 }
 
-void mailbox_core::committed(uint64_t seq, const caf::error& err,
-                             v1::SendResponse& duplicate) {
-  auto i = appending_.find(seq);
+void mailbox_core::committed() {
+  auto finished = finished_->take();
+  for (auto& x : finished)
+    settle(x);
+  if (!finished.empty())
+    deliver_();
+}
+
+// The sender has its answer already; here the mailbox keeps the entry (or
+// forgets a failed or duplicate one) and answers sends that waited for it.
+void mailbox_core::settle(mailbox::committed_append& x) {
+  auto i = appending_.find(x.seq);
   if (i == appending_.end()) {
-    pending_->append_done(seq, {});
+    pending_->append_done(x.seq, {});
     return;
   }
   auto pending = std::move(i->second);
   appending_.erase(i);
-  pending_->append_done(seq, pending.envelope.idempotency_key());
-  if (err || duplicate.duplicate()) {
+  pending_->append_done(x.seq, pending.envelope.idempotency_key());
+  if (x.err || x.duplicate.duplicate()) {
     pending_->settle(1);
-    if (err) {
+    if (x.err) {
       env_.metrics->rejected_store.inc();
-      pending.promise.deliver(err);
       for (auto& rp : pending.duplicates)
-        rp.deliver(err);
+        rp.deliver(x.err);
       return;
     }
     env_.metrics->duplicates.inc(1 + pending.duplicates.size());
-    pending.promise.deliver(duplicate);
     for (auto& rp : pending.duplicates)
-      rp.deliver(duplicate);
+      rp.deliver(x.duplicate);
     return;
   }
   env_.metrics->appended.inc();
-  v1::SendResponse resp;
-  resp.set_message_id(pending.envelope.id());
-  resp.set_seq(seq);
-  pending.promise.deliver(resp);
   if (!pending.duplicates.empty()) {
     env_.metrics->duplicates.inc(pending.duplicates.size());
+    v1::SendResponse resp;
+    resp.set_message_id(pending.envelope.id());
+    resp.set_seq(x.seq);
     resp.set_duplicate(true);
     for (auto& rp : pending.duplicates)
       rp.deliver(resp);
   }
-  pending_->keep(mailbox::entry{seq, std::move(pending.envelope)});
-  deliver_();
+  pending_->keep(mailbox::entry{x.seq, std::move(pending.envelope)});
 }
 
 void mailbox_core::maybe_read() {

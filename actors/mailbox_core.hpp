@@ -3,9 +3,11 @@
 // What a target's durable mailbox (actors/mailbox_actor) and an outbox to
 // another node (actors/outbox_actor) share: their environment, the appends
 // (a send is appended through the store writer, group commit, and answered
-// once durable; a second send with the key of an append on its way waits
-// for it), the paging of pending envelopes through the mailbox reader, the
-// writes that acknowledge, count or bury an envelope, the timer before the
+// once durable straight from the writer's completion; the mailbox then
+// learns the entry through committed_appends, one message for all that
+// finished meanwhile; a second send with the key of an append on its way
+// waits for it), the paging of pending envelopes through the mailbox reader,
+// the writes that acknowledge, count or bury an envelope, the timer before the
 // next delivery, and the depth published for readers on other threads.
 // Each kind of mailbox decides how it delivers (its pure delivery_queue or
 // link_window) and plugs that in as `deliver`.
@@ -25,6 +27,8 @@
 
 #include "actors/interfaces.hpp"
 #include "runtime/cluster/directory.hpp"
+#include "runtime/mailbox/committed_appends.hpp"
+#include "runtime/mailbox/local_mailboxes.hpp"
 #include "runtime/mailbox/mailbox_depths.hpp"
 #include "runtime/mailbox/mailbox_metrics.hpp"
 #include "runtime/mailbox/mailbox_options.hpp"
@@ -55,6 +59,9 @@ struct mailbox_env {
   /// with the writes its envelopes cause, which the mailbox commits with
   /// their removal (exactly-once effects, mailbox.proto).
   std::set<std::string> store_backed;
+  /// Where the router lists local targets' mailboxes for senders that skip
+  /// it (the HTTP bridge); may be null.
+  std::shared_ptr<local_mailboxes> locals;
 };
 
 /// The outbox target for `peer`, and the peer of an outbox target.
@@ -64,7 +71,7 @@ std::optional<std::string> outbox_peer(const std::string& target);
 /// The actor type both kinds of mailbox derive from.
 using mailbox_base = typed_actor_base<
   caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
-  caf::reacts_to<atom::committed, uint64_t, caf::error, v1::SendResponse>,
+  caf::reacts_to<atom::committed>,
   caf::reacts_to<atom::applied, uint64_t, caf::error>,
   caf::reacts_to<atom::deliver>, caf::reacts_to<atom::tick>>;
 
@@ -169,16 +176,18 @@ public:
   bool router_down(const caf::down_msg& msg);
 
 private:
+  /// An append on its way; its sender is answered by the writer's
+  /// completion, not from here.
   struct append {
-    caf::typed_response_promise<v1::SendResponse> promise;
     v1::Envelope envelope;
     /// Sends with the same idempotency key that came in meanwhile.
     std::vector<caf::typed_response_promise<v1::SendResponse>> duplicates;
   };
 
   caf::result<v1::SendResponse> send(v1::SendRequest& req);
-  void committed(uint64_t seq, const caf::error& err,
-                 v1::SendResponse& duplicate);
+  /// Takes every finished append and keeps or drops each.
+  void committed();
+  void settle(mailbox::committed_append& x);
   void page_read(const mailbox::page_request& req,
                  v1::MailboxReadResponse& resp);
   void resume();
@@ -200,6 +209,9 @@ private:
   /// A timer or a write is pending before the next delivery.
   bool waiting_ = false;
   std::map<uint64_t, append> appending_;
+  /// Filled by the writer's completions, taken on `atom::committed`.
+  std::shared_ptr<mailbox::committed_appends> finished_
+    = std::make_shared<mailbox::committed_appends>();
   /// Where the depth is published for readers on other threads, and what
   /// was published last.
   mailbox_depths::slot depth_slot_;

@@ -9,28 +9,46 @@
 
 namespace bsm {
 
-namespace {
-
-caf::error check(const mailbox_env& env, const v1::Envelope& x) {
+caf::error check_envelope(const type_registry& types, size_t max_envelope_bytes,
+                          const v1::Envelope& x, payload_check payload) {
   if (auto err = name_registry::validate_path(x.target()))
     return make_error(errc::invalid_argument,
                       "bad target '" + x.target() + "': " + render(err));
-  if (!env.types->contains(x.type_name()))
+  if (!types.contains(x.type_name()))
     return make_error(errc::invalid_argument,
                       "unknown message type '" + x.type_name() + "'");
-  if (x.ByteSizeLong() > env.opts.max_envelope_bytes)
+  if (x.ByteSizeLong() > max_envelope_bytes)
     return make_error(errc::resource_exhausted,
                       "envelope of " + std::to_string(x.ByteSizeLong())
                         + " bytes is over mailbox.max_envelope_bytes ("
-                        + std::to_string(env.opts.max_envelope_bytes) + ")");
+                        + std::to_string(max_envelope_bytes) + ")");
   if (x.idempotency_key().size() > mailbox::max_idempotency_key_bytes)
     return make_error(errc::invalid_argument,
                       "idempotency key is longer than "
                         + std::to_string(mailbox::max_idempotency_key_bytes)
                         + " bytes");
-  if (auto msg = env.types->decode(x.type_name(), x.payload()); !msg)
-    return msg.error();
+  if (payload == payload_check::decode)
+    if (auto msg = types.decode(x.type_name(), x.payload()); !msg)
+      return msg.error();
   return caf::none;
+}
+
+namespace {
+
+caf::error check(const mailbox_env& env, const v1::Envelope& x) {
+  return check_envelope(*env.types, env.opts.max_envelope_bytes, x,
+                        payload_check::decode);
+}
+
+// Lists a local target's mailbox for senders that skip the router, until
+// the mailbox stops.
+void publish(const mailbox_env& env, const std::string& target,
+             const mailbox_actor& box) {
+  if (!env.locals)
+    return;
+  env.locals->publish(target, box.address());
+  box->attach_functor([locals = env.locals, target, addr = box.address()](
+                        const caf::error&) { locals->withdraw(target, addr); });
 }
 
 mailbox_actor box_for(mailbox_router_pointer self, const std::string& target) {
@@ -44,6 +62,8 @@ mailbox_actor box_for(mailbox_router_pointer self, const std::string& target) {
                : self->spawn(durable_mailbox, st.env, target, st.reader,
                              self->address());
   self->monitor(box);
+  if (!peer)
+    publish(st.env, target, box);
   st.targets.emplace(box.address(), target);
   st.boxes.emplace(target, box);
   return box;

@@ -7,7 +7,8 @@
 // waiting for a new send. A mailbox that crashed is spawned again by the
 // next send to its target (it recovers from disk), and the router's own
 // restart recovers every mailbox. The mailboxes and the reader stop with the
-// router.
+// router. A local target's mailbox is listed in env.locals while it runs, so
+// the HTTP bridge can send to it without asking the router.
 
 #include <string>
 #include <unordered_map>
@@ -16,6 +17,18 @@
 #include "actors/mailbox_core.hpp"
 
 namespace bsm {
+
+/// Whether check_envelope parses the payload: skip only when the caller
+/// has parsed it already (the HTTP bridge, from the request body).
+enum class payload_check { decode, already_decoded };
+
+/// What the router checks before an envelope may be appended: a valid
+/// target path, a known type, a payload that parses, the size limits.
+/// Errors: invalid_argument, resource_exhausted, or the decoder's.
+[[nodiscard]] caf::error check_envelope(const type_registry& types,
+                                        size_t max_envelope_bytes,
+                                        const v1::Envelope& x,
+                                        payload_check payload);
 
 struct mailbox_router_state {
   static constexpr const char* name = "mailbox_router";

@@ -329,14 +329,23 @@ public:
   }
 
   /// Share of the run time until the last append was answered; the rest
-  /// is deliveries catching up. Resets the clock.
-  double append_share() {
-    auto result = total_time_.count() > 0
-                    ? static_cast<double>(append_time_.count())
-                        / static_cast<double>(total_time_.count())
-                    : 0.0;
+  /// is deliveries catching up.
+  double append_share() const {
+    return total_time_.count() > 0
+             ? static_cast<double>(append_time_.count())
+                 / static_cast<double>(total_time_.count())
+             : 0.0;
+  }
+
+  /// Appends answered per second, over the time until each run's last
+  /// answer: the senders' view, deliveries aside.
+  double appends_per_second(uint64_t messages) const {
+    auto s = std::chrono::duration<double>(append_time_).count();
+    return s > 0 ? static_cast<double>(messages) / s : 0.0;
+  }
+
+  void reset_clock() {
     append_time_ = total_time_ = {};
-    return result;
   }
 
   std::string error() {
@@ -383,7 +392,7 @@ void BM_DurableSend(benchmark::State& state) {
     state.SkipWithError(env.error().c_str());
     return;
   }
-  env.append_share();
+  env.reset_clock();
   auto writes0 = env.writer().writes();
   auto batches0 = env.writer().batches();
   for (auto _ : state) {
@@ -402,6 +411,8 @@ void BM_DurableSend(benchmark::State& state) {
   // Below 1: the senders had all their appends answered before the mailbox
   // had delivered and acknowledged everything (delivery is the bottleneck).
   state.counters["append_share"] = env.append_share();
+  state.counters["appends_per_s"] = env.appends_per_second(
+    static_cast<uint64_t>(state.iterations() * senders * per_sender));
   state.counters["redeliveries"]
     = static_cast<double>(env.metrics().redeliveries.value());
 }

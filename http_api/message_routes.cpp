@@ -4,12 +4,14 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/cluster_ingress.hpp"
+#include "actors/mailbox_router.hpp"
 #include "http_api/caller_stamp.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/idempotency.hpp"
 #include "http_api/json_body.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
+#include "runtime/mailbox/message_id.hpp"
 
 namespace bsm::http_handlers {
 
@@ -140,6 +142,53 @@ caf::expected<caf::message> decode(const type_registry& types,
   return msg;
 }
 
+caf::expected<caf::actor> router_of(const http_bridge_env& env) {
+  auto router = env.names->get(mailbox_router_path);
+  if (!router)
+    return make_error(errc::unavailable, "the mailboxes are restarting");
+  return *router;
+}
+
+// The target's own mailbox if the router would send there too: it runs on
+// this node and no placement rule may move the name (the router's own test,
+// actors/mailbox_router.cpp).
+caf::actor local_mailbox(const http_bridge_env& env,
+                         const std::string& target) {
+  if (!env.mailboxes)
+    return nullptr;
+  if (env.directory && env.directory->placement_of(target))
+    return nullptr;
+  return caf::actor_cast<caf::actor>(env.mailboxes->find(target));
+}
+
+/// Where a tell is sent: the target's mailbox, or the router.
+enum class append_via { mailbox, router };
+
+// Sends the SendRequest `req` to `dest`. A mailbox that stopped before it
+// took the request never appended it: the router, which starts a new
+// mailbox, gets it then.
+void append(http_bridge_pointer self, const http::exchange_ptr& ex,
+            const caf::actor& dest, append_via via, caf::message req,
+            responder respond) {
+  self->request(dest, self->state.env->opts.send_timeout, req)
+    .then(
+      [ex, respond](v1::SendResponse& resp) {
+        nlohmann::json body{{"message_id", resp.message_id()},
+                            {"durable", true}};
+        respond(http::make_json_response(bhttp::status::accepted, body.dump()));
+      },
+      [self, ex, respond, req, via](caf::error& err) {
+        if (via == append_via::mailbox
+            && err == caf::sec::request_receiver_down) {
+          auto router = router_of(*self->state.env);
+          if (router)
+            return append(self, ex, *router, append_via::router, req, respond);
+          err = router.error();
+        }
+        respond(http::make_error_response(err, ex->request_id()));
+      });
+}
+
 void tell(http_bridge_pointer self, const http::exchange_ptr& ex, injection in,
           responder respond) {
   const auto& env = *self->state.env;
@@ -161,21 +210,20 @@ void tell(http_bridge_pointer self, const http::exchange_ptr& ex, injection in,
   envelope.set_type_name(in.type_name);
   if (auto key = idempotency_key_of(ex->req()); key && *key)
     envelope.set_idempotency_key(**key);
-  auto router = env.names->get(mailbox_router_path);
+  if (auto box = local_mailbox(env, in.target)) {
+    // What the router would check, but the payload: parsed above already.
+    if (auto err = check_envelope(*env.types, env.max_envelope_bytes, envelope,
+                                  payload_check::already_decoded))
+      return respond(http::make_error_response(err, ex->request_id()));
+    envelope.set_id(new_message_id());
+    return append(self, ex, box, append_via::mailbox,
+                  caf::make_message(std::move(req)), std::move(respond));
+  }
+  auto router = router_of(env);
   if (!router)
-    return respond(http::make_error_response(
-      make_error(errc::unavailable, "the mailboxes are restarting"),
-      ex->request_id()));
-  self->request(*router, self->state.env->opts.send_timeout, std::move(req))
-    .then(
-      [ex, respond](v1::SendResponse& resp) {
-        nlohmann::json body{{"message_id", resp.message_id()},
-                            {"durable", true}};
-        respond(http::make_json_response(bhttp::status::accepted, body.dump()));
-      },
-      [ex, respond](caf::error& err) {
-        respond(http::make_error_response(err, ex->request_id()));
-      });
+    return respond(http::make_error_response(router.error(), ex->request_id()));
+  append(self, ex, *router, append_via::router,
+         caf::make_message(std::move(req)), std::move(respond));
 }
 
 void ask(http_bridge_pointer self, const http::exchange_ptr& ex,

@@ -172,6 +172,7 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   n.mailbox_metrics_
     = std::make_unique<mailbox_metrics>(mailbox_metrics::make(*n.metrics_));
   n.depths_ = std::make_shared<mailbox_depths>();
+  n.local_mailboxes_ = std::make_shared<local_mailboxes>();
   n.http_metrics_ = http::http_metrics::make(*n.metrics_);
   n.stats_ = std::make_unique<metrics::actor_stats_collector>(*n.metrics_);
   n.names_ = std::make_shared<name_registry>();
@@ -352,6 +353,7 @@ child_spec node::mailboxes_child() {
   env.log = logger_.log;
   env.metrics = mailbox_metrics_.get();
   env.depths = depths_;
+  env.locals = local_mailboxes_;
   env.directory = directory_;
   // Store-backed handlers: their effects commit with their envelopes.
   env.store_backed = {"memory"};
@@ -427,6 +429,8 @@ child_spec node::http_bridge_child() {
   env->types = types_.get();
   env->names = names_;
   env->depths = depths_;
+  env->mailboxes = local_mailboxes_;
+  env->max_envelope_bytes = cfg_.mailbox.max_envelope_bytes;
   env->metrics = metrics_.get();
   env->log = logger_.log;
   env->root = std::make_shared<caf::actor>();

@@ -22,6 +22,7 @@
 #include "runtime/cluster/directory.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/logging/logger.hpp"
+#include "runtime/mailbox/local_mailboxes.hpp"
 #include "runtime/mailbox/mailbox_depths.hpp"
 #include "runtime/mailbox/mailbox_metrics.hpp"
 #include "runtime/messages/type_registry.hpp"
@@ -169,6 +170,8 @@ private:
   std::unique_ptr<metrics::registry> metrics_;
   std::unique_ptr<mailbox_metrics> mailbox_metrics_;
   std::shared_ptr<mailbox_depths> depths_;
+  /// Published by the mailbox router, read by the HTTP bridge.
+  std::shared_ptr<local_mailboxes> local_mailboxes_;
   std::unique_ptr<http::http_metrics> http_metrics_;
   std::shared_ptr<http_bridge_env> http_env_;
   /// Who may call: read by the HTTP front on its threads.
