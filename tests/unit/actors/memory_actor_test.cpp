@@ -15,6 +15,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// `err` has `code` and its text holds `text`.
+void expect(const caf::error& err, bsm::errc code, const std::string& text) {
+  EXPECT_TRUE(bsm::is(err, code)) << bsm::render(err);
+  EXPECT_NE(bsm::render(err).find(text), std::string::npos) << bsm::render(err);
+}
+
 class MemoryActor : public ::testing::Test {
 protected:
   MemoryActor() {
@@ -231,12 +237,6 @@ TEST_F(MemoryActor, KeepsMemoryAndSessionsAcrossARestart) {
 }
 
 TEST_F(MemoryActor, RejectsBadInputWithClearErrors) {
-  auto expect
-    = [](const caf::error& err, bsm::errc code, const std::string& text) {
-        EXPECT_TRUE(bsm::is(err, code)) << bsm::render(err);
-        EXPECT_NE(bsm::render(err).find(text), std::string::npos)
-          << bsm::render(err);
-      };
   expect(put("Bad Agent", "k", "v"), bsm::errc::invalid_argument,
          "invalid actor path");
   expect(put("legal", "", "v"), bsm::errc::invalid_argument, "non-empty");
@@ -278,12 +278,6 @@ TEST_F(MemoryActor, AppendsTheTurnsOfARequestTogether) {
 }
 
 TEST_F(MemoryActor, AppendsAllTurnsOrNone) {
-  auto expect
-    = [](const caf::error& err, bsm::errc code, const std::string& text) {
-        EXPECT_TRUE(bsm::is(err, code)) << bsm::render(err);
-        EXPECT_NE(bsm::render(err).find(text), std::string::npos)
-          << bsm::render(err);
-      };
   // The second turn is bad: the first is not stored either.
   expect(append_turns("s", {{"user", "ok"}, {"robot", "x"}}).error(),
          bsm::errc::invalid_argument, "role must be");
