@@ -30,6 +30,9 @@ using memory_actor = caf::typed_actor<
   caf::replies_to<v1::MemoryListRequest>::with<v1::MemoryListResponse>,
   /// Appends a turn to a session.
   caf::replies_to<v1::SessionAppendRequest>::with<v1::SessionAppendResponse>,
+  /// Appends several turns to a session in one atomic write.
+  caf::replies_to<v1::SessionAppendTurnsRequest>::with<
+    v1::SessionAppendTurnsResponse>,
   /// Reads the last turns of a session, a page at a time.
   caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>,
   /// The writes a batch of its mailbox's envelopes cause, none made

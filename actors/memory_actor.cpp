@@ -1,9 +1,11 @@
 #include "actors/memory_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
 #include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
 
 #include "runtime/error.hpp"
 #include "runtime/naming/name_registry.hpp"
@@ -17,6 +19,7 @@ constexpr uint32_t default_list_limit = 100;
 constexpr uint32_t default_read_limit = 20;
 constexpr uint32_t max_page = 1000;
 constexpr size_t max_session_id = 128;
+constexpr int max_turns_per_append = 16;
 
 std::string kv_prefix(const std::string& agent) {
   return std::string{"kv\0", 3} + agent + '\0';
@@ -79,6 +82,16 @@ caf::error too_large(const char* what, size_t size, uint64_t limit) {
 
 uint32_t page_size(uint32_t requested, uint32_t fallback) {
   return requested == 0 ? fallback : std::min(requested, max_page);
+}
+
+v1::SessionAppendTurnsRequest as_turns(const v1::SessionAppendRequest& req) {
+  v1::SessionAppendTurnsRequest result;
+  result.set_agent(req.agent());
+  result.set_session_id(req.session_id());
+  auto* turn = result.add_turns();
+  turn->set_role(req.role());
+  turn->set_content(req.content());
+  return result;
 }
 
 int64_t unix_ms_now() {
@@ -206,54 +219,79 @@ caf::expected<uint64_t> memory_state::last_seq_of(const std::string& prefix) {
   return result;
 }
 
-caf::expected<memory_state::planned_turn>
-memory_state::next_turn(const v1::SessionAppendRequest& req) {
+caf::expected<memory_state::planned_turns>
+memory_state::next_turns(const v1::SessionAppendTurnsRequest& req) {
   auto prefix = session_key(req.agent(), req.session_id());
   if (!prefix)
     return prefix.error();
-  if (auto err = check_role(req.role()))
-    return err;
-  if (req.content().size() > limits.max_turn_bytes)
-    return too_large("turn", req.content().size(), limits.max_turn_bytes);
+  if (req.turns().empty() || req.turns_size() > max_turns_per_append)
+    return make_error(errc::invalid_argument,
+                      "turns must hold 1 to "
+                        + std::to_string(max_turns_per_append) + " turns");
+  for (const auto& x : req.turns()) {
+    if (auto err = check_role(x.role()))
+      return err;
+    if (x.content().size() > limits.max_turn_bytes)
+      return too_large("turn", x.content().size(), limits.max_turn_bytes);
+  }
   auto last = last_seq_of(*prefix);
   if (!last)
     return last.error();
-  v1::SessionTurn turn;
-  turn.set_seq(*last + 1);
-  turn.set_role(req.role());
-  turn.set_content(req.content());
-  turn.set_time_unix_ms(unix_ms_now());
-  auto key = *prefix + big_endian(turn.seq());
-  return planned_turn{memory_write{std::move(key), turn.SerializeAsString()},
-                      turn.seq(), std::move(*prefix)};
+  planned_turns result;
+  auto now = unix_ms_now();
+  for (const auto& x : req.turns()) {
+    v1::SessionTurn turn;
+    turn.set_seq(++*last);
+    turn.set_role(x.role());
+    turn.set_content(x.content());
+    turn.set_time_unix_ms(now);
+    result.writes.push_back(
+      memory_write{*prefix + big_endian(turn.seq()), turn.SerializeAsString()});
+    result.turns.push_back(std::move(turn));
+  }
+  result.session = std::move(*prefix);
+  return result;
+}
+
+caf::expected<v1::SessionAppendTurnsResponse>
+memory_state::append_turns(const v1::SessionAppendTurnsRequest& req) {
+  auto next = next_turns(req);
+  if (!next)
+    return next.error();
+  rocksdb::WriteBatch batch;
+  for (const auto& w : next->writes)
+    if (auto st = batch.Put(db->handle(column::memory), w.key, w.value);
+        !st.ok())
+      return from_rocksdb(st, "session append failed");
+  if (auto err = db->write(batch))
+    return err;
+  last_seq[next->session] = next->turns.back().seq();
+  cache.appended(next->session, next->turns);
+  v1::SessionAppendTurnsResponse result;
+  result.set_first_seq(next->turns.front().seq());
+  result.set_last_seq(next->turns.back().seq());
+  return result;
 }
 
 caf::expected<v1::SessionAppendResponse>
 memory_state::append(const v1::SessionAppendRequest& req) {
-  auto next = next_turn(req);
-  if (!next)
-    return next.error();
-  if (auto err = db->put(column::memory, next->write.key, next->write.value))
-    return err;
-  last_seq[next->session] = next->seq;
+  auto appended = append_turns(as_turns(req));
+  if (!appended)
+    return appended.error();
   v1::SessionAppendResponse result;
-  result.set_seq(next->seq);
+  result.set_seq(appended->first_seq());
   return result;
 }
 
 caf::expected<v1::SessionReadResponse>
-memory_state::read(const v1::SessionReadRequest& req) {
-  auto prefix = session_key(req.agent(), req.session_id());
-  if (!prefix)
-    return prefix.error();
-  auto limit = page_size(req.limit(), default_read_limit);
-  auto before = req.before_seq() == 0 ? UINT64_MAX : req.before_seq();
+memory_state::read_store(const std::string& prefix, uint64_t before,
+                         size_t limit) {
   auto it = iterator();
   // Walk backwards from just before `before`, then reverse: oldest first.
-  it->SeekForPrev(*prefix + big_endian(before - 1));
+  it->SeekForPrev(prefix + big_endian(before - 1));
   v1::SessionReadResponse result;
   std::vector<v1::SessionTurn> turns;
-  for (; it->Valid() && it->key().starts_with(*prefix); it->Prev()) {
+  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
     if (turns.size() == limit) {
       result.set_more(true);
       break;
@@ -269,6 +307,50 @@ memory_state::read(const v1::SessionReadRequest& req) {
   for (auto i = turns.rbegin(); i != turns.rend(); ++i)
     *result.add_turns() = std::move(*i);
   return result;
+}
+
+void memory_state::maybe_cache(const std::string& prefix,
+                               const v1::SessionReadResponse& page) {
+  if (auto e = effect_seq.find(prefix); e != effect_seq.end()) {
+    const auto& turns = page.turns();
+    auto seen = std::any_of(turns.begin(), turns.end(), [&](const auto& t) {
+      return t.seq() == e->second;
+    });
+    auto older = page.more() && !turns.empty() && e->second < turns[0].seq();
+    // Pending or never committed: the cache could miss it for good.
+    if (!seen && !older)
+      return;
+    if (seen)
+      effect_seq.erase(e);
+  }
+  cache.fill(prefix, {page.turns().begin(), page.turns().end()}, page.more());
+}
+
+caf::expected<v1::SessionReadResponse>
+memory_state::read(const v1::SessionReadRequest& req) {
+  auto prefix = session_key(req.agent(), req.session_id());
+  if (!prefix)
+    return prefix.error();
+  size_t limit = page_size(req.limit(), default_read_limit);
+  // Older pages are not cached: the store answers them.
+  if (req.before_seq() != 0 || !cache.enabled())
+    return read_store(
+      *prefix, req.before_seq() == 0 ? UINT64_MAX : req.before_seq(), limit);
+  if (auto hit = cache.newest(*prefix, limit))
+    return std::move(*hit);
+  // A miss reads as many turns as the cache holds, for the next turns.
+  auto fetch = std::max<size_t>(
+    limit, std::min<uint64_t>(limits.session_cache_turns, max_page));
+  auto page = read_store(*prefix, UINT64_MAX, fetch);
+  if (!page)
+    return page.error();
+  maybe_cache(*prefix, *page);
+  if (static_cast<size_t>(page->turns_size()) > limit) {
+    auto drop = page->turns_size() - static_cast<int>(limit);
+    page->mutable_turns()->DeleteSubrange(0, drop);
+    page->set_more(true);
+  }
+  return page;
 }
 
 namespace {
@@ -308,15 +390,11 @@ memory_state::effect_of(const v1::Envelope& envelope) {
   }
   if (is_type<v1::SessionAppendRequest>(envelope)) {
     auto req = payload_as<v1::SessionAppendRequest>(envelope);
-    if (!req)
-      return req.error();
-    auto next = next_turn(*req);
-    if (!next)
-      return next.error();
-    // Handed out now: the next turn of this session, in this batch or a
-    // later one, is numbered after it.
-    last_seq[next->session] = next->seq;
-    return writes{std::move(next->write)};
+    return req ? effect_turns(as_turns(*req)) : req.error();
+  }
+  if (is_type<v1::SessionAppendTurnsRequest>(envelope)) {
+    auto req = payload_as<v1::SessionAppendTurnsRequest>(envelope);
+    return req ? effect_turns(*req) : req.error();
   }
   // A read delivered through a mailbox has no effect; its answer would go
   // nowhere.
@@ -326,6 +404,22 @@ memory_state::effect_of(const v1::Envelope& envelope) {
     return writes{};
   return make_error(errc::invalid_argument,
                     "memory does not handle " + envelope.type_name());
+}
+
+caf::expected<std::vector<memory_write>>
+memory_state::effect_turns(const v1::SessionAppendTurnsRequest& req) {
+  auto next = next_turns(req);
+  if (!next)
+    return next.error();
+  // Handed out now: the next turn of this session, in this batch or a
+  // later one, is numbered after it.
+  auto last = next->turns.back().seq();
+  last_seq[next->session] = last;
+  // The mailbox commits these writes later, or never; until a store read
+  // shows them the session is not cached (maybe_cache).
+  effect_seq[next->session] = last;
+  cache.invalidate(next->session);
+  return std::move(next->writes);
 }
 
 caf::expected<v1::EffectResponse>
@@ -353,9 +447,14 @@ memory_state::effects(const v1::EffectRequest& req) {
 }
 
 memory_actor::behavior_type memory(memory_pointer self, store* db,
-                                   memory_options limits) {
+                                   memory_options limits,
+                                   session_cache_metrics metrics) {
   self->state.db = db;
   self->state.limits = limits;
+  self->state.cache
+    = session_cache{{limits.session_cache_sessions, limits.session_cache_turns,
+                     limits.session_cache_bytes},
+                    metrics};
   // Each handler answers with the value or the error of one state member.
   auto reply = [](auto&& x) -> caf::result<std::decay_t<decltype(*x)>> {
     if (!x)
@@ -377,6 +476,9 @@ memory_actor::behavior_type memory(memory_pointer self, store* db,
     },
     [self, reply](const v1::SessionAppendRequest& req) {
       return reply(self->state.append(req));
+    },
+    [self, reply](const v1::SessionAppendTurnsRequest& req) {
+      return reply(self->state.append_turns(req));
     },
     [self, reply](const v1::SessionReadRequest& req) {
       return reply(self->state.read(req));

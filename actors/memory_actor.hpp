@@ -4,7 +4,9 @@
 //   "kv" NUL agent NUL key                  -> value
 //   "s"  NUL agent NUL session NUL seq(BE64) -> bsm.v1.SessionTurn
 // The actor runs detached (its own thread): RocksDB reads and writes block,
-// and must never hold a CAF scheduler thread.
+// and must never hold a CAF scheduler thread. It holds the newest turns of
+// recently used sessions (session_cache), so that an active session's
+// history read does not touch the store.
 
 #include <map>
 #include <memory>
@@ -16,6 +18,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/memory_options.hpp"
+#include "actors/session_cache.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/store/store.hpp"
 
@@ -37,6 +40,12 @@ struct memory_state {
   memory_options limits;
   /// Last sequence number per session key prefix, loaded on first use.
   std::map<std::string, uint64_t> last_seq;
+  session_cache cache;
+  /// Sessions given a turn on the effect path whose commit has not been
+  /// seen in the store yet: the last number handed out. Memory does not
+  /// learn when a mailbox commits, so such a session is not cached until
+  /// a store read shows that turn.
+  std::map<std::string, uint64_t> effect_seq;
 
   caf::expected<v1::MemoryPutResponse> put(const v1::MemoryPutRequest& req);
   caf::expected<v1::MemoryGetResponse> get(const v1::MemoryGetRequest& req);
@@ -45,6 +54,9 @@ struct memory_state {
   caf::expected<v1::MemoryListResponse> list(const v1::MemoryListRequest& req);
   caf::expected<v1::SessionAppendResponse>
   append(const v1::SessionAppendRequest& req);
+  /// Appends all turns of `req` in one atomic write, or none.
+  caf::expected<v1::SessionAppendTurnsResponse>
+  append_turns(const v1::SessionAppendTurnsRequest& req);
   caf::expected<v1::SessionReadResponse>
   read(const v1::SessionReadRequest& req);
 
@@ -60,14 +72,26 @@ private:
   caf::expected<memory_write> put_write(const v1::MemoryPutRequest& req) const;
   caf::expected<memory_write>
   delete_write(const v1::MemoryDeleteRequest& req) const;
-  /// The next turn of a session: its write, its number and the session's
-  /// key prefix (last_seq is left as it was).
-  struct planned_turn {
-    memory_write write;
-    uint64_t seq = 0;
+  /// The next turns of a session, numbered after its last one: their
+  /// writes, the turns and the session's key prefix (last_seq is left as
+  /// it was).
+  struct planned_turns {
+    std::vector<memory_write> writes;
+    std::vector<v1::SessionTurn> turns;
     std::string session;
   };
-  caf::expected<planned_turn> next_turn(const v1::SessionAppendRequest& req);
+  caf::expected<planned_turns>
+  next_turns(const v1::SessionAppendTurnsRequest& req);
+  /// Plans `req`'s turns for a mailbox to commit (see effects).
+  caf::expected<std::vector<memory_write>>
+  effect_turns(const v1::SessionAppendTurnsRequest& req);
+  /// Up to `limit` turns before `before` from the store, oldest first.
+  caf::expected<v1::SessionReadResponse>
+  read_store(const std::string& prefix, uint64_t before, size_t limit);
+  /// Holds `page` (the newest turns of `prefix` as the store has them)
+  /// unless a turn from the effect path may still be missing from it.
+  void maybe_cache(const std::string& prefix,
+                   const v1::SessionReadResponse& page);
   /// The writes of one envelope.
   caf::expected<std::vector<memory_write>>
   effect_of(const v1::Envelope& envelope);
@@ -85,11 +109,15 @@ using memory_pointer = caf::stateful_actor<
     caf::replies_to<v1::MemoryDeleteRequest>::with<v1::MemoryDeleteResponse>,
     caf::replies_to<v1::MemoryListRequest>::with<v1::MemoryListResponse>,
     caf::replies_to<v1::SessionAppendRequest>::with<v1::SessionAppendResponse>,
+    caf::replies_to<v1::SessionAppendTurnsRequest>::with<
+      v1::SessionAppendTurnsResponse>,
     caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>,
     caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>>>*;
 
-/// Spawn with `sys.spawn<caf::detached>(memory, &db, limits)`.
+/// Spawn with `sys.spawn<caf::detached>(memory, &db, limits, metrics)`
+/// (metrics: the node's session_cache_metrics, or {} for none).
 memory_actor::behavior_type memory(memory_pointer self, store* db,
-                                   memory_options limits);
+                                   memory_options limits,
+                                   session_cache_metrics metrics);
 
 } // namespace bsm

@@ -18,7 +18,13 @@ const config::section<memory_options>& memory_section() {
      config::integer("max_value_bytes", &memory_options::max_value_bytes, 1024,
                      64 * mib),
      config::integer("max_turn_bytes", &memory_options::max_turn_bytes, 1024,
-                     64 * mib)}};
+                     64 * mib),
+     config::integer("session_cache_sessions",
+                     &memory_options::session_cache_sessions, 0, 1 << 20),
+     config::integer("session_cache_turns",
+                     &memory_options::session_cache_turns, 1, 1000),
+     config::integer("session_cache_bytes",
+                     &memory_options::session_cache_bytes, 0, 4096 * mib)}};
   return result;
 }
 

@@ -17,6 +17,13 @@ struct memory_options {
   uint64_t max_value_bytes = 1ull << 20;
   /// Largest session turn (content).
   uint64_t max_turn_bytes = 256ull << 10;
+  /// Sessions whose newest turns are held in memory (0: no cache).
+  uint64_t session_cache_sessions = 1024;
+  /// Newest turns held per session: history reads of up to this many
+  /// turns are answered from the cache.
+  uint64_t session_cache_turns = 32;
+  /// Bytes the session cache may hold over all sessions.
+  uint64_t session_cache_bytes = 16ull << 20;
 };
 
 /// The `memory:` section.

@@ -119,31 +119,21 @@ void deliver(self_pointer self, turn_ptr t) {
   self->state.release(t->queued_as);
 }
 
-// Appends the user's input, then the answer, to the session.
+// Appends the user's input and the answer to the session (one write).
 void remember(self_pointer self, turn_ptr t) {
   auto memory = self->state.env.names->get("memory");
-  auto appends = t->plan.session_appends();
-  if (appends.empty() || !memory)
+  auto append = t->plan.session_append();
+  if (!append || !memory)
     return deliver(self, t);
-  auto handle = caf::actor_cast<memory_actor>(*memory);
-  auto on_error = [self, t](caf::error& err) {
-    fail(self, t, std::move(err));
-  };
-  self->request(handle, remaining(*t), std::move(appends[0]))
+  self
+    ->request(caf::actor_cast<memory_actor>(*memory), remaining(*t),
+              std::move(*append))
     .then(
-      [self, t, handle, on_error,
-       assistant = std::move(appends[1])](const v1::SessionAppendResponse&) {
-        if (t->done)
-          return;
-        self->request(handle, remaining(*t), assistant)
-          .then(
-            [self, t](const v1::SessionAppendResponse&) {
-              if (!t->done)
-                deliver(self, t);
-            },
-            on_error);
+      [self, t](const v1::SessionAppendTurnsResponse&) {
+        if (!t->done)
+          deliver(self, t);
       },
-      on_error);
+      [self, t](caf::error& err) { fail(self, t, std::move(err)); });
 }
 
 // -- tools --------------------------------------------------------------------

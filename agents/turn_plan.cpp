@@ -240,18 +240,20 @@ delegation turn_plan::delegate(const nlohmann::json& args,
 
 // -- the end ------------------------------------------------------------------
 
-std::vector<v1::SessionAppendRequest> turn_plan::session_appends() const {
+std::optional<v1::SessionAppendTurnsRequest> turn_plan::session_append() const {
   if (session_id_.empty())
-    return {};
-  auto append = [this](const char* role, const std::string& content) {
-    v1::SessionAppendRequest req;
-    req.set_agent(agent_);
-    req.set_session_id(session_id_);
-    req.set_role(role);
-    req.set_content(content);
-    return req;
+    return std::nullopt;
+  v1::SessionAppendTurnsRequest req;
+  req.set_agent(agent_);
+  req.set_session_id(session_id_);
+  auto add = [&req](const char* role, const std::string& content) {
+    auto* turn = req.add_turns();
+    turn->set_role(role);
+    turn->set_content(content);
   };
-  return {append("user", input()), append("assistant", reply_.output())};
+  add("user", input());
+  add("assistant", reply_.output());
+  return req;
 }
 
 caf::error turn_plan::turn_error(caf::error err, steady_time now) const {

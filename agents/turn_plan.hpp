@@ -90,7 +90,7 @@ struct run_tool_step {
   denial denied = denial::none;
 };
 
-/// The reply is complete: append session_appends() to the session, then
+/// The reply is complete: append session_append() to the session, then
 /// answer with reply().
 struct answer_step {};
 
@@ -179,9 +179,10 @@ public:
 
   // -- the end ----------------------------------------------------------------
 
-  /// The user's input, then the answer, for the session; empty for a turn
-  /// without one.
-  [[nodiscard]] std::vector<v1::SessionAppendRequest> session_appends() const;
+  /// The user's input, then the answer, for the session, in one request
+  /// (both are stored or neither); none for a turn without a session.
+  [[nodiscard]] std::optional<v1::SessionAppendTurnsRequest>
+  session_append() const;
 
   /// `err` as the caller sees it: past the deadline (or a request timeout)
   /// it is deadline_exceeded naming the agent's timeout.

@@ -12,6 +12,11 @@
 #                   turn (durable, store.durability as set below)
 #      completions  POST /v1/chat/completions, non-streaming, one user
 #                   message, no session (bench/http/chat_completions.lua)
+#      chat-half    chat paced to about half of the rate chat reached at
+#                   the same connection count in the same round (list it
+#                   after chat): each connection waits
+#                   round(2 * conns / rate) ms (wrk's delay(), whole ms)
+#                   after each answer; the rate reached is reported
 #      Around each measured run /metrics is read; the difference of
 #      bsm_agent_turn_overhead_seconds{agent} (turn time minus provider
 #      time, measured in the agent actor) gives the overhead quantiles, and
@@ -27,7 +32,7 @@
 #   AGENT_BENCH_CONNECTIONS ["1 16 256"]
 #   AGENT_BENCH_THREADS [1]        wrk threads (at most the connections): one
 #                                  leaves the other core to bsmd
-#   AGENT_BENCH_SCENARIOS ["chat completions"]
+#   AGENT_BENCH_SCENARIOS ["chat completions"]  (also chat-half)
 #   AGENT_BENCH_AGENT [legal]
 #   AGENT_BENCH_INPUT ["What should an NDA contain?"]  (answered from the
 #                                  agent's knowledge, no tool call)
@@ -127,11 +132,22 @@ run_wrk() {
 # run's object to $tmp/runs.
 run_scenario() {
   local name=$1 conns=$2 rep=$3 script
-  [[ $name == chat ]] && script=agent_chat.lua || script=chat_completions.lua
+  [[ $name == chat* ]] && script=agent_chat.lua || script=chat_completions.lua
+  export AGENT_BENCH_DELAY_MS=0
+  if [[ $name == chat-half ]]; then
+    local full
+    full=$(python3 -c 'import json,sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if (r["name"], r["connections"], r["rep"]) == ("chat", int(sys.argv[2]), int(sys.argv[3])):
+        print(r["rps"])' "$tmp/runs" "$conns" "$rep")
+    [[ -n $full ]] || fail "chat-half needs a chat run at $conns connections before it"
+    AGENT_BENCH_DELAY_MS=$(python3 -c 'import sys; print(max(1, round(2000 * int(sys.argv[1]) / float(sys.argv[2]))))' "$conns" "$full")
+  fi
   # The measured run continues the warm-up's sessions (same ids); each
   # connection count has its own.
   export AGENT_BENCH_SESSIONS="c$conns"
-  smoke_test "$name"
+  smoke_test "${name%-half}"
   run_wrk "$script" "$conns" "$warmup" "$tmp/warmup.txt"
   sleep 0.3 # turns still in flight when wrk stopped finish first
   scrape "$tmp/before.prom"
@@ -147,7 +163,7 @@ run_scenario() {
   sessions=$(sed -n 's/^agent_sessions=//p' "$log")
   m=$(python3 bench/agent_report.py metrics "$tmp/before.prom" "$tmp/after.prom" "$agent")
   python3 - "$name" "$conns" "$rep" "$w" "$m" "${sessions:-null}" >>"$tmp/runs" <<'EOF'
-import json, sys
+import json, os, sys
 name, conns, rep, w, m, sessions = sys.argv[1:7]
 w = json.loads(w)
 print(json.dumps({
@@ -156,6 +172,7 @@ print(json.dumps({
     "p50_ms": w["p50_ms"], "p90_ms": w["p90_ms"], "p99_ms": w["p99_ms"],
     "p999_ms": w["p999_ms"], "max_ms": w["max_ms"], "mean_ms": w["mean_ms"],
     "non_2xx": w["non_2xx"], "errors": sum(w["errors"].values()),
+    "delay_ms": int(os.environ["AGENT_BENCH_DELAY_MS"]),
     "error_kinds": w["errors"], "sessions": json.loads(sessions),
     "metrics": json.loads(m)}))
 EOF
@@ -181,8 +198,8 @@ start_bsmd
 for rep in $(seq "$repetitions"); do
   for scenario in $scenarios; do
     case $scenario in
-      chat | completions) ;;
-      *) fail "unknown scenario '$scenario' (chat, completions)" ;;
+      chat | chat-half | completions) ;;
+      *) fail "unknown scenario '$scenario' (chat, chat-half, completions)" ;;
     esac
     for conns in $connection_counts; do
       run_scenario "$scenario" "$conns" "$rep"

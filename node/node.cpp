@@ -83,16 +83,17 @@ child_spec node_info_child(const node_config& cfg,
   return spec;
 }
 
-child_spec memory_child(const node_config& cfg, store* db) {
+child_spec memory_child(const node_config& cfg, store* db,
+                        session_cache_metrics metrics) {
   child_spec spec;
   spec.name = "memory";
   spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
-  spec.start =
-    [db, limits = cfg.memory](caf::actor_system& sys,
-                              const std::string&) -> caf::expected<caf::actor> {
+  spec.start = [db, limits = cfg.memory,
+                metrics](caf::actor_system& sys,
+                         const std::string&) -> caf::expected<caf::actor> {
     // Detached: its store reads and writes block its own thread only.
     return caf::actor_cast<caf::actor>(
-      sys.spawn<caf::detached>(memory, db, limits));
+      sys.spawn<caf::detached>(memory, db, limits, metrics));
   };
   return spec;
 }
@@ -478,7 +479,8 @@ caf::error node::start(std::vector<child_spec> extra) {
     {"supervisor", "child"});
   auto opts = root_options(cfg_.supervision);
   opts.children.push_back(node_info_child(cfg_, started_at_));
-  opts.children.push_back(memory_child(cfg_, store_.get()));
+  opts.children.push_back(
+    memory_child(cfg_, store_.get(), session_cache_metrics::make(*metrics_)));
   opts.children.push_back(
     security_child(cfg_, store_.get(), access_, logger_.log));
   opts.children.push_back(event_bus_child(event_bus_options{}, events));

@@ -12,7 +12,9 @@
 -- "<AGENT_BENCH_SESSIONS>-<thread>-<n>", so the measured run continues the
 -- sessions of its warm-up (same prefix) with their history.
 -- Environment: AGENT_BENCH_AGENT [legal], AGENT_BENCH_INPUT [What should
--- an NDA contain?], AGENT_BENCH_SESSIONS [bench].
+-- an NDA contain?], AGENT_BENCH_SESSIONS [bench], AGENT_BENCH_DELAY_MS [0]
+-- (whole milliseconds a connection waits after an answer before its next
+-- turn: a paced load below saturation).
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local report = dofile(dir .. "report.lua")
 
@@ -21,6 +23,7 @@ local json_string = report.json_string
 local agent = os.getenv("AGENT_BENCH_AGENT") or "legal"
 local input = os.getenv("AGENT_BENCH_INPUT") or "What should an NDA contain?"
 local prefix = os.getenv("AGENT_BENCH_SESSIONS") or "bench"
+local pause_ms = tonumber(os.getenv("AGENT_BENCH_DELAY_MS") or "0") or 0
 
 local threads = {}
 function setup(thread)
@@ -42,6 +45,12 @@ function request()
     session = prefix .. "-" .. tostring(thread_id) .. "-" .. created
   end
   return wrk.format("POST", path, headers, body_head .. session .. '"}')
+end
+
+if pause_ms > 0 then
+  function delay()
+    return pause_ms
+  end
 end
 
 function response(status, headers, body)

@@ -15,6 +15,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// `err` has `code` and its text holds `text`.
+void expect(const caf::error& err, bsm::errc code, const std::string& text) {
+  EXPECT_TRUE(bsm::is(err, code)) << bsm::render(err);
+  EXPECT_NE(bsm::render(err).find(text), std::string::npos) << bsm::render(err);
+}
+
 class MemoryActor : public ::testing::Test {
 protected:
   MemoryActor() {
@@ -30,7 +36,7 @@ protected:
     ASSERT_TRUE(s) << bsm::render(s.error());
     db = std::move(*s);
     sys = std::make_unique<caf::actor_system>(cfg);
-    mem = sys->spawn<caf::detached>(bsm::memory, db.get(), limits);
+    mem = sys->spawn<caf::detached>(bsm::memory, db.get(), limits, metrics);
   }
 
   /// Stops the actor and closes the store, as a node restart does.
@@ -92,7 +98,41 @@ protected:
     return ask<bsm::v1::SessionReadResponse>(req);
   }
 
+  caf::expected<bsm::v1::SessionAppendTurnsResponse>
+  append_turns(const std::string& session,
+               std::vector<std::pair<std::string, std::string>> turns) {
+    bsm::v1::SessionAppendTurnsRequest req;
+    req.set_agent("legal");
+    req.set_session_id(session);
+    for (auto& [role, content] : turns) {
+      auto* t = req.add_turns();
+      t->set_role(role);
+      t->set_content(content);
+    }
+    return ask<bsm::v1::SessionAppendTurnsResponse>(req);
+  }
+
+  std::vector<std::string> contents(const std::string& session,
+                                    uint32_t limit) {
+    std::vector<std::string> result;
+    auto got = read(session, limit);
+    EXPECT_TRUE(got) << bsm::render(got.error());
+    if (got)
+      for (const auto& t : got->turns())
+        result.push_back(t.content());
+    return result;
+  }
+
+  uint64_t hits() const {
+    return metrics.hits->value();
+  }
+  uint64_t misses() const {
+    return metrics.misses->value();
+  }
+
   bsm::test::temp_dir dir_;
+  bsm::metrics::registry reg;
+  bsm::session_cache_metrics metrics = bsm::session_cache_metrics::make(reg);
   bsm::memory_options limits;
   bsm::system_config cfg;
   std::unique_ptr<bsm::store> db;
@@ -197,12 +237,6 @@ TEST_F(MemoryActor, KeepsMemoryAndSessionsAcrossARestart) {
 }
 
 TEST_F(MemoryActor, RejectsBadInputWithClearErrors) {
-  auto expect
-    = [](const caf::error& err, bsm::errc code, const std::string& text) {
-        EXPECT_TRUE(bsm::is(err, code)) << bsm::render(err);
-        EXPECT_NE(bsm::render(err).find(text), std::string::npos)
-          << bsm::render(err);
-      };
   expect(put("Bad Agent", "k", "v"), bsm::errc::invalid_argument,
          "invalid actor path");
   expect(put("legal", "", "v"), bsm::errc::invalid_argument, "non-empty");
@@ -226,6 +260,81 @@ TEST_F(MemoryActor, RejectsBadInputWithClearErrors) {
   ASSERT_TRUE(listed);
   EXPECT_EQ(listed->entries_size(), 0);
   EXPECT_EQ(read("s", 10)->turns_size(), 0);
+}
+
+TEST_F(MemoryActor, AppendsTheTurnsOfARequestTogether) {
+  ASSERT_TRUE(append("s", "system", "be brief"));
+  auto both = append_turns("s", {{"user", "hi"}, {"assistant", "hello"}});
+  ASSERT_TRUE(both) << bsm::render(both.error());
+  EXPECT_EQ(both->first_seq(), 2u);
+  EXPECT_EQ(both->last_seq(), 3u);
+  EXPECT_EQ(contents("s", 10),
+            (std::vector<std::string>{"be brief", "hi", "hello"}));
+  auto all = read("s", 10);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->turns(2).seq(), 3u);
+  EXPECT_EQ(all->turns(2).role(), "assistant");
+  EXPECT_EQ(append("s", "user", "next")->seq(), 4u);
+}
+
+TEST_F(MemoryActor, AppendsAllTurnsOrNone) {
+  // The second turn is bad: the first is not stored either.
+  expect(append_turns("s", {{"user", "ok"}, {"robot", "x"}}).error(),
+         bsm::errc::invalid_argument, "role must be");
+  expect(append_turns(
+           "s", {{"user", "ok"},
+                 {"assistant", std::string(limits.max_turn_bytes + 1, 'x')}})
+           .error(),
+         bsm::errc::resource_exhausted, "turn of");
+  expect(append_turns("s", {}).error(), bsm::errc::invalid_argument,
+         "1 to 16 turns");
+  std::vector<std::pair<std::string, std::string>> many(17, {"user", "x"});
+  expect(append_turns("s", many).error(), bsm::errc::invalid_argument,
+         "1 to 16 turns");
+  expect(append_turns("", {{"user", "x"}}).error(), bsm::errc::invalid_argument,
+         "session_id");
+  EXPECT_TRUE(contents("s", 10).empty());
+  // No number was used up.
+  EXPECT_EQ(append_turns("s", {{"user", "a"}})->first_seq(), 1u);
+}
+
+TEST_F(MemoryActor, AnActiveSessionIsReadFromTheCache) {
+  ASSERT_TRUE(append_turns("s", {{"user", "1"}, {"assistant", "2"}}));
+  EXPECT_EQ(contents("s", 10), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(misses(), 1u);
+  ASSERT_TRUE(append_turns("s", {{"user", "3"}, {"assistant", "4"}}));
+  // Held since the read, kept up to date by the append.
+  EXPECT_EQ(contents("s", 3), (std::vector<std::string>{"2", "3", "4"}));
+  EXPECT_EQ(hits(), 1u);
+  auto page = read("s", 3);
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(page->more());
+  // An older page comes from the store, not counted either way.
+  auto older = read("s", 10, 3);
+  ASSERT_TRUE(older);
+  ASSERT_EQ(older->turns_size(), 2);
+  EXPECT_EQ(older->turns(0).content(), "1");
+  EXPECT_FALSE(older->more());
+  EXPECT_EQ(misses(), 1u);
+}
+
+TEST_F(MemoryActor, AnEvictedSessionIsReadFromTheStoreAndNumberedOn) {
+  stop();
+  limits.session_cache_sessions = 1;
+  start();
+  ASSERT_TRUE(append_turns("a", {{"user", "a1"}, {"assistant", "a2"}}));
+  ASSERT_TRUE(append_turns("b", {{"user", "b1"}}));
+  EXPECT_EQ(contents("a", 10).size(), 2u); // a held
+  EXPECT_EQ(contents("b", 10).size(), 1u); // b held, a evicted
+  EXPECT_EQ(metrics.evictions->value(), 1u);
+  EXPECT_EQ(metrics.sessions->value(), 1.0);
+  ASSERT_TRUE(append_turns("a", {{"user", "a3"}}));
+  EXPECT_EQ(contents("a", 10), (std::vector<std::string>{"a1", "a2", "a3"}));
+  EXPECT_EQ(misses(), 3u);
+  EXPECT_EQ(hits(), 0u);
+  EXPECT_EQ(append("a", "assistant", "a4")->seq(), 4u);
+  EXPECT_EQ(contents("a", 10).back(), "a4");
+  EXPECT_EQ(hits(), 1u);
 }
 
 } // namespace
@@ -305,4 +414,29 @@ TEST_F(MemoryActor, AnswersEffectsWithoutMakingThem) {
   EXPECT_EQ(read("s1", 10)->turns_size(), 1);
   // A later turn is numbered after those handed out, never on top of one.
   EXPECT_EQ(append("s1", "user", "after")->seq(), 4u);
+}
+
+// A turn handed to a mailbox may be committed at any time later, or never:
+// the session is not answered from the cache until a store read shows it.
+TEST_F(MemoryActor, AnEffectTurnReachesTheCacheOnlyOnceStored) {
+  ASSERT_TRUE(append("s1", "user", "direct"));
+  EXPECT_EQ(contents("s1", 10).size(), 1u); // now held
+  bsm::v1::EffectRequest req;
+  req.set_target("memory");
+  *req.add_entries() = entry_of(1, turn("s1", "through the mailbox"));
+  auto effects = ask<bsm::v1::EffectResponse>(req);
+  ASSERT_TRUE(effects) << bsm::render(effects.error());
+  ASSERT_EQ(effects->writes_size(), 1);
+  // Not committed yet: read from the store, and not held.
+  EXPECT_EQ(contents("s1", 10).size(), 1u);
+  EXPECT_EQ(contents("s1", 10).size(), 1u);
+  EXPECT_EQ(hits(), 0u);
+  // The mailbox commits.
+  const auto& w = effects->writes(0);
+  ASSERT_FALSE(db->put(bsm::column::memory, w.key(), w.value()));
+  EXPECT_EQ(contents("s1", 10),
+            (std::vector<std::string>{"direct", "through the mailbox"}));
+  EXPECT_EQ(contents("s1", 10).size(), 2u);
+  EXPECT_EQ(hits(), 1u);
+  EXPECT_EQ(misses(), 4u);
 }

@@ -227,7 +227,7 @@ TEST(TurnPlan, ClientMessagesKeepNoSessionAndDeveloperIsSystem) {
   plan.begin();
   EXPECT_EQ(plan.context()[1].role(), "system");
   EXPECT_EQ(plan.context().size(), 5u);
-  EXPECT_TRUE(plan.session_appends().empty());
+  EXPECT_FALSE(plan.session_append());
 }
 
 TEST(TurnPlan, ARequestedTurnIdIsKept) {
@@ -283,13 +283,14 @@ TEST(TurnPlan, AFinalAnswerEndsTheTurn) {
   EXPECT_EQ(plan.reply().model(), "test-model-2024");
   EXPECT_EQ(plan.reply().usage().total_tokens(), 15u);
   EXPECT_EQ(plan.provider_micros(), 1'000u);
-  auto appends = plan.session_appends();
-  ASSERT_EQ(appends.size(), 2u);
-  EXPECT_EQ(appends[0].role(), "user");
-  EXPECT_EQ(appends[0].content(), "Hello.");
-  EXPECT_EQ(appends[1].role(), "assistant");
-  EXPECT_EQ(appends[1].content(), "Hi there.");
-  EXPECT_EQ(appends[1].session_id(), "conv");
+  auto append = plan.session_append();
+  ASSERT_TRUE(append);
+  EXPECT_EQ(append->session_id(), "conv");
+  ASSERT_EQ(append->turns_size(), 2);
+  EXPECT_EQ(append->turns(0).role(), "user");
+  EXPECT_EQ(append->turns(0).content(), "Hello.");
+  EXPECT_EQ(append->turns(1).role(), "assistant");
+  EXPECT_EQ(append->turns(1).content(), "Hi there.");
 }
 
 TEST(TurnPlan, AnUpstreamFinishReasonIsKept) {

@@ -414,7 +414,13 @@ TEST(NodeConfig, ReadsMemoryLimits) {
   auto cfg = load_ok(dir.write("node.yaml", "memory:\n"
                                             "  max_key_bytes: 256\n"
                                             "  max_value_bytes: 4096\n"
-                                            "  max_turn_bytes: 8192\n"));
+                                            "  max_turn_bytes: 8192\n"
+                                            "  session_cache_sessions: 0\n"
+                                            "  session_cache_turns: 50\n"
+                                            "  session_cache_bytes: 65536\n"));
+  EXPECT_EQ(cfg.memory.session_cache_sessions, 0u);
+  EXPECT_EQ(cfg.memory.session_cache_turns, 50u);
+  EXPECT_EQ(cfg.memory.session_cache_bytes, 65536u);
   EXPECT_EQ(cfg.memory.max_key_bytes, 256u);
   EXPECT_EQ(cfg.memory.max_value_bytes, 4096u);
   EXPECT_EQ(cfg.memory.max_turn_bytes, 8192u);
