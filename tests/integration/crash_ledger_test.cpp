@@ -164,36 +164,34 @@ std::string journal_line(const std::string& sender, uint64_t seq) {
   return sender + " " + std::to_string(seq);
 }
 
-bsm::v1::SendRequest journal_message(const std::string& sender, uint64_t seq) {
-  bsm::v1::SessionAppendRequest turn;
-  turn.set_agent(journal_agent);
-  turn.set_session_id(sender);
-  turn.set_role("user");
-  turn.set_content(journal_line(sender, seq));
+/// A send of `payload` to `target` from `sender`, its key naming the message.
+template <class Payload>
+bsm::v1::SendRequest send_of(const std::string& target,
+                             const std::string& sender, uint64_t seq,
+                             const Payload& payload) {
   bsm::v1::SendRequest req;
   auto& e = *req.mutable_envelope();
-  e.set_target("memory");
+  e.set_target(target);
   e.set_sender(sender);
-  e.set_type_name("bsm.v1.SessionAppendRequest");
-  e.set_payload(turn.SerializeAsString());
+  e.set_type_name(Payload::descriptor()->full_name());
+  e.set_payload(payload.SerializeAsString());
   e.set_idempotency_key(sender + "/" + std::to_string(seq));
   return req;
 }
 
 bsm::v1::SendRequest message(const std::string& sender, uint64_t seq) {
-  if (is_journal(sender))
-    return journal_message(sender, seq);
+  if (is_journal(sender)) {
+    bsm::v1::SessionAppendRequest turn;
+    turn.set_agent(journal_agent);
+    turn.set_session_id(sender);
+    turn.set_role("user");
+    turn.set_content(journal_line(sender, seq));
+    return send_of("memory", sender, seq, turn);
+  }
   bsm::v1::PingRequest ping;
   ping.set_sequence(seq);
   ping.set_payload(sender);
-  bsm::v1::SendRequest req;
-  auto& e = *req.mutable_envelope();
-  e.set_target("ledger");
-  e.set_sender(sender);
-  e.set_type_name("bsm.v1.PingRequest");
-  e.set_payload(ping.SerializeAsString());
-  e.set_idempotency_key(sender + "/" + std::to_string(seq));
-  return req;
+  return send_of("ledger", sender, seq, ping);
 }
 
 /// Sends `count` messages one after another, each retried (same
