@@ -210,6 +210,9 @@ config::maybe_problem check_seeded_roles(const security_options& x) {
                              + " (define it under security.roles)",
                            {}};
   };
+  for (const auto& user : x.users)
+    if (auto role = unknown_role(x, user.roles); !role.empty())
+      return problem("security.users", role);
   for (const auto& key : x.api_keys)
     if (auto role = unknown_role(x, key.roles); !role.empty())
       return problem("security.api_keys", role);

@@ -651,7 +651,15 @@ TEST(NodeConfig, SeededUsersCarryAHashNeverAPassword) {
   EXPECT_TRUE(contains(msg, "not a password")) << msg;
   EXPECT_FALSE(contains(msg, "hunter22")) << msg;
   msg = error_for(dir, "security:\n  users:\n    - name: dave\n");
-  EXPECT_TRUE(contains(msg, "missing key 'password_hash'")) << msg;
+  EXPECT_TRUE(contains(msg, "missing key 'password_hash'"))
+    << msg; // A role neither built in nor under security.roles is a typo, not a
+  // user who may do nothing.
+  msg = error_for(dir,
+                  "security:\n  users:\n    - name: dave\n"
+                  "      password_hash: '$scrypt$ln=10,r=8,p=1$c2FsdA$aGFzaA'\n"
+                  "      roles: [raeder]\n");
+  EXPECT_TRUE(contains(msg, "key 'security.users': unknown role 'raeder'"))
+    << msg;
 }
 
 const std::string seeded_key_hash(64, 'a');
