@@ -7,6 +7,7 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
+#include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/naming/name_registry.hpp"
 #include "runtime/store/big_endian.hpp"
@@ -92,12 +93,6 @@ v1::SessionAppendTurnsRequest as_turns(const v1::SessionAppendRequest& req) {
   turn->set_role(req.role());
   turn->set_content(req.content());
   return result;
-}
-
-int64_t unix_ms_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
 }
 
 } // namespace
@@ -238,7 +233,7 @@ memory_state::next_turns(const v1::SessionAppendTurnsRequest& req) {
   if (!last)
     return last.error();
   planned_turns result;
-  auto now = unix_ms_now();
+  auto now = unix_now_ms();
   for (const auto& x : req.turns()) {
     v1::SessionTurn turn;
     turn.set_seq(++*last);

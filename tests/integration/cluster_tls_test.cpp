@@ -22,6 +22,7 @@
 
 #include "tests/common/poll.hpp"
 #include "tests/common/temp_dir.hpp"
+#include "tests/common/test_certs.hpp"
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/integration/raw_peer.hpp"
@@ -144,9 +145,7 @@ protected:
   std::vector<std::string> tls(const std::string& ca_dir,
                                const std::string& name) {
     auto dir = dir_.path() / ca_dir;
-    auto cmd = std::string{"bash "} + BSM_SOURCE_DIR + "/deploy/make-certs.sh "
-               + dir.string() + " " + name + " >/dev/null";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    EXPECT_TRUE(bsm::test::make_test_certs(dir, {name})) << dir;
     return {"cluster.tls_certificate=" + (dir / (name + ".pem")).string(),
             "cluster.tls_key=" + (dir / (name + ".key")).string(),
             "cluster.tls_ca=" + (dir / "ca.pem").string()};

@@ -22,6 +22,7 @@
 #include "raw_flood.hpp"
 #include "tests/common/poll.hpp"
 #include "tests/common/temp_dir.hpp"
+#include "tests/common/test_certs.hpp"
 
 namespace {
 
@@ -38,11 +39,7 @@ const fs::path source_dir = BSM_SOURCE_DIR;
 
 /// deploy/make-certs.sh into `dir` for `names`.
 void make_certs(const fs::path& dir, const std::vector<std::string>& names) {
-  std::vector<std::string> argv{
-    "/bin/bash", (source_dir / "deploy/make-certs.sh").string(), dir.string()};
-  argv.insert(argv.end(), names.begin(), names.end());
-  auto res = run(argv, dir.parent_path(), 60s);
-  ASSERT_EQ(res.code, 0) << res.out << res.err;
+  ASSERT_TRUE(bsm::test::make_test_certs(dir, names)) << dir;
 }
 
 run_result shell(const std::string& command, const fs::path& dir) {

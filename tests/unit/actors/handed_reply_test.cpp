@@ -23,7 +23,8 @@ namespace {
 using namespace std::chrono_literals;
 
 /// Hands each request's answer to a new thread, which answers `x * 2`, or
-/// `unavailable` for negative numbers, after the handler returned. Counts
+/// `unavailable` for negative numbers, whether or not the handler has
+/// returned by then. Counts
 /// the answers handed over with somebody to receive them in `handed`.
 caf::behavior doubler(caf::event_based_actor* self,
                       std::shared_ptr<std::atomic<int>> handed) {
@@ -34,7 +35,6 @@ caf::behavior doubler(caf::event_based_actor* self,
       if (reply->pending())
         ++*handed;
       std::thread{[reply, x] {
-        std::this_thread::sleep_for(1ms);
         if (x < 0)
           reply->deliver(bsm::make_error(bsm::errc::unavailable, "no"));
         else

@@ -10,6 +10,7 @@
 
 #include "runtime/cluster/cluster_options.hpp"
 #include "tests/common/temp_dir.hpp"
+#include "tests/common/test_certs.hpp"
 
 namespace {
 
@@ -18,15 +19,9 @@ using bsm::cluster::check_tls_files;
 class ClusterTlsFiles : public ::testing::Test {
 protected:
   void SetUp() override {
-    make_certs(dir_.path() / "one", "node-a node-b");
-    make_certs(dir_.path() / "two", "node-x");
-  }
-
-  static void make_certs(const std::filesystem::path& dir,
-                         const std::string& names) {
-    auto cmd = std::string{"bash "} + BSM_SOURCE_DIR + "/deploy/make-certs.sh "
-               + dir.string() + " " + names + " >/dev/null";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    ASSERT_TRUE(
+      bsm::test::make_test_certs(dir_.path() / "one", {"node-a", "node-b"}));
+    ASSERT_TRUE(bsm::test::make_test_certs(dir_.path() / "two", {"node-x"}));
   }
 
   std::string path(const std::string& file) const {

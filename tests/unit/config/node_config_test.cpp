@@ -17,6 +17,8 @@
 #  define BSM_SOURCE_DIR "."
 #endif
 
+#include "tests/common/test_certs.hpp"
+
 namespace fs = std::filesystem;
 
 using namespace std::chrono_literals;
@@ -733,10 +735,7 @@ TEST(NodeConfig, BadSeededApiKeysFailAtTheirLine) {
 // (the files are loaded when the config is).
 std::vector<config_override> mutual_tls_sets(const temp_dir& dir) {
   auto certs = dir.path() / "certs";
-  auto cmd = "/bin/bash " + std::string{BSM_SOURCE_DIR}
-             + "/deploy/make-certs.sh " + certs.string()
-             + " server >/dev/null 2>&1";
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  EXPECT_TRUE(bsm::test::make_test_certs(certs, {"server"})) << certs;
   return {set("http.tls_certificate", (certs / "server.pem").string()),
           set("http.tls_key", (certs / "server.key").string()),
           set("http.tls_client_ca", (certs / "ca.pem").string())};

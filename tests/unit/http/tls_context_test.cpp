@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 
 #include "tests/common/temp_dir.hpp"
+#include "tests/common/test_certs.hpp"
 
 namespace {
 
@@ -20,10 +21,7 @@ class TlsContext : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
     dir_ = new bsm::test::temp_dir;
-    auto cmd = "/bin/bash " + std::string{BSM_SOURCE_DIR}
-               + "/deploy/make-certs.sh " + dir_->path().string()
-               + " server other >/dev/null 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    ASSERT_TRUE(bsm::test::make_test_certs(dir_->path(), {"server", "other"}));
   }
 
   static void TearDownTestSuite() {

@@ -6,14 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
-
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
 #include "runtime/system_config.hpp"
+#include "tests/common/poll.hpp"
 
 namespace {
 
@@ -63,11 +61,8 @@ TEST_F(LocalMailboxes, ALeftoverEntryOfAFinishedMailboxFindsNothing) {
   }
   // The listing is weak: once the system lets go of the finished actor,
   // nothing is found.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (boxes.find("t") != nullptr
-         && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  EXPECT_EQ(boxes.find("t"), nullptr);
+  EXPECT_TRUE(
+    bsm::test::poll_until([&] { return boxes.find("t") == nullptr; }));
 }
 
 } // namespace
