@@ -23,8 +23,8 @@ v1::ChatMessage message(std::string role, std::string content) {
 
 } // namespace
 
-std::string tool_call_key(const std::string& turn_id, uint32_t step,
-                          const v1::ToolCall& call) {
+std::string tool_call_key(const std::string& agent, const std::string& turn_id,
+                          uint32_t step, const v1::ToolCall& call) {
   // FNV-1a: stable across processes and versions, unlike std::hash.
   uint64_t hash = 1469598103934665603ull;
   for (auto c : call.name() + '\0' + call.arguments_json()) {
@@ -34,7 +34,7 @@ std::string tool_call_key(const std::string& turn_id, uint32_t step,
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx",
                 static_cast<unsigned long long>(hash));
-  return turn_id + "/" + std::to_string(step) + "/" + hex;
+  return agent + "/" + turn_id + "/" + std::to_string(step) + "/" + hex;
 }
 
 const char* to_string(denial x) {
@@ -320,7 +320,7 @@ turn_step turn_plan::tool_step(steady_time now) {
   run_tool_step step;
   step.call = calls[next_call_];
   step.route = route(step.call.name());
-  step.ledger_key = tool_call_key(reply_.turn_id(), steps_, step.call);
+  step.ledger_key = tool_call_key(agent_, reply_.turn_id(), steps_, step.call);
   if (step.route == tool_route::refused) {
     step.refusal
       = "tool '" + step.call.name() + "' is not available to this agent";

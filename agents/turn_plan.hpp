@@ -33,11 +33,14 @@ namespace bsm::agents {
 
 using steady_time = std::chrono::steady_clock::time_point;
 
-/// The idempotency key of a tool call in the tool ledger: the turn, the
-/// step, and a stable hash (FNV-1a) of the tool's name and arguments, so a
-/// replay whose model asks for something else does not match.
-std::string tool_call_key(const std::string& turn_id, uint32_t step,
-                          const v1::ToolCall& call);
+/// The idempotency key of a tool call in the tool ledger: the agent, the
+/// turn, the step, and a stable hash (FNV-1a) of the tool's name and
+/// arguments, so a replay whose model asks for something else does not
+/// match. The agent is part of it because two agents share a session id's
+/// turn numbers: without it, one agent's recorded call would stand in for
+/// another's. Agent names hold no '/', so the key splits one way.
+std::string tool_call_key(const std::string& agent, const std::string& turn_id,
+                          uint32_t step, const v1::ToolCall& call);
 
 /// Errors: invalid_argument unless the request has either an input or
 /// messages.

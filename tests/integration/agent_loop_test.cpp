@@ -64,7 +64,7 @@ std::string agent_yaml(const std::string& name, const std::string& extra) {
 const std::string openai_model
   = "model: {provider: openai, name: test-model}\n";
 
-// main and slow talk to the upstream; helper (local provider) is the
+// main, twin and slow talk to the upstream; helper (local provider) is the
 // delegate whose turns are counted; narrow (upstream too) may use
 // current_time and ask helper, nothing else.
 void write_agents(const std::filesystem::path& dir) {
@@ -77,6 +77,9 @@ void write_agents(const std::filesystem::path& dir) {
   write_file(
     dir / "slow.yaml",
     agent_yaml("slow", openai_model + tools + "limits: {timeout: 300ms}\n"));
+  write_file(dir / "twin.yaml",
+             agent_yaml("twin", openai_model + tools
+                                  + "limits: {max_steps: 3, timeout: 10s}\n"));
   write_file(dir / "helper.yaml", agent_yaml("helper", ""));
   write_file(dir / "narrow.yaml",
              agent_yaml("narrow", openai_model
@@ -120,12 +123,13 @@ std::optional<double> metric(uint16_t port, const std::string& series) {
 }
 
 // The idempotency key the agent gives a tool call.
-std::string call_key(const std::string& turn_id, uint32_t step,
-                     const std::string& name, const std::string& arguments) {
+std::string call_key(const std::string& agent, const std::string& turn_id,
+                     uint32_t step, const std::string& name,
+                     const std::string& arguments) {
   bsm::v1::ToolCall call;
   call.set_name(name);
   call.set_arguments_json(arguments);
-  return bsm::agents::tool_call_key(turn_id, step, call);
+  return bsm::agents::tool_call_key(agent, turn_id, step, call);
 }
 
 // The roles and contents of the messages of a request the upstream saw.
@@ -517,7 +521,7 @@ TEST_F(AgentLoop, AReplayedTurnDoesNotRepeatACompletedToolCall) {
     << up_.requests();
   // The ledger record is written while the model is asked again: wait for
   // it, so the crash comes after the call completed and was recorded.
-  auto key = call_key(session + "#3", 1, "ask_agent", args);
+  auto key = call_key("main", session + "#3", 1, "ask_agent", args);
   json recorded;
   (void)bsm::test::poll_until([&] {
     recorded = ask_actor(port(), "tool_ledger", "bsm.v1.ToolLedgerGetRequest",
@@ -569,6 +573,33 @@ TEST_F(AgentLoop, AReplayedTurnDoesNotRepeatACompletedToolCall) {
 }
 
 // -- capabilities -------------------------------------------------------------
+
+TEST_F(AgentLoop, TwoAgentsWithOneSessionIdEachRunTheirOwnToolCall) {
+  // The same turn number of the same session id, the same call: the tool
+  // ledger must not hand main's recorded result to twin.
+  const std::string args = R"({"key":"colour","value":"blue"})";
+  for (int i = 0; i < 2; ++i) {
+    up_.push(json_reply(
+      200, tool_calls_completion({tool_call("call_1", "memory_put", args)})));
+    up_.push(json_reply(200, completion("Stored.")));
+  }
+  ASSERT_NO_FATAL_FAILURE(start());
+  const json ask = {{"input", "remember colour is blue"}, {"session_id", "s1"}};
+  for (const auto* agent : {"main", "twin"}) {
+    auto res = chat(port(), agent, ask);
+    ASSERT_TRUE(res && res->status == 200) << agent << ": " << describe(res);
+    auto stored = ask_actor(port(), "memory", "bsm.v1.MemoryGetRequest",
+                            {{"agent", agent}, {"key", "colour"}});
+    // "blue" in base64 (protobuf's JSON mapping of bytes).
+    EXPECT_EQ(stored.value("value", ""), "Ymx1ZQ==") << agent << ": " << stored;
+  }
+  EXPECT_EQ(
+    metric(port(),
+           R"(bsm_agent_tool_calls_total{agent="twin",outcome="replayed"})")
+      .value_or(0),
+    0.0);
+  EXPECT_EQ(up_.seen().size(), 4u);
+}
 
 TEST_F(AgentLoop, AToolTheAgentMayNotUseIsNotOfferedAndIsRefused) {
   auto step = narrow_turn("call_m", "memory_put",

@@ -310,7 +310,8 @@ TEST(TurnPlan, AToolCallRunsAndItsResultGoesBackToTheModel) {
   ASSERT_TRUE(run);
   EXPECT_EQ(run->call.id(), "call_1");
   EXPECT_EQ(run->route, tool_route::memory_put);
-  EXPECT_EQ(run->ledger_key, tool_call_key(plan.reply().turn_id(), 1, call));
+  EXPECT_EQ(run->ledger_key,
+            tool_call_key("main", plan.reply().turn_id(), 1, call));
   EXPECT_EQ(plan.tool_calls(), 1u);
   next = plan.on_tool_result(result(R"({"stored":"owner"})"), t0);
   EXPECT_TRUE(std::holds_alternative<call_model_step>(next));
@@ -406,12 +407,18 @@ TEST(TurnPlan, AReplayedTurnLooksUpTheSameLedgerKey) {
     EXPECT_EQ(plan.reply().steps(0).result(), "The helper says hi.");
   }
   EXPECT_EQ(keys[0], keys[1]);
-  EXPECT_EQ(keys[0].rfind("replay-1#3/1/", 0), 0u) << keys[0];
+  EXPECT_EQ(keys[0].rfind("main/replay-1#3/1/", 0), 0u) << keys[0];
   // Other arguments or another step are another call.
-  EXPECT_NE(tool_call_key("replay-1#3", 1, tool_call("x", "ask_agent", "{}")),
-            keys[0]);
-  EXPECT_NE(tool_call_key("replay-1#3", 2, tool_call("x", "ask_agent", args)),
-            keys[0]);
+  EXPECT_NE(
+    tool_call_key("main", "replay-1#3", 1, tool_call("x", "ask_agent", "{}")),
+    keys[0]);
+  EXPECT_NE(
+    tool_call_key("main", "replay-1#3", 2, tool_call("x", "ask_agent", args)),
+    keys[0]);
+  // The same call of the same turn by another agent is another call.
+  EXPECT_NE(
+    tool_call_key("helper", "replay-1#3", 1, tool_call("x", "ask_agent", args)),
+    keys[0]);
 }
 
 TEST(TurnPlan, ACallOfAClientToolEndsTheTurnWithItsCalls) {
