@@ -231,27 +231,27 @@ smoke_test() {
   [[ $status == 2?? ]] || echo "http_bench: warning: $method $url answered $status: $(head -c 500 "$tmp/$name.smoke" 2>/dev/null)" >&2
 }
 
-# Envelopes still queued for the memory actor of the node at $1 (GET
-# /v1/actors, with the header line of file $2 if given), or null.
-memory_backlog() {
-  local url=$1 header=${2:-} args=(-fsS --max-time 10)
+# Envelopes still queued for the actor named $2 at the node at $1 (GET
+# /v1/actors, with the header line of file $3 if given), or null.
+actor_backlog() {
+  local url=$1 actor=$2 header=${3:-} args=(-fsS --max-time 10)
   [[ -n $header ]] && args+=(-H "@$header")
   curl "${args[@]}" "$url/v1/actors" 2>/dev/null | python3 -c '
 import json, sys
 try:
     actors = json.load(sys.stdin)["actors"]
-    print(next(a["mailbox_depth"] for a in actors if a["name"] == "memory"))
+    print(next(a["mailbox_depth"] for a in actors if a["name"] == sys.argv[1]))
 except Exception:
-    print("null")' || echo null
+    print("null")' "$actor" || echo null
 }
 
-# Waits until the memory actor's backlog is 0 (at most 300 s; arguments
-# as memory_backlog's); prints the seconds it took, or null if it did not
-# get there.
+# Waits until an actor's backlog is 0 (at most 300 s; arguments as
+# actor_backlog's); prints the seconds it took, or null if it did not get
+# there.
 wait_drained() {
   local start=$SECONDS depth
   while ((SECONDS - start < 300)); do
-    depth=$(memory_backlog "$@")
+    depth=$(actor_backlog "$@")
     [[ $depth == null ]] && break
     ((depth == 0)) && { echo $((SECONDS - start)); return; }
     sleep 0.5
@@ -261,17 +261,18 @@ wait_drained() {
 
 # Warms up, measures, and appends one run's object to $tmp/runs. With
 # $7, a file holding a header line, every request carries that header.
-# For a tell to memory also the backlog of its mailbox before and after
-# the measured run: what the memory actor applied meanwhile is the
-# requests accepted less the backlog's growth.
+# For a tell (to memory, or node_info for tell_ping) also the backlog of
+# the target's mailbox before and after the measured run: what the target
+# applied meanwhile is the requests accepted less the backlog's growth.
 run_scenario() {
   local name=$1 method=$2 script=$3 url=$4 server_pid=$5 rep=$6 header=${7:-}
-  local node_url=${url%%/v1/*} tells=false
-  [[ $name == tell || $name == tell_auth ]] && tells=true
+  local node_url=${url%%/v1/*} tells=false target=memory
+  [[ $name == tell || $name == tell_auth || $name == tell_ping ]] && tells=true
+  [[ $name == tell_ping ]] && target=node_info
   smoke_test "$name" "$method" "$url" "$header"
   run_wrk "$script" "$warmup" "$url" "$tmp/$name-warmup.txt" "$header" >/dev/null
   local measured backlog_before=null backlog=null drain=null
-  $tells && backlog_before=$(memory_backlog "$node_url" "$header")
+  $tells && backlog_before=$(actor_backlog "$node_url" "$target" "$header")
   local opens_before
   opens_before=$(tcp_passive_opens)
   measured=$(run_wrk "$script" "$duration" "$url" "$tmp/$name.txt" "$header")
@@ -280,8 +281,8 @@ run_scenario() {
   kill -0 "$server_pid" 2>/dev/null || fail "the server of '$name' died during its run"
   cp "$tmp/$name.txt" "$out/http-$name-$stamp-$rep.txt"
   if $tells; then
-    backlog=$(memory_backlog "$node_url" "$header")
-    drain=$(wait_drained "$node_url" "$header")
+    backlog=$(actor_backlog "$node_url" "$target" "$header")
+    drain=$(wait_drained "$node_url" "$target" "$header")
   fi
   python3 - "$name" "$method" "$url" "$measured" "$rep" "$backlog" "$drain" \
     "$backlog_before" "$([[ -n $header ]] && echo true || echo false)" \
@@ -291,7 +292,7 @@ name, method, url, w, rep, backlog, drain, before, auth, opened = \
     sys.argv[1:11]
 w = json.loads(w)
 extra = {}
-if name in ("tell", "tell_auth"):
+if name in ("tell", "tell_auth", "tell_ping"):
     backlog, before = json.loads(backlog), json.loads(before)
     extra = {"backlog_before": before, "backlog": backlog,
              "drain_s": json.loads(drain)}

@@ -56,7 +56,7 @@ HTTP_HEALTHZ_MIN_RATIO = 0.70
 # Each bsmd scenario with a target against the baseline scenario it is
 # measured against.
 HTTP_BASELINE_PAIRS = (("healthz", "baseline"), ("healthz_tls", "baseline_tls"))
-HTTP_TELL_MIN_RPS = 20000
+HTTP_TELL_MIN_RPS = 30000
 HTTP_TELL_MAX_P99_MS = 10.0
 # A bearer token (HS256) and RBAC on every tell: at least this share of
 # the unauthenticated tell rate, both measured in the same run.
@@ -107,23 +107,30 @@ def summarize_http(doc):
               f"round: {each}); target >= {HTTP_HEALTHZ_MIN_RATIO:.0%}: "
               f"{verdict(ratio >= HTTP_HEALTHZ_MIN_RATIO and clean(health))}")
     summarize_connections(doc, s["connections"])
+    targets = {"tell": "memory", "tell_auth": "memory", "tell_ping": "node_info"}
     for sc in (by_name.get(n) for n in ("tell", "tell_ping")):
         if not sc:
             continue
-        ok = (sc["rps"] >= HTTP_TELL_MIN_RPS
+        # The issue counts a tell as done when its handler applied it.
+        applied = applied_line(doc, sc["name"])
+        rate = applied[0] if applied else sc["rps"]
+        ok = (applied is not None and rate >= HTTP_TELL_MIN_RPS
               and sc["p99_ms"] < HTTP_TELL_MAX_P99_MS and clean(sc)
               and s["connections"] == 64)
-        print(f"{sc['name']}: {sc['rps']:,.0f} req/s, p99 "
-              f"{sc['p99_ms']:.2f} ms; target >= {HTTP_TELL_MIN_RPS:,} req/s "
-              f"and p99 < {HTTP_TELL_MAX_P99_MS:g} ms at 64 connections, no "
-              f"errors: {verdict(ok)}")
-    for sc in (by_name.get(n) for n in ("tell", "tell_auth")):
+        print(f"{sc['name']}: {sc['rps']:,.0f} req/s accepted, "
+              + (f"{rate:,.0f} applied by {targets[sc['name']]}"
+                 if applied else "applied rate unknown")
+              + f", p99 {sc['p99_ms']:.2f} ms; target >= "
+              f"{HTTP_TELL_MIN_RPS:,} req/s applied and p99 < "
+              f"{HTTP_TELL_MAX_P99_MS:g} ms at 64 connections, no errors: "
+              f"{verdict(ok) if applied else 'not measured'}")
+    for sc in (by_name.get(n) for n in ("tell", "tell_auth", "tell_ping")):
         if sc and sc.get("backlog") is not None and "drain_s" in sc:
             drain = sc.get("drain_s")
             drained = (f"worked off in {drain} s" if drain is not None
                        else "not worked off within 300 s")
             print(f"{sc['name']}: {sc['backlog']:,} envelopes still queued "
-                  f"for the memory actor after that run, {drained}")
+                  f"for {targets[sc['name']]} after that run, {drained}")
     summarize_auth(doc, by_name, clean)
     for sc in doc["scenarios"]:
         if not clean(sc):
