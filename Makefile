@@ -14,7 +14,7 @@ CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 COVERAGE_DIR ?= build-coverage
 COVERAGE_CTEST_FLAGS ?= --output-on-failure -j 2
 
-.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-cluster coverage format clean
+.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster coverage format clean
 
 all: build
 
@@ -49,6 +49,11 @@ bench-http: build
 
 bench-agents: build
 	@./bench/agent_bench.sh $(BUILD_DIR)
+
+# SESSIONS chat turns (default 1,000,000) each opening a session: RSS and
+# data dir every SESSIONS/10, restart-to-ready, history reads (issue 28).
+bench-sessions: build
+	@./bench/sessions_bench.sh $(BUILD_DIR)
 
 bench-cluster: build
 	@./bench/cluster_bench.sh $(BUILD_DIR)

@@ -179,18 +179,6 @@ EOF
   echo "agent_bench: $name c=$conns round $rep: $(python3 -c 'import json,sys; w=json.loads(sys.argv[1]); m=json.loads(sys.argv[2]); print("%.0f turns/s, http p99 %.2f ms, overhead p99 %s ms" % (w["rps"], w["p99_ms"], m["overhead_p99_ms"]))' "$w" "$m")" >&2
 }
 
-# Share of CPU time idle over one second: a busy machine shows up here.
-cpu_idle_percent() {
-  local a b
-  read -ra a < <(head -1 /proc/stat)
-  sleep 1
-  read -ra b < <(head -1 /proc/stat)
-  local total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
-  echo $((100 * (b[4] - a[4]) / (total > 0 ? total : 1)))
-}
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-
 load_before=$(loadavg)
 idle_before=$(cpu_idle_percent)
 start_bsmd

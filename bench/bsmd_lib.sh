@@ -1,4 +1,5 @@
-# Shared by the load benchmarks (sourced): starting a bsmd to measure.
+# Shared by the load benchmarks (sourced): starting a bsmd to measure, and
+# how busy the machine is around a run.
 
 # start_bsmd_node [KEY=VALUE...]: starts $build/node/bsmd on config/node.yaml
 # with its data in $tmp/data, both ports on 127.0.0.1:0, warn-level logs and
@@ -53,3 +54,18 @@ stop_pid() {
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
+
+# cpu_idle_percent: the share of CPU time idle over one second; the node
+# and the load tool need both cores, so a busy machine shows up here.
+cpu_idle_percent() {
+  local a b
+  read -ra a < <(head -1 /proc/stat)
+  sleep 1
+  read -ra b < <(head -1 /proc/stat)
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  echo $((100 * (b[4] - a[4]) / (total > 0 ? total : 1)))
+}
+
+# loadavg: the 1, 5 and 15 minute load averages.
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }

@@ -318,17 +318,6 @@ tcp_passive_opens() {
   awk '$1 == "Tcp:" && $7 ~ /^[0-9]+$/ { print $7 }' /proc/net/snmp
 }
 
-# Share of CPU time idle over one second before the runs: the servers and
-# wrk need both cores, so a busy machine shows up here.
-cpu_idle_percent() {
-  local a b
-  read -ra a < <(head -1 /proc/stat)
-  sleep 1
-  read -ra b < <(head -1 /proc/stat)
-  local total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
-  echo $((100 * (b[4] - a[4]) / (total > 0 ? total : 1)))
-}
 # The scenarios of round $1: as listed, but in even rounds each X_auth
 # that directly follows its X goes first, so that neither side of a pair
 # always runs right after the other's load (and its compactions).
