@@ -6,7 +6,8 @@
 #      a new session id, as fast as the node answers them: wrk with
 #      bench/http/new_sessions.lua, 16 connections, in SAMPLES equal runs.
 #      Before the first and after each run: the node's RSS
-#      (/proc/PID/status VmRSS), the data dir's size (du -sb) and the
+#      (/proc/PID/status VmRSS), the data dir's size (du -sb; of it the
+#      write-ahead logs) and the
 #      run's turns/s (its turns over its wall time, wrk's start to the last
 #      answer).
 #   2. SIGTERM, then the node again on the same data dir: the time from
@@ -80,6 +81,8 @@ now() { date +%s.%N; }
 seconds_since() { python3 -c 'import sys, time; print(round(time.time() - float(sys.argv[1]), 3))' "$1"; }
 rss_bytes() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"; }
 data_bytes() { du -sb "$tmp/data" | cut -f1; }
+# RocksDB's write-ahead logs (NNNNNN.log) in the data dir.
+wal_bytes() { find "$tmp/data" -type f -name '*.log' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
 
 start_node() {
   start_bsmd_node "${extra_sets[@]}"
@@ -110,7 +113,7 @@ smoke_test() {
 sample() {
   local rate=null
   [[ $2 != 0 ]] && rate=$(python3 -c 'import sys; print(round(int(sys.argv[1]) / float(sys.argv[2]), 1))' "$3" "$2")
-  echo "{\"sessions\": $1, \"rss_bytes\": $(rss_bytes "$bsmd_pid"), \"data_dir_bytes\": $(data_bytes), \"seconds\": $2, \"turns_per_s\": $rate, \"failed\": $4}" >>"$tmp/samples"
+  echo "{\"sessions\": $1, \"rss_bytes\": $(rss_bytes "$bsmd_pid"), \"data_dir_bytes\": $(data_bytes), \"wal_bytes\": $(wal_bytes), \"seconds\": $2, \"turns_per_s\": $rate, \"failed\": $4}" >>"$tmp/samples"
 }
 
 # run_turns PREFIX COUNT: COUNT turns opening sessions PREFIX-1..COUNT;
@@ -174,6 +177,7 @@ wait_ready
 ready_s=$(seconds_since "$ready_start")
 restart_rss=$(rss_bytes "$bsmd_pid")
 restart_data=$(data_bytes)
+restart_wal=$(wal_bytes)
 python3 bench/sessions_report.py history "$bsmd_url" "$agent" \
   "$SESSIONS_BENCH_INPUT" "$reads" "$seed" "${ranges[@]}" >"$tmp/history.json" \
   || fail "history reads failed"
@@ -194,6 +198,7 @@ doc = {
     "samples": [json.loads(l) for l in open(sys.argv[1]) if l.strip()],
     "restart": {"stop_s": $stop_s, "ready_s": $ready_s,
                 "rss_bytes": $restart_rss, "data_dir_bytes": $restart_data,
+                "wal_bytes": $restart_wal,
                 "rss_after_reads_bytes": $after_reads_rss},
     "history": json.load(open(sys.argv[2])),
 }

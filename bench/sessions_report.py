@@ -236,16 +236,18 @@ def mib1(n):
 
 def markdown_table(doc):
     """The samples, the restart and the history reads as markdown."""
-    lines = ["| sessions | RSS | data dir | turns/s (interval) | failed turns |",
-             "| ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| sessions | RSS | data dir | of it WAL | turns/s (interval) "
+             "| failed turns |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: |"]
     for s in doc["samples"]:
         rate = "%.0f" % s["turns_per_s"] if s.get("turns_per_s") else "-"
-        lines.append("| {:,} | {} | {} | {} | {} |".format(
+        lines.append("| {:,} | {} | {} | {} | {} | {} |".format(
             s["sessions"], mib(s["rss_bytes"]), mib1(s["data_dir_bytes"]),
-            rate, s.get("failed", 0)))
+            mib1(s.get("wal_bytes", 0)), rate, s.get("failed", 0)))
     r = doc["restart"]
-    lines.append("| after restart | {} | {} | - | - |".format(
-        mib(r["rss_bytes"]), mib1(r["data_dir_bytes"])))
+    lines.append("| after restart | {} | {} | {} | - | - |".format(
+        mib(r["rss_bytes"]), mib1(r["data_dir_bytes"]),
+        mib1(r.get("wal_bytes", 0))))
     h = doc["history"]
     t = doc["target"]
     total = doc["totals"]
@@ -317,14 +319,15 @@ def write_summary(doc, outdir):
         f.write(table)
     with open("%s/samples.csv" % outdir, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["sessions", "rss_bytes", "data_dir_bytes", "turns_per_s",
-                    "failed"])
+        w.writerow(["sessions", "rss_bytes", "data_dir_bytes", "wal_bytes",
+                    "turns_per_s", "failed"])
         for s in doc["samples"]:
             w.writerow([s["sessions"], s["rss_bytes"], s["data_dir_bytes"],
-                        s.get("turns_per_s") or "", s.get("failed", 0)])
+                        s.get("wal_bytes", 0), s.get("turns_per_s") or "",
+                        s.get("failed", 0)])
         r = doc["restart"]
-        w.writerow(["after_restart", r["rss_bytes"], r["data_dir_bytes"], "",
-                    ""])
+        w.writerow(["after_restart", r["rss_bytes"], r["data_dir_bytes"],
+                    r.get("wal_bytes", 0), "", ""])
     rss = [(s["sessions"], s["rss_bytes"] / MIB) for s in doc["samples"]]
     data = [(s["sessions"], s["data_dir_bytes"] / MIB)
             for s in doc["samples"]]

@@ -19,16 +19,17 @@ def turn(role, content):
 def result_doc(rss_mib, budget_bytes=0):
     """A result of sessions_bench.sh with one sample per RSS figure."""
     samples = [{"sessions": 0, "rss_bytes": 80 * MIB, "data_dir_bytes": 1000,
-                "seconds": 0, "turns_per_s": None, "failed": 0}]
+                "wal_bytes": 500, "seconds": 0, "turns_per_s": None, "failed": 0}]
     for i, rss in enumerate(rss_mib, start=1):
         samples.append({"sessions": i * 1000, "rss_bytes": rss * MIB,
-                        "data_dir_bytes": i * MIB, "seconds": 2.0,
+                        "data_dir_bytes": i * MIB, "wal_bytes": i * MIB // 2,
+                        "seconds": 2.0,
                         "turns_per_s": 500.0, "failed": 0})
     return {
         "settings": {"connections": 16, "memory_budget_bytes": budget_bytes},
         "samples": samples,
         "restart": {"stop_s": 0.5, "ready_s": 1.25, "rss_bytes": 90 * MIB,
-                    "data_dir_bytes": 2 * MIB,
+                    "data_dir_bytes": 2 * MIB, "wal_bytes": 0,
                     "rss_after_reads_bytes": 91 * MIB},
         "history": {"route": sr.ASK_ROUTE, "reads": 3, "ok": 2,
                     "failures": [{"session_id": "s1-2",
@@ -192,12 +193,13 @@ class summary_test(unittest.TestCase):
             with open(os.path.join(out, "samples.csv")) as f:
                 rows = f.read().splitlines()
         self.assertEqual(rows[0],
-                         "sessions,rss_bytes,data_dir_bytes,turns_per_s,failed")
-        self.assertEqual(rows[2], "1000,%d,%d,500.0,0" % (100 * MIB, MIB))
+                         "sessions,rss_bytes,data_dir_bytes,wal_bytes,turns_per_s,failed")
+        self.assertEqual(rows[2], "1000,%d,%d,%d,500.0,0" % (100 * MIB, MIB,
+                                                              MIB // 2))
         self.assertEqual(rows[-1].split(",")[:2],
                          ["after_restart", str(90 * MIB)])
-        self.assertIn("| 2,000 | 110 MiB | 2.0 MiB | 500 | 0 |", table)
-        self.assertIn("| after restart | 90 MiB | 2.0 MiB | - | - |", table)
+        self.assertIn("| 2,000 | 110 MiB | 2.0 MiB | 1.0 MiB | 500 | 0 |", table)
+        self.assertIn("| after restart | 90 MiB | 2.0 MiB | 0.0 MiB | - | - |", table)
         self.assertIn("start to /readyz 200 1.25 s", table)
         self.assertIn("3 random old sessions", table)
         self.assertIn("2 right, p50 0.25 ms, p99 0.50 ms", table)
