@@ -20,10 +20,12 @@ public:
   void check_timeout();
 
 private:
-  void started();
+  void flush_acks();
+  /// Now, on the actor clock; arms the delivery timeout.
+  mailbox::delivery_queue::time_point started();
   void deliver(mailbox::entry e, const caf::actor& handle);
   void deliver_batch(const caf::actor& handle);
-  void apply(mailbox::delivery_outcome out, const caf::error& err);
+  void apply(mailbox::delivery_outcome out);
   void watch(const caf::actor& handle);
 
   mailbox_pointer self_;
@@ -33,21 +35,21 @@ private:
 
 void mailbox_logic::try_deliver() {
   auto& pending = queue_.pending();
-  while (core_.may_deliver() && !queue_.in_flight()) {
+  while (core_.may_deliver() && queue_.may_start()) {
     if (pending.empty()) {
       core_.maybe_read();
-      return;
+      break;
     }
     auto handle = core_.env().names->get(core_.target());
     if (!handle) {
       // Not started yet, or restarting: look again after a while.
       core_.wait_then_deliver(queue_.backoff());
-      return;
+      break;
     }
     if (auto head = queue_.recount_head()) {
       if (!head->dead) {
         core_.rewrite_then_deliver(head->e);
-        return;
+        break;
       }
       auto err = make_error(errc::aborted,
                             "the node stopped during each of "
@@ -64,6 +66,15 @@ void mailbox_logic::try_deliver() {
     core_.maybe_read();
     deliver(std::move(e), *handle);
   }
+  flush_acks();
+}
+
+// The window's acknowledgements go to the store writer in one write once
+// the window emptied or a window's worth is collected, not one per answer.
+// Until then a crash delivers them again, which at-least-once allows.
+void mailbox_logic::flush_acks() {
+  if (queue_.acks_due())
+    core_.acknowledge(queue_.take_acks());
 }
 
 // A store-backed handler gets a batch and answers with its effects, which
@@ -83,8 +94,7 @@ void mailbox_logic::deliver_batch(const caf::actor& handle) {
   }
   watch(handle);
   core_.env().metrics->deliveries.inc(batch.size());
-  auto token = queue_.start(std::move(batch));
-  started();
+  auto token = queue_.start(std::move(batch), started());
   self_->request(handle, caf::infinite, std::move(req))
     .then(
       [self = self_, token](v1::EffectResponse& effects) {
@@ -111,9 +121,8 @@ void mailbox_logic::deliver(mailbox::entry e, const caf::actor& handle) {
     return;
   }
   watch(handle);
-  auto token = queue_.start(std::move(e));
+  auto token = queue_.start(std::move(e), started());
   core_.env().metrics->deliveries.inc();
-  started();
   self_->request(handle, caf::infinite, std::move(*msg))
     .then([self = self_, token]() { mailbox_logic{self}.answered(token, {}); },
           [self = self_, token](caf::error& err) {
@@ -124,24 +133,26 @@ void mailbox_logic::deliver(mailbox::entry e, const caf::actor& handle) {
 // CAF 0.17 keeps a request's timeout in its clock until it fires, answered
 // or not: with delivery_timeout (minutes) that is one entry per delivery,
 // memory that grows with the delivery rate. Deliveries therefore have no
-// CAF timeout; one timer per mailbox checks the delivery in flight.
-void mailbox_logic::started() {
-  self_->state.delivery_started = self_->home_system().clock().now();
+// CAF timeout; one timer per mailbox checks the oldest delivery in flight,
+// whose deadline comes first.
+mailbox::delivery_queue::time_point mailbox_logic::started() {
   core_.arm_tick(core_.env().opts.delivery_timeout);
+  return self_->home_system().clock().now();
 }
 
 void mailbox_logic::check_timeout() {
-  if (!queue_.in_flight())
+  auto oldest = queue_.oldest_started();
+  if (!oldest) {
+    flush_acks();
     return;
-  auto deadline
-    = self_->state.delivery_started + core_.env().opts.delivery_timeout;
+  }
+  auto deadline = *oldest + core_.env().opts.delivery_timeout;
   auto now = self_->home_system().clock().now();
   if (now < deadline) {
     core_.arm_tick(deadline - now);
     return;
   }
-  caf::error err{caf::sec::request_timeout};
-  apply(queue_.failed(err), err);
+  apply(queue_.failed(caf::sec::request_timeout));
 }
 
 void mailbox_logic::watch(const caf::actor& handle) {
@@ -155,27 +166,26 @@ void mailbox_logic::watch(const caf::actor& handle) {
 }
 
 void mailbox_logic::answered(uint64_t token, const caf::error& err) {
-  apply(queue_.answered(token, err), err);
+  apply(queue_.answered(token, err));
 }
 
-void mailbox_logic::apply(mailbox::delivery_outcome out,
-                          const caf::error& err) {
+// A store-backed delivery's removal was part of its commit; a window's
+// removals are collected in the queue (flush_acks).
+void mailbox_logic::apply(mailbox::delivery_outcome out) {
   switch (out.what) {
-    case kind::stale: return;
-    case kind::acknowledged:
-      // A store-backed delivery's removal was part of its commit.
-      if (!self_->state.store_backed)
-        core_.acknowledge({out.e.seq});
-      break;
-    case kind::dead_letter: core_.bury(std::move(out.e), err); break;
+    case kind::stale:
+    case kind::waiting: return;
+    case kind::acknowledged: break;
+    case kind::dead_letter: core_.bury(std::move(out.e), out.error); break;
     case kind::redeliver:
       core_.env().metrics->redeliveries.inc();
       core_.env().log->warn(
         "mailbox {}: delivery {} of {} failed: {}; retrying in {}ms",
         core_.target(), out.e.envelope.attempt(), out.e.envelope.id(),
-        render(err), out.delay.count());
+        render(out.error), out.delay.count());
       core_.rewrite(out.e);
       core_.wait_then_deliver(out.delay);
+      flush_acks();
       return;
   }
   try_deliver();
@@ -191,12 +201,10 @@ void mailbox_logic::down(const caf::down_msg& msg) {
   monitored = caf::actor_addr{};
   if (!queue_.in_flight())
     return;
-  auto err
-    = msg.reason
-        ? msg.reason
-        : make_error(errc::unavailable,
-                     "'" + core_.target() + "' stopped during the delivery");
-  apply(queue_.failed(err), err);
+  apply(queue_.failed(
+    msg.reason ? msg.reason
+               : make_error(errc::unavailable, "'" + core_.target()
+                                                 + "' stopped during the delivery")));
 }
 
 } // namespace
@@ -207,6 +215,7 @@ mailbox::delivery_options delivery_options_of(const mailbox_env& env) {
   opts.backoff_initial = env.opts.redelivery_backoff_initial;
   opts.backoff_max = env.opts.redelivery_backoff_max;
   opts.max_batch = env.opts.max_batch;
+  opts.delivery_window = env.opts.delivery_window;
   return opts;
 }
 

@@ -4,9 +4,10 @@
 // and its decisions (runtime/mailbox/delivery_queue.hpp). Sends are
 // appended and answered once durable (actors/mailbox_core.hpp); then
 // envelopes are delivered to the actor registered under the target path
-// one at a time, in sequence order, as a request, and acknowledged
-// (deleted) when the handler has answered, also later through a response
-// promise. A store-backed target (memory) instead gets batches of up to
+// in sequence order, one request each, up to `mailbox.delivery_window` in
+// flight, and acknowledged (deleted, many in one write) once the handler
+// has answered each up to them, also later through a response promise
+// (go-back-N after a failure, see delivery_queue.hpp). A store-backed target (memory) instead gets batches of up to
 // `mailbox.max_batch` envelopes as one EffectRequest and answers with the
 // writes they cause; the mailbox commits those with the batch's removal in
 // one atomic write, so each effect exists exactly once. A failed delivery
@@ -19,8 +20,6 @@
 // how a mailbox recovers after a restart.
 
 #include <string>
-
-#include <caf/actor_clock.hpp>
 
 #include "actors/interfaces.hpp"
 #include "actors/mailbox_core.hpp"
@@ -37,8 +36,6 @@ struct mailbox_state {
   caf::actor_addr monitored;
   /// The target answers EffectRequest (mailbox_env::store_backed).
   bool store_backed = false;
-  /// When the delivery in flight started, on the actor clock.
-  caf::actor_clock::time_point delivery_started;
 };
 
 using mailbox_pointer = caf::stateful_actor<mailbox_state, mailbox_base>*;

@@ -6,6 +6,14 @@
 
 namespace bsm::mailbox {
 
+namespace {
+
+bool finished(const caf::error& err) {
+  return !err || err == caf::sec::unexpected_response;
+}
+
+} // namespace
+
 delivery_queue::delivery_queue(size_t window, uint64_t max_depth,
                                delivery_options opts)
   : pending_(window, max_depth), opts_(opts), backoff_(opts.backoff_initial) {}
@@ -14,8 +22,9 @@ void delivery_queue::opened(uint64_t head_seq, uint64_t next_seq) {
   // The target does not recognise a resent envelope, so the head's
   // interrupted delivery is counted.
   head_suspect_ = pending_.opened(head_seq, next_seq);
-  // The interrupted delivery may have been a batch of any size.
-  singles_left_ = head_suspect_ ? opts_.max_batch : 0;
+  // The interrupted delivery may have been a batch or a window of any size.
+  singles_left_
+    = head_suspect_ ? std::max(opts_.max_batch, opts_.delivery_window) : 0;
   backoff_ = opts_.backoff_initial;
 }
 
@@ -32,6 +41,15 @@ std::optional<recount> delivery_queue::recount_head() {
   return recount{false, head};
 }
 
+std::optional<delivery_queue::time_point>
+delivery_queue::oldest_started() const {
+  if (!window_.empty())
+    return window_.front().started;
+  if (!in_flight_.empty() && !committing_)
+    return batch_started_;
+  return std::nullopt;
+}
+
 std::vector<entry> delivery_queue::take_batch() {
   auto n = singles_left_ > 0
              ? size_t{1}
@@ -43,14 +61,18 @@ std::vector<entry> delivery_queue::take_batch() {
   return batch;
 }
 
-uint64_t delivery_queue::start(entry e) {
-  std::vector<entry> batch;
-  batch.push_back(std::move(e));
-  return start(std::move(batch));
+uint64_t delivery_queue::start(entry e, time_point now) {
+  slot s;
+  s.e = std::move(e);
+  s.token = ++token_;
+  s.started = now;
+  window_.push_back(std::move(s));
+  return token_;
 }
 
-uint64_t delivery_queue::start(std::vector<entry> batch) {
+uint64_t delivery_queue::start(std::vector<entry> batch, time_point now) {
   in_flight_ = std::move(batch);
+  batch_started_ = now;
   committing_ = false;
   return ++token_;
 }
@@ -62,11 +84,25 @@ bool delivery_queue::committing(uint64_t token) {
   return true;
 }
 
+delivery_queue::slot* delivery_queue::find(uint64_t token) {
+  auto i = std::lower_bound(
+    window_.begin(), window_.end(), token,
+    [](const slot& s, uint64_t t) { return s.token < t; });
+  return i != window_.end() && i->token == token ? &*i : nullptr;
+}
+
 delivery_outcome delivery_queue::answered(uint64_t token,
                                           const caf::error& err) {
+  if (auto* s = find(token); s != nullptr) {
+    if (s->st != slot::state::waiting)
+      return {};
+    s->st = finished(err) ? slot::state::done : slot::state::failed;
+    s->err = err;
+    return advance();
+  }
   if (in_flight_.empty() || token != token_)
     return {};
-  if (err && err != caf::sec::unexpected_response) {
+  if (!finished(err)) {
     committing_ = false;
     return failed(err);
   }
@@ -77,40 +113,87 @@ delivery_outcome delivery_queue::answered(uint64_t token,
   pending_.settle(in_flight_.size());
   in_flight_.clear();
   committing_ = false;
-  if (singles_left_ > 0)
-    --singles_left_;
+  single_done();
   backoff_ = opts_.backoff_initial;
   return out;
 }
 
-delivery_outcome delivery_queue::failed(const caf::error& err) {
-  if (committing_)
-    return {};
+delivery_outcome delivery_queue::advance() {
   delivery_outcome out;
-  out.count = in_flight_.size();
+  out.what = delivery_outcome::kind::waiting;
+  while (!window_.empty() && window_.front().st == slot::state::done) {
+    if (out.count++ == 0)
+      out.e.seq = window_.front().e.seq;
+    acks_.push_back(window_.front().e.seq);
+    window_.pop_front();
+    single_done();
+  }
+  if (out.count > 0) {
+    out.what = delivery_outcome::kind::acknowledged;
+    pending_.settle(out.count);
+    backoff_ = opts_.backoff_initial;
+  }
+  if (!window_.empty() && window_.front().st == slot::state::failed)
+    // The acknowledgements before it are collected already.
+    return go_back(window_.front().err);
+  return out;
+}
+
+delivery_outcome delivery_queue::go_back(caf::error err) {
+  auto failed_one = std::move(window_.front().e);
+  window_.pop_front();
+  std::vector<entry> later;
+  later.reserve(window_.size());
+  for (auto& s : window_)
+    later.push_back(std::move(s.e));
+  window_.clear();
+  pending_.push_front(std::move(later));
+  auto out = judge(std::move(failed_one), std::move(err));
+  if (out.what == delivery_outcome::kind::redeliver)
+    // The retry goes alone; the window resumes once it is done with.
+    singles_left_ = std::max<size_t>(singles_left_, 1);
+  return out;
+}
+
+delivery_outcome delivery_queue::failed(const caf::error& err) {
+  if (!window_.empty())
+    return go_back(err);
+  if (in_flight_.empty() || committing_)
+    return {};
   if (in_flight_.size() > 1) {
     // Nobody is judged by a batch: its envelopes go back uncounted and
     // come one at a time until one succeeds.
+    delivery_outcome out;
+    out.count = in_flight_.size();
     singles_left_ = in_flight_.size();
     out.what = delivery_outcome::kind::redeliver;
     out.e = in_flight_.front();
     out.delay = backoff_;
+    out.error = err;
     pending_.push_front(std::move(in_flight_));
     in_flight_.clear();
     return out;
   }
-  out.e = std::move(in_flight_.front());
+  auto e = std::move(in_flight_.front());
   in_flight_.clear();
+  return judge(std::move(e), err);
+}
+
+delivery_outcome delivery_queue::judge(entry e, caf::error err) {
+  delivery_outcome out;
+  out.count = 1;
+  out.e = std::move(e);
   auto& envelope = out.e.envelope;
   envelope.set_attempt(envelope.attempt() + 1);
   if (is_permanent_error(err) || envelope.attempt() >= opts_.max_deliveries) {
     out.what = delivery_outcome::kind::dead_letter;
+    out.error = std::move(err);
     pending_.settle(1);
-    if (singles_left_ > 0)
-      --singles_left_;
+    single_done();
     return out;
   }
   out.what = delivery_outcome::kind::redeliver;
+  out.error = std::move(err);
   out.delay = backoff_;
   backoff_ = std::min(backoff_ * 2, opts_.backoff_max);
   pending_.push_front(out.e);

@@ -35,6 +35,8 @@ const config::section<mailbox_options>& mailbox_section() {
                      1024, 64 * mib),
      config::integer("window", &mailbox_options::window, 1, 1'000'000),
      config::integer("max_batch", &mailbox_options::max_batch, 1, 4096),
+     config::integer("delivery_window", &mailbox_options::delivery_window, 1,
+                     1024),
      config::integer("link_batch", &mailbox_options::link_batch, 1, 100'000),
      config::integer("link_batch_bytes", &mailbox_options::link_batch_bytes,
                      64 * 1024, 1024 * mib),

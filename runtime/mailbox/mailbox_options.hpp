@@ -34,6 +34,10 @@ struct mailbox_options {
   /// Most envelopes in one delivery to a store-backed handler (memory),
   /// whose effects and their removal are then committed in one write.
   uint64_t max_batch = 64;
+  /// Most deliveries in flight at once to a plain (not store-backed)
+  /// handler, sent in sequence order; their acknowledgements are removed in
+  /// one write. 1 delivers one envelope at a time. Default: 32.
+  uint64_t delivery_window = 32;
   /// Outboxes to other nodes: most envelopes per batch, batches sent before
   /// the first ack (the link's pipeline), the wait for an ack, how often a
   /// waiting outbox looks for its peer, and the cap of the resend backoff
