@@ -209,13 +209,15 @@ void mailbox_logic::down(const caf::down_msg& msg) {
 
 } // namespace
 
-mailbox::delivery_options delivery_options_of(const mailbox_env& env) {
+mailbox::delivery_options delivery_options_of(const mailbox_env& env,
+                                              const std::string& target) {
   mailbox::delivery_options opts;
   opts.max_deliveries = env.opts.max_deliveries;
   opts.backoff_initial = env.opts.redelivery_backoff_initial;
   opts.backoff_max = env.opts.redelivery_backoff_max;
   opts.max_batch = env.opts.max_batch;
   opts.delivery_window = env.opts.delivery_window;
+  opts.batches = env.store_backed.count(target) > 0;
   return opts;
 }
 
@@ -224,7 +226,7 @@ durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
                 mailbox_reader_actor reader, caf::actor_addr router) {
   auto& st = self->state;
   st.queue = mailbox::delivery_queue{env.opts.window, env.opts.max_depth,
-                                     delivery_options_of(env)};
+                                     delivery_options_of(env, target)};
   st.store_backed = env.store_backed.count(target) > 0;
   self->set_down_handler(
     [self](caf::down_msg& msg) { mailbox_logic{self}.down(msg); });

@@ -40,8 +40,10 @@ struct mailbox_state {
 
 using mailbox_pointer = caf::stateful_actor<mailbox_state, mailbox_base>*;
 
-/// The decisions' tunables, from the config (mailbox_options).
-mailbox::delivery_options delivery_options_of(const mailbox_env& env);
+/// The decisions' tunables for the mailbox of `target`, from the config
+/// (mailbox_options).
+mailbox::delivery_options delivery_options_of(const mailbox_env& env,
+                                              const std::string& target);
 
 /// Spawned by the mailbox router for a local target. Stops when `router`
 /// stops.

@@ -23,8 +23,9 @@ void delivery_queue::opened(uint64_t head_seq, uint64_t next_seq) {
   // interrupted delivery is counted.
   head_suspect_ = pending_.opened(head_seq, next_seq);
   // The interrupted delivery may have been a batch or a window of any size.
-  singles_left_
-    = head_suspect_ ? std::max(opts_.max_batch, opts_.delivery_window) : 0;
+  singles_left_ = !head_suspect_ ? 0
+                  : opts_.batches ? opts_.max_batch
+                                  : opts_.delivery_window;
   backoff_ = opts_.backoff_initial;
 }
 
@@ -96,8 +97,12 @@ delivery_outcome delivery_queue::answered(uint64_t token,
   if (auto* s = find(token); s != nullptr) {
     if (s->st != slot::state::waiting)
       return {};
-    s->st = finished(err) ? slot::state::done : slot::state::failed;
     s->err = err;
+    if (finished(err))
+      s->st = slot::state::done;
+    else
+      s->st = s == &window_.front() ? slot::state::failed
+                                    : slot::state::failed_behind;
     return advance();
   }
   if (in_flight_.empty() || token != token_)
@@ -133,22 +138,34 @@ delivery_outcome delivery_queue::advance() {
     pending_.settle(out.count);
     backoff_ = opts_.backoff_initial;
   }
+  // The acknowledgements before a failed head are collected already.
   if (!window_.empty() && window_.front().st == slot::state::failed)
-    // The acknowledgements before it are collected already.
     return go_back(window_.front().err);
+  if (!window_.empty() && window_.front().st == slot::state::failed_behind)
+    return go_back(window_.front().err, false);
   return out;
 }
 
-delivery_outcome delivery_queue::go_back(caf::error err) {
-  auto failed_one = std::move(window_.front().e);
-  window_.pop_front();
-  std::vector<entry> later;
-  later.reserve(window_.size());
+delivery_outcome delivery_queue::go_back(caf::error err, bool judged) {
+  std::vector<entry> back;
+  back.reserve(window_.size());
   for (auto& s : window_)
-    later.push_back(std::move(s.e));
+    back.push_back(std::move(s.e));
   window_.clear();
-  pending_.push_front(std::move(later));
-  auto out = judge(std::move(failed_one), std::move(err));
+  delivery_outcome out;
+  if (judged) {
+    auto head = std::move(back.front());
+    back.erase(back.begin());
+    pending_.push_front(std::move(back));
+    out = judge(std::move(head), std::move(err));
+  } else {
+    out.what = delivery_outcome::kind::redeliver;
+    out.e = back.front();
+    out.count = back.size();
+    out.delay = backoff_;
+    out.error = std::move(err);
+    pending_.push_front(std::move(back));
+  }
   if (out.what == delivery_outcome::kind::redeliver)
     // The retry goes alone; the window resumes once it is done with.
     singles_left_ = std::max<size_t>(singles_left_, 1);

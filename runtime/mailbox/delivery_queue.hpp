@@ -11,13 +11,17 @@
 // only (an answer waits for those of every earlier delivery), and the
 // acknowledged ones are collected for one removal write (take_acks). The
 // first delivery k that fails in sequence order (error answer, target
-// stopped, timeout) is judged alone: its count rises and it is repeated
-// after a capped exponential backoff until `max_deliveries`, then (or at
-// once for an error that a retry cannot fix) it becomes a dead letter. The
+// stopped, timeout) is judged: its count rises and it is repeated after a
+// capped exponential backoff until `max_deliveries`, then (or at once for
+// an error that a retry cannot fix) it becomes a dead letter. The
 // deliveries after k go back to the queue uncounted and their answers are
 // stale; k is delivered alone until it is done with, then k+1.. come again
 // in order. So a handler may see k+1 before k's retry and again after it,
-// but the last processing of each envelope is in sequence order.
+// but the last processing of each envelope is in sequence order. An error
+// answer that came while an earlier delivery was unanswered judges nobody
+// (the handler may have refused it only because it was busy with the
+// earlier one): once it reaches the head it goes back uncounted and is
+// delivered alone, and judged then.
 //
 // A failed batch judges nobody: its envelopes go back and are delivered
 // one at a time, so only an envelope that fails alone is counted and
@@ -54,6 +58,9 @@ struct delivery_options {
   /// Most deliveries in flight at once to a plain handler; 1 delivers one
   /// at a time.
   size_t delivery_window = 32;
+  /// The handler is store-backed: deliveries are batches (take_batch), and
+  /// a restart sorts out max_batch envelopes one at a time, not a window's.
+  bool batches = false;
 };
 
 /// What to do with the delivery that ended.
@@ -205,7 +212,11 @@ private:
     entry e;
     uint64_t token = 0;
     time_point started;
-    enum class state { waiting, done, failed } st = state::waiting;
+    /// failed: an error answer while it was the oldest in flight, judged
+    /// once it is the head; failed_behind: one while an earlier delivery
+    /// was unanswered, delivered again alone, uncounted.
+    enum class state { waiting, done, failed, failed_behind } st
+      = state::waiting;
     caf::error err;
   };
 
@@ -217,8 +228,9 @@ private:
   /// Acknowledges the done deliveries at the window's head, then judges a
   /// failed one that reached it.
   delivery_outcome advance();
-  /// The window's head failed: it is judged, the rest go back.
-  delivery_outcome go_back(caf::error err);
+  /// The window's head failed: it is judged (unless `judged` is false),
+  /// the rest go back.
+  delivery_outcome go_back(caf::error err, bool judged = true);
   /// Counts the failure of `e`, delivered alone or the first to fail in a
   /// window, and puts it back (redeliver) or buries it (dead_letter).
   delivery_outcome judge(entry e, caf::error err);

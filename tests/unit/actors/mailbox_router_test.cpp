@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -406,6 +407,7 @@ TEST_F(MailboxRouter, FullMailboxRefusesWithUnavailable) {
 }
 
 TEST_F(MailboxRouter, FailedDeliveryIsRepeatedUntilTheHandlerSucceeds) {
+  opts.delivery_window = 1; // one at a time: nothing overtakes the retry
   start();
   ASSERT_TRUE(send(ping(1, "fail:2")));
   ASSERT_TRUE(send(ping(2)));
@@ -413,6 +415,25 @@ TEST_F(MailboxRouter, FailedDeliveryIsRepeatedUntilTheHandlerSucceeds) {
   EXPECT_EQ(log->snapshot(), (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(log->deliveries_of(1), 3);
   EXPECT_EQ(mm->redeliveries.value(), 2u);
+}
+
+// In a window the ones after a failed delivery may be handled before its
+// retry, and again after it: the last handling of each is in order.
+TEST_F(MailboxRouter, AfterAFailureInAWindowTheLastHandlingIsInOrder) {
+  start();
+  ASSERT_TRUE(send(ping(1, "fail:2")));
+  for (uint64_t i = 2; i <= 5; ++i)
+    ASSERT_TRUE(send(ping(i)));
+  ASSERT_TRUE(eventually([&] { return mm->acknowledged.value() == 5; }));
+  auto handled = log->snapshot();
+  std::vector<uint64_t> last_order;
+  for (auto i = handled.rbegin(); i != handled.rend(); ++i)
+    if (std::find(last_order.begin(), last_order.end(), *i)
+        == last_order.end())
+      last_order.insert(last_order.begin(), *i);
+  EXPECT_EQ(last_order, (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(log->deliveries_of(1), 3);
+  EXPECT_EQ(pending_on_disk(), 0u);
 }
 
 TEST_F(MailboxRouter, MessageThatAlwaysThrowsReachesDeadLettersAndOthersFlow) {

@@ -206,6 +206,7 @@ class DeliveryBatches : public DeliveryQueue {
 protected:
   DeliveryBatches() {
     opts.max_batch = 4;
+    opts.batches = true;
     q = delivery_queue{16, 1000, opts};
   }
 
