@@ -1,7 +1,8 @@
 // The durable mailbox actor on CAF's deterministic scheduler: envelopes a
 // stopped node left on disk are delivered one at a time in order, the head
-// counted first; a failed or timed out delivery is repeated after exactly
-// the backoff, not before.
+// counted first, then in a window whose removals are one write; a failed
+// or timed out delivery is repeated after exactly the backoff, not before,
+// and the window's later deliveries after it.
 
 #include "actors/mailbox_actor.hpp"
 
@@ -61,6 +62,13 @@ protected:
     for (const auto& req : log->got)
       result.push_back(req.sequence());
     return result;
+  }
+
+  /// The envelope `seq` of "sink" is still on disk.
+  bool on_disk(uint64_t seq) {
+    auto x = db->get(bsm::column::mailbox,
+                     bsm::mailbox::envelope_key("sink", seq));
+    return x && x->has_value();
   }
 
   std::shared_ptr<sink_log> log = std::make_shared<sink_log>();
@@ -125,6 +133,54 @@ TEST_F(MailboxActor,
   answer(1, bsm::make_error(bsm::errc::unavailable, "no"));
   EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 0, 1}));
   EXPECT_EQ(metrics.dead_lettered.value(), 1u);
+}
+
+TEST_F(MailboxActor, AWindowIsInFlightAtOnceAndRemovedInOneWrite) {
+  opts.delivery_window = 4;
+  start(10);
+  // After a restart, one at a time until a window's worth has passed.
+  for (uint64_t seq = 0; seq < 4; ++seq) {
+    ASSERT_EQ(log->got.size(), seq + 1);
+    answer(seq);
+  }
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  // Answers wait for the earlier ones; removals for the window to empty.
+  answer(5);
+  EXPECT_EQ(metrics.acknowledged.value(), 4u);
+  answer(4);
+  answer(6);
+  EXPECT_TRUE(on_disk(4));
+  EXPECT_EQ(delivered().size(), 10u); // 8 and 9 took the freed places
+  answer(7);
+  answer(8);
+  answer(9);
+  EXPECT_EQ(metrics.acknowledged.value(), 10u);
+  for (uint64_t seq = 4; seq < 10; ++seq)
+    EXPECT_FALSE(on_disk(seq));
+}
+
+TEST_F(MailboxActor, AFailureInAWindowDeliversTheRestAgainAfterTheRetry) {
+  opts.delivery_window = 4;
+  start(8);
+  for (uint64_t seq = 0; seq < 4; ++seq)
+    answer(seq);
+  ASSERT_EQ(delivered(), (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  answer(4);
+  answer(6); // waits for 5
+  answer(5, bsm::make_error(bsm::errc::unavailable, "not yet"));
+  answer(7); // stale: it goes again after 5
+  pass(100ms);
+  ASSERT_EQ(log->got.size(), 9u);
+  EXPECT_EQ(log->got[8].sequence(), 5u);
+  answer(8);
+  EXPECT_EQ(delivered(),
+            (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 5, 6, 7}));
+  answer(9);
+  answer(10);
+  EXPECT_EQ(metrics.acknowledged.value(), 8u);
+  EXPECT_EQ(metrics.redeliveries.value(), 1u);
+  for (uint64_t seq = 0; seq < 8; ++seq)
+    EXPECT_FALSE(on_disk(seq));
 }
 
 } // namespace
