@@ -202,9 +202,10 @@ void mailbox_logic::down(const caf::down_msg& msg) {
   if (!queue_.in_flight())
     return;
   apply(queue_.failed(
-    msg.reason ? msg.reason
-               : make_error(errc::unavailable, "'" + core_.target()
-                                                 + "' stopped during the delivery")));
+    msg.reason
+      ? msg.reason
+      : make_error(errc::unavailable,
+                   "'" + core_.target() + "' stopped during the delivery")));
 }
 
 } // namespace

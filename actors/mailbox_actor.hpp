@@ -7,13 +7,13 @@
 // in sequence order, one request each, up to `mailbox.delivery_window` in
 // flight, and acknowledged (deleted, many in one write) once the handler
 // has answered each up to them, also later through a response promise
-// (go-back-N after a failure, see delivery_queue.hpp). A store-backed target (memory) instead gets batches of up to
-// `mailbox.max_batch` envelopes as one EffectRequest and answers with the
-// writes they cause; the mailbox commits those with the batch's removal in
-// one atomic write, so each effect exists exactly once. A failed delivery
-// (error reply, crash of the target, timeout) is repeated after a backoff until
-// `max_deliveries`, then the envelope moves to dead letters and the next one
-// follows.
+// (go-back-N after a failure, see delivery_queue.hpp). A store-backed target
+// (memory) instead gets batches of up to `mailbox.max_batch` envelopes as one
+// EffectRequest and answers with the writes they cause; the mailbox commits
+// those with the batch's removal in one atomic write, so each effect exists
+// exactly once. A failed delivery (error reply, crash of the target, timeout)
+// is repeated after a backoff until `max_deliveries`, then the envelope moves
+// to dead letters and the next one follows.
 //
 // Memory stays bounded: at most `window` envelopes are held in memory; the
 // rest wait on disk and are paged in by the mailbox reader, which is also

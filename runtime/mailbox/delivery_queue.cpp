@@ -23,7 +23,7 @@ void delivery_queue::opened(uint64_t head_seq, uint64_t next_seq) {
   // interrupted delivery is counted.
   head_suspect_ = pending_.opened(head_seq, next_seq);
   // The interrupted delivery may have been a batch or a window of any size.
-  singles_left_ = !head_suspect_ ? 0
+  singles_left_ = !head_suspect_  ? 0
                   : opts_.batches ? opts_.max_batch
                                   : opts_.delivery_window;
   backoff_ = opts_.backoff_initial;
@@ -86,9 +86,9 @@ bool delivery_queue::committing(uint64_t token) {
 }
 
 delivery_queue::slot* delivery_queue::find(uint64_t token) {
-  auto i = std::lower_bound(
-    window_.begin(), window_.end(), token,
-    [](const slot& s, uint64_t t) { return s.token < t; });
+  auto i
+    = std::lower_bound(window_.begin(), window_.end(), token,
+                       [](const slot& s, uint64_t t) { return s.token < t; });
   return i != window_.end() && i->token == token ? &*i : nullptr;
 }
 

@@ -66,8 +66,8 @@ protected:
 
   /// The envelope `seq` of "sink" is still on disk.
   bool on_disk(uint64_t seq) {
-    auto x = db->get(bsm::column::mailbox,
-                     bsm::mailbox::envelope_key("sink", seq));
+    auto x
+      = db->get(bsm::column::mailbox, bsm::mailbox::envelope_key("sink", seq));
     return x && x->has_value();
   }
 

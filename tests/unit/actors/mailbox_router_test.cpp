@@ -428,8 +428,7 @@ TEST_F(MailboxRouter, AfterAFailureInAWindowTheLastHandlingIsInOrder) {
   auto handled = log->snapshot();
   std::vector<uint64_t> last_order;
   for (auto i = handled.rbegin(); i != handled.rend(); ++i)
-    if (std::find(last_order.begin(), last_order.end(), *i)
-        == last_order.end())
+    if (std::find(last_order.begin(), last_order.end(), *i) == last_order.end())
       last_order.insert(last_order.begin(), *i);
   EXPECT_EQ(last_order, (std::vector<uint64_t>{1, 2, 3, 4, 5}));
   EXPECT_EQ(log->deliveries_of(1), 3);
