@@ -215,13 +215,8 @@ private:
     /// failed: an error answer while it was the oldest in flight, judged
     /// once it is the head; failed_behind: one while an earlier delivery
     /// was unanswered, delivered again alone, uncounted.
-    enum class state {
-      waiting,
-      done,
-      failed,
-      failed_behind
-    } st
-      = state::waiting;
+    enum class state { waiting, done, failed, failed_behind };
+    state st = state::waiting;
     caf::error err;
   };
 
