@@ -20,11 +20,10 @@
 namespace {
 
 using namespace std::chrono_literals;
+using namespace bsm::mailbox;
 using bsm::errc;
 using bsm::make_error;
-using bsm::mailbox::delivery_options;
-using bsm::mailbox::delivery_queue;
-using kind = bsm::mailbox::delivery_outcome::kind;
+using kind = delivery_outcome::kind;
 using seqs = std::vector<uint64_t>;
 
 class DeliveryWindow : public ::testing::Test {
@@ -55,14 +54,14 @@ protected:
     return started;
   }
 
-  bsm::mailbox::delivery_outcome answer(uint64_t seq, caf::error err = {}) {
+  delivery_outcome answer(uint64_t seq, caf::error err = {}) {
     return q.answered(tokens.at(seq), err);
   }
 
   seqs pending_seqs() {
     seqs result;
     auto& p = q.pending();
-    std::vector<bsm::mailbox::entry> all;
+    std::vector<entry> all;
     while (!p.empty())
       all.push_back(p.pop_front());
     for (const auto& e : all)
