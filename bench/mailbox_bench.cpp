@@ -7,7 +7,8 @@
 // Each sender waits for the SendResponse of a message (the append is
 // durable) before it sends the next, as a client waiting for its ack does.
 // An iteration ends when every message of it has been acknowledged by the
-// mailbox, not merely appended.
+// mailbox, not merely appended. $BSM_BENCH_DELIVERY_WINDOW sets
+// mailbox.delivery_window (default 32; 1 delivers one at a time).
 
 #include <benchmark/benchmark.h>
 
@@ -266,6 +267,8 @@ public:
     env.types = &types_;
     env.names = names_;
     env.opts.max_depth = 100'000'000;
+    if (const char* window = std::getenv("BSM_BENCH_DELIVERY_WINDOW"))
+      env.opts.delivery_window = std::strtoull(window, nullptr, 10);
     env.log = std::make_shared<spdlog::logger>(
       "bench", std::make_shared<spdlog::sinks::null_sink_mt>());
     env.metrics = mm_.get();

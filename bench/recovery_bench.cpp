@@ -11,7 +11,9 @@
 // `/proc/self/exe --recover DATA_DIR N`, a fresh process that starts a real
 // node (node::make + start) with a sink child and measures. The parent
 // relays the one JSON line the child prints (and writes it to --out).
-// D defaults to $BSM_BENCH_DIR, else the system temp dir. The store is
+// D defaults to $BSM_BENCH_DIR, else the system temp dir;
+// $BSM_BENCH_DELIVERY_WINDOW sets mailbox.delivery_window (default 32; 1
+// delivers one at a time, as before the window). The store is
 // read from the page cache (as after a process crash) unless
 // --drop-caches (root only; drops the whole machine's page cache) makes it
 // a cold start, as after a reboot. --keep leaves the data dir in place.
@@ -280,6 +282,8 @@ int run_recover(clock_type::time_point start, const fs::path& data_dir,
   cfg.http.listen.port = 0;
   cfg.logging.level = "warn";
   cfg.mailbox.max_depth = std::max<uint64_t>(cfg.mailbox.max_depth, n);
+  if (const char* window = std::getenv("BSM_BENCH_DELIVERY_WINDOW"))
+    cfg.mailbox.delivery_window = std::strtoull(window, nullptr, 10);
   if (auto err = bsm::validate(cfg)) {
     std::cerr << "bad config: " << bsm::render(err) << '\n';
     return 1;
