@@ -46,6 +46,10 @@ void mailbox_logic::try_deliver() {
       core_.wait_then_deliver(queue_.backoff());
       break;
     }
+    if (queue_.in_flight() && self_->state.monitored != handle->address())
+      // A new incarnation of the target: the window to the old one ends
+      // first (answers, or its down message while it is still watched).
+      break;
     if (auto head = queue_.recount_head()) {
       if (!head->dead) {
         core_.rewrite_then_deliver(head->e);
