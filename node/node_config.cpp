@@ -44,13 +44,14 @@ struct section_spec {
   std::string_view name;
   std::vector<field_spec> fields;
   std::function<maybe_problem(const node_config&)> check;
+  std::vector<std::pair<std::string_view, std::string_view>> retired;
 };
 
 /// A component's section, reading into and checking `cfg.*member`.
 template <class Options>
 section_spec bind(Options node_config::*member,
                   const config::section<Options>& section) {
-  section_spec result{section.name, {}, {}};
+  section_spec result{section.name, {}, {}, section.retired};
   for (const auto& field : section.fields)
     result.fields.push_back(
       {field.name,
@@ -217,6 +218,11 @@ std::string unknown_section(std::string_view name) {
 }
 
 std::string unknown_key(const section_spec& section, std::string_view key) {
+  auto field_name = key.substr(std::min(key.size(), section.name.size() + 1));
+  for (const auto& [name, replacement] : section.retired)
+    if (name == field_name)
+      return "key " + quote(key) + " was replaced by "
+             + std::string{replacement};
   return "unknown key " + quote(key)
          + " (known keys: " + detail::join(section.fields, ", ", name_of) + ")";
 }
