@@ -35,8 +35,8 @@ struct store_options {
   /// memtables of all column families are charged to it; they flush once
   /// together they reach half of it. Default: 256 MiB.
   uint64_t memory_budget = 256ull << 20;
-  /// What the process may hold beyond `memory_budget` (threads, actors,
-  /// HTTP buffers, allocator slack) before new HTTP work is refused
+  /// What the process may hold beyond `memory_budget` and a tenth of it
+  /// (threads, actors, HTTP buffers) before new HTTP work is refused
   /// (memory_budget.hpp). Default: 64 MiB.
   uint64_t memory_headroom = 64ull << 20;
   /// One column family's memtable is flushed at this size. At most half
