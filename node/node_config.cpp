@@ -8,6 +8,7 @@
 #include <set>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include <yaml-cpp/yaml.h>
 
@@ -44,14 +45,13 @@ struct section_spec {
   std::string_view name;
   std::vector<field_spec> fields;
   std::function<maybe_problem(const node_config&)> check;
-  std::vector<std::pair<std::string_view, std::string_view>> retired;
 };
 
 /// A component's section, reading into and checking `cfg.*member`.
 template <class Options>
 section_spec bind(Options node_config::*member,
                   const config::section<Options>& section) {
-  section_spec result{section.name, {}, {}, section.retired};
+  section_spec result{section.name, {}, {}};
   for (const auto& field : section.fields)
     result.fields.push_back(
       {field.name,
@@ -217,10 +217,18 @@ std::string unknown_section(std::string_view name) {
          + " (known sections: " + detail::join(schema(), ", ", name_of) + ")";
 }
 
+// Keys that no longer exist, each with what replaced it: setting one is a
+// config error that says so rather than "unknown key".
+constexpr std::pair<std::string_view, std::string_view> retired_keys[] = {
+  // A cache sized apart from the budget would count memory twice.
+  {"store.block_cache_bytes",
+   "store.memory_budget (one budget sizes the block cache and the "
+   "memtables together)"},
+};
+
 std::string unknown_key(const section_spec& section, std::string_view key) {
-  auto field_name = key.substr(std::min(key.size(), section.name.size() + 1));
-  for (const auto& [name, replacement] : section.retired)
-    if (name == field_name)
+  for (const auto& [name, replacement] : retired_keys)
+    if (name == key)
       return "key " + quote(key) + " was replaced by "
              + std::string{replacement};
   return "unknown key " + quote(key)

@@ -18,7 +18,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -65,9 +64,6 @@ struct section {
   std::string_view name;
   std::vector<field<Options>> fields;
   std::function<maybe_problem(const Options&)> check = {};
-  /// Keys that no longer exist, each with what replaced it: setting one
-  /// is a config error that says so rather than "unknown key".
-  std::vector<std::pair<std::string_view, std::string_view>> retired = {};
 };
 
 // -- rules --------------------------------------------------------------------

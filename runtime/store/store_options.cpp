@@ -48,11 +48,7 @@ const config::section<store_options>& store_section() {
                                + " is more than half of store.memory_budget ("
                                + std::to_string(memtable_budget(x)) + ")",
                              "store.memory_budget"};
-    },
-    // A cache sized apart from the budget would count memory twice.
-    {{"block_cache_bytes",
-      "store.memory_budget (one budget sizes the block cache and the "
-      "memtables together)"}}};
+    }};
   return result;
 }
 

@@ -50,7 +50,7 @@ struct store_options {
 uint64_t memtable_budget(const store_options& opts);
 
 /// The `store:` section. `block_cache_bytes` is retired: setting it is a
-/// config error that names `memory_budget`.
+/// config error that names `memory_budget` (node_config.cpp).
 const config::section<store_options>& store_section();
 
 } // namespace bsm
