@@ -162,9 +162,8 @@ bool within_memory_budget(const http_bridge_env& env,
   if (env.memory_refusals != nullptr)
     env.memory_refusals->inc();
   refuse(&route, ex,
-         make_error(errc::unavailable,
-                    "the node is over its memory budget "
-                    "(store.memory_budget); retry later"));
+         make_error(errc::unavailable, "the node is over its memory budget "
+                                       "(store.memory_budget); retry later"));
   return false;
 }
 

@@ -29,8 +29,8 @@
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
 #include "runtime/process_memory.hpp"
-#include "runtime/store/memory_metrics.hpp"
 #include "runtime/store/big_endian.hpp"
+#include "runtime/store/memory_metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
 namespace bsm {

@@ -45,11 +45,11 @@ void add_memory_metrics(metrics::registry& reg, const memory_watch& watch) {
   for (const auto& spec : use_gauges)
     gauges.emplace_back(&reg.gauge_family(spec.name, spec.help).with(),
                         spec.field);
-  auto& budget = reg
-                   .gauge_family("bsm_memory_budget_bytes",
-                                 "The node's memory budget "
-                                 "(store.memory_budget).")
-                   .with();
+  auto& budget
+    = reg
+        .gauge_family("bsm_memory_budget_bytes", "The node's memory budget "
+                                                 "(store.memory_budget).")
+        .with();
   auto& exhausted = reg
                       .gauge_family("bsm_memory_budget_exhausted",
                                     "1 while the memory budget is exhausted "

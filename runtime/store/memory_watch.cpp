@@ -8,7 +8,9 @@ memory_watch::memory_watch(memory_limits limits, sampler sample,
                            std::chrono::milliseconds interval)
   : limits_(limits), sample_(std::move(sample)), interval_(interval) {
   sample_once();
-  thread_ = std::thread{[this] { run(); }};
+  thread_ = std::thread{[this] {
+    run();
+  }};
 }
 
 memory_watch::~memory_watch() {

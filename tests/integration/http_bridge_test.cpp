@@ -905,7 +905,8 @@ TEST_F(HttpBridgeMemoryBudget, ExhaustedBudgetRefusesATellWith503) {
   EXPECT_TRUE(bsm::test::poll_until([&] {
     res = post_json(port(), messages_of("memory"), tell);
     return res && res->status == 503;
-  })) << describe(res);
+  }))
+    << describe(res);
   EXPECT_TRUE(is_error(res, 503, "unavailable"));
   EXPECT_EQ(res->header("Retry-After"), "1");
   EXPECT_NE(res->body.find("store.memory_budget"), std::string::npos);
@@ -940,10 +941,9 @@ TEST_F(HttpBridge, ClusterViewShowsTheMemoryBudgetAndItsUse) {
   EXPECT_EQ(memory["budget_bytes"], 268435456) << res->body;
   EXPECT_EQ(memory["headroom_bytes"], 67108864) << res->body;
   EXPECT_EQ(memory["exhausted"], false) << res->body;
-  for (const char* field :
-       {"store_held_bytes", "block_cache_usage_bytes",
-        "block_cache_pinned_bytes", "memtable_bytes", "table_readers_bytes",
-        "resident_bytes"})
+  for (const char* field : {"store_held_bytes", "block_cache_usage_bytes",
+                            "block_cache_pinned_bytes", "memtable_bytes",
+                            "table_readers_bytes", "resident_bytes"})
     EXPECT_TRUE(memory[field].is_number_unsigned()) << field << res->body;
   EXPECT_GT(memory["resident_bytes"].get<uint64_t>(), 0u);
 }
