@@ -38,6 +38,7 @@
 #include "runtime/security/concurrency_limiter.hpp"
 #include "runtime/security/permission_template.hpp"
 #include "runtime/security/request_limits.hpp"
+#include "runtime/store/memory_watch.hpp"
 #include "runtime/store/store.hpp"
 
 namespace bsm {
@@ -78,6 +79,11 @@ struct http_bridge_env {
   std::shared_ptr<security::concurrency_limiter> streams;
   /// Request rates per address and per principal; null: none.
   std::shared_ptr<security::request_limits> rates;
+  /// The node's memory budget and its use (store.memory_budget); null:
+  /// no work is refused for memory.
+  const memory_watch* memory = nullptr;
+  /// bsm_http_refused_memory_total; may be null.
+  metrics::counter* memory_refusals = nullptr;
 
   /// For asks to a name wherever it lives.
   remote_call_env call_env() const {

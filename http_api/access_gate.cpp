@@ -149,6 +149,24 @@ bool hold_slot(const http_bridge_env& env, const http::exchange_ptr& ex,
   return false;
 }
 
+bool within_memory_budget(const http_bridge_env& env,
+                          const http::exchange_ptr& ex,
+                          const http_route& route) {
+  if (env.memory == nullptr || !env.memory->exhausted())
+    return true;
+  auto method = ex->req().method();
+  // Reads hold no new state and let an operator look at the node.
+  if (method == bhttp::verb::get || method == bhttp::verb::head
+      || method == bhttp::verb::options)
+    return true;
+  if (env.memory_refusals != nullptr)
+    env.memory_refusals->inc();
+  refuse(&route, ex,
+         make_error(errc::unavailable, "the node is over its memory budget "
+                                       "(store.memory_budget); retry later"));
+  return false;
+}
+
 caf::error authorize_late(const http_route& route, const http::exchange& ex,
                           const std::map<std::string, std::string>& late) {
   if (route.permission.open())

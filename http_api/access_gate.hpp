@@ -38,6 +38,13 @@ bool within_principal_rate(const http_bridge_env& env,
 bool hold_slot(const http_bridge_env& env, const http::exchange_ptr& ex,
                const http_route& route);
 
+/// New work while the memory budget is exhausted (memory_watch.hpp): a
+/// request with any method but GET, HEAD and OPTIONS. On refusal answers
+/// 503 `unavailable` with Retry-After, counts it and returns false.
+bool within_memory_budget(const http_bridge_env& env,
+                          const http::exchange_ptr& ex,
+                          const http_route& route);
+
 /// Answers `err` in the route's error shape (API.md's without a route).
 void refuse(const http_route* route, const http::exchange_ptr& ex,
             const caf::error& err);

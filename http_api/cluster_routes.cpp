@@ -29,6 +29,21 @@ nlohmann::json member_json(const v1::MemberView& x) {
                     : nlohmann::json(nullptr)}};
 }
 
+// This node's memory budget and its use at the latest sample.
+nlohmann::json memory_json(const memory_watch& watch) {
+  auto now = watch.latest();
+  const auto& use = now.use;
+  return {{"budget_bytes", watch.limits().budget},
+          {"headroom_bytes", watch.limits().headroom},
+          {"store_held_bytes", store_held(use)},
+          {"block_cache_usage_bytes", use.cache_usage},
+          {"block_cache_pinned_bytes", use.cache_pinned},
+          {"memtable_bytes", use.memtables},
+          {"table_readers_bytes", use.table_readers},
+          {"resident_bytes", use.resident},
+          {"exhausted", !now.exhausted.empty()}};
+}
+
 } // namespace
 
 void cluster_view(http_bridge_pointer self, ex_ptr ex) {
@@ -42,13 +57,15 @@ void cluster_view(http_bridge_pointer self, ex_ptr ex) {
     ->request(caf::actor_cast<cluster_membership_actor>(*membership),
               self->state.env->opts.internal_timeout, v1::ClusterViewRequest{})
     .then(
-      [ex](v1::ClusterViewResponse& resp) {
+      [ex, memory = env.memory](v1::ClusterViewResponse& resp) {
         auto members = nlohmann::json::array();
         for (const auto& m : resp.members())
           members.push_back(member_json(m));
         nlohmann::json body{{"self", resp.self()},
                             {"joined", resp.joined()},
                             {"members", std::move(members)}};
+        if (memory != nullptr)
+          body["memory"] = memory_json(*memory);
         ex->respond(http::make_json_response(bhttp::status::ok, body.dump()));
       },
       [ex](caf::error& err) { http::respond_error(*ex, err); });

@@ -120,6 +120,7 @@ http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
     apply_cors(*env, ex, {});
     if (!http_access::admit(*env, ex, &route.handler, found.params)
         || !http_access::within_principal_rate(*env, ex, route.handler)
+        || !http_access::within_memory_budget(*env, ex, route.handler)
         || !http_access::hold_slot(*env, ex, route.handler))
       return;
     ex->set_route(static_cast<size_t>(found.found - routes->routes().data()),

@@ -28,7 +28,9 @@
 #include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
+#include "runtime/process_memory.hpp"
 #include "runtime/store/big_endian.hpp"
+#include "runtime/store/memory_metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
 namespace bsm {
@@ -170,6 +172,7 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   n.metrics_ = std::make_unique<metrics::registry>();
   n.add_log_metrics();
   n.add_store_metrics();
+  n.watch_memory();
   n.mailbox_metrics_
     = std::make_unique<mailbox_metrics>(mailbox_metrics::make(*n.metrics_));
   n.depths_ = std::make_shared<mailbox_depths>();
@@ -341,6 +344,21 @@ void node::add_store_metrics() {
   });
 }
 
+void node::watch_memory() {
+  // Once a second: a verdict is at most that stale, as Retry-After says.
+  constexpr std::chrono::seconds interval{1};
+  memory_limits limits{cfg_.store.memory_budget, cfg_.store.memory_headroom};
+  memory_watch_ = std::make_unique<memory_watch>(
+    limits,
+    [db = store_.get()] {
+      auto use = db->memory_in_use();
+      use.resident = resident_bytes();
+      return use;
+    },
+    interval);
+  add_memory_metrics(*metrics_, *memory_watch_);
+}
+
 child_spec node::mailboxes_child() {
   child_spec spec;
   spec.name = mailbox_router_path;
@@ -444,6 +462,8 @@ child_spec node::http_bridge_child() {
   env->streams
     = security::concurrency_limiter::make(cfg_.security.max_open_streams);
   const auto& sec = cfg_.security;
+  env->memory = memory_watch_.get();
+  env->memory_refusals = &memory_refusals(*metrics_);
   env->rates = std::make_shared<security::request_limits>(
     security::request_limit_options{sec.rate_per_address, sec.burst_per_address,
                                     sec.rate_per_principal,

@@ -29,6 +29,7 @@
 #include "runtime/metrics/actor_stats.hpp"
 #include "runtime/metrics/registry.hpp"
 #include "runtime/naming/name_registry.hpp"
+#include "runtime/store/memory_watch.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
 #include "runtime/supervision/child_spec.hpp"
@@ -141,6 +142,8 @@ private:
   void add_log_metrics();
   /// Exports the group commit's writes and batches.
   void add_store_metrics();
+  /// Starts sampling memory against store.memory_budget and exports it.
+  void watch_memory();
   /// Exports the members by state, this node's incarnation and the peers
   /// the cluster port refused.
   void add_cluster_metrics();
@@ -166,6 +169,8 @@ private:
   std::unique_ptr<bsm::store> store_;
   // Reset before the actor system: its completions message actors.
   std::unique_ptr<store_writer> writer_;
+  // Samples the store, so declared after it (stopped before it).
+  std::unique_ptr<memory_watch> memory_watch_;
   std::unique_ptr<type_registry> types_;
   std::unique_ptr<metrics::registry> metrics_;
   std::unique_ptr<mailbox_metrics> mailbox_metrics_;

@@ -8,6 +8,7 @@
 #include <set>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include <yaml-cpp/yaml.h>
 
@@ -216,7 +217,20 @@ std::string unknown_section(std::string_view name) {
          + " (known sections: " + detail::join(schema(), ", ", name_of) + ")";
 }
 
+// Keys that no longer exist, each with what replaced it: setting one is a
+// config error that says so rather than "unknown key".
+constexpr std::pair<std::string_view, std::string_view> retired_keys[] = {
+  // A cache sized apart from the budget would count memory twice.
+  {"store.block_cache_bytes",
+   "store.memory_budget (one budget sizes the block cache and the "
+   "memtables together)"},
+};
+
 std::string unknown_key(const section_spec& section, std::string_view key) {
+  for (const auto& [name, replacement] : retired_keys)
+    if (name == key)
+      return "key " + quote(key) + " was replaced by "
+             + std::string{replacement};
   return "unknown key " + quote(key)
          + " (known keys: " + detail::join(section.fields, ", ", name_of) + ")";
 }

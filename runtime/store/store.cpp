@@ -8,6 +8,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
@@ -19,7 +20,18 @@ namespace {
 
 constexpr const char* owner_file = "owner.pid";
 
-rocksdb::Options db_options(const store_options& opts, rocksdb::Env* env) {
+// One LRU cache for every column family, sized by the budget. Index and
+// filter blocks go to its high-priority pool, so data blocks are evicted
+// first; they are what grows with the data (issue 28).
+std::shared_ptr<rocksdb::Cache> budget_cache(const store_options& opts) {
+  rocksdb::LRUCacheOptions cache;
+  cache.capacity = opts.memory_budget;
+  cache.high_pri_pool_ratio = 0.5;
+  return rocksdb::NewLRUCache(cache);
+}
+
+rocksdb::Options db_options(const store_options& opts, rocksdb::Env* env,
+                            const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::Options result;
   result.create_if_missing = true;
   result.create_missing_column_families = true;
@@ -32,8 +44,16 @@ rocksdb::Options db_options(const store_options& opts, rocksdb::Env* env) {
   result.IncreaseParallelism(2);
   if (env != nullptr)
     result.env = env;
+  // Memtables of all families are charged to the cache and flush together
+  // at memtable_budget(); writes are not stalled, the HTTP front refuses
+  // new work instead (memory_budget.hpp).
+  result.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
+    memtable_budget(opts), cache);
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(opts.block_cache_bytes);
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   result.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return result;
 }
@@ -144,8 +164,9 @@ store::open(const std::filesystem::path& dir, const store_options& opts,
             rocksdb::Env* env) {
   if (auto err = ensure_directory(dir, "store dir"))
     return err;
-  auto options = db_options(opts, env);
   std::unique_ptr<store> result{new store};
+  result->cache_ = budget_cache(opts);
+  auto options = db_options(opts, env, result->cache_);
   result->dir_ = dir;
   result->write_opts_ = write_options_for(opts.durability);
   rocksdb::DB* db = nullptr;
@@ -200,6 +221,18 @@ store::get(column cf, std::string_view key) const {
     return from_rocksdb(st, std::string{"store read from "} + to_string(cf)
                               + " failed");
   return std::optional<std::string>{std::move(value)};
+}
+
+memory_use store::memory_in_use() const {
+  memory_use result;
+  result.cache_capacity = cache_->GetCapacity();
+  result.cache_usage = cache_->GetUsage();
+  result.cache_pinned = cache_->GetPinnedUsage();
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables,
+                                &result.memtables);
+  db_->GetAggregatedIntProperty(
+    rocksdb::DB::Properties::kEstimateTableReadersMem, &result.table_readers);
+  return result;
 }
 
 rocksdb::ColumnFamilyHandle* store::handle(column cf) const {

@@ -21,10 +21,12 @@
 
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/status.h>
 
+#include "runtime/store/memory_budget.hpp"
 #include "runtime/store/store_options.hpp"
 
 namespace bsm {
@@ -92,6 +94,16 @@ public:
 
   rocksdb::ColumnFamilyHandle* handle(column cf) const;
 
+  /// The store's part of memory in use (all but `resident`): the shared
+  /// block cache and the memtables and table readers of every family.
+  /// Reads in-memory counters only; safe from any thread.
+  memory_use memory_in_use() const;
+
+  /// The block cache every column family shares (store.memory_budget).
+  const rocksdb::Cache& cache() const noexcept {
+    return *cache_;
+  }
+
   rocksdb::DB& db() const noexcept {
     return *db_;
   }
@@ -109,6 +121,7 @@ private:
 
   std::filesystem::path dir_;
   rocksdb::WriteOptions write_opts_;
+  std::shared_ptr<rocksdb::Cache> cache_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<rocksdb::DB> db_;
 };

@@ -24,16 +24,31 @@ constexpr std::pair<std::string_view, wal_recovery> wal_recovery_names[] = {
 
 } // namespace
 
+uint64_t memtable_budget(const store_options& opts) {
+  return opts.memory_budget / 2;
+}
+
 const config::section<store_options>& store_section() {
   static const config::section<store_options> result{
     "store",
     {config::one_of("durability", &store_options::durability, durability_names),
-     config::integer("block_cache_bytes", &store_options::block_cache_bytes,
-                     mib, 65536 * mib),
+     config::integer("memory_budget", &store_options::memory_budget, 4 * mib,
+                     1048576 * mib),
+     config::integer("memory_headroom", &store_options::memory_headroom, 0,
+                     1048576 * mib),
      config::integer("write_buffer_bytes", &store_options::write_buffer_bytes,
                      mib, 4096 * mib),
      config::one_of("wal_recovery", &store_options::wal_recovery,
-                    wal_recovery_names)}};
+                    wal_recovery_names)},
+    [](const store_options& x) -> config::maybe_problem {
+      if (x.write_buffer_bytes <= memtable_budget(x))
+        return std::nullopt;
+      return config::problem{"store.write_buffer_bytes",
+                             std::to_string(x.write_buffer_bytes)
+                               + " is more than half of store.memory_budget ("
+                               + std::to_string(memtable_budget(x)) + ")",
+                             "store.memory_budget"};
+    }};
   return result;
 }
 

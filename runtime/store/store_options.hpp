@@ -29,14 +29,28 @@ enum class wal_recovery {
 
 struct store_options {
   bsm::durability durability = durability::os;
-  /// RocksDB block cache.
-  uint64_t block_cache_bytes = 64ull << 20;
-  /// RocksDB write buffer (memtable) per column family.
+  /// The store's one memory budget, in bytes: the size of the LRU block
+  /// cache every column family shares. It holds data, index and filter
+  /// blocks (index and filter at high priority, level 0's pinned), and the
+  /// memtables of all column families are charged to it; they flush once
+  /// together they reach half of it. Default: 256 MiB.
+  uint64_t memory_budget = 256ull << 20;
+  /// What the process may hold beyond `memory_budget` and a tenth of it
+  /// (threads, actors, HTTP buffers) before new HTTP work is refused
+  /// (memory_budget.hpp). Default: 64 MiB.
+  uint64_t memory_headroom = 64ull << 20;
+  /// One column family's memtable is flushed at this size. At most half
+  /// of `memory_budget`. Default: 16 MiB.
   uint64_t write_buffer_bytes = 16ull << 20;
   bsm::wal_recovery wal_recovery = wal_recovery::strict;
 };
 
-/// The `store:` section.
+/// The memtables of all column families together flush at this size:
+/// half of the budget, so that reads keep the other half.
+uint64_t memtable_budget(const store_options& opts);
+
+/// The `store:` section. `block_cache_bytes` is retired: setting it is a
+/// config error that names `memory_budget` (node_config.cpp).
 const config::section<store_options>& store_section();
 
 } // namespace bsm

@@ -885,6 +885,69 @@ TEST_F(HttpBridgeMailboxFull, FullMailboxIs503WithRetryAfter) {
   EXPECT_TRUE(full) << "eight tells at once never found the mailbox full";
 }
 
+/// A memory budget no running node fits: 4 MiB and no headroom.
+struct tiny_memory_budget {
+  static std::vector<std::string> get() {
+    return {"store.memory_budget=4194304", "store.memory_headroom=0",
+            "store.write_buffer_bytes=1048576"};
+  }
+};
+
+using HttpBridgeMemoryBudget = configured_node<tiny_memory_budget>;
+
+// The edge: over its budget the node refuses new work with 503, counts
+// it, shows it, and still answers the routes that report on it.
+TEST_F(HttpBridgeMemoryBudget, ExhaustedBudgetRefusesATellWith503) {
+  const std::string tell
+    = R"({"type":"bsm.v1.MemoryPutRequest","payload":)"
+      R"({"agent":"http-budget","key":"k","value":"eA=="}})";
+  opt_response res;
+  EXPECT_TRUE(bsm::test::poll_until([&] {
+    res = post_json(port(), messages_of("memory"), tell);
+    return res && res->status == 503;
+  }))
+    << describe(res);
+  EXPECT_TRUE(is_error(res, 503, "unavailable"));
+  EXPECT_EQ(res->header("Retry-After"), "1");
+  EXPECT_NE(res->body.find("store.memory_budget"), std::string::npos);
+  auto health = get(port(), "/healthz");
+  ASSERT_TRUE(health && health->status == 200) << describe(health);
+  auto ready = get(port(), "/readyz");
+  EXPECT_TRUE(ready && ready->status == 200) << describe(ready);
+  auto cluster = get(port(), "/v1/cluster");
+  ASSERT_TRUE(cluster && cluster->status == 200) << describe(cluster);
+  auto memory = body_of(*cluster)["memory"];
+  EXPECT_EQ(memory["budget_bytes"], 4194304) << cluster->body;
+  EXPECT_EQ(memory["exhausted"], true) << cluster->body;
+  EXPECT_GT(memory["resident_bytes"].get<uint64_t>(), 4194304u);
+  auto metrics = get(port(), "/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200) << describe(metrics);
+  EXPECT_NE(metrics->body.find("\nbsm_memory_budget_exhausted 1"),
+            std::string::npos);
+  EXPECT_EQ(metrics->body.find("\nbsm_http_refused_memory_total 0"),
+            std::string::npos)
+    << "the refusal was not counted";
+  EXPECT_NE(metrics->body.find("\nbsm_http_refused_memory_total "),
+            std::string::npos);
+  auto lint = bsm::test::promtool_check(metrics->body);
+  EXPECT_EQ(lint.code, 0) << lint.out << lint.err;
+}
+
+// Within the default budget nothing is refused and the view says so.
+TEST_F(HttpBridge, ClusterViewShowsTheMemoryBudgetAndItsUse) {
+  auto res = get(port(), "/v1/cluster");
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto memory = body_of(*res)["memory"];
+  EXPECT_EQ(memory["budget_bytes"], 268435456) << res->body;
+  EXPECT_EQ(memory["headroom_bytes"], 67108864) << res->body;
+  EXPECT_EQ(memory["exhausted"], false) << res->body;
+  for (const char* field : {"store_held_bytes", "block_cache_usage_bytes",
+                            "block_cache_pinned_bytes", "memtable_bytes",
+                            "table_readers_bytes", "resident_bytes"})
+    EXPECT_TRUE(memory[field].is_number_unsigned()) << field << res->body;
+  EXPECT_GT(memory["resident_bytes"].get<uint64_t>(), 0u);
+}
+
 // -- restart and drain --------------------------------------------------------
 
 TEST(HttpBridgeRestart, IdempotencyKeyReplaysAcrossARestart) {

@@ -403,10 +403,12 @@ TEST(NodeConfig, RejectsOutOfRangeIntegers) {
 TEST(NodeConfig, ReadsStoreTuning) {
   temp_dir dir;
   auto cfg = load_ok(dir.write("node.yaml", "store:\n"
-                                            "  block_cache_bytes: 8388608\n"
+                                            "  memory_budget: 8388608\n"
+                                            "  memory_headroom: 0\n"
                                             "  write_buffer_bytes: 2097152\n"
                                             "  wal_recovery: tolerant\n"));
-  EXPECT_EQ(cfg.store.block_cache_bytes, 8388608u);
+  EXPECT_EQ(cfg.store.memory_budget, 8388608u);
+  EXPECT_EQ(cfg.store.memory_headroom, 0u);
   EXPECT_EQ(cfg.store.write_buffer_bytes, 2097152u);
   EXPECT_EQ(cfg.store.wal_recovery, bsm::wal_recovery::tolerant);
 }
@@ -432,9 +434,20 @@ TEST(NodeConfig, ReadsMemoryLimits) {
 
 TEST(NodeConfig, RejectsBadStoreTuning) {
   temp_dir dir;
-  EXPECT_TRUE(contains(error_for(dir, "store:\n  block_cache_bytes: 1024\n"),
-                       ":2: key 'store.block_cache_bytes': 1024 is out of "
-                       "range 1048576..68719476736"));
+  EXPECT_TRUE(contains(error_for(dir, "store:\n  memory_budget: 1024\n"),
+                       ":2: key 'store.memory_budget': 1024 is out of "
+                       "range 4194304..1099511627776"));
+  EXPECT_TRUE(contains(error_for(dir, "store:\n  memory_headroom: -1\n"),
+                       ":2: key 'store.memory_headroom': -1 is out of range"));
+  EXPECT_TRUE(contains(error_for(dir, "store:\n"
+                                      "  memory_budget: 8388608\n"
+                                      "  write_buffer_bytes: 8388608\n"),
+                       "key 'store.write_buffer_bytes': 8388608 is more than "
+                       "half of store.memory_budget (4194304)"));
+  // Retired, not ignored: the error names what replaced it.
+  EXPECT_TRUE(contains(error_for(dir, "store:\n  block_cache_bytes: 8388608\n"),
+                       ":2: key 'store.block_cache_bytes' was replaced by "
+                       "store.memory_budget"));
   EXPECT_TRUE(contains(error_for(dir, "store:\n  wal_recovery: maybe\n"),
                        ":2: key 'store.wal_recovery'"));
 }
@@ -855,6 +868,14 @@ TEST(NodeConfig, RejectsOverrideOfUnknownKey) {
   EXPECT_EQ(error_for(dir, "", {set("node.name.first", "b")}),
             "--set node.name.first: unknown key 'node.name.first' (known "
             "keys: name, data_dir)");
+}
+
+TEST(NodeConfig, RejectsOverrideOfRetiredKey) {
+  temp_dir dir;
+  EXPECT_EQ(error_for(dir, "", {set("store.block_cache_bytes", "8388608")}),
+            "--set store.block_cache_bytes: key 'store.block_cache_bytes' was "
+            "replaced by store.memory_budget (one budget sizes the block "
+            "cache and the memtables together)");
 }
 
 TEST(NodeConfig, RejectsOverrideOfUnknownSection) {
