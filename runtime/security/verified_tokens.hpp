@@ -10,13 +10,13 @@
 // share one authenticator.
 
 #include <cstddef>
-#include <list>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "runtime/containers/bounded_lru.hpp"
 
 #include "runtime/security/jwt_claims.hpp"
 #include "runtime/security/principal.hpp"
@@ -40,7 +40,7 @@ public:
 
   /// REQUIRES: capacity > 0.
   explicit verified_tokens(size_t capacity = default_capacity)
-    : capacity_(capacity) {}
+    : entries_(capacity) {}
 
   /// The entry of `token`, if it was verified before and not evicted.
   std::optional<entry> find(std::string_view token);
@@ -54,20 +54,12 @@ public:
 
   size_t size() const;
 
+  /// Entries forgotten to make room for new tokens.
+  uint64_t evictions() const;
+
 private:
-  struct node {
-    std::string token;
-    entry value;
-  };
-
-  using list_type = std::list<node>;
-
-  size_t capacity_;
   mutable std::mutex mtx_;
-  /// Most recently used first.
-  list_type order_;
-  /// Keys view the tokens in `order_`'s nodes, which never move.
-  std::unordered_map<std::string_view, list_type::iterator> index_;
+  bounded_lru<entry> entries_;
 };
 
 } // namespace bsm::security
