@@ -32,6 +32,7 @@ TEST(VerifiedTokens, EvictsTheLeastRecentlyUsedWhenFull) {
   ASSERT_TRUE(cache.find("one")); // "two" is now the oldest
   cache.put("three", entry_for("3", 3));
   EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.evictions(), 1u);
   EXPECT_TRUE(cache.find("one"));
   EXPECT_FALSE(cache.find("two"));
   EXPECT_TRUE(cache.find("three"));
