@@ -307,9 +307,8 @@ void memory_state::maybe_cache(const std::string& prefix,
                                const v1::SessionReadResponse& page) {
   if (auto pending = sequences->pending(prefix)) {
     const auto& turns = page.turns();
-    auto seen = std::any_of(turns.begin(), turns.end(), [&](const auto& t) {
-      return t.seq() == *pending;
-    });
+    auto seen = std::any_of(turns.begin(), turns.end(),
+                            [&](const auto& t) { return t.seq() == *pending; });
     auto older = page.more() && !turns.empty() && *pending < turns[0].seq();
     // Pending or never committed: the cache could miss it for good.
     if (!seen && !older)

@@ -32,8 +32,7 @@ session_sequence_metrics::make(metrics::registry& reg) {
 
 session_sequences::session_sequences(size_t max_sessions,
                                      session_sequence_metrics metrics)
-  : last_(max_sessions),
-    pending_(std::max(max_sessions, min_pending)),
+  : last_(max_sessions), pending_(std::max(max_sessions, min_pending)),
     metrics_(metrics) {
   publish();
 }

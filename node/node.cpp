@@ -93,10 +93,10 @@ child_spec memory_child(const node_config& cfg, store* db,
   auto sequences = std::make_shared<session_sequences>(
     static_cast<size_t>(cfg.memory.sequence_cache_sessions),
     session_sequence_metrics::make(reg));
-  spec.start = [db, limits = cfg.memory,
-                metrics = session_cache_metrics::make(reg),
-                sequences](caf::actor_system& sys,
-                           const std::string&) -> caf::expected<caf::actor> {
+  spec.start
+    = [db, limits = cfg.memory, metrics = session_cache_metrics::make(reg),
+       sequences](caf::actor_system& sys,
+                  const std::string&) -> caf::expected<caf::actor> {
     // Detached: its store reads and writes block its own thread only.
     return caf::actor_cast<caf::actor>(
       sys.spawn<caf::detached>(memory, db, limits, metrics, sequences));
@@ -485,8 +485,7 @@ caf::error node::start(std::vector<child_spec> extra) {
     {"supervisor", "child"});
   auto opts = root_options(cfg_.supervision);
   opts.children.push_back(node_info_child(cfg_, started_at_));
-  opts.children.push_back(
-    memory_child(cfg_, store_.get(), *metrics_));
+  opts.children.push_back(memory_child(cfg_, store_.get(), *metrics_));
   opts.children.push_back(
     security_child(cfg_, store_.get(), access_, logger_.log));
   opts.children.push_back(event_bus_child(event_bus_options{}, events));

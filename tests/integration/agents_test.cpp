@@ -340,7 +340,8 @@ TEST(AgentSessions, HistorySurvivesKill9) {
   node.stop();
 }
 
-// -- more sessions than memory holds turn numbers for ---------------------------
+// -- more sessions than memory holds turn numbers for
+// ---------------------------
 
 // The value of an unlabelled series in a /metrics text; -1 if missing.
 double metric_value(const std::string& text, const std::string& name) {
@@ -367,30 +368,33 @@ bool tell_turn(uint16_t port, const std::string& session,
 
 TEST(AgentSessions, MoreSessionsThanTheSequenceBoundKeepTheirHistory) {
   temp_dir dir;
-  test_node node{dir.path(),
-                 dir.path() / "data",
-                 {"memory.sequence_cache_sessions=3",
-                  "memory.session_cache_sessions=2"}};
+  test_node node{
+    dir.path(),
+    dir.path() / "data",
+    {"memory.sequence_cache_sessions=3", "memory.session_cache_sessions=2"}};
   ASSERT_NE(node.port(), 0) << node.proc().err();
   constexpr int sessions = 12;
-  auto id = [](int i) { return "bounded-" + std::to_string(i); };
+  auto id = [](int i) {
+    return "bounded-" + std::to_string(i);
+  };
   // Two rounds of a chat turn (two turns each: input and answer) and one
   // turn through the mailbox, every session in turn: each round forgets
   // the numbers of all but the last three sessions.
   for (int round = 0; round < 2; ++round)
     for (int i = 0; i < sessions; ++i) {
-      auto res = chat(node.port(), "runner",
-                      {{"input", "round " + std::to_string(round)},
-                       {"session_id", id(i)}});
+      auto res = chat(
+        node.port(), "runner",
+        {{"input", "round " + std::to_string(round)}, {"session_id", id(i)}});
       ASSERT_TRUE(res && res->status == 200) << describe(res);
-      ASSERT_TRUE(tell_turn(node.port(), id(i),
-                            "told " + std::to_string(round)));
+      ASSERT_TRUE(
+        tell_turn(node.port(), id(i), "told " + std::to_string(round)));
       // The mailbox hands the told turn to memory a moment later: wait,
       // so that the next chat turn comes after it.
       auto want = static_cast<size_t>(3 * (round + 1));
       ASSERT_TRUE(bsm::test::poll_until([&] {
         return session_turns(node.port(), "runner", id(i)).size() == want;
-      })) << id(i);
+      }))
+        << id(i);
     }
   for (int i = 0; i < sessions; ++i) {
     auto turns = session_turns(node.port(), "runner", id(i));

@@ -512,9 +512,8 @@ TEST_F(MemoryActor, AnEvictedSessionWithAPendingEffectTurnIsNumberedAfterIt) {
   EXPECT_EQ(append("a", "user", "a3 direct")->seq(), 3u);
   const auto& w = effects->writes(0);
   ASSERT_FALSE(db->put(bsm::column::memory, w.key(), w.value()));
-  EXPECT_EQ(contents("a", 10),
-            (std::vector<std::string>{"a1", "a2 through the mailbox",
-                                      "a3 direct"}));
+  EXPECT_EQ(contents("a", 10), (std::vector<std::string>{
+                                 "a1", "a2 through the mailbox", "a3 direct"}));
 }
 
 // The noticed case: memory restarts between handing out an effect batch
