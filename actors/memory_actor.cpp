@@ -252,6 +252,10 @@ memory_state::append_turns(const v1::SessionAppendTurnsRequest& req) {
   auto next = next_turns(req);
   if (!next)
     return next.error();
+  // Numbered before the write: a failed write leaves a gap, and a crash
+  // right after the write cannot leave the sequences (kept across
+  // restarts) behind the store.
+  sequences->assigned(next->session, next->turns.back().seq());
   rocksdb::WriteBatch batch;
   for (const auto& w : next->writes)
     if (auto st = batch.Put(db->handle(column::memory), w.key, w.value);
@@ -259,7 +263,6 @@ memory_state::append_turns(const v1::SessionAppendTurnsRequest& req) {
       return from_rocksdb(st, "session append failed");
   if (auto err = db->write(batch))
     return err;
-  sequences->stored(next->session, next->turns.back().seq());
   cache.appended(next->session, next->turns);
   v1::SessionAppendTurnsResponse result;
   result.set_first_seq(next->turns.front().seq());

@@ -51,7 +51,7 @@ uint64_t session_sequences::reloaded(std::string_view session,
   return result;
 }
 
-void session_sequences::stored(std::string_view session, uint64_t seq) {
+void session_sequences::assigned(std::string_view session, uint64_t seq) {
   last_.put(session, seq);
   publish();
 }

@@ -56,8 +56,9 @@ public:
   /// (`stored`) and returns it, raised to the session's pending number.
   uint64_t reloaded(std::string_view session, uint64_t stored);
 
-  /// Turns up to `seq` of `session` were written to the store.
-  void stored(std::string_view session, uint64_t seq);
+  /// Turns up to `seq` of `session` are numbered for a direct write to the
+  /// store (made next; if it fails, the numbers are skipped).
+  void assigned(std::string_view session, uint64_t seq);
 
   /// Turns up to `seq` of `session` were handed to a mailbox, not stored.
   void handed_out(std::string_view session, uint64_t seq);

@@ -9,10 +9,10 @@ TEST(SessionSequences, ForgetsTheLeastRecentlyUsedSessionAtTheBound) {
   metrics::registry reg;
   auto m = session_sequence_metrics::make(reg);
   session_sequences seqs{2, m};
-  seqs.stored("a", 1);
-  seqs.stored("b", 5);
+  seqs.assigned("a", 1);
+  seqs.assigned("b", 5);
   ASSERT_EQ(seqs.last("a"), 1u); // "b" is now the oldest
-  seqs.stored("c", 2);
+  seqs.assigned("c", 2);
   EXPECT_EQ(seqs.sessions(), 2u);
   EXPECT_EQ(seqs.evictions(), 1u);
   EXPECT_FALSE(seqs.last("b"));
@@ -23,8 +23,8 @@ TEST(SessionSequences, ForgetsTheLeastRecentlyUsedSessionAtTheBound) {
 
 TEST(SessionSequences, AMissIsReloadedFromTheStoreValue) {
   session_sequences seqs{1};
-  seqs.stored("a", 7);
-  seqs.stored("b", 1);
+  seqs.assigned("a", 7);
+  seqs.assigned("b", 1);
   EXPECT_FALSE(seqs.last("a"));
   EXPECT_EQ(seqs.reloaded("a", 7), 7u);
   EXPECT_EQ(seqs.last("a"), 7u);
@@ -34,10 +34,10 @@ TEST(SessionSequences, AReloadNeverFallsBelowAPendingTurn) {
   metrics::registry reg;
   auto m = session_sequence_metrics::make(reg);
   session_sequences seqs{1, m};
-  seqs.stored("a", 3);
+  seqs.assigned("a", 3);
   seqs.handed_out("a", 5); // 4 and 5 wait in a mailbox
   EXPECT_EQ(m.pending->value(), 1.0);
-  seqs.stored("b", 1); // forgets a's last number
+  seqs.assigned("b", 1); // forgets a's last number
   EXPECT_FALSE(seqs.last("a"));
   EXPECT_EQ(seqs.pending("a"), 5u);
   // The store still ends at 3: the next turn is 6, not 4.
@@ -45,7 +45,7 @@ TEST(SessionSequences, AReloadNeverFallsBelowAPendingTurn) {
   seqs.seen("a");
   EXPECT_FALSE(seqs.pending("a"));
   EXPECT_EQ(m.pending->value(), 0.0);
-  seqs.stored("b", 2);
+  seqs.assigned("b", 2);
   EXPECT_EQ(seqs.reloaded("a", 5), 5u);
 }
 
