@@ -408,9 +408,9 @@ memory_state::effect_turns(const v1::SessionAppendTurnsRequest& req) {
   if (!next)
     return next.error();
   // Handed out now: the next turn of this session, in this batch or a
-  // later one, is numbered after it.
-  // The mailbox commits these writes later, or never; until a store read
-  // shows them the session is not cached (maybe_cache).
+  // later one, is numbered after it. The mailbox commits these writes
+  // later, or never; until a store read shows them the session is not
+  // cached (maybe_cache).
   sequences->handed_out(next->session, next->turns.back().seq());
   cache.invalidate(next->session);
   return std::move(next->writes);
