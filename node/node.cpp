@@ -197,6 +197,12 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   if (auto access = security::authenticator::make(n.cfg_.security); !access)
     return access.error();
   n.access_ = std::make_shared<security::authenticator_slot>();
+  n.metrics_->add_collector(
+    [access = n.access_,
+     series = std::make_shared<security::verified_tokens_series>(*n.metrics_)] {
+      if (auto current = access->get())
+        series->publish(current->verified());
+    });
   n.system_cfg_ = std::make_unique<system_config>(
     scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get());
   n.system_cfg_->load<caf::io::middleman>();

@@ -32,4 +32,30 @@ uint64_t verified_tokens::evictions() const {
   return entries_.evictions();
 }
 
+verified_tokens_series::verified_tokens_series(metrics::registry& reg)
+  : size_(reg
+            .gauge_family("bsm_auth_verified_tokens",
+                          "Bearer tokens held as verified (at most 1,024).")
+            .with()),
+    evictions_(reg
+                 .counter_family("bsm_auth_verified_tokens_evictions_total",
+                                 "Verified bearer tokens forgotten to make "
+                                 "room; verified again when next seen.")
+                 .with()) {}
+
+void verified_tokens_series::publish(
+  std::shared_ptr<const verified_tokens> cache) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!cache)
+    return;
+  if (cache != last_) {
+    last_ = std::move(cache);
+    counted_ = 0;
+  }
+  auto evicted = last_->evictions();
+  size_.set(static_cast<double>(last_->size()));
+  evictions_.inc(evicted - counted_);
+  counted_ = evicted;
+}
+
 } // namespace bsm::security

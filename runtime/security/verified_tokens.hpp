@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "runtime/containers/bounded_lru.hpp"
+#include "runtime/metrics/registry.hpp"
 
 #include "runtime/security/jwt_claims.hpp"
 #include "runtime/security/principal.hpp"
@@ -60,6 +61,28 @@ public:
 private:
   mutable std::mutex mtx_;
   bounded_lru<entry> entries_;
+};
+
+/// The series bsm_auth_verified_tokens and
+/// bsm_auth_verified_tokens_evictions_total for the caches of successive
+/// authenticators: each publish shows the cache in force, and evictions
+/// keep counting up across a replacement. Thread-safe (scrapes may
+/// overlap).
+class verified_tokens_series {
+public:
+  explicit verified_tokens_series(metrics::registry& reg);
+
+  /// Shows `cache` (null: none in force yet).
+  void publish(std::shared_ptr<const verified_tokens> cache);
+
+private:
+  std::mutex mtx_;
+  metrics::gauge& size_;
+  metrics::counter& evictions_;
+  /// The cache shown last, held so that a new one at its address is not
+  /// taken for it.
+  std::shared_ptr<const verified_tokens> last_;
+  uint64_t counted_ = 0;
 };
 
 } // namespace bsm::security

@@ -417,6 +417,8 @@ TEST(AgentSessions, MoreSessionsThanTheSequenceBoundKeepTheirHistory) {
   EXPECT_GE(
     metric_value(metrics->body, "bsm_memory_sequence_cache_evictions_total"),
     2.0 * sessions - 3);
+  // The other bounded caches show theirs too.
+  EXPECT_GE(metric_value(metrics->body, "bsm_auth_verified_tokens"), 0.0);
   node.stop();
 }
 
