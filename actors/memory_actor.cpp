@@ -200,8 +200,8 @@ memory_state::list(const v1::MemoryListRequest& req) {
 }
 
 caf::expected<uint64_t> memory_state::last_seq_of(const std::string& prefix) {
-  if (auto i = last_seq.find(prefix); i != last_seq.end())
-    return i->second;
+  if (auto held = sequences->last(prefix))
+    return *held;
   auto it = iterator();
   it->SeekForPrev(prefix + big_endian(UINT64_MAX));
   uint64_t result = 0;
@@ -210,8 +210,7 @@ caf::expected<uint64_t> memory_state::last_seq_of(const std::string& prefix) {
       = read_big_endian(std::string_view{it->key().data() + prefix.size(), 8});
   if (auto err = from_rocksdb(it->status(), "session read failed"))
     return err;
-  last_seq[prefix] = result;
-  return result;
+  return sequences->reloaded(prefix, result);
 }
 
 caf::expected<memory_state::planned_turns>
@@ -253,6 +252,10 @@ memory_state::append_turns(const v1::SessionAppendTurnsRequest& req) {
   auto next = next_turns(req);
   if (!next)
     return next.error();
+  // Numbered before the write: a failed write leaves a gap, and a crash
+  // right after the write cannot leave the sequences (kept across
+  // restarts) behind the store.
+  sequences->assigned(next->session, next->turns.back().seq());
   rocksdb::WriteBatch batch;
   for (const auto& w : next->writes)
     if (auto st = batch.Put(db->handle(column::memory), w.key, w.value);
@@ -260,7 +263,6 @@ memory_state::append_turns(const v1::SessionAppendTurnsRequest& req) {
       return from_rocksdb(st, "session append failed");
   if (auto err = db->write(batch))
     return err;
-  last_seq[next->session] = next->turns.back().seq();
   cache.appended(next->session, next->turns);
   v1::SessionAppendTurnsResponse result;
   result.set_first_seq(next->turns.front().seq());
@@ -306,17 +308,16 @@ memory_state::read_store(const std::string& prefix, uint64_t before,
 
 void memory_state::maybe_cache(const std::string& prefix,
                                const v1::SessionReadResponse& page) {
-  if (auto e = effect_seq.find(prefix); e != effect_seq.end()) {
+  if (auto pending = sequences->pending(prefix)) {
     const auto& turns = page.turns();
-    auto seen = std::any_of(turns.begin(), turns.end(), [&](const auto& t) {
-      return t.seq() == e->second;
-    });
-    auto older = page.more() && !turns.empty() && e->second < turns[0].seq();
+    auto seen = std::any_of(turns.begin(), turns.end(),
+                            [&](const auto& t) { return t.seq() == *pending; });
+    auto older = page.more() && !turns.empty() && *pending < turns[0].seq();
     // Pending or never committed: the cache could miss it for good.
     if (!seen && !older)
       return;
     if (seen)
-      effect_seq.erase(e);
+      sequences->seen(prefix);
   }
   cache.fill(prefix, {page.turns().begin(), page.turns().end()}, page.more());
 }
@@ -407,12 +408,10 @@ memory_state::effect_turns(const v1::SessionAppendTurnsRequest& req) {
   if (!next)
     return next.error();
   // Handed out now: the next turn of this session, in this batch or a
-  // later one, is numbered after it.
-  auto last = next->turns.back().seq();
-  last_seq[next->session] = last;
-  // The mailbox commits these writes later, or never; until a store read
-  // shows them the session is not cached (maybe_cache).
-  effect_seq[next->session] = last;
+  // later one, is numbered after it. The mailbox commits these writes
+  // later, or never; until a store read shows them the session is not
+  // cached (maybe_cache).
+  sequences->handed_out(next->session, next->turns.back().seq());
   cache.invalidate(next->session);
   return std::move(next->writes);
 }
@@ -441,11 +440,16 @@ memory_state::effects(const v1::EffectRequest& req) {
   return result;
 }
 
-memory_actor::behavior_type memory(memory_pointer self, store* db,
-                                   memory_options limits,
-                                   session_cache_metrics metrics) {
+memory_actor::behavior_type
+memory(memory_pointer self, store* db, memory_options limits,
+       session_cache_metrics metrics,
+       std::shared_ptr<session_sequences> sequences) {
   self->state.db = db;
   self->state.limits = limits;
+  self->state.sequences
+    = sequences ? std::move(sequences)
+                : std::make_shared<session_sequences>(
+                  static_cast<size_t>(limits.sequence_cache_sessions));
   self->state.cache
     = session_cache{{limits.session_cache_sessions, limits.session_cache_turns,
                      limits.session_cache_bytes},

@@ -6,9 +6,9 @@
 // The actor runs detached (its own thread): RocksDB reads and writes block,
 // and must never hold a CAF scheduler thread. It holds the newest turns of
 // recently used sessions (session_cache), so that an active session's
-// history read does not touch the store.
+// history read does not touch the store, and their last turn numbers
+// (session_sequences), so that an append does not read first.
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +19,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/memory_options.hpp"
 #include "actors/session_cache.hpp"
+#include "actors/session_sequences.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/store/store.hpp"
 
@@ -38,14 +39,13 @@ struct memory_state {
   /// REQUIRES: outlives the actor.
   store* db = nullptr;
   memory_options limits;
-  /// Last sequence number per session key prefix, loaded on first use.
-  std::map<std::string, uint64_t> last_seq;
+  /// Last turn number per session key prefix, read from the store on a
+  /// miss, and the turns handed out on the effect path whose commit has
+  /// not been seen in the store yet. Memory does not learn when a mailbox
+  /// commits, so such a session is not cached until a store read shows
+  /// that turn. Shared with the next incarnation of the actor.
+  std::shared_ptr<session_sequences> sequences;
   session_cache cache;
-  /// Sessions given a turn on the effect path whose commit has not been
-  /// seen in the store yet: the last number handed out. Memory does not
-  /// learn when a mailbox commits, so such a session is not cached until
-  /// a store read shows that turn.
-  std::map<std::string, uint64_t> effect_seq;
 
   caf::expected<v1::MemoryPutResponse> put(const v1::MemoryPutRequest& req);
   caf::expected<v1::MemoryGetResponse> get(const v1::MemoryGetRequest& req);
@@ -114,10 +114,14 @@ using memory_pointer = caf::stateful_actor<
     caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>,
     caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>>>*;
 
-/// Spawn with `sys.spawn<caf::detached>(memory, &db, limits, metrics)`
-/// (metrics: the node's session_cache_metrics, or {} for none).
-memory_actor::behavior_type memory(memory_pointer self, store* db,
-                                   memory_options limits,
-                                   session_cache_metrics metrics);
+/// Spawn with
+/// `sys.spawn<caf::detached>(memory, &db, limits, metrics, sequences)`
+/// (metrics: the node's session_cache_metrics, or {} for none; sequences:
+/// the node's, kept across restarts of the actor, or null for a new one
+/// bounded by limits.sequence_cache_sessions).
+memory_actor::behavior_type
+memory(memory_pointer self, store* db, memory_options limits,
+       session_cache_metrics metrics,
+       std::shared_ptr<session_sequences> sequences);
 
 } // namespace bsm

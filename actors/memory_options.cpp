@@ -24,7 +24,9 @@ const config::section<memory_options>& memory_section() {
      config::integer("session_cache_turns",
                      &memory_options::session_cache_turns, 1, 1000),
      config::integer("session_cache_bytes",
-                     &memory_options::session_cache_bytes, 0, 4096 * mib)}};
+                     &memory_options::session_cache_bytes, 0, 4096 * mib),
+     config::integer("sequence_cache_sessions",
+                     &memory_options::sequence_cache_sessions, 1, 1 << 24)}};
   return result;
 }
 

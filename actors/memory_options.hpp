@@ -24,6 +24,10 @@ struct memory_options {
   uint64_t session_cache_turns = 32;
   /// Bytes the session cache may hold over all sessions.
   uint64_t session_cache_bytes = 16ull << 20;
+  /// Sessions whose last turn number is held in memory; the number of a
+  /// session beyond the bound is read back from the store on its next
+  /// turn.
+  uint64_t sequence_cache_sessions = 100'000;
 };
 
 /// The `memory:` section.

@@ -4,6 +4,8 @@
 // active session's chat turn does not touch the store. Bounded three ways:
 // sessions (least recently used first out), turns per session (oldest
 // first out) and bytes over all. Not thread-safe: the memory actor owns it.
+// Not a bounded_lru: an entry grows and sheds turns in place, and its bytes
+// change with every append, which a map of whole values does not track.
 
 #include <cstddef>
 #include <cstdint>

@@ -86,16 +86,22 @@ child_spec node_info_child(const node_config& cfg,
 }
 
 child_spec memory_child(const node_config& cfg, store* db,
-                        session_cache_metrics metrics) {
+                        metrics::registry& reg) {
   child_spec spec;
   spec.name = "memory";
   spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
-  spec.start = [db, limits = cfg.memory,
-                metrics](caf::actor_system& sys,
-                         const std::string&) -> caf::expected<caf::actor> {
+  // One for every incarnation: a restart must not forget turn numbers
+  // handed to a mailbox and not yet committed.
+  auto sequences = std::make_shared<session_sequences>(
+    static_cast<size_t>(cfg.memory.sequence_cache_sessions),
+    session_sequence_metrics::make(reg));
+  spec.start
+    = [db, limits = cfg.memory, metrics = session_cache_metrics::make(reg),
+       sequences](caf::actor_system& sys,
+                  const std::string&) -> caf::expected<caf::actor> {
     // Detached: its store reads and writes block its own thread only.
     return caf::actor_cast<caf::actor>(
-      sys.spawn<caf::detached>(memory, db, limits, metrics));
+      sys.spawn<caf::detached>(memory, db, limits, metrics, sequences));
   };
   return spec;
 }
@@ -194,6 +200,12 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   if (auto access = security::authenticator::make(n.cfg_.security); !access)
     return access.error();
   n.access_ = std::make_shared<security::authenticator_slot>();
+  n.metrics_->add_collector(
+    [access = n.access_,
+     series = std::make_shared<security::verified_tokens_series>(*n.metrics_)] {
+      if (auto current = access->get())
+        series->publish(current->verified());
+    });
   n.system_cfg_ = std::make_unique<system_config>(
     scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get());
   n.system_cfg_->load<caf::io::middleman>();
@@ -499,8 +511,7 @@ caf::error node::start(std::vector<child_spec> extra) {
     {"supervisor", "child"});
   auto opts = root_options(cfg_.supervision);
   opts.children.push_back(node_info_child(cfg_, started_at_));
-  opts.children.push_back(
-    memory_child(cfg_, store_.get(), session_cache_metrics::make(*metrics_)));
+  opts.children.push_back(memory_child(cfg_, store_.get(), *metrics_));
   opts.children.push_back(
     security_child(cfg_, store_.get(), access_, logger_.log));
   opts.children.push_back(event_bus_child(event_bus_options{}, events));

@@ -91,6 +91,11 @@ public:
     return roles_;
   }
 
+  /// The cache of verified bearer tokens (for its metrics).
+  std::shared_ptr<const verified_tokens> verified() const noexcept {
+    return verified_;
+  }
+
 private:
   authenticator(role_table roles, std::optional<jwt_verifier> verifier,
                 credential_snapshot stored, certificate_principals certificates,

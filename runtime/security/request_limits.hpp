@@ -33,7 +33,9 @@ public:
   using time_point = std::chrono::steady_clock::time_point;
 
   /// Counts refusals in bsm_http_rate_limited_total{scope} of `metrics`
-  /// (may be null).
+  /// (may be null), and shows the buckets' keys and evictions in
+  /// bsm_http_rate_limit_keys{scope} and
+  /// bsm_http_rate_limit_evictions_total{scope} (scope address, principal).
   request_limits(const request_limit_options& opts, metrics::registry* metrics);
 
   throttle_decision check_address(std::string_view address, time_point now);
@@ -45,10 +47,21 @@ public:
   void count_refusal(const std::string& scope);
 
 private:
+  /// One bucket map's series and the evictions already counted.
+  struct bucket_series {
+    metrics::gauge* keys = nullptr;
+    metrics::counter* evictions = nullptr;
+    uint64_t counted = 0;
+  };
+  /// REQUIRES: mtx_ held.
+  static void publish(const token_bucket& buckets, bucket_series& series);
+
   std::mutex mtx_;
   token_bucket per_address_;
   token_bucket per_principal_;
   metrics::family<metrics::counter>* refused_ = nullptr;
+  bucket_series address_series_;
+  bucket_series principal_series_;
 };
 
 } // namespace bsm::security

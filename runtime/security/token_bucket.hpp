@@ -63,6 +63,12 @@ public:
     return buckets_.size();
   }
 
+  /// Keys forgotten to make room for new ones while still active (idle
+  /// ones are dropped without counting).
+  uint64_t evictions() const noexcept {
+    return buckets_.evictions();
+  }
+
 private:
   /// A bucket as one time point (the GCRA form of a token bucket): the
   /// moment it will be full again. Each token taken moves it one

@@ -5,43 +5,57 @@ namespace bsm::security {
 std::optional<verified_tokens::entry>
 verified_tokens::find(std::string_view token) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = index_.find(token);
-  if (i == index_.end())
-    return std::nullopt;
-  order_.splice(order_.begin(), order_, i->second);
-  return i->second->value;
+  if (auto* hit = entries_.find(token))
+    return *hit;
+  return std::nullopt;
 }
 
 void verified_tokens::put(std::string_view token, entry x) {
   if (token.size() > max_token_bytes)
     return;
   std::lock_guard<std::mutex> guard{mtx_};
-  if (auto i = index_.find(token); i != index_.end()) {
-    i->second->value = std::move(x);
-    order_.splice(order_.begin(), order_, i->second);
-    return;
-  }
-  if (index_.size() >= capacity_) {
-    index_.erase(order_.back().token);
-    order_.pop_back();
-  }
-  order_.push_front(node{std::string{token}, std::move(x)});
-  index_.emplace(order_.front().token, order_.begin());
+  entries_.put(token, std::move(x));
 }
 
 void verified_tokens::erase(std::string_view token) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = index_.find(token);
-  if (i == index_.end())
-    return;
-  auto pos = i->second;
-  index_.erase(i);
-  order_.erase(pos);
+  entries_.erase(token);
 }
 
 size_t verified_tokens::size() const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return index_.size();
+  return entries_.size();
+}
+
+uint64_t verified_tokens::evictions() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return entries_.evictions();
+}
+
+verified_tokens_series::verified_tokens_series(metrics::registry& reg)
+  : size_(reg
+            .gauge_family("bsm_auth_verified_tokens",
+                          "Bearer tokens held as verified (at most 1,024).")
+            .with()),
+    evictions_(reg
+                 .counter_family("bsm_auth_verified_tokens_evictions_total",
+                                 "Verified bearer tokens forgotten to make "
+                                 "room; verified again when next seen.")
+                 .with()) {}
+
+void verified_tokens_series::publish(
+  std::shared_ptr<const verified_tokens> cache) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!cache)
+    return;
+  if (cache != last_) {
+    last_ = std::move(cache);
+    counted_ = 0;
+  }
+  auto evicted = last_->evictions();
+  size_.set(static_cast<double>(last_->size()));
+  evictions_.inc(evicted - counted_);
+  counted_ = evicted;
 }
 
 } // namespace bsm::security

@@ -10,13 +10,14 @@
 // share one authenticator.
 
 #include <cstddef>
-#include <list>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "runtime/containers/bounded_lru.hpp"
+#include "runtime/metrics/registry.hpp"
 
 #include "runtime/security/jwt_claims.hpp"
 #include "runtime/security/principal.hpp"
@@ -40,7 +41,7 @@ public:
 
   /// REQUIRES: capacity > 0.
   explicit verified_tokens(size_t capacity = default_capacity)
-    : capacity_(capacity) {}
+    : entries_(capacity) {}
 
   /// The entry of `token`, if it was verified before and not evicted.
   std::optional<entry> find(std::string_view token);
@@ -54,20 +55,34 @@ public:
 
   size_t size() const;
 
+  /// Entries forgotten to make room for new tokens.
+  uint64_t evictions() const;
+
 private:
-  struct node {
-    std::string token;
-    entry value;
-  };
-
-  using list_type = std::list<node>;
-
-  size_t capacity_;
   mutable std::mutex mtx_;
-  /// Most recently used first.
-  list_type order_;
-  /// Keys view the tokens in `order_`'s nodes, which never move.
-  std::unordered_map<std::string_view, list_type::iterator> index_;
+  bounded_lru<entry> entries_;
+};
+
+/// The series bsm_auth_verified_tokens and
+/// bsm_auth_verified_tokens_evictions_total for the caches of successive
+/// authenticators: each publish shows the cache in force, and evictions
+/// keep counting up across a replacement. Thread-safe (scrapes may
+/// overlap).
+class verified_tokens_series {
+public:
+  explicit verified_tokens_series(metrics::registry& reg);
+
+  /// Shows `cache` (null: none in force yet).
+  void publish(std::shared_ptr<const verified_tokens> cache);
+
+private:
+  std::mutex mtx_;
+  metrics::gauge& size_;
+  metrics::counter& evictions_;
+  /// The cache shown last, held so that a new one at its address is not
+  /// taken for it.
+  std::shared_ptr<const verified_tokens> last_;
+  uint64_t counted_ = 0;
 };
 
 } // namespace bsm::security

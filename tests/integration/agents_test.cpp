@@ -340,6 +340,88 @@ TEST(AgentSessions, HistorySurvivesKill9) {
   node.stop();
 }
 
+// -- more sessions than memory holds turn numbers for
+// ---------------------------
+
+// The value of an unlabelled series in a /metrics text; -1 if missing.
+double metric_value(const std::string& text, const std::string& name) {
+  auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+// Send a session turn through the memory's durable mailbox (the effect
+// path), answered 202 once it is in the mailbox.
+bool tell_turn(uint16_t port, const std::string& session,
+               const std::string& content) {
+  json req{{"type", "bsm.v1.SessionAppendRequest"},
+           {"payload",
+            {{"agent", "runner"},
+             {"session_id", session},
+             {"role", "user"},
+             {"content", content}}},
+           {"mode", "tell"}};
+  auto res = post_json(port, "/v1/actors/memory/messages", req.dump());
+  return res && res->status == 202;
+}
+
+TEST(AgentSessions, MoreSessionsThanTheSequenceBoundKeepTheirHistory) {
+  temp_dir dir;
+  test_node node{
+    dir.path(),
+    dir.path() / "data",
+    {"memory.sequence_cache_sessions=3", "memory.session_cache_sessions=2"}};
+  ASSERT_NE(node.port(), 0) << node.proc().err();
+  constexpr int sessions = 12;
+  auto id = [](int i) {
+    return "bounded-" + std::to_string(i);
+  };
+  // Two rounds of a chat turn (two turns each: input and answer) and one
+  // turn through the mailbox, every session in turn: each round forgets
+  // the numbers of all but the last three sessions.
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < sessions; ++i) {
+      auto res = chat(
+        node.port(), "runner",
+        {{"input", "round " + std::to_string(round)}, {"session_id", id(i)}});
+      ASSERT_TRUE(res && res->status == 200) << describe(res);
+      ASSERT_TRUE(
+        tell_turn(node.port(), id(i), "told " + std::to_string(round)));
+      // The mailbox hands the told turn to memory a moment later: wait,
+      // so that the next chat turn comes after it.
+      auto want = static_cast<size_t>(3 * (round + 1));
+      ASSERT_TRUE(bsm::test::poll_until([&] {
+        return session_turns(node.port(), "runner", id(i)).size() == want;
+      }))
+        << id(i);
+    }
+  for (int i = 0; i < sessions; ++i) {
+    auto turns = session_turns(node.port(), "runner", id(i));
+    ASSERT_EQ(turns.size(), 6u) << id(i) << ": " << turns;
+    std::vector<std::string> contents;
+    for (size_t k = 0; k < turns.size(); ++k) {
+      // uint64 is a string in protobuf's JSON mapping.
+      EXPECT_EQ(turns[k]["seq"], std::to_string(k + 1)) << id(i) << turns;
+      contents.push_back(turns[k]["content"].get<std::string>());
+    }
+    EXPECT_EQ(contents[0], "round 0") << turns;
+    EXPECT_EQ(contents[2], "told 0") << turns;
+    EXPECT_EQ(contents[3], "round 1") << turns;
+    EXPECT_EQ(contents[5], "told 1") << turns;
+  }
+  auto metrics = get(node.port(), "/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200) << describe(metrics);
+  EXPECT_EQ(metric_value(metrics->body, "bsm_memory_sequence_cache_sessions"),
+            3.0);
+  EXPECT_GE(
+    metric_value(metrics->body, "bsm_memory_sequence_cache_evictions_total"),
+    2.0 * sessions - 3);
+  // The other bounded caches show theirs too.
+  EXPECT_GE(metric_value(metrics->body, "bsm_auth_verified_tokens"), 0.0);
+  node.stop();
+}
+
 // -- MCP tools
 // -----------------------------------------------------------------
 

@@ -36,7 +36,22 @@ protected:
     ASSERT_TRUE(s) << bsm::render(s.error());
     db = std::move(*s);
     sys = std::make_unique<caf::actor_system>(cfg);
-    mem = sys->spawn<caf::detached>(bsm::memory, db.get(), limits, metrics);
+    spawn_memory();
+  }
+
+  void spawn_memory() {
+    mem = sys->spawn<caf::detached>(bsm::memory, db.get(), limits, metrics,
+                                    sequences);
+  }
+
+  /// Stops the actor alone and spawns the next incarnation on the same
+  /// store and sequences, as its supervisor does.
+  void restart_memory() {
+    caf::scoped_actor self{*sys};
+    self->monitor(mem);
+    caf::anon_send_exit(mem, caf::exit_reason::kill);
+    self->receive([](const caf::down_msg&) {});
+    spawn_memory();
   }
 
   /// Stops the actor and closes the store, as a node restart does.
@@ -134,6 +149,8 @@ protected:
   bsm::metrics::registry reg;
   bsm::session_cache_metrics metrics = bsm::session_cache_metrics::make(reg);
   bsm::memory_options limits;
+  /// Null: each incarnation makes its own.
+  std::shared_ptr<bsm::session_sequences> sequences;
   bsm::system_config cfg;
   std::unique_ptr<bsm::store> db;
   std::unique_ptr<caf::actor_system> sys;
@@ -439,4 +456,82 @@ TEST_F(MemoryActor, AnEffectTurnReachesTheCacheOnlyOnceStored) {
   EXPECT_EQ(contents("s1", 10).size(), 2u);
   EXPECT_EQ(hits(), 1u);
   EXPECT_EQ(misses(), 4u);
+}
+
+namespace {
+
+bsm::v1::EffectRequest effect_turns(
+  const std::vector<std::pair<std::string, std::string>>& session_contents) {
+  bsm::v1::EffectRequest req;
+  req.set_target("memory");
+  uint64_t seq = 0;
+  for (const auto& [session, content] : session_contents)
+    *req.add_entries() = entry_of(++seq, turn(session, content));
+  return req;
+}
+
+std::vector<uint64_t> seqs_of(const bsm::v1::SessionReadResponse& page) {
+  std::vector<uint64_t> result;
+  for (const auto& t : page.turns())
+    result.push_back(t.seq());
+  return result;
+}
+
+} // namespace
+
+// A session whose last number was forgotten gets the next one from the
+// store: its next turn is numbered right after its last stored one.
+TEST_F(MemoryActor, AnEvictedSequenceIsReadBackFromTheStore) {
+  stop();
+  limits.sequence_cache_sessions = 1;
+  limits.session_cache_sessions = 0;
+  start();
+  for (int i = 0; i < 3; ++i)
+    for (const auto* session : {"a", "b", "c"})
+      ASSERT_EQ(append(session, "user", std::to_string(i))->seq(),
+                static_cast<uint64_t>(i + 1));
+  for (const auto* session : {"a", "b", "c"}) {
+    auto page = read(session, 10);
+    ASSERT_TRUE(page);
+    EXPECT_EQ(seqs_of(*page), (std::vector<uint64_t>{1, 2, 3}));
+  }
+}
+
+// A turn handed to a mailbox and not yet committed is not in the store:
+// a session whose last number was forgotten meanwhile must still be
+// numbered after it, or the commit would overwrite a direct append.
+TEST_F(MemoryActor, AnEvictedSessionWithAPendingEffectTurnIsNumberedAfterIt) {
+  stop();
+  limits.sequence_cache_sessions = 1;
+  start();
+  ASSERT_EQ(append("a", "user", "a1")->seq(), 1u);
+  auto effects = ask<bsm::v1::EffectResponse>(
+    effect_turns({{"a", "a2 through the mailbox"}}));
+  ASSERT_TRUE(effects) << bsm::render(effects.error());
+  ASSERT_TRUE(append("b", "user", "b1")); // forgets a's number
+  EXPECT_EQ(append("a", "user", "a3 direct")->seq(), 3u);
+  const auto& w = effects->writes(0);
+  ASSERT_FALSE(db->put(bsm::column::memory, w.key(), w.value()));
+  EXPECT_EQ(contents("a", 10), (std::vector<std::string>{
+                                 "a1", "a2 through the mailbox", "a3 direct"}));
+}
+
+// The noticed case: memory restarts between handing out an effect batch
+// and the mailbox's commit. The sequences outlive the incarnation, so a
+// direct append after the restart does not take the handed-out number.
+TEST_F(MemoryActor, ARestartBeforeTheCommitDoesNotReuseATurnNumber) {
+  stop();
+  sequences = std::make_shared<bsm::session_sequences>(16);
+  start();
+  ASSERT_EQ(append("s", "user", "one")->seq(), 1u);
+  auto effects = ask<bsm::v1::EffectResponse>(
+    effect_turns({{"s", "two"}, {"s", "three"}}));
+  ASSERT_TRUE(effects) << bsm::render(effects.error());
+  ASSERT_EQ(effects->writes_size(), 2);
+  restart_memory();
+  EXPECT_EQ(append("s", "user", "four")->seq(), 4u);
+  for (const auto& w : effects->writes())
+    ASSERT_FALSE(db->put(bsm::column::memory, w.key(), w.value()));
+  EXPECT_EQ(contents("s", 10),
+            (std::vector<std::string>{"one", "two", "three", "four"}));
 }

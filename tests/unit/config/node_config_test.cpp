@@ -421,7 +421,9 @@ TEST(NodeConfig, ReadsMemoryLimits) {
                                             "  max_turn_bytes: 8192\n"
                                             "  session_cache_sessions: 0\n"
                                             "  session_cache_turns: 50\n"
-                                            "  session_cache_bytes: 65536\n"));
+                                            "  session_cache_bytes: 65536\n"
+                                            "  sequence_cache_sessions: 8\n"));
+  EXPECT_EQ(cfg.memory.sequence_cache_sessions, 8u);
   EXPECT_EQ(cfg.memory.session_cache_sessions, 0u);
   EXPECT_EQ(cfg.memory.session_cache_turns, 50u);
   EXPECT_EQ(cfg.memory.session_cache_bytes, 65536u);
@@ -430,6 +432,9 @@ TEST(NodeConfig, ReadsMemoryLimits) {
   EXPECT_EQ(cfg.memory.max_turn_bytes, 8192u);
   EXPECT_TRUE(contains(error_for(dir, "memory:\n  max_value_bytes: 10\n"),
                        ":2: key 'memory.max_value_bytes': 10 is out of range"));
+  EXPECT_TRUE(
+    contains(error_for(dir, "memory:\n  sequence_cache_sessions: 0\n"),
+             ":2: key 'memory.sequence_cache_sessions': 0 is out of range"));
 }
 
 TEST(NodeConfig, RejectsBadStoreTuning) {

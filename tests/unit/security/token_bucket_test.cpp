@@ -108,6 +108,7 @@ TEST(TokenBucket, NeverTracksMoreThanMaxKeys) {
     EXPECT_LE(limiter.size(), 10u);
   }
   EXPECT_EQ(limiter.size(), 10u);
+  EXPECT_EQ(limiter.evictions(), 990u);
 }
 
 TEST(TokenBucket, EvictsTheLeastRecentlyUsedKeyWhenFull) {
@@ -120,6 +121,7 @@ TEST(TokenBucket, EvictsTheLeastRecentlyUsedKeyWhenFull) {
   // starts over with a full bucket (eviction fails open).
   take(limiter, "new", 1, t0 + 400ms);
   EXPECT_FALSE(limiter.check("recent", t0 + 400ms).allowed);
+  EXPECT_EQ(limiter.evictions(), 1u);
   EXPECT_TRUE(limiter.check("old", t0 + 400ms).allowed);
 }
 

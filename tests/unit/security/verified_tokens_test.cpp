@@ -32,6 +32,7 @@ TEST(VerifiedTokens, EvictsTheLeastRecentlyUsedWhenFull) {
   ASSERT_TRUE(cache.find("one")); // "two" is now the oldest
   cache.put("three", entry_for("3", 3));
   EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.evictions(), 1u);
   EXPECT_TRUE(cache.find("one"));
   EXPECT_FALSE(cache.find("two"));
   EXPECT_TRUE(cache.find("three"));
@@ -55,6 +56,31 @@ TEST(VerifiedTokens, KeepsNoTokenLongerThanTheBound) {
   cache.put(long_token, entry_for("big", 1));
   EXPECT_FALSE(cache.find(long_token));
   EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(VerifiedTokensSeries, ShowsTheCacheInForceAndCountsOnAcrossReplacements) {
+  metrics::registry reg;
+  verified_tokens_series series{reg};
+  auto text = [&reg] {
+    return reg.to_text();
+  };
+  series.publish(nullptr);
+  auto first = std::make_shared<verified_tokens>(1);
+  first->put("one", entry_for("1", 1));
+  first->put("two", entry_for("2", 2));
+  series.publish(first);
+  EXPECT_NE(text().find("bsm_auth_verified_tokens 1\n"), std::string::npos);
+  EXPECT_NE(text().find("bsm_auth_verified_tokens_evictions_total 1\n"),
+            std::string::npos);
+  // Credentials changed: a new authenticator with an empty cache.
+  auto second = std::make_shared<verified_tokens>(1);
+  second->put("three", entry_for("3", 3));
+  second->put("four", entry_for("4", 4));
+  series.publish(second);
+  series.publish(second);
+  EXPECT_NE(text().find("bsm_auth_verified_tokens_evictions_total 2\n"),
+            std::string::npos)
+    << text();
 }
 
 } // namespace
