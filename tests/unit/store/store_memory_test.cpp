@@ -12,6 +12,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/store/store.hpp"
+#include "tests/common/poll.hpp"
 #include "tests/common/temp_dir.hpp"
 
 namespace {
@@ -79,8 +80,17 @@ TEST(StoreMemory, MemtablesAndIndexBlocksAreChargedToTheCache) {
   // The memtables' reservation and the pinned level-0 index blocks.
   EXPECT_GE(use.cache_usage + mib, use.memtables);
   EXPECT_GT(use.cache_pinned, 0u);
-  EXPECT_GE(cached_entries(**s, rocksdb::CacheEntryRole::kIndexBlock), 2u);
-  EXPECT_GT(cached_entries(**s, rocksdb::CacheEntryRole::kWriteBuffer), 0u);
+  // RocksDB reuses a collection of the entry stats for 10 s, and its
+  // periodic stats dump may have collected one at open, before any block
+  // was cached: wait for a fresh one.
+  EXPECT_TRUE(bsm::test::poll_until([&] {
+    return cached_entries(**s, rocksdb::CacheEntryRole::kIndexBlock) >= 2
+           && cached_entries(**s, rocksdb::CacheEntryRole::kWriteBuffer) > 0;
+  }))
+    << "index blocks "
+    << cached_entries(**s, rocksdb::CacheEntryRole::kIndexBlock)
+    << ", write buffer entries "
+    << cached_entries(**s, rocksdb::CacheEntryRole::kWriteBuffer);
 }
 
 } // namespace
