@@ -207,6 +207,11 @@ def target_check(samples, budget_bytes):
     result["rss_ceiling_bytes"] = int(ceiling)
     result["verdict"] = "met" if result["rss_max_bytes"] <= ceiling \
         else "missed"
+    # A node that refused turns (the budget's 503) kept its RSS down by not
+    # doing the work: that is not the target.
+    failed = sum(s.get("failed", 0) for s in loaded)
+    if failed:
+        result["verdict"] = f"missed ({failed:,} turns failed)"
     return result
 
 

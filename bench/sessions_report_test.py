@@ -174,6 +174,12 @@ class target_check_test(unittest.TestCase):
         self.assertTrue(none["verdict"].startswith("n/a"))
         self.assertEqual(none["rss_max_bytes"], 400 * MIB)
 
+    def test_failed_turns_miss_the_target(self):
+        doc = result_doc([300, 310])
+        doc["samples"][-1]["failed"] = 5
+        verdict = sr.target_check(doc["samples"], 256 * MIB)["verdict"]
+        self.assertEqual(verdict, "missed (5 turns failed)")
+
     def test_the_sample_before_any_session_is_not_judged(self):
         doc = result_doc([100])
         doc["samples"][0]["rss_bytes"] = 10_000 * MIB
