@@ -35,6 +35,7 @@ caf::behavior http_bridge(http_bridge_pointer self,
     http_idempotency_store, db, st.env->idempotency_ttl);
   return {
     [self](const http::exchange_ptr& ex) { self->state.handle(ex); },
+    [self](atom::deadline) { self->state.deadlines.on_timer(self); },
   };
 }
 

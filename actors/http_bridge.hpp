@@ -24,6 +24,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/remote_call.hpp"
+#include "actors/timed_request.hpp"
 #include "runtime/cluster/directory.hpp"
 #include "runtime/http/exchange.hpp"
 #include "runtime/http/http_options.hpp"
@@ -123,6 +124,9 @@ struct http_bridge_state {
   http_idempotency_actor idempotency;
   /// Idempotency scopes whose first request is still being answered.
   std::unordered_set<std::string> in_flight_keys;
+  /// The deadlines of the requests the routes make per HTTP request, on
+  /// one timer (timed_request.hpp).
+  request_deadlines deadlines;
 
   void handle(const http::exchange_ptr& ex);
 };

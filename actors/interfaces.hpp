@@ -88,7 +88,9 @@ using mailbox_actor = caf::typed_actor<
   /// Internal timer: try the next delivery.
   caf::reacts_to<atom::deliver>,
   /// Internal timer: has the delivery in flight run out of time?
-  caf::reacts_to<atom::tick>>;
+  caf::reacts_to<atom::tick>,
+  /// Internal timer: requests past their deadline (timed_request.hpp).
+  caf::reacts_to<atom::deadline>>;
 
 /// Blocking mailbox reads, on its own thread, for the mailboxes.
 using mailbox_reader_actor = caf::typed_actor<
@@ -142,7 +144,9 @@ using agent_actor = caf::typed_actor<
   /// One turn.
   caf::replies_to<v1::ChatRequest>::with<v1::ChatReply>,
   /// One turn, streamed: v1::ChatDelta to the sink as the answer is produced.
-  caf::replies_to<v1::ChatRequest, caf::actor>::with<v1::ChatReply>>;
+  caf::replies_to<v1::ChatRequest, caf::actor>::with<v1::ChatReply>,
+  /// Internal timer: requests past their deadline (timed_request.hpp).
+  caf::reacts_to<atom::deadline>>;
 
 /// The supervisor of all agents; agent `x` runs (is registered) at
 /// "agents/x".

@@ -89,6 +89,7 @@ mailbox_actor::behavior_type mailbox_core::behavior() {
         tick_();
       sync_depth();
     },
+    [this](atom::deadline) { deadlines_.on_timer(self_); },
   };
 }
 

@@ -26,6 +26,7 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
+#include "actors/timed_request.hpp"
 #include "runtime/cluster/directory.hpp"
 #include "runtime/mailbox/committed_appends.hpp"
 #include "runtime/mailbox/local_mailboxes.hpp"
@@ -73,7 +74,8 @@ using mailbox_base = typed_actor_base<
   caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
   caf::reacts_to<atom::committed>,
   caf::reacts_to<atom::applied, uint64_t, caf::error>,
-  caf::reacts_to<atom::deliver>, caf::reacts_to<atom::tick>>;
+  caf::reacts_to<atom::deliver>, caf::reacts_to<atom::tick>,
+  caf::reacts_to<atom::deadline>>;
 
 /// The shared half of a mailbox's state and its plumbing. Lives in the
 /// actor's state; every member runs on the actor's thread.
@@ -168,6 +170,12 @@ public:
   /// one timer per mailbox at most, whatever the number of deliveries.
   void arm_tick(std::chrono::nanoseconds delay);
 
+  /// For requests timed by the mailbox's own timer (timed_request.hpp);
+  /// the core handles its `atom::deadline`.
+  request_deadlines& deadlines() noexcept {
+    return deadlines_;
+  }
+
   /// Publishes the depth (to the depth slot and the pending gauge) after
   /// it may have changed.
   void sync_depth();
@@ -205,6 +213,7 @@ private:
   std::function<void(uint64_t, const caf::error&)> applied_;
   std::function<void()> tick_;
   bool tick_armed_ = false;
+  request_deadlines deadlines_;
   bool ready_ = false;
   /// A timer or a write is pending before the next delivery.
   bool waiting_ = false;

@@ -63,9 +63,10 @@ void outbox_logic::send(caf::actor conn) {
   out.batch.set_from_incarnation(dir.incarnation());
   core_.maybe_read();
   core_.env().metrics->deliveries.inc(out.batch.entries_size());
-  self_
-    ->request(caf::actor_cast<cluster_ingress_actor>(conn),
-              window_.options().ack_timeout, std::move(out.batch))
+  // One timer for all batches in flight, not a CAF clock entry each.
+  timed_request(self_, core_.deadlines(),
+                caf::actor_cast<cluster_ingress_actor>(conn),
+                window_.options().ack_timeout, std::move(out.batch))
     .then([self = self_, token = out.token](
             v1::LinkAck& ack) { outbox_logic{self}.acked(token, ack); },
           [self = self_, token = out.token](caf::error& err) {

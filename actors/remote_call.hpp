@@ -14,6 +14,7 @@
 #include <caf/message.hpp>
 
 #include "actors/interfaces.hpp"
+#include "actors/timed_request.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/cluster/directory.hpp"
 #include "runtime/error.hpp"
@@ -62,41 +63,64 @@ caf::error tell_anywhere(const remote_call_env& env, const std::string& path,
 
 /// Asks `path` with `msg` within `timeout`; exactly one of the handlers
 /// runs, in `self`'s context. An answer of an unregistered type is
-/// sec::unexpected_response.
+/// sec::unexpected_response. With `deadlines` (the caller's, whose
+/// behavior handles atom::deadline) the timeout costs no CAF clock entry.
 template <class Self>
 void ask_anywhere(Self* self, const remote_call_env& env,
                   const std::string& path, caf::message msg,
                   std::chrono::milliseconds timeout, reply_handler on_reply,
-                  error_handler on_error) {
+                  error_handler on_error,
+                  request_deadlines* deadlines = nullptr) {
   auto route = route_call(env, path);
   if (!route)
     return on_error(route.error());
   if (route->local) {
-    auto handle = self->request(route->local, timeout, std::move(msg));
-    self->add_multiplexed_response_handler(
-      handle.id(), any_bsm_v1_reply(std::move(on_reply), std::move(on_error)));
+    if (!deadlines) {
+      auto handle = self->request(route->local, timeout, std::move(msg));
+      self->add_multiplexed_response_handler(
+        handle.id(),
+        any_bsm_v1_reply(std::move(on_reply), std::move(on_error)));
+      return;
+    }
+    auto handle = self->request(route->local, caf::infinite, std::move(msg));
+    auto mid = handle.id();
+    add_timed_handler(
+      self, *deadlines, mid,
+      any_bsm_v1_reply(
+        [deadlines, mid, on_reply](caf::message reply) {
+          deadlines->settle(mid);
+          on_reply(std::move(reply));
+        },
+        [deadlines, mid, on_error](caf::error err) {
+          deadlines->settle(mid);
+          on_error(std::move(err));
+        }),
+      timeout);
     return;
   }
   auto req = make_remote_ask(env, path, msg, timeout);
   if (!req)
     return on_error(req.error());
-  self
-    ->request(caf::actor_cast<cluster_ingress_actor>(route->remote), timeout,
-              std::move(*req))
-    .then(
-      [env, on_reply, on_error](v1::RemoteAskResponse& resp) {
-        auto reply = decode_remote_reply(env, resp);
-        if (!reply)
-          return on_error(reply.error());
-        on_reply(std::move(*reply));
-      },
-      [on_error, node = route->node](caf::error& err) {
-        if (err == caf::sec::request_receiver_down
-            || err == caf::sec::remote_linking_failed)
-          err = make_error(errc::unavailable,
-                           "node " + node + " went away during the call");
-        on_error(std::move(err));
-      });
+  auto on_response = [env, on_reply, on_error](v1::RemoteAskResponse& resp) {
+    auto reply = decode_remote_reply(env, resp);
+    if (!reply)
+      return on_error(reply.error());
+    on_reply(std::move(*reply));
+  };
+  auto on_failure = [on_error, node = route->node](caf::error& err) {
+    if (err == caf::sec::request_receiver_down
+        || err == caf::sec::remote_linking_failed)
+      err = make_error(errc::unavailable,
+                       "node " + node + " went away during the call");
+    on_error(std::move(err));
+  };
+  auto remote = caf::actor_cast<cluster_ingress_actor>(route->remote);
+  if (deadlines)
+    timed_request(self, *deadlines, remote, timeout, std::move(*req))
+      .then(std::move(on_response), std::move(on_failure));
+  else
+    self->request(remote, timeout, std::move(*req))
+      .then(std::move(on_response), std::move(on_failure));
 }
 
 /// A turn of the agent `req.agent()` wherever it lives: `on_reply` gets
@@ -104,7 +128,8 @@ void ask_anywhere(Self* self, const remote_call_env& env,
 template <class Self, class OnReply>
 void ask_agent_anywhere(Self* self, const remote_call_env& env,
                         v1::ChatRequest req, std::chrono::milliseconds timeout,
-                        OnReply on_reply, error_handler on_error) {
+                        OnReply on_reply, error_handler on_error,
+                        request_deadlines* deadlines = nullptr) {
   auto path = agent_path(req.agent());
   ask_anywhere(
     self, env, path, caf::make_message(std::move(req)), timeout,
@@ -114,7 +139,7 @@ void ask_agent_anywhere(Self* self, const remote_call_env& env,
           make_error(errc::internal, "the agent answered with another type"));
       on_reply(msg.get_as<v1::ChatReply>(0));
     },
-    on_error);
+    on_error, deadlines);
 }
 
 } // namespace bsm

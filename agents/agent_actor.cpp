@@ -11,6 +11,7 @@
 #include "actors/event_bus.hpp"
 #include "actors/memory_actor.hpp"
 #include "actors/remote_call.hpp"
+#include "actors/timed_request.hpp"
 #include "agents/agent_definition.hpp"
 #include "agents/models/model_provider.hpp"
 #include "agents/tools/builtin_tools.hpp"
@@ -125,8 +126,7 @@ void remember(self_pointer self, turn_ptr t) {
   auto append = t->plan.session_append();
   if (!append || !memory)
     return deliver(self, t);
-  self
-    ->request(caf::actor_cast<memory_actor>(*memory), remaining(*t),
+  timed_request(self, self->state.deadlines, caf::actor_cast<memory_actor>(*memory), remaining(*t),
               std::move(*append))
     .then(
       [self, t](const v1::SessionAppendTurnsResponse&) {
@@ -173,8 +173,7 @@ void remember_result(self_pointer self, const std::string& key,
   v1::ToolLedgerPutRequest req;
   req.set_key(key);
   *req.mutable_result() = result;
-  self
-    ->request(caf::actor_cast<tool_ledger_actor>(*ledger),
+  timed_request(self, self->state.deadlines, caf::actor_cast<tool_ledger_actor>(*ledger),
               self->state.env.ledger_timeout, std::move(req))
     .then([](const v1::ToolLedgerPutResponse&) {},
           [self, key](caf::error& err) {
@@ -200,7 +199,8 @@ void ask_agent(self_pointer self, turn_ptr t, const nlohmann::json& args,
     self, remote_call_env{env.names, env.directory, env.types},
     std::move(call.request), remaining(*t),
     [done](const v1::ChatReply& reply) { done(tool_result(reply.output())); },
-    [done](caf::error err) { done(tool_result(render(err), true)); });
+    [done](caf::error err) { done(tool_result(render(err), true)); },
+    &self->state.deadlines);
 }
 
 void memory_tool(self_pointer self, turn_ptr t, tool_route route,
@@ -219,7 +219,7 @@ void memory_tool(self_pointer self, turn_ptr t, tool_route route,
     v1::MemoryGetRequest req;
     req.set_agent(self->state.agent);
     req.set_key(*key);
-    self->request(handle, remaining(*t), std::move(req))
+    timed_request(self, self->state.deadlines, handle, remaining(*t), std::move(req))
       .then(
         [done, k = *key](const v1::MemoryGetResponse& resp) {
           nlohmann::json out{{"key", k}, {"found", resp.found()}};
@@ -237,7 +237,7 @@ void memory_tool(self_pointer self, turn_ptr t, tool_route route,
   req.set_agent(self->state.agent);
   req.set_key(*key);
   req.set_value(*value);
-  self->request(handle, remaining(*t), std::move(req))
+  timed_request(self, self->state.deadlines, handle, remaining(*t), std::move(req))
     .then(
       [done, k = *key](const v1::MemoryPutResponse&) {
         done(tool_result(nlohmann::json{{"stored", k}}.dump()));
@@ -271,8 +271,7 @@ void hosted_tool(self_pointer self, turn_ptr t, const run_tool_step& step,
   req.set_arguments_json(step.call.arguments_json());
   req.set_idempotency_key(step.ledger_key);
   req.set_timeout_ms(static_cast<uint32_t>(remaining(*t).count()));
-  self
-    ->request(caf::actor_cast<tool_host_actor>(*host), remaining(*t),
+  timed_request(self, self->state.deadlines, caf::actor_cast<tool_host_actor>(*host), remaining(*t),
               std::move(req))
     .then([done](v1::ToolCallResponse& resp) { done(std::move(resp)); },
           [done](caf::error& err) { done(tool_result(render(err), true)); });
@@ -307,8 +306,7 @@ void run_tool(self_pointer self, turn_ptr t, run_tool_step step) {
     return run_tool_now(self, t, step);
   v1::ToolLedgerGetRequest req;
   req.set_key(step.ledger_key);
-  self
-    ->request(caf::actor_cast<tool_ledger_actor>(*ledger), remaining(*t),
+  timed_request(self, self->state.deadlines, caf::actor_cast<tool_ledger_actor>(*ledger), remaining(*t),
               std::move(req))
     .then(
       [self, t, step](v1::ToolLedgerGetResponse& resp) {
@@ -351,10 +349,10 @@ void call_model(self_pointer self, turn_ptr t) {
     advance(self, t, t->plan.on_model_response(std::move(resp), steady::now()));
   };
   if (t->sink)
-    self->request(handle, timeout, std::move(req), t->sink)
+    timed_request(self, self->state.deadlines, handle, timeout, std::move(req), t->sink)
       .then(on_response, on_error);
   else
-    self->request(handle, timeout, std::move(req)).then(on_response, on_error);
+    timed_request(self, self->state.deadlines, handle, timeout, std::move(req)).then(on_response, on_error);
 }
 
 // -- what the plan asks for ---------------------------------------------------
@@ -378,8 +376,7 @@ void offer_tools(self_pointer self, turn_ptr t) {
   auto host = self->state.env.names->get(tool_host_path);
   if (!t->plan.wants_hosted_tools() || !host)
     return advance(self, t, t->plan.offer_tools());
-  self
-    ->request(caf::actor_cast<tool_host_actor>(*host), remaining(*t),
+  timed_request(self, self->state.deadlines, caf::actor_cast<tool_host_actor>(*host), remaining(*t),
               v1::ToolListRequest{})
     .then(
       [self, t](const v1::ToolListResponse& resp) {
@@ -401,8 +398,7 @@ void start(self_pointer self, turn_ptr t) {
     t->plan.begin();
     return offer_tools(self, t);
   }
-  self
-    ->request(caf::actor_cast<memory_actor>(*memory), remaining(*t),
+  timed_request(self, self->state.deadlines, caf::actor_cast<memory_actor>(*memory), remaining(*t),
               std::move(*read))
     .then(
       [self, t](const v1::SessionReadResponse& resp) {
@@ -510,6 +506,7 @@ agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
       self->state.submit(std::move(req), origin, std::move(sink), rp);
       return rp;
     },
+    [self](atom::deadline) { self->state.deadlines.on_timer(self); },
   };
 }
 

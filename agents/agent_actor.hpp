@@ -35,6 +35,7 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
+#include "actors/timed_request.hpp"
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_metrics.hpp"
 #include "agents/agents_options.hpp"
@@ -83,6 +84,9 @@ struct agent_state {
   /// Sessions with a turn running, and the turns waiting for them (at most
   /// env.opts.max_waiting_turns each; set when the actor starts).
   session_queue<queued_turn> sessions{1};
+  /// The deadlines of the turns' requests (memory, tools, model), on one
+  /// timer instead of a CAF clock entry each (actors/timed_request.hpp).
+  request_deadlines deadlines;
 
   /// Starts a turn now, queues it behind its session's running turn, or
   /// refuses it (unavailable) when its session has

@@ -165,7 +165,8 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
         },
         [ex, respond](caf::error err) {
           respond(http::make_error_response(err, ex->request_id()));
-        });
+        },
+        &self->state.deadlines);
     });
 }
 

@@ -62,9 +62,8 @@ responder storing_responder(http_bridge_pointer self,
     record.set_content_type(std::string{res[bhttp::field::content_type]});
     record.set_body(res.body());
     auto shared = std::make_shared<http::response>(std::move(res));
-    self
-      ->request(self->state.idempotency, self->state.env->opts.internal_timeout,
-                std::move(put))
+      timed_request(self, self->state.deadlines, self->state.idempotency,
+                  self->state.env->opts.internal_timeout, std::move(put))
       .then([done, shared](
               v1::HttpIdempotencyPutResponse&) { done(std::move(*shared)); },
             [self, done, shared, scope](caf::error& err) {
@@ -115,9 +114,8 @@ void with_idempotency(http_bridge_pointer self, const http::exchange_ptr& ex,
   in_flight.emplace(scope);
   v1::HttpIdempotencyGetRequest get;
   get.set_scope(scope);
-  self
-    ->request(self->state.idempotency, self->state.env->opts.internal_timeout,
-              std::move(get))
+  timed_request(self, self->state.deadlines, self->state.idempotency,
+                self->state.env->opts.internal_timeout, std::move(get))
     .then(
       [self, ex, scope, hash, work](v1::HttpIdempotencyGetResponse& resp) {
         if (!resp.found())

@@ -170,7 +170,8 @@ enum class append_via { mailbox, router };
 void append(http_bridge_pointer self, const http::exchange_ptr& ex,
             const caf::actor& dest, append_via via, caf::message req,
             responder respond) {
-  self->request(dest, self->state.env->opts.send_timeout, req)
+  timed_request(self, self->state.deadlines, dest,
+                self->state.env->opts.send_timeout, req)
     .then(
       [ex, respond](v1::SendResponse& resp) {
         nlohmann::json body{{"message_id", resp.message_id()},
@@ -253,7 +254,8 @@ void ask(http_bridge_pointer self, const http::exchange_ptr& ex,
                          "the actor answered with a type that is not a "
                          "registered bsm.v1 message");
       respond(http::make_error_response(err, ex->request_id()));
-    });
+    },
+    &self->state.deadlines);
 }
 
 } // namespace

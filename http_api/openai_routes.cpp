@@ -122,7 +122,8 @@ void chat_completions(http_bridge_pointer self, ex_ptr ex) {
       ex->respond(http::make_json_response(
         bhttp::status::ok, oaf::completion(reply, model, created).dump()));
     },
-    [ex](caf::error err) { respond_openai_error(ex, err); });
+    [ex](caf::error err) { respond_openai_error(ex, err); },
+    &self->state.deadlines);
 }
 
 } // namespace bsm::http_handlers

@@ -103,6 +103,9 @@ using tools_changed = caf::atom_constant<caf::atom("toolschgd")>;
 /// Cluster timers: the membership's heartbeat tick, a link's flush.
 using tick = caf::atom_constant<caf::atom("tick")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
+/// The timer of an actor's timed requests (actors/timed_request.hpp): fail
+/// those whose deadline passed.
+using deadline = caf::atom_constant<caf::atom("deadline")>;
 
 } // namespace bsm::atom
 
