@@ -84,18 +84,17 @@ void ask_anywhere(Self* self, const remote_call_env& env,
     }
     auto handle = self->request(route->local, caf::infinite, std::move(msg));
     auto mid = handle.id();
-    add_timed_handler(
-      self, *deadlines, mid,
-      any_bsm_v1_reply(
-        [deadlines, mid, on_reply](caf::message reply) {
-          deadlines->settle(mid);
-          on_reply(std::move(reply));
-        },
-        [deadlines, mid, on_error](caf::error err) {
-          deadlines->settle(mid);
-          on_error(std::move(err));
-        }),
-      timeout);
+    add_timed_handler(self, *deadlines, mid,
+                      any_bsm_v1_reply(
+                        [deadlines, mid, on_reply](caf::message reply) {
+                          deadlines->settle(mid);
+                          on_reply(std::move(reply));
+                        },
+                        [deadlines, mid, on_error](caf::error err) {
+                          deadlines->settle(mid);
+                          on_error(std::move(err));
+                        }),
+                      timeout);
     return;
   }
   auto req = make_remote_ask(env, path, msg, timeout);

@@ -46,8 +46,9 @@ public:
   /// sec::request_timeout once `timeout` has passed, unless settle(mid)
   /// comes first.
   template <class Self>
-  void watch(Self* self, caf::message_id mid, std::chrono::nanoseconds timeout) {
-    auto now = self->clock().now();
+  void watch(Self* self, caf::message_id mid,
+             std::chrono::nanoseconds timeout) {
+    auto now = self->home_system().clock().now();
     auto due = now + std::max(timeout, std::chrono::nanoseconds::zero());
     if (set_.add(mid.integer_value(), due))
       arm(self, due - now);
@@ -64,9 +65,12 @@ public:
   /// again for the next deadline.
   template <class Self>
   void on_timer(Self* self) {
-    auto now = self->clock().now();
+    auto now = self->home_system().clock().now();
     for (auto id : set_.expired(now)) {
-      auto mid = caf::message_id{id}.response_id();
+      // The id's bits unchanged (the "high priority" maker adds none).
+      auto request
+        = caf::make_message_id(caf::high_message_priority_constant{}, id);
+      auto mid = request.response_id();
       self->eq_impl(mid, self->ctrl(), self->context(),
                     caf::make_error(caf::sec::request_timeout));
     }
@@ -93,8 +97,8 @@ namespace detail {
 
 /// A response handler that settles its request before running `f`; keeps
 /// the exact signature of `f`, which CAF checks against the reply type.
-template <class F, class Args =
-                     typename caf::detail::get_callable_trait<F>::arg_types>
+template <class F,
+          class Args = typename caf::detail::get_callable_trait<F>::arg_types>
 struct settling;
 
 template <class F, class... Ts>

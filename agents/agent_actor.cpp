@@ -126,8 +126,9 @@ void remember(self_pointer self, turn_ptr t) {
   auto append = t->plan.session_append();
   if (!append || !memory)
     return deliver(self, t);
-  timed_request(self, self->state.deadlines, caf::actor_cast<memory_actor>(*memory), remaining(*t),
-              std::move(*append))
+  timed_request(self, self->state.deadlines,
+                caf::actor_cast<memory_actor>(*memory), remaining(*t),
+                std::move(*append))
     .then(
       [self, t](const v1::SessionAppendTurnsResponse&) {
         if (!t->done)
@@ -173,8 +174,9 @@ void remember_result(self_pointer self, const std::string& key,
   v1::ToolLedgerPutRequest req;
   req.set_key(key);
   *req.mutable_result() = result;
-  timed_request(self, self->state.deadlines, caf::actor_cast<tool_ledger_actor>(*ledger),
-              self->state.env.ledger_timeout, std::move(req))
+  timed_request(self, self->state.deadlines,
+                caf::actor_cast<tool_ledger_actor>(*ledger),
+                self->state.env.ledger_timeout, std::move(req))
     .then([](const v1::ToolLedgerPutResponse&) {},
           [self, key](caf::error& err) {
             if (self->state.env.log)
@@ -219,7 +221,8 @@ void memory_tool(self_pointer self, turn_ptr t, tool_route route,
     v1::MemoryGetRequest req;
     req.set_agent(self->state.agent);
     req.set_key(*key);
-    timed_request(self, self->state.deadlines, handle, remaining(*t), std::move(req))
+    timed_request(self, self->state.deadlines, handle, remaining(*t),
+                  std::move(req))
       .then(
         [done, k = *key](const v1::MemoryGetResponse& resp) {
           nlohmann::json out{{"key", k}, {"found", resp.found()}};
@@ -237,7 +240,8 @@ void memory_tool(self_pointer self, turn_ptr t, tool_route route,
   req.set_agent(self->state.agent);
   req.set_key(*key);
   req.set_value(*value);
-  timed_request(self, self->state.deadlines, handle, remaining(*t), std::move(req))
+  timed_request(self, self->state.deadlines, handle, remaining(*t),
+                std::move(req))
     .then(
       [done, k = *key](const v1::MemoryPutResponse&) {
         done(tool_result(nlohmann::json{{"stored", k}}.dump()));
@@ -271,8 +275,9 @@ void hosted_tool(self_pointer self, turn_ptr t, const run_tool_step& step,
   req.set_arguments_json(step.call.arguments_json());
   req.set_idempotency_key(step.ledger_key);
   req.set_timeout_ms(static_cast<uint32_t>(remaining(*t).count()));
-  timed_request(self, self->state.deadlines, caf::actor_cast<tool_host_actor>(*host), remaining(*t),
-              std::move(req))
+  timed_request(self, self->state.deadlines,
+                caf::actor_cast<tool_host_actor>(*host), remaining(*t),
+                std::move(req))
     .then([done](v1::ToolCallResponse& resp) { done(std::move(resp)); },
           [done](caf::error& err) { done(tool_result(render(err), true)); });
 }
@@ -306,8 +311,9 @@ void run_tool(self_pointer self, turn_ptr t, run_tool_step step) {
     return run_tool_now(self, t, step);
   v1::ToolLedgerGetRequest req;
   req.set_key(step.ledger_key);
-  timed_request(self, self->state.deadlines, caf::actor_cast<tool_ledger_actor>(*ledger), remaining(*t),
-              std::move(req))
+  timed_request(self, self->state.deadlines,
+                caf::actor_cast<tool_ledger_actor>(*ledger), remaining(*t),
+                std::move(req))
     .then(
       [self, t, step](v1::ToolLedgerGetResponse& resp) {
         if (t->done)
@@ -349,10 +355,12 @@ void call_model(self_pointer self, turn_ptr t) {
     advance(self, t, t->plan.on_model_response(std::move(resp), steady::now()));
   };
   if (t->sink)
-    timed_request(self, self->state.deadlines, handle, timeout, std::move(req), t->sink)
+    timed_request(self, self->state.deadlines, handle, timeout, std::move(req),
+                  t->sink)
       .then(on_response, on_error);
   else
-    timed_request(self, self->state.deadlines, handle, timeout, std::move(req)).then(on_response, on_error);
+    timed_request(self, self->state.deadlines, handle, timeout, std::move(req))
+      .then(on_response, on_error);
 }
 
 // -- what the plan asks for ---------------------------------------------------
@@ -376,8 +384,9 @@ void offer_tools(self_pointer self, turn_ptr t) {
   auto host = self->state.env.names->get(tool_host_path);
   if (!t->plan.wants_hosted_tools() || !host)
     return advance(self, t, t->plan.offer_tools());
-  timed_request(self, self->state.deadlines, caf::actor_cast<tool_host_actor>(*host), remaining(*t),
-              v1::ToolListRequest{})
+  timed_request(self, self->state.deadlines,
+                caf::actor_cast<tool_host_actor>(*host), remaining(*t),
+                v1::ToolListRequest{})
     .then(
       [self, t](const v1::ToolListResponse& resp) {
         advance(self, t, t->plan.offer_tools(resp.tools()));
@@ -398,8 +407,9 @@ void start(self_pointer self, turn_ptr t) {
     t->plan.begin();
     return offer_tools(self, t);
   }
-  timed_request(self, self->state.deadlines, caf::actor_cast<memory_actor>(*memory), remaining(*t),
-              std::move(*read))
+  timed_request(self, self->state.deadlines,
+                caf::actor_cast<memory_actor>(*memory), remaining(*t),
+                std::move(*read))
     .then(
       [self, t](const v1::SessionReadResponse& resp) {
         if (t->done)

@@ -62,7 +62,7 @@ responder storing_responder(http_bridge_pointer self,
     record.set_content_type(std::string{res[bhttp::field::content_type]});
     record.set_body(res.body());
     auto shared = std::make_shared<http::response>(std::move(res));
-      timed_request(self, self->state.deadlines, self->state.idempotency,
+    timed_request(self, self->state.deadlines, self->state.idempotency,
                   self->state.env->opts.internal_timeout, std::move(put))
       .then([done, shared](
               v1::HttpIdempotencyPutResponse&) { done(std::move(*shared)); },

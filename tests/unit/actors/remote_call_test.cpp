@@ -12,6 +12,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
 #include <spdlog/sinks/null_sink.h>
 
 #include "actors/cluster_ingress.hpp"
@@ -88,24 +89,41 @@ protected:
     return caf::make_message(std::move(req));
   }
 
+  /// Whose timer ends an ask: CAF's clock, or the asker's own
+  /// (actors/timed_request.hpp).
+  enum class timed_by { caf_clock, own_timer };
+
+  struct asker_state {
+    bsm::request_deadlines deadlines;
+  };
+
   /// Runs ask_anywhere from an actor of node A; the answer (a PingResponse)
   /// or the error as the result.
-  caf::expected<bsm::v1::PingResponse> ask(const std::string& path) {
+  caf::expected<bsm::v1::PingResponse>
+  ask(const std::string& path, timed_by timer = timed_by::caf_clock,
+      std::chrono::milliseconds timeout = 10s) {
     caf::scoped_actor waiter{sys};
     auto env = env_a;
     auto to = caf::actor_cast<caf::actor>(waiter);
-    sys.spawn([env, path, to](caf::event_based_actor* self) {
-      bsm::ask_anywhere(
-        self, env, path, ping(9), 10s,
-        [self, to](caf::message reply) {
-          self->send(to, std::move(reply));
-          self->quit();
-        },
-        [self, to](caf::error err) {
-          self->send(to, std::move(err));
-          self->quit();
-        });
-    });
+    sys.spawn(
+      [env, path, to, timer, timeout](caf::stateful_actor<asker_state>* self) {
+        auto* deadlines
+          = timer == timed_by::own_timer ? &self->state.deadlines : nullptr;
+        bsm::ask_anywhere(
+          self, env, path, ping(9), timeout,
+          [self, to](caf::message reply) {
+            self->send(to, std::move(reply));
+            self->quit();
+          },
+          [self, to](caf::error err) {
+            self->send(to, std::move(err));
+            self->quit();
+          },
+          deadlines);
+        return caf::behavior{
+          [self](bsm::atom::deadline) { self->state.deadlines.on_timer(self); },
+        };
+      });
     caf::expected<bsm::v1::PingResponse> result{caf::error{}};
     waiter->receive([&](bsm::v1::PingResponse& x) { result = std::move(x); },
                     [&](caf::error& err) { result = std::move(err); },
@@ -177,6 +195,36 @@ TEST_F(RemoteCall, AsksAnotherNodesActorThroughItsClusterPort) {
   ASSERT_TRUE(pong) << bsm::render(pong.error());
   EXPECT_EQ(pong->node(), "node-b");
   EXPECT_EQ(pong->sequence(), 9u);
+}
+
+TEST_F(RemoteCall, AsksLocallyAndRemotelyOnItsOwnTimer) {
+  for (auto [path, node] : {std::pair{"local/info", "node-a"},
+                            std::pair{"remote/info", "node-b"}}) {
+    auto pong = ask(path, timed_by::own_timer);
+    ASSERT_TRUE(pong) << path << ": " << bsm::render(pong.error());
+    EXPECT_EQ(pong->node(), node);
+  }
+}
+
+struct silent_state {
+  std::vector<caf::response_promise> held;
+};
+
+TEST_F(RemoteCall, AnAskNobodyAnswersTimesOutOnItsOwnTimer) {
+  auto silent = sys.spawn([](caf::stateful_actor<silent_state>* self) {
+    return caf::behavior{
+      [self](bsm::v1::PingRequest&) -> caf::result<bsm::v1::PingResponse> {
+        self->state.held.push_back(self->make_response_promise());
+        return caf::delegated<bsm::v1::PingResponse>{};
+      },
+    };
+  });
+  EXPECT_FALSE(names_a->put("local/silent", silent));
+  auto failed = ask("local/silent", timed_by::own_timer, 50ms);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), caf::sec::request_timeout)
+    << bsm::render(failed.error());
+  caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(RemoteCall, AnAskThatCannotBeRoutedFailsAtOnce) {

@@ -37,10 +37,10 @@ TEST(DeadlineSet, AnEarlierDeadlineArmsAnEarlierTimer) {
 
 TEST(DeadlineSet, ATimerFindsWhatIsDueEarliestFirst) {
   deadline_set set;
-  (void) set.add(3, t0 + 30ms);
-  (void) set.add(1, t0 + 10ms);
-  (void) set.add(2, t0 + 20ms);
-  (void) set.add(4, t0 + 40ms);
+  (void)set.add(3, t0 + 30ms);
+  (void)set.add(1, t0 + 10ms);
+  (void)set.add(2, t0 + 20ms);
+  (void)set.add(4, t0 + 40ms);
   EXPECT_EQ(set.expired(t0 + 30ms), (ids{1, 2, 3}));
   EXPECT_EQ(set.size(), 1u);
   EXPECT_EQ(set.next(), t0 + 40ms);
@@ -49,8 +49,8 @@ TEST(DeadlineSet, ATimerFindsWhatIsDueEarliestFirst) {
 
 TEST(DeadlineSet, AnAnsweredRequestNeverExpires) {
   deadline_set set;
-  (void) set.add(1, t0 + 10ms);
-  (void) set.add(2, t0 + 10ms);
+  (void)set.add(1, t0 + 10ms);
+  (void)set.add(2, t0 + 10ms);
   EXPECT_TRUE(set.remove(1));
   EXPECT_FALSE(set.remove(1));
   EXPECT_EQ(set.expired(t0 + 10ms), (ids{2}));
@@ -93,8 +93,8 @@ TEST(DeadlineSet, AStaleTimerStillLeavesOneArmedForTheRest) {
 
 TEST(DeadlineSet, AddingAnIdAgainMovesItsDeadline) {
   deadline_set set;
-  (void) set.add(1, t0 + 10ms);
-  (void) set.add(1, t0 + 50ms);
+  (void)set.add(1, t0 + 10ms);
+  (void)set.add(1, t0 + 50ms);
   EXPECT_EQ(set.size(), 1u);
   EXPECT_TRUE(set.expired(t0 + 10ms).empty());
   EXPECT_EQ(set.expired(t0 + 50ms), (ids{1}));
