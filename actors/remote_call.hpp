@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include <caf/duration.hpp>
 #include <caf/message.hpp>
 
 #include "actors/interfaces.hpp"
@@ -74,52 +75,57 @@ void ask_anywhere(Self* self, const remote_call_env& env,
   auto route = route_call(env, path);
   if (!route)
     return on_error(route.error());
+  // One request and one handler either way: the reply handler covers every
+  // bsm.v1 type, too big to instantiate twice.
+  caf::duration within{timeout};
+  if (deadlines)
+    within = caf::infinite;
   if (route->local) {
-    if (!deadlines) {
-      auto handle = self->request(route->local, timeout, std::move(msg));
-      self->add_multiplexed_response_handler(
-        handle.id(),
-        any_bsm_v1_reply(std::move(on_reply), std::move(on_error)));
-      return;
-    }
-    auto handle = self->request(route->local, caf::infinite, std::move(msg));
+    auto handle = self->request(route->local, within, std::move(msg));
     auto mid = handle.id();
-    add_timed_handler(self, *deadlines, mid,
-                      any_bsm_v1_reply(
-                        [deadlines, mid, on_reply](caf::message reply) {
-                          deadlines->settle(mid);
-                          on_reply(std::move(reply));
-                        },
-                        [deadlines, mid, on_error](caf::error err) {
-                          deadlines->settle(mid);
-                          on_error(std::move(err));
-                        }),
-                      timeout);
+    if (deadlines) {
+      on_reply = [deadlines, mid, inner = std::move(on_reply)](caf::message m) {
+        deadlines->settle(mid);
+        inner(std::move(m));
+      };
+      on_error = [deadlines, mid, inner = std::move(on_error)](caf::error e) {
+        deadlines->settle(mid);
+        inner(std::move(e));
+      };
+    }
+    self->add_multiplexed_response_handler(
+      mid, any_bsm_v1_reply(std::move(on_reply), std::move(on_error)));
+    if (deadlines)
+      deadlines->watch(self, mid, timeout);
     return;
   }
   auto req = make_remote_ask(env, path, msg, timeout);
   if (!req)
     return on_error(req.error());
-  auto on_response = [env, on_reply, on_error](v1::RemoteAskResponse& resp) {
-    auto reply = decode_remote_reply(env, resp);
-    if (!reply)
-      return on_error(reply.error());
-    on_reply(std::move(*reply));
-  };
-  auto on_failure = [on_error, node = route->node](caf::error& err) {
-    if (err == caf::sec::request_receiver_down
-        || err == caf::sec::remote_linking_failed)
-      err = make_error(errc::unavailable,
-                       "node " + node + " went away during the call");
-    on_error(std::move(err));
-  };
-  auto remote = caf::actor_cast<cluster_ingress_actor>(route->remote);
+  auto handle
+    = self->request(caf::actor_cast<cluster_ingress_actor>(route->remote),
+                    within, std::move(*req));
+  auto mid = handle.id();
+  handle.then(
+    [env, on_reply, on_error, deadlines, mid](v1::RemoteAskResponse& resp) {
+      if (deadlines)
+        deadlines->settle(mid);
+      auto reply = decode_remote_reply(env, resp);
+      if (!reply)
+        return on_error(reply.error());
+      on_reply(std::move(*reply));
+    },
+    [on_error, node = route->node, deadlines, mid](caf::error& err) {
+      if (deadlines)
+        deadlines->settle(mid);
+      if (err == caf::sec::request_receiver_down
+          || err == caf::sec::remote_linking_failed)
+        err = make_error(errc::unavailable,
+                         "node " + node + " went away during the call");
+      on_error(std::move(err));
+    });
   if (deadlines)
-    timed_request(self, *deadlines, remote, timeout, std::move(*req))
-      .then(std::move(on_response), std::move(on_failure));
-  else
-    self->request(remote, timeout, std::move(*req))
-      .then(std::move(on_response), std::move(on_failure));
+    deadlines->watch(self, mid, timeout);
 }
 
 /// A turn of the agent `req.agent()` wherever it lives: `on_reply` gets

@@ -26,7 +26,6 @@
 #include <cstdint>
 #include <utility>
 
-#include <caf/behavior.hpp>
 #include <caf/detail/type_traits.hpp>
 #include <caf/error.hpp>
 #include <caf/message_id.hpp>
@@ -157,17 +156,6 @@ auto timed_request(Self* self, request_deadlines& deadlines, const Dest& dest,
   auto handle = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
   return timed_response<decltype(handle)>{std::move(handle), deadlines,
                                           timeout};
-}
-
-/// A dynamically typed response handler `bhvr` for request `mid` (from
-/// self->request(dest, caf::infinite, ...)), timed by `deadlines`; `bhvr`
-/// must settle `mid` itself (see ask_anywhere).
-template <class Self>
-void add_timed_handler(Self* self, request_deadlines& deadlines,
-                       caf::message_id mid, caf::behavior bhvr,
-                       std::chrono::nanoseconds timeout) {
-  self->add_multiplexed_response_handler(mid, std::move(bhvr));
-  deadlines.watch(self, mid, timeout);
 }
 
 } // namespace bsm
