@@ -104,6 +104,16 @@ caf::behavior holder(caf::stateful_actor<holder_state>* self) {
 
 class TimedRequest : public ::testing::Test {
 protected:
+  ~TimedRequest() override {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  }
+
+  template <class... Ts>
+  caf::actor spawn(Ts&&... xs) {
+    return spawned.emplace_back(sys.spawn(std::forward<Ts>(xs)...));
+  }
+
   // Waits until `who` has handled everything sent to it before.
   void sync(const caf::actor& who, const std::string& what = "sync") {
     caf::scoped_actor self{sys};
@@ -112,73 +122,63 @@ protected:
                [](caf::error& err) { FAIL() << bsm::render(err); });
   }
 
+  // Sends `count` requests that nobody answers in time: each fails once
+  // with request_timeout, not before its deadline, and the answers that
+  // come afterwards (before the "pending" query) find no handler.
+  void expect_each_to_time_out_once(int count, int timeout_ms) {
+    auto target = spawn(holder);
+    auto req = spawn(requester, t);
+    caf::anon_send(req, count, target, timeout_ms);
+    ASSERT_TRUE(
+      bsm::test::poll_until([&] { return t->errors.load() >= count; }));
+    EXPECT_EQ(t->timeouts.load(), count);
+    EXPECT_EQ(t->early.load(), 0);
+    sync(target, "release");
+    sync(req, "pending");
+    EXPECT_EQ(t->errors.load(), count);
+    EXPECT_EQ(t->answers.load(), 0);
+    EXPECT_EQ(t->pending.load(), 0u);
+  }
+
   bsm::system_config cfg;
   caf::actor_system sys{cfg};
+  std::vector<caf::actor> spawned;
   std::shared_ptr<tally> t = std::make_shared<tally>();
 };
 
 TEST_F(TimedRequest, ATargetThatNeverAnswersFailsOnceAfterTheDeadline) {
-  auto target = sys.spawn(holder);
-  auto req = sys.spawn(requester, t);
-  caf::anon_send(req, 1, target, 50);
-  ASSERT_TRUE(bsm::test::poll_until([&] { return t->errors.load() == 1; }));
-  EXPECT_EQ(t->timeouts.load(), 1);
-  EXPECT_EQ(t->early.load(), 0);
-  // The answer comes late: it reaches the requester before the "pending"
-  // query and finds no handler.
-  sync(target, "release");
-  sync(req, "pending");
-  EXPECT_EQ(t->answers.load(), 0);
-  EXPECT_EQ(t->errors.load(), 1);
-  EXPECT_EQ(t->pending.load(), 0u);
-  caf::anon_send_exit(req, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
+  expect_each_to_time_out_once(1, 50);
+}
+
+TEST_F(TimedRequest, ManyRequestsShareOneTimerAndEachFailsOnce) {
+  expect_each_to_time_out_once(1000, 100);
+  EXPECT_EQ(t->armed.load(), 1u);
 }
 
 TEST_F(TimedRequest, AnAnswerInTimeIsNoErrorAndLeavesNothingPending) {
-  auto target = sys.spawn(echo);
-  auto req = sys.spawn(requester, t);
+  auto target = spawn(echo);
+  auto req = spawn(requester, t);
   caf::anon_send(req, 100, target, 60'000);
   ASSERT_TRUE(bsm::test::poll_until([&] { return t->answers.load() == 100; }));
   sync(req, "pending");
   EXPECT_EQ(t->errors.load(), 0);
   EXPECT_EQ(t->pending.load(), 0u);
-  caf::anon_send_exit(req, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
-}
-
-TEST_F(TimedRequest, ManyRequestsShareOneTimerAndEachFailsOnce) {
-  auto target = sys.spawn(holder);
-  auto req = sys.spawn(requester, t);
-  caf::anon_send(req, 1000, target, 100);
-  ASSERT_TRUE(bsm::test::poll_until([&] { return t->errors.load() >= 1000; }));
-  EXPECT_EQ(t->armed.load(), 1u);
-  EXPECT_EQ(t->timeouts.load(), 1000);
-  EXPECT_EQ(t->early.load(), 0);
-  sync(target, "release");
-  sync(req, "pending");
-  EXPECT_EQ(t->errors.load(), 1000);
-  EXPECT_EQ(t->answers.load(), 0);
-  EXPECT_EQ(t->pending.load(), 0u);
-  caf::anon_send_exit(req, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TimedRequest, ATargetThatIsGoneFailsTheRequestAtOnce) {
-  auto target = sys.spawn(echo);
+  auto target = spawn(echo);
   {
     caf::scoped_actor self{sys};
     self->monitor(target);
     self->send_exit(target, caf::exit_reason::user_shutdown);
     self->receive([](const caf::down_msg&) {});
   }
-  auto req = sys.spawn(requester, t);
+  auto req = spawn(requester, t);
   caf::anon_send(req, 1, target, 60'000);
   ASSERT_TRUE(bsm::test::poll_until([&] { return t->errors.load() == 1; }));
   EXPECT_EQ(t->timeouts.load(), 0);
   sync(req, "pending");
   EXPECT_EQ(t->pending.load(), 0u);
-  caf::anon_send_exit(req, caf::exit_reason::user_shutdown);
 }
 
 } // namespace
