@@ -41,9 +41,9 @@ namespace bsm {
 /// clock (CAF's deterministic test coordinator makes it virtual).
 class request_deadlines {
 public:
-  /// Fails the request `mid` (sent with caf::infinite) with
-  /// sec::request_timeout once `timeout` has passed, unless settle(mid)
-  /// comes first.
+  /// Fails the request whose response handle has the id `mid` (sent with
+  /// caf::infinite) with sec::request_timeout once `timeout` has passed,
+  /// unless settle(mid) comes first.
   template <class Self>
   void watch(Self* self, caf::message_id mid,
              std::chrono::nanoseconds timeout) {
@@ -66,10 +66,12 @@ public:
   void on_timer(Self* self) {
     auto now = self->home_system().clock().now();
     for (auto id : set_.expired(now)) {
-      // The id's bits unchanged (the "high priority" maker adds none).
-      auto request
+      // The id's bits unchanged (the "high priority" maker adds none); a
+      // response handle's id is the response id already.
+      auto mid
         = caf::make_message_id(caf::high_message_priority_constant{}, id);
-      auto mid = request.response_id();
+      if (mid.is_request())
+        mid = mid.response_id();
       self->eq_impl(mid, self->ctrl(), self->context(),
                     caf::make_error(caf::sec::request_timeout));
     }
@@ -135,11 +137,6 @@ public:
     handle_.then(detail::settle_then(deadlines_, mid, std::move(on_response)),
                  detail::settle_then(deadlines_, mid, std::move(on_error)));
     deadlines_.watch(handle_.self(), mid, timeout_);
-  }
-
-  /// The request's id (for add_multiplexed_response_handler callers).
-  caf::message_id id() const noexcept {
-    return handle_.id();
   }
 
 private:
