@@ -38,7 +38,7 @@ struct store_options {
   /// What the process may hold beyond `memory_budget` and a tenth of it
   /// (threads, actors, HTTP buffers) before new HTTP work is refused
   /// (memory_budget.hpp). Default: 64 MiB.
-  uint64_t memory_headroom = 64ull << 20;
+  uint64_t memory_headroom = 192ull << 20;
   /// One column family's memtable is flushed at this size. At most half
   /// of `memory_budget`. Default: 16 MiB.
   uint64_t write_buffer_bytes = 16ull << 20;
