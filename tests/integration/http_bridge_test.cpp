@@ -939,7 +939,7 @@ TEST_F(HttpBridge, ClusterViewShowsTheMemoryBudgetAndItsUse) {
   ASSERT_TRUE(res && res->status == 200) << describe(res);
   auto memory = body_of(*res)["memory"];
   EXPECT_EQ(memory["budget_bytes"], 268435456) << res->body;
-  EXPECT_EQ(memory["headroom_bytes"], 67108864) << res->body;
+  EXPECT_EQ(memory["headroom_bytes"], 201326592) << res->body;
   EXPECT_EQ(memory["exhausted"], false) << res->body;
   for (const char* field : {"store_held_bytes", "block_cache_usage_bytes",
                             "block_cache_pinned_bytes", "memtable_bytes",
