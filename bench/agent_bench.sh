@@ -14,9 +14,14 @@
 #                   message, no session (bench/http/chat_completions.lua)
 #      chat-half    chat paced to about half of the rate chat reached at
 #                   the same connection count in the same round (list it
-#                   after chat): each connection waits
-#                   round(2 * conns / rate) ms (wrk's delay(), whole ms)
-#                   after each answer; the rate reached is reported
+#                   after chat): half the rate is a cycle of
+#                   2 * conns / rate per connection, of which the answer
+#                   itself takes about conns / rate, so each connection
+#                   waits floor(1000 * conns / rate) ms, at least 1 (wrk's
+#                   delay() counts whole ms), after each answer (at 16
+#                   connections 47-49% of the chat rate; at 1 connection
+#                   the whole-ms pause paces far lower); the rate reached
+#                   is reported
 #      Around each measured run /metrics is read; the difference of
 #      bsm_agent_turn_overhead_seconds{agent} (turn time minus provider
 #      time, measured in the agent actor) gives the overhead quantiles, and
@@ -142,7 +147,7 @@ for line in open(sys.argv[1]):
     if (r["name"], r["connections"], r["rep"]) == ("chat", int(sys.argv[2]), int(sys.argv[3])):
         print(r["rps"])' "$tmp/runs" "$conns" "$rep")
     [[ -n $full ]] || fail "chat-half needs a chat run at $conns connections before it"
-    AGENT_BENCH_DELAY_MS=$(python3 -c 'import sys; print(max(1, round(2000 * int(sys.argv[1]) / float(sys.argv[2]))))' "$conns" "$full")
+    AGENT_BENCH_DELAY_MS=$(python3 -c 'import sys; print(max(1, int(1000 * int(sys.argv[1]) / float(sys.argv[2]))))' "$conns" "$full")
   fi
   # The measured run continues the warm-up's sessions (same ids); each
   # connection count has its own.
