@@ -80,23 +80,19 @@ void ask_anywhere(Self* self, const remote_call_env& env,
   caf::duration within{timeout};
   if (deadlines)
     within = caf::infinite;
+  // With deadlines: whichever handler runs settles the request's deadline.
+  auto watch = [&](caf::message_id mid) {
+    if (!deadlines)
+      return;
+    on_reply = detail::settle_then(*deadlines, mid, std::move(on_reply));
+    on_error = detail::settle_then(*deadlines, mid, std::move(on_error));
+    deadlines->watch(self, mid, timeout);
+  };
   if (route->local) {
     auto handle = self->request(route->local, within, std::move(msg));
-    auto mid = handle.id();
-    if (deadlines) {
-      on_reply = [deadlines, mid, inner = std::move(on_reply)](caf::message m) {
-        deadlines->settle(mid);
-        inner(std::move(m));
-      };
-      on_error = [deadlines, mid, inner = std::move(on_error)](caf::error e) {
-        deadlines->settle(mid);
-        inner(std::move(e));
-      };
-    }
+    watch(handle.id());
     self->add_multiplexed_response_handler(
-      mid, any_bsm_v1_reply(std::move(on_reply), std::move(on_error)));
-    if (deadlines)
-      deadlines->watch(self, mid, timeout);
+      handle.id(), any_bsm_v1_reply(std::move(on_reply), std::move(on_error)));
     return;
   }
   auto req = make_remote_ask(env, path, msg, timeout);
@@ -105,27 +101,21 @@ void ask_anywhere(Self* self, const remote_call_env& env,
   auto handle
     = self->request(caf::actor_cast<cluster_ingress_actor>(route->remote),
                     within, std::move(*req));
-  auto mid = handle.id();
+  watch(handle.id());
   handle.then(
-    [env, on_reply, on_error, deadlines, mid](v1::RemoteAskResponse& resp) {
-      if (deadlines)
-        deadlines->settle(mid);
+    [env, on_reply, on_error](v1::RemoteAskResponse& resp) {
       auto reply = decode_remote_reply(env, resp);
       if (!reply)
         return on_error(reply.error());
       on_reply(std::move(*reply));
     },
-    [on_error, node = route->node, deadlines, mid](caf::error& err) {
-      if (deadlines)
-        deadlines->settle(mid);
+    [on_error, node = route->node](caf::error& err) {
       if (err == caf::sec::request_receiver_down
           || err == caf::sec::remote_linking_failed)
         err = make_error(errc::unavailable,
                          "node " + node + " went away during the call");
       on_error(std::move(err));
     });
-  if (deadlines)
-    deadlines->watch(self, mid, timeout);
 }
 
 /// A turn of the agent `req.agent()` wherever it lives: `on_reply` gets
