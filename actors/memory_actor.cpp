@@ -11,6 +11,7 @@
 #include "runtime/error.hpp"
 #include "runtime/naming/name_registry.hpp"
 #include "runtime/store/big_endian.hpp"
+#include "runtime/store/session_prefix.hpp"
 
 namespace bsm {
 
@@ -26,9 +27,12 @@ std::string kv_prefix(const std::string& agent) {
   return std::string{"kv\0", 3} + agent + '\0';
 }
 
+// The store's session filters rely on this layout (session_prefix.hpp):
+// the prefix, then the turn's number in session_turn_seq_bytes.
 std::string session_prefix(const std::string& agent,
                            const std::string& session) {
-  return std::string{"s\0", 2} + agent + '\0' + session + '\0';
+  return std::string{session_turn_tag, sizeof session_turn_tag} + agent + '\0'
+         + session + '\0';
 }
 
 std::string big_endian(uint64_t x) {
@@ -98,8 +102,18 @@ v1::SessionAppendTurnsRequest as_turns(const v1::SessionAppendRequest& req) {
 } // namespace
 
 std::unique_ptr<rocksdb::Iterator> memory_state::iterator() const {
+  rocksdb::ReadOptions opts;
+  // The family has a prefix extractor; this iterator ignores it.
+  opts.total_order_seek = true;
   return std::unique_ptr<rocksdb::Iterator>{
-    db->db().NewIterator(rocksdb::ReadOptions{}, db->handle(column::memory))};
+    db->db().NewIterator(opts, db->handle(column::memory))};
+}
+
+std::unique_ptr<rocksdb::Iterator> memory_state::session_iterator() const {
+  rocksdb::ReadOptions opts;
+  opts.prefix_same_as_start = true;
+  return std::unique_ptr<rocksdb::Iterator>{
+    db->db().NewIterator(opts, db->handle(column::memory))};
 }
 
 caf::error memory_state::check_key(const std::string& agent,
@@ -202,7 +216,7 @@ memory_state::list(const v1::MemoryListRequest& req) {
 caf::expected<uint64_t> memory_state::last_seq_of(const std::string& prefix) {
   if (auto held = sequences->last(prefix))
     return *held;
-  auto it = iterator();
+  auto it = session_iterator();
   it->SeekForPrev(prefix + big_endian(UINT64_MAX));
   uint64_t result = 0;
   if (it->Valid() && it->key().starts_with(prefix))
@@ -283,7 +297,7 @@ memory_state::append(const v1::SessionAppendRequest& req) {
 caf::expected<v1::SessionReadResponse>
 memory_state::read_store(const std::string& prefix, uint64_t before,
                          size_t limit) {
-  auto it = iterator();
+  auto it = session_iterator();
   // Walk backwards from just before `before`, then reverse: oldest first.
   it->SeekForPrev(prefix + big_endian(before - 1));
   v1::SessionReadResponse result;

@@ -96,7 +96,12 @@ private:
   caf::expected<std::vector<memory_write>>
   effect_of(const v1::Envelope& envelope);
 
+  /// Over the whole memory family, in key order.
   std::unique_ptr<rocksdb::Iterator> iterator() const;
+  /// Over one session's turns: the family's prefix filters skip the table
+  /// files without the session (runtime/store/session_prefix.hpp), and
+  /// the iterator ends at the session's first or last turn.
+  std::unique_ptr<rocksdb::Iterator> session_iterator() const;
   caf::error check_key(const std::string& agent, const std::string& key) const;
   caf::expected<uint64_t> last_seq_of(const std::string& session_prefix);
 };

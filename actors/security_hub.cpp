@@ -39,11 +39,13 @@ void security_hub_state::publish() {
 security_hub_actor::behavior_type
 security_hub(security_hub_pointer self, security_options opts, store* db,
              std::shared_ptr<security::authenticator_slot> access,
-             std::shared_ptr<spdlog::logger> log) {
+             std::shared_ptr<spdlog::logger> log,
+             security::login_backoff_metrics backoff_metrics) {
   auto& st = self->state;
   st.access = std::move(access);
   st.log = std::move(log);
-  auto service = security::credentials_service::make(opts, *db);
+  auto service = security::credentials_service::make(
+    opts, *db, security::password_hash_params{}, backoff_metrics);
   if (service) {
     st.service = std::move(*service);
     st.publish();

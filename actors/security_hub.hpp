@@ -38,6 +38,7 @@ using security_hub_pointer
 security_hub_actor::behavior_type
 security_hub(security_hub_pointer self, security_options opts, store* db,
              std::shared_ptr<security::authenticator_slot> access,
-             std::shared_ptr<spdlog::logger> log);
+             std::shared_ptr<spdlog::logger> log,
+             security::login_backoff_metrics backoff_metrics);
 
 } // namespace bsm

@@ -7,8 +7,10 @@
 #      bench/http/new_sessions.lua, 16 connections, in SAMPLES equal runs.
 #      Before the first and after each run: the node's RSS
 #      (/proc/PID/status VmRSS), the data dir's size (du -sb; of it the
-#      write-ahead logs) and the
-#      run's turns/s (its turns over its wall time, wrk's start to the last
+#      write-ahead logs), the store's memory series from GET /metrics
+#      (block cache usage and pinned part, memtables, table readers; the
+#      whole scrape is kept as metrics-<sessions>.txt) and the run's
+#      turns/s (its turns over its wall time, wrk's start to the last
 #      answer).
 #   2. SIGTERM, then the node again on the same data dir: the time from
 #      its start to GET /readyz 200 and its RSS then.
@@ -35,7 +37,8 @@
 #   SESSIONS_BENCH_RUN_TIMEOUT [0]   seconds one run may take; 0: 300 plus
 #                                    10 ms per turn of the run
 # Writes bench/results/sessions-<stamp>/: result.json, table.md,
-# samples.csv, plot.txt (ASCII) and wrk's output per run; prints the table.
+# samples.csv, plot.txt (ASCII), the /metrics scrape per sample and wrk's
+# output per run; prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/bsmd_lib.sh
@@ -110,12 +113,32 @@ smoke_test() {
   [[ $status == 200 ]] || fail "POST /v1/agents/$agent/chat answered $status: $(head -c 500 "$tmp/smoke")"
 }
 
+# The store's memory series of a /metrics scrape as JSON members (0 for a
+# series the node does not have).
+store_series() {
+  python3 - "$1" <<'PY'
+import sys
+names = {"bsm_store_block_cache_usage_bytes": "cache_usage_bytes",
+         "bsm_store_block_cache_pinned_bytes": "cache_pinned_bytes",
+         "bsm_store_memtable_bytes": "memtable_bytes",
+         "bsm_store_table_readers_bytes": "table_readers_bytes"}
+values = dict.fromkeys(names.values(), 0)
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if len(parts) == 2 and parts[0] in names:
+        values[names[parts[0]]] = int(float(parts[1]))
+print(", ".join('"%s": %d' % kv for kv in values.items()))
+PY
+}
+
 # sample SESSIONS SECONDS ANSWERED FAILED: one line of $tmp/samples (the
 # run that ended here answered ANSWERED turns in SECONDS).
 sample() {
   local rate=null
   [[ $2 != 0 ]] && rate=$(python3 -c 'import sys; print(round(int(sys.argv[1]) / float(sys.argv[2]), 1))' "$3" "$2")
-  echo "{\"sessions\": $1, \"rss_bytes\": $(rss_bytes "$bsmd_pid"), \"data_dir_bytes\": $(data_bytes), \"wal_bytes\": $(wal_bytes), \"seconds\": $2, \"turns_per_s\": $rate, \"failed\": $4}" >>"$tmp/samples"
+  local scrape="$out/metrics-$1.txt"
+  curl -s --max-time 10 -o "$scrape" "$bsmd_url/metrics" || : >"$scrape"
+  echo "{\"sessions\": $1, \"rss_bytes\": $(rss_bytes "$bsmd_pid"), \"data_dir_bytes\": $(data_bytes), \"wal_bytes\": $(wal_bytes), $(store_series "$scrape"), \"seconds\": $2, \"turns_per_s\": $rate, \"failed\": $4}" >>"$tmp/samples"
 }
 
 # run_turns PREFIX COUNT: COUNT turns opening sessions PREFIX-1..COUNT;

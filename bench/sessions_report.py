@@ -231,6 +231,11 @@ def complete(doc):
     return doc
 
 
+# The store's memory series a sample may carry (sessions_bench.sh).
+STORE_SERIES = ("cache_usage_bytes", "cache_pinned_bytes", "memtable_bytes",
+                "table_readers_bytes")
+
+
 def mib(n):
     return "%.0f MiB" % (n / MIB)
 
@@ -241,16 +246,19 @@ def mib1(n):
 
 def markdown_table(doc):
     """The samples, the restart and the history reads as markdown."""
-    lines = ["| sessions | RSS | data dir | of it WAL | turns/s (interval) "
-             "| failed turns |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| sessions | RSS | block cache (pinned) | memtables | data dir "
+             "| of it WAL | turns/s (interval) | failed turns |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for s in doc["samples"]:
         rate = "%.0f" % s["turns_per_s"] if s.get("turns_per_s") else "-"
-        lines.append("| {:,} | {} | {} | {} | {} | {} |".format(
-            s["sessions"], mib(s["rss_bytes"]), mib1(s["data_dir_bytes"]),
+        lines.append("| {:,} | {} | {} ({}) | {} | {} | {} | {} | {} |".format(
+            s["sessions"], mib(s["rss_bytes"]),
+            mib(s.get("cache_usage_bytes", 0)),
+            mib(s.get("cache_pinned_bytes", 0)),
+            mib(s.get("memtable_bytes", 0)), mib1(s["data_dir_bytes"]),
             mib1(s.get("wal_bytes", 0)), rate, s.get("failed", 0)))
     r = doc["restart"]
-    lines.append("| after restart | {} | {} | {} | - | - |".format(
+    lines.append("| after restart | {} | - | - | {} | {} | - | - |".format(
         mib(r["rss_bytes"]), mib1(r["data_dir_bytes"]),
         mib1(r.get("wal_bytes", 0))))
     h = doc["history"]
@@ -325,14 +333,15 @@ def write_summary(doc, outdir):
     with open("%s/samples.csv" % outdir, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["sessions", "rss_bytes", "data_dir_bytes", "wal_bytes",
-                    "turns_per_s", "failed"])
+                    "turns_per_s", "failed"] + list(STORE_SERIES))
         for s in doc["samples"]:
             w.writerow([s["sessions"], s["rss_bytes"], s["data_dir_bytes"],
                         s.get("wal_bytes", 0), s.get("turns_per_s") or "",
-                        s.get("failed", 0)])
+                        s.get("failed", 0)]
+                       + [s.get(k, "") for k in STORE_SERIES])
         r = doc["restart"]
         w.writerow(["after_restart", r["rss_bytes"], r["data_dir_bytes"],
-                    r.get("wal_bytes", 0), "", ""])
+                    r.get("wal_bytes", 0), "", ""] + [""] * len(STORE_SERIES))
     rss = [(s["sessions"], s["rss_bytes"] / MIB) for s in doc["samples"]]
     data = [(s["sessions"], s["data_dir_bytes"] / MIB)
             for s in doc["samples"]]

@@ -23,6 +23,9 @@ def result_doc(rss_mib, budget_bytes=0):
     for i, rss in enumerate(rss_mib, start=1):
         samples.append({"sessions": i * 1000, "rss_bytes": rss * MIB,
                         "data_dir_bytes": i * MIB, "wal_bytes": i * MIB // 2,
+                        "cache_usage_bytes": 40 * MIB,
+                        "cache_pinned_bytes": 2 * MIB,
+                        "memtable_bytes": 8 * MIB, "table_readers_bytes": 0,
                         "seconds": 2.0,
                         "turns_per_s": 500.0, "failed": 0})
     return {
@@ -199,13 +202,17 @@ class summary_test(unittest.TestCase):
             with open(os.path.join(out, "samples.csv")) as f:
                 rows = f.read().splitlines()
         self.assertEqual(rows[0],
-                         "sessions,rss_bytes,data_dir_bytes,wal_bytes,turns_per_s,failed")
-        self.assertEqual(rows[2], "1000,%d,%d,%d,500.0,0" % (100 * MIB, MIB,
-                                                              MIB // 2))
+                         "sessions,rss_bytes,data_dir_bytes,wal_bytes,turns_per_s,"
+                         "failed,cache_usage_bytes,cache_pinned_bytes,"
+                         "memtable_bytes,table_readers_bytes")
+        self.assertEqual(rows[2], "1000,%d,%d,%d,500.0,0,%d,%d,%d,%d" % (
+            100 * MIB, MIB, MIB // 2, 40 * MIB, 2 * MIB, 8 * MIB, 0))
         self.assertEqual(rows[-1].split(",")[:2],
                          ["after_restart", str(90 * MIB)])
-        self.assertIn("| 2,000 | 110 MiB | 2.0 MiB | 1.0 MiB | 500 | 0 |", table)
-        self.assertIn("| after restart | 90 MiB | 2.0 MiB | 0.0 MiB | - | - |", table)
+        self.assertIn("| 2,000 | 110 MiB | 40 MiB (2 MiB) | 8 MiB | 2.0 MiB "
+                      "| 1.0 MiB | 500 | 0 |", table)
+        self.assertIn("| after restart | 90 MiB | - | - | 2.0 MiB | 0.0 MiB "
+                      "| - | - |", table)
         self.assertIn("start to /readyz 200 1.25 s", table)
         self.assertIn("3 random old sessions", table)
         self.assertIn("2 right, p50 0.25 ms, p99 0.50 ms", table)

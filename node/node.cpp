@@ -108,16 +108,19 @@ child_spec memory_child(const node_config& cfg, store* db,
 
 child_spec security_child(const node_config& cfg, store* db,
                           std::shared_ptr<security::authenticator_slot> access,
-                          std::shared_ptr<spdlog::logger> log) {
+                          std::shared_ptr<spdlog::logger> log,
+                          metrics::registry& reg) {
   child_spec spec;
   spec.name = security_path;
   spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
-  spec.start = [opts = cfg.security, db, access,
-                log](caf::actor_system& sys,
-                     const std::string&) -> caf::expected<caf::actor> {
+  // Made once: each incarnation of the hub shows its backoff in them.
+  spec.start = [opts = cfg.security, db, access, log,
+                backoff = security::login_backoff_metrics::make(reg)](
+                 caf::actor_system& sys,
+                 const std::string&) -> caf::expected<caf::actor> {
     // Detached: the store and password hashing block its own thread only.
-    return caf::actor_cast<caf::actor>(
-      sys.spawn<caf::detached>(security_hub, opts, db, access, log));
+    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(
+      security_hub, opts, db, access, log, backoff));
   };
   return spec;
 }
@@ -416,6 +419,7 @@ void node::add_agent_children(std::vector<child_spec>& children,
   tools.tools = cfg_.tools;
   tools.names = names_;
   tools.log = logger_.log;
+  tools.metrics = finished_calls_metrics::make(*metrics_);
   children.push_back(
     tool_host_child(std::move(tools), cfg_.supervision, sup_env));
   agents::agent_env env;
@@ -513,7 +517,7 @@ caf::error node::start(std::vector<child_spec> extra) {
   opts.children.push_back(node_info_child(cfg_, started_at_));
   opts.children.push_back(memory_child(cfg_, store_.get(), *metrics_));
   opts.children.push_back(
-    security_child(cfg_, store_.get(), access_, logger_.log));
+    security_child(cfg_, store_.get(), access_, logger_.log, *metrics_));
   opts.children.push_back(event_bus_child(event_bus_options{}, events));
   transport_
     = spawn_cluster_transport(*system_, transport_options(cfg_.cluster),

@@ -74,6 +74,7 @@ std::string mcp_server_child_name(const std::string& server) {
 
 void tool_host_state::init(tool_host_options options, const std::string& path) {
   opts = std::move(options);
+  done = finished_calls{finished_calls::default_max_calls, opts.metrics};
   auto parent = parent_of(path);
   servers.clear();
   for (const auto& cfg : opts.tools.mcp_servers)
@@ -114,25 +115,6 @@ tool_host_state::resolve(const v1::ToolCallRequest& req) {
         ? std::min(std::chrono::milliseconds{req.timeout_ms()}, s->call_timeout)
         : s->call_timeout;
   return route{std::move(*target), s->name, timeout};
-}
-
-const v1::ToolCallResponse*
-tool_host_state::recorded(const std::string& key) const {
-  if (key.empty())
-    return nullptr;
-  auto i = done.find(key);
-  return i != done.end() ? &i->second : nullptr;
-}
-
-void tool_host_state::record(const std::string& key,
-                             const v1::ToolCallResponse& resp) {
-  if (key.empty() || !done.emplace(key, resp).second)
-    return;
-  done_order.push_back(key);
-  if (done_order.size() > max_remembered) {
-    done.erase(done_order.front());
-    done_order.pop_front();
-  }
 }
 
 void tool_host_state::keep(const std::string& server_name,
@@ -200,7 +182,7 @@ caf::result<v1::ToolListResponse> list_tools(tool_host_pointer self) {
 caf::result<v1::ToolCallResponse> call_tool(tool_host_pointer self,
                                             v1::ToolCallRequest req) {
   auto& st = self->state;
-  if (const auto* resp = st.recorded(req.idempotency_key()))
+  if (const auto* resp = st.done.find(req.idempotency_key()))
     return *resp;
   auto route = st.resolve(req);
   if (!route)
@@ -214,7 +196,7 @@ caf::result<v1::ToolCallResponse> call_tool(tool_host_pointer self,
               route->timeout + call_margin, std::move(req))
     .then(
       [self, rp, key](v1::ToolCallResponse& resp) mutable {
-        self->state.record(key, resp);
+        self->state.done.record(key, resp);
         rp.deliver(std::move(resp));
       },
       [rp, tool, server = route->server,

@@ -19,7 +19,8 @@
 // during the call; deadline_exceeded when the call outlives its timeout. A tool
 // that ran and failed is a response with is_error. A call with an
 // idempotency_key that completed before (on this host incarnation, among the
-// last 1024 keys) gets the recorded response without running again.
+// 1024 keys used most recently: finished_calls.hpp) gets the recorded
+// response without running again.
 //
 // Listing: ToolListRequest answers the tools of every running server in
 // config order, each already prefixed. Servers send their lists when they
@@ -32,8 +33,6 @@
 // 10000 times a minute, which the backoff keeps far away.
 
 #include <chrono>
-#include <deque>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +42,7 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
+#include "agents/tools/finished_calls.hpp"
 #include "agents/tools/tools_options.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/naming/name_registry.hpp"
@@ -73,6 +73,8 @@ struct tool_host_options {
   std::shared_ptr<name_registry> names;
   /// May be null.
   std::shared_ptr<spdlog::logger> log;
+  /// Series of the completed calls remembered (default: none).
+  finished_calls_metrics metrics;
 };
 
 /// The host's handle type: tool_host_actor plus the servers' list pushes.
@@ -81,9 +83,6 @@ using tool_host_internal_actor = tool_host_actor::extend<
 
 struct tool_host_state {
   static constexpr const char* name = "tool_host";
-
-  /// Most idempotency keys remembered.
-  static constexpr size_t max_remembered = 1024;
 
   /// What the host knows of one configured server.
   struct server {
@@ -105,8 +104,8 @@ struct tool_host_state {
 
   tool_host_options opts;
   std::vector<server> servers;
-  std::map<std::string, v1::ToolCallResponse> done;
-  std::deque<std::string> done_order;
+  /// Completed calls by idempotency key (bounded).
+  finished_calls done;
 
   /// Sets up `servers`; `path` is the host's own registered path.
   void init(tool_host_options options, const std::string& path);
@@ -115,10 +114,6 @@ struct tool_host_state {
 
   /// Errors: not_found (bad name, unknown server), unavailable (not running).
   [[nodiscard]] caf::expected<route> resolve(const v1::ToolCallRequest& req);
-
-  /// The recorded response of a completed call with this key, if any.
-  const v1::ToolCallResponse* recorded(const std::string& key) const;
-  void record(const std::string& key, const v1::ToolCallResponse& resp);
 
   /// Keeps a server's tool list, from the incarnation `from`.
   void keep(const std::string& server_name, const caf::actor_addr& from,

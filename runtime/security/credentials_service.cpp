@@ -92,7 +92,8 @@ std::vector<api_key_record> seeded_api_keys(const security_options& opts,
 
 caf::expected<std::unique_ptr<credentials_service>>
 credentials_service::make(const security_options& opts, store& db,
-                          password_hash_params hashing) {
+                          password_hash_params hashing,
+                          login_backoff_metrics backoff_metrics) {
   auto creds = credential_store::open(db, {});
   if (!creds)
     return std::move(creds.error());
@@ -130,16 +131,18 @@ credentials_service::make(const security_options& opts, store& db,
     return std::move(dummy.error());
   return std::unique_ptr<credentials_service>{new credentials_service{
     opts, std::move(*creds), std::move(*signer), std::move(issuing_key),
-    hashing, std::move(*roles), std::move(*dummy)}};
+    hashing, backoff_metrics, std::move(*roles), std::move(*dummy)}};
 }
 
 credentials_service::credentials_service(
   security_options opts, credential_store creds, jwt_signer signer,
-  std::string issuing_key, password_hash_params hashing, role_table roles,
+  std::string issuing_key, password_hash_params hashing,
+  login_backoff_metrics backoff_metrics, role_table roles,
   std::string dummy_hash)
   : opts_(std::move(opts)), creds_(std::move(creds)),
     signer_(std::move(signer)), issuing_key_(std::move(issuing_key)),
-    hashing_(hashing), backoff_(login_backoff_options{}),
+    hashing_(hashing),
+    backoff_(login_backoff_options{}, backoff_metrics),
     roles_(std::move(roles)), dummy_hash_(std::move(dummy_hash)) {}
 
 caf::expected<std::shared_ptr<const authenticator>>

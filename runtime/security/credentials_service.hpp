@@ -42,7 +42,8 @@ public:
   /// configured. Blocking. Errors: those of the store and of the key files.
   [[nodiscard]] static caf::expected<std::unique_ptr<credentials_service>>
   make(const security_options& opts, store& db,
-       password_hash_params hashing = {});
+       password_hash_params hashing = {},
+       login_backoff_metrics backoff_metrics = {});
 
   /// A new authenticator from the options and what the store holds.
   [[nodiscard]] caf::expected<std::shared_ptr<const authenticator>>
@@ -67,7 +68,8 @@ public:
 private:
   credentials_service(security_options opts, credential_store creds,
                       jwt_signer signer, std::string issuing_key,
-                      password_hash_params hashing, role_table roles,
+                      password_hash_params hashing,
+                      login_backoff_metrics backoff_metrics, role_table roles,
                       std::string dummy_hash);
 
   caf::expected<v1::AuthTokenResponse>

@@ -43,18 +43,38 @@ caf::error validate(const login_backoff_options& opts) {
   return caf::none;
 }
 
-login_backoff::login_backoff(login_backoff_options opts)
+login_backoff_metrics login_backoff_metrics::make(metrics::registry& reg) {
+  auto& keys = reg.gauge_family(
+    "bsm_auth_login_backoff_keys",
+    "Keys the login backoff tracks, by scope (user, address; at most "
+    "10,000 each).",
+    {"scope"});
+  auto& evictions = reg.counter_family(
+    "bsm_auth_login_backoff_evictions_total",
+    "Keys the login backoff forgot to make room for new ones, by scope "
+    "(user, address); their failures no longer count.",
+    {"scope"});
+  return login_backoff_metrics{&keys.with({"user"}), &keys.with({"address"}),
+                               &evictions.with({"user"}),
+                               &evictions.with({"address"})};
+}
+
+login_backoff::login_backoff(login_backoff_options opts,
+                             login_backoff_metrics metrics)
   : opts_(opts),
     max_counted_(opts.free_failures
                  + doublings_to(opts.first_delay, opts.max_delay) + 1),
     users_(std::max<size_t>(opts.max_users, 1)),
-    addresses_(std::max<size_t>(opts.max_addresses, 1)) {}
+    addresses_(std::max<size_t>(opts.max_addresses, 1)), metrics_(metrics) {
+  publish();
+}
 
 throttle_decision login_backoff::check(std::string_view user,
                                        std::string_view address,
                                        time_point now) {
   auto wait
     = std::max(wait_of(users_, user, now), wait_of(addresses_, address, now));
+  publish();
   if (wait > std::chrono::nanoseconds::zero())
     return refuse_for(wait);
   return {};
@@ -64,11 +84,28 @@ void login_backoff::record_failure(std::string_view user,
                                    std::string_view address, time_point now) {
   add_failure(users_, user, now);
   add_failure(addresses_, address, now);
+  publish();
 }
 
 void login_backoff::record_success(std::string_view user) {
   if (!user.empty())
     users_.erase(user);
+  publish();
+}
+
+void login_backoff::publish() {
+  auto show = [](metrics::gauge* size, metrics::counter* evictions,
+                 const lru_map<history>& keys, uint64_t& published) {
+    if (size)
+      size->set(static_cast<double>(keys.size()));
+    if (evictions)
+      evictions->inc(keys.evictions() - published);
+    published = keys.evictions();
+  };
+  show(metrics_.users, metrics_.user_evictions, users_,
+       published_user_evictions_);
+  show(metrics_.addresses, metrics_.address_evictions, addresses_,
+       published_address_evictions_);
 }
 
 std::chrono::nanoseconds login_backoff::wait_of(lru_map<history>& keys,

@@ -39,6 +39,7 @@
 
 #include <caf/error.hpp>
 
+#include "runtime/metrics/registry.hpp"
 #include "runtime/security/lru_map.hpp"
 #include "runtime/security/throttle_decision.hpp"
 
@@ -65,12 +66,26 @@ struct login_backoff_options {
 /// Errors: invalid_argument naming the field out of range.
 [[nodiscard]] caf::error validate(const login_backoff_options& opts);
 
+/// Series bsm_auth_login_backoff_keys{scope} and
+/// bsm_auth_login_backoff_evictions_total{scope} (scope: user, address);
+/// null members of a default-built one are not updated.
+struct login_backoff_metrics {
+  metrics::gauge* users = nullptr;
+  metrics::gauge* addresses = nullptr;
+  metrics::counter* user_evictions = nullptr;
+  metrics::counter* address_evictions = nullptr;
+
+  /// Registers the families in `reg`.
+  static login_backoff_metrics make(metrics::registry& reg);
+};
+
 class login_backoff {
 public:
   using time_point = std::chrono::steady_clock::time_point;
 
   /// REQUIRES: validate(opts) passed.
-  explicit login_backoff(login_backoff_options opts);
+  explicit login_backoff(login_backoff_options opts,
+                         login_backoff_metrics metrics = {});
 
   /// Whether an attempt for `user` from `address` may go ahead at `now`;
   /// when either is waiting, refused with the longer of the two waits.
@@ -94,6 +109,15 @@ public:
     return addresses_.size();
   }
 
+  /// Keys forgotten to make room for new ones (not idle ones let go).
+  uint64_t user_evictions() const noexcept {
+    return users_.evictions();
+  }
+
+  uint64_t address_evictions() const noexcept {
+    return addresses_.evictions();
+  }
+
 private:
   /// One key's recent failures (oldest first, only as many as can still
   /// change the wait) and the end of its current wait.
@@ -115,11 +139,17 @@ private:
   /// The wait after the `count`th failure in the window.
   std::chrono::nanoseconds delay_after(size_t count) const;
 
+  /// Updates the series after a change.
+  void publish();
+
   login_backoff_options opts_;
   /// Failures beyond this many change nothing (the wait is at its cap).
   size_t max_counted_;
   lru_map<history> users_;
   lru_map<history> addresses_;
+  login_backoff_metrics metrics_;
+  uint64_t published_user_evictions_ = 0;
+  uint64_t published_address_evictions_ = 0;
 };
 
 } // namespace bsm::security

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
@@ -13,6 +14,7 @@
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
 #include "runtime/store/expiring_value.hpp"
+#include "runtime/store/session_prefix.hpp"
 
 namespace bsm {
 
@@ -30,6 +32,27 @@ std::shared_ptr<rocksdb::Cache> budget_cache(const store_options& opts) {
   return rocksdb::NewLRUCache(cache);
 }
 
+rocksdb::BlockBasedTableOptions
+table_options(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::BlockBasedTableOptions result;
+  result.block_cache = cache;
+  result.cache_index_and_filter_blocks = true;
+  result.cache_index_and_filter_blocks_with_high_priority = true;
+  result.pin_l0_filter_and_index_blocks_in_cache = true;
+  return result;
+}
+
+// The memory family: a bloom filter of whole keys and of session prefixes
+// per table file (session_prefix.hpp), so a session's last turn is looked
+// up only in files that may hold the session.
+void with_session_filters(rocksdb::ColumnFamilyOptions& cf,
+                          const std::shared_ptr<rocksdb::Cache>& cache) {
+  auto table = table_options(cache);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.prefix_extractor = session_prefix_extractor();
+}
+
 rocksdb::Options db_options(const store_options& opts, rocksdb::Env* env,
                             const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::Options result;
@@ -39,6 +62,9 @@ rocksdb::Options db_options(const store_options& opts, rocksdb::Env* env,
                                ? rocksdb::WALRecoveryMode::kAbsoluteConsistency
                                : rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   result.write_buffer_size = opts.write_buffer_bytes;
+  // A family with few writes (meta, credentials) keeps every log since its
+  // last flush; past this size RocksDB flushes it so the logs can go.
+  result.max_total_wal_size = wal_limit(opts);
   // Group commit: concurrent writers share one log write (and one fsync).
   result.enable_pipelined_write = false;
   result.IncreaseParallelism(2);
@@ -49,12 +75,8 @@ rocksdb::Options db_options(const store_options& opts, rocksdb::Env* env,
   // new work instead (memory_budget.hpp).
   result.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
     memtable_budget(opts), cache);
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  table.cache_index_and_filter_blocks = true;
-  table.cache_index_and_filter_blocks_with_high_priority = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-  result.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  result.table_factory.reset(
+    rocksdb::NewBlockBasedTableFactory(table_options(cache)));
   return result;
 }
 
@@ -72,7 +94,8 @@ const rocksdb::CompactionFilter* expiry_filter() {
 }
 
 std::vector<rocksdb::ColumnFamilyDescriptor>
-descriptors(const rocksdb::Options& opts) {
+descriptors(const rocksdb::Options& opts,
+            const std::shared_ptr<rocksdb::Cache>& cache) {
   std::vector<rocksdb::ColumnFamilyDescriptor> result;
   result.emplace_back(rocksdb::kDefaultColumnFamilyName,
                       rocksdb::ColumnFamilyOptions{opts});
@@ -80,6 +103,8 @@ descriptors(const rocksdb::Options& opts) {
     rocksdb::ColumnFamilyOptions cf_opts{opts};
     if (cf == column::idempotency)
       cf_opts.compaction_filter = expiry_filter();
+    if (cf == column::memory)
+      with_session_filters(cf_opts, cache);
     result.emplace_back(to_string(cf), cf_opts);
   }
   return result;
@@ -170,7 +195,7 @@ store::open(const std::filesystem::path& dir, const store_options& opts,
   result->dir_ = dir;
   result->write_opts_ = write_options_for(opts.durability);
   rocksdb::DB* db = nullptr;
-  auto st = rocksdb::DB::Open(options, dir.string(), descriptors(options),
+  auto st = rocksdb::DB::Open(options, dir.string(), descriptors(options, result->cache_),
                               &result->handles_, &db);
   if (!st.ok())
     return open_error(st, dir);

@@ -42,12 +42,23 @@ struct store_options {
   /// One column family's memtable is flushed at this size. At most half
   /// of `memory_budget`. Default: 16 MiB.
   uint64_t write_buffer_bytes = 16ull << 20;
+  /// The write-ahead logs' total size, in bytes, past which RocksDB
+  /// flushes the memtables that keep the oldest log alive (a family with
+  /// few writes would otherwise pin every log written since its last
+  /// flush). 0: the memtables' half of the budget (memtable_budget), the
+  /// most the logs need to hold, since that is all that is unflushed.
+  /// Otherwise at least `write_buffer_bytes`. Default: 0.
+  uint64_t max_wal_bytes = 0;
   bsm::wal_recovery wal_recovery = wal_recovery::strict;
 };
 
 /// The memtables of all column families together flush at this size:
 /// half of the budget, so that reads keep the other half.
 uint64_t memtable_budget(const store_options& opts);
+
+/// The write-ahead logs' limit in force: `max_wal_bytes`, or
+/// memtable_budget() when that is 0.
+uint64_t wal_limit(const store_options& opts);
 
 /// The `store:` section. `block_cache_bytes` is retired: setting it is a
 /// config error that names `memory_budget` (node_config.cpp).

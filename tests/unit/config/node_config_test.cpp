@@ -406,10 +406,13 @@ TEST(NodeConfig, ReadsStoreTuning) {
                                             "  memory_budget: 8388608\n"
                                             "  memory_headroom: 0\n"
                                             "  write_buffer_bytes: 2097152\n"
+                                            "  max_wal_bytes: 3145728\n"
                                             "  wal_recovery: tolerant\n"));
   EXPECT_EQ(cfg.store.memory_budget, 8388608u);
   EXPECT_EQ(cfg.store.memory_headroom, 0u);
   EXPECT_EQ(cfg.store.write_buffer_bytes, 2097152u);
+  EXPECT_EQ(cfg.store.max_wal_bytes, 3145728u);
+  EXPECT_EQ(bsm::wal_limit(cfg.store), 3145728u);
   EXPECT_EQ(cfg.store.wal_recovery, bsm::wal_recovery::tolerant);
 }
 
@@ -449,6 +452,9 @@ TEST(NodeConfig, RejectsBadStoreTuning) {
                                       "  write_buffer_bytes: 8388608\n"),
                        "key 'store.write_buffer_bytes': 8388608 is more than "
                        "half of store.memory_budget (4194304)"));
+  EXPECT_TRUE(contains(error_for(dir, "store:\n  max_wal_bytes: 1048576\n"),
+                       "key 'store.max_wal_bytes': 1048576 is less than "
+                       "store.write_buffer_bytes (16777216)"));
   // Retired, not ignored: the error names what replaced it.
   EXPECT_TRUE(contains(error_for(dir, "store:\n  block_cache_bytes: 8388608\n"),
                        ":2: key 'store.block_cache_bytes' was replaced by "

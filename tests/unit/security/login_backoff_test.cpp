@@ -163,6 +163,25 @@ TEST(LoginBackoff, NeverTracksMoreThanItsLimits) {
   }
 }
 
+TEST(LoginBackoff, ShowsItsKeysAndEvictionsInItsSeries) {
+  bsm::metrics::registry reg;
+  auto m = bsm::security::login_backoff_metrics::make(reg);
+  auto opts = options();
+  opts.max_users = 2;
+  opts.max_addresses = 1;
+  login_backoff backoff{opts, m};
+  backoff.record_failure("alice", "10.0.0.1", t0);
+  backoff.record_failure("bob", "10.0.0.2", t0);
+  backoff.record_failure("carol", "10.0.0.2", t0);
+  EXPECT_EQ(m.users->value(), 2.0);
+  EXPECT_EQ(m.addresses->value(), 1.0);
+  EXPECT_EQ(m.user_evictions->value(), 1u);   // alice
+  EXPECT_EQ(m.address_evictions->value(), 1u); // 10.0.0.1
+  backoff.record_success("bob");
+  EXPECT_EQ(m.users->value(), 1.0);
+  EXPECT_EQ(m.user_evictions->value(), 1u); // a success is no eviction
+}
+
 TEST(LoginBackoff, IgnoresAnEmptyUserOrAddress) {
   login_backoff backoff{options()};
   fail(backoff, "", "10.0.0.1", 4, t0);

@@ -3,14 +3,19 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/perf_context.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include "runtime/error.hpp"
+#include "runtime/store/session_prefix.hpp"
 #include "runtime/store/store.hpp"
 #include "tests/common/poll.hpp"
 #include "tests/common/temp_dir.hpp"
@@ -30,6 +35,14 @@ void fill(bsm::store& s, bsm::column cf, const std::string& prefix, int n) {
   std::string value(1024, 'v');
   for (int i = 0; i < n; ++i)
     ASSERT_FALSE(s.put(cf, prefix + std::to_string(i), value));
+}
+
+uint64_t wal_bytes(const std::filesystem::path& dir) {
+  uint64_t result = 0;
+  for (const auto& entry : std::filesystem::directory_iterator{dir})
+    if (entry.path().extension() == ".log")
+      result += entry.file_size();
+  return result;
 }
 
 // Entries of the shared cache by role, counted fresh.
@@ -63,6 +76,35 @@ TEST(StoreMemory, EveryColumnFamilySharesTheBudgetCache) {
   EXPECT_TRUE(wbm->cost_to_cache());
   EXPECT_EQ(wbm->buffer_size(), 16 * mib);
   EXPECT_EQ((*s)->memory_in_use().cache_capacity, 32 * mib);
+  // Unset, the logs are limited to the memtables' half of the budget.
+  EXPECT_EQ(db.GetDBOptions().max_total_wal_size, 16 * mib);
+}
+
+TEST(StoreMemory, MaxWalBytesReachesRocksDb) {
+  bsm::test::temp_dir dir;
+  auto opts = small_budget();
+  opts.max_wal_bytes = 40 * mib;
+  auto s = bsm::store::open(dir.path(), opts);
+  ASSERT_TRUE(s) << bsm::render(s.error());
+  EXPECT_EQ((*s)->db().GetDBOptions().max_total_wal_size, 40 * mib);
+}
+
+// A family written once keeps the first log alive; the limit makes RocksDB
+// flush it, so the logs stay near the limit instead of piling up.
+TEST(StoreMemory, TheLogsStayNearTheirLimit) {
+  bsm::test::temp_dir dir;
+  auto opts = small_budget();
+  opts.max_wal_bytes = 4 * mib;
+  auto s = bsm::store::open(dir.path(), opts);
+  ASSERT_TRUE(s) << bsm::render(s.error());
+  ASSERT_FALSE((*s)->put(bsm::column::meta, "once", "x"));
+  for (int round = 0; round < 24; ++round)
+    fill(**s, bsm::column::mailbox, "r" + std::to_string(round) + "/", 1000);
+  // 24 MiB were written; without the limit every log would be kept (the
+  // meta family never fills its memtable). Flushes run in the background.
+  EXPECT_TRUE(bsm::test::poll_until(
+    [&] { return wal_bytes(dir.path()) < 12 * mib; }))
+    << wal_bytes(dir.path()) << " bytes of logs";
 }
 
 TEST(StoreMemory, MemtablesAndIndexBlocksAreChargedToTheCache) {
@@ -91,6 +133,71 @@ TEST(StoreMemory, MemtablesAndIndexBlocksAreChargedToTheCache) {
     << cached_entries(**s, rocksdb::CacheEntryRole::kIndexBlock)
     << ", write buffer entries "
     << cached_entries(**s, rocksdb::CacheEntryRole::kWriteBuffer);
+}
+
+std::string turn_key(const std::string& session, uint64_t seq) {
+  std::string result{"s\0runner\0", 9};
+  result += session + '\0';
+  for (int shift = 56; shift >= 0; shift -= 8)
+    result.push_back(static_cast<char>((seq >> shift) & 0xff));
+  return result;
+}
+
+// The last turn of `session` as the memory actor finds it.
+std::optional<uint64_t> last_turn(bsm::store& s, const std::string& session) {
+  rocksdb::ReadOptions opts;
+  opts.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it{
+    s.db().NewIterator(opts, s.handle(bsm::column::memory))};
+  auto prefix = turn_key(session, 0).substr(0, 9 + session.size() + 1);
+  it->SeekForPrev(turn_key(session, UINT64_MAX));
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  if (!it->Valid() || !it->key().starts_with(prefix))
+    return std::nullopt;
+  return static_cast<uint64_t>(static_cast<unsigned char>(it->key()[it->key().size() - 1]));
+}
+
+TEST(StoreMemory, SessionLookupsSkipTableFilesWithoutTheSession) {
+  bsm::test::temp_dir dir;
+  auto s = bsm::store::open(dir.path(), small_budget());
+  ASSERT_TRUE(s) << bsm::render(s.error());
+  auto& db = (*s)->db();
+  auto opts = db.GetOptions((*s)->handle(bsm::column::memory));
+  ASSERT_NE(opts.prefix_extractor, nullptr);
+  EXPECT_STREQ(opts.prefix_extractor->Name(),
+               bsm::session_prefix_extractor()->Name());
+  // Three table files, each with some sessions and a kv key after them.
+  for (int file = 0; file < 3; ++file) {
+    for (int i = 0; i < 50; ++i)
+      for (uint64_t seq = 1; seq <= 3; ++seq)
+        ASSERT_FALSE((*s)->put(bsm::column::memory,
+                               turn_key("f" + std::to_string(file) + "-"
+                                          + std::to_string(i),
+                                        seq),
+                               "turn"));
+    ASSERT_FALSE((*s)->put(bsm::column::memory,
+                           std::string{"kv\0runner\0k", 11}
+                             + std::to_string(file),
+                           "v"));
+    ASSERT_TRUE(db.Flush({}, (*s)->handle(bsm::column::memory)).ok());
+  }
+  EXPECT_EQ(last_turn(**s, "f1-7"), 3u);
+  EXPECT_EQ(last_turn(**s, "f2-49"), 3u);
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  EXPECT_EQ(last_turn(**s, "new-session"), std::nullopt);
+  // Every file's prefix filter said no (level 0 holds all three).
+  EXPECT_GE(rocksdb::get_perf_context()->bloom_sst_miss_count, 3u);
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  // A total-order scan still sees keys outside the extractor's domain.
+  rocksdb::ReadOptions all;
+  all.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it{
+    db.NewIterator(all, (*s)->handle(bsm::column::memory))};
+  int kv = 0;
+  for (it->Seek(std::string{"kv\0", 3}); it->Valid() && it->key().starts_with(std::string{"kv\0", 3}); it->Next())
+    ++kv;
+  EXPECT_EQ(kv, 3);
 }
 
 } // namespace
