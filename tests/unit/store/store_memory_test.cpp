@@ -69,6 +69,10 @@ TEST(StoreMemory, EveryColumnFamilySharesTheBudgetCache) {
     EXPECT_TRUE(table->cache_index_and_filter_blocks);
     EXPECT_TRUE(table->cache_index_and_filter_blocks_with_high_priority);
     EXPECT_TRUE(table->pin_l0_filter_and_index_blocks_in_cache);
+    EXPECT_EQ(table->index_type,
+              rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch);
+    EXPECT_TRUE(table->pin_top_level_index_and_filter);
+    EXPECT_EQ(table->partition_filters, cf == bsm::column::memory);
     EXPECT_EQ(opts.write_buffer_size, 4 * mib);
   }
   auto wbm = db.GetDBOptions().write_buffer_manager;
