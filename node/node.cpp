@@ -119,8 +119,8 @@ child_spec security_child(const node_config& cfg, store* db,
                  caf::actor_system& sys,
                  const std::string&) -> caf::expected<caf::actor> {
     // Detached: the store and password hashing block its own thread only.
-    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(
-      security_hub, opts, db, access, log, backoff));
+    return caf::actor_cast<caf::actor>(
+      sys.spawn<caf::detached>(security_hub, opts, db, access, log, backoff));
   };
   return spec;
 }

@@ -17,8 +17,7 @@ finished_calls_metrics finished_calls_metrics::make(metrics::registry& reg) {
   };
 }
 
-finished_calls::finished_calls(size_t max_calls,
-                               finished_calls_metrics metrics)
+finished_calls::finished_calls(size_t max_calls, finished_calls_metrics metrics)
   : calls_(max_calls), metrics_(metrics) {
   publish();
 }

@@ -141,8 +141,7 @@ credentials_service::credentials_service(
   std::string dummy_hash)
   : opts_(std::move(opts)), creds_(std::move(creds)),
     signer_(std::move(signer)), issuing_key_(std::move(issuing_key)),
-    hashing_(hashing),
-    backoff_(login_backoff_options{}, backoff_metrics),
+    hashing_(hashing), backoff_(login_backoff_options{}, backoff_metrics),
     roles_(std::move(roles)), dummy_hash_(std::move(dummy_hash)) {}
 
 caf::expected<std::shared_ptr<const authenticator>>

@@ -206,7 +206,8 @@ store::open(const std::filesystem::path& dir, const store_options& opts,
   result->dir_ = dir;
   result->write_opts_ = write_options_for(opts.durability);
   rocksdb::DB* db = nullptr;
-  auto st = rocksdb::DB::Open(options, dir.string(), descriptors(options, result->cache_),
+  auto st = rocksdb::DB::Open(options, dir.string(),
+                              descriptors(options, result->cache_),
                               &result->handles_, &db);
   if (!st.ok())
     return open_error(st, dir);

@@ -175,7 +175,7 @@ TEST(LoginBackoff, ShowsItsKeysAndEvictionsInItsSeries) {
   backoff.record_failure("carol", "10.0.0.2", t0);
   EXPECT_EQ(m.users->value(), 2.0);
   EXPECT_EQ(m.addresses->value(), 1.0);
-  EXPECT_EQ(m.user_evictions->value(), 1u);   // alice
+  EXPECT_EQ(m.user_evictions->value(), 1u);    // alice
   EXPECT_EQ(m.address_evictions->value(), 1u); // 10.0.0.1
   backoff.record_success("bob");
   EXPECT_EQ(m.users->value(), 1.0);
