@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/perf_context.h>
@@ -194,6 +195,38 @@ TEST(StoreMemory, SessionLookupsSkipTableFilesWithoutTheSession) {
        it->Valid() && it->key().starts_with(std::string{"kv\0", 3}); it->Next())
     ++kv;
   EXPECT_EQ(kv, 3);
+}
+
+// A store written before the session filters (no prefix extractor, whole
+// index blocks) opens, and its sessions are found: RocksDB uses a file's
+// prefix filter only if the file was built with the same extractor.
+TEST(StoreMemory, TablesFromBeforeTheSessionFiltersAreStillFound) {
+  bsm::test::temp_dir dir;
+  {
+    rocksdb::Options plain;
+    plain.create_if_missing = true;
+    plain.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families{
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}},
+      {"memory", rocksdb::ColumnFamilyOptions{}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+      rocksdb::DB::Open(plain, dir.path().string(), families, &handles, &raw)
+        .ok());
+    std::unique_ptr<rocksdb::DB> old{raw};
+    for (uint64_t seq = 1; seq <= 4; ++seq)
+      ASSERT_TRUE(
+        old->Put(rocksdb::WriteOptions{}, handles[1], turn_key("old", seq), "t")
+          .ok());
+    ASSERT_TRUE(old->Flush({}, handles[1]).ok());
+    for (auto* h : handles)
+      ASSERT_TRUE(old->DestroyColumnFamilyHandle(h).ok());
+  }
+  auto s = bsm::store::open(dir.path(), small_budget());
+  ASSERT_TRUE(s) << bsm::render(s.error());
+  EXPECT_EQ(last_turn(**s, "old"), 4u);
+  EXPECT_EQ(last_turn(**s, "new"), std::nullopt);
 }
 
 } // namespace
