@@ -419,6 +419,11 @@ TEST(AgentSessions, MoreSessionsThanTheSequenceBoundKeepTheirHistory) {
     2.0 * sessions - 3);
   // The other bounded caches show theirs too.
   EXPECT_GE(metric_value(metrics->body, "bsm_auth_verified_tokens"), 0.0);
+  EXPECT_GE(metric_value(metrics->body, "bsm_tool_host_finished_calls"), 0.0);
+  for (const auto* series : {"bsm_auth_login_backoff_keys{scope=\"user\"} ",
+                             "bsm_auth_login_backoff_keys{scope=\"address\"} ",
+                             "bsm_auth_login_backoff_evictions_total{scope="})
+    EXPECT_NE(metrics->body.find(series), std::string::npos) << series;
   node.stop();
 }
 
