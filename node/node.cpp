@@ -367,6 +367,9 @@ void node::watch_memory() {
     limits,
     [db = store_.get()] {
       auto use = db->memory_in_use();
+      // Before reading the resident set: what the allocator holds free
+      // (over 8 MiB) goes back first, so the rule judges memory in use.
+      release_free_memory(8u << 20);
       use.resident = resident_bytes();
       return use;
     },

@@ -197,6 +197,39 @@ TEST(StoreMemory, SessionLookupsSkipTableFilesWithoutTheSession) {
   EXPECT_EQ(kv, 3);
 }
 
+// A scan of a session's turns seeks to the session's prefix without a
+// number, with default read options (prefix mode): that key is outside the
+// extractor's domain, so no filter turns it away. Session ids of 7 bytes
+// are the trap: cutting 8 bytes off such a seek key leaves a whole
+// "s\0<agent>\0" that ends like a prefix.
+TEST(StoreMemory, ScansFromASessionsPrefixFindItsTurns) {
+  bsm::test::temp_dir dir;
+  auto s = bsm::store::open(dir.path(), small_budget());
+  ASSERT_TRUE(s) << bsm::render(s.error());
+  auto extractor = bsm::session_prefix_extractor();
+  for (std::string session :
+       {"journal", "journal0", "s", "a-longer-session-id"}) {
+    for (uint64_t seq = 1; seq <= 3; ++seq)
+      ASSERT_FALSE((*s)->put(bsm::column::memory, turn_key(session, seq), "t"));
+    auto whole = turn_key(session, 1);
+    EXPECT_TRUE(extractor->InDomain(whole)) << session;
+    auto seek = whole.substr(0, whole.size() - bsm::session_turn_seq_bytes);
+    EXPECT_FALSE(extractor->InDomain(seek)) << session;
+  }
+  ASSERT_TRUE((*s)->db().Flush({}, (*s)->handle(bsm::column::memory)).ok());
+  for (std::string session :
+       {"journal", "journal0", "s", "a-longer-session-id"}) {
+    auto whole = turn_key(session, 1);
+    auto seek = whole.substr(0, whole.size() - bsm::session_turn_seq_bytes);
+    std::unique_ptr<rocksdb::Iterator> it{(*s)->db().NewIterator(
+      rocksdb::ReadOptions{}, (*s)->handle(bsm::column::memory))};
+    int turns = 0;
+    for (it->Seek(seek); it->Valid() && it->key().starts_with(seek); it->Next())
+      ++turns;
+    EXPECT_EQ(turns, 3) << session;
+  }
+}
+
 // A store written before the session filters (no prefix extractor, whole
 // index blocks) opens, and its sessions are found: RocksDB uses a file's
 // prefix filter only if the file was built with the same extractor.
