@@ -130,9 +130,11 @@ void remember(self_pointer self, turn_ptr t) {
                 caf::actor_cast<memory_actor>(*memory), remaining(*t),
                 std::move(*append))
     .then(
-      [self, t](const v1::SessionAppendTurnsResponse&) {
-        if (!t->done)
-          deliver(self, t);
+      [self, t](const v1::SessionAppendTurnsResponse& resp) {
+        if (t->done)
+          return;
+        t->plan.on_appended(resp);
+        deliver(self, t);
       },
       [self, t](caf::error& err) { fail(self, t, std::move(err)); });
 }
