@@ -159,7 +159,7 @@ protected:
       auto res = bsm::test::get(port_, "/v1/actors");
       if (!res || res->status != 200)
         return false;
-      for (const auto& x : bsm::test::body_of(*res))
+      for (const auto& x : bsm::test::body_of(*res)["actors"])
         if (x.value("name", "") == "agents/" + agent)
           return x.value("mailbox_depth", 1) == 0;
       return false;
