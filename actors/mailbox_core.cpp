@@ -213,7 +213,9 @@ void mailbox_core::check_drained() {
     for (auto& reply : *replies)
       reply.deliver(resp);
   };
-  auto barrier = [](rocksdb::WriteBatch&) { return rocksdb::Status::OK(); };
+  auto barrier = [](rocksdb::WriteBatch&) {
+    return rocksdb::Status::OK();
+  };
   if (auto err = env_.writer->submit(barrier, done))
     done(err);
 }

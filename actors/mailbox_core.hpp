@@ -71,14 +71,13 @@ std::string outbox_target(const std::string& peer);
 std::optional<std::string> outbox_peer(const std::string& target);
 
 /// The actor type both kinds of mailbox derive from.
-using mailbox_base
-  = typed_actor_base<caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
-                     caf::replies_to<v1::MailboxDrainRequest>::with<
-                       v1::MailboxDrainResponse>,
-                     caf::reacts_to<atom::committed>,
-                     caf::reacts_to<atom::applied, uint64_t, caf::error>,
-                     caf::reacts_to<atom::deliver>, caf::reacts_to<atom::tick>,
-                     caf::reacts_to<atom::deadline>>;
+using mailbox_base = typed_actor_base<
+  caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
+  caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>,
+  caf::reacts_to<atom::committed>,
+  caf::reacts_to<atom::applied, uint64_t, caf::error>,
+  caf::reacts_to<atom::deliver>, caf::reacts_to<atom::tick>,
+  caf::reacts_to<atom::deadline>>;
 
 /// The shared half of a mailbox's state and its plumbing. Lives in the
 /// actor's state; every member runs on the actor's thread.

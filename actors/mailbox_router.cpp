@@ -193,9 +193,8 @@ mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
         envelope.set_id(new_message_id());
       return self->delegate(box_for(self, *box), std::move(req));
     },
-    [self](v1::MailboxDrainRequest& req) -> caf::result<v1::MailboxDrainResponse> {
-      return drain_all(self, req);
-    },
+    [self](v1::MailboxDrainRequest& req)
+      -> caf::result<v1::MailboxDrainResponse> { return drain_all(self, req); },
   };
 }
 

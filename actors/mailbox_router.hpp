@@ -9,8 +9,9 @@
 // restart recovers every mailbox. The mailboxes and the reader stop with the
 // router. A graceful stop (MailboxDrainRequest) goes to every mailbox and
 // outbox, and to each one started later; the router answers once all have
-// drained or at the request's timeout. A local target's mailbox is listed in env.locals while it runs, so
-// the HTTP bridge can send to it without asking the router.
+// drained or at the request's timeout. A local target's mailbox is listed in
+// env.locals while it runs, so the HTTP bridge can send to it without asking
+// the router.
 
 #include <optional>
 #include <string>
@@ -48,8 +49,7 @@ using mailbox_router_pointer = caf::stateful_actor<
   mailbox_router_state,
   typed_actor_base<
     caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
-    caf::replies_to<v1::MailboxDrainRequest>::with<
-      v1::MailboxDrainResponse>>>*;
+    caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>>>*;
 
 mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
                                                    mailbox_env env);

@@ -265,9 +265,9 @@ memory_state::next_turns(const v1::SessionAppendTurnsRequest& req) {
 
 caf::expected<std::optional<v1::SessionAppendTurnsResponse>>
 memory_state::appended_before(const v1::SessionAppendTurnsRequest& req) {
-  auto marker = db->get(column::memory, turn_marker_key(req.agent(),
-                                                        req.session_id(),
-                                                        req.turn_id()));
+  auto marker
+    = db->get(column::memory,
+              turn_marker_key(req.agent(), req.session_id(), req.turn_id()));
   if (!marker)
     return marker.error();
   if (!*marker)

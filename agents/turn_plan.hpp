@@ -124,9 +124,9 @@ public:
   /// A turn of `agent` (as `entry` defines it) for `req`, started at `now`.
   /// A request with neither a session nor messages opens a new session
   /// ("s-<id>", "s-<delivery_id>" for a request a mailbox delivered, so
-  /// that its repeated delivery finds the same session). It acts for `req.caller()` (caller.hpp: settle_caller
-  /// first; unset, it has no permissions). REQUIRES: `entry` is set;
-  /// check_chat_request(req) is none.
+  /// that its repeated delivery finds the same session). It acts for
+  /// `req.caller()` (caller.hpp: settle_caller first; unset, it has no
+  /// permissions). REQUIRES: `entry` is set; check_chat_request(req) is none.
   turn_plan(std::string agent, v1::ChatRequest req,
             std::shared_ptr<const agent_entry> entry, steady_time now,
             id_source new_id);

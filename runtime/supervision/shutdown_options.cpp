@@ -11,10 +11,9 @@ using namespace std::chrono_literals;
 constexpr std::chrono::milliseconds max_drain_timeout = 10min;
 
 config::maybe_problem check_shutdown(const shutdown_options& x) {
-  return config::check("shutdown.drain_timeout",
-                       x.drain_timeout > max_drain_timeout
-                         ? "must be at most 10m"
-                         : "");
+  return config::check(
+    "shutdown.drain_timeout",
+    x.drain_timeout > max_drain_timeout ? "must be at most 10m" : "");
 }
 
 } // namespace

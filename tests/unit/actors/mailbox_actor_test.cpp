@@ -42,7 +42,8 @@ caf::behavior drain_client(caf::event_based_actor* self, bsm::mailbox_actor box,
         out->answered = true;
         out->resp.set_cut(1);
       });
-  return {[](caf::atom_value) {}};
+  return {[](caf::atom_value) {
+  }};
 }
 
 class MailboxActor : public bsm::test::deterministic_mailbox {

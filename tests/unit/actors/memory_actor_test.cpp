@@ -298,15 +298,15 @@ TEST_F(MemoryActor, AppendsTheTurnsOfARequestTogether) {
 }
 
 TEST_F(MemoryActor, AppendsATurnIdOnceAndAnswersTheStoredTurnsAgain) {
-  auto first = append_turns("s", {{"user", "hi"}, {"assistant", "hello"}},
-                            "m-1");
+  auto first
+    = append_turns("s", {{"user", "hi"}, {"assistant", "hello"}}, "m-1");
   ASSERT_TRUE(first) << bsm::render(first.error());
   EXPECT_FALSE(first->replayed());
   EXPECT_EQ(first->first_seq(), 1u);
   EXPECT_EQ(first->last_seq(), 2u);
   // The same turn again, with another answer (the model ran again).
-  auto again = append_turns("s", {{"user", "hi"}, {"assistant", "hey there"}},
-                            "m-1");
+  auto again
+    = append_turns("s", {{"user", "hi"}, {"assistant", "hey there"}}, "m-1");
   ASSERT_TRUE(again) << bsm::render(again.error());
   EXPECT_TRUE(again->replayed());
   EXPECT_EQ(again->first_seq(), 1u);
@@ -315,8 +315,7 @@ TEST_F(MemoryActor, AppendsATurnIdOnceAndAnswersTheStoredTurnsAgain) {
   EXPECT_EQ(again->turns(1).content(), "hello");
   EXPECT_EQ(contents("s", 10), (std::vector<std::string>{"hi", "hello"}));
   // Another turn id, and no turn id, append as before.
-  auto next = append_turns("s", {{"user", "more"}, {"assistant", "ok"}},
-                           "m-2");
+  auto next = append_turns("s", {{"user", "more"}, {"assistant", "ok"}}, "m-2");
   ASSERT_TRUE(next);
   EXPECT_EQ(next->first_seq(), 3u);
   EXPECT_EQ(append("s", "user", "plain")->seq(), 5u);

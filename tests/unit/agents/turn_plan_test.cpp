@@ -246,7 +246,8 @@ TEST(TurnPlan, ADeliveredTurnIsNamedByItsDeliveryAtEveryDelivery) {
   EXPECT_EQ(first.reply().turn_id(), "01JDELIVERY");
   // Delivered again after its first run was appended: the same name.
   auto again = plan_for(req);
-  again.begin(history({{"user", "a"}, {"user", "Who am I?"}, {"assistant", "b"}}));
+  again.begin(
+    history({{"user", "a"}, {"user", "Who am I?"}, {"assistant", "b"}}));
   EXPECT_EQ(again.reply().turn_id(), "01JDELIVERY");
   auto fresh = chat("Hello.");
   fresh.set_delivery_id("01JNEW");
