@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <rocksdb/iterator.h>
 
+#include "protocols/caf_types.hpp"
 #include "runtime/error.hpp"
 #include "runtime/store/store.hpp"
 #include "scripted_upstream.hpp"
