@@ -155,17 +155,25 @@ protected:
     for (auto& t : senders_)
       t.join();
     senders_.clear();
-    if (accepted_ != sessions * turns_per_session)
+    if (accepted_ != sessions * turns_per_session) {
+      ADD_FAILURE() << accepted_ << " turns sent";
       return false;
-    return bsm::test::poll_until([&] {
+    }
+    std::string last;
+    auto empty = bsm::test::poll_until([&] {
       auto res = bsm::test::get(port_, "/v1/actors");
       if (!res || res->status != 200)
         return false;
+      last = res->body;
       for (const auto& x : bsm::test::body_of(*res)["actors"])
         if (x.value("name", "") == "agents/" + agent)
           return x.value("mailbox_depth", 1) == 0;
       return false;
     });
+    if (!empty)
+      ADD_FAILURE() << "still pending: " << last << "\nstderr:\n"
+                    << node_->proc().err().substr(0, 20000);
+    return empty;
   }
 
   // After a clean stop: each session holds every input once, in order,
