@@ -165,7 +165,8 @@ protected:
       if (!res || res->status != 200)
         return false;
       last = res->body;
-      for (const auto& x : bsm::test::body_of(*res)["actors"])
+      auto doc = bsm::test::body_of(*res);
+      for (const auto& x : doc["actors"])
         if (x.value("name", "") == "agents/" + agent)
           return x.value("mailbox_depth", 1) == 0;
       return false;
