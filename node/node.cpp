@@ -568,7 +568,8 @@ void node::drain_http() {
 
 void node::drain_mailboxes() {
   auto timeout = cfg_.shutdown.drain_timeout;
-  if (timeout.count() == 0)
+  // Nothing to drain without a tree (a node that failed to start).
+  if (timeout.count() == 0 || !root_)
     return;
   auto router = names_->get(mailbox_router_path);
   if (!router)
