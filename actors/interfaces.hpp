@@ -44,7 +44,10 @@ using memory_actor = caf::typed_actor<
 using mailbox_router_actor = caf::typed_actor<
   /// Answers once the envelope is durable (or a duplicate); see
   /// mailbox.proto for the errors.
-  caf::replies_to<v1::SendRequest>::with<v1::SendResponse>>;
+  caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
+  /// A graceful stop: every mailbox and outbox ends its deliveries in
+  /// flight and starts none (mailbox.proto).
+  caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>>;
 
 /// What a node's cluster port (CAF BASP) serves to the other nodes and to
 /// tools in other processes.
@@ -79,6 +82,9 @@ using cluster_table_actor
 using mailbox_actor = caf::typed_actor<
   /// Appends, as for the router (which has validated the envelope).
   caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
+  /// Starts no more deliveries; answered once those in flight have ended
+  /// and their acknowledgements are on disk (no deadline of its own).
+  caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>,
   /// Internal, from the store writer's completions: appends finished (on
   /// disk, failed, or duplicates); the mailbox takes them all at once.
   caf::reacts_to<atom::committed>,

@@ -8,6 +8,14 @@ namespace {
 
 using kind = mailbox::delivery_outcome::kind;
 
+// A chat turn learns which envelope it is, the same at every delivery of
+// it, so that a repeated delivery does not append its turns twice
+// (ChatRequest.delivery_id).
+void stamp_delivery(caf::message& msg, const v1::Envelope& envelope) {
+  if (msg.match_elements<v1::ChatRequest>())
+    msg.get_mutable_as<v1::ChatRequest>(0).set_delivery_id(envelope.id());
+}
+
 class mailbox_logic {
 public:
   explicit mailbox_logic(mailbox_pointer self)
@@ -18,6 +26,7 @@ public:
   void effects_answered(uint64_t token, const v1::EffectResponse& effects);
   void down(const caf::down_msg& msg);
   void check_timeout();
+  void begin_drain();
 
 private:
   void flush_acks();
@@ -124,6 +133,7 @@ void mailbox_logic::deliver(mailbox::entry e, const caf::actor& handle) {
     core_.bury(std::move(e), msg.error());
     return;
   }
+  stamp_delivery(*msg, e.envelope);
   watch(handle);
   auto token = queue_.start(std::move(e), started());
   core_.env().metrics->deliveries.inc();
@@ -190,10 +200,20 @@ void mailbox_logic::apply(mailbox::delivery_outcome out) {
       core_.rewrite(out.e);
       core_.wait_then_deliver(out.delay);
       flush_acks();
+      core_.check_drained();
       return;
   }
   try_deliver();
   core_.sync_depth();
+  core_.check_drained();
+}
+
+// No delivery starts from now on; the window's removals go to the writer
+// now rather than with a later answer.
+void mailbox_logic::begin_drain() {
+  queue_.drain();
+  if (!queue_.in_flight())
+    core_.acknowledge(queue_.take_acks());
 }
 
 void mailbox_logic::down(const caf::down_msg& msg) {
@@ -239,6 +259,8 @@ durable_mailbox(mailbox_pointer self, mailbox_env env, std::string target,
     mailbox_logic{self}.answered(token, err);
   });
   st.core.on_tick([self] { mailbox_logic{self}.check_timeout(); });
+  st.core.on_drain([self] { mailbox_logic{self}.begin_drain(); },
+                   [self] { return self->state.queue.drained(); });
   st.core.start(self, std::move(env), std::move(target), std::move(reader),
                 std::move(router), st.queue,
                 [self] { mailbox_logic{self}.try_deliver(); });

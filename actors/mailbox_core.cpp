@@ -1,5 +1,7 @@
 #include "actors/mailbox_core.hpp"
 
+#include <utility>
+
 #include <caf/send.hpp>
 
 #include "actors/handed_reply.hpp"
@@ -69,6 +71,9 @@ mailbox_actor::behavior_type mailbox_core::behavior() {
       auto result = send(req);
       sync_depth();
       return result;
+    },
+    [this](v1::MailboxDrainRequest&) -> caf::result<v1::MailboxDrainResponse> {
+      return drain();
     },
     [this](atom::committed) {
       committed();
@@ -184,6 +189,35 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
   pending_->appending(seq, key);
   appending_.emplace(seq, append{std::move(envelope), {}});
   return caf::delegated<v1::SendResponse>{};
+}
+
+caf::result<v1::MailboxDrainResponse> mailbox_core::drain() {
+  auto rp = self_->make_response_promise<v1::MailboxDrainResponse>();
+  drain_replies_.emplace_back(self_->ctrl(), rp);
+  if (drain_begin_)
+    drain_begin_();
+  check_drained();
+  return caf::delegated<v1::MailboxDrainResponse>{};
+}
+
+void mailbox_core::check_drained() {
+  if (drain_replies_.empty() || (drained_ && !drained_()))
+    return;
+  auto replies = std::make_shared<std::vector<handed_reply>>(
+    std::exchange(drain_replies_, {}));
+  auto done = [replies](const caf::error& err) {
+    v1::MailboxDrainResponse resp;
+    resp.set_mailboxes(1);
+    // Removals that did not reach the disk come again after the restart.
+    resp.set_cut(err ? 1 : 0);
+    for (auto& reply : *replies)
+      reply.deliver(resp);
+  };
+  auto barrier = [](rocksdb::WriteBatch&) {
+    return rocksdb::Status::OK();
+  };
+  if (auto err = env_.writer->submit(barrier, done))
+    done(err);
 }
 
 void mailbox_core::committed() {

@@ -25,6 +25,7 @@
 #include <caf/typed_response_promise.hpp>
 #include <spdlog/logger.h>
 
+#include "actors/handed_reply.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/timed_request.hpp"
 #include "runtime/cluster/directory.hpp"
@@ -70,12 +71,13 @@ std::string outbox_target(const std::string& peer);
 std::optional<std::string> outbox_peer(const std::string& target);
 
 /// The actor type both kinds of mailbox derive from.
-using mailbox_base
-  = typed_actor_base<caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
-                     caf::reacts_to<atom::committed>,
-                     caf::reacts_to<atom::applied, uint64_t, caf::error>,
-                     caf::reacts_to<atom::deliver>, caf::reacts_to<atom::tick>,
-                     caf::reacts_to<atom::deadline>>;
+using mailbox_base = typed_actor_base<
+  caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
+  caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>,
+  caf::reacts_to<atom::committed>,
+  caf::reacts_to<atom::applied, uint64_t, caf::error>,
+  caf::reacts_to<atom::deliver>, caf::reacts_to<atom::tick>,
+  caf::reacts_to<atom::deadline>>;
 
 /// The shared half of a mailbox's state and its plumbing. Lives in the
 /// actor's state; every member runs on the actor's thread.
@@ -166,6 +168,19 @@ public:
     tick_ = std::move(hook);
   }
 
+  /// A graceful stop (MailboxDrainRequest): `begin` stops the kind's
+  /// deliveries, `drained` says (from its pure decisions) that none is in
+  /// flight and every acknowledgement has gone to the store writer.
+  void on_drain(std::function<void()> begin, std::function<bool()> drained) {
+    drain_begin_ = std::move(begin);
+    drained_ = std::move(drained);
+  }
+
+  /// After anything that may end a delivery: once drained, answers the
+  /// drain requests after one more (empty) write, so the removals queued
+  /// before it are on disk (the writer keeps the order of submissions).
+  void check_drained();
+
   /// Fires the tick hook after `delay`, unless a tick is pending already:
   /// one timer per mailbox at most, whatever the number of deliveries.
   void arm_tick(std::chrono::nanoseconds delay);
@@ -193,6 +208,7 @@ private:
   };
 
   caf::result<v1::SendResponse> send(v1::SendRequest& req);
+  caf::result<v1::MailboxDrainResponse> drain();
   /// Takes every finished append and keeps or drops each.
   void committed();
   void settle(mailbox::committed_append& x);
@@ -212,6 +228,10 @@ private:
   std::function<void()> deliver_;
   std::function<void(uint64_t, const caf::error&)> applied_;
   std::function<void()> tick_;
+  std::function<void()> drain_begin_;
+  std::function<bool()> drained_;
+  /// Drain requests not answered yet (one, unless the node asked twice).
+  std::vector<handed_reply> drain_replies_;
   bool tick_armed_ = false;
   request_deadlines deadlines_;
   bool ready_ = false;

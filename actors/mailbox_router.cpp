@@ -62,6 +62,11 @@ mailbox_actor box_for(mailbox_router_pointer self, const std::string& target) {
                : self->spawn(durable_mailbox, st.env, target, st.reader,
                              self->address());
   self->monitor(box);
+  if (st.draining)
+    // Started during a stop (a send from the cluster port): it keeps the
+    // envelopes on disk and delivers none.
+    self->request(box, caf::infinite, *st.draining)
+      .then([](const v1::MailboxDrainResponse&) {}, [](const caf::error&) {});
   if (!peer)
     publish(st.env, target, box);
   st.targets.emplace(box.address(), target);
@@ -94,6 +99,49 @@ caf::expected<std::string> mailbox_of(mailbox_router_pointer self,
   if (owner->local)
     return here();
   return outbox_target(owner->node);
+}
+
+// Counts the mailboxes' answers to one drain; the last answers the node.
+struct drain_tally {
+  caf::typed_response_promise<v1::MailboxDrainResponse> rp;
+  v1::MailboxDrainResponse resp;
+  size_t waiting = 0;
+
+  void answered(bool cut) {
+    if (cut)
+      resp.set_cut(resp.cut() + 1);
+    if (--waiting == 0)
+      rp.deliver(resp);
+  }
+};
+
+caf::result<v1::MailboxDrainResponse>
+drain_all(mailbox_router_pointer self, const v1::MailboxDrainRequest& req) {
+  auto& st = self->state;
+  st.draining = req;
+  v1::MailboxDrainResponse resp;
+  resp.set_mailboxes(static_cast<uint32_t>(st.boxes.size()));
+  if (st.boxes.empty())
+    return resp;
+  auto tally = std::make_shared<drain_tally>();
+  tally->rp = self->make_response_promise<v1::MailboxDrainResponse>();
+  tally->resp = resp;
+  tally->waiting = st.boxes.size();
+  // Once per stop and per mailbox: CAF's own timeout is cheap enough here.
+  std::chrono::milliseconds timeout{req.timeout_ms()};
+  for (auto& [target, box] : st.boxes)
+    self->request(box, timeout, req)
+      .then(
+        [tally](const v1::MailboxDrainResponse& r) {
+          tally->answered(r.cut() > 0);
+        },
+        [tally, self, target = target](const caf::error& err) {
+          self->state.env.log->warn("mailbox {}: deliveries still in flight "
+                                    "at the drain's end: {}",
+                                    target, render(err));
+          tally->answered(true);
+        });
+  return tally->rp;
 }
 
 } // namespace
@@ -145,6 +193,8 @@ mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
         envelope.set_id(new_message_id());
       return self->delegate(box_for(self, *box), std::move(req));
     },
+    [self](v1::MailboxDrainRequest& req)
+      -> caf::result<v1::MailboxDrainResponse> { return drain_all(self, req); },
   };
 }
 

@@ -7,9 +7,13 @@
 // waiting for a new send. A mailbox that crashed is spawned again by the
 // next send to its target (it recovers from disk), and the router's own
 // restart recovers every mailbox. The mailboxes and the reader stop with the
-// router. A local target's mailbox is listed in env.locals while it runs, so
-// the HTTP bridge can send to it without asking the router.
+// router. A graceful stop (MailboxDrainRequest) goes to every mailbox and
+// outbox, and to each one started later; the router answers once all have
+// drained or at the request's timeout. A local target's mailbox is listed in
+// env.locals while it runs, so the HTTP bridge can send to it without asking
+// the router.
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -37,11 +41,15 @@ struct mailbox_router_state {
   mailbox_reader_actor reader;
   std::unordered_map<std::string, mailbox_actor> boxes;
   std::unordered_map<caf::actor_addr, std::string> targets;
+  /// Set by a graceful stop: every mailbox, a new one too, is draining.
+  std::optional<v1::MailboxDrainRequest> draining;
 };
 
 using mailbox_router_pointer = caf::stateful_actor<
   mailbox_router_state,
-  typed_actor_base<caf::replies_to<v1::SendRequest>::with<v1::SendResponse>>>*;
+  typed_actor_base<
+    caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
+    caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>>>*;
 
 mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
                                                    mailbox_env env);

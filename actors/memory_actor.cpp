@@ -22,6 +22,7 @@ constexpr uint32_t default_read_limit = 20;
 constexpr uint32_t max_page = 1000;
 constexpr size_t max_session_id = 128;
 constexpr int max_turns_per_append = 16;
+constexpr size_t max_turn_id = 128;
 
 std::string kv_prefix(const std::string& agent) {
   return std::string{"kv\0", 3} + agent + '\0';
@@ -33,6 +34,14 @@ std::string session_prefix(const std::string& agent,
                            const std::string& session) {
   return std::string{session_turn_tag, sizeof session_turn_tag} + agent + '\0'
          + session + '\0';
+}
+
+// Beside the session's turns, never inside their range ("s" NUL ...), so
+// turn reads and the last number never meet one.
+std::string turn_marker_key(const std::string& agent,
+                            const std::string& session,
+                            const std::string& turn_id) {
+  return std::string{"st\0", 3} + agent + '\0' + session + '\0' + turn_id;
 }
 
 std::string big_endian(uint64_t x) {
@@ -56,6 +65,13 @@ caf::error check_session(const std::string& id) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
       return make_error(errc::invalid_argument,
                         "session_id holds a control character");
+  return caf::none;
+}
+
+caf::error check_turn_id(const std::string& id) {
+  if (id.size() > max_turn_id)
+    return make_error(errc::invalid_argument,
+                      "turn_id must have at most 128 characters");
   return caf::none;
 }
 
@@ -261,11 +277,49 @@ memory_state::next_turns(const v1::SessionAppendTurnsRequest& req) {
   return result;
 }
 
+caf::expected<std::optional<v1::SessionAppendTurnsResponse>>
+memory_state::appended_before(const v1::SessionAppendTurnsRequest& req) {
+  auto marker
+    = db->get(column::memory,
+              turn_marker_key(req.agent(), req.session_id(), req.turn_id()));
+  if (!marker)
+    return marker.error();
+  if (!*marker)
+    return std::nullopt;
+  if ((*marker)->size() != 16)
+    return make_error(errc::internal, "corrupt turn marker in the store");
+  auto first = read_big_endian(std::string_view{(*marker)->data(), 8});
+  auto last = read_big_endian(std::string_view{(*marker)->data() + 8, 8});
+  if (first == 0 || last < first)
+    return make_error(errc::internal, "corrupt turn marker in the store");
+  auto stored = read_store(session_prefix(req.agent(), req.session_id()),
+                           last + 1, last - first + 1);
+  if (!stored)
+    return stored.error();
+  v1::SessionAppendTurnsResponse result;
+  result.set_first_seq(first);
+  result.set_last_seq(last);
+  result.set_replayed(true);
+  *result.mutable_turns() = std::move(*stored->mutable_turns());
+  return result;
+}
+
 caf::expected<v1::SessionAppendTurnsResponse>
 memory_state::append_turns(const v1::SessionAppendTurnsRequest& req) {
+  if (auto err = check_turn_id(req.turn_id()))
+    return err;
   auto next = next_turns(req);
   if (!next)
     return next.error();
+  if (!req.turn_id().empty()) {
+    // The same turn again (its delivery was not acknowledged): what the
+    // first append stored, nothing written.
+    auto before = appended_before(req);
+    if (!before)
+      return before.error();
+    if (*before)
+      return std::move(**before);
+  }
   // Numbered before the write: a failed write leaves a gap, and a crash
   // right after the write cannot leave the sequences (kept across
   // restarts) behind the store.
@@ -275,6 +329,13 @@ memory_state::append_turns(const v1::SessionAppendTurnsRequest& req) {
     if (auto st = batch.Put(db->handle(column::memory), w.key, w.value);
         !st.ok())
       return from_rocksdb(st, "session append failed");
+  if (!req.turn_id().empty()) {
+    auto marker = big_endian(next->turns.front().seq())
+                  + big_endian(next->turns.back().seq());
+    auto key = turn_marker_key(req.agent(), req.session_id(), req.turn_id());
+    if (auto st = batch.Put(db->handle(column::memory), key, marker); !st.ok())
+      return from_rocksdb(st, "session append failed");
+  }
   if (auto err = db->write(batch))
     return err;
   cache.appended(next->session, next->turns);

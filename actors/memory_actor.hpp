@@ -3,6 +3,9 @@
 // Agent memory in the node's store (column family `memory`):
 //   "kv" NUL agent NUL key                  -> value
 //   "s"  NUL agent NUL session NUL seq(BE64) -> bsm.v1.SessionTurn
+//   "st" NUL agent NUL session NUL turn id  -> first seq, last seq (BE64 each)
+// The last marks a turn appended with a turn id (written in the same batch
+// as its turns), so the same turn appended again writes nothing.
 // The actor runs detached (its own thread): RocksDB reads and writes block,
 // and must never hold a CAF scheduler thread. It holds the newest turns of
 // recently used sessions (session_cache), so that an active session's
@@ -10,6 +13,7 @@
 // (session_sequences), so that an append does not read first.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,6 +86,10 @@ private:
   };
   caf::expected<planned_turns>
   next_turns(const v1::SessionAppendTurnsRequest& req);
+  /// What an earlier append with `req`'s turn id stored (replayed, with
+  /// its turns), or nullopt if there was none.
+  caf::expected<std::optional<v1::SessionAppendTurnsResponse>>
+  appended_before(const v1::SessionAppendTurnsRequest& req);
   /// Plans `req`'s turns for a mailbox to commit (see effects).
   caf::expected<std::vector<memory_write>>
   effect_turns(const v1::SessionAppendTurnsRequest& req);

@@ -90,6 +90,7 @@ void outbox_logic::acked(uint64_t token, const v1::LinkAck& ack) {
     try_send();
   }
   core_.sync_depth();
+  core_.check_drained();
 }
 
 void outbox_logic::failed(uint64_t token, const caf::error& err) {
@@ -102,6 +103,7 @@ void outbox_logic::failed(uint64_t token, const caf::error& err) {
                           peer_, out.unacked, render(err));
   core_.env().metrics->redeliveries.inc();
   core_.wait_then_deliver(out.retry_after);
+  core_.check_drained();
 }
 
 } // namespace
@@ -129,6 +131,8 @@ mailbox_actor::behavior_type outbox(outbox_pointer self, mailbox_env env,
   st.peer = peer;
   self->set_down_handler(
     [self](caf::down_msg& msg) { self->state.core.router_down(msg); });
+  st.core.on_drain([self] { self->state.window.drain(); },
+                   [self] { return self->state.window.drained(); });
   st.core.start(self, std::move(env), outbox_target(peer), std::move(reader),
                 std::move(router), st.window,
                 [self] { outbox_logic{self}.try_send(); });

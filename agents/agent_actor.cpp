@@ -130,9 +130,16 @@ void remember(self_pointer self, turn_ptr t) {
                 caf::actor_cast<memory_actor>(*memory), remaining(*t),
                 std::move(*append))
     .then(
-      [self, t](const v1::SessionAppendTurnsResponse&) {
-        if (!t->done)
-          deliver(self, t);
+      [self, t](const v1::SessionAppendTurnsResponse& resp) {
+        if (t->done)
+          return;
+        if (resp.replayed() && self->state.env.log)
+          self->state.env.log->info(
+            "agent {}: turn {} was delivered again; its session already "
+            "holds it, the stored answer is the reply",
+            self->state.agent, t->plan.reply().turn_id());
+        t->plan.on_appended(resp);
+        deliver(self, t);
       },
       [self, t](caf::error& err) { fail(self, t, std::move(err)); });
 }

@@ -21,6 +21,20 @@ v1::ChatMessage message(std::string role, std::string content) {
   return result;
 }
 
+// Longest delivery id a turn uses: "s-" + it is a session id (128 at most).
+constexpr size_t max_delivery_id = 120;
+
+// A delivery id that can name a session and a turn; empty otherwise (a
+// client may set one on a request no mailbox delivered).
+std::string usable_delivery_id(const std::string& id) {
+  if (id.size() > max_delivery_id)
+    return {};
+  for (auto c : id)
+    if (c <= 0x20 || c >= 0x7F)
+      return {};
+  return id;
+}
+
 } // namespace
 
 std::string tool_call_key(const std::string& agent, const std::string& turn_id,
@@ -63,9 +77,10 @@ turn_plan::turn_plan(std::string agent, v1::ChatRequest req,
                      id_source new_id)
   : agent_(std::move(agent)), req_(std::move(req)), entry_(std::move(entry)),
     new_id_(std::move(new_id)), session_id_(req_.session_id()),
+    delivery_id_(usable_delivery_id(req_.delivery_id())),
     caller_grants_(grants_of(req_.caller())), started_(now) {
   if (session_id_.empty() && req_.messages().empty()) {
-    session_id_ = "s-" + new_id_();
+    session_id_ = "s-" + (delivery_id_.empty() ? new_id_() : delivery_id_);
     new_session_ = true;
   }
   auto limit = std::chrono::milliseconds{def().timeout_ms()};
@@ -90,6 +105,8 @@ std::optional<v1::SessionReadRequest> turn_plan::history_request() const {
 
 void turn_plan::begin(
   const google::protobuf::RepeatedPtrField<v1::SessionTurn>& history) {
+  if (reply_.turn_id().empty() && !delivery_id_.empty())
+    reply_.set_turn_id(delivery_id_);
   if (reply_.turn_id().empty()) {
     // The next position in the session: the same id when a turn that was
     // never appended (a crash) runs again.
@@ -253,7 +270,20 @@ std::optional<v1::SessionAppendTurnsRequest> turn_plan::session_append() const {
   };
   add("user", input());
   add("assistant", reply_.output());
+  // Appended once per delivered envelope, however often it is delivered.
+  req.set_turn_id(delivery_id_);
   return req;
+}
+
+void turn_plan::on_appended(const v1::SessionAppendTurnsResponse& resp) {
+  if (!resp.replayed())
+    return;
+  const auto& turns = resp.turns();
+  auto stored = std::find_if(turns.rbegin(), turns.rend(), [](const auto& t) {
+    return t.role() == "assistant";
+  });
+  if (stored != turns.rend())
+    reply_.set_output(stored->content());
 }
 
 caf::error turn_plan::turn_error(caf::error err, steady_time now) const {

@@ -123,9 +123,10 @@ public:
 
   /// A turn of `agent` (as `entry` defines it) for `req`, started at `now`.
   /// A request with neither a session nor messages opens a new session
-  /// ("s-<id>"). It acts for `req.caller()` (caller.hpp: settle_caller
-  /// first; unset, it has no permissions). REQUIRES: `entry` is set;
-  /// check_chat_request(req) is none.
+  /// ("s-<id>", "s-<delivery_id>" for a request a mailbox delivered, so
+  /// that its repeated delivery finds the same session). It acts for
+  /// `req.caller()` (caller.hpp: settle_caller first; unset, it has no
+  /// permissions). REQUIRES: `entry` is set; check_chat_request(req) is none.
   turn_plan(std::string agent, v1::ChatRequest req,
             std::shared_ptr<const agent_entry> entry, steady_time now,
             id_source new_id);
@@ -141,7 +142,10 @@ public:
   /// the definition keeps any), the input or the client's messages, and
   /// the knowledge retrieved for the input. A turn of an existing session
   /// is "<session>#<position>", so a turn replayed after a crash gets the
-  /// same id; other turns get "t-<id>", unless the request named it.
+  /// same id; other turns get "t-<id>", unless the request named it. A turn
+  /// a mailbox delivered is named by its delivery id, the same at every
+  /// delivery even once the first one was appended; its session append
+  /// carries it, so memory appends it once.
   void begin(const google::protobuf::RepeatedPtrField<v1::SessionTurn>& history
              = {});
 
@@ -186,6 +190,11 @@ public:
   /// (both are stored or neither); none for a turn without a session.
   [[nodiscard]] std::optional<v1::SessionAppendTurnsRequest>
   session_append() const;
+
+  /// Memory answered session_append(). If the turn was appended before (a
+  /// repeated delivery, `replayed`), the reply's output becomes the answer
+  /// stored then, so the sender's turn has one answer however often it ran.
+  void on_appended(const v1::SessionAppendTurnsResponse& resp);
 
   /// `err` as the caller sees it: past the deadline (or a request timeout)
   /// it is deadline_exceeded naming the agent's timeout.
@@ -263,6 +272,9 @@ private:
   std::shared_ptr<const agent_entry> entry_;
   id_source new_id_;
   std::string session_id_;
+  /// req_.delivery_id() if it can name a turn and a session (printable,
+  /// short enough), else empty.
+  std::string delivery_id_;
   bool new_session_ = false;
   /// The grants of req_.caller(), parsed once.
   security::permission_set caller_grants_;

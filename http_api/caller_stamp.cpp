@@ -8,6 +8,8 @@
 namespace bsm::http_handlers {
 
 void stamp_caller(const http::exchange& ex, v1::ChatRequest& req) {
+  // Only the mailbox that delivers a tell names its delivery.
+  req.clear_delivery_id();
   auto& caller = *req.mutable_caller();
   caller.Clear();
   const auto& who = ex.principal();

@@ -15,7 +15,8 @@
 namespace bsm::http_handlers {
 
 /// Sets `req.caller()` to the principal of `ex` (an anonymous caller
-/// without permissions if there is none).
+/// without permissions if there is none) and clears `delivery_id`, which
+/// only a delivering mailbox sets.
 void stamp_caller(const http::exchange& ex, v1::ChatRequest& req);
 
 /// The same for a ChatRequest given as a payload (protobuf JSON or binary),

@@ -69,11 +69,13 @@ void watch_signals(bsm::node& n, caf::actor root, std::atomic<bool>& done) {
       std::fprintf(stderr, "bsmd: second signal %d, exiting at once\n", sig);
       std::_Exit(128 + sig);
     }
-    n.log().info("signal {}: draining HTTP, then stopping the supervision tree",
+    n.log().info("signal {}: draining HTTP and the mailboxes, then stopping "
+                 "the supervision tree",
                  sig);
     // On its own thread, so a second signal still finds this loop.
     stopper = std::thread{[&n, root] {
       n.drain_http();
+      n.drain_mailboxes();
       caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
     }};
   }

@@ -573,8 +573,40 @@ void node::drain_http() {
   http_server_.reset();
 }
 
+void node::drain_mailboxes() {
+  auto timeout = cfg_.shutdown.drain_timeout;
+  // Nothing to drain without a tree (a node that failed to start).
+  if (timeout.count() == 0 || !root_)
+    return;
+  auto router = names_->get(mailbox_router_path);
+  if (!router)
+    return;
+  v1::MailboxDrainRequest req;
+  req.set_timeout_ms(static_cast<uint32_t>(timeout.count()));
+  caf::scoped_actor self{*system_};
+  // The router answers at the timeout itself; the margin is for its answer.
+  self
+    ->request(caf::actor_cast<mailbox_router_actor>(*router),
+              timeout + std::chrono::seconds{1}, std::move(req))
+    .receive(
+      [this](const v1::MailboxDrainResponse& resp) {
+        if (resp.cut() == 0)
+          logger_.log->info("mailboxes drained: {} ended their deliveries",
+                            resp.mailboxes());
+        else
+          logger_.log->warn("mailboxes drained: {} of {} were still "
+                            "delivering after shutdown.drain_timeout; those "
+                            "deliveries come again after a restart",
+                            resp.cut(), resp.mailboxes());
+      },
+      [this](const caf::error& err) {
+        logger_.log->warn("mailboxes did not drain: {}", render(err));
+      });
+}
+
 void node::stop() {
   drain_http();
+  drain_mailboxes();
   if (ingress_) {
     caf::anon_send_exit(ingress_, caf::exit_reason::user_shutdown);
     ingress_ = nullptr;

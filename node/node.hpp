@@ -65,14 +65,20 @@ public:
   [[nodiscard]] caf::error start(std::vector<child_spec> extra = {});
 
   /// Drains the HTTP bridge (no new requests, in-flight ones finish within
-  /// http.drain_timeout), then stops the tree in reverse start order and
-  /// waits for it.
+  /// http.drain_timeout) and the mailboxes (drain_mailboxes), then stops
+  /// the tree in reverse start order and waits for it.
   void stop();
 
   /// Stops the HTTP bridge's listener: new requests get 503, in-flight ones
   /// finish within http.drain_timeout, then the connections close. Blocks
   /// the calling (non-scheduler) thread; idempotent and thread-safe.
   void drain_http();
+
+  /// After drain_http: the mailboxes start no delivery, and those in flight
+  /// end and are acknowledged on disk, within shutdown.drain_timeout (0:
+  /// nothing). Logs what was cut. Blocks the calling (non-scheduler)
+  /// thread; nothing to do once the tree has stopped.
+  void drain_mailboxes();
 
   /// Reads the agent definitions again (SIGHUP): starts added agents,
   /// stops removed ones; changed ones use their new definition from their

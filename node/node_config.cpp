@@ -103,6 +103,7 @@ const std::vector<section_spec>& schema() {
     bind(&node_config::security, security_section()),
     bind(&node_config::logging, logging_section()),
     bind(&node_config::supervision, supervision_section()),
+    bind(&node_config::shutdown, shutdown_section()),
     bind(&node_config::scheduler, scheduler_section()),
     bind(&node_config::agents, agents_section()),
     bind(&node_config::openai, openai_section()),

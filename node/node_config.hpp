@@ -28,6 +28,7 @@
 #include "runtime/scheduler_options.hpp"
 #include "runtime/security/security_options.hpp"
 #include "runtime/store/store_options.hpp"
+#include "runtime/supervision/shutdown_options.hpp"
 #include "runtime/supervision/supervision_options.hpp"
 
 namespace bsm {
@@ -53,6 +54,7 @@ struct node_config {
   security_options security;
   logging_options logging;
   supervision_options supervision;
+  shutdown_options shutdown;
   scheduler_options scheduler;
   agents_options agents;
   openai_options openai;

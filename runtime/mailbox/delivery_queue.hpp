@@ -125,11 +125,25 @@ public:
     return !in_flight_.empty() || !window_.empty();
   }
 
-  /// True if another delivery may start now: no batch in flight, and the
-  /// window has room (one delivery at a time while a failure or a restart
-  /// is sorted out).
+  /// True if another delivery may start now: not draining, no batch in
+  /// flight, and the window has room (one delivery at a time while a
+  /// failure or a restart is sorted out).
   bool may_start() const noexcept {
-    return in_flight_.empty() && window_.size() < window_limit();
+    return !draining_ && in_flight_.empty() && window_.size() < window_limit();
+  }
+
+  /// A graceful stop: no delivery starts from now on; those in flight end
+  /// as usual (a failed one goes back to the queue, undelivered).
+  void drain() noexcept {
+    draining_ = true;
+  }
+
+  /// True once draining and nothing is left to wait for: no delivery in
+  /// flight (a batch's commit included) and no acknowledgement left to
+  /// take (take_acks). The removals taken last may still be on their way
+  /// to disk.
+  bool drained() const noexcept {
+    return draining_ && !in_flight() && acks_.empty();
   }
 
   /// When the oldest delivery still waiting for its answer started (not a
@@ -259,6 +273,8 @@ private:
   uint64_t token_ = 0;
   /// The head may have been in delivery when the node stopped.
   bool head_suspect_ = false;
+  /// A graceful stop: no delivery starts.
+  bool draining_ = false;
   std::chrono::milliseconds backoff_;
 };
 

@@ -100,9 +100,21 @@ public:
   /// peer, so nothing is counted.
   void opened(uint64_t head_seq, uint64_t next_seq);
 
-  /// True while the pipeline has room for another batch.
+  /// True while the pipeline has room for another batch and the outbox
+  /// is not draining.
   bool can_send() const noexcept {
-    return in_flight_.size() < opts_.pipeline;
+    return !draining_ && in_flight_.size() < opts_.pipeline;
+  }
+
+  /// A graceful stop: no batch is sent from now on; those in flight end
+  /// as usual (a failed one stays on disk for the next run).
+  void drain() noexcept {
+    draining_ = true;
+  }
+
+  /// True once draining and no batch waits for its ack.
+  bool drained() const noexcept {
+    return draining_ && idle();
   }
 
   /// True while no batch waits for its ack.
@@ -130,6 +142,7 @@ private:
   std::map<uint64_t, std::vector<entry>> in_flight_;
   uint64_t token_ = 0;
   std::chrono::milliseconds backoff_;
+  bool draining_ = false;
 };
 
 } // namespace bsm::mailbox

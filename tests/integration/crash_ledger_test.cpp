@@ -130,7 +130,7 @@ public:
     return proc_->wait(30s);
   }
 
-  bsm::mailbox_router_actor router() {
+  bsm::cluster_ingress_actor router() {
     std::lock_guard<std::mutex> guard{mtx_};
     return router_;
   }
@@ -148,7 +148,7 @@ private:
   caf::actor_system& sys_;
   std::unique_ptr<process> proc_;
   std::mutex mtx_;
-  bsm::mailbox_router_actor router_;
+  bsm::cluster_ingress_actor router_;
 };
 
 /// Journal senders append a session turn per message to the node's

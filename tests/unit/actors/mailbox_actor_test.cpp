@@ -23,6 +23,29 @@ using bsm::v1::PingResponse;
 
 using sink_log = bsm::test::held_requests<PingRequest, PingResponse>;
 
+/// What a drain request got back, if anything yet.
+struct drain_answer {
+  bool answered = false;
+  bsm::v1::MailboxDrainResponse resp;
+};
+
+/// Asks `box` to drain and records its answer.
+caf::behavior drain_client(caf::event_based_actor* self, bsm::mailbox_actor box,
+                           std::shared_ptr<drain_answer> out) {
+  self->request(box, caf::infinite, bsm::v1::MailboxDrainRequest{})
+    .then(
+      [out](const bsm::v1::MailboxDrainResponse& resp) {
+        out->answered = true;
+        out->resp = resp;
+      },
+      [out](const caf::error&) {
+        out->answered = true;
+        out->resp.set_cut(1);
+      });
+  return {[](caf::atom_value) {
+  }};
+}
+
 class MailboxActor : public bsm::test::deterministic_mailbox {
 protected:
   ~MailboxActor() override {
@@ -181,6 +204,49 @@ TEST_F(MailboxActor, AFailureInAWindowDeliversTheRestAgainAfterTheRetry) {
   EXPECT_EQ(metrics.redeliveries.value(), 1u);
   for (uint64_t seq = 0; seq < 8; ++seq)
     EXPECT_FALSE(on_disk(seq));
+}
+
+TEST_F(MailboxActor, ADrainEndsTheWindowInFlightAndStartsNoDelivery) {
+  opts.delivery_window = 4;
+  start(10);
+  for (uint64_t seq = 0; seq < 4; ++seq)
+    answer(seq);
+  ASSERT_EQ(delivered().size(), 8u); // 4..7 in flight
+  auto out = std::make_shared<drain_answer>();
+  auto client = sys.spawn(drain_client, box, out);
+  settle();
+  EXPECT_FALSE(out->answered);
+  answer(5);
+  answer(4);
+  answer(6);
+  EXPECT_FALSE(out->answered);
+  EXPECT_EQ(delivered().size(), 8u); // no place freed is taken
+  answer(7);
+  wait_for_writer();
+  settle();
+  ASSERT_TRUE(out->answered);
+  EXPECT_EQ(out->resp.mailboxes(), 1u);
+  EXPECT_EQ(out->resp.cut(), 0u);
+  EXPECT_EQ(delivered().size(), 8u);
+  // The removals were on disk before the answer; the rest waits there.
+  for (uint64_t seq = 0; seq < 8; ++seq)
+    EXPECT_FALSE(on_disk(seq));
+  EXPECT_TRUE(on_disk(8));
+  EXPECT_TRUE(on_disk(9));
+  stop(client);
+}
+
+TEST_F(MailboxActor, AnIdleMailboxDrainsAtOnce) {
+  start(1);
+  answer(0);
+  auto out = std::make_shared<drain_answer>();
+  auto client = sys.spawn(drain_client, box, out);
+  settle();
+  wait_for_writer();
+  settle();
+  EXPECT_TRUE(out->answered);
+  EXPECT_EQ(out->resp.cut(), 0u);
+  stop(client);
 }
 
 } // namespace

@@ -115,10 +115,13 @@ protected:
 
   caf::expected<bsm::v1::SessionAppendTurnsResponse>
   append_turns(const std::string& session,
-               std::vector<std::pair<std::string, std::string>> turns) {
+               std::vector<std::pair<std::string, std::string>> turns,
+               const std::string& turn_id = {},
+               const std::string& agent = "legal") {
     bsm::v1::SessionAppendTurnsRequest req;
-    req.set_agent("legal");
+    req.set_agent(agent);
     req.set_session_id(session);
+    req.set_turn_id(turn_id);
     for (auto& [role, content] : turns) {
       auto* t = req.add_turns();
       t->set_role(role);
@@ -292,6 +295,62 @@ TEST_F(MemoryActor, AppendsTheTurnsOfARequestTogether) {
   EXPECT_EQ(all->turns(2).seq(), 3u);
   EXPECT_EQ(all->turns(2).role(), "assistant");
   EXPECT_EQ(append("s", "user", "next")->seq(), 4u);
+}
+
+TEST_F(MemoryActor, AppendsATurnIdOnceAndAnswersTheStoredTurnsAgain) {
+  auto first
+    = append_turns("s", {{"user", "hi"}, {"assistant", "hello"}}, "m-1");
+  ASSERT_TRUE(first) << bsm::render(first.error());
+  EXPECT_FALSE(first->replayed());
+  EXPECT_EQ(first->first_seq(), 1u);
+  EXPECT_EQ(first->last_seq(), 2u);
+  // The same turn again, with another answer (the model ran again).
+  auto again
+    = append_turns("s", {{"user", "hi"}, {"assistant", "hey there"}}, "m-1");
+  ASSERT_TRUE(again) << bsm::render(again.error());
+  EXPECT_TRUE(again->replayed());
+  EXPECT_EQ(again->first_seq(), 1u);
+  EXPECT_EQ(again->last_seq(), 2u);
+  ASSERT_EQ(again->turns_size(), 2);
+  EXPECT_EQ(again->turns(1).content(), "hello");
+  EXPECT_EQ(contents("s", 10), (std::vector<std::string>{"hi", "hello"}));
+  // Another turn id, and no turn id, append as before.
+  auto next = append_turns("s", {{"user", "more"}, {"assistant", "ok"}}, "m-2");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->first_seq(), 3u);
+  EXPECT_EQ(append("s", "user", "plain")->seq(), 5u);
+}
+
+TEST_F(MemoryActor, ATurnIdBelongsToItsAgentAndSession) {
+  ASSERT_TRUE(append_turns("s", {{"user", "a"}, {"assistant", "b"}}, "m-1"));
+  auto other_session
+    = append_turns("t", {{"user", "a"}, {"assistant", "b"}}, "m-1");
+  ASSERT_TRUE(other_session);
+  EXPECT_FALSE(other_session->replayed());
+  auto other_agent
+    = append_turns("s", {{"user", "a"}, {"assistant", "b"}}, "m-1", "tax");
+  ASSERT_TRUE(other_agent);
+  EXPECT_FALSE(other_agent->replayed());
+  EXPECT_EQ(contents("s", 10), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(MemoryActor, ATurnIdOutlivesARestartAndMarksNoTurnOfTheSession) {
+  ASSERT_TRUE(append_turns("s", {{"user", "a"}, {"assistant", "b"}}, "m-1"));
+  stop();
+  start();
+  auto again = append_turns("s", {{"user", "a"}, {"assistant", "c"}}, "m-1");
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->replayed());
+  // The marker is no turn: reads and the numbering see only the turns.
+  EXPECT_EQ(contents("s", 10), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(append("s", "user", "next")->seq(), 3u);
+}
+
+TEST_F(MemoryActor, RefusesATurnIdOver128Characters) {
+  auto res = append_turns("s", {{"user", "a"}}, std::string(129, 'x'));
+  ASSERT_FALSE(res);
+  expect(res.error(), bsm::errc::invalid_argument, "turn_id");
+  EXPECT_TRUE(contents("s", 10).empty());
 }
 
 TEST_F(MemoryActor, AppendsAllTurnsOrNone) {

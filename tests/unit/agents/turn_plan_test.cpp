@@ -238,6 +238,61 @@ TEST(TurnPlan, ARequestedTurnIdIsKept) {
   EXPECT_EQ(plan.reply().turn_id(), "outer#2/main");
 }
 
+TEST(TurnPlan, ADeliveredTurnIsNamedByItsDeliveryAtEveryDelivery) {
+  auto req = chat("Who am I?", "conv");
+  req.set_delivery_id("01JDELIVERY");
+  auto first = plan_for(req);
+  first.begin(history({{"user", "a"}}));
+  EXPECT_EQ(first.reply().turn_id(), "01JDELIVERY");
+  // Delivered again after its first run was appended: the same name.
+  auto again = plan_for(req);
+  again.begin(
+    history({{"user", "a"}, {"user", "Who am I?"}, {"assistant", "b"}}));
+  EXPECT_EQ(again.reply().turn_id(), "01JDELIVERY");
+  auto fresh = chat("Hello.");
+  fresh.set_delivery_id("01JNEW");
+  EXPECT_EQ(plan_for(fresh).session_id(), "s-01JNEW");
+}
+
+TEST(TurnPlan, AnUnusableDeliveryIdIsIgnored) {
+  auto req = chat("Hello.");
+  req.set_delivery_id(std::string(121, 'x'));
+  auto plan = plan_for(req);
+  EXPECT_EQ(plan.session_id(), "s-1");
+  plan.begin();
+  EXPECT_EQ(plan.reply().turn_id(), "t-2");
+  req.set_delivery_id("has space");
+  EXPECT_EQ(plan_for(req).session_id(), "s-1");
+}
+
+TEST(TurnPlan, ADeliveredTurnIsAppendedOnceAndAnswersWhatWasStored) {
+  auto req = chat("Hello.", "conv");
+  req.set_delivery_id("01JDELIVERY");
+  auto plan = started(req);
+  EXPECT_TRUE(std::holds_alternative<answer_step>(
+    plan.on_model_response(says("A second answer."), t0 + 1s)));
+  auto append = plan.session_append();
+  ASSERT_TRUE(append);
+  EXPECT_EQ(append->turn_id(), "01JDELIVERY");
+  v1::SessionAppendTurnsResponse stored;
+  stored.set_replayed(true);
+  auto* user = stored.add_turns();
+  user->set_role("user");
+  user->set_content("Hello.");
+  auto* answer = stored.add_turns();
+  answer->set_role("assistant");
+  answer->set_content("The first answer.");
+  plan.on_appended(stored);
+  EXPECT_EQ(plan.reply().output(), "The first answer.");
+  // A first append keeps the turn's own answer; a chat no mailbox
+  // delivered carries no turn id.
+  auto other = started(chat("Hello.", "conv"));
+  (void)other.on_model_response(says("Mine."), t0 + 1s);
+  EXPECT_EQ(other.session_append()->turn_id(), "");
+  other.on_appended(v1::SessionAppendTurnsResponse{});
+  EXPECT_EQ(other.reply().output(), "Mine.");
+}
+
 TEST(TurnPlan, OffersAllowedBuiltinsClientToolsAndAllowedHostedTools) {
   auto req = chat("x");
   req.add_client_tools()->set_name("client_lookup");

@@ -31,7 +31,7 @@ namespace {
 
 constexpr std::string_view known_sections
   = "(known sections: node, http, cluster, store, memory, mailbox, security, "
-    "logging, supervision, scheduler, agents, openai, tools)";
+    "logging, supervision, shutdown, scheduler, agents, openai, tools)";
 
 /// A fresh directory per test, removed with everything in it afterwards.
 class temp_dir {
@@ -887,6 +887,18 @@ TEST(NodeConfig, RejectsOverrideOfRetiredKey) {
             "--set store.block_cache_bytes: key 'store.block_cache_bytes' was "
             "replaced by store.memory_budget (one budget sizes the block "
             "cache and the memtables together)");
+}
+
+TEST(NodeConfig, TheMailboxDrainIsAtMostTenMinutes) {
+  temp_dir dir;
+  auto file = dir.write("node.yaml", "shutdown:\n  drain_timeout: 11m\n");
+  EXPECT_EQ(load_error(file),
+            file.string()
+              + ":2: key 'shutdown.drain_timeout': must be at most 10m");
+  auto off = dir.write("off.yaml", "shutdown:\n  drain_timeout: 0\n");
+  auto cfg = load_node_config(off, {});
+  ASSERT_TRUE(cfg) << bsm::render(cfg.error());
+  EXPECT_EQ(cfg->shutdown.drain_timeout, 0ms);
 }
 
 TEST(NodeConfig, RejectsOverrideOfUnknownSection) {

@@ -51,6 +51,16 @@ TEST(CallerStamp, AForgedCallerInAnInjectedPayloadIsReplaced) {
   EXPECT_EQ(binary.caller().permissions_size(), 1);
 }
 
+TEST(CallerStamp, AClientCannotNameADelivery) {
+  auto ex = exchange_for("alice", {"agents:legal:chat"});
+  std::string payload = R"({"input":"hi","delivery_id":"01JSOMEONEELSE"})";
+  ASSERT_FALSE(stamp_caller(*ex, payload, true));
+  v1::ChatRequest req;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(payload, &req).ok());
+  EXPECT_EQ(req.delivery_id(), "");
+  EXPECT_EQ(req.input(), "hi");
+}
+
 TEST(CallerStamp, APayloadThatIsNoChatRequestIsRefused) {
   auto ex = exchange_for("alice", {});
   std::string payload = R"({"no_such_field":1})";
