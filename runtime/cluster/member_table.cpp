@@ -52,6 +52,20 @@ void member_table::on_leave(const std::string& name, uint64_t incarnation,
   m.dead_up_to = std::max(m.dead_up_to, incarnation);
 }
 
+void member_table::on_stopping(const std::string& name, uint64_t incarnation,
+                               std::vector<transition>& out) {
+  auto i = members_.find(name);
+  if (i == members_.end() || incarnation < i->second.record.incarnation()
+      || incarnation <= i->second.dead_up_to)
+    return;
+  auto& m = i->second;
+  m.record.set_incarnation(incarnation);
+  set_state(m, v1::MEMBER_STATE_DOWN, out);
+  // Like a goodbye, it proves the member ran: its next run comes back with
+  // a higher incarnation.
+  m.dead_up_to = std::max(m.dead_up_to, incarnation);
+}
+
 void member_table::on_connection_lost(const std::string& name,
                                       std::vector<transition>& out) {
   auto i = members_.find(name);
