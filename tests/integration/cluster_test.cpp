@@ -831,12 +831,21 @@ TEST_F(ClusterOwnershipTest, AStoppedOwnerKeepsItsStatefulAgentAndItsMemory) {
   EXPECT_EQ(owner_of(other, "keeper-0"), nodes_[owner]->name());
   EXPECT_TRUE(
     is_unavailable(chat(other, "keeper-0", "recall code"), "which is down"));
+  // A tell meanwhile waits in the sender's outbox for the owner.
+  auto waiting = tell_agent(other, "keeper-0", "remember colour is green");
+  ASSERT_TRUE(waiting && waiting->status == 202) << describe(waiting);
   ASSERT_TRUE(nodes_[owner]->start()) << nodes_[owner]->log();
   ASSERT_TRUE(await_all_up());
   // Its state is still with it: nothing was written elsewhere meanwhile.
   EXPECT_TRUE(
     poll_until([&] { return recalls(other, "keeper-0", "code", "4711"); }))
     << describe(chat(other, "keeper-0", "recall code"));
+  EXPECT_TRUE(
+    poll_until([&] { return recalls(other, "keeper-0", "colour", "green"); }))
+    << describe(chat(other, "keeper-0", "recall colour"));
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    EXPECT_EQ(ran_turns_of(i, "keeper-0"), i == owner)
+      << nodes_[i]->name() << " ran turns of keeper-0";
 }
 
 TEST_F(ClusterOwnershipTest,
