@@ -110,6 +110,11 @@ private:
   void set_state(member_entry& m, v1::MemberState to,
                  std::vector<transition>& out);
 
+  /// The member said it leaves or stops: `to` at once, unless the
+  /// incarnation is stale.
+  void depart(const std::string& name, uint64_t incarnation, v1::MemberState to,
+              std::vector<transition>& out);
+
   std::string self_;
   detector_options opts_;
   std::map<std::string, member_entry> members_;

@@ -329,8 +329,22 @@ protected:
     }
   }
 
+  /// Starts a redis-server without persistence on a free port; its
+  /// membership URL is then redis_url_.
+  void start_redis() {
+    auto port = free_port();
+    std::filesystem::create_directories(dir_.path() / "redis");
+    redis_ = std::make_unique<process>(
+      std::vector<std::string>{"/usr/bin/redis-server", "--port",
+                               std::to_string(port), "--bind", "127.0.0.1",
+                               "--save", "", "--appendonly", "no"},
+      dir_.path() / "redis");
+    redis_url_ = "redis://127.0.0.1:" + std::to_string(port);
+  }
+
   temp_dir dir_;
   std::array<uint16_t, 3> ports_{};
+  std::string redis_url_;
   std::vector<std::unique_ptr<cluster_node>> nodes_;
   std::unique_ptr<process> redis_;
 };
@@ -587,14 +601,8 @@ TEST_F(ClusterTest, GarbageOnTheClusterPortIsDroppedAndTheNodeStaysUp) {
 TEST_F(ClusterTest, RedisMembershipJoinsAndACleanStopIsDownNotLeft) {
   if (!std::filesystem::exists("/usr/bin/redis-server"))
     GTEST_SKIP() << "redis-server is not installed";
-  auto redis_port = free_port();
-  std::filesystem::create_directories(dir_.path() / "redis");
-  redis_ = std::make_unique<process>(
-    std::vector<std::string>{"/usr/bin/redis-server", "--port",
-                             std::to_string(redis_port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"},
-    dir_.path() / "redis");
-  configure("redis://127.0.0.1:" + std::to_string(redis_port));
+  start_redis();
+  configure(redis_url_);
   start_all();
   ASSERT_TRUE(await_all_up()) << nodes_[0]->log();
   auto chat = post_json(nodes_[0]->http(), "/v1/agents/courier/chat",
@@ -778,7 +786,7 @@ protected:
                 != std::string::npos;
   }
 
-  /// Turns `agent` ran on node `i` (0 if its series is absent).
+  /// True if node `i` ran a turn of `agent` (its turn series exists).
   bool ran_turns_of(size_t i, const std::string& agent) {
     auto metrics = get(nodes_[i]->http(), "/metrics");
     return metrics
@@ -799,19 +807,6 @@ protected:
              << "', got: " << describe(res);
     return ::testing::AssertionSuccess();
   }
-
-  void start_redis() {
-    auto port = free_port();
-    std::filesystem::create_directories(dir_.path() / "redis");
-    redis_ = std::make_unique<process>(
-      std::vector<std::string>{"/usr/bin/redis-server", "--port",
-                               std::to_string(port), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no"},
-      dir_.path() / "redis");
-    redis_url_ = "redis://127.0.0.1:" + std::to_string(port);
-  }
-
-  std::string redis_url_;
 };
 
 TEST_F(ClusterOwnershipTest, AStoppedOwnerKeepsItsStatefulAgentAndItsMemory) {

@@ -41,8 +41,8 @@ protected:
     ASSERT_FALSE(names->put("sink", target));
     auto env = make_env();
     env.directory = directory;
-    box = sys.spawn(bsm::durable_mailbox, env, "sink", reader,
-                    caf::actor_addr{});
+    box
+      = sys.spawn(bsm::durable_mailbox, env, "sink", reader, caf::actor_addr{});
     settle();
   }
 
