@@ -189,12 +189,15 @@ TEST_F(MemberTable, LeaveMarksAMemberLeftAtOnce) {
   EXPECT_EQ(state_of("node-b"), up);
 }
 
-TEST_F(MemberTable, LeaveFromAnOlderIncarnationOrAnUnknownMemberIsIgnored) {
+TEST_F(MemberTable,
+       LeaveOrStopFromAnOlderIncarnationOrAnUnknownMemberIsIgnored) {
   ASSERT_TRUE(heartbeat("node-b", 3, 0ms));
   ts.clear();
   table.on_leave("node-b", 2, ts);
+  table.on_stopping("node-b", 2, ts);
   EXPECT_EQ(state_of("node-b"), up);
   table.on_leave("node-x", 1, ts);
+  table.on_stopping("node-x", 1, ts);
   EXPECT_EQ(table.find("node-x"), nullptr);
   EXPECT_TRUE(ts.empty());
 }
@@ -224,16 +227,6 @@ TEST_F(MemberTable, StoppingMarksAMemberDownAtOnceNotLeft) {
   EXPECT_EQ(state_of("node-b"), down);
   EXPECT_TRUE(heartbeat("node-b", 3, 20ms)) << "its next run rejoins";
   EXPECT_EQ(state_of("node-b"), up);
-}
-
-TEST_F(MemberTable, StoppingFromAnOlderIncarnationOrAnUnknownMemberIsIgnored) {
-  ASSERT_TRUE(heartbeat("node-b", 3, 0ms));
-  ts.clear();
-  table.on_stopping("node-b", 2, ts);
-  EXPECT_EQ(state_of("node-b"), up);
-  table.on_stopping("node-x", 1, ts);
-  EXPECT_EQ(table.find("node-x"), nullptr);
-  EXPECT_TRUE(ts.empty());
 }
 
 TEST_F(MemberTable, StoppingOfAMemberKnownOnlyFromGossipRecordsItsRun) {
