@@ -912,7 +912,7 @@ TEST_F(ClusterOwnershipTest, WithRedisAStoppedOwnerKeepsItsAgentAfterTheTtl) {
   ASSERT_TRUE(await_states(other, {{nodes_[owner]->name(), "down"}}));
   // Well past the liveness TTL, a node that starts afresh reads the table:
   // the stopped owner is still a member, and still the agent's owner.
-  poll_until([&] { return steady::now() - stopped_at > 3s; });
+  ASSERT_TRUE(poll_until([&] { return steady::now() - stopped_at > 3s; }));
   ASSERT_EQ(nodes_[third]->stop(), 0) << nodes_[third]->log();
   ASSERT_TRUE(nodes_[third]->start()) << nodes_[third]->log();
   ASSERT_TRUE(poll_until([&] {
