@@ -22,6 +22,17 @@ caf::error not_a_member(const std::string& node, uint64_t incarnation) {
                         "declared down, or stale)");
 }
 
+// A placed name this node may not run yet: its owner may be a member it
+// does not know (runtime/cluster/join_rule.hpp).
+caf::error not_joined(const cluster_ingress_env& env,
+                      const std::string& target) {
+  return make_error(errc::unavailable,
+                    "node " + env.directory->self()
+                      + " has not joined its cluster yet, so it does not "
+                        "serve '"
+                      + target + "'");
+}
+
 bool accepted(const cluster_ingress_env& env, const std::string& node,
               uint64_t incarnation) {
   return env.directory && env.directory->accepts(node, incarnation);
@@ -128,6 +139,8 @@ caf::result<v1::RemoteAskResponse> ask_local(cluster_ingress_pointer self,
   if (!accepted(env, req.from_node(), req.from_incarnation()))
     return not_a_member(req.from_node(), req.from_incarnation());
   const auto& envelope = req.envelope();
+  if (!env.directory->may_serve_locally(envelope.target()))
+    return not_joined(env, envelope.target());
   auto msg = env.types->decode(envelope.type_name(), envelope.payload());
   if (!msg)
     return msg.error();
@@ -172,6 +185,13 @@ void tell_local(const cluster_ingress_env& env, const v1::RemoteTell& tell) {
   if (!accepted(env, tell.from_node(), tell.from_incarnation()))
     return;
   const auto& envelope = tell.envelope();
+  if (!env.directory->may_serve_locally(envelope.target())) {
+    // At most once: dropped, like a tell to an actor that is not running.
+    env.log->debug("dropped a tell from {} to '{}': {}", tell.from_node(),
+                   envelope.target(),
+                   render(not_joined(env, envelope.target())));
+    return;
+  }
   auto msg = env.types->decode(envelope.type_name(), envelope.payload());
   auto target = env.names->get(envelope.target());
   if (!msg || !target) {

@@ -57,8 +57,6 @@ void report(self_pointer self, const std::vector<cluster::transition>& ts) {
     auto to = state_label(t.to);
     const auto* m = st.table->find(t.name);
     auto address = m ? m->record.cluster_address() : std::string{};
-    if (t.to == v1::MEMBER_STATE_UP)
-      st.heard_any = true;
     st.env.log->info("cluster: member {} ({}, incarnation {}) is {}", t.name,
                      address, t.incarnation, to);
     publish(self, "cluster.member." + to,
@@ -86,9 +84,12 @@ void publish_view(self_pointer self) {
   for (const auto& [address, p] : st.peers)
     if (!p.name.empty())
       st.env.directory->set_connection(p.name, p.handle);
-  bool has_peers
-    = !st.env.opts.seeds.empty() || st.env.opts.membership != "static";
-  st.env.directory->set_joined(!has_peers || st.heard_any);
+  auto before = st.env.directory->join();
+  auto now = st.join->update(steady::now());
+  st.env.directory->set_join(now);
+  if (before == cluster::join_state::joining && now != before)
+    st.env.log->info("cluster: joined, with {} other members known",
+                     st.table->members().size());
 }
 
 // A raised incarnation makes every member take this node as a new run.
@@ -162,17 +163,21 @@ void connect(self_pointer self, const std::string& address) {
       });
 }
 
-void send_heartbeats(self_pointer self, bool leaving) {
+/// What a heartbeat says about its sender's run.
+enum class departure { none, stopping };
+
+void send_heartbeats(self_pointer self, departure how) {
   auto& st = self->state;
   auto me = self_record(self);
   v1::Heartbeat hb;
   *hb.mutable_from() = me;
-  hb.set_leaving(leaving);
+  hb.set_stopping(how == departure::stopping);
   for (const auto& [name, m] : st.table->members()) {
     auto* k = hb.add_known();
     k->set_name(name);
     k->set_cluster_address(m.record.cluster_address());
     k->set_incarnation(m.record.incarnation());
+    k->set_state(m.state);
   }
   for (const auto& [address, p] : st.peers) {
     if (!p.handle)
@@ -202,10 +207,14 @@ void poll_table(self_pointer self) {
       [self](v1::Heartbeat& resp) {
         auto& state = self->state;
         state.redis_busy = false;
+        auto now = steady::now();
+        state.join->table_read();
         for (const auto& rec : resp.known()) {
           state.table->learn(rec);
+          state.join->reported(rec.name(), rec.state(), now);
           learn_address(self, rec.cluster_address());
         }
+        publish_view(self);
       },
       [self](caf::error& err) {
         self->state.redis_busy = false;
@@ -242,7 +251,7 @@ void tick(self_pointer self) {
   for (auto& [address, p] : st.peers)
     if (!p.handle)
       connect(self, address);
-  send_heartbeats(self, false);
+  send_heartbeats(self, departure::none);
   poll_table(self);
   publish_view(self);
 }
@@ -253,10 +262,13 @@ void on_heartbeat(self_pointer self, const v1::Heartbeat& hb) {
   if (from.name() == st.env.directory->self())
     return; // a seed list naming this node itself
   std::vector<cluster::transition> ts;
+  auto now = steady::now();
   if (hb.leaving())
     st.table->on_leave(from.name(), from.incarnation(), ts);
-  else
-    st.table->on_heartbeat(from, steady::now(), unix_now_ms(), ts);
+  else if (hb.stopping())
+    st.table->on_stopping(from.name(), from.incarnation(), ts);
+  else if (st.table->on_heartbeat(from, now, unix_now_ms(), ts))
+    st.join->heard(from.name());
   // The sender declared this very incarnation down: anything this node
   // sends under it is refused, so it becomes a new one.
   if (hb.your_state() == v1::MEMBER_STATE_DOWN
@@ -269,9 +281,13 @@ void on_heartbeat(self_pointer self, const v1::Heartbeat& hb) {
     if (!p.handle)
       connect(self, from.cluster_address());
   }
-  for (const auto& k : hb.known())
-    if (k.name() != st.env.directory->self() && st.table->learn(k))
+  for (const auto& k : hb.known()) {
+    if (k.name() == st.env.directory->self())
+      continue;
+    st.join->reported(k.name(), k.state(), now);
+    if (st.table->learn(k))
       learn_address(self, k.cluster_address());
+  }
   report(self, ts);
   publish_view(self);
 }
@@ -334,6 +350,8 @@ cluster_membership(cluster_membership_pointer self,
                                 st.env.opts.down_after};
   st.table
     = std::make_unique<cluster::member_table>(st.env.directory->self(), det);
+  st.join = std::make_unique<cluster::join_rule>(
+    st.env.directory->self(), has_peers(st.env.opts), st.env.opts.down_after);
   for (const auto& seed : st.env.opts.seeds)
     st.peers.try_emplace(seed);
   if (st.env.opts.membership != "static") {
@@ -353,13 +371,15 @@ cluster_membership(cluster_membership_pointer self,
   st.last_tick = steady::now();
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    // A clean stop: tell the others at once instead of letting them time
-    // out, and take this node out of the Redis table.
-    send_heartbeats(self, true);
+    // A graceful stop of a node that comes back: tell the others at once
+    // instead of letting them time out, and drop the liveness key from
+    // the Redis table. Not a leave: the agents this node owns keep it as
+    // their owner and wait for it, with their state.
+    send_heartbeats(self, departure::stopping);
     if (self->state.redis) {
       v1::Heartbeat bye;
       *bye.mutable_from() = self_record(self);
-      bye.set_leaving(true);
+      bye.set_stopping(true);
       caf::anon_send(self->state.redis, std::move(bye));
     }
     self->quit(msg.reason);

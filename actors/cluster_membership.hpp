@@ -16,8 +16,12 @@
 // nothing from before the stall is taken for current, and it does not
 // blame the others for its own silence. So does a heartbeat saying the
 // others declared it down. With `membership: redis://...` a detached worker
-// keeps this node's record in the Redis table (with a TTL) and reports the
-// others. On shutdown every member is told (leaving) and the record removed.
+// keeps this node's record in the Redis table (with a liveness key that
+// has a TTL) and reports the others. A graceful stop is not a leave: every
+// member is told the node is stopping (they mark it down at once and its
+// stateful agents wait for it) and its liveness key is deleted; its record
+// stays. Until the join rule (runtime/cluster/join_rule.hpp) holds, the
+// directory places no hashed name anywhere.
 
 #include <chrono>
 #include <map>
@@ -30,6 +34,7 @@
 #include "actors/interfaces.hpp"
 #include "runtime/cluster/cluster_options.hpp"
 #include "runtime/cluster/directory.hpp"
+#include "runtime/cluster/join_rule.hpp"
 #include "runtime/cluster/member_table.hpp"
 #include "runtime/naming/name_registry.hpp"
 #include "runtime/store/store_writer.hpp"
@@ -71,7 +76,7 @@ struct cluster_membership_state {
   std::chrono::steady_clock::time_point last_tick;
   /// When the incarnation was last raised.
   std::chrono::steady_clock::time_point raised_at;
-  bool heard_any = false;
+  std::unique_ptr<cluster::join_rule> join;
 };
 
 using cluster_membership_pointer

@@ -31,8 +31,11 @@ cluster_table(cluster_table_actor::pointer self, cluster_table_options opts,
       if (auto err = connected())
         return err;
       auto& redis = **client;
-      if (hb.leaving()) {
-        auto err = redis.leave(hb.from().name());
+      if (hb.leaving() || hb.stopping()) {
+        // A stop keeps the record (the node comes back and keeps its
+        // agents); only a leave removes it.
+        auto err = hb.leaving() ? redis.leave(hb.from().name())
+                                : redis.stop(hb.from().name());
         self->quit();
         if (err)
           return err;

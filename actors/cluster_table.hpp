@@ -1,10 +1,12 @@
 #pragma once
 
-// The detached worker that keeps this node's record in the Redis
-// membership table (cluster.membership: redis://...). Its hiredis calls
-// block its own thread only. A lost connection is reported as an error and
-// tried again on the next call, so a Redis restart needs no node restart.
-// It stops after a leaving heartbeat (clean shutdown) or when `owner` stops.
+// The detached worker that keeps this node's record and liveness key in
+// the Redis membership table (cluster.membership: redis://...). Its
+// hiredis calls block its own thread only. A lost connection is reported
+// as an error and tried again on the next call, so a Redis restart needs
+// no node restart. It stops after a stopping heartbeat (a graceful stop:
+// the liveness key goes, the record stays), a leaving one (a decommission:
+// both go) or when `owner` stops.
 
 #include <chrono>
 
@@ -17,7 +19,7 @@ namespace bsm {
 
 struct cluster_table_options {
   cluster::redis_url url;
-  /// TTL of this node's record; refreshed on every call.
+  /// TTL of this node's liveness key; refreshed on every call.
   std::chrono::milliseconds ttl{5000};
   /// Connect and command timeout.
   std::chrono::milliseconds timeout{2000};

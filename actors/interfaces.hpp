@@ -73,8 +73,10 @@ using cluster_membership_actor = caf::typed_actor<
   caf::reacts_to<atom::tick>>;
 
 /// The Redis membership table, run by a detached worker: in, a Heartbeat
-/// whose `from` is this node's record (written with a TTL); out, one whose
-/// `known` lists every live record. `leaving` removes this node's record.
+/// whose `from` is this node's record (kept, with a liveness key that has
+/// a TTL); out, one whose `known` lists every other member's record with
+/// `state` up or down. `stopping` deletes the liveness key, `leaving` the
+/// record too.
 using cluster_table_actor
   = caf::typed_actor<caf::replies_to<v1::Heartbeat>::with<v1::Heartbeat>>;
 

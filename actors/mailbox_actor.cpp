@@ -49,6 +49,13 @@ void mailbox_logic::try_deliver() {
       core_.maybe_read();
       break;
     }
+    if (const auto* dir = core_.env().directory.get();
+        dir && !dir->may_serve_locally(core_.target())) {
+      // A placed name while this node is still joining: its owner may be
+      // another member, so it waits here rather than run on this node.
+      core_.wait_then_deliver(queue_.backoff());
+      break;
+    }
     auto handle = core_.env().names->get(core_.target());
     if (!handle) {
       // Not started yet, or restarting: look again after a while.

@@ -53,15 +53,19 @@ void readyz(http_bridge_pointer self, ex_ptr ex) {
     return not_ready("the node is shutting down");
   if (!env.root || !*env.root)
     return not_ready("the supervision tree is starting");
-  if (env.directory && !env.directory->joined())
-    return not_ready("the node has not joined its cluster: no other member "
-                     "has answered yet");
+  auto join
+    = env.directory ? env.directory->join() : cluster::join_state::single;
+  if (join == cluster::join_state::joining)
+    return not_ready("the node has not joined its cluster yet: it has not "
+                     "heard from every member that is up");
   self->request(*env.root, env.opts.readiness_timeout, v1::TreeRequest{})
     .then(
-      [ex, node = env.node_name, not_ready](v1::TreeResponse& resp) {
+      [ex, node = env.node_name, not_ready, join](v1::TreeResponse& resp) {
         if (auto why = first_not_running(resp.root()))
           return not_ready(*why);
-        nlohmann::json body{{"status", "ready"}, {"node", node}};
+        nlohmann::json body{{"status", "ready"},
+                            {"node", node},
+                            {"cluster", cluster::to_string(join)}};
         ex->respond(http::make_json_response(bhttp::status::ok, body.dump()));
       },
       [not_ready](caf::error& err) {

@@ -191,6 +191,10 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   n.names_ = std::make_shared<name_registry>();
   n.directory_
     = std::make_shared<cluster::directory>(n.cfg_.node.name, n.names_);
+  // No hashed name runs here before the membership actor knows the
+  // cluster (runtime/cluster/join_rule.hpp).
+  if (has_peers(n.cfg_.cluster))
+    n.directory_->set_join(cluster::join_state::joining);
   if (auto err = n.start_incarnation())
     return err;
   n.catalog_ = std::move(catalog);

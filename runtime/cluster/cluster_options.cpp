@@ -78,6 +78,10 @@ config::maybe_problem check_cluster(const cluster_options& x) {
 
 } // namespace
 
+bool has_peers(const cluster_options& x) {
+  return !x.seeds.empty() || x.membership != "static";
+}
+
 bool tls_enabled(const cluster_options& x) {
   return !x.tls_certificate.empty() && !x.tls_key.empty() && !x.tls_ca.empty();
 }

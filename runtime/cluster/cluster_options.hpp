@@ -33,12 +33,15 @@ struct cluster_options {
   /// Silence after which a peer counts as suspect (no new work placed on
   /// it).
   std::chrono::milliseconds suspect_after{1'500};
-  /// Silence after which a peer counts as down (its agents move).
+  /// Silence after which a peer counts as down (its stateless agents
+  /// move; stateful ones wait for it). Also how long a joining node waits
+  /// for a member others report up before it stops waiting for it.
   std::chrono::milliseconds down_after{3'000};
   /// Limit of one connection attempt to a peer. Minimum: 100ms.
   std::chrono::milliseconds connect_timeout{2'000};
-  /// Time to live of this node's record in the Redis membership table
-  /// (refreshed every heartbeat; ignored with "static").
+  /// Time to live of this node's liveness key in the Redis membership
+  /// table (refreshed every heartbeat; ignored with "static"). Its record
+  /// has none: it stays until the node is decommissioned.
   std::chrono::milliseconds membership_ttl{5'000};
   /// Time an envelope that arrived from another node gets to be appended
   /// to its local mailbox before the sender is told to retry.
@@ -74,6 +77,10 @@ struct cluster_options {
 /// True when the cluster port is served through mutual TLS (all three
 /// cluster.tls_* paths set; the section's check refuses one or two).
 bool tls_enabled(const cluster_options& x);
+
+/// True when the node has others to join: seeds or a membership table. A
+/// node without either is a cluster of one.
+bool has_peers(const cluster_options& x);
 
 /// The `cluster:` section.
 const config::section<cluster_options>& cluster_section();

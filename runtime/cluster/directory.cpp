@@ -120,14 +120,18 @@ void directory::set_placements(std::map<std::string, placement> rules) {
   placements_ = std::move(rules);
 }
 
-bool directory::joined() const {
+join_state directory::join() const {
   std::shared_lock guard{mtx_};
-  return joined_;
+  return join_;
 }
 
-void directory::set_joined(bool x) {
+void directory::set_join(join_state x) {
   std::unique_lock guard{mtx_};
-  joined_ = x;
+  join_ = x;
+}
+
+bool directory::joined() const {
+  return join() != join_state::joining;
 }
 
 owner directory::make_owner(const std::string& node) const {
@@ -155,6 +159,12 @@ caf::expected<owner> directory::resolve_placed(const std::string& path,
   };
   if (!rule.node.empty() && (!rule.stateless || usable(rule.node)))
     return make_owner(rule.node);
+  if (join_ == join_state::joining)
+    return make_error(errc::unavailable,
+                      "node " + self_
+                        + " has not joined its cluster yet, so "
+                          "it does not know which member owns '"
+                        + path + "'");
   std::vector<std::string> candidates{self_};
   for (const auto& [name, m] : members_)
     if (usable(name))
@@ -182,6 +192,14 @@ caf::expected<owner> directory::resolve(const std::string& path) const {
     return make_owner(found->record.name());
   return make_error(errc::not_found,
                     "no actor named '" + path + "' on any node of the cluster");
+}
+
+bool directory::may_serve_locally(const std::string& path) const {
+  std::shared_lock guard{mtx_};
+  if (join_ != join_state::joining)
+    return true;
+  auto i = placements_.find(path);
+  return i == placements_.end() || i->second.node == self_;
 }
 
 std::optional<placement>

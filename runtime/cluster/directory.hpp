@@ -12,7 +12,9 @@
 //    members. A stateful name hashes over every member that has not left,
 //    so it keeps its owner (and its state) while that owner is down; a
 //    stateless one hashes over the members that are up, and a stateless
-//    name whose node is down is placed on a live member instead.
+//    name whose node is down is placed on a live member instead. While
+//    this node is still joining (join_rule) a hashed name resolves to
+//    nobody (`unavailable`): its owner may be a member not known yet.
 // 2. A name registered on this node: here.
 // 3. A name another member advertises: that member (an up one first).
 // 4. Otherwise: not_found.
@@ -29,6 +31,7 @@
 #include <caf/expected.hpp>
 
 #include "bsm/v1/cluster.pb.h"
+#include "runtime/cluster/join_rule.hpp"
 #include "runtime/naming/name_registry.hpp"
 
 namespace bsm::cluster {
@@ -88,14 +91,22 @@ public:
   /// Replaces the placement rules (key: path, e.g. "agents/legal").
   void set_placements(std::map<std::string, placement> rules);
 
-  /// True once a node with seeds or a membership table has heard from
-  /// another member, or when it has neither (a single node).
+  /// Whether this node knows the membership (join_rule). Default:
+  /// `single`, until the membership actor publishes its rule's state.
+  join_state join() const;
+  void set_join(join_state x);
+
+  /// True unless the node is still joining.
   bool joined() const;
-  void set_joined(bool x);
 
   /// The owner of `path`. Errors: not_found (no placement, not registered
-  /// here, not advertised by any member).
+  /// here, not advertised by any member); unavailable (a name placed by
+  /// hashing while this node is joining).
   caf::expected<owner> resolve(const std::string& path) const;
+
+  /// False for a placed name while this node is joining, unless the
+  /// placement names this node: such a name must not run here yet.
+  bool may_serve_locally(const std::string& path) const;
 
   /// Placement of `path`, if it has one.
   std::optional<placement> placement_of(const std::string& path) const;
@@ -128,7 +139,7 @@ private:
   uint64_t incarnation_ = 0;
   std::string cluster_address_;
   std::string http_address_;
-  bool joined_ = true;
+  join_state join_ = join_state::single;
   std::map<std::string, member_info> members_;
   std::map<std::string, placement> placements_;
   std::map<std::string, caf::actor> connections_;

@@ -41,14 +41,25 @@ bool member_table::on_heartbeat(const v1::MemberRecord& from, steady_time now,
 
 void member_table::on_leave(const std::string& name, uint64_t incarnation,
                             std::vector<transition>& out) {
+  depart(name, incarnation, v1::MEMBER_STATE_LEFT, out);
+}
+
+void member_table::on_stopping(const std::string& name, uint64_t incarnation,
+                               std::vector<transition>& out) {
+  depart(name, incarnation, v1::MEMBER_STATE_DOWN, out);
+}
+
+void member_table::depart(const std::string& name, uint64_t incarnation,
+                          v1::MemberState to, std::vector<transition>& out) {
   auto i = members_.find(name);
   if (i == members_.end() || incarnation < i->second.record.incarnation()
       || incarnation <= i->second.dead_up_to)
     return;
   auto& m = i->second;
   m.record.set_incarnation(incarnation);
-  set_state(m, v1::MEMBER_STATE_LEFT, out);
-  // A goodbye proves the member ran, also one known only from gossip.
+  set_state(m, to, out);
+  // Saying so proves the member ran, also one known only from gossip: its
+  // next run comes back with a higher incarnation.
   m.dead_up_to = std::max(m.dead_up_to, incarnation);
 }
 

@@ -6,8 +6,9 @@
 //
 // A member is `up` while heartbeats arrive, `suspect` after suspect_after
 // without one (or at once when its connection drops), `down` after
-// down_after. Incarnations order a node's runs: a heartbeat from an older
-// incarnation is ignored, and a node declared down stays down until it
+// down_after or at once when it says it is stopping, `left` only when it
+// says it leaves for good. Incarnations order a node's runs: a heartbeat from
+// an older incarnation is ignored, and a node declared down stays down until it
 // comes back with a higher incarnation (a restart, or a paused node that
 // learned it was declared down), so nothing it did under the old one is
 // accepted again.
@@ -60,9 +61,16 @@ public:
   bool on_heartbeat(const v1::MemberRecord& from, steady_time now,
                     int64_t now_unix_ms, std::vector<transition>& out);
 
-  /// The member said goodbye: left at once.
+  /// The member said goodbye for good (a decommission): left at once.
   void on_leave(const std::string& name, uint64_t incarnation,
                 std::vector<transition>& out);
+
+  /// The member is stopping and will come back (a graceful stop): down at
+  /// once, as its silence would make it after down_after, and only a
+  /// higher incarnation (its next run) makes it up again. Ignored for a
+  /// stale incarnation or an unknown member.
+  void on_stopping(const std::string& name, uint64_t incarnation,
+                   std::vector<transition>& out);
 
   /// Its connection dropped: an up member becomes suspect at once.
   void on_connection_lost(const std::string& name,
@@ -101,6 +109,11 @@ public:
 private:
   void set_state(member_entry& m, v1::MemberState to,
                  std::vector<transition>& out);
+
+  /// The member said it leaves or stops: `to` at once, unless the
+  /// incarnation is stale.
+  void depart(const std::string& name, uint64_t incarnation, v1::MemberState to,
+              std::vector<transition>& out);
 
   std::string self_;
   detector_options opts_;

@@ -33,6 +33,10 @@ std::string key_of(std::string_view name) {
   return std::string{redis_membership::key_prefix} + std::string{name};
 }
 
+std::string alive_key_of(std::string_view name) {
+  return std::string{redis_membership::alive_prefix} + std::string{name};
+}
+
 // Removes from the set (KEYS[1]) each name (ARGV[i-1]) whose record
 // (KEYS[i]) does not exist. One script runs atomically, so a node that
 // announces again between our MGET and this check keeps its set entry.
@@ -208,8 +212,8 @@ caf::error redis_membership::announce(const v1::MemberRecord& self,
     return make_error(errc::internal, "cannot encode member record: "
                                         + std::string{st.message()});
   auto replies = execute({
-    {"SET", key_of(self.name()), std::move(json), "PX",
-     std::to_string(ttl.count())},
+    {"SET", key_of(self.name()), std::move(json)},
+    {"SET", alive_key_of(self.name()), "1", "PX", std::to_string(ttl.count())},
     {"SADD", std::string{members_key}, self.name()},
   });
   if (!replies)
@@ -235,48 +239,64 @@ caf::expected<std::vector<v1::MemberRecord>> redis_membership::members() {
   std::vector<v1::MemberRecord> result;
   if (sorted.empty())
     return result;
+  // Records first, then the liveness keys, in one MGET (one snapshot).
   command mget{"MGET"};
   for (const auto& name : sorted)
     mget.push_back(key_of(name));
+  for (const auto& name : sorted)
+    mget.push_back(alive_key_of(name));
   auto values = execute({mget});
   if (!values)
     return values.error();
   const auto& records = values->front();
-  if (records.is_error() || records.elements.size() != sorted.size())
+  if (records.is_error() || records.elements.size() != 2 * sorted.size())
     return unavailable("MGET failed: " + records.str);
   google::protobuf::util::JsonParseOptions opts;
   opts.ignore_unknown_fields = true;
   command prune{"EVAL", prune_script, "0", std::string{members_key}};
-  std::vector<std::string> expired;
+  std::vector<std::string> gone;
   for (size_t i = 0; i < sorted.size(); ++i) {
     const auto& value = records.elements[i];
     if (value.type != REDIS_REPLY_STRING) {
       prune.push_back(key_of(sorted[i]));
-      expired.push_back(sorted[i]);
+      gone.push_back(sorted[i]);
       continue;
     }
     v1::MemberRecord rec;
-    if (google::protobuf::util::JsonStringToMessage(value.str, &rec, opts).ok())
-      result.push_back(std::move(rec));
-    else
+    if (!google::protobuf::util::JsonStringToMessage(value.str, &rec, opts)
+           .ok()) {
       ++skipped_records_;
+      continue;
+    }
+    bool alive = records.elements[sorted.size() + i].type == REDIS_REPLY_STRING;
+    rec.set_state(alive ? v1::MEMBER_STATE_UP : v1::MEMBER_STATE_DOWN);
+    result.push_back(std::move(rec));
   }
-  if (expired.empty())
+  if (gone.empty())
     return result;
-  prune[2] = std::to_string(expired.size() + 1); // numkeys: set + records
-  prune.insert(prune.end(), expired.begin(), expired.end());
+  prune[2] = std::to_string(gone.size() + 1); // numkeys: set + records
+  prune.insert(prune.end(), gone.begin(), gone.end());
   auto pruned = execute({prune});
   if (!pruned)
     return pruned.error();
   if (pruned->front().is_error())
-    return unavailable("pruning expired members failed: "
+    return unavailable("pruning departed members failed: "
                        + pruned->front().str);
   return result;
 }
 
+caf::error redis_membership::stop(const std::string& name) {
+  auto replies = execute({{"DEL", alive_key_of(name)}});
+  if (!replies)
+    return replies.error();
+  if (replies->front().is_error())
+    return unavailable("stop failed: " + replies->front().str);
+  return caf::none;
+}
+
 caf::error redis_membership::leave(const std::string& name) {
   auto replies = execute({
-    {"DEL", key_of(name)},
+    {"DEL", key_of(name), alive_key_of(name)},
     {"SREM", std::string{members_key}, name},
   });
   if (!replies)

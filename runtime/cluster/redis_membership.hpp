@@ -1,16 +1,22 @@
 #pragma once
 
-// The cluster's membership table in Redis, kept the way Orleans keeps its
-// table: each node writes its own record with a TTL and refreshes it every
-// heartbeat, so the record of a node that stopped refreshing expires by
-// itself; nobody has to declare a dead node gone.
+// The cluster's membership table in Redis. Membership and liveness are
+// kept apart: a node's record stays in the table until the node leaves for
+// good (a decommission), so a node that stopped or crashed keeps its place
+// (and, through placement, its stateful agents) while it is away; its
+// liveness key, written with a TTL every heartbeat as Orleans does its
+// table, expires by itself when it stops refreshing, so nobody has to
+// declare a dead node down.
 //
 // Layout (database `redis_url::db`):
 //   bsm:member:<name>  the node's MemberRecord as protobuf JSON with the
 //                      .proto field names (readable with `redis-cli GET`),
-//                      with a TTL of one `announce` call
+//                      without TTL
+//   bsm:alive:<name>   "1" with a TTL of one `announce` call
 //   bsm:members        a set of the names that announced; `members()` drops
-//                      a name once its record has expired
+//                      a name whose record is gone
+// A record without a liveness key (a node stopped, crashed, or from before
+// the key existed, whose record has a TTL) is listed as down.
 //
 // Blocking: every call waits up to the timeout given to `connect` for each
 // round trip, so use it from a dedicated thread (a detached actor), never
@@ -45,6 +51,7 @@ public:
   // -- constants --------------------------------------------------------
 
   static constexpr std::string_view key_prefix = "bsm:member:";
+  static constexpr std::string_view alive_prefix = "bsm:alive:";
   static constexpr std::string_view members_key = "bsm:members";
 
   // -- construction -----------------------------------------------------
@@ -63,24 +70,31 @@ public:
 
   // -- the table --------------------------------------------------------
 
-  /// Writes `self` as "bsm:member:<self.name>" to expire after `ttl`
-  /// (SET .. PX) and adds its name to "bsm:members", in one round trip.
-  /// Call it every heartbeat with a `ttl` of a few heartbeat intervals.
+  /// Writes `self` as "bsm:member:<self.name>" (no TTL), its liveness key
+  /// to expire after `ttl` (SET .. PX) and adds its name to "bsm:members",
+  /// in one round trip. Call it every heartbeat with a `ttl` of a few
+  /// heartbeat intervals.
   /// Errors: `invalid_argument` for an empty name or a ttl below 1ms;
   /// `unavailable` if the connection is lost or Redis answers an error.
   [[nodiscard]] caf::error announce(const v1::MemberRecord& self,
                                     std::chrono::milliseconds ttl);
 
-  /// Returns every live record, sorted by name. Names in "bsm:members"
-  /// whose record has expired are removed from the set (atomically, so a
-  /// node that announces again at that moment stays listed). A record that
-  /// does not parse is skipped and counted in `skipped_records()`; unknown
-  /// JSON fields (from a newer node) are ignored. Errors: `unavailable`.
+  /// Returns every member's record, sorted by name, with `state` UP while
+  /// its liveness key lives and DOWN after. Names in "bsm:members" whose
+  /// record is gone are removed from the set (atomically, so a node that
+  /// announces again at that moment stays listed). A record that does not
+  /// parse is skipped and counted in `skipped_records()`; unknown JSON
+  /// fields (from a newer node) are ignored. Errors: `unavailable`.
   [[nodiscard]] caf::expected<std::vector<v1::MemberRecord>> members();
 
-  /// Deletes the record of `name` and removes it from "bsm:members" (a
-  /// clean shutdown), so the others need not wait for its TTL. Leaving
-  /// twice is fine. Errors: `unavailable`.
+  /// Deletes the liveness key of `name` (a graceful stop of a node that
+  /// will come back), so the others see it down without waiting for the
+  /// TTL; its record stays. Stopping twice is fine. Errors: `unavailable`.
+  [[nodiscard]] caf::error stop(const std::string& name);
+
+  /// Deletes the record and liveness key of `name` and removes it from
+  /// "bsm:members" (a decommission): its agents are placed elsewhere.
+  /// Leaving twice is fine. Errors: `unavailable`.
   [[nodiscard]] caf::error leave(const std::string& name);
 
   // -- observers --------------------------------------------------------

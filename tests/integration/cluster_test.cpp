@@ -217,6 +217,8 @@ protected:
 
   /// A `security:` section for every node's config; empty: protected mode.
   std::string security_yaml_;
+  /// More `cluster:` keys for every node's config (indented two spaces).
+  std::string cluster_yaml_;
   /// Headers for the test's own reads when security_yaml_ asks for them.
   std::vector<std::pair<std::string, std::string>> credentials_;
 
@@ -233,7 +235,7 @@ protected:
         yaml << "  seeds: [" << address(0) << ", " << address(1) << ", "
              << address(2) << "]\n";
       yaml << "  membership: " << membership << "\n"
-           << "logging:\n  level: warn\n"
+           << cluster_yaml_ << "logging:\n  level: warn\n"
            << security_yaml_ << "agents:\n  paths: [" << BSM_SOURCE_DIR
            << "/agents/seed, " << (dir_.path() / "agents").string() << "]\n";
       nodes_.push_back(
@@ -327,8 +329,22 @@ protected:
     }
   }
 
+  /// Starts a redis-server without persistence on a free port; its
+  /// membership URL is then redis_url_.
+  void start_redis() {
+    auto port = free_port();
+    std::filesystem::create_directories(dir_.path() / "redis");
+    redis_ = std::make_unique<process>(
+      std::vector<std::string>{"/usr/bin/redis-server", "--port",
+                               std::to_string(port), "--bind", "127.0.0.1",
+                               "--save", "", "--appendonly", "no"},
+      dir_.path() / "redis");
+    redis_url_ = "redis://127.0.0.1:" + std::to_string(port);
+  }
+
   temp_dir dir_;
   std::array<uint16_t, 3> ports_{};
+  std::string redis_url_;
   std::vector<std::unique_ptr<cluster_node>> nodes_;
   std::unique_ptr<process> redis_;
 };
@@ -582,25 +598,20 @@ TEST_F(ClusterTest, GarbageOnTheClusterPortIsDroppedAndTheNodeStaysUp) {
   EXPECT_TRUE(tell_ledger(0, "after-garbage", 0));
 }
 
-TEST_F(ClusterTest, RedisMembershipJoinsAndACleanStopLeaves) {
+TEST_F(ClusterTest, RedisMembershipJoinsAndACleanStopIsDownNotLeft) {
   if (!std::filesystem::exists("/usr/bin/redis-server"))
     GTEST_SKIP() << "redis-server is not installed";
-  auto redis_port = free_port();
-  std::filesystem::create_directories(dir_.path() / "redis");
-  redis_ = std::make_unique<process>(
-    std::vector<std::string>{"/usr/bin/redis-server", "--port",
-                             std::to_string(redis_port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"},
-    dir_.path() / "redis");
-  configure("redis://127.0.0.1:" + std::to_string(redis_port));
+  start_redis();
+  configure(redis_url_);
   start_all();
   ASSERT_TRUE(await_all_up()) << nodes_[0]->log();
   auto chat = post_json(nodes_[0]->http(), "/v1/agents/courier/chat",
                         R"({"input":"what time is it"})");
   ASSERT_TRUE(chat && chat->status == 200) << describe(chat);
+  // A graceful stop is not a leave: the others see it down at once.
   ASSERT_EQ(nodes_[1]->stop(), 0);
-  EXPECT_TRUE(await_states(0, {{"node-b", "left"}}));
-  EXPECT_TRUE(await_states(2, {{"node-b", "left"}}));
+  EXPECT_TRUE(await_states(0, {{"node-b", "down"}}));
+  EXPECT_TRUE(await_states(2, {{"node-b", "down"}}));
   ASSERT_TRUE(nodes_[1]->start());
   EXPECT_TRUE(await_all_up());
 }
@@ -710,6 +721,214 @@ TEST_F(ClusterTest, ADelegatedChatKeepsItsCallersRightsAcrossNodes) {
               R"(bsm_agent_turns_total{agent="leaf",outcome="ok"} 1)"),
             std::string::npos)
     << metrics_c->body;
+}
+
+// -- restart is not leave; joining before serving (issue 26)
+// -------------------
+
+// Stateful agents placed by hashing, with memory tools: keeper-0..7.
+void write_keepers(const std::filesystem::path& dir) {
+  for (int i = 0; i < 8; ++i) {
+    auto name = "keeper-" + std::to_string(i);
+    write_file(dir / (name + ".yaml"),
+               "name: " + name
+                 + "\n"
+                   "description: Remembers what it is told.\n"
+                   "model:\n  provider: local\n  name: local\n"
+                   "system_prompt: You remember.\n"
+                   "tools: [memory_put, memory_get]\n"
+                   "memory:\n  history_turns: 4\n");
+  }
+}
+
+class ClusterOwnershipTest : public ClusterTest {
+protected:
+  /// The node that owns `agent`, as node `via` places it.
+  std::string owner_of(size_t via, const std::string& agent) {
+    auto res = get(nodes_[via]->http(), "/v1/agents/" + agent);
+    if (!res || res->status != 200)
+      return {};
+    return body_of(*res)["node"].get<std::string>();
+  }
+
+  size_t index_of(const std::string& node) const {
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i]->name() == node)
+        return i;
+    return nodes_.size();
+  }
+
+  std::optional<bsm::test::http_response>
+  chat(size_t via, const std::string& agent, const std::string& input) {
+    nlohmann::json body{{"input", input}};
+    return post_json(nodes_[via]->http(), "/v1/agents/" + agent + "/chat",
+                     body.dump());
+  }
+
+  /// A durable tell of a ChatRequest to `agent` through node `via`.
+  std::optional<bsm::test::http_response>
+  tell_agent(size_t via, const std::string& agent, const std::string& input) {
+    nlohmann::json body{{"type", "bsm.v1.ChatRequest"},
+                        {"payload", {{"agent", agent}, {"input", input}}}};
+    return post_json(nodes_[via]->http(),
+                     "/v1/actors/agents%2F" + agent + "/messages", body.dump());
+  }
+
+  /// True if a chat "recall <key>" through `via` answers with `value`.
+  bool recalls(size_t via, const std::string& agent, const std::string& key,
+               const std::string& value) {
+    auto res = chat(via, agent, "recall " + key);
+    if (!res || res->status != 200)
+      return false;
+    auto steps = body_of(*res)["steps"];
+    return steps.size() == 1
+           && steps[0]["result"].get<std::string>().find(value)
+                != std::string::npos;
+  }
+
+  /// True if node `i` ran a turn of `agent` (its turn series exists).
+  bool ran_turns_of(size_t i, const std::string& agent) {
+    auto metrics = get(nodes_[i]->http(), "/metrics");
+    return metrics
+           && metrics->body.find(R"(bsm_agent_turns_total{agent=")" + agent
+                                 + "\"")
+                != std::string::npos;
+  }
+
+  ::testing::AssertionResult
+  is_unavailable(const std::optional<bsm::test::http_response>& res,
+                 const std::string& why) {
+    if (!res)
+      return ::testing::AssertionFailure() << "no answer";
+    if (res->status != 503 || res->header("Retry-After").empty()
+        || res->body.find(why) == std::string::npos)
+      return ::testing::AssertionFailure()
+             << "wanted 503 with Retry-After and '" << why
+             << "', got: " << describe(res);
+    return ::testing::AssertionSuccess();
+  }
+};
+
+TEST_F(ClusterOwnershipTest, AStoppedOwnerKeepsItsStatefulAgentAndItsMemory) {
+  write_keepers(dir_.path() / "agents");
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  auto owner = index_of(owner_of(0, "keeper-0"));
+  ASSERT_LT(owner, nodes_.size());
+  auto other = (owner + 1) % nodes_.size();
+  auto told = chat(other, "keeper-0", "remember code is 4711");
+  ASSERT_TRUE(told && told->status == 200) << describe(told);
+  ASSERT_TRUE(recalls(other, "keeper-0", "code", "4711"));
+  ASSERT_EQ(nodes_[owner]->stop(), 0) << nodes_[owner]->log();
+  // A graceful stop: down at once, not left; the agent waits for it.
+  ASSERT_TRUE(await_states(other, {{nodes_[owner]->name(), "down"}}));
+  EXPECT_EQ(owner_of(other, "keeper-0"), nodes_[owner]->name());
+  EXPECT_TRUE(
+    is_unavailable(chat(other, "keeper-0", "recall code"), "which is down"));
+  // A tell meanwhile waits in the sender's outbox for the owner.
+  auto waiting = tell_agent(other, "keeper-0", "remember colour is green");
+  ASSERT_TRUE(waiting && waiting->status == 202) << describe(waiting);
+  ASSERT_TRUE(nodes_[owner]->start()) << nodes_[owner]->log();
+  ASSERT_TRUE(await_all_up());
+  // Its state is still with it: nothing was written elsewhere meanwhile.
+  EXPECT_TRUE(
+    poll_until([&] { return recalls(other, "keeper-0", "code", "4711"); }))
+    << describe(chat(other, "keeper-0", "recall code"));
+  EXPECT_TRUE(
+    poll_until([&] { return recalls(other, "keeper-0", "colour", "green"); }))
+    << describe(chat(other, "keeper-0", "recall colour"));
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    EXPECT_EQ(ran_turns_of(i, "keeper-0"), i == owner)
+      << nodes_[i]->name() << " ran turns of keeper-0";
+}
+
+TEST_F(ClusterOwnershipTest,
+       ARestartingNodeServesNoOtherNodesAgentUntilJoined) {
+  // A paused member stays suspect, not down, for the whole test: the view
+  // the restarted node gets reports it up.
+  cluster_yaml_ = "  down_after: 120s\n";
+  write_keepers(dir_.path() / "agents");
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  // A keeper that node A owns; C restarts while B is paused.
+  std::string keeper;
+  for (int i = 0; i < 8 && keeper.empty(); ++i)
+    if (owner_of(0, "keeper-" + std::to_string(i)) == "node-a")
+      keeper = "keeper-" + std::to_string(i);
+  ASSERT_FALSE(keeper.empty()) << "no keeper hashes to node-a";
+  nodes_[1]->signal(SIGSTOP);
+  ASSERT_EQ(nodes_[2]->stop(), 0) << nodes_[2]->log();
+  ASSERT_TRUE(nodes_[2]->start()) << nodes_[2]->log();
+  // C and A hear each other, but C has not heard from B, which A reports
+  // as suspect: C has not joined.
+  ASSERT_TRUE(await_states(0, {{"node-c", "up"}, {"node-b", "suspect"}}));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(is_unavailable(get(nodes_[2]->http(), "/readyz"),
+                               "has not joined its cluster yet"));
+    EXPECT_TRUE(is_unavailable(tell_agent(2, keeper, "remember colour is red"),
+                               "has not joined its cluster yet"));
+    EXPECT_TRUE(is_unavailable(chat(2, keeper, "recall colour"),
+                               "has not joined its cluster yet"));
+  }
+  EXPECT_EQ(states_seen_by(*nodes_[0])["node-b"], "suspect")
+    << "B must still be reported up for the checks above to mean anything";
+  nodes_[1]->signal(SIGCONT);
+  std::optional<bsm::test::http_response> ready;
+  ASSERT_TRUE(poll_until([&] {
+    ready = get(nodes_[2]->http(), "/readyz");
+    return ready && ready->status == 200;
+  }))
+    << describe(ready);
+  EXPECT_EQ(body_of(*ready)["cluster"], "joined") << ready->body;
+  EXPECT_EQ(body_of(*ready)["status"], "ready") << ready->body;
+  // Now a tell through C reaches the owner, A, and runs there.
+  auto told = tell_agent(2, keeper, "remember colour is blue");
+  ASSERT_TRUE(told && told->status == 202) << describe(told);
+  EXPECT_TRUE(poll_until([&] { return recalls(0, keeper, "colour", "blue"); }));
+  EXPECT_TRUE(ran_turns_of(0, keeper));
+  EXPECT_FALSE(ran_turns_of(2, keeper))
+    << "a turn of " << keeper << " ran on the restarting node";
+}
+
+TEST_F(ClusterOwnershipTest, WithRedisAStoppedOwnerKeepsItsAgentAfterTheTtl) {
+  if (!std::filesystem::exists("/usr/bin/redis-server"))
+    GTEST_SKIP() << "redis-server is not installed";
+  start_redis();
+  cluster_yaml_ = "  membership_ttl: 1s\n";
+  write_keepers(dir_.path() / "agents");
+  configure(redis_url_);
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  auto owner = index_of(owner_of(0, "keeper-0"));
+  ASSERT_LT(owner, nodes_.size());
+  auto other = (owner + 1) % nodes_.size();
+  auto third = (owner + 2) % nodes_.size();
+  auto told = chat(other, "keeper-0", "remember code is 4711");
+  ASSERT_TRUE(told && told->status == 200) << describe(told);
+  ASSERT_EQ(nodes_[owner]->stop(), 0) << nodes_[owner]->log();
+  auto stopped_at = steady::now();
+  ASSERT_TRUE(await_states(other, {{nodes_[owner]->name(), "down"}}));
+  // Well past the liveness TTL, a node that starts afresh reads the table:
+  // the stopped owner is still a member, and still the agent's owner.
+  ASSERT_TRUE(poll_until([&] { return steady::now() - stopped_at > 3s; }));
+  ASSERT_EQ(nodes_[third]->stop(), 0) << nodes_[third]->log();
+  ASSERT_TRUE(nodes_[third]->start()) << nodes_[third]->log();
+  ASSERT_TRUE(poll_until([&] {
+    auto ready = get(nodes_[third]->http(), "/readyz");
+    return ready && ready->status == 200;
+  }));
+  for (auto via : {other, third}) {
+    EXPECT_EQ(states_seen_by(*nodes_[via])[nodes_[owner]->name()], "down");
+    EXPECT_EQ(owner_of(via, "keeper-0"), nodes_[owner]->name());
+    EXPECT_TRUE(
+      is_unavailable(chat(via, "keeper-0", "recall code"), "which is down"));
+  }
+  ASSERT_TRUE(nodes_[owner]->start()) << nodes_[owner]->log();
+  ASSERT_TRUE(await_all_up());
+  EXPECT_TRUE(
+    poll_until([&] { return recalls(third, "keeper-0", "code", "4711"); }));
 }
 
 } // namespace

@@ -219,6 +219,40 @@ TEST_F(ClusterIngress, DeliversTellsOfLiveMembersAndDropsTheRest) {
   EXPECT_EQ(seen, 42u);
 }
 
+TEST_F(ClusterIngress, ServesNoHashedNameWhileThisNodeIsJoining) {
+  caf::scoped_actor probe{sys};
+  register_probe(probe, "probe");
+  directory->set_placements({{"node_info", bsm::cluster::placement{}},
+                             {"probe", bsm::cluster::placement{}}});
+  directory->set_join(bsm::cluster::join_state::joining);
+  auto tell_with = [](uint64_t sequence) {
+    auto tell
+      = ping_from<bsm::v1::RemoteTell>("node-b", peer_incarnation, "probe");
+    bsm::v1::PingRequest ping;
+    ping.set_sequence(sequence);
+    tell.mutable_envelope()->set_payload(ping.SerializeAsString());
+    return tell;
+  };
+  // Dropped: handled before the ask below, which is answered while joining.
+  caf::anon_send(ingress, tell_with(1));
+  auto refused
+    = ask<bsm::v1::RemoteAskResponse>(ask_from("node-b", peer_incarnation));
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(bsm::is(refused.error(), bsm::errc::unavailable));
+  EXPECT_NE(bsm::render(refused.error()).find("has not joined"),
+            std::string::npos)
+    << bsm::render(refused.error());
+  directory->set_join(bsm::cluster::join_state::joined);
+  caf::anon_send(ingress, tell_with(2));
+  uint64_t seen = 0;
+  probe->receive([&](bsm::v1::PingRequest& ping) { seen = ping.sequence(); },
+                 caf::after(30s) >> [] {});
+  EXPECT_EQ(seen, 2u) << "the tell sent while joining was delivered";
+  auto answered
+    = ask<bsm::v1::RemoteAskResponse>(ask_from("node-b", peer_incarnation));
+  EXPECT_TRUE(answered) << bsm::render(answered.error());
+}
+
 TEST_F(ClusterIngress, ForwardsHeartbeatsToTheMembershipWhenItRuns) {
   bsm::v1::Heartbeat lost;
   lost.mutable_from()->set_name("lost");

@@ -1,5 +1,6 @@
 // The Redis membership worker against a real redis-server: it announces
-// this node and reports the others, stops after leaving or when its owner
+// this node and reports the others with their state, stops after stopping
+// (the record stays, down) or leaving (the record goes) or when its owner
 // stops, and reports a Redis that is not there as unavailable until it is
 // (no node restart needed).
 
@@ -47,13 +48,16 @@ protected:
     return sys.spawn<caf::detached>(bsm::cluster_table, opts, owner);
   }
 
+  enum class departure { none, stopping, leaving };
+
   static bsm::v1::Heartbeat heartbeat(const std::string& node,
-                                      bool leaving = false) {
+                                      departure how = departure::none) {
     bsm::v1::Heartbeat hb;
     hb.mutable_from()->set_name(node);
     hb.mutable_from()->set_cluster_address("127.0.0.1:7100");
     hb.mutable_from()->set_incarnation(1);
-    hb.set_leaving(leaving);
+    hb.set_leaving(how == departure::leaving);
+    hb.set_stopping(how == departure::stopping);
     return hb;
   }
 
@@ -91,6 +95,7 @@ TEST_F(ClusterTable, AnnouncesThisNodeAndReportsTheOthers) {
   auto second = ask(b, heartbeat("node-b"));
   ASSERT_TRUE(second) << bsm::render(second.error());
   EXPECT_EQ(names(*second), std::vector<std::string>{"node-a"});
+  EXPECT_EQ(second->known(0).state(), bsm::v1::MEMBER_STATE_UP);
   for (auto& table : {a, b})
     caf::anon_send_exit(table, caf::exit_reason::user_shutdown);
 }
@@ -101,12 +106,29 @@ TEST_F(ClusterTable, LeavingRemovesTheRecordAndStopsTheWorker) {
   auto a = spawn_table(owner->address());
   auto b = spawn_table(owner->address());
   ASSERT_TRUE(ask(a, heartbeat("node-a")));
-  auto left = ask(a, heartbeat("node-a", true));
+  auto left = ask(a, heartbeat("node-a", departure::leaving));
   ASSERT_TRUE(left) << bsm::render(left.error());
   EXPECT_TRUE(bsm::test::terminates(sys, a));
   auto view = ask(b, heartbeat("node-b"));
   ASSERT_TRUE(view) << bsm::render(view.error());
   EXPECT_TRUE(names(*view).empty());
+  caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(ClusterTable, StoppingKeepsTheRecordDownAndStopsTheWorker) {
+  start_redis();
+  caf::scoped_actor owner{sys};
+  auto a = spawn_table(owner->address());
+  auto b = spawn_table(owner->address());
+  ASSERT_TRUE(ask(a, heartbeat("node-a")));
+  auto stopped = ask(a, heartbeat("node-a", departure::stopping));
+  ASSERT_TRUE(stopped) << bsm::render(stopped.error());
+  EXPECT_TRUE(bsm::test::terminates(sys, a));
+  auto view = ask(b, heartbeat("node-b"));
+  ASSERT_TRUE(view) << bsm::render(view.error());
+  ASSERT_EQ(names(*view), std::vector<std::string>{"node-a"})
+    << "a stopped node stays a member: its agents wait for it";
+  EXPECT_EQ(view->known(0).state(), bsm::v1::MEMBER_STATE_DOWN);
   caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
 }
 
@@ -117,7 +139,7 @@ TEST_F(ClusterTable, ARedisThatIsNotThereIsUnavailableUntilItIs) {
   ASSERT_FALSE(missing);
   EXPECT_TRUE(bsm::is(missing.error(), bsm::errc::unavailable))
     << bsm::render(missing.error());
-  auto leaving = ask(a, heartbeat("node-a", true));
+  auto leaving = ask(a, heartbeat("node-a", departure::leaving));
   ASSERT_FALSE(leaving);
   EXPECT_TRUE(bsm::is(leaving.error(), bsm::errc::unavailable));
   start_redis();

@@ -2,7 +2,8 @@
 // stopped node left on disk are delivered one at a time in order, the head
 // counted first, then in a window whose removals are one write; a failed
 // or timed out delivery is repeated after exactly the backoff, not before,
-// and the window's later deliveries after it.
+// and the window's later deliveries after it; a hash-placed target waits
+// while the node is joining its cluster.
 
 #include "actors/mailbox_actor.hpp"
 
@@ -61,8 +62,10 @@ protected:
     leave_on_disk("sink", 0, n);
     target = sys.spawn(bsm::test::holder<PingRequest, PingResponse>, log);
     ASSERT_FALSE(names->put("sink", target));
-    box = sys.spawn(bsm::durable_mailbox, make_env(), "sink", reader,
-                    caf::actor_addr{});
+    auto env = make_env();
+    env.directory = directory;
+    box
+      = sys.spawn(bsm::durable_mailbox, env, "sink", reader, caf::actor_addr{});
     settle();
   }
 
@@ -97,6 +100,8 @@ protected:
   std::shared_ptr<sink_log> log = std::make_shared<sink_log>();
   caf::actor target;
   bsm::mailbox_actor box;
+  /// The cluster's view, if the test gives the mailbox one.
+  std::shared_ptr<bsm::cluster::directory> directory;
 };
 
 TEST_F(MailboxActor, DeliversWhatWasLeftOnDiskOneAtATimeInOrder) {
@@ -110,6 +115,23 @@ TEST_F(MailboxActor, DeliversWhatWasLeftOnDiskOneAtATimeInOrder) {
   EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 1, 2}));
   EXPECT_EQ(metrics.acknowledged.value(), 3u);
   EXPECT_EQ(metrics.deliveries.value(), 3u);
+}
+
+TEST_F(MailboxActor, AHashPlacedTargetWaitsUntilThisNodeHasJoined) {
+  directory = std::make_shared<bsm::cluster::directory>("self", names);
+  directory->set_placements({{"sink", bsm::cluster::placement{}}});
+  directory->set_join(bsm::cluster::join_state::joining);
+  start(2);
+  pass(2s);
+  EXPECT_TRUE(delivered().empty())
+    << "its owner may be a member this node does not know yet";
+  directory->set_join(bsm::cluster::join_state::joined);
+  pass(1s);
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0}));
+  answer(0);
+  answer(1);
+  EXPECT_EQ(delivered(), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(metrics.redeliveries.value(), 0u) << "waiting is no failure";
 }
 
 TEST_F(MailboxActor, AFailedDeliveryIsRepeatedAfterTheBackoffAndNotBefore) {

@@ -29,6 +29,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using bsm::cluster::directory;
+using bsm::cluster::join_state;
 using bsm::cluster::member_info;
 using bsm::cluster::placement;
 using bsm::cluster::rendezvous_owner;
@@ -390,19 +391,66 @@ TEST_F(Directory, SetMembersReplacesTheView) {
   EXPECT_EQ(dir.members().size(), 1u);
 }
 
-TEST_F(Directory, KeepsThisNodesAddressesIncarnationAndJoinedFlag) {
+TEST_F(Directory, KeepsThisNodesAddressesIncarnationAndJoinState) {
   EXPECT_EQ(dir.self(), "self");
+  EXPECT_EQ(dir.join(), join_state::single);
   EXPECT_TRUE(dir.joined()) << "a single node is joined from the start";
-  dir.set_joined(false);
+  dir.set_join(join_state::joining);
   EXPECT_FALSE(dir.joined());
-  dir.set_joined(true);
+  dir.set_join(join_state::joined);
   EXPECT_TRUE(dir.joined());
+  EXPECT_EQ(dir.join(), join_state::joined);
   dir.set_self_addresses("127.0.0.1:7100", "127.0.0.1:8080");
   EXPECT_EQ(dir.self_cluster_address(), "127.0.0.1:7100");
   EXPECT_EQ(dir.self_http_address(), "127.0.0.1:8080");
   EXPECT_EQ(dir.incarnation(), 0u);
   dir.set_incarnation(7);
   EXPECT_EQ(dir.incarnation(), 7u);
+}
+
+TEST_F(Directory, AJoiningNodeResolvesNoHashedNameNotEvenToItself) {
+  dir.set_join(join_state::joining);
+  dir.set_placements({{"agents/hashed", placement{}},
+                      {"agents/mine", placement{"self", false}},
+                      {"agents/theirs", placement{"node-b", false}},
+                      {"agents/light", placement{"", true}}});
+  dir.set_members({info("node-b", up)});
+  for (const auto* path : {"agents/hashed", "agents/light"}) {
+    auto o = dir.resolve(path);
+    ASSERT_FALSE(o) << path << " resolved to " << o->node;
+    EXPECT_TRUE(bsm::is(o.error(), bsm::errc::unavailable));
+    EXPECT_NE(bsm::render(o.error()).find("has not joined its cluster yet"),
+              std::string::npos)
+      << bsm::render(o.error());
+    EXPECT_FALSE(dir.may_serve_locally(path));
+  }
+  EXPECT_TRUE(resolve_ok("agents/mine").local) << "named here: served here";
+  EXPECT_TRUE(dir.may_serve_locally("agents/mine"));
+  EXPECT_EQ(resolve_ok("agents/theirs").node, "node-b");
+  EXPECT_FALSE(dir.may_serve_locally("agents/theirs"));
+  EXPECT_TRUE(dir.may_serve_locally("memory")) << "not placed";
+  EXPECT_EQ(dir.owned_placements(), 1u);
+
+  dir.set_join(join_state::joined);
+  EXPECT_TRUE(dir.resolve("agents/hashed"));
+  EXPECT_TRUE(dir.may_serve_locally("agents/hashed"));
+  EXPECT_TRUE(dir.may_serve_locally("agents/theirs"));
+}
+
+TEST_F(Directory, AStoppedOwnerKeepsItsStatefulHashedNamesOnly) {
+  dir.set_members({info("node-b", up), info("node-c", up)});
+  std::vector<std::string> all{"self", "node-b", "node-c"};
+  auto stateful = path_owned_by("node-b", all);
+  ASSERT_FALSE(stateful.empty());
+  dir.set_placements(
+    {{stateful, placement{}}, {"agents/light", placement{"node-b", true}}});
+  // A graceful stop makes node-b down, not left.
+  dir.set_members({info("node-b", down), info("node-c", up)});
+  auto o = resolve_ok(stateful);
+  EXPECT_EQ(o.node, "node-b") << "its state stays with it: the name waits";
+  EXPECT_EQ(o.state, down);
+  EXPECT_NE(resolve_ok("agents/light").node, "node-b")
+    << "a stateless name moves to a live member";
 }
 
 TEST_F(Directory, AcceptsMirrorsMemberStatesAndDeadIncarnations) {

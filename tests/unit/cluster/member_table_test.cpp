@@ -189,12 +189,15 @@ TEST_F(MemberTable, LeaveMarksAMemberLeftAtOnce) {
   EXPECT_EQ(state_of("node-b"), up);
 }
 
-TEST_F(MemberTable, LeaveFromAnOlderIncarnationOrAnUnknownMemberIsIgnored) {
+TEST_F(MemberTable,
+       LeaveOrStopFromAnOlderIncarnationOrAnUnknownMemberIsIgnored) {
   ASSERT_TRUE(heartbeat("node-b", 3, 0ms));
   ts.clear();
   table.on_leave("node-b", 2, ts);
+  table.on_stopping("node-b", 2, ts);
   EXPECT_EQ(state_of("node-b"), up);
   table.on_leave("node-x", 1, ts);
+  table.on_stopping("node-x", 1, ts);
   EXPECT_EQ(table.find("node-x"), nullptr);
   EXPECT_TRUE(ts.empty());
 }
@@ -208,6 +211,31 @@ TEST_F(MemberTable, LeaveAtANewerIncarnationRecordsIt) {
   expect_transition(ts[0], "node-b", up, left, 5);
   EXPECT_FALSE(heartbeat("node-b", 5, 10ms));
   EXPECT_TRUE(heartbeat("node-b", 6, 20ms));
+}
+
+TEST_F(MemberTable, StoppingMarksAMemberDownAtOnceNotLeft) {
+  ASSERT_TRUE(heartbeat("node-b", 2, 0ms));
+  ts.clear();
+  table.on_stopping("node-b", 2, ts);
+  EXPECT_EQ(state_of("node-b"), down) << "it comes back: not left";
+  ASSERT_EQ(ts.size(), 1u);
+  expect_transition(ts[0], "node-b", up, down, 2);
+  EXPECT_FALSE(table.accepts("node-b", 2));
+  EXPECT_FALSE(heartbeat("node-b", 2, 10ms))
+    << "a late heartbeat of the stopped run must not bring it back";
+  tick(10s);
+  EXPECT_EQ(state_of("node-b"), down);
+  EXPECT_TRUE(heartbeat("node-b", 3, 20ms)) << "its next run rejoins";
+  EXPECT_EQ(state_of("node-b"), up);
+}
+
+TEST_F(MemberTable, StoppingOfAMemberKnownOnlyFromGossipRecordsItsRun) {
+  MemberRecord rec = record("node-b", 4);
+  ASSERT_TRUE(table.learn(rec));
+  table.on_stopping("node-b", 4, ts);
+  EXPECT_EQ(state_of("node-b"), down);
+  EXPECT_FALSE(heartbeat("node-b", 4, 10ms)) << "that run has stopped";
+  EXPECT_TRUE(heartbeat("node-b", 5, 20ms));
 }
 
 TEST_F(MemberTable, ConnectionLossMakesOnlyAnUpMemberSuspect) {

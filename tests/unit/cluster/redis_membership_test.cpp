@@ -1,6 +1,7 @@
 // The Redis membership table against a real redis-server, started per test
 // on a free loopback port without persistence: announce, list, expiry by
-// TTL, leave, databases, unparsable records, and surviving a Redis restart.
+// liveness TTL, stop, leave, databases, unparsable records, and surviving a
+// Redis restart.
 
 #include "runtime/cluster/redis_membership.hpp"
 
@@ -214,7 +215,7 @@ protected:
   std::unique_ptr<redis_process> server_;
 };
 
-TEST_F(RedisMembership, AnnouncedRecordIsListedAsReadableJsonWithTtl) {
+TEST_F(RedisMembership, AnnouncedRecordStaysAndOnlyItsLivenessKeyHasATtl) {
   auto node = connect_ok();
   ASSERT_NE(node, nullptr);
   auto rec = make_record("node-a", 7);
@@ -223,15 +224,21 @@ TEST_F(RedisMembership, AnnouncedRecordIsListedAsReadableJsonWithTtl) {
   auto members = node->members();
   ASSERT_TRUE(members) << bsm::render(members.error());
   ASSERT_EQ(members->size(), 1u);
-  EXPECT_TRUE(
-    google::protobuf::util::MessageDifferencer::Equals(members->front(), rec))
+  auto listed = rec;
+  listed.set_state(bsm::v1::MEMBER_STATE_UP);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+    members->front(), listed))
     << members->front().DebugString();
   auto json = raw({"GET", "bsm:member:node-a"});
   EXPECT_NE(json.find("\"cluster_address\":\"127.0.0.1:7100\""),
             std::string::npos)
     << json;
   EXPECT_NE(json.find("\"http_address\""), std::string::npos) << json;
-  auto pttl = std::stoll(raw({"PTTL", "bsm:member:node-a"}));
+  EXPECT_EQ(json.find("\"state\""), std::string::npos)
+    << "a node's view of itself is not stored: " << json;
+  EXPECT_EQ(raw({"PTTL", "bsm:member:node-a"}), "-1")
+    << "membership does not expire";
+  auto pttl = std::stoll(raw({"PTTL", "bsm:alive:node-a"}));
   EXPECT_GT(pttl, 5000);
   EXPECT_LE(pttl, 10000);
   EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "node-a"}), "1");
@@ -263,7 +270,7 @@ TEST_F(RedisMembership, AnnounceAgainReplacesTheRecord) {
   EXPECT_EQ(members->front().incarnation(), 2u);
 }
 
-TEST_F(RedisMembership, RecordExpiresAfterItsTtlAndLeavesTheSet) {
+TEST_F(RedisMembership, ASilentNodeIsDownAfterItsTtlButStaysAMember) {
   auto a = connect_ok();
   auto b = connect_ok();
   ASSERT_NE(a, nullptr);
@@ -275,15 +282,39 @@ TEST_F(RedisMembership, RecordExpiresAfterItsTtlAndLeavesTheSet) {
   EXPECT_TRUE(bsm::test::poll_until(
     [&] {
       members = b->members();
-      return !members || members->size() < 2;
+      return !members || members->empty()
+             || members->front().state() != bsm::v1::MEMBER_STATE_UP;
     },
     bsm::test::generous_deadline, 25ms));
-  // Gone, but not before its TTL (a slow machine only looks later).
+  // Down, but not before its TTL (a slow machine only looks later).
   EXPECT_GE(clock_type::now() - start, 290ms);
   ASSERT_TRUE(members) << bsm::render(members.error());
-  EXPECT_EQ(names_of(*members), std::vector<std::string>{"node-b"});
-  EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "node-a"}), "0");
-  EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "node-b"}), "1");
+  // A crashed node keeps its place: its agents wait for it.
+  ASSERT_EQ(names_of(*members), (std::vector<std::string>{"node-a", "node-b"}));
+  EXPECT_EQ((*members)[0].state(), bsm::v1::MEMBER_STATE_DOWN);
+  EXPECT_EQ((*members)[1].state(), bsm::v1::MEMBER_STATE_UP);
+  EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "node-a"}), "1");
+  ASSERT_FALSE(a->announce(make_record("node-a", 2), 10s));
+  members = b->members();
+  ASSERT_TRUE(members) << bsm::render(members.error());
+  EXPECT_EQ((*members)[0].state(), bsm::v1::MEMBER_STATE_UP)
+    << "its next run is up again";
+}
+
+TEST_F(RedisMembership, StopMarksTheNodeDownAtOnceAndKeepsItsRecord) {
+  auto node = connect_ok();
+  ASSERT_NE(node, nullptr);
+  ASSERT_FALSE(node->announce(make_record("node-a"), 10s));
+  ASSERT_FALSE(node->announce(make_record("node-b"), 10s));
+  auto err = node->stop("node-a");
+  ASSERT_FALSE(err) << bsm::render(err);
+  auto members = node->members();
+  ASSERT_TRUE(members) << bsm::render(members.error());
+  ASSERT_EQ(names_of(*members), (std::vector<std::string>{"node-a", "node-b"}));
+  EXPECT_EQ((*members)[0].state(), bsm::v1::MEMBER_STATE_DOWN);
+  EXPECT_EQ((*members)[1].state(), bsm::v1::MEMBER_STATE_UP);
+  EXPECT_EQ(raw({"EXISTS", "bsm:alive:node-a"}), "0");
+  EXPECT_FALSE(node->stop("node-a")) << "stopping twice must be fine";
 }
 
 TEST_F(RedisMembership, LeaveRemovesTheNodeAtOnce) {
@@ -297,8 +328,20 @@ TEST_F(RedisMembership, LeaveRemovesTheNodeAtOnce) {
   ASSERT_TRUE(members) << bsm::render(members.error());
   EXPECT_EQ(names_of(*members), std::vector<std::string>{"node-b"});
   EXPECT_EQ(raw({"EXISTS", "bsm:member:node-a"}), "0");
+  EXPECT_EQ(raw({"EXISTS", "bsm:alive:node-a"}), "0");
   EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "node-a"}), "0");
   EXPECT_FALSE(node->leave("node-a")) << "leaving twice must be fine";
+}
+
+TEST_F(RedisMembership, ANameWhoseRecordIsGoneLeavesTheSet) {
+  auto node = connect_ok();
+  ASSERT_NE(node, nullptr);
+  ASSERT_FALSE(node->announce(make_record("node-a"), 10s));
+  ASSERT_EQ(raw({"SADD", "bsm:members", "ghost"}), "1");
+  auto members = node->members();
+  ASSERT_TRUE(members) << bsm::render(members.error());
+  EXPECT_EQ(names_of(*members), std::vector<std::string>{"node-a"});
+  EXPECT_EQ(raw({"SISMEMBER", "bsm:members", "ghost"}), "0");
 }
 
 TEST_F(RedisMembership, SkipsRecordsThatDoNotParseAndIgnoresUnknownFields) {
@@ -315,6 +358,8 @@ TEST_F(RedisMembership, SkipsRecordsThatDoNotParseAndIgnoresUnknownFields) {
   EXPECT_EQ(names_of(*members), (std::vector<std::string>{"newer", "node-a"}));
   EXPECT_EQ(node->skipped_records(), 1u);
   EXPECT_EQ(members->front().incarnation(), 3u);
+  EXPECT_EQ(members->front().state(), bsm::v1::MEMBER_STATE_DOWN)
+    << "no liveness key (an older node's record): not known to be up";
 }
 
 TEST_F(RedisMembership, KeepsItsTableInTheDatabaseOfTheUrl) {
