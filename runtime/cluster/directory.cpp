@@ -184,6 +184,11 @@ caf::expected<owner> directory::resolve(const std::string& path) const {
                     "no actor named '" + path + "' on any node of the cluster");
 }
 
+owner directory::resolve_partition(const std::string& key) const {
+  std::shared_lock guard{mtx_};
+  return *resolve_placed(key, placement{});
+}
+
 std::optional<placement>
 directory::placement_of(const std::string& path) const {
   std::shared_lock guard{mtx_};

@@ -97,6 +97,12 @@ public:
   /// here, not advertised by any member).
   caf::expected<owner> resolve(const std::string& path) const;
 
+  /// The owner of `key` by the rule of a stateful placed name that names
+  /// no node: rendezvous over this node and every member that has not
+  /// left. For state partitioned by key without a placement of its own
+  /// (memory of a name that is not an agent: "memory/<name>").
+  owner resolve_partition(const std::string& key) const;
+
   /// Placement of `path`, if it has one.
   std::optional<placement> placement_of(const std::string& path) const;
 
