@@ -17,13 +17,21 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-// True for a known agent; false after answering 404 for an unknown one.
-bool known_agent(const http_bridge_env& env, http::exchange& ex) {
-  if (env.names->get(agent_path(ex.param("name"))))
-    return true;
-  http::respond_error(ex, bhttp::status::not_found, "not_found",
-                      "no agent '" + ex.param("name") + "'");
-  return false;
+// The page size of a request about a known agent's sessions; nothing
+// after answering 404 (no such agent) or 400 (a bad limit).
+std::optional<uint32_t> page_of_known_agent(const http_bridge_env& env,
+                                            http::exchange& ex) {
+  if (!env.names->get(agent_path(ex.param("name")))) {
+    http::respond_error(ex, bhttp::status::not_found, "not_found",
+                        "no agent '" + ex.param("name") + "'");
+    return std::nullopt;
+  }
+  auto limit = page_limit(ex.query_param("limit"));
+  if (!limit) {
+    http::respond_error(ex, limit.error());
+    return std::nullopt;
+  }
+  return *limit;
 }
 
 // Asks memory (on the partition's owner) and answers with `to_json` of
@@ -49,11 +57,9 @@ void ask_memory(http_bridge_pointer self, ex_ptr ex, Request req,
 
 void list_sessions(http_bridge_pointer self, ex_ptr ex) {
   const auto& env = *self->state.env;
-  if (!known_agent(env, *ex))
-    return;
-  auto limit = page_limit(ex->query_param("limit"));
+  auto limit = page_of_known_agent(env, *ex);
   if (!limit)
-    return http::respond_error(*ex, limit.error());
+    return;
   const auto& agent = ex->param("name");
   v1::SessionListRequest req;
   req.set_agent(agent);
@@ -70,11 +76,9 @@ void list_sessions(http_bridge_pointer self, ex_ptr ex) {
 
 void get_session(http_bridge_pointer self, ex_ptr ex) {
   const auto& env = *self->state.env;
-  if (!known_agent(env, *ex))
-    return;
-  auto limit = page_limit(ex->query_param("limit"));
+  auto limit = page_of_known_agent(env, *ex);
   if (!limit)
-    return http::respond_error(*ex, limit.error());
+    return;
   auto after = turn_cursor(ex->query_param("after"));
   if (!after)
     return http::respond_error(*ex, after.error());

@@ -842,8 +842,7 @@ TEST_F(ClusterTest, MemoryAndSessionsAnswerTheSameThroughEveryNode) {
     return down && down->status == 503;
   }))
     << describe(down);
-  if (down)
-    EXPECT_TRUE(down->has_header("Retry-After"));
+  EXPECT_TRUE(down && down->has_header("Retry-After")) << describe(down);
 }
 
 } // namespace
