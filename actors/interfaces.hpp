@@ -35,6 +35,10 @@ using memory_actor = caf::typed_actor<
     v1::SessionAppendTurnsResponse>,
   /// Reads the last turns of a session, a page at a time.
   caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>,
+  /// Lists an agent's sessions, a page at a time.
+  caf::replies_to<v1::SessionListRequest>::with<v1::SessionListResponse>,
+  /// Reads a session's turns oldest first, a page at a time.
+  caf::replies_to<v1::SessionPageRequest>::with<v1::SessionPageResponse>,
   /// The writes a batch of its mailbox's envelopes cause, none made
   /// (mailbox.proto: exactly-once effects).
   caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>>;

@@ -2,6 +2,7 @@
 
 #include "actors/mailbox_actor.hpp"
 #include "actors/mailbox_reader.hpp"
+#include "actors/memory_partition.hpp"
 #include "actors/outbox_actor.hpp"
 #include "runtime/error.hpp"
 #include "runtime/mailbox/mailbox_store.hpp"
@@ -89,11 +90,14 @@ caf::expected<std::string> mailbox_of(mailbox_router_pointer self,
   const auto* dir = st.env.directory.get();
   if (!dir || !req.via_node().empty())
     return here();
+  const auto& envelope = req.envelope();
+  auto partition
+    = memory_partition(target, envelope.type_name(), envelope.payload());
   // A mailbox here whose actor is restarting keeps its sends, unless the
-  // name is placed (then the placement decides).
-  if (st.boxes.count(target) && !dir->placement_of(target))
+  // name is placed or partitioned (then the placement decides).
+  if (st.boxes.count(target) && !partition && !dir->placement_of(target))
     return target;
-  auto owner = dir->resolve(target);
+  auto owner = resolve_request(*dir, target, partition);
   if (!owner)
     return owner.error();
   if (owner->local)

@@ -426,6 +426,103 @@ memory_state::read(const v1::SessionReadRequest& req) {
 
 namespace {
 
+std::string sessions_base(const std::string& agent) {
+  return std::string{"s\0", 2} + agent + '\0';
+}
+
+// The first key after every turn of the session whose key prefix (ending
+// in NUL) is `prefix`: session ids hold no control character.
+std::string after_session(const std::string& prefix) {
+  auto result = prefix;
+  result.back() = '\x01';
+  return result;
+}
+
+caf::expected<v1::SessionTurn> parse_turn(const rocksdb::Slice& value) {
+  v1::SessionTurn turn;
+  if (!turn.ParseFromArray(value.data(), static_cast<int>(value.size())))
+    return make_error(errc::internal, "corrupt session turn in the store");
+  return turn;
+}
+
+} // namespace
+
+caf::expected<v1::SessionListResponse>
+memory_state::list_sessions(const v1::SessionListRequest& req) {
+  if (auto err = check_agent(req.agent()))
+    return err;
+  if (!req.start_after().empty())
+    if (auto err = check_session(req.start_after()))
+      return err;
+  auto base = sessions_base(req.agent());
+  auto limit = page_size(req.limit(), default_read_limit);
+  auto it = iterator();
+  // A skip scan: the first key of the next session, then its newest turn.
+  it->Seek(req.start_after().empty()
+             ? base
+             : after_session(base + req.start_after() + '\0'));
+  v1::SessionListResponse result;
+  while (it->Valid() && it->key().starts_with(base)) {
+    if (static_cast<uint32_t>(result.sessions_size()) == limit) {
+      result.set_more(true);
+      break;
+    }
+    auto rest = it->key().ToStringView().substr(base.size());
+    auto id = std::string{rest.substr(0, rest.find('\0'))};
+    auto prefix = base + id + '\0';
+    it->SeekForPrev(prefix + big_endian(UINT64_MAX));
+    if (!it->Valid() || !it->key().starts_with(prefix))
+      break;
+    auto turn = parse_turn(it->value());
+    if (!turn)
+      return turn.error();
+    auto* summary = result.add_sessions();
+    summary->set_session_id(id);
+    summary->set_last_seq(turn->seq());
+    summary->set_last_activity_unix_ms(turn->time_unix_ms());
+    it->Seek(after_session(prefix));
+  }
+  if (auto err = from_rocksdb(it->status(), "session list failed"))
+    return err;
+  return result;
+}
+
+caf::expected<v1::SessionPageResponse>
+memory_state::read_page(const v1::SessionPageRequest& req) {
+  auto prefix = session_key(req.agent(), req.session_id());
+  if (!prefix)
+    return prefix.error();
+  auto limit = page_size(req.limit(), default_read_limit);
+  auto it = iterator();
+  v1::SessionPageResponse result;
+  if (req.after_seq() == UINT64_MAX)
+    it->Seek(after_session(*prefix));
+  else
+    it->Seek(*prefix + big_endian(req.after_seq() + 1));
+  for (; it->Valid() && it->key().starts_with(*prefix); it->Next()) {
+    if (static_cast<uint32_t>(result.turns_size()) == limit) {
+      result.set_more(true);
+      break;
+    }
+    auto turn = parse_turn(it->value());
+    if (!turn)
+      return turn.error();
+    *result.add_turns() = std::move(*turn);
+  }
+  if (result.turns_size() == 0 && it->status().ok()) {
+    // Past the end, or no session at all: its first key tells.
+    it->Seek(*prefix);
+    result.set_found(it->Valid() && it->key().starts_with(*prefix));
+  } else {
+    result.set_found(result.turns_size() > 0);
+  }
+  if (auto err = from_rocksdb(it->status(), "session read failed"))
+    return err;
+  return result;
+}
+
+namespace {
+
 // Parses the payload of `envelope` as `T`.
 template <class T>
 caf::expected<T> payload_as(const v1::Envelope& envelope) {
@@ -471,7 +568,9 @@ memory_state::effect_of(const v1::Envelope& envelope) {
   // nowhere.
   if (is_type<v1::MemoryGetRequest>(envelope)
       || is_type<v1::MemoryListRequest>(envelope)
-      || is_type<v1::SessionReadRequest>(envelope))
+      || is_type<v1::SessionReadRequest>(envelope)
+      || is_type<v1::SessionListRequest>(envelope)
+      || is_type<v1::SessionPageRequest>(envelope))
     return writes{};
   return make_error(errc::invalid_argument,
                     "memory does not handle " + envelope.type_name());
@@ -556,6 +655,12 @@ memory(memory_pointer self, store* db, memory_options limits,
     },
     [self, reply](const v1::SessionReadRequest& req) {
       return reply(self->state.read(req));
+    },
+    [self, reply](const v1::SessionListRequest& req) {
+      return reply(self->state.list_sessions(req));
+    },
+    [self, reply](const v1::SessionPageRequest& req) {
+      return reply(self->state.read_page(req));
     },
     [self, reply](const v1::EffectRequest& req) {
       return reply(self->state.effects(req));

@@ -6,6 +6,8 @@
 //   "st" NUL agent NUL session NUL turn id  -> first seq, last seq (BE64 each)
 // The last marks a turn appended with a turn id (written in the same batch
 // as its turns), so the same turn appended again writes nothing.
+// Session ids hold no control character, so "s" NUL agent NUL session 0x01
+// sorts after every turn of that session and before the next session.
 // The actor runs detached (its own thread): RocksDB reads and writes block,
 // and must never hold a CAF scheduler thread. It holds the newest turns of
 // recently used sessions (session_cache), so that an active session's
@@ -63,6 +65,12 @@ struct memory_state {
   append_turns(const v1::SessionAppendTurnsRequest& req);
   caf::expected<v1::SessionReadResponse>
   read(const v1::SessionReadRequest& req);
+  /// A page of the agent's sessions: a skip scan, two seeks per session.
+  caf::expected<v1::SessionListResponse>
+  list_sessions(const v1::SessionListRequest& req);
+  /// A page of a session's turns, oldest first, from the store.
+  caf::expected<v1::SessionPageResponse>
+  read_page(const v1::SessionPageRequest& req);
 
   /// The writes that the envelopes of `req` cause, none made: puts,
   /// deletes and session appends (numbered after every turn stored or
@@ -125,6 +133,8 @@ using memory_pointer = caf::stateful_actor<
     caf::replies_to<v1::SessionAppendTurnsRequest>::with<
       v1::SessionAppendTurnsResponse>,
     caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>,
+    caf::replies_to<v1::SessionListRequest>::with<v1::SessionListResponse>,
+    caf::replies_to<v1::SessionPageRequest>::with<v1::SessionPageResponse>,
     caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>>>*;
 
 /// Spawn with

@@ -2,10 +2,13 @@
 
 #include <caf/send.hpp>
 
+#include "actors/memory_partition.hpp"
+
 namespace bsm {
 
 caf::expected<call_route> route_call(const remote_call_env& env,
-                                     const std::string& path) {
+                                     const std::string& path,
+                                     const caf::message& msg) {
   call_route result;
   auto here = [&]() -> caf::expected<call_route> {
     auto handle = env.names->get(path);
@@ -16,7 +19,8 @@ caf::expected<call_route> route_call(const remote_call_env& env,
   };
   if (!env.directory)
     return here();
-  auto owner = env.directory->resolve(path);
+  auto owner
+    = resolve_request(*env.directory, path, memory_partition(path, msg));
   if (!owner)
     return owner.error();
   if (owner->local)
@@ -53,7 +57,7 @@ make_remote_ask(const remote_call_env& env, const std::string& path,
 
 caf::error tell_anywhere(const remote_call_env& env, const std::string& path,
                          const caf::message& msg) {
-  auto route = route_call(env, path);
+  auto route = route_call(env, path, msg);
   if (!route)
     return route.error();
   if (route->local) {

@@ -43,8 +43,11 @@ struct call_route {
   std::string node;
 };
 
+/// `msg`, the message to send, decides for memory's requests: they go to
+/// the owner of their agent's partition (memory_partition.hpp).
 caf::expected<call_route> route_call(const remote_call_env& env,
-                                     const std::string& path);
+                                     const std::string& path,
+                                     const caf::message& msg = {});
 
 /// Builds the RemoteAskRequest for `msg` (one registered bsm.v1 message).
 caf::expected<v1::RemoteAskRequest>
@@ -72,7 +75,7 @@ void ask_anywhere(Self* self, const remote_call_env& env,
                   std::chrono::milliseconds timeout, reply_handler on_reply,
                   error_handler on_error,
                   request_deadlines* deadlines = nullptr) {
-  auto route = route_call(env, path);
+  auto route = route_call(env, path, msg);
   if (!route)
     return on_error(route.error());
   // One request and one handler either way: the reply handler covers every

@@ -50,6 +50,11 @@ void list_agents(http_bridge_pointer self, ex_ptr ex);
 void get_agent(http_bridge_pointer self, ex_ptr ex);
 /// POST /v1/agents/{name}/chat: one turn, in a session.
 void chat(http_bridge_pointer self, ex_ptr ex);
+/// GET /v1/agents/{name}/sessions?limit=&after=: the agent's sessions, from
+/// the owner of its memory partition (session_routes.cpp).
+void list_sessions(http_bridge_pointer self, ex_ptr ex);
+/// GET /v1/agents/{name}/sessions/{id}?limit=&after=: a session's turns.
+void get_session(http_bridge_pointer self, ex_ptr ex);
 /// Asks the agent manager for the agents (all if `name` is empty).
 void request_agents(http_bridge_pointer self, const std::string& name,
                     std::function<void(v1::AgentListResponse&)> on_list,

@@ -5,6 +5,7 @@
 
 #include "actors/cluster_ingress.hpp"
 #include "actors/mailbox_router.hpp"
+#include "actors/memory_partition.hpp"
 #include "http_api/caller_stamp.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/idempotency.hpp"
@@ -151,13 +152,23 @@ caf::expected<caf::actor> router_of(const http_bridge_env& env) {
 
 // The target's own mailbox if the router would send there too: it runs on
 // this node and no placement rule may move the name (the router's own test,
-// actors/mailbox_router.cpp).
+// actors/mailbox_router.cpp), nor, for memory, the partition of the agent.
 caf::actor local_mailbox(const http_bridge_env& env,
-                         const std::string& target) {
+                         const v1::Envelope& envelope) {
+  const auto& target = envelope.target();
   if (!env.mailboxes)
     return nullptr;
   if (env.directory && env.directory->placement_of(target))
     return nullptr;
+  if (env.directory) {
+    auto partition
+      = memory_partition(target, envelope.type_name(), envelope.payload());
+    if (partition) {
+      auto owner = memory_owner(*env.directory, *partition);
+      if (!owner || !owner->local)
+        return nullptr;
+    }
+  }
   return caf::actor_cast<caf::actor>(env.mailboxes->find(target));
 }
 
@@ -211,7 +222,7 @@ void tell(http_bridge_pointer self, const http::exchange_ptr& ex, injection in,
   envelope.set_type_name(in.type_name);
   if (auto key = idempotency_key_of(ex->req()); key && *key)
     envelope.set_idempotency_key(**key);
-  if (auto box = local_mailbox(env, in.target)) {
+  if (auto box = local_mailbox(env, envelope)) {
     // What the router would check, but the payload: parsed above already.
     if (auto err = check_envelope(*env.types, env.max_envelope_bytes, envelope,
                                   payload_check::already_decoded))

@@ -71,6 +71,10 @@ std::shared_ptr<const http_routes> make_http_routes() {
   routes->add(verb::get, "/v1/agents", by_actor("agents:read", h::list_agents));
   routes->add(verb::get, "/v1/agents/{name}",
               by_actor("agents:{name}:read", h::get_agent));
+  routes->add(verb::get, "/v1/agents/{name}/sessions",
+              by_actor("agents:{name}:read", h::list_sessions));
+  routes->add(verb::get, "/v1/agents/{name}/sessions/{id}",
+              by_actor("agents:{name}:read", h::get_session));
   routes->add(verb::post, "/v1/agents/{name}/chat",
               counted(limit::chat, by_actor("agents:{name}:chat", h::chat)));
   routes->add(verb::get, "/v1/models",

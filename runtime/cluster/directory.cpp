@@ -202,6 +202,12 @@ bool directory::may_serve_locally(const std::string& path) const {
   return i == placements_.end() || i->second.node == self_;
 }
 
+caf::expected<owner>
+directory::resolve_partition(const std::string& key) const {
+  std::shared_lock guard{mtx_};
+  return resolve_placed(key, placement{});
+}
+
 std::optional<placement>
 directory::placement_of(const std::string& path) const {
   std::shared_lock guard{mtx_};

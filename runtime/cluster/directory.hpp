@@ -108,6 +108,13 @@ public:
   /// placement names this node: such a name must not run here yet.
   bool may_serve_locally(const std::string& path) const;
 
+  /// The owner of `key` by the rule of a stateful placed name that names
+  /// no node: rendezvous over this node and every member that has not
+  /// left. For state partitioned by key without a placement of its own
+  /// (memory of a name that is not an agent: "memory/<name>").
+  /// Errors: unavailable while this node is joining.
+  caf::expected<owner> resolve_partition(const std::string& key) const;
+
   /// Placement of `path`, if it has one.
   std::optional<placement> placement_of(const std::string& path) const;
 

@@ -931,4 +931,137 @@ TEST_F(ClusterOwnershipTest, WithRedisAStoppedOwnerKeepsItsAgentAfterTheTtl) {
     poll_until([&] { return recalls(third, "keeper-0", "code", "4711"); }));
 }
 
+// -- any node answers, one effect
+// ----------------------------------------------
+
+// Injects `type` with `payload` into `memory` through the node on `port`.
+std::optional<bsm::test::http_response>
+to_memory(uint16_t port, const std::string& type, const nlohmann::json& payload,
+          const std::string& mode, const std::string& key = {}) {
+  nlohmann::json body{{"type", type}, {"payload", payload}, {"mode", mode}};
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!key.empty())
+    headers.emplace_back("Idempotency-Key", key);
+  return post_json(port, "/v1/actors/memory/messages", body.dump(), headers);
+}
+
+// The value memory holds for (agent, key) as read through `port`; "" if
+// none.
+std::string memory_value(uint16_t port, const std::string& agent,
+                         const std::string& key) {
+  auto res = to_memory(port, "bsm.v1.MemoryGetRequest",
+                       {{"agent", agent}, {"key", key}}, "ask");
+  if (!res || res->status != 200)
+    return {};
+  return body_of(*res)["payload"].value("value", "");
+}
+
+// The turns of a session as read through `port`.
+nlohmann::json session_turns(uint16_t port, const std::string& agent,
+                             const std::string& session,
+                             const std::string& query = {}) {
+  auto res = get(port, "/v1/agents/" + agent + "/sessions/" + session + query);
+  if (!res || res->status != 200)
+    return describe(res);
+  return body_of(*res)["turns"];
+}
+
+TEST_F(ClusterTest, MemoryAndSessionsAnswerTheSameThroughEveryNode) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up()) << nodes_[0]->log();
+  // Writes through A, to a placed agent (its memory lives on C) and to
+  // names that are no agent (hashed over the three nodes): durable tells
+  // and asks alike.
+  std::vector<std::string> names{"courier"};
+  for (int i = 0; i < 6; ++i)
+    names.push_back("scratch-" + std::to_string(i));
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto mode = i % 2 ? "ask" : "tell";
+    auto put = to_memory(nodes_[0]->http(), "bsm.v1.MemoryPutRequest",
+                         {{"agent", names[i]},
+                          {"key", "colour"},
+                          {"value", base64("blue " + names[i])}},
+                         mode);
+    ASSERT_TRUE(put && put->status == (i % 2 ? 200 : 202)) << describe(put);
+  }
+  for (const auto& name : names)
+    for (auto& n : nodes_)
+      EXPECT_TRUE(poll_until([&] {
+        return memory_value(n->http(), name, "colour")
+               == base64("blue " + name);
+      }))
+        << name << " through " << n->name();
+  // A chat through A; its session read through B and C, where it is the
+  // same: the owner of courier's memory (C) answers.
+  auto chat = post_json(nodes_[0]->http(), "/v1/agents/courier/chat",
+                        R"({"input":"hello there","session_id":"s-any"})");
+  ASSERT_TRUE(chat && chat->status == 200) << describe(chat);
+  for (size_t i : {1, 2}) {
+    auto port = nodes_[i]->http();
+    auto list = get(port, "/v1/agents/courier/sessions?limit=10");
+    ASSERT_TRUE(list && list->status == 200) << describe(list);
+    auto sessions = body_of(*list)["sessions"];
+    ASSERT_EQ(sessions.size(), 1u) << sessions;
+    EXPECT_EQ(sessions[0]["session_id"], "s-any");
+    EXPECT_EQ(sessions[0]["turns"], 2);
+    EXPECT_EQ(sessions[0]["node"], "node-c");
+    auto turns = session_turns(port, "courier", "s-any");
+    ASSERT_TRUE(turns.is_array() && turns.size() == 2) << turns;
+    EXPECT_EQ(turns[0]["role"], "user");
+    EXPECT_EQ(turns[0]["content"], "hello there");
+    EXPECT_EQ(turns[1]["role"], "assistant");
+    EXPECT_EQ(turns[1]["content"], body_of(*chat)["output"]);
+    auto second = session_turns(port, "courier", "s-any", "?limit=1&after=1");
+    ASSERT_TRUE(second.is_array() && second.size() == 1) << second;
+    EXPECT_EQ(second[0]["role"], "assistant");
+    auto after = get(port, "/v1/agents/courier/sessions?after=s-any");
+    ASSERT_TRUE(after && after->status == 200) << describe(after);
+    EXPECT_EQ(body_of(*after)["sessions"].size(), 0u);
+  }
+  for (const auto* path :
+       {"/v1/agents/courier/sessions/nope", "/v1/agents/nobody/sessions",
+        "/v1/agents/nobody/sessions/s-any"}) {
+    auto res = get(nodes_[1]->http(), path);
+    EXPECT_TRUE(res && res->status == 404) << path << ": " << describe(res);
+  }
+  auto bad = get(nodes_[1]->http(), "/v1/agents/courier/sessions?limit=x");
+  EXPECT_TRUE(bad && bad->status == 400) << describe(bad);
+  // One effect: the same Idempotency-Key told through A, then B; a last
+  // tell through B (after the retry on the same link) shows when both
+  // were handled.
+  nlohmann::json turn{{"agent", "courier"},
+                      {"session_id", "s-idem"},
+                      {"role", "user"},
+                      {"content", "once"}};
+  for (size_t via : {0, 1}) {
+    auto res = to_memory(nodes_[via]->http(), "bsm.v1.SessionAppendRequest",
+                         turn, "tell", "idem-1");
+    ASSERT_TRUE(res && res->status == 202) << describe(res);
+  }
+  turn["content"] = "last";
+  auto last
+    = to_memory(nodes_[1]->http(), "bsm.v1.SessionAppendRequest", turn, "tell");
+  ASSERT_TRUE(last && last->status == 202) << describe(last);
+  nlohmann::json turns;
+  ASSERT_TRUE(poll_until([&] {
+    turns = session_turns(nodes_[2]->http(), "courier", "s-idem");
+    return turns.is_array() && !turns.empty()
+           && turns.back()["content"] == "last";
+  }))
+    << turns;
+  ASSERT_EQ(turns.size(), 2u) << turns;
+  EXPECT_EQ(turns[0]["content"], "once");
+  // With C gone, its agents' sessions are unavailable through A, not
+  // served from A's empty store.
+  nodes_[2]->kill();
+  std::optional<bsm::test::http_response> down;
+  EXPECT_TRUE(poll_until([&] {
+    down = get(nodes_[0]->http(), "/v1/agents/courier/sessions");
+    return down && down->status == 503;
+  }))
+    << describe(down);
+  EXPECT_TRUE(down && down->has_header("Retry-After")) << describe(down);
+}
+
 } // namespace

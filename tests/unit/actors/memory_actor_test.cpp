@@ -594,3 +594,92 @@ TEST_F(MemoryActor, ARestartBeforeTheCommitDoesNotReuseATurnNumber) {
   EXPECT_EQ(contents("s", 10),
             (std::vector<std::string>{"one", "two", "three", "four"}));
 }
+
+namespace {
+
+bsm::v1::SessionListRequest list_of(const std::string& agent, uint32_t limit,
+                                    const std::string& after = {}) {
+  bsm::v1::SessionListRequest req;
+  req.set_agent(agent);
+  req.set_limit(limit);
+  req.set_start_after(after);
+  return req;
+}
+
+bsm::v1::SessionPageRequest page_of(const std::string& session, uint32_t limit,
+                                    uint64_t after) {
+  bsm::v1::SessionPageRequest req;
+  req.set_agent("legal");
+  req.set_session_id(session);
+  req.set_limit(limit);
+  req.set_after_seq(after);
+  return req;
+}
+
+} // namespace
+
+TEST_F(MemoryActor, ListsAnAgentsSessionsInPagesWithTheirNewestTurn) {
+  // "s1x" sorts between "s1" and "s2": the skip scan must not stop in s1.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(append("s1", "user", "one " + std::to_string(i)));
+  ASSERT_TRUE(append("s1x", "user", "one"));
+  ASSERT_TRUE(append("s2", "user", "first"));
+  ASSERT_TRUE(append("s2", "assistant", "second"));
+  bsm::v1::SessionAppendRequest other;
+  other.set_agent("legalx");
+  other.set_session_id("s0");
+  other.set_role("user");
+  other.set_content("another agent's");
+  ASSERT_TRUE(ask<bsm::v1::SessionAppendResponse>(other));
+  auto first = ask<bsm::v1::SessionListResponse>(list_of("legal", 2));
+  ASSERT_TRUE(first) << bsm::render(first.error());
+  ASSERT_EQ(first->sessions_size(), 2);
+  EXPECT_EQ(first->sessions(0).session_id(), "s1");
+  EXPECT_EQ(first->sessions(0).last_seq(), 3u);
+  EXPECT_GT(first->sessions(0).last_activity_unix_ms(), 0);
+  EXPECT_EQ(first->sessions(1).session_id(), "s1x");
+  EXPECT_EQ(first->sessions(1).last_seq(), 1u);
+  EXPECT_TRUE(first->more());
+  auto second = ask<bsm::v1::SessionListResponse>(list_of("legal", 2, "s1x"));
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->sessions_size(), 1);
+  EXPECT_EQ(second->sessions(0).session_id(), "s2");
+  EXPECT_EQ(second->sessions(0).last_seq(), 2u);
+  EXPECT_FALSE(second->more());
+  auto none = ask<bsm::v1::SessionListResponse>(list_of("nobody", 0));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->sessions_size(), 0);
+  EXPECT_FALSE(none->more());
+}
+
+TEST_F(MemoryActor, ReadsASessionForwardsInPages) {
+  for (int i = 1; i <= 5; ++i)
+    ASSERT_TRUE(append("s1", "user", "turn " + std::to_string(i)));
+  ASSERT_TRUE(append("s10", "user", "another session"));
+  auto first = ask<bsm::v1::SessionPageResponse>(page_of("s1", 2, 0));
+  ASSERT_TRUE(first) << bsm::render(first.error());
+  EXPECT_TRUE(first->found());
+  ASSERT_EQ(first->turns_size(), 2);
+  EXPECT_EQ(first->turns(0).content(), "turn 1");
+  EXPECT_EQ(first->turns(1).content(), "turn 2");
+  EXPECT_TRUE(first->more());
+  auto rest = ask<bsm::v1::SessionPageResponse>(page_of("s1", 10, 2));
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->turns_size(), 3);
+  EXPECT_EQ(rest->turns(2).content(), "turn 5");
+  EXPECT_FALSE(rest->more());
+  auto past = ask<bsm::v1::SessionPageResponse>(page_of("s1", 10, UINT64_MAX));
+  ASSERT_TRUE(past);
+  EXPECT_TRUE(past->found());
+  EXPECT_EQ(past->turns_size(), 0);
+  auto unknown = ask<bsm::v1::SessionPageResponse>(page_of("s", 10, 0));
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(unknown->found());
+}
+
+TEST_F(MemoryActor, RefusesASessionListCursorThatIsNoSessionId) {
+  auto bad = ask<bsm::v1::SessionListResponse>(
+    list_of("legal", 10, std::string{"s\x01"}));
+  ASSERT_FALSE(bad);
+  expect(bad.error(), bsm::errc::invalid_argument, "control character");
+}
