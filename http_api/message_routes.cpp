@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/cluster_ingress.hpp"
+#include "actors/durable_send.hpp"
 #include "actors/mailbox_router.hpp"
 #include "http_api/caller_stamp.hpp"
 #include "http_api/handlers.hpp"
@@ -149,16 +150,11 @@ caf::expected<caf::actor> router_of(const http_bridge_env& env) {
   return *router;
 }
 
-// The target's own mailbox if the router would send there too: it runs on
-// this node and no placement rule may move the name (the router's own test,
-// actors/mailbox_router.cpp).
+// The target's own mailbox if the router would send there too
+// (actors/durable_send.hpp).
 caf::actor local_mailbox(const http_bridge_env& env,
                          const std::string& target) {
-  if (!env.mailboxes)
-    return nullptr;
-  if (env.directory && env.directory->placement_of(target))
-    return nullptr;
-  return caf::actor_cast<caf::actor>(env.mailboxes->find(target));
+  return direct_mailbox(env.mailboxes.get(), env.directory.get(), target);
 }
 
 /// Where a tell is sent: the target's mailbox, or the router.
