@@ -19,6 +19,7 @@
 #include <caf/error.hpp>
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
+#include <google/protobuf/message.h>
 
 #include "actors/interfaces.hpp"
 #include "actors/mailbox_router.hpp"
@@ -72,30 +73,55 @@ void send_durable_to(Self* self, const durable_route& route,
 
 } // namespace detail
 
-/// Appends `req` durably and calls `done(v1::SendResponse&)` once it is on
-/// disk (or a duplicate), else `fail(caf::error&)` with the router's or the
-/// mailbox's error (mailbox.proto). `req`'s envelope is checked here when
-/// it skips the router.
+namespace detail {
+
 template <class Self, class OnDone, class OnError>
 void send_durable(Self* self, const durable_route& route, v1::SendRequest req,
-                  OnDone done, OnError fail) {
+                  payload_check payload, OnDone done, OnError fail) {
   auto& envelope = *req.mutable_envelope();
   auto box = direct_mailbox(route.mailboxes.get(), route.directory.get(),
                             envelope.target());
   if (!box)
-    return detail::send_durable_to(
+    return send_durable_to(
       self, route, caf::actor_cast<caf::actor>(route.router), false,
       caf::make_message(std::move(req)), std::move(done), std::move(fail));
   if (auto err = check_envelope(*route.types, route.max_envelope_bytes,
-                                envelope, payload_check::decode)) {
+                                envelope, payload)) {
     fail(err);
     return;
   }
   if (envelope.id().empty())
     envelope.set_id(new_message_id());
-  detail::send_durable_to(self, route, box, true,
-                          caf::make_message(std::move(req)), std::move(done),
-                          std::move(fail));
+  send_durable_to(self, route, box, true, caf::make_message(std::move(req)),
+                  std::move(done), std::move(fail));
+}
+
+} // namespace detail
+
+/// Appends `req` durably and calls `done(v1::SendResponse&)` once it is on
+/// disk (or a duplicate), else `fail(caf::error&)` with the router's or the
+/// mailbox's error (mailbox.proto). When the send skips the router, the
+/// router's checks are made here, the payload parsed back included.
+template <class Self, class OnDone, class OnError>
+void send_durable(Self* self, const durable_route& route, v1::SendRequest req,
+                  OnDone done, OnError fail) {
+  detail::send_durable(self, route, std::move(req), payload_check::decode,
+                       std::move(done), std::move(fail));
+}
+
+/// As above with `msg` as the envelope's payload and type: made from a
+/// message here, the payload needs no parsing back when the send skips the
+/// router. REQUIRES: `req`'s envelope has a target and no payload.
+template <class Self, class OnDone, class OnError>
+void send_durable(Self* self, const durable_route& route, v1::SendRequest req,
+                  const google::protobuf::Message& msg, OnDone done,
+                  OnError fail) {
+  auto& envelope = *req.mutable_envelope();
+  envelope.set_type_name(msg.GetDescriptor()->full_name());
+  msg.SerializeToString(envelope.mutable_payload());
+  detail::send_durable(self, route, std::move(req),
+                       payload_check::already_decoded, std::move(done),
+                       std::move(fail));
 }
 
 } // namespace bsm

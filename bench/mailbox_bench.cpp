@@ -1,6 +1,8 @@
-// Durable send throughput through the real components: senders -> mailbox
-// router -> durable mailbox (group commit through the store writer) ->
-// delivery to a sink actor -> acknowledgement (delete). Side by side with raw
+// Durable send throughput through the real components: senders (as an actor
+// on a node sends durably, actors/durable_send.hpp: through the mailbox
+// router until the target's mailbox is listed, then straight to it) ->
+// durable mailbox (group commit through the store writer) -> delivery to a
+// sink actor -> acknowledgement (delete). Side by side with raw
 // RocksDB doing the store's share of the same work (one put and one delete
 // per message, same WriteOptions, envelope-sized values) in the same run.
 //
@@ -9,12 +11,18 @@
 // An iteration ends when every message of it has been acknowledged by the
 // mailbox, not merely appended. $BSM_BENCH_DELIVERY_WINDOW sets
 // mailbox.delivery_window (default 32; 1 delivers one at a time).
+// $BSM_BENCH_VIA_ROUTER (any value) sends every message through the router.
+// $BSM_BENCH_THREADS sets scheduler.threads; by default the node's rule
+// (node/node.cpp: one CAF worker per core not taken by the HTTP I/O threads;
+// this process has none, so one per core); 0 is CAF's own default,
+// max(4, cores), which no node runs.
 
 #include <benchmark/benchmark.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -57,12 +65,12 @@ constexpr size_t ping_payload_bytes = 64;
 /// Messages per iteration, spread over the senders.
 constexpr uint64_t messages_per_iteration = 4096;
 
-/// A serialised PingRequest as a sender puts it into an envelope.
-std::string ping_bytes(uint64_t sequence) {
+/// The message a sender sends.
+bsm::v1::PingRequest ping(uint64_t sequence) {
   bsm::v1::PingRequest ping;
   ping.set_sequence(sequence);
   ping.set_payload(std::string(ping_payload_bytes, 'p'));
-  return ping.SerializeAsString();
+  return ping;
 }
 
 /// What the mailbox stores for one durable send (the router fills in the id).
@@ -71,7 +79,7 @@ std::string sample_envelope() {
   e.set_id("01JD0000000000000000000000"); // ULID-sized
   e.set_target(sink_path);
   e.set_type_name("bsm.v1.PingRequest");
-  e.set_payload(ping_bytes(123456));
+  e.set_payload(ping(123456).SerializeAsString());
   return e.SerializeAsString();
 }
 
@@ -256,12 +264,9 @@ void send_next(caf::stateful_actor<sender_state>* self, const route_ptr& route,
     return;
   --st.left;
   bsm::v1::SendRequest req;
-  auto& e = *req.mutable_envelope();
-  e.set_target(sink_path);
-  e.set_type_name("bsm.v1.PingRequest");
-  e.set_payload(ping_bytes(++st.sequence));
+  req.mutable_envelope()->set_target(sink_path);
   bsm::send_durable(
-    self, *route, std::move(req),
+    self, *route, std::move(req), ping(++st.sequence),
     [self, route, p](bsm::v1::SendResponse&) {
       if (--p->responses_left == 0)
         p->appended_ns
@@ -292,6 +297,7 @@ public:
       bsm::mailbox_metrics::make(registry_));
     stats_ = std::make_unique<bsm::metrics::actor_stats_collector>(registry_);
     bsm::scheduler_options sched;
+    sched.threads = std::max(1u, std::thread::hardware_concurrency());
     if (const char* threads = std::getenv("BSM_BENCH_THREADS"))
       sched.threads = static_cast<uint32_t>(std::strtoul(threads, nullptr, 10));
     cfg_ = std::make_unique<bsm::system_config>(sched, stats_.get());

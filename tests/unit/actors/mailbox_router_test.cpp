@@ -16,6 +16,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
+#include <google/protobuf/empty.pb.h>
 #include <spdlog/sinks/null_sink.h>
 
 #include "actors/durable_send.hpp"
@@ -588,21 +589,26 @@ protected:
 
   /// send_durable from an actor of its own; its answer, or an error after
   /// 10 s.
-  caf::expected<bsm::v1::SendResponse> send_durably(bsm::v1::SendRequest req) {
+  /// With `msg`, the overload that makes the payload from it.
+  caf::expected<bsm::v1::SendResponse>
+  send_durably(bsm::v1::SendRequest req,
+               std::shared_ptr<google::protobuf::Message> msg = nullptr) {
     using result = caf::expected<bsm::v1::SendResponse>;
     auto done = std::make_shared<std::promise<result>>();
     auto answer = done->get_future();
-    sys->spawn([this, req, done](caf::event_based_actor* self) mutable {
-      bsm::send_durable(
-        self, route, std::move(req),
-        [self, done](bsm::v1::SendResponse& resp) {
-          done->set_value(resp);
-          self->quit();
-        },
-        [self, done](caf::error& err) {
-          done->set_value(err);
-          self->quit();
-        });
+    sys->spawn([this, req, msg, done](caf::event_based_actor* self) mutable {
+      auto ok = [self, done](bsm::v1::SendResponse& resp) {
+        done->set_value(resp);
+        self->quit();
+      };
+      auto failed = [self, done](caf::error& err) {
+        done->set_value(err);
+        self->quit();
+      };
+      if (msg)
+        bsm::send_durable(self, route, std::move(req), *msg, ok, failed);
+      else
+        bsm::send_durable(self, route, std::move(req), ok, failed);
     });
     if (answer.wait_for(10s) != std::future_status::ready)
       return bsm::make_error(bsm::errc::unavailable, "no answer in 10 s");
@@ -675,6 +681,27 @@ TEST_F(DurableSend, StraightToTheMailboxAFullMailboxRefusesWithUnavailable) {
   EXPECT_TRUE(bsm::is(r.error(), bsm::errc::unavailable));
   EXPECT_EQ(mm->rejected_full.value(), 1u);
   EXPECT_EQ(via_router->load(), 1);
+}
+
+TEST_F(DurableSend, AMessageSentAsItselfArrivesAndAnUnknownTypeIsRefused) {
+  start_route();
+  ASSERT_TRUE(send_durably(ping(1)));
+  bsm::v1::SendRequest req;
+  req.mutable_envelope()->set_target("sink");
+  auto msg = std::make_shared<PingRequest>();
+  msg->set_sequence(2);
+  msg->set_payload("ok");
+  auto resp = send_durably(req, msg);
+  ASSERT_TRUE(resp) << bsm::render(resp.error());
+  ASSERT_TRUE(eventually([&] { return log->snapshot().size() == 2; }));
+  EXPECT_EQ(log->snapshot(), (std::vector<uint64_t>{1, 2}));
+  // Not one of the node's message types: refused as the router refuses it.
+  auto r = send_durably(req, std::make_shared<google::protobuf::Empty>());
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(bsm::is(r.error(), bsm::errc::invalid_argument))
+    << bsm::render(r.error());
+  EXPECT_EQ(via_router->load(), 1);
+  EXPECT_EQ(mm->appended.value(), 2u);
 }
 
 } // namespace
