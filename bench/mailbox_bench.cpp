@@ -12,10 +12,10 @@
 // mailbox, not merely appended. $BSM_BENCH_DELIVERY_WINDOW sets
 // mailbox.delivery_window (default 32; 1 delivers one at a time).
 // $BSM_BENCH_VIA_ROUTER (any value) sends every message through the router.
-// $BSM_BENCH_THREADS sets scheduler.threads; by default the node's rule
-// (node/node.cpp: one CAF worker per core not taken by the HTTP I/O threads;
-// this process has none, so one per core); 0 is CAF's own default,
-// max(4, cores), which no node runs.
+// $BSM_BENCH_THREADS sets scheduler.threads; by default the workers a node
+// with the default config runs here (node/node.cpp scheduler_for: one CAF
+// worker per core not taken by the HTTP I/O threads, of which there is one);
+// 0 is CAF's own default, max(4, cores), which no node runs.
 
 #include <benchmark/benchmark.h>
 
@@ -297,7 +297,8 @@ public:
       bsm::mailbox_metrics::make(registry_));
     stats_ = std::make_unique<bsm::metrics::actor_stats_collector>(registry_);
     bsm::scheduler_options sched;
-    sched.threads = std::max(1u, std::thread::hardware_concurrency());
+    auto cores = std::max(1u, std::thread::hardware_concurrency());
+    sched.threads = cores > 1 ? cores - 1 : 1;
     if (const char* threads = std::getenv("BSM_BENCH_THREADS"))
       sched.threads = static_cast<uint32_t>(std::strtoul(threads, nullptr, 10));
     cfg_ = std::make_unique<bsm::system_config>(sched, stats_.get());
