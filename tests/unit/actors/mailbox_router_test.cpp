@@ -638,6 +638,8 @@ TEST_F(DurableSend, GoesThroughTheRouterUntilTheMailboxIsListedThenStraight) {
 TEST_F(DurableSend, AStoppedListedMailboxSendsItThroughTheRouterOnce) {
   start_route();
   ASSERT_TRUE(send_durably(ping(1)));
+  // Acknowledged first: a kill before that would deliver it again.
+  ASSERT_TRUE(eventually([&] { return pending_on_disk() == 0; }));
   auto stale = locals->find("sink");
   ASSERT_NE(stale, nullptr);
   caf::anon_send_exit(stale, caf::exit_reason::kill);
