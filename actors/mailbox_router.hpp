@@ -8,7 +8,8 @@
 // next send to its target (it recovers from disk), and the router's own
 // restart recovers every mailbox. The mailboxes and the reader stop with the
 // router. A local target's mailbox is listed in env.locals while it runs, so
-// the HTTP bridge can send to it without asking the router.
+// the HTTP bridge and send_durable (actors/durable_send.hpp) can send to it
+// without asking the router.
 
 #include <string>
 #include <unordered_map>
