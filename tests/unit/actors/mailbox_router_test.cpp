@@ -217,6 +217,21 @@ protected:
     return page ? static_cast<size_t>(page->entries_size()) : SIZE_MAX;
   }
 
+  /// Stops the listed mailbox of "sink" once everything sent so far is
+  /// acknowledged (a kill before that would deliver it again) and waits
+  /// until it has left the list. Null if none was listed.
+  caf::strong_actor_ptr stop_listed_mailbox() {
+    if (!eventually([&] { return pending_on_disk() == 0; }))
+      return nullptr;
+    auto stale = locals->find("sink");
+    if (!stale)
+      return nullptr;
+    caf::anon_send_exit(stale, caf::exit_reason::kill);
+    if (!eventually([&] { return locals->find("sink") == nullptr; }))
+      return nullptr;
+    return stale;
+  }
+
   bsm::test::temp_dir dir_;
   /// Null for the default file system.
   std::unique_ptr<rocksdb::Env> env;
@@ -294,11 +309,8 @@ TEST_F(MailboxRouter, ListsALocalMailboxForDirectSendsUntilItStops) {
 TEST_F(MailboxRouter, ASendToAStoppedListedMailboxFailsAndAppendsNothing) {
   start();
   ASSERT_TRUE(send(ping(1)));
-  ASSERT_TRUE(eventually([&] { return pending_on_disk() == 0; }));
-  auto stale = locals->find("sink");
+  auto stale = stop_listed_mailbox();
   ASSERT_NE(stale, nullptr);
-  caf::anon_send_exit(stale, caf::exit_reason::kill);
-  ASSERT_TRUE(eventually([&] { return locals->find("sink") == nullptr; }));
   auto direct = ping(2);
   direct.mutable_envelope()->set_id(bsm::new_message_id());
   caf::error err;
@@ -638,12 +650,8 @@ TEST_F(DurableSend, GoesThroughTheRouterUntilTheMailboxIsListedThenStraight) {
 TEST_F(DurableSend, AStoppedListedMailboxSendsItThroughTheRouterOnce) {
   start_route();
   ASSERT_TRUE(send_durably(ping(1)));
-  // Acknowledged first: a kill before that would deliver it again.
-  ASSERT_TRUE(eventually([&] { return pending_on_disk() == 0; }));
-  auto stale = locals->find("sink");
+  auto stale = stop_listed_mailbox();
   ASSERT_NE(stale, nullptr);
-  caf::anon_send_exit(stale, caf::exit_reason::kill);
-  ASSERT_TRUE(eventually([&] { return locals->find("sink") == nullptr; }));
   // Listed again as if the send had looked it up just before it stopped.
   locals->publish("sink", stale->address());
   auto resp = send_durably(ping(2));
