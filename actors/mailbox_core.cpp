@@ -7,6 +7,7 @@
 #include "actors/handed_reply.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
+#include "runtime/mailbox/joinable_appends.hpp"
 #include "runtime/mailbox/mailbox_store.hpp"
 
 namespace bsm {
@@ -98,33 +99,111 @@ mailbox_actor::behavior_type mailbox_core::behavior() {
   };
 }
 
-namespace {
+namespace detail {
 
-/// What an append's batch fill and its completion share: the sender's
-/// answer (handed over by the mailbox, which never touches it again) and
-/// the original's answer if the key was on disk already.
-struct append_ticket {
-  handed_reply reply;
+/// One append of a submission's fill and completion: the sender's answer
+/// (handed over by the mailbox, which never touches it again), what to
+/// write, and the outcome.
+struct staged_append {
+  uint64_t seq = 0;
+  std::string bytes;
+  std::string key;
   std::string message_id;
+  handed_reply reply;
+  /// The original's answer if the key was on disk already.
   v1::SendResponse duplicate;
+  /// This append's own failure (its part of the batch rolled back).
+  caf::error err;
 };
 
-/// On the writer thread, once the append's group is written (or failed):
-/// answers the sender, then tells the mailbox.
-void finish_append(append_ticket& t, uint64_t seq, const caf::error& err,
+/// The appends of one store-writer submission: open to joins until the
+/// writer's fill takes them; then the fill's and the completion's (both on
+/// the writer thread).
+struct joint_submission {
+  explicit joint_submission(size_t max_appends) : open(max_appends) {}
+  mailbox::joinable_appends<staged_append> open;
+  std::vector<staged_append> taken;
+};
+
+} // namespace detail
+
+namespace {
+
+using detail::joint_submission;
+using detail::staged_append;
+
+/// Most appends in one submission: bounds one write's size as the store
+/// writer's max_group bounds its submissions.
+constexpr size_t max_joined_appends = 256;
+
+/// Adds `x`'s writes to `batch`: the idempotency record if it has a key
+/// (none if the key is on disk already: `x` is then a duplicate), then the
+/// envelope.
+rocksdb::Status add_staged(store& db, rocksdb::WriteBatch& batch,
+                           const std::string& target,
+                           std::chrono::milliseconds ttl, staged_append& x) {
+  if (!x.key.empty()) {
+    auto now = unix_now_ms();
+    auto found = mailbox::find_idempotency(db, target, x.key, now);
+    if (!found)
+      return status_of(found.error());
+    if (*found) {
+      x.duplicate.set_message_id((*found)->message_id());
+      x.duplicate.set_seq((*found)->seq());
+      x.duplicate.set_duplicate(true);
+      return rocksdb::Status::OK();
+    }
+    v1::IdempotencyRecord record;
+    record.set_message_id(x.message_id);
+    record.set_seq(x.seq);
+    auto st = mailbox::add_idempotency(db, batch, target, x.key, record,
+                                       now + ttl.count());
+    if (!st.ok())
+      return st;
+  }
+  return mailbox::add_append(db, batch, target, x.seq, x.bytes);
+}
+
+/// On the writer thread: each append's writes under a savepoint of its
+/// own, so a failing append is rolled back alone, as a submission of its
+/// own would be.
+void fill_staged(store& db, rocksdb::WriteBatch& batch,
+                 const std::string& target, std::chrono::milliseconds ttl,
+                 std::vector<staged_append>& xs) {
+  for (auto& x : xs) {
+    batch.SetSavePoint();
+    auto st = add_staged(db, batch, target, ttl, x);
+    if (st.ok()) {
+      batch.PopSavePoint();
+    } else {
+      x.err = from_rocksdb(st, "cannot add writes to the batch");
+      batch.RollbackToSavePoint();
+    }
+  }
+}
+
+/// On the writer thread, once the group is written (or failed): answers
+/// each sender, then tells the mailbox about all of them at once.
+void finish_staged(std::vector<staged_append>& xs, const caf::error& group_err,
                    mailbox::committed_appends& finished,
                    const mailbox_actor& box) {
-  if (err) {
-    t.reply.deliver(err);
-  } else if (t.duplicate.duplicate()) {
-    t.reply.deliver(t.duplicate);
-  } else {
-    v1::SendResponse resp;
-    resp.set_message_id(std::move(t.message_id));
-    resp.set_seq(seq);
-    t.reply.deliver(std::move(resp));
+  std::vector<mailbox::committed_append> done;
+  done.reserve(xs.size());
+  for (auto& x : xs) {
+    const auto& err = x.err ? x.err : group_err;
+    if (err) {
+      x.reply.deliver(err);
+    } else if (x.duplicate.duplicate()) {
+      x.reply.deliver(x.duplicate);
+    } else {
+      v1::SendResponse resp;
+      resp.set_message_id(std::move(x.message_id));
+      resp.set_seq(x.seq);
+      x.reply.deliver(std::move(resp));
+    }
+    done.push_back({x.seq, err, std::move(x.duplicate)});
   }
-  if (finished.push({seq, err, std::move(t.duplicate)}))
+  if (finished.push_all(std::move(done)))
     caf::anon_send(box, atom::committed::value);
 }
 
@@ -147,44 +226,18 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
   }
   auto seq = pending_->take_seq();
   auto rp = self_->make_response_promise<v1::SendResponse>();
-  auto ticket = std::make_shared<append_ticket>();
-  ticket->reply = handed_reply{self_->ctrl(), rp};
-  ticket->message_id = envelope.id();
-  auto fill
-    = [db = env_.db, target = target_, seq,
-       bytes = envelope.SerializeAsString(), key, id = envelope.id(),
-       ttl = env_.opts.idempotency_ttl, ticket](rocksdb::WriteBatch& batch) {
-        if (!key.empty()) {
-          auto now = unix_now_ms();
-          auto found = mailbox::find_idempotency(*db, target, key, now);
-          if (!found)
-            return status_of(found.error());
-          if (*found) {
-            auto& dup = ticket->duplicate;
-            dup.set_message_id((*found)->message_id());
-            dup.set_seq((*found)->seq());
-            dup.set_duplicate(true);
-            return rocksdb::Status::OK();
-          }
-          v1::IdempotencyRecord record;
-          record.set_message_id(id);
-          record.set_seq(seq);
-          auto st = mailbox::add_idempotency(*db, batch, target, key, record,
-                                             now + ttl.count());
-          if (!st.ok())
-            return st;
-        }
-        return mailbox::add_append(*db, batch, target, seq, bytes);
-      };
-  auto done
-    = [ticket, seq, finished = finished_,
-       box = caf::actor_cast<mailbox_actor>(self_)](const caf::error& err) {
-        finish_append(*ticket, seq, err, *finished, box);
-      };
-  if (auto err = env_.writer->submit(std::move(fill), std::move(done))) {
-    env_.metrics->rejected_store.inc();
-    ticket->reply.deliver(err);
-    return caf::delegated<v1::SendResponse>{};
+  staged_append x;
+  x.seq = seq;
+  x.bytes = envelope.SerializeAsString();
+  x.key = key;
+  x.message_id = envelope.id();
+  x.reply = handed_reply{self_->ctrl(), rp};
+  if (!joining_ || !joining_->open.join(x)) {
+    if (auto err = open_submission(x)) {
+      env_.metrics->rejected_store.inc();
+      x.reply.deliver(err);
+      return caf::delegated<v1::SendResponse>{};
+    }
   }
   pending_->appending(seq, key);
   appending_.emplace(seq, append{std::move(envelope), {}});
@@ -218,6 +271,31 @@ void mailbox_core::check_drained() {
   };
   if (auto err = env_.writer->submit(barrier, done))
     done(err);
+}
+
+// A new submission to the store writer, with `x` as its first append; the
+// next appends join it while it waits in the writer's queue.
+caf::error mailbox_core::open_submission(staged_append& x) {
+  auto joint = std::make_shared<joint_submission>(max_joined_appends);
+  joint->open.join(x);
+  auto fill = [db = env_.db, target = target_, ttl = env_.opts.idempotency_ttl,
+               joint](rocksdb::WriteBatch& batch) {
+    joint->taken = joint->open.take();
+    fill_staged(*db, batch, target, ttl, joint->taken);
+    return rocksdb::Status::OK();
+  };
+  auto done
+    = [joint, finished = finished_,
+       box = caf::actor_cast<mailbox_actor>(self_)](const caf::error& err) {
+        finish_staged(joint->taken, err, *finished, box);
+      };
+  if (auto err = env_.writer->submit(std::move(fill), std::move(done))) {
+    joining_.reset();
+    x = std::move(joint->open.take().front());
+    return err;
+  }
+  joining_ = std::move(joint);
+  return caf::none;
 }
 
 void mailbox_core::committed() {

@@ -3,7 +3,9 @@
 // What a target's durable mailbox (actors/mailbox_actor) and an outbox to
 // another node (actors/outbox_actor) share: their environment, the appends
 // (a send is appended through the store writer, group commit, and answered
-// once durable straight from the writer's completion; the mailbox then
+// once durable straight from the writer's completion; appends that come
+// while the mailbox's last submission still waits in the writer's queue
+// join it, one fill and one completion for all; the mailbox then
 // learns the entry through committed_appends, one message for all that
 // finished meanwhile; a second send with the key of an append on its way
 // waits for it), the paging of pending envelopes through the mailbox reader,
@@ -65,6 +67,11 @@ struct mailbox_env {
   /// it (the HTTP bridge); may be null.
   std::shared_ptr<local_mailboxes> locals;
 };
+
+namespace detail {
+struct staged_append;
+struct joint_submission;
+} // namespace detail
 
 /// The outbox target for `peer`, and the peer of an outbox target.
 std::string outbox_target(const std::string& peer);
@@ -209,6 +216,9 @@ private:
 
   caf::result<v1::SendResponse> send(v1::SendRequest& req);
   caf::result<v1::MailboxDrainResponse> drain();
+  /// Submits a new store-writer submission with `x` as its first append.
+  /// On an error `x` is as it was and nothing was submitted.
+  caf::error open_submission(detail::staged_append& x);
   /// Takes every finished append and keeps or drops each.
   void committed();
   void settle(mailbox::committed_append& x);
@@ -238,6 +248,9 @@ private:
   /// A timer or a write is pending before the next delivery.
   bool waiting_ = false;
   std::map<uint64_t, append> appending_;
+  /// The submission that later appends join while the writer has not
+  /// taken it (runtime/mailbox/joinable_appends.hpp); null before the first.
+  std::shared_ptr<detail::joint_submission> joining_;
   /// Filled by the writer's completions, taken on `atom::committed`.
   std::shared_ptr<mailbox::committed_appends> finished_
     = std::make_shared<mailbox::committed_appends>();

@@ -10,8 +10,8 @@
 // router. A graceful stop (MailboxDrainRequest) goes to every mailbox and
 // outbox, and to each one started later; the router answers once all have
 // drained or at the request's timeout. A local target's mailbox is listed in
-// env.locals while it runs, so the HTTP bridge can send to it without asking
-// the router.
+// env.locals while it runs, so the HTTP bridge and send_durable
+// (actors/durable_send.hpp) can send to it without asking the router.
 
 #include <optional>
 #include <string>

@@ -45,7 +45,7 @@ bool is_memory_partitioned_type(std::string_view type_name);
 /// The node serving `agent`'s memory (see the file comment). Errors:
 /// unavailable while this node is joining and the owner is hashed.
 caf::expected<cluster::owner> memory_owner(const cluster::directory& dir,
-                            const std::string& agent);
+                                           const std::string& agent);
 
 /// The owner of a request to `target`: its memory partition's owner when
 /// `partition` is set, else `dir.resolve(target)`.

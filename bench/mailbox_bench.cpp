@@ -1,6 +1,8 @@
-// Durable send throughput through the real components: senders -> mailbox
-// router -> durable mailbox (group commit through the store writer) ->
-// delivery to a sink actor -> acknowledgement (delete). Side by side with raw
+// Durable send throughput through the real components: senders (as an actor
+// on a node sends durably, actors/durable_send.hpp: through the mailbox
+// router until the target's mailbox is listed, then straight to it) ->
+// durable mailbox (group commit through the store writer) -> delivery to a
+// sink actor -> acknowledgement (delete). Side by side with raw
 // RocksDB doing the store's share of the same work (one put and one delete
 // per message, same WriteOptions, envelope-sized values) in the same run.
 //
@@ -9,11 +11,18 @@
 // An iteration ends when every message of it has been acknowledged by the
 // mailbox, not merely appended. $BSM_BENCH_DELIVERY_WINDOW sets
 // mailbox.delivery_window (default 32; 1 delivers one at a time).
+// $BSM_BENCH_VIA_ROUTER (any value) sends every message through the router.
+// $BSM_BENCH_THREADS sets scheduler.threads; by default the workers a node
+// with the default config runs here (node/node.cpp scheduler_for: one CAF
+// worker per core not taken by the HTTP I/O threads, of which there is one);
+// 0 is CAF's own default, max(4, cores), which no node runs.
 
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -29,6 +38,7 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include "actors/durable_send.hpp"
 #include "actors/mailbox_router.hpp"
 #include "protocols/caf_types.hpp"
 #include "runtime/error.hpp"
@@ -55,12 +65,12 @@ constexpr size_t ping_payload_bytes = 64;
 /// Messages per iteration, spread over the senders.
 constexpr uint64_t messages_per_iteration = 4096;
 
-/// A serialised PingRequest as a sender puts it into an envelope.
-std::string ping_bytes(uint64_t sequence) {
+/// The message a sender sends.
+bsm::v1::PingRequest ping(uint64_t sequence) {
   bsm::v1::PingRequest ping;
   ping.set_sequence(sequence);
   ping.set_payload(std::string(ping_payload_bytes, 'p'));
-  return ping.SerializeAsString();
+  return ping;
 }
 
 /// What the mailbox stores for one durable send (the router fills in the id).
@@ -69,7 +79,7 @@ std::string sample_envelope() {
   e.set_id("01JD0000000000000000000000"); // ULID-sized
   e.set_target(sink_path);
   e.set_type_name("bsm.v1.PingRequest");
-  e.set_payload(ping_bytes(123456));
+  e.set_payload(ping(123456).SerializeAsString());
   return e.SerializeAsString();
 }
 
@@ -118,6 +128,33 @@ std::unique_ptr<bsm::store> open_store(const fs::path& dir,
   return std::move(*s);
 }
 
+/// CPU time (user + system) of the whole process so far, in microseconds.
+double process_cpu_us() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto us = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+  };
+  return us(ru.ru_utime) + us(ru.ru_stime);
+}
+
+/// Measures the process's CPU time per message over a benchmark's loop: a
+/// figure that, unlike the rate, hardly moves when other processes share
+/// the cores.
+class cpu_meter {
+public:
+  cpu_meter() : start_(process_cpu_us()) {}
+
+  void report(benchmark::State& state, uint64_t messages) const {
+    if (messages > 0)
+      state.counters["cpu_us_per_msg"]
+        = (process_cpu_us() - start_) / static_cast<double>(messages);
+  }
+
+private:
+  double start_;
+};
+
 // -- raw RocksDB -----------------------------------------------------------
 
 // One put and one delete per message, each its own write.
@@ -147,6 +184,7 @@ void BM_RawRocksBatchedPutDelete(benchmark::State& state) {
   auto* cf = s->handle(bsm::column::mailbox);
   const auto& wo = s->write_options();
   uint64_t seq = 0;
+  cpu_meter cpu;
   for (auto _ : state) {
     rocksdb::WriteBatch appends;
     rocksdb::WriteBatch acks;
@@ -159,6 +197,7 @@ void BM_RawRocksBatchedPutDelete(benchmark::State& state) {
       state.SkipWithError("write failed");
   }
   state.SetItemsProcessed(state.iterations() * group);
+  cpu.report(state, state.iterations() * group);
   state.counters["value_bytes"] = static_cast<double>(envelope.size());
 }
 
@@ -214,36 +253,35 @@ struct sender_state {
   uint64_t sequence = 0;
 };
 
-void send_next(caf::stateful_actor<sender_state>* self,
-               const bsm::mailbox_router_actor& router,
+/// The way an actor on a node sends durably (actors/durable_send.hpp):
+/// straight to a running local mailbox, else through the router.
+using route_ptr = std::shared_ptr<const bsm::durable_route>;
+
+void send_next(caf::stateful_actor<sender_state>* self, const route_ptr& route,
                const std::shared_ptr<progress>& p) {
   auto& st = self->state;
   if (st.left == 0)
     return;
   --st.left;
   bsm::v1::SendRequest req;
-  auto& e = *req.mutable_envelope();
-  e.set_target(sink_path);
-  e.set_type_name("bsm.v1.PingRequest");
-  e.set_payload(ping_bytes(++st.sequence));
-  self->request(router, caf::infinite, std::move(req))
-    .then(
-      [self, router, p](bsm::v1::SendResponse&) {
-        if (--p->responses_left == 0)
-          p->appended_ns
-            = std::chrono::steady_clock::now().time_since_epoch().count();
-        send_next(self, router, p);
-      },
-      [p](caf::error& err) { p->fail("send failed: " + bsm::render(err)); });
+  req.mutable_envelope()->set_target(sink_path);
+  bsm::send_durable(
+    self, *route, std::move(req), ping(++st.sequence),
+    [self, route, p](bsm::v1::SendResponse&) {
+      if (--p->responses_left == 0)
+        p->appended_ns
+          = std::chrono::steady_clock::now().time_since_epoch().count();
+      send_next(self, route, p);
+    },
+    [p](caf::error& err) { p->fail("send failed: " + bsm::render(err)); });
 }
 
-caf::behavior sender(caf::stateful_actor<sender_state>* self,
-                     bsm::mailbox_router_actor router,
+caf::behavior sender(caf::stateful_actor<sender_state>* self, route_ptr route,
                      std::shared_ptr<progress> p) {
   return {
-    [self, router, p](run_atom, uint64_t n) {
+    [self, route, p](run_atom, uint64_t n) {
       self->state.left = n;
-      send_next(self, router, p);
+      send_next(self, route, p);
     },
   };
 }
@@ -258,8 +296,12 @@ public:
     mm_ = std::make_unique<bsm::mailbox_metrics>(
       bsm::mailbox_metrics::make(registry_));
     stats_ = std::make_unique<bsm::metrics::actor_stats_collector>(registry_);
-    cfg_ = std::make_unique<bsm::system_config>(bsm::scheduler_options{0},
-                                                stats_.get());
+    bsm::scheduler_options sched;
+    auto cores = std::max(1u, std::thread::hardware_concurrency());
+    sched.threads = cores > 1 ? cores - 1 : 1;
+    if (const char* threads = std::getenv("BSM_BENCH_THREADS"))
+      sched.threads = static_cast<uint32_t>(std::strtoul(threads, nullptr, 10));
+    cfg_ = std::make_unique<bsm::system_config>(sched, stats_.get());
     sys_ = std::make_unique<caf::actor_system>(*cfg_);
     bsm::mailbox_env env;
     env.db = db_.get();
@@ -272,7 +314,15 @@ public:
     env.log = std::make_shared<spdlog::logger>(
       "bench", std::make_shared<spdlog::sinks::null_sink_mt>());
     env.metrics = mm_.get();
+    env.locals = locals_;
     router_ = sys_->spawn(bsm::mailbox_router, env);
+    auto route = std::make_shared<bsm::durable_route>();
+    route->router = router_;
+    if (!std::getenv("BSM_BENCH_VIA_ROUTER"))
+      route->mailboxes = locals_;
+    route->types = &types_;
+    route->max_envelope_bytes = env.opts.max_envelope_bytes;
+    route_ = std::move(route);
     sink_ = sys_->spawn(sink, progress_);
     if (auto err = names_->put(sink_path, sink_))
       throw std::runtime_error(bsm::render(err));
@@ -286,6 +336,7 @@ public:
     names_->erase(sink_path, sink_.address());
     senders_.clear();
     router_ = nullptr;
+    route_ = nullptr;
     sink_ = nullptr;
     sys_->await_all_actors_done();
     // Its completions message actors: gone before the actor system.
@@ -296,7 +347,7 @@ public:
 
   void add_senders(size_t n) {
     while (senders_.size() < n)
-      senders_.push_back(sys_->spawn(sender, router_, progress_));
+      senders_.push_back(sys_->spawn(sender, route_, progress_));
   }
 
   /// Sends `per_sender` messages from each sender and blocks until the
@@ -377,7 +428,10 @@ private:
   std::unique_ptr<bsm::system_config> cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   std::shared_ptr<progress> progress_ = std::make_shared<progress>();
+  std::shared_ptr<bsm::local_mailboxes> locals_
+    = std::make_shared<bsm::local_mailboxes>();
   bsm::mailbox_router_actor router_;
+  route_ptr route_;
   caf::actor sink_;
   std::vector<caf::actor> senders_;
   std::chrono::steady_clock::duration append_time_{};
@@ -398,6 +452,7 @@ void BM_DurableSend(benchmark::State& state) {
   env.reset_clock();
   auto writes0 = env.writer().writes();
   auto batches0 = env.writer().batches();
+  cpu_meter cpu;
   for (auto _ : state) {
     if (!env.run(per_sender)) {
       state.SkipWithError(env.error().c_str());
@@ -406,6 +461,7 @@ void BM_DurableSend(benchmark::State& state) {
   }
   state.SetItemsProcessed(
     static_cast<int64_t>(state.iterations() * senders * per_sender));
+  cpu.report(state, state.iterations() * senders * per_sender);
   auto writes = env.writer().writes() - writes0;
   auto batches = env.writer().batches() - batches0;
   if (writes > 0)

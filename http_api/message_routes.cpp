@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/cluster_ingress.hpp"
+#include "actors/durable_send.hpp"
 #include "actors/mailbox_router.hpp"
-#include "actors/memory_partition.hpp"
 #include "http_api/caller_stamp.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/idempotency.hpp"
@@ -150,26 +150,11 @@ caf::expected<caf::actor> router_of(const http_bridge_env& env) {
   return *router;
 }
 
-// The target's own mailbox if the router would send there too: it runs on
-// this node and no placement rule may move the name (the router's own test,
-// actors/mailbox_router.cpp), nor, for memory, the partition of the agent.
+// The target's own mailbox if the router would send there too
+// (actors/durable_send.hpp).
 caf::actor local_mailbox(const http_bridge_env& env,
                          const v1::Envelope& envelope) {
-  const auto& target = envelope.target();
-  if (!env.mailboxes)
-    return nullptr;
-  if (env.directory && env.directory->placement_of(target))
-    return nullptr;
-  if (env.directory) {
-    auto partition
-      = memory_partition(target, envelope.type_name(), envelope.payload());
-    if (partition) {
-      auto owner = memory_owner(*env.directory, *partition);
-      if (!owner || !owner->local)
-        return nullptr;
-    }
-  }
-  return caf::actor_cast<caf::actor>(env.mailboxes->find(target));
+  return direct_mailbox(env.mailboxes.get(), env.directory.get(), envelope);
 }
 
 /// Where a tell is sent: the target's mailbox, or the router.

@@ -33,6 +33,10 @@ public:
   /// Adds `x`. Returns true if the owner must be told to `take`.
   bool push(committed_append x);
 
+  /// Adds all of `xs` in order (the appends of one submission). Returns
+  /// true if the owner must be told to `take`.
+  bool push_all(std::vector<committed_append> xs);
+
   /// Everything pushed so far, in push order; empties the list.
   std::vector<committed_append> take();
 

@@ -1,8 +1,9 @@
 #pragma once
 
 // The durable mailboxes of local targets, readable from any thread, so the
-// HTTP bridge can hand a send straight to a target's mailbox instead of
-// asking the mailbox router first. The router publishes a mailbox when it
+// HTTP bridge and actors' send_durable (actors/durable_send.hpp) can hand a
+// send straight to a target's mailbox instead of asking the mailbox router
+// first. The router publishes a mailbox when it
 // spawns it and withdraws it when the mailbox stops; a target not listed
 // (unknown, remote, or not sent to yet) goes through the router.
 

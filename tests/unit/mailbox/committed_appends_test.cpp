@@ -33,6 +33,20 @@ TEST(CommittedAppends, OnlyThePushIntoAnEmptyListAsksForATake) {
   EXPECT_TRUE(list.push({4, {}, {}}));
 }
 
+TEST(CommittedAppends, ASubmissionsAppendsArePushedAtOnceInOrder) {
+  committed_appends list;
+  std::vector<committed_append> none;
+  EXPECT_FALSE(list.push_all(std::move(none)));
+  std::vector<committed_append> first{{1, {}, {}}, {2, {}, {}}};
+  EXPECT_TRUE(list.push_all(std::move(first)));
+  std::vector<committed_append> second{{3, {}, {}}};
+  EXPECT_FALSE(list.push_all(std::move(second)));
+  EXPECT_FALSE(list.push({4, {}, {}}));
+  EXPECT_EQ(seqs_of(list.take()), (std::vector<uint64_t>{1, 2, 3, 4}));
+  std::vector<committed_append> third{{5, {}, {}}};
+  EXPECT_TRUE(list.push_all(std::move(third)));
+}
+
 TEST(CommittedAppends, KeepsErrorsAndDuplicateAnswers) {
   committed_appends list;
   bsm::v1::SendResponse original;
