@@ -586,6 +586,10 @@ counting_router(bsm::mailbox_router_actor::pointer self,
       ++*sends;
       return self->delegate(router, std::move(req));
     },
+    [self, router](bsm::v1::MailboxDrainRequest& req)
+      -> caf::delegated<bsm::v1::MailboxDrainResponse> {
+      return self->delegate(router, std::move(req));
+    },
   };
 }
 
