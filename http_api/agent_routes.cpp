@@ -17,12 +17,15 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-// The node that owns the agent now, by the cluster's placement.
+// The node that owns the agent now, by the cluster's placement; empty
+// while this node is joining and cannot know it yet (a hashed agent).
 std::string owner_of(const http_bridge_env& env, const v1::AgentInfo& x) {
   if (!env.directory)
     return x.node();
   auto owner = env.directory->resolve(agent_path(x.name()));
-  return owner ? owner->node : x.node();
+  if (owner)
+    return owner->node;
+  return is(owner.error(), errc::unavailable) ? std::string{} : x.node();
 }
 
 nlohmann::json agent_json(const http_bridge_env& env, const v1::AgentInfo& x) {

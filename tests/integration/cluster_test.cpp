@@ -872,6 +872,10 @@ TEST_F(ClusterOwnershipTest,
     EXPECT_TRUE(is_unavailable(chat(2, keeper, "recall colour"),
                                "has not joined its cluster yet"));
   }
+  // C lists the agent, without an owner it cannot know yet.
+  auto listed = get(nodes_[2]->http(), "/v1/agents/" + keeper);
+  ASSERT_TRUE(listed && listed->status == 200) << describe(listed);
+  EXPECT_EQ(body_of(*listed)["node"], "") << listed->body;
   EXPECT_EQ(states_seen_by(*nodes_[0])["node-b"], "suspect")
     << "B must still be reported up for the checks above to mean anything";
   nodes_[1]->signal(SIGCONT);
@@ -883,6 +887,7 @@ TEST_F(ClusterOwnershipTest,
     << describe(ready);
   EXPECT_EQ(body_of(*ready)["cluster"], "joined") << ready->body;
   EXPECT_EQ(body_of(*ready)["status"], "ready") << ready->body;
+  EXPECT_EQ(owner_of(2, keeper), "node-a");
   // Now a tell through C reaches the owner, A, and runs there.
   auto told = tell_agent(2, keeper, "remember colour is blue");
   ASSERT_TRUE(told && told->status == 202) << describe(told);
