@@ -25,6 +25,7 @@
 #include "runtime/store/store.hpp"
 #include "scripted_upstream.hpp"
 #include "test_node.hpp"
+#include "tests/common/poll.hpp"
 
 namespace {
 
@@ -78,12 +79,8 @@ protected:
          "system_prompt: You are a scribe.\n"
          "model: {provider: openai, name: test-model}\n"
          "limits: {timeout: 60s}\n";
-    // Each answer takes a while (the upstream's thread pauses), so that a
-    // stop finds turns in flight.
-    up_.repeat([](const bsm::http::exchange_ptr& ex) {
-      std::this_thread::sleep_for(40ms);
-      json_reply(200, completion("Noted."))(ex);
-    });
+    // Each answer takes a while, so that a stop finds turns in flight.
+    up_.repeat_delayed(40ms, json_reply(200, completion("Noted.")));
   }
 
   void TearDown() override {
@@ -120,8 +117,10 @@ protected:
     for (int k = 0; k < sessions; ++k)
       senders_.emplace_back([this, k] {
         for (int i = 0; i < turns_per_session && !stopping_; ++i) {
-          while (!stopping_ && !tell(k, i))
-            std::this_thread::sleep_for(20ms);
+          // Refused while the node restarts; a node that never takes it
+          // leaves the input missing, which the checks report.
+          if (!bsm::test::poll_until([&] { return stopping_ || tell(k, i); }))
+            return;
           ++accepted_;
         }
       });

@@ -143,9 +143,15 @@ void scripted_upstream::release() {
 void scripted_upstream::push_waiting(std::function<bool()> ready,
                                      std::chrono::milliseconds delay,
                                      upstream_reply r) {
+  push(waiting_reply(std::move(ready), delay, std::move(r)));
+}
+
+upstream_reply scripted_upstream::waiting_reply(std::function<bool()> ready,
+                                                std::chrono::milliseconds delay,
+                                                upstream_reply r) {
   // Runs under mtx_ (from on_request); the thread waits on its own.
-  push([this, ready = std::move(ready), delay,
-        r = std::move(r)](const http::exchange_ptr& ex) {
+  return [this, ready = std::move(ready), delay,
+          r = std::move(r)](const http::exchange_ptr& ex) {
     delayed_.emplace_back([this, ready, delay, r, ex] {
       ex->on_cancel([this] {
         std::lock_guard<std::mutex> guard{mtx_};
@@ -162,12 +168,17 @@ void scripted_upstream::push_waiting(std::function<bool()> ready,
       }
       r(ex);
     });
-  });
+  };
 }
 
 void scripted_upstream::repeat(upstream_reply r) {
   std::lock_guard<std::mutex> guard{mtx_};
   fallback_ = std::move(r);
+}
+
+void scripted_upstream::repeat_delayed(std::chrono::milliseconds delay,
+                                       upstream_reply r) {
+  repeat(waiting_reply([] { return false; }, delay, std::move(r)));
 }
 
 std::vector<seen_request> scripted_upstream::seen() const {

@@ -103,6 +103,11 @@ public:
   /// "script exhausted".
   void repeat(upstream_reply r);
 
+  /// As repeat(), each answer after `delay` from a thread of its own and
+  /// ending early like push_delayed(): a slow upstream that still answers
+  /// requests in parallel.
+  void repeat_delayed(std::chrono::milliseconds delay, upstream_reply r);
+
   std::vector<seen_request> seen() const;
 
   size_t requests() const;
@@ -118,6 +123,12 @@ private:
   /// comes first; nothing if the client or the upstream goes first.
   void push_waiting(std::function<bool()> ready,
                     std::chrono::milliseconds delay, upstream_reply r);
+
+  /// The reply push_waiting() appends: it runs under mtx_ (from
+  /// on_request) and starts the thread that waits and answers.
+  upstream_reply waiting_reply(std::function<bool()> ready,
+                               std::chrono::milliseconds delay,
+                               upstream_reply r);
 
   metrics::registry registry_;
   std::unique_ptr<http::http_metrics> http_metrics_;
