@@ -73,10 +73,6 @@ void send_durable_to(Self* self, const durable_route& route,
           });
 }
 
-} // namespace detail
-
-namespace detail {
-
 template <class Self, class OnDone, class OnError>
 void send_durable(Self* self, const durable_route& route, v1::SendRequest req,
                   payload_check payload, OnDone done, OnError fail) {

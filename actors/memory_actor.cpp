@@ -28,12 +28,16 @@ std::string kv_prefix(const std::string& agent) {
   return std::string{"kv\0", 3} + agent + '\0';
 }
 
+// Where an agent's sessions begin: every turn key of each of them.
+std::string sessions_base(const std::string& agent) {
+  return std::string{session_turn_tag, sizeof session_turn_tag} + agent + '\0';
+}
+
 // The store's session filters rely on this layout (session_prefix.hpp):
 // the prefix, then the turn's number in session_turn_seq_bytes.
 std::string session_prefix(const std::string& agent,
                            const std::string& session) {
-  return std::string{session_turn_tag, sizeof session_turn_tag} + agent + '\0'
-         + session + '\0';
+  return sessions_base(agent) + session + '\0';
 }
 
 // Beside the session's turns, never inside their range ("s" NUL ...), so
@@ -425,10 +429,6 @@ memory_state::read(const v1::SessionReadRequest& req) {
 }
 
 namespace {
-
-std::string sessions_base(const std::string& agent) {
-  return std::string{"s\0", 2} + agent + '\0';
-}
 
 // The first key after every turn of the session whose key prefix (ending
 // in NUL) is `prefix`: session ids hold no control character.

@@ -65,9 +65,10 @@ void list_sessions(http_bridge_pointer self, ex_ptr ex) {
   req.set_agent(agent);
   req.set_limit(*limit);
   req.set_start_after(ex->query_param("after").value_or(""));
-  auto owner = env.directory ? memory_owner(*env.directory, agent)
-                             : caf::expected<cluster::owner>{caf::error{}};
-  auto node = owner ? owner->node : env.node_name;
+  auto node = env.node_name;
+  if (env.directory)
+    if (auto owner = memory_owner(*env.directory, agent))
+      node = owner->node;
   ask_memory<v1::SessionListResponse>(
     self, ex, std::move(req), [ex, node](const v1::SessionListResponse& list) {
       ex->respond(http::make_json_response(bhttp::status::ok,

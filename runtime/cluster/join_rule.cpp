@@ -17,7 +17,8 @@ join_rule::join_rule(std::string self, bool has_peers,
     state_(has_peers ? join_state::joining : join_state::single) {}
 
 void join_rule::heard(const std::string& name) {
-  if (name.empty() || name == self_)
+  // Once joined the rule is settled: no member is tracked any more.
+  if (state_ != join_state::joining || name.empty() || name == self_)
     return;
   members_[name].heard = true;
   has_view_ = true;
@@ -25,7 +26,7 @@ void join_rule::heard(const std::string& name) {
 
 void join_rule::reported(const std::string& name, v1::MemberState state,
                          time_point now) {
-  if (name.empty() || name == self_)
+  if (state_ != join_state::joining || name.empty() || name == self_)
     return;
   auto& m = members_[name];
   bool up = state != v1::MEMBER_STATE_DOWN && state != v1::MEMBER_STATE_LEFT;
