@@ -41,7 +41,13 @@ using memory_actor = caf::typed_actor<
   caf::replies_to<v1::SessionPageRequest>::with<v1::SessionPageResponse>,
   /// The writes a batch of its mailbox's envelopes cause, none made
   /// (mailbox.proto: exactly-once effects).
-  caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>>;
+  caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>,
+  /// Replicas (cluster.replication_factor 2): a claim to act for an
+  /// agent's state, a change of it, a page of it, a page pushed to a copy.
+  caf::replies_to<v1::EpochClaimRequest>::with<v1::EpochClaimResponse>,
+  caf::replies_to<v1::ReplicaWriteRequest>::with<v1::ReplicaWriteResponse>,
+  caf::replies_to<v1::AgentStatePageRequest>::with<v1::AgentStatePageResponse>,
+  caf::replies_to<v1::AgentStateLoadRequest>::with<v1::AgentStateLoadResponse>>;
 
 /// The node's durable send: validates an envelope and hands it to the
 /// target's mailbox. Also what the cluster port serves to other processes.

@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
 
+#include "actors/memory_keys.hpp"
+#include "actors/memory_partition.hpp"
+#include "actors/memory_replica_flow.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/naming/name_registry.hpp"
@@ -24,29 +28,10 @@ constexpr size_t max_session_id = 128;
 constexpr int max_turns_per_append = 16;
 constexpr size_t max_turn_id = 128;
 
-std::string kv_prefix(const std::string& agent) {
-  return std::string{"kv\0", 3} + agent + '\0';
-}
-
-// Where an agent's sessions begin: every turn key of each of them.
-std::string sessions_base(const std::string& agent) {
-  return std::string{session_turn_tag, sizeof session_turn_tag} + agent + '\0';
-}
-
-// The store's session filters rely on this layout (session_prefix.hpp):
-// the prefix, then the turn's number in session_turn_seq_bytes.
-std::string session_prefix(const std::string& agent,
-                           const std::string& session) {
-  return sessions_base(agent) + session + '\0';
-}
-
-// Beside the session's turns, never inside their range ("s" NUL ...), so
-// turn reads and the last number never meet one.
-std::string turn_marker_key(const std::string& agent,
-                            const std::string& session,
-                            const std::string& turn_id) {
-  return std::string{"st\0", 3} + agent + '\0' + session + '\0' + turn_id;
-}
+using memory_keys::kv_prefix;
+using memory_keys::session_prefix;
+using memory_keys::sessions_base;
+using memory_keys::turn_marker_key;
 
 std::string big_endian(uint64_t x) {
   std::string result;
@@ -164,14 +149,44 @@ memory_state::delete_write(const v1::MemoryDeleteRequest& req) const {
   return memory_write{kv_prefix(req.agent()) + req.key(), {}, true};
 }
 
-caf::expected<v1::MemoryPutResponse>
-memory_state::put(const v1::MemoryPutRequest& req) {
+caf::error memory_state::commit(const std::vector<memory_write>& writes) {
+  if (writes.empty())
+    return caf::none;
+  rocksdb::WriteBatch batch;
+  for (const auto& w : writes) {
+    auto st = w.erase ? batch.Delete(db->handle(column::memory), w.key)
+                      : batch.Put(db->handle(column::memory), w.key, w.value);
+    if (!st.ok())
+      return from_rocksdb(st, "memory write failed");
+  }
+  return db->write(batch);
+}
+
+template <class Response>
+caf::expected<Response>
+memory_state::commit(caf::expected<planned<Response>> plan) {
+  if (!plan)
+    return plan.error();
+  if (auto err = commit(plan->writes))
+    return err;
+  if (plan->stored)
+    plan->stored();
+  return std::move(plan->response);
+}
+
+caf::expected<memory_state::planned<v1::MemoryPutResponse>>
+memory_state::plan_put(const v1::MemoryPutRequest& req) {
   auto write = put_write(req);
   if (!write)
     return write.error();
-  if (auto err = db->put(column::memory, write->key, write->value))
-    return err;
-  return v1::MemoryPutResponse{};
+  planned<v1::MemoryPutResponse> result;
+  result.writes.push_back(std::move(*write));
+  return result;
+}
+
+caf::expected<v1::MemoryPutResponse>
+memory_state::put(const v1::MemoryPutRequest& req) {
+  return commit(plan_put(req));
 }
 
 caf::expected<v1::MemoryGetResponse>
@@ -188,22 +203,24 @@ memory_state::get(const v1::MemoryGetRequest& req) {
   return result;
 }
 
-caf::expected<v1::MemoryDeleteResponse>
-memory_state::erase(const v1::MemoryDeleteRequest& req) {
+caf::expected<memory_state::planned<v1::MemoryDeleteResponse>>
+memory_state::plan_erase(const v1::MemoryDeleteRequest& req) {
   auto write = delete_write(req);
   if (!write)
     return write.error();
-  const auto& key = write->key;
-  auto old = db->get(column::memory, key);
+  auto old = db->get(column::memory, write->key);
   if (!old)
     return old.error();
-  v1::MemoryDeleteResponse result;
-  result.set_existed(old->has_value());
-  if (!*old)
-    return result;
-  if (auto err = db->erase(column::memory, key))
-    return err;
+  planned<v1::MemoryDeleteResponse> result;
+  result.response.set_existed(old->has_value());
+  if (*old)
+    result.writes.push_back(std::move(*write));
   return result;
+}
+
+caf::expected<v1::MemoryDeleteResponse>
+memory_state::erase(const v1::MemoryDeleteRequest& req) {
+  return commit(plan_erase(req));
 }
 
 caf::expected<v1::MemoryListResponse>
@@ -308,45 +325,49 @@ memory_state::appended_before(const v1::SessionAppendTurnsRequest& req) {
   return result;
 }
 
-caf::expected<v1::SessionAppendTurnsResponse>
-memory_state::append_turns(const v1::SessionAppendTurnsRequest& req) {
+caf::expected<memory_state::planned<v1::SessionAppendTurnsResponse>>
+memory_state::plan_append_turns(const v1::SessionAppendTurnsRequest& req) {
   if (auto err = check_turn_id(req.turn_id()))
     return err;
   auto next = next_turns(req);
   if (!next)
     return next.error();
+  planned<v1::SessionAppendTurnsResponse> result;
   if (!req.turn_id().empty()) {
     // The same turn again (its delivery was not acknowledged): what the
     // first append stored, nothing written.
     auto before = appended_before(req);
     if (!before)
       return before.error();
-    if (*before)
-      return std::move(**before);
+    if (*before) {
+      result.response = std::move(**before);
+      return result;
+    }
   }
   // Numbered before the write: a failed write leaves a gap, and a crash
   // right after the write cannot leave the sequences (kept across
   // restarts) behind the store.
   sequences->assigned(next->session, next->turns.back().seq());
-  rocksdb::WriteBatch batch;
-  for (const auto& w : next->writes)
-    if (auto st = batch.Put(db->handle(column::memory), w.key, w.value);
-        !st.ok())
-      return from_rocksdb(st, "session append failed");
+  result.writes = std::move(next->writes);
   if (!req.turn_id().empty()) {
     auto marker = big_endian(next->turns.front().seq())
                   + big_endian(next->turns.back().seq());
-    auto key = turn_marker_key(req.agent(), req.session_id(), req.turn_id());
-    if (auto st = batch.Put(db->handle(column::memory), key, marker); !st.ok())
-      return from_rocksdb(st, "session append failed");
+    result.writes.push_back(memory_write{
+      turn_marker_key(req.agent(), req.session_id(), req.turn_id()),
+      std::move(marker)});
   }
-  if (auto err = db->write(batch))
-    return err;
-  cache.appended(next->session, next->turns);
-  v1::SessionAppendTurnsResponse result;
-  result.set_first_seq(next->turns.front().seq());
-  result.set_last_seq(next->turns.back().seq());
+  result.response.set_first_seq(next->turns.front().seq());
+  result.response.set_last_seq(next->turns.back().seq());
+  result.stored = [this, session = std::move(next->session),
+                   turns = std::move(next->turns)] {
+    cache.appended(session, turns);
+  };
   return result;
+}
+
+caf::expected<v1::SessionAppendTurnsResponse>
+memory_state::append_turns(const v1::SessionAppendTurnsRequest& req) {
+  return commit(plan_append_turns(req));
 }
 
 caf::expected<v1::SessionAppendResponse>
@@ -614,10 +635,144 @@ memory_state::effects(const v1::EffectRequest& req) {
   return result;
 }
 
-memory_actor::behavior_type
-memory(memory_pointer self, store* db, memory_options limits,
-       session_cache_metrics metrics,
-       std::shared_ptr<session_sequences> sequences) {
+namespace {
+
+// A request of a replicated agent: answered once its agent is claimed
+// here, after the queued ones, by `serve` (which gets the promise and the
+// `done` that starts the next request).
+template <class Response, class Serve>
+caf::result<Response> when_claimed(memory_pointer self,
+                                   std::vector<std::string> agents,
+                                   Serve serve) {
+  auto rp = self->make_response_promise<Response>();
+  memory_flow::run_claimed(
+    self, std::move(agents),
+    [rp, serve](caf::error err, std::function<void()> done) mutable {
+      if (err) {
+        rp.deliver(std::move(err));
+        return done();
+      }
+      serve(rp, std::move(done));
+    });
+  return rp;
+}
+
+// A read of a replicated agent's memory.
+template <class Response, class Read>
+caf::result<Response> read_claimed(memory_pointer self,
+                                   const std::string& agent, Read read) {
+  return when_claimed<Response>(self, {agent},
+                                [read](auto& rp, std::function<void()> done) {
+                                  auto x = read();
+                                  if (x)
+                                    rp.deliver(std::move(*x));
+                                  else
+                                    rp.deliver(std::move(x.error()));
+                                  done();
+                                });
+}
+
+// A write of a replicated agent's memory: planned, sent to the other
+// copy, then made here and answered.
+template <class Response, class Plan>
+caf::result<Response> write_claimed(memory_pointer self,
+                                    const std::string& agent, Plan plan) {
+  return when_claimed<Response>(
+    self, {agent}, [self, agent, plan](auto& rp, std::function<void()> done) {
+      auto planned = plan();
+      if (!planned) {
+        rp.deliver(std::move(planned.error()));
+        return done();
+      }
+      auto shared = std::make_shared<memory_state::planned<Response>>(
+        std::move(*planned));
+      memory_flow::replicate(self, agent, shared->writes,
+                             [self, shared, rp, done](caf::error err) mutable {
+                               if (!err)
+                                 err = self->state.commit(shared->writes);
+                               if (err) {
+                                 rp.deliver(std::move(err));
+                                 return done();
+                               }
+                               if (shared->stored)
+                                 shared->stored();
+                               rp.deliver(std::move(shared->response));
+                               done();
+                             });
+    });
+}
+
+// The replicated agents that the envelopes of `req` write to.
+std::vector<std::string> replicated_agents(memory_pointer self,
+                                           const v1::EffectRequest& req) {
+  std::vector<std::string> result;
+  for (const auto& entry : req.entries()) {
+    const auto& envelope = entry.envelope();
+    auto agent
+      = memory_partition(memory_path, envelope.type_name(), envelope.payload());
+    if (agent && memory_flow::replicated(self, *agent)
+        && std::find(result.begin(), result.end(), *agent) == result.end())
+      result.push_back(std::move(*agent));
+  }
+  return result;
+}
+
+using agent_writes = std::map<std::string, std::vector<memory_write>>;
+
+// Sends each group of `writes` to its agent's other copy, one after the
+// other; `then` gets the first failure or none.
+void replicate_all(memory_pointer self, std::shared_ptr<agent_writes> writes,
+                   agent_writes::iterator next,
+                   std::function<void(caf::error)> then) {
+  if (next == writes->end())
+    return then(caf::none);
+  memory_flow::replicate(self, next->first, next->second,
+                         [self, writes, next, then](caf::error err) {
+                           if (err)
+                             return then(err);
+                           replicate_all(self, writes, std::next(next), then);
+                         });
+}
+
+// The effects of a batch that writes replicated agents: computed once
+// they are claimed, sent to their copies, then handed to the mailbox.
+caf::result<v1::EffectResponse>
+effects_claimed(memory_pointer self, const v1::EffectRequest& req,
+                std::vector<std::string> agents) {
+  return when_claimed<v1::EffectResponse>(
+    self, std::move(agents), [self, req](auto& rp, std::function<void()> done) {
+      auto resp = self->state.effects(req);
+      if (!resp) {
+        rp.deliver(std::move(resp.error()));
+        return done();
+      }
+      auto writes = std::make_shared<agent_writes>();
+      for (const auto& w : resp->writes()) {
+        auto agent = memory_keys::agent_of(w.key());
+        if (agent && memory_flow::replicated(self, *agent))
+          (*writes)[*agent].push_back(
+            memory_write{w.key(), w.value(), w.erase()});
+      }
+      auto shared = std::make_shared<v1::EffectResponse>(std::move(*resp));
+      replicate_all(self, writes, writes->begin(),
+                    [shared, rp, done](caf::error err) mutable {
+                      if (err)
+                        rp.deliver(std::move(err));
+                      else
+                        rp.deliver(std::move(*shared));
+                      done();
+                    });
+    });
+}
+
+} // namespace
+
+memory_actor::behavior_type memory(memory_pointer self, store* db,
+                                   memory_options limits,
+                                   session_cache_metrics metrics,
+                                   std::shared_ptr<session_sequences> sequences,
+                                   memory_replication_env replication,
+                                   memory_replica_metrics replica_metrics) {
   self->state.db = db;
   self->state.limits = limits;
   self->state.sequences
@@ -628,42 +783,111 @@ memory(memory_pointer self, store* db, memory_options limits,
     = session_cache{{limits.session_cache_sessions, limits.session_cache_turns,
                      limits.session_cache_bytes},
                     metrics};
+  self->state.replicas.env = std::move(replication);
+  self->state.replicas.metrics = replica_metrics;
   // Each handler answers with the value or the error of one state member.
   auto reply = [](auto&& x) -> caf::result<std::decay_t<decltype(*x)>> {
     if (!x)
       return std::move(x.error());
     return std::move(*x);
   };
+  auto& st = self->state;
+  using memory_flow::replicated;
   return {
-    [self, reply](const v1::MemoryPutRequest& req) {
-      return reply(self->state.put(req));
+    [self, reply](
+      const v1::MemoryPutRequest& req) -> caf::result<v1::MemoryPutResponse> {
+      if (!replicated(self, req.agent()))
+        return reply(self->state.put(req));
+      return write_claimed<v1::MemoryPutResponse>(
+        self, req.agent(), [self, req] { return self->state.plan_put(req); });
     },
-    [self, reply](const v1::MemoryGetRequest& req) {
-      return reply(self->state.get(req));
+    [self, reply](
+      const v1::MemoryGetRequest& req) -> caf::result<v1::MemoryGetResponse> {
+      if (!replicated(self, req.agent()))
+        return reply(self->state.get(req));
+      return read_claimed<v1::MemoryGetResponse>(
+        self, req.agent(), [self, req] { return self->state.get(req); });
     },
-    [self, reply](const v1::MemoryDeleteRequest& req) {
-      return reply(self->state.erase(req));
+    [self, reply](const v1::MemoryDeleteRequest& req)
+      -> caf::result<v1::MemoryDeleteResponse> {
+      if (!replicated(self, req.agent()))
+        return reply(self->state.erase(req));
+      return write_claimed<v1::MemoryDeleteResponse>(
+        self, req.agent(), [self, req] { return self->state.plan_erase(req); });
     },
-    [self, reply](const v1::MemoryListRequest& req) {
-      return reply(self->state.list(req));
+    [self, reply](
+      const v1::MemoryListRequest& req) -> caf::result<v1::MemoryListResponse> {
+      if (!replicated(self, req.agent()))
+        return reply(self->state.list(req));
+      return read_claimed<v1::MemoryListResponse>(
+        self, req.agent(), [self, req] { return self->state.list(req); });
     },
-    [self, reply](const v1::SessionAppendRequest& req) {
-      return reply(self->state.append(req));
+    [self, reply](const v1::SessionAppendRequest& req)
+      -> caf::result<v1::SessionAppendResponse> {
+      if (!replicated(self, req.agent()))
+        return reply(self->state.append(req));
+      return write_claimed<v1::SessionAppendResponse>(
+        self, req.agent(),
+        [self, req]()
+          -> caf::expected<memory_state::planned<v1::SessionAppendResponse>> {
+          auto turns = self->state.plan_append_turns(as_turns(req));
+          if (!turns)
+            return turns.error();
+          memory_state::planned<v1::SessionAppendResponse> result;
+          result.writes = std::move(turns->writes);
+          result.stored = std::move(turns->stored);
+          result.response.set_seq(turns->response.first_seq());
+          return result;
+        });
     },
-    [self, reply](const v1::SessionAppendTurnsRequest& req) {
-      return reply(self->state.append_turns(req));
+    [self, reply](const v1::SessionAppendTurnsRequest& req)
+      -> caf::result<v1::SessionAppendTurnsResponse> {
+      if (!replicated(self, req.agent()))
+        return reply(self->state.append_turns(req));
+      return write_claimed<v1::SessionAppendTurnsResponse>(
+        self, req.agent(),
+        [self, req] { return self->state.plan_append_turns(req); });
     },
-    [self, reply](const v1::SessionReadRequest& req) {
-      return reply(self->state.read(req));
+    [self, reply](const v1::SessionReadRequest& req)
+      -> caf::result<v1::SessionReadResponse> {
+      if (!replicated(self, req.agent()))
+        return reply(self->state.read(req));
+      return read_claimed<v1::SessionReadResponse>(
+        self, req.agent(), [self, req] { return self->state.read(req); });
     },
-    [self, reply](const v1::SessionListRequest& req) {
-      return reply(self->state.list_sessions(req));
+    [self, reply](const v1::SessionListRequest& req)
+      -> caf::result<v1::SessionListResponse> {
+      if (!replicated(self, req.agent()))
+        return reply(self->state.list_sessions(req));
+      return read_claimed<v1::SessionListResponse>(
+        self, req.agent(),
+        [self, req] { return self->state.list_sessions(req); });
     },
-    [self, reply](const v1::SessionPageRequest& req) {
-      return reply(self->state.read_page(req));
+    [self, reply](const v1::SessionPageRequest& req)
+      -> caf::result<v1::SessionPageResponse> {
+      if (!replicated(self, req.agent()))
+        return reply(self->state.read_page(req));
+      return read_claimed<v1::SessionPageResponse>(
+        self, req.agent(), [self, req] { return self->state.read_page(req); });
     },
-    [self, reply](const v1::EffectRequest& req) {
-      return reply(self->state.effects(req));
+    [self,
+     reply](const v1::EffectRequest& req) -> caf::result<v1::EffectResponse> {
+      auto agents = replicated_agents(self, req);
+      if (agents.empty())
+        return reply(self->state.effects(req));
+      return effects_claimed(self, req, std::move(agents));
+    },
+    [&st, reply](const v1::EpochClaimRequest& req) {
+      return reply(memory_flow::on_claim(st, req));
+    },
+    [&st, reply](const v1::ReplicaWriteRequest& req) {
+      return reply(memory_flow::on_change(st, req));
+    },
+    [&st, reply](const v1::AgentStatePageRequest& req) {
+      return reply(memory_flow::on_page(st, req));
+    },
+    [&st, reply](const v1::AgentStateLoadRequest& req) {
+      return reply(memory_flow::on_load(st, req));
     },
   };
 }

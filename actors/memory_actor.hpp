@@ -14,6 +14,7 @@
 // history read does not touch the store, and their last turn numbers
 // (session_sequences), so that an append does not read first.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/memory_options.hpp"
+#include "actors/memory_replication.hpp"
 #include "actors/session_cache.hpp"
 #include "actors/session_sequences.hpp"
 #include "runtime/metrics/instrumented.hpp"
@@ -52,6 +54,8 @@ struct memory_state {
   /// that turn. Shared with the next incarnation of the actor.
   std::shared_ptr<session_sequences> sequences;
   session_cache cache;
+  /// Replicas of agents' memory (memory_replication.hpp).
+  memory_replicas replicas;
 
   caf::expected<v1::MemoryPutResponse> put(const v1::MemoryPutRequest& req);
   caf::expected<v1::MemoryGetResponse> get(const v1::MemoryGetRequest& req);
@@ -79,6 +83,28 @@ struct memory_state {
   /// the whole batch. A sequence number handed out in a batch that is
   /// then not committed is skipped, never reused.
   caf::expected<v1::EffectResponse> effects(const v1::EffectRequest& req);
+
+  /// A write request planned: the writes it makes (none yet), what
+  /// memory's caches learn once they are stored, and its answer then.
+  template <class Response>
+  struct planned {
+    std::vector<memory_write> writes;
+    std::function<void()> stored;
+    Response response;
+  };
+  caf::expected<planned<v1::MemoryPutResponse>>
+  plan_put(const v1::MemoryPutRequest& req);
+  caf::expected<planned<v1::MemoryDeleteResponse>>
+  plan_erase(const v1::MemoryDeleteRequest& req);
+  caf::expected<planned<v1::SessionAppendTurnsResponse>>
+  plan_append_turns(const v1::SessionAppendTurnsRequest& req);
+
+  /// Makes `writes` in one atomic batch.
+  caf::error commit(const std::vector<memory_write>& writes);
+
+  /// Commits `plan` and returns its answer.
+  template <class Response>
+  caf::expected<Response> commit(caf::expected<planned<Response>> plan);
 
 private:
   caf::expected<memory_write> put_write(const v1::MemoryPutRequest& req) const;
@@ -122,29 +148,19 @@ private:
   caf::expected<uint64_t> last_seq_of(const std::string& session_prefix);
 };
 
-using memory_pointer = caf::stateful_actor<
-  memory_state,
-  typed_actor_base<
-    caf::replies_to<v1::MemoryPutRequest>::with<v1::MemoryPutResponse>,
-    caf::replies_to<v1::MemoryGetRequest>::with<v1::MemoryGetResponse>,
-    caf::replies_to<v1::MemoryDeleteRequest>::with<v1::MemoryDeleteResponse>,
-    caf::replies_to<v1::MemoryListRequest>::with<v1::MemoryListResponse>,
-    caf::replies_to<v1::SessionAppendRequest>::with<v1::SessionAppendResponse>,
-    caf::replies_to<v1::SessionAppendTurnsRequest>::with<
-      v1::SessionAppendTurnsResponse>,
-    caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>,
-    caf::replies_to<v1::SessionListRequest>::with<v1::SessionListResponse>,
-    caf::replies_to<v1::SessionPageRequest>::with<v1::SessionPageResponse>,
-    caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>>>*;
+using memory_pointer = memory_actor::stateful_pointer<memory_state>;
 
 /// Spawn with
-/// `sys.spawn<caf::detached>(memory, &db, limits, metrics, sequences)`
-/// (metrics: the node's session_cache_metrics, or {} for none; sequences:
-/// the node's, kept across restarts of the actor, or null for a new one
-/// bounded by limits.sequence_cache_sessions).
-memory_actor::behavior_type
-memory(memory_pointer self, store* db, memory_options limits,
-       session_cache_metrics metrics,
-       std::shared_ptr<session_sequences> sequences);
+/// `sys.spawn<caf::detached>(memory, &db, limits, metrics, sequences,
+/// replication)` (metrics: the node's session_cache_metrics, or {} for
+/// none; sequences: the node's, kept across restarts of the actor, or null
+/// for a new one bounded by limits.sequence_cache_sessions; replication:
+/// {} on a node without replicas).
+memory_actor::behavior_type memory(memory_pointer self, store* db,
+                                   memory_options limits,
+                                   session_cache_metrics metrics,
+                                   std::shared_ptr<session_sequences> sequences,
+                                   memory_replication_env replication = {},
+                                   memory_replica_metrics replica_metrics = {});
 
 } // namespace bsm

@@ -92,6 +92,19 @@ caf::expected<cluster::owner> memory_owner(const cluster::directory& dir,
   return dir.resolve_partition(std::string{memory_path} + "/" + agent);
 }
 
+std::optional<std::string> replicated_partition(const cluster::directory& dir,
+                                                const std::string& agent) {
+  if (dir.replication_factor() < 2)
+    return std::nullopt;
+  auto placed = agent_path(agent);
+  if (auto rule = dir.placement_of(placed)) {
+    if (!rule->node.empty() || rule->stateless)
+      return std::nullopt;
+    return placed;
+  }
+  return std::string{memory_path} + "/" + agent;
+}
+
 caf::expected<cluster::owner>
 resolve_request(const cluster::directory& dir, const std::string& target,
                 const std::optional<std::string>& partition) {

@@ -47,6 +47,13 @@ bool is_memory_partitioned_type(std::string_view type_name);
 caf::expected<cluster::owner> memory_owner(const cluster::directory& dir,
                                            const std::string& agent);
 
+/// The key whose replica set keeps `agent`'s memory ("agents/<agent>" or
+/// "memory/<agent>"), when it has replicas: replication factor 2 or more
+/// and a partition placed by hashing a stateful name. Nothing otherwise
+/// (one copy, at its owner).
+std::optional<std::string> replicated_partition(const cluster::directory& dir,
+                                                const std::string& agent);
+
 /// The owner of a request to `target`: its memory partition's owner when
 /// `partition` is set, else `dir.resolve(target)`.
 caf::expected<cluster::owner>

@@ -65,6 +65,34 @@ caf::expected<caf::message> decode_remote_reply(const remote_call_env& env,
 caf::error tell_anywhere(const remote_call_env& env, const std::string& path,
                          const caf::message& msg);
 
+namespace detail {
+
+// A remote answer decoded into its typed message for `on_reply`.
+inline auto decoded_reply(remote_call_env env, reply_handler on_reply,
+                          error_handler on_error) {
+  return [env = std::move(env), on_reply = std::move(on_reply),
+          on_error](v1::RemoteAskResponse& resp) {
+    auto reply = decode_remote_reply(env, resp);
+    if (!reply)
+      return on_error(reply.error());
+    on_reply(std::move(*reply));
+  };
+}
+
+// A failed remote call; a node that went away is `unavailable`.
+inline auto remote_failure(std::string node, error_handler on_error) {
+  return
+    [node = std::move(node), on_error = std::move(on_error)](caf::error& err) {
+      if (err == caf::sec::request_receiver_down
+          || err == caf::sec::remote_linking_failed)
+        err = make_error(errc::unavailable,
+                         "node " + node + " went away during the call");
+      on_error(std::move(err));
+    };
+}
+
+} // namespace detail
+
 /// Asks `path` with `msg` within `timeout`; exactly one of the handlers
 /// runs, in `self`'s context. An answer of an unregistered type is
 /// sec::unexpected_response. With `deadlines` (the caller's, whose
@@ -105,20 +133,31 @@ void ask_anywhere(Self* self, const remote_call_env& env,
     = self->request(caf::actor_cast<cluster_ingress_actor>(route->remote),
                     within, std::move(*req));
   watch(handle.id());
-  handle.then(
-    [env, on_reply, on_error](v1::RemoteAskResponse& resp) {
-      auto reply = decode_remote_reply(env, resp);
-      if (!reply)
-        return on_error(reply.error());
-      on_reply(std::move(*reply));
-    },
-    [on_error, node = route->node](caf::error& err) {
-      if (err == caf::sec::request_receiver_down
-          || err == caf::sec::remote_linking_failed)
-        err = make_error(errc::unavailable,
-                         "node " + node + " went away during the call");
-      on_error(std::move(err));
-    });
+  handle.then(detail::decoded_reply(env, on_reply, on_error),
+              detail::remote_failure(route->node, on_error));
+}
+
+/// Asks `path` on the member `node` (not the owner resolution decides:
+/// one node of a replica set) with `msg` within `timeout`, through its
+/// cluster port; exactly one handler runs, in `self`'s context. Errors:
+/// unavailable when `node` is not connected or goes away.
+template <class Self>
+void ask_node(Self* self, const remote_call_env& env, const std::string& node,
+              const std::string& path, caf::message msg,
+              std::chrono::milliseconds timeout, reply_handler on_reply,
+              error_handler on_error) {
+  auto remote = env.directory->connection(node);
+  if (!remote)
+    return on_error(
+      make_error(errc::unavailable, "node " + node + " is not connected"));
+  auto req = make_remote_ask(env, path, msg, timeout);
+  if (!req)
+    return on_error(req.error());
+  self
+    ->request(caf::actor_cast<cluster_ingress_actor>(remote),
+              caf::duration{timeout}, std::move(*req))
+    .then(detail::decoded_reply(env, on_reply, on_error),
+          detail::remote_failure(node, on_error));
 }
 
 /// A turn of the agent `req.agent()` wherever it lives: `on_reply` gets

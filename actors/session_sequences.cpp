@@ -74,6 +74,11 @@ void session_sequences::seen(std::string_view session) {
     publish();
 }
 
+void session_sequences::forget(std::string_view session) {
+  if (last_.erase(session))
+    publish();
+}
+
 void session_sequences::publish() {
   if (metrics_.sessions)
     metrics_.sessions->set(static_cast<double>(last_.size()));

@@ -70,6 +70,10 @@ public:
   /// A store read showed the pending turn of `session` (or a later one).
   void seen(std::string_view session);
 
+  /// Forgets the last number of `session` (its turns were written by
+  /// another node: a copy's); read back from the store when next needed.
+  void forget(std::string_view session);
+
   size_t sessions() const noexcept {
     return last_.size();
   }

@@ -106,6 +106,18 @@ caf::error parse_binary_body(const http::request& req, const http_options& opts,
   return caf::none;
 }
 
+// Messages only the nodes of a cluster send each other (memory's replicas
+// and their epochs): a client could otherwise write an agent's state
+// around memory's checks or fence its owner.
+bool cluster_internal(const std::string& type_name) {
+  for (const auto* internal :
+       {"bsm.v1.EpochClaimRequest", "bsm.v1.ReplicaWriteRequest",
+        "bsm.v1.AgentStatePageRequest", "bsm.v1.AgentStateLoadRequest"})
+    if (type_name == internal)
+      return true;
+  return false;
+}
+
 caf::expected<injection> parse_injection(const http::exchange& ex,
                                          const http_options& opts) {
   injection result;
@@ -124,6 +136,9 @@ caf::expected<injection> parse_injection(const http::exchange& ex,
                         + type + "'");
   if (err)
     return err;
+  if (cluster_internal(result.type_name))
+    return bad(result.type_name
+               + " is sent between the nodes of a cluster only");
   return result;
 }
 

@@ -86,7 +86,8 @@ child_spec node_info_child(const node_config& cfg,
 }
 
 child_spec memory_child(const node_config& cfg, store* db,
-                        metrics::registry& reg) {
+                        metrics::registry& reg,
+                        memory_replication_env replication) {
   child_spec spec;
   spec.name = "memory";
   spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
@@ -95,13 +96,14 @@ child_spec memory_child(const node_config& cfg, store* db,
   auto sequences = std::make_shared<session_sequences>(
     static_cast<size_t>(cfg.memory.sequence_cache_sessions),
     session_sequence_metrics::make(reg));
-  spec.start
-    = [db, limits = cfg.memory, metrics = session_cache_metrics::make(reg),
-       sequences](caf::actor_system& sys,
-                  const std::string&) -> caf::expected<caf::actor> {
+  spec.start =
+    [db, limits = cfg.memory, metrics = session_cache_metrics::make(reg),
+     sequences, replication = std::move(replication),
+     replica_metrics = memory_replica_metrics::make(reg)](
+      caf::actor_system& sys, const std::string&) -> caf::expected<caf::actor> {
     // Detached: its store reads and writes block its own thread only.
-    return caf::actor_cast<caf::actor>(
-      sys.spawn<caf::detached>(memory, db, limits, metrics, sequences));
+    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(
+      memory, db, limits, metrics, sequences, replication, replica_metrics));
   };
   return spec;
 }
@@ -195,6 +197,7 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   // cluster (runtime/cluster/join_rule.hpp).
   if (has_peers(n.cfg_.cluster))
     n.directory_->set_join(cluster::join_state::joining);
+  n.directory_->set_replication_factor(n.cfg_.cluster.replication_factor);
   if (auto err = n.start_incarnation())
     return err;
   n.catalog_ = std::move(catalog);
@@ -522,7 +525,13 @@ caf::error node::start(std::vector<child_spec> extra) {
     {"supervisor", "child"});
   auto opts = root_options(cfg_.supervision);
   opts.children.push_back(node_info_child(cfg_, started_at_));
-  opts.children.push_back(memory_child(cfg_, store_.get(), *metrics_));
+  memory_replication_env replication;
+  replication.directory = directory_;
+  replication.calls = remote_call_env{names_, directory_, types_.get()};
+  // A copy silent this long is down: the owner then acts alone.
+  replication.timeout = cfg_.cluster.down_after;
+  opts.children.push_back(
+    memory_child(cfg_, store_.get(), *metrics_, std::move(replication)));
   opts.children.push_back(
     security_child(cfg_, store_.get(), access_, logger_.log, *metrics_));
   opts.children.push_back(event_bus_child(event_bus_options{}, events));

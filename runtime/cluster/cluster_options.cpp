@@ -101,6 +101,8 @@ const config::section<cluster_options>& cluster_section() {
                       100ms),
      config::duration("membership_ttl", &cluster_options::membership_ttl),
      config::duration("append_timeout", &cluster_options::append_timeout, 1ms),
+     config::integer("replication_factor", &cluster_options::replication_factor,
+                     1, 2),
      config::integer("max_frame_bytes", &cluster_options::max_frame_bytes,
                      64 * 1024, int64_t{1} << 30),
      config::integer("max_handshake_bytes",

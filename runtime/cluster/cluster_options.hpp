@@ -46,6 +46,12 @@ struct cluster_options {
   /// Time an envelope that arrived from another node gets to be appended
   /// to its local mailbox before the sender is told to retry.
   std::chrono::milliseconds append_timeout{30'000};
+  /// Nodes that keep each stateful hashed agent's memory (its key/value
+  /// space and sessions): 1, its owner only (it waits for its owner while
+  /// that is down), or 2, the owner and the next node of its ranking, which
+  /// has every change before the owner acknowledges it and takes over
+  /// while the owner is down (runtime/cluster/replica_rule.hpp). Range 1..2.
+  uint64_t replication_factor = 1;
 
   // -- what a peer may make this node hold (actors/cluster_transport.hpp) --
 

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "runtime/cluster/replica_rule.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm::cluster {
@@ -169,7 +170,45 @@ caf::expected<owner> directory::resolve_placed(const std::string& path,
   for (const auto& [name, m] : members_)
     if (usable(name))
       candidates.push_back(name);
-  return make_owner(rendezvous_owner(path, candidates));
+  if (rule.stateless || replication_factor_ < 2)
+    return make_owner(rendezvous_owner(path, candidates));
+  // With replicas the first live one acts; none live: the first waits.
+  auto replicas
+    = ranked_replicas(path, std::move(candidates), replication_factor_);
+  for (const auto& node : replicas)
+    if (node == self_ || is_live(node))
+      return make_owner(node);
+  return make_owner(replicas.front());
+}
+
+bool directory::is_live(const std::string& node) const {
+  auto i = members_.find(node);
+  return i != members_.end() && live(i->second.state);
+}
+
+std::vector<std::string> directory::replicas(const std::string& path) const {
+  std::shared_lock guard{mtx_};
+  std::vector<std::string> candidates{self_};
+  for (const auto& [name, m] : members_)
+    if (m.state != v1::MEMBER_STATE_LEFT)
+      candidates.push_back(name);
+  return ranked_replicas(path, std::move(candidates),
+                         std::max<size_t>(replication_factor_, 1));
+}
+
+bool directory::live_member(const std::string& node) const {
+  std::shared_lock guard{mtx_};
+  return node == self_ || is_live(node);
+}
+
+size_t directory::replication_factor() const {
+  std::shared_lock guard{mtx_};
+  return replication_factor_;
+}
+
+void directory::set_replication_factor(size_t n) {
+  std::unique_lock guard{mtx_};
+  replication_factor_ = n;
 }
 
 caf::expected<owner> directory::resolve(const std::string& path) const {

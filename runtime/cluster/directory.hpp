@@ -15,6 +15,9 @@
 //    name whose node is down is placed on a live member instead. While
 //    this node is still joining (join_rule) a hashed name resolves to
 //    nobody (`unavailable`): its owner may be a member not known yet.
+//    With replication_factor 2 a stateful hashed name is owned by the
+//    first live node of its replica set (replicas()), so the next node of
+//    its ranking takes over while its owner is down.
 // 2. A name registered on this node: here.
 // 3. A name another member advertises: that member (an up one first).
 // 4. Otherwise: not_found.
@@ -115,6 +118,20 @@ public:
   /// Errors: unavailable while this node is joining.
   caf::expected<owner> resolve_partition(const std::string& key) const;
 
+  /// How many nodes keep a copy of each stateful hashed name's state
+  /// (cluster.replication_factor; default 1). With 2 or more, the first
+  /// live node of the name's replicas owns it (resolve).
+  size_t replication_factor() const;
+  void set_replication_factor(size_t n);
+
+  /// The replica set of a stateful hashed name or partition key: the
+  /// first replication_factor() nodes of its rendezvous ranking over this
+  /// node and the members that have not left, in that order.
+  std::vector<std::string> replicas(const std::string& path) const;
+
+  /// True for this node and for members that are up or suspect.
+  bool live_member(const std::string& node) const;
+
   /// Placement of `path`, if it has one.
   std::optional<placement> placement_of(const std::string& path) const;
 
@@ -139,6 +156,7 @@ private:
   caf::expected<owner> resolve_placed(const std::string& path,
                                       const placement& rule) const;
   owner make_owner(const std::string& node) const;
+  bool is_live(const std::string& node) const;
 
   const std::string self_;
   std::shared_ptr<const name_registry> local_;
@@ -147,6 +165,7 @@ private:
   std::string cluster_address_;
   std::string http_address_;
   join_state join_ = join_state::single;
+  size_t replication_factor_ = 1;
   std::map<std::string, member_info> members_;
   std::map<std::string, placement> placements_;
   std::map<std::string, caf::actor> connections_;

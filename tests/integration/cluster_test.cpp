@@ -1069,4 +1069,123 @@ TEST_F(ClusterTest, MemoryAndSessionsAnswerTheSameThroughEveryNode) {
   EXPECT_TRUE(down && down->has_header("Retry-After")) << describe(down);
 }
 
+// -- replicas for failover (issue 26) ----------------------------------------
+
+class ClusterReplicaTest : public ClusterOwnershipTest {
+protected:
+  void SetUp() override {
+    ClusterOwnershipTest::SetUp();
+    cluster_yaml_ = "  replication_factor: 2\n";
+    write_keepers(dir_.path() / "agents");
+    configure("static");
+    start_all();
+    ASSERT_TRUE(await_all_up());
+    owner_ = index_of(owner_of(0, "keeper-0"));
+    ASSERT_LT(owner_, nodes_.size());
+  }
+
+  /// A chat turn of keeper-0 in session `session` through node `via`.
+  std::optional<bsm::test::http_response>
+  say(size_t via, const std::string& session, const std::string& input) {
+    nlohmann::json body{{"input", input}, {"session_id", session}};
+    return post_json(nodes_[via]->http(), "/v1/agents/keeper-0/chat",
+                     body.dump());
+  }
+
+  /// The user inputs of a session as read through node `via`, in order;
+  /// empty when it cannot be read.
+  std::vector<std::string> inputs(size_t via, const std::string& session) {
+    std::vector<std::string> result;
+    auto turns
+      = session_turns(nodes_[via]->http(), "keeper-0", session, "?limit=100");
+    if (!turns.is_array())
+      return result;
+    for (const auto& t : turns)
+      if (t["role"] == "user")
+        result.push_back(t["content"].get<std::string>());
+    return result;
+  }
+
+  size_t owner_ = 0;
+};
+
+TEST_F(ClusterReplicaTest, AKilledOwnersSessionContinuesOnItsReplica) {
+  auto via = (owner_ + 1) % nodes_.size();
+  std::vector<std::string> said;
+  for (const auto* input : {"remember code is 4711", "hello", "how are you"}) {
+    auto res = say(via, "s-fail", input);
+    ASSERT_TRUE(res && res->status == 200) << describe(res);
+    said.push_back(input);
+  }
+  nodes_[owner_]->kill();
+  // The next node of keeper-0's ranking serves it now, with every
+  // acknowledged turn and its memory.
+  std::string replica;
+  ASSERT_TRUE(poll_until([&] {
+    replica = owner_of(via, "keeper-0");
+    return !replica.empty() && replica != nodes_[owner_]->name();
+  }))
+    << replica;
+  std::optional<bsm::test::http_response> res;
+  ASSERT_TRUE(poll_until([&] {
+    res = say(via, "s-fail", "recall code");
+    return res && res->status == 200;
+  }))
+    << describe(res);
+  said.push_back("recall code");
+  EXPECT_NE(res->body.find("4711"), std::string::npos) << res->body;
+  EXPECT_EQ(inputs(via, "s-fail"), said);
+  EXPECT_TRUE(ran_turns_of(index_of(replica), "keeper-0"));
+  // The owner comes back and takes its agent back with what the replica
+  // added: the same session through every node.
+  ASSERT_TRUE(nodes_[owner_]->start()) << nodes_[owner_]->log();
+  ASSERT_TRUE(await_all_up());
+  ASSERT_TRUE(poll_until([&] {
+    res = say(via, "s-fail", "after the return");
+    return res && res->status == 200;
+  }))
+    << describe(res);
+  said.push_back("after the return");
+  EXPECT_EQ(owner_of(via, "keeper-0"), nodes_[owner_]->name());
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    EXPECT_EQ(inputs(i, "s-fail"), said) << nodes_[i]->name();
+}
+
+TEST_F(ClusterReplicaTest, APausedOwnersLateWritesAreRefused) {
+  auto via = (owner_ + 1) % nodes_.size();
+  auto told = say(via, "s-pause", "remember colour is blue");
+  ASSERT_TRUE(told && told->status == 200) << describe(told);
+  nodes_[owner_]->signal(SIGSTOP);
+  ASSERT_TRUE(await_states(via, {{nodes_[owner_]->name(), "down"}}));
+  // The replica takes over under a later epoch.
+  std::optional<bsm::test::http_response> res;
+  ASSERT_TRUE(poll_until([&] {
+    res = say(via, "s-pause", "remember colour is green");
+    return res && res->status == 200;
+  }))
+    << describe(res);
+  nodes_[owner_]->signal(SIGCONT);
+  // The old owner still holds its claim from before the pause: its first
+  // write for keeper-0 goes to the replica under the old epoch (or from
+  // an incarnation declared down) and is refused, not acknowledged.
+  auto late = to_memory(
+    nodes_[owner_]->http(), "bsm.v1.MemoryPutRequest",
+    {{"agent", "keeper-0"}, {"key", "colour"}, {"value", base64("red")}},
+    "ask");
+  ASSERT_TRUE(late) << "no answer";
+  EXPECT_EQ(late->status, 503) << describe(late);
+  ASSERT_TRUE(await_all_up());
+  // Once it is back it copies the replica's state: green everywhere.
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    EXPECT_TRUE(poll_until([&] {
+      return memory_value(nodes_[i]->http(), "keeper-0", "colour")
+             == base64("green");
+    }))
+      << nodes_[i]->name() << ": "
+      << memory_value(nodes_[i]->http(), "keeper-0", "colour");
+  EXPECT_EQ(inputs(via, "s-pause"),
+            (std::vector<std::string>{"remember colour is blue",
+                                      "remember colour is green"}));
+}
+
 } // namespace

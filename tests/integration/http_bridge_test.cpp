@@ -405,6 +405,10 @@ TEST_F(HttpBridge, BadMessageBodiesAre400) {
     {"timeout out of range",
      R"({"type":"bsm.v1.PingRequest","payload":{},"mode":"ask","timeout_ms":0})"},
     {"nested deeper than max_json_depth", deep},
+    {"a message only nodes send each other",
+     R"({"type":"bsm.v1.ReplicaWriteRequest","payload":{"agent":"a"},"mode":"ask"})"},
+    {"a message only nodes send each other (tell)",
+     R"({"type":"bsm.v1.EpochClaimRequest","payload":{"agent":"a"},"mode":"tell"})"},
   };
   for (const auto& c : cases) {
     auto res = post_json(port(), messages_of("node_info"), c.body);

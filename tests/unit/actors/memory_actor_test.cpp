@@ -683,3 +683,140 @@ TEST_F(MemoryActor, RefusesASessionListCursorThatIsNoSessionId) {
   ASSERT_FALSE(bad);
   expect(bad.error(), bsm::errc::invalid_argument, "control character");
 }
+
+// -- the copy's side of replicas (cluster.replication_factor 2) ----------
+
+namespace {
+
+bsm::v1::ReplicaWriteRequest change(uint64_t epoch, const std::string& from,
+                                    const std::string& key,
+                                    const std::string& value) {
+  bsm::v1::ReplicaWriteRequest req;
+  req.set_agent("legal");
+  req.set_epoch(epoch);
+  req.set_from_node(from);
+  auto* w = req.add_writes();
+  w->set_column(bsm::v1::EFFECT_COLUMN_MEMORY);
+  w->set_key(key);
+  w->set_value(value);
+  return req;
+}
+
+std::string kv_key(const std::string& agent, const std::string& key) {
+  return std::string{"kv\0", 3} + agent + '\0' + key;
+}
+
+} // namespace
+
+TEST_F(MemoryActor, ACopyTakesChangesOfTheEpochItKnowsAndRefusesOlderOnes) {
+  using bsm::v1::EpochClaimResponse;
+  using bsm::v1::ReplicaWriteResponse;
+  bsm::v1::EpochClaimRequest claim;
+  claim.set_agent("legal");
+  claim.set_epoch(1);
+  claim.set_from_node("node-a");
+  auto granted = ask<EpochClaimResponse>(claim);
+  ASSERT_TRUE(granted) << bsm::render(granted.error());
+  EXPECT_TRUE(granted->granted());
+  EXPECT_EQ(granted->previous_epoch(), 0u);
+
+  auto applied = ask<ReplicaWriteResponse>(
+    change(1, "node-a", kv_key("legal", "colour"), "blue"));
+  ASSERT_TRUE(applied);
+  EXPECT_EQ(applied->verdict(), bsm::v1::REPLICA_VERDICT_APPLIED);
+  EXPECT_EQ(get("legal", "colour")->value(), "blue");
+
+  // node-b claims a later epoch (node-a was declared down): node-a's late
+  // change is refused and changes nothing.
+  claim.set_epoch(2);
+  claim.set_from_node("node-b");
+  ASSERT_TRUE(ask<EpochClaimResponse>(claim)->granted());
+  auto late = ask<ReplicaWriteResponse>(
+    change(1, "node-a", kv_key("legal", "colour"), "red"));
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->verdict(), bsm::v1::REPLICA_VERDICT_STALE);
+  EXPECT_EQ(get("legal", "colour")->value(), "blue");
+  // An older claim is refused too, naming the current one.
+  claim.set_epoch(2);
+  claim.set_from_node("node-a");
+  auto old = ask<EpochClaimResponse>(claim);
+  EXPECT_FALSE(old->granted());
+  EXPECT_EQ(old->previous_epoch(), 2u);
+  EXPECT_EQ(old->previous_holder(), "node-b");
+  // A change from a later epoch than it knows: the copy is behind.
+  auto ahead = ask<ReplicaWriteResponse>(
+    change(3, "node-b", kv_key("legal", "colour"), "green"));
+  EXPECT_EQ(ahead->verdict(), bsm::v1::REPLICA_VERDICT_BEHIND);
+  // Keys outside the agent's state are refused.
+  auto foreign = ask<ReplicaWriteResponse>(
+    change(2, "node-b", kv_key("other", "colour"), "green"));
+  EXPECT_FALSE(foreign);
+  EXPECT_EQ(get("other", "colour")->found(), false);
+}
+
+TEST_F(MemoryActor, AnAgentsWholeStateIsPagedAndLoadedElsewhere) {
+  ASSERT_FALSE(put("legal", "colour", "blue"));
+  ASSERT_FALSE(put("legal", "size", std::string(3000, 'x')));
+  ASSERT_FALSE(put("other", "colour", "red"));
+  ASSERT_TRUE(
+    append_turns("s1", {{"user", "hi"}, {"assistant", "hello"}}, "turn-1"));
+  // Pages of at most about 1 KiB: more than one, in key order, nothing of
+  // another agent.
+  std::vector<bsm::v1::StoreWrite> all;
+  std::string after;
+  int pages = 0;
+  for (bool done = false; !done && pages < 100; ++pages) {
+    bsm::v1::AgentStatePageRequest req;
+    req.set_agent("legal");
+    req.set_after_key(after);
+    req.set_max_bytes(1024);
+    auto page = ask<bsm::v1::AgentStatePageResponse>(req);
+    ASSERT_TRUE(page) << bsm::render(page.error());
+    for (const auto& e : page->entries())
+      all.push_back(e);
+    done = page->done();
+    if (!page->entries().empty())
+      after = page->entries().rbegin()->key();
+  }
+  EXPECT_GT(pages, 1);
+  ASSERT_EQ(all.size(), 5u) << "two keys, two turns, one turn marker";
+  for (size_t i = 1; i < all.size(); ++i)
+    EXPECT_LT(all[i - 1].key(), all[i].key());
+
+  // Loaded into a fresh store under epoch 4: the same answers there.
+  stop();
+  bsm::test::temp_dir other;
+  auto s = bsm::store::open(other.path(), {});
+  ASSERT_TRUE(s);
+  db = std::move(*s);
+  sys = std::make_unique<caf::actor_system>(cfg);
+  spawn_memory();
+  ASSERT_FALSE(put("legal", "stale", "gone after the load"));
+  bsm::v1::AgentStateLoadRequest load;
+  load.set_agent("legal");
+  load.set_epoch(4);
+  load.set_from_node("node-a");
+  load.set_first(true);
+  load.set_done(true);
+  for (const auto& e : all)
+    *load.add_entries() = e;
+  auto loaded = ask<bsm::v1::AgentStateLoadResponse>(load);
+  ASSERT_TRUE(loaded) << bsm::render(loaded.error());
+  EXPECT_EQ(loaded->verdict(), bsm::v1::REPLICA_VERDICT_APPLIED);
+  EXPECT_EQ(get("legal", "colour")->value(), "blue");
+  EXPECT_FALSE(get("legal", "stale")->found());
+  auto turns = read("s1", 10);
+  ASSERT_TRUE(turns);
+  ASSERT_EQ(turns->turns_size(), 2);
+  EXPECT_EQ(turns->turns(1).content(), "hello");
+  // The same turn again is recognised by its marker.
+  auto again
+    = append_turns("s1", {{"user", "hi"}, {"assistant", "hello"}}, "turn-1");
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->replayed());
+  // The load made node-a the holder of epoch 4: an older load is refused.
+  load.set_epoch(3);
+  EXPECT_EQ(ask<bsm::v1::AgentStateLoadResponse>(load)->verdict(),
+            bsm::v1::REPLICA_VERDICT_STALE);
+  stop(); // before `other` goes
+}

@@ -21,6 +21,7 @@
 #include <caf/send.hpp>
 
 #include "runtime/cluster/member_table.hpp"
+#include "runtime/cluster/replica_rule.hpp"
 #include "runtime/error.hpp"
 #include "runtime/naming/name_registry.hpp"
 #include "runtime/system_config.hpp"
@@ -267,6 +268,56 @@ TEST_F(Directory, HashedStatefulNameKeepsADownOwnerButNotALeftOne) {
   o = resolve_ok(path);
   EXPECT_NE(o.node, "node-b") << "a left owner gives them up";
   EXPECT_EQ(o.node, rendezvous_owner(path, {"self", "node-a"}));
+}
+
+TEST_F(Directory, WithReplicasTheFirstLiveOneOwnsAHashedStatefulName) {
+  std::vector<std::string> all{"self", "node-a", "node-b"};
+  std::string path;
+  // A name whose copies are node-b, then node-a.
+  for (int i = 0; i < 1000 && path.empty(); ++i)
+    if (bsm::cluster::ranked_replicas(key(i), all, 2)
+        == std::vector<std::string>{"node-b", "node-a"})
+      path = key(i);
+  ASSERT_FALSE(path.empty());
+  place(path, "", false);
+  dir.set_replication_factor(2);
+  dir.set_members({info("node-a", up), info("node-b", up)});
+  EXPECT_EQ(dir.replicas(path), (std::vector<std::string>{"node-b", "node-a"}));
+  EXPECT_EQ(resolve_ok(path).node, "node-b");
+  // The owner down: the next copy takes over.
+  dir.set_members({info("node-a", up), info("node-b", down)});
+  EXPECT_EQ(resolve_ok(path).node, "node-a");
+  // Both down: the owner keeps it (the name waits for it).
+  dir.set_members({info("node-a", down), info("node-b", down)});
+  EXPECT_EQ(resolve_ok(path).node, "node-b");
+  // Factor 1: the down owner keeps it.
+  dir.set_replication_factor(1);
+  dir.set_members({info("node-a", up), info("node-b", down)});
+  EXPECT_EQ(resolve_ok(path).node, "node-b");
+  // A stateless name has no copies: the factor changes nothing for it.
+  dir.set_replication_factor(2);
+  place(path, "", true);
+  EXPECT_EQ(resolve_ok(path).node, rendezvous_owner(path, {"self", "node-a"}));
+}
+
+TEST_F(Directory, ReplicasAreTheRankingsHeadOverMembersNotLeft) {
+  dir.set_members(
+    {info("node-a", up), info("node-b", down), info("node-c", left)});
+  EXPECT_EQ(dir.replication_factor(), 1u);
+  EXPECT_EQ(dir.replicas("memory/x").size(), 1u);
+  dir.set_replication_factor(2);
+  for (int i = 0; i < 50; ++i) {
+    auto r = dir.replicas(key(i));
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_NE(r[0], r[1]);
+    EXPECT_EQ(
+      r, bsm::cluster::ranked_replicas(key(i), {"self", "node-a", "node-b"}, 2))
+      << "a left member keeps no copy";
+  }
+  EXPECT_TRUE(dir.live_member("self"));
+  EXPECT_TRUE(dir.live_member("node-a"));
+  EXPECT_FALSE(dir.live_member("node-b"));
+  EXPECT_FALSE(dir.live_member("node-x"));
 }
 
 TEST_F(Directory, HashedStatelessNameUsesOnlyLiveMembersAndThisNode) {
