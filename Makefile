@@ -14,7 +14,7 @@ CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 COVERAGE_DIR ?= build-coverage
 COVERAGE_CTEST_FLAGS ?= --output-on-failure -j 2
 
-.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster coverage format clean
+.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster bench-replica coverage format clean
 
 all: build
 
@@ -57,6 +57,12 @@ bench-sessions: build
 
 bench-cluster: build
 	@./bench/cluster_bench.sh $(BUILD_DIR)
+
+# Three nodes: chat turns and memory writes with replication_factor 1
+# against 2 in the same run, and the time a replica takes to serve after
+# its owner is killed (issue 26).
+bench-replica: build
+	@./bench/replica_bench.py $(BUILD_DIR)
 
 # Instrumented build, the whole suite, then docs/COVERAGE.md. Fails when a
 # test fails or runtime/, actors/ or agents/ is below 90% of lines; the

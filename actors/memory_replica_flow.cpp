@@ -18,6 +18,7 @@ constexpr uint32_t max_page_bytes = 8u << 20;
 
 using cluster::epoch_record;
 using done_fn = std::function<void()>;
+using steady = std::chrono::steady_clock;
 using then_fn = std::function<void(caf::error)>;
 
 const cluster::directory& dir_of(memory_pointer self) {
@@ -163,13 +164,15 @@ void push(memory_pointer self, std::string agent, std::string peer,
     then);
 }
 
-// Makes this node's claim of `epoch` for `agent` stand: written, held.
+// Makes this node's claim of `epoch` for `agent` stand: written, held
+// (confirmed by the copy in the exchange sent at `sent_at`).
 void hold_claim(memory_pointer self, const std::string& agent,
-                epoch_record record, bool alone, then_fn then) {
+                epoch_record record, bool alone, steady::time_point sent_at,
+                then_fn then) {
   if (auto err = write_epoch(self->state, agent, record))
     return then(err);
   self->state.replicas.claimed.put(
-    agent, memory_replicas::claim{std::move(record), alone});
+    agent, memory_replicas::claim{std::move(record), alone, sent_at});
   count(self->state.replicas.metrics.claims);
   then(caf::none);
 }
@@ -180,9 +183,10 @@ void propose(memory_pointer self, std::string agent, std::string peer,
   req.set_agent(agent);
   req.set_epoch(epoch);
   req.set_from_node(self_name(self));
+  auto sent_at = steady::now();
   ask_copy<v1::EpochClaimResponse>(
     self, peer, req,
-    [self, agent, peer, own, epoch, may_retry,
+    [self, agent, peer, own, epoch, may_retry, sent_at,
      then](const v1::EpochClaimResponse& resp) {
       if (!resp.granted()) {
         if (may_retry && resp.previous_epoch() >= epoch)
@@ -195,7 +199,7 @@ void propose(memory_pointer self, std::string agent, std::string peer,
       epoch_record previous{resp.previous_epoch(), resp.previous_holder()};
       epoch_record mine{epoch, self_name(self)};
       if (!cluster::must_pull(own, previous))
-        return hold_claim(self, agent, mine, false, then);
+        return hold_claim(self, agent, mine, false, sent_at, then);
       // The copy acted (or saw acting) later: its state is the current
       // one. It refuses changes of other epochs from now on; the claim
       // still standing after the copy means nobody changed it meanwhile.
@@ -209,18 +213,55 @@ void propose(memory_pointer self, std::string agent, std::string peer,
              confirm.set_epoch(mine.epoch);
              confirm.set_from_node(mine.holder);
              confirm.set_confirm(true);
+             auto confirm_sent_at = steady::now();
              ask_copy<v1::EpochClaimResponse>(
                self, peer, confirm,
-               [self, agent, peer, mine,
+               [self, agent, peer, mine, confirm_sent_at,
                 then](const v1::EpochClaimResponse& confirmed) {
                  if (!confirmed.granted())
                    return then(
                      unavailable("node " + peer + " claimed agent '" + agent
                                  + "' while its state was copied here"));
-                 hold_claim(self, agent, mine, false, then);
+                 hold_claim(self, agent, mine, false, confirm_sent_at, then);
                },
                then);
            });
+    },
+    then);
+}
+
+void claim(memory_pointer self, const std::string& agent, then_fn then);
+
+// A claim whose lease ran out (the node was idle, or paused): the copy
+// confirms it still stands before this node serves from its state; if
+// another node claimed since, this one claims anew (copying its state).
+void reconfirm(memory_pointer self, const std::string& agent,
+               const std::string& key, const epoch_record& held, then_fn then) {
+  auto peer = live_peer(self, key);
+  if (!peer)
+    return then(peer.error());
+  if (!*peer) {
+    self->state.replicas.claimed.erase(agent);
+    return claim(self, agent, then);
+  }
+  v1::EpochClaimRequest req;
+  req.set_agent(agent);
+  req.set_epoch(held.epoch);
+  req.set_from_node(held.holder);
+  req.set_confirm(true);
+  auto sent_at = steady::now();
+  ask_copy<v1::EpochClaimResponse>(
+    self, **peer, req,
+    [self, agent, sent_at, then](const v1::EpochClaimResponse& resp) {
+      auto& replicas = self->state.replicas;
+      if (!resp.granted()) {
+        count(replicas.metrics.refused_stale);
+        replicas.claimed.erase(agent);
+        return claim(self, agent, then);
+      }
+      if (auto* current = replicas.claimed.find(agent))
+        current->confirmed_at = sent_at;
+      then(caf::none);
     },
     then);
 }
@@ -239,8 +280,12 @@ void claim(memory_pointer self, const std::string& agent, then_fn then) {
     return then(unavailable("the memory of agent '" + agent
                             + "' is served by node " + owner->node));
   }
-  if (r.claimed.find(agent))
-    return then(caf::none);
+  if (auto* held = r.claimed.find(agent)) {
+    if (held->alone
+        || cluster::lease_holds(held->confirmed_at, steady::now(), r.env.lease))
+      return then(caf::none);
+    return reconfirm(self, agent, *key, held->record, then);
+  }
   auto own = agent_state{self->state.db}.epoch(agent);
   if (!own)
     return then(own.error());
@@ -248,7 +293,8 @@ void claim(memory_pointer self, const std::string& agent, then_fn then) {
   if (!peer)
     return then(peer.error());
   if (!*peer)
-    return hold_claim(self, agent, {own->epoch + 1, dir.self()}, true, then);
+    return hold_claim(self, agent, {own->epoch + 1, dir.self()}, true,
+                      steady::now(), then);
   propose(self, agent, **peer, *own, own->epoch + 1, true, then);
 }
 
@@ -307,16 +353,19 @@ void send_change(memory_pointer self, std::string agent, std::string peer,
     out->set_value(w.value);
     out->set_erase(w.erase);
   }
+  auto sent_at = steady::now();
   ask_copy<v1::ReplicaWriteResponse>(
     self, peer, std::move(req),
-    [self, agent, peer, writes, epoch, may_push,
+    [self, agent, peer, writes, epoch, may_push, sent_at,
      then](const v1::ReplicaWriteResponse& resp) {
       auto& replicas = self->state.replicas;
       switch (resp.verdict()) {
         case v1::REPLICA_VERDICT_APPLIED:
           count(replicas.metrics.applied);
-          if (auto* current = replicas.claimed.find(agent))
+          if (auto* current = replicas.claimed.find(agent)) {
             current->alone = false;
+            current->confirmed_at = sent_at;
+          }
           return then(caf::none);
         case v1::REPLICA_VERDICT_BEHIND:
           if (!may_push)

@@ -40,6 +40,10 @@ struct memory_replication_env {
   remote_call_env calls;
   /// Limit of one claim, change or page at the other copy.
   std::chrono::milliseconds timeout{5'000};
+  /// How long a claim the other copy confirmed serves reads without
+  /// asking it again (cluster::lease_holds): half the failure detector's
+  /// down_after.
+  std::chrono::milliseconds lease{1'500};
 };
 
 /// Series bsm_memory_replica_* (null members are not updated).
@@ -67,6 +71,8 @@ struct memory_replicas {
     cluster::epoch_record record;
     /// Acting without a live copy (under an epoch the copy has not seen).
     bool alone = false;
+    /// When the last exchange the copy answered for this claim was sent.
+    std::chrono::steady_clock::time_point confirmed_at;
   };
 
   memory_replication_env env;

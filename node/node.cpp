@@ -530,6 +530,7 @@ caf::error node::start(std::vector<child_spec> extra) {
   replication.calls = remote_call_env{names_, directory_, types_.get()};
   // A copy silent this long is down: the owner then acts alone.
   replication.timeout = cfg_.cluster.down_after;
+  replication.lease = cfg_.cluster.down_after / 2;
   opts.children.push_back(
     memory_child(cfg_, store_.get(), *metrics_, std::move(replication)));
   opts.children.push_back(

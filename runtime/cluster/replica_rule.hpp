@@ -12,6 +12,7 @@
 //
 // Pure decisions, tested without actors or stores.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -76,5 +77,17 @@ bool claim_stands(const epoch_record& mine, uint64_t epoch,
 /// from the copy that held `previous` before granting its claim: that copy
 /// acted (or saw acting) under a later epoch than this node knows.
 bool must_pull(const epoch_record& own, const epoch_record& previous);
+
+/// Whether a claim last confirmed by the other copy at `confirmed_at`
+/// (when that exchange was sent) still lets this node serve without
+/// asking again. The other copy takes over only after hearing nothing from
+/// this node for the failure detector's down_after; a lease of at most
+/// half of it (on this node's steady clock, which also runs while the
+/// process is paused) ends well before that.
+inline bool lease_holds(std::chrono::steady_clock::time_point confirmed_at,
+                        std::chrono::steady_clock::time_point now,
+                        std::chrono::milliseconds lease) {
+  return now - confirmed_at < lease;
+}
 
 } // namespace bsm::cluster

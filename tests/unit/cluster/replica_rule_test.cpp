@@ -92,4 +92,14 @@ TEST(ReplicaRule, AClaimantPullsOnlyWhenTheCopyKnewALaterEpoch) {
   EXPECT_FALSE(must_pull({}, {}));
 }
 
+TEST(ReplicaRule, ALeaseHoldsForItsLengthFromTheConfirmationsSending) {
+  using namespace std::chrono_literals;
+  std::chrono::steady_clock::time_point t0{};
+  EXPECT_TRUE(bsm::cluster::lease_holds(t0, t0, 1500ms));
+  EXPECT_TRUE(bsm::cluster::lease_holds(t0, t0 + 1499ms, 1500ms));
+  EXPECT_FALSE(bsm::cluster::lease_holds(t0, t0 + 1500ms, 1500ms));
+  // A pause of the process: its steady clock ran on.
+  EXPECT_FALSE(bsm::cluster::lease_holds(t0, t0 + 30s, 1500ms));
+}
+
 } // namespace
