@@ -41,7 +41,8 @@ protected:
 
   void spawn_memory() {
     mem = sys->spawn<caf::detached>(bsm::memory, db.get(), limits, metrics,
-                                    sequences);
+                                    sequences, bsm::memory_replication_env{},
+                                    bsm::memory_replica_metrics{});
   }
 
   /// Stops the actor alone and spawns the next incarnation on the same

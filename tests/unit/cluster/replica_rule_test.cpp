@@ -5,6 +5,8 @@
 
 #include "runtime/cluster/replica_rule.hpp"
 
+#include "runtime/cluster/directory.hpp"
+
 #include <string>
 #include <vector>
 
