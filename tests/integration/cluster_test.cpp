@@ -1258,6 +1258,59 @@ protected:
     });
   }
 
+  /// Sender `t` tells chats to the keepers durably, in sessions
+  /// "tell-<t>-<node>": one per node it sends through, whose outbox keeps
+  /// their order.
+  void spawn_chat_tells(int t) {
+    spawn(static_cast<size_t>(t), [this, t](int i, size_t node) {
+      acked_chat chat{keeper(i),
+                      "tell-" + std::to_string(t) + "-" + std::to_string(node),
+                      "remember d" + std::to_string(t) + "x"
+                        + std::to_string(i) + " is v" + std::to_string(i)};
+      nlohmann::json body{{"type", "bsm.v1.ChatRequest"},
+                          {"payload",
+                           {{"agent", chat.agent},
+                            {"session_id", chat.session},
+                            {"input", chat.input}}}};
+      auto res = post_json(port_of(node),
+                           "/v1/actors/agents%2F" + chat.agent + "/messages",
+                           body.dump());
+      if (!res || res->status != 202)
+        return false;
+      std::lock_guard<std::mutex> guard{mtx_};
+      chats_.push_back(std::move(chat));
+      return true;
+    });
+  }
+
+  /// Sender `t` appends turns to a session of each name that is no agent
+  /// as durable tells with an Idempotency-Key, each sent twice: through
+  /// one node, then through the next, as a client retries after an
+  /// unclear failure.
+  void spawn_keyed_appends(int t) {
+    spawn(static_cast<size_t>(t), [this, t](int i, size_t node) {
+      acked_write w{scratch(i), "appends",
+                    "a" + std::to_string(t) + "x" + std::to_string(i)};
+      nlohmann::json turn{{"agent", w.agent},
+                          {"session_id", w.key},
+                          {"role", "user"},
+                          {"content", w.value}};
+      bool acked = false;
+      for (auto via : {node, node + 1}) {
+        if (port_of(via) == 0)
+          continue;
+        auto res = to_memory(port_of(via), "bsm.v1.SessionAppendRequest", turn,
+                             "tell", "append-" + w.value);
+        acked = (res && res->status == 202) || acked;
+      }
+      if (!acked)
+        return false;
+      std::lock_guard<std::mutex> guard{mtx_};
+      appends_.push_back(std::move(w));
+      return true;
+    });
+  }
+
   /// Sender `t` writes memory of keepers and of names that are no agent,
   /// as durable tells or as asks; after an acknowledged ask it reads the
   /// value back through the next node at once.
@@ -1373,6 +1426,62 @@ protected:
       }
   }
 
+  /// A session's turns through `port`: an agent's through its session
+  /// route, another name's by asking memory.
+  static nlohmann::json read_session(uint16_t port, const std::string& agent,
+                                     const std::string& session) {
+    if (agent.rfind("keeper-", 0) == 0)
+      return session_turns(port, agent, session, "?limit=1000");
+    auto res = to_memory(
+      port, "bsm.v1.SessionReadRequest",
+      {{"agent", agent}, {"session_id", session}, {"limit", 1000}}, "ask");
+    if (!res || res->status != 200)
+      return describe(res);
+    return body_of(*res)["payload"].value("turns", nlohmann::json::array());
+  }
+
+  /// The turns of a session once every node reads the same and the
+  /// `acked` inputs are all there (durable tells may still be on their
+  /// way), or as node A last read them.
+  nlohmann::json settled_session(const std::string& agent,
+                                 const std::string& session,
+                                 const std::vector<std::string>& acked) {
+    nlohmann::json first;
+    auto settled = poll_until([&] {
+      first = read_session(nodes_[0]->http(), agent, session);
+      if (!first.is_array())
+        return false;
+      for (size_t i = 1; i < nodes_.size(); ++i)
+        if (read_session(nodes_[i]->http(), agent, session) != first)
+          return false;
+      std::set<std::string> contents;
+      for (const auto& turn : first)
+        contents.insert(turn["content"].get<std::string>());
+      return std::all_of(acked.begin(), acked.end(),
+                         [&](const auto& x) { return contents.count(x) > 0; });
+    });
+    EXPECT_TRUE(settled) << agent << "/" << session
+                         << " never read the same through every node with "
+                         << acked.size() << " acknowledged inputs: " << first;
+    return first.is_array() ? first : nlohmann::json::array();
+  }
+
+  /// Each session of keyed appends holds every acknowledged one once.
+  void expect_keyed_appends_once() {
+    std::map<std::string, std::vector<std::string>> acked;
+    for (const auto& w : appends_)
+      acked[w.agent].push_back(w.value);
+    for (const auto& [agent, contents] : acked) {
+      auto turns = settled_session(agent, "appends", contents);
+      std::map<std::string, int> seen;
+      for (const auto& turn : turns)
+        ++seen[turn["content"].get<std::string>()];
+      for (const auto& [content, n] : seen)
+        EXPECT_EQ(n, 1) << agent << "/appends holds " << content << " " << n
+                        << " times";
+    }
+  }
+
   /// Each session reads the same through every node: user and assistant
   /// turns alternate, no input twice, every acknowledged one in order.
   void expect_sessions_once_in_order(
@@ -1383,16 +1492,7 @@ protected:
       acked[{c.agent, c.session}].push_back(c.input);
     for (const auto& [id, inputs] : acked) {
       const auto& [agent, session] = id;
-      nlohmann::json first;
-      for (size_t i = 0; i < nodes_.size(); ++i) {
-        auto turns = session_turns(nodes_[i]->http(), agent, session,
-                                   "?limit=1000");
-        ASSERT_TRUE(turns.is_array()) << agent << "/" << session << ": " << turns;
-        if (i == 0)
-          first = turns;
-        EXPECT_EQ(turns, first) << agent << "/" << session << " through "
-                                << nodes_[i]->name();
-      }
+      auto first = settled_session(agent, session, inputs);
       std::vector<std::string> users;
       for (size_t j = 0; j < first.size(); ++j) {
         EXPECT_EQ(first[j]["role"], j % 2 ? "assistant" : "user")
@@ -1438,6 +1538,8 @@ protected:
   std::mutex mtx_;
   std::vector<acked_chat> chats_;
   std::vector<acked_write> writes_;
+  /// Session appends: key is the session, value the content.
+  std::vector<acked_write> appends_;
   std::vector<std::string> stale_reads_;
   std::map<std::string, std::set<std::string>> ran_;
 };
@@ -1454,6 +1556,8 @@ TEST_F(ClusterRollingTest, EveryAcknowledgedEffectStaysWithItsOwnerOnce) {
   spawn_writes(3, "tell");
   spawn_writes(4, "ask");
   spawn_writes(5, "ask");
+  spawn_chat_tells(6);
+  spawn_keyed_appends(7);
   ASSERT_TRUE(load_moves_on(10));
   // Each node stops gracefully under the load and comes back.
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -1466,14 +1570,17 @@ TEST_F(ClusterRollingTest, EveryAcknowledgedEffectStaysWithItsOwnerOnce) {
     ASSERT_TRUE(load_moves_on(10)) << "after restarting " << nodes_[i]->name();
   }
   stop_load();
-  std::cout << "[ rolling  ] " << chats_.size() << " chats, " << writes_.size()
-            << " memory writes acknowledged\n";
+  std::cout << "[ rolling  ] acknowledged: " << chats_.size()
+            << " chats (asked and told), " << writes_.size()
+            << " memory writes, " << appends_.size()
+            << " keyed session appends\n";
   EXPECT_TRUE(stale_reads_.empty())
     << stale_reads_.size() << " acknowledged writes read back otherwise, first: "
     << stale_reads_.front();
   EXPECT_EQ(owners(), owner);
   expect_writes_everywhere();
   expect_sessions_once_in_order(owner);
+  expect_keyed_appends_once();
   for (size_t i = 0; i < nodes_.size(); ++i)
     note_turns_run(i);
   for (size_t i = 0; i < nodes_.size(); ++i)
