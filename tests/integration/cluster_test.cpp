@@ -43,6 +43,7 @@
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/integration/raw_peer.hpp"
+#include "tests/integration/scripted_upstream.hpp"
 #include "tests/integration/test_node.hpp"
 #include "tests/unit/security/jwt_test_tokens.hpp"
 
@@ -59,6 +60,9 @@ using bsm::test::post_json;
 using bsm::test::process;
 using bsm::test::temp_dir;
 using bsm::test::write_file;
+using bsm::test::completion;
+using bsm::test::json_reply;
+using bsm::test::scripted_upstream;
 using steady = std::chrono::steady_clock;
 
 const std::string bsmd = BSMD_PATH;
@@ -227,6 +231,8 @@ protected:
   std::string security_yaml_;
   /// More `cluster:` keys for every node's config (indented two spaces).
   std::string cluster_yaml_;
+  /// More top-level sections for every node's config.
+  std::string more_yaml_;
   /// Headers for the test's own reads when security_yaml_ asks for them.
   std::vector<std::pair<std::string, std::string>> credentials_;
 
@@ -244,7 +250,7 @@ protected:
              << address(2) << "]\n";
       yaml << "  membership: " << membership << "\n"
            << cluster_yaml_ << "logging:\n  level: warn\n"
-           << security_yaml_ << "agents:\n  paths: [" << BSM_SOURCE_DIR
+           << security_yaml_ << more_yaml_ << "agents:\n  paths: [" << BSM_SOURCE_DIR
            << "/agents/seed, " << (dir_.path() / "agents").string() << "]\n";
       nodes_.push_back(
         std::make_unique<cluster_node>(dir_.path(), names[i], i == 2));
@@ -1136,9 +1142,24 @@ std::map<std::string, size_t> stored_keys_by_agent(
   return result;
 }
 
+// A durable tell of a chat with `agent` in `session` through `port`.
+std::optional<bsm::test::http_response>
+tell_chat(uint16_t port, const std::string& agent, const std::string& session,
+          const std::string& input) {
+  nlohmann::json body{
+    {"type", "bsm.v1.ChatRequest"},
+    {"payload",
+     {{"agent", agent}, {"session_id", session}, {"input", input}}}};
+  return post_json(port, "/v1/actors/agents%2F" + agent + "/messages",
+                   body.dump());
+}
+
 class ClusterRollingTest : public ClusterOwnershipTest {
 protected:
   static constexpr int keepers = 8;
+  /// Hashed agents whose model answers after a while, so that a graceful
+  /// stop finds their turns in flight.
+  static constexpr int scribes = 3;
   static constexpr int scratches = 6;
   /// Steps per sender thread at most, whatever the restarts take.
   static constexpr int max_steps = 3000;
@@ -1158,6 +1179,16 @@ protected:
   void SetUp() override {
     ClusterOwnershipTest::SetUp();
     write_keepers(dir_.path() / "agents");
+    for (int i = 0; i < scribes; ++i)
+      write_file(dir_.path() / "agents" / (scribe(i) + ".yaml"),
+                 "name: " + scribe(i)
+                   + "\ndescription: Writes down what it is told.\n"
+                     "system_prompt: You are a scribe.\n"
+                     "model: {provider: openai, name: test-model}\n");
+    up_.repeat_delayed(40ms, json_reply(200, completion("Noted.")));
+    more_yaml_ = "openai:\n  base_url: " + up_.base_url()
+                 + "\n  api_key: test\n  retry_backoff_initial: 10ms\n"
+                   "  retry_backoff_max: 50ms\n";
   }
 
   void TearDown() override {
@@ -1173,11 +1204,27 @@ protected:
     return "scratch-" + std::to_string(i % scratches);
   }
 
-  /// Every name whose memory the load writes.
-  static std::vector<std::string> written_names() {
+  static std::string scribe(int i) {
+    return "scribe-" + std::to_string(i % scribes);
+  }
+
+  static bool is_agent(const std::string& name) {
+    return name.rfind("scratch-", 0) != 0;
+  }
+
+  /// The agents of the test.
+  static std::vector<std::string> agents() {
     std::vector<std::string> result;
     for (int i = 0; i < keepers; ++i)
       result.push_back(keeper(i));
+    for (int i = 0; i < scribes; ++i)
+      result.push_back(scribe(i));
+    return result;
+  }
+
+  /// Every name whose memory the load writes.
+  static std::vector<std::string> written_names() {
+    auto result = agents();
     for (int i = 0; i < scratches; ++i)
       result.push_back(scratch(i));
     return result;
@@ -1239,43 +1286,27 @@ protected:
     return failure;
   }
 
-  /// Sender `t` chats with the keepers in sessions "roll-<t>": each input
-  /// tells the agent to remember a key of its own (a memory_put tool call).
-  void spawn_chats(int t) {
-    spawn(static_cast<size_t>(t), [this, t](int i, size_t node) {
-      acked_chat chat{keeper(i), "roll-" + std::to_string(t),
-                      "remember c" + std::to_string(t) + "x"
-                        + std::to_string(i) + " is v" + std::to_string(i)};
-      nlohmann::json body{{"input", chat.input},
-                          {"session_id", chat.session}};
-      auto res = post_json(port_of(node), "/v1/agents/" + chat.agent + "/chat",
-                           body.dump());
-      if (!res || res->status != 200)
-        return false;
-      std::lock_guard<std::mutex> guard{mtx_};
-      chats_.push_back(std::move(chat));
-      return true;
-    });
-  }
-
-  /// Sender `t` tells chats to the keepers durably, in sessions
-  /// "tell-<t>-<node>": one per node it sends through, whose outbox keeps
-  /// their order.
-  void spawn_chat_tells(int t) {
-    spawn(static_cast<size_t>(t), [this, t](int i, size_t node) {
-      acked_chat chat{keeper(i),
-                      "tell-" + std::to_string(t) + "-" + std::to_string(node),
-                      "remember d" + std::to_string(t) + "x"
-                        + std::to_string(i) + " is v" + std::to_string(i)};
-      nlohmann::json body{{"type", "bsm.v1.ChatRequest"},
-                          {"payload",
-                           {{"agent", chat.agent},
-                            {"session_id", chat.session},
-                            {"input", chat.input}}}};
-      auto res = post_json(port_of(node),
-                           "/v1/actors/agents%2F" + chat.agent + "/messages",
-                           body.dump());
-      if (!res || res->status != 202)
+  /// Sender `t` chats with the keepers, each input telling the agent to
+  /// remember a key of its own (a memory_put tool call), or with `slow`
+  /// with the scribes: asked through the chat route in sessions "ask-<t>",
+  /// or with `told` as durable tells in sessions "tell-<t>-<node>", one per
+  /// node it sends through (whose outbox keeps their order).
+  void spawn_chats(int t, bool told, bool slow = false) {
+    spawn(static_cast<size_t>(t), [this, t, told, slow](int i, size_t node) {
+      auto n = std::to_string(t) + "x" + std::to_string(i);
+      acked_chat chat{slow ? scribe(i) : keeper(i),
+                      told ? "tell-" + std::to_string(t) + "-"
+                               + std::to_string(node)
+                           : "ask-" + std::to_string(t),
+                      slow ? "line " + n : "remember c" + n + " is v" + n};
+      nlohmann::json asked{{"input", chat.input},
+                           {"session_id", chat.session}};
+      auto res = told ? tell_chat(port_of(node), chat.agent, chat.session,
+                                  chat.input)
+                      : post_json(port_of(node),
+                                  "/v1/agents/" + chat.agent + "/chat",
+                                  asked.dump());
+      if (!res || res->status != (told ? 202 : 200))
         return false;
       std::lock_guard<std::mutex> guard{mtx_};
       chats_.push_back(std::move(chat));
@@ -1356,11 +1387,10 @@ protected:
   void note_turns_run(size_t i) {
     auto metrics = get(nodes_[i]->http(), "/metrics");
     ASSERT_TRUE(metrics && metrics->status == 200) << describe(metrics);
-    for (int k = 0; k < keepers; ++k)
-      if (metrics->body.find(R"(bsm_agent_turns_total{agent=")" + keeper(k)
-                             + "\"")
+    for (const auto& agent : agents())
+      if (metrics->body.find(R"(bsm_agent_turns_total{agent=")" + agent + "\"")
           != std::string::npos)
-        ran_[nodes_[i]->name()].insert(keeper(k));
+        ran_[nodes_[i]->name()].insert(agent);
   }
 
   /// The owner of each written name, as every node places it (agents) or
@@ -1371,7 +1401,7 @@ protected:
     for (const auto& n : nodes_)
       members.push_back(n->name());
     for (const auto& name : written_names()) {
-      if (name.rfind("keeper-", 0) != 0) {
+      if (!is_agent(name)) {
         result[name] = bsm::cluster::rendezvous_owner("memory/" + name, members);
         continue;
       }
@@ -1404,6 +1434,8 @@ protected:
     for (const auto& w : writes_)
       wanted[w.agent][w.key] = w.value;
     for (const auto& c : chats_) {
+      if (c.input.rfind("remember ", 0) != 0)
+        continue;
       auto key = c.input.substr(9, c.input.find(" is ") - 9);
       wanted[c.agent][key] = base64(c.input.substr(c.input.find(" is ") + 4));
     }
@@ -1430,7 +1462,7 @@ protected:
   /// route, another name's by asking memory.
   static nlohmann::json read_session(uint16_t port, const std::string& agent,
                                      const std::string& session) {
-    if (agent.rfind("keeper-", 0) == 0)
+    if (is_agent(agent))
       return session_turns(port, agent, session, "?limit=1000");
     auto res = to_memory(
       port, "bsm.v1.SessionReadRequest",
@@ -1531,6 +1563,8 @@ protected:
     }
   }
 
+  scripted_upstream up_;
+
   std::array<std::atomic<uint16_t>, 3> ports_live_{};
   std::atomic<bool> stop_{false};
   std::deque<std::atomic<int>> acked_steps_;
@@ -1550,13 +1584,15 @@ TEST_F(ClusterRollingTest, EveryAcknowledgedEffectStaysWithItsOwnerOnce) {
   ASSERT_TRUE(await_all_up());
   publish_ports();
   auto owner = owners();
-  spawn_chats(0);
-  spawn_chats(1);
+  spawn_chats(0, false);
+  spawn_chats(1, false);
   spawn_writes(2, "tell");
   spawn_writes(3, "tell");
   spawn_writes(4, "ask");
   spawn_writes(5, "ask");
-  spawn_chat_tells(6);
+  spawn_chats(6, true);
+  spawn_chats(8, true, true);
+  spawn_chats(9, false, true);
   spawn_keyed_appends(7);
   ASSERT_TRUE(load_moves_on(10));
   // Each node stops gracefully under the load and comes back.
@@ -1598,8 +1634,8 @@ TEST_F(ClusterRollingTest, ATellThroughARestartingNodeTakesEffectOnceOnTheOwner)
   auto owner = owners();
   std::string agent, name;
   for (const auto& [x, node] : owner)
-    if (node == "node-a")
-      (x.rfind("keeper-", 0) == 0 ? agent : name) = x;
+    if (node == "node-a" && x.rfind("scribe-", 0) != 0)
+      (is_agent(x) ? agent : name) = x;
   ASSERT_FALSE(agent.empty() || name.empty()) << "nothing hashes to node-a";
   nodes_[1]->signal(SIGSTOP);
   ASSERT_EQ(nodes_[2]->stop(), 0) << nodes_[2]->log();
@@ -1612,14 +1648,8 @@ TEST_F(ClusterRollingTest, ATellThroughARestartingNodeTakesEffectOnceOnTheOwner)
     std::optional<bsm::test::http_response> res;
     acked_write w{i % 3 == 1 ? name : agent, "t" + n, base64("v" + n)};
     if (i % 3 == 0) {
-      nlohmann::json body{
-        {"type", "bsm.v1.ChatRequest"},
-        {"payload",
-         {{"agent", agent},
-          {"session_id", "through-c"},
-          {"input", "remember c" + n + " is v" + n}}}};
-      res = post_json(port_of(2), "/v1/actors/agents%2F" + agent + "/messages",
-                      body.dump());
+      res = tell_chat(port_of(2), agent, "through-c",
+                      "remember c" + n + " is v" + n);
     } else {
       res = to_memory(port_of(2), "bsm.v1.MemoryPutRequest",
                       {{"agent", w.agent}, {"key", w.key}, {"value", w.value}},
