@@ -1241,14 +1241,15 @@ protected:
   }
 
   /// Runs `step(i, node)` for i = 0, 1, ... on its own thread until
-  /// stop_load(): through the nodes in turn from `first` (a stopped one is
-  /// skipped), or with `only`, through node `first` whenever it runs.
+  /// stop_load(), one every `pause` at most: through the nodes in turn
+  /// from `first` (a stopped one is skipped), or with `only`, through node
+  /// `first` whenever it runs.
   void spawn(size_t first, std::function<bool(int, size_t)> step,
-             bool only = false) {
+             bool only = false, std::chrono::milliseconds pause = 10ms) {
     auto& acked = acked_steps_.emplace_back(0);
-    senders_.emplace_back([this, first, step, only, &acked] {
+    senders_.emplace_back([this, first, step, only, pause, &acked] {
       for (int i = 0; i < max_steps && !stop_;) {
-        std::this_thread::sleep_for(only ? 5ms : 10ms);
+        std::this_thread::sleep_for(pause);
         auto node = (first + (only ? 0 : static_cast<size_t>(i))) % nodes_.size();
         if (port_of(node) == 0 && !only)
           node = (node + 1) % nodes_.size();
@@ -1288,9 +1289,10 @@ protected:
 
   /// Sender `t` chats with the keepers, each input telling the agent to
   /// remember a key of its own (a memory_put tool call), or with `slow`
-  /// with the scribes: asked through the chat route in sessions "ask-<t>",
-  /// or with `told` as durable tells in sessions "tell-<t>-<node>", one per
-  /// node it sends through (whose outbox keeps their order).
+  /// with the scribes (one chat every 100 ms, which their turns keep up
+  /// with): asked through the chat route in sessions "ask-<t>", or with
+  /// `told` as durable tells in sessions "tell-<t>-<node>", one per node
+  /// it sends through (whose outbox keeps their order).
   void spawn_chats(int t, bool told, bool slow = false) {
     spawn(static_cast<size_t>(t), [this, t, told, slow](int i, size_t node) {
       auto n = std::to_string(t) + "x" + std::to_string(i);
@@ -1311,7 +1313,7 @@ protected:
       std::lock_guard<std::mutex> guard{mtx_};
       chats_.push_back(std::move(chat));
       return true;
-    });
+    }, false, slow ? 100ms : 10ms);
   }
 
   /// Sender `t` appends turns to a session of each name that is no agent
