@@ -4,8 +4,14 @@
 // (marked down, asks refused as unavailable instead of waiting, durable
 // sends wait in the senders' outboxes and arrive once and in order after
 // the restart), SIGSTOP/SIGCONT, a rolling restart under load, and garbage
-// on a cluster port. How fast a dead node is marked down is measured by
-// bench/cluster_bench, not asserted here: waits are generous polls.
+// on a cluster port. Issue 26: a stopped owner keeps its agents and their
+// memory; a restarting node serves nobody else's agent until it joined;
+// memory and sessions through any node; a rolling restart under chats,
+// durable tells and memory writes after which every acknowledged effect is
+// on its owner once (read through every node, and in each node's store);
+// an ask in flight when its owner stops is still answered. How fast a dead node
+// is marked down is measured by bench/cluster_bench, not asserted here: waits
+// are generous polls.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -52,17 +58,17 @@ namespace {
 using namespace std::chrono_literals;
 using bsm::test::body_of;
 using bsm::test::closed_by_peer;
+using bsm::test::completion;
 using bsm::test::describe;
 using bsm::test::generous_deadline;
 using bsm::test::get;
+using bsm::test::json_reply;
 using bsm::test::poll_until;
 using bsm::test::post_json;
 using bsm::test::process;
+using bsm::test::scripted_upstream;
 using bsm::test::temp_dir;
 using bsm::test::write_file;
-using bsm::test::completion;
-using bsm::test::json_reply;
-using bsm::test::scripted_upstream;
 using steady = std::chrono::steady_clock;
 
 const std::string bsmd = BSMD_PATH;
@@ -177,6 +183,11 @@ public:
 
   std::optional<int> stop() {
     proc_->signal(SIGTERM);
+    return exited();
+  }
+
+  /// The exit code once the process ended (nullopt if it did not in 30 s).
+  std::optional<int> exited() {
     return proc_->wait(30s);
   }
 
@@ -250,8 +261,9 @@ protected:
              << address(2) << "]\n";
       yaml << "  membership: " << membership << "\n"
            << cluster_yaml_ << "logging:\n  level: warn\n"
-           << security_yaml_ << more_yaml_ << "agents:\n  paths: [" << BSM_SOURCE_DIR
-           << "/agents/seed, " << (dir_.path() / "agents").string() << "]\n";
+           << security_yaml_ << more_yaml_ << "agents:\n  paths: ["
+           << BSM_SOURCE_DIR << "/agents/seed, "
+           << (dir_.path() / "agents").string() << "]\n";
       nodes_.push_back(
         std::make_unique<cluster_node>(dir_.path(), names[i], i == 2));
       write_file(nodes_.back()->config(), yaml.str());
@@ -1092,9 +1104,9 @@ memory_entries(uint16_t port, const std::string& agent) {
   std::map<std::string, std::string> result;
   std::string after;
   for (;;) {
-    auto res = to_memory(port, "bsm.v1.MemoryListRequest",
-                         {{"agent", agent}, {"limit", 1000}, {"start_after", after}},
-                         "ask");
+    auto res = to_memory(
+      port, "bsm.v1.MemoryListRequest",
+      {{"agent", agent}, {"limit", 1000}, {"start_after", after}}, "ask");
     if (!res || res->status != 200)
       return std::nullopt;
     auto page = body_of(*res)["payload"];
@@ -1109,8 +1121,8 @@ memory_entries(uint16_t port, const std::string& agent) {
 // What a node's store holds of each agent, after the node stopped: keys of
 // its memory (key/value space, session turns, turn markers, all "tag NUL
 // agent NUL ...") and of its tool ledger ("\x01tool NUL agent/...").
-std::map<std::string, size_t> stored_keys_by_agent(
-  const std::filesystem::path& data_dir) {
+std::map<std::string, size_t>
+stored_keys_by_agent(const std::filesystem::path& data_dir) {
   std::map<std::string, size_t> result;
   auto db = bsm::store::open(data_dir / "store", {});
   if (!db) {
@@ -1143,13 +1155,13 @@ std::map<std::string, size_t> stored_keys_by_agent(
 }
 
 // A durable tell of a chat with `agent` in `session` through `port`.
-std::optional<bsm::test::http_response>
-tell_chat(uint16_t port, const std::string& agent, const std::string& session,
-          const std::string& input) {
+std::optional<bsm::test::http_response> tell_chat(uint16_t port,
+                                                  const std::string& agent,
+                                                  const std::string& session,
+                                                  const std::string& input) {
   nlohmann::json body{
     {"type", "bsm.v1.ChatRequest"},
-    {"payload",
-     {{"agent", agent}, {"session_id", session}, {"input", input}}}};
+    {"payload", {{"agent", agent}, {"session_id", session}, {"input", input}}}};
   return post_json(port, "/v1/actors/agents%2F" + agent + "/messages",
                    body.dump());
 }
@@ -1250,7 +1262,8 @@ protected:
     senders_.emplace_back([this, first, step, only, pause, &acked] {
       for (int i = 0; i < max_steps && !stop_;) {
         std::this_thread::sleep_for(pause);
-        auto node = (first + (only ? 0 : static_cast<size_t>(i))) % nodes_.size();
+        auto node
+          = (first + (only ? 0 : static_cast<size_t>(i))) % nodes_.size();
         if (port_of(node) == 0 && !only)
           node = (node + 1) % nodes_.size();
         if (port_of(node) == 0)
@@ -1294,26 +1307,29 @@ protected:
   /// `told` as durable tells in sessions "tell-<t>-<node>", one per node
   /// it sends through (whose outbox keeps their order).
   void spawn_chats(int t, bool told, bool slow = false) {
-    spawn(static_cast<size_t>(t), [this, t, told, slow](int i, size_t node) {
-      auto n = std::to_string(t) + "x" + std::to_string(i);
-      acked_chat chat{slow ? scribe(i) : keeper(i),
-                      told ? "tell-" + std::to_string(t) + "-"
-                               + std::to_string(node)
-                           : "ask-" + std::to_string(t),
-                      slow ? "line " + n : "remember c" + n + " is v" + n};
-      nlohmann::json asked{{"input", chat.input},
-                           {"session_id", chat.session}};
-      auto res = told ? tell_chat(port_of(node), chat.agent, chat.session,
-                                  chat.input)
-                      : post_json(port_of(node),
-                                  "/v1/agents/" + chat.agent + "/chat",
-                                  asked.dump());
-      if (!res || res->status != (told ? 202 : 200))
-        return false;
-      std::lock_guard<std::mutex> guard{mtx_};
-      chats_.push_back(std::move(chat));
-      return true;
-    }, false, slow ? 100ms : 10ms);
+    spawn(
+      static_cast<size_t>(t),
+      [this, t, told, slow](int i, size_t node) {
+        auto n = std::to_string(t) + "x" + std::to_string(i);
+        acked_chat chat{slow ? scribe(i) : keeper(i),
+                        told ? "tell-" + std::to_string(t) + "-"
+                                 + std::to_string(node)
+                             : "ask-" + std::to_string(t),
+                        slow ? "line " + n : "remember c" + n + " is v" + n};
+        nlohmann::json asked{{"input", chat.input},
+                             {"session_id", chat.session}};
+        auto res
+          = told
+              ? tell_chat(port_of(node), chat.agent, chat.session, chat.input)
+              : post_json(port_of(node), "/v1/agents/" + chat.agent + "/chat",
+                          asked.dump());
+        if (!res || res->status != (told ? 202 : 200))
+          return false;
+        std::lock_guard<std::mutex> guard{mtx_};
+        chats_.push_back(std::move(chat));
+        return true;
+      },
+      false, slow ? 100ms : 10ms);
   }
 
   /// Sender `t` appends turns to a session of each name that is no agent
@@ -1353,9 +1369,9 @@ protected:
       acked_write w{i % 2 ? keeper(i / 2) : scratch(i / 2),
                     "w" + std::to_string(t) + "x" + std::to_string(i),
                     base64(value)};
-      auto res = to_memory(port_of(node), "bsm.v1.MemoryPutRequest",
-                           {{"agent", w.agent}, {"key", w.key}, {"value", w.value}},
-                           mode);
+      auto res = to_memory(
+        port_of(node), "bsm.v1.MemoryPutRequest",
+        {{"agent", w.agent}, {"key", w.key}, {"value", w.value}}, mode);
       if (!res || res->status != (mode == "ask" ? 200 : 202))
         return false;
       if (mode == "ask")
@@ -1404,7 +1420,8 @@ protected:
       members.push_back(n->name());
     for (const auto& name : written_names()) {
       if (!is_agent(name)) {
-        result[name] = bsm::cluster::rendezvous_owner("memory/" + name, members);
+        result[name]
+          = bsm::cluster::rendezvous_owner("memory/" + name, members);
         continue;
       }
       result[name] = owner_of(0, name);
@@ -1447,12 +1464,13 @@ protected:
         // Durable tells may still wait in an outbox.
         bool all = poll_until([&] {
           got = memory_entries(nodes_[i]->http(), name);
-          return got && std::all_of(wanted[name].begin(), wanted[name].end(),
-                                    [&](const auto& x) {
-                                      auto j = got->find(x.first);
-                                      return j != got->end()
-                                             && j->second == x.second;
-                                    });
+          return got
+                 && std::all_of(wanted[name].begin(), wanted[name].end(),
+                                [&](const auto& x) {
+                                  auto j = got->find(x.first);
+                                  return j != got->end()
+                                         && j->second == x.second;
+                                });
         });
         EXPECT_TRUE(all) << name << " through " << nodes_[i]->name() << ": "
                          << (got ? got->size() : 0) << " entries, "
@@ -1545,19 +1563,19 @@ protected:
   /// After every node stopped: the state of each of `names` is in its
   /// owner's store and in no other's; no node but the owner ran a keeper's
   /// turn.
-  void expect_state_only_on_owners(
-    const std::map<std::string, std::string>& owner,
-    const std::vector<std::string>& names) {
+  void
+  expect_state_only_on_owners(const std::map<std::string, std::string>& owner,
+                              const std::vector<std::string>& names) {
     for (const auto& n : nodes_) {
       auto held = stored_keys_by_agent(n->data_dir());
       for (const auto& name : names) {
         if (owner.at(name) == n->name())
-          EXPECT_GT(held[name], 0u) << n->name() << " owns " << name
-                                    << " but holds nothing of it";
+          EXPECT_GT(held[name], 0u)
+            << n->name() << " owns " << name << " but holds nothing of it";
         else
-          EXPECT_EQ(held[name], 0u) << n->name() << " holds " << held[name]
-                                    << " keys of " << name << ", owned by "
-                                    << owner.at(name);
+          EXPECT_EQ(held[name], 0u)
+            << n->name() << " holds " << held[name] << " keys of " << name
+            << ", owned by " << owner.at(name);
       }
       for (const auto& agent : ran_[n->name()])
         EXPECT_EQ(owner.at(agent), n->name())
@@ -1613,7 +1631,8 @@ TEST_F(ClusterRollingTest, EveryAcknowledgedEffectStaysWithItsOwnerOnce) {
             << " memory writes, " << appends_.size()
             << " keyed session appends\n";
   EXPECT_TRUE(stale_reads_.empty())
-    << stale_reads_.size() << " acknowledged writes read back otherwise, first: "
+    << stale_reads_.size()
+    << " acknowledged writes read back otherwise, first: "
     << stale_reads_.front();
   EXPECT_EQ(owners(), owner);
   expect_writes_everywhere();
@@ -1626,7 +1645,8 @@ TEST_F(ClusterRollingTest, EveryAcknowledgedEffectStaysWithItsOwnerOnce) {
   expect_state_only_on_owners(owner, written_names());
 }
 
-TEST_F(ClusterRollingTest, ATellThroughARestartingNodeTakesEffectOnceOnTheOwner) {
+TEST_F(ClusterRollingTest,
+       ATellThroughARestartingNodeTakesEffectOnceOnTheOwner) {
   // A paused member stays suspect, not down: the restarted node hears A
   // report it up and stays joining until it hears from it too.
   cluster_yaml_ = "  down_after: 120s\n";
@@ -1645,30 +1665,34 @@ TEST_F(ClusterRollingTest, ATellThroughARestartingNodeTakesEffectOnceOnTheOwner)
   // memory writes to A's partitions, all through C.
   std::atomic<int> refused_joining{0};
   std::vector<std::string> told;
-  spawn(2, [&](int i, size_t) {
-    auto n = std::to_string(i / 3);
-    std::optional<bsm::test::http_response> res;
-    acked_write w{i % 3 == 1 ? name : agent, "t" + n, base64("v" + n)};
-    if (i % 3 == 0) {
-      res = tell_chat(port_of(2), agent, "through-c",
-                      "remember c" + n + " is v" + n);
-    } else {
-      res = to_memory(port_of(2), "bsm.v1.MemoryPutRequest",
-                      {{"agent", w.agent}, {"key", w.key}, {"value", w.value}},
-                      "tell");
-    }
-    if (res && res->body.find("has not joined its cluster yet")
-                 != std::string::npos)
-      ++refused_joining;
-    if (!res || res->status != 202)
-      return false;
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (i % 3 == 0)
-      told.push_back("remember c" + n + " is v" + n);
-    else
-      writes_.push_back(std::move(w));
-    return true;
-  }, true);
+  spawn(
+    2,
+    [&](int i, size_t) {
+      auto n = std::to_string(i / 3);
+      std::optional<bsm::test::http_response> res;
+      acked_write w{i % 3 == 1 ? name : agent, "t" + n, base64("v" + n)};
+      if (i % 3 == 0) {
+        res = tell_chat(port_of(2), agent, "through-c",
+                        "remember c" + n + " is v" + n);
+      } else {
+        res = to_memory(
+          port_of(2), "bsm.v1.MemoryPutRequest",
+          {{"agent", w.agent}, {"key", w.key}, {"value", w.value}}, "tell");
+      }
+      if (res
+          && res->body.find("has not joined its cluster yet")
+               != std::string::npos)
+        ++refused_joining;
+      if (!res || res->status != 202)
+        return false;
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (i % 3 == 0)
+        told.push_back("remember c" + n + " is v" + n);
+      else
+        writes_.push_back(std::move(w));
+      return true;
+    },
+    true);
   ASSERT_TRUE(nodes_[2]->start()) << nodes_[2]->log();
   ports_live_[2] = nodes_[2]->http();
   ASSERT_TRUE(poll_until([&] { return refused_joining >= 30; }))
@@ -1691,8 +1715,8 @@ TEST_F(ClusterRollingTest, ATellThroughARestartingNodeTakesEffectOnceOnTheOwner)
   nlohmann::json turns;
   for (size_t via : {0, 2}) {
     ASSERT_TRUE(poll_until([&] {
-      turns = session_turns(nodes_[via]->http(), agent, "through-c",
-                            "?limit=1000");
+      turns
+        = session_turns(nodes_[via]->http(), agent, "through-c", "?limit=1000");
       return turns.is_array() && turns.size() >= 2 * told.size();
     }))
       << turns;
@@ -1709,7 +1733,8 @@ TEST_F(ClusterRollingTest, ATellThroughARestartingNodeTakesEffectOnceOnTheOwner)
   expect_state_only_on_owners(owner, {agent, name});
 }
 
-TEST_F(ClusterRollingTest, TwoAgentsSharingASessionIdKeepTheirOwnTurnsAndCalls) {
+TEST_F(ClusterRollingTest,
+       TwoAgentsSharingASessionIdKeepTheirOwnTurnsAndCalls) {
   configure("static");
   start_all();
   ASSERT_TRUE(await_all_up());
@@ -1746,6 +1771,51 @@ TEST_F(ClusterRollingTest, TwoAgentsSharingASessionIdKeepTheirOwnTurnsAndCalls) 
       EXPECT_EQ(metrics->body.find(R"(outcome="replayed")"), std::string::npos)
         << n->name() << " replayed a tool call";
     }
+}
+
+TEST_F(ClusterRollingTest, AnAskInFlightWhenItsOwnerStopsIsAnswered) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  auto owner = index_of(owners()[scribe(0)]);
+  ASSERT_LT(owner, nodes_.size());
+  auto via = (owner + 1) % nodes_.size();
+  // The first turn's model answer waits until the test lets it go.
+  up_.push_held(json_reply(200, completion("Noted.")));
+  auto chat = [&](const std::string& session) {
+    nlohmann::json body{{"input", "hold on"}, {"session_id", session}};
+    return post_json(nodes_[via]->http(), "/v1/agents/" + scribe(0) + "/chat",
+                     body.dump());
+  };
+  std::optional<bsm::test::http_response> held;
+  std::thread asker{[&] {
+    held = chat("held");
+  }};
+  ASSERT_TRUE(up_.await_requests(1, bsm::test::generous_deadline));
+  // The owner stops gracefully with that turn in flight: it takes no new
+  // ask from another node, and stops its tree only once the one it serves
+  // was answered.
+  nodes_[owner]->signal(SIGTERM);
+  std::optional<bsm::test::http_response> probe;
+  EXPECT_TRUE(poll_until([&] {
+    probe = chat("probe");
+    return is_unavailable(probe, "is stopping");
+  }))
+    << describe(probe);
+  up_.release();
+  asker.join();
+  ASSERT_TRUE(held) << "the ask in flight got no answer";
+  EXPECT_EQ(held->status, 200) << describe(held);
+  ASSERT_EQ(nodes_[owner]->exited(), 0) << nodes_[owner]->log();
+  ASSERT_TRUE(nodes_[owner]->start()) << nodes_[owner]->log();
+  ASSERT_TRUE(await_all_up());
+  for (auto& n : nodes_) {
+    auto turns = session_turns(n->http(), scribe(0), "held");
+    ASSERT_TRUE(turns.is_array() && turns.size() == 2)
+      << n->name() << ": " << turns;
+    EXPECT_EQ(turns[0]["content"], "hold on");
+    EXPECT_EQ(turns[1]["content"], "Noted.");
+  }
 }
 
 } // namespace
