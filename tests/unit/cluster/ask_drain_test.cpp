@@ -41,7 +41,9 @@ TEST(AskDrain, TheWaitEndsWhenTheLastAskAdmittedBeforeIsFinished) {
   ASSERT_TRUE(asks.admit());
   asks.close();
   size_t left = 99;
-  std::thread waiter{[&] { left = asks.wait(bsm::test::generous_deadline); }};
+  std::thread waiter{[&] {
+    left = asks.wait(bsm::test::generous_deadline);
+  }};
   asks.finish();
   asks.finish();
   waiter.join();
