@@ -33,6 +33,12 @@ caf::error not_joined(const cluster_ingress_env& env,
                       + target + "'");
 }
 
+caf::error stopping(const cluster_ingress_env& env) {
+  return make_error(errc::unavailable,
+                    "node " + env.directory->self()
+                      + " is stopping; ask again once it is back");
+}
+
 bool accepted(const cluster_ingress_env& env, const std::string& node,
               uint64_t incarnation) {
   return env.directory && env.directory->accepts(node, incarnation);
@@ -157,26 +163,36 @@ caf::result<v1::RemoteAskResponse> ask_local(cluster_ingress_pointer self,
     return make_error(errc::deadline_exceeded,
                       "the ask's deadline passed before it arrived");
   left = std::min(left, env.max_ask_timeout);
+  // A stopping node waits for the asks it admitted before its tree stops
+  // the actors that answer them; later ones are refused at once.
+  if (env.asks && !env.asks->admit())
+    return stopping(env);
+  auto finish = [asks = env.asks] {
+    if (asks)
+      asks->finish();
+  };
   auto rp = self->make_response_promise<v1::RemoteAskResponse>();
   auto handle = self->request(*target, left, std::move(*msg));
   self->add_multiplexed_response_handler(
     handle.id(),
     any_bsm_v1_reply(
-      [rp, types = env.types](caf::message reply) {
+      [rp, types = env.types, finish](caf::message reply) {
         auto promise = rp;
         auto encoded = types->encode(reply);
         if (!encoded) {
           promise.deliver(encoded.error());
-          return;
+        } else {
+          v1::RemoteAskResponse resp;
+          resp.mutable_reply()->set_type_name(std::move(encoded->type_name));
+          resp.mutable_reply()->set_payload(std::move(encoded->bytes));
+          promise.deliver(std::move(resp));
         }
-        v1::RemoteAskResponse resp;
-        resp.mutable_reply()->set_type_name(std::move(encoded->type_name));
-        resp.mutable_reply()->set_payload(std::move(encoded->bytes));
-        promise.deliver(std::move(resp));
+        finish();
       },
-      [rp](caf::error& err) {
+      [rp, finish](caf::error& err) {
         auto promise = rp;
         promise.deliver(err);
+        finish();
       }));
   return rp;
 }

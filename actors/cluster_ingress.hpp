@@ -8,7 +8,8 @@
 // - batches from other nodes' outboxes, appended to the local mailboxes in
 //   order (each entry deduplicated by its idempotency key, or its id), and
 //   acknowledged up to the last one that is durable here;
-// - asks and tells to local actors on behalf of other nodes.
+// - asks and tells to local actors on behalf of other nodes; asks are
+//   refused once the node stops (runtime/cluster/ask_drain.hpp).
 // Anything from a node that is not a live member at that incarnation is
 // refused, so a node that was declared down cannot act on what it held
 // before it rejoins. Stateless; the node owns it for its whole life, so the
@@ -22,6 +23,7 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
+#include "runtime/cluster/ask_drain.hpp"
 #include "runtime/cluster/cluster_options.hpp"
 #include "runtime/cluster/directory.hpp"
 #include "runtime/http/http_options.hpp"
@@ -47,6 +49,9 @@ struct cluster_ingress_env {
   /// The wait for the local router's append of one batch entry
   /// (cluster.append_timeout).
   std::chrono::milliseconds append_timeout = cluster_options{}.append_timeout;
+  /// The asks served for other nodes, shared with the node that drains
+  /// them on a graceful stop. Null: never drained.
+  std::shared_ptr<cluster::ask_drain> asks;
 };
 
 struct cluster_ingress_state {

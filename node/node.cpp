@@ -592,6 +592,22 @@ void node::drain_mailboxes() {
   // Nothing to drain without a tree (a node that failed to start).
   if (timeout.count() == 0 || !root_)
     return;
+  // The cluster port's asks drain meanwhile, within the same time.
+  auto until = std::chrono::steady_clock::now() + timeout;
+  if (asks_)
+    asks_->close();
+  drain_router(timeout);
+  if (!asks_)
+    return;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    until - std::chrono::steady_clock::now());
+  if (auto cut = asks_->wait(std::max(left, std::chrono::milliseconds{0})))
+    logger_.log->warn("cluster port: {} asks of other nodes still unanswered "
+                      "after shutdown.drain_timeout; their askers get none",
+                      cut);
+}
+
+void node::drain_router(std::chrono::milliseconds timeout) {
   auto router = names_->get(mailbox_router_path);
   if (!router)
     return;
@@ -664,6 +680,8 @@ caf::error node::open_listeners() {
   ingress_env.log = logger_.log;
   ingress_env.max_ask_timeout = cfg_.http.max_ask_timeout;
   ingress_env.append_timeout = cfg_.cluster.append_timeout;
+  asks_ = std::make_shared<cluster::ask_drain>();
+  ingress_env.asks = asks_;
   auto ingress = system_->spawn(cluster_ingress, std::move(ingress_env));
   ingress_ = caf::actor_cast<caf::actor>(ingress);
   auto port = publish_on_cluster_port(*system_, transport_, ingress_,

@@ -19,6 +19,7 @@
 #include "agents/agent_metrics.hpp"
 #include "node/node_config.hpp"
 #include "protocols/caf_types.hpp"
+#include "runtime/cluster/ask_drain.hpp"
 #include "runtime/cluster/directory.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/logging/logger.hpp"
@@ -76,8 +77,11 @@ public:
 
   /// After drain_http: the mailboxes start no delivery, and those in flight
   /// end and are acknowledged on disk, within shutdown.drain_timeout (0:
-  /// nothing). Logs what was cut. Blocks the calling (non-scheduler)
-  /// thread; nothing to do once the tree has stopped.
+  /// nothing). Meanwhile, within the same time, the cluster port refuses
+  /// new asks from other nodes and those it serves are answered, so no
+  /// other node waits for an answer from an actor the tree stopped. Logs
+  /// what was cut. Blocks the calling (non-scheduler) thread; nothing to
+  /// do once the tree has stopped.
   void drain_mailboxes();
 
   /// Reads the agent definitions again (SIGHUP): starts added agents,
@@ -144,6 +148,9 @@ public:
 private:
   explicit node(node_config cfg);
 
+  /// drain_mailboxes' mailbox part: asks the router and logs its answer.
+  void drain_router(std::chrono::milliseconds timeout);
+
   /// Exports the log records the asynchronous logger dropped.
   void add_log_metrics();
   /// Exports the group commit's writes and batches.
@@ -200,6 +207,8 @@ private:
   caf::actor relay_;
   // Published on the cluster port; forwards to the mailbox router.
   caf::actor ingress_;
+  /// The asks ingress_ serves for other nodes, drained on a stop.
+  std::shared_ptr<cluster::ask_drain> asks_;
   // Serves and connects the cluster port (guarded reads, mutual TLS);
   // stopped after the tree, whose membership connects through it.
   caf::io::middleman_actor transport_;

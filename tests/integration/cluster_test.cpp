@@ -4,8 +4,14 @@
 // (marked down, asks refused as unavailable instead of waiting, durable
 // sends wait in the senders' outboxes and arrive once and in order after
 // the restart), SIGSTOP/SIGCONT, a rolling restart under load, and garbage
-// on a cluster port. How fast a dead node is marked down is measured by
-// bench/cluster_bench, not asserted here: waits are generous polls.
+// on a cluster port. Issue 26: a stopped owner keeps its agents and their
+// memory; a restarting node serves nobody else's agent until it joined;
+// memory and sessions through any node; a rolling restart under chats,
+// durable tells and memory writes after which every acknowledged effect is
+// on its owner once (read through every node, and in each node's store);
+// an ask in flight when its owner stops is still answered. How fast a dead node
+// is marked down is measured by bench/cluster_bench, not asserted here: waits
+// are generous polls.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,10 +24,14 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -29,12 +39,17 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <rocksdb/db.h>
 
+#include "runtime/cluster/directory.hpp"
+#include "runtime/error.hpp"
+#include "runtime/store/store.hpp"
 #include "tests/common/poll.hpp"
 #include "tests/common/temp_dir.hpp"
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/integration/raw_peer.hpp"
+#include "tests/integration/scripted_upstream.hpp"
 #include "tests/integration/test_node.hpp"
 #include "tests/unit/security/jwt_test_tokens.hpp"
 
@@ -43,12 +58,15 @@ namespace {
 using namespace std::chrono_literals;
 using bsm::test::body_of;
 using bsm::test::closed_by_peer;
+using bsm::test::completion;
 using bsm::test::describe;
 using bsm::test::generous_deadline;
 using bsm::test::get;
+using bsm::test::json_reply;
 using bsm::test::poll_until;
 using bsm::test::post_json;
 using bsm::test::process;
+using bsm::test::scripted_upstream;
 using bsm::test::temp_dir;
 using bsm::test::write_file;
 using steady = std::chrono::steady_clock;
@@ -165,6 +183,11 @@ public:
 
   std::optional<int> stop() {
     proc_->signal(SIGTERM);
+    return exited();
+  }
+
+  /// The exit code once the process ended (nullopt if it did not in 30 s).
+  std::optional<int> exited() {
     return proc_->wait(30s);
   }
 
@@ -219,6 +242,8 @@ protected:
   std::string security_yaml_;
   /// More `cluster:` keys for every node's config (indented two spaces).
   std::string cluster_yaml_;
+  /// More top-level sections for every node's config.
+  std::string more_yaml_;
   /// Headers for the test's own reads when security_yaml_ asks for them.
   std::vector<std::pair<std::string, std::string>> credentials_;
 
@@ -236,8 +261,9 @@ protected:
              << address(2) << "]\n";
       yaml << "  membership: " << membership << "\n"
            << cluster_yaml_ << "logging:\n  level: warn\n"
-           << security_yaml_ << "agents:\n  paths: [" << BSM_SOURCE_DIR
-           << "/agents/seed, " << (dir_.path() / "agents").string() << "]\n";
+           << security_yaml_ << more_yaml_ << "agents:\n  paths: ["
+           << BSM_SOURCE_DIR << "/agents/seed, "
+           << (dir_.path() / "agents").string() << "]\n";
       nodes_.push_back(
         std::make_unique<cluster_node>(dir_.path(), names[i], i == 2));
       write_file(nodes_.back()->config(), yaml.str());
@@ -1199,4 +1225,728 @@ TEST_F(ClusterReplicaTest, APausedOwnerServesNothingFromItsStaleState) {
   EXPECT_GE(std::stod(metrics->body.substr(at + pulled.size())), 1.0)
     << "the old owner copied the replica's state";
 }
+
+// -- a rolling restart under load; a restarting node (issue 26) ---------------
+
+// The memory entries of `agent` as read through `port` (key -> value as
+// base64), every page; nothing if a page did not answer.
+std::optional<std::map<std::string, std::string>>
+memory_entries(uint16_t port, const std::string& agent) {
+  std::map<std::string, std::string> result;
+  std::string after;
+  for (;;) {
+    auto res = to_memory(
+      port, "bsm.v1.MemoryListRequest",
+      {{"agent", agent}, {"limit", 1000}, {"start_after", after}}, "ask");
+    if (!res || res->status != 200)
+      return std::nullopt;
+    auto page = body_of(*res)["payload"];
+    for (const auto& e : page.value("entries", nlohmann::json::array()))
+      result[e["key"].get<std::string>()] = e.value("value", "");
+    if (!page.value("more", false) || result.empty())
+      return result;
+    after = result.rbegin()->first;
+  }
+}
+
+// What a node's store holds of each agent, after the node stopped: keys of
+// its memory (key/value space, session turns, turn markers, all "tag NUL
+// agent NUL ...") and of its tool ledger ("\x01tool NUL agent/...").
+std::map<std::string, size_t>
+stored_keys_by_agent(const std::filesystem::path& data_dir) {
+  std::map<std::string, size_t> result;
+  auto db = bsm::store::open(data_dir / "store", {});
+  if (!db) {
+    ADD_FAILURE() << data_dir << ": " << bsm::render(db.error());
+    return result;
+  }
+  auto scan = [&](bsm::column cf, auto agent_of) {
+    std::unique_ptr<rocksdb::Iterator> it{
+      (*db)->db().NewIterator(rocksdb::ReadOptions{}, (*db)->handle(cf))};
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      if (auto agent = agent_of(it->key().ToStringView()); !agent.empty())
+        ++result[std::string{agent}];
+    EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  };
+  scan(bsm::column::memory, [](std::string_view key) {
+    auto from = key.find('\0');
+    auto to = key.find('\0', from + 1);
+    return from == key.npos || to == key.npos
+             ? std::string_view{}
+             : key.substr(from + 1, to - from - 1);
+  });
+  scan(bsm::column::idempotency, [](std::string_view key) {
+    constexpr std::string_view ledger{"\x01tool\0", 6};
+    if (key.substr(0, ledger.size()) != ledger)
+      return std::string_view{};
+    key.remove_prefix(ledger.size());
+    return key.substr(0, key.find('/'));
+  });
+  return result;
+}
+
+// A durable tell of a chat with `agent` in `session` through `port`.
+std::optional<bsm::test::http_response> tell_chat(uint16_t port,
+                                                  const std::string& agent,
+                                                  const std::string& session,
+                                                  const std::string& input) {
+  nlohmann::json body{
+    {"type", "bsm.v1.ChatRequest"},
+    {"payload", {{"agent", agent}, {"session_id", session}, {"input", input}}}};
+  return post_json(port, "/v1/actors/agents%2F" + agent + "/messages",
+                   body.dump());
+}
+
+class ClusterRollingTest : public ClusterOwnershipTest {
+protected:
+  static constexpr int keepers = 8;
+  /// Hashed agents whose model answers after a while, so that a graceful
+  /// stop finds their turns in flight.
+  static constexpr int scribes = 3;
+  static constexpr int scratches = 6;
+  /// Steps per sender thread at most, whatever the restarts take.
+  static constexpr int max_steps = 3000;
+
+  struct acked_chat {
+    std::string agent;
+    std::string session;
+    std::string input;
+  };
+
+  struct acked_write {
+    std::string agent;
+    std::string key;
+    std::string value; // as protobuf's JSON mapping has it: base64
+  };
+
+  void SetUp() override {
+    ClusterOwnershipTest::SetUp();
+    write_keepers(dir_.path() / "agents");
+    for (int i = 0; i < scribes; ++i)
+      write_file(dir_.path() / "agents" / (scribe(i) + ".yaml"),
+                 "name: " + scribe(i)
+                   + "\ndescription: Writes down what it is told.\n"
+                     "system_prompt: You are a scribe.\n"
+                     "model: {provider: openai, name: test-model}\n");
+    up_.repeat_delayed(40ms, json_reply(200, completion("Noted.")));
+    more_yaml_ = "openai:\n  base_url: " + up_.base_url()
+                 + "\n  api_key: test\n  retry_backoff_initial: 10ms\n"
+                   "  retry_backoff_max: 50ms\n";
+  }
+
+  void TearDown() override {
+    stop_load();
+    ClusterOwnershipTest::TearDown();
+  }
+
+  static std::string keeper(int i) {
+    return "keeper-" + std::to_string(i % keepers);
+  }
+
+  static std::string scratch(int i) {
+    return "scratch-" + std::to_string(i % scratches);
+  }
+
+  static std::string scribe(int i) {
+    return "scribe-" + std::to_string(i % scribes);
+  }
+
+  static bool is_agent(const std::string& name) {
+    return name.rfind("scratch-", 0) != 0;
+  }
+
+  /// The agents of the test.
+  static std::vector<std::string> agents() {
+    std::vector<std::string> result;
+    for (int i = 0; i < keepers; ++i)
+      result.push_back(keeper(i));
+    for (int i = 0; i < scribes; ++i)
+      result.push_back(scribe(i));
+    return result;
+  }
+
+  /// Every name whose memory the load writes.
+  static std::vector<std::string> written_names() {
+    auto result = agents();
+    for (int i = 0; i < scratches; ++i)
+      result.push_back(scratch(i));
+    return result;
+  }
+
+  void publish_ports() {
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      ports_live_[i] = nodes_[i]->http();
+  }
+
+  /// The HTTP port of node `i` while it runs; 0 while it is stopped.
+  uint16_t port_of(size_t i) const {
+    return ports_live_[i % ports_live_.size()].load();
+  }
+
+  /// Runs `step(i, node)` for i = 0, 1, ... on its own thread until
+  /// stop_load(), one every `pause` at most: through the nodes in turn
+  /// from `first` (a stopped one is skipped), or with `only`, through node
+  /// `first` whenever it runs.
+  void spawn(size_t first, std::function<bool(int, size_t)> step,
+             bool only = false, std::chrono::milliseconds pause = 10ms) {
+    auto& acked = acked_steps_.emplace_back(0);
+    senders_.emplace_back([this, first, step, only, pause, &acked] {
+      for (int i = 0; i < max_steps && !stop_;) {
+        std::this_thread::sleep_for(pause);
+        auto node
+          = (first + (only ? 0 : static_cast<size_t>(i))) % nodes_.size();
+        if (port_of(node) == 0 && !only)
+          node = (node + 1) % nodes_.size();
+        if (port_of(node) == 0)
+          continue;
+        if (step(i++, node))
+          ++acked;
+      }
+    });
+  }
+
+  void stop_load() {
+    stop_ = true;
+    for (auto& t : senders_)
+      if (t.joinable())
+        t.join();
+  }
+
+  /// Waits until every sender had `n` more steps acknowledged than now.
+  ::testing::AssertionResult load_moves_on(int n) {
+    std::vector<int> target;
+    for (const auto& x : acked_steps_)
+      target.push_back(x.load() + n);
+    auto moved = poll_until([&] {
+      for (size_t i = 0; i < target.size(); ++i)
+        if (acked_steps_[i].load() < target[i])
+          return false;
+      return true;
+    });
+    if (moved)
+      return ::testing::AssertionSuccess();
+    auto failure = ::testing::AssertionFailure() << "acknowledged steps:";
+    for (const auto& x : acked_steps_)
+      failure << " " << x.load();
+    return failure;
+  }
+
+  /// Sender `t` chats with the keepers, each input telling the agent to
+  /// remember a key of its own (a memory_put tool call), or with `slow`
+  /// with the scribes (one chat every 100 ms, which their turns keep up
+  /// with): asked through the chat route in sessions "ask-<t>", or with
+  /// `told` as durable tells in sessions "tell-<t>-<node>", one per node
+  /// it sends through (whose outbox keeps their order).
+  void spawn_chats(int t, bool told, bool slow = false) {
+    spawn(
+      static_cast<size_t>(t),
+      [this, t, told, slow](int i, size_t node) {
+        auto n = std::to_string(t) + "x" + std::to_string(i);
+        acked_chat chat{slow ? scribe(i) : keeper(i),
+                        told ? "tell-" + std::to_string(t) + "-"
+                                 + std::to_string(node)
+                             : "ask-" + std::to_string(t),
+                        slow ? "line " + n : "remember c" + n + " is v" + n};
+        nlohmann::json asked{{"input", chat.input},
+                             {"session_id", chat.session}};
+        auto res
+          = told
+              ? tell_chat(port_of(node), chat.agent, chat.session, chat.input)
+              : post_json(port_of(node), "/v1/agents/" + chat.agent + "/chat",
+                          asked.dump());
+        if (!res || res->status != (told ? 202 : 200))
+          return false;
+        std::lock_guard<std::mutex> guard{mtx_};
+        chats_.push_back(std::move(chat));
+        return true;
+      },
+      false, slow ? 100ms : 10ms);
+  }
+
+  /// Sender `t` appends turns to a session of each name that is no agent
+  /// as durable tells with an Idempotency-Key, each sent twice: through
+  /// one node, then through the next, as a client retries after an
+  /// unclear failure.
+  void spawn_keyed_appends(int t) {
+    spawn(static_cast<size_t>(t), [this, t](int i, size_t node) {
+      acked_write w{scratch(i), "appends",
+                    "a" + std::to_string(t) + "x" + std::to_string(i)};
+      nlohmann::json turn{{"agent", w.agent},
+                          {"session_id", w.key},
+                          {"role", "user"},
+                          {"content", w.value}};
+      bool acked = false;
+      for (auto via : {node, node + 1}) {
+        if (port_of(via) == 0)
+          continue;
+        auto res = to_memory(port_of(via), "bsm.v1.SessionAppendRequest", turn,
+                             "tell", "append-" + w.value);
+        acked = (res && res->status == 202) || acked;
+      }
+      if (!acked)
+        return false;
+      std::lock_guard<std::mutex> guard{mtx_};
+      appends_.push_back(std::move(w));
+      return true;
+    });
+  }
+
+  /// Sender `t` writes memory of keepers and of names that are no agent,
+  /// as durable tells or as asks; after an acknowledged ask it reads the
+  /// value back through the next node at once.
+  void spawn_writes(int t, const std::string& mode) {
+    spawn(static_cast<size_t>(t), [this, t, mode](int i, size_t node) {
+      auto value = "v" + std::to_string(t) + "x" + std::to_string(i);
+      acked_write w{i % 2 ? keeper(i / 2) : scratch(i / 2),
+                    "w" + std::to_string(t) + "x" + std::to_string(i),
+                    base64(value)};
+      auto res = to_memory(
+        port_of(node), "bsm.v1.MemoryPutRequest",
+        {{"agent", w.agent}, {"key", w.key}, {"value", w.value}}, mode);
+      if (!res || res->status != (mode == "ask" ? 200 : 202))
+        return false;
+      if (mode == "ask")
+        read_back(w, node + 1);
+      std::lock_guard<std::mutex> guard{mtx_};
+      writes_.push_back(std::move(w));
+      return true;
+    });
+  }
+
+  /// An acknowledged ask's write, read through node `node`: any answer
+  /// 200 must hold it.
+  void read_back(const acked_write& w, size_t node) {
+    auto port = port_of(node);
+    if (port == 0)
+      return;
+    auto res = to_memory(port, "bsm.v1.MemoryGetRequest",
+                         {{"agent", w.agent}, {"key", w.key}}, "ask");
+    if (!res || res->status != 200)
+      return;
+    auto got = body_of(*res)["payload"].value("value", "");
+    if (got != w.value) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stale_reads_.push_back(w.agent + "/" + w.key + " through node "
+                             + std::to_string(node % nodes_.size()) + ": "
+                             + res->body);
+    }
+  }
+
+  /// Agents whose turns node `i` ran (its turn series), added to ran_.
+  void note_turns_run(size_t i) {
+    auto metrics = get(nodes_[i]->http(), "/metrics");
+    ASSERT_TRUE(metrics && metrics->status == 200) << describe(metrics);
+    for (const auto& agent : agents())
+      if (metrics->body.find(R"(bsm_agent_turns_total{agent=")" + agent + "\"")
+          != std::string::npos)
+        ran_[nodes_[i]->name()].insert(agent);
+  }
+
+  /// The owner of each written name, as every node places it (agents) or
+  /// as the placement rule puts it (memory of names that are no agent).
+  std::map<std::string, std::string> owners() {
+    std::map<std::string, std::string> result;
+    std::vector<std::string> members;
+    for (const auto& n : nodes_)
+      members.push_back(n->name());
+    for (const auto& name : written_names()) {
+      if (!is_agent(name)) {
+        result[name]
+          = bsm::cluster::rendezvous_owner("memory/" + name, members);
+        continue;
+      }
+      result[name] = owner_of(0, name);
+      for (size_t i = 1; i < nodes_.size(); ++i)
+        EXPECT_EQ(owner_of(i, name), result[name])
+          << nodes_[i]->name() << " places " << name << " elsewhere";
+    }
+    return result;
+  }
+
+  /// No input twice among a session's `users` inputs, and the
+  /// acknowledged ones all there, in the order they were acknowledged.
+  static void expect_once_in_order(const std::vector<std::string>& users,
+                                   const std::vector<std::string>& acked,
+                                   const std::string& what) {
+    std::set<std::string> unique(users.begin(), users.end());
+    EXPECT_EQ(unique.size(), users.size()) << what << " holds an input twice";
+    std::vector<std::string> acked_seen;
+    for (const auto& u : users)
+      if (std::find(acked.begin(), acked.end(), u) != acked.end())
+        acked_seen.push_back(u);
+    EXPECT_EQ(acked_seen, acked)
+      << what << " lost or reordered an acknowledged turn";
+  }
+
+  /// Every acknowledged write is read through every node, the same.
+  void expect_writes_everywhere() {
+    std::map<std::string, std::map<std::string, std::string>> wanted;
+    for (const auto& w : writes_)
+      wanted[w.agent][w.key] = w.value;
+    for (const auto& c : chats_) {
+      if (c.input.rfind("remember ", 0) != 0)
+        continue;
+      auto key = c.input.substr(9, c.input.find(" is ") - 9);
+      wanted[c.agent][key] = base64(c.input.substr(c.input.find(" is ") + 4));
+    }
+    for (const auto& name : written_names())
+      for (size_t i = 0; i < nodes_.size(); ++i) {
+        std::optional<std::map<std::string, std::string>> got;
+        // Durable tells may still wait in an outbox.
+        bool all = poll_until([&] {
+          got = memory_entries(nodes_[i]->http(), name);
+          return got
+                 && std::all_of(wanted[name].begin(), wanted[name].end(),
+                                [&](const auto& x) {
+                                  auto j = got->find(x.first);
+                                  return j != got->end()
+                                         && j->second == x.second;
+                                });
+        });
+        EXPECT_TRUE(all) << name << " through " << nodes_[i]->name() << ": "
+                         << (got ? got->size() : 0) << " entries, "
+                         << wanted[name].size() << " acknowledged";
+      }
+  }
+
+  /// A session's turns through `port`: an agent's through its session
+  /// route, another name's by asking memory.
+  static nlohmann::json read_session(uint16_t port, const std::string& agent,
+                                     const std::string& session) {
+    if (is_agent(agent))
+      return session_turns(port, agent, session, "?limit=1000");
+    auto res = to_memory(
+      port, "bsm.v1.SessionReadRequest",
+      {{"agent", agent}, {"session_id", session}, {"limit", 1000}}, "ask");
+    if (!res || res->status != 200)
+      return describe(res);
+    return body_of(*res)["payload"].value("turns", nlohmann::json::array());
+  }
+
+  /// The turns of a session once every node reads the same and the
+  /// `acked` inputs are all there (durable tells may still be on their
+  /// way), or as node A last read them.
+  nlohmann::json settled_session(const std::string& agent,
+                                 const std::string& session,
+                                 const std::vector<std::string>& acked) {
+    nlohmann::json first;
+    auto settled = poll_until([&] {
+      first = read_session(nodes_[0]->http(), agent, session);
+      if (!first.is_array())
+        return false;
+      for (size_t i = 1; i < nodes_.size(); ++i)
+        if (read_session(nodes_[i]->http(), agent, session) != first)
+          return false;
+      std::set<std::string> contents;
+      for (const auto& turn : first)
+        contents.insert(turn["content"].get<std::string>());
+      return std::all_of(acked.begin(), acked.end(),
+                         [&](const auto& x) { return contents.count(x) > 0; });
+    });
+    EXPECT_TRUE(settled) << agent << "/" << session
+                         << " never read the same through every node with "
+                         << acked.size() << " acknowledged inputs: " << first;
+    return first.is_array() ? first : nlohmann::json::array();
+  }
+
+  /// Each session of keyed appends holds every acknowledged one once.
+  void expect_keyed_appends_once() {
+    std::map<std::string, std::vector<std::string>> acked;
+    for (const auto& w : appends_)
+      acked[w.agent].push_back(w.value);
+    for (const auto& [agent, contents] : acked) {
+      auto turns = settled_session(agent, "appends", contents);
+      std::map<std::string, int> seen;
+      for (const auto& turn : turns)
+        ++seen[turn["content"].get<std::string>()];
+      for (const auto& [content, n] : seen)
+        EXPECT_EQ(n, 1) << agent << "/appends holds " << content << " " << n
+                        << " times";
+    }
+  }
+
+  /// Each session reads the same through every node: user and assistant
+  /// turns alternate, no input twice, every acknowledged one in order.
+  void expect_sessions_once_in_order(
+    const std::map<std::string, std::string>& owner) {
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>>
+      acked;
+    for (const auto& c : chats_)
+      acked[{c.agent, c.session}].push_back(c.input);
+    for (const auto& [id, inputs] : acked) {
+      const auto& [agent, session] = id;
+      auto first = settled_session(agent, session, inputs);
+      std::vector<std::string> users;
+      for (size_t j = 0; j < first.size(); ++j) {
+        EXPECT_EQ(first[j]["role"], j % 2 ? "assistant" : "user")
+          << agent << "/" << session << " turn " << j << ": " << first;
+        if (j % 2 == 0)
+          users.push_back(first[j]["content"].get<std::string>());
+      }
+      expect_once_in_order(users, inputs, agent + "/" + session);
+      auto list = get(nodes_[1]->http(), "/v1/agents/" + agent + "/sessions");
+      ASSERT_TRUE(list && list->status == 200) << describe(list);
+      for (const auto& s : body_of(*list)["sessions"])
+        EXPECT_EQ(s["node"], owner.at(agent)) << list->body;
+    }
+  }
+
+  /// After every node stopped: the state of each of `names` is in its
+  /// owner's store and in no other's; no node but the owner ran a keeper's
+  /// turn.
+  void
+  expect_state_only_on_owners(const std::map<std::string, std::string>& owner,
+                              const std::vector<std::string>& names) {
+    for (const auto& n : nodes_) {
+      auto held = stored_keys_by_agent(n->data_dir());
+      for (const auto& name : names) {
+        if (owner.at(name) == n->name())
+          EXPECT_GT(held[name], 0u)
+            << n->name() << " owns " << name << " but holds nothing of it";
+        else
+          EXPECT_EQ(held[name], 0u)
+            << n->name() << " holds " << held[name] << " keys of " << name
+            << ", owned by " << owner.at(name);
+      }
+      for (const auto& agent : ran_[n->name()])
+        EXPECT_EQ(owner.at(agent), n->name())
+          << n->name() << " ran a turn of " << agent;
+    }
+  }
+
+  scripted_upstream up_;
+
+  std::array<std::atomic<uint16_t>, 3> ports_live_{};
+  std::atomic<bool> stop_{false};
+  std::deque<std::atomic<int>> acked_steps_;
+  std::vector<std::thread> senders_;
+  std::mutex mtx_;
+  std::vector<acked_chat> chats_;
+  std::vector<acked_write> writes_;
+  /// Session appends: key is the session, value the content.
+  std::vector<acked_write> appends_;
+  std::vector<std::string> stale_reads_;
+  std::map<std::string, std::set<std::string>> ran_;
+};
+
+TEST_F(ClusterRollingTest, EveryAcknowledgedEffectStaysWithItsOwnerOnce) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  publish_ports();
+  auto owner = owners();
+  spawn_chats(0, false);
+  spawn_chats(1, false);
+  spawn_writes(2, "tell");
+  spawn_writes(3, "tell");
+  spawn_writes(4, "ask");
+  spawn_writes(5, "ask");
+  spawn_chats(6, true);
+  spawn_chats(8, true, true);
+  spawn_chats(9, false, true);
+  spawn_keyed_appends(7);
+  ASSERT_TRUE(load_moves_on(10));
+  // Each node stops gracefully under the load and comes back.
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    note_turns_run(i);
+    ASSERT_EQ(nodes_[i]->stop(), 0) << nodes_[i]->log();
+    ports_live_[i] = 0;
+    ASSERT_TRUE(nodes_[i]->start()) << nodes_[i]->log();
+    ports_live_[i] = nodes_[i]->http();
+    ASSERT_TRUE(await_all_up()) << nodes_[i]->name();
+    ASSERT_TRUE(load_moves_on(10)) << "after restarting " << nodes_[i]->name();
+  }
+  stop_load();
+  std::cout << "[ rolling  ] acknowledged: " << chats_.size()
+            << " chats (asked and told), " << writes_.size()
+            << " memory writes, " << appends_.size()
+            << " keyed session appends\n";
+  EXPECT_TRUE(stale_reads_.empty())
+    << stale_reads_.size()
+    << " acknowledged writes read back otherwise, first: "
+    << stale_reads_.front();
+  EXPECT_EQ(owners(), owner);
+  expect_writes_everywhere();
+  expect_sessions_once_in_order(owner);
+  expect_keyed_appends_once();
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    note_turns_run(i);
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    ASSERT_EQ(nodes_[i]->stop(), 0) << nodes_[i]->log();
+  expect_state_only_on_owners(owner, written_names());
+}
+
+TEST_F(ClusterRollingTest,
+       ATellThroughARestartingNodeTakesEffectOnceOnTheOwner) {
+  // A paused member stays suspect, not down: the restarted node hears A
+  // report it up and stays joining until it hears from it too.
+  cluster_yaml_ = "  down_after: 120s\n";
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  auto owner = owners();
+  std::string agent, name;
+  for (const auto& [x, node] : owner)
+    if (node == "node-a" && x.rfind("scribe-", 0) != 0)
+      (is_agent(x) ? agent : name) = x;
+  ASSERT_FALSE(agent.empty() || name.empty()) << "nothing hashes to node-a";
+  nodes_[1]->signal(SIGSTOP);
+  ASSERT_EQ(nodes_[2]->stop(), 0) << nodes_[2]->log();
+  // From the moment C listens: chats told to A's agent in one session and
+  // memory writes to A's partitions, all through C.
+  std::atomic<int> refused_joining{0};
+  std::vector<std::string> told;
+  spawn(
+    2,
+    [&](int i, size_t) {
+      auto n = std::to_string(i / 3);
+      std::optional<bsm::test::http_response> res;
+      acked_write w{i % 3 == 1 ? name : agent, "t" + n, base64("v" + n)};
+      if (i % 3 == 0) {
+        res = tell_chat(port_of(2), agent, "through-c",
+                        "remember c" + n + " is v" + n);
+      } else {
+        res = to_memory(
+          port_of(2), "bsm.v1.MemoryPutRequest",
+          {{"agent", w.agent}, {"key", w.key}, {"value", w.value}}, "tell");
+      }
+      if (res
+          && res->body.find("has not joined its cluster yet")
+               != std::string::npos)
+        ++refused_joining;
+      if (!res || res->status != 202)
+        return false;
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (i % 3 == 0)
+        told.push_back("remember c" + n + " is v" + n);
+      else
+        writes_.push_back(std::move(w));
+      return true;
+    },
+    true);
+  ASSERT_TRUE(nodes_[2]->start()) << nodes_[2]->log();
+  ports_live_[2] = nodes_[2]->http();
+  ASSERT_TRUE(poll_until([&] { return refused_joining >= 30; }))
+    << refused_joining << " sends refused while joining";
+  EXPECT_TRUE(is_unavailable(get(nodes_[2]->http(), "/readyz"),
+                             "has not joined its cluster yet"));
+  nodes_[1]->signal(SIGCONT);
+  ASSERT_TRUE(await_all_up());
+  ASSERT_TRUE(load_moves_on(30));
+  stop_load();
+  ASSERT_FALSE(told.empty());
+  publish_ports();
+  // Every acknowledged effect is on A once, read the same through A and C.
+  for (const auto& w : writes_)
+    for (size_t via : {0, 2})
+      EXPECT_TRUE(poll_until([&] {
+        return memory_value(nodes_[via]->http(), w.agent, w.key) == w.value;
+      }))
+        << w.agent << "/" << w.key << " through " << nodes_[via]->name();
+  nlohmann::json turns;
+  for (size_t via : {0, 2}) {
+    ASSERT_TRUE(poll_until([&] {
+      turns
+        = session_turns(nodes_[via]->http(), agent, "through-c", "?limit=1000");
+      return turns.is_array() && turns.size() >= 2 * told.size();
+    }))
+      << turns;
+    std::vector<std::string> inputs;
+    for (size_t j = 0; j < turns.size(); j += 2)
+      inputs.push_back(turns[j]["content"].get<std::string>());
+    expect_once_in_order(inputs, told,
+                         agent + "/through-c through " + nodes_[via]->name());
+  }
+  note_turns_run(0);
+  note_turns_run(2);
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    ASSERT_EQ(nodes_[i]->stop(), 0) << nodes_[i]->log();
+  expect_state_only_on_owners(owner, {agent, name});
+}
+
+TEST_F(ClusterRollingTest,
+       TwoAgentsSharingASessionIdKeepTheirOwnTurnsAndCalls) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  auto owner = owners();
+  // Two keepers with one owner (one tool ledger) and one owned elsewhere.
+  std::vector<std::string> agents;
+  for (int i = 0; i < keepers && agents.size() < 2; ++i)
+    for (int j = i + 1; j < keepers && agents.empty(); ++j)
+      if (owner[keeper(i)] == owner[keeper(j)])
+        agents = {keeper(i), keeper(j)};
+  for (int i = 0; i < keepers && agents.size() == 2; ++i)
+    if (owner[keeper(i)] != owner[agents[0]])
+      agents.push_back(keeper(i));
+  ASSERT_EQ(agents.size(), 3u) << "the keepers do not spread over two nodes";
+  // The same turn of the same session id with the same call, to each.
+  for (const auto& agent : agents) {
+    auto via = (index_of(owner[agent]) + 1) % nodes_.size();
+    nlohmann::json body{{"input", "remember colour is blue"},
+                        {"session_id", "shared"}};
+    auto res = post_json(nodes_[via]->http(), "/v1/agents/" + agent + "/chat",
+                         body.dump());
+    ASSERT_TRUE(res && res->status == 200) << agent << ": " << describe(res);
+  }
+  for (const auto& agent : agents)
+    for (auto& n : nodes_) {
+      EXPECT_EQ(memory_value(n->http(), agent, "colour"), base64("blue"))
+        << agent << " through " << n->name();
+      auto turns = session_turns(n->http(), agent, "shared");
+      ASSERT_TRUE(turns.is_array() && turns.size() == 2)
+        << agent << " through " << n->name() << ": " << turns;
+      EXPECT_EQ(turns[0]["content"], "remember colour is blue");
+      auto metrics = get(n->http(), "/metrics");
+      ASSERT_TRUE(metrics && metrics->status == 200);
+      EXPECT_EQ(metrics->body.find(R"(outcome="replayed")"), std::string::npos)
+        << n->name() << " replayed a tool call";
+    }
+}
+
+TEST_F(ClusterRollingTest, AnAskInFlightWhenItsOwnerStopsIsAnswered) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  auto owner = index_of(owners()[scribe(0)]);
+  ASSERT_LT(owner, nodes_.size());
+  auto via = (owner + 1) % nodes_.size();
+  // The first turn's model answer waits until the test lets it go.
+  up_.push_held(json_reply(200, completion("Noted.")));
+  auto chat = [&](const std::string& session) {
+    nlohmann::json body{{"input", "hold on"}, {"session_id", session}};
+    return post_json(nodes_[via]->http(), "/v1/agents/" + scribe(0) + "/chat",
+                     body.dump());
+  };
+  std::optional<bsm::test::http_response> held;
+  std::thread asker{[&] {
+    held = chat("held");
+  }};
+  ASSERT_TRUE(up_.await_requests(1, bsm::test::generous_deadline));
+  // The owner stops gracefully with that turn in flight: it takes no new
+  // ask from another node, and stops its tree only once the one it serves
+  // was answered.
+  nodes_[owner]->signal(SIGTERM);
+  std::optional<bsm::test::http_response> probe;
+  EXPECT_TRUE(poll_until([&] {
+    probe = chat("probe");
+    return is_unavailable(probe, "is stopping");
+  }))
+    << describe(probe);
+  up_.release();
+  asker.join();
+  ASSERT_TRUE(held) << "the ask in flight got no answer";
+  EXPECT_EQ(held->status, 200) << describe(held);
+  ASSERT_EQ(nodes_[owner]->exited(), 0) << nodes_[owner]->log();
+  ASSERT_TRUE(nodes_[owner]->start()) << nodes_[owner]->log();
+  ASSERT_TRUE(await_all_up());
+  for (auto& n : nodes_) {
+    auto turns = session_turns(n->http(), scribe(0), "held");
+    ASSERT_TRUE(turns.is_array() && turns.size() == 2)
+      << n->name() << ": " << turns;
+    EXPECT_EQ(turns[0]["content"], "hold on");
+    EXPECT_EQ(turns[1]["content"], "Noted.");
+  }
+}
+
 } // namespace
