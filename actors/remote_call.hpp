@@ -65,19 +65,17 @@ caf::expected<caf::message> decode_remote_reply(const remote_call_env& env,
 caf::error tell_anywhere(const remote_call_env& env, const std::string& path,
                          const caf::message& msg);
 
-/// Asks `path` with `msg` within `timeout`; exactly one of the handlers
-/// runs, in `self`'s context. An answer of an unregistered type is
-/// sec::unexpected_response. With `deadlines` (the caller's, whose
+/// Asks `path` on the node `route` names (as route_call found it, or a
+/// handle the caller chose) with `msg` within `timeout`; exactly one of
+/// the handlers runs, in `self`'s context. An answer of an unregistered
+/// type is sec::unexpected_response. With `deadlines` (the caller's, whose
 /// behavior handles atom::deadline) the timeout costs no CAF clock entry.
 template <class Self>
-void ask_anywhere(Self* self, const remote_call_env& env,
-                  const std::string& path, caf::message msg,
-                  std::chrono::milliseconds timeout, reply_handler on_reply,
-                  error_handler on_error,
-                  request_deadlines* deadlines = nullptr) {
-  auto route = route_call(env, path, msg);
-  if (!route)
-    return on_error(route.error());
+void ask_routed(Self* self, const remote_call_env& env, const call_route& route,
+                const std::string& path, caf::message msg,
+                std::chrono::milliseconds timeout, reply_handler on_reply,
+                error_handler on_error,
+                request_deadlines* deadlines = nullptr) {
   // One request and one handler either way: the reply handler covers every
   // bsm.v1 type, too big to instantiate twice.
   caf::duration within{timeout};
@@ -91,8 +89,8 @@ void ask_anywhere(Self* self, const remote_call_env& env,
     on_error = detail::settle_then(*deadlines, mid, std::move(on_error));
     deadlines->watch(self, mid, timeout);
   };
-  if (route->local) {
-    auto handle = self->request(route->local, within, std::move(msg));
+  if (route.local) {
+    auto handle = self->request(route.local, within, std::move(msg));
     watch(handle.id());
     self->add_multiplexed_response_handler(
       handle.id(), any_bsm_v1_reply(std::move(on_reply), std::move(on_error)));
@@ -102,7 +100,7 @@ void ask_anywhere(Self* self, const remote_call_env& env,
   if (!req)
     return on_error(req.error());
   auto handle
-    = self->request(caf::actor_cast<cluster_ingress_actor>(route->remote),
+    = self->request(caf::actor_cast<cluster_ingress_actor>(route.remote),
                     within, std::move(*req));
   watch(handle.id());
   handle.then(
@@ -112,13 +110,27 @@ void ask_anywhere(Self* self, const remote_call_env& env,
         return on_error(reply.error());
       on_reply(std::move(*reply));
     },
-    [on_error, node = route->node](caf::error& err) {
+    [on_error, node = route.node](caf::error& err) {
       if (err == caf::sec::request_receiver_down
           || err == caf::sec::remote_linking_failed)
         err = make_error(errc::unavailable,
                          "node " + node + " went away during the call");
       on_error(std::move(err));
     });
+}
+
+/// Asks `path` with `msg` wherever it lives (route_call, then ask_routed).
+template <class Self>
+void ask_anywhere(Self* self, const remote_call_env& env,
+                  const std::string& path, caf::message msg,
+                  std::chrono::milliseconds timeout, reply_handler on_reply,
+                  error_handler on_error,
+                  request_deadlines* deadlines = nullptr) {
+  auto route = route_call(env, path, msg);
+  if (!route)
+    return on_error(route.error());
+  ask_routed(self, env, *route, path, std::move(msg), timeout,
+             std::move(on_reply), std::move(on_error), deadlines);
 }
 
 /// A turn of the agent `req.agent()` wherever it lives: `on_reply` gets

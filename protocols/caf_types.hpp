@@ -61,7 +61,9 @@ using bsm_v1_types = type_list<
   v1::ApiKeyInfo, v1::ApiKeyCreateRequest, v1::ApiKeyCreateResponse,
   v1::ApiKeyListRequest, v1::ApiKeyListResponse, v1::ApiKeyRevokeRequest,
   v1::ApiKeyRevokeResponse, v1::SessionListRequest, v1::SessionSummary,
-  v1::SessionListResponse, v1::SessionPageRequest, v1::SessionPageResponse>;
+  v1::SessionListResponse, v1::SessionPageRequest, v1::SessionPageResponse,
+  v1::HttpIdempotencyClaimRequest, v1::HttpIdempotencyClaimResponse,
+  v1::HttpIdempotencyReleaseRequest, v1::HttpIdempotencyReleaseResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>
