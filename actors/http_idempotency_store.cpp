@@ -20,8 +20,8 @@ http_idempotency_state::claim(const v1::HttpIdempotencyClaimRequest& req,
     *resp.mutable_record() = std::move(*found->mutable_record());
     return resp;
   }
-  auto taken = claims.claim(req.scope(),
-                            std::chrono::milliseconds{req.lease_ms()}, now);
+  auto taken
+    = claims.claim(req.scope(), std::chrono::milliseconds{req.lease_ms()}, now);
   switch (taken.what) {
     case http::idempotency_claims::outcome::claimed:
       resp.set_outcome(v1::HTTP_IDEMPOTENCY_CLAIM_OUTCOME_CLAIMED);
@@ -30,8 +30,7 @@ http_idempotency_state::claim(const v1::HttpIdempotencyClaimRequest& req,
     case http::idempotency_claims::outcome::in_flight:
       resp.set_outcome(v1::HTTP_IDEMPOTENCY_CLAIM_OUTCOME_IN_FLIGHT);
       return resp;
-    case http::idempotency_claims::outcome::full:
-      break;
+    case http::idempotency_claims::outcome::full: break;
   }
   return make_error(errc::unavailable,
                     "too many requests with an Idempotency-Key in flight");

@@ -66,8 +66,8 @@ caf::expected<call_route> store_route(const http_bridge_env& env,
 
 // Asks the store on `route`; exactly one handler runs, on the bridge.
 template <class Response, class Request, class OnReply>
-void ask_store(http_bridge_pointer self, const call_route& route,
-               Request req, OnReply on_reply, error_handler on_error) {
+void ask_store(http_bridge_pointer self, const call_route& route, Request req,
+               OnReply on_reply, error_handler on_error) {
   const auto& env = *self->state.env;
   ask_routed(
     self, env.call_env(), route, http_idempotency_path,
@@ -90,7 +90,9 @@ responder ending_responder(http_bridge_pointer self,
   return [self, ex, route = std::move(route), scope = std::move(scope),
           hash = std::move(hash), claim_id](http::response res) {
     auto answer = std::make_shared<http::response>(std::move(res));
-    auto send = [ex, answer] { ex->respond(std::move(*answer)); };
+    auto send = [ex, answer] {
+      ex->respond(std::move(*answer));
+    };
     auto log = self->state.env->log;
     if (!storable(answer->result_int())) {
       v1::HttpIdempotencyReleaseRequest release;
@@ -121,8 +123,8 @@ responder ending_responder(http_bridge_pointer self,
         // The effect happened; a retry of a tell is still deduplicated by
         // the mailbox's own key.
         log->warn(
-          "http: cannot store the answer for idempotency scope '{}': {}",
-          scope, render(err));
+          "http: cannot store the answer for idempotency scope '{}': {}", scope,
+          render(err));
         send();
       });
   };

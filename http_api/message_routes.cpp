@@ -271,21 +271,19 @@ void post_message(http_bridge_pointer self, ex_ptr ex) {
     if (auto err = stamp_caller(*ex, in->payload, in->payload_is_json))
       return http::respond_error(*ex, err);
   if (!in->ask)
-    return with_idempotency(
-      self, ex, idempotency_home{{}, {}, opts.send_timeout},
-      [self, ex, in = std::move(*in)](responder r) {
-        tell(self, ex, in, std::move(r));
-      });
+    return with_idempotency(self, ex,
+                            idempotency_home{{}, {}, opts.send_timeout},
+                            [self, ex, in = std::move(*in)](responder r) {
+                              tell(self, ex, in, std::move(r));
+                            });
   // Decoded first: the owner of a memory request depends on its agent.
   auto msg = decode(*self->state.env->types, *in);
   if (!msg)
     return http::respond_error(*ex, msg.error());
   idempotency_home home{in->target, *msg, in->timeout};
   with_idempotency(self, ex, std::move(home),
-                   [self, ex, in = std::move(*in),
-                    msg = std::move(*msg)](responder r) {
-                     ask(self, ex, in, msg, std::move(r));
-                   });
+                   [self, ex, in = std::move(*in), msg = std::move(*msg)](
+                     responder r) { ask(self, ex, in, msg, std::move(r)); });
 }
 
 } // namespace bsm::http_handlers

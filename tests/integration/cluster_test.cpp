@@ -1117,15 +1117,15 @@ TEST_F(ClusterTest, AnIdempotencyKeyIsCheckedAtTheOwnerThroughEveryNode) {
   ASSERT_TRUE(poll_until([&] {
     return std::filesystem::exists(nodes_[2]->ledger_dir() / "holding");
   }));
-  auto busy = post_json(nodes_[1]->http(), messages, ask.dump(),
-                        {held_key.back()});
+  auto busy
+    = post_json(nodes_[1]->http(), messages, ask.dump(), {held_key.back()});
   ASSERT_TRUE(busy && busy->status == 409) << describe(busy);
   EXPECT_EQ(body_of(*busy)["error"]["code"], "conflict");
   write_file(nodes_[2]->ledger_dir() / "release", "go\n");
   auto answer = held.read_response(generous_deadline);
   ASSERT_TRUE(answer && answer->status == 200) << held.error();
-  auto replayed = post_json(nodes_[1]->http(), messages, ask.dump(),
-                            {held_key.back()});
+  auto replayed
+    = post_json(nodes_[1]->http(), messages, ask.dump(), {held_key.back()});
   ASSERT_TRUE(replayed && replayed->status == 200) << describe(replayed);
   EXPECT_EQ(replayed->header("Idempotent-Replayed"), "true");
   EXPECT_EQ(replayed->body, answer->body);

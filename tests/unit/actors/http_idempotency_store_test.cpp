@@ -41,8 +41,8 @@ protected:
     sys = std::make_unique<caf::actor_system>(cfg);
     bsm::http_idempotency_options opts;
     opts.ttl = ttl;
-    idem = sys->spawn<caf::detached>(bsm::http_idempotency_store, db.get(),
-                                     opts);
+    idem
+      = sys->spawn<caf::detached>(bsm::http_idempotency_store, db.get(), opts);
   }
 
   template <class Response, class Request>
