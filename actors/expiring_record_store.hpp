@@ -3,8 +3,9 @@
 // One actor for the idempotency stores: protobuf records by id, in the
 // store's "idempotency" column under a prefix of their own, as expiring
 // values (a compaction filter drops them after the TTL). The HTTP bridge's
-// first answers (actors/http_idempotency_store.hpp) and the agents' tool
-// results (agents/tools/tool_ledger.hpp) are two kinds of it.
+// first answers (actors/http_idempotency_store.hpp, whose actor adds the
+// claims of keys in flight) and the agents' tool results
+// (agents/tools/tool_ledger.hpp) are two kinds of it.
 // Spawn detached: every handler does a blocking RocksDB read or write.
 //
 // A `Kind` names what differs between them:

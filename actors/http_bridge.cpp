@@ -3,7 +3,6 @@
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 
-#include "actors/http_idempotency_store.hpp"
 #include "runtime/http/error_response.hpp"
 
 namespace bsm {
@@ -24,15 +23,11 @@ void http_bridge_state::handle(const http::exchange_ptr& ex) {
 
 caf::behavior http_bridge(http_bridge_pointer self,
                           std::shared_ptr<const http_bridge_env> env,
-                          std::shared_ptr<const http_routes> routes,
-                          store* db) {
+                          std::shared_ptr<const http_routes> routes) {
   auto& st = self->state;
   st.self = self;
   st.env = std::move(env);
   st.routes = std::move(routes);
-  // Linked: the store helper lives and dies with the bridge.
-  st.idempotency = self->spawn<caf::detached + caf::linked>(
-    http_idempotency_store, db, st.env->idempotency_ttl);
   return {
     [self](const http::exchange_ptr& ex) { self->state.handle(ex); },
     [self](atom::deadline) { self->state.deadlines.on_timer(self); },

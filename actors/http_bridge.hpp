@@ -15,7 +15,6 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <unordered_set>
 
 #include <caf/actor.hpp>
 #include <caf/event_based_actor.hpp>
@@ -40,7 +39,6 @@
 #include "runtime/security/permission_template.hpp"
 #include "runtime/security/request_limits.hpp"
 #include "runtime/store/memory_watch.hpp"
-#include "runtime/store/store.hpp"
 
 namespace bsm {
 
@@ -53,8 +51,6 @@ struct http_bridge_env {
   std::string node_name;
   std::chrono::steady_clock::time_point started_at;
   http_options opts;
-  /// mailbox.idempotency_ttl: how long an Idempotency-Key is remembered.
-  std::chrono::milliseconds idempotency_ttl{24 * 3'600'000};
   const type_registry* types = nullptr;
   std::shared_ptr<name_registry> names;
   std::shared_ptr<mailbox_depths> depths;
@@ -121,9 +117,6 @@ struct http_bridge_state {
   http_bridge_pointer self = nullptr;
   std::shared_ptr<const http_bridge_env> env;
   std::shared_ptr<const http_routes> routes;
-  http_idempotency_actor idempotency;
-  /// Idempotency scopes whose first request is still being answered.
-  std::unordered_set<std::string> in_flight_keys;
   /// The deadlines of the requests the routes make per HTTP request, on
   /// one timer (timed_request.hpp).
   request_deadlines deadlines;
@@ -131,10 +124,11 @@ struct http_bridge_state {
   void handle(const http::exchange_ptr& ex);
 };
 
-/// The bridge actor. Spawns its detached idempotency store as a linked
-/// helper.
+/// The bridge actor. Idempotency-Keys are kept by the `http_idempotency`
+/// store of the node that owns each request's target
+/// (http_api/idempotency.hpp).
 caf::behavior http_bridge(http_bridge_pointer self,
                           std::shared_ptr<const http_bridge_env> env,
-                          std::shared_ptr<const http_routes> routes, store* db);
+                          std::shared_ptr<const http_routes> routes);
 
 } // namespace bsm

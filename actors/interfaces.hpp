@@ -125,15 +125,23 @@ using event_bus_actor = caf::typed_actor<
   /// Ends one subscription.
   caf::replies_to<v1::UnsubscribeRequest>::with<v1::UnsubscribeResponse>>;
 
-/// The HTTP bridge's Idempotency-Key records; blocking store access, so
-/// it runs detached.
+/// The HTTP bridge's Idempotency-Key records and claims; blocking store
+/// access, so it runs detached. Asked by the bridges of every node for the
+/// requests whose target this node owns.
 using http_idempotency_actor = caf::typed_actor<
   /// Reads the record of a scope (expired records are absent).
   caf::replies_to<v1::HttpIdempotencyGetRequest>::with<
     v1::HttpIdempotencyGetResponse>,
-  /// Stores a record for `ttl`.
+  /// Stores a record for `ttl` and ends the claim it answers.
   caf::replies_to<v1::HttpIdempotencyPutRequest>::with<
-    v1::HttpIdempotencyPutResponse>>;
+    v1::HttpIdempotencyPutResponse>,
+  /// The record of a scope, or a claim on it for a first request, in one
+  /// step; `unavailable` when too many claims are held.
+  caf::replies_to<v1::HttpIdempotencyClaimRequest>::with<
+    v1::HttpIdempotencyClaimResponse>,
+  /// Ends a claim without a record.
+  caf::replies_to<v1::HttpIdempotencyReleaseRequest>::with<
+    v1::HttpIdempotencyReleaseResponse>>;
 
 /// Calls language models: the local provider inline, OpenAI-compatible
 /// upstreams on its own worker threads.

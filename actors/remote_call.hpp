@@ -93,19 +93,17 @@ inline auto remote_failure(std::string node, error_handler on_error) {
 
 } // namespace detail
 
-/// Asks `path` with `msg` within `timeout`; exactly one of the handlers
-/// runs, in `self`'s context. An answer of an unregistered type is
-/// sec::unexpected_response. With `deadlines` (the caller's, whose
+/// Asks `path` on the node `route` names (as route_call found it, or a
+/// handle the caller chose) with `msg` within `timeout`; exactly one of
+/// the handlers runs, in `self`'s context. An answer of an unregistered
+/// type is sec::unexpected_response. With `deadlines` (the caller's, whose
 /// behavior handles atom::deadline) the timeout costs no CAF clock entry.
 template <class Self>
-void ask_anywhere(Self* self, const remote_call_env& env,
-                  const std::string& path, caf::message msg,
-                  std::chrono::milliseconds timeout, reply_handler on_reply,
-                  error_handler on_error,
-                  request_deadlines* deadlines = nullptr) {
-  auto route = route_call(env, path, msg);
-  if (!route)
-    return on_error(route.error());
+void ask_routed(Self* self, const remote_call_env& env, const call_route& route,
+                const std::string& path, caf::message msg,
+                std::chrono::milliseconds timeout, reply_handler on_reply,
+                error_handler on_error,
+                request_deadlines* deadlines = nullptr) {
   // One request and one handler either way: the reply handler covers every
   // bsm.v1 type, too big to instantiate twice.
   caf::duration within{timeout};
@@ -119,8 +117,8 @@ void ask_anywhere(Self* self, const remote_call_env& env,
     on_error = detail::settle_then(*deadlines, mid, std::move(on_error));
     deadlines->watch(self, mid, timeout);
   };
-  if (route->local) {
-    auto handle = self->request(route->local, within, std::move(msg));
+  if (route.local) {
+    auto handle = self->request(route.local, within, std::move(msg));
     watch(handle.id());
     self->add_multiplexed_response_handler(
       handle.id(), any_bsm_v1_reply(std::move(on_reply), std::move(on_error)));
@@ -130,34 +128,44 @@ void ask_anywhere(Self* self, const remote_call_env& env,
   if (!req)
     return on_error(req.error());
   auto handle
-    = self->request(caf::actor_cast<cluster_ingress_actor>(route->remote),
+    = self->request(caf::actor_cast<cluster_ingress_actor>(route.remote),
                     within, std::move(*req));
   watch(handle.id());
   handle.then(detail::decoded_reply(env, on_reply, on_error),
-              detail::remote_failure(route->node, on_error));
+              detail::remote_failure(route.node, on_error));
+}
+
+/// Asks `path` with `msg` wherever it lives (route_call, then ask_routed).
+template <class Self>
+void ask_anywhere(Self* self, const remote_call_env& env,
+                  const std::string& path, caf::message msg,
+                  std::chrono::milliseconds timeout, reply_handler on_reply,
+                  error_handler on_error,
+                  request_deadlines* deadlines = nullptr) {
+  auto route = route_call(env, path, msg);
+  if (!route)
+    return on_error(route.error());
+  ask_routed(self, env, *route, path, std::move(msg), timeout,
+             std::move(on_reply), std::move(on_error), deadlines);
 }
 
 /// Asks `path` on the member `node` (not the owner resolution decides:
 /// one node of a replica set) with `msg` within `timeout`, through its
-/// cluster port; exactly one handler runs, in `self`'s context. Errors:
-/// unavailable when `node` is not connected or goes away.
+/// cluster port. Errors: unavailable when `node` is not connected or goes
+/// away.
 template <class Self>
 void ask_node(Self* self, const remote_call_env& env, const std::string& node,
               const std::string& path, caf::message msg,
               std::chrono::milliseconds timeout, reply_handler on_reply,
               error_handler on_error) {
-  auto remote = env.directory->connection(node);
-  if (!remote)
+  call_route route;
+  route.node = node;
+  route.remote = env.directory->connection(node);
+  if (!route.remote)
     return on_error(
       make_error(errc::unavailable, "node " + node + " is not connected"));
-  auto req = make_remote_ask(env, path, msg, timeout);
-  if (!req)
-    return on_error(req.error());
-  self
-    ->request(caf::actor_cast<cluster_ingress_actor>(remote),
-              caf::duration{timeout}, std::move(*req))
-    .then(detail::decoded_reply(env, on_reply, on_error),
-          detail::remote_failure(node, on_error));
+  ask_routed(self, env, route, path, std::move(msg), timeout,
+             std::move(on_reply), std::move(on_error));
 }
 
 /// A turn of the agent `req.agent()` wherever it lives: `on_reply` gets

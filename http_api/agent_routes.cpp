@@ -154,12 +154,13 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
   if (!env.names->get(agent_path(name)))
     return http::respond_error(*ex, bhttp::status::not_found, "not_found",
                                "no agent '" + name + "'");
+  // The agent's own turn timeout ends a turn first; this only guards
+  // against an agent that never answers. The agent may live on another
+  // node: the call goes there, and its key is checked there.
+  auto timeout = env.opts.max_ask_timeout;
   with_idempotency(
-    self, ex, [self, ex, req = std::move(*req)](responder respond) {
-      // The agent's own turn timeout ends a turn first; this only guards
-      // against an agent that never answers. The agent may live on
-      // another node: the call goes there.
-      auto timeout = self->state.env->opts.max_ask_timeout;
+    self, ex, idempotency_home{agent_path(name), {}, timeout},
+    [self, ex, timeout, req = std::move(*req)](responder respond) {
       ask_agent_anywhere(
         self, self->state.env->call_env(), std::move(req), timeout,
         [respond](const v1::ChatReply& reply) {

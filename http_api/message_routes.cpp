@@ -239,15 +239,12 @@ void tell(http_bridge_pointer self, const http::exchange_ptr& ex, injection in,
 }
 
 void ask(http_bridge_pointer self, const http::exchange_ptr& ex,
-         const injection& in, responder respond) {
+         const injection& in, caf::message msg, responder respond) {
   const auto& env = *self->state.env;
-  auto msg = decode(*env.types, in);
-  if (!msg)
-    return respond(http::make_error_response(msg.error(), ex->request_id()));
   auto types = env.types;
   // The target may live on another node: the ask goes there.
   ask_anywhere(
-    self, env.call_env(), in.target, std::move(*msg), in.timeout,
+    self, env.call_env(), in.target, std::move(msg), in.timeout,
     [ex, respond, types](caf::message reply) {
       auto json = types->encode_json(reply);
       if (!json)
@@ -288,12 +285,20 @@ void post_message(http_bridge_pointer self, ex_ptr ex) {
   if (in->type_name == "bsm.v1.ChatRequest")
     if (auto err = stamp_caller(*ex, in->payload, in->payload_is_json))
       return http::respond_error(*ex, err);
-  with_idempotency(self, ex, [self, ex, in = std::move(*in)](responder r) {
-    if (in.ask)
-      ask(self, ex, in, std::move(r));
-    else
-      tell(self, ex, in, std::move(r));
-  });
+  if (!in->ask)
+    return with_idempotency(self, ex,
+                            idempotency_home{{}, {}, opts.send_timeout},
+                            [self, ex, in = std::move(*in)](responder r) {
+                              tell(self, ex, in, std::move(r));
+                            });
+  // Decoded first: the owner of a memory request depends on its agent.
+  auto msg = decode(*self->state.env->types, *in);
+  if (!msg)
+    return http::respond_error(*ex, msg.error());
+  idempotency_home home{in->target, *msg, in->timeout};
+  with_idempotency(self, ex, std::move(home),
+                   [self, ex, in = std::move(*in), msg = std::move(*msg)](
+                     responder r) { ask(self, ex, in, msg, std::move(r)); });
 }
 
 } // namespace bsm::http_handlers

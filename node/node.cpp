@@ -14,6 +14,7 @@
 #include "actors/cluster_ingress.hpp"
 #include "actors/cluster_membership.hpp"
 #include "actors/event_bus.hpp"
+#include "actors/http_idempotency_store.hpp"
 #include "actors/mailbox_router.hpp"
 #include "actors/memory_actor.hpp"
 #include "actors/node_info_actor.hpp"
@@ -422,6 +423,23 @@ child_spec tool_ledger_child(const node_config& cfg, store* db) {
   return spec;
 }
 
+child_spec http_idempotency_child(const node_config& cfg, store* db) {
+  child_spec spec;
+  spec.name = http_idempotency_path;
+  spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
+  http_idempotency_options opts;
+  opts.ttl = cfg.mailbox.idempotency_ttl;
+  // A claim outlives the longest request a bridge may run for it.
+  opts.claims.max_lease = cfg.http.max_ask_timeout + cfg.http.internal_timeout;
+  spec.start = [db, opts](caf::actor_system& sys,
+                          const std::string&) -> caf::expected<caf::actor> {
+    // Detached: its store reads and writes block its own thread only.
+    return caf::actor_cast<caf::actor>(
+      sys.spawn<caf::detached>(http_idempotency_store, db, opts));
+  };
+  return spec;
+}
+
 void node::add_agent_children(std::vector<child_spec>& children,
                               const supervision_env& sup_env) {
   children.push_back(tool_ledger_child(cfg_, store_.get()));
@@ -470,7 +488,6 @@ child_spec node::http_bridge_child() {
   env->node_name = cfg_.node.name;
   env->started_at = started_at_;
   env->opts = cfg_.http;
-  env->idempotency_ttl = cfg_.mailbox.idempotency_ttl;
   env->types = types_.get();
   env->names = names_;
   env->depths = depths_;
@@ -500,10 +517,10 @@ child_spec node::http_bridge_child() {
   child_spec spec;
   spec.name = http_bridge_path;
   spec.shutdown_timeout = cfg_.supervision.shutdown_timeout;
-  spec.start = [env, routes = http_routes_, db = store_.get()](
+  spec.start = [env, routes = http_routes_](
                  caf::actor_system& sys,
                  const std::string&) -> caf::expected<caf::actor> {
-    return sys.spawn(http_bridge, env, routes, db);
+    return sys.spawn(http_bridge, env, routes);
   };
   return spec;
 }
@@ -547,6 +564,8 @@ caf::error node::start(std::vector<child_spec> extra) {
   add_agent_children(opts.children, env);
   // After the actors it delivers to, so it stops before them.
   opts.children.push_back(mailboxes_child());
+  // Before the bridge, so it stops after the bridge's last answer.
+  opts.children.push_back(http_idempotency_child(cfg_, store_.get()));
   opts.children.push_back(http_bridge_child());
   for (auto& child : extra)
     opts.children.push_back(std::move(child));

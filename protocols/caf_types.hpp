@@ -65,7 +65,9 @@ using bsm_v1_types = type_list<
   v1::EpochClaimRequest, v1::EpochClaimResponse, v1::ReplicaWriteRequest,
   v1::ReplicaWriteResponse, v1::AgentStatePageRequest,
   v1::AgentStatePageResponse, v1::AgentStateLoadRequest,
-  v1::AgentStateLoadResponse>;
+  v1::AgentStateLoadResponse, v1::HttpIdempotencyClaimRequest,
+  v1::HttpIdempotencyClaimResponse, v1::HttpIdempotencyReleaseRequest,
+  v1::HttpIdempotencyReleaseResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

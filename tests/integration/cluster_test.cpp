@@ -1947,6 +1947,77 @@ TEST_F(ClusterRollingTest, AnAskInFlightWhenItsOwnerStopsIsAnswered) {
     EXPECT_EQ(turns[0]["content"], "hold on");
     EXPECT_EQ(turns[1]["content"], "Noted.");
   }
+
+// A chat's and an ask's Idempotency-Key are checked at the node that owns
+// the target: a retry through another node replays the first answer, with
+// one effect, or is refused while the first is still in flight.
+TEST_F(ClusterTest, AnIdempotencyKeyIsCheckedAtTheOwnerThroughEveryNode) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up()) << nodes_[0]->log();
+  const std::string chat = "/v1/agents/courier/chat";
+  const std::string body
+    = R"({"input":"remember that the code is 4711","session_id":"s-key"})";
+  const std::vector<std::pair<std::string, std::string>> key{
+    {"Idempotency-Key", "chat-1"}};
+  auto first = post_json(nodes_[0]->http(), chat, body, key);
+  ASSERT_TRUE(first && first->status == 200) << describe(first);
+  EXPECT_FALSE(first->has_header("Idempotent-Replayed"));
+  // courier runs on C: retried through B, and through C, it is the first
+  // answer again, and the session holds one turn.
+  for (size_t via : {1, 2}) {
+    auto retried = post_json(nodes_[via]->http(), chat, body, key);
+    ASSERT_TRUE(retried && retried->status == 200) << describe(retried);
+    EXPECT_EQ(retried->header("Idempotent-Replayed"), "true");
+    EXPECT_EQ(retried->body, first->body);
+  }
+  auto turns = session_turns(nodes_[1]->http(), "courier", "s-key");
+  ASSERT_TRUE(turns.is_array()) << turns;
+  ASSERT_EQ(turns.size(), 2u) << turns;
+  EXPECT_EQ(turns[0]["content"], "remember that the code is 4711");
+  EXPECT_EQ(turns[1]["content"], body_of(*first)["output"]);
+  auto other = post_json(nodes_[1]->http(), chat,
+                         R"({"input":"forget it","session_id":"s-key"})", key);
+  ASSERT_TRUE(other && other->status == 422) << describe(other);
+  EXPECT_EQ(body_of(*other)["error"]["code"], "idempotency_key_mismatch");
+  // An ask to the ledger (only C has it) held until the test lets it go:
+  // the same key through another node is busy meanwhile.
+  const std::string messages = "/v1/actors/ledger/messages";
+  nlohmann::json ask{{"type", "bsm.v1.PingRequest"},
+                     {"mode", "ask"},
+                     {"timeout_ms", 120'000},
+                     {"payload", {{"payload", base64("hold")}}}};
+  const std::vector<std::pair<std::string, std::string>> held_key{
+    {"Content-Type", "application/json"}, {"Idempotency-Key", "held-1"}};
+  bsm::test::http_connection held{nodes_[0]->http()};
+  ASSERT_TRUE(
+    held.send(bsm::test::make_request("POST", messages, held_key, ask.dump())))
+    << held.error();
+  ASSERT_TRUE(poll_until([&] {
+    return std::filesystem::exists(nodes_[2]->ledger_dir() / "holding");
+  }));
+  auto busy
+    = post_json(nodes_[1]->http(), messages, ask.dump(), {held_key.back()});
+  ASSERT_TRUE(busy && busy->status == 409) << describe(busy);
+  EXPECT_EQ(body_of(*busy)["error"]["code"], "conflict");
+  write_file(nodes_[2]->ledger_dir() / "release", "go\n");
+  auto answer = held.read_response(generous_deadline);
+  ASSERT_TRUE(answer && answer->status == 200) << held.error();
+  auto replayed
+    = post_json(nodes_[1]->http(), messages, ask.dump(), {held_key.back()});
+  ASSERT_TRUE(replayed && replayed->status == 200) << describe(replayed);
+  EXPECT_EQ(replayed->header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(replayed->body, answer->body);
+  // With C gone its keys cannot be checked: 503, not a second run from a
+  // record kept here.
+  nodes_[2]->kill();
+  std::optional<bsm::test::http_response> down;
+  EXPECT_TRUE(poll_until([&] {
+    down = post_json(nodes_[0]->http(), chat, body, key);
+    return down && down->status == 503;
+  }))
+    << describe(down);
+  EXPECT_TRUE(down && down->has_header("Retry-After")) << describe(down);
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The HTTP bridge's Idempotency-Key store spawned detached on a real
-// RocksDB store, as the node runs it: a full disk or a damaged record is an
-// error, never a silent miss (expiring_record_store_test.cpp has the rest).
+// RocksDB store, as the node runs it: a claim is taken once and ended by
+// the answer or a release; a full disk or a damaged record is an error,
+// never a silent miss (expiring_record_store_test.cpp has the rest).
 
 #include "actors/http_idempotency_store.hpp"
 
@@ -38,8 +39,10 @@ protected:
     ASSERT_TRUE(s) << bsm::render(s.error());
     db = std::move(*s);
     sys = std::make_unique<caf::actor_system>(cfg);
+    bsm::http_idempotency_options opts;
+    opts.ttl = ttl;
     idem
-      = sys->spawn<caf::detached>(bsm::http_idempotency_store, db.get(), ttl);
+      = sys->spawn<caf::detached>(bsm::http_idempotency_store, db.get(), opts);
   }
 
   template <class Response, class Request>
@@ -59,6 +62,14 @@ protected:
     req.mutable_record()->set_body("{\"ok\":true}");
     auto resp = ask<bsm::v1::HttpIdempotencyPutResponse>(req);
     return resp ? caf::error{} : resp.error();
+  }
+
+  caf::expected<bsm::v1::HttpIdempotencyClaimResponse>
+  claim(const std::string& scope) {
+    bsm::v1::HttpIdempotencyClaimRequest req;
+    req.set_scope(scope);
+    req.set_lease_ms(3'600'000);
+    return ask<bsm::v1::HttpIdempotencyClaimResponse>(req);
   }
 
   caf::expected<bsm::v1::HttpIdempotencyGetResponse>
@@ -89,7 +100,7 @@ TEST_F(HttpIdempotencyStore, AFullDiskFailsThePutAndKeepsServingReads) {
   EXPECT_TRUE(before->found());
 }
 
-TEST_F(HttpIdempotencyStore, ADamagedRecordIsAnInternalError) {
+TEST_F(HttpIdempotencyStore, ADamagedRecordIsAnInternalErrorToReadsAndClaims) {
   start(1h);
   auto far = bsm::unix_now_ms() + 3'600'000;
   bsm::v1::HttpIdempotencyGetRequest scope;
@@ -101,6 +112,52 @@ TEST_F(HttpIdempotencyStore, ADamagedRecordIsAnInternalError) {
   ASSERT_FALSE(got);
   EXPECT_TRUE(bsm::is(got.error(), bsm::errc::internal))
     << bsm::render(got.error());
+  // Nor is it claimed as if there were none.
+  auto claimed = claim("scope");
+  ASSERT_FALSE(claimed);
+  EXPECT_TRUE(bsm::is(claimed.error(), bsm::errc::internal))
+    << bsm::render(claimed.error());
+}
+
+namespace outcome {
+constexpr auto claimed = bsm::v1::HTTP_IDEMPOTENCY_CLAIM_OUTCOME_CLAIMED;
+constexpr auto in_flight = bsm::v1::HTTP_IDEMPOTENCY_CLAIM_OUTCOME_IN_FLIGHT;
+constexpr auto answered = bsm::v1::HTTP_IDEMPOTENCY_CLAIM_OUTCOME_ANSWERED;
+} // namespace outcome
+
+TEST_F(HttpIdempotencyStore, AClaimHoldsTheKeyUntilItsAnswerIsStored) {
+  start(1h);
+  auto first = claim("POST /v1/agents/a/chat\nk");
+  ASSERT_TRUE(first) << bsm::render(first.error());
+  ASSERT_EQ(first->outcome(), outcome::claimed);
+  EXPECT_NE(first->claim_id(), 0u);
+  auto second = claim("POST /v1/agents/a/chat\nk");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->outcome(), outcome::in_flight);
+  bsm::v1::HttpIdempotencyPutRequest put;
+  put.set_scope("POST /v1/agents/a/chat\nk");
+  put.set_claim_id(first->claim_id());
+  put.mutable_record()->set_status(200);
+  put.mutable_record()->set_body("first");
+  ASSERT_TRUE(ask<bsm::v1::HttpIdempotencyPutResponse>(put));
+  auto third = claim("POST /v1/agents/a/chat\nk");
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->outcome(), outcome::answered);
+  EXPECT_EQ(third->record().body(), "first");
+}
+
+TEST_F(HttpIdempotencyStore, AReleasedClaimLeavesTheKeyFree) {
+  start(1h);
+  auto first = claim("scope");
+  ASSERT_TRUE(first && first->outcome() == outcome::claimed);
+  bsm::v1::HttpIdempotencyReleaseRequest release;
+  release.set_scope("scope");
+  release.set_claim_id(first->claim_id());
+  ASSERT_TRUE(ask<bsm::v1::HttpIdempotencyReleaseResponse>(release));
+  auto again = claim("scope");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome(), outcome::claimed);
+  EXPECT_NE(again->claim_id(), first->claim_id());
 }
 
 } // namespace
