@@ -158,14 +158,20 @@ void ask_node(Self* self, const remote_call_env& env, const std::string& node,
               const std::string& path, caf::message msg,
               std::chrono::milliseconds timeout, reply_handler on_reply,
               error_handler on_error) {
-  call_route route;
-  route.node = node;
-  route.remote = env.directory->connection(node);
-  if (!route.remote)
+  // Not through ask_routed: its deadline branch needs an actor that
+  // handles atom::deadline, which the callers (memory) need not.
+  auto remote = env.directory->connection(node);
+  if (!remote)
     return on_error(
       make_error(errc::unavailable, "node " + node + " is not connected"));
-  ask_routed(self, env, route, path, std::move(msg), timeout,
-             std::move(on_reply), std::move(on_error));
+  auto req = make_remote_ask(env, path, msg, timeout);
+  if (!req)
+    return on_error(req.error());
+  self
+    ->request(caf::actor_cast<cluster_ingress_actor>(remote),
+              caf::duration{timeout}, std::move(*req))
+    .then(detail::decoded_reply(env, on_reply, on_error),
+          detail::remote_failure(node, on_error));
 }
 
 /// A turn of the agent `req.agent()` wherever it lives: `on_reply` gets
