@@ -10,6 +10,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/naming/name_registry.hpp"
+#include "runtime/store/agent_state.hpp"
 #include "runtime/store/big_endian.hpp"
 #include "runtime/store/session_prefix.hpp"
 
@@ -24,20 +25,11 @@ constexpr size_t max_session_id = 128;
 constexpr int max_turns_per_append = 16;
 constexpr size_t max_turn_id = 128;
 
-std::string kv_prefix(const std::string& agent) {
-  return std::string{"kv\0", 3} + agent + '\0';
-}
-
-// Where an agent's sessions begin: every turn key of each of them.
-std::string sessions_base(const std::string& agent) {
-  return std::string{session_turn_tag, sizeof session_turn_tag} + agent + '\0';
-}
-
 // The store's session filters rely on this layout (session_prefix.hpp):
 // the prefix, then the turn's number in session_turn_seq_bytes.
 std::string session_prefix(const std::string& agent,
                            const std::string& session) {
-  return sessions_base(agent) + session + '\0';
+  return memory_sessions_base(agent) + session + '\0';
 }
 
 // Beside the session's turns, never inside their range ("s" NUL ...), so
@@ -45,7 +37,7 @@ std::string session_prefix(const std::string& agent,
 std::string turn_marker_key(const std::string& agent,
                             const std::string& session,
                             const std::string& turn_id) {
-  return std::string{"st\0", 3} + agent + '\0' + session + '\0' + turn_id;
+  return memory_turn_markers_base(agent) + session + '\0' + turn_id;
 }
 
 std::string big_endian(uint64_t x) {
@@ -154,14 +146,15 @@ memory_state::put_write(const v1::MemoryPutRequest& req) const {
     return err;
   if (req.value().size() > limits.max_value_bytes)
     return too_large("value", req.value().size(), limits.max_value_bytes);
-  return memory_write{kv_prefix(req.agent()) + req.key(), req.value(), false};
+  return memory_write{memory_kv_prefix(req.agent()) + req.key(), req.value(),
+                      false};
 }
 
 caf::expected<memory_write>
 memory_state::delete_write(const v1::MemoryDeleteRequest& req) const {
   if (auto err = check_key(req.agent(), req.key()))
     return err;
-  return memory_write{kv_prefix(req.agent()) + req.key(), {}, true};
+  return memory_write{memory_kv_prefix(req.agent()) + req.key(), {}, true};
 }
 
 caf::expected<v1::MemoryPutResponse>
@@ -178,7 +171,8 @@ caf::expected<v1::MemoryGetResponse>
 memory_state::get(const v1::MemoryGetRequest& req) {
   if (auto err = check_key(req.agent(), req.key()))
     return err;
-  auto value = db->get(column::memory, kv_prefix(req.agent()) + req.key());
+  auto value
+    = db->get(column::memory, memory_kv_prefix(req.agent()) + req.key());
   if (!value)
     return value.error();
   v1::MemoryGetResponse result;
@@ -210,7 +204,7 @@ caf::expected<v1::MemoryListResponse>
 memory_state::list(const v1::MemoryListRequest& req) {
   if (auto err = check_agent(req.agent()))
     return err;
-  auto base = kv_prefix(req.agent());
+  auto base = memory_kv_prefix(req.agent());
   auto prefix = base + req.prefix();
   auto limit = page_size(req.limit(), default_list_limit);
   auto it = iterator();
@@ -454,7 +448,7 @@ memory_state::list_sessions(const v1::SessionListRequest& req) {
   if (!req.start_after().empty())
     if (auto err = check_session(req.start_after()))
       return err;
-  auto base = sessions_base(req.agent());
+  auto base = memory_sessions_base(req.agent());
   auto limit = page_size(req.limit(), default_read_limit);
   auto it = iterator();
   // A skip scan: the first key of the next session, then its newest turn.
