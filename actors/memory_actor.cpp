@@ -608,6 +608,36 @@ memory_state::effects(const v1::EffectRequest& req) {
   return result;
 }
 
+caf::expected<v1::StateChunkResponse>
+memory_state::receive_state(const v1::StateChunkRequest& req) {
+  const auto& chunk = req.chunk();
+  v1::StateChunkResponse resp;
+  resp.set_seq(chunk.seq());
+  switch (chunks.check(req.from_node(), chunk.agent(), chunk.seq())) {
+    case chunk_verdict::repeat: return resp;
+    case chunk_verdict::refuse:
+      return make_error(errc::invalid_argument,
+                        "state chunk " + std::to_string(chunk.seq())
+                          + " of agent '" + chunk.agent() + "' from "
+                          + req.from_node()
+                          + " is out of order; start again at 0");
+    case chunk_verdict::apply: break;
+  }
+  // Forgotten before the write as well as after: nothing read before it
+  // may be held across it.
+  auto base = memory_sessions_base(chunk.agent());
+  cache.invalidate_prefix(base);
+  sequences->forget_prefix(base);
+  auto applied = apply_state_chunk(*db, chunk);
+  if (!applied)
+    return applied.error();
+  cache.invalidate_prefix(base);
+  sequences->forget_prefix(base);
+  chunks.applied(req.from_node(), chunk.agent(), chunk.seq());
+  resp.set_applied(static_cast<uint32_t>(*applied));
+  return resp;
+}
+
 memory_actor::behavior_type
 memory(memory_pointer self, store* db, memory_options limits,
        session_cache_metrics metrics,
@@ -658,6 +688,9 @@ memory(memory_pointer self, store* db, memory_options limits,
     },
     [self, reply](const v1::EffectRequest& req) {
       return reply(self->state.effects(req));
+    },
+    [self, reply](const v1::StateChunkRequest& req) {
+      return reply(self->state.receive_state(req));
     },
   };
 }

@@ -4,6 +4,7 @@
 //   "kv" NUL agent NUL key                  -> value
 //   "s"  NUL agent NUL session NUL seq(BE64) -> bsm.v1.SessionTurn
 //   "st" NUL agent NUL session NUL turn id  -> first seq, last seq (BE64 each)
+// (the layout lives in runtime/store/agent_state.hpp).
 // The last marks a turn appended with a turn id (written in the same batch
 // as its turns), so the same turn appended again writes nothing.
 // Session ids hold no control character, so "s" NUL agent NUL session 0x01
@@ -27,6 +28,7 @@
 #include "actors/session_cache.hpp"
 #include "actors/session_sequences.hpp"
 #include "runtime/metrics/instrumented.hpp"
+#include "runtime/store/state_apply.hpp"
 #include "runtime/store/store.hpp"
 
 namespace bsm {
@@ -79,6 +81,19 @@ struct memory_state {
   /// the whole batch. A sequence number handed out in a batch that is
   /// then not committed is skipped, never reused.
   caf::expected<v1::EffectResponse> effects(const v1::EffectRequest& req);
+
+  /// Writes a chunk of an agent's state from another node in one atomic
+  /// batch (runtime/store/state_apply.hpp: the first chunk replaces what
+  /// this store held of the agent, a chunk sent again is answered without
+  /// a write) and forgets the agent's sessions held in memory, whose store
+  /// copy it replaced. Errors: invalid_argument (an entry outside the
+  /// agent's state, a chunk out of order: start again at seq 0), those of
+  /// the store's write.
+  caf::expected<v1::StateChunkResponse>
+  receive_state(const v1::StateChunkRequest& req);
+
+  /// The next chunk expected per sending node and agent.
+  chunk_sequences chunks;
 
 private:
   caf::expected<memory_write> put_write(const v1::MemoryPutRequest& req) const;
@@ -135,7 +150,8 @@ using memory_pointer = caf::stateful_actor<
     caf::replies_to<v1::SessionReadRequest>::with<v1::SessionReadResponse>,
     caf::replies_to<v1::SessionListRequest>::with<v1::SessionListResponse>,
     caf::replies_to<v1::SessionPageRequest>::with<v1::SessionPageResponse>,
-    caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>>>*;
+    caf::replies_to<v1::EffectRequest>::with<v1::EffectResponse>,
+    caf::replies_to<v1::StateChunkRequest>::with<v1::StateChunkResponse>>>*;
 
 /// Spawn with
 /// `sys.spawn<caf::detached>(memory, &db, limits, metrics, sequences)`

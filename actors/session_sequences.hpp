@@ -70,6 +70,10 @@ public:
   /// A store read showed the pending turn of `session` (or a later one).
   void seen(std::string_view session);
 
+  /// Forgets every session whose key starts with `prefix`, pending or
+  /// not: their store copy was replaced (a hand-off of the agent's state).
+  void forget_prefix(std::string_view prefix);
+
   size_t sessions() const noexcept {
     return last_.size();
   }

@@ -14,6 +14,7 @@
 #include "bsm/v1/credentials.pb.h"
 #include "bsm/v1/envelope.pb.h"
 #include "bsm/v1/events.pb.h"
+#include "bsm/v1/handoff.pb.h"
 #include "bsm/v1/http.pb.h"
 #include "bsm/v1/mailbox.pb.h"
 #include "bsm/v1/memory.pb.h"
@@ -61,7 +62,9 @@ using bsm_v1_types = type_list<
   v1::ApiKeyInfo, v1::ApiKeyCreateRequest, v1::ApiKeyCreateResponse,
   v1::ApiKeyListRequest, v1::ApiKeyListResponse, v1::ApiKeyRevokeRequest,
   v1::ApiKeyRevokeResponse, v1::SessionListRequest, v1::SessionSummary,
-  v1::SessionListResponse, v1::SessionPageRequest, v1::SessionPageResponse>;
+  v1::SessionListResponse, v1::SessionPageRequest, v1::SessionPageResponse,
+  v1::StateEntry, v1::StateChunk, v1::StateChunkRequest, v1::StateChunkResponse,
+  v1::HandoffStatus, v1::LeaveRequest, v1::LeaveResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

@@ -269,6 +269,62 @@ TEST_F(Directory, HashedStatefulNameKeepsADownOwnerButNotALeftOne) {
   EXPECT_EQ(o.node, rendezvous_owner(path, {"self", "node-a"}));
 }
 
+// A decommission: while this node hands its state over, its stateful
+// names and partitions resolve to nobody here (the others still see it as
+// their owner); once it has left, to their next owners; the others' names
+// stay where they were.
+TEST_F(Directory, ALeavingNodeServesNoneOfItsNamesThenResolvesPastItself) {
+  auto mine = path_owned_by("self", {"self", "node-a", "node-b"});
+  auto theirs = path_owned_by("node-b", {"self", "node-a", "node-b"});
+  ASSERT_FALSE(mine.empty());
+  ASSERT_FALSE(theirs.empty());
+  dir.set_placements({{mine, placement{}}, {theirs, placement{}}});
+  dir.set_members({info("node-a", up), info("node-b", up)});
+  EXPECT_TRUE(resolve_ok(mine).local);
+  EXPECT_TRUE(dir.may_serve_locally(mine));
+
+  dir.set_self_role(bsm::cluster::self_role::handing_off);
+  auto o = dir.resolve(mine);
+  ASSERT_FALSE(o);
+  EXPECT_TRUE(bsm::is(o.error(), bsm::errc::unavailable));
+  EXPECT_NE(bsm::render(o.error()).find("handing its state over"),
+            std::string::npos)
+    << bsm::render(o.error());
+  EXPECT_FALSE(dir.may_serve_locally(mine));
+  EXPECT_FALSE(dir.resolve_partition(mine)) << "its memory partitions too";
+  EXPECT_EQ(resolve_ok(theirs).node, "node-b");
+  auto next = rendezvous_owner(mine, {"node-a", "node-b"});
+  auto as_member = dir.resolve_as(mine, bsm::cluster::self_view::as_member);
+  ASSERT_TRUE(as_member);
+  EXPECT_TRUE(as_member->local);
+  auto without = dir.resolve_as(mine, bsm::cluster::self_view::without_self);
+  ASSERT_TRUE(without);
+  EXPECT_EQ(without->node, next);
+
+  dir.set_self_role(bsm::cluster::self_role::departed);
+  EXPECT_EQ(resolve_ok(mine).node, next);
+  EXPECT_EQ(resolve_ok(theirs).node, "node-b");
+  EXPECT_FALSE(dir.may_serve_locally(mine));
+}
+
+TEST_F(Directory, ALeavingMemberKeepsItsNamesUntilItHasLeft) {
+  auto path = path_owned_by("node-b", {"self", "node-a", "node-b"});
+  ASSERT_FALSE(path.empty());
+  place(path, "", false);
+  dir.set_members(
+    {info("node-a", up), info("node-b", bsm::v1::MEMBER_STATE_LEAVING)});
+  auto o = resolve_ok(path);
+  EXPECT_EQ(o.node, "node-b");
+  EXPECT_EQ(o.state, bsm::v1::MEMBER_STATE_LEAVING);
+  EXPECT_TRUE(dir.accepts("node-b", 1));
+  dir.set_members({info("node-a", up), info("node-b", left, 1, {}, 1)});
+  EXPECT_NE(resolve_ok(path).node, "node-b");
+  EXPECT_FALSE(dir.accepts("node-b", 1));
+  EXPECT_TRUE(dir.accepts_link("node-b", 1))
+    << "a node that left still forwards what it held";
+  EXPECT_FALSE(dir.accepts_link("node-b", 2));
+}
+
 TEST_F(Directory, HashedStatelessNameUsesOnlyLiveMembersAndThisNode) {
   dir.set_members({info("node-up", up), info("node-suspect", suspect),
                    info("node-down", down), info("node-left", left)});
