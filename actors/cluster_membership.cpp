@@ -488,9 +488,18 @@ cluster_membership(cluster_membership_pointer self,
         = status.phase() != self->state.handoff.phase()
           && self->state.env.directory->role() == cluster::self_role::departed;
       self->state.handoff = std::move(status);
-      // Say it at once rather than at the next tick.
-      if (departed)
-        send_heartbeats(self, departure::none);
+      if (!departed)
+        return;
+      // Say it at once rather than at the next tick, and leave the Redis
+      // table for good (the worker removes the record, then stops).
+      send_heartbeats(self, departure::none);
+      if (auto& redis = self->state.redis) {
+        v1::Heartbeat bye;
+        *bye.mutable_from() = self_record(self);
+        bye.set_leaving(true);
+        caf::anon_send(redis, std::move(bye));
+        redis = nullptr;
+      }
     },
   };
 }
