@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/memory_partition.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 
@@ -22,10 +23,16 @@ caf::error not_a_member(const std::string& node, uint64_t incarnation) {
                         "declared down, or stale)");
 }
 
-// A placed name this node may not run yet: its owner may be a member it
-// does not know (runtime/cluster/join_rule.hpp).
+// A placed name this node may not run: it is still joining (the owner may
+// be a member it does not know, runtime/cluster/join_rule.hpp), or it is
+// leaving and hands the name over.
 caf::error not_joined(const cluster_ingress_env& env,
                       const std::string& target) {
+  if (env.directory->role() != cluster::self_role::member)
+    return make_error(errc::unavailable,
+                      "node " + env.directory->self()
+                        + " is leaving the cluster and no longer serves '"
+                        + target + "'");
   return make_error(errc::unavailable,
                     "node " + env.directory->self()
                       + " has not joined its cluster yet, so it does not "
@@ -37,6 +44,25 @@ caf::error stopping(const cluster_ingress_env& env) {
   return make_error(errc::unavailable,
                     "node " + env.directory->self()
                       + " is stopping; ask again once it is back");
+}
+
+// A request to memory about a partition this node does not serve (it
+// hands it over, or the sender's view is older than this node's): refused,
+// so that nothing is written where it would be lost.
+caf::error not_here(const cluster_ingress_env& env,
+                    const v1::Envelope& envelope) {
+  auto partition = memory_partition(envelope.target(), envelope.type_name(),
+                                    envelope.payload());
+  if (!partition)
+    return caf::none;
+  auto owner = memory_owner(*env.directory, *partition);
+  if (!owner)
+    return owner.error();
+  if (!owner->local)
+    return make_error(errc::unavailable,
+                      "the memory of '" + *partition + "' is kept by node "
+                        + owner->node + ", not by " + env.directory->self());
+  return caf::none;
 }
 
 bool accepted(const cluster_ingress_env& env, const std::string& node,
@@ -99,7 +125,10 @@ caf::error check_order(cluster_ingress_pointer self,
 caf::result<v1::LinkAck> append_batch(cluster_ingress_pointer self,
                                       const cluster_ingress_env& env,
                                       v1::LinkBatch& batch) {
-  if (!accepted(env, batch.from_node(), batch.from_incarnation()))
+  // A node that left still forwards what it held: its batches are taken.
+  if (!env.directory
+      || !env.directory->accepts_link(batch.from_node(),
+                                      batch.from_incarnation()))
     return not_a_member(batch.from_node(), batch.from_incarnation());
   if (batch.entries_size() == 0)
     return v1::LinkAck{};
@@ -147,6 +176,8 @@ caf::result<v1::RemoteAskResponse> ask_local(cluster_ingress_pointer self,
   const auto& envelope = req.envelope();
   if (!env.directory->may_serve_locally(envelope.target()))
     return not_joined(env, envelope.target());
+  if (auto err = not_here(env, envelope))
+    return err;
   auto msg = env.types->decode(envelope.type_name(), envelope.payload());
   if (!msg)
     return msg.error();
@@ -206,6 +237,11 @@ void tell_local(const cluster_ingress_env& env, const v1::RemoteTell& tell) {
     env.log->debug("dropped a tell from {} to '{}': {}", tell.from_node(),
                    envelope.target(),
                    render(not_joined(env, envelope.target())));
+    return;
+  }
+  if (auto err = not_here(env, envelope)) {
+    env.log->debug("dropped a tell from {} to '{}': {}", tell.from_node(),
+                   envelope.target(), render(err));
     return;
   }
   auto msg = env.types->decode(envelope.type_name(), envelope.payload());

@@ -9,6 +9,8 @@
 #include "actors/cluster_ingress.hpp"
 #include "actors/cluster_table.hpp"
 #include "actors/event_bus.hpp"
+#include "actors/handoff_actor.hpp"
+#include "actors/remote_call.hpp"
 #include "protocols/enum_label.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
@@ -172,6 +174,10 @@ void send_heartbeats(self_pointer self, departure how) {
   v1::Heartbeat hb;
   *hb.mutable_from() = me;
   hb.set_stopping(how == departure::stopping);
+  // A decommission under way: the hand-off first, then the leave itself.
+  auto role = st.env.directory->role();
+  hb.set_handing_off(role == cluster::self_role::handing_off);
+  hb.set_leaving(role == cluster::self_role::departed);
   for (const auto& [name, m] : st.table->members()) {
     auto* k = hb.add_known();
     k->set_name(name);
@@ -267,7 +273,8 @@ void on_heartbeat(self_pointer self, const v1::Heartbeat& hb) {
     st.table->on_leave(from.name(), from.incarnation(), ts);
   else if (hb.stopping())
     st.table->on_stopping(from.name(), from.incarnation(), ts);
-  else if (st.table->on_heartbeat(from, now, unix_now_ms(), ts))
+  else if (st.table->on_heartbeat(from, now, unix_now_ms(), ts,
+                                  hb.handing_off()))
     st.join->heard(from.name());
   // The sender declared this very incarnation down: anything this node
   // sends under it is refused, so it becomes a new one.
@@ -313,11 +320,20 @@ v1::ClusterViewResponse view(self_pointer self) {
   v1::ClusterViewResponse resp;
   resp.set_self(st.env.directory->self());
   resp.set_joined(st.env.directory->joined());
+  *resp.mutable_handoff() = st.handoff;
   auto* me = resp.add_members();
   auto rec = self_record(self);
   me->set_name(rec.name());
   me->set_address(rec.cluster_address());
-  me->set_state(v1::MEMBER_STATE_UP);
+  switch (st.env.directory->role()) {
+    case cluster::self_role::member: me->set_state(v1::MEMBER_STATE_UP); break;
+    case cluster::self_role::handing_off:
+      me->set_state(v1::MEMBER_STATE_LEAVING);
+      break;
+    case cluster::self_role::departed:
+      me->set_state(v1::MEMBER_STATE_LEFT);
+      break;
+  }
   me->set_agents(rec.agents());
   me->set_last_seen_unix_ms(unix_now_ms());
   me->set_incarnation(rec.incarnation());
@@ -337,6 +353,82 @@ v1::ClusterViewResponse view(self_pointer self) {
               return a.name() < b.name();
             });
   return resp;
+}
+
+// One decommission at a time: two leaving at once would each hand their
+// names to the other.
+caf::error check_leave(self_pointer self, const std::string& node) {
+  auto& st = self->state;
+  auto busy = [](v1::MemberState x) {
+    return x == v1::MEMBER_STATE_LEAVING || x == v1::MEMBER_STATE_LEFT;
+  };
+  if (node == st.env.directory->self()) {
+    if (st.env.directory->role() != cluster::self_role::member)
+      return make_error(errc::already_exists,
+                        "node " + node + " is already leaving");
+  } else {
+    const auto* m = st.table->find(node);
+    if (m == nullptr)
+      return make_error(errc::not_found,
+                        "no member named '" + node + "' in the cluster");
+    if (busy(m->state))
+      return make_error(errc::already_exists, "node " + node + " is already "
+                                                + state_label(m->state));
+    if (m->state == v1::MEMBER_STATE_DOWN)
+      return make_error(errc::unavailable,
+                        "node " + node
+                          + " is down: it must run to hand its state over");
+  }
+  for (const auto& [name, m] : st.table->members())
+    if (name != node && m.state == v1::MEMBER_STATE_LEAVING)
+      return make_error(errc::already_exists,
+                        "node " + name
+                          + " is leaving; one decommission at a time");
+  return caf::none;
+}
+
+caf::result<v1::LeaveResponse> leave(self_pointer self,
+                                     const v1::LeaveRequest& req) {
+  auto& st = self->state;
+  if (auto err = check_leave(self, req.node()))
+    return err;
+  auto here = req.node() == st.env.directory->self();
+  auto timeout = st.env.opts.connect_timeout;
+  if (here) {
+    auto worker = st.env.names->get(handoff_path);
+    if (!worker)
+      return make_error(errc::unavailable, "the hand-off actor is not running");
+    return self->delegate(caf::actor_cast<handoff_actor>(*worker), req);
+  }
+  auto conn = st.env.directory->connection(req.node());
+  if (!conn)
+    return make_error(errc::unavailable,
+                      "node " + req.node() + " is not connected");
+  remote_call_env calls;
+  calls.names = st.env.names;
+  calls.directory = st.env.directory;
+  calls.types = st.env.types;
+  auto ask = make_remote_ask(calls, cluster_membership_path,
+                             caf::make_message(req), timeout);
+  if (!ask)
+    return ask.error();
+  auto rp = self->make_response_promise<v1::LeaveResponse>();
+  self
+    ->request(caf::actor_cast<cluster_ingress_actor>(conn), timeout,
+              std::move(*ask))
+    .then(
+      [rp, calls](v1::RemoteAskResponse& resp) mutable {
+        auto reply = decode_remote_reply(calls, resp);
+        if (!reply)
+          rp.deliver(reply.error());
+        else if (!reply->match_elements<v1::LeaveResponse>())
+          rp.deliver(make_error(errc::internal,
+                                "a leave was answered with another type"));
+        else
+          rp.deliver(reply->get_as<v1::LeaveResponse>(0));
+      },
+      [rp](caf::error& err) mutable { rp.deliver(err); });
+  return rp;
 }
 
 } // namespace
@@ -390,6 +482,25 @@ cluster_membership(cluster_membership_pointer self,
     [self](v1::Heartbeat& hb) { on_heartbeat(self, hb); },
     [self](v1::ClusterViewRequest&) { return view(self); },
     [self](atom::tick) { tick(self); },
+    [self](const v1::LeaveRequest& req) { return leave(self, req); },
+    [self](v1::HandoffStatus& status) {
+      auto departed
+        = status.phase() != self->state.handoff.phase()
+          && self->state.env.directory->role() == cluster::self_role::departed;
+      self->state.handoff = std::move(status);
+      if (!departed)
+        return;
+      // Say it at once rather than at the next tick, and leave the Redis
+      // table for good (the worker removes the record, then stops).
+      send_heartbeats(self, departure::none);
+      if (auto& redis = self->state.redis) {
+        v1::Heartbeat bye;
+        *bye.mutable_from() = self_record(self);
+        bye.set_leaving(true);
+        caf::anon_send(redis, std::move(bye));
+        redis = nullptr;
+      }
+    },
   };
 }
 

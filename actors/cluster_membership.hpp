@@ -21,7 +21,11 @@
 // member is told the node is stopping (they mark it down at once and its
 // stateful agents wait for it) and its liveness key is deleted; its record
 // stays. Until the join rule (runtime/cluster/join_rule.hpp) holds, the
-// directory places no hashed name anywhere.
+// directory places no hashed name anywhere. A decommission (LeaveRequest,
+// asked of any member and passed to the one that leaves) is the leave:
+// the hand-off actor (actors/handoff_actor.hpp) hands the node's state
+// over while its heartbeats say `handing_off` (the others show it
+// leaving), then they say `leaving` (the others mark it left).
 
 #include <chrono>
 #include <map>
@@ -36,6 +40,7 @@
 #include "runtime/cluster/directory.hpp"
 #include "runtime/cluster/join_rule.hpp"
 #include "runtime/cluster/member_table.hpp"
+#include "runtime/messages/type_registry.hpp"
 #include "runtime/naming/name_registry.hpp"
 #include "runtime/store/store_writer.hpp"
 
@@ -53,6 +58,9 @@ struct cluster_membership_env {
   /// to peers through it, so outgoing connections are guarded and, with
   /// cluster.tls_*, mutual TLS too. Default: CAF's own middleman.
   caf::io::middleman_actor transport;
+  /// Encodes a leave passed on to another member. REQUIRES: outlives the
+  /// actor.
+  const type_registry* types = nullptr;
 };
 
 /// The key of the node's incarnation in the meta column.
@@ -77,6 +85,8 @@ struct cluster_membership_state {
   /// When the incarnation was last raised.
   std::chrono::steady_clock::time_point raised_at;
   std::unique_ptr<cluster::join_rule> join;
+  /// This node's decommission as the hand-off actor last reported it.
+  v1::HandoffStatus handoff;
 };
 
 using cluster_membership_pointer

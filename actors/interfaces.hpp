@@ -47,7 +47,10 @@ using memory_actor = caf::typed_actor<
   caf::replies_to<v1::EpochClaimRequest>::with<v1::EpochClaimResponse>,
   caf::replies_to<v1::ReplicaWriteRequest>::with<v1::ReplicaWriteResponse>,
   caf::replies_to<v1::AgentStatePageRequest>::with<v1::AgentStatePageResponse>,
-  caf::replies_to<v1::AgentStateLoadRequest>::with<v1::AgentStateLoadResponse>>;
+  caf::replies_to<v1::AgentStateLoadRequest>::with<v1::AgentStateLoadResponse>,
+
+  /// Writes a chunk of an agent's state handed over from another node.
+  caf::replies_to<v1::StateChunkRequest>::with<v1::StateChunkResponse>>;
 
 /// The node's durable send: validates an envelope and hands it to the
 /// target's mailbox. Also what the cluster port serves to other processes.
@@ -80,6 +83,17 @@ using cluster_membership_actor = caf::typed_actor<
   /// Every member with its state (GET /v1/cluster).
   caf::replies_to<v1::ClusterViewRequest>::with<v1::ClusterViewResponse>,
   /// Internal timer: send heartbeats, age members, reconnect.
+  caf::reacts_to<atom::tick>,
+  /// Decommissions a member: this node, or passed on to that member.
+  caf::replies_to<v1::LeaveRequest>::with<v1::LeaveResponse>,
+  /// This node's decommission progressed (from the hand-off actor).
+  caf::reacts_to<v1::HandoffStatus>>;
+
+/// This node's decommission (path "handoff", actors/handoff_actor.hpp).
+using handoff_actor = caf::typed_actor<
+  /// Starts it; LeaveRequest.node is this node.
+  caf::replies_to<v1::LeaveRequest>::with<v1::LeaveResponse>,
+  /// Internal timer: the next step.
   caf::reacts_to<atom::tick>>;
 
 /// The Redis membership table, run by a detached worker: in, a Heartbeat

@@ -1,5 +1,7 @@
 #include "actors/mailbox_actor.hpp"
 
+#include "actors/cluster_ingress.hpp"
+#include "actors/memory_partition.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm {
@@ -29,6 +31,15 @@ public:
   void begin_drain();
 
 private:
+  /// What this node's decommission asks of the next delivery: nothing
+  /// (deliver here), wait (it hands its state over), or forward (it left
+  /// and `e` is another node's now); the router to forward through.
+  enum class departure_step { deliver, wait, forward };
+  departure_step on_departure(const mailbox::entry& e, caf::actor& router);
+  /// Sends `e` (or the batch) on to its owner through the router: a durable
+  /// append to the outbox, answered like a delivery.
+  void forward(mailbox::entry e, const caf::actor& router);
+  void forward_batch(const caf::actor& router);
   void flush_acks();
   /// Now, on the actor clock; arms the delivery timeout.
   mailbox::delivery_queue::time_point started();
@@ -48,6 +59,22 @@ void mailbox_logic::try_deliver() {
     if (pending.empty()) {
       core_.maybe_read();
       break;
+    }
+    caf::actor router;
+    auto step = on_departure(pending.front(), router);
+    if (step == departure_step::wait) {
+      core_.wait_then_deliver(queue_.backoff());
+      break;
+    }
+    if (step == departure_step::forward) {
+      if (self_->state.store_backed) {
+        forward_batch(router);
+      } else {
+        auto e = queue_.take_next();
+        core_.maybe_read();
+        forward(std::move(e), router);
+      }
+      continue;
     }
     if (const auto* dir = core_.env().directory.get();
         dir && !dir->may_serve_locally(core_.target())) {
@@ -87,6 +114,82 @@ void mailbox_logic::try_deliver() {
     deliver(std::move(e), *handle);
   }
   flush_acks();
+}
+
+mailbox_logic::departure_step
+mailbox_logic::on_departure(const mailbox::entry& e, caf::actor& router) {
+  const auto* dir = core_.env().directory.get();
+  if (!dir || dir->role() == cluster::self_role::member)
+    return departure_step::deliver;
+  // While the state is copied nothing may change it here.
+  if (dir->role() == cluster::self_role::handing_off)
+    return departure_step::wait;
+  const auto& envelope = e.envelope;
+  auto partition = memory_partition(core_.target(), envelope.type_name(),
+                                    envelope.payload());
+  if (!partition && !dir->placement_of(core_.target()))
+    return departure_step::deliver;
+  auto owner = resolve_request(*dir, core_.target(), partition);
+  if (owner && owner->local)
+    return departure_step::deliver;
+  auto handle = core_.env().names->get(mailbox_router_path);
+  if (!owner || !handle)
+    return departure_step::wait;
+  router = *handle;
+  return departure_step::forward;
+}
+
+void mailbox_logic::forward(mailbox::entry e, const caf::actor& router) {
+  v1::SendRequest req;
+  *req.mutable_envelope() = e.envelope;
+  watch(router);
+  auto token = queue_.start(std::move(e), started());
+  self_
+    ->request(caf::actor_cast<mailbox_router_actor>(router), caf::infinite,
+              std::move(req))
+    .then([self = self_, token](
+            v1::SendResponse&) { mailbox_logic{self}.answered(token, {}); },
+          [self = self_, token](caf::error& err) {
+            mailbox_logic{self}.answered(token, err);
+          });
+}
+
+// A store-backed batch is removed by its commit: forwarded whole, it
+// commits no writes once every envelope is in an outbox (one that fails
+// sends the batch again; the receivers drop the duplicates by key).
+void mailbox_logic::forward_batch(const caf::actor& router) {
+  struct tally {
+    size_t waiting = 0;
+    bool failed = false;
+  };
+  auto batch = queue_.take_batch();
+  core_.maybe_read();
+  std::vector<v1::Envelope> envelopes;
+  for (const auto& e : batch)
+    envelopes.push_back(e.envelope);
+  watch(router);
+  auto token = queue_.start(std::move(batch), started());
+  auto count = std::make_shared<tally>();
+  count->waiting = envelopes.size();
+  for (auto& envelope : envelopes) {
+    v1::SendRequest req;
+    *req.mutable_envelope() = std::move(envelope);
+    self_
+      ->request(caf::actor_cast<mailbox_router_actor>(router), caf::infinite,
+                std::move(req))
+      .then(
+        [self = self_, token, count](v1::SendResponse&) {
+          if (--count->waiting == 0 && !count->failed)
+            mailbox_logic{self}.effects_answered(token, v1::EffectResponse{});
+        },
+        [self = self_, token, count](caf::error& err) {
+          --count->waiting;
+          if (count->failed)
+            return;
+          count->failed = true;
+          mailbox_logic{self}.answered(token, err);
+        });
+  }
 }
 
 // The window's acknowledgements go to the store writer in one write once

@@ -14,6 +14,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/naming/name_registry.hpp"
+#include "runtime/store/agent_state.hpp"
 #include "runtime/store/big_endian.hpp"
 #include "runtime/store/session_prefix.hpp"
 
@@ -139,14 +140,15 @@ memory_state::put_write(const v1::MemoryPutRequest& req) const {
     return err;
   if (req.value().size() > limits.max_value_bytes)
     return too_large("value", req.value().size(), limits.max_value_bytes);
-  return memory_write{kv_prefix(req.agent()) + req.key(), req.value(), false};
+  return memory_write{memory_kv_prefix(req.agent()) + req.key(), req.value(),
+                      false};
 }
 
 caf::expected<memory_write>
 memory_state::delete_write(const v1::MemoryDeleteRequest& req) const {
   if (auto err = check_key(req.agent(), req.key()))
     return err;
-  return memory_write{kv_prefix(req.agent()) + req.key(), {}, true};
+  return memory_write{memory_kv_prefix(req.agent()) + req.key(), {}, true};
 }
 
 caf::error memory_state::commit(const std::vector<memory_write>& writes) {
@@ -193,7 +195,8 @@ caf::expected<v1::MemoryGetResponse>
 memory_state::get(const v1::MemoryGetRequest& req) {
   if (auto err = check_key(req.agent(), req.key()))
     return err;
-  auto value = db->get(column::memory, kv_prefix(req.agent()) + req.key());
+  auto value
+    = db->get(column::memory, memory_kv_prefix(req.agent()) + req.key());
   if (!value)
     return value.error();
   v1::MemoryGetResponse result;
@@ -227,7 +230,7 @@ caf::expected<v1::MemoryListResponse>
 memory_state::list(const v1::MemoryListRequest& req) {
   if (auto err = check_agent(req.agent()))
     return err;
-  auto base = kv_prefix(req.agent());
+  auto base = memory_kv_prefix(req.agent());
   auto prefix = base + req.prefix();
   auto limit = page_size(req.limit(), default_list_limit);
   auto it = iterator();
@@ -475,7 +478,7 @@ memory_state::list_sessions(const v1::SessionListRequest& req) {
   if (!req.start_after().empty())
     if (auto err = check_session(req.start_after()))
       return err;
-  auto base = sessions_base(req.agent());
+  auto base = memory_sessions_base(req.agent());
   auto limit = page_size(req.limit(), default_read_limit);
   auto it = iterator();
   // A skip scan: the first key of the next session, then its newest turn.
@@ -633,6 +636,36 @@ memory_state::effects(const v1::EffectRequest& req) {
     }
   }
   return result;
+}
+
+caf::expected<v1::StateChunkResponse>
+memory_state::receive_state(const v1::StateChunkRequest& req) {
+  const auto& chunk = req.chunk();
+  v1::StateChunkResponse resp;
+  resp.set_seq(chunk.seq());
+  switch (chunks.check(req.from_node(), chunk.agent(), chunk.seq())) {
+    case chunk_verdict::repeat: return resp;
+    case chunk_verdict::refuse:
+      return make_error(errc::invalid_argument,
+                        "state chunk " + std::to_string(chunk.seq())
+                          + " of agent '" + chunk.agent() + "' from "
+                          + req.from_node()
+                          + " is out of order; start again at 0");
+    case chunk_verdict::apply: break;
+  }
+  // Forgotten before the write as well as after: nothing read before it
+  // may be held across it.
+  auto base = memory_sessions_base(chunk.agent());
+  cache.invalidate_prefix(base);
+  sequences->forget_prefix(base);
+  auto applied = apply_state_chunk(*db, chunk);
+  if (!applied)
+    return applied.error();
+  cache.invalidate_prefix(base);
+  sequences->forget_prefix(base);
+  chunks.applied(req.from_node(), chunk.agent(), chunk.seq());
+  resp.set_applied(static_cast<uint32_t>(*applied));
+  return resp;
 }
 
 namespace {
@@ -888,6 +921,9 @@ memory_actor::behavior_type memory(memory_pointer self, store* db,
     },
     [&st, reply](const v1::AgentStateLoadRequest& req) {
       return reply(memory_flow::on_load(st, req));
+    },
+    [self, reply](const v1::StateChunkRequest& req) {
+      return reply(self->state.receive_state(req));
     },
   };
 }

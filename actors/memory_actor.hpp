@@ -4,6 +4,7 @@
 //   "kv" NUL agent NUL key                  -> value
 //   "s"  NUL agent NUL session NUL seq(BE64) -> bsm.v1.SessionTurn
 //   "st" NUL agent NUL session NUL turn id  -> first seq, last seq (BE64 each)
+// (the layout lives in runtime/store/agent_state.hpp).
 // The last marks a turn appended with a turn id (written in the same batch
 // as its turns), so the same turn appended again writes nothing.
 // Session ids hold no control character, so "s" NUL agent NUL session 0x01
@@ -29,6 +30,7 @@
 #include "actors/session_cache.hpp"
 #include "actors/session_sequences.hpp"
 #include "runtime/metrics/instrumented.hpp"
+#include "runtime/store/state_apply.hpp"
 #include "runtime/store/store.hpp"
 
 namespace bsm {
@@ -105,6 +107,19 @@ struct memory_state {
   /// Commits `plan` and returns its answer.
   template <class Response>
   caf::expected<Response> commit(caf::expected<planned<Response>> plan);
+
+  /// Writes a chunk of an agent's state from another node in one atomic
+  /// batch (runtime/store/state_apply.hpp: the first chunk replaces what
+  /// this store held of the agent, a chunk sent again is answered without
+  /// a write) and forgets the agent's sessions held in memory, whose store
+  /// copy it replaced. Errors: invalid_argument (an entry outside the
+  /// agent's state, a chunk out of order: start again at seq 0), those of
+  /// the store's write.
+  caf::expected<v1::StateChunkResponse>
+  receive_state(const v1::StateChunkRequest& req);
+
+  /// The next chunk expected per sending node and agent.
+  chunk_sequences chunks;
 
 private:
   caf::expected<memory_write> put_write(const v1::MemoryPutRequest& req) const;

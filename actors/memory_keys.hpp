@@ -1,24 +1,26 @@
 #pragma once
 
-// The memory family's key layout (see memory_actor.hpp), one place for the
-// memory actor and for the copies of an agent's state (agent_state.hpp).
+// The memory family's keys of one agent, as the memory actor and the
+// copies of an agent's state (agent_state.hpp) name them; the layout
+// itself is runtime/store/agent_state.hpp's.
 
 #include <array>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "runtime/store/agent_state.hpp"
 #include "runtime/store/session_prefix.hpp"
 
 namespace bsm::memory_keys {
 
 inline std::string kv_prefix(const std::string& agent) {
-  return std::string{"kv\0", 3} + agent + '\0';
+  return memory_kv_prefix(agent);
 }
 
 /// Where an agent's sessions begin: every turn key of each of them.
 inline std::string sessions_base(const std::string& agent) {
-  return std::string{session_turn_tag, sizeof session_turn_tag} + agent + '\0';
+  return memory_sessions_base(agent);
 }
 
 /// The store's session filters rely on this layout (session_prefix.hpp):
@@ -30,7 +32,7 @@ inline std::string session_prefix(const std::string& agent,
 
 /// Where an agent's turn markers begin.
 inline std::string markers_base(const std::string& agent) {
-  return std::string{"st\0", 3} + agent + '\0';
+  return memory_turn_markers_base(agent);
 }
 
 /// Beside the session's turns, never inside their range ("s" NUL ...), so

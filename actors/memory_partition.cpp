@@ -105,6 +105,15 @@ std::optional<std::string> replicated_partition(const cluster::directory& dir,
   return std::string{memory_path} + "/" + agent;
 }
 
+caf::expected<cluster::owner> memory_owner_as(const cluster::directory& dir,
+                                              const std::string& agent,
+                                              cluster::self_view view) {
+  auto placed = agent_path(agent);
+  if (dir.placement_of(placed))
+    return dir.resolve_as(placed, view);
+  return dir.resolve_as(std::string{memory_path} + "/" + agent, view);
+}
+
 caf::expected<cluster::owner>
 resolve_request(const cluster::directory& dir, const std::string& target,
                 const std::optional<std::string>& partition) {

@@ -54,6 +54,12 @@ caf::expected<cluster::owner> memory_owner(const cluster::directory& dir,
 std::optional<std::string> replicated_partition(const cluster::directory& dir,
                                                 const std::string& agent);
 
+/// The node serving `agent`'s memory as `view` sees it (a decommission:
+/// who owned it, who owns it next), whatever this node's role.
+caf::expected<cluster::owner> memory_owner_as(const cluster::directory& dir,
+                                              const std::string& agent,
+                                              cluster::self_view view);
+
 /// The owner of a request to `target`: its memory partition's owner when
 /// `partition` is set, else `dir.resolve(target)`.
 caf::expected<cluster::owner>

@@ -28,13 +28,13 @@ private:
   const std::string& peer_;
 };
 
-// The peer's cluster port, while the peer is up or suspect and connected.
+// The peer's cluster port, while the peer runs and is connected: up,
+// suspect, leaving, or left (a node that left still takes what was sent to
+// it before and forwards it to the new owners, until it stops).
 caf::actor outbox_logic::reachable_peer() const {
   const auto& dir = *core_.env().directory;
   auto member = dir.member(peer_);
-  if (!member
-      || (member->state != v1::MEMBER_STATE_UP
-          && member->state != v1::MEMBER_STATE_SUSPECT))
+  if (!member || member->state == v1::MEMBER_STATE_DOWN)
     return nullptr;
   return dir.connection(peer_);
 }

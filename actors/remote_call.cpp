@@ -26,8 +26,10 @@ caf::expected<call_route> route_call(const remote_call_env& env,
   if (owner->local)
     return here();
   result.node = owner->node;
+  // A leaving owner still answers (with 503 for what it hands over).
   if (owner->state != v1::MEMBER_STATE_UP
-      && owner->state != v1::MEMBER_STATE_SUSPECT)
+      && owner->state != v1::MEMBER_STATE_SUSPECT
+      && owner->state != v1::MEMBER_STATE_LEAVING)
     return make_error(errc::unavailable, "'" + path + "' lives on node "
                                            + owner->node + ", which is down");
   result.remote = env.directory->connection(owner->node);

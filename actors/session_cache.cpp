@@ -106,6 +106,20 @@ void session_cache::invalidate(const std::string& session) {
   }
 }
 
+void session_cache::invalidate_prefix(std::string_view prefix) {
+  bool changed = false;
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    auto next = std::next(it);
+    if (std::string_view{it->session}.substr(0, prefix.size()) == prefix) {
+      erase(it);
+      changed = true;
+    }
+    it = next;
+  }
+  if (changed)
+    publish();
+}
+
 void session_cache::push_back(entry& e, v1::SessionTurn turn) {
   auto added = cost(turn);
   e.turns.push_back(std::move(turn));

@@ -13,6 +13,7 @@
 #include <list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -67,6 +68,10 @@ public:
 
   /// Forgets `session` (not counted as an eviction).
   void invalidate(const std::string& session);
+
+  /// Forgets every session whose key starts with `prefix` (not counted
+  /// as evictions): a walk over all sessions held.
+  void invalidate_prefix(std::string_view prefix);
 
   /// False when a bound is 0: nothing is ever held.
   bool enabled() const noexcept {

@@ -79,6 +79,11 @@ void session_sequences::forget(std::string_view session) {
     publish();
 }
 
+void session_sequences::forget_prefix(std::string_view prefix) {
+  if (last_.erase_prefix(prefix) + pending_.erase_prefix(prefix) > 0)
+    publish();
+}
+
 void session_sequences::publish() {
   if (metrics_.sessions)
     metrics_.sessions->set(static_cast<double>(last_.size()));

@@ -74,6 +74,10 @@ public:
   /// another node: a copy's); read back from the store when next needed.
   void forget(std::string_view session);
 
+  /// Forgets every session whose key starts with `prefix`, pending or
+  /// not: their store copy was replaced (a hand-off of the agent's state).
+  void forget_prefix(std::string_view prefix);
+
   size_t sessions() const noexcept {
     return last_.size();
   }

@@ -1,4 +1,5 @@
-// GET /v1/cluster (API.md, "Cluster").
+// GET /v1/cluster and POST /v1/cluster/members/{node}/leave (API.md,
+// "Cluster").
 
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
@@ -44,18 +45,54 @@ nlohmann::json memory_json(const memory_watch& watch) {
           {"exhausted", !now.exhausted.empty()}};
 }
 
+nlohmann::json handoff_json(const v1::HandoffStatus& x) {
+  return {{"phase", x.phase()},     {"agents", x.agents()},
+          {"handed", x.handed()},   {"failures", x.failures()},
+          {"entries", x.entries()}, {"bytes", x.bytes()}};
+}
+
+caf::expected<cluster_membership_actor>
+membership_of(const http_bridge_env& env) {
+  auto membership = env.names->get(cluster_membership_path);
+  if (!membership)
+    return make_error(errc::unavailable,
+                      "the cluster membership is restarting");
+  return caf::actor_cast<cluster_membership_actor>(*membership);
+}
+
 } // namespace
+
+void cluster_leave(http_bridge_pointer self, ex_ptr ex) {
+  auto membership = membership_of(*self->state.env);
+  if (!membership)
+    return http::respond_error(*ex, membership.error());
+  v1::LeaveRequest req;
+  req.set_node(ex->param("node"));
+  // The node asked first answers once the one that leaves has begun.
+  self
+    ->request(*membership, self->state.env->opts.internal_timeout,
+              std::move(req))
+    .then(
+      [ex](v1::LeaveResponse& resp) {
+        nlohmann::json body{
+          {"node", resp.node()},
+          {"state",
+           enum_label(v1::MemberState_Name(resp.state()), "MEMBER_STATE_")},
+          {"handoff", handoff_json(resp.handoff())}};
+        ex->respond(
+          http::make_json_response(bhttp::status::accepted, body.dump()));
+      },
+      [ex](caf::error& err) { http::respond_error(*ex, err); });
+}
 
 void cluster_view(http_bridge_pointer self, ex_ptr ex) {
   const auto& env = *self->state.env;
-  auto membership = env.names->get(cluster_membership_path);
+  auto membership = membership_of(env);
   if (!membership)
-    return http::respond_error(
-      *ex,
-      make_error(errc::unavailable, "the cluster membership is restarting"));
+    return http::respond_error(*ex, membership.error());
   self
-    ->request(caf::actor_cast<cluster_membership_actor>(*membership),
-              self->state.env->opts.internal_timeout, v1::ClusterViewRequest{})
+    ->request(*membership, self->state.env->opts.internal_timeout,
+              v1::ClusterViewRequest{})
     .then(
       [ex, memory = env.memory](v1::ClusterViewResponse& resp) {
         auto members = nlohmann::json::array();
@@ -64,6 +101,8 @@ void cluster_view(http_bridge_pointer self, ex_ptr ex) {
         nlohmann::json body{{"self", resp.self()},
                             {"joined", resp.joined()},
                             {"members", std::move(members)}};
+        if (!resp.handoff().phase().empty())
+          body["handoff"] = handoff_json(resp.handoff());
         if (memory != nullptr)
           body["memory"] = memory_json(*memory);
         ex->respond(http::make_json_response(bhttp::status::ok, body.dump()));

@@ -43,6 +43,7 @@ void events(http_bridge_pointer self, ex_ptr ex);
 
 /// GET /v1/cluster: this node's view of the members.
 void cluster_view(http_bridge_pointer self, ex_ptr ex);
+void cluster_leave(http_bridge_pointer self, ex_ptr ex);
 
 /// GET /v1/agents: every agent with its state.
 void list_agents(http_bridge_pointer self, ex_ptr ex);

@@ -107,12 +107,13 @@ caf::error parse_binary_body(const http::request& req, const http_options& opts,
 }
 
 // Messages only the nodes of a cluster send each other (memory's replicas
-// and their epochs): a client could otherwise write an agent's state
-// around memory's checks or fence its owner.
+// and their epochs, a decommission's state chunks): a client could otherwise
+// write an agent's state around memory's checks or fence its owner.
 bool cluster_internal(const std::string& type_name) {
   for (const auto* internal :
        {"bsm.v1.EpochClaimRequest", "bsm.v1.ReplicaWriteRequest",
-        "bsm.v1.AgentStatePageRequest", "bsm.v1.AgentStateLoadRequest"})
+        "bsm.v1.AgentStatePageRequest", "bsm.v1.AgentStateLoadRequest",
+        "bsm.v1.StateChunkRequest"})
     if (type_name == internal)
       return true;
   return false;

@@ -68,6 +68,8 @@ std::shared_ptr<const http_routes> make_http_routes() {
               counted(limit::stream, by_actor("events:read", h::events)));
   routes->add(verb::get, "/v1/cluster",
               by_actor("cluster:read", h::cluster_view));
+  routes->add(verb::post, "/v1/cluster/members/{node}/leave",
+              by_actor("cluster:{node}:leave", h::cluster_leave));
   routes->add(verb::get, "/v1/agents", by_actor("agents:read", h::list_agents));
   routes->add(verb::get, "/v1/agents/{name}",
               by_actor("agents:{name}:read", h::get_agent));

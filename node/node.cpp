@@ -14,6 +14,7 @@
 #include "actors/cluster_ingress.hpp"
 #include "actors/cluster_membership.hpp"
 #include "actors/event_bus.hpp"
+#include "actors/handoff_actor.hpp"
 #include "actors/http_idempotency_store.hpp"
 #include "actors/mailbox_router.hpp"
 #include "actors/memory_actor.hpp"
@@ -268,9 +269,29 @@ child_spec node::cluster_child() {
   env.db = store_.get();
   env.writer = writer_.get();
   env.transport = transport_;
+  env.types = types_.get();
   spec.start = [env](caf::actor_system& sys,
                      const std::string&) -> caf::expected<caf::actor> {
     return caf::actor_cast<caf::actor>(sys.spawn(cluster_membership, env));
+  };
+  return spec;
+}
+
+child_spec node::handoff_child() {
+  child_spec spec;
+  spec.name = handoff_path;
+  spec.shutdown_timeout = cfg_.supervision.shutdown_timeout;
+  handoff_env env;
+  env.calls = remote_call_env{names_, directory_, types_.get()};
+  env.directory = directory_;
+  env.db = store_.get();
+  env.depths = depths_;
+  env.log = logger_.log;
+  env.metrics = handoff_metrics::make(*metrics_);
+  spec.start = [env](caf::actor_system& sys,
+                     const std::string&) -> caf::expected<caf::actor> {
+    // Detached: it lists and reads the store.
+    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(handoff, env));
   };
   return spec;
 }
@@ -286,8 +307,9 @@ void node::add_cluster_metrics() {
                         .with();
   // Every state has a series from the start, so a scrape shows 0s.
   std::map<v1::MemberState, metrics::gauge*> by_state;
-  for (auto x : {v1::MEMBER_STATE_UP, v1::MEMBER_STATE_SUSPECT,
-                 v1::MEMBER_STATE_DOWN, v1::MEMBER_STATE_LEFT})
+  for (auto x :
+       {v1::MEMBER_STATE_UP, v1::MEMBER_STATE_SUSPECT, v1::MEMBER_STATE_DOWN,
+        v1::MEMBER_STATE_LEFT, v1::MEMBER_STATE_LEAVING})
     by_state[x]
       = &members.with({enum_label(v1::MemberState_Name(x), "MEMBER_STATE_")});
   metrics_->add_collector([dir = directory_, by_state, &incarnation] {
@@ -557,6 +579,7 @@ caf::error node::start(std::vector<child_spec> extra) {
     = spawn_cluster_transport(*system_, transport_options(cfg_.cluster),
                               logger_.log, transport_counters_);
   opts.children.push_back(cluster_child());
+  opts.children.push_back(handoff_child());
   // The environment is read here, once: actors read none (API keys).
   opts.children.push_back(
     model_provider_child(cfg_.openai, read_environment(), *metrics_,

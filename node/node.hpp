@@ -167,6 +167,8 @@ private:
   /// Agent placements from the catalog, for the directory.
   void publish_placements();
   child_spec cluster_child();
+  /// This node's decommission (actors/handoff_actor.hpp).
+  child_spec handoff_child();
   child_spec mailboxes_child();
   child_spec http_bridge_child();
   void add_agent_children(std::vector<child_spec>& children,

@@ -14,6 +14,7 @@
 #include "bsm/v1/credentials.pb.h"
 #include "bsm/v1/envelope.pb.h"
 #include "bsm/v1/events.pb.h"
+#include "bsm/v1/handoff.pb.h"
 #include "bsm/v1/http.pb.h"
 #include "bsm/v1/mailbox.pb.h"
 #include "bsm/v1/memory.pb.h"
@@ -67,7 +68,9 @@ using bsm_v1_types = type_list<
   v1::AgentStatePageResponse, v1::AgentStateLoadRequest,
   v1::AgentStateLoadResponse, v1::HttpIdempotencyClaimRequest,
   v1::HttpIdempotencyClaimResponse, v1::HttpIdempotencyReleaseRequest,
-  v1::HttpIdempotencyReleaseResponse>;
+  v1::HttpIdempotencyReleaseResponse, v1::StateEntry, v1::StateChunk,
+  v1::StateChunkRequest, v1::StateChunkResponse, v1::HandoffStatus,
+  v1::LeaveRequest, v1::LeaveResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

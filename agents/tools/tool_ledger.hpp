@@ -10,6 +10,7 @@
 
 #include "actors/expiring_record_store.hpp"
 #include "actors/interfaces.hpp"
+#include "runtime/store/agent_state.hpp"
 
 namespace bsm {
 
@@ -23,8 +24,7 @@ struct tool_ledger_kind {
   using put_request = v1::ToolLedgerPutRequest;
   using put_response = v1::ToolLedgerPutResponse;
   static constexpr const char* name = "tool_ledger";
-  // Mailbox keys start with a target path ([a-z0-9_.-/]); \x01 cannot.
-  static constexpr std::string_view prefix{"\x01tool\0", 6};
+  static constexpr std::string_view prefix = tool_ledger_prefix;
   template <class Request>
   static const std::string& id_of(const Request& req) {
     return req.key();

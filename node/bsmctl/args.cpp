@@ -60,6 +60,8 @@ std::optional<command_kind> command_named(const std::string& name) {
     return command_kind::keys;
   if (name == "roles")
     return command_kind::roles;
+  if (name == "cluster")
+    return command_kind::cluster;
   return std::nullopt;
 }
 
@@ -200,6 +202,12 @@ private:
           return take_role(result_.users.roles);
         break;
       case command_kind::keys: return keys_option(arg);
+      case command_kind::cluster:
+        if (arg == "--wait") {
+          result_.cluster.wait = true;
+          return caf::none;
+        }
+        break;
       case command_kind::ports:
         if (is_option(arg, "--data-dir"))
           return take(result_.ports.data_dir, "--data-dir");
@@ -272,6 +280,7 @@ private:
       case command_kind::login: return finish_login();
       case command_kind::users: return finish_users();
       case command_kind::keys: return finish_keys();
+      case command_kind::cluster: return finish_cluster();
       default:
         if (!positionals_.empty())
           return usage_error("unexpected argument '" + positionals_[0]
@@ -311,6 +320,18 @@ private:
           return payload.error();
       }
     }
+    return caf::none;
+  }
+
+  caf::error finish_cluster() {
+    if (positionals_.empty() || positionals_[0] != "leave")
+      return usage_error("cluster needs 'leave NODE'");
+    if (positionals_.size() < 2 || positionals_[1].empty())
+      return usage_error("cluster leave needs a NODE");
+    if (positionals_.size() > 2)
+      return usage_error("unexpected argument '" + positionals_[2]
+                         + "' for 'cluster leave'");
+    result_.cluster.node = positionals_[1];
     return caf::none;
   }
 
@@ -416,6 +437,7 @@ private:
       case command_kind::users: return "users";
       case command_kind::keys: return "keys";
       case command_kind::roles: return "roles";
+      case command_kind::cluster: return "cluster";
       case command_kind::version: return "--version";
       default: return "--help";
     }
@@ -486,6 +508,12 @@ Commands:
                          (shown only this once; table: the key alone)
   keys revoke ID         DELETE /v1/api-keys/ID
   roles                  GET /v1/roles (table: ROLE PERMISSIONS)
+  cluster leave NODE [--wait]
+                         POST /v1/cluster/members/NODE/leave: NODE hands
+                         its agents' state to their next owners, then
+                         leaves the cluster for good. --wait polls
+                         GET /v1/cluster until NODE is left (at most
+                         10 minutes).
 
 Global options (before or after the command; --opt=value works too):
   --url URL              the node (default: $BSM_URL, then

@@ -59,6 +59,7 @@ enum class command_kind {
   users,
   keys,
   roles,
+  cluster,
 };
 
 struct send_args {
@@ -121,6 +122,13 @@ struct keys_args {
   std::optional<uint64_t> expires_in_s;
 };
 
+/// `cluster leave NODE [--wait]`.
+struct cluster_args {
+  std::string node;
+  /// Poll until the node is `left` as the asked node sees it.
+  bool wait = false;
+};
+
 struct bsmctl_args {
   global_options global;
   command_kind command = command_kind::help;
@@ -130,6 +138,7 @@ struct bsmctl_args {
   login_args login;
   users_args users;
   keys_args keys;
+  cluster_args cluster;
 };
 
 /// Parses `args` (without argv[0]). Errors: `invalid_argument`, with a

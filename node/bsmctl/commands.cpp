@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "node/bsmctl/auth_commands.hpp"
+#include "node/bsmctl/cluster_command.hpp"
 #include "node/bsmctl/command_context.hpp"
 #include "node/bsmctl/events_command.hpp"
 #include "node/bsmctl/exit_code.hpp"
@@ -156,6 +157,7 @@ int run_http_command(const bsmctl_args& args, const console& io) {
     case command_kind::users: return run_users(ctx, args.users);
     case command_kind::keys: return run_keys(ctx, args.keys);
     case command_kind::roles: return run_roles(ctx);
+    case command_kind::cluster: return run_cluster_leave(ctx, args.cluster);
     default: io.err << "bsmctl: not an HTTP command\n"; return exit_usage;
   }
 }

@@ -35,6 +35,11 @@ bool live(v1::MemberState x) {
   return x == v1::MEMBER_STATE_UP || x == v1::MEMBER_STATE_SUSPECT;
 }
 
+// A leaving member still runs and still owns its names.
+bool accepted(v1::MemberState x) {
+  return live(x) || x == v1::MEMBER_STATE_LEAVING;
+}
+
 } // namespace
 
 std::optional<std::pair<std::string, uint16_t>>
@@ -135,6 +140,16 @@ bool directory::joined() const {
   return join() != join_state::joining;
 }
 
+self_role directory::role() const {
+  std::shared_lock guard{mtx_};
+  return role_;
+}
+
+void directory::set_self_role(self_role x) {
+  std::unique_lock guard{mtx_};
+  role_ = x;
+}
+
 owner directory::make_owner(const std::string& node) const {
   owner result;
   result.node = node;
@@ -149,6 +164,18 @@ owner directory::make_owner(const std::string& node) const {
 
 caf::expected<owner> directory::resolve_placed(const std::string& path,
                                                const placement& rule) const {
+  auto found = place(path, rule, role_ != self_role::departed);
+  if (found && found->local && role_ == self_role::handing_off)
+    return make_error(errc::unavailable,
+                      "node " + self_
+                        + " is handing its state over before it leaves; '"
+                        + path + "' moves to its next owner");
+  return found;
+}
+
+caf::expected<owner> directory::place(const std::string& path,
+                                      const placement& rule,
+                                      bool with_self) const {
   auto usable = [this, &rule](const std::string& node) {
     if (node == self_)
       return true;
@@ -166,10 +193,15 @@ caf::expected<owner> directory::resolve_placed(const std::string& path,
                         + " has not joined its cluster yet, so "
                           "it does not know which member owns '"
                         + path + "'");
-  std::vector<std::string> candidates{self_};
+  std::vector<std::string> candidates;
+  if (with_self)
+    candidates.push_back(self_);
   for (const auto& [name, m] : members_)
     if (usable(name))
       candidates.push_back(name);
+  if (candidates.empty())
+    return make_error(errc::unavailable,
+                      "no member is left to own '" + path + "'");
   if (rule.stateless || replication_factor_ < 2)
     return make_owner(rendezvous_owner(path, candidates));
   // With replicas the first live one acts; none live: the first waits.
@@ -188,7 +220,9 @@ bool directory::is_live(const std::string& node) const {
 
 std::vector<std::string> directory::replicas(const std::string& path) const {
   std::shared_lock guard{mtx_};
-  std::vector<std::string> candidates{self_};
+  std::vector<std::string> candidates;
+  if (role_ != self_role::departed)
+    candidates.push_back(self_);
   for (const auto& [name, m] : members_)
     if (m.state != v1::MEMBER_STATE_LEFT)
       candidates.push_back(name);
@@ -235,6 +269,9 @@ caf::expected<owner> directory::resolve(const std::string& path) const {
 
 bool directory::may_serve_locally(const std::string& path) const {
   std::shared_lock guard{mtx_};
+  if (role_ != self_role::member)
+    // Leaving: every placed name is handed over or forwarded.
+    return placements_.count(path) == 0;
   if (join_ != join_state::joining)
     return true;
   auto i = placements_.find(path);
@@ -245,6 +282,14 @@ caf::expected<owner>
 directory::resolve_partition(const std::string& key) const {
   std::shared_lock guard{mtx_};
   return resolve_placed(key, placement{});
+}
+
+caf::expected<owner> directory::resolve_as(const std::string& key,
+                                           self_view view) const {
+  std::shared_lock guard{mtx_};
+  auto i = placements_.find(key);
+  auto rule = i == placements_.end() ? placement{} : i->second;
+  return place(key, rule, view == self_view::as_member);
 }
 
 std::optional<placement>
@@ -277,8 +322,18 @@ bool directory::accepts(const std::string& name, uint64_t incarnation) const {
   if (i == members_.end())
     return false;
   const auto& m = i->second;
-  return live(m.state) && incarnation >= m.record.incarnation()
+  return accepted(m.state) && incarnation >= m.record.incarnation()
          && incarnation > m.dead_up_to;
+}
+
+bool directory::accepts_link(const std::string& name,
+                             uint64_t incarnation) const {
+  if (accepts(name, incarnation))
+    return true;
+  std::shared_lock guard{mtx_};
+  auto i = members_.find(name);
+  return i != members_.end() && i->second.state == v1::MEMBER_STATE_LEFT
+         && incarnation == i->second.record.incarnation();
 }
 
 caf::actor directory::connection(const std::string& name) const {

@@ -61,6 +61,27 @@ struct owner {
   v1::MemberState state = v1::MEMBER_STATE_UP;
 };
 
+/// What this node is to the cluster while it is decommissioned
+/// (actors/handoff_actor.hpp).
+enum class self_role {
+  /// An ordinary member: placement counts it.
+  member,
+  /// Handing its state over: it still owns its names (the others keep it
+  /// as their owner), but serves none of them (they resolve to nobody here).
+  handing_off,
+  /// Left: placement no longer counts it; its names resolve to their next
+  /// owners here too.
+  departed,
+};
+
+/// Whom placement counts for a resolution made for a decommission.
+enum class self_view {
+  /// This node as an ordinary member (who owned a name before).
+  as_member,
+  /// Every member but this node (who owns a name once it has left).
+  without_self,
+};
+
 /// Splits "host:port" ("[::1]:7100" for IPv6). Nothing for a malformed one.
 std::optional<std::pair<std::string, uint16_t>>
 split_host_port(const std::string& address);
@@ -102,6 +123,10 @@ public:
   /// True unless the node is still joining.
   bool joined() const;
 
+  /// This node's role while decommissioned. Default: member.
+  self_role role() const;
+  void set_self_role(self_role x);
+
   /// The owner of `path`. Errors: not_found (no placement, not registered
   /// here, not advertised by any member); unavailable (a name placed by
   /// hashing while this node is joining).
@@ -132,6 +157,11 @@ public:
   /// True for this node and for members that are up or suspect.
   bool live_member(const std::string& node) const;
 
+  /// The owner of `key` by its placement (or by the partition rule, for a
+  /// key without one) as seen by `view`, whatever this node's role.
+  /// Errors: unavailable while this node is joining.
+  caf::expected<owner> resolve_as(const std::string& key, self_view view) const;
+
   /// Placement of `path`, if it has one.
   std::optional<placement> placement_of(const std::string& path) const;
 
@@ -145,6 +175,11 @@ public:
   /// is not an incarnation declared down (see member_table::accepts).
   bool accepts(const std::string& name, uint64_t incarnation) const;
 
+  /// As accepts, and also a member that left at exactly `incarnation`: a
+  /// node that left still forwards what its mailboxes held (link batches
+  /// only).
+  bool accepts_link(const std::string& name, uint64_t incarnation) const;
+
   /// The handle of a member's cluster port while connected; null if not.
   caf::actor connection(const std::string& name) const;
   void set_connection(const std::string& name, caf::actor handle);
@@ -155,6 +190,9 @@ public:
 private:
   caf::expected<owner> resolve_placed(const std::string& path,
                                       const placement& rule) const;
+  /// The rule itself; `with_self`: count this node as a candidate.
+  caf::expected<owner> place(const std::string& path, const placement& rule,
+                             bool with_self) const;
   owner make_owner(const std::string& node) const;
   bool is_live(const std::string& node) const;
 
@@ -166,6 +204,8 @@ private:
   std::string http_address_;
   join_state join_ = join_state::single;
   size_t replication_factor_ = 1;
+
+  self_role role_ = self_role::member;
   std::map<std::string, member_info> members_;
   std::map<std::string, placement> placements_;
   std::map<std::string, caf::actor> connections_;

@@ -20,7 +20,8 @@ void member_table::set_state(member_entry& m, v1::MemberState to,
 
 bool member_table::on_heartbeat(const v1::MemberRecord& from, steady_time now,
                                 int64_t now_unix_ms,
-                                std::vector<transition>& out) {
+                                std::vector<transition>& out,
+                                bool handing_off) {
   if (from.name().empty() || from.name() == self_)
     return false;
   auto [i, added] = members_.try_emplace(from.name());
@@ -35,7 +36,8 @@ bool member_table::on_heartbeat(const v1::MemberRecord& from, steady_time now,
   m.record = from;
   m.last_seen = now;
   m.last_seen_unix_ms = now_unix_ms;
-  set_state(m, v1::MEMBER_STATE_UP, out);
+  set_state(m, handing_off ? v1::MEMBER_STATE_LEAVING : v1::MEMBER_STATE_UP,
+            out);
   return true;
 }
 
@@ -77,14 +79,17 @@ void member_table::tick(steady_time now, std::vector<transition>& out) {
     auto silent = now - m.last_seen;
     if (silent > opts_.down_after)
       set_state(m, v1::MEMBER_STATE_DOWN, out);
-    else if (silent > opts_.suspect_after && m.state == v1::MEMBER_STATE_UP)
+    else if (silent > opts_.suspect_after
+             && (m.state == v1::MEMBER_STATE_UP
+                 || m.state == v1::MEMBER_STATE_LEAVING))
       set_state(m, v1::MEMBER_STATE_SUSPECT, out);
   }
 }
 
 void member_table::forgive_silence(steady_time now) {
   for (auto& [name, m] : members_)
-    if (m.state == v1::MEMBER_STATE_UP || m.state == v1::MEMBER_STATE_SUSPECT)
+    if (m.state == v1::MEMBER_STATE_UP || m.state == v1::MEMBER_STATE_SUSPECT
+        || m.state == v1::MEMBER_STATE_LEAVING)
       m.last_seen = now;
 }
 

@@ -57,9 +57,11 @@ public:
   /// A heartbeat from `from` arrived. Returns false (and changes nothing)
   /// for a stale incarnation or for the incarnation that was declared down
   /// or left. A first heartbeat, or one with a higher incarnation, makes
-  /// the member up. Heartbeats naming this node itself are ignored.
+  /// the member up, or leaving if the heartbeat says it hands its state
+  /// over (`handing_off`). Heartbeats naming this node itself are ignored.
   bool on_heartbeat(const v1::MemberRecord& from, steady_time now,
-                    int64_t now_unix_ms, std::vector<transition>& out);
+                    int64_t now_unix_ms, std::vector<transition>& out,
+                    bool handing_off = false);
 
   /// The member said goodbye for good (a decommission): left at once.
   void on_leave(const std::string& name, uint64_t incarnation,

@@ -88,6 +88,23 @@ public:
     return true;
   }
 
+  /// Forgets every entry whose key starts with `prefix` (not counted as
+  /// evictions) and returns how many: a walk over all entries.
+  size_t erase_prefix(std::string_view prefix) {
+    size_t erased = 0;
+    for (auto pos = order_.begin(); pos != order_.end();) {
+      if (std::string_view{pos->key}.substr(0, prefix.size()) != prefix) {
+        ++pos;
+        continue;
+      }
+      bytes_ -= pos->bytes;
+      index_.erase(pos->key);
+      pos = order_.erase(pos);
+      ++erased;
+    }
+    return erased;
+  }
+
   /// Erases entries from the least recently used end while `is_idle(value)`
   /// holds, stopping at the first that is not idle: cheap to call on every
   /// use, and it forgets keys that went quiet first. Not counted as

@@ -213,6 +213,27 @@ TEST_F(MemberTable, LeaveAtANewerIncarnationRecordsIt) {
   EXPECT_TRUE(heartbeat("node-b", 6, 20ms));
 }
 
+// A decommission: leaving while it hands its state over (accepted, ages
+// like an up member), left once it says so.
+TEST_F(MemberTable, AHandingOffMemberIsLeavingThenLeft) {
+  ASSERT_TRUE(heartbeat("node-b", 1, 0ms));
+  ts.clear();
+  ASSERT_TRUE(table.on_heartbeat(record("node-b", 1), t0 + 10ms,
+                                 unix_origin_ms + 10, ts, true));
+  EXPECT_EQ(state_of("node-b"), bsm::v1::MEMBER_STATE_LEAVING);
+  ASSERT_EQ(ts.size(), 1u);
+  expect_transition(ts[0], "node-b", up, bsm::v1::MEMBER_STATE_LEAVING, 1);
+  EXPECT_TRUE(table.accepts("node-b", 1));
+  tick(150ms);
+  EXPECT_EQ(state_of("node-b"), suspect);
+  ASSERT_TRUE(table.on_heartbeat(record("node-b", 1), t0 + 160ms,
+                                 unix_origin_ms + 160, ts, true));
+  EXPECT_EQ(state_of("node-b"), bsm::v1::MEMBER_STATE_LEAVING);
+  table.on_leave("node-b", 1, ts);
+  EXPECT_EQ(state_of("node-b"), left);
+  EXPECT_FALSE(table.accepts("node-b", 1));
+}
+
 TEST_F(MemberTable, StoppingMarksAMemberDownAtOnceNotLeft) {
   ASSERT_TRUE(heartbeat("node-b", 2, 0ms));
   ts.clear();
