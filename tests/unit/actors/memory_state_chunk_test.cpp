@@ -28,7 +28,9 @@ struct memory_node {
     EXPECT_TRUE(s) << bsm::render(s.error());
     db = std::move(*s);
     mem = sys.spawn<caf::detached>(bsm::memory, db.get(), bsm::memory_options{},
-                                   bsm::session_cache_metrics{}, nullptr);
+                                   bsm::session_cache_metrics{}, nullptr,
+                                   bsm::memory_replication_env{},
+                                   bsm::memory_replica_metrics{});
   }
 };
 
