@@ -2019,206 +2019,205 @@ TEST_F(ClusterTest, AnIdempotencyKeyIsCheckedAtTheOwnerThroughEveryNode) {
   }))
     << describe(down);
   EXPECT_TRUE(down && down->has_header("Retry-After")) << describe(down);
+}
 
-  // -- decommission
-  // ----------------------------------------------------------
+// -- decommission
+// ----------------------------------------------------------
 
-  /// One acknowledged effect of the decommission test's load.
-  struct acked_effect {
-    std::string agent;
-    std::string session;
-    std::string input;
-    std::string key;
-    std::string value;
-    /// A memory put told to `agent` (not a chat).
-    bool put = false;
-  };
+/// One acknowledged effect of the decommission test's load.
+struct acked_effect {
+  std::string agent;
+  std::string session;
+  std::string input;
+  std::string key;
+  std::string value;
+  /// A memory put told to `agent` (not a chat).
+  bool put = false;
+};
 
-  /// Chats with sessions and durable memory puts through one node, until
-  /// stopped; records what was acknowledged.
-  class effect_sender {
-  public:
-    effect_sender(uint16_t port, std::string name,
-                  std::vector<std::string> agents,
-                  std::vector<std::string> partitions)
-      : name_(std::move(name)) {
-      thread_ = std::thread{[this, port, agents = std::move(agents),
-                             partitions = std::move(partitions)] {
-        for (int seq = 0; !stop_; ++seq) {
-          send_chat(port, agents[seq % agents.size()], seq);
-          send_put(port, partitions[seq % partitions.size()], seq);
-          std::this_thread::sleep_for(10ms);
-        }
-      }};
-    }
+/// Chats with sessions and durable memory puts through one node, until
+/// stopped; records what was acknowledged.
+class effect_sender {
+public:
+  effect_sender(uint16_t port, std::string name,
+                std::vector<std::string> agents,
+                std::vector<std::string> partitions)
+    : name_(std::move(name)) {
+    thread_ = std::thread{[this, port, agents = std::move(agents),
+                           partitions = std::move(partitions)] {
+      for (int seq = 0; !stop_; ++seq) {
+        send_chat(port, agents[seq % agents.size()], seq);
+        send_put(port, partitions[seq % partitions.size()], seq);
+        std::this_thread::sleep_for(10ms);
+      }
+    }};
+  }
 
-    ~effect_sender() {
-      finish();
-    }
+  ~effect_sender() {
+    finish();
+  }
 
-    void finish() {
-      stop_ = true;
-      if (thread_.joinable())
-        thread_.join();
-    }
+  void finish() {
+    stop_ = true;
+    if (thread_.joinable())
+      thread_.join();
+  }
 
-    std::vector<acked_effect> acked() {
-      std::lock_guard<std::mutex> guard{mtx_};
-      return acked_;
-    }
+  std::vector<acked_effect> acked() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return acked_;
+  }
 
-  private:
-    void send_chat(uint16_t port, const std::string& agent, int seq) {
-      acked_effect e;
-      e.agent = agent;
-      e.session = "s-" + name_ + "-" + agent;
-      e.key = name_ + "k" + std::to_string(seq);
-      e.value = "v" + std::to_string(seq);
-      e.input = "remember " + e.key + " is " + e.value;
-      nlohmann::json body{{"input", e.input}, {"session_id", e.session}};
-      auto res = post_json(port, "/v1/agents/" + agent + "/chat", body.dump());
-      if (res && res->status == 200)
-        keep(std::move(e));
-    }
+private:
+  void send_chat(uint16_t port, const std::string& agent, int seq) {
+    acked_effect e;
+    e.agent = agent;
+    e.session = "s-" + name_ + "-" + agent;
+    e.key = name_ + "k" + std::to_string(seq);
+    e.value = "v" + std::to_string(seq);
+    e.input = "remember " + e.key + " is " + e.value;
+    nlohmann::json body{{"input", e.input}, {"session_id", e.session}};
+    auto res = post_json(port, "/v1/agents/" + agent + "/chat", body.dump());
+    if (res && res->status == 200)
+      keep(std::move(e));
+  }
 
-    void send_put(uint16_t port, const std::string& partition, int seq) {
-      acked_effect e;
-      e.agent = partition;
-      e.key = name_ + "p" + std::to_string(seq);
-      e.value = "w" + std::to_string(seq);
-      e.put = true;
-      nlohmann::json body{
-        {"type", "bsm.v1.MemoryPutRequest"},
-        {"payload",
-         {{"agent", partition}, {"key", e.key}, {"value", base64(e.value)}}}};
-      auto res = post_json(port, "/v1/actors/memory/messages", body.dump());
-      if (res && res->status == 202)
-        keep(std::move(e));
-    }
+  void send_put(uint16_t port, const std::string& partition, int seq) {
+    acked_effect e;
+    e.agent = partition;
+    e.key = name_ + "p" + std::to_string(seq);
+    e.value = "w" + std::to_string(seq);
+    e.put = true;
+    nlohmann::json body{
+      {"type", "bsm.v1.MemoryPutRequest"},
+      {"payload",
+       {{"agent", partition}, {"key", e.key}, {"value", base64(e.value)}}}};
+    auto res = post_json(port, "/v1/actors/memory/messages", body.dump());
+    if (res && res->status == 202)
+      keep(std::move(e));
+  }
 
-    void keep(acked_effect e) {
-      std::lock_guard<std::mutex> guard{mtx_};
-      acked_.push_back(std::move(e));
-    }
+  void keep(acked_effect e) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    acked_.push_back(std::move(e));
+  }
 
-    std::string name_;
-    std::atomic<bool> stop_{false};
-    std::mutex mtx_;
-    std::vector<acked_effect> acked_;
-    std::thread thread_;
-  };
+  std::string name_;
+  std::atomic<bool> stop_{false};
+  std::mutex mtx_;
+  std::vector<acked_effect> acked_;
+  std::thread thread_;
+};
 
-  // The session's user turns as read through `port`, with how often each
-  // content occurs.
-  std::map<std::string, int> user_turns(uint16_t port, const std::string& agent,
-                                        const std::string& session) {
-    std::map<std::string, int> result;
-    auto turns = session_turns(port, agent, session, "?limit=1000");
-    if (!turns.is_array())
-      return result;
-    for (const auto& t : turns)
-      if (t["role"] == "user")
-        ++result[t["content"].get<std::string>()];
+// The session's user turns as read through `port`, with how often each
+// content occurs.
+std::map<std::string, int> user_turns(uint16_t port, const std::string& agent,
+                                      const std::string& session) {
+  std::map<std::string, int> result;
+  auto turns = session_turns(port, agent, session, "?limit=1000");
+  if (!turns.is_array())
     return result;
-  }
+  for (const auto& t : turns)
+    if (t["role"] == "user")
+      ++result[t["content"].get<std::string>()];
+  return result;
+}
 
-  TEST_F(ClusterOwnershipTest,
-         ADecommissionUnderLoadHandsEveryAgentsStateOver) {
-    write_keepers(dir_.path() / "agents");
-    configure("static");
-    start_all();
-    ASSERT_TRUE(await_all_up());
-    const size_t leaver = 1;
-    // Agents and memory partitions node B owns, and one that it does not.
-    std::vector<std::string> agents;
-    std::string elsewhere;
-    for (int i = 0; i < 8; ++i) {
-      auto keeper = "keeper-" + std::to_string(i);
-      if (owner_of(0, keeper) == "node-b")
-        agents.push_back(keeper);
-      else if (elsewhere.empty())
-        elsewhere = keeper;
-    }
-    ASSERT_FALSE(agents.empty()) << "no keeper hashes to node-b";
-    agents.push_back(elsewhere);
-    std::vector<std::string> partitions;
-    for (int i = 0; i < 6; ++i)
-      partitions.push_back("scratch-" + std::to_string(i));
-    // Unknown nodes are 404; the leave is asked of A and done by B.
-    auto unknown
-      = post_json(nodes_[0]->http(), "/v1/cluster/members/node-z/leave", "{}");
-    EXPECT_TRUE(unknown && unknown->status == 404) << describe(unknown);
-    effect_sender through_a{nodes_[0]->http(), "a", agents, partitions};
-    effect_sender through_c{nodes_[2]->http(), "c", agents, partitions};
-    ASSERT_TRUE(poll_until([&] { return through_a.acked().size() >= 20; }));
-    auto leave
-      = post_json(nodes_[0]->http(), "/v1/cluster/members/node-b/leave", "{}");
-    ASSERT_TRUE(leave && leave->status == 202) << describe(leave);
-    EXPECT_EQ(body_of(*leave)["node"], "node-b") << leave->body;
-    EXPECT_EQ(body_of(*leave)["state"], "leaving") << leave->body;
-    auto again
-      = post_json(nodes_[2]->http(), "/v1/cluster/members/node-b/leave", "{}");
-    EXPECT_TRUE(again && again->status == 409) << describe(again);
-    ASSERT_TRUE(await_states(0, {{"node-b", "left"}})) << nodes_[leaver]->log();
-    ASSERT_TRUE(await_states(2, {{"node-b", "left"}}));
-    nlohmann::json handoff;
-    ASSERT_TRUE(poll_until([&] {
-      auto res = get(nodes_[leaver]->http(), "/v1/cluster");
-      if (!res || res->status != 200)
-        return false;
-      handoff = body_of(*res)["handoff"];
-      return handoff.is_object() && handoff["phase"] == "done";
-    }))
-      << handoff << nodes_[leaver]->log();
-    EXPECT_GE(handoff["handed"].get<int>(), 1) << handoff;
-    // Load goes on against the new owners for a while, then stops.
-    auto before = through_a.acked().size();
-    ASSERT_TRUE(
-      poll_until([&] { return through_a.acked().size() >= before + 10; }));
-    through_a.finish();
-    through_c.finish();
-    auto left_again
-      = post_json(nodes_[0]->http(), "/v1/cluster/members/node-b/leave", "{}");
-    EXPECT_TRUE(left_again && left_again->status == 409)
-      << describe(left_again);
-    // Nothing is left on B: it stops, and every acknowledged effect is read
-    // through both remaining nodes, each chat turn once.
-    ASSERT_EQ(nodes_[leaver]->stop(), 0) << nodes_[leaver]->log();
-    auto acked = through_a.acked();
-    for (auto& e : through_c.acked())
-      acked.push_back(std::move(e));
-    auto to_b = std::count_if(acked.begin(), acked.end(), [&](const auto& e) {
-      return !e.put && e.agent != elsewhere;
-    });
-    EXPECT_GT(to_b, 0) << "no chat to an agent of node-b was acknowledged";
-    std::map<std::pair<std::string, std::string>, std::vector<std::string>>
-      sessions;
-    for (const auto& e : acked)
-      if (!e.put)
-        sessions[{e.agent, e.session}].push_back(e.input);
-    for (size_t via : {0, 2}) {
-      auto port = nodes_[via]->http();
-      for (const auto& e : acked) {
-        std::string got;
-        EXPECT_TRUE(poll_until([&] {
-          got = memory_value(port, e.agent, e.key);
-          return got == base64(e.value);
-        }))
-          << e.agent << " " << e.key << " through " << nodes_[via]->name()
-          << ": " << got;
-      }
-      for (const auto& [where, inputs] : sessions) {
-        auto turns = user_turns(port, where.first, where.second);
-        for (const auto& input : inputs)
-          EXPECT_EQ(turns[input], 1)
-            << where.first << "/" << where.second << ": '" << input
-            << "' through " << nodes_[via]->name();
-        for (const auto& [content, count] : turns)
-          EXPECT_EQ(count, 1) << where.first << "/" << where.second << ": '"
-                              << content << "' twice";
-      }
-    }
-    EXPECT_TRUE(await_states(0, {{"node-b", "left"}}));
+TEST_F(ClusterOwnershipTest, ADecommissionUnderLoadHandsEveryAgentsStateOver) {
+  write_keepers(dir_.path() / "agents");
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  const size_t leaver = 1;
+  // Agents and memory partitions node B owns, and one that it does not.
+  std::vector<std::string> agents;
+  std::string elsewhere;
+  for (int i = 0; i < 8; ++i) {
+    auto keeper = "keeper-" + std::to_string(i);
+    if (owner_of(0, keeper) == "node-b")
+      agents.push_back(keeper);
+    else if (elsewhere.empty())
+      elsewhere = keeper;
   }
+  ASSERT_FALSE(agents.empty()) << "no keeper hashes to node-b";
+  agents.push_back(elsewhere);
+  std::vector<std::string> partitions;
+  for (int i = 0; i < 6; ++i)
+    partitions.push_back("scratch-" + std::to_string(i));
+  // Unknown nodes are 404; the leave is asked of A and done by B.
+  auto unknown
+    = post_json(nodes_[0]->http(), "/v1/cluster/members/node-z/leave", "{}");
+  EXPECT_TRUE(unknown && unknown->status == 404) << describe(unknown);
+  effect_sender through_a{nodes_[0]->http(), "a", agents, partitions};
+  effect_sender through_c{nodes_[2]->http(), "c", agents, partitions};
+  ASSERT_TRUE(poll_until([&] { return through_a.acked().size() >= 20; }));
+  auto leave
+    = post_json(nodes_[0]->http(), "/v1/cluster/members/node-b/leave", "{}");
+  ASSERT_TRUE(leave && leave->status == 202) << describe(leave);
+  EXPECT_EQ(body_of(*leave)["node"], "node-b") << leave->body;
+  EXPECT_EQ(body_of(*leave)["state"], "leaving") << leave->body;
+  auto again
+    = post_json(nodes_[2]->http(), "/v1/cluster/members/node-b/leave", "{}");
+  EXPECT_TRUE(again && again->status == 409) << describe(again);
+  ASSERT_TRUE(await_states(0, {{"node-b", "left"}})) << nodes_[leaver]->log();
+  ASSERT_TRUE(await_states(2, {{"node-b", "left"}}));
+  nlohmann::json handoff;
+  ASSERT_TRUE(poll_until([&] {
+    auto res = get(nodes_[leaver]->http(), "/v1/cluster");
+    if (!res || res->status != 200)
+      return false;
+    handoff = body_of(*res)["handoff"];
+    return handoff.is_object() && handoff["phase"] == "done";
+  }))
+    << handoff << nodes_[leaver]->log();
+  EXPECT_GE(handoff["handed"].get<int>(), 1) << handoff;
+  // Load goes on against the new owners for a while, then stops.
+  auto before = through_a.acked().size();
+  ASSERT_TRUE(
+    poll_until([&] { return through_a.acked().size() >= before + 10; }));
+  through_a.finish();
+  through_c.finish();
+  auto left_again
+    = post_json(nodes_[0]->http(), "/v1/cluster/members/node-b/leave", "{}");
+  EXPECT_TRUE(left_again && left_again->status == 409) << describe(left_again);
+  // Nothing is left on B: it stops, and every acknowledged effect is read
+  // through both remaining nodes, each chat turn once.
+  ASSERT_EQ(nodes_[leaver]->stop(), 0) << nodes_[leaver]->log();
+  auto acked = through_a.acked();
+  for (auto& e : through_c.acked())
+    acked.push_back(std::move(e));
+  auto to_b = std::count_if(acked.begin(), acked.end(), [&](const auto& e) {
+    return !e.put && e.agent != elsewhere;
+  });
+  EXPECT_GT(to_b, 0) << "no chat to an agent of node-b was acknowledged";
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>>
+    sessions;
+  for (const auto& e : acked)
+    if (!e.put)
+      sessions[{e.agent, e.session}].push_back(e.input);
+  for (size_t via : {0, 2}) {
+    auto port = nodes_[via]->http();
+    for (const auto& e : acked) {
+      std::string got;
+      EXPECT_TRUE(poll_until([&] {
+        got = memory_value(port, e.agent, e.key);
+        return got == base64(e.value);
+      }))
+        << e.agent << " " << e.key << " through " << nodes_[via]->name() << ": "
+        << got;
+    }
+    for (const auto& [where, inputs] : sessions) {
+      auto turns = user_turns(port, where.first, where.second);
+      for (const auto& input : inputs)
+        EXPECT_EQ(turns[input], 1)
+          << where.first << "/" << where.second << ": '" << input
+          << "' through " << nodes_[via]->name();
+      for (const auto& [content, count] : turns)
+        EXPECT_EQ(count, 1) << where.first << "/" << where.second << ": '"
+                            << content << "' twice";
+    }
+  }
+  EXPECT_TRUE(await_states(0, {{"node-b", "left"}}));
+}
 
 } // namespace
