@@ -29,9 +29,7 @@ constexpr size_t max_session_id = 128;
 constexpr int max_turns_per_append = 16;
 constexpr size_t max_turn_id = 128;
 
-using memory_keys::kv_prefix;
 using memory_keys::session_prefix;
-using memory_keys::sessions_base;
 using memory_keys::turn_marker_key;
 
 std::string big_endian(uint64_t x) {

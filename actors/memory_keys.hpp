@@ -14,25 +14,11 @@
 
 namespace bsm::memory_keys {
 
-inline std::string kv_prefix(const std::string& agent) {
-  return memory_kv_prefix(agent);
-}
-
-/// Where an agent's sessions begin: every turn key of each of them.
-inline std::string sessions_base(const std::string& agent) {
-  return memory_sessions_base(agent);
-}
-
 /// The store's session filters rely on this layout (session_prefix.hpp):
 /// the prefix, then the turn's number in session_turn_seq_bytes.
 inline std::string session_prefix(const std::string& agent,
                                   const std::string& session) {
-  return sessions_base(agent) + session + '\0';
-}
-
-/// Where an agent's turn markers begin.
-inline std::string markers_base(const std::string& agent) {
-  return memory_turn_markers_base(agent);
+  return memory_sessions_base(agent) + session + '\0';
 }
 
 /// Beside the session's turns, never inside their range ("s" NUL ...), so
@@ -40,7 +26,7 @@ inline std::string markers_base(const std::string& agent) {
 inline std::string turn_marker_key(const std::string& agent,
                                    const std::string& session,
                                    const std::string& turn_id) {
-  return markers_base(agent) + session + '\0' + turn_id;
+  return memory_turn_markers_base(agent) + session + '\0' + turn_id;
 }
 
 /// Who acted for the agent's state last (replica_rule.hpp's
@@ -62,7 +48,8 @@ inline std::optional<std::string> agent_of(std::string_view key) {
 
 /// Everything of an agent's state, as key prefixes in key order.
 inline std::array<std::string, 3> state_prefixes(const std::string& agent) {
-  return {kv_prefix(agent), sessions_base(agent), markers_base(agent)};
+  return {memory_kv_prefix(agent), memory_sessions_base(agent),
+          memory_turn_markers_base(agent)};
 }
 
 } // namespace bsm::memory_keys

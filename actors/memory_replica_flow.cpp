@@ -100,6 +100,29 @@ void forget_sessions(memory_state& st, const Entries& entries) {
   }
 }
 
+// Writes a page of `agent`'s whole state in one batch: the first page
+// replaces what this store held of the agent, and with `current` the
+// copy becomes current at that epoch. Then forgets the sessions it wrote.
+caf::error
+load_page(memory_state& st, const std::string& agent,
+          const google::protobuf::RepeatedPtrField<v1::StoreWrite>& entries,
+          bool first, const epoch_record* current) {
+  agent_state state{st.db};
+  rocksdb::WriteBatch batch;
+  caf::error err;
+  if (first)
+    err = state.clear(batch, agent);
+  if (!err)
+    err = state.add(batch, agent, entries);
+  if (!err && current)
+    err = state.put_epoch(batch, agent, *current);
+  if (!err)
+    err = st.db->write(batch);
+  if (!err)
+    forget_sessions(st, entries);
+  return err;
+}
+
 // -- the acting side: pull, push, claim --
 
 void pull(memory_pointer self, std::string agent, std::string peer,
@@ -111,19 +134,9 @@ void pull(memory_pointer self, std::string agent, std::string peer,
   ask_copy<v1::AgentStatePageResponse>(
     self, peer, std::move(req),
     [self, agent, peer, first, then](const v1::AgentStatePageResponse& page) {
-      auto& st = self->state;
-      agent_state state{st.db};
-      rocksdb::WriteBatch batch;
-      caf::error err;
-      if (first)
-        err = state.clear(batch, agent);
-      if (!err)
-        err = state.add(batch, agent, page.entries());
-      if (!err)
-        err = st.db->write(batch);
-      if (err)
+      if (auto err
+          = load_page(self->state, agent, page.entries(), first, nullptr))
         return then(err);
-      forget_sessions(st, page.entries());
       if (page.done() || page.entries().empty())
         return then(caf::none);
       pull(self, agent, peer, page.entries().rbegin()->key(), false, then);
@@ -526,20 +539,10 @@ on_load(memory_state& st, const v1::AgentStateLoadRequest& req) {
     result.set_verdict(v1::REPLICA_VERDICT_STALE);
     return result;
   }
-  rocksdb::WriteBatch batch;
-  caf::error err;
-  if (req.first())
-    err = state.clear(batch, req.agent());
-  if (!err)
-    err = state.add(batch, req.agent(), req.entries());
-  if (!err && req.done())
-    err = state.put_epoch(batch, req.agent(),
-                          epoch_record{req.epoch(), req.from_node()});
-  if (!err)
-    err = st.db->write(batch);
-  if (err)
+  epoch_record current{req.epoch(), req.from_node()};
+  if (auto err = load_page(st, req.agent(), req.entries(), req.first(),
+                           req.done() ? &current : nullptr))
     return err;
-  forget_sessions(st, req.entries());
   st.replicas.claimed.erase(req.agent());
   result.set_verdict(v1::REPLICA_VERDICT_APPLIED);
   return result;
