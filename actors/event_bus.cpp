@@ -8,6 +8,7 @@
 
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
+#include "runtime/messages/handled_types.hpp"
 
 namespace bsm {
 
@@ -237,6 +238,7 @@ caf::expected<event_bus_actor> spawn_event_bus(caf::actor_system& sys,
 child_spec event_bus_child(event_bus_options opts, event_metrics metrics) {
   child_spec spec;
   spec.name = event_bus_path;
+  spec.handles = handled_types<event_bus_actor>();
   spec.start
     = [opts, metrics](caf::actor_system& sys,
                       const std::string&) -> caf::expected<caf::actor> {

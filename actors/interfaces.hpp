@@ -60,7 +60,14 @@ using mailbox_router_actor = caf::typed_actor<
   caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
   /// A graceful stop: every mailbox and outbox ends its deliveries in
   /// flight and starts none (mailbox.proto).
-  caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>>;
+  caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>,
+  /// This node's dead letters (mailbox.proto), served by its disk reader.
+  caf::replies_to<v1::DeadLetterListRequest>::with<v1::DeadLetterListResponse>,
+  caf::replies_to<v1::DeadLetterGetRequest>::with<v1::DeadLetterEntry>,
+  caf::replies_to<v1::DeadLetterDeleteRequest>::with<
+    v1::DeadLetterDeleteResponse>,
+  caf::replies_to<v1::DeadLetterPurgeRequest>::with<
+    v1::DeadLetterPurgeResponse>>;
 
 /// What a node's cluster port (CAF BASP) serves to the other nodes and to
 /// tools in other processes.
@@ -128,7 +135,13 @@ using mailbox_actor = caf::typed_actor<
 using mailbox_reader_actor = caf::typed_actor<
   caf::replies_to<v1::MailboxOpenRequest>::with<v1::MailboxOpenResponse>,
   caf::replies_to<v1::MailboxReadRequest>::with<v1::MailboxReadResponse>,
-  caf::replies_to<v1::MailboxTargetsRequest>::with<v1::MailboxTargetsResponse>>;
+  caf::replies_to<v1::MailboxTargetsRequest>::with<v1::MailboxTargetsResponse>,
+  caf::replies_to<v1::DeadLetterListRequest>::with<v1::DeadLetterListResponse>,
+  caf::replies_to<v1::DeadLetterGetRequest>::with<v1::DeadLetterEntry>,
+  caf::replies_to<v1::DeadLetterDeleteRequest>::with<
+    v1::DeadLetterDeleteResponse>,
+  caf::replies_to<v1::DeadLetterPurgeRequest>::with<
+    v1::DeadLetterPurgeResponse>>;
 
 /// The node's event bus: topics with wildcard subscriptions (events.proto).
 using event_bus_actor = caf::typed_actor<

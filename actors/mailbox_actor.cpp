@@ -240,7 +240,7 @@ void mailbox_logic::deliver(mailbox::entry e, const caf::actor& handle) {
     = core_.env().types->decode(e.envelope.type_name(), e.envelope.payload());
   if (!msg) {
     queue_.dropped();
-    core_.bury(std::move(e), msg.error());
+    core_.bury(std::move(e), msg.error(), v1::DEAD_LETTER_REASON_CORRUPT);
     return;
   }
   stamp_delivery(*msg, e.envelope);

@@ -7,6 +7,7 @@
 #include "actors/handed_reply.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
+#include "runtime/mailbox/dead_letters.hpp"
 #include "runtime/mailbox/joinable_appends.hpp"
 #include "runtime/mailbox/mailbox_store.hpp"
 
@@ -110,6 +111,9 @@ struct staged_append {
   std::string key;
   std::string message_id;
   handed_reply reply;
+  /// The dead letter a retry takes the envelope from: removed with the
+  /// append, in the same batch.
+  std::optional<uint64_t> dead_letter;
   /// The original's answer if the key was on disk already.
   v1::SendResponse duplicate;
   /// This append's own failure (its part of the batch rolled back).
@@ -161,6 +165,22 @@ rocksdb::Status add_staged(store& db, rocksdb::WriteBatch& batch,
     if (!st.ok())
       return st;
   }
+  if (x.dead_letter) {
+    auto key = mailbox::envelope_key(target, *x.dead_letter);
+    auto found = db.get(column::dead_letter, key);
+    if (!found)
+      return status_of(found.error());
+    if (!*found) {
+      x.err = make_error(errc::not_found,
+                         "no dead letter '"
+                           + mailbox::dead_letter_id(target, *x.dead_letter)
+                           + "'");
+      return rocksdb::Status::NotFound();
+    }
+    auto st = batch.Delete(db.handle(column::dead_letter), key);
+    if (!st.ok())
+      return st;
+  }
   return mailbox::add_append(db, batch, target, x.seq, x.bytes);
 }
 
@@ -176,7 +196,8 @@ void fill_staged(store& db, rocksdb::WriteBatch& batch,
     if (st.ok()) {
       batch.PopSavePoint();
     } else {
-      x.err = from_rocksdb(st, "cannot add writes to the batch");
+      if (!x.err)
+        x.err = from_rocksdb(st, "cannot add writes to the batch");
       batch.RollbackToSavePoint();
     }
   }
@@ -218,6 +239,13 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
   }
   auto& envelope = *req.mutable_envelope();
   envelope.set_attempt(0);
+  envelope.clear_first_error();
+  if (req.has_retried_dead_letter())
+    // A second retry of the letter is a duplicate of the first: the same
+    // answer, nothing appended (a client's key never holds a control
+    // character).
+    envelope.set_idempotency_key("\x1f" "dead_letter/"
+                                 + std::to_string(req.retried_dead_letter()));
   const auto& key = envelope.idempotency_key();
   if (auto seq = pending_->appending_with(key)) {
     auto rp = self_->make_response_promise<v1::SendResponse>();
@@ -231,6 +259,8 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
   x.bytes = envelope.SerializeAsString();
   x.key = key;
   x.message_id = envelope.id();
+  if (req.has_retried_dead_letter())
+    x.dead_letter = req.retried_dead_letter();
   x.reply = handed_reply{self_->ctrl(), rp};
   if (!joining_ || !joining_->open.join(x)) {
     if (auto err = open_submission(x)) {
@@ -376,6 +406,10 @@ void mailbox_core::page_read(const mailbox::page_request& req,
   pending_->page_read(req, std::move(entries), resp.corrupt());
   if (resp.corrupt() > 0) {
     env_.metrics->dead_lettered.inc(resp.corrupt());
+    env_.metrics->dead_letters_by
+      .with({target_, std::string{mailbox::to_string(
+                        v1::DEAD_LETTER_REASON_CORRUPT)}})
+      .inc(resp.corrupt());
     env_.log->error("mailbox {}: {} damaged envelopes moved to dead letters",
                     target_, resp.corrupt());
   }
@@ -444,27 +478,56 @@ void mailbox_core::acknowledge(std::vector<uint64_t> seqs) {
 }
 
 v1::DeadLetter mailbox_core::dead_letter(mailbox::entry e,
-                                         const std::string& error) const {
+                                         const std::string& error,
+                                         v1::DeadLetterReason reason) const {
   env_.metrics->dead_lettered.inc();
+  env_.metrics->dead_letters_by
+    .with({target_, std::string{mailbox::to_string(reason)}})
+    .inc();
   env_.log->warn("mailbox {}: envelope {} (seq {}) moved to dead letters "
                  "after {} deliveries: {}",
                  target_, e.envelope.id(), e.seq, e.envelope.attempt(), error);
   v1::DeadLetter letter;
   letter.set_seq(e.seq);
   letter.set_error(error);
+  letter.set_first_error(e.envelope.first_error().empty()
+                           ? error
+                           : e.envelope.first_error());
+  letter.set_reason(reason);
   letter.set_dead_unix_ms(unix_now_ms());
   *letter.mutable_envelope() = std::move(e.envelope);
   return letter;
 }
 
+store_writer::batch_fill
+mailbox_core::bury_fill(std::vector<v1::DeadLetter> letters) const {
+  return [db = env_.db, target = target_, max = env_.opts.dead_letter_max,
+          dropped = &env_.metrics->dead_letters_dropped,
+          letters = std::move(letters)](rocksdb::WriteBatch& batch) {
+    if (letters.empty())
+      return rocksdb::Status::OK();
+    uint64_t n = 0;
+    auto st
+      = mailbox::add_drop_oldest(*db, batch, target, max, letters.size(), n);
+    if (!st.ok())
+      return st;
+    for (const auto& letter : letters)
+      if (st = mailbox::add_dead_letter(*db, batch, target, letter); !st.ok())
+        return st;
+    dropped->inc(n);
+    return rocksdb::Status::OK();
+  };
+}
+
 void mailbox_core::bury(mailbox::entry e, const caf::error& err) {
-  submit(
-    [db = env_.db, target = target_,
-     letter
-     = dead_letter(std::move(e), render(err))](rocksdb::WriteBatch& batch) {
-      return mailbox::add_dead_letter(*db, batch, target, letter);
-    },
-    nullptr);
+  bury(std::move(e), err, mailbox::reason_of(err));
+}
+
+void mailbox_core::bury(mailbox::entry e, const caf::error& err,
+                        v1::DeadLetterReason reason) {
+  std::vector<v1::DeadLetter> letters;
+  letters.push_back(dead_letter(std::move(e), render(err), reason));
+  submit(bury_fill(std::move(letters)), nullptr);
 }
 
 namespace {
@@ -491,7 +554,8 @@ void mailbox_core::commit_effects(uint64_t token,
   std::vector<v1::DeadLetter> letters;
   for (const auto& e : batch) {
     if (auto i = refused.find(e.seq); i != refused.end())
-      letters.push_back(dead_letter(e, *i->second));
+      letters.push_back(
+        dead_letter(e, *i->second, v1::DEAD_LETTER_REASON_REFUSED));
     else
       acks.push_back(e.seq);
   }
@@ -499,17 +563,14 @@ void mailbox_core::commit_effects(uint64_t token,
   auto me = caf::actor_cast<mailbox_actor>(self_);
   auto fill = [db = env_.db, target = target_, writes = effects.writes(),
                acks = std::move(acks),
-               letters = std::move(letters)](rocksdb::WriteBatch& wb) {
+               bury = bury_fill(std::move(letters))](rocksdb::WriteBatch& wb) {
     for (const auto& w : writes)
       if (auto st = add_effect(*db, wb, w); !st.ok())
         return st;
     for (auto seq : acks)
       if (auto st = mailbox::add_ack(*db, wb, target, seq); !st.ok())
         return st;
-    for (const auto& letter : letters)
-      if (auto st = mailbox::add_dead_letter(*db, wb, target, letter); !st.ok())
-        return st;
-    return rocksdb::Status::OK();
+    return bury(wb);
   };
   auto done = [me, token](const caf::error& err) {
     caf::anon_send(me, atom::applied::value, token, err);

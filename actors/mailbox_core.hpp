@@ -156,8 +156,11 @@ public:
   /// Deletes acknowledged envelopes.
   void acknowledge(std::vector<uint64_t> seqs);
 
-  /// Moves `e` to dead letters with `err` (it already left the depth).
+  /// Moves `e` to dead letters with `err` (it already left the depth), for
+  /// the reason `err` shows (mailbox::reason_of) or `reason`.
   void bury(mailbox::entry e, const caf::error& err);
+  void bury(mailbox::entry e, const caf::error& err,
+            v1::DeadLetterReason reason);
 
   /// Commits, in one atomic batch, the writes of `effects` and the removal
   /// of every envelope of `batch` (those it refused into dead letters);
@@ -227,7 +230,11 @@ private:
   void resume();
   void submit(store_writer::batch_fill fill, store_writer::completion done);
   /// `e` as a dead letter with `error`, counted and logged.
-  v1::DeadLetter dead_letter(mailbox::entry e, const std::string& error) const;
+  v1::DeadLetter dead_letter(mailbox::entry e, const std::string& error,
+                             v1::DeadLetterReason reason) const;
+  /// A fill that writes `letters` and drops the oldest beyond the bound.
+  store_writer::batch_fill
+  bury_fill(std::vector<v1::DeadLetter> letters) const;
 
   mailbox_base* self_ = nullptr;
   mailbox_env env_;

@@ -199,6 +199,22 @@ mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
     },
     [self](v1::MailboxDrainRequest& req)
       -> caf::result<v1::MailboxDrainResponse> { return drain_all(self, req); },
+    // Dead letters: blocking reads and deletes, on the reader's thread.
+    [self](v1::DeadLetterListRequest& req)
+      -> caf::result<v1::DeadLetterListResponse> {
+      return self->delegate(self->state.reader, std::move(req));
+    },
+    [self](v1::DeadLetterGetRequest& req) -> caf::result<v1::DeadLetterEntry> {
+      return self->delegate(self->state.reader, std::move(req));
+    },
+    [self](v1::DeadLetterDeleteRequest& req)
+      -> caf::result<v1::DeadLetterDeleteResponse> {
+      return self->delegate(self->state.reader, std::move(req));
+    },
+    [self](v1::DeadLetterPurgeRequest& req)
+      -> caf::result<v1::DeadLetterPurgeResponse> {
+      return self->delegate(self->state.reader, std::move(req));
+    },
   };
 }
 

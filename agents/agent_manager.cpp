@@ -5,6 +5,7 @@
 
 #include "agents/agent_listing.hpp"
 #include "runtime/error.hpp"
+#include "runtime/messages/handled_types.hpp"
 
 namespace bsm::agents {
 
@@ -29,6 +30,7 @@ child_spec agent_child(const std::string& name, agent_env env,
                        std::chrono::milliseconds shutdown_timeout) {
   child_spec spec;
   spec.name = name;
+  spec.handles = handled_types<agent_actor>();
   spec.shutdown_timeout = shutdown_timeout;
   spec.start = [name, env = std::move(env)](
                  caf::actor_system& sys,
@@ -73,6 +75,7 @@ child_spec agent_manager_child(agent_env env,
                                std::chrono::milliseconds shutdown_timeout) {
   child_spec spec;
   spec.name = agent_manager_path;
+  spec.handles = handled_types<agent_manager_actor>();
   spec.shutdown_timeout = shutdown_timeout;
   spec.start =
     [env = std::move(env), depths = std::move(depths), shutdown_timeout](

@@ -34,7 +34,9 @@ void list_actors(http_bridge_pointer self, ex_ptr ex) {
       actors[target] = depth;
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [name, depth] : actors)
-    list.push_back({{"name", name}, {"mailbox_depth", depth}});
+    list.push_back({{"name", name},
+                    {"mailbox_depth", depth},
+                    {"handles", env.names->handles(name)}});
   nlohmann::json body{{"actors", std::move(list)}};
   ex->respond(http::make_json_response(bhttp::status::ok, body.dump()));
 }

@@ -33,6 +33,16 @@ void tree(http_bridge_pointer self, ex_ptr ex);
 /// POST /v1/actors/{name}/messages: tell (durable) or ask.
 void post_message(http_bridge_pointer self, ex_ptr ex);
 
+// -- dead letters (dead_letter_routes.cpp) ----------------------------------
+
+/// GET /v1/deadletters?actor=&limit=&after=: this node's dead letters.
+void list_dead_letters(http_bridge_pointer self, ex_ptr ex);
+/// POST /v1/deadletters/{id}/retry: back into the target's mailbox, once.
+void retry_dead_letter(http_bridge_pointer self, ex_ptr ex);
+/// DELETE /v1/deadletters/{id}; DELETE /v1/deadletters?actor=NAME purges.
+void delete_dead_letter(http_bridge_pointer self, ex_ptr ex);
+void purge_dead_letters(http_bridge_pointer self, ex_ptr ex);
+
 // -- events (event_routes.cpp)
 // -------------------------------------------------
 

@@ -63,6 +63,14 @@ std::shared_ptr<const http_routes> make_http_routes() {
   routes->add(verb::post, "/v1/actors/{name}/messages",
               by_actor("actors:{name}:inject:<type>", h::post_message));
   routes->add(verb::get, "/v1/tree", by_actor("actors:read", h::tree));
+  routes->add(verb::get, "/v1/deadletters",
+              by_actor("deadletters:read", h::list_dead_letters));
+  routes->add(verb::delete_, "/v1/deadletters",
+              by_actor("deadletters:<actor>:delete", h::purge_dead_letters));
+  routes->add(verb::post, "/v1/deadletters/{id}/retry",
+              by_actor("deadletters:<actor>:retry", h::retry_dead_letter));
+  routes->add(verb::delete_, "/v1/deadletters/{id}",
+              by_actor("deadletters:<actor>:delete", h::delete_dead_letter));
   using limit = http_route::concurrency;
   routes->add(verb::get, "/v1/events",
               counted(limit::stream, by_actor("events:read", h::events)));

@@ -27,9 +27,10 @@ std::optional<uint64_t> decimal(const std::string& text, uint64_t max) {
 
 } // namespace
 
-caf::expected<uint32_t> page_limit(const std::optional<std::string>& text) {
+caf::expected<uint32_t> page_limit(const std::optional<std::string>& text,
+                                   uint32_t default_limit) {
   if (!text)
-    return default_page_limit;
+    return default_limit;
   // Any number of digits is a number: a huge one is clamped, not refused.
   auto digits_only
     = !text->empty() && std::all_of(text->begin(), text->end(), [](char c) {

@@ -34,6 +34,7 @@
 #include "runtime/store/big_endian.hpp"
 #include "runtime/store/memory_metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
+#include "runtime/messages/handled_types.hpp"
 
 namespace bsm {
 
@@ -78,6 +79,7 @@ child_spec node_info_child(const node_config& cfg,
                            std::chrono::steady_clock::time_point started_at) {
   child_spec spec;
   spec.name = "node_info";
+  spec.handles = handled_types<node_info_actor>();
   spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
   node_info_options opts{cfg.node.name, started_at};
   spec.start = [opts](caf::actor_system& sys,
@@ -92,6 +94,7 @@ child_spec memory_child(const node_config& cfg, store* db,
                         memory_replication_env replication) {
   child_spec spec;
   spec.name = "memory";
+  spec.handles = handled_types<memory_actor>();
   spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
   // One for every incarnation: a restart must not forget turn numbers
   // handed to a mailbox and not yet committed.
@@ -116,6 +119,7 @@ child_spec security_child(const node_config& cfg, store* db,
                           metrics::registry& reg) {
   child_spec spec;
   spec.name = security_path;
+  spec.handles = handled_types<security_hub_actor>();
   spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
   // Made once: each incarnation of the hub shows its backoff in them.
   spec.start = [opts = cfg.security, db, access, log,
@@ -260,6 +264,7 @@ void node::publish_placements() {
 child_spec node::cluster_child() {
   child_spec spec;
   spec.name = cluster_membership_path;
+  spec.handles = handled_types<cluster_membership_actor>();
   spec.shutdown_timeout = cfg_.supervision.shutdown_timeout;
   cluster_membership_env env;
   env.opts = cfg_.cluster;
@@ -280,6 +285,7 @@ child_spec node::cluster_child() {
 child_spec node::handoff_child() {
   child_spec spec;
   spec.name = handoff_path;
+  spec.handles = handled_types<handoff_actor>();
   spec.shutdown_timeout = cfg_.supervision.shutdown_timeout;
   handoff_env env;
   env.calls = remote_call_env{names_, directory_, types_.get()};
@@ -410,6 +416,7 @@ void node::watch_memory() {
 child_spec node::mailboxes_child() {
   child_spec spec;
   spec.name = mailbox_router_path;
+  spec.handles = handled_types<mailbox_router_actor>();
   spec.shutdown_timeout = cfg_.supervision.shutdown_timeout;
   mailbox_env env;
   env.db = store_.get();
@@ -434,6 +441,7 @@ child_spec node::mailboxes_child() {
 child_spec tool_ledger_child(const node_config& cfg, store* db) {
   child_spec spec;
   spec.name = tool_ledger_path;
+  spec.handles = handled_types<tool_ledger_actor>();
   spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
   spec.start = [db, ttl = cfg.mailbox.idempotency_ttl](
                  caf::actor_system& sys,
@@ -448,6 +456,7 @@ child_spec tool_ledger_child(const node_config& cfg, store* db) {
 child_spec http_idempotency_child(const node_config& cfg, store* db) {
   child_spec spec;
   spec.name = http_idempotency_path;
+  spec.handles = handled_types<http_idempotency_actor>();
   spec.shutdown_timeout = cfg.supervision.shutdown_timeout;
   http_idempotency_options opts;
   opts.ttl = cfg.mailbox.idempotency_ttl;

@@ -70,7 +70,10 @@ using bsm_v1_types = type_list<
   v1::HttpIdempotencyClaimResponse, v1::HttpIdempotencyReleaseRequest,
   v1::HttpIdempotencyReleaseResponse, v1::StateEntry, v1::StateChunk,
   v1::StateChunkRequest, v1::StateChunkResponse, v1::HandoffStatus,
-  v1::LeaveRequest, v1::LeaveResponse>;
+  v1::LeaveRequest, v1::LeaveResponse, v1::DeadLetterListRequest,
+  v1::DeadLetterEntry, v1::DeadLetterListResponse, v1::DeadLetterGetRequest,
+  v1::DeadLetterDeleteRequest, v1::DeadLetterDeleteResponse,
+  v1::DeadLetterPurgeRequest, v1::DeadLetterPurgeResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

@@ -12,6 +12,7 @@
 
 #include "agents/models/local_model.hpp"
 #include "runtime/error.hpp"
+#include "runtime/messages/handled_types.hpp"
 
 namespace bsm {
 
@@ -360,6 +361,7 @@ child_spec model_provider_child(model_provider_options opts,
                                 model_metrics metrics) {
   child_spec spec;
   spec.name = model_provider_path;
+  spec.handles = handled_types<model_provider_actor>();
   spec.start
     = [opts, metrics](caf::actor_system& sys,
                       const std::string&) -> caf::expected<caf::actor> {

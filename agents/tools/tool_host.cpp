@@ -7,6 +7,7 @@
 #include "agents/mcp/mcp_server.hpp"
 #include "agents/tools/tool_names.hpp"
 #include "runtime/error.hpp"
+#include "runtime/messages/handled_types.hpp"
 
 namespace bsm {
 
@@ -250,6 +251,7 @@ child_spec tool_host_child(tool_host_options opts,
     server.log = opts.log;
     child_spec spec;
     spec.name = mcp_server_child_name(cfg.name);
+    spec.handles = handled_types<mcp_server_actor>();
     spec.shutdown_timeout = std::max(sup.shutdown_timeout, server_stop);
     spec.start
       = [server](caf::actor_system& sys,
@@ -263,6 +265,7 @@ child_spec tool_host_child(tool_host_options opts,
   }
   child_spec host;
   host.name = tool_host_name;
+  host.handles = handled_types<tool_host_actor>();
   host.shutdown_timeout = sup.shutdown_timeout;
   host.start = [opts](caf::actor_system& sys,
                       const std::string& path) -> caf::expected<caf::actor> {

@@ -202,6 +202,8 @@ delivery_outcome delivery_queue::judge(entry e, caf::error err) {
   out.e = std::move(e);
   auto& envelope = out.e.envelope;
   envelope.set_attempt(envelope.attempt() + 1);
+  if (envelope.first_error().empty())
+    envelope.set_first_error(render(err));
   if (is_permanent_error(err) || envelope.attempt() >= opts_.max_deliveries) {
     out.what = delivery_outcome::kind::dead_letter;
     out.error = std::move(err);

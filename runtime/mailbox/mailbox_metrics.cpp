@@ -23,6 +23,11 @@ mailbox_metrics mailbox_metrics::make(metrics::registry& reg) {
             "Envelopes whose handler finished."),
     counter("bsm_mailbox_dead_letters_total",
             "Envelopes moved to dead letters."),
+    reg.counter_family("bsm_dead_letters_total",
+                       "Envelopes moved to dead letters, by target and reason.",
+                       {"actor", "reason"}),
+    counter("bsm_mailbox_dead_letters_dropped_total",
+            "Oldest dead letters dropped to keep mailbox.dead_letter_max."),
     reg
       .gauge_family("bsm_mailbox_pending",
                     "Unacknowledged envelopes in all durable mailboxes.")

@@ -24,6 +24,11 @@ struct mailbox_metrics {
   metrics::counter& acknowledged;
   /// Envelopes moved to dead letters.
   metrics::counter& dead_lettered;
+  /// The same by {actor, reason} (bsm_dead_letters_total); the actors are
+  /// mailbox targets, which are named actors, so the labels stay bounded.
+  metrics::family<metrics::counter>& dead_letters_by;
+  /// Dead letters dropped because their mailbox held mailbox.dead_letter_max.
+  metrics::counter& dead_letters_dropped;
   /// Unacknowledged envelopes over all mailboxes.
   metrics::gauge& pending;
 

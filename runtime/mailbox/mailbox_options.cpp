@@ -24,6 +24,8 @@ const config::section<mailbox_options>& mailbox_section() {
     {config::integer("max_depth", &mailbox_options::max_depth, 1, 100'000'000),
      config::integer("max_deliveries", &mailbox_options::max_deliveries, 1,
                      1000),
+     config::integer("dead_letter_max", &mailbox_options::dead_letter_max, 1,
+                     100'000'000),
      config::duration("delivery_timeout", &mailbox_options::delivery_timeout,
                       1ms),
      config::duration("redelivery_backoff_initial",

@@ -18,6 +18,9 @@ struct mailbox_options {
   uint64_t max_depth = 100'000;
   /// Failed deliveries after which an envelope moves to dead letters.
   uint32_t max_deliveries = 5;
+  /// Dead letters a mailbox keeps; a new one beyond it drops the oldest
+  /// (counted in bsm_mailbox_dead_letters_dropped_total).
+  uint64_t dead_letter_max = 10'000;
   /// Time a handler gets to finish (reply) before the delivery counts as
   /// failed.
   std::chrono::milliseconds delivery_timeout{300'000};

@@ -179,6 +179,8 @@ caf::expected<v1::MailboxReadResponse> read(store& db,
     v1::DeadLetter letter;
     letter.set_seq(seq);
     letter.set_error("the stored envelope does not parse");
+    letter.set_first_error(letter.error());
+    letter.set_reason(v1::DEAD_LETTER_REASON_CORRUPT);
     letter.set_dead_unix_ms(unix_now_ms());
     letter.mutable_envelope()->set_target(req.target());
     auto st = add_dead_letter(db, corrupt, req.target(), letter);

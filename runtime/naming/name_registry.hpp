@@ -28,6 +28,21 @@ public:
   /// Errors: `invalid_argument` for a malformed path or an invalid handle.
   [[nodiscard]] caf::error put(const std::string& path, caf::actor handle);
 
+  /// As above, with the message types (protobuf full names) the actor
+  /// handles (runtime/messages/handled_types.hpp); empty declares none.
+  [[nodiscard]] caf::error put(const std::string& path, caf::actor handle,
+                               std::vector<std::string> handles);
+
+  /// The types `path`'s actor declared; empty if none or no such actor.
+  [[nodiscard]] std::vector<std::string> handles(const std::string& path) const;
+
+  /// Errors: `invalid_argument`, naming the type and the actor, if `path`
+  /// declared its types and `type_name` is not one of them. An actor not
+  /// registered here (on another node, or restarting) or that declared
+  /// nothing passes: its mailbox finds out at delivery.
+  [[nodiscard]] caf::error check_handles(const std::string& path,
+                                         const std::string& type_name) const;
+
   /// Removes `path` if it still names `handle`, so a late cleanup of a
   /// dead incarnation never unregisters its successor.
   void erase(const std::string& path, const caf::actor_addr& handle);
@@ -43,6 +58,8 @@ public:
 private:
   mutable std::shared_mutex mtx_;
   std::map<std::string, caf::actor> entries_;
+  /// Declared types by path, while the path is registered.
+  std::map<std::string, std::vector<std::string>> handles_;
 };
 
 } // namespace bsm

@@ -58,10 +58,10 @@ const std::map<std::string, std::vector<std::string>>& role_table::builtin() {
     {"admin", {"*"}},
     {"operator",
      {"agents:*", "actors:read", "actors:agents/*:inject", "events:*",
-      "cluster:*", "metrics:read", "tasks:*", "workflows:*"}},
+      "cluster:*", "metrics:read", "tasks:*", "workflows:*", "deadletters:*"}},
     {"reader",
      {"agents:read", "actors:read", "events:read", "cluster:read",
-      "metrics:read"}},
+      "metrics:read", "deadletters:read"}},
     {"chat", {"agents:read", "agents:chat"}},
   };
   return result;

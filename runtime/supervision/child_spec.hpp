@@ -55,6 +55,11 @@ struct child_spec {
   /// Unique among siblings; one path segment of [a-z0-9_.-].
   std::string name;
   child_factory start;
+  /// The message types the child handles, as protobuf full names: declare
+  /// them with `handled_types<Interface>()` (runtime/messages/
+  /// handled_types.hpp) from the interface `start` spawns. Registered with
+  /// its name; empty declares none. Default: none.
+  std::vector<std::string> handles;
   /// Default: permanent.
   restart_type restart = restart_type::permanent;
   /// Time to stop after an exit request before the child is killed.

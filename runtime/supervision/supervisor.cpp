@@ -66,7 +66,7 @@ caf::error supervisor_state::start_child(size_t index) {
   child.state = v1::CHILD_STATE_RUNNING;
   self->monitor(child.handle);
   if (env.names)
-    if (auto err = env.names->put(child.path, child.handle))
+    if (auto err = env.names->put(child.path, child.handle, child.spec.handles))
       return err;
   refresh_live();
   return caf::none;
@@ -529,6 +529,8 @@ child_spec supervisor_child(std::string name, supervisor_options opts,
   spec.name = std::move(name);
   spec.restart = restart;
   spec.is_supervisor = true;
+  // What supervisor() below answers besides its atoms.
+  spec.handles = {v1::TreeRequest::descriptor()->full_name()};
   // A supervisor stops its own children first: give it their time too.
   std::chrono::milliseconds total{1'000};
   for (const auto& child : opts.children)
