@@ -4,6 +4,7 @@
 #include <caf/send.hpp>
 
 #include "runtime/http/error_response.hpp"
+#include "runtime/logging/unexpected_message.hpp"
 
 namespace bsm {
 
@@ -28,6 +29,10 @@ caf::behavior http_bridge(http_bridge_pointer self,
   st.self = self;
   st.env = std::move(env);
   st.routes = std::move(routes);
+  // Not an instrumented actor: it reports unexpected messages itself.
+  if (st.env->log)
+    self->set_default_handler(
+      log_unexpected_messages(st.env->log, http_bridge_path));
   return {
     [self](const http::exchange_ptr& ex) { self->state.handle(ex); },
     [self](atom::deadline) { self->state.deadlines.on_timer(self); },

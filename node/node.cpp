@@ -223,7 +223,8 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
         series->publish(current->verified());
     });
   n.system_cfg_ = std::make_unique<system_config>(
-    scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get());
+    scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get(),
+    n.logger_.log);
   n.system_cfg_->load<caf::io::middleman>();
   if (tls_enabled(n.cfg_.cluster)) {
     // caf_openssl reads these per TLS session (actors/cluster_transport).

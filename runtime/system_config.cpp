@@ -6,8 +6,9 @@
 namespace bsm {
 
 system_config::system_config(const scheduler_options& opts,
-                             metrics::actor_stats_collector* stats)
-  : stats_(stats) {
+                             metrics::actor_stats_collector* stats,
+                             std::shared_ptr<spdlog::logger> log)
+  : stats_(stats), log_(std::move(log)) {
   bsm::add_message_types(*this);
   bsm::add_error_category(*this);
   if (opts.threads > 0)

@@ -30,13 +30,19 @@ json_formatter::json_formatter(std::string node_name)
 void json_formatter::format(const spdlog::details::log_msg& msg,
                             spdlog::memory_buf_t& dest) {
   auto level = spdlog::level::to_string_view(msg.level);
+  std::string logger(msg.logger_name.data(), msg.logger_name.size());
   nlohmann::json line{
     {"time", utc_timestamp(msg.time)},
     {"level", std::string(level.data(), level.size())},
     {"node", node_name_},
-    {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
-    {"msg", std::string(msg.payload.data(), msg.payload.size())},
   };
+  // A component's logger is named "<logger>:<component>".
+  if (auto colon = logger.find(':'); colon != std::string::npos) {
+    line["component"] = logger.substr(colon + 1);
+    logger.resize(colon);
+  }
+  line["logger"] = std::move(logger);
+  line["msg"] = std::string(msg.payload.data(), msg.payload.size());
   // Replace rather than throw: a log line must never take the node down.
   auto text
     = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -8,7 +8,8 @@ namespace bsm {
 
 /// Formats each record as one JSON object per line:
 /// {"time":"2026-11-22T10:00:00.123456Z","level":"info","node":"node-a",
-///  "logger":"bsmd","msg":"..."}. Invalid UTF-8 is replaced, never thrown.
+///  "logger":"bsmd","msg":"..."}, plus "component":"x" for a
+/// logger named "bsmd:x". Invalid UTF-8 is replaced, never thrown.
 class json_formatter final : public spdlog::formatter {
 public:
   explicit json_formatter(std::string node_name);

@@ -15,6 +15,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "runtime/metrics/actor_stats.hpp"
+#include "runtime/logging/unexpected_message.hpp"
 #include "runtime/system_config.hpp"
 
 namespace bsm {
@@ -66,12 +67,19 @@ public:
 private:
   using clock = std::chrono::steady_clock;
 
+  // At the first run, before CAF makes the behavior (which may set a
+  // default handler of its own).
   void attach() {
     attached_ = true;
     auto cfg
       = dynamic_cast<const system_config*>(&this->home_system().config());
-    if (cfg != nullptr && cfg->stats_collector() != nullptr)
+    if (cfg == nullptr)
+      return;
+    if (cfg->stats_collector() != nullptr)
       stats_ = cfg->stats_collector()->attach(this->name());
+    if (cfg->log())
+      this->set_default_handler(
+        log_unexpected_messages(cfg->log(), this->name()));
   }
 
   bool attached_ = false;

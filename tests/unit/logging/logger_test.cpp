@@ -6,10 +6,15 @@
 #include <fstream>
 #include <sstream>
 
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bsm/v1/credentials.pb.h"
 #include "runtime/error.hpp"
+#include "runtime/metrics/instrumented.hpp"
+#include "runtime/system_config.hpp"
 
 namespace {
 
@@ -47,6 +52,49 @@ TEST(NodeLogger, WritesOneJsonObjectPerLineWithEscapedText) {
   EXPECT_EQ(first["time"].get<std::string>().back(), 'Z');
   auto second = nlohmann::json::parse(lines[1]);
   EXPECT_EQ(second["level"], "warning");
+}
+
+struct quiet_state {
+  static constexpr const char* name = "quiet";
+};
+
+caf::behavior quiet(bsm::stateful_actor<quiet_state>*) {
+  return {[](int x) { return x; }};
+}
+
+TEST(NodeLogger, UnexpectedMessagesAreLoggedWithTheirComponentNotPrinted) {
+  bsm::logging_options opts;
+  opts.format = bsm::log_format::json;
+  opts.file = temp_file("unexpected.log");
+  auto logger = bsm::make_node_logger(opts, "node-x");
+  ASSERT_TRUE(logger) << bsm::render(logger.error());
+  {
+    bsm::system_config cfg{{}, nullptr, logger->log};
+    caf::actor_system sys{cfg};
+    auto actor = sys.spawn(quiet);
+    caf::scoped_actor self{sys};
+    caf::error err;
+    bsm::v1::AuthTokenRequest login;
+    login.set_password("secret-value");
+    self->request(actor, caf::infinite, login)
+      .receive([](int) {}, [&](caf::error& e) { err = std::move(e); });
+    // Answered as CAF's own handler does.
+    EXPECT_EQ(err, caf::sec::unexpected_message);
+    self->send_exit(actor, caf::exit_reason::kill);
+  }
+  logger = caf::error{}; // joins the writer thread: everything is written
+  auto lines = lines_of(opts.file);
+  ASSERT_EQ(lines.size(), 1u);
+  auto line = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(line["component"], "quiet");
+  EXPECT_EQ(line["logger"], "bsmd");
+  EXPECT_EQ(line["level"], "warning");
+  auto msg = line["msg"].get<std::string>();
+  EXPECT_NE(msg.find("unexpected message (bsm.v1.AuthTokenRequest)"),
+            std::string::npos)
+    << msg;
+  // Only the type: the content may carry a secret.
+  EXPECT_EQ(lines[0].find("secret-value"), std::string::npos) << lines[0];
 }
 
 TEST(NodeLogger, HonoursTheConfiguredLevel) {

@@ -128,6 +128,17 @@ TEST_F(DeliveryQueue, AfterMaxDeliveriesTheEnvelopeIsADeadLetter) {
   EXPECT_EQ(q.pending().front().seq, 1u);
 }
 
+TEST_F(DeliveryQueue, TheFirstErrorIsKeptForTheDeadLetter) {
+  commit(1);
+  auto first = q.answered(start_next(), make_error(errc::unavailable, "one"));
+  ASSERT_EQ(first.what, kind::redeliver);
+  EXPECT_EQ(first.e.envelope.first_error(), "unavailable: one");
+  auto second = q.answered(start_next(), make_error(errc::unavailable, "two"));
+  ASSERT_EQ(second.what, kind::redeliver);
+  EXPECT_EQ(second.e.envelope.first_error(), "unavailable: one");
+  EXPECT_EQ(bsm::render(second.error), "unavailable: two");
+}
+
 TEST_F(DeliveryQueue, AnErrorARetryCannotFixIsADeadLetterAtOnce) {
   commit(1);
   auto out

@@ -6,7 +6,9 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
+#include "actors/interfaces.hpp"
 #include "runtime/error.hpp"
+#include "runtime/messages/handled_types.hpp"
 #include "runtime/system_config.hpp"
 
 namespace {
@@ -72,6 +74,33 @@ TEST_F(NameRegistry, ListsEntriesSortedByPath) {
   EXPECT_EQ(entries[0].first, "a/x");
   EXPECT_EQ(entries[1].first, "b");
   EXPECT_EQ(names.size(), 2u);
+}
+
+TEST_F(NameRegistry, DeclaredTypesAreCheckedAndLeaveWithTheName) {
+  auto a = sys.spawn(idle);
+  ASSERT_FALSE(names.put("node_info", a, {"bsm.v1.PingRequest"}));
+  EXPECT_EQ(names.handles("node_info"),
+            std::vector<std::string>{"bsm.v1.PingRequest"});
+  EXPECT_FALSE(names.check_handles("node_info", "bsm.v1.PingRequest"));
+  auto err = names.check_handles("node_info", "bsm.v1.ChatRequest");
+  EXPECT_TRUE(bsm::is(err, bsm::errc::invalid_argument));
+  EXPECT_EQ(bsm::render(err), "invalid_argument: actor 'node_info' does not "
+                              "handle bsm.v1.ChatRequest");
+  // Unknown here, or nothing declared: the mailbox finds out at delivery.
+  EXPECT_FALSE(names.check_handles("elsewhere", "bsm.v1.ChatRequest"));
+  ASSERT_FALSE(names.put("quiet", sys.spawn(idle)));
+  EXPECT_FALSE(names.check_handles("quiet", "bsm.v1.ChatRequest"));
+  names.erase("node_info", a.address());
+  EXPECT_TRUE(names.handles("node_info").empty());
+}
+
+TEST(HandledTypes, AreTheProtobufMessagesOfTheInterfaceEachOnce) {
+  EXPECT_EQ(bsm::handled_types<bsm::node_info_actor>(),
+            (std::vector<std::string>{"bsm.v1.PingRequest",
+                                      "bsm.v1.NodeInfoRequest"}));
+  // ChatRequest twice (alone and with a stream sink), atoms not at all.
+  EXPECT_EQ(bsm::handled_types<bsm::agent_actor>(),
+            std::vector<std::string>{"bsm.v1.ChatRequest"});
 }
 
 } // namespace
