@@ -49,7 +49,14 @@ using mailbox_router_pointer = caf::stateful_actor<
   mailbox_router_state,
   typed_actor_base<
     caf::replies_to<v1::SendRequest>::with<v1::SendResponse>,
-    caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>>>*;
+    caf::replies_to<v1::MailboxDrainRequest>::with<v1::MailboxDrainResponse>,
+    caf::replies_to<v1::DeadLetterListRequest>::with<
+      v1::DeadLetterListResponse>,
+    caf::replies_to<v1::DeadLetterGetRequest>::with<v1::DeadLetterEntry>,
+    caf::replies_to<v1::DeadLetterDeleteRequest>::with<
+      v1::DeadLetterDeleteResponse>,
+    caf::replies_to<v1::DeadLetterPurgeRequest>::with<
+      v1::DeadLetterPurgeResponse>>>*;
 
 mailbox_router_actor::behavior_type mailbox_router(mailbox_router_pointer self,
                                                    mailbox_env env);

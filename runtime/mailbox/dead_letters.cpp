@@ -143,7 +143,7 @@ list_dead_letters(const store& db, const v1::DeadLetterListRequest& req) {
   v1::DeadLetterListResponse result;
   for (; it->Valid() && it->key().starts_with(slice(prefix)); it->Next()) {
     if (static_cast<uint32_t>(result.letters_size()) == limit) {
-      result.set_next_after(result.letters().rbegin()->id());
+      result.set_next_after(result.letters(result.letters_size() - 1).id());
       break;
     }
     v1::DeadLetterEntry entry;

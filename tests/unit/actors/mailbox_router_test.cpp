@@ -590,6 +590,22 @@ counting_router(bsm::mailbox_router_actor::pointer self,
       -> caf::delegated<bsm::v1::MailboxDrainResponse> {
       return self->delegate(router, std::move(req));
     },
+    [self, router](bsm::v1::DeadLetterListRequest& req)
+      -> caf::delegated<bsm::v1::DeadLetterListResponse> {
+      return self->delegate(router, std::move(req));
+    },
+    [self, router](bsm::v1::DeadLetterGetRequest& req)
+      -> caf::delegated<bsm::v1::DeadLetterEntry> {
+      return self->delegate(router, std::move(req));
+    },
+    [self, router](bsm::v1::DeadLetterDeleteRequest& req)
+      -> caf::delegated<bsm::v1::DeadLetterDeleteResponse> {
+      return self->delegate(router, std::move(req));
+    },
+    [self, router](bsm::v1::DeadLetterPurgeRequest& req)
+      -> caf::delegated<bsm::v1::DeadLetterPurgeResponse> {
+      return self->delegate(router, std::move(req));
+    },
   };
 }
 
