@@ -4,6 +4,7 @@
 #include <caf/message_view.hpp>
 #include <caf/sec.hpp>
 #include <caf/type_erased_tuple.hpp>
+#include <caf/uniform_type_info_map.hpp>
 
 namespace bsm {
 

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -34,7 +34,7 @@ using json = nlohmann::json;
 // is delivered, not handled, and becomes a dead letter.
 const std::string sink = "http_bridge";
 
-opt_response send(uint16_t port, const std::string& method,
+opt_response call(uint16_t port, const std::string& method,
                   const std::string& target, const std::string& body = {},
                   bsm::test::header_list headers = {}) {
   if (!body.empty())
@@ -113,7 +113,7 @@ protected:
     ASSERT_NE(port(), 0) << "bsmd did not listen; stderr:\n"
                          << node_->proc().err();
     // Each test starts without dead letters.
-    auto res = send(port(), "DELETE", "/v1/deadletters?actor=" + sink);
+    auto res = call(port(), "DELETE", "/v1/deadletters?actor=" + sink);
     ASSERT_TRUE(res && res->status == 200) << describe(res);
   }
 
@@ -139,10 +139,10 @@ TEST_F(DeadLetters, ActorsShowTheTypesTheyHandle) {
   ASSERT_TRUE(res && res->status == 200) << describe(res);
   std::map<std::string, json> handles;
   for (const auto& a : body_of(*res)["actors"])
-    handles[a["name"]] = a["handles"];
+    handles[a["name"].get<std::string>()] = a["handles"];
   EXPECT_EQ(handles["node_info"],
-            json({"bsm.v1.PingRequest", "bsm.v1.NodeInfoRequest"}));
-  EXPECT_EQ(handles["agents/legal"], json({"bsm.v1.ChatRequest"}));
+            json::array({"bsm.v1.PingRequest", "bsm.v1.NodeInfoRequest"}));
+  EXPECT_EQ(handles["agents/legal"], json::array({"bsm.v1.ChatRequest"}));
   EXPECT_EQ(handles[sink], json::array());
 }
 
@@ -204,10 +204,10 @@ TEST_F(DeadLetters, ARetryAppendsOnceAndASecondRetryGetsTheSameAnswer) {
   auto first = bury(1);
   ASSERT_EQ(first.size(), 1u);
   auto id = first[0]["id"].get<std::string>();
-  auto retry = send(port(), "POST", "/v1/deadletters/" + id + "/retry");
+  auto retry = call(port(), "POST", "/v1/deadletters/" + id + "/retry");
   ASSERT_TRUE(retry && retry->status == 202) << describe(retry);
   EXPECT_EQ(body_of(*retry)["message_id"], first[0]["message_id"]);
-  auto again = send(port(), "POST", "/v1/deadletters/" + id + "/retry");
+  auto again = call(port(), "POST", "/v1/deadletters/" + id + "/retry");
   ASSERT_TRUE(again && again->status == 202) << describe(again);
   EXPECT_EQ(body_of(*again)["message_id"], first[0]["message_id"]);
   // Delivered again, it dies again: one new letter, the old one gone.
@@ -218,10 +218,10 @@ TEST_F(DeadLetters, ARetryAppendsOnceAndASecondRetryGetsTheSameAnswer) {
   })) << now.dump();
   EXPECT_EQ(now[0]["message_id"], first[0]["message_id"]);
   EXPECT_EQ(now[0]["attempts"], 1);
-  EXPECT_TRUE(is_error(send(port(), "POST", "/v1/deadletters/"
+  EXPECT_TRUE(is_error(call(port(), "POST", "/v1/deadletters/"
                                               + sink + "~999999/retry"),
                        404, "not_found"));
-  EXPECT_TRUE(is_error(send(port(), "POST", "/v1/deadletters/nonsense/retry"),
+  EXPECT_TRUE(is_error(call(port(), "POST", "/v1/deadletters/nonsense/retry"),
                        400, "invalid_argument"));
 }
 
@@ -229,12 +229,12 @@ TEST_F(DeadLetters, DeleteOneOrPurgeAnActor) {
   auto list = bury(2);
   ASSERT_EQ(list.size(), 2u);
   auto one = "/v1/deadletters/" + list[0]["id"].get<std::string>();
-  auto res = send(port(), "DELETE", one);
+  auto res = call(port(), "DELETE", one);
   ASSERT_TRUE(res && res->status == 204) << describe(res);
-  EXPECT_TRUE(is_error(send(port(), "DELETE", one), 404, "not_found"));
+  EXPECT_TRUE(is_error(call(port(), "DELETE", one), 404, "not_found"));
   EXPECT_TRUE(
-    is_error(send(port(), "DELETE", "/v1/deadletters"), 400, "invalid_argument"));
-  auto purge = send(port(), "DELETE", "/v1/deadletters?actor=" + sink);
+    is_error(call(port(), "DELETE", "/v1/deadletters"), 400, "invalid_argument"));
+  auto purge = call(port(), "DELETE", "/v1/deadletters?actor=" + sink);
   ASSERT_TRUE(purge && purge->status == 200) << describe(purge);
   EXPECT_EQ(body_of(*purge)["purged"], 1);
   EXPECT_TRUE(letters(port(), "?actor=" + sink).empty());
@@ -269,7 +269,7 @@ TEST(DeadLetterBound, TheOldestBeyondTheBoundAreDroppedAndCounted) {
   for (int i = 0; i < 3; ++i) {
     auto res = tell(node.port(), sink, "bsm.v1.PingRequest");
     ASSERT_TRUE(res && res->status == 202) << describe(res);
-    ids.push_back(body_of(*res)["message_id"]);
+    ids.push_back(body_of(*res)["message_id"].get<std::string>());
     // One at a time, so the oldest is known.
     ASSERT_TRUE(poll_until([&] {
       return metric(node.port(), "bsm_mailbox_dead_letters_total") == i + 1;
