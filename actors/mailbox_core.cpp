@@ -171,10 +171,10 @@ rocksdb::Status add_staged(store& db, rocksdb::WriteBatch& batch,
     if (!found)
       return status_of(found.error());
     if (!*found) {
-      x.err = make_error(errc::not_found,
-                         "no dead letter '"
-                           + mailbox::dead_letter_id(target, *x.dead_letter)
-                           + "'");
+      x.err
+        = make_error(errc::not_found,
+                     "no dead letter '"
+                       + mailbox::dead_letter_id(target, *x.dead_letter) + "'");
       return rocksdb::Status::NotFound();
     }
     auto st = batch.Delete(db.handle(column::dead_letter), key);
@@ -244,7 +244,8 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
     // A second retry of the letter is a duplicate of the first: the same
     // answer, nothing appended (a client's key never holds a control
     // character).
-    envelope.set_idempotency_key("\x1f" "dead_letter/"
+    envelope.set_idempotency_key("\x1f"
+                                 "dead_letter/"
                                  + std::to_string(req.retried_dead_letter()));
   const auto& key = envelope.idempotency_key();
   if (auto seq = pending_->appending_with(key)) {
@@ -407,8 +408,8 @@ void mailbox_core::page_read(const mailbox::page_request& req,
   if (resp.corrupt() > 0) {
     env_.metrics->dead_lettered.inc(resp.corrupt());
     env_.metrics->dead_letters_by
-      .with({target_, std::string{mailbox::to_string(
-                        v1::DEAD_LETTER_REASON_CORRUPT)}})
+      .with({target_,
+             std::string{mailbox::to_string(v1::DEAD_LETTER_REASON_CORRUPT)}})
       .inc(resp.corrupt());
     env_.log->error("mailbox {}: {} damaged envelopes moved to dead letters",
                     target_, resp.corrupt());
@@ -490,9 +491,8 @@ v1::DeadLetter mailbox_core::dead_letter(mailbox::entry e,
   v1::DeadLetter letter;
   letter.set_seq(e.seq);
   letter.set_error(error);
-  letter.set_first_error(e.envelope.first_error().empty()
-                           ? error
-                           : e.envelope.first_error());
+  letter.set_first_error(
+    e.envelope.first_error().empty() ? error : e.envelope.first_error());
   letter.set_reason(reason);
   letter.set_dead_unix_ms(unix_now_ms());
   *letter.mutable_envelope() = std::move(e.envelope);

@@ -233,8 +233,7 @@ private:
   v1::DeadLetter dead_letter(mailbox::entry e, const std::string& error,
                              v1::DeadLetterReason reason) const;
   /// A fill that writes `letters` and drops the oldest beyond the bound.
-  store_writer::batch_fill
-  bury_fill(std::vector<v1::DeadLetter> letters) const;
+  store_writer::batch_fill bury_fill(std::vector<v1::DeadLetter> letters) const;
 
   mailbox_base* self_ = nullptr;
   mailbox_env env_;

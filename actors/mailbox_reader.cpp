@@ -30,8 +30,8 @@ mailbox_reader_actor::behavior_type mailbox_reader(mailbox_reader_pointer,
       -> caf::result<v1::DeadLetterListResponse> {
       return mailbox::list_dead_letters(*db, req);
     },
-    [db](const v1::DeadLetterGetRequest& req)
-      -> caf::result<v1::DeadLetterEntry> {
+    [db](
+      const v1::DeadLetterGetRequest& req) -> caf::result<v1::DeadLetterEntry> {
       return mailbox::get_dead_letter(*db, req.id());
     },
     [db](const v1::DeadLetterDeleteRequest& req)

@@ -1,8 +1,8 @@
 #pragma once
 
 // Reads durable mailboxes from the store for the mailbox actors, and the
-// dead letters for the HTTP API (through the router), which it also deletes. It runs
-// detached (its own thread): RocksDB reads block and must never hold a CAF
+// dead letters for the HTTP API (through the router), which it also deletes. It
+// runs detached (its own thread): RocksDB reads block and must never hold a CAF
 // scheduler thread.
 
 #include "actors/interfaces.hpp"

@@ -34,7 +34,8 @@ nlohmann::json dead_letters_json(const v1::DeadLetterListResponse& list,
   nlohmann::json next = nullptr;
   if (!list.next_after().empty())
     next = list.next_after();
-  return {{"dead_letters", std::move(letters)}, {"next_after", std::move(next)}};
+  return {{"dead_letters", std::move(letters)},
+          {"next_after", std::move(next)}};
 }
 
 } // namespace bsm::http_handlers

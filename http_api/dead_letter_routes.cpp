@@ -43,9 +43,9 @@ authorized_id(http_bridge_pointer self, ex_ptr ex) {
   const auto& id = ex->param("id");
   auto parsed = mailbox::parse_dead_letter_id(id);
   if (!parsed) {
-    http::respond_error(*ex, make_error(errc::invalid_argument,
-                                        "'" + id.substr(0, 300)
-                                          + "' is not a dead letter id"));
+    http::respond_error(
+      *ex, make_error(errc::invalid_argument,
+                      "'" + id.substr(0, 300) + "' is not a dead letter id"));
     return std::nullopt;
   }
   if (!authorize_late(self, ex, {{"actor", parsed->first}}))
@@ -82,12 +82,12 @@ void list_dead_letters(http_bridge_pointer self, ex_ptr ex) {
   req.set_target(ex->query_param("actor").value_or(""));
   req.set_limit(*limit);
   req.set_after(ex->query_param("after").value_or(""));
-  ask_router(self, ex, std::move(req),
-             [ex, node = self->state.env->node_name](
-               v1::DeadLetterListResponse& list) {
-               ex->respond(http::make_json_response(
-                 bhttp::status::ok, dead_letters_json(list, node).dump()));
-             });
+  ask_router(
+    self, ex, std::move(req),
+    [ex, node = self->state.env->node_name](v1::DeadLetterListResponse& list) {
+      ex->respond(http::make_json_response(
+        bhttp::status::ok, dead_letters_json(list, node).dump()));
+    });
 }
 
 void retry_dead_letter(http_bridge_pointer self, ex_ptr ex) {

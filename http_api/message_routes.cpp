@@ -283,8 +283,8 @@ void post_message(http_bridge_pointer self, ex_ptr ex) {
     return;
   // Tell and ask alike: a type the target declared it does not handle is
   // the caller's mistake now, not a dead letter later.
-  if (auto err = self->state.env->names->check_handles(in->target,
-                                                       in->type_name))
+  if (auto err
+      = self->state.env->names->check_handles(in->target, in->type_name))
     return http::respond_error(*ex, err);
   // A chat acts for the caller the front authenticated, whatever the
   // payload claims.

@@ -22,9 +22,8 @@ inline constexpr uint32_t max_page_limit = 1000;
 /// The `limit` parameter: absent -> `default_limit`; a decimal number
 /// clamped to [1, max_page_limit]. Errors: invalid_argument for anything
 /// but digits.
-caf::expected<uint32_t>
-page_limit(const std::optional<std::string>& text,
-           uint32_t default_limit = default_page_limit);
+caf::expected<uint32_t> page_limit(const std::optional<std::string>& text,
+                                   uint32_t default_limit = default_page_limit);
 
 /// The `after` parameter of a session's turns: the number of the last turn
 /// already read (exclusive); absent -> 0. Errors: invalid_argument for

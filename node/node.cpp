@@ -30,11 +30,11 @@
 #include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
+#include "runtime/messages/handled_types.hpp"
 #include "runtime/process_memory.hpp"
 #include "runtime/store/big_endian.hpp"
 #include "runtime/store/memory_metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
-#include "runtime/messages/handled_types.hpp"
 
 namespace bsm {
 

@@ -41,8 +41,8 @@ log_unexpected_messages(std::shared_ptr<spdlog::logger> log,
                  caf::message_view& x) mutable -> caf::result<caf::message> {
     if (!named)
       named = log->clone(log->name() + ":" + component);
-    named->warn(unexpected_message_text(self->id(),
-                                        type_names(self, x.content())));
+    named->warn(
+      unexpected_message_text(self->id(), type_names(self, x.content())));
     return caf::sec::unexpected_message;
   };
 }

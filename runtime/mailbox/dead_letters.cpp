@@ -24,8 +24,8 @@ std::string prefix_of(std::string_view target) {
 }
 
 std::unique_ptr<rocksdb::Iterator> iterate(const store& db) {
-  return std::unique_ptr<rocksdb::Iterator>{
-    db.db().NewIterator(rocksdb::ReadOptions{}, db.handle(column::dead_letter))};
+  return std::unique_ptr<rocksdb::Iterator>{db.db().NewIterator(
+    rocksdb::ReadOptions{}, db.handle(column::dead_letter))};
 }
 
 caf::error malformed(std::string_view id) {
@@ -42,8 +42,9 @@ caf::error unknown(std::string_view id) {
 // dead letter's.
 bool entry_at(const rocksdb::Iterator& it, v1::DeadLetterEntry& out) {
   auto key = parse_envelope_key({it.key().data(), it.key().size()});
-  if (!key || !out.mutable_letter()->ParseFromArray(
-                it.value().data(), static_cast<int>(it.value().size())))
+  if (!key
+      || !out.mutable_letter()->ParseFromArray(
+        it.value().data(), static_cast<int>(it.value().size())))
     return false;
   out.set_id(dead_letter_id(key->first, key->second));
   return true;
@@ -73,8 +74,8 @@ parse_dead_letter_id(std::string_view id) {
     return std::nullopt;
   uint64_t seq = 0;
   auto digits = id.substr(sep + 1);
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(),
-                                   seq);
+  auto [end, ec]
+    = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
   if (ec != std::errc{} || end != digits.data() + digits.size())
     return std::nullopt;
   std::string target{id.substr(0, sep)};
@@ -106,8 +107,8 @@ rocksdb::Status add_drop_oldest(const store& db, rocksdb::WriteBatch& batch,
   auto prefix = prefix_of(target);
   auto it = iterate(db);
   uint64_t kept = 0;
-  for (it->Seek(slice(prefix)); it->Valid() && it->key().starts_with(slice(prefix));
-       it->Next())
+  for (it->Seek(slice(prefix));
+       it->Valid() && it->key().starts_with(slice(prefix)); it->Next())
     ++kept;
   if (!it->status().ok())
     return it->status();
@@ -125,9 +126,8 @@ rocksdb::Status add_drop_oldest(const store& db, rocksdb::WriteBatch& batch,
 
 caf::expected<v1::DeadLetterListResponse>
 list_dead_letters(const store& db, const v1::DeadLetterListRequest& req) {
-  auto limit = req.limit() == 0
-                 ? max_dead_letter_page
-                 : std::min(req.limit(), max_dead_letter_page);
+  auto limit = req.limit() == 0 ? max_dead_letter_page
+                                : std::min(req.limit(), max_dead_letter_page);
   auto prefix = req.target().empty() ? std::string{} : prefix_of(req.target());
   auto it = iterate(db);
   if (req.after().empty()) {
@@ -184,8 +184,7 @@ caf::error delete_dead_letter(store& db, std::string_view id) {
   return db.erase(column::dead_letter, *key);
 }
 
-caf::expected<uint64_t> purge_dead_letters(store& db,
-                                           std::string_view target) {
+caf::expected<uint64_t> purge_dead_letters(store& db, std::string_view target) {
   auto prefix = prefix_of(target);
   rocksdb::WriteBatch batch;
   uint64_t purged = 0;

@@ -38,7 +38,8 @@ struct handled_type<caf::typed_mpi<caf::detail::type_list<Input>, Output>> {
 };
 
 template <class... Signatures>
-std::vector<std::string> handled_types_of(caf::detail::type_list<Signatures...>) {
+std::vector<std::string>
+handled_types_of(caf::detail::type_list<Signatures...>) {
   std::vector<std::string> result;
   (handled_type<Signatures>::add(result), ...);
   return result;

@@ -14,8 +14,8 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "runtime/metrics/actor_stats.hpp"
 #include "runtime/logging/unexpected_message.hpp"
+#include "runtime/metrics/actor_stats.hpp"
 #include "runtime/system_config.hpp"
 
 namespace bsm {

@@ -51,8 +51,7 @@ caf::error name_registry::put(const std::string& path, caf::actor handle,
   return caf::none;
 }
 
-std::vector<std::string>
-name_registry::handles(const std::string& path) const {
+std::vector<std::string> name_registry::handles(const std::string& path) const {
   std::shared_lock<std::shared_mutex> guard{mtx_};
   auto i = handles_.find(path);
   return i == handles_.end() ? std::vector<std::string>{} : i->second;
@@ -67,9 +66,8 @@ caf::error name_registry::check_handles(const std::string& path,
   for (const auto& x : i->second)
     if (x == type_name)
       return caf::none;
-  return make_error(errc::invalid_argument, "actor '" + path
-                                              + "' does not handle "
-                                              + type_name);
+  return make_error(errc::invalid_argument,
+                    "actor '" + path + "' does not handle " + type_name);
 }
 
 void name_registry::erase(const std::string& path,

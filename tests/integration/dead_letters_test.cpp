@@ -45,10 +45,9 @@ opt_response call(uint16_t port, const std::string& method,
 
 opt_response tell(uint16_t port, const std::string& actor,
                   const std::string& type, const std::string& mode = "tell") {
-  return post_json(port, "/v1/actors/" + actor + "/messages",
-                   json{{"type", type}, {"payload", json::object()},
-                        {"mode", mode}}
-                     .dump());
+  return post_json(
+    port, "/v1/actors/" + actor + "/messages",
+    json{{"type", type}, {"payload", json::object()}, {"mode", mode}}.dump());
 }
 
 json letters(uint16_t port, const std::string& query) {
@@ -96,9 +95,8 @@ class DeadLetters : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
     dir_ = new temp_dir;
-    node_ = new test_node{dir_->path(),
-                          dir_->path() / "data",
-                          {"logging.format=json"}};
+    node_ = new test_node{
+      dir_->path(), dir_->path() / "data", {"logging.format=json"}};
   }
 
   static void TearDownTestSuite() {
@@ -152,8 +150,7 @@ TEST_F(DeadLetters, ATypeTheTargetDoesNotHandleIsRefusedAtSend) {
     ASSERT_TRUE(is_error(res, 400, "invalid_argument")) << mode;
     auto message = body_of(*res)["error"]["message"].get<std::string>();
     EXPECT_NE(message.find("'node_info'"), std::string::npos) << message;
-    EXPECT_NE(message.find("bsm.v1.ChatRequest"), std::string::npos)
-      << message;
+    EXPECT_NE(message.find("bsm.v1.ChatRequest"), std::string::npos) << message;
   }
   auto binary = bsm::test::http_exchange(
     port(), make_request("POST", "/v1/actors/node_info/messages",
@@ -215,12 +212,13 @@ TEST_F(DeadLetters, ARetryAppendsOnceAndASecondRetryGetsTheSameAnswer) {
   ASSERT_TRUE(poll_until([&] {
     now = letters(port(), "?actor=" + sink);
     return now.size() == 1 && now[0]["id"] != id;
-  })) << now.dump();
+  }))
+    << now.dump();
   EXPECT_EQ(now[0]["message_id"], first[0]["message_id"]);
   EXPECT_EQ(now[0]["attempts"], 1);
-  EXPECT_TRUE(is_error(call(port(), "POST", "/v1/deadletters/"
-                                              + sink + "~999999/retry"),
-                       404, "not_found"));
+  EXPECT_TRUE(
+    is_error(call(port(), "POST", "/v1/deadletters/" + sink + "~999999/retry"),
+             404, "not_found"));
   EXPECT_TRUE(is_error(call(port(), "POST", "/v1/deadletters/nonsense/retry"),
                        400, "invalid_argument"));
 }
@@ -232,8 +230,8 @@ TEST_F(DeadLetters, DeleteOneOrPurgeAnActor) {
   auto res = call(port(), "DELETE", one);
   ASSERT_TRUE(res && res->status == 204) << describe(res);
   EXPECT_TRUE(is_error(call(port(), "DELETE", one), 404, "not_found"));
-  EXPECT_TRUE(
-    is_error(call(port(), "DELETE", "/v1/deadletters"), 400, "invalid_argument"));
+  EXPECT_TRUE(is_error(call(port(), "DELETE", "/v1/deadletters"), 400,
+                       "invalid_argument"));
   auto purge = call(port(), "DELETE", "/v1/deadletters?actor=" + sink);
   ASSERT_TRUE(purge && purge->status == 200) << describe(purge);
   EXPECT_EQ(body_of(*purge)["purged"], 1);
@@ -256,14 +254,14 @@ TEST_F(DeadLetters, ListIsPagedAfterAnIdExclusive) {
   ASSERT_EQ(page["dead_letters"].size(), 1u);
   EXPECT_EQ(page["dead_letters"][0]["id"], all[2]["id"]);
   EXPECT_TRUE(page["next_after"].is_null());
-  EXPECT_TRUE(is_error(get(port(), "/v1/deadletters?limit=x"), 400,
-                       "invalid_argument"));
+  EXPECT_TRUE(
+    is_error(get(port(), "/v1/deadletters?limit=x"), 400, "invalid_argument"));
 }
 
 TEST(DeadLetterBound, TheOldestBeyondTheBoundAreDroppedAndCounted) {
   temp_dir dir;
-  test_node node{dir.path(), dir.path() / "data",
-                 {"mailbox.dead_letter_max=2"}};
+  test_node node{
+    dir.path(), dir.path() / "data", {"mailbox.dead_letter_max=2"}};
   ASSERT_NE(node.port(), 0) << node.proc().err();
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
@@ -279,7 +277,8 @@ TEST(DeadLetterBound, TheOldestBeyondTheBoundAreDroppedAndCounted) {
   ASSERT_TRUE(poll_until([&] {
     kept = letters(node.port(), "?actor=" + sink);
     return kept.size() == 2;
-  })) << kept.dump();
+  }))
+    << kept.dump();
   EXPECT_EQ(kept[0]["message_id"], ids[1]);
   EXPECT_EQ(kept[1]["message_id"], ids[2]);
   EXPECT_EQ(metric(node.port(), "bsm_mailbox_dead_letters_dropped_total"), 1);

@@ -59,7 +59,9 @@ struct quiet_state {
 };
 
 caf::behavior quiet(bsm::stateful_actor<quiet_state>*) {
-  return {[](int x) { return x; }};
+  return {[](int x) {
+    return x;
+  }};
 }
 
 TEST(NodeLogger, UnexpectedMessagesAreLoggedWithTheirComponentNotPrinted) {

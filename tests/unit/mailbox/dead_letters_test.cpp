@@ -79,8 +79,8 @@ TEST(DeadLetterIds, NameTheMailboxAndSequenceAndParseBack) {
 }
 
 TEST(DeadLetterIds, MalformedIdsAreRefused) {
-  for (const char* bad : {"", "~", "x", "x~", "~5", "x~5a", "x~-1",
-                          "x~99999999999999999999999"})
+  for (const char* bad :
+       {"", "~", "x", "x~", "~5", "x~5a", "x~-1", "x~99999999999999999999999"})
     EXPECT_FALSE(mb::parse_dead_letter_id(bad)) << bad;
 }
 
@@ -134,11 +134,12 @@ TEST_F(DeadLetters, GetAndDeleteOneOrPurgeAMailbox) {
   EXPECT_EQ(one->id(), "a~2");
   EXPECT_EQ(one->letter().error(), "boom 2");
   EXPECT_FALSE(mb::delete_dead_letter(*db, "a~2"));
-  EXPECT_TRUE(bsm::is(mb::delete_dead_letter(*db, "a~2"), bsm::errc::not_found));
-  EXPECT_TRUE(bsm::is(mb::get_dead_letter(*db, "a~2").error(),
-                      bsm::errc::not_found));
-  EXPECT_TRUE(bsm::is(mb::delete_dead_letter(*db, "bad"),
-                      bsm::errc::invalid_argument));
+  EXPECT_TRUE(
+    bsm::is(mb::delete_dead_letter(*db, "a~2"), bsm::errc::not_found));
+  EXPECT_TRUE(
+    bsm::is(mb::get_dead_letter(*db, "a~2").error(), bsm::errc::not_found));
+  EXPECT_TRUE(
+    bsm::is(mb::delete_dead_letter(*db, "bad"), bsm::errc::invalid_argument));
   auto purged = mb::purge_dead_letters(*db, "a");
   ASSERT_TRUE(purged);
   EXPECT_EQ(*purged, 1u);

@@ -95,9 +95,9 @@ TEST_F(NameRegistry, DeclaredTypesAreCheckedAndLeaveWithTheName) {
 }
 
 TEST(HandledTypes, AreTheProtobufMessagesOfTheInterfaceEachOnce) {
-  EXPECT_EQ(bsm::handled_types<bsm::node_info_actor>(),
-            (std::vector<std::string>{"bsm.v1.PingRequest",
-                                      "bsm.v1.NodeInfoRequest"}));
+  EXPECT_EQ(
+    bsm::handled_types<bsm::node_info_actor>(),
+    (std::vector<std::string>{"bsm.v1.PingRequest", "bsm.v1.NodeInfoRequest"}));
   // ChatRequest twice (alone and with a stream sink), atoms not at all.
   EXPECT_EQ(bsm::handled_types<bsm::agent_actor>(),
             std::vector<std::string>{"bsm.v1.ChatRequest"});
