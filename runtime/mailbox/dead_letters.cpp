@@ -173,15 +173,11 @@ caf::expected<v1::DeadLetterEntry> get_dead_letter(const store& db,
 }
 
 caf::error delete_dead_letter(store& db, std::string_view id) {
-  auto key = key_of(id);
-  if (!key)
-    return key.error();
-  auto value = db.get(column::dead_letter, *key);
-  if (!value)
-    return value.error();
-  if (!*value)
-    return unknown(id);
-  return db.erase(column::dead_letter, *key);
+  // Read first: deleting a missing key would succeed silently.
+  auto found = get_dead_letter(db, id);
+  if (!found)
+    return found.error();
+  return db.erase(column::dead_letter, *key_of(id));
 }
 
 caf::expected<uint64_t> purge_dead_letters(store& db, std::string_view target) {
