@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "bsm/v1/credentials.pb.h"
+#include "protocols/caf_types.hpp"
 #include "runtime/error.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/system_config.hpp"
