@@ -514,6 +514,13 @@ TEST_F(ClusterTest, KilledOwnerIsDownFastAsksFailFastAndQueuedSendsArriveOnce) {
   EXPECT_NE(chat->body.find("lives on node node-c, which is down"),
             std::string::npos)
     << chat->body;
+  // The listing says so too: courier is unavailable, its node down.
+  auto listed = get(nodes_[0]->http(), "/v1/agents/courier");
+  ASSERT_TRUE(listed && listed->status == 200) << describe(listed);
+  auto courier = body_of(*listed);
+  EXPECT_EQ(courier["state"], "unavailable") << courier;
+  EXPECT_EQ(courier["node"], "node-c") << courier;
+  EXPECT_EQ(courier["node_state"], "down") << courier;
   // A stateless agent placed on C is served by a live node meanwhile.
   auto helper = post_json(nodes_[1]->http(), "/v1/agents/helper/chat",
                           R"({"input":"what time is it"})");
