@@ -175,7 +175,7 @@ void tool_done(self_pointer self, turn_ptr t, const v1::ToolCall& call,
     step->set_arguments_json(call.arguments_json());
     step->set_result(result.content());
     step->set_is_error(result.is_error());
-    self->send(t->sink, std::move(delta));
+    caf::anon_send(t->sink, std::move(delta));
   }
   advance(self, t, t->plan.on_tool_result(std::move(result), steady::now()));
 }
@@ -324,7 +324,7 @@ void run_tool(self_pointer self, turn_ptr t, run_tool_step step) {
     v1::ChatDelta delta;
     delta.mutable_tool_call()->set_tool(step.call.name());
     delta.mutable_tool_call()->set_arguments_json(step.call.arguments_json());
-    self->send(t->sink, std::move(delta));
+    caf::anon_send(t->sink, std::move(delta));
   }
   auto ledger = self->state.env.names->get(tool_ledger_path);
   // A refused call has nothing to replay, even if the definition allowed

@@ -176,7 +176,8 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
   // against an agent that never answers. The agent may live on another
   // node: the call goes there, and its key is checked there.
   auto timeout = env.opts.max_ask_timeout;
-  if (chat_format::wants_event_stream(ex->req()[bhttp::field::accept]))
+  auto accept = ex->req()[bhttp::field::accept];
+  if (chat_format::wants_event_stream({accept.data(), accept.size()}))
     return stream_chat(self, ex, std::move(*req));
   with_idempotency(
     self, ex, idempotency_home{agent_path(name), {}, timeout},

@@ -42,17 +42,17 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
   head.set("X-Accel-Buffering", "no");
   ex->open_stream(std::move(head));
   st.write(st.opts.format->opening(req.turn_id()));
-  auto on_reply = [self](const v1::ChatReply& reply) {
-    self->state.finish(reply);
-    self->quit();
-  };
-  auto on_error = [self](const caf::error& err) {
-    self->state.fail(err);
-    self->quit();
-  };
   if (!agent) {
-    ask_agent_anywhere(self, st.opts.remote, std::move(req), st.opts.timeout,
-                       on_reply, on_error);
+    ask_agent_anywhere(
+      self, st.opts.remote, std::move(req), st.opts.timeout,
+      [self](const v1::ChatReply& reply) {
+        self->state.finish(reply);
+        self->quit();
+      },
+      [self](caf::error err) {
+        self->state.fail(err);
+        self->quit();
+      });
     return {
       [](const v1::ChatDelta&) {},
     };
@@ -60,7 +60,15 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
   self
     ->request(agent, st.opts.timeout, std::move(req),
               caf::actor_cast<caf::actor>(self))
-    .then(on_reply, on_error);
+    .then(
+      [self](v1::ChatReply& reply) {
+        self->state.finish(reply);
+        self->quit();
+      },
+      [self](caf::error& err) {
+        self->state.fail(err);
+        self->quit();
+      });
   return {
     [self](const v1::ChatDelta& delta) {
       if (!self->state.write(self->state.opts.format->piece(delta)))

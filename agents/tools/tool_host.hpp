@@ -149,7 +149,8 @@ using tool_host_pointer = caf::stateful_actor<
   typed_actor_base<
     caf::replies_to<v1::ToolListRequest>::with<v1::ToolListResponse>,
     caf::replies_to<v1::ToolCallRequest>::with<v1::ToolCallResponse>,
-    caf::reacts_to<atom::tools_changed, std::string, v1::ToolListResponse>>>*;
+    caf::reacts_to<atom::tools_changed, std::string, v1::ToolListResponse>,
+    caf::reacts_to<atom::tick, uint64_t>>>*;
 
 /// The behavior; `path` is the host's registered path (its siblings are
 /// the servers). REQUIRES: opts.names is set.
