@@ -299,7 +299,8 @@ child_spec node::handoff_child() {
 void node::add_cluster_metrics() {
   auto& members = metrics_->gauge_family(
     "bsm_cluster_members",
-    "Other members of the cluster as this node sees them, by state.",
+    "Members of the cluster as this node sees them, by state; this node "
+    "counts itself as up.",
     {"state"});
   auto& incarnation = metrics_
                         ->gauge_family("bsm_cluster_incarnation",
@@ -313,7 +314,8 @@ void node::add_cluster_metrics() {
     by_state[x]
       = &members.with({enum_label(v1::MemberState_Name(x), "MEMBER_STATE_")});
   metrics_->add_collector([dir = directory_, by_state, &incarnation] {
-    std::map<v1::MemberState, double> counts;
+    // This node answers, so it is up (1 on a single node).
+    std::map<v1::MemberState, double> counts{{v1::MEMBER_STATE_UP, 1}};
     for (const auto& m : dir->members())
       counts[m.state] += 1;
     for (const auto& [state, g] : by_state)
@@ -522,6 +524,7 @@ child_spec node::http_bridge_child() {
   env->directory = directory_;
   env->access = access_;
   env->metrics_open = cfg_.security.metrics_open;
+  env->openapi_open = cfg_.security.openapi_open;
   env->chats
     = security::concurrency_limiter::make(cfg_.security.max_concurrent_chats);
   env->streams

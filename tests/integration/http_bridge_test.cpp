@@ -361,12 +361,12 @@ TEST_F(HttpBridge, OtherMethodOnAKnownPathIs405WithAllow) {
     = bsm::test::http_exchange(port(), make_request("DELETE", "/healthz"));
   EXPECT_TRUE(is_error(del, 405, "method_not_allowed"));
   if (del) {
-    EXPECT_EQ(del->header("Allow"), "GET, OPTIONS");
+    EXPECT_EQ(del->header("Allow"), "GET, HEAD, OPTIONS");
   }
   auto post = post_json(port(), "/v1/actors", "{}");
   EXPECT_TRUE(is_error(post, 405, "method_not_allowed"));
   if (post) {
-    EXPECT_EQ(post->header("Allow"), "GET, OPTIONS");
+    EXPECT_EQ(post->header("Allow"), "GET, HEAD, OPTIONS");
   }
   auto get_messages = get(port(), messages_of("memory"));
   EXPECT_TRUE(is_error(get_messages, 405, "method_not_allowed"));
