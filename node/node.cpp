@@ -25,6 +25,7 @@
 #include "agents/models/model_provider.hpp"
 #include "agents/tools/tool_host.hpp"
 #include "agents/tools/tool_ledger.hpp"
+#include "node/listen_probe.hpp"
 #include "http_api/front.hpp"
 #include "http_api/routes.hpp"
 #include "protocols/enum_label.hpp"
@@ -731,10 +732,13 @@ caf::error node::open_listeners() {
   ingress_ = caf::actor_cast<caf::actor>(ingress);
   auto port = publish_on_cluster_port(*system_, transport_, ingress_,
                                       system_->message_types(ingress), listen);
-  if (!port)
-    return make_error(errc::unavailable, "cannot listen on cluster address "
-                                           + to_string(listen) + ": "
-                                           + system_->render(port.error()));
+  if (!port) {
+    auto why = bind_problem(listen);
+    return make_error(errc::unavailable,
+                      "cannot listen on cluster address " + to_string(listen)
+                        + " (cluster.listen): "
+                        + (why.empty() ? system_->render(port.error()) : why));
+  }
   addresses_.cluster = to_string(listen_address{listen.host, *port});
   auto server = http::server::start(http::server_options::from(cfg_.http),
                                     make_http_front(http_env_, http_routes_),

@@ -80,9 +80,9 @@ tls_context_ptr server::current_tls() {
 
 caf::error server::bind() {
   auto fail = [this](const boost::system::error_code& ec) {
-    return make_error(errc::unavailable, "cannot listen on HTTP address "
-                                           + to_string(opts_.listen) + ": "
-                                           + ec.message());
+    return make_error(errc::unavailable,
+                      "cannot listen on HTTP address " + to_string(opts_.listen)
+                        + " (http.listen): " + ec.message());
   };
   boost::system::error_code ec;
   auto host
