@@ -1,6 +1,8 @@
 #include "http_api/front.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include <caf/send.hpp>
 

@@ -1,5 +1,6 @@
 #include "http_api/openapi.hpp"
 
+#include <cctype>
 #include <set>
 #include <string>
 

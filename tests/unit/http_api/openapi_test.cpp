@@ -1,10 +1,12 @@
 // GET /openapi.json is made from the route table: every route is in it with
 // its method, its summary, its parameters and its permission, and every
-// schema it names is defined. (tests/integration/openapi_test.cpp lints the
-// served document with a real validator.)
+// schema it names is defined. (The integration test
+// http_conformance_test.cpp lints the served document with a real
+// validator.)
 
 #include "http_api/openapi.hpp"
 
+#include <cctype>
 #include <set>
 
 #include <gtest/gtest.h>
