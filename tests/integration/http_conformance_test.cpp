@@ -306,18 +306,6 @@ TEST_F(HttpConformanceTimeouts, AnIdleConnectionIsClosedWithoutAnAnswer) {
 
 // -- /openapi.json -------------------------------------------------------------------
 
-/// `name` found in $PATH, or empty.
-std::string find_in_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs{path != nullptr ? path : ""};
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    auto candidate = fs::path{dir.empty() ? "." : dir} / name;
-    if (::access(candidate.c_str(), X_OK) == 0)
-      return candidate.string();
-  }
-  return {};
-}
-
 TEST_F(HttpConformance, OpenApiDocumentIsServedAndPassesRedoclyLint) {
   auto res = get(port(), "/openapi.json");
   ASSERT_TRUE(res && res->status == 200) << describe(res);
@@ -326,7 +314,7 @@ TEST_F(HttpConformance, OpenApiDocumentIsServedAndPassesRedoclyLint) {
   ASSERT_TRUE(doc.is_object()) << res->body;
   EXPECT_EQ(doc["openapi"], "3.1.0");
   EXPECT_TRUE(doc["paths"]["/v1/agents/{name}/chat"].contains("post"));
-  auto node = find_in_path("node");
+  auto node = bsm::test::find_in_path("node");
   ASSERT_FALSE(node.empty())
     << "no 'node' in PATH (deploy/install-deps.sh installs it)";
   auto cli = source_dir / "tests/peers/node_modules/@redocly/cli/bin/cli.js";
