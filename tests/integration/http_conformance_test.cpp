@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -51,41 +50,7 @@ const fs::path source_dir = BSM_SOURCE_DIR;
   return ::testing::AssertionSuccess();
 }
 
-/// A node for the suite, started with `sets`.
-class node_suite : public ::testing::Test {
-protected:
-  static void start(std::vector<std::string> sets) {
-    dir_ = std::make_unique<temp_dir>();
-    node_ = std::make_unique<test_node>(dir_->path(), dir_->path() / "data",
-                                        std::move(sets));
-  }
-
-  static void TearDownTestSuite() {
-    if (node_)
-      node_->stop();
-    node_.reset();
-    dir_.reset();
-  }
-
-  void SetUp() override {
-    ASSERT_NE(node_->port(), 0) << "bsmd did not listen; stderr:\n"
-                                << node_->proc().err();
-  }
-
-  static uint16_t port() {
-    return node_->port();
-  }
-
-  static inline std::unique_ptr<temp_dir> dir_;
-  static inline std::unique_ptr<test_node> node_;
-};
-
-class HttpConformance : public node_suite {
-protected:
-  static void SetUpTestSuite() {
-    start({});
-  }
-};
+using HttpConformance = bsm::test::configured_node<bsm::test::no_sets>;
 
 // -- HEAD ----------------------------------------------------------------------
 
@@ -267,12 +232,13 @@ TEST_F(HttpConformance, TheNodeCountsItselfAmongTheClusterMembersUp) {
 
 // -- 408 ----------------------------------------------------------------------------
 
-class HttpConformanceTimeouts : public node_suite {
-protected:
-  static void SetUpTestSuite() {
-    start({"http.read_timeout=500ms", "http.idle_timeout=1s"});
+struct short_timeouts {
+  static std::vector<std::string> get() {
+    return {"http.read_timeout=500ms", "http.idle_timeout=1s"};
   }
 };
+
+using HttpConformanceTimeouts = bsm::test::configured_node<short_timeouts>;
 
 void expect_408_and_closed(uint16_t port, const std::string& partial) {
   http_connection conn{port};
