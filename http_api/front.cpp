@@ -9,6 +9,7 @@
 #include "http_api/access_gate.hpp"
 #include "http_api/json_body.hpp"
 #include "runtime/http/error_response.hpp"
+#include "runtime/http/media_errors.hpp"
 #include "runtime/http/path_normal.hpp"
 
 namespace bsm {

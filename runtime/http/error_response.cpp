@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.hpp"
+#include "runtime/http/media_errors.hpp"
 
 namespace bsm::http {
 

@@ -33,12 +33,6 @@ struct status_and_code {
 };
 status_and_code status_of(const caf::error& err);
 
-/// An error for an answer no bsm error code names: 415
-/// `unsupported_media_type` (a body in a Content-Type or Content-Encoding
-/// the route does not read). status_of() and message_of() know it, so a
-/// route's own error shape (OpenAI's) carries it too.
-caf::error unsupported_media_type(std::string message);
-
 /// The error shape for `err`, with Retry-After for 503 and 429.
 response make_error_response(const caf::error& err,
                              const std::string& request_id);

@@ -35,10 +35,9 @@ struct http_options {
   /// Nesting of objects and arrays in a JSON body (400 above it).
   uint32_t max_json_depth = 64;
   /// Time a client has to send a whole request once it started (slow
-  /// clients get a 408 and are closed).
+  /// clients are closed).
   std::chrono::milliseconds read_timeout{10'000};
-  /// Time a keep-alive connection may sit without a request (then it is
-  /// closed without an answer).
+  /// Time a keep-alive connection may sit without a request.
   std::chrono::milliseconds idle_timeout{60'000};
   /// On shutdown: time in-flight requests get to finish.
   std::chrono::milliseconds drain_timeout{10'000};
