@@ -58,8 +58,9 @@ TEST(OpenApi, EveryRouteIsInTheDocumentWithItsMethodAndPermission) {
     EXPECT_FALSE(r.handler.doc.summary.empty())
       << method << " " << path << " has no summary at its declaration";
     EXPECT_EQ(op["x-bsm-permission"], r.handler.permission.text()) << path;
-    if (r.method == boost::beast::http::verb::get)
+    if (r.method == boost::beast::http::verb::get) {
       EXPECT_TRUE(doc["paths"][path].contains("head")) << path;
+    }
   }
   EXPECT_GT(documented, 20u);
   EXPECT_TRUE(doc["paths"].contains("/openapi.json"));
