@@ -105,7 +105,8 @@ void answer_unrouted(const http::exchange_ptr& ex,
 // themselves.
 std::optional<std::string> unreadable_body(const http::request& req,
                                            http::body_kind kind) {
-  auto coding = http_handlers::media_type_of(req[bhttp::field::content_encoding]);
+  auto coding
+    = http_handlers::media_type_of(req[bhttp::field::content_encoding]);
   if (!req.body().empty() && !coding.empty() && coding != "identity")
     return "the body's Content-Encoding '" + coding
            + "' is not decoded here; send it unencoded";

@@ -49,7 +49,8 @@ json schema_ref(const std::string& name) {
 }
 
 std::string reason(unsigned status) {
-  return std::string{bhttp::obsolete_reason(static_cast<bhttp::status>(status))};
+  return std::string{
+    bhttp::obsolete_reason(static_cast<bhttp::status>(status))};
 }
 
 // Errors any route of this kind can answer, besides its own.
@@ -92,11 +93,12 @@ json parameters(const std::vector<std::string>& params,
 }
 
 json request_body(const http::route_doc& doc) {
-  json content{{"application/json", {{"schema", schema_ref(doc.request_schema)}}}};
+  json content{
+    {"application/json", {{"schema", schema_ref(doc.request_schema)}}}};
   if (doc.body == http::body_kind::json_or_protobuf)
-    content["application/x-protobuf"]
-      = {{"schema", {{"type", "string"}, {"contentMediaType",
-                                          "application/x-protobuf"}}}};
+    content["application/x-protobuf"] = {
+      {"schema",
+       {{"type", "string"}, {"contentMediaType", "application/x-protobuf"}}}};
   return {{"required", true}, {"content", std::move(content)}};
 }
 
@@ -154,10 +156,11 @@ json operation(const http_routes::route& r, const std::string& method) {
 }
 
 json info() {
-  return {{"title", "BSM-AgentOS node API"},
-          {"version", BSM_VERSION},
-          {"summary", "What a node serves, generated from its route table."},
-          {"license", {{"name", "Proprietary"}, {"identifier", "LicenseRef-BSM"}}}};
+  return {
+    {"title", "BSM-AgentOS node API"},
+    {"version", BSM_VERSION},
+    {"summary", "What a node serves, generated from its route table."},
+    {"license", {{"name", "Proprietary"}, {"identifier", "LicenseRef-BSM"}}}};
 }
 
 } // namespace
@@ -173,18 +176,19 @@ nlohmann::json openapi_document(const http_routes& routes) {
     if (r.method == bhttp::verb::get)
       item["head"] = operation(r, "head");
   }
-  return {{"openapi", "3.1.0"},
-          {"info", info()},
-          {"servers", {{{"url", "/"}}}},
-          {"security", {{{"bearer", json::array()}}}},
-          {"paths", std::move(paths)},
-          {"components",
-           {{"schemas", openapi_schemas()},
-            {"securitySchemes",
-             {{"bearer",
-               {{"type", "http"},
-                {"scheme", "bearer"},
-                {"description", "A JWT or an API key (bsm_<id>_<secret>)"}}}}}}}};
+  return {
+    {"openapi", "3.1.0"},
+    {"info", info()},
+    {"servers", {{{"url", "/"}}}},
+    {"security", {{{"bearer", json::array()}}}},
+    {"paths", std::move(paths)},
+    {"components",
+     {{"schemas", openapi_schemas()},
+      {"securitySchemes",
+       {{"bearer",
+         {{"type", "http"},
+          {"scheme", "bearer"},
+          {"description", "A JWT or an API key (bsm_<id>_<secret>)"}}}}}}}};
 }
 
 } // namespace bsm

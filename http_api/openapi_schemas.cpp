@@ -41,11 +41,12 @@ json object(json props, std::vector<std::string> required = {}) {
 
 json error_shapes() {
   return {
-    {"Error", object({{"error", object({{"code", str()},
-                                        {"message", str()},
-                                        {"request_id", str()}},
-                                       {"code", "message", "request_id"})}},
-                     {"error"})},
+    {"Error",
+     object(
+       {{"error",
+         object({{"code", str()}, {"message", str()}, {"request_id", str()}},
+                {"code", "message", "request_id"})}},
+       {"error"})},
     {"OpenAIError",
      object({{"error", object({{"message", str()},
                                {"type", str()},
@@ -63,9 +64,8 @@ json health_shapes() {
                        {"version", str()},
                        {"uptime_s", integer()}},
                       {"status", "node", "version", "uptime_s"})},
-    {"Ready",
-     object({{"status", str()}, {"node", str()}, {"cluster", str()}},
-            {"status"})},
+    {"Ready", object({{"status", str()}, {"node", str()}, {"cluster", str()}},
+                     {"status"})},
     {"OpenApiDocument",
      object({{"openapi", str()}, {"info", {{"type", "object"}}}},
             {"openapi", "info"})},
@@ -81,9 +81,9 @@ json actor_shapes() {
                      {"name", "children"});
   return {
     {"ActorList",
-     object({{"actors", array_of(object(
-                          {{"name", str()}, {"mailbox_depth", integer()}},
-                          {"name"}))}},
+     object({{"actors",
+              array_of(object({{"name", str()}, {"mailbox_depth", integer()}},
+                              {"name"}))}},
             {"actors"})},
     {"MessageRequest",
      object({{"type", {{"type", "string"}, {"pattern", "^bsm\\.v1\\."}}},
@@ -169,12 +169,11 @@ json agent_shapes() {
                           {"model", str()}},
                          {"agent", "session_id", "output"})},
     {"SessionList",
-     object({{"sessions",
-              array_of(object({{"session_id", str()},
-                               {"turns", integer()},
-                               {"last_activity", str()},
-                               {"node", str()}},
-                              {"session_id"}))}},
+     object({{"sessions", array_of(object({{"session_id", str()},
+                                           {"turns", integer()},
+                                           {"last_activity", str()},
+                                           {"node", str()}},
+                                          {"session_id"}))}},
             {"sessions"})},
     {"Session",
      object({{"session_id", str()}, {"turns", array_of(std::move(turn))}},
@@ -188,12 +187,12 @@ json openai_shapes() {
                        {"created", integer()},
                        {"owned_by", str()}},
                       {"id", "object"});
-  json message = object({{"role", str()}, {"content", json::object()}}, {"role"});
+  json message
+    = object({{"role", str()}, {"content", json::object()}}, {"role"});
   return {
     {"Model", std::move(model)},
-    {"ModelList",
-     object({{"object", str()}, {"data", array_of(ref("Model"))}},
-            {"object", "data"})},
+    {"ModelList", object({{"object", str()}, {"data", array_of(ref("Model"))}},
+                         {"object", "data"})},
     {"ChatCompletionRequest",
      object({{"model", str()},
              {"messages", array_of(std::move(message))},
@@ -253,10 +252,10 @@ json security_shapes() {
                              {"name", "roles"})},
     {"ApiKeyCreated", std::move(created)},
     {"RoleList",
-     object({{"roles", array_of(object({{"name", str()},
-                                        {"permissions", strings()}},
-                                       {"name", "permissions"}))}},
-            {"roles"})},
+     object(
+       {{"roles", array_of(object({{"name", str()}, {"permissions", strings()}},
+                                  {"name", "permissions"}))}},
+       {"roles"})},
   };
 }
 
@@ -264,9 +263,9 @@ json security_shapes() {
 
 nlohmann::json openapi_schemas() {
   json result = json::object();
-  for (auto part : {error_shapes(), health_shapes(), actor_shapes(),
-                    cluster_shapes(), agent_shapes(), openai_shapes(),
-                    security_shapes()})
+  for (auto part :
+       {error_shapes(), health_shapes(), actor_shapes(), cluster_shapes(),
+        agent_shapes(), openai_shapes(), security_shapes()})
     result.update(part);
   return result;
 }

@@ -5,8 +5,8 @@
 #include "http_api/dashboard.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/openapi.hpp"
-#include "runtime/http/error_response.hpp"
 #include "runtime/error.hpp"
+#include "runtime/http/error_response.hpp"
 
 namespace bsm {
 
@@ -70,11 +70,11 @@ std::shared_ptr<const http_routes> make_http_routes() {
   // permission_template.hpp): {x} is a path parameter, <x> a part the
   // handler reads from the body and checks again; and with what it reads
   // and answers (route_doc.hpp), for /openapi.json and the front.
-  auto add = [&routes](verb method, std::string pattern, http_route route,
-                       doc about) {
-    route.doc = std::move(about);
-    routes->add(method, std::move(pattern), std::move(route));
-  };
+  auto add
+    = [&routes](verb method, std::string pattern, http_route route, doc about) {
+        route.doc = std::move(about);
+        routes->add(method, std::move(pattern), std::move(route));
+      };
   using limit = http_route::concurrency;
   const auto json_or_protobuf = http::body_kind::json_or_protobuf;
   auto openapi_text = std::make_shared<std::string>();
@@ -155,8 +155,7 @@ std::shared_ptr<const http_routes> make_http_routes() {
         .fails({401}));
   add(verb::get, "/v1/users", by_actor("admin:users:read", h::list_users),
       doc("The users").returns("UserList"));
-  add(verb::put, "/v1/users/{name}",
-      by_actor("admin:users:write", h::put_user),
+  add(verb::put, "/v1/users/{name}", by_actor("admin:users:write", h::put_user),
       doc("Create (201) or replace (200) a user")
         .takes("UserRequest")
         .returns("User")

@@ -17,8 +17,9 @@ namespace bsm {
 /// Opens `acceptor` on `address` ("localhost" as 127.0.0.1), with
 /// SO_REUSEADDR (a port in TIME_WAIT is no conflict), bound and listening.
 /// The system's error of the first step that failed.
-boost::system::error_code open_listener(boost::asio::ip::tcp::acceptor& acceptor,
-                                        const listen_address& address);
+boost::system::error_code
+open_listener(boost::asio::ip::tcp::acceptor& acceptor,
+              const listen_address& address);
 
 /// Why `address` cannot be listened on now, in the system's words
 /// ("Address already in use"); empty if it can (the port was free again

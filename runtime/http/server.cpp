@@ -7,8 +7,8 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "runtime/error.hpp"
-#include "runtime/listen_socket.hpp"
 #include "runtime/http/stream_session.hpp"
+#include "runtime/listen_socket.hpp"
 
 namespace bsm::http {
 
@@ -81,9 +81,9 @@ tls_context_ptr server::current_tls() {
 
 caf::error server::bind() {
   if (auto ec = open_listener(acceptor_, opts_.listen))
-    return make_error(errc::unavailable,
-                      "cannot listen on HTTP address " + to_string(opts_.listen)
-                        + " (http.listen): " + ec.message());
+    return make_error(errc::unavailable, "cannot listen on HTTP address "
+                                           + to_string(opts_.listen)
+                                           + " (http.listen): " + ec.message());
   boost::system::error_code ec;
   auto bound = acceptor_.local_endpoint(ec);
   address_ = to_string(listen_address{opts_.listen.host, bound.port()});

@@ -145,7 +145,7 @@ private:
   boost::asio::steady_timer heartbeat_;
   boost::asio::steady_timer handler_timer_;
   bool wrote_since_heartbeat_ = false;
-  // -- the request's read deadline ---------------------------------------------
+  // -- the request's read deadline ------------------------------------------
   // Our own timer, not the stream's: the stream's timeout closes the
   // socket, and a 408 must still be written.
   boost::asio::steady_timer read_timer_;

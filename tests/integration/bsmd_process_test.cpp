@@ -280,14 +280,13 @@ private:
 
 /// bsmd with `key` set to the held port exits 1, naming the address, the
 /// key and the system's reason.
-void expect_busy_port_refused(const std::string& key,
-                              const std::string& what) {
+void expect_busy_port_refused(const std::string& key, const std::string& what) {
   temp_dir dir;
   held_port held;
   ASSERT_NE(held.port(), 0);
   auto address = "127.0.0.1:" + std::to_string(held.port());
-  auto res
-    = bsm::test::run(bsmd_args(dir, {"--set", key + "=" + address}), dir.path());
+  auto res = bsm::test::run(bsmd_args(dir, {"--set", key + "=" + address}),
+                            dir.path());
   EXPECT_EQ(res.code, 1) << res.err;
   EXPECT_NE(res.err.find("cannot listen on " + what + " address " + address
                          + " (" + key + "): Address already in use"),

@@ -40,11 +40,11 @@ using json = nlohmann::json;
 using header_list = std::vector<std::pair<std::string, std::string>>;
 using opt_response = std::optional<http_response>;
 using bsm::test::body_of;
+using bsm::test::configured_node;
 using bsm::test::describe;
 using bsm::test::get;
-using bsm::test::post_json;
-using bsm::test::configured_node;
 using bsm::test::no_sets;
+using bsm::test::post_json;
 using bsm::test::test_node;
 
 const std::string bsmd = BSMD_PATH;

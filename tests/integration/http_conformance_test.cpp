@@ -52,7 +52,7 @@ const fs::path source_dir = BSM_SOURCE_DIR;
 
 using HttpConformance = bsm::test::configured_node<bsm::test::no_sets>;
 
-// -- HEAD ----------------------------------------------------------------------
+// -- HEAD --------------------------------------------------------------------
 
 /// HEAD `target` then a pipelined GET /healthz on one connection: the HEAD's
 /// head, and proof that no body followed it (else the GET's answer would
@@ -61,9 +61,9 @@ std::optional<bsm::test::http_response> head_of(uint16_t port,
                                                 const std::string& target) {
   http_connection conn{port};
   if (!conn.connected()
-      || !conn.send(make_request("HEAD", target)
-                    + make_request("GET", "/healthz",
-                                   {{"X-Request-Id", "after-head"}})))
+      || !conn.send(
+        make_request("HEAD", target)
+        + make_request("GET", "/healthz", {{"X-Request-Id", "after-head"}})))
     return std::nullopt;
   auto head = conn.read_head(10s);
   auto next = conn.read_response(10s);
@@ -119,7 +119,8 @@ TEST_F(HttpConformance, HeadOnTheEventStreamSendsItsHeadAndCloses) {
 }
 
 TEST_F(HttpConformance, AllowListsHeadWhereGetIsAndNotElsewhere) {
-  auto del = bsm::test::http_exchange(port(), make_request("DELETE", "/v1/tree"));
+  auto del
+    = bsm::test::http_exchange(port(), make_request("DELETE", "/v1/tree"));
   ASSERT_TRUE(del && del->status == 405) << describe(del);
   EXPECT_EQ(del->header("Allow"), "GET, HEAD, OPTIONS");
   // No body on a HEAD's answer, whatever its status: read the head only.
@@ -132,18 +133,18 @@ TEST_F(HttpConformance, AllowListsHeadWhereGetIsAndNotElsewhere) {
   EXPECT_EQ(refused->header("Allow"), "POST, OPTIONS");
 }
 
-// -- the request target and Host ------------------------------------------------
+// -- the request target and Host ---------------------------------------------
 
 TEST_F(HttpConformance, AbsoluteFormTargetIsRoutedLikeItsOriginForm) {
   auto authority = "127.0.0.1:" + std::to_string(port());
-  auto res = bsm::test::http_exchange(
-    port(), "GET http://" + authority + "/healthz HTTP/1.1\r\nHost: "
-              + authority + "\r\n\r\n");
+  auto res = bsm::test::http_exchange(port(), "GET http://" + authority
+                                                + "/healthz HTTP/1.1\r\nHost: "
+                                                + authority + "\r\n\r\n");
   ASSERT_TRUE(res && res->status == 200) << describe(res);
   EXPECT_EQ(body_of(*res)["status"], "ok");
   auto missing = bsm::test::http_exchange(
-    port(), "GET http://" + authority + "/nowhere?x=1 HTTP/1.1\r\nHost: "
-              + authority + "\r\n\r\n");
+    port(), "GET http://" + authority
+              + "/nowhere?x=1 HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
   ASSERT_TRUE(is_error(missing, 404, "not_found"));
   EXPECT_NE(missing->body.find("GET /nowhere"), std::string::npos)
     << missing->body;
@@ -168,7 +169,7 @@ TEST_F(HttpConformance, MissingRepeatedOrMalformedHostIs400) {
                         "GET /healthz HTTP/1.1\r\nHost: h:99999x\r\n\r\n");
 }
 
-// -- 415 -------------------------------------------------------------------------
+// -- 415 ---------------------------------------------------------------------
 
 opt_response post(uint16_t port, const std::string& target,
                   bsm::test::header_list headers, const std::string& body) {
@@ -179,10 +180,10 @@ opt_response post(uint16_t port, const std::string& target,
 TEST_F(HttpConformance, AnEncodedBodyIs415OnEveryRoute) {
   for (const char* target : {"/v1/actors/node_info/messages",
                              "/v1/agents/legal/chat", "/v1/auth/token"}) {
-    auto res = post(port(), target,
-                    {{"Content-Type", "application/json"},
-                     {"Content-Encoding", "gzip"}},
-                    std::string{"\x1f\x8b\x08\x00", 4});
+    auto res = post(
+      port(), target,
+      {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}},
+      std::string{"\x1f\x8b\x08\x00", 4});
     EXPECT_TRUE(is_error(res, 415, "unsupported_media_type")) << target;
   }
   // identity is no encoding at all.
@@ -220,7 +221,7 @@ TEST_F(HttpConformance, TheOpenAiRoutesAnswer415InOpenAisShape) {
   }
 }
 
-// -- metrics -----------------------------------------------------------------------
+// -- metrics -----------------------------------------------------------------
 
 TEST_F(HttpConformance, TheNodeCountsItselfAmongTheClusterMembersUp) {
   auto res = get(port(), "/metrics");
@@ -230,7 +231,7 @@ TEST_F(HttpConformance, TheNodeCountsItselfAmongTheClusterMembersUp) {
     << res->body;
 }
 
-// -- 408 ----------------------------------------------------------------------------
+// -- 408 ---------------------------------------------------------------------
 
 struct short_timeouts {
   static std::vector<std::string> get() {
@@ -253,14 +254,16 @@ void expect_408_and_closed(uint16_t port, const std::string& partial) {
 }
 
 TEST_F(HttpConformanceTimeouts, AStalledHeaderGets408ThenTheConnectionCloses) {
-  expect_408_and_closed(port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Hal");
+  expect_408_and_closed(port(),
+                        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Hal");
 }
 
 TEST_F(HttpConformanceTimeouts, AStalledBodyGets408ThenTheConnectionCloses) {
-  expect_408_and_closed(port(), "POST /v1/actors/node_info/messages HTTP/1.1\r\n"
-                                "Host: 127.0.0.1\r\n"
-                                "Content-Type: application/json\r\n"
-                                "Content-Length: 100\r\n\r\n{\"type\"");
+  expect_408_and_closed(port(),
+                        "POST /v1/actors/node_info/messages HTTP/1.1\r\n"
+                        "Host: 127.0.0.1\r\n"
+                        "Content-Type: application/json\r\n"
+                        "Content-Length: 100\r\n\r\n{\"type\"");
 }
 
 TEST_F(HttpConformanceTimeouts, AnIdleConnectionIsClosedWithoutAnAnswer) {
@@ -270,7 +273,7 @@ TEST_F(HttpConformanceTimeouts, AnIdleConnectionIsClosedWithoutAnAnswer) {
   EXPECT_EQ(conn.buffered(), "") << "an idle connection got an answer";
 }
 
-// -- /openapi.json -------------------------------------------------------------------
+// -- /openapi.json -----------------------------------------------------------
 
 TEST_F(HttpConformance, OpenApiDocumentIsServedAndPassesRedoclyLint) {
   auto res = get(port(), "/openapi.json");
@@ -291,10 +294,10 @@ TEST_F(HttpConformance, OpenApiDocumentIsServedAndPassesRedoclyLint) {
   auto file = work.path() / "openapi.json";
   std::ofstream{file} << res->body;
   auto config = source_dir / "tests/peers/redocly.yaml";
-  auto lint = bsm::test::run({node, cli.string(), "lint", "--config",
-                              config.string(), "--format", "stylish",
-                              file.string()},
-                             work.path(), 120s);
+  auto lint
+    = bsm::test::run({node, cli.string(), "lint", "--config", config.string(),
+                      "--format", "stylish", file.string()},
+                     work.path(), 120s);
   EXPECT_EQ(lint.code, 0) << "redocly lint:\n" << lint.out << lint.err;
 }
 

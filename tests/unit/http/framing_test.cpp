@@ -113,8 +113,7 @@ TEST(Framing, RefusesAMalformedHost) {
 
 TEST(Framing, AcceptsHostsOfEveryForm) {
   for (const char* good : {"127.0.0.1", "localhost:8080", "[::1]:80", "[::1]",
-                           "node-a.example.com", "xn--bcher-kva.example",
-                           ""}) {
+                           "node-a.example.com", "xn--bcher-kva.example", ""}) {
     auto h = get();
     h.set(bhttp::field::host, good);
     EXPECT_FALSE(check_header(h, std::nullopt, framing_limits{})) << good;
