@@ -27,6 +27,7 @@
 #include "runtime/cluster/directory.hpp"
 #include "runtime/http/exchange.hpp"
 #include "runtime/http/http_options.hpp"
+#include "runtime/http/route_doc.hpp"
 #include "runtime/http/route_table.hpp"
 #include "runtime/http/session.hpp"
 #include "runtime/mailbox/local_mailboxes.hpp"
@@ -71,6 +72,8 @@ struct http_bridge_env {
   std::shared_ptr<security::authenticator_slot> access;
   /// GET /metrics without credentials (security.metrics_open).
   bool metrics_open = false;
+  /// GET /openapi.json without credentials (security.openapi_open).
+  bool openapi_open = true;
   /// Per principal: chats in flight, open event streams.
   std::shared_ptr<security::concurrency_limiter> chats;
   std::shared_ptr<security::concurrency_limiter> streams;
@@ -107,6 +110,8 @@ struct http_route {
   /// Answers an error in the route's own shape (OpenAI's); null: API.md's.
   std::function<void(const http::exchange_ptr&, const caf::error&)>
     respond_error;
+  /// What the route reads and answers (the OpenAPI document, the 415s).
+  http::route_doc doc;
 };
 
 using http_routes = http::route_table<http_route>;

@@ -157,10 +157,7 @@ void get_agent(http_bridge_pointer self, ex_ptr ex) {
 
 void chat(http_bridge_pointer self, ex_ptr ex) {
   const auto& env = *self->state.env;
-  if (!is_json_request(ex->req()))
-    return http::respond_error(*ex, bhttp::status::unsupported_media_type,
-                               "unsupported_media_type",
-                               "a chat takes application/json");
+  // The front refused another Content-Type already (route_doc: json).
   const auto& name = ex->param("name");
   auto body = json_object_body(ex->req(), env.opts);
   if (!body)

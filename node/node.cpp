@@ -30,6 +30,7 @@
 #include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
+#include "runtime/listen_socket.hpp"
 #include "runtime/process_memory.hpp"
 #include "runtime/store/big_endian.hpp"
 #include "runtime/store/memory_metrics.hpp"
@@ -299,7 +300,8 @@ child_spec node::handoff_child() {
 void node::add_cluster_metrics() {
   auto& members = metrics_->gauge_family(
     "bsm_cluster_members",
-    "Other members of the cluster as this node sees them, by state.",
+    "Members of the cluster as this node sees them, by state; this node "
+    "counts itself as up.",
     {"state"});
   auto& incarnation = metrics_
                         ->gauge_family("bsm_cluster_incarnation",
@@ -313,7 +315,8 @@ void node::add_cluster_metrics() {
     by_state[x]
       = &members.with({enum_label(v1::MemberState_Name(x), "MEMBER_STATE_")});
   metrics_->add_collector([dir = directory_, by_state, &incarnation] {
-    std::map<v1::MemberState, double> counts;
+    // This node answers, so it is up (1 on a single node).
+    std::map<v1::MemberState, double> counts{{v1::MEMBER_STATE_UP, 1}};
     for (const auto& m : dir->members())
       counts[m.state] += 1;
     for (const auto& [state, g] : by_state)
@@ -522,6 +525,7 @@ child_spec node::http_bridge_child() {
   env->directory = directory_;
   env->access = access_;
   env->metrics_open = cfg_.security.metrics_open;
+  env->openapi_open = cfg_.security.openapi_open;
   env->chats
     = security::concurrency_limiter::make(cfg_.security.max_concurrent_chats);
   env->streams
@@ -728,10 +732,13 @@ caf::error node::open_listeners() {
   ingress_ = caf::actor_cast<caf::actor>(ingress);
   auto port = publish_on_cluster_port(*system_, transport_, ingress_,
                                       system_->message_types(ingress), listen);
-  if (!port)
-    return make_error(errc::unavailable, "cannot listen on cluster address "
-                                           + to_string(listen) + ": "
-                                           + system_->render(port.error()));
+  if (!port) {
+    auto why = bind_problem(listen);
+    return make_error(errc::unavailable,
+                      "cannot listen on cluster address " + to_string(listen)
+                        + " (cluster.listen): "
+                        + (why.empty() ? system_->render(port.error()) : why));
+  }
   addresses_.cluster = to_string(listen_address{listen.host, *port});
   auto server = http::server::start(http::server_options::from(cfg_.http),
                                     make_http_front(http_env_, http_routes_),

@@ -462,7 +462,7 @@ TEST_F(ClusterTest, NodesJoinFromSeedsAndAnAgentOnCAnswersThroughA) {
             std::string::npos);
   EXPECT_EQ(metrics_a->body.find(R"(bsm_agent_turns_total{agent="courier")"),
             std::string::npos);
-  EXPECT_NE(metrics_a->body.find(R"(bsm_cluster_members{state="up"} 2)"),
+  EXPECT_NE(metrics_a->body.find(R"(bsm_cluster_members{state="up"} 3)"),
             std::string::npos)
     << metrics_a->body;
   // The OpenAI-compatible route reaches it too, plain and streamed.
