@@ -101,6 +101,8 @@ std::shared_ptr<const http_routes> make_http_routes() {
               by_actor("admin:keys:write", h::revoke_api_key));
   routes->add(verb::get, "/v1/roles",
               from_memory("admin:roles:read", h::list_roles));
+  routes->add(verb::post, "/v1/admin/reload",
+              by_actor("admin:reload", h::admin_reload));
   add_dashboard_routes(*routes);
   return routes;
 }

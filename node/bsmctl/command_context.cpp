@@ -39,3 +39,30 @@ void print_line(const console& io, const std::string& text) {
 }
 
 } // namespace bsm::ctl
+
+namespace bsm::ctl {
+
+void print_doc(const command_context& ctx, const ordered_json& doc,
+               table_renderer to_table) {
+  if (ctx.table())
+    ctx.io.out << to_table(doc);
+  else if (ctx.yaml())
+    ctx.io.out << yaml_document(doc);
+  else
+    print_line(ctx.io, compact(doc));
+  ctx.io.out.flush();
+}
+
+void print_answer(const command_context& ctx, const std::string& body,
+                  table_renderer to_table) {
+  if (body.empty())
+    return;
+  // Printed as it came in JSON, so a script sees the server's own numbers.
+  auto doc = parse_body(body);
+  if (!doc || (!ctx.table() && !ctx.yaml()))
+    print_line(ctx.io, one_line(body));
+  else
+    print_doc(ctx, *doc, to_table);
+}
+
+} // namespace bsm::ctl

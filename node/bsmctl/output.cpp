@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <yaml-cpp/yaml.h>
+
 namespace bsm::ctl {
 
 std::string compact(const ordered_json& doc) {
@@ -87,6 +89,43 @@ std::string fields_table(const ordered_json& doc) {
   for (const auto& item : doc.items())
     rows.push_back({item.key(), cell(item.value())});
   return format_table(rows);
+}
+
+namespace {
+
+void emit(YAML::Emitter& out, const ordered_json& value) {
+  switch (value.type()) {
+    case ordered_json::value_t::object:
+      out << YAML::BeginMap;
+      for (const auto& item : value.items())
+        emit(out << YAML::Key << item.key() << YAML::Value, item.value());
+      out << YAML::EndMap;
+      break;
+    case ordered_json::value_t::array:
+      out << YAML::BeginSeq;
+      for (const auto& item : value)
+        emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case ordered_json::value_t::string: out << value.get<std::string>(); break;
+    case ordered_json::value_t::boolean: out << value.get<bool>(); break;
+    case ordered_json::value_t::number_integer:
+      out << value.get<int64_t>();
+      break;
+    case ordered_json::value_t::number_unsigned:
+      out << value.get<uint64_t>();
+      break;
+    case ordered_json::value_t::number_float: out << value.get<double>(); break;
+    default: out << YAML::Null; break;
+  }
+}
+
+} // namespace
+
+std::string yaml_document(const ordered_json& doc) {
+  YAML::Emitter out;
+  emit(out, doc);
+  return std::string{out.c_str()} + '\n';
 }
 
 std::string error_summary(const std::string& body) {

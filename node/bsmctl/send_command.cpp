@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <istream>
 #include <iterator>
+#include <ostream>
 
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/message.hpp"
@@ -108,13 +109,7 @@ int run_send(command_context& ctx, const send_args& args) {
     return report(res.error(), ctx.io);
   if (!is_success(res->status))
     return report_http_error(*res, ctx.io);
-  if (!ctx.table()) {
-    print_line(ctx.io, one_line(res->body));
-  } else if (auto doc = parse_body(res->body)) {
-    ctx.io.out << fields_table(*doc);
-  } else {
-    print_line(ctx.io, one_line(res->body));
-  }
+  print_answer(ctx, res->body, fields_table);
   return exit_ok;
 }
 
@@ -141,7 +136,10 @@ int run_send_batch(command_context& ctx, const send_args& args) {
       add_answer(result, *res);
     }
     failed = failed || !result.contains("response");
-    print_line(ctx.io, ctx.table() ? table_row(result) : compact(result));
+    if (ctx.yaml())
+      ctx.io.out << "---\n" << yaml_document(result) << std::flush;
+    else
+      print_line(ctx.io, ctx.table() ? table_row(result) : compact(result));
   }
   if (unreachable)
     return exit_unreachable;
