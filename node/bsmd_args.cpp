@@ -18,6 +18,8 @@ std::unique_ptr<CLI::App> make_command_line(bsmd_args& out,
   auto app = std::make_unique<CLI::App>("Starts a BSM-AgentOS node.", "bsmd");
   // --help is a result (bsmd prints the usage), not an exception.
   app->set_help_flag();
+  // Words it does not know stay for parse_bsmd_args to name.
+  app->allow_extras();
   app->add_flag("-h,--help", out.help, "print this help and exit");
   app->add_option("--config", out.config,
                   "node config (default: config/node.yaml)");
@@ -50,6 +52,8 @@ caf::expected<bsmd_args> parse_bsmd_args(const std::vector<std::string>& args) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
+  if (auto extra = app->remaining(); !extra.empty())
+    return usage_error("unknown argument '" + extra.front() + "'");
   for (const auto& set : sets) {
     auto x = parse_override(set);
     if (!x)

@@ -21,18 +21,6 @@ constexpr size_t max_chat_input = 8 << 20;
 // A turn may call tools and other agents: more than a listing's minute.
 constexpr auto chat_timeout = 10min;
 
-int exchange_and_print(command_context& ctx, http_request req,
-                       table_renderer to_table) {
-  req.headers.push_back("Accept: application/json");
-  auto res = ctx.client.send(req);
-  if (!res)
-    return report(res.error(), ctx.io);
-  if (!is_success(res->status))
-    return report_http_error(*res, ctx.io);
-  print_answer(ctx, res->body, to_table);
-  return exit_ok;
-}
-
 int get_and_print(command_context& ctx, std::string path,
                   table_renderer to_table) {
   http_request req;

@@ -65,4 +65,21 @@ void print_answer(const command_context& ctx, const std::string& body,
     print_doc(ctx, *doc, to_table);
 }
 
+int print_result(const command_context& ctx,
+                 const caf::expected<http_response>& res,
+                 table_renderer to_table) {
+  if (!res)
+    return report(res.error(), ctx.io);
+  if (!is_success(res->status))
+    return report_http_error(*res, ctx.io);
+  print_answer(ctx, res->body, to_table);
+  return exit_ok;
+}
+
+int exchange_and_print(command_context& ctx, http_request req,
+                       table_renderer to_table) {
+  req.headers.push_back("Accept: application/json");
+  return print_result(ctx, ctx.client.send(req), to_table);
+}
+
 } // namespace bsm::ctl

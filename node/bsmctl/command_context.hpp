@@ -41,6 +41,16 @@ void print_doc(const command_context& ctx, const ordered_json& doc,
 void print_answer(const command_context& ctx, const std::string& body,
                   table_renderer to_table);
 
+/// A request's outcome: a 2xx answer printed as -o asks (exit_ok), or the
+/// failure reported with its exit code.
+int print_result(const command_context& ctx,
+                 const caf::expected<http_response>& res,
+                 table_renderer to_table);
+
+/// Sends `req` as JSON and prints its outcome (print_result).
+int exchange_and_print(command_context& ctx, http_request req,
+                       table_renderer to_table);
+
 /// True for a 2xx status.
 bool is_success(long status);
 

@@ -72,7 +72,8 @@ void add_listings(CLI::App& app, bsmctl_args& out) {
     ->footer(examples("  bsmctl roles -o table\n"));
   command(app, "reload",
           "Reload the node's agent definitions and TLS certificate, as "
-          "SIGHUP does (POST /v1/admin/reload); prints what changed",
+          "SIGHUP does (POST /v1/admin/reload); prints what changed, exit 1 "
+          "if a definition failed to load (its agent keeps the old one)",
           command_kind::reload, out)
     ->footer(examples("  vi agents/assistant.yaml && bsmctl reload\n"));
 }

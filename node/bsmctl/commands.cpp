@@ -143,12 +143,16 @@ int run_reload(command_context& ctx) {
   req.path = "/v1/admin/reload";
   req.headers.push_back("Accept: application/json");
   auto res = ctx.client.send(req);
-  if (!res)
-    return report(res.error(), ctx.io);
-  if (!is_success(res->status))
-    return report_http_error(*res, ctx.io);
-  print_answer(ctx, res->body, fields_table);
-  return exit_ok;
+  if (auto failed = print_result(ctx, res, fields_table))
+    return failed;
+  // The node kept the old definition of what it could not load: say so.
+  auto doc = parse_body(res->body);
+  if (!doc || !doc->is_object() || !(*doc)["errors"].is_array()
+      || (*doc)["errors"].empty())
+    return exit_ok;
+  for (const auto& line : (*doc)["errors"])
+    ctx.io.err << "bsmctl: reload: " << cell(line) << '\n';
+  return exit_failure;
 }
 
 int run_http_command(const bsmctl_args& args, const console& io) {

@@ -104,13 +104,7 @@ int run_send(command_context& ctx, const send_args& args) {
   auto msg = single_message(args, ctx.io.in);
   if (!msg)
     return report(msg.error(), ctx.io);
-  auto res = post(ctx.client, *msg);
-  if (!res)
-    return report(res.error(), ctx.io);
-  if (!is_success(res->status))
-    return report_http_error(*res, ctx.io);
-  print_answer(ctx, res->body, fields_table);
-  return exit_ok;
+  return print_result(ctx, post(ctx.client, *msg), fields_table);
 }
 
 int run_send_batch(command_context& ctx, const send_args& args) {

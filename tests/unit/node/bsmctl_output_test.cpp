@@ -103,8 +103,8 @@ TEST(BsmctlOutput, AgentsSessionsAndClusterTables) {
     parse(R"({"self":"a","members":[{"name":"a","state":"up","address":"x",)"
           R"("http_address":"y","agents":2,"last_seen":null},)"
           R"({"name":"b","state":"down"}]})"));
-  EXPECT_NE(cluster.find("\na *  up "), std::string::npos) << cluster;
-  EXPECT_NE(cluster.find("\nb    down "), std::string::npos) << cluster;
+  EXPECT_NE(cluster.find("\na *   up "), std::string::npos) << cluster;
+  EXPECT_NE(cluster.find("\nb     down "), std::string::npos) << cluster;
 }
 
 } // namespace
