@@ -21,8 +21,10 @@ std::unique_ptr<CLI::App> make_command_line(bsmd_args& out,
   // Words it does not know stay for parse_bsmd_args to name.
   app->allow_extras();
   app->add_flag("-h,--help", out.help, "print this help and exit");
-  app->add_option("--config", out.config,
-                  "node config (default: config/node.yaml)");
+  app
+    ->add_option("--config", out.config,
+                 "node config (default: config/node.yaml)")
+    ->type_name("FILE");
   app
     ->add_option("--set", sets,
                  "override a config key, e.g. --set http.listen=127.0.0.1:0 "

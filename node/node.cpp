@@ -508,6 +508,9 @@ caf::expected<v1::AgentReloadResponse> node::reload_agents() {
 caf::expected<v1::AgentReloadResponse> node::reload() {
   log().info("reloading the agent definitions");
   auto resp = reload_agents();
+  if (!resp && is(resp.error(), errc::not_found))
+    // Between an agent manager's crash and its restart: ask again soon.
+    resp = make_error(errc::unavailable, "the agent manager is restarting");
   if (!resp) {
     log().error("agent reload failed: {}", render(resp.error()));
     return resp;

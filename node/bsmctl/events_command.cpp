@@ -24,6 +24,7 @@ std::string render_event(const command_context& ctx, const std::string& data) {
   return ctx.table() ? event_line(*doc) : compact(*doc);
 }
 
+// bsm_ctl links no runtime library, so not bsm::is().
 bool timed_out(const caf::error& err) {
   return err.category() == errc_category
          && err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
