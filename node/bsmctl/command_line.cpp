@@ -105,6 +105,29 @@ void add_ports(CLI::App& app, bsmctl_args& out) {
     examples("  bsmctl --url \"http://$(bsmctl ports --key http)\" health\n"));
 }
 
+struct action_text {
+  const char* name;
+  const char* what;
+};
+
+// `list`, a set-like and a remove-like action that names its target, as
+// users and keys have them; returns the set-like one for its options.
+CLI::App* add_admin_actions(CLI::App& group, admin_action& action,
+                            std::string& name, action_text list,
+                            action_text set, action_text remove,
+                            const char* name_what) {
+  group.add_subcommand(list.name, list.what)->callback([&action] {
+    action = admin_action::list;
+  });
+  auto* setter = group.add_subcommand(set.name, set.what);
+  setter->callback([&action] { action = admin_action::set; });
+  auto* remover = group.add_subcommand(remove.name, remove.what);
+  remover->callback([&action] { action = admin_action::remove; });
+  for (auto* sub : {setter, remover})
+    sub->add_option("name", name, name_what);
+  return setter;
+}
+
 void add_auth(CLI::App& app, bsmctl_args& out, raw_words& raw) {
   auto* login = command(
     app, "login",
@@ -123,41 +146,30 @@ void add_auth(CLI::App& app, bsmctl_args& out, raw_words& raw) {
   auto& users = out.users;
   auto* u = command(app, "users", "Manage users (GET/PUT/DELETE /v1/users)",
                     command_kind::users, out);
-  u->add_subcommand("list", "list the users")->callback([&users] {
-    users.action = admin_action::list;
-  });
-  auto* set = u->add_subcommand(
-    "set", "create or replace a user; the password is read from stdin "
-           "(one line, 8 to 1024 bytes)");
-  set->callback([&users] { users.action = admin_action::set; });
-  set->add_option("name", users.name, "the user");
+  auto* set = add_admin_actions(
+    *u, users.action, users.name, {"list", "list the users"},
+    {"set", "create or replace a user; the password is read from stdin (one "
+            "line, 8 to 1024 bytes)"},
+    {"delete", "delete a user and its API keys"}, "the user");
   set->add_option("--role", users.roles, "a role (repeatable, at least one)")
     ->allow_extra_args(false);
-  auto* del = u->add_subcommand("delete", "delete a user and its API keys");
-  del->callback([&users] { users.action = admin_action::remove; });
-  del->add_option("name", users.name, "the user");
   u->footer(examples("  bsmctl users set alice --role admin < pwfile\n"
                      "  bsmctl users list -o table\n"));
 
   auto& keys = out.keys;
   auto* k = command(app, "keys", "Manage API keys (/v1/api-keys)",
                     command_kind::keys, out);
-  k->add_subcommand("list", "list the API keys")->callback([&keys] {
-    keys.action = admin_action::list;
-  });
-  auto* create = k->add_subcommand(
-    "create", "create a key; prints it (shown only this once)");
-  create->callback([&keys] { keys.action = admin_action::set; });
-  create->add_option("name", keys.name, "the key's name");
+  auto* create = add_admin_actions(
+    *k, keys.action, keys.name, {"list", "list the API keys"},
+    {"create", "create a key; prints it (shown only this once)"},
+    {"revoke", "revoke a key by its id"},
+    "the key's name (create), id (revoke)");
   create->add_option("--role", keys.roles, "a role (repeatable, at least one)")
     ->allow_extra_args(false);
   create->add_option("--principal", keys.principal,
                      "whose key it is (default: the caller)");
   create->add_option("--expires-in-s", raw.expires_in_s,
                      "lifetime in seconds (default: none)");
-  auto* revoke = k->add_subcommand("revoke", "revoke a key by its id");
-  revoke->callback([&keys] { keys.action = admin_action::remove; });
-  revoke->add_option("id", keys.name, "the key's id");
   k->footer(
     examples("  bsmctl keys create ci --role reader --expires-in-s 86400\n"
              "  bsmctl keys revoke k_1234\n"));
