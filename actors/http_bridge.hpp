@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -84,6 +85,12 @@ struct http_bridge_env {
   const memory_watch* memory = nullptr;
   /// bsm_http_refused_memory_total; may be null.
   metrics::counter* memory_refusals = nullptr;
+  /// POST /v1/admin/reload: the node's reload, the one SIGHUP runs. It
+  /// blocks, so the bridge runs it on a detached actor of its own, one at
+  /// a time (`reloading`). Null: the route answers 503.
+  std::function<caf::expected<v1::AgentReloadResponse>()> reload;
+  std::shared_ptr<std::atomic<bool>> reloading
+    = std::make_shared<std::atomic<bool>>(false);
 
   /// For asks to a name wherever it lives.
   remote_call_env call_env() const {

@@ -26,6 +26,10 @@ json array_of(json items) {
   return {{"type", "array"}, {"items", std::move(items)}};
 }
 
+json number(double lo, double hi) {
+  return {{"type", "number"}, {"minimum", lo}, {"maximum", hi}};
+}
+
 json strings() {
   return array_of(str());
 }
@@ -138,6 +142,12 @@ json agent_shapes() {
                        {"state", str()},
                        {"model", str()},
                        {"tools", strings()},
+                       {"tool_sources",
+                        {{"type", "object"},
+                         {"additionalProperties", str()},
+                         {"description", "builtin, mcp:<server> or "
+                                         "unresolved, by tool"}}},
+                       {"node_state", str()},
                        {"mailbox_depth", integer()},
                        {"restarts", integer()}},
                       {"name", "state"});
@@ -151,7 +161,7 @@ json agent_shapes() {
                      {"tool"});
   json turn = object({{"role", str()},
                       {"content", str()},
-                      {"tool_calls", {{"type", "array"}}},
+                      {"tool_calls", array_of(step)},
                       {"usage", {{"type", {"object", "null"}}}},
                       {"time", str()}},
                      {"role", "content"});
@@ -197,7 +207,25 @@ json openai_shapes() {
      object({{"model", str()},
              {"messages", array_of(std::move(message))},
              {"stream", boolean()},
+             {"stream_options",
+              object({{"include_usage", boolean()}})},
              {"tools", {{"type", "array"}}},
+             {"tool_choice", json::object()},
+             {"temperature", number(0, 2)},
+             {"top_p", number(0, 1)},
+             {"max_tokens", {{"type", "integer"}, {"minimum", 1}}},
+             {"max_completion_tokens", {{"type", "integer"}, {"minimum", 1}}},
+             {"presence_penalty", number(-2, 2)},
+             {"frequency_penalty", number(-2, 2)},
+             {"stop", json::object()},
+             {"seed", integer()},
+             {"n", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1}}},
+             {"response_format",
+              object({{"type", {{"type", "string"},
+                                {"enum", {"text", "json_object",
+                                          "json_schema"}}}},
+                      {"json_schema", {{"type", "object"}}}},
+                     {"type"})},
              {"user", str()}},
             {"model", "messages"})},
     {"ChatCompletion",
@@ -251,6 +279,12 @@ json security_shapes() {
                               {"expires_in_s", integer()}},
                              {"name", "roles"})},
     {"ApiKeyCreated", std::move(created)},
+    {"ReloadResult", object({{"reload", str()},
+                             {"added", strings()},
+                             {"updated", strings()},
+                             {"removed", strings()},
+                             {"errors", strings()}},
+                            {"reload"})},
     {"RoleList",
      object(
        {{"roles", array_of(object({{"name", str()}, {"permissions", strings()}},

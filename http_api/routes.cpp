@@ -175,6 +175,10 @@ std::shared_ptr<const http_routes> make_http_routes() {
       doc("Revoke an API key for good").returns("", 204));
   add(verb::get, "/v1/roles", from_memory("admin:roles:read", h::list_roles),
       doc("The roles and their permissions").returns("RoleList"));
+  add(verb::post, "/v1/admin/reload", by_actor("admin:reload", h::admin_reload),
+      doc("Reload agent definitions and TLS files, as SIGHUP does")
+        .returns("ReloadResult")
+        .fails({409}));
   add_dashboard_routes(*routes);
   *openapi_text = openapi_document(*routes).dump();
   return routes;

@@ -508,6 +508,27 @@ caf::expected<v1::AgentReloadResponse> node::reload_agents() {
   return result;
 }
 
+caf::expected<v1::AgentReloadResponse> node::reload() {
+  log().info("reloading the agent definitions");
+  auto resp = reload_agents();
+  if (!resp && is(resp.error(), errc::not_found))
+    // Between an agent manager's crash and its restart: ask again soon.
+    resp = make_error(errc::unavailable, "the agent manager is restarting");
+  if (!resp) {
+    log().error("agent reload failed: {}", render(resp.error()));
+    return resp;
+  }
+  if (cfg_.http.tls_certificate.empty())
+    return resp;
+  log().info("reloading the HTTP TLS certificate and key");
+  if (auto err = reload_http_tls()) {
+    log().error("TLS reload failed, the current certificate stays: {}",
+                render(err));
+    resp->add_errors("http TLS: " + render(err));
+  }
+  return resp;
+}
+
 child_spec node::http_bridge_child() {
   auto env = std::make_shared<http_bridge_env>();
   env->node_name = cfg_.node.name;
@@ -533,6 +554,10 @@ child_spec node::http_bridge_child() {
   const auto& sec = cfg_.security;
   env->memory = memory_watch_.get();
   env->memory_refusals = &memory_refusals(*metrics_);
+  // The node outlives its actor system, so its bridge's calls.
+  env->reload = [this] {
+    return reload();
+  };
   env->rates = std::make_shared<security::request_limits>(
     security::request_limit_options{sec.rate_per_address, sec.burst_per_address,
                                     sec.rate_per_principal,

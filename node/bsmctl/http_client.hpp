@@ -83,10 +83,11 @@ public:
   /// GETs `path` and, for a 2xx answer, hands each body line (without its
   /// line end) to `on_line` as it arrives, until the server ends the body
   /// or `on_line` returns false (not an error). A non-2xx answer's body is
-  /// returned whole instead. Errors as for `send`; no overall timeout.
-  [[nodiscard]] caf::expected<http_response>
-  stream_lines(const std::string& path, const std::string& accept,
-               line_handler on_line);
+  /// returned whole instead. Errors as for `send`; `timeout` limits the
+  /// whole exchange (`deadline_exceeded`), zero: no limit.
+  [[nodiscard]] caf::expected<http_response> stream_lines(
+    const std::string& path, const std::string& accept, line_handler on_line,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
 
   /// The full URL of `path`.
   std::string url_of(const std::string& path) const {
