@@ -85,10 +85,6 @@ void get_model(http_bridge_pointer self, ex_ptr ex) {
 
 void chat_completions(http_bridge_pointer self, ex_ptr ex) {
   const auto& env = *self->state.env;
-  if (!is_json_request(ex->req()))
-    return respond_openai_error(
-      ex, make_error(errc::invalid_argument,
-                     "Content-Type must be application/json"));
   auto body = json_object_body(ex->req(), env.opts);
   if (!body)
     return respond_openai_error(ex, body.error());

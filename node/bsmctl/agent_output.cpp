@@ -42,6 +42,22 @@ std::string chat_text(const ordered_json& doc) {
          + '\n';
 }
 
+std::string chat_event_text(const std::string& event,
+                            const ordered_json& data) {
+  if (event == "delta")
+    return text_of(data, "content", "");
+  if (event == "tool_call")
+    return "[" + text_of(data, "tool") + " "
+           + compact(data.value("arguments", ordered_json::object())) + "]\n";
+  if (event == "tool_result")
+    return "[" + text_of(data, "tool")
+           + (data.value("is_error", false) ? " failed: " : ": ")
+           + flat(text_of(data, "result", "")) + "]\n";
+  if (event == "done")
+    return "\nsession: " + text_of(data, "session_id") + '\n';
+  return {};
+}
+
 std::string sessions_table(const ordered_json& doc) {
   std::vector<std::vector<std::string>> rows{
     {"SESSION_ID", "TURNS", "LAST_ACTIVITY", "NODE"}};

@@ -16,6 +16,11 @@ std::string agents_table(const ordered_json& doc);
 /// A chat's answer for people: the output, then "session: ID".
 std::string chat_text(const ordered_json& doc);
 
+/// One step event of a streamed chat for people: a delta's text as it is,
+/// "[tool {args}]" and "[tool: result]" (or "[tool failed: ...]") on lines
+/// of their own, "\nsession: ID\n" at `done`; "" for other events.
+std::string chat_event_text(const std::string& event, const ordered_json& data);
+
 /// GET /v1/agents/{name}/sessions as SESSION_ID TURNS LAST_ACTIVITY NODE.
 std::string sessions_table(const ordered_json& doc);
 

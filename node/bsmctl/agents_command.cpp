@@ -2,11 +2,13 @@
 
 #include <istream>
 #include <iterator>
+#include <ostream>
 
 #include "node/bsmctl/agent_output.hpp"
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/message.hpp"
 #include "runtime/error.hpp"
+#include "runtime/http/sse_parser.hpp"
 
 namespace bsm::ctl {
 
@@ -42,6 +44,48 @@ caf::expected<std::string> read_input(std::istream& in) {
   return text;
 }
 
+// With Accept: text/event-stream, so a person sees the turn as it runs.
+int streamed_chat(command_context& ctx, http_request req) {
+  http::sse_parser parser;
+  caf::error failure;
+  std::string error_text;
+  bool done = false;
+  auto on_line = [&](std::string_view line) {
+    auto data = parser.feed_line(line);
+    if (!data) {
+      failure = std::move(data.error());
+      return false;
+    }
+    auto doc = *data ? parse_body(**data) : std::nullopt;
+    if (!doc)
+      return true;
+    const auto& event = parser.last_event();
+    if (event == "error")
+      error_text = text_of((*doc)["error"], "code") + ": "
+                   + text_of((*doc)["error"], "message", "");
+    done = done || event == "done";
+    ctx.io.out << chat_event_text(event, *doc) << std::flush;
+    return true;
+  };
+  auto res
+    = ctx.client.stream_lines(std::move(req), "text/event-stream", on_line);
+  if (!res)
+    return report(res.error(), ctx.io);
+  if (!is_success(res->status))
+    return report_http_error(*res, ctx.io);
+  if (failure)
+    return report(failure, ctx.io);
+  if (!error_text.empty()) {
+    ctx.io.err << "\nbsmctl: " << error_text << '\n';
+    return exit_failure;
+  }
+  if (!done) {
+    ctx.io.err << "\nbsmctl: the chat stream ended before the turn did\n";
+    return exit_failure;
+  }
+  return exit_ok;
+}
+
 int run_chat(command_context& ctx, const agents_args& args) {
   auto input = args.input;
   if (args.input_from_stdin) {
@@ -64,6 +108,8 @@ int run_chat(command_context& ctx, const agents_args& args) {
       ctx.io);
   }
   req.timeout = chat_timeout;
+  if (ctx.table())
+    return streamed_chat(ctx, std::move(req));
   return exchange_and_print(ctx, std::move(req), chat_text);
 }
 

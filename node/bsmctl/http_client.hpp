@@ -89,6 +89,11 @@ public:
     const std::string& path, const std::string& accept, line_handler on_line,
     std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
 
+  /// The same for any request (a POST whose answer streams).
+  [[nodiscard]] caf::expected<http_response>
+  stream_lines(http_request req, const std::string& accept,
+               line_handler on_line);
+
   /// The full URL of `path`.
   std::string url_of(const std::string& path) const {
     return base_url_ + path;

@@ -311,6 +311,10 @@ TEST_F(BsmctlAgainstNode, ChatKeepsItsSessionAndSessionsShowIt) {
   EXPECT_NE(second.out.find("\nsession: " + session + "\n"), std::string::npos)
     << second.out;
   EXPECT_NE(second.out.find("teal"), std::string::npos) << second.out;
+  // A table streams the turn: its tool call shows as it happens.
+  EXPECT_NE(second.out.find("[memory_get {\"key\":\"colour\"}]\n"),
+            std::string::npos)
+    << second.out;
 
   auto list = ctl({"sessions", "list", "runner", "--limit", "1000"});
   ASSERT_EQ(list.code, 0) << list.err;

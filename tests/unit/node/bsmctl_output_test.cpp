@@ -96,6 +96,19 @@ TEST(BsmctlOutput, AgentsSessionsAndClusterTables) {
   EXPECT_EQ(bsm::ctl::chat_text(
               parse(R"({"session_id":"s1","output":"42","steps":[]})")),
             "42\nsession: s1\n");
+  using bsm::ctl::chat_event_text;
+  EXPECT_EQ(chat_event_text("delta", parse(R"({"content":"It is "})")),
+            "It is ");
+  EXPECT_EQ(
+    chat_event_text("tool_call", parse(R"({"tool":"t","arguments":{"a":1}})")),
+    "[t {\"a\":1}]\n");
+  EXPECT_EQ(
+    chat_event_text("tool_result", parse(R"({"tool":"t","result":"x\ny",)"
+                                         R"("is_error":true})")),
+    "[t failed: x y]\n");
+  EXPECT_EQ(chat_event_text("done", parse(R"({"session_id":"s1"})")),
+            "\nsession: s1\n");
+  EXPECT_EQ(chat_event_text("ping", parse("{}")), "");
   auto turns = bsm::ctl::turns_table(parse(
     R"({"session_id":"s1","turns":[{"role":"user","content":"a\nb","time":"t"}]})"));
   EXPECT_EQ(turns, "TIME  ROLE  CONTENT\nt     user  a b\n");
