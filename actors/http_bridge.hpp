@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,7 @@
 #include "runtime/cluster/directory.hpp"
 #include "runtime/http/exchange.hpp"
 #include "runtime/http/http_options.hpp"
+#include "runtime/http/route_doc.hpp"
 #include "runtime/http/route_table.hpp"
 #include "runtime/http/session.hpp"
 #include "runtime/mailbox/local_mailboxes.hpp"
@@ -71,6 +73,8 @@ struct http_bridge_env {
   std::shared_ptr<security::authenticator_slot> access;
   /// GET /metrics without credentials (security.metrics_open).
   bool metrics_open = false;
+  /// GET /openapi.json without credentials (security.openapi_open).
+  bool openapi_open = true;
   /// Per principal: chats in flight, open event streams.
   std::shared_ptr<security::concurrency_limiter> chats;
   std::shared_ptr<security::concurrency_limiter> streams;
@@ -81,6 +85,12 @@ struct http_bridge_env {
   const memory_watch* memory = nullptr;
   /// bsm_http_refused_memory_total; may be null.
   metrics::counter* memory_refusals = nullptr;
+  /// POST /v1/admin/reload: the node's reload, the one SIGHUP runs. It
+  /// blocks, so the bridge runs it on a detached actor of its own, one at
+  /// a time (`reloading`). Null: the route answers 503.
+  std::function<caf::expected<v1::AgentReloadResponse>()> reload;
+  std::shared_ptr<std::atomic<bool>> reloading
+    = std::make_shared<std::atomic<bool>>(false);
 
   /// For asks to a name wherever it lives.
   remote_call_env call_env() const {
@@ -107,6 +117,8 @@ struct http_route {
   /// Answers an error in the route's own shape (OpenAI's); null: API.md's.
   std::function<void(const http::exchange_ptr&, const caf::error&)>
     respond_error;
+  /// What the route reads and answers (the OpenAPI document, the 415s).
+  http::route_doc doc;
 };
 
 using http_routes = http::route_table<http_route>;

@@ -291,6 +291,17 @@ memory_state::next_turns(const v1::SessionAppendTurnsRequest& req) {
     turn.set_role(x.role());
     turn.set_content(x.content());
     turn.set_time_unix_ms(now);
+    // Steps are history detail: those past max_turn_bytes are left out
+    // rather than failing the chat that made them.
+    size_t step_bytes = 0;
+    for (const auto& step : x.steps()) {
+      step_bytes += step.ByteSizeLong();
+      if (step_bytes > limits.max_turn_bytes)
+        break;
+      *turn.add_steps() = step;
+    }
+    if (x.has_usage())
+      *turn.mutable_usage() = x.usage();
     result.writes.push_back(
       memory_write{*prefix + big_endian(turn.seq()), turn.SerializeAsString()});
     result.turns.push_back(std::move(turn));

@@ -168,6 +168,15 @@ void tool_done(self_pointer self, turn_ptr t, const v1::ToolCall& call,
           {{"tool", call.name()},
            {"is_error", result.is_error()},
            {"replayed", std::string{outcome} == "replayed"}});
+  if (t->sink) {
+    v1::ChatDelta delta;
+    auto* step = delta.mutable_tool_result();
+    step->set_tool(call.name());
+    step->set_arguments_json(call.arguments_json());
+    step->set_result(result.content());
+    step->set_is_error(result.is_error());
+    caf::anon_send(t->sink, std::move(delta));
+  }
   advance(self, t, t->plan.on_tool_result(std::move(result), steady::now()));
 }
 
@@ -311,6 +320,12 @@ void run_tool_now(self_pointer self, turn_ptr t, const run_tool_step& step) {
 
 // Runs one call, unless the ledger has its result.
 void run_tool(self_pointer self, turn_ptr t, run_tool_step step) {
+  if (t->sink) {
+    v1::ChatDelta delta;
+    delta.mutable_tool_call()->set_tool(step.call.name());
+    delta.mutable_tool_call()->set_arguments_json(step.call.arguments_json());
+    caf::anon_send(t->sink, std::move(delta));
+  }
   auto ledger = self->state.env.names->get(tool_ledger_path);
   // A refused call has nothing to replay, even if the definition allowed
   // it when the turn first ran.
@@ -393,7 +408,7 @@ void offer_tools(self_pointer self, turn_ptr t) {
     return advance(self, t, t->plan.offer_tools());
   timed_request(self, self->state.deadlines,
                 caf::actor_cast<tool_host_actor>(*host), remaining(*t),
-                v1::ToolListRequest{})
+                t->plan.tool_list_request(steady::now()))
     .then(
       [self, t](const v1::ToolListResponse& resp) {
         advance(self, t, t->plan.offer_tools(resp.tools()));

@@ -24,19 +24,35 @@ using agent_entries = std::vector<std::shared_ptr<const agent_entry>>;
 [[nodiscard]] caf::expected<agent_entries>
 select_agents(const agent_catalog& catalog, const std::string& name);
 
-/// One agent on node `node_name`: its mailbox depth from `depths` (by
-/// actor path, 0 if absent) and its state and restarts from `tree`, the
-/// agents supervisor's subtree ("stopped" if it is not there or `tree` is
-/// null).
-[[nodiscard]] v1::AgentInfo
-describe_agent(const agent_entry& entry, const std::string& node_name,
-               const std::map<std::string, uint64_t>& depths,
-               const v1::TreeNode* tree);
+/// What the node runs now, as the agent manager gathered it.
+struct running_view {
+  /// Mailbox depths by actor path.
+  std::map<std::string, uint64_t> depths;
+  /// The agents supervisor's subtree; null if it did not answer.
+  const v1::TreeNode* tree = nullptr;
+  /// The tools the tool host serves now ("<server>__<tool>"); null if it
+  /// did not answer.
+  const std::vector<std::string>* hosted_tools = nullptr;
+};
+
+/// Where a tool name of a definition comes from now: "builtin",
+/// "mcp:<server>" for a tool (or a "<server>__*" pattern) the tool host
+/// serves, else "unresolved" (an MCP server that is not running, or a
+/// name nothing provides).
+[[nodiscard]] std::string
+tool_source(const std::string& tool,
+            const std::vector<std::string>* hosted_tools);
+
+/// One agent on node `node_name`: its mailbox depth (0 if absent), its
+/// state and restarts ("stopped" if it is not in the tree or there is no
+/// tree) and its tools' sources, from `now`.
+[[nodiscard]] v1::AgentInfo describe_agent(const agent_entry& entry,
+                                           const std::string& node_name,
+                                           const running_view& now);
 
 /// describe_agent() of each entry, in order.
-[[nodiscard]] v1::AgentListResponse
-list_agents(const agent_entries& entries, const std::string& node_name,
-            const std::map<std::string, uint64_t>& depths,
-            const v1::TreeNode* tree);
+[[nodiscard]] v1::AgentListResponse list_agents(const agent_entries& entries,
+                                                const std::string& node_name,
+                                                const running_view& now);
 
 } // namespace bsm::agents

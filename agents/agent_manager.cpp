@@ -1,9 +1,14 @@
 #include "agents/agent_manager.hpp"
 
+#include <memory>
+#include <optional>
+#include <vector>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
 #include "agents/agent_listing.hpp"
+#include "agents/tools/tool_host.hpp"
 #include "runtime/error.hpp"
 #include "runtime/messages/handled_types.hpp"
 
@@ -91,31 +96,69 @@ namespace {
 using manager_pointer
   = agent_manager_actor::stateful_pointer<agent_manager_state>;
 
-// Answers with the agents and, when the agents supervisor answers in time,
-// their states in its tree.
+// What list() gathers before it answers.
+struct listing {
+  agent_entries entries;
+  caf::typed_response_promise<v1::AgentListResponse> rp;
+  std::optional<v1::TreeNode> tree;
+  std::optional<std::vector<std::string>> hosted_tools;
+};
+
+using listing_ptr = std::shared_ptr<listing>;
+
+void answer(manager_pointer self, const listing_ptr& l) {
+  auto& st = self->state;
+  running_view now;
+  if (st.depths)
+    now.depths = st.depths->snapshot();
+  now.tree = l->tree ? &*l->tree : nullptr;
+  now.hosted_tools = l->hosted_tools ? &*l->hosted_tools : nullptr;
+  l->rp.deliver(list_agents(l->entries, st.env.node_name, now));
+}
+
+// The tools the tool host serves now, then the answer; without them when
+// the host is not there or does not answer in time.
+void ask_tools(manager_pointer self, listing_ptr l) {
+  auto host = self->state.env.names->get(tool_host_path);
+  if (!host)
+    return answer(self, l);
+  self
+    ->request(caf::actor_cast<tool_host_actor>(*host),
+              self->state.env.opts.list_timeout, v1::ToolListRequest{})
+    .then(
+      [self, l](const v1::ToolListResponse& resp) {
+        l->hosted_tools.emplace();
+        for (const auto& tool : resp.tools())
+          l->hosted_tools->push_back(tool.name());
+        answer(self, l);
+      },
+      [self, l](caf::error&) { answer(self, l); });
+}
+
+// Answers with the agents and, for those that answer in time, their states
+// in the agents supervisor's tree and their tools' sources.
 caf::result<v1::AgentListResponse> list(manager_pointer self,
                                         const v1::AgentListRequest& req) {
   auto& st = self->state;
   auto entries = select_agents(*st.env.catalog, req.name());
   if (!entries)
     return entries.error();
-  auto rp = self->make_response_promise<v1::AgentListResponse>();
-  auto answer = [self, rp, entries = std::move(*entries)](
-                  const v1::TreeNode* tree) mutable {
-    auto& mgr = self->state;
-    auto depth_map
-      = mgr.depths ? mgr.depths->snapshot() : std::map<std::string, uint64_t>{};
-    rp.deliver(list_agents(entries, mgr.env.node_name, depth_map, tree));
-  };
+  auto l = std::make_shared<listing>();
+  l->entries = std::move(*entries);
+  l->rp = self->make_response_promise<v1::AgentListResponse>();
+  auto rp = l->rp;
   auto sup = st.env.names->get(agents_path);
   if (!sup) {
-    answer(nullptr);
+    ask_tools(self, std::move(l));
     return rp;
   }
   self->request(*sup, st.env.opts.list_timeout, v1::TreeRequest{})
     .then(
-      [answer](const v1::TreeResponse& tree) mutable { answer(&tree.root()); },
-      [answer](caf::error&) mutable { answer(nullptr); });
+      [self, l](v1::TreeResponse& tree) {
+        l->tree = std::move(*tree.mutable_root());
+        ask_tools(self, l);
+      },
+      [self, l](caf::error&) { ask_tools(self, l); });
   return rp;
 }
 

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include <caf/sec.hpp>
 
 #include "agents/agent_definition.hpp"
 #include "agents/caller.hpp"
 #include "agents/tools/builtin_tools.hpp"
+#include "agents/tools/tool_names.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm::agents {
@@ -140,6 +142,18 @@ bool turn_plan::wants_hosted_tools() const {
                      [](const auto& x) { return !is_builtin_tool(x); });
 }
 
+v1::ToolListRequest turn_plan::tool_list_request(steady_time now) const {
+  v1::ToolListRequest req;
+  std::set<std::string> servers;
+  for (const auto& tool : def().tools())
+    if (auto parts = mcp::split_tool_name(tool))
+      servers.emplace(parts->first);
+  for (const auto& x : servers)
+    req.add_wait_for_servers(x);
+  req.set_wait_ms(static_cast<uint32_t>(remaining(now).count() / 2));
+  return req;
+}
+
 turn_step turn_plan::offer_tools(
   const google::protobuf::RepeatedPtrField<v1::ToolSpec>& hosted) {
   for (const auto& spec : builtin_tool_specs())
@@ -168,6 +182,8 @@ v1::ModelRequest turn_plan::model_request(steady_time now) const {
     *req.add_knowledge() = x;
   req.set_timeout_ms(static_cast<uint32_t>(remaining(now).count()));
   req.set_request_id(reply_.turn_id());
+  if (req_.has_generation())
+    *req.mutable_generation() = req_.generation();
   return req;
 }
 
@@ -257,6 +273,25 @@ delegation turn_plan::delegate(const nlohmann::json& args,
 
 // -- the end ------------------------------------------------------------------
 
+namespace {
+
+// A step's arguments and result in a session's history: at most this many
+// bytes each, so a turn's steps stay far below memory.max_turn_bytes.
+constexpr size_t max_history_step_bytes = 2048;
+
+void cut_for_history(std::string& text) {
+  if (text.size() <= max_history_step_bytes)
+    return;
+  auto keep = max_history_step_bytes;
+  // Not inside a UTF-8 sequence.
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80)
+    --keep;
+  text.resize(keep);
+  text += "…";
+}
+
+} // namespace
+
 std::optional<v1::SessionAppendTurnsRequest> turn_plan::session_append() const {
   if (session_id_.empty())
     return std::nullopt;
@@ -270,6 +305,14 @@ std::optional<v1::SessionAppendTurnsRequest> turn_plan::session_append() const {
   };
   add("user", input());
   add("assistant", reply_.output());
+  auto* answer = req.mutable_turns(1);
+  for (auto step : reply_.steps()) {
+    // The history shows what a call did; the chat's answer has it whole.
+    cut_for_history(*step.mutable_arguments_json());
+    cut_for_history(*step.mutable_result());
+    *answer->add_steps() = std::move(step);
+  }
+  *answer->mutable_usage() = reply_.usage();
   // Appended once per delivered envelope, however often it is delivered.
   req.set_turn_id(delivery_id_);
   return req;

@@ -152,6 +152,11 @@ public:
   /// True if the definition allows tools the tool host serves.
   [[nodiscard]] bool wants_hosted_tools() const;
 
+  /// What to ask the tool host: the servers of the tools the definition
+  /// allows, waited for while they restart, at most half the turn's
+  /// remaining time (the model still gets the other half).
+  [[nodiscard]] v1::ToolListRequest tool_list_request(steady_time now) const;
+
   /// Offers the model the built-in tools the definition allows (ask_agent
   /// only to an agent with delegates), the client's tools and the allowed
   /// ones of `hosted`. Returns the first step.

@@ -7,6 +7,8 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(RocksDB REQUIRED)
 find_package(CURL REQUIRED)
+# The command lines of bsmd and bsmctl (header-only).
+find_package(CLI11 2 REQUIRED)
 # Beast and Asio are header-only (Boost.System too, since 1.69).
 find_package(Boost 1.74 REQUIRED)
 find_package(OpenSSL 3 REQUIRED)

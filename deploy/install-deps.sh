@@ -11,6 +11,8 @@ packages=(
   libcaf-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev libspdlog-dev
   libfmt-dev nlohmann-json3-dev librocksdb-dev libhiredis-dev libssl-dev
   libboost-dev libboost-system-dev libcurl4-openssl-dev libgoogle-perftools-dev
+  # command lines of bsmd and bsmctl (header-only)
+  libcli11-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus python3 curl wrk
   redis-server

@@ -22,8 +22,10 @@ void challenge(const http::exchange_ptr& ex) {
 }
 
 bool open_route(const http_bridge_env& env, const http_route& route) {
+  const auto& needs = route.permission.text();
   return route.permission.open()
-         || (env.metrics_open && route.permission.text() == "metrics:read");
+         || (env.metrics_open && needs == "metrics:read")
+         || (env.openapi_open && needs == "openapi:read");
 }
 
 // "actors:agents/legal:inject:<type>" for a permission whose late parts

@@ -1,10 +1,13 @@
 // GET /v1/agents, GET /v1/agents/{name}, POST /v1/agents/{name}/chat
 // (API.md, "Agents").
 
+#include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
 #include "http_api/caller_stamp.hpp"
+#include "http_api/chat_format.hpp"
+#include "http_api/chat_stream.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/idempotency.hpp"
 #include "http_api/json_body.hpp"
@@ -17,50 +20,45 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-// The node that owns the agent now, by the cluster's placement; empty
-// while this node is joining and cannot know it yet (a hashed agent).
-std::string owner_of(const http_bridge_env& env, const v1::AgentInfo& x) {
+// The node that owns the agent now, by the cluster's placement, and that
+// node's state as this node sees it; node empty while this node is
+// joining and cannot know it yet (a hashed agent).
+cluster::owner owner_of(const http_bridge_env& env, const v1::AgentInfo& x) {
+  cluster::owner fallback{x.node(), true, v1::MEMBER_STATE_UP};
   if (!env.directory)
-    return x.node();
+    return fallback;
   auto owner = env.directory->resolve(agent_path(x.name()));
   if (owner)
-    return owner->node;
-  return is(owner.error(), errc::unavailable) ? std::string{} : x.node();
+    return std::move(*owner);
+  if (is(owner.error(), errc::unavailable))
+    fallback.node.clear();
+  return fallback;
 }
 
+// An agent whose owner is down or suspect is `unavailable`: chats to it
+// fail or wait until the owner is back (or its replica serves it).
 nlohmann::json agent_json(const http_bridge_env& env, const v1::AgentInfo& x) {
-  return {
+  auto owner = owner_of(env, x);
+  auto unreachable = !owner.local
+                     && (owner.state == v1::MEMBER_STATE_DOWN
+                         || owner.state == v1::MEMBER_STATE_SUSPECT);
+  auto sources = nlohmann::json::object();
+  for (const auto& [tool, source] : x.tool_sources())
+    sources[tool] = source;
+  nlohmann::json result{
     {"name", x.name()},
     {"description", x.description()},
-    {"node", owner_of(env, x)},
-    {"state", x.state()},
+    {"node", owner.node},
+    {"state", unreachable ? "unavailable" : x.state()},
     {"model", x.model()},
     {"tools", std::vector<std::string>{x.tools().begin(), x.tools().end()}},
+    {"tool_sources", std::move(sources)},
     {"mailbox_depth", x.mailbox_depth()},
     {"restarts", x.restarts()}};
-}
-
-nlohmann::json chat_json(const v1::ChatReply& x) {
-  auto steps = nlohmann::json::array();
-  for (const auto& step : x.steps()) {
-    auto args = nlohmann::json::parse(step.arguments_json(), nullptr, false);
-    steps.push_back(
-      {{"tool", step.tool()},
-       {"arguments",
-        args.is_discarded() ? nlohmann::json(step.arguments_json()) : args},
-       {"result", step.result()},
-       {"is_error", step.is_error()}});
-  }
-  return {{"agent", x.agent()},
-          {"session_id", x.session_id()},
-          {"output", x.output()},
-          {"steps", std::move(steps)},
-          {"usage",
-           {{"prompt_tokens", x.usage().prompt_tokens()},
-            {"completion_tokens", x.usage().completion_tokens()},
-            {"total_tokens", x.usage().total_tokens()}}},
-          {"finish_reason", x.finish_reason()},
-          {"model", x.model()}};
+  if (unreachable)
+    result["node_state"]
+      = owner.state == v1::MEMBER_STATE_DOWN ? "down" : "suspect";
+  return result;
 }
 
 caf::error bad(std::string what) {
@@ -89,6 +87,26 @@ caf::expected<v1::ChatRequest> parse_chat(const nlohmann::json& body,
   if (req.session_id().size() > 128)
     return bad("'session_id' is longer than 128 characters");
   return req;
+}
+
+// The turn's steps as they happen (chat_format.hpp). A stream cannot be
+// answered again, so it takes no Idempotency-Key.
+void stream_chat(http_bridge_pointer self, ex_ptr ex, v1::ChatRequest req) {
+  const auto& env = *self->state.env;
+  if (ex->req().count("Idempotency-Key") > 0)
+    return http::respond_error(
+      *ex, bhttp::status::bad_request, "invalid_argument",
+      "Idempotency-Key is not taken by a streamed chat (Accept: "
+      "text/event-stream): a stream cannot be answered twice; send the chat "
+      "without streaming to make it idempotent");
+  auto route = route_call(env.call_env(), agent_path(req.agent()));
+  if (!route)
+    return http::respond_error(*ex, route.error());
+  chat_stream_options opts{agent_step_events(), env.opts.max_ask_timeout,
+                           env.call_env()};
+  self->system().spawn(chat_stream, ex,
+                       caf::actor_cast<agent_actor>(route->local),
+                       std::move(req), std::move(opts));
 }
 
 } // namespace
@@ -139,10 +157,7 @@ void get_agent(http_bridge_pointer self, ex_ptr ex) {
 
 void chat(http_bridge_pointer self, ex_ptr ex) {
   const auto& env = *self->state.env;
-  if (!is_json_request(ex->req()))
-    return http::respond_error(*ex, bhttp::status::unsupported_media_type,
-                               "unsupported_media_type",
-                               "a chat takes application/json");
+  // The front refused another Content-Type already (route_doc: json).
   const auto& name = ex->param("name");
   auto body = json_object_body(ex->req(), env.opts);
   if (!body)
@@ -158,6 +173,9 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
   // against an agent that never answers. The agent may live on another
   // node: the call goes there, and its key is checked there.
   auto timeout = env.opts.max_ask_timeout;
+  auto accept = ex->req()[bhttp::field::accept];
+  if (chat_format::wants_event_stream({accept.data(), accept.size()}))
+    return stream_chat(self, ex, std::move(*req));
   with_idempotency(
     self, ex, idempotency_home{agent_path(name), {}, timeout},
     [self, ex, timeout, req = std::move(*req)](responder respond) {
@@ -165,7 +183,7 @@ void chat(http_bridge_pointer self, ex_ptr ex) {
         self, self->state.env->call_env(), std::move(req), timeout,
         [respond](const v1::ChatReply& reply) {
           respond(http::make_json_response(bhttp::status::ok,
-                                           chat_json(reply).dump()));
+                                           chat_format::answer(reply).dump()));
         },
         [ex, respond](caf::error err) {
           respond(http::make_error_response(err, ex->request_id()));

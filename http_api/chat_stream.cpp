@@ -2,41 +2,24 @@
 
 #include <caf/send.hpp>
 
-#include "http_api/openai_format.hpp"
 #include "runtime/error.hpp"
 #include "runtime/mailbox/message_id.hpp"
 
 namespace bsm {
 
 namespace bhttp = boost::beast::http;
-namespace oaf = openai_format;
 
-bool chat_stream_state::write_delta(const std::string& content) {
-  streamed += content;
-  return ex->write(oaf::sse_data(
-    oaf::chunk(id, opts.model, opts.created, {{"content", content}})));
+bool chat_stream_state::write(const std::string& bytes) {
+  return bytes.empty() || ex->write(bytes);
 }
 
 void chat_stream_state::finish(const v1::ChatReply& reply) {
-  const auto& output = reply.output();
-  if (output.size() > streamed.size()
-      && output.compare(0, streamed.size(), streamed) == 0)
-    write_delta(output.substr(streamed.size()));
-  for (const auto& x :
-       oaf::tool_call_chunks(id, opts.model, opts.created, reply))
-    ex->write(oaf::sse_data(x));
-  auto reason = reply.finish_reason().empty() ? "stop" : reply.finish_reason();
-  ex->write(oaf::sse_data(oaf::chunk(id, opts.model, opts.created,
-                                     nlohmann::json::object(), reason)));
-  if (opts.include_usage)
-    ex->write(oaf::sse_data(
-      oaf::usage_chunk(id, opts.model, opts.created, reply.usage())));
-  ex->write("data: [DONE]\n\n");
+  write(opts.format->closing(reply));
   ex->end_stream();
 }
 
 void chat_stream_state::fail(const caf::error& err) {
-  ex->write(oaf::sse_data(oaf::error_body(err)));
+  write(opts.format->failure(err, ex->request_id()));
   ex->end_stream();
 }
 
@@ -48,7 +31,6 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
   st.opts = std::move(opts);
   if (req.turn_id().empty())
     req.set_turn_id("t-" + new_message_id());
-  st.id = "chatcmpl-" + req.turn_id();
   // A weak address: the exchange must not keep the actor alive.
   ex->on_cancel([addr = self->address()] {
     caf::anon_send_exit(addr, caf::exit_reason::user_shutdown);
@@ -59,9 +41,7 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
   head.set(bhttp::field::cache_control, "no-cache");
   head.set("X-Accel-Buffering", "no");
   ex->open_stream(std::move(head));
-  ex->write(
-    oaf::sse_data(oaf::chunk(st.id, st.opts.model, st.opts.created,
-                             {{"role", "assistant"}, {"content", ""}})));
+  st.write(st.opts.format->opening(req.turn_id()));
   if (!agent) {
     ask_agent_anywhere(
       self, st.opts.remote, std::move(req), st.opts.timeout,
@@ -91,7 +71,7 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
       });
   return {
     [self](const v1::ChatDelta& delta) {
-      if (!delta.content().empty() && !self->state.write_delta(delta.content()))
+      if (!self->state.write(self->state.opts.format->piece(delta)))
         self->quit();
     },
   };

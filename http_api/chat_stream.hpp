@@ -1,15 +1,16 @@
 #pragma once
 
-// One streamed chat completion (POST /v1/chat/completions with
-// "stream": true): opens the event stream, asks the agent for a streamed
-// turn with itself as the sink, writes each v1::ChatDelta as a
-// `chat.completion.chunk`, then the tool calls, the finish reason, the
-// usage (if asked) and `data: [DONE]`. An error after the stream opened is
-// a `data: {"error":...}` event. The client leaving stops it; the turn
+// One streamed chat turn (POST /v1/chat/completions with "stream": true,
+// POST /v1/agents/{name}/chat with `Accept: text/event-stream`): opens the
+// event stream, asks the agent for a streamed turn with itself as the sink
+// and writes each v1::ChatDelta as it comes, in the stream's format
+// (stream_formats.hpp), then the end of the turn. An error after the
+// stream opened is an error event. The client leaving stops it; the turn
 // itself runs to its end (its effects are not undone). An agent that lives
 // on another node is asked through the cluster without deltas: its whole
-// answer is written as one chunk when the turn ends.
+// answer is written when the turn ends.
 
+#include <memory>
 #include <string>
 
 #include <caf/event_based_actor.hpp>
@@ -17,14 +18,14 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/remote_call.hpp"
+#include "http_api/stream_formats.hpp"
 #include "runtime/http/exchange.hpp"
 
 namespace bsm {
 
 struct chat_stream_options {
-  std::string model;
-  int64_t created = 0;
-  bool include_usage = false;
+  /// Shared: spawn arguments are copied.
+  std::shared_ptr<stream_format> format;
   std::chrono::milliseconds timeout{0};
   /// For an agent on another node (`agent` invalid): asked by path.
   remote_call_env remote;
@@ -35,14 +36,9 @@ struct chat_stream_state {
 
   http::exchange_ptr ex;
   chat_stream_options opts;
-  /// "chatcmpl-..." from the turn id, the same in every chunk.
-  std::string id;
-  /// Content written so far, so a provider that did not stream (or only
-  /// partly) still gets its whole answer out.
-  std::string streamed;
 
-  /// Writes one chunk; false if the client is gone.
-  bool write_delta(const std::string& content);
+  /// Writes `bytes` unless empty; false if the client is gone.
+  bool write(const std::string& bytes);
   void finish(const v1::ChatReply& reply);
   void fail(const caf::error& err);
 };

@@ -1,11 +1,15 @@
 #include "http_api/front.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include <caf/send.hpp>
 
 #include "http_api/access_gate.hpp"
+#include "http_api/json_body.hpp"
 #include "runtime/http/error_response.hpp"
+#include "runtime/http/media_errors.hpp"
 #include "runtime/http/path_normal.hpp"
 
 namespace bsm {
@@ -95,6 +99,31 @@ void answer_unrouted(const http::exchange_ptr& ex,
   ex->respond(std::move(res));
 }
 
+// A body the route cannot read is refused before any work (RFC 9110
+// 15.5.16): no route decodes a Content-Encoding, and a JSON route reads
+// JSON only. Routes that take protobuf too check their Content-Type
+// themselves.
+std::optional<std::string> unreadable_body(const http::request& req,
+                                           http::body_kind kind) {
+  auto coding
+    = http_handlers::media_type_of(req[bhttp::field::content_encoding]);
+  if (!req.body().empty() && !coding.empty() && coding != "identity")
+    return "the body's Content-Encoding '" + coding
+           + "' is not decoded here; send it unencoded";
+  if (kind != http::body_kind::json || http_handlers::is_json_request(req))
+    return std::nullopt;
+  return "Content-Type must be application/json, not '"
+         + http_handlers::media_type(req) + "'";
+}
+
+void refuse_body(const http_route& route, const http::exchange_ptr& ex,
+                 std::string why) {
+  auto err = http::unsupported_media_type(std::move(why));
+  if (route.respond_error)
+    return route.respond_error(ex, err);
+  http::respond_error(*ex, err);
+}
+
 } // namespace
 
 http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
@@ -119,8 +148,11 @@ http::dispatcher make_http_front(std::shared_ptr<const http_bridge_env> env,
     const auto& route = *found.found;
     apply_cors(*env, ex, {});
     if (!http_access::admit(*env, ex, &route.handler, found.params)
-        || !http_access::within_principal_rate(*env, ex, route.handler)
-        || !http_access::within_memory_budget(*env, ex, route.handler)
+        || !http_access::within_principal_rate(*env, ex, route.handler))
+      return;
+    if (auto why = unreadable_body(ex->req(), route.handler.doc.body))
+      return refuse_body(route.handler, ex, std::move(*why));
+    if (!http_access::within_memory_budget(*env, ex, route.handler)
         || !http_access::hold_slot(*env, ex, route.handler))
       return;
     ex->set_route(static_cast<size_t>(found.found - routes->routes().data()),

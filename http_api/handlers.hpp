@@ -71,6 +71,12 @@ void request_agents(http_bridge_pointer self, const std::string& name,
                     std::function<void(v1::AgentListResponse&)> on_list,
                     std::function<void(caf::error&)> on_error);
 
+// -- administration (admin_routes.cpp) ----------------------------------------
+
+/// POST /v1/admin/reload: the node reloads as SIGHUP makes it, and the
+/// answer says what changed.
+void admin_reload(http_bridge_pointer self, ex_ptr ex);
+
 // -- OpenAI-compatible (openai_routes.cpp) ------------------------------------
 
 /// GET /v1/models: the agents as models.

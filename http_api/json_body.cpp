@@ -12,7 +12,10 @@ namespace bsm::http_handlers {
 namespace bhttp = boost::beast::http;
 
 std::string media_type(const http::request& req) {
-  auto value = req[bhttp::field::content_type];
+  return media_type_of(req[bhttp::field::content_type]);
+}
+
+std::string media_type_of(boost::beast::string_view value) {
   std::string result{value.substr(0, value.find(';'))};
   result.erase(std::remove_if(result.begin(), result.end(),
                               [](unsigned char c) { return std::isspace(c); }),

@@ -13,6 +13,9 @@ namespace bsm::http_handlers {
 /// "Application/JSON; charset=utf-8" -> "application/json".
 std::string media_type(const http::request& req);
 
+/// The same for any header value: parameters and blanks dropped, lowercase.
+std::string media_type_of(boost::beast::string_view value);
+
 /// True if the request says its body is JSON (or says nothing).
 bool is_json_request(const http::request& req);
 

@@ -1,16 +1,11 @@
 #include "http_api/openai_format.hpp"
 
-#include "agents/models/openai_json.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 
 namespace bsm::openai_format {
 
 namespace {
-
-caf::error bad(std::string what) {
-  return make_error(errc::invalid_argument, std::move(what));
-}
 
 nlohmann::json usage_json(const v1::TokenUsage& usage) {
   return {{"prompt_tokens", usage.prompt_tokens()},
@@ -25,67 +20,7 @@ nlohmann::json tool_call_json(const v1::ToolCall& call) {
            {{"name", call.name()}, {"arguments", call.arguments_json()}}}};
 }
 
-caf::error read_messages(const nlohmann::json& body, v1::ChatRequest& chat) {
-  auto messages = body.find("messages");
-  if (messages == body.end() || !messages->is_array() || messages->empty())
-    return bad("'messages' must be a non-empty array");
-  for (size_t i = 0; i < messages->size(); ++i) {
-    auto msg = models::message_from_json((*messages)[i]);
-    if (!msg)
-      return bad("messages[" + std::to_string(i)
-                 + "]: " + http::message_of(msg.error()));
-    *chat.add_messages() = std::move(*msg);
-  }
-  return caf::none;
-}
-
-caf::error read_tools(const nlohmann::json& body, v1::ChatRequest& chat) {
-  auto tools = body.find("tools");
-  if (tools == body.end() || tools->is_null())
-    return caf::none;
-  if (!tools->is_array())
-    return bad("'tools' must be an array");
-  for (size_t i = 0; i < tools->size(); ++i) {
-    auto tool = models::tool_from_json((*tools)[i]);
-    if (!tool)
-      return bad("tools[" + std::to_string(i)
-                 + "]: " + http::message_of(tool.error()));
-    *chat.add_client_tools() = std::move(*tool);
-  }
-  return caf::none;
-}
-
 } // namespace
-
-caf::expected<completion_request> parse_request(const nlohmann::json& body) {
-  if (!body.is_object())
-    return bad("the body must be a JSON object");
-  completion_request result;
-  auto model = body.find("model");
-  if (model == body.end() || !model->is_string() || model->empty())
-    return bad("'model' must be the name of an agent");
-  result.chat.set_agent(model->get<std::string>());
-  if (auto err = read_messages(body, result.chat))
-    return err;
-  // tool_choice "none" means the model must not call the client's tools.
-  auto choice = body.find("tool_choice");
-  bool no_tools = choice != body.end() && choice->is_string()
-                  && choice->get<std::string>() == "none";
-  if (!no_tools)
-    if (auto err = read_tools(body, result.chat))
-      return err;
-  if (auto stream = body.find("stream"); stream != body.end()) {
-    if (!stream->is_boolean() && !stream->is_null())
-      return bad("'stream' must be a boolean");
-    result.stream = stream->is_boolean() && stream->get<bool>();
-  }
-  if (auto opts = body.find("stream_options");
-      opts != body.end() && opts->is_object())
-    if (auto usage = opts->find("include_usage");
-        usage != opts->end() && usage->is_boolean())
-      result.include_usage = usage->get<bool>();
-  return result;
-}
 
 std::string completion_id(const v1::ChatReply& reply) {
   return "chatcmpl-" + reply.turn_id();
@@ -167,7 +102,7 @@ std::vector<nlohmann::json> tool_call_chunks(const std::string& id,
   return result;
 }
 
-nlohmann::json error_body(const caf::error& err) {
+nlohmann::json error_body(const caf::error& err, const std::string& field) {
   auto [status, code] = http::status_of(err);
   std::string type = "server_error";
   auto value = static_cast<unsigned>(status);
@@ -182,7 +117,9 @@ nlohmann::json error_body(const caf::error& err) {
   else if (value == 504)
     type = "timeout_error";
   nlohmann::json param = nullptr;
-  if (code == "not_found")
+  if (!field.empty())
+    param = field;
+  else if (code == "not_found")
     param = "model";
   return {{"error",
            {{"message", http::message_of(err)},

@@ -1,7 +1,7 @@
 #pragma once
 
 // The OpenAI Chat Completions shapes the bridge serves (ECOSYSTEM.md):
-// requests in, completions and stream chunks out, errors in OpenAI's shape.
+// completions and stream chunks out, errors in OpenAI's shape.
 // Pure functions, so the wire format is tested without a node.
 
 #include <string>
@@ -13,18 +13,6 @@
 #include "protocols/caf_types.hpp"
 
 namespace bsm::openai_format {
-
-/// A request of POST /v1/chat/completions as the agent takes it.
-struct completion_request {
-  v1::ChatRequest chat;
-  bool stream = false;
-  bool include_usage = false;
-};
-
-/// Reads a request body. Errors: invalid_argument naming the field (no
-/// model, no messages, a bad message or tool, wrong types). Unknown fields
-/// are ignored, as clients echo fields such as `refusal`.
-caf::expected<completion_request> parse_request(const nlohmann::json& body);
 
 /// "chatcmpl-<turn id>".
 std::string completion_id(const v1::ChatReply& reply);
@@ -51,8 +39,9 @@ std::vector<nlohmann::json> tool_call_chunks(const std::string& id,
                                              int64_t created,
                                              const v1::ChatReply& reply);
 
-/// `{"error":{"message","type","param","code"}}` for `err`.
-nlohmann::json error_body(const caf::error& err);
+/// `{"error":{"message","type","param","code"}}` for `err`; `param` names
+/// the request field at fault (a not_found without one names "model").
+nlohmann::json error_body(const caf::error& err, const std::string& param = {});
 
 /// `data: <json>\n\n`.
 std::string sse_data(const nlohmann::json& x);

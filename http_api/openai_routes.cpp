@@ -11,6 +11,7 @@
 #include "http_api/handlers.hpp"
 #include "http_api/json_body.hpp"
 #include "http_api/openai_format.hpp"
+#include "http_api/openai_request.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
@@ -84,16 +85,14 @@ void get_model(http_bridge_pointer self, ex_ptr ex) {
 
 void chat_completions(http_bridge_pointer self, ex_ptr ex) {
   const auto& env = *self->state.env;
-  if (!is_json_request(ex->req()))
-    return respond_openai_error(
-      ex, make_error(errc::invalid_argument,
-                     "Content-Type must be application/json"));
   auto body = json_object_body(ex->req(), env.opts);
   if (!body)
     return respond_openai_error(ex, body.error());
-  auto in = oaf::parse_request(*body);
+  std::string param;
+  auto in = oaf::parse_request(*body, &param);
   if (!in)
-    return respond_openai_error(ex, in.error());
+    return ex->respond(http::make_json_response(
+      bhttp::status::bad_request, oaf::error_body(in.error(), param).dump()));
   stamp_caller(*ex, in->chat);
   const auto& model = in->chat.agent();
   if (!authorize_late(self, ex, {{"model", model}}))
@@ -109,7 +108,7 @@ void chat_completions(http_bridge_pointer self, ex_ptr ex) {
     return respond_openai_error(ex, route.error());
   auto created = unix_now_s();
   if (in->stream) {
-    chat_stream_options opts{model, created, in->include_usage,
+    chat_stream_options opts{openai_chunks(model, created, in->include_usage),
                              env.opts.max_ask_timeout, env.call_env()};
     self->system().spawn(chat_stream, ex,
                          caf::actor_cast<agent_actor>(route->local),

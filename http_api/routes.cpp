@@ -4,7 +4,9 @@
 
 #include "http_api/dashboard.hpp"
 #include "http_api/handlers.hpp"
+#include "http_api/openapi.hpp"
 #include "runtime/error.hpp"
+#include "runtime/http/error_response.hpp"
 
 namespace bsm {
 
@@ -34,6 +36,16 @@ http_route counted(http_route::concurrency group, http_route route) {
   return route;
 }
 
+// Answers the text `*body` holds by the time the first request comes (the
+// document of the table the route is in).
+std::function<void(const http_bridge_env&, const http::exchange_ptr&)>
+serve_text(std::shared_ptr<const std::string> body) {
+  return [body](const http_bridge_env&, const http::exchange_ptr& ex) {
+    ex->respond(
+      http::make_json_response(boost::beast::http::status::ok, *body));
+  };
+}
+
 // The OpenAI-compatible routes answer errors in OpenAI's shape.
 http_route openai(http_route route) {
   route.respond_error = http_handlers::respond_openai_error;
@@ -51,65 +63,143 @@ security::permission_template permission(std::string_view text) {
 
 std::shared_ptr<const http_routes> make_http_routes() {
   using boost::beast::http::verb;
+  using doc = http::route_doc;
   namespace h = http_handlers;
   auto routes = std::make_shared<http_routes>();
   // Each route with the one permission it needs (runtime/security/
   // permission_template.hpp): {x} is a path parameter, <x> a part the
-  // handler reads from the body and checks again.
-  routes->add(verb::get, "/healthz", from_memory("open", h::healthz));
-  routes->add(verb::get, "/metrics", from_memory("metrics:read", h::metrics));
-  routes->add(verb::get, "/readyz", by_actor("open", h::readyz));
-  routes->add(verb::get, "/v1/actors", by_actor("actors:read", h::list_actors));
-  routes->add(verb::post, "/v1/actors/{name}/messages",
-              by_actor("actors:{name}:inject:<type>", h::post_message));
-  routes->add(verb::get, "/v1/tree", by_actor("actors:read", h::tree));
-  routes->add(verb::get, "/v1/deadletters",
-              by_actor("deadletters:read", h::list_dead_letters));
-  routes->add(verb::delete_, "/v1/deadletters",
-              by_actor("deadletters:<actor>:delete", h::purge_dead_letters));
-  routes->add(verb::post, "/v1/deadletters/{id}/retry",
-              by_actor("deadletters:<actor>:retry", h::retry_dead_letter));
-  routes->add(verb::delete_, "/v1/deadletters/{id}",
-              by_actor("deadletters:<actor>:delete", h::delete_dead_letter));
+  // handler reads from the body and checks again; and with what it reads
+  // and answers (route_doc.hpp), for /openapi.json and the front.
+  auto add
+    = [&routes](verb method, std::string pattern, http_route route, doc about) {
+        route.doc = std::move(about);
+        routes->add(method, std::move(pattern), std::move(route));
+      };
   using limit = http_route::concurrency;
-  routes->add(verb::get, "/v1/events",
-              counted(limit::stream, by_actor("events:read", h::events)));
-  routes->add(verb::get, "/v1/cluster",
-              by_actor("cluster:read", h::cluster_view));
-  routes->add(verb::post, "/v1/cluster/members/{node}/leave",
-              by_actor("cluster:{node}:leave", h::cluster_leave));
-  routes->add(verb::get, "/v1/agents", by_actor("agents:read", h::list_agents));
-  routes->add(verb::get, "/v1/agents/{name}",
-              by_actor("agents:{name}:read", h::get_agent));
-  routes->add(verb::get, "/v1/agents/{name}/sessions",
-              by_actor("agents:{name}:read", h::list_sessions));
-  routes->add(verb::get, "/v1/agents/{name}/sessions/{id}",
-              by_actor("agents:{name}:read", h::get_session));
-  routes->add(verb::post, "/v1/agents/{name}/chat",
-              counted(limit::chat, by_actor("agents:{name}:chat", h::chat)));
-  routes->add(verb::get, "/v1/models",
-              openai(by_actor("agents:read", h::list_models)));
-  routes->add(verb::get, "/v1/models/{name}",
-              openai(by_actor("agents:{name}:read", h::get_model)));
-  routes->add(verb::post, "/v1/chat/completions",
-              counted(limit::chat, openai(by_actor("agents:<model>:chat",
-                                                   h::chat_completions))));
-  routes->add(verb::post, "/v1/auth/token", by_actor("open", h::auth_token));
-  routes->add(verb::get, "/v1/users",
-              by_actor("admin:users:read", h::list_users));
-  routes->add(verb::put, "/v1/users/{name}",
-              by_actor("admin:users:write", h::put_user));
-  routes->add(verb::delete_, "/v1/users/{name}",
-              by_actor("admin:users:write", h::delete_user));
-  routes->add(verb::get, "/v1/api-keys",
-              by_actor("admin:keys:read", h::list_api_keys));
-  routes->add(verb::post, "/v1/api-keys",
-              by_actor("admin:keys:write", h::create_api_key));
-  routes->add(verb::delete_, "/v1/api-keys/{id}",
-              by_actor("admin:keys:write", h::revoke_api_key));
-  routes->add(verb::get, "/v1/roles",
-              from_memory("admin:roles:read", h::list_roles));
+  const auto json_or_protobuf = http::body_kind::json_or_protobuf;
+  auto openapi_text = std::make_shared<std::string>();
+  add(verb::get, "/healthz", from_memory("open", h::healthz),
+      doc("Whether the node runs").returns("Health"));
+  add(verb::get, "/metrics", from_memory("metrics:read", h::metrics),
+      doc("Prometheus metrics (open with security.metrics_open)")
+        .as("text/plain"));
+  add(verb::get, "/readyz", by_actor("open", h::readyz),
+      doc("Whether the node serves: its tree runs, its cluster joined")
+        .returns("Ready"));
+  add(verb::get, "/openapi.json",
+      from_memory("openapi:read", serve_text(openapi_text)),
+      doc("This document (open with security.openapi_open)")
+        .returns("OpenApiDocument"));
+  add(verb::get, "/v1/actors", by_actor("actors:read", h::list_actors),
+      doc("The named actors and their mailbox depth").returns("ActorList"));
+  add(verb::post, "/v1/actors/{name}/messages",
+      by_actor("actors:{name}:inject:<type>", h::post_message),
+      doc("Tell (202) or ask (200) an actor a typed message")
+        .takes("MessageRequest", json_or_protobuf)
+        .returns("MessageAnswer")
+        .also(202)
+        .fails({409, 422, 504}));
+  add(verb::get, "/v1/tree", by_actor("actors:read", h::tree),
+      doc("The supervision tree (text for Accept: text/plain)")
+        .returns("TreeNode"));
+  add(verb::get, "/v1/deadletters",
+      by_actor("deadletters:read", h::list_dead_letters),
+      doc("This node's dead letters, paged")
+        .returns("DeadLetterList")
+        .param("actor", "string", "only this actor's")
+        .param("limit", "integer", "1..1000, default 100")
+        .param("after", "string", "the last id of the previous page"));
+  add(verb::delete_, "/v1/deadletters",
+      by_actor("deadletters:<actor>:delete", h::purge_dead_letters),
+      doc("Purge one actor's dead letters")
+        .returns("DeadLettersPurged")
+        .param("actor", "string", "the actor (required)"));
+  add(verb::post, "/v1/deadletters/{id}/retry",
+      by_actor("deadletters:<actor>:retry", h::retry_dead_letter),
+      doc("Put a dead letter back into its actor's durable mailbox, once")
+        .returns("MessageAnswer", 202));
+  add(verb::delete_, "/v1/deadletters/{id}",
+      by_actor("deadletters:<actor>:delete", h::delete_dead_letter),
+      doc("Delete a dead letter").returns("", 204));
+  add(verb::get, "/v1/events",
+      counted(limit::stream, by_actor("events:read", h::events)),
+      doc("Server-Sent Events of Event objects")
+        .as("text/event-stream")
+        .param("topic", "string", "a pattern: * one segment, # the rest"));
+  add(verb::get, "/v1/cluster", by_actor("cluster:read", h::cluster_view),
+      doc("The members as this node sees them, and its memory budget")
+        .returns("ClusterView"));
+  add(verb::post, "/v1/cluster/members/{node}/leave",
+      by_actor("cluster:{node}:leave", h::cluster_leave),
+      doc("Decommission a member").returns("LeaveAccepted", 202).fails({409}));
+  add(verb::get, "/v1/agents", by_actor("agents:read", h::list_agents),
+      doc("The agents").returns("AgentList"));
+  add(verb::get, "/v1/agents/{name}",
+      by_actor("agents:{name}:read", h::get_agent),
+      doc("One agent").returns("Agent"));
+  add(verb::get, "/v1/agents/{name}/sessions",
+      by_actor("agents:{name}:read", h::list_sessions),
+      doc("An agent's sessions, paged")
+        .returns("SessionList")
+        .param("limit", "integer", "1..1000, default 20")
+        .param("after", "string", "the last session id of the previous page"));
+  add(verb::get, "/v1/agents/{name}/sessions/{id}",
+      by_actor("agents:{name}:read", h::get_session),
+      doc("A session's turns, oldest first, paged")
+        .returns("Session")
+        .param("limit", "integer", "1..1000, default 20")
+        .param("after", "integer", "the turns read so far"));
+  add(verb::post, "/v1/agents/{name}/chat",
+      counted(limit::chat, by_actor("agents:{name}:chat", h::chat)),
+      doc("One turn of a chat with an agent")
+        .takes("ChatRequest")
+        .returns("ChatReply")
+        .fails({409, 422, 504}));
+  add(verb::get, "/v1/models", openai(by_actor("agents:read", h::list_models)),
+      doc("The agents as OpenAI models").returns("ModelList"));
+  add(verb::get, "/v1/models/{name}",
+      openai(by_actor("agents:{name}:read", h::get_model)),
+      doc("One agent as an OpenAI model").returns("Model"));
+  add(verb::post, "/v1/chat/completions",
+      counted(limit::chat,
+              openai(by_actor("agents:<model>:chat", h::chat_completions))),
+      doc("OpenAI chat completion by an agent (stream: true for SSE)")
+        .takes("ChatCompletionRequest")
+        .returns("ChatCompletion")
+        .fails({504}));
+  add(verb::post, "/v1/auth/token", by_actor("open", h::auth_token),
+      doc("A JWT for a user's password or an API key")
+        .takes("TokenRequest")
+        .returns("Token")
+        .fails({401}));
+  add(verb::get, "/v1/users", by_actor("admin:users:read", h::list_users),
+      doc("The users").returns("UserList"));
+  add(verb::put, "/v1/users/{name}", by_actor("admin:users:write", h::put_user),
+      doc("Create (201) or replace (200) a user")
+        .takes("UserRequest")
+        .returns("User")
+        .also(201));
+  add(verb::delete_, "/v1/users/{name}",
+      by_actor("admin:users:write", h::delete_user),
+      doc("Delete a user and revoke its API keys").returns("", 204));
+  add(verb::get, "/v1/api-keys", by_actor("admin:keys:read", h::list_api_keys),
+      doc("The API keys, without their secrets").returns("ApiKeyList"));
+  add(verb::post, "/v1/api-keys",
+      by_actor("admin:keys:write", h::create_api_key),
+      doc("Create an API key, shown once")
+        .takes("ApiKeyRequest")
+        .returns("ApiKeyCreated", 201));
+  add(verb::delete_, "/v1/api-keys/{id}",
+      by_actor("admin:keys:write", h::revoke_api_key),
+      doc("Revoke an API key for good").returns("", 204));
+  add(verb::get, "/v1/roles", from_memory("admin:roles:read", h::list_roles),
+      doc("The roles and their permissions").returns("RoleList"));
+  add(verb::post, "/v1/admin/reload", by_actor("admin:reload", h::admin_reload),
+      doc("Reload agent definitions and TLS files, as SIGHUP does")
+        .returns("ReloadResult")
+        .fails({409}));
   add_dashboard_routes(*routes);
+  *openapi_text = openapi_document(*routes).dump();
   return routes;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/sse_stream.hpp"
+#include "http_api/chat_format.hpp"
 #include "runtime/error.hpp"
 
 namespace bsm::http_handlers {
@@ -69,12 +70,21 @@ nlohmann::json sessions_json(const v1::SessionListResponse& list,
 nlohmann::json session_json(const std::string& session_id,
                             const v1::SessionPageResponse& page) {
   auto turns = nlohmann::json::array();
-  for (const auto& x : page.turns())
+  for (const auto& x : page.turns()) {
+    auto calls = nlohmann::json::array();
+    for (const auto& step : x.steps())
+      calls.push_back(chat_format::step(step));
+    nlohmann::json usage = nullptr;
+    if (x.has_usage())
+      usage = {{"prompt_tokens", x.usage().prompt_tokens()},
+               {"completion_tokens", x.usage().completion_tokens()},
+               {"total_tokens", x.usage().total_tokens()}};
     turns.push_back({{"role", x.role()},
                      {"content", x.content()},
-                     {"tool_calls", nlohmann::json::array()},
-                     {"usage", nullptr},
+                     {"tool_calls", std::move(calls)},
+                     {"usage", std::move(usage)},
                      {"time", rfc3339_ms(x.time_unix_ms())}});
+  }
   return {{"session_id", session_id}, {"turns", std::move(turns)}};
 }
 

@@ -1,7 +1,10 @@
 // bsmctl: the command line that scripts use against a node's HTTP bridge
 // (send messages, list actors, show the tree, health, stream events) and
 // that reads what a node publishes in its data dir (ports). The commands
-// live in node/bsmctl/; `bsmctl --help` documents them.
+// live in node/bsmctl/ (the CLI11 tree: command_line.cpp); `bsmctl --help`
+// and docs/CLI.md document them.
+
+#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -26,7 +29,8 @@ std::optional<std::string> env_value(const char* name) {
 
 int main(int argc, char** argv) {
   using namespace bsm::ctl;
-  bsmctl_env env{env_value("BSM_URL"), env_value("BSM_TOKEN")};
+  bsmctl_env env{env_value("BSM_URL"), env_value("BSM_TOKEN"),
+                 isatty(STDOUT_FILENO) == 1};
   auto args = parse_bsmctl_args({argv + 1, argv + argc}, env);
   if (!args) {
     std::cerr << "bsmctl: " << describe(args.error())

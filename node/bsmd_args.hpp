@@ -1,6 +1,6 @@
 #pragma once
 
-// Command line of bsmd:
+// Command line of bsmd (CLI11):
 //   bsmd [--config FILE] [--set K=V]... [--check-config] [--version] [--help]
 
 #include <filesystem>

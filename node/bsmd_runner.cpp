@@ -29,26 +29,6 @@ sigset_t stop_signals() {
   return set;
 }
 
-// SIGHUP: read the agent definitions again; the node's log says what
-// changed (or why nothing did).
-void reload_agents(bsm::node& n) {
-  n.log().info("SIGHUP: reloading the agent definitions");
-  auto resp = n.reload_agents();
-  if (!resp)
-    n.log().error("agent reload failed: {}", bsm::render(resp.error()));
-}
-
-// SIGHUP also renews the HTTP bridge's certificate (a renewed one is
-// picked up without a restart); a bad new pair leaves the old one serving.
-void reload_http_tls(bsm::node& n) {
-  if (n.config().http.tls_certificate.empty())
-    return;
-  n.log().info("SIGHUP: reloading the HTTP TLS certificate and key");
-  if (auto err = n.reload_http_tls())
-    n.log().error("TLS reload failed, the current certificate stays: {}",
-                  bsm::render(err));
-}
-
 // Waits for SIGINT/SIGTERM/SIGHUP on its own thread (the signals are blocked in
 // every other thread): the first starts an ordered stop, a second one
 // forces the exit at once.
@@ -61,8 +41,10 @@ void watch_signals(bsm::node& n, caf::actor root, std::atomic<bool>& done) {
     if (sig < 0)
       continue;
     if (sig == SIGHUP) {
-      reload_agents(n);
-      reload_http_tls(n);
+      // The agent definitions and the HTTP certificate (a renewed one is
+      // picked up without a restart); the node's log says what changed.
+      n.log().info("SIGHUP");
+      (void)n.reload();
       continue;
     }
     if (stopper.joinable()) {

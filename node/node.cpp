@@ -31,6 +31,7 @@
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
 #include "runtime/messages/handled_types.hpp"
+#include "runtime/listen_socket.hpp"
 #include "runtime/process_memory.hpp"
 #include "runtime/store/big_endian.hpp"
 #include "runtime/store/memory_metrics.hpp"
@@ -306,7 +307,8 @@ child_spec node::handoff_child() {
 void node::add_cluster_metrics() {
   auto& members = metrics_->gauge_family(
     "bsm_cluster_members",
-    "Other members of the cluster as this node sees them, by state.",
+    "Members of the cluster as this node sees them, by state; this node "
+    "counts itself as up.",
     {"state"});
   auto& incarnation = metrics_
                         ->gauge_family("bsm_cluster_incarnation",
@@ -320,7 +322,8 @@ void node::add_cluster_metrics() {
     by_state[x]
       = &members.with({enum_label(v1::MemberState_Name(x), "MEMBER_STATE_")});
   metrics_->add_collector([dir = directory_, by_state, &incarnation] {
-    std::map<v1::MemberState, double> counts;
+    // This node answers, so it is up (1 on a single node).
+    std::map<v1::MemberState, double> counts{{v1::MEMBER_STATE_UP, 1}};
     for (const auto& m : dir->members())
       counts[m.state] += 1;
     for (const auto& [state, g] : by_state)
@@ -515,6 +518,27 @@ caf::expected<v1::AgentReloadResponse> node::reload_agents() {
   return result;
 }
 
+caf::expected<v1::AgentReloadResponse> node::reload() {
+  log().info("reloading the agent definitions");
+  auto resp = reload_agents();
+  if (!resp && is(resp.error(), errc::not_found))
+    // Between an agent manager's crash and its restart: ask again soon.
+    resp = make_error(errc::unavailable, "the agent manager is restarting");
+  if (!resp) {
+    log().error("agent reload failed: {}", render(resp.error()));
+    return resp;
+  }
+  if (cfg_.http.tls_certificate.empty())
+    return resp;
+  log().info("reloading the HTTP TLS certificate and key");
+  if (auto err = reload_http_tls()) {
+    log().error("TLS reload failed, the current certificate stays: {}",
+                render(err));
+    resp->add_errors("http TLS: " + render(err));
+  }
+  return resp;
+}
+
 child_spec node::http_bridge_child() {
   auto env = std::make_shared<http_bridge_env>();
   env->node_name = cfg_.node.name;
@@ -532,6 +556,7 @@ child_spec node::http_bridge_child() {
   env->directory = directory_;
   env->access = access_;
   env->metrics_open = cfg_.security.metrics_open;
+  env->openapi_open = cfg_.security.openapi_open;
   env->chats
     = security::concurrency_limiter::make(cfg_.security.max_concurrent_chats);
   env->streams
@@ -539,6 +564,10 @@ child_spec node::http_bridge_child() {
   const auto& sec = cfg_.security;
   env->memory = memory_watch_.get();
   env->memory_refusals = &memory_refusals(*metrics_);
+  // The node outlives its actor system, so its bridge's calls.
+  env->reload = [this] {
+    return reload();
+  };
   env->rates = std::make_shared<security::request_limits>(
     security::request_limit_options{sec.rate_per_address, sec.burst_per_address,
                                     sec.rate_per_principal,
@@ -738,10 +767,13 @@ caf::error node::open_listeners() {
   ingress_ = caf::actor_cast<caf::actor>(ingress);
   auto port = publish_on_cluster_port(*system_, transport_, ingress_,
                                       system_->message_types(ingress), listen);
-  if (!port)
-    return make_error(errc::unavailable, "cannot listen on cluster address "
-                                           + to_string(listen) + ": "
-                                           + system_->render(port.error()));
+  if (!port) {
+    auto why = bind_problem(listen);
+    return make_error(errc::unavailable,
+                      "cannot listen on cluster address " + to_string(listen)
+                        + " (cluster.listen): "
+                        + (why.empty() ? system_->render(port.error()) : why));
+  }
   addresses_.cluster = to_string(listen_address{listen.host, *port});
   auto server = http::server::start(http::server_options::from(cfg_.http),
                                     make_http_front(http_env_, http_routes_),

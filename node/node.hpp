@@ -89,6 +89,12 @@ public:
   /// next turn. Blocks the calling (non-scheduler) thread until done.
   caf::expected<v1::AgentReloadResponse> reload_agents();
 
+  /// What SIGHUP and POST /v1/admin/reload do: reload_agents(), then
+  /// reload_http_tls() when the bridge has TLS (a failure of it is one
+  /// more line in `errors`); logs what changed or failed. Blocks the
+  /// calling (non-scheduler) thread until done.
+  caf::expected<v1::AgentReloadResponse> reload();
+
   /// Reads the HTTP bridge's TLS certificate and key again (SIGHUP): new
   /// connections use the new pair; on an error the current pair stays.
   /// Nothing to do without TLS. Thread-safe.

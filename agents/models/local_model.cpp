@@ -12,6 +12,7 @@
 
 #include "agents/tools/tool_names.hpp"
 #include "runtime/ascii.hpp"
+#include "runtime/error.hpp"
 #include "runtime/http/json_depth.hpp"
 
 namespace bsm::models {
@@ -445,7 +446,46 @@ uint64_t prompt_tokens(const v1::ModelRequest& req) {
   return n;
 }
 
+// The client's limit wins over the agent's.
+uint32_t max_tokens(const v1::ModelRequest& req) {
+  auto client = req.generation().max_tokens();
+  return client > 0 ? client : req.model().max_tokens();
+}
+
+// Ends the content before the first stop sequence, as a model stops there.
+void cut_at_stop(std::string& content, const v1::GenerationSettings& gen) {
+  auto end = content.size();
+  for (const auto& stop : gen.stop())
+    if (!stop.empty())
+      end = std::min(end, content.find(stop));
+  content.resize(end);
+}
+
 } // namespace
+
+caf::error refuse_locally(const v1::ModelRequest& req) {
+  if (req.generation().response_format().type() == "json_schema")
+    return make_error(errc::invalid_argument,
+                      "response_format json_schema needs a language model: "
+                      "the local provider cannot follow a JSON schema (give "
+                      "the agent an openai model, or ask for json_object)");
+  return {};
+}
+
+std::vector<std::string_view> word_pieces(std::string_view text) {
+  std::vector<std::string_view> result;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    auto end = text.find_first_of(" \n\t", begin);
+    end = end == std::string_view::npos ? text.size()
+                                        : text.find_first_not_of(" \n\t", end);
+    if (end == std::string_view::npos)
+      end = text.size();
+    result.push_back(text.substr(begin, end - begin));
+    begin = end;
+  }
+  return result;
+}
 
 uint64_t approximate_tokens(std::string_view text) {
   return (text.size() + 3) / 4;
@@ -475,11 +515,14 @@ v1::ModelResponse complete_locally(const v1::ModelRequest& req) {
   }
   if (resp.finish_reason().empty()) {
     resp.set_finish_reason("stop");
-    auto limit = static_cast<size_t>(req.model().max_tokens()) * 4;
+    cut_at_stop(content, req.generation());
+    auto limit = static_cast<size_t>(max_tokens(req)) * 4;
     if (limit > 0 && content.size() > limit) {
       content = std::string{cut_utf8(content, limit)};
       resp.set_finish_reason("length");
     }
+    if (req.generation().response_format().type() == "json_object")
+      content = nlohmann::json{{"content", content}}.dump();
   }
   msg->set_content(std::move(content));
   uint64_t completion = approximate_tokens(msg->content());

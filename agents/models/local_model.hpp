@@ -34,12 +34,19 @@
 // 3. Otherwise it answers from `knowledge`: the best passages quoted with
 //    "[n] source — title", or, with none, a plain "nothing found" and what
 //    the agent can do with its tools.
-// Every content starts with `honesty_marker`. With `model.max_tokens` > 0
-// the content is cut to about max_tokens * 4 bytes (finish_reason
-// "length").
+// Every content starts with `honesty_marker`. The client's generation
+// settings apply where a rule-based answer can follow them: `stop` ends the
+// content before the first stop sequence; `max_tokens` (else the model's)
+// > 0 cuts it to about max_tokens * 4 bytes (finish_reason "length");
+// response_format json_object gives `{"content": "<answer>"}`. A JSON
+// schema it cannot follow is refused (refuse_locally); temperature, top_p,
+// seed and the penalties change nothing in a deterministic answer.
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
+
+#include <caf/error.hpp>
 
 #include "bsm/v1/agents.pb.h"
 
@@ -57,6 +64,14 @@ constexpr std::string_view honesty_marker
 /// randomness, microseconds for ordinary requests, so it may run on a CAF
 /// scheduler thread.
 v1::ModelResponse complete_locally(const v1::ModelRequest& req);
+
+/// invalid_argument for what the local provider cannot honour (a
+/// response_format json_schema), else none.
+caf::error refuse_locally(const v1::ModelRequest& req);
+
+/// `text` in word-sized pieces for streaming: each word with the
+/// whitespace after it; the pieces concatenate to `text`.
+std::vector<std::string_view> word_pieces(std::string_view text);
 
 /// About one token per four bytes of `text`; at least 1 if `text` is not
 /// empty, 0 if it is.

@@ -163,14 +163,20 @@ caf::result<v1::ModelResponse> answer_locally(model_provider_pointer self,
                                               const v1::ModelRequest& req,
                                               const caf::actor& sink) {
   auto arrived = clock::now();
+  if (auto err = models::refuse_locally(req)) {
+    finish(self, "local", arrived, err);
+    return err;
+  }
   auto res = models::complete_locally(req);
   res.set_provider_micros(micros_since(arrived));
-  if (sink && !res.message().content().empty()) {
-    v1::ChatDelta delta;
-    delta.set_content(res.message().content());
-    // Enqueued before the answer leaves this handler, so it arrives first.
-    caf::anon_send(sink, std::move(delta));
-  }
+  // Word-sized deltas, as a model streams them. Enqueued before the answer
+  // leaves this handler, so they arrive first.
+  if (sink)
+    for (auto piece : models::word_pieces(res.message().content())) {
+      v1::ChatDelta delta;
+      delta.set_content(std::string{piece});
+      caf::anon_send(sink, std::move(delta));
+    }
   finish(self, "local", arrived, caf::error{});
   return res;
 }

@@ -14,7 +14,7 @@
 //
 // Streaming (`ModelRequest, caf::actor sink`): each content fragment goes to
 // the sink as a `v1::ChatDelta`, in order, before the answer goes to the
-// requester. The local provider sends its whole content as one delta.
+// requester. The local provider sends its content a word at a time.
 //
 // API keys: actors read no environment (STYLE.md, section 3), and getenv
 // races with any setenv on another thread. The node therefore reads the

@@ -342,6 +342,36 @@ std::string render_knowledge(
 
 // -- requests and responses ---------------------------------------------------
 
+namespace {
+
+// The client's settings, over the agent's.
+void add_generation(const v1::GenerationSettings& gen, json& body) {
+  if (gen.has_temperature())
+    body["temperature"] = gen.temperature();
+  if (gen.has_top_p())
+    body["top_p"] = gen.top_p();
+  if (gen.max_tokens() > 0)
+    body["max_tokens"] = gen.max_tokens();
+  if (gen.stop_size() > 0)
+    body["stop"]
+      = json(std::vector<std::string>{gen.stop().begin(), gen.stop().end()});
+  if (gen.has_seed())
+    body["seed"] = gen.seed();
+  if (gen.has_presence_penalty())
+    body["presence_penalty"] = gen.presence_penalty();
+  if (gen.has_frequency_penalty())
+    body["frequency_penalty"] = gen.frequency_penalty();
+  const auto& format = gen.response_format();
+  if (format.type() == "json_object")
+    body["response_format"] = {{"type", "json_object"}};
+  else if (format.type() == "json_schema")
+    body["response_format"]
+      = {{"type", "json_schema"},
+         {"json_schema", json::parse(format.json_schema(), nullptr, false)}};
+}
+
+} // namespace
+
 json to_chat_request(const v1::ModelRequest& req, bool stream) {
   json body{{"model", req.model().name()}};
   auto& messages = body["messages"] = json::array();
@@ -366,6 +396,7 @@ json to_chat_request(const v1::ModelRequest& req, bool stream) {
     body["temperature"] = req.model().temperature();
   if (req.model().max_tokens() > 0)
     body["max_tokens"] = req.model().max_tokens();
+  add_generation(req.generation(), body);
   body["stream"] = stream;
   if (stream)
     body["stream_options"] = {{"include_usage", true}};

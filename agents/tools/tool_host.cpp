@@ -1,6 +1,8 @@
 #include "agents/tools/tool_host.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 
 #include <spdlog/sinks/null_sink.h>
 
@@ -47,6 +49,8 @@ caf::error call_error(const caf::error& err, const std::string& tool,
 struct list_gather {
   caf::typed_response_promise<v1::ToolListResponse> rp;
   std::vector<std::optional<v1::ToolListResponse>> parts;
+  /// Servers not running now (restarting).
+  std::vector<std::string> restarting;
   size_t pending = 0;
 
   void finish() {
@@ -55,6 +59,8 @@ struct list_gather {
       if (part)
         for (auto& tool : *part->mutable_tools())
           *result.add_tools() = std::move(tool);
+    for (auto& name : restarting)
+      result.add_pending_servers(std::move(name));
     rp.deliver(std::move(result));
   }
 };
@@ -85,6 +91,15 @@ void tool_host_state::init(tool_host_options options, const std::string& path) {
              cfg.call_timeout.value_or(opts.tools.call_timeout),
              std::nullopt,
              {}});
+}
+
+bool tool_host_state::any_restarting(
+  const std::vector<std::string>& names) const {
+  for (const auto& s : servers)
+    if (std::find(names.begin(), names.end(), s.name) != names.end()
+        && !opts.names->get(s.path))
+      return true;
+  return false;
 }
 
 tool_host_state::server* tool_host_state::find(const std::string& server_name) {
@@ -142,16 +157,21 @@ spdlog::logger& tool_host_state::log() const {
 
 namespace {
 
-caf::result<v1::ToolListResponse> list_tools(tool_host_pointer self) {
+// Answers `rp` with the tools of every running server.
+void gather_tools(tool_host_pointer self,
+                  caf::typed_response_promise<v1::ToolListResponse> rp) {
   auto& st = self->state;
   auto gather = std::make_shared<list_gather>();
-  gather->rp = self->make_response_promise<v1::ToolListResponse>();
+  gather->rp = std::move(rp);
   gather->parts.resize(st.servers.size());
   for (size_t i = 0; i < st.servers.size(); ++i) {
     const auto& s = st.servers[i];
     auto running = st.opts.names->get(s.path);
-    if (!running)
-      continue; // restarting: its tools come back with it
+    if (!running) {
+      // Restarting: its tools come back with it.
+      gather->restarting.push_back(s.name);
+      continue;
+    }
     if (const auto* tools = st.cached(s, *running)) {
       gather->parts[i] = *tools;
       continue;
@@ -177,7 +197,41 @@ caf::result<v1::ToolListResponse> list_tools(tool_host_pointer self) {
   }
   if (gather->pending == 0)
     gather->finish();
-  return gather->rp;
+}
+
+// A request naming servers that restart waits for them (parked) until
+// they are back or its wait is over; the others are answered at once.
+caf::result<v1::ToolListResponse> list_tools(tool_host_pointer self,
+                                             const v1::ToolListRequest& req) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<v1::ToolListResponse>();
+  std::vector<std::string> wanted{req.wait_for_servers().begin(),
+                                  req.wait_for_servers().end()};
+  if (req.wait_ms() == 0 || !st.any_restarting(wanted)) {
+    gather_tools(self, rp);
+    return rp;
+  }
+  auto id = st.next_parked_id++;
+  st.parked.push_back({id, std::move(wanted), rp});
+  self->delayed_send(self, std::chrono::milliseconds{req.wait_ms()},
+                     atom::tick::value, id);
+  return rp;
+}
+
+// Answers the parked requests whose servers all run now (or, with `id`,
+// that one whatever it waits for).
+void release_parked(tool_host_pointer self, std::optional<uint64_t> id) {
+  auto& parked = self->state.parked;
+  auto ready = [&](const tool_host_state::parked_list& x) {
+    return id ? x.id == *id : !self->state.any_restarting(x.servers);
+  };
+  auto i = std::stable_partition(parked.begin(), parked.end(),
+                                 [&](const auto& x) { return !ready(x); });
+  std::vector<tool_host_state::parked_list> done{
+    std::make_move_iterator(i), std::make_move_iterator(parked.end())};
+  parked.erase(i, parked.end());
+  for (auto& x : done)
+    gather_tools(self, std::move(x.rp));
 }
 
 caf::result<v1::ToolCallResponse> call_tool(tool_host_pointer self,
@@ -213,13 +267,15 @@ tool_host_internal_actor::behavior_type
 tool_host(tool_host_pointer self, tool_host_options opts, std::string path) {
   self->state.init(std::move(opts), path);
   return {
-    [self](const v1::ToolListRequest&) { return list_tools(self); },
+    [self](const v1::ToolListRequest& req) { return list_tools(self, req); },
     [self](const v1::ToolCallRequest& req) { return call_tool(self, req); },
     [self](atom::tools_changed, const std::string& name,
            v1::ToolListResponse& tools) {
       auto from = caf::actor_cast<caf::actor_addr>(self->current_sender());
       self->state.keep(name, from, std::move(tools));
+      release_parked(self, std::nullopt);
     },
+    [self](atom::tick, uint64_t id) { release_parked(self, id); },
   };
 }
 

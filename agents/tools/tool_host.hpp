@@ -25,8 +25,9 @@
 // Listing: ToolListRequest answers the tools of every running server in
 // config order, each already prefixed. Servers send their lists when they
 // (re)list, so a server busy with a long call is answered from that copy; a
-// server that is restarting is left out, one that does not answer within
-// tools.startup_timeout is left out with a log line.
+// server that is restarting is left out and named in pending_servers; one
+// that does not answer within tools.startup_timeout is left out with a log
+// line.
 //
 // The "tools" supervisor never escalates (a broken tool server must not
 // take the node down): it restarts servers with the node's backoff, at most
@@ -79,7 +80,9 @@ struct tool_host_options {
 
 /// The host's handle type: tool_host_actor plus the servers' list pushes.
 using tool_host_internal_actor = tool_host_actor::extend<
-  caf::reacts_to<atom::tools_changed, std::string, v1::ToolListResponse>>;
+  caf::reacts_to<atom::tools_changed, std::string, v1::ToolListResponse>,
+  /// The wait of the parked list request with this id is over.
+  caf::reacts_to<atom::tick, uint64_t>>;
 
 struct tool_host_state {
   static constexpr const char* name = "tool_host";
@@ -102,10 +105,25 @@ struct tool_host_state {
     std::chrono::milliseconds timeout;
   };
 
+  /// A list request that waits for restarting servers.
+  struct parked_list {
+    uint64_t id;
+    std::vector<std::string> servers;
+    caf::typed_response_promise<v1::ToolListResponse> rp;
+  };
+
   tool_host_options opts;
   std::vector<server> servers;
   /// Completed calls by idempotency key (bounded).
   finished_calls done;
+  /// At most one per turn that lists tools while a server it needs is
+  /// restarting; each leaves at its wait's end.
+  std::vector<parked_list> parked;
+  uint64_t next_parked_id = 0;
+
+  /// True if one of `names` is a configured server that is not running.
+  [[nodiscard]] bool
+  any_restarting(const std::vector<std::string>& names) const;
 
   /// Sets up `servers`; `path` is the host's own registered path.
   void init(tool_host_options options, const std::string& path);
@@ -131,7 +149,8 @@ using tool_host_pointer = caf::stateful_actor<
   typed_actor_base<
     caf::replies_to<v1::ToolListRequest>::with<v1::ToolListResponse>,
     caf::replies_to<v1::ToolCallRequest>::with<v1::ToolCallResponse>,
-    caf::reacts_to<atom::tools_changed, std::string, v1::ToolListResponse>>>*;
+    caf::reacts_to<atom::tools_changed, std::string, v1::ToolListResponse>,
+    caf::reacts_to<atom::tick, uint64_t>>>*;
 
 /// The behavior; `path` is the host's registered path (its siblings are
 /// the servers). REQUIRES: opts.names is set.

@@ -1,13 +1,15 @@
 #pragma once
 
-// Command line of bsmctl, parsed strictly: an unknown option, a missing
-// value or a malformed argument is an `invalid_argument` error (exit 2).
+// Command line of bsmctl, parsed strictly by CLI11 (command_line.cpp): an
+// unknown option, a missing value or a malformed argument is an
+// `invalid_argument` error (exit 2).
 //
 //   bsmctl [GLOBAL...] COMMAND [ARGS...]    (global options may also follow)
 //
 // Parsing is pure: the environment comes in as `bsmctl_env`, and nothing
 // reads stdin or talks to a server here.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +24,8 @@ enum class output_format {
   json,
   /// Aligned, human-readable columns.
   table,
+  /// The answer as a YAML document (block style).
+  yaml,
 };
 
 /// What bsmctl takes from its environment.
@@ -30,6 +34,9 @@ struct bsmctl_env {
   std::optional<std::string> url;
   /// $BSM_TOKEN, if set and not empty.
   std::optional<std::string> token;
+  /// Whether stdout is a terminal: the default output is a table there,
+  /// JSON for pipes and files.
+  bool stdout_is_terminal = false;
 };
 
 struct global_options {
@@ -42,7 +49,7 @@ struct global_options {
   /// PEM CA certificates that an https:// node's certificate is checked
   /// against (libcurl CURLOPT_CAINFO); empty: the system's CAs.
   std::string cacert;
-  /// Default: json.
+  /// -o/--output. Default: table on a terminal, else json.
   output_format output = output_format::json;
 };
 
@@ -60,6 +67,10 @@ enum class command_kind {
   keys,
   roles,
   cluster,
+  agents,
+  sessions,
+  reload,
+  completion,
 };
 
 struct send_args {
@@ -85,7 +96,13 @@ struct events_args {
   std::string pattern = "#";
   /// Stop after this many events. Default: stream until the server ends.
   std::optional<uint64_t> count;
+  /// Give up after this long (exit_timeout). Default: with --count,
+  /// `default_events_timeout`; without, none (stream until interrupted).
+  std::optional<std::chrono::milliseconds> timeout;
 };
+
+/// How long `events --count N` waits at most unless --timeout says.
+inline constexpr std::chrono::milliseconds default_events_timeout{60'000};
 
 struct ports_args {
   /// Default: ./data/node-a.
@@ -122,16 +139,45 @@ struct keys_args {
   std::optional<uint64_t> expires_in_s;
 };
 
-/// `cluster leave NODE [--wait]`.
+/// `cluster [members]` or `cluster leave NODE [--wait]`.
 struct cluster_args {
+  /// False: show the cluster view (GET /v1/cluster).
+  bool leave = false;
   std::string node;
   /// Poll until the node is `left` as the asked node sees it.
   bool wait = false;
 };
 
+/// `agents list | show NAME | chat NAME [INPUT | -] [--session ID]`.
+enum class agents_action { list, show, chat };
+
+struct agents_args {
+  agents_action action = agents_action::list;
+  std::string name;
+  /// The chat's input; empty with `input_from_stdin`.
+  std::string input;
+  /// INPUT was `-` or missing: read the whole of stdin.
+  bool input_from_stdin = false;
+  /// --session: continue this session. Default: the server starts one.
+  std::string session;
+};
+
+/// `sessions list AGENT | show AGENT ID [--limit N] [--after CURSOR]`.
+struct sessions_args {
+  bool show = false;
+  std::string agent;
+  std::string id;
+  /// The page size. Default: the server's (20).
+  std::optional<uint64_t> limit;
+  /// Start after this session id (list) or turn number (show).
+  std::string after;
+};
+
 struct bsmctl_args {
   global_options global;
   command_kind command = command_kind::help;
+  /// For `help`: the text to print (bsmctl's or one command's help).
+  std::string help_text;
   send_args send;
   events_args events;
   ports_args ports;
@@ -139,6 +185,8 @@ struct bsmctl_args {
   users_args users;
   keys_args keys;
   cluster_args cluster;
+  agents_args agents;
+  sessions_args sessions;
 };
 
 /// Parses `args` (without argv[0]). Errors: `invalid_argument`, with a
@@ -148,5 +196,14 @@ parse_bsmctl_args(const std::vector<std::string>& args, const bsmctl_env& env);
 
 /// The text of `bsmctl --help`.
 std::string bsmctl_usage();
+
+/// The help of one command, named by its words ({"agents", "chat"});
+/// `invalid_argument` for a command that does not exist.
+[[nodiscard]] caf::expected<std::string>
+bsmctl_command_help(const std::vector<std::string>& words);
+
+/// `bsmctl completion bash`: a bash script that completes bsmctl's
+/// commands and options (source it, or put it in bash-completion's dir).
+std::string bsmctl_bash_completion();
 
 } // namespace bsm::ctl

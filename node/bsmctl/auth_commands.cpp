@@ -13,8 +13,6 @@ namespace bsm::ctl {
 
 namespace {
 
-using table_renderer = std::string (*)(const ordered_json&);
-
 // A request body; invalid UTF-8 (in a password, say) is a usage error that
 // does not quote the text.
 caf::expected<std::string> json_body(const ordered_json& doc) {
@@ -49,18 +47,6 @@ std::optional<http_response> exchange(command_context& ctx,
   return std::move(*got);
 }
 
-// Prints an answer as one JSON line, or through `to_table`.
-void print_answer(command_context& ctx, const http_response& res,
-                  table_renderer to_table) {
-  if (res.body.empty())
-    return;
-  auto doc = parse_body(res.body);
-  if (ctx.table() && doc)
-    ctx.io.out << to_table(*doc);
-  else
-    print_line(ctx.io, one_line(res.body));
-}
-
 int send_and_print(command_context& ctx, const std::string& method,
                    const std::string& path, const std::string& body,
                    table_renderer to_table) {
@@ -68,7 +54,7 @@ int send_and_print(command_context& ctx, const std::string& method,
   auto res = exchange(ctx, method, path, body, code);
   if (!res)
     return code;
-  print_answer(ctx, *res, to_table);
+  print_answer(ctx, res->body, to_table);
   return exit_ok;
 }
 

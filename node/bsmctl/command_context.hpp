@@ -10,6 +10,7 @@
 #include "node/bsmctl/args.hpp"
 #include "node/bsmctl/commands.hpp"
 #include "node/bsmctl/http_client.hpp"
+#include "node/bsmctl/output.hpp"
 
 namespace bsm::ctl {
 
@@ -21,7 +22,34 @@ struct command_context {
   bool table() const {
     return global.output == output_format::table;
   }
+
+  bool yaml() const {
+    return global.output == output_format::yaml;
+  }
 };
+
+/// Turns an answer into a table for people.
+using table_renderer = std::string (*)(const ordered_json&);
+
+/// Prints `doc` as -o asks: one JSON line, a YAML document, or through
+/// `to_table`.
+void print_doc(const command_context& ctx, const ordered_json& doc,
+               table_renderer to_table);
+
+/// Prints a server's answer as -o asks; a body that is not JSON as it
+/// came, on one line. Nothing for an empty body.
+void print_answer(const command_context& ctx, const std::string& body,
+                  table_renderer to_table);
+
+/// A request's outcome: a 2xx answer printed as -o asks (exit_ok), or the
+/// failure reported with its exit code.
+int print_result(const command_context& ctx,
+                 const caf::expected<http_response>& res,
+                 table_renderer to_table);
+
+/// Sends `req` as JSON and prints its outcome (print_result).
+int exchange_and_print(command_context& ctx, http_request req,
+                       table_renderer to_table);
 
 /// True for a 2xx status.
 bool is_success(long status);

@@ -4,6 +4,8 @@
 #include <optional>
 #include <ostream>
 
+#include "node/bsmctl/agent_output.hpp"
+#include "node/bsmctl/agents_command.hpp"
 #include "node/bsmctl/auth_commands.hpp"
 #include "node/bsmctl/cluster_command.hpp"
 #include "node/bsmctl/command_context.hpp"
@@ -15,8 +17,6 @@
 namespace bsm::ctl {
 
 namespace {
-
-using table_renderer = std::string (*)(const ordered_json&);
 
 // GET `path` as `accept` into `res`; on failure, the exit code (the
 // failure printed).
@@ -40,11 +40,7 @@ int get_and_print(command_context& ctx, const std::string& path,
   http_response res;
   if (auto failed = get(ctx, path, "application/json", res))
     return *failed;
-  auto doc = parse_body(res.body);
-  if (ctx.table() && doc)
-    ctx.io.out << to_table(*doc);
-  else
-    print_line(ctx.io, one_line(res.body));
+  print_answer(ctx, res.body, to_table);
   return exit_ok;
 }
 
@@ -58,7 +54,7 @@ int run_tree(command_context& ctx) {
   if (text)
     ctx.io.out << res.body;
   else
-    print_line(ctx.io, one_line(res.body));
+    print_answer(ctx, res.body, fields_table);
   return exit_ok;
 }
 
@@ -86,7 +82,7 @@ void print_health(command_context& ctx, const http_response& live,
     ordered_json doc{{"healthz", body_json(live)},
                      {"readyz", body_json(ready)},
                      {"ready", is_success(ready.status)}};
-    print_line(ctx.io, compact(doc));
+    print_doc(ctx, doc, fields_table);
     return;
   }
   ctx.io.out << format_table(
@@ -140,6 +136,25 @@ int run_ports(const ports_args& args, const console& io) {
   return exit_ok;
 }
 
+// Asks the node to reload as SIGHUP does, and prints what changed.
+int run_reload(command_context& ctx) {
+  http_request req;
+  req.method = "POST";
+  req.path = "/v1/admin/reload";
+  req.headers.push_back("Accept: application/json");
+  auto res = ctx.client.send(req);
+  if (auto failed = print_result(ctx, res, fields_table))
+    return failed;
+  // The node kept the old definition of what it could not load: say so.
+  auto doc = parse_body(res->body);
+  if (!doc || !doc->is_object() || !(*doc)["errors"].is_array()
+      || (*doc)["errors"].empty())
+    return exit_ok;
+  for (const auto& line : (*doc)["errors"])
+    ctx.io.err << "bsmctl: reload: " << cell(line) << '\n';
+  return exit_failure;
+}
+
 int run_http_command(const bsmctl_args& args, const console& io) {
   http_client client{args.global.url, args.global.token};
   client.ca_file(args.global.cacert);
@@ -157,7 +172,13 @@ int run_http_command(const bsmctl_args& args, const console& io) {
     case command_kind::users: return run_users(ctx, args.users);
     case command_kind::keys: return run_keys(ctx, args.keys);
     case command_kind::roles: return run_roles(ctx);
-    case command_kind::cluster: return run_cluster_leave(ctx, args.cluster);
+    case command_kind::cluster:
+      return args.cluster.leave
+               ? run_cluster_leave(ctx, args.cluster)
+               : get_and_print(ctx, "/v1/cluster", cluster_table);
+    case command_kind::agents: return run_agents(ctx, args.agents);
+    case command_kind::sessions: return run_sessions(ctx, args.sessions);
+    case command_kind::reload: return run_reload(ctx);
     default: io.err << "bsmctl: not an HTTP command\n"; return exit_usage;
   }
 }
@@ -166,7 +187,12 @@ int run_http_command(const bsmctl_args& args, const console& io) {
 
 int run_command(const bsmctl_args& args, const console& io) {
   switch (args.command) {
-    case command_kind::help: io.out << bsmctl_usage(); return exit_ok;
+    case command_kind::help:
+      io.out << (args.help_text.empty() ? bsmctl_usage() : args.help_text);
+      return exit_ok;
+    case command_kind::completion:
+      io.out << bsmctl_bash_completion();
+      return exit_ok;
     case command_kind::version:
       io.out << "bsmctl " << BSM_VERSION << '\n';
       return exit_ok;

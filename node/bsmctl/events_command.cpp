@@ -5,6 +5,7 @@
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/message.hpp"
 #include "node/bsmctl/output.hpp"
+#include "runtime/error.hpp"
 #include "runtime/http/sse_parser.hpp"
 
 namespace bsm::ctl {
@@ -15,7 +16,18 @@ std::string render_event(const command_context& ctx, const std::string& data) {
   auto doc = parse_body(data);
   if (!doc)
     return one_line(data);
+  if (ctx.yaml()) {
+    auto text = yaml_document(*doc);
+    text.pop_back(); // print_line ends the line
+    return "---\n" + text;
+  }
   return ctx.table() ? event_line(*doc) : compact(*doc);
+}
+
+// bsm_ctl links no runtime library, so not bsm::is().
+bool timed_out(const caf::error& err) {
+  return err.category() == errc_category
+         && err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
 }
 
 } // namespace
@@ -38,7 +50,17 @@ int run_events(command_context& ctx, const events_args& args) {
     return !args.count || seen < *args.count;
   };
   auto path = "/v1/events?topic=" + percent_encode(args.pattern);
-  auto res = ctx.client.stream_lines(path, "text/event-stream", on_line);
+  auto timeout = args.timeout.value_or(std::chrono::milliseconds{0});
+  auto res
+    = ctx.client.stream_lines(path, "text/event-stream", on_line, timeout);
+  if (!res && args.timeout && timed_out(res.error())) {
+    ctx.io.err << "bsmctl: " << seen << " events within "
+               << args.timeout->count() << " ms, the --timeout";
+    if (args.count)
+      ctx.io.err << " (wanted " << *args.count << ")";
+    ctx.io.err << '\n';
+    return args.count ? exit_timeout : exit_ok;
+  }
   if (!res)
     return report(res.error(), ctx.io);
   if (failure)

@@ -19,7 +19,14 @@ enum exit_code : int {
   exit_usage = 2,
   /// The server could not be reached (connection refused, timeout).
   exit_unreachable = 3,
+  /// A wait ran out: `events --count N` saw fewer than N events within
+  /// its --timeout.
+  exit_timeout = 4,
 };
+
+/// The table of exit codes as `bsmctl --help` and docs/CLI.md print it:
+/// one line per code, "  N  meaning".
+[[nodiscard]] std::string exit_code_table();
 
 /// Maps a client-side error to its exit code: `invalid_argument` is usage,
 /// `unavailable` and `deadline_exceeded` are unreachable, the rest failure.

@@ -102,11 +102,18 @@ caf::expected<http_response> http_client::send(const http_request& req) {
 
 caf::expected<http_response>
 http_client::stream_lines(const std::string& path, const std::string& accept,
-                          line_handler on_line) {
+                          line_handler on_line,
+                          std::chrono::milliseconds timeout) {
   http_request req;
   req.path = path;
+  req.timeout = timeout;
+  return stream_lines(std::move(req), accept, std::move(on_line));
+}
+
+caf::expected<http_response>
+http_client::stream_lines(http_request req, const std::string& accept,
+                          line_handler on_line) {
   req.headers.push_back("Accept: " + accept);
-  req.timeout = std::chrono::milliseconds{0};
   detail::http_transfer state;
   state.on_line = std::move(on_line);
   auto res = perform(req, state);

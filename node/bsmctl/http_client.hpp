@@ -83,9 +83,15 @@ public:
   /// GETs `path` and, for a 2xx answer, hands each body line (without its
   /// line end) to `on_line` as it arrives, until the server ends the body
   /// or `on_line` returns false (not an error). A non-2xx answer's body is
-  /// returned whole instead. Errors as for `send`; no overall timeout.
+  /// returned whole instead. Errors as for `send`; `timeout` limits the
+  /// whole exchange (`deadline_exceeded`), zero: no limit.
+  [[nodiscard]] caf::expected<http_response> stream_lines(
+    const std::string& path, const std::string& accept, line_handler on_line,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
+
+  /// The same for any request (a POST whose answer streams).
   [[nodiscard]] caf::expected<http_response>
-  stream_lines(const std::string& path, const std::string& accept,
+  stream_lines(http_request req, const std::string& accept,
                line_handler on_line);
 
   /// The full URL of `path`.

@@ -1,6 +1,10 @@
 #include "node/bsmctl/output.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include <yaml-cpp/yaml.h>
 
 namespace bsm::ctl {
 
@@ -87,6 +91,67 @@ std::string fields_table(const ordered_json& doc) {
   for (const auto& item : doc.items())
     rows.push_back({item.key(), cell(item.value())});
   return format_table(rows);
+}
+
+namespace {
+
+// A string that a YAML reader would take for a number, a boolean or null
+// when written plain ("7", "true", "null", "0x1f"): the protobuf JSON
+// mapping writes 64-bit integers as such strings.
+bool looks_typed(const std::string& text) {
+  std::string lower;
+  for (char c : text)
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"true", "false", "yes", "no", "on", "off", "y", "n",
+                           "null", "~", ".inf", "-.inf", "+.inf", ".nan"})
+    if (lower == word)
+      return true;
+  if (lower.rfind("0x", 0) == 0 || lower.rfind("0o", 0) == 0)
+    return true;
+  char* end = nullptr;
+  (void)std::strtod(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size();
+}
+
+void emit(YAML::Emitter& out, const ordered_json& value) {
+  switch (value.type()) {
+    case ordered_json::value_t::object:
+      out << YAML::BeginMap;
+      for (const auto& item : value.items())
+        emit(out << YAML::Key << item.key() << YAML::Value, item.value());
+      out << YAML::EndMap;
+      break;
+    case ordered_json::value_t::array:
+      out << YAML::BeginSeq;
+      for (const auto& item : value)
+        emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case ordered_json::value_t::string: {
+      const auto& text = value.get_ref<const std::string&>();
+      if (looks_typed(text))
+        out << YAML::DoubleQuoted;
+      out << text;
+      break;
+    }
+    case ordered_json::value_t::boolean: out << value.get<bool>(); break;
+    case ordered_json::value_t::number_integer:
+      out << value.get<int64_t>();
+      break;
+    case ordered_json::value_t::number_unsigned:
+      out << value.get<uint64_t>();
+      break;
+    case ordered_json::value_t::number_float: out << value.get<double>(); break;
+    default: out << YAML::Null; break;
+  }
+}
+
+} // namespace
+
+std::string yaml_document(const ordered_json& doc) {
+  YAML::Emitter out;
+  emit(out, doc);
+  return std::string{out.c_str()} + '\n';
 }
 
 std::string error_summary(const std::string& body) {

@@ -47,6 +47,10 @@ std::string event_line(const ordered_json& event);
 /// An object as KEY VALUE rows (a non-object as its one-line JSON).
 std::string fields_table(const ordered_json& doc);
 
+/// `doc` as one YAML document (block style, keys in the server's order),
+/// ending with a line end.
+std::string yaml_document(const ordered_json& doc);
+
 /// "code: message" from an error body {"error":{"code","message",...}},
 /// or the body on one line when it has another shape.
 std::string error_summary(const std::string& body);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <istream>
 #include <iterator>
+#include <ostream>
 
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/message.hpp"
@@ -103,19 +104,7 @@ int run_send(command_context& ctx, const send_args& args) {
   auto msg = single_message(args, ctx.io.in);
   if (!msg)
     return report(msg.error(), ctx.io);
-  auto res = post(ctx.client, *msg);
-  if (!res)
-    return report(res.error(), ctx.io);
-  if (!is_success(res->status))
-    return report_http_error(*res, ctx.io);
-  if (!ctx.table()) {
-    print_line(ctx.io, one_line(res->body));
-  } else if (auto doc = parse_body(res->body)) {
-    ctx.io.out << fields_table(*doc);
-  } else {
-    print_line(ctx.io, one_line(res->body));
-  }
-  return exit_ok;
+  return print_result(ctx, post(ctx.client, *msg), fields_table);
 }
 
 int run_send_batch(command_context& ctx, const send_args& args) {
@@ -141,7 +130,10 @@ int run_send_batch(command_context& ctx, const send_args& args) {
       add_answer(result, *res);
     }
     failed = failed || !result.contains("response");
-    print_line(ctx.io, ctx.table() ? table_row(result) : compact(result));
+    if (ctx.yaml())
+      ctx.io.out << "---\n" << yaml_document(result) << std::flush;
+    else
+      print_line(ctx.io, ctx.table() ? table_row(result) : compact(result));
   }
   if (unreachable)
     return exit_unreachable;

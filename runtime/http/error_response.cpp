@@ -1,15 +1,21 @@
 #include "runtime/http/error_response.hpp"
 
+#include <caf/make_message.hpp>
 #include <caf/sec.hpp>
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.hpp"
+#include "runtime/http/media_errors.hpp"
 
 namespace bsm::http {
 
 namespace bhttp = boost::beast::http;
 
 namespace {
+
+// Errors that carry an HTTP answer of their own (unsupported_media_type()).
+constexpr caf::atom_value http_category = caf::atom("http");
+constexpr uint8_t unsupported_media_type_code = 1;
 
 // Seconds a client should wait before retrying a 503 or 429.
 constexpr const char* retry_after_seconds = "1";
@@ -62,7 +68,15 @@ response make_error_response(bhttp::status status, const std::string& code,
   return res;
 }
 
+caf::error unsupported_media_type(std::string message) {
+  return caf::error{unsupported_media_type_code, http_category,
+                    caf::make_message(std::move(message))};
+}
+
 status_and_code status_of(const caf::error& err) {
+  if (err.category() == http_category
+      && err.code() == unsupported_media_type_code)
+    return {bhttp::status::unsupported_media_type, "unsupported_media_type"};
   if (err.category() == errc_category)
     return status_of_bsm(static_cast<errc>(err.code()));
   if (err == caf::sec::request_timeout)
@@ -81,6 +95,9 @@ std::string message_of(const caf::error& err) {
     return "the actor stopped before it answered";
   if (err == caf::sec::unexpected_message)
     return "the actor does not handle this message type";
+  if (err.category() == http_category && err.context().size() == 1
+      && err.context().match_element<std::string>(0))
+    return err.context().get_as<std::string>(0);
   auto text = render(err);
   if (err.category() == errc_category) {
     // render() gives "code: what"; the code has its own field.

@@ -1,6 +1,8 @@
 #include "runtime/http/framing.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 
 #include "runtime/ascii.hpp"
 
@@ -14,7 +16,80 @@ rejection bad_request(std::string message) {
   return {bhttp::status::bad_request, "invalid_argument", std::move(message)};
 }
 
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool is_host_char(char c) {
+  // reg-name: unreserved / pct-encoded / sub-delims (RFC 3986 3.2.2).
+  static constexpr std::string_view others = "-._~%!$&'()*+,;=";
+  return std::isalnum(static_cast<unsigned char>(c)) != 0
+         || others.find(c) != std::string_view::npos;
+}
+
+bool is_ip_literal_char(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':'
+         || c == '.';
+}
+
+bool valid_port(std::string_view port) {
+  return port.size() <= 5 && std::all_of(port.begin(), port.end(), is_digit);
+}
+
 } // namespace
+
+rejection request_timeout_rejection(std::chrono::milliseconds read_timeout) {
+  return {bhttp::status::request_timeout, "request_timeout",
+          "the request did not arrive whole within http.read_timeout ("
+            + std::to_string(read_timeout.count()) + " ms)"};
+}
+
+std::optional<std::string> origin_form(boost::beast::string_view target) {
+  std::string_view text{target.data(), target.size()};
+  auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos)
+    return std::nullopt;
+  auto scheme = ascii_lower(text.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https")
+    return std::nullopt;
+  auto rest = text.substr(scheme_end + 3);
+  auto path_start = rest.find_first_of("/?");
+  if (path_start == std::string_view::npos)
+    return std::string{"/"};
+  std::string result{rest.substr(path_start)};
+  if (result.front() == '?')
+    result.insert(result.begin(), '/');
+  return result;
+}
+
+bool valid_host(boost::beast::string_view value) {
+  std::string_view text{value.data(), value.size()};
+  std::string_view host = text;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos)
+      return false;
+    auto literal = text.substr(1, close - 1);
+    if (literal.empty()
+        || !std::all_of(literal.begin(), literal.end(), is_ip_literal_char))
+      return false;
+    auto after = text.substr(close + 1);
+    if (after.empty())
+      return true;
+    if (after.front() != ':')
+      return false;
+    return valid_port(after.substr(1));
+  }
+  auto colon = text.find(':');
+  if (colon != std::string_view::npos) {
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (!valid_port(port))
+      return false;
+  }
+  return std::all_of(host.begin(), host.end(), is_host_char);
+}
 
 uint64_t header_bytes(const request_header& header) {
   uint64_t n = header.method_string().size() + 1 + 1 + 8 + 2;
@@ -59,6 +134,8 @@ std::optional<rejection> check_header(const request_header& header,
     return bad_request("the Host header is missing");
   if (header.count(bhttp::field::host) > 1)
     return bad_request("more than one Host header");
+  if (!valid_host(header[bhttp::field::host]))
+    return bad_request("the Host header is not a host[:port]");
   auto te_count = header.count(bhttp::field::transfer_encoding);
   if (te_count > 0) {
     if (header.count(bhttp::field::content_length) > 0)

@@ -6,6 +6,7 @@
 // (Content-Length together with chunked, differing Content-Lengths); these
 // checks cover the rest and make every refusal explicit.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,6 +42,21 @@ using request_header
 std::optional<rejection> check_header(const request_header& header,
                                       std::optional<uint64_t> content_length,
                                       const framing_limits& limits);
+
+/// The 408 for a request that did not arrive whole within `read_timeout`
+/// of its first byte.
+rejection request_timeout_rejection(std::chrono::milliseconds read_timeout);
+
+/// The origin form ("/healthz?x=1") of an absolute-form target
+/// ("http://127.0.0.1:8080/healthz?x=1", RFC 9112 3.2.2), which is routed
+/// like it; nothing for any other target. The target's authority is not
+/// checked against the node's: a client talks to it through whatever
+/// name reaches it.
+std::optional<std::string> origin_form(boost::beast::string_view target);
+
+/// True if `value` is a Host field value: uri-host [":" port] (RFC 9110
+/// 7.2; empty is allowed, for a target without an authority).
+bool valid_host(boost::beast::string_view value);
 
 /// Bytes of the request line without the target, plus the header fields,
 /// as they came over the wire (name, ": ", value, CRLF).

@@ -64,6 +64,8 @@ std::string allow_header(const std::vector<boost::beast::http::verb>& methods) {
   using boost::beast::http::verb;
   std::vector<verb> all = methods;
   all.push_back(verb::options);
+  if (std::find(all.begin(), all.end(), verb::get) != all.end())
+    all.push_back(verb::head);
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   std::string result;

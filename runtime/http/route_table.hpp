@@ -4,6 +4,8 @@
 // `{name}` parameters ("/v1/actors/{name}/messages"); a parameter matches
 // one non-empty segment, percent-decoded. A path that matches a pattern
 // under another method gives the methods for the 405's Allow header.
+// HEAD finds the GET route of its path (RFC 9110 9.3.2): the session sends
+// the GET's status and headers without the body.
 
 #include <optional>
 #include <string>
@@ -67,7 +69,9 @@ public:
       auto params = r.pattern.match(path);
       if (!params)
         continue;
-      if (r.method == method) {
+      if (r.method == method
+          || (method == boost::beast::http::verb::head
+              && r.method == boost::beast::http::verb::get)) {
         result.found = &r;
         result.params = std::move(*params);
         return result;
@@ -85,7 +89,8 @@ private:
   std::vector<route> routes_;
 };
 
-/// "GET, POST, OPTIONS" for an Allow header (OPTIONS is always allowed).
+/// "GET, HEAD, POST, OPTIONS" for an Allow header (OPTIONS is always
+/// allowed, HEAD wherever GET is).
 std::string allow_header(const std::vector<boost::beast::http::verb>& methods);
 
 } // namespace bsm::http

@@ -8,6 +8,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/http/stream_session.hpp"
+#include "runtime/listen_socket.hpp"
 
 namespace bsm::http {
 
@@ -79,27 +80,11 @@ tls_context_ptr server::current_tls() {
 }
 
 caf::error server::bind() {
-  auto fail = [this](const boost::system::error_code& ec) {
+  if (auto ec = open_listener(acceptor_, opts_.listen))
     return make_error(errc::unavailable, "cannot listen on HTTP address "
-                                           + to_string(opts_.listen) + ": "
-                                           + ec.message());
-  };
+                                           + to_string(opts_.listen)
+                                           + " (http.listen): " + ec.message());
   boost::system::error_code ec;
-  auto host
-    = opts_.listen.host == "localhost" ? "127.0.0.1" : opts_.listen.host;
-  auto addr = net::ip::make_address(host, ec);
-  if (ec)
-    return fail(ec);
-  tcp::endpoint endpoint{addr, opts_.listen.port};
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec)
-    acceptor_.set_option(net::socket_base::reuse_address{true}, ec);
-  if (!ec)
-    acceptor_.bind(endpoint, ec);
-  if (!ec)
-    acceptor_.listen(net::socket_base::max_listen_connections, ec);
-  if (ec)
-    return fail(ec);
   auto bound = acceptor_.local_endpoint(ec);
   address_ = to_string(listen_address{opts_.listen.host, bound.port()});
   return caf::none;

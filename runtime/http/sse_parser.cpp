@@ -1,5 +1,6 @@
 #include "runtime/http/sse_parser.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "runtime/error.hpp"
@@ -61,20 +62,28 @@ std::optional<std::string> sse_parser::finish() {
 void sse_parser::take_line(std::string_view line,
                            std::vector<std::string>& out) {
   if (line.empty()) {
-    if (has_data_)
+    if (has_data_) {
       out.push_back(std::exchange(data_, std::string{}));
+      last_event_ = event_.empty() ? "message" : event_;
+    }
+    event_.clear();
     has_data_ = false;
     return;
   }
   if (line.front() == ':')
     return;
   auto colon = line.find(':');
-  if (line.substr(0, colon) != "data")
-    return;
+  auto field = line.substr(0, colon);
   auto value = colon == std::string_view::npos ? std::string_view{}
                                                : line.substr(colon + 1);
   if (!value.empty() && value.front() == ' ')
     value.remove_prefix(1);
+  if (field == "event") {
+    event_.assign(value.data(), std::min<size_t>(value.size(), 128));
+    return;
+  }
+  if (field != "data")
+    return;
   if (has_data_)
     data_ += '\n';
   data_.append(value.data(), value.size());

@@ -3,8 +3,9 @@
 // The one reader of Server-Sent Events (text/event-stream), after the WHATWG
 // HTML "event stream interpretation": `data:` lines of one event are joined
 // with "\n" (one space after the colon is dropped), a blank line ends the
-// event, lines starting with ':' (comments, heartbeats) and other fields
-// (event, id, retry) are ignored, LF and CRLF line ends are accepted.
+// event, lines starting with ':' (comments, heartbeats) and the fields id
+// and retry are ignored, LF and CRLF line ends are accepted. An event's
+// `event:` name (at most 128 bytes kept) is last_event().
 // Used by bsmctl (`events`) and the OpenAI client (streamed completions).
 // Not thread-safe: one parser per stream.
 
@@ -40,6 +41,12 @@ public:
   /// that follow the WHATWG rule to the letter drop it by not calling this.
   std::optional<std::string> finish();
 
+  /// The name of the event whose data was returned last ("message" when it
+  /// had no `event:` line).
+  const std::string& last_event() const noexcept {
+    return last_event_;
+  }
+
 private:
   void take_line(std::string_view line, std::vector<std::string>& out);
   [[nodiscard]] caf::error check_bound() const;
@@ -47,6 +54,8 @@ private:
   size_t max_event_bytes_;
   std::string line_;
   std::string data_;
+  std::string event_;
+  std::string last_event_;
   bool has_data_ = false;
 };
 

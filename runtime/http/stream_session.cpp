@@ -73,7 +73,8 @@ stream_session<Stream>::stream_session(Stream stream, std::shared_ptr<void> tls,
     dispatch_(std::move(dispatch)), metrics_(metrics),
     on_close_(std::move(on_close)),
     buffer_(static_cast<size_t>(read_buffer_bytes(opts.limits))),
-    heartbeat_(stream_.get_executor()), handler_timer_(stream_.get_executor()) {
+    heartbeat_(stream_.get_executor()), handler_timer_(stream_.get_executor()),
+    read_timer_(stream_.get_executor()) {
   boost::system::error_code ec;
   auto peer = tcp().socket().remote_endpoint(ec);
   if (!ec)
@@ -153,10 +154,32 @@ void stream_session<Stream>::await_request() {
     });
 }
 
+// The request began (its first bytes are here): from now on it must be
+// whole by deadline_, else the read is cancelled and answered with a 408.
+template <class Stream>
+void stream_session<Stream>::arm_read_timer() {
+  reading_request_ = true;
+  read_timed_out_ = false;
+  read_timer_.expires_at(deadline_);
+  read_timer_.async_wait([self = shared_self()](beast::error_code ec) {
+    if (ec || self->closed_ || !self->reading_request_)
+      return;
+    self->read_timed_out_ = true;
+    beast::error_code ignored;
+    self->tcp().socket().cancel(ignored);
+  });
+}
+
+template <class Stream>
+bool stream_session<Stream>::request_timed_out(beast::error_code ec) {
+  return read_timed_out_ && ec == net::error::operation_aborted;
+}
+
 template <class Stream>
 void stream_session<Stream>::read_header() {
   deadline_ = std::chrono::steady_clock::now() + opts_.read_timeout;
-  tcp().expires_at(deadline_);
+  tcp().expires_never();
+  arm_read_timer();
   bhttp::async_read_header(
     stream_, buffer_, *parser_,
     [self = shared_self()](beast::error_code ec, size_t) {
@@ -166,6 +189,8 @@ void stream_session<Stream>::read_header() {
 
 template <class Stream>
 void stream_session<Stream>::on_header(beast::error_code ec) {
+  if (request_timed_out(ec))
+    return reject(request_timeout_rejection(opts_.read_timeout));
   if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout
       || client_gone(ec))
     return close();
@@ -207,7 +232,7 @@ void stream_session<Stream>::on_header(beast::error_code ec) {
 
 template <class Stream>
 void stream_session<Stream>::read_body() {
-  tcp().expires_at(deadline_);
+  tcp().expires_never();
   bhttp::async_read(stream_, buffer_, *parser_,
                     [self = shared_self()](beast::error_code ec, size_t) {
                       self->on_body(ec);
@@ -216,6 +241,8 @@ void stream_session<Stream>::read_body() {
 
 template <class Stream>
 void stream_session<Stream>::on_body(beast::error_code ec) {
+  if (request_timed_out(ec))
+    return reject(request_timeout_rejection(opts_.read_timeout));
   if (ec == beast::error::timeout || ec == bhttp::error::partial_message
       || client_gone(ec))
     return close();
@@ -239,8 +266,12 @@ std::string_view stream_session<Stream>::unparsed() const {
 
 template <class Stream>
 void stream_session<Stream>::dispatch_request() {
+  reading_request_ = false;
+  read_timer_.cancel();
   auto req = parser_->release();
   parser_.reset();
+  if (auto origin = origin_form(req.target()))
+    req.target(*origin);
   keep_alive_ = req.keep_alive();
   auto given = req["X-Request-Id"];
   auto id = usable_request_id(given) ? std::string{given} : new_message_id();
@@ -333,6 +364,12 @@ void stream_session<Stream>::send(response res) {
   bool keep_alive = keep_alive_ && !draining_;
   finish_headers(res, keep_alive);
   res.prepare_payload();
+  if (current_->req().method() == bhttp::verb::head) {
+    // The GET's headers, Content-Length included, and no body.
+    auto length = res.body().size();
+    res.body().clear();
+    res.content_length(length);
+  }
   current_->record(res.result_int());
   auto msg = std::make_shared<response>(std::move(res));
   tcp().expires_after(opts_.read_timeout);
@@ -354,6 +391,8 @@ void stream_session<Stream>::send(response res) {
 // request would start is unknown.
 template <class Stream>
 void stream_session<Stream>::reject(const rejection& why) {
+  reading_request_ = false;
+  read_timer_.cancel();
   bhttp::request<bhttp::string_body> req;
   std::string id;
   if (parser_ && parser_->is_header_done())
@@ -405,6 +444,12 @@ void stream_session<Stream>::start_stream(response head) {
                      + std::string{bhttp::obsolete_reason(head.result())}
                      + "\r\n";
   enqueue(status_line + text + "\r\n");
+  if (current_->req().method() == bhttp::verb::head) {
+    // The head only: closing cancels the exchange, which stops its source.
+    stream_open_ = false;
+    close_after_write_ = true;
+    return;
+  }
   schedule_heartbeat();
   // A stream ends when its client goes away.
   watch_client();
@@ -423,7 +468,8 @@ bool stream_session<Stream>::post_stream_data(exchange* ex, std::string chunk) {
   }
   net::post(stream_.get_executor(),
             [self = shared_self(), ex, chunk = std::move(chunk)]() mutable {
-              if (!self->is_current(ex) || self->closed_ || !self->streaming_)
+              if (!self->is_current(ex) || self->closed_ || !self->streaming_
+                  || self->close_after_write_)
                 return;
               self->wrote_since_heartbeat_ = true;
               self->enqueue(chunk_of(chunk));
@@ -531,6 +577,7 @@ void stream_session<Stream>::close() {
   stream_open_ = false;
   heartbeat_.cancel();
   handler_timer_.cancel();
+  read_timer_.cancel();
   if (current_ && (!current_->responded() || streaming_))
     current_->cancel();
   beast::error_code ignored;

@@ -7,8 +7,13 @@
 // from whatever thread. Everything runs on the connection's strand.
 //
 // Timeouts: a keep-alive connection waits `idle_timeout` for the first byte
-// of the next request; from there the whole request must arrive within
-// `read_timeout`; each write must finish within `read_timeout` too. While
+// of the next request (then it is closed without an answer); from there
+// the whole request must arrive within `read_timeout`, else it gets a 408
+// and the connection is closed; each write must finish within
+// `read_timeout` too (else it is closed).
+//
+// HEAD: the answer the GET route gives, without its body (Content-Length
+// stays the body's); a stream answers its head only, then closes. While
 // a request is being handled, the session watches the socket so a client
 // that goes away cancels its exchange.
 //
@@ -82,6 +87,8 @@ private:
   void on_header(boost::beast::error_code ec);
   void read_body();
   void on_body(boost::beast::error_code ec);
+  void arm_read_timer();
+  bool request_timed_out(boost::beast::error_code ec);
   void dispatch_request();
   void watch_client();
   void arm_handler_timer();
@@ -138,6 +145,12 @@ private:
   boost::asio::steady_timer heartbeat_;
   boost::asio::steady_timer handler_timer_;
   bool wrote_since_heartbeat_ = false;
+  // -- the request's read deadline ------------------------------------------
+  // Our own timer, not the stream's: the stream's timeout closes the
+  // socket, and a 408 must still be written.
+  boost::asio::steady_timer read_timer_;
+  bool reading_request_ = false;
+  bool read_timed_out_ = false;
 };
 
 } // namespace bsm::http

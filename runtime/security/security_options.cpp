@@ -294,6 +294,7 @@ const config::section<security_options>& security_section() {
       false,
       true},
      config::boolean("metrics_open", &security_options::metrics_open),
+     config::boolean("openapi_open", &security_options::openapi_open),
      config::integer("max_concurrent_chats",
                      &security_options::max_concurrent_chats, 0, 100'000),
      config::integer("max_open_streams", &security_options::max_open_streams, 0,

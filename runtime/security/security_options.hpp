@@ -84,6 +84,10 @@ struct security_options {
   /// GET /metrics without credentials (for a Prometheus on a trusted
   /// network); otherwise it needs metrics:read.
   bool metrics_open = false;
+  /// GET /openapi.json without credentials (the API's shape is no secret:
+  /// it is the project's documentation); otherwise it needs openapi:read.
+  /// Default: true. Hot-reloadable: no.
+  bool openapi_open = true;
   /// Per principal: chats in flight (POST /v1/agents/{name}/chat and
   /// /v1/chat/completions) and open event streams; more are 429. 0: no
   /// limit.

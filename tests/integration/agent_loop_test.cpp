@@ -303,6 +303,17 @@ TEST_F(AgentLoop, AToolCallRunsAndItsResultGoesBackToTheModel) {
   EXPECT_EQ(result["role"], "tool");
   EXPECT_EQ(result["tool_call_id"], "call_1");
   EXPECT_EQ(result["content"], step["result"]);
+  // The session's history has the answer's tool call and usage.
+  auto history = get(port(), "/v1/agents/main/sessions/"
+                               + doc["session_id"].get<std::string>());
+  ASSERT_TRUE(history && history->status == 200) << describe(history);
+  auto turns = body_of(*history)["turns"];
+  ASSERT_EQ(turns.size(), 2u) << history->body;
+  EXPECT_EQ(turns[0]["tool_calls"], json::array());
+  EXPECT_TRUE(turns[0]["usage"].is_null());
+  ASSERT_EQ(turns[1]["tool_calls"].size(), 1u) << history->body;
+  EXPECT_EQ(turns[1]["tool_calls"][0], step);
+  EXPECT_EQ(turns[1]["usage"], doc["usage"]);
 }
 
 TEST_F(AgentLoop, AFailingToolIsAToolMessageAndTheTurnStillAnswers) {
@@ -448,6 +459,116 @@ TEST_F(AgentLoop, AStreamedChatCarriesTheUpstreamDeltasInOrder) {
   EXPECT_EQ(seen[0].accept, "text/event-stream");
   EXPECT_EQ(conversation(seen[0]).back(),
             (std::pair<std::string, std::string>{"user", "count to three"}));
+}
+
+// The first delta reaches the client while the upstream still holds the
+// rest: the answer streams as it is produced, not when it is complete.
+TEST_F(AgentLoop, AStreamedChatRelaysADeltaBeforeTheUpstreamSendsTheNext) {
+  up_.push_trickled(
+    {chunk({{"role", "assistant"}, {"content", ""}}),
+     chunk({{"content", "first "}})},
+    {chunk({{"content", "second"}}), chunk(json::object(), "stop"), "[DONE]"});
+  ASSERT_NO_FATAL_FAILURE(start());
+  json body{{"model", "main"},
+            {"messages", {{{"role", "user"}, {"content", "go"}}}},
+            {"stream", true}};
+  bsm::test::http_connection conn{port()};
+  ASSERT_TRUE(conn.connected()) << conn.error();
+  ASSERT_TRUE(conn.send(bsm::test::make_request(
+    "POST", "/v1/chat/completions", {{"Content-Type", "application/json"}},
+    body.dump())));
+  auto head = conn.read_head(30s);
+  ASSERT_TRUE(head) << conn.error();
+  ASSERT_EQ(head->status, 200);
+  ASSERT_TRUE(conn.read_until("first ", 30s)) << conn.buffered();
+  EXPECT_EQ(conn.buffered().find("second"), std::string::npos);
+  up_.release();
+  ASSERT_TRUE(conn.read_until("0\r\n\r\n", 30s)) << conn.buffered();
+  std::string text;
+  for (const auto& data : sse_data(dechunk(conn.buffered()))) {
+    auto x = json::parse(data, nullptr, false);
+    if (x.is_object() && !x["choices"].empty()
+        && x["choices"][0]["delta"].contains("content"))
+      text += x["choices"][0]["delta"]["content"].get<std::string>();
+  }
+  EXPECT_EQ(text, "first second");
+}
+
+// POST /v1/agents/{name}/chat with Accept: text/event-stream: the tool call
+// as it starts and ends, the answer's deltas, then the whole answer.
+TEST_F(AgentLoop, AnAgentChatStreamsItsStepsAndDeltas) {
+  const std::string args = R"({"key":"owner","value":"bob"})";
+  up_.push(json_reply(
+    200, tool_calls_completion({tool_call("call_1", "memory_put", args)})));
+  up_.push(
+    sse_reply({chunk({{"role", "assistant"}, {"content", ""}}),
+               chunk({{"content", "Stored "}}), chunk({{"content", "it."}}),
+               chunk(json::object(), "stop"), "[DONE]"}));
+  ASSERT_NO_FATAL_FAILURE(start());
+  bsm::test::http_connection conn{port()};
+  ASSERT_TRUE(conn.connected()) << conn.error();
+  ASSERT_TRUE(conn.send(bsm::test::make_request(
+    "POST", "/v1/agents/main/chat",
+    {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}},
+    json{{"input", "remember owner is bob"}}.dump())));
+  auto head = conn.read_head(30s);
+  ASSERT_TRUE(head) << conn.error();
+  ASSERT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("Content-Type").rfind("text/event-stream", 0), 0u);
+  ASSERT_TRUE(conn.read_until("0\r\n\r\n", 30s)) << conn.buffered();
+  std::vector<std::string> names;
+  std::vector<json> data;
+  std::istringstream lines{dechunk(conn.buffered())};
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("event: ", 0) == 0)
+      names.push_back(line.substr(7));
+    else if (line.rfind("data: ", 0) == 0)
+      data.push_back(json::parse(line.substr(6)));
+  }
+  ASSERT_EQ(names, (std::vector<std::string>{"tool_call", "tool_result",
+                                             "delta", "delta", "done"}))
+    << conn.buffered();
+  EXPECT_EQ(data[0]["tool"], "memory_put");
+  EXPECT_EQ(data[0]["arguments"], json::parse(args));
+  EXPECT_FALSE(data[1]["is_error"].get<bool>());
+  EXPECT_EQ(data[2]["content"], "Stored ");
+  EXPECT_EQ(data[4]["output"], "Stored it.");
+  EXPECT_EQ(data[4]["steps"].size(), 1u);
+  EXPECT_FALSE(data[4]["session_id"].get<std::string>().empty());
+}
+
+TEST_F(AgentLoop, AStreamedAgentChatRefusesAnIdempotencyKey) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto res
+    = post_json(port(), "/v1/agents/main/chat", json{{"input", "hi"}}.dump(),
+                {{"Accept", "text/event-stream"}, {"Idempotency-Key", "k-1"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << res->body;
+  EXPECT_EQ(up_.requests(), 0u);
+}
+
+TEST_F(AgentLoop, TheClientsGenerationSettingsReachTheUpstream) {
+  up_.push(json_reply(200, completion("{\"ok\":true}")));
+  ASSERT_NO_FATAL_FAILURE(start());
+  json schema{{"name", "verdict"}, {"schema", {{"type", "object"}}}};
+  json body{
+    {"model", "main"},
+    {"messages", {{{"role", "user"}, {"content", "judge"}}}},
+    {"temperature", 0.25},
+    {"max_completion_tokens", 64},
+    {"stop", {"END"}},
+    {"seed", 3},
+    {"response_format", {{"type", "json_schema"}, {"json_schema", schema}}}};
+  auto res = post_json(port(), "/v1/chat/completions", body.dump());
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].body["temperature"], 0.25);
+  EXPECT_EQ(seen[0].body["max_tokens"], 64);
+  EXPECT_EQ(seen[0].body["stop"], json::array({"END"}));
+  EXPECT_EQ(seen[0].body["seed"], 3);
+  EXPECT_EQ(seen[0].body["response_format"]["type"], "json_schema");
+  EXPECT_EQ(seen[0].body["response_format"]["json_schema"], schema);
 }
 
 // -- sessions -----------------------------------------------------------------

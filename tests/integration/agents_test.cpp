@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -109,6 +110,9 @@ TEST_F(Agents, ListShowsEverySeedAgentWithItsFields) {
     for (const char* field : {"description", "node", "state", "model"})
       EXPECT_TRUE(x[field].is_string()) << field << ": " << x;
     EXPECT_TRUE(x["tools"].is_array()) << x;
+    // Each tool with where it comes from; the seed agents' are built in.
+    for (const auto& tool : x["tools"])
+      EXPECT_EQ(x["tool_sources"][tool.get<std::string>()], "builtin") << x;
     EXPECT_TRUE(x["mailbox_depth"].is_number_integer()) << x;
     EXPECT_TRUE(x["restarts"].is_number_integer()) << x;
     EXPECT_EQ(x["state"], "running") << x;
@@ -554,3 +558,75 @@ TEST(AgentDefinitions, SighupAddsChangesAndRemovesAgents) {
 }
 
 } // namespace
+
+// -- OpenAI-compatible requests on the local provider
+// ---------------------------
+
+namespace {
+
+opt_response completion(uint16_t port, json fields) {
+  json body{{"model", "legal"},
+            {"messages", {{{"role", "user"}, {"content", "hello there"}}}}};
+  body.update(fields);
+  return post_json(port, "/v1/chat/completions", body.dump());
+}
+
+} // namespace
+
+TEST_F(Agents, OpenAiFieldsOfTheWrongTypeOrRangeAre400WithTheParam) {
+  for (auto [fields, param] : std::vector<std::pair<json, std::string>>{
+         {{{"max_tokens", -5}}, "max_tokens"},
+         {{{"temperature", "hot"}}, "temperature"},
+         {{{"n", 2}}, "n"},
+         {{{"messages", {{{"role", "wizard"}, {"content", "x"}}}}},
+          "messages[0]"}}) {
+    auto res = completion(port(), fields);
+    ASSERT_TRUE(res) << fields;
+    EXPECT_EQ(res->status, 400) << fields << " " << res->body;
+    auto error = body_of(*res)["error"];
+    EXPECT_EQ(error["type"], "invalid_request_error") << res->body;
+    EXPECT_EQ(error["param"], param) << res->body;
+  }
+}
+
+TEST_F(Agents, TheLocalProviderHonoursJsonObjectAndRefusesAJsonSchema) {
+  auto object
+    = completion(port(), {{"response_format", {{"type", "json_object"}}}});
+  ASSERT_TRUE(object && object->status == 200) << describe(object);
+  auto content = body_of(*object)["choices"][0]["message"]["content"];
+  auto parsed = json::parse(content.get<std::string>(), nullptr, false);
+  ASSERT_TRUE(parsed.is_object()) << content;
+  EXPECT_TRUE(parsed["content"].is_string()) << parsed;
+  auto schema = completion(
+    port(), {{"response_format",
+              {{"type", "json_schema"},
+               {"json_schema", {{"name", "x"}, {"schema", json::object()}}}}}});
+  ASSERT_TRUE(schema) << "no answer";
+  EXPECT_EQ(schema->status, 400) << schema->body;
+  EXPECT_NE(schema->body.find("json_schema"), std::string::npos)
+    << schema->body;
+}
+
+TEST_F(Agents, TheLocalProviderStreamsWordSizedDeltas) {
+  auto res = completion(port(), {{"stream", true}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  std::vector<std::string> pieces;
+  std::istringstream lines{res->body};
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("data: {", 0) != 0)
+      continue;
+    auto x = json::parse(line.substr(6));
+    if (!x["choices"].empty() && x["choices"][0]["delta"].contains("content")
+        && !x["choices"][0]["delta"]["content"].get<std::string>().empty())
+      pieces.push_back(x["choices"][0]["delta"]["content"]);
+  }
+  ASSERT_GT(pieces.size(), 5u) << res->body;
+  // A word and the whitespace after it.
+  for (const auto& piece : pieces) {
+    auto space = piece.find_first_of(" \n\t");
+    if (space != std::string::npos)
+      EXPECT_EQ(piece.find_first_not_of(" \n\t", space), std::string::npos)
+        << piece;
+  }
+  EXPECT_EQ(pieces.front().rfind("(local", 0), 0u) << pieces.front();
+}

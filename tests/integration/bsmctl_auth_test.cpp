@@ -131,6 +131,32 @@ TEST_F(BsmctlAuth, ApiKeyWorksUntilRevoked) {
   EXPECT_EQ(ctl({"login", "--api-key"}, "", key + "\n").code, 1);
 }
 
+TEST_F(BsmctlAuth, ReloadNeedsAdminReload) {
+  ASSERT_EQ(ctl({"users", "set", "alice", "--role", "admin"}, "",
+                "correct horse battery\n")
+              .code,
+            0);
+  auto admin
+    = first_line(ctl({"login", "alice"}, "", "correct horse battery\n").out);
+  // The first user ended protected mode: the admin makes the next.
+  ASSERT_EQ(ctl({"users", "set", "rita", "--role", "operator"}, admin,
+                "correct horse battery\n")
+              .code,
+            0);
+  auto operator_token
+    = first_line(ctl({"login", "rita"}, "", "correct horse battery\n").out);
+  ASSERT_FALSE(admin.empty() || operator_token.empty());
+
+  // operator holds agents:* and more, but not admin:reload.
+  auto refused = ctl({"reload"}, operator_token);
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  EXPECT_NE(refused.err.find("HTTP 403"), std::string::npos) << refused.err;
+  auto done = ctl({"reload"}, admin);
+  EXPECT_EQ(done.code, 0) << done.err;
+  EXPECT_EQ(json::parse(done.out, nullptr, false).value("reload", ""), "done")
+    << done.out;
+}
+
 TEST_F(BsmctlAuth, LoginWithoutAPasswordIsAUsageError) {
   auto res = ctl({"login", "alice"});
   EXPECT_EQ(res.code, 2) << res.err;

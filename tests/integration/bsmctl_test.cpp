@@ -1,6 +1,7 @@
 // bsmctl and the Python injection example against a real bsmd with its
 // HTTP bridge on a free loopback port: exit codes, message injection (tell
-// and ask), batches, listings and the event stream.
+// and ask), batches, listings, the event stream, agents, chat and sessions,
+// the cluster view, reload, help and the bash completion.
 
 #include <gtest/gtest.h>
 
@@ -263,6 +264,99 @@ TEST_F(BsmctlAgainstNode, EventsStopsAfterCountEvents) {
   EXPECT_TRUE(event["data"].contains("n")) << lines[0];
 }
 
+TEST_F(BsmctlAgainstNode, EventsWithACountGiveUpAtTheirTimeout) {
+  // No one publishes on this topic: the stream stays idle.
+  auto res
+    = ctl({"events", "bsmctl.nobody.#", "--count", "1", "--timeout", "300ms"});
+  EXPECT_EQ(res.code, 4) << res.err;
+  EXPECT_TRUE(res.out.empty()) << res.out;
+  EXPECT_NE(res.err.find("0 events within 300 ms"), std::string::npos)
+    << res.err;
+}
+
+TEST_F(BsmctlAgainstNode, AgentsListShowsTheSeedAgents) {
+  auto res = ctl({"agents", "list"});
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto doc = parse_line(res.out);
+  std::vector<std::string> names;
+  for (const auto& agent : doc["agents"])
+    names.push_back(agent["name"].get<std::string>());
+  EXPECT_NE(std::find(names.begin(), names.end(), "runner"), names.end())
+    << res.out;
+  auto table = ctl({"agents", "list", "-o", "table"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_EQ(table.out.rfind("NAME", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find("\nrunner "), std::string::npos) << table.out;
+  auto show = ctl({"agents", "show", "runner", "-o", "yaml"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  EXPECT_NE(show.out.find("name: runner\n"), std::string::npos) << show.out;
+  auto missing = ctl({"agents", "show", "no_such_agent"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("HTTP 404"), std::string::npos) << missing.err;
+}
+
+TEST_F(BsmctlAgainstNode, ChatKeepsItsSessionAndSessionsShowIt) {
+  auto first = ctl({"agents", "chat", "runner", "remember colour is teal"});
+  ASSERT_EQ(first.code, 0) << first.err;
+  auto answer = parse_line(first.out);
+  ASSERT_TRUE(answer["session_id"].is_string()) << first.out;
+  auto session = answer["session_id"].get<std::string>();
+  EXPECT_FALSE(answer.value("output", "").empty()) << first.out;
+  // The input from stdin, in the same session; a table prints the output
+  // and the session id.
+  auto second = ctl_with_input(
+    {"agents", "chat", "runner", "-", "--session", session, "-o", "table"},
+    "recall colour\n");
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_NE(second.out.find("\nsession: " + session + "\n"), std::string::npos)
+    << second.out;
+  EXPECT_NE(second.out.find("teal"), std::string::npos) << second.out;
+  // A table streams the turn: its tool call shows as it happens.
+  EXPECT_NE(second.out.find("[memory_get {\"key\":\"colour\"}]\n"),
+            std::string::npos)
+    << second.out;
+
+  auto list = ctl({"sessions", "list", "runner", "--limit", "1000"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  bool listed = false;
+  auto sessions = parse_line(list.out)["sessions"];
+  for (const auto& s : sessions)
+    listed = listed || s["session_id"] == session;
+  EXPECT_TRUE(listed) << list.out;
+  auto show = ctl({"sessions", "show", "runner", session});
+  ASSERT_EQ(show.code, 0) << show.err;
+  auto turns = parse_line(show.out)["turns"];
+  ASSERT_GE(turns.size(), 4u) << show.out;
+  EXPECT_EQ(turns[0]["role"], "user") << show.out;
+  EXPECT_EQ(turns[0]["content"], "remember colour is teal") << show.out;
+  auto page = ctl(
+    {"sessions", "show", "runner", session, "--limit", "1", "--after", "1"});
+  ASSERT_EQ(page.code, 0) << page.err;
+  auto paged = parse_line(page.out)["turns"];
+  ASSERT_EQ(paged.size(), 1u) << page.out;
+  EXPECT_EQ(paged[0], turns[1]) << page.out;
+}
+
+TEST_F(BsmctlAgainstNode, ClusterShowsThisNode) {
+  auto res = ctl({"cluster"});
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto view = parse_line(res.out);
+  ASSERT_TRUE(view["self"].is_string()) << res.out;
+  auto table = ctl({"cluster", "members", "-o", "table"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_EQ(table.out.rfind("NAME", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find(view["self"].get<std::string>() + " *"),
+            std::string::npos)
+    << table.out;
+}
+
+TEST_F(BsmctlAgainstNode, YamlOutputIsOneDocument) {
+  auto res = ctl({"health", "-o", "yaml"});
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_NE(res.out.find("healthz:\n"), std::string::npos) << res.out;
+  EXPECT_NE(res.out.find("ready: true"), std::string::npos) << res.out;
+}
+
 TEST_F(BsmctlAgainstNode, PythonExampleInjectsAndReadsBack) {
   auto res = run({"/usr/bin/env", "python3",
                   source_dir + "/docs/examples/inject_messages.py", "--url",
@@ -302,12 +396,100 @@ TEST(Bsmctl, StrictArgumentsExitTwo) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{bsmctl, "actors", "--frobnicate"},
         {bsmctl, "--url"},
-        {bsmctl, "--output", "yaml", "tree"},
+        {bsmctl, "--output", "xml", "tree"},
         {bsmctl, "events", "--count", "zero"}}) {
     auto res = run(args, dir.path());
     EXPECT_EQ(res.code, 2) << args[1];
     EXPECT_NE(res.err.find("bsmctl: "), std::string::npos) << res.err;
   }
+}
+
+TEST(Bsmctl, HelpOfACommandShowsItsExamples) {
+  temp_dir dir;
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{bsmctl, "help", "agents", "chat"},
+        {bsmctl, "agents", "chat", "--help"}}) {
+    auto res = run(args, dir.path());
+    EXPECT_EQ(res.code, 0) << res.err;
+    EXPECT_NE(res.out.find("--session"), std::string::npos) << res.out;
+    EXPECT_NE(res.out.find("Examples:"), std::string::npos) << res.out;
+  }
+  auto top = run({bsmctl, "--help"}, dir.path());
+  EXPECT_EQ(top.code, 0);
+  EXPECT_NE(top.out.find("Exit codes:"), std::string::npos) << top.out;
+}
+
+TEST(Bsmctl, BashCompletesItsCommands) {
+  temp_dir dir;
+  auto script = "source <('" + bsmctl
+                + "' completion bash) && complete -p "
+                  "bsmctl && COMP_WORDS=(bsmctl agents c) COMP_CWORD=2 "
+                  "&& _bsmctl && echo \"${COMPREPLY[*]}\"";
+  auto res = run({"/bin/bash", "-c", script}, dir.path());
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_NE(res.out.find("complete -F _bsmctl bsmctl"), std::string::npos)
+    << res.out;
+  EXPECT_NE(res.out.find("\nchat"), std::string::npos) << res.out;
+}
+
+/// A node with agents from a directory of the test's own.
+TEST(Bsmctl, ReloadPicksUpAChangedAgentFile) {
+  temp_dir dir;
+  auto agents = dir.path() / "agents";
+  std::filesystem::create_directories(agents);
+  auto write = [&](const std::string& file, const std::string& text) {
+    std::ofstream{agents / file, std::ios::trunc} << text;
+  };
+  auto agent = [](const std::string& name, const std::string& description) {
+    return "name: " + name + "\ndescription: " + description
+           + "\nsystem_prompt: You are a test agent.\n";
+  };
+  write("alpha.yaml", agent("alpha", "First."));
+  auto data = dir.path() / "data";
+  process node{bsm::test::node_argv(BSMD_PATH, source_dir + "/config/node.yaml",
+                                    data,
+                                    {"agents.paths=[" + agents.string() + "]"}),
+               dir.path()};
+  auto address = bsm::test::await_http_address(data, node);
+  ASSERT_TRUE(address) << node.err();
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {bsmctl, "--url", "http://" + *address});
+    return run(std::move(args), dir.path());
+  };
+  auto description = [&](const std::string& name) {
+    auto res = ctl({"agents", "show", name});
+    if (res.code != 0)
+      return std::string{};
+    auto doc = json::parse(res.out, nullptr, false);
+    return doc.is_object() ? doc.value("description", "") : "";
+  };
+  ASSERT_TRUE(
+    bsm::test::poll_until([&] { return description("alpha") == "First."; }))
+    << node.err();
+
+  write("alpha.yaml", agent("alpha", "Changed."));
+  write("beta.yaml", agent("beta", "New."));
+  auto res = ctl({"reload"});
+  ASSERT_EQ(res.code, 0) << res.err << node.err();
+  auto answer = json::parse(res.out, nullptr, false);
+  EXPECT_EQ(answer["reload"], "done") << res.out;
+  EXPECT_EQ(answer["added"], json::array({"beta"})) << res.out;
+  EXPECT_EQ(answer["updated"], json::array({"alpha"})) << res.out;
+  EXPECT_EQ(answer["errors"], json::array()) << res.out;
+  EXPECT_EQ(description("alpha"), "Changed.");
+  // A new agent starts after the answer: wait for it.
+  EXPECT_TRUE(
+    bsm::test::poll_until([&] { return description("beta") == "New."; }));
+
+  // A broken file: the node says why and keeps what it had.
+  write("broken.yaml", "name: [not, a, name]\n");
+  auto broken = ctl({"reload", "-o", "table"});
+  EXPECT_EQ(broken.code, 1) << broken.out;
+  EXPECT_NE(broken.out.find("errors"), std::string::npos) << broken.out;
+  EXPECT_NE(broken.err.find("broken.yaml"), std::string::npos) << broken.err;
+  EXPECT_EQ(description("alpha"), "Changed.");
+  node.signal(SIGTERM);
+  EXPECT_EQ(node.wait(20s), 0);
 }
 
 } // namespace

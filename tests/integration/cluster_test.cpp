@@ -462,7 +462,7 @@ TEST_F(ClusterTest, NodesJoinFromSeedsAndAnAgentOnCAnswersThroughA) {
             std::string::npos);
   EXPECT_EQ(metrics_a->body.find(R"(bsm_agent_turns_total{agent="courier")"),
             std::string::npos);
-  EXPECT_NE(metrics_a->body.find(R"(bsm_cluster_members{state="up"} 2)"),
+  EXPECT_NE(metrics_a->body.find(R"(bsm_cluster_members{state="up"} 3)"),
             std::string::npos)
     << metrics_a->body;
   // The OpenAI-compatible route reaches it too, plain and streamed.
@@ -514,6 +514,13 @@ TEST_F(ClusterTest, KilledOwnerIsDownFastAsksFailFastAndQueuedSendsArriveOnce) {
   EXPECT_NE(chat->body.find("lives on node node-c, which is down"),
             std::string::npos)
     << chat->body;
+  // The listing says so too: courier is unavailable, its node down.
+  auto listed = get(nodes_[0]->http(), "/v1/agents/courier");
+  ASSERT_TRUE(listed && listed->status == 200) << describe(listed);
+  auto courier = body_of(*listed);
+  EXPECT_EQ(courier["state"], "unavailable") << courier;
+  EXPECT_EQ(courier["node"], "node-c") << courier;
+  EXPECT_EQ(courier["node_state"], "down") << courier;
   // A stateless agent placed on C is served by a live node meanwhile.
   auto helper = post_json(nodes_[1]->http(), "/v1/agents/helper/chat",
                           R"({"input":"what time is it"})");

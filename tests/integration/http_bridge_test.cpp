@@ -40,8 +40,10 @@ using json = nlohmann::json;
 using header_list = std::vector<std::pair<std::string, std::string>>;
 using opt_response = std::optional<http_response>;
 using bsm::test::body_of;
+using bsm::test::configured_node;
 using bsm::test::describe;
 using bsm::test::get;
+using bsm::test::no_sets;
 using bsm::test::post_json;
 using bsm::test::test_node;
 
@@ -116,44 +118,6 @@ void expect_rejected_and_closed(test_node& node, const std::string& bytes) {
 }
 
 // -- the shared node ----------------------------------------------------------
-
-/// A fixture whose suite shares one node started with `Sets::get()`.
-template <class Sets>
-class configured_node : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    dir_ = new temp_dir;
-    node_ = new test_node{dir_->path(), dir_->path() / "data", Sets::get()};
-  }
-
-  static void TearDownTestSuite() {
-    if (node_ != nullptr)
-      node_->stop();
-    delete node_;
-    delete dir_;
-    node_ = nullptr;
-    dir_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(node_->port(), 0) << "bsmd did not listen; stderr:\n"
-                                << node_->proc().err();
-  }
-
-  static uint16_t port() {
-    return node_->port();
-  }
-
-  static inline temp_dir* dir_ = nullptr;
-  static inline test_node* node_ = nullptr;
-};
-
-/// The default configuration.
-struct no_sets {
-  static std::vector<std::string> get() {
-    return {};
-  }
-};
 
 using HttpBridge = configured_node<no_sets>;
 
@@ -361,12 +325,12 @@ TEST_F(HttpBridge, OtherMethodOnAKnownPathIs405WithAllow) {
     = bsm::test::http_exchange(port(), make_request("DELETE", "/healthz"));
   EXPECT_TRUE(is_error(del, 405, "method_not_allowed"));
   if (del) {
-    EXPECT_EQ(del->header("Allow"), "GET, OPTIONS");
+    EXPECT_EQ(del->header("Allow"), "GET, HEAD, OPTIONS");
   }
   auto post = post_json(port(), "/v1/actors", "{}");
   EXPECT_TRUE(is_error(post, 405, "method_not_allowed"));
   if (post) {
-    EXPECT_EQ(post->header("Allow"), "GET, OPTIONS");
+    EXPECT_EQ(post->header("Allow"), "GET, HEAD, OPTIONS");
   }
   auto get_messages = get(port(), messages_of("memory"));
   EXPECT_TRUE(is_error(get_messages, 405, "method_not_allowed"));

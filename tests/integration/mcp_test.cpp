@@ -687,6 +687,40 @@ TEST_F(McpToolHostRecovery, RestartsAKilledServerThatThenServesAgain) {
   EXPECT_TRUE(await_tools({"scripted__hold"}));
 }
 
+// A turn that needs a restarting server's tools waits for them (within its
+// deadline) instead of going on without them.
+TEST_F(McpToolHostRecovery, AListThatWaitsForARestartingServerGetsItsTools) {
+  auto pids = children_running("scripted_server");
+  ASSERT_EQ(pids.size(), 1u);
+  ::kill(pids.front(), SIGKILL);
+  // Until its actor notices, the server still counts as running.
+  auto deadline = clock_type::now() + 30s;
+  bool pending = false;
+  while (!pending && clock_type::now() < deadline) {
+    auto now = list();
+    ASSERT_TRUE(now) << bsm::render(now.error());
+    for (const auto& name : now->pending_servers())
+      pending = pending || name == "scripted";
+    if (!pending)
+      std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(pending) << "the killed server never showed as restarting";
+  bsm::v1::ToolListRequest req;
+  req.add_wait_for_servers("scripted");
+  req.set_wait_ms(30000);
+  caf::expected<bsm::v1::ToolListResponse> waited = caf::error{};
+  caf::scoped_actor self{sys};
+  self->request(host(), 60s, req)
+    .receive([&](bsm::v1::ToolListResponse& x) { waited = std::move(x); },
+             [&](caf::error& err) { waited = std::move(err); });
+  ASSERT_TRUE(waited) << bsm::render(waited.error());
+  std::set<std::string> names;
+  for (const auto& tool : waited->tools())
+    names.insert(tool.name());
+  EXPECT_EQ(names.count("scripted__echo"), 1u);
+  EXPECT_TRUE(waited->pending_servers().empty());
+}
+
 TEST_F(McpToolHostRecovery, RestartsAServerThatExitsMidCall) {
   auto exit = call(request("scripted__exit_now", R"({"code":5})"));
   ASSERT_FALSE(exit);

@@ -34,18 +34,6 @@ namespace fs = std::filesystem;
 const std::string bsmd = BSMD_PATH;
 const fs::path source_dir = BSM_SOURCE_DIR;
 
-/// `name` found in $PATH, or empty (process runs its argv[0] with execv).
-std::string find_in_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs{path != nullptr ? path : ""};
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    auto candidate = fs::path{dir.empty() ? "." : dir} / name;
-    if (::access(candidate.c_str(), X_OK) == 0)
-      return candidate.string();
-  }
-  return {};
-}
-
 /// What the script printed (its last non-empty line), or the reason there
 /// is nothing to judge.
 struct sdk_run {
@@ -56,7 +44,7 @@ struct sdk_run {
 /// Starts bsmd with the seed agents, waits until it is ready, runs the
 /// script against it, and stops the node.
 sdk_run run_sdk_check() {
-  auto node = find_in_path("node");
+  auto node = bsm::test::find_in_path("node");
   if (node.empty())
     return {{}, "no 'node' in PATH (deploy/install-deps.sh installs it)"};
   auto client = source_dir / "tests/peers/node_modules/openai/index.mjs";

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -105,6 +106,17 @@ run_result run(std::vector<std::string> argv, const std::filesystem::path& dir,
   result.out = proc.out();
   result.err = proc.err();
   return result;
+}
+
+std::string find_in_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs{path != nullptr ? path : ""};
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    auto candidate = std::filesystem::path{dir.empty() ? "." : dir} / name;
+    if (::access(candidate.c_str(), X_OK) == 0)
+      return candidate.string();
+  }
+  return {};
 }
 
 std::string read_file(const std::filesystem::path& path) {

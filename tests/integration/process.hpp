@@ -55,6 +55,10 @@ struct run_result {
 run_result run(std::vector<std::string> argv, const std::filesystem::path& dir,
                std::chrono::milliseconds timeout = std::chrono::seconds{30});
 
+/// `name` found in $PATH, or empty (process runs its argv[0] with execv,
+/// which does not search PATH).
+std::string find_in_path(const std::string& name);
+
 /// Reads a whole file; empty if it does not exist.
 std::string read_file(const std::filesystem::path& path);
 

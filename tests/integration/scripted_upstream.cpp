@@ -27,13 +27,26 @@ json_reply(unsigned status, json body,
   };
 }
 
+namespace {
+
+void open_sse(const http::exchange_ptr& ex) {
+  http::response head{bhttp::status::ok, 11};
+  head.set(bhttp::field::content_type, "text/event-stream");
+  ex->open_stream(std::move(head));
+}
+
+void write_sse(const http::exchange_ptr& ex,
+               const std::vector<std::string>& events) {
+  for (const auto& data : events)
+    ex->write("data: " + data + "\n\n");
+}
+
+} // namespace
+
 upstream_reply sse_reply(std::vector<std::string> events) {
   return [events = std::move(events)](const http::exchange_ptr& ex) {
-    http::response head{bhttp::status::ok, 11};
-    head.set(bhttp::field::content_type, "text/event-stream");
-    ex->open_stream(std::move(head));
-    for (const auto& data : events)
-      ex->write("data: " + data + "\n\n");
+    open_sse(ex);
+    write_sse(ex, events);
     ex->end_stream();
   };
 }
@@ -132,6 +145,23 @@ void scripted_upstream::push_held(upstream_reply r) {
   // A day: far past any test, short enough for wait_for's arithmetic.
   push_waiting([this] { return released_; }, std::chrono::hours{24},
                std::move(r));
+}
+
+void scripted_upstream::push_trickled(std::vector<std::string> first,
+                                      std::vector<std::string> rest) {
+  auto later
+    = waiting_reply([this] { return released_; }, 24h,
+                    [rest = std::move(rest)](const http::exchange_ptr& ex) {
+                      write_sse(ex, rest);
+                      ex->end_stream();
+                    });
+  // Runs under mtx_, as waiting_reply's replies do.
+  push([first = std::move(first),
+        later = std::move(later)](const http::exchange_ptr& ex) {
+    open_sse(ex);
+    write_sse(ex, first);
+    later(ex);
+  });
 }
 
 void scripted_upstream::release() {

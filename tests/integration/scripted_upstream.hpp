@@ -96,6 +96,12 @@ public:
   /// like push_delayed().
   void push_held(upstream_reply r);
 
+  /// Appends a text/event-stream answer that writes `first` (each entry
+  /// as "data: <entry>\n\n") at once and `rest` only once release() was
+  /// called: an upstream that trickles its tokens.
+  void push_trickled(std::vector<std::string> first,
+                     std::vector<std::string> rest);
+
   /// Lets held replies answer: those waiting now and those pushed later.
   void release();
 

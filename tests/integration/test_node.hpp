@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "http_client.hpp"
@@ -86,6 +87,45 @@ private:
 
   std::unique_ptr<process> proc_;
   uint16_t port_ = 0;
+};
+
+/// A fixture whose suite shares one node started with `Sets::get()` (the
+/// --set overrides).
+template <class Sets>
+class configured_node : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    dir_ = new temp_dir;
+    node_ = new test_node{dir_->path(), dir_->path() / "data", Sets::get()};
+  }
+
+  static void TearDownTestSuite() {
+    if (node_ != nullptr)
+      node_->stop();
+    delete node_;
+    delete dir_;
+    node_ = nullptr;
+    dir_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(node_->port(), 0) << "bsmd did not listen; stderr:\n"
+                                << node_->proc().err();
+  }
+
+  static uint16_t port() {
+    return node_->port();
+  }
+
+  static inline temp_dir* dir_ = nullptr;
+  static inline test_node* node_ = nullptr;
+};
+
+/// The default configuration.
+struct no_sets {
+  static std::vector<std::string> get() {
+    return {};
+  }
 };
 
 inline opt_response get(uint16_t port, const std::string& target,

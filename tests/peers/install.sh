@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the test peers (MCP tool servers, the MCP SDK, the OpenAI client)
-# into tests/peers/node_modules with `npm ci`, exactly as package-lock.json
-# pins them. Idempotent: a stamp in node_modules remembers the hash of the
-# lock file, package.json and the Node.js version it was installed for, so
-# when nothing changed this exits in well under a second without npm.
+# Installs the test peers (MCP tool servers, the MCP SDK, the OpenAI client,
+# Redocly CLI) into tests/peers/node_modules with `npm ci`, exactly as
+# package-lock.json pins them. Idempotent: a stamp in node_modules
+# remembers the hash of the lock file, package.json and the Node.js version
+# it was installed for, so when nothing changed this exits in well under a
+# second without npm.
 set -euo pipefail
 
 dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -83,9 +83,10 @@ TEST_F(AgentManager, AnAgentShowsItsDefinitionDepthStateAndRestarts) {
   child->set_name("agents/legal");
   child->set_state(v1::CHILD_STATE_RESTARTING);
   child->set_restarts(2);
-  auto info
-    = describe_agent(*catalog->find("legal"), env.node_name,
-                     {{"agents/legal", 3}, {"agents/runner", 9}}, &tree);
+  running_view now;
+  now.depths = {{"agents/legal", 3}, {"agents/runner", 9}};
+  now.tree = &tree;
+  auto info = describe_agent(*catalog->find("legal"), env.node_name, now);
   EXPECT_EQ(info.name(), "legal");
   EXPECT_EQ(info.description(), "The legal agent.");
   EXPECT_EQ(info.node(), "node-a");
@@ -99,17 +100,33 @@ TEST_F(AgentManager, AnAgentShowsItsDefinitionDepthStateAndRestarts) {
 
 TEST_F(AgentManager, AnAgentOutsideTheTreeIsStopped) {
   v1::TreeNode tree;
-  auto list = list_agents(*select_agents(*catalog, ""), "node-a", {}, &tree);
+  running_view now;
+  now.tree = &tree;
+  auto list = list_agents(*select_agents(*catalog, ""), "node-a", now);
   ASSERT_EQ(list.agents_size(), 2);
   for (const auto& x : list.agents()) {
     EXPECT_EQ(x.state(), "stopped") << x.name();
     EXPECT_EQ(x.mailbox_depth(), 0u) << x.name();
   }
   // Without the supervisor's answer, too.
-  EXPECT_EQ(list_agents(*select_agents(*catalog, "legal"), "n", {}, nullptr)
-              .agents(0)
-              .state(),
-            "stopped");
+  EXPECT_EQ(
+    list_agents(*select_agents(*catalog, "legal"), "n", {}).agents(0).state(),
+    "stopped");
+}
+
+TEST_F(AgentManager, EachToolShowsWhereItComesFromNow) {
+  std::vector<std::string> hosted{"files__read", "files__write"};
+  EXPECT_EQ(tool_source("memory_get", &hosted), "builtin");
+  EXPECT_EQ(tool_source("files__read", &hosted), "mcp:files");
+  EXPECT_EQ(tool_source("files__*", &hosted), "mcp:files");
+  EXPECT_EQ(tool_source("files__delete", &hosted), "unresolved");
+  EXPECT_EQ(tool_source("git__*", &hosted), "unresolved");
+  EXPECT_EQ(tool_source("files__read", nullptr), "unresolved");
+  EXPECT_EQ(tool_source("no_such_tool", &hosted), "unresolved");
+  running_view now;
+  now.hosted_tools = &hosted;
+  auto info = describe_agent(*catalog->find("legal"), "n", now);
+  EXPECT_EQ(info.tool_sources().at("knowledge_search"), "builtin");
 }
 
 // -- reload -------------------------------------------------------------------

@@ -99,3 +99,41 @@ TEST(Framing, FindsTheLastTransferCoding) {
 }
 
 } // namespace
+
+TEST(Framing, RefusesAMalformedHost) {
+  for (const char* bad : {"bad host", "a/b", "h:port", "h:123456", "[::1",
+                          "[zz::1]", "[::1]x", "h@x"}) {
+    auto h = get();
+    h.set(bhttp::field::host, bad);
+    auto why = check_header(h, std::nullopt, framing_limits{});
+    ASSERT_TRUE(why) << bad;
+    EXPECT_EQ(why->status, bhttp::status::bad_request) << bad;
+  }
+}
+
+TEST(Framing, AcceptsHostsOfEveryForm) {
+  for (const char* good : {"127.0.0.1", "localhost:8080", "[::1]:80", "[::1]",
+                           "node-a.example.com", "xn--bcher-kva.example", ""}) {
+    auto h = get();
+    h.set(bhttp::field::host, good);
+    EXPECT_FALSE(check_header(h, std::nullopt, framing_limits{})) << good;
+  }
+}
+
+TEST(Framing, AbsoluteFormTargetsHaveTheirOriginForm) {
+  using bsm::http::origin_form;
+  EXPECT_EQ(origin_form("http://127.0.0.1:8080/healthz"), "/healthz");
+  EXPECT_EQ(origin_form("HTTPS://h/v1/agents?limit=2"), "/v1/agents?limit=2");
+  EXPECT_EQ(origin_form("http://h"), "/");
+  EXPECT_EQ(origin_form("http://h?x=1"), "/?x=1");
+  EXPECT_FALSE(origin_form("/healthz"));
+  EXPECT_FALSE(origin_form("ftp://h/x"));
+  EXPECT_FALSE(origin_form("*"));
+}
+
+TEST(Framing, ATimedOutRequestIs408) {
+  auto why = bsm::http::request_timeout_rejection(std::chrono::seconds{10});
+  EXPECT_EQ(why.status, bhttp::status::request_timeout);
+  EXPECT_EQ(why.code, "request_timeout");
+  EXPECT_NE(why.message.find("http.read_timeout"), std::string::npos);
+}

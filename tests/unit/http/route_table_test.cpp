@@ -33,7 +33,22 @@ TEST(RouteTable, ReportsTheAllowedMethodsOfAKnownPath) {
   auto t = make_table();
   auto m = t.match(bhttp::verb::delete_, "/v1/actors/x/messages");
   EXPECT_EQ(m.found, nullptr);
-  EXPECT_EQ(bsm::http::allow_header(m.allowed), "GET, POST, OPTIONS");
+  EXPECT_EQ(bsm::http::allow_header(m.allowed), "GET, HEAD, POST, OPTIONS");
+}
+
+TEST(RouteTable, HeadFindsTheGetRouteAndIsAllowedWithIt) {
+  auto t = make_table();
+  auto m = t.match(bhttp::verb::head, "/v1/actors");
+  ASSERT_NE(m.found, nullptr);
+  EXPECT_EQ(m.found->handler, 1);
+  // A path with a POST route only has no HEAD.
+  table posts;
+  posts.add(bhttp::verb::post, "/v1/things", 1);
+  auto none = posts.match(bhttp::verb::head, "/v1/things");
+  EXPECT_EQ(none.found, nullptr);
+  EXPECT_EQ(bsm::http::allow_header(none.allowed), "POST, OPTIONS");
+  auto other = t.match(bhttp::verb::put, "/v1/actors");
+  EXPECT_EQ(bsm::http::allow_header(other.allowed), "GET, HEAD, OPTIONS");
 }
 
 TEST(RouteTable, RefusesEmptyAndMalformedParameters) {

@@ -103,3 +103,21 @@ TEST(SseParser, RefusesAnEventOverTheBound) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(SseParser, NamesTheEventItReturnedLast) {
+  sse_parser sse;
+  auto first = sse.feed_line("event: delta");
+  ASSERT_TRUE(first && !*first);
+  ASSERT_TRUE(sse.feed_line("data: {\"content\":\"a\"}"));
+  auto done = sse.feed_line("");
+  ASSERT_TRUE(done && *done);
+  EXPECT_EQ(sse.last_event(), "delta");
+  ASSERT_TRUE(sse.feed_line("data: x"));
+  auto plain = sse.feed_line("");
+  ASSERT_TRUE(plain && *plain);
+  EXPECT_EQ(sse.last_event(), "message");
+}
+
+} // namespace

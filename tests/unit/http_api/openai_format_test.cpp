@@ -1,4 +1,5 @@
 #include "http_api/openai_format.hpp"
+#include "http_api/openai_request.hpp"
 
 #include <gtest/gtest.h>
 

@@ -74,4 +74,24 @@ TEST(SessionPage, TurnsHaveTheContractsFields) {
   EXPECT_EQ(x["time"], "2025-11-24T16:00:00.123Z");
 }
 
+TEST(SessionPage, AnAnswersToolCallsAndUsageAreShown) {
+  bsm::v1::SessionPageResponse page;
+  page.set_found(true);
+  auto* t = page.add_turns();
+  t->set_seq(2);
+  t->set_role("assistant");
+  t->set_content("done");
+  auto* step = t->add_steps();
+  step->set_tool("memory_put");
+  step->set_arguments_json(R"({"key":"k"})");
+  step->set_result("ok");
+  t->mutable_usage()->set_total_tokens(12);
+  auto x = bsm::http_handlers::session_json("s1", page)["turns"][0];
+  ASSERT_EQ(x["tool_calls"].size(), 1u);
+  EXPECT_EQ(x["tool_calls"][0]["tool"], "memory_put");
+  EXPECT_EQ(x["tool_calls"][0]["arguments"]["key"], "k");
+  EXPECT_EQ(x["tool_calls"][0]["result"], "ok");
+  EXPECT_EQ(x["usage"]["total_tokens"], 12);
+}
+
 } // namespace

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "node/bsmctl/exit_code.hpp"
 
 namespace {
@@ -119,7 +122,8 @@ TEST(BsmctlArgs, EventsTakeAPatternAndACount) {
             std::string::npos);
   EXPECT_NE(error_of({"events", "--count", "-1"}).find("positive integer"),
             std::string::npos);
-  EXPECT_NE(error_of({"events", "a", "b"}).find("'b'"), std::string::npos);
+  EXPECT_NE(error_of({"events", "a", "b"}).find("expected: b"),
+            std::string::npos);
 }
 
 TEST(BsmctlArgs, PortsKeepsItsOptions) {
@@ -131,19 +135,17 @@ TEST(BsmctlArgs, PortsKeepsItsOptions) {
   EXPECT_EQ(args->ports.key, "http");
 }
 
+// CLI11 words these errors; what stays is exit 2 and the word at fault.
 TEST(BsmctlArgs, RejectsUnknownThingsAndMissingValues) {
   EXPECT_NE(error_of({}).find("missing command"), std::string::npos);
-  EXPECT_NE(error_of({"frobnicate"}).find("unknown command 'frobnicate'"),
+  EXPECT_NE(error_of({"frobnicate"}).find("frobnicate"), std::string::npos);
+  EXPECT_NE(error_of({"--frob", "actors"}).find("--frob"), std::string::npos);
+  EXPECT_NE(error_of({"actors", "--count", "1"}).find("--count"),
             std::string::npos);
-  EXPECT_NE(error_of({"--frob", "actors"}).find("unknown option '--frob'"),
+  EXPECT_NE(error_of({"actors", "--url"}).find("--url"), std::string::npos);
+  EXPECT_NE(error_of({"send", "a", "T", "--timeout-ms"}).find("--timeout-ms"),
             std::string::npos);
-  EXPECT_NE(error_of({"actors", "--count", "1"}).find("for 'actors'"),
-            std::string::npos);
-  EXPECT_NE(error_of({"actors", "--url"}).find("--url needs a value"),
-            std::string::npos);
-  EXPECT_NE(error_of({"send", "a", "T", "--timeout-ms"}).find("needs a value"),
-            std::string::npos);
-  EXPECT_NE(error_of({"--output", "yaml", "tree"}).find("json or table"),
+  EXPECT_NE(error_of({"--output", "xml", "tree"}).find("table, json or yaml"),
             std::string::npos);
   EXPECT_NE(error_of({"--url", "127.0.0.1:8080", "tree"}).find("bad URL"),
             std::string::npos);
@@ -151,10 +153,147 @@ TEST(BsmctlArgs, RejectsUnknownThingsAndMissingValues) {
             std::string::npos);
 }
 
+TEST(BsmctlArgs, OutputIsATableOnATerminalAndJsonWhenPiped) {
+  bsmctl_env terminal;
+  terminal.stdout_is_terminal = true;
+  auto on_terminal = parse_bsmctl_args({"actors"}, terminal);
+  ASSERT_TRUE(on_terminal);
+  EXPECT_EQ(on_terminal->global.output, bsm::ctl::output_format::table);
+  auto piped = parse_bsmctl_args({"actors"}, {});
+  ASSERT_TRUE(piped);
+  EXPECT_EQ(piped->global.output, bsm::ctl::output_format::json);
+  auto asked = parse_bsmctl_args({"actors", "-o", "json"}, terminal);
+  ASSERT_TRUE(asked);
+  EXPECT_EQ(asked->global.output, bsm::ctl::output_format::json);
+  auto yaml = parse_bsmctl_args({"-o", "yaml", "tree"}, {});
+  ASSERT_TRUE(yaml);
+  EXPECT_EQ(yaml->global.output, bsm::ctl::output_format::yaml);
+}
+
+TEST(BsmctlArgs, AgentsListShowAndChat) {
+  auto list = parse_bsmctl_args({"agents", "list"}, {});
+  ASSERT_TRUE(list) << bsm::ctl::describe(list.error());
+  EXPECT_EQ(list->command, command_kind::agents);
+  EXPECT_EQ(list->agents.action, bsm::ctl::agents_action::list);
+  // An agent may be named like a command: it is an argument there.
+  auto show = parse_bsmctl_args({"agents", "show", "list"}, {});
+  ASSERT_TRUE(show) << bsm::ctl::describe(show.error());
+  EXPECT_EQ(show->agents.action, bsm::ctl::agents_action::show);
+  EXPECT_EQ(show->agents.name, "list");
+  auto chat = parse_bsmctl_args(
+    {"agents", "chat", "assistant", "hello there", "--session", "s1"}, {});
+  ASSERT_TRUE(chat) << bsm::ctl::describe(chat.error());
+  EXPECT_EQ(chat->agents.action, bsm::ctl::agents_action::chat);
+  EXPECT_EQ(chat->agents.name, "assistant");
+  EXPECT_EQ(chat->agents.input, "hello there");
+  EXPECT_EQ(chat->agents.session, "s1");
+  EXPECT_FALSE(chat->agents.input_from_stdin);
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"agents", "chat", "a"},
+        {"agents", "chat", "a", "-"}}) {
+    auto from_stdin = parse_bsmctl_args(args, {});
+    ASSERT_TRUE(from_stdin);
+    EXPECT_TRUE(from_stdin->agents.input_from_stdin);
+  }
+  EXPECT_NE(error_of({"agents"}).find("list, show NAME or chat NAME"),
+            std::string::npos);
+  EXPECT_NE(error_of({"agents", "show"}).find("agent NAME"), std::string::npos);
+}
+
+TEST(BsmctlArgs, SessionsArePaged) {
+  auto list = parse_bsmctl_args(
+    {"sessions", "list", "assistant", "--limit", "5", "--after", "s9"}, {});
+  ASSERT_TRUE(list) << bsm::ctl::describe(list.error());
+  EXPECT_EQ(list->command, command_kind::sessions);
+  EXPECT_FALSE(list->sessions.show);
+  EXPECT_EQ(list->sessions.agent, "assistant");
+  EXPECT_EQ(list->sessions.limit, 5u);
+  EXPECT_EQ(list->sessions.after, "s9");
+  auto show = parse_bsmctl_args({"sessions", "show", "assistant", "s1"}, {});
+  ASSERT_TRUE(show);
+  EXPECT_TRUE(show->sessions.show);
+  EXPECT_EQ(show->sessions.id, "s1");
+  EXPECT_FALSE(show->sessions.limit);
+  EXPECT_NE(error_of({"sessions", "show", "assistant"}).find("session ID"),
+            std::string::npos);
+  EXPECT_NE(error_of({"sessions", "list", "a", "--limit", "0"})
+              .find("positive integer"),
+            std::string::npos);
+}
+
+TEST(BsmctlArgs, ClusterShowsTheViewOrLeaves) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"cluster"}, {"cluster", "members"}}) {
+    auto view = parse_bsmctl_args(args, {});
+    ASSERT_TRUE(view);
+    EXPECT_EQ(view->command, command_kind::cluster);
+    EXPECT_FALSE(view->cluster.leave);
+  }
+  auto leave = parse_bsmctl_args({"cluster", "leave", "b", "--wait"}, {});
+  ASSERT_TRUE(leave);
+  EXPECT_TRUE(leave->cluster.leave && leave->cluster.wait);
+  EXPECT_EQ(leave->cluster.node, "b");
+  EXPECT_NE(error_of({"cluster", "leave"}).find("NODE"), std::string::npos);
+}
+
+TEST(BsmctlArgs, EventsWithACountNeverWaitForever) {
+  auto counted = parse_bsmctl_args({"events", "--count", "2"}, {});
+  ASSERT_TRUE(counted);
+  EXPECT_EQ(counted->events.timeout, bsm::ctl::default_events_timeout);
+  auto forever = parse_bsmctl_args({"events"}, {});
+  ASSERT_TRUE(forever);
+  EXPECT_FALSE(forever->events.timeout);
+  using std::chrono::milliseconds;
+  for (auto [text, ms] : {std::pair{"500ms", 500},
+                          {"10s", 10'000},
+                          {"3", 3'000},
+                          {"2m", 120'000}}) {
+    auto args = parse_bsmctl_args({"events", "--timeout", text}, {});
+    ASSERT_TRUE(args) << text;
+    EXPECT_EQ(args->events.timeout, milliseconds{ms}) << text;
+  }
+  for (const char* bad : {"soon", "10h", "0s", "-1", "s"})
+    EXPECT_NE(error_of({"events", "--timeout", bad}).find("--timeout"),
+              std::string::npos)
+      << bad;
+}
+
+TEST(BsmctlArgs, ReloadAndCompletionAreCommands) {
+  auto reload = parse_bsmctl_args({"reload"}, {});
+  ASSERT_TRUE(reload);
+  EXPECT_EQ(reload->command, command_kind::reload);
+  auto completion = parse_bsmctl_args({"completion", "bash"}, {});
+  ASSERT_TRUE(completion);
+  EXPECT_EQ(completion->command, command_kind::completion);
+  EXPECT_NE(error_of({"completion", "fish"}).find("bash"), std::string::npos);
+  auto script = bsm::ctl::bsmctl_bash_completion();
+  for (const char* word :
+       {"complete -F _bsmctl bsmctl", "\"agents\")", "\"agents chat\")",
+        "--session", "--output", "reload"})
+    EXPECT_NE(script.find(word), std::string::npos) << word;
+}
+
+TEST(BsmctlArgs, HelpOfACommandHasItsExamples) {
+  auto help = parse_bsmctl_args({"help", "agents", "chat"}, {});
+  ASSERT_TRUE(help) << bsm::ctl::describe(help.error());
+  EXPECT_EQ(help->command, command_kind::help);
+  EXPECT_NE(help->help_text.find("bsmctl agents chat"), std::string::npos);
+  EXPECT_NE(help->help_text.find("--session"), std::string::npos);
+  EXPECT_NE(help->help_text.find("Examples:"), std::string::npos);
+  auto flag = parse_bsmctl_args({"agents", "chat", "--help"}, {});
+  ASSERT_TRUE(flag);
+  EXPECT_EQ(flag->help_text, help->help_text);
+  EXPECT_NE(error_of({"help", "frob"}).find("no command 'frob'"),
+            std::string::npos);
+  auto usage = bsm::ctl::bsmctl_usage();
+  EXPECT_NE(usage.find(bsm::ctl::exit_code_table()), std::string::npos);
+}
+
 TEST(BsmctlArgs, HelpWinsAnywhereAndVersionIsACommand) {
   auto help = parse_bsmctl_args({"send", "--help"}, {});
   ASSERT_TRUE(help);
   EXPECT_EQ(help->command, command_kind::help);
+  EXPECT_NE(help->help_text.find("--idempotency-key"), std::string::npos);
   auto version = parse_bsmctl_args({"--version"}, {});
   ASSERT_TRUE(version);
   EXPECT_EQ(version->command, command_kind::version);
@@ -163,6 +302,15 @@ TEST(BsmctlArgs, HelpWinsAnywhereAndVersionIsACommand) {
                            "events", "ports", "--url", "--token", "--cacert",
                            "--output", "BSM_URL", "BSM_TOKEN", "Exit codes"})
     EXPECT_NE(usage.find(word), std::string::npos) << word;
+}
+
+TEST(BsmctlArgs, DocsPrintTheOneExitCodeTable) {
+  std::ifstream in{BSM_SOURCE_DIR "/docs/CLI.md"};
+  ASSERT_TRUE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find(bsm::ctl::exit_code_table()), std::string::npos)
+    << "docs/CLI.md's exit codes differ from exit_code_table()";
 }
 
 bool mentions(const std::string& text, const std::string& part) {
@@ -184,8 +332,8 @@ TEST(BsmctlAuthArgs, LoginTakesAUserOrApiKeyButNoSecret) {
                        "the password comes from stdin"));
   EXPECT_TRUE(mentions(error_of({"login", "--api-key", "bsm_x_y"}),
                        "the key comes from stdin"));
-  EXPECT_TRUE(mentions(error_of({"login", "alice", "--password", "x"}),
-                       "unknown option '--password'"));
+  EXPECT_TRUE(
+    mentions(error_of({"login", "alice", "--password", "x"}), "--password"));
 }
 
 TEST(BsmctlAuthArgs, UsersActionsNeedTheirNamesAndRoles) {
@@ -204,18 +352,16 @@ TEST(BsmctlAuthArgs, UsersActionsNeedTheirNamesAndRoles) {
   EXPECT_EQ(del->users.action, admin_action::remove);
   EXPECT_EQ(del->users.name, "bob");
   EXPECT_TRUE(mentions(error_of({"users"}), "needs list, set or delete"));
-  EXPECT_TRUE(mentions(error_of({"users", "add", "bob"}), "unknown action"));
+  EXPECT_TRUE(mentions(error_of({"users", "add", "bob"}), "add"));
   EXPECT_TRUE(mentions(error_of({"users", "set", "bob"}), "--role"));
   EXPECT_TRUE(mentions(error_of({"users", "set", "--role", "admin"}),
                        "needs a non-empty NAME"));
+  EXPECT_TRUE(mentions(error_of({"users", "set", "bob", "--role="}), "role"));
   EXPECT_TRUE(
-    mentions(error_of({"users", "set", "bob", "--role="}), "non-empty role"));
-  EXPECT_TRUE(mentions(error_of({"users", "delete", "bob", "--role", "x"}),
-                       "only for 'users set'"));
+    mentions(error_of({"users", "delete", "bob", "--role", "x"}), "--role"));
+  EXPECT_TRUE(mentions(error_of({"users", "list", "bob"}), "bob"));
   EXPECT_TRUE(
-    mentions(error_of({"users", "list", "bob"}), "unexpected argument 'bob'"));
-  EXPECT_TRUE(mentions(error_of({"users", "set", "bob", "pw", "--role", "a"}),
-                       "unexpected argument 'pw'"));
+    mentions(error_of({"users", "set", "bob", "pw", "--role", "a"}), "pw"));
 }
 
 TEST(BsmctlAuthArgs, KeysCreateTakesRolesPrincipalAndExpiry) {
@@ -242,21 +388,22 @@ TEST(BsmctlAuthArgs, KeysCreateTakesRolesPrincipalAndExpiry) {
                                  "--expires-in-s", "0"}),
                        "positive integer"));
   EXPECT_TRUE(mentions(error_of({"keys", "revoke"}), "needs a non-empty NAME"));
-  EXPECT_TRUE(mentions(error_of({"keys", "revoke", "k1", "--role", "admin"}),
-                       "only for 'keys create'"));
-  EXPECT_TRUE(mentions(error_of({"keys", "delete", "k1"}), "unknown action"));
+  EXPECT_TRUE(
+    mentions(error_of({"keys", "revoke", "k1", "--role", "admin"}), "--role"));
+  EXPECT_TRUE(mentions(error_of({"keys", "delete", "k1"}), "delete"));
 }
 
 TEST(BsmctlAuthArgs, RolesTakesNoArguments) {
   auto roles = parse_bsmctl_args({"roles", "--output=table"}, {});
   ASSERT_TRUE(roles);
   EXPECT_EQ(roles->command, command_kind::roles);
-  EXPECT_TRUE(mentions(error_of({"roles", "admin"}), "unexpected argument"));
+  EXPECT_TRUE(mentions(error_of({"roles", "admin"}), "admin"));
 }
 
 TEST(BsmctlAuthArgs, HelpSaysLoginStoresNothing) {
-  EXPECT_TRUE(mentions(bsm::ctl::bsmctl_usage(), "Stores\n"));
-  EXPECT_TRUE(mentions(bsm::ctl::bsmctl_usage(), "nothing on disk"));
+  auto help = bsm::ctl::bsmctl_command_help({"login"});
+  ASSERT_TRUE(help);
+  EXPECT_TRUE(mentions(*help, "Stores nothing on disk"));
 }
 
 } // namespace

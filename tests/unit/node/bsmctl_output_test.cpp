@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <yaml-cpp/yaml.h>
+
+#include "node/bsmctl/agent_output.hpp"
+
 namespace {
 
 using bsm::ctl::ordered_json;
@@ -59,6 +63,61 @@ TEST(BsmctlOutput, ShowsObjectsAsKeyValueRows) {
                                          "message_id  m-1\n"
                                          "durable     true\n"
                                          "n           {\"a\":1}\n");
+}
+
+TEST(BsmctlOutput, YamlKeepsKeyOrderAndReadsBackAsTheSameValues) {
+  auto doc = parse(R"({"name":"a: b","n":7,"neg":-2,"ok":true,"none":null,)"
+                   R"("list":["x","1"],"empty":{},"f":1.5})");
+  auto text = bsm::ctl::yaml_document(doc);
+  EXPECT_EQ(text.rfind("name: ", 0), 0u) << text;
+  EXPECT_LT(text.find("n: 7"), text.find("ok: true")) << text;
+  auto back = YAML::Load(text);
+  EXPECT_EQ(back["name"].as<std::string>(), "a: b");
+  EXPECT_EQ(back["n"].as<int>(), 7);
+  EXPECT_EQ(back["neg"].as<int>(), -2);
+  EXPECT_TRUE(back["ok"].as<bool>());
+  EXPECT_TRUE(back["none"].IsNull());
+  // "1" stays a string: quoted, not read back as a number.
+  EXPECT_EQ(back["list"][1].Tag(), "!");
+  EXPECT_EQ(back["list"][1].as<std::string>(), "1");
+  EXPECT_DOUBLE_EQ(back["f"].as<double>(), 1.5);
+  EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(BsmctlOutput, AgentsSessionsAndClusterTables) {
+  auto agents = bsm::ctl::agents_table(
+    parse(R"({"agents":[{"name":"assistant","state":"running","node":"a",)"
+          R"("model":"local","tools":["clock","calc"],"mailbox_depth":0,)"
+          R"("restarts":1}]})"));
+  EXPECT_EQ(agents,
+            "NAME       STATE    NODE  MODEL  TOOLS       MAILBOX  "
+            "RESTARTS\n"
+            "assistant  running  a     local  clock,calc  0        1\n");
+  EXPECT_EQ(bsm::ctl::chat_text(
+              parse(R"({"session_id":"s1","output":"42","steps":[]})")),
+            "42\nsession: s1\n");
+  using bsm::ctl::chat_event_text;
+  EXPECT_EQ(chat_event_text("delta", parse(R"({"content":"It is "})")),
+            "It is ");
+  EXPECT_EQ(
+    chat_event_text("tool_call", parse(R"({"tool":"t","arguments":{"a":1}})")),
+    "[t {\"a\":1}]\n");
+  EXPECT_EQ(
+    chat_event_text("tool_result", parse(R"({"tool":"t","result":"x\ny",)"
+                                         R"("is_error":true})")),
+    "[t failed: x y]\n");
+  EXPECT_EQ(chat_event_text("done", parse(R"({"session_id":"s1"})")),
+            "\nsession: s1\n");
+  EXPECT_EQ(chat_event_text("ping", parse("{}")), "");
+  auto turns = bsm::ctl::turns_table(parse(
+    R"({"session_id":"s1","turns":[{"role":"user","content":"a\nb","time":"t"}]})"));
+  EXPECT_EQ(turns, "TIME  ROLE  CONTENT\nt     user  a b\n");
+  auto cluster = bsm::ctl::cluster_table(
+    parse(R"({"self":"a","members":[{"name":"a","state":"up","address":"x",)"
+          R"("http_address":"y","agents":2,"last_seen":null},)"
+          R"({"name":"b","state":"down"}]})"));
+  EXPECT_NE(cluster.find("\na *   up "), std::string::npos) << cluster;
+  EXPECT_NE(cluster.find("\nb     down "), std::string::npos) << cluster;
 }
 
 } // namespace

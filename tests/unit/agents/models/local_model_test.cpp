@@ -459,3 +459,64 @@ TEST(LocalModel, AnswersFromTheLegalAgentsKnowledge) {
 }
 
 } // namespace
+
+// -- the client's generation settings -----------------------------------------
+
+namespace {
+
+using bsm::models::refuse_locally;
+using bsm::models::word_pieces;
+
+TEST(LocalModel, TheClientsMaxTokensWinsOverTheAgents) {
+  auto req = request("hello there");
+  req.mutable_model()->set_max_tokens(4096);
+  req.mutable_generation()->set_max_tokens(10);
+  auto res = complete_locally(req);
+  EXPECT_LE(res.message().content().size(), 40u);
+  EXPECT_EQ(res.finish_reason(), "length");
+}
+
+TEST(LocalModel, AStopSequenceEndsTheContentBeforeIt) {
+  auto req = request("hello there");
+  auto whole = complete_locally(req).message().content();
+  auto newline = whole.find('\n');
+  ASSERT_NE(newline, std::string::npos);
+  req.mutable_generation()->add_stop("\n");
+  auto res = complete_locally(req);
+  EXPECT_EQ(res.message().content(), whole.substr(0, newline));
+  EXPECT_EQ(res.finish_reason(), "stop");
+}
+
+TEST(LocalModel, JsonObjectFormatGivesAJsonObjectWithTheAnswer) {
+  auto req = request("hello there");
+  auto plain = complete_locally(req).message().content();
+  req.mutable_generation()->mutable_response_format()->set_type("json_object");
+  auto res = complete_locally(req);
+  auto parsed = nlohmann::json::parse(res.message().content());
+  ASSERT_TRUE(parsed.is_object());
+  EXPECT_EQ(parsed["content"], plain);
+}
+
+TEST(LocalModel, AJsonSchemaIsRefusedWithAClearError) {
+  auto req = request("hello there");
+  EXPECT_FALSE(refuse_locally(req));
+  req.mutable_generation()->mutable_response_format()->set_type("json_schema");
+  auto err = refuse_locally(req);
+  ASSERT_TRUE(bsm::is(err, bsm::errc::invalid_argument));
+  EXPECT_NE(bsm::render(err).find("json_schema"), std::string::npos);
+}
+
+TEST(LocalModel, WordPiecesAreWordsWithTheirSpaceAndJoinToTheText) {
+  std::string text = "Two words\nand  more ";
+  auto pieces = word_pieces(text);
+  std::vector<std::string> got{pieces.begin(), pieces.end()};
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"Two ", "words\n", "and  ", "more "}));
+  EXPECT_TRUE(word_pieces("").empty());
+  std::string joined;
+  for (auto piece : word_pieces("  leading"))
+    joined += piece;
+  EXPECT_EQ(joined, "  leading");
+}
+
+} // namespace

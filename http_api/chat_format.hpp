@@ -1,0 +1,38 @@
+#pragma once
+
+// The shapes of POST /v1/agents/{name}/chat (API.md, "Agents"): the JSON
+// answer, and, for `Accept: text/event-stream`, the step events a streamed
+// turn writes:
+//   event: tool_call    data: {"tool","arguments"}          a call starts
+//   event: tool_result  data: {"tool","arguments","result","is_error"}
+//   event: delta        data: {"content"}                   answer text
+//   event: done         data: the JSON answer of a turn that is not streamed
+//   event: error        data: {"error":{"code","message","request_id"}}
+// Pure functions, so the wire format is tested without a node.
+
+#include <string>
+#include <string_view>
+
+#include <caf/error.hpp>
+#include <nlohmann/json.hpp>
+
+#include "protocols/caf_types.hpp"
+
+namespace bsm::chat_format {
+
+/// The answer of a chat: {"agent","session_id","output","steps","usage",
+/// "finish_reason","model"}.
+nlohmann::json answer(const v1::ChatReply& reply);
+
+/// One step: {"tool","arguments","result","is_error"} (arguments parsed
+/// when they are JSON); `with_result` false leaves out result and is_error.
+nlohmann::json step(const v1::ChatStep& x, bool with_result = true);
+
+/// True if an Accept header value asks for text/event-stream and not for
+/// JSON: then a chat streams its steps.
+bool wants_event_stream(std::string_view accept);
+
+/// `event: <name>\ndata: <json>\n\n`.
+std::string sse_event(const char* name, const nlohmann::json& data);
+
+} // namespace bsm::chat_format

@@ -1,0 +1,328 @@
+#include "http_api/openapi.hpp"
+
+namespace bsm {
+
+namespace {
+
+using json = nlohmann::json;
+
+json str() {
+  return {{"type", "string"}};
+}
+
+json integer() {
+  return {{"type", "integer"}};
+}
+
+json boolean() {
+  return {{"type", "boolean"}};
+}
+
+json ref(const std::string& name) {
+  return {{"$ref", "#/components/schemas/" + name}};
+}
+
+json array_of(json items) {
+  return {{"type", "array"}, {"items", std::move(items)}};
+}
+
+json number(double lo, double hi) {
+  return {{"type", "number"}, {"minimum", lo}, {"maximum", hi}};
+}
+
+json strings() {
+  return array_of(str());
+}
+
+/// An object with `props`, of which `required` must be present. Other
+/// properties are allowed: answers may grow fields.
+json object(json props, std::vector<std::string> required = {}) {
+  json result{{"type", "object"}, {"properties", std::move(props)}};
+  if (!required.empty())
+    result["required"] = std::move(required);
+  return result;
+}
+
+json error_shapes() {
+  return {
+    {"Error",
+     object(
+       {{"error",
+         object({{"code", str()}, {"message", str()}, {"request_id", str()}},
+                {"code", "message", "request_id"})}},
+       {"error"})},
+    {"OpenAIError",
+     object({{"error", object({{"message", str()},
+                               {"type", str()},
+                               {"param", {{"type", {"string", "null"}}}},
+                               {"code", {{"type", {"string", "null"}}}}},
+                              {"message", "type"})}},
+            {"error"})},
+  };
+}
+
+json health_shapes() {
+  return {
+    {"Health", object({{"status", str()},
+                       {"node", str()},
+                       {"version", str()},
+                       {"uptime_s", integer()}},
+                      {"status", "node", "version", "uptime_s"})},
+    {"Ready", object({{"status", str()}, {"node", str()}, {"cluster", str()}},
+                     {"status"})},
+    {"OpenApiDocument",
+     object({{"openapi", str()}, {"info", {{"type", "object"}}}},
+            {"openapi", "info"})},
+  };
+}
+
+json actor_shapes() {
+  json tree = object({{"name", str()},
+                      {"strategy", {{"type", {"string", "null"}}}},
+                      {"restarts", integer()},
+                      {"state", str()},
+                      {"children", array_of(ref("TreeNode"))}},
+                     {"name", "children"});
+  return {
+    {"ActorList",
+     object({{"actors",
+              array_of(object({{"name", str()},
+                               {"mailbox_depth", integer()},
+                               {"handles", strings()}},
+                              {"name"}))}},
+            {"actors"})},
+    {"MessageRequest",
+     object({{"type", {{"type", "string"}, {"pattern", "^bsm\\.v1\\."}}},
+             {"payload", {{"type", "object"}}},
+             {"mode", {{"type", "string"}, {"enum", {"tell", "ask"}}}},
+             {"timeout_ms", integer()}},
+            {"type"})},
+    {"MessageAnswer",
+     {{"description", "A tell's receipt (202) or an ask's reply (200)."},
+      {"oneOf",
+       {object({{"message_id", str()}, {"durable", boolean()}},
+               {"message_id", "durable"}),
+        object({{"type", str()}, {"payload", {{"type", "object"}}}},
+               {"type", "payload"})}}}},
+    {"TreeNode", std::move(tree)},
+  };
+}
+
+json cluster_shapes() {
+  json handoff = object({{"phase", str()},
+                         {"agents", integer()},
+                         {"handed", integer()},
+                         {"failures", integer()},
+                         {"entries", integer()},
+                         {"bytes", integer()}});
+  json member = object({{"name", str()},
+                        {"address", str()},
+                        {"http_address", str()},
+                        {"state", str()},
+                        {"agents", integer()},
+                        {"incarnation", integer()},
+                        {"last_seen", {{"type", {"string", "null"}}}}},
+                       {"name", "state"});
+  return {
+    {"Handoff", std::move(handoff)},
+    {"ClusterView", object({{"self", str()},
+                            {"joined", boolean()},
+                            {"members", array_of(std::move(member))},
+                            {"memory", {{"type", "object"}}},
+                            {"handoff", ref("Handoff")}},
+                           {"self", "members"})},
+    {"LeaveAccepted",
+     object({{"node", str()}, {"state", str()}, {"handoff", ref("Handoff")}},
+            {"node", "state"})},
+  };
+}
+
+json agent_shapes() {
+  json agent = object({{"name", str()},
+                       {"description", str()},
+                       {"node", str()},
+                       {"state", str()},
+                       {"model", str()},
+                       {"tools", strings()},
+                       {"tool_sources",
+                        {{"type", "object"},
+                         {"additionalProperties", str()},
+                         {"description", "builtin, mcp:<server> or "
+                                         "unresolved, by tool"}}},
+                       {"node_state", str()},
+                       {"mailbox_depth", integer()},
+                       {"restarts", integer()}},
+                      {"name", "state"});
+  json usage = object({{"prompt_tokens", integer()},
+                       {"completion_tokens", integer()},
+                       {"total_tokens", integer()}});
+  json step = object({{"tool", str()},
+                      {"arguments", json::object()},
+                      {"result", str()},
+                      {"is_error", boolean()}},
+                     {"tool"});
+  json turn = object({{"role", str()},
+                      {"content", str()},
+                      {"tool_calls", array_of(step)},
+                      {"usage", {{"type", {"object", "null"}}}},
+                      {"time", str()}},
+                     {"role", "content"});
+  return {
+    {"Agent", std::move(agent)},
+    {"AgentList", object({{"agents", array_of(ref("Agent"))}}, {"agents"})},
+    {"ChatRequest",
+     object({{"input", str()}, {"session_id", str()}}, {"input"})},
+    {"ChatReply", object({{"agent", str()},
+                          {"session_id", str()},
+                          {"output", str()},
+                          {"steps", array_of(std::move(step))},
+                          {"usage", std::move(usage)},
+                          {"finish_reason", str()},
+                          {"model", str()}},
+                         {"agent", "session_id", "output"})},
+    {"SessionList",
+     object({{"sessions", array_of(object({{"session_id", str()},
+                                           {"turns", integer()},
+                                           {"last_activity", str()},
+                                           {"node", str()}},
+                                          {"session_id"}))}},
+            {"sessions"})},
+    {"Session",
+     object({{"session_id", str()}, {"turns", array_of(std::move(turn))}},
+            {"session_id", "turns"})},
+  };
+}
+
+json openai_shapes() {
+  json model = object({{"id", str()},
+                       {"object", str()},
+                       {"created", integer()},
+                       {"owned_by", str()}},
+                      {"id", "object"});
+  json message
+    = object({{"role", str()}, {"content", json::object()}}, {"role"});
+  return {
+    {"Model", std::move(model)},
+    {"ModelList", object({{"object", str()}, {"data", array_of(ref("Model"))}},
+                         {"object", "data"})},
+    {"ChatCompletionRequest",
+     object({{"model", str()},
+             {"messages", array_of(std::move(message))},
+             {"stream", boolean()},
+             {"stream_options",
+              object({{"include_usage", boolean()}})},
+             {"tools", {{"type", "array"}}},
+             {"tool_choice", json::object()},
+             {"temperature", number(0, 2)},
+             {"top_p", number(0, 1)},
+             {"max_tokens", {{"type", "integer"}, {"minimum", 1}}},
+             {"max_completion_tokens", {{"type", "integer"}, {"minimum", 1}}},
+             {"presence_penalty", number(-2, 2)},
+             {"frequency_penalty", number(-2, 2)},
+             {"stop", json::object()},
+             {"seed", integer()},
+             {"n", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1}}},
+             {"response_format",
+              object({{"type", {{"type", "string"},
+                                {"enum", {"text", "json_object",
+                                          "json_schema"}}}},
+                      {"json_schema", {{"type", "object"}}}},
+                     {"type"})},
+             {"user", str()}},
+            {"model", "messages"})},
+    {"ChatCompletion",
+     {{"description", "A chat.completion object, or with stream: true "
+                      "chat.completion.chunk events then data: [DONE]."},
+      {"type", "object"},
+      {"properties",
+       {{"id", str()},
+        {"object", str()},
+        {"created", integer()},
+        {"model", str()},
+        {"choices", {{"type", "array"}}},
+        {"usage", {{"type", "object"}}}}}}},
+  };
+}
+
+json security_shapes() {
+  json user = object({{"name", str()},
+                      {"roles", strings()},
+                      {"created_at", integer()},
+                      {"disabled", boolean()}},
+                     {"name", "roles"});
+  json key = object({{"id", str()},
+                     {"name", str()},
+                     {"principal", str()},
+                     {"roles", strings()},
+                     {"created_at", integer()},
+                     {"expires_at", integer()},
+                     {"revoked", boolean()}},
+                    {"id", "name"});
+  json created = key;
+  created["properties"]["api_key"] = str();
+  created["required"] = {"id", "name", "api_key"};
+  return {
+    {"TokenRequest",
+     object({{"username", str()}, {"password", str()}, {"api_key", str()}})},
+    {"Token", object({{"access_token", str()},
+                      {"token_type", str()},
+                      {"expires_in", integer()}},
+                     {"access_token", "token_type", "expires_in"})},
+    {"User", std::move(user)},
+    {"UserList", object({{"users", array_of(ref("User"))}}, {"users"})},
+    {"UserRequest",
+     object({{"password", str()}, {"roles", strings()}}, {"password"})},
+    {"ApiKey", std::move(key)},
+    {"ApiKeyList",
+     object({{"api_keys", array_of(ref("ApiKey"))}}, {"api_keys"})},
+    {"ApiKeyRequest", object({{"name", str()},
+                              {"principal", str()},
+                              {"roles", strings()},
+                              {"expires_in_s", integer()}},
+                             {"name", "roles"})},
+    {"ApiKeyCreated", std::move(created)},
+    {"ReloadResult", object({{"reload", str()},
+                             {"added", strings()},
+                             {"updated", strings()},
+                             {"removed", strings()},
+                             {"errors", strings()}},
+                            {"reload"})},
+    {"DeadLetterList",
+     object({{"dead_letters",
+              array_of(object({{"id", str()},
+                               {"actor", str()},
+                               {"type", str()},
+                               {"reason",
+                                {{"type", "string"},
+                                 {"enum", {"type_not_handled", "refused",
+                                           "attempts_exhausted", "corrupt"}}}},
+                               {"attempts", integer()},
+                               {"first_error", str()},
+                               {"last_error", str()},
+                               {"time", str()},
+                               {"message_id", str()},
+                               {"node", str()}},
+                              {"id", "actor", "type", "reason"}))},
+             {"next_after", {{"type", {"string", "null"}}}}},
+            {"dead_letters"})},
+    {"DeadLettersPurged", object({{"purged", integer()}}, {"purged"})},
+    {"RoleList",
+     object(
+       {{"roles", array_of(object({{"name", str()}, {"permissions", strings()}},
+                                  {"name", "permissions"}))}},
+       {"roles"})},
+  };
+}
+
+} // namespace
+
+nlohmann::json openapi_schemas() {
+  json result = json::object();
+  for (auto part :
+       {error_shapes(), health_shapes(), actor_shapes(), cluster_shapes(),
+        agent_shapes(), openai_shapes(), security_shapes()})
+    result.update(part);
+  return result;
+}
+
+} // namespace bsm

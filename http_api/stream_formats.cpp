@@ -1,0 +1,132 @@
+#include "http_api/stream_formats.hpp"
+
+#include "http_api/chat_format.hpp"
+#include "http_api/openai_format.hpp"
+#include "runtime/http/error_response.hpp"
+
+namespace bsm {
+
+namespace {
+
+namespace oaf = openai_format;
+
+// The part of `output` after what was streamed, if what was streamed is
+// its beginning (a provider that did not stream, or only partly).
+std::string unstreamed(const std::string& output, const std::string& streamed) {
+  if (output.size() > streamed.size()
+      && output.compare(0, streamed.size(), streamed) == 0)
+    return output.substr(streamed.size());
+  return {};
+}
+
+class openai_chunk_format : public stream_format {
+public:
+  openai_chunk_format(std::string model, int64_t created, bool include_usage)
+    : model_(std::move(model)), created_(created),
+      include_usage_(include_usage) {}
+
+  std::string opening(const std::string& turn_id) override {
+    id_ = "chatcmpl-" + turn_id;
+    return oaf::sse_data(oaf::chunk(id_, model_, created_,
+                                    {{"role", "assistant"}, {"content", ""}}));
+  }
+
+  std::string piece(const v1::ChatDelta& delta) override {
+    if (delta.content().empty())
+      return {};
+    streamed_ += delta.content();
+    return content(delta.content());
+  }
+
+  std::string closing(const v1::ChatReply& reply) override {
+    std::string out;
+    if (auto rest = unstreamed(reply.output(), streamed_); !rest.empty())
+      out += content(rest);
+    for (const auto& x : oaf::tool_call_chunks(id_, model_, created_, reply))
+      out += oaf::sse_data(x);
+    auto reason
+      = reply.finish_reason().empty() ? "stop" : reply.finish_reason();
+    out += oaf::sse_data(
+      oaf::chunk(id_, model_, created_, nlohmann::json::object(), reason));
+    if (include_usage_)
+      out += oaf::sse_data(
+        oaf::usage_chunk(id_, model_, created_, reply.usage()));
+    return out + "data: [DONE]\n\n";
+  }
+
+  std::string failure(const caf::error& err, const std::string&) override {
+    return oaf::sse_data(oaf::error_body(err));
+  }
+
+private:
+  std::string content(const std::string& text) const {
+    return oaf::sse_data(
+      oaf::chunk(id_, model_, created_, {{"content", text}}));
+  }
+
+  std::string model_;
+  int64_t created_;
+  bool include_usage_;
+  std::string id_;
+  std::string streamed_;
+};
+
+class step_event_format : public stream_format {
+public:
+  std::string opening(const std::string&) override {
+    return {};
+  }
+
+  std::string piece(const v1::ChatDelta& delta) override {
+    if (delta.has_tool_call())
+      return chat_format::sse_event(
+        "tool_call", chat_format::step(delta.tool_call(), false));
+    if (delta.has_tool_result()) {
+      ++steps_streamed_;
+      return chat_format::sse_event("tool_result",
+                                    chat_format::step(delta.tool_result()));
+    }
+    if (delta.content().empty())
+      return {};
+    streamed_ += delta.content();
+    return chat_format::sse_event("delta", {{"content", delta.content()}});
+  }
+
+  std::string closing(const v1::ChatReply& reply) override {
+    std::string out;
+    for (int i = steps_streamed_; i < reply.steps_size(); ++i)
+      out += chat_format::sse_event("tool_result",
+                                    chat_format::step(reply.steps(i)));
+    if (auto rest = unstreamed(reply.output(), streamed_); !rest.empty())
+      out += chat_format::sse_event("delta", {{"content", rest}});
+    return out + chat_format::sse_event("done", chat_format::answer(reply));
+  }
+
+  std::string failure(const caf::error& err,
+                      const std::string& request_id) override {
+    auto [status, code] = http::status_of(err);
+    return chat_format::sse_event("error",
+                                  {{"error",
+                                    {{"code", code},
+                                     {"message", http::message_of(err)},
+                                     {"request_id", request_id}}}});
+  }
+
+private:
+  std::string streamed_;
+  int steps_streamed_ = 0;
+};
+
+} // namespace
+
+std::unique_ptr<stream_format> openai_chunks(std::string model, int64_t created,
+                                             bool include_usage) {
+  return std::make_unique<openai_chunk_format>(std::move(model), created,
+                                               include_usage);
+}
+
+std::unique_ptr<stream_format> agent_step_events() {
+  return std::make_unique<step_event_format>();
+}
+
+} // namespace bsm

@@ -1,0 +1,19 @@
+#pragma once
+
+// `bsmctl agents list|show|chat` and `bsmctl sessions list|show` (API.md,
+// "Agents").
+
+#include "node/bsmctl/command_context.hpp"
+
+namespace bsm::ctl {
+
+/// list: GET /v1/agents; show: GET /v1/agents/NAME; chat: POST
+/// /v1/agents/NAME/chat with the input (from stdin for `-` or none) and
+/// prints the answer (on a table: the output and the session id).
+int run_agents(command_context& ctx, const agents_args& args);
+
+/// list: GET /v1/agents/AGENT/sessions; show: .../sessions/ID; both paged
+/// with --limit and --after.
+int run_sessions(command_context& ctx, const sessions_args& args);
+
+} // namespace bsm::ctl

@@ -1,0 +1,332 @@
+#include "node/bsmctl/command_line.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "node/bsmctl/exit_code.hpp"
+
+namespace bsm::ctl {
+
+namespace {
+
+// A subcommand that, once parsed, sets `out.command` to `kind`.
+CLI::App* command(CLI::App& parent, const std::string& name,
+                  const std::string& what, command_kind kind,
+                  bsmctl_args& out) {
+  auto* sub = parent.add_subcommand(name, what);
+  sub->callback([&out, kind] { out.command = kind; });
+  // At most one action: a later word (an agent named "list") is then an
+  // argument, never another command.
+  sub->require_subcommand(0, 1);
+  return sub;
+}
+
+std::string examples(const std::string& lines) {
+  return "\nExamples:\n" + lines;
+}
+
+void add_send(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  auto& send = out.send;
+  auto* cmd = command(app, "send", "Send a message to a named actor",
+                      command_kind::send, out);
+  cmd->add_option("actor", send.actor, "the actor's name (API.md)");
+  cmd->add_option("type", send.type,
+                  "the message type; without a dot it gets the prefix "
+                  "bsm.v1. (PingRequest -> bsm.v1.PingRequest)");
+  cmd->add_option("payload", raw.payload,
+                  "the payload as protobuf JSON (default {}); - reads it "
+                  "from stdin");
+  cmd->add_flag("--ask", send.ask,
+                "wait for the reply and print {\"type\",\"payload\"} (default: "
+                "tell, print {\"message_id\",\"durable\"} once the message is "
+                "in the durable mailbox); with --batch, the mode of lines "
+                "that give none");
+  cmd->add_flag("--batch", send.batch,
+                "read one message per stdin line, {\"actor\",\"type\","
+                "\"payload\",\"mode\"?,\"idempotency_key\"?,\"timeout_ms\"?}, "
+                "send them in order over one connection and print one "
+                "{\"line\",\"status\",\"response\"|\"error\"} per line");
+  cmd->add_option("--idempotency-key", send.idempotency_key,
+                  "a retry with the same key and body has one effect");
+  cmd->add_option("--timeout-ms", raw.timeout_ms,
+                  "the server's deadline for an ask, in milliseconds");
+  cmd->footer(examples(
+    "  bsmctl send node_info PingRequest '{\"sequence\":\"7\"}' --ask\n"
+    "  echo '{\"agent\":\"a\",\"key\":\"k\",\"value\":\"aGk=\"}' \\\n"
+    "    | bsmctl send memory MemoryPutRequest - --idempotency-key put-1\n"
+    "  bsmctl send --batch < messages.jsonl\n"));
+}
+
+void add_listings(CLI::App& app, bsmctl_args& out) {
+  command(app, "actors", "List the named actors (GET /v1/actors)",
+          command_kind::actors, out)
+    ->footer(examples("  bsmctl actors -o table\n"));
+  command(app, "tree", "Show the supervision tree (GET /v1/tree)",
+          command_kind::tree, out)
+    ->footer(examples("  bsmctl tree -o table\n"));
+  command(app, "health",
+          "Check GET /healthz and /readyz; exit 1 if the node is not ready",
+          command_kind::health, out)
+    ->footer(examples("  bsmctl health && echo ready\n"));
+  command(app, "roles", "List the roles and their permissions (GET /v1/roles)",
+          command_kind::roles, out)
+    ->footer(examples("  bsmctl roles -o table\n"));
+  command(app, "reload",
+          "Reload the node's agent definitions and TLS certificate, as "
+          "SIGHUP does (POST /v1/admin/reload); prints what changed, exit 1 "
+          "if a definition failed to load (its agent keeps the old one)",
+          command_kind::reload, out)
+    ->footer(examples("  vi agents/assistant.yaml && bsmctl reload\n"));
+}
+
+void add_events(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  auto* cmd
+    = command(app, "events", "Stream events (GET /v1/events), one per line",
+              command_kind::events, out);
+  cmd->add_option("pattern", out.events.pattern,
+                  "topic pattern: * is one segment, # the rest (default #)");
+  cmd->add_option("--count", raw.count, "stop after N events");
+  cmd->add_option("--timeout", raw.timeout,
+                  "give up after DURATION (500ms, 10s, 2m; a bare number is "
+                  "seconds) with exit code 4; with --count the default is "
+                  "60s, so an idle node never holds bsmctl forever");
+  cmd->footer(examples("  bsmctl events 'supervision.#' --count 1\n"
+                       "  bsmctl events --timeout 30s -o table\n"));
+}
+
+void add_ports(CLI::App& app, bsmctl_args& out) {
+  auto* cmd = command(app, "ports",
+                      "Print the addresses a local node bound "
+                      "(DIR/ports.json); no server is asked",
+                      command_kind::ports, out);
+  cmd->add_option("--data-dir", out.ports.data_dir,
+                  "the node's data dir (default ./data/node-a)");
+  cmd->add_option("--key", out.ports.key, "print only this address, e.g. http");
+  cmd->footer(
+    examples("  bsmctl --url \"http://$(bsmctl ports --key http)\" health\n"));
+}
+
+struct action_text {
+  const char* name;
+  const char* what;
+};
+
+// `list`, a set-like and a remove-like action that names its target, as
+// users and keys have them; returns the set-like one for its options.
+CLI::App* add_admin_actions(CLI::App& group, admin_action& action,
+                            std::string& name, action_text list,
+                            action_text set, action_text remove,
+                            const char* name_what) {
+  group.add_subcommand(list.name, list.what)->callback([&action] {
+    action = admin_action::list;
+  });
+  auto* setter = group.add_subcommand(set.name, set.what);
+  setter->callback([&action] { action = admin_action::set; });
+  auto* remover = group.add_subcommand(remove.name, remove.what);
+  remover->callback([&action] { action = admin_action::remove; });
+  for (auto* sub : {setter, remover})
+    sub->add_option("name", name, name_what);
+  return setter;
+}
+
+void add_auth(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  auto* login = command(
+    app, "login",
+    "Read USER's password from stdin (one line, not echoed on a terminal), "
+    "POST /v1/auth/token and print the access token. Stores nothing on "
+    "disk.",
+    command_kind::login, out);
+  // Every word, so a password given as one is refused with a hint.
+  login->add_option("user", raw.login_words, "the user to log in as");
+  login->add_flag("--api-key", out.login.api_key,
+                  "stdin holds an API key instead of USER's password");
+  login->footer(
+    examples("  export BSM_TOKEN=$(bsmctl login alice < pwfile)\n"
+             "  export BSM_TOKEN=$(bsmctl login --api-key < keyfile)\n"));
+
+  auto& users = out.users;
+  auto* u = command(app, "users", "Manage users (GET/PUT/DELETE /v1/users)",
+                    command_kind::users, out);
+  auto* set = add_admin_actions(
+    *u, users.action, users.name, {"list", "list the users"},
+    {"set", "create or replace a user; the password is read from stdin (one "
+            "line, 8 to 1024 bytes)"},
+    {"delete", "delete a user and its API keys"}, "the user");
+  set->add_option("--role", users.roles, "a role (repeatable, at least one)")
+    ->allow_extra_args(false);
+  u->footer(examples("  bsmctl users set alice --role admin < pwfile\n"
+                     "  bsmctl users list -o table\n"));
+
+  auto& keys = out.keys;
+  auto* k = command(app, "keys", "Manage API keys (/v1/api-keys)",
+                    command_kind::keys, out);
+  auto* create = add_admin_actions(
+    *k, keys.action, keys.name, {"list", "list the API keys"},
+    {"create", "create a key; prints it (shown only this once)"},
+    {"revoke", "revoke a key by its id"},
+    "the key's name (create), id (revoke)");
+  create->add_option("--role", keys.roles, "a role (repeatable, at least one)")
+    ->allow_extra_args(false);
+  create->add_option("--principal", keys.principal,
+                     "whose key it is (default: the caller)");
+  create->add_option("--expires-in-s", raw.expires_in_s,
+                     "lifetime in seconds (default: none)");
+  k->footer(
+    examples("  bsmctl keys create ci --role reader --expires-in-s 86400\n"
+             "  bsmctl keys revoke k_1234\n"));
+}
+
+void add_cluster(CLI::App& app, bsmctl_args& out) {
+  auto& cluster = out.cluster;
+  auto* cmd = command(app, "cluster",
+                      "Show the cluster's members as this node sees them "
+                      "(GET /v1/cluster)",
+                      command_kind::cluster, out);
+  cmd->add_subcommand("members", "the same view (the default)");
+  auto* leave = cmd->add_subcommand(
+    "leave", "decommission NODE: it hands its agents' state to their next "
+             "owners, then leaves for good");
+  leave->callback([&cluster] { cluster.leave = true; });
+  leave->add_option("node", cluster.node, "the node that leaves");
+  leave->add_flag("--wait", cluster.wait,
+                  "poll GET /v1/cluster until NODE is left (at most 10 "
+                  "minutes)");
+  cmd->footer(examples("  bsmctl cluster -o table\n"
+                       "  bsmctl cluster leave node-b --wait\n"));
+}
+
+void add_agents(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  auto& agents = out.agents;
+  auto* cmd = command(app, "agents", "List, show and chat with agents",
+                      command_kind::agents, out);
+  cmd->add_subcommand("list", "the agents (GET /v1/agents)")
+    ->callback([&agents] { agents.action = agents_action::list; });
+  auto* show = cmd->add_subcommand("show", "one agent (GET /v1/agents/NAME)");
+  show->callback([&agents] { agents.action = agents_action::show; });
+  show->add_option("name", agents.name, "the agent");
+  auto* chat = cmd->add_subcommand(
+    "chat", "one turn (POST /v1/agents/NAME/chat): prints the output and "
+            "the session id");
+  chat->callback([&agents] { agents.action = agents_action::chat; });
+  chat->add_option("name", agents.name, "the agent");
+  chat->add_option("input", raw.chat_input,
+                   "what to say; - or none reads all of stdin");
+  chat->add_option("--session", agents.session,
+                   "continue this session (default: a new one)");
+  cmd->footer(examples(
+    "  bsmctl agents list -o table\n"
+    "  bsmctl agents chat assistant 'What is 6*7?'\n"
+    "  bsmctl agents chat assistant 'And doubled?' --session SESSION_ID\n"
+    "  echo 'Hello' | bsmctl agents chat assistant -\n"));
+}
+
+void add_sessions(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  auto& sessions = out.sessions;
+  auto* cmd = command(app, "sessions", "An agent's sessions and their turns",
+                      command_kind::sessions, out);
+  auto* list = cmd->add_subcommand(
+    "list", "the agent's sessions (GET /v1/agents/AGENT/sessions)");
+  list->add_option("agent", sessions.agent, "the agent");
+  list->add_option("--after", sessions.after, "the page after this session id");
+  auto* show = cmd->add_subcommand(
+    "show", "one session's turns (GET /v1/agents/AGENT/sessions/ID)");
+  show->callback([&sessions] { sessions.show = true; });
+  show->add_option("agent", sessions.agent, "the agent");
+  show->add_option("id", sessions.id, "the session id");
+  show->add_option("--after", sessions.after,
+                   "the turns after this turn number");
+  for (auto* sub : {list, show})
+    sub->add_option("--limit", raw.limit, "page size (server default 20)");
+  cmd->footer(examples("  bsmctl sessions list assistant -o table\n"
+                       "  bsmctl sessions show assistant SESSION_ID\n"
+                       "  bsmctl sessions show assistant SESSION_ID --limit 10 "
+                       "--after 10\n"));
+}
+
+void add_meta(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  auto* help = command(app, "help", "Show the help of bsmctl or of a command",
+                       command_kind::help, out);
+  help->add_option("command", raw.help_words, "the command's words");
+  help->footer(examples("  bsmctl help agents chat\n"));
+  auto* completion
+    = command(app, "completion", "Print a shell completion script",
+              command_kind::completion, out);
+  completion->add_option("shell", raw.shell, "the shell: bash")->required();
+  completion->footer(examples("  source <(bsmctl completion bash)\n"
+                              "  bsmctl completion bash > "
+                              "/etc/bash_completion.d/bsmctl\n"));
+}
+
+std::string root_footer() {
+  return "\nEnvironment:\n"
+         "  BSM_URL    the node when --url is not given\n"
+         "  BSM_TOKEN  the token when --token is not given\n"
+         "\nExit codes:\n"
+         + exit_code_table()
+         + examples(
+           "  export BSM_URL=http://$(bsmctl ports --key http)\n"
+           "  bsmctl agents chat assistant 'What is 6*7?'\n"
+           "  bsmctl send node_info PingRequest '{\"sequence\":\"7\"}' --ask\n"
+           "  bsmctl send --batch < messages.jsonl\n"
+           "  bsmctl events 'supervision.#' --count 1 --timeout 10s\n"
+           "\n`bsmctl help COMMAND` or `bsmctl COMMAND --help` for more.\n");
+}
+
+} // namespace
+
+std::unique_ptr<CLI::App> make_command_line(bsmctl_args& out, raw_words& raw) {
+  auto app = std::make_unique<CLI::App>(
+    "The command line for people and scripts against a BSM-AgentOS node's "
+    "HTTP bridge.",
+    "bsmctl");
+  // Global options also after the command: subcommands pass what they do
+  // not know up (set before adding them: they inherit it).
+  app->fallthrough();
+  app->require_subcommand(0, 1);
+  auto& global = out.global;
+  app->add_option("--url", global.url,
+                  "the node (default: $BSM_URL, then http://127.0.0.1:8080)");
+  app->add_option("--token", global.token,
+                  "sends Authorization: Bearer TOKEN (default: $BSM_TOKEN)");
+  app->add_option("--cacert", global.cacert,
+                  "PEM CA certificates to check an https:// node with "
+                  "(default: the system's)");
+  app->add_option("-o,--output", raw.output,
+                  "table, json or yaml (default: table on a terminal, JSON "
+                  "when piped: one compact document per line)");
+  app->add_flag("--version", raw.version, "print the version");
+  add_send(*app, out, raw);
+  add_listings(*app, out);
+  add_events(*app, out, raw);
+  add_ports(*app, out);
+  add_auth(*app, out, raw);
+  add_cluster(*app, out);
+  add_agents(*app, out, raw);
+  add_sessions(*app, out, raw);
+  add_meta(*app, out, raw);
+  app->footer(root_footer());
+  // An action's help shows its command's examples too.
+  for (auto* group : app->get_subcommands({}))
+    for (auto* action : group->get_subcommands({}))
+      action->footer(group->get_footer());
+  return app;
+}
+
+std::optional<std::string> command_help(const CLI::App& app,
+                                        const std::vector<std::string>& words) {
+  const CLI::App* at = &app;
+  std::string path = app.get_name();
+  for (const auto& word : words) {
+    const CLI::App* next = nullptr;
+    for (const auto* sub : at->get_subcommands({}))
+      if (sub->get_name() == word)
+        next = sub;
+    if (next == nullptr)
+      return std::nullopt;
+    at = next;
+    path += " " + word;
+  }
+  // Not App::help(): that shows the help of what was parsed instead.
+  return at->get_formatter()->make_help(at, path, CLI::AppFormatMode::Normal);
+}
+
+} // namespace bsm::ctl
