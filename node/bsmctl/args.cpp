@@ -194,6 +194,22 @@ caf::error finish_sessions(const CLI::App& cmd, sessions_args& sessions,
   return take_number(raw.limit, "--limit", sessions.limit);
 }
 
+caf::error finish_deadletters(const CLI::App& cmd, deadletters_args& letters,
+                              const raw_words& raw) {
+  if (cmd.get_subcommands().empty())
+    return usage_error("deadletters needs list, retry ID, delete ID or purge "
+                       "ACTOR");
+  switch (letters.action) {
+    case deadletters_action::list:
+      return take_number(raw.limit, "--limit", letters.limit);
+    case deadletters_action::purge:
+      return need(!letters.actor.empty(),
+                  "deadletters purge needs a non-empty ACTOR");
+    default:
+      return need(!letters.id.empty(), "deadletters needs a non-empty ID");
+  }
+}
+
 caf::error finish_events(events_args& events, const raw_words& raw) {
   if (events.pattern.empty())
     return usage_error("events needs a non-empty PATTERN");
@@ -236,6 +252,8 @@ caf::error finish_command(const CLI::App& app, bsmctl_args& out,
       return finish_agents(sub("agents"), out.agents, raw);
     case command_kind::sessions:
       return finish_sessions(sub("sessions"), out.sessions, raw);
+    case command_kind::deadletters:
+      return finish_deadletters(sub("deadletters"), out.deadletters, raw);
     case command_kind::cluster:
       if (out.cluster.leave && out.cluster.node.empty())
         return usage_error("cluster leave needs a NODE");

@@ -69,6 +69,7 @@ enum class command_kind {
   cluster,
   agents,
   sessions,
+  deadletters,
   reload,
   completion,
 };
@@ -173,6 +174,22 @@ struct sessions_args {
   std::string after;
 };
 
+/// `deadletters list [--actor A] [--limit N] [--after ID] | retry ID |
+/// delete ID | purge ACTOR`.
+enum class deadletters_action { list, retry, remove, purge };
+
+struct deadletters_args {
+  deadletters_action action = deadletters_action::list;
+  /// A letter's id (retry, delete).
+  std::string id;
+  /// list: only this actor's; purge: the actor to purge.
+  std::string actor;
+  /// The page size. Default: the server's (100).
+  std::optional<uint64_t> limit;
+  /// Start after this letter id.
+  std::string after;
+};
+
 struct bsmctl_args {
   global_options global;
   command_kind command = command_kind::help;
@@ -187,6 +204,7 @@ struct bsmctl_args {
   cluster_args cluster;
   agents_args agents;
   sessions_args sessions;
+  deadletters_args deadletters;
 };
 
 /// Parses `args` (without argv[0]). Errors: `invalid_argument`, with a

@@ -242,6 +242,41 @@ void add_sessions(CLI::App& app, bsmctl_args& out, raw_words& raw) {
                        "--after 10\n"));
 }
 
+void add_deadletters(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  using action = deadletters_action;
+  auto& letters = out.deadletters;
+  auto* cmd = command(app, "deadletters",
+                      "Messages that could not be delivered, kept by this "
+                      "node: list, retry, delete, purge",
+                      command_kind::deadletters, out);
+  auto* list = cmd->add_subcommand(
+    "list", "this node's dead letters (GET /v1/deadletters)");
+  list->callback([&letters] { letters.action = action::list; });
+  list->add_option("--actor", letters.actor, "only this actor's");
+  list->add_option("--limit", raw.limit, "page size (server default 100)");
+  list->add_option("--after", letters.after, "the page after this letter id");
+  auto* retry = cmd->add_subcommand(
+    "retry", "put a letter back into its actor's durable mailbox, once "
+             "(POST /v1/deadletters/ID/retry)");
+  retry->callback([&letters] { letters.action = action::retry; });
+  retry->add_option("id", letters.id, "the letter's id");
+  auto* remove = cmd->add_subcommand(
+    "delete", "delete a letter (DELETE /v1/deadletters/ID)");
+  remove->callback([&letters] { letters.action = action::remove; });
+  remove->add_option("id", letters.id, "the letter's id");
+  auto* purge = cmd->add_subcommand(
+    "purge", "delete every letter of ACTOR (DELETE /v1/deadletters?actor=)");
+  purge->callback([&letters] { letters.action = action::purge; });
+  purge->add_option("actor", letters.actor, "the actor");
+  cmd->footer(examples("  bsmctl deadletters list --actor agents/legal -o "
+                       "table
+"
+                       "  bsmctl deadletters retry agents~legal~42
+"
+                       "  bsmctl deadletters purge agents/legal
+"));
+}
+
 void add_meta(CLI::App& app, bsmctl_args& out, raw_words& raw) {
   auto* help = command(app, "help", "Show the help of bsmctl or of a command",
                        command_kind::help, out);
@@ -302,6 +337,7 @@ std::unique_ptr<CLI::App> make_command_line(bsmctl_args& out, raw_words& raw) {
   add_cluster(*app, out);
   add_agents(*app, out, raw);
   add_sessions(*app, out, raw);
+  add_deadletters(*app, out, raw);
   add_meta(*app, out, raw);
   app->footer(root_footer());
   // An action's help shows its command's examples too.
