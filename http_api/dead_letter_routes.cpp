@@ -55,7 +55,7 @@ authorized_id(http_bridge_pointer self, ex_ptr ex) {
 
 // Appends the letter's envelope to its mailbox again, through the router.
 void resend(http_bridge_pointer self, ex_ptr ex, v1::DeadLetterEntry& entry,
-            uint64_t seq) {
+            const std::string& target, uint64_t seq) {
   auto& letter = *entry.mutable_letter();
   if (letter.reason() == v1::DEAD_LETTER_REASON_CORRUPT
       || letter.envelope().type_name().empty())
@@ -65,6 +65,10 @@ void resend(http_bridge_pointer self, ex_ptr ex, v1::DeadLetterEntry& entry,
                         + "' is damaged and cannot be delivered"));
   v1::SendRequest req;
   *req.mutable_envelope() = std::move(*letter.mutable_envelope());
+  // A local mailbox's envelopes leave their target to the mailbox: the
+  // letter's id names it.
+  if (req.envelope().target().empty())
+    req.mutable_envelope()->set_target(target);
   req.set_retried_dead_letter(seq);
   ask_router(self, ex, std::move(req), [ex](v1::SendResponse& resp) {
     nlohmann::json body{{"message_id", resp.message_id()}, {"durable", true}};
@@ -97,8 +101,8 @@ void retry_dead_letter(http_bridge_pointer self, ex_ptr ex) {
   v1::DeadLetterGetRequest req;
   req.set_id(ex->param("id"));
   ask_router(self, ex, std::move(req),
-             [self, ex, seq = id->second](v1::DeadLetterEntry& entry) {
-               resend(self, ex, entry, seq);
+             [self, ex, id = *id](v1::DeadLetterEntry& entry) {
+               resend(self, ex, entry, id.first, id.second);
              });
 }
 
