@@ -151,7 +151,8 @@ std::shared_ptr<const http_routes> make_http_routes() {
         .param("after", "integer", "the turns read so far"));
   add(verb::post, "/v1/agents/{name}/chat",
       counted(limit::chat, by_actor("agents:{name}:chat", h::chat)),
-      doc("One turn of a chat with an agent")
+      doc("One turn of a chat with an agent (Accept: text/event-stream "
+          "streams its steps)")
         .takes("ChatRequest")
         .returns("ChatReply")
         .fails({409, 422, 504}));

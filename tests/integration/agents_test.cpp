@@ -624,9 +624,10 @@ TEST_F(Agents, TheLocalProviderStreamsWordSizedDeltas) {
   // A word and the whitespace after it.
   for (const auto& piece : pieces) {
     auto space = piece.find_first_of(" \n\t");
-    if (space != std::string::npos)
+    if (space != std::string::npos) {
       EXPECT_EQ(piece.find_first_not_of(" \n\t", space), std::string::npos)
         << piece;
+    }
   }
   EXPECT_EQ(pieces.front().rfind("(local", 0), 0u) << pieces.front();
 }

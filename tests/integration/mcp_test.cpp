@@ -714,10 +714,10 @@ TEST_F(McpToolHostRecovery, AListThatWaitsForARestartingServerGetsItsTools) {
     .receive([&](bsm::v1::ToolListResponse& x) { waited = std::move(x); },
              [&](caf::error& err) { waited = std::move(err); });
   ASSERT_TRUE(waited) << bsm::render(waited.error());
-  std::set<std::string> names;
+  std::set<std::string> listed;
   for (const auto& tool : waited->tools())
-    names.insert(tool.name());
-  EXPECT_EQ(names.count("scripted__echo"), 1u);
+    listed.insert(tool.name());
+  EXPECT_EQ(listed.count("scripted__echo"), 1u);
   EXPECT_TRUE(waited->pending_servers().empty());
 }
 

@@ -390,8 +390,13 @@ TEST_F(ModelProviderActor, AnswersLocalRequestsInline) {
     .receive([&](bsm::v1::ModelResponse& x) { streamed = std::move(x); },
              [&](caf::error& err) { streamed = std::move(err); });
   ASSERT_TRUE(streamed);
-  EXPECT_EQ(deltas_of(sink, 1),
-            std::vector<std::string>{streamed->message().content()});
+  // A word at a time, in order, the whole content.
+  const auto& content = streamed->message().content();
+  std::vector<std::string> words;
+  for (auto piece : models::word_pieces(content))
+    words.emplace_back(piece);
+  ASSERT_GT(words.size(), 1u);
+  EXPECT_EQ(deltas_of(sink, words.size()), words);
   EXPECT_EQ(count("local", "ok"), 2u);
   EXPECT_EQ(up.requests(), 0u);
 }
