@@ -227,6 +227,30 @@ protected:
     return doc["steps"][0];
   }
 
+  // POSTs `body` to `target` on a connection of its own and reads the
+  // answer's head, which must be a 200 event stream: the connection, its
+  // body still to read. Null after a failure (recorded).
+  std::unique_ptr<bsm::test::http_connection>
+  open_stream(const std::string& target, const json& body,
+              bsm::test::header_list headers = {}) {
+    headers.emplace_back("Content-Type", "application/json");
+    auto conn = std::make_unique<bsm::test::http_connection>(port());
+    if (!conn->connected()
+        || !conn->send(
+          bsm::test::make_request("POST", target, headers, body.dump()))) {
+      ADD_FAILURE() << conn->error();
+      return nullptr;
+    }
+    auto head = conn->read_head(30s);
+    if (!head || head->status != 200
+        || head->header("Content-Type").rfind("text/event-stream", 0) != 0) {
+      ADD_FAILURE() << "no event stream: " << conn->error() << " "
+                    << (head ? std::to_string(head->status) : "");
+      return nullptr;
+    }
+    return conn;
+  }
+
   // narrow's bsm_agent_capability_denied_total of `kind`, if counted.
   std::optional<double> denials(const std::string& kind) const {
     return metric(port(), R"(bsm_agent_capability_denied_total{agent="narrow",)"
@@ -427,15 +451,9 @@ TEST_F(AgentLoop, AStreamedChatCarriesTheUpstreamDeltasInOrder) {
   json body{{"model", "main"},
             {"messages", {{{"role", "user"}, {"content", "count to three"}}}},
             {"stream", true}};
-  bsm::test::http_connection conn{port()};
-  ASSERT_TRUE(conn.connected()) << conn.error();
-  ASSERT_TRUE(conn.send(bsm::test::make_request(
-    "POST", "/v1/chat/completions", {{"Content-Type", "application/json"}},
-    body.dump())));
-  auto head = conn.read_head(5s);
-  ASSERT_TRUE(head) << conn.error();
-  ASSERT_EQ(head->status, 200);
-  EXPECT_EQ(head->header("Content-Type").rfind("text/event-stream", 0), 0u);
+  auto stream = open_stream("/v1/chat/completions", body);
+  ASSERT_TRUE(stream);
+  auto& conn = *stream;
   ASSERT_TRUE(conn.read_until("0\r\n\r\n", 10s)) << conn.buffered();
   auto events = sse_data(dechunk(conn.buffered()));
   ASSERT_FALSE(events.empty()) << conn.buffered();
@@ -472,14 +490,9 @@ TEST_F(AgentLoop, AStreamedChatRelaysADeltaBeforeTheUpstreamSendsTheNext) {
   json body{{"model", "main"},
             {"messages", {{{"role", "user"}, {"content", "go"}}}},
             {"stream", true}};
-  bsm::test::http_connection conn{port()};
-  ASSERT_TRUE(conn.connected()) << conn.error();
-  ASSERT_TRUE(conn.send(bsm::test::make_request(
-    "POST", "/v1/chat/completions", {{"Content-Type", "application/json"}},
-    body.dump())));
-  auto head = conn.read_head(30s);
-  ASSERT_TRUE(head) << conn.error();
-  ASSERT_EQ(head->status, 200);
+  auto stream = open_stream("/v1/chat/completions", body);
+  ASSERT_TRUE(stream);
+  auto& conn = *stream;
   ASSERT_TRUE(conn.read_until("first ", 30s)) << conn.buffered();
   EXPECT_EQ(conn.buffered().find("second"), std::string::npos);
   up_.release();
@@ -505,16 +518,11 @@ TEST_F(AgentLoop, AnAgentChatStreamsItsStepsAndDeltas) {
                chunk({{"content", "Stored "}}), chunk({{"content", "it."}}),
                chunk(json::object(), "stop"), "[DONE]"}));
   ASSERT_NO_FATAL_FAILURE(start());
-  bsm::test::http_connection conn{port()};
-  ASSERT_TRUE(conn.connected()) << conn.error();
-  ASSERT_TRUE(conn.send(bsm::test::make_request(
-    "POST", "/v1/agents/main/chat",
-    {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}},
-    json{{"input", "remember owner is bob"}}.dump())));
-  auto head = conn.read_head(30s);
-  ASSERT_TRUE(head) << conn.error();
-  ASSERT_EQ(head->status, 200);
-  EXPECT_EQ(head->header("Content-Type").rfind("text/event-stream", 0), 0u);
+  auto stream
+    = open_stream("/v1/agents/main/chat", {{"input", "remember owner is bob"}},
+                  {{"Accept", "text/event-stream"}});
+  ASSERT_TRUE(stream);
+  auto& conn = *stream;
   ASSERT_TRUE(conn.read_until("0\r\n\r\n", 30s)) << conn.buffered();
   std::vector<std::string> names;
   std::vector<json> data;
