@@ -269,12 +269,9 @@ void add_deadletters(CLI::App& app, bsmctl_args& out, raw_words& raw) {
   purge->callback([&letters] { letters.action = action::purge; });
   purge->add_option("actor", letters.actor, "the actor");
   cmd->footer(examples("  bsmctl deadletters list --actor agents/legal -o "
-                       "table
-"
-                       "  bsmctl deadletters retry agents~legal~42
-"
-                       "  bsmctl deadletters purge agents/legal
-"));
+                       "table\n"
+                       "  bsmctl deadletters retry agents~legal~42\n"
+                       "  bsmctl deadletters purge agents/legal\n"));
 }
 
 void add_meta(CLI::App& app, bsmctl_args& out, raw_words& raw) {
