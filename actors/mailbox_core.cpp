@@ -241,9 +241,9 @@ caf::result<v1::SendResponse> mailbox_core::send(v1::SendRequest& req) {
   envelope.set_attempt(0);
   envelope.clear_first_error();
   if (req.has_retried_dead_letter())
-    // A second retry of the letter is a duplicate of the first: the same
-    // answer, nothing appended (a client's key never holds a control
-    // character).
+    // Two retries of the letter at once: the second is a duplicate of the
+    // first, the same answer and nothing appended (a client's key never
+    // holds a control character).
     envelope.set_idempotency_key("\x1f"
                                  "dead_letter/"
                                  + std::to_string(req.retried_dead_letter()));

@@ -136,7 +136,9 @@ TEST_F(DeadLetters, ActorsShowTheTypesTheyHandle) {
   auto res = get(port(), "/v1/actors");
   ASSERT_TRUE(res && res->status == 200) << describe(res);
   std::map<std::string, json> handles;
-  for (const auto& a : body_of(*res)["actors"])
+  // Kept: a range over a member of a temporary would dangle.
+  auto doc = body_of(*res);
+  for (const auto& a : doc["actors"])
     handles[a["name"].get<std::string>()] = a["handles"];
   EXPECT_EQ(handles["node_info"],
             json::array({"bsm.v1.PingRequest", "bsm.v1.NodeInfoRequest"}));
@@ -197,16 +199,16 @@ TEST_F(DeadLetters, AnUnhandledMessageIsADeadLetterLoggedNotPrinted) {
     << node_->proc().out();
 }
 
-TEST_F(DeadLetters, ARetryAppendsOnceAndASecondRetryGetsTheSameAnswer) {
+TEST_F(DeadLetters, ARetryAppendsOnceAndASecondRetryFindsNothing) {
   auto first = bury(1);
   ASSERT_EQ(first.size(), 1u);
   auto id = first[0]["id"].get<std::string>();
   auto retry = call(port(), "POST", "/v1/deadletters/" + id + "/retry");
   ASSERT_TRUE(retry && retry->status == 202) << describe(retry);
   EXPECT_EQ(body_of(*retry)["message_id"], first[0]["message_id"]);
-  auto again = call(port(), "POST", "/v1/deadletters/" + id + "/retry");
-  ASSERT_TRUE(again && again->status == 202) << describe(again);
-  EXPECT_EQ(body_of(*again)["message_id"], first[0]["message_id"]);
+  // Once: the letter is gone, so a second retry finds nothing.
+  EXPECT_TRUE(is_error(call(port(), "POST", "/v1/deadletters/" + id + "/retry"),
+                       404, "not_found"));
   // Delivered again, it dies again: one new letter, the old one gone.
   json now;
   ASSERT_TRUE(poll_until([&] {
