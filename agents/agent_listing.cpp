@@ -2,6 +2,7 @@
 
 #include "actors/interfaces.hpp"
 #include "agents/agent_definition.hpp"
+#include "agents/tools/builtin_tools.hpp"
 #include "agents/tools/tool_names.hpp"
 #include "protocols/enum_label.hpp"
 #include "runtime/error.hpp"
@@ -19,11 +20,8 @@ caf::expected<agent_entries> select_agents(const agent_catalog& catalog,
 
 std::string tool_source(const std::string& tool,
                         const std::vector<std::string>* hosted_tools) {
-  for (const char* builtin :
-       {knowledge_search_tool, memory_get_tool, memory_put_tool, ask_agent_tool,
-        current_time_tool})
-    if (tool == builtin)
-      return "builtin";
+  if (is_builtin_tool(tool))
+    return "builtin";
   auto parts = mcp::split_tool_name(tool);
   if (!parts || hosted_tools == nullptr)
     return "unresolved";

@@ -1,6 +1,6 @@
 #include "http_api/chat_format.hpp"
 
-#include "runtime/ascii.hpp"
+#include "http_api/json_body.hpp"
 
 namespace bsm::chat_format {
 
@@ -17,26 +17,25 @@ nlohmann::json step(const v1::ChatStep& x, bool with_result) {
   return result;
 }
 
+nlohmann::json usage(const v1::TokenUsage& x) {
+  return {{"prompt_tokens", x.prompt_tokens()},
+          {"completion_tokens", x.completion_tokens()},
+          {"total_tokens", x.total_tokens()}};
+}
+
 nlohmann::json answer(const v1::ChatReply& reply) {
   auto steps = nlohmann::json::array();
   for (const auto& x : reply.steps())
     steps.push_back(step(x));
-  return {{"agent", reply.agent()},
-          {"session_id", reply.session_id()},
-          {"output", reply.output()},
-          {"steps", std::move(steps)},
-          {"usage",
-           {{"prompt_tokens", reply.usage().prompt_tokens()},
-            {"completion_tokens", reply.usage().completion_tokens()},
-            {"total_tokens", reply.usage().total_tokens()}}},
-          {"finish_reason", reply.finish_reason()},
-          {"model", reply.model()}};
+  return {
+    {"agent", reply.agent()},        {"session_id", reply.session_id()},
+    {"output", reply.output()},      {"steps", std::move(steps)},
+    {"usage", usage(reply.usage())}, {"finish_reason", reply.finish_reason()},
+    {"model", reply.model()}};
 }
 
 bool wants_event_stream(std::string_view accept) {
-  auto types = ascii_lower(accept);
-  return types.find("text/event-stream") != std::string::npos
-         && types.find("application/json") == std::string::npos;
+  return http_handlers::asks_for_instead_of_json(accept, "text/event-stream");
 }
 
 std::string sse_event(const char* name, const nlohmann::json& data) {

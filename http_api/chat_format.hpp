@@ -24,6 +24,9 @@ namespace bsm::chat_format {
 /// "finish_reason","model"}.
 nlohmann::json answer(const v1::ChatReply& reply);
 
+/// {"prompt_tokens","completion_tokens","total_tokens"}.
+nlohmann::json usage(const v1::TokenUsage& x);
+
 /// One step: {"tool","arguments","result","is_error"} (arguments parsed
 /// when they are JSON); `with_result` false leaves out result and is_error.
 nlohmann::json step(const v1::ChatStep& x, bool with_result = true);

@@ -43,4 +43,10 @@ caf::expected<nlohmann::json> json_object_body(const http::request& req,
   return doc;
 }
 
+bool asks_for_instead_of_json(std::string_view accept, std::string_view type) {
+  auto types = ascii_lower(accept);
+  return types.find(type) != std::string::npos
+         && types.find("application/json") == std::string::npos;
+}
+
 } // namespace bsm::http_handlers

@@ -2,6 +2,8 @@
 
 // Reading a JSON object from a request body, with the bridge's limits.
 
+#include <string_view>
+
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
@@ -18,6 +20,10 @@ std::string media_type_of(boost::beast::string_view value);
 
 /// True if the request says its body is JSON (or says nothing).
 bool is_json_request(const http::request& req);
+
+/// True if an Accept header value asks for `type` (lowercase) and not for
+/// JSON: the routes that can answer both pick `type` then.
+bool asks_for_instead_of_json(std::string_view accept, std::string_view type);
 
 /// The body as a JSON object. Errors: invalid_argument for invalid JSON,
 /// another JSON type, or nesting deeper than `opts.max_json_depth`.

@@ -165,24 +165,29 @@ checked read_response_format(const json& body, v1::ResponseFormat& out) {
   return std::nullopt;
 }
 
+// The number fields of the settings: their range and setter.
+struct number_field {
+  const char* name;
+  double lo;
+  double hi;
+  void (v1::GenerationSettings::*set)(double);
+};
+
+constexpr number_field number_fields[] = {
+  {"temperature", 0, 2, &v1::GenerationSettings::set_temperature},
+  {"top_p", 0, 1, &v1::GenerationSettings::set_top_p},
+  {"presence_penalty", -2, 2, &v1::GenerationSettings::set_presence_penalty},
+  {"frequency_penalty", -2, 2, &v1::GenerationSettings::set_frequency_penalty},
+};
+
 checked read_generation(const json& body, v1::GenerationSettings& gen) {
-  std::optional<double> number;
-  if (auto err = read_number(body, "temperature", 0, 2, number))
-    return err;
-  if (number)
-    gen.set_temperature(*std::exchange(number, std::nullopt));
-  if (auto err = read_number(body, "top_p", 0, 1, number))
-    return err;
-  if (number)
-    gen.set_top_p(*std::exchange(number, std::nullopt));
-  if (auto err = read_number(body, "presence_penalty", -2, 2, number))
-    return err;
-  if (number)
-    gen.set_presence_penalty(*std::exchange(number, std::nullopt));
-  if (auto err = read_number(body, "frequency_penalty", -2, 2, number))
-    return err;
-  if (number)
-    gen.set_frequency_penalty(*std::exchange(number, std::nullopt));
+  for (const auto& field : number_fields) {
+    std::optional<double> number;
+    if (auto err = read_number(body, field.name, field.lo, field.hi, number))
+      return err;
+    if (number)
+      (gen.*field.set)(*number);
+  }
   constexpr int64_t max_u32 = std::numeric_limits<uint32_t>::max();
   std::optional<int64_t> integer;
   // max_completion_tokens replaced max_tokens; a client may send both.

@@ -76,9 +76,7 @@ nlohmann::json session_json(const std::string& session_id,
       calls.push_back(chat_format::step(step));
     nlohmann::json usage = nullptr;
     if (x.has_usage())
-      usage = {{"prompt_tokens", x.usage().prompt_tokens()},
-               {"completion_tokens", x.usage().completion_tokens()},
-               {"total_tokens", x.usage().total_tokens()}};
+      usage = chat_format::usage(x.usage());
     turns.push_back({{"role", x.role()},
                      {"content", x.content()},
                      {"tool_calls", std::move(calls)},

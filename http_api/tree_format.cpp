@@ -1,5 +1,6 @@
 #include "http_api/tree_format.hpp"
 
+#include "http_api/json_body.hpp"
 #include "protocols/enum_label.hpp"
 #include "runtime/ascii.hpp"
 
@@ -58,9 +59,7 @@ std::string tree_text(const v1::TreeNode& node) {
 }
 
 bool wants_text(std::string_view accept) {
-  auto types = ascii_lower(accept);
-  return types.find("text/plain") != std::string::npos
-         && types.find("application/json") == std::string::npos;
+  return asks_for_instead_of_json(accept, "text/plain");
 }
 
 } // namespace bsm::http_handlers

@@ -13,14 +13,6 @@ ordered_json list_of(const ordered_json& doc, const char* key) {
   return ordered_json::array();
 }
 
-// A table cell on one line: content may hold line breaks.
-std::string flat(std::string text) {
-  for (auto& c : text)
-    if (c == '\n' || c == '\r' || c == '\t')
-      c = ' ';
-  return text;
-}
-
 } // namespace
 
 std::string agents_table(const ordered_json& doc) {
@@ -52,7 +44,7 @@ std::string chat_event_text(const std::string& event,
   if (event == "tool_result")
     return "[" + text_of(data, "tool")
            + (data.value("is_error", false) ? " failed: " : ": ")
-           + flat(text_of(data, "result", "")) + "]\n";
+           + single_line(text_of(data, "result", "")) + "]\n";
   if (event == "done")
     return "\nsession: " + text_of(data, "session_id") + '\n';
   return {};
@@ -71,7 +63,7 @@ std::string turns_table(const ordered_json& doc) {
   std::vector<std::vector<std::string>> rows{{"TIME", "ROLE", "CONTENT"}};
   for (const auto& turn : list_of(doc, "turns"))
     rows.push_back({text_of(turn, "time"), text_of(turn, "role"),
-                    flat(text_of(turn, "content", ""))});
+                    single_line(text_of(turn, "content", ""))});
   return format_table(rows);
 }
 

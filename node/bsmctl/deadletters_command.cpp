@@ -6,13 +6,6 @@ namespace bsm::ctl {
 
 namespace {
 
-std::string flat_text(std::string text) {
-  for (auto& c : text)
-    if (c == '\n' || c == '\r' || c == '\t')
-      c = ' ';
-  return text;
-}
-
 std::string list_path(const deadletters_args& args) {
   std::string query;
   auto add = [&query](const char* key, const std::string& value) {
@@ -39,7 +32,7 @@ std::string deadletters_table(const ordered_json& doc) {
       rows.push_back({text_of(x, "id"), text_of(x, "actor"), text_of(x, "type"),
                       text_of(x, "reason"), text_of(x, "attempts"),
                       text_of(x, "time"),
-                      flat_text(text_of(x, "last_error", ""))});
+                      single_line(text_of(x, "last_error", ""))});
   return format_table(rows);
 }
 

@@ -30,6 +30,13 @@ std::string one_line(const std::string& body) {
   return text;
 }
 
+std::string single_line(std::string text) {
+  for (auto& c : text)
+    if (c == '\n' || c == '\r' || c == '\t')
+      c = ' ';
+  return text;
+}
+
 std::string text_of(const ordered_json& doc, const char* key,
                     const std::string& fallback) {
   if (!doc.is_object())

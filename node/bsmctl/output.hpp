@@ -25,6 +25,9 @@ std::optional<ordered_json> parse_body(const std::string& body);
 /// breaks replaced by spaces.
 std::string one_line(const std::string& body);
 
+/// Text for a table cell on one line: line breaks and tabs become spaces.
+std::string single_line(std::string text);
+
 /// A value for a table cell: strings without quotes, the rest as JSON.
 std::string cell(const ordered_json& value);
 

@@ -2055,6 +2055,7 @@ public:
       for (int seq = 0; !stop_; ++seq) {
         send_chat(port, agents[seq % agents.size()], seq);
         send_put(port, partitions[seq % partitions.size()], seq);
+        // Paces the load (no assertion waits on it).
         std::this_thread::sleep_for(10ms);
       }
     }};
