@@ -168,9 +168,11 @@ caf::result<v1::LinkAck> append_batch(cluster_ingress_pointer self,
   return out->promise;
 }
 
+// `sink`, when valid, follows the decoded message (a streamed ask).
 caf::result<v1::RemoteAskResponse> ask_local(cluster_ingress_pointer self,
                                              const cluster_ingress_env& env,
-                                             v1::RemoteAskRequest& req) {
+                                             v1::RemoteAskRequest& req,
+                                             const caf::actor& sink = {}) {
   if (!accepted(env, req.from_node(), req.from_incarnation()))
     return not_a_member(req.from_node(), req.from_incarnation());
   const auto& envelope = req.envelope();
@@ -203,6 +205,8 @@ caf::result<v1::RemoteAskResponse> ask_local(cluster_ingress_pointer self,
       asks->finish();
   };
   auto rp = self->make_response_promise<v1::RemoteAskResponse>();
+  if (sink)
+    *msg += caf::make_message(sink);
   auto handle = self->request(*target, left, std::move(*msg));
   self->add_multiplexed_response_handler(
     handle.id(),
@@ -279,6 +283,10 @@ cluster_ingress(cluster_ingress_pointer self, cluster_ingress_env env) {
     [self,
      env](v1::RemoteAskRequest& req) -> caf::result<v1::RemoteAskResponse> {
       return ask_local(self, env, req);
+    },
+    [self, env](v1::RemoteAskRequest& req,
+                caf::actor& sink) -> caf::result<v1::RemoteAskResponse> {
+      return ask_local(self, env, req, sink);
     },
     [env](v1::RemoteTell& tell) { tell_local(env, tell); },
   };

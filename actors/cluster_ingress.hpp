@@ -9,7 +9,9 @@
 //   order (each entry deduplicated by its idempotency key, or its id), and
 //   acknowledged up to the last one that is durable here;
 // - asks and tells to local actors on behalf of other nodes; asks are
-//   refused once the node stops (runtime/cluster/ask_drain.hpp).
+//   refused once the node stops (runtime/cluster/ask_drain.hpp). A
+//   streamed ask carries the asking node's sink, which the local actor
+//   gets with the message: a remote agent's deltas cross as they come.
 // Anything from a node that is not a live member at that incarnation is
 // refused, so a node that was declared down cannot act on what it held
 // before it rejoins. Stateless; the node owns it for its whole life, so the

@@ -80,6 +80,11 @@ using cluster_ingress_actor = caf::typed_actor<
   caf::replies_to<v1::LinkBatch>::with<v1::LinkAck>,
   /// A request to a local actor on behalf of another node.
   caf::replies_to<v1::RemoteAskRequest>::with<v1::RemoteAskResponse>,
+  /// The same, streamed: the local actor gets the sink (an actor of the
+  /// asking node) after the message, so its deltas (v1::ChatDelta) go
+  /// straight back over the cluster port, before the answer.
+  caf::replies_to<v1::RemoteAskRequest,
+                  caf::actor>::with<v1::RemoteAskResponse>,
   /// A non-durable tell to a local actor from another node.
   caf::reacts_to<v1::RemoteTell>>;
 

@@ -193,4 +193,43 @@ void ask_agent_anywhere(Self* self, const remote_call_env& env,
     on_error, deadlines);
 }
 
+/// A streamed turn of the agent `req.agent()` on the node `route` names
+/// (as route_call found it): the agent sends v1::ChatDelta to `sink` as the
+/// answer is produced, across the cluster port when it lives elsewhere
+/// (the sink travels as an actor handle), then `on_reply` gets its
+/// ChatReply; exactly one of the handlers runs, in `self`'s context.
+template <class Self, class OnReply>
+void ask_agent_streamed(Self* self, const remote_call_env& env,
+                        const call_route& route, v1::ChatRequest req,
+                        caf::actor sink, std::chrono::milliseconds timeout,
+                        OnReply on_reply, error_handler on_error) {
+  if (route.local) {
+    self
+      ->request(caf::actor_cast<agent_actor>(route.local), timeout,
+                std::move(req), std::move(sink))
+      .then([on_reply](v1::ChatReply& reply) { on_reply(reply); },
+            [on_error](caf::error& err) { on_error(std::move(err)); });
+    return;
+  }
+  auto path = agent_path(req.agent());
+  auto ask
+    = make_remote_ask(env, path, caf::make_message(std::move(req)), timeout);
+  if (!ask)
+    return on_error(ask.error());
+  auto decoded = [on_reply, on_error](v1::RemoteAskResponse& resp) {
+    if (resp.reply().type_name() != v1::ChatReply::descriptor()->full_name())
+      return on_error(
+        make_error(errc::internal, "the agent answered with another type"));
+    v1::ChatReply reply;
+    if (!reply.ParseFromString(resp.reply().payload()))
+      return on_error(
+        make_error(errc::internal, "the agent's answer does not decode"));
+    on_reply(reply);
+  };
+  self
+    ->request(caf::actor_cast<cluster_ingress_actor>(route.remote), timeout,
+              std::move(*ask), std::move(sink))
+    .then(decoded, detail::remote_failure(route.node, on_error));
+}
+
 } // namespace bsm

@@ -104,9 +104,8 @@ void stream_chat(http_bridge_pointer self, ex_ptr ex, v1::ChatRequest req) {
     return http::respond_error(*ex, route.error());
   chat_stream_options opts{agent_step_events(), env.opts.max_ask_timeout,
                            env.call_env()};
-  self->system().spawn(chat_stream, ex,
-                       caf::actor_cast<agent_actor>(route->local),
-                       std::move(req), std::move(opts));
+  self->system().spawn(chat_stream, ex, std::move(*route), std::move(req),
+                       std::move(opts));
 }
 
 } // namespace

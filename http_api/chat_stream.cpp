@@ -24,7 +24,7 @@ void chat_stream_state::fail(const caf::error& err) {
 }
 
 caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
-                          http::exchange_ptr ex, agent_actor agent,
+                          http::exchange_ptr ex, call_route route,
                           v1::ChatRequest req, chat_stream_options opts) {
   auto& st = self->state;
   st.ex = ex;
@@ -42,33 +42,17 @@ caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
   head.set("X-Accel-Buffering", "no");
   ex->open_stream(std::move(head));
   st.write(st.opts.format->opening(req.turn_id()));
-  if (!agent) {
-    ask_agent_anywhere(
-      self, st.opts.remote, std::move(req), st.opts.timeout,
-      [self](const v1::ChatReply& reply) {
-        self->state.finish(reply);
-        self->quit();
-      },
-      [self](caf::error err) {
-        self->state.fail(err);
-        self->quit();
-      });
-    return {
-      [](const v1::ChatDelta&) {},
-    };
-  }
-  self
-    ->request(agent, st.opts.timeout, std::move(req),
-              caf::actor_cast<caf::actor>(self))
-    .then(
-      [self](v1::ChatReply& reply) {
-        self->state.finish(reply);
-        self->quit();
-      },
-      [self](caf::error& err) {
-        self->state.fail(err);
-        self->quit();
-      });
+  ask_agent_streamed(
+    self, st.opts.remote, route, std::move(req),
+    caf::actor_cast<caf::actor>(self), st.opts.timeout,
+    [self](const v1::ChatReply& reply) {
+      self->state.finish(reply);
+      self->quit();
+    },
+    [self](caf::error err) {
+      self->state.fail(err);
+      self->quit();
+    });
   return {
     [self](const v1::ChatDelta& delta) {
       if (!self->state.write(self->state.opts.format->piece(delta)))

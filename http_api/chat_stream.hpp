@@ -7,8 +7,8 @@
 // (stream_formats.hpp), then the end of the turn. An error after the
 // stream opened is an error event. The client leaving stops it; the turn
 // itself runs to its end (its effects are not undone). An agent that lives
-// on another node is asked through the cluster without deltas: its whole
-// answer is written when the turn ends.
+// on another node streams the same way: its deltas cross the cluster port
+// to this actor as they are produced.
 
 #include <memory>
 #include <string>
@@ -27,7 +27,7 @@ struct chat_stream_options {
   /// Shared: spawn arguments are copied.
   std::shared_ptr<stream_format> format;
   std::chrono::milliseconds timeout{0};
-  /// For an agent on another node (`agent` invalid): asked by path.
+  /// For an agent on another node: asked through its cluster port.
   remote_call_env remote;
 };
 
@@ -43,9 +43,9 @@ struct chat_stream_state {
   void fail(const caf::error& err);
 };
 
-/// `agent` invalid: the agent lives on another node (see opts.remote).
+/// `route`: where the agent lives, as route_call found it.
 caf::behavior chat_stream(caf::stateful_actor<chat_stream_state>* self,
-                          http::exchange_ptr ex, agent_actor agent,
+                          http::exchange_ptr ex, call_route route,
                           v1::ChatRequest req, chat_stream_options opts);
 
 } // namespace bsm

@@ -110,8 +110,7 @@ void chat_completions(http_bridge_pointer self, ex_ptr ex) {
   if (in->stream) {
     chat_stream_options opts{openai_chunks(model, created, in->include_usage),
                              env.opts.max_ask_timeout, env.call_env()};
-    self->system().spawn(chat_stream, ex,
-                         caf::actor_cast<agent_actor>(route->local),
+    self->system().spawn(chat_stream, ex, std::move(*route),
                          std::move(in->chat), std::move(opts));
     return;
   }

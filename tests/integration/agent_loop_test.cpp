@@ -25,6 +25,7 @@
 #include "scripted_upstream.hpp"
 #include "test_node.hpp"
 #include "tests/common/poll.hpp"
+#include "tests/integration/event_stream.hpp"
 
 namespace {
 
@@ -32,6 +33,7 @@ using namespace std::chrono_literals;
 using bsm::test::body_of;
 using bsm::test::chunk;
 using bsm::test::completion;
+using bsm::test::dechunk;
 using bsm::test::describe;
 using bsm::test::error_body;
 using bsm::test::get;
@@ -40,6 +42,7 @@ using bsm::test::opt_response;
 using bsm::test::post_json;
 using bsm::test::scripted_upstream;
 using bsm::test::seen_request;
+using bsm::test::sse_data;
 using bsm::test::sse_reply;
 using bsm::test::temp_dir;
 using bsm::test::test_node;
@@ -144,33 +147,6 @@ conversation(const seen_request& req) {
   return result;
 }
 
-// Decodes a chunked body (what follows the head of a stream).
-std::string dechunk(const std::string& raw) {
-  std::string out;
-  size_t pos = 0;
-  while (pos < raw.size()) {
-    auto eol = raw.find("\r\n", pos);
-    if (eol == std::string::npos)
-      break;
-    auto size = std::stoul(raw.substr(pos, eol - pos), nullptr, 16);
-    if (size == 0)
-      break;
-    out += raw.substr(eol + 2, size);
-    pos = eol + 2 + size + 2;
-  }
-  return out;
-}
-
-// The payloads of the "data: " lines of an event stream, in order.
-std::vector<std::string> sse_data(const std::string& stream) {
-  std::vector<std::string> result;
-  std::istringstream lines{stream};
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("data: ", 0) == 0)
-      result.push_back(line.substr(6));
-  return result;
-}
-
 // -- the fixture --------------------------------------------------------------
 
 class AgentLoop : public ::testing::Test {
@@ -227,27 +203,16 @@ protected:
     return doc["steps"][0];
   }
 
-  // POSTs `body` to `target` on a connection of its own and reads the
-  // answer's head, which must be a 200 event stream: the connection, its
-  // body still to read. Null after a failure (recorded).
+  // POSTs `body` to `target` and reads the head of its event stream: the
+  // connection, its body still to read. Null after a failure (recorded).
   std::unique_ptr<bsm::test::http_connection>
   open_stream(const std::string& target, const json& body,
               bsm::test::header_list headers = {}) {
-    headers.emplace_back("Content-Type", "application/json");
-    auto conn = std::make_unique<bsm::test::http_connection>(port());
-    if (!conn->connected()
-        || !conn->send(
-          bsm::test::make_request("POST", target, headers, body.dump()))) {
-      ADD_FAILURE() << conn->error();
-      return nullptr;
-    }
-    auto head = conn->read_head(30s);
-    if (!head || head->status != 200
-        || head->header("Content-Type").rfind("text/event-stream", 0) != 0) {
-      ADD_FAILURE() << "no event stream: " << conn->error() << " "
-                    << (head ? std::to_string(head->status) : "");
-      return nullptr;
-    }
+    std::string why;
+    auto conn = bsm::test::open_event_stream(port(), target, body.dump(),
+                                             std::move(headers), why);
+    if (!conn)
+      ADD_FAILURE() << why;
     return conn;
   }
 

@@ -46,6 +46,7 @@
 #include "runtime/store/store.hpp"
 #include "tests/common/poll.hpp"
 #include "tests/common/temp_dir.hpp"
+#include "tests/integration/event_stream.hpp"
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/process.hpp"
 #include "tests/integration/raw_peer.hpp"
@@ -57,6 +58,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using bsm::test::body_of;
+using bsm::test::chunk;
 using bsm::test::closed_by_peer;
 using bsm::test::completion;
 using bsm::test::describe;
@@ -1954,6 +1956,60 @@ TEST_F(ClusterRollingTest, AnAskInFlightWhenItsOwnerStopsIsAnswered) {
     EXPECT_EQ(turns[0]["content"], "hold on");
     EXPECT_EQ(turns[1]["content"], "Noted.");
   }
+}
+
+// A streamed chat through a node that does not own the agent: each delta
+// crosses the cluster port as the owner's upstream produces it, in both
+// stream formats (the upstream holds the rest until the client has read
+// the first piece through the other node).
+TEST_F(ClusterRollingTest, AStreamedChatThroughAnotherNodeRelaysEachDelta) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  auto owner = index_of(owners()[scribe(0)]);
+  ASSERT_LT(owner, nodes_.size());
+  auto via = (owner + 1) % nodes_.size();
+  struct format {
+    std::string target;
+    nlohmann::json body;
+    bsm::test::header_list headers;
+  };
+  nlohmann::json messages{{{"role", "user"}, {"content", "go"}}};
+  std::vector<format> formats{
+    {"/v1/chat/completions",
+     {{"model", scribe(0)}, {"messages", messages}, {"stream", true}},
+     {}},
+    {"/v1/agents/" + scribe(0) + "/chat",
+     {{"input", "go"}},
+     {{"Accept", "text/event-stream"}}}};
+  for (const auto& f : formats) {
+    SCOPED_TRACE(f.target);
+    up_.push_trickled({chunk({{"role", "assistant"}, {"content", ""}}),
+                       chunk({{"content", "first "}})},
+                      {chunk({{"content", "second"}}),
+                       chunk(nlohmann::json::object(), "stop"), "[DONE]"});
+    std::string why;
+    auto conn = bsm::test::open_event_stream(nodes_[via]->http(), f.target,
+                                             f.body.dump(), f.headers, why);
+    ASSERT_TRUE(conn) << why;
+    ASSERT_TRUE(conn->read_until("first ", 30s)) << conn->buffered();
+    EXPECT_EQ(conn->buffered().find("second"), std::string::npos);
+    up_.release();
+    ASSERT_TRUE(conn->read_until("0\r\n\r\n", 30s)) << conn->buffered();
+    std::string text;
+    for (const auto& data :
+         bsm::test::sse_data(bsm::test::dechunk(conn->buffered()))) {
+      auto x = nlohmann::json::parse(data, nullptr, false);
+      if (x.contains("choices") && !x["choices"].empty()
+          && x["choices"][0]["delta"].contains("content"))
+        text += x["choices"][0]["delta"]["content"].get<std::string>();
+      else if (x.contains("content") && !x.contains("output"))
+        text += x["content"].get<std::string>();
+    }
+    EXPECT_EQ(text, "first second") << conn->buffered();
+  }
+  EXPECT_TRUE(ran_turns_of(owner, scribe(0)));
+  EXPECT_FALSE(ran_turns_of(via, scribe(0)));
 }
 
 // A chat's and an ask's Idempotency-Key are checked at the node that owns

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
@@ -129,6 +131,43 @@ TEST_F(ClusterIngress, AnswersAnAskFromALiveMember) {
   ASSERT_TRUE(pong.ParseFromString(resp->reply().payload()));
   EXPECT_EQ(pong.sequence(), 7u);
   EXPECT_EQ(pong.node(), "node-a");
+}
+
+// A streamed ask: the local target gets the asking node's sink after the
+// message, and what it sends there reaches the sink before the answer.
+TEST_F(ClusterIngress, AStreamedAskHandsTheSinkToTheTarget) {
+  auto streamer = sys.spawn([]() -> caf::behavior {
+    return {
+      [](bsm::v1::PingRequest& ping,
+         caf::actor& sink) -> bsm::v1::PingResponse {
+        bsm::v1::ChatDelta delta;
+        delta.set_content("piece " + std::to_string(ping.sequence()));
+        caf::anon_send(sink, std::move(delta));
+        bsm::v1::PingResponse pong;
+        pong.set_sequence(ping.sequence());
+        return pong;
+      },
+    };
+  });
+  ASSERT_FALSE(names->put("streamer", streamer));
+  caf::scoped_actor self{sys};
+  std::optional<bsm::v1::RemoteAskResponse> resp;
+  self
+    ->request(ingress, 10s, ask_from("node-b", peer_incarnation, "streamer"),
+              caf::actor_cast<caf::actor>(self))
+    .receive([&](bsm::v1::RemoteAskResponse& x) { resp = std::move(x); },
+             [&](caf::error& err) { ADD_FAILURE() << bsm::render(err); });
+  ASSERT_TRUE(resp);
+  EXPECT_EQ(resp->reply().type_name(), "bsm.v1.PingResponse");
+  std::string piece;
+  self->receive([&](bsm::v1::ChatDelta& delta) { piece = delta.content(); },
+                caf::after(10s) >> [] { ADD_FAILURE() << "no delta"; });
+  EXPECT_EQ(piece, "piece 7");
+  // A plain ask of the same target has no sink to give: not handled.
+  auto plain = ask<bsm::v1::RemoteAskResponse>(
+    ask_from("node-b", peer_incarnation, "streamer"));
+  EXPECT_FALSE(plain);
+  caf::anon_send_exit(streamer, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(ClusterIngress, AnAskWithoutDeadlineGetsTheLongestAllowed) {
