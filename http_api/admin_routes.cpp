@@ -1,7 +1,6 @@
 // POST /v1/admin/reload (API.md, "Administration"): what SIGHUP does,
 // asked over HTTP, so no one has to find the right process to signal.
 
-#include <caf/atom.hpp>
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
@@ -17,8 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-using reload_atom = caf::atom_constant<caf::atom("reload")>;
-
 // Above the agent manager's own two minutes: its answer, not ours, says
 // when a reload took too long.
 constexpr auto reload_timeout = 3min;
@@ -32,7 +29,7 @@ caf::behavior reload_worker(caf::event_based_actor* self, reload_function run,
   // However it ends, the next reload may start.
   self->attach_functor([reloading] { reloading->store(false); });
   return {
-    [self, run](reload_atom) -> caf::result<v1::AgentReloadResponse> {
+    [self, run](atom::reload) -> caf::result<v1::AgentReloadResponse> {
       self->quit();
       auto done = run();
       if (!done)
@@ -59,7 +56,7 @@ void admin_reload(http_bridge_pointer self, ex_ptr ex) {
                                      "when it is done"));
   auto worker
     = self->spawn<caf::detached>(reload_worker, env.reload, env.reloading);
-  self->request(worker, reload_timeout, reload_atom::value)
+  self->request(worker, reload_timeout, atom::reload::value)
     .then(
       [ex](v1::AgentReloadResponse& resp) {
         nlohmann::json body{{"reload", "done"},

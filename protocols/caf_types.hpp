@@ -120,6 +120,8 @@ using flush = caf::atom_constant<caf::atom("flush")>;
 /// The timer of an actor's timed requests (actors/timed_request.hpp): fail
 /// those whose deadline passed.
 using deadline = caf::atom_constant<caf::atom("deadline")>;
+/// To the HTTP bridge's reload worker: run the node's reload once.
+using reload = caf::atom_constant<caf::atom("reload")>;
 
 } // namespace bsm::atom
 

@@ -58,10 +58,11 @@ const std::map<std::string, std::vector<std::string>>& role_table::builtin() {
     {"admin", {"*"}},
     {"operator",
      {"agents:*", "actors:read", "actors:agents/*:inject", "events:*",
-      "cluster:*", "metrics:read", "tasks:*", "workflows:*", "deadletters:*"}},
+      "cluster:*", "metrics:read", "openapi:read", "tasks:*", "workflows:*",
+      "deadletters:*"}},
     {"reader",
      {"agents:read", "actors:read", "events:read", "cluster:read",
-      "metrics:read", "deadletters:read"}},
+      "metrics:read", "openapi:read", "deadletters:read"}},
     {"chat", {"agents:read", "agents:chat"}},
   };
   return result;

@@ -136,6 +136,7 @@ protected:
       << "  jwt_hs256_key_file: " << key.string() << "\n"
       << "  jwt_issuer: https://issuer.test\n"
       << "  max_open_streams: 1\n"
+      << "  openapi_open: false\n"
       << "  roles:\n"
       << "    pinger: [\"actors:node_info:inject:bsm.v1.PingRequest\"]\n"
       << "    legal_only: [agents:legal:chat, agents:legal:read]\n"
@@ -187,6 +188,7 @@ TEST_F(TokenAccess, WithoutCredentialsEveryPathButTheOpenOnesIs401) {
        std::vector<std::pair<std::string, std::string>>{
          {"GET", "/v1/agents"},
          {"GET", "/metrics"},
+         {"GET", "/openapi.json"},
          {"GET", "/v1/no/such/route"},
          {"DELETE", "/v1/agents"},
          {"POST", "/v1/actors/node_info/messages"},
@@ -258,17 +260,20 @@ TEST_F(TokenAccess, TheRoleMatrix) {
     {"actors:inject", "POST", "/v1/actors/node_info/messages", ping},
     {"cluster:read", "GET", "/v1/cluster", ""},
     {"metrics:read", "GET", "/metrics", ""},
+    {"openapi:read", "GET", "/openapi.json", ""},
   };
   // Which groups each role reaches (admin: all).
   std::map<std::string, std::set<std::string>> reaches{
     {"admin",
      {"agents:read", "agents:chat", "actors:read", "actors:inject",
-      "cluster:read", "metrics:read"}},
+      "cluster:read", "metrics:read", "openapi:read"}},
     // Operators inject into agents only, not into the hub's actors.
     {"operator",
      {"agents:read", "agents:chat", "actors:read", "cluster:read",
-      "metrics:read"}},
-    {"reader", {"agents:read", "actors:read", "cluster:read", "metrics:read"}},
+      "metrics:read", "openapi:read"}},
+    {"reader",
+     {"agents:read", "actors:read", "cluster:read", "metrics:read",
+      "openapi:read"}},
     {"chat", {"agents:read", "agents:chat"}},
     {"pinger", {"actors:inject"}},
     {"nobody", {}},
