@@ -77,6 +77,13 @@ void request_agents(http_bridge_pointer self, const std::string& name,
 /// answer says what changed.
 void admin_reload(http_bridge_pointer self, ex_ptr ex);
 
+// -- the MCP server (mcp_routes.cpp) ------------------------------------------
+
+/// POST /mcp: one JSON-RPC message of an MCP client.
+void mcp_post(http_bridge_pointer self, ex_ptr ex);
+/// DELETE /mcp: ends the MCP session the Mcp-Session-Id header names.
+void mcp_delete(http_bridge_pointer self, ex_ptr ex);
+
 // -- OpenAI-compatible (openai_routes.cpp) ------------------------------------
 
 /// GET /v1/models: the agents as models.

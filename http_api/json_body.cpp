@@ -28,8 +28,8 @@ bool is_json_request(const http::request& req) {
   return type.empty() || type == "application/json";
 }
 
-caf::expected<nlohmann::json> json_object_body(const http::request& req,
-                                               const http_options& opts) {
+caf::expected<nlohmann::json> json_body(const http::request& req,
+                                        const http_options& opts) {
   const auto& body = req.body();
   if (http::json_depth(body, opts.max_json_depth) > opts.max_json_depth)
     return make_error(errc::invalid_argument,
@@ -38,7 +38,15 @@ caf::expected<nlohmann::json> json_object_body(const http::request& req,
   auto doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded())
     return make_error(errc::invalid_argument, "the body is not valid JSON");
-  if (!doc.is_object())
+  return doc;
+}
+
+caf::expected<nlohmann::json> json_object_body(const http::request& req,
+                                               const http_options& opts) {
+  auto doc = json_body(req, opts);
+  if (!doc)
+    return doc;
+  if (!doc->is_object())
     return make_error(errc::invalid_argument, "the body must be a JSON object");
   return doc;
 }

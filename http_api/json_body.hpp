@@ -25,6 +25,11 @@ bool is_json_request(const http::request& req);
 /// JSON: the routes that can answer both pick `type` then.
 bool asks_for_instead_of_json(std::string_view accept, std::string_view type);
 
+/// The body as JSON of any type. Errors: invalid_argument for invalid JSON
+/// or nesting deeper than `opts.max_json_depth`.
+caf::expected<nlohmann::json> json_body(const http::request& req,
+                                        const http_options& opts);
+
 /// The body as a JSON object. Errors: invalid_argument for invalid JSON,
 /// another JSON type, or nesting deeper than `opts.max_json_depth`.
 caf::expected<nlohmann::json> json_object_body(const http::request& req,

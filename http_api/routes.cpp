@@ -168,6 +168,16 @@ std::shared_ptr<const http_routes> make_http_routes() {
         .takes("ChatCompletionRequest")
         .returns("ChatCompletion")
         .fails({504}));
+  add(verb::post, "/mcp",
+      counted(limit::chat, by_actor("agents:<agent>:chat", h::mcp_post)),
+      doc("The MCP server (Streamable HTTP): one JSON-RPC message; the "
+          "agents as tools ask_<agent>")
+        .takes("JsonRpcMessage")
+        .returns("JsonRpcMessage")
+        .also(202)
+        .fails({400, 406}));
+  add(verb::delete_, "/mcp", by_actor("agents:<agent>:chat", h::mcp_delete),
+      doc("End an MCP session (Mcp-Session-Id)").returns("", 204).fails({400}));
   add(verb::post, "/v1/auth/token", by_actor("open", h::auth_token),
       doc("A JWT for a user's password or an API key")
         .takes("TokenRequest")

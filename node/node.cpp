@@ -25,13 +25,16 @@
 #include "agents/models/model_provider.hpp"
 #include "agents/tools/tool_host.hpp"
 #include "agents/tools/tool_ledger.hpp"
+#include "gateway/host_guard.hpp"
+#include "gateway/mcp_sessions.hpp"
 #include "http_api/front.hpp"
 #include "http_api/routes.hpp"
 #include "protocols/enum_label.hpp"
+#include "runtime/config/listen_address.hpp"
 #include "runtime/error.hpp"
 #include "runtime/filesystem.hpp"
-#include "runtime/messages/handled_types.hpp"
 #include "runtime/listen_socket.hpp"
+#include "runtime/messages/handled_types.hpp"
 #include "runtime/process_memory.hpp"
 #include "runtime/store/big_endian.hpp"
 #include "runtime/store/memory_metrics.hpp"
@@ -557,6 +560,11 @@ child_spec node::http_bridge_child() {
   env->access = access_;
   env->metrics_open = cfg_.security.metrics_open;
   env->openapi_open = cfg_.security.openapi_open;
+  if (cfg_.mcp.enabled)
+    env->mcp_sessions = std::make_shared<gateway::mcp_sessions>(
+      cfg_.mcp.max_sessions, cfg_.mcp.session_idle);
+  env->mcp_allowed_hosts = gateway::allowed_hosts(
+    cfg_.mcp.allowed_hosts, config::is_loopback(cfg_.http.listen));
   env->chats
     = security::concurrency_limiter::make(cfg_.security.max_concurrent_chats);
   env->streams

@@ -108,6 +108,7 @@ const std::vector<section_spec>& schema() {
     bind(&node_config::agents, agents_section()),
     bind(&node_config::openai, openai_section()),
     bind(&node_config::tools, tools_section()),
+    bind(&node_config::mcp, gateway::mcp_section()),
   };
   return result;
 }

@@ -21,6 +21,7 @@
 #include "agents/agents_options.hpp"
 #include "agents/models/openai_options.hpp"
 #include "agents/tools/tools_options.hpp"
+#include "gateway/mcp_options.hpp"
 #include "runtime/cluster/cluster_options.hpp"
 #include "runtime/http/http_options.hpp"
 #include "runtime/logging/logging_options.hpp"
@@ -59,6 +60,7 @@ struct node_config {
   agents_options agents;
   openai_options openai;
   tools_options tools;
+  gateway::mcp_options mcp;
 };
 
 /// One `--set key.path=value` from the command line.

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -238,7 +239,12 @@ make_request(std::string_view method, std::string_view target,
              std::string_view body) {
   std::string out;
   out.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
-  out.append("Host: 127.0.0.1\r\n");
+  auto names_host
+    = std::any_of(headers.begin(), headers.end(), [](const auto& h) {
+        return boost::beast::iequals(h.first, "Host");
+      });
+  if (!names_host)
+    out.append("Host: 127.0.0.1\r\n");
   for (const auto& [name, value] : headers)
     out.append(name).append(": ").append(value).append("\r\n");
   if (!body.empty() || method == "POST" || method == "PUT")

@@ -100,7 +100,8 @@ private:
   std::string error_;
 };
 
-/// Builds request bytes: request line, Host, the given headers in order,
+/// Builds request bytes: request line, Host (127.0.0.1 unless `headers`
+/// name one), the given headers in order,
 /// Content-Length when there is a body, then the body.
 std::string
 make_request(std::string_view method, std::string_view target,

@@ -1,0 +1,89 @@
+#include "gateway/mcp_sessions.hpp"
+
+#include "runtime/error.hpp"
+#include "runtime/security/random_bytes.hpp"
+
+namespace bsm::gateway {
+
+namespace {
+
+std::string hex(const std::string& bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 0xf];
+  }
+  return out;
+}
+
+} // namespace
+
+caf::expected<std::string> mcp_sessions::open(const std::string& principal,
+                                              const std::string& version,
+                                              time_point now) {
+  auto bytes = security::random_bytes(16);
+  if (!bytes)
+    return bytes.error();
+  auto id = hex(*bytes);
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (sessions_.size() >= max_)
+    drop_expired(now);
+  if (sessions_.size() >= max_)
+    return make_error(errc::unavailable,
+                      "this node holds its most MCP sessions "
+                      "(mcp.max_sessions); retry later");
+  sessions_[id] = mcp_session{principal, version, "info", now};
+  return id;
+}
+
+std::optional<mcp_session> mcp_sessions::use(const std::string& id,
+                                             const std::string& principal,
+                                             time_point now) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = sessions_.find(id);
+  if (i == sessions_.end() || i->second.principal != principal)
+    return std::nullopt;
+  if (expired(i->second, now)) {
+    sessions_.erase(i);
+    return std::nullopt;
+  }
+  i->second.last_used = now;
+  return i->second;
+}
+
+bool mcp_sessions::set_log_level(const std::string& id,
+                                 const std::string& principal,
+                                 const std::string& level) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = sessions_.find(id);
+  if (i == sessions_.end() || i->second.principal != principal)
+    return false;
+  i->second.log_level = level;
+  return true;
+}
+
+bool mcp_sessions::close(const std::string& id, const std::string& principal) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = sessions_.find(id);
+  if (i == sessions_.end() || i->second.principal != principal)
+    return false;
+  sessions_.erase(i);
+  return true;
+}
+
+size_t mcp_sessions::size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return sessions_.size();
+}
+
+void mcp_sessions::drop_expired(time_point now) {
+  for (auto i = sessions_.begin(); i != sessions_.end();)
+    if (expired(i->second, now))
+      i = sessions_.erase(i);
+    else
+      ++i;
+}
+
+} // namespace bsm::gateway

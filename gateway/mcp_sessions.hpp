@@ -1,0 +1,69 @@
+#pragma once
+
+// The MCP sessions of this node (the Mcp-Session-Id of Streamable HTTP):
+// opened by initialize, used by every later request, ended by DELETE or
+// when idle too long. A session belongs to the principal that opened it:
+// anyone else naming its id is told it does not exist. Bounded: when full,
+// idle sessions go first; if none has expired an initialize is refused.
+// Thread-safe (the bridge's handlers may run on several threads).
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <caf/expected.hpp>
+
+namespace bsm::gateway {
+
+struct mcp_session {
+  std::string principal;
+  /// The protocol version initialize settled on.
+  std::string protocol_version;
+  /// Set by logging/setLevel.
+  std::string log_level = "info";
+  std::chrono::steady_clock::time_point last_used;
+};
+
+class mcp_sessions {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  mcp_sessions(size_t max_sessions, std::chrono::milliseconds idle)
+    : max_(max_sessions), idle_(idle) {}
+
+  /// A new session of `principal`: its id (32 hex digits from the CSPRNG).
+  /// Errors: unavailable (full of sessions in use), internal (no random).
+  caf::expected<std::string> open(const std::string& principal,
+                                  const std::string& protocol_version,
+                                  time_point now);
+
+  /// The session `id` if it is `principal`'s and not expired; marks it
+  /// used.
+  std::optional<mcp_session> use(const std::string& id,
+                                 const std::string& principal, time_point now);
+
+  /// Sets a session's log level; false if it is not `principal`'s.
+  bool set_log_level(const std::string& id, const std::string& principal,
+                     const std::string& level);
+
+  /// Ends the session; false if it is not `principal`'s (or gone).
+  bool close(const std::string& id, const std::string& principal);
+
+  size_t size() const;
+
+private:
+  bool expired(const mcp_session& x, time_point now) const {
+    return now - x.last_used >= idle_;
+  }
+  void drop_expired(time_point now);
+
+  size_t max_;
+  std::chrono::milliseconds idle_;
+  mutable std::mutex mtx_;
+  std::unordered_map<std::string, mcp_session> sessions_;
+};
+
+} // namespace bsm::gateway

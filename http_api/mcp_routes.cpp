@@ -1,0 +1,265 @@
+// POST /mcp and DELETE /mcp (API.md, "MCP server"): the MCP server's
+// Streamable HTTP transport. The protocol's decisions are in gateway/; this
+// file reads the request, asks the agents and writes the answer. A
+// tools/call with a progress token streams (mcp_format.hpp); everything
+// else is one JSON answer. No GET stream: the server sends nothing that is
+// not an answer, so GET is 405 (the transport allows that).
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "gateway/host_guard.hpp"
+#include "gateway/mcp_protocol.hpp"
+#include "gateway/mcp_sessions.hpp"
+#include "http_api/access_gate.hpp"
+#include "http_api/caller_stamp.hpp"
+#include "http_api/chat_stream.hpp"
+#include "http_api/handlers.hpp"
+#include "http_api/json_body.hpp"
+#include "http_api/mcp_format.hpp"
+#include "runtime/error.hpp"
+#include "runtime/http/error_response.hpp"
+
+namespace bsm::http_handlers {
+
+namespace bhttp = boost::beast::http;
+namespace gw = gateway;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* session_header = "Mcp-Session-Id";
+constexpr const char* version_header = "MCP-Protocol-Version";
+
+void respond_rpc(const ex_ptr& ex, bhttp::status status, const json& body,
+                 const std::string& session = {}) {
+  auto res = http::make_json_response(status, body.dump());
+  if (!session.empty())
+    res.set(session_header, session);
+  ex->respond(std::move(res));
+}
+
+void respond_rpc_error(const ex_ptr& ex, bhttp::status status, const json& id,
+                       int code, const std::string& message) {
+  respond_rpc(ex, status, gw::rpc_error(id, {code, message}));
+}
+
+std::string header(const ex_ptr& ex, boost::beast::string_view name) {
+  auto i = ex->req().find(name);
+  return i == ex->req().end() ? std::string{} : std::string{i->value()};
+}
+
+std::string principal_key(const ex_ptr& ex) {
+  const auto& who = ex->principal();
+  return who ? security::limit_key(*who) : std::string{};
+}
+
+// The checks every /mcp request passes first; false if answered.
+bool admitted(const http_bridge_env& env, const ex_ptr& ex) {
+  if (!env.mcp_sessions) {
+    http::respond_error(*ex, bhttp::status::not_found, "not_found",
+                        "this node serves no MCP (mcp.enabled is false)");
+    return false;
+  }
+  auto refused
+    = gw::refused_host(header(ex, "Host"), header(ex, "Origin"),
+                       env.mcp_allowed_hosts, env.opts.cors_allowed_origins);
+  if (!refused.empty()) {
+    http::respond_error(*ex, bhttp::status::forbidden, "permission_denied",
+                        refused);
+    return false;
+  }
+  return true;
+}
+
+// Accept must name JSON or the event stream (the transport's clients send
+// both); false if answered.
+bool acceptable(const ex_ptr& ex, bool* streams) {
+  auto accept = header(ex, "Accept");
+  for (auto& c : accept)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  *streams = accept.find("text/event-stream") != std::string::npos;
+  if (accept.empty() || *streams
+      || accept.find("application/json") != std::string::npos
+      || accept.find("*/*") != std::string::npos)
+    return true;
+  respond_rpc_error(ex, bhttp::status::not_acceptable, nullptr,
+                    gw::rpc_code::invalid_request,
+                    "Accept must include application/json and "
+                    "text/event-stream");
+  return false;
+}
+
+void list_tools(http_bridge_pointer self, const ex_ptr& ex, json id) {
+  request_agents(
+    self, {},
+    [self, ex, id](v1::AgentListResponse& resp) {
+      // Only the agents this caller may ask: the route's permission for each.
+      const auto& route
+        = self->state.routes->routes().at(ex->route_index()).handler;
+      std::vector<gw::agent_tool> tools;
+      for (const auto& x : resp.agents())
+        if (!http_access::authorize_late(route, *ex, {{"agent", x.name()}}))
+          tools.push_back({x.name(), x.description()});
+      respond_rpc(ex, bhttp::status::ok,
+                  gw::rpc_result(id, gw::tools_list_result(tools)));
+    },
+    [ex, id](caf::error& err) {
+      respond_rpc_error(ex, bhttp::status::ok, id, gw::rpc_code::internal_error,
+                        http::message_of(err));
+    });
+}
+
+void call_tool(http_bridge_pointer self, const ex_ptr& ex, json id,
+               const json& params, bool streams) {
+  const auto& env = *self->state.env;
+  auto name = params.find("name");
+  if (name == params.end() || !name->is_string())
+    return respond_rpc_error(ex, bhttp::status::ok, id,
+                             gw::rpc_code::invalid_params,
+                             "'name' must be the tool's name");
+  auto agent = gw::agent_of(name->get<std::string>());
+  if (!agent || !env.names->get(agent_path(*agent)))
+    return respond_rpc_error(ex, bhttp::status::ok, id,
+                             gw::rpc_code::invalid_params,
+                             "Unknown tool: " + name->get<std::string>());
+  if (!authorize_late(self, ex, {{"agent", *agent}}))
+    return;
+  auto arguments = params.value("arguments", json::object());
+  auto args = gw::read_ask_arguments(arguments, env.opts.max_body_bytes);
+  if (auto* failure = std::get_if<gw::rpc_failure>(&args))
+    return respond_rpc(ex, bhttp::status::ok, gw::rpc_error(id, *failure));
+  auto& ask = std::get<gw::ask_arguments>(args);
+  v1::ChatRequest req;
+  req.set_agent(*agent);
+  req.set_input(std::move(ask.message));
+  req.set_session_id(std::move(ask.session_id));
+  stamp_caller(*ex, req);
+  auto failed = [ex, id](const caf::error& err) {
+    respond_rpc(ex, bhttp::status::ok,
+                gw::rpc_result(id, gw::failed_result(http::message_of(err))));
+  };
+  auto route = route_call(env.call_env(), agent_path(*agent));
+  if (!route)
+    return failed(route.error());
+  auto meta = params.value("_meta", json::object());
+  auto token = meta.is_object() ? meta.find("progressToken") : meta.end();
+  if (streams && token != meta.end()) {
+    chat_stream_options opts{mcp_call_events(id, *token),
+                             env.opts.max_ask_timeout, env.call_env()};
+    self->system().spawn(chat_stream, ex, std::move(*route), std::move(req),
+                         std::move(opts));
+    return;
+  }
+  ask_agent_anywhere(
+    self, env.call_env(), std::move(req), env.opts.max_ask_timeout,
+    [ex, id](const v1::ChatReply& reply) {
+      respond_rpc(ex, bhttp::status::ok,
+                  gw::rpc_result(
+                    id, gw::answer_result(reply.output(), reply.session_id())));
+    },
+    failed);
+}
+
+// A request of an initialized session.
+void answer(http_bridge_pointer self, const ex_ptr& ex,
+            const std::string& session, const gw::rpc_message& msg,
+            bool streams) {
+  const auto& env = *self->state.env;
+  if (msg.method == "ping")
+    return respond_rpc(ex, bhttp::status::ok,
+                       gw::rpc_result(msg.id, json::object()));
+  if (msg.method == "logging/setLevel") {
+    auto x = msg.params.find("level");
+    auto level = x != msg.params.end() && x->is_string() ? x->get<std::string>()
+                                                         : std::string{};
+    if (!gw::log_level_known(level))
+      return respond_rpc_error(ex, bhttp::status::ok, msg.id,
+                               gw::rpc_code::invalid_params,
+                               "unknown log level '" + level + "'");
+    env.mcp_sessions->set_log_level(session, principal_key(ex), level);
+    return respond_rpc(ex, bhttp::status::ok,
+                       gw::rpc_result(msg.id, json::object()));
+  }
+  if (msg.method == "tools/list")
+    return list_tools(self, ex, msg.id);
+  if (msg.method == "tools/call")
+    return call_tool(self, ex, msg.id, msg.params, streams);
+  respond_rpc_error(ex, bhttp::status::ok, msg.id,
+                    gw::rpc_code::method_not_found,
+                    "Method not found: " + msg.method);
+}
+
+} // namespace
+
+void mcp_post(http_bridge_pointer self, ex_ptr ex) {
+  const auto& env = *self->state.env;
+  bool streams = false;
+  if (!admitted(env, ex) || !acceptable(ex, &streams))
+    return;
+  auto body = json_body(ex->req(), env.opts);
+  if (!body)
+    return respond_rpc_error(ex, bhttp::status::bad_request, nullptr,
+                             gw::rpc_code::parse_error,
+                             http::message_of(body.error()));
+  auto read = gw::read_message(*body);
+  if (auto* failure = std::get_if<gw::rpc_failure>(&read))
+    return respond_rpc(
+      ex, bhttp::status::bad_request,
+      gw::rpc_error(body->is_object() ? body->value("id", json{}) : json{},
+                    *failure));
+  auto& msg = std::get<gw::rpc_message>(read);
+  auto version = header(ex, version_header);
+  if (!version.empty() && !gw::served_version(version))
+    return respond_rpc_error(ex, bhttp::status::bad_request, msg.id,
+                             gw::rpc_code::invalid_request,
+                             "MCP-Protocol-Version '" + version
+                               + "' is not served (2025-11-25, 2025-06-18, "
+                                 "2025-03-26)");
+  auto now = std::chrono::steady_clock::now();
+  if (msg.type == gw::rpc_message::kind::request
+      && msg.method == "initialize") {
+    std::string settled;
+    auto result = gw::initialize_result(msg.params, env.node_name, &settled);
+    auto id = env.mcp_sessions->open(principal_key(ex), settled, now);
+    if (!id)
+      return http::respond_error(*ex, id.error());
+    return respond_rpc(ex, bhttp::status::ok, gw::rpc_result(msg.id, result),
+                       *id);
+  }
+  auto session = header(ex, session_header);
+  if (session.empty())
+    return respond_rpc_error(ex, bhttp::status::bad_request, msg.id,
+                             gw::rpc_code::invalid_request,
+                             "the Mcp-Session-Id header is missing: send "
+                             "initialize first");
+  if (!env.mcp_sessions->use(session, principal_key(ex), now))
+    return respond_rpc_error(ex, bhttp::status::not_found, msg.id,
+                             gw::rpc_code::invalid_request,
+                             "no such MCP session (ended or idle too long): "
+                             "initialize again");
+  // Notifications and answers to us take no answer back.
+  if (msg.type != gw::rpc_message::kind::request) {
+    ex->respond(http::response{bhttp::status::accepted, 11});
+    return;
+  }
+  answer(self, ex, session, msg, streams);
+}
+
+void mcp_delete(http_bridge_pointer self, ex_ptr ex) {
+  const auto& env = *self->state.env;
+  if (!admitted(env, ex))
+    return;
+  auto session = header(ex, session_header);
+  if (session.empty())
+    return http::respond_error(*ex, bhttp::status::bad_request,
+                               "invalid_argument",
+                               "the Mcp-Session-Id header is missing");
+  if (!env.mcp_sessions->close(session, principal_key(ex)))
+    return http::respond_error(*ex, bhttp::status::not_found, "not_found",
+                               "no such MCP session");
+  ex->respond(http::response{bhttp::status::no_content, 11});
+}
+
+} // namespace bsm::http_handlers

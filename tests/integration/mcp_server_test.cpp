@@ -1,0 +1,247 @@
+// The MCP server at /mcp (API.md, "MCP server"; ECOSYSTEM.md, MCP): a real
+// bsmd with the seed agents, asked by the official MCP SDK's client over
+// Streamable HTTP (tests/integration/mcp_sdk_check.mjs, once per suite)
+// and by hand for what a well-behaved client never sends.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+#include "test_node.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+using bsm::test::describe;
+using bsm::test::header_list;
+using bsm::test::opt_response;
+namespace fs = std::filesystem;
+
+struct seed_agents {
+  static std::vector<std::string> get() {
+    return {bsm::test::seed_agents_set()};
+  }
+};
+
+class McpServer : public bsm::test::configured_node<seed_agents> {
+protected:
+  static void SetUpTestSuite() {
+    configured_node::SetUpTestSuite();
+    sdk_ = new json(run_sdk_check(&sdk_failure_));
+  }
+
+  static void TearDownTestSuite() {
+    delete sdk_;
+    sdk_ = nullptr;
+    configured_node::TearDownTestSuite();
+  }
+
+  static json run_sdk_check(std::string* failure) {
+    auto node = bsm::test::find_in_path("node");
+    auto peers = fs::path{BSM_SOURCE_DIR} / "tests/peers/node_modules";
+    if (node.empty() || !fs::exists(peers / "@modelcontextprotocol/sdk")) {
+      *failure = "node or the test peers are missing: run "
+                 "tests/peers/install.sh (make test does)";
+      return {};
+    }
+    auto script
+      = fs::path{BSM_SOURCE_DIR} / "tests/integration/mcp_sdk_check.mjs";
+    auto url = "http://127.0.0.1:" + std::to_string(port()) + "/mcp";
+    auto run = bsm::test::run({node, script.string(), url}, dir_->path(), 90s);
+    auto end = run.out.find_last_not_of("\r\n");
+    auto start = run.out.rfind('\n', end);
+    auto line = run.out.substr(start == std::string::npos ? 0 : start + 1);
+    auto results = json::parse(line, nullptr, false);
+    if (run.code != 0 || !results.is_object())
+      *failure = "the script exited with " + std::to_string(run.code)
+                 + "\nstdout: " + run.out + "\nstderr: " + run.err;
+    return results;
+  }
+
+  /// The SDK's observations of `name`, failing the test when it threw.
+  static testing::AssertionResult part(const std::string& name, json& out) {
+    if (!sdk_failure_.empty())
+      return testing::AssertionFailure() << sdk_failure_;
+    auto it = sdk_->find(name);
+    if (it == sdk_->end() || !it->is_object() || it->contains("error"))
+      return testing::AssertionFailure()
+             << "part '" << name << "': " << sdk_->dump();
+    out = *it;
+    return testing::AssertionSuccess();
+  }
+
+  static opt_response post(const json& body, header_list headers = {}) {
+    headers.emplace_back("Accept", "application/json, text/event-stream");
+    return bsm::test::post_json(port(), "/mcp", body.dump(), headers);
+  }
+
+  /// A new session's id.
+  static std::string initialize() {
+    auto res = post({{"jsonrpc", "2.0"},
+                     {"id", 1},
+                     {"method", "initialize"},
+                     {"params",
+                      {{"protocolVersion", "2025-11-25"},
+                       {"capabilities", json::object()},
+                       {"clientInfo", {{"name", "raw"}, {"version", "1"}}}}}});
+    EXPECT_TRUE(res && res->status == 200) << describe(res);
+    return res ? res->header("Mcp-Session-Id") : std::string{};
+  }
+
+  static json rpc(const std::string& session, const std::string& method,
+                  json params = json::object()) {
+    auto res = post(
+      {{"jsonrpc", "2.0"}, {"id", 2}, {"method", method}, {"params", params}},
+      {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", "2025-11-25"}});
+    EXPECT_TRUE(res && res->status == 200) << describe(res);
+    return res ? bsm::test::body_of(*res) : json{};
+  }
+
+  static inline json* sdk_ = nullptr;
+  static inline std::string sdk_failure_;
+};
+
+TEST_F(McpServer, TheSdkClientInitializesWithASession) {
+  json x;
+  ASSERT_TRUE(part("initialize", x));
+  EXPECT_EQ(x["server"]["name"], "bsm-agentos") << x;
+  EXPECT_TRUE(x["capabilities"].contains("tools")) << x;
+  EXPECT_EQ(x["session"].get<std::string>().size(), 32u) << x;
+  EXPECT_EQ(x["protocol"], "2025-11-25") << x;
+  ASSERT_TRUE(part("ping", x));
+  ASSERT_TRUE(part("logging", x));
+}
+
+TEST_F(McpServer, EveryAgentIsAnAskTool) {
+  json x;
+  ASSERT_TRUE(part("tools", x));
+  for (const auto* agent :
+       {"legal", "governance", "security", "architect", "runner", "ml"}) {
+    auto name = std::string{"ask_"} + agent;
+    EXPECT_NE(std::find(x["names"].begin(), x["names"].end(), name),
+              x["names"].end())
+      << name << " missing: " << x["names"];
+  }
+  EXPECT_EQ(x["runner"]["inputSchema"]["required"], json::array({"message"}));
+}
+
+TEST_F(McpServer, ACallRunsATurnWithProgressAndItsSessionGoesOn) {
+  json x;
+  ASSERT_TRUE(part("call", x));
+  const auto& result = x["result"];
+  EXPECT_FALSE(result.value("isError", true)) << result;
+  ASSERT_TRUE(result["content"].is_array() && !result["content"].empty())
+    << result;
+  EXPECT_FALSE(result["content"][0]["text"].get<std::string>().empty());
+  auto session = result["structuredContent"]["session_id"];
+  ASSERT_TRUE(session.is_string() && !session.get<std::string>().empty())
+    << result;
+  // The turn's memory_put came as progress while it ran.
+  ASSERT_FALSE(x["progress"].empty()) << x;
+  EXPECT_EQ(x["progress"][0]["message"], "calling memory_put") << x;
+  ASSERT_TRUE(part("session", x));
+  EXPECT_EQ(x["result"]["structuredContent"]["session_id"], session) << x;
+  // The agent session has both turns.
+  auto turns = bsm::test::get(port(), "/v1/agents/runner/sessions/"
+                                        + session.get<std::string>());
+  ASSERT_TRUE(turns && turns->status == 200) << describe(turns);
+  EXPECT_EQ(bsm::test::body_of(*turns)["turns"].size(), 4u) << turns->body;
+}
+
+TEST_F(McpServer, AnUnknownToolIsAnErrorAndAnEndedSessionIsGone) {
+  json x;
+  ASSERT_TRUE(part("unknown", x));
+  EXPECT_TRUE(x.value("thrown", false)) << x;
+  EXPECT_EQ(x["code"], -32602) << x;
+  ASSERT_TRUE(part("terminate", x));
+  EXPECT_EQ(x["after"], 404) << x;
+}
+
+TEST_F(McpServer, RequestsOutsideASessionAreRefused) {
+  json ping{{"jsonrpc", "2.0"}, {"id", 5}, {"method", "ping"}};
+  auto none = post(ping);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 400) << none->body;
+  EXPECT_EQ(bsm::test::body_of(*none)["error"]["code"], -32600);
+  auto unknown = post(ping, {{"Mcp-Session-Id", std::string(32, 'a')}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+  auto session = initialize();
+  ASSERT_FALSE(session.empty());
+  auto version = post(
+    ping, {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", "1.0"}});
+  ASSERT_TRUE(version);
+  EXPECT_EQ(version->status, 400) << version->body;
+  auto note
+    = post({{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}},
+           {{"Mcp-Session-Id", session}});
+  ASSERT_TRUE(note);
+  EXPECT_EQ(note->status, 202) << note->body;
+  EXPECT_TRUE(note->body.empty());
+}
+
+TEST_F(McpServer, BadMessagesGetJsonRpcErrors) {
+  auto session = initialize();
+  ASSERT_FALSE(session.empty());
+  header_list in_session{{"Mcp-Session-Id", session}};
+  auto garbage
+    = bsm::test::post_json(port(), "/mcp", "{not json",
+                           {{"Accept", "application/json, text/event-stream"}});
+  ASSERT_TRUE(garbage);
+  EXPECT_EQ(garbage->status, 400);
+  EXPECT_EQ(bsm::test::body_of(*garbage)["error"]["code"], -32700);
+  auto batch
+    = post(json::array({{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}}),
+           in_session);
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->status, 400);
+  EXPECT_EQ(bsm::test::body_of(*batch)["error"]["code"], -32600);
+  EXPECT_EQ(rpc(session, "prompts/list")["error"]["code"], -32601);
+  for (const auto& level : {json("loud"), json(3)})
+    EXPECT_EQ(
+      rpc(session, "logging/setLevel", {{"level", level}})["error"]["code"],
+      -32602)
+      << level;
+  for (const auto& args : {json::object(), json{{"message", 7}},
+                           json{{"message", "hi"}, {"x", 1}}}) {
+    auto answer = rpc(session, "tools/call",
+                      {{"name", "ask_runner"}, {"arguments", args}});
+    EXPECT_EQ(answer["error"]["code"], -32602) << args << " " << answer;
+  }
+  auto html = bsm::test::post_json(
+    port(), "/mcp",
+    json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}}.dump(),
+    {{"Accept", "text/html"}, {"Mcp-Session-Id", session}});
+  ASSERT_TRUE(html);
+  EXPECT_EQ(html->status, 406) << html->body;
+  auto stream = bsm::test::get(port(), "/mcp");
+  ASSERT_TRUE(stream);
+  EXPECT_EQ(stream->status, 405) << stream->body;
+}
+
+TEST_F(McpServer, AnotherHostOrOriginIsRefused) {
+  json init{{"jsonrpc", "2.0"},
+            {"id", 1},
+            {"method", "initialize"},
+            {"params", {{"protocolVersion", "2025-11-25"}}}};
+  for (const auto& [host, origin] :
+       std::vector<std::pair<std::string, std::string>>{
+         {"evil.example.com", "http://evil.example.com"},
+         {"127.0.0.1", "http://evil.example.com"}}) {
+    auto res = post(init, {{"Host", host}, {"Origin", origin}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 403) << host << " " << origin << ": " << res->body;
+  }
+  auto local = "127.0.0.1:" + std::to_string(port());
+  auto ok = post(init, {{"Host", local}, {"Origin", "http://" + local}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+}
+
+} // namespace

@@ -1,0 +1,56 @@
+// MCP sessions: owned by their principal, ended, expired when idle, bounded.
+
+#include "gateway/mcp_sessions.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+using bsm::gateway::mcp_sessions;
+
+TEST(McpSessions, ASessionIsItsPrincipalsOnly) {
+  mcp_sessions sessions{10, 1h};
+  auto t0 = std::chrono::steady_clock::time_point{};
+  auto id = sessions.open("token:alice", "2025-11-25", t0);
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->size(), 32u);
+  auto other = sessions.open("token:alice", "2025-11-25", t0);
+  ASSERT_TRUE(other);
+  EXPECT_NE(*id, *other);
+  auto mine = sessions.use(*id, "token:alice", t0 + 1s);
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(mine->protocol_version, "2025-11-25");
+  EXPECT_FALSE(sessions.use(*id, "token:bob", t0 + 1s));
+  EXPECT_FALSE(sessions.close(*id, "token:bob"));
+  EXPECT_FALSE(sessions.set_log_level(*id, "token:bob", "debug"));
+  EXPECT_TRUE(sessions.set_log_level(*id, "token:alice", "debug"));
+  EXPECT_EQ(sessions.use(*id, "token:alice", t0 + 2s)->log_level, "debug");
+  EXPECT_TRUE(sessions.close(*id, "token:alice"));
+  EXPECT_FALSE(sessions.use(*id, "token:alice", t0 + 2s));
+  EXPECT_FALSE(sessions.close(*id, "token:alice"));
+}
+
+TEST(McpSessions, AnIdleSessionExpiresAndUseKeepsOneAlive) {
+  mcp_sessions sessions{10, 10s};
+  auto t0 = std::chrono::steady_clock::time_point{};
+  auto kept = *sessions.open("p", "v", t0);
+  auto idle = *sessions.open("p", "v", t0);
+  EXPECT_TRUE(sessions.use(kept, "p", t0 + 9s));
+  EXPECT_TRUE(sessions.use(kept, "p", t0 + 18s));
+  EXPECT_FALSE(sessions.use(idle, "p", t0 + 18s));
+  EXPECT_EQ(sessions.size(), 1u);
+}
+
+TEST(McpSessions, WhenFullIdleSessionsGoFirstThenInitializeIsRefused) {
+  mcp_sessions sessions{2, 10s};
+  auto t0 = std::chrono::steady_clock::time_point{};
+  ASSERT_TRUE(sessions.open("p", "v", t0));
+  ASSERT_TRUE(sessions.open("p", "v", t0 + 5s));
+  EXPECT_FALSE(sessions.open("p", "v", t0 + 6s));
+  // The first is idle for 10 s at t0 + 10s: it makes room.
+  EXPECT_TRUE(sessions.open("p", "v", t0 + 10s));
+  EXPECT_EQ(sessions.size(), 2u);
+}
+
+} // namespace

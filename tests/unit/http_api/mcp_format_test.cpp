@@ -1,0 +1,73 @@
+// A streamed tools/call of /mcp: tool steps as progress, then the response.
+
+#include "http_api/mcp_format.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <vector>
+
+#include "runtime/error.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+
+// The data of each "event: message" block.
+std::vector<json> messages_of(const std::string& bytes) {
+  std::vector<json> result;
+  std::istringstream in{bytes};
+  std::string line;
+  bool message = false;
+  while (std::getline(in, line)) {
+    if (line == "event: message")
+      message = true;
+    else if (message && line.rfind("data: ", 0) == 0)
+      result.push_back(json::parse(line.substr(6)));
+    else if (line.empty())
+      message = false;
+  }
+  return result;
+}
+
+TEST(McpFormat, ToolStepsAreProgressThenTheAnswerIsTheResponse) {
+  auto f = bsm::mcp_call_events(3, "tok-1");
+  EXPECT_EQ(f->opening("t-1"), "");
+  bsm::v1::ChatDelta call;
+  call.mutable_tool_call()->set_tool("memory_put");
+  bsm::v1::ChatDelta done;
+  done.mutable_tool_result()->set_tool("memory_put");
+  bsm::v1::ChatDelta text;
+  text.set_content("Stored ");
+  auto bytes = f->piece(call);
+  bytes += f->piece(text);
+  bytes += f->piece(done);
+  bsm::v1::ChatReply reply;
+  reply.set_output("Stored it.");
+  reply.set_session_id("s-9");
+  bytes += f->closing(reply);
+  auto msgs = messages_of(bytes);
+  ASSERT_EQ(msgs.size(), 3u) << bytes;
+  EXPECT_EQ(msgs[0]["method"], "notifications/progress");
+  EXPECT_EQ(msgs[0]["params"]["progressToken"], "tok-1");
+  EXPECT_EQ(msgs[0]["params"]["progress"], 1);
+  EXPECT_EQ(msgs[0]["params"]["message"], "calling memory_put");
+  EXPECT_EQ(msgs[1]["params"]["progress"], 2);
+  EXPECT_EQ(msgs[2]["id"], 3);
+  EXPECT_EQ(msgs[2]["result"]["structuredContent"]["output"], "Stored it.");
+  EXPECT_EQ(msgs[2]["result"]["structuredContent"]["session_id"], "s-9");
+}
+
+TEST(McpFormat, AFailedTurnIsAToolErrorResult) {
+  auto f = bsm::mcp_call_events("r-7", 1);
+  auto msgs = messages_of(f->failure(
+    bsm::make_error(bsm::errc::unavailable, "node b is down"), "req-1"));
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0]["id"], "r-7");
+  EXPECT_TRUE(msgs[0]["result"]["isError"].get<bool>());
+  EXPECT_NE(msgs[0]["result"]["content"][0]["text"].get<std::string>().find(
+              "node b is down"),
+            std::string::npos);
+}
+
+} // namespace
