@@ -17,7 +17,9 @@ The client (this process, asyncio, one keep-alive connection per client)
 notes the time it sends each request and the time each token is first
 seen in the decoded body (a `done` event repeating the output does not
 count), and computes per request:
-  TTFB   request sent -> first delta at the client
+  TTFB   request sent -> first delta at the client (the node sends its
+         response head and an opening event at once; the time to the head
+         is kept too, as head_ms)
   relay  per delta: client's first sight - upstream's write
 Routes, in this order, each first with one client (REQUESTS sequential
 requests) and then with CLIENTS concurrent clients (PER_CLIENT each), after
@@ -216,7 +218,8 @@ class Connection:
         self.reader = self.writer = None
 
     async def exchange(self, path, body, accept):
-        """Sends one request; returns (time sent, status, scanner)."""
+        """Sends one request; returns (time sent, time the head arrived,
+        status, scanner)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(
                 "127.0.0.1", self.port)
@@ -245,13 +248,18 @@ class Connection:
                     continue
                 status = int(head.split(b" ", 2)[1])
                 fields = head[:end].lower()
-                chunk, head = head[end + 4:], None
+                chunk, head, t_head = head[end + 4:], None, t
                 if b"transfer-encoding: chunked" not in fields:
                     raise ValueError("status %d, not chunked: %r"
                                      % (status, fields + chunk[:300]))
             scanner.feed(decoder.feed(chunk), t)
             if decoder.done:
-                return t_sent, status, scanner
+                # bsmd ends each stream with its connection (Connection:
+                # close); the next request connects anew, before its clock
+                # starts.
+                if b"connection: close" in fields:
+                    self.close()
+                return t_sent, t_head, status, scanner
 
     def close(self):
         if self.writer is not None:
@@ -289,7 +297,7 @@ class Bench:
         tag = sr.tag_of(self.next_request)
         self.next_request += 1
         try:
-            t_sent, status, scanner = await asyncio.wait_for(
+            t_sent, t_head, status, scanner = await asyncio.wait_for(
                 conn.exchange(route.path, route.make_body(tag), route.accept),
                 REQUEST_DEADLINE_S)
             if status != 200:
@@ -298,11 +306,13 @@ class Bench:
             conn.close()
             await self.upstream.written(tag)
             return {"ttfb_ms": None, "upstream_first_ms": None,
-                    "relay_ms": [], "missing": self.deltas,
+                    "head_ms": None, "relay_ms": [], "missing": self.deltas,
                     "error": repr(e)[:300]}
         written = await self.upstream.written(tag)
-        return sr.request_figures(tag, self.deltas, t_sent,
-                                  scanner.first_seen, written)
+        figures = sr.request_figures(tag, self.deltas, t_sent,
+                                     scanner.first_seen, written)
+        figures["head_ms"] = (t_head - t_sent) / 1e6
+        return figures
 
     async def client(self, route, count):
         conn = Connection(route.port)

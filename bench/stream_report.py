@@ -139,6 +139,7 @@ def run_figures(requests):
         "ttfb_ms": distribution(r["ttfb_ms"] for r in requests),
         "upstream_first_ms": distribution(
             r["upstream_first_ms"] for r in requests),
+        "head_ms": distribution(r.get("head_ms") for r in requests),
         "relay_ms": distribution(x for r in requests for x in r["relay_ms"]),
     }
 
