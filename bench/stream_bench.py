@@ -306,7 +306,7 @@ class Bench:
             conn.close()
             await self.upstream.written(tag)
             return {"ttfb_ms": None, "upstream_first_ms": None,
-                    "head_ms": None, "relay_ms": [], "missing": self.deltas,
+                    "first_relay_ms": None, "head_ms": None, "relay_ms": [], "missing": self.deltas,
                     "error": repr(e)[:300]}
         written = await self.upstream.written(tag)
         figures = sr.request_figures(tag, self.deltas, t_sent,

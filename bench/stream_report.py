@@ -111,6 +111,8 @@ def request_figures(tag, deltas, t_sent, seen, written):
     return {
         "ttfb_ms": None if first is None else (first - t_sent) / 1e6,
         "upstream_first_ms": (written[0] - t_sent) / 1e6 if written else None,
+        "first_relay_ms": None if first is None or not written
+        else (first - written[0]) / 1e6,
         "relay_ms": relay,
         "missing": missing,
     }
@@ -140,6 +142,7 @@ def run_figures(requests):
         "upstream_first_ms": distribution(
             r["upstream_first_ms"] for r in requests),
         "head_ms": distribution(r.get("head_ms") for r in requests),
+        "first_relay_ms": distribution(r["first_relay_ms"] for r in requests),
         "relay_ms": distribution(x for r in requests for x in r["relay_ms"]),
     }
 
@@ -193,6 +196,12 @@ def summary(doc):
             "/".join(ms(t[k]) for k in ("p50", "p90", "p99", "max")),
             "/".join(ms(rl[k]) for k in ("p50", "p90", "p99", "max")),
             cells[0], cells[1]))
+        f = r["figures"]
+        lines.append("  p50: response head %s ms, upstream's first write %s ms, "
+                     "first delta's relay %s ms" % (
+                         ms(f.get("head_ms", {}).get("p50")),
+                         ms(f["upstream_first_ms"]["p50"]),
+                         ms(f.get("first_relay_ms", {}).get("p50"))))
         if r["figures"]["missing_deltas"]:
             lines.append("  %d deltas never reached the client"
                          % r["figures"]["missing_deltas"])
