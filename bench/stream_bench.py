@@ -22,8 +22,8 @@ count), and computes per request:
          is kept too, as head_ms)
   relay  per delta: client's first sight - upstream's write
 Routes, in this order, each first with one client (REQUESTS sequential
-requests) and then with CLIENTS concurrent clients (PER_CLIENT each), after
-WARMUP unrecorded requests:
+requests) and then with CLIENTS concurrent clients (PER_CLIENT each, their
+starts spread over one answer's time), after WARMUP unrecorded requests:
   direct       client -> upstream, the baseline
   completions  POST /v1/chat/completions {"model": agent, "stream": true}
   agent_chat   POST /v1/agents/{agent}/chat, Accept: text/event-stream
@@ -314,17 +314,21 @@ class Bench:
         figures["head_ms"] = (t_head - t_sent) / 1e6
         return figures
 
-    async def client(self, route, count):
+    async def client(self, route, count, delay_s=0):
+        await asyncio.sleep(delay_s)
         conn = Connection(route.port)
         try:
             return [await self.one(conn, route) for _ in range(count)]
         finally:
             conn.close()
 
-    async def run(self, route, clients, per_client, warmup):
+    async def run(self, route, clients, per_client, warmup, answer_s):
         await self.client(route, warmup)
+        # Staggered over one answer's time, as independent users would be:
+        # clients in step would make every delta a burst of `clients`.
         results = await asyncio.gather(
-            *(self.client(route, per_client) for _ in range(clients)))
+            *(self.client(route, per_client, k * answer_s / clients)
+              for k in range(clients)))
         requests = [r for rs in results for r in rs]
         errors = [r["error"] for r in requests if r.get("error")]
         return {"route": route.name, "clients": clients,
@@ -475,8 +479,10 @@ async def measure(upstream, routes, settings):
                                      settings["per_client"])):
             print("stream_bench: %s, %d client(s)" % (route.name, clients),
                   file=sys.stderr)
+            answer_s = (settings["first_ms"] + settings["gap_ms"]
+                        * (settings["deltas"] - 1)) / 1e3
             runs.append(await bench.run(route, clients, per_client,
-                                        settings["warmup"]))
+                                        settings["warmup"], answer_s))
     return runs
 
 
