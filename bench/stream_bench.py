@@ -56,6 +56,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stream_report as sr  # noqa: E402
+from loopback import free_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REQUEST_DEADLINE_S = 60
@@ -336,14 +337,6 @@ class Bench:
 
 
 # -- the nodes ----------------------------------------------------------------
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 def http_get(port, path):
     try:
