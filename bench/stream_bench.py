@@ -23,7 +23,9 @@ count), and computes per request:
   relay  per delta: client's first sight - upstream's write
 Routes, in this order, each first with one client (REQUESTS sequential
 requests) and then with CLIENTS concurrent clients (PER_CLIENT each, their
-starts spread over one answer's time), after WARMUP unrecorded requests:
+starts spread over one answer's time), after WARMUP unrecorded requests
+each; the requests are split over ROUNDS rounds of every route, so the
+baseline and the node see the same machine:
   direct       client -> upstream, the baseline
   completions  POST /v1/chat/completions {"model": agent, "stream": true}
   agent_chat   POST /v1/agents/{agent}/chat, Accept: text/event-stream
@@ -34,10 +36,10 @@ node the client does NOT talk to (as that node's /v1/agents/{name} says;
 eight agents are defined and the first owned by the other node is used).
 
 Usage: bench/stream_bench.py [--cluster] [BUILD_DIR]  (make bench-stream)
-Environment (defaults in brackets): STREAM_BENCH_DELTAS [50],
-STREAM_BENCH_GAP_MS [5], STREAM_BENCH_FIRST_MS [0], STREAM_BENCH_REQUESTS
+Environment (defaults in brackets): STREAM_BENCH_DELTAS [20],
+STREAM_BENCH_GAP_MS [20], STREAM_BENCH_FIRST_MS [0], STREAM_BENCH_REQUESTS
 [200], STREAM_BENCH_CLIENTS [8], STREAM_BENCH_PER_CLIENT [25],
-STREAM_BENCH_WARMUP [10].
+STREAM_BENCH_WARMUP [10], STREAM_BENCH_ROUNDS [5].
 Writes bench/results/stream[-cluster]-<stamp>.json and -latest.json, and
 prints the summary (also stream[-cluster]-summary-latest.txt).
 """
@@ -130,6 +132,7 @@ async def upstream_connection(reader, writer, settings):
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
+            received = time.monotonic_ns()
             lines = head.decode("latin-1").split("\r\n")
             method, target = lines[0].split(" ")[:2]
             headers = dict((k.strip().lower(), v.strip()) for k, v in
@@ -144,7 +147,8 @@ async def upstream_connection(reader, writer, settings):
             written, streamed = await upstream_answer(writer, parsed, *settings)
             # One line per answer, after it: nothing slows the writes.
             print(json.dumps({"tag": last_user_text(parsed),
-                              "streamed": streamed, "written": written}),
+                              "streamed": streamed, "received": received,
+                              "written": written}),
                   flush=True)
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
@@ -193,20 +197,21 @@ class Upstream:
             if not line:
                 return
             x = json.loads(line)
-            self._answer(x["tag"]).set_result(x["written"])
+            self._answer(x["tag"]).set_result(x)
             if x["streamed"]:
                 self.streamed += 1
             else:
                 self.whole += 1
 
-    async def written(self, tag):
-        """The write times of tag's answer (reported once it is done), or
-        none if the upstream reports none within 10 s."""
+    async def answer(self, tag):
+        """What the upstream reports of tag's answer once it is done: when
+        its head arrived and when each delta was written; {} if nothing
+        comes within 10 s."""
         try:
             return await asyncio.wait_for(asyncio.shield(self._answer(tag)),
                                           10)
         except asyncio.TimeoutError:
-            return []
+            return {}
         finally:
             self.answers.pop(tag, None)
 
@@ -305,14 +310,18 @@ class Bench:
                 raise ValueError("status %d" % status)
         except (OSError, ValueError, asyncio.TimeoutError) as e:
             conn.close()
-            await self.upstream.written(tag)
+            await self.upstream.answer(tag)
             return {"ttfb_ms": None, "upstream_first_ms": None,
                     "first_relay_ms": None, "head_ms": None, "relay_ms": [], "missing": self.deltas,
                     "error": repr(e)[:300]}
-        written = await self.upstream.written(tag)
+        answer = await self.upstream.answer(tag)
         figures = sr.request_figures(tag, self.deltas, t_sent,
-                                     scanner.first_seen, written)
+                                     scanner.first_seen,
+                                     answer.get("written", []))
         figures["head_ms"] = (t_head - t_sent) / 1e6
+        if "received" in answer:
+            figures["upstream_received_ms"] = (answer["received"]
+                                               - t_sent) / 1e6
         return figures
 
     async def client(self, route, count, delay_s=0):
@@ -323,17 +332,14 @@ class Bench:
         finally:
             conn.close()
 
-    async def run(self, route, clients, per_client, warmup, answer_s):
-        await self.client(route, warmup)
+    async def run(self, route, clients, per_client, answer_s):
+        """The figures of each request of `clients` clients."""
         # Staggered over one answer's time, as independent users would be:
         # clients in step would make every delta a burst of `clients`.
         results = await asyncio.gather(
             *(self.client(route, per_client, k * answer_s / clients)
               for k in range(clients)))
-        requests = [r for rs in results for r in rs]
-        errors = [r["error"] for r in requests if r.get("error")]
-        return {"route": route.name, "clients": clients,
-                "figures": sr.run_figures(requests), "errors": errors[:5]}
+        return [r for rs in results for r in rs]
 
 
 # -- the nodes ----------------------------------------------------------------
@@ -463,19 +469,32 @@ def loadavg():
 
 
 async def measure(upstream, routes, settings):
+    """Every route in each round, so that the baseline and the node see the
+    same machine; a run's figures are over all its rounds."""
     await upstream.start_reading()
     bench = Bench(upstream, settings["deltas"])
-    runs = []
+    answer_s = (settings["first_ms"] + settings["gap_ms"]
+                * (settings["deltas"] - 1)) / 1e3
+    rounds = settings["rounds"]
+    shapes = ((1, settings["requests"]),
+              (settings["clients"], settings["per_client"]))
+    requests = {}
     for route in routes:
-        for clients, per_client in ((1, settings["requests"]),
-                                    (settings["clients"],
-                                     settings["per_client"])):
-            print("stream_bench: %s, %d client(s)" % (route.name, clients),
-                  file=sys.stderr)
-            answer_s = (settings["first_ms"] + settings["gap_ms"]
-                        * (settings["deltas"] - 1)) / 1e3
-            runs.append(await bench.run(route, clients, per_client,
-                                        settings["warmup"], answer_s))
+        await bench.client(route, settings["warmup"])
+    for k in range(rounds):
+        print("stream_bench: round %d of %d" % (k + 1, rounds),
+              file=sys.stderr)
+        for route in routes:
+            for clients, total in shapes:
+                # This round's share of each client's requests.
+                count = total * (k + 1) // rounds - total * k // rounds
+                requests.setdefault((route.name, clients), []).extend(
+                    await bench.run(route, clients, count, answer_s))
+    runs = []
+    for (name, clients), rs in requests.items():
+        errors = [r["error"] for r in rs if r.get("error")]
+        runs.append({"route": name, "clients": clients,
+                     "figures": sr.run_figures(rs), "errors": errors[:5]})
     return runs
 
 
@@ -484,16 +503,19 @@ def main(argv):
     rest = [a for a in argv if a != "--cluster"]
     build = os.path.abspath(rest[0] if rest else os.path.join(ROOT, "build"))
     settings = {
-        "deltas": env_int("STREAM_BENCH_DELTAS", 50),
-        "gap_ms": float(os.environ.get("STREAM_BENCH_GAP_MS", "5")),
+        "deltas": env_int("STREAM_BENCH_DELTAS", 20),
+        "gap_ms": float(os.environ.get("STREAM_BENCH_GAP_MS", "20")),
         "first_ms": float(os.environ.get("STREAM_BENCH_FIRST_MS", "0")),
         "requests": env_int("STREAM_BENCH_REQUESTS", 200),
         "clients": env_int("STREAM_BENCH_CLIENTS", 8),
         "per_client": env_int("STREAM_BENCH_PER_CLIENT", 25),
         "warmup": env_int("STREAM_BENCH_WARMUP", 10),
+        "rounds": env_int("STREAM_BENCH_ROUNDS", 5),
     }
     if not 0 < settings["deltas"] <= 1000:
         raise SystemExit("STREAM_BENCH_DELTAS must be 1..1000")
+    if settings["rounds"] < 1:
+        raise SystemExit("STREAM_BENCH_ROUNDS must be at least 1")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     work = tempfile.mkdtemp(prefix="bsm-stream-bench-")
     upstream = Upstream((settings["deltas"], settings["gap_ms"],

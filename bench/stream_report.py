@@ -142,6 +142,8 @@ def run_figures(requests):
         "upstream_first_ms": distribution(
             r["upstream_first_ms"] for r in requests),
         "head_ms": distribution(r.get("head_ms") for r in requests),
+        "upstream_received_ms": distribution(
+            r.get("upstream_received_ms") for r in requests),
         "first_relay_ms": distribution(r["first_relay_ms"] for r in requests),
         "relay_ms": distribution(x for r in requests for x in r["relay_ms"]),
     }
@@ -171,8 +173,9 @@ def summary(doc):
                               doc["cpus"], doc["loadavg_before"],
                               doc["loadavg_after"], doc["idle_before_percent"]),
         "%d deltas %g ms apart (first after %g ms); %d sequential requests, "
-        "%d clients x %d" % (s["deltas"], s["gap_ms"], s["first_ms"],
-                             s["requests"], s["clients"], s["per_client"]),
+        "%d clients x %d, in %d rounds" % (
+            s["deltas"], s["gap_ms"], s["first_ms"], s["requests"],
+            s["clients"], s["per_client"], s.get("rounds", 1)),
         "%-22s %-4s %5s %5s | %-27s | %-27s | %-13s | %s" % (
             "route", "cli", "reqs", "fail", "TTFB p50/p90/p99/max ms",
             "relay p50/p90/p99/max ms", "TTFB x direct",
@@ -197,9 +200,10 @@ def summary(doc):
             "/".join(ms(rl[k]) for k in ("p50", "p90", "p99", "max")),
             cells[0], cells[1]))
         f = r["figures"]
-        lines.append("  p50: response head %s ms, upstream's first write %s ms, "
-                     "first delta's relay %s ms" % (
+        lines.append("  p50: response head %s ms, request at the upstream %s "
+                     "ms, its first write %s ms, first delta's relay %s ms" % (
                          ms(f.get("head_ms", {}).get("p50")),
+                         ms(f.get("upstream_received_ms", {}).get("p50")),
                          ms(f["upstream_first_ms"]["p50"]),
                          ms(f.get("first_relay_ms", {}).get("p50"))))
         if r["figures"]["missing_deltas"]:
