@@ -54,11 +54,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import stream_report as sr  # noqa: E402
-from loopback import free_port  # noqa: E402
+import stream_report as sr
+from loopback import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REQUEST_DEADLINE_S = 60
@@ -184,6 +184,7 @@ class Upstream:
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), self.proc.stdout)
+        # Held: a task nobody references may be collected mid-run.
         self._task = asyncio.ensure_future(self._read(reader))
 
     def _answer(self, tag):
