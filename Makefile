@@ -14,7 +14,7 @@ CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 COVERAGE_DIR ?= build-coverage
 COVERAGE_CTEST_FLAGS ?= --output-on-failure -j 2
 
-.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster bench-replica coverage format clean
+.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster bench-replica bench-stream coverage format clean
 
 all: build
 
@@ -63,6 +63,13 @@ bench-cluster: build
 # its owner is killed (issue 26).
 bench-replica: build
 	@./bench/replica_bench.py $(BUILD_DIR)
+
+# A fake upstream that trickles deltas: the time to the first delta and each
+# delta's relay latency, direct and through bsmd's two streamed routes
+# (issue 17). STREAM_ARGS=--cluster: through a node that does not own the
+# agent.
+bench-stream: build
+	@./bench/stream_bench.py $(STREAM_ARGS) $(BUILD_DIR)
 
 # Instrumented build, the whole suite, then docs/COVERAGE.md. Fails when a
 # test fails or runtime/, actors/ or agents/ is below 90% of lines; the

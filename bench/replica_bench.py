@@ -27,12 +27,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from loopback import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
@@ -40,14 +41,6 @@ TURNS = int(os.environ.get("REPLICA_BENCH_TURNS", "300"))
 CLIENTS = int(os.environ.get("REPLICA_BENCH_CLIENTS", "8"))
 DOWN_AFTER_MS = int(os.environ.get("REPLICA_BENCH_DOWN_AFTER_MS", "3000"))
 NAMES = ["node-a", "node-b", "node-c"]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Client:
