@@ -500,6 +500,9 @@ async def measure(upstream, routes, settings):
 
 
 def main(argv):
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        return
     cluster = "--cluster" in argv
     rest = [a for a in argv if a != "--cluster"]
     build = os.path.abspath(rest[0] if rest else os.path.join(ROOT, "build"))

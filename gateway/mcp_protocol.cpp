@@ -1,6 +1,7 @@
 #include "gateway/mcp_protocol.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace bsm::gateway {
 
@@ -82,7 +83,9 @@ json initialize_result(const json& params, const std::string& node_name,
   *version = served_version(asked) ? asked : std::string{served_versions[0]};
   return {{"protocolVersion", *version},
           {"capabilities",
-           {{"tools", {{"listChanged", false}}}, {"logging", json::object()}}},
+           {{"tools", {{"listChanged", false}}},
+            {"resources", {{"listChanged", false}}},
+            {"logging", json::object()}}},
           {"serverInfo",
            {{"name", "bsm-agentos"},
             {"title", "BSM-AgentOS node " + node_name},
@@ -176,6 +179,61 @@ json answer_result(const std::string& output, const std::string& session_id) {
 json failed_result(const std::string& message) {
   return {{"content", {{{"type", "text"}, {"text", message}}}},
           {"isError", true}};
+}
+
+std::string session_uri(const std::string& agent,
+                        const std::string& session_id) {
+  return "bsm://agents/" + agent + "/sessions/" + session_id;
+}
+
+std::optional<std::pair<std::string, std::string>>
+parse_session_uri(std::string_view uri) {
+  constexpr std::string_view prefix = "bsm://agents/";
+  constexpr std::string_view middle = "/sessions/";
+  if (uri.substr(0, prefix.size()) != prefix)
+    return std::nullopt;
+  uri.remove_prefix(prefix.size());
+  auto cut = uri.find(middle);
+  if (cut == std::string_view::npos || cut == 0)
+    return std::nullopt;
+  auto agent = uri.substr(0, cut);
+  auto session = uri.substr(cut + middle.size());
+  // Names as agents and sessions have them: no separators, no escapes.
+  auto plain = [](std::string_view x) {
+    return !x.empty() && x.size() <= 128
+           && std::all_of(x.begin(), x.end(), [](unsigned char c) {
+                return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+              });
+  };
+  if (!plain(agent) || !plain(session))
+    return std::nullopt;
+  return std::make_pair(std::string{agent}, std::string{session});
+}
+
+json resources_list_result(
+  const std::vector<std::pair<std::string, std::string>>& sessions) {
+  auto list = json::array();
+  for (const auto& [agent, id] : sessions)
+    list.push_back({{"uri", session_uri(agent, id)},
+                    {"name", agent + "/" + id},
+                    {"title", "Session " + id + " of " + agent},
+                    {"mimeType", "application/json"}});
+  return {{"resources", std::move(list)}};
+}
+
+json resource_templates_result() {
+  return {{"resourceTemplates",
+           {{{"uriTemplate", "bsm://agents/{agent}/sessions/{session_id}"},
+             {"name", "agent-session"},
+             {"title", "An agent's session"},
+             {"description", "The turns of a session of an agent: role, "
+                             "content, tool calls, usage, time"},
+             {"mimeType", "application/json"}}}}};
+}
+
+json resource_read_result(const std::string& uri, const std::string& text) {
+  return {{"contents",
+           {{{"uri", uri}, {"mimeType", "application/json"}, {"text", text}}}}};
 }
 
 json progress_notification(const json& token, uint64_t progress,

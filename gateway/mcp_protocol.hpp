@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -106,6 +107,27 @@ json answer_result(const std::string& output, const std::string& session_id);
 
 /// A tool result that reports a failed turn (isError: the model sees it).
 json failed_result(const std::string& message);
+
+/// An agent session as a resource: "bsm://agents/<agent>/sessions/<id>".
+std::string session_uri(const std::string& agent,
+                        const std::string& session_id);
+
+/// The agent and session a session URI names; nothing for another URI.
+std::optional<std::pair<std::string, std::string>>
+parse_session_uri(std::string_view uri);
+
+/// resources/list's result: `sessions` (agent, session id).
+json resources_list_result(
+  const std::vector<std::pair<std::string, std::string>>& sessions);
+
+/// resources/templates/list's result: the session URI template.
+json resource_templates_result();
+
+/// resources/read's result: one JSON text.
+json resource_read_result(const std::string& uri, const std::string& text);
+
+/// The JSON-RPC error of MCP for a resource that does not exist.
+inline constexpr int resource_not_found = -32002;
 
 /// notifications/progress for a call's token.
 json progress_notification(const json& token, uint64_t progress,

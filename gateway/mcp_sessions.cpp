@@ -1,5 +1,7 @@
 #include "gateway/mcp_sessions.hpp"
 
+#include <algorithm>
+
 #include "runtime/error.hpp"
 #include "runtime/security/random_bytes.hpp"
 
@@ -34,7 +36,7 @@ caf::expected<std::string> mcp_sessions::open(const std::string& principal,
     return make_error(errc::unavailable,
                       "this node holds its most MCP sessions "
                       "(mcp.max_sessions); retry later");
-  sessions_[id] = mcp_session{principal, version, "info", now};
+  sessions_[id] = mcp_session{principal, version, "info", now, {}};
   return id;
 }
 
@@ -62,6 +64,23 @@ bool mcp_sessions::set_log_level(const std::string& id,
     return false;
   i->second.log_level = level;
   return true;
+}
+
+void mcp_sessions::note_agent_session(const std::string& id,
+                                      const std::string& principal,
+                                      const std::string& agent,
+                                      const std::string& session_id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = sessions_.find(id);
+  if (i == sessions_.end() || i->second.principal != principal)
+    return;
+  auto& used = i->second.agent_sessions;
+  std::pair<std::string, std::string> entry{agent, session_id};
+  if (std::find(used.begin(), used.end(), entry) != used.end())
+    return;
+  used.push_back(std::move(entry));
+  if (used.size() > max_agent_sessions)
+    used.pop_front();
 }
 
 bool mcp_sessions::close(const std::string& id, const std::string& principal) {

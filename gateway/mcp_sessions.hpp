@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,7 +26,13 @@ struct mcp_session {
   /// Set by logging/setLevel.
   std::string log_level = "info";
   std::chrono::steady_clock::time_point last_used;
+  /// The agent sessions its calls used (agent, session id), oldest first,
+  /// at most max_agent_sessions: its resources.
+  std::deque<std::pair<std::string, std::string>> agent_sessions;
 };
+
+/// Agent sessions an MCP session lists as resources.
+inline constexpr size_t max_agent_sessions = 100;
 
 class mcp_sessions {
 public:
@@ -48,6 +55,12 @@ public:
   /// Sets a session's log level; false if it is not `principal`'s.
   bool set_log_level(const std::string& id, const std::string& principal,
                      const std::string& level);
+
+  /// Notes that a call of the session used the agent session `session_id`
+  /// of `agent` (once; the oldest goes beyond max_agent_sessions).
+  void note_agent_session(const std::string& id, const std::string& principal,
+                          const std::string& agent,
+                          const std::string& session_id);
 
   /// Ends the session; false if it is not `principal`'s (or gone).
   bool close(const std::string& id, const std::string& principal);

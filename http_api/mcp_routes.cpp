@@ -9,6 +9,7 @@
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/memory_partition.hpp"
 #include "gateway/host_guard.hpp"
 #include "gateway/mcp_protocol.hpp"
 #include "gateway/mcp_sessions.hpp"
@@ -18,8 +19,10 @@
 #include "http_api/handlers.hpp"
 #include "http_api/json_body.hpp"
 #include "http_api/mcp_format.hpp"
+#include "http_api/session_page.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
+#include "runtime/mailbox/message_id.hpp"
 
 namespace bsm::http_handlers {
 
@@ -111,8 +114,9 @@ void list_tools(http_bridge_pointer self, const ex_ptr& ex, json id) {
     });
 }
 
-void call_tool(http_bridge_pointer self, const ex_ptr& ex, json id,
-               const json& params, bool streams) {
+void call_tool(http_bridge_pointer self, const ex_ptr& ex,
+               const std::string& session, json id, const json& params,
+               bool streams) {
   const auto& env = *self->state.env;
   auto name = params.find("name");
   if (name == params.end() || !name->is_string())
@@ -131,6 +135,12 @@ void call_tool(http_bridge_pointer self, const ex_ptr& ex, json id,
   if (auto* failure = std::get_if<gw::rpc_failure>(&args))
     return respond_rpc(ex, bhttp::status::ok, gw::rpc_error(id, *failure));
   auto& ask = std::get<gw::ask_arguments>(args);
+  // Named here, so the MCP session lists it (resources/list) however the
+  // call ends.
+  if (ask.session_id.empty())
+    ask.session_id = "s-" + new_message_id();
+  env.mcp_sessions->note_agent_session(session, principal_key(ex), *agent,
+                                       ask.session_id);
   v1::ChatRequest req;
   req.set_agent(*agent);
   req.set_input(std::move(ask.message));
@@ -162,6 +172,55 @@ void call_tool(http_bridge_pointer self, const ex_ptr& ex, json id,
     failed);
 }
 
+// resources/read of an agent session: its turns as the session route
+// gives them (newest page of up to 1000), with agents:<agent>:read.
+void read_resource(http_bridge_pointer self, const ex_ptr& ex, json id,
+                   const json& params) {
+  const auto& env = *self->state.env;
+  auto uri = params.find("uri");
+  auto named = uri != params.end() && uri->is_string()
+                 ? gw::parse_session_uri(uri->get<std::string>())
+                 : std::nullopt;
+  if (!named || !env.names->get(agent_path(named->first)))
+    return respond_rpc_error(ex, bhttp::status::ok, id, gw::resource_not_found,
+                             "Resource not found: not an agent session URI "
+                             "(bsm://agents/{agent}/sessions/{session_id})");
+  const auto& who = ex->principal();
+  auto need = "agents:" + named->first + ":read";
+  if (!who || !who->permissions.allows(need))
+    return http::respond_error(*ex, bhttp::status::forbidden,
+                               "permission_denied",
+                               "missing permission " + need);
+  v1::SessionPageRequest req;
+  req.set_agent(named->first);
+  req.set_session_id(named->second);
+  req.set_limit(max_page_limit);
+  ask_anywhere(
+    self, env.call_env(), memory_path, caf::make_message(std::move(req)),
+    env.opts.ask_timeout,
+    [ex, id, uri = uri->get<std::string>(),
+     session = named->second](caf::message reply) {
+      if (!reply.match_elements<v1::SessionPageResponse>())
+        return respond_rpc_error(ex, bhttp::status::ok, id,
+                                 gw::rpc_code::internal_error,
+                                 "memory answered with another type");
+      const auto& page = reply.get_as<v1::SessionPageResponse>(0);
+      if (!page.found())
+        return respond_rpc_error(ex, bhttp::status::ok, id,
+                                 gw::resource_not_found,
+                                 "Resource not found: no session " + session);
+      respond_rpc(
+        ex, bhttp::status::ok,
+        gw::rpc_result(id, gw::resource_read_result(
+                             uri, session_json(session, page).dump())));
+    },
+    [ex, id](caf::error err) {
+      respond_rpc_error(ex, bhttp::status::ok, id, gw::rpc_code::internal_error,
+                        http::message_of(err));
+    },
+    &self->state.deadlines);
+}
+
 // A request of an initialized session.
 void answer(http_bridge_pointer self, const ex_ptr& ex,
             const std::string& session, const gw::rpc_message& msg,
@@ -185,7 +244,22 @@ void answer(http_bridge_pointer self, const ex_ptr& ex,
   if (msg.method == "tools/list")
     return list_tools(self, ex, msg.id);
   if (msg.method == "tools/call")
-    return call_tool(self, ex, msg.id, msg.params, streams);
+    return call_tool(self, ex, session, msg.id, msg.params, streams);
+  if (msg.method == "resources/list") {
+    auto used = env.mcp_sessions->use(session, principal_key(ex),
+                                      std::chrono::steady_clock::now());
+    std::vector<std::pair<std::string, std::string>> sessions;
+    if (used)
+      sessions.assign(used->agent_sessions.begin(), used->agent_sessions.end());
+    return respond_rpc(
+      ex, bhttp::status::ok,
+      gw::rpc_result(msg.id, gw::resources_list_result(sessions)));
+  }
+  if (msg.method == "resources/templates/list")
+    return respond_rpc(ex, bhttp::status::ok,
+                       gw::rpc_result(msg.id, gw::resource_templates_result()));
+  if (msg.method == "resources/read")
+    return read_resource(self, ex, msg.id, msg.params);
   respond_rpc_error(ex, bhttp::status::ok, msg.id,
                     gw::rpc_code::method_not_found,
                     "Method not found: " + msg.method);

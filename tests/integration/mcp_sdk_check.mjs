@@ -76,6 +76,26 @@ await part('session', async () => {
   return { first, result };
 });
 
+await part('resources', async () => {
+  const list = await client.listResources();
+  const templates = await client.listResourceTemplates();
+  const uri = list.resources[0]?.uri;
+  const read = uri ? await client.readResource({ uri }) : null;
+  let missing;
+  try {
+    await client.readResource({ uri: 'bsm://agents/runner/sessions/s-none' });
+    missing = { thrown: false };
+  } catch (e) {
+    missing = { thrown: true, code: e?.code };
+  }
+  return {
+    uris: list.resources.map((r) => r.uri),
+    template: templates.resourceTemplates[0]?.uriTemplate ?? null,
+    read: read ? JSON.parse(read.contents[0].text) : null,
+    missing,
+  };
+});
+
 await part('unknown', async () => {
   try {
     const result = await client.callTool({ name: 'ask_nobody', arguments: { message: 'x' } });

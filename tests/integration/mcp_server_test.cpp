@@ -154,6 +154,23 @@ TEST_F(McpServer, ACallRunsATurnWithProgressAndItsSessionGoesOn) {
   EXPECT_EQ(bsm::test::body_of(*turns)["turns"].size(), 4u) << turns->body;
 }
 
+TEST_F(McpServer, TheAgentSessionsOfItsCallsAreResources) {
+  json call;
+  ASSERT_TRUE(part("call", call));
+  auto session = call["result"]["structuredContent"]["session_id"];
+  json x;
+  ASSERT_TRUE(part("resources", x));
+  auto uri = "bsm://agents/runner/sessions/" + session.get<std::string>();
+  EXPECT_EQ(x["uris"], json::array({uri})) << x;
+  EXPECT_EQ(x["template"], "bsm://agents/{agent}/sessions/{session_id}");
+  ASSERT_TRUE(x["read"].is_object()) << x;
+  EXPECT_EQ(x["read"]["session_id"], session) << x;
+  ASSERT_GE(x["read"]["turns"].size(), 2u) << x;
+  EXPECT_EQ(x["read"]["turns"][0]["content"], "remember owner is alice") << x;
+  EXPECT_TRUE(x["missing"].value("thrown", false)) << x;
+  EXPECT_EQ(x["missing"]["code"], -32002) << x;
+}
+
 TEST_F(McpServer, AnUnknownToolIsAnErrorAndAnEndedSessionIsGone) {
   json x;
   ASSERT_TRUE(part("unknown", x));

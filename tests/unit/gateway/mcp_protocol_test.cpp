@@ -104,6 +104,25 @@ TEST(McpProtocol, AskArgumentsAreChecked) {
   }
 }
 
+TEST(McpProtocol, AgentSessionsAreResourcesByUri) {
+  EXPECT_EQ(gw::session_uri("runner", "s-1"),
+            "bsm://agents/runner/sessions/s-1");
+  auto named = gw::parse_session_uri("bsm://agents/runner/sessions/s-1");
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->first, "runner");
+  EXPECT_EQ(named->second, "s-1");
+  for (const auto* bad :
+       {"bsm://agents/runner/sessions/", "bsm://agents//sessions/s-1",
+        "http://agents/runner/sessions/s-1", "bsm://agents/runner/s-1",
+        "bsm://agents/run:ner/sessions/s-1",
+        "bsm://agents/runner/sessions/s-1/../x"})
+    EXPECT_FALSE(gw::parse_session_uri(bad)) << bad;
+  auto list = gw::resources_list_result({{"runner", "s-1"}});
+  EXPECT_EQ(list["resources"][0]["uri"], "bsm://agents/runner/sessions/s-1");
+  auto read = gw::resource_read_result("u", "{}");
+  EXPECT_EQ(read["contents"][0]["mimeType"], "application/json");
+}
+
 TEST(McpProtocol, ResultsAndLevels) {
   auto answer = gw::answer_result("Done.", "s-1");
   EXPECT_EQ(answer["content"][0]["text"], "Done.");

@@ -31,6 +31,22 @@ TEST(McpSessions, ASessionIsItsPrincipalsOnly) {
   EXPECT_FALSE(sessions.close(*id, "token:alice"));
 }
 
+TEST(McpSessions, NotesTheAgentSessionsOfItsCallsOnceAndBounded) {
+  mcp_sessions sessions{10, 1h};
+  auto t0 = std::chrono::steady_clock::time_point{};
+  auto id = *sessions.open("p", "v", t0);
+  sessions.note_agent_session(id, "p", "runner", "s-1");
+  sessions.note_agent_session(id, "p", "runner", "s-1");
+  sessions.note_agent_session(id, "q", "runner", "s-2");
+  EXPECT_EQ(sessions.use(id, "p", t0)->agent_sessions.size(), 1u);
+  for (size_t i = 0; i < bsm::gateway::max_agent_sessions + 5; ++i)
+    sessions.note_agent_session(id, "p", "legal", "s-" + std::to_string(i));
+  auto used = sessions.use(id, "p", t0)->agent_sessions;
+  EXPECT_EQ(used.size(), bsm::gateway::max_agent_sessions);
+  EXPECT_EQ(used.back().second,
+            "s-" + std::to_string(bsm::gateway::max_agent_sessions + 4));
+}
+
 TEST(McpSessions, AnIdleSessionExpiresAndUseKeepsOneAlive) {
   mcp_sessions sessions{10, 10s};
   auto t0 = std::chrono::steady_clock::time_point{};
