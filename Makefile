@@ -14,7 +14,7 @@ CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 COVERAGE_DIR ?= build-coverage
 COVERAGE_CTEST_FLAGS ?= --output-on-failure -j 2
 
-.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster bench-replica bench-stream coverage format clean
+.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster bench-replica bench-stream interop coverage format clean
 
 all: build
 
@@ -70,6 +70,11 @@ bench-replica: build
 # agent.
 bench-stream: build
 	@./bench/stream_bench.py $(STREAM_ARGS) $(BUILD_DIR)
+
+# Other ecosystems' own checks against a node (not part of test): the MCP
+# conformance suite's server scenarios against /mcp (tests/interop/run.sh).
+interop: build
+	@./tests/interop/run.sh $(BUILD_DIR)
 
 # Instrumented build, the whole suite, then docs/COVERAGE.md. Fails when a
 # test fails or runtime/, actors/ or agents/ is below 90% of lines; the
