@@ -50,7 +50,7 @@ inline constexpr const char* http_bridge_path = "http_bridge";
 /// What the front and the bridge actor share. Every pointer must outlive
 /// both; `root` is set once the tree runs, before the first request.
 namespace gateway {
-class mcp_sessions;
+class mcp_server;
 } // namespace gateway
 
 struct http_bridge_env {
@@ -95,11 +95,9 @@ struct http_bridge_env {
   std::function<caf::expected<v1::AgentReloadResponse>()> reload;
   std::shared_ptr<std::atomic<bool>> reloading
     = std::make_shared<std::atomic<bool>>(false);
-  /// The MCP server's sessions (gateway/mcp_sessions.hpp); null: /mcp is
-  /// off (mcp.enabled).
-  std::shared_ptr<gateway::mcp_sessions> mcp_sessions;
-  /// The host names /mcp answers to (gateway/host_guard.hpp); empty: any.
-  std::vector<std::string> mcp_allowed_hosts;
+  /// The MCP server's sessions, hosts and metrics (gateway/mcp_server.hpp);
+  /// null: /mcp is off (mcp.enabled).
+  std::shared_ptr<gateway::mcp_server> mcp;
 
   /// For asks to a name wherever it lives.
   remote_call_env call_env() const {

@@ -184,6 +184,10 @@ v1::ModelRequest turn_plan::model_request(steady_time now) const {
   req.set_request_id(reply_.turn_id());
   if (req_.has_generation())
     *req.mutable_generation() = req_.generation();
+  // A forced tool call is the first model call's: after its result the
+  // model decides, or the turn would call tools until max_steps.
+  if (steps_ > 1)
+    req.mutable_generation()->clear_tool_choice();
   return req;
 }
 

@@ -12,7 +12,7 @@
 #include "actors/memory_partition.hpp"
 #include "gateway/host_guard.hpp"
 #include "gateway/mcp_protocol.hpp"
-#include "gateway/mcp_sessions.hpp"
+#include "gateway/mcp_server.hpp"
 #include "http_api/access_gate.hpp"
 #include "http_api/caller_stamp.hpp"
 #include "http_api/chat_stream.hpp"
@@ -60,14 +60,14 @@ std::string principal_key(const ex_ptr& ex) {
 
 // The checks every /mcp request passes first; false if answered.
 bool admitted(const http_bridge_env& env, const ex_ptr& ex) {
-  if (!env.mcp_sessions) {
+  if (!env.mcp) {
     http::respond_error(*ex, bhttp::status::not_found, "not_found",
                         "this node serves no MCP (mcp.enabled is false)");
     return false;
   }
   auto refused
     = gw::refused_host(header(ex, "Host"), header(ex, "Origin"),
-                       env.mcp_allowed_hosts, env.opts.cors_allowed_origins);
+                       env.mcp->allowed_hosts(), env.opts.cors_allowed_origins);
   if (!refused.empty()) {
     http::respond_error(*ex, bhttp::status::forbidden, "permission_denied",
                         refused);
@@ -139,8 +139,8 @@ void call_tool(http_bridge_pointer self, const ex_ptr& ex,
   // call ends.
   if (ask.session_id.empty())
     ask.session_id = "s-" + new_message_id();
-  env.mcp_sessions->note_agent_session(session, principal_key(ex), *agent,
-                                       ask.session_id);
+  env.mcp->sessions().note_agent_session(session, principal_key(ex), *agent,
+                                         ask.session_id);
   v1::ChatRequest req;
   req.set_agent(*agent);
   req.set_input(std::move(ask.message));
@@ -237,7 +237,7 @@ void answer(http_bridge_pointer self, const ex_ptr& ex,
       return respond_rpc_error(ex, bhttp::status::ok, msg.id,
                                gw::rpc_code::invalid_params,
                                "unknown log level '" + level + "'");
-    env.mcp_sessions->set_log_level(session, principal_key(ex), level);
+    env.mcp->sessions().set_log_level(session, principal_key(ex), level);
     return respond_rpc(ex, bhttp::status::ok,
                        gw::rpc_result(msg.id, json::object()));
   }
@@ -246,8 +246,8 @@ void answer(http_bridge_pointer self, const ex_ptr& ex,
   if (msg.method == "tools/call")
     return call_tool(self, ex, session, msg.id, msg.params, streams);
   if (msg.method == "resources/list") {
-    auto used = env.mcp_sessions->use(session, principal_key(ex),
-                                      std::chrono::steady_clock::now());
+    auto used = env.mcp->sessions().use(session, principal_key(ex),
+                                        std::chrono::steady_clock::now());
     std::vector<std::pair<std::string, std::string>> sessions;
     if (used)
       sessions.assign(used->agent_sessions.begin(), used->agent_sessions.end());
@@ -278,6 +278,8 @@ void mcp_post(http_bridge_pointer self, ex_ptr ex) {
                              gw::rpc_code::parse_error,
                              http::message_of(body.error()));
   auto read = gw::read_message(*body);
+  if (auto* msg = std::get_if<gw::rpc_message>(&read))
+    env.mcp->count(msg->method);
   if (auto* failure = std::get_if<gw::rpc_failure>(&read))
     return respond_rpc(
       ex, bhttp::status::bad_request,
@@ -296,7 +298,7 @@ void mcp_post(http_bridge_pointer self, ex_ptr ex) {
       && msg.method == "initialize") {
     std::string settled;
     auto result = gw::initialize_result(msg.params, env.node_name, &settled);
-    auto id = env.mcp_sessions->open(principal_key(ex), settled, now);
+    auto id = env.mcp->sessions().open(principal_key(ex), settled, now);
     if (!id)
       return http::respond_error(*ex, id.error());
     return respond_rpc(ex, bhttp::status::ok, gw::rpc_result(msg.id, result),
@@ -308,7 +310,7 @@ void mcp_post(http_bridge_pointer self, ex_ptr ex) {
                              gw::rpc_code::invalid_request,
                              "the Mcp-Session-Id header is missing: send "
                              "initialize first");
-  if (!env.mcp_sessions->use(session, principal_key(ex), now))
+  if (!env.mcp->sessions().use(session, principal_key(ex), now))
     return respond_rpc_error(ex, bhttp::status::not_found, msg.id,
                              gw::rpc_code::invalid_request,
                              "no such MCP session (ended or idle too long): "
@@ -330,7 +332,7 @@ void mcp_delete(http_bridge_pointer self, ex_ptr ex) {
     return http::respond_error(*ex, bhttp::status::bad_request,
                                "invalid_argument",
                                "the Mcp-Session-Id header is missing");
-  if (!env.mcp_sessions->close(session, principal_key(ex)))
+  if (!env.mcp->sessions().close(session, principal_key(ex)))
     return http::respond_error(*ex, bhttp::status::not_found, "not_found",
                                "no such MCP session");
   ex->respond(http::response{bhttp::status::no_content, 11});

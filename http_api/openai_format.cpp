@@ -119,6 +119,8 @@ nlohmann::json error_body(const caf::error& err, const std::string& field) {
   nlohmann::json param = nullptr;
   if (!field.empty())
     param = field;
+  else if (auto named = field_of(err); !named.empty())
+    param = named;
   else if (code == "not_found")
     param = "model";
   return {{"error",

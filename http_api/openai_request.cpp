@@ -240,6 +240,57 @@ checked read_messages(const json& body, v1::ChatRequest& chat) {
   return std::nullopt;
 }
 
+// tool_choice: "none", "auto", "required" or {"type": "function",
+// "function": {"name": ...}} naming one of `tools`.
+checked read_tool_choice(const json& body, const v1::ChatRequest& chat,
+                         v1::ToolChoice& out) {
+  const auto* choice = present(body, "tool_choice");
+  if (choice == nullptr)
+    return std::nullopt;
+  auto no_tools = [] {
+    return field_error{"tool_choice", "Invalid value for 'tool_choice': "
+                                      "'tool_choice' is only allowed when "
+                                      "'tools' are specified."};
+  };
+  if (choice->is_string()) {
+    const auto& mode = choice->get_ref<const std::string&>();
+    if (mode == "none" || mode == "auto")
+      return std::nullopt;
+    if (mode != "required")
+      return field_error{"tool_choice",
+                         "Invalid value for 'tool_choice': '" + mode
+                           + "'. Supported values are: 'none', 'auto' and "
+                             "'required', or a function."};
+    if (chat.client_tools().empty())
+      return no_tools();
+    out.set_mode("required");
+    return std::nullopt;
+  }
+  const json* name = nullptr;
+  if (choice->is_object() && choice->value("type", json{}) == "function")
+    if (auto f = choice->find("function"); f != choice->end() && f->is_object())
+      if (auto n = f->find("name"); n != f->end() && n->is_string())
+        name = &*n;
+  if (name == nullptr)
+    return field_error{"tool_choice",
+                       "Invalid value for 'tool_choice': an object must be "
+                       "{\"type\": \"function\", \"function\": {\"name\": "
+                       "...}}."};
+  if (chat.client_tools().empty())
+    return no_tools();
+  const auto& wanted = name->get_ref<const std::string&>();
+  auto listed
+    = std::any_of(chat.client_tools().begin(), chat.client_tools().end(),
+                  [&](const v1::ToolSpec& t) { return t.name() == wanted; });
+  if (!listed)
+    return field_error{"tool_choice", "Invalid value for 'tool_choice': "
+                                      "the function '"
+                                        + wanted + "' is not in 'tools'."};
+  out.set_mode("function");
+  out.set_function(wanted);
+  return std::nullopt;
+}
+
 checked read_tools(const json& body, v1::ChatRequest& chat) {
   // tool_choice "none" means the model must not call the client's tools.
   if (const auto* choice = present(body, "tool_choice");
@@ -247,17 +298,23 @@ checked read_tools(const json& body, v1::ChatRequest& chat) {
       && choice->get<std::string>() == "none")
     return std::nullopt;
   const auto* tools = present(body, "tools");
-  if (tools == nullptr)
-    return std::nullopt;
-  if (!tools->is_array())
+  if (tools != nullptr && !tools->is_array())
     return wrong_type("tools", "an array", *tools);
-  for (size_t i = 0; i < tools->size(); ++i) {
+  for (size_t i = 0; tools != nullptr && i < tools->size(); ++i) {
     auto tool = models::tool_from_json((*tools)[i]);
     auto at = "tools[" + std::to_string(i) + "]";
     if (!tool)
       return field_error{at, at + ": " + http::message_of(tool.error())};
     *chat.add_client_tools() = std::move(*tool);
   }
+  auto& gen = *chat.mutable_generation();
+  if (auto err = read_tool_choice(body, chat, *gen.mutable_tool_choice()))
+    return err;
+  bool parallel = true;
+  if (auto err = read_flag(body, "parallel_tool_calls", parallel))
+    return err;
+  if (present(body, "parallel_tool_calls"))
+    gen.set_parallel_tool_calls(parallel);
   return std::nullopt;
 }
 

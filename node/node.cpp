@@ -25,8 +25,7 @@
 #include "agents/models/model_provider.hpp"
 #include "agents/tools/tool_host.hpp"
 #include "agents/tools/tool_ledger.hpp"
-#include "gateway/host_guard.hpp"
-#include "gateway/mcp_sessions.hpp"
+#include "gateway/mcp_server.hpp"
 #include "http_api/front.hpp"
 #include "http_api/routes.hpp"
 #include "protocols/enum_label.hpp"
@@ -561,10 +560,8 @@ child_spec node::http_bridge_child() {
   env->metrics_open = cfg_.security.metrics_open;
   env->openapi_open = cfg_.security.openapi_open;
   if (cfg_.mcp.enabled)
-    env->mcp_sessions = std::make_shared<gateway::mcp_sessions>(
-      cfg_.mcp.max_sessions, cfg_.mcp.session_idle);
-  env->mcp_allowed_hosts = gateway::allowed_hosts(
-    cfg_.mcp.allowed_hosts, config::is_loopback(cfg_.http.listen));
+    env->mcp = gateway::mcp_server::make(
+      cfg_.mcp, config::is_loopback(cfg_.http.listen), metrics_.get());
   env->chats
     = security::concurrency_limiter::make(cfg_.security.max_concurrent_chats);
   env->streams

@@ -10,7 +10,8 @@ namespace {
 std::string render_context(const caf::message& ctx) {
   if (ctx.empty())
     return {};
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+  // One message, or a message and its field (make_field_error).
+  if ((ctx.size() == 1 || ctx.size() == 2) && ctx.match_element<std::string>(0))
     return ctx.get_as<std::string>(0);
   return caf::to_string(ctx);
 }
@@ -62,6 +63,14 @@ bool is_permanent_error(const caf::error& err) {
     case errc::unauthenticated: return true;
     default: return false;
   }
+}
+
+std::string field_of(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (err.category() != errc_category || ctx.size() != 2
+      || !ctx.match_elements<std::string, std::string>())
+    return {};
+  return ctx.get_as<std::string>(1);
 }
 
 std::string render(const caf::error& err) {

@@ -53,6 +53,18 @@ inline caf::error make_error(errc code, std::string what) {
                     caf::make_message(std::move(what))};
 }
 
+/// An error about one field of a request (an OpenAI parameter): the field
+/// travels in the context after the message, for the error shape's
+/// `param`.
+inline caf::error make_field_error(errc code, std::string field,
+                                   std::string what) {
+  return caf::error{static_cast<uint8_t>(code), errc_category,
+                    caf::make_message(std::move(what), std::move(field))};
+}
+
+/// The field of an error made by make_field_error; empty for any other.
+std::string field_of(const caf::error& err);
+
 inline caf::error make_error(errc code) {
   return caf::error{static_cast<uint8_t>(code), errc_category};
 }

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
 #include "agents/tools/tool_names.hpp"
@@ -461,9 +462,95 @@ void cut_at_stop(std::string& content, const v1::GenerationSettings& gen) {
   content.resize(end);
 }
 
+// -- a forced call (tool_choice)
+// ------------------------------------------------
+
+caf::error unfillable(const std::string& what) {
+  return make_field_error(errc::invalid_argument, "tool_choice",
+                          what
+                            + " (the local provider has no language model "
+                              "to write arguments; give the agent an "
+                              "openai model)");
+}
+
+// Arguments for `spec` as far as the message can give them without a
+// language model: each property's default; for a required one without,
+// the first of its enum, or the message itself for one string.
+caf::expected<std::string> fill_arguments(const v1::ToolSpec& spec,
+                                          const std::string& input) {
+  auto schema = nlohmann::json::parse(spec.parameters_json(), nullptr, false);
+  auto args = nlohmann::json::object();
+  if (!schema.is_object())
+    return args.dump();
+  auto props = schema.value("properties", nlohmann::json::object());
+  if (!props.is_object())
+    props = nlohmann::json::object();
+  for (const auto& [name, prop] : props.items())
+    if (prop.is_object() && prop.contains("default"))
+      args[name] = prop["default"];
+  bool message_used = false;
+  for (const auto& r : schema.value("required", nlohmann::json::array())) {
+    if (!r.is_string() || args.contains(r.get<std::string>()))
+      continue;
+    auto name = r.get<std::string>();
+    auto prop = props.value(name, nlohmann::json::object());
+    auto choices = prop.is_object() ? prop.value("enum", nlohmann::json{})
+                                    : nlohmann::json{};
+    if (choices.is_array() && !choices.empty()) {
+      args[name] = choices.front();
+    } else if (prop.is_object()
+               && prop.value("type", nlohmann::json{}) == "string"
+               && !message_used) {
+      args[name] = input;
+      message_used = true;
+    } else {
+      return unfillable("cannot fill the required argument '" + name + "' of '"
+                        + spec.name() + "' from the message");
+    }
+  }
+  return args.dump();
+}
+
+// The call tool_choice forces on the turn's first model call, if any: the
+// named function, or for "required" the tool the rules chose, else the
+// first tool offered.
+caf::expected<std::optional<tool_request>>
+forced_call(const v1::ModelRequest& req, const std::string& input,
+            const rule_outcome& rules) {
+  const auto& choice = req.generation().tool_choice();
+  if (choice.mode() != "required" && choice.mode() != "function")
+    return std::optional<tool_request>{};
+  if (rules.call
+      && (choice.mode() == "required" || rules.call->name == choice.function()))
+    return std::optional<tool_request>{*rules.call};
+  const v1::ToolSpec* spec = nullptr;
+  for (const auto& t : req.tools())
+    if (choice.mode() == "required" || t.name() == choice.function()) {
+      spec = &t;
+      break;
+    }
+  if (spec == nullptr)
+    return unfillable("tool_choice names a tool the model is not offered");
+  auto args = fill_arguments(*spec, input);
+  if (!args)
+    return args.error();
+  return std::optional<tool_request>{tool_request{spec->name(), *args}};
+}
+
+std::string last_user_input(const v1::ModelRequest& req, int last_user) {
+  return last_user >= 0 ? req.messages(last_user).content() : std::string{};
+}
+
 } // namespace
 
 caf::error refuse_locally(const v1::ModelRequest& req) {
+  auto last_user = last_user_index(req);
+  if (!in_answer_phase(req, last_user)) {
+    auto input = last_user_input(req, last_user);
+    auto forced = forced_call(req, input, match_rules(req, input));
+    if (!forced)
+      return forced.error();
+  }
   if (req.generation().response_format().type() == "json_schema")
     return make_error(errc::invalid_argument,
                       "response_format json_schema needs a language model: "
@@ -497,21 +584,29 @@ v1::ModelResponse complete_locally(const v1::ModelRequest& req) {
   auto* msg = resp.mutable_message();
   msg->set_role("assistant");
   auto last_user = last_user_index(req);
-  std::string input
-    = last_user >= 0 ? req.messages(last_user).content() : std::string{};
+  auto input = last_user_input(req, last_user);
   std::string content;
-  if (in_answer_phase(req, last_user)) {
-    content = results_answer(req, last_user);
-  } else if (auto rules = match_rules(req, input); rules.call) {
+  auto call_tool = [&](const tool_request& x) {
     auto* call = msg->add_tool_calls();
     call->set_id("call_" + std::to_string(req.messages_size()) + "_0");
-    call->set_name(rules.call->name);
-    call->set_arguments_json(rules.call->arguments_json);
+    call->set_name(x.name);
+    call->set_arguments_json(x.arguments_json);
     resp.set_finish_reason("tool_calls");
-  } else if (!rules.answer.empty()) {
-    content = std::string{honesty_marker} + "\n" + rules.answer;
+  };
+  if (in_answer_phase(req, last_user)) {
+    content = results_answer(req, last_user);
   } else {
-    content = knowledge_answer(req, rules);
+    auto rules = match_rules(req, input);
+    // refuse_locally() turned away a forced call that cannot be made.
+    auto forced = forced_call(req, input, rules);
+    if (forced && *forced)
+      call_tool(**forced);
+    else if (rules.call)
+      call_tool(*rules.call);
+    else if (!rules.answer.empty())
+      content = std::string{honesty_marker} + "\n" + rules.answer;
+    else
+      content = knowledge_answer(req, rules);
   }
   if (resp.finish_reason().empty()) {
     resp.set_finish_reason("stop");

@@ -368,6 +368,17 @@ void add_generation(const v1::GenerationSettings& gen, json& body) {
     body["response_format"]
       = {{"type", "json_schema"},
          {"json_schema", json::parse(format.json_schema(), nullptr, false)}};
+  // OpenAI refuses a tool choice without tools.
+  if (!body.contains("tools"))
+    return;
+  const auto& choice = gen.tool_choice();
+  if (choice.mode() == "required")
+    body["tool_choice"] = "required";
+  else if (choice.mode() == "function")
+    body["tool_choice"]
+      = {{"type", "function"}, {"function", {{"name", choice.function()}}}};
+  if (gen.has_parallel_tool_calls())
+    body["parallel_tool_calls"] = gen.parallel_tool_calls();
 }
 
 } // namespace

@@ -544,6 +544,31 @@ TEST_F(AgentLoop, TheClientsGenerationSettingsReachTheUpstream) {
   EXPECT_EQ(seen[0].body["response_format"]["json_schema"], schema);
 }
 
+// tool_choice and parallel_tool_calls reach the upstream as sent, on the
+// turn's first model call.
+TEST_F(AgentLoop, ToolChoiceReachesTheUpstream) {
+  json parameters{{"type", "object"},
+                  {"properties", {{"text", {{"type", "string"}}}}}};
+  json tool{{"type", "function"},
+            {"function", {{"name", "extract"}, {"parameters", parameters}}}};
+  json choice{{"type", "function"}, {"function", {{"name", "extract"}}}};
+  up_.push(json_reply(200, tool_calls_completion({tool_call(
+                             "call_1", "extract", R"({"text":"x"})")})));
+  ASSERT_NO_FATAL_FAILURE(start());
+  json body{{"model", "main"},
+            {"messages", {{{"role", "user"}, {"content", "extract it"}}}},
+            {"tools", {tool}},
+            {"tool_choice", choice},
+            {"parallel_tool_calls", false}};
+  auto res = post_json(port(), "/v1/chat/completions", body.dump());
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  EXPECT_EQ(body_of(*res)["choices"][0]["finish_reason"], "tool_calls");
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].body["tool_choice"], choice);
+  EXPECT_EQ(seen[0].body["parallel_tool_calls"], false);
+}
+
 // -- sessions -----------------------------------------------------------------
 
 TEST_F(AgentLoop, ASessionsHistoryReachesTheModel) {

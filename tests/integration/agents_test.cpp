@@ -573,6 +573,38 @@ opt_response completion(uint16_t port, json fields) {
 
 } // namespace
 
+// tool_choice naming a client tool: the local provider calls it with the
+// arguments the message can fill, or refuses with the param.
+TEST_F(Agents, TheLocalProviderHonoursANamedToolChoice) {
+  auto tool = [](json properties, json required) {
+    return json{{"type", "function"},
+                {"function",
+                 {{"name", "extract"},
+                  {"parameters",
+                   {{"type", "object"},
+                    {"properties", properties},
+                    {"required", required}}}}}};
+  };
+  json choice{{"type", "function"}, {"function", {{"name", "extract"}}}};
+  auto res = completion(
+    port(), {{"tools", {tool({{"text", {{"type", "string"}}}}, {"text"})}},
+             {"tool_choice", choice}});
+  ASSERT_TRUE(res && res->status == 200) << describe(res);
+  auto first = body_of(*res)["choices"][0];
+  EXPECT_EQ(first["finish_reason"], "tool_calls") << res->body;
+  const auto& call = first["message"]["tool_calls"][0]["function"];
+  EXPECT_EQ(call["name"], "extract");
+  EXPECT_EQ(json::parse(call["arguments"].get<std::string>()),
+            (json{{"text", "hello there"}}));
+  auto refused = completion(
+    port(), {{"tools", {tool({{"age", {{"type", "integer"}}}}, {"age"})}},
+             {"tool_choice", choice}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_EQ(body_of(*refused)["error"]["param"], "tool_choice")
+    << refused->body;
+}
+
 TEST_F(Agents, OpenAiFieldsOfTheWrongTypeOrRangeAre400WithTheParam) {
   for (auto [fields, param] : std::vector<std::pair<json, std::string>>{
          {{{"max_tokens", -5}}, "max_tokens"},

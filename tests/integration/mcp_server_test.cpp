@@ -180,6 +180,17 @@ TEST_F(McpServer, AnUnknownToolIsAnErrorAndAnEndedSessionIsGone) {
   EXPECT_EQ(x["after"], 404) << x;
 }
 
+TEST_F(McpServer, RequestsAndSessionsAreCounted) {
+  json x;
+  ASSERT_TRUE(part("call", x));
+  auto metrics = bsm::test::get(port(), "/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200) << describe(metrics);
+  for (const auto* series :
+       {R"(bsm_mcp_requests_total{method="initialize"})",
+        R"(bsm_mcp_requests_total{method="tools/call"})", "bsm_mcp_sessions "})
+    EXPECT_NE(metrics->body.find(series), std::string::npos) << series;
+}
+
 TEST_F(McpServer, RequestsOutsideASessionAreRefused) {
   json ping{{"jsonrpc", "2.0"}, {"id", 5}, {"method", "ping"}};
   auto none = post(ping);

@@ -357,6 +357,21 @@ TEST(TurnPlan, AnUpstreamFinishReasonIsKept) {
   EXPECT_EQ(plan.reply().finish_reason(), "length");
 }
 
+TEST(TurnPlan, AForcedToolChoiceIsTheFirstModelCallsOnly) {
+  auto req = chat("remember owner is alice");
+  req.mutable_generation()->mutable_tool_choice()->set_mode("required");
+  auto plan = started(req);
+  EXPECT_EQ(plan.model_request(t0).generation().tool_choice().mode(),
+            "required");
+  auto call = tool_call("call_1", "memory_put", R"({"key":"owner"})");
+  (void)plan.on_model_response(says("", {call}), t0);
+  auto next = plan.on_tool_result(result(R"({"stored":"owner"})"), t0);
+  ASSERT_TRUE(std::holds_alternative<call_model_step>(next));
+  auto second = plan.model_request(t0);
+  EXPECT_TRUE(second.has_generation());
+  EXPECT_EQ(second.generation().tool_choice().mode(), "");
+}
+
 TEST(TurnPlan, AToolCallRunsAndItsResultGoesBackToTheModel) {
   auto plan = started(chat("remember owner is alice"));
   auto call = tool_call("call_1", "memory_put", R"({"key":"owner"})");

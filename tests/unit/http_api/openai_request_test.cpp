@@ -128,3 +128,70 @@ TEST(OpenAiRequest, TheErrorBodyCarriesTheParam) {
 }
 
 } // namespace
+
+namespace {
+
+json extract_tool() {
+  json parameters{{"type", "object"},
+                  {"properties", {{"text", {{"type", "string"}}}}},
+                  {"required", {"text"}}};
+  return {{"type", "function"},
+          {"function", {{"name", "extract"}, {"parameters", parameters}}}};
+}
+
+json choose(const std::string& name) {
+  return {{"type", "function"}, {"function", {{"name", name}}}};
+}
+
+TEST(OpenAiRequest, ToolChoiceIsCheckedAgainstTheTools) {
+  auto tools = json::array({extract_tool()});
+  EXPECT_EQ(refused_field(with({{"tool_choice", "required"}})), "tool_choice");
+  EXPECT_EQ(
+    refused_field(with({{"tool_choice", "sometimes"}, {"tools", tools}})),
+    "tool_choice");
+  EXPECT_EQ(
+    refused_field(with({{"tool_choice", choose("other")}, {"tools", tools}})),
+    "tool_choice");
+  EXPECT_EQ(refused_field(with(
+              {{"tool_choice", {{"type", "function"}}}, {"tools", tools}})),
+            "tool_choice");
+  EXPECT_EQ(refused_field(with({{"tool_choice", 3}, {"tools", tools}})),
+            "tool_choice");
+  EXPECT_EQ(
+    refused_field(with({{"parallel_tool_calls", "no"}, {"tools", tools}})),
+    "parallel_tool_calls");
+  EXPECT_EQ(refused_field(with({{"tool_choice", "auto"}})), "");
+  EXPECT_EQ(refused_field(with({{"tool_choice", "none"}})), "");
+}
+
+TEST(OpenAiRequest, ToolChoiceAndParallelCallsReachTheTurn) {
+  auto tools = json::array({extract_tool()});
+  auto named = oaf::parse_request(with({{"tools", tools},
+                                        {"tool_choice", choose("extract")},
+                                        {"parallel_tool_calls", false}}));
+  ASSERT_TRUE(named);
+  const auto& gen = named->chat.generation();
+  EXPECT_EQ(gen.tool_choice().mode(), "function");
+  EXPECT_EQ(gen.tool_choice().function(), "extract");
+  ASSERT_TRUE(gen.has_parallel_tool_calls());
+  EXPECT_FALSE(gen.parallel_tool_calls());
+  auto required
+    = oaf::parse_request(with({{"tools", tools}, {"tool_choice", "required"}}));
+  ASSERT_TRUE(required);
+  EXPECT_EQ(required->chat.generation().tool_choice().mode(), "required");
+  EXPECT_FALSE(required->chat.generation().has_parallel_tool_calls());
+  auto none
+    = oaf::parse_request(with({{"tools", tools}, {"tool_choice", "none"}}));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->chat.client_tools_size(), 0);
+}
+
+TEST(OpenAiRequest, AProviderRefusalNamesItsField) {
+  auto body = oaf::error_body(
+    bsm::make_field_error(bsm::errc::invalid_argument, "tool_choice", "no"));
+  EXPECT_EQ(body["error"]["param"], "tool_choice");
+  EXPECT_EQ(body["error"]["message"], "no");
+  EXPECT_EQ(bsm::field_of(bsm::make_error(bsm::errc::internal, "x")), "");
+}
+
+} // namespace

@@ -520,3 +520,91 @@ TEST(LocalModel, WordPiecesAreWordsWithTheirSpaceAndJoinToTheText) {
 }
 
 } // namespace
+
+// -- tool_choice
+// ----------------------------------------------------------------
+
+namespace {
+
+/// `req` with a client tool `name` of `schema`, forced by tool_choice.
+void force(ModelRequest& req, const std::string& name,
+           const nlohmann::json& schema, const std::string& mode = "function") {
+  auto* tool = req.add_tools();
+  tool->set_name(name);
+  tool->set_parameters_json(schema.dump());
+  auto* choice = req.mutable_generation()->mutable_tool_choice();
+  choice->set_mode(mode);
+  if (mode == "function")
+    choice->set_function(name);
+}
+
+TEST(LocalModel, ANamedFunctionIsCalledWithArgumentsFromTheMessage) {
+  auto req = request("Alice is 30 and lives in Paris", {});
+  force(req, "extract",
+        {{"type", "object"},
+         {"properties",
+          {{"text", {{"type", "string"}}},
+           {"unit", {{"type", "string"}, {"enum", {"years", "months"}}}},
+           {"limit", {{"type", "integer"}, {"default", 5}}},
+           {"note", {{"type", "string"}}}}},
+         {"required", {"text", "unit"}}});
+  EXPECT_FALSE(refuse_locally(req));
+  auto res = complete_locally(req);
+  ASSERT_EQ(res.message().tool_calls_size(), 1);
+  EXPECT_EQ(res.finish_reason(), "tool_calls");
+  const auto& call = res.message().tool_calls(0);
+  EXPECT_EQ(call.name(), "extract");
+  EXPECT_EQ(nlohmann::json::parse(call.arguments_json()),
+            (nlohmann::json{{"text", "Alice is 30 and lives in Paris"},
+                            {"unit", "years"},
+                            {"limit", 5}}));
+}
+
+TEST(LocalModel, RequiredTakesTheToolTheRulesChoseElseTheFirst) {
+  auto ruled = request("remember owner is alice");
+  ruled.mutable_generation()->mutable_tool_choice()->set_mode("required");
+  auto res = complete_locally(ruled);
+  ASSERT_EQ(res.message().tool_calls_size(), 1);
+  EXPECT_EQ(res.message().tool_calls(0).name(), "memory_put");
+  auto plain = request("hello there", {"current_time"});
+  plain.mutable_generation()->mutable_tool_choice()->set_mode("required");
+  res = complete_locally(plain);
+  ASSERT_EQ(res.message().tool_calls_size(), 1);
+  EXPECT_EQ(res.message().tool_calls(0).name(), "current_time");
+}
+
+TEST(LocalModel, AnArgumentTheMessageCannotFillIsRefusedNamingToolChoice) {
+  auto req = request("Alice is 30", {});
+  force(req, "person",
+        {{"type", "object"},
+         {"properties",
+          {{"name", {{"type", "string"}}}, {"age", {{"type", "integer"}}}}},
+         {"required", {"name", "age"}}});
+  auto err = refuse_locally(req);
+  ASSERT_TRUE(bsm::is(err, bsm::errc::invalid_argument));
+  EXPECT_EQ(bsm::field_of(err), "tool_choice");
+  EXPECT_NE(bsm::render(err).find("'age'"), std::string::npos)
+    << bsm::render(err);
+}
+
+TEST(LocalModel, AfterAToolResultTheForcedChoiceIsOver) {
+  auto req = request("Alice", {});
+  force(req, "extract",
+        {{"type", "object"},
+         {"properties", {{"text", {{"type", "string"}}}}},
+         {"required", {"text"}}});
+  auto* call = req.add_messages();
+  call->set_role("assistant");
+  auto* tc = call->add_tool_calls();
+  tc->set_id("c1");
+  tc->set_name("extract");
+  tc->set_arguments_json("{}");
+  auto* result = req.add_messages();
+  result->set_role("tool");
+  result->set_tool_call_id("c1");
+  result->set_content("ok");
+  EXPECT_FALSE(refuse_locally(req));
+  EXPECT_EQ(complete_locally(req).message().tool_calls_size(), 0);
+}
+
+} // namespace

@@ -199,6 +199,27 @@ TEST(OpenAiJson, StreamingRequestAsksForUsageAndOmitsUnsetSettings) {
   ASSERT_EQ(body["messages"].size(), 1u);
 }
 
+TEST(OpenAiJson, ToolChoiceAndParallelCallsGoToTheUpstreamWithTools) {
+  bsm::v1::ModelRequest req;
+  req.mutable_model()->set_name("gpt-4o-mini");
+  *req.add_messages() = message("user", "hi");
+  auto* gen = req.mutable_generation();
+  gen->mutable_tool_choice()->set_mode("function");
+  gen->mutable_tool_choice()->set_function("extract");
+  gen->set_parallel_tool_calls(false);
+  // Without tools OpenAI refuses a tool choice: none is sent.
+  auto bare = models::to_chat_request(req, false);
+  EXPECT_FALSE(bare.contains("tool_choice"));
+  EXPECT_FALSE(bare.contains("parallel_tool_calls"));
+  req.add_tools()->set_name("extract");
+  auto body = models::to_chat_request(req, false);
+  EXPECT_EQ(body["tool_choice"],
+            (json{{"type", "function"}, {"function", {{"name", "extract"}}}}));
+  EXPECT_EQ(body["parallel_tool_calls"], false);
+  gen->mutable_tool_choice()->set_mode("required");
+  EXPECT_EQ(models::to_chat_request(req, false)["tool_choice"], "required");
+}
+
 TEST(OpenAiJson, KnowledgeWithoutSystemMessageComesFirst) {
   auto req = request_with_knowledge();
   req.mutable_messages()->DeleteSubrange(0, 1);
