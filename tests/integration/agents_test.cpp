@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fake_mcp_http_server.hpp"
 #include "test_node.hpp"
 #include "tests/common/poll.hpp"
 
@@ -478,6 +479,63 @@ TEST(AgentMcpTools, AnAgentCallsARealMcpServersTool) {
   EXPECT_TRUE(body_of(*unknown)["steps"].empty()) << unknown->body;
   proc.signal(SIGTERM);
   EXPECT_EQ(proc.wait(20s), 0) << proc.err();
+}
+
+TEST(AgentMcpTools, AnAgentCallsAToolOfARemoteServerOverHttp) {
+  temp_dir dir;
+  bsm::test::fake_mcp_http_server remote;
+  // The header's secret comes from bsmd's environment (inherited).
+  ::setenv("BSM_TEST_MCP_HTTP_TOKEN", "e2e-secret", 1);
+  auto config = dir.path() / "node.yaml";
+  write_file(config, "tools:\n  mcp_servers:\n    - name: remote\n"
+                     "      url: "
+                       + remote.url()
+                       + "\n      headers:\n        Authorization: Bearer "
+                         "${BSM_TEST_MCP_HTTP_TOKEN}\n");
+  write_file(dir.path() / "agents" / "caller.yaml",
+             agent_yaml("caller", "tools: [remote__*]\n"));
+  auto argv = bsm::test::node_argv(
+    BSMD_PATH, config.string(), dir.path() / "data",
+    {"agents.paths=[" + (dir.path() / "agents").string() + "]"});
+  bsm::test::process proc{argv, dir.path()};
+  ::unsetenv("BSM_TEST_MCP_HTTP_TOKEN");
+  auto addr = bsm::test::await_http_address(dir.path() / "data", proc);
+  ASSERT_TRUE(addr) << proc.err();
+  auto port
+    = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
+  opt_response res;
+  (void)bsm::test::poll_until(
+    [&] {
+      res = chat(port, "caller",
+                 {{"input", "call remote__echo {\"message\": \"e2e\"}"}});
+      return res && res->status == 200 && body_of(*res)["steps"].size() == 1;
+    },
+    bsm::test::generous_deadline, 100ms);
+  ASSERT_TRUE(res && res->status == 200) << describe(res) << proc.err();
+  auto doc = body_of(*res);
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_EQ(doc["steps"][0]["tool"], "remote__echo");
+  EXPECT_FALSE(doc["steps"][0]["is_error"].get<bool>()) << res->body;
+  EXPECT_EQ(doc["steps"][0]["result"], "Echo: e2e") << res->body;
+  // The tool ran through the SSE stream, in a session, with the header.
+  bool called = false;
+  for (const auto& r : remote.seen()) {
+    EXPECT_EQ(r.authorization, "Bearer e2e-secret");
+    called = called || r.method == "tools/call";
+  }
+  EXPECT_TRUE(called);
+  auto agents = get(port, "/v1/agents");
+  ASSERT_TRUE(agents) << proc.err();
+  EXPECT_EQ(agents->body.find("e2e-secret"), std::string::npos);
+  proc.signal(SIGTERM);
+  EXPECT_EQ(proc.wait(20s), 0) << proc.err();
+  EXPECT_EQ(proc.err().find("e2e-secret"), std::string::npos);
+  // The session ended with the node.
+  (void)bsm::test::poll_until([&] {
+    return !remote.seen().empty() && remote.seen().back().verb == "DELETE";
+  });
+  ASSERT_FALSE(remote.seen().empty());
+  EXPECT_EQ(remote.seen().back().verb, "DELETE");
 }
 
 // -- definitions --------------------------------------------------------------
