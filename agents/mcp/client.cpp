@@ -132,8 +132,8 @@ client::connect(spawn_options spawn, client_options opts, duration timeout) {
 }
 
 caf::expected<std::unique_ptr<client>>
-client::connect(http_transport_options http, client_options opts,
-                duration timeout) {
+client::connect_http(http_transport_options http, client_options opts,
+                     duration timeout) {
   http.max_message_bytes = opts.max_line_bytes;
   if (!http.log)
     http.log = opts.log;

@@ -117,7 +117,8 @@ public:
   /// `timeout`. `http.max_message_bytes` is set from `opts.max_line_bytes`.
   /// Errors: those of initialize.
   [[nodiscard]] static caf::expected<std::unique_ptr<client>>
-  connect(http_transport_options http, client_options opts, duration timeout);
+  connect_http(http_transport_options http, client_options opts,
+               duration timeout);
 
   /// The handshake: initialize, then notifications/initialized.
   /// Errors: `failed_precondition` if the server counters with a protocol

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <mutex>
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.hpp"
 #include "runtime/http/curl_error.hpp"
+#include "runtime/http/curl_headers.hpp"
 #include "runtime/http/sse_parser.hpp"
 
 namespace bsm::mcp {
@@ -27,24 +27,10 @@ enum stream_kind : int {
   listen_kind,
 };
 
-void init_curl_once() {
-  static std::once_flag flag;
-  std::call_once(flag, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct slist_deleter {
-  void operator()(curl_slist* list) const {
-    curl_slist_free_all(list);
-  }
-};
-
-using header_list = std::unique_ptr<curl_slist, slist_deleter>;
+using header_list = http::curl_header_list;
 
 void append(header_list& list, const std::string& line) {
-  if (auto* head = curl_slist_append(list.get(), line.c_str())) {
-    (void)list.release();
-    list.reset(head);
-  }
+  http::add_curl_header(list, line);
 }
 
 bool starts_with_nocase(std::string_view x, std::string_view prefix) {
@@ -62,21 +48,6 @@ std::string_view trimmed(std::string_view x) {
   while (!x.empty() && std::isspace(static_cast<unsigned char>(x.back())))
     x.remove_suffix(1);
   return x;
-}
-
-// Credentials may sit in the user info or the query: neither is shown.
-std::string shown(const std::string& url) {
-  auto scheme_end = url.find("://");
-  auto host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
-  auto path_start = url.find_first_of("/?#", host_start);
-  auto authority = url.substr(host_start, path_start - host_start);
-  if (auto at = authority.rfind('@'); at != std::string::npos)
-    authority.erase(0, at + 1);
-  std::string path;
-  if (path_start != std::string::npos)
-    path = url.substr(path_start,
-                      url.find_first_of("?#", path_start) - path_start);
-  return url.substr(0, host_start) + authority + path;
 }
 
 /// The id of a JSON-RPC answer (a message with an id, no method).
@@ -205,6 +176,20 @@ size_t stream_writer::on_body(char* data, size_t size, size_t count,
   return n;
 }
 
+std::string shown_url(const std::string& url) {
+  auto scheme_end = url.find("://");
+  auto host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  auto path_start = url.find_first_of("/?#", host_start);
+  auto authority = url.substr(host_start, path_start - host_start);
+  if (auto at = authority.rfind('@'); at != std::string::npos)
+    authority.erase(0, at + 1);
+  std::string path;
+  if (path_start != std::string::npos)
+    path = url.substr(path_start,
+                      url.find_first_of("?#", path_start) - path_start);
+  return url.substr(0, host_start) + authority + path;
+}
+
 // -- construction ------------------------------------------------------------
 
 caf::expected<std::unique_ptr<http_transport>>
@@ -212,14 +197,14 @@ http_transport::make(http_transport_options opts) {
   if (!starts_with_nocase(opts.url, "http://")
       && !starts_with_nocase(opts.url, "https://"))
     return make_error(errc::invalid_argument,
-                      "MCP server URL " + shown(opts.url)
+                      "MCP server URL " + shown_url(opts.url)
                         + " is not http:// or https://");
-  init_curl_once();
+  http::init_curl_once();
   return std::unique_ptr<http_transport>{new http_transport(std::move(opts))};
 }
 
 http_transport::http_transport(http_transport_options opts)
-  : opts_(std::move(opts)), shown_url_(shown(opts_.url)) {
+  : opts_(std::move(opts)), shown_url_(shown_url(opts_.url)) {
   multi_ = curl_multi_init();
 }
 

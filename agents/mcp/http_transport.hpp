@@ -63,6 +63,10 @@ struct http_transport_options {
   std::function<void(std::string_view)> log;
 };
 
+/// `url` without user info, query and fragment, where credentials may
+/// sit: how messages and logs name an endpoint.
+std::string shown_url(const std::string& url);
+
 class http_transport final : public transport {
 public:
   /// Errors: `invalid_argument` for a URL that is not http(s).

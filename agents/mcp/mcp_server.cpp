@@ -52,8 +52,8 @@ mcp_server_state::connect(mcp::client_options copts) {
         return in_context(expanded.error(), "header " + header + ": ");
       http.headers.emplace_back(header, std::move(*expanded));
     }
-    return mcp::client::connect(std::move(http), std::move(copts),
-                                opts.startup_timeout);
+    return mcp::client::connect_http(std::move(http), std::move(copts),
+                                     opts.startup_timeout);
   }
   const auto& server = cfg.name;
   mcp::spawn_options spawn;

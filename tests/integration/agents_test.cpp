@@ -435,6 +435,40 @@ TEST(AgentSessions, MoreSessionsThanTheSequenceBoundKeepTheirHistory) {
 // -- MCP tools
 // -----------------------------------------------------------------
 
+namespace {
+
+/// bsmd on `config` with the agents of `dir`/agents.
+std::vector<std::string> agent_node_argv(const temp_dir& dir,
+                                         const std::filesystem::path& config) {
+  return bsm::test::node_argv(
+    BSMD_PATH, config.string(), dir.path() / "data",
+    {"agents.paths=[" + (dir.path() / "agents").string() + "]"});
+}
+
+/// The node's HTTP port once it listens; 0 if it does not.
+uint16_t await_http_port(const temp_dir& dir, bsm::test::process& proc) {
+  auto addr = bsm::test::await_http_address(dir.path() / "data", proc);
+  if (!addr)
+    return 0;
+  return static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
+}
+
+/// Chats until the turn made one tool call (the MCP server lists its tools
+/// once it has started); the last answer.
+opt_response chat_until_a_step(uint16_t port, const std::string& agent,
+                               const std::string& input) {
+  opt_response res;
+  (void)bsm::test::poll_until(
+    [&] {
+      res = chat(port, agent, {{"input", input}});
+      return res && res->status == 200 && body_of(*res)["steps"].size() == 1;
+    },
+    bsm::test::generous_deadline, 100ms);
+  return res;
+}
+
+} // namespace
+
 TEST(AgentMcpTools, AnAgentCallsARealMcpServersTool) {
   temp_dir dir;
   auto everything = std::filesystem::path{source_dir} / "tests" / "peers"
@@ -448,23 +482,11 @@ TEST(AgentMcpTools, AnAgentCallsARealMcpServersTool) {
                        + everything.string() + ", stdio]\n");
   write_file(dir.path() / "agents" / "toolsmith.yaml",
              agent_yaml("toolsmith", "tools: [every__*]\n"));
-  auto argv = bsm::test::node_argv(
-    BSMD_PATH, config.string(), dir.path() / "data",
-    {"agents.paths=[" + (dir.path() / "agents").string() + "]"});
-  bsm::test::process proc{argv, dir.path()};
-  auto addr = bsm::test::await_http_address(dir.path() / "data", proc);
-  ASSERT_TRUE(addr) << proc.err();
-  auto port
-    = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
-  // The server lists its tools once it has started.
-  opt_response res;
-  (void)bsm::test::poll_until(
-    [&] {
-      res = chat(port, "toolsmith",
-                 {{"input", "call every__get-sum {\"a\": 2, \"b\": 3}"}});
-      return res && res->status == 200 && body_of(*res)["steps"].size() == 1;
-    },
-    bsm::test::generous_deadline, 100ms);
+  bsm::test::process proc{agent_node_argv(dir, config), dir.path()};
+  auto port = await_http_port(dir, proc);
+  ASSERT_NE(port, 0) << proc.err();
+  auto res = chat_until_a_step(port, "toolsmith",
+                               "call every__get-sum {\"a\": 2, \"b\": 3}");
   ASSERT_TRUE(res && res->status == 200) << describe(res) << proc.err();
   auto doc = body_of(*res);
   ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
@@ -494,23 +516,12 @@ TEST(AgentMcpTools, AnAgentCallsAToolOfARemoteServerOverHttp) {
                          "${BSM_TEST_MCP_HTTP_TOKEN}\n");
   write_file(dir.path() / "agents" / "caller.yaml",
              agent_yaml("caller", "tools: [remote__*]\n"));
-  auto argv = bsm::test::node_argv(
-    BSMD_PATH, config.string(), dir.path() / "data",
-    {"agents.paths=[" + (dir.path() / "agents").string() + "]"});
-  bsm::test::process proc{argv, dir.path()};
+  bsm::test::process proc{agent_node_argv(dir, config), dir.path()};
   ::unsetenv("BSM_TEST_MCP_HTTP_TOKEN");
-  auto addr = bsm::test::await_http_address(dir.path() / "data", proc);
-  ASSERT_TRUE(addr) << proc.err();
-  auto port
-    = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
-  opt_response res;
-  (void)bsm::test::poll_until(
-    [&] {
-      res = chat(port, "caller",
-                 {{"input", "call remote__echo {\"message\": \"e2e\"}"}});
-      return res && res->status == 200 && body_of(*res)["steps"].size() == 1;
-    },
-    bsm::test::generous_deadline, 100ms);
+  auto port = await_http_port(dir, proc);
+  ASSERT_NE(port, 0) << proc.err();
+  auto res = chat_until_a_step(port, "caller",
+                               "call remote__echo {\"message\": \"e2e\"}");
   ASSERT_TRUE(res && res->status == 200) << describe(res) << proc.err();
   auto doc = body_of(*res);
   ASSERT_EQ(doc["steps"].size(), 1u) << res->body;

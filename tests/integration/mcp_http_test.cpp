@@ -30,7 +30,7 @@ bsm::mcp::http_transport_options endpoint(const fake_mcp_http_server& srv) {
 
 std::unique_ptr<client> connect(const fake_mcp_http_server& srv,
                                 bsm::mcp::client_options opts = {}) {
-  auto result = client::connect(endpoint(srv), std::move(opts), 10s);
+  auto result = client::connect_http(endpoint(srv), std::move(opts), 10s);
   if (!result) {
     ADD_FAILURE() << bsm::render(result.error());
     return nullptr;
@@ -149,7 +149,7 @@ TEST(McpHttpClient, RefusesMessagesOverTheLimit) {
   fake_mcp_http_server srv;
   bsm::mcp::client_options opts;
   opts.max_line_bytes = 64;
-  auto c = client::connect(endpoint(srv), opts, 10s);
+  auto c = client::connect_http(endpoint(srv), opts, 10s);
   ASSERT_FALSE(c);
   EXPECT_TRUE(bsm::is(c.error(), errc::resource_exhausted))
     << bsm::render(c.error());
@@ -166,7 +166,7 @@ TEST(McpHttpClient, ReportsAnUnreachableServerWithoutItsSecrets) {
   opts.url.insert(at + 3, "user:pw@");
   opts.url += "?token=qs-secret";
   opts.headers = {{"Authorization", "Bearer header-secret"}};
-  auto c = client::connect(opts, {}, 10s);
+  auto c = client::connect_http(opts, {}, 10s);
   ASSERT_FALSE(c);
   EXPECT_TRUE(bsm::is(c.error(), errc::unavailable)) << bsm::render(c.error());
   auto text = bsm::render(c.error());
@@ -177,7 +177,7 @@ TEST(McpHttpClient, ReportsAnUnreachableServerWithoutItsSecrets) {
 TEST(McpHttpClient, RefusesAUrlThatIsNotHttp) {
   bsm::mcp::http_transport_options opts;
   opts.url = "ftp://127.0.0.1/mcp";
-  auto c = client::connect(opts, {}, 1s);
+  auto c = client::connect_http(opts, {}, 1s);
   ASSERT_FALSE(c);
   EXPECT_TRUE(bsm::is(c.error(), errc::invalid_argument));
 }

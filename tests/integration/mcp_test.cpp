@@ -509,8 +509,13 @@ protected:
   }
 
   static bsm::mcp_server_config server(std::string name, spawn_options spawn) {
-    return {std::move(name), spawn.command, spawn.args, spawn.env,
-            std::nullopt};
+    return {std::move(name),
+            spawn.command,
+            spawn.args,
+            spawn.env,
+            std::nullopt,
+            {},
+            {}};
   }
 
   caf::actor host() {

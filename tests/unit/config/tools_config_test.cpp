@@ -141,10 +141,13 @@ TEST_F(McpConfig, ShippedExampleParsesOnceUncommented) {
     out << line << '\n';
   }
   auto cfg = load_ok(out.str());
-  ASSERT_EQ(cfg.tools.mcp_servers.size(), 2u);
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 3u);
   EXPECT_EQ(cfg.tools.mcp_servers[0].name, "files");
   EXPECT_EQ(cfg.tools.mcp_servers[1].env.at("LOG_LEVEL"), "warn");
   EXPECT_EQ(cfg.tools.mcp_servers[1].call_timeout, 10s);
+  EXPECT_EQ(cfg.tools.mcp_servers[2].url, "https://mcp.example.com/mcp");
+  EXPECT_EQ(cfg.tools.mcp_servers[2].headers.at("Authorization"),
+            "Bearer ${REMOTE_MCP_TOKEN}");
 }
 
 // -- errors in the file -------------------------------------------------------
@@ -280,17 +283,18 @@ TEST_F(McpConfig, OverridesTimeoutsButNotTheServerList) {
 
 TEST_F(McpConfig, ValidateChecksServersBuiltInCode) {
   node_config cfg;
-  cfg.tools.mcp_servers.push_back({"a", "x", {}, {}, std::nullopt});
+  cfg.tools.mcp_servers.push_back({"a", "x", {}, {}, std::nullopt, {}, {}});
   EXPECT_EQ(bsm::validate(cfg), caf::error{});
-  cfg.tools.mcp_servers.push_back({"a", "y", {}, {}, std::nullopt});
+  cfg.tools.mcp_servers.push_back({"a", "y", {}, {}, std::nullopt, {}, {}});
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1].name': duplicate "
             "server name 'a'");
-  cfg.tools.mcp_servers[1] = {"b", "", {}, {}, std::nullopt};
+  cfg.tools.mcp_servers[1] = {"b", "", {}, {}, std::nullopt, {}, {}};
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1]': needs 'command' "
             "(a local server) or 'url' (a remote one)");
-  cfg.tools.mcp_servers[1] = {"b", "y", {}, {{"A=B", "c"}}, std::nullopt};
+  cfg.tools.mcp_servers[1]
+    = {"b", "y", {}, {{"A=B", "c"}}, std::nullopt, {}, {}};
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1].env.A=B': 'A=B' is "
             "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
