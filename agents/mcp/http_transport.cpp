@@ -197,14 +197,14 @@ http_transport::make(http_transport_options opts) {
   if (!starts_with_nocase(opts.url, "http://")
       && !starts_with_nocase(opts.url, "https://"))
     return make_error(errc::invalid_argument,
-                      "MCP server URL " + shown_url(opts.url)
+                      "MCP server URL " + mcp::shown_url(opts.url)
                         + " is not http:// or https://");
   http::init_curl_once();
   return std::unique_ptr<http_transport>{new http_transport(std::move(opts))};
 }
 
 http_transport::http_transport(http_transport_options opts)
-  : opts_(std::move(opts)), shown_url_(shown_url(opts_.url)) {
+  : opts_(std::move(opts)), shown_url_(mcp::shown_url(opts_.url)) {
   multi_ = curl_multi_init();
 }
 
