@@ -1,13 +1,12 @@
 #include "fake_mcp_http_server.hpp"
 
-#include <stdexcept>
-
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
 
 #include "runtime/error.hpp"
 #include "runtime/http/http_metrics.hpp"
+#include "scripted_upstream.hpp"
 
 namespace bsm::test {
 
@@ -53,14 +52,9 @@ json tool(const std::string& name) {
 
 fake_mcp_http_server::fake_mcp_http_server()
   : http_metrics_(http::http_metrics::make(registry_)) {
-  http::server_options opts;
-  opts.listen = listen_address{"127.0.0.1", 0};
-  auto srv = http::server::start(
-    opts, [this](const http::exchange_ptr& ex) { on_request(ex); },
-    http_metrics_.get(), nullptr);
-  if (!srv)
-    throw std::runtime_error(render(srv.error()));
-  server_ = std::move(*srv);
+  server_ = start_loopback_server(
+    [this](const http::exchange_ptr& ex) { on_request(ex); },
+    http_metrics_.get());
 }
 
 fake_mcp_http_server::~fake_mcp_http_server() {
