@@ -1,20 +1,13 @@
 #include "agents/mcp/client.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <set>
 #include <utility>
 
-#include <poll.h>
-#include <pthread.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
+#include "agents/mcp/stdio_transport.hpp"
 #include "runtime/error.hpp"
-#include "runtime/sigpipe_guard.hpp"
 
 namespace bsm::mcp {
 
@@ -26,10 +19,6 @@ using namespace std::chrono_literals;
 constexpr int64_t invalid_params = -32602;
 constexpr int64_t method_not_found = -32601;
 constexpr size_t max_pages = 1000;
-constexpr size_t read_chunk = 64 * 1024;
-/// Bytes read per wake-up before lines are handled, so one flood cannot
-/// grow the buffer without bound between checks of the line limit.
-constexpr size_t max_read_per_wakeup = 1 << 20;
 
 // Invalid UTF-8 from a server becomes U+FFFD instead of an exception.
 std::string dump(const json& x) {
@@ -58,12 +47,6 @@ bool is_known_version(std::string_view x) {
   return std::find(known_protocol_versions.begin(),
                    known_protocol_versions.end(), x)
          != known_protocol_versions.end();
-}
-
-int remaining_ms(std::chrono::steady_clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-    deadline - std::chrono::steady_clock::now());
-  return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 60'000));
 }
 
 std::string render_part(const json& part) {
@@ -125,13 +108,13 @@ struct client::reply {
 
 // -- construction ------------------------------------------------------------
 
-client::client(std::unique_ptr<child_process> proc, client_options opts)
-  : proc_(std::move(proc)), opts_(std::move(opts)) {
+client::client(std::unique_ptr<transport> channel, client_options opts)
+  : channel_(std::move(channel)), opts_(std::move(opts)) {
   // nop
 }
 
 client::~client() {
-  if (proc_)
+  if (!shut_down_)
     shutdown(2s);
 }
 
@@ -140,21 +123,46 @@ client::connect(spawn_options spawn, client_options opts, duration timeout) {
   auto proc = child_process::spawn(std::move(spawn));
   if (!proc)
     return proc.error();
-  auto result = std::make_unique<client>(std::move(*proc), std::move(opts));
+  auto channel
+    = std::make_unique<stdio_transport>(std::move(*proc), opts.max_line_bytes);
+  auto result = std::make_unique<client>(std::move(channel), std::move(opts));
   if (auto info = result->initialize(timeout); !info)
     return info.error();
   return result;
 }
 
+caf::expected<std::unique_ptr<client>>
+client::connect_http(http_transport_options http, client_options opts,
+                     duration timeout) {
+  http.max_message_bytes = opts.max_line_bytes;
+  if (!http.log)
+    http.log = opts.log;
+  auto channel = http_transport::make(std::move(http));
+  if (!channel)
+    return channel.error();
+  auto result = std::make_unique<client>(std::move(*channel), std::move(opts));
+  if (auto info = result->initialize(timeout); !info)
+    return info.error();
+  return result;
+}
+
+child_process* client::process() noexcept {
+  auto* stdio = dynamic_cast<stdio_transport*>(channel_.get());
+  return stdio != nullptr ? &stdio->process() : nullptr;
+}
+
 // -- protocol ----------------------------------------------------------------
 
 caf::expected<server_info> client::initialize(duration timeout) {
-  auto deadline = clock::now() + timeout;
+  return handshake(clock::now() + timeout);
+}
+
+caf::expected<server_info> client::handshake(clock::time_point deadline) {
   json params{
     {"protocolVersion", std::string{protocol_version}},
     {"capabilities", json::object()},
     {"clientInfo", {{"name", opts_.name}, {"version", opts_.version}}}};
-  auto r = request("initialize", dump(params), deadline);
+  auto r = request_once("initialize", dump(params), deadline);
   if (!r)
     return r.error();
   if (r->failed)
@@ -172,6 +180,7 @@ caf::expected<server_info> client::initialize(duration timeout) {
   }
   const auto* caps = member(r->result, "capabilities");
   info.capabilities_json = caps != nullptr ? dump(*caps) : "{}";
+  channel_->negotiated(info.protocol_version);
   if (auto err = notify("notifications/initialized", "{}", deadline))
     return err;
   server_ = info;
@@ -241,20 +250,18 @@ caf::expected<tool_result> client::call_tool(const std::string& name,
 caf::error client::poll() {
   if (broken_)
     return broken_;
-  activity_ = "idle";
+  channel_->set_activity("idle");
+  // Answers to the server's requests get a moment; receiving never waits.
   auto deadline = clock::now() + 1s;
   for (;;) {
-    std::optional<reply> ignored;
-    while (auto line = next_line())
-      if (auto err = handle_line(*line, std::nullopt, ignored, deadline))
-        return err;
-    if (broken_)
-      return broken_;
-    auto before = in_.size();
-    if (auto err = read_some(0))
-      return err;
-    if (in_.size() == before)
+    auto msg = channel_->receive(clock::now() - 1ms);
+    if (!msg)
+      return checked(msg.error());
+    if (!*msg)
       return caf::none;
+    std::optional<reply> ignored;
+    if (auto err = handle_message(**msg, std::nullopt, ignored, deadline))
+      return err;
   }
 }
 
@@ -262,27 +269,42 @@ bool client::take_tools_changed() noexcept {
   return std::exchange(tools_changed_, false);
 }
 
-exit_status client::shutdown(duration grace) {
-  auto status = proc_->terminate(grace);
+std::string client::shutdown(duration grace) {
+  shut_down_ = true;
+  auto how = channel_->close(grace);
   if (!broken_)
     broken_ = make_error(errc::unavailable, "MCP client shut down");
-  return status;
+  return how;
 }
 
 // -- JSON-RPC ----------------------------------------------------------------
 
 caf::expected<client::reply> client::request(std::string_view method,
-                                             std::string params,
+                                             const std::string& params,
                                              clock::time_point deadline) {
+  auto r = request_once(method, params, deadline);
+  if (r || !is(r.error(), errc::not_found) || !channel_->usable())
+    return r;
+  // Over HTTP the server forgot the session: one new handshake, then the
+  // request once more.
+  log("the server ended the session; initializing anew");
+  if (auto info = handshake(deadline); !info)
+    return info.error();
+  return request_once(method, params, deadline);
+}
+
+caf::expected<client::reply> client::request_once(std::string_view method,
+                                                  const std::string& params,
+                                                  clock::time_point deadline) {
   auto id = next_id_++;
-  activity_ = method;
+  channel_->set_activity(method);
   auto line = R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":)"
               + dump(json(std::string{method})) + R"(,"params":)" + params
               + "}";
-  if (auto err = send_line(std::move(line), deadline))
+  if (auto err = send(line, deadline))
     return err;
   auto r = await_reply(id, deadline);
-  if (!r && is(r.error(), errc::deadline_exceeded) && !broken_
+  if (!r && is(r.error(), errc::deadline_exceeded) && usable()
       && method != "initialize") {
     // Best effort: the server may stop working on it; its late reply, if
     // any, is dropped by id. (The spec forbids cancelling initialize.)
@@ -295,40 +317,41 @@ caf::expected<client::reply> client::request(std::string_view method,
 
 caf::error client::notify(std::string_view method, std::string params,
                           clock::time_point deadline) {
-  return send_line(R"({"jsonrpc":"2.0","method":)"
-                     + dump(json(std::string{method})) + R"(,"params":)"
-                     + params + "}",
-                   deadline);
+  return send(R"({"jsonrpc":"2.0","method":)" + dump(json(std::string{method}))
+                + R"(,"params":)" + params + "}",
+              deadline);
 }
 
 caf::expected<client::reply> client::await_reply(int64_t id,
                                                  clock::time_point deadline) {
   for (;;) {
-    std::optional<reply> out;
-    while (auto line = next_line()) {
-      if (auto err = handle_line(*line, id, out, deadline))
-        return err;
-      if (out)
-        return std::move(*out);
-    }
     if (broken_)
       return broken_;
-    if (clock::now() >= deadline)
+    auto msg = channel_->receive(deadline);
+    if (!msg)
+      return checked(msg.error());
+    if (!*msg) {
+      if (clock::now() < deadline)
+        continue;
       return make_error(errc::deadline_exceeded,
                         "MCP server did not answer request "
                           + std::to_string(id) + " in time");
-    if (auto err = read_some(remaining_ms(deadline)))
+    }
+    std::optional<reply> out;
+    if (auto err = handle_message(**msg, id, out, deadline))
       return err;
+    if (out)
+      return std::move(*out);
   }
 }
 
-caf::error client::handle_line(const std::string& line,
-                               std::optional<int64_t> want,
-                               std::optional<reply>& out,
-                               clock::time_point deadline) {
-  auto msg = json::parse(line, nullptr, false);
+caf::error client::handle_message(const std::string& text,
+                                  std::optional<int64_t> want,
+                                  std::optional<reply>& out,
+                                  clock::time_point deadline) {
+  auto msg = json::parse(text, nullptr, false);
   if (!msg.is_object()) {
-    log("skipped a line that is not JSON-RPC: " + excerpt(line));
+    log("skipped a message that is not JSON-RPC: " + excerpt(text));
     return caf::none;
   }
   const auto* id = member(msg, "id");
@@ -344,7 +367,7 @@ caf::error client::handle_line(const std::string& line,
   }
   if (id == nullptr || !id->is_number_integer() || !want
       || id->get<int64_t>() != *want) {
-    log("dropped a reply to no waiting request: " + excerpt(line));
+    log("dropped a reply to no waiting request: " + excerpt(text));
     return caf::none;
   }
   reply r;
@@ -357,8 +380,9 @@ caf::error client::handle_line(const std::string& line,
   } else if (const auto* result = member(msg, "result"); result != nullptr) {
     r.result = *result;
   } else {
-    return fail(make_error(errc::internal, "MCP reply without result or error: "
-                                             + excerpt(line)));
+    broken_ = make_error(errc::internal,
+                         "MCP reply without result or error: " + excerpt(text));
+    return broken_;
   }
   out = std::move(r);
   return caf::none;
@@ -372,128 +396,23 @@ caf::error client::answer(const std::string& id_json, std::string_view method,
   else
     body = R"("error":{"code":-32601,"message":)"
            + dump(json("Method not found: " + std::string{method})) + "}";
-  return send_line(R"({"jsonrpc":"2.0","id":)" + id_json + "," + body + "}",
-                   deadline);
+  return send(R"({"jsonrpc":"2.0","id":)" + id_json + "," + body + "}",
+              deadline);
 }
 
-// -- stdio -------------------------------------------------------------------
-
-caf::error client::send_line(std::string line, clock::time_point deadline) {
+caf::error client::send(const std::string& message,
+                        clock::time_point deadline) {
   if (broken_)
     return broken_;
-  if (proc_->stdin_fd() < 0)
-    return fail(make_error(errc::unavailable, "MCP server's stdin is closed"));
-  line += '\n';
-  sigpipe_guard guard;
-  size_t written = 0;
-  while (written < line.size()) {
-    auto n = ::write(proc_->stdin_fd(), line.data() + written,
-                     line.size() - written);
-    if (n > 0) {
-      written += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && errno != EAGAIN)
-      return gone();
-    if (clock::now() >= deadline) {
-      if (written == 0)
-        return make_error(errc::deadline_exceeded,
-                          "MCP server did not read its stdin in time");
-      // Half a message in the pipe: nothing after it would parse.
-      return fail(make_error(errc::unavailable,
-                             "MCP server stopped reading mid-message"));
-    }
-    // While its stdin is full, keep reading its stdout: a server blocked on
-    // writing would never read on.
-    pollfd fds[2]
-      = {{proc_->stdin_fd(), POLLOUT, 0}, {proc_->stdout_fd(), POLLIN, 0}};
-    if (::poll(fds, 2, remaining_ms(deadline)) < 0 && errno != EINTR)
-      return fail(
-        make_error(errc::internal, "poll: " + std::string{strerror(errno)}));
-    if ((fds[0].revents & (POLLERR | POLLHUP)) != 0)
-      return gone();
-    if ((fds[1].revents & (POLLIN | POLLHUP)) != 0)
-      if (auto err = read_some(0))
-        return err;
-  }
-  return caf::none;
+  return checked(channel_->send(message, deadline));
 }
 
-caf::error client::read_some(int timeout_ms) {
-  pollfd fd{proc_->stdout_fd(), POLLIN, 0};
-  auto rc = ::poll(&fd, 1, timeout_ms);
-  if (rc < 0 && errno != EINTR)
-    return fail(
-      make_error(errc::internal, "poll: " + std::string{strerror(errno)}));
-  if (rc <= 0)
-    return caf::none;
-  size_t total = 0;
-  while (total < max_read_per_wakeup) {
-    auto old = in_.size();
-    in_.resize(old + read_chunk);
-    auto n = ::read(proc_->stdout_fd(), in_.data() + old, read_chunk);
-    in_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    if (n > 0) {
-      total += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && errno == EAGAIN)
-      return caf::none;
-    // EOF or a read error. Lines that arrived before it are still handled
-    // (a reply, then an exit).
-    if (in_.find('\n', scanned_) != std::string::npos)
-      return caf::none;
-    return gone();
-  }
-  return caf::none;
-}
-
-std::optional<std::string> client::next_line() {
-  for (;;) {
-    auto pos = in_.find('\n', scanned_);
-    if (pos == std::string::npos) {
-      scanned_ = in_.size();
-      if (in_.size() > opts_.max_line_bytes && !broken_)
-        fail(make_error(errc::resource_exhausted,
-                        "MCP server wrote a line longer than "
-                          + std::to_string(opts_.max_line_bytes) + " bytes"));
-      return std::nullopt;
-    }
-    if (pos > opts_.max_line_bytes) {
-      if (!broken_)
-        fail(make_error(errc::resource_exhausted,
-                        "MCP server wrote a line longer than "
-                          + std::to_string(opts_.max_line_bytes) + " bytes"));
-      return std::nullopt;
-    }
-    auto line = in_.substr(0, pos);
-    in_.erase(0, pos + 1);
-    scanned_ = 0;
-    if (!line.empty() && line.back() == '\r')
-      line.pop_back();
-    if (!line.empty())
-      return line;
-  }
-}
-
-caf::error client::fail(caf::error err) {
-  broken_ = err;
+caf::error client::checked(caf::error err) {
+  // The transport's verdict: an error it cannot go on after is the
+  // client's too.
+  if (err && !channel_->usable())
+    broken_ = err;
   return err;
-}
-
-caf::error client::gone() {
-  // Give an exiting server a moment, so the error can say how it ended.
-  auto status = proc_->wait_for(200ms);
-  std::string what = status ? "MCP server exited (" + to_string(*status) + ")"
-                            : std::string{"MCP server closed its pipes"};
-  what += " during " + activity_;
-  if (auto tail = proc_->stderr_tail(); !tail.empty())
-    what += "; stderr: " + excerpt(tail);
-  return fail(make_error(errc::unavailable, std::move(what)));
 }
 
 void client::log(std::string_view what) const {

@@ -1,8 +1,9 @@
 #pragma once
 
-// A blocking MCP client over stdio (spec 2025-11-25): newline-delimited
-// JSON-RPC 2.0 with one tool server in a child process. It knows nothing of
-// actors; the node runs one per server in a detached actor.
+// A blocking MCP client (spec 2025-11-25): JSON-RPC 2.0 with one tool
+// server over a transport (agents/mcp/transport.hpp): stdio with a child
+// process, or Streamable HTTP. It knows nothing of actors; the node runs
+// one per server in a detached actor.
 //
 // Replies are matched by id. Whatever else arrives while a call waits is
 // handled in passing: notifications are skipped (a tools/list_changed is
@@ -12,12 +13,15 @@
 //
 // Errors, for every call:
 // - `unavailable`: the server exited or closed its stdout (the message
-//   names its exit status and last stderr line); every later call fails
-//   the same way. The owner should shut the client down and start anew.
+//   names its exit status and last stderr line), or its HTTP endpoint
+//   failed; once `usable()` is false every later call fails the same way
+//   and the owner should shut the client down and start anew.
 // - `deadline_exceeded`: no reply in time. The client stays usable; it sends
 //   notifications/cancelled and drops the late reply.
-// - `resource_exhausted`: the server wrote a line longer than
+// - `resource_exhausted`: the server wrote a message longer than
 //   `max_line_bytes`; the stream is unusable afterwards (as unavailable).
+// Over HTTP, a request the server answers with 404 for the session runs
+// `initialize` again (once) and is sent anew.
 // - `internal`: a JSON-RPC error reply, or a reply of the wrong shape.
 
 #include <array>
@@ -34,6 +38,8 @@
 #include <caf/expected.hpp>
 
 #include "agents/mcp/child_process.hpp"
+#include "agents/mcp/http_transport.hpp"
+#include "agents/mcp/transport.hpp"
 
 namespace bsm::mcp {
 
@@ -49,7 +55,8 @@ struct client_options {
   /// Sent as clientInfo. Default: "bsm-agentos", "0".
   std::string name = "bsm-agentos";
   std::string version = "0";
-  /// Longest line accepted from the server. Default: 16 MiB.
+  /// Longest message (stdio: line) accepted from the server. Default:
+  /// 16 MiB.
   size_t max_line_bytes = size_t{16} << 20;
   /// Receives one line per protocol oddity (a line that is not JSON, a late
   /// reply) and each notifications/message of the server. May be empty.
@@ -92,11 +99,10 @@ class client {
 public:
   using duration = std::chrono::milliseconds;
 
-  /// Takes over a started server process; call `initialize` next.
-  explicit client(std::unique_ptr<child_process> proc,
-                  client_options opts = {});
+  /// Takes over a transport; call `initialize` next.
+  explicit client(std::unique_ptr<transport> channel, client_options opts = {});
 
-  /// Shuts the server down (`shutdown(2s)`).
+  /// Shuts the server down (`shutdown(2s)`) unless that happened.
   ~client();
 
   client(const client&) = delete;
@@ -106,6 +112,13 @@ public:
   /// Errors: those of child_process::spawn and initialize.
   [[nodiscard]] static caf::expected<std::unique_ptr<client>>
   connect(spawn_options spawn, client_options opts, duration timeout);
+
+  /// Connects to a Streamable HTTP server and runs `initialize` within
+  /// `timeout`. `http.max_message_bytes` is set from `opts.max_line_bytes`.
+  /// Errors: those of initialize.
+  [[nodiscard]] static caf::expected<std::unique_ptr<client>>
+  connect_http(http_transport_options http, client_options opts,
+               duration timeout);
 
   /// The handshake: initialize, then notifications/initialized.
   /// Errors: `failed_precondition` if the server counters with a protocol
@@ -136,55 +149,55 @@ public:
   /// False once the stream is unusable (the server exited, an over-long
   /// line, `shutdown`): every call fails from then on.
   bool usable() const noexcept {
-    return !broken_;
+    return !broken_ && channel_->usable();
   }
 
-  /// The server process (its pid, its stderr tail).
-  child_process& process() noexcept {
-    return *proc_;
-  }
+  /// The server process (its pid, its stderr tail); null over HTTP.
+  child_process* process() noexcept;
 
   /// What the server said in the handshake (empty before `initialize`).
   const server_info& server() const noexcept {
     return server_;
   }
 
-  /// Stops the server (child_process::terminate) and fails later calls.
-  exit_status shutdown(duration grace);
+  /// Stops the server (child_process::terminate; over HTTP, DELETE of the
+  /// session) and fails later calls. Returns how it ended, for the log
+  /// ("exit code 0", "signal 15 (Terminated)", "session deleted").
+  std::string shutdown(duration grace);
 
 private:
   using clock = std::chrono::steady_clock;
 
   struct reply;
 
-  caf::expected<reply> request(std::string_view method, std::string params,
+  caf::expected<server_info> handshake(clock::time_point deadline);
+  caf::expected<reply> request(std::string_view method,
+                               const std::string& params,
                                clock::time_point deadline);
+  caf::expected<reply> request_once(std::string_view method,
+                                    const std::string& params,
+                                    clock::time_point deadline);
   caf::error notify(std::string_view method, std::string params,
                     clock::time_point deadline);
   caf::expected<reply> await_reply(int64_t id, clock::time_point deadline);
-  caf::error handle_line(const std::string& line, std::optional<int64_t> want,
-                         std::optional<reply>& out, clock::time_point deadline);
+  caf::error handle_message(const std::string& text,
+                            std::optional<int64_t> want,
+                            std::optional<reply>& out,
+                            clock::time_point deadline);
   caf::error answer(const std::string& id_json, std::string_view method,
                     clock::time_point deadline);
-  caf::error send_line(std::string line, clock::time_point deadline);
-  caf::error read_some(int timeout_ms);
-  std::optional<std::string> next_line();
-  caf::error fail(caf::error err);
-  caf::error gone();
+  caf::error send(const std::string& message, clock::time_point deadline);
+  caf::error checked(caf::error err);
   void log(std::string_view what) const;
 
-  std::unique_ptr<child_process> proc_;
+  std::unique_ptr<transport> channel_;
   client_options opts_;
   server_info server_;
   int64_t next_id_ = 1;
-  std::string in_;
-  /// Bytes of `in_` already known to hold no line break.
-  size_t scanned_ = 0;
-  /// Set once the stream is unusable; every later call returns it.
+  /// Set once the client is unusable; every later call returns it.
   caf::error broken_;
   bool tools_changed_ = false;
-  /// The request in progress, or "idle", for error messages.
-  std::string activity_ = "idle";
+  bool shut_down_ = false;
 };
 
 } // namespace bsm::mcp

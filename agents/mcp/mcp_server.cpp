@@ -32,26 +32,45 @@ spdlog::logger& null_logger() {
 mcp_server_state::~mcp_server_state() {
   if (!client)
     return;
-  auto status = client->shutdown(opts.stop_grace);
-  log().info("MCP server '{}' stopped ({})", opts.server.name,
-             mcp::to_string(status));
+  auto how = client->shutdown(opts.stop_grace);
+  log().info("MCP server '{}' stopped ({})", opts.server.name, how);
 }
 
 spdlog::logger& mcp_server_state::log() const {
   return opts.log ? *opts.log : null_logger();
 }
 
-caf::error mcp_server_state::start() {
-  const auto& server = opts.server.name;
+caf::expected<std::unique_ptr<mcp::client>>
+mcp_server_state::connect(mcp::client_options copts) {
+  const auto& cfg = opts.server;
+  if (!cfg.url.empty()) {
+    mcp::http_transport_options http;
+    http.url = cfg.url;
+    for (const auto& [header, value] : cfg.headers) {
+      auto expanded = mcp::expand_env_refs(value, opts.environment);
+      if (!expanded)
+        return in_context(expanded.error(), "header " + header + ": ");
+      http.headers.emplace_back(header, std::move(*expanded));
+    }
+    return mcp::client::connect_http(std::move(http), std::move(copts),
+                                     opts.startup_timeout);
+  }
+  const auto& server = cfg.name;
   mcp::spawn_options spawn;
-  spawn.command = opts.server.command;
-  spawn.args = opts.server.args;
-  spawn.env = opts.server.env;
+  spawn.command = cfg.command;
+  spawn.args = cfg.args;
+  spawn.env = cfg.env;
   // The drain thread outlives nothing it captures: the logger is shared.
   spawn.on_stderr = [log = opts.log, server](std::string_view line) {
     if (log)
       log->info("MCP server '{}' stderr: {}", server, line);
   };
+  return mcp::client::connect(std::move(spawn), std::move(copts),
+                              opts.startup_timeout);
+}
+
+caf::error mcp_server_state::start() {
+  const auto& server = opts.server.name;
   mcp::client_options copts;
   copts.version = BSM_VERSION;
   copts.log = [log = opts.log, server](std::string_view what) {
@@ -59,8 +78,7 @@ caf::error mcp_server_state::start() {
       log->debug("MCP server '{}': {}", server, what);
   };
   auto started = std::chrono::steady_clock::now();
-  auto connected
-    = mcp::client::connect(std::move(spawn), copts, opts.startup_timeout);
+  auto connected = connect(std::move(copts));
   if (!connected)
     return in_context(connected.error(),
                       "MCP server '" + server + "' did not start: ");
@@ -69,11 +87,16 @@ caf::error mcp_server_state::start() {
     return in_context(err, "MCP server '" + server + "' did not list tools: ");
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - started);
-  log().info("MCP server '{}' started: pid {}, {} {}, protocol {}, {} tools "
-             "in {}ms",
-             server, client->process().pid(), client->server().name,
-             client->server().version, client->server().protocol_version,
-             tools.tools_size(), took.count());
+  auto* proc = client->process();
+  log().info(
+    "MCP server '{}' started: {}, {} {}, protocol {}, {} tools "
+    "in {}ms",
+    server,
+    proc != nullptr
+      ? "pid " + std::to_string(proc->pid())
+      : "url " + opts.server.url.substr(0, opts.server.url.find_first_of("?#")),
+    client->server().name, client->server().version,
+    client->server().protocol_version, tools.tools_size(), took.count());
   return caf::none;
 }
 

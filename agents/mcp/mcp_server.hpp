@@ -2,12 +2,13 @@
 
 // One configured MCP tool server: a detached actor (its own thread) that
 // owns a blocking MCP client (agents/mcp/client.hpp) and so the server's
-// process. It starts the process when the actor starts, runs the handshake
-// and lists the tools; a failure there, or the process dying later, ends
-// the actor with the error (`unavailable` for a death), so its supervisor
-// restarts it with backoff. The process is stopped (stdin closed, SIGTERM,
-// SIGKILL; at most 2 * stop_grace) when the actor ends, before its down
-// message goes out.
+// process or its HTTP session. It starts the process (or connects to the
+// `url`, with its headers' "${NAME}" expanded) when the actor starts, runs
+// the handshake and lists the tools; a failure there, or the process dying
+// later, ends the actor with the error (`unavailable` for a death), so its
+// supervisor restarts it with backoff. The process is stopped (stdin closed,
+// SIGTERM, SIGKILL; at most 2 * stop_grace) when the actor ends, before its
+// down message goes out.
 //
 // Tools are listed and called under their exposed names "<server>__<tool>"
 // (agents/tools/tool_names.hpp): characters a model may not use become '_';
@@ -36,6 +37,7 @@
 
 #include "actors/interfaces.hpp"
 #include "agents/mcp/client.hpp"
+#include "agents/mcp/header_env.hpp"
 #include "agents/tools/tools_options.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/naming/name_registry.hpp"
@@ -67,6 +69,9 @@ struct mcp_server_options {
   std::string host_path;
   /// For `host_path`; may be null (no pushes).
   std::shared_ptr<name_registry> names;
+  /// Where "${NAME}" in header values is looked up when the actor starts.
+  /// Default: the process environment.
+  mcp::env_lookup environment = mcp::process_environment();
   /// The server's stderr (info) and protocol oddities (debug); may be null.
   std::shared_ptr<spdlog::logger> log;
 };
@@ -94,6 +99,10 @@ struct mcp_server_state {
 
   /// Starts the process, runs the handshake and lists the tools.
   [[nodiscard]] caf::error start();
+
+  /// The client of the configured transport, connected and initialized.
+  [[nodiscard]] caf::expected<std::unique_ptr<mcp::client>>
+  connect(mcp::client_options copts);
 
   /// Lists the tools anew and sends them to the host.
   [[nodiscard]] caf::error relist();

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -15,6 +14,7 @@
 #include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/curl_error.hpp"
+#include "runtime/http/curl_headers.hpp"
 #include "runtime/http/sse_parser.hpp"
 
 namespace bsm::models {
@@ -32,25 +32,10 @@ constexpr milliseconds deadline_slack{20};
 // Longest single sleep while waiting for a retry (checks cancellation).
 constexpr milliseconds wait_step{100};
 
-// libcurl wants one process-wide initialisation before the first handle;
-// the first connection does it. Never undone: handles may live until exit.
-void init_curl() {
-  static std::once_flag flag;
-  std::call_once(flag, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct slist_deleter {
-  void operator()(curl_slist* list) const {
-    curl_slist_free_all(list);
-  }
-};
-using header_list = std::unique_ptr<curl_slist, slist_deleter>;
+using header_list = http::curl_header_list;
 
 void add_header(header_list& list, const std::string& line) {
-  if (auto* head = curl_slist_append(list.get(), line.c_str())) {
-    (void)list.release(); // `head` owns the old list now
-    list.reset(head);
-  }
+  http::add_curl_header(list, line);
 }
 
 bool is_success(long status) {
@@ -399,7 +384,7 @@ bool sleep_for(milliseconds wait, const std::atomic<bool>* cancelled) {
 } // namespace
 
 openai_connection::openai_connection() : handle_(nullptr) {
-  init_curl();
+  http::init_curl_once();
   handle_ = curl_easy_init();
 }
 

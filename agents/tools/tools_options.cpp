@@ -4,6 +4,7 @@
 #include <set>
 #include <string_view>
 
+#include "agents/mcp/header_env.hpp"
 #include "runtime/config/config_fields.hpp"
 #include "runtime/error.hpp"
 
@@ -20,7 +21,7 @@ using detail::yaml_field;
 constexpr size_t max_server_name_length = 32;
 
 constexpr std::string_view server_keys
-  = "(known keys: name, command, args, env, call_timeout)";
+  = "(known keys: name, command, args, env, url, headers, call_timeout)";
 
 constexpr bool is_server_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
@@ -67,6 +68,54 @@ caf::error read_server_env(const yaml_field& in, mcp_server_config& out) {
   return err;
 }
 
+// RFC 9110 token characters.
+std::string header_name_problem(std::string_view x) {
+  auto ok = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9')
+           || std::string_view{"!#$%&'*+-.^_`|~"}.find(c)
+                != std::string_view::npos;
+  };
+  if (x.empty() || !std::all_of(x.begin(), x.end(), ok))
+    return quote(x) + " is not a header name";
+  return {};
+}
+
+// The value itself is never quoted: it may hold a secret.
+std::string header_value_problem(std::string_view x) {
+  if (x.find_first_of(std::string_view{"\r\n\0", 3}) != std::string_view::npos)
+    return "must not contain line breaks or NUL";
+  return mcp::env_ref_problem(x);
+}
+
+std::string url_problem(std::string_view x) {
+  if (x.empty())
+    return "must not be empty";
+  auto scheme = x.substr(0, x.find("://"));
+  if (x.find("://") == std::string_view::npos
+      || (scheme != "http" && scheme != "https"))
+    return "must start with http:// or https://";
+  if (x.size() == scheme.size() + 3)
+    return "names no host";
+  return {};
+}
+
+caf::error read_server_headers(const yaml_field& in, mcp_server_config& out) {
+  std::map<std::string, std::string> headers;
+  auto err
+    = in.entries([&headers](const yaml_field& h, const std::string& name) {
+        if (auto problem = header_name_problem(name); !problem.empty())
+          return h.fail(problem);
+        if (auto text_err = h.text(headers[name]))
+          return text_err;
+        auto problem = header_value_problem(headers[name]);
+        return problem.empty() ? caf::error{} : h.fail(problem);
+      });
+  if (!err)
+    out.headers = std::move(headers);
+  return err;
+}
+
 caf::error read_server_key(const yaml_field& in, const std::string& name,
                            mcp_server_config& out) {
   if (name == "name") {
@@ -80,6 +129,14 @@ caf::error read_server_key(const yaml_field& in, const std::string& name,
       return err;
     return out.command.empty() ? in.fail("must not be empty") : caf::error{};
   }
+  if (name == "url") {
+    if (auto err = in.text(out.url))
+      return err;
+    auto problem = url_problem(out.url);
+    return problem.empty() ? caf::error{} : in.fail(problem);
+  }
+  if (name == "headers")
+    return read_server_headers(in, out);
   if (name == "args")
     return in.sequence(out.args, assign<std::string>);
   if (name == "env")
@@ -96,6 +153,20 @@ caf::error read_server_key(const yaml_field& in, const std::string& name,
   }
   return located_error(in.where(), "unknown key " + quote(in.key()) + " "
                                      + std::string{server_keys});
+}
+
+// Which transport: exactly one of command and url, and the keys of the
+// other one unused.
+std::string transport_problem(const mcp_server_config& x) {
+  if (x.command.empty() && x.url.empty())
+    return "needs 'command' (a local server) or 'url' (a remote one)";
+  if (!x.command.empty() && !x.url.empty())
+    return "has both 'command' and 'url'; give one";
+  if (!x.url.empty() && (!x.args.empty() || !x.env.empty()))
+    return "'args' and 'env' are for 'command', not 'url'";
+  if (!x.command.empty() && !x.headers.empty())
+    return "'headers' are for 'url', not 'command'";
+  return {};
 }
 
 caf::error read_mcp_servers(const yaml_field& in, tools_options& out) {
@@ -119,9 +190,10 @@ caf::error read_mcp_servers(const yaml_field& in, tools_options& out) {
     });
     if (err)
       return err;
-    for (const auto* key : {"name", "command"})
-      if (given.count(key) == 0)
-        return entry.fail("missing key " + quote(key));
+    if (given.count("name") == 0)
+      return entry.fail("missing key " + quote("name"));
+    if (auto problem = transport_problem(server); !problem.empty())
+      return entry.fail("server " + quote(server.name) + ": " + problem);
     return caf::error{};
   };
   if (auto err = in.elements(read_entry))
@@ -134,9 +206,18 @@ config::maybe_problem check_mcp_server(const std::string& key,
                                        const mcp_server_config& x) {
   if (auto p = config::check(key + ".name", server_name_problem(x.name)))
     return p;
-  if (auto p = config::check(key + ".command",
-                             x.command.empty() ? "must not be empty" : ""))
+  if (auto p = config::check(key, transport_problem(x)))
     return p;
+  if (!x.url.empty())
+    if (auto p = config::check(key + ".url", url_problem(x.url)))
+      return p;
+  for (const auto& [name, value] : x.headers) {
+    if (auto p = config::check(key + ".headers", header_name_problem(name)))
+      return p;
+    if (auto p
+        = config::check(key + ".headers." + name, header_value_problem(value)))
+      return p;
+  }
   for (const auto& entry : x.env)
     if (auto p = config::check(key + ".env." + entry.first,
                                env_name_problem(entry.first)))

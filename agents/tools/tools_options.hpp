@@ -15,22 +15,31 @@
 
 namespace bsm {
 
-/// One MCP tool server the node runs (stdio transport): a child process,
-/// restarted by its supervisor when it dies. Its tools reach models as
-/// "<name>__<tool>".
+/// One MCP tool server the node uses: a child process it runs (stdio,
+/// `command`) or a remote endpoint (Streamable HTTP, `url`); its actor is
+/// restarted by its supervisor when the server dies. Its tools reach
+/// models as "<name>__<tool>".
 struct mcp_server_config {
   /// [a-z0-9_-], 1..32 characters, no "__"; unique among the servers.
   std::string name;
-  /// The program: a path, or a name looked up in PATH. Required.
+  /// The program: a path, or a name looked up in PATH. Exactly one of
+  /// `command` and `url` is required.
   std::string command;
-  /// Its arguments.
+  /// Its arguments (only with `command`).
   std::vector<std::string> args;
-  /// Variables added to the node's environment for the server. Names:
-  /// [A-Za-z_][A-Za-z0-9_]*.
+  /// Variables added to the node's environment for the server (only with
+  /// `command`). Names: [A-Za-z_][A-Za-z0-9_]*.
   std::map<std::string, std::string> env;
   /// Overrides tools.call_timeout for this server's tools. Unset: no
   /// override.
   std::optional<std::chrono::milliseconds> call_timeout;
+  /// The Streamable HTTP endpoint, http:// or https://.
+  std::string url;
+  /// Headers sent to `url` on every request (only with `url`). A value may
+  /// hold "${NAME}", replaced by the environment variable when the server
+  /// starts, so secrets stay out of the file; values are never logged or
+  /// shown.
+  std::map<std::string, std::string> headers;
 };
 
 struct tools_options {

@@ -62,6 +62,7 @@ std::optional<std::string> sse_parser::finish() {
 void sse_parser::take_line(std::string_view line,
                            std::vector<std::string>& out) {
   if (line.empty()) {
+    last_event_id_ = id_buffer_;
     if (has_data_) {
       out.push_back(std::exchange(data_, std::string{}));
       last_event_ = event_.empty() ? "message" : event_;
@@ -82,12 +83,29 @@ void sse_parser::take_line(std::string_view line,
     event_.assign(value.data(), std::min<size_t>(value.size(), 128));
     return;
   }
+  if (field == "id") {
+    if (value.find('\0') == std::string_view::npos)
+      id_buffer_.assign(value.data(), std::min<size_t>(value.size(), 1024));
+    return;
+  }
+  if (field == "retry") {
+    take_retry(value);
+    return;
+  }
   if (field != "data")
     return;
   if (has_data_)
     data_ += '\n';
   data_.append(value.data(), value.size());
   has_data_ = true;
+}
+
+void sse_parser::take_retry(std::string_view value) {
+  constexpr size_t max_digits = 9; // under 12 days; no overflow
+  if (value.empty() || value.size() > max_digits
+      || value.find_first_not_of("0123456789") != std::string_view::npos)
+    return;
+  retry_ = std::chrono::milliseconds{std::stoll(std::string{value})};
 }
 
 caf::error sse_parser::check_bound() const {

@@ -3,12 +3,16 @@
 // The one reader of Server-Sent Events (text/event-stream), after the WHATWG
 // HTML "event stream interpretation": `data:` lines of one event are joined
 // with "\n" (one space after the colon is dropped), a blank line ends the
-// event, lines starting with ':' (comments, heartbeats) and the fields id
-// and retry are ignored, LF and CRLF line ends are accepted. An event's
-// `event:` name (at most 128 bytes kept) is last_event().
-// Used by bsmctl (`events`) and the OpenAI client (streamed completions).
+// event, lines starting with ':' (comments, heartbeats) are ignored, LF and
+// CRLF line ends are accepted. An event's `event:` name (at most 128 bytes
+// kept) is last_event(). The `id` field (at most 1024 bytes; one with a NUL
+// is ignored) becomes last_event_id() when its event ends, also an event
+// without data; `retry` (digits only) becomes retry().
+// Used by bsmctl (`events`), the OpenAI client (streamed completions) and
+// the MCP client over HTTP (which resumes streams by id).
 // Not thread-safe: one parser per stream.
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -47,8 +51,20 @@ public:
     return last_event_;
   }
 
+  /// The id of the last event that ended (it carries over to later events
+  /// without an id, as in the browser's EventSource); empty if none.
+  const std::string& last_event_id() const noexcept {
+    return last_event_id_;
+  }
+
+  /// The reconnection time the server asked for last, if it did.
+  std::optional<std::chrono::milliseconds> retry() const noexcept {
+    return retry_;
+  }
+
 private:
   void take_line(std::string_view line, std::vector<std::string>& out);
+  void take_retry(std::string_view value);
   [[nodiscard]] caf::error check_bound() const;
 
   size_t max_event_bytes_;
@@ -56,6 +72,9 @@ private:
   std::string data_;
   std::string event_;
   std::string last_event_;
+  std::string id_buffer_;
+  std::string last_event_id_;
+  std::optional<std::chrono::milliseconds> retry_;
   bool has_data_ = false;
 };
 

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fake_mcp_http_server.hpp"
 #include "test_node.hpp"
 #include "tests/common/poll.hpp"
 
@@ -434,6 +435,40 @@ TEST(AgentSessions, MoreSessionsThanTheSequenceBoundKeepTheirHistory) {
 // -- MCP tools
 // -----------------------------------------------------------------
 
+namespace {
+
+/// bsmd on `config` with the agents of `dir`/agents.
+std::vector<std::string> agent_node_argv(const temp_dir& dir,
+                                         const std::filesystem::path& config) {
+  return bsm::test::node_argv(
+    BSMD_PATH, config.string(), dir.path() / "data",
+    {"agents.paths=[" + (dir.path() / "agents").string() + "]"});
+}
+
+/// The node's HTTP port once it listens; 0 if it does not.
+uint16_t await_http_port(const temp_dir& dir, bsm::test::process& proc) {
+  auto addr = bsm::test::await_http_address(dir.path() / "data", proc);
+  if (!addr)
+    return 0;
+  return static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
+}
+
+/// Chats until the turn made one tool call (the MCP server lists its tools
+/// once it has started); the last answer.
+opt_response chat_until_a_step(uint16_t port, const std::string& agent,
+                               const std::string& input) {
+  opt_response res;
+  (void)bsm::test::poll_until(
+    [&] {
+      res = chat(port, agent, {{"input", input}});
+      return res && res->status == 200 && body_of(*res)["steps"].size() == 1;
+    },
+    bsm::test::generous_deadline, 100ms);
+  return res;
+}
+
+} // namespace
+
 TEST(AgentMcpTools, AnAgentCallsARealMcpServersTool) {
   temp_dir dir;
   auto everything = std::filesystem::path{source_dir} / "tests" / "peers"
@@ -447,23 +482,11 @@ TEST(AgentMcpTools, AnAgentCallsARealMcpServersTool) {
                        + everything.string() + ", stdio]\n");
   write_file(dir.path() / "agents" / "toolsmith.yaml",
              agent_yaml("toolsmith", "tools: [every__*]\n"));
-  auto argv = bsm::test::node_argv(
-    BSMD_PATH, config.string(), dir.path() / "data",
-    {"agents.paths=[" + (dir.path() / "agents").string() + "]"});
-  bsm::test::process proc{argv, dir.path()};
-  auto addr = bsm::test::await_http_address(dir.path() / "data", proc);
-  ASSERT_TRUE(addr) << proc.err();
-  auto port
-    = static_cast<uint16_t>(std::stoi(addr->substr(addr->rfind(':') + 1)));
-  // The server lists its tools once it has started.
-  opt_response res;
-  (void)bsm::test::poll_until(
-    [&] {
-      res = chat(port, "toolsmith",
-                 {{"input", "call every__get-sum {\"a\": 2, \"b\": 3}"}});
-      return res && res->status == 200 && body_of(*res)["steps"].size() == 1;
-    },
-    bsm::test::generous_deadline, 100ms);
+  bsm::test::process proc{agent_node_argv(dir, config), dir.path()};
+  auto port = await_http_port(dir, proc);
+  ASSERT_NE(port, 0) << proc.err();
+  auto res = chat_until_a_step(port, "toolsmith",
+                               "call every__get-sum {\"a\": 2, \"b\": 3}");
   ASSERT_TRUE(res && res->status == 200) << describe(res) << proc.err();
   auto doc = body_of(*res);
   ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
@@ -478,6 +501,52 @@ TEST(AgentMcpTools, AnAgentCallsARealMcpServersTool) {
   EXPECT_TRUE(body_of(*unknown)["steps"].empty()) << unknown->body;
   proc.signal(SIGTERM);
   EXPECT_EQ(proc.wait(20s), 0) << proc.err();
+}
+
+TEST(AgentMcpTools, AnAgentCallsAToolOfARemoteServerOverHttp) {
+  temp_dir dir;
+  bsm::test::fake_mcp_http_server remote;
+  // The header's secret comes from bsmd's environment (inherited).
+  ::setenv("BSM_TEST_MCP_HTTP_TOKEN", "e2e-secret", 1);
+  auto config = dir.path() / "node.yaml";
+  write_file(config, "tools:\n  mcp_servers:\n    - name: remote\n"
+                     "      url: "
+                       + remote.url()
+                       + "\n      headers:\n        Authorization: Bearer "
+                         "${BSM_TEST_MCP_HTTP_TOKEN}\n");
+  write_file(dir.path() / "agents" / "caller.yaml",
+             agent_yaml("caller", "tools: [remote__*]\n"));
+  bsm::test::process proc{agent_node_argv(dir, config), dir.path()};
+  ::unsetenv("BSM_TEST_MCP_HTTP_TOKEN");
+  auto port = await_http_port(dir, proc);
+  ASSERT_NE(port, 0) << proc.err();
+  auto res = chat_until_a_step(port, "caller",
+                               "call remote__echo {\"message\": \"e2e\"}");
+  ASSERT_TRUE(res && res->status == 200) << describe(res) << proc.err();
+  auto doc = body_of(*res);
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  EXPECT_EQ(doc["steps"][0]["tool"], "remote__echo");
+  EXPECT_FALSE(doc["steps"][0]["is_error"].get<bool>()) << res->body;
+  EXPECT_EQ(doc["steps"][0]["result"], "Echo: e2e") << res->body;
+  // The tool ran through the SSE stream, in a session, with the header.
+  bool called = false;
+  for (const auto& r : remote.seen()) {
+    EXPECT_EQ(r.authorization, "Bearer e2e-secret");
+    called = called || r.method == "tools/call";
+  }
+  EXPECT_TRUE(called);
+  auto agents = get(port, "/v1/agents");
+  ASSERT_TRUE(agents) << proc.err();
+  EXPECT_EQ(agents->body.find("e2e-secret"), std::string::npos);
+  proc.signal(SIGTERM);
+  EXPECT_EQ(proc.wait(20s), 0) << proc.err();
+  EXPECT_EQ(proc.err().find("e2e-secret"), std::string::npos);
+  // The session ended with the node.
+  (void)bsm::test::poll_until([&] {
+    return !remote.seen().empty() && remote.seen().back().verb == "DELETE";
+  });
+  ASSERT_FALSE(remote.seen().empty());
+  EXPECT_EQ(remote.seen().back().verb, "DELETE");
 }
 
 // -- definitions --------------------------------------------------------------

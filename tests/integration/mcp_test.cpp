@@ -310,8 +310,7 @@ TEST(McpClient, TimesOutAndStaysUsable) {
             "Echo: after");
   // The operation still runs in the server and keeps it from exiting when
   // its stdin closes: SIGTERM ends it after the grace period.
-  auto status = c->shutdown(200ms);
-  EXPECT_EQ(status.signal, SIGTERM) << bsm::mcp::to_string(status);
+  EXPECT_TRUE(contains(c->shutdown(200ms), "signal 15"));
 }
 
 TEST(McpClient, FailsWithUnavailableWhenTheServerIsKilledMidCall) {
@@ -321,7 +320,7 @@ TEST(McpClient, FailsWithUnavailableWhenTheServerIsKilledMidCall) {
   hold_files hold{dir.path()};
   auto c = connect(scripted());
   ASSERT_TRUE(c);
-  auto pid = c->process().pid();
+  auto pid = c->process()->pid();
   // Killed while inside a call that would otherwise never answer.
   std::thread killer{[pid, &hold] {
     hold.await_inside();
@@ -349,7 +348,7 @@ TEST(McpClient, FailsWithUnavailableWhenTheServerExitsMidCall) {
   EXPECT_TRUE(has_code(result.error(), errc::unavailable));
   EXPECT_TRUE(contains(bsm::render(result.error()), "exit code 3"));
   EXPECT_TRUE(contains(bsm::render(result.error()), "during tools/call"));
-  EXPECT_TRUE(is_reaped(c->process().pid()));
+  EXPECT_TRUE(is_reaped(c->process()->pid()));
 }
 
 TEST(McpClient, AnswersServerRequestsWhileWaiting) {
@@ -435,9 +434,9 @@ TEST(McpClient, KeepsWorkingWhileTheServerFloodsStderr) {
   EXPECT_GE(bytes.load(), 2'000'000u);
   (void)bsm::test::poll_until([&] {
     return static_cast<bool>(
-      contains(c->process().stderr_tail(), "flood done"));
+      contains(c->process()->stderr_tail(), "flood done"));
   });
-  EXPECT_TRUE(contains(c->process().stderr_tail(), "flood done"));
+  EXPECT_TRUE(contains(c->process()->stderr_tail(), "flood done"));
 }
 
 TEST(McpClient, ReportsAMissingServerCommand) {
@@ -451,7 +450,7 @@ TEST(McpClient, ShutdownLeavesNoProcess) {
     return;
   auto c = connect(everything());
   ASSERT_TRUE(c);
-  auto pid = c->process().pid();
+  auto pid = c->process()->pid();
   c->shutdown(2s);
   EXPECT_TRUE(is_reaped(pid));
   EXPECT_TRUE(children_running("server-everything").empty());
@@ -510,8 +509,13 @@ protected:
   }
 
   static bsm::mcp_server_config server(std::string name, spawn_options spawn) {
-    return {std::move(name), spawn.command, spawn.args, spawn.env,
-            std::nullopt};
+    return {std::move(name),
+            spawn.command,
+            spawn.args,
+            spawn.env,
+            std::nullopt,
+            {},
+            {}};
   }
 
   caf::actor host() {

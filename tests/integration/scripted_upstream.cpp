@@ -82,6 +82,17 @@ json tool_calls_completion(json calls) {
   return result;
 }
 
+std::unique_ptr<http::server>
+start_loopback_server(std::function<void(const http::exchange_ptr&)> handler,
+                      http::http_metrics* metrics) {
+  http::server_options opts;
+  opts.listen = listen_address{"127.0.0.1", 0};
+  auto srv = http::server::start(opts, std::move(handler), metrics, nullptr);
+  if (!srv)
+    throw std::runtime_error(render(srv.error()));
+  return std::move(*srv);
+}
+
 json error_body(const std::string& message, const std::string& type) {
   return {{"error",
            {{"message", message},
@@ -104,14 +115,9 @@ std::string chunk(const json& delta, const json& finish) {
 scripted_upstream::scripted_upstream()
   : http_metrics_(http::http_metrics::make(registry_)),
     fallback_(json_reply(500, error_body("script exhausted", "server_error"))) {
-  http::server_options opts;
-  opts.listen = listen_address{"127.0.0.1", 0};
-  auto srv = http::server::start(
-    opts, [this](const http::exchange_ptr& ex) { on_request(ex); },
-    http_metrics_.get(), nullptr);
-  if (!srv)
-    throw std::runtime_error(render(srv.error()));
-  server_ = std::move(*srv);
+  server_ = start_loopback_server(
+    [this](const http::exchange_ptr& ex) { on_request(ex); },
+    http_metrics_.get());
 }
 
 scripted_upstream::~scripted_upstream() {

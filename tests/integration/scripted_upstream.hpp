@@ -61,6 +61,13 @@ nlohmann::json tool_call(const std::string& id, const std::string& name,
 /// finish_reason "tool_calls".
 nlohmann::json tool_calls_completion(nlohmann::json calls);
 
+/// The project's HTTP server on 127.0.0.1:0 passing every request to
+/// `handler`, as the test servers use it. Throws std::runtime_error if it
+/// cannot listen.
+std::unique_ptr<http::server>
+start_loopback_server(std::function<void(const http::exchange_ptr&)> handler,
+                      http::http_metrics* metrics);
+
 /// OpenAI's error shape.
 nlohmann::json error_body(const std::string& message, const std::string& type);
 

@@ -141,10 +141,13 @@ TEST_F(McpConfig, ShippedExampleParsesOnceUncommented) {
     out << line << '\n';
   }
   auto cfg = load_ok(out.str());
-  ASSERT_EQ(cfg.tools.mcp_servers.size(), 2u);
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 3u);
   EXPECT_EQ(cfg.tools.mcp_servers[0].name, "files");
   EXPECT_EQ(cfg.tools.mcp_servers[1].env.at("LOG_LEVEL"), "warn");
   EXPECT_EQ(cfg.tools.mcp_servers[1].call_timeout, 10s);
+  EXPECT_EQ(cfg.tools.mcp_servers[2].url, "https://mcp.example.com/mcp");
+  EXPECT_EQ(cfg.tools.mcp_servers[2].headers.at("Authorization"),
+            "Bearer ${REMOTE_MCP_TOKEN}");
 }
 
 // -- errors in the file -------------------------------------------------------
@@ -157,12 +160,13 @@ TEST_F(McpConfig, RejectsUnknownKeyInsideEntryAtItsLine) {
                       "    - name: b\n"
                       "      comand: y\n"),
             "node.yaml:6: unknown key 'tools.mcp_servers[1].comand' (known "
-            "keys: name, command, args, env, call_timeout)");
+            "keys: name, command, args, env, url, headers, call_timeout)");
 }
 
 TEST_F(McpConfig, RejectsMissingCommandOrName) {
   EXPECT_EQ(error_for("tools:\n  mcp_servers:\n    - name: a\n"),
-            "node.yaml:3: key 'tools.mcp_servers[0]': missing key 'command'");
+            "node.yaml:3: key 'tools.mcp_servers[0]': server 'a': needs "
+            "'command' (a local server) or 'url' (a remote one)");
   EXPECT_EQ(error_for("tools:\n"
                       "  mcp_servers:\n"
                       "    - name: a\n"
@@ -279,18 +283,107 @@ TEST_F(McpConfig, OverridesTimeoutsButNotTheServerList) {
 
 TEST_F(McpConfig, ValidateChecksServersBuiltInCode) {
   node_config cfg;
-  cfg.tools.mcp_servers.push_back({"a", "x", {}, {}, std::nullopt});
+  cfg.tools.mcp_servers.push_back({"a", "x", {}, {}, std::nullopt, {}, {}});
   EXPECT_EQ(bsm::validate(cfg), caf::error{});
-  cfg.tools.mcp_servers.push_back({"a", "y", {}, {}, std::nullopt});
+  cfg.tools.mcp_servers.push_back({"a", "y", {}, {}, std::nullopt, {}, {}});
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1].name': duplicate "
             "server name 'a'");
-  cfg.tools.mcp_servers[1] = {"b", "", {}, {}, std::nullopt};
+  cfg.tools.mcp_servers[1] = {"b", "", {}, {}, std::nullopt, {}, {}};
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
-            "invalid_argument: key 'tools.mcp_servers[1].command': must not "
-            "be empty");
-  cfg.tools.mcp_servers[1] = {"b", "y", {}, {{"A=B", "c"}}, std::nullopt};
+            "invalid_argument: key 'tools.mcp_servers[1]': needs 'command' "
+            "(a local server) or 'url' (a remote one)");
+  cfg.tools.mcp_servers[1]
+    = {"b", "y", {}, {{"A=B", "c"}}, std::nullopt, {}, {}};
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1].env.A=B': 'A=B' is "
             "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+}
+
+// -- remote servers (Streamable HTTP) -----------------------------------------
+
+TEST_F(McpConfig, ReadsARemoteServerWithHeaders) {
+  auto cfg = load_ok("tools:\n"
+                     "  mcp_servers:\n"
+                     "    - name: remote\n"
+                     "      url: https://mcp.example.com/mcp\n"
+                     "      headers:\n"
+                     "        Authorization: Bearer ${REMOTE_TOKEN}\n"
+                     "        X-Team: agents\n");
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 1u);
+  const auto& remote = cfg.tools.mcp_servers[0];
+  EXPECT_EQ(remote.url, "https://mcp.example.com/mcp");
+  EXPECT_TRUE(remote.command.empty());
+  // Kept as written: expanded only when the server starts.
+  EXPECT_EQ(remote.headers, (std::map<std::string, std::string>{
+                              {"Authorization", "Bearer ${REMOTE_TOKEN}"},
+                              {"X-Team", "agents"}}));
+}
+
+TEST_F(McpConfig, RejectsRemoteServersThatNameTheWrongThings) {
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: both\n"
+                      "      command: node\n"
+                      "      url: http://127.0.0.1:1/mcp\n"),
+            "node.yaml:3: key 'tools.mcp_servers[0]': server 'both': has "
+            "both 'command' and 'url'; give one");
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: ftp\n"
+                      "      url: ftp://example.com/mcp\n"),
+            "node.yaml:4: key 'tools.mcp_servers[0].url': must start with "
+            "http:// or https://");
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: r\n"
+                      "      url: http://example.com/mcp\n"
+                      "      args: [x]\n"),
+            "node.yaml:3: key 'tools.mcp_servers[0]': server 'r': 'args' and "
+            "'env' are for 'command', not 'url'");
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: l\n"
+                      "      command: node\n"
+                      "      headers: {A: b}\n"),
+            "node.yaml:3: key 'tools.mcp_servers[0]': server 'l': 'headers' "
+            "are for 'url', not 'command'");
+}
+
+TEST_F(McpConfig, RejectsBadHeadersWithoutShowingTheirValues) {
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: r\n"
+                      "      url: http://example.com/mcp\n"
+                      "      headers: {'Bad Name': x}\n"),
+            "node.yaml:5: key 'tools.mcp_servers[0].headers.Bad Name': 'Bad "
+            "Name' is not a header name");
+  auto msg = error_for("tools:\n"
+                       "  mcp_servers:\n"
+                       "    - name: r\n"
+                       "      url: http://example.com/mcp\n"
+                       "      headers: {Authorization: 'secret-1 ${OPEN'}\n");
+  EXPECT_NE(msg.find("tools.mcp_servers[0].headers.Authorization"),
+            std::string::npos)
+    << msg;
+  EXPECT_NE(msg.find("without its '}'"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("secret-1"), std::string::npos) << msg;
+}
+
+TEST_F(McpConfig, ValidateChecksRemoteServersBuiltInCode) {
+  node_config cfg;
+  bsm::mcp_server_config remote;
+  remote.name = "r";
+  remote.url = "https://example.com/mcp";
+  remote.headers = {{"Authorization", "Bearer ${T}"}};
+  cfg.tools.mcp_servers.push_back(remote);
+  EXPECT_EQ(bsm::validate(cfg), caf::error{});
+  cfg.tools.mcp_servers[0].url = "file:///x";
+  EXPECT_EQ(bsm::render(bsm::validate(cfg)),
+            "invalid_argument: key 'tools.mcp_servers[0].url': must start "
+            "with http:// or https://");
+  cfg.tools.mcp_servers[0].url.clear();
+  EXPECT_EQ(bsm::render(bsm::validate(cfg)),
+            "invalid_argument: key 'tools.mcp_servers[0]': needs 'command' (a "
+            "local server) or 'url' (a remote one)");
 }

@@ -121,3 +121,39 @@ TEST(SseParser, NamesTheEventItReturnedLast) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(SseParser, KeepsTheLastEventIdAndRetry) {
+  sse_parser sse;
+  EXPECT_TRUE(sse.last_event_id().empty());
+  EXPECT_FALSE(sse.retry());
+  // A priming event: an id and a retry, no data.
+  auto out = feed_in_pieces(sse, "id: ev-1\nretry: 250\ndata: \n\n", 4);
+  EXPECT_EQ(out, (events{""}));
+  EXPECT_EQ(sse.last_event_id(), "ev-1");
+  EXPECT_EQ(sse.retry(), std::chrono::milliseconds{250});
+  // Without data at all the id still counts.
+  out = feed_in_pieces(sse, "id: ev-2\n\n", 3);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(sse.last_event_id(), "ev-2");
+  // An event without an id keeps the last one; a half-read id does not
+  // count before its event ends.
+  out = feed_in_pieces(sse, "data: a\n\nid: ev-3\ndata: b", 5);
+  EXPECT_EQ(out, (events{"a"}));
+  EXPECT_EQ(sse.last_event_id(), "ev-2");
+  out = feed_in_pieces(sse, "\n\n", 1);
+  EXPECT_EQ(out, (events{"b"}));
+  EXPECT_EQ(sse.last_event_id(), "ev-3");
+}
+
+TEST(SseParser, IgnoresBadRetryAndIdsWithNul) {
+  sse_parser sse;
+  (void)feed_in_pieces(sse, "retry: 10x\nretry: -5\nid: ok\n\n", 64);
+  EXPECT_FALSE(sse.retry());
+  EXPECT_EQ(sse.last_event_id(), "ok");
+  (void)feed_in_pieces(sse, std::string{"id: a\0b\n\n", 9}, 64);
+  EXPECT_EQ(sse.last_event_id(), "ok");
+}
+
+} // namespace
