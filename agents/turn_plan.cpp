@@ -178,6 +178,10 @@ v1::ModelRequest turn_plan::model_request(steady_time now) const {
     *req.add_messages() = x;
   for (const auto& x : tools_)
     *req.add_tools() = x;
+  // The client runs its own tools: a streamed turn shows it their calls as
+  // the model writes them. The agent runs the others itself.
+  for (const auto& x : client_tools_)
+    req.add_relay_tool_calls(x);
   for (const auto& x : knowledge_)
     *req.add_knowledge() = x;
   req.set_timeout_ms(static_cast<uint32_t>(remaining(now).count()));

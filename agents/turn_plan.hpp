@@ -166,7 +166,8 @@ public:
 
   // -- the loop ---------------------------------------------------------------
 
-  /// What to ask the model for the step started last.
+  /// What to ask the model for the step started last; the client's tools
+  /// are its relay_tool_calls.
   [[nodiscard]] v1::ModelRequest model_request(steady_time now) const;
 
   /// The model answered: counts its tokens (stop past the token budget),

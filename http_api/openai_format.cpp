@@ -79,27 +79,31 @@ nlohmann::json usage_chunk(const std::string& id, const std::string& model,
           {"usage", usage_json(usage)}};
 }
 
-std::vector<nlohmann::json> tool_call_chunks(const std::string& id,
-                                             const std::string& model,
-                                             int64_t created,
-                                             const v1::ChatReply& reply) {
-  std::vector<nlohmann::json> result;
-  int index = 0;
-  for (const auto& call : reply.tool_calls()) {
-    nlohmann::json head{
-      {"index", index},
-      {"id", call.id()},
-      {"type", "function"},
-      {"function", {{"name", call.name()}, {"arguments", ""}}}};
-    result.push_back(chunk(id, model, created,
-                           {{"tool_calls", nlohmann::json::array({head})}}));
-    nlohmann::json args{{"index", index},
-                        {"function", {{"arguments", call.arguments_json()}}}};
-    result.push_back(chunk(id, model, created,
-                           {{"tool_calls", nlohmann::json::array({args})}}));
-    ++index;
-  }
-  return result;
+nlohmann::json tool_call_delta(int index, const v1::ToolCallFragment& piece,
+                               bool first) {
+  if (!first)
+    return {{"index", index}, {"function", {{"arguments", piece.arguments()}}}};
+  return {
+    {"index", index},
+    {"id", piece.id()},
+    {"type", "function"},
+    {"function", {{"name", piece.name()}, {"arguments", piece.arguments()}}}};
+}
+
+std::vector<nlohmann::json>
+tool_call_chunks(const std::string& id, const std::string& model,
+                 int64_t created, const v1::ToolCall& call, int index) {
+  auto with = [&](nlohmann::json entry) {
+    return chunk(id, model, created,
+                 {{"tool_calls", nlohmann::json::array({std::move(entry)})}});
+  };
+  v1::ToolCallFragment head;
+  head.set_id(call.id());
+  head.set_name(call.name());
+  v1::ToolCallFragment arguments;
+  arguments.set_arguments(call.arguments_json());
+  return {with(tool_call_delta(index, head, true)),
+          with(tool_call_delta(index, arguments, false))};
 }
 
 nlohmann::json error_body(const caf::error& err, const std::string& field) {

@@ -31,13 +31,18 @@ nlohmann::json chunk(const std::string& id, const std::string& model,
 nlohmann::json usage_chunk(const std::string& id, const std::string& model,
                            int64_t created, const v1::TokenUsage& usage);
 
-/// The tool-call deltas of a turn that ended in client tool calls: one
-/// chunk per call with index, id, type, name and empty arguments, then one
-/// with the arguments.
-std::vector<nlohmann::json> tool_call_chunks(const std::string& id,
-                                             const std::string& model,
-                                             int64_t created,
-                                             const v1::ChatReply& reply);
+/// One entry of a chunk's `delta.tool_calls` for the call at `index`: its
+/// first (`first`: index, id, type "function", name and the arguments in
+/// `piece`), or a later one (index and the next piece of the arguments).
+nlohmann::json tool_call_delta(int index, const v1::ToolCallFragment& piece,
+                               bool first);
+
+/// The deltas of a client tool call that was not streamed, at `index`: a
+/// chunk with index, id, type, name and empty arguments, then one with the
+/// arguments.
+std::vector<nlohmann::json>
+tool_call_chunks(const std::string& id, const std::string& model,
+                 int64_t created, const v1::ToolCall& call, int index);
 
 /// `{"error":{"message","type","param","code"}}` for `err`; `param` names
 /// the request field at fault (a not_found without one names "model").

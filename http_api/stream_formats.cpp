@@ -1,5 +1,8 @@
 #include "http_api/stream_formats.hpp"
 
+#include <map>
+#include <set>
+
 #include "http_api/chat_format.hpp"
 #include "http_api/openai_format.hpp"
 #include "runtime/http/error_response.hpp"
@@ -32,6 +35,8 @@ public:
   }
 
   std::string piece(const v1::ChatDelta& delta) override {
+    if (delta.has_tool_call_fragment())
+      return tool_call(delta.tool_call_fragment());
     if (delta.content().empty())
       return {};
     streamed_ += delta.content();
@@ -42,8 +47,14 @@ public:
     std::string out;
     if (auto rest = unstreamed(reply.output(), streamed_); !rest.empty())
       out += content(rest);
-    for (const auto& x : oaf::tool_call_chunks(id_, model_, created_, reply))
-      out += oaf::sse_data(x);
+    // The calls not streamed yet (a provider that did not stream them)
+    // follow the streamed ones.
+    auto index = static_cast<int>(call_indexes_.size());
+    for (const auto& call : reply.tool_calls())
+      if (streamed_calls_.count(call.id()) == 0)
+        for (const auto& x :
+             oaf::tool_call_chunks(id_, model_, created_, call, index++))
+          out += oaf::sse_data(x);
     auto reason
       = reply.finish_reason().empty() ? "stop" : reply.finish_reason();
     out += oaf::sse_data(
@@ -64,11 +75,28 @@ private:
       oaf::chunk(id_, model_, created_, {{"content", text}}));
   }
 
+  // Clients collect the calls in an array by index: the calls get 0, 1, 2
+  // in the order they start, whatever the provider's indexes were.
+  std::string tool_call(const v1::ToolCallFragment& piece) {
+    auto [slot, first] = call_indexes_.try_emplace(
+      piece.index(), static_cast<int>(call_indexes_.size()));
+    if (first)
+      streamed_calls_.insert(piece.id());
+    auto entry = oaf::tool_call_delta(slot->second, piece, first);
+    return oaf::sse_data(
+      oaf::chunk(id_, model_, created_,
+                 {{"tool_calls", nlohmann::json::array({std::move(entry)})}}));
+  }
+
   std::string model_;
   int64_t created_;
   bool include_usage_;
   std::string id_;
   std::string streamed_;
+  /// The provider's index of each streamed call -> the stream's.
+  std::map<int64_t, int> call_indexes_;
+  /// The ids of the calls streamed.
+  std::set<std::string> streamed_calls_;
 };
 
 class step_event_format : public stream_format {
@@ -77,7 +105,11 @@ public:
     return {};
   }
 
+  // Fragments of client tool calls are not shown: agent chats have their
+  // own tool_call events, and the reply names the calls.
   std::string piece(const v1::ChatDelta& delta) override {
+    if (delta.has_tool_call_fragment())
+      return {};
     if (delta.has_tool_call())
       return chat_format::sse_event(
         "tool_call", chat_format::step(delta.tool_call(), false));

@@ -34,13 +34,17 @@ public:
     = 0;
 };
 
-/// POST /v1/chat/completions: content deltas; tool calls of client tools,
-/// the finish reason, the usage (with `include_usage`) and `[DONE]` at the
-/// end. The turn's own tool steps are not part of OpenAI's stream.
+/// POST /v1/chat/completions: content deltas and the fragments of client
+/// tool calls as `tool_calls` deltas as they come (numbered 0, 1, ... in
+/// the order the calls start); at the end the client tool calls not
+/// streamed, the finish reason, the usage (with `include_usage`) and
+/// `[DONE]`. The turn's own tool steps are not part of OpenAI's stream.
 std::unique_ptr<stream_format> openai_chunks(std::string model, int64_t created,
                                              bool include_usage);
 
-/// POST /v1/agents/{name}/chat with `Accept: text/event-stream`.
+/// POST /v1/agents/{name}/chat with `Accept: text/event-stream`: tool_call
+/// and tool_result step events, content deltas, then done. Fragments of
+/// client tool calls are not shown.
 std::unique_ptr<stream_format> agent_step_events();
 
 } // namespace bsm

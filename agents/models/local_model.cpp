@@ -11,6 +11,7 @@
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
 
+#include "agents/models/relayed_calls.hpp"
 #include "agents/tools/tool_names.hpp"
 #include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
@@ -571,6 +572,16 @@ std::vector<std::string_view> word_pieces(std::string_view text) {
     result.push_back(text.substr(begin, end - begin));
     begin = end;
   }
+  return result;
+}
+
+std::vector<v1::ChatDelta> local_deltas(const v1::ModelRequest& req,
+                                        const v1::ModelResponse& res) {
+  std::vector<v1::ChatDelta> result;
+  for (auto piece : word_pieces(res.message().content()))
+    result.emplace_back().set_content(std::string{piece});
+  for (auto& call : whole_call_fragments(res.message(), relayed_tools(req)))
+    result.push_back(std::move(call));
   return result;
 }
 

@@ -73,6 +73,12 @@ caf::error refuse_locally(const v1::ModelRequest& req);
 /// whitespace after it; the pieces concatenate to `text`.
 std::vector<std::string_view> word_pieces(std::string_view text);
 
+/// What the local provider streams of `res`, its answer to `req`: the
+/// content in word_pieces(), then each call of a tool of
+/// `req.relay_tool_calls()` as one whole fragment (relayed_calls.hpp).
+std::vector<v1::ChatDelta> local_deltas(const v1::ModelRequest& req,
+                                        const v1::ModelResponse& res);
+
 /// About one token per four bytes of `text`; at least 1 if `text` is not
 /// empty, 0 if it is.
 uint64_t approximate_tokens(std::string_view text);

@@ -69,10 +69,8 @@ caf::expected<v1::ModelResponse> call_upstream(model_worker_pointer self,
     return ep.error();
   models::delta_handler on_delta;
   if (sink)
-    on_delta = [&sink](const std::string& fragment) {
-      v1::ChatDelta delta;
-      delta.set_content(fragment);
-      caf::anon_send(sink, std::move(delta));
+    on_delta = [&sink](const v1::ChatDelta& piece) {
+      caf::anon_send(sink, piece);
     };
   models::completion_control ctl;
   ctl.cancelled = env.cancelled.get();
@@ -169,14 +167,12 @@ caf::result<v1::ModelResponse> answer_locally(model_provider_pointer self,
   }
   auto res = models::complete_locally(req);
   res.set_provider_micros(micros_since(arrived));
-  // Word-sized deltas, as a model streams them. Enqueued before the answer
-  // leaves this handler, so they arrive first.
+  // Word-sized deltas and whole client tool calls, as a model streams
+  // them. Enqueued before the answer leaves this handler, so they arrive
+  // first.
   if (sink)
-    for (auto piece : models::word_pieces(res.message().content())) {
-      v1::ChatDelta delta;
-      delta.set_content(std::string{piece});
+    for (auto& delta : models::local_deltas(req, res))
       caf::anon_send(sink, std::move(delta));
-    }
   finish(self, "local", arrived, caf::error{});
   return res;
 }

@@ -12,9 +12,11 @@
 //   `max_queued`; one more is refused with `resource_exhausted`.
 // - anything else: `invalid_argument`.
 //
-// Streaming (`ModelRequest, caf::actor sink`): each content fragment goes to
-// the sink as a `v1::ChatDelta`, in order, before the answer goes to the
-// requester. The local provider sends its content a word at a time.
+// Streaming (`ModelRequest, caf::actor sink`): each content fragment, and
+// each fragment of a call of a tool the request names in
+// `relay_tool_calls`, goes to the sink as a `v1::ChatDelta`, in order,
+// before the answer goes to the requester. The local provider sends its
+// content a word at a time and each relayed call whole.
 //
 // API keys: actors read no environment (STYLE.md, section 3), and getenv
 // races with any setenv on another thread. The node therefore reads the

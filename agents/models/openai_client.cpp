@@ -5,12 +5,14 @@
 #include <cmath>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
 #include "agents/models/openai_json.hpp"
+#include "agents/models/relayed_calls.hpp"
 #include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/curl_error.hpp"
@@ -91,6 +93,8 @@ milliseconds backoff(const openai_endpoint& ep, uint32_t retry,
 struct exchange_state {
   CURL* handle = nullptr;
   const delta_handler* on_delta = nullptr;
+  /// The tools whose calls go to on_delta (relay_tool_calls).
+  const std::set<std::string>* relayed = nullptr;
   const std::atomic<bool>* cancelled = nullptr;
   // -- from the response head
   // ---------------------------------------------------
@@ -138,13 +142,14 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 }
 
 bool take_event(exchange_state& st, std::string_view data) {
-  auto fragment = st.acc.feed(data);
-  if (!fragment) {
-    st.failure = std::move(fragment.error());
+  auto pieces = st.acc.feed(data);
+  if (!pieces) {
+    st.failure = std::move(pieces.error());
     return false;
   }
-  if (!fragment->empty() && *st.on_delta)
-    (*st.on_delta)(*fragment);
+  if (*st.on_delta)
+    for (const auto& piece : *pieces)
+      (*st.on_delta)(piece);
   return true;
 }
 
@@ -255,8 +260,15 @@ attempt_result from_body(exchange_state& st, const std::string& url) {
   if (!res)
     return fail(prefixed(url, res.error()), false);
   // A server that ignored `stream` answered at once: forward it whole.
-  if (*st.on_delta && !res->message().content().empty())
-    (*st.on_delta)(res->message().content());
+  if (*st.on_delta) {
+    if (!res->message().content().empty()) {
+      v1::ChatDelta content;
+      content.set_content(res->message().content());
+      (*st.on_delta)(content);
+    }
+    for (const auto& call : whole_call_fragments(res->message(), *st.relayed))
+      (*st.on_delta)(call);
+  }
   attempt_result r;
   r.value = std::move(*res);
   return r;
@@ -292,6 +304,7 @@ struct call_setup {
   std::string body;
   header_list headers;
   bool stream = false;
+  std::set<std::string> relayed;
 };
 
 call_setup make_setup(const openai_endpoint& ep, const v1::ModelRequest& req,
@@ -299,6 +312,7 @@ call_setup make_setup(const openai_endpoint& ep, const v1::ModelRequest& req,
   call_setup s;
   s.url = url_of(ep);
   s.stream = stream;
+  s.relayed = relayed_tools(req);
   s.body = to_chat_request(req, stream)
              .dump(-1, ' ', false, json::error_handler_t::replace);
   add_header(s.headers, "Content-Type: application/json");
@@ -351,6 +365,8 @@ attempt_result run_attempt(CURL* h, const call_setup& s,
   exchange_state st;
   st.handle = h;
   st.on_delta = &on_delta;
+  st.relayed = &s.relayed;
+  st.acc = stream_accumulator{s.relayed};
   st.cancelled = cancelled;
   char detail[CURL_ERROR_SIZE] = {0};
   set_options(h, s, ep, remaining, st, detail);

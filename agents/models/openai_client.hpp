@@ -13,8 +13,8 @@
 // upstream's `retry-after-ms` / `Retry-After` (seconds) when it sends one;
 // `x-should-retry: true|false` overrides the status. A wait that would not
 // end before the deadline is not taken: the last error comes back instead.
-// A stream is never retried once content was forwarded, since the caller
-// has already shown it.
+// A stream is never retried once content or a tool call fragment was
+// forwarded, since the caller has already shown it.
 
 #include <atomic>
 #include <chrono>
@@ -50,8 +50,9 @@ struct openai_endpoint {
   std::chrono::milliseconds backoff_max{8'000};
 };
 
-/// Receives each content fragment of a streamed answer, in order.
-using delta_handler = std::function<void(const std::string& fragment)>;
+/// Receives each piece of a streamed answer, in order: content fragments
+/// and fragments of the calls of `ModelRequest.relay_tool_calls`.
+using delta_handler = std::function<void(const v1::ChatDelta& piece)>;
 
 /// Optional controls and statistics of one call.
 struct completion_control {
@@ -72,8 +73,10 @@ public:
   openai_connection& operator=(const openai_connection&) = delete;
 
   /// POSTs `req` to `<ep.base_url>/chat/completions` and returns the
-  /// answer. Streams when `on_delta` is set (each content fragment goes to
-  /// it as it arrives); otherwise asks for the whole answer at once. The
+  /// answer. Streams when `on_delta` is set (each content fragment and
+  /// each fragment of a relayed tool call goes to it as it arrives; an
+  /// upstream that answers at once has its content and relayed calls
+  /// passed on whole); otherwise asks for the whole answer at once. The
   /// deadline is `req.timeout_ms`, or `ep.timeout` when that is 0.
   /// Fills `provider_micros` (all attempts and waits).
   /// Errors: `invalid_argument` (a 4xx other than 429, with the upstream's

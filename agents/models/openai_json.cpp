@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agents/models/relayed_calls.hpp"
+
 namespace bsm::models {
 
 namespace {
@@ -475,12 +477,17 @@ std::optional<std::string> upstream_error_message(const json& body) {
 
 // -- stream_accumulator -------------------------------------------------------
 
-caf::expected<std::string> stream_accumulator::feed(std::string_view data) {
+stream_accumulator::stream_accumulator(std::set<std::string> relayed)
+  : relayed_(std::move(relayed)) {}
+
+caf::expected<std::vector<v1::ChatDelta>>
+stream_accumulator::feed(std::string_view data) {
+  std::vector<v1::ChatDelta> out;
   if (done_)
-    return std::string{};
+    return out;
   if (data == "[DONE]") {
     done_ = true;
-    return std::string{};
+    return out;
   }
   auto chunk = parse_object(data, "a stream chunk");
   if (!chunk)
@@ -493,25 +500,24 @@ caf::expected<std::string> stream_accumulator::feed(std::string_view data) {
     usage_ = usage_of(*usage);
   const auto* choices = member(*chunk, "choices");
   if (choices == nullptr || choices->is_null())
-    return std::string{};
+    return out;
   if (!choices->is_array())
     return bad_upstream("a stream chunk whose choices are not an array");
-  std::string fragment;
   for (const auto& choice : *choices) {
     // Only the first choice (n = 1): the others would be other answers.
     const auto* index = member(choice, "index");
     if (index != nullptr && index->is_number() && index->get<int64_t>() != 0)
       continue;
-    if (auto err = take_choice(choice, fragment))
+    if (auto err = take_choice(choice, out))
       return err;
   }
-  if (!fragment.empty())
+  if (!out.empty())
     forwarded_ = true;
-  return fragment;
+  return out;
 }
 
 caf::error stream_accumulator::take_choice(const json& choice,
-                                           std::string& fragment) {
+                                           std::vector<v1::ChatDelta>& out) {
   if (auto reason = text_or_empty(choice, "finish_reason"); !reason.empty())
     finish_reason_ = std::move(reason);
   const auto* delta = member(choice, "delta");
@@ -523,8 +529,10 @@ caf::error stream_accumulator::take_choice(const json& choice,
     auto text = content_text(*content);
     if (!text)
       return bad_upstream("a delta with bad content: " + render(text.error()));
-    fragment += *text;
-    content_ += *text;
+    if (!text->empty()) {
+      content_ += *text;
+      out.emplace_back().set_content(std::move(*text));
+    }
   }
   const auto* calls = member(*delta, "tool_calls");
   if (calls == nullptr || calls->is_null())
@@ -532,12 +540,13 @@ caf::error stream_accumulator::take_choice(const json& choice,
   if (!calls->is_array())
     return bad_upstream("a delta whose tool_calls are not an array");
   for (const auto& call : *calls)
-    if (auto err = take_tool_call(call))
+    if (auto err = take_tool_call(call, out))
       return err;
   return {};
 }
 
-caf::error stream_accumulator::take_tool_call(const json& x) {
+caf::error stream_accumulator::take_tool_call(const json& x,
+                                              std::vector<v1::ChatDelta>& out) {
   const auto* index = member(x, "index");
   // Some servers (older Ollama) send whole calls without an index.
   int64_t i = static_cast<int64_t>(calls_.size());
@@ -549,6 +558,7 @@ caf::error stream_accumulator::take_tool_call(const json& x) {
   // id and name come with the first fragment; some servers repeat them in
   // every fragment, so later ones are ignored rather than appended.
   auto& call = calls_[i];
+  auto known_arguments = call.arguments.size();
   if (call.id.empty())
     call.id = text_or_empty(x, "id");
   const auto* fn = member(x, "function");
@@ -561,7 +571,29 @@ caf::error stream_accumulator::take_tool_call(const json& x) {
   if (const auto* args = member(*fn, "arguments"); args && !args->is_null())
     call.arguments
       += args->is_string() ? args->get<std::string>() : arguments_text(*args);
+  relay(i, call, known_arguments, out);
   return {};
+}
+
+void stream_accumulator::relay(int64_t index, partial_call& call,
+                               size_t known_arguments,
+                               std::vector<v1::ChatDelta>& out) {
+  if (call.name.empty())
+    return;
+  if (!call.relayed) {
+    call.relayed = relayed_.count(call.name) > 0;
+    if (!*call.relayed)
+      return;
+    // The client learns the id now: the answer must keep naming the call
+    // by it, even if a later fragment brings another one.
+    if (call.id.empty())
+      call.id = fallback_call_id(index);
+    out.push_back(call_fragment(index, call.id, call.name, call.arguments));
+    return;
+  }
+  if (*call.relayed && call.arguments.size() > known_arguments)
+    out.push_back(
+      call_fragment(index, {}, {}, call.arguments.substr(known_arguments)));
 }
 
 caf::expected<v1::ModelResponse> stream_accumulator::result() const {
@@ -576,8 +608,7 @@ caf::expected<v1::ModelResponse> stream_accumulator::result() const {
     if (partial.name.empty())
       return bad_upstream("a streamed tool call without a function name");
     auto* call = msg->add_tool_calls();
-    call->set_id(partial.id.empty() ? "call_" + std::to_string(index)
-                                    : partial.id);
+    call->set_id(partial.id.empty() ? fallback_call_id(index) : partial.id);
     call->set_name(partial.name);
     call->set_arguments_json(partial.arguments.empty() ? "{}"
                                                        : partial.arguments);

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,22 +93,31 @@ std::optional<std::string> upstream_error_message(const nlohmann::json& body);
 /// Assembles a streamed completion from the data of its events, one at a
 /// time: content deltas, tool calls by `index` (id, type and name in the
 /// first fragment, argument fragments appended), finish_reason, and usage
-/// (from the final `choices:[]` chunk of `include_usage`).
+/// (from the final `choices:[]` chunk of `include_usage`). Calls of the
+/// relayed tools are passed on as they arrive: relay or not is decided per
+/// index once the call's name is known.
 class stream_accumulator {
 public:
-  /// Consumes one event's data ("[DONE]" or a chunk object). Returns the
-  /// content fragment to forward to the client (empty: nothing). Errors:
-  /// `invalid_argument` for data that is not a JSON object or a chunk of the
-  /// wrong shape; the upstream's error for an error object mid-stream.
-  /// Data after "[DONE]" is ignored.
-  [[nodiscard]] caf::expected<std::string> feed(std::string_view data);
+  /// Passes on the calls of `relayed` tools (relayed_calls.hpp).
+  explicit stream_accumulator(std::set<std::string> relayed = {});
+
+  /// Consumes one event's data ("[DONE]" or a chunk object). Returns what
+  /// to forward to the client, in order: content fragments and fragments
+  /// of relayed calls (empty: nothing). A relayed call's first fragment
+  /// has its id (the answer's, "call_<index>" if the upstream sent none),
+  /// its name and the arguments so far; later ones the next piece of the
+  /// arguments. Errors: `invalid_argument` for data that is not a JSON
+  /// object or a chunk of the wrong shape; the upstream's error for an
+  /// error object mid-stream. Data after "[DONE]" is ignored.
+  [[nodiscard]] caf::expected<std::vector<v1::ChatDelta>>
+  feed(std::string_view data);
 
   /// True once "[DONE]" arrived.
   bool done() const noexcept {
     return done_;
   }
 
-  /// True once any content was returned by feed().
+  /// True once feed() returned anything to forward.
   bool forwarded() const noexcept {
     return forwarded_;
   }
@@ -121,11 +131,18 @@ private:
     std::string id;
     std::string name;
     std::string arguments;
+    /// Set once the name is known: whether the call is passed on.
+    std::optional<bool> relayed;
   };
 
-  caf::error take_choice(const nlohmann::json& choice, std::string& fragment);
-  caf::error take_tool_call(const nlohmann::json& x);
+  caf::error take_choice(const nlohmann::json& choice,
+                         std::vector<v1::ChatDelta>& out);
+  caf::error take_tool_call(const nlohmann::json& x,
+                            std::vector<v1::ChatDelta>& out);
+  void relay(int64_t index, partial_call& call, size_t known_arguments,
+             std::vector<v1::ChatDelta>& out);
 
+  std::set<std::string> relayed_;
   bool done_ = false;
   bool forwarded_ = false;
   std::string content_;

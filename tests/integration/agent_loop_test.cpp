@@ -47,6 +47,7 @@ using bsm::test::sse_reply;
 using bsm::test::temp_dir;
 using bsm::test::test_node;
 using bsm::test::tool_call;
+using bsm::test::tool_call_chunk;
 using bsm::test::tool_calls_completion;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
@@ -145,6 +146,57 @@ conversation(const seen_request& req) {
                           ? x["content"].get<std::string>()
                           : std::string{});
   return result;
+}
+
+// The calls a client assembles from the `tool_calls` deltas of an OpenAI
+// stream's data, by index: {id, name, arguments}.
+json streamed_tool_calls(const std::vector<std::string>& events) {
+  json calls = json::array();
+  for (const auto& data : events) {
+    auto x = json::parse(data, nullptr, false);
+    if (!x.is_object() || x["choices"].empty()
+        || !x["choices"][0]["delta"].contains("tool_calls"))
+      continue;
+    for (const auto& entry : x["choices"][0]["delta"]["tool_calls"]) {
+      auto i = entry["index"].get<size_t>();
+      while (calls.size() <= i)
+        calls.push_back({{"id", ""}, {"name", ""}, {"arguments", ""}});
+      auto& call = calls[i];
+      if (entry.contains("id"))
+        call["id"] = entry["id"];
+      if (entry["function"].contains("name"))
+        call["name"] = entry["function"]["name"];
+      call["arguments"] = call["arguments"].get<std::string>()
+                          + entry["function"].value("arguments", "");
+    }
+  }
+  return calls;
+}
+
+// The finish_reason of an OpenAI stream's data, if one came.
+std::string finish_reason_of(const std::vector<std::string>& events) {
+  for (const auto& data : events) {
+    auto x = json::parse(data, nullptr, false);
+    if (x.is_object() && !x["choices"].empty()
+        && x["choices"][0]["finish_reason"].is_string())
+      return x["choices"][0]["finish_reason"].get<std::string>();
+  }
+  return {};
+}
+
+// A streamed chat completion of main with `input` and one client tool,
+// get_weather.
+json weather_stream(const std::string& input) {
+  json tool{{"type", "function"},
+            {"function",
+             {{"name", "get_weather"},
+              {"parameters",
+               {{"type", "object"},
+                {"properties", {{"city", {{"type", "string"}}}}}}}}}};
+  return {{"model", "main"},
+          {"messages", {{{"role", "user"}, {"content", input}}}},
+          {"tools", {tool}},
+          {"stream", true}};
 }
 
 // -- the fixture --------------------------------------------------------------
@@ -470,6 +522,69 @@ TEST_F(AgentLoop, AStreamedChatRelaysADeltaBeforeTheUpstreamSendsTheNext) {
       text += x["choices"][0]["delta"]["content"].get<std::string>();
   }
   EXPECT_EQ(text, "first second");
+}
+
+// A call of a client tool reaches the client as tool_calls deltas while
+// the upstream still holds the rest of its arguments; the client puts the
+// pieces together to the upstream's arguments, and the end of the stream
+// does not repeat them.
+TEST_F(AgentLoop,
+       AStreamedClientToolCallIsRelayedBeforeTheUpstreamSendsTheRest) {
+  up_.push_trickled({chunk({{"role", "assistant"}, {"content", nullptr}}),
+                     tool_call_chunk(0, "call_w", "get_weather", ""),
+                     tool_call_chunk(0, "", "", R"({"ci)")},
+                    {tool_call_chunk(0, "", "", R"(ty":"Os)"),
+                     tool_call_chunk(0, "", "", R"(lo"})"),
+                     chunk(json::object(), "tool_calls"), "[DONE]"});
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto stream
+    = open_stream("/v1/chat/completions", weather_stream("weather in Oslo?"));
+  ASSERT_TRUE(stream);
+  auto& conn = *stream;
+  ASSERT_TRUE(conn.read_until("get_weather", 30s)) << conn.buffered();
+  EXPECT_EQ(conn.buffered().find("Os"), std::string::npos) << conn.buffered();
+  up_.release();
+  ASSERT_TRUE(conn.read_until("0\r\n\r\n", 30s)) << conn.buffered();
+  auto events = sse_data(dechunk(conn.buffered()));
+  EXPECT_EQ(streamed_tool_calls(events),
+            (json{{{"id", "call_w"},
+                   {"name", "get_weather"},
+                   {"arguments", R"({"city":"Oslo"})"}}}))
+    << conn.buffered();
+  EXPECT_EQ(finish_reason_of(events), "tool_calls") << conn.buffered();
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  auto offered = offered_tools(seen[0]);
+  EXPECT_NE(std::find(offered.begin(), offered.end(), "get_weather"),
+            offered.end());
+}
+
+// A call of the agent's own tool, streamed the same way, is the agent's
+// business: the client sees no tool_calls, only the answer after it.
+TEST_F(AgentLoop, AStreamedCallOfAnAgentsOwnToolIsNotShownAsToolCalls) {
+  up_.push(
+    sse_reply({chunk({{"role", "assistant"}, {"content", nullptr}}),
+               tool_call_chunk(0, "call_m", "memory_put", R"({"key":"owner",)"),
+               tool_call_chunk(0, "", "", R"("value":"bob"})"),
+               chunk(json::object(), "tool_calls"), "[DONE]"}));
+  up_.push(sse_reply({chunk({{"content", "Stored."}}),
+                      chunk(json::object(), "stop"), "[DONE]"}));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto stream
+    = open_stream("/v1/chat/completions", weather_stream("remember owner"));
+  ASSERT_TRUE(stream);
+  auto& conn = *stream;
+  ASSERT_TRUE(conn.read_until("0\r\n\r\n", 30s)) << conn.buffered();
+  auto events = sse_data(dechunk(conn.buffered()));
+  EXPECT_EQ(streamed_tool_calls(events), json::array()) << conn.buffered();
+  EXPECT_EQ(conn.buffered().find("memory_put"), std::string::npos)
+    << conn.buffered();
+  EXPECT_NE(conn.buffered().find("Stored."), std::string::npos)
+    << conn.buffered();
+  EXPECT_EQ(finish_reason_of(events), "stop") << conn.buffered();
+  auto seen = up_.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(conversation(seen[1]).back().first, "tool");
 }
 
 // POST /v1/agents/{name}/chat with Accept: text/event-stream: the tool call

@@ -40,6 +40,7 @@ using bsm::test::error_body;
 using bsm::test::json_reply;
 using bsm::test::scripted_upstream;
 using bsm::test::sse_reply;
+using bsm::test::tool_call_chunk;
 
 models::openai_endpoint endpoint_of(const scripted_upstream& up) {
   models::openai_endpoint ep;
@@ -61,6 +62,22 @@ bsm::v1::ModelRequest hello_request() {
   msg->set_content("Say hello");
   req.set_request_id("req-1");
   return req;
+}
+
+/// A handler that appends each piece it gets to `into`: content as it is,
+/// a tool call's first fragment "#<index> <id> <name> <arguments>", a
+/// later one "#<index> +<arguments>".
+models::delta_handler collect(std::vector<std::string>& into) {
+  return [&into](const bsm::v1::ChatDelta& piece) {
+    if (!piece.has_tool_call_fragment())
+      return into.push_back(piece.content());
+    const auto& x = piece.tool_call_fragment();
+    auto head = "#" + std::to_string(x.index()) + " ";
+    if (x.id().empty() && x.name().empty())
+      into.push_back(head + "+" + x.arguments());
+    else
+      into.push_back(head + x.id() + " " + x.name() + " " + x.arguments());
+  };
 }
 
 std::string message_of(const caf::error& err) {
@@ -147,9 +164,8 @@ TEST(OpenAiClient, StreamsContentAndAssemblesToolCallFragments) {
     "[DONE]",
   }));
   std::vector<std::string> deltas;
-  auto res = models::complete(
-    endpoint_of(up), hello_request(),
-    [&deltas](const std::string& fragment) { deltas.push_back(fragment); });
+  auto res
+    = models::complete(endpoint_of(up), hello_request(), collect(deltas));
   ASSERT_TRUE(res) << message_of(res.error());
   EXPECT_EQ(deltas, (std::vector<std::string>{"Hel", "lo"}));
   EXPECT_EQ(res->message().content(), "Hello");
@@ -253,6 +269,63 @@ TEST(OpenAiClient, RefusedConnectionIsUnavailableAfterRetries) {
   EXPECT_EQ(ctl.retries, 1u);
 }
 
+// The fragments of a call of a relayed tool go to the handler in order
+// with the content; the calls of other tools do not.
+TEST(OpenAiClient, StreamsTheFragmentsOfRelayedToolCallsOnly) {
+  scripted_upstream up;
+  up.push(sse_reply({
+    chunk({{"role", "assistant"}, {"content", "On it."}}),
+    tool_call_chunk(0, "call_m", "memory_get", "{}"),
+    tool_call_chunk(1, "call_l", "lookup", ""),
+    tool_call_chunk(1, "", "", R"({"q":)"),
+    tool_call_chunk(1, "", "", R"("bsm"})"),
+    chunk(json::object(), "tool_calls"),
+    "[DONE]",
+  }));
+  auto req = hello_request();
+  req.add_relay_tool_calls("lookup");
+  std::vector<std::string> deltas;
+  auto res = models::complete(endpoint_of(up), req, collect(deltas));
+  ASSERT_TRUE(res) << message_of(res.error());
+  EXPECT_EQ(deltas, (std::vector<std::string>{"On it.", "#1 call_l lookup ",
+                                              "#1 +{\"q\":", "#1 +\"bsm\"}"}));
+  ASSERT_EQ(res->message().tool_calls_size(), 2);
+  EXPECT_EQ(res->message().tool_calls(1).arguments_json(), R"({"q":"bsm"})");
+}
+
+TEST(OpenAiClient, AnUpstreamThatIgnoredStreamHasItsRelayedCallsPassedWhole) {
+  scripted_upstream up;
+  up.push(json_reply(
+    200, bsm::test::tool_calls_completion(
+           {bsm::test::tool_call("call_1", "memory_get", "{}"),
+            bsm::test::tool_call("call_2", "lookup", R"({"q":"x"})")})));
+  auto req = hello_request();
+  req.add_relay_tool_calls("lookup");
+  std::vector<std::string> deltas;
+  auto res = models::complete(endpoint_of(up), req, collect(deltas));
+  ASSERT_TRUE(res) << message_of(res.error());
+  EXPECT_EQ(deltas,
+            (std::vector<std::string>{"#1 call_2 lookup {\"q\":\"x\"}"}));
+}
+
+TEST(OpenAiClient, NeverRetriesAStreamOnceAToolCallFragmentWasForwarded) {
+  scripted_upstream up;
+  up.push(sse_reply({
+    tool_call_chunk(0, "call_l", "lookup", "{"),
+    error_body("The server had an error", "server_error").dump(),
+  }));
+  up.push(json_reply(200, completion("must not be asked")));
+  auto req = hello_request();
+  req.add_relay_tool_calls("lookup");
+  std::vector<std::string> deltas;
+  auto res = models::complete(endpoint_of(up), req, collect(deltas));
+  ASSERT_FALSE(res);
+  EXPECT_TRUE(bsm::is(res.error(), bsm::errc::unavailable))
+    << message_of(res.error());
+  EXPECT_EQ(deltas, std::vector<std::string>{"#0 call_l lookup {"});
+  EXPECT_EQ(up.requests(), 1u);
+}
+
 TEST(OpenAiClient, NeverRetriesAStreamOnceContentWasForwarded) {
   scripted_upstream up;
   up.push(sse_reply({
@@ -261,9 +334,8 @@ TEST(OpenAiClient, NeverRetriesAStreamOnceContentWasForwarded) {
   }));
   up.push(json_reply(200, completion("must not be asked")));
   std::vector<std::string> deltas;
-  auto res = models::complete(
-    endpoint_of(up), hello_request(),
-    [&deltas](const std::string& fragment) { deltas.push_back(fragment); });
+  auto res
+    = models::complete(endpoint_of(up), hello_request(), collect(deltas));
   ASSERT_FALSE(res);
   EXPECT_TRUE(bsm::is(res.error(), bsm::errc::unavailable))
     << message_of(res.error());
@@ -281,9 +353,8 @@ TEST(OpenAiClient, RetriesAStreamThatFailedBeforeAnyContent) {
   up.push(sse_reply(
     {chunk({{"content", "ok"}}), chunk(json::object(), "stop"), "[DONE]"}));
   std::vector<std::string> deltas;
-  auto res = models::complete(
-    endpoint_of(up), hello_request(),
-    [&deltas](const std::string& fragment) { deltas.push_back(fragment); });
+  auto res
+    = models::complete(endpoint_of(up), hello_request(), collect(deltas));
   ASSERT_TRUE(res) << message_of(res.error());
   EXPECT_EQ(deltas, std::vector<std::string>{"ok"});
   EXPECT_EQ(up.requests(), 2u);

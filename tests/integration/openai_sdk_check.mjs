@@ -119,15 +119,18 @@ async function streamed(params) {
   let deltas = '';
   let chunks = 0;
   let usageChunks = 0;
+  let toolCallChunks = 0;
   for await (const chunk of stream) {
     ++chunks;
     if (chunk.usage) ++usageChunks;
+    if (chunk.choices[0]?.delta?.tool_calls?.length) ++toolCallChunks;
     deltas += chunk.choices[0]?.delta?.content ?? '';
   }
   const final = await stream.finalChatCompletion();
   return {
     chunks,
     usage_chunks: usageChunks,
+    tool_call_chunks: toolCallChunks,
     deltas,
     content: final.choices[0]?.message?.content,
     role: final.choices[0]?.message?.role,

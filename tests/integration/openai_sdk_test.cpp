@@ -243,6 +243,9 @@ TEST_F(OpenAiSdk, StreamHelperAssemblesClientToolCalls) {
   EXPECT_EQ(str(x, "finish_reason"), "tool_calls") << x.dump();
   EXPECT_EQ(str(x, "role"), "assistant") << x.dump();
   expect_weather_call(x.value("tool_calls", json{}), "stream()");
+  // The local provider streams the call whole as it makes it, in one
+  // tool_calls delta; the end of the stream does not write it again.
+  EXPECT_EQ(x.value("tool_call_chunks", -1), 1) << x.dump();
 }
 
 TEST_F(OpenAiSdk, UnknownModelIsNotFoundErrorWithoutRetry) {

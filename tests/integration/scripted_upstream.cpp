@@ -110,6 +110,18 @@ std::string chunk(const json& delta, const json& finish) {
     .dump();
 }
 
+std::string tool_call_chunk(int index, const std::string& id,
+                            const std::string& name,
+                            const std::string& arguments) {
+  json entry{{"index", index}, {"function", {{"arguments", arguments}}}};
+  if (!id.empty()) {
+    entry["id"] = id;
+    entry["type"] = "function";
+    entry["function"]["name"] = name;
+  }
+  return chunk({{"tool_calls", json::array({entry})}});
+}
+
 // -- scripted_upstream --------------------------------------------------------
 
 scripted_upstream::scripted_upstream()

@@ -68,6 +68,13 @@ std::unique_ptr<http::server>
 start_loopback_server(std::function<void(const http::exchange_ptr&)> handler,
                       http::http_metrics* metrics);
 
+/// A chat.completion.chunk with one fragment of the tool call at `index`:
+/// its first (id, type and name, and `arguments`) when `id` is set, else
+/// the next piece of its arguments. As JSON text.
+std::string tool_call_chunk(int index, const std::string& id,
+                            const std::string& name,
+                            const std::string& arguments);
+
 /// OpenAI's error shape.
 nlohmann::json error_body(const std::string& message, const std::string& type);
 

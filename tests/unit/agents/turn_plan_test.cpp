@@ -327,6 +327,20 @@ TEST(TurnPlan, TheModelSeesTheContextToolsAndTimeLeft) {
   EXPECT_EQ(req.request_id(), plan.reply().turn_id());
 }
 
+// The client runs its tools itself: their calls stream to it; the calls
+// of the agent's own tools do not.
+TEST(TurnPlan, TheModelRelaysTheCallsOfTheClientsToolsOnly) {
+  auto req = chat("x");
+  req.add_client_tools()->set_name("client_lookup");
+  req.add_client_tools()->set_name("client_book");
+  auto plan = started(req);
+  auto asked = plan.model_request(t0);
+  EXPECT_EQ(std::vector<std::string>(asked.relay_tool_calls().begin(),
+                                     asked.relay_tool_calls().end()),
+            (std::vector<std::string>{"client_book", "client_lookup"}));
+  EXPECT_EQ(started(chat("x")).model_request(t0).relay_tool_calls_size(), 0);
+}
+
 TEST(TurnPlan, AFinalAnswerEndsTheTurn) {
   auto plan = started(chat("Hello.", "conv"));
   auto resp = says("Hi there.");

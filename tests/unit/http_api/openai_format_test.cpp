@@ -84,7 +84,8 @@ TEST(OpenAiFormat, ACompletionHasTheShapeClientsExpect) {
 }
 
 TEST(OpenAiFormat, ToolCallsStreamAsAHeadThenTheirArguments) {
-  auto chunks = oaf::tool_call_chunks("id", "legal", 1, reply_with_tool_call());
+  auto chunks = oaf::tool_call_chunks("id", "legal", 1,
+                                      reply_with_tool_call().tool_calls(0), 0);
   ASSERT_EQ(chunks.size(), 2u);
   const auto& head = chunks[0]["choices"][0]["delta"]["tool_calls"][0];
   EXPECT_EQ(head["index"], 0);

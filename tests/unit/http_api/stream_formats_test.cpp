@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <sstream>
 #include <vector>
 
@@ -45,6 +46,39 @@ ChatDelta content(const std::string& text) {
   ChatDelta d;
   d.set_content(text);
   return d;
+}
+
+ChatDelta fragment(int64_t index, const std::string& id,
+                   const std::string& name, const std::string& arguments) {
+  ChatDelta d;
+  auto* x = d.mutable_tool_call_fragment();
+  x->set_index(index);
+  x->set_id(id);
+  x->set_name(name);
+  x->set_arguments(arguments);
+  return d;
+}
+
+// The `delta.tool_calls[0]` of an event, or null.
+json tool_call_of(const event& e) {
+  const auto& delta = e.data["choices"][0]["delta"];
+  if (!delta.contains("tool_calls"))
+    return nullptr;
+  EXPECT_EQ(delta["tool_calls"].size(), 1u) << e.data;
+  return delta["tool_calls"][0];
+}
+
+// A turn that ended in client tool calls, each {id, name, arguments}.
+ChatReply calling(std::vector<std::array<std::string, 3>> calls) {
+  ChatReply r;
+  r.set_finish_reason("tool_calls");
+  for (const auto& [id, name, arguments] : calls) {
+    auto* call = r.add_tool_calls();
+    call->set_id(id);
+    call->set_name(name);
+    call->set_arguments_json(arguments);
+  }
+  return r;
 }
 
 ChatReply reply(const std::string& output) {
@@ -101,6 +135,12 @@ TEST(StepEvents, ATurnThatStreamedNothingStillShowsItsStepsAndOutput) {
   EXPECT_EQ(events[2].name, "done");
 }
 
+TEST(StepEvents, FragmentsOfClientToolCallsAreNotShown) {
+  auto f = bsm::agent_step_events();
+  EXPECT_EQ(f->piece(fragment(0, "call_1", "get_weather", "{}")), "");
+  EXPECT_EQ(f->piece(fragment(0, "", "", "more")), "");
+}
+
 TEST(StepEvents, AnErrorIsAnErrorEventInTheApisShape) {
   auto f = bsm::agent_step_events();
   auto events = events_of(f->failure(
@@ -127,6 +167,62 @@ TEST(OpenAiChunks, ContentDeltasThenTheRestFinishUsageAndDone) {
   EXPECT_EQ(events[2].data["choices"][0]["delta"]["content"], "world");
   EXPECT_EQ(events[3].data["choices"][0]["finish_reason"], "stop");
   EXPECT_EQ(events[4].data["usage"]["total_tokens"], 9);
+  EXPECT_EQ(events[5].data, "[DONE]");
+}
+
+// Fragments become tool_calls deltas as they come: the first of a call
+// with id, type and name, later ones its arguments only; the calls are
+// numbered in the order they start. The end does not repeat them.
+TEST(OpenAiChunks, ToolCallFragmentsAreToolCallsDeltasAsTheyCome) {
+  auto f = bsm::openai_chunks("legal", 1700000000, false);
+  std::string out = f->opening("t-4");
+  out += f->piece(fragment(3, "call_w", "get_weather", ""));
+  out += f->piece(fragment(3, "", "", R"({"city":)"));
+  out += f->piece(fragment(5, "call_t", "get_time", "{}"));
+  out += f->piece(fragment(3, "", "", R"("Oslo"})"));
+  auto events = events_of(out);
+  ASSERT_EQ(events.size(), 5u) << out;
+  EXPECT_EQ(tool_call_of(events[1]),
+            (json{{"index", 0},
+                  {"id", "call_w"},
+                  {"type", "function"},
+                  {"function", {{"name", "get_weather"}, {"arguments", ""}}}}));
+  EXPECT_EQ(tool_call_of(events[2]),
+            (json{{"index", 0}, {"function", {{"arguments", R"({"city":)"}}}}));
+  EXPECT_EQ(tool_call_of(events[3])["index"], 1);
+  EXPECT_EQ(tool_call_of(events[3])["id"], "call_t");
+  EXPECT_EQ(tool_call_of(events[3])["function"]["arguments"], "{}");
+  EXPECT_EQ(tool_call_of(events[4]),
+            (json{{"index", 0}, {"function", {{"arguments", R"("Oslo"})"}}}}));
+  auto end = events_of(
+    f->closing(calling({{"call_w", "get_weather", R"({"city":"Oslo"})"},
+                        {"call_t", "get_time", "{}"}})));
+  ASSERT_EQ(end.size(), 2u) << "the streamed calls are not written again";
+  EXPECT_EQ(end[0].data["choices"][0]["finish_reason"], "tool_calls");
+  EXPECT_EQ(end[1].data, "[DONE]");
+}
+
+// A call the provider did not stream is written at the end, after the
+// streamed ones.
+TEST(OpenAiChunks, TheEndWritesTheCallsThatWereNotStreamed) {
+  auto f = bsm::openai_chunks("legal", 1700000000, false);
+  std::string out = f->opening("t-5");
+  out += f->piece(fragment(1, "call_w", "get_weather", R"({"city":"Oslo"})"));
+  out += f->closing(calling({{"call_m", "memory_get", R"({"key":"k"})"},
+                             {"call_w", "get_weather", R"({"city":"Oslo"})"}}));
+  auto events = events_of(out);
+  ASSERT_EQ(events.size(), 6u) << out;
+  EXPECT_EQ(tool_call_of(events[1])["id"], "call_w");
+  EXPECT_EQ(tool_call_of(events[1])["index"], 0);
+  EXPECT_EQ(tool_call_of(events[2]),
+            (json{{"index", 1},
+                  {"id", "call_m"},
+                  {"type", "function"},
+                  {"function", {{"name", "memory_get"}, {"arguments", ""}}}}));
+  EXPECT_EQ(
+    tool_call_of(events[3]),
+    (json{{"index", 1}, {"function", {{"arguments", R"({"key":"k"})"}}}}));
+  EXPECT_EQ(events[4].data["choices"][0]["finish_reason"], "tool_calls");
   EXPECT_EQ(events[5].data, "[DONE]");
 }
 

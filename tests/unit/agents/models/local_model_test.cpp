@@ -519,6 +519,40 @@ TEST(LocalModel, WordPiecesAreWordsWithTheirSpaceAndJoinToTheText) {
   EXPECT_EQ(joined, "  leading");
 }
 
+// A call of a client tool (relayed) streams as one whole fragment; the
+// agent's own tools and plain answers stream as word deltas only.
+TEST(LocalModel, StreamsARelayedCallAsOneWholeFragment) {
+  auto req = request(R"(call get_weather {"city":"Paris"})",
+                     {"get_weather", "current_time"});
+  req.add_relay_tool_calls("get_weather");
+  auto resp = complete_locally(req);
+  auto deltas = bsm::models::local_deltas(req, resp);
+  ASSERT_EQ(deltas.size(), 1u);
+  ASSERT_TRUE(deltas[0].has_tool_call_fragment());
+  const auto& fragment = deltas[0].tool_call_fragment();
+  const auto& call = resp.message().tool_calls(0);
+  EXPECT_EQ(fragment.index(), 0);
+  EXPECT_EQ(fragment.id(), call.id());
+  EXPECT_EQ(fragment.name(), "get_weather");
+  EXPECT_EQ(fragment.arguments(), call.arguments_json());
+  EXPECT_EQ(nlohmann::json::parse(fragment.arguments()),
+            (nlohmann::json{{"city", "Paris"}}));
+  auto own = request("what time is it?", {"get_weather", "current_time"});
+  own.add_relay_tool_calls("get_weather");
+  EXPECT_TRUE(bsm::models::local_deltas(own, complete_locally(own)).empty());
+  auto plain = request("hello", {});
+  plain.add_relay_tool_calls("get_weather");
+  auto answer = complete_locally(plain);
+  auto words = bsm::models::local_deltas(plain, answer);
+  ASSERT_GT(words.size(), 1u);
+  std::string joined;
+  for (const auto& x : words) {
+    EXPECT_FALSE(x.has_tool_call_fragment());
+    joined += x.content();
+  }
+  EXPECT_EQ(joined, answer.message().content());
+}
+
 } // namespace
 
 // -- tool_choice

@@ -37,17 +37,31 @@ bsm::v1::ModelRequest request_with_knowledge() {
   return req;
 }
 
-/// Feeds every event of `chunks` and returns the forwarded fragments.
+/// A forwarded piece as text: content as it is; a tool call's first
+/// fragment "#<index> <id> <name> <arguments>", a later one
+/// "#<index> +<arguments>".
+std::string text_of(const bsm::v1::ChatDelta& piece) {
+  if (!piece.has_tool_call_fragment())
+    return piece.content();
+  const auto& x = piece.tool_call_fragment();
+  auto head = "#" + std::to_string(x.index()) + " ";
+  if (x.id().empty() && x.name().empty())
+    return head + "+" + x.arguments();
+  return head + x.id() + " " + x.name() + " " + x.arguments();
+}
+
+/// Feeds every event of `chunks` and returns the forwarded pieces.
 std::vector<std::string> feed_all(models::stream_accumulator& acc,
                                   const std::vector<std::string>& chunks) {
-  std::vector<std::string> fragments;
+  std::vector<std::string> pieces;
   for (const auto& chunk : chunks) {
-    auto fragment = acc.feed(chunk);
-    EXPECT_TRUE(fragment) << bsm::render(fragment.error());
-    if (fragment && !fragment->empty())
-      fragments.push_back(*fragment);
+    auto forwarded = acc.feed(chunk);
+    EXPECT_TRUE(forwarded) << bsm::render(forwarded.error());
+    if (forwarded)
+      for (const auto& piece : *forwarded)
+        pieces.push_back(text_of(piece));
   }
-  return fragments;
+  return pieces;
 }
 
 } // namespace
@@ -332,6 +346,52 @@ TEST(OpenAiJson, AssemblesToolCallFragmentsByIndex) {
   EXPECT_EQ(res->message().tool_calls(1).id(), "call_b");
   EXPECT_EQ(res->message().tool_calls(1).arguments_json(), "{}");
   EXPECT_EQ(res->finish_reason(), "tool_calls");
+}
+
+// Only the calls of relayed tools (the client's) are passed on, each as its
+// fragments come; the others stay inside the answer.
+TEST(OpenAiJson, RelaysOnlyTheCallsOfTheNamedTools) {
+  models::stream_accumulator acc{{"get_weather"}};
+  auto pieces = feed_all(
+    acc,
+    {R"({"choices":[{"index":0,"delta":{"role":"assistant","content":"Let me look."}}]})",
+     R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_t","type":"function","function":{"name":"memory_get","arguments":"{\"key\""}}]}}]})",
+     R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":":\"k\"}"}}]}}]})",
+     R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_w","type":"function","function":{"name":"get_weather","arguments":""}}]}}]})",
+     R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"ci"}}]}}]})",
+     R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":""}}]}}]})",
+     R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"ty\":\"Oslo\"}"}}]}}]})",
+     R"({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]})",
+     "[DONE]"});
+  EXPECT_EQ(pieces,
+            (std::vector<std::string>{"Let me look.", "#1 call_w get_weather ",
+                                      "#1 +{\"ci", "#1 +ty\":\"Oslo\"}"}));
+  EXPECT_TRUE(acc.forwarded());
+  auto res = acc.result();
+  ASSERT_TRUE(res) << bsm::render(res.error());
+  ASSERT_EQ(res->message().tool_calls_size(), 2);
+  EXPECT_EQ(res->message().tool_calls(0).name(), "memory_get");
+  EXPECT_EQ(res->message().tool_calls(1).arguments_json(),
+            R"({"city":"Oslo"})");
+}
+
+// A call is relayed once its name is known: the first fragment then has
+// the arguments so far, and the answer keeps the id the client was given.
+TEST(OpenAiJson, ARelayedCallWithoutIdOrEarlyNameKeepsTheIdTheClientSaw) {
+  models::stream_accumulator acc{{"get_weather"}};
+  auto pieces = feed_all(
+    acc,
+    {R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":3,"function":{"arguments":"{\"a\":"}}]}}]})",
+     R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":3,"function":{"name":"get_weather","arguments":"1"}}]}}]})",
+     R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":3,"id":"call_late","function":{"arguments":"}"}}]}}]})",
+     R"({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]})"});
+  EXPECT_EQ(pieces, (std::vector<std::string>{"#3 call_3 get_weather {\"a\":1",
+                                              "#3 +}"}));
+  auto res = acc.result();
+  ASSERT_TRUE(res) << bsm::render(res.error());
+  ASSERT_EQ(res->message().tool_calls_size(), 1);
+  EXPECT_EQ(res->message().tool_calls(0).id(), "call_3");
+  EXPECT_EQ(res->message().tool_calls(0).arguments_json(), R"({"a":1})");
 }
 
 TEST(OpenAiJson, ErrorChunkMidStreamFailsTheStream) {
