@@ -89,7 +89,7 @@ bool acceptable(const ex_ptr& ex, bool* streams) {
     return true;
   respond_rpc_error(ex, bhttp::status::not_acceptable, nullptr,
                     gw::rpc_code::invalid_request,
-                    "Accept must include application/json and "
+                    "Accept must include application/json or "
                     "text/event-stream");
   return false;
 }
