@@ -221,10 +221,10 @@ void read_resource(http_bridge_pointer self, const ex_ptr& ex, json id,
     &self->state.deadlines);
 }
 
-// A request of an initialized session.
+// A request of the initialized session `session` (as it is: `current`).
 void answer(http_bridge_pointer self, const ex_ptr& ex,
-            const std::string& session, const gw::rpc_message& msg,
-            bool streams) {
+            const std::string& session, const gw::mcp_session& current,
+            const gw::rpc_message& msg, bool streams) {
   const auto& env = *self->state.env;
   if (msg.method == "ping")
     return respond_rpc(ex, bhttp::status::ok,
@@ -246,11 +246,8 @@ void answer(http_bridge_pointer self, const ex_ptr& ex,
   if (msg.method == "tools/call")
     return call_tool(self, ex, session, msg.id, msg.params, streams);
   if (msg.method == "resources/list") {
-    auto used = env.mcp->sessions().use(session, principal_key(ex),
-                                        std::chrono::steady_clock::now());
-    std::vector<std::pair<std::string, std::string>> sessions;
-    if (used)
-      sessions.assign(used->agent_sessions.begin(), used->agent_sessions.end());
+    std::vector<std::pair<std::string, std::string>> sessions{
+      current.agent_sessions.begin(), current.agent_sessions.end()};
     return respond_rpc(
       ex, bhttp::status::ok,
       gw::rpc_result(msg.id, gw::resources_list_result(sessions)));
@@ -310,7 +307,8 @@ void mcp_post(http_bridge_pointer self, ex_ptr ex) {
                              gw::rpc_code::invalid_request,
                              "the Mcp-Session-Id header is missing: send "
                              "initialize first");
-  if (!env.mcp->sessions().use(session, principal_key(ex), now))
+  auto current = env.mcp->sessions().use(session, principal_key(ex), now);
+  if (!current)
     return respond_rpc_error(ex, bhttp::status::not_found, msg.id,
                              gw::rpc_code::invalid_request,
                              "no such MCP session (ended or idle too long): "
@@ -320,7 +318,7 @@ void mcp_post(http_bridge_pointer self, ex_ptr ex) {
     ex->respond(http::response{bhttp::status::accepted, 11});
     return;
   }
-  answer(self, ex, session, msg, streams);
+  answer(self, ex, session, *current, msg, streams);
 }
 
 void mcp_delete(http_bridge_pointer self, ex_ptr ex) {
