@@ -1996,6 +1996,7 @@ TEST_F(ClusterRollingTest, AStreamedChatThroughAnotherNodeRelaysEachDelta) {
     EXPECT_EQ(conn->buffered().find("second"), std::string::npos);
     up_.release();
     ASSERT_TRUE(conn->read_until("0\r\n\r\n", 30s)) << conn->buffered();
+    up_.hold();
     std::string text;
     for (const auto& data :
          bsm::test::sse_data(bsm::test::dechunk(conn->buffered()))) {

@@ -188,6 +188,11 @@ void scripted_upstream::release() {
   changed_.notify_all();
 }
 
+void scripted_upstream::hold() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  released_ = false;
+}
+
 void scripted_upstream::push_waiting(std::function<bool()> ready,
                                      std::chrono::milliseconds delay,
                                      upstream_reply r) {

@@ -119,6 +119,10 @@ public:
   /// Lets held replies answer: those waiting now and those pushed later.
   void release();
 
+  /// Holds replies again after a release(): those pushed from now on, and
+  /// any still waiting, answer at the next release().
+  void hold();
+
   /// The reply for every request once the script is empty. Default: a 500
   /// "script exhausted".
   void repeat(upstream_reply r);
