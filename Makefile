@@ -71,8 +71,9 @@ bench-replica: build
 bench-stream: build
 	@./bench/stream_bench.py $(STREAM_ARGS) $(BUILD_DIR)
 
-# Other ecosystems' own checks against a node (not part of test): the MCP
-# conformance suite's server scenarios against /mcp (tests/interop/run.sh).
+# Other ecosystems' own checks (not part of test): the MCP conformance
+# suite's server scenarios against /mcp and its client scenarios against
+# the node's MCP client (tests/interop/run.sh).
 interop: build
 	@./tests/interop/run.sh $(BUILD_DIR)
 

@@ -2,9 +2,10 @@
 # make interop (not part of make test): other ecosystems' own checks
 # against a real node on 127.0.0.1. Installs tests/interop's pinned npm
 # packages (the MCP conformance suite and Node.js 22, which the suite needs)
-# with `npm ci`, starts a bsmd with the seed agents, and runs the suite's
-# server scenarios against its /mcp, one line per scenario; exits 1 if any
-# failed. The suite's other server scenarios test fixture tools, prompts
+# with `npm ci`, starts a bsmd with the seed agents, runs the suite's
+# server scenarios against its /mcp and its client scenarios against the
+# node's MCP client (tests/interop/mcp_client_driver.cpp), one line per
+# scenario; exits 1 if any failed. The suite's other server scenarios test fixture tools, prompts
 # and resources a server would have to be built for (docs/API.md, "MCP
 # server", lists them and why they do not apply).
 #   tests/interop/run.sh [BUILD_DIR]
@@ -47,23 +48,31 @@ done
 curl -fs "$bsmd_url/readyz" >/dev/null || fail "bsmd never got ready: $(cat "$tmp/data.err")"
 
 failed=0
-# scenario: what it checks, run against /mcp.
-run_server_scenario() {
-  local scenario=$1 out rc=0
-  out=$("$node22" "$suite" server --url "$bsmd_url/mcp" --scenario "$scenario" 2>&1) || rc=$?
+# run_scenario SIDE SCENARIO ARGS...: one scenario of the suite, one line.
+run_scenario() {
+  local side=$1 scenario=$2 out rc=0
+  shift 2
+  out=$("$node22" "$suite" "$side" "$@" --scenario "$scenario" 2>&1) || rc=$?
   local tally
   tally=$(grep -o 'Passed: [0-9]*/[0-9]*, [0-9]* failed, [0-9]* warnings' <<<"$out" | tail -1)
   if [[ $rc -eq 0 ]]; then
-    printf 'PASS  mcp server  %-30s %s\n' "$scenario" "$tally"
+    printf 'PASS  mcp %-7s %-30s %s\n' "$side" "$scenario" "$tally"
   else
     failed=1
-    printf 'FAIL  mcp server  %-30s %s\n' "$scenario" "${tally:-exit $rc}"
+    printf 'FAIL  mcp %-7s %-30s %s\n' "$side" "$scenario" "${tally:-exit $rc}"
     tail -40 <<<"$out" | sed 's/^/      /'
   fi
 }
 
 for scenario in server-initialize ping tools-list logging-set-level \
   dns-rebinding-protection server-sse-multiple-streams server-sse-polling; do
-  run_server_scenario "$scenario"
+  run_scenario server "$scenario" --url "$bsmd_url/mcp"
+done
+# The node's MCP client (agents/mcp over Streamable HTTP) against the
+# suite's servers.
+driver="$build/tests/bsm_mcp_conformance_client"
+[[ -x $driver ]] || fail "$driver not built"
+for scenario in initialize tools_call sse-retry; do
+  run_scenario client "$scenario" --command "$driver"
 done
 exit $failed
