@@ -91,6 +91,17 @@ inline auto remote_failure(std::string node, error_handler on_error) {
     };
 }
 
+// An agent's answer, which must be a ChatReply, for `on_reply`.
+template <class OnReply>
+reply_handler chat_reply_of(OnReply on_reply, error_handler on_error) {
+  return [on_reply, on_error](caf::message msg) {
+    if (!msg.match_elements<v1::ChatReply>())
+      return on_error(
+        make_error(errc::internal, "the agent answered with another type"));
+    on_reply(msg.get_as<v1::ChatReply>(0));
+  };
+}
+
 } // namespace detail
 
 /// Asks `path` on the node `route` names (as route_call found it, or a
@@ -182,15 +193,8 @@ void ask_agent_anywhere(Self* self, const remote_call_env& env,
                         OnReply on_reply, error_handler on_error,
                         request_deadlines* deadlines = nullptr) {
   auto path = agent_path(req.agent());
-  ask_anywhere(
-    self, env, path, caf::make_message(std::move(req)), timeout,
-    [on_reply, on_error](caf::message msg) {
-      if (!msg.match_elements<v1::ChatReply>())
-        return on_error(
-          make_error(errc::internal, "the agent answered with another type"));
-      on_reply(msg.get_as<v1::ChatReply>(0));
-    },
-    on_error, deadlines);
+  ask_anywhere(self, env, path, caf::make_message(std::move(req)), timeout,
+               detail::chat_reply_of(on_reply, on_error), on_error, deadlines);
 }
 
 /// A streamed turn of the agent `req.agent()` on the node `route` names
@@ -216,20 +220,12 @@ void ask_agent_streamed(Self* self, const remote_call_env& env,
     = make_remote_ask(env, path, caf::make_message(std::move(req)), timeout);
   if (!ask)
     return on_error(ask.error());
-  auto decoded = [on_reply, on_error](v1::RemoteAskResponse& resp) {
-    if (resp.reply().type_name() != v1::ChatReply::descriptor()->full_name())
-      return on_error(
-        make_error(errc::internal, "the agent answered with another type"));
-    v1::ChatReply reply;
-    if (!reply.ParseFromString(resp.reply().payload()))
-      return on_error(
-        make_error(errc::internal, "the agent's answer does not decode"));
-    on_reply(reply);
-  };
   self
     ->request(caf::actor_cast<cluster_ingress_actor>(route.remote), timeout,
               std::move(*ask), std::move(sink))
-    .then(decoded, detail::remote_failure(route.node, on_error));
+    .then(detail::decoded_reply(env, detail::chat_reply_of(on_reply, on_error),
+                                on_error),
+          detail::remote_failure(route.node, on_error));
 }
 
 } // namespace bsm

@@ -7,28 +7,13 @@
 
 namespace bsm::gateway {
 
-namespace {
-
-std::string hex(const std::string& bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 0xf];
-  }
-  return out;
-}
-
-} // namespace
-
 caf::expected<std::string> mcp_sessions::open(const std::string& principal,
                                               const std::string& version,
                                               time_point now) {
   auto bytes = security::random_bytes(16);
   if (!bytes)
     return bytes.error();
-  auto id = hex(*bytes);
+  auto id = security::lower_hex(*bytes);
   std::lock_guard<std::mutex> guard{mtx_};
   if (sessions_.size() >= max_)
     drop_expired(now);

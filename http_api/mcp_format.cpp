@@ -1,6 +1,7 @@
 #include "http_api/mcp_format.hpp"
 
 #include "gateway/mcp_protocol.hpp"
+#include "http_api/chat_format.hpp"
 #include "runtime/http/error_response.hpp"
 
 namespace bsm {
@@ -10,7 +11,7 @@ namespace {
 namespace gw = gateway;
 
 std::string message_event(const nlohmann::json& msg) {
-  return "event: message\ndata: " + msg.dump() + "\n\n";
+  return chat_format::sse_event("message", msg);
 }
 
 class mcp_call_format : public stream_format {

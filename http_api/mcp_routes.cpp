@@ -20,6 +20,7 @@
 #include "http_api/json_body.hpp"
 #include "http_api/mcp_format.hpp"
 #include "http_api/session_page.hpp"
+#include "runtime/ascii.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 #include "runtime/mailbox/message_id.hpp"
@@ -79,9 +80,7 @@ bool admitted(const http_bridge_env& env, const ex_ptr& ex) {
 // Accept must name JSON or the event stream (the transport's clients send
 // both); false if answered.
 bool acceptable(const ex_ptr& ex, bool* streams) {
-  auto accept = header(ex, "Accept");
-  for (auto& c : accept)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto accept = ascii_lower(header(ex, "Accept"));
   *streams = accept.find("text/event-stream") != std::string::npos;
   if (accept.empty() || *streams
       || accept.find("application/json") != std::string::npos

@@ -88,14 +88,8 @@ std::string api_key_digest(std::string_view secret) {
                  EVP_sha256(), nullptr)
       != 1)
     std::abort();
-  constexpr std::string_view hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * size);
-  for (unsigned i = 0; i < size; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0x0F]);
-  }
-  return out;
+  return lower_hex(
+    std::string_view{reinterpret_cast<const char*>(digest.data()), size});
 }
 
 bool api_key_matches(std::string_view secret, std::string_view digest) {

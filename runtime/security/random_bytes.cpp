@@ -19,4 +19,15 @@ caf::expected<std::string> random_bytes(size_t count) {
   return out;
 }
 
+std::string lower_hex(std::string_view bytes) {
+  constexpr std::string_view digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 0x0F]);
+  }
+  return out;
+}
+
 } // namespace bsm::security
