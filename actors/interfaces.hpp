@@ -203,6 +203,8 @@ using agent_actor = caf::typed_actor<
   caf::replies_to<v1::ChatRequest>::with<v1::ChatReply>,
   /// One turn, streamed: v1::ChatDelta to the sink as the answer is produced.
   caf::replies_to<v1::ChatRequest, caf::actor>::with<v1::ChatReply>,
+  /// Ends a turn that runs or waits (agents.proto, TurnCancelRequest).
+  caf::replies_to<v1::TurnCancelRequest>::with<v1::TurnCancelResponse>,
   /// Internal timer: requests past their deadline (timed_request.hpp).
   caf::reacts_to<atom::deadline>>;
 

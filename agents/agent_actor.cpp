@@ -27,11 +27,10 @@ namespace bsm::agents {
 using steady = std::chrono::steady_clock;
 using self_pointer = agent_actor::stateful_pointer<agent_state>;
 
-namespace {
-
 // One turn in progress: its plan and whom to answer. Continuations hold it
-// by shared pointer; `done` makes late answers (after a timeout) harmless.
-struct turn {
+// by shared pointer; `done` makes late answers (after a timeout or a
+// cancel) harmless.
+struct running_turn {
   turn_plan plan;
   caf::actor sink;
   caf::typed_response_promise<v1::ChatReply> rp;
@@ -40,6 +39,9 @@ struct turn {
   bool done = false;
 };
 
+namespace {
+
+using turn = running_turn;
 using turn_ptr = std::shared_ptr<turn>;
 using tool_done_fn = std::function<void(v1::ToolCallResponse)>;
 
@@ -93,22 +95,46 @@ std::chrono::milliseconds remaining(const turn& t) {
 
 // -- the end of a turn --------------------------------------------------------
 
+// Makes the turn cancellable by its id (once it has one).
+void track(self_pointer self, const turn_ptr& t) {
+  const auto& id = t->plan.reply().turn_id();
+  if (!id.empty())
+    self->state.running[id] = t;
+}
+
+void untrack(self_pointer self, const turn_ptr& t) {
+  auto& running = self->state.running;
+  auto i = running.find(t->plan.reply().turn_id());
+  if (i != running.end() && i->second.lock() == t)
+    running.erase(i);
+}
+
 void fail(self_pointer self, turn_ptr t, caf::error err) {
   if (t->done)
     return;
   t->done = true;
+  untrack(self, t);
+  auto cancelled = is(err, errc::cancelled);
   err = t->plan.turn_error(std::move(err), steady::now());
-  record_turn(self, *t, "error");
-  publish(self, *t, "failed", {{"error", render(err)}});
-  if (self->state.env.log)
-    self->state.env.log->warn("agent {}: turn {} failed: {}", self->state.agent,
-                              t->plan.reply().turn_id(), render(err));
+  record_turn(self, *t, cancelled ? "cancelled" : "error");
+  publish(self, *t, cancelled ? "cancelled" : "failed",
+          {{"error", render(err)}});
+  if (self->state.env.log) {
+    if (cancelled)
+      self->state.env.log->info("agent {}: {}", self->state.agent,
+                                render(err));
+    else
+      self->state.env.log->warn("agent {}: turn {} failed: {}",
+                                self->state.agent, t->plan.reply().turn_id(),
+                                render(err));
+  }
   t->rp.deliver(std::move(err));
   self->state.release(t->queued_as);
 }
 
 void deliver(self_pointer self, turn_ptr t) {
   t->done = true;
+  untrack(self, t);
   record_turn(self, *t, "ok");
   const auto& reply = t->plan.reply();
   publish(self, *t, "completed",
@@ -427,6 +453,7 @@ void start(self_pointer self, turn_ptr t) {
   auto read = t->plan.history_request();
   if (!read || !memory) {
     t->plan.begin();
+    track(self, t);
     return offer_tools(self, t);
   }
   timed_request(self, self->state.deadlines,
@@ -437,6 +464,7 @@ void start(self_pointer self, turn_ptr t) {
         if (t->done)
           return;
         t->plan.begin(resp.turns());
+        track(self, t);
         offer_tools(self, t);
       },
       [self, t](caf::error& err) { fail(self, t, std::move(err)); });
@@ -460,6 +488,8 @@ void start_turn(self_pointer self, std::string queued_as, queued_turn q,
     turn{turn_plan{st.agent, std::move(q.req), std::move(entry), steady::now(),
                    new_message_id},
          std::move(q.sink), q.rp, std::move(queued_as)});
+  // A turn the client named is cancellable before its history is read.
+  track(self, t);
   start(self, std::move(t));
 }
 
@@ -501,6 +531,43 @@ void agent_state::release(const std::string& session) {
   }
 }
 
+caf::expected<v1::TurnCancelResponse>
+agent_state::cancel(v1::TurnCancelRequest req, request_origin origin) {
+  settle_caller(req, origin);
+  const auto& id = req.turn_id();
+  auto refused = [&] {
+    return make_error(errc::permission_denied,
+                      "turn " + id + " of agent " + agent
+                        + " acts for another caller; cancelling it needs "
+                          "agents:"
+                        + agent + ":cancel");
+  };
+  auto cancelled = [&] {
+    return make_error(errc::cancelled, "turn " + id + " was cancelled");
+  };
+  v1::TurnCancelResponse resp;
+  if (auto i = running.find(id); i != running.end())
+    if (auto t = i->second.lock(); t && !t->done) {
+      if (!may_cancel(req.caller(), t->plan.caller(), agent))
+        return refused();
+      fail(self, t, cancelled());
+      resp.set_was("running");
+      return resp;
+    }
+  auto named = [&](const queued_turn& q) { return q.req.turn_id() == id; };
+  const auto* waiting = id.empty() ? nullptr : sessions.find_waiting(named);
+  if (waiting == nullptr)
+    return make_error(errc::not_found, "agent " + agent
+                                         + " has no running or waiting turn "
+                                         + id);
+  if (!may_cancel(req.caller(), waiting->req.caller(), agent))
+    return refused();
+  if (auto q = sessions.remove_waiting(named))
+    q->rp.deliver(cancelled());
+  resp.set_was("waiting");
+  return resp;
+}
+
 namespace {
 
 // Where the message being handled came from (caller.hpp).
@@ -537,6 +604,12 @@ agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
       auto rp = self->make_response_promise<v1::ChatReply>();
       self->state.submit(std::move(req), origin, std::move(sink), rp);
       return rp;
+    },
+    [self](v1::TurnCancelRequest& req) -> caf::result<v1::TurnCancelResponse> {
+      auto done = self->state.cancel(std::move(req), current_origin(self));
+      if (!done)
+        return std::move(done.error());
+      return std::move(*done);
     },
     [self](atom::deadline) { self->state.deadlines.on_timer(self); },
   };

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -68,6 +69,9 @@ struct agent_env {
   std::chrono::milliseconds ledger_timeout = tools_options{}.ledger_timeout;
 };
 
+/// A turn that runs (agent_actor.cpp).
+struct running_turn;
+
 /// A turn waiting for its session's previous turn.
 struct queued_turn {
   v1::ChatRequest req;
@@ -87,6 +91,8 @@ struct agent_state {
   /// The deadlines of the turns' requests (memory, tools, model), on one
   /// timer instead of a CAF clock entry each (actors/timed_request.hpp).
   request_deadlines deadlines;
+  /// The running turns by turn id, for TurnCancelRequest.
+  std::unordered_map<std::string, std::weak_ptr<running_turn>> running;
 
   /// Starts a turn now, queues it behind its session's running turn, or
   /// refuses it (unavailable) when its session has
@@ -97,6 +103,11 @@ struct agent_state {
 
   /// Called when a turn of `session` ended: starts the next one queued.
   void release(const std::string& session);
+
+  /// Ends the turn `req.turn_id()` (TurnCancelRequest), running or
+  /// waiting. Errors: not_found, permission_denied.
+  caf::expected<v1::TurnCancelResponse> cancel(v1::TurnCancelRequest req,
+                                               request_origin origin);
 };
 
 /// REQUIRES: env.catalog and env.names are set.

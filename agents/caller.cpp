@@ -31,12 +31,18 @@ v1::Principal anonymous_principal() {
   return result;
 }
 
-void settle_caller(v1::ChatRequest& req, request_origin origin) {
-  if (req.has_caller())
-    return;
-  *req.mutable_caller() = origin == request_origin::this_node
-                            ? local_principal()
-                            : anonymous_principal();
+v1::Principal default_caller(request_origin origin) {
+  return origin == request_origin::this_node ? local_principal()
+                                             : anonymous_principal();
+}
+
+bool may_cancel(const v1::Principal& canceller, const v1::Principal& owner,
+                const std::string& agent) {
+  if (canceller.kind() == anonymous_principal().kind())
+    return false;
+  if (canceller.name() == owner.name() && canceller.kind() == owner.kind())
+    return true;
+  return grants_of(canceller).allows("agents:" + agent + ":cancel");
 }
 
 security::permission_set grants_of(const v1::Principal& caller) {

@@ -46,9 +46,24 @@ enum class request_origin {
 /// A caller nobody vouched for: name and kind "anonymous", no permissions.
 [[nodiscard]] v1::Principal anonymous_principal();
 
-/// Sets `req.caller()` when it is unset: the local principal for a request
-/// from this node, otherwise the anonymous one. A set caller is kept.
-void settle_caller(v1::ChatRequest& req, request_origin origin);
+/// The caller of a request without one: the local principal for a request
+/// from this node, otherwise the anonymous one.
+[[nodiscard]] v1::Principal default_caller(request_origin origin);
+
+/// Sets `req.caller()` when it is unset (default_caller). A set caller is
+/// kept. `Request`: ChatRequest, TurnCancelRequest.
+template <class Request>
+void settle_caller(Request& req, request_origin origin) {
+  if (!req.has_caller())
+    *req.mutable_caller() = default_caller(origin);
+}
+
+/// Whether `canceller` may cancel a turn of `agent` acting for `owner`: its
+/// own turn (same name and kind; never the anonymous caller's), or with
+/// "agents:<agent>:cancel".
+[[nodiscard]] bool may_cancel(const v1::Principal& canceller,
+                              const v1::Principal& owner,
+                              const std::string& agent);
 
 /// The grants of `caller`. A grant that does not parse grants nothing.
 [[nodiscard]] security::permission_set grants_of(const v1::Principal& caller);

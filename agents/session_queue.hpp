@@ -60,6 +60,37 @@ public:
     return next;
   }
 
+  /// The first waiting turn (of any session) for which `match` holds, or
+  /// null. Valid until the queue changes.
+  template <class Predicate>
+  [[nodiscard]] const Turn* find_waiting(Predicate match) const {
+    for (const auto& [session, turns] : waiting_)
+      for (const auto& x : turns)
+        if (match(x))
+          return &x;
+    return nullptr;
+  }
+
+  /// Removes the first waiting turn (of any session) for which `match`
+  /// holds and returns it; nullopt if none does. Linear in the waiting
+  /// turns, which are bounded per session.
+  template <class Predicate>
+  [[nodiscard]] std::optional<Turn> remove_waiting(Predicate match) {
+    for (auto i = waiting_.begin(); i != waiting_.end(); ++i) {
+      auto& turns = i->second;
+      for (auto j = turns.begin(); j != turns.end(); ++j) {
+        if (!match(*j))
+          continue;
+        std::optional<Turn> found{std::move(*j)};
+        turns.erase(j);
+        if (turns.empty())
+          waiting_.erase(i);
+        return found;
+      }
+    }
+    return std::nullopt;
+  }
+
   /// True while a turn of `session` runs.
   [[nodiscard]] bool busy(const std::string& session) const {
     return busy_.count(session) > 0;

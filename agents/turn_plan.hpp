@@ -131,6 +131,9 @@ public:
             std::shared_ptr<const agent_entry> entry, steady_time now,
             id_source new_id);
 
+  /// Whom the turn acts for.
+  [[nodiscard]] const v1::Principal& caller() const { return req_.caller(); }
+
   // -- the start --------------------------------------------------------------
 
   /// The read of the session's history this turn needs first (at least the

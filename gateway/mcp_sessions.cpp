@@ -68,6 +68,34 @@ void mcp_sessions::note_agent_session(const std::string& id,
     used.pop_front();
 }
 
+void mcp_sessions::note_call(const std::string& id,
+                             const std::string& principal, mcp_call call) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = sessions_.find(id);
+  if (i == sessions_.end() || i->second.principal != principal)
+    return;
+  auto& calls = i->second.calls;
+  calls.push_back(std::move(call));
+  if (calls.size() > max_recent_calls)
+    calls.pop_front();
+}
+
+std::optional<mcp_call>
+mcp_sessions::find_call(const std::string& id, const std::string& principal,
+                        const std::string& request_id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = sessions_.find(id);
+  if (i == sessions_.end() || i->second.principal != principal)
+    return std::nullopt;
+  const auto& calls = i->second.calls;
+  auto found = std::find_if(calls.rbegin(), calls.rend(), [&](const auto& x) {
+    return x.request_id == request_id;
+  });
+  if (found == calls.rend())
+    return std::nullopt;
+  return *found;
+}
+
 bool mcp_sessions::close(const std::string& id, const std::string& principal) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto i = sessions_.find(id);

@@ -19,6 +19,15 @@
 
 namespace bsm::gateway {
 
+/// A tools/call of an MCP session: the agent turn it started, so that a
+/// notifications/cancelled naming its request id can cancel the turn.
+struct mcp_call {
+  /// The JSON-RPC id, as JSON text (ids are strings or numbers).
+  std::string request_id;
+  std::string agent;
+  std::string turn_id;
+};
+
 struct mcp_session {
   std::string principal;
   /// The protocol version initialize settled on.
@@ -29,10 +38,16 @@ struct mcp_session {
   /// The agent sessions its calls used (agent, session id), oldest first,
   /// at most max_agent_sessions: its resources.
   std::deque<std::pair<std::string, std::string>> agent_sessions;
+  /// Its latest calls, oldest first, at most max_recent_calls.
+  std::deque<mcp_call> calls;
 };
 
 /// Agent sessions an MCP session lists as resources.
 inline constexpr size_t max_agent_sessions = 100;
+
+/// Calls an MCP session remembers for cancellation: a client with more in
+/// flight cannot cancel the oldest (their turns run to their end).
+inline constexpr size_t max_recent_calls = 64;
 
 class mcp_sessions {
 public:
@@ -61,6 +76,16 @@ public:
   void note_agent_session(const std::string& id, const std::string& principal,
                           const std::string& agent,
                           const std::string& session_id);
+
+  /// Notes a call of the session (the oldest goes beyond max_recent_calls).
+  void note_call(const std::string& id, const std::string& principal,
+                 mcp_call call);
+
+  /// The newest call of the session with `request_id`, if it is
+  /// `principal`'s and remembers one.
+  std::optional<mcp_call> find_call(const std::string& id,
+                                    const std::string& principal,
+                                    const std::string& request_id) const;
 
   /// Ends the session; false if it is not `principal`'s (or gone).
   bool close(const std::string& id, const std::string& principal);

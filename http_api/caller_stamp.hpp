@@ -1,9 +1,11 @@
 #pragma once
 
-// The caller of a chat is whoever the front authenticated, never what the
-// client wrote: a chat route fills ChatRequest.caller from the exchange's
-// principal, and an injected ChatRequest has its caller replaced, so
-// delegations (agents/caller.hpp) act with the caller's own rights.
+// The caller of a request that acts for someone (a chat, a turn's cancel)
+// is whoever the front authenticated, never what the client wrote: a route
+// fills the request's `caller` from the exchange's principal, and an
+// injected one has its caller replaced, so delegations (agents/caller.hpp)
+// act with the caller's own rights and nobody cancels another's turn by
+// naming them.
 
 #include <string>
 
@@ -14,15 +16,22 @@
 
 namespace bsm::http_handlers {
 
-/// Sets `req.caller()` to the principal of `ex` (an anonymous caller
-/// without permissions if there is none) and clears `delivery_id`, which
+/// The principal of `ex` as a message carries it (an anonymous caller
+/// without permissions if there is none).
+v1::Principal caller_of(const http::exchange& ex);
+
+/// Sets `req.caller()` to caller_of(ex) and clears `delivery_id`, which
 /// only a delivering mailbox sets.
 void stamp_caller(const http::exchange& ex, v1::ChatRequest& req);
 
-/// The same for a ChatRequest given as a payload (protobuf JSON or binary),
-/// rewritten in place. Errors: invalid_argument for a payload that does
+/// Sets `req.caller()` to caller_of(ex).
+void stamp_caller(const http::exchange& ex, v1::TurnCancelRequest& req);
+
+/// The same for an injected payload of type `type_name` (protobuf JSON or
+/// binary), rewritten in place if the type carries a caller (ChatRequest,
+/// TurnCancelRequest). Errors: invalid_argument for a payload that does
 /// not parse.
-caf::error stamp_caller(const http::exchange& ex, std::string& payload,
-                        bool payload_is_json);
+caf::error stamp_caller(const http::exchange& ex, const std::string& type_name,
+                        std::string& payload, bool payload_is_json);
 
 } // namespace bsm::http_handlers

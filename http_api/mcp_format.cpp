@@ -1,7 +1,6 @@
 #include "http_api/mcp_format.hpp"
 
 #include "gateway/mcp_protocol.hpp"
-#include "http_api/chat_format.hpp"
 #include "runtime/http/error_response.hpp"
 
 namespace bsm {
@@ -10,20 +9,32 @@ namespace {
 
 namespace gw = gateway;
 
-std::string message_event(const nlohmann::json& msg) {
-  return chat_format::sse_event("message", msg);
+std::string priming_event(const std::string& stream_id) {
+  return "id: " + stream_id + "-0\nretry: "
+         + std::to_string(mcp_stream_retry.count()) + "\ndata: \n\n";
+}
+
+std::string message_event(const std::string& stream_id, uint64_t seq,
+                          const nlohmann::json& msg) {
+  return "id: " + stream_id + "-" + std::to_string(seq)
+         + "\nevent: message\ndata: " + msg.dump() + "\n\n";
 }
 
 class mcp_call_format : public stream_format {
 public:
-  mcp_call_format(nlohmann::json id, nlohmann::json token)
-    : id_(std::move(id)), token_(std::move(token)) {}
+  mcp_call_format(nlohmann::json id, nlohmann::json token,
+                  std::string stream_id)
+    : id_(std::move(id)),
+      token_(std::move(token)),
+      stream_(std::move(stream_id)) {}
 
   std::string opening(const std::string&) override {
-    return {};
+    return priming_event(stream_);
   }
 
   std::string piece(const v1::ChatDelta& delta) override {
+    if (token_.is_null())
+      return {};
     if (delta.has_tool_call())
       return progress("calling " + delta.tool_call().tool());
     if (delta.has_tool_result())
@@ -33,31 +44,42 @@ public:
   }
 
   std::string closing(const v1::ChatReply& reply) override {
-    return message_event(gw::rpc_result(
+    return next(gw::rpc_result(
       id_, gw::answer_result(reply.output(), reply.session_id())));
   }
 
   std::string failure(const caf::error& err, const std::string&) override {
-    return message_event(
-      gw::rpc_result(id_, gw::failed_result(http::message_of(err))));
+    return next(gw::rpc_result(id_, gw::failed_result(http::message_of(err))));
   }
 
 private:
+  std::string next(const nlohmann::json& msg) {
+    return message_event(stream_, ++seq_, msg);
+  }
+
   std::string progress(const std::string& message) {
-    return message_event(
-      gw::progress_notification(token_, ++progress_, message));
+    return next(gw::progress_notification(token_, ++progress_, message));
   }
 
   nlohmann::json id_;
   nlohmann::json token_;
+  std::string stream_;
+  uint64_t seq_ = 0;
   uint64_t progress_ = 0;
 };
 
 } // namespace
 
 std::unique_ptr<stream_format> mcp_call_events(nlohmann::json id,
-                                               nlohmann::json token) {
-  return std::make_unique<mcp_call_format>(std::move(id), std::move(token));
+                                               nlohmann::json token,
+                                               std::string stream_id) {
+  return std::make_unique<mcp_call_format>(std::move(id), std::move(token),
+                                           std::move(stream_id));
+}
+
+std::string mcp_answer_events(const std::string& stream_id,
+                              const nlohmann::json& message) {
+  return priming_event(stream_id) + message_event(stream_id, 1, message);
 }
 
 } // namespace bsm

@@ -1,8 +1,9 @@
 // POST /mcp and DELETE /mcp (API.md, "MCP server"): the MCP server's
 // Streamable HTTP transport. The protocol's decisions are in gateway/; this
 // file reads the request, asks the agents and writes the answer. A
-// tools/call with a progress token streams (mcp_format.hpp); everything
-// else is one JSON answer. No GET stream: the server sends nothing that is
+// tools/call of a client that accepts text/event-stream is answered as an
+// event stream (mcp_format.hpp), with progress if it has a progress token;
+// everything else is one JSON answer. No GET stream: the server sends nothing that is
 // not an answer, so GET is 405 (the transport allows that).
 
 #include <caf/actor_system.hpp>
@@ -113,26 +114,39 @@ void list_tools(http_bridge_pointer self, const ex_ptr& ex, json id) {
     });
 }
 
+// A tools/call's answer: an event stream when the client accepts one
+// (mcp_format.hpp), JSON otherwise.
+void respond_call(const ex_ptr& ex, bool streams, const json& body) {
+  if (!streams)
+    return respond_rpc(ex, bhttp::status::ok, body);
+  http::response res{bhttp::status::ok, 11};
+  res.set(bhttp::field::content_type, "text/event-stream");
+  res.set(bhttp::field::cache_control, "no-cache");
+  res.body() = mcp_answer_events(new_message_id(), body);
+  ex->respond(std::move(res));
+}
+
 void call_tool(http_bridge_pointer self, const ex_ptr& ex,
                const std::string& session, json id, const json& params,
                bool streams) {
   const auto& env = *self->state.env;
+  auto refuse = [&](int code, const std::string& message) {
+    respond_call(ex, streams, gw::rpc_error(id, {code, message}));
+  };
   auto name = params.find("name");
   if (name == params.end() || !name->is_string())
-    return respond_rpc_error(ex, bhttp::status::ok, id,
-                             gw::rpc_code::invalid_params,
-                             "'name' must be the tool's name");
+    return refuse(gw::rpc_code::invalid_params,
+                  "'name' must be the tool's name");
   auto agent = gw::agent_of(name->get<std::string>());
   if (!agent || !env.names->get(agent_path(*agent)))
-    return respond_rpc_error(ex, bhttp::status::ok, id,
-                             gw::rpc_code::invalid_params,
-                             "Unknown tool: " + name->get<std::string>());
+    return refuse(gw::rpc_code::invalid_params,
+                  "Unknown tool: " + name->get<std::string>());
   if (!authorize_late(self, ex, {{"agent", *agent}}))
     return;
   auto arguments = params.value("arguments", json::object());
   auto args = gw::read_ask_arguments(arguments, env.opts.max_body_bytes);
   if (auto* failure = std::get_if<gw::rpc_failure>(&args))
-    return respond_rpc(ex, bhttp::status::ok, gw::rpc_error(id, *failure));
+    return respond_call(ex, streams, gw::rpc_error(id, *failure));
   auto& ask = std::get<gw::ask_arguments>(args);
   // Named here, so the MCP session lists it (resources/list) however the
   // call ends.
@@ -144,19 +158,25 @@ void call_tool(http_bridge_pointer self, const ex_ptr& ex,
   req.set_agent(*agent);
   req.set_input(std::move(ask.message));
   req.set_session_id(std::move(ask.session_id));
+  // Named here, so that notifications/cancelled can name it to the agent.
+  req.set_turn_id("mcp-" + new_message_id());
+  env.mcp->sessions().note_call(session, principal_key(ex),
+                                {id.dump(), *agent, req.turn_id()});
   stamp_caller(*ex, req);
-  auto failed = [ex, id](const caf::error& err) {
-    respond_rpc(ex, bhttp::status::ok,
-                gw::rpc_result(id, gw::failed_result(http::message_of(err))));
+  auto failed = [ex, id, streams](const caf::error& err) {
+    respond_call(ex, streams,
+                 gw::rpc_result(id, gw::failed_result(http::message_of(err))));
   };
   auto route = route_call(env.call_env(), agent_path(*agent));
   if (!route)
     return failed(route.error());
-  auto meta = params.value("_meta", json::object());
-  auto token = meta.is_object() ? meta.find("progressToken") : meta.end();
-  if (streams && token != meta.end()) {
-    chat_stream_options opts{mcp_call_events(id, *token),
-                             env.opts.max_ask_timeout, env.call_env()};
+  if (streams) {
+    auto meta = params.value("_meta", json::object());
+    auto token = meta.is_object() ? meta.value("progressToken", json{})
+                                  : json{};
+    chat_stream_options opts{
+      mcp_call_events(id, std::move(token), new_message_id()),
+      env.opts.max_ask_timeout, env.call_env()};
     self->system().spawn(chat_stream, ex, std::move(*route), std::move(req),
                          std::move(opts));
     return;
@@ -218,6 +238,29 @@ void read_resource(http_bridge_pointer self, const ex_ptr& ex, json id,
                         http::message_of(err));
     },
     &self->state.deadlines);
+}
+
+// notifications/cancelled: cancels the agent turn of the session's call
+// with that request id, wherever the agent lives. Nothing is answered: an
+// unknown or ended call is ignored, as the protocol says.
+void cancel_call(http_bridge_pointer self, const ex_ptr& ex,
+                 const std::string& session, const json& params) {
+  const auto& env = *self->state.env;
+  auto id = params.find("requestId");
+  if (id == params.end() || !(id->is_string() || id->is_number_integer()))
+    return;
+  auto call
+    = env.mcp->sessions().find_call(session, principal_key(ex), id->dump());
+  if (!call)
+    return;
+  v1::TurnCancelRequest req;
+  req.set_agent(call->agent);
+  req.set_turn_id(call->turn_id);
+  stamp_caller(*ex, req);
+  if (auto err = tell_anywhere(env.call_env(), agent_path(call->agent),
+                               caf::make_message(std::move(req))))
+    self->state.log->info("mcp: cancelling turn {} of {}: {}", call->turn_id,
+                          call->agent, render(err));
 }
 
 // A request of the initialized session `session` (as it is: `current`).
@@ -312,6 +355,9 @@ void mcp_post(http_bridge_pointer self, ex_ptr ex) {
                              gw::rpc_code::invalid_request,
                              "no such MCP session (ended or idle too long): "
                              "initialize again");
+  if (msg.type == gw::rpc_message::kind::notification
+      && msg.method == "notifications/cancelled")
+    cancel_call(self, ex, session, msg.params);
   // Notifications and answers to us take no answer back.
   if (msg.type != gw::rpc_message::kind::request) {
     ex->respond(http::response{bhttp::status::accepted, 11});

@@ -286,11 +286,11 @@ void post_message(http_bridge_pointer self, ex_ptr ex) {
   if (auto err
       = self->state.env->names->check_handles(in->target, in->type_name))
     return http::respond_error(*ex, err);
-  // A chat acts for the caller the front authenticated, whatever the
-  // payload claims.
-  if (in->type_name == "bsm.v1.ChatRequest")
-    if (auto err = stamp_caller(*ex, in->payload, in->payload_is_json))
-      return http::respond_error(*ex, err);
+  // A chat (or a turn's cancel) acts for the caller the front
+  // authenticated, whatever the payload claims.
+  if (auto err
+      = stamp_caller(*ex, in->type_name, in->payload, in->payload_is_json))
+    return http::respond_error(*ex, err);
   if (!in->ask)
     return with_idempotency(self, ex,
                             idempotency_home{{}, {}, opts.send_timeout},

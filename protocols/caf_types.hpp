@@ -50,6 +50,7 @@ using bsm_v1_types = type_list<
   v1::ModelSettings, v1::ModelRequest, v1::ModelResponse, v1::ToolCallFragment,
   v1::ChatDelta, v1::ToolListRequest, v1::ToolListResponse, v1::ToolCallRequest,
   v1::ToolCallResponse, v1::ChatRequest, v1::ChatStep, v1::ChatReply,
+  v1::TurnCancelRequest, v1::TurnCancelResponse,
   v1::AgentInfo, v1::AgentListRequest, v1::AgentListResponse,
   v1::AgentReloadRequest, v1::AgentReloadResponse, v1::AgentDefinition,
   v1::ToolLedgerGetRequest, v1::ToolLedgerGetResponse, v1::ToolLedgerPutRequest,

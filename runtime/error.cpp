@@ -39,6 +39,7 @@ const char* to_string(errc x) {
     case errc::permission_denied: return "permission_denied";
     case errc::unauthenticated: return "unauthenticated";
     case errc::internal: return "internal";
+    case errc::cancelled: return "cancelled";
   }
   return "unknown";
 }

@@ -39,6 +39,8 @@ enum class errc : uint8_t {
   unauthenticated,
   /// A broken invariant or an unexpected failure of a dependency.
   internal,
+  /// Someone ended the work before it finished (a cancelled turn or task).
+  cancelled,
 };
 
 /// The CAF error category of `errc`.

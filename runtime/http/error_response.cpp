@@ -26,7 +26,8 @@ status_and_code status_of_bsm(errc code) {
       return {bhttp::status::bad_request, "invalid_argument"};
     case errc::not_found: return {bhttp::status::not_found, "not_found"};
     case errc::already_exists:
-    case errc::aborted: return {bhttp::status::conflict, "conflict"};
+    case errc::aborted:
+    case errc::cancelled: return {bhttp::status::conflict, "conflict"};
     case errc::failed_precondition:
       return {bhttp::status::bad_request, "invalid_argument"};
     case errc::unavailable:

@@ -11,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "event_stream.hpp"
 #include "process.hpp"
+#include "scripted_upstream.hpp"
 #include "test_node.hpp"
 
 namespace {
@@ -20,7 +22,10 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 using bsm::test::describe;
 using bsm::test::header_list;
+using bsm::test::completion;
+using bsm::test::json_reply;
 using bsm::test::opt_response;
+using bsm::test::scripted_upstream;
 namespace fs = std::filesystem;
 
 struct seed_agents {
@@ -100,7 +105,16 @@ protected:
       {{"jsonrpc", "2.0"}, {"id", 2}, {"method", method}, {"params", params}},
       {{"Mcp-Session-Id", session}, {"MCP-Protocol-Version", "2025-11-25"}});
     EXPECT_TRUE(res && res->status == 200) << describe(res);
-    return res ? bsm::test::body_of(*res) : json{};
+    if (!res)
+      return json{};
+    if (res->header("Content-Type") != "text/event-stream")
+      return bsm::test::body_of(*res);
+    // A tools/call answered as an event stream: the priming event (an id,
+    // empty data), then the response.
+    auto data = bsm::test::sse_data(res->body);
+    EXPECT_EQ(data.size(), 2u) << res->body;
+    EXPECT_EQ(res->body.rfind("id: ", 0), 0u) << res->body;
+    return data.empty() ? json{} : json::parse(data.back(), nullptr, false);
   }
 
   static inline json* sdk_ = nullptr;
@@ -270,6 +284,88 @@ TEST_F(McpServer, AnotherHostOrOriginIsRefused) {
   auto ok = post(init, {{"Host", local}, {"Origin", "http://" + local}});
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200) << ok->body;
+}
+
+// notifications/cancelled cancels the call's turn: the agent's model is
+// held, so the turn surely runs when the cancel comes; the call is then
+// answered as cancelled, the agent session keeps nothing of it, and the
+// session's next call runs (the cancelled turn released it).
+TEST(McpServerCancel, CancellingACallCancelsItsTurn) {
+  bsm::test::temp_dir dir;
+  scripted_upstream up;
+  up.push_held(json_reply(200, completion("the cancelled answer")));
+  auto agents = dir.path() / "agents";
+  fs::create_directories(agents);
+  std::ofstream{agents / "held.yaml"}
+    << "name: held\ndescription: Waits for its model.\n"
+       "system_prompt: You wait.\n"
+       "model: {provider: openai, name: test-model}\n";
+  bsm::test::test_node node{dir.path(),
+                            dir.path() / "data",
+                            {"agents.paths=[" + agents.string() + "]",
+                             "openai.base_url=" + up.base_url(),
+                             "openai.api_key=test"}};
+  ASSERT_NE(node.port(), 0) << node.proc().err();
+  // JSON answers (no event streams) keep the reads simple.
+  header_list accept{{"Accept", "application/json"}};
+  auto init = bsm::test::post_json(
+    node.port(), "/mcp",
+    json{{"jsonrpc", "2.0"},
+         {"id", 1},
+         {"method", "initialize"},
+         {"params",
+          {{"protocolVersion", "2025-11-25"},
+           {"capabilities", json::object()},
+           {"clientInfo", {{"name", "raw"}, {"version", "1"}}}}}}
+      .dump(),
+    accept);
+  ASSERT_TRUE(init && init->status == 200) << describe(init);
+  auto session = init->header("Mcp-Session-Id");
+  header_list in_session = accept;
+  in_session.emplace_back("Mcp-Session-Id", session);
+  auto call = [&](int id, const std::string& agent_session) {
+    json args{{"message", "hello"}, {"session_id", agent_session}};
+    return json{{"jsonrpc", "2.0"},
+                {"id", id},
+                {"method", "tools/call"},
+                {"params", {{"name", "ask_held"}, {"arguments", args}}}}
+      .dump();
+  };
+  bsm::test::http_connection first{node.port()};
+  ASSERT_TRUE(first.send(bsm::test::make_request(
+    "POST", "/mcp",
+    {{"Content-Type", "application/json"}, in_session[0], in_session[1]},
+    call(7, "s-cancel-me"))))
+    << first.error();
+  ASSERT_TRUE(up.await_requests(1, bsm::test::generous_deadline));
+  auto cancel = bsm::test::post_json(
+    node.port(), "/mcp",
+    json{{"jsonrpc", "2.0"},
+         {"method", "notifications/cancelled"},
+         {"params", {{"requestId", 7}, {"reason", "the user gave up"}}}}
+      .dump(),
+    in_session);
+  ASSERT_TRUE(cancel && cancel->status == 202) << describe(cancel);
+  auto answer = first.read_response(bsm::test::generous_deadline);
+  ASSERT_TRUE(answer && answer->status == 200) << first.error();
+  auto result = bsm::test::body_of(*answer)["result"];
+  EXPECT_TRUE(result.value("isError", false)) << answer->body;
+  EXPECT_NE(answer->body.find("cancelled"), std::string::npos) << answer->body;
+  // The held answer comes too late for anyone.
+  up.release();
+  up.push(json_reply(200, completion("the second answer")));
+  auto second = bsm::test::post_json(node.port(), "/mcp",
+                                     call(8, "s-cancel-me"), in_session);
+  ASSERT_TRUE(second && second->status == 200) << describe(second);
+  EXPECT_NE(second->body.find("the second answer"), std::string::npos)
+    << second->body;
+  auto turns
+    = bsm::test::get(node.port(), "/v1/agents/held/sessions/s-cancel-me");
+  ASSERT_TRUE(turns && turns->status == 200) << describe(turns);
+  // Only the second call's input and answer.
+  EXPECT_EQ(bsm::test::body_of(*turns)["turns"].size(), 2u) << turns->body;
+  EXPECT_EQ(turns->body.find("the cancelled answer"), std::string::npos);
+  EXPECT_EQ(node.stop(), 0) << node.proc().err();
 }
 
 } // namespace

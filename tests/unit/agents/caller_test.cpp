@@ -67,3 +67,21 @@ TEST(Caller, GrantsThatDoNotParseGrantNothing) {
 TEST(Caller, ADelegationNeedsTheChatPermissionOfTheAgentAsked) {
   EXPECT_EQ(chat_permission("legal"), "agents:legal:chat");
 }
+
+TEST(Caller, ATurnIsCancelledByItsOwnCallerOrWithTheCancelPermission) {
+  auto bob = alice();
+  bob.set_name("bob");
+  EXPECT_TRUE(may_cancel(alice(), alice(), "legal"));
+  EXPECT_FALSE(may_cancel(bob, alice(), "legal"));
+  // The same name of another kind is someone else.
+  auto key = alice();
+  key.set_kind("api_key");
+  EXPECT_FALSE(may_cancel(key, alice(), "legal"));
+  bob.add_permissions("agents:legal:cancel");
+  EXPECT_TRUE(may_cancel(bob, alice(), "legal"));
+  EXPECT_FALSE(may_cancel(bob, alice(), "ml"));
+  EXPECT_TRUE(may_cancel(local_principal(), alice(), "ml"));
+  // Nobody vouched for the anonymous caller: not even its own turns.
+  EXPECT_FALSE(
+    may_cancel(anonymous_principal(), anonymous_principal(), "legal"));
+}

@@ -77,4 +77,23 @@ TEST(SessionQueue, ASessionHasAtMostMaxWaitingTurnsWaiting) {
   EXPECT_EQ(drain(queue, "s"), (std::vector<int>{2, 3}));
 }
 
+TEST(SessionQueue, AWaitingTurnCanBeRemovedAndTheOthersKeepTheirOrder) {
+  session_queue<int> queue{4};
+  ASSERT_TRUE(queue.try_start("s"));
+  queue.enqueue("s", 1);
+  queue.enqueue("s", 2);
+  queue.enqueue("s", 3);
+  ASSERT_TRUE(queue.try_start("t"));
+  queue.enqueue("t", 4);
+  EXPECT_EQ(queue.remove_waiting([](int x) { return x == 2; }), 2);
+  EXPECT_EQ(queue.remove_waiting([](int x) { return x == 4; }), 4);
+  EXPECT_FALSE(queue.remove_waiting([](int x) { return x == 2; }));
+  EXPECT_EQ(queue.waiting("t"), 0u);
+  // The running turns still hold their sessions.
+  EXPECT_TRUE(queue.busy("s"));
+  EXPECT_TRUE(queue.busy("t"));
+  EXPECT_FALSE(queue.release("t"));
+  EXPECT_EQ(drain(queue, "s"), (std::vector<int>{1, 3}));
+}
+
 } // namespace

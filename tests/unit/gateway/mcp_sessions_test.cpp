@@ -47,6 +47,25 @@ TEST(McpSessions, NotesTheAgentSessionsOfItsCallsOnceAndBounded) {
             "s-" + std::to_string(bsm::gateway::max_agent_sessions + 4));
 }
 
+TEST(McpSessions, RemembersTheLatestCallsForCancellation) {
+  mcp_sessions sessions{10, 1h};
+  auto t0 = std::chrono::steady_clock::time_point{};
+  auto id = *sessions.open("p", "v", t0);
+  sessions.note_call(id, "p", {"1", "runner", "t-a"});
+  // A client may reuse an id once its call ended: the newest counts.
+  sessions.note_call(id, "p", {"1", "runner", "t-b"});
+  sessions.note_call(id, "p", {"\"x\"", "legal", "t-c"});
+  sessions.note_call(id, "q", {"2", "runner", "t-d"});
+  EXPECT_EQ(sessions.find_call(id, "p", "1")->turn_id, "t-b");
+  EXPECT_EQ(sessions.find_call(id, "p", "\"x\"")->agent, "legal");
+  EXPECT_FALSE(sessions.find_call(id, "p", "2"));
+  EXPECT_FALSE(sessions.find_call(id, "q", "1"));
+  for (size_t i = 0; i < bsm::gateway::max_recent_calls; ++i)
+    sessions.note_call(id, "p", {std::to_string(100 + i), "runner", "t"});
+  EXPECT_FALSE(sessions.find_call(id, "p", "1"));
+  EXPECT_TRUE(sessions.find_call(id, "p", "100"));
+}
+
 TEST(McpSessions, AnIdleSessionExpiresAndUseKeepsOneAlive) {
   mcp_sessions sessions{10, 10s};
   auto t0 = std::chrono::steady_clock::time_point{};

@@ -35,7 +35,7 @@ TEST(CallerStamp, AForgedCallerInAnInjectedPayloadIsReplaced) {
   auto ex = exchange_for("mallory", {"agents:legal:chat"});
   std::string payload
     = R"({"agent":"legal","input":"hi","caller":{"name":"root","permissions":["*"]}})";
-  ASSERT_FALSE(stamp_caller(*ex, payload, true));
+  ASSERT_FALSE(stamp_caller(*ex, "bsm.v1.ChatRequest", payload, true));
   v1::ChatRequest req;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(payload, &req).ok());
   EXPECT_EQ(req.caller().name(), "mallory");
@@ -45,7 +45,7 @@ TEST(CallerStamp, AForgedCallerInAnInjectedPayloadIsReplaced) {
   v1::ChatRequest binary;
   binary.mutable_caller()->add_permissions("*");
   auto bytes = binary.SerializeAsString();
-  ASSERT_FALSE(stamp_caller(*ex, bytes, false));
+  ASSERT_FALSE(stamp_caller(*ex, "bsm.v1.ChatRequest", bytes, false));
   ASSERT_TRUE(binary.ParseFromString(bytes));
   EXPECT_EQ(binary.caller().name(), "mallory");
   EXPECT_EQ(binary.caller().permissions_size(), 1);
@@ -54,7 +54,7 @@ TEST(CallerStamp, AForgedCallerInAnInjectedPayloadIsReplaced) {
 TEST(CallerStamp, AClientCannotNameADelivery) {
   auto ex = exchange_for("alice", {"agents:legal:chat"});
   std::string payload = R"({"input":"hi","delivery_id":"01JSOMEONEELSE"})";
-  ASSERT_FALSE(stamp_caller(*ex, payload, true));
+  ASSERT_FALSE(stamp_caller(*ex, "bsm.v1.ChatRequest", payload, true));
   v1::ChatRequest req;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(payload, &req).ok());
   EXPECT_EQ(req.delivery_id(), "");
@@ -64,7 +64,25 @@ TEST(CallerStamp, AClientCannotNameADelivery) {
 TEST(CallerStamp, APayloadThatIsNoChatRequestIsRefused) {
   auto ex = exchange_for("alice", {});
   std::string payload = R"({"no_such_field":1})";
-  EXPECT_TRUE(stamp_caller(*ex, payload, true));
+  EXPECT_TRUE(stamp_caller(*ex, "bsm.v1.ChatRequest", payload, true));
+}
+
+TEST(CallerStamp, AnInjectedTurnCancelActsForTheAuthenticatedPrincipal) {
+  auto ex = exchange_for("mallory", {"agents:legal:chat"});
+  std::string payload
+    = R"({"agent":"legal","turn_id":"t-1","caller":{"name":"alice","kind":"token"}})";
+  ASSERT_FALSE(stamp_caller(*ex, "bsm.v1.TurnCancelRequest", payload, true));
+  v1::TurnCancelRequest req;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(payload, &req).ok());
+  EXPECT_EQ(req.caller().name(), "mallory");
+  EXPECT_EQ(req.turn_id(), "t-1");
+}
+
+TEST(CallerStamp, OtherTypesAreLeftAsTheyAre) {
+  auto ex = exchange_for("alice", {});
+  std::string payload = R"({"anything":1})";
+  EXPECT_FALSE(stamp_caller(*ex, "bsm.v1.PingRequest", payload, true));
+  EXPECT_EQ(payload, R"({"anything":1})");
 }
 
 } // namespace
