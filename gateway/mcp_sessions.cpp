@@ -21,7 +21,7 @@ caf::expected<std::string> mcp_sessions::open(const std::string& principal,
     return make_error(errc::unavailable,
                       "this node holds its most MCP sessions "
                       "(mcp.max_sessions); retry later");
-  sessions_[id] = mcp_session{principal, version, "info", now, {}};
+  sessions_[id] = mcp_session{principal, version, "info", now, {}, {}};
   return id;
 }
 

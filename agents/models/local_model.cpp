@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -474,9 +478,34 @@ caf::error unfillable(const std::string& what) {
                               "openai model)");
 }
 
+// The numbers written in `text`, in order ("36", "-2.5"; not the digits
+// inside a word such as "v2").
+std::vector<double> numbers_in(const std::string& text) {
+  std::vector<double> result;
+  size_t i = 0;
+  while (i < text.size()) {
+    auto starts = std::isdigit(static_cast<unsigned char>(text[i]))
+                  || (text[i] == '-' && i + 1 < text.size()
+                      && std::isdigit(static_cast<unsigned char>(text[i + 1])));
+    auto in_word = i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1]));
+    if (!starts || in_word) {
+      ++i;
+      continue;
+    }
+    // strtod, not stod: a number too large is HUGE_VAL, not an exception.
+    char* end = nullptr;
+    auto x = std::strtod(text.c_str() + i, &end);
+    if (std::isfinite(x))
+      result.push_back(x);
+    i = std::max<size_t>(static_cast<size_t>(end - text.c_str()), i + 1);
+  }
+  return result;
+}
+
 // Arguments for `spec` as far as the message can give them without a
 // language model: each property's default; for a required one without,
-// the first of its enum, or the message itself for one string.
+// the first of its enum, the message itself for one string, and the
+// message's numbers in order for numbers (a whole one for an integer).
 caf::expected<std::string> fill_arguments(const v1::ToolSpec& spec,
                                           const std::string& input) {
   auto schema = nlohmann::json::parse(spec.parameters_json(), nullptr, false);
@@ -490,20 +519,34 @@ caf::expected<std::string> fill_arguments(const v1::ToolSpec& spec,
     if (prop.is_object() && prop.contains("default"))
       args[name] = prop["default"];
   bool message_used = false;
+  auto numbers = numbers_in(input);
+  auto next_number = numbers.begin();
   for (const auto& r : schema.value("required", nlohmann::json::array())) {
     if (!r.is_string() || args.contains(r.get<std::string>()))
       continue;
     auto name = r.get<std::string>();
     auto prop = props.value(name, nlohmann::json::object());
+    auto type = prop.is_object() ? prop.value("type", nlohmann::json{})
+                                 : nlohmann::json{};
     auto choices = prop.is_object() ? prop.value("enum", nlohmann::json{})
                                     : nlohmann::json{};
     if (choices.is_array() && !choices.empty()) {
       args[name] = choices.front();
-    } else if (prop.is_object()
-               && prop.value("type", nlohmann::json{}) == "string"
-               && !message_used) {
+    } else if (type == "string" && !message_used) {
       args[name] = input;
       message_used = true;
+    } else if (type == "integer") {
+      next_number = std::find_if(next_number, numbers.end(), [](double x) {
+        return std::abs(x) < 9e15 && x == std::trunc(x);
+      });
+      if (next_number == numbers.end())
+        return unfillable("cannot fill the required argument '" + name
+                          + "' of '" + spec.name()
+                          + "' from the message (it has no whole number "
+                            "for it)");
+      args[name] = static_cast<int64_t>(*next_number++);
+    } else if (type == "number" && next_number != numbers.end()) {
+      args[name] = *next_number++;
     } else {
       return unfillable("cannot fill the required argument '" + name + "' of '"
                         + spec.name() + "' from the message");

@@ -607,8 +607,28 @@ TEST(LocalModel, RequiredTakesTheToolTheRulesChoseElseTheFirst) {
   EXPECT_EQ(res.message().tool_calls(0).name(), "current_time");
 }
 
+TEST(LocalModel, NumbersAreTheMessagesNumbersInOrder) {
+  auto req = request("Alice is 30.5, v2 and -4 and 7", {});
+  force(req, "person",
+        {{"type", "object"},
+         {"properties",
+          {{"name", {{"type", "string"}}},
+           {"age", {{"type", "integer"}}},
+           {"score", {{"type", "number"}}}}},
+         {"required", {"name", "age", "score"}}});
+  EXPECT_FALSE(refuse_locally(req));
+  auto res = complete_locally(req);
+  ASSERT_EQ(res.message().tool_calls_size(), 1);
+  // 30.5 is no whole number: the age is the next one, -4 (not the 2 of
+  // "v2"); the score the number after it.
+  EXPECT_EQ(nlohmann::json::parse(res.message().tool_calls(0).arguments_json()),
+            (nlohmann::json{{"name", "Alice is 30.5, v2 and -4 and 7"},
+                            {"age", -4},
+                            {"score", 7.0}}));
+}
+
 TEST(LocalModel, AnArgumentTheMessageCannotFillIsRefusedNamingToolChoice) {
-  auto req = request("Alice is 30", {});
+  auto req = request("Alice is thirty", {});
   force(req, "person",
         {{"type", "object"},
          {"properties",
@@ -619,6 +639,12 @@ TEST(LocalModel, AnArgumentTheMessageCannotFillIsRefusedNamingToolChoice) {
   EXPECT_EQ(bsm::field_of(err), "tool_choice");
   EXPECT_NE(bsm::render(err).find("'age'"), std::string::npos)
     << bsm::render(err);
+  auto flag = request("Alice is 30", {});
+  force(flag, "person",
+        {{"type", "object"},
+         {"properties", {{"ok", {{"type", "boolean"}}}}},
+         {"required", {"ok"}}});
+  EXPECT_TRUE(bsm::is(refuse_locally(flag), bsm::errc::invalid_argument));
 }
 
 TEST(LocalModel, AfterAToolResultTheForcedChoiceIsOver) {
