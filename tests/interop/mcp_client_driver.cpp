@@ -4,7 +4,8 @@
 // the node's own MCP client over Streamable HTTP (agents/mcp): it
 // initializes, lists the tools, calls each one (add_numbers with 5 and 3,
 // the others without arguments) and ends the session, as an agent's tool
-// host would. Exit 0 when it did its part; the suite judges the rest.
+// host would, configured with `elicitation: defaults` (the server's
+// elicitation/create is accepted with the requested schema's defaults). Exit 0 when it did its part; the suite judges the rest.
 
 #include <chrono>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 
 #include "agents/mcp/client.hpp"
 #include "agents/mcp/http_transport.hpp"
+#include "agents/mcp/server_requests.hpp"
 #include "runtime/error.hpp"
 
 int main(int argc, char** argv) {
@@ -31,6 +33,10 @@ int main(int argc, char** argv) {
   bsm::mcp::client_options opts;
   opts.log = [](std::string_view line) {
     std::cerr << line << '\n';
+  };
+  opts.on_elicitation = [](const std::string& params) {
+    return bsm::mcp::answer_elicitation(
+      bsm::mcp::elicitation_policy::defaults, params);
   };
   auto client = bsm::mcp::client::connect_http(http, opts, 20s);
   if (!client) {
