@@ -182,15 +182,15 @@ void fake_mcp_http_server::call_tool(const http::exchange_ptr& ex,
   auto params = msg.value("params", json::object());
   auto name = params.value("name", std::string{});
   auto args = params.value("arguments", json::object());
-  auto token = params.value("_meta", json::object())
-                 .value("progressToken", json{});
+  auto token
+    = params.value("_meta", json::object()).value("progressToken", json{});
   progress_tokens_.push_back(token);
   open_events(ex);
   if (name == "elicit")
-    return ask_client(ex, id, "elicitation/create",
-                      {{"message", "Accept with defaults?"},
-                       {"requestedSchema",
-                        args.value("schema", json::parse(sep1034_schema))}});
+    return ask_client(
+      ex, id, "elicitation/create",
+      {{"message", "Accept with defaults?"},
+       {"requestedSchema", args.value("schema", json::parse(sep1034_schema))}});
   if (name == "sample")
     return ask_client(
       ex, id, "sampling/createMessage",
@@ -228,8 +228,7 @@ void fake_mcp_http_server::call_tool(const http::exchange_ptr& ex,
 
 void fake_mcp_http_server::ask_client(const http::exchange_ptr& ex,
                                       const json& call_id,
-                                      const std::string& method,
-                                      json params) {
+                                      const std::string& method, json params) {
   auto request_id = "srv-" + std::to_string(next_request_++);
   waiting_[request_id] = waiting_call{ex, call_id};
   json request{{"jsonrpc", "2.0"},
@@ -252,9 +251,8 @@ void fake_mcp_http_server::take_answer(const json& msg) {
     answer["result"] = msg["result"];
   if (msg.contains("error"))
     answer["error"] = msg["error"];
-  call.ex->write("id: answer-" + msg["id"].get<std::string>()
-                 + "\ndata: " + result(call.call_id, text_result(answer.dump()))
-                 + "\n\n");
+  call.ex->write("id: answer-" + msg["id"].get<std::string>() + "\ndata: "
+                 + result(call.call_id, text_result(answer.dump())) + "\n\n");
   call.ex->end_stream();
 }
 

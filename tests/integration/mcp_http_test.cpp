@@ -180,7 +180,8 @@ TEST(McpHttpClient, DeclaresOnlyTheCapabilitiesItHasHandlersFor) {
 
 TEST(McpHttpClient, AcceptsAnElicitationWithTheSchemasDefaults) {
   fake_mcp_http_server srv;
-  auto c = connect(srv, with_elicitation(bsm::mcp::elicitation_policy::defaults));
+  auto c
+    = connect(srv, with_elicitation(bsm::mcp::elicitation_policy::defaults));
   ASSERT_TRUE(c);
   auto r = c->call_tool("elicit", "{}", 10s);
   ASSERT_TRUE(r) << bsm::render(r.error());
@@ -202,12 +203,13 @@ TEST(McpHttpClient, AcceptsAnElicitationWithTheSchemasDefaults) {
 
 TEST(McpHttpClient, DeclinesAnElicitationUnderThePolicyDecline) {
   fake_mcp_http_server srv;
-  auto c = connect(srv, with_elicitation(bsm::mcp::elicitation_policy::decline));
+  auto c
+    = connect(srv, with_elicitation(bsm::mcp::elicitation_policy::decline));
   ASSERT_TRUE(c);
   auto r = c->call_tool("elicit", "{}", 10s);
   ASSERT_TRUE(r) << bsm::render(r.error());
-  EXPECT_EQ(answer_of(*r), nlohmann::json::parse(
-                             R"({"result":{"action":"decline"}})"));
+  EXPECT_EQ(answer_of(*r),
+            nlohmann::json::parse(R"({"result":{"action":"decline"}})"));
 }
 
 TEST(McpHttpClient, RefusesSamplingAndRootsItDoesNotOffer) {
@@ -249,9 +251,9 @@ TEST(McpHttpClient, AnswersSamplingAndRootsThroughItsHandlers) {
   EXPECT_NE(asked.find(R"("text":"hi")"), std::string::npos) << asked;
   auto roots = c->call_tool("roots", "{}", 10s);
   ASSERT_TRUE(roots) << bsm::render(roots.error());
-  EXPECT_EQ(answer_of(*roots)["result"],
-            nlohmann::json::parse(
-              R"({"roots":[{"uri":"file:///srv/a","name":"a"}]})"));
+  EXPECT_EQ(
+    answer_of(*roots)["result"],
+    nlohmann::json::parse(R"({"roots":[{"uri":"file:///srv/a","name":"a"}]})"));
 }
 
 TEST(McpHttpClient, ProgressExtendsTheCallsDeadline) {
@@ -265,8 +267,8 @@ TEST(McpHttpClient, ProgressExtendsTheCallsDeadline) {
   ASSERT_TRUE(c);
   // 10 steps of 300ms: 3.3s in all, past the 2s timeout, but never 2s
   // without a sign of life.
-  auto r = c->call_tool("progress", R"({"steps":10,"interval_ms":300})", 2s,
-                        60s);
+  auto r
+    = c->call_tool("progress", R"({"steps":10,"interval_ms":300})", 2s, 60s);
   ASSERT_TRUE(r) << bsm::render(r.error());
   EXPECT_EQ(r->content, "done after 10 steps");
   ASSERT_EQ(updates.size(), 10u);
@@ -285,14 +287,14 @@ TEST(McpHttpClient, ProgressExtendsNoFurtherThanTheMaximum) {
   auto c = connect(srv);
   ASSERT_TRUE(c);
   // Progress every 200ms for 1.8s, but the call may take 1s at most.
-  auto r = c->call_tool("progress", R"({"steps":8,"interval_ms":200})",
-                        600ms, 1s);
+  auto r
+    = c->call_tool("progress", R"({"steps":8,"interval_ms":200})", 600ms, 1s);
   ASSERT_FALSE(r);
   EXPECT_TRUE(bsm::is(r.error(), errc::deadline_exceeded))
     << bsm::render(r.error());
   // Without a maximum above the timeout, progress does not extend it.
-  auto plain = c->call_tool("progress", R"({"steps":8,"interval_ms":200})",
-                            600ms);
+  auto plain
+    = c->call_tool("progress", R"({"steps":8,"interval_ms":200})", 600ms);
   ASSERT_FALSE(plain);
   EXPECT_TRUE(bsm::is(plain.error(), errc::deadline_exceeded))
     << bsm::render(plain.error());

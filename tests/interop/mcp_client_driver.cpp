@@ -5,7 +5,8 @@
 // initializes, lists the tools, calls each one (add_numbers with 5 and 3,
 // the others without arguments) and ends the session, as an agent's tool
 // host would, configured with `elicitation: defaults` (the server's
-// elicitation/create is accepted with the requested schema's defaults). Exit 0 when it did its part; the suite judges the rest.
+// elicitation/create is accepted with the requested schema's defaults). Exit 0
+// when it did its part; the suite judges the rest.
 
 #include <chrono>
 #include <cstdlib>
@@ -35,8 +36,8 @@ int main(int argc, char** argv) {
     std::cerr << line << '\n';
   };
   opts.on_elicitation = [](const std::string& params) {
-    return bsm::mcp::answer_elicitation(
-      bsm::mcp::elicitation_policy::defaults, params);
+    return bsm::mcp::answer_elicitation(bsm::mcp::elicitation_policy::defaults,
+                                        params);
   };
   auto client = bsm::mcp::client::connect_http(http, opts, 20s);
   if (!client) {

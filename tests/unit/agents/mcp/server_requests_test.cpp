@@ -57,13 +57,15 @@ TEST(ElicitationDefaults, GivesUpOnARequiredFieldWithoutDefault) {
 }
 
 TEST(ElicitationDefaults, GivesUpOnADefaultThatDoesNotFit) {
-  for (const auto* prop :
-       {R"({"type":"integer","default":2.5})", R"({"type":"integer","default":"2"})",
-        R"({"type":"number","default":"x"})", R"({"type":"boolean","default":1})",
-        R"({"type":"string","default":3})",
-        R"({"type":"string","enum":["a","b"],"default":"c"})",
-        R"({"type":"string","oneOf":[{"const":"a","title":"A"}],"default":"b"})",
-        R"({"type":"array","items":{"enum":["a"]},"default":["a","z"]})"}) {
+  for (
+    const auto* prop :
+    {R"({"type":"integer","default":2.5})",
+     R"({"type":"integer","default":"2"})",
+     R"({"type":"number","default":"x"})", R"({"type":"boolean","default":1})",
+     R"({"type":"string","default":3})",
+     R"({"type":"string","enum":["a","b"],"default":"c"})",
+     R"({"type":"string","oneOf":[{"const":"a","title":"A"}],"default":"b"})",
+     R"({"type":"array","items":{"enum":["a"]},"default":["a","z"]})"}) {
     SCOPED_TRACE(prop);
     EXPECT_FALSE(form_defaults(R"({"type":"object","properties":{"x":)"
                                + std::string{prop} + "}}"));
@@ -119,8 +121,8 @@ TEST(ElicitationAnswer, DeclineDeclinesEvenWithDefaults) {
 }
 
 TEST(ElicitationAnswer, RefusesParamsOfTheWrongShape) {
-  for (const auto* params : {"[]", "nope", R"({"message":"x"})",
-                             R"({"requestedSchema":"x"})"}) {
+  for (const auto* params :
+       {"[]", "nope", R"({"message":"x"})", R"({"requestedSchema":"x"})"}) {
     SCOPED_TRACE(params);
     auto a = answer_elicitation(elicitation_policy::defaults, params);
     EXPECT_TRUE(a.failed());
@@ -130,8 +132,7 @@ TEST(ElicitationAnswer, RefusesParamsOfTheWrongShape) {
 
 TEST(ElicitationPolicy, ParsesItsNames) {
   EXPECT_EQ(parse_elicitation_policy("decline"), elicitation_policy::decline);
-  EXPECT_EQ(parse_elicitation_policy("defaults"),
-            elicitation_policy::defaults);
+  EXPECT_EQ(parse_elicitation_policy("defaults"), elicitation_policy::defaults);
   EXPECT_FALSE(parse_elicitation_policy("ask"));
   EXPECT_FALSE(parse_elicitation_policy("Decline"));
   EXPECT_EQ(to_string(elicitation_policy::defaults), "defaults");
@@ -207,14 +208,14 @@ TEST(Sampling, TranslatesMessagesSystemPromptAndLimits) {
 }
 
 TEST(Sampling, RefusesWhatItCannotAsk) {
-  for (const auto* params : {
-         "[]",
-         R"({"messages":[],"maxTokens":5})",
-         R"({"messages":[{"role":"user","content":{"type":"text","text":"x"}}]})",
-         R"({"messages":[{"role":"user","content":{"type":"text","text":"x"}}],"maxTokens":0})",
-         R"({"messages":[{"role":"system","content":{"type":"text","text":"x"}}],"maxTokens":5})",
-         R"({"messages":[{"role":"user","content":{"type":"image","data":"x","mimeType":"image/png"}}],"maxTokens":5})",
-         R"({"messages":[{"role":"user","content":{"type":"text","text":"x"}}],"maxTokens":5,"tools":[]})"}) {
+  for (
+    const auto* params :
+    {"[]", R"({"messages":[],"maxTokens":5})",
+     R"({"messages":[{"role":"user","content":{"type":"text","text":"x"}}]})",
+     R"({"messages":[{"role":"user","content":{"type":"text","text":"x"}}],"maxTokens":0})",
+     R"({"messages":[{"role":"system","content":{"type":"text","text":"x"}}],"maxTokens":5})",
+     R"({"messages":[{"role":"user","content":{"type":"image","data":"x","mimeType":"image/png"}}],"maxTokens":5})",
+     R"({"messages":[{"role":"user","content":{"type":"text","text":"x"}}],"maxTokens":5,"tools":[]})"}) {
     SCOPED_TRACE(params);
     auto req = sampling_request(params, agent_model());
     ASSERT_FALSE(req);
