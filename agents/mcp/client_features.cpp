@@ -1,6 +1,7 @@
 #include "agents/mcp/client_features.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <caf/scoped_actor.hpp>
 #include <nlohmann/json.hpp>
@@ -73,6 +74,13 @@ rpc_answer sample(const client_features_env& env, const std::string& server,
   return out;
 }
 
+// 2 rather than 2.0, as the server most likely sent it.
+nlohmann::json number(double x) {
+  if (std::isfinite(x) && std::floor(x) == x && std::abs(x) < 1e15)
+    return static_cast<int64_t>(x);
+  return x;
+}
+
 void publish_progress(const client_features_env& env, const std::string& server,
                       const running_call& call, const progress_update& update) {
   auto bus = lookup(env, event_bus_path);
@@ -82,9 +90,9 @@ void publish_progress(const client_features_env& env, const std::string& server,
   nlohmann::json data{
     {"agent", req.agent()},     {"session_id", req.session_id()},
     {"turn_id", req.turn_id()}, {"server", server},
-    {"tool", call.tool},        {"progress", update.progress}};
+    {"tool", call.tool},        {"progress", number(update.progress)}};
   if (update.total)
-    data["total"] = *update.total;
+    data["total"] = number(*update.total);
   if (!update.message.empty())
     data["message"] = update.message;
   v1::PublishRequest pub;
