@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/event_bus.hpp"

@@ -1,6 +1,7 @@
 #include "agents/mcp/sampling.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
@@ -16,15 +17,22 @@ caf::error bad(const std::string& what) {
   return make_error(errc::invalid_argument, "sampling/createMessage: " + what);
 }
 
+// The string at `key`, or "" (json::value would throw for another type).
+std::string text_at(const json& obj, const char* key) {
+  if (!obj.is_object())
+    return {};
+  auto i = obj.find(key);
+  return i != obj.end() && i->is_string() ? i->get<std::string>()
+                                          : std::string{};
+}
+
 // The text of a message's content: one text block or an array of them.
 caf::expected<std::string> text_of(const json& content) {
   auto block_text = [](const json& block) -> caf::expected<std::string> {
-    if (!block.is_object() || block.value("type", std::string{}) != "text"
-        || !block.contains("text") || !block["text"].is_string())
+    if (text_at(block, "type") != "text" || !block.contains("text")
+        || !block["text"].is_string())
       return bad("only text content is supported, not '"
-                 + (block.is_object() ? block.value("type", std::string{})
-                                      : std::string{"?"})
-                 + "'");
+                 + text_at(block, "type") + "'");
     return block["text"].get<std::string>();
   };
   if (!content.is_array())
@@ -70,10 +78,11 @@ sampling_request(const std::string& params_json,
     m->set_content(sys.get<std::string>());
   }
   for (const auto& msg : messages) {
-    auto role = msg.is_object() ? msg.value("role", std::string{}) : "";
+    auto role = text_at(msg, "role");
     if (role != "user" && role != "assistant")
       return bad("message role must be user or assistant, not '" + role + "'");
-    auto text = text_of(msg.value("content", json{}));
+    auto text
+      = text_of(msg.is_object() ? msg.value("content", json{}) : json{});
     if (!text)
       return text.error();
     auto* m = req.add_messages();

@@ -16,6 +16,14 @@ std::string dump(const json& x) {
   return x.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// The string at `key`, or "" if absent or not a string (json::value would
+// throw for another type, and a server sends what it likes).
+std::string text_at(const json& obj, const char* key) {
+  auto i = obj.find(key);
+  return i != obj.end() && i->is_string() ? i->get<std::string>()
+                                          : std::string{};
+}
+
 // The values an enum-like property allows: `enum`, or the `const` of each
 // `oneOf`/`anyOf` entry (titled enums). Empty: not an enum.
 std::vector<json> allowed_values(const json& prop) {
@@ -44,7 +52,7 @@ bool is_whole(const json& x) {
 
 // True if `value` is a valid answer for the property `prop`.
 bool fits(const json& prop, const json& value) {
-  auto type = prop.value("type", std::string{});
+  auto type = text_at(prop, "type");
   if (type == "string")
     return value.is_string() && is_allowed(value, allowed_values(prop));
   if (type == "integer")
@@ -128,8 +136,8 @@ rpc_answer answer_elicitation(elicitation_policy policy,
     return rpc_answer::error(rpc_invalid_params,
                              "elicitation/create: params are not an object");
   static const auto declined = dump(json{{"action", "decline"}});
-  auto mode = params.value("mode", std::string{"form"});
-  if (mode != "form")
+  auto mode = text_at(params, "mode");
+  if (!mode.empty() && mode != "form")
     // URL mode needs a person to open the page.
     return rpc_answer::ok(declined);
   auto schema = params.find("requestedSchema");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <caf/actor_system.hpp>
+#include <caf/after.hpp>
 #include <caf/scoped_actor.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -50,17 +51,17 @@ protected:
     bsm::tool_host_options opts;
     opts.tools.call_timeout = 1s;
     opts.tools.max_call_time = 1s;
-    bsm::mcp_server_config open;
-    open.name = "open";
-    open.url = open_srv.url();
-    open.elicitation = bsm::mcp::elicitation_policy::defaults;
-    open.allow_sampling = true;
-    open.roots = {{"file:///srv/shared", "shared"}};
-    open.max_call_time = 60s;
-    bsm::mcp_server_config closed;
-    closed.name = "closed";
-    closed.url = closed_srv.url();
-    opts.tools.mcp_servers = {open, closed};
+    bsm::mcp_server_config open_cfg;
+    open_cfg.name = "open";
+    open_cfg.url = open_srv.url();
+    open_cfg.elicitation = bsm::mcp::elicitation_policy::defaults;
+    open_cfg.allow_sampling = true;
+    open_cfg.roots = {{"file:///srv/shared", "shared"}};
+    open_cfg.max_call_time = 60s;
+    bsm::mcp_server_config closed_cfg;
+    closed_cfg.name = "closed";
+    closed_cfg.url = closed_srv.url();
+    opts.tools.mcp_servers = {open_cfg, closed_cfg};
     opts.poll_interval = 100ms;
     opts.stop_grace = 300ms;
     opts.names = names;
