@@ -43,7 +43,7 @@ struct mcp_server_config {
   std::map<std::string, std::string> headers;
   /// Overrides tools.max_call_time for this server's tools. Unset: no
   /// override.
-  std::optional<std::chrono::milliseconds> max_call_time;
+  std::optional<std::chrono::milliseconds> max_call_time{};
   /// How the server's elicitation/create requests are answered: decline
   /// (nobody is asked, nothing is agreed to) or defaults (accept with the
   /// requested schema's defaults). Default: decline.
@@ -54,7 +54,7 @@ struct mcp_server_config {
   bool allow_sampling = false;
   /// Answered to roots/list (file:// URIs). Empty: the roots capability is
   /// not declared. They change with a restart of the node.
-  std::vector<mcp::root> roots;
+  std::vector<mcp::root> roots{};
 };
 
 struct tools_options {
