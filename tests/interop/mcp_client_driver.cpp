@@ -27,10 +27,12 @@ int main(int argc, char** argv) {
   const char* scenario = std::getenv("MCP_CONFORMANCE_SCENARIO");
   bsm::mcp::http_transport_options http;
   http.url = argv[argc - 1];
-  // No standalone GET stream: the suite's sse-retry server answers on the
-  // first GET it sees, so a listening stream would take the answer before
-  // the resumption (GET with Last-Event-ID after `retry`) it checks.
-  http.listen = false;
+  // The standalone GET stream, as the tool host opens it: the suite's
+  // elicitation server sends its request there. Not for sse-retry: its
+  // server answers on the first GET it sees, so a listening stream would
+  // take the answer before the resumption (GET with Last-Event-ID after
+  // `retry`) it checks.
+  http.listen = scenario == nullptr || std::string{scenario} != "sse-retry";
   bsm::mcp::client_options opts;
   opts.log = [](std::string_view line) {
     std::cerr << line << '\n';
