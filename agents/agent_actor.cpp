@@ -317,11 +317,20 @@ void hosted_tool(self_pointer self, turn_ptr t, const run_tool_step& step,
   req.set_arguments_json(step.call.arguments_json());
   req.set_idempotency_key(step.ledger_key);
   req.set_timeout_ms(static_cast<uint32_t>(remaining(*t).count()));
+  // For the server's progress events and sampling requests.
+  req.set_agent(self->state.agent);
+  req.set_session_id(t->plan.session_id());
+  req.set_turn_id(t->plan.reply().turn_id());
+  *req.mutable_model() = t->plan.def().model();
   timed_request(self, self->state.deadlines,
                 caf::actor_cast<tool_host_actor>(*host), remaining(*t),
                 std::move(req))
-    .then([done](v1::ToolCallResponse& resp) { done(std::move(resp)); },
-          [done](caf::error& err) { done(tool_result(render(err), true)); });
+    .then(
+      [self, done](v1::ToolCallResponse& resp) {
+        count_tokens(self, resp.sampling_usage());
+        done(std::move(resp));
+      },
+      [done](caf::error& err) { done(tool_result(render(err), true)); });
 }
 
 // Runs one call the way the plan routed it.
@@ -366,6 +375,8 @@ void run_tool(self_pointer self, turn_ptr t, run_tool_step step) {
       [self, t, step](v1::ToolLedgerGetResponse& resp) {
         if (t->done)
           return;
+        // A replayed call spends no tokens again.
+        resp.mutable_result()->clear_sampling_usage();
         if (resp.found())
           tool_done(self, t, step.call, std::move(*resp.mutable_result()),
                     "replayed");

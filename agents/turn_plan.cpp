@@ -198,20 +198,10 @@ v1::ModelRequest turn_plan::model_request(steady_time now) const {
 turn_step turn_plan::on_model_response(v1::ModelResponse resp,
                                        steady_time now) {
   provider_micros_ += resp.provider_micros();
-  auto* usage = reply_.mutable_usage();
-  usage->set_prompt_tokens(usage->prompt_tokens()
-                           + resp.usage().prompt_tokens());
-  usage->set_completion_tokens(usage->completion_tokens()
-                               + resp.usage().completion_tokens());
-  usage->set_total_tokens(usage->prompt_tokens() + usage->completion_tokens());
   if (!resp.model().empty())
     reply_.set_model(resp.model());
-  auto budget = def().token_budget();
-  if (budget > 0 && usage->total_tokens() > budget)
-    return stop_step{
-      make_error(errc::failed_precondition,
-                 "token budget (" + std::to_string(budget) + ") exceeded: "
-                   + std::to_string(usage->total_tokens()) + " tokens used")};
+  if (auto over = count_usage(resp.usage()))
+    return std::move(*over);
   auto& said = *resp.mutable_message();
   said.set_role("assistant");
   if (said.tool_calls().empty())
@@ -222,8 +212,26 @@ turn_step turn_plan::on_model_response(v1::ModelResponse resp,
   return tool_step(now);
 }
 
+std::optional<stop_step> turn_plan::count_usage(const v1::TokenUsage& used) {
+  auto* usage = reply_.mutable_usage();
+  usage->set_prompt_tokens(usage->prompt_tokens() + used.prompt_tokens());
+  usage->set_completion_tokens(usage->completion_tokens()
+                               + used.completion_tokens());
+  usage->set_total_tokens(usage->prompt_tokens() + usage->completion_tokens());
+  auto budget = def().token_budget();
+  if (budget > 0 && usage->total_tokens() > budget)
+    return stop_step{
+      make_error(errc::failed_precondition,
+                 "token budget (" + std::to_string(budget) + ") exceeded: "
+                   + std::to_string(usage->total_tokens()) + " tokens used")};
+  return std::nullopt;
+}
+
 turn_step turn_plan::on_tool_result(v1::ToolCallResponse result,
                                     steady_time now) {
+  // Tokens an MCP server's sampling requests spent count as the agent's.
+  if (auto over = count_usage(result.sampling_usage()))
+    return std::move(*over);
   const auto& call = pending()[next_call_];
   auto* step = reply_.add_steps();
   step->set_tool(call.name());

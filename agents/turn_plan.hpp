@@ -180,7 +180,8 @@ public:
                                             steady_time now);
 
   /// The call of the last run_tool_step gave `result`: records it, then
-  /// runs the next call or calls the model again.
+  /// runs the next call or calls the model again. Its sampling_usage counts
+  /// in the turn's usage and token budget (a stop_step beyond it).
   [[nodiscard]] turn_step on_tool_result(v1::ToolCallResponse result,
                                          steady_time now);
 
@@ -275,6 +276,9 @@ private:
   bool offers_builtin(const std::string& tool) const;
   tool_route route(const std::string& tool) const;
   const google::protobuf::RepeatedPtrField<v1::ToolCall>& pending() const;
+  /// Adds `used` to the reply's usage; a stop_step once it exceeds the
+  /// token budget.
+  std::optional<stop_step> count_usage(const v1::TokenUsage& used);
 
   std::string agent_;
   v1::ChatRequest req_;

@@ -16,8 +16,8 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr int64_t invalid_params = -32602;
-constexpr int64_t method_not_found = -32601;
+constexpr int64_t invalid_params = rpc_invalid_params;
+constexpr int64_t method_not_found = rpc_method_not_found;
 constexpr size_t max_pages = 1000;
 
 // Invalid UTF-8 from a server becomes U+FFFD instead of an exception.
@@ -160,7 +160,7 @@ caf::expected<server_info> client::initialize(duration timeout) {
 caf::expected<server_info> client::handshake(clock::time_point deadline) {
   json params{
     {"protocolVersion", std::string{protocol_version}},
-    {"capabilities", json::object()},
+    {"capabilities", json::parse(capabilities_json())},
     {"clientInfo", {{"name", opts_.name}, {"version", opts_.version}}}};
   auto r = request_once("initialize", dump(params), deadline);
   if (!r)
@@ -228,16 +228,24 @@ caf::expected<std::vector<tool_info>> client::list_tools(duration timeout) {
 
 caf::expected<tool_result> client::call_tool(const std::string& name,
                                              const std::string& arguments_json,
-                                             duration timeout) {
-  auto deadline = clock::now() + timeout;
+                                             duration timeout,
+                                             duration max_time) {
+  auto start = clock::now();
+  auto deadline = start + timeout;
   auto args = arguments_json.empty()
                 ? json::object()
                 : json::parse(arguments_json, nullptr, false);
   if (!args.is_object())
     return make_error(errc::invalid_argument,
                       "arguments of tool '" + name + "' are not a JSON object");
-  json params{{"name", name}, {"arguments", std::move(args)}};
+  auto token = "bsm-" + std::to_string(next_progress_token_++);
+  json params{{"name", name},
+              {"arguments", std::move(args)},
+              {"_meta", {{"progressToken", token}}}};
+  watch_ = progress_watch{dump(json(token)), timeout,
+                          start + std::max(timeout, max_time), std::nullopt};
   auto r = request("tools/call", dump(params), deadline);
+  watch_.reset();
   if (!r)
     return r.error();
   if (r->failed && r->code == invalid_params)
@@ -342,6 +350,8 @@ caf::expected<client::reply> client::await_reply(int64_t id,
       return err;
     if (out)
       return std::move(*out);
+    if (watch_ && watch_->extended)
+      deadline = std::max(deadline, *std::exchange(watch_->extended, {}));
   }
 }
 
@@ -357,10 +367,14 @@ caf::error client::handle_message(const std::string& text,
   const auto* id = member(msg, "id");
   auto method = string_member(msg, "method");
   if (!method.empty()) {
+    const auto* params = member(msg, "params");
+    auto params_json = params != nullptr ? dump(*params) : "{}";
     if (id != nullptr && !id->is_null())
-      return answer(dump(*id), method, deadline);
+      return answer(dump(*id), method, params_json, deadline);
     if (method == "notifications/tools/list_changed")
       tools_changed_ = true;
+    else if (method == "notifications/progress")
+      on_progress(params_json);
     else if (method == "notifications/message")
       log("server log: " + excerpt(dump(msg.value("params", json{}))));
     return caf::none;
@@ -389,15 +403,68 @@ caf::error client::handle_message(const std::string& text,
 }
 
 caf::error client::answer(const std::string& id_json, std::string_view method,
+                          const std::string& params_json,
                           clock::time_point deadline) {
+  auto a = answer_of(method, params_json);
   std::string body;
-  if (method == "ping")
-    body = R"("result":{})";
+  if (!a.failed())
+    body = R"("result":)" + a.result_json;
   else
-    body = R"("error":{"code":-32601,"message":)"
-           + dump(json("Method not found: " + std::string{method})) + "}";
+    body = R"("error":{"code":)" + std::to_string(a.code) + R"(,"message":)"
+           + dump(json(a.message)) + "}";
+  // An answer that took long (a model call) still goes out.
   return send(R"({"jsonrpc":"2.0","id":)" + id_json + "," + body + "}",
-              deadline);
+              std::max(deadline, clock::now() + 5s));
+}
+
+rpc_answer client::answer_of(std::string_view method,
+                             const std::string& params_json) {
+  auto refused = [method](std::string_view what) {
+    return rpc_answer::error(method_not_found,
+                             "Method not found: " + std::string{method} + " ("
+                               + std::string{what}
+                               + " is not offered to this server)");
+  };
+  if (method == "ping")
+    return rpc_answer::ok("{}");
+  if (method == "elicitation/create")
+    return opts_.on_elicitation ? opts_.on_elicitation(params_json)
+                                : refused("elicitation");
+  if (method == "sampling/createMessage")
+    return opts_.on_sampling ? opts_.on_sampling(params_json)
+                             : refused("sampling");
+  if (method == "roots/list")
+    return opts_.roots ? rpc_answer::ok(roots_result(*opts_.roots))
+                       : refused("roots");
+  return rpc_answer::error(method_not_found,
+                           "Method not found: " + std::string{method});
+}
+
+void client::on_progress(const std::string& params_json) {
+  auto update = parse_progress(params_json);
+  if (!update) {
+    log("skipped a progress notification without token or progress: "
+        + excerpt(params_json));
+    return;
+  }
+  if (!watch_ || update->token_json != watch_->token_json) {
+    log("skipped progress for no running call: " + excerpt(params_json));
+    return;
+  }
+  watch_->extended = std::min(clock::now() + watch_->timeout, watch_->cap);
+  if (opts_.on_progress)
+    opts_.on_progress(*update);
+}
+
+std::string client::capabilities_json() const {
+  auto caps = json::object();
+  if (opts_.on_elicitation)
+    caps["elicitation"] = {{"form", json::object()}};
+  if (opts_.on_sampling)
+    caps["sampling"] = json::object();
+  if (opts_.roots)
+    caps["roots"] = {{"listChanged", false}};
+  return dump(caps);
 }
 
 caf::error client::send(const std::string& message,

@@ -6,9 +6,14 @@
 // one per server in a detached actor.
 //
 // Replies are matched by id. Whatever else arrives while a call waits is
-// handled in passing: notifications are skipped (a tools/list_changed is
-// remembered for `take_tools_changed`), requests from the server are
-// answered (`ping` with {}, anything else with error -32601), replies to
+// handled in passing: a tools/list_changed is remembered for
+// `take_tools_changed`, a notifications/progress of the running tool call
+// goes to `on_progress` and extends the call's deadline (up to its
+// max_time), other notifications are skipped; requests from the server are
+// answered: `ping` with {}, elicitation/create, sampling/createMessage and
+// roots/list by the handlers of client_options (agents/mcp/
+// server_requests.hpp), declared as capabilities in the handshake only
+// where a handler is set; anything else with error -32601. Replies to
 // calls that already timed out are dropped.
 //
 // Errors, for every call:
@@ -39,6 +44,7 @@
 
 #include "agents/mcp/child_process.hpp"
 #include "agents/mcp/http_transport.hpp"
+#include "agents/mcp/server_requests.hpp"
 #include "agents/mcp/transport.hpp"
 
 namespace bsm::mcp {
@@ -61,6 +67,16 @@ struct client_options {
   /// Receives one line per protocol oddity (a line that is not JSON, a late
   /// reply) and each notifications/message of the server. May be empty.
   std::function<void(std::string_view)> log;
+  /// Answers elicitation/create (params as JSON text). Empty: the
+  /// capability is not declared and requests get error -32601.
+  std::function<rpc_answer(const std::string&)> on_elicitation;
+  /// Answers sampling/createMessage, likewise. May block (a model call).
+  std::function<rpc_answer(const std::string&)> on_sampling;
+  /// Answered to roots/list. Unset: the capability is not declared. They
+  /// do not change while the client lives.
+  std::optional<std::vector<root>> roots;
+  /// Each progress notification of the running tool call. May be empty.
+  std::function<void(const progress_update&)> on_progress;
 };
 
 /// What the server said about itself in the handshake.
@@ -132,11 +148,14 @@ public:
   list_tools(duration timeout);
 
   /// Runs a tool. `arguments_json` is a JSON object in text; empty means {}.
+  /// The call carries a progress token; each progress notification for it
+  /// moves the deadline to `timeout` from then, never beyond `max_time`
+  /// after the start (a `max_time` below `timeout`: no extension).
   /// Errors: `invalid_argument` for arguments that are not a JSON object;
   /// the common ones (JSON-RPC error -32602 is a result with is_error).
   [[nodiscard]] caf::expected<tool_result>
   call_tool(const std::string& name, const std::string& arguments_json,
-            duration timeout);
+            duration timeout, duration max_time = duration::zero());
 
   /// Handles what the server sent meanwhile, without blocking: answers its
   /// requests, notes list changes, notices an exit. Errors: the common
@@ -170,6 +189,16 @@ private:
 
   struct reply;
 
+  /// The tool call whose progress notifications extend its deadline.
+  struct progress_watch {
+    std::string token_json;
+    duration timeout;
+    clock::time_point cap;
+    /// The deadline a notification moved the call's to; taken by
+    /// await_reply.
+    std::optional<clock::time_point> extended;
+  };
+
   caf::expected<server_info> handshake(clock::time_point deadline);
   caf::expected<reply> request(std::string_view method,
                                const std::string& params,
@@ -185,7 +214,10 @@ private:
                             std::optional<reply>& out,
                             clock::time_point deadline);
   caf::error answer(const std::string& id_json, std::string_view method,
-                    clock::time_point deadline);
+                    const std::string& params_json, clock::time_point deadline);
+  rpc_answer answer_of(std::string_view method, const std::string& params_json);
+  void on_progress(const std::string& params_json);
+  std::string capabilities_json() const;
   caf::error send(const std::string& message, clock::time_point deadline);
   caf::error checked(caf::error err);
   void log(std::string_view what) const;
@@ -198,6 +230,8 @@ private:
   caf::error broken_;
   bool tools_changed_ = false;
   bool shut_down_ = false;
+  std::optional<progress_watch> watch_;
+  int64_t next_progress_token_ = 1;
 };
 
 } // namespace bsm::mcp

@@ -467,11 +467,26 @@ caf::error http_transport::send(const std::string& message,
   }
   if (sent.initialize && !sent.session_id.empty())
     session_id_ = sent.session_id;
-  if (method == "notifications/initialized" && opts_.listen)
-    resumes_.push_back(pending_resume{true, {}, {}, {}, 0, clock::now()});
+  auto listen = method == "notifications/initialized" && opts_.listen;
   if (sent.done)
     finished(sent, sent.rc);
+  if (listen)
+    listen_now(deadline);
   return caf::none;
+}
+
+void http_transport::listen_now(clock::time_point deadline) {
+  auto s = make_stream(listen_kind);
+  append(s->headers, "Accept: text/event-stream");
+  curl_easy_setopt(s->easy, CURLOPT_HTTPGET, 1L);
+  auto& listening = open(std::move(s));
+  watching_ = &listening;
+  // A transport that broke shows that on the next call.
+  [[maybe_unused]] auto err = drive(
+    std::min(deadline, clock::now() + std::chrono::seconds{5}), &listening);
+  watching_ = nullptr;
+  if (listening.done)
+    finished(listening, listening.rc);
 }
 
 caf::error http_transport::head_error(const stream& s) const {

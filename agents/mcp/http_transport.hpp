@@ -17,7 +17,8 @@
 //   decides when and how often); without an event id the request fails
 //   with `unavailable`.
 // - After the handshake a standalone GET stream takes server-initiated
-//   messages, if the server offers one (405: it does not).
+//   messages, if the server offers one (405: it does not); the handshake
+//   waits for its head, so it listens before the first request.
 // - close() DELETEs the session.
 //
 // Limits: a message (a JSON body, an event) over `max_message_bytes` fails
@@ -126,6 +127,11 @@ private:
   void finished(stream& s, int rc);
   void stream_ended(stream& s);
   void start_due_resumes();
+  /// Opens the standalone GET stream and waits (until `deadline`, at most
+  /// 5s) for its head, so it listens before the next request: a server
+  /// that sends its requests of a call there drops them while no stream
+  /// listens.
+  void listen_now(clock::time_point deadline);
   std::unique_ptr<stream> make_stream(int kind);
   caf::error head_error(const stream& s) const;
   caf::error fail(caf::error err);

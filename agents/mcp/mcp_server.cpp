@@ -1,5 +1,7 @@
 #include "agents/mcp/mcp_server.hpp"
 
+#include <algorithm>
+
 #include <caf/send.hpp>
 #include <spdlog/sinks/null_sink.h>
 
@@ -77,6 +79,9 @@ caf::error mcp_server_state::start() {
     if (log)
       log->debug("MCP server '{}': {}", server, what);
   };
+  mcp::install_client_features(
+    copts, opts.server,
+    {self != nullptr ? &self->system() : nullptr, opts.names}, running);
   auto started = std::chrono::steady_clock::now();
   auto connected = connect(std::move(copts));
   if (!connected)
@@ -169,10 +174,22 @@ mcp_server_state::call(const v1::ToolCallRequest& req) {
   auto timeout = req.timeout_ms() > 0
                    ? std::chrono::milliseconds{req.timeout_ms()}
                    : opts.call_timeout;
-  auto result = client->call_tool(i->second, req.arguments_json(), timeout);
+  auto max_time = req.max_time_ms() > 0
+                    ? std::chrono::milliseconds{req.max_time_ms()}
+                    : opts.max_call_time;
+  *running = mcp::running_call{req,
+                               i->second,
+                               std::chrono::steady_clock::now()
+                                 + std::max(timeout, max_time),
+                               {}};
+  auto result
+    = client->call_tool(i->second, req.arguments_json(), timeout, max_time);
+  auto usage = std::move((*running)->sampling_usage);
+  running->reset();
   if (!result)
     return in_context(result.error(), "tool '" + req.name() + "': ");
   v1::ToolCallResponse resp;
+  *resp.mutable_sampling_usage() = std::move(usage);
   resp.set_content(std::move(result->content));
   resp.set_is_error(result->is_error);
   resp.set_structured_json(std::move(result->structured_json));

@@ -22,8 +22,12 @@
 //     its list changed)
 //   ToolCallRequest -> ToolCallResponse; errors: not_found (no such tool),
 //     invalid_argument (arguments not a JSON object), deadline_exceeded
-//     (timeout_ms, or `call_timeout` if 0), unavailable (the server died:
-//     the actor then ends), internal (a JSON-RPC error of the server)
+//     (timeout_ms, or `call_timeout` if 0, each progress notification
+//     extending it up to max_time_ms, or `max_call_time` if 0),
+//     unavailable (the server died: the actor then ends), internal (a
+//     JSON-RPC error of the server). While the call runs, the server's
+//     requests are answered as agents/mcp/client_features.hpp says, and
+//     the response carries the tokens its sampling requests used.
 //   atom::mcp_poll (its own timer): answers the idle server's pings, notices
 //     list changes and exits.
 
@@ -37,6 +41,7 @@
 
 #include "actors/interfaces.hpp"
 #include "agents/mcp/client.hpp"
+#include "agents/mcp/client_features.hpp"
 #include "agents/mcp/header_env.hpp"
 #include "agents/tools/tools_options.hpp"
 #include "runtime/metrics/instrumented.hpp"
@@ -59,6 +64,9 @@ struct mcp_server_options {
   /// Deadline of a call whose timeout_ms is 0, and of a relisting.
   /// Default: 30s.
   std::chrono::milliseconds call_timeout{30'000};
+  /// The longest a call may run while progress extends it, when the request
+  /// names no max_time_ms. Default: 10min.
+  std::chrono::milliseconds max_call_time{600'000};
   /// Process start, handshake and first listing. Default: 20s.
   std::chrono::milliseconds startup_timeout{20'000};
   /// Each wait of the stop sequence. Default: 2s.
@@ -96,6 +104,9 @@ struct mcp_server_state {
   v1::ToolListResponse tools;
   /// Exposed name -> the server's own name of the tool.
   std::map<std::string, std::string> originals;
+  /// The call in progress, for the client's answers to the server.
+  mcp::running_call_slot running
+    = std::make_shared<std::optional<mcp::running_call>>();
 
   /// Starts the process, runs the handshake and lists the tools.
   [[nodiscard]] caf::error start();

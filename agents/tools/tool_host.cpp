@@ -89,6 +89,7 @@ void tool_host_state::init(tool_host_options options, const std::string& path) {
       server{cfg.name,
              child_path(parent, mcp_server_child_name(cfg.name)),
              cfg.call_timeout.value_or(opts.tools.call_timeout),
+             cfg.max_call_time.value_or(opts.tools.max_call_time),
              std::nullopt,
              {}});
 }
@@ -130,7 +131,12 @@ tool_host_state::resolve(const v1::ToolCallRequest& req) {
     = req.timeout_ms() > 0
         ? std::min(std::chrono::milliseconds{req.timeout_ms()}, s->call_timeout)
         : s->call_timeout;
-  return route{std::move(*target), s->name, timeout};
+  auto max_time = req.timeout_ms() > 0
+                    ? std::min(std::chrono::milliseconds{req.timeout_ms()},
+                               s->max_call_time)
+                    : s->max_call_time;
+  return route{std::move(*target), s->name, timeout,
+               std::max(timeout, max_time)};
 }
 
 void tool_host_state::keep(const std::string& server_name,
@@ -243,19 +249,23 @@ caf::result<v1::ToolCallResponse> call_tool(tool_host_pointer self,
   if (!route)
     return std::move(route.error());
   req.set_timeout_ms(static_cast<uint32_t>(route->timeout.count()));
+  req.set_max_time_ms(static_cast<uint32_t>(route->max_time.count()));
   auto rp = self->make_response_promise<v1::ToolCallResponse>();
   auto key = req.idempotency_key();
   auto tool = req.name();
   self
     ->request(caf::actor_cast<mcp_server_actor>(route->target),
-              route->timeout + call_margin, std::move(req))
+              route->max_time + call_margin, std::move(req))
     .then(
       [self, rp, key](v1::ToolCallResponse& resp) mutable {
-        self->state.done.record(key, resp);
+        // A repeated call spent no tokens.
+        auto recorded = resp;
+        recorded.clear_sampling_usage();
+        self->state.done.record(key, recorded);
         rp.deliver(std::move(resp));
       },
       [rp, tool, server = route->server,
-       timeout = route->timeout](caf::error& err) mutable {
+       timeout = route->max_time](caf::error& err) mutable {
         rp.deliver(call_error(err, tool, server, timeout));
       });
   return rp;
@@ -300,6 +310,7 @@ child_spec tool_host_child(tool_host_options opts,
     mcp_server_options server;
     server.server = cfg;
     server.call_timeout = cfg.call_timeout.value_or(opts.tools.call_timeout);
+    server.max_call_time = cfg.max_call_time.value_or(opts.tools.max_call_time);
     server.startup_timeout = opts.tools.startup_timeout;
     server.stop_grace = opts.stop_grace;
     server.poll_interval = opts.poll_interval;

@@ -13,7 +13,10 @@
 // Routing: a ToolCallRequest for "<server>__<tool>" goes to the actor
 // registered at "tools/mcp_<server>" (looked up per call, so a restarted
 // server is found again), with timeout_ms set to the server's call_timeout
-// (else tools.call_timeout), or the request's own if that is shorter.
+// (else tools.call_timeout), or the request's own if that is shorter, and
+// max_time_ms (how far progress may extend it) to the server's
+// max_call_time (else tools.max_call_time), or the request's own timeout
+// if that is shorter, never below timeout_ms.
 // Errors: not_found for a name without "__", an unknown server or an
 // unknown tool; unavailable while the server restarts or when it dies
 // during the call; deadline_exceeded when the call outlives its timeout. A tool
@@ -93,6 +96,7 @@ struct tool_host_state {
     /// Registered path of its actor.
     std::string path;
     std::chrono::milliseconds call_timeout;
+    std::chrono::milliseconds max_call_time;
     /// Its last tool list and the incarnation that sent it.
     std::optional<v1::ToolListResponse> tools;
     caf::actor_addr listed_by;
@@ -103,6 +107,8 @@ struct tool_host_state {
     caf::actor target;
     std::string server;
     std::chrono::milliseconds timeout;
+    /// How far progress may extend `timeout` (not below it).
+    std::chrono::milliseconds max_time;
   };
 
   /// A list request that waits for restarting servers.

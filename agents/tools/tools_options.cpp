@@ -21,7 +21,8 @@ using detail::yaml_field;
 constexpr size_t max_server_name_length = 32;
 
 constexpr std::string_view server_keys
-  = "(known keys: name, command, args, env, url, headers, call_timeout)";
+  = "(known keys: name, command, args, env, url, headers, call_timeout, "
+    "max_call_time, elicitation, allow_sampling, roots)";
 
 constexpr bool is_server_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
@@ -116,6 +117,49 @@ caf::error read_server_headers(const yaml_field& in, mcp_server_config& out) {
   return err;
 }
 
+caf::error read_duration(const yaml_field& in,
+                         std::optional<std::chrono::milliseconds>& out) {
+  std::chrono::milliseconds timeout{0};
+  if (auto err = in.duration(timeout))
+    return err;
+  if (timeout < 1ms)
+    return in.fail(detail::render_duration(timeout)
+                   + " is below the minimum of 1ms");
+  out = timeout;
+  return {};
+}
+
+constexpr std::string_view root_keys = "(known keys: uri, name)";
+
+caf::error read_root(const yaml_field& in, std::vector<mcp::root>& out) {
+  auto& root = out.emplace_back();
+  bool has_uri = false;
+  auto err = in.entries([&](const yaml_field& x, const std::string& key) {
+    if (key == "name")
+      return x.text(root.name);
+    if (key != "uri")
+      return located_error(x.where(), "unknown key " + quote(x.key()) + " "
+                                        + std::string{root_keys});
+    has_uri = true;
+    if (auto text_err = x.text(root.uri))
+      return text_err;
+    auto problem = mcp::root_uri_problem(root.uri);
+    return problem.empty() ? caf::error{} : x.fail(problem);
+  });
+  if (err)
+    return err;
+  return has_uri ? caf::error{} : in.fail("missing key " + quote("uri"));
+}
+
+caf::error read_roots(const yaml_field& in, mcp_server_config& out) {
+  std::vector<mcp::root> roots;
+  if (auto err = in.elements(
+        [&roots](const yaml_field& x) { return read_root(x, roots); }))
+    return err;
+  out.roots = std::move(roots);
+  return {};
+}
+
 caf::error read_server_key(const yaml_field& in, const std::string& name,
                            mcp_server_config& out) {
   if (name == "name") {
@@ -141,16 +185,20 @@ caf::error read_server_key(const yaml_field& in, const std::string& name,
     return in.sequence(out.args, assign<std::string>);
   if (name == "env")
     return read_server_env(in, out);
-  if (name == "call_timeout") {
-    std::chrono::milliseconds timeout{0};
-    if (auto err = in.duration(timeout))
-      return err;
-    if (timeout < 1ms)
-      return in.fail(detail::render_duration(timeout)
-                     + " is below the minimum of 1ms");
-    out.call_timeout = timeout;
-    return {};
+  if (name == "call_timeout")
+    return read_duration(in, out.call_timeout);
+  if (name == "max_call_time")
+    return read_duration(in, out.max_call_time);
+  if (name == "elicitation") {
+    static constexpr std::pair<std::string_view, mcp::elicitation_policy>
+      policies[] = {{"decline", mcp::elicitation_policy::decline},
+                    {"defaults", mcp::elicitation_policy::defaults}};
+    return in.one_of(out.elicitation, policies);
   }
+  if (name == "allow_sampling")
+    return in.boolean(out.allow_sampling);
+  if (name == "roots")
+    return read_roots(in, out);
   return located_error(in.where(), "unknown key " + quote(in.key()) + " "
                                      + std::string{server_keys});
 }
@@ -222,6 +270,14 @@ config::maybe_problem check_mcp_server(const std::string& key,
     if (auto p = config::check(key + ".env." + entry.first,
                                env_name_problem(entry.first)))
       return p;
+  for (size_t i = 0; i < x.roots.size(); ++i)
+    if (auto p = config::check(key + ".roots[" + std::to_string(i) + "].uri",
+                               mcp::root_uri_problem(x.roots[i].uri)))
+      return p;
+  if (x.max_call_time)
+    if (auto p
+        = config::at_least(key + ".max_call_time", *x.max_call_time, 1ms))
+      return p;
   if (x.call_timeout)
     return config::at_least(key + ".call_timeout", *x.call_timeout, 1ms);
   return std::nullopt;
@@ -255,6 +311,7 @@ const config::section<tools_options>& tools_section() {
   static const config::section<tools_options> result{
     "tools",
     {config::duration("call_timeout", &tools_options::call_timeout, 1ms),
+     config::duration("max_call_time", &tools_options::max_call_time, 1ms),
      config::duration("startup_timeout", &tools_options::startup_timeout, 1ms),
      config::duration("ledger_timeout", &tools_options::ledger_timeout, 1ms),
      {"mcp_servers", read_mcp_servers, render_servers, {}, true, true}},

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agents/mcp/server_requests.hpp"
 #include "runtime/config/config_section.hpp"
 
 namespace bsm {
@@ -40,11 +41,29 @@ struct mcp_server_config {
   /// starts, so secrets stay out of the file; values are never logged or
   /// shown.
   std::map<std::string, std::string> headers;
+  /// Overrides tools.max_call_time for this server's tools. Unset: no
+  /// override.
+  std::optional<std::chrono::milliseconds> max_call_time{};
+  /// How the server's elicitation/create requests are answered: decline
+  /// (nobody is asked, nothing is agreed to) or defaults (accept with the
+  /// requested schema's defaults). Default: decline.
+  mcp::elicitation_policy elicitation = mcp::elicitation_policy::decline;
+  /// The server's sampling/createMessage requests are answered by the
+  /// calling agent's model (and counted in its usage). Default: false
+  /// (refused with error -32601; the capability is not declared).
+  bool allow_sampling = false;
+  /// Answered to roots/list (file:// URIs). Empty: the roots capability is
+  /// not declared. They change with a restart of the node.
+  std::vector<mcp::root> roots{};
 };
 
 struct tools_options {
   /// Deadline of one tool call when the call names none.
   std::chrono::milliseconds call_timeout{30'000};
+  /// The longest an MCP tool call may run while the server's progress
+  /// notifications keep extending its call_timeout (each moves the
+  /// deadline to call_timeout from then). Never shorter than call_timeout.
+  std::chrono::milliseconds max_call_time{600'000};
   /// Time a server gets to start and answer the MCP handshake and the
   /// first tool list.
   std::chrono::milliseconds startup_timeout{20'000};

@@ -549,6 +549,55 @@ TEST(AgentMcpTools, AnAgentCallsAToolOfARemoteServerOverHttp) {
   EXPECT_EQ(remote.seen().back().verb, "DELETE");
 }
 
+// A remote server that samples (allowed for it) gets the calling agent's
+// model; its progress shows on the event bus with the agent's name.
+TEST(AgentMcpTools, ARemoteServerSamplesTheAgentsModelAndReportsProgress) {
+  temp_dir dir;
+  bsm::test::fake_mcp_http_server remote;
+  auto config = dir.path() / "node.yaml";
+  write_file(config, "tools:\n  mcp_servers:\n    - name: remote\n"
+                     "      url: "
+                       + remote.url() + "\n      allow_sampling: true\n");
+  write_file(dir.path() / "agents" / "caller.yaml",
+             agent_yaml("caller", "tools: [remote__*]\n"));
+  bsm::test::process proc{agent_node_argv(dir, config), dir.path()};
+  auto port = await_http_port(dir, proc);
+  ASSERT_NE(port, 0) << proc.err();
+  auto res = chat_until_a_step(port, "caller",
+                               "call remote__sample {\"text\": \"hello\"}");
+  ASSERT_TRUE(res && res->status == 200) << describe(res) << proc.err();
+  auto doc = body_of(*res);
+  ASSERT_EQ(doc["steps"].size(), 1u) << res->body;
+  auto sampled
+    = json::parse(doc["steps"][0]["result"].get<std::string>(), nullptr, false);
+  EXPECT_EQ(sampled["result"]["model"], "local") << res->body;
+  EXPECT_EQ(sampled["result"]["content"]["text"].get<std::string>().rfind(
+              local_marker, 0),
+            0u)
+    << res->body;
+  bsm::test::http_connection events{port};
+  ASSERT_TRUE(events.connected()) << events.error();
+  ASSERT_TRUE(events.send(
+    bsm::test::make_request("GET", "/v1/events?topic=mcp.%23", {})));
+  auto head = events.read_head(5s);
+  ASSERT_TRUE(head && head->status == 200) << events.error();
+  ASSERT_TRUE(events.read_until(": subscribed", 5s)) << events.buffered();
+  auto progressed = chat(
+    port, "caller",
+    {{"input", "call remote__progress {\"steps\": 2, \"interval_ms\": 50}"}});
+  ASSERT_TRUE(progressed && progressed->status == 200) << describe(progressed);
+  auto steps = body_of(*progressed)["steps"];
+  ASSERT_EQ(steps.size(), 1u) << progressed->body;
+  EXPECT_EQ(steps[0]["result"], "done after 2 steps") << progressed->body;
+  ASSERT_TRUE(events.read_until("\"progress\":2", 10s)) << events.buffered();
+  const auto& seen = events.buffered();
+  EXPECT_NE(seen.find("mcp.progress"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("\"agent\":\"caller\""), std::string::npos) << seen;
+  EXPECT_NE(seen.find("\"tool\":\"progress\""), std::string::npos) << seen;
+  proc.signal(SIGTERM);
+  EXPECT_EQ(proc.wait(20s), 0) << proc.err();
+}
+
 // -- definitions --------------------------------------------------------------
 
 TEST(AgentDefinitions, ABadDefinitionStopsTheNodeWithFileLineAndKey) {

@@ -42,6 +42,15 @@ json text_result(const std::string& text) {
   return {{"content", {{{"type", "text"}, {"text", text}}}}};
 }
 
+// The conformance suite's elicitation-sep1034-client-defaults schema.
+constexpr const char* sep1034_schema = R"({"type":"object","properties":{
+  "name":{"type":"string","default":"John Doe"},
+  "age":{"type":"integer","default":30},
+  "score":{"type":"number","default":95.5},
+  "status":{"type":"string","enum":["active","inactive","pending"],
+            "default":"active"},
+  "verified":{"type":"boolean","default":true}},"required":[]})";
+
 json tool(const std::string& name) {
   return {{"name", name},
           {"description", "the " + name + " tool"},
@@ -58,7 +67,19 @@ fake_mcp_http_server::fake_mcp_http_server()
 }
 
 fake_mcp_http_server::~fake_mcp_http_server() {
+  for (auto& worker : workers_)
+    worker.join();
   server_->drain(1s);
+}
+
+nlohmann::json fake_mcp_http_server::initialize_params() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return initialize_params_;
+}
+
+std::vector<nlohmann::json> fake_mcp_http_server::progress_tokens() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return progress_tokens_;
 }
 
 std::string fake_mcp_http_server::url() const {
@@ -123,10 +144,13 @@ void fake_mcp_http_server::on_post(const http::exchange_ptr& ex,
   if (!msg.is_object())
     return answer(ex, bhttp::status::bad_request);
   auto method = msg.value("method", std::string{});
-  if (!msg.contains("id") || method.empty())
+  if (!msg.contains("id") || method.empty()) {
+    take_answer(msg);
     return answer(ex, bhttp::status::accepted);
+  }
   const auto& id = msg["id"];
   if (method == "initialize") {
+    initialize_params_ = msg.value("params", json::object());
     current_ = "session-" + std::to_string(sessions_.size() + 1);
     sessions_.push_back(current_);
     return answer(
@@ -140,7 +164,9 @@ void fake_mcp_http_server::on_post(const http::exchange_ptr& ex,
     return answer(
       ex, bhttp::status::ok,
       result(id, {{"tools",
-                   {tool("echo"), tool("resumable"), tool("unresumable")}}}));
+                   {tool("echo"), tool("resumable"), tool("unresumable"),
+                    tool("elicit"), tool("sample"), tool("roots"),
+                    tool("progress")}}}));
   if (method == "tools/call")
     return call_tool(ex, msg);
   answer(ex, bhttp::status::ok,
@@ -155,9 +181,35 @@ void fake_mcp_http_server::call_tool(const http::exchange_ptr& ex,
   const auto& id = msg["id"];
   auto params = msg.value("params", json::object());
   auto name = params.value("name", std::string{});
+  auto args = params.value("arguments", json::object());
+  auto token
+    = params.value("_meta", json::object()).value("progressToken", json{});
+  progress_tokens_.push_back(token);
   open_events(ex);
+  if (name == "elicit")
+    return ask_client(
+      ex, id, "elicitation/create",
+      {{"message", "Accept with defaults?"},
+       {"requestedSchema", args.value("schema", json::parse(sep1034_schema))}});
+  if (name == "sample")
+    return ask_client(
+      ex, id, "sampling/createMessage",
+      {{"messages",
+        {{{"role", "user"},
+          {"content",
+           {{"type", "text"}, {"text", args.value("text", std::string{})}}}}}},
+       {"maxTokens", 100}});
+  if (name == "roots")
+    return ask_client(ex, id, "roots/list", json::object());
+  if (name == "progress") {
+    auto steps = args.value("steps", 3);
+    std::chrono::milliseconds interval{args.value("interval_ms", 100)};
+    workers_.emplace_back([this, ex, id, token, steps, interval] {
+      send_progress(ex, id, token, steps, interval);
+    });
+    return;
+  }
   if (name == "echo") {
-    auto args = params.value("arguments", json::object());
     json note{{"jsonrpc", "2.0"},
               {"method", "notifications/message"},
               {"params", {{"level", "info"}, {"data", "echoing"}}}};
@@ -171,6 +223,60 @@ void fake_mcp_http_server::call_tool(const http::exchange_ptr& ex,
     ex->write("id: ev-1\nretry: 50\ndata: \n\n");
   }
   // "unresumable" and anything else: closed with no event.
+  ex->end_stream();
+}
+
+void fake_mcp_http_server::ask_client(const http::exchange_ptr& ex,
+                                      const json& call_id,
+                                      const std::string& method, json params) {
+  auto request_id = "srv-" + std::to_string(next_request_++);
+  waiting_[request_id] = waiting_call{ex, call_id};
+  json request{{"jsonrpc", "2.0"},
+               {"id", request_id},
+               {"method", method},
+               {"params", std::move(params)}};
+  ex->write("id: " + request_id + "\ndata: " + request.dump() + "\n\n");
+}
+
+void fake_mcp_http_server::take_answer(const json& msg) {
+  if (!msg.contains("id") || !msg["id"].is_string())
+    return;
+  auto i = waiting_.find(msg["id"].get<std::string>());
+  if (i == waiting_.end())
+    return;
+  auto call = std::move(i->second);
+  waiting_.erase(i);
+  json answer = json::object();
+  if (msg.contains("result"))
+    answer["result"] = msg["result"];
+  if (msg.contains("error"))
+    answer["error"] = msg["error"];
+  call.ex->write("id: answer-" + msg["id"].get<std::string>() + "\ndata: "
+                 + result(call.call_id, text_result(answer.dump())) + "\n\n");
+  call.ex->end_stream();
+}
+
+void fake_mcp_http_server::send_progress(http::exchange_ptr ex, json call_id,
+                                         json token, int steps,
+                                         std::chrono::milliseconds interval) {
+  for (int step = 1; step <= steps; ++step) {
+    std::this_thread::sleep_for(interval);
+    json note{{"jsonrpc", "2.0"},
+              {"method", "notifications/progress"},
+              {"params",
+               {{"progressToken", token},
+                {"progress", step},
+                {"total", steps},
+                {"message", "step " + std::to_string(step)}}}};
+    if (!ex->write("id: p-" + std::to_string(step) + "\ndata: " + note.dump()
+                   + "\n\n"))
+      return;
+  }
+  std::this_thread::sleep_for(interval);
+  ex->write("id: p-done\ndata: "
+            + result(call_id, text_result("done after " + std::to_string(steps)
+                                          + " steps"))
+            + "\n\n");
   ex->end_stream();
 }
 

@@ -4,7 +4,9 @@
 // the node's own MCP client over Streamable HTTP (agents/mcp): it
 // initializes, lists the tools, calls each one (add_numbers with 5 and 3,
 // the others without arguments) and ends the session, as an agent's tool
-// host would. Exit 0 when it did its part; the suite judges the rest.
+// host would, configured with `elicitation: defaults` (the server's
+// elicitation/create is accepted with the requested schema's defaults). Exit 0
+// when it did its part; the suite judges the rest.
 
 #include <chrono>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 
 #include "agents/mcp/client.hpp"
 #include "agents/mcp/http_transport.hpp"
+#include "agents/mcp/server_requests.hpp"
 #include "runtime/error.hpp"
 
 int main(int argc, char** argv) {
@@ -24,13 +27,19 @@ int main(int argc, char** argv) {
   const char* scenario = std::getenv("MCP_CONFORMANCE_SCENARIO");
   bsm::mcp::http_transport_options http;
   http.url = argv[argc - 1];
-  // No standalone GET stream: the suite's sse-retry server answers on the
-  // first GET it sees, so a listening stream would take the answer before
-  // the resumption (GET with Last-Event-ID after `retry`) it checks.
-  http.listen = false;
+  // The standalone GET stream, as the tool host opens it: the suite's
+  // elicitation server sends its request there. Not for sse-retry: its
+  // server answers on the first GET it sees, so a listening stream would
+  // take the answer before the resumption (GET with Last-Event-ID after
+  // `retry`) it checks.
+  http.listen = scenario == nullptr || std::string{scenario} != "sse-retry";
   bsm::mcp::client_options opts;
   opts.log = [](std::string_view line) {
     std::cerr << line << '\n';
+  };
+  opts.on_elicitation = [](const std::string& params) {
+    return bsm::mcp::answer_elicitation(bsm::mcp::elicitation_policy::defaults,
+                                        params);
   };
   auto client = bsm::mcp::client::connect_http(http, opts, 20s);
   if (!client) {

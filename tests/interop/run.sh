@@ -101,7 +101,8 @@ done
 # suite's servers.
 driver="$build/tests/bsm_mcp_conformance_client"
 [[ -x $driver ]] || fail "$driver not built"
-for scenario in initialize tools_call sse-retry; do
+for scenario in initialize tools_call sse-retry \
+  elicitation-sep1034-client-defaults; do
   run_scenario client "$scenario" --command "$driver"
 done
 # run_check NAME CMD...: a script that prints its own PASS/FAIL lines.

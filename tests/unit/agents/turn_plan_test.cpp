@@ -565,6 +565,29 @@ TEST(TurnPlan, TheTokenBudgetEndsTheTurn) {
                               "exceeded: 30 tokens used");
 }
 
+// Tokens an MCP server's sampling spent during a tool call are the agent's.
+TEST(TurnPlan, SamplingTokensOfAToolCountInUsageAndBudget) {
+  auto def = definition();
+  def.set_token_budget(40);
+  auto plan = started(chat("x"), def);
+  auto next = plan.on_model_response(
+    says("", {tool_call("1", "current_time"), tool_call("2", "current_time")}),
+    t0);
+  ASSERT_TRUE(std::holds_alternative<run_tool_step>(next));
+  auto sampled = result("sampled");
+  sampled.mutable_sampling_usage()->set_prompt_tokens(8);
+  sampled.mutable_sampling_usage()->set_completion_tokens(2);
+  next = plan.on_tool_result(sampled, t0);
+  ASSERT_TRUE(std::holds_alternative<run_tool_step>(next));
+  EXPECT_EQ(plan.reply().usage().prompt_tokens(), 18u);
+  EXPECT_EQ(plan.reply().usage().completion_tokens(), 7u);
+  EXPECT_EQ(plan.reply().usage().total_tokens(), 25u);
+  sampled.mutable_sampling_usage()->set_prompt_tokens(20);
+  next = plan.on_tool_result(sampled, t0);
+  EXPECT_EQ(error_text(next), "failed_precondition: token budget (40) "
+                              "exceeded: 47 tokens used");
+}
+
 TEST(TurnPlan, PastTheDeadlineTheNextToolDoesNotStart) {
   auto req = chat("x");
   req.set_timeout_ms(2'000); // shorter than the agent's 10s

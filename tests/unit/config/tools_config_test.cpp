@@ -145,12 +145,83 @@ TEST_F(McpConfig, ShippedExampleParsesOnceUncommented) {
   EXPECT_EQ(cfg.tools.mcp_servers[0].name, "files");
   EXPECT_EQ(cfg.tools.mcp_servers[1].env.at("LOG_LEVEL"), "warn");
   EXPECT_EQ(cfg.tools.mcp_servers[1].call_timeout, 10s);
+  EXPECT_EQ(cfg.tools.mcp_servers[1].max_call_time, 5min);
+  EXPECT_EQ(cfg.tools.mcp_servers[1].elicitation,
+            bsm::mcp::elicitation_policy::defaults);
+  EXPECT_TRUE(cfg.tools.mcp_servers[1].allow_sampling);
+  ASSERT_EQ(cfg.tools.mcp_servers[1].roots.size(), 1u);
+  EXPECT_EQ(cfg.tools.mcp_servers[1].roots[0].uri, "file:///srv/shared");
   EXPECT_EQ(cfg.tools.mcp_servers[2].url, "https://mcp.example.com/mcp");
   EXPECT_EQ(cfg.tools.mcp_servers[2].headers.at("Authorization"),
             "Bearer ${REMOTE_MCP_TOKEN}");
 }
 
+// What the client offers a server: off unless the entry says so.
+TEST_F(McpConfig, ReadsWhatTheClientOffersTheServer) {
+  auto cfg = load_ok("tools:\n"
+                     "  max_call_time: 2m\n"
+                     "  mcp_servers:\n"
+                     "    - name: plain\n"
+                     "      command: x\n"
+                     "    - name: open\n"
+                     "      url: http://127.0.0.1:1/mcp\n"
+                     "      max_call_time: 90s\n"
+                     "      elicitation: defaults\n"
+                     "      allow_sampling: true\n"
+                     "      roots:\n"
+                     "        - uri: file:///srv/a\n"
+                     "          name: a\n"
+                     "        - uri: file:///srv/b\n");
+  EXPECT_EQ(cfg.tools.max_call_time, 2min);
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 2u);
+  const auto& plain = cfg.tools.mcp_servers[0];
+  EXPECT_EQ(plain.elicitation, bsm::mcp::elicitation_policy::decline);
+  EXPECT_FALSE(plain.allow_sampling);
+  EXPECT_TRUE(plain.roots.empty());
+  EXPECT_FALSE(plain.max_call_time);
+  const auto& open = cfg.tools.mcp_servers[1];
+  EXPECT_EQ(open.max_call_time, 90s);
+  EXPECT_EQ(open.elicitation, bsm::mcp::elicitation_policy::defaults);
+  EXPECT_TRUE(open.allow_sampling);
+  ASSERT_EQ(open.roots.size(), 2u);
+  EXPECT_EQ(open.roots[0].uri, "file:///srv/a");
+  EXPECT_EQ(open.roots[0].name, "a");
+  EXPECT_EQ(open.roots[1].uri, "file:///srv/b");
+  EXPECT_EQ(open.roots[1].name, "");
+  EXPECT_EQ(node_config{}.tools.max_call_time, 10min);
+}
+
 // -- errors in the file -------------------------------------------------------
+
+TEST_F(McpConfig, RejectsBadOffers) {
+  const std::string head = "tools:\n"
+                           "  mcp_servers:\n"
+                           "    - name: a\n"
+                           "      command: x\n";
+  auto policy = error_for(head + "      elicitation: ask\n");
+  EXPECT_NE(policy.find("'tools.mcp_servers[0].elicitation'"),
+            std::string::npos)
+    << policy;
+  EXPECT_NE(policy.find("decline|defaults"), std::string::npos) << policy;
+  auto flag = error_for(head + "      allow_sampling: yes\n");
+  EXPECT_NE(flag.find("'tools.mcp_servers[0].allow_sampling'"),
+            std::string::npos)
+    << flag;
+  EXPECT_EQ(error_for(head + "      roots:\n        - uri: /srv/a\n"),
+            "node.yaml:6: key 'tools.mcp_servers[0].roots[0].uri': must be a "
+            "file:// URI");
+  EXPECT_EQ(error_for(head + "      roots:\n        - name: a\n"),
+            "node.yaml:6: key 'tools.mcp_servers[0].roots[0]': missing key "
+            "'uri'");
+  auto unknown = error_for(head + "      roots:\n        - url: file:///a\n");
+  EXPECT_NE(unknown.find("unknown key 'tools.mcp_servers[0].roots[0].url' "
+                         "(known keys: uri, name)"),
+            std::string::npos)
+    << unknown;
+  EXPECT_EQ(error_for(head + "      max_call_time: 0ms\n"),
+            "node.yaml:5: key 'tools.mcp_servers[0].max_call_time': 0ms is "
+            "below the minimum of 1ms");
+}
 
 TEST_F(McpConfig, RejectsUnknownKeyInsideEntryAtItsLine) {
   EXPECT_EQ(error_for("tools:\n"
@@ -160,7 +231,8 @@ TEST_F(McpConfig, RejectsUnknownKeyInsideEntryAtItsLine) {
                       "    - name: b\n"
                       "      comand: y\n"),
             "node.yaml:6: unknown key 'tools.mcp_servers[1].comand' (known "
-            "keys: name, command, args, env, url, headers, call_timeout)");
+            "keys: name, command, args, env, url, headers, call_timeout, "
+            "max_call_time, elicitation, allow_sampling, roots)");
 }
 
 TEST_F(McpConfig, RejectsMissingCommandOrName) {

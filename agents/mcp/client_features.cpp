@@ -1,0 +1,135 @@
+#include "agents/mcp/client_features.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/event_bus.hpp"
+#include "agents/mcp/sampling.hpp"
+#include "agents/models/model_provider.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/error.hpp"
+
+namespace bsm::mcp {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// JSON-RPC: the request is not valid here (sampling outside a call).
+constexpr int64_t rpc_invalid_request = -32600;
+constexpr int64_t rpc_internal_error = -32603;
+
+std::optional<caf::actor> lookup(const client_features_env& env,
+                                 const std::string& path) {
+  if (!env.names)
+    return std::nullopt;
+  auto found = env.names->get(path);
+  if (!found)
+    return std::nullopt;
+  return std::move(*found);
+}
+
+void add(v1::TokenUsage& sum, const v1::TokenUsage& x) {
+  sum.set_prompt_tokens(sum.prompt_tokens() + x.prompt_tokens());
+  sum.set_completion_tokens(sum.completion_tokens() + x.completion_tokens());
+  sum.set_total_tokens(sum.prompt_tokens() + sum.completion_tokens());
+}
+
+rpc_answer sample(const client_features_env& env, const std::string& server,
+                  running_call& call, const std::string& params_json) {
+  const auto& model = call.request.model();
+  if (!call.request.has_model() || model.provider().empty())
+    return rpc_answer::error(rpc_invalid_request,
+                             "sampling needs a tool call of an agent (its "
+                             "model answers)");
+  auto req = sampling_request(params_json, model);
+  if (!req)
+    return rpc_answer::error(rpc_invalid_params, render(req.error()));
+  auto provider = lookup(env, model_provider_path);
+  if (!provider || env.sys == nullptr)
+    return rpc_answer::error(rpc_internal_error,
+                             "no model provider is running");
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    call.deadline - std::chrono::steady_clock::now());
+  left = std::max(left, std::chrono::milliseconds{1});
+  req->set_timeout_ms(static_cast<uint32_t>(left.count()));
+  req->set_request_id("mcp-sampling-" + server);
+  rpc_answer out;
+  caf::scoped_actor blocking{*env.sys};
+  blocking
+    ->request(caf::actor_cast<model_provider_actor>(*provider), left + 1s,
+              std::move(*req))
+    .receive(
+      [&](v1::ModelResponse& resp) {
+        add(call.sampling_usage, resp.usage());
+        out = rpc_answer::ok(sampling_result(resp));
+      },
+      [&](caf::error& err) {
+        out = rpc_answer::error(rpc_internal_error,
+                                "the model failed: " + render(err));
+      });
+  return out;
+}
+
+// 2 rather than 2.0, as the server most likely sent it.
+nlohmann::json number(double x) {
+  if (std::isfinite(x) && std::floor(x) == x && std::abs(x) < 1e15)
+    return static_cast<int64_t>(x);
+  return x;
+}
+
+void publish_progress(const client_features_env& env, const std::string& server,
+                      const running_call& call, const progress_update& update) {
+  auto bus = lookup(env, event_bus_path);
+  if (!bus)
+    return;
+  const auto& req = call.request;
+  nlohmann::json data{
+    {"agent", req.agent()},     {"session_id", req.session_id()},
+    {"turn_id", req.turn_id()}, {"server", server},
+    {"tool", call.tool},        {"progress", number(update.progress)}};
+  if (update.total)
+    data["total"] = number(*update.total);
+  if (!update.message.empty())
+    data["message"] = update.message;
+  v1::PublishRequest pub;
+  auto* ev = pub.mutable_event();
+  ev->set_topic("mcp.progress");
+  ev->set_time_unix_ms(unix_now_ms());
+  ev->set_source("tools/mcp_" + server);
+  ev->set_data_json(
+    data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  caf::anon_send(caf::actor_cast<event_bus_actor>(*bus), std::move(pub));
+}
+
+} // namespace
+
+void install_client_features(client_options& copts,
+                             const mcp_server_config& cfg,
+                             client_features_env env, running_call_slot call) {
+  copts.on_elicitation = [policy = cfg.elicitation](const std::string& params) {
+    return answer_elicitation(policy, params);
+  };
+  if (cfg.allow_sampling)
+    copts.on_sampling = [env, call,
+                         server = cfg.name](const std::string& params) {
+      if (!*call)
+        return rpc_answer::error(rpc_invalid_request,
+                                 "sampling needs a tool call of an agent (its "
+                                 "model answers)");
+      return sample(env, server, **call, params);
+    };
+  if (!cfg.roots.empty())
+    copts.roots = cfg.roots;
+  copts.on_progress
+    = [env, call, server = cfg.name](const progress_update& update) {
+        if (*call)
+          publish_progress(env, server, **call, update);
+      };
+}
+
+} // namespace bsm::mcp
