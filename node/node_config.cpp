@@ -109,6 +109,7 @@ const std::vector<section_spec>& schema() {
     bind(&node_config::openai, openai_section()),
     bind(&node_config::tools, tools_section()),
     bind(&node_config::mcp, gateway::mcp_section()),
+    bind(&node_config::a2a, gateway::a2a_section()),
   };
   return result;
 }

@@ -21,6 +21,7 @@
 #include "agents/agents_options.hpp"
 #include "agents/models/openai_options.hpp"
 #include "agents/tools/tools_options.hpp"
+#include "gateway/a2a_options.hpp"
 #include "gateway/mcp_options.hpp"
 #include "runtime/cluster/cluster_options.hpp"
 #include "runtime/http/http_options.hpp"
@@ -61,6 +62,7 @@ struct node_config {
   openai_options openai;
   tools_options tools;
   gateway::mcp_options mcp;
+  gateway::a2a_options a2a;
 };
 
 /// One `--set key.path=value` from the command line.
