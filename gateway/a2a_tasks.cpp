@@ -12,29 +12,26 @@ rpc_failure not_found() {
 
 void a2a_tasks::open(const std::string& id, const std::string& owner,
                      const std::string& agent, const std::string& context_id) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  if (tasks_.count(id) != 0)
-    return;
-  while (!order_.empty() && tasks_.size() >= max_tasks_)
-    forget_oldest();
   a2a_task task;
   task.view.id = id;
   task.view.context_id = context_id;
   task.owner = owner;
   task.agent = agent;
-  order_.push_back(id);
-  tasks_.emplace(id, entry{std::move(task), std::prev(order_.end())});
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (tasks_.peek(id) != nullptr)
+    return;
+  auto bytes = weight(task);
+  tasks_.put(id, std::move(task), bytes);
 }
 
 std::optional<task_view> a2a_tasks::find(const std::string& id,
                                          const std::string& owner,
                                          const std::string& agent) const {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = tasks_.find(id);
-  if (i == tasks_.end() || i->second.task.owner != owner
-      || i->second.task.agent != agent)
+  const auto* x = tasks_.peek(id);
+  if (x == nullptr || x->owner != owner || x->agent != agent)
     return std::nullopt;
-  return i->second.task.view;
+  return x->view;
 }
 
 std::optional<task_view> a2a_tasks::complete(const std::string& id,
@@ -50,47 +47,41 @@ std::optional<task_view> a2a_tasks::fail(const std::string& id,
 std::optional<task_view> a2a_tasks::end(const std::string& id, task_state state,
                                         const std::string& text) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = tasks_.find(id);
-  if (i == tasks_.end())
+  const auto* x = tasks_.peek(id);
+  if (x == nullptr)
     return std::nullopt;
-  auto& view = i->second.task.view;
-  if (is_terminal(view.state))
-    return view;
+  if (is_terminal(x->view.state))
+    return x->view;
+  auto task = *x;
   // A text beyond the whole budget is not kept: the task says so.
-  auto kept = text;
-  if (kept.size() > max_bytes_) {
-    state = task_state::failed;
-    kept = std::to_string(text.size())
-           + " bytes of answer are more than a2a.max_task_bytes";
+  if (text.size() > max_bytes_) {
+    task.view.state = task_state::failed;
+    task.view.error = std::to_string(text.size())
+                      + " bytes of answer are more than a2a.max_task_bytes";
+  } else {
+    task.view.state = state;
+    (state == task_state::completed ? task.view.answer : task.view.error)
+      = text;
   }
-  view.state = state;
-  auto& slot = state == task_state::completed ? view.answer : view.error;
-  slot = kept.substr(0, max_bytes_);
-  bytes_ += slot.size();
-  // Older tasks make room; this one stays.
-  while (bytes_ > max_bytes_ && order_.size() > 1) {
-    if (order_.front() == id)
-      order_.splice(order_.end(), order_, order_.begin());
-    forget_oldest();
-  }
-  return view;
+  auto bytes = weight(task);
+  return tasks_.put(id, std::move(task), bytes).view;
 }
 
 std::variant<task_view, rpc_failure>
 a2a_tasks::cancel(const std::string& id, const std::string& owner,
                   const std::string& agent) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto i = tasks_.find(id);
-  if (i == tasks_.end() || i->second.task.owner != owner
-      || i->second.task.agent != agent)
+  const auto* x = tasks_.peek(id);
+  if (x == nullptr || x->owner != owner || x->agent != agent)
     return not_found();
-  auto& view = i->second.task.view;
-  if (is_terminal(view.state))
+  if (is_terminal(x->view.state))
     return rpc_failure{a2a_code::task_not_cancelable,
                        "Task cannot be canceled: it is already "
-                         + state_name(view.state, a2a_dialect::v0_3)};
-  view.state = task_state::canceled;
-  return view;
+                         + state_name(x->view.state, a2a_dialect::v0_3)};
+  auto task = *x;
+  task.view.state = task_state::canceled;
+  auto bytes = weight(task);
+  return tasks_.put(id, std::move(task), bytes).view;
 }
 
 size_t a2a_tasks::size() const {
@@ -100,14 +91,7 @@ size_t a2a_tasks::size() const {
 
 size_t a2a_tasks::bytes() const {
   std::lock_guard<std::mutex> guard{mtx_};
-  return bytes_;
-}
-
-void a2a_tasks::forget_oldest() {
-  auto i = tasks_.find(order_.front());
-  bytes_ -= weight(i->second.task);
-  tasks_.erase(i);
-  order_.pop_front();
+  return tasks_.bytes();
 }
 
 } // namespace bsm::gateway

@@ -10,14 +10,13 @@
 // stream actors use it.
 
 #include <cstddef>
-#include <list>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <variant>
 
 #include "gateway/a2a_protocol.hpp"
+#include "runtime/containers/bounded_lru.hpp"
 
 namespace bsm::gateway {
 
@@ -32,7 +31,7 @@ class a2a_tasks {
 public:
   /// REQUIRES: max_tasks > 0.
   a2a_tasks(size_t max_tasks, size_t max_bytes)
-    : max_tasks_(max_tasks), max_bytes_(max_bytes) {}
+    : max_bytes_(max_bytes), tasks_(max_tasks, max_bytes) {}
 
   /// Notes the working task `id` (fresh: the adapter makes it unique).
   void open(const std::string& id, const std::string& owner,
@@ -58,31 +57,21 @@ public:
 
   size_t size() const;
 
-  /// The bytes of the answers and errors kept.
+  /// The bytes the tasks are counted as (bounded_lru's count).
   size_t bytes() const;
 
 private:
-  using order = std::list<std::string>;
-
-  struct entry {
-    a2a_task task;
-    order::iterator position;
-  };
-
   static size_t weight(const a2a_task& x) {
-    return x.view.answer.size() + x.view.error.size();
+    return x.view.answer.size() + x.view.error.size() + x.view.id.size()
+           + x.view.context_id.size() + x.owner.size() + x.agent.size();
   }
   std::optional<task_view> end(const std::string& id, task_state state,
                                const std::string& text);
-  void forget_oldest();
 
-  size_t max_tasks_;
   size_t max_bytes_;
   mutable std::mutex mtx_;
-  std::unordered_map<std::string, entry> tasks_;
-  /// Oldest first.
-  order order_;
-  size_t bytes_ = 0;
+  /// The tasks by id; an ended one counts as the most recently used.
+  bounded_lru<a2a_task> tasks_;
 };
 
 } // namespace bsm::gateway

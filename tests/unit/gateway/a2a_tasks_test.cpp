@@ -59,15 +59,15 @@ TEST(A2aTasks, ForgetsTheOldestBeyondItsCount) {
 }
 
 TEST(A2aTasks, ForgetsOlderTasksBeyondItsBytes) {
-  gw::a2a_tasks tasks{10, 10};
+  gw::a2a_tasks tasks{10, 400};
   tasks.open("t-1", "a", "x", "s");
   tasks.open("t-2", "a", "x", "s");
-  tasks.complete("t-1", "123456");
-  EXPECT_EQ(tasks.bytes(), 6u);
-  tasks.complete("t-2", "7890123");
+  tasks.complete("t-1", std::string(150, 'a'));
+  EXPECT_TRUE(tasks.find("t-1", "a", "x"));
+  tasks.complete("t-2", std::string(150, 'b'));
   EXPECT_FALSE(tasks.find("t-1", "a", "x"));
-  EXPECT_EQ(tasks.bytes(), 7u);
-  EXPECT_EQ(tasks.find("t-2", "a", "x")->answer, "7890123");
+  EXPECT_EQ(tasks.find("t-2", "a", "x")->answer, std::string(150, 'b'));
+  EXPECT_LE(tasks.bytes(), 400u);
 }
 
 TEST(A2aTasks, AnAnswerLargerThanTheBudgetFailsTheTask) {
@@ -76,6 +76,7 @@ TEST(A2aTasks, AnAnswerLargerThanTheBudgetFailsTheTask) {
   auto ended = tasks.complete("t-1", std::string(2000, 'y'));
   EXPECT_EQ(ended->state, gw::task_state::failed);
   EXPECT_NE(ended->error.find("a2a.max_task_bytes"), std::string::npos);
+  EXPECT_EQ(ended->answer, "");
   EXPECT_LE(tasks.bytes(), 1024u);
 }
 
