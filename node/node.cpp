@@ -483,6 +483,7 @@ void node::add_agent_children(std::vector<child_spec>& children,
   children.push_back(tool_ledger_child(cfg_, store_.get()));
   tool_host_options tools;
   tools.tools = cfg_.tools;
+  tools.a2a_agents = cfg_.a2a.agents;
   tools.names = names_;
   tools.log = logger_.log;
   tools.metrics = finished_calls_metrics::make(*metrics_);

@@ -18,10 +18,10 @@
 #include <caf/expected.hpp>
 
 #include "actors/memory_options.hpp"
+#include "agents/a2a/a2a_options.hpp"
 #include "agents/agents_options.hpp"
 #include "agents/models/openai_options.hpp"
 #include "agents/tools/tools_options.hpp"
-#include "gateway/a2a_options.hpp"
 #include "gateway/mcp_options.hpp"
 #include "runtime/cluster/cluster_options.hpp"
 #include "runtime/http/http_options.hpp"
@@ -62,7 +62,7 @@ struct node_config {
   openai_options openai;
   tools_options tools;
   gateway::mcp_options mcp;
-  gateway::a2a_options a2a;
+  a2a_options a2a;
 };
 
 /// One `--set key.path=value` from the command line.
