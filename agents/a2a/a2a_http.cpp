@@ -1,5 +1,7 @@
 #include "agents/a2a/a2a_http.hpp"
 
+#include <algorithm>
+
 #include <curl/curl.h>
 
 #include "runtime/error.hpp"

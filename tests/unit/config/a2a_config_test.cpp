@@ -62,7 +62,8 @@ TEST_F(A2aConfig, ReadsRemoteAgents) {
   EXPECT_EQ(peer.name, "peer");
   EXPECT_EQ(peer.url, "https://peer.example.com/a2a");
   EXPECT_EQ(peer.headers.at("Authorization"), "Bearer ${PEER_TOKEN}");
-  EXPECT_EQ(peer.call_timeout, 5s);
+  ASSERT_TRUE(peer.call_timeout);
+  EXPECT_EQ(*peer.call_timeout, 5s);
   EXPECT_FALSE(cfg->a2a.agents[1].call_timeout);
   EXPECT_EQ(cfg->a2a.public_url, "https://agents.example.com");
 }
