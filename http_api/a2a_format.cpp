@@ -16,6 +16,15 @@ public:
     : id_(std::move(id)), task_(std::move(task)), dialect_(d),
       tasks_(std::move(tasks)) {}
 
+  // A stream whose client left ends before the turn: the task then says
+  // so rather than staying working.
+  ~a2a_task_format() override {
+    if (!ended_)
+      tasks_->fail(task_.id, "the stream closed before the turn ended (its "
+                             "client left); the answer goes to the session "
+                             "named by the contextId");
+  }
+
   std::string opening(const std::string&) override {
     return event(gw::stream_task_event(task_, dialect_));
   }
@@ -40,12 +49,14 @@ public:
       out += event(gw::stream_artifact_event(
         task_, output.substr(continues ? streamed_.size() : 0),
         !streamed_.empty(), true, dialect_));
+    ended_ = true;
     auto now = tasks_->complete(task_.id, output);
     return out + last_status(now, gw::task_state::completed);
   }
 
   std::string failure(const caf::error& err, const std::string&) override {
     auto why = http::message_of(err);
+    ended_ = true;
     auto now = tasks_->fail(task_.id, why);
     task_.error = why;
     return last_status(now, gw::task_state::failed);
@@ -77,6 +88,7 @@ private:
   gw::a2a_dialect dialect_;
   std::shared_ptr<gw::a2a_tasks> tasks_;
   std::string streamed_;
+  bool ended_ = false;
 };
 
 } // namespace

@@ -115,4 +115,15 @@ TEST_F(A2aStream, AFailureIsTheFailedState) {
   EXPECT_EQ(tasks->find("t-1", "a", "runner")->state, gw::task_state::failed);
 }
 
+TEST_F(A2aStream, AStreamWhoseClientLeftFailsItsTask) {
+  auto f = format(gw::a2a_dialect::v1);
+  f->opening("turn");
+  f->piece(text("half"));
+  f.reset();
+  auto task = tasks->find("t-1", "a", "runner");
+  ASSERT_TRUE(task);
+  EXPECT_EQ(task->state, gw::task_state::failed);
+  EXPECT_NE(task->error.find("client left"), std::string::npos) << task->error;
+}
+
 } // namespace
