@@ -103,7 +103,7 @@ TEST_F(A2aStream, AFailureIsTheFailedState) {
   auto f = format(gw::a2a_dialect::v1);
   f->opening("turn");
   auto events = results_of(f->failure(
-    caf::make_error(bsm::errc::deadline_exceeded, "the turn took too long"),
+    bsm::make_error(bsm::errc::deadline_exceeded, "the turn took too long"),
     "r-1"));
   ASSERT_EQ(events.size(), 1u);
   const auto& status = events[0]["statusUpdate"]["status"];

@@ -88,83 +88,41 @@ TEST(A2aWire, SendsInTheCardsVersion) {
 }
 
 TEST(A2aWire, ReadsAnswersOfEitherShape) {
-  json v1{
-    {"jsonrpc", "2.0"},
-    {"id", 1},
-    {"result",
-     {{"task",
-       {{"id", "t"},
-        {"contextId", "c"},
-        {"status", {{"state", "TASK_STATE_COMPLETED"}}},
-        {"artifacts",
-         json::array({{{"parts", json::array({{{"text", "42"}}})}}})}}}}}};
-  auto a = a2a::read_answer(v1);
+  auto a = a2a::read_answer(json::parse(R"({"jsonrpc": "2.0", "id": 1,
+    "result": {"task": {"id": "t", "contextId": "c",
+      "status": {"state": "TASK_STATE_COMPLETED"},
+      "artifacts": [{"parts": [{"text": "42"}]}]}}})"));
   ASSERT_TRUE(a) << bsm::render(a.error());
   EXPECT_EQ(a->text, "42");
   EXPECT_EQ(a->context_id, "c");
   EXPECT_EQ(a->state, "completed");
-  json msg{{"jsonrpc", "2.0"},
-           {"id", 1},
-           {"result",
-            {{"kind", "message"},
-             {"contextId", "c2"},
-             {"parts", json::array({{{"kind", "text"}, {"text", "hello"}}})}}}};
-  auto m = a2a::read_answer(msg);
+  auto m = a2a::read_answer(json::parse(R"({"jsonrpc": "2.0", "id": 1,
+    "result": {"kind": "message", "contextId": "c2",
+      "parts": [{"kind": "text", "text": "hello"}]}})"));
   ASSERT_TRUE(m);
   EXPECT_EQ(m->text, "hello");
   EXPECT_EQ(m->context_id, "c2");
-  json asking {
-    {"jsonrpc", "2.0"}, {"id", 1}, {
-      "result", {
-        {"kind", "task"}, {"contextId", "c"}, {
-          "status", {
-            {"state", "input-required"}, {
-              "message", {
-                { "parts", json::array({{{"text", "which one?"}}}) }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-};
-auto q = a2a::read_answer(asking);
-ASSERT_TRUE(q);
-EXPECT_EQ(q->text, "which one?");
-EXPECT_EQ(q->state, "input-required");
+  auto q = a2a::read_answer(json::parse(R"({"jsonrpc": "2.0", "id": 1,
+    "result": {"kind": "task", "contextId": "c",
+      "status": {"state": "input-required",
+        "message": {"parts": [{"text": "which one?"}]}}}})"));
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->text, "which one?");
+  EXPECT_EQ(q->state, "input-required");
 }
 
 TEST(A2aWire, ReadsFailuresAsErrors) {
-  auto err = a2a::read_answer(
-    json{{"jsonrpc", "2.0"},
-         {"id", 1},
-         {"error", {{"code", -32001}, {"message", "Task not found"}}}});
+  auto err = a2a::read_answer(json::parse(R"({"jsonrpc": "2.0", "id": 1,
+    "error": {"code": -32001, "message": "Task not found"}})"));
   ASSERT_FALSE(err);
   EXPECT_NE(bsm::render(err.error()).find("-32001"), std::string::npos);
-  auto failed = a2a::read_answer(json{
-    {"jsonrpc", "2.0"}, {"id", 1}, {
-      "result", {
-        {
-          "task", {
-            {
-              "status", {
-                {"state", "TASK_STATE_FAILED"}, {
-                  "message", {
-                    { "parts", json::array({{{"text", "boom"}}}) }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }}
-});
-ASSERT_FALSE(failed);
-EXPECT_NE(bsm::render(failed.error()).find("boom"), std::string::npos);
-EXPECT_FALSE(a2a::read_answer(json{{"jsonrpc", "2.0"}, {"result", 3}}));
-EXPECT_FALSE(a2a::read_answer(json::array()));
+  auto failed = a2a::read_answer(json::parse(R"({"jsonrpc": "2.0", "id": 1,
+    "result": {"task": {"status": {"state": "TASK_STATE_FAILED",
+      "message": {"parts": [{"text": "boom"}]}}}}})"));
+  ASSERT_FALSE(failed);
+  EXPECT_NE(bsm::render(failed.error()).find("boom"), std::string::npos);
+  EXPECT_FALSE(a2a::read_answer(json{{"jsonrpc", "2.0"}, {"result", 3}}));
+  EXPECT_FALSE(a2a::read_answer(json::array()));
 }
 
 TEST(A2aWire, TheToolResultCarriesTheContext) {
