@@ -51,6 +51,7 @@ inline constexpr const char* http_bridge_path = "http_bridge";
 /// both; `root` is set once the tree runs, before the first request.
 namespace gateway {
 class mcp_server;
+class a2a_tasks;
 } // namespace gateway
 
 struct http_bridge_env {
@@ -98,6 +99,11 @@ struct http_bridge_env {
   /// The MCP server's sessions, hosts and metrics (gateway/mcp_server.hpp);
   /// null: /mcp is off (mcp.enabled).
   std::shared_ptr<gateway::mcp_server> mcp;
+  /// The A2A server's tasks (gateway/a2a_tasks.hpp); null: /a2a is off
+  /// (a2a.enabled).
+  std::shared_ptr<gateway::a2a_tasks> a2a;
+  /// a2a.public_url: the base URL the Agent Cards name; empty: from Host.
+  std::string a2a_public_url;
 
   /// For asks to a name wherever it lives.
   remote_call_env call_env() const {

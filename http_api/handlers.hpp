@@ -84,6 +84,14 @@ void mcp_post(http_bridge_pointer self, ex_ptr ex);
 /// DELETE /mcp: ends the MCP session the Mcp-Session-Id header names.
 void mcp_delete(http_bridge_pointer self, ex_ptr ex);
 
+// -- the A2A server (a2a_routes.cpp)
+// -------------------------------------------
+
+/// GET /a2a/agents/{name}/.well-known/agent-card.json: the agent's card.
+void a2a_card(http_bridge_pointer self, ex_ptr ex);
+/// POST /a2a/agents/{name}: one A2A JSON-RPC request to the agent.
+void a2a_post(http_bridge_pointer self, ex_ptr ex);
+
 // -- OpenAI-compatible (openai_routes.cpp) ------------------------------------
 
 /// GET /v1/models: the agents as models.

@@ -178,6 +178,16 @@ std::shared_ptr<const http_routes> make_http_routes() {
         .fails({400, 406}));
   add(verb::delete_, "/mcp", by_actor("agents:<agent>:chat", h::mcp_delete),
       doc("End an MCP session (Mcp-Session-Id)").returns("", 204).fails({400}));
+  add(verb::get, "/a2a/agents/{name}/.well-known/agent-card.json",
+      by_actor("agents:{name}:read", h::a2a_card),
+      doc("An agent's A2A Agent Card").returns("AgentCard"));
+  add(verb::post, "/a2a/agents/{name}",
+      counted(limit::chat, by_actor("agents:{name}:chat", h::a2a_post)),
+      doc("The agent's A2A endpoint (JSON-RPC): SendMessage, "
+          "SendStreamingMessage (SSE), GetTask, CancelTask and their 0.3 "
+          "names")
+        .takes("JsonRpcMessage")
+        .returns("JsonRpcMessage"));
   add(verb::post, "/v1/auth/token", by_actor("open", h::auth_token),
       doc("A JWT for a user's password or an API key")
         .takes("TokenRequest")

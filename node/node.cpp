@@ -25,6 +25,7 @@
 #include "agents/models/model_provider.hpp"
 #include "agents/tools/tool_host.hpp"
 #include "agents/tools/tool_ledger.hpp"
+#include "gateway/a2a_tasks.hpp"
 #include "gateway/mcp_server.hpp"
 #include "http_api/front.hpp"
 #include "http_api/routes.hpp"
@@ -482,6 +483,7 @@ void node::add_agent_children(std::vector<child_spec>& children,
   children.push_back(tool_ledger_child(cfg_, store_.get()));
   tool_host_options tools;
   tools.tools = cfg_.tools;
+  tools.a2a_agents = cfg_.a2a.agents;
   tools.names = names_;
   tools.log = logger_.log;
   tools.metrics = finished_calls_metrics::make(*metrics_);
@@ -562,6 +564,10 @@ child_spec node::http_bridge_child() {
   if (cfg_.mcp.enabled)
     env->mcp = gateway::mcp_server::make(
       cfg_.mcp, config::is_loopback(cfg_.http.listen), metrics_.get());
+  if (cfg_.a2a.enabled)
+    env->a2a = std::make_shared<gateway::a2a_tasks>(cfg_.a2a.max_tasks,
+                                                    cfg_.a2a.max_task_bytes);
+  env->a2a_public_url = cfg_.a2a.public_url;
   env->chats
     = security::concurrency_limiter::make(cfg_.security.max_concurrent_chats);
   env->streams

@@ -109,6 +109,7 @@ const std::vector<section_spec>& schema() {
     bind(&node_config::openai, openai_section()),
     bind(&node_config::tools, tools_section()),
     bind(&node_config::mcp, gateway::mcp_section()),
+    bind(&node_config::a2a, a2a_section()),
   };
   return result;
 }
@@ -180,6 +181,20 @@ maybe_problem check_link_frames(const node_config& cfg) {
                  "cluster.max_frame_bytes"};
 }
 
+// Remote A2A agents and MCP servers share the tool host's server names
+// ("<name>__<tool>").
+maybe_problem check_tool_server_names(const node_config& cfg) {
+  for (size_t i = 0; i < cfg.a2a.agents.size(); ++i)
+    for (const auto& server : cfg.tools.mcp_servers)
+      if (server.name == cfg.a2a.agents[i].name)
+        return problem{"a2a.agents[" + std::to_string(i) + "].name",
+                       "'" + server.name
+                         + "' is also the name of an MCP server "
+                           "(tools.mcp_servers); tool names would clash",
+                       "tools.mcp_servers"};
+  return std::nullopt;
+}
+
 maybe_problem first_problem(const node_config& cfg) {
   for (const auto& section : schema())
     if (auto p = section.check(cfg))
@@ -187,6 +202,8 @@ maybe_problem first_problem(const node_config& cfg) {
   if (auto p = check_client_certificates(cfg))
     return p;
   if (auto p = check_link_frames(cfg))
+    return p;
+  if (auto p = check_tool_server_names(cfg))
     return p;
   return check_exposure(cfg);
 }

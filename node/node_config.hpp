@@ -18,6 +18,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/memory_options.hpp"
+#include "agents/a2a/a2a_options.hpp"
 #include "agents/agents_options.hpp"
 #include "agents/models/openai_options.hpp"
 #include "agents/tools/tools_options.hpp"
@@ -61,6 +62,7 @@ struct node_config {
   openai_options openai;
   tools_options tools;
   gateway::mcp_options mcp;
+  a2a_options a2a;
 };
 
 /// One `--set key.path=value` from the command line.

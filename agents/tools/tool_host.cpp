@@ -6,6 +6,7 @@
 
 #include <spdlog/sinks/null_sink.h>
 
+#include "agents/a2a/a2a_remote.hpp"
 #include "agents/mcp/mcp_server.hpp"
 #include "agents/tools/tool_names.hpp"
 #include "runtime/error.hpp"
@@ -90,6 +91,13 @@ void tool_host_state::init(tool_host_options options, const std::string& path) {
              child_path(parent, mcp_server_child_name(cfg.name)),
              cfg.call_timeout.value_or(opts.tools.call_timeout),
              cfg.max_call_time.value_or(opts.tools.max_call_time),
+             std::nullopt,
+             {}});
+  for (const auto& cfg : opts.a2a_agents)
+    servers.push_back(
+      server{cfg.name,
+             child_path(parent, a2a_remote_child_name(cfg.name)),
+             cfg.call_timeout.value_or(opts.tools.call_timeout),
              std::nullopt,
              {}});
 }
@@ -327,6 +335,29 @@ child_spec tool_host_child(tool_host_options opts,
       with_host.host_path = child_path(parent_of(path), tool_host_name);
       return caf::actor_cast<caf::actor>(
         spawn_mcp_server(sys, std::move(with_host)));
+    };
+    tools.children.push_back(std::move(spec));
+  }
+  for (const auto& cfg : opts.a2a_agents) {
+    a2a_remote_options remote;
+    remote.agent = cfg;
+    remote.call_timeout = cfg.call_timeout.value_or(opts.tools.call_timeout);
+    remote.startup_timeout = opts.tools.startup_timeout;
+    remote.names = opts.names;
+    remote.log = opts.log;
+    child_spec spec;
+    spec.name = a2a_remote_child_name(cfg.name);
+    spec.handles = handled_types<mcp_server_actor>();
+    // A call in progress (up to its call_timeout) finishes first.
+    spec.shutdown_timeout
+      = std::max(sup.shutdown_timeout, remote.call_timeout + 1s);
+    spec.start
+      = [remote](caf::actor_system& sys,
+                 const std::string& path) -> caf::expected<caf::actor> {
+      auto with_host = remote;
+      with_host.host_path = child_path(parent_of(path), tool_host_name);
+      return caf::actor_cast<caf::actor>(
+        spawn_a2a_remote(sys, std::move(with_host)));
     };
     tools.children.push_back(std::move(spec));
   }

@@ -46,6 +46,7 @@
 #include <spdlog/logger.h>
 
 #include "actors/interfaces.hpp"
+#include "agents/a2a/a2a_options.hpp"
 #include "agents/tools/finished_calls.hpp"
 #include "agents/tools/tools_options.hpp"
 #include "runtime/metrics/instrumented.hpp"
@@ -69,6 +70,10 @@ std::string mcp_server_child_name(const std::string& server);
 
 struct tool_host_options {
   tools_options tools;
+  /// Remote A2A agents (a2a.agents), each a server of one tool
+  /// "<name>__ask" at "<parent>/a2a_<name>" (agents/a2a/a2a_remote.hpp),
+  /// after the MCP servers.
+  std::vector<a2a_remote_agent> a2a_agents;
   /// Each wait of a server's stop sequence. Default: 2s.
   std::chrono::milliseconds stop_grace{2'000};
   /// How often an idle server's output is handled. Default: 500ms.

@@ -29,23 +29,6 @@ constexpr bool is_server_name_char(char c) {
          || c == '-';
 }
 
-// Server names become path segments ("tools/mcp_<name>") and tool name
-// prefixes ("<name>__<tool>"), where "__" ends the server part.
-std::string server_name_problem(std::string_view x) {
-  if (x.empty())
-    return "must not be empty";
-  if (x.size() > max_server_name_length)
-    return quote(x) + " is longer than "
-           + std::to_string(max_server_name_length) + " characters";
-  if (!std::all_of(x.begin(), x.end(), is_server_name_char))
-    return quote(x) + " may only contain a-z, 0-9, '_' and '-'";
-  if (x.find("__") != std::string_view::npos)
-    return quote(x)
-           + " must not contain '__' (it ends the server part of "
-             "tool names)";
-  return {};
-}
-
 std::string env_name_problem(std::string_view x) {
   auto ok = [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
@@ -69,47 +52,15 @@ caf::error read_server_env(const yaml_field& in, mcp_server_config& out) {
   return err;
 }
 
-// RFC 9110 token characters.
-std::string header_name_problem(std::string_view x) {
-  auto ok = [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (c >= '0' && c <= '9')
-           || std::string_view{"!#$%&'*+-.^_`|~"}.find(c)
-                != std::string_view::npos;
-  };
-  if (x.empty() || !std::all_of(x.begin(), x.end(), ok))
-    return quote(x) + " is not a header name";
-  return {};
-}
-
-// The value itself is never quoted: it may hold a secret.
-std::string header_value_problem(std::string_view x) {
-  if (x.find_first_of(std::string_view{"\r\n\0", 3}) != std::string_view::npos)
-    return "must not contain line breaks or NUL";
-  return mcp::env_ref_problem(x);
-}
-
-std::string url_problem(std::string_view x) {
-  if (x.empty())
-    return "must not be empty";
-  auto scheme = x.substr(0, x.find("://"));
-  if (x.find("://") == std::string_view::npos
-      || (scheme != "http" && scheme != "https"))
-    return "must start with http:// or https://";
-  if (x.size() == scheme.size() + 3)
-    return "names no host";
-  return {};
-}
-
 caf::error read_server_headers(const yaml_field& in, mcp_server_config& out) {
   std::map<std::string, std::string> headers;
   auto err
     = in.entries([&headers](const yaml_field& h, const std::string& name) {
-        if (auto problem = header_name_problem(name); !problem.empty())
+        if (auto problem = http_header_name_problem(name); !problem.empty())
           return h.fail(problem);
         if (auto text_err = h.text(headers[name]))
           return text_err;
-        auto problem = header_value_problem(headers[name]);
+        auto problem = http_header_value_problem(headers[name]);
         return problem.empty() ? caf::error{} : h.fail(problem);
       });
   if (!err)
@@ -165,7 +116,7 @@ caf::error read_server_key(const yaml_field& in, const std::string& name,
   if (name == "name") {
     if (auto err = in.text(out.name))
       return err;
-    auto problem = server_name_problem(out.name);
+    auto problem = tool_server_name_problem(out.name);
     return problem.empty() ? caf::error{} : in.fail(problem);
   }
   if (name == "command") {
@@ -176,7 +127,7 @@ caf::error read_server_key(const yaml_field& in, const std::string& name,
   if (name == "url") {
     if (auto err = in.text(out.url))
       return err;
-    auto problem = url_problem(out.url);
+    auto problem = http_url_problem(out.url);
     return problem.empty() ? caf::error{} : in.fail(problem);
   }
   if (name == "headers")
@@ -252,18 +203,19 @@ caf::error read_mcp_servers(const yaml_field& in, tools_options& out) {
 
 config::maybe_problem check_mcp_server(const std::string& key,
                                        const mcp_server_config& x) {
-  if (auto p = config::check(key + ".name", server_name_problem(x.name)))
+  if (auto p = config::check(key + ".name", tool_server_name_problem(x.name)))
     return p;
   if (auto p = config::check(key, transport_problem(x)))
     return p;
   if (!x.url.empty())
-    if (auto p = config::check(key + ".url", url_problem(x.url)))
+    if (auto p = config::check(key + ".url", http_url_problem(x.url)))
       return p;
   for (const auto& [name, value] : x.headers) {
-    if (auto p = config::check(key + ".headers", header_name_problem(name)))
-      return p;
     if (auto p
-        = config::check(key + ".headers." + name, header_value_problem(value)))
+        = config::check(key + ".headers", http_header_name_problem(name)))
+      return p;
+    if (auto p = config::check(key + ".headers." + name,
+                               http_header_value_problem(value)))
       return p;
   }
   for (const auto& entry : x.env)
@@ -306,6 +258,55 @@ std::string render_servers(const tools_options& x) {
 }
 
 } // namespace
+
+// Server names become path segments ("tools/mcp_<name>") and tool name
+// prefixes ("<name>__<tool>"), where "__" ends the server part.
+std::string tool_server_name_problem(std::string_view x) {
+  if (x.empty())
+    return "must not be empty";
+  if (x.size() > max_server_name_length)
+    return quote(x) + " is longer than "
+           + std::to_string(max_server_name_length) + " characters";
+  if (!std::all_of(x.begin(), x.end(), is_server_name_char))
+    return quote(x) + " may only contain a-z, 0-9, '_' and '-'";
+  if (x.find("__") != std::string_view::npos)
+    return quote(x)
+           + " must not contain '__' (it ends the server part of "
+             "tool names)";
+  return {};
+}
+
+// RFC 9110 token characters.
+std::string http_header_name_problem(std::string_view x) {
+  auto ok = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9')
+           || std::string_view{"!#$%&'*+-.^_`|~"}.find(c)
+                != std::string_view::npos;
+  };
+  if (x.empty() || !std::all_of(x.begin(), x.end(), ok))
+    return quote(x) + " is not a header name";
+  return {};
+}
+
+// The value itself is never quoted: it may hold a secret.
+std::string http_header_value_problem(std::string_view x) {
+  if (x.find_first_of(std::string_view{"\r\n\0", 3}) != std::string_view::npos)
+    return "must not contain line breaks or NUL";
+  return mcp::env_ref_problem(x);
+}
+
+std::string http_url_problem(std::string_view x) {
+  if (x.empty())
+    return "must not be empty";
+  auto scheme = x.substr(0, x.find("://"));
+  if (x.find("://") == std::string_view::npos
+      || (scheme != "http" && scheme != "https"))
+    return "must start with http:// or https://";
+  if (x.size() == scheme.size() + 3)
+    return "names no host";
+  return {};
+}
 
 const config::section<tools_options>& tools_section() {
   static const config::section<tools_options> result{

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agents/mcp/server_requests.hpp"
@@ -76,5 +77,17 @@ struct tools_options {
 
 /// The `tools:` section.
 const config::section<tools_options>& tools_section();
+
+// Checks the `tools:` and `a2a:` sections share: each the problem, or
+// empty. A value is never quoted (it may hold a secret).
+
+/// A tool server's name (a path segment and the "<name>__" of tool names).
+std::string tool_server_name_problem(std::string_view name);
+/// An RFC 9110 header name.
+std::string http_header_name_problem(std::string_view name);
+/// A header value: no line breaks or NUL; "${NAME}" references well formed.
+std::string http_header_value_problem(std::string_view value);
+/// An http:// or https:// URL with a host.
+std::string http_url_problem(std::string_view url);
 
 } // namespace bsm

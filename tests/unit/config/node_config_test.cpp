@@ -31,7 +31,8 @@ namespace {
 
 constexpr std::string_view known_sections
   = "(known sections: node, http, cluster, store, memory, mailbox, security, "
-    "logging, supervision, shutdown, scheduler, agents, openai, tools, mcp)";
+    "logging, supervision, shutdown, scheduler, agents, openai, tools, mcp, "
+    "a2a)";
 
 /// A fresh directory per test, removed with everything in it afterwards.
 class temp_dir {
