@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agents/tools/mcp_auth_options.hpp"
 #include "runtime/config/config_section.hpp"
 
 namespace bsm {
@@ -40,6 +41,9 @@ struct mcp_server_config {
   /// starts, so secrets stay out of the file; values are never logged or
   /// shown.
   std::map<std::string, std::string> headers;
+  /// OAuth client credentials for `url` (agents/tools/mcp_auth_options.hpp).
+  /// Unset: no OAuth (a static Authorization header may still be given).
+  std::optional<mcp_auth_config> auth;
 };
 
 struct tools_options {

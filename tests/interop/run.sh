@@ -72,7 +72,8 @@ done
 # suite's servers.
 driver="$build/tests/bsm_mcp_conformance_client"
 [[ -x $driver ]] || fail "$driver not built"
-for scenario in initialize tools_call sse-retry; do
+for scenario in initialize tools_call sse-retry auth/client-credentials-basic \
+  auth/client-credentials-jwt auth/pre-registration; do
   run_scenario client "$scenario" --command "$driver"
 done
 exit $failed
