@@ -32,8 +32,8 @@ public:
   /// about scope). Errors: why no credential could be had; the message
   /// never holds a secret.
   [[nodiscard]] virtual caf::expected<bool>
-  refused(long status, std::string_view challenge,
-          clock::time_point deadline) = 0;
+  refused(long status, std::string_view challenge, clock::time_point deadline)
+    = 0;
 };
 
 } // namespace bsm::mcp

@@ -139,8 +139,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   } else if (starts_with_nocase(line, "www-authenticate:")) {
     // Several fields combine into one list (RFC 9110 section 5.3).
     auto value = trimmed(line.substr(17));
-    s.www_authenticate += (s.www_authenticate.empty() ? "" : ", ")
-                          + std::string{value};
+    s.www_authenticate
+      += (s.www_authenticate.empty() ? "" : ", ") + std::string{value};
   }
   return size * count;
 }

@@ -107,16 +107,19 @@ std::string mcp_auth_problem(const mcp_auth_config& x) {
            "'private_key_file'";
   for (const auto* secret : {&x.client_secret, &x.private_key})
     if (auto p = secret_problem(*secret); !p.empty())
-      return (secret == &x.client_secret ? "'client_secret' " : "'private_key' ")
+      return (secret == &x.client_secret ? "'client_secret' "
+                                         : "'private_key' ")
              + p;
   if (auto p = mcp::env_ref_problem(x.private_key_file); !p.empty())
     return "'private_key_file': " + p;
   if (auto p = method_problem(x.token_endpoint_auth_method); !p.empty())
     return "'token_endpoint_auth_method': " + p;
-  auto method = mcp::oauth::parse_client_auth_method(x.token_endpoint_auth_method);
+  auto method
+    = mcp::oauth::parse_client_auth_method(x.token_endpoint_auth_method);
   bool with_key = x.client_secret.empty();
   if (method
-      && with_key != (*method == mcp::oauth::client_auth_method::private_key_jwt))
+      && with_key
+           != (*method == mcp::oauth::client_auth_method::private_key_jwt))
     return std::string{"'token_endpoint_auth_method' "}
            + mcp::oauth::to_string(*method) + " needs "
            + (with_key ? "'client_secret'" : "a private key");
@@ -128,7 +131,8 @@ resolve_mcp_auth(const mcp_auth_config& x, const mcp::env_lookup& env) {
   mcp::oauth::client_credentials out;
   out.client_id = x.client_id;
   out.scope = x.scope;
-  out.method = mcp::oauth::parse_client_auth_method(x.token_endpoint_auth_method);
+  out.method
+    = mcp::oauth::parse_client_auth_method(x.token_endpoint_auth_method);
   if (!x.client_secret.empty()) {
     auto secret = mcp::expand_env_refs(x.client_secret, env);
     if (!secret)

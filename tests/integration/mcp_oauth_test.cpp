@@ -61,7 +61,8 @@ protected:
         return false;
       port = out.substr(at + 10, end - at - 10);
       return true;
-    })) << proc->err();
+    }))
+      << proc->err();
     base = "http://127.0.0.1:" + port;
   }
 

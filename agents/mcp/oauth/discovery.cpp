@@ -11,9 +11,12 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view prm_well_known = "/.well-known/oauth-protected-resource";
-constexpr std::string_view as_well_known = "/.well-known/oauth-authorization-server";
-constexpr std::string_view oidc_well_known = "/.well-known/openid-configuration";
+constexpr std::string_view prm_well_known
+  = "/.well-known/oauth-protected-resource";
+constexpr std::string_view as_well_known
+  = "/.well-known/oauth-authorization-server";
+constexpr std::string_view oidc_well_known
+  = "/.well-known/openid-configuration";
 
 caf::error unusable(const std::string& from, const std::string& what) {
   return make_error(errc::failed_precondition,
@@ -134,9 +137,9 @@ parse_protected_resource(std::string_view body, const std::string& from,
   if (!string_field(*doc, "resource", out.resource) || out.resource.empty())
     return unusable(from, "'resource' is missing or not a string");
   if (!resource_covers(out.resource, server_url))
-    return unusable(from, "'resource' " + out.resource
-                            + " does not name the MCP server "
-                            + server_url.substr(0, server_url.find_first_of("?#")));
+    return unusable(
+      from, "'resource' " + out.resource + " does not name the MCP server "
+              + server_url.substr(0, server_url.find_first_of("?#")));
   std::optional<std::vector<std::string>> servers;
   if (!string_array(*doc, "authorization_servers", servers))
     return unusable(from, "'authorization_servers' is not an array of strings");

@@ -45,7 +45,8 @@ caf::expected<fetch_reply> fetch(const fetch_request& req,
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
     deadline - std::chrono::steady_clock::now());
   if (left.count() <= 0)
-    return make_error(errc::deadline_exceeded, "no time left to reach " + shown);
+    return make_error(errc::deadline_exceeded,
+                      "no time left to reach " + shown);
   http::init_curl_once();
   std::unique_ptr<CURL, easy_deleter> easy{curl_easy_init()};
   if (!easy)

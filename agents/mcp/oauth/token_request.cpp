@@ -70,8 +70,8 @@ caf::expected<client_auth_method>
 choose_auth_method(std::optional<client_auth_method> configured,
                    bool has_secret, bool has_key,
                    const std::optional<std::vector<std::string>>& supported) {
-  auto offered = supported.value_or(
-    std::vector<std::string>{to_string(client_auth_method::client_secret_basic)});
+  auto offered = supported.value_or(std::vector<std::string>{
+    to_string(client_auth_method::client_secret_basic)});
   auto refused = [&offered](client_auth_method x) {
     return make_error(errc::failed_precondition,
                       std::string{"the authorization server does not take "}
@@ -179,21 +179,23 @@ caf::expected<access_token> parse_token_response(long status,
         what += " (" + reported(d->get<std::string>()) + ")";
       return make_error(errc::unauthenticated, std::move(what));
     }
-    return make_error(errc::failed_precondition,
-                      prefix + " answered HTTP " + std::to_string(status)
-                        + " without an OAuth error");
+    return make_error(errc::failed_precondition, prefix + " answered HTTP "
+                                                   + std::to_string(status)
+                                                   + " without an OAuth error");
   }
   if (!doc.is_object())
     return make_error(errc::failed_precondition,
-                      prefix + " answered with something other than a JSON "
-                               "object");
+                      prefix
+                        + " answered with something other than a JSON "
+                          "object");
   auto bad = [&prefix](const std::string& what) {
     return make_error(errc::failed_precondition,
                       prefix + " gave an unusable token: " + what);
   };
   access_token out;
   auto token = doc.find("access_token");
-  if (token == doc.end() || !token->is_string() || token->get<std::string>().empty())
+  if (token == doc.end() || !token->is_string()
+      || token->get<std::string>().empty())
     return bad("'access_token' is missing or not a string");
   out.value = token->get<std::string>();
   auto type = doc.find("token_type");

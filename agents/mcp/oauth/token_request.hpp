@@ -31,7 +31,8 @@ enum class client_auth_method {
 const char* to_string(client_auth_method x);
 
 /// The method named `name`; nullopt for another name.
-std::optional<client_auth_method> parse_client_auth_method(std::string_view name);
+std::optional<client_auth_method>
+parse_client_auth_method(std::string_view name);
 
 /// The method to use: `configured` if given, else private_key_jwt with a
 /// key, else client_secret_basic or (if the server lists only that)

@@ -69,8 +69,7 @@ token_source::make(token_source_options opts) {
 }
 
 token_source::token_source(token_source_options opts)
-  : opts_(std::move(opts)) {
-}
+  : opts_(std::move(opts)) {}
 
 caf::expected<std::string>
 token_source::authorization(clock::time_point deadline) {
@@ -91,8 +90,9 @@ caf::expected<bool> token_source::refused(long status,
   if (status == 403 && (!bearer || bearer->error != "insufficient_scope"))
     return false;
   auto found = bearer.value_or(bearer_challenge{});
-  if (!discovered_ || (!found.resource_metadata.empty()
-                       && found.resource_metadata != metadata_url_))
+  if (!discovered_
+      || (!found.resource_metadata.empty()
+          && found.resource_metadata != metadata_url_))
     if (auto err = discover(found, deadline))
       return err;
   if (auto err = obtain(found.scope, deadline))
@@ -117,8 +117,8 @@ caf::error token_source::discover(const bearer_challenge& challenge,
                             + std::to_string(got->status));
       continue;
     }
-    auto parsed = parse_protected_resource(got->body, shown_url(url),
-                                           opts_.server_url);
+    auto parsed
+      = parse_protected_resource(got->body, shown_url(url), opts_.server_url);
     if (!parsed)
       return parsed.error();
     resource_ = std::move(*parsed);
@@ -159,17 +159,17 @@ caf::error token_source::find_authorization_server(clock::time_point deadline) {
 caf::error token_source::obtain(const std::string& challenged_scope,
                                 clock::time_point deadline) {
   const auto& c = opts_.credentials;
-  auto method
-    = choose_auth_method(c.method, !c.client_secret.empty(),
-                         !c.private_key_pem.empty(),
-                         server_.token_endpoint_auth_methods);
+  auto method = choose_auth_method(c.method, !c.client_secret.empty(),
+                                   !c.private_key_pem.empty(),
+                                   server_.token_endpoint_auth_methods);
   if (!method)
     return method.error();
   token_request_input in;
   in.method = *method;
   in.client_id = c.client_id;
   in.client_secret = c.client_secret;
-  in.scope = choose_scope(c.scope, challenged_scope, resource_.scopes_supported);
+  in.scope
+    = choose_scope(c.scope, challenged_scope, resource_.scopes_supported);
   in.resource = resource_.resource;
   if (*method == client_auth_method::private_key_jwt) {
     auto signed_jwt = assertion();
@@ -194,7 +194,8 @@ caf::error token_source::obtain(const std::string& challenged_scope,
   renew_at_ = renew_at(now, token->expires_in, opts_.renew_margin);
   ++obtained_;
   log(std::string{"token obtained from "} + endpoint + " with "
-      + to_string(*method) + (in.scope.empty() ? "" : ", scope '" + in.scope + "'")
+      + to_string(*method)
+      + (in.scope.empty() ? "" : ", scope '" + in.scope + "'")
       + (token->expires_in
            ? ", expires in " + std::to_string(token->expires_in->count()) + "s"
            : ""));

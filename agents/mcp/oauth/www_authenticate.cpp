@@ -82,8 +82,7 @@ struct cursor {
   }
 };
 
-void assign(bearer_challenge& out, const std::string& name,
-            std::string value) {
+void assign(bearer_challenge& out, const std::string& name, std::string value) {
   if (name == "resource_metadata")
     out.resource_metadata = std::move(value);
   else if (name == "scope")

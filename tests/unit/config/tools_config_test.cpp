@@ -285,18 +285,21 @@ TEST_F(McpConfig, OverridesTimeoutsButNotTheServerList) {
 
 TEST_F(McpConfig, ValidateChecksServersBuiltInCode) {
   node_config cfg;
-  cfg.tools.mcp_servers.push_back({"a", "x", {}, {}, std::nullopt, {}, {}});
+  cfg.tools.mcp_servers.push_back(
+    {"a", "x", {}, {}, std::nullopt, {}, {}, std::nullopt});
   EXPECT_EQ(bsm::validate(cfg), caf::error{});
-  cfg.tools.mcp_servers.push_back({"a", "y", {}, {}, std::nullopt, {}, {}});
+  cfg.tools.mcp_servers.push_back(
+    {"a", "y", {}, {}, std::nullopt, {}, {}, std::nullopt});
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1].name': duplicate "
             "server name 'a'");
-  cfg.tools.mcp_servers[1] = {"b", "", {}, {}, std::nullopt, {}, {}};
+  cfg.tools.mcp_servers[1]
+    = {"b", "", {}, {}, std::nullopt, {}, {}, std::nullopt};
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1]': needs 'command' "
             "(a local server) or 'url' (a remote one)");
   cfg.tools.mcp_servers[1]
-    = {"b", "y", {}, {{"A=B", "c"}}, std::nullopt, {}, {}};
+    = {"b", "y", {}, {{"A=B", "c"}}, std::nullopt, {}, {}, std::nullopt};
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1].env.A=B': 'A=B' is "
             "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
@@ -390,23 +393,25 @@ TEST_F(McpConfig, ValidateChecksRemoteServersBuiltInCode) {
             "local server) or 'url' (a remote one)");
 }
 
-// -- OAuth client credentials (`auth:`) -----------------------------------------
+// -- OAuth client credentials (`auth:`)
+// -----------------------------------------
 
 TEST_F(McpConfig, ReadsAnAuthBlockWithSecretReferences) {
-  auto cfg = load_ok("tools:\n"
-                     "  mcp_servers:\n"
-                     "    - name: remote\n"
-                     "      url: https://mcp.example.com/mcp\n"
-                     "      auth:\n"
-                     "        client_id: bsm-node\n"
-                     "        client_secret: ${MCP_CLIENT_SECRET}\n"
-                     "        scope: mcp:tools\n"
-                     "        token_endpoint_auth_method: client_secret_post\n"
-                     "    - name: signed\n"
-                     "      url: https://mcp.example.com/other\n"
-                     "      auth:\n"
-                     "        client_id: bsm-node\n"
-                     "        private_key_file: ${CREDENTIALS_DIRECTORY}/k.pem\n");
+  auto cfg
+    = load_ok("tools:\n"
+              "  mcp_servers:\n"
+              "    - name: remote\n"
+              "      url: https://mcp.example.com/mcp\n"
+              "      auth:\n"
+              "        client_id: bsm-node\n"
+              "        client_secret: ${MCP_CLIENT_SECRET}\n"
+              "        scope: mcp:tools\n"
+              "        token_endpoint_auth_method: client_secret_post\n"
+              "    - name: signed\n"
+              "      url: https://mcp.example.com/other\n"
+              "      auth:\n"
+              "        client_id: bsm-node\n"
+              "        private_key_file: ${CREDENTIALS_DIRECTORY}/k.pem\n");
   ASSERT_EQ(cfg.tools.mcp_servers.size(), 2u);
   const auto& remote = cfg.tools.mcp_servers[0];
   ASSERT_TRUE(remote.auth);
@@ -417,7 +422,8 @@ TEST_F(McpConfig, ReadsAnAuthBlockWithSecretReferences) {
   EXPECT_EQ(remote.auth->token_endpoint_auth_method, "client_secret_post");
   const auto& signed_one = cfg.tools.mcp_servers[1];
   ASSERT_TRUE(signed_one.auth);
-  EXPECT_EQ(signed_one.auth->private_key_file, "${CREDENTIALS_DIRECTORY}/k.pem");
+  EXPECT_EQ(signed_one.auth->private_key_file,
+            "${CREDENTIALS_DIRECTORY}/k.pem");
   EXPECT_FALSE(cfg.tools.mcp_servers.size() > 2);
 }
 

@@ -19,7 +19,8 @@ using namespace bsm::mcp::oauth;
 using bsm::errc;
 using strings = std::vector<std::string>;
 
-// -- WWW-Authenticate ----------------------------------------------------------
+// -- WWW-Authenticate
+// ----------------------------------------------------------
 
 TEST(BearerChallenge, ReadsQuotedAndPlainParameters) {
   auto got = parse_bearer_challenge(
@@ -48,10 +49,12 @@ TEST(BearerChallenge, FindsBearerAmongOtherSchemesAndEscapes) {
   EXPECT_FALSE(parse_bearer_challenge(""));
 }
 
-// -- metadata locations ---------------------------------------------------------
+// -- metadata locations
+// ---------------------------------------------------------
 
 TEST(OauthDiscovery, TriesPathBasedThenRootProtectedResourceMetadata) {
-  EXPECT_EQ(protected_resource_metadata_urls("https://MCP.example.com:8443/v1/mcp/?x=1"),
+  EXPECT_EQ(protected_resource_metadata_urls(
+              "https://MCP.example.com:8443/v1/mcp/?x=1"),
             (strings{"https://mcp.example.com:8443/.well-known/"
                      "oauth-protected-resource/v1/mcp",
                      "https://mcp.example.com:8443/.well-known/"
@@ -68,13 +71,14 @@ TEST(OauthDiscovery, TriesOauthThenOpenIdMetadataWithPathInsertion) {
                      "oauth-authorization-server",
                      "https://auth.example.com/.well-known/"
                      "openid-configuration"}));
-  EXPECT_EQ(authorization_server_metadata_urls("https://a.example.com/tenant1/"),
-            (strings{"https://a.example.com/.well-known/"
-                     "oauth-authorization-server/tenant1",
-                     "https://a.example.com/.well-known/openid-configuration/"
-                     "tenant1",
-                     "https://a.example.com/tenant1/.well-known/"
-                     "openid-configuration"}));
+  EXPECT_EQ(
+    authorization_server_metadata_urls("https://a.example.com/tenant1/"),
+    (strings{"https://a.example.com/.well-known/"
+             "oauth-authorization-server/tenant1",
+             "https://a.example.com/.well-known/openid-configuration/"
+             "tenant1",
+             "https://a.example.com/tenant1/.well-known/"
+             "openid-configuration"}));
 }
 
 TEST(OauthDiscovery, AResourceCoversItsServerAndPathsBelowIt) {
@@ -82,12 +86,14 @@ TEST(OauthDiscovery, AResourceCoversItsServerAndPathsBelowIt) {
   EXPECT_TRUE(resource_covers("https://H/", "https://h/mcp"));
   EXPECT_TRUE(resource_covers("https://h/api", "https://h/api/mcp"));
   EXPECT_FALSE(resource_covers("https://h/api", "https://h/apimcp"));
-  EXPECT_FALSE(resource_covers("https://evil.example.com/mcp", "https://h/mcp"));
+  EXPECT_FALSE(
+    resource_covers("https://evil.example.com/mcp", "https://h/mcp"));
   EXPECT_FALSE(resource_covers("http://h/mcp", "https://h/mcp"));
   EXPECT_FALSE(resource_covers("https://h:444/mcp", "https://h/mcp"));
 }
 
-// -- metadata documents ----------------------------------------------------------
+// -- metadata documents
+// ----------------------------------------------------------
 
 TEST(OauthDiscovery, ReadsProtectedResourceMetadata) {
   auto got = parse_protected_resource(
@@ -119,9 +125,10 @@ TEST(OauthDiscovery, NamesWhatIsWrongWithProtectedResourceMetadata) {
             "failed_precondition: metadata at https://h/prm is unusable: "
             "'resource' https://evil.example.com/mcp does not name the MCP "
             "server https://h/mcp");
-  EXPECT_EQ(problem(R"({"resource":"https://h/mcp","authorization_servers":[]})"),
-            "failed_precondition: metadata at https://h/prm is unusable: "
-            "'authorization_servers' names no http(s) issuer");
+  EXPECT_EQ(
+    problem(R"({"resource":"https://h/mcp","authorization_servers":[]})"),
+    "failed_precondition: metadata at https://h/prm is unusable: "
+    "'authorization_servers' names no http(s) issuer");
   EXPECT_EQ(problem(R"({"resource":"https://h/mcp",
                         "authorization_servers":["https://as"],
                         "scopes_supported":"a b"})"),
@@ -159,19 +166,22 @@ TEST(OauthDiscovery, ReadsAuthorizationServerMetadataAndChecksItsIssuer) {
             "is missing or not an http(s) URL");
 }
 
-// -- client authentication and scope ---------------------------------------------
+// -- client authentication and scope
+// ---------------------------------------------
 
 TEST(OauthTokenRequest, ChoosesTheMethodFromCredentialsAndMetadata) {
   using m = client_auth_method;
   auto basic_only = std::optional<strings>{};
-  EXPECT_EQ(choose_auth_method({}, true, false, basic_only), m::client_secret_basic);
+  EXPECT_EQ(choose_auth_method({}, true, false, basic_only),
+            m::client_secret_basic);
   EXPECT_EQ(choose_auth_method({}, true, false, strings{"client_secret_post"}),
             m::client_secret_post);
   EXPECT_EQ(choose_auth_method({}, false, true, strings{"private_key_jwt"}),
             m::private_key_jwt);
-  EXPECT_EQ(choose_auth_method(m::client_secret_post, true, false,
-                               strings{"client_secret_basic", "client_secret_post"}),
-            m::client_secret_post);
+  EXPECT_EQ(
+    choose_auth_method(m::client_secret_post, true, false,
+                       strings{"client_secret_basic", "client_secret_post"}),
+    m::client_secret_post);
   auto refused = choose_auth_method({}, false, true, basic_only);
   ASSERT_FALSE(refused);
   EXPECT_EQ(bsm::render(refused.error()),
@@ -184,7 +194,8 @@ TEST(OauthTokenRequest, ChoosesTheMethodFromCredentialsAndMetadata) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(bsm::render(refused.error()),
             "invalid_argument: private_key_jwt needs a private key");
-  EXPECT_EQ(parse_client_auth_method("client_secret_post"), m::client_secret_post);
+  EXPECT_EQ(parse_client_auth_method("client_secret_post"),
+            m::client_secret_post);
   EXPECT_FALSE(parse_client_auth_method("none"));
 }
 
@@ -222,18 +233,20 @@ TEST(OauthTokenRequest, BuildsTheFormForEachMethod) {
   EXPECT_EQ(jwt.body.find("p%3Ass"), std::string::npos);
 }
 
-// -- the answer -------------------------------------------------------------------
+// -- the answer
+// -------------------------------------------------------------------
 
 TEST(OauthTokenResponse, ReadsATokenAndItsLifetime) {
   auto got = parse_token_response(
-    200, R"({"access_token":"t1","token_type":"bearer","expires_in":3600,"scope":"a"})",
+    200,
+    R"({"access_token":"t1","token_type":"bearer","expires_in":3600,"scope":"a"})",
     "https://as/token");
   ASSERT_TRUE(got) << bsm::render(got.error());
   EXPECT_EQ(got->value, "t1");
   EXPECT_EQ(got->expires_in, std::chrono::seconds{3600});
   EXPECT_EQ(got->scope, "a");
-  got = parse_token_response(200, R"({"access_token":"t","token_type":"Bearer"})",
-                             "e");
+  got = parse_token_response(
+    200, R"({"access_token":"t","token_type":"Bearer"})", "e");
   ASSERT_TRUE(got);
   EXPECT_FALSE(got->expires_in);
 }
@@ -267,9 +280,10 @@ TEST(OauthTokenResponse, RefusesUnusableTokens) {
   EXPECT_EQ(problem(R"({"access_token":"t","token_type":"mac"})"),
             "failed_precondition: token endpoint e gave an unusable token: "
             "'token_type' is not Bearer");
-  EXPECT_EQ(problem(R"({"access_token":"t","token_type":"Bearer","expires_in":-5})"),
-            "failed_precondition: token endpoint e gave an unusable token: "
-            "'expires_in' is not a positive number");
+  EXPECT_EQ(
+    problem(R"({"access_token":"t","token_type":"Bearer","expires_in":-5})"),
+    "failed_precondition: token endpoint e gave an unusable token: "
+    "'expires_in' is not a positive number");
   EXPECT_EQ(problem("not json"),
             "failed_precondition: token endpoint e answered with something "
             "other than a JSON object");
