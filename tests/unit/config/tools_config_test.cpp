@@ -143,13 +143,16 @@ TEST_F(McpConfig, ShippedExampleParsesOnceUncommented) {
     out << line << '\n';
   }
   auto cfg = load_ok(out.str());
-  ASSERT_EQ(cfg.tools.mcp_servers.size(), 3u);
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 4u);
   EXPECT_EQ(cfg.tools.mcp_servers[0].name, "files");
   EXPECT_EQ(cfg.tools.mcp_servers[1].env.at("LOG_LEVEL"), "warn");
   EXPECT_EQ(cfg.tools.mcp_servers[1].call_timeout, 10s);
   EXPECT_EQ(cfg.tools.mcp_servers[2].url, "https://mcp.example.com/mcp");
   EXPECT_EQ(cfg.tools.mcp_servers[2].headers.at("Authorization"),
             "Bearer ${REMOTE_MCP_TOKEN}");
+  ASSERT_TRUE(cfg.tools.mcp_servers[3].auth);
+  EXPECT_EQ(cfg.tools.mcp_servers[3].auth->client_secret,
+            "${COMPANY_MCP_CLIENT_SECRET}");
 }
 
 // -- errors in the file -------------------------------------------------------
