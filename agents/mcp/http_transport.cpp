@@ -60,6 +60,16 @@ std::optional<int64_t> answer_id(const json& msg) {
   return i->get<int64_t>();
 }
 
+/// `err` with `prefix` before its message, its code kept.
+caf::error in_context(const caf::error& err, const std::string& prefix) {
+  if (err.category() != errc_category)
+    return err;
+  const auto& ctx = err.context();
+  auto what = ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
+                                                : std::string{};
+  return make_error(static_cast<errc>(err.code()), prefix + what);
+}
+
 int remaining_ms(std::chrono::steady_clock::time_point until) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
     until - std::chrono::steady_clock::now());
@@ -82,6 +92,7 @@ struct http_transport::stream {
   bool head_done = false;
   bool event_stream = false;
   std::string session_id;
+  std::string www_authenticate;
   /// A JSON body (or the start of an error body).
   std::string content;
   http::sse_parser events;
@@ -125,6 +136,11 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
       = starts_with_nocase(trimmed(line.substr(13)), "text/event-stream");
   } else if (starts_with_nocase(line, "mcp-session-id:")) {
     s.session_id = std::string{trimmed(line.substr(15))};
+  } else if (starts_with_nocase(line, "www-authenticate:")) {
+    // Several fields combine into one list (RFC 9110 section 5.3).
+    auto value = trimmed(line.substr(17));
+    s.www_authenticate
+      += (s.www_authenticate.empty() ? "" : ", ") + std::string{value};
   }
   return size * count;
 }
@@ -240,6 +256,8 @@ std::unique_ptr<http_transport::stream> http_transport::make_stream(int kind) {
     append(s->headers, "Mcp-Session-Id: " + session_id_);
   if (!protocol_version_.empty())
     append(s->headers, "MCP-Protocol-Version: " + protocol_version_);
+  if (!authorization_.empty())
+    append(s->headers, "Authorization: " + authorization_);
   return s;
 }
 
@@ -412,6 +430,17 @@ caf::error http_transport::send(const std::string& message,
                                 clock::time_point deadline) {
   if (broken_)
     return broken_;
+  return post(message, deadline, false);
+}
+
+caf::error http_transport::post(const std::string& message,
+                                clock::time_point deadline, bool repeated) {
+  if (opts_.authorizer) {
+    auto header = opts_.authorizer->authorization(deadline);
+    if (!header)
+      return in_context(header.error(), "MCP server " + shown_url_ + ": ");
+    authorization_ = std::move(*header);
+  }
   auto msg = json::parse(message, nullptr, false);
   auto method
     = msg.is_object() ? msg.value("method", std::string{}) : std::string{};
@@ -459,6 +488,20 @@ caf::error http_transport::send(const std::string& message,
     protocol_version_.clear();
     return make_error(errc::not_found,
                       "MCP server " + shown_url_ + " ended the session");
+  }
+  if ((sent.status == 401 || sent.status == 403) && opts_.authorizer
+      && !repeated) {
+    auto status = sent.status;
+    auto challenge = sent.www_authenticate;
+    auto refused = head_error(sent);
+    drop(sent);
+    auto renewed = opts_.authorizer->refused(status, challenge, deadline);
+    if (!renewed)
+      return in_context(renewed.error(),
+                        "MCP server " + shown_url_ + " wants a token: ");
+    if (!*renewed)
+      return refused;
+    return post(message, deadline, true);
   }
   if (sent.status >= 300) {
     auto refused = head_error(sent);

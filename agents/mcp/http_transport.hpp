@@ -24,6 +24,11 @@
 // Limits: a message (a JSON body, an event) over `max_message_bytes` fails
 // the transport with `resource_exhausted`; messages received but not yet
 // taken hold at most 4 * `max_message_bytes`.
+// - Authorization: with an `authorizer` (agents/mcp/http_authorizer.hpp)
+//   every request carries the header it gives; a POST refused with 401, or
+//   403 `insufficient_scope`, is repeated once after the authorizer renewed
+//   its credential (its errors fail that send()).
+//
 // Errors of send() besides those of transport.hpp: `unauthenticated` (401),
 // `permission_denied` (403), `unavailable` (5xx; the transport stays
 // usable), `internal` (another status). An endpoint that cannot be reached
@@ -40,6 +45,7 @@
 #include <utility>
 #include <vector>
 
+#include "agents/mcp/http_authorizer.hpp"
 #include "agents/mcp/stream_resume.hpp"
 #include "agents/mcp/transport.hpp"
 
@@ -51,6 +57,9 @@ struct http_transport_options {
   /// Sent on every request (Authorization and the like), values as they
   /// go out. Default: none.
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Supplies the Authorization header (OAuth: oauth/token_source.hpp).
+  /// Default: none (only `headers`).
+  std::shared_ptr<http_authorizer> authorizer;
   /// Longest message accepted from the server. Default: 16 MiB.
   size_t max_message_bytes = size_t{16} << 20;
   /// Limit of one TCP/TLS connection set-up. Default: 10s.
@@ -120,6 +129,8 @@ private:
     clock::time_point due;
   };
 
+  caf::error post(const std::string& message, clock::time_point deadline,
+                  bool repeated);
   stream& open(std::unique_ptr<stream> s);
   void drop(stream& s);
   void drop_request(int64_t id);
@@ -148,6 +159,8 @@ private:
   size_t inbox_bytes_ = 0;
   std::string session_id_;
   std::string protocol_version_;
+  /// The authorizer's header value for new requests ("" for none).
+  std::string authorization_;
   /// A request that failed on its stream, for the next receive().
   caf::error request_error_;
   caf::error broken_;

@@ -54,6 +54,12 @@ mcp_server_state::connect(mcp::client_options copts) {
         return in_context(expanded.error(), "header " + header + ": ");
       http.headers.emplace_back(header, std::move(*expanded));
     }
+    if (cfg.auth) {
+      auto authorizer = make_authorizer(*cfg.auth);
+      if (!authorizer)
+        return authorizer.error();
+      http.authorizer = std::move(*authorizer);
+    }
     return mcp::client::connect_http(std::move(http), std::move(copts),
                                      opts.startup_timeout);
   }
@@ -69,6 +75,24 @@ mcp_server_state::connect(mcp::client_options copts) {
   };
   return mcp::client::connect(std::move(spawn), std::move(copts),
                               opts.startup_timeout);
+}
+
+caf::expected<std::shared_ptr<mcp::http_authorizer>>
+mcp_server_state::make_authorizer(const mcp_auth_config& auth) {
+  auto credentials = resolve_mcp_auth(auth, opts.environment);
+  if (!credentials)
+    return in_context(credentials.error(), "auth: ");
+  mcp::oauth::token_source_options source;
+  source.server_url = opts.server.url;
+  source.credentials = std::move(*credentials);
+  source.log = [log = opts.log, server = opts.server.name](std::string_view x) {
+    if (log)
+      log->info("MCP server '{}': {}", server, x);
+  };
+  auto made = mcp::oauth::token_source::make(std::move(source));
+  if (!made)
+    return in_context(made.error(), "auth: ");
+  return std::shared_ptr<mcp::http_authorizer>{std::move(*made)};
 }
 
 caf::error mcp_server_state::start() {

@@ -3,7 +3,8 @@
 // One configured MCP tool server: a detached actor (its own thread) that
 // owns a blocking MCP client (agents/mcp/client.hpp) and so the server's
 // process or its HTTP session. It starts the process (or connects to the
-// `url`, with its headers' "${NAME}" expanded) when the actor starts, runs
+// `url`, with its headers' "${NAME}" expanded and, with `auth`, an OAuth
+// token source) when the actor starts, runs
 // the handshake and lists the tools; a failure there, or the process dying
 // later, ends the actor with the error (`unavailable` for a death), so its
 // supervisor restarts it with backoff. The process is stopped (stdin closed,
@@ -114,6 +115,10 @@ struct mcp_server_state {
   /// The client of the configured transport, connected and initialized.
   [[nodiscard]] caf::expected<std::unique_ptr<mcp::client>>
   connect(mcp::client_options copts);
+
+  /// The OAuth token source of `auth`, its secrets resolved.
+  [[nodiscard]] caf::expected<std::shared_ptr<mcp::http_authorizer>>
+  make_authorizer(const mcp_auth_config& auth);
 
   /// Lists the tools anew and sends them to the host.
   [[nodiscard]] caf::error relist();

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "agents/mcp/header_env.hpp"
+#include "runtime/ascii.hpp"
 #include "runtime/config/config_fields.hpp"
 #include "runtime/error.hpp"
 
@@ -21,8 +22,8 @@ using detail::yaml_field;
 constexpr size_t max_server_name_length = 32;
 
 constexpr std::string_view server_keys
-  = "(known keys: name, command, args, env, url, headers, call_timeout, "
-    "max_call_time, elicitation, allow_sampling, roots)";
+  = "(known keys: name, command, args, env, url, headers, auth, "
+    "call_timeout, max_call_time, elicitation, allow_sampling, roots)";
 
 constexpr bool is_server_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
@@ -132,6 +133,13 @@ caf::error read_server_key(const yaml_field& in, const std::string& name,
   }
   if (name == "headers")
     return read_server_headers(in, out);
+  if (name == "auth") {
+    mcp_auth_config auth;
+    if (auto err = read_mcp_auth(in, auth))
+      return err;
+    out.auth = std::move(auth);
+    return {};
+  }
   if (name == "args")
     return in.sequence(out.args, assign<std::string>);
   if (name == "env")
@@ -163,8 +171,12 @@ std::string transport_problem(const mcp_server_config& x) {
     return "has both 'command' and 'url'; give one";
   if (!x.url.empty() && (!x.args.empty() || !x.env.empty()))
     return "'args' and 'env' are for 'command', not 'url'";
-  if (!x.command.empty() && !x.headers.empty())
-    return "'headers' are for 'url', not 'command'";
+  if (!x.command.empty() && (!x.headers.empty() || x.auth))
+    return "'headers' and 'auth' are for 'url', not 'command'";
+  if (x.auth)
+    for (const auto& header : x.headers)
+      if (ascii_lower(header.first) == "authorization")
+        return "has both 'auth' and an Authorization header; give one";
   return {};
 }
 
@@ -218,6 +230,9 @@ config::maybe_problem check_mcp_server(const std::string& key,
                                http_header_value_problem(value)))
       return p;
   }
+  if (x.auth)
+    if (auto p = config::check(key + ".auth", mcp_auth_problem(*x.auth)))
+      return p;
   for (const auto& entry : x.env)
     if (auto p = config::check(key + ".env." + entry.first,
                                env_name_problem(entry.first)))

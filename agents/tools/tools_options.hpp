@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agents/mcp/server_requests.hpp"
+#include "agents/tools/mcp_auth_options.hpp"
 #include "runtime/config/config_section.hpp"
 
 namespace bsm {
@@ -56,6 +57,9 @@ struct mcp_server_config {
   /// Answered to roots/list (file:// URIs). Empty: the roots capability is
   /// not declared. They change with a restart of the node.
   std::vector<mcp::root> roots{};
+  /// OAuth client credentials for `url` (agents/tools/mcp_auth_options.hpp).
+  /// Unset: no OAuth (a static Authorization header may still be given).
+  std::optional<mcp_auth_config> auth{};
 };
 
 struct tools_options {

@@ -7,6 +7,10 @@
 // host would, configured with `elicitation: defaults` (the server's
 // elicitation/create is accepted with the requested schema's defaults). Exit 0
 // when it did its part; the suite judges the rest.
+// The auth scenarios give a pre-registered client in MCP_CONFORMANCE_CONTEXT
+// (JSON: client_id and client_secret, or private_key_pem): the client then
+// gets its tokens through agents/mcp/oauth/token_source.hpp, as a server
+// entry with `auth:` does.
 
 #include <chrono>
 #include <cstdlib>
@@ -16,7 +20,39 @@
 #include "agents/mcp/client.hpp"
 #include "agents/mcp/http_transport.hpp"
 #include "agents/mcp/server_requests.hpp"
+#include "agents/mcp/oauth/token_source.hpp"
 #include "runtime/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+/// The token source for the context's client; null without one.
+std::shared_ptr<bsm::mcp::http_authorizer>
+authorizer_of(const char* context, const std::string& url) {
+  if (context == nullptr)
+    return nullptr;
+  auto ctx = nlohmann::json::parse(context, nullptr, false);
+  if (!ctx.is_object() || !ctx.contains("client_id"))
+    return nullptr;
+  bsm::mcp::oauth::token_source_options opts;
+  opts.server_url = url;
+  auto& c = opts.credentials;
+  c.client_id = ctx.value("client_id", "");
+  c.client_secret = ctx.value("client_secret", "");
+  c.private_key_pem = ctx.value("private_key_pem", "");
+  opts.log = [](std::string_view line) {
+    std::cerr << line << '\n';
+  };
+  auto made = bsm::mcp::oauth::token_source::make(std::move(opts));
+  if (!made) {
+    std::cerr << "auth: " << bsm::render(made.error()) << '\n';
+    std::exit(1);
+  }
+  return *made;
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   using namespace std::chrono_literals;
@@ -33,6 +69,8 @@ int main(int argc, char** argv) {
   // take the answer before the resumption (GET with Last-Event-ID after
   // `retry`) it checks.
   http.listen = scenario == nullptr || std::string{scenario} != "sse-retry";
+  http.authorizer
+    = authorizer_of(std::getenv("MCP_CONFORMANCE_CONTEXT"), http.url);
   bsm::mcp::client_options opts;
   opts.log = [](std::string_view line) {
     std::cerr << line << '\n';

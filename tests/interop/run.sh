@@ -102,7 +102,8 @@ done
 driver="$build/tests/bsm_mcp_conformance_client"
 [[ -x $driver ]] || fail "$driver not built"
 for scenario in initialize tools_call sse-retry \
-  elicitation-sep1034-client-defaults; do
+  elicitation-sep1034-client-defaults auth/client-credentials-basic \
+  auth/client-credentials-jwt auth/pre-registration; do
   run_scenario client "$scenario" --command "$driver"
 done
 # run_check NAME CMD...: a script that prints its own PASS/FAIL lines.

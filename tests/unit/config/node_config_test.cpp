@@ -174,7 +174,8 @@ TEST(NodeConfig, RendersEveryKeyAsConfigText) {
   cfg.cluster.seeds = {"a:1", "b:2"};
   cfg.store.durability = bsm::durability::fsync;
   cfg.mailbox.delivery_timeout = std::chrono::minutes{2};
-  cfg.tools.mcp_servers.push_back({"fs", "npx", {}, {}, std::nullopt, {}, {}});
+  cfg.tools.mcp_servers.push_back(
+    {"fs", "npx", {}, {}, std::nullopt, {}, {}, std::nullopt});
   std::map<std::string, std::string> values;
   for (const auto& [key, value] : bsm::config_values(cfg))
     values[key] = value;

@@ -3,6 +3,8 @@
 // scalar keys (file:line and the dotted key of the entry).
 
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -141,7 +143,7 @@ TEST_F(McpConfig, ShippedExampleParsesOnceUncommented) {
     out << line << '\n';
   }
   auto cfg = load_ok(out.str());
-  ASSERT_EQ(cfg.tools.mcp_servers.size(), 3u);
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 4u);
   EXPECT_EQ(cfg.tools.mcp_servers[0].name, "files");
   EXPECT_EQ(cfg.tools.mcp_servers[1].env.at("LOG_LEVEL"), "warn");
   EXPECT_EQ(cfg.tools.mcp_servers[1].call_timeout, 10s);
@@ -154,6 +156,9 @@ TEST_F(McpConfig, ShippedExampleParsesOnceUncommented) {
   EXPECT_EQ(cfg.tools.mcp_servers[2].url, "https://mcp.example.com/mcp");
   EXPECT_EQ(cfg.tools.mcp_servers[2].headers.at("Authorization"),
             "Bearer ${REMOTE_MCP_TOKEN}");
+  ASSERT_TRUE(cfg.tools.mcp_servers[3].auth);
+  EXPECT_EQ(cfg.tools.mcp_servers[3].auth->client_secret,
+            "${COMPANY_MCP_CLIENT_SECRET}");
 }
 
 // What the client offers a server: off unless the entry says so.
@@ -355,18 +360,21 @@ TEST_F(McpConfig, OverridesTimeoutsButNotTheServerList) {
 
 TEST_F(McpConfig, ValidateChecksServersBuiltInCode) {
   node_config cfg;
-  cfg.tools.mcp_servers.push_back({"a", "x", {}, {}, std::nullopt, {}, {}});
+  cfg.tools.mcp_servers.push_back(
+    {"a", "x", {}, {}, std::nullopt, {}, {}, std::nullopt});
   EXPECT_EQ(bsm::validate(cfg), caf::error{});
-  cfg.tools.mcp_servers.push_back({"a", "y", {}, {}, std::nullopt, {}, {}});
+  cfg.tools.mcp_servers.push_back(
+    {"a", "y", {}, {}, std::nullopt, {}, {}, std::nullopt});
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1].name': duplicate "
             "server name 'a'");
-  cfg.tools.mcp_servers[1] = {"b", "", {}, {}, std::nullopt, {}, {}};
+  cfg.tools.mcp_servers[1]
+    = {"b", "", {}, {}, std::nullopt, {}, {}, std::nullopt};
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1]': needs 'command' "
             "(a local server) or 'url' (a remote one)");
   cfg.tools.mcp_servers[1]
-    = {"b", "y", {}, {{"A=B", "c"}}, std::nullopt, {}, {}};
+    = {"b", "y", {}, {{"A=B", "c"}}, std::nullopt, {}, {}, std::nullopt};
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[1].env.A=B': 'A=B' is "
             "not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
@@ -419,7 +427,7 @@ TEST_F(McpConfig, RejectsRemoteServersThatNameTheWrongThings) {
                       "      command: node\n"
                       "      headers: {A: b}\n"),
             "node.yaml:3: key 'tools.mcp_servers[0]': server 'l': 'headers' "
-            "are for 'url', not 'command'");
+            "and 'auth' are for 'url', not 'command'");
 }
 
 TEST_F(McpConfig, RejectsBadHeadersWithoutShowingTheirValues) {
@@ -458,4 +466,149 @@ TEST_F(McpConfig, ValidateChecksRemoteServersBuiltInCode) {
   EXPECT_EQ(bsm::render(bsm::validate(cfg)),
             "invalid_argument: key 'tools.mcp_servers[0]': needs 'command' (a "
             "local server) or 'url' (a remote one)");
+}
+
+// -- OAuth client credentials (`auth:`)
+// -----------------------------------------
+
+TEST_F(McpConfig, ReadsAnAuthBlockWithSecretReferences) {
+  auto cfg
+    = load_ok("tools:\n"
+              "  mcp_servers:\n"
+              "    - name: remote\n"
+              "      url: https://mcp.example.com/mcp\n"
+              "      auth:\n"
+              "        client_id: bsm-node\n"
+              "        client_secret: ${MCP_CLIENT_SECRET}\n"
+              "        scope: mcp:tools\n"
+              "        token_endpoint_auth_method: client_secret_post\n"
+              "    - name: signed\n"
+              "      url: https://mcp.example.com/other\n"
+              "      auth:\n"
+              "        client_id: bsm-node\n"
+              "        private_key_file: ${CREDENTIALS_DIRECTORY}/k.pem\n");
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 2u);
+  const auto& remote = cfg.tools.mcp_servers[0];
+  ASSERT_TRUE(remote.auth);
+  EXPECT_EQ(remote.auth->client_id, "bsm-node");
+  // Kept as written: expanded only when the server starts.
+  EXPECT_EQ(remote.auth->client_secret, "${MCP_CLIENT_SECRET}");
+  EXPECT_EQ(remote.auth->scope, "mcp:tools");
+  EXPECT_EQ(remote.auth->token_endpoint_auth_method, "client_secret_post");
+  const auto& signed_one = cfg.tools.mcp_servers[1];
+  ASSERT_TRUE(signed_one.auth);
+  EXPECT_EQ(signed_one.auth->private_key_file,
+            "${CREDENTIALS_DIRECTORY}/k.pem");
+  EXPECT_FALSE(cfg.tools.mcp_servers.size() > 2);
+}
+
+TEST_F(McpConfig, RejectsSecretsWrittenIntoTheFileWithoutShowingThem) {
+  auto msg = error_for("tools:\n"
+                       "  mcp_servers:\n"
+                       "    - name: r\n"
+                       "      url: http://example.com/mcp\n"
+                       "      auth:\n"
+                       "        client_id: c\n"
+                       "        client_secret: hunter2-literal\n");
+  EXPECT_EQ(msg, "node.yaml:7: key 'client_secret': must be a \"${NAME}\" "
+                 "reference to an environment variable (secrets stay out of "
+                 "the config file)");
+  EXPECT_EQ(msg.find("hunter2"), std::string::npos);
+}
+
+TEST_F(McpConfig, RejectsAuthBlocksThatDoNotAddUp) {
+  auto server = [](const std::string& auth) {
+    return "tools:\n"
+           "  mcp_servers:\n"
+           "    - name: r\n"
+           "      url: http://example.com/mcp\n"
+           "      auth:\n"
+           + auth;
+  };
+  EXPECT_EQ(error_for(server("        client_secret: ${S}\n")),
+            "node.yaml:6: key 'auth': needs 'client_id'");
+  EXPECT_EQ(error_for(server("        client_id: c\n")),
+            "node.yaml:6: key 'auth': needs exactly one of 'client_secret', "
+            "'private_key' and 'private_key_file'");
+  EXPECT_EQ(error_for(server("        client_id: c\n"
+                             "        client_secret: ${S}\n"
+                             "        private_key: ${K}\n")),
+            "node.yaml:6: key 'auth': needs exactly one of 'client_secret', "
+            "'private_key' and 'private_key_file'");
+  EXPECT_EQ(error_for(server("        client_id: c\n"
+                             "        client_secret: ${S}\n"
+                             "        token_endpoint_auth_method: none\n")),
+            "node.yaml:8: key 'token_endpoint_auth_method': 'none' is not "
+            "client_secret_basic, client_secret_post or private_key_jwt");
+  EXPECT_EQ(error_for(server("        client_id: c\n"
+                             "        private_key: ${K}\n"
+                             "        token_endpoint_auth_method: "
+                             "client_secret_basic\n")),
+            "node.yaml:6: key 'auth': 'token_endpoint_auth_method' "
+            "client_secret_basic needs 'client_secret'");
+  EXPECT_EQ(error_for(server("        client_id: c\n"
+                             "        client_secret: ${S}\n"
+                             "        audience: x\n")),
+            "node.yaml:8: key 'tools.mcp_servers[0].auth.audience': unknown "
+            "key 'audience' (known keys: client_id, client_secret, "
+            "private_key, private_key_file, scope, "
+            "token_endpoint_auth_method)");
+  EXPECT_EQ(error_for("tools:\n"
+                      "  mcp_servers:\n"
+                      "    - name: r\n"
+                      "      url: http://example.com/mcp\n"
+                      "      headers: {Authorization: Bearer ${T}}\n"
+                      "      auth: {client_id: c, client_secret: ${S}}\n"),
+            "node.yaml:3: key 'tools.mcp_servers[0]': server 'r': has both "
+            "'auth' and an Authorization header; give one");
+}
+
+TEST_F(McpConfig, ValidateChecksAuthBuiltInCode) {
+  node_config cfg;
+  bsm::mcp_server_config remote;
+  remote.name = "r";
+  remote.url = "https://example.com/mcp";
+  remote.auth = bsm::mcp_auth_config{};
+  remote.auth->client_id = "c";
+  remote.auth->client_secret = "${S}";
+  cfg.tools.mcp_servers.push_back(remote);
+  EXPECT_EQ(bsm::validate(cfg), caf::error{});
+  cfg.tools.mcp_servers[0].auth->client_secret = "plain";
+  EXPECT_EQ(bsm::render(bsm::validate(cfg)),
+            "invalid_argument: key 'tools.mcp_servers[0].auth': "
+            "'client_secret' must be a \"${NAME}\" reference to an "
+            "environment variable (secrets stay out of the config file)");
+}
+
+TEST(McpAuthConfig, ResolvesSecretsAndKeyFilesFromTheEnvironment) {
+  bsm::test::temp_dir dir;
+  auto key = dir.path() / "k.pem";
+  std::ofstream{key} << "-----BEGIN PRIVATE KEY-----\n";
+  std::map<std::string, std::string> vars{{"S", "s3cret"},
+                                          {"DIR", dir.path().string()}};
+  bsm::mcp::env_lookup env = [&vars](const std::string& name) {
+    auto i = vars.find(name);
+    return i == vars.end() ? std::nullopt
+                           : std::optional<std::string>{i->second};
+  };
+  bsm::mcp_auth_config auth;
+  auth.client_id = "c";
+  auth.client_secret = "${S}";
+  auto got = bsm::resolve_mcp_auth(auth, env);
+  ASSERT_TRUE(got) << bsm::render(got.error());
+  EXPECT_EQ(got->client_secret, "s3cret");
+  auth.client_secret.clear();
+  auth.private_key_file = "${DIR}/k.pem";
+  got = bsm::resolve_mcp_auth(auth, env);
+  ASSERT_TRUE(got) << bsm::render(got.error());
+  EXPECT_EQ(got->private_key_pem, "-----BEGIN PRIVATE KEY-----\n");
+  auth.private_key_file = "${DIR}/missing.pem";
+  got = bsm::resolve_mcp_auth(auth, env);
+  ASSERT_FALSE(got);
+  EXPECT_TRUE(bsm::is(got.error(), bsm::errc::not_found));
+  auth.private_key_file.clear();
+  auth.client_secret = "${UNSET}";
+  got = bsm::resolve_mcp_auth(auth, env);
+  ASSERT_FALSE(got);
+  EXPECT_NE(bsm::render(got.error()).find("UNSET"), std::string::npos);
 }
