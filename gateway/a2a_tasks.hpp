@@ -49,7 +49,7 @@ public:
   std::optional<task_view> fail(const std::string& id, const std::string& why);
 
   /// Cancels `owner`'s working task `id` of `agent`: the task ends
-  /// canceled (the agent's turn itself runs to its end in the session).
+  /// canceled (the route then cancels the agent's turn).
   /// Failures: task_not_found, task_not_cancelable (already ended).
   std::variant<task_view, rpc_failure> cancel(const std::string& id,
                                               const std::string& owner,

@@ -75,6 +75,11 @@ std::string base_url(const http_bridge_env& env, const ex_ptr& ex) {
   return scheme + (host.empty() ? std::string{"localhost"} : host);
 }
 
+// The agent turn of the task `id`.
+std::string turn_of(const std::string& id) {
+  return "a2a-" + id;
+}
+
 // Opens the task of a sent message and makes its turn's request.
 struct opened_task {
   gw::task_view task;
@@ -91,6 +96,8 @@ opened_task open_task(const http_bridge_env& env, const ex_ptr& ex,
   out.req.set_agent(agent);
   out.req.set_input(std::move(sent.text));
   out.req.set_session_id(out.task.context_id);
+  // Named by its task, so that CancelTask can cancel the turn.
+  out.req.set_turn_id(turn_of(out.task.id));
   stamp_caller(*ex, out.req);
   return out;
 }
@@ -165,6 +172,15 @@ void dispatch(http_bridge_pointer self, const ex_ptr& ex,
   auto canceled = env.a2a->cancel(id, owner_of(ex), agent);
   if (auto* failure = std::get_if<gw::rpc_failure>(&canceled))
     return respond_failure(ex, msg.id, *failure);
+  // The task is canceled; its turn ends too, wherever the agent lives.
+  v1::TurnCancelRequest stop;
+  stop.set_agent(agent);
+  stop.set_turn_id(turn_of(id));
+  stamp_caller(*ex, stop);
+  auto err = tell_anywhere(env.call_env(), agent_path(agent),
+                           caf::make_message(std::move(stop)));
+  if (err && env.log)
+    env.log->info("a2a: cancelling the turn of task {}: {}", id, render(err));
   respond_rpc(
     ex, gw::rpc_result(msg.id, gw::task_json(std::get<gw::task_view>(canceled),
                                              call.dialect)));
@@ -180,14 +196,14 @@ void a2a_card(http_bridge_pointer self, ex_ptr ex) {
   request_agents(
     self, agent,
     [self, ex, agent](v1::AgentListResponse& resp) {
-      const auto& env = *self->state.env;
+      const auto& bridge = *self->state.env;
       if (resp.agents().empty())
         return http::respond_error(*ex, bhttp::status::not_found, "not_found",
                                    "no agent '" + agent + "'");
       const auto& info = resp.agents(0);
       gw::card_facts facts{agent,
                            info.description(),
-                           base_url(env, ex) + "/a2a/agents/" + agent,
+                           base_url(bridge, ex) + "/a2a/agents/" + agent,
                            BSM_VERSION,
                            {info.tools().begin(), info.tools().end()}};
       ex->respond(http::make_json_response(

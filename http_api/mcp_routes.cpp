@@ -257,10 +257,11 @@ void cancel_call(http_bridge_pointer self, const ex_ptr& ex,
   req.set_agent(call->agent);
   req.set_turn_id(call->turn_id);
   stamp_caller(*ex, req);
-  if (auto err = tell_anywhere(env.call_env(), agent_path(call->agent),
-                               caf::make_message(std::move(req))))
-    self->state.log->info("mcp: cancelling turn {} of {}: {}", call->turn_id,
-                          call->agent, render(err));
+  auto err = tell_anywhere(env.call_env(), agent_path(call->agent),
+                           caf::make_message(std::move(req)));
+  if (err && env.log)
+    env.log->info("mcp: cancelling turn {} of {}: {}", call->turn_id,
+                  call->agent, render(err));
 }
 
 // A request of the initialized session `session` (as it is: `current`).

@@ -93,13 +93,13 @@ void tool_host_state::init(tool_host_options options, const std::string& path) {
              cfg.max_call_time.value_or(opts.tools.max_call_time),
              std::nullopt,
              {}});
-  for (const auto& cfg : opts.a2a_agents)
+  // A remote A2A agent sends no progress: its deadline is its timeout.
+  for (const auto& cfg : opts.a2a_agents) {
+    auto timeout = cfg.call_timeout.value_or(opts.tools.call_timeout);
     servers.push_back(
-      server{cfg.name,
-             child_path(parent, a2a_remote_child_name(cfg.name)),
-             cfg.call_timeout.value_or(opts.tools.call_timeout),
-             std::nullopt,
-             {}});
+      server{cfg.name, child_path(parent, a2a_remote_child_name(cfg.name)),
+             timeout, timeout, std::nullopt, {}});
+  }
 }
 
 bool tool_host_state::any_restarting(

@@ -50,7 +50,7 @@ function taskOf(task) {
     contextId: task.contextId,
     state: task.status?.state,
     answer: textOf(task.artifacts?.[0]?.parts),
-    error: textOf(task.status?.message?.parts),
+    status_text: textOf(task.status?.message?.parts),
   };
 }
 

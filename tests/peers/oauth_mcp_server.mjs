@@ -34,7 +34,7 @@ let publicKey;
 if (opt('--key-out')) {
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   writeFileSync(opt('--key-out'), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  publicKey = createPublicKey(pair.publicKey);
+  publicKey = pair.publicKey;
 }
 
 let base = '';

@@ -236,7 +236,7 @@ TEST_F(McpConfig, RejectsUnknownKeyInsideEntryAtItsLine) {
                       "    - name: b\n"
                       "      comand: y\n"),
             "node.yaml:6: unknown key 'tools.mcp_servers[1].comand' (known "
-            "keys: name, command, args, env, url, headers, call_timeout, "
+            "keys: name, command, args, env, url, headers, auth, call_timeout, "
             "max_call_time, elicitation, allow_sampling, roots)");
 }
 
@@ -510,7 +510,8 @@ TEST_F(McpConfig, RejectsSecretsWrittenIntoTheFileWithoutShowingThem) {
                        "      auth:\n"
                        "        client_id: c\n"
                        "        client_secret: hunter2-literal\n");
-  EXPECT_EQ(msg, "node.yaml:7: key 'client_secret': must be a \"${NAME}\" "
+  EXPECT_EQ(msg, "node.yaml:7: key 'tools.mcp_servers[0].auth.client_secret': must "
+            "be a \"${NAME}\" "
                  "reference to an environment variable (secrets stay out of "
                  "the config file)");
   EXPECT_EQ(msg.find("hunter2"), std::string::npos);
@@ -526,39 +527,44 @@ TEST_F(McpConfig, RejectsAuthBlocksThatDoNotAddUp) {
            + auth;
   };
   EXPECT_EQ(error_for(server("        client_secret: ${S}\n")),
-            "node.yaml:6: key 'auth': needs 'client_id'");
+            "node.yaml:5: key 'tools.mcp_servers[0].auth': needs 'client_id'");
   EXPECT_EQ(error_for(server("        client_id: c\n")),
-            "node.yaml:6: key 'auth': needs exactly one of 'client_secret', "
+            "node.yaml:5: key 'tools.mcp_servers[0].auth': needs exactly one of 'client_secret', "
             "'private_key' and 'private_key_file'");
   EXPECT_EQ(error_for(server("        client_id: c\n"
                              "        client_secret: ${S}\n"
                              "        private_key: ${K}\n")),
-            "node.yaml:6: key 'auth': needs exactly one of 'client_secret', "
+            "node.yaml:5: key 'tools.mcp_servers[0].auth': needs exactly one of 'client_secret', "
             "'private_key' and 'private_key_file'");
   EXPECT_EQ(error_for(server("        client_id: c\n"
                              "        client_secret: ${S}\n"
                              "        token_endpoint_auth_method: none\n")),
-            "node.yaml:8: key 'token_endpoint_auth_method': 'none' is not "
+            "node.yaml:8: key "
+            "'tools.mcp_servers[0].auth.token_endpoint_auth_method': 'none' "
+            "is not "
             "client_secret_basic, client_secret_post or private_key_jwt");
   EXPECT_EQ(error_for(server("        client_id: c\n"
                              "        private_key: ${K}\n"
                              "        token_endpoint_auth_method: "
                              "client_secret_basic\n")),
-            "node.yaml:6: key 'auth': 'token_endpoint_auth_method' "
+            "node.yaml:5: key 'tools.mcp_servers[0].auth': 'token_endpoint_auth_method' "
             "client_secret_basic needs 'client_secret'");
   EXPECT_EQ(error_for(server("        client_id: c\n"
                              "        client_secret: ${S}\n"
                              "        audience: x\n")),
-            "node.yaml:8: key 'tools.mcp_servers[0].auth.audience': unknown "
-            "key 'audience' (known keys: client_id, client_secret, "
+            "node.yaml:8: unknown key 'tools.mcp_servers[0].auth.audience' "
+            "(known keys: client_id, client_secret, "
             "private_key, private_key_file, scope, "
             "token_endpoint_auth_method)");
   EXPECT_EQ(error_for("tools:\n"
                       "  mcp_servers:\n"
                       "    - name: r\n"
                       "      url: http://example.com/mcp\n"
-                      "      headers: {Authorization: Bearer ${T}}\n"
-                      "      auth: {client_id: c, client_secret: ${S}}\n"),
+                      "      headers:\n"
+                      "        Authorization: Bearer ${T}\n"
+                      "      auth:\n"
+                      "        client_id: c\n"
+                      "        client_secret: ${S}\n"),
             "node.yaml:3: key 'tools.mcp_servers[0]': server 'r': has both "
             "'auth' and an Authorization header; give one");
 }

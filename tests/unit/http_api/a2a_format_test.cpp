@@ -120,10 +120,10 @@ TEST_F(A2aStream, AStreamWhoseClientLeftFailsItsTask) {
   f->opening("turn");
   f->piece(text("half"));
   f.reset();
-  auto task = tasks->find("t-1", "a", "runner");
-  ASSERT_TRUE(task);
-  EXPECT_EQ(task->state, gw::task_state::failed);
-  EXPECT_NE(task->error.find("client left"), std::string::npos) << task->error;
+  auto left = tasks->find("t-1", "a", "runner");
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->state, gw::task_state::failed);
+  EXPECT_NE(left->error.find("client left"), std::string::npos) << left->error;
 }
 
 } // namespace

@@ -100,7 +100,8 @@ TEST(HandledTypes, AreTheProtobufMessagesOfTheInterfaceEachOnce) {
     (std::vector<std::string>{"bsm.v1.PingRequest", "bsm.v1.NodeInfoRequest"}));
   // ChatRequest twice (alone and with a stream sink), atoms not at all.
   EXPECT_EQ(bsm::handled_types<bsm::agent_actor>(),
-            std::vector<std::string>{"bsm.v1.ChatRequest"});
+            (std::vector<std::string>{"bsm.v1.ChatRequest",
+                                      "bsm.v1.TurnCancelRequest"}));
 }
 
 } // namespace
