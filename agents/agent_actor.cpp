@@ -121,8 +121,7 @@ void fail(self_pointer self, turn_ptr t, caf::error err) {
           {{"error", render(err)}});
   if (self->state.env.log) {
     if (cancelled)
-      self->state.env.log->info("agent {}: {}", self->state.agent,
-                                render(err));
+      self->state.env.log->info("agent {}: {}", self->state.agent, render(err));
     else
       self->state.env.log->warn("agent {}: turn {} failed: {}",
                                 self->state.agent, t->plan.reply().turn_id(),
@@ -565,7 +564,9 @@ agent_state::cancel(v1::TurnCancelRequest req, request_origin origin) {
       resp.set_was("running");
       return resp;
     }
-  auto named = [&](const queued_turn& q) { return q.req.turn_id() == id; };
+  auto named = [&](const queued_turn& q) {
+    return q.req.turn_id() == id;
+  };
   const auto* waiting = id.empty() ? nullptr : sessions.find_waiting(named);
   if (waiting == nullptr)
     return make_error(errc::not_found, "agent " + agent

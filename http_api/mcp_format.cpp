@@ -24,8 +24,7 @@ class mcp_call_format : public stream_format {
 public:
   mcp_call_format(nlohmann::json id, nlohmann::json token,
                   std::string stream_id)
-    : id_(std::move(id)),
-      token_(std::move(token)),
+    : id_(std::move(id)), token_(std::move(token)),
       stream_(std::move(stream_id)) {}
 
   std::string opening(const std::string&) override {

@@ -24,9 +24,8 @@ inline constexpr std::chrono::milliseconds mcp_stream_retry{1000};
 
 /// The events of the call `id` on the stream `stream_id`; progress
 /// notifications only when `token` is not null.
-std::unique_ptr<stream_format> mcp_call_events(nlohmann::json id,
-                                               nlohmann::json token,
-                                               std::string stream_id);
+std::unique_ptr<stream_format>
+mcp_call_events(nlohmann::json id, nlohmann::json token, std::string stream_id);
 
 /// A whole answer as such a stream: the priming event, then `message`.
 std::string mcp_answer_events(const std::string& stream_id,

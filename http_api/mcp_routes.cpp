@@ -3,8 +3,8 @@
 // file reads the request, asks the agents and writes the answer. A
 // tools/call of a client that accepts text/event-stream is answered as an
 // event stream (mcp_format.hpp), with progress if it has a progress token;
-// everything else is one JSON answer. No GET stream: the server sends nothing that is
-// not an answer, so GET is 405 (the transport allows that).
+// everything else is one JSON answer. No GET stream: the server sends nothing
+// that is not an answer, so GET is 405 (the transport allows that).
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -172,8 +172,8 @@ void call_tool(http_bridge_pointer self, const ex_ptr& ex,
     return failed(route.error());
   if (streams) {
     auto meta = params.value("_meta", json::object());
-    auto token = meta.is_object() ? meta.value("progressToken", json{})
-                                  : json{};
+    auto token
+      = meta.is_object() ? meta.value("progressToken", json{}) : json{};
     chat_stream_options opts{
       mcp_call_events(id, std::move(token), new_message_id()),
       env.opts.max_ask_timeout, env.call_env()};

@@ -4,8 +4,8 @@
 #include <array>
 #include <cctype>
 #include <cmath>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -487,7 +487,8 @@ std::vector<double> numbers_in(const std::string& text) {
     auto starts = std::isdigit(static_cast<unsigned char>(text[i]))
                   || (text[i] == '-' && i + 1 < text.size()
                       && std::isdigit(static_cast<unsigned char>(text[i + 1])));
-    auto in_word = i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1]));
+    auto in_word
+      = i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1]));
     if (!starts || in_word) {
       ++i;
       continue;

@@ -97,8 +97,12 @@ void tool_host_state::init(tool_host_options options, const std::string& path) {
   for (const auto& cfg : opts.a2a_agents) {
     auto timeout = cfg.call_timeout.value_or(opts.tools.call_timeout);
     servers.push_back(
-      server{cfg.name, child_path(parent, a2a_remote_child_name(cfg.name)),
-             timeout, timeout, std::nullopt, {}});
+      server{cfg.name,
+             child_path(parent, a2a_remote_child_name(cfg.name)),
+             timeout,
+             timeout,
+             std::nullopt,
+             {}});
   }
 }
 

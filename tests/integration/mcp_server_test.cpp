@@ -21,9 +21,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using bsm::test::completion;
 using bsm::test::describe;
 using bsm::test::header_list;
-using bsm::test::completion;
 using bsm::test::json_reply;
 using bsm::test::opt_response;
 using bsm::test::scripted_upstream;

@@ -19,8 +19,8 @@
 
 #include "agents/mcp/client.hpp"
 #include "agents/mcp/http_transport.hpp"
-#include "agents/mcp/server_requests.hpp"
 #include "agents/mcp/oauth/token_source.hpp"
+#include "agents/mcp/server_requests.hpp"
 #include "runtime/error.hpp"
 
 #include <nlohmann/json.hpp>

@@ -510,10 +510,11 @@ TEST_F(McpConfig, RejectsSecretsWrittenIntoTheFileWithoutShowingThem) {
                        "      auth:\n"
                        "        client_id: c\n"
                        "        client_secret: hunter2-literal\n");
-  EXPECT_EQ(msg, "node.yaml:7: key 'tools.mcp_servers[0].auth.client_secret': must "
+  EXPECT_EQ(msg,
+            "node.yaml:7: key 'tools.mcp_servers[0].auth.client_secret': must "
             "be a \"${NAME}\" "
-                 "reference to an environment variable (secrets stay out of "
-                 "the config file)");
+            "reference to an environment variable (secrets stay out of "
+            "the config file)");
   EXPECT_EQ(msg.find("hunter2"), std::string::npos);
 }
 
@@ -529,12 +530,14 @@ TEST_F(McpConfig, RejectsAuthBlocksThatDoNotAddUp) {
   EXPECT_EQ(error_for(server("        client_secret: ${S}\n")),
             "node.yaml:5: key 'tools.mcp_servers[0].auth': needs 'client_id'");
   EXPECT_EQ(error_for(server("        client_id: c\n")),
-            "node.yaml:5: key 'tools.mcp_servers[0].auth': needs exactly one of 'client_secret', "
+            "node.yaml:5: key 'tools.mcp_servers[0].auth': needs exactly one "
+            "of 'client_secret', "
             "'private_key' and 'private_key_file'");
   EXPECT_EQ(error_for(server("        client_id: c\n"
                              "        client_secret: ${S}\n"
                              "        private_key: ${K}\n")),
-            "node.yaml:5: key 'tools.mcp_servers[0].auth': needs exactly one of 'client_secret', "
+            "node.yaml:5: key 'tools.mcp_servers[0].auth': needs exactly one "
+            "of 'client_secret', "
             "'private_key' and 'private_key_file'");
   EXPECT_EQ(error_for(server("        client_id: c\n"
                              "        client_secret: ${S}\n"
@@ -547,7 +550,8 @@ TEST_F(McpConfig, RejectsAuthBlocksThatDoNotAddUp) {
                              "        private_key: ${K}\n"
                              "        token_endpoint_auth_method: "
                              "client_secret_basic\n")),
-            "node.yaml:5: key 'tools.mcp_servers[0].auth': 'token_endpoint_auth_method' "
+            "node.yaml:5: key 'tools.mcp_servers[0].auth': "
+            "'token_endpoint_auth_method' "
             "client_secret_basic needs 'client_secret'");
   EXPECT_EQ(error_for(server("        client_id: c\n"
                              "        client_secret: ${S}\n"
