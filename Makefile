@@ -73,8 +73,9 @@ bench-stream: build
 
 # Other ecosystems' own checks (not part of test): the MCP conformance
 # suite's server scenarios against /mcp and its client scenarios against
-# the node's MCP client, the MCP Inspector's CLI against /mcp, and the AI
-# SDK and LangChain.js against /v1 (tests/interop/run.sh).
+# the node's MCP client, the MCP Inspector's CLI against /mcp, the AI SDK
+# and LangChain.js against /v1, @a2a-js/sdk's client against an agent
+# over A2A (tests/interop/run.sh).
 interop: build
 	@./tests/interop/run.sh $(BUILD_DIR)
 

@@ -13,7 +13,8 @@
 #   server", lists them and why they do not apply);
 # - the MCP Inspector's CLI against /mcp;
 # - the AI SDK and LangChain.js against /v1, on the upstream agent and on
-#   a seed agent (the local provider).
+#   a seed agent (the local provider);
+# - @a2a-js/sdk's client against the runner agent over A2A.
 # Exits 1 if any failed.
 #   tests/interop/run.sh [BUILD_DIR]
 set -euo pipefail
@@ -143,4 +144,25 @@ for model in upstream architect; do
   run_check "ai-sdk $model" "$node22" "$dir/ai_sdk_check.mjs" "$bsmd_url/v1" "$model"
   run_check "langchain $model" "$node22" "$dir/langchain_check.mjs" "$bsmd_url/v1" "$model"
 done
+# @a2a-js/sdk 1.3.0's client against the runner agent over A2A (the
+# integration test's script, one line per part; the other direction, a
+# node's agent calling an SDK server, is tests/integration/a2a_client_test).
+"$root/tests/peers/install.sh" >/dev/null || fail "tests/peers/install.sh failed"
+a2a_out=$("$node22" "$root/tests/integration/a2a_sdk_check.mjs" \
+  "$bsmd_url/a2a/agents/runner" 2>&1 | tail -1)
+python3 - "$a2a_out" <<'PY' || failed=1
+import json, sys
+try:
+    parts = json.loads(sys.argv[1])
+except ValueError:
+    print("FAIL  a2a sdk client: " + sys.argv[1][:400])
+    sys.exit(1)
+bad = 0
+for name, seen in parts.items():
+    error = isinstance(seen, dict) and seen.get("error")
+    bad += bool(error)
+    print(("FAIL  " if error else "PASS  ") + ("a2a sdk client " + name).ljust(44)
+          + " " + (str(error) if error else ""))
+sys.exit(1 if bad else 0)
+PY
 exit $failed
