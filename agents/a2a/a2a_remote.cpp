@@ -1,9 +1,10 @@
 #include "agents/a2a/a2a_remote.hpp"
 
 #include <caf/send.hpp>
-#include <spdlog/sinks/null_sink.h>
 
 #include "runtime/error.hpp"
+#include "runtime/error_context.hpp"
+#include "runtime/logging/logger.hpp"
 #include "runtime/mailbox/message_id.hpp"
 
 namespace bsm {
@@ -11,20 +12,8 @@ namespace bsm {
 namespace {
 
 spdlog::logger& null_logger() {
-  static const auto log = std::make_shared<spdlog::logger>(
-    "null", std::make_shared<spdlog::sinks::null_sink_mt>());
+  static const auto log = make_null_logger();
   return *log;
-}
-
-// Puts `prefix` before the message of a bsm error, keeping its code.
-caf::error in_context(const caf::error& err, const std::string& prefix) {
-  if (err.category() != errc_category)
-    return err;
-  const auto& ctx = err.context();
-  std::string what = ctx.match_elements<std::string>()
-                       ? ctx.get_as<std::string>(0)
-                       : std::string{};
-  return make_error(static_cast<errc>(err.code()), prefix + what);
 }
 
 } // namespace

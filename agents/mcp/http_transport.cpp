@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.hpp"
+#include "runtime/error_context.hpp"
 #include "runtime/http/curl_error.hpp"
 #include "runtime/http/curl_headers.hpp"
 #include "runtime/http/sse_parser.hpp"
@@ -58,16 +59,6 @@ std::optional<int64_t> answer_id(const json& msg) {
   if (i == msg.end() || !i->is_number_integer())
     return std::nullopt;
   return i->get<int64_t>();
-}
-
-/// `err` with `prefix` before its message, its code kept.
-caf::error in_context(const caf::error& err, const std::string& prefix) {
-  if (err.category() != errc_category)
-    return err;
-  const auto& ctx = err.context();
-  auto what = ctx.match_elements<std::string>() ? ctx.get_as<std::string>(0)
-                                                : std::string{};
-  return make_error(static_cast<errc>(err.code()), prefix + what);
 }
 
 int remaining_ms(std::chrono::steady_clock::time_point until) {

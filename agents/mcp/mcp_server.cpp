@@ -3,29 +3,18 @@
 #include <algorithm>
 
 #include <caf/send.hpp>
-#include <spdlog/sinks/null_sink.h>
 
 #include "agents/tools/tool_names.hpp"
 #include "runtime/error.hpp"
+#include "runtime/error_context.hpp"
+#include "runtime/logging/logger.hpp"
 
 namespace bsm {
 
 namespace {
 
-/// Puts `prefix` before the message of a bsm error, keeping its code.
-caf::error in_context(const caf::error& err, const std::string& prefix) {
-  if (err.category() != errc_category)
-    return err;
-  const auto& ctx = err.context();
-  std::string what = ctx.match_elements<std::string>()
-                       ? ctx.get_as<std::string>(0)
-                       : std::string{};
-  return make_error(static_cast<errc>(err.code()), prefix + what);
-}
-
 spdlog::logger& null_logger() {
-  static const auto log = std::make_shared<spdlog::logger>(
-    "null", std::make_shared<spdlog::sinks::null_sink_mt>());
+  static const auto log = make_null_logger();
   return *log;
 }
 
