@@ -10,6 +10,7 @@
 #include <caf/atom.hpp>
 
 #include "bsm/v1/agents.pb.h"
+#include "bsm/v1/budgets.pb.h"
 #include "bsm/v1/cluster.pb.h"
 #include "bsm/v1/credentials.pb.h"
 #include "bsm/v1/envelope.pb.h"
@@ -20,6 +21,7 @@
 #include "bsm/v1/memory.pb.h"
 #include "bsm/v1/runtime.pb.h"
 #include "bsm/v1/security.pb.h"
+#include "bsm/v1/tasks.pb.h"
 #include "protocols/proto_inspect.hpp"
 
 namespace bsm {
@@ -50,7 +52,9 @@ using bsm_v1_types = type_list<
   v1::ModelSettings, v1::ModelRequest, v1::ModelResponse, v1::ToolCallFragment,
   v1::ChatDelta, v1::ToolListRequest, v1::ToolListResponse, v1::ToolCallRequest,
   v1::ToolCallResponse, v1::ChatRequest, v1::ChatStep, v1::ChatReply,
-  v1::TurnCancelRequest, v1::TurnCancelResponse,
+  v1::TurnCancelRequest, v1::TurnCancelResponse, v1::Question,
+  v1::QuestionAskRequest, v1::QuestionListRequest, v1::QuestionListResponse,
+  v1::QuestionAnswerRequest,
   v1::AgentInfo, v1::AgentListRequest, v1::AgentListResponse,
   v1::AgentReloadRequest, v1::AgentReloadResponse, v1::AgentDefinition,
   v1::ToolLedgerGetRequest, v1::ToolLedgerGetResponse, v1::ToolLedgerPutRequest,
@@ -74,7 +78,14 @@ using bsm_v1_types = type_list<
   v1::LeaveRequest, v1::LeaveResponse, v1::DeadLetterListRequest,
   v1::DeadLetterEntry, v1::DeadLetterListResponse, v1::DeadLetterGetRequest,
   v1::DeadLetterDeleteRequest, v1::DeadLetterDeleteResponse,
-  v1::DeadLetterPurgeRequest, v1::DeadLetterPurgeResponse>;
+  v1::DeadLetterPurgeRequest, v1::DeadLetterPurgeResponse, v1::TaskSpec,
+  v1::TaskRecord, v1::TaskSubmitRequest, v1::TaskSubmitResponse,
+  v1::TaskGetRequest, v1::TaskGetResponse, v1::TaskListRequest,
+  v1::TaskListResponse, v1::TaskCancelRequest, v1::TaskCancelResponse,
+  v1::TaskRetryRequest, v1::TaskRetryResponse, v1::BudgetAcquireRequest,
+  v1::BudgetAcquireResponse, v1::BudgetSettleRequest,
+  v1::BudgetSettleResponse, v1::BudgetUse, v1::BudgetListRequest,
+  v1::BudgetListResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>
