@@ -205,7 +205,13 @@ using agent_actor = caf::typed_actor<
   caf::replies_to<v1::ChatRequest, caf::actor>::with<v1::ChatReply>,
   /// Ends a turn that runs or waits (agents.proto, TurnCancelRequest).
   caf::replies_to<v1::TurnCancelRequest>::with<v1::TurnCancelResponse>,
-  /// Internal timer: requests past their deadline (timed_request.hpp).
+  /// Questions a tool's server asks the turn's caller (agents.proto,
+  /// Question*): held until answered, answered with the settled question.
+  caf::replies_to<v1::QuestionAskRequest>::with<v1::Question>,
+  caf::replies_to<v1::QuestionListRequest>::with<v1::QuestionListResponse>,
+  caf::replies_to<v1::QuestionAnswerRequest>::with<v1::Question>,
+  /// Internal timer: requests past their deadline (timed_request.hpp) and
+  /// questions past theirs.
   caf::reacts_to<atom::deadline>>;
 
 /// The supervisor of all agents; agent `x` runs (is registered) at
