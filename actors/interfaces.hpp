@@ -210,9 +210,9 @@ using agent_actor = caf::typed_actor<
   caf::replies_to<v1::QuestionAskRequest>::with<v1::Question>,
   caf::replies_to<v1::QuestionListRequest>::with<v1::QuestionListResponse>,
   caf::replies_to<v1::QuestionAnswerRequest>::with<v1::Question>,
-  /// Internal timer: requests past their deadline (timed_request.hpp) and
-  /// questions past theirs.
-  caf::reacts_to<atom::deadline>>;
+  /// Internal timers: requests past their deadline (timed_request.hpp);
+  /// questions past theirs (tick).
+  caf::reacts_to<atom::deadline>, caf::reacts_to<atom::tick>>;
 
 /// The supervisor of all agents; agent `x` runs (is registered) at
 /// "agents/x".
