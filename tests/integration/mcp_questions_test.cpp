@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "event_stream.hpp"
 #include "fake_mcp_http_server.hpp"
 #include "test_node.hpp"
 #include "tests/common/poll.hpp"
@@ -38,6 +39,31 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream out{path, std::ios::trunc};
   out << text;
+}
+
+// The stream's events so far: its body after the head, unchunked.
+std::string events_of(const bsm::test::http_connection& stream) {
+  const auto& raw = stream.buffered();
+  auto body = raw.find("\r\n\r\n");
+  return body == std::string::npos ? std::string{}
+                                   : bsm::test::dechunk(raw.substr(body + 4));
+}
+
+// The data of the `nth` event `name` (0 the first) in `events`; null if
+// there is none (yet).
+json event_data(const std::string& events, const std::string& name,
+                size_t nth = 0) {
+  auto marker = "event: " + name + "\ndata: ";
+  auto at = events.find(marker);
+  for (; at != std::string::npos && nth > 0; --nth)
+    at = events.find(marker, at + 1);
+  if (at == std::string::npos)
+    return nullptr;
+  auto start = at + marker.size();
+  auto end = events.find('\n', start);
+  if (end == std::string::npos)
+    return nullptr;
+  return json::parse(events.substr(start, end - start), nullptr, false);
 }
 
 std::string elicit_input(const std::string& server) {
@@ -114,15 +140,10 @@ protected:
       "POST", "/v1/agents/caller/chat",
       {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}},
       body)));
-    if (!stream.read_until("event: question\ndata: ", 30s))
+    if (!stream.read_until("event: question\ndata: ", 30s)
+        || !stream.read_until("\n\n", 10s))
       return nullptr;
-    if (!stream.read_until("\n\n", 10s))
-      return nullptr;
-    const auto& seen = stream.buffered();
-    auto start = seen.find("event: question\ndata: ")
-                 + std::string{"event: question\ndata: "}.size();
-    return json::parse(seen.substr(start, seen.find('\n', start) - start),
-                       nullptr, false);
+    return event_data(events_of(stream), "question");
   }
 
   static inline temp_dir* dir_ = nullptr;
@@ -167,11 +188,11 @@ TEST_F(McpQuestions, TheCallerAnswersAQuestionOfTheServerThroughTheApi) {
   ASSERT_TRUE(settled && settled->status == 200) << describe(settled);
   EXPECT_EQ(body_of(*settled)["state"], "accepted") << settled->body;
   EXPECT_EQ(body_of(*settled)["content"]["name"], "Ada") << settled->body;
-  ASSERT_TRUE(stream.read_until("event: done", 30s)) << stream.buffered();
-  const auto& seen = stream.buffered();
-  auto done = json::parse(
-    seen.substr(seen.find("data: ", seen.find("event: done")) + 6), nullptr,
-    false);
+  // The stream ends with the done event.
+  ASSERT_TRUE(stream.await_close(30s)) << stream.buffered();
+  auto seen = events_of(stream);
+  auto done = event_data(seen, "done");
+  ASSERT_TRUE(done.is_object()) << seen;
   ASSERT_EQ(done["steps"].size(), 1u) << seen;
   auto result
     = json::parse(done["steps"][0]["result"].get<std::string>(), nullptr, false);
@@ -183,7 +204,9 @@ TEST_F(McpQuestions, TheCallerAnswersAQuestionOfTheServerThroughTheApi) {
                                + done["session_id"].get<std::string>());
   ASSERT_TRUE(session && session->status == 200) << describe(session);
   bool kept = false;
-  for (const auto& turn : body_of(*session)["turns"])
+  // Kept: a range over a member of a temporary would dangle.
+  auto history = body_of(*session);
+  for (const auto& turn : history["turns"])
     for (const auto& call : turn["tool_calls"])
       for (const auto& asked : call.value("questions", json::array()))
         kept = kept
@@ -247,11 +270,12 @@ TEST_F(McpQuestions, CancellingAWorkingA2aTaskCancelsItsTurnAndQuestion) {
     auto res = get(port(), "/v1/agents/caller/questions");
     if (!res || res->status != 200)
       return false;
-    for (const auto& q : body_of(*res)["questions"])
+    auto listed = body_of(*res);
+    for (const auto& q : listed["questions"])
       if (q["turn_id"].get<std::string>().rfind("a2a-", 0) == 0)
         waiting = q;
     return waiting.is_object();
-  })) << stream.buffered();
+  })) << node_->proc().err();
   auto task = waiting["turn_id"].get<std::string>().substr(4);
   json cancel{{"jsonrpc", "2.0"},
               {"id", 2},
@@ -286,18 +310,15 @@ TEST_F(McpQuestions, ProgressShowsInAStreamedChat) {
     "POST", "/v1/agents/caller/chat",
     {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}},
     body)));
-  ASSERT_TRUE(stream.read_until("event: done", 30s)) << stream.buffered();
-  const auto& seen = stream.buffered();
-  auto first = seen.find("event: progress\ndata: ");
-  ASSERT_NE(first, std::string::npos) << seen;
-  auto second = seen.find("event: progress\ndata: ", first + 1);
-  ASSERT_NE(second, std::string::npos) << seen;
-  auto start = first + std::string{"event: progress\ndata: "}.size();
-  auto event = json::parse(seen.substr(start, seen.find('\n', start) - start),
-                           nullptr, false);
+  ASSERT_TRUE(stream.await_close(30s)) << stream.buffered();
+  auto seen = events_of(stream);
+  auto event = event_data(seen, "progress");
+  ASSERT_TRUE(event.is_object()) << seen;
+  ASSERT_TRUE(event_data(seen, "progress", 1).is_object()) << seen;
   EXPECT_EQ(event["tool"], "asker__progress") << seen;
   EXPECT_EQ(event["server"], "asker") << seen;
   EXPECT_EQ(event["progress"], 1) << seen;
   // Progress comes before the call's result.
-  EXPECT_LT(second, seen.find("event: tool_result")) << seen;
+  EXPECT_LT(seen.rfind("event: progress"), seen.find("event: tool_result"))
+    << seen;
 }

@@ -176,14 +176,22 @@ TEST_F(McpConfig, ReadsWhatTheClientOffersTheServer) {
                      "      roots:\n"
                      "        - uri: file:///srv/a\n"
                      "          name: a\n"
-                     "        - uri: file:///srv/b\n");
+                     "        - uri: file:///srv/b\n"
+                     "    - name: asker\n"
+                     "      command: y\n"
+                     "      elicitation: ask\n"
+                     "      ask_timeout: 45s\n");
   EXPECT_EQ(cfg.tools.max_call_time, 2min);
-  ASSERT_EQ(cfg.tools.mcp_servers.size(), 2u);
+  ASSERT_EQ(cfg.tools.mcp_servers.size(), 3u);
+  EXPECT_EQ(cfg.tools.mcp_servers[2].elicitation,
+            bsm::mcp::elicitation_policy::ask);
+  EXPECT_EQ(cfg.tools.mcp_servers[2].ask_timeout, 45s);
   const auto& plain = cfg.tools.mcp_servers[0];
   EXPECT_EQ(plain.elicitation, bsm::mcp::elicitation_policy::decline);
   EXPECT_FALSE(plain.allow_sampling);
   EXPECT_TRUE(plain.roots.empty());
   EXPECT_FALSE(plain.max_call_time);
+  EXPECT_EQ(plain.ask_timeout, 5min);
   const auto& open = cfg.tools.mcp_servers[1];
   EXPECT_EQ(open.max_call_time, 90s);
   EXPECT_EQ(open.elicitation, bsm::mcp::elicitation_policy::defaults);
@@ -203,11 +211,14 @@ TEST_F(McpConfig, RejectsBadOffers) {
                            "  mcp_servers:\n"
                            "    - name: a\n"
                            "      command: x\n";
-  auto policy = error_for(head + "      elicitation: ask\n");
+  auto policy = error_for(head + "      elicitation: prompt\n");
   EXPECT_NE(policy.find("'tools.mcp_servers[0].elicitation'"),
             std::string::npos)
     << policy;
-  EXPECT_NE(policy.find("decline|defaults"), std::string::npos) << policy;
+  EXPECT_NE(policy.find("decline|defaults|ask"), std::string::npos) << policy;
+  EXPECT_EQ(error_for(head + "      ask_timeout: 0ms\n"),
+            "node.yaml:5: key 'tools.mcp_servers[0].ask_timeout': 0ms is "
+            "below the minimum of 1ms");
   auto flag = error_for(head + "      allow_sampling: yes\n");
   EXPECT_NE(flag.find("'tools.mcp_servers[0].allow_sampling'"),
             std::string::npos)
@@ -237,7 +248,7 @@ TEST_F(McpConfig, RejectsUnknownKeyInsideEntryAtItsLine) {
                       "      comand: y\n"),
             "node.yaml:6: unknown key 'tools.mcp_servers[1].comand' (known "
             "keys: name, command, args, env, url, headers, auth, call_timeout, "
-            "max_call_time, elicitation, allow_sampling, roots)");
+            "max_call_time, elicitation, ask_timeout, allow_sampling, roots)");
 }
 
 TEST_F(McpConfig, RejectsMissingCommandOrName) {
