@@ -71,6 +71,7 @@ enum class command_kind {
   sessions,
   deadletters,
   reload,
+  plugins,
   completion,
 };
 
