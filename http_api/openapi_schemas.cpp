@@ -346,7 +346,7 @@ json plugin_shapes() {
                         {"description", str()},
                         {"path", str()},
                         {"state", {{"type", "string"},
-                                   {"enum", {"loaded", "failed"}}}},
+                                   {"enum", json::array({"loaded", "failed"})}}},
                         {"reason", str()},
                         {"tools", strings()},
                         {"actor_kinds", array_of(std::move(kind))}},

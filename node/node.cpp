@@ -173,7 +173,7 @@ node::~node() {
 
 caf::expected<std::unique_ptr<node>>
 node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog,
-           std::shared_ptr<const plugins::plugin_set> plugins) {
+           std::shared_ptr<const plugins::plugin_set> loaded_plugins) {
   if (!catalog) {
     catalog = std::make_shared<agents::agent_catalog>(cfg.agents.paths);
     if (auto diff = catalog->load(); !diff)
@@ -195,7 +195,7 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog,
   n.types_
     = std::make_unique<type_registry>(type_registry::with_bsm_v1_types());
   n.metrics_ = std::make_unique<metrics::registry>();
-  if (!plugins) {
+  if (!loaded_plugins) {
     const auto* types = n.types_.get();
     auto loaded = plugins::load_plugins(
       n.cfg_.plugins,
@@ -203,9 +203,10 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog,
       tool_server_names(n.cfg_));
     if (!loaded)
       return loaded.error();
-    plugins = std::make_shared<const plugins::plugin_set>(std::move(*loaded));
+    loaded_plugins
+      = std::make_shared<const plugins::plugin_set>(std::move(*loaded));
   }
-  n.add_plugins(std::move(plugins));
+  n.add_plugins(std::move(loaded_plugins));
   n.add_log_metrics();
   n.add_store_metrics();
   n.watch_memory();
@@ -681,7 +682,7 @@ caf::error node::start(std::vector<child_spec> extra) {
     model_provider_child(cfg_.openai, read_environment(), *metrics_,
                          cfg_.supervision.shutdown_timeout));
   add_agent_children(opts.children, env);
-  if (has_actor_kinds(*plugins_))
+  if (plugins::has_actor_kinds(*plugins_))
     opts.children.push_back(plugins::plugins_child(
       plugins_->loaded, types_.get(), plugin_metrics_, cfg_.supervision, env));
   // After the actors it delivers to, so it stops before them.

@@ -51,7 +51,7 @@ class node {
 public:
   /// Builds a node from a validated config: data dir, logger, store (in
   /// <data_dir>/store), metrics, plugins, actor system. Starts no actor
-  /// yet. `plugins` are the libraries of plugins.paths already loaded
+  /// yet. `loaded_plugins` are the libraries of plugins.paths already loaded
   /// (bsmd loads them before, to exit 2 on a required one); null: loaded
   /// here. Errors: `unavailable` if the data dir or log file cannot be
   /// created; the store's open errors (another bsmd holds the data dir, a
@@ -60,7 +60,7 @@ public:
   [[nodiscard]] static caf::expected<std::unique_ptr<node>>
   make(node_config cfg,
        std::shared_ptr<agents::agent_catalog> catalog = nullptr,
-       std::shared_ptr<const plugins::plugin_set> plugins = nullptr);
+       std::shared_ptr<const plugins::plugin_set> loaded_plugins = nullptr);
 
   ~node();
 

@@ -1,6 +1,7 @@
 #include "plugins/plugin_contents.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 

@@ -3,8 +3,10 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <system_error>
+#include <utility>
 
 #include "runtime/error.hpp"
 
@@ -44,9 +46,13 @@ struct handle_guard {
 
 template <class Fn>
 Fn symbol(void* handle, const char* name) {
-  // POSIX guarantees that a data pointer from dlsym converts to a function
-  // pointer.
-  return reinterpret_cast<Fn>(dlsym(handle, name));
+  // POSIX guarantees that dlsym's data pointer holds a function pointer;
+  // copying the bits avoids ISO C++'s object-to-function pointer cast.
+  void* address = dlsym(handle, name);
+  Fn result = nullptr;
+  static_assert(sizeof(result) == sizeof(address));
+  std::memcpy(&result, &address, sizeof(result));
+  return result;
 }
 
 } // namespace

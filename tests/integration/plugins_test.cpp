@@ -114,7 +114,7 @@ TEST_F(Plugins, ABrokenPluginIsSkippedListedAndCounted) {
   ASSERT_EQ(list.size(), 3u) << list.dump();
   EXPECT_EQ(list[0]["name"], "textstats");
   EXPECT_EQ(list[0]["state"], "loaded");
-  EXPECT_EQ(list[0]["tools"], json({"textstats__count", "textstats__crc32"}));
+  EXPECT_EQ(list[0]["tools"], json::array({"textstats__count", "textstats__crc32"}));
   EXPECT_EQ(list[0]["actor_kinds"][0]["path"], "plugins/textstats");
   EXPECT_EQ(list[1]["name"], "testgood");
   EXPECT_EQ(list[2]["state"], "failed");

@@ -82,7 +82,7 @@ TEST(PluginKinds, TheActorAnswersRefusesAndExitsAfterAThrow) {
       [](const caf::error& err) { FAIL() << bsm::render(err); });
   auto expect_error = [&](auto msg, bsm::errc code, const std::string& text) {
     self->request(actor, timeout, std::move(msg))
-      .receive([](const caf::message&) { FAIL() << "an answer"; },
+      .receive([](const bsm::v1::PingResponse&) { FAIL() << "an answer"; },
                [&](const caf::error& err) {
                  EXPECT_TRUE(bsm::is(err, code)) << bsm::render(err);
                  EXPECT_NE(bsm::render(err).find(text), std::string::npos)

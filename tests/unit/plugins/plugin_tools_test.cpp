@@ -5,6 +5,7 @@
 #include "plugins/plugin_tools.hpp"
 
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 #include <gtest/gtest.h>
 
 #include "runtime/error.hpp"
