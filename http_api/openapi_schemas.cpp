@@ -341,19 +341,20 @@ json security_shapes() {
 json plugin_shapes() {
   json kind = object({{"kind", str()}, {"path", str()}, {"handles", strings()}},
                      {"kind", "path", "handles"});
-  json plugin = object({{"name", str()},
-                        {"version", str()},
-                        {"description", str()},
-                        {"path", str()},
-                        {"state", {{"type", "string"},
-                                   {"enum", json::array({"loaded", "failed"})}}},
-                        {"reason", str()},
-                        {"tools", strings()},
-                        {"actor_kinds", array_of(std::move(kind))}},
-                       {"name", "path", "state"});
+  json plugin = object(
+    {{"name", str()},
+     {"version", str()},
+     {"description", str()},
+     {"path", str()},
+     {"state",
+      {{"type", "string"}, {"enum", json::array({"loaded", "failed"})}}},
+     {"reason", str()},
+     {"tools", strings()},
+     {"actor_kinds", array_of(std::move(kind))}},
+    {"name", "path", "state"});
   return {
-    {"PluginList", object({{"plugins", array_of(std::move(plugin))}},
-                          {"plugins"})},
+    {"PluginList",
+     object({{"plugins", array_of(std::move(plugin))}}, {"plugins"})},
   };
 }
 

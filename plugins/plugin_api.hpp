@@ -73,7 +73,8 @@ struct tool_result {
 /// Runs one call. `arguments_json` is a JSON object (the model's arguments;
 /// "{}" for none). May block; may throw (the call then fails with the
 /// exception's text).
-using tool_handler = std::function<tool_result(const std::string& arguments_json)>;
+using tool_handler
+  = std::function<tool_result(const std::string& arguments_json)>;
 
 struct tool_spec {
   /// [a-zA-Z0-9_-]; the model sees "<plugin>__<name>", at most 64
@@ -166,13 +167,13 @@ struct bsm_plugin_host {
 /// `void register_fn(bsm::plugin::registrar&)`. Use once per plugin, at
 /// namespace scope. An exception from `register_fn` reaches bsmd, which
 /// reports its text and skips the plugin.
-#define BSM_PLUGIN(register_fn)                                                \
-  extern "C" __attribute__((visibility("default"))) uint32_t                   \
-  bsm_plugin_abi_version() {                                                   \
-    return BSM_PLUGIN_ABI_VERSION;                                             \
-  }                                                                            \
-  extern "C" __attribute__((visibility("default"))) int bsm_plugin_register(  \
-    bsm_plugin_host* host) {                                                   \
-    register_fn(*host->registrar);                                             \
-    return 0;                                                                  \
+#define BSM_PLUGIN(register_fn)                                              \
+  extern "C" __attribute__((visibility("default"))) uint32_t                 \
+  bsm_plugin_abi_version() {                                                 \
+    return BSM_PLUGIN_ABI_VERSION;                                           \
+  }                                                                          \
+  extern "C" __attribute__((visibility("default"))) int bsm_plugin_register( \
+    bsm_plugin_host* host) {                                                 \
+    register_fn(*host->registrar);                                           \
+    return 0;                                                                \
   }

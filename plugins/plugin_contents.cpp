@@ -43,8 +43,7 @@ std::string exposed_name(const std::string& plugin, const std::string& tool) {
 }
 
 checking_registrar::checking_registrar(type_check known_type)
-  : known_type_(std::move(known_type)) {
-}
+  : known_type_(std::move(known_type)) {}
 
 void checking_registrar::fail(std::string text) {
   if (!problem_)
@@ -68,7 +67,9 @@ void checking_registrar::add_tool(plugin::tool_spec spec) {
     return fail("tool name '" + spec.name
                 + "' must be 1 to 64 characters of a-z, A-Z, 0-9, '_' and "
                   "'-'");
-  auto same = [&](const plugin::tool_spec& x) { return x.name == spec.name; };
+  auto same = [&](const plugin::tool_spec& x) {
+    return x.name == spec.name;
+  };
   if (std::any_of(contents_.tools.begin(), contents_.tools.end(), same))
     return fail("tool '" + spec.name + "' is registered twice");
   if (auto p = schema_problem(spec.name, spec.input_schema_json); !p.empty())
@@ -81,7 +82,9 @@ void checking_registrar::add_tool(plugin::tool_spec spec) {
 void checking_registrar::add_actor_kind(plugin::actor_kind_spec spec) {
   if (auto p = kind_problem(spec.kind); !p.empty())
     return fail(p);
-  auto same = [&](const auto& x) { return x.kind == spec.kind; };
+  auto same = [&](const auto& x) {
+    return x.kind == spec.kind;
+  };
   if (std::any_of(contents_.actor_kinds.begin(), contents_.actor_kinds.end(),
                   same))
     return fail("actor kind '" + spec.kind + "' is registered twice");

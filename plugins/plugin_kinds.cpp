@@ -34,18 +34,18 @@ using kind_pointer = caf::stateful_actor<kind_state, actor_base>*;
 // One message in, its answer out; `quit` says whether the actor should
 // exit afterwards (the handler threw).
 caf::result<caf::message> on_message(kind_pointer self, caf::message msg,
-                                      bool& quit) {
+                                     bool& quit) {
   auto& env = self->state.env;
   const auto& kind = kind_of(env);
   auto in = env.types->encode_json(msg);
   if (!in || !declares(kind, in->type_name)) {
     env.metrics.count_message(kind.kind, outcome::refused);
-    return make_error(errc::invalid_argument,
-                      "actor kind '" + kind.kind + "' takes "
-                        + (kind.handles.empty() ? "nothing"
-                                                : kind.handles.front())
-                        + (kind.handles.size() > 1 ? " and others" : "")
-                        + ", not this message");
+    return make_error(
+      errc::invalid_argument,
+      "actor kind '" + kind.kind + "' takes "
+        + (kind.handles.empty() ? "nothing" : kind.handles.front())
+        + (kind.handles.size() > 1 ? " and others" : "")
+        + ", not this message");
   }
   auto answer = handle_message(kind, {in->type_name, in->bytes});
   quit = answer.how == outcome::exception;
@@ -57,8 +57,8 @@ caf::result<caf::message> on_message(kind_pointer self, caf::message msg,
     env.metrics.count_message(kind.kind, outcome::ok);
     return caf::message{};
   }
-  auto reply = env.types->decode_json(answer.reply.type_name,
-                                      answer.reply.json);
+  auto reply
+    = env.types->decode_json(answer.reply.type_name, answer.reply.json);
   if (!reply) {
     env.metrics.count_message(kind.kind, outcome::refused);
     return make_error(errc::internal,
@@ -90,7 +90,8 @@ caf::behavior kind_actor(kind_pointer self, kind_env env) {
       return result;
     });
   // Everything arrives at the default handler; CAF needs one handler.
-  return {[](caf::ok_atom) {}};
+  return {[](caf::ok_atom) {
+  }};
 }
 
 } // namespace
@@ -101,8 +102,8 @@ kind_answer handle_message(const plugin::actor_kind_spec& kind,
   try {
     auto result = kind.handler(in);
     if (!result.error.empty())
-      return failed(outcome::error, "actor kind '" + kind.kind
-                                      + "': " + result.error);
+      return failed(outcome::error,
+                    "actor kind '" + kind.kind + "': " + result.error);
     return {outcome::ok, std::move(result.reply), {}};
   } catch (const std::exception& ex) {
     return failed(outcome::exception,

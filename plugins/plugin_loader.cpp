@@ -61,8 +61,7 @@ Fn symbol(void* handle, const char* name) {
 
 loaded_plugin::loaded_plugin(fs::path path, void* handle,
                              plugin_contents contents)
-  : path_(std::move(path)), handle_(handle), contents_(std::move(contents)) {
-}
+  : path_(std::move(path)), handle_(handle), contents_(std::move(contents)) {}
 
 loaded_plugin::~loaded_plugin() {
   // The handlers are the library's code: destroy them while it is mapped.
@@ -82,8 +81,7 @@ std::string describe(const plugin_failure& x) {
 
 plugin_loader::plugin_loader(type_check known_type,
                              std::vector<std::string> taken_names)
-  : known_type_(std::move(known_type)), taken_names_(std::move(taken_names)) {
-}
+  : known_type_(std::move(known_type)), taken_names_(std::move(taken_names)) {}
 
 caf::expected<plugin_ptr> plugin_loader::load(const fs::path& file) {
   last_name_.clear();

@@ -96,7 +96,8 @@ public:
 
   /// Loads every library of `paths` (a folder: its "*.so" files in name
   /// order), each failure in `failed`.
-  [[nodiscard]] plugin_set load_all(const std::vector<std::filesystem::path>& paths);
+  [[nodiscard]] plugin_set
+  load_all(const std::vector<std::filesystem::path>& paths);
 
   /// The name of the plugin whose load failed last, if it named itself.
   const std::string& last_name() const noexcept {

@@ -4,16 +4,11 @@ namespace bsm::plugins {
 
 const char* to_string(outcome x) {
   switch (x) {
-    case outcome::ok:
-      return "ok";
-    case outcome::error:
-      return "error";
-    case outcome::exception:
-      return "exception";
-    case outcome::unknown_tool:
-      return "unknown_tool";
-    case outcome::refused:
-      return "refused";
+    case outcome::ok: return "ok";
+    case outcome::error: return "error";
+    case outcome::exception: return "exception";
+    case outcome::unknown_tool: return "unknown_tool";
+    case outcome::refused: return "refused";
   }
   return "?";
 }

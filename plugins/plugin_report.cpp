@@ -15,13 +15,16 @@ json loaded_entry(const loaded_plugin& p) {
     tools.push_back(exposed_name(c.name, tool.name));
   json kinds = json::array();
   for (const auto& kind : c.actor_kinds)
-    kinds.push_back({{"kind", kind.kind},
-                     {"path", std::string{plugins_supervisor_name} + "/"
-                                + kind.kind},
-                     {"handles", kind.handles}});
-  return {{"name", c.name},         {"version", c.version},
-          {"description", c.description}, {"path", p.path().string()},
-          {"state", "loaded"},      {"tools", std::move(tools)},
+    kinds.push_back(
+      {{"kind", kind.kind},
+       {"path", std::string{plugins_supervisor_name} + "/" + kind.kind},
+       {"handles", kind.handles}});
+  return {{"name", c.name},
+          {"version", c.version},
+          {"description", c.description},
+          {"path", p.path().string()},
+          {"state", "loaded"},
+          {"tools", std::move(tools)},
           {"actor_kinds", std::move(kinds)}};
 }
 
@@ -48,10 +51,9 @@ std::string summary(const loaded_plugin& p) {
   for (const auto& kind : c.actor_kinds)
     kinds += (kinds.empty() ? "" : ", ") + std::string{plugins_supervisor_name}
              + "/" + kind.kind;
-  return "plugin '" + c.name + "' " + c.version + " from "
-         + p.path().string() + ": tools "
-         + (tools.empty() ? std::string{"none"} : tools) + "; actor kinds "
-         + (kinds.empty() ? std::string{"none"} : kinds);
+  return "plugin '" + c.name + "' " + c.version + " from " + p.path().string()
+         + ": tools " + (tools.empty() ? std::string{"none"} : tools)
+         + "; actor kinds " + (kinds.empty() ? std::string{"none"} : kinds);
 }
 
 } // namespace bsm::plugins

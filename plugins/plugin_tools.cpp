@@ -33,9 +33,9 @@ v1::ToolCallResponse response(plugin::tool_result result) {
 
 } // namespace
 
-caf::expected<v1::ToolCallResponse>
-call_tool(const plugin_contents& p, const v1::ToolCallRequest& req,
-          outcome& how) {
+caf::expected<v1::ToolCallResponse> call_tool(const plugin_contents& p,
+                                              const v1::ToolCallRequest& req,
+                                              outcome& how) {
   auto named = [&](const plugin::tool_spec& x) {
     return exposed_name(p.name, x.name) == req.name();
   };
@@ -45,8 +45,8 @@ call_tool(const plugin_contents& p, const v1::ToolCallRequest& req,
     return make_error(errc::not_found, "no tool '" + req.name()
                                          + "' in plugin '" + p.name + "'");
   }
-  auto arguments = req.arguments_json().empty() ? std::string{"{}"}
-                                                : req.arguments_json();
+  auto arguments
+    = req.arguments_json().empty() ? std::string{"{}"} : req.arguments_json();
   // The plugin's code may throw anything; the model sees what it says.
   try {
     auto result = i->handler(arguments);
@@ -54,8 +54,8 @@ call_tool(const plugin_contents& p, const v1::ToolCallRequest& req,
     return response(std::move(result));
   } catch (const std::exception& ex) {
     how = outcome::exception;
-    return response(plugin::tool_result::error(
-      "tool '" + req.name() + "' failed: " + ex.what()));
+    return response(plugin::tool_result::error("tool '" + req.name()
+                                               + "' failed: " + ex.what()));
   } catch (...) {
     how = outcome::exception;
     return response(plugin::tool_result::error(

@@ -105,8 +105,12 @@ void tool_host_state::init(tool_host_options options, const std::string& path) {
              {}});
   }
   for (const auto& x : opts.hosted)
-    servers.push_back(server{x.name, child_path(parent, x.child),
-                             x.call_timeout, x.call_timeout, std::nullopt, {}});
+    servers.push_back(server{x.name,
+                             child_path(parent, x.child),
+                             x.call_timeout,
+                             x.call_timeout,
+                             std::nullopt,
+                             {}});
 }
 
 bool tool_host_state::any_restarting(

@@ -55,19 +55,20 @@ struct plugin_sets {
 class Plugins : public bsm::test::configured_node<plugin_sets> {};
 
 json chat(uint16_t port, const std::string& input) {
-  auto res = post_json(port, "/v1/agents/counter/chat",
-                       json{{"input", input}}.dump());
+  auto res
+    = post_json(port, "/v1/agents/counter/chat", json{{"input", input}}.dump());
   EXPECT_TRUE(res && res->status == 200) << describe(res);
   return res ? body_of(*res) : json{};
 }
 
 TEST_F(Plugins, AnAgentCallsTheExamplePluginsTool) {
-  auto doc = chat(port(), R"(call textstats__count with {"text": "one two three"})");
+  auto doc
+    = chat(port(), R"(call textstats__count with {"text": "one two three"})");
   auto output = doc.value("output", std::string{});
   EXPECT_NE(output.find(R"("words":3)"), std::string::npos) << doc.dump();
-  EXPECT_NE(output.find(R"("characters":13)"), std::string::npos)
-    << doc.dump();
-  auto crc = chat(port(), R"(call textstats__crc32 with {"text": "123456789"})");
+  EXPECT_NE(output.find(R"("characters":13)"), std::string::npos) << doc.dump();
+  auto crc
+    = chat(port(), R"(call textstats__crc32 with {"text": "123456789"})");
   EXPECT_NE(crc.value("output", std::string{}).find("cbf43926"),
             std::string::npos)
     << crc.dump();
@@ -90,8 +91,8 @@ TEST_F(Plugins, TheExamplesActorKindAnswersAnAsk) {
   json body{{"type", "bsm.v1.ChatRequest"},
             {"payload", {{"input", "four words in here"}}},
             {"mode", "ask"}};
-  auto res = post_json(port(), "/v1/actors/plugins%2Ftextstats/messages",
-                       body.dump());
+  auto res
+    = post_json(port(), "/v1/actors/plugins%2Ftextstats/messages", body.dump());
   ASSERT_TRUE(res && res->status == 200) << describe(res);
   auto doc = body_of(*res);
   EXPECT_EQ(doc.value("type", ""), "bsm.v1.ChatReply") << doc.dump();
@@ -99,7 +100,8 @@ TEST_F(Plugins, TheExamplesActorKindAnswersAnAsk) {
             std::string::npos)
     << doc.dump();
   // A type the kind did not declare is refused at the door.
-  json other{{"type", "bsm.v1.PingRequest"}, {"payload", json::object()},
+  json other{{"type", "bsm.v1.PingRequest"},
+             {"payload", json::object()},
              {"mode", "ask"}};
   auto refused = post_json(port(), "/v1/actors/plugins%2Ftextstats/messages",
                            other.dump());
@@ -114,7 +116,8 @@ TEST_F(Plugins, ABrokenPluginIsSkippedListedAndCounted) {
   ASSERT_EQ(list.size(), 3u) << list.dump();
   EXPECT_EQ(list[0]["name"], "textstats");
   EXPECT_EQ(list[0]["state"], "loaded");
-  EXPECT_EQ(list[0]["tools"], json::array({"textstats__count", "textstats__crc32"}));
+  EXPECT_EQ(list[0]["tools"],
+            json::array({"textstats__count", "textstats__crc32"}));
   EXPECT_EQ(list[0]["actor_kinds"][0]["path"], "plugins/textstats");
   EXPECT_EQ(list[1]["name"], "testgood");
   EXPECT_EQ(list[2]["state"], "failed");
@@ -160,7 +163,8 @@ TEST(PluginsRequired, APluginOfAnotherAbiStopsBsmdWithExitCodeTwo) {
 TEST(PluginsRequired, WithoutRequiredTheSameNodeStartsAndSkipsIt) {
   temp_dir dir;
   bsm::test::test_node node{
-    dir.path(), dir.path() / "data",
+    dir.path(),
+    dir.path() / "data",
     {bsm::test::seed_agents_set(),
      std::string{"plugins.paths=["} + TEST_PLUGIN_BAD_ABI + "]"}};
   ASSERT_NE(node.port(), 0) << node.proc().err();

@@ -13,12 +13,15 @@ using bsm::plugins::checking_registrar;
 using namespace bsm::plugin;
 
 tool_handler ok_handler() {
-  return [](const std::string&) { return tool_result::ok("ok"); };
+  return [](const std::string&) {
+    return tool_result::ok("ok");
+  };
 }
 
 checking_registrar make_registrar() {
-  return checking_registrar{
-    [](const std::string& x) { return x == "bsm.v1.PingRequest"; }};
+  return checking_registrar{[](const std::string& x) {
+    return x == "bsm.v1.PingRequest";
+  }};
 }
 
 // The first broken rule, or "ok".
@@ -31,9 +34,9 @@ TEST(PluginContents, KeepsAValidRegistration) {
   auto r = make_registrar();
   r.describe("calc", "1.0", "sums");
   r.add_tool({"add", "Adds.", R"({"type":"object"})", ok_handler()});
-  r.add_actor_kind({"adder",
-                    {"bsm.v1.PingRequest"},
-                    [](const json_message&) { return message_result{}; }});
+  r.add_actor_kind({"adder", {"bsm.v1.PingRequest"}, [](const json_message&) {
+                      return message_result{};
+                    }});
   auto c = r.finish();
   ASSERT_TRUE(c) << bsm::render(c.error());
   EXPECT_EQ(c->name, "calc");
@@ -81,7 +84,9 @@ TEST(PluginContents, RefusesBrokenTools) {
 }
 
 TEST(PluginContents, RefusesBrokenActorKinds) {
-  auto handler = [](const json_message&) { return message_result{}; };
+  auto handler = [](const json_message&) {
+    return message_result{};
+  };
   auto bad_name = make_registrar();
   bad_name.describe("p", "", "");
   bad_name.add_actor_kind({"a/b", {"bsm.v1.PingRequest"}, handler});

@@ -21,7 +21,9 @@ namespace fs = std::filesystem;
 bsm::plugins::type_check known_types() {
   auto types = std::make_shared<bsm::type_registry>(
     bsm::type_registry::with_bsm_v1_types());
-  return [types](const std::string& x) { return types->contains(x); };
+  return [types](const std::string& x) {
+    return types->contains(x);
+  };
 }
 
 plugin_loader make_loader(std::vector<std::string> taken = {}) {
@@ -29,8 +31,7 @@ plugin_loader make_loader(std::vector<std::string> taken = {}) {
 }
 
 // The reason a load failed, for the assertions.
-std::string reason(const fs::path& file,
-                   std::vector<std::string> taken = {}) {
+std::string reason(const fs::path& file, std::vector<std::string> taken = {}) {
   auto loader = make_loader(std::move(taken));
   auto result = loader.load(file);
   if (result)
@@ -153,8 +154,7 @@ TEST(PluginLoader, LoadAllSkipsFailuresByNameAndReason) {
   EXPECT_EQ(set.failed[0].reason, "registration threw: registration exploded");
   EXPECT_EQ(set.failed[1].reason, "not found");
   EXPECT_EQ(bsm::plugins::describe(set.failed[1]),
-            "plugin '" + (dir.path() / "missing.so").string()
-              + "': not found");
+            "plugin '" + (dir.path() / "missing.so").string() + "': not found");
   EXPECT_NE(set.failed[2].reason.find("ABI 999"), std::string::npos);
 }
 

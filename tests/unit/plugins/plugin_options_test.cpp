@@ -34,8 +34,8 @@ TEST(PluginOptions, ReadsPathsAndRequiredFromTheFileAndOverrides) {
   EXPECT_EQ(cfg->plugins.paths,
             (std::vector<std::filesystem::path>{"/opt/a.so", "plugins/"}));
   EXPECT_TRUE(cfg->plugins.required);
-  auto set = load_node_config(file, {{"plugins.required", "false"},
-                                     {"plugins.paths", "[/b.so]"}});
+  auto set = load_node_config(
+    file, {{"plugins.required", "false"}, {"plugins.paths", "[/b.so]"}});
   ASSERT_TRUE(set) << bsm::render(set.error());
   EXPECT_FALSE(set->plugins.required);
   EXPECT_EQ(set->plugins.paths, std::vector<std::filesystem::path>{"/b.so"});

@@ -49,8 +49,8 @@ TEST(PluginTools, ListsThePrefixedTools) {
 TEST(PluginTools, CallsAnswerFailThrowOrMissTheTool) {
   auto p = good_plugin();
   auto how = outcome::refused;
-  auto echo = bsm::plugins::call_tool(p->contents(),
-                                      call("testgood__echo", R"({"x":2})"), how);
+  auto echo = bsm::plugins::call_tool(
+    p->contents(), call("testgood__echo", R"({"x":2})"), how);
   ASSERT_TRUE(echo);
   EXPECT_EQ(echo->content(), R"({"x":2})");
   EXPECT_FALSE(echo->is_error());

@@ -47,7 +47,9 @@ using namespace bsm::plugin;
 #if defined(BSM_TEST_PLUGIN_GOOD)
   r.describe("testgood", "0.1", "tools and a kind for tests");
   r.add_tool({"echo", "Returns its arguments.", R"({"type":"object"})",
-              [](const std::string& args) { return tool_result::ok(args); }});
+              [](const std::string& args) {
+                return tool_result::ok(args);
+              }});
   r.add_tool({"boom", "Throws.", R"({"type":"object"})",
               [](const std::string&) -> tool_result {
                 throw std::runtime_error("boom went the tool");
@@ -62,11 +64,13 @@ using namespace bsm::plugin;
   throw std::runtime_error("registration exploded");
 #elif defined(BSM_TEST_PLUGIN_BAD_TOOL)
   r.describe("testbadtool", "0.1", "");
-  r.add_tool({"bad name", "", R"({"type":"object"})",
-              [](const std::string&) { return tool_result::ok(""); }});
+  r.add_tool({"bad name", "", R"({"type":"object"})", [](const std::string&) {
+                return tool_result::ok("");
+              }});
 #elif defined(BSM_TEST_PLUGIN_NO_NAME)
-  r.add_tool({"quiet", "", R"({"type":"object"})",
-              [](const std::string&) { return tool_result::ok(""); }});
+  r.add_tool({"quiet", "", R"({"type":"object"})", [](const std::string&) {
+                return tool_result::ok("");
+              }});
 #elif defined(BSM_TEST_PLUGIN_BAD_TYPE)
   r.describe("testbadtype", "0.1", "");
   r.add_actor_kind({"odd", {"bsm.v1.NoSuchMessage"}, ping});
