@@ -109,9 +109,9 @@ std::string plugins_table(const ordered_json& doc) {
     {"NAME", "STATE", "VERSION", "OFFERS_OR_REASON", "PATH"}};
   if (doc.is_object() && doc.contains("plugins") && doc["plugins"].is_array())
     for (const auto& p : doc["plugins"])
-      rows.push_back({text_of(p, "name"), text_of(p, "state"),
-                      text_of(p, "version"), plugin_offers(p),
-                      text_of(p, "path")});
+      rows.push_back({text_of(p, "name").empty() ? "-" : text_of(p, "name"),
+                      text_of(p, "state"), text_of(p, "version"),
+                      plugin_offers(p), text_of(p, "path")});
   return format_table(rows);
 }
 
