@@ -104,6 +104,10 @@ struct http_bridge_env {
   std::shared_ptr<gateway::a2a_tasks> a2a;
   /// a2a.public_url: the base URL the Agent Cards name; empty: from Host.
   std::string a2a_public_url;
+  /// GET /v1/plugins's body: the plugins loaded at start and those skipped
+  /// (plugins/plugin_report.hpp), made once, as they never change while
+  /// the node runs.
+  std::string plugins_json = R"({"plugins":[]})";
 
   /// For asks to a name wherever it lives.
   remote_call_env call_env() const {

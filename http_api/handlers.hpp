@@ -76,6 +76,11 @@ void request_agents(http_bridge_pointer self, const std::string& name,
                     std::function<void(v1::AgentListResponse&)> on_list,
                     std::function<void(caf::error&)> on_error);
 
+// -- plugins (plugin_routes.cpp) ----------------------------------------------
+
+/// GET /v1/plugins, from memory: what plugins.paths gave at start.
+void list_plugins(const http_bridge_env& env, ex_ptr ex);
+
 // -- administration (admin_routes.cpp) ----------------------------------------
 
 /// POST /v1/admin/reload: the node reloads as SIGHUP makes it, and the

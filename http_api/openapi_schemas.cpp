@@ -366,13 +366,33 @@ json security_shapes() {
   };
 }
 
+json plugin_shapes() {
+  json kind = object({{"kind", str()}, {"path", str()}, {"handles", strings()}},
+                     {"kind", "path", "handles"});
+  json plugin = object(
+    {{"name", str()},
+     {"version", str()},
+     {"description", str()},
+     {"path", str()},
+     {"state",
+      {{"type", "string"}, {"enum", json::array({"loaded", "failed"})}}},
+     {"reason", str()},
+     {"tools", strings()},
+     {"actor_kinds", array_of(std::move(kind))}},
+    {"name", "path", "state"});
+  return {
+    {"PluginList",
+     object({{"plugins", array_of(std::move(plugin))}}, {"plugins"})},
+  };
+}
+
 } // namespace
 
 nlohmann::json openapi_schemas() {
   json result = json::object();
   for (auto part :
        {error_shapes(), health_shapes(), actor_shapes(), cluster_shapes(),
-        agent_shapes(), openai_shapes(), security_shapes()})
+        agent_shapes(), openai_shapes(), security_shapes(), plugin_shapes()})
     result.update(part);
   return result;
 }

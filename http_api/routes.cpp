@@ -227,6 +227,9 @@ std::shared_ptr<const http_routes> make_http_routes() {
       doc("Revoke an API key for good").returns("", 204));
   add(verb::get, "/v1/roles", from_memory("admin:roles:read", h::list_roles),
       doc("The roles and their permissions").returns("RoleList"));
+  add(verb::get, "/v1/plugins", from_memory("plugins:read", h::list_plugins),
+      doc("The plugins loaded at start, and those skipped with why")
+        .returns("PluginList"));
   add(verb::post, "/v1/admin/reload", by_actor("admin:reload", h::admin_reload),
       doc("Reload agent definitions and TLS files, as SIGHUP does")
         .returns("ReloadResult")

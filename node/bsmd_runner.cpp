@@ -82,13 +82,23 @@ int run(const bsm::bsmd_args& args, std::vector<bsm::child_spec> extra) {
   // So are the key files the security options name.
   if (auto access = bsm::security::authenticator::make(cfg->security); !access)
     return fail(exit_usage, bsm::render(access.error()));
+  // So are the plugins when plugins.required is set; a plugin that does not
+  // load otherwise is skipped, and the node logs and lists it.
+  auto types = bsm::type_registry::with_bsm_v1_types();
+  auto plugins = bsm::plugins::load_plugins(
+    cfg->plugins, [&types](const std::string& x) { return types.contains(x); },
+    bsm::tool_server_names(*cfg));
+  if (!plugins)
+    return fail(exit_usage, bsm::render(plugins.error()));
   if (args.check_config) {
     std::cout << args.config.string() << ": ok\n";
     return exit_ok;
   }
   auto set = stop_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  auto n = bsm::node::make(std::move(*cfg), std::move(catalog));
+  auto n = bsm::node::make(
+    std::move(*cfg), std::move(catalog),
+    std::make_shared<const bsm::plugins::plugin_set>(std::move(*plugins)));
   if (!n)
     return fail(exit_failure, bsm::render(n.error()));
   if (auto err = (*n)->start(std::move(extra)))

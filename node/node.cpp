@@ -29,6 +29,9 @@
 #include "gateway/mcp_server.hpp"
 #include "http_api/front.hpp"
 #include "http_api/routes.hpp"
+#include "plugins/plugin_kinds.hpp"
+#include "plugins/plugin_report.hpp"
+#include "plugins/plugin_tools.hpp"
 #include "protocols/enum_label.hpp"
 #include "runtime/config/listen_address.hpp"
 #include "runtime/error.hpp"
@@ -169,7 +172,8 @@ node::~node() {
 }
 
 caf::expected<std::unique_ptr<node>>
-node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
+node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog,
+           std::shared_ptr<const plugins::plugin_set> loaded_plugins) {
   if (!catalog) {
     catalog = std::make_shared<agents::agent_catalog>(cfg.agents.paths);
     if (auto diff = catalog->load(); !diff)
@@ -191,6 +195,18 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog) {
   n.types_
     = std::make_unique<type_registry>(type_registry::with_bsm_v1_types());
   n.metrics_ = std::make_unique<metrics::registry>();
+  if (!loaded_plugins) {
+    const auto* types = n.types_.get();
+    auto loaded = plugins::load_plugins(
+      n.cfg_.plugins,
+      [types](const std::string& x) { return types->contains(x); },
+      tool_server_names(n.cfg_));
+    if (!loaded)
+      return loaded.error();
+    loaded_plugins
+      = std::make_shared<const plugins::plugin_set>(std::move(*loaded));
+  }
+  n.add_plugins(std::move(loaded_plugins));
   n.add_log_metrics();
   n.add_store_metrics();
   n.watch_memory();
@@ -478,12 +494,42 @@ child_spec http_idempotency_child(const node_config& cfg, store* db) {
   return spec;
 }
 
+void node::add_plugins(std::shared_ptr<const plugins::plugin_set> set) {
+  for (const auto& p : set->loaded)
+    logger_.log->info("{}", plugins::summary(*p));
+  for (const auto& x : set->failed)
+    logger_.log->warn("{}; skipped", plugins::describe(x));
+  plugin_metrics_ = plugins::plugin_metrics::make(*metrics_, *set);
+  plugins_ = std::move(set);
+}
+
+std::vector<hosted_tool_server> node::plugin_tool_servers() const {
+  std::vector<hosted_tool_server> result;
+  for (const auto& p : plugins_->loaded) {
+    if (p->contents().tools.empty())
+      continue;
+    hosted_tool_server server;
+    server.name = p->name();
+    server.child = plugins::tools_child_name(p->name());
+    server.call_timeout = cfg_.tools.call_timeout;
+    server.start = [p, metrics = plugin_metrics_](
+                     caf::actor_system& sys,
+                     const std::string&) -> caf::expected<caf::actor> {
+      return caf::actor_cast<caf::actor>(
+        plugins::spawn_plugin_tools(sys, p, metrics));
+    };
+    result.push_back(std::move(server));
+  }
+  return result;
+}
+
 void node::add_agent_children(std::vector<child_spec>& children,
                               const supervision_env& sup_env) {
   children.push_back(tool_ledger_child(cfg_, store_.get()));
   tool_host_options tools;
   tools.tools = cfg_.tools;
   tools.a2a_agents = cfg_.a2a.agents;
+  tools.hosted = plugin_tool_servers();
   tools.names = names_;
   tools.log = logger_.log;
   tools.metrics = finished_calls_metrics::make(*metrics_);
@@ -568,6 +614,7 @@ child_spec node::http_bridge_child() {
     env->a2a = std::make_shared<gateway::a2a_tasks>(cfg_.a2a.max_tasks,
                                                     cfg_.a2a.max_task_bytes);
   env->a2a_public_url = cfg_.a2a.public_url;
+  env->plugins_json = plugins::report(*plugins_).dump();
   env->chats
     = security::concurrency_limiter::make(cfg_.security.max_concurrent_chats);
   env->streams
@@ -635,6 +682,9 @@ caf::error node::start(std::vector<child_spec> extra) {
     model_provider_child(cfg_.openai, read_environment(), *metrics_,
                          cfg_.supervision.shutdown_timeout));
   add_agent_children(opts.children, env);
+  if (plugins::has_actor_kinds(*plugins_))
+    opts.children.push_back(plugins::plugins_child(
+      plugins_->loaded, types_.get(), plugin_metrics_, cfg_.supervision, env));
   // After the actors it delivers to, so it stops before them.
   opts.children.push_back(mailboxes_child());
   // Before the bridge, so it stops after the bridge's last answer.

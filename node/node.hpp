@@ -17,7 +17,10 @@
 #include "actors/remote_call.hpp"
 #include "agents/agent_catalog.hpp"
 #include "agents/agent_metrics.hpp"
+#include "agents/tools/tool_host.hpp"
 #include "node/node_config.hpp"
+#include "plugins/plugin_loader.hpp"
+#include "plugins/plugin_metrics.hpp"
 #include "protocols/caf_types.hpp"
 #include "runtime/cluster/ask_drain.hpp"
 #include "runtime/cluster/directory.hpp"
@@ -47,13 +50,17 @@ struct bound_addresses {
 class node {
 public:
   /// Builds a node from a validated config: data dir, logger, store (in
-  /// <data_dir>/store), metrics, actor system. Starts no actor yet.
-  /// Errors: `unavailable` if the data dir or log file cannot be created;
-  /// the store's open errors (another bsmd holds the data dir, a damaged
-  /// write-ahead log).
+  /// <data_dir>/store), metrics, plugins, actor system. Starts no actor
+  /// yet. `loaded_plugins` are the libraries of plugins.paths already loaded
+  /// (bsmd loads them before, to exit 2 on a required one); null: loaded
+  /// here. Errors: `unavailable` if the data dir or log file cannot be
+  /// created; the store's open errors (another bsmd holds the data dir, a
+  /// damaged write-ahead log); failed_precondition for a plugin that did
+  /// not load with plugins.required.
   [[nodiscard]] static caf::expected<std::unique_ptr<node>>
   make(node_config cfg,
-       std::shared_ptr<agents::agent_catalog> catalog = nullptr);
+       std::shared_ptr<agents::agent_catalog> catalog = nullptr,
+       std::shared_ptr<const plugins::plugin_set> loaded_plugins = nullptr);
 
   ~node();
 
@@ -179,6 +186,9 @@ private:
   child_spec http_bridge_child();
   void add_agent_children(std::vector<child_spec>& children,
                           const supervision_env& sup_env);
+  /// Logs and counts the plugins; their tools go to the tool host.
+  void add_plugins(std::shared_ptr<const plugins::plugin_set> set);
+  std::vector<hosted_tool_server> plugin_tool_servers() const;
   caf::error open_listeners();
   caf::error write_ports_file() const;
   caf::error log_tree();
@@ -208,6 +218,10 @@ private:
   std::shared_ptr<cluster::directory> directory_;
   std::shared_ptr<agents::agent_catalog> catalog_;
   std::unique_ptr<agents::agent_metrics> agent_metrics_;
+  /// Declared before the actor system: its actors run the plugins' code,
+  /// which stays mapped until they are gone.
+  std::shared_ptr<const plugins::plugin_set> plugins_;
+  plugins::plugin_metrics plugin_metrics_;
   std::unique_ptr<system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   caf::actor root_;

@@ -110,6 +110,7 @@ const std::vector<section_spec>& schema() {
     bind(&node_config::tools, tools_section()),
     bind(&node_config::mcp, gateway::mcp_section()),
     bind(&node_config::a2a, a2a_section()),
+    bind(&node_config::plugins, plugins_section()),
   };
   return result;
 }
@@ -585,6 +586,15 @@ config_values(const node_config& cfg) {
       result.emplace_back(std::string{section.name} + "."
                             + std::string{field.name},
                           field.render(cfg));
+  return result;
+}
+
+std::vector<std::string> tool_server_names(const node_config& cfg) {
+  std::vector<std::string> result;
+  for (const auto& server : cfg.tools.mcp_servers)
+    result.push_back(server.name);
+  for (const auto& agent : cfg.a2a.agents)
+    result.push_back(agent.name);
   return result;
 }
 

@@ -23,6 +23,7 @@
 #include "agents/models/openai_options.hpp"
 #include "agents/tools/tools_options.hpp"
 #include "gateway/mcp_options.hpp"
+#include "plugins/plugin_options.hpp"
 #include "runtime/cluster/cluster_options.hpp"
 #include "runtime/http/http_options.hpp"
 #include "runtime/logging/logging_options.hpp"
@@ -63,6 +64,7 @@ struct node_config {
   tools_options tools;
   gateway::mcp_options mcp;
   a2a_options a2a;
+  plugins_options plugins;
 };
 
 /// One `--set key.path=value` from the command line.
@@ -98,6 +100,11 @@ load_node_config(const std::filesystem::path& file,
 /// Checks every section's rules, for configs built in code. Errors name the
 /// key but no file: "key 'scheduler.threads': 300 is out of ...".
 [[nodiscard]] caf::error validate(const node_config& cfg);
+
+/// The tool server names the config takes (MCP servers, remote A2A
+/// agents): no plugin may name itself so.
+[[nodiscard]] std::vector<std::string>
+tool_server_names(const node_config& cfg);
 
 /// Every key of every section in file order, with its value in `cfg` as
 /// config text: ("http.listen", "127.0.0.1:8080"), ... (mcp_servers by

@@ -104,6 +104,13 @@ void tool_host_state::init(tool_host_options options, const std::string& path) {
              std::nullopt,
              {}});
   }
+  for (const auto& x : opts.hosted)
+    servers.push_back(server{x.name,
+                             child_path(parent, x.child),
+                             x.call_timeout,
+                             x.call_timeout,
+                             std::nullopt,
+                             {}});
 }
 
 bool tool_host_state::any_restarting(
@@ -363,6 +370,15 @@ child_spec tool_host_child(tool_host_options opts,
       return caf::actor_cast<caf::actor>(
         spawn_a2a_remote(sys, std::move(with_host)));
     };
+    tools.children.push_back(std::move(spec));
+  }
+  for (const auto& x : opts.hosted) {
+    child_spec spec;
+    spec.name = x.child;
+    spec.handles = handled_types<mcp_server_actor>();
+    // A call in progress (up to its call_timeout) finishes first.
+    spec.shutdown_timeout = std::max(sup.shutdown_timeout, x.call_timeout + 1s);
+    spec.start = x.start;
     tools.children.push_back(std::move(spec));
   }
   child_spec host;

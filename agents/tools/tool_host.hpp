@@ -8,6 +8,8 @@
 //
 //   tools (one_for_one)
 //     ├── mcp_<server> ...   one per tools.mcp_servers entry, in that order
+//     ├── a2a_<name> ...     one per a2a.agents entry
+//     ├── <hosted> ...       plugins' tools (tool_host_options::hosted)
 //     └── host               this actor, at `tool_host_path`
 //
 // Routing: a ToolCallRequest for "<server>__<tool>" goes to the actor
@@ -68,12 +70,30 @@ inline constexpr const char* tool_host_name = "host";
 /// The child name of a server's actor: "mcp_<server>".
 std::string mcp_server_child_name(const std::string& server);
 
+/// A tool server that is neither an MCP server nor a remote A2A agent (a
+/// plugin's tools, plugins/plugin_tools.hpp): an actor speaking
+/// mcp_server_actor, started by `start` as the child `child` of "tools".
+/// The host routes "<name>__<tool>" to it; it pushes no lists (the host
+/// asks it).
+struct hosted_tool_server {
+  /// The "<name>__" of its tools; not an MCP server's or A2A agent's name.
+  std::string name;
+  /// Its child name under "tools".
+  std::string child;
+  /// Deadline of one call (also its longest: no progress extends it).
+  std::chrono::milliseconds call_timeout{30'000};
+  /// Spawns it; a failure counts as a failed start.
+  child_factory start;
+};
+
 struct tool_host_options {
   tools_options tools;
   /// Remote A2A agents (a2a.agents), each a server of one tool
   /// "<name>__ask" at "<parent>/a2a_<name>" (agents/a2a/a2a_remote.hpp),
   /// after the MCP servers.
   std::vector<a2a_remote_agent> a2a_agents;
+  /// Further servers (plugins), after the A2A agents.
+  std::vector<hosted_tool_server> hosted;
   /// Each wait of a server's stop sequence. Default: 2s.
   std::chrono::milliseconds stop_grace{2'000};
   /// How often an idle server's output is handled. Default: 500ms.

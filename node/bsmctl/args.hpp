@@ -72,6 +72,7 @@ enum class command_kind {
   questions,
   deadletters,
   reload,
+  plugins,
   completion,
 };
 

@@ -70,6 +70,12 @@ void add_listings(CLI::App& app, bsmctl_args& out) {
   command(app, "roles", "List the roles and their permissions (GET /v1/roles)",
           command_kind::roles, out)
     ->footer(examples("  bsmctl roles -o table\n"));
+  auto* plugins = command(app, "plugins",
+                          "List the plugins the node loaded at start and those "
+                          "it skipped, with why (GET /v1/plugins)",
+                          command_kind::plugins, out);
+  plugins->add_subcommand("list", "the same list (the default)");
+  plugins->footer(examples("  bsmctl plugins list -o table\n"));
   command(app, "reload",
           "Reload the node's agent definitions and TLS certificate, as "
           "SIGHUP does (POST /v1/admin/reload); prints what changed, exit 1 "

@@ -183,6 +183,8 @@ int run_http_command(const bsmctl_args& args, const console& io) {
     case command_kind::deadletters:
       return run_deadletters(ctx, args.deadletters);
     case command_kind::reload: return run_reload(ctx);
+    case command_kind::plugins:
+      return get_and_print(ctx, "/v1/plugins", plugins_table);
     default: io.err << "bsmctl: not an HTTP command\n"; return exit_usage;
   }
 }

@@ -83,6 +83,38 @@ std::string actors_table(const ordered_json& doc) {
   return format_table(rows);
 }
 
+namespace {
+
+// A loaded plugin's tools and actor kinds' paths, or a failed one's reason.
+std::string plugin_offers(const ordered_json& plugin) {
+  if (text_of(plugin, "state") != "loaded")
+    return text_of(plugin, "reason");
+  std::string text;
+  auto add = [&text](const std::string& x) {
+    text += (text.empty() ? "" : " ") + x;
+  };
+  if (plugin.contains("tools") && plugin["tools"].is_array())
+    for (const auto& tool : plugin["tools"])
+      add(cell(tool));
+  if (plugin.contains("actor_kinds") && plugin["actor_kinds"].is_array())
+    for (const auto& kind : plugin["actor_kinds"])
+      add(text_of(kind, "path"));
+  return text.empty() ? "-" : text;
+}
+
+} // namespace
+
+std::string plugins_table(const ordered_json& doc) {
+  std::vector<std::vector<std::string>> rows{
+    {"NAME", "STATE", "VERSION", "OFFERS_OR_REASON", "PATH"}};
+  if (doc.is_object() && doc.contains("plugins") && doc["plugins"].is_array())
+    for (const auto& p : doc["plugins"])
+      rows.push_back({text_of(p, "name").empty() ? "-" : text_of(p, "name"),
+                      text_of(p, "state"), text_of(p, "version"),
+                      plugin_offers(p), text_of(p, "path")});
+  return format_table(rows);
+}
+
 std::string event_line(const ordered_json& event) {
   std::string data = "-";
   if (event.is_object() && event.contains("data"))

@@ -50,6 +50,10 @@ std::string event_line(const ordered_json& event);
 /// An object as KEY VALUE rows (a non-object as its one-line JSON).
 std::string fields_table(const ordered_json& doc);
 
+/// GET /v1/plugins as NAME, STATE, VERSION, OFFERS (tools and actor kinds'
+/// paths) or the reason it failed, and PATH.
+std::string plugins_table(const ordered_json& doc);
+
 /// `doc` as one YAML document (block style, keys in the server's order),
 /// ending with a line end.
 std::string yaml_document(const ordered_json& doc);

@@ -33,6 +33,21 @@ TEST(BsmctlOutput, ListsActorsWithTheirMailboxDepth) {
                                           "x     0\n");
 }
 
+TEST(BsmctlOutput, RendersPluginsWithWhatTheyOfferOrWhyTheyFailed) {
+  auto doc = parse(R"({"plugins":[
+    {"name":"textstats","state":"loaded","version":"1.0.0","path":"/p/t.so",
+     "tools":["textstats__count"],
+     "actor_kinds":[{"kind":"textstats","path":"plugins/textstats"}]},
+    {"name":"","state":"failed","path":"/p/x.so","reason":"not found"}]})");
+  EXPECT_EQ(bsm::ctl::plugins_table(doc),
+            "NAME       STATE   VERSION  OFFERS_OR_REASON                    "
+            "PATH\n"
+            "textstats  loaded  1.0.0    textstats__count plugins/textstats  "
+            "/p/t.so\n"
+            "-          failed  -        not found                           "
+            "/p/x.so\n");
+}
+
 TEST(BsmctlOutput, PrintsAnEventAsTimeTopicSourceData) {
   auto event = parse(R"({"topic":"supervision.child_restarted",
     "time":"2024-05-01T10:00:00Z","source":"node-a/root",
