@@ -39,6 +39,7 @@
 #include "runtime/store/big_endian.hpp"
 #include "runtime/store/memory_metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
+#include "tasks/tasks_actor.hpp"
 
 namespace bsm {
 
@@ -445,6 +446,20 @@ child_spec node::mailboxes_child() {
   return spec;
 }
 
+child_spec node::tasks_child() {
+  tasks::tasks_env env;
+  env.db = store_.get();
+  env.writer = writer_.get();
+  env.calls = call_env();
+  env.node_name = cfg_.node.name;
+  env.incarnation = directory_->incarnation();
+  env.opts = cfg_.tasks;
+  env.metrics
+    = std::make_shared<tasks::task_metrics>(tasks::task_metrics::make(*metrics_));
+  env.log = logger_.log;
+  return tasks::tasks_child(std::move(env), cfg_.supervision.shutdown_timeout);
+}
+
 child_spec tool_ledger_child(const node_config& cfg, store* db) {
   child_spec spec;
   spec.name = tool_ledger_path;
@@ -637,6 +652,7 @@ caf::error node::start(std::vector<child_spec> extra) {
   add_agent_children(opts.children, env);
   // After the actors it delivers to, so it stops before them.
   opts.children.push_back(mailboxes_child());
+  opts.children.push_back(tasks_child());
   // Before the bridge, so it stops after the bridge's last answer.
   opts.children.push_back(http_idempotency_child(cfg_, store_.get()));
   opts.children.push_back(http_bridge_child());

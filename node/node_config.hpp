@@ -32,6 +32,7 @@
 #include "runtime/store/store_options.hpp"
 #include "runtime/supervision/shutdown_options.hpp"
 #include "runtime/supervision/supervision_options.hpp"
+#include "tasks/tasks_options.hpp"
 
 namespace bsm {
 
@@ -63,6 +64,7 @@ struct node_config {
   tools_options tools;
   gateway::mcp_options mcp;
   a2a_options a2a;
+  tasks::tasks_options tasks;
 };
 
 /// One `--set key.path=value` from the command line.
