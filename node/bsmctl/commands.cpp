@@ -11,6 +11,7 @@
 #include "node/bsmctl/command_context.hpp"
 #include "node/bsmctl/deadletters_command.hpp"
 #include "node/bsmctl/events_command.hpp"
+#include "node/bsmctl/tasks_command.hpp"
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/output.hpp"
 #include "node/bsmctl/send_command.hpp"
@@ -182,6 +183,7 @@ int run_http_command(const bsmctl_args& args, const console& io) {
     case command_kind::questions: return run_questions(ctx, args.questions);
     case command_kind::deadletters:
       return run_deadletters(ctx, args.deadletters);
+    case command_kind::tasks: return run_tasks(ctx, args.tasks);
     case command_kind::reload: return run_reload(ctx);
     default: io.err << "bsmctl: not an HTTP command\n"; return exit_usage;
   }
