@@ -43,7 +43,8 @@ void retry_dead_letter(http_bridge_pointer self, ex_ptr ex);
 void delete_dead_letter(http_bridge_pointer self, ex_ptr ex);
 void purge_dead_letters(http_bridge_pointer self, ex_ptr ex);
 
-// -- tasks (task_routes.cpp) ---------------------------------------------------
+// -- tasks (task_routes.cpp)
+// ---------------------------------------------------
 
 /// POST /v1/tasks: stores a task (202 once on disk).
 void submit_task(http_bridge_pointer self, ex_ptr ex);

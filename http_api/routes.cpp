@@ -134,8 +134,9 @@ std::shared_ptr<const http_routes> make_http_routes() {
                "queued, running, succeeded, failed, dead or cancelled")
         .param("agent", "string", "only this agent's")
         .param("label", "string", "key=value: only tasks with that label")
-        .param("limit", "integer", "default 100, clamped to "
-                                   "tasks.list_limit_max")
+        .param("limit", "integer",
+               "default 100, clamped to "
+               "tasks.list_limit_max")
         .param("after", "string", "the `next` of the previous page"));
   add(verb::get, "/v1/tasks/{id}", by_actor("tasks:read", h::get_task),
       doc("One task").returns("Task"));
@@ -143,8 +144,7 @@ std::shared_ptr<const http_routes> make_http_routes() {
       doc("Cancel a task (a running turn is cancelled too)").returns("Task"));
   add(verb::post, "/v1/tasks/{id}/retry",
       by_actor("tasks:retry", h::retry_task),
-      doc("Queue a dead task again with fresh attempts")
-        .returns("Task", 202));
+      doc("Queue a dead task again with fresh attempts").returns("Task", 202));
   add(verb::get, "/v1/events",
       counted(limit::stream, by_actor("events:read", h::events)),
       doc("Server-Sent Events of Event objects")

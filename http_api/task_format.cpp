@@ -62,11 +62,11 @@ caf::error read_payload(const json& v, v1::TaskSpec& spec) {
 // One field into `spec` (or `t` for the times).
 caf::error read_field(const std::string& key, const json& v, v1::TaskSpec& spec,
                       times& t) {
-  auto text = [&](void (v1::TaskSpec::*set)(const std::string&)) -> caf::error {
+  auto text = [&](std::string* (v1::TaskSpec::*field)()) -> caf::error {
     auto x = text_field(key, v);
     if (!x)
       return x.error();
-    (spec.*set)(*x);
+    *(spec.*field)() = std::move(*x);
     return {};
   };
   auto u32 = [&](void (v1::TaskSpec::*set)(uint32_t), int64_t max) {
@@ -85,20 +85,17 @@ caf::error read_field(const std::string& key, const json& v, v1::TaskSpec& spec,
   };
   using s = v1::TaskSpec;
   if (key == "agent")
-    return text(static_cast<void (s::*)(const std::string&)>(&s::set_agent));
+    return text(&s::mutable_agent);
   if (key == "input")
-    return text(static_cast<void (s::*)(const std::string&)>(&s::set_input));
+    return text(&s::mutable_input);
   if (key == "session_id")
-    return text(
-      static_cast<void (s::*)(const std::string&)>(&s::set_session_id));
+    return text(&s::mutable_session_id);
   if (key == "actor")
-    return text(static_cast<void (s::*)(const std::string&)>(&s::set_actor));
+    return text(&s::mutable_actor);
   if (key == "type")
-    return text(
-      static_cast<void (s::*)(const std::string&)>(&s::set_type_name));
+    return text(&s::mutable_type_name);
   if (key == "idempotency_key")
-    return text(
-      static_cast<void (s::*)(const std::string&)>(&s::set_idempotency_key));
+    return text(&s::mutable_idempotency_key);
   if (key == "payload")
     return read_payload(v, spec);
   if (key == "labels")
@@ -142,9 +139,8 @@ caf::error apply_times(const times& t, int64_t now, v1::TaskSpec& spec) {
 
 } // namespace
 
-caf::expected<v1::TaskSpec> task_spec_from_json(const json& body,
-                                                const type_registry& types,
-                                                int64_t now) {
+caf::expected<v1::TaskSpec>
+task_spec_from_json(const json& body, const type_registry& types, int64_t now) {
   if (!body.is_object())
     return bad("the body must be a JSON object");
   v1::TaskSpec spec;
@@ -180,8 +176,8 @@ json task_json(const v1::TaskRecord& rec) {
   if (!spec.agent().empty()) {
     out["agent"] = spec.agent();
     out["input"] = spec.input();
-    auto session = rec.session_id().empty() ? spec.session_id()
-                                            : rec.session_id();
+    auto session
+      = rec.session_id().empty() ? spec.session_id() : rec.session_id();
     if (!session.empty())
       out["session_id"] = session;
   } else {

@@ -90,8 +90,8 @@ void submit_task(http_bridge_pointer self, ex_ptr ex) {
     return;
   // A chat (or turn cancel) sent to an actor acts for this caller only.
   if (!spec->payload().empty())
-    if (auto err = stamp_caller(*ex, spec->type_name(),
-                                *spec->mutable_payload(), false))
+    if (auto err
+        = stamp_caller(*ex, spec->type_name(), *spec->mutable_payload(), false))
       return http::respond_error(*ex, err);
   v1::TaskSubmitRequest req;
   *req.mutable_spec() = std::move(*spec);
@@ -135,8 +135,8 @@ void list_tasks(http_bridge_pointer self, ex_ptr ex) {
     }
     if (n == 0)
       return http::respond_error(
-        *ex, make_error(errc::invalid_argument,
-                        "limit must be a positive number"));
+        *ex,
+        make_error(errc::invalid_argument, "limit must be a positive number"));
     // The actor clamps it to tasks.list_limit_max.
     req.set_limit(static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX)));
   }

@@ -454,8 +454,8 @@ child_spec node::tasks_child() {
   env.node_name = cfg_.node.name;
   env.incarnation = directory_->incarnation();
   env.opts = cfg_.tasks;
-  env.metrics
-    = std::make_shared<tasks::task_metrics>(tasks::task_metrics::make(*metrics_));
+  env.metrics = std::make_shared<tasks::task_metrics>(
+    tasks::task_metrics::make(*metrics_));
   env.log = logger_.log;
   return tasks::tasks_child(std::move(env), cfg_.supervision.shutdown_timeout);
 }

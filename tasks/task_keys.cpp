@@ -23,8 +23,8 @@ caf::expected<v1::TaskRecord> parse_record(const std::string& bytes,
                                            const std::string& key) {
   v1::TaskRecord rec;
   if (!rec.ParseFromString(bytes))
-    return make_error(errc::internal, "task record '" + key
-                                        + "' does not parse");
+    return make_error(errc::internal,
+                      "task record '" + key + "' does not parse");
   return rec;
 }
 
@@ -117,8 +117,8 @@ read_idempotency(const store& db, const std::string& index_key) {
 
 caf::expected<std::vector<v1::TaskRecord>> read_active(const store& db) {
   std::vector<v1::TaskRecord> result;
-  for (auto state : {v1::TASK_STATE_QUEUED, v1::TASK_STATE_FAILED,
-                     v1::TASK_STATE_RUNNING}) {
+  for (auto state :
+       {v1::TASK_STATE_QUEUED, v1::TASK_STATE_FAILED, v1::TASK_STATE_RUNNING}) {
     auto prefix = state_prefix_of(state);
     std::unique_ptr<rocksdb::Iterator> it{
       db.db().NewIterator(rocksdb::ReadOptions{}, db.handle(column::tasks))};

@@ -20,8 +20,8 @@ constexpr std::pair<v1::TaskState, const char*> names[] = {
 
 caf::error refuse(const v1::TaskRecord& rec, const char* move) {
   return make_error(errc::failed_precondition,
-                    "task '" + rec.task_id() + "' is "
-                      + state_name(rec.state()) + ": cannot " + move);
+                    "task '" + rec.task_id() + "' is " + state_name(rec.state())
+                      + ": cannot " + move);
 }
 
 bool in(v1::TaskState x, std::initializer_list<v1::TaskState> xs) {

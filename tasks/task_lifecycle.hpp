@@ -5,13 +5,13 @@
 // `failed_precondition` naming the state that forbids it. The actor writes
 // the result to the store before it acts on it.
 //
-//   queued ──start──> running ──succeed──> succeeded
-//     ^  \               │  \
-//     │   \              │   fail──> failed ──start──> running ...
-//     │    expire        │       └─> dead (no attempt left, or a
-//     │     (deadline)   │            failure that retrying cannot mend)
-//     │       v          └─recover (its lease holder is gone)──> queued
-//   retry <── dead                                  (same attempt key)
+//   queued --start--> running --succeed--> succeeded
+//   running --fail--> failed (attempts left, retryable) --start--> running
+//   running --fail--> dead (no attempt left, or a failure that retrying
+//                      cannot mend)
+//   queued | failed --expire (deadline)--> dead
+//   running --recover (its lease holder is gone)--> queued (same attempt)
+//   dead --retry--> queued
 //   cancel: queued, failed, running ──> cancelled
 //
 // An attempt is named "<task_id>-<n>" (n from 1): a task queued again by
@@ -55,8 +55,8 @@ struct lease {
 /// queued | failed -> running, holding `l`. A queued task whose attempt
 /// was cut (attempts > 0, see `recover`) runs that attempt again; any
 /// other start is attempt attempts + 1.
-[[nodiscard]] caf::expected<v1::TaskRecord>
-start(v1::TaskRecord rec, const lease& l, int64_t now);
+[[nodiscard]] caf::expected<v1::TaskRecord> start(v1::TaskRecord rec,
+                                                  const lease& l, int64_t now);
 
 /// running -> succeeded with `result`.
 [[nodiscard]] caf::expected<v1::TaskRecord>
@@ -64,9 +64,10 @@ succeed(v1::TaskRecord rec, std::string result, int64_t now);
 
 /// running -> failed (next run `now + wait`) while attempts remain and
 /// `retryable`, else -> dead. `error` says why.
-[[nodiscard]] caf::expected<v1::TaskRecord>
-fail(v1::TaskRecord rec, std::string error, bool retryable, int64_t wait_ms,
-     int64_t now);
+[[nodiscard]] caf::expected<v1::TaskRecord> fail(v1::TaskRecord rec,
+                                                 std::string error,
+                                                 bool retryable,
+                                                 int64_t wait_ms, int64_t now);
 
 /// queued | failed | running -> cancelled.
 [[nodiscard]] caf::expected<v1::TaskRecord> cancel(v1::TaskRecord rec,

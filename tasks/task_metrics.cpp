@@ -29,14 +29,15 @@ task_metrics task_metrics::make(metrics::registry& reg) {
                            "start.",
                            {}, seconds)
          .with();
-  result.run = &reg
-                  .histogram_family("bsm_task_run_seconds",
-                                    "Time of one attempt of a task.", {},
-                                    seconds)
-                  .with();
-  result.attempts
-    = &reg.counter_family("bsm_task_attempts_total", "Task attempts started.", {})
+  result.run
+    = &reg
+         .histogram_family("bsm_task_run_seconds",
+                           "Time of one attempt of a task.", {}, seconds)
          .with();
+  result.attempts = &reg
+                       .counter_family("bsm_task_attempts_total",
+                                       "Task attempts started.", {})
+                       .with();
   result.finished = &reg.counter_family(
     "bsm_tasks_finished_total", "Tasks that ended, by final state.", {"state"});
   return result;

@@ -81,7 +81,8 @@ std::optional<size_t> task_scheduler::best_level(const lane& l,
     const auto& head = *l.levels[p].begin();
     auto eff = effective_priority(static_cast<uint32_t>(p), head.first, now);
     // Higher counts first; equal counts: the older, then the higher base.
-    if (!best || eff > best_eff || (eff == best_eff && head.first <= best_ready)) {
+    if (!best || eff > best_eff
+        || (eff == best_eff && head.first <= best_ready)) {
       best = p;
       best_eff = eff;
       best_ready = head.first;
@@ -100,8 +101,7 @@ std::vector<scheduled_task> task_scheduler::take(int64_t now, size_t max) {
     std::vector<std::string> order;
     for (auto i = lanes_.upper_bound(cursor_); i != lanes_.end(); ++i)
       order.push_back(i->first);
-    for (auto i = lanes_.begin();
-         i != lanes_.end() && i->first <= cursor_; ++i)
+    for (auto i = lanes_.begin(); i != lanes_.end() && i->first <= cursor_; ++i)
       order.push_back(i->first);
     for (const auto& target : order) {
       if (result.size() >= max)

@@ -1,5 +1,7 @@
 #include "tasks/task_spec.hpp"
 
+#include <algorithm>
+
 #include "runtime/error.hpp"
 
 namespace bsm::tasks {
@@ -103,8 +105,9 @@ v1::TaskSpec with_defaults(v1::TaskSpec spec, const tasks_options& opts) {
     spec.set_backoff_initial_ms(
       static_cast<uint32_t>(opts.backoff_initial.count()));
   if (spec.backoff_max_ms() == 0)
-    spec.set_backoff_max_ms(std::max(
-      spec.backoff_initial_ms(), static_cast<uint32_t>(opts.backoff_max.count())));
+    spec.set_backoff_max_ms(
+      std::max(spec.backoff_initial_ms(),
+               static_cast<uint32_t>(opts.backoff_max.count())));
   if (spec.timeout_ms() == 0)
     spec.set_timeout_ms(static_cast<uint32_t>(opts.attempt_timeout.count()));
   return spec;

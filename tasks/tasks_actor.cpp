@@ -80,15 +80,15 @@ void write(self_pointer self, v1::TaskRecord rec, v1::TaskState before,
   auto token = st.next_token++;
   st.writes[token] = [self, id, index_key, rec, before,
                       then = std::move(then)](const caf::error& err) {
-    auto& st = self->state;
-    if (auto i = st.unwritten.find(id);
-        i != st.unwritten.end() && --i->second.second == 0)
-      st.unwritten.erase(i);
+    auto& state = self->state;
+    if (auto i = state.unwritten.find(id);
+        i != state.unwritten.end() && --i->second.second == 0)
+      state.unwritten.erase(i);
     if (!index_key.empty())
-      st.unwritten_keys.erase(index_key);
+      state.unwritten_keys.erase(index_key);
     if (!err) {
-      if (st.env.metrics)
-        st.env.metrics->moved(before, rec.state(), rec.spec().priority());
+      if (state.env.metrics)
+        state.env.metrics->moved(before, rec.state(), rec.spec().priority());
       if (before != rec.state())
         publish(self, rec);
     }
@@ -104,16 +104,15 @@ void write(self_pointer self, v1::TaskRecord rec, v1::TaskState before,
     return put_record(batch, *db, rec, before);
   };
   auto me = caf::actor_cast<tasks_actor>(self);
-  auto err = st.env.writer->submit(std::move(fill),
-                                   [me, token](const caf::error& err) {
-                                     caf::anon_send(me, atom::applied::value,
-                                                    token, err);
-                                   });
-  if (err) {
+  auto refused = st.env.writer->submit(
+    std::move(fill), [me, token](const caf::error& err) {
+      caf::anon_send(me, atom::applied::value, token, err);
+    });
+  if (refused) {
     // Refused before anything was queued: `then` hears it now.
     auto done = std::move(st.writes[token]);
     st.writes.erase(token);
-    done(err);
+    done(refused);
   }
 }
 
@@ -185,7 +184,8 @@ void settle(self_pointer self, const std::string& id, const std::string& key,
         });
 }
 
-// -- running an attempt --------------------------------------------------------
+// -- running an attempt
+// --------------------------------------------------------
 
 void run_chat(self_pointer self, const v1::TaskRecord& rec,
               const std::string& key, std::chrono::milliseconds timeout) {
@@ -209,15 +209,16 @@ void run_chat(self_pointer self, const v1::TaskRecord& rec,
     },
     [self, id, key](caf::error err) {
       settle(self, id, key, {false, {}, {}, std::move(err)});
-    });
+    },
+    &self->state.deadlines);
 }
 
 void run_message(self_pointer self, const v1::TaskRecord& rec,
                  const std::string& key, std::chrono::milliseconds timeout) {
   const auto& env = self->state.env;
   auto id = rec.task_id();
-  auto msg = env.calls.types->decode(rec.spec().type_name(),
-                                     rec.spec().payload());
+  auto msg
+    = env.calls.types->decode(rec.spec().type_name(), rec.spec().payload());
   if (!msg)
     return settle(self, id, key, {false, {}, {}, msg.error()});
   ask_anywhere(
@@ -230,7 +231,8 @@ void run_message(self_pointer self, const v1::TaskRecord& rec,
     },
     [self, id, key](caf::error err) {
       settle(self, id, key, {false, {}, {}, std::move(err)});
-    });
+    },
+    &self->state.deadlines);
 }
 
 // The start of `id` is on disk: runs the attempt unless the task moved on.
@@ -315,7 +317,8 @@ void pump(self_pointer self) {
   arm(self);
 }
 
-// -- requests ------------------------------------------------------------------
+// -- requests
+// ------------------------------------------------------------------
 
 caf::error not_found(const std::string& id) {
   return make_error(errc::not_found, "no task '" + id.substr(0, 100) + "'");
@@ -333,8 +336,8 @@ caf::expected<v1::TaskRecord> existing(self_pointer self,
   return std::move(**rec);
 }
 
-caf::result<v1::TaskSubmitResponse>
-submit_existing(self_pointer self, const std::string& id) {
+caf::result<v1::TaskSubmitResponse> submit_existing(self_pointer self,
+                                                    const std::string& id) {
   auto rec = existing(self, id);
   if (!rec)
     return rec.error();
@@ -364,15 +367,15 @@ caf::result<v1::TaskSubmitResponse> submit(self_pointer self,
                         + std::to_string(st.env.opts.max_queued)
                         + " tasks waiting)");
   auto target = target_of(req.spec());
-  if (auto route = route_call(st.env.calls, target); !route
-      && is(route.error(), errc::not_found))
+  if (auto route = route_call(st.env.calls, target);
+      !route && is(route.error(), errc::not_found))
     return route.error();
   auto now = unix_now_ms();
   v1::TaskRecord rec;
-  rec.set_task_id(make_task_id(now, static_cast<uint32_t>(
-                                      st.env.random() * 4294967296.0)));
-  *rec.mutable_spec() = with_defaults(std::move(*req.mutable_spec()),
-                                      st.env.opts);
+  rec.set_task_id(
+    make_task_id(now, static_cast<uint32_t>(st.env.random() * 4294967296.0)));
+  *rec.mutable_spec()
+    = with_defaults(std::move(*req.mutable_spec()), st.env.opts);
   rec.set_state(v1::TASK_STATE_QUEUED);
   rec.set_created_unix_ms(now);
   rec.set_updated_unix_ms(now);
@@ -383,8 +386,10 @@ caf::result<v1::TaskSubmitResponse> submit(self_pointer self,
   write(self, rec, v1::TASK_STATE_UNSPECIFIED, index_key,
         [self, rp, rec](const caf::error& err) mutable {
           --self->state.submitting;
-          if (err)
-            return rp.deliver(err);
+          if (err) {
+            rp.deliver(err);
+            return;
+          }
           self->state.sched.add(scheduled(rec));
           v1::TaskSubmitResponse resp;
           *resp.mutable_task() = rec;
@@ -409,11 +414,12 @@ void signal_cancel(self_pointer self, const v1::TaskRecord& rec,
     [self, id = rec.task_id()](caf::error err) {
       // The turn may have ended already: the task is cancelled either way.
       log_of(self).debug("task {}: the turn's cancel: {}", id, render(err));
-    });
+    },
+    &self->state.deadlines);
 }
 
-caf::result<v1::TaskCancelResponse> cancel_task(self_pointer self,
-                                                const v1::TaskCancelRequest& req) {
+caf::result<v1::TaskCancelResponse>
+cancel_task(self_pointer self, const v1::TaskCancelRequest& req) {
   auto rec = existing(self, req.task_id());
   if (!rec)
     return rec.error();
@@ -427,16 +433,18 @@ caf::result<v1::TaskCancelResponse> cancel_task(self_pointer self,
   write(self, *done, rec->state(), {},
         [self, rp, done = *done, was_waiting,
          before = *rec](const caf::error& err) mutable {
-          auto& st = self->state;
+          auto& state = self->state;
           if (err) {
             if (was_waiting)
-              st.sched.add(scheduled(before));
-            return rp.deliver(err);
+              state.sched.add(scheduled(before));
+            rp.deliver(err);
+            return;
           }
-          if (auto r = st.running.find(done.task_id()); r != st.running.end()) {
+          if (auto r = state.running.find(done.task_id());
+              r != state.running.end()) {
             auto key = r->second.key;
-            st.sched.release(r->second.target);
-            st.running.erase(r);
+            state.sched.release(r->second.target);
+            state.running.erase(r);
             signal_cancel(self, done, key);
           }
           v1::TaskCancelResponse resp;
@@ -458,8 +466,10 @@ caf::result<v1::TaskRetryResponse> retry_task(self_pointer self,
   auto rp = self->make_response_promise<v1::TaskRetryResponse>();
   write(self, *again, rec->state(), {},
         [self, rp, again = *again](const caf::error& err) mutable {
-          if (err)
-            return rp.deliver(err);
+          if (err) {
+            rp.deliver(err);
+            return;
+          }
           self->state.sched.add(scheduled(again));
           v1::TaskRetryResponse resp;
           *resp.mutable_task() = again;
@@ -485,15 +495,16 @@ caf::result<v1::TaskListResponse> list_tasks(self_pointer self,
   return std::move(*page);
 }
 
-// -- start ---------------------------------------------------------------------
+// -- start
+// ---------------------------------------------------------------------
 
 // The waiting tasks wait here again; running ones were cut with their
 // incarnation (or this actor's) and run their attempt again.
 void recover_tasks(self_pointer self) {
   auto& st = self->state;
   if (st.env.metrics)
-    for (auto state : {v1::TASK_STATE_QUEUED, v1::TASK_STATE_RUNNING,
-                       v1::TASK_STATE_FAILED})
+    for (auto state :
+         {v1::TASK_STATE_QUEUED, v1::TASK_STATE_RUNNING, v1::TASK_STATE_FAILED})
       for (uint32_t p = 0; p <= max_priority; ++p)
         st.env.metrics->depth->with({state_name(state), std::to_string(p)})
           .set(0);
@@ -573,9 +584,7 @@ tasks_actor::behavior_type tasks_service(self_pointer self, tasks_env env) {
       return resp;
     },
     [self](const v1::TaskListRequest& req) { return list_tasks(self, req); },
-    [self](const v1::TaskCancelRequest& req) {
-      return cancel_task(self, req);
-    },
+    [self](const v1::TaskCancelRequest& req) { return cancel_task(self, req); },
     [self](const v1::TaskRetryRequest& req) { return retry_task(self, req); },
     [self](atom::applied, uint64_t token, const caf::error& err) {
       auto& writes = self->state.writes;
@@ -590,6 +599,7 @@ tasks_actor::behavior_type tasks_service(self_pointer self, tasks_env env) {
       self->state.tick_at.reset();
       pump(self);
     },
+    [self](atom::deadline) { self->state.deadlines.on_timer(self); },
   };
 }
 
@@ -599,9 +609,9 @@ child_spec tasks_child(tasks_env env,
   spec.name = tasks_path;
   spec.handles = handled_types<tasks_actor>();
   spec.shutdown_timeout = shutdown_timeout;
-  spec.start = [env = std::move(env)](
-                 caf::actor_system& sys,
-                 const std::string&) -> caf::expected<caf::actor> {
+  spec.start
+    = [env = std::move(env)](caf::actor_system& sys,
+                             const std::string&) -> caf::expected<caf::actor> {
     // Detached: its store reads block its own thread only.
     return caf::actor_cast<caf::actor>(
       sys.spawn<caf::detached>(tasks_service, env));

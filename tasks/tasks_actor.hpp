@@ -24,6 +24,7 @@
 #include <spdlog/logger.h>
 
 #include "actors/remote_call.hpp"
+#include "actors/timed_request.hpp"
 #include "protocols/caf_types.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
@@ -52,7 +53,9 @@ using tasks_actor = caf::typed_actor<
   /// (or failed).
   caf::reacts_to<atom::applied, uint64_t, caf::error>,
   /// Internal timer: a delayed task is due or a deadline passed.
-  caf::reacts_to<atom::tick>>;
+  caf::reacts_to<atom::tick>,
+  /// Internal timer: attempts past their deadline (timed_request.hpp).
+  caf::reacts_to<atom::deadline>>;
 
 namespace tasks {
 
@@ -93,6 +96,8 @@ struct tasks_state {
   std::unordered_map<uint64_t, std::function<void(const caf::error&)>> writes;
   uint64_t next_token = 1;
   std::unordered_map<std::string, running_attempt> running;
+  /// The attempts' deadlines, without a CAF clock entry each.
+  request_deadlines deadlines;
   /// Submits in flight, counted against max_queued.
   size_t submitting = 0;
   /// When the armed tick fires (unix ms), if one is armed.

@@ -26,7 +26,8 @@ std::string parse_agent_limit(std::string_view text, std::string& out) {
 
 std::string agent_limit_problem(std::string_view entry) {
   auto eq = entry.find('=');
-  auto expect = "'" + std::string{entry} + "': expected \"agent=N\" with N in 1.."
+  auto expect = "'" + std::string{entry}
+                + "': expected \"agent=N\" with N in 1.."
                 + std::to_string(max_limit);
   if (eq == 0 || eq == std::string_view::npos || eq + 1 == entry.size())
     return expect;
@@ -68,8 +69,7 @@ const config::section<tasks_options>& tasks_section() {
                      100'000)},
     [](const tasks_options& x) -> config::maybe_problem {
       if (auto p = config::not_less("tasks.backoff_max", x.backoff_max,
-                                    "tasks.backoff_initial",
-                                    x.backoff_initial))
+                                    "tasks.backoff_initial", x.backoff_initial))
         return p;
       for (const auto& entry : x.agent_concurrency)
         if (auto p = agent_limit_problem(entry); !p.empty())

@@ -261,8 +261,7 @@ caf::error finish_task_submit(tasks_args& tasks, const raw_words& raw) {
     return usage_error("tasks submit --actor needs --type");
   for (const auto& label : tasks.labels)
     if (label.find('=') == std::string::npos || label[0] == '=')
-      return usage_error("option --label needs key=value, not '" + label
-                         + "'");
+      return usage_error("option --label needs key=value, not '" + label + "'");
   if (auto err = take_priority(raw.priority, tasks.priority))
     return err;
   for (auto [text, opt, out] :
@@ -292,8 +291,7 @@ caf::error finish_tasks(const CLI::App& cmd, tasks_args& tasks,
         tasks.timeout = *timeout;
       }
       return caf::none;
-    default:
-      return need(!tasks.id.empty(), "tasks needs a non-empty task ID");
+    default: return need(!tasks.id.empty(), "tasks needs a non-empty task ID");
   }
 }
 

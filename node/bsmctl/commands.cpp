@@ -11,10 +11,10 @@
 #include "node/bsmctl/command_context.hpp"
 #include "node/bsmctl/deadletters_command.hpp"
 #include "node/bsmctl/events_command.hpp"
-#include "node/bsmctl/tasks_command.hpp"
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/output.hpp"
 #include "node/bsmctl/send_command.hpp"
+#include "node/bsmctl/tasks_command.hpp"
 
 namespace bsm::ctl {
 

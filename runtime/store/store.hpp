@@ -48,8 +48,8 @@ enum class column {
 };
 
 inline constexpr column all_columns[]
-  = {column::mailbox, column::memory,      column::idempotency,
-     column::dead_letter, column::meta, column::credentials,
+  = {column::mailbox,     column::memory, column::idempotency,
+     column::dead_letter, column::meta,   column::credentials,
      column::tasks};
 
 const char* to_string(column x);

@@ -44,11 +44,10 @@ protected:
   std::unique_ptr<test_node> start(std::vector<std::string> sets = {}) {
     std::vector<std::string> all{"agents.paths=[" + agents_ + "]",
                                  "openai.base_url=" + up_.base_url(),
-                                 "openai.api_key=test",
-                                 "openai.max_retries=0"};
+                                 "openai.api_key=test", "openai.max_retries=0"};
     all.insert(all.end(), sets.begin(), sets.end());
-    auto node = std::make_unique<test_node>(dir_.path(), dir_.path() / "data",
-                                            all);
+    auto node
+      = std::make_unique<test_node>(dir_.path(), dir_.path() / "data", all);
     EXPECT_NE(node->port(), 0) << node->proc().err();
     return node;
   }
@@ -109,8 +108,7 @@ TEST_F(TasksTest, RunsHigherPrioritiesFirst) {
   up_.release();
   for (const auto& id : ids)
     ASSERT_TRUE(reaches(port, id, "succeeded")) << task(port, id).dump();
-  EXPECT_EQ(inputs(),
-            (std::vector<std::string>{"blocker", "p9", "p5", "p1"}));
+  EXPECT_EQ(inputs(), (std::vector<std::string>{"blocker", "p9", "p5", "p1"}));
   EXPECT_EQ(task(port, ids[0])["result"], "ok");
 }
 
@@ -137,9 +135,8 @@ TEST_F(TasksTest, ADelayedTaskWaitsForItsTime) {
   up_.repeat(json_reply(200, completion("later")));
   auto node = start();
   auto port = node->port();
-  auto id = submit(port, json{{"agent", "worker"},
-                              {"input", "wait"},
-                              {"delay_ms", 1'500}});
+  auto id = submit(
+    port, json{{"agent", "worker"}, {"input", "wait"}, {"delay_ms", 1'500}});
   auto queued = task(port, id);
   EXPECT_EQ(queued["state"], "queued");
   EXPECT_GE(queued.value("not_before", int64_t{0}),
@@ -157,9 +154,9 @@ TEST_F(TasksTest, ATaskDueWhileTheNodeWasDownRunsAtStart) {
   int64_t not_before = 0;
   {
     auto node = start();
-    id = submit(node->port(), json{{"agent", "worker"},
-                                   {"input", "while down"},
-                                   {"delay_ms", 2'000}});
+    id = submit(
+      node->port(),
+      json{{"agent", "worker"}, {"input", "while down"}, {"delay_ms", 2'000}});
     not_before = task(node->port(), id).value("not_before", int64_t{0});
     ASSERT_EQ(node->stop(), 0);
   }
@@ -270,9 +267,8 @@ TEST_F(TasksTest, AQueuedTaskPastItsDeadlineIsDead) {
   auto port = node->port();
   auto blocker = submit(port, chat("blocker"));
   ASSERT_TRUE(reaches(port, blocker, "running"));
-  auto late = submit(port, json{{"agent", "worker"},
-                                {"input", "late"},
-                                {"deadline_ms", 300}});
+  auto late = submit(
+    port, json{{"agent", "worker"}, {"input", "late"}, {"deadline_ms", 300}});
   ASSERT_TRUE(reaches(port, late, "dead"));
   EXPECT_NE(task(port, late).value("error", "").find("deadline_exceeded"),
             std::string::npos);
@@ -290,9 +286,8 @@ TEST_F(TasksTest, KeepsAnAgentsConcurrencyLimit) {
     ids.push_back(submit(port, chat("c" + std::to_string(i))));
   auto count = [&](const std::string& state) {
     auto res = bsm::test::get(port, "/v1/tasks?agent=worker&state=" + state);
-    return res && res->status == 200
-             ? bsm::test::body_of(*res)["tasks"].size()
-             : size_t{99};
+    return res && res->status == 200 ? bsm::test::body_of(*res)["tasks"].size()
+                                     : size_t{99};
   };
   ASSERT_TRUE(bsm::test::poll_until([&] { return count("running") == 2; }));
   EXPECT_EQ(count("queued"), 2u);

@@ -6,9 +6,9 @@
 
 namespace {
 
-using nlohmann::json;
 using bsm::http_handlers::task_json;
 using bsm::http_handlers::task_spec_from_json;
+using nlohmann::json;
 
 class TaskFormat : public ::testing::Test {
 protected:

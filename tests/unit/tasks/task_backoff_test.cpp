@@ -9,7 +9,9 @@ using bsm::tasks::backoff_delay;
 using bsm::tasks::backoff_policy;
 
 auto fixed(double x) {
-  return [x] { return x; };
+  return [x] {
+    return x;
+  };
 }
 
 TEST(TaskBackoff, DoublesFromTheInitialWaitUpToTheCap) {

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "runtime/error.hpp"
 #include "tests/common/temp_dir.hpp"
 
 namespace {
@@ -141,7 +142,8 @@ TEST_F(TaskKeys, IdempotencyKeysArePerPrincipal) {
   EXPECT_NE(t::idempotency_key(alice, "k"), t::idempotency_key(bob, "k"));
   rocksdb::WriteBatch batch;
   ASSERT_TRUE(
-    t::put_idempotency(batch, *db_, t::idempotency_key(alice, "k"), "t-9").ok());
+    t::put_idempotency(batch, *db_, t::idempotency_key(alice, "k"), "t-9")
+      .ok());
   ASSERT_FALSE(db_->write(batch));
   auto found = t::read_idempotency(*db_, t::idempotency_key(alice, "k"));
   ASSERT_TRUE(found && *found);

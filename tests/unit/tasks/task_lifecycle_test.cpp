@@ -108,8 +108,8 @@ TEST(TaskLifecycle, OnlyWaitingTasksExpire) {
 }
 
 TEST(TaskLifecycle, StateNamesRoundTrip) {
-  for (auto name : {"queued", "running", "succeeded", "failed", "dead",
-                    "cancelled"})
+  for (auto name :
+       {"queued", "running", "succeeded", "failed", "dead", "cancelled"})
     EXPECT_STREQ(t::state_name(t::state_from_name(name)), name);
   EXPECT_EQ(t::state_from_name("done"), bsm::v1::TASK_STATE_UNSPECIFIED);
 }
