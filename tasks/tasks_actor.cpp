@@ -235,6 +235,34 @@ void run_message(self_pointer self, const v1::TaskRecord& rec,
     &self->state.deadlines);
 }
 
+// How long a task whose target is not reachable waits before it tries
+// again (its attempt not counted as run).
+constexpr int64_t unreachable_wait_ms = 1'000;
+
+// The target cannot be asked now (not started yet, restarting, its node
+// down): the attempt did not run, so the task waits again with the same
+// attempt, its error saying why.
+void defer(self_pointer self, v1::TaskRecord rec, const std::string& target,
+           const caf::error& why) {
+  auto& st = self->state;
+  st.sched.release(target);
+  auto now = unix_now_ms();
+  auto again = recover(rec, now);
+  if (!again)
+    return pump(self);
+  again->set_next_run_unix_ms(now + unreachable_wait_ms);
+  again->set_error("not started: " + render(why));
+  write(self, *again, rec.state(), {},
+        [self, again = *again](const caf::error& err) {
+          if (err)
+            log_of(self).error("task {}: cannot queue it again: {}",
+                               again.task_id(), render(err));
+          else
+            self->state.sched.add(scheduled(again));
+          pump(self);
+        });
+}
+
 // The start of `id` is on disk: runs the attempt unless the task moved on.
 void launch(self_pointer self, const std::string& id, const std::string& key,
             const std::string& target) {
@@ -245,6 +273,8 @@ void launch(self_pointer self, const std::string& id, const std::string& key,
     st.sched.release(target);
     return pump(self);
   }
+  if (auto route = route_call(st.env.calls, target); !route)
+    return defer(self, **rec, target, route.error());
   if (st.env.metrics)
     st.env.metrics->attempts->inc();
   st.running[id] = running_attempt{target, key, unix_now_ms()};
