@@ -43,20 +43,6 @@ void retry_dead_letter(http_bridge_pointer self, ex_ptr ex);
 void delete_dead_letter(http_bridge_pointer self, ex_ptr ex);
 void purge_dead_letters(http_bridge_pointer self, ex_ptr ex);
 
-// -- tasks (task_routes.cpp)
-// ---------------------------------------------------
-
-/// POST /v1/tasks: stores a task (202 once on disk).
-void submit_task(http_bridge_pointer self, ex_ptr ex);
-/// GET /v1/tasks/{id}.
-void get_task(http_bridge_pointer self, ex_ptr ex);
-/// GET /v1/tasks?state=&agent=&label=&limit=&after=: a page by task id.
-void list_tasks(http_bridge_pointer self, ex_ptr ex);
-/// DELETE /v1/tasks/{id}: cancels it (a running turn is cancelled too).
-void cancel_task(http_bridge_pointer self, ex_ptr ex);
-/// POST /v1/tasks/{id}/retry: queues a dead task again.
-void retry_task(http_bridge_pointer self, ex_ptr ex);
-
 // -- events (event_routes.cpp)
 // -------------------------------------------------
 

@@ -5,6 +5,7 @@
 #include "http_api/dashboard.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/openapi.hpp"
+#include "http_api/task_routes.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 

@@ -8,7 +8,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include "http_api/caller_stamp.hpp"
-#include "http_api/handlers.hpp"
+#include "http_api/task_routes.hpp"
 #include "http_api/internal_types.hpp"
 #include "http_api/json_body.hpp"
 #include "http_api/task_format.hpp"
