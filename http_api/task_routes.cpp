@@ -8,10 +8,10 @@
 #include <caf/event_based_actor.hpp>
 
 #include "http_api/caller_stamp.hpp"
-#include "http_api/task_routes.hpp"
 #include "http_api/internal_types.hpp"
 #include "http_api/json_body.hpp"
 #include "http_api/task_format.hpp"
+#include "http_api/task_routes.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"

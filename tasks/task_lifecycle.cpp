@@ -67,7 +67,10 @@ std::string attempt_key(const v1::TaskRecord& rec) {
 }
 
 int64_t ready_at(const v1::TaskRecord& rec) {
-  return std::max(rec.spec().not_before_unix_ms(), rec.next_run_unix_ms());
+  // A waiting task's last move (submit, retry, recovery) put it in the
+  // queue: aging counts from then, never from the epoch.
+  return std::max({rec.spec().not_before_unix_ms(), rec.next_run_unix_ms(),
+                   rec.updated_unix_ms()});
 }
 
 caf::expected<v1::TaskRecord> start(v1::TaskRecord rec, const lease& l,

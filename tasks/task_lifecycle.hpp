@@ -42,8 +42,8 @@ bool is_waiting(v1::TaskState x);
 /// The attempt key of the record's current (or resumed) attempt.
 std::string attempt_key(const v1::TaskRecord& rec);
 
-/// When a waiting task may start: the later of its not-before time and its
-/// next run.
+/// When a waiting task may start (and starts aging): the latest of its
+/// not-before time, its next run and its last move.
 int64_t ready_at(const v1::TaskRecord& rec);
 
 /// Who holds a running task, and until when (unix ms).

@@ -103,6 +103,17 @@ TEST(TaskLifecycle, RetryOnlyRevivesDeadTasks) {
   EXPECT_TRUE(bsm::is(err.error(), bsm::errc::failed_precondition));
 }
 
+TEST(TaskLifecycle, ATaskIsReadyFromItsLastMoveAtTheEarliest) {
+  auto rec = queued();
+  rec.set_updated_unix_ms(1'000);
+  EXPECT_EQ(t::ready_at(rec), 1'000);
+  rec.mutable_spec()->set_not_before_unix_ms(5'000);
+  EXPECT_EQ(t::ready_at(rec), 5'000);
+  auto again = t::retry(*t::expire(rec, 9'000), 9'500);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(t::ready_at(*again), 9'500);
+}
+
 TEST(TaskLifecycle, OnlyWaitingTasksExpire) {
   EXPECT_FALSE(t::expire(started(queued()), 10));
 }
