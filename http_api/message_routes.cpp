@@ -9,6 +9,7 @@
 #include "http_api/caller_stamp.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/idempotency.hpp"
+#include "http_api/internal_types.hpp"
 #include "http_api/json_body.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
@@ -104,19 +105,6 @@ caf::error parse_binary_body(const http::request& req, const http_options& opts,
   out.payload = req.body();
   out.payload_is_json = false;
   return caf::none;
-}
-
-// Messages only the nodes of a cluster send each other (memory's replicas
-// and their epochs, a decommission's state chunks): a client could otherwise
-// write an agent's state around memory's checks or fence its owner.
-bool cluster_internal(const std::string& type_name) {
-  for (const auto* internal :
-       {"bsm.v1.EpochClaimRequest", "bsm.v1.ReplicaWriteRequest",
-        "bsm.v1.AgentStatePageRequest", "bsm.v1.AgentStateLoadRequest",
-        "bsm.v1.StateChunkRequest"})
-    if (type_name == internal)
-      return true;
-  return false;
 }
 
 caf::expected<injection> parse_injection(const http::exchange& ex,

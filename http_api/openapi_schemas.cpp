@@ -386,13 +386,73 @@ json plugin_shapes() {
   };
 }
 
+json task_shapes() {
+  json state{
+    {"type", "string"},
+    {"enum",
+     {"queued", "running", "succeeded", "failed", "dead", "cancelled"}}};
+  json labels{{"type", "object"}, {"additionalProperties", str()}};
+  json task
+    = object({{"task_id", str()},
+              {"state", state},
+              {"agent", str()},
+              {"input", str()},
+              {"session_id", str()},
+              {"actor", str()},
+              {"type", str()},
+              {"priority", integer()},
+              {"attempts", integer()},
+              {"max_attempts", integer()},
+              {"result", str()},
+              {"error", str()},
+              {"labels", labels},
+              {"idempotency_key", str()},
+              {"not_before", integer()},
+              {"deadline", integer()},
+              {"next_run_at", integer()},
+              {"created_at", integer()},
+              {"updated_at", integer()},
+              {"node", str()},
+              {"lease_owner", str()},
+              {"lease_expires_at", integer()}},
+             {"task_id", "state", "attempts", "created_at", "updated_at"});
+  return {
+    {"TaskRequest",
+     object(
+       {{"agent", str()},
+        {"input", str()},
+        {"session_id", str()},
+        {"actor", str()},
+        {"type", str()},
+        {"payload", json{{"type", "object"}}},
+        {"priority", json{{"type", "integer"}, {"minimum", 0}, {"maximum", 9}}},
+        {"delay_ms", integer()},
+        {"not_before", integer()},
+        {"deadline_ms", integer()},
+        {"deadline", integer()},
+        {"max_attempts", integer()},
+        {"backoff_initial_ms", integer()},
+        {"backoff_max_ms", integer()},
+        {"timeout_ms", integer()},
+        {"idempotency_key", str()},
+        {"labels", labels}})},
+    {"TaskAccepted",
+     object({{"task_id", str()}, {"state", state}, {"existed", boolean()}},
+            {"task_id", "state", "existed"})},
+    {"Task", task},
+    {"TaskList",
+     object({{"tasks", array_of(ref("Task"))}, {"next", str()}}, {"tasks"})},
+  };
+}
+
 } // namespace
 
 nlohmann::json openapi_schemas() {
   json result = json::object();
   for (auto part :
        {error_shapes(), health_shapes(), actor_shapes(), cluster_shapes(),
-        agent_shapes(), openai_shapes(), security_shapes(), plugin_shapes()})
+        agent_shapes(), openai_shapes(), security_shapes(), plugin_shapes(),
+        task_shapes()})
     result.update(part);
   return result;
 }

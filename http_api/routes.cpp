@@ -5,6 +5,7 @@
 #include "http_api/dashboard.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/openapi.hpp"
+#include "http_api/task_routes.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 
@@ -121,6 +122,30 @@ std::shared_ptr<const http_routes> make_http_routes() {
   add(verb::delete_, "/v1/deadletters/{id}",
       by_actor("deadletters:<actor>:delete", h::delete_dead_letter),
       doc("Delete a dead letter").returns("", 204));
+  add(verb::post, "/v1/tasks", by_actor("tasks:submit", h::submit_task),
+      doc("Submit a task for an agent (a chat turn) or an actor (a typed "
+          "message); also needs the target's own permission")
+        .takes("TaskRequest")
+        .returns("TaskAccepted", 202)
+        .fails({429}));
+  add(verb::get, "/v1/tasks", by_actor("tasks:read", h::list_tasks),
+      doc("Tasks, paged by id (oldest first)")
+        .returns("TaskList")
+        .param("state", "string",
+               "queued, running, succeeded, failed, dead or cancelled")
+        .param("agent", "string", "only this agent's")
+        .param("label", "string", "key=value: only tasks with that label")
+        .param("limit", "integer",
+               "default 100, clamped to "
+               "tasks.list_limit_max")
+        .param("after", "string", "the `next` of the previous page"));
+  add(verb::get, "/v1/tasks/{id}", by_actor("tasks:read", h::get_task),
+      doc("One task").returns("Task"));
+  add(verb::delete_, "/v1/tasks/{id}", by_actor("tasks:cancel", h::cancel_task),
+      doc("Cancel a task (a running turn is cancelled too)").returns("Task"));
+  add(verb::post, "/v1/tasks/{id}/retry",
+      by_actor("tasks:retry", h::retry_task),
+      doc("Queue a dead task again with fresh attempts").returns("Task", 202));
   add(verb::get, "/v1/events",
       counted(limit::stream, by_actor("events:read", h::events)),
       doc("Server-Sent Events of Event objects")

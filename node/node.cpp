@@ -42,6 +42,7 @@
 #include "runtime/store/big_endian.hpp"
 #include "runtime/store/memory_metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
+#include "tasks/tasks_actor.hpp"
 
 namespace bsm {
 
@@ -461,6 +462,20 @@ child_spec node::mailboxes_child() {
   return spec;
 }
 
+child_spec node::tasks_child() {
+  tasks::tasks_env env;
+  env.db = store_.get();
+  env.writer = writer_.get();
+  env.calls = call_env();
+  env.node_name = cfg_.node.name;
+  env.incarnation = directory_->incarnation();
+  env.opts = cfg_.tasks;
+  env.metrics = std::make_shared<tasks::task_metrics>(
+    tasks::task_metrics::make(*metrics_));
+  env.log = logger_.log;
+  return tasks::tasks_child(std::move(env), cfg_.supervision.shutdown_timeout);
+}
+
 child_spec tool_ledger_child(const node_config& cfg, store* db) {
   child_spec spec;
   spec.name = tool_ledger_path;
@@ -687,6 +702,7 @@ caf::error node::start(std::vector<child_spec> extra) {
       plugins_->loaded, types_.get(), plugin_metrics_, cfg_.supervision, env));
   // After the actors it delivers to, so it stops before them.
   opts.children.push_back(mailboxes_child());
+  opts.children.push_back(tasks_child());
   // Before the bridge, so it stops after the bridge's last answer.
   opts.children.push_back(http_idempotency_child(cfg_, store_.get()));
   opts.children.push_back(http_bridge_child());

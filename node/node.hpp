@@ -183,6 +183,8 @@ private:
   /// This node's decommission (actors/handoff_actor.hpp).
   child_spec handoff_child();
   child_spec mailboxes_child();
+  /// The task queue (tasks/tasks_actor.hpp).
+  child_spec tasks_child();
   child_spec http_bridge_child();
   void add_agent_children(std::vector<child_spec>& children,
                           const supervision_env& sup_env);

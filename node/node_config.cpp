@@ -111,6 +111,7 @@ const std::vector<section_spec>& schema() {
     bind(&node_config::mcp, gateway::mcp_section()),
     bind(&node_config::a2a, a2a_section()),
     bind(&node_config::plugins, plugins_section()),
+    bind(&node_config::tasks, tasks::tasks_section()),
   };
   return result;
 }

@@ -33,6 +33,7 @@
 #include "runtime/store/store_options.hpp"
 #include "runtime/supervision/shutdown_options.hpp"
 #include "runtime/supervision/supervision_options.hpp"
+#include "tasks/tasks_options.hpp"
 
 namespace bsm {
 
@@ -65,6 +66,7 @@ struct node_config {
   gateway::mcp_options mcp;
   a2a_options a2a;
   plugins_options plugins;
+  tasks::tasks_options tasks;
 };
 
 /// One `--set key.path=value` from the command line.

@@ -1,6 +1,7 @@
 #include "node/bsmctl/args.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -241,6 +242,59 @@ caf::error finish_deadletters(const CLI::App& cmd, deadletters_args& letters,
   }
 }
 
+caf::error take_priority(const std::string& text,
+                         std::optional<uint64_t>& out) {
+  if (text.empty())
+    return caf::none;
+  if (text.size() != 1 || text[0] < '0' || text[0] > '9')
+    return usage_error("option --priority needs 0..9, not '" + text + "'");
+  out = static_cast<uint64_t>(text[0] - '0');
+  return caf::none;
+}
+
+caf::error finish_task_submit(tasks_args& tasks, const raw_words& raw) {
+  if (tasks.actor.empty() == tasks.agent.empty())
+    return usage_error("tasks submit needs an AGENT and INPUT, or --actor");
+  if (!tasks.agent.empty() && tasks.input.empty())
+    return usage_error("tasks submit AGENT needs a non-empty INPUT");
+  if (!tasks.actor.empty() && tasks.type.empty())
+    return usage_error("tasks submit --actor needs --type");
+  for (const auto& label : tasks.labels)
+    if (label.find('=') == std::string::npos || label[0] == '=')
+      return usage_error("option --label needs key=value, not '" + label + "'");
+  if (auto err = take_priority(raw.priority, tasks.priority))
+    return err;
+  for (auto [text, opt, out] :
+       {std::tuple{&raw.delay_ms, "--delay-ms", &tasks.delay_ms},
+        std::tuple{&raw.deadline_ms, "--deadline-ms", &tasks.deadline_ms},
+        std::tuple{&raw.max_attempts, "--max-attempts", &tasks.max_attempts},
+        std::tuple{&raw.timeout_ms, "--timeout-ms", &tasks.timeout_ms}})
+    if (auto err = take_number(*text, opt, *out))
+      return err;
+  return caf::none;
+}
+
+caf::error finish_tasks(const CLI::App& cmd, tasks_args& tasks,
+                        const raw_words& raw) {
+  if (cmd.get_subcommands().empty())
+    return usage_error("tasks needs submit, get ID, list, cancel ID, retry ID "
+                       "or watch [ID]");
+  switch (tasks.action) {
+    case tasks_action::submit: return finish_task_submit(tasks, raw);
+    case tasks_action::list:
+      return take_number(raw.limit, "--limit", tasks.limit);
+    case tasks_action::watch:
+      if (!raw.timeout.empty()) {
+        auto timeout = duration(raw.timeout);
+        if (!timeout)
+          return timeout.error();
+        tasks.timeout = *timeout;
+      }
+      return caf::none;
+    default: return need(!tasks.id.empty(), "tasks needs a non-empty task ID");
+  }
+}
+
 caf::error finish_events(events_args& events, const raw_words& raw) {
   if (events.pattern.empty())
     return usage_error("events needs a non-empty PATTERN");
@@ -287,6 +341,7 @@ caf::error finish_command(const CLI::App& app, bsmctl_args& out,
       return finish_questions(sub("questions"), out.questions, raw);
     case command_kind::deadletters:
       return finish_deadletters(sub("deadletters"), out.deadletters, raw);
+    case command_kind::tasks: return finish_tasks(sub("tasks"), out.tasks, raw);
     case command_kind::cluster:
       if (out.cluster.leave && out.cluster.node.empty())
         return usage_error("cluster leave needs a NODE");

@@ -71,6 +71,7 @@ enum class command_kind {
   sessions,
   questions,
   deadletters,
+  tasks,
   reload,
   plugins,
   completion,
@@ -206,6 +207,41 @@ struct deadletters_args {
   std::string after;
 };
 
+/// `tasks submit AGENT INPUT | submit --actor A --type T [PAYLOAD] |
+/// get ID | list [filters] | cancel ID | retry ID | watch [ID]`.
+enum class tasks_action { submit, get, list, cancel, retry, watch };
+
+struct tasks_args {
+  tasks_action action = tasks_action::list;
+  /// get, cancel, retry, watch: the task.
+  std::string id;
+  /// submit: the agent (or --actor's name); list: only this agent's.
+  std::string agent;
+  std::string input;
+  std::string actor;
+  /// As given; a name without a dot gets the prefix bsm.v1.
+  std::string type;
+  /// The payload as protobuf JSON. Default: {}.
+  std::string payload = "{}";
+  std::string session;
+  /// 0..9.
+  std::optional<uint64_t> priority;
+  std::optional<uint64_t> delay_ms;
+  std::optional<uint64_t> deadline_ms;
+  std::optional<uint64_t> max_attempts;
+  std::optional<uint64_t> timeout_ms;
+  std::string idempotency_key;
+  /// --label k=v, repeatable (submit: labels; list: the first filters).
+  std::vector<std::string> labels;
+  /// list: only tasks in this state.
+  std::string state;
+  /// list: the page size. Default: the server's (100).
+  std::optional<uint64_t> limit;
+  std::string after;
+  /// watch: give up after this long. Default: none.
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
 struct bsmctl_args {
   global_options global;
   command_kind command = command_kind::help;
@@ -222,6 +258,7 @@ struct bsmctl_args {
   sessions_args sessions;
   questions_args questions;
   deadletters_args deadletters;
+  tasks_args tasks;
 };
 
 /// Parses `args` (without argv[0]). Errors: `invalid_argument`, with a

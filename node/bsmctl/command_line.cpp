@@ -307,6 +307,69 @@ void add_deadletters(CLI::App& app, bsmctl_args& out, raw_words& raw) {
                        "  bsmctl deadletters purge agents/legal\n"));
 }
 
+void add_tasks(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  using action = tasks_action;
+  auto& tasks = out.tasks;
+  auto* cmd = command(app, "tasks",
+                      "The task queue: submit, get, list, cancel, retry, "
+                      "watch",
+                      command_kind::tasks, out);
+  auto* submit = cmd->add_subcommand(
+    "submit", "queue a chat turn of AGENT, or with --actor a message to an "
+              "actor (POST /v1/tasks); prints its task_id");
+  submit->callback([&tasks] { tasks.action = action::submit; });
+  submit->add_option("agent", tasks.agent, "the agent");
+  submit->add_option("input", tasks.input, "the chat input");
+  submit->add_option("--session", tasks.session, "continue this session");
+  submit->add_option("--actor", tasks.actor, "an actor instead of an agent");
+  submit->add_option("--type", tasks.type,
+                     "the actor's message type (PingRequest -> "
+                     "bsm.v1.PingRequest)");
+  submit->add_option("--payload", tasks.payload,
+                     "the message as protobuf JSON (default {})");
+  submit->add_option("--priority", raw.priority, "0..9, higher first");
+  submit->add_option("--delay-ms", raw.delay_ms, "not before this many ms");
+  submit->add_option("--deadline-ms", raw.deadline_ms,
+                     "dead if still waiting after this many ms");
+  submit->add_option("--max-attempts", raw.max_attempts, "attempts at most");
+  submit->add_option("--timeout-ms", raw.timeout_ms, "one attempt's limit");
+  submit->add_option("--idempotency-key", tasks.idempotency_key,
+                     "the same key gives the same task");
+  submit->add_option("--label", tasks.labels, "key=value, repeatable");
+  auto* get = cmd->add_subcommand("get", "one task (GET /v1/tasks/ID)");
+  get->callback([&tasks] { tasks.action = action::get; });
+  get->add_option("id", tasks.id, "the task's id");
+  auto* list = cmd->add_subcommand("list", "tasks, paged (GET /v1/tasks)");
+  list->callback([&tasks] { tasks.action = action::list; });
+  list->add_option("--state", tasks.state,
+                   "queued, running, succeeded, failed, dead or cancelled");
+  list->add_option("--agent", tasks.agent, "only this agent's");
+  list->add_option("--label", tasks.labels, "key=value: only with it");
+  list->add_option("--limit", raw.limit, "page size (server default 100)");
+  list->add_option("--after", tasks.after, "the page after this task id");
+  auto* cancel
+    = cmd->add_subcommand("cancel", "cancel a task (DELETE /v1/tasks/ID)");
+  cancel->callback([&tasks] { tasks.action = action::cancel; });
+  cancel->add_option("id", tasks.id, "the task's id");
+  auto* retry = cmd->add_subcommand(
+    "retry", "queue a dead task again (POST /v1/tasks/ID/retry)");
+  retry->callback([&tasks] { tasks.action = action::retry; });
+  retry->add_option("id", tasks.id, "the task's id");
+  auto* watch = cmd->add_subcommand(
+    "watch", "print task events as they come (GET /v1/events?topic=task.#); "
+             "with ID only its own, until it ends");
+  watch->callback([&tasks] { tasks.action = action::watch; });
+  watch->add_option("id", tasks.id, "the task's id");
+  watch->add_option("--timeout", raw.timeout,
+                    "stop after this long (500ms, 10s, 2m)");
+  cmd->footer(examples(
+    "  bsmctl tasks submit assistant 'Summarise the report' --priority 7\n"
+    "  bsmctl tasks submit --actor memory --type MemoryPutRequest \\\n"
+    "    --payload '{\"agent\":\"a\",\"key\":\"k\",\"value\":\"aGk=\"}'\n"
+    "  bsmctl tasks list --state dead -o table\n"
+    "  bsmctl tasks watch t-0190f1e2a3b4-1a2b3c4d\n"));
+}
+
 void add_meta(CLI::App& app, bsmctl_args& out, raw_words& raw) {
   auto* help = command(app, "help", "Show the help of bsmctl or of a command",
                        command_kind::help, out);
@@ -369,6 +432,7 @@ std::unique_ptr<CLI::App> make_command_line(bsmctl_args& out, raw_words& raw) {
   add_sessions(*app, out, raw);
   add_questions(*app, out, raw);
   add_deadletters(*app, out, raw);
+  add_tasks(*app, out, raw);
   add_meta(*app, out, raw);
   app->footer(root_footer());
   // An action's help shows its command's examples too.

@@ -24,6 +24,11 @@ struct raw_words {
   std::string timeout_ms;
   std::string expires_in_s;
   std::string limit;
+  /// tasks submit's numbers, checked after the parse.
+  std::string priority;
+  std::string delay_ms;
+  std::string deadline_ms;
+  std::string max_attempts;
   std::optional<std::string> payload;
   std::optional<std::string> chat_input;
   /// questions answer: --accept JSON, --decline, --cancel.

@@ -14,6 +14,7 @@
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/output.hpp"
 #include "node/bsmctl/send_command.hpp"
+#include "node/bsmctl/tasks_command.hpp"
 
 namespace bsm::ctl {
 
@@ -182,6 +183,7 @@ int run_http_command(const bsmctl_args& args, const console& io) {
     case command_kind::questions: return run_questions(ctx, args.questions);
     case command_kind::deadletters:
       return run_deadletters(ctx, args.deadletters);
+    case command_kind::tasks: return run_tasks(ctx, args.tasks);
     case command_kind::reload: return run_reload(ctx);
     case command_kind::plugins:
       return get_and_print(ctx, "/v1/plugins", plugins_table);

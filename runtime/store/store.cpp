@@ -179,6 +179,7 @@ const char* to_string(column x) {
     case column::dead_letter: return "dead_letter";
     case column::meta: return "meta";
     case column::credentials: return "credentials";
+    case column::tasks: return "tasks";
   }
   return "unknown";
 }

@@ -34,8 +34,9 @@ namespace bsm {
 /// Column families; later issues append (tasks, workflows, audit, ...).
 /// Values in `idempotency` are expiring values (expiring_value.hpp):
 /// compaction drops them once expired. `credentials` holds users and API
-/// keys (security/credential_store.hpp). A store made before a family
-/// existed opens fine: RocksDB creates missing families.
+/// keys (security/credential_store.hpp); `tasks` the task queue's records
+/// and indexes (tasks/task_keys.hpp). A store made before a family existed
+/// opens fine: RocksDB creates missing families.
 enum class column {
   mailbox,
   memory,
@@ -43,11 +44,13 @@ enum class column {
   dead_letter,
   meta,
   credentials,
+  tasks,
 };
 
 inline constexpr column all_columns[]
   = {column::mailbox,     column::memory, column::idempotency,
-     column::dead_letter, column::meta,   column::credentials};
+     column::dead_letter, column::meta,   column::credentials,
+     column::tasks};
 
 const char* to_string(column x);
 

@@ -1,0 +1,82 @@
+#pragma once
+
+// The task queue's layout in the store's `tasks` column family, and its
+// blocking reads (call them from a detached actor, never from a scheduler
+// thread):
+//   r/<task_id>                   -> TaskRecord bytes
+//   s/<state digit>/<task_id>     -> "" (one index entry per task, in its
+//                                    state: listing by state, and the
+//                                    waiting and running tasks at start)
+//   k/<kind>:<name>\n<key>        -> task_id (idempotency keys, per
+//                                    submitting principal)
+// Task ids ("t-" + 12 hex digits of unix ms + "-" + 8 random hex) sort by
+// creation time, so a list paged by id comes oldest first.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <rocksdb/write_batch.h>
+
+#include "protocols/caf_types.hpp"
+#include "runtime/store/store.hpp"
+
+namespace bsm::tasks {
+
+/// A new task id for `now_ms` with `random` bits.
+std::string make_task_id(int64_t now_ms, uint32_t random);
+
+/// True for the ids make_task_id makes (checked before any store access).
+bool valid_task_id(const std::string& id);
+
+std::string record_key(const std::string& id);
+std::string state_key(v1::TaskState state, const std::string& id);
+/// The idempotency index entry of `key` submitted by `who`.
+std::string idempotency_key(const v1::Principal& who, const std::string& key);
+
+/// Adds `rec` to `batch`, moving its state index entry from `before`
+/// (TASK_STATE_UNSPECIFIED: a new task).
+rocksdb::Status put_record(rocksdb::WriteBatch& batch, const store& db,
+                           const v1::TaskRecord& rec, v1::TaskState before);
+
+/// Adds an idempotency index entry naming `task_id`.
+rocksdb::Status put_idempotency(rocksdb::WriteBatch& batch, const store& db,
+                                const std::string& index_key,
+                                const std::string& task_id);
+
+/// The record of `id`. Errors: the store's (unavailable,
+/// failed_precondition; a record that does not parse is internal).
+[[nodiscard]] caf::expected<std::optional<v1::TaskRecord>>
+read_record(const store& db, const std::string& id);
+
+/// The task an idempotency index entry names.
+[[nodiscard]] caf::expected<std::optional<std::string>>
+read_idempotency(const store& db, const std::string& index_key);
+
+/// Every queued, failed and running task.
+[[nodiscard]] caf::expected<std::vector<v1::TaskRecord>>
+read_active(const store& db);
+
+struct list_query {
+  /// UNSPECIFIED: every state.
+  v1::TaskState state = v1::TASK_STATE_UNSPECIFIED;
+  /// Non-empty: only tasks of this agent.
+  std::string agent;
+  /// Non-empty: "key=value", only tasks with that label.
+  std::string label;
+  /// Most tasks answered. REQUIRES: > 0.
+  uint32_t limit = 100;
+  /// Ids after this one only.
+  std::string after;
+  /// Most records looked at in one call: with filters that match little,
+  /// the page may come back short with `next` set, never unbounded work.
+  uint32_t max_scanned = 10'000;
+};
+
+/// One page, by task id. `next` is set while more may follow.
+[[nodiscard]] caf::expected<v1::TaskListResponse>
+list_records(const store& db, const list_query& q);
+
+} // namespace bsm::tasks

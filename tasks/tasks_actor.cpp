@@ -1,0 +1,652 @@
+#include "tasks/tasks_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/event_bus.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/error.hpp"
+#include "runtime/messages/handled_types.hpp"
+#include "tasks/task_keys.hpp"
+#include "tasks/task_lifecycle.hpp"
+#include "tasks/task_spec.hpp"
+
+namespace bsm::tasks {
+
+namespace {
+
+using self_pointer = tasks_actor::stateful_pointer<tasks_state>;
+using then_fn = std::function<void(const caf::error&)>;
+
+// A lease outlives its attempt's timeout by this much: the attempt's own
+// answer (or its timeout) ends it first.
+constexpr int64_t lease_grace_ms = 30'000;
+
+// An ask outlives the attempt's timeout a little, so the target's own
+// deadline answers first.
+constexpr std::chrono::milliseconds ask_grace{2'000};
+
+void pump(self_pointer self);
+
+spdlog::logger& log_of(self_pointer self) {
+  return *self->state.env.log;
+}
+
+scheduled_task scheduled(const v1::TaskRecord& rec) {
+  scheduled_task t;
+  t.id = rec.task_id();
+  t.target = target_of(rec.spec());
+  t.priority = rec.spec().priority();
+  t.ready_at = ready_at(rec);
+  t.deadline = rec.spec().deadline_unix_ms();
+  return t;
+}
+
+void publish(self_pointer self, const v1::TaskRecord& rec) {
+  auto bus = self->state.env.calls.names->get(event_bus_path);
+  if (!bus)
+    return;
+  nlohmann::json data{{"task_id", rec.task_id()},
+                      {"state", state_name(rec.state())},
+                      {"attempts", rec.attempts()},
+                      {"priority", rec.spec().priority()}};
+  if (!rec.spec().agent().empty())
+    data["agent"] = rec.spec().agent();
+  else
+    data["actor"] = rec.spec().actor();
+  if (!rec.error().empty())
+    data["error"] = rec.error();
+  v1::PublishRequest req;
+  auto* ev = req.mutable_event();
+  ev->set_topic(std::string{"task."} + state_name(rec.state()));
+  ev->set_time_unix_ms(unix_now_ms());
+  ev->set_source(tasks_path);
+  ev->set_data_json(data.dump());
+  self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
+}
+
+// Hands `rec` (whose state was `before`) to the store writer; `then` runs
+// once it is on disk or failed. Until then reads see `rec`.
+void write(self_pointer self, v1::TaskRecord rec, v1::TaskState before,
+           std::string index_key, then_fn then) {
+  auto& st = self->state;
+  auto id = rec.task_id();
+  auto& slot = st.unwritten[id];
+  slot.first = rec;
+  ++slot.second;
+  if (!index_key.empty())
+    st.unwritten_keys[index_key] = id;
+  auto token = st.next_token++;
+  st.writes[token] = [self, id, index_key, rec, before,
+                      then = std::move(then)](const caf::error& err) {
+    auto& state = self->state;
+    if (auto i = state.unwritten.find(id);
+        i != state.unwritten.end() && --i->second.second == 0)
+      state.unwritten.erase(i);
+    if (!index_key.empty())
+      state.unwritten_keys.erase(index_key);
+    if (!err) {
+      if (state.env.metrics)
+        state.env.metrics->moved(before, rec.state(), rec.spec().priority());
+      if (before != rec.state())
+        publish(self, rec);
+    }
+    then(err);
+  };
+  auto* db = st.env.db;
+  auto fill = [db, rec = std::move(rec), before,
+               index_key](rocksdb::WriteBatch& batch) {
+    if (!index_key.empty())
+      if (auto s = put_idempotency(batch, *db, index_key, rec.task_id());
+          !s.ok())
+        return s;
+    return put_record(batch, *db, rec, before);
+  };
+  auto me = caf::actor_cast<tasks_actor>(self);
+  auto refused = st.env.writer->submit(
+    std::move(fill), [me, token](const caf::error& err) {
+      caf::anon_send(me, atom::applied::value, token, err);
+    });
+  if (refused) {
+    // Refused before anything was queued: `then` hears it now.
+    auto done = std::move(st.writes[token]);
+    st.writes.erase(token);
+    done(refused);
+  }
+}
+
+// Arms the tick for the scheduler's next event unless one comes earlier.
+void arm(self_pointer self) {
+  auto& st = self->state;
+  auto next = st.sched.next_event();
+  if (!next || (st.tick_at && *st.tick_at <= *next))
+    return;
+  auto wait = std::max<int64_t>(*next - unix_now_ms(), 0);
+  st.tick_at = *next;
+  self->delayed_send(self, std::chrono::milliseconds{wait}, atom::tick::value);
+}
+
+// -- ending an attempt --------------------------------------------------------
+
+struct outcome {
+  bool ok = false;
+  std::string text;
+  std::string session_id;
+  caf::error err;
+};
+
+void settle(self_pointer self, const std::string& id, const std::string& key,
+            outcome out) {
+  auto& st = self->state;
+  auto r = st.running.find(id);
+  // Cancelled meanwhile, or an answer of an attempt given up on.
+  if (r == st.running.end() || r->second.key != key)
+    return;
+  auto attempt = std::move(r->second);
+  st.running.erase(r);
+  st.sched.release(attempt.target);
+  auto now = unix_now_ms();
+  if (st.env.metrics)
+    st.env.metrics->run->observe(static_cast<double>(now - attempt.started)
+                                 / 1000.0);
+  auto rec = st.current(id);
+  if (!rec || !*rec || (*rec)->state() != v1::TASK_STATE_RUNNING) {
+    pump(self);
+    return;
+  }
+  auto before = **rec;
+  if (!out.session_id.empty())
+    before.set_session_id(out.session_id);
+  caf::expected<v1::TaskRecord> next{v1::TaskRecord{}};
+  if (out.ok) {
+    next = succeed(before, std::move(out.text), now);
+  } else {
+    backoff_policy policy{
+      std::chrono::milliseconds{before.spec().backoff_initial_ms()},
+      std::chrono::milliseconds{before.spec().backoff_max_ms()}};
+    auto wait = backoff_delay(policy, before.attempts(), st.env.random);
+    next = fail(before, render(out.err), retryable(out.err), wait.count(), now);
+  }
+  if (!next) {
+    log_of(self).error("task {}: {}", id, render(next.error()));
+    pump(self);
+    return;
+  }
+  write(self, *next, v1::TASK_STATE_RUNNING, {},
+        [self, rec = *next](const caf::error& err) {
+          if (err)
+            log_of(self).error("task {}: cannot store its end: {}",
+                               rec.task_id(), render(err));
+          else if (rec.state() == v1::TASK_STATE_FAILED)
+            self->state.sched.add(scheduled(rec));
+          pump(self);
+        });
+}
+
+// -- running an attempt
+// --------------------------------------------------------
+
+void run_chat(self_pointer self, const v1::TaskRecord& rec,
+              const std::string& key, std::chrono::milliseconds timeout) {
+  v1::ChatRequest req;
+  req.set_agent(rec.spec().agent());
+  req.set_input(rec.spec().input());
+  // A later attempt continues the session the first one opened.
+  req.set_session_id(rec.session_id().empty() ? rec.spec().session_id()
+                                              : rec.session_id());
+  req.set_turn_id(key);
+  // The same at every run of this attempt: a run repeated after a crash
+  // answers what the first stored (ARCHITECTURE §5).
+  req.set_delivery_id(key);
+  req.set_timeout_ms(static_cast<uint32_t>(timeout.count()));
+  *req.mutable_caller() = rec.submitted_by();
+  auto id = rec.task_id();
+  ask_agent_anywhere(
+    self, self->state.env.calls, std::move(req), timeout + ask_grace,
+    [self, id, key](const v1::ChatReply& reply) {
+      settle(self, id, key, {true, reply.output(), reply.session_id(), {}});
+    },
+    [self, id, key](caf::error err) {
+      settle(self, id, key, {false, {}, {}, std::move(err)});
+    },
+    &self->state.deadlines);
+}
+
+void run_message(self_pointer self, const v1::TaskRecord& rec,
+                 const std::string& key, std::chrono::milliseconds timeout) {
+  const auto& env = self->state.env;
+  auto id = rec.task_id();
+  auto msg
+    = env.calls.types->decode(rec.spec().type_name(), rec.spec().payload());
+  if (!msg)
+    return settle(self, id, key, {false, {}, {}, msg.error()});
+  ask_anywhere(
+    self, env.calls, rec.spec().actor(), std::move(*msg), timeout,
+    [self, id, key](caf::message reply) {
+      auto json = self->state.env.calls.types->encode_json(reply);
+      if (!json)
+        return settle(self, id, key, {false, {}, {}, json.error()});
+      settle(self, id, key, {true, json->bytes, {}, {}});
+    },
+    [self, id, key](caf::error err) {
+      settle(self, id, key, {false, {}, {}, std::move(err)});
+    },
+    &self->state.deadlines);
+}
+
+// How long a task whose target is not reachable waits before it tries
+// again (its attempt not counted as run).
+constexpr int64_t unreachable_wait_ms = 1'000;
+
+// The target cannot be asked now (not started yet, restarting, its node
+// down): the attempt did not run, so the task waits again with the same
+// attempt, its error saying why.
+void defer(self_pointer self, v1::TaskRecord rec, const std::string& target,
+           const caf::error& why) {
+  auto& st = self->state;
+  st.sched.release(target);
+  auto now = unix_now_ms();
+  auto again = recover(rec, now);
+  if (!again)
+    return pump(self);
+  again->set_next_run_unix_ms(now + unreachable_wait_ms);
+  again->set_error("not started: " + render(why));
+  write(self, *again, rec.state(), {},
+        [self, again = *again](const caf::error& err) {
+          if (err)
+            log_of(self).error("task {}: cannot queue it again: {}",
+                               again.task_id(), render(err));
+          else
+            self->state.sched.add(scheduled(again));
+          pump(self);
+        });
+}
+
+// The start of `id` is on disk: runs the attempt unless the task moved on.
+void launch(self_pointer self, const std::string& id, const std::string& key,
+            const std::string& target) {
+  auto& st = self->state;
+  auto rec = st.current(id);
+  if (!rec || !*rec || (*rec)->state() != v1::TASK_STATE_RUNNING
+      || attempt_key(**rec) != key) {
+    st.sched.release(target);
+    return pump(self);
+  }
+  if (auto route = route_call(st.env.calls, target); !route)
+    return defer(self, **rec, target, route.error());
+  if (st.env.metrics)
+    st.env.metrics->attempts->inc();
+  st.running[id] = running_attempt{target, key, unix_now_ms()};
+  std::chrono::milliseconds timeout{(*rec)->spec().timeout_ms()};
+  if ((*rec)->spec().agent().empty())
+    run_message(self, **rec, key, timeout);
+  else
+    run_chat(self, **rec, key, timeout);
+}
+
+void start_task(self_pointer self, const scheduled_task& t, int64_t now) {
+  auto& st = self->state;
+  auto rec = st.current(t.id);
+  if (!rec || !*rec) {
+    log_of(self).error("task {} is gone from the store: {}", t.id,
+                       rec ? "no record" : render(rec.error()));
+    st.sched.release(t.target);
+    return;
+  }
+  auto timeout = int64_t{(*rec)->spec().timeout_ms()};
+  auto started
+    = start(**rec, lease{st.lease_owner, now + timeout + lease_grace_ms}, now);
+  if (!started) {
+    st.sched.release(t.target);
+    return;
+  }
+  if (st.env.metrics)
+    st.env.metrics->wait->observe(
+      static_cast<double>(std::max<int64_t>(now - t.ready_at, 0)) / 1000.0);
+  auto key = attempt_key(*started);
+  write(self, *started, (*rec)->state(), {},
+        [self, t, key](const caf::error& err) {
+          if (!err)
+            return launch(self, t.id, key, t.target);
+          log_of(self).warn("task {}: cannot store its start, again in 1s: {}",
+                            t.id, render(err));
+          self->state.sched.release(t.target);
+          auto again = t;
+          again.ready_at = unix_now_ms() + 1'000;
+          self->state.sched.add(again);
+          arm(self);
+        });
+}
+
+void expire_task(self_pointer self, const scheduled_task& t, int64_t now) {
+  auto rec = self->state.current(t.id);
+  if (!rec || !*rec)
+    return;
+  auto dead = expire(**rec, now);
+  if (!dead)
+    return;
+  write(self, *dead, (*rec)->state(), {}, [self, t](const caf::error& err) {
+    if (err) {
+      log_of(self).error("task {}: cannot store its expiry: {}", t.id,
+                         render(err));
+      self->state.sched.add(t);
+      arm(self);
+    }
+  });
+}
+
+// Expires what passed its deadline, starts what may start, arms the tick.
+void pump(self_pointer self) {
+  auto& st = self->state;
+  auto now = unix_now_ms();
+  for (const auto& t : st.sched.expire(now))
+    expire_task(self, t, now);
+  for (const auto& t : st.sched.take(now))
+    start_task(self, t, now);
+  arm(self);
+}
+
+// -- requests
+// ------------------------------------------------------------------
+
+caf::error not_found(const std::string& id) {
+  return make_error(errc::not_found, "no task '" + id.substr(0, 100) + "'");
+}
+
+caf::expected<v1::TaskRecord> existing(self_pointer self,
+                                       const std::string& id) {
+  if (!valid_task_id(id))
+    return not_found(id);
+  auto rec = self->state.current(id);
+  if (!rec)
+    return rec.error();
+  if (!*rec)
+    return not_found(id);
+  return std::move(**rec);
+}
+
+caf::result<v1::TaskSubmitResponse> submit_existing(self_pointer self,
+                                                    const std::string& id) {
+  auto rec = existing(self, id);
+  if (!rec)
+    return rec.error();
+  v1::TaskSubmitResponse resp;
+  *resp.mutable_task() = std::move(*rec);
+  resp.set_existed(true);
+  return resp;
+}
+
+caf::result<v1::TaskSubmitResponse> submit(self_pointer self,
+                                           v1::TaskSubmitRequest& req) {
+  auto& st = self->state;
+  if (auto err = check_spec(req.spec(), *st.env.calls.types))
+    return err;
+  std::string index_key;
+  if (!req.spec().idempotency_key().empty()) {
+    index_key = idempotency_key(req.caller(), req.spec().idempotency_key());
+    auto found = st.task_of_key(index_key);
+    if (!found)
+      return found.error();
+    if (*found)
+      return submit_existing(self, **found);
+  }
+  if (st.sched.waiting() + st.submitting >= st.env.opts.max_queued)
+    return make_error(errc::resource_exhausted,
+                      "the task queue is full ("
+                        + std::to_string(st.env.opts.max_queued)
+                        + " tasks waiting)");
+  auto target = target_of(req.spec());
+  if (auto route = route_call(st.env.calls, target);
+      !route && is(route.error(), errc::not_found))
+    return route.error();
+  auto now = unix_now_ms();
+  v1::TaskRecord rec;
+  rec.set_task_id(
+    make_task_id(now, static_cast<uint32_t>(st.env.random() * 4294967296.0)));
+  *rec.mutable_spec()
+    = with_defaults(std::move(*req.mutable_spec()), st.env.opts);
+  rec.set_state(v1::TASK_STATE_QUEUED);
+  rec.set_created_unix_ms(now);
+  rec.set_updated_unix_ms(now);
+  rec.set_node(st.env.node_name);
+  *rec.mutable_submitted_by() = req.caller();
+  auto rp = self->make_response_promise<v1::TaskSubmitResponse>();
+  ++st.submitting;
+  write(self, rec, v1::TASK_STATE_UNSPECIFIED, index_key,
+        [self, rp, rec](const caf::error& err) mutable {
+          --self->state.submitting;
+          if (err) {
+            rp.deliver(err);
+            return;
+          }
+          self->state.sched.add(scheduled(rec));
+          v1::TaskSubmitResponse resp;
+          *resp.mutable_task() = rec;
+          rp.deliver(std::move(resp));
+          pump(self);
+        });
+  return rp;
+}
+
+void signal_cancel(self_pointer self, const v1::TaskRecord& rec,
+                   const std::string& key) {
+  if (rec.spec().agent().empty())
+    return; // A message asked of an actor cannot be called back.
+  v1::TurnCancelRequest req;
+  req.set_agent(rec.spec().agent());
+  req.set_turn_id(key);
+  *req.mutable_caller() = rec.submitted_by();
+  ask_anywhere(
+    self, self->state.env.calls, "agents/" + rec.spec().agent(),
+    caf::make_message(std::move(req)), std::chrono::seconds{10},
+    [](caf::message) {},
+    [self, id = rec.task_id()](caf::error err) {
+      // The turn may have ended already: the task is cancelled either way.
+      log_of(self).debug("task {}: the turn's cancel: {}", id, render(err));
+    },
+    &self->state.deadlines);
+}
+
+caf::result<v1::TaskCancelResponse>
+cancel_task(self_pointer self, const v1::TaskCancelRequest& req) {
+  auto rec = existing(self, req.task_id());
+  if (!rec)
+    return rec.error();
+  auto done = cancel(*rec, unix_now_ms());
+  if (!done)
+    return done.error();
+  auto& st = self->state;
+  // Not started meanwhile; if the write fails it waits again.
+  bool was_waiting = st.sched.remove(rec->task_id());
+  auto rp = self->make_response_promise<v1::TaskCancelResponse>();
+  write(self, *done, rec->state(), {},
+        [self, rp, done = *done, was_waiting,
+         before = *rec](const caf::error& err) mutable {
+          auto& state = self->state;
+          if (err) {
+            if (was_waiting)
+              state.sched.add(scheduled(before));
+            rp.deliver(err);
+            return;
+          }
+          if (auto r = state.running.find(done.task_id());
+              r != state.running.end()) {
+            auto key = r->second.key;
+            state.sched.release(r->second.target);
+            state.running.erase(r);
+            signal_cancel(self, done, key);
+          }
+          v1::TaskCancelResponse resp;
+          *resp.mutable_task() = done;
+          rp.deliver(std::move(resp));
+          pump(self);
+        });
+  return rp;
+}
+
+caf::result<v1::TaskRetryResponse> retry_task(self_pointer self,
+                                              const v1::TaskRetryRequest& req) {
+  auto rec = existing(self, req.task_id());
+  if (!rec)
+    return rec.error();
+  auto again = retry(*rec, unix_now_ms());
+  if (!again)
+    return again.error();
+  auto rp = self->make_response_promise<v1::TaskRetryResponse>();
+  write(self, *again, rec->state(), {},
+        [self, rp, again = *again](const caf::error& err) mutable {
+          if (err) {
+            rp.deliver(err);
+            return;
+          }
+          self->state.sched.add(scheduled(again));
+          v1::TaskRetryResponse resp;
+          *resp.mutable_task() = again;
+          rp.deliver(std::move(resp));
+          pump(self);
+        });
+  return rp;
+}
+
+caf::result<v1::TaskListResponse> list_tasks(self_pointer self,
+                                             const v1::TaskListRequest& req) {
+  const auto& opts = self->state.env.opts;
+  list_query q;
+  q.state = req.state();
+  q.agent = req.agent();
+  q.label = req.label();
+  q.limit = std::clamp<uint32_t>(req.limit() == 0 ? 100 : req.limit(), 1,
+                                 opts.list_limit_max);
+  q.after = req.after();
+  auto page = list_records(*self->state.env.db, q);
+  if (!page)
+    return page.error();
+  return std::move(*page);
+}
+
+// -- start
+// ---------------------------------------------------------------------
+
+// The waiting tasks wait here again; running ones were cut with their
+// incarnation (or this actor's) and run their attempt again.
+void recover_tasks(self_pointer self) {
+  auto& st = self->state;
+  if (st.env.metrics)
+    for (auto state :
+         {v1::TASK_STATE_QUEUED, v1::TASK_STATE_RUNNING, v1::TASK_STATE_FAILED})
+      for (uint32_t p = 0; p <= max_priority; ++p)
+        st.env.metrics->depth->with({state_name(state), std::to_string(p)})
+          .set(0);
+  auto active = read_active(*st.env.db);
+  if (!active) {
+    // Nothing runs until the store reads: the supervisor restarts us.
+    log_of(self).error("cannot read the tasks: {}", render(active.error()));
+    self->quit(active.error());
+    return;
+  }
+  auto now = unix_now_ms();
+  size_t recovered = 0;
+  for (auto& rec : *active) {
+    if (st.env.metrics)
+      st.env.metrics->moved(v1::TASK_STATE_UNSPECIFIED, rec.state(),
+                            rec.spec().priority());
+    if (is_waiting(rec.state())) {
+      st.sched.add(scheduled(rec));
+      continue;
+    }
+    auto again = recover(rec, now);
+    if (!again)
+      continue;
+    ++recovered;
+    write(self, *again, rec.state(), {},
+          [self, again = *again](const caf::error& err) {
+            if (err) {
+              log_of(self).error("task {}: cannot queue it again: {}",
+                                 again.task_id(), render(err));
+              return;
+            }
+            self->state.sched.add(scheduled(again));
+            pump(self);
+          });
+  }
+  log_of(self).info("tasks: {} waiting, {} cut by a stop run again",
+                    st.sched.waiting(), recovered);
+  pump(self);
+}
+
+} // namespace
+
+caf::expected<std::optional<v1::TaskRecord>>
+tasks_state::current(const std::string& id) const {
+  if (auto i = unwritten.find(id); i != unwritten.end())
+    return std::optional<v1::TaskRecord>{i->second.first};
+  return read_record(*env.db, id);
+}
+
+caf::expected<std::optional<std::string>>
+tasks_state::task_of_key(const std::string& index_key) const {
+  if (auto i = unwritten_keys.find(index_key); i != unwritten_keys.end())
+    return std::optional<std::string>{i->second};
+  return read_idempotency(*env.db, index_key);
+}
+
+tasks_actor::behavior_type tasks_service(self_pointer self, tasks_env env) {
+  auto& st = self->state;
+  if (!env.random)
+    env.random = default_random_source();
+  st.lease_owner = env.node_name + "#" + std::to_string(env.incarnation);
+  scheduler_options sched;
+  sched.aging_step = env.opts.aging_step;
+  sched.concurrency = env.opts.concurrency;
+  sched.limits = target_limits(env.opts);
+  st.sched = task_scheduler{std::move(sched)};
+  st.env = std::move(env);
+  recover_tasks(self);
+  return {
+    [self](v1::TaskSubmitRequest& req) { return submit(self, req); },
+    [self](const v1::TaskGetRequest& req) -> caf::result<v1::TaskGetResponse> {
+      auto rec = existing(self, req.task_id());
+      if (!rec)
+        return rec.error();
+      v1::TaskGetResponse resp;
+      *resp.mutable_task() = std::move(*rec);
+      return resp;
+    },
+    [self](const v1::TaskListRequest& req) { return list_tasks(self, req); },
+    [self](const v1::TaskCancelRequest& req) { return cancel_task(self, req); },
+    [self](const v1::TaskRetryRequest& req) { return retry_task(self, req); },
+    [self](atom::applied, uint64_t token, const caf::error& err) {
+      auto& writes = self->state.writes;
+      auto i = writes.find(token);
+      if (i == writes.end())
+        return;
+      auto done = std::move(i->second);
+      writes.erase(i);
+      done(err);
+    },
+    [self](atom::tick) {
+      self->state.tick_at.reset();
+      pump(self);
+    },
+    [self](atom::deadline) { self->state.deadlines.on_timer(self); },
+  };
+}
+
+child_spec tasks_child(tasks_env env,
+                       std::chrono::milliseconds shutdown_timeout) {
+  child_spec spec;
+  spec.name = tasks_path;
+  spec.handles = handled_types<tasks_actor>();
+  spec.shutdown_timeout = shutdown_timeout;
+  spec.start
+    = [env = std::move(env)](caf::actor_system& sys,
+                             const std::string&) -> caf::expected<caf::actor> {
+    // Detached: its store reads block its own thread only.
+    return caf::actor_cast<caf::actor>(
+      sys.spawn<caf::detached>(tasks_service, env));
+  };
+  return spec;
+}
+
+} // namespace bsm::tasks
