@@ -210,6 +210,8 @@ using agent_actor = caf::typed_actor<
   caf::replies_to<v1::QuestionAskRequest>::with<v1::Question>,
   caf::replies_to<v1::QuestionListRequest>::with<v1::QuestionListResponse>,
   caf::replies_to<v1::QuestionAnswerRequest>::with<v1::Question>,
+  /// A tool's server reports progress of a call of a running turn.
+  caf::reacts_to<v1::ToolProgress>,
   /// Internal timers: requests past their deadline (timed_request.hpp);
   /// questions past theirs (tick).
   caf::reacts_to<atom::deadline>, caf::reacts_to<atom::tick>>;

@@ -54,7 +54,7 @@ using bsm_v1_types = type_list<
   v1::ToolCallResponse, v1::ChatRequest, v1::ChatStep, v1::ChatReply,
   v1::TurnCancelRequest, v1::TurnCancelResponse, v1::Question,
   v1::QuestionAskRequest, v1::QuestionListRequest, v1::QuestionListResponse,
-  v1::QuestionAnswerRequest,
+  v1::QuestionAnswerRequest, v1::ToolProgress,
   v1::AgentInfo, v1::AgentListRequest, v1::AgentListResponse,
   v1::AgentReloadRequest, v1::AgentReloadResponse, v1::AgentDefinition,
   v1::ToolLedgerGetRequest, v1::ToolLedgerGetResponse, v1::ToolLedgerPutRequest,
