@@ -12,6 +12,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/budgets/budget_actor.hpp"
 #include "actors/cluster_transport.hpp"
 #include "actors/http_bridge.hpp"
 #include "actors/remote_call.hpp"
@@ -208,6 +209,7 @@ private:
   std::shared_ptr<cluster::directory> directory_;
   std::shared_ptr<agents::agent_catalog> catalog_;
   std::unique_ptr<agents::agent_metrics> agent_metrics_;
+  std::unique_ptr<budget_metrics> budget_metrics_;
   std::unique_ptr<system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   caf::actor root_;

@@ -110,6 +110,7 @@ const std::vector<section_spec>& schema() {
     bind(&node_config::tools, tools_section()),
     bind(&node_config::mcp, gateway::mcp_section()),
     bind(&node_config::a2a, a2a_section()),
+    bind(&node_config::budgets, budgets::budgets_section()),
   };
   return result;
 }

@@ -23,6 +23,7 @@
 #include "agents/models/openai_options.hpp"
 #include "agents/tools/tools_options.hpp"
 #include "gateway/mcp_options.hpp"
+#include "runtime/budgets/budget_options.hpp"
 #include "runtime/cluster/cluster_options.hpp"
 #include "runtime/http/http_options.hpp"
 #include "runtime/logging/logging_options.hpp"
@@ -63,6 +64,7 @@ struct node_config {
   tools_options tools;
   gateway::mcp_options mcp;
   a2a_options a2a;
+  budgets::budgets_options budgets;
 };
 
 /// One `--set key.path=value` from the command line.

@@ -70,6 +70,7 @@ enum class command_kind {
   agents,
   sessions,
   deadletters,
+  budgets,
   reload,
   completion,
 };

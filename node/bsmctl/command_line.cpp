@@ -274,6 +274,16 @@ void add_deadletters(CLI::App& app, bsmctl_args& out, raw_words& raw) {
                        "  bsmctl deadletters purge agents/legal\n"));
 }
 
+void add_budgets(CLI::App& app, bsmctl_args& out) {
+  auto* cmd = command(app, "budgets",
+                      "Model budgets of the whole cluster: use and remaining "
+                      "(GET /v1/budgets)",
+                      command_kind::budgets, out);
+  cmd->add_subcommand("list", "every budget counter (the default)");
+  cmd->footer(examples("  bsmctl budgets list -o table
+"));
+}
+
 void add_meta(CLI::App& app, bsmctl_args& out, raw_words& raw) {
   auto* help = command(app, "help", "Show the help of bsmctl or of a command",
                        command_kind::help, out);
@@ -335,6 +345,7 @@ std::unique_ptr<CLI::App> make_command_line(bsmctl_args& out, raw_words& raw) {
   add_agents(*app, out, raw);
   add_sessions(*app, out, raw);
   add_deadletters(*app, out, raw);
+  add_budgets(*app, out);
   add_meta(*app, out, raw);
   app->footer(root_footer());
   // An action's help shows its command's examples too.

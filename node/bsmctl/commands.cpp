@@ -9,6 +9,7 @@
 #include "node/bsmctl/auth_commands.hpp"
 #include "node/bsmctl/cluster_command.hpp"
 #include "node/bsmctl/command_context.hpp"
+#include "node/bsmctl/budgets_command.hpp"
 #include "node/bsmctl/deadletters_command.hpp"
 #include "node/bsmctl/events_command.hpp"
 #include "node/bsmctl/exit_code.hpp"
@@ -181,6 +182,8 @@ int run_http_command(const bsmctl_args& args, const console& io) {
     case command_kind::sessions: return run_sessions(ctx, args.sessions);
     case command_kind::deadletters:
       return run_deadletters(ctx, args.deadletters);
+    case command_kind::budgets:
+      return get_and_print(ctx, "/v1/budgets", budgets_table);
     case command_kind::reload: return run_reload(ctx);
     default: io.err << "bsmctl: not an HTTP command\n"; return exit_usage;
   }

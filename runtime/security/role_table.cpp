@@ -59,10 +59,10 @@ const std::map<std::string, std::vector<std::string>>& role_table::builtin() {
     {"operator",
      {"agents:*", "actors:read", "actors:agents/*:inject", "events:*",
       "cluster:*", "metrics:read", "openapi:read", "tasks:*", "workflows:*",
-      "deadletters:*"}},
+      "deadletters:*", "budgets:read"}},
     {"reader",
      {"agents:read", "actors:read", "events:read", "cluster:read",
-      "metrics:read", "openapi:read", "deadletters:read"}},
+      "metrics:read", "openapi:read", "deadletters:read", "budgets:read"}},
     {"chat", {"agents:read", "agents:chat"}},
   };
   return result;
