@@ -75,8 +75,8 @@ void budget_window::refused() {
 budget_level budget_window::level() const {
   if (refused_ || used_ >= limit_)
     return budget_level::spent;
-  // 80%, without overflow for limits near 2^64.
-  if (used_ >= limit_ / 5 * 4 + (limit_ % 5) * 4 / 5)
+  // At least 80%: ceil(limit * 4 / 5), without overflow near 2^64.
+  if (used_ >= limit_ / 5 * 4 + ((limit_ % 5) * 4 + 4) / 5)
     return budget_level::warning;
   return budget_level::below;
 }

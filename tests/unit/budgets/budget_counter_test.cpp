@@ -225,3 +225,21 @@ TEST(BudgetCounter, IsIdleOnlyWithNothingCountedOrHeld) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(BudgetWindow, WarnsAtEightyPercentRoundedUp) {
+  using namespace bsm::budgets;
+  budget_window w{limit_kind::requests_per_minute, 3};
+  w.roll(day_start);
+  w.add(2);
+  EXPECT_FALSE(w.take_new_level()) << "2 of 3 is below 80%";
+  budget_window big{limit_kind::tokens_per_day, UINT64_MAX};
+  big.roll(day_start);
+  big.add(UINT64_MAX / 5 * 4 - 1);
+  EXPECT_FALSE(big.take_new_level());
+  big.add(1);
+  EXPECT_EQ(big.take_new_level(), budget_level::warning);
+}
+
+} // namespace
