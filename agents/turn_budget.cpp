@@ -31,7 +31,7 @@ void reserve_model_call(self_pointer self, const v1::Principal& caller,
     *env.opts, hold.model, budgets::estimate_tokens(req.ByteSizeLong()),
     max_output);
   reserve_budgets(self, env, std::move(hold), estimate, std::move(go),
-                  std::move(refuse), &self->state.deadlines);
+                  std::move(refuse));
 }
 
 void settle_model_call(self_pointer self, const budget_hold& hold,

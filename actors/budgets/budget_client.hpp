@@ -59,6 +59,44 @@ caf::error budget_unreachable_error(const budgets::budget_key& key,
 
 namespace detail {
 
+// Asks the budgets actor `route` names with `req`; exactly one handler
+// runs. Typed on the one answer it expects: any_bsm_v1_reply (which
+// ask_routed uses) would make every includer a very large translation
+// unit.
+template <class Response, class Self, class Request>
+void ask_budgets(Self* self, const remote_call_env& env,
+                 const call_route& route, Request req,
+                 std::chrono::milliseconds timeout,
+                 std::function<void(Response&)> on_reply,
+                 error_handler on_error) {
+  if (route.local) {
+    self
+      ->request(caf::actor_cast<budget_actor>(route.local), timeout,
+                std::move(req))
+      .then([on_reply](Response& resp) { on_reply(resp); },
+            [on_error](caf::error& err) { on_error(std::move(err)); });
+    return;
+  }
+  auto ask = make_remote_ask(env, budgets_path,
+                             caf::make_message(std::move(req)), timeout);
+  if (!ask)
+    return on_error(ask.error());
+  self
+    ->request(caf::actor_cast<cluster_ingress_actor>(route.remote), timeout,
+              std::move(*ask))
+    .then(
+      [env, on_reply, on_error](v1::RemoteAskResponse& resp) {
+        auto msg = decode_remote_reply(env, resp);
+        if (!msg)
+          return on_error(msg.error());
+        if (!msg->template match_elements<Response>())
+          return on_error(make_error(
+            errc::internal, "the budget counter answered with another type"));
+        on_reply(msg->template get_mutable_as<Response>(0));
+      },
+      remote_failure(route.node, on_error));
+}
+
 struct budget_reservation {
   budget_client_env env;
   budget_hold hold;
@@ -66,7 +104,6 @@ struct budget_reservation {
   std::chrono::milliseconds timeout;
   std::function<void(budget_hold)> granted;
   std::function<void(caf::error)> refused;
-  request_deadlines* deadlines;
 };
 
 v1::BudgetAcquireRequest acquire_request(const budget_reservation& r,
@@ -91,9 +128,9 @@ void settle_budgets(Self* self, const budget_client_env& env,
     req.set_reservation_id(hold.reservation_id);
     req.set_tokens(actual.tokens);
     req.set_cost_micros(actual.cost_micros);
-    ask_routed(
-      self, env.calls, *route, budgets_path, caf::make_message(std::move(req)),
-      timeout, [](caf::message) {}, [](caf::error) {});
+    detail::ask_budgets<v1::BudgetSettleResponse>(
+      self, env.calls, *route, std::move(req), timeout,
+      [](v1::BudgetSettleResponse&) {}, [](caf::error) {});
   }
 }
 
@@ -119,20 +156,14 @@ void reserve_next(Self* self, std::shared_ptr<budget_reservation> r,
   auto route = budget_route(r->env.calls, key);
   if (!route)
     return unreachable(route.error());
-  ask_routed(
-    self, r->env.calls, *route, budgets_path,
-    caf::make_message(acquire_request(*r, index)), r->timeout,
-    [self, r, index, key, give_back, unreachable](caf::message msg) {
-      if (!msg.match_elements<v1::BudgetAcquireResponse>())
-        return unreachable(make_error(errc::internal,
-                                      "the budget counter answered with "
-                                      "another type"));
-      const auto& resp = msg.get_as<v1::BudgetAcquireResponse>(0);
+  ask_budgets<v1::BudgetAcquireResponse>(
+    self, r->env.calls, *route, acquire_request(*r, index), r->timeout,
+    [self, r, index, key, give_back](v1::BudgetAcquireResponse& resp) {
       if (!resp.granted())
         return give_back(budget_spent_error(*r->env.opts, key, resp));
       reserve_next(self, r, index + 1);
     },
-    [unreachable](caf::error err) { unreachable(err); }, r->deadlines);
+    [unreachable](caf::error err) { unreachable(err); });
 }
 
 } // namespace detail
@@ -140,20 +171,17 @@ void reserve_next(Self* self, std::shared_ptr<budget_reservation> r,
 /// Reserves `estimate` on every budget in `hold.keys`, then calls
 /// `granted(hold)`, or `refused(error)` (see the file comment); exactly
 /// one of them runs, in `self`'s context. No keys: `granted` at once.
-/// `deadlines`: as for ask_routed.
 template <class Self>
 void reserve_budgets(Self* self, const budget_client_env& env,
                      budget_hold hold, budgets::budget_amount estimate,
                      std::function<void(budget_hold)> granted,
-                     std::function<void(caf::error)> refused,
-                     request_deadlines* deadlines = nullptr) {
+                     std::function<void(caf::error)> refused) {
   if (hold.keys.empty() || !env.opts)
     return granted(std::move(hold));
   auto timeout = env.opts->owner_timeout;
   auto r = std::make_shared<detail::budget_reservation>(
     detail::budget_reservation{env, std::move(hold), estimate, timeout,
-                               std::move(granted), std::move(refused),
-                               deadlines});
+                               std::move(granted), std::move(refused)});
   detail::reserve_next(self, std::move(r), 0);
 }
 
