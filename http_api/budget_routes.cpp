@@ -38,8 +38,8 @@ nlohmann::json use_json(const v1::BudgetUse& x, const std::string& node) {
 
 // The answers of every member asked, and the answer once all came.
 struct budget_gathering {
-  explicit budget_gathering(http::exchange_ptr ex, size_t asked)
-    : ex(std::move(ex)), waiting(asked) {}
+  budget_gathering(http::exchange_ptr answer_to, size_t asked)
+    : ex(std::move(answer_to)), waiting(asked) {}
 
   void add(const v1::BudgetListResponse& resp, const std::string& node) {
     for (const auto& x : resp.budgets())

@@ -133,8 +133,12 @@ TEST(BudgetBook, SettlesAndListsUseAndRemaining) {
   settle.set_key("alice");
   settle.set_reservation_id("r1");
   settle.set_cost_micros(250'000);
-  EXPECT_EQ(book.settle(settle, day_start + 1), true);
-  EXPECT_EQ(book.settle(settle, day_start + 2), false);
+  auto first = book.settle(settle, day_start + 1);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(*first);
+  auto again = book.settle(settle, day_start + 2);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again) << "settled already";
   auto list = book.list(day_start + 3);
   ASSERT_EQ(list.budgets_size(), 1);
   const auto& use = list.budgets(0);
