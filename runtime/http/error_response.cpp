@@ -121,7 +121,7 @@ response make_error_response(const caf::error& err,
 void set_retry_after(response& res, const caf::error& err) {
   if (auto wait = retry_after_of(err))
     res.set(bhttp::field::retry_after,
-            std::to_string(retry_after_seconds(*wait)));
+            std::to_string(bsm::retry_after_seconds(*wait)));
 }
 
 void respond_error(exchange& ex, bhttp::status status, const std::string& code,

@@ -100,8 +100,9 @@ TEST(BudgetCounter, IsAllOrNothingAcrossItsLimits) {
   EXPECT_EQ(refused.refused_by, limit_kind::tokens_per_minute);
   // The refused call took no request either.
   for (const auto& u : c.use(day_start))
-    if (u.kind == limit_kind::requests_per_minute)
+    if (u.kind == limit_kind::requests_per_minute) {
       EXPECT_EQ(u.used, 1u);
+    }
 }
 
 TEST(BudgetCounter, NamesTheLimitThatRefillsLast) {
@@ -127,12 +128,15 @@ TEST(BudgetCounter, SettlingReleasesTheDifferenceAndKeepsTheRequest) {
   EXPECT_TRUE(c.settle("a", {0, 150, 700}, day_start + 10));
   EXPECT_EQ(c.reservations(), 0u);
   for (const auto& u : c.use(day_start + 20)) {
-    if (u.kind == limit_kind::tokens_per_minute)
+    if (u.kind == limit_kind::tokens_per_minute) {
       EXPECT_EQ(u.used, 150u);
-    if (u.kind == limit_kind::cost_per_day)
+    }
+    if (u.kind == limit_kind::cost_per_day) {
       EXPECT_EQ(u.used, 700u);
-    if (u.kind == limit_kind::requests_per_minute)
+    }
+    if (u.kind == limit_kind::requests_per_minute) {
       EXPECT_EQ(u.used, 1u) << "the refused call counts no request";
+    }
   }
   EXPECT_TRUE(c.acquire("b", {1, 200, 0}, day_start + 30).granted);
 }
