@@ -14,6 +14,7 @@
 #include "actors/budgets/budget_actor.hpp"
 #include "actors/remote_call.hpp"
 #include "actors/sse_stream.hpp"
+#include "http_api/budget_routes.hpp"
 #include "http_api/handlers.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"

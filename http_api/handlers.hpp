@@ -71,11 +71,6 @@ void request_agents(http_bridge_pointer self, const std::string& name,
                     std::function<void(v1::AgentListResponse&)> on_list,
                     std::function<void(caf::error&)> on_error);
 
-// -- budgets (budget_routes.cpp) ----------------------------------------------
-
-/// GET /v1/budgets: every budget counter, from every live member.
-void list_budgets(http_bridge_pointer self, ex_ptr ex);
-
 // -- administration (admin_routes.cpp) ----------------------------------------
 
 /// POST /v1/admin/reload: the node reloads as SIGHUP makes it, and the
