@@ -1,7 +1,9 @@
 #include "agents/agent_actor.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
+#include <random>
 #include <variant>
 
 #include <caf/event_based_actor.hpp>
@@ -94,6 +96,95 @@ std::chrono::milliseconds remaining(const turn& t) {
   return t.plan.remaining(steady::now());
 }
 
+// -- questions ----------------------------------------------------------------
+
+void publish_question(self_pointer self, const v1::Question& q,
+                      const char* kind, nlohmann::json data) {
+  auto bus = self->state.env.names->get(event_bus_path);
+  if (!bus)
+    return;
+  v1::PublishRequest req;
+  auto* ev = req.mutable_event();
+  ev->set_topic("agent." + self->state.agent + "." + kind);
+  ev->set_time_unix_ms(unix_now_ms());
+  ev->set_source(agent_path(self->state.agent));
+  data["question_id"] = q.id();
+  data["turn_id"] = q.turn_id();
+  data["session_id"] = q.session_id();
+  ev->set_data_json(data.dump(-1, ' ', false,
+                              nlohmann::json::error_handler_t::replace));
+  self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
+}
+
+// Answers the clients waiting on `settled` questions.
+void settle_questions(self_pointer self, std::vector<v1::Question> settled) {
+  auto& waiters = self->state.question_waiters;
+  for (auto& q : settled) {
+    publish_question(self, q, "question_settled",
+                     {{"action", q.action()}, {"answered_by", q.answered_by()}});
+    auto i = waiters.find(q.id());
+    if (i == waiters.end())
+      continue;
+    auto rp = std::move(i->second);
+    waiters.erase(i);
+    rp.deliver(std::move(q));
+  }
+}
+
+// One timer for the earliest deadline (a later one is armed when it fires).
+void arm_question_timer(self_pointer self) {
+  auto next = self->state.questions.next_deadline();
+  auto& armed = self->state.question_timer_ms;
+  if (!next || (armed && *armed <= *next))
+    return;
+  armed = *next;
+  auto delay = std::max<int64_t>(*next - unix_now_ms(), 0) + 1;
+  self->delayed_send(self, std::chrono::milliseconds{delay},
+                     atom::tick::value);
+}
+
+std::string new_question_id() {
+  thread_local std::mt19937_64 bits{std::random_device{}()};
+  char out[19];
+  std::snprintf(out, sizeof(out), "q-%016llx",
+                static_cast<unsigned long long>(bits()));
+  return out;
+}
+
+// Holds a question of a running turn until it is settled.
+caf::result<v1::Question> ask_question(self_pointer self, v1::Question q) {
+  auto& st = self->state;
+  auto i = st.running.find(q.turn_id());
+  auto t = i == st.running.end() ? nullptr : i->second.lock();
+  if (!t || t->done)
+    return make_error(errc::not_found, "agent " + st.agent
+                                         + " has no running turn '"
+                                         + q.turn_id() + "'");
+  // Nobody can answer once the turn is over.
+  auto now = unix_now_ms();
+  auto turn_ends = now + remaining(*t).count();
+  if (q.deadline_unix_ms() == 0 || q.deadline_unix_ms() > turn_ends)
+    q.set_deadline_unix_ms(turn_ends);
+  auto added = st.questions.add(std::move(q), st.agent, t->plan.caller(),
+                                new_question_id(), now);
+  if (!added)
+    return std::move(added.error());
+  auto rp = self->make_response_promise<v1::Question>();
+  st.question_waiters.emplace(added->id(), rp);
+  if (t->sink) {
+    v1::ChatDelta delta;
+    *delta.mutable_question() = *added;
+    caf::anon_send(t->sink, std::move(delta));
+  }
+  publish_question(self, *added, "question",
+                   {{"server", added->server()},
+                    {"tool", added->tool()},
+                    {"message", added->message()},
+                    {"deadline_unix_ms", added->deadline_unix_ms()}});
+  arm_question_timer(self);
+  return rp;
+}
+
 // -- the end of a turn --------------------------------------------------------
 
 // Makes the turn cancellable by its id (once it has one).
@@ -105,9 +196,12 @@ void track(self_pointer self, const turn_ptr& t) {
 
 void untrack(self_pointer self, const turn_ptr& t) {
   auto& running = self->state.running;
-  auto i = running.find(t->plan.reply().turn_id());
+  const auto& id = t->plan.reply().turn_id();
+  auto i = running.find(id);
   if (i != running.end() && i->second.lock() == t)
     running.erase(i);
+  if (self->state.questions.size() > 0)
+    settle_questions(self, self->state.questions.end_turn(id));
 }
 
 void fail(self_pointer self, turn_ptr t, caf::error err) {
@@ -644,7 +738,46 @@ agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
         return std::move(done.error());
       return std::move(*done);
     },
+    [self](v1::QuestionAskRequest& req) -> caf::result<v1::Question> {
+      return ask_question(self, std::move(*req.mutable_question()));
+    },
+    [self](v1::QuestionListRequest& req)
+      -> caf::result<v1::QuestionListResponse> {
+      settle_caller(req, current_origin(self));
+      v1::QuestionListResponse resp;
+      for (auto& q : self->state.questions.pending(req.session_id(),
+                                                   req.caller()))
+        *resp.add_questions() = std::move(q);
+      return resp;
+    },
+    [self](v1::QuestionAnswerRequest& req) -> caf::result<v1::Question> {
+      settle_caller(req, current_origin(self));
+      auto q = self->state.questions.answer(req.question_id(), req.action(),
+                                            req.content_json(), req.caller());
+      if (!q)
+        return std::move(q.error());
+      settle_questions(self, {*q});
+      return std::move(*q);
+    },
+    [self](v1::ToolProgress& progress) {
+      auto& running = self->state.running;
+      auto i = running.find(progress.turn_id());
+      auto t = i == running.end() ? nullptr : i->second.lock();
+      if (!t || t->done || !t->sink)
+        return;
+      v1::ChatDelta delta;
+      *delta.mutable_progress() = std::move(progress);
+      caf::anon_send(t->sink, std::move(delta));
+    },
     [self](atom::deadline) { self->state.deadlines.on_timer(self); },
+    [self](atom::tick) {
+      auto now = unix_now_ms();
+      auto& armed = self->state.question_timer_ms;
+      if (armed && *armed <= now)
+        armed.reset();
+      settle_questions(self, self->state.questions.expire(now));
+      arm_question_timer(self);
+    },
   };
 }
 

@@ -25,9 +25,17 @@
 // travels with every delegation, caller.hpp). Each refusal is the call's
 // error result for the model, a warning in the log and a count in
 // bsm_agent_capability_denied_total{agent,kind}.
+//
+// Questions: an MCP server whose elicitation policy is `ask` asks the
+// turn's caller through the agent (QuestionAskRequest from its client).
+// The agent holds the question (question_book.hpp), streams it to a
+// streamed turn, publishes agent.<name>.question, and answers the client
+// when someone settles it (QuestionAnswerRequest), at its deadline
+// (declined), or when the turn ends (cancelled).
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -42,6 +50,7 @@
 #include "agents/agent_metrics.hpp"
 #include "agents/agents_options.hpp"
 #include "agents/caller.hpp"
+#include "agents/questions/question_book.hpp"
 #include "agents/session_queue.hpp"
 #include "agents/tools/tools_options.hpp"
 #include "runtime/cluster/directory.hpp"
@@ -72,6 +81,11 @@ struct agent_env {
   budget_client_env budgets;
 };
 
+/// Questions one agent holds at once, and the longest one waits (its
+/// server's ask_timeout and call time bound it first).
+inline constexpr size_t max_pending_questions = 64;
+inline constexpr int64_t max_question_wait_ms = 24 * 3600 * 1000;
+
 /// A turn that runs (agent_actor.cpp).
 struct running_turn;
 
@@ -96,6 +110,14 @@ struct agent_state {
   request_deadlines deadlines;
   /// The running turns by turn id, for TurnCancelRequest.
   std::unordered_map<std::string, std::weak_ptr<running_turn>> running;
+  /// What the running turns' tool servers asked their callers (MCP
+  /// elicitation, policy ask), and by question id the promises of the
+  /// servers' clients waiting for the answers.
+  question_book questions{max_pending_questions, max_question_wait_ms};
+  std::unordered_map<std::string, caf::typed_response_promise<v1::Question>>
+    question_waiters;
+  /// The deadline the question timer is armed for.
+  std::optional<int64_t> question_timer_ms;
 
   /// Starts a turn now, queues it behind its session's running turn, or
   /// refuses it (unavailable) when its session has

@@ -238,6 +238,7 @@ turn_step turn_plan::on_tool_result(v1::ToolCallResponse result,
   step->set_arguments_json(call.arguments_json());
   step->set_result(result.content());
   step->set_is_error(result.is_error());
+  *step->mutable_questions() = std::move(*result.mutable_questions());
   auto msg = message("tool", std::move(*result.mutable_content()));
   msg.set_tool_call_id(call.id());
   msg.set_name(call.name());

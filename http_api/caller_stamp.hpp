@@ -10,6 +10,7 @@
 #include <string>
 
 #include <caf/error.hpp>
+#include <google/protobuf/message.h>
 
 #include "protocols/caf_types.hpp"
 #include "runtime/http/exchange.hpp"
@@ -20,17 +21,15 @@ namespace bsm::http_handlers {
 /// without permissions if there is none).
 v1::Principal caller_of(const http::exchange& ex);
 
-/// Sets `req.caller()` to caller_of(ex) and clears `delivery_id`, which
-/// only a delivering mailbox sets.
-void stamp_caller(const http::exchange& ex, v1::ChatRequest& req);
-
-/// Sets `req.caller()` to caller_of(ex).
-void stamp_caller(const http::exchange& ex, v1::TurnCancelRequest& req);
+/// Sets `req`'s `caller` field (a Principal; every request that acts for
+/// someone has one) to caller_of(ex), and clears its `delivery_id`, which
+/// only a delivering mailbox sets (ChatRequest). A message without such a
+/// field is left as it is.
+void stamp_caller(const http::exchange& ex, google::protobuf::Message& req);
 
 /// The same for an injected payload of type `type_name` (protobuf JSON or
-/// binary), rewritten in place if the type carries a caller (ChatRequest,
-/// TurnCancelRequest). Errors: invalid_argument for a payload that does
-/// not parse.
+/// binary), rewritten in place if the type has a `caller` field. Errors:
+/// invalid_argument for a payload that does not parse.
 caf::error stamp_caller(const http::exchange& ex, const std::string& type_name,
                         std::string& payload, bool payload_is_json);
 

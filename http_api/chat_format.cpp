@@ -1,5 +1,6 @@
 #include "http_api/chat_format.hpp"
 
+#include "actors/sse_stream.hpp"
 #include "http_api/json_body.hpp"
 
 namespace bsm::chat_format {
@@ -13,8 +14,56 @@ nlohmann::json step(const v1::ChatStep& x, bool with_result) {
   if (with_result) {
     result["result"] = x.result();
     result["is_error"] = x.is_error();
+    if (x.questions_size() > 0) {
+      auto questions = nlohmann::json::array();
+      for (const auto& q : x.questions())
+        questions.push_back(question(q));
+      result["questions"] = std::move(questions);
+    }
   }
   return result;
+}
+
+nlohmann::json progress(const v1::ToolProgress& x) {
+  nlohmann::json out{{"tool", x.server() + "__" + x.tool()},
+                     {"server", x.server()},
+                     {"progress", x.progress()}};
+  if (x.total() > 0)
+    out["total"] = x.total();
+  if (!x.message().empty())
+    out["message"] = x.message();
+  return out;
+}
+
+nlohmann::json question(const v1::Question& x) {
+  auto object_or_empty = [](const std::string& text) {
+    auto parsed = nlohmann::json::parse(text, nullptr, false);
+    return parsed.is_object() ? parsed : nlohmann::json::object();
+  };
+  nlohmann::json out{{"id", x.id()},
+                     {"agent", x.agent()},
+                     {"session_id", x.session_id()},
+                     {"turn_id", x.turn_id()},
+                     {"server", x.server()},
+                     {"tool", x.tool()},
+                     {"message", x.message()},
+                     {"schema", object_or_empty(x.schema_json())},
+                     {"asked_at", rfc3339_ms(x.asked_unix_ms())},
+                     {"deadline", rfc3339_ms(x.deadline_unix_ms())}};
+  const auto& action = x.action();
+  if (action.empty())
+    out["state"] = "pending";
+  else if (action == "accept")
+    out["state"] = "accepted";
+  else if (action == "decline")
+    out["state"] = "declined";
+  else
+    out["state"] = "cancelled";
+  if (action == "accept")
+    out["content"] = object_or_empty(x.content_json());
+  if (!x.answered_by().empty())
+    out["answered_by"] = x.answered_by();
+  return out;
 }
 
 nlohmann::json usage(const v1::TokenUsage& x) {

@@ -66,6 +66,11 @@ void chat(http_bridge_pointer self, ex_ptr ex);
 void list_sessions(http_bridge_pointer self, ex_ptr ex);
 /// GET /v1/agents/{name}/sessions/{id}?limit=&after=: a session's turns.
 void get_session(http_bridge_pointer self, ex_ptr ex);
+/// GET /v1/agents/{name}/questions?session_id=: the questions the caller's
+/// turns wait on (question_routes.cpp).
+void list_questions(http_bridge_pointer self, ex_ptr ex);
+/// POST /v1/agents/{name}/questions/{id}: accept, decline or cancel one.
+void answer_question(http_bridge_pointer self, ex_ptr ex);
 /// Asks the agent manager for the agents (all if `name` is empty).
 void request_agents(http_bridge_pointer self, const std::string& name,
                     std::function<void(v1::AgentListResponse&)> on_list,

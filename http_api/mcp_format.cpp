@@ -1,5 +1,7 @@
 #include "http_api/mcp_format.hpp"
 
+#include <cstdio>
+
 #include "gateway/mcp_protocol.hpp"
 #include "runtime/http/error_response.hpp"
 
@@ -20,6 +22,17 @@ std::string message_event(const std::string& stream_id, uint64_t seq,
          + "\nevent: message\ndata: " + msg.dump() + "\n\n";
 }
 
+// "files__copy: 3/10 copied 3 files", or without a message "3/10".
+std::string progress_text(const v1::ToolProgress& x) {
+  char numbers[64];
+  if (x.total() > 0)
+    std::snprintf(numbers, sizeof(numbers), "%g/%g", x.progress(), x.total());
+  else
+    std::snprintf(numbers, sizeof(numbers), "%g", x.progress());
+  auto text = x.server() + "__" + x.tool() + ": " + numbers;
+  return x.message().empty() ? text : text + " " + x.message();
+}
+
 class mcp_call_format : public stream_format {
 public:
   mcp_call_format(nlohmann::json id, nlohmann::json token,
@@ -36,6 +49,12 @@ public:
       return {};
     if (delta.has_tool_call())
       return progress("calling " + delta.tool_call().tool());
+    if (delta.has_progress())
+      return progress(progress_text(delta.progress()));
+    if (delta.has_question())
+      return progress("waiting for an answer to question "
+                      + delta.question().id() + ": "
+                      + delta.question().message());
     if (delta.has_tool_result())
       return progress(delta.tool_result().tool()
                       + (delta.tool_result().is_error() ? " failed" : " done"));

@@ -34,6 +34,10 @@ json strings() {
   return array_of(str());
 }
 
+json enum_of(std::vector<std::string> values) {
+  return {{"type", "string"}, {"enum", std::move(values)}};
+}
+
 /// An object with `props`, of which `required` must be present. Other
 /// properties are allowed: answers may grow fields.
 json object(json props, std::vector<std::string> required = {}) {
@@ -173,8 +177,25 @@ json agent_shapes() {
   json step = object({{"tool", str()},
                       {"arguments", json::object()},
                       {"result", str()},
-                      {"is_error", boolean()}},
+                      {"is_error", boolean()},
+                      {"questions", array_of(ref("Question"))}},
                      {"tool"});
+  json question = object({{"id", str()},
+                          {"agent", str()},
+                          {"session_id", str()},
+                          {"turn_id", str()},
+                          {"server", str()},
+                          {"tool", str()},
+                          {"message", str()},
+                          {"schema", json::object()},
+                          {"asked_at", str()},
+                          {"deadline", str()},
+                          {"state", enum_of({"pending", "accepted",
+                                             "declined", "cancelled"})},
+                          {"content", json::object()},
+                          {"answered_by", str()}},
+                         {"id", "agent", "turn_id", "message", "schema",
+                          "state"});
   json turn = object({{"role", str()},
                       {"content", str()},
                       {"tool_calls", array_of(step)},
@@ -204,6 +225,13 @@ json agent_shapes() {
     {"Session",
      object({{"session_id", str()}, {"turns", array_of(std::move(turn))}},
             {"session_id", "turns"})},
+    {"Question", std::move(question)},
+    {"QuestionList",
+     object({{"questions", array_of(ref("Question"))}}, {"questions"})},
+    {"QuestionAnswer",
+     object({{"action", enum_of({"accept", "decline", "cancel"})},
+             {"content", json::object()}},
+            {"action"})},
   };
 }
 

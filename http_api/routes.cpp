@@ -153,6 +153,18 @@ std::shared_ptr<const http_routes> make_http_routes() {
         .returns("Session")
         .param("limit", "integer", "1..1000, default 20")
         .param("after", "integer", "the turns read so far"));
+  add(verb::get, "/v1/agents/{name}/questions",
+      by_actor("agents:{name}:chat", h::list_questions),
+      doc("The questions a tool's server asked of the caller's running "
+          "turns (MCP elicitation), oldest first")
+        .returns("QuestionList")
+        .param("session_id", "string", "only this session's"));
+  add(verb::post, "/v1/agents/{name}/questions/{id}",
+      by_actor("agents:{name}:chat", h::answer_question),
+      doc("Answer a question: accept with content, decline or cancel")
+        .takes("QuestionAnswer")
+        .returns("Question")
+        .fails({403}));
   add(verb::post, "/v1/agents/{name}/chat",
       counted(limit::chat, by_actor("agents:{name}:chat", h::chat)),
       doc("One turn of a chat with an agent (Accept: text/event-stream "

@@ -113,6 +113,12 @@ public:
     if (delta.has_tool_call())
       return chat_format::sse_event(
         "tool_call", chat_format::step(delta.tool_call(), false));
+    if (delta.has_question())
+      return chat_format::sse_event("question",
+                                    chat_format::question(delta.question()));
+    if (delta.has_progress())
+      return chat_format::sse_event("progress",
+                                    chat_format::progress(delta.progress()));
     if (delta.has_tool_result()) {
       ++steps_streamed_;
       return chat_format::sse_event("tool_result",

@@ -1,9 +1,10 @@
 #pragma once
 
-// One blocking JSON exchange with a remote A2A agent over libcurl: GET of
-// its card or POST of a JSON-RPC request, with the configured headers, a
-// deadline and a bound on the answer's size. Only for a detached actor
-// (a2a_remote.hpp): it blocks its thread. Not thread-safe: one owner.
+// One blocking JSON exchange with a remote A2A agent
+// (runtime/http/blocking_fetch.hpp): GET of its card or POST of a JSON-RPC
+// request, with the configured headers, a deadline and a bound on the
+// answer's size. Only for a detached actor (a2a_remote.hpp): it blocks its
+// thread. Not thread-safe: one owner.
 
 #include <chrono>
 #include <string>
@@ -12,6 +13,8 @@
 
 #include <caf/expected.hpp>
 #include <nlohmann/json.hpp>
+
+#include "runtime/http/blocking_fetch.hpp"
 
 namespace bsm::a2a {
 
@@ -28,19 +31,16 @@ class json_http {
 public:
   /// Answers beyond this many bytes are refused. Default: 8 MiB.
   explicit json_http(size_t max_answer_bytes = size_t{8} << 20);
-  ~json_http();
-  json_http(const json_http&) = delete;
-  json_http& operator=(const json_http&) = delete;
 
   /// The answer's JSON. Errors: unavailable (no connection, a 5xx or 429),
   /// deadline_exceeded, permission_denied (401, 403), not_found (404),
-  /// invalid_argument (another 4xx), internal (not JSON, too large). The
-  /// errors name the URL without its query, never a header.
+  /// invalid_argument (another 4xx), resource_exhausted (too large),
+  /// internal (not JSON). The errors name the URL without its query, never
+  /// a header.
   [[nodiscard]] caf::expected<nlohmann::json> exchange(const http_request& req);
 
 private:
-  void* handle_;
-  size_t max_answer_bytes_;
+  http::blocking_fetch fetch_;
 };
 
 } // namespace bsm::a2a

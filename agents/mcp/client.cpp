@@ -412,7 +412,11 @@ caf::error client::answer(const std::string& id_json, std::string_view method,
   else
     body = R"("error":{"code":)" + std::to_string(a.code) + R"(,"message":)"
            + dump(json(a.message)) + "}";
-  // An answer that took long (a model call) still goes out.
+  // The time the answer took (a model call, a person's answer) is not the
+  // server's: the running call's deadline starts again from now.
+  if (watch_)
+    watch_->extended = std::min(clock::now() + watch_->timeout, watch_->cap);
+  // An answer that took long still goes out.
   return send(R"({"jsonrpc":"2.0","id":)" + id_json + "," + body + "}",
               std::max(deadline, clock::now() + 5s));
 }

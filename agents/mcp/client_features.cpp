@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/event_bus.hpp"
+#include "actors/interfaces.hpp"
 #include "agents/mcp/sampling.hpp"
 #include "agents/models/model_provider.hpp"
 #include "runtime/clock.hpp"
@@ -75,6 +76,47 @@ rpc_answer sample(const client_features_env& env, const std::string& server,
   return out;
 }
 
+// Asks the caller of the call's turn through its agent; blocks until the
+// question is settled (answered, declined at its deadline, or cancelled
+// with the turn).
+rpc_answer ask_caller(const client_features_env& env,
+                      const mcp_server_config& cfg, running_call& call,
+                      const form_request& form) {
+  const auto& req = call.request;
+  auto declined = answer_of_question("decline", "");
+  auto agent = req.agent().empty()
+                 ? std::nullopt
+                 : lookup(env, agent_path(req.agent()));
+  if (!agent || req.turn_id().empty() || env.sys == nullptr)
+    return declined;
+  auto now = std::chrono::steady_clock::now();
+  auto wait = std::min<std::chrono::milliseconds>(
+    cfg.ask_timeout, std::chrono::duration_cast<std::chrono::milliseconds>(
+                       call.deadline - now - 1s));
+  if (wait <= 0ms)
+    return declined;
+  v1::QuestionAskRequest ask;
+  auto* q = ask.mutable_question();
+  q->set_session_id(req.session_id());
+  q->set_turn_id(req.turn_id());
+  q->set_server(cfg.name);
+  q->set_tool(call.tool);
+  q->set_message(form.message);
+  q->set_schema_json(form.schema_json);
+  q->set_deadline_unix_ms(unix_now_ms() + wait.count());
+  rpc_answer out = declined;
+  caf::scoped_actor blocking{*env.sys};
+  blocking
+    ->request(caf::actor_cast<agent_actor>(*agent), wait + 5s, std::move(ask))
+    .receive(
+      [&](v1::Question& settled) {
+        out = answer_of_question(settled.action(), settled.content_json());
+        call.questions.push_back(std::move(settled));
+      },
+      [&](caf::error&) {});
+  return out;
+}
+
 // 2 rather than 2.0, as the server most likely sent it.
 nlohmann::json number(double x) {
   if (std::isfinite(x) && std::floor(x) == x && std::abs(x) < 1e15)
@@ -106,13 +148,40 @@ void publish_progress(const client_features_env& env, const std::string& server,
   caf::anon_send(caf::actor_cast<event_bus_actor>(*bus), std::move(pub));
 }
 
+// To the calling agent, which shows it in a streamed turn.
+void tell_agent(const client_features_env& env, const std::string& server,
+                const running_call& call, const progress_update& update) {
+  const auto& req = call.request;
+  if (req.agent().empty() || req.turn_id().empty())
+    return;
+  auto agent = lookup(env, agent_path(req.agent()));
+  if (!agent)
+    return;
+  v1::ToolProgress progress;
+  progress.set_agent(req.agent());
+  progress.set_turn_id(req.turn_id());
+  progress.set_server(server);
+  progress.set_tool(call.tool);
+  progress.set_progress(update.progress);
+  progress.set_total(update.total.value_or(0));
+  progress.set_message(update.message);
+  caf::anon_send(caf::actor_cast<agent_actor>(*agent), std::move(progress));
+}
+
 } // namespace
 
 void install_client_features(client_options& copts,
                              const mcp_server_config& cfg,
                              client_features_env env, running_call_slot call) {
-  copts.on_elicitation = [policy = cfg.elicitation](const std::string& params) {
-    return answer_elicitation(policy, params);
+  copts.on_elicitation = [env, call, cfg](const std::string& params) {
+    if (cfg.elicitation != elicitation_policy::ask)
+      return answer_elicitation(cfg.elicitation, params);
+    auto form = parse_form_request(params);
+    if (auto* answer = std::get_if<rpc_answer>(&form))
+      return std::move(*answer);
+    if (!*call)
+      return answer_of_question("decline", "");
+    return ask_caller(env, cfg, **call, std::get<form_request>(form));
   };
   if (cfg.allow_sampling)
     copts.on_sampling = [env, call,
@@ -127,8 +196,10 @@ void install_client_features(client_options& copts,
     copts.roots = cfg.roots;
   copts.on_progress
     = [env, call, server = cfg.name](const progress_update& update) {
-        if (*call)
-          publish_progress(env, server, **call, update);
+        if (!*call)
+          return;
+        publish_progress(env, server, **call, update);
+        tell_agent(env, server, **call, update);
       };
 }
 

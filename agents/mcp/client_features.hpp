@@ -6,7 +6,12 @@
 // (agents/mcp/mcp_server.hpp) installs.
 //
 // - elicitation/create: answered by the entry's `elicitation` policy
-//   (agents/mcp/server_requests.hpp).
+//   (agents/mcp/server_requests.hpp). Under `ask`, the running call's
+//   agent is asked (QuestionAskRequest, a blocking request from the
+//   actor's own thread) and its caller's answer is the result; the
+//   question's deadline is the entry's ask_timeout, within the call's
+//   max_call_time. Outside a call of an agent, or when the agent cannot
+//   hold the question: "decline".
 // - sampling/createMessage (only with `allow_sampling: true`): asked of the
 //   node's model provider with the calling agent's model settings, as a
 //   blocking request from the actor's own thread (the actor is detached);
@@ -17,12 +22,13 @@
 // - notifications/progress of the running call: an event "mcp.progress"
 //   on the event bus, data {agent, session_id, turn_id, server, tool,
 //   progress, total, message} (total and message when the server sent
-//   them).
+//   them), and a ToolProgress to the calling agent for a streamed turn.
 
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 
@@ -44,6 +50,8 @@ struct running_call {
   std::chrono::steady_clock::time_point deadline;
   /// Tokens spent on the server's sampling requests so far.
   v1::TokenUsage sampling_usage;
+  /// The questions asked of the caller so far, settled.
+  std::vector<v1::Question> questions{};
 };
 
 /// Set by the server's actor while a call runs; empty between calls.

@@ -183,19 +183,6 @@ size_t stream_writer::on_body(char* data, size_t size, size_t count,
   return n;
 }
 
-std::string shown_url(const std::string& url) {
-  auto scheme_end = url.find("://");
-  auto host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
-  auto path_start = url.find_first_of("/?#", host_start);
-  auto authority = url.substr(host_start, path_start - host_start);
-  if (auto at = authority.rfind('@'); at != std::string::npos)
-    authority.erase(0, at + 1);
-  std::string path;
-  if (path_start != std::string::npos)
-    path = url.substr(path_start,
-                      url.find_first_of("?#", path_start) - path_start);
-  return url.substr(0, host_start) + authority + path;
-}
 
 // -- construction ------------------------------------------------------------
 

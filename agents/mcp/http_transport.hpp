@@ -48,6 +48,7 @@
 #include "agents/mcp/http_authorizer.hpp"
 #include "agents/mcp/stream_resume.hpp"
 #include "agents/mcp/transport.hpp"
+#include "runtime/http/blocking_fetch.hpp"
 
 namespace bsm::mcp {
 
@@ -73,9 +74,8 @@ struct http_transport_options {
   std::function<void(std::string_view)> log;
 };
 
-/// `url` without user info, query and fragment, where credentials may
-/// sit: how messages and logs name an endpoint.
-std::string shown_url(const std::string& url);
+/// How messages and logs name an endpoint (runtime/http/blocking_fetch).
+using http::shown_url;
 
 class http_transport final : public transport {
 public:

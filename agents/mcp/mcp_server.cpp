@@ -194,15 +194,19 @@ mcp_server_state::call(const v1::ToolCallRequest& req) {
                                i->second,
                                std::chrono::steady_clock::now()
                                  + std::max(timeout, max_time),
+                               {},
                                {}};
   auto result
     = client->call_tool(i->second, req.arguments_json(), timeout, max_time);
   auto usage = std::move((*running)->sampling_usage);
+  auto questions = std::move((*running)->questions);
   running->reset();
   if (!result)
     return in_context(result.error(), "tool '" + req.name() + "': ");
   v1::ToolCallResponse resp;
   *resp.mutable_sampling_usage() = std::move(usage);
+  for (auto& q : questions)
+    *resp.add_questions() = std::move(q);
   resp.set_content(std::move(result->content));
   resp.set_is_error(result->is_error);
   resp.set_structured_json(std::move(result->structured_json));

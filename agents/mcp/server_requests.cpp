@@ -95,11 +95,17 @@ std::optional<elicitation_policy> parse_elicitation_policy(std::string_view x) {
     return elicitation_policy::decline;
   if (x == "defaults")
     return elicitation_policy::defaults;
+  if (x == "ask")
+    return elicitation_policy::ask;
   return std::nullopt;
 }
 
 std::string_view to_string(elicitation_policy x) {
-  return x == elicitation_policy::defaults ? "defaults" : "decline";
+  switch (x) {
+    case elicitation_policy::defaults: return "defaults";
+    case elicitation_policy::ask: return "ask";
+    default: return "decline";
+  }
 }
 
 std::optional<std::string> form_defaults(const std::string& schema_json) {
@@ -129,29 +135,73 @@ std::optional<std::string> form_defaults(const std::string& schema_json) {
   return dump(content);
 }
 
-rpc_answer answer_elicitation(elicitation_policy policy,
-                              const std::string& params_json) {
+std::string form_problem(const std::string& schema_json,
+                         const std::string& content_json) {
+  auto schema = json::parse(schema_json, nullptr, false);
+  auto content = json::parse(content_json, nullptr, false);
+  if (!content.is_object())
+    return "the content is not a JSON object";
+  auto props = schema.is_object() ? schema.value("properties", json::object())
+                                  : json::object();
+  if (!props.is_object())
+    props = json::object();
+  for (const auto& [name, value] : content.items()) {
+    auto prop = props.find(name);
+    if (prop == props.end())
+      return "the form has no field '" + name + "'";
+    if (!prop->is_object() || !fits(*prop, value))
+      return "field '" + name + "' does not fit the form: "
+             + dump(*prop).substr(0, 200);
+  }
+  auto required = schema.is_object() ? schema.value("required", json::array())
+                                     : json::array();
+  if (required.is_array())
+    for (const auto& name : required)
+      if (name.is_string() && !content.contains(name.get<std::string>()))
+        return "required field '" + name.get<std::string>() + "' is missing";
+  return {};
+}
+
+std::variant<form_request, rpc_answer>
+parse_form_request(const std::string& params_json) {
   auto params = json::parse(params_json, nullptr, false);
   if (!params.is_object())
     return rpc_answer::error(rpc_invalid_params,
                              "elicitation/create: params are not an object");
-  static const auto declined = dump(json{{"action", "decline"}});
   auto mode = text_at(params, "mode");
   if (!mode.empty() && mode != "form")
     // URL mode needs a person to open the page.
-    return rpc_answer::ok(declined);
+    return answer_of_question("decline", "");
   auto schema = params.find("requestedSchema");
   if (schema == params.end() || !schema->is_object())
     return rpc_answer::error(rpc_invalid_params,
                              "elicitation/create: requestedSchema is not an "
                              "object");
-  if (policy == elicitation_policy::decline)
-    return rpc_answer::ok(declined);
-  auto content = form_defaults(dump(*schema));
+  return form_request{text_at(params, "message"), dump(*schema)};
+}
+
+rpc_answer answer_elicitation(elicitation_policy policy,
+                              const std::string& params_json) {
+  auto form = parse_form_request(params_json);
+  if (auto* answer = std::get_if<rpc_answer>(&form))
+    return std::move(*answer);
+  auto& request = std::get<form_request>(form);
+  if (policy != elicitation_policy::defaults)
+    return answer_of_question("decline", "");
+  auto content = form_defaults(request.schema_json);
   if (!content)
-    return rpc_answer::ok(declined);
-  return rpc_answer::ok(
-    dump(json{{"action", "accept"}, {"content", json::parse(*content)}}));
+    return answer_of_question("decline", "");
+  return answer_of_question("accept", *content);
+}
+
+rpc_answer answer_of_question(const std::string& action,
+                              const std::string& content_json) {
+  json result{{"action", action}};
+  if (action == "accept") {
+    auto content = json::parse(content_json, nullptr, false);
+    result["content"] = content.is_object() ? content : json::object();
+  }
+  return rpc_answer::ok(dump(result));
 }
 
 std::string roots_result(const std::vector<root>& roots) {

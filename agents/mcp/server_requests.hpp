@@ -5,10 +5,11 @@
 // plain functions on JSON text, so they are tested without a server.
 //
 // - Elicitation (`elicitation/create`): the server wants input from the
-//   user. A node has no user at hand during a turn, so the server's config
-//   picks a policy: `decline` (the default: nobody agreed to anything) or
-//   `defaults` (accept with the defaults the requested schema gives, where
-//   it gives one for every required field).
+//   user. The server's config picks a policy: `decline` (the default:
+//   nobody agreed to anything), `defaults` (accept with the defaults the
+//   requested schema gives, where it gives one for every required field)
+//   or `ask` (the turn's caller answers a pending question through the API;
+//   agents/questions/question_book.hpp).
 // - Roots (`roots/list`): the file:// locations the server may work in, as
 //   configured.
 // - Progress (`notifications/progress`): parsed here, acted on by the
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace bsm::mcp {
@@ -52,9 +54,12 @@ enum class elicitation_policy {
   /// Action "accept" with the schema's defaults (form_defaults); "decline"
   /// where a required field has none, and for URL-mode requests.
   defaults,
+  /// A question to the turn's caller, pending in the agent until answered
+  /// or declined at its deadline; "decline" for URL-mode requests.
+  ask,
 };
 
-/// "decline" or "defaults"; nullopt for anything else.
+/// "decline", "defaults" or "ask"; nullopt for anything else.
 std::optional<elicitation_policy> parse_elicitation_policy(std::string_view x);
 
 std::string_view to_string(elicitation_policy x);
@@ -66,12 +71,36 @@ std::string_view to_string(elicitation_policy x);
 /// default does not fit its type or enum; the form is then declined.
 std::optional<std::string> form_defaults(const std::string& schema_json);
 
+/// Empty if `content_json` (a JSON object) fills the form `schema_json`:
+/// every required property present, every property it names in the
+/// schema and of the property's type and values. Else what is wrong.
+std::string form_problem(const std::string& schema_json,
+                         const std::string& content_json);
+
+/// What an elicitation/create in form mode asks.
+struct form_request {
+  std::string message;
+  /// The requestedSchema, a JSON object as text.
+  std::string schema_json;
+};
+
+/// The form `params_json` asks for, or the answer to give at once: error
+/// -32602 for params that are no object or a form request without a
+/// requestedSchema object, "decline" for URL mode (it needs a browser).
+std::variant<form_request, rpc_answer>
+parse_form_request(const std::string& params_json);
+
 /// The answer to an elicitation/create with params `params_json` under
-/// `policy`: {"action":"accept","content":{...}} or {"action":"decline"}.
-/// Params that are no object, or a form request without a requestedSchema
-/// object: error -32602.
+/// `policy` decline or defaults: {"action":"accept","content":{...}} or
+/// {"action":"decline"}; errors as parse_form_request. Under `ask` the
+/// caller answers (answer_of_question).
 rpc_answer answer_elicitation(elicitation_policy policy,
                               const std::string& params_json);
+
+/// The elicitation result of a settled question: action "accept" with its
+/// content, "decline" or "cancel".
+rpc_answer answer_of_question(const std::string& action,
+                              const std::string& content_json);
 
 /// One root the server may work in.
 struct root {

@@ -23,7 +23,8 @@ constexpr size_t max_server_name_length = 32;
 
 constexpr std::string_view server_keys
   = "(known keys: name, command, args, env, url, headers, auth, "
-    "call_timeout, max_call_time, elicitation, allow_sampling, roots)";
+    "call_timeout, max_call_time, elicitation, ask_timeout, allow_sampling, "
+    "roots)";
 
 constexpr bool is_server_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
@@ -151,8 +152,16 @@ caf::error read_server_key(const yaml_field& in, const std::string& name,
   if (name == "elicitation") {
     static constexpr std::pair<std::string_view, mcp::elicitation_policy>
       policies[] = {{"decline", mcp::elicitation_policy::decline},
-                    {"defaults", mcp::elicitation_policy::defaults}};
+                    {"defaults", mcp::elicitation_policy::defaults},
+                    {"ask", mcp::elicitation_policy::ask}};
     return in.one_of(out.elicitation, policies);
+  }
+  if (name == "ask_timeout") {
+    std::optional<std::chrono::milliseconds> timeout;
+    if (auto err = read_duration(in, timeout))
+      return err;
+    out.ask_timeout = *timeout;
+    return {};
   }
   if (name == "allow_sampling")
     return in.boolean(out.allow_sampling);

@@ -47,9 +47,13 @@ struct mcp_server_config {
   /// override.
   std::optional<std::chrono::milliseconds> max_call_time{};
   /// How the server's elicitation/create requests are answered: decline
-  /// (nobody is asked, nothing is agreed to) or defaults (accept with the
-  /// requested schema's defaults). Default: decline.
+  /// (nobody is asked, nothing is agreed to), defaults (accept with the
+  /// requested schema's defaults) or ask (a question to the turn's caller,
+  /// answered through the API). Default: decline.
   mcp::elicitation_policy elicitation = mcp::elicitation_policy::decline;
+  /// With `ask`: how long a question waits for its answer before it is
+  /// declined; never past the call's max_call_time. Default 5 minutes.
+  std::chrono::milliseconds ask_timeout{300'000};
   /// The server's sampling/createMessage requests are answered by the
   /// calling agent's model (and counted in its usage). Default: false
   /// (refused with error -32601; the capability is not declared).

@@ -45,6 +45,12 @@ std::string chat_event_text(const std::string& event,
     return "[" + text_of(data, "tool")
            + (data.value("is_error", false) ? " failed: " : ": ")
            + single_line(text_of(data, "result", "")) + "]\n";
+  if (event == "question")
+    return "[question " + text_of(data, "id") + " from "
+           + text_of(data, "server") + ": "
+           + single_line(text_of(data, "message", ""))
+           + " (bsmctl questions answer " + text_of(data, "agent") + " "
+           + text_of(data, "id") + " --accept JSON|--decline)]\n";
   if (event == "done")
     return "\nsession: " + text_of(data, "session_id") + '\n';
   return {};
@@ -56,6 +62,17 @@ std::string sessions_table(const ordered_json& doc) {
   for (const auto& s : list_of(doc, "sessions"))
     rows.push_back({text_of(s, "session_id"), text_of(s, "turns"),
                     text_of(s, "last_activity"), text_of(s, "node")});
+  return format_table(rows);
+}
+
+std::string questions_table(const ordered_json& doc) {
+  std::vector<std::vector<std::string>> rows{
+    {"ID", "SESSION_ID", "SERVER", "TOOL", "DEADLINE", "MESSAGE"}};
+  for (const auto& q : list_of(doc, "questions"))
+    rows.push_back({text_of(q, "id"), text_of(q, "session_id"),
+                    text_of(q, "server"), text_of(q, "tool"),
+                    text_of(q, "deadline"),
+                    single_line(text_of(q, "message", ""))});
   return format_table(rows);
 }
 

@@ -27,6 +27,10 @@ std::string sessions_table(const ordered_json& doc);
 /// GET /v1/agents/{name}/sessions/{id} as TIME ROLE CONTENT.
 std::string turns_table(const ordered_json& doc);
 
+/// GET /v1/agents/AGENT/questions: id, session, server, tool, deadline,
+/// message.
+std::string questions_table(const ordered_json& doc);
+
 /// GET /v1/cluster as NAME STATE ADDRESS HTTP_ADDRESS AGENTS LAST_SEEN,
 /// the asked node's own row marked with a `*`.
 std::string cluster_table(const ordered_json& doc);

@@ -126,6 +126,25 @@ std::string page_query(const sessions_args& args) {
 
 } // namespace
 
+int run_questions(command_context& ctx, const questions_args& args) {
+  auto path = "/v1/agents/" + percent_encode(args.agent) + "/questions";
+  if (!args.answer)
+    return get_and_print(ctx,
+                         path
+                           + (args.session.empty()
+                                ? std::string{}
+                                : "?session_id=" + percent_encode(args.session)),
+                         questions_table);
+  ordered_json body{{"action", args.action}};
+  if (args.action == "accept")
+    body["content"] = ordered_json::parse(args.content);
+  http_request req;
+  req.method = "POST";
+  req.path = path + "/" + percent_encode(args.id);
+  req.body = body.dump();
+  return exchange_and_print(ctx, std::move(req), fields_table);
+}
+
 int run_agents(command_context& ctx, const agents_args& args) {
   switch (args.action) {
     case agents_action::list:

@@ -16,4 +16,8 @@ int run_agents(command_context& ctx, const agents_args& args);
 /// with --limit and --after.
 int run_sessions(command_context& ctx, const sessions_args& args);
 
+/// list: GET /v1/agents/AGENT/questions[?session_id=]; answer: POST
+/// /v1/agents/AGENT/questions/ID with {"action","content"}.
+int run_questions(command_context& ctx, const questions_args& args);
+
 } // namespace bsm::ctl

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "node/bsmctl/command_line.hpp"
 #include "node/bsmctl/message.hpp"
@@ -194,6 +195,36 @@ caf::error finish_sessions(const CLI::App& cmd, sessions_args& sessions,
   return take_number(raw.limit, "--limit", sessions.limit);
 }
 
+caf::error finish_questions(const CLI::App& cmd, questions_args& questions,
+                            const raw_words& raw) {
+  if (cmd.get_subcommands().empty())
+    return usage_error("questions needs list AGENT or answer AGENT ID");
+  if (questions.agent.empty())
+    return usage_error("questions needs a non-empty AGENT");
+  if (!questions.answer)
+    return caf::none;
+  if (questions.id.empty())
+    return usage_error("questions answer needs a non-empty question ID");
+  auto given = int{raw.accept.has_value()} + int{raw.decline}
+               + int{raw.cancel};
+  if (given != 1)
+    return usage_error("questions answer needs one of --accept JSON, "
+                       "--decline, --cancel");
+  if (raw.decline)
+    questions.action = "decline";
+  else if (raw.cancel)
+    questions.action = "cancel";
+  else {
+    questions.action = "accept";
+    auto content = nlohmann::json::parse(*raw.accept, nullptr, false);
+    if (!content.is_object())
+      return usage_error("--accept needs a JSON object, not '" + *raw.accept
+                         + "'");
+    questions.content = content.dump();
+  }
+  return caf::none;
+}
+
 caf::error finish_deadletters(const CLI::App& cmd, deadletters_args& letters,
                               const raw_words& raw) {
   if (cmd.get_subcommands().empty())
@@ -252,6 +283,8 @@ caf::error finish_command(const CLI::App& app, bsmctl_args& out,
       return finish_agents(sub("agents"), out.agents, raw);
     case command_kind::sessions:
       return finish_sessions(sub("sessions"), out.sessions, raw);
+    case command_kind::questions:
+      return finish_questions(sub("questions"), out.questions, raw);
     case command_kind::deadletters:
       return finish_deadletters(sub("deadletters"), out.deadletters, raw);
     case command_kind::cluster:

@@ -69,6 +69,7 @@ enum class command_kind {
   cluster,
   agents,
   sessions,
+  questions,
   deadletters,
   budgets,
   reload,
@@ -175,6 +176,20 @@ struct sessions_args {
   std::string after;
 };
 
+/// `questions list AGENT [--session ID] | answer AGENT ID (--accept JSON |
+/// --decline | --cancel)`: what tool servers ask of the caller's turns.
+struct questions_args {
+  bool answer = false;
+  std::string agent;
+  /// list: only this session's questions.
+  std::string session;
+  /// answer: the question, and "accept", "decline" or "cancel".
+  std::string id;
+  std::string action;
+  /// With accept: the form's content, a JSON object.
+  std::string content;
+};
+
 /// `deadletters list [--actor A] [--limit N] [--after ID] | retry ID |
 /// delete ID | purge ACTOR`.
 enum class deadletters_action { list, retry, remove, purge };
@@ -205,6 +220,7 @@ struct bsmctl_args {
   cluster_args cluster;
   agents_args agents;
   sessions_args sessions;
+  questions_args questions;
   deadletters_args deadletters;
 };
 

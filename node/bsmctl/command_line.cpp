@@ -242,6 +242,33 @@ void add_sessions(CLI::App& app, bsmctl_args& out, raw_words& raw) {
                        "--after 10\n"));
 }
 
+void add_questions(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  auto& questions = out.questions;
+  auto* cmd = command(app, "questions",
+                      "Questions tool servers ask of your running turns "
+                      "(MCP elicitation), and your answers",
+                      command_kind::questions, out);
+  auto* list = cmd->add_subcommand(
+    "list", "the questions waiting (GET /v1/agents/AGENT/questions)");
+  list->add_option("agent", questions.agent, "the agent");
+  list->add_option("--session", questions.session, "only this session's");
+  auto* answer = cmd->add_subcommand(
+    "answer", "settle one (POST /v1/agents/AGENT/questions/ID)");
+  answer->callback([&questions] { questions.answer = true; });
+  answer->add_option("agent", questions.agent, "the agent");
+  answer->add_option("id", questions.id, "the question's id");
+  answer->add_option("--accept", raw.accept,
+                     "accept with this content, a JSON object filling the "
+                     "question's form");
+  answer->add_flag("--decline", raw.decline, "say no");
+  answer->add_flag("--cancel", raw.cancel, "dismiss it without a choice");
+  cmd->footer(examples(
+    "  bsmctl questions list assistant -o table\n"
+    "  bsmctl questions answer assistant q-3f2a... --accept "
+    "'{\"name\":\"Ada\"}'\n"
+    "  bsmctl questions answer assistant q-3f2a... --decline\n"));
+}
+
 void add_deadletters(CLI::App& app, bsmctl_args& out, raw_words& raw) {
   using action = deadletters_action;
   auto& letters = out.deadletters;
@@ -344,6 +371,7 @@ std::unique_ptr<CLI::App> make_command_line(bsmctl_args& out, raw_words& raw) {
   add_cluster(*app, out);
   add_agents(*app, out, raw);
   add_sessions(*app, out, raw);
+  add_questions(*app, out, raw);
   add_deadletters(*app, out, raw);
   add_budgets(*app, out);
   add_meta(*app, out, raw);

@@ -26,6 +26,10 @@ struct raw_words {
   std::string limit;
   std::optional<std::string> payload;
   std::optional<std::string> chat_input;
+  /// questions answer: --accept JSON, --decline, --cancel.
+  std::optional<std::string> accept;
+  bool decline = false;
+  bool cancel = false;
   std::vector<std::string> help_words;
   std::vector<std::string> login_words;
   std::string shell;

@@ -180,6 +180,7 @@ int run_http_command(const bsmctl_args& args, const console& io) {
                : get_and_print(ctx, "/v1/cluster", cluster_table);
     case command_kind::agents: return run_agents(ctx, args.agents);
     case command_kind::sessions: return run_sessions(ctx, args.sessions);
+    case command_kind::questions: return run_questions(ctx, args.questions);
     case command_kind::deadletters:
       return run_deadletters(ctx, args.deadletters);
     case command_kind::budgets:

@@ -1,16 +1,18 @@
 #pragma once
 
-// One blocking HTTP exchange on libcurl for OAuth discovery and token
-// requests: a GET of a metadata document or a POST of a form. Blocks the
-// calling thread until the answer or the deadline, so it runs only where
-// the MCP client runs (a detached actor's own thread). No redirects are
-// followed, and the answer body is capped.
+// One blocking HTTP exchange for OAuth discovery and token requests
+// (runtime/http/blocking_fetch.hpp): a GET of a metadata document or a
+// POST of a form. Blocks the calling thread until the answer or the
+// deadline, so it runs only where the MCP client runs (a detached actor's
+// own thread). No redirects are followed, and the answer body is capped.
 
 #include <chrono>
 #include <string>
 #include <vector>
 
 #include <caf/expected.hpp>
+
+#include "runtime/http/blocking_fetch.hpp"
 
 namespace bsm::mcp::oauth {
 
@@ -23,10 +25,7 @@ struct fetch_request {
   std::vector<std::string> headers;
 };
 
-struct fetch_reply {
-  long status = 0;
-  std::string body;
-};
+using fetch_reply = http::fetch_reply;
 
 /// Longest answer body read. Default for fetch(): 256 KiB.
 inline constexpr size_t max_fetch_bytes = size_t{256} << 10;

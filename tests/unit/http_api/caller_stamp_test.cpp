@@ -78,6 +78,29 @@ TEST(CallerStamp, AnInjectedTurnCancelActsForTheAuthenticatedPrincipal) {
   EXPECT_EQ(req.turn_id(), "t-1");
 }
 
+TEST(CallerStamp, EveryInjectableTypeWithACallerIsStamped) {
+  auto ex = exchange_for("mallory", {"agents:legal:chat"});
+  int stamped = 0;
+  for_each_type(bsm_v1_types{}, [&](auto* tag) {
+    using type = std::remove_pointer_t<decltype(tag)>;
+    const auto* field = type::descriptor()->FindFieldByName("caller");
+    if (field == nullptr)
+      return;
+    std::string payload = R"({"caller":{"name":"alice","kind":"token"}})";
+    const auto& name = type::descriptor()->full_name();
+    ASSERT_FALSE(stamp_caller(*ex, name, payload, true)) << name;
+    type req;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(payload, &req).ok())
+      << name;
+    const auto& caller = static_cast<const bsm::v1::Principal&>(
+      req.GetReflection()->GetMessage(req, field));
+    EXPECT_EQ(caller.name(), "mallory") << name;
+    ++stamped;
+  });
+  // ChatRequest, TurnCancelRequest, the questions' and the tasks' requests.
+  EXPECT_GE(stamped, 9);
+}
+
 TEST(CallerStamp, OtherTypesAreLeftAsTheyAre) {
   auto ex = exchange_for("alice", {});
   std::string payload = R"({"anything":1})";

@@ -65,6 +65,25 @@ TEST(McpFormat, ToolStepsAreProgressThenTheAnswerIsTheResponse) {
   EXPECT_EQ(msgs[2]["result"]["structuredContent"]["session_id"], "s-9");
 }
 
+TEST(McpFormat, ServerProgressAndQuestionsOfTheTurnAreProgressToo) {
+  auto f = bsm::mcp_call_events(3, "tok-1", "st");
+  bsm::v1::ChatDelta progressed;
+  auto* p = progressed.mutable_progress();
+  p->set_server("files");
+  p->set_tool("copy");
+  p->set_progress(3);
+  p->set_total(10);
+  p->set_message("copied 3");
+  bsm::v1::ChatDelta asked;
+  asked.mutable_question()->set_id("q-1");
+  asked.mutable_question()->set_message("Overwrite?");
+  auto msgs = messages_of(f->piece(progressed) + f->piece(asked));
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0]["params"]["message"], "files__copy: 3/10 copied 3");
+  EXPECT_EQ(msgs[1]["params"]["message"],
+            "waiting for an answer to question q-1: Overwrite?");
+}
+
 TEST(McpFormat, AFailedTurnIsAToolErrorResult) {
   auto f = bsm::mcp_call_events("r-7", 1, "st");
   auto msgs = messages_of(f->failure(

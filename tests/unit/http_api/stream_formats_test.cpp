@@ -141,6 +141,66 @@ TEST(StepEvents, FragmentsOfClientToolCallsAreNotShown) {
   EXPECT_EQ(f->piece(fragment(0, "", "", "more")), "");
 }
 
+TEST(StepEvents, QuestionsAndProgressOfAToolsServerAreShown) {
+  auto f = bsm::agent_step_events();
+  ChatDelta asked;
+  auto* q = asked.mutable_question();
+  q->set_id("q-1");
+  q->set_agent("writer");
+  q->set_server("files");
+  q->set_tool("write");
+  q->set_message("Overwrite?");
+  q->set_schema_json(R"({"type":"object","properties":{}})");
+  q->set_asked_unix_ms(1'764'000'000'000);
+  q->set_deadline_unix_ms(1'764'000'060'000);
+  auto events = events_of(f->piece(asked));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].name, "question");
+  EXPECT_EQ(events[0].data["id"], "q-1");
+  EXPECT_EQ(events[0].data["state"], "pending");
+  EXPECT_EQ(events[0].data["message"], "Overwrite?");
+  EXPECT_EQ(events[0].data["deadline"], "2025-11-24T16:01:00.000Z");
+  EXPECT_FALSE(events[0].data.contains("content"));
+  ChatDelta progressed;
+  auto* p = progressed.mutable_progress();
+  p->set_server("files");
+  p->set_tool("copy");
+  p->set_progress(3);
+  p->set_total(10);
+  events = events_of(f->piece(progressed));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].name, "progress");
+  EXPECT_EQ(events[0].data, json::parse(R"({"tool":"files__copy",
+    "server":"files","progress":3.0,"total":10.0})"));
+  // OpenAI's stream has no place for them.
+  auto openai = bsm::openai_chunks("writer", 1, false);
+  EXPECT_EQ(openai->piece(asked), "");
+  EXPECT_EQ(openai->piece(progressed), "");
+}
+
+TEST(ChatFormat, ASettledQuestionShowsItsAnswerInItsStep) {
+  bsm::v1::ChatStep step;
+  step.set_tool("files__write");
+  auto* q = step.add_questions();
+  q->set_id("q-1");
+  q->set_action("accept");
+  q->set_content_json(R"({"ok":true})");
+  q->set_answered_by("alice");
+  auto shown = bsm::chat_format::step(step);
+  ASSERT_EQ(shown["questions"].size(), 1u);
+  EXPECT_EQ(shown["questions"][0]["state"], "accepted");
+  EXPECT_EQ(shown["questions"][0]["content"], json::parse(R"({"ok":true})"));
+  EXPECT_EQ(shown["questions"][0]["answered_by"], "alice");
+  q->set_action("decline");
+  q->clear_answered_by();
+  shown = bsm::chat_format::step(step);
+  EXPECT_EQ(shown["questions"][0]["state"], "declined");
+  EXPECT_FALSE(shown["questions"][0].contains("content"));
+  EXPECT_FALSE(shown["questions"][0].contains("answered_by"));
+  bsm::v1::ChatStep plain;
+  EXPECT_FALSE(bsm::chat_format::step(plain).contains("questions"));
+}
+
 TEST(StepEvents, AnErrorIsAnErrorEventInTheApisShape) {
   auto f = bsm::agent_step_events();
   auto events = events_of(f->failure(

@@ -100,8 +100,10 @@ TEST(HandledTypes, AreTheProtobufMessagesOfTheInterfaceEachOnce) {
     (std::vector<std::string>{"bsm.v1.PingRequest", "bsm.v1.NodeInfoRequest"}));
   // ChatRequest twice (alone and with a stream sink), atoms not at all.
   EXPECT_EQ(bsm::handled_types<bsm::agent_actor>(),
-            (std::vector<std::string>{"bsm.v1.ChatRequest",
-                                      "bsm.v1.TurnCancelRequest"}));
+            (std::vector<std::string>{
+              "bsm.v1.ChatRequest", "bsm.v1.TurnCancelRequest",
+              "bsm.v1.QuestionAskRequest", "bsm.v1.QuestionListRequest",
+              "bsm.v1.QuestionAnswerRequest", "bsm.v1.ToolProgress"}));
 }
 
 } // namespace

@@ -221,6 +221,43 @@ TEST(BsmctlArgs, SessionsArePaged) {
             std::string::npos);
 }
 
+TEST(BsmctlArgs, QuestionsAreListedAndAnsweredOneWay) {
+  auto list = parse_bsmctl_args(
+    {"questions", "list", "assistant", "--session", "s1"}, {});
+  ASSERT_TRUE(list) << bsm::ctl::describe(list.error());
+  EXPECT_EQ(list->command, command_kind::questions);
+  EXPECT_FALSE(list->questions.answer);
+  EXPECT_EQ(list->questions.agent, "assistant");
+  EXPECT_EQ(list->questions.session, "s1");
+  auto accept = parse_bsmctl_args(
+    {"questions", "answer", "assistant", "q-1", "--accept", R"({"name":"Ada"})"},
+    {});
+  ASSERT_TRUE(accept) << bsm::ctl::describe(accept.error());
+  EXPECT_TRUE(accept->questions.answer);
+  EXPECT_EQ(accept->questions.id, "q-1");
+  EXPECT_EQ(accept->questions.action, "accept");
+  EXPECT_EQ(accept->questions.content, R"({"name":"Ada"})");
+  auto decline = parse_bsmctl_args(
+    {"questions", "answer", "assistant", "q-1", "--decline"}, {});
+  ASSERT_TRUE(decline);
+  EXPECT_EQ(decline->questions.action, "decline");
+  EXPECT_NE(error_of({"questions", "answer", "assistant", "q-1"})
+              .find("one of --accept JSON, --decline, --cancel"),
+            std::string::npos);
+  EXPECT_NE(error_of({"questions", "answer", "assistant", "q-1", "--decline",
+                      "--cancel"})
+              .find("one of"),
+            std::string::npos);
+  EXPECT_NE(error_of({"questions", "answer", "assistant", "q-1", "--accept",
+                      "[1]"})
+              .find("JSON object"),
+            std::string::npos);
+  EXPECT_NE(error_of({"questions", "answer", "assistant"}).find("question ID"),
+            std::string::npos);
+  EXPECT_NE(error_of({"questions"}).find("list AGENT or answer"),
+            std::string::npos);
+}
+
 TEST(BsmctlArgs, ClusterShowsTheViewOrLeaves) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"cluster"}, {"cluster", "members"}}) {

@@ -133,9 +133,64 @@ TEST(ElicitationAnswer, RefusesParamsOfTheWrongShape) {
 TEST(ElicitationPolicy, ParsesItsNames) {
   EXPECT_EQ(parse_elicitation_policy("decline"), elicitation_policy::decline);
   EXPECT_EQ(parse_elicitation_policy("defaults"), elicitation_policy::defaults);
-  EXPECT_FALSE(parse_elicitation_policy("ask"));
+  EXPECT_EQ(parse_elicitation_policy("ask"), elicitation_policy::ask);
   EXPECT_FALSE(parse_elicitation_policy("Decline"));
+  EXPECT_FALSE(parse_elicitation_policy("prompt"));
   EXPECT_EQ(to_string(elicitation_policy::defaults), "defaults");
+  EXPECT_EQ(to_string(elicitation_policy::ask), "ask");
+}
+
+TEST(ElicitationForm, ParsesTheMessageAndSchemaOfAFormRequest) {
+  auto form = parse_form_request(params_with(sep1034_schema).dump());
+  ASSERT_TRUE(std::holds_alternative<form_request>(form));
+  const auto& request = std::get<form_request>(form);
+  EXPECT_EQ(request.message, "please");
+  EXPECT_EQ(json::parse(request.schema_json), json::parse(sep1034_schema));
+}
+
+TEST(ElicitationForm, DeclinesUrlModeAndRefusesWrongShapes) {
+  auto url = parse_form_request(
+    R"({"mode":"url","url":"https://x.example","message":"go"})");
+  ASSERT_TRUE(std::holds_alternative<rpc_answer>(url));
+  EXPECT_EQ(json::parse(std::get<rpc_answer>(url).result_json),
+            json::parse(R"({"action":"decline"})"));
+  auto bad = parse_form_request(R"({"message":"x"})");
+  ASSERT_TRUE(std::holds_alternative<rpc_answer>(bad));
+  EXPECT_EQ(std::get<rpc_answer>(bad).code, rpc_invalid_params);
+}
+
+TEST(ElicitationForm, AcceptsContentThatFillsTheForm) {
+  EXPECT_EQ(form_problem(sep1034_schema, R"({"name":"Ada","age":36,
+    "score":1.5,"status":"pending","verified":false})"),
+            "");
+  EXPECT_EQ(form_problem(sep1034_schema, "{}"), "");
+}
+
+TEST(ElicitationForm, NamesWhatDoesNotFit) {
+  const char* schema = R"({"type":"object","properties":{
+    "name":{"type":"string"},"n":{"type":"integer"},
+    "color":{"type":"string","enum":["red","blue"]}},"required":["name"]})";
+  EXPECT_NE(form_problem(schema, R"({"n":1})").find("required field 'name'"),
+            std::string::npos);
+  EXPECT_NE(form_problem(schema, R"({"name":"x","n":1.5})").find("field 'n'"),
+            std::string::npos);
+  EXPECT_NE(
+    form_problem(schema, R"({"name":"x","color":"green"})").find("'color'"),
+    std::string::npos);
+  EXPECT_NE(form_problem(schema, R"({"name":"x","extra":1})")
+              .find("no field 'extra'"),
+            std::string::npos);
+  EXPECT_NE(form_problem(schema, "[]").find("not a JSON object"),
+            std::string::npos);
+}
+
+TEST(ElicitationForm, TheAnswerOfASettledQuestion) {
+  EXPECT_EQ(json::parse(answer_of_question("accept", R"({"a":1})").result_json),
+            json::parse(R"({"action":"accept","content":{"a":1}})"));
+  EXPECT_EQ(json::parse(answer_of_question("cancel", "").result_json),
+            json::parse(R"({"action":"cancel"})"));
+  EXPECT_EQ(json::parse(answer_of_question("decline", "").result_json),
+            json::parse(R"({"action":"decline"})"));
 }
 
 TEST(Roots, ListsUrisAndNames) {
