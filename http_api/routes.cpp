@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include "http_api/dashboard.hpp"
 #include "http_api/budget_routes.hpp"
+#include "http_api/dashboard.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/openapi.hpp"
 #include "runtime/error.hpp"

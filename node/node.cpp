@@ -481,8 +481,8 @@ child_spec http_idempotency_child(const node_config& cfg, store* db) {
 void node::add_agent_children(std::vector<child_spec>& children,
                               const supervision_env& sup_env) {
   // Before the agents, so it stops after their last model call.
-  budget_metrics_ = std::make_unique<budget_metrics>(
-    budget_metrics::make(*metrics_));
+  budget_metrics_
+    = std::make_unique<budget_metrics>(budget_metrics::make(*metrics_));
   children.push_back(budgets_child(
     budget_env{cfg_.budgets, names_, budget_metrics_.get(), logger_.log},
     cfg_.supervision.shutdown_timeout));

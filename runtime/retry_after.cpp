@@ -11,8 +11,7 @@ caf::error make_retry_error(errc code, std::string what,
                                       static_cast<int64_t>(wait.count()))};
 }
 
-std::optional<std::chrono::milliseconds>
-retry_after_of(const caf::error& err) {
+std::optional<std::chrono::milliseconds> retry_after_of(const caf::error& err) {
   const auto& ctx = err.context();
   if (err.category() != errc_category || ctx.size() != 3
       || !ctx.match_elements<std::string, std::string, int64_t>())

@@ -78,13 +78,15 @@ budget_metrics budget_metrics::make(metrics::registry& reg) {
     "bsm_budget_events_total",
     "Budget windows that reached 80% (warning) or 100% (spent), by budget.",
     {"budget", "level"});
-  m.counters = &reg.gauge_family("bsm_budget_counters",
-                                 "Budget counters this node keeps.")
+  m.counters = &reg
+                  .gauge_family("bsm_budget_counters",
+                                "Budget counters this node keeps.")
                   .with();
-  m.evictions = &reg.counter_family(
-                       "bsm_budget_counter_evictions_total",
-                       "Budget counters forgotten at budgets.max_keys.")
-                   .with();
+  m.evictions
+    = &reg
+         .counter_family("bsm_budget_counter_evictions_total",
+                         "Budget counters forgotten at budgets.max_keys.")
+         .with();
   m.unreachable = &reg.counter_family(
     "bsm_budget_unreachable_total",
     "Model calls refused because their budget counter's owner could not be "
@@ -105,7 +107,8 @@ budget_counters(budget_actor::stateful_pointer<budget_state> self,
       if (!resp)
         return std::move(resp.error());
       if (const auto* m = self->state.env.metrics)
-        m->decisions->with({req.budget(), resp->granted() ? "granted" : "refused"})
+        m->decisions
+          ->with({req.budget(), resp->granted() ? "granted" : "refused"})
           .inc();
       after_change(self);
       return std::move(*resp);

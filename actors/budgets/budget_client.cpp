@@ -26,10 +26,10 @@ caf::expected<call_route> budget_route(const remote_call_env& env,
   }
   result.remote = env.directory->connection(result.node);
   if (!result.remote)
-    return make_error(errc::unavailable,
-                      "node " + result.node + ", which keeps budget '"
-                        + key.budget + "' of '" + key.key
-                        + "', is not connected");
+    return make_error(errc::unavailable, "node " + result.node
+                                           + ", which keeps budget '"
+                                           + key.budget + "' of '" + key.key
+                                           + "', is not connected");
   return result;
 }
 
@@ -41,20 +41,18 @@ caf::error budget_spent_error(const budgets::budgets_options& opts,
     if (spec.name == key.budget)
       scope = budgets::to_string(spec.scope);
   std::chrono::milliseconds wait{resp.retry_after_ms()};
-  return make_retry_error(
-    errc::resource_exhausted,
-    "budget '" + key.budget + "' (" + scope + " '" + key.key
-      + "') is spent; it has room again in "
-      + std::to_string(retry_after_seconds(wait)) + " s",
-    wait);
+  return make_retry_error(errc::resource_exhausted,
+                          "budget '" + key.budget + "' (" + scope + " '"
+                            + key.key + "') is spent; it has room again in "
+                            + std::to_string(retry_after_seconds(wait)) + " s",
+                          wait);
 }
 
 caf::error budget_unreachable_error(const budgets::budget_key& key,
                                     const caf::error& cause) {
-  return make_error(errc::unavailable, "budget '" + key.budget + "' of '"
-                                         + key.key
-                                         + "' cannot be checked: "
-                                         + render(cause));
+  return make_error(errc::unavailable,
+                    "budget '" + key.budget + "' of '" + key.key
+                      + "' cannot be checked: " + render(cause));
 }
 
 namespace detail {

@@ -47,8 +47,8 @@ budget_book::entry& budget_book::counter_of(const budget_spec& spec,
       [now_ms](entry& e) { return e.counter.idle(now_ms); });
   counter_options copts{opts_.reservation_timeout,
                         static_cast<size_t>(opts_.max_reservations)};
-  return counters_.put(name, entry{spec.name, key,
-                                   budget_counter{spec.limits, copts}});
+  return counters_.put(
+    name, entry{spec.name, key, budget_counter{spec.limits, copts}});
 }
 
 void budget_book::collect(entry& e) {

@@ -113,9 +113,10 @@ caf::error read_price(const yaml_field& in, model_price& out) {
 
 caf::error read_prices(const yaml_field& in, budgets_options& out) {
   std::map<std::string, model_price> prices;
-  auto err = in.entries([&prices](const yaml_field& x, const std::string& model) {
-    return read_price(x, prices[model]);
-  });
+  auto err
+    = in.entries([&prices](const yaml_field& x, const std::string& model) {
+        return read_price(x, prices[model]);
+      });
   if (!err)
     out.prices = std::move(prices);
   return err;
@@ -129,13 +130,13 @@ config::maybe_problem check_budgets(const budgets_options& x) {
     if (auto p = config::check(key + ".name", name_problem(spec.name)))
       return p;
     if (!names.insert(spec.name).second)
-      return config::problem{key + ".name",
-                             "duplicate budget name " + quote(spec.name), {}};
+      return config::problem{
+        key + ".name", "duplicate budget name " + quote(spec.name), {}};
     if (spec.match.empty())
       return config::problem{key + ".match", "must not be empty", {}};
     if (unlimited(spec.limits))
-      return config::problem{key, "sets no limit " + std::string{limit_keys},
-                             {}};
+      return config::problem{
+        key, "sets no limit " + std::string{limit_keys}, {}};
   }
   for (const auto& [model, price] : x.prices)
     if (model.empty())
@@ -167,8 +168,8 @@ const char* to_string(budget_scope x) {
 }
 
 std::string parse_micros(std::string_view text, uint64_t& out) {
-  const std::string bad = "expected a decimal amount such as 2.50, got "
-                          + quote(text);
+  const std::string bad
+    = "expected a decimal amount such as 2.50, got " + quote(text);
   auto dot = text.find('.');
   auto whole = text.substr(0, dot);
   auto fraction

@@ -10,9 +10,9 @@ std::string budget_path(const std::string& budget, const std::string& key) {
   return "budgets/" + budget + "/" + key;
 }
 
-caf::expected<cluster::owner>
-budget_owner(const cluster::directory& dir, const std::string& budget,
-             const std::string& key) {
+caf::expected<cluster::owner> budget_owner(const cluster::directory& dir,
+                                           const std::string& budget,
+                                           const std::string& key) {
   if (!dir.joined())
     return make_error(errc::unavailable,
                       "node " + dir.self()

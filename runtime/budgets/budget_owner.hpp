@@ -27,8 +27,8 @@ std::string budget_path(const std::string& budget, const std::string& key);
 /// The node that keeps the counter of (`budget`, `key`). Errors:
 /// unavailable while this node is joining (the owner may be a member it
 /// does not know yet) or when no node may keep it.
-caf::expected<cluster::owner>
-budget_owner(const cluster::directory& dir, const std::string& budget,
-             const std::string& key);
+caf::expected<cluster::owner> budget_owner(const cluster::directory& dir,
+                                           const std::string& budget,
+                                           const std::string& key);
 
 } // namespace bsm::budgets

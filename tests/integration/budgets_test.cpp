@@ -97,7 +97,8 @@ double metric_sum(const std::string& text, const std::string& name,
   std::istringstream in{text};
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind(name + "{", 0) != 0 || line.find(labels) == std::string::npos)
+    if (line.rfind(name + "{", 0) != 0
+        || line.find(labels) == std::string::npos)
       continue;
     sum += std::stod(line.substr(line.rfind(' ') + 1));
   }
@@ -208,9 +209,8 @@ TEST_F(BudgetClusterTest, ThreeNodesShareOneLimit) {
   std::vector<chat_result> results(12);
   std::vector<std::thread> threads;
   for (int n = 0; n < 12; ++n)
-    threads.emplace_back([this, n, &results] {
-      results[n] = chat(n % 3, (n + 1) % 3, n);
-    });
+    threads.emplace_back(
+      [this, n, &results] { results[n] = chat(n % 3, (n + 1) % 3, n); });
   for (auto& t : threads)
     t.join();
   int admitted = 0;
@@ -268,12 +268,12 @@ TEST_F(BudgetClusterTest, ThreeNodesShareOneLimit) {
   EXPECT_EQ(metric_sum(metrics->body, "bsm_budget_decisions_total",
                        "outcome=\"granted\""),
             admitted);
-  EXPECT_EQ(metric_sum(metrics->body, "bsm_budget_events_total",
-                       "level=\"spent\""),
-            windows);
-  EXPECT_EQ(metric_sum(metrics->body, "bsm_budget_events_total",
-                       "level=\"warning\""),
-            windows);
+  EXPECT_EQ(
+    metric_sum(metrics->body, "bsm_budget_events_total", "level=\"spent\""),
+    windows);
+  EXPECT_EQ(
+    metric_sum(metrics->body, "bsm_budget_events_total", "level=\"warning\""),
+    windows);
 }
 
 TEST_F(BudgetClusterTest, SpentBudgetRefusesOpenAiChatWithRetryAfter) {
@@ -286,8 +286,8 @@ TEST_F(BudgetClusterTest, SpentBudgetRefusesOpenAiChatWithRetryAfter) {
   auto res = post_json(http_[2], "/v1/chat/completions", body.dump());
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 429) << res->body;
-  EXPECT_TRUE(std::regex_match(res->header("Retry-After"),
-                               std::regex{"[1-9][0-9]*"}));
+  EXPECT_TRUE(
+    std::regex_match(res->header("Retry-After"), std::regex{"[1-9][0-9]*"}));
   EXPECT_NE(res->body.find("shared-daily"), std::string::npos) << res->body;
 }
 

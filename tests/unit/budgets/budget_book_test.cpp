@@ -93,7 +93,8 @@ TEST(BudgetRules, EstimatesWithTheOutputLimitOrTheDefault) {
 
 TEST(BudgetBook, CountsEachKeyApart) {
   budget_book book{two_budgets()};
-  EXPECT_TRUE(book.acquire(acquire("keys", "alice", "1"), day_start)->granted());
+  EXPECT_TRUE(
+    book.acquire(acquire("keys", "alice", "1"), day_start)->granted());
   EXPECT_TRUE(book.acquire(acquire("keys", "bob", "2"), day_start)->granted());
   EXPECT_EQ(book.keys(), 2u);
 }
@@ -170,7 +171,8 @@ TEST(RetryError, CarriesItsWaitAndRendersItsMessage) {
                                    "budget 'x' is spent", 1'500ms);
   EXPECT_EQ(bsm::retry_after_of(err), std::chrono::milliseconds{1'500});
   EXPECT_EQ(bsm::render(err), "resource_exhausted: budget 'x' is spent");
-  EXPECT_FALSE(bsm::retry_after_of(bsm::make_error(bsm::errc::unavailable, "x")));
+  EXPECT_FALSE(
+    bsm::retry_after_of(bsm::make_error(bsm::errc::unavailable, "x")));
   EXPECT_EQ(bsm::retry_after_seconds(1'500ms), 2);
   EXPECT_EQ(bsm::retry_after_seconds(0ms), 1);
   EXPECT_EQ(bsm::retry_after_seconds(3'000ms), 3);

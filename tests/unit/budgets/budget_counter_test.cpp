@@ -192,8 +192,8 @@ TEST(BudgetCounter, HoldsAtMostMaxReservations) {
   opts.max_reservations = 3;
   budget_counter c{{0, 1'000'000, 0, 0, 0}, opts};
   for (int i = 0; i < 50; ++i) {
-    ASSERT_TRUE(c.acquire("r" + std::to_string(i), requests(1), day_start + i)
-                  .granted);
+    ASSERT_TRUE(
+      c.acquire("r" + std::to_string(i), requests(1), day_start + i).granted);
     EXPECT_LE(c.reservations(), 3u);
   }
   // The newest are held; the oldest expired early.

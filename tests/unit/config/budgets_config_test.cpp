@@ -124,8 +124,9 @@ TEST_F(BudgetsConfig, RefusesBadAmounts) {
                 .find("budgets.prices.m.input"),
               std::string::npos)
       << bad;
-  EXPECT_NE(error_for("budgets:\n  prices:\n    m: {in: 1}\n").find("unknown key"),
-            std::string::npos);
+  EXPECT_NE(
+    error_for("budgets:\n  prices:\n    m: {in: 1}\n").find("unknown key"),
+    std::string::npos);
 }
 
 TEST(BudgetAmounts, ParseAndRenderDecimals) {
