@@ -307,8 +307,7 @@ void add_budgets(CLI::App& app, bsmctl_args& out) {
                       "(GET /v1/budgets)",
                       command_kind::budgets, out);
   cmd->add_subcommand("list", "every budget counter (the default)");
-  cmd->footer(examples("  bsmctl budgets list -o table
-"));
+  cmd->footer(examples("  bsmctl budgets list -o table\n"));
 }
 
 void add_meta(CLI::App& app, bsmctl_args& out, raw_words& raw) {
