@@ -172,8 +172,8 @@ void reserve_next(Self* self, std::shared_ptr<budget_reservation> r,
 /// `granted(hold)`, or `refused(error)` (see the file comment); exactly
 /// one of them runs, in `self`'s context. No keys: `granted` at once.
 template <class Self>
-void reserve_budgets(Self* self, const budget_client_env& env,
-                     budget_hold hold, budgets::budget_amount estimate,
+void reserve_budgets(Self* self, const budget_client_env& env, budget_hold hold,
+                     budgets::budget_amount estimate,
                      std::function<void(budget_hold)> granted,
                      std::function<void(caf::error)> refused) {
   if (hold.keys.empty() || !env.opts)

@@ -122,11 +122,11 @@ TEST(BsmctlOutput, AgentsSessionsAndClusterTables) {
 }
 
 TEST(BsmctlOutput, BudgetsTableNamesTheLimitAndTheSilentMembers) {
-  auto table = bsm::ctl::budgets_table(parse(
-    R"({"budgets":[{"name":"daily","scope":"model","key":"local",)"
-    R"("limit_kind":"requests_per_day","limit":5,"used":5,"remaining":0,)"
-    R"("resets_at":"2026-12-07T00:00:00.000Z","node":"node-b"}],)"
-    R"("unreachable":["node-c"]})"));
+  auto table = bsm::ctl::budgets_table(
+    parse(R"({"budgets":[{"name":"daily","scope":"model","key":"local",)"
+          R"("limit_kind":"requests_per_day","limit":5,"used":5,"remaining":0,)"
+          R"("resets_at":"2026-12-07T00:00:00.000Z","node":"node-b"}],)"
+          R"("unreachable":["node-c"]})"));
   EXPECT_EQ(table.rfind("NAME", 0), 0u) << table;
   EXPECT_NE(table.find("daily  model  local  5 requests_per_day  5     0  "),
             std::string::npos)
@@ -135,7 +135,8 @@ TEST(BsmctlOutput, BudgetsTableNamesTheLimitAndTheSilentMembers) {
   EXPECT_NE(table.find("not answering (their counters are missing): node-c"),
             std::string::npos)
     << table;
-  auto empty = bsm::ctl::budgets_table(parse(R"({"budgets":[],"unreachable":[]})"));
+  auto empty
+    = bsm::ctl::budgets_table(parse(R"({"budgets":[],"unreachable":[]})"));
   EXPECT_EQ(empty.find("not answering"), std::string::npos);
 }
 
