@@ -19,6 +19,7 @@
 #include "agents/tools/builtin_tools.hpp"
 #include "agents/tools/tool_host.hpp"
 #include "agents/tools/tool_ledger.hpp"
+#include "agents/turn_budget.hpp"
 #include "agents/turn_plan.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
@@ -485,22 +486,25 @@ void run_tool(self_pointer self, turn_ptr t, run_tool_step step) {
 
 // -- the model ----------------------------------------------------------------
 
-void call_model(self_pointer self, turn_ptr t) {
+// Sends the model call the budgets admitted; settles them after it.
+void send_model_call(self_pointer self, turn_ptr t, v1::ModelRequest req,
+                     budget_hold hold) {
+  if (t->done)
+    return settle_model_call(self, hold, {});
   auto provider = self->state.env.names->get(model_provider_path);
-  if (!provider)
+  if (!provider) {
+    settle_model_call(self, hold, {});
     return fail(self, t,
                 make_error(errc::unavailable, "no model provider is running"));
-  if (const auto* m = self->state.env.metrics)
-    m->steps->with({self->state.agent}).inc();
-  publish(self, *t, "step", {{"step", t->plan.steps()}});
-  auto now = steady::now();
-  auto req = t->plan.model_request(now);
-  auto timeout = t->plan.remaining(now);
+  }
+  auto timeout = t->plan.remaining(steady::now());
   auto handle = caf::actor_cast<model_provider_actor>(*provider);
-  auto on_error = [self, t](caf::error& err) {
+  auto on_error = [self, t, hold](caf::error& err) {
+    settle_model_call(self, hold, {});
     fail(self, t, std::move(err));
   };
-  auto on_response = [self, t](v1::ModelResponse& resp) {
+  auto on_response = [self, t, hold](v1::ModelResponse& resp) {
+    settle_model_call(self, hold, resp.usage());
     if (t->done)
       return;
     count_tokens(self, resp.usage());
@@ -513,6 +517,23 @@ void call_model(self_pointer self, turn_ptr t) {
   else
     timed_request(self, self->state.deadlines, handle, timeout, std::move(req))
       .then(on_response, on_error);
+}
+
+void call_model(self_pointer self, turn_ptr t) {
+  if (!self->state.env.names->get(model_provider_path))
+    return fail(self, t,
+                make_error(errc::unavailable, "no model provider is running"));
+  if (const auto* m = self->state.env.metrics)
+    m->steps->with({self->state.agent}).inc();
+  publish(self, *t, "step", {{"step", t->plan.steps()}});
+  auto req = t->plan.model_request(steady::now());
+  auto caller = t->plan.caller();
+  reserve_model_call(
+    self, caller, req,
+    [self, t, req](budget_hold hold) mutable {
+      send_model_call(self, t, std::move(req), std::move(hold));
+    },
+    [self, t](caf::error err) { fail(self, t, std::move(err)); });
 }
 
 // -- what the plan asks for ---------------------------------------------------

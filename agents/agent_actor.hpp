@@ -43,6 +43,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <spdlog/logger.h>
 
+#include "actors/budgets/budget_client.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/timed_request.hpp"
 #include "agents/agent_catalog.hpp"
@@ -76,6 +77,8 @@ struct agent_env {
   agents_options opts;
   /// Time the tool ledger gets to keep a result (tools.ledger_timeout).
   std::chrono::milliseconds ledger_timeout = tools_options{}.ledger_timeout;
+  /// The model budgets each model call must fit (turn_budget.hpp).
+  budget_client_env budgets;
 };
 
 /// Questions one agent holds at once, and the longest one waits (its

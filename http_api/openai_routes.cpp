@@ -38,6 +38,7 @@ void respond_openai_error(const http::exchange_ptr& ex, const caf::error& err) {
   if (status == bhttp::status::service_unavailable
       || status == bhttp::status::too_many_requests)
     res.set(bhttp::field::retry_after, "1");
+  http::set_retry_after(res, err);
   if (retry_could_repeat_effects(status))
     res.set("x-should-retry", "false");
   ex->respond(std::move(res));

@@ -137,6 +137,20 @@ json cluster_shapes() {
     {"LeaveAccepted",
      object({{"node", str()}, {"state", str()}, {"handoff", ref("Handoff")}},
             {"node", "state"})},
+    {"BudgetList",
+     object({{"budgets", array_of(object({{"name", str()},
+                                          {"scope", str()},
+                                          {"key", str()},
+                                          {"limit_kind", str()},
+                                          {"limit", {{"type", "number"}}},
+                                          {"used", {{"type", "number"}}},
+                                          {"remaining", {{"type", "number"}}},
+                                          {"resets_at", str()},
+                                          {"node", str()}},
+                                         {"name", "scope", "limit", "used",
+                                          "remaining", "resets_at"}))},
+             {"unreachable", strings()}},
+            {"budgets"})},
   };
 }
 

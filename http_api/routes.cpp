@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "http_api/budget_routes.hpp"
 #include "http_api/dashboard.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/openapi.hpp"
@@ -157,6 +158,9 @@ std::shared_ptr<const http_routes> make_http_routes() {
   add(verb::post, "/v1/cluster/members/{node}/leave",
       by_actor("cluster:{node}:leave", h::cluster_leave),
       doc("Decommission a member").returns("LeaveAccepted", 202).fails({409}));
+  add(verb::get, "/v1/budgets", by_actor("budgets:read", h::list_budgets),
+      doc("Every model budget counter of the cluster: use and remaining")
+        .returns("BudgetList"));
   add(verb::get, "/v1/agents", by_actor("agents:read", h::list_agents),
       doc("The agents").returns("AgentList"));
   add(verb::get, "/v1/agents/{name}",

@@ -540,6 +540,12 @@ std::vector<hosted_tool_server> node::plugin_tool_servers() const {
 
 void node::add_agent_children(std::vector<child_spec>& children,
                               const supervision_env& sup_env) {
+  // Before the agents, so it stops after their last model call.
+  budget_metrics_
+    = std::make_unique<budget_metrics>(budget_metrics::make(*metrics_));
+  children.push_back(budgets_child(
+    budget_env{cfg_.budgets, names_, budget_metrics_.get(), logger_.log},
+    cfg_.supervision.shutdown_timeout));
   children.push_back(tool_ledger_child(cfg_, store_.get()));
   tool_host_options tools;
   tools.tools = cfg_.tools;
@@ -560,6 +566,10 @@ void node::add_agent_children(std::vector<child_spec>& children,
   env.types = types_.get();
   env.opts = cfg_.agents;
   env.ledger_timeout = cfg_.tools.ledger_timeout;
+  env.budgets = budget_client_env{
+    remote_call_env{names_, directory_, types_.get()},
+    std::make_shared<const budgets::budgets_options>(cfg_.budgets),
+    budget_metrics_.get()};
   children.push_back(agents::agents_supervisor_child(
     env, root_options(cfg_.supervision), sup_env,
     cfg_.supervision.shutdown_timeout));

@@ -12,6 +12,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/budgets/budget_actor.hpp"
 #include "actors/cluster_transport.hpp"
 #include "actors/http_bridge.hpp"
 #include "actors/remote_call.hpp"
@@ -224,6 +225,7 @@ private:
   /// which stays mapped until they are gone.
   std::shared_ptr<const plugins::plugin_set> plugins_;
   plugins::plugin_metrics plugin_metrics_;
+  std::unique_ptr<budget_metrics> budget_metrics_;
   std::unique_ptr<system_config> system_cfg_;
   std::unique_ptr<caf::actor_system> system_;
   caf::actor root_;

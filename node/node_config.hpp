@@ -24,6 +24,7 @@
 #include "agents/tools/tools_options.hpp"
 #include "gateway/mcp_options.hpp"
 #include "plugins/plugin_options.hpp"
+#include "runtime/budgets/budget_options.hpp"
 #include "runtime/cluster/cluster_options.hpp"
 #include "runtime/http/http_options.hpp"
 #include "runtime/logging/logging_options.hpp"
@@ -67,6 +68,7 @@ struct node_config {
   a2a_options a2a;
   plugins_options plugins;
   tasks::tasks_options tasks;
+  budgets::budgets_options budgets;
 };
 
 /// One `--set key.path=value` from the command line.

@@ -10,8 +10,9 @@ namespace {
 std::string render_context(const caf::message& ctx) {
   if (ctx.empty())
     return {};
-  // One message, or a message and its field (make_field_error).
-  if ((ctx.size() == 1 || ctx.size() == 2) && ctx.match_element<std::string>(0))
+  // One message, a message and its field (make_field_error), or both and
+  // a wait (make_retry_error, retry_after.hpp).
+  if (ctx.size() >= 1 && ctx.size() <= 3 && ctx.match_element<std::string>(0))
     return ctx.get_as<std::string>(0);
   return caf::to_string(ctx);
 }

@@ -71,6 +71,7 @@ enum class command_kind {
   sessions,
   questions,
   deadletters,
+  budgets,
   tasks,
   reload,
   plugins,

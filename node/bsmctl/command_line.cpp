@@ -370,6 +370,15 @@ void add_tasks(CLI::App& app, bsmctl_args& out, raw_words& raw) {
     "  bsmctl tasks watch t-0190f1e2a3b4-1a2b3c4d\n"));
 }
 
+void add_budgets(CLI::App& app, bsmctl_args& out) {
+  auto* cmd = command(app, "budgets",
+                      "Model budgets of the whole cluster: use and remaining "
+                      "(GET /v1/budgets)",
+                      command_kind::budgets, out);
+  cmd->add_subcommand("list", "every budget counter (the default)");
+  cmd->footer(examples("  bsmctl budgets list -o table\n"));
+}
+
 void add_meta(CLI::App& app, bsmctl_args& out, raw_words& raw) {
   auto* help = command(app, "help", "Show the help of bsmctl or of a command",
                        command_kind::help, out);
@@ -433,6 +442,7 @@ std::unique_ptr<CLI::App> make_command_line(bsmctl_args& out, raw_words& raw) {
   add_questions(*app, out, raw);
   add_deadletters(*app, out, raw);
   add_tasks(*app, out, raw);
+  add_budgets(*app, out);
   add_meta(*app, out, raw);
   app->footer(root_footer());
   // An action's help shows its command's examples too.

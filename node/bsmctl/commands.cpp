@@ -9,6 +9,7 @@
 #include "node/bsmctl/auth_commands.hpp"
 #include "node/bsmctl/cluster_command.hpp"
 #include "node/bsmctl/command_context.hpp"
+#include "node/bsmctl/budgets_command.hpp"
 #include "node/bsmctl/deadletters_command.hpp"
 #include "node/bsmctl/events_command.hpp"
 #include "node/bsmctl/exit_code.hpp"
@@ -183,6 +184,8 @@ int run_http_command(const bsmctl_args& args, const console& io) {
     case command_kind::questions: return run_questions(ctx, args.questions);
     case command_kind::deadletters:
       return run_deadletters(ctx, args.deadletters);
+    case command_kind::budgets:
+      return get_and_print(ctx, "/v1/budgets", budgets_table);
     case command_kind::tasks: return run_tasks(ctx, args.tasks);
     case command_kind::reload: return run_reload(ctx);
     case command_kind::plugins:

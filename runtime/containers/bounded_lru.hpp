@@ -115,6 +115,14 @@ public:
       pop_oldest();
   }
 
+  /// Calls `f(key, value)` for every entry, most recently used first,
+  /// without changing the order.
+  template <class F>
+  void for_each(F f) {
+    for (auto& x : order_)
+      f(std::string_view{x.key}, x.value);
+  }
+
   size_t size() const noexcept {
     return index_.size();
   }

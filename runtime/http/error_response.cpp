@@ -6,6 +6,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/http/media_errors.hpp"
+#include "runtime/retry_after.hpp"
 
 namespace bsm::http {
 
@@ -112,7 +113,15 @@ std::string message_of(const caf::error& err) {
 response make_error_response(const caf::error& err,
                              const std::string& request_id) {
   auto [status, code] = status_of(err);
-  return make_error_response(status, code, message_of(err), request_id);
+  auto res = make_error_response(status, code, message_of(err), request_id);
+  set_retry_after(res, err);
+  return res;
+}
+
+void set_retry_after(response& res, const caf::error& err) {
+  if (auto wait = retry_after_of(err))
+    res.set(bhttp::field::retry_after,
+            std::to_string(bsm::retry_after_seconds(*wait)));
 }
 
 void respond_error(exchange& ex, bhttp::status status, const std::string& code,

@@ -33,9 +33,14 @@ struct status_and_code {
 };
 status_and_code status_of(const caf::error& err);
 
-/// The error shape for `err`, with Retry-After for 503 and 429.
+/// The error shape for `err`, with Retry-After for 503 and 429 (the
+/// error's own wait when it carries one).
 response make_error_response(const caf::error& err,
                              const std::string& request_id);
+
+/// Sets Retry-After to the wait an error carries (make_retry_error, e.g.
+/// a spent model budget's refill); leaves `res` alone for other errors.
+void set_retry_after(response& res, const caf::error& err);
 
 /// Answers `ex` with the error shape.
 void respond_error(exchange& ex, boost::beast::http::status status,

@@ -59,10 +59,11 @@ const std::map<std::string, std::vector<std::string>>& role_table::builtin() {
     {"operator",
      {"agents:*", "actors:read", "actors:agents/*:inject", "events:*",
       "cluster:*", "metrics:read", "openapi:read", "tasks:*", "workflows:*",
-      "deadletters:*", "plugins:read"}},
+      "deadletters:*", "plugins:read", "budgets:read"}},
     {"reader",
      {"agents:read", "actors:read", "events:read", "cluster:read",
-      "metrics:read", "openapi:read", "deadletters:read", "plugins:read"}},
+      "metrics:read", "openapi:read", "deadletters:read", "plugins:read",
+      "budgets:read"}},
     {"chat", {"agents:read", "agents:chat"}},
   };
   return result;

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "node/bsmctl/agent_output.hpp"
+#include "node/bsmctl/budgets_command.hpp"
 
 namespace {
 
@@ -133,6 +134,25 @@ TEST(BsmctlOutput, AgentsSessionsAndClusterTables) {
           R"({"name":"b","state":"down"}]})"));
   EXPECT_NE(cluster.find("\na *   up "), std::string::npos) << cluster;
   EXPECT_NE(cluster.find("\nb     down "), std::string::npos) << cluster;
+}
+
+TEST(BsmctlOutput, BudgetsTableNamesTheLimitAndTheSilentMembers) {
+  auto table = bsm::ctl::budgets_table(
+    parse(R"({"budgets":[{"name":"daily","scope":"model","key":"local",)"
+          R"("limit_kind":"requests_per_day","limit":5,"used":5,"remaining":0,)"
+          R"("resets_at":"2026-12-07T00:00:00.000Z","node":"node-b"}],)"
+          R"("unreachable":["node-c"]})"));
+  EXPECT_EQ(table.rfind("NAME", 0), 0u) << table;
+  EXPECT_NE(table.find("daily  model  local  5 requests_per_day  5     0  "),
+            std::string::npos)
+    << table;
+  EXPECT_NE(table.find("node-b\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("not answering (their counters are missing): node-c"),
+            std::string::npos)
+    << table;
+  auto empty
+    = bsm::ctl::budgets_table(parse(R"({"budgets":[],"unreachable":[]})"));
+  EXPECT_EQ(empty.find("not answering"), std::string::npos);
 }
 
 } // namespace
