@@ -111,8 +111,8 @@ void publish_question(self_pointer self, const v1::Question& q,
   data["question_id"] = q.id();
   data["turn_id"] = q.turn_id();
   data["session_id"] = q.session_id();
-  ev->set_data_json(data.dump(-1, ' ', false,
-                              nlohmann::json::error_handler_t::replace));
+  ev->set_data_json(
+    data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
 }
 
@@ -120,8 +120,9 @@ void publish_question(self_pointer self, const v1::Question& q,
 void settle_questions(self_pointer self, std::vector<v1::Question> settled) {
   auto& waiters = self->state.question_waiters;
   for (auto& q : settled) {
-    publish_question(self, q, "question_settled",
-                     {{"action", q.action()}, {"answered_by", q.answered_by()}});
+    publish_question(
+      self, q, "question_settled",
+      {{"action", q.action()}, {"answered_by", q.answered_by()}});
     auto i = waiters.find(q.id());
     if (i == waiters.end())
       continue;
@@ -139,8 +140,7 @@ void arm_question_timer(self_pointer self) {
     return;
   armed = *next;
   auto delay = std::max<int64_t>(*next - unix_now_ms(), 0) + 1;
-  self->delayed_send(self, std::chrono::milliseconds{delay},
-                     atom::tick::value);
+  self->delayed_send(self, std::chrono::milliseconds{delay}, atom::tick::value);
 }
 
 std::string new_question_id() {
@@ -741,12 +741,12 @@ agent(agent_actor::stateful_pointer<agent_state> self, std::string name,
     [self](v1::QuestionAskRequest& req) -> caf::result<v1::Question> {
       return ask_question(self, std::move(*req.mutable_question()));
     },
-    [self](v1::QuestionListRequest& req)
-      -> caf::result<v1::QuestionListResponse> {
+    [self](
+      v1::QuestionListRequest& req) -> caf::result<v1::QuestionListResponse> {
       settle_caller(req, current_origin(self));
       v1::QuestionListResponse resp;
-      for (auto& q : self->state.questions.pending(req.session_id(),
-                                                   req.caller()))
+      for (auto& q :
+           self->state.questions.pending(req.session_id(), req.caller()))
         *resp.add_questions() = std::move(q);
       return resp;
     },

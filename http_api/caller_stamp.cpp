@@ -50,7 +50,8 @@ void stamp_caller(const http::exchange& ex, pb::Message& req) {
   const auto* refl = req.GetReflection();
   refl->MutableMessage(&req, field)->CopyFrom(caller_of(ex));
   // Only the mailbox that delivers a tell names its delivery (ChatRequest).
-  if (const auto* delivery = req.GetDescriptor()->FindFieldByName("delivery_id"))
+  if (const auto* delivery
+      = req.GetDescriptor()->FindFieldByName("delivery_id"))
     refl->ClearField(&req, delivery);
 }
 

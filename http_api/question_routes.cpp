@@ -34,7 +34,8 @@ void ask_agent_for(http_bridge_pointer self, ex_ptr ex, Request req,
     [ex, on_reply](caf::message reply) {
       if (!reply.match_elements<Reply>())
         return http::respond_error(
-          *ex, make_error(errc::internal, "the agent answered with another type"));
+          *ex,
+          make_error(errc::internal, "the agent answered with another type"));
       on_reply(reply.get_as<Reply>(0));
     },
     [ex](caf::error err) { http::respond_error(*ex, err); },
@@ -91,12 +92,11 @@ void answer_question(http_bridge_pointer self, ex_ptr ex) {
   req.set_action(action.get<std::string>());
   req.set_content_json(content.dump());
   stamp_caller(*ex, req);
-  ask_agent_for<v1::Question>(self, ex, std::move(req),
-                              [ex](const v1::Question& q) {
-                                ex->respond(http::make_json_response(
-                                  bhttp::status::ok,
-                                  chat_format::question(q).dump()));
-                              });
+  ask_agent_for<v1::Question>(
+    self, ex, std::move(req), [ex](const v1::Question& q) {
+      ex->respond(http::make_json_response(bhttp::status::ok,
+                                           chat_format::question(q).dump()));
+    });
 }
 
 } // namespace bsm::http_handlers

@@ -9,7 +9,8 @@ namespace bsm::a2a {
 namespace {
 
 caf::error from_status(long status, const std::string& url) {
-  auto what = "HTTP " + std::to_string(status) + " from " + http::shown_url(url);
+  auto what
+    = "HTTP " + std::to_string(status) + " from " + http::shown_url(url);
   if (status == 401 || status == 403)
     return make_error(errc::permission_denied, what);
   if (status == 404)
@@ -21,15 +22,14 @@ caf::error from_status(long status, const std::string& url) {
 
 } // namespace
 
-json_http::json_http(size_t max_answer_bytes) : fetch_(max_answer_bytes) {
-}
+json_http::json_http(size_t max_answer_bytes) : fetch_(max_answer_bytes) {}
 
 caf::expected<nlohmann::json> json_http::exchange(const http_request& req) {
   http::fetch_request out{req.url, req.body, "application/json", {}};
   for (const auto& [name, value] : req.headers)
     out.headers.push_back(name + ": " + value);
-  auto reply = fetch_.perform(out, std::max(req.timeout,
-                                            std::chrono::milliseconds{1}));
+  auto reply
+    = fetch_.perform(out, std::max(req.timeout, std::chrono::milliseconds{1}));
   if (!reply)
     return reply.error();
   if (reply->status < 200 || reply->status > 299)

@@ -84,9 +84,8 @@ rpc_answer ask_caller(const client_features_env& env,
                       const form_request& form) {
   const auto& req = call.request;
   auto declined = answer_of_question("decline", "");
-  auto agent = req.agent().empty()
-                 ? std::nullopt
-                 : lookup(env, agent_path(req.agent()));
+  auto agent
+    = req.agent().empty() ? std::nullopt : lookup(env, agent_path(req.agent()));
   if (!agent || req.turn_id().empty() || env.sys == nullptr)
     return declined;
   auto now = std::chrono::steady_clock::now();

@@ -183,7 +183,6 @@ size_t stream_writer::on_body(char* data, size_t size, size_t count,
   return n;
 }
 
-
 // -- construction ------------------------------------------------------------
 
 caf::expected<std::unique_ptr<http_transport>>

@@ -150,8 +150,8 @@ std::string form_problem(const std::string& schema_json,
     if (prop == props.end())
       return "the form has no field '" + name + "'";
     if (!prop->is_object() || !fits(*prop, value))
-      return "field '" + name + "' does not fit the form: "
-             + dump(*prop).substr(0, 200);
+      return "field '" + name
+             + "' does not fit the form: " + dump(*prop).substr(0, 200);
   }
   auto required = schema.is_object() ? schema.value("required", json::array())
                                      : json::array();

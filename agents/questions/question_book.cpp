@@ -11,12 +11,12 @@
 namespace bsm::agents {
 
 question_book::question_book(size_t max_pending, int64_t max_wait_ms)
-  : max_pending_(max_pending), max_wait_ms_(max_wait_ms) {
-}
+  : max_pending_(max_pending), max_wait_ms_(max_wait_ms) {}
 
-caf::expected<v1::Question>
-question_book::add(v1::Question q, const std::string& agent,
-                   v1::Principal owner, std::string id, int64_t now_ms) {
+caf::expected<v1::Question> question_book::add(v1::Question q,
+                                               const std::string& agent,
+                                               v1::Principal owner,
+                                               std::string id, int64_t now_ms) {
   if (q.turn_id().empty())
     return make_error(errc::invalid_argument, "a question needs its turn id");
   if (!nlohmann::json::parse(q.schema_json(), nullptr, false).is_object())
@@ -32,8 +32,7 @@ question_book::add(v1::Question q, const std::string& agent,
   q.set_id(std::move(id));
   q.set_agent(agent);
   q.set_asked_unix_ms(now_ms);
-  q.set_deadline_unix_ms(asked_for > 0 ? std::min(asked_for, latest)
-                                       : latest);
+  q.set_deadline_unix_ms(asked_for > 0 ? std::min(asked_for, latest) : latest);
   q.clear_action();
   q.clear_content_json();
   q.clear_answered_by();
@@ -71,8 +70,8 @@ question_book::answer(const std::string& id, const std::string& action,
                         + q.agent() + ":cancel");
   if (action != "accept" && action != "decline" && action != "cancel")
     return make_error(errc::invalid_argument,
-                      "action must be accept, decline or cancel, not '"
-                        + action + "'");
+                      "action must be accept, decline or cancel, not '" + action
+                        + "'");
   std::string content;
   if (action == "accept") {
     content = content_json.empty() ? "{}" : content_json;
@@ -95,8 +94,7 @@ std::vector<v1::Question> question_book::expire(int64_t now_ms) {
   return out;
 }
 
-std::vector<v1::Question>
-question_book::end_turn(const std::string& turn_id) {
+std::vector<v1::Question> question_book::end_turn(const std::string& turn_id) {
   std::vector<v1::Question> out;
   for (auto i = entries_.begin(); i != entries_.end();) {
     auto next = std::next(i);

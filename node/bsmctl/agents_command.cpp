@@ -129,12 +129,13 @@ std::string page_query(const sessions_args& args) {
 int run_questions(command_context& ctx, const questions_args& args) {
   auto path = "/v1/agents/" + percent_encode(args.agent) + "/questions";
   if (!args.answer)
-    return get_and_print(ctx,
-                         path
-                           + (args.session.empty()
-                                ? std::string{}
-                                : "?session_id=" + percent_encode(args.session)),
-                         questions_table);
+    return get_and_print(
+      ctx,
+      path
+        + (args.session.empty()
+             ? std::string{}
+             : "?session_id=" + percent_encode(args.session)),
+      questions_table);
   ordered_json body{{"action", args.action}};
   if (args.action == "accept")
     body["content"] = ordered_json::parse(args.content);

@@ -206,8 +206,7 @@ caf::error finish_questions(const CLI::App& cmd, questions_args& questions,
     return caf::none;
   if (questions.id.empty())
     return usage_error("questions answer needs a non-empty question ID");
-  auto given = int{raw.accept.has_value()} + int{raw.decline}
-               + int{raw.cancel};
+  auto given = int{raw.accept.has_value()} + int{raw.decline} + int{raw.cancel};
   if (given != 1)
     return usage_error("questions answer needs one of --accept JSON, "
                        "--decline, --cancel");

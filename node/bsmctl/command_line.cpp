@@ -268,11 +268,11 @@ void add_questions(CLI::App& app, bsmctl_args& out, raw_words& raw) {
                      "question's form");
   answer->add_flag("--decline", raw.decline, "say no");
   answer->add_flag("--cancel", raw.cancel, "dismiss it without a choice");
-  cmd->footer(examples(
-    "  bsmctl questions list assistant -o table\n"
-    "  bsmctl questions answer assistant q-3f2a... --accept "
-    "'{\"name\":\"Ada\"}'\n"
-    "  bsmctl questions answer assistant q-3f2a... --decline\n"));
+  cmd->footer(
+    examples("  bsmctl questions list assistant -o table\n"
+             "  bsmctl questions answer assistant q-3f2a... --accept "
+             "'{\"name\":\"Ada\"}'\n"
+             "  bsmctl questions answer assistant q-3f2a... --decline\n"));
 }
 
 void add_deadletters(CLI::App& app, bsmctl_args& out, raw_words& raw) {

@@ -142,12 +142,11 @@ TEST_F(DeadLetters, ActorsShowTheTypesTheyHandle) {
     handles[a["name"].get<std::string>()] = a["handles"];
   EXPECT_EQ(handles["node_info"],
             json::array({"bsm.v1.PingRequest", "bsm.v1.NodeInfoRequest"}));
-  EXPECT_EQ(handles["agents/legal"],
-            json::array({"bsm.v1.ChatRequest", "bsm.v1.TurnCancelRequest",
-                         "bsm.v1.QuestionAskRequest",
-                         "bsm.v1.QuestionListRequest",
-                         "bsm.v1.QuestionAnswerRequest",
-                         "bsm.v1.ToolProgress"}));
+  EXPECT_EQ(
+    handles["agents/legal"],
+    json::array({"bsm.v1.ChatRequest", "bsm.v1.TurnCancelRequest",
+                 "bsm.v1.QuestionAskRequest", "bsm.v1.QuestionListRequest",
+                 "bsm.v1.QuestionAnswerRequest", "bsm.v1.ToolProgress"}));
   EXPECT_EQ(handles[sink], json::array());
 }
 

@@ -112,8 +112,7 @@ protected:
     ASSERT_TRUE(bsm::test::poll_until(
       [&] {
         res = chat("call hasty__echo {\"message\": \"up\"}");
-        return res && res->status == 200
-               && body_of(*res)["steps"].size() == 1;
+        return res && res->status == 200 && body_of(*res)["steps"].size() == 1;
       },
       bsm::test::generous_deadline, 100ms))
       << describe(res);
@@ -194,8 +193,8 @@ TEST_F(McpQuestions, TheCallerAnswersAQuestionOfTheServerThroughTheApi) {
   auto done = event_data(seen, "done");
   ASSERT_TRUE(done.is_object()) << seen;
   ASSERT_EQ(done["steps"].size(), 1u) << seen;
-  auto result
-    = json::parse(done["steps"][0]["result"].get<std::string>(), nullptr, false);
+  auto result = json::parse(done["steps"][0]["result"].get<std::string>(),
+                            nullptr, false);
   EXPECT_EQ(result["result"]["action"], "accept") << seen;
   EXPECT_EQ(result["result"]["content"]["name"], "Ada") << seen;
   EXPECT_EQ(result["result"]["content"]["age"], 36) << seen;
@@ -252,14 +251,15 @@ TEST_F(McpQuestions, AQuestionNobodyAnswersIsDeclinedAtItsDeadline) {
 TEST_F(McpQuestions, CancellingAWorkingA2aTaskCancelsItsTurnAndQuestion) {
   bsm::test::http_connection stream{port()};
   ASSERT_TRUE(stream.connected()) << stream.error();
-  json send{{"jsonrpc", "2.0"},
-            {"id", 1},
-            {"method", "SendStreamingMessage"},
-            {"params",
-             {{"message",
-               {{"role", "ROLE_USER"},
-                {"messageId", "m-cancel"},
-                {"parts", json::array({{{"text", elicit_input("asker")}}})}}}}}};
+  json send{
+    {"jsonrpc", "2.0"},
+    {"id", 1},
+    {"method", "SendStreamingMessage"},
+    {"params",
+     {{"message",
+       {{"role", "ROLE_USER"},
+        {"messageId", "m-cancel"},
+        {"parts", json::array({{{"text", elicit_input("asker")}}})}}}}}};
   ASSERT_TRUE(stream.send(bsm::test::make_request(
     "POST", "/a2a/agents/caller",
     {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}},
@@ -275,7 +275,8 @@ TEST_F(McpQuestions, CancellingAWorkingA2aTaskCancelsItsTurnAndQuestion) {
       if (q["turn_id"].get<std::string>().rfind("a2a-", 0) == 0)
         waiting = q;
     return waiting.is_object();
-  })) << node_->proc().err();
+  }))
+    << node_->proc().err();
   auto task = waiting["turn_id"].get<std::string>().substr(4);
   json cancel{{"jsonrpc", "2.0"},
               {"id", 2},
@@ -303,9 +304,9 @@ TEST_F(McpQuestions, CancellingAWorkingA2aTaskCancelsItsTurnAndQuestion) {
 TEST_F(McpQuestions, ProgressShowsInAStreamedChat) {
   bsm::test::http_connection stream{port()};
   ASSERT_TRUE(stream.connected()) << stream.error();
-  auto body
-    = json{{"input", "call asker__progress {\"steps\": 2, \"interval_ms\": 50}"}}
-        .dump();
+  auto body = json{{"input",
+                    "call asker__progress {\"steps\": 2, \"interval_ms\": 50}"}}
+                .dump();
   ASSERT_TRUE(stream.send(bsm::test::make_request(
     "POST", "/v1/agents/caller/chat",
     {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}},

@@ -9,12 +9,11 @@ caf::expected<fetch_reply> fetch(const fetch_request& req,
     deadline - std::chrono::steady_clock::now());
   // A fresh connection each time: token requests are minutes apart.
   http::blocking_fetch once{max_bytes};
-  return once.perform({req.url, req.form,
-                       req.form.empty()
-                         ? std::string{}
-                         : "application/x-www-form-urlencoded",
-                       req.headers},
-                      left);
+  return once.perform(
+    {req.url, req.form,
+     req.form.empty() ? std::string{} : "application/x-www-form-urlencoded",
+     req.headers},
+    left);
 }
 
 } // namespace bsm::mcp::oauth

@@ -49,8 +49,8 @@ TEST(QuestionBook, HoldsAQuestionWithItsIdAndACappedDeadline) {
   EXPECT_EQ(q->asked_unix_ms(), 1'000);
   EXPECT_EQ(q->deadline_unix_ms(), 61'000);
   EXPECT_TRUE(q->action().empty());
-  auto open = book.add(asked("t-2", "s-1"), "writer", user("alice"), "q-2",
-                       2'000);
+  auto open
+    = book.add(asked("t-2", "s-1"), "writer", user("alice"), "q-2", 2'000);
   ASSERT_TRUE(open);
   EXPECT_EQ(open->deadline_unix_ms(), 62'000);
   EXPECT_EQ(book.next_deadline(), 61'000);
@@ -108,8 +108,8 @@ TEST(QuestionBook, AnAnswerMustComeFromTheCallerAndFitTheForm) {
 TEST(QuestionBook, SomeoneWithCancelMayAnswerForTheCaller) {
   question_book book{8, 60'000};
   ASSERT_TRUE(book.add(asked("t-1", "s-1"), "writer", user("alice"), "q-1", 0));
-  auto ok = book.answer("q-1", "cancel", "",
-                        user("ops", {"agents:writer:cancel"}));
+  auto ok
+    = book.answer("q-1", "cancel", "", user("ops", {"agents:writer:cancel"}));
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->action(), "cancel");
   EXPECT_EQ(ok->answered_by(), "ops");

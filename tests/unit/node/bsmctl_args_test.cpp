@@ -229,9 +229,9 @@ TEST(BsmctlArgs, QuestionsAreListedAndAnsweredOneWay) {
   EXPECT_FALSE(list->questions.answer);
   EXPECT_EQ(list->questions.agent, "assistant");
   EXPECT_EQ(list->questions.session, "s1");
-  auto accept = parse_bsmctl_args(
-    {"questions", "answer", "assistant", "q-1", "--accept", R"({"name":"Ada"})"},
-    {});
+  auto accept = parse_bsmctl_args({"questions", "answer", "assistant", "q-1",
+                                   "--accept", R"({"name":"Ada"})"},
+                                  {});
   ASSERT_TRUE(accept) << bsm::ctl::describe(accept.error());
   EXPECT_TRUE(accept->questions.answer);
   EXPECT_EQ(accept->questions.id, "q-1");
@@ -248,10 +248,10 @@ TEST(BsmctlArgs, QuestionsAreListedAndAnsweredOneWay) {
                       "--cancel"})
               .find("one of"),
             std::string::npos);
-  EXPECT_NE(error_of({"questions", "answer", "assistant", "q-1", "--accept",
-                      "[1]"})
-              .find("JSON object"),
-            std::string::npos);
+  EXPECT_NE(
+    error_of({"questions", "answer", "assistant", "q-1", "--accept", "[1]"})
+      .find("JSON object"),
+    std::string::npos);
   EXPECT_NE(error_of({"questions", "answer", "assistant"}).find("question ID"),
             std::string::npos);
   EXPECT_NE(error_of({"questions"}).find("list AGENT or answer"),

@@ -177,9 +177,9 @@ TEST(ElicitationForm, NamesWhatDoesNotFit) {
   EXPECT_NE(
     form_problem(schema, R"({"name":"x","color":"green"})").find("'color'"),
     std::string::npos);
-  EXPECT_NE(form_problem(schema, R"({"name":"x","extra":1})")
-              .find("no field 'extra'"),
-            std::string::npos);
+  EXPECT_NE(
+    form_problem(schema, R"({"name":"x","extra":1})").find("no field 'extra'"),
+    std::string::npos);
   EXPECT_NE(form_problem(schema, "[]").find("not a JSON object"),
             std::string::npos);
 }
