@@ -84,7 +84,7 @@ budget_metrics budget_metrics::make(metrics::registry& reg) {
                   .with();
   m.evictions
     = &reg
-         .counter_family("bsm_budget_counter_evictions_total",
+         .counter_family("bsm_budget_keys_evicted_total",
                          "Budget counters forgotten at budgets.max_keys.")
          .with();
   m.unreachable = &reg.counter_family(

@@ -48,7 +48,7 @@ struct budget_metrics {
   metrics::family<metrics::counter>* events = nullptr;
   /// bsm_budget_counters: the counters this node keeps.
   metrics::gauge* counters = nullptr;
-  /// bsm_budget_counter_evictions_total: counters forgotten at max_keys.
+  /// bsm_budget_keys_evicted_total: counters forgotten at max_keys.
   metrics::counter* evictions = nullptr;
   /// bsm_budget_unreachable_total{budget}: model calls refused because
   /// their counter's owner could not be asked (budgets fail closed).
