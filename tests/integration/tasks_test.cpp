@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -21,6 +20,18 @@
 namespace {
 
 namespace fs = std::filesystem;
+
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// Setup, not a claim: polls until the wall clock is past `unix_ms` (the
+// node's task times are unix milliseconds).
+bool clock_passes(int64_t unix_ms) {
+  return bsm::test::poll_until([&] { return unix_now_ms() > unix_ms; });
+}
 using bsm::test::completion;
 using bsm::test::describe;
 using bsm::test::json_reply;
@@ -122,8 +133,9 @@ TEST_F(TasksTest, AgingLetsAnOldLowPriorityTaskGoFirst) {
   auto first = submit(port, chat("blocker"));
   ASSERT_TRUE(reaches(port, first, "running"));
   auto old = submit(port, chat("old", 0));
-  // Setup, not a claim: let the old task age past 9 steps.
-  std::this_thread::sleep_for(std::chrono::milliseconds{1'200});
+  // Let the old task age past 9 steps of 100 ms.
+  ASSERT_TRUE(
+    clock_passes(task(port, old).value("created_at", int64_t{0}) + 1'200));
   auto fresh = submit(port, chat("fresh", 9));
   up_.release();
   ASSERT_TRUE(reaches(port, old, "succeeded"));
@@ -161,12 +173,8 @@ TEST_F(TasksTest, ATaskDueWhileTheNodeWasDownRunsAtStart) {
     ASSERT_EQ(node->stop(), 0);
   }
   EXPECT_EQ(up_.requests(), 0u);
-  // Setup: stay down past its time.
-  while (std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-           .count()
-         <= not_before + 200)
-    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  // Stay down past its time.
+  ASSERT_TRUE(clock_passes(not_before + 200));
   auto node = start();
   ASSERT_TRUE(reaches(node->port(), id, "succeeded"));
   EXPECT_EQ(task(node->port(), id)["result"], "caught up");
