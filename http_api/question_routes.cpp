@@ -13,6 +13,7 @@
 #include "http_api/chat_format.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/json_body.hpp"
+#include "http_api/typed_ask.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 
@@ -22,25 +23,6 @@ namespace bhttp = boost::beast::http;
 using json = nlohmann::json;
 
 namespace {
-
-// Asks the agent `name` wherever it runs; `on_reply` gets its `Reply`.
-template <class Reply, class Request, class OnReply>
-void ask_agent_for(http_bridge_pointer self, ex_ptr ex, Request req,
-                   OnReply on_reply) {
-  const auto& env = *self->state.env;
-  ask_anywhere(
-    self, env.call_env(), agent_path(ex->param("name")),
-    caf::make_message(std::move(req)), env.opts.ask_timeout,
-    [ex, on_reply](caf::message reply) {
-      if (!reply.match_elements<Reply>())
-        return http::respond_error(
-          *ex,
-          make_error(errc::internal, "the agent answered with another type"));
-      on_reply(reply.get_as<Reply>(0));
-    },
-    [ex](caf::error err) { http::respond_error(*ex, err); },
-    &self->state.deadlines);
-}
 
 bool known_agent(const http_bridge_env& env, http::exchange& ex) {
   if (env.names->get(agent_path(ex.param("name"))))
@@ -59,8 +41,9 @@ void list_questions(http_bridge_pointer self, ex_ptr ex) {
   req.set_agent(ex->param("name"));
   req.set_session_id(ex->query_param("session_id").value_or(""));
   stamp_caller(*ex, req);
-  ask_agent_for<v1::QuestionListResponse>(
-    self, ex, std::move(req), [ex](const v1::QuestionListResponse& list) {
+  ask_for_reply<v1::QuestionListResponse>(
+    self, ex, agent_path(ex->param("name")), "the agent", std::move(req),
+    [ex](const v1::QuestionListResponse& list) {
       auto questions = json::array();
       for (const auto& q : list.questions())
         questions.push_back(chat_format::question(q));
@@ -92,8 +75,9 @@ void answer_question(http_bridge_pointer self, ex_ptr ex) {
   req.set_action(action.get<std::string>());
   req.set_content_json(content.dump());
   stamp_caller(*ex, req);
-  ask_agent_for<v1::Question>(
-    self, ex, std::move(req), [ex](const v1::Question& q) {
+  ask_for_reply<v1::Question>(
+    self, ex, agent_path(ex->param("name")), "the agent", std::move(req),
+    [ex](const v1::Question& q) {
       ex->respond(http::make_json_response(bhttp::status::ok,
                                            chat_format::question(q).dump()));
     });

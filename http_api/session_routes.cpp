@@ -8,6 +8,7 @@
 #include "actors/memory_partition.hpp"
 #include "http_api/handlers.hpp"
 #include "http_api/session_page.hpp"
+#include "http_api/typed_ask.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 
@@ -34,25 +35,6 @@ std::optional<uint32_t> page_of_known_agent(const http_bridge_env& env,
   return *limit;
 }
 
-// Asks memory (on the partition's owner) and answers with `to_json` of
-// the reply of type `Reply`.
-template <class Reply, class Request, class ToJson>
-void ask_memory(http_bridge_pointer self, ex_ptr ex, Request req,
-                ToJson to_json) {
-  const auto& env = *self->state.env;
-  ask_anywhere(
-    self, env.call_env(), memory_path, caf::make_message(std::move(req)),
-    env.opts.ask_timeout,
-    [ex, to_json](caf::message reply) {
-      if (!reply.match_elements<Reply>())
-        return http::respond_error(
-          *ex, make_error(errc::internal, "memory answered with another type"));
-      to_json(reply.get_as<Reply>(0));
-    },
-    [ex](caf::error err) { http::respond_error(*ex, err); },
-    &self->state.deadlines);
-}
-
 } // namespace
 
 void list_sessions(http_bridge_pointer self, ex_ptr ex) {
@@ -69,8 +51,9 @@ void list_sessions(http_bridge_pointer self, ex_ptr ex) {
   if (env.directory)
     if (auto owner = memory_owner(*env.directory, agent))
       node = owner->node;
-  ask_memory<v1::SessionListResponse>(
-    self, ex, std::move(req), [ex, node](const v1::SessionListResponse& list) {
+  ask_for_reply<v1::SessionListResponse>(
+    self, ex, memory_path, "memory", std::move(req),
+    [ex, node](const v1::SessionListResponse& list) {
       ex->respond(http::make_json_response(bhttp::status::ok,
                                            sessions_json(list, node).dump()));
     });
@@ -89,8 +72,9 @@ void get_session(http_bridge_pointer self, ex_ptr ex) {
   req.set_session_id(ex->param("id"));
   req.set_limit(*limit);
   req.set_after_seq(*after);
-  ask_memory<v1::SessionPageResponse>(
-    self, ex, std::move(req), [ex](const v1::SessionPageResponse& page) {
+  ask_for_reply<v1::SessionPageResponse>(
+    self, ex, memory_path, "memory", std::move(req),
+    [ex](const v1::SessionPageResponse& page) {
       const auto& id = ex->param("id");
       if (!page.found())
         return http::respond_error(*ex, bhttp::status::not_found, "not_found",
