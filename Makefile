@@ -2,7 +2,7 @@
 # set-up on a fresh Debian 12 machine (deploy/install-deps.sh first).
 
 BUILD_DIR ?= build
-BUILD_TYPE ?= RelWithDebInfo
+BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CONFIG ?= config/node.yaml
 CMAKE_FLAGS ?=

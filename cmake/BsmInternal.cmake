@@ -14,6 +14,6 @@ target_compile_definitions(bsm_internal INTERFACE
 # Line and branch coverage (`make coverage`): every target links this one,
 # so all of them get instrumented. -O0 keeps the counters true to the source.
 if(BSM_COVERAGE)
-  target_compile_options(bsm_internal INTERFACE --coverage -O0 -g)
+  target_compile_options(bsm_internal INTERFACE --coverage -O0)
   target_link_options(bsm_internal INTERFACE --coverage)
 endif()
