@@ -459,6 +459,83 @@ json task_shapes() {
   };
 }
 
+json workflow_shapes() {
+  json run_state = enum_of({"running", "succeeded", "failed", "cancelled"});
+  json step = object({{"id", str()},
+                      {"state", enum_of({"pending", "running", "waiting",
+                                         "succeeded", "failed", "skipped",
+                                         "cancelled"})},
+                      {"attempts", integer()},
+                      {"output", json::object()},
+                      {"error", str()},
+                      {"started_at", integer()},
+                      {"finished_at", integer()},
+                      {"task_id", str()},
+                      {"wake_at", integer()},
+                      {"child_run_id", str()},
+                      {"signal", str()}},
+                     {"id", "state", "attempts"});
+  json run_fields{{"run_id", str()},
+                  {"workflow", str()},
+                  {"version", str()},
+                  {"state", run_state},
+                  {"input", json::object()},
+                  {"output", json::object()},
+                  {"error", str()},
+                  {"created_at", integer()},
+                  {"updated_at", integer()},
+                  {"node", str()},
+                  {"parent_run_id", str()},
+                  {"parent_step", str()},
+                  {"started_by", str()}};
+  json run_summary = object(run_fields, {"run_id", "workflow", "version",
+                                         "state", "created_at", "updated_at"});
+  json run = run_fields;
+  run["steps"] = array_of(step);
+  run["existed"] = boolean();
+  json version = object({{"name", str()},
+                         {"version", str()},
+                         {"created_at", integer()},
+                         {"created_by", str()}},
+                        {"name", "version", "created_at"});
+  json workflow = version;
+  workflow["properties"]["definition"] = json{{"type", "object"}};
+  workflow["properties"]["versions"] = array_of(str());
+  json stored = version;
+  stored["properties"]["existed"] = boolean();
+  return {
+    {"WorkflowDefinition",
+     object({{"name", str()},
+             {"description", str()},
+             {"node", str()},
+             {"input", json{{"type", "object"}}},
+             {"output", json::object()},
+             {"steps", array_of(json{{"type", "object"}})}},
+            {"steps"})},
+    {"WorkflowStored", stored},
+    {"Workflow", workflow},
+    {"WorkflowList",
+     object({{"workflows", array_of(version)}}, {"workflows"})},
+    {"RunRequest",
+     object({{"input", json::object()}, {"run_id", str()}})},
+    {"RunAccepted",
+     object({{"run_id", str()},
+             {"state", run_state},
+             {"version", str()},
+             {"existed", boolean()}},
+            {"run_id", "state", "version", "existed"})},
+    {"Run", object(run, {"run_id", "workflow", "version", "state",
+                         "created_at", "updated_at"})},
+    {"RunList",
+     object({{"runs", array_of(run_summary)}, {"next", str()}}, {"runs"})},
+    {"SignalRequest",
+     object({{"payload",
+              object({{"decision", enum_of({"approve", "reject"})}},
+                     {"decision"})}},
+            {"payload"})},
+  };
+}
+
 } // namespace
 
 nlohmann::json openapi_schemas() {
@@ -466,7 +543,7 @@ nlohmann::json openapi_schemas() {
   for (auto part :
        {error_shapes(), health_shapes(), actor_shapes(), cluster_shapes(),
         agent_shapes(), openai_shapes(), security_shapes(), plugin_shapes(),
-        task_shapes()})
+        task_shapes(), workflow_shapes()})
     result.update(part);
   return result;
 }

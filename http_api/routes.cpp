@@ -7,6 +7,7 @@
 #include "http_api/handlers.hpp"
 #include "http_api/openapi.hpp"
 #include "http_api/task_routes.hpp"
+#include "http_api/workflow_routes.hpp"
 #include "runtime/error.hpp"
 #include "runtime/http/error_response.hpp"
 
@@ -147,6 +148,50 @@ std::shared_ptr<const http_routes> make_http_routes() {
   add(verb::post, "/v1/tasks/{id}/retry",
       by_actor("tasks:retry", h::retry_task),
       doc("Queue a dead task again with fresh attempts").returns("Task", 202));
+  add(verb::put, "/v1/workflows/{name}",
+      by_actor("workflows:{name}:write", h::put_workflow),
+      doc("Store a workflow definition (JSON, or YAML as application/yaml) "
+          "as a version; the same definition again is the same version")
+        .takes("WorkflowDefinition")
+        .returns("WorkflowStored"));
+  add(verb::get, "/v1/workflows",
+      by_actor("workflows:read", h::list_workflows),
+      doc("The newest version of every workflow").returns("WorkflowList"));
+  add(verb::get, "/v1/workflows/{name}",
+      by_actor("workflows:read", h::get_workflow),
+      doc("A workflow's newest version (or `version`) with its definition "
+          "and every version's id")
+        .returns("Workflow")
+        .param("version", "string", "one version instead of the newest"));
+  add(verb::post, "/v1/workflows/{name}/runs",
+      by_actor("workflows:{name}:run", h::start_run),
+      doc("Start a run of the newest version; the same run_id again is the "
+          "same run. Also needs what each step's target needs")
+        .takes("RunRequest")
+        .returns("RunAccepted", 202)
+        .fails({429}));
+  add(verb::get, "/v1/runs", by_actor("workflows:read", h::list_runs),
+      doc("Runs of this node, paged by id")
+        .returns("RunList")
+        .param("workflow", "string", "only this workflow's")
+        .param("state", "string", "running, succeeded, failed or cancelled")
+        .param("limit", "integer", "default 100, at most 1000")
+        .param("after", "string", "the `next` of the previous page"));
+  add(verb::get, "/v1/runs/{id}", by_actor("workflows:read", h::get_run),
+      doc("A run with every step's state, attempts, timings, output and "
+          "error")
+        .returns("Run"));
+  add(verb::post, "/v1/runs/{id}/cancel",
+      by_actor("workflows:cancel", h::cancel_run),
+      doc("Cancel a run: its running steps' tasks and child runs are "
+          "cancelled")
+        .returns("Run"));
+  add(verb::post, "/v1/runs/{id}/signals/{name}",
+      by_actor("workflows:signal", h::signal_run),
+      doc("Answer the approval step `name` (payload.decision approve or "
+          "reject); the same answer again changes nothing")
+        .takes("SignalRequest")
+        .returns("Run"));
   add(verb::get, "/v1/events",
       counted(limit::stream, by_actor("events:read", h::events)),
       doc("Server-Sent Events of Event objects")

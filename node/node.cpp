@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -23,6 +24,7 @@
 #include "actors/supervision_relay.hpp"
 #include "agents/agent_manager.hpp"
 #include "agents/models/model_provider.hpp"
+#include "agents/tools/builtin_tools.hpp"
 #include "agents/tools/tool_host.hpp"
 #include "agents/tools/tool_ledger.hpp"
 #include "gateway/a2a_tasks.hpp"
@@ -43,6 +45,7 @@
 #include "runtime/store/memory_metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
 #include "tasks/tasks_actor.hpp"
+#include "workflows/workflows_actor.hpp"
 
 namespace bsm {
 
@@ -476,6 +479,44 @@ child_spec node::tasks_child() {
   return tasks::tasks_child(std::move(env), cfg_.supervision.shutdown_timeout);
 }
 
+child_spec node::workflows_child() {
+  workflows::workflows_env env;
+  env.db = store_.get();
+  env.writer = writer_.get();
+  env.calls = call_env();
+  env.node_name = cfg_.node.name;
+  env.max_running = cfg_.workflows.max_running;
+  env.max_body_bytes = cfg_.workflows.max_body_bytes;
+  env.limits.max_map_items = cfg_.workflows.max_map_items;
+  env.limits.max_output_bytes = cfg_.workflows.max_output_bytes;
+  auto calls = env.calls;
+  env.catalog.has_agent = [calls](const std::string& name) {
+    auto route = route_call(calls, "agents/" + name);
+    return route || !is(route.error(), errc::not_found);
+  };
+  // Built-in tools by name; the others by their source ("<source>__<tool>":
+  // an MCP server, a remote A2A agent or a plugin), whose tools are known
+  // only once it answers.
+  std::set<std::string> sources;
+  for (const auto& server : cfg_.tools.mcp_servers)
+    sources.insert(server.name);
+  for (const auto& agent : cfg_.a2a.agents)
+    sources.insert(agent.name);
+  if (plugins_)
+    for (const auto& plugin : plugins_->loaded)
+      sources.insert(plugin->name());
+  env.catalog.has_tool = [sources](const std::string& name) {
+    if (agents::is_builtin_tool(name))
+      return true;
+    auto cut = name.find("__");
+    return cut != std::string::npos && cut + 2 < name.size()
+           && sources.count(name.substr(0, cut)) > 0;
+  };
+  env.log = logger_.log;
+  return workflows::workflows_child(std::move(env),
+                                    cfg_.supervision.shutdown_timeout);
+}
+
 child_spec tool_ledger_child(const node_config& cfg, store* db) {
   child_spec spec;
   spec.name = tool_ledger_path;
@@ -713,6 +754,8 @@ caf::error node::start(std::vector<child_spec> extra) {
   // After the actors it delivers to, so it stops before them.
   opts.children.push_back(mailboxes_child());
   opts.children.push_back(tasks_child());
+  // After the tasks its steps run as, so it stops before them.
+  opts.children.push_back(workflows_child());
   // Before the bridge, so it stops after the bridge's last answer.
   opts.children.push_back(http_idempotency_child(cfg_, store_.get()));
   opts.children.push_back(http_bridge_child());

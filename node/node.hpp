@@ -186,6 +186,8 @@ private:
   child_spec mailboxes_child();
   /// The task queue (tasks/tasks_actor.hpp).
   child_spec tasks_child();
+  /// The workflow engine (workflows/workflows_actor.hpp).
+  child_spec workflows_child();
   child_spec http_bridge_child();
   void add_agent_children(std::vector<child_spec>& children,
                           const supervision_env& sup_env);

@@ -112,6 +112,7 @@ const std::vector<section_spec>& schema() {
     bind(&node_config::a2a, a2a_section()),
     bind(&node_config::plugins, plugins_section()),
     bind(&node_config::tasks, tasks::tasks_section()),
+    bind(&node_config::workflows, workflows::workflows_section()),
     bind(&node_config::budgets, budgets::budgets_section()),
   };
   return result;

@@ -35,6 +35,7 @@
 #include "runtime/supervision/shutdown_options.hpp"
 #include "runtime/supervision/supervision_options.hpp"
 #include "tasks/tasks_options.hpp"
+#include "workflows/workflows_options.hpp"
 
 namespace bsm {
 
@@ -68,6 +69,7 @@ struct node_config {
   a2a_options a2a;
   plugins_options plugins;
   tasks::tasks_options tasks;
+  workflows::workflows_options workflows;
   budgets::budgets_options budgets;
 };
 

@@ -22,6 +22,7 @@
 #include "bsm/v1/runtime.pb.h"
 #include "bsm/v1/security.pb.h"
 #include "bsm/v1/tasks.pb.h"
+#include "bsm/v1/workflows.pb.h"
 #include "protocols/proto_inspect.hpp"
 
 namespace bsm {
@@ -85,7 +86,13 @@ using bsm_v1_types = type_list<
   v1::TaskRetryRequest, v1::TaskRetryResponse, v1::BudgetAcquireRequest,
   v1::BudgetAcquireResponse, v1::BudgetSettleRequest,
   v1::BudgetSettleResponse, v1::BudgetUse, v1::BudgetListRequest,
-  v1::BudgetListResponse>;
+  v1::BudgetListResponse, v1::TaskFinished, v1::WorkflowVersion,
+  v1::RunRecord, v1::StepRecord, v1::WorkflowPutRequest,
+  v1::WorkflowPutResponse, v1::WorkflowGetRequest, v1::WorkflowGetResponse,
+  v1::WorkflowListRequest, v1::WorkflowListResponse, v1::RunStartRequest,
+  v1::RunStartResponse, v1::RunGetRequest, v1::RunGetResponse,
+  v1::RunListRequest, v1::RunListResponse, v1::RunCancelRequest,
+  v1::RunCancelResponse, v1::RunSignalRequest, v1::RunSignalResponse>;
 
 /// Calls `f(static_cast<T*>(nullptr))` for every type in the list.
 template <class... Ts, class F>

@@ -38,6 +38,13 @@ task_metrics task_metrics::make(metrics::registry& reg) {
                        .counter_family("bsm_task_attempts_total",
                                        "Task attempts started.", {})
                        .with();
+  result.deferred
+    = &reg
+         .counter_family("bsm_task_deferred_total",
+                         "Task attempts refused until a known time (a spent "
+                         "budget), waiting to run again.",
+                         {})
+         .with();
   result.finished = &reg.counter_family(
     "bsm_tasks_finished_total", "Tasks that ended, by final state.", {"state"});
   return result;

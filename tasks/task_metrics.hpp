@@ -20,6 +20,9 @@ struct task_metrics {
   metrics::histogram* run = nullptr;
   /// bsm_task_attempts_total: attempts started.
   metrics::counter* attempts = nullptr;
+  /// bsm_task_deferred_total: attempts refused until a known time (a
+  /// spent model budget), to run again then without counting as failed.
+  metrics::counter* deferred = nullptr;
   /// bsm_tasks_finished_total{state}: succeeded | dead | cancelled.
   metrics::family<metrics::counter>* finished = nullptr;
 

@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/event_bus.hpp"
+#include "actors/member_fanout.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/messages/handled_types.hpp"
+#include "runtime/retry_after.hpp"
 #include "tasks/task_keys.hpp"
 #include "tasks/task_lifecycle.hpp"
 #include "tasks/task_spec.hpp"
@@ -28,6 +30,8 @@ constexpr int64_t lease_grace_ms = 30'000;
 constexpr std::chrono::milliseconds ask_grace{2'000};
 
 void pump(self_pointer self);
+void defer(self_pointer self, v1::TaskRecord rec, int64_t wait_ms,
+           std::string why);
 
 spdlog::logger& log_of(self_pointer self) {
   return *self->state.env.log;
@@ -66,6 +70,20 @@ void publish(self_pointer self, const v1::TaskRecord& rec) {
   self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
 }
 
+// Tells the task's `notify` actor (a workflow waiting on it) that it
+// ended. At most once: the told actor reads the task again after its own
+// restart.
+void notify_end(self_pointer self, const v1::TaskRecord& rec) {
+  if (rec.spec().notify().empty())
+    return;
+  auto target = self->state.env.calls.names->get(rec.spec().notify());
+  if (!target)
+    return;
+  v1::TaskFinished msg;
+  *msg.mutable_task() = rec;
+  self->send(caf::actor_cast<caf::actor>(*target), std::move(msg));
+}
+
 // Hands `rec` (whose state was `before`) to the store writer; `then` runs
 // once it is on disk or failed. Until then reads see `rec`.
 void write(self_pointer self, v1::TaskRecord rec, v1::TaskState before,
@@ -91,6 +109,8 @@ void write(self_pointer self, v1::TaskRecord rec, v1::TaskState before,
         state.env.metrics->moved(before, rec.state(), rec.spec().priority());
       if (before != rec.state())
         publish(self, rec);
+      if (before != rec.state() && is_final(rec.state()))
+        notify_end(self, rec);
     }
     then(err);
   };
@@ -158,6 +178,16 @@ void settle(self_pointer self, const std::string& id, const std::string& key,
   auto before = **rec;
   if (!out.session_id.empty())
     before.set_session_id(out.session_id);
+  if (auto wait = out.ok ? std::nullopt : retry_after_of(out.err)) {
+    // Refused until a known time (a model budget refills): not a failure,
+    // the same attempt runs then (its turn appended nothing).
+    if (st.env.metrics)
+      st.env.metrics->deferred->inc();
+    return defer(self, std::move(before), wait->count(),
+                 "refused, runs again in "
+                   + std::to_string(retry_after_seconds(*wait))
+                   + " s: " + render(out.err));
+  }
   caf::expected<v1::TaskRecord> next{v1::TaskRecord{}};
   if (out.ok) {
     next = succeed(before, std::move(out.text), now);
@@ -239,19 +269,17 @@ void run_message(self_pointer self, const v1::TaskRecord& rec,
 // again (its attempt not counted as run).
 constexpr int64_t unreachable_wait_ms = 1'000;
 
-// The target cannot be asked now (not started yet, restarting, its node
-// down): the attempt did not run, so the task waits again with the same
-// attempt, its error saying why.
-void defer(self_pointer self, v1::TaskRecord rec, const std::string& target,
-           const caf::error& why) {
-  auto& st = self->state;
-  st.sched.release(target);
+// The attempt did not run, or its target refused it until a known time (a
+// spent budget refills): the task waits again with the same attempt, for
+// `wait_ms`, its error saying why. Its slot is already free.
+void defer(self_pointer self, v1::TaskRecord rec, int64_t wait_ms,
+           std::string why) {
   auto now = unix_now_ms();
   auto again = recover(rec, now);
   if (!again)
     return pump(self);
-  again->set_next_run_unix_ms(now + unreachable_wait_ms);
-  again->set_error("not started: " + render(why));
+  again->set_next_run_unix_ms(now + wait_ms);
+  again->set_error(std::move(why));
   write(self, *again, rec.state(), {},
         [self, again = *again](const caf::error& err) {
           if (err)
@@ -273,8 +301,11 @@ void launch(self_pointer self, const std::string& id, const std::string& key,
     st.sched.release(target);
     return pump(self);
   }
-  if (auto route = route_call(st.env.calls, target); !route)
-    return defer(self, **rec, target, route.error());
+  if (auto route = route_call(st.env.calls, target); !route) {
+    st.sched.release(target);
+    return defer(self, **rec, unreachable_wait_ms,
+                 "not started: " + render(route.error()));
+  }
   if (st.env.metrics)
     st.env.metrics->attempts->inc();
   st.running[id] = running_attempt{target, key, unix_now_ms()};
@@ -366,6 +397,28 @@ caf::expected<v1::TaskRecord> existing(self_pointer self,
   return std::move(**rec);
 }
 
+// A task stays on the node it was submitted to; asking any other node for
+// it asks the members, well within the bridge's time for an answer.
+constexpr std::chrono::milliseconds member_ask_timeout{3'000};
+
+// This node's answer `miss` (not_found) is not the cluster's: answers from
+// the member that holds the task, unless `req` came from a member.
+template <class Response, class Request>
+caf::result<Response> from_members(self_pointer self, Request req,
+                                   caf::error miss) {
+  if (req.here_only() || !is(miss, errc::not_found))
+    return miss;
+  req.set_here_only(true);
+  auto rp = self->make_response_promise<Response>();
+  ask_each_member<Response>(
+    self, self->state.env.calls, tasks_path, caf::make_message(std::move(req)),
+    member_ask_timeout,
+    [rp](Response resp) mutable { rp.deliver(std::move(resp)); },
+    [rp](caf::error err) mutable { rp.deliver(std::move(err)); },
+    std::move(miss));
+  return rp;
+}
+
 caf::result<v1::TaskSubmitResponse> submit_existing(self_pointer self,
                                                     const std::string& id) {
   auto rec = existing(self, id);
@@ -452,7 +505,7 @@ caf::result<v1::TaskCancelResponse>
 cancel_task(self_pointer self, const v1::TaskCancelRequest& req) {
   auto rec = existing(self, req.task_id());
   if (!rec)
-    return rec.error();
+    return from_members<v1::TaskCancelResponse>(self, req, rec.error());
   auto done = cancel(*rec, unix_now_ms());
   if (!done)
     return done.error();
@@ -489,7 +542,7 @@ caf::result<v1::TaskRetryResponse> retry_task(self_pointer self,
                                               const v1::TaskRetryRequest& req) {
   auto rec = existing(self, req.task_id());
   if (!rec)
-    return rec.error();
+    return from_members<v1::TaskRetryResponse>(self, req, rec.error());
   auto again = retry(*rec, unix_now_ms());
   if (!again)
     return again.error();
@@ -608,7 +661,7 @@ tasks_actor::behavior_type tasks_service(self_pointer self, tasks_env env) {
     [self](const v1::TaskGetRequest& req) -> caf::result<v1::TaskGetResponse> {
       auto rec = existing(self, req.task_id());
       if (!rec)
-        return rec.error();
+        return from_members<v1::TaskGetResponse>(self, req, rec.error());
       v1::TaskGetResponse resp;
       *resp.mutable_task() = std::move(*rec);
       return resp;

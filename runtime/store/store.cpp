@@ -180,6 +180,7 @@ const char* to_string(column x) {
     case column::meta: return "meta";
     case column::credentials: return "credentials";
     case column::tasks: return "tasks";
+    case column::workflows: return "workflows";
   }
   return "unknown";
 }

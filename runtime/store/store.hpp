@@ -35,7 +35,8 @@ namespace bsm {
 /// Values in `idempotency` are expiring values (expiring_value.hpp):
 /// compaction drops them once expired. `credentials` holds users and API
 /// keys (security/credential_store.hpp); `tasks` the task queue's records
-/// and indexes (tasks/task_keys.hpp). A store made before a family existed
+/// and indexes (tasks/task_keys.hpp); `workflows` definitions and runs
+/// (workflows/workflow_keys.hpp). A store made before a family existed
 /// opens fine: RocksDB creates missing families.
 enum class column {
   mailbox,
@@ -45,12 +46,13 @@ enum class column {
   meta,
   credentials,
   tasks,
+  workflows,
 };
 
 inline constexpr column all_columns[]
-  = {column::mailbox,     column::memory, column::idempotency,
-     column::dead_letter, column::meta,   column::credentials,
-     column::tasks};
+  = {column::mailbox,     column::memory,   column::idempotency,
+     column::dead_letter, column::meta,     column::credentials,
+     column::tasks,       column::workflows};
 
 const char* to_string(column x);
 

@@ -574,6 +574,52 @@ TEST_F(ClusterTest, StoppedNodeIsDownAndUpAgainWithANewIncarnation) {
   EXPECT_TRUE(res && res->status == 200) << describe(res);
 }
 
+// A task for an agent whose owner is down stays on the node it was
+// submitted to, queued and saying why, and runs once the owner is back.
+// Its state is read, and refused a cancel, through any node: a node that
+// does not hold a task asks its members.
+TEST_F(ClusterTest, ATaskWaitsOnItsNodeForTheAgentsOwnerAndIsReadThroughAny) {
+  configure("static");
+  start_all();
+  ASSERT_TRUE(await_all_up());
+  nodes_[2]->kill();
+  ASSERT_TRUE(await_states(0, {{"node-c", "down"}}));
+  auto submitted
+    = post_json(nodes_[0]->http(), "/v1/tasks",
+                R"({"agent":"courier","input":"what time is it"})");
+  ASSERT_TRUE(submitted && submitted->status == 202) << describe(submitted);
+  std::string id = body_of(*submitted)["task_id"];
+  auto task_via = [&](size_t i) {
+    auto res = get(nodes_[i]->http(), "/v1/tasks/" + id);
+    return res && res->status == 200 ? body_of(*res) : nlohmann::json{};
+  };
+  ASSERT_TRUE(poll_until([&] {
+    auto t = task_via(1);
+    return t.value("state", "") == "queued"
+           && t.value("error", "").find("not started") != std::string::npos;
+  }))
+    << task_via(0).dump();
+  ASSERT_TRUE(nodes_[2]->start()) << nodes_[2]->log();
+  ASSERT_TRUE(await_all_up());
+  ASSERT_TRUE(
+    poll_until([&] { return task_via(1).value("state", "") == "succeeded"; }))
+    << task_via(0).dump();
+  auto from_c = task_via(2);
+  EXPECT_EQ(from_c["task_id"], id);
+  EXPECT_EQ(from_c["attempts"], 1) << from_c.dump();
+  EXPECT_FALSE(from_c["result"].get<std::string>().empty());
+  // A finished task cannot be cancelled: the holder says so (400), not 404.
+  auto cancel = bsm::test::http_exchange(
+    nodes_[1]->http(),
+    bsm::test::make_request("DELETE", "/v1/tasks/" + id, {}));
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->status, 400) << cancel->body;
+  EXPECT_NE(cancel->body.find("succeeded"), std::string::npos) << cancel->body;
+  auto unknown = get(nodes_[1]->http(), "/v1/tasks/t-000000000000-00000000");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
+}
+
 TEST_F(ClusterTest, RollingRestartUnderLoadLosesNothing) {
   configure("static");
   start_all();
@@ -1695,7 +1741,8 @@ protected:
       expect_once_in_order(users, inputs, agent + "/" + session);
       auto list = get(nodes_[1]->http(), "/v1/agents/" + agent + "/sessions");
       ASSERT_TRUE(list && list->status == 200) << describe(list);
-      for (const auto& s : body_of(*list)["sessions"])
+      auto sessions = body_of(*list)["sessions"];
+      for (const auto& s : sessions)
         EXPECT_EQ(s["node"], owner.at(agent)) << list->body;
     }
   }

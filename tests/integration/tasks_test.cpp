@@ -1,13 +1,15 @@
 // The task queue on a real bsmd (API.md, "Tasks"): priorities and aging,
 // delays (also one due while the node was down), retries with backoff to
 // dead and a manual retry, a kill -9 mid-task, cancellation, deadlines,
-// per-target concurrency, actor targets, idempotency keys and bad input.
+// per-target concurrency, actor targets, idempotency keys, a task waiting
+// for its model budget to refill, and bad input.
 // The agent `worker` asks a scripted upstream, so a test decides when its
 // turns end (held replies) and how (errors).
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -51,14 +53,18 @@ protected:
     agents_ = agents.string();
   }
 
-  // A node on the test's data dir with the worker agent and `sets`.
-  std::unique_ptr<test_node> start(std::vector<std::string> sets = {}) {
+  // A node on the test's data dir with the worker agent and `sets`, on the
+  // shipped config or on `config`.
+  std::unique_ptr<test_node> start(std::vector<std::string> sets = {},
+                                   const std::string& config
+                                   = std::string{BSM_SOURCE_DIR}
+                                     + "/config/node.yaml") {
     std::vector<std::string> all{"agents.paths=[" + agents_ + "]",
                                  "openai.base_url=" + up_.base_url(),
                                  "openai.api_key=test", "openai.max_retries=0"};
     all.insert(all.end(), sets.begin(), sets.end());
-    auto node
-      = std::make_unique<test_node>(dir_.path(), dir_.path() / "data", all);
+    auto node = std::make_unique<test_node>(dir_.path(), dir_.path() / "data",
+                                            all, BSMD_PATH, config);
     EXPECT_NE(node->port(), 0) << node->proc().err();
     return node;
   }
@@ -361,6 +367,53 @@ TEST_F(TasksTest, RefusesBadInputClearly) {
   expect(bsm::test::get(port, "/v1/tasks/not-a-task"), 404, "no task");
   expect(bsm::test::get(port, "/v1/tasks?state=done"), 400, "state");
   expect(bsm::test::get(port, "/v1/tasks?limit=0"), 400, "limit");
+}
+
+// A budget of one model call a minute for the worker: the second task's
+// turn is refused until the next minute, and the task waits for it
+// (queued, saying why) instead of failing: with max_attempts 1 it still
+// succeeds, in one attempt, the upstream asked once for it.
+TEST_F(TasksTest, ATaskWaitsForItsBudgetToRefill) {
+  up_.repeat(json_reply(200, completion("ok")));
+  std::ifstream shipped{std::string{BSM_SOURCE_DIR} + "/config/node.yaml"};
+  std::string yaml{std::istreambuf_iterator<char>{shipped}, {}};
+  const std::string none = "  limits: []\n";
+  auto at = yaml.find(none);
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, none.size(),
+               "  limits:\n"
+               "    - {name: worker-minute, scope: agent, match: worker,\n"
+               "       requests_per_minute: 1}\n");
+  auto config = dir_.path() / "budget.yaml";
+  std::ofstream{config} << yaml;
+  auto node = start({}, config.string());
+  auto port = node->port();
+  // Setup, not a claim: both tasks start early in one minute window.
+  ASSERT_TRUE(bsm::test::poll_until(
+    [] { return unix_now_ms() % 60'000 < 30'000; }, std::chrono::seconds{40}));
+  auto first = submit(port, chat("first"));
+  ASSERT_TRUE(reaches(port, first, "succeeded")) << task(port, first).dump();
+  auto body = chat("second");
+  body["max_attempts"] = 1;
+  auto second = submit(port, body);
+  ASSERT_TRUE(bsm::test::poll_until([&] {
+    auto t = task(port, second);
+    return t.value("state", "") == "queued"
+           && t.value("error", "").find("worker-minute") != std::string::npos;
+  }))
+    << task(port, second).dump();
+  // The window refills within a minute of the refusal.
+  ASSERT_TRUE(bsm::test::poll_until(
+    [&] { return task(port, second).value("state", "") == "succeeded"; },
+    std::chrono::seconds{120}))
+    << task(port, second).dump();
+  auto done = task(port, second);
+  EXPECT_EQ(done["attempts"], 1) << done.dump();
+  EXPECT_EQ(done["result"], "ok");
+  EXPECT_EQ(inputs(), (std::vector<std::string>{"first", "second"}));
+  auto metrics = bsm::test::get(port, "/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200);
+  EXPECT_NE(metrics->body.find("bsm_task_deferred_total 1"), std::string::npos);
 }
 
 } // namespace

@@ -1,0 +1,820 @@
+#include "workflows/run_engine.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "bsm/v1/agents.pb.h"
+#include "runtime/error.hpp"
+#include "workflows/workflow_expression.hpp"
+#include "workflows/workflow_time.hpp"
+
+namespace bsm::workflows {
+
+namespace {
+
+using nlohmann::json;
+
+bool is_active(v1::StepState x) {
+  return x == v1::STEP_STATE_RUNNING || x == v1::STEP_STATE_WAITING;
+}
+
+bool is_over(v1::StepState x) {
+  return x == v1::STEP_STATE_SUCCEEDED || x == v1::STEP_STATE_FAILED
+         || x == v1::STEP_STATE_SKIPPED || x == v1::STEP_STATE_CANCELLED;
+}
+
+step_state graph_state(v1::StepState x) {
+  switch (x) {
+    case v1::STEP_STATE_RUNNING:
+    case v1::STEP_STATE_WAITING: return step_state::running;
+    case v1::STEP_STATE_SUCCEEDED: return step_state::succeeded;
+    case v1::STEP_STATE_FAILED: return step_state::failed;
+    case v1::STEP_STATE_SKIPPED: return step_state::skipped;
+    case v1::STEP_STATE_CANCELLED: return step_state::cancelled;
+    default: return step_state::pending;
+  }
+}
+
+json parse_or_null(const std::string& text) {
+  if (text.empty())
+    return nullptr;
+  auto x = json::parse(text, nullptr, false);
+  return x.is_discarded() ? json{} : x;
+}
+
+// JSON when `text` is a JSON object or array, else the text itself.
+json json_or_text(const std::string& text) {
+  auto x = json::parse(text, nullptr, false);
+  if (!x.is_discarded() && (x.is_object() || x.is_array()))
+    return x;
+  return text;
+}
+
+std::string as_text(const json& x) {
+  return x.is_string() ? x.get<std::string>() : (x.is_null() ? "" : x.dump());
+}
+
+// "<id>[<n>]" -> {id, n}; nothing for a top-level id.
+std::optional<std::pair<std::string, size_t>>
+split_item(const std::string& id) {
+  auto open = id.find('[');
+  if (open == std::string::npos || id.back() != ']')
+    return std::nullopt;
+  return std::make_pair(id.substr(0, open),
+                        static_cast<size_t>(std::stoul(
+                          id.substr(open + 1, id.size() - open - 2))));
+}
+
+std::string item_id(const std::string& map_id, size_t n) {
+  return map_id + "[" + std::to_string(n) + "]";
+}
+
+caf::expected<json> render_text(const std::string& text, const json& ctx) {
+  auto t = parse_template(text);
+  if (!t)
+    return t.error();
+  return t->render(ctx);
+}
+
+caf::expected<json> render_value(const json& value, const json& ctx) {
+  auto t = parse_value_template(value);
+  if (!t)
+    return t.error();
+  return t->render(ctx);
+}
+
+} // namespace
+
+// -- names --------------------------------------------------------------------
+
+const char* run_state_name(v1::RunState x) {
+  switch (x) {
+    case v1::RUN_STATE_RUNNING: return "running";
+    case v1::RUN_STATE_SUCCEEDED: return "succeeded";
+    case v1::RUN_STATE_FAILED: return "failed";
+    case v1::RUN_STATE_CANCELLED: return "cancelled";
+    default: return "unspecified";
+  }
+}
+
+const char* step_state_name(v1::StepState x) {
+  switch (x) {
+    case v1::STEP_STATE_PENDING: return "pending";
+    case v1::STEP_STATE_RUNNING: return "running";
+    case v1::STEP_STATE_WAITING: return "waiting";
+    case v1::STEP_STATE_SUCCEEDED: return "succeeded";
+    case v1::STEP_STATE_FAILED: return "failed";
+    case v1::STEP_STATE_SKIPPED: return "skipped";
+    case v1::STEP_STATE_CANCELLED: return "cancelled";
+    default: return "unspecified";
+  }
+}
+
+json output_of_task(const v1::TaskRecord& task) {
+  if (!task.spec().agent().empty())
+    return json_or_text(task.result());
+  auto reply = parse_or_null(task.result());
+  if (task.spec().type_name() == "bsm.v1.ToolCallRequest" && reply.is_object())
+    return json_or_text(reply.value("content", ""));
+  return reply;
+}
+
+// -- construction -------------------------------------------------------------
+
+run_engine::run_engine(std::shared_ptr<const workflow_definition> def,
+                       workflow_graph graph, v1::RunRecord run,
+                       const std::vector<v1::StepRecord>& steps,
+                       engine_limits limits)
+  : def_(std::move(def)), graph_(std::move(graph)), run_(std::move(run)),
+    limits_(limits) {
+  for (const auto& s : steps)
+    steps_[s.step_id()] = s;
+}
+
+bool run_engine::finished() const noexcept {
+  return run_.state() != v1::RUN_STATE_RUNNING;
+}
+
+std::optional<int64_t> run_engine::next_wake() const {
+  std::optional<int64_t> result;
+  for (const auto& [id, s] : steps_)
+    if (s.state() == v1::STEP_STATE_WAITING && s.wake_unix_ms() > 0
+        && (!result || s.wake_unix_ms() < *result))
+      result = s.wake_unix_ms();
+  return result;
+}
+
+// -- bookkeeping --------------------------------------------------------------
+
+v1::StepRecord& run_engine::record(const std::string& id) {
+  auto [i, added] = steps_.try_emplace(id);
+  if (added) {
+    i->second.set_run_id(run_.run_id());
+    i->second.set_step_id(id);
+    i->second.set_state(v1::STEP_STATE_PENDING);
+  }
+  return i->second;
+}
+
+void run_engine::touch(const std::string& id) {
+  dirty_.insert(id);
+}
+
+void run_engine::touch_run(int64_t now) {
+  run_.set_updated_unix_ms(now);
+  run_dirty_ = true;
+}
+
+run_change run_engine::collect() {
+  run_change result;
+  for (const auto& id : dirty_)
+    result.steps.push_back(steps_.at(id));
+  dirty_.clear();
+  result.run_changed = std::exchange(run_dirty_, false);
+  result.orders = std::exchange(orders_, {});
+  return result;
+}
+
+json run_engine::context(const json* item) const {
+  json steps = json::object();
+  for (const auto& [id, s] : steps_) {
+    if (split_item(id))
+      continue;
+    steps[id] = {{"output", parse_or_null(s.output_json())},
+                 {"state", step_state_name(s.state())},
+                 {"error", s.error()},
+                 {"attempts", s.attempts()}};
+  }
+  json ctx{{"input", parse_or_null(run_.input_json())},
+           {"steps", std::move(steps)}};
+  if (item != nullptr)
+    ctx["item"] = *item;
+  return ctx;
+}
+
+step_states run_engine::top_states() const {
+  step_states result;
+  for (const auto& id : graph_.order())
+    if (auto i = steps_.find(id); i != steps_.end())
+      result[id] = graph_state(i->second.state());
+  return result;
+}
+
+const step_definition* run_engine::step_def(const std::string& id) const {
+  auto top = split_item(id);
+  const auto& name = top ? top->first : id;
+  for (const auto& s : def_->steps)
+    if (s.id == name) {
+      if (!top)
+        return &s;
+      if (const auto* m = std::get_if<map_step>(&s.body))
+        return m->step.get();
+      return nullptr;
+    }
+  return nullptr;
+}
+
+// -- starting steps -----------------------------------------------------------
+
+namespace {
+
+// The task of an agent, tool or message step, all but a message's payload
+// (which needs the type registry: the order carries it as JSON).
+v1::TaskSubmitRequest task_of(const v1::RunRecord& run, const std::string& id,
+                              const step_definition& def) {
+  v1::TaskSubmitRequest req;
+  auto* spec = req.mutable_spec();
+  spec->set_idempotency_key("wf:" + run.run_id() + ":" + id);
+  spec->set_notify(run_engine::notify_path);
+  (*spec->mutable_labels())["run"] = run.run_id();
+  (*spec->mutable_labels())["step"] = id;
+  spec->set_max_attempts(def.max_attempts);
+  spec->set_backoff_initial_ms(static_cast<uint32_t>(def.backoff.initial.count()));
+  spec->set_backoff_max_ms(static_cast<uint32_t>(def.backoff.max.count()));
+  spec->set_timeout_ms(static_cast<uint32_t>(def.timeout.count()));
+  *req.mutable_caller() = run.started_by();
+  return req;
+}
+
+} // namespace
+
+// The order that runs an agent, tool or message step (its task) or a
+// workflow step (its child run), rendered in `ctx`. Errors name the field.
+caf::expected<run_order> run_engine::work_order(const std::string& id,
+                                                const step_definition& def,
+                                                const json& ctx) const {
+  auto field_error = [](const char* field, const caf::error& err) {
+    return make_error(errc::invalid_argument,
+                      std::string{field} + ": " + render(err));
+  };
+  run_order order;
+  order.step_id = id;
+  if (const auto* a = std::get_if<agent_step>(&def.body)) {
+    auto input = render_text(a->input, ctx);
+    if (!input)
+      return field_error("input", input.error());
+    auto session = render_text(a->session, ctx);
+    if (!session)
+      return field_error("session", session.error());
+    order.what = run_order::kind::submit_task;
+    order.task = task_of(run_, id, def);
+    order.task.mutable_spec()->set_agent(a->agent);
+    order.task.mutable_spec()->set_input(as_text(*input));
+    order.task.mutable_spec()->set_session_id(as_text(*session));
+  } else if (const auto* t = std::get_if<tool_step>(&def.body)) {
+    auto args = render_value(t->arguments, ctx);
+    if (!args)
+      return field_error("arguments", args.error());
+    v1::ToolCallRequest call;
+    call.set_name(t->tool);
+    call.set_arguments_json(args->dump());
+    call.set_idempotency_key("wf:" + run_.run_id() + ":" + id);
+    call.set_timeout_ms(static_cast<uint32_t>(def.timeout.count()));
+    order.what = run_order::kind::submit_task;
+    order.task = task_of(run_, id, def);
+    order.task.mutable_spec()->set_actor("tools");
+    order.task.mutable_spec()->set_type_name("bsm.v1.ToolCallRequest");
+    order.task.mutable_spec()->set_payload(call.SerializeAsString());
+  } else if (const auto* m = std::get_if<message_step>(&def.body)) {
+    auto payload = render_value(m->payload, ctx);
+    if (!payload)
+      return field_error("payload", payload.error());
+    order.what = run_order::kind::submit_task;
+    order.task = task_of(run_, id, def);
+    order.task.mutable_spec()->set_actor(m->actor);
+    order.task.mutable_spec()->set_type_name(m->type);
+    order.input = std::move(*payload);
+  } else if (const auto* w = std::get_if<workflow_step>(&def.body)) {
+    auto input = render_value(w->input, ctx);
+    if (!input)
+      return field_error("input", input.error());
+    order.what = run_order::kind::start_child;
+    order.id = run_.run_id() + "." + id;
+    order.workflow = w->workflow;
+    order.input = std::move(*input);
+  } else {
+    return make_error(errc::internal, "step '" + id + "' runs no task");
+  }
+  return order;
+}
+
+void run_engine::start(const std::string& id, const step_definition& def,
+                       const json* item, int64_t now) {
+  auto& rec = record(id);
+  touch(id);
+  rec.set_started_unix_ms(now);
+  auto ctx = context(item);
+  auto fail = [&](const std::string& why) {
+    finish(id, v1::STEP_STATE_FAILED, nullptr, why, now);
+  };
+  if (!def.when.empty()) {
+    auto cond = parse_expression(def.when);
+    if (!cond)
+      return fail("when: " + render(cond.error()));
+    if (!cond->holds(ctx))
+      return finish(id, v1::STEP_STATE_SKIPPED, nullptr, {}, now);
+  }
+  if (const auto* s = std::get_if<sleep_step>(&def.body)) {
+    int64_t wake = now;
+    if (s->duration) {
+      wake = now + s->duration->count();
+    } else {
+      auto until = render_text(s->until, ctx);
+      if (!until)
+        return fail("until: " + render(until.error()));
+      auto at = parse_rfc3339(as_text(*until));
+      if (!at)
+        return fail("until: '" + as_text(*until).substr(0, 64)
+                    + "' is not an RFC 3339 time");
+      wake = at->time_since_epoch().count();
+    }
+    rec.set_state(v1::STEP_STATE_WAITING);
+    rec.set_wake_unix_ms(std::max(wake, now));
+    run_order order;
+    order.what = run_order::kind::wake_at;
+    order.step_id = id;
+    order.at = rec.wake_unix_ms();
+    orders_.push_back(std::move(order));
+    return;
+  }
+  if (const auto* ap = std::get_if<approval_step>(&def.body)) {
+    auto prompt = render_text(ap->prompt, ctx);
+    if (!prompt)
+      return fail("prompt: " + render(prompt.error()));
+    rec.set_state(v1::STEP_STATE_WAITING);
+    rec.set_output_json(json{{"prompt", as_text(*prompt)}}.dump());
+    if (def.timeout.count() > 0) {
+      rec.set_wake_unix_ms(now + def.timeout.count());
+      run_order order;
+      order.what = run_order::kind::wake_at;
+      order.step_id = id;
+      order.at = rec.wake_unix_ms();
+      orders_.push_back(std::move(order));
+    }
+    return; // without a timeout it waits for its signal only
+  }
+  if (const auto* m = std::get_if<map_step>(&def.body))
+    return start_map(id, *m, now);
+  auto order = work_order(id, def, ctx);
+  if (!order)
+    return fail(render(order.error()));
+  rec.set_state(v1::STEP_STATE_RUNNING);
+  if (order->what == run_order::kind::start_child)
+    rec.set_child_run_id(order->id);
+  orders_.push_back(std::move(*order));
+}
+
+const map_step* run_engine::map_of(const std::string& id) const {
+  for (const auto& s : def_->steps)
+    if (s.id == id)
+      return std::get_if<map_step>(&s.body);
+  return nullptr;
+}
+
+void run_engine::start_map(const std::string& id, const map_step& m,
+                           int64_t now) {
+  json over = m.over;
+  if (over.is_string()) {
+    auto value = render_text(over.get<std::string>(), context());
+    if (!value)
+      return finish(id, v1::STEP_STATE_FAILED, nullptr,
+                    "over: " + render(value.error()), now);
+    over = std::move(*value);
+  }
+  if (!over.is_array())
+    return finish(id, v1::STEP_STATE_FAILED, nullptr,
+                  std::string{"over: not a list but "} + over.type_name(),
+                  now);
+  if (over.size() > limits_.max_map_items)
+    return finish(id, v1::STEP_STATE_FAILED, nullptr,
+                  "over: " + std::to_string(over.size()) + " items, at most "
+                    + std::to_string(limits_.max_map_items),
+                  now);
+  auto& rec = record(id);
+  rec.set_state(v1::STEP_STATE_RUNNING);
+  // The items stay in the map's record until it ends: after a restart the
+  // rest start from there.
+  rec.set_output_json(json{{"items", over}}.dump());
+  for (size_t n = 0; n < over.size(); ++n) {
+    record(item_id(id, n));
+    touch(item_id(id, n));
+  }
+  maps_[id] = map_cursor{std::move(over), 0, 0, {}};
+  pump_map(id, now);
+}
+
+// The cursor of a running map, read from its records once (after a load).
+run_engine::map_cursor& run_engine::cursor(const std::string& id) {
+  auto i = maps_.find(id);
+  if (i != maps_.end())
+    return i->second;
+  map_cursor c;
+  c.items = parse_or_null(record(id).output_json()).value("items", json::array());
+  c.next = c.items.size();
+  for (size_t n = 0; n < c.items.size(); ++n) {
+    const auto& item = record(item_id(id, n));
+    if (item.state() == v1::STEP_STATE_PENDING) {
+      c.next = std::min(c.next, n);
+      continue;
+    }
+    if (is_active(item.state()))
+      ++c.active;
+    if ((item.state() == v1::STEP_STATE_FAILED
+         || item.state() == v1::STEP_STATE_CANCELLED)
+        && c.failed.empty())
+      c.failed = item.step_id();
+  }
+  return maps_.emplace(id, std::move(c)).first->second;
+}
+
+// Starts items up to the parallelism (none after a failed one); ends the
+// map once every started item ended.
+void run_engine::pump_map(const std::string& id, int64_t now) {
+  const auto* m = map_of(id);
+  if (m == nullptr || record(id).state() != v1::STEP_STATE_RUNNING)
+    return;
+  auto& c = cursor(id);
+  pumping_ = true;
+  while (c.failed.empty() && c.active < m->parallelism
+         && c.next < c.items.size()) {
+    auto n = c.next++;
+    auto item = item_id(id, n);
+    start(item, *m->step, &c.items[n], now);
+    auto state = record(item).state();
+    if (is_active(state))
+      ++c.active;
+    else if (state == v1::STEP_STATE_FAILED)
+      c.failed = item;
+  }
+  pumping_ = false;
+  if (c.active > 0 || (c.failed.empty() && c.next < c.items.size()))
+    return;
+  auto size = c.items.size();
+  auto failed = c.failed;
+  maps_.erase(id);
+  if (!failed.empty()) {
+    for (size_t n = 0; n < size; ++n)
+      if (record(item_id(id, n)).state() == v1::STEP_STATE_PENDING)
+        finish(item_id(id, n), v1::STEP_STATE_SKIPPED, nullptr,
+               "not started: item " + failed + " failed", now);
+    return finish(id, v1::STEP_STATE_FAILED, nullptr,
+                  "item " + failed + ": " + record(failed).error(), now);
+  }
+  json outputs = json::array();
+  for (size_t n = 0; n < size; ++n)
+    outputs.push_back(parse_or_null(record(item_id(id, n)).output_json()));
+  finish(id, v1::STEP_STATE_SUCCEEDED, std::move(outputs), {}, now);
+}
+
+// -- ending steps -------------------------------------------------------------
+
+void run_engine::finish(const std::string& id, v1::StepState state,
+                        json output, std::string error, int64_t now) {
+  auto& rec = record(id);
+  touch(id);
+  auto text = output.is_null() ? std::string{} : output.dump();
+  if (text.size() > limits_.max_output_bytes) {
+    state = v1::STEP_STATE_FAILED;
+    error = "output: " + std::to_string(text.size()) + " bytes, at most "
+            + std::to_string(limits_.max_output_bytes);
+    text.clear();
+  }
+  rec.set_state(state);
+  rec.set_output_json(text);
+  rec.set_error(std::move(error));
+  rec.set_finished_unix_ms(now);
+  rec.set_wake_unix_ms(0);
+  if (auto item = split_item(id)) {
+    // Counted by pump_map when it ends within its start, else here.
+    auto c = maps_.find(item->first);
+    if (pumping_ || c == maps_.end())
+      return;
+    if (c->second.active > 0)
+      --c->second.active;
+    if ((state == v1::STEP_STATE_FAILED || state == v1::STEP_STATE_CANCELLED)
+        && c->second.failed.empty())
+      c->second.failed = id;
+    if (state != v1::STEP_STATE_SKIPPED)
+      pump_map(item->first, now);
+    return;
+  }
+  const auto* def = step_def(id);
+  if (state == v1::STEP_STATE_FAILED && def != nullptr
+      && def->on_failure != failure_policy::continue_run
+      && !graph_.is_compensation(id))
+    halt_siblings(id, now);
+}
+
+// A step failed the run: the others that run are cancelled (compensations
+// start through the graph).
+void run_engine::halt_siblings(const std::string& failed, int64_t now) {
+  for (auto& [id, rec] : steps_)
+    if (id != failed && is_active(rec.state())
+        && !graph_.is_compensation(split_item(id) ? split_item(id)->first : id))
+      cancel_step(rec, "cancelled: step '" + failed + "' failed", now);
+}
+
+void run_engine::cancel_step(v1::StepRecord& rec, const std::string& why,
+                             int64_t now) {
+  if (!is_active(rec.state()))
+    return;
+  run_order order;
+  order.step_id = rec.step_id();
+  if (!rec.task_id().empty()) {
+    order.what = run_order::kind::cancel_task;
+    order.id = rec.task_id();
+    orders_.push_back(order);
+  } else if (!rec.child_run_id().empty()) {
+    order.what = run_order::kind::cancel_child;
+    order.id = rec.child_run_id();
+    orders_.push_back(order);
+  }
+  rec.set_state(v1::STEP_STATE_CANCELLED);
+  rec.set_error(why);
+  rec.set_finished_unix_ms(now);
+  rec.set_wake_unix_ms(0);
+  touch(rec.step_id());
+}
+
+void run_engine::end_run(int64_t now) {
+  const v1::StepRecord* failed = nullptr;
+  for (const auto& id : graph_.order()) {
+    auto& rec = record(id);
+    if (rec.state() == v1::STEP_STATE_PENDING) {
+      rec.set_state(v1::STEP_STATE_SKIPPED);
+      rec.set_error("not started");
+      touch(id);
+    }
+    const auto* def = step_def(id);
+    if (!failed && rec.state() == v1::STEP_STATE_FAILED && def != nullptr
+        && def->on_failure != failure_policy::continue_run
+        && !graph_.is_compensation(id))
+      failed = &rec;
+  }
+  if (failed) {
+    run_.set_state(v1::RUN_STATE_FAILED);
+    run_.set_error("step '" + failed->step_id() + "': " + failed->error());
+  } else {
+    auto ctx = context();
+    json output;
+    if (def_->output.is_null()) {
+      output = json::object();
+      for (const auto& [id, s] : ctx["steps"].items())
+        if (s["state"] == "succeeded")
+          output[id] = s["output"];
+    } else if (auto rendered = render_value(def_->output, ctx)) {
+      output = std::move(*rendered);
+    } else {
+      run_.set_state(v1::RUN_STATE_FAILED);
+      run_.set_error("output: " + render(rendered.error()));
+      return touch_run(now);
+    }
+    run_.set_state(v1::RUN_STATE_SUCCEEDED);
+    run_.set_output_json(output.dump());
+  }
+  touch_run(now);
+}
+
+// -- events -------------------------------------------------------------------
+
+// A step running when the run was loaded: its orders again (the task's
+// key and the child's id make them find what the first ones made).
+void run_engine::reissue(const std::string& id, const v1::StepRecord& rec) {
+  const auto* def = step_def(id);
+  if (def == nullptr)
+    return;
+  if (rec.state() == v1::STEP_STATE_WAITING) {
+    if (rec.wake_unix_ms() > 0) {
+      run_order order;
+      order.what = run_order::kind::wake_at;
+      order.step_id = id;
+      order.at = rec.wake_unix_ms();
+      orders_.push_back(std::move(order));
+    }
+    return;
+  }
+  if (std::holds_alternative<map_step>(def->body)) {
+    cursor(id);
+    return; // its items are steps of their own
+  }
+  json value;
+  auto item = split_item(id);
+  if (item) {
+    const auto& items = cursor(item->first).items;
+    if (item->second < items.size())
+      value = items[item->second];
+  }
+  if (auto order = work_order(id, *def, context(item ? &value : nullptr)))
+    orders_.push_back(std::move(*order));
+}
+
+run_change run_engine::advance(int64_t now) {
+  if (finished())
+    return collect();
+  if (!reissued_) {
+    reissued_ = true;
+    // Maps first: their cursors must exist before their items end.
+    for (const auto& [id, rec] : steps_)
+      if (is_active(rec.state()) && !split_item(id))
+        reissue(id, rec);
+    for (const auto& [id, rec] : steps_)
+      if (is_active(rec.state()) && split_item(id))
+        reissue(id, rec);
+  }
+  for (size_t round = 0; round <= graph_.order().size(); ++round) {
+    auto ready = graph_.ready(top_states());
+    if (ready.empty())
+      break;
+    for (const auto& id : ready)
+      if (const auto* def = step_def(id))
+        start(id, *def, nullptr, now);
+  }
+  bool active = false;
+  for (const auto& id : graph_.order())
+    if (auto i = steps_.find(id); i != steps_.end() && is_active(i->second.state()))
+      active = true;
+  if (!active && graph_.ready(top_states()).empty())
+    end_run(now);
+  return collect();
+}
+
+run_change run_engine::on_task(const v1::TaskRecord& task, int64_t now) {
+  const auto& labels = task.spec().labels();
+  auto run = labels.find("run");
+  auto step = labels.find("step");
+  if (run == labels.end() || step == labels.end()
+      || run->second != run_.run_id())
+    return collect();
+  auto i = steps_.find(step->second);
+  if (i == steps_.end() || i->second.state() != v1::STEP_STATE_RUNNING)
+    return collect();
+  i->second.set_task_id(task.task_id());
+  i->second.set_attempts(task.attempts());
+  touch(step->second);
+  switch (task.state()) {
+    case v1::TASK_STATE_SUCCEEDED:
+      finish(step->second, v1::STEP_STATE_SUCCEEDED, output_of_task(task), {},
+             now);
+      break;
+    case v1::TASK_STATE_DEAD:
+    case v1::TASK_STATE_CANCELLED:
+      finish(step->second, v1::STEP_STATE_FAILED, nullptr,
+             task.state() == v1::TASK_STATE_CANCELLED
+               ? "its task " + task.task_id() + " was cancelled"
+               : task.error(),
+             now);
+      break;
+    default: return collect(); // not over: a submit's answer
+  }
+  return advance(now);
+}
+
+run_change run_engine::on_submit_failed(const std::string& step_id,
+                                        const std::string& error,
+                                        int64_t now) {
+  auto i = steps_.find(step_id);
+  if (i == steps_.end() || i->second.state() != v1::STEP_STATE_RUNNING)
+    return collect();
+  finish(step_id, v1::STEP_STATE_FAILED, nullptr, error, now);
+  return advance(now);
+}
+
+run_change run_engine::on_submitted(const std::string& step_id,
+                                    const std::string& task_id, int64_t) {
+  auto i = steps_.find(step_id);
+  if (i == steps_.end())
+    return collect();
+  if (i->second.state() == v1::STEP_STATE_RUNNING) {
+    if (i->second.task_id() != task_id) {
+      i->second.set_task_id(task_id);
+      touch(step_id);
+    }
+  } else if (i->second.state() == v1::STEP_STATE_CANCELLED) {
+    // Cancelled before its task was known: cancel the task now.
+    run_order order;
+    order.what = run_order::kind::cancel_task;
+    order.step_id = step_id;
+    order.id = task_id;
+    orders_.push_back(order);
+  }
+  return collect();
+}
+
+caf::expected<run_change> run_engine::on_signal(const std::string& name,
+                                                const json& payload,
+                                                int64_t now, bool& existed) {
+  existed = false;
+  const auto* def = step_def(name);
+  if (def == nullptr || !std::holds_alternative<approval_step>(def->body))
+    return make_error(errc::not_found,
+                      "run " + run_.run_id() + " has no approval step '"
+                        + name.substr(0, 64) + "'");
+  auto decision = payload.is_object() ? payload.value("decision", "") : "";
+  if (decision != "approve" && decision != "reject")
+    return make_field_error(errc::invalid_argument, "payload.decision",
+                            "payload.decision: \"approve\" or \"reject\"");
+  auto& rec = record(name);
+  if (is_over(rec.state())) {
+    auto before = parse_or_null(rec.signal_json());
+    if (!rec.signal().empty() && before.value("decision", "") == decision) {
+      existed = true;
+      return collect();
+    }
+    return make_error(errc::failed_precondition,
+                      "approval '" + name + "' is "
+                        + step_state_name(rec.state())
+                        + (rec.signal().empty()
+                             ? std::string{}
+                             : " (answered " + before.value("decision", "")
+                                 + ")"));
+  }
+  if (rec.state() != v1::STEP_STATE_WAITING)
+    return make_error(errc::failed_precondition,
+                      "approval '" + name + "' is not waiting yet");
+  rec.set_signal(name);
+  rec.set_signal_json(payload.dump());
+  auto output = parse_or_null(rec.output_json());
+  if (!output.is_object())
+    output = json::object();
+  output["decision"] = decision;
+  output["payload"] = payload;
+  if (decision == "approve")
+    finish(name, v1::STEP_STATE_SUCCEEDED, std::move(output), {}, now);
+  else
+    finish(name, v1::STEP_STATE_FAILED, std::move(output), "rejected", now);
+  return advance(now);
+}
+
+run_change run_engine::on_timer(int64_t now) {
+  std::vector<std::string> due;
+  for (const auto& [id, rec] : steps_)
+    if (rec.state() == v1::STEP_STATE_WAITING && rec.wake_unix_ms() > 0
+        && rec.wake_unix_ms() <= now)
+      due.push_back(id);
+  for (const auto& id : due) {
+    const auto* def = step_def(id);
+    if (def == nullptr)
+      continue;
+    auto& rec = record(id);
+    if (std::holds_alternative<sleep_step>(def->body)) {
+      finish(id, v1::STEP_STATE_SUCCEEDED, json{{"woke_at", now}}, {}, now);
+      continue;
+    }
+    const auto& ap = std::get<approval_step>(def->body);
+    auto output = parse_or_null(rec.output_json());
+    if (!output.is_object())
+      output = json::object();
+    output["timed_out"] = true;
+    if (ap.default_outcome == approval_outcome::approve) {
+      output["decision"] = "approve";
+      finish(id, v1::STEP_STATE_SUCCEEDED, std::move(output), {}, now);
+    } else if (ap.default_outcome == approval_outcome::reject) {
+      output["decision"] = "reject";
+      finish(id, v1::STEP_STATE_FAILED, std::move(output),
+             "timed out: rejected by default", now);
+    } else {
+      finish(id, v1::STEP_STATE_FAILED, std::move(output),
+             "timed out without an answer", now);
+    }
+  }
+  return advance(now);
+}
+
+run_change run_engine::on_child(const v1::RunRecord& child, int64_t now) {
+  for (auto& [id, rec] : steps_) {
+    if (rec.child_run_id() != child.run_id()
+        || rec.state() != v1::STEP_STATE_RUNNING)
+      continue;
+    if (child.state() == v1::RUN_STATE_SUCCEEDED)
+      finish(id, v1::STEP_STATE_SUCCEEDED, parse_or_null(child.output_json()),
+             {}, now);
+    else if (child.state() != v1::RUN_STATE_RUNNING)
+      finish(id, v1::STEP_STATE_FAILED, nullptr,
+             "child run " + child.run_id() + " "
+               + run_state_name(child.state())
+               + (child.error().empty() ? "" : ": " + child.error()),
+             now);
+    break;
+  }
+  return advance(now);
+}
+
+run_change run_engine::cancel(int64_t now) {
+  if (finished())
+    return collect();
+  for (auto& [id, rec] : steps_)
+    cancel_step(rec, "cancelled: the run was cancelled", now);
+  for (const auto& id : graph_.order()) {
+    auto& rec = record(id);
+    if (rec.state() == v1::STEP_STATE_PENDING) {
+      rec.set_state(v1::STEP_STATE_CANCELLED);
+      rec.set_error("not started: the run was cancelled");
+      touch(id);
+    }
+  }
+  run_.set_state(v1::RUN_STATE_CANCELLED);
+  touch_run(now);
+  return collect();
+}
+
+} // namespace bsm::workflows
