@@ -223,7 +223,8 @@ step_definition read_step(object_reader& in, bool inline_step) {
   auto known = common_keys;
   auto own = keys_of_type(*type);
   known.insert(known.end(), own.begin(), own.end());
-  in.only(known, std::string{"a "} + step_type_names[*type] + " step");
+  std::string kind = step_type_names[*type];
+  in.only(known, (kind[0] == 'a' ? "an " : "a ") + kind + " step");
   if (!inline_step)
     out.needs = in.names("needs");
   out.when = in.text("when", false);
@@ -416,7 +417,8 @@ json to_json(const step_definition& step) {
   out["backoff"] = backoff_json(step.backoff);
   if (step.timeout.count() > 0)
     out["timeout"] = render_duration(step.timeout);
-  out["on_failure"] = policy_name(step.on_failure);
+  if (!step.id.empty()) // a map's inline step has no policy of its own
+    out["on_failure"] = policy_name(step.on_failure);
   if (!step.compensation.empty())
     out["compensation"] = step.compensation;
   return out;

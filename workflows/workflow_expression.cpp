@@ -201,26 +201,29 @@ private:
     skip_blanks();
     if (pos_ + 1 < text_.size() && text_[pos_] == '!' && text_[pos_ + 1] == '=')
       return primary(); // "!=" cannot start a value: primary says so
+    auto at = pos_;
     if (!eat("!"))
       return primary();
-    if (!deeper())
+    if (!deeper(at))
       return nullptr;
     auto operand = unary();
     --depth_;
     return operand ? make_operator(node_kind::negate, operand) : nullptr;
   }
 
-  bool deeper() {
+  // Counts one more level opened at `at`; the stack stays bounded.
+  bool deeper(size_t at) {
     if (++depth_ <= max_depth)
       return true;
-    fail_at(pos_, "nested more than " + std::to_string(max_depth) + " deep");
+    fail_at(at, "nested more than " + std::to_string(max_depth) + " deep");
     return false;
   }
 
   // A parenthesised expression or one in "${" "}".
   node_ptr group(std::string_view open, char close) {
+    auto at = pos_;
     pos_ += open.size();
-    if (!deeper())
+    if (!deeper(at))
       return nullptr;
     auto inner = either();
     --depth_;
