@@ -81,7 +81,7 @@ void notify_end(self_pointer self, const v1::TaskRecord& rec) {
     return;
   v1::TaskFinished msg;
   *msg.mutable_task() = rec;
-  self->send(caf::actor_cast<caf::actor>(*target), std::move(msg));
+  caf::anon_send(*target, std::move(msg));
 }
 
 // Hands `rec` (whose state was `before`) to the store writer; `then` runs

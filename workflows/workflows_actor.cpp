@@ -158,12 +158,13 @@ void submit(self_pointer self, const std::string& run_id, run_order order) {
         auto* e = engine_of(self, run_id);
         if (e == nullptr)
           return;
-        auto now = unix_now_ms();
-        apply(self, run_id, e->on_submitted(step, resp.task().task_id(), now));
+        auto answered = unix_now_ms();
+        apply(self, run_id,
+              e->on_submitted(step, resp.task().task_id(), answered));
         // Found by its key after a restart, and over already.
         if (tasks::is_final(resp.task().state()))
           if (auto* again = engine_of(self, run_id))
-            apply(self, run_id, again->on_task(resp.task(), now));
+            apply(self, run_id, again->on_task(resp.task(), answered));
       },
       [self, run_id, order](caf::error& err) {
         auto* e = engine_of(self, run_id);
@@ -292,7 +293,8 @@ void reload(self_pointer self, const std::string& run_id) {
   const auto& db = *self->state.env.db;
   auto run = read_run(db, run_id);
   auto steps = run && *run ? read_steps(db, run_id)
-                           : caf::expected<std::vector<v1::StepRecord>>{{}};
+                           : caf::expected<std::vector<v1::StepRecord>>{
+                             std::vector<v1::StepRecord>{}};
   if (!run || !steps) {
     log_of(self).error("workflow run {}: cannot read it: {}", run_id,
                        render(run ? steps.error() : run.error()));

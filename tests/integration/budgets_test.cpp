@@ -318,6 +318,6 @@ TEST_P(BudgetClusterTest, SpentBudgetRefusesOpenAiChatWithRetryAfter) {
 
 INSTANTIATE_TEST_SUITE_P(Membership, BudgetClusterTest,
                          ::testing::Values("static", "redis"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param) { return param.param; });
 
 } // namespace
