@@ -753,9 +753,10 @@ run_change run_engine::on_timer(int64_t now) {
       due.push_back(id);
   for (const auto& id : due) {
     const auto* def = step_def(id);
-    if (def == nullptr)
-      continue;
     auto& rec = record(id);
+    // An earlier one of them may have failed the run and cancelled it.
+    if (def == nullptr || rec.state() != v1::STEP_STATE_WAITING)
+      continue;
     if (std::holds_alternative<sleep_step>(def->body)) {
       finish(id, v1::STEP_STATE_SUCCEEDED, json{{"woke_at", now}}, {}, now);
       continue;
