@@ -294,6 +294,46 @@ caf::error finish_tasks(const CLI::App& cmd, tasks_args& tasks,
   }
 }
 
+caf::error finish_workflows(const CLI::App& cmd, workflows_args& wf) {
+  if (cmd.get_subcommands().empty())
+    return usage_error("workflows needs put NAME FILE, get NAME, list or run "
+                       "NAME");
+  switch (wf.action) {
+    case workflows_action::list: return caf::none;
+    case workflows_action::put:
+      if (wf.file.empty())
+        return usage_error("workflows put needs a NAME and a FILE");
+      [[fallthrough]];
+    default:
+      return need(!wf.name.empty(), "workflows needs a non-empty NAME");
+  }
+}
+
+caf::error finish_runs(const CLI::App& cmd, runs_args& runs,
+                       const raw_words& raw) {
+  if (cmd.get_subcommands().empty())
+    return usage_error("runs needs get ID, list, cancel ID, signal ID STEP "
+                       "DECISION or watch ID");
+  switch (runs.action) {
+    case runs_action::list:
+      return take_number(raw.limit, "--limit", runs.limit);
+    case runs_action::signal:
+      if (runs.decision != "approve" && runs.decision != "reject")
+        return usage_error("runs signal needs ID STEP and approve or reject");
+      break;
+    case runs_action::watch:
+      if (!raw.timeout.empty()) {
+        auto timeout = duration(raw.timeout);
+        if (!timeout)
+          return timeout.error();
+        runs.timeout = *timeout;
+      }
+      break;
+    default: break;
+  }
+  return need(!runs.id.empty(), "runs needs a non-empty run ID");
+}
+
 caf::error finish_events(events_args& events, const raw_words& raw) {
   if (events.pattern.empty())
     return usage_error("events needs a non-empty PATTERN");
@@ -341,6 +381,9 @@ caf::error finish_command(const CLI::App& app, bsmctl_args& out,
     case command_kind::deadletters:
       return finish_deadletters(sub("deadletters"), out.deadletters, raw);
     case command_kind::tasks: return finish_tasks(sub("tasks"), out.tasks, raw);
+    case command_kind::workflows:
+      return finish_workflows(sub("workflows"), out.workflows);
+    case command_kind::runs: return finish_runs(sub("runs"), out.runs, raw);
     case command_kind::cluster:
       if (out.cluster.leave && out.cluster.node.empty())
         return usage_error("cluster leave needs a NODE");

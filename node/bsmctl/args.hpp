@@ -73,6 +73,8 @@ enum class command_kind {
   deadletters,
   budgets,
   tasks,
+  workflows,
+  runs,
   reload,
   plugins,
   completion,
@@ -243,6 +245,43 @@ struct tasks_args {
   std::optional<std::chrono::milliseconds> timeout;
 };
 
+enum class workflows_action { put, get, list, run };
+
+struct workflows_args {
+  workflows_action action = workflows_action::list;
+  /// put, get, run: the workflow.
+  std::string name;
+  /// put: the definition's file (YAML, or JSON by its .json name).
+  std::string file;
+  /// get: one version instead of the newest.
+  std::string version;
+  /// run: the input as JSON. Default: {}.
+  std::string input = "{}";
+  /// run: the run's id (the same id again is the same run).
+  std::string run_id;
+};
+
+enum class runs_action { get, list, cancel, signal, watch };
+
+struct runs_args {
+  runs_action action = runs_action::list;
+  /// get, cancel, signal, watch: the run.
+  std::string id;
+  /// signal: the approval step.
+  std::string step;
+  /// signal: approve or reject.
+  std::string decision;
+  /// signal: more of the payload, as a JSON object. Default: {}.
+  std::string payload = "{}";
+  /// list: filters and the page.
+  std::string workflow;
+  std::string state;
+  std::optional<uint64_t> limit;
+  std::string after;
+  /// watch: give up after this long. Default: none.
+  std::optional<std::chrono::milliseconds> timeout;
+};
+
 struct bsmctl_args {
   global_options global;
   command_kind command = command_kind::help;
@@ -260,6 +299,8 @@ struct bsmctl_args {
   questions_args questions;
   deadletters_args deadletters;
   tasks_args tasks;
+  workflows_args workflows;
+  runs_args runs;
 };
 
 /// Parses `args` (without argv[0]). Errors: `invalid_argument`, with a

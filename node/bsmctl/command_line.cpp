@@ -370,6 +370,80 @@ void add_tasks(CLI::App& app, bsmctl_args& out, raw_words& raw) {
     "  bsmctl tasks watch t-0190f1e2a3b4-1a2b3c4d\n"));
 }
 
+void add_workflows(CLI::App& app, bsmctl_args& out) {
+  using action = workflows_action;
+  auto& wf = out.workflows;
+  auto* cmd = command(app, "workflows",
+                      "Workflow definitions: put, get, list, and run one",
+                      command_kind::workflows, out);
+  auto* put = cmd->add_subcommand(
+    "put", "store FILE (YAML, or JSON if it ends in .json) as a version of "
+           "NAME (PUT /v1/workflows/NAME)");
+  put->callback([&wf] { wf.action = action::put; });
+  put->add_option("name", wf.name, "the workflow");
+  put->add_option("file", wf.file, "the definition's file");
+  auto* get = cmd->add_subcommand(
+    "get", "a workflow's newest version with its definition");
+  get->callback([&wf] { wf.action = action::get; });
+  get->add_option("name", wf.name, "the workflow");
+  get->add_option("--version", wf.version, "this version instead");
+  auto* list
+    = cmd->add_subcommand("list", "the newest version of every workflow");
+  list->callback([&wf] { wf.action = action::list; });
+  auto* run = cmd->add_subcommand(
+    "run", "start a run (POST /v1/workflows/NAME/runs); prints its run_id");
+  run->callback([&wf] { wf.action = action::run; });
+  run->add_option("name", wf.name, "the workflow");
+  run->add_option("--input", wf.input, "the input as JSON (default {})");
+  run->add_option("--run-id", wf.run_id, "the same id again is the same run");
+  cmd->footer(examples(
+    "  bsmctl workflows put contract-review config/workflows/"
+    "contract-review.yaml\n"
+    "  bsmctl workflows run contract-review --input '{\"contract\":\"c-42\"}'\n"
+    "  bsmctl workflows list -o table\n"));
+}
+
+void add_runs(CLI::App& app, bsmctl_args& out, raw_words& raw) {
+  using action = runs_action;
+  auto& runs = out.runs;
+  auto* cmd = command(app, "runs",
+                      "Workflow runs: get, list, cancel, signal, watch",
+                      command_kind::runs, out);
+  auto* get = cmd->add_subcommand("get", "a run with its steps");
+  get->callback([&runs] { runs.action = action::get; });
+  get->add_option("id", runs.id, "the run's id");
+  auto* list = cmd->add_subcommand("list", "runs, paged (GET /v1/runs)");
+  list->callback([&runs] { runs.action = action::list; });
+  list->add_option("--workflow", runs.workflow, "only this workflow's");
+  list->add_option("--state", runs.state,
+                   "running, succeeded, failed or cancelled");
+  list->add_option("--limit", raw.limit, "page size (server default 100)");
+  list->add_option("--after", runs.after, "the page after this run id");
+  auto* cancel = cmd->add_subcommand(
+    "cancel", "cancel a run and its running steps (POST /v1/runs/ID/cancel)");
+  cancel->callback([&runs] { runs.action = action::cancel; });
+  cancel->add_option("id", runs.id, "the run's id");
+  auto* signal = cmd->add_subcommand(
+    "signal", "answer the approval STEP of a run: approve or reject "
+              "(POST /v1/runs/ID/signals/STEP)");
+  signal->callback([&runs] { runs.action = action::signal; });
+  signal->add_option("id", runs.id, "the run's id");
+  signal->add_option("step", runs.step, "the approval step");
+  signal->add_option("decision", runs.decision, "approve or reject");
+  signal->add_option("--payload", runs.payload,
+                     "more of the answer, as a JSON object");
+  auto* watch = cmd->add_subcommand(
+    "watch", "print a run's step and run events as they come, until it "
+             "ends (GET /v1/events?topic=workflow.#)");
+  watch->callback([&runs] { runs.action = action::watch; });
+  watch->add_option("id", runs.id, "the run's id");
+  watch->add_option("--timeout", raw.timeout,
+                    "stop after this long (500ms, 10s, 2m)");
+  cmd->footer(examples("  bsmctl runs get w-0190f1e2a3b4-1a2b3c4d -o table\n"
+                       "  bsmctl runs signal order-42 legal approve\n"
+                       "  bsmctl runs watch order-42\n"));
+}
+
 void add_budgets(CLI::App& app, bsmctl_args& out) {
   auto* cmd = command(app, "budgets",
                       "Model budgets of the whole cluster: use and remaining "
@@ -442,6 +516,8 @@ std::unique_ptr<CLI::App> make_command_line(bsmctl_args& out, raw_words& raw) {
   add_questions(*app, out, raw);
   add_deadletters(*app, out, raw);
   add_tasks(*app, out, raw);
+  add_workflows(*app, out);
+  add_runs(*app, out, raw);
   add_budgets(*app, out);
   add_meta(*app, out, raw);
   app->footer(root_footer());

@@ -16,6 +16,7 @@
 #include "node/bsmctl/output.hpp"
 #include "node/bsmctl/send_command.hpp"
 #include "node/bsmctl/tasks_command.hpp"
+#include "node/bsmctl/workflows_command.hpp"
 
 namespace bsm::ctl {
 
@@ -187,6 +188,8 @@ int run_http_command(const bsmctl_args& args, const console& io) {
     case command_kind::budgets:
       return get_and_print(ctx, "/v1/budgets", budgets_table);
     case command_kind::tasks: return run_tasks(ctx, args.tasks);
+    case command_kind::workflows: return run_workflows(ctx, args.workflows);
+    case command_kind::runs: return run_runs(ctx, args.runs);
     case command_kind::reload: return run_reload(ctx);
     case command_kind::plugins:
       return get_and_print(ctx, "/v1/plugins", plugins_table);

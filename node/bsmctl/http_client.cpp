@@ -160,7 +160,7 @@ http_client::perform(const http_request& req, detail::http_transfer& state) {
     }
   };
   if (has_body) {
-    add("Content-Type: application/json");
+    add("Content-Type: " + req.content_type);
     add("Expect:"); // no 100-continue round trip for larger bodies
   }
   if (!token_.empty())

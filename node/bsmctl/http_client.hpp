@@ -37,8 +37,9 @@ struct http_request {
   std::string method = "GET";
   /// Path and query, starting with '/', already percent-encoded.
   std::string path;
-  /// Sent as application/json when not empty (and always for POST).
+  /// Sent as `content_type` when not empty (and always for POST).
   std::string body;
+  std::string content_type = "application/json";
   /// Extra header lines, "Name: value".
   std::vector<std::string> headers;
   /// Limit for the whole exchange. Default: 60 s. Zero: none (streams).
