@@ -45,6 +45,7 @@
 #include "runtime/store/memory_metrics.hpp"
 #include "runtime/supervision/supervisor.hpp"
 #include "tasks/tasks_actor.hpp"
+#include "workflows/definition_files.hpp"
 #include "workflows/workflows_actor.hpp"
 
 namespace bsm {
@@ -246,6 +247,12 @@ node::make(node_config cfg, std::shared_ptr<agents::agent_catalog> catalog,
       if (auto current = access->get())
         series->publish(current->verified());
     });
+  // A workflow file with a problem stops the start, as an agent's does.
+  auto flows = workflows::load_definition_files(n.cfg_.workflows.paths,
+                                                n.workflow_catalog());
+  if (!flows)
+    return flows.error();
+  n.workflow_files_ = std::move(*flows);
   n.system_cfg_ = std::make_unique<system_config>(
     scheduler_for(n.cfg_.scheduler, n.cfg_.http), n.stats_.get(),
     n.logger_.log);
@@ -479,20 +486,10 @@ child_spec node::tasks_child() {
   return tasks::tasks_child(std::move(env), cfg_.supervision.shutdown_timeout);
 }
 
-child_spec node::workflows_child() {
-  workflows::workflows_env env;
-  env.db = store_.get();
-  env.writer = writer_.get();
-  env.calls = call_env();
-  env.node_name = cfg_.node.name;
-  env.max_running = cfg_.workflows.max_running;
-  env.max_body_bytes = cfg_.workflows.max_body_bytes;
-  env.limits.max_map_items = cfg_.workflows.max_map_items;
-  env.limits.max_output_bytes = cfg_.workflows.max_output_bytes;
-  auto calls = env.calls;
-  env.catalog.has_agent = [calls](const std::string& name) {
-    auto route = route_call(calls, "agents/" + name);
-    return route || !is(route.error(), errc::not_found);
+workflows::workflow_catalog node::workflow_catalog() const {
+  workflows::workflow_catalog catalog;
+  catalog.has_agent = [agents = catalog_](const std::string& name) {
+    return agents && agents->find(name) != nullptr;
   };
   // Built-in tools by name; the others by their source ("<source>__<tool>":
   // an MCP server, a remote A2A agent or a plugin), whose tools are known
@@ -505,13 +502,31 @@ child_spec node::workflows_child() {
   if (plugins_)
     for (const auto& plugin : plugins_->loaded)
       sources.insert(plugin->name());
-  env.catalog.has_tool = [sources](const std::string& name) {
+  catalog.has_tool = [sources](const std::string& name) {
     if (agents::is_builtin_tool(name))
       return true;
     auto cut = name.find("__");
     return cut != std::string::npos && cut + 2 < name.size()
            && sources.count(name.substr(0, cut)) > 0;
   };
+  catalog.has_message_type = [types = types_.get()](const std::string& name) {
+    return types->contains(name);
+  };
+  return catalog;
+}
+
+child_spec node::workflows_child() {
+  workflows::workflows_env env;
+  env.db = store_.get();
+  env.writer = writer_.get();
+  env.calls = call_env();
+  env.node_name = cfg_.node.name;
+  env.max_running = cfg_.workflows.max_running;
+  env.max_body_bytes = cfg_.workflows.max_body_bytes;
+  env.limits.max_map_items = cfg_.workflows.max_map_items;
+  env.limits.max_output_bytes = cfg_.workflows.max_output_bytes;
+  env.catalog = workflow_catalog();
+  env.initial = workflow_files_;
   env.log = logger_.log;
   return workflows::workflows_child(std::move(env),
                                     cfg_.supervision.shutdown_timeout);

@@ -22,6 +22,7 @@
 #include "node/node_config.hpp"
 #include "plugins/plugin_loader.hpp"
 #include "plugins/plugin_metrics.hpp"
+#include "workflows/workflow_validation.hpp"
 #include "protocols/caf_types.hpp"
 #include "runtime/cluster/ask_drain.hpp"
 #include "runtime/cluster/directory.hpp"
@@ -188,6 +189,9 @@ private:
   child_spec tasks_child();
   /// The workflow engine (workflows/workflows_actor.hpp).
   child_spec workflows_child();
+  /// What workflow definitions may name: the agents, tools and message
+  /// types this node knows.
+  workflows::workflow_catalog workflow_catalog() const;
   child_spec http_bridge_child();
   void add_agent_children(std::vector<child_spec>& children,
                           const supervision_env& sup_env);
@@ -226,6 +230,8 @@ private:
   /// Declared before the actor system: its actors run the plugins' code,
   /// which stays mapped until they are gone.
   std::shared_ptr<const plugins::plugin_set> plugins_;
+  /// The definitions of workflows.paths, read at start.
+  std::vector<workflows::workflow_definition> workflow_files_;
   plugins::plugin_metrics plugin_metrics_;
   std::unique_ptr<budget_metrics> budget_metrics_;
   std::unique_ptr<system_config> system_cfg_;

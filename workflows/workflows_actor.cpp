@@ -388,6 +388,41 @@ workflow_catalog catalog_of(self_pointer self, const std::string& defining) {
   return catalog;
 }
 
+// Stores `def` as a version unless that version is stored already.
+void store_version(
+  self_pointer self, const workflow_definition& def, const v1::Principal& by,
+  std::function<void(caf::expected<v1::WorkflowPutResponse>)> done) {
+  const auto* db = self->state.env.db;
+  auto version = definition_version(def);
+  auto found = read_version(*db, def.name, version);
+  if (!found)
+    return done(found.error());
+  if (*found) {
+    v1::WorkflowPutResponse resp;
+    *resp.mutable_workflow() = std::move(**found);
+    resp.set_existed(true);
+    return done(std::move(resp));
+  }
+  v1::WorkflowVersion v;
+  v.set_name(def.name);
+  v.set_version(version);
+  v.set_definition_json(canonical_json(def));
+  v.set_created_unix_ms(unix_now_ms());
+  *v.mutable_created_by() = by;
+  write(
+    self,
+    [db, v](rocksdb::WriteBatch& batch) { return put_version(batch, *db, v); },
+    [self, v, done = std::move(done)](const caf::error& err) {
+      if (err)
+        return done(err);
+      publish(self, "workflow.defined",
+              {{"workflow", v.name()}, {"version", v.version()}});
+      v1::WorkflowPutResponse resp;
+      *resp.mutable_workflow() = v;
+      done(std::move(resp));
+    });
+}
+
 caf::result<v1::WorkflowPutResponse> put_workflow(self_pointer self,
                                                   v1::WorkflowPutRequest& req) {
   const auto& env = self->state.env;
@@ -417,36 +452,14 @@ caf::result<v1::WorkflowPutResponse> put_workflow(self_pointer self,
                               + req.name() + "' in the path");
   if (auto err = check_definition(*def, catalog_of(self, def->name)))
     return err;
-  auto version = definition_version(*def);
-  auto found = read_version(*env.db, def->name, version);
-  if (!found)
-    return found.error();
-  v1::WorkflowPutResponse resp;
-  if (*found) {
-    *resp.mutable_workflow() = std::move(**found);
-    resp.set_existed(true);
-    return resp;
-  }
-  v1::WorkflowVersion v;
-  v.set_name(def->name);
-  v.set_version(version);
-  v.set_definition_json(canonical_json(*def));
-  v.set_created_unix_ms(unix_now_ms());
-  *v.mutable_created_by() = req.caller();
   auto rp = self->make_response_promise<v1::WorkflowPutResponse>();
-  const auto* db = env.db;
-  write(
-    self,
-    [db, v](rocksdb::WriteBatch& batch) { return put_version(batch, *db, v); },
-    [self, rp, v](const caf::error& err) mutable {
-      if (err)
-        return rp.deliver(err);
-      publish(self, "workflow.defined",
-              {{"workflow", v.name()}, {"version", v.version()}});
-      v1::WorkflowPutResponse out;
-      *out.mutable_workflow() = v;
-      rp.deliver(std::move(out));
-    });
+  store_version(self, *def, req.caller(),
+                [rp](caf::expected<v1::WorkflowPutResponse> resp) mutable {
+                  if (resp)
+                    rp.deliver(std::move(*resp));
+                  else
+                    rp.deliver(resp.error());
+                });
   return rp;
 }
 
@@ -796,6 +809,17 @@ workflows_actor::behavior_type
 workflows_service(workflows_actor::stateful_pointer<workflows_state> self,
                   workflows_env env) {
   self->state.env = std::move(env);
+  v1::Principal files;
+  files.set_name("local");
+  files.set_kind("local");
+  for (const auto& def : self->state.env.initial)
+    store_version(self, def, files,
+                  [self, name = def.name](
+                    caf::expected<v1::WorkflowPutResponse> resp) {
+                    if (!resp)
+                      log_of(self).error("workflow {}: cannot store it: {}",
+                                         name, render(resp.error()));
+                  });
   recover(self);
   return {
     [self](v1::WorkflowPutRequest& req) { return put_workflow(self, req); },

@@ -72,6 +72,9 @@ struct workflows_env {
   /// The longest definition body and run input accepted, in bytes.
   size_t max_body_bytes = 1 << 20;
   std::shared_ptr<spdlog::logger> log;
+  /// Definitions read from files at start (workflows.paths), stored as
+  /// versions unless stored already.
+  std::vector<workflow_definition> initial;
   /// Random bits for run ids; empty: a default source.
   std::function<uint32_t()> random;
 };

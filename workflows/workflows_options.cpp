@@ -7,7 +7,9 @@ namespace bsm::workflows {
 const config::section<workflows_options>& workflows_section() {
   static const config::section<workflows_options> result{
     "workflows",
-    {config::integer("max_running", &workflows_options::max_running, 1,
+    {config::sequence("paths", &workflows_options::paths,
+                      bsm::detail::assign<std::filesystem::path>),
+     config::integer("max_running", &workflows_options::max_running, 1,
                      1'000'000),
      config::integer("max_body_bytes", &workflows_options::max_body_bytes,
                      1'024, 64ull << 20),

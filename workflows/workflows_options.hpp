@@ -5,12 +5,18 @@
 // workflows_options.cpp. Reload: a restart.
 
 #include <cstdint>
+#include <filesystem>
+#include <vector>
 
 #include "runtime/config/config_section.hpp"
 
 namespace bsm::workflows {
 
 struct workflows_options {
+  /// Definition files (*.yaml, *.yml, *.json) or folders of them, read at
+  /// start: each is stored as a version of its name (the same definition
+  /// again is no new version). A file with a problem stops the start.
+  std::vector<std::filesystem::path> paths;
   /// Runs running at once on this node (each holds its engine and its
   /// steps' records in memory); a start beyond them is refused (429).
   uint64_t max_running = 10'000;

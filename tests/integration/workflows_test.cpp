@@ -393,4 +393,57 @@ TEST_F(WorkflowsTest, AMapAndAChildWorkflow) {
   EXPECT_EQ(child["state"], "succeeded");
 }
 
+// The shipped examples (config/workflows/), loaded from workflows.paths at
+// start, run end to end on the seed agents and the local model.
+TEST(WorkflowExamples, RunEndToEndOnTheLocalProvider) {
+  bsm::test::temp_dir dir;
+  test_node node{dir.path(), dir.path() / "data",
+                 {std::string{"workflows.paths=["} + BSM_SOURCE_DIR
+                  + "/config/workflows]"}};
+  auto port = node.port();
+  ASSERT_NE(port, 0) << node.proc().err();
+  auto listed = bsm::test::get(port, "/v1/workflows");
+  ASSERT_TRUE(listed && listed->status == 200) << describe(listed);
+  EXPECT_EQ(bsm::test::body_of(*listed)["workflows"].size(), 3u)
+    << listed->body;
+  auto start = [&](const std::string& name, const json& input) {
+    auto res = bsm::test::post_json(port, "/v1/workflows/" + name + "/runs",
+                                    json{{"input", input}}.dump());
+    EXPECT_TRUE(res && res->status == 202) << describe(res);
+    return res ? bsm::test::body_of(*res).value("run_id", "") : "";
+  };
+  auto state_of = [&](const std::string& id) {
+    auto res = bsm::test::get(port, "/v1/runs/" + id);
+    return res && res->status == 200 ? bsm::test::body_of(*res) : json{};
+  };
+  auto approve_when_waiting = [&](const std::string& id,
+                                  const std::string& step) {
+    ASSERT_TRUE(bsm::test::poll_until([&] {
+      auto run = state_of(id);
+      if (run.contains("steps"))
+        for (const auto& s : run["steps"])
+          if (s.value("id", "") == step)
+            return s.value("state", "") == "waiting";
+      return false;
+    })) << state_of(id).dump();
+    auto res = bsm::test::post_json(
+      port, "/v1/runs/" + id + "/signals/" + step,
+      R"({"payload":{"decision":"approve","by":"test"}})");
+    ASSERT_TRUE(res && res->status == 200) << describe(res);
+  };
+  auto ends = [&](const std::string& id) {
+    return bsm::test::poll_until(
+      [&] { return state_of(id).value("state", "") == "succeeded"; });
+  };
+  auto contract = start("contract-review", {{"contract", "c-42"}});
+  approve_when_waiting(contract, "sign_off");
+  ASSERT_TRUE(ends(contract)) << state_of(contract).dump();
+  EXPECT_EQ(state_of(contract)["output"]["decision"], "approve");
+  auto deploy = start("deployment-readiness", {{"change", "bsmd 0.2"}});
+  ASSERT_TRUE(ends(deploy)) << state_of(deploy).dump();
+  auto retrain = start("ml-retrain", {{"dataset", "intents-v3"}});
+  approve_when_waiting(retrain, "approve");
+  ASSERT_TRUE(ends(retrain)) << state_of(retrain).dump();
+}
+
 } // namespace
