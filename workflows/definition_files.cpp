@@ -55,8 +55,7 @@ load_definition_files(const std::vector<fs::path>& paths,
       if (auto [i, added] = origin.emplace(def->name, file); !added)
         return make_error(errc::invalid_argument,
                           file.string() + ": workflow '" + def->name
-                            + "' is defined in " + i->second.string()
-                            + " too");
+                            + "' is defined in " + i->second.string() + " too");
       result.push_back(std::move(*def));
     }
   }

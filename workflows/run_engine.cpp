@@ -60,9 +60,9 @@ split_item(const std::string& id) {
   auto open = id.find('[');
   if (open == std::string::npos || id.back() != ']')
     return std::nullopt;
-  return std::make_pair(id.substr(0, open),
-                        static_cast<size_t>(std::stoul(
-                          id.substr(open + 1, id.size() - open - 2))));
+  return std::make_pair(
+    id.substr(0, open),
+    static_cast<size_t>(std::stoul(id.substr(open + 1, id.size() - open - 2))));
 }
 
 std::string item_id(const std::string& map_id, size_t n) {
@@ -180,10 +180,14 @@ json run_engine::context(const json* item) const {
   for (const auto& [id, s] : steps_) {
     if (split_item(id))
       continue;
-    steps[id] = {{"output", parse_or_null(s.output_json())},
-                 {"state", step_state_name(s.state())},
-                 {"error", s.error()},
-                 {"attempts", s.attempts()}};
+    // A step still running has no output yet (a running map keeps its
+    // items there, not read here).
+    steps[id]
+      = {{"output",
+          is_active(s.state()) ? json{} : parse_or_null(s.output_json())},
+         {"state", step_state_name(s.state())},
+         {"error", s.error()},
+         {"attempts", s.attempts()}};
   }
   json ctx{{"input", parse_or_null(run_.input_json())},
            {"steps", std::move(steps)}};
@@ -229,7 +233,8 @@ v1::TaskSubmitRequest task_of(const v1::RunRecord& run, const std::string& id,
   (*spec->mutable_labels())["run"] = run.run_id();
   (*spec->mutable_labels())["step"] = id;
   spec->set_max_attempts(def.max_attempts);
-  spec->set_backoff_initial_ms(static_cast<uint32_t>(def.backoff.initial.count()));
+  spec->set_backoff_initial_ms(
+    static_cast<uint32_t>(def.backoff.initial.count()));
   spec->set_backoff_max_ms(static_cast<uint32_t>(def.backoff.max.count()));
   spec->set_timeout_ms(static_cast<uint32_t>(def.timeout.count()));
   *req.mutable_caller() = run.started_by();
@@ -383,8 +388,7 @@ void run_engine::start_map(const std::string& id, const map_step& m,
   }
   if (!over.is_array())
     return finish(id, v1::STEP_STATE_FAILED, nullptr,
-                  std::string{"over: not a list but "} + over.type_name(),
-                  now);
+                  std::string{"over: not a list but "} + over.type_name(), now);
   if (over.size() > limits_.max_map_items)
     return finish(id, v1::STEP_STATE_FAILED, nullptr,
                   "over: " + std::to_string(over.size()) + " items, at most "
@@ -409,7 +413,8 @@ run_engine::map_cursor& run_engine::cursor(const std::string& id) {
   if (i != maps_.end())
     return i->second;
   map_cursor c;
-  c.items = parse_or_null(record(id).output_json()).value("items", json::array());
+  c.items
+    = parse_or_null(record(id).output_json()).value("items", json::array());
   c.next = c.items.size();
   for (size_t n = 0; n < c.items.size(); ++n) {
     const auto& item = record(item_id(id, n));
@@ -468,8 +473,8 @@ void run_engine::pump_map(const std::string& id, int64_t now) {
 
 // -- ending steps -------------------------------------------------------------
 
-void run_engine::finish(const std::string& id, v1::StepState state,
-                        json output, std::string error, int64_t now) {
+void run_engine::finish(const std::string& id, v1::StepState state, json output,
+                        std::string error, int64_t now) {
   auto& rec = record(id);
   touch(id);
   auto text = output.is_null() ? std::string{} : output.dump();
@@ -631,7 +636,8 @@ run_change run_engine::advance(int64_t now) {
   }
   bool active = false;
   for (const auto& id : graph_.order())
-    if (auto i = steps_.find(id); i != steps_.end() && is_active(i->second.state()))
+    if (auto i = steps_.find(id);
+        i != steps_.end() && is_active(i->second.state()))
       active = true;
   if (!active && graph_.ready(top_states()).empty())
     end_run(now);
@@ -670,8 +676,7 @@ run_change run_engine::on_task(const v1::TaskRecord& task, int64_t now) {
 }
 
 run_change run_engine::on_submit_failed(const std::string& step_id,
-                                        const std::string& error,
-                                        int64_t now) {
+                                        const std::string& error, int64_t now) {
   auto i = steps_.find(step_id);
   if (i == steps_.end() || i->second.state() != v1::STEP_STATE_RUNNING)
     return collect();
@@ -706,9 +711,9 @@ caf::expected<run_change> run_engine::on_signal(const std::string& name,
   existed = false;
   const auto* def = step_def(name);
   if (def == nullptr || !std::holds_alternative<approval_step>(def->body))
-    return make_error(errc::not_found,
-                      "run " + run_.run_id() + " has no approval step '"
-                        + name.substr(0, 64) + "'");
+    return make_error(errc::not_found, "run " + run_.run_id()
+                                         + " has no approval step '"
+                                         + name.substr(0, 64) + "'");
   auto decision = payload.is_object() ? payload.value("decision", "") : "";
   if (decision != "approve" && decision != "reject")
     return make_field_error(errc::invalid_argument, "payload.decision",
@@ -720,13 +725,12 @@ caf::expected<run_change> run_engine::on_signal(const std::string& name,
       existed = true;
       return collect();
     }
-    return make_error(errc::failed_precondition,
-                      "approval '" + name + "' is "
-                        + step_state_name(rec.state())
-                        + (rec.signal().empty()
-                             ? std::string{}
-                             : " (answered " + before.value("decision", "")
-                                 + ")"));
+    return make_error(
+      errc::failed_precondition,
+      "approval '" + name + "' is " + step_state_name(rec.state())
+        + (rec.signal().empty()
+             ? std::string{}
+             : " (answered " + before.value("decision", "") + ")"));
   }
   if (rec.state() != v1::STEP_STATE_WAITING)
     return make_error(errc::failed_precondition,
@@ -791,8 +795,7 @@ run_change run_engine::on_child(const v1::RunRecord& child, int64_t now) {
              {}, now);
     else if (child.state() != v1::RUN_STATE_RUNNING)
       finish(id, v1::STEP_STATE_FAILED, nullptr,
-             "child run " + child.run_id() + " "
-               + run_state_name(child.state())
+             "child run " + child.run_id() + " " + run_state_name(child.state())
                + (child.error().empty() ? "" : ": " + child.error()),
              now);
     break;

@@ -173,8 +173,8 @@ private:
   void start_map(const std::string& id, const map_step& m, int64_t now);
   map_cursor& cursor(const std::string& id);
   void pump_map(const std::string& id, int64_t now);
-  void finish(const std::string& id, v1::StepState state,
-              nlohmann::json output, std::string error, int64_t now);
+  void finish(const std::string& id, v1::StepState state, nlohmann::json output,
+              std::string error, int64_t now);
   void halt_siblings(const std::string& failed, int64_t now);
   void end_run(int64_t now);
   void cancel_step(v1::StepRecord& rec, const std::string& why, int64_t now);

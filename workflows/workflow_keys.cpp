@@ -27,8 +27,8 @@ template <class Record>
 caf::expected<Record> parse(const std::string& bytes, const std::string& k) {
   Record rec;
   if (!rec.ParseFromString(bytes))
-    return make_error(errc::internal, "workflow record '" + k
-                                        + "' does not parse");
+    return make_error(errc::internal,
+                      "workflow record '" + k + "' does not parse");
   return rec;
 }
 

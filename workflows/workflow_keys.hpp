@@ -84,7 +84,7 @@ struct run_query {
 };
 
 /// One page of runs by id. `next` is set while more may follow.
-[[nodiscard]] caf::expected<v1::RunListResponse>
-list_runs(const store& db, const run_query& q);
+[[nodiscard]] caf::expected<v1::RunListResponse> list_runs(const store& db,
+                                                           const run_query& q);
 
 } // namespace bsm::workflows

@@ -55,8 +55,7 @@ void publish(self_pointer self, std::string topic, json data) {
   ev->set_topic(std::move(topic));
   ev->set_time_unix_ms(unix_now_ms());
   ev->set_source(workflows_path);
-  ev->set_data_json(
-    data.dump(-1, ' ', false, json::error_handler_t::replace));
+  ev->set_data_json(data.dump(-1, ' ', false, json::error_handler_t::replace));
   self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
 }
 
@@ -137,13 +136,12 @@ void submit(self_pointer self, const std::string& run_id, run_order order) {
   auto now = unix_now_ms();
   if (!order.input.is_null()) {
     // A message step's payload: its JSON mapping as the type's bytes.
-    auto bytes = env.calls.types->json_to_binary(
-      order.task.spec().type_name(), order.input.dump());
+    auto bytes = env.calls.types->json_to_binary(order.task.spec().type_name(),
+                                                 order.input.dump());
     if (!bytes)
       return apply(self, run_id,
-                   engine->on_submit_failed(order.step_id,
-                                            "payload: " + render(bytes.error()),
-                                            now));
+                   engine->on_submit_failed(
+                     order.step_id, "payload: " + render(bytes.error()), now));
     order.task.mutable_spec()->set_payload(std::move(*bytes));
   }
   auto tasks = tasks_of(self);
@@ -254,8 +252,7 @@ void apply(self_pointer self, const std::string& run_id, run_change change) {
                                "reloading it: {}",
                                run_id, render(err));
             self->state.runs.erase(run_id);
-            self->state.wakes.emplace(unix_now_ms() + resubmit_wait_ms,
-                                      run_id);
+            self->state.wakes.emplace(unix_now_ms() + resubmit_wait_ms, run_id);
             return arm(self);
           }
           publish_change(self, run, change);
@@ -383,8 +380,9 @@ workflow_catalog catalog_of(self_pointer self, const std::string& defining) {
   };
   const auto* types = self->state.env.calls.types;
   if (types != nullptr)
-    catalog.has_message_type
-      = [types](const std::string& name) { return types->contains(name); };
+    catalog.has_message_type = [types](const std::string& name) {
+      return types->contains(name);
+    };
   return catalog;
 }
 
@@ -470,12 +468,12 @@ get_workflow(self_pointer self, const v1::WorkflowGetRequest& req) {
   if (!v)
     return v.error();
   if (!*v)
-    return make_error(errc::not_found,
-                      "no workflow '" + req.name().substr(0, 64) + "'"
-                        + (req.version().empty()
-                             ? std::string{}
-                             : " of version '" + req.version().substr(0, 64)
-                                 + "'"));
+    return make_error(
+      errc::not_found,
+      "no workflow '" + req.name().substr(0, 64) + "'"
+        + (req.version().empty()
+             ? std::string{}
+             : " of version '" + req.version().substr(0, 64) + "'"));
   auto all = read_versions(db, req.name());
   if (!all)
     return all.error();
@@ -522,9 +520,10 @@ caf::error may_run(const workflow_definition& def, const v1::Principal& who) {
 std::string new_run_id(self_pointer self) {
   auto& env = self->state.env;
   if (!env.random) {
-    env.random = [gen = std::make_shared<std::mt19937>(std::random_device{}())] {
-      return static_cast<uint32_t>((*gen)());
-    };
+    env.random
+      = [gen = std::make_shared<std::mt19937>(std::random_device{}())] {
+          return static_cast<uint32_t>((*gen)());
+        };
   }
   return make_run_id(unix_now_ms(), env.random());
 }
@@ -560,8 +559,8 @@ void start_run(self_pointer self, start_spec spec,
   if (!v)
     return done(v.error());
   if (!*v)
-    return done(make_error(errc::not_found,
-                           "no workflow '" + spec.workflow.substr(0, 64) + "'"));
+    return done(make_error(
+      errc::not_found, "no workflow '" + spec.workflow.substr(0, 64) + "'"));
   auto entry = version_of(self, **v);
   if (!entry)
     return done(entry.error());
@@ -616,12 +615,13 @@ void start_run(self_pointer self, start_spec spec,
 
 void start_child(self_pointer self, const v1::RunRecord& parent,
                  const run_order& order) {
-  start_spec spec{order.id,          order.workflow,     order.input,
-                  parent.started_by(), parent.run_id(), order.step_id};
+  start_spec spec{order.id,        order.workflow,
+                  order.input,     parent.started_by(),
+                  parent.run_id(), order.step_id};
   auto parent_id = parent.run_id();
   start_run(self, std::move(spec),
-            [self, parent_id, child_id = order.id](
-              caf::expected<v1::RunStartResponse> started) {
+            [self, parent_id,
+             child_id = order.id](caf::expected<v1::RunStartResponse> started) {
               auto* p = engine_of(self, parent_id);
               if (p == nullptr)
                 return;
@@ -652,8 +652,8 @@ caf::result<v1::RunGetResponse> get_run(self_pointer self,
 template <class Response, class Request>
 caf::result<Response> from_members(self_pointer self, Request req,
                                    const std::string& run_id) {
-  auto miss = make_error(errc::not_found,
-                         "no run '" + run_id.substr(0, 128) + "'");
+  auto miss
+    = make_error(errc::not_found, "no run '" + run_id.substr(0, 128) + "'");
   if (req.here_only())
     return miss;
   req.set_here_only(true);
@@ -704,8 +704,8 @@ caf::result<Response> answer_after(self_pointer self, const std::string& run_id,
   auto fill = fill_of(self->state.env.db, change.run_changed ? &run : nullptr,
                       change.steps);
   write(self, std::move(fill),
-        [self, rp, run_id, run, resp, change = std::move(change)](
-          const caf::error& err) mutable {
+        [self, rp, run_id, run, resp,
+         change = std::move(change)](const caf::error& err) mutable {
           if (err) {
             self->state.runs.erase(run_id);
             self->state.wakes.emplace(unix_now_ms() + resubmit_wait_ms, run_id);
@@ -744,9 +744,8 @@ caf::result<v1::RunCancelResponse> cancel(self_pointer self,
 
 caf::result<v1::RunSignalResponse> signal(self_pointer self,
                                           const v1::RunSignalRequest& req) {
-  auto payload = json::parse(req.payload_json().empty() ? "{}"
-                                                        : req.payload_json(),
-                             nullptr, false);
+  auto payload = json::parse(
+    req.payload_json().empty() ? "{}" : req.payload_json(), nullptr, false);
   if (payload.is_discarded() || !payload.is_object())
     return make_field_error(errc::invalid_argument, "payload",
                             "payload: expected a JSON object");
@@ -813,19 +812,21 @@ workflows_service(workflows_actor::stateful_pointer<workflows_state> self,
   files.set_name("local");
   files.set_kind("local");
   for (const auto& def : self->state.env.initial)
-    store_version(self, def, files,
-                  [self, name = def.name](
-                    caf::expected<v1::WorkflowPutResponse> resp) {
-                    if (!resp)
-                      log_of(self).error("workflow {}: cannot store it: {}",
-                                         name, render(resp.error()));
-                  });
+    store_version(
+      self, def, files,
+      [self, name = def.name](caf::expected<v1::WorkflowPutResponse> resp) {
+        if (!resp)
+          log_of(self).error("workflow {}: cannot store it: {}", name,
+                             render(resp.error()));
+      });
   recover(self);
   return {
     [self](v1::WorkflowPutRequest& req) { return put_workflow(self, req); },
-    [self](const v1::WorkflowGetRequest& req) { return get_workflow(self, req); },
-    [self](const v1::WorkflowListRequest&)
-      -> caf::result<v1::WorkflowListResponse> {
+    [self](const v1::WorkflowGetRequest& req) {
+      return get_workflow(self, req);
+    },
+    [self](
+      const v1::WorkflowListRequest&) -> caf::result<v1::WorkflowListResponse> {
       auto all = read_newest(*self->state.env.db);
       if (!all)
         return all.error();
@@ -841,19 +842,21 @@ workflows_service(workflows_actor::stateful_pointer<workflows_state> self,
         return make_field_error(errc::invalid_argument, "run_id",
                                 "run_id: [A-Za-z0-9._-], 1..128");
       if (req.input_json().size() > self->state.env.max_body_bytes)
-        return make_field_error(errc::invalid_argument, "input",
-                                "input: larger than "
-                                  + std::to_string(
-                                    self->state.env.max_body_bytes)
-                                  + " bytes");
-      auto input = json::parse(req.input_json().empty() ? "{}"
-                                                        : req.input_json(),
-                               nullptr, false);
+        return make_field_error(
+          errc::invalid_argument, "input",
+          "input: larger than " + std::to_string(self->state.env.max_body_bytes)
+            + " bytes");
+      auto input = json::parse(
+        req.input_json().empty() ? "{}" : req.input_json(), nullptr, false);
       if (input.is_discarded())
         return make_field_error(errc::invalid_argument, "input",
                                 "input: not JSON");
       start_spec spec{req.run_id().empty() ? new_run_id(self) : req.run_id(),
-                      req.workflow(), std::move(input), req.caller(), {}, {}};
+                      req.workflow(),
+                      std::move(input),
+                      req.caller(),
+                      {},
+                      {}};
       auto rp = self->make_response_promise<v1::RunStartResponse>();
       start_run(self, std::move(spec),
                 [rp](caf::expected<v1::RunStartResponse> resp) mutable {
@@ -869,8 +872,8 @@ workflows_service(workflows_actor::stateful_pointer<workflows_state> self,
       run_query q;
       q.workflow = req.workflow();
       q.state = req.state();
-      q.limit = std::clamp<uint32_t>(req.limit() == 0 ? 100 : req.limit(), 1,
-                                     1000);
+      q.limit
+        = std::clamp<uint32_t>(req.limit() == 0 ? 100 : req.limit(), 1, 1000);
       q.after = req.after();
       auto page = list_runs(*self->state.env.db, q);
       if (!page)

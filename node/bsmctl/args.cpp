@@ -304,8 +304,7 @@ caf::error finish_workflows(const CLI::App& cmd, workflows_args& wf) {
       if (wf.file.empty())
         return usage_error("workflows put needs a NAME and a FILE");
       [[fallthrough]];
-    default:
-      return need(!wf.name.empty(), "workflows needs a non-empty NAME");
+    default: return need(!wf.name.empty(), "workflows needs a non-empty NAME");
   }
 }
 

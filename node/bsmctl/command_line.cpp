@@ -406,9 +406,9 @@ void add_workflows(CLI::App& app, bsmctl_args& out) {
 void add_runs(CLI::App& app, bsmctl_args& out, raw_words& raw) {
   using action = runs_action;
   auto& runs = out.runs;
-  auto* cmd = command(app, "runs",
-                      "Workflow runs: get, list, cancel, signal, watch",
-                      command_kind::runs, out);
+  auto* cmd
+    = command(app, "runs", "Workflow runs: get, list, cancel, signal, watch",
+              command_kind::runs, out);
   auto* get = cmd->add_subcommand("get", "a run with its steps");
   get->callback([&runs] { runs.action = action::get; });
   get->add_option("id", runs.id, "the run's id");

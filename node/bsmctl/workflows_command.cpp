@@ -63,7 +63,8 @@ int watch(command_context& ctx, const runs_args& args) {
       return true;
     print_line(ctx.io, ctx.table() ? event_line(*doc) : compact(*doc));
     auto topic = doc->value("topic", "");
-    ended = topic.rfind("workflow.run.", 0) == 0 && topic != "workflow.run.started";
+    ended
+      = topic.rfind("workflow.run.", 0) == 0 && topic != "workflow.run.started";
     return !ended;
   };
   auto timeout = args.timeout.value_or(std::chrono::milliseconds{0});

@@ -48,7 +48,8 @@ json agent(const std::string& id, const std::string& input,
 }
 
 json approval(const std::string& id, json extra = json::object()) {
-  json step{{"id", id}, {"type", "approval"}, {"prompt", "Approve ${input.doc}?"}};
+  json step{
+    {"id", id}, {"type", "approval"}, {"prompt", "Approve ${input.doc}?"}};
   step.update(extra);
   return step;
 }
@@ -66,9 +67,9 @@ protected:
   }
 
   std::unique_ptr<test_node> start() {
-    std::vector<std::string> sets{"agents.paths=[" + agents_ + "]",
-                                  "openai.base_url=" + up_.base_url(),
-                                  "openai.api_key=test", "openai.max_retries=0"};
+    std::vector<std::string> sets{
+      "agents.paths=[" + agents_ + "]", "openai.base_url=" + up_.base_url(),
+      "openai.api_key=test", "openai.max_retries=0"};
     auto node
       = std::make_unique<test_node>(dir_.path(), dir_.path() / "data", sets);
     EXPECT_NE(node->port(), 0) << node->proc().err();
@@ -136,8 +137,8 @@ protected:
                                         const std::string& name,
                                         const std::string& decision) {
     json body{{"payload", {{"decision", decision}}}};
-    return bsm::test::post_json(
-      port, "/v1/runs/" + id + "/signals/" + name, body.dump());
+    return bsm::test::post_json(port, "/v1/runs/" + id + "/signals/" + name,
+                                body.dump());
   }
 
   // How often the upstream was asked with `input` as the last message.
@@ -209,10 +210,10 @@ TEST_F(WorkflowsTest, BadDefinitionsAreRefusedNamingTheStepAndField) {
   };
   expect({ping("a", {"b"}), ping("b", {"a"})}, "cycle: a -> b -> a");
   expect({ping("a", {"x"})}, "step 'a': needs: unknown step 'x'");
-  expect({{{"id", "a"}, {"type", "agent"}, {"agent", "nobody"}, {"input", "x"}}},
-         "nobody");
-  expect({ping("a"), ping("b", {}, "${steps.a.output.sequence}")},
-         "step 'b'");
+  expect(
+    {{{"id", "a"}, {"type", "agent"}, {"agent", "nobody"}, {"input", "x"}}},
+    "nobody");
+  expect({ping("a"), ping("b", {}, "${steps.a.output.sequence}")}, "step 'b'");
   expect({{{"id", "z"}, {"type", "sleep"}, {"duration", "5 minutes"}}},
          "step 'z': duration");
   auto yaml = bsm::test::http_exchange(
@@ -337,14 +338,17 @@ TEST_F(WorkflowsTest, CancellingARunCancelsItsRunningStep) {
   up_.push_held(json_reply(200, completion("too late")));
   auto node = start();
   auto port = node->port();
-  define(port, "slow", {agent("think", "think hard"), ping("after", {"think"})});
+  define(port, "slow",
+         {agent("think", "think hard"), ping("after", {"think"})});
   auto id = run(port, "slow");
   ASSERT_TRUE(step_reaches(port, id, "think", "running"));
   ASSERT_TRUE(bsm::test::poll_until([&] {
     return !step_of(get_run(port, id), "think").value("task_id", "").empty();
   }));
-  auto task_id = step_of(get_run(port, id), "think")["task_id"].get<std::string>();
-  auto cancelled = bsm::test::post_json(port, "/v1/runs/" + id + "/cancel", "{}");
+  auto task_id
+    = step_of(get_run(port, id), "think")["task_id"].get<std::string>();
+  auto cancelled
+    = bsm::test::post_json(port, "/v1/runs/" + id + "/cancel", "{}");
   ASSERT_TRUE(cancelled && cancelled->status == 200) << describe(cancelled);
   EXPECT_EQ(bsm::test::body_of(*cancelled)["state"], "cancelled");
   auto done = get_run(port, id);
@@ -397,9 +401,10 @@ TEST_F(WorkflowsTest, AMapAndAChildWorkflow) {
 // start, run end to end on the seed agents and the local model.
 TEST(WorkflowExamples, RunEndToEndOnTheLocalProvider) {
   bsm::test::temp_dir dir;
-  test_node node{dir.path(), dir.path() / "data",
-                 {std::string{"workflows.paths=["} + BSM_SOURCE_DIR
-                  + "/config/workflows]"}};
+  test_node node{
+    dir.path(),
+    dir.path() / "data",
+    {std::string{"workflows.paths=["} + BSM_SOURCE_DIR + "/config/workflows]"}};
   auto port = node.port();
   ASSERT_NE(port, 0) << node.proc().err();
   auto listed = bsm::test::get(port, "/v1/workflows");
@@ -416,21 +421,22 @@ TEST(WorkflowExamples, RunEndToEndOnTheLocalProvider) {
     auto res = bsm::test::get(port, "/v1/runs/" + id);
     return res && res->status == 200 ? bsm::test::body_of(*res) : json{};
   };
-  auto approve_when_waiting = [&](const std::string& id,
-                                  const std::string& step) {
-    ASSERT_TRUE(bsm::test::poll_until([&] {
-      auto run = state_of(id);
-      if (run.contains("steps"))
-        for (const auto& s : run["steps"])
-          if (s.value("id", "") == step)
-            return s.value("state", "") == "waiting";
-      return false;
-    })) << state_of(id).dump();
-    auto res = bsm::test::post_json(
-      port, "/v1/runs/" + id + "/signals/" + step,
-      R"({"payload":{"decision":"approve","by":"test"}})");
-    ASSERT_TRUE(res && res->status == 200) << describe(res);
-  };
+  auto approve_when_waiting
+    = [&](const std::string& id, const std::string& step) {
+        ASSERT_TRUE(bsm::test::poll_until([&] {
+          auto run = state_of(id);
+          if (run.contains("steps"))
+            for (const auto& s : run["steps"])
+              if (s.value("id", "") == step)
+                return s.value("state", "") == "waiting";
+          return false;
+        }))
+          << state_of(id).dump();
+        auto res = bsm::test::post_json(
+          port, "/v1/runs/" + id + "/signals/" + step,
+          R"({"payload":{"decision":"approve","by":"test"}})");
+        ASSERT_TRUE(res && res->status == 200) << describe(res);
+      };
   auto ends = [&](const std::string& id) {
     return bsm::test::poll_until(
       [&] { return state_of(id).value("state", "") == "succeeded"; });

@@ -106,10 +106,10 @@ std::string state(const run_engine& e, const std::string& step) {
 using strings = std::vector<std::string>;
 
 TEST(WorkflowRunEngine, RunsADiamondInDependencyOrderWithParallelBranches) {
-  engine_fixture f{{{"steps",
-                     {message("a"), message("b", {"a"}), message("c", {"a"}),
-                      message("d", {"b", "c"},
-                              {{"payload", "${steps.b.output.n}"}})}}}};
+  engine_fixture f{
+    {{"steps",
+      {message("a"), message("b", {"a"}), message("c", {"a"}),
+       message("d", {"b", "c"}, {{"payload", "${steps.b.output.n}"}})}}}};
   auto first = f.engine->advance(t0);
   ASSERT_EQ(steps_of(first, kind::submit_task), strings{"a"});
   const auto& a = order_of(first, "a");
@@ -155,23 +155,24 @@ TEST(WorkflowRunEngine, AFalseWhenSkipsTheStepAndItsDependentsStillRun) {
                       message("c", {"b"})}}},
                    {{"go", false}}};
   auto first = f.engine->advance(t0);
-  auto next = f.engine->on_task(
-    engine_fixture::ended(order_of(first, "a"), "t-a",
-                          bsm::v1::TASK_STATE_SUCCEEDED),
-    t0 + 1);
+  auto next
+    = f.engine->on_task(engine_fixture::ended(order_of(first, "a"), "t-a",
+                                              bsm::v1::TASK_STATE_SUCCEEDED),
+                        t0 + 1);
   EXPECT_EQ(state(*f.engine, "b"), "skipped");
   EXPECT_EQ(steps_of(next, kind::submit_task), strings{"c"});
 }
 
 TEST(WorkflowRunEngine, AFailedStepCancelsItsRunningSiblingsAndFailsTheRun) {
-  engine_fixture f{{{"steps", {message("a"), message("b"), message("c", {"a", "b"})}}}};
+  engine_fixture f{
+    {{"steps", {message("a"), message("b"), message("c", {"a", "b"})}}}};
   auto first = f.engine->advance(t0);
   ASSERT_EQ(steps_of(first, kind::submit_task), (strings{"a", "b"}));
   f.engine->on_submitted("b", "t-b", t0);
-  auto failed = f.engine->on_task(
-    engine_fixture::ended(order_of(first, "a"), "t-a",
-                          bsm::v1::TASK_STATE_DEAD),
-    t0 + 1);
+  auto failed
+    = f.engine->on_task(engine_fixture::ended(order_of(first, "a"), "t-a",
+                                              bsm::v1::TASK_STATE_DEAD),
+                        t0 + 1);
   ASSERT_EQ(steps_of(failed, kind::cancel_task), strings{"b"});
   EXPECT_EQ(order_of(failed, "b").id, "t-b");
   EXPECT_EQ(state(*f.engine, "b"), "cancelled");
@@ -179,10 +180,10 @@ TEST(WorkflowRunEngine, AFailedStepCancelsItsRunningSiblingsAndFailsTheRun) {
   EXPECT_EQ(f.engine->run().state(), bsm::v1::RUN_STATE_FAILED);
   EXPECT_EQ(f.engine->run().error(), "step 'a': it broke");
   // The cancelled task's own end changes nothing any more.
-  auto late = f.engine->on_task(
-    engine_fixture::ended(order_of(first, "b"), "t-b",
-                          bsm::v1::TASK_STATE_CANCELLED),
-    t0 + 2);
+  auto late
+    = f.engine->on_task(engine_fixture::ended(order_of(first, "b"), "t-b",
+                                              bsm::v1::TASK_STATE_CANCELLED),
+                        t0 + 2);
   EXPECT_TRUE(late.empty());
 }
 
@@ -195,16 +196,16 @@ TEST(WorkflowRunEngine, ContinueAndCompensationPolicies) {
   engine_fixture f{{{"steps", {a, b, message("undo")}}}};
   auto first = f.engine->advance(t0);
   ASSERT_EQ(steps_of(first, kind::submit_task), strings{"a"});
-  auto after_a = f.engine->on_task(
-    engine_fixture::ended(order_of(first, "a"), "t-a",
-                          bsm::v1::TASK_STATE_DEAD),
-    t0 + 1);
+  auto after_a
+    = f.engine->on_task(engine_fixture::ended(order_of(first, "a"), "t-a",
+                                              bsm::v1::TASK_STATE_DEAD),
+                        t0 + 1);
   // A failure that continues: b runs.
   ASSERT_EQ(steps_of(after_a, kind::submit_task), strings{"b"});
-  auto after_b = f.engine->on_task(
-    engine_fixture::ended(order_of(after_a, "b"), "t-b",
-                          bsm::v1::TASK_STATE_DEAD),
-    t0 + 2);
+  auto after_b
+    = f.engine->on_task(engine_fixture::ended(order_of(after_a, "b"), "t-b",
+                                              bsm::v1::TASK_STATE_DEAD),
+                        t0 + 2);
   ASSERT_EQ(steps_of(after_b, kind::submit_task), strings{"undo"});
   EXPECT_FALSE(f.engine->finished());
   f.engine->on_task(engine_fixture::ended(order_of(after_b, "undo"), "t-u",
@@ -224,7 +225,8 @@ TEST(WorkflowRunEngine, ASleepWaitsForItsTimerAlsoAfterAReload) {
   EXPECT_EQ(order_of(first, "nap").at, t0 + 300'000);
   EXPECT_EQ(state(*f.engine, "nap"), "waiting");
   EXPECT_EQ(f.engine->next_wake(), t0 + 300'000);
-  EXPECT_TRUE(steps_of(f.engine->on_timer(t0 + 1000), kind::submit_task).empty());
+  EXPECT_TRUE(
+    steps_of(f.engine->on_timer(t0 + 1000), kind::submit_task).empty());
   // Down past its time: the reloaded run arms the timer again, which fires
   // at once.
   auto again = f.reload();
@@ -284,9 +286,10 @@ TEST(WorkflowRunEngine, ParallelApprovalsResumeIndependentlyInAnyOrder) {
 }
 
 TEST(WorkflowRunEngine, AnApprovalTimeoutTakesItsDefaultOrFails) {
-  engine_fixture f{{{"steps",
-                     {approval("yes", {{"timeout", "1h"}, {"default", "approve"}}),
-                      approval("never", {{"timeout", "2h"}})}}}};
+  engine_fixture f{
+    {{"steps",
+      {approval("yes", {{"timeout", "1h"}, {"default", "approve"}}),
+       approval("never", {{"timeout", "2h"}})}}}};
   auto first = f.engine->advance(t0);
   EXPECT_EQ(steps_of(first, kind::wake_at), (strings{"yes", "never"}));
   f.engine->on_timer(t0 + 3'600'000);
@@ -311,7 +314,8 @@ TEST(WorkflowRunEngine, AMapKeepsItsParallelismAndCollectsOutputsInOrder) {
                          {"payload", {{"sequence", "${item}"}}}}}}}}},
                    {{"xs", {"a", "b", "c", "d", "e"}}}};
   auto change = f.engine->advance(t0);
-  ASSERT_EQ(steps_of(change, kind::submit_task), (strings{"each[0]", "each[1]"}));
+  ASSERT_EQ(steps_of(change, kind::submit_task),
+            (strings{"each[0]", "each[1]"}));
   EXPECT_EQ(order_of(change, "each[1]").input, (json{{"sequence", "b"}}));
   std::vector<run_order> running{order_of(change, "each[0]"),
                                  order_of(change, "each[1]")};
@@ -339,7 +343,8 @@ TEST(WorkflowRunEngine, AMapKeepsItsParallelismAndCollectsOutputsInOrder) {
   EXPECT_EQ(started.size(), 5u);
   EXPECT_EQ(state(*f.engine, "each"), "succeeded");
   auto out = json::parse(f.engine->steps().at("each").output_json());
-  EXPECT_EQ(out, json::parse(R"([{"n":"0"},{"n":"1"},{"n":"2"},{"n":"3"},{"n":"4"}])"));
+  EXPECT_EQ(
+    out, json::parse(R"([{"n":"0"},{"n":"1"},{"n":"2"},{"n":"3"},{"n":"4"}])"));
 }
 
 TEST(WorkflowRunEngine, AMapOverSomethingThatIsNotAListFails) {
@@ -347,12 +352,12 @@ TEST(WorkflowRunEngine, AMapOverSomethingThatIsNotAListFails) {
                      {{{"id", "each"},
                        {"type", "map"},
                        {"over", "${input.xs}"},
-                       {"step",
-                        {{"type", "sleep"}, {"duration", "1s"}}}}}}},
+                       {"step", {{"type", "sleep"}, {"duration", "1s"}}}}}}},
                    {{"xs", "abc"}}};
   f.engine->advance(t0);
   EXPECT_EQ(state(*f.engine, "each"), "failed");
-  EXPECT_EQ(f.engine->steps().at("each").error(), "over: not a list but string");
+  EXPECT_EQ(f.engine->steps().at("each").error(),
+            "over: not a list but string");
 }
 
 TEST(WorkflowRunEngine, AReloadedRunGivesTheRunningStepsOrdersAgainOnly) {
@@ -369,14 +374,16 @@ TEST(WorkflowRunEngine, AReloadedRunGivesTheRunningStepsOrdersAgainOnly) {
   ASSERT_EQ(steps_of(resumed, kind::submit_task), strings{"b"});
   EXPECT_EQ(order_of(resumed, "b").task.spec().idempotency_key(),
             b_order.task.spec().idempotency_key());
-  EXPECT_EQ(json::parse(again->steps().at("a").output_json()), (json{{"k", 1}}));
+  EXPECT_EQ(json::parse(again->steps().at("a").output_json()),
+            (json{{"k", 1}}));
 }
 
 TEST(WorkflowRunEngine, CancellingCancelsRunningTasksAndChildRuns) {
-  engine_fixture f{{{"steps",
-                     {message("a"),
-                      {{"id", "child"}, {"type", "workflow"}, {"workflow", "other"}},
-                      message("b", {"a"})}}}};
+  engine_fixture f{
+    {{"steps",
+      {message("a"),
+       {{"id", "child"}, {"type", "workflow"}, {"workflow", "other"}},
+       message("b", {"a"})}}}};
   auto first = f.engine->advance(t0);
   ASSERT_EQ(steps_of(first, kind::start_child), strings{"child"});
   EXPECT_EQ(order_of(first, "child").id, "r1.child");
@@ -404,7 +411,8 @@ TEST(WorkflowRunEngine, AChildRunsOutputIsItsStepsOutput) {
   child.set_output_json(R"({"y":4})");
   f.engine->on_child(child, t0 + 1);
   EXPECT_EQ(f.engine->run().state(), bsm::v1::RUN_STATE_SUCCEEDED);
-  EXPECT_EQ(json::parse(f.engine->run().output_json())["child"], (json{{"y", 4}}));
+  EXPECT_EQ(json::parse(f.engine->run().output_json())["child"],
+            (json{{"y", 4}}));
 }
 
 TEST(WorkflowRunEngine, OutputsOfTasks) {
