@@ -100,4 +100,25 @@ void ask_each_member(Self* self, const remote_call_env& env,
       });
 }
 
+/// The cluster's answer to `req` when this node's own is `miss`: for
+/// not_found, asks `path` on the members (with `here_only` set, so none
+/// asks further) unless `req` came from a member itself; any other miss
+/// is the answer. `Request` has a `here_only` field.
+template <class Response, class Self, class Request>
+caf::result<Response>
+answer_from_members(Self* self, const remote_call_env& env,
+                    const std::string& path, Request req, caf::error miss,
+                    std::chrono::milliseconds timeout) {
+  if (req.here_only() || !is(miss, errc::not_found))
+    return miss;
+  req.set_here_only(true);
+  auto rp = self->template make_response_promise<Response>();
+  ask_each_member<Response>(
+    self, env, path, caf::make_message(std::move(req)), timeout,
+    [rp](Response resp) mutable { rp.deliver(std::move(resp)); },
+    [rp](caf::error err) mutable { rp.deliver(std::move(err)); },
+    std::move(miss));
+  return rp;
+}
+
 } // namespace bsm

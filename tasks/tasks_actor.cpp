@@ -401,22 +401,14 @@ caf::expected<v1::TaskRecord> existing(self_pointer self,
 // it asks the members, well within the bridge's time for an answer.
 constexpr std::chrono::milliseconds member_ask_timeout{3'000};
 
-// This node's answer `miss` (not_found) is not the cluster's: answers from
-// the member that holds the task, unless `req` came from a member.
+// This node's answer `miss` is not the cluster's: the member that holds
+// the task answers (actors/member_fanout.hpp).
 template <class Response, class Request>
 caf::result<Response> from_members(self_pointer self, Request req,
                                    caf::error miss) {
-  if (req.here_only() || !is(miss, errc::not_found))
-    return miss;
-  req.set_here_only(true);
-  auto rp = self->make_response_promise<Response>();
-  ask_each_member<Response>(
-    self, self->state.env.calls, tasks_path, caf::make_message(std::move(req)),
-    member_ask_timeout,
-    [rp](Response resp) mutable { rp.deliver(std::move(resp)); },
-    [rp](caf::error err) mutable { rp.deliver(std::move(err)); },
-    std::move(miss));
-  return rp;
+  return answer_from_members<Response>(self, self->state.env.calls, tasks_path,
+                                       std::move(req), std::move(miss),
+                                       member_ask_timeout);
 }
 
 caf::result<v1::TaskSubmitResponse> submit_existing(self_pointer self,

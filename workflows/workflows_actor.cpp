@@ -648,23 +648,14 @@ caf::result<v1::RunGetResponse> get_run(self_pointer self,
                                         const v1::RunGetRequest& req);
 
 // This node's miss is not the cluster's: a run lives on the node that
-// started it, so the members are asked (unless `req` came from one).
+// started it, which answers (actors/member_fanout.hpp).
 template <class Response, class Request>
 caf::result<Response> from_members(self_pointer self, Request req,
                                    const std::string& run_id) {
-  auto miss
-    = make_error(errc::not_found, "no run '" + run_id.substr(0, 128) + "'");
-  if (req.here_only())
-    return miss;
-  req.set_here_only(true);
-  auto rp = self->make_response_promise<Response>();
-  ask_each_member<Response>(
-    self, self->state.env.calls, workflows_path,
-    caf::make_message(std::move(req)), member_ask_timeout,
-    [rp](Response resp) mutable { rp.deliver(std::move(resp)); },
-    [rp](caf::error err) mutable { rp.deliver(std::move(err)); },
-    std::move(miss));
-  return rp;
+  return answer_from_members<Response>(
+    self, self->state.env.calls, workflows_path, std::move(req),
+    make_error(errc::not_found, "no run '" + run_id.substr(0, 128) + "'"),
+    member_ask_timeout);
 }
 
 caf::result<v1::RunGetResponse> get_run(self_pointer self,
