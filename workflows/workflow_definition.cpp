@@ -169,6 +169,10 @@ void read_backoff(object_reader& in, backoff_spec& out) {
   out.initial = backoff->duration("initial", false).value_or(milliseconds{0});
   out.max = backoff->duration("max", false).value_or(milliseconds{0});
   out.multiplier = backoff->number("multiplier", 1.0, 10.0, 2.0);
+  // Steps run as tasks, whose backoff doubles each wait.
+  if (backoff->ok() && out.multiplier != 2.0)
+    backoff->fail("multiplier", "only 2 for now (the task queue doubles "
+                                "each wait)");
   if (backoff->ok() && out.initial.count() > 0 && out.max.count() > 0
       && out.max < out.initial)
     backoff->fail("max", "is below 'initial'");

@@ -17,7 +17,7 @@ steps:
     agent: security
     input: "Review the security terms of: ${input.contract}"
     retries: 2
-    backoff: {initial: 1s, max: 30s, multiplier: 3}
+    backoff: {initial: 1s, max: 30s, multiplier: 2}
     timeout: 5m
   - id: legal_review
     type: agent
@@ -47,7 +47,7 @@ inline constexpr const char* contract_review_json = R"({
   "steps": [
     {"type": "agent", "id": "security_review", "agent": "security",
      "timeout": "300s", "max_attempts": 3,
-     "backoff": {"multiplier": 3.0, "max": "30000ms", "initial": "1s"},
+     "backoff": {"multiplier": 2.0, "max": "30000ms", "initial": "1s"},
      "input": "Review the security terms of: ${input.contract}"},
     {"on_failure": "continue", "input": "Review the legal terms of: ${input.contract}",
      "agent": "legal", "type": "agent", "id": "legal_review"},

@@ -55,7 +55,7 @@ TEST(WorkflowDefinition, ReadsTheContractReviewFromYaml) {
   EXPECT_EQ(security.max_attempts, 3u) << "retries: 2";
   EXPECT_EQ(security.backoff.initial, milliseconds{1000});
   EXPECT_EQ(security.backoff.max, milliseconds{30000});
-  EXPECT_EQ(security.backoff.multiplier, 3.0);
+  EXPECT_EQ(security.backoff.multiplier, 2.0);
   EXPECT_EQ(security.timeout, milliseconds{300000});
   const auto& agent = std::get<w::agent_step>(security.body);
   EXPECT_EQ(agent.agent, "security");
@@ -233,6 +233,9 @@ TEST(WorkflowDefinition, RefusesBadStepFieldsNamingStepAndField) {
             "1..100, got the number 1.5");
   EXPECT_EQ(step_error({{"backoff", {{"initial", "10s"}, {"max", "1s"}}}}),
             "invalid_argument: step 'a': backoff.max: is below 'initial'");
+  EXPECT_NE(step_error({{"backoff", {{"multiplier", 3}}}}).find(
+              "backoff.multiplier: only 2 for now"),
+            std::string::npos);
   EXPECT_EQ(step_error({{"backoff", {{"multiplier", 0.5}}}}),
             "invalid_argument: step 'a': backoff.multiplier: expected a number "
             "in 1.0..10.0, got the number 0.5");
