@@ -38,6 +38,9 @@ using node_ptr = std::shared_ptr<const node>;
 
 constexpr size_t max_depth = 64;
 
+// Evaluating a chain of && or || recurses once per operator.
+constexpr size_t max_operators = 1000;
+
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
          || (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -150,6 +153,8 @@ private:
   node_ptr either() {
     auto lhs = both();
     while (lhs && eat("||")) {
+      if (!counted())
+        return nullptr;
       auto rhs = both();
       lhs = rhs ? make_operator(node_kind::either, lhs, rhs) : nullptr;
     }
@@ -160,6 +165,8 @@ private:
   node_ptr both() {
     auto lhs = comparison();
     while (lhs && eat("&&")) {
+      if (!counted())
+        return nullptr;
       auto rhs = comparison();
       lhs = rhs ? make_operator(node_kind::both, lhs, rhs) : nullptr;
     }
@@ -209,6 +216,15 @@ private:
     auto operand = unary();
     --depth_;
     return operand ? make_operator(node_kind::negate, operand) : nullptr;
+  }
+
+  // Counts one more binary operator, just read.
+  bool counted() {
+    if (++operators_ <= max_operators)
+      return true;
+    fail_at(pos_ - 2, "more than " + std::to_string(max_operators)
+                        + " && and || in one expression");
+    return false;
   }
 
   // Counts one more level opened at `at`; the stack stays bounded.
@@ -410,6 +426,7 @@ private:
   std::string_view text_;
   size_t pos_;
   size_t depth_ = 0;
+  size_t operators_ = 0;
   size_t column_ = 0;
   std::string problem_;
   std::vector<std::string> steps_;
