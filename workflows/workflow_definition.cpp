@@ -336,7 +336,7 @@ json body_json(const workflow_step& x) {
 
 json body_json(const map_step& x) {
   return {{"over", x.over},
-          {"step", to_json(*x.step)},
+          {"step", x.step ? to_json(*x.step) : json(nullptr)},
           {"parallelism", x.parallelism}};
 }
 

@@ -36,7 +36,7 @@ steps:
     type: agent
     agent: runner
     needs: [sign_off]
-    when: steps.sign_off.output.approved == true
+    when: steps.sign_off.output.outcome == 'approve'
     input: "Record the decision on ${input.contract}"
 output:
   decision: ${steps.sign_off.output}
@@ -56,7 +56,7 @@ inline constexpr const char* contract_review_json = R"({
      "prompt": "Security: ${steps.security_review.output}\nLegal: ${steps.legal_review.output}\n",
      "default": "reject", "timeout": "48h"},
     {"id": "record", "type": "agent", "agent": "runner", "needs": ["sign_off"],
-     "when": "steps.sign_off.output.approved == true",
+     "when": "steps.sign_off.output.outcome == 'approve'",
      "input": "Record the decision on ${input.contract}"}
   ],
   "output": {"record": "${steps.record.output}",

@@ -67,7 +67,7 @@ TEST(WorkflowDefinition, ReadsTheContractReviewFromYaml) {
   EXPECT_EQ(sign_off.timeout, milliseconds{2 * 86'400'000});
   const auto& approval = std::get<w::approval_step>(sign_off.body);
   EXPECT_EQ(approval.default_outcome, w::approval_outcome::reject);
-  EXPECT_EQ(def->steps[3].when, "steps.sign_off.output.approved == true");
+  EXPECT_EQ(def->steps[3].when, "steps.sign_off.output.outcome == 'approve'");
   EXPECT_EQ(def->output["decision"], "${steps.sign_off.output}");
 }
 

@@ -181,6 +181,13 @@ TEST(WorkflowExpression, ReportsParseErrorsWithTheColumn) {
             "invalid_argument: column 3: unknown escape '\\q'");
   EXPECT_EQ(expression_error("input.a && || true"),
             "invalid_argument: column 12: expected a value, got '|'");
+  std::string chain = "true";
+  for (int i = 0; i < 1000; ++i)
+    chain += " && true";
+  EXPECT_EQ(expression_error(chain), "parsed");
+  EXPECT_EQ(expression_error(chain + " || true"),
+            "invalid_argument: column 8006: more than 1000 && and || in one "
+            "expression");
   EXPECT_EQ(expression_error(std::string(100, '!') + "true"),
             "invalid_argument: column 65: nested more than 64 deep");
 }

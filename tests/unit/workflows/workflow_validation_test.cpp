@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "runtime/error.hpp"
 #include "tests/unit/workflows/contract_review.hpp"
@@ -51,6 +54,31 @@ TEST(WorkflowValidation, AcceptsTheContractReview) {
   ASSERT_TRUE(def);
   EXPECT_TRUE(w::validate(*def, catalog()).empty());
   EXPECT_FALSE(w::check_definition(*def, catalog()));
+}
+
+// The example of docs/WORKFLOWS.md (its first YAML block) stays valid for
+// the seed agents.
+TEST(WorkflowValidation, AcceptsTheExampleOfTheDocs) {
+  std::string source = BSM_SOURCE_DIR;
+  std::ifstream in{source + "/docs/WORKFLOWS.md"};
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = text.str();
+  auto begin = doc.find("```yaml\n");
+  ASSERT_NE(begin, std::string::npos);
+  begin += 8;
+  auto end = doc.find("```", begin);
+  auto def
+    = w::parse_definition_yaml(doc.substr(begin, end - begin), "WORKFLOWS.md");
+  ASSERT_TRUE(def) << bsm::render(def.error());
+  w::workflow_catalog seed;
+  seed.has_agent = [&](const std::string& name) {
+    return std::filesystem::exists(source + "/agents/seed/" + name + ".yaml");
+  };
+  for (const auto& x : w::validate(*def, seed))
+    ADD_FAILURE() << w::to_string(x);
+  EXPECT_EQ(def->steps.size(), 5u);
+  EXPECT_FALSE(seed.has_agent("nobody"));
 }
 
 TEST(WorkflowValidation, NamesDuplicateIdsAndUnknownNeeds) {
