@@ -701,7 +701,8 @@ caf::result<Response> answer_after(self_pointer self, const std::string& run_id,
             self->state.runs.erase(run_id);
             self->state.wakes.emplace(unix_now_ms() + resubmit_wait_ms, run_id);
             arm(self);
-            return rp.deliver(err);
+            rp.deliver(err);
+            return;
           }
           rp.deliver(resp);
           publish_change(self, run, change);

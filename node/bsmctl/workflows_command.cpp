@@ -39,7 +39,8 @@ std::string run_path(const runs_args& args, const std::string& tail = "") {
 }
 
 bool timed_out(const caf::error& err) {
-  return is(err, errc::deadline_exceeded);
+  return err.category() == errc_category
+         && err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
 }
 
 // The run's workflow.# events until it ends.
