@@ -14,7 +14,7 @@ CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 COVERAGE_DIR ?= build-coverage
 COVERAGE_CTEST_FLAGS ?= --output-on-failure -j 2
 
-.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster bench-replica bench-stream interop coverage format clean
+.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster bench-replica bench-stream bench-tasks interop coverage format clean
 
 all: build
 
@@ -70,6 +70,14 @@ bench-replica: build
 # agent.
 bench-stream: build
 	@./bench/stream_bench.py $(STREAM_ARGS) $(BUILD_DIR)
+
+# The task queue (issue 18): no-op tasks submitted over HTTP to
+# completion at 1 and 64 connections, durability os and fsync, against the
+# durable mailbox send in the same run; then TASKS_BENCH_QUEUED (default
+# 1,000,000) delayed tasks across 10 priorities: memory, data dir, and the
+# first dispatch after kill -9 and restart. Needs wrk.
+bench-tasks: build
+	@./bench/tasks_bench.py $(BUILD_DIR)
 
 # Other ecosystems' own checks (not part of test): the MCP conformance
 # suite's server scenarios against /mcp and its client scenarios against

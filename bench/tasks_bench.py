@@ -1,0 +1,643 @@
+#!/usr/bin/env python3
+"""Task queue benchmark (issue 18): submit-to-completion of no-op tasks
+against the durable mailbox send in the same run, and a large queue's
+memory and the first dispatch after a kill -9.
+
+One bsmd per part (config/node.yaml, a fresh data dir, 127.0.0.1:0, warn
+logs), driven over HTTP with wrk (keep-alive connections):
+
+1. Throughput, for each store.durability in DURABILITIES (a fresh node
+   each), and for 1 and CLIENTS connections, in this order per connection
+   count, each after a WARMUP-second unrecorded run:
+     send  POST /v1/actors/node_info/messages, a PingRequest told (mode
+           tell: 202 once it is in node_info's durable mailbox), the raw
+           baseline (bench/http/post_tell_ping.lua). Accepted: 202s per
+           second; applied: until node_info's mailbox is empty again
+           (GET /v1/actors), over the run and its tail.
+     task  POST /v1/tasks, a `message` task to node_info with the same
+           PingRequest, due at once (bench/http/post_task.lua). Accepted:
+           202s per second (each is on disk); applied: tasks reaching
+           `succeeded` (bsm_tasks_finished_total{state="succeeded"} in
+           /metrics) per second, during the run and until every accepted
+           task succeeded (its tail included); the backlog
+           (bsm_tasks_depth, queued + running) sampled every second.
+   Each run lasts DURATION seconds. The node runs with tasks.max_queued
+   10,000,000 and mailbox.max_depth 10,000,000, so a backlog shows as a
+   backlog, not as 429/503s; tasks.concurrency is the node's default (4)
+   unless TASKS_BENCH_TARGET_CONCURRENCY is set.
+   Scheduling overhead per task, derived: 1/task_applied - 1/send_accepted
+   at the same connection count (the node time a task costs beyond one
+   durable send, both measured at saturation on the same cores), and the
+   means of bsm_task_wait_seconds and bsm_task_run_seconds over the run
+   (ready -> started, started -> ended; whole milliseconds each). Each
+   run also notes bsmd's busiest threads (CPU share of one core, from
+   /proc/<pid>/task/*/stat).
+   Not measured: submits over the cluster port (TaskSubmitRequest in a
+   RemoteAskRequest to "tasks"); no bench tool speaks it yet (see
+   docs/BENCHMARKS.md, "Task queue (issue 18)").
+
+2. Queue: a fresh node (durability os, tasks.max_queued QUEUED + 1000);
+   QUEUED tasks accepted through QUEUE_CONNECTIONS connections, priority
+   n % 10, delay_ms 30 days (bench/http/queue_tasks.lua), bsmd's VmRSS
+   sampled every 5 s against the tasks accepted so far; then RSS, VmHWM,
+   the data dir's size and the queued depth. Then one more task due 2 s
+   later (the sentinel), kill -9 once it is accepted, a wait until it is
+   due, and a restart: the time from the new process's start to the
+   sentinel's start (its record's `updated_at` as `running`/`succeeded`,
+   read by polling GET /v1/tasks/{id}), to ports.json and to /readyz, and
+   RSS after the restart.
+
+Usage: bench/tasks_bench.py [BUILD_DIR]   (make bench-tasks)
+Environment (defaults in brackets): TASKS_BENCH_DURATION [10],
+TASKS_BENCH_WARMUP [2], TASKS_BENCH_CLIENTS [64],
+TASKS_BENCH_DURABILITIES ["os fsync"], TASKS_BENCH_QUEUED [1000000] (0
+skips part 2), TASKS_BENCH_QUEUE_CONNECTIONS [64],
+TASKS_BENCH_QUEUE_LIMIT_S [900] (the longest the queue's submission may
+take), TASKS_BENCH_DRAIN_LIMIT_S [300] (the longest wait for a backlog),
+TASKS_BENCH_TARGET_CONCURRENCY [the node's default], TASKS_BENCH_PARTS
+["throughput queue"].
+Needs wrk. Writes bench/results/tasks-<stamp>.json and tasks-latest.json.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+HTTP_DIR = os.path.join(ROOT, "bench", "http")
+
+
+def env_int(name, default):
+    return int(os.environ.get(name, str(default)))
+
+
+DURATION = env_int("TASKS_BENCH_DURATION", 10)
+WARMUP = env_int("TASKS_BENCH_WARMUP", 2)
+CLIENTS = env_int("TASKS_BENCH_CLIENTS", 64)
+DURABILITIES = os.environ.get("TASKS_BENCH_DURABILITIES", "os fsync").split()
+QUEUED = env_int("TASKS_BENCH_QUEUED", 1_000_000)
+QUEUE_CONNECTIONS = env_int("TASKS_BENCH_QUEUE_CONNECTIONS", 64)
+QUEUE_LIMIT_S = env_int("TASKS_BENCH_QUEUE_LIMIT_S", 900)
+DRAIN_LIMIT_S = env_int("TASKS_BENCH_DRAIN_LIMIT_S", 300)
+TARGET_CONCURRENCY = os.environ.get("TASKS_BENCH_TARGET_CONCURRENCY", "")
+PARTS = os.environ.get("TASKS_BENCH_PARTS", "throughput queue").split()
+# Far enough that no queued task comes due during the run.
+QUEUE_DELAY_MS = 30 * 24 * 3600 * 1000
+SENTINEL_DELAY_MS = 2000
+
+
+def log(*args):
+    print("tasks_bench:", *args, file=sys.stderr, flush=True)
+
+
+# -- HTTP ----------------------------------------------------------------------
+
+def call(url, method="GET", body=None, timeout=30):
+    """(status, parsed JSON or text, or None)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            status, raw = res.status, res.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    except (OSError, urllib.error.URLError):
+        return 0, None
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")
+
+
+METRIC_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)')
+
+
+def metrics(url):
+    """{(name, labels text): value} of the node's /metrics."""
+    status, text = call(url + "/metrics")
+    out = {}
+    if status != 200 or not isinstance(text, str):
+        return out
+    for line in text.splitlines():
+        m = METRIC_LINE.match(line)
+        if m:
+            try:
+                out[(m.group(1), m.group(2) or "")] = float(m.group(3))
+            except ValueError:
+                pass
+    return out
+
+
+def metric_sum(m, name, **labels):
+    total = 0.0
+    for (n, lab), v in m.items():
+        if n != name:
+            continue
+        if all(f'{k}="{val}"' in lab for k, val in labels.items()):
+            total += v
+    return total
+
+
+def task_figures(m):
+    return {
+        "succeeded": metric_sum(m, "bsm_tasks_finished_total",
+                                state="succeeded"),
+        "dead": metric_sum(m, "bsm_tasks_finished_total", state="dead"),
+        "queued": metric_sum(m, "bsm_tasks_depth", state="queued"),
+        "running": metric_sum(m, "bsm_tasks_depth", state="running"),
+        "failed": metric_sum(m, "bsm_tasks_depth", state="failed"),
+        "wait_sum": metric_sum(m, "bsm_task_wait_seconds_sum"),
+        "wait_count": metric_sum(m, "bsm_task_wait_seconds_count"),
+        "run_sum": metric_sum(m, "bsm_task_run_seconds_sum"),
+        "run_count": metric_sum(m, "bsm_task_run_seconds_count"),
+    }
+
+
+def mailbox_depth(url, actor):
+    status, body = call(url + "/v1/actors")
+    if status != 200 or not isinstance(body, dict):
+        return None
+    for a in body.get("actors", []):
+        if a.get("name") == actor:
+            return a.get("mailbox_depth")
+    return None
+
+
+# -- the node ------------------------------------------------------------------
+
+def proc_status(pid, key):
+    """VmRSS, VmHWM, ... of `pid` in bytes, or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def thread_cpu(pid):
+    """{tid: (name, user + system seconds)} of `pid`'s threads."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        out[tid] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def busiest_threads(before, after, seconds, top=6):
+    """The threads that used most CPU between two thread_cpu() calls, as
+    [name, share of one core]."""
+    used = []
+    for tid, (name, cpu) in after.items():
+        used.append((cpu - before.get(tid, (name, 0.0))[1], name, tid))
+    used.sort(reverse=True)
+    return [[f"{name}/{tid}", round(cpu / seconds, 2)]
+            for cpu, name, tid in used[:top]]
+
+
+def dir_bytes(path):
+    """(apparent bytes, allocated bytes) of everything under `path`."""
+    apparent = allocated = 0
+    for dirpath, _, files in os.walk(path):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            apparent += st.st_size
+            allocated += st.st_blocks * 512
+    return apparent, allocated
+
+
+class Node:
+    def __init__(self, work, sets):
+        self.work = work
+        self.data = os.path.join(work, "data")
+        self.sets = sets
+        self.proc = None
+        self.url = None
+        self.started_at = None
+
+    def start(self):
+        ports = os.path.join(self.data, "ports.json")
+        if os.path.exists(ports):
+            os.remove(ports)
+        args = [os.path.join(BUILD, "node", "bsmd"), "--config",
+                os.path.join(ROOT, "config", "node.yaml"),
+                "--set", "node.data_dir=" + self.data,
+                "--set", "http.listen=127.0.0.1:0",
+                "--set", "cluster.listen=127.0.0.1:0",
+                "--set", "logging.level=warn"]
+        for s in self.sets:
+            args += ["--set", s]
+        err = open(os.path.join(self.work, "bsmd.err"), "a")
+        self.started_at = time.time()
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=err)
+        deadline = time.time() + 120
+        while not os.path.exists(ports):
+            if self.proc.poll() is not None:
+                raise RuntimeError("bsmd exited: " + open(
+                    os.path.join(self.work, "bsmd.err")).read()[-2000:])
+            if time.time() > deadline:
+                raise RuntimeError("bsmd wrote no ports.json")
+            time.sleep(0.01)
+        self.ports_at = time.time()
+        self.url = "http://" + json.load(open(ports))["http"]
+        while True:
+            status, _ = call(self.url + "/readyz", timeout=5)
+            if status == 200:
+                break
+            if time.time() > deadline:
+                raise RuntimeError("bsmd not ready")
+            time.sleep(0.01)
+        self.ready_at = time.time()
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def rss(self):
+        return proc_status(self.pid, "VmRSS")
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.send_signal(signal.SIGKILL)
+                self.proc.wait()
+
+
+def node_sets(durability, max_queued):
+    sets = [f"store.durability={durability}",
+            f"tasks.max_queued={max_queued}",
+            "mailbox.max_depth=10000000"]
+    if TARGET_CONCURRENCY:
+        sets.append(f"tasks.concurrency={TARGET_CONCURRENCY}")
+    return sets
+
+
+# -- wrk -----------------------------------------------------------------------
+
+def wrk(script, url, connections, seconds, log_path, env=None):
+    threads = 1 if connections == 1 else 2
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
+           "--latency", "-s", os.path.join(HTTP_DIR, script), url]
+    with open(log_path, "w") as out:
+        subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=True,
+                       env={**os.environ, **(env or {})})
+    text = open(log_path).read()
+    m = re.search(r"^wrk_json=(.*)$", text, re.M)
+    if not m:
+        raise RuntimeError("no result line from wrk: " + text[-2000:])
+    return json.loads(m.group(1))
+
+
+def smoke(url, path, body, want):
+    status, answer = call(url + path, "POST", body)
+    if status != want:
+        raise RuntimeError(f"POST {path} answered {status}: {answer}")
+    return answer
+
+
+SEND_BODY = {"type": "bsm.v1.PingRequest", "payload": {"sequence": "1"},
+             "mode": "tell"}
+TASK_BODY = {"actor": "node_info", "type": "bsm.v1.PingRequest",
+             "payload": {"sequence": "1"}}
+
+
+def wait_drained(check, limit_s=DRAIN_LIMIT_S, every=0.05):
+    """Polls check() until true; the time it took, or None."""
+    start = time.time()
+    while time.time() - start < limit_s:
+        if check():
+            return time.time() - start
+        time.sleep(every)
+    return None
+
+
+def run_send(node, clients, tag, out_dir):
+    wrk("post_tell_ping.lua", node.url, clients, WARMUP,
+        os.path.join(out_dir, f"{tag}-warmup.txt"))
+    wait_drained(lambda: mailbox_depth(node.url, "node_info") == 0)
+    before = mailbox_depth(node.url, "node_info")
+    cpu0 = thread_cpu(node.pid)
+    start = time.time()
+    w = wrk("post_tell_ping.lua", node.url, clients, DURATION,
+            os.path.join(out_dir, f"{tag}.txt"))
+    cpu = busiest_threads(cpu0, thread_cpu(node.pid), time.time() - start)
+    backlog = mailbox_depth(node.url, "node_info")
+    drain = wait_drained(lambda: mailbox_depth(node.url, "node_info") == 0)
+    accepted = w["requests"] - w["non_2xx"]
+    res = {"accepted": accepted, "accepted_per_s": accepted / w["duration_s"],
+           "non_2xx": w["non_2xx"], "errors": w["errors"],
+           "p50_ms": w["p50_ms"], "p99_ms": w["p99_ms"],
+           "mean_ms": w["mean_ms"], "backlog_before": before,
+           "backlog_after_run": backlog, "drain_s": drain,
+           "busiest_threads": cpu}
+    if drain is not None:
+        # Everything accepted was delivered by the end of the drain.
+        res["applied_per_s"] = accepted / (time.time() - start)
+    return res
+
+
+class Sampler(threading.Thread):
+    """/metrics every `every` seconds while running."""
+
+    def __init__(self, url, every=1.0):
+        super().__init__(daemon=True)
+        self.url, self.every = url, every
+        self.samples = []
+        self.stopping = threading.Event()
+        self.t0 = time.time()
+
+    def run(self):
+        while not self.stopping.is_set():
+            f = task_figures(metrics(self.url))
+            f["t"] = round(time.time() - self.t0, 2)
+            self.samples.append(f)
+            self.stopping.wait(self.every)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+
+
+def run_tasks(node, clients, tag, out_dir):
+    wrk("post_task.lua", node.url, clients, WARMUP,
+        os.path.join(out_dir, f"{tag}-warmup.txt"))
+
+    def idle():
+        f = task_figures(metrics(node.url))
+        return f["queued"] + f["running"] + f["failed"] == 0
+
+    wait_drained(idle, every=0.2)
+    f0 = task_figures(metrics(node.url))
+    sampler = Sampler(node.url)
+    cpu0 = thread_cpu(node.pid)
+    start = time.time()
+    sampler.start()
+    w = wrk("post_task.lua", node.url, clients, DURATION,
+            os.path.join(out_dir, f"{tag}.txt"))
+    run_end = time.time()
+    cpu = busiest_threads(cpu0, thread_cpu(node.pid), run_end - start)
+    f1 = task_figures(metrics(node.url))
+    accepted = w["requests"] - w["non_2xx"]
+    target = f0["succeeded"] + accepted
+    done_at = [None]
+
+    def all_succeeded():
+        f = task_figures(metrics(node.url))
+        if f["succeeded"] + f["dead"] >= target:
+            done_at[0] = time.time()
+            return True
+        return False
+
+    drain = wait_drained(all_succeeded, every=0.05)
+    sampler.stop()
+    f2 = task_figures(metrics(node.url))
+    backlog = [s["queued"] + s["running"] for s in sampler.samples
+               if s["t"] <= run_end - start + 0.5]
+    res = {
+        "accepted": accepted,
+        "accepted_per_s": accepted / w["duration_s"],
+        "non_2xx": w["non_2xx"], "errors": w["errors"],
+        "submit_p50_ms": w["p50_ms"], "submit_p99_ms": w["p99_ms"],
+        "submit_mean_ms": w["mean_ms"],
+        "succeeded_during_run": f1["succeeded"] - f0["succeeded"],
+        "applied_during_run_per_s":
+            (f1["succeeded"] - f0["succeeded"]) / w["duration_s"],
+        "dead": f2["dead"] - f0["dead"],
+        "backlog_at_start": f0["queued"] + f0["running"],
+        "backlog_at_end_of_run": f1["queued"] + f1["running"],
+        "backlog_max_sampled": max(backlog) if backlog else None,
+        "backlog_samples": backlog,
+        "drain_s": drain,
+        "busiest_threads": cpu,
+    }
+    if drain is not None:
+        res["applied_per_s"] = accepted / (done_at[0] - start)
+    dw = f2["wait_count"] - f0["wait_count"]
+    dr = f2["run_count"] - f0["run_count"]
+    if dw:
+        res["mean_wait_us"] = (f2["wait_sum"] - f0["wait_sum"]) / dw * 1e6
+    if dr:
+        res["mean_run_us"] = (f2["run_sum"] - f0["run_sum"]) / dr * 1e6
+    res["backlog_grew"] = res["backlog_at_end_of_run"] > max(
+        2 * clients, 0.05 * accepted)
+    return res
+
+
+def throughput(out_dir):
+    results = {}
+    for durability in DURABILITIES:
+        work = tempfile.mkdtemp(prefix=f"bsm-tasks-{durability}-")
+        node = Node(work, node_sets(durability, 10_000_000))
+        try:
+            node.start()
+            smoke(node.url, "/v1/actors/node_info/messages", SEND_BODY, 202)
+            task = smoke(node.url, "/v1/tasks", TASK_BODY, 202)
+            ok = wait_drained(lambda: call(
+                node.url + "/v1/tasks/" + task["task_id"])[1].get("state")
+                == "succeeded", limit_s=30)
+            if ok is None:
+                raise RuntimeError("the smoke task did not succeed: " + str(
+                    call(node.url + "/v1/tasks/" + task["task_id"])))
+            r = {}
+            for clients in (1, CLIENTS):
+                log(f"{durability}, {clients} connection(s): durable send")
+                r[f"send_c{clients}"] = run_send(
+                    node, clients, f"tasks-{durability}-send-c{clients}",
+                    out_dir)
+                log(f"{durability}, {clients} connection(s): tasks")
+                r[f"task_c{clients}"] = run_tasks(
+                    node, clients, f"tasks-{durability}-task-c{clients}",
+                    out_dir)
+                s, t = r[f"send_c{clients}"], r[f"task_c{clients}"]
+                ratio = {"accepted": t["accepted_per_s"] / s["accepted_per_s"]}
+                if "applied_per_s" in t:
+                    ratio["applied"] = t["applied_per_s"] / s["accepted_per_s"]
+                    # The node time a task costs beyond one durable send.
+                    ratio["overhead_us_per_task"] = 1e6 * (
+                        1 / t["applied_per_s"] - 1 / s["accepted_per_s"])
+                r[f"task_over_send_c{clients}"] = ratio
+                log(json.dumps(ratio))
+            r["rss_bytes_end"] = node.rss()
+            results[durability] = r
+        finally:
+            node.stop()
+            shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+# -- the queue -----------------------------------------------------------------
+
+def queue(out_dir):
+    work = tempfile.mkdtemp(prefix="bsm-tasks-queue-")
+    node = Node(work, node_sets("os", QUEUED + 1000))
+    res = {"queued_target": QUEUED, "connections": QUEUE_CONNECTIONS,
+           "delay_ms": QUEUE_DELAY_MS}
+    try:
+        node.start()
+        smoke(node.url, "/v1/tasks", TASK_BODY, 202)
+        time.sleep(1)
+        res["rss_idle_bytes"] = node.rss()
+        res["data_dir_idle_bytes"] = dir_bytes(node.data)
+        done_file = os.path.join(work, "queue.done")
+        log_path = os.path.join(out_dir, "tasks-queue-wrk.txt")
+        env = {**os.environ, "TASKS_BENCH_COUNT": str(QUEUED),
+               "TASKS_BENCH_DELAY_MS": str(QUEUE_DELAY_MS),
+               "TASKS_BENCH_DONE": done_file}
+        log(f"queueing {QUEUED} tasks")
+        start = time.time()
+        with open(log_path, "w") as out:
+            w = subprocess.Popen(
+                ["wrk", "-t1", f"-c{QUEUE_CONNECTIONS}",
+                 f"-d{QUEUE_LIMIT_S}s", "--timeout", "60s", "--latency",
+                 "-s", os.path.join(HTTP_DIR, "queue_tasks.lua"), node.url],
+                stdout=out, stderr=subprocess.STDOUT, env=env)
+            curve = []
+            next_sample = start
+            while not os.path.exists(done_file) and w.poll() is None:
+                if time.time() >= next_sample:
+                    f = task_figures(metrics(node.url))
+                    curve.append({"t": round(time.time() - start, 1),
+                                  "queued": f["queued"],
+                                  "rss_bytes": node.rss()})
+                    next_sample += 5
+                time.sleep(0.2)
+            submit_s = time.time() - start
+            if w.poll() is None:
+                w.send_signal(signal.SIGINT)
+            w.wait()
+        text = open(log_path).read()
+        accepted = int(re.search(r"tasks_accepted=(\d+)", text).group(1))
+        failed = int(re.search(r"tasks_failed=(\d+)", text).group(1))
+        first = re.search(r"first_failure=(.*)", text).group(1)
+        res.update({"accepted": accepted, "failed": failed,
+                    "first_failure": first, "submit_s": submit_s,
+                    "submit_per_s": accepted / submit_s})
+        time.sleep(2)
+        f = task_figures(metrics(node.url))
+        res["queued_metric"] = f["queued"]
+        res["depth_by_priority"] = {
+            str(p): metric_sum(metrics(node.url), "bsm_tasks_depth",
+                               state="queued", priority=str(p))
+            for p in range(10)}
+        res["rss_after_bytes"] = node.rss()
+        res["hwm_after_bytes"] = proc_status(node.pid, "VmHWM")
+        res["data_dir_after_bytes"] = dir_bytes(node.data)
+        res["rss_curve"] = curve
+        if accepted:
+            res["rss_per_task_bytes"] = (
+                res["rss_after_bytes"] - res["rss_idle_bytes"]) / accepted
+        # The marginal cost: the slope over the second half of the curve.
+        half = [c for c in curve if c["queued"] >= accepted / 2]
+        if len(half) >= 2 and half[-1]["queued"] > half[0]["queued"]:
+            res["rss_slope_second_half_bytes_per_task"] = (
+                (half[-1]["rss_bytes"] - half[0]["rss_bytes"])
+                / (half[-1]["queued"] - half[0]["queued"]))
+        log(f"queued {accepted} in {submit_s:.0f} s, RSS "
+            f"{res['rss_after_bytes'] / 2**20:.0f} MiB")
+
+        # The sentinel: due SENTINEL_DELAY_MS from now; the node is killed
+        # before that and started again after it.
+        status, body = call(node.url + "/v1/tasks", "POST",
+                            {**TASK_BODY, "delay_ms": SENTINEL_DELAY_MS})
+        if status != 202:
+            raise RuntimeError(f"sentinel: {status} {body}")
+        sentinel = body["task_id"]
+        due = time.time() + SENTINEL_DELAY_MS / 1000
+        node.kill9()
+        killed = time.time()
+        res["sentinel_killed_before_due_s"] = due - killed
+        time.sleep(max(0, due - time.time()) + 0.5)
+        node.start()
+        started = node.started_at
+        res["restart_ports_s"] = node.ports_at - started
+        res["restart_ready_s"] = node.ready_at - started
+        rec = None
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            status, rec = call(node.url + "/v1/tasks/" + sentinel)
+            if status == 200 and rec.get("state") in ("running",
+                                                      "succeeded"):
+                break
+            time.sleep(0.005)
+        seen = time.time()
+        if rec and rec.get("state") in ("running", "succeeded"):
+            res["sentinel_state"] = rec["state"]
+            # updated_at: the time (unix ms) of its last move, running or
+            # succeeded: at or just after its dispatch.
+            res["restart_first_dispatch_s"] = rec["updated_at"] / 1000 - started
+            res["restart_first_dispatch_seen_s"] = seen - started
+        else:
+            res["sentinel_state"] = rec.get("state") if rec else None
+        time.sleep(2)
+        res["rss_after_restart_bytes"] = node.rss()
+        res["hwm_after_restart_bytes"] = proc_status(node.pid, "VmHWM")
+        res["queued_metric_after_restart"] = task_figures(
+            metrics(node.url))["queued"]
+        res["data_dir_after_restart_bytes"] = dir_bytes(node.data)
+    finally:
+        node.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return res
+
+
+def main():
+    if shutil.which("wrk") is None:
+        sys.exit("tasks_bench: wrk not found (apt-get install wrk)")
+    out_dir = os.path.join(ROOT, "bench", "results")
+    os.makedirs(out_dir, exist_ok=True)
+    results = {"build": BUILD, "duration_s": DURATION, "warmup_s": WARMUP,
+               "clients": CLIENTS, "durabilities": DURABILITIES,
+               "target_concurrency": TARGET_CONCURRENCY or "default",
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "loadavg_before": open("/proc/loadavg").read().split()[:3]}
+    t0 = time.time()
+    if "throughput" in PARTS:
+        results["throughput"] = throughput(out_dir)
+    if "queue" in PARTS and QUEUED > 0:
+        results["queue"] = queue(out_dir)
+    results["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
+    results["elapsed_s"] = time.time() - t0
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for name in (f"tasks-{stamp}.json", "tasks-latest.json"):
+        with open(os.path.join(out_dir, name), "w") as f:
+            json.dump(results, f, indent=2)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
