@@ -44,8 +44,8 @@ logs), driven over HTTP with wrk (keep-alive connections):
    later (the sentinel), kill -9 once it is accepted, a wait until it is
    due, and a restart: the time from the new process's start to the
    sentinel's start (its record's `updated_at` as `running`/`succeeded`,
-   read by polling GET /v1/tasks/{id}), to ports.json and to /readyz, and
-   RSS after the restart.
+   read by polling GET /v1/tasks/{id}), to ports.json and to /readyz, RSS
+   and VmHWM after the restart, and the status of one more submit then.
 
 Usage: bench/tasks_bench.py [BUILD_DIR]   (make bench-tasks)
 Environment (defaults in brackets): TASKS_BENCH_DURATION [10],
@@ -606,6 +606,12 @@ def queue(out_dir):
         time.sleep(2)
         res["rss_after_restart_bytes"] = node.rss()
         res["hwm_after_restart_bytes"] = proc_status(node.pid, "VmHWM")
+        # Whether the node takes new work now: its memory guard answers 503
+        # when RSS passes memory_budget * 1.1 + memory_headroom.
+        status, body = call(node.url + "/v1/tasks", "POST", TASK_BODY)
+        res["submit_after_restart"] = [status, body if status != 202 else ""]
+        time.sleep(8)
+        res["rss_10s_after_restart_bytes"] = node.rss()
         res["queued_metric_after_restart"] = task_figures(
             metrics(node.url))["queued"]
         res["data_dir_after_restart_bytes"] = dir_bytes(node.data)
