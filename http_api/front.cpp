@@ -110,7 +110,11 @@ std::optional<std::string> unreadable_body(const http::request& req,
   if (!req.body().empty() && !coding.empty() && coding != "identity")
     return "the body's Content-Encoding '" + coding
            + "' is not decoded here; send it unencoded";
-  if (kind != http::body_kind::json || http_handlers::is_json_request(req))
+  if (kind == http::body_kind::json_or_yaml
+      && http_handlers::is_yaml_request(req))
+    return std::nullopt;
+  if ((kind != http::body_kind::json && kind != http::body_kind::json_or_yaml)
+      || http_handlers::is_json_request(req))
     return std::nullopt;
   return "Content-Type must be application/json, not '"
          + http_handlers::media_type(req) + "'";

@@ -28,6 +28,12 @@ bool is_json_request(const http::request& req) {
   return type.empty() || type == "application/json";
 }
 
+bool is_yaml_request(const http::request& req) {
+  auto type = media_type(req);
+  return type == "application/yaml" || type == "application/x-yaml"
+         || type == "text/yaml";
+}
+
 caf::expected<nlohmann::json> json_body(const http::request& req,
                                         const http_options& opts) {
   const auto& body = req.body();

@@ -21,6 +21,9 @@ std::string media_type_of(boost::beast::string_view value);
 /// True if the request says its body is JSON (or says nothing).
 bool is_json_request(const http::request& req);
 
+/// True for a YAML body (application/yaml, application/x-yaml, text/yaml).
+bool is_yaml_request(const http::request& req);
+
 /// True if an Accept header value asks for `type` (lowercase) and not for
 /// JSON: the routes that can answer both pick `type` then.
 bool asks_for_instead_of_json(std::string_view accept, std::string_view type);

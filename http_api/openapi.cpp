@@ -95,6 +95,8 @@ json parameters(const std::vector<std::string>& params,
 json request_body(const http::route_doc& doc) {
   json content{
     {"application/json", {{"schema", schema_ref(doc.request_schema)}}}};
+  if (doc.body == http::body_kind::json_or_yaml)
+    content["application/yaml"] = {{"schema", {{"type", "string"}}}};
   if (doc.body == http::body_kind::json_or_protobuf)
     content["application/x-protobuf"] = {
       {"schema",

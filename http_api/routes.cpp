@@ -152,7 +152,7 @@ std::shared_ptr<const http_routes> make_http_routes() {
       by_actor("workflows:{name}:write", h::put_workflow),
       doc("Store a workflow definition (JSON, or YAML as application/yaml) "
           "as a version; the same definition again is the same version")
-        .takes("WorkflowDefinition")
+        .takes("WorkflowDefinition", http::body_kind::json_or_yaml)
         .returns("WorkflowStored"));
   add(verb::get, "/v1/workflows",
       by_actor("workflows:read", h::list_workflows),

@@ -57,9 +57,7 @@ void put_workflow(http_bridge_pointer self, ex_ptr ex) {
   const auto& env = *self->state.env;
   v1::WorkflowPutRequest req;
   req.set_name(ex->param("name"));
-  auto type = media_type(ex->req());
-  if (type == "application/yaml" || type == "application/x-yaml"
-      || type == "text/yaml") {
+  if (is_yaml_request(ex->req())) {
     req.set_format("yaml");
     req.set_body(ex->req().body());
   } else {

@@ -752,18 +752,24 @@ caf::result<v1::RunSignalResponse> signal(self_pointer self,
     auto steps = read_steps(*self->state.env.db, req.run_id());
     if (!steps)
       return steps.error();
-    for (const auto& s : *steps)
-      if (s.step_id() == req.name() && !s.signal().empty()
-          && json::parse(s.signal_json(), nullptr, false).value("decision", "")
-               == payload.value("decision", "")) {
+    for (const auto& s : *steps) {
+      if (s.step_id() != req.name())
+        continue;
+      auto before = json::parse(s.signal_json(), nullptr, false);
+      if (!s.signal().empty() && before.is_object()
+          && before.value("decision", "") == payload.value("decision", "")) {
         v1::RunSignalResponse resp;
         *resp.mutable_run() = **run;
         resp.set_existed(true);
         return resp;
       }
-    return make_error(errc::failed_precondition,
-                      "run '" + req.run_id() + "' is "
-                        + run_state_name((*run)->state()));
+      return make_error(errc::failed_precondition,
+                        "run '" + req.run_id() + "' is "
+                          + run_state_name((*run)->state()));
+    }
+    return make_error(errc::not_found, "run " + req.run_id()
+                                         + " has no approval step '"
+                                         + req.name().substr(0, 64) + "'");
   }
   bool existed = false;
   auto change = e->on_signal(req.name(), payload, unix_now_ms(), existed);

@@ -20,6 +20,8 @@ enum class body_kind {
   json,
   /// JSON or protobuf; the handler checks the Content-Type itself.
   json_or_protobuf,
+  /// JSON, or YAML as application/yaml; the handler reads either.
+  json_or_yaml,
 };
 
 struct query_doc {

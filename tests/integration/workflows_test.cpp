@@ -78,7 +78,8 @@ protected:
 
   static bsm::test::opt_response put(uint16_t port, const std::string& name,
                                      const json& steps) {
-    json body{{"steps", steps}};
+    // A braced list of one step is that step itself to nlohmann::json.
+    json body{{"steps", steps.is_array() ? steps : json::array({steps})}};
     return bsm::test::http_exchange(
       port, bsm::test::make_request("PUT", "/v1/workflows/" + name,
                                     {{"Content-Type", "application/json"}},
@@ -211,11 +212,13 @@ TEST_F(WorkflowsTest, BadDefinitionsAreRefusedNamingTheStepAndField) {
   expect({ping("a", {"b"}), ping("b", {"a"})}, "cycle: a -> b -> a");
   expect({ping("a", {"x"})}, "step 'a': needs: unknown step 'x'");
   expect(
-    {{{"id", "a"}, {"type", "agent"}, {"agent", "nobody"}, {"input", "x"}}},
+    json::array(
+      {{{"id", "a"}, {"type", "agent"}, {"agent", "nobody"}, {"input", "x"}}}),
     "nobody");
   expect({ping("a"), ping("b", {}, "${steps.a.output.sequence}")}, "step 'b'");
-  expect({{{"id", "z"}, {"type", "sleep"}, {"duration", "5 minutes"}}},
-         "step 'z': duration");
+  expect(
+    json::array({{{"id", "z"}, {"type", "sleep"}, {"duration", "5 minutes"}}}),
+    "step 'z': duration");
   auto yaml = bsm::test::http_exchange(
     port, bsm::test::make_request("PUT", "/v1/workflows/bad",
                                   {{"Content-Type", "application/yaml"}},

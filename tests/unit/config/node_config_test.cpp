@@ -32,7 +32,7 @@ namespace {
 constexpr std::string_view known_sections
   = "(known sections: node, http, cluster, store, memory, mailbox, security, "
     "logging, supervision, shutdown, scheduler, agents, openai, tools, mcp, "
-    "a2a, plugins, tasks, budgets)";
+    "a2a, plugins, tasks, workflows, budgets)";
 
 /// A fresh directory per test, removed with everything in it afterwards.
 class temp_dir {
