@@ -154,8 +154,7 @@ std::shared_ptr<const http_routes> make_http_routes() {
           "as a version; the same definition again is the same version")
         .takes("WorkflowDefinition", http::body_kind::json_or_yaml)
         .returns("WorkflowStored"));
-  add(verb::get, "/v1/workflows",
-      by_actor("workflows:read", h::list_workflows),
+  add(verb::get, "/v1/workflows", by_actor("workflows:read", h::list_workflows),
       doc("The newest version of every workflow").returns("WorkflowList"));
   add(verb::get, "/v1/workflows/{name}",
       by_actor("workflows:read", h::get_workflow),

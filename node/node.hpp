@@ -22,7 +22,6 @@
 #include "node/node_config.hpp"
 #include "plugins/plugin_loader.hpp"
 #include "plugins/plugin_metrics.hpp"
-#include "workflows/workflow_validation.hpp"
 #include "protocols/caf_types.hpp"
 #include "runtime/cluster/ask_drain.hpp"
 #include "runtime/cluster/directory.hpp"
@@ -40,6 +39,7 @@
 #include "runtime/store/store_writer.hpp"
 #include "runtime/supervision/child_spec.hpp"
 #include "runtime/system_config.hpp"
+#include "workflows/workflow_validation.hpp"
 
 namespace bsm {
 

@@ -40,9 +40,9 @@ TEST(BsmctlWorkflows, ReadsEachCommand) {
   EXPECT_EQ(signal->runs.action, runs_action::signal);
   EXPECT_EQ(signal->runs.step, "legal");
   EXPECT_EQ(signal->runs.decision, "approve");
-  auto list = parse_bsmctl_args(
-    {"runs", "list", "--workflow", "review", "--state", "failed", "--limit", "5"},
-    {});
+  auto list = parse_bsmctl_args({"runs", "list", "--workflow", "review",
+                                 "--state", "failed", "--limit", "5"},
+                                {});
   ASSERT_TRUE(list);
   EXPECT_EQ(list->runs.limit, 5u);
 }

@@ -233,8 +233,8 @@ TEST(WorkflowDefinition, RefusesBadStepFieldsNamingStepAndField) {
             "1..100, got the number 1.5");
   EXPECT_EQ(step_error({{"backoff", {{"initial", "10s"}, {"max", "1s"}}}}),
             "invalid_argument: step 'a': backoff.max: is below 'initial'");
-  EXPECT_NE(step_error({{"backoff", {{"multiplier", 3}}}}).find(
-              "backoff.multiplier: only 2 for now"),
+  EXPECT_NE(step_error({{"backoff", {{"multiplier", 3}}}})
+              .find("backoff.multiplier: only 2 for now"),
             std::string::npos);
   EXPECT_EQ(step_error({{"backoff", {{"multiplier", 0.5}}}}),
             "invalid_argument: step 'a': backoff.multiplier: expected a number "
