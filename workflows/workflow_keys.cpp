@@ -62,6 +62,26 @@ caf::error scan(const store& db, const std::string& prefix, F f,
   return caf::none;
 }
 
+// Every record under `prefix`, in key order.
+template <class Record>
+caf::expected<std::vector<Record>> read_all(const store& db,
+                                            const std::string& prefix) {
+  std::vector<Record> result;
+  caf::error bad;
+  auto err = scan(db, prefix, [&](const std::string& k, const std::string& v) {
+    auto rec = parse<Record>(v, k);
+    if (!rec) {
+      bad = rec.error();
+      return false;
+    }
+    result.push_back(std::move(*rec));
+    return true;
+  });
+  if (err || bad)
+    return err ? err : bad;
+  return result;
+}
+
 } // namespace
 
 std::string make_run_id(int64_t now_ms, uint32_t random) {
@@ -125,24 +145,13 @@ read_version(const store& db, const std::string& name,
 
 caf::expected<std::vector<v1::WorkflowVersion>>
 read_versions(const store& db, const std::string& name) {
-  std::vector<v1::WorkflowVersion> result;
-  caf::error bad;
-  auto err = scan(db, key(version_prefix, name + "/"),
-                  [&](const std::string& k, const std::string& v) {
-                    auto rec = parse<v1::WorkflowVersion>(v, k);
-                    if (!rec) {
-                      bad = rec.error();
-                      return false;
-                    }
-                    result.push_back(std::move(*rec));
-                    return true;
-                  });
-  if (err || bad)
-    return err ? err : bad;
-  std::stable_sort(result.begin(), result.end(),
-                   [](const auto& a, const auto& b) {
-                     return a.created_unix_ms() < b.created_unix_ms();
-                   });
+  auto result
+    = read_all<v1::WorkflowVersion>(db, key(version_prefix, name + "/"));
+  if (result)
+    std::stable_sort(result->begin(), result->end(),
+                     [](const auto& x, const auto& y) {
+                       return x.created_unix_ms() < y.created_unix_ms();
+                     });
   return result;
 }
 
@@ -173,21 +182,7 @@ read_run(const store& db, const std::string& run_id) {
 
 caf::expected<std::vector<v1::StepRecord>>
 read_steps(const store& db, const std::string& run_id) {
-  std::vector<v1::StepRecord> result;
-  caf::error bad;
-  auto err = scan(db, key(step_prefix, run_id + "/"),
-                  [&](const std::string& k, const std::string& v) {
-                    auto rec = parse<v1::StepRecord>(v, k);
-                    if (!rec) {
-                      bad = rec.error();
-                      return false;
-                    }
-                    result.push_back(std::move(*rec));
-                    return true;
-                  });
-  if (err || bad)
-    return err ? err : bad;
-  return result;
+  return read_all<v1::StepRecord>(db, key(step_prefix, run_id + "/"));
 }
 
 caf::expected<std::vector<std::string>> read_running(const store& db) {

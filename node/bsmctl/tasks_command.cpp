@@ -1,9 +1,8 @@
 #include "node/bsmctl/tasks_command.hpp"
 
+#include "node/bsmctl/event_watch.hpp"
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/message.hpp"
-#include "runtime/error.hpp"
-#include "runtime/http/sse_parser.hpp"
 
 namespace bsm::ctl {
 
@@ -36,47 +35,23 @@ bool final_state(const std::string& state) {
   return state == "succeeded" || state == "dead" || state == "cancelled";
 }
 
-bool timed_out(const caf::error& err) {
-  return err.category() == errc_category
-         && err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
-}
-
 // task.# events, those of args.id only when it is set, until it ends.
 int watch(command_context& ctx, const tasks_args& args) {
-  http::sse_parser parser;
-  caf::error failure;
-  bool ended = false;
-  auto on_line = [&](std::string_view line) {
-    auto data = parser.feed_line(line);
-    if (!data) {
-      failure = std::move(data.error());
-      return false;
-    }
-    if (!*data)
-      return true;
-    auto doc = parse_body(**data);
-    if (!doc)
-      return true;
-    const auto& task = (*doc)["data"];
-    if (!args.id.empty()
-        && (!task.is_object() || task.value("task_id", "") != args.id))
-      return true;
-    print_line(ctx.io, ctx.table() ? event_line(*doc) : compact(*doc));
-    ended = !args.id.empty() && final_state(task.value("state", ""));
-    return !ended;
+  event_watch w;
+  w.topic = "task.%23";
+  w.keep = [&args](const ordered_json& doc) {
+    auto task = doc.value("data", ordered_json::object());
+    return args.id.empty()
+           || (task.is_object() && task.value("task_id", "") == args.id);
   };
-  auto timeout = args.timeout.value_or(std::chrono::milliseconds{0});
-  auto res = ctx.client.stream_lines("/v1/events?topic=task.%23",
-                                     "text/event-stream", on_line, timeout);
-  if (!res && args.timeout && timed_out(res.error()))
-    return args.id.empty() ? exit_ok : exit_timeout;
-  if (!res)
-    return report(res.error(), ctx.io);
-  if (failure)
-    return report(failure, ctx.io);
-  if (!is_success(res->status))
-    return report_http_error(*res, ctx.io);
-  return exit_ok;
+  w.ends = [&args](const ordered_json& doc) {
+    return !args.id.empty()
+           && final_state(
+             doc.value("data", ordered_json::object()).value("state", ""));
+  };
+  w.timeout = args.timeout;
+  w.on_timeout = args.id.empty() ? exit_ok : exit_timeout;
+  return watch_events(ctx, w);
 }
 
 } // namespace

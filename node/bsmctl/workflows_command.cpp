@@ -3,10 +3,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "node/bsmctl/event_watch.hpp"
 #include "node/bsmctl/exit_code.hpp"
 #include "node/bsmctl/message.hpp"
-#include "runtime/error.hpp"
-#include "runtime/http/sse_parser.hpp"
 
 namespace bsm::ctl {
 
@@ -38,48 +37,22 @@ std::string run_path(const runs_args& args, const std::string& tail = "") {
   return "/v1/runs/" + percent_encode(args.id) + tail;
 }
 
-bool timed_out(const caf::error& err) {
-  return err.category() == errc_category
-         && err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
-}
-
 // The run's workflow.# events until it ends.
 int watch(command_context& ctx, const runs_args& args) {
-  http::sse_parser parser;
-  caf::error failure;
-  bool ended = false;
-  auto on_line = [&](std::string_view line) {
-    auto data = parser.feed_line(line);
-    if (!data) {
-      failure = std::move(data.error());
-      return false;
-    }
-    if (!*data)
-      return true;
-    auto doc = parse_body(**data);
-    if (!doc)
-      return true;
-    const auto& event = (*doc)["data"];
-    if (!event.is_object() || event.value("run_id", "") != args.id)
-      return true;
-    print_line(ctx.io, ctx.table() ? event_line(*doc) : compact(*doc));
-    auto topic = doc->value("topic", "");
-    ended
-      = topic.rfind("workflow.run.", 0) == 0 && topic != "workflow.run.started";
-    return !ended;
+  event_watch w;
+  w.topic = "workflow.%23";
+  w.keep = [&args](const ordered_json& doc) {
+    auto event = doc.value("data", ordered_json::object());
+    return event.is_object() && event.value("run_id", "") == args.id;
   };
-  auto timeout = args.timeout.value_or(std::chrono::milliseconds{0});
-  auto res = ctx.client.stream_lines("/v1/events?topic=workflow.%23",
-                                     "text/event-stream", on_line, timeout);
-  if (!res && args.timeout && timed_out(res.error()))
-    return exit_timeout;
-  if (!res)
-    return report(res.error(), ctx.io);
-  if (failure)
-    return report(failure, ctx.io);
-  if (!is_success(res->status))
-    return report_http_error(*res, ctx.io);
-  return exit_ok;
+  w.ends = [](const ordered_json& doc) {
+    auto topic = doc.value("topic", "");
+    return topic.rfind("workflow.run.", 0) == 0
+           && topic != "workflow.run.started";
+  };
+  w.timeout = args.timeout;
+  w.on_timeout = exit_timeout;
+  return watch_events(ctx, w);
 }
 
 } // namespace
