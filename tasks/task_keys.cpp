@@ -115,8 +115,8 @@ read_idempotency(const store& db, const std::string& index_key) {
   return db.get(column::tasks, index_key);
 }
 
-caf::expected<std::vector<v1::TaskRecord>> read_active(const store& db) {
-  std::vector<v1::TaskRecord> result;
+caf::error for_each_active(const store& db,
+                           const std::function<void(v1::TaskRecord&&)>& visit) {
   for (auto state :
        {v1::TASK_STATE_QUEUED, v1::TASK_STATE_FAILED, v1::TASK_STATE_RUNNING}) {
     auto prefix = state_prefix_of(state);
@@ -129,12 +129,12 @@ caf::expected<std::vector<v1::TaskRecord>> read_active(const store& db) {
       if (!rec)
         return rec.error();
       if (*rec && (*rec)->state() == state)
-        result.push_back(std::move(**rec));
+        visit(std::move(**rec));
     }
     if (!it->status().ok())
       return from_rocksdb(it->status(), "cannot read the task index");
   }
-  return result;
+  return caf::none;
 }
 
 caf::expected<v1::TaskListResponse> list_records(const store& db,

@@ -13,6 +13,7 @@
 // creation time, so a list paged by id comes oldest first.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,9 +56,12 @@ read_record(const store& db, const std::string& id);
 [[nodiscard]] caf::expected<std::optional<std::string>>
 read_idempotency(const store& db, const std::string& index_key);
 
-/// Every queued, failed and running task.
-[[nodiscard]] caf::expected<std::vector<v1::TaskRecord>>
-read_active(const store& db);
+/// Calls `visit` with every queued, failed and running task, one record
+/// at a time (a million waiting tasks are never all in memory as records).
+[[nodiscard]] caf::error
+for_each_active(const store& db,
+                const std::function<void(v1::TaskRecord&&)>& visit);
+
 
 struct list_query {
   /// UNSPECIFIED: every state.

@@ -583,37 +583,36 @@ void recover_tasks(self_pointer self) {
       for (uint32_t p = 0; p <= max_priority; ++p)
         st.env.metrics->depth->with({state_name(state), std::to_string(p)})
           .set(0);
-  auto active = read_active(*st.env.db);
-  if (!active) {
-    // Nothing runs until the store reads: the supervisor restarts us.
-    log_of(self).error("cannot read the tasks: {}", render(active.error()));
-    self->quit(active.error());
-    return;
-  }
   auto now = unix_now_ms();
   size_t recovered = 0;
-  for (auto& rec : *active) {
+  auto err = for_each_active(*st.env.db, [&](v1::TaskRecord&& rec) {
     if (st.env.metrics)
       st.env.metrics->moved(v1::TASK_STATE_UNSPECIFIED, rec.state(),
                             rec.spec().priority());
     if (is_waiting(rec.state())) {
       st.sched.add(scheduled(rec));
-      continue;
+      return;
     }
     auto again = recover(rec, now);
     if (!again)
-      continue;
+      return;
     ++recovered;
     write(self, *again, rec.state(), {},
-          [self, again = *again](const caf::error& err) {
-            if (err) {
+          [self, again = *again](const caf::error& werr) {
+            if (werr) {
               log_of(self).error("task {}: cannot queue it again: {}",
-                                 again.task_id(), render(err));
+                                 again.task_id(), render(werr));
               return;
             }
             self->state.sched.add(scheduled(again));
             pump(self);
           });
+  });
+  if (err) {
+    // Nothing runs until the store reads: the supervisor restarts us.
+    log_of(self).error("cannot read the tasks: {}", render(err));
+    self->quit(err);
+    return;
   }
   log_of(self).info("tasks: {} waiting, {} cut by a stop run again",
                     st.sched.waiting(), recovered);
