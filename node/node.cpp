@@ -527,6 +527,8 @@ child_spec node::workflows_child() {
   env.limits.max_output_bytes = cfg_.workflows.max_output_bytes;
   env.catalog = workflow_catalog();
   env.initial = workflow_files_;
+  env.metrics = std::make_shared<workflows::workflow_metrics>(
+    workflows::workflow_metrics::make(*metrics_));
   env.log = logger_.log;
   return workflows::workflows_child(std::move(env),
                                     cfg_.supervision.shutdown_timeout);

@@ -59,8 +59,21 @@ void publish(self_pointer self, std::string topic, json data) {
   self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
 }
 
+void count_change(self_pointer self, const v1::RunRecord& run,
+                  const run_change& change) {
+  const auto* m = self->state.env.metrics.get();
+  if (m == nullptr)
+    return;
+  for (const auto& s : change.steps)
+    m->steps->with({step_state_name(s.state())}).inc();
+  if (change.run_changed && run.state() != v1::RUN_STATE_RUNNING)
+    m->runs->with({run_state_name(run.state())}).inc();
+  m->running->set(static_cast<double>(self->state.runs.size()));
+}
+
 void publish_change(self_pointer self, const v1::RunRecord& run,
                     const run_change& change) {
+  count_change(self, run, change);
   for (const auto& s : change.steps)
     publish(self, std::string{"workflow.step."} + step_state_name(s.state()),
             {{"run_id", s.run_id()},
@@ -229,6 +242,8 @@ void retire(self_pointer self, const std::string& run_id) {
     return;
   auto run = i->second->run();
   self->state.runs.erase(i);
+  if (const auto* m = self->state.env.metrics.get())
+    m->running->set(static_cast<double>(self->state.runs.size()));
   if (!run.parent_run_id().empty())
     if (auto* parent = engine_of(self, run.parent_run_id()))
       apply(self, run.parent_run_id(), parent->on_child(run, unix_now_ms()));
@@ -599,6 +614,8 @@ void start_run(self_pointer self, start_spec spec,
             self->state.runs.erase(run_id);
             return done(err);
           }
+          if (const auto* m = self->state.env.metrics.get())
+            m->runs->with({"running"}).inc();
           publish(self, "workflow.run.started",
                   {{"run_id", run_id},
                    {"workflow", written.workflow()},

@@ -29,6 +29,7 @@
 #include "runtime/store/store_writer.hpp"
 #include "runtime/supervision/child_spec.hpp"
 #include "workflows/run_engine.hpp"
+#include "workflows/workflow_metrics.hpp"
 #include "workflows/workflow_validation.hpp"
 
 namespace bsm {
@@ -72,6 +73,8 @@ struct workflows_env {
   /// The longest definition body and run input accepted, in bytes.
   size_t max_body_bytes = 1 << 20;
   std::shared_ptr<spdlog::logger> log;
+  /// Null: no metrics.
+  std::shared_ptr<const workflow_metrics> metrics;
   /// Definitions read from files at start (workflows.paths), stored as
   /// versions unless stored already.
   std::vector<workflow_definition> initial;

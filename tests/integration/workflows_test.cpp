@@ -195,6 +195,16 @@ TEST_F(WorkflowsTest, ADagRunsWithAParallelBranchAndKeepsItsVersion) {
   auto listed = bsm::test::get(port, "/v1/runs?workflow=chain&state=succeeded");
   ASSERT_TRUE(listed && listed->status == 200);
   EXPECT_EQ(bsm::test::body_of(*listed)["runs"].size(), 1u);
+  auto metrics = bsm::test::get(port, "/metrics");
+  ASSERT_TRUE(metrics && metrics->status == 200);
+  EXPECT_NE(
+    metrics->body.find("bsm_workflow_runs_total{state=\"succeeded\"} 1"),
+    std::string::npos);
+  EXPECT_NE(
+    metrics->body.find("bsm_workflow_step_moves_total{state=\"succeeded\"} 4"),
+    std::string::npos);
+  EXPECT_NE(metrics->body.find("bsm_workflow_runs_running 0"),
+            std::string::npos);
   auto shown = bsm::test::get(port, "/v1/workflows/chain");
   ASSERT_TRUE(shown && shown->status == 200);
   EXPECT_EQ(bsm::test::body_of(*shown)["versions"].size(), 1u);
