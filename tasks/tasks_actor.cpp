@@ -95,9 +95,8 @@ void write(self_pointer self, v1::TaskRecord rec, v1::TaskState before,
   ++slot.second;
   if (!index_key.empty())
     st.unwritten_keys[index_key] = id;
-  auto token = st.next_token++;
-  st.writes[token] = [self, id, index_key, rec, before,
-                      then = std::move(then)](const caf::error& err) {
+  auto done = [self, id, index_key, rec, before,
+               then = std::move(then)](const caf::error& err) {
     auto& state = self->state;
     if (auto i = state.unwritten.find(id);
         i != state.unwritten.end() && --i->second.second == 0)
@@ -123,17 +122,8 @@ void write(self_pointer self, v1::TaskRecord rec, v1::TaskState before,
         return s;
     return put_record(batch, *db, rec, before);
   };
-  auto me = caf::actor_cast<tasks_actor>(self);
-  auto refused = st.env.writer->submit(
-    std::move(fill), [me, token](const caf::error& err) {
-      caf::anon_send(me, atom::applied::value, token, err);
-    });
-  if (refused) {
-    // Refused before anything was queued: `then` hears it now.
-    auto done = std::move(st.writes[token]);
-    st.writes.erase(token);
-    done(refused);
-  }
+  st.writes.submit(*st.env.writer, caf::actor_cast<tasks_actor>(self),
+                   std::move(fill), std::move(done));
 }
 
 // Arms the tick for the scheduler's next event unless one comes earlier.
@@ -661,13 +651,7 @@ tasks_actor::behavior_type tasks_service(self_pointer self, tasks_env env) {
     [self](const v1::TaskCancelRequest& req) { return cancel_task(self, req); },
     [self](const v1::TaskRetryRequest& req) { return retry_task(self, req); },
     [self](atom::applied, uint64_t token, const caf::error& err) {
-      auto& writes = self->state.writes;
-      auto i = writes.find(token);
-      if (i == writes.end())
-        return;
-      auto done = std::move(i->second);
-      writes.erase(i);
-      done(err);
+      self->state.writes.complete(token, err);
     },
     [self](atom::tick) {
       self->state.tick_at.reset();

@@ -25,6 +25,7 @@
 
 #include "actors/remote_call.hpp"
 #include "actors/timed_request.hpp"
+#include "actors/write_completions.hpp"
 #include "protocols/caf_types.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
@@ -92,9 +93,8 @@ struct tasks_state {
   std::unordered_map<std::string, std::pair<v1::TaskRecord, size_t>> unwritten;
   /// Idempotency index entries in flight, and the task each names.
   std::unordered_map<std::string, std::string> unwritten_keys;
-  /// What to do once the write with a token is done.
-  std::unordered_map<uint64_t, std::function<void(const caf::error&)>> writes;
-  uint64_t next_token = 1;
+  /// What to do once each write is done.
+  write_completions writes;
   std::unordered_map<std::string, running_attempt> running;
   /// The attempts' deadlines, without a CAF clock entry each.
   request_deadlines deadlines;

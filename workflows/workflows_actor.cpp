@@ -32,7 +32,8 @@ constexpr int64_t resubmit_wait_ms = 1'000;
 // Asks of the members for a run this node does not hold.
 constexpr std::chrono::milliseconds member_ask_timeout{3'000};
 
-void apply(self_pointer self, const std::string& run_id, run_change change);
+void apply(self_pointer self, const std::string& run_id, run_change change,
+           then_fn written = {});
 void arm(self_pointer self);
 
 spdlog::logger& log_of(self_pointer self) {
@@ -96,18 +97,8 @@ void publish_change(self_pointer self, const v1::RunRecord& run,
 // failed.
 void write(self_pointer self, store_writer::batch_fill fill, then_fn then) {
   auto& st = self->state;
-  auto token = st.next_token++;
-  st.writes[token] = std::move(then);
-  auto me = caf::actor_cast<workflows_actor>(self);
-  auto refused = st.env.writer->submit(
-    std::move(fill), [me, token](const caf::error& err) {
-      caf::anon_send(me, atom::applied::value, token, err);
-    });
-  if (refused) {
-    auto done = std::move(st.writes[token]);
-    st.writes.erase(token);
-    done(refused);
-  }
+  st.writes.submit(*st.env.writer, caf::actor_cast<workflows_actor>(self),
+                   std::move(fill), std::move(then));
 }
 
 store_writer::batch_fill fill_of(const store* db, const v1::RunRecord* run,
@@ -249,9 +240,11 @@ void retire(self_pointer self, const std::string& run_id) {
       apply(self, run.parent_run_id(), parent->on_child(run, unix_now_ms()));
 }
 
-// Writes what changed, then acts on it. A write that fails drops the run
-// from memory: it is loaded again from the store at the next tick.
-void apply(self_pointer self, const std::string& run_id, run_change change) {
+// Writes what changed, then acts on it; `written` (if any) hears first
+// how the write went. A write that fails drops the run from memory: it is
+// loaded again from the store at the next tick.
+void apply(self_pointer self, const std::string& run_id, run_change change,
+           then_fn written) {
   if (change.empty())
     return;
   auto* engine = engine_of(self, run_id);
@@ -261,7 +254,10 @@ void apply(self_pointer self, const std::string& run_id, run_change change) {
   auto fill = fill_of(self->state.env.db, change.run_changed ? &run : nullptr,
                       change.steps);
   write(self, std::move(fill),
-        [self, run_id, run, change = std::move(change)](const caf::error& err) {
+        [self, run_id, run, change = std::move(change),
+         written = std::move(written)](const caf::error& err) {
+          if (written)
+            written(err);
           if (err) {
             log_of(self).error("workflow run {}: cannot store a change, "
                                "reloading it: {}",
@@ -708,23 +704,12 @@ caf::result<Response> answer_after(self_pointer self, const std::string& run_id,
   if (change.empty())
     return resp;
   auto rp = self->make_response_promise<Response>();
-  auto run = e->run();
-  auto fill = fill_of(self->state.env.db, change.run_changed ? &run : nullptr,
-                      change.steps);
-  write(self, std::move(fill),
-        [self, rp, run_id, run, resp,
-         change = std::move(change)](const caf::error& err) mutable {
-          if (err) {
-            self->state.runs.erase(run_id);
-            self->state.wakes.emplace(unix_now_ms() + resubmit_wait_ms, run_id);
-            arm(self);
+  apply(self, run_id, std::move(change),
+        [rp, resp](const caf::error& err) mutable {
+          if (err)
             rp.deliver(err);
-            return;
-          }
-          rp.deliver(resp);
-          publish_change(self, run, change);
-          carry_out(self, run_id, change.orders);
-          retire(self, run_id);
+          else
+            rp.deliver(resp);
         });
   return rp;
 }
@@ -906,13 +891,7 @@ workflows_service(workflows_actor::stateful_pointer<workflows_state> self,
         apply(self, run->second, e->on_task(msg.task(), unix_now_ms()));
     },
     [self](atom::applied, uint64_t token, const caf::error& err) {
-      auto& writes = self->state.writes;
-      auto i = writes.find(token);
-      if (i == writes.end())
-        return;
-      auto done = std::move(i->second);
-      writes.erase(i);
-      done(err);
+      self->state.writes.complete(token, err);
     },
     [self](atom::tick) { on_tick(self); },
   };

@@ -24,6 +24,7 @@
 #include <spdlog/logger.h>
 
 #include "actors/remote_call.hpp"
+#include "actors/write_completions.hpp"
 #include "protocols/caf_types.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
@@ -103,9 +104,8 @@ struct workflows_state {
   std::vector<std::pair<std::string, run_order>> retries;
   /// When the armed tick fires (unix ms), if one is armed.
   std::optional<int64_t> tick_at;
-  /// What to do once the write with a token is done.
-  std::unordered_map<uint64_t, std::function<void(const caf::error&)>> writes;
-  uint64_t next_token = 1;
+  /// What to do once each write is done.
+  write_completions writes;
 };
 
 workflows_actor::behavior_type

@@ -6,11 +6,7 @@
 // with Retry-After and the budget's name, and every node lists the same
 // counter in GET /v1/budgets.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/common/poll.hpp"
+#include "tests/common/redis_server.hpp"
 #include "tests/common/temp_dir.hpp"
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/process.hpp"
@@ -47,19 +44,6 @@ using bsm::test::write_file;
 
 constexpr int limit = 5;
 const char* const node_names[] = {"node-a", "node-b", "node-c"};
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // One agent placed on each node, each answering with the local model and
 // no tools: one model call per turn.
@@ -113,21 +97,18 @@ protected:
   void SetUp() override {
     std::string membership = "static";
     if (GetParam() == "redis") {
-      if (!std::filesystem::exists("/usr/bin/redis-server"))
+      if (!std::filesystem::exists(bsm::test::redis_server_path))
         GTEST_SKIP() << "redis-server is not installed";
-      auto port = free_port();
-      std::filesystem::create_directories(dir_.path() / "redis");
-      redis_ = std::make_unique<process>(
-        std::vector<std::string>{"/usr/bin/redis-server", "--port",
-                                 std::to_string(port), "--bind", "127.0.0.1",
-                                 "--save", "", "--appendonly", "no"},
-        dir_.path() / "redis");
+      auto port = bsm::test::free_port();
+      std::string why;
+      redis_ = bsm::test::redis_process::start(port, why);
+      ASSERT_TRUE(redis_) << why;
       membership = "redis://127.0.0.1:" + std::to_string(port);
     }
     write_agents(dir_.path() / "agents");
     uint16_t ports[3];
     for (auto& p : ports)
-      p = free_port();
+      p = bsm::test::free_port();
     auto address = [&ports](size_t i) {
       return "127.0.0.1:" + std::to_string(ports[i]);
     };
@@ -164,8 +145,6 @@ protected:
   void TearDown() override {
     for (auto& p : procs_)
       p->signal(SIGKILL);
-    if (redis_)
-      redis_->signal(SIGKILL);
   }
 
   // Every node sees all three up (itself included), is ready and can ask every
@@ -224,7 +203,7 @@ protected:
   std::vector<std::filesystem::path> configs_;
   std::vector<std::unique_ptr<process>> procs_;
   std::vector<uint16_t> http_;
-  std::unique_ptr<process> redis_;
+  std::unique_ptr<bsm::test::redis_process> redis_;
 };
 
 TEST_P(BudgetClusterTest, ThreeNodesShareOneLimit) {
