@@ -6,7 +6,16 @@
 //   r/<task_id>                   -> TaskRecord bytes
 //   s/<state digit>/<task_id>     -> "" (one index entry per task, in its
 //                                    state: listing by state, and the
-//                                    waiting and running tasks at start)
+//                                    running tasks at start)
+//   w/<ready_at 16 hex>/<task_id> -> "<state>,<priority>,<deadline>,<target>"
+//                                    (the ready index: one entry per waiting
+//                                    task, earliest ready first, with what
+//                                    the scheduler needs, so a start reads
+//                                    the tasks due now first and never the
+//                                    records of the waiting ones)
+//   m/ready-index                 -> "1" once the ready index is complete
+//                                    (stores older than it get it built at
+//                                    their first start)
 //   k/<kind>:<name>\n<key>        -> task_id (idempotency keys, per
 //                                    submitting principal)
 // Task ids ("t-" + 12 hex digits of unix ms + "-" + 8 random hex) sort by
@@ -23,6 +32,7 @@
 
 #include "protocols/caf_types.hpp"
 #include "runtime/store/store.hpp"
+#include "tasks/task_scheduler.hpp"
 
 namespace bsm::tasks {
 
@@ -37,10 +47,11 @@ std::string state_key(v1::TaskState state, const std::string& id);
 /// The idempotency index entry of `key` submitted by `who`.
 std::string idempotency_key(const v1::Principal& who, const std::string& key);
 
-/// Adds `rec` to `batch`, moving its state index entry from `before`
-/// (TASK_STATE_UNSPECIFIED: a new task).
+/// Adds `rec` to `batch`, moving its index entries from those of `before`
+/// (null: a new task).
 rocksdb::Status put_record(rocksdb::WriteBatch& batch, const store& db,
-                           const v1::TaskRecord& rec, v1::TaskState before);
+                           const v1::TaskRecord& rec,
+                           const v1::TaskRecord* before);
 
 /// Adds an idempotency index entry naming `task_id`.
 rocksdb::Status put_idempotency(rocksdb::WriteBatch& batch, const store& db,
@@ -56,12 +67,30 @@ read_record(const store& db, const std::string& id);
 [[nodiscard]] caf::expected<std::optional<std::string>>
 read_idempotency(const store& db, const std::string& index_key);
 
-/// Calls `visit` with every queued, failed and running task, one record
-/// at a time (a million waiting tasks are never all in memory as records).
+/// Calls `visit` with every task in `state`, one record at a time, by id.
 [[nodiscard]] caf::error
-for_each_active(const store& db,
-                const std::function<void(v1::TaskRecord&&)>& visit);
+for_each_in(const store& db, v1::TaskState state,
+            const std::function<void(v1::TaskRecord&&)>& visit);
 
+/// A waiting task as the ready index keeps it.
+struct ready_entry {
+  scheduled_task task;
+  /// Queued or failed.
+  v1::TaskState state = v1::TASK_STATE_QUEUED;
+};
+
+/// Visits at most `max` entries of the ready index after the key `after`
+/// (empty: from its start), earliest ready first. Returns the key to go on
+/// after, or "" once the index ended. Errors: the store's; an entry that
+/// does not parse is internal.
+[[nodiscard]] caf::expected<std::string>
+read_ready(const store& db, const std::string& after, size_t max,
+           const std::function<void(ready_entry&&)>& visit);
+
+/// Builds the ready index from the records of the waiting tasks unless it
+/// is complete (a store written before it existed). Blocking; at start,
+/// before the queue takes requests.
+[[nodiscard]] caf::error ensure_ready_index(store& db);
 
 struct list_query {
   /// UNSPECIFIED: every state.

@@ -14,51 +14,56 @@ task_scheduler::task_scheduler(scheduler_options opts)
 
 void task_scheduler::add(scheduled_task task) {
   remove(task.id);
+  auto id = std::move(task.id);
+  task.id.clear();
   task.priority = std::min(task.priority, max_priority);
-  auto& e = tasks_[task.id];
-  e.task = std::move(task);
-  if (e.task.deadline > 0)
-    deadlines_.emplace(e.task.deadline, e.task.id);
-  delayed_.emplace(e.task.ready_at, e.task.id);
+  auto [i, added] = tasks_.emplace(std::move(id), entry{std::move(task)});
+  const auto* key = &i->first;
+  const auto& t = i->second.task;
+  if (t.deadline > 0)
+    deadlines_.emplace(t.deadline, key);
+  delayed_.emplace(t.ready_at, key);
 }
 
 bool task_scheduler::remove(const std::string& id) {
   auto i = tasks_.find(id);
   if (i == tasks_.end())
     return false;
-  erase(i->second);
-  tasks_.erase(i);
+  extract(i);
   return true;
 }
 
-void task_scheduler::erase(const entry& e) {
+scheduled_task task_scheduler::extract(entries::iterator i) {
+  const auto* key = &i->first;
+  auto& e = i->second;
   const auto& t = e.task;
   if (t.deadline > 0)
-    deadlines_.erase({t.deadline, t.id});
+    deadlines_.erase({t.deadline, key});
   if (!e.in_lane) {
-    delayed_.erase({t.ready_at, t.id});
-    return;
+    delayed_.erase({t.ready_at, key});
+  } else if (auto l = lanes_.find(t.target); l != lanes_.end()) {
+    l->second.levels[t.priority].erase({t.ready_at, key});
+    if (--l->second.size == 0)
+      lanes_.erase(l);
   }
-  auto l = lanes_.find(t.target);
-  if (l == lanes_.end())
-    return;
-  l->second.levels[t.priority].erase({t.ready_at, t.id});
-  if (--l->second.size == 0)
-    lanes_.erase(l);
+  auto task = std::move(e.task);
+  task.id = i->first;
+  tasks_.erase(i);
+  return task;
 }
 
-void task_scheduler::enter_lane(entry& e) {
+void task_scheduler::enter_lane(const std::string& id, entry& e) {
   auto& l = lanes_[e.task.target];
-  l.levels[e.task.priority].emplace(e.task.ready_at, e.task.id);
+  l.levels[e.task.priority].emplace(e.task.ready_at, &id);
   ++l.size;
   e.in_lane = true;
 }
 
 void task_scheduler::promote(int64_t now) {
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
-    auto id = delayed_.begin()->second;
+    auto i = tasks_.find(*delayed_.begin()->second);
     delayed_.erase(delayed_.begin());
-    enter_lane(tasks_.at(id));
+    enter_lane(i->first, i->second);
   }
 }
 
@@ -112,16 +117,12 @@ std::vector<scheduled_task> task_scheduler::take(int64_t now, size_t max) {
       auto level = best_level(l->second, now);
       if (!level)
         continue;
-      auto id = l->second.levels[*level].begin()->second;
-      auto e = tasks_.find(id);
+      auto e = tasks_.find(*l->second.levels[*level].begin()->second);
       if (e->second.task.deadline > 0 && e->second.task.deadline < now)
         continue; // expire() hands it out.
-      auto task = e->second.task;
-      erase(e->second);
-      tasks_.erase(e);
+      result.push_back(extract(e));
       ++running_[target];
       cursor_ = target;
-      result.push_back(std::move(task));
       progressed = true;
     }
   }
@@ -142,13 +143,8 @@ void task_scheduler::release(const std::string& target) {
 
 std::vector<scheduled_task> task_scheduler::expire(int64_t now) {
   std::vector<scheduled_task> result;
-  while (!deadlines_.empty() && deadlines_.begin()->first < now) {
-    auto id = deadlines_.begin()->second;
-    auto i = tasks_.find(id);
-    result.push_back(i->second.task);
-    erase(i->second);
-    tasks_.erase(i);
-  }
+  while (!deadlines_.empty() && deadlines_.begin()->first < now)
+    result.push_back(extract(tasks_.find(*deadlines_.begin()->second)));
   return result;
 }
 

@@ -16,8 +16,9 @@
 //   queue at that time; `next_event` says when to look again.
 // - A waiting task whose deadline passed is handed out by `expire`.
 //
-// Memory: one entry per waiting task (its id and target, about 150
-// bytes); the caller bounds their number (tasks.max_queued).
+// Memory: one entry per waiting task (its id once, its target, two tree
+// nodes: about 200 bytes); the caller bounds their number
+// (tasks.max_queued).
 
 #include <array>
 #include <chrono>
@@ -106,14 +107,24 @@ public:
   uint32_t limit_of(const std::string& target) const;
 
 private:
-  // By ready time, then id.
-  using ordered = std::set<std::pair<int64_t, std::string>>;
+  // A time and the id of the task it belongs to: the key of its entry in
+  // tasks_ (whose nodes do not move), so an id is kept once.
+  using timed_id = std::pair<int64_t, const std::string*>;
+  struct by_time_then_id {
+    bool operator()(const timed_id& a, const timed_id& b) const {
+      return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+    }
+  };
+  // By time, then id.
+  using ordered = std::set<timed_id, by_time_then_id>;
 
   struct entry {
+    // Its id is empty: the entry's key in tasks_ is the id.
     scheduled_task task;
     // In its target's lane (ready), or in delayed_.
     bool in_lane = false;
   };
+  using entries = std::unordered_map<std::string, entry>;
 
   struct lane {
     std::array<ordered, max_priority + 1> levels;
@@ -122,13 +133,14 @@ private:
 
   // Moves the delayed tasks ready by `now` into their lanes.
   void promote(int64_t now);
-  void enter_lane(entry& e);
+  void enter_lane(const std::string& id, entry& e);
   // The level of the task `lane` would start next at `now`, if any.
   std::optional<size_t> best_level(const lane& l, int64_t now) const;
-  void erase(const entry& e);
+  // Takes `i` out of every index and tasks_; returns its task, id set.
+  scheduled_task extract(entries::iterator i);
 
   scheduler_options opts_;
-  std::unordered_map<std::string, entry> tasks_;
+  entries tasks_;
   // Tasks not ready yet, by ready time.
   ordered delayed_;
   // Waiting tasks with a deadline, by deadline.

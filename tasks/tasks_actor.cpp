@@ -84,10 +84,12 @@ void notify_end(self_pointer self, const v1::TaskRecord& rec) {
   caf::anon_send(*target, std::move(msg));
 }
 
-// Hands `rec` (whose state was `before`) to the store writer; `then` runs
-// once it is on disk or failed. Until then reads see `rec`.
-void write(self_pointer self, v1::TaskRecord rec, v1::TaskState before,
-           std::string index_key, then_fn then) {
+// Hands `rec` (which was `prior`; none: a new task) to the store writer;
+// `then` runs once it is on disk or failed. Until then reads see `rec`.
+void write(self_pointer self, v1::TaskRecord rec,
+           std::optional<v1::TaskRecord> prior, std::string index_key,
+           then_fn then) {
+  auto before = prior ? prior->state() : v1::TASK_STATE_UNSPECIFIED;
   auto& st = self->state;
   auto id = rec.task_id();
   auto& slot = st.unwritten[id];
@@ -114,13 +116,13 @@ void write(self_pointer self, v1::TaskRecord rec, v1::TaskState before,
     then(err);
   };
   auto* db = st.env.db;
-  auto fill = [db, rec = std::move(rec), before,
+  auto fill = [db, rec = std::move(rec), prior = std::move(prior),
                index_key](rocksdb::WriteBatch& batch) {
     if (!index_key.empty())
       if (auto s = put_idempotency(batch, *db, index_key, rec.task_id());
           !s.ok())
         return s;
-    return put_record(batch, *db, rec, before);
+    return put_record(batch, *db, rec, prior ? &*prior : nullptr);
   };
   st.writes.submit(*st.env.writer, caf::actor_cast<tasks_actor>(self),
                    std::move(fill), std::move(done));
@@ -193,7 +195,7 @@ void settle(self_pointer self, const std::string& id, const std::string& key,
     pump(self);
     return;
   }
-  write(self, *next, v1::TASK_STATE_RUNNING, {},
+  write(self, *next, std::move(before), {},
         [self, rec = *next](const caf::error& err) {
           if (err)
             log_of(self).error("task {}: cannot store its end: {}",
@@ -270,7 +272,7 @@ void defer(self_pointer self, v1::TaskRecord rec, int64_t wait_ms,
     return pump(self);
   again->set_next_run_unix_ms(now + wait_ms);
   again->set_error(std::move(why));
-  write(self, *again, rec.state(), {},
+  write(self, *again, std::move(rec), {},
         [self, again = *again](const caf::error& err) {
           if (err)
             log_of(self).error("task {}: cannot queue it again: {}",
@@ -326,7 +328,7 @@ void start_task(self_pointer self, const scheduled_task& t, int64_t now) {
     st.env.metrics->wait->observe(
       static_cast<double>(std::max<int64_t>(now - t.ready_at, 0)) / 1000.0);
   auto key = attempt_key(*started);
-  write(self, *started, (*rec)->state(), {},
+  write(self, *started, std::move(**rec), {},
         [self, t, key](const caf::error& err) {
           if (!err)
             return launch(self, t.id, key, t.target);
@@ -347,7 +349,7 @@ void expire_task(self_pointer self, const scheduled_task& t, int64_t now) {
   auto dead = expire(**rec, now);
   if (!dead)
     return;
-  write(self, *dead, (*rec)->state(), {}, [self, t](const caf::error& err) {
+  write(self, *dead, std::move(**rec), {}, [self, t](const caf::error& err) {
     if (err) {
       log_of(self).error("task {}: cannot store its expiry: {}", t.id,
                          render(err));
@@ -448,7 +450,7 @@ caf::result<v1::TaskSubmitResponse> submit(self_pointer self,
   *rec.mutable_submitted_by() = req.caller();
   auto rp = self->make_response_promise<v1::TaskSubmitResponse>();
   ++st.submitting;
-  write(self, rec, v1::TASK_STATE_UNSPECIFIED, index_key,
+  write(self, rec, std::nullopt, index_key,
         [self, rp, rec](const caf::error& err) mutable {
           --self->state.submitting;
           if (err) {
@@ -495,7 +497,7 @@ cancel_task(self_pointer self, const v1::TaskCancelRequest& req) {
   // Not started meanwhile; if the write fails it waits again.
   bool was_waiting = st.sched.remove(rec->task_id());
   auto rp = self->make_response_promise<v1::TaskCancelResponse>();
-  write(self, *done, rec->state(), {},
+  write(self, *done, *rec, {},
         [self, rp, done = *done, was_waiting,
          before = *rec](const caf::error& err) mutable {
           auto& state = self->state;
@@ -529,7 +531,7 @@ caf::result<v1::TaskRetryResponse> retry_task(self_pointer self,
   if (!again)
     return again.error();
   auto rp = self->make_response_promise<v1::TaskRetryResponse>();
-  write(self, *again, rec->state(), {},
+  write(self, *again, std::move(*rec), {},
         [self, rp, again = *again](const caf::error& err) mutable {
           if (err) {
             rp.deliver(err);
@@ -563,8 +565,46 @@ caf::result<v1::TaskListResponse> list_tasks(self_pointer self,
 // -- start
 // ---------------------------------------------------------------------
 
-// The waiting tasks wait here again; running ones were cut with their
-// incarnation (or this actor's) and run their attempt again.
+// Waiting tasks read from the ready index per slice at start: the
+// earliest ready come first and start while the rest loads.
+constexpr size_t recovery_slice = 20'000;
+
+// Loads the next slice of the ready index into the scheduler, starts what
+// may start, and asks for the next slice unless the index ended.
+void load_waiting(self_pointer self) {
+  auto& st = self->state;
+  auto next = read_ready(
+    *st.env.db, st.ready_cursor, recovery_slice, [&](ready_entry&& e) {
+      const auto& id = e.task.id;
+      // Moved on (or added) since this start: memory knows better.
+      if (st.sched.contains(id) || st.unwritten.count(id) != 0
+          || st.running.count(id) != 0)
+        return;
+      if (st.env.metrics)
+        st.env.metrics->moved(v1::TASK_STATE_UNSPECIFIED, e.state,
+                              e.task.priority);
+      st.sched.add(std::move(e.task));
+    });
+  if (!next) {
+    // Nothing runs until the store reads: the supervisor restarts us.
+    log_of(self).error("cannot read the waiting tasks: {}",
+                       render(next.error()));
+    self->quit(next.error());
+    return;
+  }
+  pump(self);
+  st.ready_cursor = std::move(*next);
+  if (!st.ready_cursor.empty()) {
+    // Requests queued meanwhile are served between slices.
+    self->send(self, atom::reload::value);
+    return;
+  }
+  st.loading = false;
+  log_of(self).info("tasks: {} waiting", st.sched.waiting());
+}
+
+// Running tasks were cut with their incarnation (or this actor's) and run
+// their attempt again; the waiting ones wait here again (load_waiting).
 void recover_tasks(self_pointer self) {
   auto& st = self->state;
   if (st.env.metrics)
@@ -575,38 +615,38 @@ void recover_tasks(self_pointer self) {
           .set(0);
   auto now = unix_now_ms();
   size_t recovered = 0;
-  auto err = for_each_active(*st.env.db, [&](v1::TaskRecord&& rec) {
-    if (st.env.metrics)
-      st.env.metrics->moved(v1::TASK_STATE_UNSPECIFIED, rec.state(),
-                            rec.spec().priority());
-    if (is_waiting(rec.state())) {
-      st.sched.add(scheduled(rec));
-      return;
-    }
-    auto again = recover(rec, now);
-    if (!again)
-      return;
-    ++recovered;
-    write(self, *again, rec.state(), {},
-          [self, again = *again](const caf::error& werr) {
-            if (werr) {
-              log_of(self).error("task {}: cannot queue it again: {}",
-                                 again.task_id(), render(werr));
-              return;
-            }
-            self->state.sched.add(scheduled(again));
-            pump(self);
-          });
-  });
+  auto err = ensure_ready_index(*st.env.db);
+  if (!err)
+    err = for_each_in(
+      *st.env.db, v1::TASK_STATE_RUNNING, [&](v1::TaskRecord&& rec) {
+        if (st.env.metrics)
+          st.env.metrics->moved(v1::TASK_STATE_UNSPECIFIED, rec.state(),
+                                rec.spec().priority());
+        auto again = recover(rec, now);
+        if (!again)
+          return;
+        ++recovered;
+        write(self, *again, std::move(rec), {},
+              [self, again = *again](const caf::error& werr) {
+                if (werr) {
+                  log_of(self).error("task {}: cannot queue it again: {}",
+                                     again.task_id(), render(werr));
+                  return;
+                }
+                self->state.sched.add(scheduled(again));
+                pump(self);
+              });
+      });
   if (err) {
     // Nothing runs until the store reads: the supervisor restarts us.
     log_of(self).error("cannot read the tasks: {}", render(err));
     self->quit(err);
     return;
   }
-  log_of(self).info("tasks: {} waiting, {} cut by a stop run again",
-                    st.sched.waiting(), recovered);
-  pump(self);
+  if (recovered > 0)
+    log_of(self).info("tasks: {} cut by a stop run again", recovered);
+  st.loading = true;
+  load_waiting(self);
 }
 
 } // namespace
@@ -656,6 +696,10 @@ tasks_actor::behavior_type tasks_service(self_pointer self, tasks_env env) {
     [self](atom::tick) {
       self->state.tick_at.reset();
       pump(self);
+    },
+    [self](atom::reload) {
+      if (self->state.loading)
+        load_waiting(self);
     },
     [self](atom::deadline) { self->state.deadlines.on_timer(self); },
   };

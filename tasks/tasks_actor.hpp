@@ -55,6 +55,8 @@ using tasks_actor = caf::typed_actor<
   caf::reacts_to<atom::applied, uint64_t, caf::error>,
   /// Internal timer: a delayed task is due or a deadline passed.
   caf::reacts_to<atom::tick>,
+  /// Internal, at start: load the next slice of the waiting tasks.
+  caf::reacts_to<atom::reload>,
   /// Internal timer: attempts past their deadline (timed_request.hpp).
   caf::reacts_to<atom::deadline>>;
 
@@ -102,6 +104,10 @@ struct tasks_state {
   size_t submitting = 0;
   /// When the armed tick fires (unix ms), if one is armed.
   std::optional<int64_t> tick_at;
+  /// True while the waiting tasks load from the store after a start; the
+  /// ready index key the next slice follows.
+  bool loading = false;
+  std::string ready_cursor;
 
   /// The newest record of `id`: in flight, else on disk (blocking read).
   caf::expected<std::optional<v1::TaskRecord>>

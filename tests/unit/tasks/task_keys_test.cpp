@@ -23,16 +23,40 @@ protected:
 
   TaskRecord put(const std::string& id, TaskState state,
                  TaskState before = bsm::v1::TASK_STATE_UNSPECIFIED,
-                 const std::string& agent = "a") {
+                 const std::string& agent = "a", int64_t ready = 0) {
     TaskRecord rec;
     rec.set_task_id(id);
     rec.set_state(state);
+    rec.set_updated_unix_ms(ready);
     rec.mutable_spec()->set_agent(agent);
     (*rec.mutable_spec()->mutable_labels())["team"] = agent == "a" ? "x" : "y";
+    auto prior = rec;
+    prior.set_state(before);
+    return write(rec,
+                 before == bsm::v1::TASK_STATE_UNSPECIFIED ? nullptr : &prior);
+  }
+
+  TaskRecord write(const TaskRecord& rec, const TaskRecord* prior) {
     rocksdb::WriteBatch batch;
-    EXPECT_TRUE(t::put_record(batch, *db_, rec, before).ok());
+    EXPECT_TRUE(t::put_record(batch, *db_, rec, prior).ok());
     EXPECT_FALSE(db_->write(batch));
     return rec;
+  }
+
+  // The ready index from `after` in slices of `slice`: ids in order.
+  std::vector<std::string> ready(size_t slice = 100) {
+    std::vector<std::string> ids;
+    std::string after;
+    do {
+      auto next = t::read_ready(*db_, after, slice, [&](t::ready_entry&& e) {
+        ids.push_back(e.task.id);
+      });
+      EXPECT_TRUE(next) << bsm::render(next.error());
+      if (!next)
+        break;
+      after = *next;
+    } while (!after.empty());
+    return ids;
   }
 
   std::vector<std::string> page(const t::list_query& q,
@@ -80,17 +104,93 @@ TEST_F(TaskKeys, RecordsReadBackAndMoveBetweenStateIndexes) {
   EXPECT_FALSE(*missing);
 }
 
-TEST_F(TaskKeys, ActiveTasksAreTheWaitingAndRunningOnes) {
+TEST_F(TaskKeys, TasksAreReadByState) {
   put("t-1", bsm::v1::TASK_STATE_QUEUED);
   put("t-2", bsm::v1::TASK_STATE_RUNNING);
-  put("t-3", bsm::v1::TASK_STATE_FAILED);
+  put("t-3", bsm::v1::TASK_STATE_RUNNING);
   put("t-4", bsm::v1::TASK_STATE_SUCCEEDED);
-  put("t-5", bsm::v1::TASK_STATE_DEAD);
-  put("t-6", bsm::v1::TASK_STATE_CANCELLED);
   std::set<std::string> ids;
-  EXPECT_FALSE(t::for_each_active(
-    *db_, [&ids](bsm::v1::TaskRecord&& rec) { ids.insert(rec.task_id()); }));
-  EXPECT_EQ(ids, (std::set<std::string>{"t-1", "t-2", "t-3"}));
+  EXPECT_FALSE(t::for_each_in(
+    *db_, bsm::v1::TASK_STATE_RUNNING,
+    [&ids](bsm::v1::TaskRecord&& rec) { ids.insert(rec.task_id()); }));
+  EXPECT_EQ(ids, (std::set<std::string>{"t-2", "t-3"}));
+}
+
+TEST_F(TaskKeys, TheReadyIndexHoldsTheWaitingTasksEarliestFirst) {
+  put("t-1", bsm::v1::TASK_STATE_QUEUED, bsm::v1::TASK_STATE_UNSPECIFIED, "a",
+      300);
+  put("t-2", bsm::v1::TASK_STATE_FAILED, bsm::v1::TASK_STATE_UNSPECIFIED, "b",
+      100);
+  put("t-3", bsm::v1::TASK_STATE_RUNNING);
+  put("t-4", bsm::v1::TASK_STATE_QUEUED, bsm::v1::TASK_STATE_UNSPECIFIED, "a",
+      200);
+  EXPECT_EQ(ready(), (std::vector<std::string>{"t-2", "t-4", "t-1"}));
+  // In slices of one, the same.
+  EXPECT_EQ(ready(1), (std::vector<std::string>{"t-2", "t-4", "t-1"}));
+  // An entry carries what the scheduler needs.
+  std::vector<t::ready_entry> entries;
+  ASSERT_TRUE(t::read_ready(
+    *db_, "", 1, [&](t::ready_entry&& e) { entries.push_back(std::move(e)); }));
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].task.target, "agents/b");
+  EXPECT_EQ(entries[0].task.ready_at, 100);
+  EXPECT_EQ(entries[0].state, bsm::v1::TASK_STATE_FAILED);
+}
+
+TEST_F(TaskKeys, AMoveTakesATaskOutOfTheReadyIndexOrMovesItsTime) {
+  auto first = put("t-1", bsm::v1::TASK_STATE_QUEUED,
+                   bsm::v1::TASK_STATE_UNSPECIFIED, "a", 100);
+  put("t-2", bsm::v1::TASK_STATE_QUEUED, bsm::v1::TASK_STATE_UNSPECIFIED, "a",
+      200);
+  // Started: no longer waiting.
+  auto running = first;
+  running.set_state(bsm::v1::TASK_STATE_RUNNING);
+  write(running, &first);
+  EXPECT_EQ(ready(), std::vector<std::string>{"t-2"});
+  // Failed with a backoff: waiting again, later than t-2.
+  auto failed = running;
+  failed.set_state(bsm::v1::TASK_STATE_FAILED);
+  failed.set_next_run_unix_ms(500);
+  write(failed, &running);
+  EXPECT_EQ(ready(), (std::vector<std::string>{"t-2", "t-1"}));
+  // Deferred again, sooner: one entry, at its new time.
+  auto sooner = failed;
+  sooner.set_next_run_unix_ms(0);
+  sooner.set_updated_unix_ms(150);
+  write(sooner, &failed);
+  EXPECT_EQ(ready(), (std::vector<std::string>{"t-1", "t-2"}));
+}
+
+TEST_F(TaskKeys, AStoreWithoutTheReadyIndexGetsItBuiltOnce) {
+  // Records and state entries as a store written before the ready index.
+  auto* cf = db_->handle(bsm::column::tasks);
+  for (auto [id, state] : {std::pair{"t-1", bsm::v1::TASK_STATE_QUEUED},
+                           std::pair{"t-2", bsm::v1::TASK_STATE_FAILED},
+                           std::pair{"t-3", bsm::v1::TASK_STATE_SUCCEEDED}}) {
+    TaskRecord rec;
+    rec.set_task_id(id);
+    rec.set_state(state);
+    rec.mutable_spec()->set_agent("a");
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(batch.Put(cf, t::state_key(state, id), "").ok());
+    ASSERT_TRUE(batch.Put(cf, t::record_key(id), rec.SerializeAsString()).ok());
+    ASSERT_FALSE(db_->write(batch));
+  }
+  EXPECT_TRUE(ready().empty());
+  ASSERT_FALSE(t::ensure_ready_index(*db_));
+  EXPECT_EQ(ready(), (std::vector<std::string>{"t-1", "t-2"}));
+  // Complete now: a record written behind its back is not indexed again.
+  ASSERT_FALSE(db_->erase(bsm::column::tasks, "w/0000000000000000/t-1"));
+  ASSERT_FALSE(t::ensure_ready_index(*db_));
+  EXPECT_EQ(ready(), std::vector<std::string>{"t-2"});
+}
+
+TEST_F(TaskKeys, ABrokenReadyEntryIsAnError) {
+  ASSERT_FALSE(db_->put(bsm::column::tasks, "w/00000000000000zz/t-1", "1,0"));
+  auto next = t::read_ready(*db_, "", 10, [](t::ready_entry&&) {});
+  ASSERT_FALSE(next);
+  EXPECT_NE(bsm::render(next.error()).find("does not parse"),
+            std::string::npos);
 }
 
 TEST_F(TaskKeys, ListsPageByIdWithFilters) {
