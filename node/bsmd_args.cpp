@@ -37,8 +37,8 @@ std::unique_ptr<CLI::App> make_command_line(bsmd_args& out,
   app->footer(
     "\nExit codes: 0 clean stop, 1 runtime failure, 2 bad usage or config.\n"
     "SIGINT/SIGTERM stop the node in order; a second signal forces it.\n"
-    "SIGHUP (or `bsmctl reload`) reloads the agent definitions and the HTTP\n"
-    "TLS certificate.\n");
+    "SIGHUP (or `bsmctl reload`) reloads the agent and workflow definitions\n"
+    "and the HTTP TLS certificate.\n");
   return app;
 }
 

@@ -46,6 +46,7 @@
 #include "runtime/supervision/supervisor.hpp"
 #include "tasks/tasks_actor.hpp"
 #include "workflows/definition_files.hpp"
+#include "workflows/workflow_version.hpp"
 #include "workflows/workflows_actor.hpp"
 
 namespace bsm {
@@ -661,6 +662,7 @@ caf::expected<v1::AgentReloadResponse> node::reload() {
     log().error("agent reload failed: {}", render(resp.error()));
     return resp;
   }
+  reload_workflows(*resp);
   if (cfg_.http.tls_certificate.empty())
     return resp;
   log().info("reloading the HTTP TLS certificate and key");
@@ -670,6 +672,54 @@ caf::expected<v1::AgentReloadResponse> node::reload() {
     resp->add_errors("http TLS: " + render(err));
   }
   return resp;
+}
+
+void node::reload_workflows(v1::AgentReloadResponse& into) {
+  if (cfg_.workflows.paths.empty())
+    return;
+  log().info("reloading the workflow definitions");
+  auto fail = [&](const std::string& what) {
+    log().error("workflow reload: {}", what);
+    into.add_errors("workflows: " + what);
+  };
+  auto flows = workflows::load_definition_files(cfg_.workflows.paths,
+                                                workflow_catalog());
+  if (!flows)
+    return fail(render(flows.error()) + " (the stored versions stay)");
+  auto engine = names_->get(workflows_path);
+  if (!engine)
+    return fail("the workflow engine is restarting");
+  std::set<std::string> known;
+  for (const auto& def : workflow_files_)
+    known.insert(def.name);
+  caf::scoped_actor self{*system_};
+  for (const auto& def : *flows) {
+    v1::WorkflowPutRequest req;
+    req.set_name(def.name);
+    req.set_body(workflows::canonical_json(def));
+    req.set_format("json");
+    req.mutable_caller()->set_kind("local");
+    req.mutable_caller()->set_name("local");
+    self
+      ->request(caf::actor_cast<workflows_actor>(*engine),
+                std::chrono::seconds{30}, std::move(req))
+      .receive(
+        [&](v1::WorkflowPutResponse& resp) {
+          if (resp.existed())
+            return;
+          auto name = "workflows/" + def.name;
+          if (known.count(def.name) != 0)
+            into.add_updated(name);
+          else
+            into.add_added(name);
+          log().info("workflow {}: version {}", def.name,
+                     resp.workflow().version());
+        },
+        [&](caf::error& err) {
+          fail("workflow " + def.name + ": " + render(err));
+        });
+  }
+  workflow_files_ = std::move(*flows);
 }
 
 child_spec node::http_bridge_child() {

@@ -98,10 +98,17 @@ public:
   /// next turn. Blocks the calling (non-scheduler) thread until done.
   caf::expected<v1::AgentReloadResponse> reload_agents();
 
-  /// What SIGHUP and POST /v1/admin/reload do: reload_agents(), then
-  /// reload_http_tls() when the bridge has TLS (a failure of it is one
-  /// more line in `errors`); logs what changed or failed. Blocks the
-  /// calling (non-scheduler) thread until done.
+  /// Reads the files of workflows.paths again (SIGHUP): a changed
+  /// definition is stored as a new version, which new runs use. Names what
+  /// it stored in `into` as "workflows/<name>" (added: a name no file had
+  /// before); a file with a problem is one line in `errors` and changes
+  /// nothing. Blocks the calling (non-scheduler) thread until done.
+  void reload_workflows(v1::AgentReloadResponse& into);
+
+  /// What SIGHUP and POST /v1/admin/reload do: reload_agents(),
+  /// reload_workflows(), then reload_http_tls() when the bridge has TLS (a
+  /// failure of either is one more line in `errors`); logs what changed or
+  /// failed. Blocks the calling (non-scheduler) thread until done.
   caf::expected<v1::AgentReloadResponse> reload();
 
   /// Reads the HTTP bridge's TLS certificate and key again (SIGHUP): new

@@ -63,4 +63,11 @@ void task_metrics::moved(v1::TaskState from, v1::TaskState to,
     finished->with({state_name(to)}).inc();
 }
 
+void task_metrics::loaded(v1::TaskState state, uint32_t priority,
+                          int64_t n) const {
+  if (depth != nullptr && counted_in_depth(state))
+    depth->with({state_name(state), std::to_string(priority)})
+      .add(static_cast<double>(n));
+}
+
 } // namespace bsm::tasks

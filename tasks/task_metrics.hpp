@@ -30,6 +30,9 @@ struct task_metrics {
 
   /// A task of `priority` left `from` for `to` (UNSPECIFIED: none).
   void moved(v1::TaskState from, v1::TaskState to, uint32_t priority) const;
+
+  /// `n` tasks of `priority` in `state` were read from the store.
+  void loaded(v1::TaskState state, uint32_t priority, int64_t n) const;
 };
 
 } // namespace bsm::tasks

@@ -1,5 +1,7 @@
 #include "tasks/tasks_actor.hpp"
 
+#include <map>
+
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
@@ -573,6 +575,8 @@ constexpr size_t recovery_slice = 20'000;
 // may start, and asks for the next slice unless the index ended.
 void load_waiting(self_pointer self) {
   auto& st = self->state;
+  // Tasks loaded by state and priority, for the depth gauges.
+  std::map<std::pair<v1::TaskState, uint32_t>, int64_t> loaded;
   auto next = read_ready(
     *st.env.db, st.ready_cursor, recovery_slice, [&](ready_entry&& e) {
       const auto& id = e.task.id;
@@ -580,11 +584,12 @@ void load_waiting(self_pointer self) {
       if (st.sched.contains(id) || st.unwritten.count(id) != 0
           || st.running.count(id) != 0)
         return;
-      if (st.env.metrics)
-        st.env.metrics->moved(v1::TASK_STATE_UNSPECIFIED, e.state,
-                              e.task.priority);
+      ++loaded[{e.state, e.task.priority}];
       st.sched.add(std::move(e.task));
     });
+  if (st.env.metrics)
+    for (const auto& [key, n] : loaded)
+      st.env.metrics->loaded(key.first, key.second, n);
   if (!next) {
     // Nothing runs until the store reads: the supervisor restarts us.
     log_of(self).error("cannot read the waiting tasks: {}",
