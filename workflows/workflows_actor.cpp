@@ -361,6 +361,11 @@ version_of(self_pointer self, const v1::WorkflowVersion& v) {
   workflows_state::version_entry entry{
     std::make_shared<const workflow_definition>(std::move(*def)),
     std::make_shared<const workflow_graph>(std::move(*graph))};
+  if (cache.size() >= workflows_state::cached_versions)
+    // Full: forget the versions no running run holds (they parse again
+    // when a run needs them).
+    for (auto i = cache.begin(); i != cache.end();)
+      i = i->second.def.use_count() == 1 ? cache.erase(i) : std::next(i);
   return cache.emplace(key, std::move(entry)).first->second;
 }
 

@@ -95,8 +95,10 @@ struct workflows_state {
   workflows_env env;
   /// The running runs of this node.
   std::map<std::string, std::unique_ptr<run_engine>> runs;
-  /// Parsed versions by "<name>/<version>".
+  /// Parsed versions by "<name>/<version>": those of running runs, and
+  /// others up to cached_versions.
   std::unordered_map<std::string, version_entry> versions;
+  static constexpr size_t cached_versions = 256;
   /// When each run wants on_timer, earliest first.
   std::multimap<int64_t, std::string> wakes;
   /// Submits refused for a while (the queue full, restarting), to try
