@@ -180,8 +180,9 @@ class Node:
             args += ["--set", s]
         err = open(os.path.join(self.work, "bsmd.err"), "a")
         self.started_at = time.time()
+        # config/node.yaml's relative paths (agents/seed/) are the repo's.
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=err)
+                                     stderr=err, cwd=ROOT)
         deadline = time.time() + 120
         while not os.path.exists(ports):
             if self.proc.poll() is not None:
