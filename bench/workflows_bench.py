@@ -52,12 +52,14 @@ the states and timings per step.
    same data dir: the time from the new process's spawn to s3's start (its
    stored started_at, read through GET /v1/runs/{id} polled every 2 ms:
    the engine sets it when it starts the step, the record is on disk
-   before the task is submitted), to ports.json and to /readyz.
+   before the task is submitted), to ports.json and to /readyz. The same
+   RESTARTS times first with the store empty but for the definitions (the
+   start's own cost).
 
 Usage: bench/workflows_bench.py [BUILD_DIR]   (make bench-workflows)
 Environment (defaults in brackets): WF_BENCH_DURATION [10],
 WF_BENCH_WARMUP [2], WF_BENCH_CONCURRENT [16], WF_BENCH_OTHER_RUNS
-[10000], WF_BENCH_SLEEPING [1000], WF_BENCH_RESTARTS [3],
+[10000], WF_BENCH_SLEEPING [1000], WF_BENCH_RESTARTS [5],
 WF_BENCH_DRAIN_LIMIT_S [300], WF_BENCH_TARGET_CONCURRENCY [the node's
 tasks.concurrency], WF_BENCH_PARTS ["throughput resume"].
 Needs wrk. Writes bench/results/workflows-<stamp>.json and
@@ -90,7 +92,7 @@ WARMUP = env_int("WF_BENCH_WARMUP", 2)
 CONCURRENT = env_int("WF_BENCH_CONCURRENT", 16)
 OTHER_RUNS = env_int("WF_BENCH_OTHER_RUNS", 10_000)
 SLEEPING = env_int("WF_BENCH_SLEEPING", 1_000)
-RESTARTS = env_int("WF_BENCH_RESTARTS", 3)
+RESTARTS = env_int("WF_BENCH_RESTARTS", 5)
 DRAIN_LIMIT_S = env_int("WF_BENCH_DRAIN_LIMIT_S", 300)
 TARGET_CONCURRENCY = os.environ.get("WF_BENCH_TARGET_CONCURRENCY", "")
 PARTS = os.environ.get("WF_BENCH_PARTS", "throughput resume").split()
@@ -288,8 +290,8 @@ def post_run(conn, workflow, run_id):
 def closed_loop(node, clients, tag, until):
     """`clients` threads, each starting a run of bench-chain and waiting for
     its end before the next, until until() is true. [(start, accepted,
-    ended, state)] in perf_counter seconds, and the count of refused
-    starts."""
+    ended, state, run id)] in perf_counter seconds, and the count of
+    refused starts."""
     ends = RunEnds(node.url)
     ends.start()
     u = urllib.parse.urlsplit(node.url)
@@ -317,7 +319,7 @@ def closed_loop(node, clients, tag, until):
                 log(f"run {run_id}: no end event in 60 s")
             t2 = time.perf_counter()
             with lock:
-                records.append((t0, t1, t2, ends.state(run_id)))
+                records.append((t0, t1, t2, ends.state(run_id), run_id))
         conn.close()
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True)
@@ -380,10 +382,40 @@ def run_closed(node, clients, tag):
             (own1.user + own1.system - own0.user - own0.system) / seconds,
             2),
     }
+    res["slowest_runs"] = slowest(node, ended, clients)
     res.update(deltas(marks["m0"], marks["m1"], seconds))
     running = [s[1] for s in marks["samples"]]
     res["backlog_grew"] = bool(running) and max(running) > clients
     return res
+
+
+def slowest(node, records, clients, top=3):
+    """The runs that took longest from POST to their end event, each with
+    where the time went: the client's times and the node's (created_at,
+    each step's start and end, updated_at), all in ms after the POST. A
+    node time close to the POST's means the node was slow; an end well
+    before the event, the event's delivery."""
+    if not records:
+        return {}
+    # perf_counter -> unix ms, as close as two clock reads allow.
+    to_unix = time.time() - time.perf_counter()
+    median = percentile([r[2] - r[0] for r in records], 50)
+    slow = [r for r in records if r[2] - r[0] > max(10 * median, 0.05)]
+    out = {"over_10x_median_or_50ms": len(slow), "runs": []}
+    for r in sorted(slow, key=lambda r: r[0] - r[2])[:top]:
+        t0 = (to_unix + r[0]) * 1e3
+        status, run = call(node.url + "/v1/runs/" + r[4])
+        if status != 200:
+            continue
+        out["runs"].append({
+            "run_id": r[4], "accepted_ms": round((r[1] - r[0]) * 1e3, 1),
+            "end_event_ms": round((r[2] - r[0]) * 1e3, 1),
+            "node_created_ms": round(run["created_at"] - t0, 1),
+            "node_steps_ms": [[round(st["started_at"] - t0, 1),
+                               round(st["finished_at"] - t0, 1)]
+                              for st in run["steps"]],
+            "node_ended_ms": round(run["updated_at"] - t0, 1)})
+    return out
 
 
 def fill_finished(node, count):
@@ -583,6 +615,12 @@ def resume(out_dir):
         node.start()
         for d in (CHAIN, SLEEPER, RESUME):
             define(node.url, d)
+        # The same with nothing else in the store: what any start costs.
+        res["restarts_empty_store"] = [one_resume(node, f"empty-{i}")
+                                       for i in range(RESTARTS)]
+        log("restarts, empty store: " + json.dumps(
+            [r.get("next_step_started_ms") for r in
+             res["restarts_empty_store"]]))
         t0 = time.time()
         res["finished_runs"] = fill_finished(node, OTHER_RUNS - SLEEPING)
         start_sleepers(node, SLEEPING)
