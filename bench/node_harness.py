@@ -137,6 +137,14 @@ def busiest_threads(before, after, seconds, top=6):
             for cpu, name, tid in used[:top]]
 
 
+def cpu_share(before, after, seconds):
+    """All of the process's CPU between two thread_cpu() calls, in cores
+    (threads that ended meanwhile are not counted)."""
+    used = sum(cpu - before.get(tid, (name, 0.0))[1]
+               for tid, (name, cpu) in after.items())
+    return round(used / seconds, 3)
+
+
 def dir_bytes(path):
     """(apparent bytes, allocated bytes) of everything under `path`."""
     apparent = allocated = 0
@@ -261,7 +269,9 @@ def run_send(node, clients, tag, out_dir, warmup, duration, drain_limit_s):
     start = time.time()
     w = wrk("post_tell_ping.lua", node.url, clients, duration,
             os.path.join(out_dir, f"{tag}.txt"))
-    cpu = busiest_threads(cpu0, thread_cpu(node.pid), time.time() - start)
+    cpu1 = thread_cpu(node.pid)
+    cpu = busiest_threads(cpu0, cpu1, time.time() - start)
+    cores = cpu_share(cpu0, cpu1, time.time() - start)
     backlog = mailbox_depth(node.url, "node_info")
     drain = wait_drained(empty, drain_limit_s)
     accepted = w["requests"] - w["non_2xx"]
@@ -270,7 +280,7 @@ def run_send(node, clients, tag, out_dir, warmup, duration, drain_limit_s):
            "p50_ms": w["p50_ms"], "p99_ms": w["p99_ms"],
            "mean_ms": w["mean_ms"], "backlog_before": before,
            "backlog_after_run": backlog, "drain_s": drain,
-           "busiest_threads": cpu}
+           "busiest_threads": cpu, "bsmd_cpu_cores": cores}
     if drain is not None:
         # Everything accepted was delivered by the end of the drain.
         res["applied_per_s"] = accepted / (time.time() - start)

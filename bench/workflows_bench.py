@@ -40,8 +40,9 @@ the states and timings per step.
              during the run and until every accepted run ended), and
              whether the running runs (the backlog) grew.
    Each for DURATION seconds after a WARMUP-second unrecorded run.
-   The cost of a step against the send: 1/steps_per_s against
-   1/send_per_s at the same concurrency.
+   The cost of a step against the send, at the same concurrency: the wall
+   time per operation (1/steps_per_s against 1/send_per_s) and bsmd's CPU
+   time per operation (all its threads, from /proc/<pid>/task/*/stat).
 
 2. Resume: a fresh node; OTHER_RUNS runs put in the store first:
    OTHER_RUNS - SLEEPING finished runs of bench-chain and SLEEPING runs of
@@ -76,9 +77,9 @@ import threading
 import time
 import urllib.parse
 
-from node_harness import (ROOT, Node, busiest_threads, call, dir_bytes,
-                          metric_sum, metrics, run_send, smoke, thread_cpu,
-                          wait_drained, wrk)
+from node_harness import (ROOT, Node, busiest_threads, call, cpu_share,
+                          dir_bytes, metric_sum, metrics, run_send, smoke,
+                          thread_cpu, wait_drained, wrk)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 
@@ -378,6 +379,7 @@ def run_closed(node, clients, tag):
         "running_runs_sampled": marks["samples"],
         "busiest_threads": busiest_threads(marks["cpu0"], marks["cpu1"],
                                            seconds),
+        "bsmd_cpu_cores": cpu_share(marks["cpu0"], marks["cpu1"], seconds),
         "bench_client_cpu_share": round(
             (own1.user + own1.system - own0.user - own0.system) / seconds,
             2),
@@ -534,10 +536,18 @@ def throughput(out_dir):
             cost = {"send_per_s": s["accepted_per_s"],
                     "steps_per_s": c["steps_per_s"]}
             if c["steps_per_s"]:
+                # Wall time per operation at this concurrency, and bsmd's
+                # CPU time per operation (all its threads).
                 cost["us_per_step"] = 1e6 / c["steps_per_s"]
                 cost["us_per_send"] = 1e6 / s["accepted_per_s"]
                 cost["step_over_send"] = cost["us_per_step"] / cost[
                     "us_per_send"]
+                cost["cpu_us_per_step"] = (
+                    1e6 * c["bsmd_cpu_cores"] / c["steps_per_s"])
+                cost["cpu_us_per_send"] = (
+                    1e6 * s["bsmd_cpu_cores"] / s["accepted_per_s"])
+                cost["cpu_step_over_send"] = (
+                    cost["cpu_us_per_step"] / cost["cpu_us_per_send"])
             res[f"step_vs_send_c{clients}"] = cost
             log(f"{clients}: {c['transitions_per_s']:.0f} transitions/s, "
                 + json.dumps(cost))
