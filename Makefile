@@ -14,7 +14,7 @@ CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 COVERAGE_DIR ?= build-coverage
 COVERAGE_CTEST_FLAGS ?= --output-on-failure -j 2
 
-.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster bench-replica bench-stream bench-tasks interop coverage format clean
+.PHONY: all deps configure build run test unit-test integration-test bench bench-http bench-agents bench-sessions bench-cluster bench-replica bench-stream bench-tasks bench-workflows interop coverage format clean
 
 all: build
 
@@ -78,6 +78,14 @@ bench-stream: build
 # first dispatch after kill -9 and restart. Needs wrk.
 bench-tasks: build
 	@./bench/tasks_bench.py $(BUILD_DIR)
+
+# Workflows (issue 19): a 5-step chain of message steps to node_info,
+# durability os, one run at a time and 16 at once (step transitions per
+# second, runs started and ended), against the durable mailbox send in the
+# same run; then the resume of a run after kill -9 with 10,000 other runs
+# in the store. Needs wrk.
+bench-workflows: build
+	@./bench/workflows_bench.py $(BUILD_DIR)
 
 # Other ecosystems' own checks (not part of test): the MCP conformance
 # suite's server scenarios against /mcp and its client scenarios against

@@ -68,12 +68,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from node_harness import (HTTP_DIR, ROOT, SEND_BODY, Node, busiest_threads,
+                          call, dir_bytes, metric_sum, metrics, proc_status,
+                          run_send, smoke, thread_cpu, wrk)
+from node_harness import wait_drained as wait_until
+
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
-HTTP_DIR = os.path.join(ROOT, "bench", "http")
 
 
 def env_int(name, default):
@@ -99,56 +100,6 @@ def log(*args):
     print("tasks_bench:", *args, file=sys.stderr, flush=True)
 
 
-# -- HTTP ----------------------------------------------------------------------
-
-def call(url, method="GET", body=None, timeout=30):
-    """(status, parsed JSON or text, or None)."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as res:
-            status, raw = res.status, res.read()
-    except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    except (OSError, urllib.error.URLError):
-        return 0, None
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw.decode("utf-8", "replace")
-
-
-METRIC_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)')
-
-
-def metrics(url):
-    """{(name, labels text): value} of the node's /metrics."""
-    status, text = call(url + "/metrics")
-    out = {}
-    if status != 200 or not isinstance(text, str):
-        return out
-    for line in text.splitlines():
-        m = METRIC_LINE.match(line)
-        if m:
-            try:
-                out[(m.group(1), m.group(2) or "")] = float(m.group(3))
-            except ValueError:
-                pass
-    return out
-
-
-def metric_sum(m, name, **labels):
-    total = 0.0
-    for (n, lab), v in m.items():
-        if n != name:
-            continue
-        if all(f'{k}="{val}"' in lab for k, val in labels.items()):
-            total += v
-    return total
-
-
 def task_figures(m):
     return {
         "succeeded": metric_sum(m, "bsm_tasks_finished_total",
@@ -164,139 +115,7 @@ def task_figures(m):
     }
 
 
-def mailbox_depth(url, actor):
-    status, body = call(url + "/v1/actors")
-    if status != 200 or not isinstance(body, dict):
-        return None
-    for a in body.get("actors", []):
-        if a.get("name") == actor:
-            return a.get("mailbox_depth")
-    return None
-
-
 # -- the node ------------------------------------------------------------------
-
-def proc_status(pid, key):
-    """VmRSS, VmHWM, ... of `pid` in bytes, or None."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def thread_cpu(pid):
-    """{tid: (name, user + system seconds)} of `pid`'s threads."""
-    out = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return out
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                text = f.read()
-        except OSError:
-            continue
-        name = text[text.index("(") + 1:text.rindex(")")]
-        fields = text[text.rindex(")") + 2:].split()
-        out[tid] = (name, (int(fields[11]) + int(fields[12])) / tick)
-    return out
-
-
-def busiest_threads(before, after, seconds, top=6):
-    """The threads that used most CPU between two thread_cpu() calls, as
-    [name, share of one core]."""
-    used = []
-    for tid, (name, cpu) in after.items():
-        used.append((cpu - before.get(tid, (name, 0.0))[1], name, tid))
-    used.sort(reverse=True)
-    return [[f"{name}/{tid}", round(cpu / seconds, 2)]
-            for cpu, name, tid in used[:top]]
-
-
-def dir_bytes(path):
-    """(apparent bytes, allocated bytes) of everything under `path`."""
-    apparent = allocated = 0
-    for dirpath, _, files in os.walk(path):
-        for name in files:
-            try:
-                st = os.lstat(os.path.join(dirpath, name))
-            except OSError:
-                continue
-            apparent += st.st_size
-            allocated += st.st_blocks * 512
-    return apparent, allocated
-
-
-class Node:
-    def __init__(self, work, sets):
-        self.work = work
-        self.data = os.path.join(work, "data")
-        self.sets = sets
-        self.proc = None
-        self.url = None
-        self.started_at = None
-
-    def start(self):
-        ports = os.path.join(self.data, "ports.json")
-        if os.path.exists(ports):
-            os.remove(ports)
-        args = [os.path.join(BUILD, "node", "bsmd"), "--config",
-                os.path.join(ROOT, "config", "node.yaml"),
-                "--set", "node.data_dir=" + self.data,
-                "--set", "http.listen=127.0.0.1:0",
-                "--set", "cluster.listen=127.0.0.1:0",
-                "--set", "logging.level=warn"]
-        for s in self.sets:
-            args += ["--set", s]
-        err = open(os.path.join(self.work, "bsmd.err"), "a")
-        self.started_at = time.time()
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=err)
-        deadline = time.time() + 120
-        while not os.path.exists(ports):
-            if self.proc.poll() is not None:
-                raise RuntimeError("bsmd exited: " + open(
-                    os.path.join(self.work, "bsmd.err")).read()[-2000:])
-            if time.time() > deadline:
-                raise RuntimeError("bsmd wrote no ports.json")
-            time.sleep(0.01)
-        self.ports_at = time.time()
-        self.url = "http://" + json.load(open(ports))["http"]
-        while True:
-            status, _ = call(self.url + "/readyz", timeout=5)
-            if status == 200:
-                break
-            if time.time() > deadline:
-                raise RuntimeError("bsmd not ready")
-            time.sleep(0.01)
-        self.ready_at = time.time()
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def rss(self):
-        return proc_status(self.pid, "VmRSS")
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.send_signal(signal.SIGKILL)
-                self.proc.wait()
-
 
 def node_sets(durability, max_queued):
     sets = [f"store.durability={durability}",
@@ -307,69 +126,16 @@ def node_sets(durability, max_queued):
     return sets
 
 
-# -- wrk -----------------------------------------------------------------------
-
-def wrk(script, url, connections, seconds, log_path, env=None):
-    threads = 1 if connections == 1 else 2
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
-           "--latency", "-s", os.path.join(HTTP_DIR, script), url]
-    with open(log_path, "w") as out:
-        subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=True,
-                       env={**os.environ, **(env or {})})
-    text = open(log_path).read()
-    m = re.search(r"^wrk_json=(.*)$", text, re.M)
-    if not m:
-        raise RuntimeError("no result line from wrk: " + text[-2000:])
-    return json.loads(m.group(1))
-
-
-def smoke(url, path, body, want):
-    status, answer = call(url + path, "POST", body)
-    if status != want:
-        raise RuntimeError(f"POST {path} answered {status}: {answer}")
-    return answer
-
-
-SEND_BODY = {"type": "bsm.v1.PingRequest", "payload": {"sequence": "1"},
-             "mode": "tell"}
 TASK_BODY = {"actor": "node_info", "type": "bsm.v1.PingRequest",
              "payload": {"sequence": "1"}}
 
 
 def wait_drained(check, limit_s=DRAIN_LIMIT_S, every=0.05):
     """Polls check() until true; the time it took, or None."""
-    start = time.time()
-    while time.time() - start < limit_s:
-        if check():
-            return time.time() - start
-        time.sleep(every)
-    return None
+    return wait_until(check, limit_s, every)
 
 
-def run_send(node, clients, tag, out_dir):
-    wrk("post_tell_ping.lua", node.url, clients, WARMUP,
-        os.path.join(out_dir, f"{tag}-warmup.txt"))
-    wait_drained(lambda: mailbox_depth(node.url, "node_info") == 0)
-    before = mailbox_depth(node.url, "node_info")
-    cpu0 = thread_cpu(node.pid)
-    start = time.time()
-    w = wrk("post_tell_ping.lua", node.url, clients, DURATION,
-            os.path.join(out_dir, f"{tag}.txt"))
-    cpu = busiest_threads(cpu0, thread_cpu(node.pid), time.time() - start)
-    backlog = mailbox_depth(node.url, "node_info")
-    drain = wait_drained(lambda: mailbox_depth(node.url, "node_info") == 0)
-    accepted = w["requests"] - w["non_2xx"]
-    res = {"accepted": accepted, "accepted_per_s": accepted / w["duration_s"],
-           "non_2xx": w["non_2xx"], "errors": w["errors"],
-           "p50_ms": w["p50_ms"], "p99_ms": w["p99_ms"],
-           "mean_ms": w["mean_ms"], "backlog_before": before,
-           "backlog_after_run": backlog, "drain_s": drain,
-           "busiest_threads": cpu}
-    if drain is not None:
-        # Everything accepted was delivered by the end of the drain.
-        res["applied_per_s"] = accepted / (time.time() - start)
-    return res
-
+# -- runs ----------------------------------------------------------------------
 
 class Sampler(threading.Thread):
     """/metrics every `every` seconds while running."""
@@ -462,7 +228,7 @@ def throughput(out_dir):
     results = {}
     for durability in DURABILITIES:
         work = tempfile.mkdtemp(prefix=f"bsm-tasks-{durability}-")
-        node = Node(work, node_sets(durability, 10_000_000))
+        node = Node(BUILD, work, node_sets(durability, 10_000_000))
         try:
             node.start()
             smoke(node.url, "/v1/actors/node_info/messages", SEND_BODY, 202)
@@ -478,7 +244,7 @@ def throughput(out_dir):
                 log(f"{durability}, {clients} connection(s): durable send")
                 r[f"send_c{clients}"] = run_send(
                     node, clients, f"tasks-{durability}-send-c{clients}",
-                    out_dir)
+                    out_dir, WARMUP, DURATION, DRAIN_LIMIT_S)
                 log(f"{durability}, {clients} connection(s): tasks")
                 r[f"task_c{clients}"] = run_tasks(
                     node, clients, f"tasks-{durability}-task-c{clients}",
@@ -504,7 +270,7 @@ def throughput(out_dir):
 
 def queue(out_dir):
     work = tempfile.mkdtemp(prefix="bsm-tasks-queue-")
-    node = Node(work, node_sets("os", QUEUED + 1000))
+    node = Node(BUILD, work, node_sets("os", QUEUED + 1000))
     res = {"queued_target": QUEUED, "connections": QUEUE_CONNECTIONS,
            "delay_ms": QUEUE_DELAY_MS}
     try:
