@@ -690,10 +690,9 @@ run_change run_engine::on_submitted(const std::string& step_id,
   if (i == steps_.end())
     return collect();
   if (i->second.state() == v1::STEP_STATE_RUNNING) {
-    if (i->second.task_id() != task_id) {
-      i->second.set_task_id(task_id);
-      touch(step_id);
-    }
+    // Not written on its own: the step's next move writes it, and after a
+    // restart the step's order, given again, finds its task by its key.
+    i->second.set_task_id(task_id);
   } else if (i->second.state() == v1::STEP_STATE_CANCELLED) {
     // Cancelled before its task was known: cancel the task now.
     run_order order;

@@ -109,7 +109,8 @@ public:
   run_change on_submit_failed(const std::string& step_id,
                               const std::string& error, int64_t now);
 
-  /// The task of `step_id` was submitted as `task_id`.
+  /// The task of `step_id` was submitted as `task_id` (kept in memory, in
+  /// the step's record from its next move on: no change to write).
   run_change on_submitted(const std::string& step_id,
                           const std::string& task_id, int64_t now);
 

@@ -112,13 +112,23 @@ private:
 
 namespace detail {
 
+template <class OnReply, class OnError>
+struct reply_handlers {
+  OnReply on_reply;
+  OnError on_error;
+};
+
 template <class... Ts, class OnReply, class OnError>
 caf::behavior any_reply(type_list<Ts...>, OnReply on_reply, OnError on_error) {
-  return caf::behavior{[on_reply](Ts& x) {
-                         on_reply(caf::make_message(std::move(x)));
+  // One case per type, hundreds of them: they share one copy of the
+  // handlers (a copy each was hundreds of allocations per request).
+  auto handlers = std::make_shared<reply_handlers<OnReply, OnError>>(
+    reply_handlers<OnReply, OnError>{std::move(on_reply), std::move(on_error)});
+  return caf::behavior{[handlers](Ts& x) {
+                         handlers->on_reply(caf::make_message(std::move(x)));
                        }...,
-                       [on_error](caf::error& err) {
-                         on_error(err);
+                       [handlers](caf::error& err) {
+                         handlers->on_error(err);
                        }};
 }
 
