@@ -1,10 +1,9 @@
 // Durable workflows on a real bsmd (API.md, "Workflows"): definitions and
-// their versions, validation errors, a DAG with a parallel branch, a run
-// killed during an agent step and resumed, two approvals answered in
-// reverse order across a restart, a sleep due while the node was down, an
-// approval timeout, cancellation, a map with a parallelism limit and a
-// child workflow. Agent steps ask a scripted upstream, so a test decides
-// when a turn ends and counts what each step ran.
+// their versions, validation errors, a DAG with a parallel branch, two
+// approvals answered in reverse order across a restart, a sleep due while
+// the node was down, an approval timeout, cancellation, a map with a
+// parallelism limit and a child workflow. A run killed during an agent
+// step and resumed is in workflows_resume_test.cpp.
 
 #include <chrono>
 #include <string>
@@ -105,34 +104,6 @@ TEST_F(WorkflowsTest, BadDefinitionsAreRefusedNamingTheStepAndField) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404) << missing->body;
   EXPECT_EQ(bsm::test::get(port, "/v1/runs/nothing-here")->status, 404);
-}
-
-TEST_F(WorkflowsTest, AKilledRunResumesWithoutRepeatingItsDoneSteps) {
-  up_.push(json_reply(200, completion(R"({"verdict":"fine"})")));
-  up_.push_held(json_reply(200, completion("never seen")));
-  up_.repeat(json_reply(200, completion("signed")));
-  std::string id;
-  {
-    auto node = start();
-    define(node->port(), "review",
-           {agent("review", "review ${input.doc}"),
-            agent("sign", "sign if ${steps.review.output.verdict}", {"review"}),
-            ping("record", {"sign"})});
-    id = run(node->port(), "review", {{"doc", "c-7"}});
-    ASSERT_TRUE(step_reaches(node->port(), id, "sign", "running"));
-    ASSERT_TRUE(up_.await_requests(2, bsm::test::generous_deadline));
-    node->kill();
-  }
-  auto node = start();
-  auto port = node->port();
-  ASSERT_TRUE(run_reaches(port, id, "succeeded")) << get_run(port, id).dump();
-  auto done = get_run(port, id);
-  EXPECT_EQ(asked("review c-7"), 1u);
-  EXPECT_EQ(step_of(done, "review")["output"]["verdict"], "fine");
-  EXPECT_EQ(step_of(done, "sign")["output"], "signed") << done.dump();
-  EXPECT_EQ(step_of(done, "sign")["attempts"], 1) << done.dump();
-  // The cut turn ran again with the same key: the session holds it once.
-  EXPECT_EQ(asked("sign if fine"), 2u);
 }
 
 TEST_F(WorkflowsTest, ParallelApprovalsAnsweredInReverseOrderAcrossARestart) {
