@@ -36,8 +36,8 @@ json five_steps() {
     agent("e", "sign ${steps.d.output.merged}", {"d"})};
 }
 
-// Each step's input (as the upstream sees it) and its answer.
-const std::map<std::string, std::string>& five_answers() {
+// Each step's input as the upstream sees it (answer_of() gives its answer).
+const std::map<std::string, std::string>& five_inputs() {
   static const std::map<std::string, std::string> answers{
     {"a", "list c-9"},
     {"b", "check x-1"},
@@ -66,15 +66,15 @@ TEST_F(WorkflowsTest, AParallelRunKilledDuringItsThirdStepEndsAsAnUncutOne) {
   // How often the upstream was asked for each of the five steps.
   auto counts = [this] {
     std::map<std::string, size_t> out;
-    for (const auto& [step, input] : five_answers())
+    for (const auto& [step, input] : five_inputs())
       out[step] = asked(input);
     return out;
   };
   // The uninterrupted run first, then the one cut: c's first answer never
   // comes (the node dies waiting), its second does.
-  for (const auto& [step, input] : five_answers())
+  for (const auto& [step, input] : five_inputs())
     up_.push_for(input, json_reply(200, completion(answer_of(step))));
-  for (const auto& [step, input] : five_answers()) {
+  for (const auto& [step, input] : five_inputs()) {
     auto reply = json_reply(200, completion(answer_of(step)));
     if (step == "c")
       up_.push_held_for(input, reply);
@@ -99,8 +99,8 @@ TEST_F(WorkflowsTest, AParallelRunKilledDuringItsThirdStepEndsAsAnUncutOne) {
     ASSERT_TRUE(step_reaches(port, id, "b", "succeeded"));
     ASSERT_TRUE(step_reaches(port, id, "c", "running"));
     // The third step's turn is at the upstream when the node dies.
-    ASSERT_TRUE(bsm::test::poll_until(
-      [&] { return asked(five_answers().at("c")) == 2; }));
+    ASSERT_TRUE(
+      bsm::test::poll_until([&] { return asked(five_inputs().at("c")) == 2; }));
     auto cut = get_run(port, id);
     c_task = step_of(cut, "c").value("task_id", "");
     ASSERT_FALSE(c_task.empty()) << cut.dump();
@@ -140,7 +140,7 @@ TEST_F(WorkflowsTest, AParallelRunKilledDuringItsThirdStepEndsAsAnUncutOne) {
   ASSERT_TRUE(turns && turns->status == 200) << describe(turns);
   auto held = bsm::test::body_of(*turns)["turns"];
   ASSERT_EQ(held.size(), 2u) << turns->body;
-  EXPECT_EQ(held[0]["content"], five_answers().at("c"));
+  EXPECT_EQ(held[0]["content"], five_inputs().at("c"));
   EXPECT_EQ(held[1]["content"], "c fine");
   // Ten turns in all, one session each: none appended twice.
   auto sessions = bsm::test::get(port, "/v1/agents/worker/sessions?limit=1000");
