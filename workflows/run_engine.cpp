@@ -119,6 +119,21 @@ json output_of_task(const v1::TaskRecord& task) {
   return reply;
 }
 
+caf::error same_run(const v1::RunRecord& existing, const std::string& workflow,
+                    const std::string& parent_run_id) {
+  auto taken = [&](const std::string& what) {
+    return make_error(errc::already_exists,
+                      "run '" + existing.run_id() + "' is " + what);
+  };
+  if (existing.workflow() != workflow)
+    return taken("a run of workflow '" + existing.workflow() + "'");
+  if (existing.parent_run_id() != parent_run_id)
+    return existing.parent_run_id().empty()
+             ? taken("not a child run")
+             : taken("a child run of '" + existing.parent_run_id() + "'");
+  return {};
+}
+
 // -- construction -------------------------------------------------------------
 
 run_engine::run_engine(std::shared_ptr<const workflow_definition> def,
@@ -129,6 +144,23 @@ run_engine::run_engine(std::shared_ptr<const workflow_definition> def,
     limits_(limits) {
   for (const auto& s : steps)
     steps_[s.step_id()] = s;
+}
+
+std::vector<v1::StepRecord> run_engine::shown_steps() const {
+  auto all = steps_;
+  for (const auto& id : graph_.order()) {
+    auto [i, added] = all.try_emplace(id);
+    if (added) {
+      i->second.set_run_id(run_.run_id());
+      i->second.set_step_id(id);
+      i->second.set_state(v1::STEP_STATE_PENDING);
+    }
+  }
+  std::vector<v1::StepRecord> out;
+  out.reserve(all.size());
+  for (auto& [id, s] : all)
+    out.push_back(std::move(s));
+  return out;
 }
 
 bool run_engine::finished() const noexcept {

@@ -142,6 +142,11 @@ public:
     return steps_;
   }
 
+  /// The run's steps as a reader is shown them (GET /v1/runs/{id}): every
+  /// record, and a pending one for each step of the definition that has no
+  /// record yet, by step id.
+  std::vector<v1::StepRecord> shown_steps() const;
+
   bool finished() const noexcept;
 
   /// The earliest wake time of a waiting step, if any.
@@ -201,6 +206,15 @@ private:
 /// it is a JSON object or array, else as text; a tool's content likewise;
 /// a message's reply as its JSON mapping.
 nlohmann::json output_of_task(const v1::TaskRecord& task);
+
+/// Whether a start of `workflow` (as a child of `parent_run_id`, "" for
+/// none) under the id of the run `existing` is that run again: the same id
+/// again is the same run only for the same workflow and parent, so an id
+/// is never taken for a run of another workflow. Error: already_exists,
+/// naming what the id is.
+[[nodiscard]] caf::error same_run(const v1::RunRecord& existing,
+                                  const std::string& workflow,
+                                  const std::string& parent_run_id);
 
 /// "running", "succeeded", ... as the API names a run's state.
 const char* run_state_name(v1::RunState x);

@@ -559,6 +559,8 @@ void start_run(self_pointer self, start_spec spec,
                std::function<void(caf::expected<v1::RunStartResponse>)> done) {
   auto& st = self->state;
   auto existing = [&](const v1::RunRecord& run) {
+    if (auto err = same_run(run, spec.workflow, spec.parent_run_id))
+      return done(err);
     v1::RunStartResponse resp;
     *resp.mutable_run() = run;
     resp.set_existed(true);
@@ -681,8 +683,8 @@ caf::result<v1::RunGetResponse> get_run(self_pointer self,
   v1::RunGetResponse resp;
   if (auto* e = engine_of(self, req.run_id())) {
     *resp.mutable_run() = e->run();
-    for (const auto& [id, s] : e->steps())
-      *resp.add_steps() = s;
+    for (auto& s : e->shown_steps())
+      *resp.add_steps() = std::move(s);
     return resp;
   }
   const auto& db = *self->state.env.db;

@@ -41,6 +41,19 @@ void write_sse(const http::exchange_ptr& ex,
     ex->write("data: " + data + "\n\n");
 }
 
+// The text content of a request's last message; "" if it has none.
+std::string last_content(const json& body) {
+  if (!body.is_object() || !body.contains("messages"))
+    return {};
+  const auto& messages = body.at("messages");
+  if (!messages.is_array() || messages.empty() || !messages.back().is_object())
+    return {};
+  auto content = messages.back().find("content");
+  return content != messages.back().end() && content->is_string()
+           ? content->get<std::string>()
+           : std::string{};
+}
+
 } // namespace
 
 upstream_reply sse_reply(std::vector<std::string> events) {
@@ -182,6 +195,17 @@ void scripted_upstream::push_trickled(std::vector<std::string> first,
   });
 }
 
+void scripted_upstream::push_for(const std::string& input, upstream_reply r) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  keyed_[input].push_back(std::move(r));
+}
+
+void scripted_upstream::push_held_for(const std::string& input,
+                                      upstream_reply r) {
+  push_for(input,
+           waiting_reply([this] { return released_; }, 24h, std::move(r)));
+}
+
 void scripted_upstream::release() {
   std::lock_guard<std::mutex> guard{mtx_};
   released_ = true;
@@ -259,6 +283,12 @@ void scripted_upstream::on_request(const http::exchange_ptr& ex) {
   changed_.notify_all();
   if (stopping_)
     return json_reply(503, error_body("stopping", "server_error"))(ex);
+  auto keyed = keyed_.find(last_content(seen_.back().body));
+  if (keyed != keyed_.end() && !keyed->second.empty()) {
+    auto next = std::move(keyed->second.front());
+    keyed->second.pop_front();
+    return next(ex);
+  }
   if (script_.empty())
     return fallback_(ex);
   auto next = std::move(script_.front());

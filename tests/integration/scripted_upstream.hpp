@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -116,6 +117,15 @@ public:
   void push_trickled(std::vector<std::string> first,
                      std::vector<std::string> rest);
 
+  /// Appends `r` to the script of the requests whose last message's
+  /// content is `input`: such a request takes the first of those replies,
+  /// ahead of the common script (which it leaves as it is), so parallel
+  /// requests are told apart by what they ask.
+  void push_for(const std::string& input, upstream_reply r);
+
+  /// As push_for(), answering only once release() was called (push_held()).
+  void push_held_for(const std::string& input, upstream_reply r);
+
   /// Lets held replies answer: those waiting now and those pushed later.
   void release();
 
@@ -159,6 +169,8 @@ private:
   mutable std::mutex mtx_;
   mutable std::condition_variable changed_;
   std::deque<upstream_reply> script_;
+  /// push_for()'s scripts, by the last message's content.
+  std::map<std::string, std::deque<upstream_reply>> keyed_;
   upstream_reply fallback_;
   std::vector<seen_request> seen_;
   bool stopping_ = false;

@@ -1,163 +1,27 @@
 // Durable workflows on a real bsmd (API.md, "Workflows"): definitions and
-// their versions, validation errors, a DAG with a parallel branch, a run
-// killed during an agent step and resumed, two approvals answered in
-// reverse order across a restart, a sleep due while the node was down, an
-// approval timeout, cancellation, a map with a parallelism limit and a
-// child workflow. Agent steps ask a scripted upstream, so a test decides
-// when a turn ends and counts what each step ran.
+// their versions, validation errors, a DAG with a parallel branch, two
+// approvals answered in reverse order across a restart, a sleep due while
+// the node was down, an approval timeout, cancellation, a map with a
+// parallelism limit and a child workflow. A run killed during an agent
+// step and resumed is in workflows_resume_test.cpp.
 
-#include <filesystem>
-#include <fstream>
+#include <chrono>
 #include <string>
-#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "scripted_upstream.hpp"
-#include "test_node.hpp"
+#include "workflows_fixture.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using bsm::test::completion;
 using bsm::test::describe;
 using bsm::test::json_reply;
-using bsm::test::scripted_upstream;
 using bsm::test::test_node;
+using bsm::test::WorkflowsTest;
 using nlohmann::json;
-
-// A message step: a ping of this node's node_info actor, echoing `seq`.
-json ping(const std::string& id, std::vector<std::string> needs = {},
-          const std::string& seq = "1") {
-  return {{"id", id},
-          {"type", "message"},
-          {"needs", needs},
-          {"actor", "node_info"},
-          {"message", "bsm.v1.PingRequest"},
-          {"payload", {{"sequence", seq}}}};
-}
-
-json agent(const std::string& id, const std::string& input,
-           std::vector<std::string> needs = {}) {
-  return {{"id", id},
-          {"type", "agent"},
-          {"agent", "worker"},
-          {"input", input},
-          {"needs", needs}};
-}
-
-json approval(const std::string& id, json extra = json::object()) {
-  json step{
-    {"id", id}, {"type", "approval"}, {"prompt", "Approve ${input.doc}?"}};
-  step.update(extra);
-  return step;
-}
-
-class WorkflowsTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    auto agents = dir_.path() / "agents";
-    fs::create_directories(agents);
-    std::ofstream{agents / "worker.yaml"}
-      << "name: worker\ndescription: Works for the tests.\n"
-         "system_prompt: You work.\n"
-         "model: {provider: openai, name: test-model}\n";
-    agents_ = agents.string();
-  }
-
-  std::unique_ptr<test_node> start() {
-    std::vector<std::string> sets{
-      "agents.paths=[" + agents_ + "]", "openai.base_url=" + up_.base_url(),
-      "openai.api_key=test", "openai.max_retries=0"};
-    auto node
-      = std::make_unique<test_node>(dir_.path(), dir_.path() / "data", sets);
-    EXPECT_NE(node->port(), 0) << node->proc().err();
-    return node;
-  }
-
-  static bsm::test::opt_response put(uint16_t port, const std::string& name,
-                                     const json& steps) {
-    // A braced list of one step is that step itself to nlohmann::json.
-    json body{{"steps", steps.is_array() ? steps : json::array({steps})}};
-    return bsm::test::http_exchange(
-      port, bsm::test::make_request("PUT", "/v1/workflows/" + name,
-                                    {{"Content-Type", "application/json"}},
-                                    body.dump()));
-  }
-
-  static void define(uint16_t port, const std::string& name,
-                     const json& steps) {
-    auto res = put(port, name, steps);
-    ASSERT_TRUE(res && res->status == 200) << describe(res);
-  }
-
-  static std::string run(uint16_t port, const std::string& name,
-                         const json& input = json::object(),
-                         const std::string& run_id = {}) {
-    json body{{"input", input}};
-    if (!run_id.empty())
-      body["run_id"] = run_id;
-    auto res = bsm::test::post_json(port, "/v1/workflows/" + name + "/runs",
-                                    body.dump());
-    EXPECT_TRUE(res && res->status == 202) << describe(res);
-    if (!res || res->status != 202)
-      return {};
-    return bsm::test::body_of(*res).value("run_id", "");
-  }
-
-  static json get_run(uint16_t port, const std::string& id) {
-    auto res = bsm::test::get(port, "/v1/runs/" + id);
-    if (!res || res->status != 200)
-      return json::object();
-    return bsm::test::body_of(*res);
-  }
-
-  static json step_of(const json& run, const std::string& id) {
-    if (run.contains("steps"))
-      for (const auto& s : run["steps"])
-        if (s.value("id", "") == id)
-          return s;
-    return json::object();
-  }
-
-  static bool run_reaches(uint16_t port, const std::string& id,
-                          const std::string& state) {
-    return bsm::test::poll_until(
-      [&] { return get_run(port, id).value("state", "") == state; });
-  }
-
-  static bool step_reaches(uint16_t port, const std::string& run_id,
-                           const std::string& step, const std::string& state) {
-    return bsm::test::poll_until([&] {
-      return step_of(get_run(port, run_id), step).value("state", "") == state;
-    });
-  }
-
-  static bsm::test::opt_response signal(uint16_t port, const std::string& id,
-                                        const std::string& name,
-                                        const std::string& decision) {
-    json body{{"payload", {{"decision", decision}}}};
-    return bsm::test::post_json(port, "/v1/runs/" + id + "/signals/" + name,
-                                body.dump());
-  }
-
-  // How often the upstream was asked with `input` as the last message.
-  size_t asked(const std::string& input) const {
-    size_t n = 0;
-    for (const auto& seen : up_.seen()) {
-      const auto& messages = seen.body["messages"];
-      if (messages.is_array() && !messages.empty()
-          && messages.back().value("content", "") == input)
-        ++n;
-    }
-    return n;
-  }
-
-  bsm::test::temp_dir dir_;
-  scripted_upstream up_;
-  std::string agents_;
-};
+using namespace bsm::test::workflows;
 
 TEST_F(WorkflowsTest, ADagRunsWithAParallelBranchAndKeepsItsVersion) {
   auto node = start();
@@ -240,34 +104,6 @@ TEST_F(WorkflowsTest, BadDefinitionsAreRefusedNamingTheStepAndField) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404) << missing->body;
   EXPECT_EQ(bsm::test::get(port, "/v1/runs/nothing-here")->status, 404);
-}
-
-TEST_F(WorkflowsTest, AKilledRunResumesWithoutRepeatingItsDoneSteps) {
-  up_.push(json_reply(200, completion(R"({"verdict":"fine"})")));
-  up_.push_held(json_reply(200, completion("never seen")));
-  up_.repeat(json_reply(200, completion("signed")));
-  std::string id;
-  {
-    auto node = start();
-    define(node->port(), "review",
-           {agent("review", "review ${input.doc}"),
-            agent("sign", "sign if ${steps.review.output.verdict}", {"review"}),
-            ping("record", {"sign"})});
-    id = run(node->port(), "review", {{"doc", "c-7"}});
-    ASSERT_TRUE(step_reaches(node->port(), id, "sign", "running"));
-    ASSERT_TRUE(up_.await_requests(2, bsm::test::generous_deadline));
-    node->kill();
-  }
-  auto node = start();
-  auto port = node->port();
-  ASSERT_TRUE(run_reaches(port, id, "succeeded")) << get_run(port, id).dump();
-  auto done = get_run(port, id);
-  EXPECT_EQ(asked("review c-7"), 1u);
-  EXPECT_EQ(step_of(done, "review")["output"]["verdict"], "fine");
-  EXPECT_EQ(step_of(done, "sign")["output"], "signed") << done.dump();
-  EXPECT_EQ(step_of(done, "sign")["attempts"], 1) << done.dump();
-  // The cut turn ran again with the same key: the session holds it once.
-  EXPECT_EQ(asked("sign if fine"), 2u);
 }
 
 TEST_F(WorkflowsTest, ParallelApprovalsAnsweredInReverseOrderAcrossARestart) {

@@ -431,6 +431,50 @@ TEST(WorkflowRunEngine, AChildRunsOutputIsItsStepsOutput) {
             (json{{"y", 4}}));
 }
 
+TEST(WorkflowRunEngine, ShownStepsIncludeThoseNotStartedYetAsPending) {
+  engine_fixture f{{{"steps",
+                     {message("b"), message("a", {"b"}),
+                      message("c", {"a"}, {{"n", "${steps.b.output.n}"}})}}}};
+  f.engine->advance(t0);
+  f.engine->on_submitted("b", "t-b", t0);
+  // Only the started step has a record; the others are shown pending.
+  EXPECT_EQ(f.engine->steps().size(), 1u);
+  auto shown = f.engine->shown_steps();
+  ASSERT_EQ(shown.size(), 3u);
+  EXPECT_EQ(shown[0].step_id(), "a");
+  EXPECT_EQ(shown[0].state(), bsm::v1::STEP_STATE_PENDING);
+  EXPECT_EQ(shown[0].run_id(), "r1");
+  EXPECT_EQ(shown[0].started_unix_ms(), 0);
+  EXPECT_EQ(shown[1].step_id(), "b");
+  EXPECT_EQ(shown[1].state(), bsm::v1::STEP_STATE_RUNNING);
+  EXPECT_EQ(shown[1].task_id(), "t-b");
+  EXPECT_EQ(shown[2].step_id(), "c");
+  EXPECT_EQ(shown[2].state(), bsm::v1::STEP_STATE_PENDING);
+  // Showing writes nothing: the records are as they were.
+  EXPECT_EQ(f.engine->steps().size(), 1u);
+}
+
+TEST(WorkflowRunEngine, ARunIdIsTheSameRunOnlyForItsWorkflowAndParent) {
+  RunRecord run;
+  run.set_run_id("r1");
+  run.set_workflow("wf");
+  EXPECT_FALSE(same_run(run, "wf", ""));
+  auto other = same_run(run, "other", "");
+  EXPECT_TRUE(bsm::is(other, bsm::errc::already_exists));
+  EXPECT_NE(bsm::render(other).find("run 'r1' is a run of workflow 'wf'"),
+            std::string::npos)
+    << bsm::render(other);
+  // A child run's id is not a run of its own, nor another parent's child.
+  EXPECT_NE(bsm::render(same_run(run, "wf", "p")).find("not a child run"),
+            std::string::npos);
+  run.set_parent_run_id("p");
+  EXPECT_FALSE(same_run(run, "wf", "p"));
+  EXPECT_NE(bsm::render(same_run(run, "wf", "")).find("a child run of 'p'"),
+            std::string::npos);
+  EXPECT_NE(bsm::render(same_run(run, "wf", "q")).find("a child run of 'p'"),
+            std::string::npos);
+}
+
 TEST(WorkflowRunEngine, OutputsOfTasks) {
   TaskRecord agent;
   agent.mutable_spec()->set_agent("legal");
