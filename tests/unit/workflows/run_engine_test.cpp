@@ -385,10 +385,10 @@ TEST(WorkflowRunEngine, ATasksIdIsWrittenWithItsStepsNextMove) {
   EXPECT_TRUE(submitted.steps.empty());
   EXPECT_FALSE(submitted.run_changed);
   EXPECT_EQ(f.engine->steps().at("a").task_id(), "t-a");
-  auto done = f.engine->on_task(
-    engine_fixture::ended(order_of(first, "a"), "t-a",
-                          bsm::v1::TASK_STATE_SUCCEEDED),
-    t0 + 1);
+  auto done
+    = f.engine->on_task(engine_fixture::ended(order_of(first, "a"), "t-a",
+                                              bsm::v1::TASK_STATE_SUCCEEDED),
+                        t0 + 1);
   ASSERT_EQ(done.steps.size(), 1u);
   EXPECT_EQ(done.steps[0].task_id(), "t-a");
   EXPECT_EQ(done.steps[0].state(), bsm::v1::STEP_STATE_SUCCEEDED);
