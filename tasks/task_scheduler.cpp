@@ -133,6 +133,14 @@ void task_scheduler::occupy(const std::string& target) {
   ++running_[target];
 }
 
+bool task_scheduler::try_occupy(const std::string& target, int64_t now) {
+  promote(now);
+  if (lanes_.count(target) != 0 || running(target) >= limit_of(target))
+    return false;
+  occupy(target);
+  return true;
+}
+
 void task_scheduler::release(const std::string& target) {
   auto i = running_.find(target);
   if (i == running_.end())

@@ -75,6 +75,11 @@ public:
   /// here.
   void occupy(const std::string& target);
 
+  /// Takes a slot of `target` at `now` for a new task that is ready, if
+  /// one is free and no task of `target` is ready and waiting (which would
+  /// come first): the task may start without waiting here. False: add it.
+  bool try_occupy(const std::string& target, int64_t now);
+
   /// A task of `target` ended: its slot is free.
   void release(const std::string& target);
 

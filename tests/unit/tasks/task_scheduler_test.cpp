@@ -154,6 +154,25 @@ TEST(TaskScheduler, OccupiedSlotsCount) {
   EXPECT_EQ(ids(s.take(10)), std::vector<std::string>{"a1"});
 }
 
+TEST(TaskScheduler, ANewTaskTakesAFreeSlotOnlyWhenNothingReadyWaits) {
+  task_scheduler s{opts(2)};
+  EXPECT_TRUE(s.try_occupy("agents/a", 0));
+  EXPECT_EQ(s.running("agents/a"), 1u);
+  // A task of the target that became ready comes first.
+  s.add(task("waiting", 0, 5));
+  EXPECT_FALSE(s.try_occupy("agents/a", 10));
+  EXPECT_TRUE(s.try_occupy("agents/b", 10));
+  EXPECT_EQ(ids(s.take(10)), std::vector<std::string>{"waiting"});
+  // Both slots of a are taken now.
+  EXPECT_FALSE(s.try_occupy("agents/a", 10));
+  s.release("agents/a");
+  EXPECT_TRUE(s.try_occupy("agents/a", 10));
+  // A delayed task of the target does not hold a new one back.
+  s.release("agents/a");
+  s.add(task("later", 0, 100));
+  EXPECT_TRUE(s.try_occupy("agents/a", 10));
+}
+
 TEST(TaskScheduler, ExpiresWaitingTasksPastTheirDeadline) {
   task_scheduler s{opts(1)};
   s.occupy("agents/a");
