@@ -1,5 +1,6 @@
 #include "bench/cluster_tasks.hpp"
 
+#include <deque>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -164,7 +165,9 @@ wait_until(const std::function<caf::expected<bool>()>& done,
 
 /// Keeps `in_flight` requests from `make` open at `to` for `duration`,
 /// then waits for the open ones. An answer `check` passes is accepted;
-/// an error or a failed check is a refusal.
+/// an error or a failed check is a refusal. Answers are taken oldest
+/// first (later ones wait in the mailbox), which is the order one mailbox
+/// or one store writer gives them.
 template <class Answer, class Request>
 caf::expected<flow_result>
 keep_in_flight(caf::scoped_actor& self, const cluster_ingress_actor& to,
@@ -172,40 +175,48 @@ keep_in_flight(caf::scoped_actor& self, const cluster_ingress_actor& to,
                const std::function<caf::error(const Answer&)>& check,
                uint64_t in_flight, std::chrono::seconds duration,
                std::chrono::seconds timeout) {
+  using handle = decltype(self->request(to, timeout, make()));
   flow_result r;
   auto refuse = [&r](const caf::error& err) {
     if (r.refused++ == 0)
       r.first_refusal = render(err);
   };
+  std::deque<std::pair<handle, clock_type::time_point>> open;
+  std::vector<double> latencies;
+  caf::error failed;
   auto t0 = clock_type::now();
   auto until = t0 + duration;
-  uint64_t open = 0;
-  bool timed_out = false;
-  while (!timed_out && (open > 0 || clock_type::now() < until)) {
-    while (open < in_flight && clock_type::now() < until) {
-      self->send(to, make());
-      ++open;
-    }
-    self->receive(
+  while (!failed && (!open.empty() || clock_type::now() < until)) {
+    while (open.size() < in_flight && clock_type::now() < until)
+      open.emplace_back(self->request(to, timeout, make()), clock_type::now());
+    auto h = std::move(open.front().first);
+    auto sent = open.front().second;
+    open.pop_front();
+    h.receive(
       [&](Answer& answer) {
-        --open;
+        latencies.push_back(
+          std::chrono::duration<double, std::micro>(clock_type::now() - sent)
+            .count());
         if (auto err = check(answer))
           refuse(err);
         else
           ++r.accepted;
       },
       [&](caf::error& err) {
-        --open;
-        refuse(err);
-      },
-      caf::after(timeout) >> [&] { timed_out = true; });
+        if (err == caf::sec::request_timeout)
+          failed = make_error(errc::deadline_exceeded,
+                              "no answer from node b within "
+                                + std::to_string(timeout.count()) + " s");
+        else
+          refuse(err);
+      });
   }
-  if (timed_out)
-    return make_error(errc::deadline_exceeded,
-                      "no answer from node b within "
-                        + std::to_string(timeout.count()) + " s");
+  if (failed)
+    return failed;
   r.elapsed_s = seconds_since(t0);
   r.accepted_per_s = static_cast<double>(r.accepted) / r.elapsed_s;
+  if (!latencies.empty())
+    r.latency = summarize_latency(std::move(latencies));
   return r;
 }
 
@@ -389,11 +400,13 @@ struct pair_run {
 };
 
 nlohmann::json json_of(const flow_result& x) {
-  nlohmann::json j{{"accepted", x.accepted},
-                   {"refused", x.refused},
-                   {"elapsed_s", x.elapsed_s},
-                   {"accepted_per_s", x.accepted_per_s},
-                   {"backlog_at_end", x.backlog_at_end}};
+  nlohmann::json j{
+    {"accepted", x.accepted},
+    {"refused", x.refused},
+    {"elapsed_s", x.elapsed_s},
+    {"accepted_per_s", x.accepted_per_s},
+    {"backlog_at_end", x.backlog_at_end},
+    {"answer_us", {{"p50", x.latency.p50_us}, {"p99", x.latency.p99_us}}}};
   if (!x.first_refusal.empty())
     j["first_refusal"] = x.first_refusal;
   if (x.applied_during_run_per_s > 0)
@@ -474,7 +487,8 @@ void print_table(std::ostream& out, const tasks_result& x) {
         out << ", applied during the run " << std::setw(7)
             << f.applied_during_run_per_s << "/s";
       out << ", applied " << std::setw(7) << f.applied_per_s
-          << "/s, backlog at end " << f.backlog_at_end;
+          << "/s, backlog at end " << f.backlog_at_end << ", answer p50 "
+          << f.latency.p50_us << " us";
       if (f.refused > 0)
         out << ", refused " << f.refused << " (" << f.first_refusal << ')';
       out << '\n';

@@ -53,6 +53,8 @@ struct flow_result {
   /// From the first request to the last answer.
   double elapsed_s = 0;
   double accepted_per_s = 0;
+  /// From each request to its answer.
+  latency_result latency;
   /// Tasks only: succeeded while the requests ran.
   double applied_during_run_per_s = 0;
   /// Until everything accepted was applied (tail included); 0 when it was
