@@ -523,7 +523,17 @@ def cluster(out_dir):
     with open(os.path.join(out_dir, "tasks-cluster.txt"), "w") as err:
         out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err,
                              check=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["cluster_tasks"]
+    res = json.loads(out.strip().splitlines()[-1])["cluster_tasks"]
+    for durability, runs in res["runs"].items():
+        for name, run in runs.items():
+            if run.get("refused"):
+                # E.g. the bsmd declared the bench's node down: its asks
+                # are refused until it rejoins, and the figure is not one.
+                log(f"cluster {durability} {name}: {run['refused']} refused, "
+                    f"the first: {run['first_refusal']}")
+            elif name.startswith("task_over_send"):
+                log(f"cluster {durability} {name}: {json.dumps(run)}")
+    return res
 
 
 # -- the queue -----------------------------------------------------------------
