@@ -189,6 +189,9 @@ keep_in_flight(caf::scoped_actor& self, const cluster_ingress_actor& to,
   while (!failed && (!open.empty() || clock_type::now() < until)) {
     while (open.size() < in_flight && clock_type::now() < until)
       open.emplace_back(self->request(to, timeout, make()), clock_type::now());
+    // The time may have run out between the two checks.
+    if (open.empty())
+      break;
     auto h = std::move(open.front().first);
     auto sent = open.front().second;
     open.pop_front();
