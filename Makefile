@@ -71,9 +71,10 @@ bench-replica: build
 bench-stream: build
 	@./bench/stream_bench.py $(STREAM_ARGS) $(BUILD_DIR)
 
-# The task queue (issue 18): no-op tasks submitted over HTTP to
-# completion at 1 and 64 connections, durability os and fsync, against the
-# durable mailbox send in the same run; then TASKS_BENCH_QUEUED (default
+# The task queue (issue 18): no-op tasks submitted over HTTP, then over the
+# cluster port (bsm_cluster_bench tasks), to completion at 1 and 64
+# concurrent submitters, durability os and fsync, against the durable
+# mailbox send in the same run; then TASKS_BENCH_QUEUED (default
 # 1,000,000) delayed tasks across 10 priorities: memory, data dir, and the
 # first dispatch after kill -9 and restart. Needs wrk.
 bench-tasks: build

@@ -20,8 +20,17 @@
 //       cross-node tell, durable send and ask, and the failure detection
 //       time (bench/cluster_runtime.hpp). Prints
 //       {"raw_caf":{...},"runtime":{...}}.
+//   bsm_cluster_bench tasks [--submitters 1,64] [--durabilities os,fsync]
+//                           [--duration-s 10] [--warmup-s 2]
+//                           [--target-concurrency 64] [--drain-limit-s 300]
+//                           [--threads T] [--policy P] [--timeout-s S]
+//                           [--tls-dir DIR]
+//       The task queue over the cluster port (bench/cluster_tasks.hpp):
+//       task submits to node B's "tasks" against durable sends to its
+//       node_info, K in flight. Prints {"cluster_tasks":{...}}.
 //   bsm_cluster_bench node <bsmd arguments>
-//       Node B of `all`: bsmd plus a counting sink at "bench_sink".
+//       Node B of `all` and `tasks`: bsmd plus a counting sink at
+//       "bench_sink".
 //
 // Defaults as in bsm::bench::raw_options.
 
@@ -38,6 +47,7 @@
 
 #include "bench/cluster_raw.hpp"
 #include "bench/cluster_runtime.hpp"
+#include "bench/cluster_tasks.hpp"
 #include "runtime/error.hpp"
 
 namespace {
@@ -55,6 +65,13 @@ int usage() {
        "                             [--timeout-s S]\n"
        "       bsm_cluster_bench peer [--port P] [--threads T] [--policy P]\n"
        "       bsm_cluster_bench all [the flags of raw] [--tls-dir DIR]\n"
+       "       bsm_cluster_bench tasks [--submitters 1,64]\n"
+       "                               [--durabilities os,fsync]\n"
+       "                               [--duration-s 10] [--warmup-s 2]\n"
+       "                               [--target-concurrency 64]\n"
+       "                               [--drain-limit-s 300] [--threads T]\n"
+       "                               [--policy P] [--timeout-s S]\n"
+       "                               [--tls-dir DIR]\n"
        "       bsm_cluster_bench node <bsmd arguments>\n";
   return 2;
 }
@@ -135,6 +152,77 @@ bool apply_flags(const std::map<std::string, std::string>& flags,
   return true;
 }
 
+/// "a,b,c" split at the commas; empty words are dropped.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string word;
+  for (auto c : text + ",") {
+    if (c != ',') {
+      word += c;
+    } else if (!word.empty()) {
+      out.push_back(word);
+      word.clear();
+    }
+  }
+  return out;
+}
+
+/// Moves the flags of `tasks` into `opts` and the rest into opts.base;
+/// false (and a message) on a bad one.
+bool apply_task_flags(std::map<std::string, std::string> flags,
+                      bsm::bench::tasks_options& opts) {
+  auto take = [&flags](const std::string& name) -> std::optional<std::string> {
+    auto i = flags.find(name);
+    if (i == flags.end())
+      return std::nullopt;
+    auto value = i->second;
+    flags.erase(i);
+    return value;
+  };
+  auto seconds = [&take](const std::string& name, std::chrono::seconds& out) {
+    auto text = take(name);
+    if (!text)
+      return true;
+    auto x = parse_u64(*text);
+    if (!x || *x == 0) {
+      std::cerr << "--" << name << ": a number of seconds above 0\n";
+      return false;
+    }
+    out = std::chrono::seconds{*x};
+    return true;
+  };
+  if (auto text = take("submitters")) {
+    opts.submitters.clear();
+    for (const auto& word : split_list(*text)) {
+      auto x = parse_u64(word);
+      if (!x || *x == 0 || *x > 100'000) {
+        std::cerr << "--submitters: numbers from 1 to 100000\n";
+        return false;
+      }
+      opts.submitters.push_back(*x);
+    }
+  }
+  if (auto text = take("durabilities"))
+    opts.durabilities = split_list(*text);
+  if (auto text = take("target-concurrency")) {
+    auto x = parse_u64(*text);
+    if (!x || *x == 0) {
+      std::cerr << "--target-concurrency: a number above 0\n";
+      return false;
+    }
+    opts.target_concurrency = *x;
+  }
+  if (opts.submitters.empty() || opts.durabilities.empty()) {
+    std::cerr << "--submitters and --durabilities: at least one each\n";
+    return false;
+  }
+  uint64_t port = 0;
+  return seconds("duration-s", opts.duration)
+         && seconds("warmup-s", opts.warmup)
+         && seconds("drain-limit-s", opts.drain_limit)
+         && apply_flags(flags, opts.base, port);
+}
+
 /// The path of this binary, for starting the peer.
 std::string self_path() {
   char buf[PATH_MAX];
@@ -174,6 +262,21 @@ int run_all_command(const raw_options& opts) {
   return 0;
 }
 
+int run_tasks_command(const bsm::bench::tasks_options& opts) {
+  auto result = bsm::bench::run_tasks(self_path(), BSM_DEFAULT_CONFIG, opts);
+  if (!result) {
+    std::cerr << "cluster_bench: tasks: " << bsm::render(result.error())
+              << '\n';
+    return 1;
+  }
+  bsm::bench::print_table(std::cerr, *result);
+  std::cout << nlohmann::json{{"cluster_tasks",
+                               bsm::bench::to_json(*result, opts)}}
+                 .dump()
+            << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -183,6 +286,12 @@ int main(int argc, char** argv) {
   if (command == "node")
     return bsm::bench::run_bench_node(argc, argv);
   auto flags = parse_flags(argc, argv);
+  if (command == "tasks") {
+    bsm::bench::tasks_options opts;
+    if (!flags || !apply_task_flags(*flags, opts))
+      return usage();
+    return run_tasks_command(opts);
+  }
   raw_options opts;
   uint64_t port = 0;
   if (!flags || !apply_flags(*flags, opts, port))

@@ -67,12 +67,6 @@ v1::PingRequest count_request() {
   return req;
 }
 
-/// Node B: a real bsmd process with the sink, on ports the OS picks.
-struct peer_node {
-  std::unique_ptr<mcp::child_process> child;
-  std::string cluster_address;
-};
-
 /// --set lines (or fields) for mutual TLS with `name`'s files in `dir`.
 std::vector<std::pair<std::string, std::string>>
 tls_settings(const std::string& dir, const std::string& name) {
@@ -86,7 +80,8 @@ tls_settings(const std::string& dir, const std::string& name) {
 caf::expected<peer_node> start_peer_node(const std::string& exe,
                                          const std::string& config,
                                          const std::filesystem::path& data,
-                                         const std::string& tls_dir) {
+                                         const std::string& tls_dir,
+                                         const std::vector<std::string>& sets) {
   mcp::spawn_options so;
   so.command = exe;
   so.args = {"node",
@@ -110,6 +105,10 @@ caf::expected<peer_node> start_peer_node(const std::string& exe,
     so.args.push_back("--set");
     so.args.push_back(key + "=" + value);
   }
+  for (const auto& set : sets) {
+    so.args.push_back("--set");
+    so.args.push_back(set);
+  }
   so.on_stderr = [](std::string_view line) {
     std::cerr << "node b: " << line << '\n';
   };
@@ -123,6 +122,7 @@ caf::expected<peer_node> start_peer_node(const std::string& exe,
     auto doc = nlohmann::json::parse(in, nullptr, false);
     if (!doc.is_discarded() && doc.contains("cluster")) {
       peer.cluster_address = doc["cluster"].get<std::string>();
+      peer.http_address = doc.value("http", "");
       return peer;
     }
     if (peer.child->try_wait())
@@ -381,36 +381,60 @@ int run_bench_node(int argc, char** argv) {
   return run_bsmd(static_cast<int>(args.size()), args.data(), {sink});
 }
 
-caf::expected<runtime_result> run_runtime(const std::string& exe,
-                                          const std::string& config,
-                                          const raw_options& opts) {
+caf::error
+with_two_nodes(const std::string& exe, const std::string& config,
+               const raw_options& opts, const std::vector<std::string>& sets,
+               const std::function<caf::error(node&, peer_node&)>& measure) {
   char tmpl[] = "/tmp/bsm-cluster-bench-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr)
     return make_error(errc::unavailable, "cannot make a temp dir");
   std::filesystem::path dir{tmpl};
-  auto b = start_peer_node(exe, config, dir / "b", opts.tls_dir);
+  auto b = start_peer_node(exe, config, dir / "b", opts.tls_dir, sets);
   if (!b)
     return b.error();
-  caf::expected<runtime_result> result{runtime_result{}};
+  caf::error result;
   {
     auto a = node::make(node_a_config(dir / "a", b->cluster_address, opts));
-    if (!a) {
-      b->child->terminate(2s);
-      return a.error();
-    }
-    if (auto err = (*a)->start()) {
-      b->child->terminate(2s);
-      return err;
-    }
-    if (auto err = await_route(**a, 15s))
+    if (!a)
+      result = a.error();
+    else if (auto err = (*a)->start())
       result = err;
-    else
-      result = measure(**a, *b, opts);
-    (*a)->stop();
+    else {
+      result = await_route(**a, 15s);
+      if (!result)
+        result = measure(**a, *b);
+      (*a)->stop();
+    }
   }
   b->child->terminate(2s);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
+  return result;
+}
+
+caf::expected<cluster_ingress_actor> peer_ingress(node& a) {
+  auto route = route_call(a.call_env(), sink_path);
+  if (!route)
+    return route.error();
+  if (!route->remote)
+    return make_error(errc::internal, "node b's sink is local to node a");
+  return caf::actor_cast<cluster_ingress_actor>(route->remote);
+}
+
+caf::expected<runtime_result> run_runtime(const std::string& exe,
+                                          const std::string& config,
+                                          const raw_options& opts) {
+  runtime_result result;
+  auto err = with_two_nodes(exe, config, opts, {},
+                            [&](node& a, peer_node& b) -> caf::error {
+                              auto r = measure(a, b, opts);
+                              if (!r)
+                                return r.error();
+                              result = *r;
+                              return caf::none;
+                            });
+  if (err)
+    return err;
   return result;
 }
 

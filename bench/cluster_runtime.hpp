@@ -15,13 +15,39 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
+#include "agents/mcp/child_process.hpp"
 #include "bench/cluster_raw.hpp"
+#include "node/node.hpp"
 
 namespace bsm::bench {
+
+/// Node B: a real bsmd process (this binary's `node` role), on ports the
+/// OS picks.
+struct peer_node {
+  std::unique_ptr<mcp::child_process> child;
+  std::string cluster_address;
+  /// Its HTTP API, "127.0.0.1:<port>".
+  std::string http_address;
+};
+
+/// Starts B from `exe` on `config` with `sets` ("key=value", on top of the
+/// bench's own overrides), runs node A here with B as its seed, waits
+/// until A routes to B's sink and runs `measure`; then stops both and
+/// removes their data. Errors: those of the start, or of `measure`.
+caf::error
+with_two_nodes(const std::string& exe, const std::string& config,
+               const raw_options& opts, const std::vector<std::string>& sets,
+               const std::function<caf::error(node&, peer_node&)>& measure);
+
+/// B's cluster ingress as A sees it (the node that has B's sink).
+caf::expected<cluster_ingress_actor> peer_ingress(node& a);
 
 struct runtime_result {
   throughput_result non_durable;

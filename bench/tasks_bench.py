@@ -32,11 +32,19 @@ logs), driven over HTTP with wrk (keep-alive connections):
    (ready -> started, started -> ended; whole milliseconds each). Each
    run also notes bsmd's busiest threads (CPU share of one core, from
    /proc/<pid>/task/*/stat).
-   Not measured: submits over the cluster port (TaskSubmitRequest in a
-   RemoteAskRequest to "tasks"); no bench tool speaks it yet (see
-   docs/BENCHMARKS.md, "Task queue (issue 18)").
 
-2. Queue: a fresh node (durability os, tasks.max_queued QUEUED + 1000);
+2. Cluster: the same two flows over the cluster port, for each durability
+   and for 1 and CLIENTS requests in flight: `bsm_cluster_bench tasks`
+   (bench/cluster_tasks.hpp) runs a node in its own process, joined to a
+   fresh bsmd, and keeps that many requests open at the bsmd's cluster
+   ingress for DURATION seconds after a WARMUP-second warm-up: a
+   SendRequest of the PingRequest to node_info (the durable send), and a
+   RemoteAskRequest carrying a TaskSubmitRequest to "tasks" (the same
+   message task). Accepted, applied, the backlog at the end of the run and
+   the ratios as in part 1. tasks.concurrency is
+   TASKS_BENCH_TARGET_CONCURRENCY, else 64.
+
+3. Queue: a fresh node (durability os, tasks.max_queued QUEUED + 1000);
    QUEUED tasks accepted through QUEUE_CONNECTIONS connections, priority
    n % 10, delay_ms 30 days (bench/http/queue_tasks.lua), bsmd's VmRSS
    sampled every 5 s against the tasks accepted so far; then RSS, VmHWM,
@@ -51,12 +59,13 @@ Usage: bench/tasks_bench.py [BUILD_DIR]   (make bench-tasks)
 Environment (defaults in brackets): TASKS_BENCH_DURATION [10],
 TASKS_BENCH_WARMUP [2], TASKS_BENCH_CLIENTS [64],
 TASKS_BENCH_DURABILITIES ["os fsync"], TASKS_BENCH_QUEUED [1000000] (0
-skips part 2), TASKS_BENCH_QUEUE_CONNECTIONS [64],
+skips part 3), TASKS_BENCH_QUEUE_CONNECTIONS [64],
 TASKS_BENCH_QUEUE_LIMIT_S [900] (the longest the queue's submission may
 take), TASKS_BENCH_DRAIN_LIMIT_S [300] (the longest wait for a backlog),
-TASKS_BENCH_TARGET_CONCURRENCY [the node's default], TASKS_BENCH_PARTS
-["throughput queue"].
-Needs wrk. Writes bench/results/tasks-<stamp>.json and tasks-latest.json.
+TASKS_BENCH_TARGET_CONCURRENCY [the node's default in part 1, 64 in
+part 2], TASKS_BENCH_PARTS ["throughput cluster queue"].
+Needs wrk, and BUILD_DIR/bench/bsm_cluster_bench for part 2. Writes
+bench/results/tasks-<stamp>.json and tasks-latest.json.
 """
 import json
 import os
@@ -90,7 +99,8 @@ QUEUE_CONNECTIONS = env_int("TASKS_BENCH_QUEUE_CONNECTIONS", 64)
 QUEUE_LIMIT_S = env_int("TASKS_BENCH_QUEUE_LIMIT_S", 900)
 DRAIN_LIMIT_S = env_int("TASKS_BENCH_DRAIN_LIMIT_S", 300)
 TARGET_CONCURRENCY = os.environ.get("TASKS_BENCH_TARGET_CONCURRENCY", "")
-PARTS = os.environ.get("TASKS_BENCH_PARTS", "throughput queue").split()
+PARTS = os.environ.get("TASKS_BENCH_PARTS",
+                       "throughput cluster queue").split()
 # Far enough that no queued task comes due during the run.
 QUEUE_DELAY_MS = 30 * 24 * 3600 * 1000
 SENTINEL_DELAY_MS = 2000
@@ -266,6 +276,32 @@ def throughput(out_dir):
     return results
 
 
+# -- over the cluster port ---------------------------------------------------
+
+def cluster(out_dir):
+    cmd = [os.path.join(BUILD, "bench", "bsm_cluster_bench"), "tasks",
+           "--submitters", f"1,{CLIENTS}",
+           "--durabilities", ",".join(DURABILITIES),
+           "--duration-s", str(DURATION), "--warmup-s", str(WARMUP),
+           "--target-concurrency", TARGET_CONCURRENCY or "64",
+           "--drain-limit-s", str(DRAIN_LIMIT_S)]
+    log("over the cluster port: " + " ".join(cmd[1:]))
+    with open(os.path.join(out_dir, "tasks-cluster.txt"), "w") as err:
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err,
+                             check=True, text=True).stdout
+    res = json.loads(out.strip().splitlines()[-1])["cluster_tasks"]
+    for durability, runs in res["runs"].items():
+        for name, run in runs.items():
+            if run.get("refused"):
+                # E.g. the bsmd declared the bench's node down: its asks
+                # are refused until it rejoins, and the figure is not one.
+                log(f"cluster {durability} {name}: {run['refused']} refused, "
+                    f"the first: {run['first_refusal']}")
+            elif name.startswith("task_over_send"):
+                log(f"cluster {durability} {name}: {json.dumps(run)}")
+    return res
+
+
 # -- the queue -----------------------------------------------------------------
 
 def queue(out_dir):
@@ -400,6 +436,8 @@ def main():
     t0 = time.time()
     if "throughput" in PARTS:
         results["throughput"] = throughput(out_dir)
+    if "cluster" in PARTS:
+        results["cluster"] = cluster(out_dir)
     if "queue" in PARTS and QUEUED > 0:
         results["queue"] = queue(out_dir)
     results["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
