@@ -17,7 +17,7 @@ namespace bsm::tasks {
 struct tasks_options {
   /// Tasks waiting (queued or failed, waiting for a retry) at once; a
   /// submit beyond them is refused (resource_exhausted, HTTP 429). Each
-  /// waiting task holds about 150 bytes of memory; its record is on disk.
+  /// waiting task holds about 250-300 bytes of memory; its record is on disk.
   uint64_t max_queued = 100'000;
   /// Attempts of a task that names none.
   uint32_t max_attempts = 3;
