@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -285,3 +286,25 @@ def run_send(node, clients, tag, out_dir, warmup, duration, drain_limit_s):
         # Everything accepted was delivered by the end of the drain.
         res["applied_per_s"] = accepted / (time.time() - start)
     return res
+
+
+class Sampler(threading.Thread):
+    """sample(seconds since the start) every `every` seconds while running;
+    stop() returns the samples."""
+
+    def __init__(self, sample, every=1.0):
+        super().__init__(daemon=True)
+        self.sample, self.every = sample, every
+        self.samples = []
+        self.stopping = threading.Event()
+        self.t0 = time.time()
+
+    def run(self):
+        while not self.stopping.is_set():
+            self.samples.append(self.sample(time.time() - self.t0))
+            self.stopping.wait(self.every)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+        return self.samples

@@ -75,12 +75,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-from node_harness import (HTTP_DIR, ROOT, SEND_BODY, Node, busiest_threads,
-                          call, dir_bytes, metric_sum, metrics, proc_status,
-                          run_send, smoke, thread_cpu, wrk)
+from node_harness import (HTTP_DIR, ROOT, SEND_BODY, Node, Sampler,
+                          busiest_threads, call, dir_bytes, metric_sum,
+                          metrics, proc_status, run_send, smoke, thread_cpu,
+                          wrk)
 from node_harness import wait_drained as wait_until
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
@@ -147,27 +147,6 @@ def wait_drained(check, limit_s=DRAIN_LIMIT_S, every=0.05):
 
 # -- runs ----------------------------------------------------------------------
 
-class Sampler(threading.Thread):
-    """/metrics every `every` seconds while running."""
-
-    def __init__(self, url, every=1.0):
-        super().__init__(daemon=True)
-        self.url, self.every = url, every
-        self.samples = []
-        self.stopping = threading.Event()
-        self.t0 = time.time()
-
-    def run(self):
-        while not self.stopping.is_set():
-            f = task_figures(metrics(self.url))
-            f["t"] = round(time.time() - self.t0, 2)
-            self.samples.append(f)
-            self.stopping.wait(self.every)
-
-    def stop(self):
-        self.stopping.set()
-        self.join()
-
 
 def run_tasks(node, clients, tag, out_dir):
     wrk("post_task.lua", node.url, clients, WARMUP,
@@ -179,7 +158,8 @@ def run_tasks(node, clients, tag, out_dir):
 
     wait_drained(idle, every=0.2)
     f0 = task_figures(metrics(node.url))
-    sampler = Sampler(node.url)
+    sampler = Sampler(lambda t: {**task_figures(metrics(node.url)),
+                                 "t": round(t, 2)})
     cpu0 = thread_cpu(node.pid)
     start = time.time()
     sampler.start()

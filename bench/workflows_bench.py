@@ -77,9 +77,9 @@ import threading
 import time
 import urllib.parse
 
-from node_harness import (ROOT, Node, busiest_threads, call, cpu_share,
-                          dir_bytes, metric_sum, metrics, run_send, smoke,
-                          thread_cpu, wait_drained, wrk)
+from node_harness import (ROOT, Node, Sampler, busiest_threads, call,
+                          cpu_share, dir_bytes, metric_sum, metrics, run_send,
+                          smoke, thread_cpu, wait_drained, wrk)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 
@@ -190,28 +190,6 @@ def percentile(values, p):
         return None
     s = sorted(values)
     return s[min(len(s) - 1, int(p / 100 * len(s)))]
-
-
-class Sampler(threading.Thread):
-    """bsm_workflow_runs_running every `every` seconds while running."""
-
-    def __init__(self, url, every=1.0):
-        super().__init__(daemon=True)
-        self.url, self.every = url, every
-        self.samples = []
-        self.stopping = threading.Event()
-        self.t0 = time.time()
-
-    def run(self):
-        while not self.stopping.is_set():
-            running = wf_figures(metrics(self.url))["runs_running"]
-            self.samples.append([round(time.time() - self.t0, 1), running])
-            self.stopping.wait(self.every)
-
-    def stop(self):
-        self.stopping.set()
-        self.join()
-        return self.samples
 
 
 # -- the closed loop -----------------------------------------------------------
@@ -348,7 +326,8 @@ def run_closed(node, clients, tag):
         marks["cpu0"] = thread_cpu(node.pid)
         marks["own0"] = os.times()
         marks["w0"] = time.perf_counter()
-        sampler = Sampler(node.url)
+        sampler = Sampler(lambda t: [round(t, 1),
+                                 wf_figures(metrics(node.url))["runs_running"]])
         sampler.start()
         time.sleep(DURATION)
         marks["w1"] = time.perf_counter()
@@ -441,7 +420,8 @@ def run_open(node, clients, tag, out_dir):
 
     wait_drained(idle, DRAIN_LIMIT_S, 0.2)
     f0 = wf_figures(metrics(node.url))
-    sampler = Sampler(node.url)
+    sampler = Sampler(lambda t: [round(t, 1),
+                                 wf_figures(metrics(node.url))["runs_running"]])
     cpu0 = thread_cpu(node.pid)
     start = time.time()
     sampler.start()
