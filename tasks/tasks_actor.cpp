@@ -164,12 +164,13 @@ void settle(self_pointer self, const std::string& id, const std::string& key,
   if (st.env.metrics)
     st.env.metrics->run->observe(static_cast<double>(now - attempt.started)
                                  / 1000.0);
-  auto rec = st.current(id);
-  if (!rec || !*rec || (*rec)->state() != v1::TASK_STATE_RUNNING) {
+  // The record as the attempt started, unless a write of it is in flight.
+  const auto* newer = st.in_flight(id);
+  auto before = newer ? *newer : std::move(attempt.rec);
+  if (before.state() != v1::TASK_STATE_RUNNING) {
     pump(self);
     return;
   }
-  auto before = **rec;
   if (!out.session_id.empty())
     before.set_session_id(out.session_id);
   if (auto wait = out.ok ? std::nullopt : retry_after_of(out.err)) {
@@ -285,29 +286,36 @@ void defer(self_pointer self, v1::TaskRecord rec, int64_t wait_ms,
         });
 }
 
-// The start of `id` is on disk: runs the attempt unless the task moved on.
-void launch(self_pointer self, const std::string& id, const std::string& key,
+// `written`, a task's start, is on disk (called in its write's
+// completion): runs the attempt unless the task moved on since.
+void launch(self_pointer self, v1::TaskRecord written, const std::string& key,
             const std::string& target) {
   auto& st = self->state;
-  auto rec = st.current(id);
-  if (!rec || !*rec || (*rec)->state() != v1::TASK_STATE_RUNNING
-      || attempt_key(**rec) != key) {
+  auto id = written.task_id();
+  // A write handed over after it (a cancel) is still in flight, else the
+  // start is the newest record: no read of the store.
+  if (const auto* newer = st.in_flight(id))
+    written = *newer;
+  if (written.state() != v1::TASK_STATE_RUNNING
+      || attempt_key(written) != key) {
     st.sched.release(target);
     return pump(self);
   }
   if (auto route = route_call(st.env.calls, target); !route) {
     st.sched.release(target);
-    return defer(self, **rec, unreachable_wait_ms,
+    return defer(self, std::move(written), unreachable_wait_ms,
                  "not started: " + render(route.error()));
   }
   if (st.env.metrics)
     st.env.metrics->attempts->inc();
-  st.running[id] = running_attempt{target, key, unix_now_ms()};
-  std::chrono::milliseconds timeout{(*rec)->spec().timeout_ms()};
-  if ((*rec)->spec().agent().empty())
-    run_message(self, **rec, key, timeout);
+  std::chrono::milliseconds timeout{written.spec().timeout_ms()};
+  // A copy: an attempt that fails at once ends (and drops its entry)
+  // before run_* returns.
+  st.running[id] = running_attempt{target, key, unix_now_ms(), written};
+  if (written.spec().agent().empty())
+    run_message(self, written, key, timeout);
   else
-    run_chat(self, **rec, key, timeout);
+    run_chat(self, written, key, timeout);
 }
 
 // `rec` started at `now` by this node, holding a lease.
@@ -337,9 +345,9 @@ void start_task(self_pointer self, const scheduled_task& t, int64_t now) {
       static_cast<double>(std::max<int64_t>(now - t.ready_at, 0)) / 1000.0);
   auto key = attempt_key(*started);
   write(self, *started, std::move(**rec), {},
-        [self, t, key](const caf::error& err) {
+        [self, t, key, started = *started](const caf::error& err) {
           if (!err)
-            return launch(self, t.id, key, t.target);
+            return launch(self, started, key, t.target);
           log_of(self).warn("task {}: cannot store its start, again in 1s: {}",
                             t.id, render(err));
           self->state.sched.release(t.target);
@@ -474,11 +482,10 @@ caf::result<v1::TaskSubmitResponse> submit(self_pointer self,
             rp.deliver(err);
             return pump(self);
           }
-          auto id = rec.task_id();
           v1::TaskSubmitResponse resp;
-          *resp.mutable_task() = std::move(rec);
+          *resp.mutable_task() = rec;
           rp.deliver(std::move(resp));
-          launch(self, id, key, target);
+          launch(self, std::move(rec), key, target);
         });
       return rp;
     }
@@ -690,9 +697,14 @@ void recover_tasks(self_pointer self) {
 
 caf::expected<std::optional<v1::TaskRecord>>
 tasks_state::current(const std::string& id) const {
-  if (auto i = unwritten.find(id); i != unwritten.end())
-    return std::optional<v1::TaskRecord>{i->second.first};
+  if (const auto* rec = in_flight(id))
+    return std::optional<v1::TaskRecord>{*rec};
   return read_record(*env.db, id);
+}
+
+const v1::TaskRecord* tasks_state::in_flight(const std::string& id) const {
+  auto i = unwritten.find(id);
+  return i == unwritten.end() ? nullptr : &i->second.first;
 }
 
 caf::expected<std::optional<std::string>>

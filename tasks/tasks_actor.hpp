@@ -81,6 +81,9 @@ struct running_attempt {
   std::string target;
   std::string key;
   int64_t started = 0;
+  /// The task's record as stored when the attempt started: the one on
+  /// disk unless a write of it is in flight (tasks_state::in_flight).
+  v1::TaskRecord rec;
 };
 
 struct tasks_state {
@@ -112,6 +115,9 @@ struct tasks_state {
   /// The newest record of `id`: in flight, else on disk (blocking read).
   caf::expected<std::optional<v1::TaskRecord>>
   current(const std::string& id) const;
+
+  /// The record of `id` handed to the writer and not yet on disk, if any.
+  const v1::TaskRecord* in_flight(const std::string& id) const;
 
   /// The task an idempotency index entry names, in flight or on disk.
   caf::expected<std::optional<std::string>>
