@@ -16,36 +16,17 @@
 #include "tasks/tasks_actor.hpp"
 #include "workflows/workflow_keys.hpp"
 #include "workflows/workflow_version.hpp"
+#include "workflows/workflows_actor_detail.hpp"
 
 namespace bsm::workflows {
 
-namespace {
+namespace detail {
 
 using nlohmann::json;
-using self_pointer = workflows_actor::stateful_pointer<workflows_state>;
-using then_fn = std::function<void(const caf::error&)>;
-
-// Asks of the tasks actor on this node.
-constexpr std::chrono::milliseconds task_ask_timeout{10'000};
-// A submit the queue refused for now is tried again this much later.
-constexpr int64_t resubmit_wait_ms = 1'000;
-// Asks of the members for a run this node does not hold.
-constexpr std::chrono::milliseconds member_ask_timeout{3'000};
-
-void apply(self_pointer self, const std::string& run_id, run_change change,
-           then_fn written = {});
-void arm(self_pointer self);
 
 spdlog::logger& log_of(self_pointer self) {
   return *self->state.env.log;
 }
-
-run_engine* engine_of(self_pointer self, const std::string& run_id) {
-  auto i = self->state.runs.find(run_id);
-  return i == self->state.runs.end() ? nullptr : i->second.get();
-}
-
-// -- events -------------------------------------------------------------------
 
 void publish(self_pointer self, std::string topic, json data) {
   auto bus = self->state.env.calls.names->get(event_bus_path);
@@ -59,6 +40,46 @@ void publish(self_pointer self, std::string topic, json data) {
   ev->set_data_json(data.dump(-1, ' ', false, json::error_handler_t::replace));
   self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
 }
+
+void write(self_pointer self, store_writer::batch_fill fill, then_fn then) {
+  auto& st = self->state;
+  st.writes.submit(*st.env.writer, caf::actor_cast<workflows_actor>(self),
+                   std::move(fill), std::move(then));
+}
+
+} // namespace detail
+
+namespace {
+
+using detail::get_workflow;
+using detail::list_workflows;
+using detail::log_of;
+using detail::publish;
+using detail::put_workflow;
+using detail::self_pointer;
+using detail::store_version;
+using detail::then_fn;
+using detail::version_of;
+using detail::write;
+using nlohmann::json;
+
+// Asks of the tasks actor on this node.
+constexpr std::chrono::milliseconds task_ask_timeout{10'000};
+// A submit the queue refused for now is tried again this much later.
+constexpr int64_t resubmit_wait_ms = 1'000;
+// Asks of the members for a run this node does not hold.
+constexpr std::chrono::milliseconds member_ask_timeout{3'000};
+
+void apply(self_pointer self, const std::string& run_id, run_change change,
+           then_fn written = {});
+void arm(self_pointer self);
+
+run_engine* engine_of(self_pointer self, const std::string& run_id) {
+  auto i = self->state.runs.find(run_id);
+  return i == self->state.runs.end() ? nullptr : i->second.get();
+}
+
+// -- events -------------------------------------------------------------------
 
 void count_change(self_pointer self, const v1::RunRecord& run,
                   const run_change& change) {
@@ -92,14 +113,6 @@ void publish_change(self_pointer self, const v1::RunRecord& run,
 }
 
 // -- writing ------------------------------------------------------------------
-
-// Hands `fill` to the store writer; `then` runs once it is on disk or
-// failed.
-void write(self_pointer self, store_writer::batch_fill fill, then_fn then) {
-  auto& st = self->state;
-  st.writes.submit(*st.env.writer, caf::actor_cast<workflows_actor>(self),
-                   std::move(fill), std::move(then));
-}
 
 store_writer::batch_fill fill_of(const store* db, const v1::RunRecord* run,
                                  const std::vector<v1::StepRecord>& steps) {
@@ -341,34 +354,6 @@ void on_tick(self_pointer self) {
   arm(self);
 }
 
-// -- definitions --------------------------------------------------------------
-
-caf::expected<workflows_state::version_entry>
-version_of(self_pointer self, const v1::WorkflowVersion& v) {
-  auto key = v.name() + "/" + v.version();
-  auto& cache = self->state.versions;
-  if (auto i = cache.find(key); i != cache.end())
-    return i->second;
-  auto body = json::parse(v.definition_json(), nullptr, false);
-  if (body.is_discarded())
-    return make_error(errc::internal, "version " + key + " does not parse");
-  auto def = parse_definition(body);
-  if (!def)
-    return def.error();
-  auto graph = workflow_graph::make(*def);
-  if (!graph)
-    return graph.error();
-  workflows_state::version_entry entry{
-    std::make_shared<const workflow_definition>(std::move(*def)),
-    std::make_shared<const workflow_graph>(std::move(*graph))};
-  if (cache.size() >= workflows_state::cached_versions)
-    // Full: forget the versions no running run holds (they parse again
-    // when a run needs them).
-    for (auto i = cache.begin(); i != cache.end();)
-      i = i->second.def.use_count() == 1 ? cache.erase(i) : std::next(i);
-  return cache.emplace(key, std::move(entry)).first->second;
-}
-
 caf::expected<std::unique_ptr<run_engine>>
 load_engine(self_pointer self, const v1::RunRecord& run,
             const std::vector<v1::StepRecord>& steps) {
@@ -383,121 +368,6 @@ load_engine(self_pointer self, const v1::RunRecord& run,
     return entry.error();
   return std::make_unique<run_engine>(entry->def, *entry->graph, run, steps,
                                       self->state.env.limits);
-}
-
-workflow_catalog catalog_of(self_pointer self, const std::string& defining) {
-  auto catalog = self->state.env.catalog;
-  const auto* db = self->state.env.db;
-  catalog.has_workflow = [db, defining](const std::string& name) {
-    if (name == defining)
-      return true;
-    auto v = read_version(*db, name);
-    return v && *v;
-  };
-  const auto* types = self->state.env.calls.types;
-  if (types != nullptr)
-    catalog.has_message_type = [types](const std::string& name) {
-      return types->contains(name);
-    };
-  return catalog;
-}
-
-// Stores `def` as a version unless that version is stored already.
-void store_version(
-  self_pointer self, const workflow_definition& def, const v1::Principal& by,
-  std::function<void(caf::expected<v1::WorkflowPutResponse>)> done) {
-  const auto* db = self->state.env.db;
-  auto version = definition_version(def);
-  auto found = read_version(*db, def.name, version);
-  if (!found)
-    return done(found.error());
-  if (*found) {
-    v1::WorkflowPutResponse resp;
-    *resp.mutable_workflow() = std::move(**found);
-    resp.set_existed(true);
-    return done(std::move(resp));
-  }
-  v1::WorkflowVersion v;
-  v.set_name(def.name);
-  v.set_version(version);
-  v.set_definition_json(canonical_json(def));
-  v.set_created_unix_ms(unix_now_ms());
-  *v.mutable_created_by() = by;
-  write(
-    self,
-    [db, v](rocksdb::WriteBatch& batch) { return put_version(batch, *db, v); },
-    [self, v, done = std::move(done)](const caf::error& err) {
-      if (err)
-        return done(err);
-      publish(self, "workflow.defined",
-              {{"workflow", v.name()}, {"version", v.version()}});
-      v1::WorkflowPutResponse resp;
-      *resp.mutable_workflow() = v;
-      done(std::move(resp));
-    });
-}
-
-caf::result<v1::WorkflowPutResponse> put_workflow(self_pointer self,
-                                                  v1::WorkflowPutRequest& req) {
-  const auto& env = self->state.env;
-  if (!is_workflow_name(req.name()))
-    return make_field_error(errc::invalid_argument, "name",
-                            "a workflow's name is [a-z0-9_-], 1..64");
-  if (req.body().size() > env.max_body_bytes)
-    return make_error(errc::invalid_argument,
-                      "the definition is larger than "
-                        + std::to_string(env.max_body_bytes) + " bytes");
-  caf::expected<workflow_definition> def{workflow_definition{}};
-  if (req.format() == "yaml") {
-    def = parse_definition_yaml(req.body(), "");
-  } else {
-    auto body = json::parse(req.body(), nullptr, false);
-    if (body.is_discarded())
-      return make_error(errc::invalid_argument, "the body is not JSON");
-    if (body.is_object() && !body.contains("name"))
-      body["name"] = req.name();
-    def = parse_definition(body);
-  }
-  if (!def)
-    return def.error();
-  if (def->name != req.name())
-    return make_field_error(errc::invalid_argument, "name",
-                            "name: '" + def->name + "' in the body, '"
-                              + req.name() + "' in the path");
-  if (auto err = check_definition(*def, catalog_of(self, def->name)))
-    return err;
-  auto rp = self->make_response_promise<v1::WorkflowPutResponse>();
-  store_version(self, *def, req.caller(),
-                [rp](caf::expected<v1::WorkflowPutResponse> resp) mutable {
-                  if (resp)
-                    rp.deliver(std::move(*resp));
-                  else
-                    rp.deliver(resp.error());
-                });
-  return rp;
-}
-
-caf::result<v1::WorkflowGetResponse>
-get_workflow(self_pointer self, const v1::WorkflowGetRequest& req) {
-  const auto& db = *self->state.env.db;
-  auto v = read_version(db, req.name(), req.version());
-  if (!v)
-    return v.error();
-  if (!*v)
-    return make_error(
-      errc::not_found,
-      "no workflow '" + req.name().substr(0, 64) + "'"
-        + (req.version().empty()
-             ? std::string{}
-             : " of version '" + req.version().substr(0, 64) + "'"));
-  auto all = read_versions(db, req.name());
-  if (!all)
-    return all.error();
-  v1::WorkflowGetResponse resp;
-  *resp.mutable_workflow() = std::move(**v);
-  for (const auto& x : *all)
-    resp.add_versions(x.version());
-  return resp;
 }
 
 // -- runs ---------------------------------------------------------------------
@@ -832,18 +702,7 @@ workflows_service(workflows_actor::stateful_pointer<workflows_state> self,
     [self](const v1::WorkflowGetRequest& req) {
       return get_workflow(self, req);
     },
-    [self](
-      const v1::WorkflowListRequest&) -> caf::result<v1::WorkflowListResponse> {
-      auto all = read_newest(*self->state.env.db);
-      if (!all)
-        return all.error();
-      v1::WorkflowListResponse resp;
-      for (auto& v : *all) {
-        v.clear_definition_json();
-        *resp.add_workflows() = std::move(v);
-      }
-      return resp;
-    },
+    [self](const v1::WorkflowListRequest&) { return list_workflows(self); },
     [self](v1::RunStartRequest& req) -> caf::result<v1::RunStartResponse> {
       if (!req.run_id().empty() && !valid_run_id(req.run_id()))
         return make_field_error(errc::invalid_argument, "run_id",

@@ -1,0 +1,51 @@
+#pragma once
+
+// What the workflows actor's files share (workflows_actor.cpp, the runs;
+// definition_requests.cpp, the definitions): internal to this folder.
+
+#include <functional>
+#include <string>
+
+#include <caf/expected.hpp>
+#include <caf/result.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "workflows/workflows_actor.hpp"
+
+namespace bsm::workflows::detail {
+
+using self_pointer = workflows_actor::stateful_pointer<workflows_state>;
+using then_fn = std::function<void(const caf::error&)>;
+
+spdlog::logger& log_of(self_pointer self);
+
+/// Publishes `data` on the event bus under `topic`.
+void publish(self_pointer self, std::string topic, nlohmann::json data);
+
+/// Hands `fill` to the store writer; `then` runs once it is on disk or
+/// failed.
+void write(self_pointer self, store_writer::batch_fill fill, then_fn then);
+
+// -- definitions (definition_requests.cpp) ----------------------------------
+
+/// The parsed form of a stored version, from the cache or parsed now.
+caf::expected<workflows_state::version_entry>
+version_of(self_pointer self, const v1::WorkflowVersion& v);
+
+/// Stores `def` as a version unless that version is stored already.
+void store_version(
+  self_pointer self, const workflow_definition& def, const v1::Principal& by,
+  std::function<void(caf::expected<v1::WorkflowPutResponse>)> done);
+
+caf::result<v1::WorkflowPutResponse> put_workflow(self_pointer self,
+                                                  v1::WorkflowPutRequest& req);
+
+caf::result<v1::WorkflowGetResponse>
+get_workflow(self_pointer self, const v1::WorkflowGetRequest& req);
+
+/// The newest version of every workflow, without their definitions.
+caf::result<v1::WorkflowListResponse> list_workflows(self_pointer self);
+
+} // namespace bsm::workflows::detail
