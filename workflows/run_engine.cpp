@@ -86,16 +86,6 @@ caf::expected<json> render_value(const json& value, const json& ctx) {
 
 } // namespace detail
 
-using detail::as_text;
-using detail::graph_state;
-using detail::is_active;
-using detail::is_over;
-using detail::item_id;
-using detail::json_or_text;
-using detail::parse_or_null;
-using detail::render_text;
-using detail::render_value;
-using detail::split_item;
 using nlohmann::json;
 
 // -- names --------------------------------------------------------------------
@@ -311,6 +301,14 @@ void run_engine::halt_siblings(const std::string& failed, int64_t now) {
       cancel_step(rec, "cancelled: step '" + failed + "' failed", now);
 }
 
+void run_engine::order_wake(const v1::StepRecord& rec) {
+  run_order order;
+  order.what = run_order::kind::wake_at;
+  order.step_id = rec.step_id();
+  order.at = rec.wake_unix_ms();
+  orders_.push_back(std::move(order));
+}
+
 void run_engine::cancel_step(v1::StepRecord& rec, const std::string& why,
                              int64_t now) {
   if (!is_active(rec.state()))
@@ -381,13 +379,8 @@ void run_engine::reissue(const std::string& id, const v1::StepRecord& rec) {
   if (def == nullptr)
     return;
   if (rec.state() == v1::STEP_STATE_WAITING) {
-    if (rec.wake_unix_ms() > 0) {
-      run_order order;
-      order.what = run_order::kind::wake_at;
-      order.step_id = id;
-      order.at = rec.wake_unix_ms();
-      orders_.push_back(std::move(order));
-    }
+    if (rec.wake_unix_ms() > 0)
+      order_wake(rec);
     return;
   }
   if (std::holds_alternative<map_step>(def->body)) {

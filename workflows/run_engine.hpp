@@ -184,6 +184,8 @@ private:
   void halt_siblings(const std::string& failed, int64_t now);
   void end_run(int64_t now);
   void cancel_step(v1::StepRecord& rec, const std::string& why, int64_t now);
+  // Orders a timer for the waiting step `id` at its wake time.
+  void order_wake(const v1::StepRecord& rec);
   void reissue(const std::string& id, const v1::StepRecord& rec);
   const map_step* map_of(const std::string& id) const;
 

@@ -38,3 +38,19 @@ caf::expected<nlohmann::json> render_value(const nlohmann::json& value,
                                            const nlohmann::json& ctx);
 
 } // namespace bsm::workflows::detail
+
+namespace bsm::workflows {
+
+// The two engine files use the helpers by their short names.
+using detail::as_text;
+using detail::graph_state;
+using detail::is_active;
+using detail::is_over;
+using detail::item_id;
+using detail::json_or_text;
+using detail::parse_or_null;
+using detail::render_text;
+using detail::render_value;
+using detail::split_item;
+
+} // namespace bsm::workflows

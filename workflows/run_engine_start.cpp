@@ -11,16 +11,6 @@
 
 namespace bsm::workflows {
 
-using detail::as_text;
-using detail::graph_state;
-using detail::is_active;
-using detail::is_over;
-using detail::item_id;
-using detail::json_or_text;
-using detail::parse_or_null;
-using detail::render_text;
-using detail::render_value;
-using detail::split_item;
 using nlohmann::json;
 
 // -- starting steps -----------------------------------------------------------
@@ -140,12 +130,7 @@ void run_engine::start(const std::string& id, const step_definition& def,
     }
     rec.set_state(v1::STEP_STATE_WAITING);
     rec.set_wake_unix_ms(std::max(wake, now));
-    run_order order;
-    order.what = run_order::kind::wake_at;
-    order.step_id = id;
-    order.at = rec.wake_unix_ms();
-    orders_.push_back(std::move(order));
-    return;
+    return order_wake(rec);
   }
   if (const auto* ap = std::get_if<approval_step>(&def.body)) {
     auto prompt = render_text(ap->prompt, ctx);
@@ -155,11 +140,7 @@ void run_engine::start(const std::string& id, const step_definition& def,
     rec.set_output_json(json{{"prompt", as_text(*prompt)}}.dump());
     if (def.timeout.count() > 0) {
       rec.set_wake_unix_ms(now + def.timeout.count());
-      run_order order;
-      order.what = run_order::kind::wake_at;
-      order.step_id = id;
-      order.at = rec.wake_unix_ms();
-      orders_.push_back(std::move(order));
+      order_wake(rec);
     }
     return; // without a timeout it waits for its signal only
   }
