@@ -52,12 +52,11 @@ bool matches(const v1::TaskRecord& rec, const list_query& q) {
   return q.label.empty() || has_label(rec, q.label);
 }
 
-std::string ready_key(const v1::TaskRecord& rec) {
+std::string ready_key(int64_t ready, const std::string& id) {
   char stamp[20];
-  std::snprintf(
-    stamp, sizeof stamp, "%016llx",
-    static_cast<unsigned long long>(std::max<int64_t>(ready_at(rec), 0)));
-  return std::string{ready_prefix} + stamp + "/" + rec.task_id();
+  std::snprintf(stamp, sizeof stamp, "%016llx",
+                static_cast<unsigned long long>(std::max<int64_t>(ready, 0)));
+  return std::string{ready_prefix} + stamp + "/" + id;
 }
 
 std::string ready_value(const v1::TaskRecord& rec) {
@@ -142,22 +141,27 @@ std::string idempotency_key(const v1::Principal& who, const std::string& key) {
   return "k/" + who.kind() + ":" + who.name() + "\n" + key;
 }
 
+index_place place_of(const v1::TaskRecord& rec) {
+  return {rec.state(), ready_at(rec)};
+}
+
 rocksdb::Status put_record(rocksdb::WriteBatch& batch, const store& db,
                            const v1::TaskRecord& rec,
-                           const v1::TaskRecord* before) {
+                           std::optional<index_place> before) {
   auto* cf = db.handle(column::tasks);
-  if (before && before->state() != rec.state())
-    if (auto st = batch.Delete(cf, state_key(before->state(), rec.task_id()));
-        !st.ok())
+  const auto& id = rec.task_id();
+  if (before && before->state != rec.state())
+    if (auto st = batch.Delete(cf, state_key(before->state, id)); !st.ok())
       return st;
-  if (before && is_waiting(before->state()))
-    if (auto st = batch.Delete(cf, ready_key(*before)); !st.ok())
+  if (before && is_waiting(before->state))
+    if (auto st = batch.Delete(cf, ready_key(before->ready_at, id)); !st.ok())
       return st;
   if (auto st = batch.Put(cf, state_key(rec.state(), rec.task_id()), "");
       !st.ok())
     return st;
   if (is_waiting(rec.state()))
-    if (auto st = batch.Put(cf, ready_key(rec), ready_value(rec)); !st.ok())
+    if (auto st = batch.Put(cf, ready_key(ready_at(rec), id), ready_value(rec));
+        !st.ok())
       return st;
   return batch.Put(cf, record_key(rec.task_id()), rec.SerializeAsString());
 }
@@ -256,7 +260,9 @@ caf::error ensure_ready_index(store& db) {
   };
   for (auto state : {v1::TASK_STATE_QUEUED, v1::TASK_STATE_FAILED}) {
     auto err = for_each_in(db, state, [&](v1::TaskRecord&& rec) {
-      if (auto st = batch.Put(cf, ready_key(rec), ready_value(rec)); !st.ok())
+      if (auto st = batch.Put(cf, ready_key(ready_at(rec), rec.task_id()),
+                              ready_value(rec));
+          !st.ok())
         failed = from_rocksdb(st, "cannot build the ready index");
       if (static_cast<size_t>(batch.Count()) >= build_batch)
         flush();

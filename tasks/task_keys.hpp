@@ -47,11 +47,21 @@ std::string state_key(v1::TaskState state, const std::string& id);
 /// The idempotency index entry of `key` submitted by `who`.
 std::string idempotency_key(const v1::Principal& who, const std::string& key);
 
-/// Adds `rec` to `batch`, moving its index entries from those of `before`
-/// (null: a new task).
+/// Where a record sits in the indexes: what a write needs to know of the
+/// record it replaces.
+struct index_place {
+  v1::TaskState state = v1::TASK_STATE_UNSPECIFIED;
+  /// ready_at() of the record (its ready index entry while it waits).
+  int64_t ready_at = 0;
+};
+
+index_place place_of(const v1::TaskRecord& rec);
+
+/// Adds `rec` to `batch`, moving its index entries from `before` (none: a
+/// new task).
 rocksdb::Status put_record(rocksdb::WriteBatch& batch, const store& db,
                            const v1::TaskRecord& rec,
-                           const v1::TaskRecord* before);
+                           std::optional<index_place> before);
 
 /// Adds an idempotency index entry naming `task_id`.
 rocksdb::Status put_idempotency(rocksdb::WriteBatch& batch, const store& db,

@@ -118,37 +118,38 @@ caf::result<v1::TaskSubmitResponse> submit(self_pointer self,
       if (st.env.metrics)
         st.env.metrics->wait->observe(0.0);
       auto key = attempt_key(*started);
-      write(
-        self, *started, std::nullopt, index_key,
-        [self, rp, rec = *started, key, target](const caf::error& err) mutable {
-          --self->state.submitting;
-          if (err) {
-            self->state.sched.release(target);
-            rp.deliver(err);
-            return pump(self);
-          }
-          v1::TaskSubmitResponse resp;
-          *resp.mutable_task() = rec;
-          rp.deliver(std::move(resp));
-          launch(self, std::move(rec), key, target);
-        });
+      write(self, std::move(*started), std::nullopt, index_key,
+            [self, rp, key, target](const caf::error& err,
+                                    const v1::TaskRecord& written) mutable {
+              --self->state.submitting;
+              if (err) {
+                self->state.sched.release(target);
+                rp.deliver(err);
+                return pump(self);
+              }
+              v1::TaskSubmitResponse resp;
+              *resp.mutable_task() = written;
+              rp.deliver(std::move(resp));
+              launch(self, written, key, target);
+            });
       return rp;
     }
     st.sched.release(target);
   }
-  write(self, rec, std::nullopt, index_key,
-        [self, rp, rec](const caf::error& err) mutable {
-          --self->state.submitting;
-          if (err) {
-            rp.deliver(err);
-            return;
-          }
-          self->state.sched.add(scheduled(rec));
-          v1::TaskSubmitResponse resp;
-          *resp.mutable_task() = rec;
-          rp.deliver(std::move(resp));
-          pump(self);
-        });
+  write(
+    self, std::move(rec), std::nullopt, index_key,
+    [self, rp](const caf::error& err, const v1::TaskRecord& written) mutable {
+      --self->state.submitting;
+      if (err) {
+        rp.deliver(err);
+        return;
+      }
+      self->state.sched.add(scheduled(written));
+      v1::TaskSubmitResponse resp;
+      *resp.mutable_task() = written;
+      rp.deliver(std::move(resp));
+      pump(self);
+    });
   return rp;
 }
 
@@ -162,27 +163,29 @@ cancel_task(self_pointer self, const v1::TaskCancelRequest& req) {
     return done.error();
   auto& st = self->state;
   // Not started meanwhile; if the write fails it waits again.
-  bool was_waiting = st.sched.remove(rec->task_id());
+  std::optional<scheduled_task> was_waiting;
+  if (st.sched.remove(rec->task_id()))
+    was_waiting = scheduled(*rec);
   auto rp = self->make_response_promise<v1::TaskCancelResponse>();
-  write(self, *done, *rec, {},
-        [self, rp, done = *done, was_waiting,
-         before = *rec](const caf::error& err) mutable {
+  write(self, std::move(*done), place_of(*rec), {},
+        [self, rp, was_waiting](const caf::error& err,
+                                const v1::TaskRecord& written) mutable {
           auto& state = self->state;
           if (err) {
             if (was_waiting)
-              state.sched.add(scheduled(before));
+              state.sched.add(*was_waiting);
             rp.deliver(err);
             return;
           }
-          if (auto r = state.running.find(done.task_id());
+          if (auto r = state.running.find(written.task_id());
               r != state.running.end()) {
             auto key = r->second.key;
             state.sched.release(r->second.target);
             state.running.erase(r);
-            signal_cancel(self, done, key);
+            signal_cancel(self, written, key);
           }
           v1::TaskCancelResponse resp;
-          *resp.mutable_task() = done;
+          *resp.mutable_task() = written;
           rp.deliver(std::move(resp));
           pump(self);
         });
@@ -198,18 +201,19 @@ caf::result<v1::TaskRetryResponse> retry_task(self_pointer self,
   if (!again)
     return again.error();
   auto rp = self->make_response_promise<v1::TaskRetryResponse>();
-  write(self, *again, std::move(*rec), {},
-        [self, rp, again = *again](const caf::error& err) mutable {
-          if (err) {
-            rp.deliver(err);
-            return;
-          }
-          self->state.sched.add(scheduled(again));
-          v1::TaskRetryResponse resp;
-          *resp.mutable_task() = again;
-          rp.deliver(std::move(resp));
-          pump(self);
-        });
+  write(
+    self, std::move(*again), place_of(*rec), {},
+    [self, rp](const caf::error& err, const v1::TaskRecord& written) mutable {
+      if (err) {
+        rp.deliver(err);
+        return;
+      }
+      self->state.sched.add(scheduled(written));
+      v1::TaskRetryResponse resp;
+      *resp.mutable_task() = written;
+      rp.deliver(std::move(resp));
+      pump(self);
+    });
   return rp;
 }
 

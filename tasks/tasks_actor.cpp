@@ -83,12 +83,10 @@ void notify_end(self_pointer self, const v1::TaskRecord& rec) {
   caf::anon_send(*target, std::move(msg));
 }
 
-// Hands `rec` (which was `prior`; none: a new task) to the store writer;
-// `then` runs once it is on disk or failed. Until then reads see `rec`.
 void write(self_pointer self, v1::TaskRecord rec,
-           std::optional<v1::TaskRecord> prior, std::string index_key,
+           std::optional<index_place> prior, std::string index_key,
            then_fn then) {
-  auto before = prior ? prior->state() : v1::TASK_STATE_UNSPECIFIED;
+  auto before = prior ? prior->state : v1::TASK_STATE_UNSPECIFIED;
   auto& st = self->state;
   auto id = rec.task_id();
   auto& slot = st.unwritten[id];
@@ -112,17 +110,17 @@ void write(self_pointer self, v1::TaskRecord rec,
       if (before != rec.state() && is_final(rec.state()))
         notify_end(self, rec);
     }
-    then(err);
+    then(err, rec);
   };
   auto* db = st.env.db;
-  auto fill = [db, rec = std::move(rec), prior = std::move(prior),
-               index_key](rocksdb::WriteBatch& batch) {
-    if (!index_key.empty())
-      if (auto s = put_idempotency(batch, *db, index_key, rec.task_id());
-          !s.ok())
-        return s;
-    return put_record(batch, *db, rec, prior ? &*prior : nullptr);
-  };
+  auto fill
+    = [db, rec = std::move(rec), prior, index_key](rocksdb::WriteBatch& batch) {
+        if (!index_key.empty())
+          if (auto s = put_idempotency(batch, *db, index_key, rec.task_id());
+              !s.ok())
+            return s;
+        return put_record(batch, *db, rec, prior);
+      };
   st.writes.submit(*st.env.writer, caf::actor_cast<tasks_actor>(self),
                    std::move(fill), std::move(done));
 }
@@ -195,8 +193,8 @@ void settle(self_pointer self, const std::string& id, const std::string& key,
     pump(self);
     return;
   }
-  write(self, *next, std::move(before), {},
-        [self, rec = *next](const caf::error& err) {
+  write(self, std::move(*next), place_of(before), {},
+        [self](const caf::error& err, const v1::TaskRecord& rec) {
           if (err)
             log_of(self).error("task {}: cannot store its end: {}",
                                rec.task_id(), render(err));
@@ -272,13 +270,13 @@ void defer(self_pointer self, v1::TaskRecord rec, int64_t wait_ms,
     return pump(self);
   again->set_next_run_unix_ms(now + wait_ms);
   again->set_error(std::move(why));
-  write(self, *again, std::move(rec), {},
-        [self, again = *again](const caf::error& err) {
+  write(self, std::move(*again), place_of(rec), {},
+        [self](const caf::error& err, const v1::TaskRecord& written) {
           if (err)
             log_of(self).error("task {}: cannot queue it again: {}",
-                               again.task_id(), render(err));
+                               written.task_id(), render(err));
           else
-            self->state.sched.add(scheduled(again));
+            self->state.sched.add(scheduled(written));
           pump(self);
         });
 }
@@ -341,10 +339,10 @@ void start_task(self_pointer self, const scheduled_task& t, int64_t now) {
     st.env.metrics->wait->observe(
       static_cast<double>(std::max<int64_t>(now - t.ready_at, 0)) / 1000.0);
   auto key = attempt_key(*started);
-  write(self, *started, std::move(**rec), {},
-        [self, t, key, started = *started](const caf::error& err) {
+  write(self, std::move(*started), place_of(**rec), {},
+        [self, t, key](const caf::error& err, const v1::TaskRecord& written) {
           if (!err)
-            return launch(self, started, key, t.target);
+            return launch(self, written, key, t.target);
           log_of(self).warn("task {}: cannot store its start, again in 1s: {}",
                             t.id, render(err));
           self->state.sched.release(t.target);
@@ -362,14 +360,15 @@ void expire_task(self_pointer self, const scheduled_task& t, int64_t now) {
   auto dead = expire(**rec, now);
   if (!dead)
     return;
-  write(self, *dead, std::move(**rec), {}, [self, t](const caf::error& err) {
-    if (err) {
-      log_of(self).error("task {}: cannot store its expiry: {}", t.id,
-                         render(err));
-      self->state.sched.add(t);
-      arm(self);
-    }
-  });
+  write(self, std::move(*dead), place_of(**rec), {},
+        [self, t](const caf::error& err, const v1::TaskRecord&) {
+          if (err) {
+            log_of(self).error("task {}: cannot store its expiry: {}", t.id,
+                               render(err));
+            self->state.sched.add(t);
+            arm(self);
+          }
+        });
 }
 
 // Expires what passed its deadline, starts what may start, arms the tick.
@@ -450,14 +449,14 @@ void recover_tasks(self_pointer self) {
         if (!again)
           return;
         ++recovered;
-        write(self, *again, std::move(rec), {},
-              [self, again = *again](const caf::error& werr) {
+        write(self, std::move(*again), place_of(rec), {},
+              [self](const caf::error& werr, const v1::TaskRecord& written) {
                 if (werr) {
                   log_of(self).error("task {}: cannot queue it again: {}",
-                                     again.task_id(), render(werr));
+                                     written.task_id(), render(werr));
                   return;
                 }
-                self->state.sched.add(scheduled(again));
+                self->state.sched.add(scheduled(written));
                 pump(self);
               });
       });

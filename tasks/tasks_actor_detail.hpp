@@ -13,24 +13,27 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "tasks/task_keys.hpp"
 #include "tasks/task_scheduler.hpp"
 #include "tasks/tasks_actor.hpp"
 
 namespace bsm::tasks::detail {
 
 using self_pointer = tasks_actor::stateful_pointer<tasks_state>;
-using then_fn = std::function<void(const caf::error&)>;
+/// A write's completion: its error, and the record it wrote.
+using then_fn
+  = std::function<void(const caf::error&, const v1::TaskRecord& written)>;
 
 spdlog::logger& log_of(self_pointer self);
 
 /// A waiting task as the scheduler keeps it.
 scheduled_task scheduled(const v1::TaskRecord& rec);
 
-/// Hands `rec` (which was `prior`; none: a new task) to the store writer,
-/// with the idempotency entry `index_key` unless empty; `then` runs once
-/// it is on disk or failed. Until then reads see `rec`.
+/// Hands `rec` (which was at `prior`; none: a new task) to the store
+/// writer, with the idempotency entry `index_key` unless empty; `then`
+/// runs once it is on disk or failed. Until then reads see `rec`.
 void write(self_pointer self, v1::TaskRecord rec,
-           std::optional<v1::TaskRecord> prior, std::string index_key,
+           std::optional<index_place> prior, std::string index_key,
            then_fn then);
 
 /// `rec` started at `now` by this node, holding a lease.

@@ -38,7 +38,10 @@ protected:
 
   TaskRecord write(const TaskRecord& rec, const TaskRecord* prior) {
     rocksdb::WriteBatch batch;
-    EXPECT_TRUE(t::put_record(batch, *db_, rec, prior).ok());
+    EXPECT_TRUE(
+      t::put_record(batch, *db_, rec,
+                    prior ? std::optional{t::place_of(*prior)} : std::nullopt)
+        .ok());
     EXPECT_FALSE(db_->write(batch));
     return rec;
   }
