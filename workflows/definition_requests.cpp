@@ -60,6 +60,20 @@ version_of(self_pointer self, const v1::WorkflowVersion& v) {
   return cache.emplace(key, std::move(entry)).first->second;
 }
 
+caf::expected<workflows_state::version_entry>
+version_of(self_pointer self, const std::string& name,
+           const std::string& version) {
+  auto key = name + "/" + version;
+  if (auto i = self->state.versions.find(key); i != self->state.versions.end())
+    return i->second;
+  auto v = read_version(*self->state.env.db, name, version);
+  if (!v)
+    return v.error();
+  if (!*v)
+    return make_error(errc::internal, "its version " + key + " is gone");
+  return version_of(self, **v);
+}
+
 void store_version(
   self_pointer self, const workflow_definition& def, const v1::Principal& by,
   std::function<void(caf::expected<v1::WorkflowPutResponse>)> done) {

@@ -357,13 +357,8 @@ void on_tick(self_pointer self) {
 caf::expected<std::unique_ptr<run_engine>>
 load_engine(self_pointer self, const v1::RunRecord& run,
             const std::vector<v1::StepRecord>& steps) {
-  auto v = read_version(*self->state.env.db, run.workflow(), run.version());
-  if (!v)
-    return v.error();
-  if (!*v)
-    return make_error(errc::internal, "its version " + run.workflow() + "/"
-                                        + run.version() + " is gone");
-  auto entry = version_of(self, **v);
+  // Many runs of one version load at a start: parsed, and read, once.
+  auto entry = version_of(self, run.workflow(), run.version());
   if (!entry)
     return entry.error();
   return std::make_unique<run_engine>(entry->def, *entry->graph, run, steps,

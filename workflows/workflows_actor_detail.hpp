@@ -34,6 +34,13 @@ void write(self_pointer self, store_writer::batch_fill fill, then_fn then);
 caf::expected<workflows_state::version_entry>
 version_of(self_pointer self, const v1::WorkflowVersion& v);
 
+/// The parsed form of version `version` of `name`: from the cache, else
+/// read from the store (a run's version is kept as long as the run).
+/// Error: internal if it is not stored.
+caf::expected<workflows_state::version_entry>
+version_of(self_pointer self, const std::string& name,
+           const std::string& version);
+
 /// Stores `def` as a version unless that version is stored already.
 void store_version(
   self_pointer self, const workflow_definition& def, const v1::Principal& by,
