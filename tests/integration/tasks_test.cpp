@@ -78,10 +78,7 @@ protected:
   }
 
   static json task(uint16_t port, const std::string& id) {
-    auto res = bsm::test::get(port, "/v1/tasks/" + id);
-    if (!res || res->status != 200)
-      return json::object();
-    return bsm::test::body_of(*res);
+    return bsm::test::get_body(port, "/v1/tasks/" + id);
   }
 
   static bool reaches(uint16_t port, const std::string& id,

@@ -145,6 +145,13 @@ inline nlohmann::json body_of(const http_response& res) {
   return nlohmann::json::parse(res.body, nullptr, false);
 }
 
+/// The JSON body of GET `target` when it answers 200, else {} (for
+/// polling a resource until it reads as wanted).
+inline nlohmann::json get_body(uint16_t port, const std::string& target) {
+  auto res = get(port, target);
+  return res && res->status == 200 ? body_of(*res) : nlohmann::json::object();
+}
+
 inline std::string describe(const opt_response& res) {
   if (!res)
     return "no response";

@@ -48,11 +48,6 @@ void write_file(const fs::path& path, const std::string& text) {
   std::ofstream{path} << text;
 }
 
-json get_json(uint16_t port, const std::string& path) {
-  auto res = bsm::test::get(port, path);
-  return res && res->status == 200 ? body_of(*res) : json::object();
-}
-
 json reload(uint16_t port) {
   auto res = bsm::test::post_json(port, "/v1/admin/reload", "");
   EXPECT_TRUE(res && res->status == 200) << describe(res);
@@ -84,12 +79,14 @@ TEST(WorkflowFiles, AReloadStoresChangedFilesAsNewVersions) {
                  {"workflows.paths=[" + flows.string() + "]"}};
   auto port = node.port();
   ASSERT_NE(port, 0) << node.proc().err();
-  auto first = get_json(port, "/v1/workflows/flow").value("version", "");
-  ASSERT_FALSE(first.empty()) << get_json(port, "/v1/workflows/flow");
+  auto first
+    = bsm::test::get_body(port, "/v1/workflows/flow").value("version", "");
+  ASSERT_FALSE(first.empty())
+    << bsm::test::get_body(port, "/v1/workflows/flow");
   // A run of the first version waits at its gate.
   auto waiting = start_run(port);
   ASSERT_TRUE(bsm::test::poll_until([&] {
-    return get_json(port, "/v1/runs/" + waiting).value("state", "")
+    return bsm::test::get_body(port, "/v1/runs/" + waiting).value("state", "")
            == "running";
   }));
 
@@ -98,38 +95,43 @@ TEST(WorkflowFiles, AReloadStoresChangedFilesAsNewVersions) {
   EXPECT_FALSE(names(same["updated"], "workflows/flow")) << same;
   EXPECT_FALSE(names(same["added"], "workflows/flow")) << same;
   EXPECT_TRUE(same["errors"].empty()) << same;
-  EXPECT_EQ(get_json(port, "/v1/workflows/flow").value("version", ""), first);
+  EXPECT_EQ(
+    bsm::test::get_body(port, "/v1/workflows/flow").value("version", ""),
+    first);
 
   // Changed, and SIGHUP: a new version, which new runs use.
   write_file(flows / "flow.yaml", definition(3));
   node.proc().signal(SIGHUP);
   std::string second;
   ASSERT_TRUE(bsm::test::poll_until([&] {
-    second = get_json(port, "/v1/workflows/flow").value("version", "");
+    second
+      = bsm::test::get_body(port, "/v1/workflows/flow").value("version", "");
     return !second.empty() && second != first;
   }))
     << node.proc().err();
   auto fresh = start_run(port);
   ASSERT_TRUE(bsm::test::poll_until([&] {
-    return get_json(port, "/v1/runs/" + fresh).value("state", "")
+    return bsm::test::get_body(port, "/v1/runs/" + fresh).value("state", "")
            == "succeeded";
   }))
-    << get_json(port, "/v1/runs/" + fresh);
-  auto done = get_json(port, "/v1/runs/" + fresh);
+    << bsm::test::get_body(port, "/v1/runs/" + fresh);
+  auto done = bsm::test::get_body(port, "/v1/runs/" + fresh);
   EXPECT_EQ(done.value("version", ""), second);
   EXPECT_EQ(done["steps"].size(), 3u) << done;
   // The waiting run keeps its version and its steps.
-  EXPECT_EQ(get_json(port, "/v1/runs/" + waiting).value("version", ""), first);
+  EXPECT_EQ(
+    bsm::test::get_body(port, "/v1/runs/" + waiting).value("version", ""),
+    first);
   auto approved
     = bsm::test::post_json(port, "/v1/runs/" + waiting + "/signals/gate",
                            R"({"payload":{"decision":"approve"}})");
   ASSERT_TRUE(approved && approved->status == 200) << describe(approved);
   EXPECT_TRUE(bsm::test::poll_until([&] {
-    return get_json(port, "/v1/runs/" + waiting).value("state", "")
+    return bsm::test::get_body(port, "/v1/runs/" + waiting).value("state", "")
            == "succeeded";
   }))
-    << get_json(port, "/v1/runs/" + waiting);
-  auto kept = get_json(port, "/v1/runs/" + waiting);
+    << bsm::test::get_body(port, "/v1/runs/" + waiting);
+  auto kept = bsm::test::get_body(port, "/v1/runs/" + waiting);
   EXPECT_EQ(kept.value("version", ""), first) << kept;
   EXPECT_EQ(kept["steps"].size(), 2u) << kept; // gate and s1
 
@@ -147,7 +149,9 @@ TEST(WorkflowFiles, AReloadStoresChangedFilesAsNewVersions) {
   auto line = broken["errors"][0].get<std::string>();
   EXPECT_NE(line.find("flow.yaml"), std::string::npos) << line;
   EXPECT_NE(line.find("s3"), std::string::npos) << line;
-  EXPECT_EQ(get_json(port, "/v1/workflows/flow").value("version", ""), second);
+  EXPECT_EQ(
+    bsm::test::get_body(port, "/v1/workflows/flow").value("version", ""),
+    second);
   EXPECT_EQ(node.stop(), 0);
 }
 

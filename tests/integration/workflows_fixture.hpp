@@ -108,10 +108,7 @@ protected:
   }
 
   static json get_run(uint16_t port, const std::string& id) {
-    auto res = bsm::test::get(port, "/v1/runs/" + id);
-    if (!res || res->status != 200)
-      return json::object();
-    return bsm::test::body_of(*res);
+    return bsm::test::get_body(port, "/v1/runs/" + id);
   }
 
   static json step_of(const json& run, const std::string& id) {
