@@ -69,9 +69,13 @@ rocksdb::Options db_options(const store_options& opts, rocksdb::Env* env,
   rocksdb::Options result;
   result.create_if_missing = true;
   result.create_missing_column_families = true;
-  result.wal_recovery_mode = opts.wal_recovery == wal_recovery::strict
-                               ? rocksdb::WALRecoveryMode::kAbsoluteConsistency
-                               : rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Strict still replays a log whose last record is cut short: kill -9
+  // during a write() leaves one, and that write never returned, so it
+  // was never acknowledged. Damage before the tail is refused.
+  result.wal_recovery_mode
+    = opts.wal_recovery == wal_recovery::strict
+        ? rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords
+        : rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   result.write_buffer_size = opts.write_buffer_bytes;
   // A family with few writes (meta, credentials) keeps every log since its
   // last flush; past this size RocksDB flushes it so the logs can go.

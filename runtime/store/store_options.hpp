@@ -22,6 +22,8 @@ enum class durability {
 /// What the store does when it finds a damaged write-ahead log at start.
 enum class wal_recovery {
   /// Refuse to start and name the damaged file. The operator decides.
+  /// A last record cut short (a write a crash interrupted, never
+  /// acknowledged) is dropped, not refused.
   strict,
   /// Recover up to the last consistent record; later records are lost.
   tolerant,
