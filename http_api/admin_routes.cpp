@@ -1,6 +1,8 @@
 // POST /v1/admin/reload (API.md, "Administration"): what SIGHUP does,
 // asked over HTTP, so no one has to find the right process to signal.
 
+#include <memory>
+
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
@@ -26,12 +28,21 @@ using reload_function = std::function<caf::expected<v1::AgentReloadResponse>()>;
 // for the agent manager and reads files, which no scheduler thread may.
 caf::behavior reload_worker(caf::event_based_actor* self, reload_function run,
                             std::shared_ptr<std::atomic<bool>> reloading) {
-  // However it ends, the next reload may start.
-  self->attach_functor([reloading] { reloading->store(false); });
+  // However it ends, the next reload may start: released before the
+  // answer (a client that asks again at once finds it free), or when the
+  // worker ends without one.
+  auto released = std::make_shared<bool>(false);
+  self->attach_functor([reloading, released] {
+    if (!*released)
+      reloading->store(false);
+  });
   return {
-    [self, run](atom::reload) -> caf::result<v1::AgentReloadResponse> {
+    [self, run, reloading,
+     released](atom::reload) -> caf::result<v1::AgentReloadResponse> {
       self->quit();
       auto done = run();
+      *released = true;
+      reloading->store(false);
       if (!done)
         return std::move(done.error());
       return std::move(*done);

@@ -10,7 +10,10 @@
 // the store before it is acted on; after a crash the same records give the
 // same orders again, which the tasks' idempotency keys
 // ("wf:<run>:<step>") and the child runs' ids ("<run>.<step>") make
-// harmless.
+// harmless. A submit alone goes out with its write, not after it: the
+// task's own write (its labels name the run and the step) stores the
+// step's start before the task runs, and a step found not started after a
+// crash submits again and finds that task by its key.
 //
 // Steps: agent, tool and message steps are tasks (tasks/), told back
 // through TaskSpec.notify and matched by their labels `run` and `step`;

@@ -1,5 +1,7 @@
 #include "workflows/workflows_actor.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <random>
 
 #include <caf/actor_system.hpp>
@@ -253,9 +255,30 @@ void retire(self_pointer self, const std::string& run_id) {
       apply(self, run.parent_run_id(), parent->on_child(run, unix_now_ms()));
 }
 
-// Writes what changed, then acts on it; `written` (if any) hears first
-// how the write went. A write that fails drops the run from memory: it is
-// loaded again from the store at the next tick.
+// The submits among `orders`, taken out: they go with their change's
+// write, not after it. A submit is durable and idempotent by its key
+// itself, so a crash or a failed write in between gives the same order
+// again when the run is read back (run_engine.hpp); it saves a store
+// round trip per step. Not for a run whose first write is in flight.
+std::vector<run_order> early_submits(self_pointer self,
+                                     const std::string& run_id,
+                                     std::vector<run_order>& orders) {
+  std::vector<run_order> result;
+  if (self->state.unstored.count(run_id) != 0)
+    return result;
+  auto later = std::stable_partition(
+    orders.begin(), orders.end(), [](const run_order& order) {
+      return order.what != run_order::kind::submit_task;
+    });
+  std::move(later, orders.end(), std::back_inserter(result));
+  orders.erase(later, orders.end());
+  return result;
+}
+
+// Writes what changed, then acts on it (submits at once, early_submits);
+// `written` (if any) hears first how the write went. A write that fails
+// drops the run from memory: it is loaded again from the store at the
+// next tick.
 void apply(self_pointer self, const std::string& run_id, run_change change,
            then_fn written) {
   if (change.empty())
@@ -263,6 +286,7 @@ void apply(self_pointer self, const std::string& run_id, run_change change,
   auto* engine = engine_of(self, run_id);
   if (engine == nullptr)
     return;
+  auto early = early_submits(self, run_id, change.orders);
   auto run = engine->run();
   auto fill = fill_of(self->state.env.db, change.run_changed ? &run : nullptr,
                       change.steps);
@@ -283,6 +307,7 @@ void apply(self_pointer self, const std::string& run_id, run_change change,
           carry_out(self, run_id, change.orders);
           retire(self, run_id);
         });
+  carry_out(self, run_id, std::move(early));
 }
 
 // -- timers -------------------------------------------------------------------
@@ -475,9 +500,11 @@ void start_run(self_pointer self, start_spec spec,
   auto written = e->run();
   auto fill = fill_of(st.env.db, &written, change.steps);
   auto run_id = spec.run_id;
+  st.unstored.insert(run_id);
   write(self, std::move(fill),
         [self, run_id, written, change = std::move(change),
          done = std::move(done)](const caf::error& err) mutable {
+          self->state.unstored.erase(run_id);
           if (err) {
             self->state.runs.erase(run_id);
             return done(err);

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -99,6 +100,9 @@ struct workflows_state {
   /// others up to cached_versions.
   std::unordered_map<std::string, version_entry> versions;
   static constexpr size_t cached_versions = 256;
+  /// Runs whose first write is in flight: their changes' submits wait
+  /// for their writes, so that no task runs for a run never stored.
+  std::set<std::string> unstored;
   /// When each run wants on_timer, earliest first.
   std::multimap<int64_t, std::string> wakes;
   /// Submits refused for a while (the queue full, restarting), to try
