@@ -13,11 +13,45 @@ store_writer::store_writer(store& db, store_writer_options opts)
 
 store_writer::~store_writer() {
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::unique_lock<std::mutex> guard{mtx_};
     stopping_ = true;
+    // The store outlives the writer, not a write_here still running.
+    here_done_.wait(guard, [this] { return writing_here_ == 0; });
   }
   cv_.notify_one();
   thread_.join();
+}
+
+bool store_writer::writes_here() const noexcept {
+  return !db_.write_options().sync;
+}
+
+bool store_writer::idle() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return queue_.empty() && !writing_group_ && writing_here_ == 0;
+}
+
+caf::error store_writer::write_here(const batch_fill& fill) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (stopping_)
+      return make_error(errc::unavailable, "store writer is stopping");
+    ++writing_here_;
+  }
+  rocksdb::WriteBatch batch;
+  auto st = fill(batch);
+  auto err = st.ok() ? db_.write(batch)
+                     : from_rocksdb(st, "cannot add writes to the batch");
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    --writing_here_;
+    if (st.ok()) {
+      ++writes_;
+      ++batches_;
+    }
+  }
+  here_done_.notify_all();
+  return err;
 }
 
 caf::error store_writer::submit(batch_fill fill, completion done) {
@@ -59,6 +93,7 @@ void store_writer::run() {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      writing_group_ = true;
     }
     write_group(group);
     group.clear();
@@ -82,6 +117,7 @@ void store_writer::write_group(std::deque<pending>& group) {
     std::lock_guard<std::mutex> guard{mtx_};
     ++writes_;
     batches_ += group.size();
+    writing_group_ = false;
   }
   for (auto& x : group)
     if (x.done)

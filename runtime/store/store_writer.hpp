@@ -55,6 +55,23 @@ public:
   /// writer is stopping; `done` is then not called.
   [[nodiscard]] caf::error submit(batch_fill fill, completion done);
 
+  /// Whether a thread that may block (a detached actor) should write
+  /// with write_here instead of submit: true unless a write waits for an
+  /// fsync. Handing a write over costs two thread hand-offs; it pays only
+  /// when the group shares one fsync. Without one, RocksDB's own write
+  /// group joins concurrent writers' log writes anyway.
+  bool writes_here() const noexcept;
+
+  /// Whether nothing is queued or being written, by the writer's thread
+  /// or with write_here: a write now would form a group of one. A hint,
+  /// out of date as soon as it returns.
+  bool idle() const;
+
+  /// Writes `fill`'s batch on the calling thread, which may block; counted
+  /// as a write of one batch. Errors as submit's completion would give,
+  /// and `unavailable` once the writer is stopping.
+  [[nodiscard]] caf::error write_here(const batch_fill& fill);
+
   /// Writes (groups) and batches written so far; batches / writes is the
   /// mean group size.
   uint64_t writes() const;
@@ -76,6 +93,12 @@ private:
   std::condition_variable cv_;
   std::deque<pending> queue_;
   bool stopping_ = false;
+  // The writer's thread is writing a group.
+  bool writing_group_ = false;
+  // write_here calls running; the destructor waits on `here_done_` for
+  // them to end.
+  size_t writing_here_ = 0;
+  std::condition_variable here_done_;
   uint64_t writes_ = 0;
   uint64_t batches_ = 0;
   std::thread thread_;

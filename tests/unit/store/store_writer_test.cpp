@@ -10,6 +10,7 @@
 
 #include "failing_fs.hpp"
 #include "runtime/error.hpp"
+#include "tests/common/poll.hpp"
 #include "tests/common/temp_dir.hpp"
 
 namespace {
@@ -211,6 +212,87 @@ TEST_F(StoreWriter, DrainsItsQueueWhenDestroyed) {
   writer.reset();
   EXPECT_EQ(done.errors.size(), 100u);
   EXPECT_TRUE(has("k99"));
+}
+
+TEST_F(StoreWriter, WritesHereOnlyWhenNoWriteWaitsForAnFsync) {
+  open();
+  EXPECT_TRUE(writer->writes_here());
+  writer.reset();
+  db.reset();
+  bsm::store_options synced;
+  synced.durability = bsm::durability::fsync;
+  open(synced);
+  EXPECT_FALSE(writer->writes_here());
+}
+
+TEST_F(StoreWriter, IsIdleOnlyWithNothingQueuedOrBeingWritten) {
+  open();
+  EXPECT_TRUE(writer->idle());
+  completions done;
+  gate g;
+  g.close(*writer, done.add());
+  EXPECT_FALSE(writer->idle());
+  ASSERT_FALSE(writer->submit(put("queued"), done.add()));
+  g.release();
+  ASSERT_TRUE(done.wait(2));
+  EXPECT_TRUE(bsm::test::poll_until([&] { return writer->idle(); }));
+}
+
+TEST_F(StoreWriter, AWriteHereIsOnDiskWhenItReturnsAndCounted) {
+  open();
+  auto* cf = db->handle(bsm::column::mailbox);
+  EXPECT_FALSE(writer->write_here(put("here")));
+  EXPECT_TRUE(has("here"));
+  EXPECT_EQ(writer->writes(), 1u);
+  EXPECT_EQ(writer->batches(), 1u);
+  auto err = writer->write_here([cf](rocksdb::WriteBatch& batch) {
+    auto st = batch.Put(cf, "half", "v");
+    return st.ok() ? rocksdb::Status::InvalidArgument("refused") : st;
+  });
+  ASSERT_TRUE(err);
+  EXPECT_NE(bsm::render(err).find("refused"), std::string::npos);
+  EXPECT_FALSE(has("half"));
+  EXPECT_EQ(writer->writes(), 1u);
+}
+
+TEST_F(StoreWriter, AFailedWriteHereIsUnavailableAndWritesNothing) {
+  auto fs_ptr
+    = std::make_shared<bsm::test::failing_fs>(rocksdb::FileSystem::Default());
+  auto env = rocksdb::NewCompositeEnv(fs_ptr);
+  open({}, env.get());
+  *fs_ptr->full = true;
+  auto err = writer->write_here(put("lost"));
+  EXPECT_TRUE(bsm::is(err, bsm::errc::unavailable)) << bsm::render(err);
+  *fs_ptr->full = false;
+  EXPECT_FALSE(has("lost"));
+  writer.reset();
+  db.reset();
+}
+
+TEST_F(StoreWriter, ADestroyedWriterWaitsForAWriteHereThatRuns) {
+  open();
+  // The store outlives the writer, so the writer's end waits for a
+  // write_here held inside its fill.
+  std::promise<void> entered;
+  std::promise<void> released;
+  auto release_signal = released.get_future().share();
+  auto* cf = db->handle(bsm::column::mailbox);
+  auto here = std::async(std::launch::async, [&] {
+    return writer->write_here([&, cf](rocksdb::WriteBatch& batch) {
+      entered.set_value();
+      release_signal.wait();
+      return batch.Put(cf, "held", "v");
+    });
+  });
+  ASSERT_EQ(entered.get_future().wait_for(10s), std::future_status::ready);
+  auto* raw = writer.release();
+  auto stopping = std::async(std::launch::async, [raw] { delete raw; });
+  // The destructor waits for the running write.
+  EXPECT_EQ(stopping.wait_for(200ms), std::future_status::timeout);
+  released.set_value();
+  EXPECT_FALSE(here.get());
+  stopping.get();
+  EXPECT_TRUE(has("held"));
 }
 
 } // namespace
