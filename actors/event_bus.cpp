@@ -87,6 +87,10 @@ event_bus_state::~event_bus_state() {
   // Subscriptions die with this incarnation; a restarted bus starts empty.
   if (metrics)
     metrics->subscriptions.add(-static_cast<double>(owners.size()));
+  if (interest)
+    for (const auto& [addr, entry] : subscribers)
+      for (const auto& sub : entry.patterns)
+        interest->remove(sub.second);
 }
 
 caf::expected<event_bus_state::added>
@@ -107,6 +111,8 @@ event_bus_state::subscribe(const caf::strong_actor_ptr& who,
   added result{next_id++, entry.patterns.empty()};
   if (!entry.handle)
     entry.handle = who;
+  if (interest)
+    interest->add(*compiled);
   entry.patterns.emplace_back(result.id, std::move(*compiled));
   owners.emplace(result.id, addr);
   if (metrics)
@@ -128,6 +134,8 @@ event_bus_state::unsubscribe(uint64_t id) {
     auto& patterns = j->second.patterns;
     for (auto k = patterns.begin(); k != patterns.end(); ++k)
       if (k->first == id) {
+        if (interest)
+          interest->remove(k->second);
         patterns.erase(k);
         break;
       }
@@ -145,8 +153,11 @@ void event_bus_state::remove_subscriber(const caf::actor_addr& who) {
   auto i = subscribers.find(who);
   if (i == subscribers.end())
     return;
-  for (const auto& entry : i->second.patterns)
+  for (const auto& entry : i->second.patterns) {
     owners.erase(entry.first);
+    if (interest)
+      interest->remove(entry.second);
+  }
   if (metrics)
     metrics->subscriptions.add(-static_cast<double>(i->second.patterns.size()));
   subscribers.erase(i);
@@ -190,11 +201,12 @@ event_bus_state::recipients(const std::string& topic) const {
 
 // -- behavior -----------------------------------------------------------------
 
-event_bus_actor::behavior_type event_bus(event_bus_pointer self,
-                                         event_bus_options opts,
-                                         event_metrics metrics) {
+event_bus_actor::behavior_type
+event_bus(event_bus_pointer self, event_bus_options opts, event_metrics metrics,
+          std::shared_ptr<events::topic_interest> interest) {
   self->state.opts = opts;
   self->state.metrics.emplace(metrics);
+  self->state.interest = std::move(interest);
   self->set_down_handler(
     [self](caf::down_msg& msg) { self->state.remove_subscriber(msg.source); });
   return {
@@ -227,22 +239,25 @@ event_bus_actor::behavior_type event_bus(event_bus_pointer self,
   };
 }
 
-caf::expected<event_bus_actor> spawn_event_bus(caf::actor_system& sys,
-                                               event_bus_options opts,
-                                               event_metrics metrics) {
+caf::expected<event_bus_actor>
+spawn_event_bus(caf::actor_system& sys, event_bus_options opts,
+                event_metrics metrics,
+                std::shared_ptr<events::topic_interest> interest) {
   if (auto err = validate(opts))
     return err;
-  return sys.spawn(event_bus, opts, metrics);
+  return sys.spawn(event_bus, opts, metrics, std::move(interest));
 }
 
-child_spec event_bus_child(event_bus_options opts, event_metrics metrics) {
+child_spec event_bus_child(event_bus_options opts, event_metrics metrics,
+                           std::shared_ptr<events::topic_interest> interest) {
   child_spec spec;
   spec.name = event_bus_path;
   spec.handles = handled_types<event_bus_actor>();
-  spec.start
-    = [opts, metrics](caf::actor_system& sys,
-                      const std::string&) -> caf::expected<caf::actor> {
-    return caf::actor_cast<caf::actor>(sys.spawn(event_bus, opts, metrics));
+  spec.start = [opts, metrics,
+                interest](caf::actor_system& sys,
+                          const std::string&) -> caf::expected<caf::actor> {
+    return caf::actor_cast<caf::actor>(
+      sys.spawn(event_bus, opts, metrics, interest));
   };
   return spec;
 }

@@ -23,6 +23,7 @@
 //   subscriber's mailbox grows.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -33,6 +34,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/interfaces.hpp"
+#include "runtime/events/topic_interest.hpp"
 #include "runtime/events/topic_pattern.hpp"
 #include "runtime/metrics/instrumented.hpp"
 #include "runtime/metrics/registry.hpp"
@@ -110,6 +112,10 @@ struct event_bus_state {
   event_bus_options opts;
   /// Set by the behavior before any message; always engaged after that.
   std::optional<event_metrics> metrics;
+  /// What the publishers ask before they build an event (may be null):
+  /// every pattern subscribed here, removed again as subscriptions end
+  /// and when this incarnation ends.
+  std::shared_ptr<events::topic_interest> interest;
   std::unordered_map<caf::actor_addr, subscriber> subscribers;
   /// Owner of each subscription id.
   std::unordered_map<uint64_t, caf::actor_addr> owners;
@@ -147,19 +153,23 @@ using event_bus_pointer = caf::stateful_actor<
     caf::replies_to<v1::SubscribeRequest>::with<v1::SubscribeResponse>,
     caf::replies_to<v1::UnsubscribeRequest>::with<v1::UnsubscribeResponse>>>*;
 
-/// The behavior of the bus. REQUIRES: validate(opts) succeeded.
-event_bus_actor::behavior_type event_bus(event_bus_pointer self,
-                                         event_bus_options opts,
-                                         event_metrics metrics);
+/// The behavior of the bus, keeping `interest` (unless null) as its
+/// subscriptions change. REQUIRES: validate(opts) succeeded.
+event_bus_actor::behavior_type
+event_bus(event_bus_pointer self, event_bus_options opts, event_metrics metrics,
+          std::shared_ptr<events::topic_interest> interest);
 
 /// Spawns a bus. Errors: those of `validate(opts)`.
 [[nodiscard]] caf::expected<event_bus_actor>
 spawn_event_bus(caf::actor_system& sys, event_bus_options opts,
-                event_metrics metrics);
+                event_metrics metrics,
+                std::shared_ptr<events::topic_interest> interest = nullptr);
 
 /// A child spec named `event_bus_path` ("events") that runs the bus, so that
 /// its supervisor registers it where publishers look for it.
 /// REQUIRES: validate(opts) succeeded.
-child_spec event_bus_child(event_bus_options opts, event_metrics metrics);
+child_spec event_bus_child(event_bus_options opts, event_metrics metrics,
+                           std::shared_ptr<events::topic_interest> interest
+                           = nullptr);
 
 } // namespace bsm

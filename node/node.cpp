@@ -483,6 +483,7 @@ child_spec node::tasks_child() {
   env.opts = cfg_.tasks;
   env.metrics = std::make_shared<tasks::task_metrics>(
     tasks::task_metrics::make(*metrics_));
+  env.topics = event_interest_;
   env.log = logger_.log;
   return tasks::tasks_child(std::move(env), cfg_.supervision.shutdown_timeout);
 }
@@ -530,6 +531,7 @@ child_spec node::workflows_child() {
   env.initial = workflow_files_;
   env.metrics = std::make_shared<workflows::workflow_metrics>(
     workflows::workflow_metrics::make(*metrics_));
+  env.topics = event_interest_;
   env.log = logger_.log;
   return workflows::workflows_child(std::move(env),
                                     cfg_.supervision.shutdown_timeout);
@@ -804,7 +806,8 @@ caf::error node::start(std::vector<child_spec> extra) {
     memory_child(cfg_, store_.get(), *metrics_, std::move(replication)));
   opts.children.push_back(
     security_child(cfg_, store_.get(), access_, logger_.log, *metrics_));
-  opts.children.push_back(event_bus_child(event_bus_options{}, events));
+  opts.children.push_back(
+    event_bus_child(event_bus_options{}, events, event_interest_));
   transport_
     = spawn_cluster_transport(*system_, transport_options(cfg_.cluster),
                               logger_.log, transport_counters_);

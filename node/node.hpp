@@ -25,6 +25,7 @@
 #include "protocols/caf_types.hpp"
 #include "runtime/cluster/ask_drain.hpp"
 #include "runtime/cluster/directory.hpp"
+#include "runtime/events/topic_interest.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/logging/logger.hpp"
 #include "runtime/mailbox/local_mailboxes.hpp"
@@ -250,6 +251,9 @@ private:
   caf::actor ingress_;
   /// The asks ingress_ serves for other nodes, drained on a stop.
   std::shared_ptr<cluster::ask_drain> asks_;
+  // Kept by the event bus, asked by the publishers that check it first.
+  std::shared_ptr<events::topic_interest> event_interest_
+    = std::make_shared<events::topic_interest>();
   // Serves and connects the cluster port (guarded reads, mutual TLS);
   // stopped after the tree, whose membership connects through it.
   caf::io::middleman_actor transport_;

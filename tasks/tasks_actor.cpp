@@ -47,7 +47,11 @@ scheduled_task scheduled(const v1::TaskRecord& rec) {
 }
 
 void publish(self_pointer self, const v1::TaskRecord& rec) {
-  auto bus = self->state.env.calls.names->get(event_bus_path);
+  const auto& env = self->state.env;
+  auto topic = std::string{"task."} + state_name(rec.state());
+  if (env.topics && !env.topics->wants(topic))
+    return;
+  auto bus = env.calls.names->get(event_bus_path);
   if (!bus)
     return;
   nlohmann::json data{{"task_id", rec.task_id()},
@@ -62,7 +66,7 @@ void publish(self_pointer self, const v1::TaskRecord& rec) {
     data["error"] = rec.error();
   v1::PublishRequest req;
   auto* ev = req.mutable_event();
-  ev->set_topic(std::string{"task."} + state_name(rec.state()));
+  ev->set_topic(std::move(topic));
   ev->set_time_unix_ms(unix_now_ms());
   ev->set_source(tasks_path);
   ev->set_data_json(data.dump());

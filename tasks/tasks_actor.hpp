@@ -27,6 +27,7 @@
 #include "actors/timed_request.hpp"
 #include "actors/write_completions.hpp"
 #include "protocols/caf_types.hpp"
+#include "runtime/events/topic_interest.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
 #include "runtime/supervision/child_spec.hpp"
@@ -71,6 +72,9 @@ struct tasks_env {
   tasks_options opts;
   /// Null: no metrics.
   std::shared_ptr<const task_metrics> metrics;
+  /// The topics someone subscribed to: `task.*` events nobody would get
+  /// are not built. Null: every event is published.
+  std::shared_ptr<const events::topic_interest> topics;
   std::shared_ptr<spdlog::logger> log;
   /// Backoff jitter; empty: default_random_source().
   random_source random;

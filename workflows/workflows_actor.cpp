@@ -31,6 +31,9 @@ spdlog::logger& log_of(self_pointer self) {
 }
 
 void publish(self_pointer self, std::string topic, json data) {
+  const auto& topics = self->state.env.topics;
+  if (topics && !topics->wants(topic))
+    return;
   auto bus = self->state.env.calls.names->get(event_bus_path);
   if (!bus)
     return;

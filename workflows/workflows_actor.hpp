@@ -27,6 +27,7 @@
 #include "actors/remote_call.hpp"
 #include "actors/write_completions.hpp"
 #include "protocols/caf_types.hpp"
+#include "runtime/events/topic_interest.hpp"
 #include "runtime/store/store.hpp"
 #include "runtime/store/store_writer.hpp"
 #include "runtime/supervision/child_spec.hpp"
@@ -77,6 +78,9 @@ struct workflows_env {
   std::shared_ptr<spdlog::logger> log;
   /// Null: no metrics.
   std::shared_ptr<const workflow_metrics> metrics;
+  /// The topics someone subscribed to: `workflow.*` events nobody would
+  /// get are not built. Null: every event is published.
+  std::shared_ptr<const events::topic_interest> topics;
   /// Definitions read from files at start (workflows.paths), stored as
   /// versions unless stored already.
   std::vector<workflow_definition> initial;

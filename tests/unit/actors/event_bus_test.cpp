@@ -17,6 +17,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/system_config.hpp"
+#include "tests/common/poll.hpp"
 
 namespace {
 
@@ -31,7 +32,7 @@ protected:
   }
 
   void start(bsm::event_bus_options opts = {}) {
-    auto spawned = bsm::spawn_event_bus(sys, opts, m);
+    auto spawned = bsm::spawn_event_bus(sys, opts, m, interest);
     ASSERT_TRUE(spawned) << bsm::render(spawned.error());
     bus = *spawned;
   }
@@ -110,6 +111,8 @@ protected:
   // The registry outlives the actor system: the bus holds its series.
   bsm::metrics::registry reg;
   bsm::event_metrics m = bsm::event_metrics::make(reg);
+  std::shared_ptr<bsm::events::topic_interest> interest
+    = std::make_shared<bsm::events::topic_interest>();
   bsm::system_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
@@ -207,6 +210,31 @@ TEST_F(EventBus, SubscriberDeathRemovesItsSubscriptions) {
   publish("a.x");
   EXPECT_EQ(next_topics(sub, 1), std::vector<std::string>{"a.x"});
   EXPECT_EQ(m.delivered.value(), 1u);
+}
+
+// The publishers' question "does anyone want this topic?" follows the
+// subscriptions: made, ended, their subscriber gone, their bus gone.
+TEST_F(EventBus, KeepsTheTopicsItsSubscribersWant) {
+  start();
+  EXPECT_FALSE(interest->wants("task.running"));
+  auto tasks = must_subscribe(sub, "task.#");
+  EXPECT_TRUE(interest->wants("task.running"));
+  EXPECT_FALSE(interest->wants("workflow.run.succeeded"));
+  ASSERT_FALSE(unsubscribe(tasks));
+  EXPECT_FALSE(interest->wants("task.running"));
+  {
+    caf::scoped_actor doomed{sys};
+    must_subscribe(doomed, "workflow.#");
+    EXPECT_TRUE(interest->wants("workflow.run.succeeded"));
+  }
+  ASSERT_TRUE(await_subscriptions(0.0));
+  EXPECT_FALSE(interest->wants("workflow.run.succeeded"));
+  must_subscribe(sub, "#");
+  EXPECT_TRUE(interest->wants("anything.at.all"));
+  self->send_exit(bus, caf::exit_reason::user_shutdown);
+  bus = nullptr;
+  EXPECT_TRUE(
+    bsm::test::poll_until([&] { return !interest->wants("anything.at.all"); }));
 }
 
 TEST_F(EventBus, RejectsInvalidPatterns) {
