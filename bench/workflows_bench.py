@@ -62,7 +62,8 @@ Environment (defaults in brackets): WF_BENCH_DURATION [10],
 WF_BENCH_WARMUP [2], WF_BENCH_CONCURRENT [16], WF_BENCH_OTHER_RUNS
 [10000], WF_BENCH_SLEEPING [1000], WF_BENCH_RESTARTS [5],
 WF_BENCH_DRAIN_LIMIT_S [300], WF_BENCH_TARGET_CONCURRENCY [the node's
-tasks.concurrency], WF_BENCH_PARTS ["throughput resume"].
+tasks.concurrency], WF_BENCH_PARTS ["throughput resume"], WF_BENCH_SETS
+[none: more --set options for every node, space-separated].
 Needs wrk. Writes bench/results/workflows-<stamp>.json and
 workflows-latest.json.
 """
@@ -97,6 +98,8 @@ RESTARTS = env_int("WF_BENCH_RESTARTS", 5)
 DRAIN_LIMIT_S = env_int("WF_BENCH_DRAIN_LIMIT_S", 300)
 TARGET_CONCURRENCY = os.environ.get("WF_BENCH_TARGET_CONCURRENCY", "")
 PARTS = os.environ.get("WF_BENCH_PARTS", "throughput resume").split()
+# More --set options for every node, e.g. "store.max_wal_bytes=16777216".
+EXTRA_SETS = os.environ.get("WF_BENCH_SETS", "").split()
 NAP_MS = 2000
 FINAL_STEP_STATES = ("succeeded", "failed", "skipped", "cancelled")
 
@@ -140,7 +143,7 @@ def node_sets():
             "mailbox.max_depth=10000000", "workflows.max_running=1000000"]
     if TARGET_CONCURRENCY:
         sets.append(f"tasks.concurrency={TARGET_CONCURRENCY}")
-    return sets
+    return sets + EXTRA_SETS
 
 
 def wf_figures(m):
