@@ -655,6 +655,7 @@ caf::expected<v1::AgentReloadResponse> node::reload_agents() {
 }
 
 caf::expected<v1::AgentReloadResponse> node::reload() {
+  std::lock_guard<std::mutex> one_at_a_time{reload_mtx_};
   log().info("reloading the agent definitions");
   auto resp = reload_agents();
   if (!resp && is(resp.error(), errc::not_found))

@@ -264,6 +264,9 @@ private:
   // What ports.json and the log show: "https://host:port" with TLS.
   std::string published_http_;
   std::mutex http_mtx_;
+  // One reload at a time: SIGHUP and POST /v1/admin/reload may come
+  // together, and a reload rewrites workflow_files_.
+  std::mutex reload_mtx_;
   bound_addresses addresses_;
   std::chrono::steady_clock::time_point started_at_;
 };
