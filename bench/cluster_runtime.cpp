@@ -32,10 +32,6 @@ constexpr const char* peer_name = "bench-b";
 // Durable sends in flight at once (like many concurrent senders).
 constexpr size_t durable_in_flight = 4096;
 
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
 throughput_result rate(uint64_t n, double elapsed_s) {
   return {n, elapsed_s, static_cast<double>(n) / elapsed_s};
 }

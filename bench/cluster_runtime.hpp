@@ -28,6 +28,12 @@
 
 namespace bsm::bench {
 
+/// Seconds on the steady clock since `t0`.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+    .count();
+}
+
 /// Node B: a real bsmd process (this binary's `node` role), on ports the
 /// OS picks.
 struct peer_node {

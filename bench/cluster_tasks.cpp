@@ -27,10 +27,6 @@ using namespace std::chrono_literals;
 constexpr const char* target_actor = "node_info";
 constexpr const char* ping_type = "bsm.v1.PingRequest";
 
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
 /// The message of both flows: TASK_BODY's payload in bench/tasks_bench.py.
 std::string ping_bytes() {
   v1::PingRequest req;

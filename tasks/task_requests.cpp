@@ -1,6 +1,8 @@
 // The tasks actor's requests: submit, get, list, cancel and retry, each
 // answered once its change is on disk (or by the member holding the task).
 
+#include <caf/typed_response_promise.hpp>
+
 #include "actors/member_fanout.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
@@ -52,6 +54,26 @@ caf::result<v1::TaskSubmitResponse> submit_existing(self_pointer self,
   *resp.mutable_task() = std::move(*rec);
   resp.set_existed(true);
   return resp;
+}
+
+// The continuation of a write that leaves a task waiting (a submit, a
+// retry): once it is on disk the scheduler has it, `rp` gets it, and what
+// may start starts.
+template <class Response>
+then_fn answer_waiting(self_pointer self,
+                       caf::typed_response_promise<Response> rp) {
+  return
+    [self, rp](const caf::error& err, const v1::TaskRecord& written) mutable {
+      if (err) {
+        rp.deliver(err);
+        return;
+      }
+      self->state.sched.add(scheduled(written));
+      Response resp;
+      *resp.mutable_task() = written;
+      rp.deliver(std::move(resp));
+      pump(self);
+    };
 }
 
 void signal_cancel(self_pointer self, const v1::TaskRecord& rec,
@@ -136,20 +158,12 @@ caf::result<v1::TaskSubmitResponse> submit(self_pointer self,
     }
     st.sched.release(target);
   }
-  write(
-    self, std::move(rec), std::nullopt, index_key,
-    [self, rp](const caf::error& err, const v1::TaskRecord& written) mutable {
-      --self->state.submitting;
-      if (err) {
-        rp.deliver(err);
-        return;
-      }
-      self->state.sched.add(scheduled(written));
-      v1::TaskSubmitResponse resp;
-      *resp.mutable_task() = written;
-      rp.deliver(std::move(resp));
-      pump(self);
-    });
+  write(self, std::move(rec), std::nullopt, index_key,
+        [self, answer = answer_waiting(self, rp)](
+          const caf::error& err, const v1::TaskRecord& written) {
+          --self->state.submitting;
+          answer(err, written);
+        });
   return rp;
 }
 
@@ -201,19 +215,7 @@ caf::result<v1::TaskRetryResponse> retry_task(self_pointer self,
   if (!again)
     return again.error();
   auto rp = self->make_response_promise<v1::TaskRetryResponse>();
-  write(
-    self, std::move(*again), place_of(*rec), {},
-    [self, rp](const caf::error& err, const v1::TaskRecord& written) mutable {
-      if (err) {
-        rp.deliver(err);
-        return;
-      }
-      self->state.sched.add(scheduled(written));
-      v1::TaskRetryResponse resp;
-      *resp.mutable_task() = written;
-      rp.deliver(std::move(resp));
-      pump(self);
-    });
+  write(self, std::move(*again), place_of(*rec), {}, answer_waiting(self, rp));
   return rp;
 }
 

@@ -100,8 +100,9 @@ void store_version(
     [self, v, done = std::move(done)](const caf::error& err) {
       if (err)
         return done(err);
-      publish(self, "workflow.defined",
-              {{"workflow", v.name()}, {"version", v.version()}});
+      publish(self, "workflow.defined", [&] {
+        return json{{"workflow", v.name()}, {"version", v.version()}};
+      });
       v1::WorkflowPutResponse resp;
       *resp.mutable_workflow() = v;
       done(std::move(resp));
@@ -138,13 +139,7 @@ caf::result<v1::WorkflowPutResponse> put_workflow(self_pointer self,
   if (auto err = check_definition(*def, catalog_of(self, def->name)))
     return err;
   auto rp = self->make_response_promise<v1::WorkflowPutResponse>();
-  store_version(self, *def, req.caller(),
-                [rp](caf::expected<v1::WorkflowPutResponse> resp) mutable {
-                  if (resp)
-                    rp.deliver(std::move(*resp));
-                  else
-                    rp.deliver(resp.error());
-                });
+  store_version(self, *def, req.caller(), deliver_to(rp));
   return rp;
 }
 

@@ -30,7 +30,8 @@ spdlog::logger& log_of(self_pointer self) {
   return *self->state.env.log;
 }
 
-void publish(self_pointer self, std::string topic, json data) {
+void publish(self_pointer self, std::string topic,
+             const std::function<json()>& data) {
   const auto& topics = self->state.env.topics;
   if (topics && !topics->wants(topic))
     return;
@@ -42,7 +43,8 @@ void publish(self_pointer self, std::string topic, json data) {
   ev->set_topic(std::move(topic));
   ev->set_time_unix_ms(unix_now_ms());
   ev->set_source(workflows_path);
-  ev->set_data_json(data.dump(-1, ' ', false, json::error_handler_t::replace));
+  ev->set_data_json(
+    data().dump(-1, ' ', false, json::error_handler_t::replace));
   self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
 }
 
@@ -102,19 +104,21 @@ void publish_change(self_pointer self, const v1::RunRecord& run,
                     const run_change& change) {
   count_change(self, run, change);
   for (const auto& s : change.steps)
-    publish(self, std::string{"workflow.step."} + step_state_name(s.state()),
-            {{"run_id", s.run_id()},
-             {"workflow", run.workflow()},
-             {"step", s.step_id()},
-             {"state", step_state_name(s.state())},
-             {"attempts", s.attempts()},
-             {"error", s.error()}});
+    publish(
+      self, std::string{"workflow.step."} + step_state_name(s.state()), [&] {
+        return json{
+          {"run_id", s.run_id()},     {"workflow", run.workflow()},
+          {"step", s.step_id()},      {"state", step_state_name(s.state())},
+          {"attempts", s.attempts()}, {"error", s.error()}};
+      });
   if (change.run_changed && run.state() != v1::RUN_STATE_RUNNING)
     publish(self, std::string{"workflow.run."} + run_state_name(run.state()),
-            {{"run_id", run.run_id()},
-             {"workflow", run.workflow()},
-             {"state", run_state_name(run.state())},
-             {"error", run.error()}});
+            [&] {
+              return json{{"run_id", run.run_id()},
+                          {"workflow", run.workflow()},
+                          {"state", run_state_name(run.state())},
+                          {"error", run.error()}};
+            });
 }
 
 // -- writing ------------------------------------------------------------------
@@ -514,10 +518,11 @@ void start_run(self_pointer self, start_spec spec,
           }
           if (const auto* m = self->state.env.metrics.get())
             m->runs->with({"running"}).inc();
-          publish(self, "workflow.run.started",
-                  {{"run_id", run_id},
-                   {"workflow", written.workflow()},
-                   {"version", written.version()}});
+          publish(self, "workflow.run.started", [&] {
+            return json{{"run_id", run_id},
+                        {"workflow", written.workflow()},
+                        {"version", written.version()}};
+          });
           v1::RunStartResponse resp;
           *resp.mutable_run() = written;
           done(std::move(resp));
@@ -749,13 +754,7 @@ workflows_service(workflows_actor::stateful_pointer<workflows_state> self,
                       {},
                       {}};
       auto rp = self->make_response_promise<v1::RunStartResponse>();
-      start_run(self, std::move(spec),
-                [rp](caf::expected<v1::RunStartResponse> resp) mutable {
-                  if (resp)
-                    rp.deliver(std::move(*resp));
-                  else
-                    rp.deliver(resp.error());
-                });
+      start_run(self, std::move(spec), detail::deliver_to(rp));
       return rp;
     },
     [self](const v1::RunGetRequest& req) { return get_run(self, req); },

@@ -10,6 +10,7 @@
 #include <caf/result.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <nlohmann/json.hpp>
 
 #include "workflows/workflows_actor.hpp"
@@ -21,8 +22,22 @@ using then_fn = std::function<void(const caf::error&)>;
 
 spdlog::logger& log_of(self_pointer self);
 
-/// Publishes `data` on the event bus under `topic`.
-void publish(self_pointer self, std::string topic, nlohmann::json data);
+/// A completion that answers `rp` with its value or its error.
+template <class Response>
+std::function<void(caf::expected<Response>)>
+deliver_to(caf::typed_response_promise<Response> rp) {
+  return [rp](caf::expected<Response> resp) mutable {
+    if (resp)
+      rp.deliver(std::move(*resp));
+    else
+      rp.deliver(resp.error());
+  };
+}
+
+/// Publishes what `data` makes on the event bus under `topic`, unless
+/// nobody subscribed to it: then `data` is not called.
+void publish(self_pointer self, std::string topic,
+             const std::function<nlohmann::json()>& data);
 
 /// Hands `fill` to the store writer; `then` runs once it is on disk or
 /// failed.

@@ -19,12 +19,6 @@ void topic_interest::remove(const topic_pattern& pattern) {
   patterns_held_.store(patterns_.size(), std::memory_order_release);
 }
 
-void topic_interest::clear() {
-  std::lock_guard<std::mutex> guard{mtx_};
-  patterns_.clear();
-  patterns_held_.store(0, std::memory_order_release);
-}
-
 bool topic_interest::wants(std::string_view topic) const {
   if (patterns_held_.load(std::memory_order_acquire) == 0)
     return false;

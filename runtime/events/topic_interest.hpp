@@ -3,7 +3,8 @@
 // Which topics the subscribers of the node's event bus want, readable from
 // any thread: a publisher asks before it builds an event, so an event
 // nobody subscribed to costs no JSON and no message. The bus alone changes
-// it, as its subscriptions come and go (it clears it when it starts). A
+// it, as its subscriptions come and go (an ending incarnation removes its
+// own, so a restarted bus starts from none of them). A
 // hint: a subscription made while an event is being published may miss
 // that event, as it would miss one the bus handled just before it.
 
@@ -25,9 +26,6 @@ public:
 
   /// One subscription with `pattern` fewer.
   void remove(const topic_pattern& pattern);
-
-  /// No subscriptions.
-  void clear();
 
   /// Whether some subscription's pattern matches `topic`.
   [[nodiscard]] bool wants(std::string_view topic) const;

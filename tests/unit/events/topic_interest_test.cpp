@@ -44,13 +44,4 @@ TEST(TopicInterest, APatternHeldTwiceStaysUntilItsLastSubscriptionGoes) {
   EXPECT_FALSE(interest.wants("task.succeeded"));
 }
 
-TEST(TopicInterest, ClearForgetsEverySubscription) {
-  topic_interest interest;
-  interest.add(pattern("task.#"));
-  interest.add(pattern("agent.*.completed"));
-  interest.clear();
-  EXPECT_FALSE(interest.wants("task.queued"));
-  EXPECT_FALSE(interest.wants("agent.legal.completed"));
-}
-
 } // namespace
