@@ -29,7 +29,7 @@ uint64_t memtable_budget(const store_options& opts) {
 }
 
 uint64_t wal_limit(const store_options& opts) {
-  return opts.max_wal_bytes != 0 ? opts.max_wal_bytes : memtable_budget(opts);
+  return opts.max_wal_bytes != 0 ? opts.max_wal_bytes : opts.write_buffer_bytes;
 }
 
 namespace {

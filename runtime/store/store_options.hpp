@@ -47,9 +47,10 @@ struct store_options {
   /// The write-ahead logs' total size, in bytes, past which RocksDB
   /// flushes the memtables that keep the oldest log alive (a family with
   /// few writes would otherwise pin every log written since its last
-  /// flush). 0: the memtables' half of the budget (memtable_budget), the
-  /// most the logs need to hold, since that is all that is unflushed.
-  /// Otherwise at least `write_buffer_bytes`. Default: 0.
+  /// flush). It bounds what a start after a crash replays. 0:
+  /// `write_buffer_bytes`, about one memtable's worth, the most a busy
+  /// family holds unflushed anyway. Otherwise at least
+  /// `write_buffer_bytes`. Default: 0.
   uint64_t max_wal_bytes = 0;
   bsm::wal_recovery wal_recovery = wal_recovery::strict;
 };
@@ -59,7 +60,7 @@ struct store_options {
 uint64_t memtable_budget(const store_options& opts);
 
 /// The write-ahead logs' limit in force: `max_wal_bytes`, or
-/// memtable_budget() when that is 0.
+/// `write_buffer_bytes` when that is 0.
 uint64_t wal_limit(const store_options& opts);
 
 /// The `store:` section. `block_cache_bytes` is retired: setting it is a

@@ -418,6 +418,17 @@ TEST(NodeConfig, ReadsStoreTuning) {
   EXPECT_EQ(cfg.store.wal_recovery, bsm::wal_recovery::tolerant);
 }
 
+// What a start after a crash replays stays about one memtable's worth,
+// whatever the budget.
+TEST(NodeConfig, TheWalLimitDefaultsToOneWriteBuffer) {
+  temp_dir dir;
+  auto cfg = load_ok(dir.write("node.yaml", "store:\n"
+                                            "  memory_budget: 1073741824\n"
+                                            "  write_buffer_bytes: 8388608\n"));
+  EXPECT_EQ(cfg.store.max_wal_bytes, 0u);
+  EXPECT_EQ(bsm::wal_limit(cfg.store), 8388608u);
+}
+
 TEST(NodeConfig, ReadsMemoryLimits) {
   temp_dir dir;
   auto cfg = load_ok(dir.write("node.yaml", "memory:\n"

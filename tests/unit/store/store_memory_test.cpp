@@ -75,14 +75,18 @@ TEST(StoreMemory, EveryColumnFamilySharesTheBudgetCache) {
     EXPECT_TRUE(table->pin_top_level_index_and_filter);
     EXPECT_EQ(table->partition_filters, cf == bsm::column::memory);
     EXPECT_EQ(opts.write_buffer_size, 4 * mib);
+    EXPECT_EQ(opts.memtable_insert_with_hint_prefix_extractor != nullptr,
+              cf == bsm::column::tasks || cf == bsm::column::workflows)
+      << bsm::to_string(cf);
   }
   auto wbm = db.GetDBOptions().write_buffer_manager;
   ASSERT_NE(wbm, nullptr);
   EXPECT_TRUE(wbm->cost_to_cache());
   EXPECT_EQ(wbm->buffer_size(), 16 * mib);
   EXPECT_EQ((*s)->memory_in_use().cache_capacity, 32 * mib);
-  // Unset, the logs are limited to the memtables' half of the budget.
-  EXPECT_EQ(db.GetDBOptions().max_total_wal_size, 16 * mib);
+  // Unset, the logs are limited to one write buffer: what a start after a
+  // crash replays.
+  EXPECT_EQ(db.GetDBOptions().max_total_wal_size, 4 * mib);
 }
 
 // A family written once keeps the first log alive; the limit makes RocksDB
