@@ -13,8 +13,11 @@
 #include <vector>
 
 #include <caf/behavior.hpp>
+#include <caf/detail/behavior_impl.hpp>
 #include <caf/expected.hpp>
 #include <caf/message.hpp>
+#include <caf/type_erased_tuple.hpp>
+#include <caf/type_nr.hpp>
 #include <google/protobuf/message.h>
 
 #include "protocols/caf_types.hpp"
@@ -112,24 +115,69 @@ private:
 
 namespace detail {
 
+/// Moves the one value of a tuple whose type is known into a message.
+using message_mover = caf::message (*)(void*);
+
+/// One mover per type of `Ts`, by type: built once.
+template <class... Ts>
+const std::unordered_map<std::type_index, message_mover>&
+movers_of(type_list<Ts...>) {
+  static const std::unordered_map<std::type_index, message_mover> table{
+    {std::type_index{typeid(Ts)}, [](void* x) {
+       return caf::make_message(std::move(*static_cast<Ts*>(x)));
+     }}...};
+  return table;
+}
+
+// A response handler for an answer of any type a table moves: one lookup.
+// A behavior of one match case per type built hundreds of cases at every
+// request, each holding the handlers, and tried them in turn at the
+// answer: most of an ask's own cost.
 template <class OnReply, class OnError>
-struct reply_handlers {
-  OnReply on_reply;
-  OnError on_error;
+class any_reply_impl final : public caf::detail::behavior_impl {
+public:
+  any_reply_impl(const std::unordered_map<std::type_index, message_mover>& movers,
+                 OnReply on_reply, OnError on_error)
+    : movers_(movers),
+      on_reply_(std::move(on_reply)),
+      on_error_(std::move(on_error)) {}
+
+  caf::match_case::result invoke(caf::detail::invoke_result_visitor& f,
+                                 caf::type_erased_tuple& xs) override {
+    if (xs.size() != 1)
+      return caf::match_case::no_match;
+    auto [nr, info] = xs.type(0);
+    if (nr == caf::type_nr<caf::error>::value) {
+      auto err = xs.move_if_unshared<caf::error>(0);
+      on_error_(err);
+    } else {
+      if (nr != 0 || info == nullptr)
+        return caf::match_case::no_match;
+      auto mover = movers_.find(std::type_index{*info});
+      if (mover == movers_.end())
+        return caf::match_case::no_match; // CAF answers unexpected_response
+      on_reply_(xs.shared() ? caf::message::copy(xs)
+                            : mover->second(xs.get_mutable(0)));
+    }
+    caf::unit_t done;
+    return f.visit(done) ? caf::match_case::match : caf::match_case::skip;
+  }
+
+private:
+  const std::unordered_map<std::type_index, message_mover>& movers_;
+  OnReply on_reply_;
+  OnError on_error_;
 };
 
 template <class... Ts, class OnReply, class OnError>
-caf::behavior any_reply(type_list<Ts...>, OnReply on_reply, OnError on_error) {
-  // One case per type, hundreds of them: they share one copy of the
-  // handlers (a copy each was hundreds of allocations per request).
-  auto handlers = std::make_shared<reply_handlers<OnReply, OnError>>(
-    reply_handlers<OnReply, OnError>{std::move(on_reply), std::move(on_error)});
-  return caf::behavior{[handlers](Ts& x) {
-                         handlers->on_reply(caf::make_message(std::move(x)));
-                       }...,
-                       [handlers](caf::error& err) {
-                         handlers->on_error(err);
-                       }};
+caf::behavior any_reply(type_list<Ts...> types, OnReply on_reply,
+                        OnError on_error) {
+  caf::intrusive_ptr<caf::detail::behavior_impl> impl
+    = caf::make_counted<any_reply_impl<OnReply, OnError>>(
+      movers_of(types), std::move(on_reply), std::move(on_error));
+  caf::behavior result;
+  result.assign(std::move(impl));
+  return result;
 }
 
 } // namespace detail

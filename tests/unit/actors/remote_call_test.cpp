@@ -227,6 +227,49 @@ TEST_F(RemoteCall, AnAskNobodyAnswersTimesOutOnItsOwnTimer) {
   caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
 }
 
+// The reply handler takes any registered bsm.v1 type (the tests above), an
+// error, and refuses anything else as unexpected.
+TEST_F(RemoteCall, AnErrorAnswerAndAnAnswerOfAnUnregisteredTypeReachOnError) {
+  auto odd = sys.spawn([] {
+    return caf::behavior{
+      [](bsm::v1::PingRequest& req) -> caf::result<std::string> {
+        if (req.sequence() == 9)
+          return std::string{"not a bsm.v1 type"};
+        return bsm::make_error(bsm::errc::not_found, "no such thing");
+      },
+    };
+  });
+  EXPECT_FALSE(names_a->put("local/odd", odd));
+  for (auto timer : {timed_by::caf_clock, timed_by::own_timer}) {
+    auto failed = ask("local/odd", timer);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error(), caf::sec::unexpected_response)
+      << bsm::render(failed.error());
+  }
+  caf::scoped_actor waiter{sys};
+  auto env = env_a;
+  auto to = caf::actor_cast<caf::actor>(waiter);
+  sys.spawn([env, to](caf::event_based_actor* self) {
+    bsm::ask_anywhere(
+      self, env, "local/odd", ping(1), 10s,
+      [self, to](caf::message) {
+        self->send(to, std::string{"answered"});
+        self->quit();
+      },
+      [self, to](caf::error err) {
+        self->send(to, std::move(err));
+        self->quit();
+      });
+  });
+  caf::error got;
+  waiter->receive([&](caf::error& err) { got = std::move(err); },
+                  [&](std::string& what) {
+                    got = bsm::make_error(bsm::errc::internal, what);
+                  });
+  EXPECT_TRUE(bsm::is(got, bsm::errc::not_found)) << bsm::render(got);
+  caf::anon_send_exit(odd, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(RemoteCall, AnAskThatCannotBeRoutedFailsAtOnce) {
   for (auto [path, code] :
        {std::pair{"down/info", bsm::errc::unavailable},
