@@ -92,39 +92,43 @@ void write(self_pointer self, v1::TaskRecord rec,
            then_fn then) {
   auto before = prior ? prior->state : v1::TASK_STATE_UNSPECIFIED;
   auto& st = self->state;
-  auto id = rec.task_id();
+  auto stored = std::make_shared<const v1::TaskRecord>(std::move(rec));
+  const auto& id = stored->task_id();
   auto& slot = st.unwritten[id];
-  slot.first = rec;
+  slot.first = stored;
   ++slot.second;
   if (!index_key.empty())
     st.unwritten_keys[index_key] = id;
-  auto done = [self, id, index_key, rec, before,
+  auto done = [self, stored, index_key, before,
                then = std::move(then)](const caf::error& err) {
     auto& state = self->state;
-    if (auto i = state.unwritten.find(id);
+    const auto& written = *stored;
+    if (auto i = state.unwritten.find(written.task_id());
         i != state.unwritten.end() && --i->second.second == 0)
       state.unwritten.erase(i);
     if (!index_key.empty())
       state.unwritten_keys.erase(index_key);
     if (!err) {
       if (state.env.metrics)
-        state.env.metrics->moved(before, rec.state(), rec.spec().priority());
-      if (before != rec.state())
-        publish(self, rec);
-      if (before != rec.state() && is_final(rec.state()))
-        notify_end(self, rec);
+        state.env.metrics->moved(before, written.state(),
+                                 written.spec().priority());
+      if (before != written.state())
+        publish(self, written);
+      if (before != written.state() && is_final(written.state()))
+        notify_end(self, written);
     }
-    then(err, rec);
+    then(err, written);
   };
   auto* db = st.env.db;
-  auto fill
-    = [db, rec = std::move(rec), prior, index_key](rocksdb::WriteBatch& batch) {
-        if (!index_key.empty())
-          if (auto s = put_idempotency(batch, *db, index_key, rec.task_id());
-              !s.ok())
-            return s;
-        return put_record(batch, *db, rec, prior);
-      };
+  // Read on the writer's thread too: the record is not changed again.
+  auto fill = [db, stored = std::move(stored), prior,
+               index_key](rocksdb::WriteBatch& batch) {
+    if (!index_key.empty())
+      if (auto s = put_idempotency(batch, *db, index_key, stored->task_id());
+          !s.ok())
+        return s;
+    return put_record(batch, *db, *stored, prior);
+  };
   st.writes.submit(*st.env.writer, caf::actor_cast<tasks_actor>(self),
                    std::move(fill), std::move(done));
 }
@@ -487,7 +491,7 @@ tasks_state::current(const std::string& id) const {
 
 const v1::TaskRecord* tasks_state::in_flight(const std::string& id) const {
   auto i = unwritten.find(id);
-  return i == unwritten.end() ? nullptr : &i->second.first;
+  return i == unwritten.end() ? nullptr : i->second.first.get();
 }
 
 caf::expected<std::optional<std::string>>

@@ -97,9 +97,12 @@ struct tasks_state {
   task_scheduler sched;
   /// "<node>#<incarnation>": the holder of this run's leases.
   std::string lease_owner;
-  /// Records handed to the writer and not yet on disk, with how many of
-  /// their writes are in flight: reads see them before the store.
-  std::unordered_map<std::string, std::pair<v1::TaskRecord, size_t>> unwritten;
+  /// Records handed to the writer and not yet on disk (the one copy the
+  /// write and its continuation share), with how many of their writes are
+  /// in flight: reads see them before the store.
+  std::unordered_map<std::string,
+                     std::pair<std::shared_ptr<const v1::TaskRecord>, size_t>>
+    unwritten;
   /// Idempotency index entries in flight, and the task each names.
   std::unordered_map<std::string, std::string> unwritten_keys;
   /// What to do once each write is done.
