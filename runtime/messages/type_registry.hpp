@@ -117,27 +117,26 @@ namespace detail {
 
 /// Moves the one value of a tuple whose type is known into a message.
 using message_mover = caf::message (*)(void*);
+using mover_table = std::unordered_map<std::type_index, message_mover>;
 
 /// One mover per type of `Ts`, by type: built once.
 template <class... Ts>
-const std::unordered_map<std::type_index, message_mover>&
-movers_of(type_list<Ts...>) {
-  static const std::unordered_map<std::type_index, message_mover> table{
+const mover_table& movers_of(type_list<Ts...>) {
+  static const mover_table table{
     {std::type_index{typeid(Ts)}, [](void* x) {
        return caf::make_message(std::move(*static_cast<Ts*>(x)));
      }}...};
   return table;
 }
 
-// A response handler for an answer of any type a table moves: one lookup.
-// A behavior of one match case per type built hundreds of cases at every
-// request, each holding the handlers, and tried them in turn at the
-// answer: most of an ask's own cost.
+// A response handler for an answer of any type a table moves: one lookup,
+// where a match case per type meant hundreds of them built at every
+// request and tried in turn at its answer (most of an ask's own cost).
 template <class OnReply, class OnError>
 class any_reply_impl final : public caf::detail::behavior_impl {
 public:
-  any_reply_impl(const std::unordered_map<std::type_index, message_mover>& movers,
-                 OnReply on_reply, OnError on_error)
+  any_reply_impl(const mover_table& movers, OnReply on_reply,
+                 OnError on_error)
     : movers_(movers),
       on_reply_(std::move(on_reply)),
       on_error_(std::move(on_error)) {}
@@ -164,7 +163,7 @@ public:
   }
 
 private:
-  const std::unordered_map<std::type_index, message_mover>& movers_;
+  const mover_table& movers_;
   OnReply on_reply_;
   OnError on_error_;
 };
