@@ -394,8 +394,9 @@ TEST_F(MailboxRouter, IdempotencyKeyIsRememberedAcrossRestarts) {
   start();
   auto first = send(ping(1, "ok", "k"));
   ASSERT_TRUE(first);
-  // Acknowledged before the stop, else a redelivery would be right.
+  // Acknowledged on disk before the stop, else a redelivery would be right.
   ASSERT_TRUE(eventually([&] { return mm->acknowledged.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return pending_on_disk() == 0; }));
   stop();
   start();
   auto again = send(ping(1, "ok", "k"));
