@@ -6,7 +6,7 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/event_bus.hpp"
+#include "actors/event_publish.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
 #include "runtime/messages/handled_types.hpp"
@@ -48,29 +48,21 @@ scheduled_task scheduled(const v1::TaskRecord& rec) {
 
 void publish(self_pointer self, const v1::TaskRecord& rec) {
   const auto& env = self->state.env;
-  auto topic = std::string{"task."} + state_name(rec.state());
-  if (env.topics && !env.topics->wants(topic))
-    return;
-  auto bus = env.calls.names->get(event_bus_path);
-  if (!bus)
-    return;
-  nlohmann::json data{{"task_id", rec.task_id()},
-                      {"state", state_name(rec.state())},
-                      {"attempts", rec.attempts()},
-                      {"priority", rec.spec().priority()}};
-  if (!rec.spec().agent().empty())
-    data["agent"] = rec.spec().agent();
-  else
-    data["actor"] = rec.spec().actor();
-  if (!rec.error().empty())
-    data["error"] = rec.error();
-  v1::PublishRequest req;
-  auto* ev = req.mutable_event();
-  ev->set_topic(std::move(topic));
-  ev->set_time_unix_ms(unix_now_ms());
-  ev->set_source(tasks_path);
-  ev->set_data_json(data.dump());
-  self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
+  publish_event(
+    self, *env.calls.names, env.topics.get(),
+    std::string{"task."} + state_name(rec.state()), tasks_path, [&rec] {
+      nlohmann::json data{{"task_id", rec.task_id()},
+                          {"state", state_name(rec.state())},
+                          {"attempts", rec.attempts()},
+                          {"priority", rec.spec().priority()}};
+      if (!rec.spec().agent().empty())
+        data["agent"] = rec.spec().agent();
+      else
+        data["actor"] = rec.spec().actor();
+      if (!rec.error().empty())
+        data["error"] = rec.error();
+      return data.dump();
+    });
 }
 
 // Tells the task's `notify` actor (a workflow waiting on it) that it

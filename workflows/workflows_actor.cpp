@@ -8,7 +8,7 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/event_bus.hpp"
+#include "actors/event_publish.hpp"
 #include "actors/member_fanout.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/error.hpp"
@@ -32,20 +32,12 @@ spdlog::logger& log_of(self_pointer self) {
 
 void publish(self_pointer self, std::string topic,
              const std::function<json()>& data) {
-  const auto& topics = self->state.env.topics;
-  if (topics && !topics->wants(topic))
-    return;
-  auto bus = self->state.env.calls.names->get(event_bus_path);
-  if (!bus)
-    return;
-  v1::PublishRequest req;
-  auto* ev = req.mutable_event();
-  ev->set_topic(std::move(topic));
-  ev->set_time_unix_ms(unix_now_ms());
-  ev->set_source(workflows_path);
-  ev->set_data_json(
-    data().dump(-1, ' ', false, json::error_handler_t::replace));
-  self->send(caf::actor_cast<event_bus_actor>(*bus), std::move(req));
+  const auto& env = self->state.env;
+  publish_event(self, *env.calls.names, env.topics.get(), std::move(topic),
+                workflows_path, [&data] {
+                  return data().dump(-1, ' ', false,
+                                     json::error_handler_t::replace);
+                });
 }
 
 void write(self_pointer self, store_writer::batch_fill fill, then_fn then) {
